@@ -1,0 +1,46 @@
+/*
+ * app.h - the running application: every long-lived part, created once by
+ * app_open() and shared (read-only pointers) by handlers and workers.
+ *
+ * Modules that need their own context (llm, rag, web, agents) hang it here as
+ * an opaque pointer set up in app.c; nothing else is global.
+ */
+#ifndef MAESTRO_APP_H
+#define MAESTRO_APP_H
+
+#include <stddef.h>
+
+#include "base/config.h"
+#include "events/events.h"
+#include "jobs/jobs.h"
+#include "store/store.h"
+
+struct http_router;
+struct ws_hub;
+struct auth;
+
+typedef struct app {
+  config_t *cfg;
+  store_t *store;
+  events_t *events;
+  jobs_t *jobs;
+  struct auth *auth;
+  struct http_router *router;
+  struct ws_hub *hub;
+  /* Module contexts, owned by the app (created in app_open, freed in app_close). */
+  void *llm;
+  void *rag;
+  void *web;
+  void *agents;
+  int64_t started_at_ms;
+} app_t;
+
+/* Opens the store (migrating it) and creates every part; starts no threads.
+ * NULL with err filled on failure. */
+app_t *app_open(config_t *cfg, char *err, size_t errlen);
+/* Starts background workers (jobs). */
+int app_start_workers(app_t *app);
+/* Stops workers and frees everything (cfg too). Accepts NULL. */
+void app_close(app_t *app);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * jobs.c - worker threads over the durable job table.
+ *
+ * One condition variable wakes idle workers when a job is submitted; a
+ * one-second timed wait covers jobs queued by another process or requeued
+ * with a delay.
+ */
+#include "jobs/jobs.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "base/util.h"
+
+#define MAX_KINDS 8
+#define MAX_WORKERS 64
+
+typedef struct {
+  char kind[32];
+  int nworkers;
+  job_handler_fn fn;
+  void *ud;
+} kind_t;
+
+typedef struct {
+  jobs_t *jobs;
+  kind_t *kind;
+  pthread_t thread;
+} worker_t;
+
+struct jobs {
+  store_t *st;
+  kind_t kinds[MAX_KINDS];
+  int nkinds;
+  worker_t workers[MAX_WORKERS];
+  int nworkers;
+  atomic_int stopping;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  unsigned long wake_gen;
+};
+
+jobs_t *jobs_new(store_t *st) {
+  jobs_t *j = calloc(1, sizeof *j);
+  if (!j) abort();
+  j->st = st;
+  pthread_mutex_init(&j->lock, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&j->cond, &ca);
+  pthread_condattr_destroy(&ca);
+  return j;
+}
+
+store_t *jobs_store(jobs_t *jobs) { return jobs->st; }
+
+int jobs_register(jobs_t *jobs, const char *kind, int nworkers, job_handler_fn fn, void *ud) {
+  if (jobs->nkinds >= MAX_KINDS || strlen(kind) >= sizeof jobs->kinds[0].kind) return -1;
+  kind_t *k = &jobs->kinds[jobs->nkinds++];
+  snprintf(k->kind, sizeof k->kind, "%s", kind);
+  k->nworkers = nworkers < 1 ? 1 : nworkers;
+  k->fn = fn;
+  k->ud = ud;
+  return 0;
+}
+
+int jobs_should_stop(jobs_t *jobs) { return atomic_load(&jobs->stopping); }
+
+void jobs_wake(jobs_t *jobs) {
+  pthread_mutex_lock(&jobs->lock);
+  jobs->wake_gen++;
+  pthread_cond_broadcast(&jobs->cond);
+  pthread_mutex_unlock(&jobs->lock);
+}
+
+static void wait_for_work(jobs_t *jobs, unsigned long seen) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_sec += 1;
+  pthread_mutex_lock(&jobs->lock);
+  while (!atomic_load(&jobs->stopping) && jobs->wake_gen == seen) {
+    if (pthread_cond_timedwait(&jobs->cond, &jobs->lock, &ts) == ETIMEDOUT) break;
+  }
+  pthread_mutex_unlock(&jobs->lock);
+}
+
+static void *worker_main(void *arg) {
+  worker_t *w = arg;
+  jobs_t *jobs = w->jobs;
+  while (!atomic_load(&jobs->stopping)) {
+    pthread_mutex_lock(&jobs->lock);
+    unsigned long seen = jobs->wake_gen;
+    pthread_mutex_unlock(&jobs->lock);
+    store_job_t *job = NULL;
+    int rc = store_job_claim(jobs->st, w->kind->kind, &job);
+    if (rc != STORE_OK) {
+      wait_for_work(jobs, seen);
+      continue;
+    }
+    char err[1024] = "";
+    log_debug("jobs", "running %s job %s (%s)", job->kind, job->id, job->ref_id ? job->ref_id : "-");
+    job_result_t res = w->kind->fn(w->kind->ud, jobs, job, err, sizeof err);
+    switch (res) {
+      case JOB_DONE:
+        store_job_finish(jobs->st, job->id, "done", NULL);
+        break;
+      case JOB_FAILED:
+        log_warn("jobs", "%s job %s failed: %s", job->kind, job->id, err);
+        store_job_finish(jobs->st, job->id, "failed", err);
+        break;
+      case JOB_CANCELLED:
+        store_job_finish(jobs->st, job->id, "cancelled", err[0] ? err : NULL);
+        break;
+      case JOB_REQUEUE:
+        store_job_requeue(jobs->st, job->id, atomic_load(&jobs->stopping) ? 0 : 1000);
+        break;
+    }
+    store_job_free(job);
+  }
+  return NULL;
+}
+
+int jobs_start(jobs_t *jobs) {
+  int n = store_job_requeue_running(jobs->st);
+  if (n > 0) log_info("jobs", "requeued %d job(s) interrupted by the last shutdown", n);
+  for (int k = 0; k < jobs->nkinds; k++) {
+    for (int i = 0; i < jobs->kinds[k].nworkers && jobs->nworkers < MAX_WORKERS; i++) {
+      worker_t *w = &jobs->workers[jobs->nworkers];
+      w->jobs = jobs;
+      w->kind = &jobs->kinds[k];
+      if (pthread_create(&w->thread, NULL, worker_main, w) != 0) return -1;
+      jobs->nworkers++;
+    }
+  }
+  return 0;
+}
+
+void jobs_free(jobs_t *jobs) {
+  if (!jobs) return;
+  atomic_store(&jobs->stopping, 1);
+  jobs_wake(jobs);
+  for (int i = 0; i < jobs->nworkers; i++) pthread_join(jobs->workers[i].thread, NULL);
+  pthread_mutex_destroy(&jobs->lock);
+  pthread_cond_destroy(&jobs->cond);
+  free(jobs);
+}
+
+int jobs_submit(jobs_t *jobs, const char *kind, const char *ref_id, const char *user_id, json_t *payload,
+                char *id_out) {
+  if (store_job_enqueue(jobs->st, kind, ref_id, user_id, payload, id_out) != STORE_OK) return -1;
+  jobs_wake(jobs);
+  return 0;
+}
+
+int jobs_wait_idle(jobs_t *jobs, const char *kind, int timeout_ms) {
+  int64_t deadline = util_mono_ms() + timeout_ms;
+  for (;;) {
+    int n = store_job_count_active(jobs->st, kind);
+    if (n == 0) return 0;
+    if (util_mono_ms() >= deadline) return -1;
+    util_sleep_ms(20);
+  }
+}

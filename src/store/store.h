@@ -1,0 +1,52 @@
+/*
+ * store.h - the database behind everything (SQLite by default).
+ *
+ * The rest of the program uses only the functions declared in store/*.h; no
+ * SQL lives outside src/store/. Every statement binds its parameters.
+ *
+ * Threads: a store_t holds a small pool of SQLite connections (WAL mode,
+ * synchronous=NORMAL, foreign_keys=ON, busy timeout 5 s). Each store_*
+ * function borrows a connection for its duration, so all functions are safe
+ * to call from any thread. Write transactions use BEGIN IMMEDIATE and never
+ * span a network call. A caller that needs several statements in one
+ * transaction uses store_tx_begin()/store_tx_commit() from store_internal.h
+ * (store/ only).
+ *
+ * Ownership: results returned through pointers are owned by the caller and
+ * freed with the matching *_free() function (all accept NULL).
+ */
+#ifndef MAESTRO_STORE_H
+#define MAESTRO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/config.h"
+
+typedef struct store store_t;
+
+/* Status codes shared by store functions. */
+enum { STORE_OK = 0, STORE_ERROR = -1, STORE_NOT_FOUND = -2, STORE_CONFLICT = -3 };
+
+/*
+ * Opens (creating as needed) the database named by DATABASE_URL, applies
+ * pending migrations in one transaction, and refuses a schema newer than this
+ * binary knows. Returns NULL with a message in err on failure.
+ */
+store_t *store_open(const config_t *cfg, char *err, size_t errlen);
+/* Opens a SQLite file directly (tests, tools). */
+store_t *store_open_path(const char *path, char *err, size_t errlen);
+/* Closes every connection (after a WAL checkpoint); accepts NULL. */
+void store_close(store_t *st);
+
+/* Schema version applied, and the highest this binary knows. */
+int store_schema_version(store_t *st);
+int store_schema_latest(void);
+/* Runs a trivial query; 0 when the database answers. */
+int store_ping(store_t *st);
+/* Online backup of the database into dest_path (SQLite backup API). */
+int store_backup(store_t *st, const char *dest_path, char *err, size_t errlen);
+/* Path of the database file. Owned by st. */
+const char *store_path(store_t *st);
+
+#endif

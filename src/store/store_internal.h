@@ -1,0 +1,43 @@
+/*
+ * store_internal.h - for files in src/store/ only.
+ *
+ * Borrow a connection with sdb_acquire() and give it back with sdb_release()
+ * on every path. Prepared statements are cached per connection by SQL text
+ * (sdb_prepare), so hot queries are compiled once; do not finalize them,
+ * just let sdb_release() reset them.
+ */
+#ifndef MAESTRO_STORE_INTERNAL_H
+#define MAESTRO_STORE_INTERNAL_H
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+sqlite3 *sdb_acquire(store_t *st);
+void sdb_release(store_t *st, sqlite3 *db);
+/* Returns a cached, reset statement for sql, or NULL (logged). Owned by the connection. */
+sqlite3_stmt *sdb_prepare(sqlite3 *db, const char *sql);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK; return 0 on success. */
+int sdb_begin(sqlite3 *db);
+int sdb_commit(sqlite3 *db);
+void sdb_rollback(sqlite3 *db);
+/* Runs sql without results; 0 on success. */
+int sdb_exec(sqlite3 *db, const char *sql);
+
+/* Binding helpers: NULL strings bind as SQL NULL. */
+void sdb_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* Column text as a malloc'd copy (NULL for SQL NULL). */
+char *sdb_col_text(sqlite3_stmt *s, int i);
+/* Column JSON text parsed (NULL for SQL NULL / invalid). New reference. */
+json_t *sdb_col_json(sqlite3_stmt *s, int i);
+
+/* Appends an event inside the caller's write transaction (store/events.c),
+ * so a state change and its event commit together. */
+int sdb_event_append(sqlite3 *db, const char *channel, const char *event, json_t *data, int64_t *seq,
+                     int64_t *ts);
+
+/* Logs the connection's last error with context. */
+void sdb_log_error(sqlite3 *db, const char *what);
+
+#endif

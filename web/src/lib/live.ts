@@ -1,0 +1,31 @@
+/* The app's single live connection, and hooks for its state and channels. */
+import { useEffect, useRef, useState } from 'react';
+import { LiveClient, type ConnState, type LiveEvent } from './ws';
+import { wsUrl } from './api';
+
+export const live = new LiveClient({ url: wsUrl });
+
+export function useConnState(): ConnState {
+  const [s, setS] = useState<ConnState>(live.state);
+  useEffect(() => {
+    setS(live.state);
+    const off = live.onState(setS);
+    return () => {
+      off();
+    };
+  }, []);
+  return s;
+}
+
+/**
+ * Subscribe to a channel while the component is mounted. `after` null means
+ * "not yet" (e.g. the REST snapshot is still loading).
+ */
+export function useChannel(channel: string | null, after: number | null, onEvent: (e: LiveEvent) => void) {
+  const ref = useRef(onEvent);
+  ref.current = onEvent;
+  useEffect(() => {
+    if (!channel || after === null) return;
+    return live.subscribe(channel, after, (e) => ref.current(e));
+  }, [channel, after]);
+}

@@ -1,0 +1,152 @@
+/*
+ * Markdown → safe HTML, with `[n]` citations turned into buttons-like links.
+ *
+ * marked renders (GFM tables included), DOMPurify sanitises (reports and chat
+ * answers are model output: hostile by default), then a DOM walk over text
+ * nodes — never inside <a>, <code> or <pre> — wraps every citation marker
+ * `[3]`, `[3, 5]`, `[3-5]` in <a class="cite" data-cite="3" href="#ref-3">.
+ * Clicks are handled by the page through event delegation on `data-cite`.
+ */
+import { marked } from 'marked';
+import DOMPurify from 'dompurify';
+
+const CITE_RE = /\[(\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*)\]/g;
+const CITE_TEST = /\[\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\]/;
+
+/** Expand "3, 5-7" into [3,5,6,7] (ranges capped to stay sane). */
+export function parseCiteList(inner: string): number[] {
+  const out: number[] = [];
+  for (const part of inner.split(/[,;]/)) {
+    const m = part.trim().match(/^(\d+)\s*(?:[–-]\s*(\d+))?$/);
+    if (!m) continue;
+    const a = Number(m[1]);
+    const b = m[2] ? Number(m[2]) : a;
+    if (b < a || b - a > 50) {
+      out.push(a);
+      continue;
+    }
+    for (let i = a; i <= b; i++) out.push(i);
+  }
+  return out;
+}
+
+const SKIP = new Set(['A', 'CODE', 'PRE', 'SCRIPT', 'STYLE']);
+
+/**
+ * Wrap citation markers in text nodes of `root`. When `known` is given, only
+ * numbers in it become links (so "[2024]" in prose stays text).
+ */
+export function linkCitationsInDom(root: ParentNode, known?: Set<number>): number {
+  const doc = (root as Node).ownerDocument ?? (root as Document);
+  const walker = doc.createTreeWalker(root as Node, NodeFilter.SHOW_TEXT, {
+    acceptNode(node) {
+      for (let p = node.parentElement; p && p !== root; p = p.parentElement) if (SKIP.has(p.tagName)) return NodeFilter.FILTER_REJECT;
+      return CITE_TEST.test(node.nodeValue || '') ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT;
+    },
+  });
+  const nodes: Text[] = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n as Text);
+  let count = 0;
+  for (const node of nodes) {
+    const text = node.nodeValue || '';
+    const frag = doc.createDocumentFragment();
+    let lastIdx = 0;
+    CITE_RE.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = CITE_RE.exec(text))) {
+      const nums = parseCiteList(m[1]).filter((n) => !known || known.has(n));
+      if (nums.length === 0) continue;
+      frag.appendChild(doc.createTextNode(text.slice(lastIdx, m.index)));
+      frag.appendChild(doc.createTextNode('['));
+      nums.forEach((n, i) => {
+        if (i) frag.appendChild(doc.createTextNode(', '));
+        const a = doc.createElement('a');
+        a.className = 'cite';
+        a.setAttribute('href', `#ref-${n}`);
+        a.setAttribute('data-cite', String(n));
+        a.setAttribute('role', 'button');
+        a.textContent = String(n);
+        frag.appendChild(a);
+        count++;
+      });
+      frag.appendChild(doc.createTextNode(']'));
+      lastIdx = m.index + m[0].length;
+    }
+    frag.appendChild(doc.createTextNode(text.slice(lastIdx)));
+    node.parentNode?.replaceChild(frag, node);
+  }
+  CITE_RE.lastIndex = 0;
+  return count;
+}
+
+export function renderMarkdown(md: string, opts: { known?: Set<number>; citations?: boolean } = {}): string {
+  const html = marked.parse(md || '', { gfm: true, breaks: false, async: false }) as string;
+  const clean = DOMPurify.sanitize(html, { ADD_ATTR: ['target'] });
+  if (opts.citations === false) return clean;
+  const doc = new DOMParser().parseFromString(`<div id="__root">${clean}</div>`, 'text/html');
+  const root = doc.getElementById('__root')!;
+  linkCitationsInDom(root, opts.known);
+  root.querySelectorAll('a[href^="http"]').forEach((a) => {
+    a.setAttribute('target', '_blank');
+    a.setAttribute('rel', 'noopener noreferrer');
+  });
+  return root.innerHTML;
+}
+
+export interface Reference {
+  n: number;
+  text: string;
+  url: string;
+  quote: string;
+  document_id: string;
+  page: string;
+  title: string;
+}
+
+/**
+ * Reference list at the end of a report: a "References"/"Sources"/"참고문헌"
+ * heading followed by lines such as "[1] Title — https://…", "1. Title" or
+ * "- [1] Title". Returns them by number.
+ */
+export function parseReferences(md: string): Map<number, Reference> {
+  const out = new Map<number, Reference>();
+  const lines = (md || '').split(/\r?\n/);
+  let inRefs = false;
+  for (const line of lines) {
+    const h = line.match(/^#{1,6}\s+(.*)$/);
+    if (h) {
+      inRefs = /reference|sources|bibliograph|works cited|citations|참고|출처/i.test(h[1]);
+      continue;
+    }
+    if (!inRefs) continue;
+    const m = line.match(/^\s*(?:[-*]\s*)?(?:\[(\d+)\]:?|(\d+)[.)])\s+(.+)$/);
+    if (!m) continue;
+    const n = Number(m[1] ?? m[2]);
+    const text = m[3].trim();
+    const url = (text.match(/https?:\/\/[^\s)>\]]+/) || [''])[0];
+    const quote = (text.match(/[“"]([^”"]{8,})[”"]/) || ['', ''])[1];
+    out.set(n, { n, text, url, quote, document_id: '', page: '', title: text.replace(/https?:\/\/\S+/, '').replace(/[—–-]\s*$/, '').trim() });
+  }
+  return out;
+}
+
+/** Citations given by the server as JSON, in whatever shape, by number. */
+export function referencesFromJson(list: any): Map<number, Reference> {
+  const out = new Map<number, Reference>();
+  if (!Array.isArray(list)) return out;
+  list.forEach((c: any, i: number) => {
+    if (!c || typeof c !== 'object') return;
+    const n = Number(c.n ?? c.number ?? c.index ?? c.id ?? i + 1);
+    const src = c.source && typeof c.source === 'object' ? c.source : {};
+    out.set(Number.isFinite(n) ? n : i + 1, {
+      n,
+      text: String(c.text ?? c.reference ?? c.citation ?? c.title ?? src.title ?? ''),
+      url: String(c.url ?? src.url ?? ''),
+      quote: String(c.quote ?? c.passage ?? c.excerpt ?? c.snippet ?? ''),
+      document_id: String(c.document_id ?? src.document_id ?? ''),
+      page: c.page !== undefined && c.page !== null ? String(c.page) : '',
+      title: String(c.title ?? src.title ?? c.filename ?? ''),
+    });
+  });
+  return out;
+}

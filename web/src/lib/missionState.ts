@@ -1,0 +1,113 @@
+/*
+ * The mission view's state, driven by the live events of `mission:ID`.
+ * `applyEvent` is a pure reducer: the same event applied twice (a replay after
+ * reconnect, or an event that repeats what the REST snapshot already showed)
+ * leaves the state unchanged, because notes and log entries are keyed by id.
+ */
+import { normLog, normMission, normNote, normPlan, normProgress, type LogEntry, type Mission, type Note, type Plan } from './api';
+import type { LiveEvent } from './ws';
+
+export interface MissionState {
+  mission: Mission;
+  plan: Plan | null;
+  notes: Note[];
+  logs: LogEntry[];
+  draftVersion: number;
+  reportVersion: number;
+  errors: string[];
+  lastSeq: number;
+}
+
+export function initialMissionState(mission: Mission): MissionState {
+  return { mission, plan: null, notes: [], logs: [], draftVersion: 0, reportVersion: 0, errors: [], lastSeq: 0 };
+}
+
+function upsert<T extends { id: string }>(list: T[], item: T): T[] {
+  const i = list.findIndex((x) => x.id === item.id);
+  if (i < 0) return [...list, item];
+  const copy = list.slice();
+  copy[i] = { ...list[i], ...item };
+  return copy;
+}
+
+export function mergeNotes(list: Note[], more: Note[]): Note[] {
+  let out = list;
+  for (const n of more) out = upsert(out, n);
+  return out;
+}
+export function mergeLogs(list: LogEntry[], more: LogEntry[]): LogEntry[] {
+  let out = list;
+  for (const l of more) {
+    const i = out.findIndex((x) => x.id === l.id);
+    // never lose prompt/response we already fetched when a shorter event comes
+    if (i >= 0 && out[i].detailed && !l.detailed) continue;
+    out = upsert(out, l);
+  }
+  return out;
+}
+
+const TERMINAL = new Set(['completed', 'failed', 'stopped', 'cancelled']);
+export const isTerminal = (s: string) => TERMINAL.has(s);
+
+export function applyEvent(s: MissionState, ev: LiveEvent): MissionState {
+  if (ev.seq && ev.seq <= s.lastSeq) return s;
+  const d = ev.data || {};
+  const next: MissionState = { ...s, lastSeq: ev.seq || s.lastSeq };
+  const m = { ...s.mission };
+  switch (ev.event) {
+    case 'status':
+      if (d.status) m.status = String(d.status);
+      if (d.phase) m.phase = String(d.phase);
+      if (d.progress !== undefined) m.progress = normProgress(d.progress);
+      if (d.error) m.error = String(d.error);
+      if (m.status === 'running' && !m.started_at) m.started_at = ev.ts || new Date().toISOString();
+      if (isTerminal(m.status) && !m.finished_at) m.finished_at = ev.ts || new Date().toISOString();
+      if (m.status === 'completed') m.progress = 1;
+      next.mission = m;
+      break;
+    case 'phase':
+      if (d.phase) m.phase = String(d.phase);
+      if (d.progress !== undefined) m.progress = normProgress(d.progress);
+      if (d.round !== undefined) m.round = Number(d.round) || m.round;
+      next.mission = m;
+      break;
+    case 'progress':
+      if (d.progress !== undefined) m.progress = normProgress(d.progress);
+      next.mission = m;
+      break;
+    case 'plan_updated': {
+      const p = normPlan(d.plan ?? d);
+      if (p) next.plan = p;
+      break;
+    }
+    case 'note_added':
+      next.notes = mergeNotes(s.notes, [normNote(d.note ?? d)]);
+      break;
+    case 'agent_log':
+      next.logs = mergeLogs(s.logs, [normLog(d)]);
+      break;
+    case 'draft_updated':
+      next.draftVersion = s.draftVersion + 1;
+      break;
+    case 'stats':
+      if (d.tokens !== undefined) m.tokens = Number(d.tokens) || 0;
+      if (d.cost !== undefined) m.cost = Number(d.cost) || 0;
+      if (d.calls !== undefined) m.calls = Number(d.calls) || 0;
+      if (d.progress !== undefined) m.progress = normProgress(d.progress);
+      next.mission = m;
+      break;
+    case 'report_ready':
+      next.reportVersion = Number(d.version) || s.reportVersion + 1;
+      break;
+    case 'error':
+      next.errors = [...s.errors, String(d.message ?? d.error ?? 'error')].slice(-20);
+      break;
+    case 'mission':
+    case 'mission_updated':
+      next.mission = { ...normMission({ ...s.mission.raw, ...d }), raw: { ...s.mission.raw, ...d } };
+      break;
+    default:
+      return next;
+  }
+  return next;
+}

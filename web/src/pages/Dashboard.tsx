@@ -1,0 +1,137 @@
+import { useEffect, useState } from 'react';
+import { Link, useNavigate } from 'react-router-dom';
+import { api, normMission, normStats, pickList, type Mission, type Stats } from '../lib/api';
+import { useI18n } from '../lib/i18n';
+import { useAuth } from '../lib/auth';
+import { ErrorBox, ProgressBar, Spinner, StatusBadge, fmtCost, fmtDuration } from '../components/ui';
+
+export function DashboardPage() {
+  const { t, fmtDate, fmtNum } = useI18n();
+  const { canWrite } = useAuth();
+  const nav = useNavigate();
+  const [missions, setMissions] = useState<Mission[] | null>(null);
+  const [stats, setStats] = useState<Stats | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [filter, setFilter] = useState('');
+
+  useEffect(() => {
+    let alive = true;
+    api
+      .get('/api/missions?limit=200')
+      .then((r) => alive && setMissions(pickList(r, 'missions').map(normMission)))
+      .catch((e) => alive && (setError(e), setMissions([])));
+    api
+      .get('/api/stats')
+      .then((r) => alive && setStats(normStats(r)))
+      .catch(() => {});
+    return () => {
+      alive = false;
+    };
+  }, []);
+
+  const shown = (missions ?? []).filter((m) => !filter || m.status === filter || (filter === 'active' && ['running', 'queued', 'paused'].includes(m.status)));
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>{t('dash.title')}</h1>
+        {canWrite && (
+          <Link to="/missions/new" className="btn btn-primary">
+            + {t('nav.newMission')}
+          </Link>
+        )}
+      </div>
+      <section className="stats-grid" aria-label={t('dash.stats')}>
+        <StatCard label={t('dash.total')} value={stats ? fmtNum(stats.total_missions) : '—'} />
+        <StatCard label={t('dash.active')} value={stats ? fmtNum(stats.active_missions) : '—'} />
+        <StatCard label={t('dash.completed')} value={stats ? fmtNum(stats.completed_missions) : '—'} />
+        <StatCard label={t('dash.avgTime')} value={stats && stats.avg_completion_time ? fmtDuration(stats.avg_completion_time) : '—'} />
+      </section>
+      <ErrorBox error={error} />
+      {missions === null ? (
+        <Spinner />
+      ) : missions.length === 0 ? (
+        <div className="empty card" data-testid="empty-state">
+          <h2>{t('dash.emptyTitle')}</h2>
+          <p>{t('dash.emptyText')}</p>
+          <ol className="empty-steps">
+            <li>
+              <Link to="/settings">{t('dash.step1')}</Link>
+            </li>
+            <li>
+              <Link to="/documents">{t('dash.step2')}</Link>
+            </li>
+            <li>
+              <Link to="/missions/new">{t('dash.step3')}</Link>
+            </li>
+          </ol>
+        </div>
+      ) : (
+        <section className="card">
+          <div className="toolbar">
+            <h2>{t('dash.missions')}</h2>
+            <label className="inline-field">
+              <span>{t('common.filter')}</span>
+              <select value={filter} onChange={(e) => setFilter(e.target.value)}>
+                <option value="">{t('common.all')}</option>
+                <option value="active">{t('dash.activeOnly')}</option>
+                {['running', 'paused', 'completed', 'failed', 'stopped', 'queued'].map((s) => (
+                  <option key={s} value={s}>
+                    {t(`status.${s}`)}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <div className="table-wrap">
+            <table className="table missions-table">
+              <thead>
+                <tr>
+                  <th>{t('mission.title')}</th>
+                  <th>{t('mission.status')}</th>
+                  <th className="col-progress">{t('mission.progress')}</th>
+                  <th>{t('mission.created')}</th>
+                  <th>{t('mission.finished')}</th>
+                  <th className="num">{t('mission.tokens')}</th>
+                  <th className="num">{t('mission.cost')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((m) => (
+                  <tr key={m.id} className="clickable" onClick={() => nav(`/missions/${m.id}`)}>
+                    <td>
+                      <Link to={`/missions/${m.id}`} onClick={(e) => e.stopPropagation()}>
+                        {m.title}
+                      </Link>
+                      {m.phase && <div className="muted small">{t(`phase.${m.phase}`)}</div>}
+                    </td>
+                    <td>
+                      <StatusBadge status={m.status} />
+                    </td>
+                    <td className="col-progress">
+                      <ProgressBar value={m.progress} label={t('mission.progress')} />
+                      <span className="small muted">{Math.round(m.progress * 100)}%</span>
+                    </td>
+                    <td className="nowrap">{fmtDate(m.created_at)}</td>
+                    <td className="nowrap">{m.finished_at ? fmtDate(m.finished_at) : '—'}</td>
+                    <td className="num">{fmtNum(m.tokens)}</td>
+                    <td className="num">{fmtCost(m.cost)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      )}
+    </div>
+  );
+}
+
+function StatCard({ label, value }: { label: string; value: string }) {
+  return (
+    <div className="stat card">
+      <div className="stat-value">{value}</div>
+      <div className="stat-label">{label}</div>
+    </div>
+  );
+}

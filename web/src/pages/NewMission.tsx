@@ -1,0 +1,212 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import { useNavigate } from 'react-router-dom';
+import { api, normGroup, pickList, type Group } from '../lib/api';
+import { useI18n } from '../lib/i18n';
+import { useAuth } from '../lib/auth';
+import { emptyMissionForm, missionPayload, validateMission, type Errors, type MissionForm } from '../lib/validation';
+import { ErrorBox, Field, Notice } from '../components/ui';
+
+export function NewMissionPage() {
+  const { t } = useI18n();
+  const { canWrite } = useAuth();
+  const nav = useNavigate();
+  const [f, setF] = useState<MissionForm>(emptyMissionForm);
+  const [errors, setErrors] = useState<Errors>({});
+  const [submitted, setSubmitted] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [groups, setGroups] = useState<Group[]>([]);
+  const [advanced, setAdvanced] = useState(false);
+
+  useEffect(() => {
+    api
+      .get('/api/groups')
+      .then((r) => setGroups(pickList(r, 'groups').map(normGroup)))
+      .catch(() => {});
+    // research defaults from the user's settings
+    api
+      .get('/api/settings')
+      .then((r) => {
+        const d = r?.research_defaults || r?.research || r?.defaults;
+        if (!d) return;
+        setF((old) => ({
+          ...old,
+          maxRounds: d.max_rounds !== undefined ? String(d.max_rounds) : old.maxRounds,
+          maxPasses: d.max_passes !== undefined ? String(d.max_passes) : old.maxPasses,
+          language: d.language || old.language,
+          tone: d.tone || old.tone,
+          length: d.length || old.length,
+        }));
+      })
+      .catch(() => {});
+  }, []);
+
+  const set = <K extends keyof MissionForm>(k: K, v: MissionForm[K]) => {
+    const next = { ...f, [k]: v };
+    setF(next);
+    if (submitted) setErrors(validateMission(next));
+  };
+  const setQuestion = (i: number, v: string) => set('questions', f.questions.map((q, j) => (j === i ? v : q)));
+  const addQuestion = () => set('questions', [...f.questions, '']);
+  const removeQuestion = (i: number) => set('questions', f.questions.length > 1 ? f.questions.filter((_, j) => j !== i) : ['']);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setSubmitted(true);
+    const errs = validateMission(f);
+    setErrors(errs);
+    if (Object.keys(errs).length) {
+      const first = document.querySelector<HTMLElement>('.has-error input, .has-error textarea, .has-error select');
+      first?.focus();
+      if (errs.maxRounds || errs.maxPasses || errs.budget) setAdvanced(true);
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      const r = await api.post('/api/missions', missionPayload(f));
+      const id = String(r?.id ?? r?.mission?.id ?? '');
+      nav(id ? `/missions/${id}` : '/');
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (!canWrite) return <div className="page"><Notice kind="warn">{t('common.readOnly')}</Notice></div>;
+
+  return (
+    <div className="page page-narrow">
+      <h1>{t('new.title')}</h1>
+      <form className="card form" onSubmit={submit} noValidate data-testid="new-mission-form">
+        <Field label={t('new.missionTitle')} error={errors.title} htmlFor="m-title">
+          <input id="m-title" value={f.title} onChange={(e) => set('title', e.target.value)} aria-invalid={!!errors.title} placeholder={t('new.titlePh')} />
+        </Field>
+        <Field label={t('new.description')} error={errors.description} htmlFor="m-desc" hint={t('new.descHint')}>
+          <textarea id="m-desc" rows={4} value={f.description} onChange={(e) => set('description', e.target.value)} />
+        </Field>
+        <fieldset className={`field${errors.questions ? ' has-error' : ''}`}>
+          <legend>{t('new.questions')}</legend>
+          {f.questions.map((q, i) => (
+            <div className="row-input" key={i}>
+              <input
+                value={q}
+                aria-label={t('new.questionN', { n: i + 1 })}
+                onChange={(e) => setQuestion(i, e.target.value)}
+                onKeyDown={(e) => {
+                  if (e.key === 'Enter') {
+                    e.preventDefault();
+                    addQuestion();
+                  }
+                }}
+                placeholder={t('new.questionPh')}
+                aria-invalid={!!errors.questions || !!errors[`questions.${i}`]}
+              />
+              <button type="button" className="btn btn-ghost" onClick={() => removeQuestion(i)} aria-label={t('new.removeQuestion', { n: i + 1 })}>
+                −
+              </button>
+              {errors[`questions.${i}`] && <div className="field-error">{t(errors[`questions.${i}`])}</div>}
+            </div>
+          ))}
+          <button type="button" className="btn btn-secondary btn-sm" onClick={addQuestion}>
+            + {t('new.addQuestion')}
+          </button>
+          {errors.questions && (
+            <div className="field-error" role="alert">
+              {t(errors.questions)}
+            </div>
+          )}
+        </fieldset>
+        <fieldset className={`field${errors.sources ? ' has-error' : ''}`}>
+          <legend>{t('new.sources')}</legend>
+          <label className="check">
+            <input type="checkbox" checked={f.useDocuments} onChange={(e) => set('useDocuments', e.target.checked)} /> {t('new.srcDocs')}
+          </label>
+          <label className="check">
+            <input type="checkbox" checked={f.useWeb} onChange={(e) => set('useWeb', e.target.checked)} /> {t('new.srcWeb')}
+          </label>
+          {errors.sources && (
+            <div className="field-error" role="alert">
+              {t(errors.sources)}
+            </div>
+          )}
+        </fieldset>
+        <div className="grid-2">
+          <Field label={t('new.group')} htmlFor="m-group" hint={groups.length ? undefined : t('new.noGroups')}>
+            <select id="m-group" value={f.groupId} onChange={(e) => set('groupId', e.target.value)} disabled={!f.useDocuments}>
+              <option value="">{t('new.allDocs')}</option>
+              {groups.map((g) => (
+                <option key={g.id} value={g.id}>
+                  {g.name}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label={t('new.language')} htmlFor="m-lang">
+            <select id="m-lang" value={f.language} onChange={(e) => set('language', e.target.value)}>
+              <option value="en">English</option>
+              <option value="ko">한국어</option>
+              <option value="ja">日本語</option>
+              <option value="zh">中文</option>
+              <option value="de">Deutsch</option>
+              <option value="fr">Français</option>
+              <option value="es">Español</option>
+            </select>
+          </Field>
+        </div>
+        <details className="advanced" open={advanced} onToggle={(e) => setAdvanced((e.target as HTMLDetailsElement).open)}>
+          <summary>{t('new.advanced')}</summary>
+          <div className="grid-3">
+            <Field label={t('new.rounds')} error={errors.maxRounds} htmlFor="m-rounds" hint="1–20">
+              <input id="m-rounds" inputMode="numeric" value={f.maxRounds} onChange={(e) => set('maxRounds', e.target.value)} aria-invalid={!!errors.maxRounds} />
+            </Field>
+            <Field label={t('new.passes')} error={errors.maxPasses} htmlFor="m-passes" hint="0–10">
+              <input id="m-passes" inputMode="numeric" value={f.maxPasses} onChange={(e) => set('maxPasses', e.target.value)} aria-invalid={!!errors.maxPasses} />
+            </Field>
+            <Field label={t('new.budget')} error={errors.budget} htmlFor="m-budget" hint={t('new.budgetHint')}>
+              <input id="m-budget" inputMode="decimal" value={f.budget} onChange={(e) => set('budget', e.target.value)} aria-invalid={!!errors.budget} />
+            </Field>
+            <Field label={t('new.tone')} htmlFor="m-tone">
+              <select id="m-tone" value={f.tone} onChange={(e) => set('tone', e.target.value)}>
+                {['neutral', 'academic', 'business', 'casual'].map((x) => (
+                  <option key={x} value={x}>
+                    {t(`tone.${x}`)}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field label={t('new.length')} htmlFor="m-length">
+              <select id="m-length" value={f.length} onChange={(e) => set('length', e.target.value)}>
+                {['short', 'medium', 'long'].map((x) => (
+                  <option key={x} value={x}>
+                    {t(`length.${x}`)}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field label={t('new.schedule')} htmlFor="m-schedule">
+              <select id="m-schedule" value={f.schedule} onChange={(e) => set('schedule', e.target.value)}>
+                <option value="">{t('new.once')}</option>
+                {['weekly', 'monthly', 'quarterly'].map((x) => (
+                  <option key={x} value={x}>
+                    {t(`schedule.${x}`)}
+                  </option>
+                ))}
+              </select>
+            </Field>
+          </div>
+        </details>
+        <ErrorBox error={error} />
+        <div className="form-actions">
+          <button type="button" className="btn btn-ghost" onClick={() => nav(-1)}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            {busy ? t('common.saving') : t('new.start')}
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
