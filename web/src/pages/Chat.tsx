@@ -1,0 +1,282 @@
+import { useCallback, useEffect, useRef, useState, type FormEvent, type MouseEvent } from 'react';
+import { Link, useNavigate, useParams } from 'react-router-dom';
+import { api, normChat, normChatMessage, normGroup, pickList, type Chat, type ChatMessage, type Group, type Passage } from '../lib/api';
+import { useI18n } from '../lib/i18n';
+import { useAuth } from '../lib/auth';
+import { useChannel } from '../lib/live';
+import { renderMarkdown } from '../lib/markdown';
+import { CitationPanel, type CitationView } from '../components/CitationPanel';
+import { ErrorBox, Spinner } from '../components/ui';
+
+/** Streaming token text out of a chat event, whatever the server calls it. */
+export function tokenText(data: any): string {
+  if (typeof data === 'string') return data;
+  const v = data?.token ?? data?.delta ?? data?.content ?? data?.text ?? data?.chunk;
+  return typeof v === 'string' ? v : '';
+}
+
+const TOKEN_EVENTS = new Set(['token', 'delta', 'chunk', 'message_delta', 'answer_delta', 'stream']);
+const DONE_EVENTS = new Set(['message', 'done', 'message_done', 'answer', 'message_complete', 'complete']);
+
+export function ChatPage() {
+  const { id } = useParams();
+  const { t, fmtDate } = useI18n();
+  const { canWrite } = useAuth();
+  const nav = useNavigate();
+  const [chats, setChats] = useState<Chat[] | null>(null);
+  const [groups, setGroups] = useState<Group[]>([]);
+  const [newGroup, setNewGroup] = useState('');
+  const [error, setError] = useState<unknown>(null);
+
+  const loadChats = useCallback(() => {
+    api
+      .get('/api/chats')
+      .then((r) => setChats(pickList(r, 'chats').map(normChat)))
+      .catch((e) => {
+        setError(e);
+        setChats([]);
+      });
+  }, []);
+  useEffect(loadChats, [loadChats]);
+  useEffect(() => {
+    api
+      .get('/api/groups')
+      .then((r) => setGroups(pickList(r, 'groups').map(normGroup)))
+      .catch(() => {});
+  }, []);
+
+  const create = async () => {
+    setError(null);
+    try {
+      const body: Record<string, unknown> = { title: t('chat.untitled') };
+      if (newGroup) body.group_id = newGroup;
+      const r = await api.post('/api/chats', body);
+      const c = normChat(r);
+      loadChats();
+      if (c.id) nav(`/chat/${c.id}`);
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  return (
+    <div className="page chat-page">
+      <aside className="chat-list card" aria-label={t('chat.list')}>
+        <h1 className="h2">{t('chat.title')}</h1>
+        {canWrite && (
+          <div className="chat-new">
+            <select value={newGroup} onChange={(e) => setNewGroup(e.target.value)} aria-label={t('docs.group')}>
+              <option value="">{t('new.allDocs')}</option>
+              {groups.map((g) => (
+                <option key={g.id} value={g.id}>
+                  {g.name}
+                </option>
+              ))}
+            </select>
+            <button type="button" className="btn btn-primary" onClick={create} data-testid="chat-new">
+              + {t('chat.new')}
+            </button>
+          </div>
+        )}
+        <ErrorBox error={error} />
+        {chats === null ? (
+          <Spinner />
+        ) : chats.length === 0 ? (
+          <p className="muted small">{t('chat.none')}</p>
+        ) : (
+          <ul className="chat-items">
+            {chats.map((c) => (
+              <li key={c.id}>
+                <Link to={`/chat/${c.id}`} className={`chat-item${c.id === id ? ' active' : ''}`} aria-current={c.id === id ? 'page' : undefined}>
+                  <span className="chat-item-title">{c.title || t('chat.untitled')}</span>
+                  <span className="muted small">{fmtDate(c.created_at)}</span>
+                </Link>
+              </li>
+            ))}
+          </ul>
+        )}
+      </aside>
+      <section className="chat-main">
+        {id ? (
+          <ChatThread key={id} chatId={id} groups={groups} onRenamed={loadChats} />
+        ) : (
+          <div className="empty card">
+            <p>{t('chat.pick')}</p>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function ChatThread({ chatId, groups, onRenamed }: { chatId: string; groups: Group[]; onRenamed: () => void }) {
+  const { t } = useI18n();
+  const { canWrite } = useAuth();
+  const [chat, setChat] = useState<Chat | null>(null);
+  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [input, setInput] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [cite, setCite] = useState<CitationView | null>(null);
+  const [after, setAfter] = useState<number | null>(null);
+  const streamingRef = useRef(false);
+  const endRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    api
+      .get(`/api/chats/${chatId}`)
+      .then((r) => {
+        const c = normChat(r);
+        setChat(c);
+        setMessages(c.messages);
+        setAfter(Number(r?.last_seq ?? r?.chat?.last_seq ?? 0) || 0);
+      })
+      .catch((e) => {
+        setError(e);
+        setAfter(0);
+      });
+  }, [chatId]);
+
+  useChannel(after === null ? null : `chat:${chatId}`, after, (ev) => {
+    if (!streamingRef.current) return; // replayed tokens of earlier answers
+    if (TOKEN_EVENTS.has(ev.event)) {
+      const piece = tokenText(ev.data);
+      if (!piece) return;
+      setMessages((ms) => {
+        const last = ms[ms.length - 1];
+        if (last && last.streaming) return [...ms.slice(0, -1), { ...last, content: last.content + piece }];
+        return ms;
+      });
+    } else if (DONE_EVENTS.has(ev.event) && (ev.data?.role ?? ev.data?.message?.role ?? 'assistant') === 'assistant') {
+      const final = normChatMessage(ev.data);
+      setMessages((ms) => {
+        const last = ms[ms.length - 1];
+        if (last && last.streaming) return [...ms.slice(0, -1), { ...final, content: final.content || last.content, streaming: false }];
+        return ms;
+      });
+    }
+  });
+
+  useEffect(() => {
+    endRef.current?.scrollIntoView?.({ block: 'end' });
+  }, [messages]);
+
+  const send = async (e: FormEvent) => {
+    e.preventDefault();
+    const content = input.trim();
+    if (!content || busy) return;
+    setInput('');
+    setBusy(true);
+    setError(null);
+    const now = new Date().toISOString();
+    setMessages((ms) => [
+      ...ms,
+      { id: `local-u-${now}`, role: 'user', content, citations: [], created_at: now },
+      { id: `local-a-${now}`, role: 'assistant', content: '', citations: [], created_at: now, streaming: true },
+    ]);
+    streamingRef.current = true;
+    try {
+      const r = await api.post(`/api/chats/${chatId}/messages`, { content });
+      const ans = normChatMessage(r?.answer && typeof r.answer === 'object' ? r.answer : r?.assistant ?? r?.message ?? r);
+      setMessages((ms) => {
+        const i = ms.findIndex((m) => m.id === `local-a-${now}`);
+        if (i < 0) return ms;
+        const copy = ms.slice();
+        copy[i] = { ...ans, role: 'assistant', content: ans.content || ms[i].content, streaming: false };
+        return copy;
+      });
+      if (!chat?.title || chat.title === t('chat.untitled')) onRenamed();
+    } catch (err) {
+      setError(err);
+      setMessages((ms) => ms.filter((m) => m.id !== `local-a-${now}`));
+      setInput(content);
+    } finally {
+      streamingRef.current = false;
+      setBusy(false);
+    }
+  };
+
+  const openCite = (m: ChatMessage) => (e: MouseEvent) => {
+    const a = (e.target as HTMLElement).closest('a[data-cite]');
+    if (!a) return;
+    e.preventDefault();
+    const n = Number(a.getAttribute('data-cite'));
+    const p: Passage | undefined = m.citations[n - 1];
+    setCite({ n, title: p ? p.title || p.filename : '', text: '', quote: p?.text ?? '', url: p?.url ?? '', page: p?.page ?? '', score: p?.score });
+  };
+
+  const group = groups.find((g) => g.id === chat?.group_id);
+
+  return (
+    <div className={`chat-thread card${cite ? ' with-panel' : ''}`}>
+      <div className="chat-head">
+        <h2>{chat?.title || t('chat.untitled')}</h2>
+        <span className="muted small">
+          {t('chat.scope')}: {group ? group.name : t('new.allDocs')}
+        </span>
+      </div>
+      <div className="chat-body">
+        <div className="messages" aria-live="polite" data-testid="messages">
+          {messages.length === 0 && <p className="muted">{t('chat.emptyThread')}</p>}
+          {messages.map((m) => (
+            <div key={m.id} className={`msg msg-${m.role}`}>
+              <div className="msg-role">{m.role === 'user' ? t('chat.you') : 'Maestro'}</div>
+              {m.role === 'assistant' ? (
+                <div className="markdown msg-content" onClick={openCite(m)}>
+                  {m.content ? (
+                    <div dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content, { known: m.citations.length ? new Set(m.citations.map((_, i) => i + 1)) : undefined }) }} />
+                  ) : (
+                    <span className="typing" aria-label={t('chat.thinking')}>
+                      <span />
+                      <span />
+                      <span />
+                    </span>
+                  )}
+                  {m.streaming && m.content && <span className="cursor" aria-hidden="true" />}
+                </div>
+              ) : (
+                <div className="msg-content">{m.content}</div>
+              )}
+              {m.citations.length > 0 && (
+                <ol className="msg-cites">
+                  {m.citations.map((c, i) => (
+                    <li key={i}>
+                      <button type="button" className="btn-link small" onClick={() => setCite({ n: i + 1, title: c.title || c.filename, text: '', quote: c.text, url: c.url, page: c.page, score: c.score })}>
+                        [{i + 1}] {c.title || c.filename || c.document_id}
+                        {c.page ? ` · p. ${c.page}` : ''}
+                      </button>
+                    </li>
+                  ))}
+                </ol>
+              )}
+            </div>
+          ))}
+          <div ref={endRef} />
+        </div>
+        <CitationPanel cite={cite} onClose={() => setCite(null)} />
+      </div>
+      <ErrorBox error={error} onClose={() => setError(null)} />
+      {canWrite && (
+        <form className="chat-input" onSubmit={send}>
+          <textarea
+            rows={2}
+            value={input}
+            onChange={(e) => setInput(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+                e.preventDefault();
+                void send(e as unknown as FormEvent);
+              }
+            }}
+            placeholder={t('chat.placeholder')}
+            aria-label={t('chat.placeholder')}
+            data-testid="chat-input"
+          />
+          <button type="submit" className="btn btn-primary" disabled={busy || !input.trim()}>
+            {t('chat.send')}
+          </button>
+        </form>
+      )}
+    </div>
+  );
+}

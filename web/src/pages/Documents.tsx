@@ -1,0 +1,647 @@
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type FormEvent } from 'react';
+import { api, normDoc, normGroup, normPassage, pickList, qs, uploadFile, type Doc, type Group, type Passage } from '../lib/api';
+import { useI18n } from '../lib/i18n';
+import { useAuth } from '../lib/auth';
+import { useChannel } from '../lib/live';
+import { ErrorBox, Field, Modal, ProgressBar, Spinner, StatusBadge, errorText, fmtBytes } from '../components/ui';
+
+interface UploadItem {
+  key: string;
+  name: string;
+  size: number;
+  progress: number;
+  state: 'waiting' | 'uploading' | 'done' | 'error';
+  error: string;
+}
+
+const ACCEPT = '.pdf,.docx,.txt,.md,.markdown,.html,.htm';
+const PARALLEL = 3;
+
+export function DocumentsPage() {
+  const { t, fmtDate } = useI18n();
+  const { canWrite } = useAuth();
+  const [docs, setDocs] = useState<Doc[] | null>(null);
+  const [groups, setGroups] = useState<Group[]>([]);
+  const [error, setError] = useState<unknown>(null);
+  const [status, setStatus] = useState('');
+  const [type, setType] = useState('');
+  const [groupFilter, setGroupFilter] = useState('');
+  const [text, setText] = useState('');
+  const [uploads, setUploads] = useState<UploadItem[]>([]);
+  const [uploadGroup, setUploadGroup] = useState('');
+  const [dragging, setDragging] = useState(false);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [viewing, setViewing] = useState<Doc | null>(null);
+  const [editing, setEditing] = useState<Doc | null>(null);
+  const [groupsOpen, setGroupsOpen] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const reload = useCallback(async () => {
+    try {
+      const r = await api.get(`/api/documents${qs({ group_id: groupFilter, status, q: text.trim(), limit: 1000 })}`);
+      setDocs(pickList(r, 'documents').map(normDoc));
+      setError(null);
+    } catch (e) {
+      setError(e);
+      setDocs((d) => d ?? []);
+    }
+  }, [groupFilter, status, text]);
+  const reloadGroups = useCallback(() => {
+    api
+      .get('/api/groups')
+      .then((r) => setGroups(pickList(r, 'groups').map(normGroup)))
+      .catch(() => {});
+  }, []);
+
+  useEffect(() => {
+    const h = setTimeout(() => void reload(), text ? 250 : 0);
+    return () => clearTimeout(h);
+  }, [reload, text]);
+  useEffect(reloadGroups, [reloadGroups]);
+
+  // ingestion progress arrives on the `documents` channel; a document we have
+  // not seen yet triggers one reload of the list
+  useChannel('documents', 0, (ev) => {
+    const d = ev.data?.document ?? ev.data ?? {};
+    const id = String(d.id ?? d.document_id ?? '');
+    if (!id) return;
+    setDocs((list) => {
+      if (!list) return list;
+      const i = list.findIndex((x) => x.id === id);
+      if (i < 0) {
+        void reload();
+        return list;
+      }
+      const cur = list[i];
+      const merged = normDoc({ ...cur.raw, ...d, id, status: d.status ?? cur.status, filename: d.filename ?? cur.filename });
+      const copy = list.slice();
+      copy[i] = merged;
+      return copy;
+    });
+  });
+
+  const startUploads = (files: File[]) => {
+    if (!files.length) return;
+    const items: UploadItem[] = files.map((f, i) => ({ key: `${Date.now()}-${i}-${f.name}`, name: f.name, size: f.size, progress: 0, state: 'waiting', error: '' }));
+    setUploads((u) => [...items, ...u.filter((x) => x.state === 'uploading' || x.state === 'waiting' || x.state === 'error')]);
+    const queue = files.map((f, i) => ({ f, key: items[i].key }));
+    const patch = (key: string, p: Partial<UploadItem>) => setUploads((u) => u.map((x) => (x.key === key ? { ...x, ...p } : x)));
+    const worker = async () => {
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const { f, key } = job;
+        patch(key, { state: 'uploading' });
+        try {
+          const added = await uploadFile(f, uploadGroup || null, (p) => patch(key, { progress: p })).promise;
+          patch(key, { state: 'done', progress: 1 });
+          setDocs((list) => {
+            const cur = list ?? [];
+            const fresh = added.filter((a) => a.id && !cur.some((c) => c.id === a.id));
+            return [...fresh, ...cur];
+          });
+        } catch (e) {
+          patch(key, { state: 'error', error: errorText(e, t) });
+        }
+      }
+    };
+    void Promise.all(Array.from({ length: Math.min(PARALLEL, files.length) }, worker)).then(() => reload());
+  };
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    if (!canWrite) return;
+    startUploads(Array.from(e.dataTransfer.files || []));
+  };
+
+  const shown = useMemo(() => (docs ?? []).filter((d) => !type || d.type === type), [docs, type]);
+  const types = useMemo(() => [...new Set((docs ?? []).map((d) => d.type))].sort(), [docs]);
+  const groupName = (id: string) => groups.find((g) => g.id === id)?.name ?? id;
+
+  const toggleSel = (id: string) => {
+    const s = new Set(selected);
+    if (s.has(id)) s.delete(id);
+    else s.add(id);
+    setSelected(s);
+  };
+  const allSelected = shown.length > 0 && shown.every((d) => selected.has(d.id));
+
+  const del = async (d: Doc) => {
+    if (!window.confirm(t('docs.confirmDelete', { name: d.title || d.filename }))) return;
+    try {
+      await api.del(`/api/documents/${d.id}`);
+      setDocs((l) => (l ?? []).filter((x) => x.id !== d.id));
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const reprocess = async (d: Doc) => {
+    try {
+      await api.post(`/api/documents/${d.id}/reprocess`);
+      setDocs((l) => (l ?? []).map((x) => (x.id === d.id ? { ...x, status: 'queued', error: '' } : x)));
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const bulkGroup = async (gid: string, add: boolean) => {
+    if (!gid || selected.size === 0) return;
+    try {
+      await api[add ? 'post' : 'del'](`/api/groups/${gid}/documents`, { document_ids: [...selected] });
+      setSelected(new Set());
+      reloadGroups();
+      void reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>{t('docs.title')}</h1>
+        <button type="button" className="btn btn-secondary" onClick={() => setGroupsOpen(true)} data-testid="groups-open">
+          {t('docs.manageGroups')} ({groups.length})
+        </button>
+      </div>
+
+      <SearchBox groups={groups} />
+
+      {canWrite && (
+        <section
+          className={`dropzone card${dragging ? ' dragging' : ''}`}
+          onDragOver={(e) => {
+            e.preventDefault();
+            setDragging(true);
+          }}
+          onDragLeave={() => setDragging(false)}
+          onDrop={onDrop}
+          aria-label={t('docs.upload')}
+          data-testid="dropzone"
+        >
+          <p className="dz-title">{t('docs.dropHere')}</p>
+          <p className="muted small">{t('docs.formats')}</p>
+          <div className="dz-actions">
+            <button type="button" className="btn btn-primary" onClick={() => fileInput.current?.click()}>
+              {t('docs.chooseFiles')}
+            </button>
+            <label className="inline-field">
+              <span>{t('docs.intoGroup')}</span>
+              <select value={uploadGroup} onChange={(e) => setUploadGroup(e.target.value)}>
+                <option value="">{t('docs.noGroup')}</option>
+                {groups.map((g) => (
+                  <option key={g.id} value={g.id}>
+                    {g.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <input
+            ref={fileInput}
+            type="file"
+            multiple
+            accept={ACCEPT}
+            hidden
+            data-testid="file-input"
+            onChange={(e) => {
+              startUploads(Array.from(e.target.files || []));
+              e.target.value = '';
+            }}
+          />
+          {uploads.length > 0 && (
+            <ul className="upload-list" aria-live="polite">
+              {uploads.map((u) => (
+                <li key={u.key} className={`upload upload-${u.state}`}>
+                  <span className="upload-name">{u.name}</span>
+                  <span className="muted small">{fmtBytes(u.size)}</span>
+                  <ProgressBar value={u.progress} label={u.name} />
+                  <span className="small">{u.state === 'error' ? u.error : t(`upload.${u.state}`)}</span>
+                </li>
+              ))}
+              <li>
+                <button type="button" className="btn-link small" onClick={() => setUploads((l) => l.filter((x) => x.state === 'uploading' || x.state === 'waiting'))}>
+                  {t('docs.clearFinished')}
+                </button>
+              </li>
+            </ul>
+          )}
+        </section>
+      )}
+
+      <section className="card">
+        <div className="toolbar filters">
+          <input type="search" placeholder={t('docs.filterText')} aria-label={t('docs.filterText')} value={text} onChange={(e) => setText(e.target.value)} />
+          <label className="inline-field">
+            <span>{t('docs.status')}</span>
+            <select value={status} onChange={(e) => setStatus(e.target.value)} data-testid="docs-status-filter">
+              <option value="">{t('common.all')}</option>
+              {['queued', 'processing', 'ready', 'failed'].map((s) => (
+                <option key={s} value={s}>
+                  {t(`status.${s}`)}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="inline-field">
+            <span>{t('docs.type')}</span>
+            <select value={type} onChange={(e) => setType(e.target.value)}>
+              <option value="">{t('common.all')}</option>
+              {types.map((x) => (
+                <option key={x} value={x}>
+                  {x.toUpperCase()}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="inline-field">
+            <span>{t('docs.group')}</span>
+            <select value={groupFilter} onChange={(e) => setGroupFilter(e.target.value)}>
+              <option value="">{t('common.all')}</option>
+              {groups.map((g) => (
+                <option key={g.id} value={g.id}>
+                  {g.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
+        {selected.size > 0 && canWrite && <BulkBar count={selected.size} groups={groups} onApply={bulkGroup} onClear={() => setSelected(new Set())} />}
+        <ErrorBox error={error} onClose={() => setError(null)} />
+        {docs === null ? (
+          <Spinner />
+        ) : shown.length === 0 ? (
+          <div className="empty" data-testid="docs-empty">
+            <p>{docs.length === 0 && !text && !status && !groupFilter ? t('docs.empty') : t('docs.noMatch')}</p>
+          </div>
+        ) : (
+          <div className="table-wrap">
+            <table className="table docs-table">
+              <thead>
+                <tr>
+                  {canWrite && (
+                    <th className="col-check">
+                      <input type="checkbox" aria-label={t('docs.selectAll')} checked={allSelected} onChange={() => setSelected(allSelected ? new Set() : new Set(shown.map((d) => d.id)))} />
+                    </th>
+                  )}
+                  <th>{t('docs.name')}</th>
+                  <th>{t('docs.status')}</th>
+                  <th>{t('docs.type')}</th>
+                  <th>{t('docs.groups')}</th>
+                  <th>{t('docs.added')}</th>
+                  <th className="col-actions">{t('common.actions')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {shown.map((d) => (
+                  <tr key={d.id} data-testid="doc-row">
+                    {canWrite && (
+                      <td className="col-check">
+                        <input type="checkbox" aria-label={t('docs.select', { name: d.filename })} checked={selected.has(d.id)} onChange={() => toggleSel(d.id)} />
+                      </td>
+                    )}
+                    <td>
+                      <div className="doc-name">{d.title || d.filename}</div>
+                      {d.title && d.title !== d.filename && <div className="muted small">{d.filename}</div>}
+                      {(d.authors || d.year) && (
+                        <div className="muted small">
+                          {d.authors}
+                          {d.authors && d.year ? ', ' : ''}
+                          {d.year}
+                        </div>
+                      )}
+                    </td>
+                    <td>
+                      <StatusBadge status={d.status} />
+                      {d.error && <div className="field-error small">{d.error}</div>}
+                    </td>
+                    <td>{d.type.toUpperCase()}</td>
+                    <td className="small">{d.group_ids.map(groupName).join(', ') || '—'}</td>
+                    <td className="nowrap small">{fmtDate(d.created_at)}</td>
+                    <td className="col-actions">
+                      <button type="button" className="btn btn-ghost btn-sm" onClick={() => setViewing(d)} disabled={d.status !== 'ready'}>
+                        {t('docs.view')}
+                      </button>
+                      {canWrite && (
+                        <>
+                          <button type="button" className="btn btn-ghost btn-sm" onClick={() => setEditing(d)}>
+                            {t('common.edit')}
+                          </button>
+                          {d.status === 'failed' && (
+                            <button type="button" className="btn btn-ghost btn-sm" onClick={() => reprocess(d)}>
+                              {t('docs.reprocess')}
+                            </button>
+                          )}
+                          <button type="button" className="btn btn-ghost btn-sm danger" onClick={() => del(d)}>
+                            {t('common.delete')}
+                          </button>
+                        </>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      {viewing && <DocTextModal doc={viewing} onClose={() => setViewing(null)} />}
+      {editing && (
+        <DocEditModal
+          doc={editing}
+          onClose={() => setEditing(null)}
+          onSaved={(d) => {
+            setDocs((l) => (l ?? []).map((x) => (x.id === d.id ? d : x)));
+            setEditing(null);
+          }}
+        />
+      )}
+      {groupsOpen && (
+        <GroupsModal
+          groups={groups}
+          onClose={() => setGroupsOpen(false)}
+          onChanged={() => {
+            reloadGroups();
+            void reload();
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+function BulkBar({ count, groups, onApply, onClear }: { count: number; groups: Group[]; onApply: (gid: string, add: boolean) => void; onClear: () => void }) {
+  const { t } = useI18n();
+  const [gid, setGid] = useState('');
+  return (
+    <div className="bulk-bar" role="region" aria-label={t('docs.bulk')}>
+      <span>{t('docs.selectedN', { n: count })}</span>
+      <select value={gid} onChange={(e) => setGid(e.target.value)} aria-label={t('docs.group')}>
+        <option value="">{t('docs.pickGroup')}</option>
+        {groups.map((g) => (
+          <option key={g.id} value={g.id}>
+            {g.name}
+          </option>
+        ))}
+      </select>
+      <button type="button" className="btn btn-secondary btn-sm" disabled={!gid} onClick={() => onApply(gid, true)}>
+        {t('docs.addToGroup')}
+      </button>
+      <button type="button" className="btn btn-secondary btn-sm" disabled={!gid} onClick={() => onApply(gid, false)}>
+        {t('docs.removeFromGroup')}
+      </button>
+      <button type="button" className="btn-link small" onClick={onClear}>
+        {t('common.clear')}
+      </button>
+    </div>
+  );
+}
+
+function SearchBox({ groups }: { groups: Group[] }) {
+  const { t } = useI18n();
+  const [q, setQ] = useState('');
+  const [k, setK] = useState(5);
+  const [gid, setGid] = useState('');
+  const [mode, setMode] = useState('hybrid');
+  const [results, setResults] = useState<Passage[] | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!q.trim()) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const body: Record<string, unknown> = { query: q.trim(), k, mode };
+      if (gid) body.group_id = gid;
+      const r = await api.post('/api/search', body);
+      setResults(pickList(r, 'results').map(normPassage));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="card search-card" aria-label={t('search.title')}>
+      <form className="search-form" onSubmit={submit} role="search">
+        <input type="search" value={q} onChange={(e) => setQ(e.target.value)} placeholder={t('search.placeholder')} aria-label={t('search.title')} data-testid="search-input" />
+        <select value={gid} onChange={(e) => setGid(e.target.value)} aria-label={t('docs.group')}>
+          <option value="">{t('new.allDocs')}</option>
+          {groups.map((g) => (
+            <option key={g.id} value={g.id}>
+              {g.name}
+            </option>
+          ))}
+        </select>
+        <select value={mode} onChange={(e) => setMode(e.target.value)} aria-label={t('search.mode')}>
+          <option value="hybrid">{t('search.hybrid')}</option>
+          <option value="lexical">{t('search.lexical')}</option>
+          <option value="vector">{t('search.vector')}</option>
+        </select>
+        <select value={k} onChange={(e) => setK(Number(e.target.value))} aria-label={t('search.k')}>
+          {[5, 10, 20].map((n) => (
+            <option key={n} value={n}>
+              {n}
+            </option>
+          ))}
+        </select>
+        <button type="submit" className="btn btn-primary" disabled={busy || !q.trim()}>
+          {t('common.search')}
+        </button>
+      </form>
+      <ErrorBox error={error} />
+      {results && (
+        <div className="search-results" data-testid="search-results">
+          {results.length === 0 ? (
+            <p className="muted">{t('search.none')}</p>
+          ) : (
+            <ol>
+              {results.map((r, i) => (
+                <li key={`${r.chunk_id}-${i}`} className="passage">
+                  <div className="passage-head">
+                    <strong>{r.title || r.filename || r.document_id}</strong>
+                    {r.page && <span className="muted small"> · p. {r.page}</span>}
+                    <span className="score" title={t('search.score')}>
+                      {r.score.toFixed(3)}
+                    </span>
+                  </div>
+                  <p className="passage-text">{r.text}</p>
+                </li>
+              ))}
+            </ol>
+          )}
+          <button type="button" className="btn-link small" onClick={() => setResults(null)}>
+            {t('common.clear')}
+          </button>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function DocTextModal({ doc, onClose }: { doc: Doc; onClose: () => void }) {
+  const { t } = useI18n();
+  const [text, setText] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    api
+      .get(`/api/documents/${doc.id}/text`)
+      .then((r) => {
+        if (typeof r === 'string') setText(r);
+        else if (r && Array.isArray(r.pages)) setText(r.pages.map((p: any, i: number) => `— ${t('cite.page')} ${p.page ?? i + 1} —\n${p.text ?? p}`).join('\n\n'));
+        else setText(String(r?.text ?? r?.content ?? ''));
+      })
+      .catch(setError);
+  }, [doc.id, t]);
+  return (
+    <Modal title={doc.title || doc.filename} onClose={onClose} wide>
+      <ErrorBox error={error} />
+      {text === null && !error ? <Spinner /> : <pre className="doc-text" tabIndex={0}>{text}</pre>}
+    </Modal>
+  );
+}
+
+function DocEditModal({ doc, onClose, onSaved }: { doc: Doc; onClose: () => void; onSaved: (d: Doc) => void }) {
+  const { t } = useI18n();
+  const [title, setTitle] = useState(doc.title || '');
+  const [authors, setAuthors] = useState(doc.authors);
+  const [year, setYear] = useState(doc.year);
+  const [error, setError] = useState<unknown>(null);
+  const [yearErr, setYearErr] = useState('');
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (year && !/^\d{3,4}$/.test(year.trim())) {
+      setYearErr('v.year');
+      return;
+    }
+    setYearErr('');
+    setBusy(true);
+    try {
+      const body: Record<string, unknown> = { title: title.trim(), authors: authors.trim() };
+      if (year.trim()) body.year = Number(year);
+      const r = await api.patch(`/api/documents/${doc.id}`, body);
+      onSaved(r && typeof r === 'object' && (r.id || r.document) ? normDoc(r) : { ...doc, title: title.trim(), authors: authors.trim(), year: year.trim() });
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Modal title={t('docs.editMeta')} onClose={onClose}>
+      <form onSubmit={submit} className="form" noValidate>
+        <Field label={t('docs.metaTitle')} htmlFor="d-title">
+          <input id="d-title" value={title} onChange={(e) => setTitle(e.target.value)} />
+        </Field>
+        <Field label={t('docs.authors')} htmlFor="d-authors" hint={t('docs.authorsHint')}>
+          <input id="d-authors" value={authors} onChange={(e) => setAuthors(e.target.value)} />
+        </Field>
+        <Field label={t('docs.year')} htmlFor="d-year" error={yearErr}>
+          <input id="d-year" inputMode="numeric" value={year} onChange={(e) => setYear(e.target.value)} />
+        </Field>
+        <ErrorBox error={error} />
+        <div className="form-actions">
+          <button type="button" className="btn btn-ghost" onClick={onClose}>
+            {t('common.cancel')}
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={busy}>
+            {t('common.save')}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function GroupsModal({ groups, onClose, onChanged }: { groups: Group[]; onClose: () => void; onChanged: () => void }) {
+  const { t } = useI18n();
+  const { canWrite } = useAuth();
+  const [name, setName] = useState('');
+  const [renaming, setRenaming] = useState<string>('');
+  const [newName, setNewName] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const run = async (fn: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await fn();
+      onChanged();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <Modal title={t('docs.groupsTitle')} onClose={onClose}>
+      {canWrite && (
+        <form
+          className="row-input"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!name.trim()) return;
+            void run(() => api.post('/api/groups', { name: name.trim() })).then(() => setName(''));
+          }}
+        >
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder={t('docs.newGroup')} aria-label={t('docs.newGroup')} data-testid="group-name" />
+          <button type="submit" className="btn btn-primary" disabled={!name.trim()}>
+            {t('common.create')}
+          </button>
+        </form>
+      )}
+      <ErrorBox error={error} />
+      {groups.length === 0 ? (
+        <p className="muted">{t('docs.noGroupsYet')}</p>
+      ) : (
+        <ul className="group-list">
+          {groups.map((g) => (
+            <li key={g.id}>
+              {renaming === g.id ? (
+                <form
+                  className="row-input"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    if (!newName.trim()) return;
+                    void run(() => api.patch(`/api/groups/${g.id}`, { name: newName.trim() })).then(() => setRenaming(''));
+                  }}
+                >
+                  <input value={newName} onChange={(e) => setNewName(e.target.value)} aria-label={t('docs.rename')} autoFocus />
+                  <button type="submit" className="btn btn-primary btn-sm">
+                    {t('common.save')}
+                  </button>
+                  <button type="button" className="btn btn-ghost btn-sm" onClick={() => setRenaming('')}>
+                    {t('common.cancel')}
+                  </button>
+                </form>
+              ) : (
+                <div className="group-row">
+                  <span className="group-name">{g.name}</span>
+                  <span className="muted small">{t('docs.nDocs', { n: g.document_count })}</span>
+                  {canWrite && (
+                    <>
+                      <button
+                        type="button"
+                        className="btn btn-ghost btn-sm"
+                        onClick={() => {
+                          setRenaming(g.id);
+                          setNewName(g.name);
+                        }}
+                      >
+                        {t('docs.rename')}
+                      </button>
+                      <button
+                        type="button"
+                        className="btn btn-ghost btn-sm danger"
+                        onClick={() => window.confirm(t('docs.confirmDeleteGroup', { name: g.name })) && void run(() => api.del(`/api/groups/${g.id}`))}
+                      >
+                        {t('common.delete')}
+                      </button>
+                    </>
+                  )}
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <p className="muted small">{t('docs.groupsHint')}</p>
+    </Modal>
+  );
+}

@@ -1,0 +1,121 @@
+import { useMemo, useState } from 'react';
+import { api, ApiError, normLog, pickList, type LogEntry } from '../../lib/api';
+import { useI18n } from '../../lib/i18n';
+import { ErrorBox, fmtCost } from '../../components/ui';
+
+export function ActivityTab({ missionId, logs, onDetails }: { missionId: string; logs: LogEntry[]; onDetails: (l: LogEntry[]) => void }) {
+  const { t, fmtNum, fmtDate } = useI18n();
+  const [open, setOpen] = useState<Set<string>>(new Set());
+  const [loading, setLoading] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [agent, setAgent] = useState('');
+
+  const agents = useMemo(() => [...new Set(logs.map((l) => l.agent).filter(Boolean))].sort(), [logs]);
+  const shown = useMemo(() => [...logs].reverse().filter((l) => !agent || l.agent === agent), [logs, agent]);
+
+  const toggle = async (l: LogEntry) => {
+    const next = new Set(open);
+    if (next.has(l.id)) {
+      next.delete(l.id);
+      setOpen(next);
+      return;
+    }
+    next.add(l.id);
+    setOpen(next);
+    if (l.detailed) return;
+    setLoading(l.id);
+    setError(null);
+    try {
+      let detail: LogEntry | null = null;
+      try {
+        detail = normLog(await api.get(`/api/missions/${missionId}/logs/${encodeURIComponent(l.id)}`));
+      } catch (e) {
+        if (!(e instanceof ApiError) || e.status === 401) throw e;
+        const all = pickList(await api.get(`/api/missions/${missionId}/logs?limit=1000`), 'logs').map(normLog);
+        onDetails(all);
+        detail = all.find((x) => x.id === l.id) ?? null;
+      }
+      if (detail) onDetails([{ ...detail, id: l.id }]);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setLoading('');
+    }
+  };
+
+  if (logs.length === 0) return <div className="empty"><p>{t('activity.empty')}</p></div>;
+
+  return (
+    <div className="activity-tab">
+      <div className="toolbar">
+        <label className="inline-field">
+          <span>{t('activity.agent')}</span>
+          <select value={agent} onChange={(e) => setAgent(e.target.value)}>
+            <option value="">{t('common.all')}</option>
+            {agents.map((a) => (
+              <option key={a} value={a}>
+                {t(`agent.${a}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="muted">{t('activity.count', { n: shown.length })}</span>
+      </div>
+      <ErrorBox error={error} />
+      <ul className="log-list">
+        {shown.map((l) => {
+          const isOpen = open.has(l.id);
+          return (
+            <li key={l.id} className={`log-item${isOpen ? ' open' : ''}`}>
+              <button type="button" className="log-head" aria-expanded={isOpen} onClick={() => toggle(l)}>
+                <span className="log-caret" aria-hidden="true">
+                  {isOpen ? '▾' : '▸'}
+                </span>
+                <span className={`agent-tag agent-${l.agent}`}>{t(`agent.${l.agent}`)}</span>
+                <span className="log-action">{l.action || '—'}</span>
+                <span className="log-meta">
+                  {l.model && <span>{l.model}</span>}
+                  {l.tokens > 0 && <span>{t('activity.tokensN', { n: fmtNum(l.tokens) })}</span>}
+                  {l.duration_ms > 0 && <span>{(l.duration_ms / 1000).toFixed(1)}s</span>}
+                </span>
+              </button>
+              {isOpen && (
+                <div className="log-body">
+                  <dl className="kv">
+                    <dt>{t('activity.model')}</dt>
+                    <dd>{l.model || '—'}</dd>
+                    <dt>{t('mission.tokens')}</dt>
+                    <dd>
+                      {fmtNum(l.tokens)}
+                      {(l.prompt_tokens > 0 || l.completion_tokens > 0) && (
+                        <span className="muted">
+                          {' '}
+                          ({fmtNum(l.prompt_tokens)} + {fmtNum(l.completion_tokens)})
+                        </span>
+                      )}
+                    </dd>
+                    <dt>{t('mission.cost')}</dt>
+                    <dd>{fmtCost(l.cost)}</dd>
+                    <dt>{t('activity.duration')}</dt>
+                    <dd>{l.duration_ms ? `${(l.duration_ms / 1000).toFixed(2)}s` : '—'}</dd>
+                    {l.ts && (
+                      <>
+                        <dt>{t('activity.time')}</dt>
+                        <dd>{fmtDate(l.ts)}</dd>
+                      </>
+                    )}
+                  </dl>
+                  {loading === l.id && <p className="muted">{t('common.loading')}</p>}
+                  <h4>{t('activity.prompt')}</h4>
+                  <pre className="code-block">{l.prompt || t('activity.noPrompt')}</pre>
+                  <h4>{t('activity.response')}</h4>
+                  <pre className="code-block">{l.response || t('activity.noResponse')}</pre>
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}

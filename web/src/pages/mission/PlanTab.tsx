@@ -1,0 +1,173 @@
+import { useEffect, useState } from 'react';
+import { api, normPlan, type Plan, type PlanSection } from '../../lib/api';
+import { useI18n } from '../../lib/i18n';
+import { ErrorBox, Notice } from '../../components/ui';
+
+let seq = 0;
+const newId = () => `new-${Date.now().toString(36)}-${++seq}`;
+
+/** Replace the section with `id` anywhere in the tree (null removes it). */
+export function updateSection(list: PlanSection[], id: string, fn: (s: PlanSection) => PlanSection | null): PlanSection[] {
+  const out: PlanSection[] = [];
+  for (const s of list) {
+    if (s.id === id) {
+      const r = fn(s);
+      if (r) out.push(r);
+    } else out.push({ ...s, subsections: updateSection(s.subsections, id, fn) });
+  }
+  return out;
+}
+
+export function moveSection(list: PlanSection[], id: string, dir: -1 | 1): PlanSection[] {
+  const i = list.findIndex((s) => s.id === id);
+  if (i >= 0) {
+    const j = i + dir;
+    if (j < 0 || j >= list.length) return list;
+    const copy = list.slice();
+    [copy[i], copy[j]] = [copy[j], copy[i]];
+    return copy;
+  }
+  return list.map((s) => ({ ...s, subsections: moveSection(s.subsections, id, dir) }));
+}
+
+export function PlanTab({ missionId, plan, editable, onSaved }: { missionId: string; plan: Plan | null; editable: boolean; onSaved: (p: Plan) => void }) {
+  const { t } = useI18n();
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState<PlanSection[]>([]);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+
+  useEffect(() => {
+    if (!editable) setEditing(false);
+  }, [editable]);
+
+  if (!plan || plan.sections.length === 0)
+    return (
+      <div className="empty" data-testid="plan-empty">
+        <p>{t('plan.empty')}</p>
+      </div>
+    );
+
+  const startEdit = () => {
+    setDraft(JSON.parse(JSON.stringify(plan.sections)));
+    setEditing(true);
+    setSaved(false);
+  };
+  const save = async () => {
+    setBusy(true);
+    setError(null);
+    const clean = (l: PlanSection[]): any[] =>
+      l.map((s) => ({
+        ...(s.id.startsWith('new-') ? {} : { id: s.id }),
+        title: s.title.trim(),
+        questions: s.questions.map((q) => q.trim()).filter(Boolean),
+        subsections: clean(s.subsections),
+      }));
+    const body = { sections: clean(draft) };
+    try {
+      const r = await api.put(`/api/missions/${missionId}/plan`, body);
+      onSaved(normPlan(r) ?? normPlan(body)!);
+      setEditing(false);
+      setSaved(true);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const upd = (id: string, fn: (s: PlanSection) => PlanSection | null) => setDraft((d) => updateSection(d, id, fn));
+
+  const renderEdit = (list: PlanSection[], depth: number) => (
+    <ol className="plan-edit-list">
+      {list.map((s, i) => (
+        <li key={s.id} className="plan-edit-item">
+          <div className="plan-edit-row">
+            <input value={s.title} aria-label={t('plan.sectionTitle')} onChange={(e) => upd(s.id, (x) => ({ ...x, title: e.target.value }))} />
+            <button type="button" className="btn btn-ghost btn-sm" disabled={i === 0} onClick={() => setDraft((d) => moveSection(d, s.id, -1))} aria-label={t('plan.moveUp')}>
+              ↑
+            </button>
+            <button type="button" className="btn btn-ghost btn-sm" disabled={i === list.length - 1} onClick={() => setDraft((d) => moveSection(d, s.id, 1))} aria-label={t('plan.moveDown')}>
+              ↓
+            </button>
+            {depth < 2 && (
+              <button type="button" className="btn btn-ghost btn-sm" onClick={() => upd(s.id, (x) => ({ ...x, subsections: [...x.subsections, { id: newId(), title: '', questions: [], subsections: [] }] }))}>
+                + {t('plan.addSub')}
+              </button>
+            )}
+            <button type="button" className="btn btn-ghost btn-sm danger" onClick={() => upd(s.id, () => null)} aria-label={t('plan.remove')}>
+              ✕
+            </button>
+          </div>
+          <textarea
+            rows={Math.max(2, s.questions.length + 1)}
+            value={s.questions.join('\n')}
+            aria-label={t('plan.questionsOnePerLine')}
+            placeholder={t('plan.questionsOnePerLine')}
+            onChange={(e) => upd(s.id, (x) => ({ ...x, questions: e.target.value.split('\n') }))}
+          />
+          {s.subsections.length > 0 && renderEdit(s.subsections, depth + 1)}
+        </li>
+      ))}
+    </ol>
+  );
+
+  const renderTree = (list: PlanSection[], prefix: string) => (
+    <ul className="plan-tree" role={prefix ? 'group' : 'tree'} aria-label={prefix ? undefined : t('mission.tab.plan')}>
+      {list.map((s, i) => {
+        const num = prefix ? `${prefix}.${i + 1}` : `${i + 1}`;
+        return (
+          <li key={s.id} role="treeitem" aria-expanded={s.subsections.length ? true : undefined}>
+            <div className="plan-node">
+              <span className="plan-num">{num}</span>
+              <span className="plan-title">{s.title || <em className="muted">{t('plan.untitled')}</em>}</span>
+            </div>
+            {s.questions.length > 0 && (
+              <ul className="plan-questions">
+                {s.questions.map((q, j) => (
+                  <li key={j}>{q}</li>
+                ))}
+              </ul>
+            )}
+            {s.subsections.length > 0 && renderTree(s.subsections, num)}
+          </li>
+        );
+      })}
+    </ul>
+  );
+
+  return (
+    <div className="plan-tab">
+      <div className="toolbar">
+        <span className="muted">{editable ? t('plan.editableHint') : t('plan.pauseToEdit')}</span>
+        {editable && !editing && (
+          <button type="button" className="btn btn-secondary" onClick={startEdit} data-testid="plan-edit">
+            {t('plan.edit')}
+          </button>
+        )}
+      </div>
+      {saved && <Notice kind="success">{t('plan.saved')}</Notice>}
+      <ErrorBox error={error} />
+      {editing ? (
+        <div className="plan-editor card">
+          {renderEdit(draft, 0)}
+          <div className="form-actions">
+            <button type="button" className="btn btn-secondary btn-sm" onClick={() => setDraft((d) => [...d, { id: newId(), title: '', questions: [], subsections: [] }])}>
+              + {t('plan.addSection')}
+            </button>
+            <span className="spacer" />
+            <button type="button" className="btn btn-ghost" onClick={() => setEditing(false)}>
+              {t('common.cancel')}
+            </button>
+            <button type="button" className="btn btn-primary" onClick={save} disabled={busy} data-testid="plan-save">
+              {busy ? t('common.saving') : t('plan.saveContinue')}
+            </button>
+          </div>
+        </div>
+      ) : (
+        <div className="card">{renderTree(plan.sections, '')}</div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,193 @@
+import { useCallback, useEffect, useMemo, useState, type MouseEvent } from 'react';
+import { api, ApiError, downloadFile, pickList, textFromBody, type Mission, type Note } from '../../lib/api';
+import { useI18n } from '../../lib/i18n';
+import { parseReferences, referencesFromJson, renderMarkdown, type Reference } from '../../lib/markdown';
+import { CitationPanel, type CitationView } from '../../components/CitationPanel';
+import { ErrorBox, Spinner } from '../../components/ui';
+
+interface Version {
+  version: number;
+  created_at: string;
+  label: string;
+}
+function normVersions(r: any): Version[] {
+  return pickList(r, 'versions')
+    .map((v: any, i: number) =>
+      typeof v === 'number' || typeof v === 'string'
+        ? { version: Number(v), created_at: '', label: '' }
+        : { version: Number(v.version ?? v.n ?? v.id ?? i + 1), created_at: String(v.created_at ?? ''), label: String(v.label ?? v.kind ?? '') },
+    )
+    .sort((a, b) => b.version - a.version);
+}
+
+/** Find the note that backs a reference: same URL, same document, or same title. */
+export function noteForReference(ref: Reference, notes: Note[]): Note | undefined {
+  if (ref.url) {
+    const byUrl = notes.find((n) => n.url && (n.url === ref.url || ref.text.includes(n.url)));
+    if (byUrl) return byUrl;
+  }
+  if (ref.document_id) {
+    const byDoc = notes.find((n) => n.document_id === ref.document_id && (!ref.page || n.page === ref.page));
+    if (byDoc) return byDoc;
+  }
+  const text = ref.text.toLowerCase();
+  return notes.find((n) => n.source && n.source.length > 3 && text.includes(n.source.toLowerCase()));
+}
+
+const FORMATS = ['md', 'html', 'pdf', 'docx'];
+
+export function ReportTab({ missionId, mission, notes, reportVersion, draftVersion }: { missionId: string; mission: Mission; notes: Note[]; reportVersion: number; draftVersion: number }) {
+  const { t, fmtDate } = useI18n();
+  const [versions, setVersions] = useState<Version[]>([]);
+  const [version, setVersion] = useState<number | null>(null);
+  const [md, setMd] = useState<string | null>(null);
+  const [json, setJson] = useState<any>(null);
+  const [isDraft, setIsDraft] = useState(false);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<unknown>(null);
+  const [cite, setCite] = useState<CitationView | null>(null);
+  const [formats, setFormats] = useState<string[]>(FORMATS);
+
+  // versions: reload when a new report is announced
+  useEffect(() => {
+    api
+      .get(`/api/missions/${missionId}/report/versions`)
+      .then((r) => {
+        const v = normVersions(r);
+        setVersions(v);
+        if (Array.isArray(r?.formats)) setFormats(r.formats.map(String));
+        setVersion((cur) => (cur === null || reportVersion ? (v[0]?.version ?? null) : cur));
+      })
+      .catch(() => setVersions([]));
+  }, [missionId, reportVersion]);
+
+  const load = useCallback(async () => {
+    setLoading(true);
+    setError(null);
+    try {
+      const body = await api.get(`/api/missions/${missionId}/report?format=md${version ? `&version=${version}` : ''}`);
+      setMd(textFromBody(body, 'markdown', 'content'));
+      setJson(typeof body === 'object' ? body : null);
+      if (body && typeof body === 'object' && Array.isArray(body.formats)) setFormats(body.formats.map(String));
+      setIsDraft(false);
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 404 || e.status === 409)) {
+        // no report yet: show the current draft if there is one
+        try {
+          const d = await api.get(`/api/missions/${missionId}/draft`);
+          let text = textFromBody(d, 'markdown', 'content', 'draft');
+          if (!text && d && Array.isArray(d.sections))
+            text = d.sections.map((s: any) => `## ${s.title ?? ''}\n\n${s.content ?? s.text ?? s.draft ?? ''}`).join('\n\n');
+          setMd(text || null);
+          setIsDraft(!!text);
+        } catch {
+          setMd(null);
+        }
+        setJson(null);
+      } else setError(e);
+    } finally {
+      setLoading(false);
+    }
+  }, [missionId, version]);
+
+  useEffect(() => {
+    void load();
+  }, [load, reportVersion, draftVersion]);
+
+  const refs = useMemo(() => {
+    const fromJson = referencesFromJson(json?.citations ?? json?.references ?? json?.sources);
+    const parsed = parseReferences(md ?? '');
+    for (const [n, r] of parsed) if (!fromJson.has(n)) fromJson.set(n, r);
+    return fromJson;
+  }, [md, json]);
+
+  const html = useMemo(() => (md ? renderMarkdown(md, { known: refs.size ? new Set(refs.keys()) : undefined }) : ''), [md, refs]);
+
+  const onClick = (e: MouseEvent) => {
+    const a = (e.target as HTMLElement).closest('a[data-cite]');
+    if (!a) return;
+    e.preventDefault();
+    const n = Number(a.getAttribute('data-cite'));
+    const ref = refs.get(n);
+    const note = ref ? noteForReference(ref, notes) : undefined;
+    setCite({
+      n,
+      title: ref?.title || note?.source || '',
+      text: ref?.text || '',
+      quote: ref?.quote || note?.quote || '',
+      url: ref?.url || note?.url || '',
+      page: ref?.page || note?.page || '',
+      extra: note && note.credibility ? `${t('notes.credibility')} ${note.credibility}/10` : undefined,
+    });
+  };
+
+  const verification = json?.verification ?? mission.raw?.verification;
+  const slug = (mission.title || 'report').replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '').slice(0, 60) || 'report';
+
+  const download = async (fmt: string) => {
+    setError(null);
+    try {
+      await downloadFile(`/api/missions/${missionId}/report?format=${fmt}${version ? `&version=${version}` : ''}`, `${slug}${version ? `-v${version}` : ''}.${fmt}`);
+    } catch (e) {
+      setError(e);
+    }
+  };
+
+  if (loading && md === null) return <Spinner />;
+
+  return (
+    <div className={`report-tab${cite ? ' with-panel' : ''}`}>
+      <div className="toolbar">
+        {versions.length > 0 && (
+          <label className="inline-field">
+            <span>{t('report.version')}</span>
+            <select value={version ?? ''} onChange={(e) => setVersion(Number(e.target.value))} data-testid="report-version">
+              {versions.map((v) => (
+                <option key={v.version} value={v.version}>
+                  v{v.version}
+                  {v.created_at ? ` · ${fmtDate(v.created_at)}` : ''}
+                  {v.label ? ` · ${v.label}` : ''}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {isDraft && <span className="badge badge-queued">{t('report.draft')}</span>}
+        <span className="spacer" />
+        {md && !isDraft && (
+          <div className="downloads" role="group" aria-label={t('report.download')}>
+            <span className="muted small">{t('report.download')}</span>
+            {formats.map((f) => (
+              <button key={f} type="button" className="btn btn-secondary btn-sm" onClick={() => download(f)} data-testid={`download-${f}`}>
+                {f.toUpperCase()}
+              </button>
+            ))}
+          </div>
+        )}
+      </div>
+      <ErrorBox error={error} onClose={() => setError(null)} />
+      {verification && typeof verification === 'object' && (
+        <dl className="verification" aria-label={t('report.verification')}>
+          {Object.entries(verification)
+            .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+            .map(([k, v]) => (
+              <div key={k}>
+                <dt>{t(`verify.${k}`)}</dt>
+                <dd>{typeof v === 'number' && v > 0 && v < 1 ? `${Math.round(v * 100)}%` : String(v)}</dd>
+              </div>
+            ))}
+        </dl>
+      )}
+      {!md ? (
+        <div className="empty">
+          <p>{t('report.notReady')}</p>
+        </div>
+      ) : (
+        <div className="report-layout">
+          <article className="markdown card" onClick={onClick} dangerouslySetInnerHTML={{ __html: html }} data-testid="report-body" />
+          <CitationPanel cite={cite} onClose={() => setCite(null)} />
+        </div>
+      )}
+    </div>
+  );
+}
