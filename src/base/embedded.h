@@ -2,7 +2,7 @@
  * embedded.h - files compiled into the binary (cmake/embed.cmake).
  *
  * `embedded_schema` holds schema/NNN_name.sql in name order; `embedded_prompts`
- * holds src/agents/prompts/*.md. Both arrays end with a {NULL, NULL} entry.
+ * holds src/agents/prompts/NAME.md. Both arrays end with a {NULL, NULL} entry.
  * The data is static and read-only.
  */
 #ifndef MAESTRO_EMBEDDED_H

@@ -3,7 +3,7 @@
  *
  * Built on civetweb, configured safely (>= 256 threads, keep-alive,
  * tcp_nodelay, no directory listing, no CGI, explicit CORS). One request
- * handler receives every request: /api/ws goes to the WebSocket hub, /api/*,
+ * handler receives every request: /api/ws goes to the WebSocket hub, /api/...,
  * /health and /metrics to the router, everything else to the static UI
  * (web/dist with SPA fallback).
  *
@@ -56,6 +56,7 @@ typedef struct http_req {
   http_user_t user; /* filled when the route requires a role */
   char client_ip[64];
   int status;       /* status sent, 0 until a reply */
+  const char *cors; /* CORS header lines added to every reply, or NULL */
 } http_req_t;
 
 typedef int (*http_handler_fn)(http_req_t *r);

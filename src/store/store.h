@@ -1,7 +1,7 @@
 /*
  * store.h - the database behind everything (SQLite by default).
  *
- * The rest of the program uses only the functions declared in store/*.h; no
+ * The rest of the program uses only the functions declared in the store headers; no
  * SQL lives outside src/store/. Every statement binds its parameters.
  *
  * Threads: a store_t holds a small pool of SQLite connections (WAL mode,

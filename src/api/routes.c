@@ -1,0 +1,8 @@
+/* routes.c - the one place that lists every API resource. */
+#include "api/api.h"
+
+void api_register_all(http_router_t *rt) {
+  api_system_routes(rt);
+  api_auth_routes(rt);
+  api_admin_routes(rt);
+}

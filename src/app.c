@@ -1,0 +1,100 @@
+/*
+ * app.c - assembling the application from its parts, and taking it apart.
+ *
+ * Order matters: store (migrated) -> events -> jobs -> auth -> hub -> router
+ * -> module contexts. Closing runs in reverse, after the HTTP server has
+ * stopped, so no handler can see a half-freed app.
+ */
+#include "app.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "api/api.h"
+#include "auth/auth.h"
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "http/http.h"
+#include "http/ws.h"
+
+/* The JWT key: JWT_SECRET_KEY, or DATA_DIR/jwt_secret (created 0600 with 32
+ * random bytes on first start) so tokens survive restarts. */
+static char *load_jwt_key(const config_t *cfg, char *err, size_t errlen) {
+  const char *k = config_get(cfg, "JWT_SECRET_KEY");
+  if (k[0]) return util_strdup(k);
+  buf_t path = BUF_INIT;
+  buf_printf(&path, "%s/jwt_secret", config_get(cfg, "DATA_DIR"));
+  size_t len = 0;
+  char *key = util_read_file(path.data, &len);
+  if (key && len >= 32) {
+    buf_free(&path);
+    util_trim(key);
+    return key;
+  }
+  free(key);
+  char fresh[65];
+  util_random_hex(fresh, 32);
+  if (util_mkdirs(config_get(cfg, "DATA_DIR"), 0750) != 0 || util_write_file(path.data, fresh, 64, 0600) != 0) {
+    snprintf(err, errlen, "cannot write %s: %s (set JWT_SECRET_KEY instead)", path.data, strerror(errno));
+    buf_free(&path);
+    return NULL;
+  }
+  log_info("app", "generated a JWT signing key in %s", path.data);
+  buf_free(&path);
+  return util_strdup(fresh);
+}
+
+app_t *app_open(config_t *cfg, char *err, size_t errlen) {
+  app_t *app = calloc(1, sizeof *app);
+  if (!app) abort();
+  app->cfg = cfg;
+  app->started_at_ms = util_now_ms();
+  if (util_mkdirs(config_get(cfg, "DATA_DIR"), 0750) != 0) {
+    snprintf(err, errlen, "DATA_DIR: cannot create %s: %s", config_get(cfg, "DATA_DIR"), strerror(errno));
+    app_close(app);
+    return NULL;
+  }
+  app->store = store_open(cfg, err, errlen);
+  if (!app->store) {
+    app_close(app);
+    return NULL;
+  }
+  app->events = events_new(app->store);
+  app->jobs = jobs_new(app->store);
+  char *key = load_jwt_key(cfg, err, errlen);
+  if (!key) {
+    app_close(app);
+    return NULL;
+  }
+  app->auth = auth_new(key, strlen(key), config_int(cfg, "JWT_EXPIRE_MINUTES") * 60,
+                       (int)config_int(cfg, "HASH_CONCURRENCY"), (int)config_int(cfg, "LOGIN_MAX_FAILURES"),
+                       (int)config_int(cfg, "LOGIN_THROTTLE_SECONDS"));
+  free(key);
+  if (!app->auth) {
+    snprintf(err, errlen, "cannot initialise libsodium");
+    app_close(app);
+    return NULL;
+  }
+  app->hub = ws_hub_new(app);
+  app->router = http_router_new();
+  api_register_all(app->router);
+  return app;
+}
+
+int app_start_workers(app_t *app) { return jobs_start(app->jobs); }
+
+void app_close(app_t *app) {
+  if (!app) return;
+  jobs_free(app->jobs);
+  ws_hub_free(app->hub);
+  http_router_free(app->router);
+  auth_free(app->auth);
+  events_free(app->events);
+  store_close(app->store);
+  config_free(app->cfg);
+  free(app);
+}

@@ -1,0 +1,24 @@
+/*
+ * cli.h - the subcommands of the maestro binary. Each returns the process
+ * exit code: 0 success, 1 failure, 2 usage error. argv[0] is the command
+ * name. Every command answers --help.
+ */
+#ifndef MAESTRO_CLI_H
+#define MAESTRO_CLI_H
+
+#include <stddef.h>
+
+#include "app.h"
+
+int cmd_serve(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* Shared helpers for commands (cli_common.c). */
+/* Loads configuration and opens the app; prints the error and returns NULL. */
+app_t *cli_open_app(void);
+/* 1 if argv has --help or -h. */
+int cli_wants_help(int argc, char **argv);
+
+#endif

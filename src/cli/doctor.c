@@ -1,0 +1,58 @@
+/*
+ * doctor.c - `maestro doctor`: checks the configuration, the database and
+ * (as their modules register checks) the model and search endpoints, one
+ * OK/FAIL line each with the reason.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/config.h"
+#include "base/log.h"
+#include "cli/cli.h"
+#include "store/store.h"
+
+int cmd_doctor(int argc, char **argv) {
+  if (cli_wants_help(argc, argv)) {
+    printf("usage: maestro doctor\n\nChecks the configuration, the database, the web UI build, and the model and\n"
+           "search endpoints; prints OK or FAIL with the reason for each. Exit code 1 if any check fails.\n");
+    return 0;
+  }
+  int failed = 0;
+  char err[512];
+  config_t *cfg = config_load(NULL, err, sizeof err);
+  if (!cfg) {
+    printf("FAIL configuration: %s\n", err);
+    return 1;
+  }
+  printf("OK   configuration (.env and environment)\n");
+  log_setup(LOG_WARNING, 0);
+  app_t *app = app_open(cfg, err, sizeof err);
+  if (!app) {
+    printf("FAIL database: %s\n", err);
+    return 1;
+  }
+  if (store_ping(app->store) == 0)
+    printf("OK   database %s (schema version %d of %d)\n", store_path(app->store), store_schema_version(app->store),
+           store_schema_latest());
+  else {
+    printf("FAIL database %s: does not answer\n", store_path(app->store));
+    failed = 1;
+  }
+  struct stat sb;
+  char index[1024];
+  snprintf(index, sizeof index, "%s/index.html", config_get(app->cfg, "WEB_DIST"));
+  if (stat(index, &sb) == 0)
+    printf("OK   web UI at %s\n", config_get(app->cfg, "WEB_DIST"));
+  else
+    printf("WARN web UI not built (%s missing): run make ui\n", index);
+  app_close(app);
+  return failed;
+}
+
+int cmd_version(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  printf("maestro %s\n", MAESTRO_VERSION);
+  return 0;
+}

@@ -1,0 +1,582 @@
+/*
+ * ws.c - WebSocket hub; the design is described in ws.h.
+ *
+ * Threads: civetweb gives each socket a reader thread (connect/data/close
+ * callbacks). Publishers (any thread) only append to client queues under the
+ * client's lock. SENDERS threads take clients from a ready list and write
+ * their queued frames; a client is on the ready list at most once and served
+ * by one sender at a time, so its frames go out in order.
+ *
+ * Lifetime: a client is reference-counted (hub list, ready list, sender in
+ * progress); close_cb marks it closed under its write lock, after which no
+ * frame is written to the (soon invalid) civetweb connection.
+ */
+#include "http/ws.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "events/events.h"
+#include "http/authn.h"
+#include "store/events.h"
+
+#define SENDERS 4
+#define MAX_SUBS 32
+#define QUEUE_MAX_MSGS 2048
+#define QUEUE_MAX_BYTES (8u << 20)
+#define MAX_AUTHZ 8
+#define HEARTBEAT_MS 20000
+
+typedef enum { MSG_TEXT, MSG_EVENT, MSG_CATCHUP, MSG_PING } msg_kind_t;
+
+typedef struct msg {
+  struct msg *next;
+  msg_kind_t kind;
+  char channel[128];
+  int64_t seq; /* MSG_EVENT */
+  size_t len;
+  char *text; /* MSG_TEXT / MSG_EVENT payload */
+} msg_t;
+
+typedef struct {
+  char channel[128];
+  int64_t last_seq;
+  int active;
+} sub_t;
+
+typedef struct client {
+  struct client *next_ready;
+  ws_hub_t *hub;
+  struct mg_connection *conn;
+  http_user_t user;
+  pthread_mutex_t lock;       /* queue, subs, flags */
+  pthread_mutex_t write_lock; /* conn writes vs close */
+  msg_t *head, *tail;
+  size_t qmsgs, qbytes;
+  sub_t subs[MAX_SUBS];
+  int closed, dropped, on_ready, sending;
+  atomic_int refs;
+} client_t;
+
+struct ws_hub {
+  app_t *app;
+  pthread_mutex_t lock; /* clients list, ready list */
+  pthread_cond_t cond;
+  client_t **clients;
+  int nclients, cap;
+  client_t *ready_head, *ready_tail;
+  int stopping;
+  pthread_t senders[SENDERS];
+  pthread_t heartbeat;
+  struct {
+    char prefix[32];
+    ws_authorize_fn fn;
+  } authz[MAX_AUTHZ];
+  int nauthz;
+};
+
+static void client_unref(client_t *c) {
+  if (atomic_fetch_sub(&c->refs, 1) != 1) return;
+  msg_t *m = c->head;
+  while (m) {
+    msg_t *n = m->next;
+    free(m->text);
+    free(m);
+    m = n;
+  }
+  pthread_mutex_destroy(&c->lock);
+  pthread_mutex_destroy(&c->write_lock);
+  free(c);
+}
+
+/* Puts the client on the ready list (hub lock held by caller? no: takes it). */
+static void mark_ready(ws_hub_t *hub, client_t *c) {
+  pthread_mutex_lock(&hub->lock);
+  if (!c->on_ready && !hub->stopping) {
+    c->on_ready = 1;
+    atomic_fetch_add(&c->refs, 1);
+    c->next_ready = NULL;
+    if (hub->ready_tail)
+      hub->ready_tail->next_ready = c;
+    else
+      hub->ready_head = c;
+    hub->ready_tail = c;
+    pthread_cond_signal(&hub->cond);
+  }
+  pthread_mutex_unlock(&hub->lock);
+}
+
+/* Appends a message; drops the client when its queue overflows. Takes m. */
+static void enqueue(client_t *c, msg_t *m) {
+  int ready = 0;
+  pthread_mutex_lock(&c->lock);
+  if (c->closed || c->dropped) {
+    pthread_mutex_unlock(&c->lock);
+    free(m->text);
+    free(m);
+    return;
+  }
+  if (c->qmsgs >= QUEUE_MAX_MSGS || c->qbytes + m->len > QUEUE_MAX_BYTES) {
+    /* Too slow or dead: drop the client, never the event (it is in the store). */
+    c->dropped = 1;
+    log_warn("ws", "dropping slow WebSocket client of user %s (%zu queued messages)", c->user.username, c->qmsgs);
+    free(m->text);
+    free(m);
+    ready = 1; /* the sender closes the socket */
+  } else {
+    m->next = NULL;
+    if (c->tail)
+      c->tail->next = m;
+    else
+      c->head = m;
+    c->tail = m;
+    c->qmsgs++;
+    c->qbytes += m->len;
+    ready = 1;
+  }
+  pthread_mutex_unlock(&c->lock);
+  if (ready) mark_ready(c->hub, c);
+}
+
+static msg_t *msg_new(msg_kind_t kind, const char *channel, char *text) {
+  msg_t *m = calloc(1, sizeof *m);
+  if (!m) abort();
+  m->kind = kind;
+  if (channel) snprintf(m->channel, sizeof m->channel, "%s", channel);
+  m->text = text;
+  m->len = text ? strlen(text) : 0;
+  return m;
+}
+
+static void send_json(client_t *c, json_t *j) {
+  char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(9));
+  json_decref(j);
+  if (text) enqueue(c, msg_new(MSG_TEXT, NULL, text));
+}
+
+static void send_error(client_t *c, const char *channel, const char *message) {
+  send_json(c, json_pack("{s:s, s:s?, s:s}", "type", "error", "channel", channel, "message", message));
+}
+
+/* Writes one frame; returns -1 when the socket is gone. */
+static int write_frame(client_t *c, int opcode, const char *data, size_t len) {
+  pthread_mutex_lock(&c->write_lock);
+  int rc = -1;
+  if (!c->closed) rc = mg_websocket_write(c->conn, opcode, data, len) > 0 ? 0 : -1;
+  pthread_mutex_unlock(&c->write_lock);
+  return rc;
+}
+
+static sub_t *find_sub(client_t *c, const char *channel) {
+  for (int i = 0; i < MAX_SUBS; i++)
+    if (c->subs[i].active && strcmp(c->subs[i].channel, channel) == 0) return &c->subs[i];
+  return NULL;
+}
+
+/* Sends stored events of channel in (from, to] (to < 0: all); updates last_seq. */
+static int send_stored(client_t *c, const char *channel, int64_t to) {
+  store_t *st = c->hub->app->store;
+  for (;;) {
+    pthread_mutex_lock(&c->lock);
+    sub_t *s = find_sub(c, channel);
+    int64_t from = s ? s->last_seq : -1;
+    pthread_mutex_unlock(&c->lock);
+    if (from < 0 || (to >= 0 && from >= to)) return 0;
+    json_t *evs = store_event_list(st, channel, from, 500);
+    if (!evs) return -1;
+    size_t n = json_array_size(evs);
+    size_t i;
+    json_t *e;
+    int64_t last = from;
+    json_array_foreach(evs, i, e) {
+      int64_t seq = json_integer_value(json_object_get(e, "seq"));
+      if (to >= 0 && seq > to) break;
+      json_object_set_new(e, "type", json_string("event"));
+      char *text = json_dumps(e, JSON_COMPACT | JSON_REAL_PRECISION(9));
+      int rc = text ? write_frame(c, MG_WEBSOCKET_OPCODE_TEXT, text, strlen(text)) : -1;
+      free(text);
+      if (rc != 0) {
+        json_decref(evs);
+        return -1;
+      }
+      last = seq;
+    }
+    json_decref(evs);
+    pthread_mutex_lock(&c->lock);
+    s = find_sub(c, channel);
+    if (s && last > s->last_seq) s->last_seq = last;
+    pthread_mutex_unlock(&c->lock);
+    if (n < 500 || (to >= 0 && last >= to) || last == from) return 0;
+  }
+}
+
+static int deliver(client_t *c, msg_t *m) {
+  switch (m->kind) {
+    case MSG_TEXT:
+      return write_frame(c, MG_WEBSOCKET_OPCODE_TEXT, m->text, m->len);
+    case MSG_PING:
+      return write_frame(c, MG_WEBSOCKET_OPCODE_PING, "hb", 2);
+    case MSG_CATCHUP:
+      return send_stored(c, m->channel, -1);
+    case MSG_EVENT: {
+      pthread_mutex_lock(&c->lock);
+      sub_t *s = find_sub(c, m->channel);
+      int64_t last = s ? s->last_seq : -1;
+      pthread_mutex_unlock(&c->lock);
+      if (!s || m->seq <= last) return 0; /* unsubscribed, or already sent */
+      if (m->seq > last + 1 && send_stored(c, m->channel, m->seq - 1) != 0) return -1;
+      pthread_mutex_lock(&c->lock);
+      s = find_sub(c, m->channel);
+      last = s ? s->last_seq : -1;
+      pthread_mutex_unlock(&c->lock);
+      if (!s || m->seq <= last) return 0;
+      if (write_frame(c, MG_WEBSOCKET_OPCODE_TEXT, m->text, m->len) != 0) return -1;
+      pthread_mutex_lock(&c->lock);
+      s = find_sub(c, m->channel);
+      if (s && m->seq > s->last_seq) s->last_seq = m->seq;
+      pthread_mutex_unlock(&c->lock);
+      return 0;
+    }
+  }
+  return 0;
+}
+
+static void *sender_main(void *arg) {
+  ws_hub_t *hub = arg;
+  for (;;) {
+    pthread_mutex_lock(&hub->lock);
+    while (!hub->stopping && !hub->ready_head) pthread_cond_wait(&hub->cond, &hub->lock);
+    if (hub->stopping) {
+      pthread_mutex_unlock(&hub->lock);
+      return NULL;
+    }
+    client_t *c = hub->ready_head;
+    hub->ready_head = c->next_ready;
+    if (!hub->ready_head) hub->ready_tail = NULL;
+    c->on_ready = 0;
+    pthread_mutex_unlock(&hub->lock);
+
+    for (;;) {
+      pthread_mutex_lock(&c->lock);
+      if (c->dropped && !c->closed) {
+        /* close the socket of a dropped client; its reader sees the close */
+        c->dropped = 2;
+        pthread_mutex_unlock(&c->lock);
+        write_frame(c, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, "\x03\xe8", 2);
+        break;
+      }
+      msg_t *m = c->head;
+      if (!m || c->closed || c->dropped) {
+        pthread_mutex_unlock(&c->lock);
+        break;
+      }
+      c->head = m->next;
+      if (!c->head) c->tail = NULL;
+      c->qmsgs--;
+      c->qbytes -= m->len;
+      pthread_mutex_unlock(&c->lock);
+      int rc = deliver(c, m);
+      free(m->text);
+      free(m);
+      if (rc != 0) {
+        pthread_mutex_lock(&c->lock);
+        if (!c->dropped) c->dropped = 1;
+        pthread_mutex_unlock(&c->lock);
+      }
+    }
+    client_unref(c);
+  }
+}
+
+static void *heartbeat_main(void *arg) {
+  ws_hub_t *hub = arg;
+  for (;;) {
+    int64_t until = util_mono_ms() + HEARTBEAT_MS;
+    pthread_mutex_lock(&hub->lock);
+    while (!hub->stopping && util_mono_ms() < until) {
+      pthread_mutex_unlock(&hub->lock);
+      util_sleep_ms(200);
+      pthread_mutex_lock(&hub->lock);
+    }
+    if (hub->stopping) {
+      pthread_mutex_unlock(&hub->lock);
+      return NULL;
+    }
+    int n = hub->nclients;
+    client_t **copy = calloc((size_t)n + 1, sizeof *copy);
+    for (int i = 0; i < n; i++) {
+      copy[i] = hub->clients[i];
+      atomic_fetch_add(&copy[i]->refs, 1);
+    }
+    pthread_mutex_unlock(&hub->lock);
+    for (int i = 0; i < n; i++) {
+      enqueue(copy[i], msg_new(MSG_PING, NULL, NULL));
+      client_unref(copy[i]);
+    }
+    free(copy);
+  }
+}
+
+/* Event listener: runs on the publisher's thread; only queues. The
+ * subscribed clients are collected under the hub lock and queued after it is
+ * released (queueing takes the hub lock to mark a client ready). */
+static void on_event(void *ud, const event_t *ev) {
+  ws_hub_t *hub = ud;
+  pthread_mutex_lock(&hub->lock);
+  client_t **targets = NULL;
+  int n = 0;
+  for (int i = 0; i < hub->nclients; i++) {
+    client_t *c = hub->clients[i];
+    pthread_mutex_lock(&c->lock);
+    int subscribed = find_sub(c, ev->channel) != NULL;
+    pthread_mutex_unlock(&c->lock);
+    if (!subscribed) continue;
+    if (!targets) targets = calloc((size_t)hub->nclients, sizeof *targets);
+    if (!targets) abort();
+    atomic_fetch_add(&c->refs, 1);
+    targets[n++] = c;
+  }
+  pthread_mutex_unlock(&hub->lock);
+  if (n == 0) return;
+  json_t *j = events_to_json(ev);
+  char *text = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(9));
+  json_decref(j);
+  for (int i = 0; i < n; i++) {
+    if (text) {
+      msg_t *m = msg_new(MSG_EVENT, ev->channel, util_strdup(text));
+      m->seq = ev->seq;
+      enqueue(targets[i], m);
+    }
+    client_unref(targets[i]);
+  }
+  free(text);
+  free(targets);
+}
+
+/* Maps the requested channel to the stored one and checks access. */
+static int resolve_channel(ws_hub_t *hub, client_t *c, const char *req, char *out, size_t outlen, const char **why) {
+  if (strcmp(req, "documents") == 0 || (util_starts_with(req, "documents:") && strcmp(req + 10, c->user.id) == 0)) {
+    snprintf(out, outlen, "documents:%s", c->user.id);
+    return 0;
+  }
+  const char *colon = strchr(req, ':');
+  if (!colon || colon == req || !colon[1] || strlen(req) >= outlen) {
+    *why = "unknown channel";
+    return -1;
+  }
+  for (int i = 0; i < hub->nauthz; i++) {
+    size_t pl = strlen(hub->authz[i].prefix);
+    if ((size_t)(colon - req) == pl && strncmp(req, hub->authz[i].prefix, pl) == 0) {
+      if (hub->authz[i].fn(hub->app, &c->user, colon + 1)) {
+        snprintf(out, outlen, "%s", req);
+        return 0;
+      }
+      *why = "channel not found or not yours";
+      return -1;
+    }
+  }
+  *why = "channel not found or not yours";
+  return -1;
+}
+
+static void handle_message(client_t *c, const char *data, size_t len) {
+  json_t *j = json_loadb(data, len, 0, NULL);
+  const char *type = json_string_value(json_object_get(j, "type"));
+  if (!j || !type) {
+    send_error(c, NULL, "messages must be JSON objects with a \"type\"");
+    json_decref(j);
+    return;
+  }
+  if (strcmp(type, "ping") == 0) {
+    send_json(c, json_pack("{s:s}", "type", "pong"));
+  } else if (strcmp(type, "subscribe") == 0 || strcmp(type, "unsubscribe") == 0) {
+    const char *req = json_string_value(json_object_get(j, "channel"));
+    char channel[128];
+    const char *why = "channel is required";
+    if (!req || resolve_channel(c->hub, c, req, channel, sizeof channel, &why) != 0) {
+      send_error(c, req, why);
+    } else if (type[0] == 's') {
+      json_t *after = json_object_get(j, "after");
+      int64_t from = json_is_integer(after) && json_integer_value(after) > 0 ? json_integer_value(after) : 0;
+      pthread_mutex_lock(&c->lock);
+      sub_t *s = find_sub(c, channel);
+      for (int i = 0; !s && i < MAX_SUBS; i++) {
+        if (!c->subs[i].active) {
+          s = &c->subs[i];
+          s->active = 1;
+          snprintf(s->channel, sizeof s->channel, "%s", channel);
+        }
+      }
+      if (s) s->last_seq = from;
+      pthread_mutex_unlock(&c->lock);
+      if (!s) {
+        send_error(c, req, "too many subscriptions on one socket");
+      } else {
+        send_json(c, json_pack("{s:s, s:s, s:I}", "type", "subscribed", "channel", req, "after", (json_int_t)from));
+        enqueue(c, msg_new(MSG_CATCHUP, channel, NULL));
+      }
+    } else {
+      pthread_mutex_lock(&c->lock);
+      sub_t *s = find_sub(c, channel);
+      if (s) s->active = 0;
+      pthread_mutex_unlock(&c->lock);
+      send_json(c, json_pack("{s:s, s:s}", "type", "unsubscribed", "channel", req));
+    }
+  } else {
+    send_error(c, NULL, "unknown message type");
+  }
+  json_decref(j);
+}
+
+static int connect_cb(const struct mg_connection *conn, void *ud) {
+  ws_hub_t *hub = ud;
+  char token[4200];
+  http_user_t user;
+  const char *why = "missing token";
+  struct mg_connection *mc = (struct mg_connection *)conn;
+  if (!http_token_from_request(mc, 1, token, sizeof token) || http_authenticate(hub->app, token, &user, &why) != 0) {
+    log_info("ws", "refused WebSocket: %s", why);
+    return 1; /* civetweb answers the upgrade with an error */
+  }
+  client_t *c = calloc(1, sizeof *c);
+  if (!c) abort();
+  c->hub = hub;
+  c->conn = mc;
+  c->user = user;
+  atomic_init(&c->refs, 1);
+  pthread_mutex_init(&c->lock, NULL);
+  pthread_mutex_init(&c->write_lock, NULL);
+  pthread_mutex_lock(&hub->lock);
+  if (hub->stopping) {
+    pthread_mutex_unlock(&hub->lock);
+    client_unref(c);
+    return 1;
+  }
+  if (hub->nclients == hub->cap) {
+    hub->cap = hub->cap ? hub->cap * 2 : 64;
+    hub->clients = realloc(hub->clients, sizeof *hub->clients * (size_t)hub->cap);
+    if (!hub->clients) abort();
+  }
+  hub->clients[hub->nclients++] = c;
+  pthread_mutex_unlock(&hub->lock);
+  mg_set_user_connection_data(mc, c);
+  return 0;
+}
+
+static void ready_cb(struct mg_connection *conn, void *ud) {
+  (void)conn;
+  (void)ud;
+}
+
+static int data_cb(struct mg_connection *conn, int bits, char *data, size_t len, void *ud) {
+  (void)ud;
+  client_t *c = mg_get_user_connection_data(conn);
+  if (!c) return 0;
+  int opcode = bits & 0x0f;
+  pthread_mutex_lock(&c->lock);
+  int dropped = c->dropped;
+  pthread_mutex_unlock(&c->lock);
+  if (dropped) return 0;
+  switch (opcode) {
+    case MG_WEBSOCKET_OPCODE_TEXT:
+      handle_message(c, data, len);
+      return 1;
+    case MG_WEBSOCKET_OPCODE_PING:
+      write_frame(c, MG_WEBSOCKET_OPCODE_PONG, data, len);
+      return 1;
+    case MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE:
+      return 0;
+    default:
+      return 1;
+  }
+}
+
+static void close_cb(const struct mg_connection *conn, void *ud) {
+  ws_hub_t *hub = ud;
+  client_t *c = mg_get_user_connection_data(conn);
+  if (!c) return;
+  pthread_mutex_lock(&c->write_lock);
+  pthread_mutex_lock(&c->lock);
+  c->closed = 1;
+  pthread_mutex_unlock(&c->lock);
+  pthread_mutex_unlock(&c->write_lock);
+  pthread_mutex_lock(&hub->lock);
+  for (int i = 0; i < hub->nclients; i++) {
+    if (hub->clients[i] == c) {
+      hub->clients[i] = hub->clients[--hub->nclients];
+      break;
+    }
+  }
+  pthread_mutex_unlock(&hub->lock);
+  client_unref(c);
+}
+
+ws_hub_t *ws_hub_new(app_t *app) {
+  ws_hub_t *hub = calloc(1, sizeof *hub);
+  if (!hub) abort();
+  hub->app = app;
+  pthread_mutex_init(&hub->lock, NULL);
+  pthread_cond_init(&hub->cond, NULL);
+  for (int i = 0; i < SENDERS; i++) pthread_create(&hub->senders[i], NULL, sender_main, hub);
+  pthread_create(&hub->heartbeat, NULL, heartbeat_main, hub);
+  events_listen(app->events, on_event, hub);
+  return hub;
+}
+
+int ws_hub_authorize(ws_hub_t *hub, const char *prefix, ws_authorize_fn fn) {
+  if (hub->nauthz >= MAX_AUTHZ) return -1;
+  snprintf(hub->authz[hub->nauthz].prefix, sizeof hub->authz[0].prefix, "%s", prefix);
+  hub->authz[hub->nauthz].fn = fn;
+  hub->nauthz++;
+  return 0;
+}
+
+void ws_hub_attach(ws_hub_t *hub, struct mg_context *ctx) {
+  mg_set_websocket_handler(ctx, "/api/ws", connect_cb, ready_cb, data_cb, close_cb, hub);
+}
+
+int ws_hub_clients(ws_hub_t *hub) {
+  pthread_mutex_lock(&hub->lock);
+  int n = hub->nclients;
+  pthread_mutex_unlock(&hub->lock);
+  return n;
+}
+
+void ws_hub_shutdown(ws_hub_t *hub) {
+  if (!hub) return;
+  events_unlisten(hub->app->events, on_event, hub);
+  pthread_mutex_lock(&hub->lock);
+  if (hub->stopping) {
+    pthread_mutex_unlock(&hub->lock);
+    return;
+  }
+  hub->stopping = 1;
+  pthread_cond_broadcast(&hub->cond);
+  pthread_mutex_unlock(&hub->lock);
+  for (int i = 0; i < SENDERS; i++) pthread_join(hub->senders[i], NULL);
+  pthread_join(hub->heartbeat, NULL);
+  /* drop what is still on the ready list */
+  client_t *c = hub->ready_head;
+  while (c) {
+    client_t *n = c->next_ready;
+    client_unref(c);
+    c = n;
+  }
+  hub->ready_head = hub->ready_tail = NULL;
+}
+
+void ws_hub_free(ws_hub_t *hub) {
+  if (!hub) return;
+  ws_hub_shutdown(hub);
+  /* clients still listed were never closed by civetweb (server not started) */
+  for (int i = 0; i < hub->nclients; i++) client_unref(hub->clients[i]);
+  free(hub->clients);
+  pthread_mutex_destroy(&hub->lock);
+  pthread_cond_destroy(&hub->cond);
+  free(hub);
+}

@@ -1,0 +1,46 @@
+/*
+ * ws.h - the WebSocket hub behind GET /api/ws.
+ *
+ * Protocol (API.md): the client sends {"type":"subscribe","channel","after"},
+ * {"type":"unsubscribe","channel"} and {"type":"ping"}; the server sends
+ * {"type":"event",...}, {"type":"pong"}, {"type":"subscribed","channel",
+ * "last_seq"} and {"type":"error","message"} (the socket stays open).
+ *
+ * Delivery: each client has a bounded queue drained by a small pool of
+ * sender threads, so publishers never block on a socket. For every channel
+ * a client tracks the last sequence number it was sent; an event at or below
+ * it is skipped (no duplicates) and a gap is filled from the store before the
+ * event is sent (no gaps). A subscribe queues a catch-up from `after`; live
+ * events that race with it are reconciled the same way. A client whose queue
+ * overflows (too slow or dead) is dropped: its socket is closed, the events
+ * stay in the store for its reconnect.
+ *
+ * Channel access: "documents" is the caller's own ingestion channel; other
+ * prefixes ("mission", "chat") are checked by authorisers registered by their
+ * modules. Unknown or foreign channels are refused with an error message.
+ */
+#ifndef MAESTRO_WS_H
+#define MAESTRO_WS_H
+
+#include <civetweb.h>
+
+#include "app.h"
+#include "http/http.h"
+
+typedef struct ws_hub ws_hub_t;
+
+/* Returns 1 if `user` may read channel id `id` under this prefix. */
+typedef int (*ws_authorize_fn)(app_t *app, const http_user_t *user, const char *id);
+
+ws_hub_t *ws_hub_new(app_t *app);
+/* Registers an authoriser for "prefix:ID" channels (before clients connect). */
+int ws_hub_authorize(ws_hub_t *hub, const char *prefix, ws_authorize_fn fn);
+/* Hooks the hub to a civetweb context at /api/ws. */
+void ws_hub_attach(ws_hub_t *hub, struct mg_context *ctx);
+/* Closes every client and stops the sender threads. */
+void ws_hub_shutdown(ws_hub_t *hub);
+void ws_hub_free(ws_hub_t *hub);
+/* Number of connected clients (metrics, tests). */
+int ws_hub_clients(ws_hub_t *hub);
+
+#endif

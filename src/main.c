@@ -1,0 +1,44 @@
+/* main.c - command-line dispatch only; each command lives in src/cli/. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct {
+  const char *name;
+  int (*fn)(int argc, char **argv);
+  const char *summary;
+} command_t;
+
+static const command_t COMMANDS[] = {
+    {"serve", cmd_serve, "run the server (API, WebSocket, web UI, workers)"},
+    {"user", cmd_user, "manage users: add, list, passwd, role, disable, enable"},
+    {"doctor", cmd_doctor, "check configuration, database and endpoints"},
+    {"version", cmd_version, "print the version"},
+};
+
+static void usage(FILE *out) {
+  fprintf(out, "usage: maestro COMMAND [ARGS]\n\nCommands:\n");
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+    fprintf(out, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+  fprintf(out, "  %-10s %s\n", "help", "show this help");
+  fprintf(out, "\nRun 'maestro COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (strcmp(cmd, "--version") == 0) return cmd_version(argc - 1, argv + 1);
+  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
+    if (strcmp(cmd, COMMANDS[i].name) == 0) return COMMANDS[i].fn(argc - 1, argv + 1);
+  fprintf(stderr, "maestro: unknown command '%s'\n\n", cmd);
+  usage(stderr);
+  return 2;
+}
