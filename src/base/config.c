@@ -61,6 +61,8 @@ static const setting_t SETTINGS[] = {
     {"LLM_TEMPERATURE", T_STR, "0.2", "Default sampling temperature", 0, 0, NULL, 0},
     {"LLM_TIMEOUT_SECONDS", T_INT, "300", "Total time limit of one model call", 1, 86400, NULL, 0},
     {"LLM_MAX_RETRIES", T_INT, "4", "Retries of a failed model call", 0, 20, NULL, 0},
+    {"LLM_STALL_SECONDS", T_INT, "120", "A streamed answer that sends nothing for this long is retried", 1, 86400, NULL, 0},
+    {"LLM_RETRY_BASE_MS", T_INT, "500", "First retry delay of a failed model call (doubles each retry, with jitter)", 1, 600000, NULL, 0},
     {"LLM_MAX_CONCURRENCY", T_INT, "8", "Model calls in flight at once, process-wide", 1, 1024, NULL, 0},
     {"LLM_MISSION_CONCURRENCY", T_INT, "4", "Model calls in flight at once per mission", 1, 1024, NULL, 0},
     {"LLM_MASK_PII", T_BOOL, "false", "Mask e-mail addresses and phone numbers sent to external endpoints", 0, 0, NULL, 0},

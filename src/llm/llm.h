@@ -51,8 +51,8 @@ typedef struct llm llm_t;
 /* ---- Return codes ---- */
 enum {
   LLM_OK = 0,
-  LLM_ERR = -1,            /* endpoint failed after retries, bad answer, ... */
-  LLM_ERR_CANCELLED = -2,  /* *req->cancel became non-zero */
+  LLM_ERR = -1,                /* endpoint failed after retries, bad answer, ... */
+  LLM_ERR_CANCELLED = -2,      /* *req->cancel became non-zero */
   LLM_ERR_NOT_CONFIGURED = -3, /* no endpoint/model for this tier (offline mode) */
   LLM_ERR_REPLAY_MISS = -4,    /* replay mode and the call is not in the record */
   LLM_ERR_INVALID_JSON = -5    /* structured output still invalid after the re-ask */
@@ -89,7 +89,7 @@ typedef struct {
   double temperature;
   int max_tokens;
   int context_window;
-  int external;       /* 1: leaves this machine (costs apply, PII masking applies) */
+  int external; /* 1: leaves this machine (costs apply, PII masking applies) */
   int nheaders;
   char headers[LLM_MAX_HEADERS][256]; /* "Name: value" */
 } llm_endpoint_t;
@@ -140,13 +140,13 @@ typedef struct {
   int stream;                /* 1: stream from the server (implied by on_token) */
   llm_token_fn on_token;
   void *token_ud;
-  atomic_int *cancel;        /* optional; non-zero aborts promptly */
-  const char *user_id;       /* whose settings and whose record */
-  const char *mission_id;    /* accounting, cache, per-mission limit */
-  const char *chat_id;       /* accounting */
-  const char *agent;         /* label in the record, e.g. "planner" */
-  int cache;                 /* LLM_CACHE_* (DEFAULT: on inside a mission) */
-  const char *replay_from;   /* answer only from this mission's record */
+  atomic_int *cancel;      /* optional; non-zero aborts promptly */
+  const char *user_id;     /* whose settings and whose record */
+  const char *mission_id;  /* accounting, cache, per-mission limit */
+  const char *chat_id;     /* accounting */
+  const char *agent;       /* label in the record, e.g. "planner" */
+  int cache;               /* LLM_CACHE_* (DEFAULT: on inside a mission) */
+  const char *replay_from; /* answer only from this mission's record */
 } llm_request_t;
 
 typedef struct {
@@ -190,8 +190,8 @@ int llm_embed(llm_t *llm, const char *user_id, const char *const *texts, size_t 
 /* Scores docs against query with the rerank endpoint (/v1/rerank shape:
  * TEI, Jina, llama.cpp). scores[i] belongs to docs[i] (caller-provided array
  * of n). LLM_ERR_NOT_CONFIGURED when RERANK_URL/model are not set. */
-int llm_rerank(llm_t *llm, const char *user_id, const char *query, const char *const *docs, size_t n,
-               double *scores, char *err, size_t errlen);
+int llm_rerank(llm_t *llm, const char *user_id, const char *query, const char *const *docs, size_t n, double *scores,
+               char *err, size_t errlen);
 
 /* ---- Endpoint tools (settings API, doctor) ---- */
 
@@ -218,7 +218,7 @@ int llm_doctor(struct app *app, FILE *out);
 /* Returns a copy of doc with secrets encrypted; members of `old` (the stored
  * document) are kept when the new value is absent or a mask. New reference. */
 json_t *llm_settings_seal(llm_t *llm, const json_t *doc, const json_t *old);
-/* Returns a copy with secrets replaced by masks ("********" + last 4). */
+/* Returns a copy with secrets replaced by "********" plus "<name>_set": true. */
 json_t *llm_settings_mask(const json_t *stored);
 /* Returns a copy with secrets decrypted (for server-side use only). */
 json_t *llm_settings_open(llm_t *llm, const json_t *stored);

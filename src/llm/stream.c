@@ -18,8 +18,12 @@ static void parser_init(stream_parser_t *p, stream_record_fn fn, void *ud, int n
   p->ndjson = ndjson;
 }
 
-void sse_init(stream_parser_t *p, stream_record_fn fn, void *ud) { parser_init(p, fn, ud, 0); }
-void ndjson_init(stream_parser_t *p, stream_record_fn fn, void *ud) { parser_init(p, fn, ud, 1); }
+void sse_init(stream_parser_t *p, stream_record_fn fn, void *ud) {
+  parser_init(p, fn, ud, 0);
+}
+void ndjson_init(stream_parser_t *p, stream_record_fn fn, void *ud) {
+  parser_init(p, fn, ud, 1);
+}
 
 void stream_free(stream_parser_t *p) {
   if (!p) return;

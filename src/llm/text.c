@@ -173,14 +173,21 @@ static int type_matches(const json_t *v, const char *t) {
 
 static const char *kind_of(const json_t *v) {
   switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "number";
+    case JSON_OBJECT:
+      return "object";
+    case JSON_ARRAY:
+      return "array";
+    case JSON_STRING:
+      return "string";
+    case JSON_INTEGER:
+      return "integer";
+    case JSON_REAL:
+      return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    default: return "null";
+    case JSON_FALSE:
+      return "boolean";
+    default:
+      return "null";
   }
 }
 
@@ -314,8 +321,12 @@ int llm_estimate_tokens(const char *text) {
 
 /* ---- PII masking ---- */
 
-static int email_local(char c) { return isalnum((unsigned char)c) || strchr("._%+-", c); }
-static int email_domain(char c) { return isalnum((unsigned char)c) || c == '.' || c == '-'; }
+static int email_local(char c) {
+  return isalnum((unsigned char)c) || strchr("._%+-", c);
+}
+static int email_domain(char c) {
+  return isalnum((unsigned char)c) || c == '.' || c == '-';
+}
 
 char *llm_mask_pii(const char *text) {
   if (!text) return util_strdup("");
