@@ -1,0 +1,99 @@
+/*
+ * brave.c - the Brave Search API provider.
+ *
+ * Request (api-dashboard.search.brave.com, Web Search API): GET
+ * {BRAVE_URL}/res/v1/web/search?q=...&count=N(<=20)&offset=page-1
+ * [&search_lang=xx&safesearch=off|moderate|strict&freshness=pd|pw|pm|py]
+ * with headers `Accept: application/json` and `X-Subscription-Token: KEY`.
+ * Answer: {type:"search", query:{original}, web:{type:"search", results:
+ * [{title, url, description, page_age?, age?, profile:{name}}]}}. 429 when
+ * over the plan's rate (the free plan allows 1 request per second).
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "web/web_internal.h"
+
+static int brave_configured(const web_settings_t *s) {
+  return s->brave_key && s->brave_key[0] && s->brave_url && s->brave_url[0];
+}
+
+static int brave_search(const web_settings_t *s, const char *query, const web_search_opts_t *o, web_results_t *out,
+                        web_error_t *e) {
+  buf_t url = BUF_INIT, auth = BUF_INIT;
+  buf_init(&url);
+  buf_init(&auth);
+  buf_puts(&url, s->brave_url);
+  while (url.len && url.data[url.len - 1] == '/') buf_truncate(&url, url.len - 1);
+  char *q = web_url_escape(query);
+  buf_printf(&url, "/res/v1/web/search?q=%s&count=%d", q, o->max_results > 20 ? 20 : o->max_results);
+  free(q);
+  if (o->page > 1) buf_printf(&url, "&offset=%d", o->page - 1 > 9 ? 9 : o->page - 1);
+  if (o->language && strlen(o->language) >= 2) {
+    char lang[3] = {o->language[0], o->language[1], 0};
+    char *l = web_url_escape(lang);
+    buf_printf(&url, "&search_lang=%s", l);
+    free(l);
+  }
+  static const char *const safe[] = {"off", "moderate", "strict"};
+  if (o->safesearch >= 0 && o->safesearch <= 2) buf_printf(&url, "&safesearch=%s", safe[o->safesearch]);
+  if (o->time_range && *o->time_range) {
+    const char *f = strcmp(o->time_range, "day") == 0     ? "pd"
+                    : strcmp(o->time_range, "week") == 0  ? "pw"
+                    : strcmp(o->time_range, "month") == 0 ? "pm"
+                    : strcmp(o->time_range, "year") == 0  ? "py"
+                                                          : NULL;
+    if (f) buf_printf(&url, "&freshness=%s", f);
+  }
+  buf_printf(&auth, "X-Subscription-Token: %s", s->brave_key);
+  const char *headers[] = {"Accept: application/json", auth.data, NULL};
+  web_http_resp_t r;
+  int rc = -1;
+  if (web_http_call("GET", url.data, headers, NULL, s->timeout_ms, &r, e) != 0) {
+    web_error_prefix(e, "Brave");
+    goto done;
+  }
+  if (r.status != 200) {
+    char *detail = web_json_error_text(r.body.data);
+    web_err_kind_t k = r.status == 429 ? WEB_E_RATE : r.status == 401 || r.status == 403 ? WEB_E_AUTH : WEB_E_HTTP;
+    const char *hint = k == WEB_E_AUTH ? " (check the Brave Search API key)" : "";
+    web_error_set(e, k, "Brave answered HTTP %ld%s%s%s", r.status, detail ? ": " : "", detail ? detail : "", hint);
+    e->retry_after_ms = r.retry_after_ms;
+    free(detail);
+    goto done;
+  }
+  json_t *root = json_loadb(r.body.data, r.body.len, 0, NULL);
+  if (!json_is_object(root)) {
+    web_error_set(e, WEB_E_PARSE, "Brave's answer is not JSON");
+    json_decref(root);
+    goto done;
+  }
+  /* no "web" section means no web results (e.g. a query with none) */
+  json_t *results = json_object_get(json_object_get(root, "web"), "results");
+  size_t i;
+  json_t *it;
+  json_array_foreach(results, i, it) {
+    const char *u = json_string_value(json_object_get(it, "url"));
+    if (!u || !*u) continue;
+    const char *pub = json_string_value(json_object_get(it, "page_age"));
+    web_results_add(out, u, json_string_value(json_object_get(it, "title")),
+                    json_string_value(json_object_get(it, "description")), "brave", pub, 0);
+  }
+  json_decref(root);
+  rc = 0;
+done:
+  web_http_resp_free(&r);
+  buf_free(&url);
+  buf_free(&auth);
+  return rc;
+}
+
+const web_provider_t web_provider_brave = {
+    .name = "brave",
+    .configured = brave_configured,
+    .search = brave_search,
+    .max_concurrency = 1,
+    .min_interval_ms = 1000,
+};

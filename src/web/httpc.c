@@ -1,0 +1,100 @@
+/*
+ * httpc.c - the small HTTP client the search providers use.
+ *
+ * Provider endpoints are configured by the administrator (environment) or
+ * the user (settings), not taken from search results, so they are not put
+ * through the fetch SSRF policy: a self-hosted SearXNG on localhost is the
+ * common case. Answers are capped at 8 MB; redirects are not followed (an API
+ * that redirects is misconfigured, and we say so).
+ */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/util.h"
+#include "web/web_internal.h"
+
+#define HTTPC_MAX_BODY (8u << 20)
+
+typedef struct {
+  web_http_resp_t *resp;
+  int overflow;
+} call_t;
+
+static size_t on_body(char *data, size_t sz, size_t nm, void *ud) {
+  call_t *c = ud;
+  size_t n = sz * nm;
+  if (c->resp->body.len + n > HTTPC_MAX_BODY) {
+    c->overflow = 1;
+    return 0;
+  }
+  buf_append(&c->resp->body, data, n);
+  return n;
+}
+
+static size_t on_header(char *data, size_t sz, size_t nm, void *ud) {
+  call_t *c = ud;
+  size_t n = sz * nm;
+  if (n > 12 && strncasecmp(data, "retry-after:", 12) == 0) {
+    char v[32];
+    size_t l = n - 12 < sizeof v - 1 ? n - 12 : sizeof v - 1;
+    memcpy(v, data + 12, l);
+    v[l] = '\0';
+    util_trim(v);
+    long long secs;
+    if (util_parse_int(v, 0, 86400, &secs) == 0) c->resp->retry_after_ms = secs * 1000;
+  }
+  return n;
+}
+
+int web_http_call(const char *method, const char *url, const char *const *headers, const char *body, int timeout_ms,
+                  web_http_resp_t *resp, web_error_t *e) {
+  memset(resp, 0, sizeof *resp);
+  buf_init(&resp->body);
+  CURL *h = curl_easy_init();
+  if (!h) abort();
+  struct curl_slist *hl = NULL;
+  for (const char *const *p = headers; p && *p; p++) hl = curl_slist_append(hl, *p);
+  call_t c = {.resp = resp};
+  char errbuf[CURL_ERROR_SIZE] = "";
+  curl_easy_setopt(h, CURLOPT_URL, url);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 10000 ? timeout_ms : 10000));
+  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "Maestro/" MAESTRO_VERSION);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &c);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+  if (strcmp(method, "POST") == 0) {
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body ? body : "");
+  }
+  CURLcode cc = curl_easy_perform(h);
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+  int rc = 0;
+  if (c.overflow) {
+    web_error_set(e, WEB_E_PARSE, "answer larger than %u bytes", HTTPC_MAX_BODY);
+    rc = -1;
+  } else if (cc == CURLE_OPERATION_TIMEDOUT) {
+    web_error_set(e, WEB_E_TIMEOUT, "timed out after %d ms", timeout_ms);
+    rc = -1;
+  } else if (cc != CURLE_OK) {
+    web_error_set(e, WEB_E_NET, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cc));
+    rc = -1;
+  }
+  curl_slist_free_all(hl);
+  curl_easy_cleanup(h);
+  return rc;
+}
+
+void web_http_resp_free(web_http_resp_t *r) {
+  if (!r) return;
+  buf_free(&r->body);
+  memset(r, 0, sizeof *r);
+}

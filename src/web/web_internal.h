@@ -1,0 +1,244 @@
+/*
+ * web_internal.h - for files in src/web/ (and their unit tests) only.
+ *
+ * Pieces:
+ *   ssrf.c     address policy: which IPs a fetch may reach, the allow-list
+ *   fetch.c    safe HTTP GET of one page (manual redirects, limits)
+ *   extract.c  charset -> UTF-8, main-text extraction from HTML
+ *   httpc.c    small JSON-over-HTTP client for the search providers
+ *   searxng.c, tavily.c, brave.c   the providers
+ *   search.c   settings, rate limits, fallback, merge, URL normalisation
+ *   web.c      the context, caching, the public entry points
+ */
+#ifndef MAESTRO_WEB_INTERNAL_H
+#define MAESTRO_WEB_INTERNAL_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "base/buf.h"
+#include "web/web.h"
+
+/* ---- errors ---------------------------------------------------------- */
+
+typedef enum {
+  WEB_E_NONE = 0,
+  WEB_E_CONFIG,    /* provider not configured / bad settings */
+  WEB_E_NET,       /* connection failed */
+  WEB_E_TIMEOUT,   /* too slow */
+  WEB_E_RATE,      /* rate-limited (429 or local limiter) */
+  WEB_E_AUTH,      /* 401/403 */
+  WEB_E_HTTP,      /* other non-2xx */
+  WEB_E_PARSE,     /* answer not in the documented shape */
+  WEB_E_NORESULTS, /* empty because the upstream engines failed */
+  WEB_E_REFUSED,   /* SSRF policy or content policy */
+  WEB_E_LIMIT,     /* size / redirect limits */
+} web_err_kind_t;
+
+typedef struct {
+  web_err_kind_t kind;
+  char msg[768];
+  int64_t retry_after_ms; /* WEB_E_RATE: how long to leave the provider alone */
+} web_error_t;
+
+void web_error_set(web_error_t *e, web_err_kind_t kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Prepends "prefix: " to e->msg (cutting the end if needed). */
+void web_error_prefix(web_error_t *e, const char *prefix);
+
+/* ---- address policy (ssrf.c) ----------------------------------------- */
+
+#define WEB_MAX_ALLOW 32
+
+typedef struct {
+  int family; /* AF_INET / AF_INET6 */
+  uint8_t addr[16];
+  int prefix;
+} web_cidr_t;
+
+typedef struct {
+  char *hosts[WEB_MAX_ALLOW]; /* lowercase host names */
+  int nhosts;
+  web_cidr_t cidrs[WEB_MAX_ALLOW];
+  int ncidrs;
+} web_allow_t;
+
+/* Parses a comma-separated list of host names, IPs and CIDRs. */
+int web_allow_parse(web_allow_t *a, const char *spec, char *err, size_t errlen);
+void web_allow_free(web_allow_t *a);
+
+/* Returns NULL when the address is a public unicast address, otherwise a
+ * static description of the forbidden range ("a loopback address", ...).
+ * IPv4-mapped, IPv4-compatible, NAT64 and 6to4 IPv6 forms are judged by the
+ * IPv4 address they embed. */
+const char *web_addr_forbidden(const struct sockaddr *sa);
+/* 1 when the address lies in one of the allow-list CIDRs. */
+int web_allow_addr(const web_allow_t *a, const struct sockaddr *sa);
+/* 1 when the host name is in the allow-list (case-insensitive). */
+int web_allow_host(const web_allow_t *a, const char *host);
+
+#define WEB_MAX_ADDRS 8
+
+/* Result of resolving and checking a host. */
+typedef struct {
+  struct sockaddr_storage addrs[WEB_MAX_ADDRS];
+  int naddrs;
+  char pinned[512]; /* the address text the connection is pinned to */
+} web_resolved_t;
+
+/* Resolves host (a name or an IP literal in any form getaddrinfo accepts,
+ * including "2130706433" and "0x7f.1") and checks every address. Returns 0
+ * with out filled, or -1 with a WEB_E_REFUSED/WEB_E_NET error. */
+int web_resolve_checked(const web_allow_t *allow, const char *host, int port, web_resolved_t *out, web_error_t *e);
+/* Formats a sockaddr's address (no port) into out. */
+void web_addr_text(const struct sockaddr *sa, char *out, size_t n);
+
+/* ---- fetch (fetch.c) ---------------------------------------------------- */
+
+typedef struct {
+  const web_allow_t *allow;
+  size_t max_bytes;  /* decoded body limit */
+  int timeout_ms;    /* whole fetch, redirects included */
+  int max_redirects; /* 0 = do not follow */
+  const char *user_agent;
+} web_fetch_opts_t;
+
+typedef struct {
+  char *final_url;
+  char *content_type; /* lowercase, no parameters */
+  char *charset;      /* from the Content-Type header, or NULL */
+  int status;
+  int truncated;
+  buf_t body;
+} web_fetch_result_t;
+
+/* Fetches url under the SSRF policy and limits; allowed content types are
+ * HTML, XHTML, plain text and PDF. 0 on success (2xx), -1 with e set. */
+int web_fetch_raw(const char *url, const web_fetch_opts_t *o, web_fetch_result_t *out, web_error_t *e);
+void web_fetch_result_free(web_fetch_result_t *r);
+
+/* ---- extraction (extract.c) ----------------------------------------------- */
+
+typedef struct {
+  char *title;
+  char *text;
+  char *published;
+} web_extracted_t;
+
+/* Converts data in `charset` (NULL/"" = detect: BOM, <meta charset>, valid
+ * UTF-8, else windows-1252) to UTF-8. Invalid sequences become U+FFFD.
+ * Returns a malloc'd NUL-terminated string, or NULL for an unknown charset. */
+char *web_to_utf8(const char *data, size_t len, const char *charset, int is_html, size_t *outlen);
+/* Extracts title, main text and published date from UTF-8 HTML. 0 on
+ * success; the fields are malloc'd (published may be NULL). */
+int web_extract_html(const char *html, size_t len, web_extracted_t *out);
+void web_extracted_free(web_extracted_t *x);
+
+/* ---- provider HTTP (httpc.c) ------------------------------------------------ */
+
+typedef struct {
+  long status;
+  buf_t body;
+  int64_t retry_after_ms;
+} web_http_resp_t;
+
+/* One request (method "GET" or "POST"; body may be NULL) with extra headers
+ * (NULL-terminated array of "Name: value"). Fills resp on any HTTP answer and
+ * returns 0; -1 with e set on a transport failure (timeout, refused). */
+int web_http_call(const char *method, const char *url, const char *const *headers, const char *body, int timeout_ms,
+                  web_http_resp_t *resp, web_error_t *e);
+void web_http_resp_free(web_http_resp_t *r);
+
+/* ---- providers --------------------------------------------------------- */
+
+enum { WEB_PROV_SEARXNG = 0, WEB_PROV_TAVILY, WEB_PROV_BRAVE, WEB_NPROV };
+
+/* Effective search settings of one user: environment defaults overlaid by
+ * the user's "search" settings document. */
+typedef struct {
+  int order[WEB_NPROV]; /* provider ids in the order to try */
+  int norder;
+  char *searxng_url;
+  char *tavily_url;
+  char *tavily_key;
+  char *brave_url;
+  char *brave_key;
+  int timeout_ms;
+} web_settings_t;
+
+void web_settings_free(web_settings_t *s);
+
+typedef struct {
+  const char *name;
+  /* 1 when the settings have what the provider needs (url/key). */
+  int (*configured)(const web_settings_t *s);
+  /* Searches one query; appends results to out (score = provider's own
+   * score if any, else 0). 0 on success, -1 with e set. */
+  int (*search)(const web_settings_t *s, const char *query, const web_search_opts_t *o, web_results_t *out,
+                web_error_t *e);
+  int max_concurrency; /* requests in flight at once */
+  int min_interval_ms; /* between request starts */
+} web_provider_t;
+
+extern const web_provider_t web_provider_searxng;
+extern const web_provider_t web_provider_tavily;
+extern const web_provider_t web_provider_brave;
+const web_provider_t *web_provider_get(int id);
+/* Provider id by name, -1 when unknown. */
+int web_provider_id(const char *name);
+
+/* Appends one result (copies the strings; NULLs become ""; published stays NULL). */
+void web_results_add(web_results_t *r, const char *url, const char *title, const char *snippet, const char *engine,
+                     const char *published, double score);
+
+/* Appends one line to r->warnings. */
+void web_results_warn(web_results_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Query-string escaping (malloc'd). */
+char *web_url_escape(const char *s);
+/* The error message of a provider's JSON error body ("detail", "error",
+ * "message"), or NULL. malloc'd. */
+char *web_json_error_text(const char *body);
+
+/* Normalised form of a URL for de-duplication (malloc'd). */
+char *web_url_normalise(const char *url);
+
+/* ---- limiter (search.c) ----------------------------------------------------- */
+
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int inflight;
+  int max_inflight;
+  int64_t min_interval_ms;
+  int64_t next_start_ms;  /* monotonic */
+  int64_t cooldown_until; /* monotonic; provider skipped until then */
+} web_limiter_t;
+
+void web_limiter_init(web_limiter_t *l, int max_inflight, int min_interval_ms);
+void web_limiter_destroy(web_limiter_t *l);
+
+struct llm;
+
+struct web {
+  const config_t *cfg;
+  store_t *st;
+  struct llm *llm; /* optional: opens sealed API keys in user settings */
+  web_allow_t allow;
+  size_t max_bytes;
+  int timeout_ms;
+  int64_t cache_ttl_ms;
+  web_limiter_t lim[WEB_NPROV];
+};
+
+/* Reads the effective settings of user_id (NULL: environment only), then
+ * applies the overrides in `override` (may be NULL). The one place that
+ * knows the "search" settings document and its (possibly encrypted) keys. */
+int web_settings_load(web_t *w, const char *user_id, json_t *override, web_settings_t *out, char *err, size_t errlen);
+/* Searches one query with fallback across the configured providers. */
+int web_search_one(web_t *w, const web_settings_t *s, const char *query, const web_search_opts_t *o, web_results_t *out,
+                   int only_provider, char *err, size_t errlen);
+
+#endif
