@@ -20,6 +20,7 @@
 #include "base/util.h"
 #include "http/http.h"
 #include "http/ws.h"
+#include "llm/llm.h"
 
 /* The JWT key: JWT_SECRET_KEY, or DATA_DIR/jwt_secret (created 0600 with 32
  * random bytes on first start) so tokens survive restarts. */
@@ -65,6 +66,10 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   }
   app->events = events_new(app->store);
   app->jobs = jobs_new(app->store);
+  if (!(app->llm = llm_new(app, err, errlen))) {
+    app_close(app);
+    return NULL;
+  }
   char *key = load_jwt_key(cfg, err, errlen);
   if (!key) {
     app_close(app);
@@ -94,6 +99,7 @@ void app_close(app_t *app) {
   http_router_free(app->router);
   auth_free(app->auth);
   events_free(app->events);
+  llm_free(app->llm);
   store_close(app->store);
   config_free(app->cfg);
   free(app);
