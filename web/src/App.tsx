@@ -72,14 +72,14 @@ function ConnIndicator() {
 }
 
 function Shell({ children }: { children: ReactNode }) {
-  const { user, logout } = useAuth();
+  const { user, logout, ready } = useAuth();
   const { t } = useI18n();
   const [menuOpen, setMenuOpen] = useState(false);
   const loc = useLocation();
   useEffect(() => setMenuOpen(false), [loc.pathname]);
   useEffect(() => {
-    live.connect();
-  }, []);
+    if (ready) live.connect();
+  }, [ready]);
   const links: [string, string, boolean?][] = [
     ['/', 'nav.dashboard', true],
     ['/missions/new', 'nav.newMission'],

@@ -1,9 +1,19 @@
 /* The app's single live connection, and hooks for its state and channels. */
 import { useEffect, useRef, useState } from 'react';
 import { LiveClient, type ConnState, type LiveEvent } from './ws';
-import { wsUrl } from './api';
+import { api, wsUrl } from './api';
 
 export const live = new LiveClient({ url: wsUrl });
+
+// A socket that keeps failing may mean the token expired: ask the API, whose
+// 401 handling logs out (and closes the socket) if so.
+let failures = 0;
+live.onState((s) => {
+  if (s === 'open') failures = 0;
+  if (s !== 'reconnecting') return;
+  failures += 1;
+  if (failures === 2 || failures % 6 === 0) api.get('/api/auth/me').catch(() => {});
+});
 
 export function useConnState(): ConnState {
   const [s, setS] = useState<ConnState>(live.state);

@@ -78,6 +78,7 @@ function setup() {
     setTimer: timers.set,
     clearTimer: timers.clear,
   });
+  client.connect();
   return { client, timers, setToken: (t: string) => (token = t) };
 }
 const last = () => FakeSocket.all[FakeSocket.all.length - 1];
@@ -88,9 +89,13 @@ describe('LiveClient', () => {
   });
 
   it('subscribes with after once the socket opens and delivers events', () => {
-    const { client } = setup();
+    FakeSocket.all = [];
+    const timers = new FakeTimers();
+    const client = new LiveClient({ url: () => 'ws://x/api/ws', factory: (u) => new FakeSocket(u), pingInterval: 0, setTimer: timers.set, clearTimer: timers.clear });
     const got: LiveEvent[] = [];
     client.subscribe('mission:1', 5, (e) => got.push(e));
+    expect(FakeSocket.all).toHaveLength(0); // the app decides when to connect
+    client.connect();
     expect(FakeSocket.all).toHaveLength(1);
     expect(client.state).toBe('connecting');
     last().serverOpen();
@@ -149,7 +154,7 @@ describe('LiveClient', () => {
     last().push('mission:7', 3);
     last().push('mission:7', 4);
     expect(got).toEqual([1, 2, 3, 4]);
-    expect(states).toEqual(['connecting', 'open', 'reconnecting', 'open']);
+    expect(states).toEqual(['open', 'reconnecting', 'open']);
 
     // backoff was reset by the successful open
     last().serverDrop();

@@ -141,8 +141,7 @@ export class LiveClient {
       this.channels.set(channel, ch);
     }
     ch.handlers.add(handler);
-    if (fresh) this.sendSubscribe(channel);
-    if (this.stopped) this.connect();
+    if (fresh) this.sendSubscribe(channel); // sent now if open, else on open
     return () => {
       const c = this.channels.get(channel);
       if (!c) return;

@@ -31,7 +31,7 @@ export function AdminPage() {
     api
       .get('/api/admin/settings')
       .then((r) => {
-        const v = r?.registration_enabled ?? r?.allow_registration ?? r?.registration;
+        const v = r?.registration_open ?? r?.registration_enabled ?? r?.allow_registration;
         if (typeof v === 'boolean') setRegistration(v);
       })
       .catch(() => setRegistration(null));
@@ -62,8 +62,8 @@ export function AdminPage() {
   };
   const toggleRegistration = async (v: boolean) => {
     try {
-      await api.patch('/api/admin/settings', { registration_enabled: v });
-      setRegistration(v);
+      const r = await api.put('/api/admin/settings', { registration_open: v });
+      setRegistration(typeof r?.registration_open === 'boolean' ? r.registration_open : v);
     } catch (e) {
       setError(e);
     }

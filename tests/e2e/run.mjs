@@ -1,0 +1,426 @@
+#!/usr/bin/env node
+/*
+ * End-to-end test of the web UI: starts the real `maestro serve` in a fresh
+ * temp directory on a free loopback port, drives Debian's Chromium with
+ * playwright-core (never a downloaded browser), and saves screenshots of the
+ * main views under the output directory.
+ *
+ *   node tests/e2e/run.mjs --binary build/maestro [--out tests/e2e/out] [--web-dist web/dist]
+ *
+ * Prints one line per check and a final "N passed, M failed"; exits non-zero
+ * when anything failed. Flows whose API is not in the server yet (404 on the
+ * endpoint) are reported as skipped, not passed.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+
+function arg(name, dflt) {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i >= 0 && process.argv[i + 1]) return process.argv[i + 1];
+  const eq = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return eq ? eq.slice(name.length + 3) : dflt;
+}
+const binary = resolve(arg('binary', join(root, 'build', 'maestro')));
+const outDir = resolve(arg('out', join(here, 'out')));
+const webDist = resolve(arg('web-dist', join(root, 'web', 'dist')));
+const chromiumPath = arg('chromium', process.env.CHROMIUM || '/usr/bin/chromium');
+const keep = process.argv.includes('--keep');
+
+let chromium;
+try {
+  ({ chromium } = await import('playwright-core'));
+} catch {
+  console.error(`playwright-core is not installed: run 'npm ci' (or 'npm install') in ${here}`);
+  process.exit(2);
+}
+if (!existsSync(binary)) {
+  console.error(`no server binary at ${binary} (build it first, or pass --binary)`);
+  process.exit(2);
+}
+if (!existsSync(chromiumPath)) {
+  console.error(`no Chromium at ${chromiumPath}: apt-get install -y chromium`);
+  process.exit(2);
+}
+if (!existsSync(join(webDist, 'index.html'))) {
+  console.log(`building the UI into ${webDist}`);
+  execFileSync('npm', ['run', 'build'], { cwd: join(root, 'web'), stdio: 'inherit' });
+}
+mkdirSync(outDir, { recursive: true });
+
+/* ------------------------------------------------------------------ */
+
+const results = [];
+let currentPage = null;
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    const r = await fn();
+    if (r === 'skip') {
+      results.push({ name, status: 'skip' });
+      console.log(`SKIP  ${name}`);
+    } else {
+      results.push({ name, status: 'pass' });
+      console.log(`PASS  ${name} (${Date.now() - t0} ms)`);
+    }
+  } catch (e) {
+    results.push({ name, status: 'fail', error: e });
+    console.log(`FAIL  ${name}: ${e && e.message ? e.message : e}`);
+    if (currentPage) {
+      const f = join(outDir, `FAIL-${name.replace(/[^a-z0-9]+/gi, '-')}.png`);
+      await currentPage.screenshot({ path: f, fullPage: true }).catch(() => {});
+    }
+  }
+}
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitHealthy(base, proc, ms = 20000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
+    try {
+      const r = await fetch(`${base}/health`);
+      if (r.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server did not become healthy');
+}
+
+/* ------------------------------------------------------------------ */
+
+const work = mkdtempSync(join(tmpdir(), 'maestro-e2e-'));
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const adminPassword = `Adm1n-${randomBytes(6).toString('hex')}`;
+const serverLog = join(outDir, 'server.log');
+const env = {
+  ...process.env,
+  BACKEND_PORT: String(port),
+  FRONTEND_PORT: '0',
+  BIND_ADDRESS: '127.0.0.1',
+  DATABASE_URL: `sqlite:///${join(work, 'maestro.db')}`,
+  DATA_DIR: join(work, 'data'),
+  WEB_DIST: webDist,
+  JWT_SECRET_KEY: randomBytes(32).toString('hex'),
+  ADMIN_USERNAME: 'admin',
+  ADMIN_PASSWORD: adminPassword,
+  LOG_LEVEL: 'info',
+  LOG_FORMAT: 'json',
+  OPENAI_BASE_URL: 'http://127.0.0.1:9/v1', // nothing listens: no call leaves the machine
+  OPENAI_API_KEY: '',
+  SEARXNG_URL: '',
+};
+const logChunks = [];
+const server = spawn(binary, ['serve'], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+server.stdout.on('data', (d) => logChunks.push(d));
+server.stderr.on('data', (d) => logChunks.push(d));
+
+let context;
+const consoleErrors = [];
+const pageErrors = [];
+const missingApis = new Set();
+
+async function cleanup() {
+  try {
+    await context?.close();
+  } catch {
+    /* ignore */
+  }
+  if (server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => {
+      const h = setTimeout(() => {
+        server.kill('SIGKILL');
+        r();
+      }, 5000);
+      server.on('exit', () => {
+        clearTimeout(h);
+        r();
+      });
+    });
+  }
+  writeFileSync(serverLog, Buffer.concat(logChunks));
+  if (!keep) rmSync(work, { recursive: true, force: true });
+}
+
+try {
+  await waitHealthy(base, server);
+
+  const profile = join(work, 'chromium-profile');
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 800 },
+    locale: 'en-US',
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  currentPage = page;
+  page.setDefaultTimeout(10000);
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const text = m.text();
+    // a 404 from an endpoint the server does not have yet is reported separately
+    if (/Failed to load resource: the server responded with a status of (404|405|501)/.test(text)) return;
+    // 401 responses are expected in the wrong-password and expired-token checks
+    if (/status of 401/.test(text)) return;
+    consoleErrors.push(`${page.url()}: ${text}`);
+  });
+  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
+  page.on('response', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith('/api/') && [404, 405, 501].includes(r.status()) && !/\/api\/missions\/[^/]+$/.test(u.pathname)) missingApis.add(`${r.request().method()} ${u.pathname}`);
+  });
+  const shot = (name) => page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
+  const api = async (method, path, body) => {
+    const token = await page.evaluate(() => localStorage.getItem('maestro.token'));
+    const r = await fetch(`${base}${path}`, { method, headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    let j = null;
+    try {
+      j = await r.json();
+    } catch {
+      /* not JSON */
+    }
+    return { status: r.status, body: j };
+  };
+  const has = async (method, path, body) => ![404, 405, 501].includes((await api(method, path, body)).status);
+
+  await check('the UI is served with SPA fallback', async () => {
+    const r = await fetch(`${base}/missions/123`);
+    assert(r.ok, `GET /missions/123 -> ${r.status}`);
+    const text = await r.text();
+    assert(text.includes('<div id="root">'), 'index.html not served for a client route');
+  });
+
+  await check('login page, and a wrong password is refused', async () => {
+    await page.goto(`${base}/`);
+    await page.waitForSelector('#username');
+    assert(new URL(page.url()).pathname === '/login', `not redirected to /login: ${page.url()}`);
+    await shot('01-login');
+    await page.fill('#username', 'admin');
+    await page.fill('#password', 'wrong-password');
+    await page.click('button[type=submit]');
+    const err = await page.waitForSelector('[data-testid=login-error]');
+    assert((await err.textContent()).length > 0, 'no error text');
+  });
+
+  await check('admin logs in and sees the dashboard', async () => {
+    await page.fill('#password', adminPassword);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('h1:has-text("Dashboard")');
+    await page.waitForSelector('.stats-grid');
+    await page.waitForFunction(() => !document.querySelector('.spinner'));
+    await shot('02-dashboard');
+    assert(await page.isVisible('[data-testid=logout]'), 'no logout button');
+  });
+
+  await check('the session survives a reload', async () => {
+    await page.reload();
+    await page.waitForSelector('h1:has-text("Dashboard")');
+  });
+
+  await check('the live connection opens', async () => {
+    await page.waitForSelector('[data-testid=conn-state].conn-open', { timeout: 8000 });
+  });
+
+  await check('keyboard: skip link and navigation by Tab', async () => {
+    await page.keyboard.press('Tab');
+    const first = await page.evaluate(() => document.activeElement?.textContent?.trim());
+    assert(first === 'Skip to content', `first Tab focuses "${first}"`);
+    await page.keyboard.press('Enter');
+    const id = await page.evaluate(() => document.activeElement?.id);
+    assert(id === 'main', `skip link moved focus to "${id}"`);
+  });
+
+  await check('new mission form validates its fields', async () => {
+    await page.click('nav >> text=New mission');
+    await page.waitForSelector('[data-testid=new-mission-form]');
+    await page.click('button:has-text("Start mission")');
+    await page.waitForSelector('.field-error');
+    const errs = await page.$$eval('.field-error', (els) => els.map((e) => e.textContent));
+    assert(errs.some((e) => /required/i.test(e)), `errors: ${errs.join(' | ')}`);
+    assert(errs.some((e) => /research question/i.test(e)), `errors: ${errs.join(' | ')}`);
+    await shot('03-new-mission-validation');
+  });
+
+  await check('documents page', async () => {
+    await page.click('nav >> text=Documents');
+    await page.waitForSelector('h1:has-text("Documents")');
+    await page.waitForSelector('[data-testid=dropzone]');
+    await page.waitForFunction(() => !document.querySelector('.spinner'));
+    await shot('04-documents');
+  });
+
+  await check('upload documents and see them become ready', async () => {
+    if (!(await has('GET', '/api/documents'))) return 'skip';
+    const files = [
+      { name: 'alpha.md', mimeType: 'text/markdown', buffer: Buffer.from('# Alpha\n\nMaestro is a research platform written in C. Alpha particles are helium nuclei.\n') },
+      { name: 'beta.txt', mimeType: 'text/plain', buffer: Buffer.from('Beta testing happens before release. The beta version of maestro ingests text files.\n') },
+    ];
+    await page.setInputFiles('[data-testid=file-input]', files);
+    await page.waitForSelector('.upload-done', { timeout: 15000 });
+    await page.waitForFunction(() => document.querySelectorAll('.upload-done').length === 2, null, { timeout: 15000 });
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=doc-row]')].filter((r) => r.querySelector('.badge-ready')).length >= 2, null, { timeout: 30000 });
+    await shot('05-documents-uploaded');
+    if (await has('POST', '/api/search', { query: 'helium', k: 5 })) {
+      await page.fill('[data-testid=search-input]', 'helium nuclei');
+      await page.press('[data-testid=search-input]', 'Enter');
+      await page.waitForSelector('[data-testid=search-results] .passage');
+      await shot('06-search');
+    }
+  });
+
+  await check('chat page', async () => {
+    await page.click('nav >> text=Chat');
+    await page.waitForSelector('.chat-page');
+    await page.waitForFunction(() => !document.querySelector('.spinner'));
+    await shot('07-chat');
+  });
+
+  await check('settings page', async () => {
+    await page.click('nav >> text=Settings');
+    await page.waitForSelector('h1:has-text("Settings")');
+    await page.waitForSelector('[data-testid=password-form]');
+    await shot('08-settings');
+    // the password form validates before calling the server
+    await page.fill('#pw-cur', 'x');
+    await page.fill('#pw-new', 'short');
+    await page.click('[data-testid=password-form] button[type=submit]');
+    await page.waitForSelector('[data-testid=password-form] .field-error');
+  });
+
+  await check('admin creates a user, changes the role and disables it', async () => {
+    await page.click('nav >> text=Admin');
+    await page.waitForSelector('h1:has-text("Users")');
+    await page.waitForSelector('[data-testid=user-row]');
+    await page.click('[data-testid=user-new]');
+    await page.fill('#u-name', 'bob');
+    await page.fill('#u-pw', 'bob-password-1');
+    await page.selectOption('#u-role', 'viewer');
+    await page.click('[data-testid=user-create]');
+    const row = page.locator('[data-testid=user-row]', { hasText: 'bob' });
+    await row.waitFor();
+    await row.locator('select').selectOption('researcher');
+    await page.waitForTimeout(300);
+    await row.locator('button:has-text("Disable")').click();
+    await row.locator('.badge:has-text("Disabled")').waitFor();
+    const users = await api('GET', '/api/admin/users');
+    const bob = (users.body?.users ?? []).find((u) => u.username === 'bob');
+    assert(bob && bob.role === 'researcher' && bob.active === false, `server has ${JSON.stringify(bob)}`);
+    await shot('09-admin');
+  });
+
+  await check('mission: create, watch it live, pause and resume', async () => {
+    if (!(await has('GET', '/api/missions'))) return 'skip';
+    await page.click('nav >> text=New mission');
+    await page.fill('#m-title', 'Alpha and beta in maestro');
+    await page.fill('input[aria-label="Research question 1"]', 'What are alpha particles?');
+    await page.click('button:has-text("Start mission")');
+    await page.waitForURL(/\/missions\/[^/]+$/);
+    await page.waitForSelector('.mission-head');
+    await shot('10-mission');
+    for (const tab of ['Activity', 'Notes', 'Report']) {
+      await page.click(`[role=tab]:has-text("${tab}")`);
+      await page.waitForTimeout(300);
+      await shot(`11-mission-${tab.toLowerCase()}`);
+    }
+  });
+
+  await check('switch to Korean, and the choice is remembered', async () => {
+    await page.click('nav >> text=Dashboard');
+    await page.selectOption('[data-testid=lang-select]', 'ko');
+    await page.waitForSelector('h1:has-text("대시보드")');
+    await page.reload();
+    await page.waitForSelector('h1:has-text("대시보드")');
+    assert((await page.getAttribute('html', 'lang')) === 'ko', 'html lang not ko');
+    await shot('12-dashboard-ko');
+    await page.click('nav >> text=설정');
+    await page.waitForSelector('h1:has-text("설정")');
+    await shot('13-settings-ko');
+    await page.selectOption('[data-testid=lang-select]', 'en');
+    await page.waitForSelector('h1:has-text("Settings")');
+  });
+
+  await check('phone width: menu opens and pages fit', async () => {
+    await page.setViewportSize({ width: 390, height: 780 });
+    await page.click('nav >> text=Dashboard', { force: true }).catch(() => {});
+    await page.goto(`${base}/`);
+    await page.waitForSelector('h1:has-text("Dashboard")');
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow <= 1, `page is ${overflow}px wider than the screen`);
+    await shot('14-phone-dashboard');
+    await page.click('.menu-toggle');
+    await page.waitForSelector('.sidenav.open');
+    await shot('15-phone-menu');
+    await page.click('.sidenav.open >> text=Documents');
+    await page.waitForSelector('h1:has-text("Documents")');
+    const overflow2 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(overflow2 <= 1, `documents page is ${overflow2}px wider than the screen`);
+    await shot('16-phone-documents');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  await check('logout returns to the login page', async () => {
+    await page.goto(`${base}/`);
+    await page.click('[data-testid=logout]');
+    await page.waitForSelector('#username');
+    await page.waitForSelector('[data-testid=login-notice]');
+    assert((await page.evaluate(() => localStorage.getItem('maestro.token'))) === null, 'token still stored');
+    const r = await fetch(`${base}/api/auth/me`);
+    assert(r.status === 401, `/api/auth/me without a token -> ${r.status}`);
+  });
+
+  await check('an expired or invalid token leads back to login with a message', async () => {
+    await page.fill('#username', 'admin');
+    await page.fill('#password', adminPassword);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('h1:has-text("Dashboard")');
+    await page.evaluate(() => localStorage.setItem('maestro.token', 'eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.invalid'));
+    await page.reload();
+    const n = await page.waitForSelector('[data-testid=login-notice]');
+    assert(/expired/i.test(await n.textContent()), `notice: ${await n.textContent()}`);
+    await shot('17-login-expired');
+  });
+
+  await check('no JavaScript errors in the browser console', async () => {
+    const all = [...pageErrors, ...consoleErrors];
+    assert(all.length === 0, `${all.length} errors:\n  ${all.join('\n  ')}`);
+  });
+} catch (e) {
+  console.log(`FAIL  setup: ${e.message}`);
+  results.push({ name: 'setup', status: 'fail', error: e });
+} finally {
+  await cleanup();
+}
+
+if (missingApis.size) console.log(`note: endpoints not in the server yet: ${[...missingApis].sort().join(', ')}`);
+console.log(`screenshots and server log: ${outDir}`);
+const passed = results.filter((r) => r.status === 'pass').length;
+const failed = results.filter((r) => r.status === 'fail').length;
+const skipped = results.filter((r) => r.status === 'skip').length;
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed ? 1 : 0);
