@@ -195,7 +195,10 @@ try {
     const u = new URL(r.url());
     if (u.pathname.startsWith('/api/') && [404, 405, 501].includes(r.status()) && !/\/api\/missions\/[^/]+$/.test(u.pathname)) missingApis.add(`${r.request().method()} ${u.pathname}`);
   });
-  const shot = (name) => page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
+  const shot = async (name) => {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(outDir, `${name}.png`), fullPage: true });
+  };
   const api = async (method, path, body) => {
     const token = await page.evaluate(() => localStorage.getItem('maestro.token'));
     const r = await fetch(`${base}${path}`, { method, headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) }, body: body ? JSON.stringify(body) : undefined });
@@ -375,6 +378,7 @@ try {
     await shot('14-phone-dashboard');
     await page.click('.menu-toggle');
     await page.waitForSelector('.sidenav.open');
+    await page.waitForTimeout(400); // slide-in transition
     await shot('15-phone-menu');
     await page.click('.sidenav.open >> text=Documents');
     await page.waitForSelector('h1:has-text("Documents")');

@@ -49,6 +49,17 @@ describe('citation linking', () => {
   });
 });
 
+describe('reference list rendering', () => {
+  it('does not link the numbers of the reference list, and keeps one reference per line', () => {
+    const md = 'Claim [1] and [2].\n\n## References\n\n[1] First source\n[2] Second source\n';
+    const d = html(renderMarkdown(md));
+    expect([...d.querySelectorAll('a.cite')].map((a) => a.getAttribute('data-cite'))).toEqual(['1', '2']);
+    const refs = d.querySelector('.references')!;
+    expect(refs.querySelectorAll('br')).toHaveLength(1);
+    expect(refs.textContent).toContain('[2] Second source');
+  });
+});
+
 describe('references', () => {
   const report = `# Report
 

@@ -31,6 +31,7 @@ export function parseCiteList(inner: string): number[] {
 }
 
 const SKIP = new Set(['A', 'CODE', 'PRE', 'SCRIPT', 'STYLE']);
+const REF_HEADING = /reference|sources|bibliograph|works cited|citations|참고|출처/i;
 
 /**
  * Wrap citation markers in text nodes of `root`. When `known` is given, only
@@ -40,7 +41,8 @@ export function linkCitationsInDom(root: ParentNode, known?: Set<number>): numbe
   const doc = (root as Node).ownerDocument ?? (root as Document);
   const walker = doc.createTreeWalker(root as Node, NodeFilter.SHOW_TEXT, {
     acceptNode(node) {
-      for (let p = node.parentElement; p && p !== root; p = p.parentElement) if (SKIP.has(p.tagName)) return NodeFilter.FILTER_REJECT;
+      for (let p = node.parentElement; p && p !== root; p = p.parentElement)
+        if (SKIP.has(p.tagName) || p.hasAttribute('data-refs')) return NodeFilter.FILTER_REJECT;
       return CITE_TEST.test(node.nodeValue || '') ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT;
     },
   });
@@ -79,12 +81,38 @@ export function linkCitationsInDom(root: ParentNode, known?: Set<number>): numbe
   return count;
 }
 
+/** In the reference list, one reference per line even without blank lines between. */
+export function hardBreakReferences(md: string): string {
+  let inRefs = false;
+  const lines = md.split(/\r?\n/);
+  return lines
+    .map((line, i) => {
+      const h = line.match(/^#{1,6}\s+(.*)$/);
+      if (h) {
+        inRefs = REF_HEADING.test(h[1]);
+        return line;
+      }
+      if (inRefs && /^\s*\[\d+\]/.test(line) && (lines[i + 1] ?? '').trim() !== '') return `${line.replace(/\s+$/, '')}  `;
+      return line;
+    })
+    .join('\n');
+}
+
 export function renderMarkdown(md: string, opts: { known?: Set<number>; citations?: boolean } = {}): string {
-  const html = marked.parse(md || '', { gfm: true, breaks: false, async: false }) as string;
+  const html = marked.parse(hardBreakReferences(md || ''), { gfm: true, breaks: false, async: false }) as string;
   const clean = DOMPurify.sanitize(html, { ADD_ATTR: ['target'] });
   if (opts.citations === false) return clean;
   const doc = new DOMParser().parseFromString(`<div id="__root">${clean}</div>`, 'text/html');
   const root = doc.getElementById('__root')!;
+  // the reference list itself is not made of citations
+  let inRefs = false;
+  for (const el of Array.from(root.children)) {
+    if (/^H[1-6]$/.test(el.tagName)) inRefs = REF_HEADING.test(el.textContent || '');
+    else if (inRefs) {
+      el.setAttribute('data-refs', '');
+      el.classList.add('references');
+    }
+  }
   linkCitationsInDom(root, opts.known);
   root.querySelectorAll('a[href^="http"]').forEach((a) => {
     a.setAttribute('target', '_blank');

@@ -254,7 +254,7 @@ export class LiveClient {
         if (seq <= ch.lastSeq) return; // duplicate from a replay
         ch.lastSeq = seq;
       }
-      const ev: LiveEvent = { type: 'event', channel: String(msg.channel), seq, event: String(msg.event), data: msg.data ?? {}, ts: msg.ts };
+      const ev: LiveEvent = { type: 'event', channel: String(msg.channel), seq, event: String(msg.event), data: msg.data ?? {}, ts: msg.ts === undefined || msg.ts === null ? undefined : String(msg.ts) };
       for (const h of [...ch.handlers]) {
         try {
           h(ev);

@@ -43,7 +43,9 @@ export function AdminPage() {
     try {
       const r = await api.patch(`/api/admin/users/${u.id}`, body);
       const updated = r && typeof r === 'object' && (r.id || r.user) ? normUser(r) : { ...u, ...body };
-      setUsers((l) => (l ?? []).map((x) => (x.id === u.id ? { ...x, ...updated } : x)));
+      // keep fields the reply leaves out (created_at, ...) instead of blanking them
+      const known = Object.fromEntries(Object.entries(updated).filter(([, v]) => v !== '' && v !== undefined));
+      setUsers((l) => (l ?? []).map((x) => (x.id === u.id ? { ...x, ...known } : x)));
       if (msg) setNotice(msg);
       return true;
     } catch (e) {

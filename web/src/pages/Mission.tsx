@@ -167,13 +167,13 @@ export function MissionPage() {
           </div>
           <div className="mission-actions" role="group" aria-label={t('mission.controls')}>
             <button type="button" className="btn btn-secondary" disabled={!canPause || !!pending} onClick={() => control('pause')} data-testid="btn-pause">
-              ⏸ {t('mission.pause')}
+              {t('mission.pause')}
             </button>
             <button type="button" className="btn btn-primary" disabled={!canResume || !!pending} onClick={() => control('resume')} data-testid="btn-resume">
-              ▶ {t('mission.resume')}
+              {t('mission.resume')}
             </button>
             <button type="button" className="btn btn-danger" disabled={!canStop || !!pending} onClick={() => control('stop')} data-testid="btn-stop">
-              ■ {t('mission.stop')}
+              {t('mission.stop')}
             </button>
           </div>
         </div>
