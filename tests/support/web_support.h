@@ -1,0 +1,29 @@
+/*
+ * web_support.h - test helpers for the web module: start a Python fake
+ * server from tests/fakes/ on a loopback port, read its request counters,
+ * and build a config from environment variables.
+ */
+#ifndef MAESTRO_TEST_WEB_SUPPORT_H
+#define MAESTRO_TEST_WEB_SUPPORT_H
+
+#include <sys/types.h>
+
+#include "base/config.h"
+
+typedef struct {
+  pid_t pid;
+  int port;
+} websup_fake_t;
+
+/* Starts python3 tests/fakes/<script> with extra args (NULL-terminated, may
+ * be NULL); waits for the port line. 0 on success. */
+int websup_fake_start(websup_fake_t *f, const char *script, const char *const *args);
+/* Kills and reaps the fake (accepts a never-started one). */
+void websup_fake_stop(websup_fake_t *f);
+/* Requests the fake has seen for path (from /_stats), -1 on error. */
+long websup_fake_count(const websup_fake_t *f, const char *path);
+/* Sets the given "NAME=value" variables, clears the other web settings, and
+ * loads the config (aborts the test on failure). */
+config_t *websup_config(const char *const *env);
+
+#endif
