@@ -21,6 +21,7 @@
 #include "base/embedded.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "rag/fts.h"
 #include "store/store_internal.h"
 
 #define POOL_SIZE 8
@@ -214,6 +215,12 @@ static int open_conn(const char *path, sqlite3 **out, char *err, size_t errlen) 
   if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
     snprintf(err, errlen, "cannot configure database %s: %s", path, msg ? msg : "?");
     sqlite3_free(msg);
+    sqlite3_close(db);
+    return -1;
+  }
+  /* The document index (chunks_fts) needs the project's tokenizer on every connection. */
+  if (rag_fts_register(db) != 0) {
+    snprintf(err, errlen, "cannot register the full-text tokenizer on %s", path);
     sqlite3_close(db);
     return -1;
   }

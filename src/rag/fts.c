@@ -1,0 +1,365 @@
+/* fts.c - FTS5 tokenizer "maestro", rank function "mrank", query building; see fts.h. */
+#include "rag/fts.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+
+/* ---------- UTF-8 and scripts ---------- */
+
+unsigned rag_utf8_next(const char *str, size_t n, size_t *i) {
+  const unsigned char *s = (const unsigned char *)str;
+  unsigned c = s[*i];
+  if (c < 0x80) {
+    (*i)++;
+    return c;
+  }
+  size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+  if (len == 0 || *i + len > n) {
+    (*i)++;
+    return c;
+  }
+  unsigned cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+  for (size_t k = 1; k < len; k++) {
+    unsigned cc = s[*i + k];
+    if ((cc & 0xC0) != 0x80) {
+      (*i)++;
+      return c;
+    }
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  *i += len;
+  return cp;
+}
+
+int rag_is_cjk(unsigned cp) {
+  return (cp >= 0x1100 && cp <= 0x11FF) || /* Hangul Jamo */
+         (cp >= 0x3040 && cp <= 0x30FF) || /* Hiragana, Katakana */
+         (cp >= 0x3130 && cp <= 0x318F) || /* Hangul compatibility Jamo */
+         (cp >= 0x31F0 && cp <= 0x31FF) || /* Katakana phonetic extensions */
+         (cp >= 0x3400 && cp <= 0x4DBF) || /* Han extension A */
+         (cp >= 0x4E00 && cp <= 0x9FFF) || /* Han */
+         (cp >= 0xA960 && cp <= 0xA97F) || /* Hangul Jamo extended A */
+         (cp >= 0xAC00 && cp <= 0xD7AF) || /* Hangul syllables */
+         (cp >= 0xD7B0 && cp <= 0xD7FF) || /* Hangul Jamo extended B */
+         (cp >= 0xF900 && cp <= 0xFAFF) || /* Han compatibility */
+         (cp >= 0xFF66 && cp <= 0xFF9F) || /* half-width Katakana */
+         (cp >= 0x20000 && cp <= 0x2FA1F); /* Han extensions B.. */
+}
+
+/* ---------- the tokenizer ---------- */
+
+typedef struct {
+  fts5_tokenizer porter;
+  Fts5Tokenizer *inner;
+} mtok_t;
+
+typedef struct {
+  void *ctx;
+  int (*xToken)(void *, int, const char *, int, int, int);
+  int base;
+} shift_ctx_t;
+
+static int shift_token(void *p, int tflags, const char *tok, int ntok, int start, int end) {
+  shift_ctx_t *s = p;
+  return s->xToken(s->ctx, tflags, tok, ntok, start + s->base, end + s->base);
+}
+
+static fts5_api *fts5_api_of(sqlite3 *db) {
+  fts5_api *api = NULL;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK) {
+    sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+    sqlite3_step(st);
+  }
+  sqlite3_finalize(st);
+  return api;
+}
+
+static int mtok_create(void *ud, const char **argv, int argc, Fts5Tokenizer **out) {
+  fts5_api *api = ud;
+  mtok_t *t = calloc(1, sizeof *t);
+  if (!t) return SQLITE_NOMEM;
+  void *pud = NULL;
+  int rc = api->xFindTokenizer(api, "porter", &pud, &t->porter);
+  if (rc == SQLITE_OK) {
+    const char *args[] = {"unicode61", "remove_diacritics", "2"};
+    rc = t->porter.xCreate(pud, args, 3, &t->inner);
+  }
+  if (rc != SQLITE_OK) {
+    free(t);
+    return rc;
+  }
+  *out = (Fts5Tokenizer *)t;
+  return SQLITE_OK;
+}
+
+static void mtok_delete(Fts5Tokenizer *p) {
+  mtok_t *t = (mtok_t *)p;
+  if (!t) return;
+  if (t->inner) t->porter.xDelete(t->inner);
+  free(t);
+}
+
+/* Emits the bigrams of the CJK run text[start, end). */
+static int emit_bigrams(const char *text, int start, int end, void *ctx,
+                        int (*xToken)(void *, int, const char *, int, int, int)) {
+  size_t i = (size_t)start, n = (size_t)end;
+  size_t prev = i;
+  rag_utf8_next(text, n, &i);
+  size_t mid = i;
+  if (mid >= n) return xToken(ctx, 0, text + prev, (int)(mid - prev), (int)prev, (int)mid);
+  while (mid < n) {
+    size_t j = mid;
+    rag_utf8_next(text, n, &j);
+    int rc = xToken(ctx, 0, text + prev, (int)(j - prev), (int)prev, (int)j);
+    if (rc != SQLITE_OK) return rc;
+    prev = mid;
+    mid = j;
+  }
+  return SQLITE_OK;
+}
+
+static int mtok_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *text, int ntext,
+                         int (*xToken)(void *, int, const char *, int, int, int)) {
+  mtok_t *t = (mtok_t *)p;
+  size_t n = (size_t)ntext, i = 0, run = 0;
+  int run_cjk = -1;
+  while (i <= n) {
+    size_t at = i;
+    int cjk = 0;
+    if (i < n) {
+      unsigned cp = rag_utf8_next(text, n, &i);
+      cjk = rag_is_cjk(cp);
+    }
+    if (at == n || (run_cjk >= 0 && cjk != run_cjk)) {
+      if (run_cjk >= 0 && at > run) {
+        int rc;
+        if (run_cjk) {
+          rc = emit_bigrams(text, (int)run, (int)at, ctx, xToken);
+        } else {
+          shift_ctx_t sc = {ctx, xToken, (int)run};
+          rc = t->porter.xTokenize(t->inner, &sc, flags, text + run, (int)(at - run), shift_token);
+        }
+        if (rc != SQLITE_OK) return rc;
+      }
+      run = at;
+    }
+    if (at == n) break;
+    run_cjk = cjk;
+  }
+  return SQLITE_OK;
+}
+
+/* ---------- the rank function (BM25F) ---------- */
+
+#define MRANK_MAXCOL 8
+
+typedef struct {
+  int nphrase, ncol;
+  double *idf;
+  double avg[MRANK_MAXCOL];
+} mrank_data_t;
+
+static int count_rows(const Fts5ExtensionApi *api, Fts5Context *ctx, void *ud) {
+  (void)api;
+  (void)ctx;
+  (*(sqlite3_int64 *)ud)++;
+  return SQLITE_OK;
+}
+
+static void mrank_data_free(void *p) {
+  mrank_data_t *d = p;
+  if (!d) return;
+  free(d->idf);
+  free(d);
+}
+
+static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, int *rc) {
+  mrank_data_t *d = api->xGetAuxdata(ctx, 0);
+  if (d) return d;
+  d = calloc(1, sizeof *d);
+  if (!d) {
+    *rc = SQLITE_NOMEM;
+    return NULL;
+  }
+  d->nphrase = api->xPhraseCount(ctx);
+  d->ncol = api->xColumnCount(ctx);
+  if (d->ncol > MRANK_MAXCOL) d->ncol = MRANK_MAXCOL;
+  d->idf = calloc((size_t)d->nphrase + 1, sizeof(double));
+  sqlite3_int64 nrow = 0;
+  *rc = api->xRowCount(ctx, &nrow);
+  if (nrow < 1) nrow = 1;
+  for (int c = 0; *rc == SQLITE_OK && c < d->ncol; c++) {
+    sqlite3_int64 tot = 0;
+    *rc = api->xColumnTotalSize(ctx, c, &tot);
+    d->avg[c] = (double)tot / (double)nrow;
+    if (d->avg[c] <= 0) d->avg[c] = 1;
+  }
+  for (int i = 0; *rc == SQLITE_OK && i < d->nphrase; i++) {
+    sqlite3_int64 hits = 0;
+    *rc = api->xQueryPhrase(ctx, i, &hits, count_rows);
+    d->idf[i] = log(1.0 + ((double)nrow - (double)hits + 0.5) / ((double)hits + 0.5));
+  }
+  if (*rc == SQLITE_OK)
+    *rc = api->xSetAuxdata(ctx, d, mrank_data_free);
+  else
+    mrank_data_free(d);
+  return *rc == SQLITE_OK ? d : NULL;
+}
+
+static void mrank_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_context *out, int nval,
+                     sqlite3_value **val) {
+  int rc = SQLITE_OK;
+  mrank_data_t *d = mrank_data(api, ctx, &rc);
+  if (!d) {
+    sqlite3_result_error_code(out, rc);
+    return;
+  }
+  double k1 = nval > 0 ? sqlite3_value_double(val[0]) : 1.2;
+  double b = nval > 1 ? sqlite3_value_double(val[1]) : 0.75;
+  double w[MRANK_MAXCOL];
+  double len[MRANK_MAXCOL];
+  for (int c = 0; c < d->ncol; c++) {
+    w[c] = nval > 2 + c ? sqlite3_value_double(val[2 + c]) : 1.0;
+    int sz = 0;
+    api->xColumnSize(ctx, c, &sz);
+    len[c] = 1.0 - b + b * (double)sz / d->avg[c];
+    if (len[c] <= 0) len[c] = 1e-6;
+  }
+  double tfw_stack[64];
+  double *tfw = d->nphrase <= 64 ? tfw_stack : calloc((size_t)d->nphrase, sizeof(double));
+  if (!tfw) {
+    sqlite3_result_error_nomem(out);
+    return;
+  }
+  memset(tfw, 0, sizeof(double) * (size_t)d->nphrase);
+  int ninst = 0;
+  rc = api->xInstCount(ctx, &ninst);
+  for (int i = 0; rc == SQLITE_OK && i < ninst; i++) {
+    int ip, ic, io;
+    rc = api->xInst(ctx, i, &ip, &ic, &io);
+    if (rc == SQLITE_OK && ip >= 0 && ip < d->nphrase && ic >= 0 && ic < d->ncol) tfw[ip] += w[ic] / len[ic];
+  }
+  double score = 0;
+  for (int i = 0; i < d->nphrase; i++)
+    if (tfw[i] > 0) score += d->idf[i] * tfw[i] * (k1 + 1.0) / (k1 + tfw[i]);
+  if (tfw != tfw_stack) free(tfw);
+  if (rc != SQLITE_OK)
+    sqlite3_result_error_code(out, rc);
+  else
+    sqlite3_result_double(out, score);
+}
+
+int rag_fts_register(sqlite3 *db) {
+  fts5_api *api = fts5_api_of(db);
+  if (!api || api->iVersion < 2) return -1;
+  fts5_tokenizer tok = {mtok_create, mtok_delete, mtok_tokenize};
+  if (api->xCreateTokenizer(api, "maestro", api, &tok, NULL) != SQLITE_OK) return -1;
+  if (api->xCreateFunction(api, "mrank", NULL, mrank_fn, NULL) != SQLITE_OK) return -1;
+  return 0;
+}
+
+/* ---------- query construction ---------- */
+
+static const char *const STOPWORDS[] = {
+    "a",       "about",   "above",    "after",      "again", "against", "all",       "also",  "am",      "an",
+    "and",     "any",     "are",      "as",         "at",    "be",      "because",   "been",  "before",  "being",
+    "below",   "between", "both",     "but",        "by",    "can",     "could",     "did",   "do",      "does",
+    "doing",   "down",    "during",   "each",       "else",  "etc",     "few",       "for",   "from",    "further",
+    "had",     "has",     "have",     "having",     "he",    "her",     "here",      "hers",  "herself", "him",
+    "himself", "his",     "how",      "however",    "i",     "if",      "in",        "into",  "is",      "it",
+    "its",     "itself",  "just",     "may",        "me",    "might",   "more",      "most",  "must",    "my",
+    "myself",  "no",      "nor",      "not",        "now",   "of",      "off",       "on",    "once",    "one",
+    "only",    "or",      "other",    "ought",      "our",   "ours",    "ourselves", "out",   "over",    "own",
+    "same",    "shall",   "she",      "should",     "so",    "some",    "such",      "than",  "that",    "the",
+    "their",   "theirs",  "them",     "themselves", "then",  "there",   "these",     "they",  "this",    "those",
+    "through", "thus",    "to",       "too",        "under", "until",   "up",        "upon",  "us",      "very",
+    "was",     "we",      "were",     "what",       "when",  "where",   "whether",   "which", "while",   "who",
+    "whom",    "whose",   "why",      "will",       "with",  "within",  "without",   "would", "yet",     "you",
+    "your",    "yours",   "yourself", "yourselves",
+};
+
+int rag_fts_is_stopword(const char *word, size_t len) {
+  char low[32];
+  if (len == 0 || len >= sizeof low) return 0;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)word[i];
+    if (c >= 0x80) return 0;
+    low[i] = (char)tolower(c);
+  }
+  low[len] = '\0';
+  size_t lo = 0, hi = sizeof STOPWORDS / sizeof STOPWORDS[0];
+  while (lo < hi) { /* the table is sorted */
+    size_t mid = (lo + hi) / 2;
+    int c = strcmp(low, STOPWORDS[mid]);
+    if (c == 0) return 1;
+    if (c < 0)
+      hi = mid;
+    else
+      lo = mid + 1;
+  }
+  return 0;
+}
+
+/* A word character for query splitting: ASCII letters and digits, and every
+ * non-ASCII code point except common punctuation and spaces. */
+static int is_word_cp(unsigned cp) {
+  if (cp < 0x80) return isalnum((int)cp) != 0;
+  if (cp == 0xA0 || (cp >= 0x2000 && cp <= 0x206F) || (cp >= 0x3000 && cp <= 0x303F) ||
+      (cp >= 0xFF00 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20))
+    return 0;
+  return 1;
+}
+
+char *rag_fts_query(const char *text, int max_terms) {
+  if (!text) return NULL;
+  size_t n = strlen(text), i = 0;
+  buf_t all = BUF_INIT, kept = BUF_INIT;
+  buf_init(&all);
+  buf_init(&kept);
+  int nall = 0, nkept = 0;
+  while (i < n && nkept < max_terms) {
+    size_t start = i;
+    unsigned cp = rag_utf8_next(text, n, &i);
+    if (!is_word_cp(cp)) continue;
+    size_t end = i;
+    while (end < n) {
+      size_t j = end;
+      unsigned c2 = rag_utf8_next(text, n, &j);
+      if (!is_word_cp(c2)) break;
+      end = j;
+    }
+    i = end;
+    size_t len = end - start;
+    /* invalid UTF-8 never reaches SQLite: keep only well-formed words */
+    if (len == 0 || len > 256) continue;
+    int valid = 1;
+    for (size_t k = start; k < end;) {
+      size_t before = k;
+      unsigned c = rag_utf8_next(text, n, &k);
+      if (c >= 0x80 && k - before == 1) valid = 0;
+    }
+    if (!valid) continue;
+    if (nall < max_terms) {
+      buf_printf(&all, "%s\"%.*s\"", nall ? " OR " : "", (int)len, text + start);
+      nall++;
+    }
+    if (!rag_fts_is_stopword(text + start, len)) {
+      buf_printf(&kept, "%s\"%.*s\"", nkept ? " OR " : "", (int)len, text + start);
+      nkept++;
+    }
+  }
+  char *out = NULL;
+  if (nkept > 0) {
+    out = buf_detach(&kept, NULL);
+  } else if (nall > 0) {
+    out = buf_detach(&all, NULL);
+  }
+  buf_free(&all);
+  buf_free(&kept);
+  return out;
+}

@@ -1,0 +1,155 @@
+/*
+ * rag.h - the document library and retrieval: the public face of src/rag/.
+ *
+ * Pipeline (see docs/documents.md): file -> type by content -> parse (pages,
+ * headings) -> chunk -> chunks + FTS index (one store transaction per few
+ * hundred rows, document still 'processing') -> embeddings when an embedding
+ * endpoint is configured -> 'ready'. Searches only see 'ready' documents, so
+ * a crash never exposes a half-indexed one; the durable "ingest" job starts
+ * the document over when it runs again after a restart.
+ *
+ * Retrieval: BM25F over FTS5 (title and heading weighted above the body,
+ * stop words dropped, user text quoted so FTS syntax cannot break a query)
+ * and, when the user has an embedding model, cosine similarity over an
+ * in-memory float32 matrix (OpenBLAS), fused with reciprocal-rank fusion and
+ * optionally reranked by a /v1/rerank endpoint. Every search is scoped to one
+ * user and optionally one of that user's groups.
+ *
+ * Ownership: results are owned by the caller (rag_results_free,
+ * rag_hit_clear). Threads: one rag_t is shared by all threads; every
+ * function is thread-safe.
+ */
+#ifndef MAESTRO_RAG_H
+#define MAESTRO_RAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jobs/jobs.h"
+#include "rag/parse.h"
+#include "store/documents.h"
+
+struct app;
+typedef struct rag rag_t;
+
+/* Creates the context from app (cfg, store, events, jobs, llm; jobs, events
+ * and llm may be NULL) and registers the "ingest" job kind when app->jobs is
+ * set (call before app_start_workers). Documents left queued without a job
+ * are queued again. NULL with err on failure. */
+rag_t *rag_new(struct app *app, char *err, size_t errlen);
+void rag_free(rag_t *rag); /* accepts NULL */
+
+/* ---- Adding documents ---- */
+
+typedef struct {
+  const char *user_id;
+  const char *filename; /* original name (shown, and Markdown vs text) */
+  const char *src_path; /* the file to take in */
+  int move;             /* 1: rename src_path into the library (uploads), 0: copy */
+  const char *group_id; /* optional: add to this group of the user */
+  int chunk_size;       /* 0: default 1000 */
+  int chunk_overlap;    /* < 0: default 200 */
+  int no_job;           /* 1: do not queue an ingest job (the caller ingests) */
+} rag_add_t;
+
+/*
+ * Stores the file under DATA_DIR/documents/, records a 'queued' document and
+ * queues its ingestion. Content-hash deduplication per user: when the user
+ * already has the same content, no new document is made, *duplicate is set
+ * and id_out holds the existing document (still added to group_id).
+ * id_out >= 17 bytes. 0 on success, -1 with err.
+ */
+int rag_document_add(rag_t *rag, const rag_add_t *req, char *id_out, int *duplicate, char *err, size_t errlen);
+
+/* Type of a file by content (reads the head, or the whole file for ZIPs). */
+rag_type_t rag_detect_file(const char *path, const char *filename);
+
+/* Progress of one ingestion: stage "parsing" | "indexing" | "embedding" |
+ * "ready" | "failed", fraction in [0,1]. */
+typedef void (*rag_progress_fn)(void *ud, const char *doc_id, const char *stage, double fraction);
+
+/*
+ * Ingests one document now, on this thread: parse, chunk, index, embed, mark
+ * ready, publishing progress events on "documents:USERID". A document that
+ * cannot be read ends 'failed' with the reason; that still returns 0. Returns
+ * 1 when interrupted by jobs_should_stop() (document left for the resumed
+ * job), -1 on a store error.
+ */
+int rag_ingest_document(rag_t *rag, const char *doc_id, rag_progress_fn progress, void *ud, char *err, size_t errlen);
+
+/* Marks a user's document for re-parsing (new chunk size/overlap when > 0 /
+ * >= 0) and queues it. STORE_NOT_FOUND-like -2 when not the user's. */
+int rag_document_reprocess(rag_t *rag, const char *user_id, const char *doc_id, int chunk_size, int chunk_overlap);
+/* Deletes a user's document: row, chunks, index entries, vectors, file. -2 when not found. */
+int rag_document_delete(rag_t *rag, const char *user_id, const char *doc_id);
+
+/* ---- Search ---- */
+
+typedef enum { RAG_MODE_HYBRID = 0, RAG_MODE_LEXICAL, RAG_MODE_VECTOR } rag_mode_t;
+/* "hybrid" | "lexical" | "vector"; -1 when unknown. */
+int rag_mode_parse(const char *s);
+const char *rag_mode_name(rag_mode_t m);
+
+typedef struct {
+  int64_t chunk_id;
+  char document_id[17];
+  char *title; /* document title (or filename) */
+  char *filename;
+  char *heading; /* heading path, "" when none */
+  char *text;    /* the chunk text */
+  int page;      /* 1-based; 0 when the format has no pages */
+  int64_t char_start, char_end;
+  double score; /* larger is better; comparable within one result list only */
+} rag_hit_t;
+
+typedef struct {
+  rag_hit_t *hits;
+  size_t n;
+  rag_mode_t mode_used; /* hybrid asked without vectors -> lexical */
+  int reranked;
+} rag_results_t;
+
+typedef struct {
+  const char *user_id;  /* required: whose documents */
+  const char *group_id; /* optional: only this group of the user */
+  const char *query;
+  int k; /* results wanted (1..100) */
+  rag_mode_t mode;
+  int rerank;       /* 1: use the rerank endpoint when configured (default 1 via rag_query_init) */
+  int per_document; /* max hits per document (0: no limit) */
+} rag_query_t;
+
+void rag_query_init(rag_query_t *q);
+
+/* Searches; 0 with results (possibly none), -1 with err (bad group, store error). */
+int rag_search(rag_t *rag, const rag_query_t *q, rag_results_t *out, char *err, size_t errlen);
+void rag_results_free(rag_results_t *r);
+
+/* Fetches one chunk of a user's ready document (for citations): 0, or -2 when
+ * missing / not the user's. Free with rag_hit_clear. */
+int rag_chunk_fetch(rag_t *rag, const char *user_id, int64_t chunk_id, rag_hit_t *out);
+void rag_hit_clear(rag_hit_t *h);
+
+/* ---- Lower level (CLI, benchmarks) ---- */
+
+/* Lexical ranking parameters in use (BM25F k1, b and field weights). */
+typedef struct {
+  double k1, b, w_title, w_heading, w_body;
+} rag_rank_params_t;
+void rag_set_rank_params(rag_t *rag, const rag_rank_params_t *p);
+void rag_get_rank_params(rag_t *rag, rag_rank_params_t *p);
+
+/* Lexical retrieval alone: chunk-level hits (best first, up to limit, malloc'd
+ * *hits) for a natural-language query over a user's ready documents. 0 or -1. */
+int rag_lexical(rag_t *rag, const char *user_id, const char *group_id, const char *query, int limit, store_hit_t **hits,
+                size_t *n);
+
+/*
+ * Indexes an already parsed document into a 'processing' document row:
+ * chunks it and stores the chunks (FTS follows). Does not mark it ready.
+ * Returns the number of chunks, or -1 with err.
+ */
+int rag_index_parsed(rag_t *rag, const char *doc_id, const char *user_id, const char *title, const rag_doc_t *doc,
+                     int chunk_size, int chunk_overlap, char *err, size_t errlen);
+
+#endif

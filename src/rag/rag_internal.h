@@ -1,0 +1,38 @@
+/*
+ * rag_internal.h - the rag_t context, shared by the files of src/rag/ only.
+ */
+#ifndef MAESTRO_RAG_INTERNAL_H
+#define MAESTRO_RAG_INTERNAL_H
+
+#include <pthread.h>
+
+#include "app.h"
+#include "rag/rag.h"
+#include "rag/vectors.h"
+
+struct llm;
+
+struct rag {
+  struct app *app;
+  config_t *cfg;
+  store_t *store;
+  events_t *events; /* may be NULL (benchmarks) */
+  jobs_t *jobs;     /* may be NULL (CLI ingests inline) */
+  struct llm *llm;  /* may be NULL: lexical only */
+  char docs_dir[1024];
+  rag_vectors_t *vectors;
+  pthread_mutex_t lock;
+  rag_rank_params_t rank;
+};
+
+/* Publishes a "document" event on documents:USERID (no-op without events). */
+void rag_publish(rag_t *rag, const char *user_id, const char *doc_id, const char *status, const char *stage,
+                 double progress, const char *error, json_t *extra);
+
+/* The user's embedding model name into model (""/-1 when none configured). */
+int rag_embedding_model(rag_t *rag, const char *user_id, char *model, size_t n);
+
+/* Job handler of kind "ingest". */
+job_result_t rag_ingest_job(void *ud, jobs_t *jobs, const store_job_t *job, char *err, size_t errlen);
+
+#endif

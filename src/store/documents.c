@@ -1,0 +1,1029 @@
+/* documents.c - documents, groups, chunks, FTS and embeddings; see documents.h. */
+#include "store/documents.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "store/store_internal.h"
+
+#define CHUNK_BATCH 256
+
+void store_doc_free(store_doc_t *d) {
+  if (!d) return;
+  free(d->filename);
+  free(d->stored_path);
+  free(d->mime);
+  free(d->content_hash);
+  free(d->error);
+  free(d->title);
+  free(d->authors);
+  free(d->year);
+  json_decref(d->metadata);
+  free(d);
+}
+
+void store_chunk_free(store_chunk_t *c) {
+  if (!c) return;
+  free(c->heading);
+  free(c->body);
+  free(c->title);
+  free(c->filename);
+  free(c);
+}
+
+static void copy_id(char *dst, const unsigned char *src) {
+  snprintf(dst, 17, "%s", src ? (const char *)src : "");
+}
+
+static int step_done(sqlite3 *db, sqlite3_stmt *s, const char *what) {
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+    sdb_log_error(db, what);
+    return -1;
+  }
+  return 0;
+}
+
+/* ---------- documents ---------- */
+
+#define DOC_COLS                                                                                              \
+  "id, user_id, filename, stored_path, mime, size_bytes, content_hash, status, error, title, authors, year, " \
+  "metadata, pages, chunk_count, text_chars, chunk_size, chunk_overlap, created_at, updated_at"
+
+static store_doc_t *doc_from_row(sqlite3_stmt *s) {
+  store_doc_t *d = calloc(1, sizeof *d);
+  if (!d) abort();
+  copy_id(d->id, sqlite3_column_text(s, 0));
+  copy_id(d->user_id, sqlite3_column_text(s, 1));
+  d->filename = sdb_col_text(s, 2);
+  d->stored_path = sdb_col_text(s, 3);
+  d->mime = sdb_col_text(s, 4);
+  d->size_bytes = sqlite3_column_int64(s, 5);
+  d->content_hash = sdb_col_text(s, 6);
+  snprintf(d->status, sizeof d->status, "%s", (const char *)sqlite3_column_text(s, 7));
+  d->error = sdb_col_text(s, 8);
+  d->title = sdb_col_text(s, 9);
+  d->authors = sdb_col_text(s, 10);
+  d->year = sdb_col_text(s, 11);
+  d->metadata = sdb_col_json(s, 12);
+  if (!json_is_object(d->metadata)) {
+    json_decref(d->metadata);
+    d->metadata = json_object();
+  }
+  d->pages = sqlite3_column_int(s, 13);
+  d->chunk_count = sqlite3_column_int(s, 14);
+  d->text_chars = sqlite3_column_int64(s, 15);
+  d->chunk_size = sqlite3_column_int(s, 16);
+  d->chunk_overlap = sqlite3_column_int(s, 17);
+  d->created_at = sqlite3_column_int64(s, 18);
+  d->updated_at = sqlite3_column_int64(s, 19);
+  return d;
+}
+
+int store_doc_insert(store_t *st, store_doc_t *d, char *existing_id) {
+  if (!d->id[0]) util_new_id(d->id);
+  d->created_at = d->updated_at = util_now_ms();
+  if (!d->status[0]) snprintf(d->status, sizeof d->status, "queued");
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db, "SELECT id FROM documents WHERE user_id = ? AND content_hash = ?");
+  if (!s) goto out;
+  sqlite3_bind_text(s, 1, d->user_id, -1, SQLITE_STATIC);
+  sdb_bind_text(s, 2, d->content_hash);
+  if (sqlite3_step(s) == SQLITE_ROW) {
+    if (existing_id) copy_id(existing_id, sqlite3_column_text(s, 0));
+    ret = STORE_CONFLICT;
+    goto out;
+  }
+  sqlite3_reset(s);
+  s = sdb_prepare(db,
+                  "INSERT INTO documents (id, user_id, filename, stored_path, mime, size_bytes, content_hash, "
+                  "status, title, authors, year, metadata, chunk_size, chunk_overlap, created_at, updated_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!s) goto out;
+  char *meta = json_dumps(d->metadata ? d->metadata : json_object(), JSON_COMPACT);
+  sqlite3_bind_text(s, 1, d->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, d->user_id, -1, SQLITE_STATIC);
+  sdb_bind_text(s, 3, d->filename);
+  sdb_bind_text(s, 4, d->stored_path);
+  sdb_bind_text(s, 5, d->mime ? d->mime : "application/octet-stream");
+  sqlite3_bind_int64(s, 6, d->size_bytes);
+  sdb_bind_text(s, 7, d->content_hash);
+  sqlite3_bind_text(s, 8, d->status, -1, SQLITE_STATIC);
+  sdb_bind_text(s, 9, d->title);
+  sdb_bind_text(s, 10, d->authors);
+  sdb_bind_text(s, 11, d->year);
+  sdb_bind_text(s, 12, meta ? meta : "{}");
+  sqlite3_bind_int(s, 13, d->chunk_size > 0 ? d->chunk_size : 1000);
+  sqlite3_bind_int(s, 14, d->chunk_overlap >= 0 ? d->chunk_overlap : 200);
+  sqlite3_bind_int64(s, 15, d->created_at);
+  sqlite3_bind_int64(s, 16, d->updated_at);
+  int rc = sqlite3_step(s);
+  free(meta);
+  if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+    ret = STORE_CONFLICT; /* a concurrent upload of the same content */
+    if (existing_id) existing_id[0] = '\0';
+  } else if (rc != SQLITE_DONE) {
+    sdb_log_error(db, "insert document");
+  } else {
+    ret = STORE_OK;
+  }
+out:
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_doc_get(store_t *st, const char *user_id, const char *id, store_doc_t **out) {
+  *out = NULL;
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s =
+      sdb_prepare(db, "SELECT " DOC_COLS " FROM documents WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)");
+  if (s) {
+    sdb_bind_text(s, 1, id);
+    sdb_bind_text(s, 2, user_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      *out = doc_from_row(s);
+      ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+      ret = STORE_NOT_FOUND;
+    } else {
+      sdb_log_error(db, "get document");
+    }
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+static json_t *doc_groups_json(sqlite3 *db, const char *doc_id) {
+  json_t *arr = json_array();
+  sqlite3_stmt *s = sdb_prepare(db, "SELECT group_id FROM doc_group_members WHERE document_id = ? ORDER BY added_at");
+  if (!s) return arr;
+  sqlite3_bind_text(s, 1, doc_id, -1, SQLITE_STATIC);
+  while (sqlite3_step(s) == SQLITE_ROW)
+    json_array_append_new(arr, json_string((const char *)sqlite3_column_text(s, 0)));
+  return arr;
+}
+
+static json_t *str_or_null(const char *s) {
+  return s ? json_string(s) : json_null();
+}
+
+static json_t *iso_json(int64_t ms) {
+  char ts[40];
+  util_iso_time(ms, ts, sizeof ts);
+  return json_string(ts);
+}
+
+static json_t *doc_json_db(sqlite3 *db, const store_doc_t *d) {
+  json_t *o = json_object();
+  json_object_set_new(o, "id", json_string(d->id));
+  json_object_set_new(o, "filename", json_string(d->filename ? d->filename : ""));
+  json_object_set_new(o, "status", json_string(d->status));
+  json_object_set_new(o, "error", str_or_null(d->error));
+  json_object_set_new(o, "title", str_or_null(d->title));
+  json_object_set_new(o, "authors", str_or_null(d->authors));
+  json_object_set_new(o, "year", str_or_null(d->year));
+  json_object_set_new(o, "mime", json_string(d->mime ? d->mime : ""));
+  json_object_set_new(o, "size_bytes", json_integer(d->size_bytes));
+  json_object_set_new(o, "content_hash", json_string(d->content_hash ? d->content_hash : ""));
+  json_object_set_new(o, "pages", json_integer(d->pages));
+  json_object_set_new(o, "chunk_count", json_integer(d->chunk_count));
+  json_object_set_new(o, "text_chars", json_integer(d->text_chars));
+  json_object_set_new(o, "chunk_size", json_integer(d->chunk_size));
+  json_object_set_new(o, "chunk_overlap", json_integer(d->chunk_overlap));
+  json_object_set(o, "metadata", d->metadata ? d->metadata : json_object());
+  json_object_set_new(o, "group_ids", doc_groups_json(db, d->id));
+  json_object_set_new(o, "created_at", iso_json(d->created_at));
+  json_object_set_new(o, "updated_at", iso_json(d->updated_at));
+  return o;
+}
+
+json_t *store_doc_json(store_t *st, const store_doc_t *d) {
+  sqlite3 *db = sdb_acquire(st);
+  json_t *o = doc_json_db(db, d);
+  sdb_release(st, db);
+  return o;
+}
+
+/* LIKE pattern with %, _ and \ escaped (ESCAPE '\'). */
+static char *like_pattern(const char *q) {
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  buf_putc(&b, '%');
+  for (const char *p = q; *p; p++) {
+    if (*p == '%' || *p == '_' || *p == '\\') buf_putc(&b, '\\');
+    buf_putc(&b, *p);
+  }
+  buf_putc(&b, '%');
+  return buf_detach(&b, NULL);
+}
+
+#define DOC_LIST_WHERE                                                                                   \
+  " FROM documents d WHERE d.user_id = ?1 AND (?2 IS NULL OR d.status = ?2)"                             \
+  " AND (?3 IS NULL OR d.filename LIKE ?3 ESCAPE '\\' OR d.title LIKE ?3 ESCAPE '\\')"                   \
+  " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM doc_group_members m JOIN doc_groups g ON g.id = m.group_id" \
+  " WHERE m.group_id = ?4 AND g.user_id = ?1 AND m.document_id = d.id))"
+
+json_t *store_doc_list_json(store_t *st, const char *user_id, const char *group_id, const char *status, const char *q,
+                            int limit, int offset) {
+  char *pat = q && *q ? like_pattern(q) : NULL;
+  sqlite3 *db = sdb_acquire(st);
+  json_t *res = NULL;
+  sqlite3_stmt *s = sdb_prepare(db, "SELECT COUNT(*)" DOC_LIST_WHERE);
+  if (!s) goto out;
+  sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+  sdb_bind_text(s, 2, status);
+  sdb_bind_text(s, 3, pat);
+  sdb_bind_text(s, 4, group_id);
+  int64_t total = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+  sqlite3_reset(s);
+  s = sdb_prepare(db,
+                  "SELECT d.id, d.user_id, d.filename, d.stored_path, d.mime, d.size_bytes, d.content_hash, "
+                  "d.status, d.error, d.title, d.authors, d.year, d.metadata, d.pages, d.chunk_count, d.text_chars, "
+                  "d.chunk_size, d.chunk_overlap, d.created_at, d.updated_at" DOC_LIST_WHERE
+                  " ORDER BY d.created_at DESC, d.id LIMIT ?5 OFFSET ?6");
+  if (!s) goto out;
+  sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+  sdb_bind_text(s, 2, status);
+  sdb_bind_text(s, 3, pat);
+  sdb_bind_text(s, 4, group_id);
+  sqlite3_bind_int(s, 5, limit);
+  sqlite3_bind_int(s, 6, offset);
+  json_t *arr = json_array();
+  store_doc_t *rows[512];
+  int nrows = 0;
+  while (nrows < 512 && sqlite3_step(s) == SQLITE_ROW) rows[nrows++] = doc_from_row(s);
+  sqlite3_reset(s);
+  for (int i = 0; i < nrows; i++) {
+    json_array_append_new(arr, doc_json_db(db, rows[i]));
+    store_doc_free(rows[i]);
+  }
+  res = json_pack("{s:o, s:I}", "documents", arr, "total", (json_int_t)total);
+out:
+  sdb_release(st, db);
+  free(pat);
+  return res;
+}
+
+static int changes_or_missing(sqlite3 *db) {
+  return sqlite3_changes(db) > 0 ? STORE_OK : STORE_NOT_FOUND;
+}
+
+int store_doc_update_meta(store_t *st, const char *user_id, const char *id, const char *title, const char *authors,
+                          const char *year, json_t *metadata) {
+  char *meta = metadata ? json_dumps(metadata, JSON_COMPACT) : NULL;
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  if (sdb_begin(db) != 0) goto out;
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "UPDATE documents SET title = COALESCE(?3, title), authors = COALESCE(?4, authors), "
+                                "year = COALESCE(?5, year), metadata = COALESCE(?6, metadata), updated_at = ?7 "
+                                "WHERE id = ?1 AND user_id = ?2");
+  if (!s) goto out;
+  sdb_bind_text(s, 1, id);
+  sdb_bind_text(s, 2, user_id);
+  sdb_bind_text(s, 3, title);
+  sdb_bind_text(s, 4, authors);
+  sdb_bind_text(s, 5, year);
+  sdb_bind_text(s, 6, meta);
+  sqlite3_bind_int64(s, 7, util_now_ms());
+  if (step_done(db, s, "update document") != 0) goto out;
+  ret = changes_or_missing(db);
+  if (ret == STORE_OK && title) {
+    s = sdb_prepare(db, "UPDATE chunks SET title = ?2 WHERE document_id = ?1 AND title <> ?2");
+    if (!s) {
+      ret = STORE_ERROR;
+      goto out;
+    }
+    sdb_bind_text(s, 1, id);
+    sdb_bind_text(s, 2, title);
+    if (step_done(db, s, "retitle chunks") != 0) {
+      ret = STORE_ERROR;
+      goto out;
+    }
+  }
+  if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
+out:
+  sdb_release(st, db);
+  free(meta);
+  return ret;
+}
+
+int store_doc_delete(store_t *st, const char *user_id, const char *id, char **path_out) {
+  if (path_out) *path_out = NULL;
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  if (sdb_begin(db) != 0) goto out;
+  sqlite3_stmt *s = sdb_prepare(db, "SELECT stored_path FROM documents WHERE id = ? AND user_id = ?");
+  if (!s) goto out;
+  sdb_bind_text(s, 1, id);
+  sdb_bind_text(s, 2, user_id);
+  if (sqlite3_step(s) != SQLITE_ROW) {
+    ret = STORE_NOT_FOUND;
+    goto out;
+  }
+  if (path_out) *path_out = sdb_col_text(s, 0);
+  sqlite3_reset(s);
+  /* chunks first (their trigger removes index entries; vectors cascade) */
+  s = sdb_prepare(db, "DELETE FROM chunks WHERE document_id = ?");
+  if (!s) goto out;
+  sdb_bind_text(s, 1, id);
+  if (step_done(db, s, "delete chunks") != 0) goto out;
+  s = sdb_prepare(db, "DELETE FROM documents WHERE id = ? AND user_id = ?");
+  if (!s) goto out;
+  sdb_bind_text(s, 1, id);
+  sdb_bind_text(s, 2, user_id);
+  if (step_done(db, s, "delete document") != 0) goto out;
+  ret = sdb_commit(db) == 0 ? STORE_OK : STORE_ERROR;
+out:
+  if (ret != STORE_OK && path_out) {
+    free(*path_out);
+    *path_out = NULL;
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_doc_requeue(store_t *st, const char *user_id, const char *id, int chunk_size, int chunk_overlap) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "UPDATE documents SET status = 'queued', error = NULL, "
+                                "chunk_size = COALESCE(?3, chunk_size), chunk_overlap = COALESCE(?4, chunk_overlap), "
+                                "updated_at = ?5 WHERE id = ?1 AND user_id = ?2");
+  if (s) {
+    sdb_bind_text(s, 1, id);
+    sdb_bind_text(s, 2, user_id);
+    if (chunk_size > 0)
+      sqlite3_bind_int(s, 3, chunk_size);
+    else
+      sqlite3_bind_null(s, 3);
+    if (chunk_overlap >= 0)
+      sqlite3_bind_int(s, 4, chunk_overlap);
+    else
+      sqlite3_bind_null(s, 4);
+    sqlite3_bind_int64(s, 5, util_now_ms());
+    if (step_done(db, s, "requeue document") == 0) ret = changes_or_missing(db);
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+static int delete_doc_chunks(sqlite3 *db, const char *id) {
+  sqlite3_stmt *s = sdb_prepare(db, "DELETE FROM chunks WHERE document_id = ?");
+  if (!s) return -1;
+  sdb_bind_text(s, 1, id);
+  if (step_done(db, s, "delete chunks") != 0) return -1;
+  s = sdb_prepare(db, "DELETE FROM document_texts WHERE document_id = ?");
+  if (!s) return -1;
+  sdb_bind_text(s, 1, id);
+  return step_done(db, s, "delete text");
+}
+
+static int set_status(sqlite3 *db, const char *id, const char *status, const char *error) {
+  sqlite3_stmt *s = sdb_prepare(db, "UPDATE documents SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1");
+  if (!s) return STORE_ERROR;
+  sdb_bind_text(s, 1, id);
+  sdb_bind_text(s, 2, status);
+  sdb_bind_text(s, 3, error);
+  sqlite3_bind_int64(s, 4, util_now_ms());
+  if (step_done(db, s, "set document status") != 0) return STORE_ERROR;
+  return changes_or_missing(db);
+}
+
+int store_doc_begin_processing(store_t *st, const char *id) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  if (sdb_begin(db) != 0) goto out;
+  if (delete_doc_chunks(db, id) != 0) goto out;
+  ret = set_status(db, id, "processing", NULL);
+  if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
+out:
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_doc_mark_failed(store_t *st, const char *id, const char *error) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  if (sdb_begin(db) != 0) goto out;
+  if (delete_doc_chunks(db, id) != 0) goto out;
+  sqlite3_stmt *s = sdb_prepare(db, "UPDATE documents SET chunk_count = 0 WHERE id = ?");
+  if (!s) goto out;
+  sdb_bind_text(s, 1, id);
+  if (step_done(db, s, "reset chunk count") != 0) goto out;
+  ret = set_status(db, id, "failed", error ? error : "failed");
+  if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
+out:
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_doc_mark_ready(store_t *st, const char *id, const char *text, int pages, int chunk_count, int64_t text_chars,
+                         const char *title, const char *authors, const char *year, json_t *metadata) {
+  char *meta = metadata ? json_dumps(metadata, JSON_COMPACT) : NULL;
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  if (sdb_begin(db) != 0) goto out;
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "UPDATE documents SET status = 'ready', error = NULL, pages = ?2, chunk_count = ?3, "
+                                "text_chars = ?4, title = COALESCE(title, ?5), authors = COALESCE(authors, ?6), "
+                                "year = COALESCE(year, ?7), metadata = json_patch(?8, metadata), updated_at = ?9 "
+                                "WHERE id = ?1 AND status = 'processing'");
+  if (!s) goto out;
+  sdb_bind_text(s, 1, id);
+  sqlite3_bind_int(s, 2, pages);
+  sqlite3_bind_int(s, 3, chunk_count);
+  sqlite3_bind_int64(s, 4, text_chars);
+  sdb_bind_text(s, 5, title);
+  sdb_bind_text(s, 6, authors);
+  sdb_bind_text(s, 7, year);
+  sdb_bind_text(s, 8, meta ? meta : "{}");
+  sqlite3_bind_int64(s, 9, util_now_ms());
+  if (step_done(db, s, "mark document ready") != 0) goto out;
+  ret = changes_or_missing(db);
+  if (ret != STORE_OK) goto out;
+  s = sdb_prepare(db, "INSERT OR REPLACE INTO document_texts (document_id, text) VALUES (?, ?)");
+  if (!s) {
+    ret = STORE_ERROR;
+    goto out;
+  }
+  sdb_bind_text(s, 1, id);
+  sdb_bind_text(s, 2, text ? text : "");
+  if (step_done(db, s, "store text") != 0 || sdb_commit(db) != 0) ret = STORE_ERROR;
+out:
+  sdb_release(st, db);
+  free(meta);
+  return ret;
+}
+
+int store_doc_get_text(store_t *st, const char *user_id, const char *id, char **text) {
+  *text = NULL;
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "SELECT t.text FROM documents d LEFT JOIN document_texts t ON t.document_id = d.id "
+                                "WHERE d.id = ? AND d.user_id = ?");
+  if (s) {
+    sdb_bind_text(s, 1, id);
+    sdb_bind_text(s, 2, user_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      *text = sdb_col_text(s, 0);
+      if (!*text) *text = util_strdup("");
+      ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+      ret = STORE_NOT_FOUND;
+    }
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+json_t *store_doc_orphans(store_t *st) {
+  json_t *arr = json_array();
+  sqlite3 *db = sdb_acquire(st);
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "SELECT d.id, d.user_id FROM documents d WHERE d.status IN ('queued', 'processing') "
+                                "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'ingest' AND j.ref_id = d.id "
+                                "AND j.status IN ('queued', 'running'))");
+  while (s && sqlite3_step(s) == SQLITE_ROW)
+    json_array_append_new(arr, json_pack("{s:s, s:s}", "id", (const char *)sqlite3_column_text(s, 0), "user_id",
+                                         (const char *)sqlite3_column_text(s, 1)));
+  sdb_release(st, db);
+  return arr;
+}
+
+/* ---------- chunks ---------- */
+
+int store_chunks_add(store_t *st, const char *document_id, const char *user_id, const char *title,
+                     store_chunk_t *chunks, size_t n) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_OK;
+  for (size_t at = 0; at < n && ret == STORE_OK; at += CHUNK_BATCH) {
+    size_t end = at + CHUNK_BATCH < n ? at + CHUNK_BATCH : n;
+    if (sdb_begin(db) != 0) {
+      ret = STORE_ERROR;
+      break;
+    }
+    /* the document must still be processing (a concurrent delete wins) */
+    sqlite3_stmt *s = sdb_prepare(db, "SELECT 1 FROM documents WHERE id = ? AND status = 'processing'");
+    if (!s) {
+      ret = STORE_ERROR;
+      break;
+    }
+    sdb_bind_text(s, 1, document_id);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+      ret = STORE_NOT_FOUND;
+      break;
+    }
+    sqlite3_reset(s);
+    s = sdb_prepare(db,
+                    "INSERT INTO chunks (document_id, user_id, seq, page, char_start, char_end, title, heading, body) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!s) {
+      ret = STORE_ERROR;
+      break;
+    }
+    for (size_t i = at; i < end; i++) {
+      store_chunk_t *c = &chunks[i];
+      sqlite3_reset(s);
+      sqlite3_bind_text(s, 1, document_id, -1, SQLITE_STATIC);
+      sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+      sqlite3_bind_int(s, 3, c->seq);
+      sqlite3_bind_int(s, 4, c->page);
+      sqlite3_bind_int64(s, 5, c->char_start);
+      sqlite3_bind_int64(s, 6, c->char_end);
+      sqlite3_bind_text(s, 7, title ? title : "", -1, SQLITE_STATIC);
+      sqlite3_bind_text(s, 8, c->heading ? c->heading : "", -1, SQLITE_STATIC);
+      sqlite3_bind_text(s, 9, c->body ? c->body : "", -1, SQLITE_STATIC);
+      if (sqlite3_step(s) != SQLITE_DONE) {
+        sdb_log_error(db, "insert chunk");
+        ret = STORE_ERROR;
+        break;
+      }
+      c->id = sqlite3_last_insert_rowid(db);
+      snprintf(c->document_id, sizeof c->document_id, "%s", document_id);
+    }
+    sqlite3_reset(s);
+    if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
+  }
+  if (ret != STORE_OK) sdb_rollback(db);
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_chunk_get(store_t *st, const char *user_id, int64_t chunk_id, store_chunk_t **out) {
+  *out = NULL;
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s =
+      sdb_prepare(db,
+                  "SELECT c.id, c.document_id, c.seq, c.page, c.char_start, c.char_end, c.heading, c.body, "
+                  "COALESCE(d.title, d.filename), d.filename FROM chunks c JOIN documents d ON d.id = "
+                  "c.document_id WHERE c.id = ? AND c.user_id = ? AND d.user_id = c.user_id "
+                  "AND d.status = 'ready'");
+  if (s) {
+    sqlite3_bind_int64(s, 1, chunk_id);
+    sdb_bind_text(s, 2, user_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      store_chunk_t *c = calloc(1, sizeof *c);
+      if (!c) abort();
+      c->id = sqlite3_column_int64(s, 0);
+      copy_id(c->document_id, sqlite3_column_text(s, 1));
+      c->seq = sqlite3_column_int(s, 2);
+      c->page = sqlite3_column_int(s, 3);
+      c->char_start = sqlite3_column_int64(s, 4);
+      c->char_end = sqlite3_column_int64(s, 5);
+      c->heading = sdb_col_text(s, 6);
+      c->body = sdb_col_text(s, 7);
+      c->title = sdb_col_text(s, 8);
+      c->filename = sdb_col_text(s, 9);
+      *out = c;
+      ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+      ret = STORE_NOT_FOUND;
+    } else {
+      sdb_log_error(db, "get chunk");
+    }
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_chunks_search(store_t *st, const char *user_id, const char *group_id, const char *match,
+                        const store_rank_t *rank, int limit, store_hit_t **hits, size_t *nhits) {
+  *hits = NULL;
+  *nhits = 0;
+  if (limit <= 0) return STORE_OK;
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s =
+      sdb_prepare(db,
+                  "SELECT c.id, c.document_id, mrank(chunks_fts, ?3, ?4, ?5, ?6, ?7) AS score FROM chunks_fts "
+                  "JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id "
+                  "WHERE chunks_fts MATCH ?1 AND c.user_id = ?2 AND d.user_id = ?2 AND d.status = 'ready' "
+                  "AND (?8 IS NULL OR EXISTS (SELECT 1 FROM doc_group_members m JOIN doc_groups g ON g.id = m.group_id "
+                  "WHERE m.group_id = ?8 AND g.user_id = ?2 AND m.document_id = c.document_id)) "
+                  "ORDER BY score DESC LIMIT ?9");
+  if (!s) goto out;
+  sdb_bind_text(s, 1, match);
+  sdb_bind_text(s, 2, user_id);
+  sqlite3_bind_double(s, 3, rank->k1);
+  sqlite3_bind_double(s, 4, rank->b);
+  sqlite3_bind_double(s, 5, rank->w_title);
+  sqlite3_bind_double(s, 6, rank->w_heading);
+  sqlite3_bind_double(s, 7, rank->w_body);
+  sdb_bind_text(s, 8, group_id);
+  sqlite3_bind_int(s, 9, limit);
+  size_t cap = 16, n = 0;
+  store_hit_t *h = malloc(cap * sizeof *h);
+  if (!h) abort();
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    if (n == cap) {
+      cap *= 2;
+      h = realloc(h, cap * sizeof *h);
+      if (!h) abort();
+    }
+    h[n].chunk_id = sqlite3_column_int64(s, 0);
+    copy_id(h[n].document_id, sqlite3_column_text(s, 1));
+    h[n].score = sqlite3_column_double(s, 2);
+    n++;
+  }
+  if (rc != SQLITE_DONE) {
+    sdb_log_error(db, "full-text search");
+    free(h);
+    goto out;
+  }
+  *hits = h;
+  *nhits = n;
+  ret = STORE_OK;
+out:
+  sdb_release(st, db);
+  return ret;
+}
+
+/* ---------- embeddings ---------- */
+
+int store_embeddings_put(store_t *st, const char *model, const int64_t *chunk_ids, const float *vecs, size_t n,
+                         int dim) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_OK;
+  for (size_t at = 0; at < n && ret == STORE_OK; at += CHUNK_BATCH) {
+    size_t end = at + CHUNK_BATCH < n ? at + CHUNK_BATCH : n;
+    if (sdb_begin(db) != 0) {
+      ret = STORE_ERROR;
+      break;
+    }
+    sqlite3_stmt *s = sdb_prepare(db,
+                                  "INSERT OR REPLACE INTO embeddings (chunk_id, model, dim, vec) "
+                                  "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?1)");
+    if (!s) {
+      ret = STORE_ERROR;
+      break;
+    }
+    for (size_t i = at; i < end; i++) {
+      sqlite3_reset(s);
+      sqlite3_bind_int64(s, 1, chunk_ids[i]);
+      sqlite3_bind_text(s, 2, model, -1, SQLITE_STATIC);
+      sqlite3_bind_int(s, 3, dim);
+      sqlite3_bind_blob(s, 4, vecs + i * (size_t)dim, (int)(sizeof(float) * (size_t)dim), SQLITE_STATIC);
+      if (sqlite3_step(s) != SQLITE_DONE) {
+        sdb_log_error(db, "insert embedding");
+        ret = STORE_ERROR;
+        break;
+      }
+    }
+    sqlite3_reset(s);
+    if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
+  }
+  if (ret != STORE_OK) sdb_rollback(db);
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_embeddings_missing(store_t *st, const char *document_id, const char *model, int64_t **ids, char ***bodies,
+                             size_t *n) {
+  *ids = NULL;
+  *bodies = NULL;
+  *n = 0;
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "SELECT c.id, c.title, c.heading, c.body FROM chunks c WHERE c.document_id = ?1 "
+                                "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.chunk_id = c.id AND e.model = ?2) "
+                                "ORDER BY c.seq");
+  if (s) {
+    sdb_bind_text(s, 1, document_id);
+    sdb_bind_text(s, 2, model);
+    size_t cap = 16, k = 0;
+    int64_t *iv = malloc(cap * sizeof *iv);
+    char **bv = malloc(cap * sizeof *bv);
+    if (!iv || !bv) abort();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      if (k == cap) {
+        cap *= 2;
+        iv = realloc(iv, cap * sizeof *iv);
+        bv = realloc(bv, cap * sizeof *bv);
+        if (!iv || !bv) abort();
+      }
+      iv[k] = sqlite3_column_int64(s, 0);
+      /* the embedded text carries the title and heading path for context */
+      buf_t b = BUF_INIT;
+      buf_init(&b);
+      const char *t = (const char *)sqlite3_column_text(s, 1), *h = (const char *)sqlite3_column_text(s, 2);
+      if (t && *t) buf_printf(&b, "%s\n", t);
+      if (h && *h) buf_printf(&b, "%s\n", h);
+      buf_puts(&b, (const char *)sqlite3_column_text(s, 3));
+      bv[k++] = buf_detach(&b, NULL);
+    }
+    *ids = iv;
+    *bodies = bv;
+    *n = k;
+    ret = STORE_OK;
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_embeddings_scan(store_t *st, const char *user_id, const char *model, store_vec_fn fn, void *ud) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "SELECT e.chunk_id, c.document_id, e.dim, e.vec FROM embeddings e JOIN chunks c ON "
+                                "c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE c.user_id = ?1 AND "
+                                "d.user_id = ?1 AND d.status = 'ready' AND e.model = ?2 ORDER BY e.chunk_id");
+  if (s) {
+    sdb_bind_text(s, 1, user_id);
+    sdb_bind_text(s, 2, model);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      int dim = sqlite3_column_int(s, 2);
+      const void *blob = sqlite3_column_blob(s, 3);
+      if (!blob || sqlite3_column_bytes(s, 3) != (int)(dim * sizeof(float))) continue;
+      fn(ud, sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1), blob, dim);
+    }
+    ret = rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+json_t *store_embeddings_stale_docs(store_t *st, const char *model) {
+  json_t *arr = json_array();
+  sqlite3 *db = sdb_acquire(st);
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "SELECT d.id, d.user_id FROM documents d WHERE d.status = 'ready' AND EXISTS (SELECT 1 "
+                                "FROM chunks c WHERE c.document_id = d.id AND NOT EXISTS (SELECT 1 FROM embeddings e "
+                                "WHERE e.chunk_id = c.id AND e.model = ?1))");
+  if (s) {
+    sdb_bind_text(s, 1, model);
+    while (sqlite3_step(s) == SQLITE_ROW)
+      json_array_append_new(arr, json_pack("{s:s, s:s}", "id", (const char *)sqlite3_column_text(s, 0), "user_id",
+                                           (const char *)sqlite3_column_text(s, 1)));
+  }
+  sdb_release(st, db);
+  return arr;
+}
+
+/* ---------- groups ---------- */
+
+int store_group_create(store_t *st, const char *user_id, const char *name, const char *description, char *id_out) {
+  char id[17];
+  util_new_id(id);
+  int64_t now = util_now_ms();
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "INSERT INTO doc_groups (id, user_id, name, description, created_at, updated_at) "
+                                "VALUES (?, ?, ?, ?, ?, ?)");
+  if (s) {
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sdb_bind_text(s, 2, user_id);
+    sdb_bind_text(s, 3, name);
+    sdb_bind_text(s, 4, description ? description : "");
+    sqlite3_bind_int64(s, 5, now);
+    sqlite3_bind_int64(s, 6, now);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) {
+      ret = STORE_OK;
+      if (id_out) memcpy(id_out, id, 17);
+    } else if (rc == SQLITE_CONSTRAINT_UNIQUE) {
+      ret = STORE_CONFLICT;
+    } else {
+      sdb_log_error(db, "create group");
+    }
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+static json_t *group_row_json(sqlite3_stmt *s) {
+  json_t *o = json_object();
+  json_object_set_new(o, "id", json_string((const char *)sqlite3_column_text(s, 0)));
+  json_object_set_new(o, "name", json_string((const char *)sqlite3_column_text(s, 1)));
+  json_object_set_new(o, "description", json_string((const char *)sqlite3_column_text(s, 2)));
+  json_object_set_new(o, "document_count", json_integer(sqlite3_column_int(s, 3)));
+  json_object_set_new(o, "created_at", iso_json(sqlite3_column_int64(s, 4)));
+  json_object_set_new(o, "updated_at", iso_json(sqlite3_column_int64(s, 5)));
+  return o;
+}
+
+#define GROUP_SELECT                                                                                         \
+  "SELECT g.id, g.name, g.description, (SELECT COUNT(*) FROM doc_group_members m WHERE m.group_id = g.id), " \
+  "g.created_at, g.updated_at FROM doc_groups g "
+
+json_t *store_group_get_json(store_t *st, const char *user_id, const char *id) {
+  sqlite3 *db = sdb_acquire(st);
+  json_t *o = NULL;
+  sqlite3_stmt *s = sdb_prepare(db, GROUP_SELECT "WHERE g.id = ? AND g.user_id = ?");
+  if (s) {
+    sdb_bind_text(s, 1, id);
+    sdb_bind_text(s, 2, user_id);
+    if (sqlite3_step(s) == SQLITE_ROW) o = group_row_json(s);
+    sqlite3_reset(s);
+  }
+  if (o) {
+    json_t *ids = json_array();
+    s = sdb_prepare(db, "SELECT document_id FROM doc_group_members WHERE group_id = ? ORDER BY added_at, document_id");
+    if (s) {
+      sdb_bind_text(s, 1, id);
+      while (sqlite3_step(s) == SQLITE_ROW)
+        json_array_append_new(ids, json_string((const char *)sqlite3_column_text(s, 0)));
+    }
+    json_object_set_new(o, "document_ids", ids);
+  }
+  sdb_release(st, db);
+  return o;
+}
+
+json_t *store_group_list_json(store_t *st, const char *user_id) {
+  sqlite3 *db = sdb_acquire(st);
+  json_t *arr = json_array();
+  sqlite3_stmt *s = sdb_prepare(db, GROUP_SELECT "WHERE g.user_id = ? ORDER BY g.name COLLATE NOCASE");
+  if (s) {
+    sdb_bind_text(s, 1, user_id);
+    while (sqlite3_step(s) == SQLITE_ROW) json_array_append_new(arr, group_row_json(s));
+  }
+  sdb_release(st, db);
+  return arr;
+}
+
+int store_group_update(store_t *st, const char *user_id, const char *id, const char *name, const char *description) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "UPDATE doc_groups SET name = COALESCE(?3, name), description = COALESCE(?4, "
+                                "description), updated_at = ?5 WHERE id = ?1 AND user_id = ?2");
+  if (s) {
+    sdb_bind_text(s, 1, id);
+    sdb_bind_text(s, 2, user_id);
+    sdb_bind_text(s, 3, name);
+    sdb_bind_text(s, 4, description);
+    sqlite3_bind_int64(s, 5, util_now_ms());
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE)
+      ret = changes_or_missing(db);
+    else if (rc == SQLITE_CONSTRAINT_UNIQUE)
+      ret = STORE_CONFLICT;
+    else
+      sdb_log_error(db, "update group");
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_group_delete(store_t *st, const char *user_id, const char *id) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db, "DELETE FROM doc_groups WHERE id = ? AND user_id = ?");
+  if (s) {
+    sdb_bind_text(s, 1, id);
+    sdb_bind_text(s, 2, user_id);
+    if (step_done(db, s, "delete group") == 0) ret = changes_or_missing(db);
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_group_find(store_t *st, const char *user_id, const char *name, char *id_out) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db, "SELECT id FROM doc_groups WHERE user_id = ? AND name = ?");
+  if (s) {
+    sdb_bind_text(s, 1, user_id);
+    sdb_bind_text(s, 2, name);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      copy_id(id_out, sqlite3_column_text(s, 0));
+      ret = STORE_OK;
+    } else if (rc == SQLITE_DONE) {
+      ret = STORE_NOT_FOUND;
+    }
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_group_owned(store_t *st, const char *user_id, const char *group_id) {
+  sqlite3 *db = sdb_acquire(st);
+  int owned = 0;
+  sqlite3_stmt *s = sdb_prepare(db, "SELECT 1 FROM doc_groups WHERE id = ? AND user_id = ?");
+  if (s) {
+    sdb_bind_text(s, 1, group_id);
+    sdb_bind_text(s, 2, user_id);
+    owned = sqlite3_step(s) == SQLITE_ROW;
+  }
+  sdb_release(st, db);
+  return owned;
+}
+
+static int group_change_docs(store_t *st, const char *user_id, const char *group_id, const char *const *doc_ids,
+                             size_t n, int add) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  if (sdb_begin(db) != 0) goto out;
+  sqlite3_stmt *s = sdb_prepare(db, "SELECT 1 FROM doc_groups WHERE id = ? AND user_id = ?");
+  if (!s) goto out;
+  sdb_bind_text(s, 1, group_id);
+  sdb_bind_text(s, 2, user_id);
+  if (sqlite3_step(s) != SQLITE_ROW) {
+    ret = STORE_NOT_FOUND;
+    goto out;
+  }
+  sqlite3_reset(s);
+  int64_t now = util_now_ms();
+  for (size_t i = 0; i < n; i++) {
+    s = sdb_prepare(db, "SELECT 1 FROM documents WHERE id = ? AND user_id = ?");
+    if (!s) goto out;
+    sdb_bind_text(s, 1, doc_ids[i]);
+    sdb_bind_text(s, 2, user_id);
+    if (sqlite3_step(s) != SQLITE_ROW) {
+      ret = STORE_NOT_FOUND;
+      goto out;
+    }
+    sqlite3_reset(s);
+    s = sdb_prepare(db,
+                    add ? "INSERT OR IGNORE INTO doc_group_members (group_id, document_id, added_at) VALUES (?, ?, ?)"
+                        : "DELETE FROM doc_group_members WHERE group_id = ? AND document_id = ?");
+    if (!s) goto out;
+    sdb_bind_text(s, 1, group_id);
+    sdb_bind_text(s, 2, doc_ids[i]);
+    if (add) sqlite3_bind_int64(s, 3, now);
+    if (step_done(db, s, "change group members") != 0) goto out;
+  }
+  s = sdb_prepare(db, "UPDATE doc_groups SET updated_at = ? WHERE id = ?");
+  if (!s) goto out;
+  sqlite3_bind_int64(s, 1, now);
+  sdb_bind_text(s, 2, group_id);
+  if (step_done(db, s, "touch group") != 0) goto out;
+  ret = sdb_commit(db) == 0 ? STORE_OK : STORE_ERROR;
+out:
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_group_add_docs(store_t *st, const char *user_id, const char *group_id, const char *const *doc_ids, size_t n) {
+  return group_change_docs(st, user_id, group_id, doc_ids, n, 1);
+}
+
+int store_group_remove_docs(store_t *st, const char *user_id, const char *group_id, const char *const *doc_ids,
+                            size_t n) {
+  return group_change_docs(st, user_id, group_id, doc_ids, n, 0);
+}
+
+int store_group_doc_ids(store_t *st, const char *user_id, const char *group_id, char (**ids)[17], size_t *n) {
+  *ids = NULL;
+  *n = 0;
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "SELECT m.document_id FROM doc_group_members m JOIN doc_groups g ON g.id = m.group_id "
+                                "WHERE m.group_id = ? AND g.user_id = ? ORDER BY m.document_id");
+  if (s) {
+    sdb_bind_text(s, 1, group_id);
+    sdb_bind_text(s, 2, user_id);
+    size_t cap = 16, k = 0;
+    char(*v)[17] = malloc(cap * sizeof *v);
+    if (!v) abort();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      if (k == cap) {
+        cap *= 2;
+        v = realloc(v, cap * sizeof *v);
+        if (!v) abort();
+      }
+      copy_id(v[k++], sqlite3_column_text(s, 0));
+    }
+    *ids = v;
+    *n = k;
+    ret = STORE_OK;
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_doc_version(store_t *st, const char *user_id, int64_t *count, int64_t *latest) {
+  *count = *latest = 0;
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM documents WHERE user_id = ? "
+                                "AND status = 'ready'");
+  if (s) {
+    sdb_bind_text(s, 1, user_id);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+      *count = sqlite3_column_int64(s, 0);
+      *latest = sqlite3_column_int64(s, 1);
+      ret = STORE_OK;
+    }
+  }
+  sdb_release(st, db);
+  return ret;
+}

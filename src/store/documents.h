@@ -1,0 +1,151 @@
+/*
+ * store/documents.h - documents, groups, chunks, the full-text index and
+ * embeddings.
+ *
+ * Ownership and scope: every function that reads or changes a user's data
+ * takes that user's id and touches only that user's rows; a row of another
+ * user is reported as STORE_NOT_FOUND (the API turns it into 404). Returned
+ * structs and JSON are owned by the caller (store_doc_free, json_decref, ...).
+ *
+ * Ingestion states: queued -> processing -> ready | failed. Searches only see
+ * chunks of 'ready' documents. store_doc_begin_processing() clears whatever a
+ * previous (crashed) run left; store_doc_mark_ready() flips the document to
+ * 'ready' in one transaction at the very end.
+ *
+ * Thread-safe (each call borrows a pooled connection).
+ */
+#ifndef MAESTRO_STORE_DOCUMENTS_H
+#define MAESTRO_STORE_DOCUMENTS_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+typedef struct {
+  char id[17];
+  char user_id[17];
+  char *filename;
+  char *stored_path;
+  char *mime;
+  int64_t size_bytes;
+  char *content_hash;
+  char status[16];
+  char *error;
+  char *title, *authors, *year;
+  json_t *metadata; /* object */
+  int pages, chunk_count, chunk_size, chunk_overlap;
+  int64_t text_chars;
+  int64_t created_at, updated_at;
+} store_doc_t;
+
+void store_doc_free(store_doc_t *d);
+/* Inserts a queued document (id generated into d->id when empty). When the
+ * user already has a document with the same content hash, returns
+ * STORE_CONFLICT and writes the existing id into existing_id (>= 17 bytes). */
+int store_doc_insert(store_t *st, store_doc_t *d, char *existing_id);
+/* Reads a document of user_id (user_id NULL: any owner, for job workers). */
+int store_doc_get(store_t *st, const char *user_id, const char *id, store_doc_t **out);
+/* The document as API JSON (with its group ids). New reference. */
+json_t *store_doc_json(store_t *st, const store_doc_t *d);
+/* Lists documents of user_id filtered by group, status, and a filename/title
+ * substring; {"documents":[...],"total":N}. New reference or NULL on error. */
+json_t *store_doc_list_json(store_t *st, const char *user_id, const char *group_id, const char *status, const char *q,
+                            int limit, int offset);
+/* Updates title/authors/year/metadata (NULL leaves a field unchanged); the
+ * title is also re-indexed in the chunks. */
+int store_doc_update_meta(store_t *st, const char *user_id, const char *id, const char *title, const char *authors,
+                          const char *year, json_t *metadata);
+/* Deletes the document with its chunks, index entries, vectors and group
+ * links. The stored file path is written into path_out (malloc'd) when not
+ * NULL, so the caller can remove the file. */
+int store_doc_delete(store_t *st, const char *user_id, const char *id, char **path_out);
+/* Sets status 'queued' (reprocess) with chunk size/overlap; clears error. */
+int store_doc_requeue(store_t *st, const char *user_id, const char *id, int chunk_size, int chunk_overlap);
+
+/* Ingestion steps. */
+int store_doc_begin_processing(store_t *st, const char *id);
+int store_doc_mark_failed(store_t *st, const char *id, const char *error);
+int store_doc_mark_ready(store_t *st, const char *id, const char *text, int pages, int chunk_count, int64_t text_chars,
+                         const char *title, const char *authors, const char *year, json_t *metadata);
+/* Extracted text of a document of user_id (malloc'd). */
+int store_doc_get_text(store_t *st, const char *user_id, const char *id, char **text);
+/* A cheap version of a user's library: number of ready documents and the
+ * latest update among them (changes whenever one is added, re-indexed or
+ * deleted). */
+int store_doc_version(store_t *st, const char *user_id, int64_t *count, int64_t *latest);
+/* Ids of documents in 'queued' or 'processing' state without an active job (for recovery). */
+json_t *store_doc_orphans(store_t *st);
+
+/* Chunks. */
+typedef struct {
+  int64_t id;
+  char document_id[17];
+  int seq, page;
+  int64_t char_start, char_end;
+  char *heading;
+  char *body;
+  char *title;    /* document title (on reads) */
+  char *filename; /* document filename (on reads) */
+} store_chunk_t;
+
+void store_chunk_free(store_chunk_t *c);
+/* Inserts n chunks of a document (in transactions of a few hundred rows),
+ * indexing title/heading/body; ids are written into chunks[i].id. */
+int store_chunks_add(store_t *st, const char *document_id, const char *user_id, const char *title,
+                     store_chunk_t *chunks, size_t n);
+/* One chunk of a user's ready document, with document title and filename. */
+int store_chunk_get(store_t *st, const char *user_id, int64_t chunk_id, store_chunk_t **out);
+
+typedef struct {
+  int64_t chunk_id;
+  char document_id[17];
+  double score; /* larger is better */
+} store_hit_t;
+
+/* Ranking parameters of the BM25F function. */
+typedef struct {
+  double k1, b;
+  double w_title, w_heading, w_body;
+} store_rank_t;
+
+/* Full-text search over the ready documents of user_id (optionally one group):
+ * match is an FTS5 expression (see rag_fts_query). Up to limit hits, best
+ * first, into *hits (malloc'd). */
+int store_chunks_search(store_t *st, const char *user_id, const char *group_id, const char *match,
+                        const store_rank_t *rank, int limit, store_hit_t **hits, size_t *nhits);
+
+/* Embeddings. */
+/* Stores vectors (dim floats each) for chunk ids under model. */
+int store_embeddings_put(store_t *st, const char *model, const int64_t *chunk_ids, const float *vecs, size_t n,
+                         int dim);
+/* Chunks of a document lacking a vector for model: ids and bodies (malloc'd
+ * arrays; free each body, then both arrays). */
+int store_embeddings_missing(store_t *st, const char *document_id, const char *model, int64_t **ids, char ***bodies,
+                             size_t *n);
+/* Calls fn for every vector of model over the ready documents of user_id. */
+typedef void (*store_vec_fn)(void *ud, int64_t chunk_id, const char *document_id, const float *vec, int dim);
+int store_embeddings_scan(store_t *st, const char *user_id, const char *model, store_vec_fn fn, void *ud);
+/* Ready documents of any user with chunks lacking a vector for model (JSON array of ids). */
+json_t *store_embeddings_stale_docs(store_t *st, const char *model);
+
+/* Groups (all scoped to user_id). */
+int store_group_create(store_t *st, const char *user_id, const char *name, const char *description, char *id_out);
+json_t *store_group_get_json(store_t *st, const char *user_id, const char *id);
+json_t *store_group_list_json(store_t *st, const char *user_id);
+int store_group_update(store_t *st, const char *user_id, const char *id, const char *name, const char *description);
+int store_group_delete(store_t *st, const char *user_id, const char *id);
+/* Finds a group by name; id into id_out. */
+int store_group_find(store_t *st, const char *user_id, const char *name, char *id_out);
+/* Adds / removes documents (all must belong to user_id, else STORE_NOT_FOUND
+ * and nothing changes). */
+int store_group_add_docs(store_t *st, const char *user_id, const char *group_id, const char *const *doc_ids, size_t n);
+int store_group_remove_docs(store_t *st, const char *user_id, const char *group_id, const char *const *doc_ids,
+                            size_t n);
+/* Sorted ids of the documents in a user's group: *ids malloc'd array of n. */
+int store_group_doc_ids(store_t *st, const char *user_id, const char *group_id, char (**ids)[17], size_t *n);
+/* 1 if the group exists and belongs to user_id. */
+int store_group_owned(store_t *st, const char *user_id, const char *group_id);
+
+#endif
