@@ -48,7 +48,7 @@ export function CitationPanel({ cite, onClose }: { cite: CitationView | null; on
         </p>
       )}
       {cite.quote ? <blockquote className="cite-quote">{cite.quote}</blockquote> : <p className="muted">{t('cite.noPassage')}</p>}
-      {cite.text && cite.text !== cite.title && <p className="small">{cite.text}</p>}
+      {cite.text && !cite.text.startsWith(cite.title) && <p className="small">{cite.text}</p>}
       {cite.extra && <p className="small muted">{cite.extra}</p>}
       {cite.url && (
         <a href={cite.url} target="_blank" rel="noopener noreferrer" className="cite-url">

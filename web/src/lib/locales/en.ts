@@ -150,6 +150,8 @@ export const en: Record<string, string> = {
   'notes.fromWeb': 'Web only',
   'notes.count': '{n} of {total} notes',
   'notes.credibility': 'Credibility',
+  'notes.web': 'Web',
+  'notes.doc': 'Document',
   'notes.unassigned': 'Unassigned',
 
   'report.version': 'Version',

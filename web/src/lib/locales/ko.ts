@@ -150,6 +150,8 @@ export const ko: Record<string, string> = {
   'notes.fromWeb': '웹만',
   'notes.count': '노트 {total}개 중 {n}개',
   'notes.credibility': '신뢰도',
+  'notes.web': '웹',
+  'notes.doc': '문서',
   'notes.unassigned': '미지정',
 
   'report.version': '버전',

@@ -89,7 +89,7 @@ export function NotesTab({ notes, plan }: { notes: Note[]; plan: Plan | null }) 
                       {t('notes.credibility')} {n.credibility || '?'}/10
                     </span>
                     <span className="note-source">
-                      {n.source_type === 'web' ? '🌐' : '📄'}{' '}
+                      <span className={`src-kind src-${n.source_type === 'web' ? 'web' : 'doc'}`}>{n.source_type === 'web' ? t('notes.web') : t('notes.doc')}</span>{' '}
                       {n.url ? (
                         <a href={n.url} target="_blank" rel="noopener noreferrer">
                           {n.source || n.url}
