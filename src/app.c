@@ -16,11 +16,13 @@
 #include "api/api.h"
 #include "auth/auth.h"
 #include "base/buf.h"
+#include "base/executor.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "http/http.h"
 #include "http/ws.h"
 #include "llm/llm.h"
+#include "web/web.h"
 
 /* The JWT key: JWT_SECRET_KEY, or DATA_DIR/jwt_secret (created 0600 with 32
  * random bytes on first start) so tokens survive restarts. */
@@ -70,6 +72,11 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     app_close(app);
     return NULL;
   }
+  if (!(app->web = web_new(cfg, app->store, err, errlen))) {
+    app_close(app);
+    return NULL;
+  }
+  web_set_llm(app->web, app->llm);
   char *key = load_jwt_key(cfg, err, errlen);
   if (!key) {
     app_close(app);
@@ -84,6 +91,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     app_close(app);
     return NULL;
   }
+  app->exec = executor_new((int)config_int(cfg, "HANDLER_THREADS"), EXECUTOR_STACK);
   app->hub = ws_hub_new(app);
   app->router = http_router_new();
   api_register_all(app->router);
@@ -96,9 +104,11 @@ void app_close(app_t *app) {
   if (!app) return;
   jobs_free(app->jobs);
   ws_hub_free(app->hub);
+  executor_free(app->exec);
   http_router_free(app->router);
   auth_free(app->auth);
   events_free(app->events);
+  web_free(app->web);
   llm_free(app->llm);
   store_close(app->store);
   config_free(app->cfg);

@@ -99,6 +99,5 @@ char *buf_detach(buf_t *b, size_t *len) {
   if (len) *len = b->len;
   b->data = NULL;
   b->len = b->cap = 0;
-  buf_init(b);
   return r;
 }

@@ -1,9 +1,11 @@
 /*
  * buf.h - a growable byte buffer, used everywhere strings are built.
  *
- * Invariants: after buf_init(), `b->data` is never NULL and is always
- * NUL-terminated at b->data[b->len] (so it can be used as a C string),
- * even when the buffer holds binary data. `cap` > `len`.
+ * A buffer is either zeroed (BUF_INIT: no storage yet, every function
+ * accepts it) or has storage: then `b->data` is NUL-terminated at
+ * b->data[b->len] (so it can be used as a C string), even when the buffer
+ * holds binary data, and `cap` > `len`. Appending to a zeroed buffer
+ * allocates. Read `data` only after something was appended or buf_init().
  *
  * Memory: the buffer owns `data` until buf_detach(), after which the caller
  * owns it and must free() it. buf_free() accepts a zeroed or freed buffer.
@@ -37,7 +39,7 @@ void buf_printf(buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2,
 void buf_vprintf(buf_t *b, const char *fmt, va_list ap);
 /* Cuts the buffer to `len` bytes (len <= b->len). */
 void buf_truncate(buf_t *b, size_t len);
-/* Hands the storage to the caller (free() it); the buffer is re-initialised. */
+/* Hands the storage to the caller (free() it; never NULL); the buffer is left zeroed. */
 char *buf_detach(buf_t *b, size_t *len);
 
 #endif

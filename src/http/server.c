@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "base/buf.h"
+#include "base/executor.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "http/authn.h"
@@ -116,8 +117,45 @@ static int serve_static(http_server_t *srv, http_req_t *r) {
   return 200;
 }
 
-static int dispatch(struct mg_connection *conn, void *ud) {
-  http_server_t *srv = ud;
+/* The API part of a request: route, authenticate, authorise, handle. */
+static void handle_api(http_req_t *rp) {
+  app_t *app = rp->app;
+  struct mg_connection *conn = rp->conn;
+  http_handler_fn fn = NULL;
+  role_t need = ROLE_NONE;
+  int m = http_router_match(app->router, rp->method, rp->path, rp, &fn, &need);
+  if (m == 0) {
+    http_reply_error(rp, 404, "not_found", "no such endpoint: %s", rp->path);
+  } else if (m == 2) {
+    http_reply_error(rp, 405, "method_not_allowed", "%s is not allowed on %s", rp->method, rp->path);
+  } else {
+    int ok = 1;
+    if (need != ROLE_NONE) {
+      char token[4200];
+      const char *why = "missing bearer token";
+      if (!http_token_from_request(conn, 0, token, sizeof token) || http_authenticate(app, token, &rp->user, &why) != 0) {
+        http_reply_error(rp, 401, "unauthorized", "%s", why);
+        ok = 0;
+      } else if (rp->user.role < need) {
+        http_reply_error(rp, 403, "forbidden", "this needs the %s role; you are %s", role_name(need),
+                         role_name(rp->user.role));
+        ok = 0;
+      }
+    }
+    if (ok) {
+      fn(rp);
+      if (rp->status == 0) http_reply_error(rp, 500, "internal", "handler sent no response");
+    }
+  }
+}
+
+typedef struct {
+  http_server_t *srv;
+  struct mg_connection *conn;
+  int status;
+} dispatch_task_t;
+
+static int dispatch_request(http_server_t *srv, struct mg_connection *conn) {
   app_t *app = srv->app;
   const struct mg_request_info *ri = mg_get_request_info(conn);
   http_req_t r;
@@ -145,36 +183,25 @@ static int dispatch(struct mg_connection *conn, void *ud) {
     return r.status;
   }
   r.cors = cors.data;
-  http_handler_fn fn = NULL;
-  role_t need = ROLE_NONE;
-  int m = http_router_match(app->router, r.method, r.path, &r, &fn, &need);
-  if (m == 0) {
-    http_reply_error(&r, 404, "not_found", "no such endpoint: %s", r.path);
-  } else if (m == 2) {
-    http_reply_error(&r, 405, "method_not_allowed", "%s is not allowed on %s", r.method, r.path);
-  } else {
-    int ok = 1;
-    if (need != ROLE_NONE) {
-      char token[4200];
-      const char *why = "missing bearer token";
-      if (!http_token_from_request(conn, 0, token, sizeof token) || http_authenticate(app, token, &r.user, &why) != 0) {
-        http_reply_error(&r, 401, "unauthorized", "%s", why);
-        ok = 0;
-      } else if (r.user.role < need) {
-        http_reply_error(&r, 403, "forbidden", "this needs the %s role; you are %s", role_name(need),
-                         role_name(r.user.role));
-        ok = 0;
-      }
-    }
-    if (ok) {
-      fn(&r);
-      if (r.status == 0) http_reply_error(&r, 500, "internal", "handler sent no response");
-    }
-  }
+  handle_api(&r);
   http_req_clear(&r);
   buf_free(&cors);
   log_debug("http", "%s %s -> %d (%lld ms)", r.method, r.path, r.status, (long long)(util_mono_ms() - t0));
   return r.status ? r.status : 500;
+}
+
+static void dispatch_task(void *arg) {
+  dispatch_task_t *t = arg;
+  t->status = dispatch_request(t->srv, t->conn);
+}
+
+/* civetweb's entry point: everything runs on an executor thread, since
+ * civetweb's own threads have too little stack (see base/executor.h). */
+static int dispatch(struct mg_connection *conn, void *ud) {
+  http_server_t *srv = ud;
+  dispatch_task_t t = {srv, conn, 0};
+  executor_call(srv->app->exec, dispatch_task, &t);
+  return t.status;
 }
 
 http_server_t *http_server_start(app_t *app, char *err, size_t errlen) {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/executor.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "events/events.h"
@@ -433,16 +434,30 @@ static void handle_message(client_t *c, const char *data, size_t len) {
   json_decref(j);
 }
 
+typedef struct {
+  ws_hub_t *hub;
+  struct mg_connection *conn;
+  http_user_t user;
+  int ok;
+} connect_task_t;
+
+/* Token check on an executor thread (it queries the store). */
+static void authenticate_task(void *arg) {
+  connect_task_t *t = arg;
+  char token[4200];
+  const char *why = "missing token";
+  t->ok = http_token_from_request(t->conn, 1, token, sizeof token) &&
+          http_authenticate(t->hub->app, token, &t->user, &why) == 0;
+  if (!t->ok) log_info("ws", "refused WebSocket: %s", why);
+}
+
 static int connect_cb(const struct mg_connection *conn, void *ud) {
   ws_hub_t *hub = ud;
-  char token[4200];
-  http_user_t user;
-  const char *why = "missing token";
   struct mg_connection *mc = (struct mg_connection *)conn;
-  if (!http_token_from_request(mc, 1, token, sizeof token) || http_authenticate(hub->app, token, &user, &why) != 0) {
-    log_info("ws", "refused WebSocket: %s", why);
-    return 1; /* civetweb answers the upgrade with an error */
-  }
+  connect_task_t task = {hub, mc, {{0}}, 0};
+  executor_call(hub->app->exec, authenticate_task, &task);
+  if (!task.ok) return 1; /* civetweb answers the upgrade with an error */
+  http_user_t user = task.user;
   client_t *c = calloc(1, sizeof *c);
   if (!c) abort();
   c->hub = hub;
@@ -473,6 +488,25 @@ static void ready_cb(struct mg_connection *conn, void *ud) {
   (void)ud;
 }
 
+typedef struct {
+  client_t *c;
+  const char *data;
+  size_t len;
+} message_task_t;
+
+/* Subscriptions check channel owners in the store: run on an executor thread. */
+static void message_task(void *arg) {
+  message_task_t *t = arg;
+  handle_message(t->c, t->data, t->len);
+}
+
+typedef message_task_t pong_task_t;
+
+static void pong_task(void *arg) {
+  pong_task_t *t = arg;
+  write_frame(t->c, MG_WEBSOCKET_OPCODE_PONG, t->data, t->len);
+}
+
 static int data_cb(struct mg_connection *conn, int bits, char *data, size_t len, void *ud) {
   (void)ud;
   client_t *c = mg_get_user_connection_data(conn);
@@ -483,12 +517,16 @@ static int data_cb(struct mg_connection *conn, int bits, char *data, size_t len,
   pthread_mutex_unlock(&c->lock);
   if (dropped) return 0;
   switch (opcode) {
-    case MG_WEBSOCKET_OPCODE_TEXT:
-      handle_message(c, data, len);
+    case MG_WEBSOCKET_OPCODE_TEXT: {
+      message_task_t t = {c, data, len};
+      executor_call(c->hub->app->exec, message_task, &t);
       return 1;
-    case MG_WEBSOCKET_OPCODE_PING:
-      write_frame(c, MG_WEBSOCKET_OPCODE_PONG, data, len);
+    }
+    case MG_WEBSOCKET_OPCODE_PING: {
+      pong_task_t t = {c, data, len};
+      executor_call(c->hub->app->exec, pong_task, &t);
       return 1;
+    }
     case MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE:
       return 0;
     default:

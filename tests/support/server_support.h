@@ -1,0 +1,54 @@
+/*
+ * server_support.h - test helpers: a temp directory, the real maestro binary
+ * started as a child process on a free loopback port, and a small HTTP
+ * client (libcurl). Used by the integration tests.
+ */
+#ifndef MAESTRO_TEST_SERVER_SUPPORT_H
+#define MAESTRO_TEST_SERVER_SUPPORT_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+typedef struct {
+  pid_t pid;
+  int port;
+  char dir[256];   /* working directory (data under dir/data) */
+  char log[300];   /* stderr of the server */
+} ts_server_t;
+
+typedef struct {
+  long status;
+  char *body;      /* NUL-terminated, malloc'd */
+  size_t len;
+  char *headers;   /* raw response headers, malloc'd */
+} ts_response_t;
+
+/* Makes a fresh temp directory (path written into out, >= 256 bytes). */
+void ts_tmpdir(char *out, size_t n);
+/* Starts `maestro serve` in a fresh temp dir with the given extra environment
+ * ("NAME=value" strings, NULL-terminated; may be NULL). Waits until it
+ * listens. Returns 0 or -1. ADMIN_PASSWORD defaults to "admin-pass-123". */
+int ts_server_start(ts_server_t *s, const char *const *env);
+/* Same, reusing an existing directory (restart tests). */
+int ts_server_start_in(ts_server_t *s, const char *dir, const char *const *env);
+/* SIGTERM and wait; returns the exit status (or -1). */
+int ts_server_stop(ts_server_t *s);
+/* SIGKILL and wait. */
+void ts_server_kill(ts_server_t *s);
+
+/* An HTTP request to the server. body may be NULL; content_type NULL means
+ * application/json when body is set. token may be NULL. */
+ts_response_t ts_http(ts_server_t *s, const char *method, const char *path, const char *token,
+                      const char *content_type, const char *body, size_t body_len);
+/* ts_http with a JSON body; returns the parsed JSON reply (new reference or NULL) and the status. */
+json_t *ts_json(ts_server_t *s, const char *method, const char *path, const char *token, json_t *body, long *status);
+void ts_response_free(ts_response_t *r);
+/* Logs in and returns a malloc'd access token (NULL on failure). */
+char *ts_login(ts_server_t *s, const char *user, const char *password);
+/* Runs the maestro binary with args in dir, stdin from `input` (may be NULL);
+ * captures stdout into *out (malloc'd). Returns the exit status. */
+int ts_run_cli(const char *dir, const char *const *env, const char *input, char **out, const char *arg0, ...);
+/* The error code string of an API error reply ("" if none). */
+const char *ts_error_code(json_t *reply);
+
+#endif
