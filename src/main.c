@@ -13,6 +13,8 @@ typedef struct {
 static const command_t COMMANDS[] = {
     {"serve", cmd_serve, "run the server (API, WebSocket, web UI, workers)"},
     {"user", cmd_user, "manage users: add, list, passwd, role, disable, enable"},
+    {"websearch", cmd_websearch, "search the web with the configured providers"},
+    {"fetch", cmd_fetch, "fetch a web page safely and print its main text"},
     {"doctor", cmd_doctor, "check configuration, database and endpoints"},
     {"version", cmd_version, "print the version"},
 };

@@ -13,6 +13,8 @@
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_websearch(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* Shared helpers for commands (cli_common.c). */
