@@ -43,6 +43,13 @@ export const en: Record<string, string> = {
   'auth.invalid': 'Wrong username or password.',
   'auth.disabled': 'This account is disabled.',
   'auth.fillBoth': 'Enter your username and password.',
+  'auth.throttled': "Too many failed attempts. Wait a minute and try again.",
+  'auth.registrationOff': "Registration is turned off on this server. Ask an administrator for an account.",
+  'auth.taken': "This username is already taken.",
+  'auth.createAccount': "Create an account",
+  'auth.register': "Create account",
+  'auth.noAccount': "No account yet? Create one",
+  'auth.haveAccount': "Already have an account? Sign in",
   'auth.expired': 'Your session has expired. Please sign in again.',
   'auth.loggedOut': 'You have been logged out.',
 

@@ -43,6 +43,13 @@ export const ko: Record<string, string> = {
   'auth.invalid': '사용자 이름 또는 비밀번호가 올바르지 않습니다.',
   'auth.disabled': '비활성화된 계정입니다.',
   'auth.fillBoth': '사용자 이름과 비밀번호를 입력하세요.',
+  'auth.throttled': "실패한 시도가 너무 많습니다. 잠시 후 다시 시도하세요.",
+  'auth.registrationOff': "이 서버는 가입을 받지 않습니다. 관리자에게 계정을 요청하세요.",
+  'auth.taken': "이미 사용 중인 사용자 이름입니다.",
+  'auth.createAccount': "계정 만들기",
+  'auth.register': "계정 만들기",
+  'auth.noAccount': "계정이 없나요? 새로 만들기",
+  'auth.haveAccount': "이미 계정이 있나요? 로그인",
   'auth.expired': '세션이 만료되었습니다. 다시 로그인하세요.',
   'auth.loggedOut': '로그아웃되었습니다.',
 
