@@ -72,15 +72,7 @@ static int brave_search(const web_settings_t *s, const char *query, const web_se
   }
   /* no "web" section means no web results (e.g. a query with none) */
   json_t *results = json_object_get(json_object_get(root, "web"), "results");
-  size_t i;
-  json_t *it;
-  json_array_foreach(results, i, it) {
-    const char *u = json_string_value(json_object_get(it, "url"));
-    if (!u || !*u) continue;
-    const char *pub = json_string_value(json_object_get(it, "page_age"));
-    web_results_add(out, u, json_string_value(json_object_get(it, "title")),
-                    json_string_value(json_object_get(it, "description")), "brave", pub, 0);
-  }
+  web_results_add_json(out, results, "brave", NULL, "description", "page_age");
   json_decref(root);
   rc = 0;
 done:

@@ -50,6 +50,40 @@ void web_results_add(web_results_t *r, const char *url, const char *title, const
   util_trim(it->snippet);
 }
 
+void web_results_add_json(web_results_t *r, json_t *items, const char *engine, const char *engine_key,
+                          const char *snippet_key, const char *date_key) {
+  size_t i;
+  json_t *it;
+  json_array_foreach(items, i, it) {
+    const char *u = json_string_value(json_object_get(it, "url"));
+    if (!u || !*u) continue;
+    char eng[96];
+    const char *sub = engine_key ? json_string_value(json_object_get(it, engine_key)) : NULL;
+    snprintf(eng, sizeof eng, "%s%s%s", engine, engine_key ? ":" : "", engine_key ? (sub ? sub : "?") : "");
+    json_t *sc = json_object_get(it, "score");
+    char *snippet = web_strip_tags(json_string_value(json_object_get(it, snippet_key)));
+    web_results_add(r, u, json_string_value(json_object_get(it, "title")), snippet, eng,
+                    json_string_value(json_object_get(it, date_key)), json_is_number(sc) ? json_number_value(sc) : 0);
+    free(snippet);
+  }
+}
+
+char *web_strip_tags(const char *s) {
+  if (!s) return NULL;
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  int in_tag = 0;
+  for (const char *p = s; *p; p++) {
+    if (*p == '<' && (isalpha((unsigned char)p[1]) || p[1] == '/'))
+      in_tag = 1;
+    else if (in_tag && *p == '>')
+      in_tag = 0;
+    else if (!in_tag)
+      buf_putc(&b, *p);
+  }
+  return buf_detach(&b, NULL);
+}
+
 void web_results_warn(web_results_t *r, const char *fmt, ...) {
   buf_t b = BUF_INIT;
   buf_init(&b);

@@ -107,20 +107,7 @@ static int searxng_search(const web_settings_t *s, const char *query, const web_
     web_results_warn(out, "SearXNG engines that did not answer: %s", b.data);
     buf_free(&b);
   }
-  size_t i;
-  json_t *it;
-  json_array_foreach(results, i, it) {
-    const char *u = json_string_value(json_object_get(it, "url"));
-    if (!u || !*u) continue;
-    const char *eng = json_string_value(json_object_get(it, "engine"));
-    char engine[96];
-    snprintf(engine, sizeof engine, "searxng:%s", eng ? eng : "?");
-    json_t *sc = json_object_get(it, "score");
-    web_results_add(out, u, json_string_value(json_object_get(it, "title")),
-                    json_string_value(json_object_get(it, "content")), engine,
-                    json_string_value(json_object_get(it, "publishedDate")),
-                    json_is_number(sc) ? json_number_value(sc) : 0);
-  }
+  web_results_add_json(out, results, "searxng", "engine", "content", "publishedDate");
   json_decref(root);
   rc = 0;
 done:

@@ -61,17 +61,7 @@ static int tavily_search(const web_settings_t *s, const char *query, const web_s
     json_decref(root);
     goto done;
   }
-  size_t i;
-  json_t *it;
-  json_array_foreach(results, i, it) {
-    const char *u = json_string_value(json_object_get(it, "url"));
-    if (!u || !*u) continue;
-    json_t *sc = json_object_get(it, "score");
-    web_results_add(out, u, json_string_value(json_object_get(it, "title")),
-                    json_string_value(json_object_get(it, "content")), "tavily",
-                    json_string_value(json_object_get(it, "published_date")),
-                    json_is_number(sc) ? json_number_value(sc) : 0);
-  }
+  web_results_add_json(out, results, "tavily", NULL, "content", "published_date");
   json_decref(root);
   rc = 0;
 done:

@@ -42,6 +42,10 @@ web_t *web_new(const config_t *cfg, store_t *st, char *err, size_t errlen) {
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
   rag_parse_init();
+  if (st) {
+    int n = store_webcache_purge(st, util_now_ms());
+    if (n > 0) log_info("web", "dropped %d expired web cache entries", n);
+  }
   return w;
 }
 

@@ -194,6 +194,14 @@ int web_provider_id(const char *name);
 void web_results_add(web_results_t *r, const char *url, const char *title, const char *snippet, const char *engine,
                      const char *published, double score);
 
+/* Appends the provider result objects in `items` (members "url", "title",
+ * snippet_key, date_key, optional "score"). The engine is `engine`, or
+ * "engine:<item[engine_key]>" when engine_key is given. Snippets lose HTML
+ * tags (Brave marks matches with <strong>). */
+void web_results_add_json(web_results_t *r, json_t *items, const char *engine, const char *engine_key,
+                          const char *snippet_key, const char *date_key);
+/* Copy of s without HTML tags (malloc'd; NULL stays NULL). */
+char *web_strip_tags(const char *s);
 /* Appends one line to r->warnings. */
 void web_results_warn(web_results_t *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Query-string escaping (malloc'd). */

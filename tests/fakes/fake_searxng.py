@@ -120,7 +120,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.common_failures():
             return
         query = q.get("q", [""])[0]
-        res = [{"title": r["title"], "url": r["url"], "description": r["content"], "type": "search_result",
+        # Brave marks the matched words with <strong> in descriptions
+        res = [{"title": r["title"], "url": r["url"], "type": "search_result",
+                "description": r["content"].replace(query, "<strong>%s</strong>" % query),
                 "page_age": r["publishedDate"], "profile": {"name": "Example"}} for r in results_for(query)]
         self.reply(200, {"type": "search", "query": {"original": query}, "web": {"type": "search", "results": res}})
 

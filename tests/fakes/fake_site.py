@@ -101,8 +101,11 @@ def make_pdf():
 
 
 PDF = make_pdf()
-BIG = ("<html><body>" + "".join("<p>Paragraph %d of a very long page, with some words in it.</p>\n" % i
-                                for i in range(50000)) + "</body></html>").encode()
+
+
+def make_big():
+    return ("<html><body>" + "".join("<p>Paragraph %d of a very long page, with some words in it.</p>\n" % i
+                                 for i in range(50000)) + "</body></html>").encode()
 
 
 def make_bomb():
@@ -115,7 +118,15 @@ def make_bomb():
     return b"".join(parts)
 
 
-BOMB = make_bomb()
+LAZY = {}
+
+
+def lazy(name, fn):
+    """Big bodies are built on first use so the server starts fast."""
+    with LOCK:
+        if name not in LAZY:
+            LAZY[name] = fn()
+        return LAZY[name]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -162,9 +173,9 @@ class Handler(BaseHTTPRequestHandler):
         elif p == "/image.png":
             self.send(200, b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "image/png")
         elif p == "/big":
-            self.send(200, BIG, "text/html; charset=utf-8")
+            self.send(200, lazy("big", make_big), "text/html; charset=utf-8")
         elif p == "/bomb":
-            self.send(200, BOMB, "text/html", {"Content-Encoding": "gzip"})
+            self.send(200, lazy("bomb", make_bomb), "text/html", {"Content-Encoding": "gzip"})
         elif p == "/slow":
             time.sleep(ARGS.delay)
             self.send(200, b"<html><body><p>late</p></body></html>", "text/html")
