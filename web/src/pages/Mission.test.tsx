@@ -1,0 +1,145 @@
+/*
+ * The mission page against a fake API (fetch) and a fake WebSocket: live
+ * updates, the visible reconnecting state, catch-up from the last seq after a
+ * drop, and the pause button reflecting the real state.
+ */
+import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
+import { act, render, screen, fireEvent, waitFor } from '@testing-library/react';
+import { MemoryRouter, Route, Routes } from 'react-router-dom';
+import { I18nProvider } from '../lib/i18n';
+import { AuthProvider } from '../lib/auth';
+import { storeSession } from '../lib/api';
+import { live } from '../lib/live';
+import { MissionPage } from './Mission';
+
+class FakeWS {
+  static all: FakeWS[] = [];
+  readyState = 0;
+  sent: any[] = [];
+  onopen: ((e: any) => void) | null = null;
+  onclose: ((e: any) => void) | null = null;
+  onerror: ((e: any) => void) | null = null;
+  onmessage: ((e: { data: any }) => void) | null = null;
+  constructor(public url: string) {
+    FakeWS.all.push(this);
+  }
+  send(d: string) {
+    this.sent.push(JSON.parse(d));
+  }
+  close() {
+    this.readyState = 3;
+  }
+  open() {
+    this.readyState = 1;
+    act(() => this.onopen?.({}));
+  }
+  drop() {
+    this.readyState = 3;
+    act(() => this.onclose?.({ code: 1006 }));
+  }
+  event(seq: number, event: string, data: any) {
+    act(() => this.onmessage?.({ data: JSON.stringify({ type: 'event', channel: 'mission:m1', seq, event, data, ts: Date.now() }) }));
+  }
+}
+const sock = () => FakeWS.all[FakeWS.all.length - 1];
+
+const calls: string[] = [];
+let status = 'running';
+function fakeFetch(url: string, init?: RequestInit) {
+  const method = init?.method ?? 'GET';
+  calls.push(`${method} ${url}`);
+  const ok = (b: any) => Promise.resolve(new Response(JSON.stringify(b), { status: 200 }));
+  if (url === '/api/auth/me') return ok({ id: 'u1', username: 'ann', role: 'researcher' });
+  if (url === '/api/missions/m1') return ok({ id: 'm1', title: 'Solar storage', status, phase: 'research', progress: 0.2, tokens: 100, cost: 0.001, calls: 2, created_at: '2026-01-01T00:00:00Z', last_seq: 7 });
+  if (url === '/api/missions/m1/plan') return ok({ plan: { sections: [{ id: 's1', title: 'Intro', questions: ['Why?'] }] } });
+  if (url.startsWith('/api/missions/m1/notes')) return ok({ notes: [] });
+  if (url.startsWith('/api/missions/m1/logs')) return ok({ logs: [] });
+  if (url === '/api/missions/m1/pause' && method === 'POST') {
+    status = 'paused';
+    return ok({ id: 'm1', status: 'paused' });
+  }
+  return Promise.resolve(new Response(JSON.stringify({ error: { code: 'not_found', message: url } }), { status: 404 }));
+}
+
+beforeEach(() => {
+  FakeWS.all = [];
+  calls.length = 0;
+  status = 'running';
+  vi.stubGlobal('WebSocket', FakeWS);
+  vi.stubGlobal('fetch', vi.fn(fakeFetch));
+  storeSession('tok', { id: 'u1', username: 'ann', role: 'researcher' });
+});
+afterEach(() => {
+  live.close();
+  vi.unstubAllGlobals();
+  vi.useRealTimers();
+});
+
+function renderPage() {
+  return render(
+    <I18nProvider lang="en">
+      <AuthProvider>
+        <MemoryRouter initialEntries={['/missions/m1']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+          <Routes>
+            <Route path="/missions/:id" element={<MissionPage />} />
+          </Routes>
+        </MemoryRouter>
+      </AuthProvider>
+    </I18nProvider>,
+  );
+}
+
+describe('MissionPage live', () => {
+  it('subscribes after the snapshot seq, applies events, shows reconnecting and catches up', async () => {
+    renderPage();
+    await screen.findByText('Solar storage');
+    await screen.findByText('Intro');
+    act(() => live.connect());
+    expect(sock().url).toContain('/api/ws?token=tok');
+    sock().open();
+    expect(sock().sent).toContainEqual({ type: 'subscribe', channel: 'mission:m1', after: 7 });
+
+    sock().event(8, 'plan_updated', { plan: { sections: [{ id: 's1', title: 'Intro' }, { id: 's2', title: 'Costs' }] } });
+    sock().event(9, 'stats', { tokens: 4321, cost: 0.05, calls: 9 });
+    expect(screen.getByText('Costs')).toBeTruthy();
+    expect(screen.getByTestId('metric-tokens').textContent).toBe('4,321');
+    expect(screen.queryByTestId('mission-reconnecting')).toBeNull();
+
+    vi.useFakeTimers();
+    sock().drop();
+    expect(screen.getByTestId('mission-reconnecting').textContent).toContain('Reconnecting');
+    act(() => {
+      vi.advanceTimersByTime(2000);
+    });
+    expect(FakeWS.all).toHaveLength(2);
+    sock().open();
+    expect(sock().sent).toContainEqual({ type: 'subscribe', channel: 'mission:m1', after: 9 });
+    expect(screen.queryByTestId('mission-reconnecting')).toBeNull();
+    // replayed seq 9 is ignored, seq 10 applies
+    sock().event(9, 'stats', { tokens: 1, cost: 0, calls: 1 });
+    sock().event(10, 'stats', { tokens: 5000, cost: 0.06, calls: 10 });
+    expect(screen.getByTestId('metric-tokens').textContent).toBe('5,000');
+    expect(screen.getByTestId('metric-calls').textContent).toBe('10');
+  });
+
+  it('pause reflects the real state: the button calls the API and the status event enables resume', async () => {
+    renderPage();
+    await screen.findByText('Solar storage');
+    act(() => live.connect());
+    sock().open();
+    const pause = screen.getByTestId('btn-pause') as HTMLButtonElement;
+    const resume = screen.getByTestId('btn-resume') as HTMLButtonElement;
+    expect(pause.disabled).toBe(false);
+    expect(resume.disabled).toBe(true);
+    fireEvent.click(pause);
+    await waitFor(() => expect(calls).toContain('POST /api/missions/m1/pause'));
+    await waitFor(() => expect((screen.getByTestId('btn-resume') as HTMLButtonElement).disabled).toBe(false));
+    expect((screen.getByTestId('btn-pause') as HTMLButtonElement).disabled).toBe(true);
+    // the plan becomes editable only when paused
+    expect(screen.getByTestId('plan-edit')).toBeTruthy();
+    // a later status event from the server wins
+    sock().event(8, 'status', { status: 'running' });
+    expect((screen.getByTestId('btn-pause') as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.queryByTestId('plan-edit')).toBeNull();
+  });
+});
