@@ -412,9 +412,12 @@ int web_search_one(web_t *w, const web_settings_t *s, const char *query, const w
   buf_t errs = BUF_INIT;
   buf_init(&errs);
   int tried = 0;
-  for (int i = 0; i < s->norder; i++) {
-    int id = s->order[i];
-    if (only_provider >= 0 && id != only_provider) continue;
+  /* testing one provider tries it even when it is not in the order */
+  int single[1] = {only_provider};
+  const int *order = only_provider >= 0 ? single : s->order;
+  int norder = only_provider >= 0 ? 1 : s->norder;
+  for (int i = 0; i < norder; i++) {
+    int id = order[i];
     const web_provider_t *p = PROVIDERS[id];
     if (!p->configured(s)) {
       if (only_provider >= 0) buf_printf(&errs, "%s is not configured; ", p->name);
