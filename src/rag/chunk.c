@@ -89,9 +89,12 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
       if (chars >= half && i < n) {
         size_t k = i;
         unsigned next = rag_utf8_next(s, n, &k);
-        if (cp == '\n' && next == '\n')
-          cut_para = i - 1; /* before the blank line */
-        else if ((is_sentence_end(cp) && is_space(next)) || (cp >= 0x3000 && is_sentence_end(cp)) || (cp == '\n'))
+        if (cp == '\n' && next == '\n') {
+          /* before the blank line, unless the block ending here is a heading
+           * (a heading belongs with the text after it) */
+          const rag_block_t *b = i >= 2 ? block_at(doc, i - 2) : NULL;
+          if (!b || b->level == 0) cut_para = i - 1;
+        } else if ((is_sentence_end(cp) && is_space(next)) || (cp >= 0x3000 && is_sentence_end(cp)) || (cp == '\n'))
           cut_sent = i;
         else if (is_space(next) || is_cjk_punct(cp))
           cut_word = i;

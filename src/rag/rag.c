@@ -26,7 +26,7 @@ rag_t *rag_new(struct app *app, char *err, size_t errlen) {
   rag->jobs = app->jobs;
   rag->llm = app->llm;
   pthread_mutex_init(&rag->lock, NULL);
-  rag->rank = (rag_rank_params_t){.k1 = 1.2, .b = 0.75, .w_title = 2.0, .w_heading = 1.5, .w_body = 1.0};
+  rag->rank = (rag_rank_params_t){.k1 = 1.5, .b = 0.75, .w_title = 2.0, .w_heading = 1.5, .w_body = 1.0};
   const char *data = app->cfg ? config_get(app->cfg, "DATA_DIR") : "./data";
   snprintf(rag->docs_dir, sizeof rag->docs_dir, "%s/documents", data);
   if (util_mkdirs(rag->docs_dir, 0750) != 0) {
