@@ -313,6 +313,14 @@ try {
     await shot('01-dashboard');
   });
 
+  await check('dashboard rows of active missions update live', async () => {
+    await waitFor(() => subscribeLog.some((s) => s.channel === 'mission:m1'), 'dashboard subscribe');
+    assert(!subscribeLog.some((s) => s.channel === 'mission:m2'), 'subscribed to a finished mission');
+    push('mission:m1', 'stats', { tokens: 1500, cost: 0.013, calls: 4 });
+    await page.waitForSelector('.missions-table td:has-text("1,500")');
+    subscribeLog.length = 0;
+  });
+
   await check('mission view subscribes after the last seq and updates live', async () => {
     await page.click('text=Few-shot learning in 2024 NLP papers');
     await page.waitForSelector('.plan-tree');
@@ -344,7 +352,7 @@ try {
     await waitFor(() => conns.filter((c) => c.open).length === 1, 'the reconnect', 8000);
     await waitFor(() => subscribeLog.filter((x) => x.channel === 'mission:m1').length === 2, 'the second subscribe');
     const again = subscribeLog.filter((x) => x.channel === 'mission:m1')[1];
-    assert(again.after === 10, `resubscribed with after=${again.after}, expected 10`);
+    assert(again.after === 11, `resubscribed with after=${again.after}, expected 11`);
     await page.waitForSelector('[data-testid=conn-state].conn-open');
     assert(!(await page.isVisible('[data-testid=mission-reconnecting]')), 'still shows reconnecting');
     // a replayed old event must not be shown twice

@@ -4,6 +4,10 @@ import { api, normMission, normStats, pickList, type Mission, type Stats } from 
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { ErrorBox, ProgressBar, Spinner, StatusBadge, fmtCost, fmtDuration } from '../components/ui';
+import { live } from '../lib/live';
+import { applyEvent, initialMissionState } from '../lib/missionState';
+
+const ACTIVE = new Set(['queued', 'running', 'paused']);
 
 export function DashboardPage() {
   const { t, fmtDate, fmtNum } = useI18n();
@@ -28,6 +32,25 @@ export function DashboardPage() {
       alive = false;
     };
   }, []);
+
+  // active missions stay current through their live channels (no polling)
+  const activeKey = (missions ?? [])
+    .filter((m) => ACTIVE.has(m.status))
+    .slice(0, 25)
+    .map((m) => `${m.id}:${m.last_seq}`)
+    .join(',');
+  useEffect(() => {
+    if (!activeKey) return;
+    const offs = activeKey.split(',').map((k) => {
+      const i = k.lastIndexOf(':');
+      const id = k.slice(0, i);
+      return live.subscribe(`mission:${id}`, Number(k.slice(i + 1)) || 0, (ev) => {
+        if (!['status', 'phase', 'stats', 'progress'].includes(ev.event)) return;
+        setMissions((list) => (list ?? []).map((m) => (m.id === id ? applyEvent({ ...initialMissionState(m), lastSeq: 0 }, { ...ev, seq: 0 }).mission : m)));
+      });
+    });
+    return () => offs.forEach((off) => off());
+  }, [activeKey]);
 
   const shown = (missions ?? []).filter((m) => !filter || m.status === filter || (filter === 'active' && ['running', 'queued', 'paused'].includes(m.status)));
 

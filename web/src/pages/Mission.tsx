@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useReducer, useRef, useState, type KeyboardEvent } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router-dom';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { api, ApiError, normLog, normMission, normNote, normPlan, pickList, type LogEntry, type Mission, type Note, type Plan } from '../lib/api';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
@@ -56,6 +56,7 @@ export function MissionPage() {
   const [now, setNow] = useState(Date.now());
   const [resumeRound, setResumeRound] = useState('');
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
+  const navigate = useNavigate();
 
   useEffect(() => {
     let alive = true;
@@ -91,6 +92,16 @@ export function MissionPage() {
     const h = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(h);
   }, [running]);
+
+  const remove = async () => {
+    if (!window.confirm(t('mission.confirmDelete'))) return;
+    try {
+      await api.del(`/api/missions/${id}`);
+      navigate('/');
+    } catch (e) {
+      setActionError(e);
+    }
+  };
 
   const control = useCallback(
     async (action: string, path?: string) => {
@@ -175,6 +186,11 @@ export function MissionPage() {
             <button type="button" className="btn btn-danger" disabled={!canStop || !!pending} onClick={() => control('stop')} data-testid="btn-stop">
               {t('mission.stop')}
             </button>
+            {canWrite && isTerminal(status) && (
+              <button type="button" className="btn btn-ghost danger" onClick={remove} data-testid="btn-delete">
+                {t('common.delete')}
+              </button>
+            )}
           </div>
         </div>
         <ProgressBar value={m.progress} label={t('mission.progress')} />

@@ -116,6 +116,7 @@ export const en: Record<string, string> = {
   'mission.stop': 'Stop',
   'mission.controls': 'Mission controls',
   'mission.confirmStop': 'Stop this mission? It cannot be resumed except from a chosen round.',
+  'mission.confirmDelete': "Delete this mission, its notes and its reports?",
   'mission.resumeFromRound': 'Resume from round',
   'mission.views': 'Mission views',
   'mission.tab.plan': 'Plan',

@@ -116,6 +116,7 @@ export const ko: Record<string, string> = {
   'mission.stop': '중지',
   'mission.controls': '미션 제어',
   'mission.confirmStop': '이 미션을 중지할까요? 중지 후에는 지정한 라운드부터만 재개할 수 있습니다.',
+  'mission.confirmDelete': "이 미션과 노트, 보고서를 삭제할까요?",
   'mission.resumeFromRound': '다음 라운드부터 재개',
   'mission.views': '미션 보기',
   'mission.tab.plan': '계획',
