@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "base/util.h"
 #include "store/users.h"
 #include "web/web.h"
 #include "web_support.h"
@@ -248,4 +249,23 @@ Test(web_search, per_user_settings_choose_provider) {
   json_decref(req);
   free_web(w);
   store_close(st);
+}
+
+Test(web_search, provider_rate_limit_spaces_requests) {
+  char br[128], err[1024];
+  snprintf(br, sizeof br, "BRAVE_URL=http://127.0.0.1:%d", start(0, "normal"));
+  const char *env[] = {br, "BRAVE_API_KEY=brave-test", "WEB_CACHE_TTL_HOURS=0", NULL};
+  web_t *w = new_web(env, NULL);
+  const char *qs[] = {"q one", "q two", "q three"};
+  web_results_t r;
+  int64_t t0 = util_mono_ms();
+  cr_assert_eq(web_search(w, NULL, qs, 3, NULL, &r, err, sizeof err), 0, "%s", err);
+  int64_t ms = util_mono_ms() - t0;
+  /* Brave allows one request per second: three queries on parallel threads
+   * still start at least 1 s apart */
+  cr_assert_geq(ms, 2000, "three Brave requests took only %lld ms", (long long)ms);
+  cr_assert_eq(websup_fake_count(&fakes[0], "/res/v1/web/search"), 3);
+  cr_assert_eq(r.n, 7);
+  web_results_free(&r);
+  free_web(w);
 }
