@@ -7,6 +7,8 @@
 
 #include "app.h"
 #include "base/util.h"
+#include "llm/llm.h"
+#include "llm_support.h"
 #include "store/users.h"
 #include "web/web.h"
 #include "web_support.h"
@@ -268,4 +270,29 @@ Test(web_search, provider_rate_limit_spaces_requests) {
   cr_assert_eq(r.n, 7);
   web_results_free(&r);
   free_web(w);
+}
+
+Test(web_search, sealed_api_keys_in_user_settings) {
+  char br[128], err[1024];
+  snprintf(br, sizeof br, "http://127.0.0.1:%d", start(0, "normal"));
+  const char *env[] = {"WEB_CACHE_TTL_HOURS=0", NULL};
+  llmsup_app_t *a = llmsup_app(env);
+  json_t *doc = json_pack("{s:[s], s:s, s:s}", "providers", "brave", "brave_url", br, "brave_api_key", "brave-test");
+  json_t *sealed = llm_settings_seal(a->app->llm, doc, NULL);
+  char *text = json_dumps(sealed, 0);
+  cr_assert_null(strstr(text, "brave-test"), "the key is stored encrypted: %s", text);
+  free(text);
+  cr_assert_eq(store_setting_put(a->app->store, a->user_id, "search", sealed), STORE_OK);
+  json_decref(sealed);
+  json_decref(doc);
+  web_t *w = web_new(a->app->cfg, a->app->store, err, sizeof err);
+  cr_assert(w, "%s", err);
+  web_set_llm(w, a->app->llm);
+  const char *qs[] = {"sealed"};
+  web_results_t r;
+  cr_assert_eq(web_search(w, a->user_id, qs, 1, NULL, &r, err, sizeof err), 0, "%s", err);
+  cr_assert_str_eq(r.provider, "brave");
+  web_results_free(&r);
+  web_free(w);
+  llmsup_app_free(a);
 }
