@@ -5,13 +5,16 @@
  * playwright-core (never a downloaded browser), and saves screenshots of the
  * main views under the output directory.
  *
- *   node tests/e2e/run.mjs --binary build/maestro [--out tests/e2e/out] [--web-dist web/dist]
+ *   node tests/e2e/run.mjs --binary build/maestro [--out tests/e2e/out] [--web-dist web/dist] [--no-mocked]
+ *
+ * Then, unless --no-mocked, it runs mocked.mjs (the flows whose server side
+ * is scripted inside the browser) and adds its counts to the final line.
  *
  * Prints one line per check and a final "N passed, M failed"; exits non-zero
  * when anything failed. Flows whose API is not in the server yet (404 on the
  * endpoint) are reported as skipped, not passed.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -439,6 +442,18 @@ try {
   results.push({ name: 'setup', status: 'fail', error: e });
 } finally {
   await cleanup();
+}
+
+if (!process.argv.includes('--no-mocked')) {
+  console.log('--- mocked backend (mocked.mjs) ---');
+  const r = spawnSync(process.execPath, [join(here, 'mocked.mjs'), '--out', join(outDir, 'mocked'), '--web-dist', webDist, '--chromium', chromiumPath], { encoding: 'utf8', timeout: 300_000 });
+  const lines = `${r.stdout || ''}${r.stderr || ''}`.trimEnd().split('\n');
+  const tally = lines.length && lines[lines.length - 1].match(/^(\d+) passed, (\d+) failed/);
+  for (const l of tally ? lines.slice(0, -1) : lines) console.log(`  ${l}`);
+  if (tally) {
+    for (let i = 0; i < Number(tally[1]); i++) results.push({ name: 'mocked', status: 'pass' });
+    for (let i = 0; i < Number(tally[2]); i++) results.push({ name: 'mocked', status: 'fail' });
+  } else results.push({ name: 'mocked suite', status: 'fail', error: new Error(`exit ${r.status}`) });
 }
 
 if (missingApis.size) console.log(`note: endpoints not in the server yet: ${[...missingApis].sort().join(', ')}`);
