@@ -193,7 +193,12 @@ static int parse_url(const char *url, char **norm, char **host, long *port, web_
     web_error_set(e, WEB_E_REFUSED, "refused: URLs with credentials (user@host) are not fetched");
     goto done;
   }
-  if (curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || !h || !*h) {
+#ifdef CURLU_PUNYCODE
+  const unsigned int host_flags = CURLU_PUNYCODE; /* resolve IDN hosts by their ASCII name */
+#else
+  const unsigned int host_flags = 0;
+#endif
+  if (curl_url_get(u, CURLUPART_HOST, &h, host_flags) != CURLUE_OK || !h || !*h) {
     web_error_set(e, WEB_E_REFUSED, "refused: the URL has no host");
     goto done;
   }
