@@ -420,8 +420,14 @@ int web_test_search(struct app *app, const char *user_id, json_t *req, json_t **
     *result = json_pack("{s:b, s:s}", "ok", 0, "error", "unknown provider (known: searxng, tavily, brave)");
     return -1;
   }
+  /* the settings may come flat or nested under "search" / "settings" */
+  json_t *override = req;
+  if (json_is_object(json_object_get(req, "search")))
+    override = json_object_get(req, "search");
+  else if (json_is_object(json_object_get(req, "settings")))
+    override = json_object_get(req, "settings");
   web_settings_t s;
-  if (web_settings_load(w, user_id, req, &s, err, sizeof err) != 0) {
+  if (web_settings_load(w, user_id, override, &s, err, sizeof err) != 0) {
     *result = json_pack("{s:b, s:s}", "ok", 0, "error", err);
     return -1;
   }

@@ -138,8 +138,9 @@ json_t *web_page_json(const web_page_t *p);
 /* ---- settings check ---------------------------------------------------- */
 
 /*
- * Tests a search configuration for the settings endpoint. `req` (may be NULL)
- * is a "search" settings document whose fields override the user's saved
+ * Tests a search configuration for POST /api/settings/test-connection with
+ * kind "search". `req` (may be NULL) carries "search" settings fields, flat
+ * or nested under "search" or "settings", that override the user's saved
  * ones (so unsaved settings can be tried), plus optional "query" (default
  * "test") and "provider" (test only that provider). Always sets *result
  * (new reference) to {"ok":bool, "provider":..., "results":N,

@@ -245,6 +245,11 @@ Test(web_search, per_user_settings_choose_provider) {
   cr_assert(strstr(json_string_value(json_object_get(res, "error")), "401"));
   json_decref(res);
   json_decref(req);
+  req = json_pack("{s:s, s:{s:s}}", "kind", "search", "settings", "brave_api_key", "bad-key");
+  cr_assert_eq(web_test_search(&app, u.id, req, &res), 0);
+  cr_assert(json_is_false(json_object_get(res, "ok")), "nested settings are read too");
+  json_decref(res);
+  json_decref(req);
   req = json_pack("{s:s}", "provider", "nope");
   cr_assert_eq(web_test_search(&app, u.id, req, &res), -1);
   json_decref(res);
