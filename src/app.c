@@ -22,6 +22,7 @@
 #include "http/http.h"
 #include "http/ws.h"
 #include "llm/llm.h"
+#include "rag/rag.h"
 #include "web/web.h"
 
 /* The JWT key: JWT_SECRET_KEY, or DATA_DIR/jwt_secret (created 0600 with 32
@@ -77,6 +78,10 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     return NULL;
   }
   web_set_llm(app->web, app->llm);
+  if (!(app->rag = rag_new(app, err, errlen))) {
+    app_close(app);
+    return NULL;
+  }
   char *key = load_jwt_key(cfg, err, errlen);
   if (!key) {
     app_close(app);
@@ -109,6 +114,7 @@ void app_close(app_t *app) {
   auth_free(app->auth);
   events_free(app->events);
   web_free(app->web);
+  rag_free(app->rag);
   llm_free(app->llm);
   store_close(app->store);
   config_free(app->cfg);

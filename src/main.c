@@ -15,6 +15,8 @@ static const command_t COMMANDS[] = {
     {"user", cmd_user, "manage users: add, list, passwd, role, disable, enable"},
     {"websearch", cmd_websearch, "search the web with the configured providers"},
     {"fetch", cmd_fetch, "fetch a web page safely and print its main text"},
+    {"ingest", cmd_ingest, "add a directory of documents to the library (PDF, DOCX, HTML, Markdown, text)"},
+    {"search", cmd_search, "search the document library"},
     {"doctor", cmd_doctor, "check configuration, database and endpoints"},
     {"version", cmd_version, "print the version"},
 };

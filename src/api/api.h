@@ -13,6 +13,7 @@ void api_register_all(http_router_t *rt);
 void api_system_routes(http_router_t *rt);  /* /health, /metrics, /api/stats */
 void api_auth_routes(http_router_t *rt);    /* /api/auth/... */
 void api_admin_routes(http_router_t *rt);   /* /api/admin/... */
+void api_documents_routes(http_router_t *rt); /* /api/documents, /api/groups, /api/search */
 /* Whether self-registration is open (server setting, else ALLOW_REGISTRATION). */
 int api_registration_open(struct app *app);
 

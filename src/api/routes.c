@@ -5,4 +5,5 @@ void api_register_all(http_router_t *rt) {
   api_system_routes(rt);
   api_auth_routes(rt);
   api_admin_routes(rt);
+  api_documents_routes(rt);
 }

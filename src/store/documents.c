@@ -104,7 +104,7 @@ int store_doc_insert(store_t *st, store_doc_t *d, char *existing_id) {
                   "status, title, authors, year, metadata, chunk_size, chunk_overlap, created_at, updated_at) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!s) goto out;
-  char *meta = json_dumps(d->metadata ? d->metadata : json_object(), JSON_COMPACT);
+  char *meta = d->metadata ? json_dumps(d->metadata, JSON_COMPACT) : NULL;
   sqlite3_bind_text(s, 1, d->id, -1, SQLITE_STATIC);
   sqlite3_bind_text(s, 2, d->user_id, -1, SQLITE_STATIC);
   sdb_bind_text(s, 3, d->filename);
