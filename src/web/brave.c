@@ -56,12 +56,7 @@ static int brave_search(const web_settings_t *s, const char *query, const web_se
     goto done;
   }
   if (r.status != 200) {
-    char *detail = web_json_error_text(r.body.data);
-    web_err_kind_t k = r.status == 429 ? WEB_E_RATE : r.status == 401 || r.status == 403 ? WEB_E_AUTH : WEB_E_HTTP;
-    const char *hint = k == WEB_E_AUTH ? " (check the Brave Search API key)" : "";
-    web_error_set(e, k, "Brave answered HTTP %ld%s%s%s", r.status, detail ? ": " : "", detail ? detail : "", hint);
-    e->retry_after_ms = r.retry_after_ms;
-    free(detail);
+    web_http_error(e, "Brave", &r, r.status == 429, "Brave Search API key");
     goto done;
   }
   json_t *root = json_loadb(r.body.data, r.body.len, 0, NULL);

@@ -98,3 +98,14 @@ void web_http_resp_free(web_http_resp_t *r) {
   buf_free(&r->body);
   memset(r, 0, sizeof *r);
 }
+
+void web_http_error(web_error_t *e, const char *provider, const web_http_resp_t *r, int rate_limited,
+                    const char *key_name) {
+  char *detail = web_json_error_text(r->body.data);
+  web_err_kind_t k = rate_limited ? WEB_E_RATE : r->status == 401 || r->status == 403 ? WEB_E_AUTH : WEB_E_HTTP;
+  int auth = k == WEB_E_AUTH;
+  web_error_set(e, k, "%s answered HTTP %ld%s%s%s%s%s", provider, r->status, detail ? ": " : "", detail ? detail : "",
+                auth ? " (check the " : "", auth ? key_name : "", auth ? ")" : "");
+  e->retry_after_ms = r->retry_after_ms;
+  free(detail);
+}

@@ -151,6 +151,11 @@ typedef struct {
 int web_http_call(const char *method, const char *url, const char *const *headers, const char *body, int timeout_ms,
                   web_http_resp_t *resp, web_error_t *e);
 void web_http_resp_free(web_http_resp_t *r);
+/* Sets e for a provider's non-200 answer: "<provider> answered HTTP 401:
+ * <detail from the JSON body> (check the <key_name>)". WEB_E_RATE when
+ * rate_limited, WEB_E_AUTH for 401/403, else WEB_E_HTTP. */
+void web_http_error(web_error_t *e, const char *provider, const web_http_resp_t *r, int rate_limited,
+                    const char *key_name);
 
 /* ---- providers --------------------------------------------------------- */
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "web/web.h"
 
 int websup_fake_start(websup_fake_t *f, const char *script, const char *const *args) {
   f->pid = 0;
@@ -114,4 +115,20 @@ config_t *websup_config(const char *const *env) {
   config_t *cfg = config_load("/dev/null", err, sizeof err);
   cr_assert(cfg, "config: %s", err);
   return cfg;
+}
+
+static config_t *web_cfg;
+
+struct web *websup_web(const char *const *env, struct store *st) {
+  web_cfg = websup_config(env);
+  char err[256];
+  web_t *w = web_new(web_cfg, st, err, sizeof err);
+  cr_assert(w, "%s", err);
+  return w;
+}
+
+void websup_web_free(struct web *w) {
+  web_free(w);
+  config_free(web_cfg);
+  web_cfg = NULL;
 }

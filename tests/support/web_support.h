@@ -26,4 +26,11 @@ long websup_fake_count(const websup_fake_t *f, const char *path);
  * loads the config (aborts the test on failure). */
 config_t *websup_config(const char *const *env);
 
+struct web;
+struct store;
+/* websup_config(env) + web_new(cfg, st); aborts the test on failure. */
+struct web *websup_web(const char *const *env, struct store *st);
+/* Frees the web context and the config websup_web() loaded. */
+void websup_web_free(struct web *w);
+
 #endif

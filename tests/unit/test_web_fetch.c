@@ -23,22 +23,6 @@ static void stop_site(void) {
 
 TestSuite(web_fetch, .init = start_site, .fini = stop_site, .timeout = 60);
 
-static config_t *cfg;
-
-static web_t *new_web(const char *const *env, store_t *st) {
-  cfg = websup_config(env);
-  char err[256];
-  web_t *w = web_new(cfg, st, err, sizeof err);
-  cr_assert(w, "%s", err);
-  return w;
-}
-
-static void free_web(web_t *w) {
-  web_free(w);
-  config_free(cfg);
-  cfg = NULL;
-}
-
 static const char *ALLOW[] = {"FETCH_ALLOW_HOSTS=127.0.0.1", "WEB_CACHE_TTL_HOURS=0", NULL};
 
 static int fetch(web_t *w, const char *path, web_page_t *p, char *err, size_t n) {
@@ -48,7 +32,7 @@ static int fetch(web_t *w, const char *path, web_page_t *p, char *err, size_t n)
 }
 
 Test(web_fetch, article_body_without_menus) {
-  web_t *w = new_web(ALLOW, NULL);
+  web_t *w = websup_web(ALLOW, NULL);
   web_page_t p;
   char err[512];
   cr_assert_eq(fetch(w, "/article", &p, err, sizeof err), 0, "%s", err);
@@ -63,11 +47,11 @@ Test(web_fetch, article_body_without_menus) {
                           "RELATED-HEADING", "FOOTER-COPYRIGHT", "TRACKING_SCRIPT",   "Celebrity", NULL};
   for (const char **a = absent; *a; a++) cr_assert_null(strstr(p.text, *a), "%s leaked:\n%s", *a, p.text);
   web_page_free(&p);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_fetch, latin1_pages_become_utf8) {
-  web_t *w = new_web(ALLOW, NULL);
+  web_t *w = websup_web(ALLOW, NULL);
   web_page_t p;
   char err[512];
   cr_assert_eq(fetch(w, "/latin1", &p, err, sizeof err), 0, "%s", err);
@@ -91,34 +75,34 @@ Test(web_fetch, latin1_pages_become_utf8) {
                    "e"),
             "%s", p.text);
   web_page_free(&p);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_fetch, pdf_goes_through_the_document_parser) {
-  web_t *w = new_web(ALLOW, NULL);
+  web_t *w = websup_web(ALLOW, NULL);
   web_page_t p;
   char err[512];
   cr_assert_eq(fetch(w, "/doc.pdf", &p, err, sizeof err), 0, "%s", err);
   cr_assert_str_eq(p.content_type, "application/pdf");
   cr_assert(strstr(p.text, "Quarterly PDF report about tidal energy"), "%s", p.text);
   web_page_free(&p);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_fetch, unsupported_type_refused) {
-  web_t *w = new_web(ALLOW, NULL);
+  web_t *w = websup_web(ALLOW, NULL);
   web_page_t p;
   char err[512];
   cr_assert_eq(fetch(w, "/image.png", &p, err, sizeof err), -1);
   cr_assert(strstr(err, "content type image/png is not supported"), "%s", err);
   cr_assert_eq(fetch(w, "/missing", &p, err, sizeof err), -1);
   cr_assert(strstr(err, "HTTP 404"), "%s", err);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_fetch, loopback_refused_without_allow_list) {
   const char *env[] = {"WEB_CACHE_TTL_HOURS=0", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   web_page_t p;
   char err[512], url[256];
   cr_assert_eq(fetch(w, "/article", &p, err, sizeof err), -1);
@@ -136,11 +120,11 @@ Test(web_fetch, loopback_refused_without_allow_list) {
   cr_assert_eq(web_fetch_page(w, url, &p, err, sizeof err), -1);
   cr_assert(strstr(err, "loopback"), "%s", err);
   cr_assert_eq(websup_fake_count(&site, "/article"), 0, "no request reached the site");
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_fetch, redirects_rechecked) {
-  web_t *w = new_web(ALLOW, NULL);
+  web_t *w = websup_web(ALLOW, NULL);
   web_page_t p;
   char err[512];
   cr_assert_eq(fetch(w, "/redirect-ok", &p, err, sizeof err), 0, "%s", err);
@@ -155,12 +139,12 @@ Test(web_fetch, redirects_rechecked) {
   cr_assert(strstr(err, "redirect") && strstr(err, "only http and https"), "%s", err);
   cr_assert_eq(fetch(w, "/redirect-loop", &p, err, sizeof err), -1);
   cr_assert(strstr(err, "more than 5 redirects"), "%s", err);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_fetch, oversized_page_is_cut) {
   const char *env[] = {"FETCH_ALLOW_HOSTS=127.0.0.1", "WEB_CACHE_TTL_HOURS=0", "FETCH_MAX_BYTES=1048576", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   web_page_t p;
   char err[512];
   cr_assert_eq(fetch(w, "/big", &p, err, sizeof err), 0, "%s", err);
@@ -169,27 +153,27 @@ Test(web_fetch, oversized_page_is_cut) {
   cr_assert_null(strstr(p.text, "Paragraph 49999 "), "end cut");
   cr_assert(strlen(p.text) <= 1048576);
   web_page_free(&p);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_fetch, gzip_bomb_refused) {
   const char *env[] = {"FETCH_ALLOW_HOSTS=127.0.0.1", "WEB_CACHE_TTL_HOURS=0", "FETCH_MAX_BYTES=1048576", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   web_page_t p;
   char err[512];
   cr_assert_eq(fetch(w, "/bomb", &p, err, sizeof err), -1);
   cr_assert(strstr(err, "decompression bomb"), "%s", err);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_fetch, slow_page_times_out) {
   const char *env[] = {"FETCH_ALLOW_HOSTS=127.0.0.1", "WEB_CACHE_TTL_HOURS=0", "FETCH_TIMEOUT_SECONDS=1", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   web_page_t p;
   char err[512];
   cr_assert_eq(fetch(w, "/slow", &p, err, sizeof err), -1);
   cr_assert(strstr(err, "timed out"), "%s", err);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_fetch, second_fetch_within_ttl_served_from_cache) {
@@ -200,7 +184,7 @@ Test(web_fetch, second_fetch_within_ttl_served_from_cache) {
   store_t *st = store_open_path(path, err, sizeof err);
   cr_assert(st, "%s", err);
   const char *env[] = {"FETCH_ALLOW_HOSTS=127.0.0.1", "WEB_CACHE_TTL_HOURS=48", NULL};
-  web_t *w = new_web(env, st);
+  web_t *w = websup_web(env, st);
   web_page_t p;
   cr_assert_eq(fetch(w, "/article", &p, err, sizeof err), 0, "%s", err);
   cr_assert_eq(p.from_cache, 0);
@@ -212,6 +196,6 @@ Test(web_fetch, second_fetch_within_ttl_served_from_cache) {
   cr_assert_str_eq(p.published, "2024-05-17T08:30:00Z");
   web_page_free(&p);
   cr_assert_eq(websup_fake_count(&site, "/article"), 1, "the site saw one request");
-  free_web(w);
+  websup_web_free(w);
   store_close(st);
 }

@@ -13,7 +13,6 @@
 #include "web/web.h"
 #include "web_support.h"
 
-static config_t *cfg;
 static websup_fake_t fakes[2];
 
 static void stop_all(void) {
@@ -27,19 +26,6 @@ static int start(int i, const char *mode) {
   return fakes[i].port;
 }
 
-static web_t *new_web(const char *const *env, store_t *st) {
-  cfg = websup_config(env);
-  char err[256];
-  web_t *w = web_new(cfg, st, err, sizeof err);
-  cr_assert(w, "%s", err);
-  return w;
-}
-
-static void free_web(web_t *w) {
-  web_free(w);
-  config_free(cfg);
-}
-
 static int search1(web_t *w, const char *q, web_results_t *r, char *err, size_t n) {
   const char *qs[] = {q};
   return web_search(w, NULL, qs, 1, NULL, r, err, n);
@@ -49,7 +35,7 @@ Test(web_search, searxng_results_have_every_field) {
   char url[128], err[1024];
   snprintf(url, sizeof url, "SEARXNG_URL=http://127.0.0.1:%d", start(0, "normal"));
   const char *env[] = {url, "WEB_CACHE_TTL_HOURS=0", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   web_results_t r;
   cr_assert_eq(search1(w, "okapi bm25", &r, err, sizeof err), 0, "%s", err);
   cr_assert_eq(r.n, 3);
@@ -67,43 +53,43 @@ Test(web_search, searxng_results_have_every_field) {
   cr_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "published_date")), "2021-03-04T00:00:00");
   json_decref(j);
   web_results_free(&r);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_search, searxng_403_explains_settings_yml) {
   char url[128], err[1024];
   snprintf(url, sizeof url, "SEARXNG_URL=http://127.0.0.1:%d", start(0, "forbidden"));
   const char *env[] = {url, "WEB_CACHE_TTL_HOURS=0", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   web_results_t r;
   cr_assert_eq(search1(w, "x", &r, err, sizeof err), -1);
   cr_assert(strstr(err, "403") && strstr(err, "JSON output format is disabled") && strstr(err, "settings.yml") &&
                 strstr(err, "formats: [html, json]"),
             "%s", err);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_search, empty_results_name_failed_engines) {
   char url[128], err[1024];
   snprintf(url, sizeof url, "SEARXNG_URL=http://127.0.0.1:%d", start(0, "empty"));
   const char *env[] = {url, "WEB_CACHE_TTL_HOURS=0", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   web_results_t r;
   cr_assert_eq(search1(w, "x", &r, err, sizeof err), -1);
   cr_assert(strstr(err, "engines failed") && strstr(err, "google (timeout)") && strstr(err, "bing (CAPTCHA)"), "%s",
             err);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_search, slow_provider_times_out) {
   char url[128], err[1024];
   snprintf(url, sizeof url, "SEARXNG_URL=http://127.0.0.1:%d", start(0, "slow"));
   const char *env[] = {url, "WEB_CACHE_TTL_HOURS=0", "FETCH_TIMEOUT_SECONDS=1", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   web_results_t r;
   cr_assert_eq(search1(w, "x", &r, err, sizeof err), -1);
   cr_assert(strstr(err, "timed out"), "%s", err);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_search, failing_provider_falls_back) {
@@ -112,7 +98,7 @@ Test(web_search, failing_provider_falls_back) {
   snprintf(tv, sizeof tv, "TAVILY_URL=http://127.0.0.1:%d", start(1, "normal"));
   const char *env[] = {sx,  tv, "TAVILY_API_KEY=tvly-test", "SEARCH_PROVIDERS=searxng,tavily", "WEB_CACHE_TTL_HOURS=0",
                        NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   web_results_t r;
   cr_assert_eq(search1(w, "tidal power", &r, err, sizeof err), 0, "%s", err);
   cr_assert_str_eq(r.provider, "tavily");
@@ -120,7 +106,7 @@ Test(web_search, failing_provider_falls_back) {
   cr_assert_str_eq(r.items[0].engine, "tavily");
   cr_assert(r.warnings && strstr(r.warnings, "HTTP 500") && strstr(r.warnings, "answered by tavily"), "%s", r.warnings);
   web_results_free(&r);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_search, rate_limited_provider_is_skipped_for_a_while) {
@@ -128,7 +114,7 @@ Test(web_search, rate_limited_provider_is_skipped_for_a_while) {
   snprintf(sx, sizeof sx, "SEARXNG_URL=http://127.0.0.1:%d", start(0, "ratelimit"));
   snprintf(br, sizeof br, "BRAVE_URL=http://127.0.0.1:%d", start(1, "normal"));
   const char *env[] = {sx, br, "BRAVE_API_KEY=brave-test", "WEB_CACHE_TTL_HOURS=0", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   web_results_t r;
   cr_assert_eq(search1(w, "one", &r, err, sizeof err), 0, "%s", err);
   cr_assert_str_eq(r.provider, "brave");
@@ -139,36 +125,36 @@ Test(web_search, rate_limited_provider_is_skipped_for_a_while) {
   cr_assert(r.warnings && strstr(r.warnings, "rate-limited"), "%s", r.warnings);
   web_results_free(&r);
   cr_assert_eq(websup_fake_count(&fakes[0], "/search"), 1, "Retry-After honoured: searxng asked once");
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_search, bad_keys_are_reported) {
   char br[128], err[1024];
   snprintf(br, sizeof br, "BRAVE_URL=http://127.0.0.1:%d", start(0, "normal"));
   const char *env[] = {br, "BRAVE_API_KEY=wrong", "WEB_CACHE_TTL_HOURS=0", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   web_results_t r;
   cr_assert_eq(search1(w, "x", &r, err, sizeof err), -1);
   cr_assert(strstr(err, "Brave answered HTTP 401") && strstr(err, "check the Brave Search API key"), "%s", err);
   cr_assert_null(strstr(err, "wrong"), "the key is not echoed");
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_search, nothing_configured) {
   char err[1024];
   const char *env[] = {"WEB_CACHE_TTL_HOURS=0", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   web_results_t r;
   cr_assert_eq(search1(w, "x", &r, err, sizeof err), -1);
   cr_assert(strstr(err, "no search provider is configured"), "%s", err);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_search, queries_merged_and_deduplicated) {
   char url[128], err[1024];
   snprintf(url, sizeof url, "SEARXNG_URL=http://127.0.0.1:%d", start(0, "normal"));
   const char *env[] = {url, "WEB_CACHE_TTL_HOURS=0", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   const char *qs[] = {"alpha", "beta", "gamma"};
   web_results_t r;
   cr_assert_eq(web_search(w, NULL, qs, 3, NULL, &r, err, sizeof err), 0, "%s", err);
@@ -179,7 +165,7 @@ Test(web_search, queries_merged_and_deduplicated) {
   for (size_t i = 0; i < r.n; i++) shared += strstr(r.items[i].url, "Shared_Page") != NULL;
   cr_assert_eq(shared, 1);
   web_results_free(&r);
-  free_web(w);
+  websup_web_free(w);
 }
 
 static store_t *temp_store(void) {
@@ -197,7 +183,7 @@ Test(web_search, cached_within_ttl) {
   snprintf(url, sizeof url, "SEARXNG_URL=http://127.0.0.1:%d", start(0, "normal"));
   const char *env[] = {url, "WEB_CACHE_TTL_HOURS=48", NULL};
   store_t *st = temp_store();
-  web_t *w = new_web(env, st);
+  web_t *w = websup_web(env, st);
   web_results_t r;
   cr_assert_eq(search1(w, "cache me", &r, err, sizeof err), 0, "%s", err);
   cr_assert_eq(r.from_cache, 0);
@@ -209,7 +195,7 @@ Test(web_search, cached_within_ttl) {
   cr_assert_str_eq(r.provider, "searxng");
   web_results_free(&r);
   cr_assert_eq(websup_fake_count(&fakes[0], "/search"), 1);
-  free_web(w);
+  websup_web_free(w);
   store_close(st);
 }
 
@@ -223,7 +209,7 @@ Test(web_search, per_user_settings_choose_provider) {
   json_t *doc = json_pack("{s:[s], s:s, s:s}", "providers", "brave", "brave_url", br, "brave_api_key", "brave-test");
   cr_assert_eq(store_setting_put(st, u.id, "search", doc), STORE_OK);
   json_decref(doc);
-  web_t *w = new_web(env, st);
+  web_t *w = websup_web(env, st);
   web_results_t r;
   const char *qs[] = {"user scoped"};
   cr_assert_eq(web_search(w, NULL, qs, 1, NULL, &r, err, sizeof err), -1, "no env provider");
@@ -232,7 +218,7 @@ Test(web_search, per_user_settings_choose_provider) {
   web_results_free(&r);
 
   /* the settings check: saved settings, then an override that breaks them */
-  app_t app = {.cfg = cfg, .store = st, .web = w};
+  app_t app = {.store = st, .web = w};
   json_t *res = NULL;
   cr_assert_eq(web_test_search(&app, u.id, NULL, &res), 0);
   cr_assert(json_is_true(json_object_get(res, "ok")), "%s", json_dumps(res, 0));
@@ -254,7 +240,7 @@ Test(web_search, per_user_settings_choose_provider) {
   cr_assert_eq(web_test_search(&app, u.id, req, &res), -1);
   json_decref(res);
   json_decref(req);
-  free_web(w);
+  websup_web_free(w);
   store_close(st);
 }
 
@@ -262,7 +248,7 @@ Test(web_search, provider_rate_limit_spaces_requests) {
   char br[128], err[1024];
   snprintf(br, sizeof br, "BRAVE_URL=http://127.0.0.1:%d", start(0, "normal"));
   const char *env[] = {br, "BRAVE_API_KEY=brave-test", "WEB_CACHE_TTL_HOURS=0", NULL};
-  web_t *w = new_web(env, NULL);
+  web_t *w = websup_web(env, NULL);
   const char *qs[] = {"q one", "q two", "q three"};
   web_results_t r;
   int64_t t0 = util_mono_ms();
@@ -274,7 +260,7 @@ Test(web_search, provider_rate_limit_spaces_requests) {
   cr_assert_eq(websup_fake_count(&fakes[0], "/res/v1/web/search"), 3);
   cr_assert_eq(r.n, 7);
   web_results_free(&r);
-  free_web(w);
+  websup_web_free(w);
 }
 
 Test(web_search, sealed_api_keys_in_user_settings) {
