@@ -16,7 +16,6 @@
 #include "api/api.h"
 #include "auth/auth.h"
 #include "base/buf.h"
-#include "base/executor.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "http/http.h"
@@ -96,7 +95,6 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     app_close(app);
     return NULL;
   }
-  app->exec = executor_new((int)config_int(cfg, "HANDLER_THREADS"), EXECUTOR_STACK);
   app->hub = ws_hub_new(app);
   app->router = http_router_new();
   api_register_all(app->router);
@@ -109,7 +107,6 @@ void app_close(app_t *app) {
   if (!app) return;
   jobs_free(app->jobs);
   ws_hub_free(app->hub);
-  executor_free(app->exec);
   http_router_free(app->router);
   auth_free(app->auth);
   events_free(app->events);

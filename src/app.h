@@ -18,7 +18,6 @@
 struct http_router;
 struct ws_hub;
 struct auth;
-struct executor;
 
 typedef struct app {
   config_t *cfg;
@@ -28,7 +27,6 @@ typedef struct app {
   struct auth *auth;
   struct http_router *router;
   struct ws_hub *hub;
-  struct executor *exec; /* big-stack threads for handlers (base/executor.h) */
   /* Module contexts, owned by the app (created in app_open, freed in app_close). */
   void *llm;
   void *rag;

@@ -42,7 +42,6 @@ static const setting_t SETTINGS[] = {
     {"MAX_UPLOAD_MB", T_INT, "50", "Largest accepted uploaded file, in MB", 1, 4096, NULL, 0},
     {"MAX_BODY_KB", T_INT, "1024", "Largest accepted JSON request body, in KB", 1, 1048576, NULL, 0},
     {"HTTP_THREADS", T_INT, "256", "Server worker threads (each open WebSocket holds one)", 16, 4096, NULL, 0},
-    {"HANDLER_THREADS", T_INT, "64", "API handlers running at once (on big-stack threads)", 2, 4096, NULL, 0},
     {"HASH_CONCURRENCY", T_INT, "2", "Password hashes computed at the same time", 1, 64, NULL, 0},
     {"LOGIN_MAX_FAILURES", T_INT, "5", "Failed logins per user or address before throttling", 1, 1000, NULL, 0},
     {"LOGIN_THROTTLE_SECONDS", T_INT, "60", "Window and base delay of login throttling", 1, 86400, NULL, 0},

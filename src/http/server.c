@@ -9,19 +9,39 @@
  */
 #include "http/server.h"
 
+#include <dlfcn.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 
 #include "base/buf.h"
-#include "base/executor.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "http/authn.h"
 #include "http/http.h"
 #include "http/ws.h"
+
+/*
+ * Debian's libcivetweb is built to give its worker threads 100 KiB stacks:
+ * enough for civetweb, not for handlers that go through SQLite, libxml2 or
+ * jansson, and far too little under AddressSanitizer (civetweb's own
+ * mg_printf overflows it there). civetweb sets the size with
+ * pthread_attr_setstacksize(); defining that function here interposes it
+ * (the dynamic linker binds libcivetweb's call to the executable's symbol),
+ * and every stack request below THREAD_STACK_MIN_BYTES is raised to it.
+ * Requests above the floor pass through unchanged.
+ */
+#define THREAD_STACK_MIN_BYTES (2u << 20)
+
+int pthread_attr_setstacksize(pthread_attr_t *attr, size_t size) {
+  static int (*real)(pthread_attr_t *, size_t);
+  if (!real) real = (int (*)(pthread_attr_t *, size_t))dlsym(RTLD_NEXT, "pthread_attr_setstacksize");
+  if (!real) return 22; /* EINVAL: cannot happen with glibc */
+  return real(attr, size < THREAD_STACK_MIN_BYTES ? THREAD_STACK_MIN_BYTES : size);
+}
 
 struct http_server {
   app_t *app;
@@ -149,13 +169,8 @@ static void handle_api(http_req_t *rp) {
   }
 }
 
-typedef struct {
-  http_server_t *srv;
-  struct mg_connection *conn;
-  int status;
-} dispatch_task_t;
-
-static int dispatch_request(http_server_t *srv, struct mg_connection *conn) {
+static int dispatch(struct mg_connection *conn, void *ud) {
+  http_server_t *srv = ud;
   app_t *app = srv->app;
   const struct mg_request_info *ri = mg_get_request_info(conn);
   http_req_t r;
@@ -190,20 +205,6 @@ static int dispatch_request(http_server_t *srv, struct mg_connection *conn) {
   return r.status ? r.status : 500;
 }
 
-static void dispatch_task(void *arg) {
-  dispatch_task_t *t = arg;
-  t->status = dispatch_request(t->srv, t->conn);
-}
-
-/* civetweb's entry point: everything runs on an executor thread, since
- * civetweb's own threads have too little stack (see base/executor.h). */
-static int dispatch(struct mg_connection *conn, void *ud) {
-  http_server_t *srv = ud;
-  dispatch_task_t t = {srv, conn, 0};
-  executor_call(srv->app->exec, dispatch_task, &t);
-  return t.status;
-}
-
 http_server_t *http_server_start(app_t *app, char *err, size_t errlen) {
   http_server_t *srv = calloc(1, sizeof *srv);
   if (!srv) abort();
@@ -225,7 +226,8 @@ http_server_t *http_server_start(app_t *app, char *err, size_t errlen) {
                            "tcp_nodelay", "1",
                            "enable_keep_alive", "yes",
                            "keep_alive_timeout_ms", "15000",
-                           "request_timeout_ms", "30000",
+                           /* also bounds a WebSocket write to a client that stopped reading */
+                           "request_timeout_ms", "10000",
                            "websocket_timeout_ms", "60000",
                            "enable_websocket_ping_pong", "no",
                            "enable_directory_listing", "no",

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/executor.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "events/events.h"
@@ -28,7 +27,8 @@
 
 #define SENDERS 4
 #define MAX_SUBS 32
-#define QUEUE_MAX_MSGS 2048
+#define QUEUE_SOFT_MSGS 256  /* past this, events are coalesced into a catch-up */
+#define QUEUE_MAX_MSGS 4096  /* past this (a client flooding us without reading), drop it */
 #define QUEUE_MAX_BYTES (8u << 20)
 #define MAX_AUTHZ 8
 #define HEARTBEAT_MS 20000
@@ -48,6 +48,7 @@ typedef struct {
   char channel[128];
   int64_t last_seq;
   int active;
+  int catchup_pending; /* a MSG_CATCHUP for this channel is queued */
 } sub_t;
 
 typedef struct client {
@@ -60,7 +61,8 @@ typedef struct client {
   msg_t *head, *tail;
   size_t qmsgs, qbytes;
   sub_t subs[MAX_SUBS];
-  int closed, dropped, on_ready, sending;
+  int closed, dropped;
+  int scheduled; /* on the ready list or being served by a sender (c->lock) */
   atomic_int refs;
 } client_t;
 
@@ -95,26 +97,37 @@ static void client_unref(client_t *c) {
   free(c);
 }
 
-/* Puts the client on the ready list (hub lock held by caller? no: takes it). */
+/* Puts the client on the ready list. The caller has just set c->scheduled
+ * (under c->lock), so a client is listed at most once and served by one
+ * sender at a time: its frames go out in order. */
 static void mark_ready(ws_hub_t *hub, client_t *c) {
   pthread_mutex_lock(&hub->lock);
-  if (!c->on_ready && !hub->stopping) {
-    c->on_ready = 1;
-    atomic_fetch_add(&c->refs, 1);
-    c->next_ready = NULL;
-    if (hub->ready_tail)
-      hub->ready_tail->next_ready = c;
-    else
-      hub->ready_head = c;
-    hub->ready_tail = c;
-    pthread_cond_signal(&hub->cond);
+  if (hub->stopping) {
+    pthread_mutex_unlock(&hub->lock);
+    return;
   }
+  atomic_fetch_add(&c->refs, 1);
+  c->next_ready = NULL;
+  if (hub->ready_tail)
+    hub->ready_tail->next_ready = c;
+  else
+    hub->ready_head = c;
+  hub->ready_tail = c;
+  pthread_cond_signal(&hub->cond);
   pthread_mutex_unlock(&hub->lock);
 }
 
-/* Appends a message; drops the client when its queue overflows. Takes m. */
+static sub_t *find_sub(client_t *c, const char *channel);
+
+/*
+ * Appends a message. Takes m. A client that falls behind never loses events:
+ * past QUEUE_SOFT_MSGS, live events are not queued but folded into one
+ * catch-up per channel that the sender reads from the store, so the queue
+ * stays bounded. Only a client whose queue overflows anyway (it floods us
+ * with requests and never reads) or whose socket stops taking data (a write
+ * times out) is dropped.
+ */
 static void enqueue(client_t *c, msg_t *m) {
-  int ready = 0;
   pthread_mutex_lock(&c->lock);
   if (c->closed || c->dropped) {
     pthread_mutex_unlock(&c->lock);
@@ -122,13 +135,28 @@ static void enqueue(client_t *c, msg_t *m) {
     free(m);
     return;
   }
+  if (m->kind == MSG_EVENT && c->qmsgs >= QUEUE_SOFT_MSGS) {
+    sub_t *s = find_sub(c, m->channel);
+    if (!s || s->catchup_pending) {
+      pthread_mutex_unlock(&c->lock);
+      free(m->text);
+      free(m);
+      return;
+    }
+    s->catchup_pending = 1;
+    free(m->text);
+    m->text = NULL;
+    m->len = 0;
+    m->kind = MSG_CATCHUP;
+  } else if (m->kind == MSG_CATCHUP) {
+    sub_t *s = find_sub(c, m->channel);
+    if (s) s->catchup_pending = 1;
+  }
   if (c->qmsgs >= QUEUE_MAX_MSGS || c->qbytes + m->len > QUEUE_MAX_BYTES) {
-    /* Too slow or dead: drop the client, never the event (it is in the store). */
     c->dropped = 1;
-    log_warn("ws", "dropping slow WebSocket client of user %s (%zu queued messages)", c->user.username, c->qmsgs);
+    log_warn("ws", "dropping WebSocket client of user %s: %zu messages queued", c->user.username, c->qmsgs);
     free(m->text);
     free(m);
-    ready = 1; /* the sender closes the socket */
   } else {
     m->next = NULL;
     if (c->tail)
@@ -138,10 +166,11 @@ static void enqueue(client_t *c, msg_t *m) {
     c->tail = m;
     c->qmsgs++;
     c->qbytes += m->len;
-    ready = 1;
   }
+  int schedule = !c->scheduled;
+  c->scheduled = 1;
   pthread_mutex_unlock(&c->lock);
-  if (ready) mark_ready(c->hub, c);
+  if (schedule) mark_ready(c->hub, c);
 }
 
 static msg_t *msg_new(msg_kind_t kind, const char *channel, char *text) {
@@ -222,8 +251,15 @@ static int deliver(client_t *c, msg_t *m) {
       return write_frame(c, MG_WEBSOCKET_OPCODE_TEXT, m->text, m->len);
     case MSG_PING:
       return write_frame(c, MG_WEBSOCKET_OPCODE_PING, "hb", 2);
-    case MSG_CATCHUP:
+    case MSG_CATCHUP: {
+      /* Clear the flag before reading: an event committed after this point
+       * is either queued normally or schedules a new catch-up. */
+      pthread_mutex_lock(&c->lock);
+      sub_t *s = find_sub(c, m->channel);
+      if (s) s->catchup_pending = 0;
+      pthread_mutex_unlock(&c->lock);
       return send_stored(c, m->channel, -1);
+    }
     case MSG_EVENT: {
       pthread_mutex_lock(&c->lock);
       sub_t *s = find_sub(c, m->channel);
@@ -259,20 +295,20 @@ static void *sender_main(void *arg) {
     client_t *c = hub->ready_head;
     hub->ready_head = c->next_ready;
     if (!hub->ready_head) hub->ready_tail = NULL;
-    c->on_ready = 0;
     pthread_mutex_unlock(&hub->lock);
 
     for (;;) {
       pthread_mutex_lock(&c->lock);
-      if (c->dropped && !c->closed) {
+      if (c->dropped == 1 && !c->closed) {
         /* close the socket of a dropped client; its reader sees the close */
         c->dropped = 2;
         pthread_mutex_unlock(&c->lock);
         write_frame(c, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, "\x03\xe8", 2);
-        break;
+        continue;
       }
       msg_t *m = c->head;
       if (!m || c->closed || c->dropped) {
+        c->scheduled = 0;
         pthread_mutex_unlock(&c->lock);
         break;
       }
@@ -413,7 +449,10 @@ static void handle_message(client_t *c, const char *data, size_t len) {
           snprintf(s->channel, sizeof s->channel, "%s", channel);
         }
       }
-      if (s) s->last_seq = from;
+      if (s) {
+        s->last_seq = from;
+        s->catchup_pending = 0;
+      }
       pthread_mutex_unlock(&c->lock);
       if (!s) {
         send_error(c, req, "too many subscriptions on one socket");
@@ -434,30 +473,16 @@ static void handle_message(client_t *c, const char *data, size_t len) {
   json_decref(j);
 }
 
-typedef struct {
-  ws_hub_t *hub;
-  struct mg_connection *conn;
-  http_user_t user;
-  int ok;
-} connect_task_t;
-
-/* Token check on an executor thread (it queries the store). */
-static void authenticate_task(void *arg) {
-  connect_task_t *t = arg;
-  char token[4200];
-  const char *why = "missing token";
-  t->ok = http_token_from_request(t->conn, 1, token, sizeof token) &&
-          http_authenticate(t->hub->app, token, &t->user, &why) == 0;
-  if (!t->ok) log_info("ws", "refused WebSocket: %s", why);
-}
-
 static int connect_cb(const struct mg_connection *conn, void *ud) {
   ws_hub_t *hub = ud;
   struct mg_connection *mc = (struct mg_connection *)conn;
-  connect_task_t task = {hub, mc, {{0}}, 0};
-  executor_call(hub->app->exec, authenticate_task, &task);
-  if (!task.ok) return 1; /* civetweb answers the upgrade with an error */
-  http_user_t user = task.user;
+  char token[4200];
+  const char *why = "missing token";
+  http_user_t user;
+  if (!http_token_from_request(mc, 1, token, sizeof token) || http_authenticate(hub->app, token, &user, &why) != 0) {
+    log_info("ws", "refused WebSocket: %s", why);
+    return 1; /* civetweb answers the upgrade with an error */
+  }
   client_t *c = calloc(1, sizeof *c);
   if (!c) abort();
   c->hub = hub;
@@ -488,25 +513,6 @@ static void ready_cb(struct mg_connection *conn, void *ud) {
   (void)ud;
 }
 
-typedef struct {
-  client_t *c;
-  const char *data;
-  size_t len;
-} message_task_t;
-
-/* Subscriptions check channel owners in the store: run on an executor thread. */
-static void message_task(void *arg) {
-  message_task_t *t = arg;
-  handle_message(t->c, t->data, t->len);
-}
-
-typedef message_task_t pong_task_t;
-
-static void pong_task(void *arg) {
-  pong_task_t *t = arg;
-  write_frame(t->c, MG_WEBSOCKET_OPCODE_PONG, t->data, t->len);
-}
-
 static int data_cb(struct mg_connection *conn, int bits, char *data, size_t len, void *ud) {
   (void)ud;
   client_t *c = mg_get_user_connection_data(conn);
@@ -517,16 +523,12 @@ static int data_cb(struct mg_connection *conn, int bits, char *data, size_t len,
   pthread_mutex_unlock(&c->lock);
   if (dropped) return 0;
   switch (opcode) {
-    case MG_WEBSOCKET_OPCODE_TEXT: {
-      message_task_t t = {c, data, len};
-      executor_call(c->hub->app->exec, message_task, &t);
+    case MG_WEBSOCKET_OPCODE_TEXT:
+      handle_message(c, data, len);
       return 1;
-    }
-    case MG_WEBSOCKET_OPCODE_PING: {
-      pong_task_t t = {c, data, len};
-      executor_call(c->hub->app->exec, pong_task, &t);
+    case MG_WEBSOCKET_OPCODE_PING:
+      write_frame(c, MG_WEBSOCKET_OPCODE_PONG, data, len);
       return 1;
-    }
     case MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE:
       return 0;
     default:

@@ -90,6 +90,7 @@ int ts_server_stop(ts_server_t *s) {
   int st = 0;
   waitpid(s->pid, &st, 0);
   s->pid = 0;
+  if (WIFSIGNALED(st)) fprintf(stderr, "server in %s ended by signal %d\n", s->dir, WTERMSIG(st));
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 

@@ -1,0 +1,330 @@
+/*
+ * The WebSocket hub in a real server (in this process, so the test can
+ * publish events directly): auth, subscribe with catch-up, live events,
+ * refused channels, reconnect without gaps, concurrent publishers, and a
+ * slow client that must not hold anyone up.
+ */
+#include <arpa/inet.h>
+#include <civetweb.h>
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "auth/accounts.h"
+#include "auth/auth.h"
+#include "base/util.h"
+#include "events/events.h"
+#include "http/server.h"
+#include "http/ws.h"
+#include "server_support.h"
+
+static app_t *app;
+static http_server_t *srv;
+static int port;
+static char alice_id[17], bob_id[17];
+static char *alice_tok, *bob_tok;
+
+static void setup(void) {
+  char dir[256], db[300], data[300];
+  ts_tmpdir(dir, sizeof dir);
+  snprintf(db, sizeof db, "sqlite:///%s/m.db", dir);
+  snprintf(data, sizeof data, "%s/data", dir);
+  setenv("DATABASE_URL", db, 1);
+  setenv("DATA_DIR", data, 1);
+  setenv("BACKEND_PORT", "0", 1);
+  setenv("FRONTEND_PORT", "0", 1);
+  setenv("BIND_ADDRESS", "127.0.0.1", 1);
+  setenv("LOG_LEVEL", "warning", 1);
+  setenv("HTTP_THREADS", "32", 1);
+  char err[256];
+  config_t *cfg = config_load("/dev/null", err, sizeof err);
+  cr_assert_not_null(cfg, "%s", err);
+  app = app_open(cfg, err, sizeof err);
+  cr_assert_not_null(app, "%s", err);
+  cr_assert_eq(accounts_create(app, "alice", "password-123", "researcher", alice_id, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(accounts_create(app, "bob", "password-123", "researcher", bob_id, err, sizeof err), 0, "%s", err);
+  alice_tok = auth_token_issue(app->auth, alice_id, "alice", "researcher", NULL);
+  bob_tok = auth_token_issue(app->auth, bob_id, "bob", "researcher", NULL);
+  cr_assert_eq(app_start_workers(app), 0);
+  srv = http_server_start(app, err, sizeof err);
+  cr_assert_not_null(srv, "%s", err);
+  port = http_server_port(srv, 0);
+}
+
+static void teardown(void) {
+  http_server_stop(srv);
+  app_close(app);
+  free(alice_tok);
+  free(bob_tok);
+}
+
+TestSuite(ws, .init = setup, .fini = teardown, .timeout = 60);
+
+/* A client that collects every text frame. */
+typedef struct {
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  json_t *msgs; /* array */
+  int closed;
+  struct mg_connection *conn;
+} wsc_t;
+
+static int on_data(struct mg_connection *conn, int flags, char *data, size_t len, void *ud) {
+  (void)conn;
+  wsc_t *c = ud;
+  if ((flags & 0xf) == MG_WEBSOCKET_OPCODE_TEXT) {
+    json_t *j = json_loadb(data, len, 0, NULL);
+    pthread_mutex_lock(&c->lock);
+    if (j) json_array_append_new(c->msgs, j);
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+  }
+  return 1;
+}
+
+static void on_close(const struct mg_connection *conn, void *ud) {
+  (void)conn;
+  wsc_t *c = ud;
+  pthread_mutex_lock(&c->lock);
+  c->closed = 1;
+  pthread_cond_broadcast(&c->cond);
+  pthread_mutex_unlock(&c->lock);
+}
+
+static wsc_t *wsc_connect(const char *token) {
+  wsc_t *c = calloc(1, sizeof *c);
+  pthread_mutex_init(&c->lock, NULL);
+  pthread_cond_init(&c->cond, NULL);
+  c->msgs = json_array();
+  char path[1200], err[256];
+  if (token)
+    snprintf(path, sizeof path, "/api/ws?token=%s", token);
+  else
+    snprintf(path, sizeof path, "/api/ws");
+  c->conn = mg_connect_websocket_client("127.0.0.1", port, 0, err, sizeof err, path, NULL, on_data, on_close, c);
+  if (!c->conn) {
+    json_decref(c->msgs);
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
+static void wsc_send(wsc_t *c, json_t *msg) {
+  char *t = json_dumps(msg, JSON_COMPACT);
+  mg_websocket_client_write(c->conn, MG_WEBSOCKET_OPCODE_TEXT, t, strlen(t));
+  free(t);
+  json_decref(msg);
+}
+
+/* Waits until pred(msg) has matched `count` messages in total; returns how many did. */
+static int wsc_wait(wsc_t *c, int (*pred)(json_t *, const void *), const void *arg, int count, int timeout_ms) {
+  int64_t deadline = util_mono_ms() + timeout_ms;
+  int n = 0;
+  pthread_mutex_lock(&c->lock);
+  for (;;) {
+    n = 0;
+    size_t i;
+    json_t *m;
+    json_array_foreach(c->msgs, i, m) if (pred(m, arg)) n++;
+    if (n >= count || util_mono_ms() >= deadline) break;
+    pthread_mutex_unlock(&c->lock);
+    util_sleep_ms(10);
+    pthread_mutex_lock(&c->lock);
+  }
+  pthread_mutex_unlock(&c->lock);
+  return n;
+}
+
+static void wsc_close(wsc_t *c) {
+  mg_close_connection(c->conn);
+  json_decref(c->msgs);
+  free(c);
+}
+
+static int is_type(json_t *m, const void *type) {
+  return strcmp(json_string_value(json_object_get(m, "type")) ?: "", type) == 0;
+}
+
+static int is_event_on(json_t *m, const void *channel) {
+  return is_type(m, "event") && strcmp(json_string_value(json_object_get(m, "channel")) ?: "", channel) == 0;
+}
+
+/* The sequence numbers received for a channel, in arrival order. */
+static int seqs_of(wsc_t *c, const char *channel, int64_t *out, int max) {
+  int n = 0;
+  pthread_mutex_lock(&c->lock);
+  size_t i;
+  json_t *m;
+  json_array_foreach(c->msgs, i, m) {
+    if (is_event_on(m, channel) && n < max) out[n++] = json_integer_value(json_object_get(m, "seq"));
+  }
+  pthread_mutex_unlock(&c->lock);
+  return n;
+}
+
+static void publish(const char *channel, int i) {
+  json_t *d = json_pack("{s:i}", "i", i);
+  cr_assert_eq(events_publish(app->events, channel, "progress", d, NULL), 0);
+  json_decref(d);
+}
+
+Test(ws, refuses_connections_without_a_valid_token) {
+  cr_expect_null(wsc_connect(NULL));
+  cr_expect_null(wsc_connect("forged.token.value"));
+  wsc_t *c = wsc_connect(alice_tok);
+  cr_assert_not_null(c);
+  wsc_close(c);
+}
+
+Test(ws, subscribe_catches_up_from_after_then_goes_live) {
+  char ch[64];
+  snprintf(ch, sizeof ch, "documents:%s", alice_id);
+  for (int i = 1; i <= 3; i++) publish(ch, i);
+  wsc_t *c = wsc_connect(alice_tok);
+  cr_assert_not_null(c);
+  wsc_send(c, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 1));
+  cr_expect_eq(wsc_wait(c, is_event_on, ch, 2, 5000), 2);
+  publish(ch, 4);
+  cr_expect_eq(wsc_wait(c, is_event_on, ch, 3, 5000), 3);
+  int64_t seqs[16];
+  int n = seqs_of(c, ch, seqs, 16);
+  cr_assert_eq(n, 3, "no duplicates");
+  cr_expect_eq(seqs[0], 2);
+  cr_expect_eq(seqs[1], 3);
+  cr_expect_eq(seqs[2], 4);
+  json_t *first = NULL;
+  pthread_mutex_lock(&c->lock);
+  size_t i;
+  json_t *m;
+  json_array_foreach(c->msgs, i, m) if (!first && is_event_on(m, ch)) first = json_incref(m);
+  pthread_mutex_unlock(&c->lock);
+  cr_expect_str_eq(json_string_value(json_object_get(first, "event")), "progress");
+  cr_expect_eq(json_integer_value(json_object_get(json_object_get(first, "data"), "i")), 2);
+  cr_expect_not_null(json_string_value(json_object_get(first, "ts")));
+  json_decref(first);
+  wsc_close(c);
+}
+
+Test(ws, foreign_and_unknown_channels_are_refused_and_the_socket_stays_open) {
+  wsc_t *c = wsc_connect(bob_tok);
+  cr_assert_not_null(c);
+  char foreign[64];
+  snprintf(foreign, sizeof foreign, "documents:%s", alice_id);
+  wsc_send(c, json_pack("{s:s, s:s}", "type", "subscribe", "channel", foreign));
+  wsc_send(c, json_pack("{s:s, s:s}", "type", "subscribe", "channel", "mission:nope"));
+  cr_expect_eq(wsc_wait(c, is_type, "error", 2, 5000), 2);
+  publish(foreign, 1);
+  wsc_send(c, json_pack("{s:s}", "type", "ping"));
+  cr_expect_eq(wsc_wait(c, is_type, "pong", 1, 5000), 1, "socket still open after refusals");
+  cr_expect_eq(wsc_wait(c, is_event_on, foreign, 1, 300), 0, "bob never sees alice's events");
+  wsc_send(c, json_pack("{s:s, s:s}", "type", "subscribe", "channel", "documents"));
+  wsc_send(c, json_pack("{s:s}", "type", "bogus"));
+  cr_expect_eq(wsc_wait(c, is_type, "error", 3, 5000), 3, "unknown message type answered with an error");
+  wsc_close(c);
+}
+
+Test(ws, reconnect_with_last_seq_has_no_gap_and_no_duplicate) {
+  char ch[64];
+  snprintf(ch, sizeof ch, "documents:%s", alice_id);
+  wsc_t *c = wsc_connect(alice_tok);
+  wsc_send(c, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 0));
+  for (int i = 1; i <= 5; i++) publish(ch, i);
+  cr_assert_eq(wsc_wait(c, is_event_on, ch, 5, 5000), 5);
+  wsc_close(c);
+  for (int i = 6; i <= 9; i++) publish(ch, i); /* while disconnected */
+  c = wsc_connect(alice_tok);
+  wsc_send(c, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 5));
+  cr_assert_eq(wsc_wait(c, is_event_on, ch, 4, 5000), 4);
+  publish(ch, 10);
+  cr_assert_eq(wsc_wait(c, is_event_on, ch, 5, 5000), 5);
+  int64_t seqs[16];
+  int n = seqs_of(c, ch, seqs, 16);
+  cr_expect_eq(n, 5);
+  for (int i = 0; i < n; i++) cr_expect_eq(seqs[i], 6 + i);
+  wsc_close(c);
+}
+
+static void *publisher(void *arg) {
+  const char *ch = arg;
+  for (int i = 0; i < 50; i++) publish(ch, i);
+  return NULL;
+}
+
+Test(ws, concurrent_publishers_during_catch_up_give_a_gapless_stream) {
+  char ch[64];
+  snprintf(ch, sizeof ch, "documents:%s", alice_id);
+  for (int i = 0; i < 20; i++) publish(ch, i);
+  pthread_t t[3];
+  for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, publisher, ch);
+  wsc_t *c = wsc_connect(alice_tok);
+  wsc_send(c, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 0));
+  for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
+  cr_assert_eq(wsc_wait(c, is_event_on, ch, 170, 15000), 170);
+  int64_t seqs[200];
+  int n = seqs_of(c, ch, seqs, 200);
+  cr_expect_eq(n, 170);
+  for (int i = 0; i < n; i++) cr_expect_eq(seqs[i], i + 1, "position %d has seq %lld", i, (long long)seqs[i]);
+  wsc_close(c);
+}
+
+/* A raw socket that upgrades, subscribes, and then never reads. */
+static int stalled_client(const char *token) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  char req[1400];
+  int n = snprintf(req, sizeof req,
+                   "GET /api/ws?token=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                   token);
+  cr_assert_eq(write(fd, req, (size_t)n), n);
+  char resp[512];
+  ssize_t r = read(fd, resp, sizeof resp - 1);
+  cr_assert(r > 0);
+  resp[r] = '\0';
+  cr_assert(strstr(resp, " 101 ") != NULL, "%s", resp);
+  const char *msg = "{\"type\":\"subscribe\",\"channel\":\"documents\"}";
+  size_t len = strlen(msg);
+  unsigned char frame[128] = {0x81, (unsigned char)(0x80 | len), 1, 2, 3, 4};
+  for (size_t i = 0; i < len; i++) frame[6 + i] = (unsigned char)msg[i] ^ frame[2 + i % 4];
+  cr_assert_eq(write(fd, frame, 6 + len), (ssize_t)(6 + len));
+  return fd;
+}
+
+Test(ws, a_stalled_client_is_dropped_without_blocking_publishers_or_others) {
+  char ch[64];
+  snprintf(ch, sizeof ch, "documents:%s", alice_id);
+  int fd = stalled_client(alice_tok);
+  wsc_t *good = wsc_connect(alice_tok);
+  wsc_send(good, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 0));
+  util_sleep_ms(200);
+  char *blob = malloc(8192);
+  memset(blob, 'x', 8191);
+  blob[8191] = '\0';
+  int64_t t0 = util_mono_ms();
+  for (int i = 0; i < 3000; i++) {
+    json_t *d = json_pack("{s:i, s:s}", "i", i, "pad", blob);
+    cr_assert_eq(events_publish(app->events, ch, "progress", d, NULL), 0);
+    json_decref(d);
+  }
+  int64_t took = util_mono_ms() - t0;
+  free(blob);
+  cr_expect(took < 30000, "publishing 3000 events took %lld ms", (long long)took);
+  int got = wsc_wait(good, is_event_on, ch, 3000, 30000);
+  cr_expect_eq(got, 3000, "the healthy client got everything (%d, publish took %lld ms)", got, (long long)took);
+  close(fd);
+  int64_t deadline = util_mono_ms() + 10000;
+  while (ws_hub_clients(app->hub) > 1 && util_mono_ms() < deadline) util_sleep_ms(20);
+  cr_expect_eq(ws_hub_clients(app->hub), 1, "the stalled client is gone");
+  wsc_close(good);
+}
