@@ -529,8 +529,8 @@ static void record(llm_t *llm, const exchange_t *x, const llm_endpoint_t *ep, js
                    const char *hash, llm_response_t *resp, const char *text, const char *status, const char *source,
                    const char *error) {
   if (!llm->store) return;
-  json_t *request =
-      json_pack("{s:O, s:O}", "messages", wire ? wire : json_array(), "options", opts ? opts : json_object());
+  json_t *request = json_pack("{s:o, s:o}", "messages", wire ? json_incref(wire) : json_array(), "options",
+                              opts ? json_incref(opts) : json_object());
   store_llm_call_t c = {0};
   c.user_id = x->req->user_id;
   c.mission_id = x->req->mission_id;
@@ -620,7 +620,10 @@ static int live_call(llm_t *llm, const exchange_t *x, const llm_endpoint_t *ep, 
     if (r.cc != CURLE_OK && !(r.cc == CURLE_WRITE_ERROR && r.parser_stopped)) {
       retry = xfer_retryable(&r);
       snprintf(what, sizeof what, "%s%s",
-               r.cc == CURLE_OPERATION_TIMEDOUT ? "timed out or stalled: " : "connection failed: ", r.curl_err);
+               r.stalled                          ? "stream stalled: "
+               : r.cc == CURLE_OPERATION_TIMEDOUT ? "timed out: "
+                                                  : "connection failed: ",
+               r.curl_err);
     } else if (r.status < 200 || r.status >= 300) {
       char msg[400];
       xfer_server_message(&r, msg, sizeof msg);

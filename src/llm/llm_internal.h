@@ -80,6 +80,7 @@ typedef struct {
   long retry_after_ms; /* -1 when absent */
   size_t streamed;     /* bytes handed to the parser */
   int parser_stopped;  /* the parser callback returned non-zero */
+  int stalled;         /* no byte for stall_s seconds */
   char curl_err[CURL_ERROR_SIZE];
 } xfer_result_t;
 

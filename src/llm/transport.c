@@ -21,6 +21,7 @@ typedef struct {
   const xfer_t *x;
   xfer_result_t *r;
   CURL *curl;
+  int64_t last_rx_ms; /* monotonic time of the last byte received */
 } xfer_ctx_t;
 
 void xfer_result_init(xfer_result_t *r) {
@@ -36,6 +37,7 @@ void xfer_result_free(xfer_result_t *r) {
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
   xfer_ctx_t *c = ud;
   size_t n = size * nmemb;
+  c->last_rx_ms = util_mono_ms();
   long status = 0;
   curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
   if (c->x->parser && status >= 200 && status < 300) {
@@ -88,7 +90,15 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
 
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
   xfer_ctx_t *c = ud;
-  return c->x->cancel && atomic_load(c->x->cancel) ? 1 : 0;
+  if (c->x->cancel && atomic_load(c->x->cancel)) return 1;
+  /* Stall: curl's low-speed limit averages over a window, so a stream that
+   * sent a burst and then went silent would survive for many seconds; we
+   * measure silence directly instead. */
+  if (c->x->stall_s > 0 && util_mono_ms() - c->last_rx_ms > c->x->stall_s * 1000) {
+    c->r->stalled = 1;
+    return 1;
+  }
+  return 0;
 }
 
 int xfer_perform(const xfer_t *x, xfer_result_t *r) {
@@ -98,7 +108,7 @@ int xfer_perform(const xfer_t *x, xfer_result_t *r) {
     snprintf(r->curl_err, sizeof r->curl_err, "cannot create a curl handle");
     return -1;
   }
-  xfer_ctx_t c = {x, r, curl};
+  xfer_ctx_t c = {x, r, curl, util_mono_ms()};
   struct curl_slist *hdrs = NULL;
   hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
   hdrs = curl_slist_append(hdrs, x->parser ? "Accept: text/event-stream, application/x-ndjson, application/json"
@@ -121,10 +131,6 @@ int xfer_perform(const xfer_t *x, xfer_result_t *r) {
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 15L);
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, x->timeout_s > 0 ? x->timeout_s : 300L);
-  if (x->stall_s > 0) {
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, x->stall_s);
-  }
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &c);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
@@ -142,6 +148,7 @@ int xfer_perform(const xfer_t *x, xfer_result_t *r) {
   r->curl_err[0] = '\0';
   r->cc = curl_easy_perform(curl);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+  if (r->stalled) snprintf(r->curl_err, sizeof r->curl_err, "no data for %ld s", x->stall_s);
   if (r->cc != CURLE_OK && !r->curl_err[0]) snprintf(r->curl_err, sizeof r->curl_err, "%s", curl_easy_strerror(r->cc));
   curl_slist_free_all(hdrs);
   curl_easy_cleanup(curl);
@@ -149,7 +156,7 @@ int xfer_perform(const xfer_t *x, xfer_result_t *r) {
 }
 
 int xfer_retryable(const xfer_result_t *r) {
-  if (r->cc == CURLE_ABORTED_BY_CALLBACK) return 0; /* cancelled */
+  if (r->cc == CURLE_ABORTED_BY_CALLBACK) return r->stalled; /* stalled, or cancelled */
   if (r->cc == CURLE_WRITE_ERROR && r->parser_stopped) return 0;
   if (r->cc != CURLE_OK) {
     switch (r->cc) {
