@@ -10,7 +10,9 @@
 #include "base/config.h"
 #include "base/log.h"
 #include "cli/cli.h"
+#include "llm/llm.h"
 #include "store/store.h"
+#include "web/web.h"
 
 int cmd_doctor(int argc, char **argv) {
   if (cli_wants_help(argc, argv)) {
@@ -46,6 +48,26 @@ int cmd_doctor(int argc, char **argv) {
     printf("OK   web UI at %s\n", config_get(app->cfg, "WEB_DIST"));
   else
     printf("WARN web UI not built (%s missing): run make ui\n", index);
+  /* Model endpoints (each configured tier, embeddings, rerank). */
+  fflush(stdout);
+  if (llm_doctor(app, stdout) != 0) failed = 1;
+  /* Search: only when a provider is configured in the environment. */
+  if (config_get(app->cfg, "SEARXNG_URL")[0] || config_get(app->cfg, "TAVILY_API_KEY")[0] ||
+      config_get(app->cfg, "BRAVE_API_KEY")[0]) {
+    json_t *res = NULL;
+    web_test_search(app, NULL, NULL, &res);
+    if (json_is_true(json_object_get(res, "ok")))
+      printf("OK   web search (%s, %lld results in %lld ms)\n", json_string_value(json_object_get(res, "provider")),
+             (long long)json_integer_value(json_object_get(res, "results")),
+             (long long)json_integer_value(json_object_get(res, "latency_ms")));
+    else {
+      printf("FAIL web search: %s\n", json_string_value(json_object_get(res, "error")) ?: "unknown error");
+      failed = 1;
+    }
+    json_decref(res);
+  } else {
+    printf("SKIP web search: no provider configured (SEARXNG_URL, TAVILY_API_KEY or BRAVE_API_KEY)\n");
+  }
   app_close(app);
   return failed;
 }
