@@ -60,6 +60,26 @@ static const rag_block_t *block_at(const rag_doc_t *doc, size_t off) {
   return b;
 }
 
+/* End of the page that holds byte pos (the whole text when pages are unknown). */
+static size_t page_limit(const rag_doc_t *doc, size_t pos) {
+  size_t n = doc->text.len;
+  if (doc->nblocks == 0) return n;
+  size_t lo = 0, hi = doc->nblocks;
+  while (hi - lo > 1) {
+    size_t mid = (lo + hi) / 2;
+    if (doc->blocks[mid].off <= pos)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  int page = doc->blocks[lo].page;
+  if (page <= 0) return n;
+  size_t k = lo;
+  while (k + 1 < doc->nblocks && doc->blocks[k + 1].page == page) k++;
+  if (k + 1 >= doc->nblocks) return n;
+  return doc->blocks[k].off + doc->blocks[k].len;
+}
+
 int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out, size_t *nout) {
   *out = NULL;
   *nout = 0;
@@ -83,7 +103,9 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
     size_t i = pos, cut_para = 0, cut_sent = 0, cut_word = 0, cut_cjk = 0;
     int chars = 0;
     unsigned prev = 0;
-    while (i < n && chars < size) {
+    /* a chunk never crosses a page boundary, so its page number is exact */
+    size_t lim = page_limit(doc, pos);
+    while (i < lim && chars < size) {
       unsigned cp = rag_utf8_next(s, n, &i);
       chars++;
       if (chars >= half && i < n) {
@@ -105,8 +127,8 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
     }
     (void)prev;
     size_t end;
-    if (i >= n)
-      end = n;
+    if (i >= lim)
+      end = lim;
     else if (cut_para)
       end = cut_para;
     else if (cut_sent)
@@ -142,6 +164,19 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
       c->heading = b && b->heading >= 0 ? doc->headings[b->heading] : "";
     }
     if (end >= n) break;
+    if (end == lim) { /* next page: start fresh, no overlap across pages */
+      int64_t cj = cpos + count_cp(s, pos, end);
+      size_t j = end;
+      while (j < n) {
+        size_t k = j;
+        if (!is_space(rag_utf8_next(s, n, &k))) break;
+        j = k;
+        cj++;
+      }
+      pos = j;
+      cpos = cj;
+      continue;
+    }
     int64_t cend = cpos + count_cp(s, pos, end);
     /* the next chunk starts `overlap` characters before the end ... */
     size_t j = end;
