@@ -300,6 +300,43 @@ try {
     }
   });
 
+  await check('documents: groups, view text, edit metadata, delete', async () => {
+    if (!(await has('GET', '/api/groups'))) return 'skip';
+    if ((await page.locator('[data-testid=doc-row]').count()) < 2) return 'skip';
+    // create a group
+    await page.click('[data-testid=groups-open]');
+    await page.fill('[data-testid=group-name]', 'Physics');
+    await page.press('[data-testid=group-name]', 'Enter');
+    await page.waitForSelector('.group-list .group-name:has-text("Physics")');
+    await shot('06b-groups');
+    await page.keyboard.press('Escape');
+    // put alpha in it
+    const alpha = page.locator('[data-testid=doc-row]', { hasText: 'alpha.md' });
+    await alpha.locator('input[type=checkbox]').check();
+    await page.selectOption('.bulk-bar select', { label: 'Physics' });
+    await page.click('.bulk-bar button:has-text("Add to group")');
+    await alpha.locator('td:has-text("Physics")').waitFor();
+    // view its text
+    await alpha.locator('button:has-text("View")').click();
+    await page.waitForSelector('.doc-text:has-text("helium nuclei")');
+    await shot('06c-document-text');
+    await page.keyboard.press('Escape');
+    // edit metadata
+    await alpha.locator('button:has-text("Edit")').click();
+    await page.fill('#d-title', 'Alpha particles');
+    await page.fill('#d-authors', 'Rutherford');
+    await page.fill('#d-year', '1911');
+    await page.click('.modal button[type=submit]');
+    await page.locator('[data-testid=doc-row]', { hasText: 'Alpha particles' }).waitFor();
+    const list = await api('GET', '/api/documents');
+    const d = (list.body?.documents ?? []).find((x) => x.filename === 'alpha.md');
+    assert(d && d.title === 'Alpha particles', `server has ${JSON.stringify(d)}`);
+    // delete beta
+    page.once('dialog', (dlg) => dlg.accept());
+    await page.locator('[data-testid=doc-row]', { hasText: 'beta.txt' }).locator('button:has-text("Delete")').click();
+    await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid=doc-row]')].some((r) => r.textContent.includes('beta.txt')));
+  });
+
   await check('chat page', async () => {
     await page.click('nav >> text=Chat');
     await page.waitForSelector('.chat-page');

@@ -368,6 +368,9 @@ export interface Doc {
   chunks: number;
   group_ids: string[];
   created_at: string;
+  /** ingestion progress 0..1 and stage, from live events */
+  progress?: number;
+  stage?: string;
   raw: any;
 }
 export function fileType(filename: string, mime = ''): string {
@@ -397,6 +400,8 @@ export function normDoc(r: any): Doc {
     size: num(d.size, d.size_bytes, d.bytes),
     pages: num(d.pages, d.page_count),
     chunks: num(d.chunks, d.chunk_count),
+    progress: d.progress !== undefined && d.progress !== null ? normProgress(d.progress) : undefined,
+    stage: d.stage ? String(d.stage) : undefined,
     group_ids: groups.map(String),
     created_at: str(d.created_at, d.uploaded_at),
     raw: d,

@@ -11,7 +11,7 @@ export type Lang = 'en' | 'ko';
 export type Dict = Record<string, string>;
 export const dictionaries: Record<Lang, Dict> = { en, ko };
 export const LANG_KEY = 'maestro.lang';
-const DYNAMIC = new Set(['status', 'phase', 'role', 'agent', 'conn', 'doc', 'event', 'verify', 'tone', 'length', 'schedule']);
+const DYNAMIC = new Set(['status', 'phase', 'role', 'agent', 'conn', 'doc', 'event', 'verify', 'stage', 'tone', 'length', 'schedule']);
 
 export function translate(lang: Lang, key: string, vars?: Record<string, string | number>): string {
   let s = dictionaries[lang][key] ?? dictionaries.en[key];

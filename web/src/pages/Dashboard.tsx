@@ -21,7 +21,7 @@ export function DashboardPage() {
   useEffect(() => {
     let alive = true;
     api
-      .get('/api/missions?limit=200')
+      .get('/api/missions?limit=100')
       .then((r) => alive && setMissions(pickList(r, 'missions').map(normMission)))
       .catch((e) => alive && (setError(e), setMissions([])));
     api

@@ -12,10 +12,12 @@ interface UploadItem {
   progress: number;
   state: 'waiting' | 'uploading' | 'done' | 'error';
   error: string;
+  note?: string;
 }
 
 const ACCEPT = '.pdf,.docx,.txt,.md,.markdown,.html,.htm';
 const PARALLEL = 3;
+const PAGE = 200;
 
 export function DocumentsPage() {
   const { t, fmtDate } = useI18n();
@@ -36,16 +38,37 @@ export function DocumentsPage() {
   const [groupsOpen, setGroupsOpen] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
 
+  const [total, setTotal] = useState<number | null>(null);
+  const fetchPage = useCallback(
+    (offset: number) => api.get(`/api/documents${qs({ group_id: groupFilter, status, q: text.trim(), limit: PAGE, offset })}`),
+    [groupFilter, status, text],
+  );
   const reload = useCallback(async () => {
     try {
-      const r = await api.get(`/api/documents${qs({ group_id: groupFilter, status, q: text.trim(), limit: 1000 })}`);
-      setDocs(pickList(r, 'documents').map(normDoc));
+      const r = await fetchPage(0);
+      const list = pickList(r, 'documents').map(normDoc);
+      setDocs(list);
+      setTotal(typeof r?.total === 'number' ? r.total : list.length === PAGE ? null : list.length);
       setError(null);
     } catch (e) {
       setError(e);
       setDocs((d) => d ?? []);
     }
-  }, [groupFilter, status, text]);
+  }, [fetchPage]);
+  const loadMore = async () => {
+    try {
+      const r = await fetchPage(docs?.length ?? 0);
+      const more = pickList(r, 'documents').map(normDoc);
+      setDocs((cur) => {
+        const have = new Set((cur ?? []).map((d) => d.id));
+        return [...(cur ?? []), ...more.filter((d) => !have.has(d.id))];
+      });
+      if (typeof r?.total === 'number') setTotal(r.total);
+      else if (more.length < PAGE) setTotal((docs?.length ?? 0) + more.length);
+    } catch (e) {
+      setError(e);
+    }
+  };
   const reloadGroups = useCallback(() => {
     api
       .get('/api/groups')
@@ -59,17 +82,31 @@ export function DocumentsPage() {
   }, [reload, text]);
   useEffect(reloadGroups, [reloadGroups]);
 
-  // ingestion progress arrives on the `documents` channel; a document we have
-  // not seen yet triggers one reload of the list
+  // Ingestion progress arrives on the `documents` channel. The subscription
+  // replays the channel's history first; only a recent event about a document
+  // we do not list yet (uploaded elsewhere, e.g. by the CLI) reloads the list,
+  // once, debounced.
+  const mountedAt = useRef(Date.now());
+  const reloadTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => {
+    if (reloadTimer.current) clearTimeout(reloadTimer.current);
+  }, []);
   useChannel('documents', 0, (ev) => {
     const d = ev.data?.document ?? ev.data ?? {};
     const id = String(d.id ?? d.document_id ?? '');
     if (!id) return;
+    const ts = Number(ev.ts);
+    const recent = !Number.isFinite(ts) || ts >= mountedAt.current - 5000;
     setDocs((list) => {
       if (!list) return list;
       const i = list.findIndex((x) => x.id === id);
+      if (d.status === 'deleted') return i < 0 ? list : list.filter((x) => x.id !== id);
       if (i < 0) {
-        void reload();
+        if (recent && !reloadTimer.current)
+          reloadTimer.current = setTimeout(() => {
+            reloadTimer.current = null;
+            void reload();
+          }, 300);
         return list;
       }
       const cur = list[i];
@@ -92,7 +129,10 @@ export function DocumentsPage() {
         patch(key, { state: 'uploading' });
         try {
           const added = await uploadFile(f, uploadGroup || null, (p) => patch(key, { progress: p })).promise;
-          patch(key, { state: 'done', progress: 1 });
+          // the server may accept the request but refuse the file itself
+          const refused = added.find((a) => a.status === 'failed' || !a.id);
+          if (refused) patch(key, { state: 'error', error: refused.error || t('upload.error') });
+          else patch(key, { state: 'done', progress: 1, note: added.some((a) => a.raw?.duplicate) ? t('upload.duplicate') : '' });
           setDocs((list) => {
             const cur = list ?? [];
             const fresh = added.filter((a) => a.id && !cur.some((c) => c.id === a.id));
@@ -214,7 +254,7 @@ export function DocumentsPage() {
                   <span className="upload-name">{u.name}</span>
                   <span className="muted small">{fmtBytes(u.size)}</span>
                   <ProgressBar value={u.progress} label={u.name} />
-                  <span className="small">{u.state === 'error' ? u.error : t(`upload.${u.state}`)}</span>
+                  <span className="small">{u.state === 'error' ? u.error : u.note || t(`upload.${u.state}`)}</span>
                 </li>
               ))}
               <li>
@@ -311,6 +351,12 @@ export function DocumentsPage() {
                     </td>
                     <td>
                       <StatusBadge status={d.status} />
+                      {(d.status === 'processing' || d.status === 'queued') && d.progress !== undefined && d.progress > 0 && (
+                        <div className="doc-progress">
+                          <ProgressBar value={d.progress} label={d.filename} />
+                          {d.stage && <span className="muted small">{t(`stage.${d.stage}`)}</span>}
+                        </div>
+                      )}
                       {d.error && <div className="field-error small">{d.error}</div>}
                     </td>
                     <td>{d.type.toUpperCase()}</td>
@@ -340,6 +386,14 @@ export function DocumentsPage() {
                 ))}
               </tbody>
             </table>
+          </div>
+        )}
+        {docs && (total === null || total > docs.length) && docs.length >= PAGE && (
+          <div className="load-more">
+            <button type="button" className="btn btn-secondary" onClick={loadMore}>
+              {t('common.loadMore')}
+            </button>
+            {total !== null && <span className="muted small">{t('common.shownOf', { n: docs.length, total })}</span>}
           </div>
         )}
       </section>
