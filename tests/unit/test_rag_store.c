@@ -1,0 +1,195 @@
+/*
+ * The library below the API: ingestion into the store, what a search can
+ * see (only 'ready' documents of the user), delete removing chunks, index
+ * entries and vectors, the vector path and hybrid fusion against the fake
+ * model server's deterministic /v1/embeddings and /v1/rerank, lexical-only
+ * fallback, and an embedding failure that still leaves a searchable document.
+ */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "llm_support.h"
+#include "rag/fts.h"
+#include "rag/rag.h"
+#include "rag_support.h"
+#include "store/documents.h"
+
+static llmsup_fake_t fake;
+static llmsup_app_t *A;
+static rag_t *rag;
+
+static void start_with(const char *const *env) {
+  A = llmsup_app(env);
+  char err[256];
+  rag = rag_new(A->app, err, sizeof err);
+  cr_assert_not_null(rag, "%s", err);
+}
+
+static void setup_vectors(void) {
+  cr_assert_eq(llmsup_fake_start(&fake, NULL), 0);
+  char base[128], e1[200], e3[200];
+  llmsup_url(&fake, "/v1", base, sizeof base);
+  snprintf(e1, sizeof e1, "EMBEDDING_BASE_URL=%s", base);
+  snprintf(e3, sizeof e3, "RERANK_URL=%s", base);
+  const char *env[] = {e1, "EMBEDDING_MODEL=fake-embed", e3, "RERANK_MODEL=fake-rerank", NULL};
+  start_with(env);
+}
+
+static void setup_plain(void) {
+  fake.pid = 0;
+  start_with(NULL);
+}
+
+static void teardown(void) {
+  rag_free(rag);
+  llmsup_app_free(A);
+  if (fake.pid) llmsup_fake_stop(&fake);
+}
+
+/* Writes text to a file in the app dir and ingests it for the test user. */
+static void add_text(const char *name, const char *text, char *id) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", A->dir, name);
+  cr_assert_eq(rs_write_file(path, text, strlen(text)), 0);
+  rag_add_t req = {.user_id = A->user_id, .filename = name, .src_path = path, .chunk_overlap = -1, .no_job = 1};
+  char err[256];
+  int dup = 0;
+  cr_assert_eq(rag_document_add(rag, &req, id, &dup, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(rag_ingest_document(rag, id, NULL, NULL, err, sizeof err), 0, "%s", err);
+}
+
+static long long count(const char *sql, const char *arg) {
+  sqlite3 *db;
+  cr_assert_eq(sqlite3_open(store_path(A->app->store), &db), SQLITE_OK);
+  cr_assert_eq(rag_fts_register(db), 0);
+  sqlite3_stmt *s;
+  cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+  if (arg) sqlite3_bind_text(s, 1, arg, -1, SQLITE_STATIC);
+  cr_assert_eq(sqlite3_step(s), SQLITE_ROW);
+  long long n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return n;
+}
+
+static int search(const char *q, rag_mode_t mode, const char *group, rag_results_t *res) {
+  rag_query_t rq;
+  rag_query_init(&rq);
+  rq.user_id = A->user_id;
+  rq.query = q;
+  rq.mode = mode;
+  rq.group_id = group;
+  rq.k = 5;
+  char err[256];
+  return rag_search(rag, &rq, res, err, sizeof err);
+}
+
+Test(rag_store, delete_removes_chunks_index_and_vectors, .init = setup_vectors, .fini = teardown, .timeout = 60) {
+  char id[17], other[17];
+  add_text("wind.txt", "Wind turbines convert kinetic energy into electricity.\n\nTurbine blades are long.", id);
+  add_text("bread.txt", "Sourdough bread rises slowly with a wild yeast starter.", other);
+  store_doc_t *d = NULL;
+  cr_assert_eq(store_doc_get(A->app->store, A->user_id, id, &d), STORE_OK);
+  cr_expect_str_eq(d->status, "ready");
+  store_doc_free(d);
+  cr_expect(
+      count("SELECT COUNT(*) FROM embeddings e JOIN chunks c ON c.id = e.chunk_id WHERE c.document_id = ?", id) > 0,
+      "vectors stored");
+  cr_expect(count("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH 'turbin'", NULL) > 0);
+  rag_results_t r;
+  cr_assert_eq(search("wind turbines electricity", RAG_MODE_VECTOR, NULL, &r), 0);
+  cr_assert(r.n >= 1);
+  cr_expect_str_eq(r.hits[0].document_id, id, "vector search finds the turbine text");
+  rag_results_free(&r);
+  cr_assert_eq(search("sourdough starter", RAG_MODE_HYBRID, NULL, &r), 0);
+  cr_expect_eq(r.mode_used, RAG_MODE_HYBRID);
+  cr_expect_str_eq(r.hits[0].document_id, other);
+  cr_expect(r.reranked, "rerank endpoint used");
+  rag_results_free(&r);
+  cr_assert_eq(rag_document_delete(rag, A->user_id, id), 0);
+  cr_expect_eq(count("SELECT COUNT(*) FROM chunks WHERE document_id = ?", id), 0);
+  cr_expect_eq(count("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH 'turbin'", NULL), 0, "index entries gone");
+  cr_expect_eq(count("SELECT COUNT(*) FROM embeddings e WHERE NOT EXISTS (SELECT 1 FROM chunks c WHERE c.id = "
+                     "e.chunk_id) OR e.chunk_id IN (SELECT id FROM chunks WHERE document_id = ?)",
+                     id),
+               0, "vectors gone");
+  cr_assert_eq(search("wind turbines electricity", RAG_MODE_VECTOR, NULL, &r), 0);
+  for (size_t i = 0; i < r.n; i++) cr_expect_str_neq(r.hits[i].document_id, id);
+  rag_results_free(&r);
+  cr_expect_eq(rag_document_delete(rag, A->user_id, id), -2, "second delete: not found");
+}
+
+Test(rag_store, vector_search_respects_groups, .init = setup_vectors, .fini = teardown, .timeout = 60) {
+  char a[17], b[17], gid[17];
+  add_text("a.txt", "Glaciers carve valleys over thousands of years.", a);
+  add_text("b.txt", "Glaciers melt faster in warm summers.", b);
+  cr_assert_eq(store_group_create(A->app->store, A->user_id, "ice", NULL, gid), STORE_OK);
+  const char *ids[] = {b};
+  cr_assert_eq(store_group_add_docs(A->app->store, A->user_id, gid, ids, 1), STORE_OK);
+  rag_results_t r;
+  cr_assert_eq(search("glaciers valleys", RAG_MODE_VECTOR, gid, &r), 0);
+  cr_assert_eq(r.n, 1);
+  cr_expect_str_eq(r.hits[0].document_id, b);
+  rag_results_free(&r);
+  cr_assert_eq(search("glaciers valleys", RAG_MODE_VECTOR, NULL, &r), 0);
+  cr_expect_eq(r.n, 2);
+  cr_expect_str_eq(r.hits[0].document_id, a);
+  rag_results_free(&r);
+}
+
+Test(rag_store, processing_documents_are_invisible, .init = setup_plain, .fini = teardown, .timeout = 60) {
+  store_doc_t d = {0};
+  snprintf(d.user_id, sizeof d.user_id, "%s", A->user_id);
+  d.filename = "half.txt";
+  d.stored_path = "half.txt";
+  d.content_hash = "h1";
+  cr_assert_eq(store_doc_insert(A->app->store, &d, NULL), STORE_OK);
+  cr_assert_eq(store_doc_begin_processing(A->app->store, d.id), STORE_OK);
+  rag_doc_t doc;
+  rag_doc_init(&doc);
+  rag_doc_para(&doc, "Zeppelins float on hydrogen.", 28);
+  char err[256];
+  cr_assert_eq(rag_index_parsed(rag, d.id, A->user_id, "half", &doc, 1000, 200, err, sizeof err), 1);
+  rag_results_t r;
+  cr_assert_eq(search("zeppelins hydrogen", RAG_MODE_LEXICAL, NULL, &r), 0);
+  cr_expect_eq(r.n, 0, "a processing document is not searchable");
+  rag_results_free(&r);
+  /* a crash here, then the resumed job starts over: leftovers are removed */
+  cr_assert_eq(store_doc_begin_processing(A->app->store, d.id), STORE_OK);
+  cr_expect_eq(count("SELECT COUNT(*) FROM chunks WHERE document_id = ?", d.id), 0);
+  cr_expect_eq(count("SELECT COUNT(*) FROM chunks_fts WHERE chunks_fts MATCH 'zeppelin'", NULL), 0);
+  cr_assert_eq(rag_index_parsed(rag, d.id, A->user_id, "half", &doc, 1000, 200, err, sizeof err), 1);
+  cr_assert_eq(store_doc_mark_ready(A->app->store, d.id, doc.text.data, 0, 1, 28, NULL, NULL, NULL, NULL), STORE_OK);
+  cr_assert_eq(search("zeppelins hydrogen", RAG_MODE_HYBRID, NULL, &r), 0);
+  cr_expect_eq(r.n, 1);
+  cr_expect_eq(r.mode_used, RAG_MODE_LEXICAL, "no embedding endpoint: lexical only");
+  cr_expect_str_eq(r.hits[0].text, "Zeppelins float on hydrogen.");
+  cr_expect_str_eq(r.hits[0].title, "half.txt", "no parsed title: the filename");
+  rag_hit_t h;
+  cr_expect_eq(rag_chunk_fetch(rag, A->user_id, r.hits[0].chunk_id, &h), 0);
+  cr_expect_str_eq(h.text, "Zeppelins float on hydrogen.");
+  rag_hit_clear(&h);
+  cr_expect_eq(rag_chunk_fetch(rag, "0000000000000000", r.hits[0].chunk_id, &h), -2, "another user: not found");
+  rag_results_free(&r);
+  cr_expect_eq(search("zeppelins", RAG_MODE_VECTOR, NULL, &r), -1, "vector mode needs an embedding model");
+  rag_doc_free(&doc);
+}
+
+Test(rag_store, embedding_failure_keeps_document_searchable, .init = setup_vectors, .fini = teardown, .timeout = 60) {
+  cr_assert_eq(llmsup_fake_rules(&fake, "{\"embedding\":{\"status\":400,\"error\":\"bad input\"}}"), 0);
+  char id[17];
+  add_text("c.txt", "Volcanoes erupt molten rock called lava.", id);
+  store_doc_t *d = NULL;
+  cr_assert_eq(store_doc_get(A->app->store, A->user_id, id, &d), STORE_OK);
+  cr_expect_str_eq(d->status, "ready");
+  cr_expect_not_null(json_object_get(d->metadata, "embedding_error"), "the reason is kept");
+  store_doc_free(d);
+  rag_results_t r;
+  cr_assert_eq(search("volcanoes lava", RAG_MODE_LEXICAL, NULL, &r), 0);
+  cr_expect_eq(r.n, 1);
+  rag_results_free(&r);
+}
