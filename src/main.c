@@ -19,6 +19,7 @@ static const command_t COMMANDS[] = {
     {"search", cmd_search, "search the document library"},
     {"backup", cmd_backup, "back up database, documents and keys into a directory (server may run)"},
     {"restore", cmd_restore, "restore a backup (server stopped)"},
+    {"config", cmd_config, "show the effective settings (or --markdown: the reference table)"},
     {"doctor", cmd_doctor, "check configuration, database and endpoints"},
     {"version", cmd_version, "print the version"},
 };

@@ -17,6 +17,7 @@ int cmd_websearch(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_search(int argc, char **argv);
