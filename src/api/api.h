@@ -14,6 +14,7 @@ void api_system_routes(http_router_t *rt);  /* /health, /metrics, /api/stats */
 void api_auth_routes(http_router_t *rt);    /* /api/auth/... */
 void api_admin_routes(http_router_t *rt);   /* /api/admin/... */
 void api_documents_routes(http_router_t *rt); /* /api/documents, /api/groups, /api/search */
+void api_settings_routes(http_router_t *rt);  /* /api/settings, test-connection, models */
 /* Whether self-registration is open (server setting, else ALLOW_REGISTRATION). */
 int api_registration_open(struct app *app);
 

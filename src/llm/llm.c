@@ -259,7 +259,7 @@ static void env_layer(const config_t *cfg, llm_tier_t tier, llm_endpoint_t *ep) 
   }
 }
 
-static void apply_layer(llm_endpoint_t *ep, const json_t *o) {
+void llm_endpoint_apply(llm_endpoint_t *ep, const json_t *o) {
   if (!json_is_object(o)) return;
   const char *url = json_string_value(json_object_get(o, "base_url"));
   const char *prov = json_string_value(json_object_get(o, "provider"));
@@ -305,17 +305,18 @@ int llm_resolve(llm_t *llm, const char *user_id, llm_tier_t tier, llm_endpoint_t
       json_t *def = json_object_get(doc, "default");
       json_t *own = json_object_get(doc, TIER_NAMES[tier]);
       if (tier <= LLM_TIER_VERIFIER) {
-        apply_layer(out, def);
-      } else if (tier == LLM_TIER_EMBEDDING && json_is_object(own) && !json_object_get(own, "base_url") &&
-                 json_is_object(def)) {
+        llm_endpoint_apply(out, def);
+      } else if (tier == LLM_TIER_EMBEDDING && json_is_object(def) && !config_get(llm->cfg, "EMBEDDING_BASE_URL")[0] &&
+                 !(json_is_object(own) && json_object_get(own, "base_url"))) {
+        /* Embeddings follow the chat endpoint unless they have their own. */
         json_t *ep_only =
             json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "base_url", json_object_get(def, "base_url"), "provider",
                       json_object_get(def, "provider"), "api_key", json_object_get(def, "api_key"), "headers",
                       json_object_get(def, "headers"), "external", json_object_get(def, "external"));
-        apply_layer(out, ep_only);
+        llm_endpoint_apply(out, ep_only);
         json_decref(ep_only);
       }
-      apply_layer(out, own);
+      llm_endpoint_apply(out, own);
       json_decref(doc);
       json_decref(stored);
     }

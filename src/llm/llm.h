@@ -108,6 +108,11 @@ void llm_free(llm_t *llm); /* accepts NULL */
  * LLM_ERR_NOT_CONFIGURED with a reason in err. out is filled either way.
  */
 int llm_resolve(llm_t *llm, const char *user_id, llm_tier_t tier, llm_endpoint_t *out, char *err, size_t errlen);
+/* Applies settings fields (provider, base_url, api_key, model, temperature,
+ * max_tokens, context_window, headers, external) over ep. A base_url that
+ * differs from ep's drops ep's API key and headers (a key is never sent to a
+ * host it was not configured for). */
+void llm_endpoint_apply(llm_endpoint_t *ep, const json_t *fields);
 /* 1 when chat tiers are configured for the user (else missions run offline). */
 int llm_available(llm_t *llm, const char *user_id);
 

@@ -1,0 +1,314 @@
+/*
+ * settings.c - GET|PUT /api/settings, POST /api/settings/test-connection,
+ * GET /api/settings/models.
+ *
+ * The caller's settings are JSON documents per section ("models", "search",
+ * "research") in the settings table. Secrets (members named api_key or
+ * *_api_key) are sealed with libsodium secretbox on the way in
+ * (llm_settings_seal) and come back as "********" plus "<name>_set": true;
+ * sending the mask back keeps the stored secret, "" or null clears it.
+ * GET also returns "effective": the endpoint each model tier resolves to
+ * (environment + the user's settings), without keys.
+ */
+#include <sodium.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "base/util.h"
+#include "llm/llm.h"
+#include "store/users.h"
+#include "web/web.h"
+
+static const char *SECTIONS[] = {"models", "search", "research", NULL};
+static const char *MODEL_KEYS[] = {"default", "fast", "mid", "intelligent", "verifier", "embedding", "rerank", NULL};
+
+static int in_list(const char *const *list, const char *s) {
+  for (; *list; list++)
+    if (strcmp(*list, s) == 0) return 1;
+  return 0;
+}
+
+static json_t *effective(app_t *app, const char *user_id) {
+  json_t *out = json_object();
+  for (int t = 0; t < LLM_TIER_COUNT; t++) {
+    llm_endpoint_t ep;
+    char err[300];
+    int rc = llm_resolve(app->llm, user_id, (llm_tier_t)t, &ep, err, sizeof err);
+    json_t *o = json_pack("{s:b, s:s, s:s, s:s, s:f, s:i, s:i, s:b, s:b}", "configured", rc == 0, "provider",
+                          llm_provider_name(ep.provider), "base_url", ep.base_url, "model", ep.model, "temperature",
+                          ep.temperature, "max_tokens", ep.max_tokens, "context_window", ep.context_window, "external",
+                          ep.external, "api_key_set", ep.api_key[0] != '\0');
+    if (rc != 0) json_object_set_new(o, "reason", json_string(err));
+    json_object_set_new(out, llm_tier_name((llm_tier_t)t), o);
+    sodium_memzero(&ep, sizeof ep);
+  }
+  return out;
+}
+
+static int get_settings(http_req_t *r) {
+  json_t *out = json_object();
+  for (int i = 0; SECTIONS[i]; i++) {
+    json_t *stored = NULL;
+    store_setting_get(r->app->store, r->user.id, SECTIONS[i], &stored);
+    json_object_set_new(out, SECTIONS[i], stored ? llm_settings_mask(stored) : json_object());
+    json_decref(stored);
+  }
+  json_object_set_new(out, "effective", effective(r->app, r->user.id));
+  return http_reply_json(r, 200, out);
+}
+
+static int valid_url(const char *s) {
+  return (util_starts_with(s, "http://") || util_starts_with(s, "https://")) && strlen(s) > 8 && strlen(s) < 500 &&
+         !strpbrk(s, " \t\r\n");
+}
+
+/* Checks one endpoint object of the "models" section; 0 or -1 with msg. */
+static int check_endpoint(const char *name, json_t *o, char *msg, size_t n) {
+  if (!json_is_object(o)) {
+    snprintf(msg, n, "models.%s must be an object", name);
+    return -1;
+  }
+  const char *k;
+  json_t *v;
+  json_object_foreach(o, k, v) {
+    if (strcmp(k, "provider") == 0) {
+      const char *p = json_string_value(v);
+      if (!p || !(strcmp(p, "openai") == 0 || strcmp(p, "ollama") == 0 || strcmp(p, "openai-compatible") == 0)) {
+        snprintf(msg, n, "models.%s.provider must be \"openai\" or \"ollama\"", name);
+        return -1;
+      }
+    } else if (strcmp(k, "base_url") == 0) {
+      if (!json_is_string(v) || (json_string_length(v) && !valid_url(json_string_value(v)))) {
+        snprintf(msg, n, "models.%s.base_url must be an http:// or https:// URL", name);
+        return -1;
+      }
+    } else if (strcmp(k, "model") == 0) {
+      if (!json_is_string(v) || json_string_length(v) > 250) {
+        snprintf(msg, n, "models.%s.model must be a string (at most 250 characters)", name);
+        return -1;
+      }
+    } else if (strcmp(k, "api_key") == 0) {
+      if (!json_is_string(v) && !json_is_null(v)) {
+        snprintf(msg, n, "models.%s.api_key must be a string", name);
+        return -1;
+      }
+      if (json_is_string(v) && json_string_length(v) > 500) {
+        snprintf(msg, n, "models.%s.api_key is too long", name);
+        return -1;
+      }
+    } else if (strcmp(k, "temperature") == 0) {
+      if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 2) {
+        snprintf(msg, n, "models.%s.temperature must be a number between 0 and 2", name);
+        return -1;
+      }
+    } else if (strcmp(k, "max_tokens") == 0) {
+      if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000) {
+        snprintf(msg, n, "models.%s.max_tokens must be a whole number between 1 and 1000000", name);
+        return -1;
+      }
+    } else if (strcmp(k, "context_window") == 0) {
+      if (!json_is_integer(v) || json_integer_value(v) < 512 || json_integer_value(v) > 2000000) {
+        snprintf(msg, n, "models.%s.context_window must be a whole number between 512 and 2000000", name);
+        return -1;
+      }
+    } else if (strcmp(k, "external") == 0) {
+      if (!json_is_boolean(v)) {
+        snprintf(msg, n, "models.%s.external must be true or false", name);
+        return -1;
+      }
+    } else if (strcmp(k, "headers") == 0) {
+      const char *hk;
+      json_t *hv;
+      if (!json_is_object(v) || json_object_size(v) > 8) {
+        snprintf(msg, n, "models.%s.headers must be an object of at most 8 strings", name);
+        return -1;
+      }
+      json_object_foreach(v, hk, hv) {
+        if (!json_is_string(hv) || strpbrk(hk, "\r\n: ") || strpbrk(json_string_value(hv), "\r\n") || !*hk) {
+          snprintf(msg, n, "models.%s.headers: invalid header %s", name, hk);
+          return -1;
+        }
+      }
+    } else if (strcmp(k, "api_key_set") == 0) {
+      /* echoed back from GET; ignored */
+    } else {
+      snprintf(msg, n, "models.%s: unknown field \"%s\"", name, k);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+static int check_section(const char *section, json_t *v, char *msg, size_t n) {
+  if (!json_is_object(v)) {
+    snprintf(msg, n, "%s must be an object", section);
+    return -1;
+  }
+  char *s = json_dumps(v, JSON_COMPACT);
+  size_t len = s ? strlen(s) : 0;
+  free(s);
+  if (len > 64 * 1024) {
+    snprintf(msg, n, "%s is too large", section);
+    return -1;
+  }
+  if (strcmp(section, "models") != 0) return 0;
+  const char *k;
+  json_t *o;
+  json_object_foreach(v, k, o) {
+    if (!in_list(MODEL_KEYS, k)) {
+      snprintf(msg, n, "models: unknown section \"%s\" (default, fast, mid, intelligent, verifier, embedding, rerank)",
+               k);
+      return -1;
+    }
+    if (check_endpoint(k, o, msg, n) != 0) return -1;
+  }
+  return 0;
+}
+
+/* Drops the "<name>_set" flags GET adds, so a document read and sent back
+ * unchanged round-trips. */
+static void drop_set_flags(json_t *o) {
+  if (!json_is_object(o)) return;
+  const char *k;
+  json_t *v;
+  void *tmp;
+  json_object_foreach_safe(o, tmp, k, v) {
+    if (util_ends_with(k, "api_key_set"))
+      json_object_del(o, k);
+    else
+      drop_set_flags(v);
+  }
+}
+
+static int put_settings(http_req_t *r) {
+  json_t *body = http_read_json(r);
+  if (!body) return r->status;
+  const char *k;
+  json_t *v;
+  char msg[300];
+  json_object_foreach(body, k, v) {
+    if (strcmp(k, "effective") == 0) continue; /* read-only, echoed back by clients */
+    if (!in_list(SECTIONS, k)) {
+      int st =
+          http_reply_error(r, 422, "invalid_field", "unknown settings section \"%.40s\" (models, search, research)", k);
+      json_decref(body); /* k belongs to body */
+      return st;
+    }
+    drop_set_flags(v);
+    if (check_section(k, v, msg, sizeof msg) != 0) {
+      json_decref(body);
+      return http_reply_error(r, 422, "invalid_field", "%s", msg);
+    }
+  }
+  for (int i = 0; SECTIONS[i]; i++) {
+    json_t *doc = json_object_get(body, SECTIONS[i]);
+    if (!doc) continue;
+    json_t *old = NULL;
+    store_setting_get(r->app->store, r->user.id, SECTIONS[i], &old);
+    json_t *sealed = llm_settings_seal(r->app->llm, doc, old);
+    int rc = store_setting_put(r->app->store, r->user.id, SECTIONS[i], sealed);
+    json_decref(sealed);
+    json_decref(old);
+    if (rc != STORE_OK) {
+      json_decref(body);
+      return http_reply_error(r, 500, "internal", "could not save the %s settings", SECTIONS[i]);
+    }
+  }
+  json_decref(body);
+  return get_settings(r);
+}
+
+/* The endpoint to test: the user's tier, with unsaved fields from the request
+ * applied over it. */
+static int endpoint_for(http_req_t *r, json_t *body, llm_tier_t tier, llm_endpoint_t *ep) {
+  char err[300];
+  llm_resolve(r->app->llm, r->user.id, tier, ep, err, sizeof err);
+  json_t *over = json_object_get(body, "endpoint");
+  if (!over) over = json_object_get(body, "settings");
+  if (json_is_object(over)) {
+    json_t *copy = json_deep_copy(over);
+    json_t *key = json_object_get(copy, "api_key");
+    if (json_is_string(key) && util_starts_with(json_string_value(key), "********")) json_object_del(copy, "api_key");
+    char msg[300];
+    if (check_endpoint("endpoint", copy, msg, sizeof msg) != 0) {
+      json_decref(copy);
+      return http_reply_error(r, 422, "invalid_field", "%s", msg);
+    }
+    llm_endpoint_apply(ep, copy);
+    json_decref(copy);
+  }
+  if (!ep->base_url[0])
+    return http_reply_error(r, 422, "invalid_field", "no %s endpoint configured or given", llm_tier_name(tier));
+  return 0;
+}
+
+static int test_connection(http_req_t *r) {
+  json_t *body = http_read_json(r);
+  if (!body) return r->status;
+  const char *kind = json_string_value(json_object_get(body, "kind"));
+  if (!kind) kind = "llm";
+  if (strcmp(kind, "search") == 0) {
+    json_t *result = NULL;
+    web_test_search(r->app, r->user.id, body, &result);
+    json_decref(body);
+    return http_reply_json(r, 200, result);
+  }
+  int embedding = strcmp(kind, "embedding") == 0;
+  if (!embedding && strcmp(kind, "llm") != 0) {
+    json_decref(body);
+    return http_reply_error(r, 422, "invalid_field", "kind must be \"llm\", \"embedding\" or \"search\"");
+  }
+  llm_tier_t tier = embedding ? LLM_TIER_EMBEDDING : LLM_TIER_MID;
+  const char *tname = json_string_value(json_object_get(body, "tier"));
+  if (tname && !embedding) {
+    int t = llm_tier_parse(tname);
+    if (t < 0 || t > LLM_TIER_VERIFIER) {
+      json_decref(body);
+      return http_reply_error(r, 422, "invalid_field", "tier must be fast, mid, intelligent or verifier");
+    }
+    tier = (llm_tier_t)t;
+  }
+  llm_endpoint_t ep;
+  if (endpoint_for(r, body, tier, &ep) != 0) {
+    sodium_memzero(&ep, sizeof ep);
+    json_decref(body);
+    return r->status;
+  }
+  json_t *report = NULL;
+  llm_test_endpoint(r->app->llm, &ep, embedding, &report);
+  sodium_memzero(&ep, sizeof ep);
+  json_object_set_new(report, "kind", json_string(kind));
+  json_object_set_new(report, "tier", json_string(llm_tier_name(tier)));
+  json_decref(body);
+  return http_reply_json(r, 200, report);
+}
+
+static int list_models(http_req_t *r) {
+  char which[64] = "mid";
+  http_query(r, "endpoint", which, sizeof which);
+  int t = llm_tier_parse(which);
+  if (t < 0)
+    return http_reply_error(r, 400, "bad_request",
+                            "endpoint must be a tier name: fast, mid, intelligent, verifier, embedding, rerank");
+  llm_endpoint_t ep;
+  char err[600];
+  llm_resolve(r->app->llm, r->user.id, (llm_tier_t)t, &ep, err, sizeof err);
+  if (!ep.base_url[0]) return http_reply_error(r, 404, "not_found", "no %s endpoint configured", which);
+  json_t *names = NULL;
+  int rc = llm_list_models(r->app->llm, &ep, &names, err, sizeof err);
+  json_t *out = NULL;
+  if (rc == 0)
+    out = json_pack("{s:s, s:s, s:s, s:o}", "endpoint", which, "base_url", ep.base_url, "provider",
+                    llm_provider_name(ep.provider), "models", names);
+  sodium_memzero(&ep, sizeof ep);
+  if (rc != 0) return http_reply_error(r, 503, "unavailable", "%s", err);
+  return http_reply_json(r, 200, out);
+}
+
+void api_settings_routes(http_router_t *rt) {
+  http_route(rt, "GET", "/api/settings", ROLE_VIEWER, get_settings);
+  http_route(rt, "PUT", "/api/settings", ROLE_RESEARCHER, put_settings);
+  http_route(rt, "POST", "/api/settings/test-connection", ROLE_RESEARCHER, test_connection);
+  http_route(rt, "GET", "/api/settings/models", ROLE_RESEARCHER, list_models);
+}
