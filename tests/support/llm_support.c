@@ -14,6 +14,7 @@
 #include "base/util.h"
 #include "llm/llm.h"
 #include "store/users.h"
+#include "web_support.h"
 
 int llmsup_fake_start(llmsup_fake_t *f, const char *rules_json) {
   memset(f, 0, sizeof *f);
@@ -27,35 +28,16 @@ int llmsup_fake_start(llmsup_fake_t *f, const char *rules_json) {
   }
   close(fd);
   snprintf(f->rules_path, sizeof f->rules_path, "%s", tmpl);
-  char script[512];
-  snprintf(script, sizeof script, "%s/tests/fakes/fake_llm.py", MAESTRO_SOURCE_DIR);
-  int fds[2];
-  if (pipe(fds) != 0) return -1;
-  pid_t pid = fork();
-  if (pid < 0) return -1;
-  if (pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execlp("python3", "python3", script, "--rules", f->rules_path, (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
-  f->pid = pid;
-  char line[32] = "";
-  size_t got = 0;
-  while (got < sizeof line - 1) {
-    ssize_t n = read(fds[0], line + got, 1);
-    if (n <= 0 || line[got] == '\n') break;
-    got++;
-  }
-  line[got] = '\0';
-  close(fds[0]);
-  f->port = atoi(line);
-  if (f->port <= 0) {
-    llmsup_fake_stop(f);
+  /* The process part is the web helper's generic fake launcher. */
+  websup_fake_t w;
+  const char *args[] = {"--rules", f->rules_path, NULL};
+  if (websup_fake_start(&w, "fake_llm.py", args) != 0) {
+    unlink(f->rules_path);
+    f->rules_path[0] = '\0';
     return -1;
   }
+  f->pid = w.pid;
+  f->port = w.port;
   return 0;
 }
 
