@@ -73,6 +73,7 @@ const state = {
   putPlan: null,
   controls: [],
   settingsPut: null,
+  testBody: null,
 };
 const REPORT = `# Battery recycling market 2025
 
@@ -240,12 +241,25 @@ async function setupRoutes(page) {
       c.messages.push(msg);
       return json(200, msg);
     }
-    if (p === '/api/settings' && m === 'GET') return json(200, { models: { fast: { base_url: 'http://127.0.0.1:11434', model: 'qwen2.5:3b', api_key: '****abcd' } }, search: { provider: 'searxng', url: 'http://127.0.0.1:8888' }, research_defaults: { max_rounds: 3, max_passes: 1, language: 'en' } });
+    if (p === '/api/settings' && m === 'GET')
+      return json(200, {
+        models: { fast: { provider: 'ollama', base_url: 'http://127.0.0.1:11434', model: 'qwen2.5:3b', api_key: '********', api_key_set: true } },
+        search: { providers: ['searxng'], searxng_url: 'http://127.0.0.1:8888' },
+        research: { max_rounds: 3, max_passes: 1, language: 'en' },
+        effective: {
+          fast: { configured: true, provider: 'ollama', base_url: 'http://127.0.0.1:11434', model: 'qwen2.5:3b' },
+          mid: { configured: true, provider: 'ollama', base_url: 'http://127.0.0.1:11434', model: 'qwen2.5:7b' },
+          embedding: { configured: false, provider: 'openai', base_url: '', model: '', reason: 'no embedding model' },
+        },
+      });
     if (p === '/api/settings' && m === 'PUT') {
       state.settingsPut = body();
       return json(200, state.settingsPut);
     }
-    if (p === '/api/settings/test-connection') return json(200, { ok: true, message: 'model answered', latency_ms: 42 });
+    if (p === '/api/settings/test-connection') {
+      state.testBody = body();
+      return json(200, { ok: true, models_ok: true, model_found: true, chat_ok: true, latency_ms: 42, kind: 'llm', tier: 'fast' });
+    }
     if (p === '/api/settings/models') return json(200, { models: ['qwen2.5:3b', 'qwen2.5:7b', 'llama3.1:8b'] });
     if (p === '/api/admin/users') return json(200, { users: state.users, registration_open: false });
     if (p === '/api/admin/settings') return json(200, { registration_open: false });
@@ -459,15 +473,20 @@ try {
     await page.waitForSelector('#m-fast-model');
     assert((await page.inputValue('#m-fast-model')) === 'qwen2.5:3b', 'model not loaded');
     await page.click('[data-testid=endpoint-m-fast] button:has-text("Test connection")');
-    await page.waitForSelector('[data-testid=endpoint-m-fast] [data-testid=test-result]:has-text("model answered")');
+    await page.waitForSelector('[data-testid=endpoint-m-fast] [data-testid=test-result]:has-text("Connection works")');
+    assert(state.testBody.kind === 'llm' && state.testBody.tier === 'fast', JSON.stringify(state.testBody));
+    assert(state.testBody.endpoint.model === 'qwen2.5:3b' && !('api_key' in state.testBody.endpoint), `test sent ${JSON.stringify(state.testBody)}`);
     await page.click('[data-testid=endpoint-m-fast] button:has-text("List models")');
     await page.waitForSelector('[data-testid=endpoint-m-fast] :text("3 models available")');
+    assert(!(await page.isVisible('#m-mid-model')), 'an unset tier should start folded');
+    await page.click('[data-testid=endpoint-m-mid] > summary');
     await page.fill('#m-mid-model', 'qwen2.5:7b');
+    await shot('11-settings');
     await page.click('[data-testid=settings-save]');
     await page.waitForSelector('.alert-success');
     assert(state.settingsPut.models.mid.model === 'qwen2.5:7b', 'mid model not saved');
-    assert(!('api_key' in state.settingsPut.models.fast), 'masked key was sent back');
-    await shot('11-settings');
+    assert(state.settingsPut.models.fast.api_key === '********', 'the masked key must be echoed so the server keeps it');
+    assert(Object.keys(state.settingsPut).sort().join() === 'models,research,search', `sections ${Object.keys(state.settingsPut)}`);
   });
 
   await check('Korean mission view', async () => {

@@ -6,6 +6,10 @@ import { validatePasswordChange, type Errors } from '../lib/validation';
 import { ErrorBox, Field, Notice, Spinner } from '../components/ui';
 
 export const ROLES = ['fast', 'mid', 'intelligent', 'verifier'] as const;
+/** Every endpoint section of the "models" settings document, in page order. */
+export const TIERS = ['default', 'fast', 'mid', 'intelligent', 'verifier', 'embedding', 'rerank'] as const;
+export const SEARCH_PROVIDERS = ['searxng', 'tavily', 'brave'] as const;
+export const MASK = '********';
 
 export interface Endpoint {
   provider: string;
@@ -16,20 +20,29 @@ export interface Endpoint {
   max_tokens: string;
   context_window: string;
 }
+export interface Effective {
+  configured: boolean;
+  provider: string;
+  base_url: string;
+  model: string;
+  reason: string;
+}
 export interface SettingsForm {
   models: Record<string, Endpoint>;
-  embedding: Endpoint;
-  rerank: Endpoint;
-  search: { provider: string; url: string; api_key: string };
+  effective: Record<string, Effective>;
+  search: { providers: string[]; searxng_url: string; tavily_api_key: string; brave_api_key: string };
   defaults: { max_rounds: string; max_passes: string; language: string; tone: string; length: string };
   mask_pii: boolean;
+  /** fields of the research section this page does not edit, kept on save */
+  researchExtra: Record<string, unknown>;
+  searchExtra: Record<string, unknown>;
 }
 
 const s = (v: any) => (v === undefined || v === null ? '' : String(v));
 function endpoint(r: any): Endpoint {
   const e = r || {};
   return {
-    provider: s(e.provider || 'openai'),
+    provider: s(e.provider),
     base_url: s(e.base_url ?? e.url ?? e.endpoint),
     api_key: s(e.api_key),
     model: s(e.model ?? e.name),
@@ -39,53 +52,80 @@ function endpoint(r: any): Endpoint {
   };
 }
 
-/** GET /api/settings → form state, tolerant of naming. */
+/**
+ * GET /api/settings → form state. The server keeps three documents,
+ * "models" (one endpoint per tier), "search" and "research", returns API keys
+ * as "********", and adds "effective" (what each tier resolves to, with the
+ * environment) which the page shows as placeholders.
+ */
 export function settingsToForm(r: any): SettingsForm {
   const x = r?.settings && typeof r.settings === 'object' ? r.settings : r || {};
-  const models = x.models ?? x.llm ?? x.roles ?? {};
-  const d = x.research_defaults ?? x.research ?? x.defaults ?? {};
+  const models = x.models ?? x.llm ?? {};
+  const research = x.research ?? x.research_defaults ?? {};
   const search = x.search ?? {};
+  const eff = x.effective ?? {};
+  const providers = Array.isArray(search.providers)
+    ? search.providers.map(String)
+    : typeof search.providers === 'string' && search.providers
+      ? search.providers.split(',').map((p: string) => p.trim())
+      : [];
+  const { max_rounds, max_passes, language, tone, length, mask_pii, ...researchExtra } = research;
+  const { providers: _p, searxng_url, tavily_api_key, brave_api_key, ...searchExtra } = search;
+  void _p;
   return {
-    models: Object.fromEntries(ROLES.map((role) => [role, endpoint(models[role])])),
-    embedding: endpoint(x.embedding ?? x.embeddings),
-    rerank: endpoint(x.rerank),
-    search: { provider: s(search.provider || 'searxng'), url: s(search.url ?? search.base_url), api_key: s(search.api_key) },
-    defaults: { max_rounds: s(d.max_rounds ?? 5), max_passes: s(d.max_passes ?? 2), language: s(d.language || 'en'), tone: s(d.tone || 'neutral'), length: s(d.length || 'medium') },
-    mask_pii: !!(x.mask_pii ?? x.privacy?.mask_pii),
+    models: Object.fromEntries(TIERS.map((t) => [t, endpoint(models[t] ?? x[t] ?? (t === 'embedding' ? x.embeddings : undefined))])),
+    effective: Object.fromEntries(
+      Object.entries(eff).map(([k, v]: [string, any]) => [k, { configured: !!v?.configured, provider: s(v?.provider), base_url: s(v?.base_url), model: s(v?.model), reason: s(v?.reason) }]),
+    ),
+    search: { providers, searxng_url: s(searxng_url ?? search.url), tavily_api_key: s(tavily_api_key), brave_api_key: s(brave_api_key) },
+    defaults: { max_rounds: s(max_rounds ?? 5), max_passes: s(max_passes ?? 2), language: s(language || 'en'), tone: s(tone || 'neutral'), length: s(length || 'medium') },
+    mask_pii: !!(mask_pii ?? x.mask_pii),
+    researchExtra,
+    searchExtra,
   };
 }
 
-const numOrNull = (v: string) => (v.trim() === '' ? undefined : Number(v));
+/** One endpoint as stored: only the fields that are set. */
+export function endpointBody(e: Endpoint, o: Endpoint, forTest = false): Record<string, unknown> | null {
+  const out: Record<string, unknown> = {};
+  if (e.base_url.trim()) out.base_url = e.base_url.trim();
+  if (e.model.trim()) out.model = e.model.trim();
+  if (e.provider) out.provider = e.provider;
+  // a key left as the mask keeps the stored one; a cleared key ("") removes it
+  if (e.api_key !== '' ? !(forTest && e.api_key.startsWith(MASK)) : o.api_key !== '' && !forTest) out.api_key = e.api_key;
+  const t = Number(e.temperature);
+  if (e.temperature.trim() !== '' && Number.isFinite(t)) out.temperature = t;
+  for (const k of ['max_tokens', 'context_window'] as const) {
+    const n = Number(e[k]);
+    if (e[k].trim() !== '' && Number.isInteger(n)) out[k] = n;
+  }
+  return Object.keys(out).length ? out : null;
+}
 
-/**
- * Form state → PUT body. API keys are write-only: a key still equal to the
- * masked value the server sent is left out so it is not overwritten.
- */
+/** Form state → PUT /api/settings body (sections models, search, research). */
 export function formToSettings(f: SettingsForm, orig: SettingsForm): any {
-  const ep = (e: Endpoint, o: Endpoint) => {
-    const out: Record<string, unknown> = { provider: e.provider, base_url: e.base_url.trim(), model: e.model.trim() };
-    if (e.api_key !== o.api_key) out.api_key = e.api_key;
-    for (const k of ['temperature', 'max_tokens', 'context_window'] as const) {
-      const n = numOrNull(e[k]);
-      if (n !== undefined && Number.isFinite(n)) out[k] = n;
-    }
-    return out;
-  };
-  const search: Record<string, unknown> = { provider: f.search.provider, url: f.search.url.trim() };
-  if (f.search.api_key !== orig.search.api_key) search.api_key = f.search.api_key;
+  const models: Record<string, unknown> = {};
+  for (const t of TIERS) {
+    const b = endpointBody(f.models[t], orig.models[t]);
+    if (b) models[t] = b;
+  }
+  const search: Record<string, unknown> = { ...f.searchExtra };
+  if (f.search.providers.length) search.providers = f.search.providers;
+  if (f.search.searxng_url.trim()) search.searxng_url = f.search.searxng_url.trim();
+  for (const k of ['tavily_api_key', 'brave_api_key'] as const)
+    if (f.search[k] !== '' || orig.search[k] !== '') search[k] = f.search[k];
   return {
-    models: Object.fromEntries(ROLES.map((r) => [r, ep(f.models[r], orig.models[r])])),
-    embedding: ep(f.embedding, orig.embedding),
-    rerank: { url: f.rerank.base_url.trim(), model: f.rerank.model.trim(), ...(f.rerank.api_key !== orig.rerank.api_key ? { api_key: f.rerank.api_key } : {}) },
+    models,
     search,
-    research_defaults: {
+    research: {
+      ...f.researchExtra,
       max_rounds: Number(f.defaults.max_rounds) || 5,
-      max_passes: Number(f.defaults.max_passes) || 0,
+      max_passes: Number.isFinite(Number(f.defaults.max_passes)) ? Number(f.defaults.max_passes) : 2,
       language: f.defaults.language,
       tone: f.defaults.tone,
       length: f.defaults.length,
+      mask_pii: f.mask_pii,
     },
-    mask_pii: f.mask_pii,
   };
 }
 
@@ -144,18 +184,29 @@ export function SettingsPage() {
           <section className="card">
             <h2>{t('settings.models')}</h2>
             <p className="muted small">{t('settings.modelsHint')}</p>
-            {ROLES.map((role) => (
-              <EndpointEditor key={role} id={`m-${role}`} title={t(`settings.role.${role}`)} value={f.models[role]} onChange={(e) => setModel(role, e)} kind="llm" role={role} full />
+            {(['default', ...ROLES] as string[]).map((tier) => (
+              <EndpointEditor
+                key={tier}
+                id={`m-${tier}`}
+                title={t(`settings.role.${tier}`)}
+                value={f.models[tier]}
+                orig={orig!.models[tier]}
+                effective={f.effective[tier]}
+                onChange={(e) => setModel(tier, e)}
+                kind="llm"
+                tier={tier}
+                full
+              />
             ))}
           </section>
           <section className="card">
             <h2>{t('settings.embeddings')}</h2>
-            <EndpointEditor id="emb" title={t('settings.embeddingModel')} value={f.embedding} onChange={(e) => setF({ ...f, embedding: e })} kind="embedding" />
-            <EndpointEditor id="rerank" title={t('settings.rerank')} value={f.rerank} onChange={(e) => setF({ ...f, rerank: e })} kind="rerank" noProvider />
+            <EndpointEditor id="m-embedding" title={t('settings.embeddingModel')} value={f.models.embedding} orig={orig!.models.embedding} effective={f.effective.embedding} onChange={(e) => setModel('embedding', e)} kind="embedding" tier="embedding" />
+            <EndpointEditor id="m-rerank" title={t('settings.rerank')} value={f.models.rerank} orig={orig!.models.rerank} effective={f.effective.rerank} onChange={(e) => setModel('rerank', e)} kind="rerank" tier="rerank" noProvider />
           </section>
           <section className="card">
             <h2>{t('settings.search')}</h2>
-            <SearchEditor value={f.search} onChange={(v) => setF({ ...f, search: v })} />
+            <SearchEditor value={f.search} orig={orig!.search} onChange={(v) => setF({ ...f, search: v })} />
           </section>
           <section className="card">
             <h2>{t('settings.defaults')}</h2>
@@ -216,18 +267,33 @@ export function SettingsPage() {
   );
 }
 
+const CHECK_FLAGS = ['models_ok', 'model_found', 'chat_ok', 'embedding_ok'];
+
 function TestResult({ result }: { result: any }) {
   const { t } = useI18n();
   if (!result) return null;
   if (result instanceof Error) return <div className="alert alert-error small" role="alert">{result.message}</div>;
   const ok = result.ok ?? result.success ?? (Array.isArray(result.results) ? result.results.every((x: any) => x.ok) : undefined);
   const parts: any[] = Array.isArray(result.results) ? result.results : Array.isArray(result.checks) ? result.checks : [];
+  const flags = CHECK_FLAGS.filter((k) => typeof result[k] === 'boolean');
+  const err = result.error ? (typeof result.error === 'string' ? result.error : result.error.message) : '';
   return (
     <div className={`alert ${ok ? 'alert-success' : 'alert-error'} small`} role="status" data-testid="test-result">
       <strong>{ok ? t('settings.testOk') : t('settings.testFailed')}</strong>
       {result.message && <span> — {String(result.message)}</span>}
-      {result.error && <span> — {typeof result.error === 'string' ? result.error : result.error.message}</span>}
-      {result.latency_ms !== undefined && <span className="muted"> ({result.latency_ms} ms)</span>}
+      {err && <span> — {err}</span>}
+      {typeof result.latency_ms === 'number' && <span className="muted"> ({result.latency_ms} ms)</span>}
+      {flags.length > 0 && (
+        <ul className="check-flags">
+          {flags.map((k) => (
+            <li key={k}>
+              {result[k] ? '✓' : '✗'} {t(`settings.check.${k}`)}
+            </li>
+          ))}
+          {typeof result.dimension === 'number' && result.dimension > 0 && <li>{t('settings.dimension', { n: result.dimension })}</li>}
+        </ul>
+      )}
+      {typeof result.results === 'number' && <div>{t('settings.searchResults', { n: result.results })}</div>}
       {parts.length > 0 && (
         <ul>
           {parts.map((p, i) => (
@@ -241,7 +307,29 @@ function TestResult({ result }: { result: any }) {
   );
 }
 
-function EndpointEditor({ id, title, value, onChange, kind, role, full, noProvider }: { id: string; title: string; value: Endpoint; onChange: (e: Endpoint) => void; kind: string; role?: string; full?: boolean; noProvider?: boolean }) {
+function EndpointEditor({
+  id,
+  title,
+  value,
+  orig,
+  effective,
+  onChange,
+  kind,
+  tier,
+  full,
+  noProvider,
+}: {
+  id: string;
+  title: string;
+  value: Endpoint;
+  orig: Endpoint;
+  effective?: Effective;
+  onChange: (e: Endpoint) => void;
+  kind: 'llm' | 'embedding' | 'rerank';
+  tier: string;
+  full?: boolean;
+  noProvider?: boolean;
+}) {
   const { t } = useI18n();
   const [result, setResult] = useState<any>(null);
   const [models, setModels] = useState<string[]>([]);
@@ -252,9 +340,8 @@ function EndpointEditor({ id, title, value, onChange, kind, role, full, noProvid
     setBusy('test');
     setResult(null);
     try {
-      const body: Record<string, unknown> = { kind: kind === 'rerank' ? 'rerank' : kind, base_url: value.base_url, url: value.base_url, model: value.model, provider: value.provider };
-      if (role) body.role = role;
-      if (value.api_key && !/^\*+|•/.test(value.api_key)) body.api_key = value.api_key;
+      const body: Record<string, unknown> = { kind, endpoint: endpointBody(value, orig, true) ?? {} };
+      if (kind === 'llm' && tier !== 'default') body.tier = tier;
       setResult(await api.post('/api/settings/test-connection', body));
     } catch (e) {
       setResult(e instanceof Error ? e : new Error(String(e)));
@@ -265,7 +352,7 @@ function EndpointEditor({ id, title, value, onChange, kind, role, full, noProvid
   const listModels = async () => {
     setBusy('models');
     try {
-      const r = await api.get(`/api/settings/models${qs({ endpoint: value.base_url, provider: value.provider, role, kind })}`);
+      const r = await api.get(`/api/settings/models${qs({ endpoint: tier === 'default' ? 'mid' : tier })}`);
       const list = pickList(r, 'models').map((m: any) => (typeof m === 'string' ? m : String(m.id ?? m.name ?? m.model)));
       setModels(list);
       if (!list.length) setResult({ ok: false, message: t('settings.noModels') });
@@ -275,31 +362,42 @@ function EndpointEditor({ id, title, value, onChange, kind, role, full, noProvid
       setBusy('');
     }
   };
+  const eff = effective;
+  // tiers with nothing of their own start folded, to keep the page short
+  const [open, setOpen] = useState(() => tier === 'default' || Object.values(orig).some((v) => v !== ''));
 
   return (
-    <fieldset className="endpoint" data-testid={`endpoint-${id}`}>
-      <legend>{title}</legend>
+    <details className="endpoint" data-testid={`endpoint-${id}`} open={open} onToggle={(e) => setOpen((e.currentTarget as HTMLDetailsElement).open)}>
+      <summary>
+        <span className="endpoint-title">{title}</span>
+        {eff && (
+          <span className={`eff ${eff.configured ? 'eff-ok' : 'eff-off'}`} title={eff.reason || undefined}>
+            {eff.configured ? t('settings.inUse', { model: eff.model || '—' }) : t('settings.notConfigured')}
+          </span>
+        )}
+      </summary>
       <div className="grid-3">
         {!noProvider && (
           <Field label={t('settings.provider')} htmlFor={`${id}-prov`}>
             <select id={`${id}-prov`} value={value.provider} onChange={(e) => set('provider', e.target.value)}>
+              <option value="">{t('settings.inherit')}{eff?.provider ? ` (${eff.provider})` : ''}</option>
               <option value="openai">{t('settings.openaiCompat')}</option>
               <option value="ollama">Ollama</option>
             </select>
           </Field>
         )}
         <Field label={t('settings.baseUrl')} htmlFor={`${id}-url`}>
-          <input id={`${id}-url`} value={value.base_url} onChange={(e) => set('base_url', e.target.value)} placeholder="http://localhost:11434" />
+          <input id={`${id}-url`} value={value.base_url} onChange={(e) => set('base_url', e.target.value)} placeholder={eff?.base_url || 'http://localhost:11434'} />
         </Field>
         <Field label={t('settings.model')} htmlFor={`${id}-model`}>
-          <input id={`${id}-model`} value={value.model} onChange={(e) => set('model', e.target.value)} list={`${id}-models`} />
+          <input id={`${id}-model`} value={value.model} onChange={(e) => set('model', e.target.value)} list={`${id}-models`} placeholder={eff?.model || undefined} />
           <datalist id={`${id}-models`}>
             {models.map((m) => (
               <option key={m} value={m} />
             ))}
           </datalist>
         </Field>
-        <Field label={t('settings.apiKey')} htmlFor={`${id}-key`} hint={value.api_key ? t('settings.keyStored') : undefined}>
+        <Field label={t('settings.apiKey')} htmlFor={`${id}-key`} hint={value.api_key.startsWith(MASK) ? t('settings.keyStored') : undefined}>
           <input id={`${id}-key`} type="password" autoComplete="off" value={value.api_key} onChange={(e) => set('api_key', e.target.value)} />
         </Field>
         {full && (
@@ -316,56 +414,65 @@ function EndpointEditor({ id, title, value, onChange, kind, role, full, noProvid
           </>
         )}
       </div>
-      <div className="endpoint-actions">
-        <button type="button" className="btn btn-secondary btn-sm" onClick={test} disabled={!!busy}>
-          {busy === 'test' ? t('settings.testing') : t('settings.test')}
-        </button>
-        {kind !== 'rerank' && (
+      {kind !== 'rerank' && (
+        <div className="endpoint-actions">
+          <button type="button" className="btn btn-secondary btn-sm" onClick={test} disabled={!!busy}>
+            {busy === 'test' ? t('settings.testing') : t('settings.test')}
+          </button>
           <button type="button" className="btn btn-ghost btn-sm" onClick={listModels} disabled={!!busy}>
             {busy === 'models' ? t('common.loading') : t('settings.listModels')}
           </button>
-        )}
-        {models.length > 0 && <span className="muted small">{t('settings.modelsFound', { n: models.length })}</span>}
-      </div>
+          {models.length > 0 && <span className="muted small">{t('settings.modelsFound', { n: models.length })}</span>}
+        </div>
+      )}
       <TestResult result={result} />
-    </fieldset>
+    </details>
   );
 }
 
-function SearchEditor({ value, onChange }: { value: SettingsForm['search']; onChange: (v: SettingsForm['search']) => void }) {
+function SearchEditor({ value, orig, onChange }: { value: SettingsForm['search']; orig: SettingsForm['search']; onChange: (v: SettingsForm['search']) => void }) {
   const { t } = useI18n();
   const [result, setResult] = useState<any>(null);
   const [busy, setBusy] = useState(false);
+  const toggle = (p: string, on: boolean) => onChange({ ...value, providers: on ? [...value.providers.filter((x) => x !== p), p] : value.providers.filter((x) => x !== p) });
   const test = async () => {
     setBusy(true);
     setResult(null);
     try {
-      const body: Record<string, unknown> = { kind: 'search', provider: value.provider, url: value.url, base_url: value.url };
-      if (value.api_key) body.api_key = value.api_key;
-      setResult(await api.post('/api/settings/test-connection', body));
+      const search: Record<string, unknown> = {};
+      if (value.providers.length) search.providers = value.providers;
+      if (value.searxng_url.trim()) search.searxng_url = value.searxng_url.trim();
+      for (const k of ['tavily_api_key', 'brave_api_key'] as const) if (value[k] && !value[k].startsWith(MASK)) search[k] = value[k];
+      setResult(await api.post('/api/settings/test-connection', { kind: 'search', search }));
     } catch (e) {
       setResult(e instanceof Error ? e : new Error(String(e)));
     } finally {
       setBusy(false);
     }
   };
+  void orig;
   return (
-    <fieldset className="endpoint">
+    <fieldset className="endpoint" data-testid="endpoint-search">
+      <div className="field">
+        <span className="label">{t('settings.searchProviders')}</span>
+        <div className="check-row">
+          {SEARCH_PROVIDERS.map((p) => (
+            <label key={p} className="check">
+              <input type="checkbox" checked={value.providers.includes(p)} onChange={(e) => toggle(p, e.target.checked)} /> {t(`settings.provider.${p}`)}
+            </label>
+          ))}
+        </div>
+        <div className="hint">{t('settings.searchProvidersHint')}</div>
+      </div>
       <div className="grid-3">
-        <Field label={t('settings.provider')} htmlFor="s-prov">
-          <select id="s-prov" value={value.provider} onChange={(e) => onChange({ ...value, provider: e.target.value })}>
-            <option value="searxng">SearXNG</option>
-            <option value="tavily">Tavily</option>
-            <option value="brave">Brave</option>
-            <option value="jina">Jina</option>
-            <option value="none">{t('settings.noSearch')}</option>
-          </select>
+        <Field label={t('settings.searxngUrl')} htmlFor="s-url">
+          <input id="s-url" value={value.searxng_url} onChange={(e) => onChange({ ...value, searxng_url: e.target.value })} placeholder="http://localhost:8080" />
         </Field>
-        <Field label={t('settings.baseUrl')} htmlFor="s-url">
-          <input id="s-url" value={value.url} onChange={(e) => onChange({ ...value, url: e.target.value })} placeholder="http://localhost:8080" />
+        <Field label={t('settings.tavilyKey')} htmlFor="s-tavily" hint={value.tavily_api_key.startsWith(MASK) ? t('settings.keyStored') : undefined}>
+          <input id="s-tavily" type="password" autoComplete="off" value={value.tavily_api_key} onChange={(e) => onChange({ ...value, tavily_api_key: e.target.value })} />
         </Field>
-        <Field label={t('settings.apiKey')} htmlFor="s-key">
-          <input id="s-key" type="password" autoComplete="off" value={value.api_key} onChange={(e) => onChange({ ...value, api_key: e.target.value })} />
+        <Field label={t('settings.braveKey')} htmlFor="s-brave" hint={value.brave_api_key.startsWith(MASK) ? t('settings.keyStored') : undefined}>
+          <input id="s-brave" type="password" autoComplete="off" value={value.brave_api_key} onChange={(e) => onChange({ ...value, brave_api_key: e.target.value })} />
         </Field>
       </div>
       <div className="endpoint-actions">
