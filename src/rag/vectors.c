@@ -1,7 +1,7 @@
 /* vectors.c - per-user in-memory vector indexes with OpenBLAS; see vectors.h. */
+#include "base/blas.h"
 #include "rag/vectors.h"
 
-#include <cblas.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -197,7 +197,7 @@ size_t rag_vectors_topk(const float *m, size_t rows, int dim, const float *q, si
   if (rows == 0 || k == 0) return 0;
   float *s = malloc(rows * sizeof *s);
   if (!s) abort();
-  cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)rows, dim, 1.0f, m, dim, q, 1, 0.0f, s, 1);
+  blas_sgemv(rows, (size_t)dim, m, q, s);
   size_t n = select_topk(s, rows, k < rows ? k : rows, NULL, idx, scores);
   free(s);
   return n;
@@ -222,7 +222,7 @@ int rag_vectors_search(rag_vectors_t *v, const char *user_id, const char *model,
   float *s = malloc(x->n * sizeof *s);
   unsigned char *keep = NULL;
   if (!s) abort();
-  cblas_sgemv(CblasRowMajor, CblasNoTrans, (blasint)x->n, dim, 1.0f, x->m, dim, q, 1, 0.0f, s, 1);
+  blas_sgemv(x->n, (size_t)dim, x->m, q, s);
   if (allow_docs) {
     keep = calloc(x->n, 1);
     if (!keep) abort();
