@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "chat/chat.h"
 #include "http/http.h"
 #include "http/ws.h"
 #include "llm/llm.h"
@@ -96,6 +97,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     return NULL;
   }
   app->hub = ws_hub_new(app);
+  chat_register(app); /* the "chat:ID" WebSocket channel authoriser */
   app->router = http_router_new();
   api_register_all(app->router);
   return app;

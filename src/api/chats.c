@@ -1,0 +1,135 @@
+/*
+ * chats.c - /api/chats (API.md, "Chat with documents"); the answering itself
+ * lives in src/chat/chat.c.
+ *
+ * Every handler works on the caller's own chats only: another user's chat
+ * answers 404 exactly like a missing one. Viewers can list and read their
+ * chats; creating, asking and deleting need the researcher role.
+ * POST /api/chats/{id}/messages blocks until the answer is complete and
+ * replies with the stored assistant message; meanwhile its tokens are
+ * published on the chat's channel "chat:ID" (WebSocket and event log).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "app.h"
+#include "base/util.h"
+#include "chat/chat.h"
+#include "store/chats.h"
+#include "store/documents.h"
+#include "store/events.h"
+
+#define TITLE_MAX_BYTES 200
+
+static int create_chat(http_req_t *r) {
+  json_t *b = http_read_json(r);
+  if (!b) return r->status;
+  int status;
+  json_t *title = json_object_get(b, "title"), *group = json_object_get(b, "group_id");
+  if (title && !json_is_null(title) && (!json_is_string(title) || json_string_length(title) > TITLE_MAX_BYTES)) {
+    status = http_reply_error(r, 422, "invalid_field", "title must be a string of at most %d bytes", TITLE_MAX_BYTES);
+    goto out;
+  }
+  if (group && !json_is_null(group) && !json_is_string(group)) {
+    status = http_reply_error(r, 422, "invalid_field", "group_id must be a string");
+    goto out;
+  }
+  const char *gid = json_string_value(group);
+  if (gid && gid[0] && !store_group_owned(r->app->store, r->user.id, gid)) {
+    status = http_reply_not_found(r, "group", gid);
+    goto out;
+  }
+  char id[17];
+  if (store_chat_create(r->app->store, r->user.id, json_string_value(title), gid, id) != STORE_OK) {
+    status = http_reply_error(r, 500, "internal", "cannot create the chat");
+    goto out;
+  }
+  status = http_reply_json(r, 201, store_chat_json(r->app->store, r->user.id, id, 0));
+out:
+  json_decref(b);
+  return status;
+}
+
+static int list_chats(http_req_t *r) {
+  long long limit, offset;
+  if (http_query_int(r, "limit", 50, 1, 500, &limit) != 0) return r->status;
+  if (http_query_int(r, "offset", 0, 0, 1000000000, &offset) != 0) return r->status;
+  json_t *res = store_chat_list_json(r->app->store, r->user.id, (int)limit, (int)offset);
+  if (!res) return http_reply_error(r, 500, "internal", "cannot list chats");
+  return http_reply_json(r, 200, res);
+}
+
+static int get_chat(http_req_t *r) {
+  const char *id = http_param(r, "id");
+  json_t *c = store_chat_json(r->app->store, r->user.id, id, 1);
+  if (!c) return http_reply_not_found(r, "chat", id);
+  /* where a client subscribing to chat:ID should start (after what it shows) */
+  char channel[40];
+  snprintf(channel, sizeof channel, "chat:%s", id);
+  json_object_set_new(c, "last_seq", json_integer(store_event_last_seq(r->app->store, channel)));
+  return http_reply_json(r, 200, c);
+}
+
+static int delete_chat(http_req_t *r) {
+  const char *id = http_param(r, "id");
+  int rc = store_chat_delete(r->app->store, r->user.id, id);
+  if (rc == STORE_NOT_FOUND) return http_reply_not_found(r, "chat", id);
+  if (rc != STORE_OK) return http_reply_error(r, 500, "internal", "cannot delete chat %s", id);
+  return http_reply_json(r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
+}
+
+static int post_message(http_req_t *r) {
+  const char *id = http_param(r, "id");
+  json_t *b = http_read_json(r);
+  if (!b) return r->status;
+  int status;
+  json_t *content = json_object_get(b, "content");
+  if (!json_is_string(content)) {
+    status = http_reply_error(r, 422, "invalid_field", "content must be a string (the question)");
+    goto out;
+  }
+  const char *q = json_string_value(content);
+  size_t len = json_string_length(content);
+  int blank = 1;
+  for (size_t i = 0; i < len && blank; i++) blank = q[i] == ' ' || q[i] == '\t' || q[i] == '\n' || q[i] == '\r';
+  if (blank || memchr(q, 0, len)) {
+    status = http_reply_error(r, 422, "invalid_field", "content must be a non-empty question without NUL bytes");
+    goto out;
+  }
+  if (len > CHAT_MAX_QUESTION) {
+    status = http_reply_error(r, 422, "invalid_field", "content is %zu bytes; at most %d are accepted", len,
+                              CHAT_MAX_QUESTION);
+    goto out;
+  }
+  json_t *answer = NULL;
+  char err[1200] = "";
+  switch (chat_ask(r->app, r->user.id, id, q, &answer, err, sizeof err)) {
+    case CHAT_OK:
+      status = http_reply_json(r, 200, answer);
+      break;
+    case CHAT_ERR_NOT_FOUND:
+      status = http_reply_not_found(r, "chat", id);
+      break;
+    case CHAT_ERR_BUSY:
+    case CHAT_ERR_GROUP:
+      status = http_reply_error(r, 409, "conflict", "%s", err);
+      break;
+    case CHAT_ERR_MODEL:
+      status = http_reply_error(r, 503, "model_unavailable", "%s", err);
+      break;
+    default:
+      status = http_reply_error(r, 500, "internal", "%s", err[0] ? err : "cannot answer");
+  }
+out:
+  json_decref(b);
+  return status;
+}
+
+void api_chats_routes(http_router_t *rt) {
+  http_route(rt, "POST", "/api/chats", ROLE_RESEARCHER, create_chat);
+  http_route(rt, "GET", "/api/chats", ROLE_VIEWER, list_chats);
+  http_route(rt, "GET", "/api/chats/{id}", ROLE_VIEWER, get_chat);
+  http_route(rt, "DELETE", "/api/chats/{id}", ROLE_RESEARCHER, delete_chat);
+  http_route(rt, "POST", "/api/chats/{id}/messages", ROLE_RESEARCHER, post_message);
+}

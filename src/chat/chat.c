@@ -1,0 +1,636 @@
+/* chat.c - chat with documents; see chat.h and docs/chat.md. */
+#include "chat/chat.h"
+
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app.h"
+#include "base/buf.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "events/events.h"
+#include "http/ws.h"
+#include "llm/llm.h"
+#include "store/chats.h"
+#include "store/documents.h"
+
+#define CHAT_PASSAGES 6     /* passages retrieved per question */
+#define CHAT_PER_DOCUMENT 3 /* at most this many from one document */
+#define CHAT_HISTORY 8      /* earlier messages (4 turns) given to the model */
+#define PASSAGE_MAX_CHARS 1500
+#define HISTORY_MAX_CHARS 2000
+#define TITLE_MAX 60
+#define TOKEN_FLUSH_BYTES 48 /* token events coalesce pieces up to this size... */
+#define TOKEN_FLUSH_MS 40    /* ...or this age */
+#define EXTRACT_PASSAGES 3
+#define EXTRACT_SENTENCES 2
+#define EXTRACT_QUOTE_MAX 600
+
+static const char *SYSTEM_PROMPT =
+    "You are Maestro, a research assistant answering questions about the user's own documents.\n"
+    "Rules:\n"
+    "- Use only the numbered passages given with the question; do not add outside knowledge.\n"
+    "- Cite the passage behind every statement with its number in square brackets right after the "
+    "statement, like [1] or [2][3].\n"
+    "- Cite only passage numbers that were given.\n"
+    "- If the passages do not answer the question, say so briefly.\n"
+    "- Answer in the language of the question, concisely, in Markdown.";
+
+/* ---------- citations ---------- */
+
+/* Parses a citation marker starting at s[0] == '['. On success returns its
+ * length (through ']') and fills nums (up to max); 0 when it is not one. */
+static size_t parse_marker(const char *s, int *nums, size_t max, size_t *n) {
+  static const char *words[] = {"passages", "passage", "sources", "source", "refs", "ref", NULL};
+  size_t i = 1;
+  *n = 0;
+  for (;;) {
+    while (s[i] == ' ') i++;
+    for (int w = 0; words[w]; w++) {
+      size_t wl = strlen(words[w]);
+      if (strncasecmp(s + i, words[w], wl) == 0) {
+        i += wl;
+        while (s[i] == ' ' || s[i] == '#') i++;
+        break;
+      }
+    }
+    if (!isdigit((unsigned char)s[i])) return 0;
+    long a = 0;
+    size_t d = 0;
+    while (isdigit((unsigned char)s[i]) && d < 5) a = a * 10 + (s[i++] - '0'), d++;
+    if (isdigit((unsigned char)s[i])) return 0;
+    long b = a;
+    while (s[i] == ' ') i++;
+    if (s[i] == '-') {
+      i++;
+      while (s[i] == ' ') i++;
+      if (!isdigit((unsigned char)s[i])) return 0;
+      b = 0;
+      d = 0;
+      while (isdigit((unsigned char)s[i]) && d < 5) b = b * 10 + (s[i++] - '0'), d++;
+      if (isdigit((unsigned char)s[i]) || b < a || b - a > 50) return 0;
+      while (s[i] == ' ') i++;
+    }
+    for (long v = a; v <= b && *n < max; v++) nums[(*n)++] = (int)v;
+    if (s[i] == ']') return i + 1;
+    if (s[i] != ',' && s[i] != ';') return 0;
+    i++;
+  }
+}
+
+char *chat_cite_renumber(const char *text, size_t npassages, int *cited, size_t *ncited) {
+  buf_t out = BUF_INIT;
+  buf_init(&out);
+  int *map = calloc(npassages + 1, sizeof *map);
+  if (!map) abort();
+  size_t k = 0;
+  for (size_t i = 0; text[i];) {
+    int nums[64];
+    size_t n = 0, len = text[i] == '[' ? parse_marker(text + i, nums, 64, &n) : 0;
+    if (!len) {
+      buf_putc(&out, text[i++]);
+      continue;
+    }
+    int wrote = 0;
+    for (size_t j = 0; j < n; j++) {
+      int v = nums[j];
+      if (v < 1 || (size_t)v > npassages) continue;
+      if (!map[v]) {
+        map[v] = (int)++k;
+        cited[k - 1] = v;
+      }
+      int dup = 0;
+      for (size_t q = 0; q < j; q++) dup |= nums[q] == v;
+      if (dup) continue;
+      buf_printf(&out, "[%d]", map[v]);
+      wrote = 1;
+    }
+    i += len;
+    /* a dropped marker takes the space before it when punctuation or the end follows */
+    char next = text[i];
+    if (!wrote && out.len && out.data[out.len - 1] == ' ' &&
+        (next == '\0' || next == '\n' || next == ' ' || strchr(".,;:!?)", next)))
+      buf_truncate(&out, out.len - 1);
+  }
+  free(map);
+  *ncited = k;
+  return buf_detach(&out, NULL);
+}
+
+/* ---------- passages and the extractive answer ---------- */
+
+char *chat_format_passages(const rag_hit_t *hits, size_t n, size_t max_chars) {
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  for (size_t i = 0; i < n; i++) {
+    const rag_hit_t *h = &hits[i];
+    const char *title = h->title && h->title[0] ? h->title : h->filename ? h->filename : "untitled";
+    buf_printf(&b, "%s[%zu] %s", i ? "\n\n" : "", i + 1, title);
+    int same = h->filename && strcmp(title, h->filename) == 0;
+    if (h->filename && !same && h->page > 0)
+      buf_printf(&b, " (%s, p. %d)", h->filename, h->page);
+    else if (h->filename && !same)
+      buf_printf(&b, " (%s)", h->filename);
+    else if (h->page > 0)
+      buf_printf(&b, " (p. %d)", h->page);
+    if (h->heading && h->heading[0]) buf_printf(&b, " - %s", h->heading);
+    buf_putc(&b, '\n');
+    const char *t = h->text ? h->text : "";
+    size_t len = strlen(t);
+    if (len > max_chars) {
+      buf_append(&b, t, util_utf8_floor(t, max_chars));
+      buf_puts(&b, " ...");
+    } else {
+      buf_append(&b, t, len);
+    }
+  }
+  return buf_detach(&b, NULL);
+}
+
+static const char *STOP[] = {"the",  "and",    "for",     "are",      "was",   "were", "what",  "which", "who",
+                             "whom", "how",    "why",     "when",     "where", "does", "did",   "has",   "have",
+                             "had",  "this",   "that",    "these",    "those", "with", "from",  "into",  "about",
+                             "can",  "could",  "would",   "should",   "will",  "its",  "their", "there", "them",
+                             "they", "you",    "your",    "our",      "not",   "but",  "any",   "all",   "tell",
+                             "give", "please", "explain", "describe", "much",  "many", "is",    NULL};
+
+typedef struct {
+  char t[64][48];
+  size_t n;
+} terms_t;
+
+/* Query terms: ASCII words (>= 3 letters, not stop words) lowercased, and
+ * non-ASCII words cut to their first two syllables-ish (6 bytes) so Korean
+ * particles do not prevent a match. */
+static void query_terms(const char *q, terms_t *out) {
+  out->n = 0;
+  for (size_t i = 0; q[i] && out->n < 64;) {
+    unsigned char c = (unsigned char)q[i];
+    if (!(isalnum(c) || c >= 0x80)) {
+      i++;
+      continue;
+    }
+    size_t start = i;
+    int ascii = 1;
+    while (q[i] && (isalnum((unsigned char)q[i]) || (unsigned char)q[i] >= 0x80)) {
+      if ((unsigned char)q[i] >= 0x80) ascii = 0;
+      i++;
+    }
+    size_t len = i - start;
+    if (ascii && len < 3) continue;
+    if (!ascii && len > 6) len = util_utf8_floor(q + start, 6);
+    if (len >= sizeof out->t[0]) len = sizeof out->t[0] - 1;
+    char w[48];
+    for (size_t j = 0; j < len; j++) w[j] = (char)tolower((unsigned char)q[start + j]);
+    w[len] = 0;
+    int skip = 0;
+    for (int s = 0; STOP[s] && !skip; s++) skip = strcmp(w, STOP[s]) == 0;
+    for (size_t s = 0; s < out->n && !skip; s++) skip = strcmp(w, out->t[s]) == 0;
+    if (!skip) memcpy(out->t[out->n++], w, len + 1);
+  }
+}
+
+static int contains_ci(const char *s, size_t n, const char *w) {
+  size_t wl = strlen(w);
+  for (size_t i = 0; i + wl <= n; i++)
+    if (strncasecmp(s + i, w, wl) == 0) return 1;
+  return 0;
+}
+
+typedef struct {
+  size_t start, end;
+  int score;
+} sent_t;
+
+/* Splits text into sentences (., !, ? or a CJK full stop followed by a space,
+ * or a blank line); at most max. */
+static size_t split_sentences(const char *t, sent_t *out, size_t max) {
+  size_t n = 0, start = 0, i = 0;
+  while (t[i] && n < max) {
+    size_t end = 0;
+    if ((t[i] == '.' || t[i] == '!' || t[i] == '?') && (t[i + 1] == ' ' || t[i + 1] == '\n' || !t[i + 1]))
+      end = i + 1;
+    else if (t[i] == '\n' && t[i + 1] == '\n')
+      end = i;
+    else if (!strncmp(t + i, "\xe3\x80\x82", 3) || !strncmp(t + i, "\xef\xbc\x81", 3) ||
+             !strncmp(t + i, "\xef\xbc\x9f", 3))
+      end = i + 3;
+    if (end) {
+      if (end > start) out[n++] = (sent_t){start, end, 0};
+      i = end;
+      while (t[i] == ' ' || t[i] == '\n' || t[i] == '\t' || t[i] == '\r') i++;
+      start = i;
+    } else {
+      i++;
+    }
+  }
+  if (n < max && i > start) out[n++] = (sent_t){start, i, 0};
+  return n;
+}
+
+/* Appends text[a,b) with whitespace runs collapsed to one space. */
+static void put_collapsed(buf_t *b, const char *t, size_t a, size_t e) {
+  int space = 0;
+  for (size_t i = a; i < e; i++) {
+    if (isspace((unsigned char)t[i])) {
+      space = 1;
+      continue;
+    }
+    if (space && b->len && b->data[b->len - 1] != ' ') buf_putc(b, ' ');
+    space = 0;
+    buf_putc(b, t[i]);
+  }
+}
+
+char *chat_extractive_answer(const char *question, const rag_hit_t *hits, size_t n) {
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  if (n == 0) {
+    buf_puts(&b,
+             "*Extractive answer (no language model is configured).* No passage of your library matches "
+             "this question.");
+    return buf_detach(&b, NULL);
+  }
+  buf_puts(&b,
+           "*Extractive answer (no language model is configured): the passages of your library most "
+           "relevant to the question, quoted verbatim.*\n");
+  terms_t terms;
+  query_terms(question, &terms);
+  size_t np = n < EXTRACT_PASSAGES ? n : EXTRACT_PASSAGES;
+  for (size_t p = 0; p < np; p++) {
+    const char *t = hits[p].text ? hits[p].text : "";
+    sent_t s[256];
+    size_t ns = split_sentences(t, s, 256);
+    if (!ns) continue;
+    for (size_t i = 0; i < ns; i++)
+      for (size_t w = 0; w < terms.n; w++) s[i].score += contains_ci(t + s[i].start, s[i].end - s[i].start, terms.t[w]);
+    /* the best sentences (ties: the earlier), shown in text order */
+    int pick[EXTRACT_SENTENCES];
+    size_t npick = 0;
+    for (size_t k = 0; k < EXTRACT_SENTENCES; k++) {
+      int best = -1;
+      for (size_t i = 0; i < ns; i++) {
+        int used = 0;
+        for (size_t q = 0; q < npick; q++) used |= pick[q] == (int)i;
+        if (!used && s[i].score > 0 && (best < 0 || s[i].score > s[best].score)) best = (int)i;
+      }
+      if (best < 0) break;
+      pick[npick++] = best;
+    }
+    if (!npick) pick[npick++] = 0;
+    if (npick == 2 && pick[0] > pick[1]) {
+      int x = pick[0];
+      pick[0] = pick[1];
+      pick[1] = x;
+    }
+    buf_t q = BUF_INIT;
+    buf_init(&q);
+    for (size_t k = 0; k < npick; k++) {
+      if (k) buf_puts(&q, k && pick[k] == pick[k - 1] + 1 ? " " : " ... ");
+      put_collapsed(&q, t, s[pick[k]].start, s[pick[k]].end);
+    }
+    if (q.len > EXTRACT_QUOTE_MAX) {
+      buf_truncate(&q, util_utf8_floor(q.data, EXTRACT_QUOTE_MAX));
+      buf_puts(&q, " ...");
+    }
+    buf_printf(&b, "\n> %s [%zu]\n", q.data ? q.data : "", p + 1);
+    buf_free(&q);
+  }
+  return buf_detach(&b, NULL);
+}
+
+/* ---------- events ---------- */
+
+static void publish(app_t *app, const char *channel, const char *event, json_t *data) {
+  if (events_publish(app->events, channel, event, data, NULL) != 0)
+    log_warn("chat", "could not publish %s on %s", event, channel);
+  json_decref(data);
+}
+
+typedef struct {
+  app_t *app;
+  const char *channel;
+  buf_t pending;
+  int64_t last_ms;
+} streamer_t;
+
+static void stream_flush(streamer_t *s, int all) {
+  if (!s->pending.len) return;
+  size_t n = all ? s->pending.len : util_utf8_floor(s->pending.data, s->pending.len);
+  if (!n) return;
+  if (util_utf8_valid(s->pending.data, n))
+    publish(s->app, s->channel, "token", json_pack("{s:s%}", "text", s->pending.data, n));
+  memmove(s->pending.data, s->pending.data + n, s->pending.len - n);
+  buf_truncate(&s->pending, s->pending.len - n);
+  s->last_ms = util_mono_ms();
+}
+
+static int on_token(void *ud, const char *text, size_t len) {
+  streamer_t *s = ud;
+  if (!text) { /* the model's answer restarts: clients drop what they have */
+    buf_reset(&s->pending);
+    publish(s->app, s->channel, "reset", json_object());
+    return 0;
+  }
+  buf_append(&s->pending, text, len);
+  if (s->pending.len >= TOKEN_FLUSH_BYTES || util_mono_ms() - s->last_ms >= TOKEN_FLUSH_MS) stream_flush(s, 0);
+  return 0;
+}
+
+/* ---------- the channel authoriser ---------- */
+
+static int authorize_chat(app_t *app, const http_user_t *user, const char *id) {
+  store_chat_t c;
+  return store_chat_get(app->store, user->id, id, &c) == STORE_OK;
+}
+
+void chat_register(app_t *app) {
+  if (app->hub) ws_hub_authorize(app->hub, "chat", authorize_chat);
+}
+
+/* ---------- answering ---------- */
+
+/* A title from the first question: whitespace collapsed, cut near TITLE_MAX. */
+static char *title_from(const char *q) {
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  put_collapsed(&b, q, 0, strlen(q));
+  if (b.len > TITLE_MAX) {
+    buf_truncate(&b, util_utf8_floor(b.data, TITLE_MAX));
+    buf_puts(&b, "...");
+  }
+  return buf_detach(&b, NULL);
+}
+
+static json_t *passage_json(const rag_hit_t *h, int n, int with_text) {
+  char cid[32];
+  snprintf(cid, sizeof cid, "%lld", (long long)h->chunk_id);
+  json_t *o =
+      json_pack("{s:i, s:s, s:s, s:s, s:i, s:s}", "n", n, "document_id", h->document_id, "title",
+                h->title ? h->title : "", "filename", h->filename ? h->filename : "", "page", h->page, "chunk_id", cid);
+  if (with_text) json_object_set_new(o, "text", json_string(h->text ? h->text : ""));
+  if (h->heading && h->heading[0]) json_object_set_new(o, "heading", json_string(h->heading));
+  return o;
+}
+
+/* Retrieval: the question, and when it finds nothing and follow_up is set,
+ * the question with the previous one (follow-ups like "and its cost?"; only
+ * with a model, which can tell that the passages do not answer). */
+static int retrieve(app_t *app, const char *user_id, const char *group_id, const char *question, json_t *history,
+                    int follow_up, rag_results_t *res, char *err, size_t errlen) {
+  rag_query_t q;
+  rag_query_init(&q);
+  q.user_id = user_id;
+  q.group_id = group_id[0] ? group_id : NULL;
+  q.query = question;
+  q.k = CHAT_PASSAGES;
+  q.per_document = CHAT_PER_DOCUMENT;
+  if (rag_search(app->rag, &q, res, err, errlen) != 0) return -1;
+  if (res->n || !follow_up) return 0;
+  const char *prev = NULL;
+  size_t i;
+  json_t *m;
+  json_array_foreach(history, i, m) if (!strcmp(json_string_value(json_object_get(m, "role")), "user")) prev =
+      json_string_value(json_object_get(m, "content"));
+  if (!prev) return 0;
+  buf_t both = BUF_INIT;
+  buf_init(&both);
+  buf_printf(&both, "%s %s", prev, question);
+  rag_results_free(res);
+  q.query = both.data;
+  int rc = rag_search(app->rag, &q, res, err, errlen);
+  buf_free(&both);
+  return rc;
+}
+
+typedef struct {
+  char *text;
+  char model[256];
+  int prompt_tokens, completion_tokens;
+  double cost_usd;
+} gen_t;
+
+/* Builds the prompt and calls the model. Returns 0, LLM_ERR_NOT_CONFIGURED
+ * (answer extractively) or another LLM_ERR_* with err. */
+static int generate(app_t *app, const char *user_id, const char *chat_id, const char *channel, const char *question,
+                    json_t *history, const rag_hit_t *hits, size_t *nhits, gen_t *out, char *err, size_t errlen) {
+  llm_endpoint_t ep;
+  int rc = llm_resolve(app->llm, user_id, LLM_TIER_MID, &ep, err, errlen);
+  int ctx = ep.context_window > 0 ? ep.context_window : 8192, maxtok = ep.max_tokens > 0 ? ep.max_tokens : 1024;
+  sodium_memzero(&ep, sizeof ep);
+  if (rc != 0) return LLM_ERR_NOT_CONFIGURED;
+
+  /* history: complete earlier turns, citation markers removed (their numbers
+   * belonged to other passages) */
+  size_t nh = json_array_size(history);
+  char **hist = calloc(nh + 1, sizeof *hist);
+  const char **roles = calloc(nh + 1, sizeof *roles);
+  if (!hist || !roles) abort();
+  size_t k = 0;
+  int hist_tokens = 0;
+  for (size_t i = 0; i + 1 < nh;) {
+    json_t *q = json_array_get(history, i), *a = json_array_get(history, i + 1);
+    const char *qr = json_string_value(json_object_get(q, "role"));
+    const char *ar = json_string_value(json_object_get(a, "role"));
+    if (!qr || !ar || strcmp(qr, "user") != 0 || strcmp(ar, "assistant") != 0) {
+      i++; /* a question left without answer (model failure) */
+      continue;
+    }
+    for (int j = 0; j < 2; j++) {
+      const char *content = json_string_value(json_object_get(j ? a : q, "content"));
+      int dummy[1];
+      size_t nd;
+      char *clean = chat_cite_renumber(content ? content : "", 0, dummy, &nd);
+      if (strlen(clean) > HISTORY_MAX_CHARS) clean[util_utf8_floor(clean, HISTORY_MAX_CHARS)] = 0;
+      hist[k] = clean;
+      roles[k] = j ? "assistant" : "user";
+      hist_tokens += llm_estimate_tokens(clean);
+      k++;
+    }
+    i += 2;
+  }
+
+  /* passages within the context window: drop the weakest while too long */
+  int budget = ctx - maxtok - hist_tokens - llm_estimate_tokens(SYSTEM_PROMPT) - llm_estimate_tokens(question) - 200;
+  char *passages = NULL;
+  for (;;) {
+    free(passages);
+    passages = chat_format_passages(hits, *nhits, PASSAGE_MAX_CHARS);
+    if (*nhits <= 1 || llm_estimate_tokens(passages) <= budget) break;
+    (*nhits)--;
+  }
+  buf_t user = BUF_INIT;
+  buf_init(&user);
+  buf_printf(&user, "Passages from the user's documents:\n\n%s\n\nQuestion: %s", passages, question);
+  free(passages);
+
+  llm_message_t *msgs = calloc(k + 2, sizeof *msgs);
+  if (!msgs) abort();
+  size_t nm = 0;
+  msgs[nm++] = (llm_message_t){"system", SYSTEM_PROMPT};
+  for (size_t i = 0; i < k; i++) msgs[nm++] = (llm_message_t){roles[i], hist[i]};
+  msgs[nm++] = (llm_message_t){"user", user.data};
+
+  streamer_t st = {.app = app, .channel = channel, .last_ms = util_mono_ms()};
+  buf_init(&st.pending);
+  llm_request_t req = {0};
+  req.tier = LLM_TIER_MID;
+  req.messages = msgs;
+  req.nmessages = nm;
+  req.temperature = -1;
+  req.stream = 1;
+  req.on_token = on_token;
+  req.token_ud = &st;
+  req.user_id = user_id;
+  req.chat_id = chat_id;
+  req.agent = "chat";
+  req.cache = LLM_CACHE_OFF;
+  llm_response_t resp;
+  rc = llm_chat(app->llm, &req, &resp, err, errlen);
+  stream_flush(&st, 1);
+  buf_free(&st.pending);
+  if (rc == LLM_OK) {
+    out->text = resp.text;
+    resp.text = NULL;
+    snprintf(out->model, sizeof out->model, "%s", resp.model);
+    out->prompt_tokens = resp.prompt_tokens;
+    out->completion_tokens = resp.completion_tokens;
+    out->cost_usd = resp.cost_usd;
+    llm_response_free(&resp);
+    if (!out->text[0]) {
+      free(out->text);
+      out->text = NULL;
+      snprintf(err, errlen, "the model returned an empty answer");
+      rc = LLM_ERR;
+    }
+  }
+  for (size_t i = 0; i < k; i++) free(hist[i]);
+  free(hist);
+  free(roles);
+  free(msgs);
+  buf_free(&user);
+  return rc;
+}
+
+int chat_ask(app_t *app, const char *user_id, const char *chat_id, const char *question, json_t **answer, char *err,
+             size_t errlen) {
+  *answer = NULL;
+  store_chat_t chat;
+  int rc = store_chat_get(app->store, user_id, chat_id, &chat);
+  if (rc == STORE_NOT_FOUND) {
+    snprintf(err, errlen, "chat %s not found", chat_id);
+    return CHAT_ERR_NOT_FOUND;
+  }
+  if (rc != STORE_OK) {
+    snprintf(err, errlen, "could not read chat %s", chat_id);
+    return CHAT_ERR;
+  }
+  if (chat.group_id[0] && !store_group_owned(app->store, user_id, chat.group_id)) {
+    snprintf(err, errlen, "the group %s of this chat no longer exists; start a new chat", chat.group_id);
+    return CHAT_ERR_GROUP;
+  }
+  int64_t stale =
+      (config_int(app->cfg, "LLM_TIMEOUT_SECONDS") * (config_int(app->cfg, "LLM_MAX_RETRIES") + 1) + 60) * 1000;
+  rc = store_chat_claim(app->store, user_id, chat_id, stale);
+  if (rc == STORE_CONFLICT) {
+    snprintf(err, errlen, "chat %s is still answering the previous question", chat_id);
+    return CHAT_ERR_BUSY;
+  }
+  if (rc != STORE_OK) {
+    snprintf(err, errlen, rc == STORE_NOT_FOUND ? "chat %s not found" : "could not claim chat %s", chat_id);
+    return rc == STORE_NOT_FOUND ? CHAT_ERR_NOT_FOUND : CHAT_ERR;
+  }
+
+  char channel[40];
+  snprintf(channel, sizeof channel, "chat:%s", chat_id);
+  int ret = CHAT_ERR;
+  rag_results_t res = {0};
+  gen_t gen = {0};
+  json_t *history = store_chat_recent(app->store, user_id, chat_id, CHAT_HISTORY);
+  json_t *qmsg = NULL;
+  if (!history || store_chat_add_message(app->store, user_id, chat_id, "user", question, NULL, NULL, &qmsg) != 0) {
+    snprintf(err, errlen, "could not store the question");
+    goto out;
+  }
+  publish(app, channel, "message", qmsg);
+  if (chat.title_auto) {
+    char *t = title_from(question);
+    store_chat_autotitle(app->store, user_id, chat_id, t);
+    free(t);
+  }
+
+  llm_endpoint_t ep;
+  char rerr[256];
+  int have_model = llm_resolve(app->llm, user_id, LLM_TIER_MID, &ep, rerr, sizeof rerr) == 0;
+  sodium_memzero(&ep, sizeof ep);
+  if (retrieve(app, user_id, chat.group_id, question, history, have_model, &res, err, errlen) != 0) {
+    publish(app, channel, "error", json_pack("{s:s}", "message", err));
+    goto out;
+  }
+  size_t nused = res.n;
+  const char *mode = "model";
+  if (res.n == 0) {
+    mode = "no_passages";
+    gen.text = util_strdup(
+        "No passage of your library matches this question, so it cannot be answered from "
+        "your documents.");
+    publish(app, channel, "token", json_pack("{s:s}", "text", gen.text));
+  } else {
+    json_t *plist = json_array();
+    for (size_t i = 0; i < res.n; i++) json_array_append_new(plist, passage_json(&res.hits[i], (int)i + 1, 0));
+    publish(app, channel, "passages", json_pack("{s:o}", "passages", plist));
+    char gerr[1024] = "";
+    rc = generate(app, user_id, chat_id, channel, question, history, res.hits, &nused, &gen, gerr, sizeof gerr);
+    if (rc == LLM_ERR_NOT_CONFIGURED) {
+      mode = "extractive";
+      nused = res.n;
+      gen.text = chat_extractive_answer(question, res.hits, res.n);
+      publish(app, channel, "token", json_pack("{s:s}", "text", gen.text));
+    } else if (rc != LLM_OK) {
+      snprintf(err, errlen, "the model could not answer: %s", gerr);
+      publish(app, channel, "error", json_pack("{s:s}", "message", err));
+      ret = CHAT_ERR_MODEL;
+      goto out;
+    }
+  }
+
+  /* citations: only passages that were given, renumbered by first appearance */
+  int *cited = calloc(nused + 1, sizeof *cited);
+  if (!cited) abort();
+  size_t ncited = 0;
+  char *content = chat_cite_renumber(gen.text, nused, cited, &ncited);
+  json_t *cits = json_array();
+  for (size_t i = 0; i < ncited; i++) json_array_append_new(cits, passage_json(&res.hits[cited[i] - 1], (int)i + 1, 1));
+  free(cited);
+  json_t *meta = json_pack("{s:s, s:i}", "mode", mode, "passages", (int)nused);
+  if (!strcmp(mode, "model")) {
+    json_object_set_new(meta, "model", json_string(gen.model));
+    json_object_set_new(meta, "prompt_tokens", json_integer(gen.prompt_tokens));
+    json_object_set_new(meta, "completion_tokens", json_integer(gen.completion_tokens));
+    json_object_set_new(meta, "cost_usd", json_real(gen.cost_usd));
+  }
+  json_t *amsg = NULL;
+  rc = store_chat_add_message(app->store, user_id, chat_id, "assistant", content, cits, meta, &amsg);
+  free(content);
+  json_decref(cits);
+  json_decref(meta);
+  if (rc != STORE_OK) {
+    snprintf(err, errlen, rc == STORE_NOT_FOUND ? "chat %s was deleted" : "could not store the answer of chat %s",
+             chat_id);
+    ret = rc == STORE_NOT_FOUND ? CHAT_ERR_NOT_FOUND : CHAT_ERR;
+    goto out;
+  }
+  publish(app, channel, "message", json_incref(amsg));
+  *answer = amsg;
+  ret = CHAT_OK;
+out:
+  store_chat_release(app->store, chat_id);
+  free(gen.text);
+  rag_results_free(&res);
+  json_decref(history);
+  return ret;
+}

@@ -1,0 +1,85 @@
+/*
+ * chat.h - chat with documents: answers grounded in passages of the user's
+ * library, with [n] citations (docs/chat.md).
+ *
+ * One question, in order (chat_ask):
+ *   1. the chat is the user's (else CHAT_ERR_NOT_FOUND) and, when it is
+ *      limited to a group, that group still exists (else CHAT_ERR_GROUP);
+ *   2. the chat is claimed: one question at a time (else CHAT_ERR_BUSY);
+ *   3. the question is stored and published as a "message" event;
+ *   4. the top passages are retrieved (rag_search scoped to the user and the
+ *      chat's group) and published as a "passages" event;
+ *   5. with a model: a prompt of numbered passages, the last few turns of the
+ *      chat and the question goes to the mid tier; the answer's text is
+ *      streamed as "token" events {text} ("reset" {} when the model's stream
+ *      restarts). Without a model: an extractive answer (the most relevant
+ *      sentences of the best passages, quoted verbatim with their [n]),
+ *      clearly labelled, sent as one "token" event;
+ *   6. [n] markers are checked against the passages given: markers of
+ *      passages that were not given are dropped, the rest renumbered by first
+ *      appearance (1..k) and listed as citations {n, document_id, title,
+ *      filename, page, chunk_id, text};
+ *   7. the answer is stored and published as a "message" event, and the chat
+ *      released. On a model failure an "error" event {message} is published
+ *      instead and CHAT_ERR_MODEL returned (the question stays stored).
+ * Events go to channel "chat:ID" (events_publish: stored, then pushed live).
+ *
+ * Threads: chat_ask blocks the calling thread for the model call; any number
+ * of threads may call it for different chats. Strings are borrowed.
+ */
+#ifndef MAESTRO_CHAT_H
+#define MAESTRO_CHAT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "rag/rag.h"
+
+struct app;
+
+enum {
+  CHAT_OK = 0,
+  CHAT_ERR = -1,           /* store error */
+  CHAT_ERR_NOT_FOUND = -2, /* no such chat for this user */
+  CHAT_ERR_BUSY = -3,      /* another question of this chat is being answered */
+  CHAT_ERR_GROUP = -4,     /* the chat's group no longer exists */
+  CHAT_ERR_MODEL = -5      /* the model failed (after the model layer's retries) */
+};
+
+/* Longest accepted question, in bytes. */
+#define CHAT_MAX_QUESTION 8000
+
+/* Registers the "chat" WebSocket channel authoriser (a user may subscribe to
+ * chat:ID only for their own chats). Call once from app_open after the hub
+ * exists. */
+void chat_register(struct app *app);
+
+/* Answers question in the user's chat (see the top of this file). On success
+ * *answer is the stored assistant message (new reference). On failure a
+ * CHAT_ERR_* code with a message for the user in err. */
+int chat_ask(struct app *app, const char *user_id, const char *chat_id, const char *question, json_t **answer,
+             char *err, size_t errlen);
+
+/* ---- Pure helpers (exposed for tests) ---- */
+
+/*
+ * Rewrites the [n] citation markers of text for npassages given passages:
+ * "[2]", "[1, 3]", "[1-3]", "[Passage 2]", "[source 2]" are recognised;
+ * numbers outside 1..npassages are dropped (a marker left empty disappears
+ * with the space before it); the rest are renumbered by first appearance and
+ * written as "[1][2]". cited (room for npassages) receives, for each new
+ * number k (index k-1), the original passage number; *ncited their count.
+ * Returns a malloc'd string.
+ */
+char *chat_cite_renumber(const char *text, size_t npassages, int *cited, size_t *ncited);
+
+/* The extractive answer (no model): a labelled Markdown text quoting the most
+ * relevant sentences of up to 3 of the n passages, each followed by its
+ * passage number [i] (1-based index into hits). malloc'd. */
+char *chat_extractive_answer(const char *question, const rag_hit_t *hits, size_t n);
+
+/* The numbered passages block of the prompt ("[1] Title (file, p. 3)\ntext"),
+ * each passage cut to max_chars bytes (on a UTF-8 boundary). malloc'd. */
+char *chat_format_passages(const rag_hit_t *hits, size_t n, size_t max_chars);
+
+#endif

@@ -1,0 +1,638 @@
+/*
+ * Chat with documents through a real server (in this process, so documents
+ * are ingested with the rag library and the event log is read directly),
+ * over real HTTP and WebSocket, against the fake model server: grounded
+ * answers citing the right document, citations that resolve to real
+ * passages, invented citations dropped, tokens streamed in order on chat:ID,
+ * history in the prompt, a failing model, one question at a time, user
+ * isolation (404 and refused subscription), viewers, group scope, delete,
+ * and the extractive answer when no model is configured.
+ */
+#include <civetweb.h>
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "auth/accounts.h"
+#include "auth/auth.h"
+#include "base/buf.h"
+#include "base/util.h"
+#include "http/server.h"
+#include "llm_support.h"
+#include "rag/rag.h"
+#include "rag_support.h"
+#include "server_support.h"
+#include "store/documents.h"
+#include "store/events.h"
+
+static app_t *app;
+static http_server_t *srv;
+static ts_server_t ts; /* only .port, for ts_json */
+static llmsup_fake_t fake;
+static int have_fake;
+static char alice[17], bob[17], vera[17];
+static char *tok_a, *tok_b, *tok_v;
+static char doc_volcano[17], doc_coffee[17], doc_bees[17], doc_bob[17], coffee_group[17];
+static char dir[256];
+
+#define VOLCANO_TEXT                                                                                           \
+  "# Volcanoes of Italy\n\nMount Etna is an active stratovolcano on the east coast of Sicily. Its eruptions "  \
+  "are frequent and mostly effusive. The summit is about 3,300 metres high.\n\nVesuvius destroyed Pompeii in " \
+  "the year 79.\n"
+#define COFFEE_TEXT                                                                                           \
+  "# Coffee roasting\n\nLight roasts keep more of the bean's acidity and floral aroma. Dark roasts taste of " \
+  "caramel and smoke because the sugars burn.\n"
+#define BEES_TEXT                                                                                         \
+  "Honeybees tell their sisters where flowers are with a waggle dance. The angle of the dance shows the " \
+  "direction relative to the sun.\n"
+#define BOB_TEXT "Bob's private notes: Mount Etna is secretly made of chocolate.\n"
+
+#define ETNA_ANSWER "Mount Etna stands on the east coast of Sicily [1]. It is unrelated to coffee [9]."
+
+static const char *RULES =
+    "{\"rules\":["
+    "{\"name\":\"history\",\"match\":{\"any\":\"It is unrelated to coffee\",\"content\":\"Question: How often\"},"
+    " \"text\":\"Often, according to the same passage [1].\"},"
+    "{\"name\":\"etna\",\"match\":{\"content\":\"Question: Where is Mount Etna\"},\"text\":\"" ETNA_ANSWER
+    "\"},"
+    "{\"name\":\"slow\",\"match\":{\"content\":\"Question: Slowly\"},\"delay\":1.5,\"text\":\"Slow [1].\"},"
+    "{\"name\":\"broken\",\"match\":{\"content\":\"Question: Broken\"},\"status\":500}"
+    "],\"default\":{\"text\":\"Default answer [2][1].\"}}";
+
+static void add_doc(const char *user, const char *name, const char *text, char *id_out) {
+  char path[400], err[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  cr_assert_eq(rs_write_file(path, text, strlen(text)), 0);
+  rag_add_t req = {.user_id = user, .filename = name, .src_path = path, .chunk_overlap = -1, .no_job = 1};
+  int dup = 0;
+  cr_assert_eq(rag_document_add(app->rag, &req, id_out, &dup, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(rag_ingest_document(app->rag, id_out, NULL, NULL, err, sizeof err), 0, "%s", err);
+  store_doc_t *d = NULL;
+  cr_assert_eq(store_doc_get(app->store, user, id_out, &d), STORE_OK);
+  cr_assert_str_eq(d->status, "ready", "%s: %s", name, d->error ? d->error : "");
+  store_doc_free(d);
+}
+
+static void start(int with_model) {
+  static const char *const clear[] = {"OPENAI_API_KEY",
+                                      "OPENAI_BASE_URL",
+                                      "LOCAL_MODEL_URL",
+                                      "MODEL_NAME",
+                                      "FAST_MODEL",
+                                      "MID_MODEL",
+                                      "INTELLIGENT_MODEL",
+                                      "VERIFIER_MODEL",
+                                      "EMBEDDING_MODEL",
+                                      "EMBEDDING_BASE_URL",
+                                      "RERANK_URL",
+                                      "RERANK_MODEL",
+                                      NULL};
+  for (const char *const *c = clear; *c; c++) unsetenv(*c);
+  ts_tmpdir(dir, sizeof dir);
+  char db[300], data[300], url[128];
+  snprintf(db, sizeof db, "sqlite:///%s/m.db", dir);
+  snprintf(data, sizeof data, "%s/data", dir);
+  setenv("DATABASE_URL", db, 1);
+  setenv("DATA_DIR", data, 1);
+  setenv("BACKEND_PORT", "0", 1);
+  setenv("FRONTEND_PORT", "0", 1);
+  setenv("BIND_ADDRESS", "127.0.0.1", 1);
+  setenv("LOG_LEVEL", "warning", 1);
+  setenv("HTTP_THREADS", "32", 1);
+  setenv("LLM_MAX_RETRIES", "1", 1);
+  setenv("LLM_RETRY_BASE_MS", "1", 1);
+  have_fake = with_model;
+  if (with_model) {
+    cr_assert_eq(llmsup_fake_start(&fake, RULES), 0, "fake model did not start");
+    setenv("LOCAL_MODEL_URL", llmsup_url(&fake, "", url, sizeof url), 1);
+    setenv("MODEL_NAME", "fake-model", 1);
+  }
+  char err[512];
+  config_t *cfg = config_load("/dev/null", err, sizeof err);
+  cr_assert_not_null(cfg, "%s", err);
+  app = app_open(cfg, err, sizeof err);
+  cr_assert_not_null(app, "%s", err);
+  cr_assert_eq(accounts_create(app, "alice", "password-123", "researcher", alice, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(accounts_create(app, "bob", "password-123", "researcher", bob, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(accounts_create(app, "vera", "password-123", "viewer", vera, err, sizeof err), 0, "%s", err);
+  tok_a = auth_token_issue(app->auth, alice, "alice", "researcher", NULL);
+  tok_b = auth_token_issue(app->auth, bob, "bob", "researcher", NULL);
+  tok_v = auth_token_issue(app->auth, vera, "vera", "viewer", NULL);
+  cr_assert_eq(app_start_workers(app), 0);
+  srv = http_server_start(app, err, sizeof err);
+  cr_assert_not_null(srv, "%s", err);
+  ts.port = http_server_port(srv, 0);
+  add_doc(alice, "volcanoes.md", VOLCANO_TEXT, doc_volcano);
+  add_doc(alice, "coffee.md", COFFEE_TEXT, doc_coffee);
+  add_doc(alice, "bees.txt", BEES_TEXT, doc_bees);
+  add_doc(bob, "bob.txt", BOB_TEXT, doc_bob);
+  cr_assert_eq(store_group_create(app->store, alice, "coffee", "", coffee_group), STORE_OK);
+  const char *ids[] = {doc_coffee};
+  cr_assert_eq(store_group_add_docs(app->store, alice, coffee_group, ids, 1), STORE_OK);
+}
+
+static void start_model(void) {
+  start(1);
+}
+static void start_offline(void) {
+  start(0);
+}
+
+static void stop(void) {
+  http_server_stop(srv);
+  app_close(app);
+  free(tok_a);
+  free(tok_b);
+  free(tok_v);
+  if (have_fake) llmsup_fake_stop(&fake);
+}
+
+TestSuite(chat, .init = start_model, .fini = stop, .timeout = 90);
+TestSuite(chat_offline, .init = start_offline, .fini = stop, .timeout = 90);
+
+/* ---------- helpers ---------- */
+
+static char *new_chat(const char *tok, const char *title, const char *group) {
+  json_t *b = json_object();
+  if (title) json_object_set_new(b, "title", json_string(title));
+  if (group) json_object_set_new(b, "group_id", json_string(group));
+  long st;
+  json_t *j = ts_json(&ts, "POST", "/api/chats", tok, b, &st);
+  json_decref(b);
+  cr_assert_eq(st, 201, "create chat: %ld", st);
+  char *id = util_strdup(json_string_value(json_object_get(j, "id")));
+  cr_assert_not_null(id);
+  json_decref(j);
+  return id;
+}
+
+static json_t *ask(const char *tok, const char *chat, const char *q, long *st) {
+  char path[128];
+  snprintf(path, sizeof path, "/api/chats/%s/messages", chat);
+  json_t *b = json_pack("{s:s}", "content", q);
+  json_t *j = ts_json(&ts, "POST", path, tok, b, st);
+  json_decref(b);
+  return j;
+}
+
+static json_t *events_of(const char *chat) {
+  char ch[40];
+  snprintf(ch, sizeof ch, "chat:%s", chat);
+  json_t *ev = store_event_list(app->store, ch, 0, 10000);
+  cr_assert_not_null(ev);
+  return ev;
+}
+
+/* Every citation names a passage of the user's library whose text it carries. */
+static void check_citations_resolve(const char *user, json_t *msg) {
+  json_t *cits = json_object_get(msg, "citations");
+  cr_assert(json_is_array(cits));
+  size_t i;
+  json_t *c;
+  json_array_foreach(cits, i, c) {
+    cr_assert_eq(json_integer_value(json_object_get(c, "n")), (json_int_t)i + 1, "citations numbered 1..k");
+    long long cid = 0;
+    cr_assert_eq(util_parse_int(json_string_value(json_object_get(c, "chunk_id")), 1, 1LL << 60, &cid), 0);
+    rag_hit_t h;
+    cr_assert_eq(rag_chunk_fetch(app->rag, user, cid, &h), 0, "chunk %lld must exist for the user", cid);
+    cr_assert_str_eq(h.document_id, json_string_value(json_object_get(c, "document_id")));
+    cr_assert_str_eq(h.text, json_string_value(json_object_get(c, "text")));
+    rag_hit_clear(&h);
+    char marker[32];
+    snprintf(marker, sizeof marker, "[%zu]", i + 1);
+    cr_assert_not_null(strstr(json_string_value(json_object_get(msg, "content")), marker), "%s in the answer", marker);
+  }
+}
+
+/* ---------- with a model ---------- */
+
+Test(chat, answer_cites_the_right_document_and_streams_in_order) {
+  char *chat = new_chat(tok_a, NULL, NULL);
+  long st;
+  json_t *m = ask(tok_a, chat, "Where is Mount Etna?", &st);
+  cr_assert_eq(st, 200, "status %ld", st);
+  cr_assert_str_eq(json_string_value(json_object_get(m, "role")), "assistant");
+  cr_assert_str_eq(json_string_value(json_object_get(m, "mode")), "model");
+  /* [9] was never given: dropped with its space; [1] kept */
+  cr_assert_str_eq(json_string_value(json_object_get(m, "content")),
+                   "Mount Etna stands on the east coast of Sicily [1]. It is unrelated to coffee.");
+  json_t *cits = json_object_get(m, "citations");
+  cr_assert_eq(json_array_size(cits), 1);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(cits, 0), "document_id")), doc_volcano);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(cits, 0), "filename")), "volcanoes.md");
+  cr_assert_not_null(
+      strstr(json_string_value(json_object_get(json_array_get(cits, 0), "text")), "east coast of Sicily"));
+  check_citations_resolve(alice, m);
+
+  /* the prompt: numbered passages from Alice's library only (Bob's chocolate never) */
+  json_t *calls = llmsup_fake_calls(&fake);
+  json_t *last = json_array_get(json_object_get(calls, "calls"), json_array_size(json_object_get(calls, "calls")) - 1);
+  const char *lu = json_string_value(json_object_get(last, "last_user"));
+  cr_assert_not_null(strstr(lu, "[1] Volcanoes of Italy"), "prompt starts with passage 1: %s", lu);
+  cr_assert_null(strstr(lu, "chocolate"));
+  cr_assert(json_is_true(json_object_get(last, "stream")));
+  json_decref(calls);
+
+  /* the event log: message(user), passages, token..., message(assistant), gap-free */
+  json_t *ev = events_of(chat);
+  size_t n = json_array_size(ev);
+  cr_assert_geq(n, 4);
+  buf_t toks = BUF_INIT;
+  buf_init(&toks);
+  size_t i;
+  json_t *e;
+  json_array_foreach(ev, i, e) {
+    cr_assert_eq(json_integer_value(json_object_get(e, "seq")), (json_int_t)i + 1, "gap-free sequence");
+    const char *name = json_string_value(json_object_get(e, "event"));
+    json_t *d = json_object_get(e, "data");
+    if (i == 0) {
+      cr_assert_str_eq(name, "message");
+      cr_assert_str_eq(json_string_value(json_object_get(d, "role")), "user");
+      cr_assert_str_eq(json_string_value(json_object_get(d, "content")), "Where is Mount Etna?");
+    } else if (i == 1) {
+      cr_assert_str_eq(name, "passages");
+      cr_assert_str_eq(
+          json_string_value(json_object_get(json_array_get(json_object_get(d, "passages"), 0), "document_id")),
+          doc_volcano);
+    } else if (i == n - 1) {
+      cr_assert_str_eq(name, "message");
+      cr_assert_str_eq(json_string_value(json_object_get(d, "role")), "assistant");
+      cr_assert_str_eq(json_string_value(json_object_get(d, "content")),
+                       json_string_value(json_object_get(m, "content")));
+    } else {
+      cr_assert_str_eq(name, "token");
+      buf_puts(&toks, json_string_value(json_object_get(d, "text")));
+    }
+  }
+  cr_assert_str_eq(toks.data, ETNA_ANSWER, "the streamed tokens are the model's answer");
+  buf_free(&toks);
+  json_decref(ev);
+
+  /* stored: GET shows both messages, the title came from the question */
+  char path[128];
+  snprintf(path, sizeof path, "/api/chats/%s", chat);
+  json_t *c = ts_json(&ts, "GET", path, tok_a, NULL, &st);
+  cr_assert_eq(st, 200);
+  cr_assert_str_eq(json_string_value(json_object_get(c, "title")), "Where is Mount Etna?");
+  cr_assert_eq(json_array_size(json_object_get(c, "messages")), 2);
+  cr_assert_eq(json_integer_value(json_object_get(c, "last_seq")), (json_int_t)n);
+  json_t *stored = json_array_get(json_object_get(c, "messages"), 1);
+  cr_assert(json_equal(json_object_get(stored, "citations"), cits));
+  json_decref(c);
+  json_decref(m);
+  free(chat);
+}
+
+Test(chat, history_goes_into_the_prompt) {
+  char *chat = new_chat(tok_a, "Etna", NULL);
+  long st;
+  json_decref(ask(tok_a, chat, "Where is Mount Etna?", &st));
+  cr_assert_eq(st, 200);
+  json_t *m = ask(tok_a, chat, "How often does Mount Etna erupt?", &st);
+  cr_assert_eq(st, 200);
+  /* only the "history" rule answers this, and it needs the first answer in the prompt */
+  cr_assert_str_eq(json_string_value(json_object_get(m, "content")), "Often, according to the same passage [1].");
+  check_citations_resolve(alice, m);
+  json_t *calls = llmsup_fake_calls(&fake);
+  json_t *arr = json_object_get(calls, "calls");
+  json_t *last = json_array_get(arr, json_array_size(arr) - 1);
+  cr_assert_str_eq(json_string_value(json_object_get(last, "rule")), "history");
+  cr_assert_eq(json_integer_value(json_object_get(last, "messages")), 4, "system, user, assistant, user");
+  json_decref(calls);
+  char path[128];
+  snprintf(path, sizeof path, "/api/chats/%s", chat);
+  json_t *c = ts_json(&ts, "GET", path, tok_a, NULL, &st);
+  cr_assert_eq(json_array_size(json_object_get(c, "messages")), 4);
+  cr_assert_str_eq(json_string_value(json_object_get(c, "title")), "Etna", "a given title is kept");
+  json_decref(c);
+  json_decref(m);
+  free(chat);
+}
+
+Test(chat, renumbers_citations_by_first_appearance) {
+  char *chat = new_chat(tok_a, NULL, NULL);
+  long st;
+  /* matches two documents (volcano and coffee); the default rule cites [2] then [1] */
+  json_t *m = ask(tok_a, chat, "Etna eruptions and coffee roasts", &st);
+  cr_assert_eq(st, 200);
+  cr_assert_str_eq(json_string_value(json_object_get(m, "content")), "Default answer [1][2].");
+  json_t *cits = json_object_get(m, "citations");
+  cr_assert_eq(json_array_size(cits), 2);
+  check_citations_resolve(alice, m);
+  /* the first citation is the passage the prompt numbered 2 */
+  json_t *ev = events_of(chat);
+  json_t *passages = json_object_get(json_object_get(json_array_get(ev, 1), "data"), "passages");
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(passages, 1), "chunk_id")),
+                   json_string_value(json_object_get(json_array_get(cits, 0), "chunk_id")));
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(passages, 0), "chunk_id")),
+                   json_string_value(json_object_get(json_array_get(cits, 1), "chunk_id")));
+  json_decref(ev);
+  json_decref(m);
+  free(chat);
+}
+
+Test(chat, model_failure_is_503_with_an_error_event) {
+  char *chat = new_chat(tok_a, NULL, NULL);
+  long st;
+  json_t *m = ask(tok_a, chat, "Broken: where is Mount Etna?", &st);
+  cr_assert_eq(st, 503);
+  cr_assert_str_eq(ts_error_code(m), "model_unavailable");
+  json_decref(m);
+  json_t *ev = events_of(chat);
+  json_t *lastev = json_array_get(ev, json_array_size(ev) - 1);
+  cr_assert_str_eq(json_string_value(json_object_get(lastev, "event")), "error");
+  json_decref(ev);
+  /* the chat is usable again, and the unanswered question stays out of the prompt */
+  m = ask(tok_a, chat, "Where is Mount Etna?", &st);
+  cr_assert_eq(st, 200);
+  json_t *calls = llmsup_fake_calls(&fake);
+  json_t *arr = json_object_get(calls, "calls");
+  cr_assert_eq(json_integer_value(json_object_get(json_array_get(arr, json_array_size(arr) - 1), "messages")), 2);
+  json_decref(calls);
+  json_decref(m);
+  free(chat);
+}
+
+typedef struct {
+  const char *chat;
+  long status;
+} bg_ask_t;
+
+static void *bg_ask(void *p) {
+  bg_ask_t *a = p;
+  json_decref(ask(tok_a, a->chat, "Slowly: where is Mount Etna?", &a->status));
+  return NULL;
+}
+
+Test(chat, one_question_at_a_time) {
+  char *chat = new_chat(tok_a, NULL, NULL);
+  bg_ask_t a = {chat, 0};
+  pthread_t t;
+  pthread_create(&t, NULL, bg_ask, &a);
+  /* wait until the slow question is being answered (its passages are out) */
+  int64_t deadline = util_mono_ms() + 20000;
+  for (;;) {
+    json_t *ev = events_of(chat);
+    size_t n = json_array_size(ev);
+    json_decref(ev);
+    if (n >= 2) break;
+    cr_assert_lt(util_mono_ms(), deadline, "the slow question never started");
+    util_sleep_ms(10);
+  }
+  long st;
+  json_t *m = ask(tok_a, chat, "Where is Mount Etna?", &st);
+  cr_assert_eq(st, 409, "a second question while the first runs: %ld", st);
+  json_decref(m);
+  pthread_join(t, NULL);
+  cr_assert_eq(a.status, 200);
+  m = ask(tok_a, chat, "Where is Mount Etna?", &st);
+  cr_assert_eq(st, 200);
+  json_decref(m);
+  free(chat);
+}
+
+/* ---------- WebSocket ---------- */
+
+typedef struct {
+  pthread_mutex_t lock;
+  json_t *msgs;
+  struct mg_connection *conn;
+} wsc_t;
+
+static int ws_data(struct mg_connection *conn, int flags, char *data, size_t len, void *ud) {
+  (void)conn;
+  wsc_t *c = ud;
+  if ((flags & 0xf) != MG_WEBSOCKET_OPCODE_TEXT) return 1;
+  json_t *j = json_loadb(data, len, 0, NULL);
+  pthread_mutex_lock(&c->lock);
+  if (j) json_array_append_new(c->msgs, j);
+  pthread_mutex_unlock(&c->lock);
+  return 1;
+}
+
+static wsc_t *ws_open(const char *tok, const char *channel) {
+  wsc_t *c = calloc(1, sizeof *c);
+  pthread_mutex_init(&c->lock, NULL);
+  c->msgs = json_array();
+  char path[1200], err[256];
+  snprintf(path, sizeof path, "/api/ws?token=%s", tok);
+  c->conn = mg_connect_websocket_client("127.0.0.1", ts.port, 0, err, sizeof err, path, NULL, ws_data, NULL, c);
+  cr_assert_not_null(c->conn, "%s", err);
+  json_t *subj = json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", channel, "after", 0);
+  char *sub = json_dumps(subj, 0);
+  json_decref(subj);
+  mg_websocket_client_write(c->conn, MG_WEBSOCKET_OPCODE_TEXT, sub, strlen(sub));
+  free(sub);
+  return c;
+}
+
+/* Waits until a message of `type` (and, for events, `event` with data.role == role) arrived; returns a copy of all. */
+static json_t *ws_wait(wsc_t *c, const char *type, const char *event, const char *role) {
+  int64_t deadline = util_mono_ms() + 20000;
+  for (;;) {
+    pthread_mutex_lock(&c->lock);
+    size_t i;
+    json_t *m;
+    int found = 0;
+    json_array_foreach(c->msgs, i, m) {
+      if (strcmp(json_string_value(json_object_get(m, "type")), type) != 0) continue;
+      if (event && strcmp(json_string_value(json_object_get(m, "event")), event) != 0) continue;
+      const char *r = json_string_value(json_object_get(json_object_get(m, "data"), "role"));
+      if (role && (!r || strcmp(r, role) != 0)) continue;
+      found = 1;
+    }
+    json_t *copy = found ? json_deep_copy(c->msgs) : NULL;
+    pthread_mutex_unlock(&c->lock);
+    if (copy) return copy;
+    cr_assert_lt(util_mono_ms(), deadline, "no %s %s on the WebSocket", type, event ? event : "");
+    util_sleep_ms(10);
+  }
+}
+
+static void ws_close(wsc_t *c) {
+  mg_close_connection(c->conn);
+  json_decref(c->msgs);
+  pthread_mutex_destroy(&c->lock);
+  free(c);
+}
+
+Test(chat, tokens_arrive_live_on_the_websocket_and_strangers_are_refused) {
+  char *chat = new_chat(tok_a, NULL, NULL);
+  char channel[40];
+  snprintf(channel, sizeof channel, "chat:%s", chat);
+  wsc_t *c = ws_open(tok_a, channel);
+  json_decref(ws_wait(c, "subscribed", NULL, NULL));
+  wsc_t *b = ws_open(tok_b, channel);
+  json_t *bm = ws_wait(b, "error", NULL, NULL);
+  json_decref(bm);
+
+  long st;
+  json_t *m = ask(tok_a, chat, "Where is Mount Etna?", &st);
+  cr_assert_eq(st, 200);
+  json_t *all = ws_wait(c, "event", "message", "assistant");
+  buf_t toks = BUF_INIT;
+  buf_init(&toks);
+  json_int_t prev = 0;
+  size_t i;
+  json_t *e;
+  int ntok = 0;
+  json_array_foreach(all, i, e) {
+    if (strcmp(json_string_value(json_object_get(e, "type")), "event")) continue;
+    json_int_t seq = json_integer_value(json_object_get(e, "seq"));
+    cr_assert_eq(seq, prev + 1, "in order, no gaps, no duplicates");
+    prev = seq;
+    if (!strcmp(json_string_value(json_object_get(e, "event")), "token")) {
+      buf_puts(&toks, json_string_value(json_object_get(json_object_get(e, "data"), "text")));
+      ntok++;
+    }
+  }
+  cr_assert_gt(ntok, 0);
+  cr_assert_str_eq(toks.data, ETNA_ANSWER);
+  buf_free(&toks);
+  json_decref(all);
+
+  /* Bob got nothing but the refusal */
+  pthread_mutex_lock(&b->lock);
+  json_array_foreach(b->msgs, i, e) cr_assert_str_neq(json_string_value(json_object_get(e, "type")), "event");
+  pthread_mutex_unlock(&b->lock);
+  ws_close(b);
+  ws_close(c);
+  json_decref(m);
+  free(chat);
+}
+
+/* ---------- isolation, roles, groups, delete ---------- */
+
+Test(chat, other_users_get_404_and_viewers_cannot_post) {
+  char *chat = new_chat(tok_a, "mine", NULL);
+  long st;
+  json_decref(ask(tok_a, chat, "Where is Mount Etna?", &st));
+  cr_assert_eq(st, 200);
+  char path[128], mpath[160];
+  snprintf(path, sizeof path, "/api/chats/%s", chat);
+  snprintf(mpath, sizeof mpath, "/api/chats/%s/messages", chat);
+  json_t *j = ts_json(&ts, "GET", path, tok_b, NULL, &st);
+  cr_assert_eq(st, 404);
+  cr_assert_str_eq(ts_error_code(j), "not_found");
+  json_decref(j);
+  json_decref(ask(tok_b, chat, "Where is Mount Etna?", &st));
+  cr_assert_eq(st, 404);
+  json_decref(ts_json(&ts, "DELETE", path, tok_b, NULL, &st));
+  cr_assert_eq(st, 404);
+  j = ts_json(&ts, "GET", "/api/chats", tok_b, NULL, &st);
+  cr_assert_eq(st, 200);
+  cr_assert_eq(json_array_size(json_object_get(j, "chats")), 0);
+  json_decref(j);
+  j = ts_json(&ts, "GET", "/api/chats", tok_a, NULL, &st);
+  cr_assert_eq(json_integer_value(json_object_get(j, "total")), 1);
+  json_decref(j);
+  /* Bob's own chat searches Bob's library only */
+  char *bchat = new_chat(tok_b, NULL, NULL);
+  j = ask(tok_b, bchat, "Where is Mount Etna?", &st);
+  cr_assert_eq(st, 200);
+  cr_assert_str_eq(
+      json_string_value(json_object_get(json_array_get(json_object_get(j, "citations"), 0), "document_id")), doc_bob);
+  json_decref(j);
+  /* viewers read, but neither create nor ask */
+  json_t *b = json_object();
+  json_decref(ts_json(&ts, "POST", "/api/chats", tok_v, b, &st));
+  cr_assert_eq(st, 403);
+  json_decref(b);
+  json_decref(ask(tok_v, chat, "hello", &st));
+  cr_assert_eq(st, 403);
+  json_decref(ts_json(&ts, "GET", "/api/chats", tok_v, NULL, &st));
+  cr_assert_eq(st, 200);
+  /* bad input */
+  b = json_pack("{s:i}", "content", 3);
+  json_decref(ts_json(&ts, "POST", mpath, tok_a, b, &st));
+  cr_assert_eq(st, 422);
+  json_decref(b);
+  b = json_pack("{s:s}", "content", "   ");
+  json_decref(ts_json(&ts, "POST", mpath, tok_a, b, &st));
+  cr_assert_eq(st, 422);
+  json_decref(b);
+  b = json_pack("{s:s}", "group_id", "nope");
+  json_decref(ts_json(&ts, "POST", "/api/chats", tok_a, b, &st));
+  cr_assert_eq(st, 404);
+  json_decref(b);
+  free(chat);
+  free(bchat);
+}
+
+Test(chat, delete_removes_messages_and_events) {
+  char *chat = new_chat(tok_a, NULL, NULL);
+  long st;
+  json_decref(ask(tok_a, chat, "Where is Mount Etna?", &st));
+  cr_assert_eq(st, 200);
+  char path[128];
+  snprintf(path, sizeof path, "/api/chats/%s", chat);
+  json_decref(ts_json(&ts, "DELETE", path, tok_a, NULL, &st));
+  cr_assert_eq(st, 200);
+  json_decref(ts_json(&ts, "GET", path, tok_a, NULL, &st));
+  cr_assert_eq(st, 404);
+  json_t *ev = events_of(chat);
+  cr_assert_eq(json_array_size(ev), 0);
+  json_decref(ev);
+  free(chat);
+}
+
+Test(chat, group_scope) {
+  char *chat = new_chat(tok_a, NULL, coffee_group);
+  long st;
+  /* Etna is not in the coffee group: nothing to answer from, no model call */
+  long before = llmsup_fake_total(&fake);
+  json_t *m = ask(tok_a, chat, "Where is Mount Etna?", &st);
+  cr_assert_eq(st, 200);
+  cr_assert_str_eq(json_string_value(json_object_get(m, "mode")), "no_passages");
+  cr_assert_eq(json_array_size(json_object_get(m, "citations")), 0);
+  cr_assert_eq(llmsup_fake_total(&fake), before);
+  json_decref(m);
+  m = ask(tok_a, chat, "Which roasts keep acidity?", &st);
+  cr_assert_eq(st, 200);
+  json_t *cits = json_object_get(m, "citations");
+  cr_assert_geq(json_array_size(cits), 1);
+  size_t i;
+  json_t *c;
+  json_array_foreach(cits, i, c) cr_assert_str_eq(json_string_value(json_object_get(c, "document_id")), doc_coffee);
+  json_decref(m);
+  /* the group goes away: the chat says so instead of searching everything */
+  cr_assert_eq(store_group_delete(app->store, alice, coffee_group), STORE_OK);
+  m = ask(tok_a, chat, "Which roasts keep acidity?", &st);
+  cr_assert_eq(st, 409);
+  json_decref(m);
+  free(chat);
+}
+
+/* ---------- without a model ---------- */
+
+Test(chat_offline, extractive_answer_quotes_passages_with_citations) {
+  char *chat = new_chat(tok_a, NULL, NULL);
+  long st;
+  json_t *m = ask(tok_a, chat, "Where is Mount Etna?", &st);
+  cr_assert_eq(st, 200, "status %ld", st);
+  cr_assert_str_eq(json_string_value(json_object_get(m, "mode")), "extractive");
+  const char *content = json_string_value(json_object_get(m, "content"));
+  cr_assert(util_starts_with(content, "*Extractive answer"), "labelled: %s", content);
+  cr_assert_not_null(strstr(content, "> Mount Etna is an active stratovolcano on the east coast of Sicily."), "%s",
+                     content);
+  json_t *cits = json_object_get(m, "citations");
+  cr_assert_geq(json_array_size(cits), 1);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(cits, 0), "document_id")), doc_volcano);
+  check_citations_resolve(alice, m);
+  /* every quoted line is verbatim text of the passage it cites */
+  json_t *ev = events_of(chat);
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(ev, json_array_size(ev) - 1), "event")), "message");
+  json_decref(ev);
+  json_decref(m);
+
+  m = ask(tok_a, chat, "quantum chromodynamics lattice", &st);
+  cr_assert_eq(st, 200);
+  cr_assert_eq(json_array_size(json_object_get(m, "citations")), 0);
+  cr_assert_not_null(strstr(json_string_value(json_object_get(m, "content")), "No passage"));
+  json_decref(m);
+  free(chat);
+}
