@@ -3,7 +3,11 @@
  * management, malformed input, static files and path traversal, throttling,
  * logout, and the CLI's user management.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,4 +366,68 @@ Test(server, generated_admin_password_is_printed_once, .init = NULL, .fini = NUL
   cr_expect(first && strstr(first + 1, "generated password:") == NULL, "printed twice");
   free(log);
   cr_expect_eq(ts_server_stop(&s2), 0);
+}
+
+/* A built UI: MIME types, caching of hashed assets, SPA fallback, no listing. */
+Test(server, serves_a_built_ui_with_spa_fallback, .init = NULL, .fini = NULL) {
+  char dist[256];
+  ts_tmpdir(dist, sizeof dist);
+  char p[400];
+  snprintf(p, sizeof p, "%s/assets", dist);
+  util_mkdirs(p, 0755);
+  snprintf(p, sizeof p, "%s/index.html", dist);
+  util_write_file(p, "<!doctype html><title>UI</title><div id=root></div>", 52, 0644);
+  snprintf(p, sizeof p, "%s/assets/index-abc123.js", dist);
+  util_write_file(p, "console.log(1)", 14, 0644);
+  char env_dist[300];
+  snprintf(env_dist, sizeof env_dist, "WEB_DIST=%s", dist);
+  const char *env[] = {env_dist, NULL};
+  ts_server_t s;
+  cr_assert_eq(ts_server_start(&s, env), 0);
+  ts_response_t r = ts_http(&s, "GET", "/", NULL, NULL, NULL, 0);
+  cr_expect_eq(r.status, 200);
+  cr_expect(strstr(r.body, "id=root") != NULL);
+  cr_expect(strcasestr(r.headers, "Content-Type: text/html") != NULL, "%s", r.headers);
+  cr_expect(strcasestr(r.headers, "Cache-Control: no-cache") != NULL, "%s", r.headers);
+  ts_response_free(&r);
+  r = ts_http(&s, "GET", "/assets/index-abc123.js", NULL, NULL, NULL, 0);
+  cr_expect_eq(r.status, 200);
+  cr_expect(strcasestr(r.headers, "javascript") != NULL, "%s", r.headers);
+  cr_expect(strcasestr(r.headers, "immutable") != NULL, "%s", r.headers);
+  ts_response_free(&r);
+  r = ts_http(&s, "GET", "/missions/abc/report", NULL, NULL, NULL, 0);
+  cr_expect_eq(r.status, 200, "client-side route falls back to index.html");
+  cr_expect(strstr(r.body, "id=root") != NULL);
+  ts_response_free(&r);
+  r = ts_http(&s, "GET", "/assets/", NULL, NULL, NULL, 0);
+  cr_expect(strstr(r.body, "index-abc123.js") == NULL, "no directory listing");
+  ts_response_free(&r);
+  r = ts_http(&s, "GET", "/missing.png", NULL, NULL, NULL, 0);
+  cr_expect_eq(r.status, 404);
+  ts_response_free(&r);
+  cr_expect_eq(ts_server_stop(&s), 0);
+}
+
+/* FRONTEND_PORT serves the same API and UI as BACKEND_PORT. */
+Test(server, frontend_port_serves_the_same_api, .init = NULL, .fini = NULL) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  bind(fd, (struct sockaddr *)&a, sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, (struct sockaddr *)&a, &len);
+  int fport = ntohs(a.sin_port);
+  close(fd);
+  char env_port[64];
+  snprintf(env_port, sizeof env_port, "FRONTEND_PORT=%d", fport);
+  const char *env[] = {env_port, NULL};
+  ts_server_t s;
+  cr_assert_eq(ts_server_start(&s, env), 0);
+  ts_server_t other = s;
+  other.port = fport;
+  long st;
+  json_t *j = ts_json(&other, "GET", "/health", NULL, NULL, &st);
+  cr_expect_eq(st, 200, "health on the frontend port");
+  json_decref(j);
+  cr_expect_eq(ts_server_stop(&s), 0);
 }
