@@ -53,6 +53,8 @@ static char dir[256];
 
 #define ETNA_ANSWER "Mount Etna stands on the east coast of Sicily [1]. It is unrelated to coffee [9]."
 
+#define STREAM_ANSWER "Etna lies on Sicily [1], says the passage."
+
 static const char *RULES =
     "{\"rules\":["
     "{\"name\":\"history\",\"match\":{\"any\":\"It is unrelated to coffee\",\"content\":\"Question: How often\"},"
@@ -60,6 +62,11 @@ static const char *RULES =
     "{\"name\":\"etna\",\"match\":{\"content\":\"Question: Where is Mount Etna\"},\"text\":\"" ETNA_ANSWER
     "\"},"
     "{\"name\":\"slow\",\"match\":{\"content\":\"Question: Slowly\"},\"delay\":1.5,\"text\":\"Slow [1].\"},"
+    "{\"name\":\"stream\",\"match\":{\"content\":\"Question: Stream\"},\"slow\":0.06,"
+    " \"text\":\"" STREAM_ANSWER
+    "\"},"
+    "{\"name\":\"dropped\",\"match\":{\"content\":\"Question: Dropped\"},\"drop\":3,\"fail_times\":1,"
+    " \"text\":\"After a restart, the answer is complete [1].\"},"
     "{\"name\":\"broken\",\"match\":{\"content\":\"Question: Broken\"},\"status\":500}"
     "],\"default\":{\"text\":\"Default answer [2][1].\"}}";
 
@@ -357,6 +364,36 @@ Test(chat, model_failure_is_503_with_an_error_event) {
   free(chat);
 }
 
+Test(chat, a_restarted_stream_sends_reset) {
+  char *chat = new_chat(tok_a, NULL, NULL);
+  long st;
+  json_t *m = ask(tok_a, chat, "Dropped: where is Mount Etna?", &st);
+  cr_assert_eq(st, 200, "status %ld", st);
+  cr_assert_str_eq(json_string_value(json_object_get(m, "content")), "After a restart, the answer is complete [1].");
+  /* the tokens after the last reset are exactly the answer */
+  json_t *ev = events_of(chat);
+  buf_t toks = BUF_INIT;
+  buf_init(&toks);
+  int resets = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(ev, i, e) {
+    const char *name = json_string_value(json_object_get(e, "event"));
+    if (!strcmp(name, "reset")) {
+      resets++;
+      buf_reset(&toks);
+    } else if (!strcmp(name, "token")) {
+      buf_puts(&toks, json_string_value(json_object_get(json_object_get(e, "data"), "text")));
+    }
+  }
+  cr_assert_eq(resets, 1);
+  cr_assert_str_eq(toks.data, "After a restart, the answer is complete [1].");
+  buf_free(&toks);
+  json_decref(ev);
+  json_decref(m);
+  free(chat);
+}
+
 typedef struct {
   const char *chat;
   long status;
@@ -471,7 +508,7 @@ Test(chat, tokens_arrive_live_on_the_websocket_and_strangers_are_refused) {
   json_decref(bm);
 
   long st;
-  json_t *m = ask(tok_a, chat, "Where is Mount Etna?", &st);
+  json_t *m = ask(tok_a, chat, "Stream: where is Mount Etna?", &st);
   cr_assert_eq(st, 200);
   json_t *all = ws_wait(c, "event", "message", "assistant");
   buf_t toks = BUF_INIT;
@@ -490,8 +527,8 @@ Test(chat, tokens_arrive_live_on_the_websocket_and_strangers_are_refused) {
       ntok++;
     }
   }
-  cr_assert_gt(ntok, 0);
-  cr_assert_str_eq(toks.data, ETNA_ANSWER);
+  cr_assert_geq(ntok, 3, "the answer arrives in pieces as the model writes it (%d token events)", ntok);
+  cr_assert_str_eq(toks.data, STREAM_ANSWER);
   buf_free(&toks);
   json_decref(all);
 
