@@ -344,11 +344,47 @@ try {
     await shot('07-chat');
   });
 
+  await check('chat with documents: an answer with citations that open their passage', async () => {
+    if (!(await has('GET', '/api/chats'))) return 'skip';
+    await page.click('[data-testid=chat-new]');
+    await page.waitForURL(/\/chat\/[^/]+$/);
+    await page.fill('[data-testid=chat-input]', 'What are alpha particles?');
+    await page.press('[data-testid=chat-input]', 'Enter');
+    await page.waitForSelector('.msg-user:has-text("alpha particles")');
+    await page.waitForFunction(() => {
+      const a = [...document.querySelectorAll('.msg-assistant')].pop();
+      return a && !a.querySelector('.typing') && !a.querySelector('.cursor') && a.textContent.length > 20;
+    }, null, { timeout: 20000 });
+    const answer = await page.textContent('.msg-assistant');
+    assert(/helium/i.test(answer), `answer: ${answer}`);
+    if (await page.isVisible('.msg-assistant a.cite')) {
+      await page.click('.msg-assistant a.cite');
+      const panel = await page.waitForSelector('[data-testid=citation-panel]');
+      assert(/helium/i.test(await panel.textContent()), 'the citation panel does not show the passage');
+    }
+    await shot('07b-chat-answer');
+    // the chat got a title from its question
+    await page.waitForSelector('.chat-item-title:has-text("alpha")', { timeout: 5000 });
+  });
+
   await check('settings page', async () => {
     await page.click('nav >> text=Settings');
     await page.waitForSelector('h1:has-text("Settings")');
     await page.waitForSelector('[data-testid=password-form]');
     await shot('08-settings');
+    if (await has('GET', '/api/settings')) {
+      await page.fill('#m-default-model', 'e2e-model');
+      await page.click('[data-testid=settings-save]');
+      await page.waitForSelector('.alert-success');
+      const st = await api('GET', '/api/settings');
+      assert(st.body?.models?.default?.model === 'e2e-model', `settings: ${JSON.stringify(st.body?.models)}`);
+      // put it back: no model for the rest of the run (chat answers extractively)
+      await page.fill('#m-default-model', '');
+      await page.click('[data-testid=settings-save]');
+      await page.waitForFunction(() => document.querySelectorAll('.alert-success').length > 0);
+      const st2 = await api('GET', '/api/settings');
+      assert(!st2.body?.models?.default?.model, `settings after clearing: ${JSON.stringify(st2.body?.models)}`);
+    }
     // the password form validates before calling the server
     await page.fill('#pw-cur', 'x');
     await page.fill('#pw-new', 'short');

@@ -305,7 +305,7 @@ export function normNote(r: any): Note {
     source_title: str(n.source_title, src?.title, typeof n.source === 'string' ? n.source : '', url),
     url,
     document_id: docId,
-    page: str(n.page, src?.page),
+    page: n.page || src?.page ? String(n.page || src?.page) : '',
     source_type: str(n.source_type, src?.type, url ? 'web' : docId ? 'document' : ''),
     credibility: num(n.credibility, src?.credibility),
     created_at: str(n.created_at, n.ts),
@@ -428,6 +428,8 @@ export function normGroup(r: any): Group {
 }
 
 export interface Passage {
+  n: number;
+  heading: string;
   document_id: string;
   title: string;
   filename: string;
@@ -440,10 +442,12 @@ export interface Passage {
 export function normPassage(r: any): Passage {
   const p = r || {};
   return {
+    n: num(p.n, p.number),
+    heading: str(p.heading, p.section),
     document_id: str(p.document_id, p.doc_id),
     title: str(p.title, p.document_title),
     filename: str(p.filename),
-    page: str(p.page),
+    page: p.page ? String(p.page) : '',
     chunk_id: str(p.chunk_id, p.id),
     score: num(p.score),
     text: str(p.text, p.content, p.quote, p.passage),

@@ -48,7 +48,8 @@ export function ChatPage() {
   const create = async () => {
     setError(null);
     try {
-      const body: Record<string, unknown> = { title: t('chat.untitled') };
+      // no title: the server names the chat after its first question
+      const body: Record<string, unknown> = {};
       if (newGroup) body.group_id = newGroup;
       const r = await api.post('/api/chats', body);
       const c = normChat(r);
@@ -98,7 +99,7 @@ export function ChatPage() {
       </aside>
       <section className="chat-main">
         {id ? (
-          <ChatThread key={id} chatId={id} groups={groups} onRenamed={loadChats} />
+          <ChatThread key={id} chatId={id} groups={groups} onRenamed={loadChats} listTitle={chats?.find((c) => c.id === id)?.title ?? ''} />
         ) : (
           <div className="empty card">
             <p>{t('chat.pick')}</p>
@@ -109,7 +110,7 @@ export function ChatPage() {
   );
 }
 
-function ChatThread({ chatId, groups, onRenamed }: { chatId: string; groups: Group[]; onRenamed: () => void }) {
+function ChatThread({ chatId, groups, onRenamed, listTitle }: { chatId: string; groups: Group[]; onRenamed: () => void; listTitle: string }) {
   const { t } = useI18n();
   const { canWrite } = useAuth();
   const [chat, setChat] = useState<Chat | null>(null);
@@ -147,6 +148,8 @@ function ChatThread({ chatId, groups, onRenamed }: { chatId: string; groups: Gro
         if (last && last.streaming) return [...ms.slice(0, -1), { ...last, content: last.content + piece }];
         return ms;
       });
+    } else if (ev.event === 'error') {
+      setError(new Error(String(ev.data?.message ?? ev.data?.error ?? 'error')));
     } else if (DONE_EVENTS.has(ev.event) && (ev.data?.role ?? ev.data?.message?.role ?? 'assistant') === 'assistant') {
       const final = normChatMessage(ev.data);
       setMessages((ms) => {
@@ -185,7 +188,7 @@ function ChatThread({ chatId, groups, onRenamed }: { chatId: string; groups: Gro
         copy[i] = { ...ans, role: 'assistant', content: ans.content || ms[i].content, streaming: false };
         return copy;
       });
-      if (!chat?.title || chat.title === t('chat.untitled')) onRenamed();
+      onRenamed(); // the server may have named the chat after its first question
     } catch (err) {
       setError(err);
       setMessages((ms) => ms.filter((m) => m.id !== `local-a-${now}`));
@@ -201,8 +204,8 @@ function ChatThread({ chatId, groups, onRenamed }: { chatId: string; groups: Gro
     if (!a) return;
     e.preventDefault();
     const n = Number(a.getAttribute('data-cite'));
-    const p: Passage | undefined = m.citations[n - 1];
-    setCite({ n, title: p ? p.title || p.filename : '', text: '', quote: p?.text ?? '', url: p?.url ?? '', page: p?.page ?? '', score: p?.score });
+    const p: Passage | undefined = m.citations.find((c) => c.n === n) ?? m.citations[n - 1];
+    setCite({ n, title: p ? p.title || p.filename : '', text: p?.heading ?? '', quote: p?.text ?? '', url: p?.url ?? '', page: p?.page ?? '', score: p?.score });
   };
 
   const group = groups.find((g) => g.id === chat?.group_id);
@@ -210,7 +213,7 @@ function ChatThread({ chatId, groups, onRenamed }: { chatId: string; groups: Gro
   return (
     <div className={`chat-thread card${cite ? ' with-panel' : ''}`}>
       <div className="chat-head">
-        <h2>{chat?.title || t('chat.untitled')}</h2>
+        <h2>{listTitle || chat?.title || t('chat.untitled')}</h2>
         <span className="muted small">
           {t('chat.scope')}: {group ? group.name : t('new.allDocs')}
         </span>
@@ -224,7 +227,7 @@ function ChatThread({ chatId, groups, onRenamed }: { chatId: string; groups: Gro
               {m.role === 'assistant' ? (
                 <div className="markdown msg-content" onClick={openCite(m)}>
                   {m.content ? (
-                    <div dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content, { known: m.citations.length ? new Set(m.citations.map((_, i) => i + 1)) : undefined }) }} />
+                    <div dangerouslySetInnerHTML={{ __html: renderMarkdown(m.content, { known: m.citations.length ? new Set(m.citations.map((c, i) => c.n || i + 1)) : undefined }) }} />
                   ) : (
                     <span className="typing" aria-label={t('chat.thinking')}>
                       <span />
@@ -241,8 +244,8 @@ function ChatThread({ chatId, groups, onRenamed }: { chatId: string; groups: Gro
                 <ol className="msg-cites">
                   {m.citations.map((c, i) => (
                     <li key={i}>
-                      <button type="button" className="btn-link small" onClick={() => setCite({ n: i + 1, title: c.title || c.filename, text: '', quote: c.text, url: c.url, page: c.page, score: c.score })}>
-                        [{i + 1}] {c.title || c.filename || c.document_id}
+                      <button type="button" className="btn-link small" onClick={() => setCite({ n: c.n || i + 1, title: c.title || c.filename, text: c.heading, quote: c.text, url: c.url, page: c.page, score: c.score })}>
+                        [{c.n || i + 1}] {c.title || c.filename || c.document_id}
                         {c.page ? ` · p. ${c.page}` : ''}
                       </button>
                     </li>
