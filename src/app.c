@@ -15,6 +15,7 @@
 
 #include "api/api.h"
 #include "auth/auth.h"
+#include "agents/agents.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -100,6 +101,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   chat_register(app); /* the "chat:ID" WebSocket channel authoriser */
   app->router = http_router_new();
   api_register_all(app->router);
+  if (!(app->agents = agents_new(app, err, errlen))) return app_close(app), NULL;
   return app;
 }
 
@@ -108,6 +110,7 @@ int app_start_workers(app_t *app) { return jobs_start(app->jobs); }
 void app_close(app_t *app) {
   if (!app) return;
   jobs_free(app->jobs);
+  agents_free(app->agents);
   ws_hub_free(app->hub);
   http_router_free(app->router);
   auth_free(app->auth);

@@ -1,0 +1,90 @@
+-- Research missions, normalised: the mission row (status, phase, counters,
+-- settings), its outline sections, research notes (each with an exact quote
+-- and its source), section drafts per version, and report versions.
+CREATE TABLE missions (
+  id           TEXT PRIMARY KEY,
+  user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  title        TEXT NOT NULL,
+  description  TEXT NOT NULL DEFAULT '',
+  questions    TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(questions)),
+  sources      TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(sources)),
+  group_id     TEXT,
+  settings     TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(settings)),
+  analysis     TEXT CHECK (analysis IS NULL OR json_valid(analysis)),
+  review       TEXT CHECK (review IS NULL OR json_valid(review)),
+  schedule     TEXT,
+  status       TEXT NOT NULL DEFAULT 'queued'
+               CHECK (status IN ('queued', 'running', 'paused', 'completed', 'failed', 'stopped')),
+  phase        TEXT NOT NULL DEFAULT 'analyse',
+  round        INTEGER NOT NULL DEFAULT 0,
+  pass         INTEGER NOT NULL DEFAULT 0,
+  offline      INTEGER NOT NULL DEFAULT 0,
+  budget_hit   INTEGER NOT NULL DEFAULT 0,
+  checked      INTEGER NOT NULL DEFAULT 0,
+  supported    INTEGER NOT NULL DEFAULT 0,
+  error        TEXT,
+  created_at   INTEGER NOT NULL,
+  started_at   INTEGER,
+  finished_at  INTEGER,
+  updated_at   INTEGER NOT NULL
+);
+CREATE INDEX missions_user ON missions (user_id, created_at);
+
+-- Outline: sections (parent_id NULL) and subsections, ordered by position.
+CREATE TABLE mission_sections (
+  mission_id       TEXT NOT NULL REFERENCES missions (id) ON DELETE CASCADE,
+  id               TEXT NOT NULL,
+  parent_id        TEXT,
+  position         INTEGER NOT NULL,
+  title            TEXT NOT NULL,
+  questions        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(questions)),
+  priority         INTEGER NOT NULL DEFAULT 1,
+  quality          REAL NOT NULL DEFAULT 0,
+  reflections      INTEGER NOT NULL DEFAULT 0,
+  researched_round INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (mission_id, id)
+) WITHOUT ROWID;
+
+-- Research notes. The quote is verbatim from the source (checked before insert).
+CREATE TABLE mission_notes (
+  id           TEXT PRIMARY KEY,
+  mission_id   TEXT NOT NULL REFERENCES missions (id) ON DELETE CASCADE,
+  section_id   TEXT NOT NULL,
+  round        INTEGER NOT NULL,
+  quote        TEXT NOT NULL,
+  content      TEXT NOT NULL DEFAULT '',
+  context      TEXT NOT NULL DEFAULT '',
+  source_type  TEXT NOT NULL CHECK (source_type IN ('document', 'web')),
+  source_key   TEXT NOT NULL,
+  document_id  TEXT,
+  chunk_id     INTEGER,
+  page         INTEGER NOT NULL DEFAULT 0,
+  url          TEXT,
+  source_title TEXT NOT NULL DEFAULT '',
+  authors      TEXT NOT NULL DEFAULT '',
+  credibility  INTEGER NOT NULL DEFAULT 5,
+  created_at   INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX mission_notes_unique ON mission_notes (mission_id, section_id, source_key, quote);
+CREATE INDEX mission_notes_mission ON mission_notes (mission_id, created_at);
+
+-- Section drafts; the highest version is current. Citations are [#NOTEID].
+CREATE TABLE mission_drafts (
+  mission_id TEXT NOT NULL REFERENCES missions (id) ON DELETE CASCADE,
+  section_id TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  kind       TEXT NOT NULL DEFAULT 'write',
+  content    TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (mission_id, section_id, version)
+) WITHOUT ROWID;
+
+-- Every finished report and every revision.
+CREATE TABLE mission_reports (
+  mission_id TEXT NOT NULL REFERENCES missions (id) ON DELETE CASCADE,
+  version    INTEGER NOT NULL,
+  markdown   TEXT NOT NULL,
+  meta       TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(meta)),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (mission_id, version)
+) WITHOUT ROWID;

@@ -1,0 +1,73 @@
+/*
+ * agents.h - research missions: the controller and its agents.
+ *
+ * A mission is a persisted state machine (src/store/missions.h). The
+ * controller (mission.c) runs one committed step at a time:
+ *   analyse -> plan -> research(round r) -> reflect -> ... (rounds)
+ *   -> write -> review -> revise (passes) -> verify -> assemble -> completed
+ * and before each step re-reads the mission's status, so pause, stop,
+ * resume, resume-from-round and outline edits are plain state transitions.
+ * Missions run as durable jobs of kind "mission" (MAX_CONCURRENT_MISSIONS
+ * workers); a crashed mission continues from its last committed step.
+ *
+ * With a model configured the agents (planner.c, researcher.c, reflector.c,
+ * writer.c, verifier.c) make few, batched, structured calls; without one, or
+ * with "offline": true, extractive agents (offline.c) run the same phases.
+ *
+ * Threads: one agents_t per app, shared; every function is thread-safe.
+ */
+#ifndef MAESTRO_AGENTS_H
+#define MAESTRO_AGENTS_H
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include "app.h"
+
+typedef struct agents agents_t;
+
+/* Creates the context, registers the "mission" job kind (call before
+ * app_start_workers) and the WebSocket authoriser of "mission:ID". */
+agents_t *agents_new(app_t *app, char *err, size_t errlen);
+void agents_free(agents_t *ag); /* accepts NULL */
+
+/*
+ * Validates a POST /api/missions body and stores a queued mission for
+ * user_id. submit=1 queues its job. Returns 0 with id_out (>= 17 bytes), or
+ * -1 with *status (400/422/404) and err.
+ */
+int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int submit, char *id_out, int *status,
+                          char *err, size_t errlen);
+
+enum { MISSION_RUN_DONE = 0, MISSION_RUN_HALTED = 1, MISSION_RUN_FAILED = -1, MISSION_RUN_REQUEUE = 2 };
+
+/*
+ * Runs a mission on this thread from its last committed step until it
+ * completes (MISSION_RUN_DONE), is paused/stopped/cancelled
+ * (MISSION_RUN_HALTED), fails (MISSION_RUN_FAILED, err set, mission marked
+ * failed) or the process is stopping (MISSION_RUN_REQUEUE). cancel (may be
+ * NULL) is an extra flag the caller can raise (the CLI's Ctrl-C).
+ */
+int agents_mission_run(agents_t *ag, const char *mission_id, atomic_int *cancel, char *err, size_t errlen);
+
+/* Controls (state transitions with events). user_id NULL = any owner
+ * (admin). Return 0, or -1 with *status (404 / 409 / 422) and err. */
+int agents_mission_pause(agents_t *ag, const char *user_id, const char *id, int *status, char *err, size_t errlen);
+int agents_mission_resume(agents_t *ag, const char *user_id, const char *id, int submit, int *status, char *err,
+                          size_t errlen);
+int agents_mission_stop(agents_t *ag, const char *user_id, const char *id, int *status, char *err, size_t errlen);
+int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *id, int round, int submit, int *status,
+                                char *err, size_t errlen);
+/* Replaces the outline ({"sections":[{id?,title,questions,subsections}]})
+ * and continues research from it. *plan_out (may be NULL) gets the new plan. */
+int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, json_t *plan, int submit,
+                            json_t **plan_out, int *status, char *err, size_t errlen);
+
+/* The outline as {"sections":[{id,title,questions,priority,quality,subsections}]}. */
+json_t *agents_plan_json(app_t *app, const char *id);
+/* Current drafts as {"sections":[{id,title,content,version}],"markdown"} with
+ * [n] citations. */
+json_t *agents_draft_json(app_t *app, const char *id);
+
+#endif

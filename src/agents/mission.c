@@ -1,0 +1,1292 @@
+/*
+ * mission.c - the mission controller: a persisted state machine.
+ *
+ * The mission row's (phase, round, pass) says what to do next; each step
+ * reads what it needs from the store, does its work (model calls, searches)
+ * outside any transaction, then commits its results together with the
+ * phase change and the events that describe them. A step interrupted (crash,
+ * pause, stop, shutdown) commits nothing and simply runs again; model calls
+ * it repeats are answered from the call cache (same request hash, same
+ * mission), so they are not paid twice. Research commits per section, so a
+ * crash mid-round only redoes the sections not yet committed.
+ *
+ *   analyse            language, tone, offline decision      (no call)
+ *   plan               planner: analysis + outline           (1 call)
+ *   research  round r  per section in parallel: gather, notes (1 call each)
+ *   reflect   round r  all sections at once                   (1 call)
+ *   write              per section in parallel                (1 call each)
+ *   review    pass p   all drafts at once + intro/conclusion  (1 call)
+ *   revise    pass p   only sections the review flagged       (1 call each)
+ *   verify             every cited sentence                   (1 call / 40)
+ *   assemble           report version, status completed       (no call)
+ *
+ * Controls are status transitions (paused/stopped/queued) written by the API
+ * with their events; the controller re-reads the status before each step
+ * and a per-mission cancel flag interrupts a model call in flight.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/agents_internal.h"
+#include "base/buf.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "base/util.h"
+#include "events/events.h"
+#include "http/ws.h"
+#include "report/report.h"
+#include "store/documents.h"
+#include "store/llm_calls.h"
+
+#define M_TOTAL "maestro_research_missions_total"
+#define M_TOTAL_HELP "Research missions finished, by final status"
+#define M_ACTIVE "maestro_active_missions"
+#define M_ACTIVE_HELP "Missions running now"
+#define M_AGENT "maestro_agent_execution_duration_seconds"
+#define M_AGENT_HELP "Time of one agent action (model call included)"
+
+/* ---- running missions ---- */
+
+static agents_slot_t *slot_take(agents_t *ag, const char *id) {
+  pthread_mutex_lock(&ag->lock);
+  agents_slot_t *s = NULL;
+  for (int i = 0; i < AGENTS_MAX_RUNNING && !s; i++)
+    if (!ag->slots[i].used) {
+      s = &ag->slots[i];
+      s->used = 1;
+      snprintf(s->id, sizeof s->id, "%s", id);
+      atomic_store(&s->cancel, 0);
+    }
+  pthread_mutex_unlock(&ag->lock);
+  return s;
+}
+
+static void slot_give(agents_t *ag, agents_slot_t *s) {
+  pthread_mutex_lock(&ag->lock);
+  s->used = 0;
+  s->id[0] = 0;
+  pthread_mutex_unlock(&ag->lock);
+}
+
+static void slot_cancel(agents_t *ag, const char *id) {
+  pthread_mutex_lock(&ag->lock);
+  for (int i = 0; i < AGENTS_MAX_RUNNING; i++)
+    if (ag->slots[i].used && !strcmp(ag->slots[i].id, id)) atomic_store(&ag->slots[i].cancel, 1);
+  pthread_mutex_unlock(&ag->lock);
+}
+
+static void emit(app_t *app, const char *id, store_mevs_t *evs) {
+  char channel[64];
+  snprintf(channel, sizeof channel, "mission:%s", id);
+  for (size_t i = 0; i < evs->n; i++) {
+    if (!evs->v[i].seq) continue;
+    event_t e = {channel, evs->v[i].seq, evs->v[i].name, evs->v[i].data, evs->v[i].ts};
+    events_notify(app->events, &e);
+  }
+  store_mevs_clear(evs);
+}
+
+int mrun_cancelled(mrun_t *m) {
+  return atomic_load(m->cancel) || (m->cancel_user && atomic_load(m->cancel_user)) ||
+         (m->app->jobs && jobs_should_stop(m->app->jobs));
+}
+
+/* ---- settings ---- */
+
+static long long set_int(json_t *s, const char *k, long long d) {
+  json_t *v = json_object_get(s, k);
+  return json_is_integer(v) ? json_integer_value(v) : json_is_real(v) ? (long long)json_real_value(v) : d;
+}
+static double set_num(json_t *s, const char *k, double d) {
+  json_t *v = json_object_get(s, k);
+  return json_is_number(v) ? json_number_value(v) : d;
+}
+static const char *set_str(json_t *s, const char *k, const char *d) {
+  const char *v = json_string_value(json_object_get(s, k));
+  return v && v[0] ? v : d;
+}
+
+static void mrun_load(mrun_t *m, json_t *row) {
+  m->row = row;
+  json_t *s = json_object_get(row, "settings");
+  snprintf(m->id, sizeof m->id, "%s", json_string_value(json_object_get(row, "id")));
+  snprintf(m->user_id, sizeof m->user_id, "%s", json_string_value(json_object_get(row, "user_id")));
+  m->title = json_string_value(json_object_get(row, "title"));
+  m->description = json_string_value(json_object_get(row, "description"));
+  m->group_id = json_string_value(json_object_get(row, "group_id"));
+  m->questions = json_object_get(row, "questions");
+  json_t *src = json_object_get(row, "sources");
+  size_t i;
+  json_t *v;
+  json_array_foreach(src, i, v) {
+    if (!strcmp(json_string_value(v), "local_documents")) m->use_docs = 1;
+    if (!strcmp(json_string_value(v), "web_search")) m->use_web = 1;
+  }
+  m->offline = (int)json_integer_value(json_object_get(row, "offline"));
+  m->max_rounds = (int)set_int(s, "max_rounds", 2);
+  m->max_reflections = (int)set_int(s, "max_reflections", 5);
+  m->max_passes = (int)set_int(s, "max_passes", 2);
+  if (m->max_passes < 1) m->max_passes = 1;
+  m->notes_per_section = (int)set_int(s, "notes_per_section", 8);
+  m->concurrency = (int)set_int(s, "concurrency", 3);
+  m->quality_target = set_num(s, "quality_target", 0.8);
+  m->max_cost = set_num(s, "max_cost", 0);
+  m->max_tokens = set_int(s, "max_tokens", 0);
+  json_t *an = json_object_get(row, "analysis");
+  snprintf(m->language, sizeof m->language, "%s", set_str(an, "language", set_str(s, "language", "en")));
+  snprintf(m->tone, sizeof m->tone, "%s", set_str(s, "tone", set_str(an, "tone", "neutral")));
+  snprintf(m->length, sizeof m->length, "%s", set_str(s, "length", set_str(an, "length", "medium")));
+}
+
+/* ---- model calls ---- */
+
+int agent_call(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, const char *user, json_t *schema,
+               json_t **json, char **text, const char *action, store_mevs_t *evs, char *err, size_t errlen) {
+  if (json) *json = NULL;
+  if (text) *text = NULL;
+  char *tmpl = agent_prompt(m->app, role);
+  if (!tmpl) {
+    snprintf(err, errlen, "no prompt template for agent %s", role);
+    return LLM_ERR;
+  }
+  json_t *v = vars ? json_deep_copy(vars) : json_object();
+  json_object_set_new(v, "language", json_string(m->language));
+  json_object_set_new(v, "tone", json_string(m->tone));
+  json_object_set_new(v, "length", json_string(m->length));
+  char *sys = agent_fill(tmpl, v);
+  json_decref(v);
+  free(tmpl);
+  llm_message_t msgs[2] = {{"system", sys}, {"user", user}};
+  llm_request_t req = {.tier = tier,
+                       .messages = msgs,
+                       .nmessages = 2,
+                       .temperature = -1,
+                       .json_schema = schema,
+                       .schema_name = role,
+                       .cancel = m->cancel_user ? m->cancel_user : m->cancel,
+                       .user_id = m->user_id,
+                       .mission_id = m->id,
+                       .agent = role};
+  llm_response_t r;
+  int64_t t0 = util_mono_ms();
+  int rc = llm_chat(m->app->llm, &req, &r, err, errlen);
+  double secs = (double)(util_mono_ms() - t0) / 1000.0;
+  free(sys);
+  metrics_observe(M_AGENT, M_AGENT_HELP, "agent_type", role, secs);
+  if (rc != LLM_OK) return rc;
+  if (json) *json = r.json ? json_incref(r.json) : NULL;
+  if (text) *text = util_strdup(r.text);
+  store_mevs_add(
+      evs, "agent_log",
+      json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:f, s:I, s:b, s:s}", "id", r.call_id, "agent", role, "action",
+                action, "model", r.model, "tokens", r.prompt_tokens + r.completion_tokens, "prompt_tokens",
+                r.prompt_tokens, "completion_tokens", r.completion_tokens, "cost", r.cost_usd, "duration_ms",
+                (json_int_t)(r.latency_ms ? r.latency_ms : (int64_t)(secs * 1000)), "cached", r.cached || r.replayed,
+                "tier", llm_tier_name(tier)));
+  llm_response_free(&r);
+  if (schema && json && !*json) {
+    snprintf(err, errlen, "%s: the model gave no structured answer", role);
+    return LLM_ERR_INVALID_JSON;
+  }
+  return LLM_OK;
+}
+
+static void add_stats(mrun_t *m, store_mevs_t *evs, double progress) {
+  store_llm_totals_t t = {0};
+  store_llm_calls_totals(m->app->store, m->id, &t);
+  store_mevs_add(
+      evs, "stats",
+      json_pack("{s:I, s:f, s:I, s:I, s:f}", "tokens", (json_int_t)(t.prompt_tokens + t.completion_tokens), "cost",
+                t.cost_usd, "calls", (json_int_t)t.calls, "cached_calls", (json_int_t)t.cached, "progress", progress));
+}
+
+static double progress_of(mrun_t *m, const char *phase, int round) {
+  double rounds = m->max_rounds > 0 ? m->max_rounds : 1;
+  if (!strcmp(phase, "analyse")) return 0.01;
+  if (!strcmp(phase, "plan")) return 0.05;
+  if (!strcmp(phase, "research")) return 0.1 + 0.5 * ((round - 1) / rounds);
+  if (!strcmp(phase, "reflect")) return 0.1 + 0.5 * ((round - 0.3) / rounds);
+  if (!strcmp(phase, "write")) return 0.62;
+  if (!strcmp(phase, "review")) return 0.75;
+  if (!strcmp(phase, "revise")) return 0.8;
+  if (!strcmp(phase, "verify")) return 0.9;
+  if (!strcmp(phase, "assemble")) return 0.97;
+  return 1.0;
+}
+
+static void add_phase(mrun_t *m, store_mevs_t *evs, const char *phase, int round, int pass) {
+  store_mevs_add(evs, "phase",
+                 json_pack("{s:s, s:i, s:i, s:f}", "phase", phase, "round", round, "pass", pass, "progress",
+                           progress_of(m, phase, round)));
+}
+
+/* Commits a phase change (and extra fields) with its events. */
+static int commit_phase(mrun_t *m, const char *phase, int round, int pass, json_t *extra, store_mevs_t *evs) {
+  json_t *f = extra ? extra : json_object();
+  json_object_set_new(f, "phase", json_string(phase));
+  json_object_set_new(f, "round", json_integer(round));
+  json_object_set_new(f, "pass", json_integer(pass));
+  add_phase(m, evs, phase, round, pass);
+  add_stats(m, evs, progress_of(m, phase, round));
+  int rc = store_mission_update(m->app->store, m->id, NULL, f, evs);
+  json_decref(f);
+  emit(m->app, m->id, evs);
+  return rc == STORE_OK ? 0 : -1;
+}
+
+/* ---- the outline as a tree ---- */
+
+static json_t *top_sections(json_t *flat) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *s;
+  json_array_foreach(flat, i, s) if (!json_is_string(json_object_get(s, "parent_id"))) json_array_append(out, s);
+  return out;
+}
+
+static json_t *children_of(json_t *flat, const char *id) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *s;
+  json_array_foreach(flat, i, s) {
+    const char *p = json_string_value(json_object_get(s, "parent_id"));
+    if (p && !strcmp(p, id)) json_array_append(out, s);
+  }
+  return out;
+}
+
+static json_t *tree_of(json_t *flat, const char *parent) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *s;
+  json_array_foreach(flat, i, s) {
+    const char *p = json_string_value(json_object_get(s, "parent_id"));
+    if ((parent && p && !strcmp(p, parent)) || (!parent && !p)) {
+      const char *id = json_string_value(json_object_get(s, "id"));
+      json_array_append_new(
+          out, json_pack("{s:s, s:O, s:O, s:O?, s:O?, s:O?, s:o}", "id", id, "title", json_object_get(s, "title"),
+                         "questions", json_object_get(s, "questions"), "priority", json_object_get(s, "priority"),
+                         "quality", json_object_get(s, "quality"), "researched_round",
+                         json_object_get(s, "researched_round"), "subsections", tree_of(flat, id)));
+    }
+  }
+  return out;
+}
+
+json_t *agents_plan_json(app_t *app, const char *id) {
+  json_t *flat = store_mission_sections(app->store, id);
+  if (!flat) return NULL;
+  json_t *p = json_pack("{s:o}", "sections", tree_of(flat, NULL));
+  json_decref(flat);
+  return p;
+}
+
+static void add_plan_event(store_mevs_t *evs, json_t *flat) {
+  store_mevs_add(evs, "plan_updated", json_pack("{s:{s:o}}", "plan", "sections", tree_of(flat, NULL)));
+}
+
+/* ---- parallel sections ---- */
+
+typedef struct {
+  mrun_t *m;
+  json_t *items;
+  int (*fn)(mrun_t *m, json_t *item, char *err, size_t errlen);
+  size_t next;
+  int rc;
+  char err[512];
+  pthread_mutex_t lock;
+} par_t;
+
+static void *par_worker(void *arg) {
+  par_t *p = arg;
+  for (;;) {
+    pthread_mutex_lock(&p->lock);
+    size_t i = p->next++;
+    int stop = p->rc != 0;
+    pthread_mutex_unlock(&p->lock);
+    if (stop || i >= json_array_size(p->items) || mrun_cancelled(p->m)) break;
+    char err[512] = "";
+    int rc = p->fn(p->m, json_array_get(p->items, i), err, sizeof err);
+    if (rc != 0) {
+      pthread_mutex_lock(&p->lock);
+      if (!p->rc) {
+        p->rc = rc;
+        snprintf(p->err, sizeof p->err, "%s", err);
+      }
+      pthread_mutex_unlock(&p->lock);
+    }
+  }
+  return NULL;
+}
+
+static int run_parallel(mrun_t *m, json_t *items, int (*fn)(mrun_t *, json_t *, char *, size_t), char *err,
+                        size_t errlen) {
+  par_t p = {.m = m, .items = items, .fn = fn};
+  pthread_mutex_init(&p.lock, NULL);
+  int n = m->concurrency < 1 ? 1 : m->concurrency > 8 ? 8 : m->concurrency;
+  if ((size_t)n > json_array_size(items)) n = (int)json_array_size(items);
+  pthread_t th[8];
+  int started = 0;
+  for (int i = 0; i < n; i++) {
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 1 << 20);
+    if (pthread_create(&th[started], &a, par_worker, &p) == 0) started++;
+    pthread_attr_destroy(&a);
+  }
+  if (!started) par_worker(&p);
+  for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+  pthread_mutex_destroy(&p.lock);
+  if (p.rc) snprintf(err, errlen, "%s", p.err);
+  return p.rc;
+}
+
+/* ---- steps ---- */
+
+static int step_analyse(mrun_t *m, char *err, size_t errlen) {
+  (void)err;
+  (void)errlen;
+  json_t *s = json_object_get(m->row, "settings");
+  int offline = json_is_true(json_object_get(s, "offline")) || !llm_available(m->app->llm, m->user_id);
+  const char *lang = set_str(s, "language", "auto");
+  if (!strcmp(lang, "auto")) {
+    buf_t b = BUF_INIT;
+    buf_init(&b);
+    buf_printf(&b, "%s\n%s\n", m->title, m->description ? m->description : "");
+    size_t i;
+    json_t *q;
+    json_array_foreach(m->questions, i, q) buf_printf(&b, "%s\n", json_string_value(q));
+    lang = agent_detect_language(b.data);
+    buf_free(&b);
+  }
+  snprintf(m->language, sizeof m->language, "%s", lang);
+  m->offline = offline;
+  json_t *analysis = json_pack("{s:s, s:s, s:s}", "language", m->language, "tone", m->tone, "length", m->length);
+  store_mevs_t evs = {0};
+  json_t *f = json_pack("{s:i, s:o}", "offline", offline, "analysis", analysis);
+  return commit_phase(m, "plan", 0, 0, f, &evs);
+}
+
+static int step_plan(mrun_t *m, char *err, size_t errlen) {
+  json_t *analysis = NULL, *sections = NULL;
+  store_mevs_t evs = {0};
+  int rc = m->offline ? offline_plan(m, &analysis, &sections, err, errlen)
+                      : planner_run(m, &analysis, &sections, &evs, err, errlen);
+  if (rc != 0) {
+    store_mevs_clear(&evs);
+    return rc;
+  }
+  /* the controller's language decision stands unless the planner names one */
+  json_t *an = json_object_get(m->row, "analysis");
+  json_t *merged = json_is_object(an) ? json_deep_copy(an) : json_object();
+  if (analysis) json_object_update(merged, analysis);
+  if (json_is_true(json_object_get(json_object_get(m->row, "settings"), "keep_language")) || !analysis ||
+      !json_string_value(json_object_get(analysis, "language")))
+    json_object_set_new(merged, "language", json_string(m->language));
+  json_decref(analysis);
+  snprintf(m->language, sizeof m->language, "%s", set_str(merged, "language", m->language));
+  add_plan_event(&evs, sections);
+  add_phase(m, &evs, "research", 1, 0);
+  add_stats(m, &evs, progress_of(m, "research", 1));
+  json_t *f = json_pack("{s:s, s:i, s:i, s:o}", "phase", "research", "round", 1, "pass", 0, "analysis", merged);
+  rc = store_mission_set_sections(m->app->store, m->id, sections, f, &evs);
+  json_decref(f);
+  json_decref(sections);
+  emit(m->app, m->id, &evs);
+  return rc == STORE_OK ? 0 : -1;
+}
+
+static int needs_research(mrun_t *m, json_t *s, int round) {
+  if (json_integer_value(json_object_get(s, "researched_round")) >= round) return 0;
+  if (round == 1 || json_integer_value(json_object_get(s, "researched_round")) == 0) return 1;
+  return json_number_value(json_object_get(s, "quality")) < m->quality_target &&
+         json_integer_value(json_object_get(s, "reflections")) < m->max_reflections;
+}
+
+static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
+  json_t *section = json_object_get(item, "section");
+  int round = (int)json_integer_value(json_object_get(item, "round"));
+  passages_t ps;
+  research_gather(m, section, &ps, err, errlen);
+  if (mrun_cancelled(m)) {
+    passages_free(&ps);
+    return 0;
+  }
+  store_mevs_t evs = {0};
+  json_t *notes = NULL;
+  int rc = 0;
+  if (m->offline)
+    notes = offline_notes(m, section, &ps);
+  else
+    rc = researcher_run(m, section, &ps, &notes, &evs, err, errlen);
+  passages_free(&ps);
+  if (rc != 0) {
+    json_decref(notes);
+    store_mevs_clear(&evs);
+    return rc;
+  }
+  add_stats(m, &evs, progress_of(m, "research", round));
+  const char *sid = json_string_value(json_object_get(section, "id"));
+  int inserted = 0;
+  rc = store_mission_add_notes(m->app->store, m->id, sid, round, notes, &inserted, &evs);
+  json_decref(notes);
+  emit(m->app, m->id, &evs);
+  if (rc != STORE_OK) {
+    snprintf(err, errlen, "cannot store the notes of section %s", sid);
+    return -1;
+  }
+  return 0;
+}
+
+static int budget_reached(mrun_t *m) {
+  if (m->max_cost <= 0 && m->max_tokens <= 0) return 0;
+  store_llm_totals_t t = {0};
+  store_llm_calls_totals(m->app->store, m->id, &t);
+  return (m->max_cost > 0 && t.cost_usd >= m->max_cost) ||
+         (m->max_tokens > 0 && t.prompt_tokens + t.completion_tokens >= m->max_tokens);
+}
+
+static int step_research(mrun_t *m, int round, char *err, size_t errlen) {
+  if (budget_reached(m)) {
+    store_mevs_t evs = {0};
+    store_mevs_add(&evs, "error",
+                   json_pack("{s:s, s:b}", "message", "budget reached: writing with the notes so far", "warning", 1));
+    return commit_phase(m, "write", round, 1, json_pack("{s:i}", "budget_hit", 1), &evs);
+  }
+  json_t *flat = store_mission_sections(m->app->store, m->id);
+  json_t *items = json_array();
+  size_t i;
+  json_t *s;
+  json_array_foreach(flat, i, s) if (!json_is_string(json_object_get(s, "parent_id")) && needs_research(m, s, round)) {
+    json_t *sub = children_of(flat, json_string_value(json_object_get(s, "id")));
+    json_t *sec = json_deep_copy(s);
+    /* subsections' questions are researched with their section */
+    size_t k;
+    json_t *c;
+    json_array_foreach(sub, k, c) json_array_extend(json_object_get(sec, "questions"), json_object_get(c, "questions"));
+    json_decref(sub);
+    json_array_append_new(items, json_pack("{s:o, s:i}", "section", sec, "round", round));
+  }
+  json_decref(flat);
+  int rc = run_parallel(m, items, research_one, err, errlen);
+  json_decref(items);
+  if (rc != 0 || mrun_cancelled(m)) return rc;
+  store_mevs_t evs = {0};
+  return commit_phase(m, "reflect", round, 0, NULL, &evs);
+}
+
+static int step_reflect(mrun_t *m, int round, char *err, size_t errlen) {
+  json_t *flat = store_mission_sections(m->app->store, m->id);
+  json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
+  store_mevs_t evs = {0};
+  json_t *out = NULL;
+  int rc = 0;
+  if (m->offline)
+    out = offline_reflect(m, flat, notes);
+  else
+    rc = reflector_run(m, flat, notes, &out, &evs, err, errlen);
+  json_decref(notes);
+  if (rc != 0) {
+    json_decref(flat);
+    store_mevs_clear(&evs);
+    return rc;
+  }
+  int again = 0;
+  if (!m->offline && round < m->max_rounds && !budget_reached(m)) {
+    size_t i;
+    json_t *s;
+    json_array_foreach(
+        out, i, s) if (!json_is_string(json_object_get(s, "parent_id")) && needs_research(m, s, round + 1)) again = 1;
+  }
+  char *a = json_dumps(flat, JSON_COMPACT | JSON_SORT_KEYS), *b = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
+  json_t *ta = json_pack("{s:o}", "s", tree_of(flat, NULL)), *tb = json_pack("{s:o}", "s", tree_of(out, NULL));
+  char *ta_s = json_dumps(ta, JSON_COMPACT | JSON_SORT_KEYS), *tb_s = json_dumps(tb, JSON_COMPACT | JSON_SORT_KEYS);
+  if (strcmp(ta_s, tb_s) != 0) add_plan_event(&evs, out);
+  free(a);
+  free(b);
+  free(ta_s);
+  free(tb_s);
+  json_decref(ta);
+  json_decref(tb);
+  const char *next = again ? "research" : "write";
+  int nround = again ? round + 1 : round;
+  add_phase(m, &evs, next, nround, again ? 0 : 1);
+  add_stats(m, &evs, progress_of(m, next, nround));
+  json_t *f = json_pack("{s:s, s:i, s:i}", "phase", next, "round", nround, "pass", again ? 0 : 1);
+  rc = store_mission_set_sections(m->app->store, m->id, out, f, &evs);
+  json_decref(f);
+  json_decref(out);
+  json_decref(flat);
+  emit(m->app, m->id, &evs);
+  return rc == STORE_OK ? 0 : -1;
+}
+
+typedef struct {
+  json_t *flat, *notes, *drafts, *review;
+  const char *kind;
+} write_ctx_t;
+
+static int write_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
+  json_t *section = json_object_get(item, "section");
+  json_t *notes = json_object_get(item, "notes");
+  json_t *subs = json_object_get(item, "subsections");
+  const char *prev = json_string_value(json_object_get(item, "previous"));
+  json_t *sugg = json_object_get(item, "suggestions");
+  const char *kind = json_string_value(json_object_get(item, "kind"));
+  store_mevs_t evs = {0};
+  char *text = NULL;
+  int rc = 0;
+  if (m->offline)
+    text = offline_write(m, section, notes);
+  else
+    rc = writer_run(m, section, subs, notes, prev, sugg, &text, &evs, err, errlen);
+  if (rc != 0) {
+    store_mevs_clear(&evs);
+    return rc;
+  }
+  add_stats(m, &evs, progress_of(m, "write", 0));
+  rc = store_mission_put_draft(m->app->store, m->id, json_string_value(json_object_get(section, "id")), kind, text,
+                               NULL, &evs);
+  free(text);
+  emit(m->app, m->id, &evs);
+  return rc == STORE_OK ? 0 : -1;
+}
+
+static int step_write(mrun_t *m, int round, char *err, size_t errlen) {
+  json_t *flat = store_mission_sections(m->app->store, m->id);
+  json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
+  json_t *drafts = store_mission_drafts(m->app->store, m->id);
+  json_t *items = json_array();
+  size_t i;
+  json_t *s;
+  json_array_foreach(flat, i, s) {
+    const char *id = json_string_value(json_object_get(s, "id"));
+    if (json_is_string(json_object_get(s, "parent_id")) || json_object_get(drafts, id)) continue;
+    json_array_append_new(
+        items, json_pack("{s:O, s:o, s:o, s:s}", "section", s, "notes", agent_section_notes(notes, id), "subsections",
+                         children_of(flat, id), "kind", "write"));
+  }
+  int rc = run_parallel(m, items, write_one, err, errlen);
+  json_decref(items);
+  json_decref(flat);
+  json_decref(notes);
+  json_decref(drafts);
+  if (rc != 0 || mrun_cancelled(m)) return rc;
+  store_mevs_t evs = {0};
+  return commit_phase(m, "review", round, 1, NULL, &evs);
+}
+
+static int step_review(mrun_t *m, int round, int pass, char *err, size_t errlen) {
+  json_t *flat = store_mission_sections(m->app->store, m->id);
+  json_t *top = top_sections(flat);
+  json_t *drafts = store_mission_drafts(m->app->store, m->id);
+  store_mevs_t evs = {0};
+  json_t *review = NULL;
+  int rc = 0;
+  if (m->offline)
+    review = offline_review(m, top, drafts);
+  else
+    rc = reviewer_run(m, top, drafts, &review, &evs, err, errlen);
+  json_decref(flat);
+  json_decref(top);
+  json_decref(drafts);
+  if (rc != 0) {
+    store_mevs_clear(&evs);
+    return rc;
+  }
+  json_object_set_new(review, "pass", json_integer(pass));
+  int revise = 0;
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(review, "sections"), i, v) if (json_is_true(json_object_get(v, "needs_revision")))
+      revise = 1;
+  const char *next = (!m->offline && revise && pass < m->max_passes) ? "revise" : "verify";
+  return commit_phase(m, next, round, pass, json_pack("{s:o}", "review", review), &evs);
+}
+
+static int step_revise(mrun_t *m, int round, int pass, char *err, size_t errlen) {
+  json_t *flat = store_mission_sections(m->app->store, m->id);
+  json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
+  json_t *drafts = store_mission_drafts(m->app->store, m->id);
+  json_t *review = json_object_get(m->row, "review");
+  json_t *items = json_array();
+  char kind[32];
+  snprintf(kind, sizeof kind, "revise-%d", pass);
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(review, "sections"), i, v) {
+    if (!json_is_true(json_object_get(v, "needs_revision"))) continue;
+    const char *id = json_string_value(json_object_get(v, "id"));
+    json_t *d = id ? json_object_get(drafts, id) : NULL;
+    if (!d || !strcmp(json_string_value(json_object_get(d, "kind")), kind)) continue;
+    json_t *sec = NULL;
+    size_t k;
+    json_t *s;
+    json_array_foreach(flat, k, s) if (!strcmp(json_string_value(json_object_get(s, "id")), id)) sec = s;
+    if (!sec) continue;
+    json_array_append_new(
+        items, json_pack("{s:O, s:o, s:o, s:O, s:O, s:s}", "section", sec, "notes", agent_section_notes(notes, id),
+                         "subsections", children_of(flat, id), "previous", json_object_get(d, "content"), "suggestions",
+                         json_object_get(v, "suggestions"), "kind", kind));
+  }
+  int rc = run_parallel(m, items, write_one, err, errlen);
+  json_decref(items);
+  json_decref(flat);
+  json_decref(notes);
+  json_decref(drafts);
+  if (rc != 0 || mrun_cancelled(m)) return rc;
+  store_mevs_t evs = {0};
+  return commit_phase(m, pass + 1 < m->max_passes ? "review" : "verify", round, pass + 1, NULL, &evs);
+}
+
+static int step_verify(mrun_t *m, int round, int pass, char *err, size_t errlen) {
+  json_t *drafts = store_mission_drafts(m->app->store, m->id);
+  json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
+  store_mevs_t evs = {0};
+  json_t *changed = NULL, *details = NULL;
+  int checked = 0, supported = 0;
+  int rc = verifier_run(m, drafts, notes, &changed, &details, &checked, &supported, &evs, err, errlen);
+  json_decref(drafts);
+  json_decref(notes);
+  if (rc != 0) {
+    store_mevs_clear(&evs);
+    return rc;
+  }
+  const char *sid;
+  json_t *text;
+  json_object_foreach(changed, sid, text) {
+    store_mission_put_draft(m->app->store, m->id, sid, "verified", json_string_value(text), NULL, &evs);
+    emit(m->app, m->id, &evs);
+  }
+  json_decref(changed);
+  json_t *review = json_object_get(m->row, "review");
+  json_t *nr = json_is_object(review) ? json_deep_copy(review) : json_object();
+  json_object_set_new(nr, "verification", details);
+  store_mevs_add(&evs, "verification", json_pack("{s:i, s:i}", "checked", checked, "supported", supported));
+  return commit_phase(m, "assemble", round, pass,
+                      json_pack("{s:i, s:i, s:o}", "checked", checked, "supported", supported, "review", nr), &evs);
+}
+
+static json_t *run_record(mrun_t *m, json_t *row) {
+  store_llm_totals_t t = {0};
+  store_llm_calls_totals(m->app->store, m->id, &t);
+  json_t *calls = store_llm_calls_list_mission(m->app->store, m->id, 0, 0);
+  json_t *models = json_array(), *seen = json_object();
+  size_t i;
+  json_t *c;
+  json_array_foreach(calls, i, c) {
+    const char *model = json_string_value(json_object_get(c, "model"));
+    if (model && model[0] && !json_object_get(seen, model)) {
+      json_object_set_new(seen, model, json_true());
+      json_array_append_new(models, json_string(model));
+    }
+  }
+  json_decref(calls);
+  json_decref(seen);
+  double dur = 0;
+  json_t *st = json_object_get(row, "started_at");
+  (void)st;
+  dur = (double)(util_now_ms() - m->t0) / 1000.0;
+  return json_pack("{s:o, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:b, s:b}", "models", models, "calls", (json_int_t)t.calls,
+                   "cached_calls", (json_int_t)t.cached, "tokens", (json_int_t)(t.prompt_tokens + t.completion_tokens),
+                   "cost", t.cost_usd, "duration_s", dur, "checked",
+                   json_integer_value(json_object_get(row, "checked")), "supported",
+                   json_integer_value(json_object_get(row, "supported")), "offline", m->offline, "budget_hit",
+                   (int)json_integer_value(json_object_get(row, "budget_hit")));
+}
+
+static int step_assemble(mrun_t *m, char *err, size_t errlen) {
+  json_t *flat = store_mission_sections(m->app->store, m->id);
+  json_t *top = top_sections(flat);
+  json_t *drafts = store_mission_drafts(m->app->store, m->id);
+  json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
+  json_t *review = json_object_get(m->row, "review");
+  json_t *record = run_record(m, m->row);
+  report_input_t in = {.title = m->title,
+                       .language = m->language,
+                       .sections = top,
+                       .drafts = drafts,
+                       .notes = notes,
+                       .introduction = json_string_value(json_object_get(review, "introduction")),
+                       .conclusion = json_string_value(json_object_get(review, "conclusion")),
+                       .record = record,
+                       .access_ms = util_now_ms()};
+  json_t *meta = NULL;
+  char *md = report_markdown(&in, &meta);
+  json_object_set(meta, "record", record);
+  store_mevs_t evs = {0};
+  add_phase(m, &evs, "done", m->max_rounds, 0);
+  add_stats(m, &evs, 1.0);
+  store_mevs_add(&evs, "status", json_pack("{s:s, s:s, s:f}", "status", "completed", "phase", "done", "progress", 1.0));
+  json_t *f = json_pack("{s:s, s:s, s:I, s:n}", "status", "completed", "phase", "done", "finished_at",
+                        (json_int_t)util_now_ms(), "error");
+  int rc = store_mission_add_report(m->app->store, m->id, md, meta, f, NULL, &evs);
+  json_decref(f);
+  free(md);
+  json_decref(meta);
+  json_decref(record);
+  json_decref(flat);
+  json_decref(top);
+  json_decref(drafts);
+  json_decref(notes);
+  emit(m->app, m->id, &evs);
+  if (rc != STORE_OK) {
+    snprintf(err, errlen, "cannot store the report");
+    return -1;
+  }
+  return 0;
+}
+
+/* ---- the run loop ---- */
+
+static void fail_mission(mrun_t *m, const char *msg) {
+  store_mevs_t evs = {0};
+  store_mevs_add(&evs, "error", json_pack("{s:s}", "message", msg));
+  store_mevs_add(&evs, "status", json_pack("{s:s, s:s}", "status", "failed", "error", msg));
+  static const char *const running[] = {"running", NULL};
+  store_mission_update(m->app->store, m->id, running, json_pack("{s:s, s:s}", "status", "failed", "error", msg), &evs);
+  emit(m->app, m->id, &evs);
+  metrics_counter_add(M_TOTAL, M_TOTAL_HELP, "status", "failed", 1);
+}
+
+int agents_mission_run(agents_t *ag, const char *mission_id, atomic_int *cancel, char *err, size_t errlen) {
+  app_t *app = ag->app;
+  json_t *row = NULL;
+  if (store_mission_get(app->store, NULL, mission_id, &row) != STORE_OK) {
+    snprintf(err, errlen, "mission %s not found", mission_id);
+    return MISSION_RUN_FAILED;
+  }
+  const char *status = json_string_value(json_object_get(row, "status"));
+  if (strcmp(status, "queued") != 0 && strcmp(status, "running") != 0) {
+    json_decref(row);
+    return MISSION_RUN_HALTED;
+  }
+  agents_slot_t *slot = slot_take(ag, mission_id);
+  if (!slot) {
+    json_decref(row);
+    return MISSION_RUN_REQUEUE;
+  }
+  mrun_t m = {.ag = ag, .app = app, .cancel = &slot->cancel, .cancel_user = cancel, .t0 = util_now_ms()};
+  mrun_load(&m, row);
+  {
+    store_mevs_t evs = {0};
+    store_mevs_add(
+        &evs, "status",
+        json_pack("{s:s, s:s}", "status", "running", "phase", json_string_value(json_object_get(row, "phase"))));
+    json_t *f = json_pack("{s:s, s:n}", "status", "running", "error");
+    if (json_is_null(json_object_get(row, "started_at")))
+      json_object_set_new(f, "started_at", json_integer(util_now_ms()));
+    static const char *const ok[] = {"queued", "running", NULL};
+    int rc = store_mission_update(app->store, m.id, ok, f, &evs);
+    json_decref(f);
+    emit(app, m.id, &evs);
+    if (rc != STORE_OK) {
+      slot_give(ag, slot);
+      json_decref(row);
+      return MISSION_RUN_HALTED;
+    }
+  }
+  metrics_gauge_add(M_ACTIVE, M_ACTIVE_HELP, 1);
+  log_info("agents", "mission %s: running from phase %s", m.id, json_string_value(json_object_get(row, "phase")));
+  int result = MISSION_RUN_HALTED;
+  for (;;) {
+    /* re-read the committed state: the source of truth between steps */
+    json_t *cur = NULL;
+    if (store_mission_get(app->store, NULL, m.id, &cur) != STORE_OK) {
+      snprintf(err, errlen, "mission %s disappeared", m.id);
+      result = MISSION_RUN_HALTED;
+      break;
+    }
+    json_decref(m.row);
+    mrun_load(&m, cur);
+    const char *st = json_string_value(json_object_get(cur, "status"));
+    if (strcmp(st, "running") != 0) {
+      result = !strcmp(st, "completed") ? MISSION_RUN_DONE : MISSION_RUN_HALTED;
+      break;
+    }
+    if (mrun_cancelled(&m)) {
+      result = (cancel && atomic_load(cancel)) || atomic_load(m.cancel) ? MISSION_RUN_HALTED : MISSION_RUN_REQUEUE;
+      break;
+    }
+    const char *phase = json_string_value(json_object_get(cur, "phase"));
+    int round = (int)json_integer_value(json_object_get(cur, "round"));
+    int pass = (int)json_integer_value(json_object_get(cur, "pass"));
+    int64_t t0 = util_mono_ms();
+    int rc;
+    char e[1024] = "";
+    if (!strcmp(phase, "analyse"))
+      rc = step_analyse(&m, e, sizeof e);
+    else if (!strcmp(phase, "plan"))
+      rc = step_plan(&m, e, sizeof e);
+    else if (!strcmp(phase, "research"))
+      rc = step_research(&m, round < 1 ? 1 : round, e, sizeof e);
+    else if (!strcmp(phase, "reflect"))
+      rc = step_reflect(&m, round, e, sizeof e);
+    else if (!strcmp(phase, "write"))
+      rc = step_write(&m, round, e, sizeof e);
+    else if (!strcmp(phase, "review"))
+      rc = step_review(&m, round, pass < 1 ? 1 : pass, e, sizeof e);
+    else if (!strcmp(phase, "revise"))
+      rc = step_revise(&m, round, pass < 1 ? 1 : pass, e, sizeof e);
+    else if (!strcmp(phase, "verify"))
+      rc = step_verify(&m, round, pass, e, sizeof e);
+    else if (!strcmp(phase, "assemble"))
+      rc = step_assemble(&m, e, sizeof e);
+    else {
+      snprintf(e, sizeof e, "unknown phase %s", phase);
+      rc = -1;
+    }
+    log_info("agents", "mission %s: %s round %d pass %d: %s in %lld ms", m.id, phase, round, pass,
+             rc == 0 ? "done" : "interrupted", (long long)(util_mono_ms() - t0));
+    if (rc == LLM_ERR_CANCELLED || (rc != 0 && mrun_cancelled(&m))) continue; /* loop re-reads and exits */
+    if (rc != 0) {
+      snprintf(err, errlen, "%s: %s", phase, e[0] ? e : "step failed");
+      fail_mission(&m, err);
+      result = MISSION_RUN_FAILED;
+      break;
+    }
+    if (!strcmp(phase, "assemble")) {
+      metrics_counter_add(M_TOTAL, M_TOTAL_HELP, "status", "completed", 1);
+      result = MISSION_RUN_DONE;
+      break;
+    }
+  }
+  metrics_gauge_add(M_ACTIVE, M_ACTIVE_HELP, -1);
+  json_decref(m.row);
+  slot_give(ag, slot);
+  return result;
+}
+
+/* ---- jobs and channel access ---- */
+
+static job_result_t mission_job(void *ud, jobs_t *jobs, const store_job_t *job, char *err, size_t errlen) {
+  (void)jobs;
+  agents_t *ag = ud;
+  int rc = agents_mission_run(ag, job->ref_id, NULL, err, errlen);
+  if (rc == MISSION_RUN_REQUEUE) return JOB_REQUEUE;
+  if (rc == MISSION_RUN_FAILED) return JOB_FAILED;
+  return JOB_DONE;
+}
+
+static int authorize_mission(app_t *app, const http_user_t *user, const char *id) {
+  char owner[17];
+  if (store_mission_owner(app->store, id, owner) != STORE_OK) return 0;
+  return user->role == ROLE_ADMIN || !strcmp(owner, user->id);
+}
+
+agents_t *agents_new(app_t *app, char *err, size_t errlen) {
+  agents_t *ag = calloc(1, sizeof *ag);
+  if (!ag) abort();
+  ag->app = app;
+  pthread_mutex_init(&ag->lock, NULL);
+  if (app->jobs) {
+    int n = (int)config_int(app->cfg, "MAX_CONCURRENT_MISSIONS");
+    if (jobs_register(app->jobs, "mission", n < 1 ? 1 : n, mission_job, ag) != 0) {
+      snprintf(err, errlen, "cannot register the mission job kind");
+      agents_free(ag);
+      return NULL;
+    }
+  }
+  if (app->hub) ws_hub_authorize(app->hub, "mission", authorize_mission);
+  metrics_gauge_set(M_ACTIVE, M_ACTIVE_HELP, 0);
+  return ag;
+}
+
+void agents_free(agents_t *ag) {
+  if (!ag) return;
+  pthread_mutex_destroy(&ag->lock);
+  free(ag);
+}
+
+/* ---- creation and controls ---- */
+
+static int fail(int *status, int code, char *err, size_t errlen, const char *msg) {
+  *status = code;
+  snprintf(err, errlen, "%s", msg);
+  return -1;
+}
+
+static int check_int_setting(json_t *s, const char *k, long long lo, long long hi, char *err, size_t errlen) {
+  json_t *v = json_object_get(s, k);
+  if (!v || json_is_null(v)) return 0;
+  if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+    snprintf(err, errlen, "settings.%s must be an integer from %lld to %lld", k, lo, hi);
+    return -1;
+  }
+  return 0;
+}
+
+int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int submit, char *id_out, int *status,
+                          char *err, size_t errlen) {
+  app_t *app = ag->app;
+  json_t *jt = json_object_get(req, "title"), *jd = json_object_get(req, "description");
+  json_t *jq = json_object_get(req, "research_questions"), *js = json_object_get(req, "sources");
+  json_t *jg = json_object_get(req, "group_id"), *jset = json_object_get(req, "settings");
+  json_t *jsch = json_object_get(req, "schedule");
+  if (jd && !json_is_null(jd) && !json_is_string(jd))
+    return fail(status, 422, err, errlen, "description must be a string");
+  if (jq && !json_is_null(jq) && !json_is_array(jq))
+    return fail(status, 422, err, errlen, "research_questions must be an array of strings");
+  json_t *questions = json_array();
+  size_t i;
+  json_t *v;
+  json_array_foreach(jq, i, v) {
+    if (!json_is_string(v)) {
+      json_decref(questions);
+      return fail(status, 422, err, errlen, "research_questions must be an array of strings");
+    }
+    char *t = util_strdup(json_string_value(v));
+    util_trim(t);
+    if (t[0]) json_array_append_new(questions, json_string(t));
+    free(t);
+  }
+  const char *title = json_string_value(jt);
+  if (!title || !title[0]) title = json_array_size(questions) ? json_string_value(json_array_get(questions, 0)) : NULL;
+  if (!title || !title[0] || strlen(title) > 500) {
+    json_decref(questions);
+    return fail(status, 422, err, errlen, "title is required (1-500 characters)");
+  }
+  if (json_array_size(questions) > 30 || (jd && json_string_length(jd) > 20000)) {
+    json_decref(questions);
+    return fail(status, 422, err, errlen, "too many questions (30) or description too long (20000)");
+  }
+  json_t *sources = json_array();
+  if (js && !json_is_null(js)) {
+    if (!json_is_array(js)) {
+      json_decref(questions);
+      json_decref(sources);
+      return fail(status, 422, err, errlen, "sources must be an array");
+    }
+    json_array_foreach(js, i, v) {
+      const char *s = json_string_value(v);
+      if (!s || (strcmp(s, "local_documents") && strcmp(s, "web_search"))) {
+        json_decref(questions);
+        json_decref(sources);
+        return fail(status, 422, err, errlen, "sources may contain only local_documents and web_search");
+      }
+      json_array_append(sources, v);
+    }
+  } else
+    json_array_append_new(sources, json_string("local_documents"));
+  if (jset && !json_is_null(jset) && !json_is_object(jset)) {
+    json_decref(questions);
+    json_decref(sources);
+    return fail(status, 422, err, errlen, "settings must be an object");
+  }
+  json_t *settings = json_is_object(jset) ? json_deep_copy(jset) : json_object();
+  const char *lang = json_string_value(json_object_get(req, "language"));
+  if (lang && !json_object_get(settings, "language")) json_object_set_new(settings, "language", json_string(lang));
+  if (json_is_true(json_object_get(req, "offline"))) json_object_set_new(settings, "offline", json_true());
+  if (check_int_setting(settings, "max_rounds", 1, 20, err, errlen) ||
+      check_int_setting(settings, "max_reflections", 1, 20, err, errlen) ||
+      check_int_setting(settings, "max_passes", 0, 10, err, errlen) ||
+      check_int_setting(settings, "notes_per_section", 1, 50, err, errlen) ||
+      check_int_setting(settings, "concurrency", 1, 8, err, errlen) ||
+      check_int_setting(settings, "max_tokens", 0, 1000000000LL, err, errlen)) {
+    *status = 422;
+    json_decref(questions);
+    json_decref(sources);
+    json_decref(settings);
+    return -1;
+  }
+  json_t *mc = json_object_get(settings, "max_cost");
+  const char *sl = json_string_value(json_object_get(settings, "language"));
+  if ((mc && !json_is_null(mc) && (!json_is_number(mc) || json_number_value(mc) < 0)) ||
+      (json_object_get(settings, "language") && (!sl || strlen(sl) > 15))) {
+    json_decref(questions);
+    json_decref(sources);
+    json_decref(settings);
+    return fail(status, 422, err, errlen, "settings.max_cost must be a positive number and language a short code");
+  }
+  const char *group = json_string_value(jg);
+  const char *sched = json_string_value(jsch);
+  if (sched && strcmp(sched, "weekly") && strcmp(sched, "monthly") && strcmp(sched, "quarterly")) {
+    json_decref(questions);
+    json_decref(sources);
+    json_decref(settings);
+    return fail(status, 422, err, errlen, "schedule must be weekly, monthly or quarterly");
+  }
+  if (group && group[0] && store_group_owned(app->store, user_id, group) != 1) {
+    json_decref(questions);
+    json_decref(sources);
+    json_decref(settings);
+    *status = 404;
+    snprintf(err, errlen, "group %s not found", group);
+    return -1;
+  }
+  store_mission_new_t nm = {.user_id = user_id,
+                            .title = title,
+                            .description = json_string_value(jd),
+                            .group_id = group && group[0] ? group : NULL,
+                            .schedule = sched,
+                            .questions = questions,
+                            .sources = sources,
+                            .settings = settings};
+  store_mevs_t evs = {0};
+  store_mevs_add(&evs, "status", json_pack("{s:s, s:s}", "status", "queued", "phase", "analyse"));
+  int rc = store_mission_insert(app->store, &nm, id_out, &evs);
+  json_decref(questions);
+  json_decref(sources);
+  json_decref(settings);
+  if (rc != STORE_OK) {
+    store_mevs_clear(&evs);
+    return fail(status, 500, err, errlen, "cannot store the mission");
+  }
+  emit(app, id_out, &evs);
+  if (submit && app->jobs) jobs_submit(app->jobs, "mission", id_out, user_id, NULL, NULL);
+  return 0;
+}
+
+static int owned(agents_t *ag, const char *user_id, const char *id, json_t **row, int *status, char *err,
+                 size_t errlen) {
+  if (store_mission_get(ag->app->store, user_id, id, row) != STORE_OK) {
+    *status = 404;
+    snprintf(err, errlen, "mission %s not found", id);
+    return -1;
+  }
+  return 0;
+}
+
+static int transition(agents_t *ag, const char *id, const char *const *expect, const char *to, json_t *extra,
+                      int *status, char *err, size_t errlen) {
+  store_mevs_t evs = {0};
+  json_t *f = extra ? extra : json_object();
+  json_object_set_new(f, "status", json_string(to));
+  store_mevs_add(&evs, "status", json_pack("{s:s}", "status", to));
+  int rc = store_mission_update(ag->app->store, id, expect, f, &evs);
+  json_decref(f);
+  if (rc == STORE_CONFLICT) {
+    store_mevs_clear(&evs);
+    *status = 409;
+    snprintf(err, errlen, "mission %s cannot go to %s from its current status", id, to);
+    return -1;
+  }
+  if (rc != STORE_OK) {
+    store_mevs_clear(&evs);
+    *status = 500;
+    snprintf(err, errlen, "cannot update mission %s", id);
+    return -1;
+  }
+  emit(ag->app, id, &evs);
+  return 0;
+}
+
+int agents_mission_pause(agents_t *ag, const char *user_id, const char *id, int *status, char *err, size_t errlen) {
+  json_t *row = NULL;
+  if (owned(ag, user_id, id, &row, status, err, errlen)) return -1;
+  json_decref(row);
+  static const char *const from[] = {"queued", "running", NULL};
+  if (transition(ag, id, from, "paused", NULL, status, err, errlen)) return -1;
+  slot_cancel(ag, id);
+  store_job_cancel_ref(ag->app->store, "mission", id);
+  return 0;
+}
+
+int agents_mission_stop(agents_t *ag, const char *user_id, const char *id, int *status, char *err, size_t errlen) {
+  json_t *row = NULL;
+  if (owned(ag, user_id, id, &row, status, err, errlen)) return -1;
+  json_decref(row);
+  static const char *const from[] = {"queued", "running", "paused", "failed", NULL};
+  if (transition(ag, id, from, "stopped", json_pack("{s:I}", "finished_at", (json_int_t)util_now_ms()), status, err,
+                 errlen))
+    return -1;
+  slot_cancel(ag, id);
+  store_job_cancel_ref(ag->app->store, "mission", id);
+  metrics_counter_add(M_TOTAL, M_TOTAL_HELP, "status", "stopped", 1);
+  return 0;
+}
+
+static void submit_job(agents_t *ag, const char *id, const char *user_id) {
+  if (ag->app->jobs && !store_job_active_for(ag->app->store, "mission", id))
+    jobs_submit(ag->app->jobs, "mission", id, user_id, NULL, NULL);
+}
+
+int agents_mission_resume(agents_t *ag, const char *user_id, const char *id, int submit, int *status, char *err,
+                          size_t errlen) {
+  json_t *row = NULL;
+  if (owned(ag, user_id, id, &row, status, err, errlen)) return -1;
+  char owner[17];
+  snprintf(owner, sizeof owner, "%s", json_string_value(json_object_get(row, "user_id")));
+  json_decref(row);
+  static const char *const from[] = {"paused", "failed", NULL};
+  if (transition(ag, id, from, "queued", json_pack("{s:n, s:n}", "error", "finished_at"), status, err, errlen))
+    return -1;
+  if (submit) submit_job(ag, id, owner);
+  return 0;
+}
+
+static int is_running(json_t *row) {
+  const char *s = json_string_value(json_object_get(row, "status"));
+  return !strcmp(s, "running") || !strcmp(s, "queued");
+}
+
+int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *id, int round, int submit, int *status,
+                                char *err, size_t errlen) {
+  json_t *row = NULL;
+  if (owned(ag, user_id, id, &row, status, err, errlen)) return -1;
+  char owner[17];
+  snprintf(owner, sizeof owner, "%s", json_string_value(json_object_get(row, "user_id")));
+  int cur = (int)json_integer_value(json_object_get(row, "round"));
+  long long maxr = set_int(json_object_get(row, "settings"), "max_rounds", 2);
+  int running = is_running(row);
+  int planned = json_integer_value(json_object_get(row, "sections_count")) > 0;
+  json_decref(row);
+  if (running) return fail(status, 409, err, errlen, "pause the mission before resuming from a round");
+  if (!planned) return fail(status, 409, err, errlen, "the mission has no outline yet; resume it instead");
+  if (round < 1 || round > (cur > maxr ? cur : maxr)) {
+    *status = 422;
+    snprintf(err, errlen, "round must be from 1 to %lld", (long long)(cur > maxr ? cur : maxr));
+    return -1;
+  }
+  store_mevs_t evs = {0};
+  store_mevs_add(&evs, "status", json_pack("{s:s, s:s, s:i}", "status", "queued", "phase", "research", "round", round));
+  json_t *f = json_pack("{s:s, s:s, s:i, s:i, s:n, s:n, s:n, s:i, s:i}", "status", "queued", "phase", "research",
+                        "round", round, "pass", 0, "review", "error", "finished_at", "checked", 0, "supported", 0);
+  int rc = store_mission_rewind(ag->app->store, id, round, f, &evs);
+  json_decref(f);
+  if (rc != STORE_OK) {
+    store_mevs_clear(&evs);
+    return fail(status, 500, err, errlen, "cannot rewind the mission");
+  }
+  emit(ag->app, id, &evs);
+  if (submit) submit_job(ag, id, owner);
+  return 0;
+}
+
+/* Flattens an edited plan into section rows: kept ids stay, new ones get
+ * fresh ids (s<N>), subsections keep their parent. */
+static int flatten_plan(json_t *secs, const char *parent, json_t *known, json_t *out, int *next, char *err,
+                        size_t errlen) {
+  size_t i;
+  json_t *s;
+  if (!json_is_array(secs)) {
+    snprintf(err, errlen, "sections must be an array");
+    return -1;
+  }
+  json_array_foreach(secs, i, s) {
+    const char *title = json_string_value(json_object_get(s, "title"));
+    if (!json_is_object(s) || !title || !title[0] || strlen(title) > 500) {
+      snprintf(err, errlen, "every section needs a title (1-500 characters)");
+      return -1;
+    }
+    json_t *q = json_object_get(s, "questions");
+    json_t *qs = json_array();
+    size_t k;
+    json_t *v;
+    json_array_foreach(q, k, v) if (json_is_string(v)) json_array_append(qs, v);
+    const char *id = json_string_value(json_object_get(s, "id"));
+    char fresh[24];
+    if (!id || !json_object_get(known, id) || json_object_get(json_object_get(known, "_used"), id)) {
+      do snprintf(fresh, sizeof fresh, "s%d", (*next)++);
+      while (json_object_get(known, fresh));
+      id = fresh;
+    }
+    json_object_set_new(json_object_get(known, "_used"), id, json_true());
+    if (!json_array_size(qs)) json_array_append_new(qs, json_string(title));
+    json_array_append_new(out,
+                          json_pack("{s:s, s:s?, s:I, s:s, s:o, s:i}", "id", id, "parent_id", parent, "position",
+                                    (json_int_t)json_array_size(out), "title", title, "questions", qs, "priority", 1));
+    if (json_array_size(out) > 60) {
+      snprintf(err, errlen, "too many sections (60)");
+      return -1;
+    }
+    char idc[24];
+    snprintf(idc, sizeof idc, "%s", id);
+    json_t *subs = json_object_get(s, "subsections");
+    if (subs && flatten_plan(subs, idc, known, out, next, err, errlen)) return -1;
+  }
+  return 0;
+}
+
+int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, json_t *plan, int submit,
+                            json_t **plan_out, int *status, char *err, size_t errlen) {
+  if (plan_out) *plan_out = NULL;
+  json_t *row = NULL;
+  if (owned(ag, user_id, id, &row, status, err, errlen)) return -1;
+  char owner[17];
+  snprintf(owner, sizeof owner, "%s", json_string_value(json_object_get(row, "user_id")));
+  int running = is_running(row);
+  int round = (int)json_integer_value(json_object_get(row, "round"));
+  const char *st = json_string_value(json_object_get(row, "status"));
+  int stopped = !strcmp(st, "stopped");
+  json_decref(row);
+  if (running) return fail(status, 409, err, errlen, "pause the mission before editing its outline");
+  if (stopped) return fail(status, 409, err, errlen, "the mission was stopped");
+  json_t *secs = json_object_get(plan, "sections");
+  if (!secs && json_is_array(plan)) secs = plan;
+  if (!json_array_size(secs)) return fail(status, 422, err, errlen, "the plan needs at least one section");
+  json_t *old = store_mission_sections(ag->app->store, id);
+  json_t *known = json_object();
+  json_object_set_new(known, "_used", json_object());
+  size_t i;
+  json_t *s;
+  int next = 1;
+  json_array_foreach(old, i, s) {
+    json_object_set(known, json_string_value(json_object_get(s, "id")), s);
+    next++;
+  }
+  json_t *flat = json_array();
+  if (flatten_plan(secs, NULL, known, flat, &next, err, errlen)) {
+    json_decref(flat);
+    json_decref(known);
+    json_decref(old);
+    *status = 422;
+    return -1;
+  }
+  json_decref(known);
+  json_decref(old);
+  if (round < 1) round = 1;
+  store_mission_delete_drafts(ag->app->store, id);
+  store_mevs_t evs = {0};
+  add_plan_event(&evs, flat);
+  store_mevs_add(&evs, "status", json_pack("{s:s, s:s, s:i}", "status", "queued", "phase", "research", "round", round));
+  json_t *f = json_pack("{s:s, s:s, s:i, s:i, s:n, s:n, s:n}", "status", "queued", "phase", "research", "round", round,
+                        "pass", 0, "review", "error", "finished_at");
+  int rc = store_mission_set_sections(ag->app->store, id, flat, f, &evs);
+  json_decref(f);
+  json_decref(flat);
+  if (rc != STORE_OK) {
+    store_mevs_clear(&evs);
+    return fail(status, 500, err, errlen, "cannot store the outline");
+  }
+  emit(ag->app, id, &evs);
+  if (plan_out) *plan_out = agents_plan_json(ag->app, id);
+  if (submit) submit_job(ag, id, owner);
+  return 0;
+}
+
+json_t *agents_draft_json(app_t *app, const char *id) {
+  json_t *flat = store_mission_sections(app->store, id);
+  json_t *drafts = store_mission_drafts(app->store, id);
+  if (!flat || !drafts) {
+    json_decref(flat);
+    json_decref(drafts);
+    return NULL;
+  }
+  json_t *numbers = json_object(), *secs = json_array();
+  buf_t md = BUF_INIT;
+  buf_init(&md);
+  size_t i;
+  json_t *s;
+  json_array_foreach(flat, i, s) {
+    if (json_is_string(json_object_get(s, "parent_id"))) continue;
+    const char *sid = json_string_value(json_object_get(s, "id"));
+    json_t *d = json_object_get(drafts, sid);
+    char *t = report_number_citations(d ? json_string_value(json_object_get(d, "content")) : "", numbers);
+    json_array_append_new(
+        secs, json_pack("{s:s, s:O, s:s, s:I, s:s}", "id", sid, "title", json_object_get(s, "title"), "content", t,
+                        "version", d ? json_integer_value(json_object_get(d, "version")) : 0, "kind",
+                        d ? json_string_value(json_object_get(d, "kind")) : ""));
+    buf_printf(&md, "## %s\n\n%s\n\n", json_string_value(json_object_get(s, "title")), t);
+    free(t);
+  }
+  json_t *out = json_pack("{s:o, s:s}", "sections", secs, "markdown", md.data ? md.data : "");
+  buf_free(&md);
+  json_decref(numbers);
+  json_decref(flat);
+  json_decref(drafts);
+  return out;
+}

@@ -1,0 +1,422 @@
+/*
+ * text.c - text helpers of the agents: normalisation for quote checks,
+ * content tokens for lexical support scores, sentence splitting, language
+ * detection, prompt templates.
+ *
+ * Quote checking compares normalised text: typographic quotes, dashes,
+ * spaces, ligatures and full-width forms folded to ASCII, soft hyphens
+ * dropped, ASCII case folded, runs of whitespace collapsed. A quote a model
+ * "fixed" beyond that does not match, which is the point.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/agents_internal.h"
+#include "base/buf.h"
+#include "base/config.h"
+#include "base/embedded.h"
+#include "base/util.h"
+
+/* Decodes one UTF-8 code point; advances *p. Invalid bytes give U+FFFD. */
+static unsigned next_cp(const unsigned char **p) {
+  const unsigned char *s = *p;
+  unsigned c = s[0];
+  int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+  if (n < 0) {
+    (*p)++;
+    return 0xFFFD;
+  }
+  unsigned cp = n == 0 ? c : n == 1 ? (c & 0x1F) : n == 2 ? (c & 0x0F) : (c & 0x07);
+  for (int i = 1; i <= n; i++) {
+    if ((s[i] & 0xC0) != 0x80) {
+      (*p)++;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (s[i] & 0x3F);
+  }
+  *p += n + 1;
+  return cp;
+}
+
+static void put_cp(buf_t *b, unsigned cp) {
+  char o[4];
+  if (cp < 0x80) {
+    buf_putc(b, (char)cp);
+    return;
+  }
+  if (cp < 0x800) {
+    o[0] = (char)(0xC0 | (cp >> 6));
+    o[1] = (char)(0x80 | (cp & 0x3F));
+    buf_append(b, o, 2);
+  } else if (cp < 0x10000) {
+    o[0] = (char)(0xE0 | (cp >> 12));
+    o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[2] = (char)(0x80 | (cp & 0x3F));
+    buf_append(b, o, 3);
+  } else {
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    buf_append(b, o, 4);
+  }
+}
+
+static int is_space_cp(unsigned cp) {
+  return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0xA0 ||
+         (cp >= 0x2000 && cp <= 0x200B) || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+char *agent_norm(const char *s) {
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  const unsigned char *p = (const unsigned char *)(s ? s : "");
+  int space = 0;
+  while (*p) {
+    unsigned cp = next_cp(&p);
+    if (is_space_cp(cp)) {
+      space = 1;
+      continue;
+    }
+    if (cp == 0xAD || cp == 0x200C || cp == 0x200D || cp == 0xFEFF) continue;
+    if (space && b.len) buf_putc(&b, ' ');
+    space = 0;
+    if (cp >= 0xFF01 && cp <= 0xFF5E) cp -= 0xFEE0; /* full-width ASCII */
+    if (cp == 0x2018 || cp == 0x2019 || cp == 0x201A || cp == 0x201B || cp == 0x2032 || cp == 0x60)
+      buf_putc(&b, '\'');
+    else if (cp == 0x201C || cp == 0x201D || cp == 0x201E || cp == 0x201F || cp == 0x2033 || cp == 0xAB || cp == 0xBB)
+      buf_putc(&b, '"');
+    else if ((cp >= 0x2010 && cp <= 0x2015) || cp == 0x2212)
+      buf_putc(&b, '-');
+    else if (cp == 0x2026)
+      buf_puts(&b, "...");
+    else if (cp == 0xFB00)
+      buf_puts(&b, "ff");
+    else if (cp == 0xFB01)
+      buf_puts(&b, "fi");
+    else if (cp == 0xFB02)
+      buf_puts(&b, "fl");
+    else if (cp < 0x80)
+      buf_putc(&b, (char)tolower((int)cp));
+    else
+      put_cp(&b, cp);
+  }
+  return buf_detach(&b, NULL);
+}
+
+int agent_quote_in(const char *quote, const char *source) {
+  char *q = agent_norm(quote), *s = agent_norm(source);
+  /* Strip surrounding quotation marks and a final period the model may add. */
+  char *qs = q;
+  size_t n = strlen(qs);
+  while (n && (qs[n - 1] == '"' || qs[n - 1] == '\'' || qs[n - 1] == ' ')) qs[--n] = 0;
+  while (*qs == '"' || *qs == '\'' || *qs == ' ') qs++, n--;
+  int ok = n >= 12 && strstr(s, qs) != NULL;
+  if (!ok && n > 12 && qs[n - 1] == '.') {
+    qs[n - 1] = 0;
+    ok = strstr(s, qs) != NULL;
+  }
+  free(q);
+  free(s);
+  return ok;
+}
+
+static int is_cjk(unsigned cp) {
+  return (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3040 && cp <= 0x30FF) ||
+         (cp >= 0x3400 && cp <= 0x4DBF);
+}
+
+static int is_word_cp(unsigned cp) {
+  return (cp < 0x80 && isalnum((int)cp)) || (cp >= 0xC0 && cp < 0x2000);
+}
+
+static const char *const STOP[] = {
+    "the",  "and",  "for",   "are",   "was",   "were", "with", "that",  "this", "from", "have",  "has",   "its",
+    "not",  "but",  "which", "their", "they",  "been", "also", "into",  "than", "then", "there", "these", "those",
+    "such", "can",  "may",   "will",  "about", "more", "most", "other", "some", "all",  "any",   "each",  "our",
+    "who",  "what", "when",  "where", "how",   "why",  "one",  "two",   "use",  "used", "using", NULL};
+
+static void add_token(json_t *arr, const char *t) {
+  for (int i = 0; STOP[i]; i++)
+    if (!strcmp(STOP[i], t)) return;
+  json_array_append_new(arr, json_string(t));
+}
+
+json_t *agent_tokens(const char *text) {
+  json_t *arr = json_array();
+  const unsigned char *p = (const unsigned char *)(text ? text : "");
+  buf_t w = BUF_INIT;
+  buf_init(&w);
+  unsigned prev_cjk = 0;
+  while (1) {
+    const unsigned char *start = p;
+    unsigned cp = *p ? next_cp(&p) : 0;
+    if (cp && is_cjk(cp)) {
+      if (w.len) {
+        if (w.len >= 3 || isdigit((unsigned char)w.data[0])) add_token(arr, w.data);
+        buf_reset(&w);
+      }
+      if (prev_cjk) {
+        buf_t bg = BUF_INIT;
+        buf_init(&bg);
+        put_cp(&bg, prev_cjk);
+        put_cp(&bg, cp);
+        json_array_append_new(arr, json_string(bg.data));
+        buf_free(&bg);
+      }
+      prev_cjk = cp;
+      continue;
+    }
+    prev_cjk = 0;
+    if (cp && is_word_cp(cp)) {
+      if (cp < 0x80)
+        buf_putc(&w, (char)tolower((int)cp));
+      else
+        buf_append(&w, start, (size_t)(p - start));
+      continue;
+    }
+    if (w.len) {
+      if (w.len >= 3 || (w.len >= 2 && isdigit((unsigned char)w.data[0]))) add_token(arr, w.data);
+      buf_reset(&w);
+    }
+    if (!cp) break;
+  }
+  buf_free(&w);
+  return arr;
+}
+
+double agent_support(const char *sentence, const char *evidence) {
+  json_t *st = agent_tokens(sentence), *et = agent_tokens(evidence);
+  json_t *set = json_object();
+  size_t i;
+  json_t *t;
+  json_array_foreach(et, i, t) json_object_set_new(set, json_string_value(t), json_true());
+  size_t n = json_array_size(st), hit = 0;
+  json_array_foreach(st, i, t) if (json_object_get(set, json_string_value(t))) hit++;
+  json_decref(st);
+  json_decref(et);
+  json_decref(set);
+  return n ? (double)hit / (double)n : 1.0;
+}
+
+json_t *agent_sentences(const char *text) {
+  json_t *arr = json_array();
+  const char *s = text ? text : "";
+  size_t n = strlen(s), start = 0, i = 0;
+  while (i < n) {
+    size_t end = 0;
+    unsigned char c = (unsigned char)s[i];
+    if ((c == '.' || c == '!' || c == '?') && (i + 1 == n || isspace((unsigned char)s[i + 1]))) {
+      /* not after a lone capital or digit ("e.g." stays rare enough) */
+      end = i + 1;
+    } else if (c == '\n') {
+      end = i + 1;
+    } else if (!strncmp(s + i, "\xE3\x80\x82", 3) || !strncmp(s + i, "\xEF\xBC\x81", 3) ||
+               !strncmp(s + i, "\xEF\xBC\x9F", 3)) {
+      end = i + 3;
+    }
+    if (!end) {
+      i++;
+      continue;
+    }
+    /* keep trailing citation markers: "claim. [1][2]" */
+    size_t j = end;
+    while (1) {
+      size_t k = j;
+      while (k < n && s[k] == ' ') k++;
+      if (k < n && s[k] == '[') {
+        const char *close = strchr(s + k, ']');
+        if (close && close - (s + k) < 40) {
+          j = (size_t)(close - s) + 1;
+          continue;
+        }
+      }
+      break;
+    }
+    char *sent = util_strndup(s + start, j - start);
+    util_trim(sent);
+    if (sent[0]) json_array_append_new(arr, json_string(sent));
+    free(sent);
+    start = i = j;
+  }
+  if (start < n) {
+    char *sent = util_strdup(s + start);
+    util_trim(sent);
+    if (sent[0]) json_array_append_new(arr, json_string(sent));
+    free(sent);
+  }
+  return arr;
+}
+
+const char *agent_detect_language(const char *text) {
+  const unsigned char *p = (const unsigned char *)(text ? text : "");
+  long hangul = 0, kana = 0, han = 0, latin = 0;
+  while (*p) {
+    unsigned cp = next_cp(&p);
+    if (cp >= 0xAC00 && cp <= 0xD7A3)
+      hangul++;
+    else if (cp >= 0x3040 && cp <= 0x30FF)
+      kana++;
+    else if (cp >= 0x4E00 && cp <= 0x9FFF)
+      han++;
+    else if (cp < 0x80 && isalpha((int)cp))
+      latin++;
+  }
+  /* a syllable carries about three Latin letters of information */
+  if (hangul * 3 >= latin && hangul > 0) return "ko";
+  if (kana && (kana + han) * 3 >= latin) return "ja";
+  if (han * 3 >= latin && han > 0) return "zh";
+  return "en";
+}
+
+char *agent_fill(const char *tmpl, json_t *vars) {
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  const char *p = tmpl;
+  while (*p) {
+    const char *o = strstr(p, "{{");
+    if (!o) {
+      buf_puts(&b, p);
+      break;
+    }
+    const char *c = strstr(o + 2, "}}");
+    if (!c) {
+      buf_puts(&b, p);
+      break;
+    }
+    buf_append(&b, p, (size_t)(o - p));
+    char name[64];
+    size_t len = (size_t)(c - o - 2);
+    if (len < sizeof name) {
+      memcpy(name, o + 2, len);
+      name[len] = 0;
+      json_t *v = vars ? json_object_get(vars, util_trim(name)) : NULL;
+      if (json_is_string(v))
+        buf_puts(&b, json_string_value(v));
+      else if (v && !json_is_null(v)) {
+        char *d = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        buf_puts(&b, d);
+        free(d);
+      }
+    } else
+      buf_append(&b, o, (size_t)(c + 2 - o));
+    p = c + 2;
+  }
+  return buf_detach(&b, NULL);
+}
+
+char *agent_prompt(app_t *app, const char *role) {
+  const char *dir = config_get(app->cfg, "PROMPTS_DIR");
+  if (dir && dir[0]) {
+    buf_t path = BUF_INIT;
+    buf_init(&path);
+    buf_printf(&path, "%s/%s.md", dir, role);
+    char *t = util_read_file(path.data, NULL);
+    buf_free(&path);
+    if (t) return t;
+  }
+  char name[64];
+  snprintf(name, sizeof name, "%s.md", role);
+  const char *e = embedded_find(embedded_prompts, name);
+  return e ? util_strdup(e) : NULL;
+}
+
+/* ---- citation markers ---- */
+
+json_t *agent_section_notes(json_t *notes, const char *section_id) {
+  json_t *out = json_array();
+  size_t i;
+  json_t *n;
+  json_array_foreach(notes, i, n) if (!strcmp(json_string_value(json_object_get(n, "section_id")), section_id))
+      json_array_append(out, n);
+  return out;
+}
+
+char *agent_localize_citations(const char *text, json_t *notes) {
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  const char *p = text;
+  while (*p) {
+    if (*p == '[') {
+      /* [1], [1, 2], [1][2] */
+      const char *q = p + 1;
+      int ok = 1, any = 0;
+      buf_t m = BUF_INIT;
+      buf_init(&m);
+      while (*q && *q != ']') {
+        while (*q == ' ' || *q == ',') q++;
+        if (!isdigit((unsigned char)*q)) {
+          ok = 0;
+          break;
+        }
+        long v = strtol(q, (char **)&q, 10);
+        json_t *n = v >= 1 ? json_array_get(notes, (size_t)v - 1) : NULL;
+        if (n) {
+          buf_printf(&m, "[#%s]", json_string_value(json_object_get(n, "id")));
+          any = 1;
+        }
+        while (*q == ' ') q++;
+        if (*q != ',' && *q != ']') {
+          ok = 0;
+          break;
+        }
+      }
+      if (ok && *q == ']') {
+        if (any) buf_append(&b, m.data, m.len);
+        buf_free(&m);
+        p = q + 1;
+        continue;
+      }
+      buf_free(&m);
+    }
+    buf_putc(&b, *p++);
+  }
+  return buf_detach(&b, NULL);
+}
+
+json_t *agent_cited_ids(const char *text) {
+  json_t *arr = json_array();
+  const char *p = text;
+  while ((p = strstr(p, "[#"))) {
+    const char *c = strchr(p, ']');
+    if (!c) break;
+    if (c - p - 2 == 16) {
+      char id[17];
+      memcpy(id, p + 2, 16);
+      id[16] = 0;
+      json_array_append_new(arr, json_string(id));
+    }
+    p = c + 1;
+  }
+  return arr;
+}
+
+char *agent_strip_markers(const char *text) {
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  const char *p = text;
+  while (*p) {
+    if (p[0] == '[' && p[1] == '#') {
+      const char *c = strchr(p, ']');
+      if (c && c - p == 18) {
+        p = c + 1;
+        continue;
+      }
+    }
+    buf_putc(&b, *p++);
+  }
+  return buf_detach(&b, NULL);
+}
+
+void passages_free(passages_t *p) {
+  for (size_t i = 0; i < p->n; i++) {
+    free(p->v[i].text);
+    free(p->v[i].title);
+    free(p->v[i].url);
+    free(p->v[i].authors);
+  }
+  free(p->v);
+  memset(p, 0, sizeof *p);
+}

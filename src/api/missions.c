@@ -1,0 +1,365 @@
+/*
+ * missions.c - /api/missions/... and /api/stats (API.md, Missions).
+ *
+ * Every handler scopes the mission to the caller (admins: any mission) and
+ * answers 404 for a mission that is missing or not the caller's, so ids of
+ * other users' missions are not revealed. Controls are state transitions in
+ * agents/mission.c; these handlers only parse, check and reply.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/agents.h"
+#include "api/api.h"
+#include "app.h"
+#include "base/buf.h"
+#include "report/report.h"
+#include "store/events.h"
+#include "store/llm_calls.h"
+#include "store/missions.h"
+
+/* The owner filter: NULL for admins (any mission). */
+static const char *scope(http_req_t *r) {
+  return r->user.role == ROLE_ADMIN ? NULL : r->user.id;
+}
+
+static double progress_of(json_t *m) {
+  const char *st = json_string_value(json_object_get(m, "status"));
+  const char *ph = json_string_value(json_object_get(m, "phase"));
+  if (!strcmp(st, "completed")) return 1.0;
+  static const struct {
+    const char *phase;
+    double p;
+  } P[] = {{"analyse", 0.01}, {"plan", 0.05},  {"research", 0.2}, {"reflect", 0.5},   {"write", 0.62},
+           {"review", 0.75},  {"revise", 0.8}, {"verify", 0.9},   {"assemble", 0.97}, {"done", 1.0}};
+  for (size_t i = 0; i < sizeof P / sizeof P[0]; i++)
+    if (!strcmp(P[i].phase, ph)) return P[i].p;
+  return 0;
+}
+
+/* The mission as the API shows it: row + counters from the call record. */
+static json_t *mission_view(app_t *app, json_t *row) {
+  store_llm_totals_t t = {0};
+  store_llm_calls_totals(app->store, json_string_value(json_object_get(row, "id")), &t);
+  json_t *m = json_deep_copy(row);
+  json_object_set(m, "research_questions", json_object_get(row, "questions"));
+  json_object_set_new(m, "tokens", json_integer(t.prompt_tokens + t.completion_tokens));
+  json_object_set_new(m, "cost", json_real(t.cost_usd));
+  json_object_set_new(m, "calls", json_integer(t.calls));
+  json_object_set_new(m, "progress", json_real(progress_of(row)));
+  json_object_set_new(m, "offline", json_boolean(json_integer_value(json_object_get(row, "offline"))));
+  json_object_set_new(
+      m, "counters",
+      json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "round",
+                json_integer_value(json_object_get(row, "round")), "pass",
+                json_integer_value(json_object_get(row, "pass")), "notes",
+                json_integer_value(json_object_get(row, "notes_count")), "sections",
+                json_integer_value(json_object_get(row, "sections_count")), "calls", (json_int_t)t.calls,
+                "cached_calls", (json_int_t)t.cached, "checked", json_integer_value(json_object_get(row, "checked")),
+                "supported", json_integer_value(json_object_get(row, "supported")), "cost", t.cost_usd));
+  json_object_del(m, "review");
+  return m;
+}
+
+/* Loads the caller's mission or replies 404. */
+static json_t *load(http_req_t *r) {
+  json_t *row = NULL;
+  const char *id = http_param(r, "id");
+  if (store_mission_get(r->app->store, scope(r), id, &row) != STORE_OK) {
+    http_reply_not_found(r, "mission", id);
+    return NULL;
+  }
+  return row;
+}
+
+static int h_create(http_req_t *r) {
+  json_t *body = http_read_json(r);
+  if (!body) return r->status;
+  char id[17], err[512];
+  int status = 0;
+  int rc = agents_mission_create(r->app->agents, r->user.id, body, 1, id, &status, err, sizeof err);
+  json_decref(body);
+  if (rc != 0)
+    return http_reply_error(r, status,
+                            status == 404   ? "not_found"
+                            : status == 422 ? "invalid_field"
+                                            : "error",
+                            "%s", err);
+  return http_reply_json(r, 201, json_pack("{s:s, s:s}", "id", id, "status", "queued"));
+}
+
+static int h_list(http_req_t *r) {
+  long long limit, offset;
+  if (http_query_int(r, "limit", 50, 1, 1000, &limit) < 0 || http_query_int(r, "offset", 0, 0, 1000000, &offset) < 0)
+    return r->status;
+  json_t *rows = store_mission_list(r->app->store, r->user.id, (int)limit, (int)offset);
+  if (!rows) return http_reply_error(r, 500, "internal", "cannot list missions");
+  json_t *out = json_array();
+  size_t i;
+  json_t *row;
+  json_array_foreach(rows, i, row) json_array_append_new(out, mission_view(r->app, row));
+  json_decref(rows);
+  return http_reply_json(r, 200, json_pack("{s:o}", "missions", out));
+}
+
+static int h_get(http_req_t *r) {
+  json_t *row = load(r);
+  if (!row) return r->status;
+  json_t *v = mission_view(r->app, row);
+  json_decref(row);
+  return http_reply_json(r, 200, v);
+}
+
+static int h_delete(http_req_t *r) {
+  json_t *row = load(r);
+  if (!row) return r->status;
+  json_decref(row);
+  const char *id = http_param(r, "id");
+  int status;
+  char err[256];
+  agents_mission_stop(r->app->agents, scope(r), id, &status, err, sizeof err); /* no-op when finished */
+  if (store_mission_delete(r->app->store, scope(r), id) != STORE_OK)
+    return http_reply_error(r, 500, "internal", "cannot delete mission %s", id);
+  store_llm_calls_delete_mission(r->app->store, id);
+  return http_reply_json(r, 200, json_pack("{s:b}", "deleted", 1));
+}
+
+static int h_plan(http_req_t *r) {
+  json_t *row = load(r);
+  if (!row) return r->status;
+  json_decref(row);
+  json_t *p = agents_plan_json(r->app, http_param(r, "id"));
+  return p ? http_reply_json(r, 200, p) : http_reply_error(r, 500, "internal", "cannot read the plan");
+}
+
+static int h_put_plan(http_req_t *r) {
+  json_t *body = http_read_json(r);
+  if (!body) return r->status;
+  char err[512];
+  int status = 0;
+  json_t *plan = NULL;
+  int rc =
+      agents_mission_set_plan(r->app->agents, scope(r), http_param(r, "id"), body, 1, &plan, &status, err, sizeof err);
+  json_decref(body);
+  if (rc != 0)
+    return http_reply_error(r, status,
+                            status == 404   ? "not_found"
+                            : status == 409 ? "conflict"
+                                            : "invalid_field",
+                            "%s", err);
+  return http_reply_json(r, 200, plan);
+}
+
+static int h_notes(http_req_t *r) {
+  json_t *row = load(r);
+  if (!row) return r->status;
+  json_decref(row);
+  char section[64] = "";
+  http_query(r, "section_id", section, sizeof section);
+  json_t *rows = store_mission_notes(r->app->store, http_param(r, "id"), section[0] ? section : NULL);
+  if (!rows) return http_reply_error(r, 500, "internal", "cannot list notes");
+  json_t *out = json_array();
+  size_t i;
+  json_t *n;
+  json_array_foreach(rows, i, n) json_array_append_new(out, store_mission_note_json(n));
+  json_decref(rows);
+  return http_reply_json(r, 200, json_pack("{s:o}", "notes", out));
+}
+
+/* A call record as a log entry (prompt and response included). */
+static json_t *log_entry(json_t *c) {
+  json_t *l = json_deep_copy(c);
+  json_object_set_new(l, "tokens",
+                      json_integer(json_integer_value(json_object_get(c, "prompt_tokens")) +
+                                   json_integer_value(json_object_get(c, "completion_tokens"))));
+  json_object_set(l, "cost", json_object_get(c, "cost_usd"));
+  json_object_set(l, "duration_ms", json_object_get(c, "latency_ms"));
+  json_t *req = json_object_get(c, "request");
+  json_object_set(l, "prompt",
+                  json_is_object(req) && json_object_get(req, "messages") ? json_object_get(req, "messages") : req);
+  json_object_set_new(l, "action",
+                      json_sprintf("%s (%s)", json_string_value(json_object_get(c, "agent")) ?: "call",
+                                   json_string_value(json_object_get(c, "source")) ?: "live"));
+  return l;
+}
+
+static int h_logs(http_req_t *r) {
+  json_t *row = load(r);
+  if (!row) return r->status;
+  json_decref(row);
+  long long limit, offset;
+  if (http_query_int(r, "limit", 500, 1, 10000, &limit) < 0 || http_query_int(r, "offset", 0, 0, 10000000, &offset) < 0)
+    return r->status;
+  json_t *calls = store_llm_calls_list_mission(r->app->store, http_param(r, "id"), (int)limit, (int)offset);
+  if (!calls) return http_reply_error(r, 500, "internal", "cannot list logs");
+  json_t *out = json_array();
+  size_t i;
+  json_t *c;
+  json_array_foreach(calls, i, c) json_array_append_new(out, log_entry(c));
+  json_decref(calls);
+  return http_reply_json(r, 200, json_pack("{s:o}", "logs", out));
+}
+
+static int h_log(http_req_t *r) {
+  json_t *row = load(r);
+  if (!row) return r->status;
+  json_decref(row);
+  const char *lid = http_param(r, "log");
+  json_t *calls = store_llm_calls_list_mission(r->app->store, http_param(r, "id"), 0, 0);
+  size_t i;
+  json_t *c;
+  json_array_foreach(calls, i, c) if (!strcmp(json_string_value(json_object_get(c, "id")), lid)) {
+    json_t *l = log_entry(c);
+    json_decref(calls);
+    return http_reply_json(r, 200, l);
+  }
+  json_decref(calls);
+  return http_reply_not_found(r, "log entry", lid);
+}
+
+static int h_draft(http_req_t *r) {
+  json_t *row = load(r);
+  if (!row) return r->status;
+  json_decref(row);
+  json_t *d = agents_draft_json(r->app, http_param(r, "id"));
+  return d ? http_reply_json(r, 200, d) : http_reply_error(r, 500, "internal", "cannot read drafts");
+}
+
+static int h_events(http_req_t *r) {
+  json_t *row = load(r);
+  if (!row) return r->status;
+  json_decref(row);
+  long long after, limit;
+  if (http_query_int(r, "after", 0, 0, 1LL << 62, &after) < 0 || http_query_int(r, "limit", 1000, 1, 10000, &limit) < 0)
+    return r->status;
+  char channel[64];
+  snprintf(channel, sizeof channel, "mission:%s", http_param(r, "id"));
+  json_t *evs = store_event_list(r->app->store, channel, after, (int)limit);
+  if (!evs) return http_reply_error(r, 500, "internal", "cannot list events");
+  return http_reply_json(r, 200, json_pack("{s:o}", "events", evs));
+}
+
+static int h_report(http_req_t *r) {
+  json_t *row = load(r);
+  if (!row) return r->status;
+  char fmt[16] = "md";
+  http_query(r, "format", fmt, sizeof fmt);
+  long long version;
+  if (http_query_int(r, "version", 0, 0, 1000000, &version) < 0) {
+    json_decref(row);
+    return r->status;
+  }
+  if (strcmp(fmt, "md") && strcmp(fmt, "html") && strcmp(fmt, "json")) {
+    json_decref(row);
+    return http_reply_error(r, 422, "invalid_field", "format %s is not available (md, html, json)", fmt);
+  }
+  json_t *rep = NULL;
+  int rc = store_mission_report(r->app->store, http_param(r, "id"), (int)version, &rep);
+  if (rc != STORE_OK) {
+    json_decref(row);
+    return version ? http_reply_error(r, 404, "not_found", "report version %lld not found", version)
+                   : http_reply_error(r, 404, "not_found", "mission %s has no report yet", http_param(r, "id"));
+  }
+  const char *md = json_string_value(json_object_get(rep, "markdown"));
+  int st;
+  char hdr[160];
+  snprintf(hdr, sizeof hdr, "X-Report-Version: %lld\r\n",
+           (long long)json_integer_value(json_object_get(rep, "version")));
+  if (!strcmp(fmt, "json")) {
+    json_object_set_new(rep, "formats", json_pack("[s,s]", "md", "html"));
+    st = http_reply_json(r, 200, json_incref(rep));
+  } else if (!strcmp(fmt, "html")) {
+    char *html = report_html(json_string_value(json_object_get(row, "title")), md);
+    st = html ? http_reply_raw(r, 200, "text/html; charset=utf-8", html, strlen(html), hdr)
+              : http_reply_error(r, 500, "internal", "cannot render the report");
+    free(html);
+  } else
+    st = http_reply_raw(r, 200, "text/markdown; charset=utf-8", md, strlen(md), hdr);
+  json_decref(rep);
+  json_decref(row);
+  return st;
+}
+
+static int h_versions(http_req_t *r) {
+  json_t *row = load(r);
+  if (!row) return r->status;
+  json_decref(row);
+  json_t *v = store_mission_report_versions(r->app->store, http_param(r, "id"));
+  if (!v) return http_reply_error(r, 500, "internal", "cannot list versions");
+  return http_reply_json(r, 200, json_pack("{s:o, s:[s,s]}", "versions", v, "formats", "md", "html"));
+}
+
+static int control_reply(http_req_t *r, int rc, int status, const char *err) {
+  if (rc != 0)
+    return http_reply_error(r, status,
+                            status == 404   ? "not_found"
+                            : status == 409 ? "conflict"
+                                            : "invalid_field",
+                            "%s", err);
+  json_t *row = NULL;
+  store_mission_get(r->app->store, NULL, http_param(r, "id"), &row);
+  json_t *v = row ? mission_view(r->app, row) : json_object();
+  json_decref(row);
+  return http_reply_json(r, 200, v);
+}
+
+static int h_pause(http_req_t *r) {
+  char err[256];
+  int status = 0;
+  int rc = agents_mission_pause(r->app->agents, scope(r), http_param(r, "id"), &status, err, sizeof err);
+  return control_reply(r, rc, status, err);
+}
+
+static int h_resume(http_req_t *r) {
+  char err[256];
+  int status = 0;
+  int rc = agents_mission_resume(r->app->agents, scope(r), http_param(r, "id"), 1, &status, err, sizeof err);
+  return control_reply(r, rc, status, err);
+}
+
+static int h_stop(http_req_t *r) {
+  char err[256];
+  int status = 0;
+  int rc = agents_mission_stop(r->app->agents, scope(r), http_param(r, "id"), &status, err, sizeof err);
+  return control_reply(r, rc, status, err);
+}
+
+static int h_resume_round(http_req_t *r) {
+  char err[256];
+  int status = 0;
+  const char *n = http_param(r, "n");
+  char *end = NULL;
+  long round = strtol(n, &end, 10);
+  if (!end || *end || round < 1 || round > 100)
+    return http_reply_error(r, 422, "invalid_field", "round must be a positive integer");
+  int rc = agents_mission_resume_round(r->app->agents, scope(r), http_param(r, "id"), (int)round, 1, &status, err,
+                                       sizeof err);
+  return control_reply(r, rc, status, err);
+}
+
+static int h_stats(http_req_t *r) {
+  json_t *s = store_mission_stats(r->app->store, scope(r));
+  return s ? http_reply_json(r, 200, s) : http_reply_error(r, 500, "internal", "cannot compute statistics");
+}
+
+void api_missions_routes(http_router_t *rt) {
+  http_route(rt, "POST", "/api/missions", ROLE_RESEARCHER, h_create);
+  http_route(rt, "GET", "/api/missions", ROLE_VIEWER, h_list);
+  http_route(rt, "GET", "/api/missions/{id}", ROLE_VIEWER, h_get);
+  http_route(rt, "DELETE", "/api/missions/{id}", ROLE_RESEARCHER, h_delete);
+  http_route(rt, "GET", "/api/missions/{id}/plan", ROLE_VIEWER, h_plan);
+  http_route(rt, "PUT", "/api/missions/{id}/plan", ROLE_RESEARCHER, h_put_plan);
+  http_route(rt, "GET", "/api/missions/{id}/notes", ROLE_VIEWER, h_notes);
+  http_route(rt, "GET", "/api/missions/{id}/logs", ROLE_VIEWER, h_logs);
+  http_route(rt, "GET", "/api/missions/{id}/logs/{log}", ROLE_VIEWER, h_log);
+  http_route(rt, "GET", "/api/missions/{id}/draft", ROLE_VIEWER, h_draft);
+  http_route(rt, "GET", "/api/missions/{id}/events", ROLE_VIEWER, h_events);
+  http_route(rt, "GET", "/api/missions/{id}/report", ROLE_VIEWER, h_report);
+  http_route(rt, "GET", "/api/missions/{id}/report/versions", ROLE_VIEWER, h_versions);
+  http_route(rt, "POST", "/api/missions/{id}/pause", ROLE_RESEARCHER, h_pause);
+  http_route(rt, "POST", "/api/missions/{id}/resume", ROLE_RESEARCHER, h_resume);
+  http_route(rt, "POST", "/api/missions/{id}/stop", ROLE_RESEARCHER, h_stop);
+  http_route(rt, "POST", "/api/missions/{id}/resume-round/{n}", ROLE_RESEARCHER, h_resume_round);
+  http_route(rt, "GET", "/api/stats", ROLE_VIEWER, h_stats);
+}

@@ -1,0 +1,45 @@
+/*
+ * report.h - the research report: Markdown assembly with numbered citations
+ * and a reference list, the run record, and HTML export (md4c).
+ *
+ * Drafts carry citations as [#NOTEID] markers (16 hex chars). Assembly
+ * walks the sections in outline order and numbers the cited notes by first
+ * appearance: the first note cited becomes [1], and so on; every reference
+ * entry names its source (document title + authors + page, or page title +
+ * URL) and the access date. Markers of unknown notes are dropped.
+ *
+ * Pure functions (no store access): thread-safe. Returned strings and JSON
+ * are owned by the caller.
+ */
+#ifndef MAESTRO_REPORT_H
+#define MAESTRO_REPORT_H
+
+#include <jansson.h>
+
+typedef struct {
+  const char *title;
+  const char *language;                  /* "en", "ko": headings of the fixed parts */
+  json_t *sections;                      /* [{id,title,parent_id}] in order (borrowed) */
+  json_t *drafts;                        /* {section_id: {content}} (borrowed) */
+  json_t *notes;                         /* mission notes (borrowed) */
+  const char *introduction, *conclusion; /* may be NULL */
+  json_t *record;                        /* run record object (borrowed, may be NULL):
+                                            models, calls, cached_calls, tokens, cost,
+                                            duration_s, checked, supported, offline,
+                                            budget_hit */
+  long long access_ms;                   /* access date of the sources */
+} report_input_t;
+
+/* Assembles the Markdown report. *meta (may be NULL) gets {references:[{n,
+ * note_id,title,url,document_id,page}], citations, sections}. malloc'd. */
+char *report_markdown(const report_input_t *in, json_t **meta);
+
+/* Renders [#ID] markers of one text as [n] using (and extending) the number
+ * map {note_id: n}. malloc'd. */
+char *report_number_citations(const char *text, json_t *numbers);
+
+/* A complete HTML document (UTF-8) of Markdown text, rendered with md4c.
+ * malloc'd, or NULL when rendering fails. */
+char *report_html(const char *title, const char *markdown);
+
+#endif
