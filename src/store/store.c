@@ -258,14 +258,24 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen) {
              path, current, latest);
     return -1;
   }
-  if (current == latest) return 0;
-  if (sdb_begin(db) != 0) {
-    snprintf(err, errlen, "cannot start migration of %s: %s", path, sqlite3_errmsg(db));
-    return -1;
-  }
+  /* Apply every embedded migration not recorded yet (not only those above
+   * the highest recorded: a migration numbered in between, added by a later
+   * build, still runs). */
+  int pending = 0;
   for (const embedded_file_t *f = embedded_schema; f->name; f++) {
     int n = atoi(f->name);
-    if (n <= current) continue;
+    int applied = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version = ?", -1, &s, NULL) == SQLITE_OK) {
+      sqlite3_bind_int(s, 1, n);
+      applied = sqlite3_step(s) == SQLITE_ROW;
+      sqlite3_finalize(s);
+    }
+    if (applied) continue;
+    if (!pending && sdb_begin(db) != 0) {
+      snprintf(err, errlen, "cannot start migration of %s: %s", path, sqlite3_errmsg(db));
+      return -1;
+    }
+    pending = 1;
     char *msg = NULL;
     if (sqlite3_exec(db, f->data, NULL, NULL, &msg) != SQLITE_OK) {
       snprintf(err, errlen, "migration %s failed: %s", f->name, msg ? msg : "?");
@@ -291,6 +301,7 @@ static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen) {
     }
     log_info("store", "applied migration %s", f->name);
   }
+  if (!pending) return 0;
   char pragma[64];
   snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", latest);
   if (sdb_exec(db, pragma) != 0 || sdb_commit(db) != 0) {

@@ -183,3 +183,35 @@ Test(store, online_backup_is_a_usable_copy) {
   store_user_free(got);
   store_close(copy);
 }
+
+Test(store, a_migration_numbered_below_the_latest_applied_one_still_runs) {
+  util_mkdirs(dir, 0700);
+  char p[160];
+  snprintf(p, sizeof p, "%s/gap.db", dir);
+  sqlite3 *db;
+  sqlite3_open(p, &db);
+  const char *m1 = embedded_find(embedded_schema, "001_foundation.sql");
+  cr_assert_eq(sqlite3_exec(db, m1, NULL, NULL, NULL), SQLITE_OK);
+  char sql[256];
+  /* 001 and the latest are recorded; everything in between is missing */
+  snprintf(sql, sizeof sql,
+           "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);"
+           "INSERT INTO schema_migrations VALUES (1, '001', 0), (%d, 'latest', 0);",
+           store_schema_latest());
+  cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  cr_assert(store_schema_latest() >= 3, "needs at least three migrations");
+  char err[256];
+  store_t *st = store_open_path(p, err, sizeof err);
+  cr_assert_not_null(st, "%s", err);
+  store_close(st);
+  sqlite3_open(p, &db);
+  sqlite3_stmt *s;
+  sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM schema_migrations", -1, &s, NULL);
+  sqlite3_step(s);
+  int n = 0;
+  for (const embedded_file_t *f = embedded_schema; f->name; f++) n++;
+  cr_expect_eq(sqlite3_column_int(s, 0), n, "every embedded migration is recorded once");
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
