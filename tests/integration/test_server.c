@@ -302,6 +302,7 @@ Test(server, metrics_are_prometheus_text) {
   ts_response_t r = ts_http(&srv, "GET", "/metrics", NULL, NULL, NULL, 0);
   cr_expect_eq(r.status, 200);
   cr_expect(strstr(r.body, "# TYPE maestro_websocket_clients gauge") != NULL, "%s", r.body);
+  cr_expect(strstr(r.body, "maestro_http_requests_total{code=\"2xx\"}") != NULL, "%s", r.body);
   ts_response_free(&r);
 }
 
