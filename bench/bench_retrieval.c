@@ -1,5 +1,5 @@
 /*
- * bench/retrieval.c - retrieval quality and latency on the Cranfield and
+ * bench/bench_retrieval.c - retrieval quality and latency on the Cranfield and
  * CISI test collections (../shared/eval, see its README for the conventions).
  *
  * Each SMART record becomes a document of the project's own pipeline: the
@@ -283,7 +283,12 @@ static result_t run_collection(app_t *app, rag_t *rag, const char *name, const c
 }
 
 int main(int argc, char **argv) {
+#ifdef MAESTRO_SOURCE_DIR
+  const char *eval = MAESTRO_SOURCE_DIR "/../shared/eval";
+#else
   const char *eval = "../shared/eval";
+#endif
+  if (getenv("EVAL_DIR")) eval = getenv("EVAL_DIR");
   const char *only = NULL;
   int chunk_size = 1000, overlap = 200;
   rag_rank_params_t p = {0};

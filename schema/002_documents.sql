@@ -75,24 +75,26 @@ CREATE INDEX chunks_user ON chunks (user_id);
 -- Full-text index over chunks with the project's tokenizer ("maestro":
 -- porter + unicode61 for Latin text, overlapping bigrams for Hangul/Han/Kana),
 -- registered on every connection by rag_fts_register() before this runs.
+-- user_id is indexed too: a search ANDs the owner's id into the FTS query,
+-- so only the owner's rows are ever ranked.
 CREATE VIRTUAL TABLE chunks_fts USING fts5 (
-  title, heading, body,
+  title, heading, body, user_id,
   content = 'chunks', content_rowid = 'id',
   tokenize = 'maestro'
 );
 -- The index follows the chunks table, including cascaded deletes (a deleted
 -- document or user takes its index entries with it).
 CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
-  INSERT INTO chunks_fts (rowid, title, heading, body) VALUES (new.id, new.title, new.heading, new.body);
+  INSERT INTO chunks_fts (rowid, title, heading, body, user_id) VALUES (new.id, new.title, new.heading, new.body, new.user_id);
 END;
 CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
-  INSERT INTO chunks_fts (chunks_fts, rowid, title, heading, body)
-  VALUES ('delete', old.id, old.title, old.heading, old.body);
+  INSERT INTO chunks_fts (chunks_fts, rowid, title, heading, body, user_id)
+  VALUES ('delete', old.id, old.title, old.heading, old.body, old.user_id);
 END;
 CREATE TRIGGER chunks_au AFTER UPDATE ON chunks BEGIN
-  INSERT INTO chunks_fts (chunks_fts, rowid, title, heading, body)
-  VALUES ('delete', old.id, old.title, old.heading, old.body);
-  INSERT INTO chunks_fts (rowid, title, heading, body) VALUES (new.id, new.title, new.heading, new.body);
+  INSERT INTO chunks_fts (chunks_fts, rowid, title, heading, body, user_id)
+  VALUES ('delete', old.id, old.title, old.heading, old.body, old.user_id);
+  INSERT INTO chunks_fts (rowid, title, heading, body, user_id) VALUES (new.id, new.title, new.heading, new.body, new.user_id);
 END;
 
 -- One normalised float32 vector per chunk and model.

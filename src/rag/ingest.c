@@ -224,3 +224,23 @@ job_result_t rag_ingest_job(void *ud, jobs_t *jobs, const store_job_t *job, char
   }
   return JOB_DONE;
 }
+
+job_result_t rag_embed_job(void *ud, jobs_t *jobs, const store_job_t *job, char *err, size_t errlen) {
+  (void)jobs;
+  rag_t *rag = ud;
+  if (!job->ref_id || !job->user_id) {
+    snprintf(err, errlen, "embed job without a document or user");
+    return JOB_FAILED;
+  }
+  store_doc_t *d = NULL;
+  if (store_doc_get(rag->store, job->user_id, job->ref_id, &d) != STORE_OK) return JOB_DONE; /* deleted */
+  int ready = !strcmp(d->status, "ready");
+  store_doc_free(d);
+  if (!ready) return JOB_DONE; /* an ingestion will embed it */
+  int rc = embed_document(rag, job->ref_id, job->user_id, NULL, NULL, err, errlen);
+  if (rc == 1) return JOB_REQUEUE;
+  if (rc < 0) return job->attempts >= 3 ? JOB_FAILED : JOB_REQUEUE;
+  store_doc_touch(rag->store, job->ref_id);
+  rag_vectors_forget(rag->vectors, job->user_id);
+  return JOB_DONE;
+}

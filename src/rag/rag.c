@@ -54,6 +54,24 @@ rag_t *rag_new(struct app *app, char *err, size_t errlen) {
         log_info("rag", "requeued ingestion of document %s", id);
     }
     json_decref(orphans);
+    if (jobs_register(rag->jobs, "embed", 1, rag_embed_job, rag) != 0) {
+      snprintf(err, errlen, "cannot register the embed job kind");
+      rag_free(rag);
+      return NULL;
+    }
+    /* re-embedding after a change of the embedding model (environment setting) */
+    const char *model = app->cfg ? config_get(app->cfg, "EMBEDDING_MODEL") : "";
+    if (rag->llm && model[0]) {
+      json_t *stale = store_embeddings_stale_docs(rag->store, model);
+      json_array_foreach(stale, i, o) {
+        const char *id = json_string_value(json_object_get(o, "id"));
+        if (store_job_active_for(rag->store, "embed", id) == 1) continue;
+        store_job_enqueue(rag->store, "embed", id, json_string_value(json_object_get(o, "user_id")), NULL, NULL);
+      }
+      if (json_array_size(stale))
+        log_info("rag", "%zu documents need vectors for embedding model %s", json_array_size(stale), model);
+      json_decref(stale);
+    }
   }
   return rag;
 }

@@ -32,7 +32,9 @@ void rag_publish(rag_t *rag, const char *user_id, const char *doc_id, const char
 /* The user's embedding model name into model (""/-1 when none configured). */
 int rag_embedding_model(rag_t *rag, const char *user_id, char *model, size_t n);
 
-/* Job handler of kind "ingest". */
+/* Job handlers of kinds "ingest" and "embed" (vectors for a ready document
+ * whose chunks lack them for the current model: a model change). */
 job_result_t rag_ingest_job(void *ud, jobs_t *jobs, const store_job_t *job, char *err, size_t errlen);
+job_result_t rag_embed_job(void *ud, jobs_t *jobs, const store_job_t *job, char *err, size_t errlen);
 
 #endif

@@ -1,6 +1,6 @@
 /* vectors.c - per-user in-memory vector indexes with OpenBLAS; see vectors.h. */
-#include "base/blas.h"
 #include "rag/vectors.h"
+#include "base/blas.h"
 
 #include <pthread.h>
 #include <stdio.h>

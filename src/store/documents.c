@@ -602,18 +602,28 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   *hits = NULL;
   *nhits = 0;
   if (limit <= 0) return STORE_OK;
+  /* The owner's id is ANDed into the FTS expression (chunks_fts indexes
+   * user_id), so only the owner's rows are ranked; the inner query keeps the
+   * best rows and the join checks owner, status and group on those only. A
+   * group search may discard many rows, so it ranks without an inner limit. */
+  for (const char *p = user_id; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return STORE_NOT_FOUND;
+  buf_t expr = BUF_INIT;
+  buf_init(&expr);
+  buf_printf(&expr, "{user_id} : \"%s\" AND {title heading body} : (%s)", user_id, match);
   sqlite3 *db = sdb_acquire(st);
   int ret = STORE_ERROR;
-  sqlite3_stmt *s =
-      sdb_prepare(db,
-                  "SELECT c.id, c.document_id, mrank(chunks_fts, ?3, ?4, ?5, ?6, ?7) AS score FROM chunks_fts "
-                  "JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id "
-                  "WHERE chunks_fts MATCH ?1 AND c.user_id = ?2 AND d.user_id = ?2 AND d.status = 'ready' "
-                  "AND (?8 IS NULL OR EXISTS (SELECT 1 FROM doc_group_members m JOIN doc_groups g ON g.id = m.group_id "
-                  "WHERE m.group_id = ?8 AND g.user_id = ?2 AND m.document_id = c.document_id)) "
-                  "ORDER BY score DESC LIMIT ?9");
+  sqlite3_stmt *s = sdb_prepare(
+      db,
+      "SELECT c.id, c.document_id, f.score FROM (SELECT rowid AS rid, mrank(chunks_fts, ?3, ?4, ?5, ?6, ?7, 0.0) "
+      "AS score FROM chunks_fts WHERE chunks_fts MATCH ?1 ORDER BY score DESC LIMIT ?10) f "
+      "JOIN chunks c ON c.id = f.rid JOIN documents d ON d.id = c.document_id "
+      "WHERE c.user_id = ?2 AND d.user_id = ?2 AND d.status = 'ready' "
+      "AND (?8 IS NULL OR EXISTS (SELECT 1 FROM doc_group_members m JOIN doc_groups g ON g.id = m.group_id "
+      "WHERE m.group_id = ?8 AND g.user_id = ?2 AND m.document_id = c.document_id)) "
+      "ORDER BY f.score DESC LIMIT ?9");
   if (!s) goto out;
-  sdb_bind_text(s, 1, match);
+  sdb_bind_text(s, 1, expr.data);
   sdb_bind_text(s, 2, user_id);
   sqlite3_bind_double(s, 3, rank->k1);
   sqlite3_bind_double(s, 4, rank->b);
@@ -622,6 +632,7 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   sqlite3_bind_double(s, 7, rank->w_body);
   sdb_bind_text(s, 8, group_id);
   sqlite3_bind_int(s, 9, limit);
+  sqlite3_bind_int(s, 10, group_id ? -1 : limit * 2 + 100);
   size_t cap = 16, n = 0;
   store_hit_t *h = malloc(cap * sizeof *h);
   if (!h) abort();
@@ -647,6 +658,7 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   ret = STORE_OK;
 out:
   sdb_release(st, db);
+  buf_free(&expr);
   return ret;
 }
 
@@ -1023,6 +1035,19 @@ int store_doc_version(store_t *st, const char *user_id, int64_t *count, int64_t 
       *latest = sqlite3_column_int64(s, 1);
       ret = STORE_OK;
     }
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_doc_touch(store_t *st, const char *id) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db, "UPDATE documents SET updated_at = MAX(updated_at + 1, ?2) WHERE id = ?1");
+  if (s) {
+    sdb_bind_text(s, 1, id);
+    sqlite3_bind_int64(s, 2, util_now_ms());
+    if (step_done(db, s, "touch document") == 0) ret = changes_or_missing(db);
   }
   sdb_release(st, db);
   return ret;

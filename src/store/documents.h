@@ -75,6 +75,8 @@ int store_doc_get_text(store_t *st, const char *user_id, const char *id, char **
  * latest update among them (changes whenever one is added, re-indexed or
  * deleted). */
 int store_doc_version(store_t *st, const char *user_id, int64_t *count, int64_t *latest);
+/* Bumps updated_at of a ready document (its vectors changed). */
+int store_doc_touch(store_t *st, const char *id);
 /* Ids of documents in 'queued' or 'processing' state without an active job (for recovery). */
 json_t *store_doc_orphans(store_t *st);
 

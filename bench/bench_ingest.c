@@ -1,0 +1,150 @@
+/*
+ * bench/bench_ingest.c - ingestion throughput on a generated corpus of 1000+
+ * documents through the real pipeline (rag_document_add + rag_ingest_document:
+ * store the file, detect, parse, chunk, index, mark ready), single thread:
+ *   - PDFs (5 pages of Helvetica text each, written by this program): pages/s;
+ *   - text documents (~20 KB each): MB/s of text for chunk + index;
+ * and the peak RSS of the process.
+ * Usage: ingest [--pdfs N] [--texts N]
+ */
+#include "rag_bench.h"
+#include "store/documents.h"
+
+/* A plain text PDF: one Helvetica line per text operator, uncompressed. */
+static void write_pdf(const char *path, unsigned seed, int pages) {
+  buf_t pdf = BUF_INIT, line = BUF_INIT;
+  buf_init(&pdf);
+  buf_init(&line);
+  int nobj = 3 + 2 * pages;
+  long *off = calloc((size_t)nobj + 1, sizeof *off);
+  buf_puts(&pdf, "%PDF-1.4\n");
+  off[1] = (long)pdf.len;
+  buf_puts(&pdf, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+  off[2] = (long)pdf.len;
+  buf_puts(&pdf, "2 0 obj\n<< /Type /Pages /Kids [");
+  for (int p = 0; p < pages; p++) buf_printf(&pdf, "%d 0 R ", 4 + 2 * p);
+  buf_printf(&pdf, "] /Count %d >>\nendobj\n", pages);
+  off[3] = (long)pdf.len;
+  buf_puts(&pdf, "3 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n");
+  for (int p = 0; p < pages; p++) {
+    buf_t content = BUF_INIT;
+    buf_init(&content);
+    buf_puts(&content, "BT /F1 10 Tf 14 TL 40 800 Td\n");
+    for (int l = 0; l < 50; l++) {
+      buf_reset(&line);
+      for (int w = 0; w < 11; w++) {
+        bench_word(&seed, &line);
+        buf_putc(&line, ' ');
+      }
+      if (l % 6 == 5) buf_puts(&line, "end.");
+      buf_printf(&content, "(%s) Tj T*\n", line.data);
+    }
+    buf_puts(&content, "ET\n");
+    off[4 + 2 * p] = (long)pdf.len;
+    buf_printf(&pdf,
+               "%d 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> "
+               ">> /Contents %d 0 R >>\nendobj\n",
+               4 + 2 * p, 5 + 2 * p);
+    off[5 + 2 * p] = (long)pdf.len;
+    buf_printf(&pdf, "%d 0 obj\n<< /Length %zu >>\nstream\n%s\nendstream\nendobj\n", 5 + 2 * p, content.len,
+               content.data);
+    buf_free(&content);
+  }
+  long xref = (long)pdf.len;
+  buf_printf(&pdf, "xref\n0 %d\n0000000000 65535 f \n", nobj + 1);
+  for (int i = 1; i <= nobj; i++) buf_printf(&pdf, "%010ld 00000 n \n", off[i]);
+  buf_printf(&pdf, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%ld\n%%%%EOF\n", nobj + 1, xref);
+  FILE *f = fopen(path, "wb");
+  if (f) {
+    fwrite(pdf.data, 1, pdf.len, f);
+    fclose(f);
+  }
+  free(off);
+  buf_free(&pdf);
+  buf_free(&line);
+}
+
+static int ingest_file(bench_env_t *b, const char *path, const char *name, int *pages, int *chunks) {
+  rag_add_t req = {.user_id = b->user_id, .filename = name, .src_path = path, .chunk_overlap = -1, .no_job = 1};
+  char id[17], err[256];
+  int dup;
+  if (rag_document_add(b->rag, &req, id, &dup, err, sizeof err) != 0) return -1;
+  if (rag_ingest_document(b->rag, id, NULL, NULL, err, sizeof err) != 0) return -1;
+  store_doc_t *d = NULL;
+  if (store_doc_get(b->app.store, b->user_id, id, &d) != STORE_OK) return -1;
+  int ok = !strcmp(d->status, "ready");
+  *pages += d->pages;
+  *chunks += d->chunk_count;
+  store_doc_free(d);
+  return ok ? 0 : -1;
+}
+
+int main(int argc, char **argv) {
+  int npdf = 200, ntxt = 1000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--pdfs"))
+      npdf = atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--texts"))
+      ntxt = atoi(argv[i + 1]);
+  }
+  bench_env_t b;
+  bench_open(&b);
+  char src[128];
+  snprintf(src, sizeof src, "%s/src", b.dir);
+  mkdir(src, 0700);
+  /* corpus generation (not timed) */
+  double g0 = bench_now_ms();
+  char path[256], name[64];
+  for (int i = 0; i < npdf; i++) {
+    snprintf(path, sizeof path, "%s/doc%04d.pdf", src, i);
+    write_pdf(path, 1000u + (unsigned)i, 5);
+  }
+  size_t text_bytes = 0;
+  buf_t t = BUF_INIT;
+  buf_init(&t);
+  for (int i = 0; i < ntxt; i++) {
+    buf_reset(&t);
+    unsigned seed = 50000u + (unsigned)i;
+    while (t.len < 20000) {
+      for (int w = 0; w < 90; w++) {
+        bench_word(&seed, &t);
+        buf_putc(&t, w % 15 == 14 ? '.' : ' ');
+        if (w % 15 == 14) buf_putc(&t, ' ');
+      }
+      buf_puts(&t, "\n\n");
+    }
+    snprintf(path, sizeof path, "%s/doc%04d.txt", src, i);
+    FILE *f = fopen(path, "w");
+    fwrite(t.data, 1, t.len, f);
+    fclose(f);
+    text_bytes += t.len;
+  }
+  buf_free(&t);
+  double gen = bench_now_ms() - g0;
+  int pages = 0, chunks = 0, failed = 0;
+  double p0 = bench_now_ms();
+  for (int i = 0; i < npdf; i++) {
+    snprintf(path, sizeof path, "%s/doc%04d.pdf", src, i);
+    snprintf(name, sizeof name, "doc%04d.pdf", i);
+    if (ingest_file(&b, path, name, &pages, &chunks) != 0) failed++;
+  }
+  double pdf_ms = bench_now_ms() - p0;
+  int tpages = 0, tchunks = 0;
+  double t0 = bench_now_ms();
+  for (int i = 0; i < ntxt; i++) {
+    snprintf(path, sizeof path, "%s/doc%04d.txt", src, i);
+    snprintf(name, sizeof name, "doc%04d.txt", i);
+    if (ingest_file(&b, path, name, &tpages, &tchunks) != 0) failed++;
+  }
+  double txt_ms = bench_now_ms() - t0;
+  printf("corpus: %d PDFs (%d pages), %d text documents (%.1f MB); generated in %.1f s\n", npdf, pages, ntxt,
+         (double)text_bytes / 1e6, gen / 1000);
+  printf("| workload | documents | time s | throughput | chunks |\n|---|---|---|---|---|\n");
+  printf("| PDF parse + chunk + index | %d | %.2f | %.1f pages/s | %d |\n", npdf, pdf_ms / 1000,
+         pages / (pdf_ms / 1000), chunks);
+  printf("| text chunk + index | %d | %.2f | %.2f MB/s | %d |\n", ntxt, txt_ms / 1000,
+         (double)text_bytes / 1e6 / (txt_ms / 1000), tchunks);
+  printf("peak RSS: %ld MB; failed documents: %d\n", bench_peak_rss_mb(), failed);
+  bench_close(&b);
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,118 @@
+/*
+ * rag_bench.h - shared setup of the benchmarks: a fresh temp data
+ * directory, configuration, store and rag context (no server, no jobs), a
+ * user, a deterministic word generator, and latency percentiles.
+ * Header-only (each bench is one translation unit).
+ */
+#ifndef MAESTRO_RAG_BENCH_H
+#define MAESTRO_RAG_BENCH_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "base/buf.h"
+#include "base/log.h"
+#include "rag/rag.h"
+#include "store/users.h"
+
+typedef struct {
+  char dir[64];
+  config_t *cfg;
+  app_t app;
+  rag_t *rag;
+  char user_id[17];
+} bench_env_t;
+
+static inline void bench_open(bench_env_t *b) {
+  log_setup(LOG_WARNING, 0);
+  snprintf(b->dir, sizeof b->dir, "/tmp/maestro-bench-XXXXXX");
+  if (!mkdtemp(b->dir)) exit(1);
+  char url[256];
+  snprintf(url, sizeof url, "sqlite:///%s/bench.db", b->dir);
+  setenv("DATABASE_URL", url, 1);
+  setenv("DATA_DIR", b->dir, 1);
+  char err[512];
+  b->cfg = config_load("/dev/null", err, sizeof err);
+  if (!b->cfg) {
+    fprintf(stderr, "config: %s\n", err);
+    exit(1);
+  }
+  memset(&b->app, 0, sizeof b->app);
+  b->app.cfg = b->cfg;
+  b->app.store = store_open(b->cfg, err, sizeof err);
+  if (!b->app.store) {
+    fprintf(stderr, "store: %s\n", err);
+    exit(1);
+  }
+  b->rag = rag_new(&b->app, err, sizeof err);
+  if (!b->rag) {
+    fprintf(stderr, "rag: %s\n", err);
+    exit(1);
+  }
+  store_user_t u = {0};
+  u.username = (char *)"bench";
+  u.password_hash = (char *)"x";
+  snprintf(u.role, sizeof u.role, "researcher");
+  if (store_user_insert(b->app.store, &u) != STORE_OK) exit(1);
+  memcpy(b->user_id, u.id, 17);
+}
+
+static inline void bench_close(bench_env_t *b) {
+  rag_free(b->rag);
+  store_close(b->app.store);
+  config_free(b->cfg);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", b->dir);
+  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", b->dir);
+}
+
+static inline double bench_now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static inline long bench_peak_rss_mb(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss / 1024;
+}
+
+static inline unsigned bench_rand(unsigned *s) {
+  *s = *s * 1103515245u + 12345u;
+  return (*s >> 8) & 0xFFFFFF;
+}
+
+/* A pseudo-word of a 5000-word vocabulary with a Zipf-like distribution. */
+static inline void bench_word(unsigned *s, buf_t *out) {
+  static const char *syl[] = {"ka", "lo",  "mi",  "ne",  "tor", "ven", "sa", "ri",  "pul", "dan",
+                              "ex", "ium", "gra", "phe", "ost", "bel", "cy", "dro", "fla", "quin"};
+  unsigned r = bench_rand(s);
+  unsigned id = (unsigned)((double)5000 * ((double)(r % 10000) / 10000.0) * ((double)(r % 10000) / 10000.0));
+  unsigned x = id * 2654435761u;
+  int n = 2 + (int)(id % 3);
+  for (int i = 0; i < n; i++) {
+    buf_puts(out, syl[x % 20]);
+    x /= 20;
+    if (!x) x = id + 7;
+  }
+}
+
+static inline int bench_cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static inline void bench_percentiles(double *v, size_t n, double *p50, double *p95) {
+  qsort(v, n, sizeof *v, bench_cmp_double);
+  *p50 = n ? v[n / 2] : 0;
+  *p95 = n ? v[(size_t)((double)n * 0.95)] : 0;
+}
+
+#endif
