@@ -14,18 +14,21 @@
 #include "agents/agents_internal.h"
 #include "base/buf.h"
 
+static const char REFLECT_SCHEMA[] =
+    "{\"type\":\"object\",\"required\":[\"sections\"],\"properties\":{"
+    "\"sections\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"id\",\"quality\"],"
+    "\"properties\":{\"id\":{\"type\":\"string\"},\"quality\":{\"type\":\"number\"},"
+    "\"gaps\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"contradictions\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"new_questions\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}},"
+    "\"outline_changes\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"action\"],"
+    "\"properties\":{\"action\":{\"type\":\"string\",\"enum\":[\"add\",\"remove\",\"merge\",\"reorder\"]},"
+    "\"id\":{\"type\":\"string\"},\"into\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},"
+    "\"questions\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"order\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}}}}";
+
 static json_t *reflect_schema(void) {
-  json_t *strs = json_pack("{s:s, s:{s:s}}", "type", "array", "items", "type", "string");
-  json_t *s = json_pack(
-      "{s:s, s:[s], s:{s:{s:s, s:{s:s, s:[s,s], s:{s:{s:s}, s:{s:s}, s:O, s:O, s:O}}}, s:{s:s, s:{s:s, s:[s], "
-      "s:{s:{s:s, s:[s,s,s,s]}, s:{s:s}, s:{s:s}, s:{s:s}, s:O, s:O}}}}}",
-      "type", "object", "required", "sections", "properties", "sections", "type", "array", "items", "type", "object",
-      "required", "id", "quality", "properties", "id", "type", "string", "quality", "type", "number", "gaps", strs,
-      "new_questions", strs, "contradictions", strs, "outline_changes", "type", "array", "items", "type", "object",
-      "required", "action", "properties", "action", "type", "string", "add", "remove", "merge", "reorder", "id", "type",
-      "string", "into", "type", "string", "title", "type", "string", "questions", strs, "order", strs);
-  json_decref(strs);
-  return s;
+  return json_loads(REFLECT_SCHEMA, 0, NULL);
 }
 
 static json_t *find(json_t *flat, const char *id) {
