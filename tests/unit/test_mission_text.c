@@ -1,0 +1,62 @@
+/* test_mission_text.c - quote checks, support scores, sentences, citation numbering. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/agents_internal.h"
+#include "report/report.h"
+
+Test(mission_text, quote_found_after_normalisation) {
+  const char *src = "Debian\u00a0stable releases are\n  supported for \u201cabout three years\u201d by the team.";
+  cr_assert(agent_quote_in("Debian stable releases are supported for \"about three years\" by the team.", src));
+  cr_assert(agent_quote_in("DEBIAN STABLE RELEASES ARE SUPPORTED", src));
+  cr_assert_not(agent_quote_in("Debian stable releases are supported for five years", src), "a changed quote");
+  cr_assert_not(agent_quote_in("Debian", src), "too short to prove anything");
+  cr_assert(agent_quote_in("데비안 안정판은 보안 팀이", "데비안 안정판은  보안 팀이 약 3년 동안 지원합니다."));
+}
+
+Test(mission_text, support_score) {
+  cr_assert_gt(agent_support("Debian stable is supported for three years",
+                             "Debian stable releases are supported for about three years"),
+               0.7);
+  cr_assert_lt(agent_support("The moon is made of green cheese", "Debian stable releases are supported"), 0.2);
+  cr_assert_gt(
+      agent_support("데비안 안정판은 3년 동안 지원됩니다", "데비안 안정판은 보안 팀이 약 3년 동안 지원합니다."), 0.5);
+}
+
+Test(mission_text, sentences_keep_markers) {
+  json_t *s = agent_sentences("One claim. [#0123456789abcdef] Two claims [#0123456789abcdef]. 세 번째。 Last");
+  cr_assert_eq(json_array_size(s), 4);
+  cr_assert_str_eq(json_string_value(json_array_get(s, 0)), "One claim. [#0123456789abcdef]");
+  json_decref(s);
+  cr_assert_str_eq(agent_detect_language("데비안은 무엇인가요?"), "ko");
+  cr_assert_str_eq(agent_detect_language("What is Debian?"), "en");
+}
+
+Test(mission_text, local_citations_and_numbering) {
+  json_t *notes = json_pack("[{s:s, s:s, s:s, s:i}, {s:s, s:s, s:s, s:i}, {s:s, s:s, s:s}]", "id", "aaaaaaaaaaaaaaaa",
+                            "document_id", "d1", "source_title", "Doc", "page", 2, "id", "bbbbbbbbbbbbbbbb",
+                            "document_id", "d1", "source_title", "Doc", "page", 2, "id", "cccccccccccccccc", "url",
+                            "https://example.org/x", "source_title", "Web");
+  char *t = agent_localize_citations("A [3]. B [1, 2]. C [9]. D [x].", notes);
+  cr_assert_str_eq(t, "A [#cccccccccccccccc]. B [#aaaaaaaaaaaaaaaa][#bbbbbbbbbbbbbbbb]. C . D [x].");
+  json_t *secs = json_pack("[{s:s, s:s}]", "id", "s1", "title", "One");
+  json_t *drafts = json_pack("{s:{s:s}}", "s1", "content", t);
+  report_input_t in = {.title = "T", .language = "en", .sections = secs, .drafts = drafts, .notes = notes};
+  json_t *meta = NULL;
+  char *md = report_markdown(&in, &meta);
+  /* numbered by first appearance; two notes of one page share a number */
+  cr_assert(strstr(md, "A [1]. B [2]. C ."), "%s", md);
+  cr_assert(strstr(md, "1. Web, <https://example.org/x>"), "%s", md);
+  cr_assert(strstr(md, "2. Doc, page 2"), "%s", md);
+  cr_assert_eq(json_integer_value(json_object_get(meta, "citations")), 2);
+  char *html = report_html("T", md);
+  cr_assert(strstr(html, "<h1>T</h1>"));
+  free(html);
+  free(md);
+  free(t);
+  json_decref(meta);
+  json_decref(secs);
+  json_decref(drafts);
+  json_decref(notes);
+}
