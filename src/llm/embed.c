@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "llm/llm_internal.h"
+#include "store/embedcache.h"
 
 #define EMBED_BATCH 32
 
@@ -144,6 +145,31 @@ static int embed_batch(llm_t *llm, const llm_endpoint_t *ep, const char *const *
   return rc;
 }
 
+/* Embeds texts[idx[0..m)] in batches into a new m x dim matrix. */
+static int embed_some(llm_t *llm, const llm_endpoint_t *ep, const char *const *texts, const size_t *idx, size_t m,
+                      float **mat, int *dim, atomic_int *cancel, char *err, size_t errlen) {
+  const char **sub = malloc(m * sizeof *sub);
+  if (!sub) abort();
+  for (size_t k = 0; k < m; k++) sub[k] = texts[idx[k]];
+  int rc = 0;
+  for (size_t i = 0; i < m && rc == 0; i += EMBED_BATCH) {
+    size_t b = m - i < EMBED_BATCH ? m - i : EMBED_BATCH;
+    rc = embed_batch(llm, ep, sub + i, b, mat, dim, i, m, cancel, err, errlen);
+  }
+  free(sub);
+  if (rc != 0) {
+    free(*mat);
+    *mat = NULL;
+  }
+  return rc;
+}
+
+/*
+ * Embeddings are cached in the store by (model, SHA-256 of the text): a text
+ * embedded once is never sent again (re-ingestion, repeated queries), and a
+ * replayed mission (llm_set_replay) answers its embedding calls from the
+ * cache alone — a text that is not there is an error, never a live call.
+ */
 int llm_embed(llm_t *llm, const char *user_id, const char *const *texts, size_t n, float **out, int *dim,
               atomic_int *cancel, char *err, size_t errlen) {
   *out = NULL;
@@ -155,19 +181,68 @@ int llm_embed(llm_t *llm, const char *user_id, const char *const *texts, size_t 
     sodium_memzero(&ep, sizeof ep);
     return 0;
   }
-  float *mat = NULL;
-  for (size_t i = 0; i < n && rc == 0; i += EMBED_BATCH) {
-    size_t m = n - i < EMBED_BATCH ? n - i : EMBED_BATCH;
-    rc = embed_batch(llm, &ep, texts + i, m, &mat, dim, i, n, cancel, err, errlen);
+  unsigned char (*hashes)[32] = malloc(n * sizeof *hashes);
+  float **cached = calloc(n, sizeof *cached);
+  size_t *miss = malloc(n * sizeof *miss);
+  if (!hashes || !cached || !miss) abort();
+  size_t nmiss = 0;
+  int cdim = 0;
+  for (size_t i = 0; i < n; i++) {
+    const char *t = texts[i] ? texts[i] : "";
+    crypto_hash_sha256(hashes[i], (const unsigned char *)t, strlen(t));
+    int d = 0;
+    if (llm->store && store_embed_cache_get(llm->store, ep.model, hashes[i], &cached[i], &d) == STORE_OK &&
+        (cdim == 0 || d == cdim)) {
+      cdim = d;
+    } else {
+      free(cached[i]);
+      cached[i] = NULL;
+      miss[nmiss++] = i;
+    }
+  }
+  float *fresh = NULL;
+  int fdim = 0;
+  if (nmiss > 0 && llm->replay_mission) {
+    snprintf(err, errlen, "replay: %zu embedding(s) of model %s are not in the record", nmiss, ep.model);
+    rc = LLM_ERR_REPLAY_MISS;
+  } else if (nmiss > 0) {
+    rc = embed_some(llm, &ep, texts, miss, nmiss, &fresh, &fdim, cancel, err, errlen);
+    if (rc == 0 && cdim && fdim != cdim) {
+      /* The model's dimension changed since the cache was filled: the cached
+       * rows are stale, embed everything again. */
+      free(fresh);
+      fresh = NULL;
+      for (size_t i = 0; i < n; i++) miss[i] = i;
+      nmiss = n;
+      cdim = 0;
+      rc = embed_some(llm, &ep, texts, miss, nmiss, &fresh, &fdim, cancel, err, errlen);
+    }
+    if (rc == 0 && llm->store) {
+      unsigned char (*mh)[32] = malloc(nmiss * sizeof *mh);
+      if (!mh) abort();
+      for (size_t k = 0; k < nmiss; k++) memcpy(mh[k], hashes[miss[k]], 32);
+      store_embed_cache_put(llm->store, ep.model, (const unsigned char (*)[32])mh, fresh, nmiss, fdim);
+      free(mh);
+    }
   }
   sodium_memzero(&ep, sizeof ep);
-  if (rc != 0) {
-    free(mat);
-    *dim = 0;
-    return rc;
+  float *mat = NULL;
+  if (rc == 0) {
+    int d = fdim ? fdim : cdim;
+    mat = malloc(n * (size_t)d * sizeof *mat);
+    if (!mat) abort();
+    for (size_t i = 0; i < n; i++)
+      if (cached[i] && cdim == d) memcpy(mat + i * (size_t)d, cached[i], (size_t)d * sizeof *mat);
+    for (size_t k = 0; k < nmiss; k++) memcpy(mat + miss[k] * (size_t)d, fresh + k * (size_t)d, (size_t)d * sizeof *mat);
+    *dim = d;
   }
+  for (size_t i = 0; i < n; i++) free(cached[i]);
+  free(cached);
+  free(hashes);
+  free(miss);
+  free(fresh);
   *out = mat;
-  return 0;
+  return rc;
 }
 
 int llm_rerank(llm_t *llm, const char *user_id, const char *query, const char *const *docs, size_t n, double *scores,
