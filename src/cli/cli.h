@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "app.h"
+#include "store/users.h"
 
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
@@ -26,6 +27,13 @@ int cmd_research(int argc, char **argv);
 /* Shared helpers for commands (cli_common.c). */
 /* Loads configuration and opens the app; prints the error and returns NULL. */
 app_t *cli_open_app(void);
+/* First start: creates the admin from ADMIN_USERNAME/ADMIN_PASSWORD when
+ * there is no user yet, printing a generated password once. 0 or -1. */
+int cli_first_admin(app_t *app);
+/* The user a command acts as: `name`, or the admin when NULL (created on a
+ * first start). Prints why and returns -1 when there is none. *out is the
+ * caller's (store_user_free). */
+int cli_user(app_t *app, const char *name, const char *cmd, store_user_t **out);
 /* 1 if argv has --help or -h. */
 int cli_wants_help(int argc, char **argv);
 

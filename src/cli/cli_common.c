@@ -2,6 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include "auth/accounts.h"
 #include "base/log.h"
 #include "cli/cli.h"
 
@@ -25,4 +28,37 @@ app_t *cli_open_app(void) {
   app_t *app = app_open(cfg, err, sizeof err);
   if (!app) fprintf(stderr, "maestro: %s\n", err);
   return app;
+}
+
+int cli_first_admin(app_t *app) {
+  char err[256];
+  char *generated = NULL;
+  int created = accounts_ensure_admin(app, &generated, err, sizeof err);
+  if (created < 0) {
+    fprintf(stderr, "maestro: cannot create the first admin: %s\n", err);
+    return -1;
+  }
+  if (created > 0) {
+    log_info("cli", "created admin user %s", config_get(app->cfg, "ADMIN_USERNAME"));
+    if (generated) {
+      /* Printed once, on the terminal only, never into the log stream. */
+      fprintf(stderr,
+              "\n  First start: created admin user '%s' with the generated password:\n\n      %s\n\n"
+              "  Change it after logging in (it is not shown again).\n\n",
+              config_get(app->cfg, "ADMIN_USERNAME"), generated);
+      free(generated);
+    }
+  }
+  return 0;
+}
+
+int cli_user(app_t *app, const char *name, const char *cmd, store_user_t **out) {
+  *out = NULL;
+  if (!name && cli_first_admin(app) != 0) return -1;
+  const char *uname = name ? name : config_get(app->cfg, "ADMIN_USERNAME");
+  if (store_user_get_by_name(app->store, uname, out) != STORE_OK) {
+    fprintf(stderr, "maestro %s: no user named %s (create it with `maestro user add`)\n", cmd, uname);
+    return -1;
+  }
+  return 0;
 }

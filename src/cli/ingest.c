@@ -176,11 +176,7 @@ int cmd_ingest(int argc, char **argv) {
   int rc = 1;
   store_user_t *u = NULL;
   paths_t files = {0};
-  const char *uname = user ? user : config_get(app->cfg, "ADMIN_USERNAME");
-  if (store_user_get_by_name(app->store, uname, &u) != STORE_OK) {
-    fprintf(stderr, "maestro ingest: no user named %s (create it with `maestro user add`)\n", uname);
-    goto out;
-  }
+  if (cli_user(app, user, "ingest", &u) != 0) goto out;
   char gid[17] = "";
   if (group) {
     int g = store_group_find(app->store, u->id, group, gid);

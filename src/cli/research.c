@@ -30,6 +30,9 @@
 #include "store/missions.h"
 #include "store/users.h"
 
+/* Exit status after Ctrl-C paused the mission (128 + SIGINT, as shells do). */
+#define EXIT_PAUSED 130
+
 static atomic_int g_interrupt;
 
 static void on_sigint(int sig) {
@@ -54,7 +57,9 @@ static void usage(FILE *f) {
           "  --format md|html    report format (default md)\n"
           "  --replay MISSION    re-run MISSION from its recorded model calls (no model needed)\n"
           "  --resume MISSION    continue a paused or failed mission\n"
-          "  --user NAME         owner of the mission (default ADMIN_USERNAME)\n");
+          "  --user NAME         owner of the mission (default ADMIN_USERNAME)\n\n"
+          "Ctrl-C pauses the mission (exit status 130) and prints how to resume it.\n"
+          "Exit status: 0 report written, 1 failure, 2 usage, 130 paused.\n");
 }
 
 typedef struct {
@@ -263,11 +268,7 @@ int cmd_research(int argc, char **argv) {
   json_t *mrow = NULL;
   progress_t prog = {.tty = isatty(2)};
   snprintf(prog.phase, sizeof prog.phase, "starting");
-  const char *uname = user ? user : config_get(app->cfg, "ADMIN_USERNAME");
-  if (store_user_get_by_name(app->store, uname, &u) != STORE_OK) {
-    fprintf(stderr, "maestro research: no user named %s (create it with `maestro user add`)\n", uname);
-    goto out;
-  }
+  if (cli_user(app, user, "research", &u) != 0) goto out;
   if (resume) {
     if (agents_mission_resume(app->agents, NULL, resume, 0, &status, err, sizeof err) != 0 && status != 409) {
       fprintf(stderr, "maestro research: %s\n", err);
@@ -346,6 +347,7 @@ int cmd_research(int argc, char **argv) {
   if (atomic_load(&g_interrupt)) {
     agents_mission_pause(app->agents, NULL, mid, &status, err, sizeof err);
     fprintf(stderr, "paused mission %s; resume with: maestro research --resume %s\n", mid, mid);
+    rc = EXIT_PAUSED;
     goto out;
   }
   if (r == MISSION_RUN_FAILED) {

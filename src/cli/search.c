@@ -90,11 +90,7 @@ int cmd_search(int argc, char **argv) {
   if (!app) return 1;
   int rc = 1;
   store_user_t *u = NULL;
-  const char *uname = user ? user : config_get(app->cfg, "ADMIN_USERNAME");
-  if (store_user_get_by_name(app->store, uname, &u) != STORE_OK) {
-    fprintf(stderr, "maestro search: no user named %s\n", uname);
-    goto out;
-  }
+  if (cli_user(app, user, "search", &u) != 0) goto out;
   char gid[17] = "";
   if (group && store_group_find(app->store, u->id, group, gid) != STORE_OK) {
     fprintf(stderr, "maestro search: no group named %s\n", group);

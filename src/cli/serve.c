@@ -37,23 +37,9 @@ int cmd_serve(int argc, char **argv) {
   app_t *app = cli_open_app();
   if (!app) return 1;
   char err[512];
-  char *generated = NULL;
-  int created = accounts_ensure_admin(app, &generated, err, sizeof err);
-  if (created < 0) {
-    fprintf(stderr, "maestro: cannot create the first admin: %s\n", err);
+  if (cli_first_admin(app) != 0) {
     app_close(app);
     return 1;
-  }
-  if (created > 0) {
-    log_info("serve", "created admin user %s", config_get(app->cfg, "ADMIN_USERNAME"));
-    if (generated) {
-      /* Printed once, on the terminal only, never into the log stream. */
-      fprintf(stderr,
-              "\n  First start: created admin user '%s' with the generated password:\n\n      %s\n\n"
-              "  Change it after logging in (it is not shown again).\n\n",
-              config_get(app->cfg, "ADMIN_USERNAME"), generated);
-      free(generated);
-    }
   }
   if (app_start_workers(app) != 0) {
     fprintf(stderr, "maestro: cannot start background workers\n");
