@@ -1,0 +1,272 @@
+/*
+ * test_missions_more.c - more research-mission tests against the real server
+ * and the fake model (helpers and rules in tests/support/mission_support.c):
+ * WebSocket isolation of mission:ID, `maestro research` in-process with
+ * --out, Ctrl-C (SIGINT) pausing a CLI mission then --resume, and the
+ * mission metrics on GET /metrics.
+ */
+#include <civetweb.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/util.h"
+#include "mission_support.h"
+
+/* ---- a minimal WebSocket client collecting text frames ---- */
+typedef struct {
+  pthread_mutex_t lock;
+  json_t *msgs;
+  struct mg_connection *conn;
+} wsc_t;
+
+static int on_data(struct mg_connection *conn, int flags, char *data, size_t len, void *ud) {
+  (void)conn;
+  wsc_t *c = ud;
+  if ((flags & 0xf) == MG_WEBSOCKET_OPCODE_TEXT) {
+    json_t *j = json_loadb(data, len, 0, NULL);
+    pthread_mutex_lock(&c->lock);
+    if (j) json_array_append_new(c->msgs, j);
+    pthread_mutex_unlock(&c->lock);
+  }
+  return 1;
+}
+
+static wsc_t *wsc_connect(const char *tok) {
+  wsc_t *c = calloc(1, sizeof *c);
+  pthread_mutex_init(&c->lock, NULL);
+  c->msgs = json_array();
+  char path[1200], err[256];
+  snprintf(path, sizeof path, "/api/ws?token=%s", tok);
+  c->conn = mg_connect_websocket_client("127.0.0.1", ms_srv.port, 0, err, sizeof err, path, NULL, on_data, NULL, c);
+  cr_assert_not_null(c->conn, "websocket: %s", err);
+  return c;
+}
+
+static void wsc_send(wsc_t *c, json_t *msg) {
+  char *t = json_dumps(msg, JSON_COMPACT);
+  mg_websocket_client_write(c->conn, MG_WEBSOCKET_OPCODE_TEXT, t, strlen(t));
+  free(t);
+  json_decref(msg);
+}
+
+/* Number of messages of `type` (and channel, when not NULL) after waiting up
+ * to timeout_ms for `count` of them. */
+static int wsc_wait(wsc_t *c, const char *type, const char *channel, int count, int timeout_ms) {
+  int64_t deadline = util_mono_ms() + timeout_ms;
+  for (;;) {
+    int n = 0;
+    pthread_mutex_lock(&c->lock);
+    size_t i;
+    json_t *m;
+    json_array_foreach(c->msgs, i, m) {
+      const char *t = json_string_value(json_object_get(m, "type"));
+      const char *ch = json_string_value(json_object_get(m, "channel"));
+      if (t && !strcmp(t, type) && (!channel || (ch && !strcmp(ch, channel)))) n++;
+    }
+    pthread_mutex_unlock(&c->lock);
+    if (n >= count || util_mono_ms() >= deadline) return n;
+    util_sleep_ms(10);
+  }
+}
+
+static void wsc_close(wsc_t *c) {
+  mg_close_connection(c->conn);
+  json_decref(c->msgs);
+  pthread_mutex_destroy(&c->lock);
+  free(c);
+}
+
+static char *user_b_token(void) {
+  long st;
+  json_decref(ts_json(&ms_srv, "POST", "/api/admin/users", ms_token,
+                      json_pack("{s:s, s:s, s:s}", "username", "bob", "password", "bob-pass-123", "role", "researcher"),
+                      &st));
+  cr_assert_eq(st, 201, "create bob: %ld", st);
+  char *tb = ts_login(&ms_srv, "bob", "bob-pass-123");
+  cr_assert(tb);
+  return tb;
+}
+
+Test(missions_more, ws_subscribe_to_another_users_mission_is_refused, .timeout = 90) {
+  ms_start(0, NULL, NULL);
+  char *id = ms_create("Websocket isolation", 0, NULL);
+  char ch[64];
+  snprintf(ch, sizeof ch, "mission:%s", id);
+  char *tb = user_b_token();
+
+  wsc_t *b = wsc_connect(tb);
+  wsc_send(b, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", ch, "after", 0));
+  cr_assert_eq(wsc_wait(b, "error", ch, 1, 5000), 1, "user B's subscription was not refused");
+  wsc_send(b, json_pack("{s:s}", "type", "ping"));
+  cr_assert_eq(wsc_wait(b, "pong", NULL, 1, 5000), 1, "socket closed after the refusal");
+
+  /* the owner is accepted on the same channel and receives the events */
+  wsc_t *a = wsc_connect(ms_token);
+  wsc_send(a, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", ch, "after", 0));
+  cr_assert_eq(wsc_wait(a, "subscribed", ch, 1, 5000), 1);
+  cr_assert(ms_wait_for(id, "completed", NULL, 60));
+  cr_assert_geq(wsc_wait(a, "event", ch, 5, 5000), 5, "the owner got no events");
+  /* B never received any of them and is still connected */
+  cr_assert_eq(wsc_wait(b, "event", ch, 1, 200), 0, "user B received user A's mission events");
+  wsc_send(b, json_pack("{s:s}", "type", "ping"));
+  cr_assert_eq(wsc_wait(b, "pong", NULL, 2, 5000), 2);
+  wsc_close(a);
+  wsc_close(b);
+  free(tb);
+  free(id);
+  ms_stop_all();
+}
+
+/* Reads a file of the server directory (malloc'd, NULL if missing). */
+static char *read_in_dir(const char *name) {
+  char path[400];
+  snprintf(path, sizeof path, "%s/%s", ms_srv.dir, name);
+  size_t len = 0;
+  return util_read_file(path, &len);
+}
+
+static void check_report_file(const char *md) {
+  cr_assert(strstr(md, "## Security support") && strstr(md, "## Package verification"), "planned sections: %s", md);
+  ms_check_citations(md);
+  cr_assert(strstr(md, "*(unverified)*"), "unsupported sentence not caught:\n%s", md);
+}
+
+Test(missions_more, cli_research_with_out_file, .timeout = 90) {
+  ms_start(0, NULL, NULL);
+  char *out = NULL;
+  int rc = ts_run_cli(ms_srv.dir, ms_cli_env(), NULL, &out, "research", "How does Debian keep systems secure?",
+                      "--title", "How Debian keeps systems secure", "--out", "report.md", NULL);
+  char *log = read_in_dir("cli.log");
+  cr_assert_eq(rc, 0, "maestro research failed:\n%s", log ? log : "");
+  cr_assert(log && strstr(log, "report written to report.md"), "%s", log ? log : "");
+  cr_assert(strstr(log, "completed: "), "%s", log);
+  cr_assert_eq(strlen(out), 0, "the report went to stdout despite --out");
+  char *md = read_in_dir("report.md");
+  cr_assert(md, "no report.md");
+  check_report_file(md);
+  /* the mission is stored and completed like one made through the API */
+  long st;
+  json_t *list = ts_json(&ms_srv, "GET", "/api/missions", ms_token, NULL, &st);
+  json_t *m = json_array_get(json_object_get(list, "missions"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(m, "status")), "completed");
+  ms_check_notes(json_string_value(json_object_get(m, "id")));
+  json_decref(list);
+  free(md);
+  free(log);
+  free(out);
+  ms_stop_all();
+}
+
+/* Starts `maestro research` in the server's directory with stderr to
+ * cli.log; returns the pid. */
+static pid_t spawn_research(const char *question) {
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    if (chdir(ms_srv.dir) != 0) _exit(127);
+    int fd = open("cli.log", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, STDIN_FILENO);
+    dup2(null, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    unsetenv("DATABASE_URL");
+    unsetenv("JWT_SECRET_KEY");
+    setenv("ADMIN_PASSWORD", "admin-pass-123", 1);
+    setenv("LOG_FORMAT", "json", 1);
+    for (const char *const *e = ms_cli_env(); *e; e++) putenv(strdup(*e));
+    execl(MAESTRO_BINARY, "maestro", "research", question, (char *)NULL);
+    _exit(127);
+  }
+  return pid;
+}
+
+/* The id of the admin's only mission once it is running in `phase`. */
+static char *wait_cli_mission(const char *phase, int seconds) {
+  time_t end = time(NULL) + seconds;
+  while (time(NULL) < end) {
+    long st;
+    json_t *list = ts_json(&ms_srv, "GET", "/api/missions", ms_token, NULL, &st);
+    json_t *m = json_array_get(json_object_get(list, "missions"), 0);
+    const char *s = json_string_value(json_object_get(m, "status"));
+    const char *ph = json_string_value(json_object_get(m, "phase"));
+    char *id = NULL;
+    if (s && ph && !strcmp(s, "running") && !strcmp(ph, phase))
+      id = strdup(json_string_value(json_object_get(m, "id")));
+    json_decref(list);
+    if (id) return id;
+    usleep(50000);
+  }
+  return NULL;
+}
+
+Test(missions_more, sigint_pauses_cli_mission_then_resume_completes, .timeout = 120) {
+  ms_start(0, "\"delay\":0.6,", NULL);
+  pid_t pid = spawn_research("How does Debian keep systems secure?");
+  char *id = wait_cli_mission("research", 30);
+  cr_assert(id, "the CLI mission never reached research");
+  usleep(200000); /* a researcher call is in flight */
+  cr_assert_eq(kill(pid, SIGINT), 0);
+  int wst = 0;
+  int64_t deadline = util_mono_ms() + 20000;
+  pid_t w;
+  while ((w = waitpid(pid, &wst, WNOHANG)) == 0 && util_mono_ms() < deadline) usleep(20000);
+  cr_assert_eq(w, pid, "maestro research did not exit after SIGINT");
+  char *log = read_in_dir("cli.log");
+  cr_assert(WIFEXITED(wst) && WEXITSTATUS(wst) == 130, "exit status %d, want 130:\n%s", wst, log ? log : "");
+  char hint[128];
+  snprintf(hint, sizeof hint, "maestro research --resume %s", id);
+  cr_assert(log && strstr(log, hint), "no resume hint:\n%s", log ? log : "");
+  free(log);
+  json_t *m = ms_get(id, ms_token);
+  cr_assert_str_eq(json_string_value(json_object_get(m, "status")), "paused");
+  json_decref(m);
+
+  char *out = NULL;
+  int rc = ts_run_cli(ms_srv.dir, ms_cli_env(), NULL, &out, "research", "--resume", id, "--out", "resumed.md", NULL);
+  cr_assert_eq(rc, 0, "resume failed");
+  char *md = read_in_dir("resumed.md");
+  cr_assert(md);
+  check_report_file(md);
+  ms_check_notes(id);
+  ms_check_events(id);
+  json_t *calls = llmsup_fake_calls(&ms_fake);
+  cr_assert_eq(json_integer_value(json_object_get(json_object_get(calls, "by_rule"), "planner")), 1,
+               "the committed plan was asked again");
+  json_decref(calls);
+  free(md);
+  free(out);
+  free(id);
+  ms_stop_all();
+}
+
+/* The value of the first exposition line starting with `prefix`, -1 if none. */
+static double metric(const char *text, const char *prefix) {
+  for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+    if (!strncmp(p, prefix, strlen(prefix))) return strtod(strchr(p, ' ') + 1, NULL);
+  return -1;
+}
+
+Test(missions_more, metrics_after_a_completed_mission, .timeout = 90) {
+  ms_start(0, NULL, NULL);
+  char *id = ms_create("Metrics", 0, NULL);
+  cr_assert(ms_wait_for(id, "completed", NULL, 60));
+  ts_response_t r = ts_http(&ms_srv, "GET", "/metrics", NULL, NULL, NULL, 0);
+  cr_assert_eq(r.status, 200);
+  cr_assert_geq(metric(r.body, "maestro_research_missions_total{status=\"completed\"}"), 1, "%s", r.body);
+  cr_assert_geq(metric(r.body, "maestro_agent_execution_duration_seconds_count{agent_type=\"planner\"}"), 1, "%s",
+                r.body);
+  cr_assert_geq(metric(r.body, "maestro_agent_execution_duration_seconds_count{agent_type=\"researcher\"}"), 2, "%s",
+                r.body);
+  ts_response_free(&r);
+  free(id);
+  ms_stop_all();
+}

@@ -1,0 +1,52 @@
+/*
+ * mission_support.h - shared helpers of the mission integration tests
+ * (tests/integration/test_missions*.c): the fixture document, the fake model
+ * rules (one per agent role, matched on "role: <name>" in the system
+ * prompt), a server + fake model started together with the fixture
+ * ingested, and HTTP helpers on missions. One environment per test process
+ * (the globals below); aborts the test on failure.
+ */
+#ifndef MAESTRO_TEST_MISSION_SUPPORT_H
+#define MAESTRO_TEST_MISSION_SUPPORT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "llm_support.h"
+#include "server_support.h"
+
+/* The fixture document (docs/debian.md) every quote must come from. */
+extern const char MS_DOC[];
+
+extern llmsup_fake_t ms_fake;
+extern ts_server_t ms_srv;
+extern char *ms_token; /* the admin's access token */
+
+/* The fake's rules; researcher_extra (may be NULL) is inserted into the
+ * researcher rule (e.g. "\"delay\":0.4,"). */
+void ms_rules(char *out, size_t n, const char *researcher_extra);
+/* Starts the fake (unless offline) and the server (with extra_env, one
+ * "NAME=value" or NULL, added to its environment), ingests the fixture. */
+void ms_start(int offline, const char *researcher_extra, const char *extra_env);
+void ms_stop_all(void);
+/* Environment for a CLI run against the fake ("NAME=value", NULL-ended,
+ * static storage). */
+const char *const *ms_cli_env(void);
+
+/* POST /api/missions {title, one question, local_documents} (+ offline, +
+ * schedule when not NULL); returns the malloc'd id. */
+char *ms_create(const char *title, int offline, const char *schedule);
+json_t *ms_get(const char *id, const char *token);
+/* Polls until status (NULL = any) and phase (NULL = any) match; 1 on time. */
+int ms_wait_for(const char *id, const char *status, const char *phase, int seconds);
+char *ms_report(const char *id, const char *fmt);
+void ms_post(const char *id, const char *action, long want);
+/* Every [n] before "## References" has a reference line "n. ". */
+void ms_check_citations(const char *md);
+/* The event sequence has no gap and every kind of event. */
+void ms_check_events(const char *id);
+json_t *ms_notes(const char *id);
+/* Every quote is in MS_DOC, none fabricated, no duplicates. */
+void ms_check_notes(const char *id);
+
+#endif
