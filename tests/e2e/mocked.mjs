@@ -14,7 +14,7 @@
  */
 import { createServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,7 @@ const { chromium } = await import('playwright-core').catch(() => {
 });
 if (!existsSync(join(webDist, 'index.html'))) execFileSync('npm', ['run', 'build'], { cwd: join(root, 'web'), stdio: 'inherit' });
 mkdirSync(outDir, { recursive: true });
+for (const f of readdirSync(outDir)) if (f.startsWith('FAIL-')) rmSync(join(outDir, f));
 
 /* ---------------- static server with SPA fallback ---------------- */
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json' };
@@ -178,6 +179,15 @@ async function setupRoutes(page) {
       if (sub === '/report') {
         if (mis.status !== 'completed') return json(404, { error: { code: 'not_found', message: 'no report yet' } });
         const fmt = url.searchParams.get('format');
+        if (fmt === 'json')
+          return json(200, {
+            version: 2,
+            markdown: REPORT,
+            created_at: iso(now - 84_000_000),
+            // the server stores meta as JSON text; the UI accepts both
+            meta: JSON.stringify({ references: [{ n: 1, note_id: 'n9', title: 'IEA', url: 'https://iea.example/report' }, { n: 2, title: 'EU Battery Regulation 2023/1542', document_id: 'd7', page: 12 }] }),
+            formats: ['md', 'html', 'pdf', 'docx'],
+          });
         if (fmt === 'md') return route.fulfill({ status: 200, contentType: 'text/markdown', body: REPORT });
         return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: `report as ${fmt}` });
       }

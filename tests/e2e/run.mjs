@@ -15,7 +15,7 @@
  * endpoint) are reported as skipped, not passed.
  */
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, existsSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, existsSync, rmSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
@@ -57,6 +57,7 @@ if (!existsSync(join(webDist, 'index.html'))) {
   execFileSync('npm', ['run', 'build'], { cwd: join(root, 'web'), stdio: 'inherit' });
 }
 mkdirSync(outDir, { recursive: true });
+for (const f of readdirSync(outDir)) if (f.startsWith('FAIL-')) rmSync(join(outDir, f));
 
 /* ------------------------------------------------------------------ */
 
@@ -137,6 +138,31 @@ const env = {
   OPENAI_API_KEY: '',
   SEARXNG_URL: '',
 };
+// a scriptable fake model (tests/fakes/fake_llm.py) that answers slowly, so
+// a running mission can be paused; absent or without python3 the check skips
+let fakeModel = null;
+let fakeModelPort = 0;
+const fakeScript = join(root, 'tests', 'fakes', 'fake_llm.py');
+if (existsSync(fakeScript)) {
+  const rules = join(work, 'fake-rules.json');
+  writeFileSync(rules, JSON.stringify({ default: { text: '{}', delay: 1.5 } }));
+  fakeModel = spawn('python3', [fakeScript, '--rules', rules, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  fakeModel.on('error', () => {});
+  fakeModelPort = await new Promise((res) => {
+    let out = '';
+    const t = setTimeout(() => res(0), 5000);
+    fakeModel.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/^(\d+)\s*$/m);
+      if (m) {
+        clearTimeout(t);
+        res(Number(m[1]));
+      }
+    });
+    fakeModel.on('exit', () => res(0));
+  });
+}
+
 const logChunks = [];
 const server = spawn(binary, ['serve'], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
 server.stdout.on('data', (d) => logChunks.push(d));
@@ -166,6 +192,7 @@ async function cleanup() {
       });
     });
   }
+  if (fakeModel && fakeModel.exitCode === null) fakeModel.kill('SIGTERM');
   writeFileSync(serverLog, Buffer.concat(logChunks));
   if (!keep) rmSync(work, { recursive: true, force: true });
 }
@@ -413,20 +440,77 @@ try {
     await shot('09-admin');
   });
 
-  await check('mission: create, watch it live, pause and resume', async () => {
+  await check('offline mission: runs live to a report that can be downloaded', async () => {
     if (!(await has('GET', '/api/missions'))) return 'skip';
     await page.click('nav >> text=New mission');
-    await page.fill('#m-title', 'Alpha and beta in maestro');
+    await page.fill('#m-title', 'Alpha particles offline');
     await page.fill('input[aria-label="Research question 1"]', 'What are alpha particles?');
     await page.click('button:has-text("Start mission")');
     await page.waitForURL(/\/missions\/[^/]+$/);
     await page.waitForSelector('.mission-head');
-    await shot('10-mission');
-    for (const tab of ['Activity', 'Notes', 'Report']) {
-      await page.click(`[role=tab]:has-text("${tab}")`);
-      await page.waitForTimeout(300);
-      await shot(`11-mission-${tab.toLowerCase()}`);
-    }
+    // the page is not reloaded: the status arrives over the WebSocket
+    await page.waitForSelector('.mission-head .badge-completed', { timeout: 30000 });
+    await page.waitForSelector('.plan-tree .plan-title');
+    await shot('10-mission-plan');
+    await page.click('[role=tab]:has-text("Notes")');
+    await shot('11-mission-notes');
+    await page.click('[role=tab]:has-text("Report")');
+    await page.waitForSelector('[data-testid=report-body] h1');
+    await shot('12-mission-report');
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-md]')]);
+    const file = join(outDir, 'report.md');
+    await dl.saveAs(file);
+    assert(readFileSync(file, 'utf8').includes('Alpha particles offline'), 'downloaded report lacks its title');
+    // the dashboard lists it with its status
+    await page.click('nav >> text=Dashboard');
+    await page.waitForSelector('.missions-table td:has-text("Alpha particles offline")');
+    await shot('13-dashboard-missions');
+  });
+
+  await check('mission with a (slow, fake) model: pause and resume follow the real state, activity opens to the prompt', async () => {
+    if (!(await has('GET', '/api/missions'))) return 'skip';
+    if (!fakeModelPort) return 'skip';
+    // point the default model endpoint at the fake model, through the Settings page
+    await page.click('nav >> text=Settings');
+    await page.fill('#m-default-url', `http://127.0.0.1:${fakeModelPort}/v1`);
+    await page.fill('#m-default-model', 'fake-model');
+    await page.selectOption('#m-default-prov', 'openai');
+    await page.click('[data-testid=settings-save]');
+    await page.waitForSelector('.alert-success');
+    await page.click('[data-testid=endpoint-m-default] button:has-text("Test connection")');
+    await page.waitForSelector('[data-testid=endpoint-m-default] [data-testid=test-result]');
+    await shot('14-settings-model');
+    await page.click('nav >> text=New mission');
+    await page.fill('#m-title', 'Beta rays with a model');
+    await page.fill('input[aria-label="Research question 1"]', 'How do beta rays behave?');
+    await page.uncheck('label.check:has-text("Web search") input');
+    await page.click('button:has-text("Start mission")');
+    await page.waitForURL(/\/missions\/[^/]+$/);
+    await page.waitForSelector('.mission-head .badge-running', { timeout: 15000 });
+    await page.waitForSelector('[data-testid=btn-pause]:not([disabled])');
+    assert(await page.isDisabled('[data-testid=btn-resume]'), 'resume enabled while running');
+    await page.click('[data-testid=btn-pause]');
+    await page.waitForSelector('.mission-head .badge-paused');
+    await page.waitForSelector('[data-testid=btn-resume]:not([disabled])');
+    assert(await page.isDisabled('[data-testid=btn-pause]'), 'pause enabled while paused');
+    await shot('15-mission-paused');
+    // Known server bug (reported): a resume sent while the paused step's model
+    // call is still in flight leaves the mission "queued" for good. Wait until
+    // that call (1.5 s at the fake) is over before resuming.
+    await page.waitForTimeout(2500);
+    await page.click('[data-testid=btn-resume]');
+    await page.waitForSelector('.mission-head .badge-queued, .mission-head .badge-running, .mission-head .badge-failed, .mission-head .badge-completed');
+    // the fake model answers "{}", so the planner gives up: the failure shows with its reason
+    await page.waitForSelector('.mission-head .badge-failed, .mission-head .badge-completed', { timeout: 40000 });
+    await page.click('[role=tab]:has-text("Activity")');
+    await page.waitForSelector('.log-item');
+    await page.click('.log-item >> nth=0 >> .log-head');
+    await page.waitForSelector('.log-body pre');
+    const body = await page.textContent('.log-body');
+    assert(body.includes('fake-model'), `activity entry: ${body.slice(0, 200)}`);
+    await shot('16-mission-activity');
+    // back to no model for the rest of the run
+    await api('PUT', '/api/settings', { models: {} });
   });
 
   await check('switch to Korean, and the choice is remembered', async () => {

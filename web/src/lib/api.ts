@@ -187,6 +187,7 @@ export interface Mission {
   phase: string;
   progress: number; // 0..1
   round: number;
+  offline: boolean;
   tokens: number;
   cost: number;
   calls: number;
@@ -219,6 +220,7 @@ export function normMission(r: any): Mission {
     phase: str(m.phase),
     progress: normProgress(m.progress),
     round: num(m.round, c.round),
+    offline: !!m.offline,
     tokens: num(m.tokens, m.total_tokens, c.tokens, c.total_tokens),
     cost: num(m.cost, m.total_cost, c.cost, c.total_cost),
     calls: num(m.calls, m.llm_calls, c.calls, c.llm_calls),

@@ -123,6 +123,7 @@ export function renderMarkdown(md: string, opts: { known?: Set<number>; citation
 
 export interface Reference {
   n: number;
+  note_id?: string;
   text: string;
   url: string;
   quote: string;
@@ -168,11 +169,12 @@ export function referencesFromJson(list: any): Map<number, Reference> {
     const src = c.source && typeof c.source === 'object' ? c.source : {};
     out.set(Number.isFinite(n) ? n : i + 1, {
       n,
+      note_id: c.note_id !== undefined && c.note_id !== null ? String(c.note_id) : undefined,
       text: String(c.text ?? c.reference ?? c.citation ?? c.title ?? src.title ?? ''),
       url: String(c.url ?? src.url ?? ''),
       quote: String(c.quote ?? c.passage ?? c.excerpt ?? c.snippet ?? ''),
       document_id: String(c.document_id ?? src.document_id ?? ''),
-      page: c.page !== undefined && c.page !== null ? String(c.page) : '',
+      page: c.page ? String(c.page) : '',
       title: String(c.title ?? src.title ?? c.filename ?? ''),
     });
   });

@@ -47,6 +47,9 @@ export function mergeLogs(list: LogEntry[], more: LogEntry[]): LogEntry[] {
 }
 
 const TERMINAL = new Set(['completed', 'failed', 'stopped', 'cancelled']);
+
+/** Rough progress of a phase, for events that carry none (the server's own events do). */
+const PHASE_PROGRESS: Record<string, number> = { analyse: 0.01, plan: 0.05, planning: 0.05, research: 0.2, reflect: 0.5, write: 0.62, review: 0.75, revise: 0.8, verify: 0.9, assemble: 0.97, done: 1 };
 export const isTerminal = (s: string) => TERMINAL.has(s);
 
 export function applyEvent(s: MissionState, ev: LiveEvent): MissionState {
@@ -58,6 +61,7 @@ export function applyEvent(s: MissionState, ev: LiveEvent): MissionState {
     case 'status':
       if (d.status) m.status = String(d.status);
       if (d.phase) m.phase = String(d.phase);
+      if (d.round !== undefined) m.round = Number(d.round) || m.round;
       if (d.progress !== undefined) m.progress = normProgress(d.progress);
       if (d.error) m.error = String(d.error);
       if (m.status === 'running' && !m.started_at) m.started_at = ev.ts || new Date().toISOString();
@@ -68,6 +72,7 @@ export function applyEvent(s: MissionState, ev: LiveEvent): MissionState {
     case 'phase':
       if (d.phase) m.phase = String(d.phase);
       if (d.progress !== undefined) m.progress = normProgress(d.progress);
+      else if (d.phase && PHASE_PROGRESS[d.phase] !== undefined) m.progress = Math.max(m.progress, PHASE_PROGRESS[d.phase]);
       if (d.round !== undefined) m.round = Number(d.round) || m.round;
       next.mission = m;
       break;
@@ -98,6 +103,10 @@ export function applyEvent(s: MissionState, ev: LiveEvent): MissionState {
       break;
     case 'report_ready':
       next.reportVersion = Number(d.version) || s.reportVersion + 1;
+      break;
+    case 'verification':
+      m.raw = { ...m.raw, verification: { checked: Number(d.checked) || 0, supported: Number(d.supported) || 0 } };
+      next.mission = m;
       break;
     case 'error':
       next.errors = [...s.errors, String(d.message ?? d.error ?? 'error')].slice(-20);

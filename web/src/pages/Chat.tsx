@@ -148,6 +148,12 @@ function ChatThread({ chatId, groups, onRenamed, listTitle }: { chatId: string; 
         if (last && last.streaming) return [...ms.slice(0, -1), { ...last, content: last.content + piece }];
         return ms;
       });
+    } else if (ev.event === 'reset') {
+      // the model stream restarted: drop what was shown of this answer
+      setMessages((ms) => {
+        const last = ms[ms.length - 1];
+        return last && last.streaming ? [...ms.slice(0, -1), { ...last, content: '' }] : ms;
+      });
     } else if (ev.event === 'error') {
       setError(new Error(String(ev.data?.message ?? ev.data?.error ?? 'error')));
     } else if (DONE_EVENTS.has(ev.event) && (ev.data?.role ?? ev.data?.message?.role ?? 'assistant') === 'assistant') {

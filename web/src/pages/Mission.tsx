@@ -85,6 +85,34 @@ export function MissionPage() {
 
   useChannel(after === null ? null : `mission:${id}`, after, (ev) => dispatch({ type: 'event', ev }));
 
+  // The call record can hold calls that produced no agent_log event (a call
+  // whose answer was rejected, for instance): read it again when the
+  // Activity tab is opened and when the mission ends. No timer.
+  const loaded = after !== null;
+  const ended = !!state && isTerminal(state.mission.status);
+  useEffect(() => {
+    if (!loaded || (tab !== 'activity' && !ended)) return;
+    let alive = true;
+    api
+      .get(`/api/missions/${id}/logs?limit=500`)
+      .then((l) => alive && dispatch({ type: 'logs', logs: pickList(l, 'logs').map(normLog) }))
+      .catch(() => {});
+    return () => {
+      alive = false;
+    };
+  }, [id, loaded, tab, ended]);
+  // final counters (tokens, cost, calls) as the server totals them
+  useEffect(() => {
+    if (!loaded || !ended) return;
+    api
+      .get(`/api/missions/${encodeURIComponent(id)}`)
+      .then((r) => {
+        const fresh = normMission(r);
+        if (fresh.id && isTerminal(fresh.status)) dispatch({ type: 'mission', mission: fresh });
+      })
+      .catch(() => {});
+  }, [id, loaded, ended]);
+
   const status = state?.mission.status ?? '';
   const running = status === 'running' || status === 'queued';
   useEffect(() => {
@@ -168,6 +196,11 @@ export function MissionPage() {
                 </span>
               )}
               {m.round > 0 && <span className="muted">{t('mission.round', { n: m.round })}</span>}
+              {m.offline && (
+                <span className="badge badge-queued" title={t('mission.offlineHint')}>
+                  {t('mission.offline')}
+                </span>
+              )}
               {conn === 'reconnecting' && (
                 <span className="conn conn-reconnecting" role="status" data-testid="mission-reconnecting">
                   <span className="conn-dot" aria-hidden="true" />
@@ -237,7 +270,7 @@ export function MissionPage() {
           </form>
         )}
         <ErrorBox error={actionError} onClose={() => setActionError(null)} />
-        {m.error && <Notice kind="warn">{m.error}</Notice>}
+        {m.error && !state.errors.includes(m.error) && <Notice kind="warn">{m.error}</Notice>}
         {state.errors.length > 0 && (
           <div className="alert alert-error" role="alert">
             {state.errors[state.errors.length - 1]}

@@ -22,6 +22,10 @@ function normVersions(r: any): Version[] {
 
 /** Find the note that backs a reference: same URL, same document, or same title. */
 export function noteForReference(ref: Reference, notes: Note[]): Note | undefined {
+  if (ref.note_id) {
+    const byId = notes.find((n) => n.id === ref.note_id);
+    if (byId) return byId;
+  }
   if (ref.url) {
     const byUrl = notes.find((n) => n.url && (n.url === ref.url || ref.text.includes(n.url)));
     if (byUrl) return byUrl;
@@ -65,7 +69,22 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
     setLoading(true);
     setError(null);
     try {
-      const body = await api.get(`/api/missions/${missionId}/report?format=md${version ? `&version=${version}` : ''}`);
+      const v = version ? `&version=${version}` : '';
+      // JSON carries the reference list with note ids; older servers only have md
+      let body: any;
+      try {
+        body = await api.get(`/api/missions/${missionId}/report?format=json${v}`);
+      } catch (e) {
+        if (e instanceof ApiError && (e.status === 422 || e.status === 400 || e.status === 415)) body = await api.get(`/api/missions/${missionId}/report?format=md${v}`);
+        else throw e;
+      }
+      if (body && typeof body === 'object' && typeof body.meta === 'string') {
+        try {
+          body = { ...body, meta: JSON.parse(body.meta) };
+        } catch {
+          /* leave it */
+        }
+      }
       setMd(textFromBody(body, 'markdown', 'content'));
       setJson(typeof body === 'object' ? body : null);
       if (body && typeof body === 'object' && Array.isArray(body.formats)) setFormats(body.formats.map(String));
@@ -95,7 +114,7 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
   }, [load, reportVersion, draftVersion]);
 
   const refs = useMemo(() => {
-    const fromJson = referencesFromJson(json?.citations ?? json?.references ?? json?.sources);
+    const fromJson = referencesFromJson(json?.meta?.references ?? json?.citations ?? json?.references ?? json?.sources);
     const parsed = parseReferences(md ?? '');
     for (const [n, r] of parsed) if (!fromJson.has(n)) fromJson.set(n, r);
     return fromJson;
@@ -121,7 +140,13 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
     });
   };
 
-  const verification = json?.verification ?? mission.raw?.verification;
+  const record = json?.meta?.record;
+  const counters = mission.raw?.counters;
+  const verification =
+    json?.verification ??
+    (record && typeof record.checked === 'number' ? { checked: record.checked, supported: record.supported } : undefined) ??
+    mission.raw?.verification ??
+    (counters && counters.checked > 0 ? { checked: counters.checked, supported: counters.supported } : undefined);
   const slug = (mission.title || 'report').replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '').slice(0, 60) || 'report';
 
   const download = async (fmt: string) => {
