@@ -109,6 +109,7 @@ export function ProgressBar({ value, label }: { value: number; label?: string })
 
 export function fmtDuration(sec: number): string {
   if (!Number.isFinite(sec) || sec < 0) return '—';
+  if (sec > 0 && sec < 1) return '<1s';
   sec = Math.round(sec);
   const h = Math.floor(sec / 3600);
   const m = Math.floor((sec % 3600) / 60);
