@@ -175,7 +175,7 @@ export function MissionPage() {
 
   const m = state.mission;
   const start = parseTime(m.started_at || m.created_at);
-  const end = m.finished_at ? parseTime(m.finished_at) : isTerminal(m.status) ? NaN : now;
+  const end = m.finished_at ? parseTime(m.finished_at) : isTerminal(m.status) ? NaN : Math.max(now, Date.now());
   const elapsed = Number.isFinite(start) && Number.isFinite(end) ? (end - start) / 1000 : NaN;
   const canPause = canWrite && (status === 'running' || status === 'queued');
   const canResume = canWrite && status === 'paused';
