@@ -13,6 +13,7 @@
 #include "app.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/util.h"
 #include "http/http.h"
 
@@ -173,6 +174,12 @@ const char *http_header(const http_req_t *r, const char *name) { return mg_get_h
 int http_reply_raw(http_req_t *r, int status, const char *content_type, const void *data, size_t len,
                    const char *extra_headers) {
   r->status = status;
+  /* Counted before the reply is written, so a client that has its answer
+   * already sees it counted. */
+  static const char *classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+  int cls = status / 100;
+  metrics_counter_add("maestro_http_requests_total", "API requests answered, by status class", "code",
+                      cls >= 1 && cls <= 5 ? classes[cls - 1] : "5xx", 1);
   mg_printf(r->conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nX-Content-Type-Options: nosniff\r\n%s%s\r\n",
             status, mg_get_response_code_text(r->conn, status), content_type, len, extra_headers ? extra_headers : "",

@@ -19,7 +19,6 @@
 
 #include "base/buf.h"
 #include "base/log.h"
-#include "base/metrics.h"
 #include "base/util.h"
 #include "http/authn.h"
 #include "http/http.h"
@@ -202,10 +201,6 @@ static int dispatch(struct mg_connection *conn, void *ud) {
   handle_api(&r);
   http_req_clear(&r);
   buf_free(&cors);
-  static const char *classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-  int cls = r.status / 100;
-  const char *code = cls >= 1 && cls <= 5 ? classes[cls - 1] : "5xx";
-  metrics_counter_add("maestro_http_requests_total", "API requests answered, by status class", "code", code, 1);
   log_debug("http", "%s %s -> %d (%lld ms)", r.method, r.path, r.status, (long long)(util_mono_ms() - t0));
   return r.status ? r.status : 500;
 }
