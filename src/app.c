@@ -105,10 +105,14 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   return app;
 }
 
-int app_start_workers(app_t *app) { return jobs_start(app->jobs); }
+int app_start_workers(app_t *app) {
+  if (jobs_start(app->jobs) != 0) return -1;
+  return agents_scheduler_start(app->agents);
+}
 
 void app_close(app_t *app) {
   if (!app) return;
+  agents_scheduler_stop(app->agents); /* it submits jobs */
   jobs_free(app->jobs);
   agents_free(app->agents);
   ws_hub_free(app->hub);

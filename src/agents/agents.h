@@ -64,6 +64,20 @@ int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *i
 int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, json_t *plan, int submit,
                             json_t **plan_out, int *status, char *err, size_t errlen);
 
+/*
+ * Scheduled missions (schedule.c). A completed mission with a schedule
+ * (weekly, monthly, quarterly) gets a next run when due: a new mission with
+ * the same request and settings, settings.previous_run = its id, queued as a
+ * job; its report has a "What changed since the last run" section.
+ * agents_schedule_tick creates the runs due now and returns how many;
+ * agents_scheduler_start runs it every SCHEDULE_CHECK_SECONDS on a thread
+ * (called by app_start_workers), agents_scheduler_stop joins it (before the
+ * jobs are freed; idempotent, also done by agents_free).
+ */
+int agents_schedule_tick(agents_t *ag);
+int agents_scheduler_start(agents_t *ag);
+void agents_scheduler_stop(agents_t *ag);
+
 /* The outline as {"sections":[{id,title,questions,priority,quality,subsections}]}. */
 json_t *agents_plan_json(app_t *app, const char *id);
 /* Current drafts as {"sections":[{id,title,content,version}],"markdown"} with

@@ -29,6 +29,10 @@ struct agents {
   app_t *app;
   pthread_mutex_t lock;
   agents_slot_t slots[AGENTS_MAX_RUNNING];
+  /* scheduler thread (schedule.c), guarded by lock */
+  pthread_t sched_thread;
+  pthread_cond_t sched_cond;
+  int sched_running, sched_stop;
 };
 
 typedef struct {
@@ -48,6 +52,13 @@ typedef struct {
   atomic_int *cancel_user; /* the caller's extra flag (CLI), may be NULL */
   int64_t t0;
 } mrun_t;
+
+/* The "What changed since the last run" body (Markdown, no heading) of a
+ * run compared with prev_id (must belong to user_id, else NULL): new and
+ * removed sources, new/removed sections, sections whose content changed.
+ * sections/drafts/notes are the current run's. malloc'd (schedule.c). */
+char *schedule_changes(app_t *app, const char *user_id, const char *prev_id, const char *lang, json_t *sections,
+                       json_t *drafts, json_t *notes);
 
 /* 1 when the run should stop now (pause/stop/Ctrl-C/shutdown). */
 int mrun_cancelled(mrun_t *m);

@@ -705,7 +705,10 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
   json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
   json_t *review = json_object_get(m->row, "review");
   json_t *record = run_record(m, m->row);
+  const char *prev = json_string_value(json_object_get(json_object_get(m->row, "settings"), "previous_run"));
+  char *changes = prev ? schedule_changes(m->app, m->user_id, prev, m->language, flat, drafts, notes) : NULL;
   report_input_t in = {.title = m->title,
+                       .changes = changes,
                        .language = m->language,
                        .sections = top,
                        .drafts = drafts,
@@ -716,6 +719,7 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
                        .access_ms = util_now_ms()};
   json_t *meta = NULL;
   char *md = report_markdown(&in, &meta);
+  free(changes);
   json_object_set(meta, "record", record);
   store_mevs_t evs = {0};
   add_phase(m, &evs, "done", m->max_rounds, 0);
@@ -882,6 +886,7 @@ agents_t *agents_new(app_t *app, char *err, size_t errlen) {
   if (!ag) abort();
   ag->app = app;
   pthread_mutex_init(&ag->lock, NULL);
+  pthread_cond_init(&ag->sched_cond, NULL);
   if (app->jobs) {
     int n = (int)config_int(app->cfg, "MAX_CONCURRENT_MISSIONS");
     if (jobs_register(app->jobs, "mission", n < 1 ? 1 : n, mission_job, ag) != 0) {
@@ -897,6 +902,8 @@ agents_t *agents_new(app_t *app, char *err, size_t errlen) {
 
 void agents_free(agents_t *ag) {
   if (!ag) return;
+  agents_scheduler_stop(ag);
+  pthread_cond_destroy(&ag->sched_cond);
   pthread_mutex_destroy(&ag->lock);
   free(ag);
 }
@@ -1001,6 +1008,15 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     json_decref(settings);
     return fail(status, 422, err, errlen, "settings.max_cost must be a positive number and language a short code");
   }
+  json_t *prev = json_object_get(settings, "previous_run");
+  json_t *prow = NULL;
+  if (prev && (!json_is_string(prev) || store_mission_get(app->store, user_id, json_string_value(prev), &prow))) {
+    json_decref(questions);
+    json_decref(sources);
+    json_decref(settings);
+    return fail(status, 422, err, errlen, "settings.previous_run must be the id of one of your missions");
+  }
+  json_decref(prow);
   const char *group = json_string_value(jg);
   const char *sched = json_string_value(jsch);
   if (sched && strcmp(sched, "weekly") && strcmp(sched, "monthly") && strcmp(sched, "quarterly")) {

@@ -82,6 +82,8 @@ static const setting_t SETTINGS[] = {
     {"FETCH_TIMEOUT_SECONDS", T_INT, "20", "Time limit of one page fetch", 1, 3600, NULL, 0},
     {"WEB_CACHE_TTL_HOURS", T_INT, "48", "How long search results and pages are cached", 0, 87600, NULL, 0},
     {"MAX_CONCURRENT_MISSIONS", T_INT, "2", "Missions run at the same time", 1, 256, NULL, 0},
+    {"SCHEDULE_CHECK_SECONDS", T_INT, "60", "How often the server looks for scheduled missions that are due", 1, 86400, NULL, 0},
+    {"SCHEDULE_PERIOD_SECONDS", T_INT, "0", "Testing/demos: every scheduled mission is due this many seconds after it completed (0: weekly/monthly/quarterly)", 0, 100000000, NULL, 0},
     {"INGEST_WORKERS", T_INT, "1", "Document ingestion worker threads", 1, 64, NULL, 0},
     {"PROMPTS_DIR", T_STR, "", "Directory of prompt templates overriding the built-in ones", 0, 0, NULL, 0},
 };

@@ -91,6 +91,9 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
     buf_printf(&b, "## %s\n\n%s\n\n", L(lang, "Introduction", "서론"), t);
     free(t);
   }
+  if (in->changes && in->changes[0])
+    buf_printf(&b, "## %s\n\n%s\n", L(lang, "What changed since the last run", "지난 실행 이후 변경 사항"),
+               in->changes);
   json_t *titles = json_array();
   json_t *s;
   json_array_foreach(in->sections, i, s) {

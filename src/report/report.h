@@ -23,6 +23,7 @@ typedef struct {
   json_t *drafts;                        /* {section_id: {content}} (borrowed) */
   json_t *notes;                         /* mission notes (borrowed) */
   const char *introduction, *conclusion; /* may be NULL */
+  const char *changes;                   /* "What changed since the last run" body (may be NULL) */
   json_t *record;                        /* run record object (borrowed, may be NULL):
                                             models, calls, cached_calls, tokens, cost,
                                             duration_s, checked, supported, offline,

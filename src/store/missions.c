@@ -774,3 +774,29 @@ int store_mission_count_active(store_t *st) {
   sdb_release(st, db);
   return n;
 }
+
+json_t *store_missions_due(store_t *st, int64_t now_ms, int64_t period_ms, int limit) {
+  sqlite3 *db = sdb_acquire(st);
+  sqlite3_stmt *s = sdb_prepare(
+      db,
+      "SELECT m.id FROM missions m WHERE m.schedule IS NOT NULL AND m.status = 'completed' AND m.finished_at IS NOT "
+      "NULL AND m.finished_at + CASE WHEN ?2 > 0 THEN ?2 WHEN m.schedule = 'weekly' THEN 604800000 WHEN m.schedule "
+      "= 'monthly' THEN 2592000000 ELSE 7862400000 END <= ?1 AND NOT EXISTS (SELECT 1 FROM missions n WHERE "
+      "n.user_id = m.user_id AND json_extract(n.settings, '$.previous_run') = m.id) ORDER BY m.finished_at LIMIT ?3");
+  json_t *out = NULL;
+  if (s) {
+    sqlite3_bind_int64(s, 1, now_ms);
+    sqlite3_bind_int64(s, 2, period_ms);
+    sqlite3_bind_int(s, 3, limit);
+    out = json_array();
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW)
+      json_array_append_new(out, json_string((const char *)sqlite3_column_text(s, 0)));
+    if (r != SQLITE_DONE) {
+      json_decref(out);
+      out = NULL;
+    }
+  }
+  sdb_release(st, db);
+  return out;
+}

@@ -137,4 +137,13 @@ json_t *store_mission_stats(store_t *st, const char *user_id);
 /* Missions whose status is running or queued (for start-up checks). */
 int store_mission_count_active(store_t *st);
 
+/* ---- Schedules ---- */
+
+/* Ids of completed missions with a schedule whose next run is due at now_ms
+ * (finished_at + the schedule's period: weekly 7 d, monthly 30 d, quarterly
+ * 91 d; period_ms > 0 replaces it) and that no mission of the same user names
+ * as its settings.previous_run yet. Oldest first, at most limit. NULL on
+ * error. */
+json_t *store_missions_due(store_t *st, int64_t now_ms, int64_t period_ms, int limit);
+
 #endif

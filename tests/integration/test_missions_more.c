@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -268,5 +269,129 @@ Test(missions_more, metrics_after_a_completed_mission, .timeout = 90) {
                 r.body);
   ts_response_free(&r);
   free(id);
+  ms_stop_all();
+}
+
+static const char MIRRORS[] =
+    "# Mirrors\n\nDebian mirrors copy the archive several times a day, and apt downloads "
+    "packages from the mirror closest to the user.\n";
+
+/* The rules of the second run: the outline drops "Package verification" and
+ * adds "Mirrors and downloads", the researcher also quotes the mirrors
+ * document, the writer writes something else. */
+static char *second_run_rules(void) {
+  char r[8192];
+  ms_rules(r, sizeof r, NULL);
+  json_t *j = json_loads(r, 0, NULL);
+  cr_assert(j);
+  size_t i;
+  json_t *rule;
+  json_array_foreach(json_object_get(j, "rules"), i, rule) {
+    const char *name = json_string_value(json_object_get(rule, "name"));
+    json_t *ans = json_object_get(rule, "json");
+    if (!strcmp(name, "planner")) {
+      json_t *secs = json_object_get(ans, "sections");
+      json_array_remove(secs, 1);
+      json_array_append_new(secs, json_pack("{s:s, s:[s], s:i}", "title", "Mirrors and downloads", "questions",
+                                            "Where does apt download packages from?", "priority", 2));
+    } else if (!strcmp(name, "researcher")) {
+      json_array_append_new(json_object_get(ans, "notes"),
+                            json_pack("{s:s, s:s, s:s, s:i}", "passage", "P1", "quote",
+                                      "apt downloads packages from the mirror closest to the user", "summary",
+                                      "mirrors", "credibility", 7));
+    } else if (!strcmp(name, "writer")) {
+      json_object_set_new(rule, "text",
+                          json_string("Debian mirrors copy the archive several times a day [3]. Debian stable "
+                                      "releases are supported for about three years by the security team [1]."));
+    }
+  }
+  char *s = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  return s;
+}
+
+/* Missions of the admin whose settings.previous_run is prev. */
+static json_t *runs_after(const char *prev) {
+  long st;
+  json_t *list = ts_json(&ms_srv, "GET", "/api/missions", ms_token, NULL, &st);
+  json_t *out = json_array();
+  size_t i;
+  json_t *m;
+  json_array_foreach(json_object_get(list, "missions"), i, m) {
+    json_t *full = ms_get(json_string_value(json_object_get(m, "id")), ms_token);
+    const char *p = json_string_value(json_object_get(json_object_get(full, "settings"), "previous_run"));
+    if (p && !strcmp(p, prev)) json_array_append(out, full);
+    json_decref(full);
+  }
+  json_decref(list);
+  return out;
+}
+
+Test(missions_more, scheduled_mission_next_run_says_what_changed, .timeout = 150) {
+  const char *env[] = {"SCHEDULE_CHECK_SECONDS=1", "SCHEDULE_PERIOD_SECONDS=3", NULL};
+  ms_start(0, NULL, env);
+  char path[400];
+  snprintf(path, sizeof path, "%s/docs2", ms_srv.dir);
+  mkdir(path, 0755);
+  snprintf(path, sizeof path, "%s/docs2/mirrors.md", ms_srv.dir);
+  cr_assert_eq(util_write_file(path, MIRRORS, strlen(MIRRORS), 0644), 0);
+  char *out = NULL;
+  cr_assert_eq(ts_run_cli(ms_srv.dir, ms_cli_env(), NULL, &out, "ingest", "--directory", "docs2", NULL), 0);
+  free(out);
+
+  /* previous_run must be one of the user's missions */
+  long st;
+  json_t *bad = json_pack("{s:s, s:[s], s:{s:s}}", "title", "x", "research_questions", "y?", "settings", "previous_run",
+                          "0000000000000000");
+  json_decref(ts_json(&ms_srv, "POST", "/api/missions", ms_token, bad, &st));
+  json_decref(bad);
+  cr_assert_eq(st, 422);
+
+  char *id1 = ms_create("Weekly Debian watch", 0, "weekly");
+  cr_assert(ms_wait_for(id1, "completed", NULL, 60));
+  char *md1 = ms_report(id1, "md");
+  cr_assert_null(strstr(md1, "What changed"), "a first run has nothing to compare with");
+  char *rules2 = second_run_rules();
+  cr_assert_eq(llmsup_fake_rules(&ms_fake, rules2), 0);
+  free(rules2);
+
+  /* the next run appears (due 3 s after the first completed) and completes */
+  char *id2 = NULL;
+  int64_t deadline = util_mono_ms() + 60000;
+  while (!id2 && util_mono_ms() < deadline) {
+    json_t *runs = runs_after(id1);
+    json_t *r = json_array_get(runs, 0);
+    if (r && !strcmp(json_string_value(json_object_get(r, "status")), "completed"))
+      id2 = strdup(json_string_value(json_object_get(r, "id")));
+    json_decref(runs);
+    if (!id2) usleep(100000);
+  }
+  cr_assert(id2, "no completed next run of the scheduled mission");
+  json_t *m2 = ms_get(id2, ms_token);
+  cr_assert_str_eq(json_string_value(json_object_get(m2, "schedule")), "weekly");
+  cr_assert_str_eq(json_string_value(json_object_get(m2, "title")), "Weekly Debian watch");
+  json_decref(m2);
+  json_t *runs = runs_after(id1);
+  cr_assert_eq(json_array_size(runs), 1, "the run was created more than once");
+  json_decref(runs);
+
+  char *md2 = ms_report(id2, "md");
+  const char *ch = strstr(md2, "## What changed since the last run");
+  cr_assert(ch, "no change section:\n%s", md2);
+  const char *end = strstr(ch + 3, "\n## ");
+  cr_assert(end);
+  char *sec = strndup(ch, (size_t)(end - ch));
+  cr_assert(strstr(sec, "Weekly Debian watch"), "%s", sec);
+  cr_assert(strstr(sec, "- New sections: Mirrors and downloads"), "%s", sec);
+  cr_assert(strstr(sec, "- Removed sections: Package verification"), "%s", sec);
+  cr_assert(strstr(sec, "- Sections whose content changed: Security support"), "%s", sec);
+  cr_assert(strstr(sec, "- New sources: ") && strstr(sec, "irrors"), "%s", sec);
+  cr_assert_null(strstr(sec, "Sources no longer used"), "%s", sec);
+  ms_check_citations(md2);
+  free(sec);
+  free(md2);
+  free(md1);
+  free(id2);
+  free(id1);
   ms_stop_all();
 }

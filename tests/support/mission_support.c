@@ -55,15 +55,15 @@ void ms_rules(char *out, size_t n, const char *researcher_extra) {
 
 /* Starts ms_fake (unless offline) + server, ingests the fixture as admin. */
 static char cli_url[200];
-static const char *cli_env[8];
+static const char *cli_env[16];
 
 const char *const *ms_cli_env(void) {
   return cli_env;
 }
 
-void ms_start(int offline, const char *researcher_extra, const char *extra_env) {
+void ms_start(int offline, const char *researcher_extra, const char *const *extra_env) {
   char url[128], r[8192];
-  const char *env[8] = {"LLM_MAX_RETRIES=1", "LLM_RETRY_BASE_MS=20", "MODEL_NAME=fake-model", NULL};
+  const char *env[16] = {"LLM_MAX_RETRIES=1", "LLM_RETRY_BASE_MS=20", "MODEL_NAME=fake-model", NULL};
   int n = 3;
   if (!offline) {
     ms_rules(r, sizeof r, researcher_extra);
@@ -74,7 +74,7 @@ void ms_start(int offline, const char *researcher_extra, const char *extra_env) 
     env[n++] = "OPENAI_API_KEY=test";
   } else
     env[--n] = NULL;
-  if (extra_env) env[n++] = extra_env;
+  for (const char *const *e = extra_env; e && *e && n < 15; e++) env[n++] = *e;
   env[n] = NULL;
   memcpy(cli_env, env, sizeof env);
   cr_assert(ts_server_start(&ms_srv, env) == 0, "server did not start");

@@ -25,9 +25,10 @@ extern char *ms_token; /* the admin's access token */
 /* The fake's rules; researcher_extra (may be NULL) is inserted into the
  * researcher rule (e.g. "\"delay\":0.4,"). */
 void ms_rules(char *out, size_t n, const char *researcher_extra);
-/* Starts the fake (unless offline) and the server (with extra_env, one
- * "NAME=value" or NULL, added to its environment), ingests the fixture. */
-void ms_start(int offline, const char *researcher_extra, const char *extra_env);
+/* Starts the fake (unless offline) and the server (with extra_env,
+ * "NAME=value" strings NULL-ended, or NULL, added to its environment),
+ * ingests the fixture. */
+void ms_start(int offline, const char *researcher_extra, const char *const *extra_env);
 void ms_stop_all(void);
 /* Environment for a CLI run against the fake ("NAME=value", NULL-ended,
  * static storage). */
