@@ -50,9 +50,18 @@
 
 /* ---- running missions ---- */
 
+/* A free slot for mission id, or NULL when all are busy or when the mission
+ * still has a runner (one paused and resumed before its model call returned):
+ * the caller requeues, so one mission never has two runners. */
 static agents_slot_t *slot_take(agents_t *ag, const char *id) {
   pthread_mutex_lock(&ag->lock);
   agents_slot_t *s = NULL;
+  for (int i = 0; i < AGENTS_MAX_RUNNING; i++) {
+    if (ag->slots[i].used && strcmp(ag->slots[i].id, id) == 0) {
+      pthread_mutex_unlock(&ag->lock);
+      return NULL;
+    }
+  }
   for (int i = 0; i < AGENTS_MAX_RUNNING && !s; i++)
     if (!ag->slots[i].used) {
       s = &ag->slots[i];
@@ -1115,8 +1124,11 @@ int agents_mission_stop(agents_t *ag, const char *user_id, const char *id, int *
   return 0;
 }
 
+/* Queues a run unless one is already queued. A run still finishing (paused,
+ * its model call not yet returned) does not count: it sees the new status and
+ * ends, and the queued run waits for its slot (slot_take). */
 static void submit_job(agents_t *ag, const char *id, const char *user_id) {
-  if (ag->app->jobs && !store_job_active_for(ag->app->store, "mission", id))
+  if (ag->app->jobs && !store_job_queued_for(ag->app->store, "mission", id))
     jobs_submit(ag->app->jobs, "mission", id, user_id, NULL, NULL);
 }
 

@@ -141,10 +141,9 @@ int store_job_cancel_ref(store_t *st, const char *kind, const char *ref_id) {
                  kind, ref_id, NULL, util_now_ms());
 }
 
-int store_job_active_for(store_t *st, const char *kind, const char *ref_id) {
+static int job_exists(store_t *st, const char *sql, const char *kind, const char *ref_id) {
   sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT 1 FROM jobs WHERE kind = ? AND ref_id = ? AND status IN ('queued', 'running') LIMIT 1");
+  sqlite3_stmt *s = sdb_prepare(db, sql);
   int r = 0;
   if (s) {
     sdb_bind_text(s, 1, kind);
@@ -153,6 +152,11 @@ int store_job_active_for(store_t *st, const char *kind, const char *ref_id) {
   }
   sdb_release(st, db);
   return r;
+}
+
+int store_job_active_for(store_t *st, const char *kind, const char *ref_id) {
+  return job_exists(st, "SELECT 1 FROM jobs WHERE kind = ? AND ref_id = ? AND status IN ('queued', 'running') LIMIT 1",
+                    kind, ref_id);
 }
 
 int store_job_count_active(store_t *st, const char *kind) {
@@ -165,4 +169,8 @@ int store_job_count_active(store_t *st, const char *kind) {
   }
   sdb_release(st, db);
   return n;
+}
+
+int store_job_queued_for(store_t *st, const char *kind, const char *ref_id) {
+  return job_exists(st, "SELECT 1 FROM jobs WHERE kind = ? AND ref_id = ? AND status = 'queued' LIMIT 1", kind, ref_id);
 }

@@ -37,6 +37,8 @@ int store_job_requeue_running(store_t *st);
 int store_job_cancel_ref(store_t *st, const char *kind, const char *ref_id);
 /* 1 if a queued or running job of kind exists for ref_id. */
 int store_job_active_for(store_t *st, const char *kind, const char *ref_id);
+/* 1 if a queued (not yet running) job of kind exists for ref_id. */
+int store_job_queued_for(store_t *st, const char *kind, const char *ref_id);
 
 /* Number of queued or running jobs of kind. */
 int store_job_count_active(store_t *st, const char *kind);

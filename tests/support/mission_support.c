@@ -151,9 +151,11 @@ void ms_post(const char *id, const char *action, long want) {
   char p[160];
   snprintf(p, sizeof p, "/api/missions/%s/%s", id, action);
   long st;
-  json_t *r = ts_json(&ms_srv, "POST", p, ms_token, json_object(), &st);
-  cr_assert_eq(st, want, "%s: %ld", action, st);
+  json_t *body = json_object();
+  json_t *r = ts_json(&ms_srv, "POST", p, ms_token, body, &st);
+  json_decref(body);
   json_decref(r);
+  cr_assert_eq(st, want, "%s: %ld", action, st);
 }
 
 /* Every [n] of the body has a reference line "n. ". */
