@@ -26,6 +26,7 @@
 #include "rag/rag.h"
 #include "rag_support.h"
 #include "server_support.h"
+#include "ws_client.h"
 #include "store/documents.h"
 #include "store/events.h"
 
@@ -434,83 +435,43 @@ Test(chat, one_question_at_a_time) {
 
 /* ---------- WebSocket ---------- */
 
-typedef struct {
-  pthread_mutex_t lock;
-  json_t *msgs;
-  struct mg_connection *conn;
-} wsc_t;
-
-static int ws_data(struct mg_connection *conn, int flags, char *data, size_t len, void *ud) {
-  (void)conn;
-  wsc_t *c = ud;
-  if ((flags & 0xf) != MG_WEBSOCKET_OPCODE_TEXT) return 1;
-  json_t *j = json_loadb(data, len, 0, NULL);
-  pthread_mutex_lock(&c->lock);
-  if (j) json_array_append_new(c->msgs, j);
-  pthread_mutex_unlock(&c->lock);
-  return 1;
-}
-
-static wsc_t *ws_open(const char *tok, const char *channel) {
-  wsc_t *c = calloc(1, sizeof *c);
-  pthread_mutex_init(&c->lock, NULL);
-  c->msgs = json_array();
-  char path[1200], err[256];
-  snprintf(path, sizeof path, "/api/ws?token=%s", tok);
-  c->conn = mg_connect_websocket_client("127.0.0.1", ts.port, 0, err, sizeof err, path, NULL, ws_data, NULL, c);
-  cr_assert_not_null(c->conn, "%s", err);
-  json_t *subj = json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", channel, "after", 0);
-  char *sub = json_dumps(subj, 0);
-  json_decref(subj);
-  mg_websocket_client_write(c->conn, MG_WEBSOCKET_OPCODE_TEXT, sub, strlen(sub));
-  free(sub);
+static ws_client_t *ws_open(const char *tok, const char *channel) {
+  ws_client_t *c = wsc_connect(ts.port, tok);
+  cr_assert_not_null(c, "WebSocket refused");
+  wsc_send(c, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", channel, "after", 0));
   return c;
 }
 
-/* Waits until a message of `type` (and, for events, `event` with data.role == role) arrived; returns a copy of all. */
-static json_t *ws_wait(wsc_t *c, const char *type, const char *event, const char *role) {
-  int64_t deadline = util_mono_ms() + 20000;
-  for (;;) {
-    pthread_mutex_lock(&c->lock);
-    size_t i;
-    json_t *m;
-    int found = 0;
-    json_array_foreach(c->msgs, i, m) {
-      if (strcmp(json_string_value(json_object_get(m, "type")), type) != 0) continue;
-      if (event && strcmp(json_string_value(json_object_get(m, "event")), event) != 0) continue;
-      const char *r = json_string_value(json_object_get(json_object_get(m, "data"), "role"));
-      if (role && (!r || strcmp(r, role) != 0)) continue;
-      found = 1;
-    }
-    json_t *copy = found ? json_deep_copy(c->msgs) : NULL;
-    pthread_mutex_unlock(&c->lock);
-    if (copy) return copy;
-    cr_assert_lt(util_mono_ms(), deadline, "no %s %s on the WebSocket", type, event ? event : "");
-    util_sleep_ms(10);
+/* 1 when the assistant's final `message` event has arrived. */
+static int has_assistant_message(ws_client_t *c) {
+  json_t *all = wsc_messages(c);
+  size_t i;
+  json_t *m;
+  int found = 0;
+  json_array_foreach(all, i, m) {
+    const char *ev = json_string_value(json_object_get(m, "event"));
+    const char *role = json_string_value(json_object_get(json_object_get(m, "data"), "role"));
+    if (ev && !strcmp(ev, "message") && role && !strcmp(role, "assistant")) found = 1;
   }
-}
-
-static void ws_close(wsc_t *c) {
-  mg_close_connection(c->conn);
-  json_decref(c->msgs);
-  pthread_mutex_destroy(&c->lock);
-  free(c);
+  json_decref(all);
+  return found;
 }
 
 Test(chat, tokens_arrive_live_on_the_websocket_and_strangers_are_refused) {
   char *chat = new_chat(tok_a, NULL, NULL);
   char channel[40];
   snprintf(channel, sizeof channel, "chat:%s", chat);
-  wsc_t *c = ws_open(tok_a, channel);
-  json_decref(ws_wait(c, "subscribed", NULL, NULL));
-  wsc_t *b = ws_open(tok_b, channel);
-  json_t *bm = ws_wait(b, "error", NULL, NULL);
-  json_decref(bm);
+  ws_client_t *c = ws_open(tok_a, channel);
+  cr_assert_eq(wsc_wait(c, "subscribed", NULL, 1, 20000), 1);
+  ws_client_t *b = ws_open(tok_b, channel);
+  cr_assert_eq(wsc_wait(b, "error", NULL, 1, 20000), 1, "bob's subscription was not refused");
 
   long st;
   json_t *m = ask(tok_a, chat, "Stream: where is Mount Etna?", &st);
   cr_assert_eq(st, 200);
-  json_t *all = ws_wait(c, "event", "message", "assistant");
+  int64_t deadline = util_mono_ms() + 20000;
+  while (!has_assistant_message(c) && util_mono_ms() < deadline) util_sleep_ms(10);
+  json_t *all = wsc_messages(c);
   buf_t toks = BUF_INIT;
   buf_init(&toks);
   json_int_t prev = 0;
@@ -533,11 +494,9 @@ Test(chat, tokens_arrive_live_on_the_websocket_and_strangers_are_refused) {
   json_decref(all);
 
   /* Bob got nothing but the refusal */
-  pthread_mutex_lock(&b->lock);
-  json_array_foreach(b->msgs, i, e) cr_assert_str_neq(json_string_value(json_object_get(e, "type")), "event");
-  pthread_mutex_unlock(&b->lock);
-  ws_close(b);
-  ws_close(c);
+  cr_assert_eq(wsc_count(b, "event", NULL), 0);
+  wsc_close(b);
+  wsc_close(c);
   json_decref(m);
   free(chat);
 }

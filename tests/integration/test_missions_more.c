@@ -5,11 +5,9 @@
  * --out, Ctrl-C (SIGINT) pausing a CLI mission then --resume, and the
  * mission metrics on GET /metrics.
  */
-#include <civetweb.h>
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,70 +19,7 @@
 
 #include "base/util.h"
 #include "mission_support.h"
-
-/* ---- a minimal WebSocket client collecting text frames ---- */
-typedef struct {
-  pthread_mutex_t lock;
-  json_t *msgs;
-  struct mg_connection *conn;
-} wsc_t;
-
-static int on_data(struct mg_connection *conn, int flags, char *data, size_t len, void *ud) {
-  (void)conn;
-  wsc_t *c = ud;
-  if ((flags & 0xf) == MG_WEBSOCKET_OPCODE_TEXT) {
-    json_t *j = json_loadb(data, len, 0, NULL);
-    pthread_mutex_lock(&c->lock);
-    if (j) json_array_append_new(c->msgs, j);
-    pthread_mutex_unlock(&c->lock);
-  }
-  return 1;
-}
-
-static wsc_t *wsc_connect(const char *tok) {
-  wsc_t *c = calloc(1, sizeof *c);
-  pthread_mutex_init(&c->lock, NULL);
-  c->msgs = json_array();
-  char path[1200], err[256];
-  snprintf(path, sizeof path, "/api/ws?token=%s", tok);
-  c->conn = mg_connect_websocket_client("127.0.0.1", ms_srv.port, 0, err, sizeof err, path, NULL, on_data, NULL, c);
-  cr_assert_not_null(c->conn, "websocket: %s", err);
-  return c;
-}
-
-static void wsc_send(wsc_t *c, json_t *msg) {
-  char *t = json_dumps(msg, JSON_COMPACT);
-  mg_websocket_client_write(c->conn, MG_WEBSOCKET_OPCODE_TEXT, t, strlen(t));
-  free(t);
-  json_decref(msg);
-}
-
-/* Number of messages of `type` (and channel, when not NULL) after waiting up
- * to timeout_ms for `count` of them. */
-static int wsc_wait(wsc_t *c, const char *type, const char *channel, int count, int timeout_ms) {
-  int64_t deadline = util_mono_ms() + timeout_ms;
-  for (;;) {
-    int n = 0;
-    pthread_mutex_lock(&c->lock);
-    size_t i;
-    json_t *m;
-    json_array_foreach(c->msgs, i, m) {
-      const char *t = json_string_value(json_object_get(m, "type"));
-      const char *ch = json_string_value(json_object_get(m, "channel"));
-      if (t && !strcmp(t, type) && (!channel || (ch && !strcmp(ch, channel)))) n++;
-    }
-    pthread_mutex_unlock(&c->lock);
-    if (n >= count || util_mono_ms() >= deadline) return n;
-    util_sleep_ms(10);
-  }
-}
-
-static void wsc_close(wsc_t *c) {
-  mg_close_connection(c->conn);
-  json_decref(c->msgs);
-  pthread_mutex_destroy(&c->lock);
-  free(c);
-}
+#include "ws_client.h"
 
 static char *user_b_token(void) {
   long st;
@@ -104,14 +39,16 @@ Test(missions_more, ws_subscribe_to_another_users_mission_is_refused, .timeout =
   snprintf(ch, sizeof ch, "mission:%s", id);
   char *tb = user_b_token();
 
-  wsc_t *b = wsc_connect(tb);
+  ws_client_t *b = wsc_connect(ms_srv.port, tb);
+  cr_assert_not_null(b);
   wsc_send(b, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", ch, "after", 0));
   cr_assert_eq(wsc_wait(b, "error", ch, 1, 5000), 1, "user B's subscription was not refused");
   wsc_send(b, json_pack("{s:s}", "type", "ping"));
   cr_assert_eq(wsc_wait(b, "pong", NULL, 1, 5000), 1, "socket closed after the refusal");
 
   /* the owner is accepted on the same channel and receives the events */
-  wsc_t *a = wsc_connect(ms_token);
+  ws_client_t *a = wsc_connect(ms_srv.port, ms_token);
+  cr_assert_not_null(a);
   wsc_send(a, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", ch, "after", 0));
   cr_assert_eq(wsc_wait(a, "subscribed", ch, 1, 5000), 1);
   cr_assert(ms_wait_for(id, "completed", NULL, 60));

@@ -23,6 +23,7 @@
 #include "http/server.h"
 #include "http/ws.h"
 #include "server_support.h"
+#include "ws_client.h"
 
 static app_t *app;
 static http_server_t *srv;
@@ -66,107 +67,34 @@ static void teardown(void) {
 
 TestSuite(ws, .init = setup, .fini = teardown, .timeout = 60);
 
-/* A client that collects every text frame. */
-typedef struct {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
-  json_t *msgs; /* array */
-  int closed;
-  struct mg_connection *conn;
-} wsc_t;
-
-static int on_data(struct mg_connection *conn, int flags, char *data, size_t len, void *ud) {
-  (void)conn;
-  wsc_t *c = ud;
-  if ((flags & 0xf) == MG_WEBSOCKET_OPCODE_TEXT) {
-    json_t *j = json_loadb(data, len, 0, NULL);
-    pthread_mutex_lock(&c->lock);
-    if (j) json_array_append_new(c->msgs, j);
-    pthread_cond_broadcast(&c->cond);
-    pthread_mutex_unlock(&c->lock);
-  }
-  return 1;
-}
-
-static void on_close(const struct mg_connection *conn, void *ud) {
-  (void)conn;
-  wsc_t *c = ud;
-  pthread_mutex_lock(&c->lock);
-  c->closed = 1;
-  pthread_cond_broadcast(&c->cond);
-  pthread_mutex_unlock(&c->lock);
-}
-
-static wsc_t *wsc_connect(const char *token) {
-  wsc_t *c = calloc(1, sizeof *c);
-  pthread_mutex_init(&c->lock, NULL);
-  pthread_cond_init(&c->cond, NULL);
-  c->msgs = json_array();
-  char path[1200], err[256];
-  if (token)
-    snprintf(path, sizeof path, "/api/ws?token=%s", token);
-  else
-    snprintf(path, sizeof path, "/api/ws");
-  c->conn = mg_connect_websocket_client("127.0.0.1", port, 0, err, sizeof err, path, NULL, on_data, on_close, c);
-  if (!c->conn) {
-    json_decref(c->msgs);
-    free(c);
-    return NULL;
-  }
-  return c;
-}
-
-static void wsc_send(wsc_t *c, json_t *msg) {
-  char *t = json_dumps(msg, JSON_COMPACT);
-  mg_websocket_client_write(c->conn, MG_WEBSOCKET_OPCODE_TEXT, t, strlen(t));
-  free(t);
-  json_decref(msg);
-}
-
-/* Waits until pred(msg) has matched `count` messages in total; returns how many did. */
-static int wsc_wait(wsc_t *c, int (*pred)(json_t *, const void *), const void *arg, int count, int timeout_ms) {
-  int64_t deadline = util_mono_ms() + timeout_ms;
-  int n = 0;
-  pthread_mutex_lock(&c->lock);
-  for (;;) {
-    n = 0;
-    size_t i;
-    json_t *m;
-    json_array_foreach(c->msgs, i, m) if (pred(m, arg)) n++;
-    if (n >= count || util_mono_ms() >= deadline) break;
-    pthread_mutex_unlock(&c->lock);
-    util_sleep_ms(10);
-    pthread_mutex_lock(&c->lock);
-  }
-  pthread_mutex_unlock(&c->lock);
-  return n;
-}
-
-static void wsc_close(wsc_t *c) {
-  mg_close_connection(c->conn);
-  json_decref(c->msgs);
-  free(c);
-}
-
-static int is_type(json_t *m, const void *type) {
-  return strcmp(json_string_value(json_object_get(m, "type")) ?: "", type) == 0;
-}
-
-static int is_event_on(json_t *m, const void *channel) {
-  return is_type(m, "event") && strcmp(json_string_value(json_object_get(m, "channel")) ?: "", channel) == 0;
-}
-
 /* The sequence numbers received for a channel, in arrival order. */
-static int seqs_of(wsc_t *c, const char *channel, int64_t *out, int max) {
+static int seqs_of(ws_client_t *c, const char *channel, int64_t *out, int max) {
   int n = 0;
-  pthread_mutex_lock(&c->lock);
+  json_t *msgs = wsc_messages(c);
   size_t i;
   json_t *m;
-  json_array_foreach(c->msgs, i, m) {
-    if (is_event_on(m, channel) && n < max) out[n++] = json_integer_value(json_object_get(m, "seq"));
+  json_array_foreach(msgs, i, m) {
+    const char *t = json_string_value(json_object_get(m, "type"));
+    const char *ch = json_string_value(json_object_get(m, "channel"));
+    if (t && !strcmp(t, "event") && ch && !strcmp(ch, channel) && n < max)
+      out[n++] = json_integer_value(json_object_get(m, "seq"));
   }
-  pthread_mutex_unlock(&c->lock);
+  json_decref(msgs);
   return n;
+}
+
+/* The first event of a channel (new reference) or NULL. */
+static json_t *first_event(ws_client_t *c, const char *channel) {
+  json_t *msgs = wsc_messages(c), *first = NULL;
+  size_t i;
+  json_t *m;
+  json_array_foreach(msgs, i, m) {
+    const char *t = json_string_value(json_object_get(m, "type"));
+    const char *ch = json_string_value(json_object_get(m, "channel"));
+    if (!first && t && !strcmp(t, "event") && ch && !strcmp(ch, channel)) first = json_incref(m);
+  }
+  json_decref(msgs);
+  return first;
 }
 
 static void publish(const char *channel, int i) {
@@ -176,9 +104,9 @@ static void publish(const char *channel, int i) {
 }
 
 Test(ws, refuses_connections_without_a_valid_token) {
-  cr_expect_null(wsc_connect(NULL));
-  cr_expect_null(wsc_connect("forged.token.value"));
-  wsc_t *c = wsc_connect(alice_tok);
+  cr_expect_null(wsc_connect(port, NULL));
+  cr_expect_null(wsc_connect(port, "forged.token.value"));
+  ws_client_t *c = wsc_connect(port, alice_tok);
   cr_assert_not_null(c);
   wsc_close(c);
 }
@@ -187,24 +115,19 @@ Test(ws, subscribe_catches_up_from_after_then_goes_live) {
   char ch[64];
   snprintf(ch, sizeof ch, "documents:%s", alice_id);
   for (int i = 1; i <= 3; i++) publish(ch, i);
-  wsc_t *c = wsc_connect(alice_tok);
+  ws_client_t *c = wsc_connect(port, alice_tok);
   cr_assert_not_null(c);
   wsc_send(c, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 1));
-  cr_expect_eq(wsc_wait(c, is_event_on, ch, 2, 5000), 2);
+  cr_expect_eq(wsc_wait(c, "event", ch, 2, 5000), 2);
   publish(ch, 4);
-  cr_expect_eq(wsc_wait(c, is_event_on, ch, 3, 5000), 3);
+  cr_expect_eq(wsc_wait(c, "event", ch, 3, 5000), 3);
   int64_t seqs[16];
   int n = seqs_of(c, ch, seqs, 16);
   cr_assert_eq(n, 3, "no duplicates");
   cr_expect_eq(seqs[0], 2);
   cr_expect_eq(seqs[1], 3);
   cr_expect_eq(seqs[2], 4);
-  json_t *first = NULL;
-  pthread_mutex_lock(&c->lock);
-  size_t i;
-  json_t *m;
-  json_array_foreach(c->msgs, i, m) if (!first && is_event_on(m, ch)) first = json_incref(m);
-  pthread_mutex_unlock(&c->lock);
+  json_t *first = first_event(c, ch);
   cr_expect_str_eq(json_string_value(json_object_get(first, "event")), "progress");
   cr_expect_eq(json_integer_value(json_object_get(json_object_get(first, "data"), "i")), 2);
   cr_expect_not_null(json_string_value(json_object_get(first, "ts")));
@@ -213,37 +136,37 @@ Test(ws, subscribe_catches_up_from_after_then_goes_live) {
 }
 
 Test(ws, foreign_and_unknown_channels_are_refused_and_the_socket_stays_open) {
-  wsc_t *c = wsc_connect(bob_tok);
+  ws_client_t *c = wsc_connect(port, bob_tok);
   cr_assert_not_null(c);
   char foreign[64];
   snprintf(foreign, sizeof foreign, "documents:%s", alice_id);
   wsc_send(c, json_pack("{s:s, s:s}", "type", "subscribe", "channel", foreign));
   wsc_send(c, json_pack("{s:s, s:s}", "type", "subscribe", "channel", "mission:nope"));
-  cr_expect_eq(wsc_wait(c, is_type, "error", 2, 5000), 2);
+  cr_expect_eq(wsc_wait(c, "error", NULL, 2, 5000), 2);
   publish(foreign, 1);
   wsc_send(c, json_pack("{s:s}", "type", "ping"));
-  cr_expect_eq(wsc_wait(c, is_type, "pong", 1, 5000), 1, "socket still open after refusals");
-  cr_expect_eq(wsc_wait(c, is_event_on, foreign, 1, 300), 0, "bob never sees alice's events");
+  cr_expect_eq(wsc_wait(c, "pong", NULL, 1, 5000), 1, "socket still open after refusals");
+  cr_expect_eq(wsc_wait(c, "event", foreign, 1, 300), 0, "bob never sees alice's events");
   wsc_send(c, json_pack("{s:s, s:s}", "type", "subscribe", "channel", "documents"));
   wsc_send(c, json_pack("{s:s}", "type", "bogus"));
-  cr_expect_eq(wsc_wait(c, is_type, "error", 3, 5000), 3, "unknown message type answered with an error");
+  cr_expect_eq(wsc_wait(c, "error", NULL, 3, 5000), 3, "unknown message type answered with an error");
   wsc_close(c);
 }
 
 Test(ws, reconnect_with_last_seq_has_no_gap_and_no_duplicate) {
   char ch[64];
   snprintf(ch, sizeof ch, "documents:%s", alice_id);
-  wsc_t *c = wsc_connect(alice_tok);
+  ws_client_t *c = wsc_connect(port, alice_tok);
   wsc_send(c, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 0));
   for (int i = 1; i <= 5; i++) publish(ch, i);
-  cr_assert_eq(wsc_wait(c, is_event_on, ch, 5, 5000), 5);
+  cr_assert_eq(wsc_wait(c, "event", ch, 5, 5000), 5);
   wsc_close(c);
   for (int i = 6; i <= 9; i++) publish(ch, i); /* while disconnected */
-  c = wsc_connect(alice_tok);
+  c = wsc_connect(port, alice_tok);
   wsc_send(c, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 5));
-  cr_assert_eq(wsc_wait(c, is_event_on, ch, 4, 5000), 4);
+  cr_assert_eq(wsc_wait(c, "event", ch, 4, 5000), 4);
   publish(ch, 10);
-  cr_assert_eq(wsc_wait(c, is_event_on, ch, 5, 5000), 5);
+  cr_assert_eq(wsc_wait(c, "event", ch, 5, 5000), 5);
   int64_t seqs[16];
   int n = seqs_of(c, ch, seqs, 16);
   cr_expect_eq(n, 5);
@@ -263,10 +186,10 @@ Test(ws, concurrent_publishers_during_catch_up_give_a_gapless_stream) {
   for (int i = 0; i < 20; i++) publish(ch, i);
   pthread_t t[3];
   for (int i = 0; i < 3; i++) pthread_create(&t[i], NULL, publisher, ch);
-  wsc_t *c = wsc_connect(alice_tok);
+  ws_client_t *c = wsc_connect(port, alice_tok);
   wsc_send(c, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 0));
   for (int i = 0; i < 3; i++) pthread_join(t[i], NULL);
-  cr_assert_eq(wsc_wait(c, is_event_on, ch, 170, 15000), 170);
+  cr_assert_eq(wsc_wait(c, "event", ch, 170, 15000), 170);
   int64_t seqs[200];
   int n = seqs_of(c, ch, seqs, 200);
   cr_expect_eq(n, 170);
@@ -305,7 +228,7 @@ Test(ws, a_stalled_client_is_dropped_without_blocking_publishers_or_others) {
   char ch[64];
   snprintf(ch, sizeof ch, "documents:%s", alice_id);
   int fd = stalled_client(alice_tok);
-  wsc_t *good = wsc_connect(alice_tok);
+  ws_client_t *good = wsc_connect(port, alice_tok);
   wsc_send(good, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 0));
   util_sleep_ms(200);
   char *blob = malloc(8192);
@@ -320,7 +243,7 @@ Test(ws, a_stalled_client_is_dropped_without_blocking_publishers_or_others) {
   int64_t took = util_mono_ms() - t0;
   free(blob);
   cr_expect(took < 30000, "publishing 3000 events took %lld ms", (long long)took);
-  int got = wsc_wait(good, is_event_on, ch, 3000, 30000);
+  int got = wsc_wait(good, "event", ch, 3000, 30000);
   cr_expect_eq(got, 3000, "the healthy client got everything (%d, publish took %lld ms)", got, (long long)took);
   close(fd);
   int64_t deadline = util_mono_ms() + 10000;
