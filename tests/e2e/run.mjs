@@ -57,7 +57,8 @@ if (!existsSync(join(webDist, 'index.html'))) {
   execFileSync('npm', ['run', 'build'], { cwd: join(root, 'web'), stdio: 'inherit' });
 }
 mkdirSync(outDir, { recursive: true });
-for (const f of readdirSync(outDir)) if (f.startsWith('FAIL-')) rmSync(join(outDir, f));
+// leftovers of an earlier run (screenshots, downloads) would pass for this run's
+for (const f of readdirSync(outDir)) if (f.startsWith('FAIL-') || /\.(png|md|html)$/.test(f)) rmSync(join(outDir, f));
 
 /* ------------------------------------------------------------------ */
 
@@ -138,14 +139,103 @@ const env = {
   OPENAI_API_KEY: '',
   SEARXNG_URL: '',
 };
-// a scriptable fake model (tests/fakes/fake_llm.py) that answers slowly, so
-// a running mission can be paused; absent or without python3 the check skips
+// The documents the test uploads. The mission's model quotes sentences of
+// alpha.md verbatim (a researcher note whose quote is not in its source is
+// rejected by the server).
+const ALPHA_DOC =
+  '# Alpha\n\nMaestro is a research platform written in C. Alpha particles are helium nuclei.\n\n' +
+  'Each alpha particle consists of two protons and two neutrons bound together. ' +
+  'A sheet of paper is enough to stop alpha particles.\n';
+const BETA_DOC = 'Beta testing happens before release. The beta version of maestro ingests text files.\n';
+const Q_HELIUM = 'Alpha particles are helium nuclei.';
+const Q_PROTONS = 'Each alpha particle consists of two protons and two neutrons bound together.';
+const Q_PAPER = 'A sheet of paper is enough to stop alpha particles.';
+for (const q of [Q_HELIUM, Q_PROTONS, Q_PAPER]) if (!ALPHA_DOC.includes(q)) throw new Error(`quote not in alpha.md: ${q}`);
+const MISSION_TITLE = 'Alpha particles with a model';
+const SEC1 = 'What alpha particles are';
+const SEC2 = 'Stopping alpha particles';
+
+// The fake model's answers, one rule per mission agent (the agents' system
+// prompts say "role: <agent>"; see src/agents/prompts/ and the JSON schemas in
+// src/agents/*.c). Ported from tests/support/mission_support.c. The
+// researcher and the writer answer slowly, so the running mission can be
+// paused while a model call is in flight.
+const FAKE_RULES = {
+  models: ['fake-model'],
+  default: { text: '{}' },
+  rules: [
+    {
+      name: 'planner',
+      match: { system: 'role: planner' },
+      json: {
+        analysis: { type: 'report', language: 'en' },
+        sections: [
+          { title: SEC1, questions: ['What are alpha particles made of?'], priority: 1 },
+          { title: SEC2, questions: ['What is enough to stop alpha particles?'], priority: 2 },
+        ],
+      },
+    },
+    {
+      name: 'researcher-s1',
+      match: { system: 'role: researcher', content: `Section: ${SEC1}` },
+      delay: 1.5,
+      json: {
+        notes: [
+          { passage: 'P1', quote: Q_HELIUM, summary: 'Alpha particles are the nuclei of helium atoms.', credibility: 8 },
+          { passage: 'P1', quote: Q_PROTONS, summary: 'Two protons and two neutrons make up an alpha particle.', credibility: 8 },
+        ],
+      },
+    },
+    {
+      name: 'researcher-s2',
+      match: { system: 'role: researcher' },
+      delay: 1.5,
+      json: { notes: [{ passage: 'P1', quote: Q_PAPER, summary: 'Paper stops alpha particles.', credibility: 7 }] },
+    },
+    // Settings' "Test connection"
+    { name: 'connection-test', match: { content: 'Reply with the single word OK' }, text: 'OK' },
+    { name: 'reflector', match: { system: 'role: reflector' }, json: { sections: [{ id: 's1', quality: 0.9 }, { id: 's2', quality: 0.85 }] } },
+    {
+      name: 'writer-s1',
+      match: { system: 'role: writer', content: `Section: ${SEC1}` },
+      delay: 1.0,
+      text: 'Alpha particles are helium nuclei [1]. Each alpha particle consists of two protons and two neutrons bound together [2].',
+    },
+    { name: 'writer-s2', match: { system: 'role: writer' }, delay: 1.0, text: 'A sheet of paper is enough to stop alpha particles [1].' },
+    {
+      name: 'reviewer',
+      match: { system: 'role: reviewer' },
+      json: {
+        introduction: 'This report looks at what alpha particles are and what stops them.',
+        conclusion: 'Alpha particles are heavy helium nuclei that are easily stopped.',
+        sections: [
+          { id: 's1', needs_revision: false, suggestions: [] },
+          { id: 's2', needs_revision: false, suggestions: [] },
+        ],
+      },
+    },
+    {
+      name: 'verifier',
+      match: { system: 'role: verifier' },
+      json: {
+        verdicts: [
+          { id: 1, supported: true },
+          { id: 2, supported: true },
+          { id: 3, supported: true },
+        ],
+      },
+    },
+  ],
+};
+
+// the scriptable fake model (tests/fakes/fake_llm.py); absent or without
+// python3 the model mission check skips
 let fakeModel = null;
 let fakeModelPort = 0;
 const fakeScript = join(root, 'tests', 'fakes', 'fake_llm.py');
 if (existsSync(fakeScript)) {
   const rules = join(work, 'fake-rules.json');
-  writeFileSync(rules, JSON.stringify({ default: { text: '{}', delay: 1.5 } }));
+  writeFileSync(rules, JSON.stringify(FAKE_RULES));
   fakeModel = spawn('python3', [fakeScript, '--rules', rules, '--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   fakeModel.on('error', () => {});
   fakeModelPort = await new Promise((res) => {
@@ -311,8 +401,8 @@ try {
   await check('upload documents and see them become ready', async () => {
     if (!(await has('GET', '/api/documents'))) return 'skip';
     const files = [
-      { name: 'alpha.md', mimeType: 'text/markdown', buffer: Buffer.from('# Alpha\n\nMaestro is a research platform written in C. Alpha particles are helium nuclei.\n') },
-      { name: 'beta.txt', mimeType: 'text/plain', buffer: Buffer.from('Beta testing happens before release. The beta version of maestro ingests text files.\n') },
+      { name: 'alpha.md', mimeType: 'text/markdown', buffer: Buffer.from(ALPHA_DOC) },
+      { name: 'beta.txt', mimeType: 'text/plain', buffer: Buffer.from(BETA_DOC) },
     ];
     await page.setInputFiles('[data-testid=file-input]', files);
     await page.waitForSelector('.upload-done', { timeout: 15000 });
@@ -446,7 +536,7 @@ try {
     await page.fill('#m-title', 'Alpha particles offline');
     await page.fill('input[aria-label="Research question 1"]', 'What are alpha particles?');
     await page.click('button:has-text("Start mission")');
-    await page.waitForURL(/\/missions\/[^/]+$/);
+    await page.waitForURL(/\/missions\/(?!new$)[^/]+$/);
     await page.waitForSelector('.mission-head');
     // the page is not reloaded: the status arrives over the WebSocket
     await page.waitForSelector('.mission-head .badge-completed', { timeout: 30000 });
@@ -467,7 +557,8 @@ try {
     await shot('13-dashboard-missions');
   });
 
-  await check('mission with a (slow, fake) model: pause and resume follow the real state, activity opens to the prompt', async () => {
+  let modelMission = null; // id of the mission run with the fake model
+  await check('mission with a (fake) model runs live: plan, pause and resume, notes, activity, completed', async () => {
     if (!(await has('GET', '/api/missions'))) return 'skip';
     if (!fakeModelPort) return 'skip';
     // point the default model endpoint at the fake model, through the Settings page
@@ -481,34 +572,104 @@ try {
     await page.waitForSelector('[data-testid=endpoint-m-default] [data-testid=test-result]');
     await shot('14-settings-model');
     await page.click('nav >> text=New mission');
-    await page.fill('#m-title', 'Beta rays with a model');
-    await page.fill('input[aria-label="Research question 1"]', 'How do beta rays behave?');
+    await page.fill('#m-title', MISSION_TITLE);
+    await page.fill('input[aria-label="Research question 1"]', 'What are alpha particles and what stops them?');
+    await page.check('label.check:has-text("My documents") input');
     await page.uncheck('label.check:has-text("Web search") input');
     await page.click('button:has-text("Start mission")');
-    await page.waitForURL(/\/missions\/[^/]+$/);
+    await page.waitForURL(/\/missions\/(?!new$)[^/]+$/);
+    modelMission = new URL(page.url()).pathname.split('/').pop();
+    // a marker that a reload would wipe: everything below arrives over the WebSocket
+    await page.evaluate(() => (window.__e2eNoReload = true));
     await page.waitForSelector('.mission-head .badge-running', { timeout: 15000 });
+    // the planner's outline shows up live while the researcher (slow) works
+    await page.waitForSelector(`.plan-tree .plan-title:has-text("${SEC1}")`, { timeout: 15000 });
+    await page.waitForSelector(`.plan-tree .plan-title:has-text("${SEC2}")`);
     await page.waitForSelector('[data-testid=btn-pause]:not([disabled])');
     assert(await page.isDisabled('[data-testid=btn-resume]'), 'resume enabled while running');
+    await shot('15-mission-plan-live');
     await page.click('[data-testid=btn-pause]');
     await page.waitForSelector('.mission-head .badge-paused');
     await page.waitForSelector('[data-testid=btn-resume]:not([disabled])');
     assert(await page.isDisabled('[data-testid=btn-pause]'), 'pause enabled while paused');
-    await shot('15-mission-paused');
-    // Known server bug (reported): a resume sent while the paused step's model
-    // call is still in flight leaves the mission "queued" for good. Wait until
-    // that call (1.5 s at the fake) is over before resuming.
-    await page.waitForTimeout(2500);
+    await shot('16-mission-paused');
+    const paused = await api('GET', `/api/missions/${modelMission}`);
+    assert(paused.body?.status === 'paused', `server says ${paused.body?.status}`);
+    // resume at once, while the paused step's model call may still be in flight
     await page.click('[data-testid=btn-resume]');
-    await page.waitForSelector('.mission-head .badge-queued, .mission-head .badge-running, .mission-head .badge-failed, .mission-head .badge-completed');
-    // the fake model answers "{}", so the planner gives up: the failure shows with its reason
-    await page.waitForSelector('.mission-head .badge-failed, .mission-head .badge-completed', { timeout: 40000 });
+    await page.waitForSelector('.mission-head .badge-queued, .mission-head .badge-running, .mission-head .badge-completed');
+    // notes arrive live, grouped by section, with quote and source
+    await page.click('[role=tab]:has-text("Notes")');
+    await page.waitForFunction(() => document.querySelectorAll('.note').length >= 3, null, { timeout: 30000 });
+    const notesText = await page.textContent('.notes-tab, [role=tabpanel]');
+    for (const q of [Q_HELIUM, Q_PROTONS, Q_PAPER]) assert(notesText.includes(q), `notes lack "${q}"`);
+    const groups = await page.$$eval('.note-group h3', (hs) => hs.map((h) => h.textContent));
+    assert(groups.some((g) => g.includes(SEC1)) && groups.some((g) => g.includes(SEC2)), `note groups: ${groups}`);
+    await shot('17-mission-notes');
+    // the activity log: each agent's entry opens to its prompt and model
     await page.click('[role=tab]:has-text("Activity")');
     await page.waitForSelector('.log-item');
+    await page.waitForSelector('.log-head:has-text("researcher")', { timeout: 20000 });
     await page.click('.log-item >> nth=0 >> .log-head');
     await page.waitForSelector('.log-body pre');
     const body = await page.textContent('.log-body');
     assert(body.includes('fake-model'), `activity entry: ${body.slice(0, 200)}`);
-    await shot('16-mission-activity');
+    await page.waitForSelector('.mission-head .badge-completed', { timeout: 60000 });
+    await page.waitForSelector('.log-head:has-text("writer")');
+    await page.waitForSelector('.log-head:has-text("verifier")');
+    await shot('18-mission-activity');
+    assert(await page.evaluate(() => window.__e2eNoReload === true), 'the page was reloaded');
+    const done = await api('GET', `/api/missions/${modelMission}`);
+    assert(done.body?.status === 'completed', `server says ${done.body?.status}`);
+    // every model call was answered by an agent's rule (none fell through to "{}")
+    const calls = await (await fetch(`http://127.0.0.1:${fakeModelPort}/_calls`)).json();
+    const byRule = calls.by_rule ?? {};
+    for (const r of ['connection-test', 'planner', 'researcher-s1', 'researcher-s2', 'reflector', 'writer-s1', 'writer-s2', 'reviewer', 'verifier'])
+      assert(byRule[r] > 0, `no call answered by the ${r} rule: ${JSON.stringify(byRule)}`);
+    const strays = (calls.calls ?? []).filter((c) => /chat/.test(c.path) && (c.rule === 'default' || !c.rule)).map((c) => `${c.path} system="${String(c.system ?? '').slice(0, 80)}" user="${String(c.last_user ?? '').slice(0, 80)}"`);
+    assert(strays.length === 0, `calls that fell through to the default answer: ${strays.join(' | ')}`);
+  });
+
+  await check('report of the model mission: citations open their passage, Markdown and HTML downloads', async () => {
+    if (!fakeModelPort || !(await has('GET', '/api/missions'))) return 'skip';
+    assert(modelMission, 'the model mission did not start');
+    await page.goto(`${base}/missions/${modelMission}`);
+    await page.click('[role=tab]:has-text("Report")');
+    await page.waitForSelector(`[data-testid=report-body] h2:has-text("${SEC1}")`);
+    const report = await page.textContent('[data-testid=report-body]');
+    for (const q of [Q_HELIUM, Q_PAPER]) assert(report.includes(q.replace(/\.$/, '')), `report lacks "${q}"`);
+    const cites = await page.locator('[data-testid=report-body] a.cite').count();
+    assert(cites >= 3, `${cites} citation links in the report`);
+    // the first citation backs "Alpha particles are helium nuclei": the panel shows that passage
+    await page.click('[data-testid=report-body] a.cite >> nth=0');
+    const panel = await page.waitForSelector('[data-testid=citation-panel]');
+    const ptext = await panel.textContent();
+    assert(ptext.includes(Q_HELIUM), `citation panel: ${ptext}`);
+    assert(/Alpha particles|alpha\.md/.test(ptext), `citation panel without its source: ${ptext}`);
+    await page.waitForSelector('.verification');
+    await shot('19-mission-report');
+    // Markdown download: title, sections, quotes, and a reference for every [n]
+    const [dlMd] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-md]')]);
+    assert(dlMd.suggestedFilename().endsWith('.md'), dlMd.suggestedFilename());
+    const mdFile = join(outDir, 'report-model.md');
+    await dlMd.saveAs(mdFile);
+    const md = readFileSync(mdFile, 'utf8');
+    for (const want of [MISSION_TITLE, SEC1, SEC2, Q_HELIUM.replace(/\.$/, ''), Q_PAPER.replace(/\.$/, '')]) assert(md.includes(want), `report.md lacks "${want}"`);
+    const refAt = md.search(/^#+ References/m);
+    assert(refAt > 0, 'report.md has no reference list');
+    const cited = [...md.slice(0, refAt).matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
+    assert(cited.length >= 3, `report.md cites ${cited.length} times`);
+    const refs = md.slice(refAt);
+    for (const n of new Set(cited)) assert(new RegExp(`^${n}\\. `, 'm').test(refs), `[${n}] has no reference line`);
+    assert(/Alpha particles|alpha\.md/.test(refs), `references do not name the document: ${refs.slice(0, 300)}`);
+    // HTML download: a page with the same report
+    const [dlHtml] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-html]')]);
+    assert(dlHtml.suggestedFilename().endsWith('.html'), dlHtml.suggestedFilename());
+    const htmlFile = join(outDir, 'report-model.html');
+    await dlHtml.saveAs(htmlFile);
+    const html = readFileSync(htmlFile, 'utf8');
+    assert(/<html[\s>]/i.test(html) && /<h1[\s>]/i.test(html), 'report.html is not an HTML page with a heading');
+    for (const want of [MISSION_TITLE, SEC1, 'helium nuclei', 'References']) assert(html.includes(want), `report.html lacks "${want}"`);
     // back to no model for the rest of the run
     await api('PUT', '/api/settings', { models: {} });
   });
@@ -520,10 +681,10 @@ try {
     await page.reload();
     await page.waitForSelector('h1:has-text("대시보드")');
     assert((await page.getAttribute('html', 'lang')) === 'ko', 'html lang not ko');
-    await shot('12-dashboard-ko');
+    await shot('20-dashboard-ko');
     await page.click('nav >> text=설정');
     await page.waitForSelector('h1:has-text("설정")');
-    await shot('13-settings-ko');
+    await shot('21-settings-ko');
     await page.selectOption('[data-testid=lang-select]', 'en');
     await page.waitForSelector('h1:has-text("Settings")');
   });
@@ -535,16 +696,16 @@ try {
     await page.waitForSelector('h1:has-text("Dashboard")');
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow <= 1, `page is ${overflow}px wider than the screen`);
-    await shot('14-phone-dashboard');
+    await shot('22-phone-dashboard');
     await page.click('.menu-toggle');
     await page.waitForSelector('.sidenav.open');
     await page.waitForTimeout(400); // slide-in transition
-    await shot('15-phone-menu');
+    await shot('23-phone-menu');
     await page.click('.sidenav.open >> text=Documents');
     await page.waitForSelector('h1:has-text("Documents")');
     const overflow2 = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert(overflow2 <= 1, `documents page is ${overflow2}px wider than the screen`);
-    await shot('16-phone-documents');
+    await shot('24-phone-documents');
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
@@ -587,7 +748,7 @@ try {
     await page.reload();
     const n = await page.waitForSelector('[data-testid=login-notice]');
     assert(/expired/i.test(await n.textContent()), `notice: ${await n.textContent()}`);
-    await shot('17-login-expired');
+    await shot('25-login-expired');
   });
 
   await check('no JavaScript errors in the browser console', async () => {
