@@ -19,6 +19,11 @@ const ACCEPT = '.pdf,.docx,.txt,.md,.markdown,.html,.htm';
 const PARALLEL = 3;
 const PAGE = 200;
 
+/* Order of the ingestion lifecycle, to tell a newer status from an older one. */
+function statusRank(s: string): number {
+  return s === 'ready' || s === 'failed' ? 2 : s === 'processing' ? 1 : 0;
+}
+
 export function DocumentsPage() {
   const { t, fmtDate } = useI18n();
   const { canWrite } = useAuth();
@@ -43,10 +48,19 @@ export function DocumentsPage() {
     (offset: number) => api.get(`/api/documents${qs({ group_id: groupFilter, status, q: text.trim(), limit: PAGE, offset })}`),
     [groupFilter, status, text],
   );
+  // The newest status each document reached according to the live channel.
+  // A list fetched before an event but answered after it would otherwise put
+  // an older status ("queued") back over a newer one ("ready").
+  const liveStatus = useRef(new Map<string, string>());
   const reload = useCallback(async () => {
     try {
       const r = await fetchPage(0);
-      const list = pickList(r, 'documents').map(normDoc);
+      const list = pickList(r, 'documents')
+        .map(normDoc)
+        .map((d) => {
+          const live = liveStatus.current.get(d.id);
+          return live && statusRank(live) > statusRank(d.status) ? { ...d, status: live } : d;
+        });
       setDocs(list);
       setTotal(typeof r?.total === 'number' ? r.total : list.length === PAGE ? null : list.length);
       setError(null);
@@ -95,6 +109,7 @@ export function DocumentsPage() {
     const d = ev.data?.document ?? ev.data ?? {};
     const id = String(d.id ?? d.document_id ?? '');
     if (!id) return;
+    if (typeof d.status === 'string') liveStatus.current.set(id, d.status);
     const ts = Number(ev.ts);
     const recent = !Number.isFinite(ts) || ts >= mountedAt.current - 5000;
     setDocs((list) => {
@@ -177,6 +192,7 @@ export function DocumentsPage() {
   const reprocess = async (d: Doc) => {
     try {
       await api.post(`/api/documents/${d.id}/reprocess`);
+      liveStatus.current.set(d.id, 'queued');
       setDocs((l) => (l ?? []).map((x) => (x.id === d.id ? { ...x, status: 'queued', error: '' } : x)));
     } catch (e) {
       setError(e);
