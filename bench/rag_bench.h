@@ -22,18 +22,32 @@
 #include "store/users.h"
 
 typedef struct {
-  char dir[64];
+  char dir[96];
+  int keep; /* 1: dir was given (bench_open_at): left in place at close */
   config_t *cfg;
   app_t app;
   rag_t *rag;
   char user_id[17];
 } bench_env_t;
 
-static inline void bench_open(bench_env_t *b) {
+/* Opens the bench environment in dir (created when missing, kept at close),
+ * or in a fresh temp directory when dir is NULL. Returns 1 when dir already
+ * held a database (with its user "bench"), else 0. */
+static inline int bench_open_at(bench_env_t *b, const char *dir) {
   log_setup(LOG_WARNING, 0);
-  snprintf(b->dir, sizeof b->dir, "/tmp/maestro-bench-XXXXXX");
-  if (!mkdtemp(b->dir)) exit(1);
-  char url[256];
+  int existed = 0;
+  b->keep = dir != NULL;
+  if (dir) {
+    snprintf(b->dir, sizeof b->dir, "%s", dir);
+    mkdir(dir, 0700);
+    char db[300];
+    snprintf(db, sizeof db, "%s/bench.db", dir);
+    existed = access(db, F_OK) == 0;
+  } else {
+    snprintf(b->dir, sizeof b->dir, "/tmp/maestro-bench-XXXXXX");
+    if (!mkdtemp(b->dir)) exit(1);
+  }
+  char url[320];
   snprintf(url, sizeof url, "sqlite:///%s/bench.db", b->dir);
   setenv("DATABASE_URL", url, 1);
   setenv("DATA_DIR", b->dir, 1);
@@ -55,19 +69,32 @@ static inline void bench_open(bench_env_t *b) {
     fprintf(stderr, "rag: %s\n", err);
     exit(1);
   }
+  if (existed) {
+    store_user_t *u = NULL;
+    if (store_user_get_by_name(b->app.store, "bench", &u) != STORE_OK) exit(1);
+    memcpy(b->user_id, u->id, 17);
+    store_user_free(u);
+    return 1;
+  }
   store_user_t u = {0};
   u.username = (char *)"bench";
   u.password_hash = (char *)"x";
   snprintf(u.role, sizeof u.role, "researcher");
   if (store_user_insert(b->app.store, &u) != STORE_OK) exit(1);
   memcpy(b->user_id, u.id, 17);
+  return 0;
+}
+
+static inline void bench_open(bench_env_t *b) {
+  bench_open_at(b, NULL);
 }
 
 static inline void bench_close(bench_env_t *b) {
   rag_free(b->rag);
   store_close(b->app.store);
   config_free(b->cfg);
-  char cmd[128];
+  if (b->keep) return;
+  char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", b->dir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", b->dir);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/util.h"
 
 /* ---------- UTF-8 and scripts ---------- */
 
@@ -178,7 +179,9 @@ static void mrank_data_free(void *p) {
   free(d);
 }
 
-static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, int *rc) {
+/* df: optional document frequency per phrase (NULL, or ndf doubles; a
+ * negative entry is counted here with xQueryPhrase). */
+static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, const double *df, int ndf, int *rc) {
   mrank_data_t *d = api->xGetAuxdata(ctx, 0);
   if (d) return d;
   d = calloc(1, sizeof *d);
@@ -201,7 +204,10 @@ static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, i
   }
   for (int i = 0; *rc == SQLITE_OK && i < d->nphrase; i++) {
     sqlite3_int64 hits = 0;
-    *rc = api->xQueryPhrase(ctx, i, &hits, count_rows);
+    if (df && i < ndf && df[i] >= 0)
+      hits = (sqlite3_int64)df[i];
+    else
+      *rc = api->xQueryPhrase(ctx, i, &hits, count_rows);
     d->idf[i] = log(1.0 + ((double)nrow - (double)hits + 0.5) / ((double)hits + 0.5));
   }
   if (*rc == SQLITE_OK)
@@ -214,7 +220,13 @@ static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, i
 static void mrank_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_context *out, int nval,
                      sqlite3_value **val) {
   int rc = SQLITE_OK;
-  mrank_data_t *d = mrank_data(api, ctx, &rc);
+  const double *df = NULL;
+  int ndf = 0;
+  if (nval > 6 && sqlite3_value_type(val[6]) == SQLITE_BLOB) {
+    df = sqlite3_value_blob(val[6]);
+    ndf = sqlite3_value_bytes(val[6]) / (int)sizeof(double);
+  }
+  mrank_data_t *d = mrank_data(api, ctx, df, ndf, &rc);
   if (!d) {
     sqlite3_result_error_code(out, rc);
     return;
@@ -224,7 +236,7 @@ static void mrank_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_cont
   double w[MRANK_MAXCOL];
   double len[MRANK_MAXCOL];
   for (int c = 0; c < d->ncol; c++) {
-    w[c] = nval > 2 + c ? sqlite3_value_double(val[2 + c]) : 1.0;
+    w[c] = nval > 2 + c && c < 4 ? sqlite3_value_double(val[2 + c]) : 1.0;
     int sz = 0;
     api->xColumnSize(ctx, c, &sz);
     len[c] = 1.0 - b + b * (double)sz / d->avg[c];
@@ -252,6 +264,41 @@ static void mrank_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_cont
     sqlite3_result_error_code(out, rc);
   else
     sqlite3_result_double(out, score);
+}
+
+typedef struct {
+  char *term;
+  size_t termlen;
+  int n;
+} term_ctx_t;
+
+static int collect_token(void *p, int tflags, const char *tok, int ntok, int start, int end) {
+  (void)start;
+  (void)end;
+  term_ctx_t *t = p;
+  if (tflags & FTS5_TOKEN_COLOCATED) return SQLITE_OK;
+  if (t->n++ == 0 && (size_t)ntok < t->termlen) {
+    memcpy(t->term, tok, (size_t)ntok);
+    t->term[ntok] = '\0';
+  }
+  return SQLITE_OK;
+}
+
+int rag_fts_word_tokens(sqlite3 *db, const char *word, size_t len, char *term, size_t termlen) {
+  term[0] = '\0';
+  fts5_api *api = fts5_api_of(db);
+  if (!api) return -1;
+  void *ud = NULL;
+  fts5_tokenizer tk;
+  if (api->xFindTokenizer(api, "maestro", &ud, &tk) != SQLITE_OK) return -1;
+  Fts5Tokenizer *inst = NULL;
+  if (tk.xCreate(ud, NULL, 0, &inst) != SQLITE_OK) return -1;
+  term_ctx_t t = {term, termlen, 0};
+  int rc = tk.xTokenize(inst, &t, FTS5_TOKENIZE_QUERY, word, (int)len, collect_token);
+  tk.xDelete(inst);
+  if (rc != SQLITE_OK) return -1;
+  if (t.n == 1 && term[0] == '\0') return -1; /* token longer than termlen */
+  return t.n;
 }
 
 int rag_fts_register(sqlite3 *db) {
@@ -315,12 +362,19 @@ static int is_word_cp(unsigned cp) {
   return 1;
 }
 
-char *rag_fts_query(const char *text, int max_terms) {
-  if (!text) return NULL;
+void rag_fts_words_free(char **words) {
+  if (!words) return;
+  for (char **w = words; *w; w++) free(*w);
+  free(words);
+}
+
+char **rag_fts_words(const char *text, int max_terms, size_t *nout) {
+  *nout = 0;
+  if (!text || max_terms < 1) return NULL;
   size_t n = strlen(text), i = 0;
-  buf_t all = BUF_INIT, kept = BUF_INIT;
-  buf_init(&all);
-  buf_init(&kept);
+  char **all = calloc((size_t)max_terms + 1, sizeof *all);
+  char **kept = calloc((size_t)max_terms + 1, sizeof *kept);
+  if (!all || !kept) abort();
   int nall = 0, nkept = 0;
   while (i < n && nkept < max_terms) {
     size_t start = i;
@@ -344,22 +398,28 @@ char *rag_fts_query(const char *text, int max_terms) {
       if (c >= 0x80 && k - before == 1) valid = 0;
     }
     if (!valid) continue;
-    if (nall < max_terms) {
-      buf_printf(&all, "%s\"%.*s\"", nall ? " OR " : "", (int)len, text + start);
-      nall++;
-    }
-    if (!rag_fts_is_stopword(text + start, len)) {
-      buf_printf(&kept, "%s\"%.*s\"", nkept ? " OR " : "", (int)len, text + start);
-      nkept++;
-    }
+    int stop = rag_fts_is_stopword(text + start, len);
+    if (nall < max_terms) all[nall++] = util_strndup(text + start, len);
+    if (!stop) kept[nkept++] = util_strndup(text + start, len);
   }
-  char *out = NULL;
-  if (nkept > 0) {
-    out = buf_detach(&kept, NULL);
-  } else if (nall > 0) {
-    out = buf_detach(&all, NULL);
+  char **out = nkept > 0 ? kept : all;
+  char **other = nkept > 0 ? all : kept;
+  rag_fts_words_free(other);
+  *nout = (size_t)(nkept > 0 ? nkept : nall);
+  if (*nout == 0) {
+    free(out);
+    return NULL;
   }
-  buf_free(&all);
-  buf_free(&kept);
   return out;
+}
+
+char *rag_fts_query(const char *text, int max_terms) {
+  size_t nw = 0;
+  char **words = rag_fts_words(text, max_terms, &nw);
+  if (!words) return NULL;
+  buf_t q = BUF_INIT;
+  buf_init(&q);
+  for (size_t k = 0; k < nw; k++) buf_printf(&q, "%s\"%s\"", k ? " OR " : "", words[k]);
+  rag_fts_words_free(words);
+  return buf_detach(&q, NULL);
 }

@@ -74,13 +74,14 @@ int rag_lexical(rag_t *rag, const char *user_id, const char *group_id, const cha
                 size_t *n) {
   *hits = NULL;
   *n = 0;
-  char *match = rag_fts_query(query, MAX_QUERY_TERMS);
-  if (!match) return 0;
+  size_t nw = 0;
+  char **words = rag_fts_words(query, MAX_QUERY_TERMS, &nw);
+  if (!words) return 0;
   rag_rank_params_t p;
   rag_get_rank_params(rag, &p);
   store_rank_t r = {p.k1, p.b, p.w_title, p.w_heading, p.w_body};
-  int rc = store_chunks_search(rag->store, user_id, group_id, match, &r, limit, hits, n);
-  free(match);
+  int rc = store_chunks_search(rag->store, user_id, group_id, words, nw, &r, limit, hits, n, NULL);
+  rag_fts_words_free(words);
   return rc == STORE_OK ? 0 : -1;
 }
 
@@ -147,6 +148,16 @@ static int vector_candidates(rag_t *rag, const rag_query_t *q, int limit, rag_ve
   return 0;
 }
 
+/* 1 when this search may be reranked: asked for, and an endpoint is set. */
+static int rerank_configured(rag_t *rag, const rag_query_t *q) {
+  if (!q->rerank || !rag->llm) return 0;
+  llm_endpoint_t ep;
+  char e[128];
+  int ok = llm_resolve(rag->llm, q->user_id, LLM_TIER_RERANK, &ep, e, sizeof e) == LLM_OK && ep.model[0];
+  memset(&ep, 0, sizeof ep); /* holds the key */
+  return ok;
+}
+
 int rag_search(rag_t *rag, const rag_query_t *q, rag_results_t *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   if (!q->user_id || !q->query) {
@@ -180,7 +191,12 @@ int rag_search(rag_t *rag, const rag_query_t *q, rag_results_t *out, char *err, 
     }
   }
   if (q->mode != RAG_MODE_VECTOR) {
-    if (rag_lexical(rag, q->user_id, q->group_id, q->query, cand, &lex, &nlex) != 0) {
+    /* Lexical alone needs only k rows unless a fusion, a per-document cap or
+     * a reranker uses more; a smaller top lets the MaxScore search skip more
+     * rows (see store_chunks_search). */
+    int lex_limit = cand;
+    if (!have_vec && q->per_document <= 0 && !rerank_configured(rag, q)) lex_limit = k;
+    if (rag_lexical(rag, q->user_id, q->group_id, q->query, lex_limit, &lex, &nlex) != 0) {
       free(vec);
       snprintf(err, errlen, "full-text search failed");
       return -1;

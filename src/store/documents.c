@@ -1,12 +1,14 @@
 /* documents.c - documents, groups, chunks, FTS and embeddings; see documents.h. */
 #include "store/documents.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "rag/fts.h"
 #include "store/store_internal.h"
 
 #define CHUNK_BATCH 256
@@ -597,25 +599,50 @@ int store_chunk_get(store_t *st, const char *user_id, int64_t chunk_id, store_ch
   return ret;
 }
 
-int store_chunks_search(store_t *st, const char *user_id, const char *group_id, const char *match,
-                        const store_rank_t *rank, int limit, store_hit_t **hits, size_t *nhits) {
-  *hits = NULL;
-  *nhits = 0;
-  if (limit <= 0) return STORE_OK;
-  /* The owner's id is ANDed into the FTS expression (chunks_fts indexes
-   * user_id), so only the owner's rows are ranked; the inner query keeps the
-   * best rows and the join checks owner, status and group on those only. A
-   * group search may discard many rows, so it ranks without an inner limit. */
-  for (const char *p = user_id; *p; p++)
-    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return STORE_NOT_FOUND;
+/* One query word of a lexical search. */
+typedef struct {
+  const char *word;
+  double df;  /* chunks holding it (fts5vocab); -1 when unknown (a CJK phrase) */
+  double idf; /* HUGE_VAL when df is unknown: always essential */
+} qterm_t;
+
+static int cmp_qterm(const void *a, const void *b) {
+  const qterm_t *x = a, *y = b;
+  return x->idf < y->idf ? 1 : x->idf > y->idf ? -1 : 0;
+}
+
+/* One ranking pass: the phrases t[0..ness) must match (one of them), the
+ * phrases t[ness..nt) only add to the score of rows that match. */
+static int search_pass(sqlite3 *db, const char *user_id, const char *group_id, const qterm_t *t, size_t nt, size_t ness,
+                       const store_rank_t *rank, int limit, store_hit_t **hits, size_t *nhits) {
   buf_t expr = BUF_INIT;
   buf_init(&expr);
-  buf_printf(&expr, "{user_id} : \"%s\" AND {title heading body} : (%s)", user_id, match);
-  sqlite3 *db = sdb_acquire(st);
+  /* phrase numbers follow the expression: the owner, the essential words,
+   * then (optional part) the owner again and the other words */
+  double df[2 + 2 * 64];
+  size_t np = 0;
+  buf_printf(&expr, "{user_id} : \"%s\" AND {title heading body} : (", user_id);
+  df[np++] = 1;
+  for (size_t i = 0; i < ness; i++) {
+    buf_printf(&expr, "%s\"%s\"", i ? " OR " : "", t[i].word);
+    df[np++] = t[i].df;
+  }
+  buf_puts(&expr, ")");
+  if (ness < nt) {
+    /* always true for the owner's rows, so it only brings the positions of
+     * the non-essential words into the rank function */
+    buf_printf(&expr, " AND ({user_id} : \"%s\" OR {title heading body} : (", user_id);
+    df[np++] = 1;
+    for (size_t i = ness; i < nt; i++) {
+      buf_printf(&expr, "%s\"%s\"", i > ness ? " OR " : "", t[i].word);
+      df[np++] = t[i].df;
+    }
+    buf_puts(&expr, "))");
+  }
   int ret = STORE_ERROR;
   sqlite3_stmt *s = sdb_prepare(
       db,
-      "SELECT c.id, c.document_id, f.score FROM (SELECT rowid AS rid, mrank(chunks_fts, ?3, ?4, ?5, ?6, ?7, 0.0) "
+      "SELECT c.id, c.document_id, f.score FROM (SELECT rowid AS rid, mrank(chunks_fts, ?3, ?4, ?5, ?6, ?7, 0.0, ?11) "
       "AS score FROM chunks_fts WHERE chunks_fts MATCH ?1 ORDER BY score DESC LIMIT ?10) f "
       "JOIN chunks c ON c.id = f.rid JOIN documents d ON d.id = c.document_id "
       "WHERE c.user_id = ?2 AND d.user_id = ?2 AND d.status = 'ready' "
@@ -632,7 +659,9 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   sqlite3_bind_double(s, 7, rank->w_body);
   sdb_bind_text(s, 8, group_id);
   sqlite3_bind_int(s, 9, limit);
+  /* a group search may discard many rows, so it ranks without an inner limit */
   sqlite3_bind_int(s, 10, group_id ? -1 : limit * 2 + 100);
+  sqlite3_bind_blob(s, 11, df, (int)(np * sizeof(double)), SQLITE_TRANSIENT);
   size_t cap = 16, n = 0;
   store_hit_t *h = malloc(cap * sizeof *h);
   if (!h) abort();
@@ -648,6 +677,7 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
     h[n].score = sqlite3_column_double(s, 2);
     n++;
   }
+  sqlite3_reset(s);
   if (rc != SQLITE_DONE) {
     sdb_log_error(db, "full-text search");
     free(h);
@@ -657,8 +687,102 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   *nhits = n;
   ret = STORE_OK;
 out:
-  sdb_release(st, db);
   buf_free(&expr);
+  return ret;
+}
+
+int store_chunks_search(store_t *st, const char *user_id, const char *group_id, char *const *words, size_t nwords,
+                        const store_rank_t *rank, int limit, store_hit_t **hits, size_t *nhits,
+                        store_search_stats_t *stats) {
+  *hits = NULL;
+  *nhits = 0;
+  if (stats) memset(stats, 0, sizeof *stats);
+  if (limit <= 0 || nwords == 0) return STORE_OK;
+  if (nwords > 64) nwords = 64;
+  /* The owner's id is ANDed into the FTS expression (chunks_fts indexes
+   * user_id), so only the owner's rows are ranked; the inner query keeps the
+   * best rows and the join checks owner, status and group on those only. */
+  for (const char *p = user_id; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return STORE_NOT_FOUND;
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  qterm_t t[64];
+  size_t nt = 0;
+  /* rows in the index (an estimate is enough: it only steers the split) */
+  double nrows = 0;
+  sqlite3_stmt *s = sdb_prepare(db, "SELECT COALESCE(MAX(id), 0) FROM chunks");
+  if (!s) goto out;
+  if (sqlite3_step(s) == SQLITE_ROW) nrows = sqlite3_column_double(s, 0);
+  sqlite3_reset(s);
+  if (nrows < 1) {
+    ret = STORE_OK;
+    goto out;
+  }
+  s = sdb_prepare(db, "SELECT doc FROM chunks_fts_vocab WHERE term = ?1");
+  if (!s) goto out;
+  for (size_t i = 0; i < nwords; i++) {
+    char term[512];
+    int ntok = rag_fts_word_tokens(db, words[i], strlen(words[i]), term, sizeof term);
+    if (ntok == 0) continue; /* nothing searchable in it */
+    double df = -1;
+    if (ntok == 1) {
+      sqlite3_reset(s);
+      sqlite3_bind_text(s, 1, term, -1, SQLITE_STATIC);
+      df = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_double(s, 0) : 0;
+      sqlite3_reset(s);
+      if (df == 0) continue; /* in no chunk: matches nothing, adds nothing */
+    }
+    /* a repeated word stays repeated: it counts once per occurrence (query
+     * term frequency), as in the full expression */
+    t[nt].word = words[i];
+    t[nt].df = df;
+    t[nt].idf = df < 0 ? HUGE_VAL : log(1.0 + (nrows - df + 0.5) / (df + 0.5));
+    nt++;
+  }
+  if (nt == 0) {
+    ret = STORE_OK;
+    goto out;
+  }
+  /*
+   * MaxScore split. A word adds at most idf * (k1 + 1) to a row's score, so
+   * rows holding only the low-idf words t[ness..nt) score at most
+   * ub[ness] = (k1 + 1) * (sum of their idf). A pass ranks only the rows that
+   * hold one of the selective words t[0..ness), scoring them with every word.
+   * The first pass takes the most selective word alone (few rows); its
+   * limit-th score is a lower bound of the true one, so when it is >=
+   * ub[ness] the top is already exact, and otherwise a second pass with every
+   * word needed for that bound is exact by construction.
+   */
+  qsort(t, nt, sizeof *t, cmp_qterm);
+  double k1p = rank->k1 + 1.0;
+  double ub[65];
+  ub[nt] = 0;
+  for (size_t i = nt; i-- > 0;) ub[i] = ub[i + 1] + (t[i].df < 0 ? HUGE_VAL : k1p * t[i].idf);
+  size_t ness = 1;
+  while (ness < nt && t[ness - 1].df < 0) ness++; /* unknown df (CJK phrases) first */
+  for (int pass = 0;; pass++) {
+    store_hit_t *h = NULL;
+    size_t n = 0;
+    if (search_pass(db, user_id, group_id, t, nt, ness, rank, limit, &h, &n) != STORE_OK) goto out;
+    if (stats) {
+      stats->passes = pass + 1;
+      stats->essential = (int)ness;
+      stats->terms = (int)nt;
+      stats->rows = 0;
+      for (size_t i = 0; i < ness; i++) stats->rows += t[i].df > 0 ? t[i].df : 0;
+    }
+    double reached = n >= (size_t)limit ? h[limit - 1].score : 0;
+    if (ness == nt || reached >= ub[ness] || pass > 0) {
+      *hits = h;
+      *nhits = n;
+      break;
+    }
+    free(h);
+    while (ness < nt && ub[ness] > reached) ness++;
+  }
+  ret = STORE_OK;
+out:
+  sdb_release(st, db);
   return ret;
 }
 

@@ -112,11 +112,22 @@ typedef struct {
   double w_title, w_heading, w_body;
 } store_rank_t;
 
-/* Full-text search over the ready documents of user_id (optionally one group):
- * match is an FTS5 expression (see rag_fts_query). Up to limit hits, best
- * first, into *hits (malloc'd). */
-int store_chunks_search(store_t *st, const char *user_id, const char *group_id, const char *match,
-                        const store_rank_t *rank, int limit, store_hit_t **hits, size_t *nhits);
+/* What a lexical search did (for benchmarks and logs). */
+typedef struct {
+  int terms;     /* query words found in the index */
+  int essential; /* words that selected the ranked rows (last pass) */
+  int passes;    /* 1, or 2 when the first pass could not prove its top */
+  double rows;   /* sum of the essential words' document frequencies (last pass) */
+} store_search_stats_t;
+
+/* Full-text search over the ready documents of user_id (optionally one group)
+ * for any of words (plain words, see rag_fts_words; at most 64 are used).
+ * Up to limit hits, best first, into *hits (malloc'd); the same top as
+ * ranking every matching row (MaxScore: rows holding only very common words
+ * are proven unable to enter it and are never ranked). stats may be NULL. */
+int store_chunks_search(store_t *st, const char *user_id, const char *group_id, char *const *words, size_t nwords,
+                        const store_rank_t *rank, int limit, store_hit_t **hits, size_t *nhits,
+                        store_search_stats_t *stats);
 
 /* Embeddings. */
 /* Stores vectors (dim floats each) for chunk ids under model. */

@@ -3,7 +3,8 @@
  * see (only 'ready' documents of the user), delete removing chunks, index
  * entries and vectors, the vector path and hybrid fusion against the fake
  * model server's deterministic /v1/embeddings and /v1/rerank, lexical-only
- * fallback, and an embedding failure that still leaves a searchable document.
+ * fallback, an embedding failure that still leaves a searchable document,
+ * and the pruned (MaxScore) lexical top equal to the full ranking.
  */
 #include <criterion/criterion.h>
 #include <sqlite3.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/util.h"
 #include "llm_support.h"
 #include "rag/fts.h"
@@ -192,4 +194,47 @@ Test(rag_store, embedding_failure_keeps_document_searchable, .init = setup_vecto
   cr_assert_eq(search("volcanoes lava", RAG_MODE_LEXICAL, NULL, &r), 0);
   cr_expect_eq(r.n, 1);
   rag_results_free(&r);
+}
+
+/* The MaxScore search ranks only rows holding a selective word yet returns
+ * exactly the top of ranking every matching row (which a limit above the
+ * number of matches forces). */
+Test(rag_store, pruned_lexical_top_equals_full_ranking, .init = setup_plain, .fini = teardown, .timeout = 60) {
+  buf_t text = BUF_INIT;
+  buf_init(&text);
+  for (int p = 0; p < 200; p++) {
+    buf_printf(&text, "alpha filler%d alpha ", p % 17);
+    if (p % 3 == 0) buf_puts(&text, "beta ");
+    if (p % 10 == 0) buf_puts(&text, "gamma ");
+    if (p % 37 == 0) buf_puts(&text, "delta ");
+    while (text.len % 1000 < 900) buf_printf(&text, "word%d ", (int)(text.len % 97));
+    buf_puts(&text, ".\n\n");
+  }
+  char id[17];
+  add_text("many.txt", text.data, id);
+  buf_free(&text);
+  rag_rank_params_t p;
+  rag_get_rank_params(rag, &p);
+  store_rank_t r = {p.k1, p.b, p.w_title, p.w_heading, p.w_body};
+  const char *queries[] = {"alpha beta gamma delta", "alpha beta", "delta alpha", "gamma beta alpha"};
+  for (size_t qi = 0; qi < sizeof queries / sizeof *queries; qi++) {
+    size_t nw = 0;
+    char **w = rag_fts_words(queries[qi], 64, &nw);
+    cr_assert_not_null(w);
+    store_hit_t *full = NULL, *top = NULL;
+    size_t nfull = 0, ntop = 0;
+    store_search_stats_t sf, st;
+    cr_assert_eq(store_chunks_search(A->app->store, A->user_id, NULL, w, nw, &r, 1000, &full, &nfull, &sf), STORE_OK);
+    cr_assert_eq(store_chunks_search(A->app->store, A->user_id, NULL, w, nw, &r, 5, &top, &ntop, &st), STORE_OK);
+    cr_assert_eq(sf.essential, sf.terms, "a limit above the matches ranks every matching row");
+    cr_assert_geq(nfull, 5);
+    cr_assert_eq(ntop, 5);
+    for (size_t i = 0; i < ntop; i++)
+      cr_expect(top[i].score > full[i].score - 1e-9 && top[i].score < full[i].score + 1e-9, "%s: rank %zu: %f vs %f",
+                queries[qi], i, top[i].score, full[i].score);
+    if (qi == 0) cr_expect_lt(st.essential, st.terms, "the common words did not select rows");
+    free(full);
+    free(top);
+    rag_fts_words_free(w);
+  }
 }
