@@ -25,11 +25,13 @@
 #include "llm_support.h"
 #include "rag/rag.h"
 #include "rag_support.h"
+#include "inproc.h"
 #include "server_support.h"
 #include "ws_client.h"
 #include "store/documents.h"
 #include "store/events.h"
 
+static inproc_t env;
 static app_t *app;
 static http_server_t *srv;
 static ts_server_t ts; /* only .port, for ts_json */
@@ -86,54 +88,25 @@ static void add_doc(const char *user, const char *name, const char *text, char *
 }
 
 static void start(int with_model) {
-  static const char *const clear[] = {"OPENAI_API_KEY",
-                                      "OPENAI_BASE_URL",
-                                      "LOCAL_MODEL_URL",
-                                      "MODEL_NAME",
-                                      "FAST_MODEL",
-                                      "MID_MODEL",
-                                      "INTELLIGENT_MODEL",
-                                      "VERIFIER_MODEL",
-                                      "EMBEDDING_MODEL",
-                                      "EMBEDDING_BASE_URL",
-                                      "RERANK_URL",
-                                      "RERANK_MODEL",
-                                      NULL};
-  for (const char *const *c = clear; *c; c++) unsetenv(*c);
-  ts_tmpdir(dir, sizeof dir);
-  char db[300], data[300], url[128];
-  snprintf(db, sizeof db, "sqlite:///%s/m.db", dir);
-  snprintf(data, sizeof data, "%s/data", dir);
-  setenv("DATABASE_URL", db, 1);
-  setenv("DATA_DIR", data, 1);
-  setenv("BACKEND_PORT", "0", 1);
-  setenv("FRONTEND_PORT", "0", 1);
-  setenv("BIND_ADDRESS", "127.0.0.1", 1);
-  setenv("LOG_LEVEL", "warning", 1);
-  setenv("HTTP_THREADS", "32", 1);
-  setenv("LLM_MAX_RETRIES", "1", 1);
-  setenv("LLM_RETRY_BASE_MS", "1", 1);
+  llmsup_clear_env();
+  char url[128], e_url[200];
+  const char *extra[] = {"LLM_MAX_RETRIES=1", "LLM_RETRY_BASE_MS=1", NULL, NULL, NULL};
   have_fake = with_model;
   if (with_model) {
     cr_assert_eq(llmsup_fake_start(&fake, RULES), 0, "fake model did not start");
-    setenv("LOCAL_MODEL_URL", llmsup_url(&fake, "", url, sizeof url), 1);
-    setenv("MODEL_NAME", "fake-model", 1);
+    snprintf(e_url, sizeof e_url, "LOCAL_MODEL_URL=%s", llmsup_url(&fake, "", url, sizeof url));
+    extra[2] = e_url;
+    extra[3] = "MODEL_NAME=fake-model";
   }
-  char err[512];
-  config_t *cfg = config_load("/dev/null", err, sizeof err);
-  cr_assert_not_null(cfg, "%s", err);
-  app = app_open(cfg, err, sizeof err);
-  cr_assert_not_null(app, "%s", err);
-  cr_assert_eq(accounts_create(app, "alice", "password-123", "researcher", alice, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(accounts_create(app, "bob", "password-123", "researcher", bob, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(accounts_create(app, "vera", "password-123", "viewer", vera, err, sizeof err), 0, "%s", err);
-  tok_a = auth_token_issue(app->auth, alice, "alice", "researcher", NULL);
-  tok_b = auth_token_issue(app->auth, bob, "bob", "researcher", NULL);
-  tok_v = auth_token_issue(app->auth, vera, "vera", "viewer", NULL);
-  cr_assert_eq(app_start_workers(app), 0);
-  srv = http_server_start(app, err, sizeof err);
-  cr_assert_not_null(srv, "%s", err);
-  ts.port = http_server_port(srv, 0);
+  inproc_open(&env, extra);
+  app = env.app;
+  snprintf(dir, sizeof dir, "%s", env.dir);
+  inproc_user(&env, "alice", "researcher", alice, &tok_a);
+  inproc_user(&env, "bob", "researcher", bob, &tok_b);
+  inproc_user(&env, "vera", "viewer", vera, &tok_v);
+  inproc_serve(&env);
+  srv = env.srv;
+  ts.port = env.port;
   add_doc(alice, "volcanoes.md", VOLCANO_TEXT, doc_volcano);
   add_doc(alice, "coffee.md", COFFEE_TEXT, doc_coffee);
   add_doc(alice, "bees.txt", BEES_TEXT, doc_bees);
@@ -151,8 +124,7 @@ static void start_offline(void) {
 }
 
 static void stop(void) {
-  http_server_stop(srv);
-  app_close(app);
+  inproc_close(&env);
   free(tok_a);
   free(tok_b);
   free(tok_v);

@@ -22,45 +22,27 @@
 #include "events/events.h"
 #include "http/server.h"
 #include "http/ws.h"
+#include "inproc.h"
 #include "server_support.h"
 #include "ws_client.h"
 
+static inproc_t env;
 static app_t *app;
-static http_server_t *srv;
 static int port;
 static char alice_id[17], bob_id[17];
 static char *alice_tok, *bob_tok;
 
 static void setup(void) {
-  char dir[256], db[300], data[300];
-  ts_tmpdir(dir, sizeof dir);
-  snprintf(db, sizeof db, "sqlite:///%s/m.db", dir);
-  snprintf(data, sizeof data, "%s/data", dir);
-  setenv("DATABASE_URL", db, 1);
-  setenv("DATA_DIR", data, 1);
-  setenv("BACKEND_PORT", "0", 1);
-  setenv("FRONTEND_PORT", "0", 1);
-  setenv("BIND_ADDRESS", "127.0.0.1", 1);
-  setenv("LOG_LEVEL", "warning", 1);
-  setenv("HTTP_THREADS", "32", 1);
-  char err[256];
-  config_t *cfg = config_load("/dev/null", err, sizeof err);
-  cr_assert_not_null(cfg, "%s", err);
-  app = app_open(cfg, err, sizeof err);
-  cr_assert_not_null(app, "%s", err);
-  cr_assert_eq(accounts_create(app, "alice", "password-123", "researcher", alice_id, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(accounts_create(app, "bob", "password-123", "researcher", bob_id, err, sizeof err), 0, "%s", err);
-  alice_tok = auth_token_issue(app->auth, alice_id, "alice", "researcher", NULL);
-  bob_tok = auth_token_issue(app->auth, bob_id, "bob", "researcher", NULL);
-  cr_assert_eq(app_start_workers(app), 0);
-  srv = http_server_start(app, err, sizeof err);
-  cr_assert_not_null(srv, "%s", err);
-  port = http_server_port(srv, 0);
+  inproc_open(&env, NULL);
+  app = env.app;
+  inproc_user(&env, "alice", "researcher", alice_id, &alice_tok);
+  inproc_user(&env, "bob", "researcher", bob_id, &bob_tok);
+  inproc_serve(&env);
+  port = env.port;
 }
 
 static void teardown(void) {
-  http_server_stop(srv);
-  app_close(app);
+  inproc_close(&env);
   free(alice_tok);
   free(bob_tok);
 }

@@ -104,7 +104,7 @@ int llmsup_fake_reset(const llmsup_fake_t *f) {
   return ok ? 0 : -1;
 }
 
-llmsup_app_t *llmsup_app(const char *const *env) {
+void llmsup_clear_env(void) {
   static const char *const clear[] = {"OPENAI_API_KEY",
                                       "OPENAI_BASE_URL",
                                       "LOCAL_MODEL_URL",
@@ -133,6 +133,10 @@ llmsup_app_t *llmsup_app(const char *const *env) {
                                       "DATABASE_URL",
                                       NULL};
   for (const char *const *c = clear; *c; c++) unsetenv(*c);
+}
+
+llmsup_app_t *llmsup_app(const char *const *env) {
+  llmsup_clear_env();
   llmsup_app_t *a = calloc(1, sizeof *a);
   cr_assert(a);
   snprintf(a->dir, sizeof a->dir, "/tmp/maestro-llm-test-XXXXXX");

@@ -42,6 +42,10 @@ int llmsup_fake_rules(const llmsup_fake_t *f, const char *rules_json);
 /* Clears counters (POST /_reset). */
 int llmsup_fake_reset(const llmsup_fake_t *f);
 
+/* Unsets every model-related variable (and DATA_DIR/DATABASE_URL), so a test
+ * starts from the defaults whatever the environment holds. */
+void llmsup_clear_env(void);
+
 typedef struct {
   app_t *app; /* cfg, store and llm set; no HTTP, no jobs started */
   char dir[256];
