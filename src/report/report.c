@@ -149,8 +149,21 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
   if (nrefs) buf_putc(&b, '\n');
   if (rec) {
     buf_printf(&b, "## %s\n\n", L(lang, "Run record", "실행 기록"));
+    /* "gpt-4o, llama3" rather than the JSON array */
     json_t *models = json_object_get(rec, "models");
-    char *ms = models && json_array_size(models) ? json_dumps(models, JSON_COMPACT) : NULL;
+    char *ms = NULL;
+    if (json_array_size(models)) {
+      buf_t mb = BUF_INIT;
+      size_t mi;
+      json_t *mv;
+      json_array_foreach(models, mi, mv) {
+        if (!json_is_string(mv)) continue;
+        if (mb.len) buf_puts(&mb, ", ");
+        buf_puts(&mb, json_string_value(mv));
+      }
+      ms = mb.len ? buf_detach(&mb, NULL) : NULL;
+      buf_free(&mb);
+    }
     buf_printf(&b, "- %s: %s\n", L(lang, "Mode", "모드"),
                json_is_true(json_object_get(rec, "offline")) ? L(lang, "offline (extractive)", "오프라인 (추출식)")
                                                              : L(lang, "model-assisted", "모델 사용"));

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "mission_support.h"
 
@@ -17,6 +18,9 @@ Test(missions_resume, resume_right_after_pause_completes, .timeout = 180) {
   ms_post(id, "resume", 200);
   cr_expect(ms_wait_for(id, "completed", NULL, 120), "the resumed mission did not complete");
   ms_check_notes(id);
+  char *md = ms_report(id, "md");
+  cr_expect(strstr(md, "- Models: fake-model\n") != NULL, "the run record names the model plainly");
+  free(md);
   free(id);
   ms_stop_all();
 }
