@@ -760,7 +760,9 @@ static void fail_mission(mrun_t *m, const char *msg) {
   store_mevs_add(&evs, "error", json_pack("{s:s}", "message", msg));
   store_mevs_add(&evs, "status", json_pack("{s:s, s:s}", "status", "failed", "error", msg));
   static const char *const running[] = {"running", NULL};
-  store_mission_update(m->app->store, m->id, running, json_pack("{s:s, s:s}", "status", "failed", "error", msg), &evs);
+  json_t *f = json_pack("{s:s, s:s}", "status", "failed", "error", msg);
+  store_mission_update(m->app->store, m->id, running, f, &evs);
+  json_decref(f);
   emit(m->app, m->id, &evs);
   metrics_counter_add(M_TOTAL, M_TOTAL_HELP, "status", "failed", 1);
 }

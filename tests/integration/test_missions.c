@@ -36,16 +36,17 @@ Test(missions, full_mission_via_api, .timeout = 120) {
 
   /* user B sees nothing of it */
   long st;
-  json_t *u =
-      ts_json(&ms_srv, "POST", "/api/admin/users", ms_token,
-              json_pack("{s:s, s:s, s:s}", "username", "bob", "password", "bob-pass-123", "role", "researcher"), &st);
-  json_decref(u);
+  json_t *nb = json_pack("{s:s, s:s, s:s}", "username", "bob", "password", "bob-pass-123", "role", "researcher");
+  json_decref(ts_json(&ms_srv, "POST", "/api/admin/users", ms_token, nb, &st));
+  json_decref(nb);
   char *tb = ts_login(&ms_srv, "bob", "bob-pass-123");
   cr_assert(tb);
   cr_assert_null(ms_get(id, tb));
   char p[160];
   snprintf(p, sizeof p, "/api/missions/%s/pause", id);
-  json_decref(ts_json(&ms_srv, "POST", p, tb, json_object(), &st));
+  json_t *empty = json_object();
+  json_decref(ts_json(&ms_srv, "POST", p, tb, empty, &st));
+  json_decref(empty);
   cr_assert_eq(st, 404);
   snprintf(p, sizeof p, "/api/missions/%s/report", id);
   ts_response_t rr = ts_http(&ms_srv, "GET", p, tb, NULL, NULL, 0);

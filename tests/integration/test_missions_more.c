@@ -23,9 +23,9 @@
 
 static char *user_b_token(void) {
   long st;
-  json_decref(ts_json(&ms_srv, "POST", "/api/admin/users", ms_token,
-                      json_pack("{s:s, s:s, s:s}", "username", "bob", "password", "bob-pass-123", "role", "researcher"),
-                      &st));
+  json_t *nb = json_pack("{s:s, s:s, s:s}", "username", "bob", "password", "bob-pass-123", "role", "researcher");
+  json_decref(ts_json(&ms_srv, "POST", "/api/admin/users", ms_token, nb, &st));
+  json_decref(nb);
   cr_assert_eq(st, 201, "create bob: %ld", st);
   char *tb = ts_login(&ms_srv, "bob", "bob-pass-123");
   cr_assert(tb);
