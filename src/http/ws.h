@@ -3,16 +3,20 @@
  *
  * Protocol (API.md): the client sends {"type":"subscribe","channel","after"},
  * {"type":"unsubscribe","channel"} and {"type":"ping"}; the server sends
- * {"type":"event",...}, {"type":"pong"}, {"type":"subscribed","channel",
- * "last_seq"} and {"type":"error","message"} (the socket stays open).
+ * {"type":"event",...}, {"type":"pong"}, {"type":"subscribed","channel","after"},
+ * {"type":"unsubscribed","channel"} and {"type":"error","message"} (the socket
+ * stays open).
  *
  * Delivery: each client has a bounded queue drained by a small pool of
  * sender threads, so publishers never block on a socket. For every channel
  * a client tracks the last sequence number it was sent; an event at or below
  * it is skipped (no duplicates) and a gap is filled from the store before the
  * event is sent (no gaps). A subscribe queues a catch-up from `after`; live
- * events that race with it are reconciled the same way. A client whose queue
- * overflows (too slow or dead) is dropped: its socket is closed, the events
+ * events that race with it are reconciled the same way. A client that falls
+ * behind stops getting copies: its events are folded into one catch-up per
+ * channel read from the store when it is ready, so its queue stays bounded
+ * and it loses nothing. A client whose socket stops taking data, or that
+ * floods the server without reading, is dropped (socket closed); the events
  * stay in the store for its reconnect.
  *
  * Channel access: "documents" is the caller's own ingestion channel; other
