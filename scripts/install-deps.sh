@@ -12,6 +12,7 @@ PKGS=(
   build-essential cmake pkg-config git ca-certificates
   libcivetweb-dev libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev
   libpoppler-glib-dev libzip-dev libxml2-dev libmd4c-dev libmd4c-html0-dev libopenblas-dev
+  libpango1.0-dev libcairo2-dev fonts-dejavu-core fonts-noto-cjk
 )
 # Node.js builds the UI. Vite 7 needs Node >= 20.19; Debian 12's own nodejs is
 # 18, so a machine with a newer nodejs (e.g. from NodeSource) keeps it.

@@ -14,6 +14,7 @@
 #include "api/api.h"
 #include "app.h"
 #include "base/buf.h"
+#include "base/util.h"
 #include "report/report.h"
 #include "store/events.h"
 #include "store/llm_calls.h"
@@ -240,6 +241,42 @@ static int h_events(http_req_t *r) {
   return http_reply_json(r, 200, json_pack("{s:o}", "events", evs));
 }
 
+/* Appends Content-Disposition: attachment with an ASCII file name made of
+ * the title ("report" when it has no letters or digits) and, for titles
+ * with other characters, the UTF-8 name percent-encoded (RFC 6266/5987),
+ * so neither can break the header. */
+static void download_header(buf_t *h, const char *title, long long version, const char *ext) {
+  char slug[64];
+  size_t n = 0;
+  for (const char *p = title ? title : ""; *p && n < 48; p++) {
+    unsigned char c = (unsigned char)*p;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+      slug[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    else if (n && slug[n - 1] != '-')
+      slug[n++] = '-';
+  }
+  while (n && slug[n - 1] == '-') n--;
+  slug[n] = 0;
+  buf_printf(h, "Content-Disposition: attachment; filename=\"%s-v%lld.%s\"", n ? slug : "report", version, ext);
+  int ascii = 1;
+  for (const char *p = title ? title : ""; *p; p++)
+    if ((unsigned char)*p >= 0x80) ascii = 0;
+  if (!ascii) {
+    buf_puts(h, "; filename*=UTF-8''");
+    size_t tl = strlen(title), len = util_utf8_floor(title, tl < 120 ? tl : 120); /* whole characters */
+    for (size_t i = 0; i < len; i++) {
+      unsigned char c = (unsigned char)title[i];
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+          c == '_')
+        buf_putc(h, (char)c);
+      else
+        buf_printf(h, "%%%02X", c);
+    }
+    buf_printf(h, "-v%lld.%s", version, ext);
+  }
+  buf_puts(h, "\r\n");
+}
+
 static int h_report(http_req_t *r) {
   json_t *row = load(r);
   if (!row) return r->status;
@@ -250,9 +287,9 @@ static int h_report(http_req_t *r) {
     json_decref(row);
     return r->status;
   }
-  if (strcmp(fmt, "md") && strcmp(fmt, "html") && strcmp(fmt, "json")) {
+  if (strcmp(fmt, "md") && strcmp(fmt, "html") && strcmp(fmt, "json") && strcmp(fmt, "pdf") && strcmp(fmt, "docx")) {
     json_decref(row);
-    return http_reply_error(r, 422, "invalid_field", "format %s is not available (md, html, json)", fmt);
+    return http_reply_error(r, 422, "invalid_field", "format %s is not available (md, html, pdf, docx, json)", fmt);
   }
   json_t *rep = NULL;
   int rc = store_mission_report(r->app->store, http_param(r, "id"), (int)version, &rep);
@@ -267,8 +304,27 @@ static int h_report(http_req_t *r) {
   snprintf(hdr, sizeof hdr, "X-Report-Version: %lld\r\n",
            (long long)json_integer_value(json_object_get(rep, "version")));
   if (!strcmp(fmt, "json")) {
-    json_object_set_new(rep, "formats", json_pack("[s,s]", "md", "html"));
+    json_object_set_new(rep, "formats", json_pack("[s,s,s,s]", "md", "html", "pdf", "docx"));
     st = http_reply_json(r, 200, json_incref(rep));
+  } else if (!strcmp(fmt, "pdf") || !strcmp(fmt, "docx")) {
+    const char *title = json_string_value(json_object_get(row, "title"));
+    char *data = NULL, err[256];
+    size_t len = 0;
+    int pdf = !strcmp(fmt, "pdf");
+    int rc2 = pdf ? report_pdf(title, md, &data, &len, err, sizeof err)
+                  : report_docx(title, md, &data, &len, err, sizeof err);
+    if (rc2 == 0) {
+      buf_t h = BUF_INIT;
+      buf_init(&h);
+      buf_puts(&h, hdr);
+      download_header(&h, title, json_integer_value(json_object_get(rep, "version")), fmt);
+      st = http_reply_raw(
+          r, 200, pdf ? "application/pdf" : "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+          data, len, h.data);
+      buf_free(&h);
+    } else
+      st = http_reply_error(r, 500, "internal", "cannot render the report: %s", err);
+    free(data);
   } else if (!strcmp(fmt, "html")) {
     char *html = report_html(json_string_value(json_object_get(row, "title")), md);
     st = html ? http_reply_raw(r, 200, "text/html; charset=utf-8", html, strlen(html), hdr)
@@ -287,7 +343,8 @@ static int h_versions(http_req_t *r) {
   json_decref(row);
   json_t *v = store_mission_report_versions(r->app->store, http_param(r, "id"));
   if (!v) return http_reply_error(r, 500, "internal", "cannot list versions");
-  return http_reply_json(r, 200, json_pack("{s:o, s:[s,s]}", "versions", v, "formats", "md", "html"));
+  return http_reply_json(r, 200,
+                         json_pack("{s:o, s:[s,s,s,s]}", "versions", v, "formats", "md", "html", "pdf", "docx"));
 }
 
 static int control_reply(http_req_t *r, int rc, int status, const char *err) {

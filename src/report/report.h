@@ -43,4 +43,18 @@ char *report_number_citations(const char *text, json_t *numbers);
  * malloc'd, or NULL when rendering fails. */
 char *report_html(const char *title, const char *markdown);
 
+/* A PDF (A4, 2 cm margins, page numbers in the footer) of Markdown text:
+ * headings, paragraphs, lists, block quotes, code, tables; text laid out
+ * by Pango with font fallback, so Korean and other CJK text renders when a
+ * CJK font (fonts-noto-cjk) is installed. title (may be NULL) goes to the
+ * document information and the footer. On success 0 and *out (malloc'd,
+ * *len bytes); -1 with a message in err. Thread-safe (own font map). */
+int report_pdf(const char *title, const char *markdown, char **out, size_t *len, char *err, size_t errlen);
+
+/* A DOCX (Office Open XML word-processing package) of Markdown text, with
+ * styles Title (# heading), Heading1..3 (##, ###, ####+), ListParagraph with
+ * real list numbering, Quote, Code, hyperlinks, tables and page numbers.
+ * Same contract as report_pdf(). */
+int report_docx(const char *title, const char *markdown, char **out, size_t *len, char *err, size_t errlen);
+
 #endif
