@@ -3,6 +3,9 @@
 
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,12 +158,186 @@ static int mtok_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *tex
   return SQLITE_OK;
 }
 
+/* ---------- per-connection context and caches ---------- */
+
+#define LEN_COLS 4              /* column lengths kept per row */
+#define LEN_UNKNOWN 0xFFFFu     /* a row not cached (or a length that does not fit) */
+#define LEN_MAX_ROWID (1 << 24) /* rows above this are never cached */
+
+typedef struct {
+  char *term; /* NULL: free slot */
+  double df;
+} df_slot_t;
+
+/* One per connection (created by rag_fts_register, freed when the connection
+ * closes: it is the user data of "mrank", whose destructor FTS5 calls then).
+ * Used only by the thread holding the connection, under its mutex. */
+typedef struct mconn {
+  sqlite3 *db;
+  fts5_api *api;
+  struct mconn *next;
+  /* what the caches describe: the data version of the file and this
+   * connection's own change count; any difference empties them */
+  int synced;
+  unsigned dv;
+  sqlite3_int64 changes;
+  /* column lengths by rowid (LEN_COLS per row) of the table named lentag */
+  char lentag[64];
+  uint16_t *len;
+  size_t nlen; /* rows allocated */
+  /* document frequency by index term */
+  df_slot_t *df;
+  size_t ndf, capdf;
+  /* the query tokenizer */
+  fts5_tokenizer tk;
+  Fts5Tokenizer *tok;
+} mconn_t;
+
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static mconn_t *conns;
+
+static mconn_t *mconn_of(sqlite3 *db) {
+  pthread_mutex_lock(&conns_lock);
+  mconn_t *m = conns;
+  while (m && m->db != db) m = m->next;
+  pthread_mutex_unlock(&conns_lock);
+  return m;
+}
+
+static void df_clear(mconn_t *m) {
+  for (size_t i = 0; i < m->capdf; i++) free(m->df[i].term);
+  free(m->df);
+  m->df = NULL;
+  m->ndf = m->capdf = 0;
+}
+
+static void mconn_free(void *p) {
+  mconn_t *m = p;
+  if (!m) return;
+  pthread_mutex_lock(&conns_lock);
+  for (mconn_t **pp = &conns; *pp; pp = &(*pp)->next)
+    if (*pp == m) {
+      *pp = m->next;
+      break;
+    }
+  pthread_mutex_unlock(&conns_lock);
+  if (m->tok) m->tk.xDelete(m->tok);
+  df_clear(m);
+  free(m->len);
+  free(m);
+}
+
+/* Empties the caches when the database changed since they were filled:
+ * another connection committed (the file's data version moved) or this
+ * connection wrote (its change count moved; a rolled-back write counts too). */
+static void mconn_sync(mconn_t *m) {
+  unsigned dv = 0;
+  sqlite3_file_control(m->db, "main", SQLITE_FCNTL_DATA_VERSION, &dv);
+  sqlite3_int64 changes = sqlite3_total_changes64(m->db);
+  if (m->synced && dv == m->dv && changes == m->changes) return;
+  df_clear(m);
+  free(m->len);
+  m->len = NULL;
+  m->nlen = 0;
+  m->dv = dv;
+  m->changes = changes;
+  m->synced = 1;
+}
+
+static uint64_t hash_str(const char *s) {
+  uint64_t h = 1469598103934665603ull; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+static df_slot_t *df_slot(df_slot_t *v, size_t cap, const char *term) {
+  size_t i = (size_t)hash_str(term) & (cap - 1);
+  while (v[i].term && strcmp(v[i].term, term)) i = (i + 1) & (cap - 1);
+  return &v[i];
+}
+
+int rag_fts_df_get(sqlite3 *db, const char *term, double *df) {
+  mconn_t *m = mconn_of(db);
+  if (!m) return 0;
+  sqlite3_mutex_enter(sqlite3_db_mutex(db));
+  mconn_sync(m);
+  int hit = 0;
+  if (m->capdf) {
+    df_slot_t *s = df_slot(m->df, m->capdf, term);
+    if (s->term) {
+      *df = s->df;
+      hit = 1;
+    }
+  }
+  sqlite3_mutex_leave(sqlite3_db_mutex(db));
+  return hit;
+}
+
+void rag_fts_df_put(sqlite3 *db, const char *term, double df) {
+  mconn_t *m = mconn_of(db);
+  if (!m) return;
+  sqlite3_mutex_enter(sqlite3_db_mutex(db));
+  mconn_sync(m);
+  if ((m->ndf + 1) * 2 > m->capdf) { /* keep the table at most half full */
+    size_t cap = m->capdf ? m->capdf * 2 : 256;
+    df_slot_t *v = calloc(cap, sizeof *v);
+    if (!v) abort();
+    for (size_t i = 0; i < m->capdf; i++)
+      if (m->df[i].term) *df_slot(v, cap, m->df[i].term) = m->df[i];
+    free(m->df);
+    m->df = v;
+    m->capdf = cap;
+  }
+  df_slot_t *s = df_slot(m->df, m->capdf, term);
+  if (!s->term) {
+    s->term = util_strdup(term);
+    m->ndf++;
+  }
+  s->df = df;
+  sqlite3_mutex_leave(sqlite3_db_mutex(db));
+}
+
+/* The column lengths of the current row into sz[0..ncol): from the
+ * connection's cache when it holds the row, else from FTS5 (one %_docsize
+ * lookup), then kept. m may be NULL (no cache). */
+static int row_sizes(mconn_t *m, const Fts5ExtensionApi *api, Fts5Context *ctx, int ncol, int *sz) {
+  sqlite3_int64 rid = m ? api->xRowid(ctx) : -1;
+  int cacheable = m && ncol <= LEN_COLS && rid >= 0 && rid < LEN_MAX_ROWID;
+  if (cacheable && (size_t)rid < m->nlen) {
+    const uint16_t *e = m->len + (size_t)rid * LEN_COLS;
+    if (e[0] != LEN_UNKNOWN) {
+      for (int c = 0; c < ncol; c++) sz[c] = e[c];
+      return SQLITE_OK;
+    }
+  }
+  for (int c = 0; c < ncol; c++) {
+    sz[c] = 0;
+    int rc = api->xColumnSize(ctx, c, &sz[c]);
+    if (rc != SQLITE_OK) return rc;
+    if (sz[c] < 0 || sz[c] >= (int)LEN_UNKNOWN) cacheable = 0;
+  }
+  if (!cacheable) return SQLITE_OK;
+  if ((size_t)rid >= m->nlen) {
+    size_t n = m->nlen ? m->nlen : 1024;
+    while (n <= (size_t)rid) n *= 2;
+    uint16_t *v = realloc(m->len, n * LEN_COLS * sizeof *v);
+    if (!v) return SQLITE_OK; /* no cache for this row; the lengths are right */
+    memset(v + m->nlen * LEN_COLS, 0xFF, (n - m->nlen) * LEN_COLS * sizeof *v);
+    m->len = v;
+    m->nlen = n;
+  }
+  uint16_t *e = m->len + (size_t)rid * LEN_COLS;
+  for (int c = 0; c < ncol; c++) e[c] = (uint16_t)sz[c];
+  return SQLITE_OK;
+}
+
 /* ---------- the rank function (BM25F) ---------- */
 
 #define MRANK_MAXCOL 8
 
 typedef struct {
   int nphrase, ncol;
+  mconn_t *m; /* the length cache, when the caller named the table */
   double *idf;
   double avg[MRANK_MAXCOL];
 } mrank_data_t;
@@ -181,7 +358,8 @@ static void mrank_data_free(void *p) {
 
 /* df: optional document frequency per phrase (NULL, or ndf doubles; a
  * negative entry is counted here with xQueryPhrase). */
-static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, const double *df, int ndf, int *rc) {
+static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, const double *df, int ndf,
+                                const char *tag, int *rc) {
   mrank_data_t *d = api->xGetAuxdata(ctx, 0);
   if (d) return d;
   d = calloc(1, sizeof *d);
@@ -193,6 +371,24 @@ static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, c
   d->ncol = api->xColumnCount(ctx);
   if (d->ncol > MRANK_MAXCOL) d->ncol = MRANK_MAXCOL;
   d->idf = calloc((size_t)d->nphrase + 1, sizeof(double));
+  if (!d->idf) {
+    free(d);
+    *rc = SQLITE_NOMEM;
+    return NULL;
+  }
+  mconn_t *m = api->xUserData(ctx);
+  if (m && tag && *tag && strlen(tag) < sizeof m->lentag) {
+    /* runs inside the statement's read transaction: the cache is checked
+     * against the very snapshot the rows come from */
+    mconn_sync(m);
+    if (strcmp(m->lentag, tag)) {
+      free(m->len);
+      m->len = NULL;
+      m->nlen = 0;
+      snprintf(m->lentag, sizeof m->lentag, "%s", tag);
+    }
+    d->m = m;
+  }
   sqlite3_int64 nrow = 0;
   *rc = api->xRowCount(ctx, &nrow);
   if (nrow < 1) nrow = 1;
@@ -226,7 +422,8 @@ static void mrank_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_cont
     df = sqlite3_value_blob(val[6]);
     ndf = sqlite3_value_bytes(val[6]) / (int)sizeof(double);
   }
-  mrank_data_t *d = mrank_data(api, ctx, df, ndf, &rc);
+  const char *tag = nval > 7 ? (const char *)sqlite3_value_text(val[7]) : NULL;
+  mrank_data_t *d = mrank_data(api, ctx, df, ndf, tag, &rc);
   if (!d) {
     sqlite3_result_error_code(out, rc);
     return;
@@ -235,11 +432,15 @@ static void mrank_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_cont
   double b = nval > 1 ? sqlite3_value_double(val[1]) : 0.75;
   double w[MRANK_MAXCOL];
   double len[MRANK_MAXCOL];
+  int sz[MRANK_MAXCOL];
+  rc = row_sizes(d->m, api, ctx, d->ncol, sz);
+  if (rc != SQLITE_OK) {
+    sqlite3_result_error_code(out, rc);
+    return;
+  }
   for (int c = 0; c < d->ncol; c++) {
     w[c] = nval > 2 + c && c < 4 ? sqlite3_value_double(val[2 + c]) : 1.0;
-    int sz = 0;
-    api->xColumnSize(ctx, c, &sz);
-    len[c] = 1.0 - b + b * (double)sz / d->avg[c];
+    len[c] = 1.0 - b + b * (double)sz[c] / d->avg[c];
     if (len[c] <= 0) len[c] = 1e-6;
   }
   double tfw_stack[64];
@@ -286,16 +487,31 @@ static int collect_token(void *p, int tflags, const char *tok, int ntok, int sta
 
 int rag_fts_word_tokens(sqlite3 *db, const char *word, size_t len, char *term, size_t termlen) {
   term[0] = '\0';
-  fts5_api *api = fts5_api_of(db);
-  if (!api) return -1;
-  void *ud = NULL;
-  fts5_tokenizer tk;
-  if (api->xFindTokenizer(api, "maestro", &ud, &tk) != SQLITE_OK) return -1;
-  Fts5Tokenizer *inst = NULL;
-  if (tk.xCreate(ud, NULL, 0, &inst) != SQLITE_OK) return -1;
   term_ctx_t t = {term, termlen, 0};
-  int rc = tk.xTokenize(inst, &t, FTS5_TOKENIZE_QUERY, word, (int)len, collect_token);
-  tk.xDelete(inst);
+  int rc;
+  mconn_t *m = mconn_of(db);
+  if (m) {
+    /* the connection's own tokenizer instance, created once */
+    sqlite3_mutex_enter(sqlite3_db_mutex(db));
+    if (!m->tok) {
+      void *ud = NULL;
+      if (m->api->xFindTokenizer(m->api, "maestro", &ud, &m->tk) != SQLITE_OK ||
+          m->tk.xCreate(ud, NULL, 0, &m->tok) != SQLITE_OK)
+        m->tok = NULL;
+    }
+    rc = m->tok ? m->tk.xTokenize(m->tok, &t, FTS5_TOKENIZE_QUERY, word, (int)len, collect_token) : SQLITE_ERROR;
+    sqlite3_mutex_leave(sqlite3_db_mutex(db));
+  } else {
+    fts5_api *api = fts5_api_of(db);
+    if (!api) return -1;
+    void *ud = NULL;
+    fts5_tokenizer tk;
+    if (api->xFindTokenizer(api, "maestro", &ud, &tk) != SQLITE_OK) return -1;
+    Fts5Tokenizer *inst = NULL;
+    if (tk.xCreate(ud, NULL, 0, &inst) != SQLITE_OK) return -1;
+    rc = tk.xTokenize(inst, &t, FTS5_TOKENIZE_QUERY, word, (int)len, collect_token);
+    tk.xDelete(inst);
+  }
   if (rc != SQLITE_OK) return -1;
   if (t.n == 1 && term[0] == '\0') return -1; /* token longer than termlen */
   return t.n;
@@ -306,7 +522,19 @@ int rag_fts_register(sqlite3 *db) {
   if (!api || api->iVersion < 2) return -1;
   fts5_tokenizer tok = {mtok_create, mtok_delete, mtok_tokenize};
   if (api->xCreateTokenizer(api, "maestro", api, &tok, NULL) != SQLITE_OK) return -1;
-  if (api->xCreateFunction(api, "mrank", NULL, mrank_fn, NULL) != SQLITE_OK) return -1;
+  mconn_t *m = calloc(1, sizeof *m);
+  if (!m) return -1;
+  m->db = db;
+  m->api = api;
+  /* FTS5 calls mconn_free when the connection closes (not on failure here) */
+  if (api->xCreateFunction(api, "mrank", m, mrank_fn, mconn_free) != SQLITE_OK) {
+    free(m);
+    return -1;
+  }
+  pthread_mutex_lock(&conns_lock);
+  m->next = conns;
+  conns = m;
+  pthread_mutex_unlock(&conns_lock);
   return 0;
 }
 

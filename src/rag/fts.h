@@ -15,12 +15,24 @@
  * statement touches chunks_fts (store.c calls it when it opens a connection).
  *
  * Rank function mrank(chunks_fts, k1, b, w_title, w_heading, w_body, w_user
- * [, df]): BM25F with tunable k1/b and per-column weights (field-weighted
+ * [, df [, tag]]): BM25F with tunable k1/b and per-column weights (field-weighted
  * term frequency, per-field length normalisation). It returns a score where
  * larger is better. df, when given, is a blob of one double per phrase of
  * the MATCH expression: the number of rows holding the phrase (the caller
  * read it from the fts5vocab table); a negative entry is counted by mrank
- * itself (a full pass over the phrase's rows, once per query).
+ * itself (a full pass over the phrase's rows, once per query). tag, when
+ * given (the FTS table's name, e.g. 'chunks_fts'), lets mrank keep every
+ * ranked row's column lengths in the connection's cache under that name, so
+ * a row met again costs no %_docsize lookup; only pass it for one FTS table
+ * per connection (another name empties the cache).
+ *
+ * Per-connection caches: rag_fts_register() gives each connection a context
+ * holding the query tokenizer instance, the column-length cache above and a
+ * document-frequency cache (rag_fts_df_get/put). Both caches describe one
+ * state of the database: they are emptied whenever the file's data version
+ * moved (another connection committed) or this connection changed rows
+ * (sqlite3_total_changes64), checked at every use. The context is freed
+ * when the connection closes.
  *
  * rag_fts_query() turns natural-language text into an FTS5 expression that
  * cannot be a syntax error: every word becomes a double-quoted string (so
@@ -28,8 +40,9 @@
  * text), English stop words are dropped (unless nothing else remains), and
  * the words are joined with OR.
  *
- * Thread-safety: all functions are reentrant; the tokenizer keeps no shared
- * mutable state.
+ * Thread-safety: all functions are reentrant; a connection's context is used
+ * under the connection's mutex (and the pool hands a connection to one
+ * thread at a time); the registry of contexts has its own lock.
  */
 #ifndef MAESTRO_RAG_FTS_H
 #define MAESTRO_RAG_FTS_H
@@ -54,6 +67,12 @@ void rag_fts_words_free(char **words);
  * of tokens (a CJK word gives several bigrams), with the first token copied
  * into term (termlen bytes); -1 on error. */
 int rag_fts_word_tokens(sqlite3 *db, const char *word, size_t len, char *term, size_t termlen);
+
+/* The cached number of rows holding the index term (a token as returned by
+ * rag_fts_word_tokens) on this connection: 1 and *df on a hit, 0 otherwise.
+ * rag_fts_df_put stores one (read by the caller in the current state). */
+int rag_fts_df_get(sqlite3 *db, const char *term, double *df);
+void rag_fts_df_put(sqlite3 *db, const char *term, double df);
 
 /* 1 if word (ASCII, any case) is an English stop word. */
 int rag_fts_is_stopword(const char *word, size_t len);

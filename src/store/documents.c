@@ -642,7 +642,8 @@ static int search_pass(sqlite3 *db, const char *user_id, const char *group_id, c
   int ret = STORE_ERROR;
   sqlite3_stmt *s = sdb_prepare(
       db,
-      "SELECT c.id, c.document_id, f.score FROM (SELECT rowid AS rid, mrank(chunks_fts, ?3, ?4, ?5, ?6, ?7, 0.0, ?11) "
+      "SELECT c.id, c.document_id, f.score FROM (SELECT rowid AS rid, mrank(chunks_fts, ?3, ?4, ?5, ?6, ?7, 0.0, ?11, "
+      "'chunks_fts') "
       "AS score FROM chunks_fts WHERE chunks_fts MATCH ?1 ORDER BY score DESC LIMIT ?10) f "
       "JOIN chunks c ON c.id = f.rid JOIN documents d ON d.id = c.document_id "
       "WHERE c.user_id = ?2 AND d.user_id = ?2 AND d.status = 'ready' "
@@ -708,6 +709,10 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   int ret = STORE_ERROR;
   qterm_t t[64];
   size_t nt = 0;
+  /* one read transaction: the document frequencies, both passes and the
+   * connection's caches (rag_fts_df_get, mrank's column lengths) see one
+   * snapshot */
+  if (sdb_exec(db, "BEGIN") != 0) goto out;
   /* rows in the index (an estimate is enough: it only steers the split) */
   double nrows = 0;
   sqlite3_stmt *s = sdb_prepare(db, "SELECT COALESCE(MAX(id), 0) FROM chunks");
@@ -726,10 +731,15 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
     if (ntok == 0) continue; /* nothing searchable in it */
     double df = -1;
     if (ntok == 1) {
-      sqlite3_reset(s);
-      sqlite3_bind_text(s, 1, term, -1, SQLITE_STATIC);
-      df = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_double(s, 0) : 0;
-      sqlite3_reset(s);
+      /* fts5vocab counts a term's rows by walking them: cached per connection
+       * until the database changes */
+      if (!rag_fts_df_get(db, term, &df)) {
+        sqlite3_reset(s);
+        sqlite3_bind_text(s, 1, term, -1, SQLITE_STATIC);
+        df = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_double(s, 0) : 0;
+        sqlite3_reset(s);
+        rag_fts_df_put(db, term, df);
+      }
       if (df == 0) continue; /* in no chunk: matches nothing, adds nothing */
     }
     /* a repeated word stays repeated: it counts once per occurrence (query
@@ -782,6 +792,7 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   }
   ret = STORE_OK;
 out:
+  if (!sqlite3_get_autocommit(db)) sdb_exec(db, "COMMIT");
   sdb_release(st, db);
   return ret;
 }

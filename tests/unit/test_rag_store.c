@@ -238,3 +238,69 @@ Test(rag_store, pruned_lexical_top_equals_full_ranking, .init = setup_plain, .fi
     rag_fts_words_free(w);
   }
 }
+
+/* The score of document doc's hit among hits, or -1. */
+static double score_of(const store_hit_t *h, size_t n, const char *doc) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(h[i].document_id, doc)) return h[i].score;
+  return -1;
+}
+
+static store_hit_t *zeta_hits(size_t *n) {
+  char *w[] = {"zeta", NULL};
+  rag_rank_params_t p;
+  rag_get_rank_params(rag, &p);
+  store_rank_t r = {p.k1, p.b, p.w_title, p.w_heading, p.w_body};
+  store_hit_t *h = NULL;
+  cr_assert_eq(store_chunks_search(A->app->store, A->user_id, NULL, w, 1, &r, 10, &h, n, NULL), STORE_OK);
+  return h;
+}
+
+/* The connection keeps column lengths and document frequencies between
+ * searches: a change by another connection, and a deleted row's id reused on
+ * the same connection, must not leave stale lengths behind. */
+Test(rag_store, cached_lengths_follow_changes, .init = setup_plain, .fini = teardown, .timeout = 60) {
+  buf_t lng = BUF_INIT;
+  buf_init(&lng);
+  buf_puts(&lng, "zeta");
+  for (int i = 0; i < 60; i++) buf_printf(&lng, " filler%d", i);
+  buf_puts(&lng, ".");
+  char s1[17], l1[17], s2[17], s3[17];
+  add_text("short1.txt", "zeta quick cat.", s1);
+  add_text("long1.txt", lng.data, l1);
+  size_t n = 0;
+  store_hit_t *h = zeta_hits(&n);
+  cr_assert_eq(n, 2);
+  cr_expect_gt(score_of(h, n, s1), score_of(h, n, l1) + 0.01, "a short chunk outscores a long one");
+  free(h);
+  /* another connection makes the short chunk as long as the other */
+  sqlite3 *db;
+  cr_assert_eq(sqlite3_open(store_path(A->app->store), &db), SQLITE_OK);
+  cr_assert_eq(rag_fts_register(db), 0);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt *s;
+  cr_assert_eq(sqlite3_prepare_v2(db, "UPDATE chunks SET body = ?1 WHERE document_id = ?2", -1, &s, NULL), SQLITE_OK);
+  sqlite3_bind_text(s, 1, lng.data, -1, SQLITE_STATIC);
+  sqlite3_bind_text(s, 2, s1, -1, SQLITE_STATIC);
+  cr_assert_eq(sqlite3_step(s), SQLITE_DONE, "%s", sqlite3_errmsg(db));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  h = zeta_hits(&n);
+  cr_assert_eq(n, 2);
+  double a = score_of(h, n, s1), b = score_of(h, n, l1);
+  cr_expect(a > b - 1e-9 && a < b + 1e-9, "same text, same score after another connection's update: %f vs %f", a, b);
+  free(h);
+  /* the long document (the highest chunk ids) goes; a new short document
+   * takes its ids on the same connection */
+  cr_assert_eq(rag_document_delete(rag, A->user_id, l1), 0);
+  add_text("short2.txt", "zeta quick dog.", s2);
+  add_text("short3.txt", "zeta quick fox.", s3);
+  h = zeta_hits(&n);
+  cr_assert_eq(n, 3);
+  a = score_of(h, n, s2);
+  b = score_of(h, n, s3);
+  cr_expect(a > b - 1e-9 && a < b + 1e-9, "same length, same score after an id was reused: %f vs %f", a, b);
+  cr_expect_gt(a, score_of(h, n, s1) + 0.01);
+  free(h);
+  buf_free(&lng);
+}
