@@ -54,7 +54,7 @@ static void usage(FILE *f) {
           "  --rounds N          research rounds (default 2)\n"
           "  --language L        report language (default: the question's)\n"
           "  --out FILE          write the report to FILE (default stdout)\n"
-          "  --format md|html    report format (default md)\n"
+          "  --format FMT        report format: md (default), html, pdf or docx\n"
           "  --replay MISSION    re-run MISSION from its recorded model calls (no model needed)\n"
           "  --resume MISSION    continue a paused or failed mission\n"
           "  --user NAME         owner of the mission (default ADMIN_USERNAME)\n\n"
@@ -159,18 +159,31 @@ static int write_report(app_t *app, const char *mid, const char *title, const ch
     return 1;
   }
   const char *md = json_string_value(json_object_get(rep, "markdown"));
-  char *text = !strcmp(format, "html") ? report_html(title, md) : util_strdup(md);
+  char *text = NULL;
+  size_t len = 0;
+  char err[512] = "";
   int rc = 0;
-  if (!text)
-    rc = 1;
-  else if (out) {
-    if (util_write_file(out, text, strlen(text), 0644) != 0) {
+  if (!strcmp(format, "pdf") || !strcmp(format, "docx")) {
+    int (*render)(const char *, const char *, char **, size_t *, char *, size_t) =
+        !strcmp(format, "pdf") ? report_pdf : report_docx;
+    if (render(title, md, &text, &len, err, sizeof err) != 0) {
+      fprintf(stderr, "maestro research: cannot render the %s: %s\n", format, err);
+      rc = 1;
+    }
+  } else {
+    text = !strcmp(format, "html") ? report_html(title, md) : util_strdup(md);
+    len = text ? strlen(text) : 0;
+    if (!text) rc = 1;
+  }
+  if (rc == 0 && out) {
+    if (util_write_file(out, text, len, 0644) != 0) {
       fprintf(stderr, "maestro research: cannot write %s\n", out);
       rc = 1;
     } else
       fprintf(stderr, "report written to %s\n", out);
-  } else
-    fputs(text, stdout);
+  } else if (rc == 0) {
+    if (fwrite(text, 1, len, stdout) != len) rc = 1;
+  }
   free(text);
   json_decref(rep);
   return rc;
@@ -241,8 +254,8 @@ int cmd_research(int argc, char **argv) {
       return 2;
     }
   }
-  if (strcmp(format, "md") && strcmp(format, "html")) {
-    fprintf(stderr, "maestro research: --format is md or html\n");
+  if (strcmp(format, "md") && strcmp(format, "html") && strcmp(format, "pdf") && strcmp(format, "docx")) {
+    fprintf(stderr, "maestro research: --format is md, html, pdf or docx\n");
     json_decref(questions);
     return 2;
   }
