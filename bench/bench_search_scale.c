@@ -116,8 +116,8 @@ int main(int argc, char **argv) {
     double t0 = bench_now_ms();
     store_chunks_search(b.app.store, b.user_id, NULL, wv, nw, &r, 10, &h, &nh, &st);
     if (getenv("BENCH_VERBOSE"))
-      fprintf(stderr, "%6.2f ms  %d/%d words  %d passes  %.0f rows\n", bench_now_ms() - t0, st.essential, st.terms,
-              st.passes, st.rows);
+      fprintf(stderr, "%6.2f ms  %d/%d words  %d clauses  %d passes  %.0f rows\n", bench_now_ms() - t0, st.essential,
+              st.terms, st.clauses, st.passes, st.rows);
     free(h);
     rag_fts_words_free(wv);
     two_pass += st.passes > 1;

@@ -400,6 +400,10 @@ static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, c
   }
   for (int i = 0; *rc == SQLITE_OK && i < d->nphrase; i++) {
     sqlite3_int64 hits = 0;
+    if (df && i < ndf && df[i] <= -2) { /* selects rows only: scores nothing */
+      d->idf[i] = 0;
+      continue;
+    }
     if (df && i < ndf && df[i] >= 0)
       hits = (sqlite3_int64)df[i];
     else
@@ -450,12 +454,15 @@ static void mrank_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_cont
     return;
   }
   memset(tfw, 0, sizeof(double) * (size_t)d->nphrase);
-  int ninst = 0;
-  rc = api->xInstCount(ctx, &ninst);
-  for (int i = 0; rc == SQLITE_OK && i < ninst; i++) {
-    int ip, ic, io;
-    rc = api->xInst(ctx, i, &ip, &ic, &io);
-    if (rc == SQLITE_OK && ip >= 0 && ip < d->nphrase && ic >= 0 && ic < d->ncol) tfw[ip] += w[ic] / len[ic];
+  /* each phrase's own position list (xPhraseFirst/Next read it in place;
+   * xInst would first merge every phrase's instances into one sorted array) */
+  for (int i = 0; rc == SQLITE_OK && i < d->nphrase; i++) {
+    if (d->idf[i] == 0) continue; /* selects rows only */
+    Fts5PhraseIter it;
+    int ic = -1, io = -1;
+    rc = api->xPhraseFirst(ctx, i, &it, &ic, &io);
+    for (; rc == SQLITE_OK && ic >= 0; api->xPhraseNext(ctx, &it, &ic, &io))
+      if (ic < d->ncol) tfw[i] += w[ic] / len[ic];
   }
   double score = 0;
   for (int i = 0; i < d->nphrase; i++)

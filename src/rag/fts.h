@@ -19,8 +19,9 @@
  * term frequency, per-field length normalisation). It returns a score where
  * larger is better. df, when given, is a blob of one double per phrase of
  * the MATCH expression: the number of rows holding the phrase (the caller
- * read it from the fts5vocab table); a negative entry is counted by mrank
- * itself (a full pass over the phrase's rows, once per query). tag, when
+ * read it from the fts5vocab table); -1 is counted by mrank itself (a full
+ * pass over the phrase's rows, once per query), and -2 marks a phrase that
+ * only selects rows (it adds nothing to the score). tag, when
  * given (the FTS table's name, e.g. 'chunks_fts'), lets mrank keep every
  * ranked row's column lengths in the connection's cache under that name, so
  * a row met again costs no %_docsize lookup; only pass it for one FTS table

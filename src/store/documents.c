@@ -2,6 +2,7 @@
 #include "store/documents.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -611,34 +612,59 @@ static int cmp_qterm(const void *a, const void *b) {
   return x->idf < y->idf ? 1 : x->idf > y->idf ? -1 : 0;
 }
 
-/* One ranking pass: the phrases t[0..ness) must match (one of them), the
- * phrases t[ness..nt) only add to the score of rows that match. */
-static int search_pass(sqlite3 *db, const char *user_id, const char *group_id, const qterm_t *t, size_t nt, size_t ness,
-                       const store_rank_t *rank, int limit, store_hit_t **hits, size_t *nhits) {
+#define MAX_CLAUSES 64      /* word sets of one pass */
+#define MAX_CLAUSE_WORDS 12 /* words the sets are made of (else MaxScore's split) */
+
+/* One ranking pass over the rows that hold, for one of the clauses sel[0..nsel)
+ * (bit i of a clause = word t[i]), every word of the clause, and (when
+ * others: the index holds other users' rows) the owner's id. The selecting
+ * phrases are marked for mrank to ignore (df -2); every word is scored once
+ * through an OR of all words, which every selected row satisfies. When the
+ * clauses are every word alone, that OR is the whole selection. */
+static int search_pass(sqlite3 *db, const char *user_id, int others, const char *group_id, const qterm_t *t, size_t nt,
+                       const uint64_t *sel, size_t nsel, const store_rank_t *rank, int limit, store_hit_t **hits,
+                       size_t *nhits) {
   buf_t expr = BUF_INIT;
   buf_init(&expr);
-  /* phrase numbers follow the expression: the owner, the essential words,
-   * then (optional part) the owner again and the other words */
-  double df[2 + 2 * 64];
+  /* phrase numbers follow the expression: the owner (when needed), the
+   * selecting words, then every word once for the score */
+  double df[1 + 64 + MAX_CLAUSES * MAX_CLAUSE_WORDS];
   size_t np = 0;
-  buf_printf(&expr, "{user_id} : \"%s\" AND {title heading body} : (", user_id);
-  df[np++] = 1;
-  for (size_t i = 0; i < ness; i++) {
+  uint64_t all = nt >= 64 ? ~0ull : (1ull << nt) - 1, selected = 0;
+  int singles = 1;
+  for (size_t c = 0; c < nsel; c++) {
+    if (sel[c] & (sel[c] - 1)) singles = 0;
+    selected |= sel[c];
+  }
+  if (others) {
+    buf_printf(&expr, "{user_id} : \"%s\" AND ", user_id);
+    df[np++] = 1;
+  }
+  if (!singles || selected != all) {
+    /* the selecting part: a row must hold all the words of one clause; its
+     * phrases only select (df -2) */
+    buf_puts(&expr, "{title heading body} : (");
+    for (size_t c = 0; c < nsel; c++) {
+      buf_puts(&expr, c ? " OR (" : "(");
+      int first = 1;
+      for (size_t i = 0; i < nt; i++)
+        if (sel[c] >> i & 1) {
+          buf_printf(&expr, "%s\"%s\"", first ? "" : " AND ", t[i].word);
+          df[np++] = -2;
+          first = 0;
+        }
+      buf_puts(&expr, ")");
+    }
+    buf_puts(&expr, ") AND ");
+  }
+  /* true for every selected row (it holds a word): brings the positions of
+   * every word into the rank function */
+  buf_puts(&expr, "{title heading body} : (");
+  for (size_t i = 0; i < nt; i++) {
     buf_printf(&expr, "%s\"%s\"", i ? " OR " : "", t[i].word);
     df[np++] = t[i].df;
   }
   buf_puts(&expr, ")");
-  if (ness < nt) {
-    /* always true for the owner's rows, so it only brings the positions of
-     * the non-essential words into the rank function */
-    buf_printf(&expr, " AND ({user_id} : \"%s\" OR {title heading body} : (", user_id);
-    df[np++] = 1;
-    for (size_t i = ness; i < nt; i++) {
-      buf_printf(&expr, "%s\"%s\"", i > ness ? " OR " : "", t[i].word);
-      df[np++] = t[i].df;
-    }
-    buf_puts(&expr, "))");
-  }
   int ret = STORE_ERROR;
   sqlite3_stmt *s = sdb_prepare(
       db,
@@ -692,6 +718,43 @@ out:
   return ret;
 }
 
+/*
+ * The rows that can still reach a score above `floor`: a row holding the
+ * query words of set S scores at most the sum over S of idf * (k1 + 1), so
+ * it needs a set whose bound reaches floor. The minimal such sets (smallest
+ * first; a set holding a smaller one adds no row) become the clauses
+ * (bitmasks over t, sorted rarest first) of the next pass: rows holding all
+ * the words of one clause. A rare word is usually a clause of its own and
+ * common words enter only in pairs or triples with others, which FTS5
+ * intersects without ranking their rows. Returns the number of clauses, or 0
+ * when there are more than MAX_CLAUSES or words (then the caller falls back
+ * to MaxScore's split).
+ */
+static size_t select_clauses(const qterm_t *t, size_t nt, double k1p, double floor, uint64_t *sel) {
+  if (nt > MAX_CLAUSE_WORDS) return 0;
+  double ub[MAX_CLAUSE_WORDS];
+  for (size_t i = 0; i < nt; i++) ub[i] = t[i].df < 0 ? HUGE_VAL : k1p * t[i].idf;
+  /* a row scoring exactly floor may tie the last of the top: keep it, with a
+   * margin for rounding */
+  floor -= 1e-9 * (floor > 1 ? floor : 1);
+  size_t nsel = 0;
+  for (int size = 1; size <= (int)nt; size++) {
+    for (uint64_t m = 1; m < 1ull << nt; m++) {
+      if (__builtin_popcountll(m) != size) continue;
+      int covered = 0;
+      for (size_t c = 0; c < nsel && !covered; c++) covered = (sel[c] & m) == sel[c];
+      if (covered) continue;
+      double sum = 0;
+      for (size_t i = 0; i < nt; i++)
+        if (m >> i & 1) sum += ub[i];
+      if (sum < floor) continue;
+      if (nsel == MAX_CLAUSES) return 0;
+      sel[nsel++] = m;
+    }
+  }
+  return nsel;
+}
+
 int store_chunks_search(store_t *st, const char *user_id, const char *group_id, char *const *words, size_t nwords,
                         const store_rank_t *rank, int limit, store_hit_t **hits, size_t *nhits,
                         store_search_stats_t *stats) {
@@ -700,9 +763,10 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   if (stats) memset(stats, 0, sizeof *stats);
   if (limit <= 0 || nwords == 0) return STORE_OK;
   if (nwords > 64) nwords = 64;
-  /* The owner's id is ANDed into the FTS expression (chunks_fts indexes
-   * user_id), so only the owner's rows are ranked; the inner query keeps the
-   * best rows and the join checks owner, status and group on those only. */
+  /* When other users have rows, the owner's id is ANDed into the FTS
+   * expression (chunks_fts indexes user_id), so only the owner's rows are
+   * ranked; the inner query keeps the best rows and the join checks owner,
+   * status and group on those only. */
   for (const char *p = user_id; *p; p++)
     if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return STORE_NOT_FOUND;
   sqlite3 *db = sdb_acquire(st);
@@ -723,6 +787,17 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
     ret = STORE_OK;
     goto out;
   }
+  /* Another user's rows in the index? (two seeks in chunks_user) Without
+   * any, the owner's id need not be part of the FTS expression: every
+   * matching row is the owner's, and the join still checks it. */
+  int others = 1;
+  s = sdb_prepare(db,
+                  "SELECT EXISTS (SELECT 1 FROM chunks WHERE user_id < ?1) OR "
+                  "EXISTS (SELECT 1 FROM chunks WHERE user_id > ?1)");
+  if (!s) goto out;
+  sdb_bind_text(s, 1, user_id);
+  if (sqlite3_step(s) == SQLITE_ROW) others = sqlite3_column_int(s, 0);
+  sqlite3_reset(s);
   s = sdb_prepare(db, "SELECT doc FROM chunks_fts_vocab WHERE term = ?1");
   if (!s) goto out;
   for (size_t i = 0; i < nwords; i++) {
@@ -770,16 +845,27 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   for (size_t i = nt; i-- > 0;) ub[i] = ub[i + 1] + (t[i].df < 0 ? HUGE_VAL : k1p * t[i].idf);
   size_t ness = 1;
   while (ness < nt && t[ness - 1].df < 0) ness++; /* unknown df (CJK phrases) first */
+  uint64_t sel[MAX_CLAUSES];
+  size_t nsel = 0;
+  for (size_t i = 0; i < ness; i++) sel[nsel++] = 1ull << i;
   for (int pass = 0;; pass++) {
     store_hit_t *h = NULL;
     size_t n = 0;
-    if (search_pass(db, user_id, group_id, t, nt, ness, rank, limit, &h, &n) != STORE_OK) goto out;
+    if (search_pass(db, user_id, others, group_id, t, nt, sel, nsel, rank, limit, &h, &n) != STORE_OK) goto out;
     if (stats) {
-      stats->passes = pass + 1;
-      stats->essential = (int)ness;
-      stats->terms = (int)nt;
+      uint64_t used = 0;
       stats->rows = 0;
-      for (size_t i = 0; i < ness; i++) stats->rows += t[i].df > 0 ? t[i].df : 0;
+      for (size_t c = 0; c < nsel; c++) {
+        double least = HUGE_VAL; /* the rows of a clause: at most its rarest word's */
+        for (size_t i = 0; i < nt; i++)
+          if (sel[c] >> i & 1 && t[i].df >= 0 && t[i].df < least) least = t[i].df;
+        stats->rows += least < HUGE_VAL ? least : 0;
+        used |= sel[c];
+      }
+      stats->passes = pass + 1;
+      stats->essential = __builtin_popcountll(used);
+      stats->clauses = (int)nsel;
+      stats->terms = (int)nt;
     }
     double reached = n >= (size_t)limit ? h[limit - 1].score : 0;
     if (ness == nt || reached >= ub[ness] || pass > 0) {
@@ -788,7 +874,11 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
       break;
     }
     free(h);
-    while (ness < nt && ub[ness] > reached) ness++;
+    nsel = select_clauses(t, nt, k1p, reached, sel);
+    if (nsel == 0) { /* too many: MaxScore's essential words, each alone */
+      while (ness < nt && ub[ness] > reached) ness++;
+      for (size_t i = 0; i < ness; i++) sel[nsel++] = 1ull << i;
+    }
   }
   ret = STORE_OK;
 out:

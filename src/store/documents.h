@@ -117,7 +117,8 @@ typedef struct {
   int terms;     /* query words found in the index */
   int essential; /* words that selected the ranked rows (last pass) */
   int passes;    /* 1, or 2 when the first pass could not prove its top */
-  double rows;   /* sum of the essential words' document frequencies (last pass) */
+  int clauses;   /* word sets, one of which a ranked row held (last pass) */
+  double rows;   /* sum over the clauses of their rarest word's document frequency */
 } store_search_stats_t;
 
 /* Full-text search over the ready documents of user_id (optionally one group)
