@@ -83,7 +83,7 @@ int main(int argc, char **argv) {
   double lat[NQ];
   size_t nonempty = 0;
   int two_pass = 0;
-  double sum_terms = 0, sum_ess = 0;
+  double sum_terms = 0, sum_ess = 0, sum_clauses = 0;
   unsigned qseed = seed;
   for (int q = 0; q < NQ; q++) {
     gen_query(&seed, q, &para);
@@ -123,6 +123,7 @@ int main(int argc, char **argv) {
     two_pass += st.passes > 1;
     sum_terms += st.terms;
     sum_ess += st.essential;
+    sum_clauses += st.clauses;
   }
   buf_free(&para);
   double l50, l95;
@@ -163,9 +164,9 @@ int main(int argc, char **argv) {
   printf("| lexical (BM25F over FTS5, passages fetched; %zu/%d queries with hits) | %.2f | %.2f |\n", nonempty, NQ, l50,
          l95);
   printf(
-      "| (lexical pruning: %.1f of %.1f query words select the ranked rows on average; %d/%d queries took a "
-      "second pass) | | |\n",
-      sum_ess / NQ, sum_terms / NQ, two_pass, NQ);
+      "| (lexical pruning: %.1f of %.1f query words, in %.1f word sets, select the ranked rows on average; %d/%d "
+      "queries took a second pass) | | |\n",
+      sum_ess / NQ, sum_terms / NQ, sum_clauses / NQ, two_pass, NQ);
   printf("| vector 768-d (OpenBLAS sgemv + top-k over %zu rows) | %.2f | %.2f |\n", rows, v50, v95);
   printf("peak RSS: %ld MB\n", bench_peak_rss_mb());
   free(m);
