@@ -864,6 +864,12 @@ int llm_chat(llm_t *llm, const llm_request_t *req, llm_response_t *resp, char *e
     json_decref(v);
     snprintf(err, errlen, "model %s returned invalid structured output twice: %s", r2.model, verr);
     rc = LLM_ERR_INVALID_JSON;
+    /* Neither answer may come back from the cache: a resumed step must ask
+     * the model again rather than replay the same unusable answers. */
+    if (llm->store) {
+      if (resp->call_id[0]) store_llm_call_set_status(llm->store, resp->call_id, "error");
+      if (r2.call_id[0]) store_llm_call_set_status(llm->store, r2.call_id, "error");
+    }
   }
   llm_response_free(&r2);
   llm_response_free(resp);

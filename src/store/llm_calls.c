@@ -179,3 +179,19 @@ int store_llm_calls_delete_mission(store_t *st, const char *mission_id) {
   sdb_release(st, db);
   return rc;
 }
+
+int store_llm_call_set_status(store_t *st, const char *id, const char *status) {
+  sqlite3 *db = sdb_acquire(st);
+  sqlite3_stmt *s = sdb_prepare(db, "UPDATE llm_calls SET status = ? WHERE id = ?");
+  int rc = STORE_ERROR;
+  if (s) {
+    sdb_bind_text(s, 1, status);
+    sdb_bind_text(s, 2, id);
+    if (sqlite3_step(s) == SQLITE_DONE)
+      rc = sqlite3_changes(db) ? STORE_OK : STORE_NOT_FOUND;
+    else
+      sdb_log_error(db, "set llm call status");
+  }
+  sdb_release(st, db);
+  return rc;
+}

@@ -29,7 +29,7 @@ typedef struct {
   int prompt_tokens, completion_tokens, tokens_estimated;
   double cost_usd;
   int64_t latency_ms;
-  const char *status; /* "ok" | "error" | "cancelled" */
+  const char *status; /* "ok" | "error" (failed, or answered unusably) | "cancelled" */
   const char *source; /* "live" | "cache" | "replay" */
   const char *error;  /* may be NULL */
   const char *request_hash;
@@ -67,5 +67,8 @@ typedef struct {
 int store_llm_calls_totals(store_t *st, const char *mission_id, store_llm_totals_t *out);
 /* Deletes a mission's calls (when the mission is deleted). */
 int store_llm_calls_delete_mission(store_t *st, const char *mission_id);
+/* Changes a recorded call's status; "error" keeps an answer that failed
+ * validation out of the cache (only "ok" calls are reused). */
+int store_llm_call_set_status(store_t *st, const char *id, const char *status);
 
 #endif

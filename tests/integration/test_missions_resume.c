@@ -24,3 +24,35 @@ Test(missions_resume, resume_right_after_pause_completes, .timeout = 180) {
   free(id);
   ms_stop_all();
 }
+
+/* A model that answers malformed JSON once: the agent re-asks and the
+ * mission completes with its notes. */
+Test(missions_resume, one_malformed_answer_is_recovered_by_a_re_ask, .timeout = 180) {
+  ms_start(0, "\"malformed\":true,\"fail_times\":1,", NULL);
+  char *id = ms_create("Malformed once", 0, NULL);
+  cr_expect(ms_wait_for(id, "completed", NULL, 120), "the mission did not recover from one malformed answer");
+  ms_check_notes(id);
+  free(id);
+  ms_stop_all();
+}
+
+/* A model that only ever answers malformed JSON: the mission fails with a
+ * clear error, and completes when resumed once the model answers properly. */
+Test(missions_resume, always_malformed_fails_clearly_then_resumes, .timeout = 180) {
+  ms_start(0, "\"malformed\":true,", NULL);
+  char *id = ms_create("Malformed always", 0, NULL);
+  cr_assert(ms_wait_for(id, "failed", NULL, 120), "the mission did not fail");
+  json_t *m = ms_get(id, ms_token);
+  const char *err = json_string_value(json_object_get(m, "error"));
+  cr_expect(err && strstr(err, "research") && strstr(err, "invalid structured output"),
+            "the error names the phase and the JSON problem: %s", err ? err : "(none)");
+  json_decref(m);
+  char rules[8192];
+  ms_rules(rules, sizeof rules, NULL);
+  cr_assert_eq(llmsup_fake_rules(&ms_fake, rules), 0);
+  ms_post(id, "resume", 200);
+  cr_expect(ms_wait_for(id, "completed", NULL, 120), "the resumed mission did not complete");
+  ms_check_notes(id);
+  free(id);
+  ms_stop_all();
+}
