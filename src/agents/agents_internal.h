@@ -63,6 +63,19 @@ char *schedule_changes(app_t *app, const char *user_id, const char *prev_id, con
 /* 1 when the run should stop now (pause/stop/Ctrl-C/shutdown). */
 int mrun_cancelled(mrun_t *m);
 
+/*
+ * Records that a step had to skip something (no passages for a section, web
+ * search without a provider, a provider failing, a budget reached, a model
+ * answer replaced by the extractive agent): appended to the mission's
+ * warnings, committed and pushed live as a "warning" event at once, listed
+ * in the report's run record. code is a stable identifier ("web_no_provider",
+ * "no_passages", ...); section_id may be NULL; round 0 means none. The same
+ * warning (code, section, message) is recorded once however often a step
+ * re-runs. Thread-safe.
+ */
+void mrun_warn(mrun_t *m, const char *code, const char *section_id, int round, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 /* A passage read for a section: the evidence notes are taken from. */
 typedef struct {
   char label[8]; /* "P1" */

@@ -25,6 +25,7 @@
  * and a per-mission cancel flag interrupts a model call in flight.
  */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +102,22 @@ static void emit(app_t *app, const char *id, store_mevs_t *evs) {
 int mrun_cancelled(mrun_t *m) {
   return atomic_load(m->cancel) || (m->cancel_user && atomic_load(m->cancel_user)) ||
          (m->app->jobs && jobs_should_stop(m->app->jobs));
+}
+
+void mrun_warn(mrun_t *m, const char *code, const char *section_id, int round, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  json_t *w = json_pack("{s:s, s:s, s:I}", "code", code, "message", msg, "ts", (json_int_t)util_now_ms());
+  if (section_id) json_object_set_new(w, "section_id", json_string(section_id));
+  if (round > 0) json_object_set_new(w, "round", json_integer(round));
+  store_mevs_t evs = {0};
+  if (store_mission_add_warning(m->app->store, m->id, w, &evs) == STORE_OK)
+    log_info("agents", "mission %s: warning %s: %s", m->id, code, msg);
+  emit(m->app, m->id, &evs);
+  json_decref(w);
 }
 
 /* ---- settings ---- */
@@ -373,6 +390,10 @@ static int step_analyse(mrun_t *m, char *err, size_t errlen) {
   }
   snprintf(m->language, sizeof m->language, "%s", lang);
   m->offline = offline;
+  if (offline && !json_is_true(json_object_get(s, "offline")))
+    mrun_warn(m, "offline_no_model", NULL, 0,
+              "No chat model is configured for you: the report is extractive (verbatim quotes only, no model). "
+              "Ask an admin or open Settings to set one");
   json_t *analysis = json_pack("{s:s, s:s, s:s}", "language", m->language, "tone", m->tone, "length", m->length);
   store_mevs_t evs = {0};
   json_t *f = json_pack("{s:i, s:o}", "offline", offline, "analysis", analysis);
@@ -424,6 +445,16 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
     passages_free(&ps);
     return 0;
   }
+  const char *sid = json_string_value(json_object_get(section, "id"));
+  const char *stitle = json_string_value(json_object_get(section, "title"));
+  size_t npassages = ps.n;
+  if (!npassages)
+    mrun_warn(m, "no_passages", sid, round, "Section \"%s\": %s gave no passages in round %d", stitle,
+              m->use_docs && m->use_web ? "neither the library nor the web"
+              : m->use_web              ? "the web"
+              : m->use_docs             ? "the library"
+                                        : "no source was selected and so nothing",
+              round);
   store_mevs_t evs = {0};
   json_t *notes = NULL;
   int rc = 0;
@@ -437,8 +468,10 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
     store_mevs_clear(&evs);
     return rc;
   }
+  if (npassages && !json_array_size(notes))
+    mrun_warn(m, "no_notes", sid, round, "Section \"%s\": %zu passages were read but no note was verified in round %d",
+              stitle, npassages, round);
   add_stats(m, &evs, progress_of(m, "research", round));
-  const char *sid = json_string_value(json_object_get(section, "id"));
   int inserted = 0;
   rc = store_mission_add_notes(m->app->store, m->id, sid, round, notes, &inserted, &evs);
   json_decref(notes);
@@ -461,8 +494,10 @@ static int budget_reached(mrun_t *m) {
 static int step_research(mrun_t *m, int round, char *err, size_t errlen) {
   if (budget_reached(m)) {
     store_mevs_t evs = {0};
-    store_mevs_add(&evs, "error",
-                   json_pack("{s:s, s:b}", "message", "budget reached: writing with the notes so far", "warning", 1));
+    mrun_warn(m, "budget_reached", NULL, round,
+              "The mission's budget (tokens or cost) was reached in round %d: the report is written with the notes "
+              "gathered so far",
+              round);
     return commit_phase(m, "write", round, 1, json_pack("{s:i}", "budget_hit", 1), &evs);
   }
   json_t *flat = store_mission_sections(m->app->store, m->id);
@@ -574,6 +609,11 @@ static int step_write(mrun_t *m, int round, char *err, size_t errlen) {
   json_array_foreach(flat, i, s) {
     const char *id = json_string_value(json_object_get(s, "id"));
     if (json_is_string(json_object_get(s, "parent_id")) || json_object_get(drafts, id)) continue;
+    json_t *sn = agent_section_notes(notes, id);
+    if (!json_array_size(sn) && (m->use_docs || m->use_web))
+      mrun_warn(m, "section_without_notes", id, 0, "Section \"%s\" has no verified notes: its text cites nothing",
+                json_string_value(json_object_get(s, "title")));
+    json_decref(sn);
     json_array_append_new(
         items, json_pack("{s:O, s:o, s:o, s:s}", "section", s, "notes", agent_section_notes(notes, id), "subsections",
                          children_of(flat, id), "kind", "write"));
@@ -699,12 +739,23 @@ static json_t *run_record(mrun_t *m, json_t *row) {
   json_t *st = json_object_get(row, "started_at");
   (void)st;
   dur = (double)(util_now_ms() - m->t0) / 1000.0;
-  return json_pack("{s:o, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:b, s:b}", "models", models, "calls", (json_int_t)t.calls,
+  json_t *w = json_object_get(row, "warnings");
+  json_t *warnings = json_is_array(w) ? json_incref(w) : json_array();
+  return json_pack("{s:o, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:b, s:b, s:o}", "models", models, "calls",
+                   (json_int_t)t.calls,
                    "cached_calls", (json_int_t)t.cached, "tokens", (json_int_t)(t.prompt_tokens + t.completion_tokens),
                    "cost", t.cost_usd, "duration_s", dur, "checked",
                    json_integer_value(json_object_get(row, "checked")), "supported",
                    json_integer_value(json_object_get(row, "supported")), "offline", m->offline, "budget_hit",
-                   (int)json_integer_value(json_object_get(row, "budget_hit")));
+                   (int)json_integer_value(json_object_get(row, "budget_hit")), "warnings",
+                   warnings);
+}
+
+/* "no_evidence" when the mission asked for sources (notes were expected)
+ * and no cited sentence of its report was verified against them; else "ok". */
+static const char *outcome_of(mrun_t *m, json_t *row) {
+  return (m->use_docs || m->use_web) && json_integer_value(json_object_get(row, "supported")) <= 0 ? "no_evidence"
+                                                                                                     : "ok";
 }
 
 static int step_assemble(mrun_t *m, char *err, size_t errlen) {
@@ -714,6 +765,8 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
   json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
   json_t *review = json_object_get(m->row, "review");
   json_t *record = run_record(m, m->row);
+  const char *outcome = outcome_of(m, m->row);
+  json_object_set_new(record, "outcome", json_string(outcome));
   const char *prev = json_string_value(json_object_get(json_object_get(m->row, "settings"), "previous_run"));
   char *changes = prev ? schedule_changes(m->app, m->user_id, prev, m->language, flat, drafts, notes) : NULL;
   report_input_t in = {.title = m->title,
@@ -733,9 +786,11 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
   store_mevs_t evs = {0};
   add_phase(m, &evs, "done", m->max_rounds, 0);
   add_stats(m, &evs, 1.0);
-  store_mevs_add(&evs, "status", json_pack("{s:s, s:s, s:f}", "status", "completed", "phase", "done", "progress", 1.0));
-  json_t *f = json_pack("{s:s, s:s, s:I, s:n}", "status", "completed", "phase", "done", "finished_at",
-                        (json_int_t)util_now_ms(), "error");
+  store_mevs_add(&evs, "status",
+                 json_pack("{s:s, s:s, s:f, s:s}", "status", "completed", "phase", "done", "progress", 1.0, "outcome",
+                           outcome));
+  json_t *f = json_pack("{s:s, s:s, s:I, s:n, s:s}", "status", "completed", "phase", "done", "finished_at",
+                        (json_int_t)util_now_ms(), "error", "outcome", outcome);
   int rc = store_mission_add_report(m->app->store, m->id, md, meta, f, NULL, &evs);
   json_decref(f);
   free(md);
@@ -791,7 +846,7 @@ int agents_mission_run(agents_t *ag, const char *mission_id, atomic_int *cancel,
     store_mevs_add(
         &evs, "status",
         json_pack("{s:s, s:s}", "status", "running", "phase", json_string_value(json_object_get(row, "phase"))));
-    json_t *f = json_pack("{s:s, s:n}", "status", "running", "error");
+    json_t *f = json_pack("{s:s, s:n, s:n}", "status", "running", "error", "outcome");
     if (json_is_null(json_object_get(row, "started_at")))
       json_object_set_new(f, "started_at", json_integer(util_now_ms()));
     static const char *const ok[] = {"queued", "running", NULL};

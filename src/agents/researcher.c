@@ -112,6 +112,8 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
       char e[256];
       if (rag_search(m->app->rag, &q, &r, e, sizeof e) != 0) {
         snprintf(err, errlen, "library search failed: %s", e);
+        mrun_warn(m, "library_search_failed", json_string_value(json_object_get(section, "id")), 0,
+                  "Library search failed: %s", e);
         rag_results_free(&r);
         continue;
       }
@@ -141,8 +143,10 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
     web_search_opts_t o = {.max_results = 5};
     web_results_t wr = {0};
     char e[512];
+    const char *sid = json_string_value(json_object_get(section, "id"));
     if (web_search(m->app->web, m->user_id, qs, nq, &o, &wr, e, sizeof e) == 0) {
-      int fetched = 0;
+      if (wr.warnings && wr.warnings[0]) mrun_warn(m, "web_search_degraded", NULL, 0, "Web search: %s", wr.warnings);
+      int fetched = 0, failed = 0;
       for (size_t k = 0; k < wr.n && fetched < 3 && out->n < MAX_PASSAGES + 3; k++) {
         if (json_object_get(seen, wr.items[k].url)) continue;
         json_object_set_new(seen, wr.items[k].url, json_true());
@@ -150,6 +154,7 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
         char fe[512];
         if (web_fetch_page(m->app->web, wr.items[k].url, &pg, fe, sizeof fe) != 0 || !pg.text || !pg.text[0]) {
           log_info("agents", "mission %s: skipped %s: %s", m->id, wr.items[k].url, fe);
+          failed++;
           web_page_free(&pg);
           continue;
         }
@@ -161,8 +166,16 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
         fetched++;
         web_page_free(&pg);
       }
-    } else
+      if (failed && !fetched)
+        mrun_warn(m, "web_fetch_failed", sid, 0, "None of the %d web pages found for this section could be read", failed);
+    } else if (strstr(e, "no search provider is configured")) {
+      mrun_warn(m, "web_no_provider", NULL, 0,
+                "Web search was requested but no search provider is configured: the mission used no web sources "
+                "(ask an admin or set one in Settings)");
+    } else {
       log_info("agents", "mission %s: web search failed: %s", m->id, e);
+      mrun_warn(m, "web_search_failed", sid, 0, "Web search failed: %s", e);
+    }
     web_results_free(&wr);
     free(qs);
   }

@@ -32,6 +32,7 @@
 
 /* Exit status after Ctrl-C paused the mission (128 + SIGINT, as shells do). */
 #define EXIT_PAUSED 130
+#define EXIT_NO_EVIDENCE 3 /* report written, but nothing in it is backed by a verified source */
 
 static atomic_int g_interrupt;
 
@@ -59,7 +60,8 @@ static void usage(FILE *f) {
           "  --resume MISSION    continue a paused or failed mission\n"
           "  --user NAME         owner of the mission (default ADMIN_USERNAME)\n\n"
           "Ctrl-C pauses the mission (exit status 130) and prints how to resume it.\n"
-          "Exit status: 0 report written, 1 failure, 2 usage, 130 paused.\n");
+          "Exit status: 0 report written, 1 failure, 2 usage, 3 report written without any verified\n"
+          "evidence (outcome no_evidence), 130 paused.\n");
 }
 
 typedef struct {
@@ -97,6 +99,8 @@ static void on_event(void *ud, const event_t *ev) {
   } else if (!strcmp(ev->event, "agent_log")) {
     snprintf(line, sizeof line, "%s: %s", json_string_value(json_object_get(ev->data, "agent")),
              json_string_value(json_object_get(ev->data, "action")));
+  } else if (!strcmp(ev->event, "warning")) {
+    snprintf(line, sizeof line, "warning: %s", json_string_value(json_object_get(ev->data, "message")));
   } else if (!strcmp(ev->event, "error")) {
     snprintf(line, sizeof line, "error: %s", json_string_value(json_object_get(ev->data, "message")));
   } else if (!strcmp(ev->event, "plan_updated")) {
@@ -381,6 +385,12 @@ int cmd_research(int argc, char **argv) {
           (long long)json_integer_value(json_object_get(mrow, "supported")),
           (long long)json_integer_value(json_object_get(mrow, "checked")));
   rc = write_report(app, mid, json_string_value(json_object_get(mrow, "title")), out, format);
+  const char *outcome = json_string_value(json_object_get(mrow, "outcome"));
+  if (rc == 0 && outcome && !strcmp(outcome, "no_evidence")) {
+    fprintf(stderr, "maestro research: no verified evidence: no cited sentence of the report is backed by its "
+                    "sources (see the warnings above and the report's run record)\n");
+    rc = EXIT_NO_EVIDENCE;
+  }
 out:
   json_decref(mrow);
   json_decref(questions);

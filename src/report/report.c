@@ -82,6 +82,14 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
     buf_printf(&b, "> %s\n\n",
                L(lang, "**Offline report**: made without a language model, from verbatim quotes of the sources.",
                  "**오프라인 보고서**: 언어 모델 없이 출처의 원문 인용만으로 작성되었습니다."));
+  const char *outcome = rec ? json_string_value(json_object_get(rec, "outcome")) : NULL;
+  if (outcome && !strcmp(outcome, "no_evidence"))
+    buf_printf(&b, "> %s\n\n",
+               L(lang,
+                 "**No verified evidence**: no sentence of this report is backed by a verified quote from its "
+                 "sources. Read it as unsupported; the run record below says what was missing.",
+                 "**검증된 근거 없음**: 이 보고서의 어떤 문장도 출처의 검증된 인용으로 뒷받침되지 않습니다. "
+                 "아래 실행 기록에서 무엇이 빠졌는지 확인하십시오."));
   if (rec && json_is_true(json_object_get(rec, "budget_hit")))
     buf_printf(&b, "> %s\n\n",
                L(lang, "The research budget was reached; the report was written with the evidence gathered so far.",
@@ -182,6 +190,16 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
                (long long)json_integer_value(json_object_get(rec, "supported")),
                (long long)json_integer_value(json_object_get(rec, "checked")));
     buf_printf(&b, "- %s: %zu\n", L(lang, "Sources cited", "인용된 출처"), nrefs);
+    json_t *warnings = json_object_get(rec, "warnings");
+    if (json_array_size(warnings)) {
+      buf_printf(&b, "- %s:\n", L(lang, "Skipped or missing", "건너뛰거나 빠진 것"));
+      size_t wi;
+      json_t *w;
+      json_array_foreach(warnings, wi, w) {
+        const char *msg = json_string_value(json_object_get(w, "message"));
+        if (msg) buf_printf(&b, "  - %s\n", msg);
+      }
+    }
   }
   if (meta)
     *meta = json_pack("{s:o, s:I, s:o}", "references", refs, "citations", (json_int_t)nrefs, "sections", titles);
