@@ -449,11 +449,11 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
   const char *stitle = json_string_value(json_object_get(section, "title"));
   size_t npassages = ps.n;
   if (!npassages)
-    mrun_warn(m, "no_passages", sid, round, "Section \"%s\": %s gave no passages in round %d", stitle,
-              m->use_docs && m->use_web ? "neither the library nor the web"
-              : m->use_web              ? "the web"
-              : m->use_docs             ? "the library"
-                                        : "no source was selected and so nothing",
+    mrun_warn(m, "no_passages", sid, round, "Section \"%s\": nothing was found to read %s in round %d", stitle,
+              m->use_docs && m->use_web ? "in the library or on the web"
+              : m->use_web              ? "on the web"
+              : m->use_docs             ? "in the library"
+                                        : "(no source was selected)",
               round);
   store_mevs_t evs = {0};
   json_t *notes = NULL;

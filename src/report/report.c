@@ -116,7 +116,9 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
       char *t = report_number_citations(content, numbers);
       buf_printf(&b, "%s\n\n", t);
       free(t);
-    }
+    } else if (!sub)
+      buf_printf(&b, "*%s*\n\n",
+                 L(lang, "No verified source covered this section.", "이 절을 다루는 검증된 출처가 없습니다."));
   }
   if (in->conclusion && in->conclusion[0]) {
     char *t = report_number_citations(in->conclusion, numbers);

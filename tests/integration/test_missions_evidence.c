@@ -77,6 +77,7 @@ Test(missions_evidence, nothing_to_read_is_no_evidence_with_warnings, .timeout =
   cr_assert(strstr(md, "No verified evidence"), "the report does not say it has no evidence:\n%s", md);
   cr_assert(strstr(md, "Skipped or missing"), "the run record does not list what was skipped:\n%s", md);
   cr_assert(strstr(md, "no search provider is configured"), "%s", md);
+  cr_assert(strstr(md, "No verified source covered this section."), "an empty section is left blank:\n%s", md);
   free(md);
   free(codes);
   json_decref(row);
