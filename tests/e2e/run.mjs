@@ -762,6 +762,9 @@ try {
     await page.click('button:has-text("Start mission")');
     await page.waitForSelector('.alert-error:has-text("nothing to research")');
     assert(new URL(page.url()).pathname === '/missions/new', `left the form: ${page.url()}`);
+    // log out from the dashboard, so the next login lands there
+    await page.click('nav >> text=Dashboard');
+    await page.waitForSelector('h1:has-text("Dashboard")');
     await page.click('[data-testid=logout]');
     await page.waitForSelector('#username');
   });
