@@ -140,7 +140,7 @@ static int check_documents(app_t *app, const char *user_id, json_t *req, int wan
              group ? "The chosen document group is empty, so there is nothing of yours to research."
                    : "Your library is empty, so there is nothing of yours to research.",
              group ? "Add documents to the group on the Documents page, or choose all documents."
-                   : "Upload documents on the Documents page, or tick Web search.");
+                   : "Upload documents on the Documents page (or use web search).");
     return 0;
   }
   if (ready == 0) {
@@ -210,8 +210,8 @@ json_t *agents_preflight(agents_t *ag, const char *user_id, json_t *req, int fla
     add_item(problems, "no_sources",
              "This mission has nothing to research: no documents it can search and no working web search. It would "
              "finish at once with a report that holds only its title.",
-             "Add documents or set up web search (see above). To start it anyway, tick \"Start without sources\" "
-             "(\"allow_empty\": true).");
+             "Add documents or set up web search (see above). To start it anyway: tick \"Start anyway\" on the New "
+             "mission page, send \"allow_empty\": true, or run maestro research --allow-empty.");
   json_object_set_new(out, "empty", json_boolean(empty));
   json_object_set_new(out, "ok", json_boolean(json_array_size(problems) == 0));
   json_object_set_new(out, "problems", problems);

@@ -9,7 +9,8 @@
  * sending the mask back keeps the stored secret, "" or null clears it.
  * GET also returns "effective": the endpoint each model tier resolves to
  * (environment < server defaults < the user's settings) and the search
- * provider, each with the layer it came from, without keys.
+ * provider, each with the layer it came from, without keys, and the research
+ * defaults (server's, then the user's over them).
  *
  * The same sections, validation and sealing serve the server defaults that
  * admins set through /api/admin/settings (admin.c): scope user_id NULL.
@@ -48,6 +49,14 @@ static json_t *effective(app_t *app, const char *user_id) {
     json_object_set_new(out, llm_tier_name((llm_tier_t)t), o);
     sodium_memzero(&ep, sizeof ep);
   }
+  /* research defaults (form prefill): the server's, then the user's own over them */
+  json_t *layers[LLM_LAYERS], *research = json_object();
+  llm_settings_layers(app->llm, user_id, "research", layers);
+  for (int l = 0; l < LLM_LAYERS; l++) {
+    if (layers[l]) json_object_update(research, layers[l]);
+    json_decref(layers[l]);
+  }
+  json_object_set_new(out, "research", research);
   json_t *web = NULL;
   if (app->web) {
     web_search_status(app->web, user_id, 0, &web);

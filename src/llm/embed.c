@@ -360,9 +360,9 @@ int llm_probe_endpoint(llm_t *llm, const llm_endpoint_t *ep, long timeout_s, cha
   int ok = res.cc == CURLE_OK && res.status >= 200 && res.status < 300;
   char msg[300] = "";
   if (res.cc != CURLE_OK)
-    snprintf(msg, sizeof msg, "%s did not answer: %s", ep->base_url, res.curl_err);
+    snprintf(msg, sizeof msg, "%.200s did not answer: %.80s", ep->base_url, res.curl_err);
   else if (!ok)
-    snprintf(msg, sizeof msg, "%s answered HTTP %ld", ep->base_url, res.status);
+    snprintf(msg, sizeof msg, "%.200s answered HTTP %ld", ep->base_url, res.status);
   xfer_result_free(&res);
   pthread_mutex_lock(&llm->lock);
   probe_entry_t *slot = &llm->probes[0];

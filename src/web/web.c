@@ -478,7 +478,7 @@ static int probe_url(web_t *w, const char *url, int timeout_ms, char *err, size_
   if (web_http_call("GET", url, NULL, NULL, timeout_ms, &r, &e) != 0)
     snprintf(msg, sizeof msg, "%.250s", e.msg);
   else if (r.status >= 500)
-    snprintf(msg, sizeof msg, "%s answered HTTP %ld", url, r.status);
+    snprintf(msg, sizeof msg, "%.200s answered HTTP %ld", url, r.status);
   else
     ok = 1;
   web_http_resp_free(&r);

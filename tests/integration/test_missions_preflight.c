@@ -172,15 +172,22 @@ Test(preflight, server_defaults_reach_researchers_and_their_own_override) {
   cr_assert_str_eq(tier_field(s, "mid", "model"), "fake-model");
   json_decref(s);
 
-  /* search defaults too */
+  /* search and research defaults too */
   char sx[128];
   snprintf(sx, sizeof sx, "http://127.0.0.1:%d", searx.port);
-  json_decref(put_server(json_pack("{s:{s:s}}", "search", "searxng_url", sx), &st));
+  json_decref(put_server(json_pack("{s:{s:s}, s:{s:i, s:s}}", "search", "searxng_url", sx, "research", "max_rounds", 3,
+                                   "tone", "academic"),
+                         &st));
   cr_assert_eq(st, 200);
+  json_decref(
+      ts_json(&ms_srv, "PUT", "/api/settings", alice, json_pack("{s:{s:s}}", "research", "tone", "casual"), &st));
   s = ts_json(&ms_srv, "GET", "/api/settings", alice, NULL, &st);
   json_t *search = json_object_get(json_object_get(s, "effective"), "search");
   cr_assert_str_eq(json_string_value(json_object_get(search, "provider")), "searxng");
   cr_assert_str_eq(json_string_value(json_object_get(search, "source")), "server");
+  json_t *research = json_object_get(json_object_get(s, "effective"), "research");
+  cr_assert_eq(json_integer_value(json_object_get(research, "max_rounds")), 3);
+  cr_assert_str_eq(json_string_value(json_object_get(research, "tone")), "casual");
   json_decref(s);
 }
 

@@ -34,7 +34,8 @@ export function NewMissionPage() {
     api
       .get('/api/settings')
       .then((r) => {
-        const d = r?.research_defaults || r?.research || r?.defaults;
+        // effective.research: the server defaults with the user's own over them
+        const d = r?.effective?.research || r?.research_defaults || r?.research || r?.defaults;
         if (!d) return;
         setF((old) => ({
           ...old,
