@@ -383,12 +383,17 @@ int cmd_research(int argc, char **argv) {
       json_decref(pf);
       if (allow_empty) json_object_set_new(req, "allow_empty", json_true());
     }
-    int crc = agents_mission_create(app->agents, u->id, req, 0, mid, &status, err, sizeof err, NULL);
+    json_t *refused = NULL;
+    int crc = agents_mission_create(app->agents, u->id, req, 0, mid, &status, err, sizeof err, &refused);
     json_decref(req);
-    if (crc != 0) {
+    if (crc != 0 && refused) /* the problems are printed above */
+      fprintf(stderr,
+              "maestro research: nothing to research (give --docs DIR, --group NAME or --web with a search "
+              "provider), or start it anyway with --allow-empty\n");
+    else if (crc != 0)
       fprintf(stderr, "maestro research: %s\n", err);
-      goto out;
-    }
+    json_decref(refused);
+    if (crc != 0) goto out;
   }
   fprintf(stderr, "mission %s\n", mid);
   snprintf(prog.channel, sizeof prog.channel, "mission:%s", mid);
