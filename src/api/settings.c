@@ -34,6 +34,20 @@ static int in_list(const char *const *list, const char *s) {
   return 0;
 }
 
+static int section_get(app_t *app, const char *user_id, const char *section, json_t **out) {
+  if (user_id) return store_setting_get(app->store, user_id, section, out);
+  char key[64];
+  llm_server_settings_key(section, key, sizeof key);
+  return store_server_setting_get(app->store, key, out);
+}
+
+static int section_put(app_t *app, const char *user_id, const char *section, json_t *value) {
+  if (user_id) return store_setting_put(app->store, user_id, section, value);
+  char key[64];
+  llm_server_settings_key(section, key, sizeof key);
+  return store_server_setting_put(app->store, key, value);
+}
+
 static json_t *effective(app_t *app, const char *user_id) {
   json_t *out = json_object();
   for (int t = 0; t < LLM_TIER_COUNT; t++) {
@@ -49,12 +63,18 @@ static json_t *effective(app_t *app, const char *user_id) {
     json_object_set_new(out, llm_tier_name((llm_tier_t)t), o);
     sodium_memzero(&ep, sizeof ep);
   }
-  /* research defaults (form prefill): the server's, then the user's own over them */
-  json_t *layers[LLM_LAYERS], *research = json_object();
-  llm_settings_layers(app->llm, user_id, "research", layers);
+  /* research defaults (form prefill): the server's, then the user's own over
+   * them; masked like the sections themselves, should one hold a key */
+  json_t *research = json_object();
+  const char *scopes[LLM_LAYERS] = {NULL, user_id};
   for (int l = 0; l < LLM_LAYERS; l++) {
-    if (layers[l]) json_object_update(research, layers[l]);
-    json_decref(layers[l]);
+    json_t *stored = NULL;
+    if (section_get(app, scopes[l], "research", &stored) == STORE_OK && json_is_object(stored)) {
+      json_t *masked = llm_settings_mask(stored);
+      json_object_update(research, masked);
+      json_decref(masked);
+    }
+    json_decref(stored);
   }
   json_object_set_new(out, "research", research);
   json_t *web = NULL;
@@ -64,20 +84,6 @@ static json_t *effective(app_t *app, const char *user_id) {
     json_object_set_new(out, "search", web);
   }
   return out;
-}
-
-static int section_get(app_t *app, const char *user_id, const char *section, json_t **out) {
-  if (user_id) return store_setting_get(app->store, user_id, section, out);
-  char key[64];
-  llm_server_settings_key(section, key, sizeof key);
-  return store_server_setting_get(app->store, key, out);
-}
-
-static int section_put(app_t *app, const char *user_id, const char *section, json_t *value) {
-  if (user_id) return store_setting_put(app->store, user_id, section, value);
-  char key[64];
-  llm_server_settings_key(section, key, sizeof key);
-  return store_server_setting_put(app->store, key, value);
 }
 
 json_t *api_settings_sections(app_t *app, const char *user_id) {
