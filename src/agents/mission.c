@@ -993,8 +993,9 @@ static int check_int_setting(json_t *s, const char *k, long long lo, long long h
 }
 
 int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int submit, char *id_out, int *status,
-                          char *err, size_t errlen) {
+                          char *err, size_t errlen, json_t **preflight_out) {
   app_t *app = ag->app;
+  if (preflight_out) *preflight_out = NULL;
   json_t *jt = json_object_get(req, "title"), *jd = json_object_get(req, "description");
   json_t *jq = json_object_get(req, "research_questions"), *js = json_object_get(req, "sources");
   json_t *jg = json_object_get(req, "group_id"), *jset = json_object_get(req, "settings");
@@ -1098,6 +1099,31 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     *status = 404;
     snprintf(err, errlen, "group %s not found", group);
     return -1;
+  }
+  json_t *ae = json_object_get(req, "allow_empty");
+  if (ae && !json_is_boolean(ae)) {
+    json_decref(questions);
+    json_decref(sources);
+    json_decref(settings);
+    return fail(status, 422, err, errlen, "allow_empty must be true or false");
+  }
+  if (!json_is_true(ae)) {
+    json_t *pfreq = json_pack("{s:O, s:O?}", "sources", sources, "group_id", jg);
+    json_t *pf = agents_preflight(ag, user_id, pfreq, AGENTS_PREFLIGHT_PROBE_WEB_IF_NEEDED);
+    json_decref(pfreq);
+    if (json_is_true(json_object_get(pf, "empty"))) {
+      json_decref(questions);
+      json_decref(sources);
+      json_decref(settings);
+      if (preflight_out)
+        *preflight_out = pf;
+      else
+        json_decref(pf);
+      return fail(status, 422, err, errlen,
+                  "this mission has nothing to research: no documents it can search and no working web search "
+                  "(send \"allow_empty\": true to start it anyway)");
+    }
+    json_decref(pf);
   }
   store_mission_new_t nm = {.user_id = user_id,
                             .title = title,

@@ -52,6 +52,7 @@ static void usage(FILE *f) {
           "  --group NAME        research this document group\n"
           "  --web               also search the web\n"
           "  --offline           no model: extractive agents only\n"
+          "  --allow-empty       start even when no documents and no web search can be used\n"
           "  --rounds N          research rounds (default 2)\n"
           "  --language L        report language (default: the question's)\n"
           "  --out FILE          write the report to FILE (default stdout)\n"
@@ -193,6 +194,42 @@ static int write_report(app_t *app, const char *mid, const char *title, const ch
   return rc;
 }
 
+/* The preflight in a few lines: what the mission will have, then problems
+ * and warnings with their fixes. */
+static void print_preflight(const json_t *pf, FILE *f) {
+  const char *mode = json_string_value(json_object_get(pf, "mode"));
+  json_t *mid = json_object_get(json_object_get(pf, "models"), "mid");
+  if (mode && strcmp(mode, "model") == 0)
+    fprintf(f, "model: %s at %s (%s settings)\n", json_string_value(json_object_get(mid, "model")),
+            json_string_value(json_object_get(mid, "base_url")), json_string_value(json_object_get(mid, "source")));
+  else
+    fprintf(f, "model: none, the mission runs offline (extractive)\n");
+  json_t *d = json_object_get(pf, "documents");
+  if (json_is_true(json_object_get(d, "requested")))
+    fprintf(f, "documents: %lld in scope, %lld ready\n", (long long)json_integer_value(json_object_get(d, "in_scope")),
+            (long long)json_integer_value(json_object_get(d, "ready")));
+  else
+    fprintf(f, "documents: not used\n");
+  json_t *w = json_object_get(pf, "web");
+  if (!json_is_true(json_object_get(w, "requested")))
+    fprintf(f, "web search: not used\n");
+  else if (json_is_true(json_object_get(w, "configured")))
+    fprintf(f, "web search: %s%s\n", json_string_value(json_object_get(w, "provider")),
+            json_is_false(json_object_get(w, "reachable")) ? " (does not answer)" : "");
+  else
+    fprintf(f, "web search: no provider configured\n");
+  const char *kinds[2] = {"problems", "warnings"};
+  for (int k = 0; k < 2; k++) {
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(pf, kinds[k]), i, p) {
+      const char *fix = json_string_value(json_object_get(p, "fix"));
+      fprintf(f, "%s: %s%s%s\n", k == 0 ? "problem" : "warning", json_string_value(json_object_get(p, "message")),
+              fix ? " Fix: " : "", fix ? fix : "");
+    }
+  }
+}
+
 int cmd_research(int argc, char **argv) {
   if (cli_wants_help(argc, argv)) {
     usage(stdout);
@@ -201,11 +238,11 @@ int cmd_research(int argc, char **argv) {
   json_t *questions = json_array();
   const char *title = NULL, *desc = NULL, *docs = NULL, *group = NULL, *out = NULL, *format = "md";
   const char *replay = NULL, *resume = NULL, *user = NULL, *lang = NULL;
-  int web = 0, offline = 0;
+  int web = 0, offline = 0, allow_empty = 0;
   long long rounds = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    int flag = !strcmp(a, "--web") || !strcmp(a, "--offline");
+    int flag = !strcmp(a, "--web") || !strcmp(a, "--offline") || !strcmp(a, "--allow-empty");
     if (a[0] != '-' || !strcmp(a, "-")) {
       json_array_append_new(questions, json_string(a));
       continue;
@@ -213,8 +250,10 @@ int cmd_research(int argc, char **argv) {
     if (flag) {
       if (!strcmp(a, "--web"))
         web = 1;
-      else
+      else if (!strcmp(a, "--offline"))
         offline = 1;
+      else
+        allow_empty = 1;
       continue;
     }
     const char *v = i + 1 < argc ? argv[++i] : NULL;
@@ -311,6 +350,7 @@ int cmd_research(int argc, char **argv) {
       store_user_get(app->store, owner, &u);
       json_decref(orig);
       llm_set_replay(app->llm, replay);
+      json_object_set_new(req, "allow_empty", json_true()); /* the record answers, as the original did */
     } else {
       char gid[17] = "";
       if (docs || group) {
@@ -342,13 +382,22 @@ int cmd_research(int argc, char **argv) {
       req = json_pack("{s:s?, s:s?, s:O, s:o, s:o}", "title", title, "description", desc, "research_questions",
                       questions, "sources", sources, "settings", settings);
       if (gid[0]) json_object_set_new(req, "group_id", json_string(gid));
+      json_t *pf = agents_preflight(app->agents, u->id, req, AGENTS_PREFLIGHT_PROBE);
+      print_preflight(pf, stderr);
+      json_decref(pf);
+      if (allow_empty) json_object_set_new(req, "allow_empty", json_true());
     }
-    int crc = agents_mission_create(app->agents, u->id, req, 0, mid, &status, err, sizeof err);
+    json_t *refused = NULL;
+    int crc = agents_mission_create(app->agents, u->id, req, 0, mid, &status, err, sizeof err, &refused);
     json_decref(req);
-    if (crc != 0) {
+    if (crc != 0 && refused) /* the problems are printed above */
+      fprintf(stderr,
+              "maestro research: nothing to research (give --docs DIR, --group NAME or --web with a search "
+              "provider), or start it anyway with --allow-empty\n");
+    else if (crc != 0)
       fprintf(stderr, "maestro research: %s\n", err);
-      goto out;
-    }
+    json_decref(refused);
+    if (crc != 0) goto out;
   }
   fprintf(stderr, "mission %s\n", mid);
   snprintf(prog.channel, sizeof prog.channel, "mission:%s", mid);

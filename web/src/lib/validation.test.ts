@@ -39,6 +39,9 @@ describe('mission form validation', () => {
       schedule: 'weekly',
       settings: { max_rounds: 5, max_passes: 2, max_cost: 3 },
     });
+    // depth travels in settings, standard unless chosen
+    expect((body.settings as any).depth).toBe('standard');
+    expect((missionPayload({ ...valid(), depth: 'deep' }).settings as any).depth).toBe('deep');
     // the group only applies when documents are used
     expect(missionPayload({ ...valid(), useDocuments: false, groupId: 'g1' }).group_id).toBeUndefined();
   });

@@ -20,6 +20,8 @@ export interface MissionForm {
   maxPasses: string;
   budget: string;
   schedule: string;
+  /** how far the research goes: settings.depth */
+  depth: 'quick' | 'standard' | 'deep';
 }
 
 export const emptyMissionForm = (): MissionForm => ({
@@ -36,6 +38,7 @@ export const emptyMissionForm = (): MissionForm => ({
   maxPasses: '2',
   budget: '',
   schedule: '',
+  depth: 'standard',
 });
 
 function intIn(v: string, lo: number, hi: number): boolean {
@@ -77,6 +80,7 @@ export function missionPayload(f: MissionForm): Record<string, unknown> {
     language: f.language,
     tone: f.tone,
     length: f.length,
+    depth: f.depth,
   };
   if (f.budget.trim() !== '') settings.max_cost = Number(f.budget);
   const body: Record<string, unknown> = {
