@@ -52,7 +52,9 @@ int agent_prompt_budget(mrun_t *m, llm_tier_t tier, const char *role) {
    * still leaves room for a short one */
   if (reserve > window / 3) reserve = window / 3;
   if (reserve < 128) reserve = 128;
-  int budget = window - reserve - system - 32; /* 32: message framing */
+  /* 32: message framing; the estimate counts ~4 characters per token, and
+   * figures, labels and punctuation cost more: keep a fifth in reserve */
+  int budget = (window - reserve - system - 32) * 4 / 5;
   return budget < 64 ? 64 : budget;
 }
 

@@ -201,6 +201,18 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
     qall = buf_detach(&b, NULL);
   }
   json_t *seen = json_object();
+  /* passages that already gave this section notes are not read again: a
+   * later round's searches bring new evidence */
+  json_t *had = store_mission_notes(m->app->store, m->id, json_string_value(json_object_get(section, "id")));
+  size_t i;
+  json_t *v;
+  json_array_foreach(had, i, v) {
+    char key[32];
+    const char *url = json_string_value(json_object_get(v, "url"));
+    snprintf(key, sizeof key, "c%lld", (long long)json_integer_value(json_object_get(v, "chunk_id")));
+    json_object_set_new(seen, url && url[0] ? url : key, json_true());
+  }
+  json_decref(had);
   if (m->use_docs) library_read(m, section, queries, seen, out, err, errlen);
   if (m->use_web && !mrun_cancelled(m)) {
     size_t nq = json_array_size(queries);
