@@ -141,13 +141,21 @@ static void library_read(mrun_t *m, json_t *section, json_t *queries, json_t *se
   rag_results_t *rs = calloc(nq ? nq : 1, sizeof *rs);
   if (!rs) abort();
   size_t i, longest = 0;
+  size_t cap = m->passages_per_section > 0 ? (size_t)m->passages_per_section : MAX_PASSAGES;
+  /* queries of one section overlap: each asks deep enough that together they
+   * can fill the section's passages, and deeper again past the passages a
+   * previous round already mined (in seen) */
+  int k = m->hits_per_search > 0 ? m->hits_per_search : 4;
+  if (k < (int)cap / 2) k = (int)cap / 2;
+  k += (int)json_object_size(seen);
+  if (k > 50) k = 50;
   for (i = 0; i < nq && !mrun_cancelled(m); i++) {
     rag_query_t q;
     rag_query_init(&q);
     q.user_id = m->user_id;
     q.group_id = m->group_id;
     q.query = json_string_value(json_array_get(queries, i));
-    q.k = m->hits_per_search > 0 ? m->hits_per_search : 4;
+    q.k = k;
     q.per_document = 2;
     char e[256];
     out->searches++;
@@ -161,7 +169,6 @@ static void library_read(mrun_t *m, json_t *section, json_t *queries, json_t *se
     }
     if (rs[i].n > longest) longest = rs[i].n;
   }
-  size_t cap = m->passages_per_section > 0 ? (size_t)m->passages_per_section : MAX_PASSAGES;
   for (size_t rank = 0; rank < longest && out->n < cap; rank++)
     for (i = 0; i < nq && out->n < cap; i++) {
       if (rank >= rs[i].n) continue;
