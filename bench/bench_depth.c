@@ -98,7 +98,7 @@ static void document(buf_t *b, int d) {
 }
 
 /* The fake model's rules: the planner is scripted, the other agents answer
- * from their prompt (docs/models.md, "derive"). */
+ * from their prompt (tests/fakes/research_team.json). */
 static char *rules_json(void) {
   json_t *secs = json_array();
   for (int i = 0; i < TOPICS; i++) {
@@ -115,23 +115,7 @@ static char *rules_json(void) {
     json_array_append_new(secs, json_pack("{s:s, s:[s,s,s], s:[s,s,s,s], s:i}", "title", title, "questions", q1, q2, q3,
                                           "queries", k1, k2, k3, k4, "priority", i + 1));
   }
-  json_t *verdicts = json_array();
-  for (int i = 1; i <= 40; i++) json_array_append_new(verdicts, json_pack("{s:i, s:b}", "id", i, "supported", 1));
-  json_t *r = json_pack(
-      "{s:[{s:s, s:{s:s}, s:{s:{s:s, s:s}, s:o}}, {s:s, s:{s:s}, s:s, s:i},"
-      "{s:s, s:{s:s}, s:s, s:f}, {s:s, s:{s:s}, s:s}, {s:s, s:{s:s}, s:s},"
-      "{s:s, s:{s:s}, s:{s:s, s:s, s:[]}}, {s:s, s:{s:s}, s:{s:o}}]}",
-      "rules", "name", "planner", "match", "system", "role: planner", "json", "analysis", "type", "report", "language",
-      "en", "sections", secs, "name", "researcher", "match", "system", "role: researcher", "derive", "notes",
-      "per_passage", 2, "name", "reflector", "match", "system", "role: reflector", "derive", "reflection", "quality",
-      0.6, "name", "writer", "match", "system", "role: writer", "derive", "text", "name", "reviser", "match", "system",
-      "role: reviser", "derive", "text", "name", "reviewer", "match", "system", "role: reviewer", "json",
-      "introduction", "This report reviews the progress of the energy transition technology by technology.",
-      "conclusion", "The evidence shows uneven but steady progress across technologies.", "sections", "name",
-      "verifier", "match", "system", "role: verifier", "json", "verdicts", verdicts);
-  char *s = json_dumps(r, JSON_COMPACT);
-  json_decref(r);
-  return s;
+  return mb_team_rules(secs);
 }
 
 typedef struct {

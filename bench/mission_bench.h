@@ -7,6 +7,7 @@
 #ifndef MAESTRO_MISSION_BENCH_H
 #define MAESTRO_MISSION_BENCH_H
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,22 @@ static inline void mb_ingest(app_t *app, const char *uid, const char *path, cons
   int dup = 0;
   if (rag_document_add(app->rag, &req, id, &dup, err, sizeof err) != 0) mb_die("add document", err);
   if (!dup && rag_ingest_document(app->rag, id, NULL, NULL, err, sizeof err) < 0) mb_die("ingest", err);
+}
+
+/* The rules of tests/fakes/research_team.json (agents answering from their
+ * prompts) with a planner proposing sections (JSON array, stolen) first.
+ * malloc'd JSON text. */
+static inline char *mb_team_rules(json_t *sections) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/tests/fakes/research_team.json", MAESTRO_SOURCE_DIR);
+  json_t *r = json_load_file(path, 0, NULL);
+  if (!r) mb_die("rules", path);
+  json_array_insert_new(json_object_get(r, "rules"), 0,
+                        json_pack("{s:s, s:{s:s}, s:{s:{s:s}, s:o}}", "name", "planner", "match", "system",
+                                  "role: planner", "json", "analysis", "type", "report", "sections", sections));
+  char *s = json_dumps(r, JSON_COMPACT);
+  json_decref(r);
+  return s;
 }
 
 /* A mission bench's world: a temp directory, the fake model answering with

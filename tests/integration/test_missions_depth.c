@@ -50,7 +50,7 @@ static void write_library(const char *dir) {
     }
 }
 
-static char *rules(void) {
+static json_t *sections(void) {
   json_t *secs = json_array();
   for (int t = 0; t < 3; t++) {
     char title[64], q1[160], q2[160], k1[96], k2[96];
@@ -62,48 +62,11 @@ static char *rules(void) {
     json_array_append_new(secs, json_pack("{s:s, s:[s,s], s:[s,s], s:i}", "title", title, "questions", q1, q2,
                                           "queries", k1, k2, "priority", t + 1));
   }
-  json_t *verdicts = json_array();
-  for (int i = 1; i <= 40; i++) json_array_append_new(verdicts, json_pack("{s:i, s:b}", "id", i, "supported", 1));
-  json_t *r = json_pack(
-      "{s:[{s:s, s:{s:s}, s:{s:{s:s}, s:o}}, {s:s, s:{s:s}, s:s, s:i}, {s:s, s:{s:s}, s:s},"
-      "{s:s, s:{s:s}, s:s}, {s:s, s:{s:s}, s:s}, {s:s, s:{s:s}, s:{s:s, s:s, s:[]}},"
-      "{s:s, s:{s:s}, s:{s:o}}]}",
-      "rules", "name", "planner", "match", "system", "role: planner", "json", "analysis", "type", "report", "sections",
-      secs, "name", "researcher", "match", "system", "role: researcher", "derive", "notes", "per_passage", 2, "name",
-      "reflector", "match", "system", "role: reflector", "derive", "reflection", "name", "writer", "match", "system",
-      "role: writer", "derive", "text", "name", "reviser", "match", "system", "role: reviser", "derive", "text", "name",
-      "reviewer", "match", "system", "role: reviewer", "json", "introduction",
-      "This report compares three low-carbon activities.", "conclusion",
-      "The three activities progress at different speeds.", "sections", "name", "verifier", "match", "system",
-      "role: verifier", "json", "verdicts", verdicts);
-  char *s = json_dumps(r, JSON_COMPACT);
-  json_decref(r);
-  return s;
+  return secs;
 }
 
-static const char *env[6];
-
 static void start(void) {
-  char *r = rules();
-  cr_assert_eq(llmsup_fake_start(&ms_fake, r), 0);
-  free(r);
-  static char url[200];
-  char u[128];
-  llmsup_url(&ms_fake, "/v1", u, sizeof u);
-  snprintf(url, sizeof url, "OPENAI_BASE_URL=%s", u);
-  const char *e[] = {
-      "LLM_MAX_RETRIES=1", "LLM_RETRY_BASE_MS=20", "MODEL_NAME=fake-model", url, "OPENAI_API_KEY=test", NULL};
-  memcpy(env, e, sizeof e);
-  cr_assert(ts_server_start(&ms_srv, env) == 0, "server did not start");
-  char docs[400];
-  snprintf(docs, sizeof docs, "%s/docs", ms_srv.dir);
-  mkdir(docs, 0755);
-  write_library(docs);
-  char *out = NULL;
-  cr_assert_eq(ts_run_cli(ms_srv.dir, env, NULL, &out, "ingest", "--directory", "docs", NULL), 0);
-  free(out);
-  ms_token = ts_login(&ms_srv, "admin", "admin-pass-123");
-  cr_assert(ms_token);
+  ms_start_team(sections(), write_library);
 }
 
 static char *create(const char *title, json_t *settings, long want) {
@@ -243,6 +206,6 @@ Test(missions_depth, depth_is_validated_and_shown, .timeout = 120) {
   json_decref(m);
   free(id);
   char *out = NULL;
-  cr_assert_eq(ts_run_cli(ms_srv.dir, env, NULL, &out, "research", "--depth", "bottomless", "Why?", NULL), 2);
+  cr_assert_eq(ts_run_cli(ms_srv.dir, ms_cli_env(), NULL, &out, "research", "--depth", "bottomless", "Why?", NULL), 2);
   free(out);
 }
