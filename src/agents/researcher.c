@@ -72,8 +72,8 @@ static char *keyword_variant(const char *question) {
  * written). With more: per question, the question and queries_per_question-1
  * variants - the planner's queries for the section first, then the
  * question's key terms (keyword variant); the section title is the
- * step-back query. A section researched before puts its newest questions
- * (the reflector's gaps) first. Distinct, at most 4 per query per question.
+ * step-back query, and from 3 queries per question the mission's title too. A section researched before puts its newest
+ * questions (the reflector's gaps) first. Distinct, at most 4 per query per question.
  */
 static json_t *section_queries(mrun_t *m, json_t *section) {
   int per = m->queries_per_question < 1 ? 1 : m->queries_per_question;
@@ -98,6 +98,8 @@ static json_t *section_queries(mrun_t *m, json_t *section) {
       }
     }
   }
+  /* the mission's own subject: the broadest step-back */
+  if (per >= 3) add_query(q, seen, m->title, cap);
   json_decref(seen);
   return q;
 }
