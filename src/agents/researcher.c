@@ -71,9 +71,10 @@ static char *keyword_variant(const char *question) {
  * title and the questions, at most 4 (the questions are searchable as
  * written). With more: per question, the question and queries_per_question-1
  * variants - the planner's queries for the section first, then the
- * question's key terms (keyword variant); the section title is the
- * step-back query, and from 3 queries per question the mission's title too. A section researched before puts its newest
- * questions (the reflector's gaps) first. Distinct, at most 4 per query per question.
+ * question's key terms (keyword variant); the section title is the step-back
+ * query, and from 3 queries per question the mission's title too. A section
+ * researched before puts its newest questions (the reflector's gaps) first.
+ * Distinct, at most 4 per query per question.
  */
 static json_t *section_queries(mrun_t *m, json_t *section) {
   int per = m->queries_per_question < 1 ? 1 : m->queries_per_question;
