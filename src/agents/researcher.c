@@ -338,6 +338,10 @@ static int researcher_batch(mrun_t *m, json_t *section, const passages_t *ps, js
   json_array_foreach(json_object_get(section, "questions"), i, v) buf_printf(&u, "- %s\n", json_string_value(v));
   buf_puts(&u, "\nPassages:\n");
   *next = agent_fit(&u, agent_prompt_budget(m, LLM_TIER_MID, "researcher"), items, from, NULL);
+  if (*next == from) { /* not even the head of a passage fits: no call for nothing */
+    buf_free(&u);
+    return 0;
+  }
   int room = m->notes_per_section - (int)json_array_size(notes);
   json_t *vars = json_pack("{s:s, s:i}", "language", m->language, "max_notes", room);
   json_t *schema = notes_schema(), *out = NULL;
