@@ -40,6 +40,7 @@
 #include "http/ws.h"
 #include "report/report.h"
 #include "store/documents.h"
+#include "store/events.h"
 #include "store/llm_calls.h"
 
 #define M_TOTAL "maestro_research_missions_total"
@@ -152,11 +153,21 @@ static void mrun_load(mrun_t *m, json_t *row) {
     if (!strcmp(json_string_value(v), "web_search")) m->use_web = 1;
   }
   m->offline = (int)json_integer_value(json_object_get(row, "offline"));
-  m->max_rounds = (int)set_int(s, "max_rounds", 2);
+  const agent_depth_t *d = agent_depth(set_str(s, "depth", "standard"));
+  if (!d) d = agent_depth("standard");
+  snprintf(m->depth, sizeof m->depth, "%s", d->name);
+  m->max_sections = (int)set_int(s, "max_sections", d->sections);
+  m->queries_per_question = (int)set_int(s, "queries_per_question", d->queries);
+  m->hits_per_search = d->hits;
+  m->passages_per_section = (int)set_int(s, "passages_per_section", d->passages);
+  m->web_pages = d->web;
+  m->split_sections = d->split;
+  m->words_per_note = d->words;
+  m->max_rounds = (int)set_int(s, "max_rounds", d->rounds);
   m->max_reflections = (int)set_int(s, "max_reflections", 5);
-  m->max_passes = (int)set_int(s, "max_passes", 2);
+  m->max_passes = (int)set_int(s, "max_passes", d->passes);
   if (m->max_passes < 1) m->max_passes = 1;
-  m->notes_per_section = (int)set_int(s, "notes_per_section", 8);
+  m->notes_per_section = (int)set_int(s, "notes_per_section", d->notes);
   m->concurrency = (int)set_int(s, "concurrency", 3);
   m->quality_target = set_num(s, "quality_target", 0.8);
   m->max_cost = set_num(s, "max_cost", 0);
@@ -400,6 +411,36 @@ static int step_analyse(mrun_t *m, char *err, size_t errlen) {
   return commit_phase(m, "plan", 0, 0, f, &evs);
 }
 
+/* The depth's share of a plan: at most max_sections top-level sections
+ * (with their subsections); the search queries the planner proposed per
+ * section move to analysis.queries {section_id: [query]} (sections rows
+ * have no place for them; research_gather reads them there). */
+static void plan_apply_depth(mrun_t *m, json_t *flat, json_t *analysis) {
+  json_t *queries = json_object(), *keep = json_object();
+  int tops = 0;
+  size_t i;
+  json_t *s;
+  json_array_foreach(flat, i, s) if (!json_is_string(json_object_get(s, "parent_id")) && tops++ < m->max_sections)
+      json_object_set_new(keep, json_string_value(json_object_get(s, "id")), json_true());
+  for (i = json_array_size(flat); i-- > 0;) {
+    s = json_array_get(flat, i);
+    const char *p = json_string_value(json_object_get(s, "parent_id"));
+    const char *id = json_string_value(json_object_get(s, "id"));
+    if (!json_object_get(keep, p ? p : id)) {
+      json_array_remove(flat, i);
+      continue;
+    }
+    json_t *q = json_object_get(s, "queries");
+    if (json_array_size(q)) json_object_set(queries, id, q);
+    json_object_del(s, "queries");
+  }
+  if (tops > m->max_sections)
+    log_info("agents", "mission %s: kept %d of the %d planned sections (depth %s)", m->id, m->max_sections, tops,
+             m->depth);
+  json_object_set_new(analysis, "queries", queries);
+  json_decref(keep);
+}
+
 static int step_plan(mrun_t *m, char *err, size_t errlen) {
   json_t *analysis = NULL, *sections = NULL;
   store_mevs_t evs = {0};
@@ -418,6 +459,7 @@ static int step_plan(mrun_t *m, char *err, size_t errlen) {
     json_object_set_new(merged, "language", json_string(m->language));
   json_decref(analysis);
   snprintf(m->language, sizeof m->language, "%s", set_str(merged, "language", m->language));
+  plan_apply_depth(m, sections, merged);
   add_plan_event(&evs, sections);
   add_phase(m, &evs, "research", 1, 0);
   add_stats(m, &evs, progress_of(m, "research", 1));
@@ -434,6 +476,23 @@ static int needs_research(mrun_t *m, json_t *s, int round) {
   if (round == 1 || json_integer_value(json_object_get(s, "researched_round")) == 0) return 1;
   return json_number_value(json_object_get(s, "quality")) < m->quality_target &&
          json_integer_value(json_object_get(s, "reflections")) < m->max_reflections;
+}
+
+/* What a section read in a round: {section_id, round, searches, passages:
+ * [key]} (key "chunk:N" or the page URL). The run record counts them. */
+static json_t *sources_read(const char *sid, int round, const passages_t *ps) {
+  json_t *keys = json_array();
+  for (size_t i = 0; i < ps->n; i++) {
+    char key[40];
+    if (ps->v[i].web)
+      json_array_append_new(keys, json_string(ps->v[i].url ? ps->v[i].url : ""));
+    else {
+      snprintf(key, sizeof key, "chunk:%lld", ps->v[i].chunk_id);
+      json_array_append_new(keys, json_string(key));
+    }
+  }
+  return json_pack("{s:s, s:i, s:i, s:o}", "section_id", sid, "round", round, "searches", ps->searches, "passages",
+                   keys);
 }
 
 static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
@@ -456,6 +515,7 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
                                         : "(no source was selected)",
               round);
   store_mevs_t evs = {0};
+  store_mevs_add(&evs, "sources_read", sources_read(sid, round, &ps));
   json_t *notes = NULL;
   int rc = 0;
   if (m->offline)
@@ -522,6 +582,33 @@ static int step_research(mrun_t *m, int round, char *err, size_t errlen) {
   return commit_phase(m, "reflect", round, 0, NULL, &evs);
 }
 
+/* Deep: before writing, sections whose evidence is rich get subsections
+ * (agent_split_section), unless they already have some. */
+static void split_rich_sections(mrun_t *m, json_t *flat, json_t *notes) {
+  if (!m->split_sections) return;
+  size_t n = json_array_size(flat);
+  for (size_t i = 0; i < n; i++) {
+    json_t *s = json_array_get(flat, i);
+    const char *id = json_string_value(json_object_get(s, "id"));
+    if (json_is_string(json_object_get(s, "parent_id"))) continue;
+    json_t *kids = children_of(flat, id);
+    size_t nk = json_array_size(kids);
+    json_decref(kids);
+    if (nk) continue;
+    json_t *sn = agent_section_notes(notes, id);
+    json_t *subs = agent_split_section(m, s, sn);
+    json_decref(sn);
+    if (!subs) continue;
+    log_info("agents", "mission %s: section %s split into %zu subsections", m->id, id, json_array_size(subs));
+    size_t k;
+    json_t *c;
+    json_array_foreach(subs, k, c)
+        json_object_set_new(c, "position", json_integer((json_int_t)(json_array_size(flat) + k)));
+    json_array_extend(flat, subs);
+    json_decref(subs);
+  }
+}
+
 static int step_reflect(mrun_t *m, int round, char *err, size_t errlen) {
   json_t *flat = store_mission_sections(m->app->store, m->id);
   json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
@@ -532,8 +619,8 @@ static int step_reflect(mrun_t *m, int round, char *err, size_t errlen) {
     out = offline_reflect(m, flat, notes);
   else
     rc = reflector_run(m, flat, notes, &out, &evs, err, errlen);
-  json_decref(notes);
   if (rc != 0) {
+    json_decref(notes);
     json_decref(flat);
     store_mevs_clear(&evs);
     return rc;
@@ -545,6 +632,8 @@ static int step_reflect(mrun_t *m, int round, char *err, size_t errlen) {
     json_array_foreach(
         out, i, s) if (!json_is_string(json_object_get(s, "parent_id")) && needs_research(m, s, round + 1)) again = 1;
   }
+  if (!again) split_rich_sections(m, out, notes);
+  json_decref(notes);
   char *a = json_dumps(flat, JSON_COMPACT | JSON_SORT_KEYS), *b = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
   json_t *ta = json_pack("{s:o}", "s", tree_of(flat, NULL)), *tb = json_pack("{s:o}", "s", tree_of(out, NULL));
   char *ta_s = json_dumps(ta, JSON_COMPACT | JSON_SORT_KEYS), *tb_s = json_dumps(tb, JSON_COMPACT | JSON_SORT_KEYS);
@@ -573,6 +662,24 @@ typedef struct {
   const char *kind;
 } write_ctx_t;
 
+/* The extractive body of a section with subsections: each subsection's
+ * notes under its ### heading. malloc'd. */
+static char *offline_write_subsections(mrun_t *m, json_t *subs, json_t *notes) {
+  json_t *groups = agent_group_notes(subs, notes), *g;
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  size_t k;
+  json_array_foreach(groups, k, g) {
+    if (!json_array_size(g)) continue;
+    json_t *sub = json_array_get(subs, k);
+    char *t = offline_write(m, sub, g);
+    buf_printf(&b, "%s### %s\n\n%s", b.len ? "\n\n" : "", json_string_value(json_object_get(sub, "title")), t);
+    free(t);
+  }
+  json_decref(groups);
+  return buf_detach(&b, NULL);
+}
+
 static int write_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
   json_t *section = json_object_get(item, "section");
   json_t *notes = json_object_get(item, "notes");
@@ -583,7 +690,9 @@ static int write_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
   store_mevs_t evs = {0};
   char *text = NULL;
   int rc = 0;
-  if (m->offline)
+  if (m->offline && json_array_size(subs))
+    text = offline_write_subsections(m, subs, notes);
+  else if (m->offline)
     text = offline_write(m, section, notes);
   else
     rc = writer_run(m, section, subs, notes, prev, sugg, &text, &evs, err, errlen);
@@ -741,14 +850,33 @@ static json_t *run_record(mrun_t *m, json_t *row) {
   dur = (double)(util_now_ms() - m->t0) / 1000.0;
   json_t *w = json_object_get(row, "warnings");
   json_t *warnings = json_is_array(w) ? json_incref(w) : json_array();
-  return json_pack("{s:o, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:b, s:b, s:o}", "models", models, "calls",
-                   (json_int_t)t.calls,
-                   "cached_calls", (json_int_t)t.cached, "tokens", (json_int_t)(t.prompt_tokens + t.completion_tokens),
-                   "cost", t.cost_usd, "duration_s", dur, "checked",
-                   json_integer_value(json_object_get(row, "checked")), "supported",
-                   json_integer_value(json_object_get(row, "supported")), "offline", m->offline, "budget_hit",
-                   (int)json_integer_value(json_object_get(row, "budget_hit")), "warnings",
-                   warnings);
+  /* reading: searches made and distinct passages read over every round */
+  char channel[64];
+  snprintf(channel, sizeof channel, "mission:%s", m->id);
+  json_t *evs = store_event_list(m->app->store, channel, 0, 1000000), *read = json_object();
+  long long searches = 0;
+  json_array_foreach(evs, i, c) {
+    const char *name = json_string_value(json_object_get(c, "event"));
+    if (!name || strcmp(name, "sources_read")) continue;
+    json_t *d = json_object_get(c, "data");
+    searches += json_integer_value(json_object_get(d, "searches"));
+    size_t k;
+    json_t *key;
+    json_array_foreach(json_object_get(d, "passages"), k, key)
+        json_object_set(read, json_string_value(key), json_true());
+  }
+  json_decref(evs);
+  json_t *rec = json_pack("{s:o, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:b, s:b, s:o}", "models", models, "calls",
+                          (json_int_t)t.calls, "cached_calls", (json_int_t)t.cached, "tokens",
+                          (json_int_t)(t.prompt_tokens + t.completion_tokens), "cost", t.cost_usd, "duration_s", dur,
+                          "checked", json_integer_value(json_object_get(row, "checked")), "supported",
+                          json_integer_value(json_object_get(row, "supported")), "offline", m->offline, "budget_hit",
+                          (int)json_integer_value(json_object_get(row, "budget_hit")), "warnings", warnings);
+  json_object_set_new(rec, "depth", json_string(m->depth));
+  json_object_set_new(rec, "searches", json_integer(searches));
+  json_object_set_new(rec, "passages_read", json_integer((json_int_t)json_object_size(read)));
+  json_decref(read);
+  return rec;
 }
 
 /* "no_evidence" when the mission asked for sources (notes were expected)
@@ -1066,6 +1194,23 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     json_decref(settings);
     return -1;
   }
+  json_t *jdepth = json_object_get(settings, "depth");
+  if (jdepth && !json_is_null(jdepth) && !agent_depth(json_string_value(jdepth))) {
+    json_decref(questions);
+    json_decref(sources);
+    json_decref(settings);
+    return fail(status, 422, err, errlen, "settings.depth must be quick, standard or deep");
+  }
+  if (!jdepth || json_is_null(jdepth)) json_object_set_new(settings, "depth", json_string("standard"));
+  if (check_int_setting(settings, "max_sections", 1, 40, err, errlen) ||
+      check_int_setting(settings, "queries_per_question", 1, 8, err, errlen) ||
+      check_int_setting(settings, "passages_per_section", 1, 64, err, errlen)) {
+    *status = 422;
+    json_decref(questions);
+    json_decref(sources);
+    json_decref(settings);
+    return -1;
+  }
   json_t *mc = json_object_get(settings, "max_cost");
   const char *sl = json_string_value(json_object_get(settings, "language"));
   if ((mc && !json_is_null(mc) && (!json_is_number(mc) || json_number_value(mc) < 0)) ||
@@ -1241,7 +1386,9 @@ int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *i
   char owner[17];
   snprintf(owner, sizeof owner, "%s", json_string_value(json_object_get(row, "user_id")));
   int cur = (int)json_integer_value(json_object_get(row, "round"));
-  long long maxr = set_int(json_object_get(row, "settings"), "max_rounds", 2);
+  json_t *rs = json_object_get(row, "settings");
+  const agent_depth_t *rd = agent_depth(set_str(rs, "depth", "standard"));
+  long long maxr = set_int(rs, "max_rounds", rd ? rd->rounds : 2);
   int running = is_running(row);
   int planned = json_integer_value(json_object_get(row, "sections_count")) > 0;
   json_decref(row);

@@ -50,6 +50,8 @@ static json_t *mission_view(app_t *app, json_t *row) {
   json_object_set_new(m, "calls", json_integer(t.calls));
   json_object_set_new(m, "progress", json_real(progress_of(row)));
   json_object_set_new(m, "offline", json_boolean(json_integer_value(json_object_get(row, "offline"))));
+  const char *depth = json_string_value(json_object_get(json_object_get(row, "settings"), "depth"));
+  json_object_set_new(m, "depth", json_string(depth && depth[0] ? depth : "standard"));
   json_object_set_new(
       m, "counters",
       json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "round",

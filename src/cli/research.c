@@ -53,7 +53,9 @@ static void usage(FILE *f) {
           "  --web               also search the web\n"
           "  --offline           no model: extractive agents only\n"
           "  --allow-empty       start even when no documents and no web search can be used\n"
-          "  --rounds N          research rounds (default 2)\n"
+          "  --depth D           quick, standard (default) or deep: searches, notes, rounds\n"
+          "                      and report length (deep: subsections, many more sources)\n"
+          "  --rounds N          research rounds (default: the depth's, 1 / 2 / 3)\n"
           "  --language L        report language (default: the question's)\n"
           "  --out FILE          write the report to FILE (default stdout)\n"
           "  --format FMT        report format: md (default), html, pdf or docx\n"
@@ -237,7 +239,7 @@ int cmd_research(int argc, char **argv) {
   }
   json_t *questions = json_array();
   const char *title = NULL, *desc = NULL, *docs = NULL, *group = NULL, *out = NULL, *format = "md";
-  const char *replay = NULL, *resume = NULL, *user = NULL, *lang = NULL;
+  const char *replay = NULL, *resume = NULL, *user = NULL, *lang = NULL, *depth = NULL;
   int web = 0, offline = 0, allow_empty = 0;
   long long rounds = 0;
   for (int i = 1; i < argc; i++) {
@@ -284,7 +286,14 @@ int cmd_research(int argc, char **argv) {
       user = v;
     else if (!strcmp(a, "--language"))
       lang = v;
-    else if (!strcmp(a, "--rounds")) {
+    else if (!strcmp(a, "--depth")) {
+      if (strcmp(v, "quick") && strcmp(v, "standard") && strcmp(v, "deep")) {
+        fprintf(stderr, "maestro research: --depth is quick, standard or deep\n");
+        json_decref(questions);
+        return 2;
+      }
+      depth = v;
+    } else if (!strcmp(a, "--rounds")) {
       if (util_parse_int(v, 1, 20, &rounds) != 0) {
         fprintf(stderr, "maestro research: --rounds must be 1..20\n");
         json_decref(questions);
@@ -376,6 +385,7 @@ int cmd_research(int argc, char **argv) {
       json_t *settings = json_object();
       if (rounds) json_object_set_new(settings, "max_rounds", json_integer(rounds));
       if (lang) json_object_set_new(settings, "language", json_string(lang));
+      if (depth) json_object_set_new(settings, "depth", json_string(depth));
       if (offline) json_object_set_new(settings, "offline", json_true());
       json_t *sources = json_pack("[s]", "local_documents");
       if (web) json_array_append_new(sources, json_string("web_search"));
