@@ -392,6 +392,7 @@ export const en: Record<string, string> = {
   'admin.on': 'On',
   'admin.off': 'Off',
   "new.depth": "Depth",
+  "new.depthDefault": "empty: as the depth sets",
   "depth.quick": "Quick",
   "depth.standard": "Standard",
   "depth.deep": "Deep",

@@ -392,6 +392,7 @@ export const ko: Record<string, string> = {
   'admin.on': '켜짐',
   'admin.off': '꺼짐',
   "new.depth": "깊이",
+  "new.depthDefault": "비우면 깊이 설정을 따름",
   "depth.quick": "빠르게",
   "depth.standard": "표준",
   "depth.deep": "깊게",
