@@ -89,6 +89,7 @@ static const setting_t SETTINGS[] = {
     {"MAX_CONCURRENT_MISSIONS", T_INT, "2", "Missions run at the same time", 1, 256, NULL, 0},
     {"SCHEDULE_CHECK_SECONDS", T_INT, "60", "How often the server looks for scheduled missions that are due", 1, 86400, NULL, 0},
     {"SCHEDULE_PERIOD_SECONDS", T_INT, "0", "Testing/demos: every scheduled mission is due this many seconds after it completed (0: weekly/monthly/quarterly)", 0, 100000000, NULL, 0},
+    {"CHAT_WORKERS", T_INT, "4", "Chat questions answered at the same time (the others wait in line)", 1, 256, NULL, 0},
     {"INGEST_WORKERS", T_INT, "1", "Document ingestion worker threads", 1, 64, NULL, 0},
     {"PROMPTS_DIR", T_STR, "", "Directory of prompt templates overriding the built-in ones", 0, 0, NULL, 0},
 };
