@@ -52,9 +52,6 @@ static void stop(void) {
   inproc_close(&env);
   free(alice_tok);
   free(bob_tok);
-  unsetenv("WS_MAX_PER_USER");
-  unsetenv("WS_MAX_PER_ADDRESS");
-  unsetenv("HTTP_RESERVED_THREADS");
 }
 
 TestSuite(limits_user, .init = start_per_user, .fini = stop, .timeout = 60);
