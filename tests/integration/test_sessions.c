@@ -3,7 +3,8 @@
  * follows its account after the upgrade (demotion, logout, disabling,
  * password change close it or refuse its next subscribe), a password change
  * retires every earlier token (REST and WebSocket, through the API and
- * through `maestro user passwd` in another process).
+ * through `maestro user passwd` in another process), and an idle socket of a
+ * user disabled from the CLI closes at the next heartbeat.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -245,6 +246,24 @@ Test(sessions_cli, user_passwd_refuses_older_tokens_and_user_disable_refuses_the
   cr_expect_eq(wsc_wait_closed(c, 5000, reason, sizeof reason), WS_CLOSE_SESSION_ENDED, "reason '%s'", reason);
   cr_expect(strstr(reason, "disabled") != NULL, "reason: %s", reason);
   cr_expect_eq(wsc_count(c, "subscribed", NULL), 0);
+  wsc_close(c);
+  free(tok);
+}
+
+Test(sessions_cli, an_idle_socket_of_a_user_disabled_from_the_cli_closes_at_the_next_heartbeat) {
+  cr_assert_eq(ts_run_cli(srv.dir, NULL, "researcher-pw-2\n", NULL, "user", "add", "mallory", "--password-stdin", NULL),
+               0);
+  char *tok = ts_login(&srv, "mallory", "researcher-pw-2");
+  cr_assert_not_null(tok);
+  ws_client_t *c = wsc_connect(srv.port, tok);
+  cr_assert_not_null(c);
+  subscribe(c, "documents");
+  cr_assert_eq(wsc_wait(c, "subscribed", NULL, 1, 5000), 1);
+  cr_assert_eq(ts_run_cli(srv.dir, NULL, NULL, NULL, "user", "disable", "mallory", NULL), 0);
+  /* the socket sends nothing: only the server's heartbeat (every 20 s) can see it */
+  char reason[128] = "";
+  cr_expect_eq(wsc_wait_closed(c, 25000, reason, sizeof reason), WS_CLOSE_SESSION_ENDED, "reason '%s'", reason);
+  cr_expect(strstr(reason, "disabled") != NULL, "reason: %s", reason);
   wsc_close(c);
   free(tok);
 }
