@@ -107,11 +107,14 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
 
 int app_start_workers(app_t *app) {
   if (jobs_start(app->jobs) != 0) return -1;
+  if (!app->chat) app->chat = chat_pool_start(app);
   return agents_scheduler_start(app->agents);
 }
 
 void app_close(app_t *app) {
   if (!app) return;
+  chat_pool_stop(app->chat); /* answers publish events and use the store */
+  app->chat = NULL;
   agents_scheduler_stop(app->agents); /* it submits jobs */
   jobs_free(app->jobs);
   agents_free(app->agents);

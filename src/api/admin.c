@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "app.h"
 #include "auth/accounts.h"
+#include "http/ws.h"
 #include "store/users.h"
 
 static json_t *user_out(store_user_t *u) {
@@ -77,6 +78,7 @@ static int update_user(http_req_t *r) {
     status = http_reply_error(r, 500, "internal", "cannot update user %s", id);
     goto done;
   }
+  ws_hub_recheck_user(r->app->hub, id); /* disabled or demoted: close the sockets now */
   store_user_free(u);
   u = NULL;
   store_user_get(r->app->store, id, &u);
@@ -96,6 +98,7 @@ static int delete_user(http_req_t *r) {
   if (last_admin) return http_reply_error(r, 409, "last_admin", "cannot delete the last active admin");
   if (strcmp(id, r->user.id) == 0) return http_reply_error(r, 409, "conflict", "you cannot delete yourself");
   if (store_user_delete(r->app->store, id) != STORE_OK) return http_reply_error(r, 500, "internal", "delete failed");
+  ws_hub_recheck_user(r->app->hub, id);
   return http_reply_json(r, 200, json_pack("{s:s}", "status", "deleted"));
 }
 

@@ -14,6 +14,7 @@
 #include "auth/accounts.h"
 #include "auth/auth.h"
 #include "base/log.h"
+#include "http/ws.h"
 #include "store/users.h"
 
 static json_t *user_json(const char *id, const char *username, const char *role) {
@@ -77,6 +78,7 @@ static int logout(http_req_t *r) {
   if (store_token_revoke(r->app->store, r->user.jti, r->user.exp * 1000) != STORE_OK)
     return http_reply_error(r, 500, "internal", "cannot revoke the token");
   store_token_purge(r->app->store, time(NULL) * 1000);
+  ws_hub_recheck_user(r->app->hub, r->user.id); /* closes the sockets opened with this token */
   return http_reply_json(r, 200, json_pack("{s:s}", "status", "logged_out"));
 }
 
@@ -99,10 +101,17 @@ static int change_password(http_req_t *r) {
     rc = http_reply_error(r, 403, "wrong_password", "current password is wrong");
   } else {
     char err[256];
-    if (accounts_set_password(r->app, r->user.id, next, err, sizeof err) != 0)
+    if (accounts_set_password(r->app, r->user.id, next, err, sizeof err) != 0) {
       rc = http_reply_error(r, 422, "invalid_field", "%s", err);
-    else
-      rc = http_reply_json(r, 200, json_pack("{s:s}", "status", "password_changed"));
+    } else {
+      /* every earlier token (this one too) is refused from now on: the
+       * caller continues with a fresh one */
+      char *token = auth_token_issue(r->app->auth, u->id, u->username, u->role, NULL);
+      rc = http_reply_json(r, 200,
+                           json_pack("{s:s, s:s, s:s, s:I}", "status", "password_changed", "access_token", token,
+                                     "token_type", "bearer", "expires_in", (json_int_t)auth_token_ttl(r->app->auth)));
+      free(token);
+    }
   }
   store_user_free(u);
   json_decref(body);

@@ -5,9 +5,11 @@
  * Every handler works on the caller's own chats only: another user's chat
  * answers 404 exactly like a missing one. Viewers can list and read their
  * chats; creating, asking and deleting need the researcher role.
- * POST /api/chats/{id}/messages blocks until the answer is complete and
- * replies with the stored assistant message; meanwhile its tokens are
- * published on the chat's channel "chat:ID" (WebSocket and event log).
+ * POST /api/chats/{id}/messages stores the question and replies 202 at once
+ * (the question, and the sequence number of its event); a chat worker answers
+ * it, publishing the tokens and the final assistant message (or an error) on
+ * the chat's channel "chat:ID" (WebSocket and event log). No request thread
+ * waits for a model.
  */
 #include <stdio.h>
 #include <string.h>
@@ -102,11 +104,21 @@ static int post_message(http_req_t *r) {
                               CHAT_MAX_QUESTION);
     goto out;
   }
-  json_t *answer = NULL;
+  json_t *qmsg = NULL;
+  int64_t seq = 0;
   char err[1200] = "";
-  switch (chat_ask(r->app, r->user.id, id, q, &answer, err, sizeof err)) {
-    case CHAT_OK:
-      status = http_reply_json(r, 200, answer);
+  int rc = r->app->chat ? chat_submit(r->app->chat, r->user.id, id, q, &qmsg, &seq, err, sizeof err) : CHAT_ERR_FULL;
+  switch (rc) {
+    case CHAT_OK: {
+      char channel[40];
+      snprintf(channel, sizeof channel, "chat:%s", id);
+      status = http_reply_json(r, 202,
+                               json_pack("{s:s, s:s, s:I, s:o}", "status", "answering", "channel", channel, "seq",
+                                         (json_int_t)seq, "message", qmsg));
+      break;
+    }
+    case CHAT_ERR_FULL:
+      status = http_reply_error(r, 503, "busy", "%s", err[0] ? err : "chat is not available");
       break;
     case CHAT_ERR_NOT_FOUND:
       status = http_reply_not_found(r, "chat", id);

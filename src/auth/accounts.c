@@ -7,6 +7,7 @@
 #include "auth/auth.h"
 #include "base/util.h"
 #include "http/http.h"
+#include "http/ws.h"
 #include "store/users.h"
 
 const char *accounts_username_invalid(const char *u) {
@@ -69,6 +70,7 @@ int accounts_set_password(app_t *app, const char *user_id, const char *password,
   int rc = store_user_update(app->store, user_id, NULL, -1, hash);
   if (rc == STORE_NOT_FOUND) snprintf(err, errlen, "user %s not found", user_id);
   if (rc == STORE_ERROR) snprintf(err, errlen, "cannot store the password");
+  if (rc == STORE_OK) ws_hub_recheck_user(app->hub, user_id); /* older tokens now fail: close their sockets */
   return rc;
 }
 

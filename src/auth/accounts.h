@@ -14,7 +14,9 @@ const char *accounts_username_invalid(const char *username);
 /* Creates a user. Returns 0, or STORE_CONFLICT (name taken) / -1 with err. id_out (>= 17) may be NULL. */
 int accounts_create(app_t *app, const char *username, const char *password, const char *role, char *id_out,
                     char *err, size_t errlen);
-/* Sets a new password (validated, hashed). 0 or -1/STORE_NOT_FOUND with err. */
+/* Sets a new password (validated, hashed). Every token issued before it
+ * stops working (REST and WebSocket; the user's open sockets are closed).
+ * 0 or -1/STORE_NOT_FOUND with err. */
 int accounts_set_password(app_t *app, const char *user_id, const char *password, char *err, size_t errlen);
 /*
  * First start: when there is no user at all, creates the admin from

@@ -110,11 +110,13 @@ static char *b64url_decode(const char *s, size_t slen, size_t *outlen) {
 
 char *auth_token_issue(auth_t *a, const char *user_id, const char *username, const char *role,
                        auth_claims_t *claims_out) {
-  int64_t now = (int64_t)time(NULL);
+  int64_t now_ms = util_now_ms();
+  int64_t now = now_ms / 1000;
   char jti[33];
   util_random_hex(jti, 16);
-  json_t *claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "sub", user_id, "name", username, "role", role, "iat",
-                             (json_int_t)now, "exp", (json_int_t)(now + a->ttl_s), "jti", jti);
+  json_t *claims =
+      json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "sub", user_id, "name", username, "role", role, "iat",
+                (json_int_t)now, "iat_ms", (json_int_t)now_ms, "exp", (json_int_t)(now + a->ttl_s), "jti", jti);
   char *payload = json_dumps(claims, JSON_COMPACT | JSON_SORT_KEYS);
   json_decref(claims);
   buf_t tok = BUF_INIT;
@@ -133,6 +135,7 @@ char *auth_token_issue(auth_t *a, const char *user_id, const char *username, con
     snprintf(claims_out->role, sizeof claims_out->role, "%s", role);
     snprintf(claims_out->jti, sizeof claims_out->jti, "%s", jti);
     claims_out->iat = now;
+    claims_out->iat_ms = now_ms;
     claims_out->exp = now + a->ttl_s;
   }
   return buf_detach(&tok, NULL);
@@ -193,6 +196,8 @@ int auth_token_verify(auth_t *a, const char *token, int64_t now, auth_claims_t *
   }
   c.exp = json_integer_value(exp);
   c.iat = json_integer_value(json_object_get(claims, "iat"));
+  json_t *iat_ms = json_object_get(claims, "iat_ms");
+  c.iat_ms = json_is_integer(iat_ms) ? json_integer_value(iat_ms) : c.iat * 1000;
   json_decref(claims);
   if (now >= c.exp) {
     *why = "token expired";

@@ -7,7 +7,9 @@
  * bounds memory under a login flood.
  *
  * Tokens: header {"alg":"HS256","typ":"JWT"}, claims sub (user id), name,
- * role, iat, exp, jti. Verification accepts only HS256 (the header's alg must
+ * role, iat, iat_ms, exp, jti. iat_ms lets a password change (which refuses
+ * tokens issued before it, to the millisecond) keep a token issued right
+ * after it in the same second. Verification accepts only HS256 (the header's alg must
  * be exactly "HS256"; "none" and every other value are refused), checks the
  * signature in constant time, then exp. Revocation (logout) is the caller's
  * check of jti against the store.
@@ -33,6 +35,7 @@ typedef struct {
   char role[16];
   char jti[40];
   int64_t iat, exp; /* epoch seconds */
+  int64_t iat_ms;   /* issue time in ms (claim iat_ms; iat * 1000 for tokens without it) */
 } auth_claims_t;
 
 /* key: the HMAC secret (>= 32 bytes). ttl_s: token lifetime. */

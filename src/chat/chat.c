@@ -2,6 +2,7 @@
 #include "chat/chat.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #define EXTRACT_PASSAGES 3
 #define EXTRACT_SENTENCES 2
 #define EXTRACT_QUOTE_MAX 600
+#define CHAT_QUEUE_MAX 256 /* questions waiting for a worker */
 
 static const char *SYSTEM_PROMPT =
     "You are Maestro, a research assistant answering questions about the user's own documents.\n"
@@ -516,9 +518,26 @@ static int generate(app_t *app, const char *user_id, const char *chat_id, const 
   return rc;
 }
 
-int chat_ask(app_t *app, const char *user_id, const char *chat_id, const char *question, json_t **answer, char *err,
-             size_t errlen) {
-  *answer = NULL;
+/* A question stored and claimed, waiting for (or getting) its answer. */
+struct chat_task {
+  struct chat_task *next;
+  char user_id[17], chat_id[17];
+  char *question;
+  store_chat_t chat;
+  json_t *history; /* the turns before the question */
+};
+
+static void task_free(chat_task_t *t) {
+  if (!t) return;
+  free(t->question);
+  json_decref(t->history);
+  free(t);
+}
+
+/* Steps 1-3 of chat.h: checks, claim, the question stored and published. */
+static int ask_begin(app_t *app, const char *user_id, const char *chat_id, const char *question, chat_task_t **task,
+                     json_t **qmsg_out, int64_t *seq_out, char *err, size_t errlen) {
+  *task = NULL;
   store_chat_t chat;
   int rc = store_chat_get(app->store, user_id, chat_id, &chat);
   if (rc == STORE_NOT_FOUND) {
@@ -544,24 +563,51 @@ int chat_ask(app_t *app, const char *user_id, const char *chat_id, const char *q
     snprintf(err, errlen, rc == STORE_NOT_FOUND ? "chat %s not found" : "could not claim chat %s", chat_id);
     return rc == STORE_NOT_FOUND ? CHAT_ERR_NOT_FOUND : CHAT_ERR;
   }
-
   char channel[40];
   snprintf(channel, sizeof channel, "chat:%s", chat_id);
-  int ret = CHAT_ERR;
-  rag_results_t res = {0};
-  gen_t gen = {0};
   json_t *history = store_chat_recent(app->store, user_id, chat_id, CHAT_HISTORY);
   json_t *qmsg = NULL;
   if (!history || store_chat_add_message(app->store, user_id, chat_id, "user", question, NULL, NULL, &qmsg) != 0) {
     snprintf(err, errlen, "could not store the question");
-    goto out;
+    json_decref(history);
+    store_chat_release(app->store, chat_id);
+    return CHAT_ERR;
   }
-  publish(app, channel, "message", qmsg);
+  int64_t seq = 0;
+  if (events_publish(app->events, channel, "message", qmsg, &seq) != 0)
+    log_warn("chat", "could not publish message on %s", channel);
+  if (seq_out) *seq_out = seq;
+  if (qmsg_out)
+    *qmsg_out = qmsg;
+  else
+    json_decref(qmsg);
   if (chat.title_auto) {
     char *t = title_from(question);
     store_chat_autotitle(app->store, user_id, chat_id, t);
     free(t);
   }
+  chat_task_t *t = calloc(1, sizeof *t);
+  if (!t) abort();
+  snprintf(t->user_id, sizeof t->user_id, "%s", user_id);
+  snprintf(t->chat_id, sizeof t->chat_id, "%s", chat_id);
+  t->question = util_strdup(question);
+  t->chat = chat;
+  t->history = history;
+  *task = t;
+  return CHAT_OK;
+}
+
+/* Steps 4-7 of chat.h; releases the chat. The task stays the caller's. */
+static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *err, size_t errlen) {
+  *answer = NULL;
+  const char *user_id = t->user_id, *chat_id = t->chat_id, *question = t->question;
+  const store_chat_t chat = t->chat;
+  json_t *history = t->history;
+  char channel[40];
+  snprintf(channel, sizeof channel, "chat:%s", chat_id);
+  int ret = CHAT_ERR, rc;
+  rag_results_t res = {0};
+  gen_t gen = {0};
 
   llm_endpoint_t ep;
   char rerr[256];
@@ -631,6 +677,129 @@ out:
   store_chat_release(app->store, chat_id);
   free(gen.text);
   rag_results_free(&res);
-  json_decref(history);
   return ret;
+}
+
+int chat_ask(app_t *app, const char *user_id, const char *chat_id, const char *question, json_t **answer, char *err,
+             size_t errlen) {
+  *answer = NULL;
+  chat_task_t *t;
+  int rc = ask_begin(app, user_id, chat_id, question, &t, NULL, NULL, err, errlen);
+  if (rc != CHAT_OK) return rc;
+  rc = ask_answer(app, t, answer, err, errlen);
+  task_free(t);
+  return rc;
+}
+
+/* ---------- the answering workers ---------- */
+
+struct chat_pool {
+  app_t *app;
+  pthread_mutex_t lock;
+  pthread_cond_t cond;
+  chat_task_t *head, *tail;
+  int queued, stopping, nthreads;
+  pthread_t *threads;
+};
+
+/* Runs one queued question. The model failure and retrieval paths publish
+ * their own "error" event; any other failure is published here, so that a
+ * client waiting on the channel always hears the end of its question. */
+static void answer_task(app_t *app, chat_task_t *t) {
+  json_t *answer = NULL;
+  char err[1200] = "";
+  int rc = ask_answer(app, t, &answer, err, sizeof err);
+  json_decref(answer);
+  if (rc != CHAT_OK && rc != CHAT_ERR_MODEL && rc != CHAT_ERR_NOT_FOUND) {
+    char channel[40];
+    snprintf(channel, sizeof channel, "chat:%s", t->chat_id);
+    if (err[0]) log_warn("chat", "chat %s: %s", t->chat_id, err);
+    json_t *ev = json_pack("{s:s}", "message", err[0] ? err : "the question could not be answered");
+    if (events_publish(app->events, channel, "error", ev, NULL) != 0) log_warn("chat", "could not publish an error");
+    json_decref(ev);
+  }
+}
+
+static void *worker_main(void *arg) {
+  chat_pool_t *p = arg;
+  for (;;) {
+    pthread_mutex_lock(&p->lock);
+    while (!p->stopping && !p->head) pthread_cond_wait(&p->cond, &p->lock);
+    if (p->stopping) {
+      pthread_mutex_unlock(&p->lock);
+      return NULL;
+    }
+    chat_task_t *t = p->head;
+    p->head = t->next;
+    if (!p->head) p->tail = NULL;
+    p->queued--;
+    pthread_mutex_unlock(&p->lock);
+    answer_task(p->app, t);
+    task_free(t);
+  }
+}
+
+chat_pool_t *chat_pool_start(app_t *app) {
+  chat_pool_t *p = calloc(1, sizeof *p);
+  if (!p) abort();
+  p->app = app;
+  pthread_mutex_init(&p->lock, NULL);
+  pthread_cond_init(&p->cond, NULL);
+  p->nthreads = (int)config_int(app->cfg, "CHAT_WORKERS");
+  p->threads = calloc((size_t)p->nthreads, sizeof *p->threads);
+  if (!p->threads) abort();
+  for (int i = 0; i < p->nthreads; i++) pthread_create(&p->threads[i], NULL, worker_main, p);
+  return p;
+}
+
+void chat_pool_stop(chat_pool_t *p) {
+  if (!p) return;
+  pthread_mutex_lock(&p->lock);
+  p->stopping = 1;
+  pthread_cond_broadcast(&p->cond);
+  pthread_mutex_unlock(&p->lock);
+  for (int i = 0; i < p->nthreads; i++) pthread_join(p->threads[i], NULL);
+  /* questions never started: free their chats, say so on their channels */
+  chat_task_t *t = p->head;
+  while (t) {
+    chat_task_t *n = t->next;
+    char channel[40];
+    snprintf(channel, sizeof channel, "chat:%s", t->chat_id);
+    json_t *ev = json_pack("{s:s}", "message", "the server stopped before answering; ask again");
+    events_publish(p->app->events, channel, "error", ev, NULL);
+    json_decref(ev);
+    store_chat_release(p->app->store, t->chat_id);
+    task_free(t);
+    t = n;
+  }
+  free(p->threads);
+  pthread_mutex_destroy(&p->lock);
+  pthread_cond_destroy(&p->cond);
+  free(p);
+}
+
+int chat_submit(chat_pool_t *p, const char *user_id, const char *chat_id, const char *question, json_t **qmsg,
+                int64_t *seq, char *err, size_t errlen) {
+  *qmsg = NULL;
+  pthread_mutex_lock(&p->lock);
+  int full = p->stopping || p->queued >= CHAT_QUEUE_MAX;
+  pthread_mutex_unlock(&p->lock);
+  if (full) {
+    snprintf(err, errlen, "too many questions are waiting for an answer; try again in a moment");
+    return CHAT_ERR_FULL;
+  }
+  chat_task_t *t;
+  int rc = ask_begin(p->app, user_id, chat_id, question, &t, qmsg, seq, err, errlen);
+  if (rc != CHAT_OK) return rc;
+  pthread_mutex_lock(&p->lock);
+  t->next = NULL;
+  if (p->tail)
+    p->tail->next = t;
+  else
+    p->head = t;
+  p->tail = t;
+  p->queued++;
+  pthread_cond_signal(&p->cond);
+  pthread_mutex_unlock(&p->lock);
+  return CHAT_OK;
 }

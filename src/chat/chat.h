@@ -25,13 +25,18 @@
  * Events go to channel "chat:ID" (events_publish: stored, then pushed live).
  *
  * Threads: chat_ask blocks the calling thread for the model call; any number
- * of threads may call it for different chats. Strings are borrowed.
+ * of threads may call it for different chats. The API does not use it: a
+ * request thread must not wait for a model (it is one of the server's
+ * HTTP_THREADS), so POST /api/chats/{id}/messages runs steps 1-3 and hands
+ * the rest to a pool of CHAT_WORKERS threads (chat_submit), and the answer
+ * reaches the client on the chat's channel. Strings are borrowed.
  */
 #ifndef MAESTRO_CHAT_H
 #define MAESTRO_CHAT_H
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rag/rag.h"
 
@@ -43,8 +48,12 @@ enum {
   CHAT_ERR_NOT_FOUND = -2, /* no such chat for this user */
   CHAT_ERR_BUSY = -3,      /* another question of this chat is being answered */
   CHAT_ERR_GROUP = -4,     /* the chat's group no longer exists */
-  CHAT_ERR_MODEL = -5      /* the model failed (after the model layer's retries) */
+  CHAT_ERR_MODEL = -5,     /* the model failed (after the model layer's retries) */
+  CHAT_ERR_FULL = -6       /* too many questions waiting for a worker */
 };
+
+typedef struct chat_task chat_task_t;
+typedef struct chat_pool chat_pool_t;
 
 /* Longest accepted question, in bytes. */
 #define CHAT_MAX_QUESTION 8000
@@ -59,6 +68,22 @@ void chat_register(struct app *app);
  * CHAT_ERR_* code with a message for the user in err. */
 int chat_ask(struct app *app, const char *user_id, const char *chat_id, const char *question, json_t **answer,
              char *err, size_t errlen);
+
+/* Starts CHAT_WORKERS answering threads (app_start_workers). */
+chat_pool_t *chat_pool_start(struct app *app);
+/* Stops the pool after the answers in progress; questions still waiting get
+ * an "error" event and their chats are released. Accepts NULL. */
+void chat_pool_stop(chat_pool_t *p);
+/*
+ * Steps 1-3 of chat_ask now (so their errors are the caller's, with the same
+ * codes), the rest on a worker: on CHAT_OK *qmsg is the stored question (new
+ * reference) and *seq the sequence number of its "message" event on
+ * "chat:ID"; the answer's events follow it there, ending with the assistant's
+ * "message" or an "error". CHAT_ERR_FULL when CHAT_QUEUE_MAX questions wait.
+ * Thread-safe.
+ */
+int chat_submit(chat_pool_t *p, const char *user_id, const char *chat_id, const char *question, json_t **qmsg,
+                int64_t *seq, char *err, size_t errlen);
 
 /* ---- Pure helpers (exposed for tests) ---- */
 

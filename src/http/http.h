@@ -38,7 +38,8 @@ typedef struct {
   char username[128];
   role_t role;
   char jti[40];
-  long long exp; /* token expiry, epoch seconds */
+  long long exp;    /* token expiry, epoch seconds */
+  long long iat_ms; /* token issue time, epoch ms */
 } http_user_t;
 
 #define HTTP_MAX_PARAMS 4

@@ -219,15 +219,22 @@ http_server_t *http_server_start(app_t *app, char *err, size_t errlen) {
   int v6 = strchr(bind, ':') != NULL;
   buf_printf(&ports, v6 ? "[%s]:%lld" : "%s:%lld", bind, bport);
   if (fport > 0 && fport != bport) buf_printf(&ports, v6 ? ",[%s]:%lld" : ",%s:%lld", bind, fport);
-  char threads[16];
+  char threads[16], head_ms[16], idle_ms[16];
   snprintf(threads, sizeof threads, "%lld", config_int(app->cfg, "HTTP_THREADS"));
+  snprintf(head_ms, sizeof head_ms, "%lld", config_int(app->cfg, "HTTP_HEADER_TIMEOUT_MS"));
+  snprintf(idle_ms, sizeof idle_ms, "%lld", config_int(app->cfg, "HTTP_KEEPALIVE_MS"));
+  /* Every connection holds a thread while civetweb reads its request head:
+   * request_timeout_ms bounds the whole head (a client sending one header
+   * line every few seconds is cut off), keep_alive_timeout_ms the wait for
+   * the next request on a kept-alive connection. */
+  // clang-format off
   const char *options[] = {"listening_ports", ports.data,
                            "num_threads", threads,
                            "tcp_nodelay", "1",
                            "enable_keep_alive", "yes",
-                           "keep_alive_timeout_ms", "15000",
+                           "keep_alive_timeout_ms", idle_ms,
                            /* also bounds a WebSocket write to a client that stopped reading */
-                           "request_timeout_ms", "10000",
+                           "request_timeout_ms", head_ms,
                            "websocket_timeout_ms", "60000",
                            "enable_websocket_ping_pong", "no",
                            "enable_directory_listing", "no",
@@ -237,6 +244,7 @@ http_server_t *http_server_start(app_t *app, char *err, size_t errlen) {
                            "decode_url", "yes",
                            "max_request_size", "65536",
                            NULL};
+  // clang-format on
   struct mg_callbacks cb;
   memset(&cb, 0, sizeof cb);
   struct mg_init_data init = {&cb, srv, options};

@@ -13,11 +13,14 @@
  */
 #include "http/ws.h"
 
+#include <dirent.h>
 #include <jansson.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "base/log.h"
 #include "base/util.h"
@@ -55,13 +58,18 @@ typedef struct client {
   struct client *next_ready;
   ws_hub_t *hub;
   struct mg_connection *conn;
-  http_user_t user;
+  int fd;                     /* the connection's socket, to cut it after a close frame; -1 if unknown */
+  char addr[48];              /* client address (per-address limit) */
+  int refused;                /* over a limit: closed with close_reason as soon as it is open, not counted */
+  http_user_t user;           /* c->lock: rechecked (role refreshed) before every subscribe */
   pthread_mutex_t lock;       /* queue, subs, flags */
   pthread_mutex_t write_lock; /* conn writes vs close */
   msg_t *head, *tail;
   size_t qmsgs, qbytes;
   sub_t subs[MAX_SUBS];
-  int closed, dropped;
+  int closed, dropped; /* dropped: 1 = close frame to send, 2 = sent */
+  int close_code;      /* of the close frame of a dropped client (0: 1000) */
+  char close_reason[100];
   int scheduled; /* on the ready list or being served by a sender (c->lock) */
   atomic_int refs;
 } client_t;
@@ -76,6 +84,7 @@ struct ws_hub {
   int stopping;
   pthread_t senders[SENDERS];
   pthread_t heartbeat;
+  int max_per_user, max_per_addr, max_total; /* socket limits (config) */
   struct {
     char prefix[32];
     ws_authorize_fn fn;
@@ -154,7 +163,8 @@ static void enqueue(client_t *c, msg_t *m) {
   }
   if (c->qmsgs >= QUEUE_MAX_MSGS || c->qbytes + m->len > QUEUE_MAX_BYTES) {
     c->dropped = 1;
-    log_warn("ws", "dropping WebSocket client of user %s: %zu messages queued", c->user.username, c->qmsgs);
+    snprintf(c->close_reason, sizeof c->close_reason, "too far behind; reconnect");
+    log_warn("ws", "dropping WebSocket client of user %s: %zu messages queued", c->user.id, c->qmsgs);
     free(m->text);
     free(m);
   } else {
@@ -193,13 +203,56 @@ static void send_error(client_t *c, const char *channel, const char *message) {
   send_json(c, json_pack("{s:s, s:s?, s:s}", "type", "error", "channel", channel, "message", message));
 }
 
-/* Writes one frame; returns -1 when the socket is gone. */
+/* Writes one frame; returns -1 when the socket is gone. Once a client is
+ * dropped only its close frame goes out: nothing queued before the drop (an
+ * event of a channel it may no longer read) reaches it. */
 static int write_frame(client_t *c, int opcode, const char *data, size_t len) {
   pthread_mutex_lock(&c->write_lock);
+  pthread_mutex_lock(&c->lock);
+  int stop = c->closed || (c->dropped && opcode != MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE);
+  pthread_mutex_unlock(&c->lock);
   int rc = -1;
-  if (!c->closed) rc = mg_websocket_write(c->conn, opcode, data, len) > 0 ? 0 : -1;
+  if (!stop) rc = mg_websocket_write(c->conn, opcode, data, len) > 0 ? 0 : -1;
   pthread_mutex_unlock(&c->write_lock);
   return rc;
+}
+
+/*
+ * Sends the close frame (code, reason) of a dropped client, then shuts its
+ * socket down: civetweb's reader thread sees the end of the stream at once
+ * and releases its HTTP thread, whether or not the client answers the close.
+ * The socket is only shut down (never closed) here, and only while close_cb
+ * has not run, so the descriptor is still this connection's.
+ */
+static void send_close(client_t *c, int code, const char *reason) {
+  unsigned char frame[2 + sizeof c->close_reason];
+  size_t rl = strlen(reason);
+  if (rl > sizeof c->close_reason - 1) rl = sizeof c->close_reason - 1;
+  frame[0] = (unsigned char)(code >> 8);
+  frame[1] = (unsigned char)(code & 0xff);
+  memcpy(frame + 2, reason, rl);
+  write_frame(c, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, (const char *)frame, 2 + rl);
+  pthread_mutex_lock(&c->write_lock);
+  if (!c->closed && c->fd >= 0) shutdown(c->fd, SHUT_RDWR);
+  pthread_mutex_unlock(&c->write_lock);
+}
+
+/* Drops a client: nothing more is sent but a close frame with code and
+ * reason, written by a sender thread (see sender_main). Any thread. */
+static void client_kill(client_t *c, int code, const char *reason) {
+  pthread_mutex_lock(&c->lock);
+  if (c->closed || c->dropped) {
+    pthread_mutex_unlock(&c->lock);
+    return;
+  }
+  c->dropped = 1;
+  c->close_code = code;
+  snprintf(c->close_reason, sizeof c->close_reason, "%s", reason);
+  int schedule = !c->scheduled;
+  c->scheduled = 1;
+  pthread_mutex_unlock(&c->lock);
+  log_info("ws", "closing a WebSocket of user %s: %d %s", c->user.id, code, reason);
+  if (schedule) mark_ready(c->hub, c);
 }
 
 static sub_t *find_sub(client_t *c, const char *channel) {
@@ -302,8 +355,11 @@ static void *sender_main(void *arg) {
       if (c->dropped == 1 && !c->closed) {
         /* close the socket of a dropped client; its reader sees the close */
         c->dropped = 2;
+        int code = c->close_code ? c->close_code : WS_CLOSE_NORMAL;
+        char reason[sizeof c->close_reason];
+        memcpy(reason, c->close_reason, sizeof reason);
         pthread_mutex_unlock(&c->lock);
-        write_frame(c, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, "\x03\xe8", 2);
+        send_close(c, code, reason);
         continue;
       }
       msg_t *m = c->head;
@@ -330,6 +386,62 @@ static void *sender_main(void *arg) {
   }
 }
 
+/*
+ * Checks a client's session again (token revoked or expired, account
+ * disabled or deleted, password changed, role lowered) and closes the socket
+ * when it no longer holds. The database is the truth, so a change made by
+ * another process (`maestro user disable`) is seen too. Returns 0 when the
+ * session is still valid (c->user.role then is the current role).
+ */
+static int client_recheck(client_t *c) {
+  pthread_mutex_lock(&c->lock);
+  int gone = c->closed || c->dropped || c->refused;
+  http_user_t u = c->user;
+  pthread_mutex_unlock(&c->lock);
+  if (gone) return -1;
+  const char *why = "session ended";
+  role_t before = u.role;
+  if (http_user_recheck(c->hub->app, &u, &why) != 0) {
+    client_kill(c, WS_CLOSE_SESSION_ENDED, why);
+    return -1;
+  }
+  if (u.role < before) {
+    client_kill(c, WS_CLOSE_ROLE_CHANGED, "role changed; reconnect");
+    return -1;
+  }
+  pthread_mutex_lock(&c->lock);
+  c->user.role = u.role;
+  pthread_mutex_unlock(&c->lock);
+  return 0;
+}
+
+/* The listed clients of user_id (NULL: all), each with a reference; *n set. */
+static client_t **clients_of(ws_hub_t *hub, const char *user_id, int *n) {
+  pthread_mutex_lock(&hub->lock);
+  client_t **list = calloc((size_t)hub->nclients + 1, sizeof *list);
+  if (!list) abort();
+  *n = 0;
+  for (int i = 0; i < hub->nclients; i++) {
+    client_t *c = hub->clients[i];
+    if (user_id && strcmp(c->user.id, user_id) != 0) continue; /* id never changes */
+    atomic_fetch_add(&c->refs, 1);
+    list[(*n)++] = c;
+  }
+  pthread_mutex_unlock(&hub->lock);
+  return list;
+}
+
+void ws_hub_recheck_user(ws_hub_t *hub, const char *user_id) {
+  if (!hub) return;
+  int n;
+  client_t **list = clients_of(hub, user_id, &n);
+  for (int i = 0; i < n; i++) {
+    client_recheck(list[i]);
+    client_unref(list[i]);
+  }
+  free(list);
+}
+
 static void *heartbeat_main(void *arg) {
   ws_hub_t *hub = arg;
   for (;;) {
@@ -344,15 +456,12 @@ static void *heartbeat_main(void *arg) {
       pthread_mutex_unlock(&hub->lock);
       return NULL;
     }
-    int n = hub->nclients;
-    client_t **copy = calloc((size_t)n + 1, sizeof *copy);
-    for (int i = 0; i < n; i++) {
-      copy[i] = hub->clients[i];
-      atomic_fetch_add(&copy[i]->refs, 1);
-    }
     pthread_mutex_unlock(&hub->lock);
+    int n;
+    client_t **copy = clients_of(hub, NULL, &n);
     for (int i = 0; i < n; i++) {
-      enqueue(copy[i], msg_new(MSG_PING, NULL, NULL));
+      /* catches what another process changed (the CLI writes the database only) */
+      if (client_recheck(copy[i]) == 0) enqueue(copy[i], msg_new(MSG_PING, NULL, NULL));
       client_unref(copy[i]);
     }
     free(copy);
@@ -396,9 +505,10 @@ static void on_event(void *ud, const event_t *ev) {
 }
 
 /* Maps the requested channel to the stored one and checks access. */
-static int resolve_channel(ws_hub_t *hub, client_t *c, const char *req, char *out, size_t outlen, const char **why) {
-  if (strcmp(req, "documents") == 0 || (util_starts_with(req, "documents:") && strcmp(req + 10, c->user.id) == 0)) {
-    snprintf(out, outlen, "documents:%s", c->user.id);
+static int resolve_channel(ws_hub_t *hub, const http_user_t *user, const char *req, char *out, size_t outlen,
+                           const char **why) {
+  if (strcmp(req, "documents") == 0 || (util_starts_with(req, "documents:") && strcmp(req + 10, user->id) == 0)) {
+    snprintf(out, outlen, "documents:%s", user->id);
     return 0;
   }
   const char *colon = strchr(req, ':');
@@ -409,7 +519,7 @@ static int resolve_channel(ws_hub_t *hub, client_t *c, const char *req, char *ou
   for (int i = 0; i < hub->nauthz; i++) {
     size_t pl = strlen(hub->authz[i].prefix);
     if ((size_t)(colon - req) == pl && strncmp(req, hub->authz[i].prefix, pl) == 0) {
-      if (hub->authz[i].fn(hub->app, &c->user, colon + 1)) {
+      if (hub->authz[i].fn(hub->app, user, colon + 1)) {
         snprintf(out, outlen, "%s", req);
         return 0;
       }
@@ -435,7 +545,15 @@ static void handle_message(client_t *c, const char *data, size_t len) {
     const char *req = json_string_value(json_object_get(j, "channel"));
     char channel[128];
     const char *why = "channel is required";
-    if (!req || resolve_channel(c->hub, c, req, channel, sizeof channel, &why) != 0) {
+    /* the session as it is now, not as it was at the upgrade */
+    if (type[0] == 's' && client_recheck(c) != 0) {
+      json_decref(j);
+      return;
+    }
+    pthread_mutex_lock(&c->lock);
+    http_user_t user = c->user;
+    pthread_mutex_unlock(&c->lock);
+    if (!req || resolve_channel(c->hub, &user, req, channel, sizeof channel, &why) != 0) {
       send_error(c, req, why);
     } else if (type[0] == 's') {
       json_t *after = json_object_get(j, "after");
@@ -473,6 +591,38 @@ static void handle_message(client_t *c, const char *data, size_t len) {
   json_decref(j);
 }
 
+/* The port of a socket address (either family), or -1. */
+static int sa_port(const struct sockaddr_storage *sa) {
+  if (sa->ss_family == AF_INET) return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+  if (sa->ss_family == AF_INET6) return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+  return -1;
+}
+
+/*
+ * The descriptor of the connection's socket: civetweb does not expose it, so
+ * it is the one socket of this process whose local port is the listening
+ * port and whose peer port is the client's (a pair only one accepted TCP
+ * connection can have). -1 when not found; the client is then closed by a
+ * close frame alone.
+ */
+static int find_conn_fd(const struct mg_request_info *ri) {
+  DIR *d = opendir("/proc/self/fd");
+  if (!d) return -1;
+  int found = -1, self = dirfd(d);
+  struct dirent *e;
+  while (found < 0 && (e = readdir(d)) != NULL) {
+    long long fd;
+    if (util_parse_int(e->d_name, 0, 1 << 30, &fd) != 0 || fd == self) continue;
+    struct sockaddr_storage local, peer;
+    socklen_t ll = sizeof local, pl = sizeof peer;
+    if (getsockname((int)fd, (struct sockaddr *)&local, &ll) != 0 || sa_port(&local) != ri->server_port) continue;
+    if (getpeername((int)fd, (struct sockaddr *)&peer, &pl) != 0 || sa_port(&peer) != ri->remote_port) continue;
+    found = (int)fd;
+  }
+  closedir(d);
+  return found;
+}
+
 static int connect_cb(const struct mg_connection *conn, void *ud) {
   ws_hub_t *hub = ud;
   struct mg_connection *mc = (struct mg_connection *)conn;
@@ -488,6 +638,9 @@ static int connect_cb(const struct mg_connection *conn, void *ud) {
   c->hub = hub;
   c->conn = mc;
   c->user = user;
+  const struct mg_request_info *ri = mg_get_request_info(mc);
+  snprintf(c->addr, sizeof c->addr, "%s", ri->remote_addr);
+  c->fd = find_conn_fd(ri);
   atomic_init(&c->refs, 1);
   pthread_mutex_init(&c->lock, NULL);
   pthread_mutex_init(&c->write_lock, NULL);
@@ -502,15 +655,40 @@ static int connect_cb(const struct mg_connection *conn, void *ud) {
     hub->clients = realloc(hub->clients, sizeof *hub->clients * (size_t)hub->cap);
     if (!hub->clients) abort();
   }
+  /* Limits: each socket holds an HTTP thread for as long as it is open. An
+   * upgrade over a limit is accepted and closed at once with the reason, so
+   * a browser can tell it apart from a network error. */
+  int per_user = 0, per_addr = 0, total = 0;
+  for (int i = 0; i < hub->nclients; i++) {
+    const client_t *o = hub->clients[i];
+    if (o->refused) continue;
+    total++;
+    per_user += strcmp(o->user.id, c->user.id) == 0;
+    per_addr += strcmp(o->addr, c->addr) == 0;
+  }
+  if (total >= hub->max_total)
+    snprintf(c->close_reason, sizeof c->close_reason, "server busy: too many WebSockets open (%d)", total);
+  else if (per_user >= hub->max_per_user)
+    snprintf(c->close_reason, sizeof c->close_reason, "too many WebSockets for this user (limit %d)",
+             hub->max_per_user);
+  else if (per_addr >= hub->max_per_addr)
+    snprintf(c->close_reason, sizeof c->close_reason, "too many WebSockets from this address (limit %d)",
+             hub->max_per_addr);
+  c->refused = c->close_reason[0] != '\0';
   hub->clients[hub->nclients++] = c;
   pthread_mutex_unlock(&hub->lock);
+  if (c->refused) log_warn("ws", "refusing a WebSocket of user %s from %s: %s", c->user.id, c->addr, c->close_reason);
   mg_set_user_connection_data(mc, c);
   return 0;
 }
 
 static void ready_cb(struct mg_connection *conn, void *ud) {
-  (void)conn;
   (void)ud;
+  client_t *c = mg_get_user_connection_data(conn);
+  if (!c || !c->refused) return; /* c->refused and close_reason are set once, before this */
+  char reason[sizeof c->close_reason];
+  memcpy(reason, c->close_reason, sizeof reason);
+  client_kill(c, WS_CLOSE_LIMIT, reason);
 }
 
 static int data_cb(struct mg_connection *conn, int bits, char *data, size_t len, void *ud) {
@@ -560,6 +738,9 @@ ws_hub_t *ws_hub_new(app_t *app) {
   ws_hub_t *hub = calloc(1, sizeof *hub);
   if (!hub) abort();
   hub->app = app;
+  hub->max_per_user = (int)config_int(app->cfg, "WS_MAX_PER_USER");
+  hub->max_per_addr = (int)config_int(app->cfg, "WS_MAX_PER_ADDRESS");
+  hub->max_total = ws_max_total(app->cfg);
   pthread_mutex_init(&hub->lock, NULL);
   pthread_cond_init(&hub->cond, NULL);
   for (int i = 0; i < SENDERS; i++) pthread_create(&hub->senders[i], NULL, sender_main, hub);
@@ -580,9 +761,17 @@ void ws_hub_attach(ws_hub_t *hub, struct mg_context *ctx) {
   mg_set_websocket_handler(ctx, "/api/ws", connect_cb, ready_cb, data_cb, close_cb, hub);
 }
 
+int ws_max_total(const config_t *cfg) {
+  long long threads = config_int(cfg, "HTTP_THREADS");
+  long long reserve = config_int(cfg, "HTTP_RESERVED_THREADS");
+  if (reserve > threads / 2) reserve = threads / 2;
+  return (int)(threads - reserve);
+}
+
 int ws_hub_clients(ws_hub_t *hub) {
   pthread_mutex_lock(&hub->lock);
-  int n = hub->nclients;
+  int n = 0;
+  for (int i = 0; i < hub->nclients; i++) n += !hub->clients[i]->refused;
   pthread_mutex_unlock(&hub->lock);
   return n;
 }

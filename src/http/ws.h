@@ -22,6 +22,23 @@
  * Channel access: "documents" is the caller's own ingestion channel; other
  * prefixes ("mission", "chat") are checked by authorisers registered by their
  * modules. Unknown or foreign channels are refused with an error message.
+ *
+ * Sessions: the token is checked at the upgrade and the session again before
+ * every subscribe and on every heartbeat (token revoked or expired, account
+ * disabled or deleted, password changed since the token was issued, role):
+ * the role used to authorise a channel is always the current one. Code that
+ * changes an account calls ws_hub_recheck_user() so that its sockets close at
+ * once. A socket whose session ended is closed with WS_CLOSE_SESSION_ENDED,
+ * one whose role was lowered with WS_CLOSE_ROLE_CHANGED (its token still
+ * works: reconnect), the reason being a short text for the user.
+ *
+ * Limits: every socket holds one of civetweb's HTTP_THREADS for its life, so
+ * sockets are limited per user (WS_MAX_PER_USER), per client address
+ * (WS_MAX_PER_ADDRESS) and in all (ws_max_total(): HTTP_RESERVED_THREADS stay
+ * for plain requests). A socket over a limit is opened and closed at once
+ * with WS_CLOSE_LIMIT and the reason. Closing sends the close frame, then
+ * shuts the socket down, so a client that ignores the close frame cannot
+ * keep the thread.
  */
 #ifndef MAESTRO_WS_H
 #define MAESTRO_WS_H
@@ -32,6 +49,12 @@
 #include "http/http.h"
 
 typedef struct ws_hub ws_hub_t;
+
+/* WebSocket close codes (API.md). */
+#define WS_CLOSE_NORMAL 1000
+#define WS_CLOSE_SESSION_ENDED 4401 /* logged out, password changed, account disabled or deleted */
+#define WS_CLOSE_ROLE_CHANGED 4403  /* role lowered: reconnect with the same token */
+#define WS_CLOSE_LIMIT 4429         /* too many sockets (user, address or server) */
 
 /* Returns 1 if `user` may read channel id `id` under this prefix. */
 typedef int (*ws_authorize_fn)(app_t *app, const http_user_t *user, const char *id);
@@ -44,7 +67,16 @@ void ws_hub_attach(ws_hub_t *hub, struct mg_context *ctx);
 /* Closes every client and stops the sender threads. */
 void ws_hub_shutdown(ws_hub_t *hub);
 void ws_hub_free(ws_hub_t *hub);
-/* Number of connected clients (metrics, tests). */
+/* Number of connected clients, not counting those refused over a limit
+ * (metrics, tests). */
 int ws_hub_clients(ws_hub_t *hub);
+/* Checks again the session of every socket of user_id (NULL: every socket)
+ * and closes those that no longer hold (see above). Call it after changing an
+ * account or revoking a token. Blocks for one database read per socket;
+ * never for a socket write. Accepts a NULL hub. Thread-safe. */
+void ws_hub_recheck_user(ws_hub_t *hub, const char *user_id);
+/* The most WebSockets open at once: HTTP_THREADS minus HTTP_RESERVED_THREADS
+ * (the reserve being at most half of the threads). */
+int ws_max_total(const config_t *cfg);
 
 #endif

@@ -52,10 +52,11 @@ static store_user_t *user_from_row(sqlite3_stmt *s) {
   u->active = sqlite3_column_int(s, 4);
   u->created_at = sqlite3_column_int64(s, 5);
   u->updated_at = sqlite3_column_int64(s, 6);
+  u->tokens_valid_after = sqlite3_column_int64(s, 7);
   return u;
 }
 
-#define USER_COLS "id, username, password_hash, role, active, created_at, updated_at"
+#define USER_COLS "id, username, password_hash, role, active, created_at, updated_at, tokens_valid_after"
 
 static int user_get_by(store_t *st, const char *sql, const char *key, store_user_t **out) {
   *out = NULL;
@@ -118,9 +119,12 @@ int store_admin_count(store_t *st) {
 
 int store_user_update(store_t *st, const char *id, const char *role, int active, const char *password_hash) {
   sqlite3 *db = sdb_acquire(st);
+  /* A new password also ends every session opened with the old one. */
   sqlite3_stmt *s = sdb_prepare(db,
-                                "UPDATE users SET role = COALESCE(?, role), active = COALESCE(?, active), "
-                                "password_hash = COALESCE(?, password_hash), updated_at = ? WHERE id = ?");
+                                "UPDATE users SET role = COALESCE(?1, role), active = COALESCE(?2, active), "
+                                "password_hash = COALESCE(?3, password_hash), updated_at = ?4, "
+                                "tokens_valid_after = CASE WHEN ?3 IS NULL THEN tokens_valid_after ELSE ?4 END "
+                                "WHERE id = ?5");
   int rc = STORE_ERROR;
   if (s) {
     sdb_bind_text(s, 1, role);

@@ -17,6 +17,7 @@ typedef struct {
   char role[16]; /* "admin" | "researcher" | "viewer" */
   int active;
   int64_t created_at, updated_at;
+  int64_t tokens_valid_after; /* epoch ms: tokens issued before it are refused (0: none) */
 } store_user_t;
 
 void store_user_free(store_user_t *u);
@@ -27,7 +28,8 @@ int store_user_get_by_name(store_t *st, const char *username, store_user_t **out
 /* Users as a JSON array of {id, username, role, active, created_at}. New reference. */
 json_t *store_user_list_json(store_t *st);
 int store_user_count(store_t *st);
-/* Updates any of role/active/password_hash that is non-NULL / >= 0. */
+/* Updates any of role/active/password_hash that is non-NULL / >= 0. A new
+ * password_hash also sets tokens_valid_after to now (older tokens die). */
 int store_user_update(store_t *st, const char *id, const char *role, int active, const char *password_hash);
 int store_user_delete(store_t *st, const char *id);
 /* Number of active admins (to refuse removing the last one). */

@@ -181,18 +181,8 @@ Test(ws, concurrent_publishers_during_catch_up_give_a_gapless_stream) {
 
 /* A raw socket that upgrades, subscribes, and then never reads. */
 static int stalled_client(const char *token) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  int small = 4096;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-  char req[1400];
-  int n = snprintf(req, sizeof req,
-                   "GET /api/ws?token=%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                   token);
-  cr_assert_eq(write(fd, req, (size_t)n), n);
+  int fd = wsc_raw_upgrade(port, token, 4096);
+  cr_assert(fd >= 0);
   char resp[512];
   ssize_t r = read(fd, resp, sizeof resp - 1);
   cr_assert(r > 0);

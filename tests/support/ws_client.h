@@ -6,6 +6,7 @@
 #define MAESTRO_TEST_WS_CLIENT_H
 
 #include <jansson.h>
+#include <stddef.h>
 
 typedef struct ws_client ws_client_t;
 
@@ -23,6 +24,14 @@ int wsc_wait(ws_client_t *c, const char *type, const char *channel, int count, i
 json_t *wsc_messages(ws_client_t *c);
 /* 1 once the server has closed the socket. */
 int wsc_closed(ws_client_t *c);
+/* Waits up to timeout_ms for the server to close the socket. Returns the
+ * close code of its close frame (1006 when closed without one), 0 if still
+ * open; the close reason is copied into reason (n bytes) when not NULL. */
+int wsc_wait_closed(ws_client_t *c, int timeout_ms, char *reason, size_t n);
 void wsc_close(ws_client_t *c);
+/* A raw TCP socket to 127.0.0.1:port that has sent the upgrade request for
+ * /api/ws?token=TOKEN and read nothing yet (for clients that misbehave).
+ * rcvbuf > 0 sets SO_RCVBUF first. The caller closes the fd; -1 on failure. */
+int wsc_raw_upgrade(int port, const char *token, int rcvbuf);
 
 #endif

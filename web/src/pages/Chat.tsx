@@ -156,8 +156,15 @@ function ChatThread({ chatId, groups, onRenamed, listTitle }: { chatId: string; 
       });
     } else if (ev.event === 'error') {
       setError(new Error(String(ev.data?.message ?? ev.data?.error ?? 'error')));
+      setMessages((ms) => ms.filter((m) => !(m.streaming && !m.content)));
+      streamingRef.current = false;
+      setBusy(false);
     } else if (DONE_EVENTS.has(ev.event) && (ev.data?.role ?? ev.data?.message?.role ?? 'assistant') === 'assistant') {
       const final = normChatMessage(ev.data);
+      // a handed-off question (202) ends here
+      streamingRef.current = false;
+      setBusy(false);
+      onRenamed();
       setMessages((ms) => {
         const last = ms[ms.length - 1];
         if (last && last.streaming) return [...ms.slice(0, -1), { ...final, content: final.content || last.content, streaming: false }];
@@ -184,8 +191,14 @@ function ChatThread({ chatId, groups, onRenamed, listTitle }: { chatId: string; 
       { id: `local-a-${now}`, role: 'assistant', content: '', citations: [], created_at: now, streaming: true },
     ]);
     streamingRef.current = true;
+    let handedOff = false;
     try {
       const r = await api.post(`/api/chats/${chatId}/messages`, { content });
+      if (r?.status === 'answering') {
+        // 202: the answer streams in on chat:ID and its final message ends it
+        handedOff = true;
+        return;
+      }
       const ans = normChatMessage(r?.answer && typeof r.answer === 'object' ? r.answer : r?.assistant ?? r?.message ?? r);
       setMessages((ms) => {
         const i = ms.findIndex((m) => m.id === `local-a-${now}`);
@@ -200,8 +213,10 @@ function ChatThread({ chatId, groups, onRenamed, listTitle }: { chatId: string; 
       setMessages((ms) => ms.filter((m) => m.id !== `local-a-${now}`));
       setInput(content);
     } finally {
-      streamingRef.current = false;
-      setBusy(false);
+      if (!handedOff) {
+        streamingRef.current = false;
+        setBusy(false);
+      }
     }
   };
 
