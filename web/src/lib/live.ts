@@ -15,6 +15,12 @@ live.onState((s) => {
   if (failures === 2 || failures % 6 === 0) api.get('/api/auth/me').catch(() => {});
 });
 
+// The server ended this session (logout elsewhere, account disabled,
+// password changed): the API's 401 handling logs out.
+live.onServerClose((code) => {
+  if (code === 4401) api.get('/api/auth/me').catch(() => {});
+});
+
 export function useConnState(): ConnState {
   const [s, setS] = useState<ConnState>(live.state);
   useEffect(() => {

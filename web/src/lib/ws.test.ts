@@ -30,6 +30,10 @@ class FakeSocket implements SocketLike {
     this.readyState = 3;
     this.onclose?.({ code: 1006 });
   }
+  serverClose(code: number, reason: string) {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
   push(channel: string, seq: number, event = 'note_added', data: any = {}) {
     this.onmessage?.({ data: JSON.stringify({ type: 'event', channel, seq, event, data, ts: 'now' }) });
   }
@@ -191,5 +195,31 @@ describe('LiveClient', () => {
     last().onmessage?.({ data: JSON.stringify({ type: 'error', message: 'not yours', channel: 'mission:9' }) });
     expect(errs).toEqual(['not yours']);
     expect(client.state).toBe('open');
+  });
+
+  it('stops on a session the server ended (4401) or a socket limit (4429), and says why', () => {
+    for (const code of [4401, 4429]) {
+      const { client, timers } = setup();
+      const closes: number[] = [];
+      const errs: string[] = [];
+      client.onServerClose((c) => closes.push(c));
+      client.onError((m) => errs.push(m));
+      last().serverOpen();
+      last().serverClose(code, code === 4401 ? 'password changed; log in again' : 'too many WebSockets for this user (limit 16)');
+      timers.advance(60_000);
+      expect(FakeSocket.all).toHaveLength(1); // no reconnect attempt
+      expect(client.state).toBe('closed');
+      expect(closes).toEqual([code]);
+      expect(errs[0]).toMatch(code === 4401 ? /password changed/ : /too many WebSockets/);
+    }
+  });
+
+  it('reconnects after a role change (4403) with the new rights', () => {
+    const { timers } = setup();
+    last().serverOpen();
+    last().serverClose(4403, 'role changed; reconnect');
+    expect(timers.pending()).toEqual([100]);
+    timers.advance(100);
+    expect(FakeSocket.all).toHaveLength(2);
   });
 });

@@ -66,6 +66,7 @@ export class LiveClient {
   private channels = new Map<string, ChannelState>();
   private stateListeners = new Set<(s: ConnState) => void>();
   private errorListeners = new Set<(msg: string, channel?: string) => void>();
+  private closeListeners = new Set<(code: number, reason: string) => void>();
   private reconnectTimer: any = null;
   private pingTimer: any = null;
   private attempt = 0;
@@ -118,6 +119,12 @@ export class LiveClient {
   onState(fn: (s: ConnState) => void): () => void {
     this.stateListeners.add(fn);
     return () => this.stateListeners.delete(fn);
+  }
+
+  /** Called when the server closed the socket for good (codes 4401, 4429). */
+  onServerClose(fn: (code: number, reason: string) => void): () => void {
+    this.closeListeners.add(fn);
+    return () => this.closeListeners.delete(fn);
   }
 
   onError(fn: (msg: string, channel?: string) => void): () => void {
@@ -207,9 +214,23 @@ export class LiveClient {
     sock.onerror = () => {
       /* onclose follows and does the work */
     };
-    sock.onclose = () => {
+    sock.onclose = (ev: any) => {
       if (this.sock !== sock) return;
       this.sock = null;
+      const code = Number(ev?.code);
+      const reason = typeof ev?.reason === 'string' ? ev.reason : '';
+      // The server's own close codes (docs/api.md): 4401 the session ended
+      // (logged out, disabled, password changed), 4429 too many sockets:
+      // reconnecting cannot help, so stop and say why; 4403 the role
+      // changed: reconnect (as after any drop) with the current rights.
+      if (code === 4401 || code === 4429) {
+        this.stopped = true;
+        this.clearTimers();
+        this.setState('closed');
+        for (const fn of [...this.closeListeners]) fn(code, reason);
+        for (const fn of [...this.errorListeners]) fn(reason || (code === 4401 ? 'session ended' : 'too many connections'));
+        return;
+      }
       if (this.stopped) {
         this.setState('closed');
         return;
