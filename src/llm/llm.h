@@ -230,8 +230,9 @@ json_t *llm_settings_open(llm_t *llm, const json_t *stored);
 
 /* ---- Helpers exposed for tests and other modules (pure functions) ---- */
 
-/* Removes <think>...</think> blocks (and a leading unterminated one, and
- * everything before a lone </think>); returns a malloc'd string. */
+/* Removes reasoning blocks - <think>, <thinking>, <reasoning> - (and a
+ * trailing unterminated one, and everything before a lone closing tag);
+ * returns a malloc'd string. */
 char *llm_strip_think(const char *s);
 /* Extracts the JSON value from a model answer: code fences, <think>, prose
  * around it, trailing commas. Returns a new reference or NULL. */
