@@ -167,7 +167,8 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
         web_page_free(&pg);
       }
       if (failed && !fetched)
-        mrun_warn(m, "web_fetch_failed", sid, 0, "None of the %d web pages found for this section could be read", failed);
+        mrun_warn(m, "web_fetch_failed", sid, 0, "None of the %d web pages found for this section could be read",
+                  failed);
     } else if (strstr(e, "no search provider is configured")) {
       mrun_warn(m, "web_no_provider", NULL, 0,
                 "Web search was requested but no search provider is configured: the mission used no web sources "
@@ -245,13 +246,18 @@ int researcher_run(mrun_t *m, json_t *section, const passages_t *ps, json_t **no
   char action[160];
   snprintf(action, sizeof action, "notes for \"%.100s\"", json_string_value(json_object_get(section, "title")));
   store_mevs_t tmp = {0};
-  int rc = agent_call(m, "researcher", LLM_TIER_MID, vars, u.data, schema, &out, NULL, action, &tmp, err, errlen);
+  json_t *fallback = NULL;
+  int rc = guard_notes(m, section, ps, vars, u.data, schema, action, &out, &fallback, &tmp, err, errlen);
   json_decref(vars);
   json_decref(schema);
   buf_free(&u);
   if (rc != LLM_OK) {
     store_mevs_clear(&tmp);
     return rc;
+  }
+  if (fallback) {
+    json_decref(*notes);
+    *notes = fallback;
   }
   int rejected = 0;
   json_array_foreach(json_object_get(out, "notes"), i, v) {

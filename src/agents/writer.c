@@ -81,7 +81,7 @@ int writer_run(mrun_t *m, json_t *section, json_t *subsections, json_t *notes, c
   snprintf(action, sizeof action, "%s \"%.100s\"", previous ? "revise" : "write",
            json_string_value(json_object_get(section, "title")));
   char *out = NULL;
-  int rc = agent_call(m, role, LLM_TIER_INTELLIGENT, NULL, u.data, NULL, NULL, &out, action, evs, err, errlen);
+  int rc = guard_write(m, role, section, notes, u.data, action, &out, evs, err, errlen);
   buf_free(&u);
   if (rc != LLM_OK) return rc;
   /* drop a heading the model may repeat */
@@ -125,8 +125,7 @@ int reviewer_run(mrun_t *m, json_t *sections, json_t *drafts, json_t **review, s
     free(plain);
   }
   json_t *schema = review_schema();
-  int rc = agent_call(m, "reviewer", LLM_TIER_MID, NULL, u.data, schema, review, NULL, "review of all drafts", evs, err,
-                      errlen);
+  int rc = guard_review(m, sections, drafts, u.data, schema, review, evs, err, errlen);
   json_decref(schema);
   buf_free(&u);
   return rc;
