@@ -38,7 +38,6 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "store/llm_calls.h"
 
 #define ECHO_N 8      /* words per shingle */
 #define ECHO_SHARED 3 /* shared shingles = a verbatim run of ECHO_N + 2 words */
@@ -424,8 +423,6 @@ int agent_ask(mrun_t *m, const agent_ask_t *a, json_t **json, char **text, int *
       attempt = 1;
     } else if (!strcmp(info.finish_reason, "length")) {
       snprintf(why, whylen, "it was cut off by the token limit; answer more briefly");
-      /* the call cache cannot tell a cut answer from a whole one */
-      if (info.call_id[0]) store_llm_call_set_status(m->app->store, info.call_id, "error");
     } else if (!a->schema) {
       guard_prose_t g = a->prose;
       g.instructions = info.system;

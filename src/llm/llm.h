@@ -160,7 +160,9 @@ typedef struct {
   char call_id[17];
   char provider[16];
   char model[256];
-  char finish_reason[32];
+  char finish_reason[32]; /* "stop", "length" (cut off by the token limit), ...;
+                             kept in the call record (request.options), so
+                             the cache and replays give it back */
   int prompt_tokens, completion_tokens;
   int tokens_estimated; /* 1 when the server gave no usage */
   double cost_usd;
