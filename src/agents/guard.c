@@ -438,8 +438,13 @@ int agent_ask(mrun_t *m, const agent_ask_t *a, json_t **json, char **text, int *
         *json = j;
       else
         json_decref(j);
-      if (text) *text = norm ? norm : raw;
-      if (norm) free(raw);
+      if (text) {
+        *text = norm ? norm : raw;
+        if (norm) free(raw);
+      } else {
+        free(norm);
+        free(raw);
+      }
       if (dropped) *dropped = drop;
       return LLM_OK;
     }
