@@ -84,6 +84,27 @@ static int has_verified_citation(const char *body) {
   return 0;
 }
 
+/* The number of agent_log events of the mission by the extractive agent
+ * standing in for a model (fallback: true). */
+static int fallback_log_entries(const char *id) {
+  char p[160];
+  snprintf(p, sizeof p, "/api/missions/%s/events?after=0&limit=10000", id);
+  long st;
+  json_t *r = ts_json(&ms_srv, "GET", p, ms_token, NULL, &st);
+  cr_assert_eq(st, 200);
+  int n = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(json_object_get(r, "events"), i, e) {
+    json_t *d = json_object_get(e, "data");
+    if (!strcmp(json_string_value(json_object_get(e, "event")), "agent_log") &&
+        json_is_true(json_object_get(d, "fallback")))
+      n++;
+  }
+  json_decref(r);
+  return n;
+}
+
 /* Runs one mission with the fake's current rules and checks what a reader
  * would notice; returns the comma-joined warning codes (malloc'd). */
 static char *run_and_check(const char *label) {
@@ -125,9 +146,13 @@ static char *run_and_check(const char *label) {
   char *codes = warning_codes(row);
   /* GUARD_DEBUG=<label part> prints the report of the matching missions */
   if (getenv("GUARD_DEBUG") && strstr(label, getenv("GUARD_DEBUG"))) fprintf(stderr, "%s\n", md);
-  if (strstr(codes, "fallback"))
+  if (strstr(codes, "fallback")) {
     cr_assert(strstr(md, "extractive agent"), "%s: the run record does not say the extractive agent took over:\n%s",
               label, md);
+    cr_assert_gt(fallback_log_entries(id), 0, "%s: the activity log does not say the extractive agent took over",
+                 label);
+  } else
+    cr_assert_eq(fallback_log_entries(id), 0, "%s: a fallback in the activity log without a warning", label);
   json_decref(plan);
   json_decref(notes);
   json_decref(row);
@@ -241,5 +266,28 @@ Test(missions_guard, one_bad_answer_is_recovered_by_the_re_ask, .timeout = 300) 
     json_decref(calls);
     llmsup_fake_reset(&ms_fake);
   }
+  ms_stop_all();
+}
+
+/* A reviewer that asks for a revision and a reviser that only answers
+ * "This is a fake answer to: ..." (the fake's default, no citation): the
+ * reviser is asked again, then the extractive agent rewrites the section. */
+Test(missions_guard, reviser_without_citations_falls_back, .timeout = 300) {
+  ms_start(0, NULL, NULL);
+  char base[8192], rules[8192];
+  ms_rules(base, sizeof base, NULL);
+  const char *flag = "\"needs_revision\":false,\"suggestions\":[]";
+  char *at = strstr(base, flag);
+  cr_assert(at);
+  snprintf(rules, sizeof rules, "%.*s\"needs_revision\":true,\"suggestions\":[\"Be clearer.\"]%s", (int)(at - base),
+           base, at + strlen(flag));
+  cr_assert_eq(llmsup_fake_rules(&ms_fake, rules), 0);
+  char *codes = run_and_check("reviser without citations");
+  cr_expect(strstr(codes, "fallback"), "no fallback warning (%s)", codes);
+  free(codes);
+  json_t *calls = llmsup_fake_calls(&ms_fake);
+  cr_expect_eq(json_integer_value(json_object_get(json_object_get(calls, "by_rule"), "default")), 2,
+               "the reviser was not asked exactly twice");
+  json_decref(calls);
   ms_stop_all();
 }
