@@ -258,6 +258,14 @@ int guard_plan(mrun_t *m, const char *user, json_t *schema, json_t **out, json_t
 int guard_notes(mrun_t *m, json_t *section, const passages_t *ps, json_t *vars, const char *user, json_t *schema,
                 const char *action, json_t **out, json_t **fallback, store_mevs_t *evs, char *err, size_t errlen);
 
+/* After verification: a section that has notes but no supported cited
+ * sentence is rewritten by the extractive agent (offline_write), verified
+ * again, and recorded as a fallback. changed ({section_id: text}) gets the
+ * new texts; details / *checked / *supported are updated. Returns 0, or the
+ * verifier's error. */
+int guard_unverified(mrun_t *m, json_t *sections, json_t *drafts, json_t *notes, json_t *changed, json_t *details,
+                     int *checked, int *supported, store_mevs_t *evs, char *err, size_t errlen);
+
 /* ---- research gathering (researcher.c) ---- */
 
 /* Reads passages for a section: library search (scoped to the mission's

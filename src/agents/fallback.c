@@ -277,3 +277,65 @@ int guard_notes(mrun_t *m, json_t *section, const passages_t *ps, json_t *vars, 
   *fallback = offline_notes(m, section, ps);
   return LLM_OK;
 }
+
+/* ---- after verification ---- */
+
+int guard_unverified(mrun_t *m, json_t *sections, json_t *drafts, json_t *notes, json_t *changed, json_t *details,
+                     int *checked, int *supported, store_mevs_t *evs, char *err, size_t errlen) {
+  if (m->offline) return 0; /* the drafts are extractive already */
+  json_t *redo = json_object();
+  size_t i;
+  json_t *s, *d;
+  json_array_foreach(sections, i, s) {
+    const char *sid = json_string_value(json_object_get(s, "id"));
+    if (json_is_string(json_object_get(s, "parent_id")) || !json_object_get(drafts, sid)) continue;
+    int cited = 0, ok = 0;
+    size_t k;
+    json_array_foreach(details, k, d) if (!strcmp(json_string_value(json_object_get(d, "section_id")), sid)) {
+      cited++;
+      ok += json_is_true(json_object_get(d, "supported"));
+    }
+    json_t *sn = agent_section_notes(notes, sid);
+    if (json_array_size(sn) && !ok) {
+      char *text = offline_write(m, s, sn);
+      if (text[0]) {
+        json_object_set_new(redo, sid, json_pack("{s:s}", "content", text));
+        char what[200];
+        snprintf(what, sizeof what, "section \"%.120s\"", json_string_value(json_object_get(s, "title")));
+        agent_fallback(m, "writer", sid, what,
+                       cited ? "none of its cited sentences is supported by the notes it cites" : "it cites no note",
+                       evs);
+      }
+      free(text);
+    }
+    json_decref(sn);
+  }
+  int rc = 0;
+  if (json_object_size(redo)) {
+    json_t *out = NULL, *det = NULL;
+    int c = 0, ok = 0;
+    rc = verifier_run(m, redo, notes, &out, &det, &c, &ok, evs, err, errlen);
+    if (rc == 0) {
+      for (i = json_array_size(details); i-- > 0;) {
+        const char *sid = json_string_value(json_object_get(json_array_get(details, i), "section_id"));
+        if (json_object_get(redo, sid)) {
+          json_array_remove(details, i);
+          (*checked)--;
+        }
+      }
+      json_array_extend(details, det);
+      *checked += c;
+      *supported += ok;
+      const char *sid;
+      json_t *v;
+      json_object_foreach(redo, sid, v) {
+        json_t *marked = json_object_get(out, sid);
+        json_object_set(changed, sid, marked ? marked : json_object_get(v, "content"));
+      }
+    }
+    json_decref(out);
+    json_decref(det);
+  }
+  json_decref(redo);
+  return rc;
+}

@@ -466,7 +466,7 @@ int agent_ask(mrun_t *m, const agent_ask_t *a, json_t **json, char **text, int *
 void agent_fallback(mrun_t *m, const char *role, const char *section_id, const char *what, const char *why,
                     store_mevs_t *evs) {
   mrun_warn(m, "fallback", section_id, 0,
-            "The %s's answer for %s was unusable twice (%s): the extractive agent wrote it from the verified notes",
+            "The %s's answer for %s could not be used (%s): the extractive agent wrote it from the verified notes",
             role, what, why && why[0] ? why : "no usable answer");
   store_mevs_add(evs, "agent_log",
                  json_pack("{s:s, s:s, s:s, s:i, s:f, s:I, s:b, s:b, s:s}", "agent", role, "action", what, "model",

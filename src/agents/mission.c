@@ -732,9 +732,16 @@ static int step_verify(mrun_t *m, int round, int pass, char *err, size_t errlen)
   json_t *changed = NULL, *details = NULL;
   int checked = 0, supported = 0;
   int rc = verifier_run(m, drafts, notes, &changed, &details, &checked, &supported, &evs, err, errlen);
+  if (rc == 0) {
+    json_t *flat = store_mission_sections(m->app->store, m->id);
+    rc = guard_unverified(m, flat, drafts, notes, changed, details, &checked, &supported, &evs, err, errlen);
+    json_decref(flat);
+  }
   json_decref(drafts);
   json_decref(notes);
   if (rc != 0) {
+    json_decref(changed);
+    json_decref(details);
     store_mevs_clear(&evs);
     return rc;
   }

@@ -291,3 +291,26 @@ Test(missions_guard, reviser_without_citations_falls_back, .timeout = 300) {
   json_decref(calls);
   ms_stop_all();
 }
+
+/* A writer that cites the notes for claims they do not make: no cited
+ * sentence of the section is supported, so the extractive agent rewrites
+ * it from the verified quotes after verification. */
+Test(missions_guard, unsupported_sections_are_rewritten_from_the_notes, .timeout = 300) {
+  ms_start(0, NULL, NULL);
+  char base[8192], rules[8192];
+  ms_rules(base, sizeof base, NULL);
+  const char *w = strstr(base, "\"name\":\"writer\"");
+  cr_assert(w);
+  const char *t = strstr(w, "\"text\":\"");
+  const char *e = strstr(t, "\"},");
+  cr_assert(t && e);
+  snprintf(rules, sizeof rules,
+           "%.*s\"text\":\"The moon is made of green cheese [1]. Mars is a blue planet full "
+           "of whales [2].%s",
+           (int)(t - base), base, e);
+  cr_assert_eq(llmsup_fake_rules(&ms_fake, rules), 0);
+  char *codes = run_and_check("unsupported claims");
+  cr_expect(strstr(codes, "fallback"), "no fallback warning (%s)", codes);
+  free(codes);
+  ms_stop_all();
+}
