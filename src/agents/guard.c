@@ -133,8 +133,11 @@ static int parse_cite(const char *s, size_t n, long *nums, int cap, int *labelle
   while (i < n && s[i] == ' ') i++;
   for (size_t k = 0; k < sizeof LABELS / sizeof *LABELS; k++) {
     size_t l = strlen(LABELS[k]);
+    /* a one-letter label takes the number at once: "P2" is a passage,
+     * "p. 12" a page */
+    int word = l > 1;
     if (i + l <= n && !strncasecmp(s + i, LABELS[k], l) &&
-        (i + l < n && (isdigit((unsigned char)s[i + l]) || s[i + l] == ' ' || s[i + l] == '.'))) {
+        (i + l < n && (isdigit((unsigned char)s[i + l]) || (word && (s[i + l] == ' ' || s[i + l] == '.'))))) {
       i += l;
       while (i < n && (s[i] == ' ' || s[i] == '.')) i++;
       *labelled = 1;

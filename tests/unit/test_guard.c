@@ -45,6 +45,8 @@ Test(guard, what_is_not_a_citation_stays) {
   cites("see [the manual](http://x) and [#0123456789abcdef]", 3, "see [the manual](http://x) and [#0123456789abcdef]",
         0, 0);
   cites("[a] note", 3, "[a] note", 0, 0);
+  cites("as the manual says (p. 12).", 3, "as the manual says (p. 12).", 0, 0);
+  cites("steps (1) and (2) of [P 1].", 3, "steps [1] and [2] of [P 1].", 2, 0);
 }
 
 Test(guard, json_answer_is_unwrapped_or_rejected) {
