@@ -176,6 +176,143 @@ char *agent_prompt(app_t *app, const char *role);
 int agent_call(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, const char *user, json_t *schema,
                json_t **json, char **text, const char *action, store_mevs_t *evs, char *err, size_t errlen);
 
+/* A re-ask: the rejected answer and why it was rejected. */
+typedef struct {
+  const char *previous;
+  const char *complaint;
+} agent_retry_t;
+
+/* What agent_call_ex reports besides the answer. */
+typedef struct {
+  char finish_reason[32]; /* "stop", "length", ... */
+  char call_id[17];
+  char *system; /* the filled system prompt (malloc'd, the caller frees) */
+} agent_reply_t;
+
+/*
+ * agent_call with a re-ask and a report: retry (may be NULL) adds the
+ * previous answer and a message saying why it was rejected and what to
+ * answer instead; *text (may be NULL) is set for structured calls too (the
+ * raw answer); info (may be NULL) gets the finish reason, the call id and
+ * the system prompt.
+ */
+int agent_call_ex(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, const char *user,
+                  const agent_retry_t *retry, json_t *schema, json_t **json, char **text, const char *action,
+                  store_mevs_t *evs, agent_reply_t *info, char *err, size_t errlen);
+
+/* ---- answer guards (guard.c) ---- */
+
+/* agent_ask: both answers were rejected; the agent falls back. */
+#define AGENT_REJECTED (-20)
+
+/* What a prose answer (section text, revision, introduction, conclusion)
+ * must satisfy. */
+typedef struct {
+  const char *instructions;  /* the system prompt, for echo detection (may be NULL) */
+  const char *language;      /* the mission's language code (NULL: not checked) */
+  size_t nnotes;             /* notes are numbered [1]..[nnotes]; other numbers are dropped */
+  int need_citation;         /* 1: at least one valid [n] (when nnotes > 0) */
+  const char *finish_reason; /* "length" rejects (may be NULL) */
+} guard_prose_t;
+
+/*
+ * Normalises a prose answer and checks it. Returns 0 with *out (malloc'd,
+ * the caller frees) the usable text: reasoning blocks stripped, a JSON
+ * wrapper unwrapped, code fences removed, citations as local [n] with the
+ * numbers of notes that do not exist dropped (counted in *dropped).
+ * Returns -1 with *out NULL and what was wrong in why (one phrase, for the
+ * re-ask and the warning).
+ */
+int guard_prose(const char *answer, const guard_prose_t *g, char **out, int *dropped, char *why, size_t whylen);
+/* The normalisers and checks guard_prose is made of (exposed for tests). */
+/* Text without a Markdown code fence around it. malloc'd. */
+char *guard_strip_fences(const char *text);
+/* Prose answered as JSON: the string member holding it ({"answer": ...},
+ * "text", "content", ... else the longest string), *was_json = 1; NULL when
+ * the JSON holds no prose. Text that is not JSON comes back as is (fences
+ * stripped). malloc'd. */
+char *guard_unwrap_json(const char *text, int *was_json);
+/* Citations in the forms [n], [note n], [P n], [^n], [1, 2], [1-3], (n),
+ * (note n), 【n】, ^n as local [n] markers; numbers outside 1..nnotes are
+ * dropped and counted in *dropped (bare (n) and ^n outside the range are
+ * left as written: years, list numbers, exponents). malloc'd. */
+char *guard_citations(const char *text, size_t nnotes, int *valid, int *dropped);
+/* 1 when answer shares a verbatim run of about ten words with instructions
+ * (word 8-grams). */
+int guard_echo(const char *answer, const char *instructions);
+/* 1 when text is written in the script of language (Hangul for ko, Kana/Han
+ * for ja and zh, else Latin and others); short texts always pass. */
+int guard_language_ok(const char *text, const char *language);
+/* 1 when q reads as a question: ends with '?' / '？', starts with an English
+ * interrogative, or is CJK text (lenient). */
+int guard_is_question(const char *q, const char *language);
+
+/* One guarded model call: role, tier, vars, user, schema and action as for
+ * agent_call; prose answers (schema NULL) go through guard_prose with
+ * prose's nnotes/need_citation; structured answers through check (may be
+ * NULL), which may repair the answer in place and returns 0 when it is
+ * usable, else -1 with why. */
+typedef struct {
+  const char *role;
+  llm_tier_t tier;
+  json_t *vars;
+  const char *user;
+  json_t *schema;
+  const char *action;
+  guard_prose_t prose;
+  int (*check)(mrun_t *m, const char *instructions, json_t *answer, void *ud, char *why, size_t whylen);
+  void *ud;
+} agent_ask_t;
+
+/*
+ * Asks, checks, and on a rejection asks once more saying what was wrong.
+ * LLM_OK: *json (structured) or *text (prose, normalised, local [n]
+ * markers; malloc'd) is set and *dropped (may be NULL) counts the citations
+ * dropped. AGENT_REJECTED: both answers were unusable (also when the model
+ * layer gave up on invalid JSON); why says the last reason and the caller
+ * falls back to the extractive agent (agent_fallback). Other LLM_* codes
+ * (endpoint down, cancelled) as agent_call.
+ */
+int agent_ask(mrun_t *m, const agent_ask_t *a, json_t **json, char **text, int *dropped, store_mevs_t *evs, char *why,
+              size_t whylen, char *err, size_t errlen);
+/* Records that the extractive agent did a step instead of role: a
+ * "fallback" warning naming the agent, what ("section \"X\"") and why, and
+ * an agent_log entry (model "extractive") in evs. */
+void agent_fallback(mrun_t *m, const char *role, const char *section_id, const char *what, const char *why,
+                    store_mevs_t *evs);
+
+/* Each agent's guarded call and its fallback (fallback.c). On a second
+ * rejection the extractive agent does the step and agent_fallback records it;
+ * they return LLM_OK then, with the extractive result where said. */
+/* Writer / reviser (role): *text is the section body with local [n] markers
+ * (or, after a fallback, offline_write's [#ID] markers). malloc'd. */
+int guard_write(mrun_t *m, const char *role, json_t *section, json_t *notes, json_t *vars, const char *user,
+                const char *action, char **text, store_mevs_t *evs, char *err, size_t errlen);
+/* Reviewer: *review with usable introduction/conclusion and existing section
+ * ids; on a fallback offline_review's (no revision). */
+int guard_review(mrun_t *m, json_t *sections, json_t *drafts, const char *user, json_t *schema, json_t **review,
+                 store_mevs_t *evs, char *err, size_t errlen);
+/* Reflector: *out with existing ids and qualities 0..1; on a fallback *out
+ * is NULL and *fallback is offline_reflect's new outline. */
+int guard_reflect(mrun_t *m, json_t *sections, json_t *notes, json_t *vars, const char *user, json_t *schema,
+                  json_t **out, json_t **fallback, store_mevs_t *evs, char *err, size_t errlen);
+/* Planner: *out with questions that are questions; on a fallback *out is
+ * NULL and *analysis / *sections are offline_plan's. */
+int guard_plan(mrun_t *m, json_t *vars, const char *user, json_t *schema, json_t **out, json_t **analysis,
+               json_t **sections, store_mevs_t *evs, char *err, size_t errlen);
+/* Researcher: *out as the model answered; on a fallback *out is NULL and
+ * *fallback holds offline_notes' notes. */
+int guard_notes(mrun_t *m, json_t *section, const passages_t *ps, json_t *vars, const char *user, json_t *schema,
+                const char *action, json_t **out, json_t **fallback, store_mevs_t *evs, char *err, size_t errlen);
+
+/* After verification: a section that has notes but no supported cited
+ * sentence is rewritten by the extractive agent (offline_write), verified
+ * again, and recorded as a fallback. changed ({section_id: text}) gets the
+ * new texts; details / *checked / *supported are updated. Returns 0, or the
+ * verifier's error. */
+int guard_unverified(mrun_t *m, json_t *sections, json_t *drafts, json_t *notes, json_t *changed, json_t *details,
+                     int *checked, int *supported, store_mevs_t *evs, char *err, size_t errlen);
+
 /* ---- research gathering (researcher.c) ---- */
 
 /* Reads passages for a section: library search (scoped to the mission's

@@ -182,8 +182,15 @@ static void mrun_load(mrun_t *m, json_t *row) {
 
 int agent_call(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, const char *user, json_t *schema,
                json_t **json, char **text, const char *action, store_mevs_t *evs, char *err, size_t errlen) {
+  return agent_call_ex(m, role, tier, vars, user, NULL, schema, json, text, action, evs, NULL, err, errlen);
+}
+
+int agent_call_ex(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, const char *user,
+                  const agent_retry_t *retry, json_t *schema, json_t **json, char **text, const char *action,
+                  store_mevs_t *evs, agent_reply_t *info, char *err, size_t errlen) {
   if (json) *json = NULL;
   if (text) *text = NULL;
+  if (info) memset(info, 0, sizeof *info);
   char *tmpl = agent_prompt(m->app, role);
   if (!tmpl) {
     snprintf(err, errlen, "no prompt template for agent %s", role);
@@ -196,10 +203,25 @@ int agent_call(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, const
   char *sys = agent_fill(tmpl, v);
   json_decref(v);
   free(tmpl);
-  llm_message_t msgs[2] = {{"system", sys}, {"user", user}};
+  llm_message_t msgs[4] = {{"system", sys}, {"user", user}};
+  size_t nmsgs = 2;
+  buf_t fix = BUF_INIT;
+  buf_init(&fix);
+  if (retry) {
+    buf_printf(&fix, "Your previous answer was rejected because %s. ", retry->complaint);
+    if (schema)
+      buf_puts(&fix, "Answer again with only the corrected JSON value, no explanations and no code fences.");
+    else
+      buf_printf(&fix,
+                 "Answer again with the text only: Markdown prose in the report's language (%s), citing the "
+                 "numbered notes as [1], [2]; no JSON, no code fences, no reasoning, no instructions.",
+                 m->language);
+    msgs[nmsgs++] = (llm_message_t){"assistant", retry->previous && retry->previous[0] ? retry->previous : "(empty)"};
+    msgs[nmsgs++] = (llm_message_t){"user", fix.data};
+  }
   llm_request_t req = {.tier = tier,
                        .messages = msgs,
-                       .nmessages = 2,
+                       .nmessages = nmsgs,
                        .temperature = -1,
                        .json_schema = schema,
                        .schema_name = role,
@@ -211,18 +233,30 @@ int agent_call(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, const
   int64_t t0 = util_mono_ms();
   int rc = llm_chat(m->app->llm, &req, &r, err, errlen);
   double secs = (double)(util_mono_ms() - t0) / 1000.0;
-  free(sys);
+  buf_free(&fix);
   metrics_observe(M_AGENT, M_AGENT_HELP, "agent_type", role, secs);
-  if (rc != LLM_OK) return rc;
+  if (rc != LLM_OK) {
+    if (info)
+      info->system = sys;
+    else
+      free(sys);
+    return rc;
+  }
+  if (info) {
+    snprintf(info->finish_reason, sizeof info->finish_reason, "%s", r.finish_reason);
+    snprintf(info->call_id, sizeof info->call_id, "%s", r.call_id);
+    info->system = sys;
+  } else
+    free(sys);
   if (json) *json = r.json ? json_incref(r.json) : NULL;
   if (text) *text = util_strdup(r.text);
-  store_mevs_add(
-      evs, "agent_log",
-      json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:f, s:I, s:b, s:s}", "id", r.call_id, "agent", role, "action",
-                action, "model", r.model, "tokens", r.prompt_tokens + r.completion_tokens, "prompt_tokens",
-                r.prompt_tokens, "completion_tokens", r.completion_tokens, "cost", r.cost_usd, "duration_ms",
-                (json_int_t)(r.latency_ms ? r.latency_ms : (int64_t)(secs * 1000)), "cached", r.cached || r.replayed,
-                "tier", llm_tier_name(tier)));
+  json_t *log = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:f, s:I, s:b, s:s}", "id", r.call_id, "agent", role,
+                          "action", action, "model", r.model, "tokens", r.prompt_tokens + r.completion_tokens,
+                          "prompt_tokens", r.prompt_tokens, "completion_tokens", r.completion_tokens, "cost",
+                          r.cost_usd, "duration_ms", (json_int_t)(r.latency_ms ? r.latency_ms : (int64_t)(secs * 1000)),
+                          "cached", r.cached || r.replayed, "tier", llm_tier_name(tier));
+  if (retry) json_object_set_new(log, "reask", json_true());
+  store_mevs_add(evs, "agent_log", log);
   llm_response_free(&r);
   if (schema && json && !*json) {
     snprintf(err, errlen, "%s: the model gave no structured answer", role);
@@ -807,9 +841,16 @@ static int step_verify(mrun_t *m, int round, int pass, char *err, size_t errlen)
   json_t *changed = NULL, *details = NULL;
   int checked = 0, supported = 0;
   int rc = verifier_run(m, drafts, notes, &changed, &details, &checked, &supported, &evs, err, errlen);
+  if (rc == 0) {
+    json_t *flat = store_mission_sections(m->app->store, m->id);
+    rc = guard_unverified(m, flat, drafts, notes, changed, details, &checked, &supported, &evs, err, errlen);
+    json_decref(flat);
+  }
   json_decref(drafts);
   json_decref(notes);
   if (rc != 0) {
+    json_decref(changed);
+    json_decref(details);
     store_mevs_clear(&evs);
     return rc;
   }

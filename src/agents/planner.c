@@ -64,12 +64,11 @@ int planner_run(mrun_t *m, json_t **analysis, json_t **sections, store_mevs_t *e
   buf_printf(&u, "Sources: %s%s\n", m->use_docs ? "the user's document library " : "", m->use_web ? "the web" : "");
   json_t *schema = plan_schema(), *out = NULL;
   json_t *vars = planner_vars(m);
-  int rc = agent_call(m, "planner", LLM_TIER_INTELLIGENT, vars, u.data, schema, &out, NULL, "analysis and outline", evs,
-                      err, errlen);
+  int rc = guard_plan(m, vars, u.data, schema, &out, analysis, sections, evs, err, errlen);
   json_decref(vars);
   json_decref(schema);
   buf_free(&u);
-  if (rc != LLM_OK) return rc;
+  if (rc != LLM_OK || *sections) return rc;
   json_t *flat = json_array();
   size_t i;
   json_t *s;

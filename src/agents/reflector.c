@@ -79,13 +79,13 @@ int reflector_run(mrun_t *m, json_t *sections, json_t *notes, json_t **out_secti
               "all of them)",
               trimmed);
   json_t *schema = reflect_schema(), *out = NULL;
+  *out_sections = NULL;
   json_t *vars = json_pack("{s:f}", "quality_target", m->quality_target);
-  int rc = agent_call(m, "reflector", LLM_TIER_MID, vars, u.data, schema, &out, NULL, "reflection on all sections", evs,
-                      err, errlen);
+  int rc = guard_reflect(m, sections, notes, vars, u.data, schema, &out, out_sections, evs, err, errlen);
   json_decref(vars);
   json_decref(schema);
   buf_free(&u);
-  if (rc != LLM_OK) return rc;
+  if (rc != LLM_OK || *out_sections) return rc;
   json_t *flat = json_deep_copy(sections);
   json_array_foreach(flat, i, s)
       json_object_set_new(s, "reflections", json_integer(json_integer_value(json_object_get(s, "reflections")) + 1));

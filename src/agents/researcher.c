@@ -348,13 +348,22 @@ static int researcher_batch(mrun_t *m, json_t *section, const passages_t *ps, js
   char action[160];
   snprintf(action, sizeof action, "notes for \"%.100s\"", json_string_value(json_object_get(section, "title")));
   store_mevs_t tmp = {0};
-  int rc = agent_call(m, "researcher", LLM_TIER_MID, vars, u.data, schema, &out, NULL, action, &tmp, err, errlen);
+  json_t *fallback = NULL;
+  int rc = guard_notes(m, section, ps, vars, u.data, schema, action, &out, &fallback, &tmp, err, errlen);
   json_decref(vars);
   json_decref(schema);
   buf_free(&u);
   if (rc != LLM_OK) {
     store_mevs_clear(&tmp);
     return rc;
+  }
+  if (fallback) { /* the extractive agent read every passage: no further batch */
+    size_t k;
+    json_t *n;
+    json_array_foreach(fallback, k, n) if ((int)json_array_size(notes) < m->notes_per_section)
+        json_array_append(notes, n);
+    json_decref(fallback);
+    *next = ps->n;
   }
   int rejected = 0, added = 0;
   json_array_foreach(json_object_get(out, "notes"), i, v) {

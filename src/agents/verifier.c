@@ -101,6 +101,11 @@ int verifier_run(mrun_t *m, json_t *drafts, json_t *notes, json_t **out, json_t 
     int rc = agent_call(m, "verifier", LLM_TIER_VERIFIER, NULL, u.data, schema, &res, NULL, action, evs, err, errlen);
     json_decref(schema);
     buf_free(&u);
+    if (rc == LLM_ERR_INVALID_JSON) {
+      /* no verdicts for this batch: the lexical score decides alone */
+      agent_fallback(m, "verifier", NULL, action, err, evs);
+      continue;
+    }
     if (rc != LLM_OK) {
       json_decref(items);
       return rc;

@@ -130,7 +130,7 @@ int writer_run(mrun_t *m, json_t *section, json_t *subsections, json_t *notes, c
   snprintf(action, sizeof action, "%s \"%.100s\"", previous ? "revise" : "write",
            json_string_value(json_object_get(section, "title")));
   char *out = NULL;
-  int rc = agent_call(m, role, LLM_TIER_INTELLIGENT, vars, u.data, NULL, NULL, &out, action, evs, err, errlen);
+  int rc = guard_write(m, role, section, notes, vars, u.data, action, &out, evs, err, errlen);
   json_decref(vars);
   buf_free(&u);
   if (rc != LLM_OK) {
@@ -194,8 +194,7 @@ int reviewer_run(mrun_t *m, json_t *sections, json_t *drafts, json_t **review, s
               "for the whole report)",
               cut, nsec);
   json_t *schema = review_schema();
-  int rc = agent_call(m, "reviewer", LLM_TIER_MID, NULL, u.data, schema, review, NULL, "review of all drafts", evs, err,
-                      errlen);
+  int rc = guard_review(m, sections, drafts, u.data, schema, review, evs, err, errlen);
   json_decref(schema);
   buf_free(&u);
   return rc;

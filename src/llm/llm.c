@@ -599,7 +599,9 @@ static void from_row(llm_response_t *resp, json_t *row, const char *text) {
   resp->prompt_tokens = (int)json_integer_value(json_object_get(row, "prompt_tokens"));
   resp->completion_tokens = (int)json_integer_value(json_object_get(row, "completion_tokens"));
   resp->tokens_estimated = json_is_true(json_object_get(row, "tokens_estimated"));
-  snprintf(resp->finish_reason, sizeof resp->finish_reason, "stop");
+  /* calls recorded before finish reasons were stored say nothing: "stop" */
+  const char *fr = json_string_value(json_object_get(row, "finish_reason"));
+  snprintf(resp->finish_reason, sizeof resp->finish_reason, "%s", fr && fr[0] ? fr : "stop");
 }
 
 static int is_cancelled(const llm_request_t *req) {
@@ -750,7 +752,8 @@ static int exchange(llm_t *llm, const exchange_t *x, llm_response_t *resp, char 
     if (req->mission_id && strcmp(req->mission_id, replay_src) != 0) {
       llm_endpoint_t none = {0};
       snprintf(none.base_url, sizeof none.base_url, "replay:%s", replay_src);
-      json_t *opts = json_pack("{s:s}", "replay_of", json_string_value(json_object_get(row, "id")));
+      json_t *opts = json_pack("{s:s, s:s}", "replay_of", json_string_value(json_object_get(row, "id")),
+                               "finish_reason", resp->finish_reason);
       record(llm, x, &none, NULL, opts, hash, resp, resp->text, "ok", "replay", NULL);
       json_decref(opts);
     }
@@ -776,7 +779,8 @@ static int exchange(llm_t *llm, const exchange_t *x, llm_response_t *resp, char 
       from_row(resp, row, json_string_value(json_object_get(row, "response")));
       resp->cached = 1;
       if (req->on_token && resp->text[0]) req->on_token(req->token_ud, resp->text, strlen(resp->text));
-      json_t *opts = json_pack("{s:s}", "cache_of", json_string_value(json_object_get(row, "id")));
+      json_t *opts = json_pack("{s:s, s:s}", "cache_of", json_string_value(json_object_get(row, "id")), "finish_reason",
+                               resp->finish_reason);
       record(llm, x, &ep, NULL, opts, hash, resp, resp->text, "ok", "cache", NULL);
       json_decref(opts);
       json_decref(row);
@@ -810,6 +814,7 @@ static int exchange(llm_t *llm, const exchange_t *x, llm_response_t *resp, char 
   if (rc == LLM_OK) {
     resp->text = llm_strip_think(acc.text.data);
     snprintf(resp->finish_reason, sizeof resp->finish_reason, "%s", acc.finish_reason[0] ? acc.finish_reason : "stop");
+    json_object_set_new(opts, "finish_reason", json_string(resp->finish_reason));
     if (acc.have_usage && (acc.prompt_tokens > 0 || acc.completion_tokens > 0)) {
       resp->prompt_tokens = acc.prompt_tokens;
       resp->completion_tokens = acc.completion_tokens;

@@ -166,7 +166,9 @@ typedef struct {
   char call_id[17];
   char provider[16];
   char model[256];
-  char finish_reason[32];
+  char finish_reason[32]; /* "stop", "length" (cut off by the token limit), ...;
+                             kept in the call record (request.options), so
+                             the cache and replays give it back */
   int prompt_tokens, completion_tokens;
   int tokens_estimated; /* 1 when the server gave no usage */
   double cost_usd;
@@ -255,8 +257,9 @@ void llm_server_settings_key(const char *section, char *out, size_t n);
 
 /* ---- Helpers exposed for tests and other modules (pure functions) ---- */
 
-/* Removes <think>...</think> blocks (and a leading unterminated one, and
- * everything before a lone </think>); returns a malloc'd string. */
+/* Removes reasoning blocks - <think>, <thinking>, <reasoning> - (and a
+ * trailing unterminated one, and everything before a lone closing tag);
+ * returns a malloc'd string. */
 char *llm_strip_think(const char *s);
 /* Extracts the JSON value from a model answer: code fences, <think>, prose
  * around it, trailing commas. Returns a new reference or NULL. */

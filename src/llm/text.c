@@ -28,6 +28,24 @@ static const char *find_ci(const char *s, const char *needle) {
   return NULL;
 }
 
+/* Reasoning blocks some models put before the answer (DeepSeek and Qwen
+ * "<think>", others "<thinking>" or "<reasoning>"). */
+static const char *const THINK_TAGS[] = {"think", "thinking", "reasoning"};
+#define NTHINK (sizeof THINK_TAGS / sizeof THINK_TAGS[0])
+
+/* The earliest "<tag>" (open) or "</tag>" (close) of any reasoning tag in p;
+ * *tag gets its index. */
+static const char *find_tag(const char *p, int close, size_t *tag) {
+  const char *best = NULL;
+  for (size_t i = 0; i < NTHINK; i++) {
+    char t[24];
+    snprintf(t, sizeof t, close ? "</%s>" : "<%s>", THINK_TAGS[i]);
+    const char *o = find_ci(p, t);
+    if (o && (!best || o < best)) best = o, *tag = i;
+  }
+  return best;
+}
+
 char *llm_strip_think(const char *s) {
   if (!s) return util_strdup("");
   buf_t b;
@@ -35,21 +53,21 @@ char *llm_strip_think(const char *s) {
   const char *p = s;
   /* A lone closing tag (the template opened the block in the prompt): drop
    * everything up to it. */
-  const char *close = find_ci(p, "</think>");
-  const char *open = find_ci(p, "<think>");
-  if (close && (!open || close < open)) p = close + strlen("</think>");
+  size_t ct = 0, ot = 0;
+  const char *close = find_tag(p, 1, &ct);
+  const char *open = find_tag(p, 0, &ot);
+  if (close && (!open || close < open)) p = close + strlen(THINK_TAGS[ct]) + 3;
   while (*p) {
-    const char *o = find_ci(p, "<think>");
-    const char *o2 = find_ci(p, "<thinking>");
-    const char *tag_close = "</think>";
-    size_t olen = 7;
-    if (o2 && (!o || o2 < o)) o = o2, tag_close = "</thinking>", olen = 10;
+    size_t t = 0;
+    const char *o = find_tag(p, 0, &t);
     if (!o) {
       buf_puts(&b, p);
       break;
     }
     buf_append(&b, p, (size_t)(o - p));
-    const char *c = find_ci(o + olen, tag_close);
+    char tag_close[24];
+    snprintf(tag_close, sizeof tag_close, "</%s>", THINK_TAGS[t]);
+    const char *c = find_ci(o + strlen(THINK_TAGS[t]) + 2, tag_close);
     if (!c) break; /* unterminated: the rest is thought */
     p = c + strlen(tag_close);
   }

@@ -56,10 +56,12 @@ int store_llm_call_find(store_t *st, const char *mission_id, const char *hash, i
   sqlite3 *db = sdb_acquire(st);
   const char *sql = occurrence < 0
                         ? "SELECT id, provider, model, response, prompt_tokens, completion_tokens, tokens_estimated, "
-                          "cost_usd FROM llm_calls WHERE mission_id = ? AND request_hash = ? AND status = 'ok' "
+                          "cost_usd, json_extract(request, '$.options.finish_reason') FROM llm_calls "
+                          "WHERE mission_id = ? AND request_hash = ? AND status = 'ok' "
                           "AND response IS NOT NULL ORDER BY rowid DESC LIMIT 1"
                         : "SELECT id, provider, model, response, prompt_tokens, completion_tokens, tokens_estimated, "
-                          "cost_usd FROM llm_calls WHERE mission_id = ? AND request_hash = ? AND status = 'ok' "
+                          "cost_usd, json_extract(request, '$.options.finish_reason') FROM llm_calls "
+                          "WHERE mission_id = ? AND request_hash = ? AND status = 'ok' "
                           "AND response IS NOT NULL ORDER BY rowid LIMIT 1 OFFSET ?";
   sqlite3_stmt *s = sdb_prepare(db, sql);
   int rc = STORE_ERROR;
@@ -69,11 +71,12 @@ int store_llm_call_find(store_t *st, const char *mission_id, const char *hash, i
     if (occurrence >= 0) sqlite3_bind_int(s, 3, occurrence);
     int r = sqlite3_step(s);
     if (r == SQLITE_ROW) {
-      *out = json_pack("{s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:b, s:f}", "id", (const char *)sqlite3_column_text(s, 0),
-                       "provider", (const char *)sqlite3_column_text(s, 1), "model",
-                       (const char *)sqlite3_column_text(s, 2), "response", (const char *)sqlite3_column_text(s, 3),
-                       "prompt_tokens", sqlite3_column_int(s, 4), "completion_tokens", sqlite3_column_int(s, 5),
-                       "tokens_estimated", sqlite3_column_int(s, 6), "cost_usd", sqlite3_column_double(s, 7));
+      *out = json_pack(
+          "{s:s?, s:s?, s:s?, s:s?, s:i, s:i, s:b, s:f, s:s?}", "id", (const char *)sqlite3_column_text(s, 0),
+          "provider", (const char *)sqlite3_column_text(s, 1), "model", (const char *)sqlite3_column_text(s, 2),
+          "response", (const char *)sqlite3_column_text(s, 3), "prompt_tokens", sqlite3_column_int(s, 4),
+          "completion_tokens", sqlite3_column_int(s, 5), "tokens_estimated", sqlite3_column_int(s, 6), "cost_usd",
+          sqlite3_column_double(s, 7), "finish_reason", (const char *)sqlite3_column_text(s, 8));
       rc = *out ? STORE_OK : STORE_ERROR;
     } else if (r == SQLITE_DONE) {
       rc = STORE_NOT_FOUND;

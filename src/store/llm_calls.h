@@ -43,7 +43,9 @@ int store_llm_call_insert(store_t *st, store_llm_call_t *c);
  * The occurrence-th (0-based, insertion order) successful call of mission_id
  * with this request hash, or with occurrence < 0 the latest one. *out is an
  * object {id, provider, model, response, prompt_tokens, completion_tokens,
- * tokens_estimated, cost_usd}. STORE_NOT_FOUND when there is none.
+ * tokens_estimated, cost_usd, finish_reason (request.options.finish_reason,
+ * absent in calls recorded before it was kept)}. STORE_NOT_FOUND when there
+ * is none.
  */
 int store_llm_call_find(store_t *st, const char *mission_id, const char *hash, int occurrence, json_t **out);
 

@@ -50,6 +50,7 @@ class State:
             raise ValueError("rules must be a JSON object")
         self.rules = rules
         self.rule_hits = {}
+        self.rngs = {}
 
     def reset(self):
         with self.lock:
@@ -57,6 +58,7 @@ class State:
             self.inflight = 0
             self.max_inflight = 0
             self.rule_hits = {}
+            self.rngs = {}
 
 
 STATE = None
@@ -306,6 +308,105 @@ def answer_text(rule, req, nth):
     return text
 
 
+MISBEHAVIOURS = ["json_prose", "json_only", "echo", "foreign_citations", "think", "truncate", "empty",
+                 "other_language", "bad_ids"]
+KOREAN = "이 절은 수집된 자료를 바탕으로 작성되었습니다 [1]. 데비안 안정판은 보안 팀이 약 삼 년 동안 지원합니다 [2]."
+
+
+def rule_rng(name, rule):
+    """The rule's random generator: seeded, so a run is reproducible."""
+    import random
+    with STATE.lock:
+        rng = STATE.rngs.get(name)
+        if rng is None:
+            seed = rule.get("seed", STATE.rules.get("seed", 1))
+            rng = STATE.rngs[name] = random.Random("%s:%s" % (seed, name))
+        return rng
+
+
+def map_strings(v, fn, key=None):
+    if isinstance(v, dict):
+        return {k: map_strings(x, fn, k) for k, x in v.items()}
+    if isinstance(v, list):
+        return [map_strings(x, fn, key) for x in v]
+    if isinstance(v, str):
+        return fn(key, v)
+    return v
+
+
+def foreign_cites(text, rng):
+    forms = ["[note %s]", "(%s)", "[P%s]", "\u3010%s\u3011", "^%s", "[^%s]"]
+    out = re.sub(r"\[(\d+)\]", lambda m: rng.choice(forms) % m.group(1), text)
+    return out + " This is also shown elsewhere [99]."
+
+
+def misbehave(rule, name, req, text, nth):
+    """Bends a good answer into one of the bad shapes a real model produces.
+    Returns (text, finish_reason). Applied when the rule lists "misbehave"
+    (modes, or "random" for any), to the calls counted by fail_times, with
+    probability misbehave_rate (seeded by "seed")."""
+    modes = rule.get("misbehave")
+    if not modes or nth > rule.get("fail_times", 10**9):
+        return text, "stop"
+    rng = rule_rng(name, rule)
+    if rng.random() >= float(rule.get("misbehave_rate", 1.0)):
+        return text, "stop"
+    if isinstance(modes, str):
+        modes = [modes]
+    if "random" in modes:
+        modes = MISBEHAVIOURS
+    mode = rng.choice(modes)
+    prose = not req.json_kind
+    try:
+        value = json.loads(text) if not prose else None
+    except ValueError:
+        value = None
+    if mode == "json_prose":
+        if prose:
+            return json.dumps({"answer": text}, ensure_ascii=False), "stop"
+        return "Here is my analysis. The sources look reliable and the outline is fine.", "stop"
+    if mode == "json_only":
+        if prose:
+            return json.dumps({"quality": 0.7, "done": True}), "stop"
+        return "Here is my analysis. The sources look reliable and the outline is fine.", "stop"
+    if mode == "echo":
+        if prose or value is None:
+            return "Introduction\n\n" + req.system, "stop"
+        return json.dumps(map_strings(value, lambda k, v: req.system if len(v) > 12 else v), ensure_ascii=False), "stop"
+    if mode == "foreign_citations":
+        return (foreign_cites(text, rng) if prose else text), "stop"
+    if mode == "think":
+        return "<think>The user wants {\"json\": true}. Let me plan [1] carefully.</think>\n" + text, "stop"
+    if mode == "truncate":
+        return text[: max(1, len(text) // 2)], "length"
+    if mode == "empty":
+        return "", "stop"
+    if mode == "other_language":
+        if prose:
+            return KOREAN, "stop"
+        if value is None:
+            return text, "stop"
+        langs = ("introduction", "conclusion", "summary")
+        return json.dumps(map_strings(value, lambda k, v: KOREAN if k in langs else v), ensure_ascii=False), "stop"
+    if mode == "bad_ids":
+        if value is None:
+            return text, "stop"
+
+        def bend(k, v):
+            if k in ("id", "into"):
+                return "x" + v + "9"
+            if k == "questions" or k == "new_questions":
+                return "Notes about " + v.rstrip("?").lower() + "."
+            return v
+        value = map_strings(value, bend)
+        if isinstance(value, dict) and isinstance(value.get("verdicts"), list):
+            for v in value["verdicts"]:
+                if isinstance(v, dict) and isinstance(v.get("id"), int):
+                    v["id"] += 900
+        return json.dumps(value, ensure_ascii=False), "stop"
+    return text, "stop"
+
+
 def chunks_of(text, size):
     if not text:
         return []
@@ -455,12 +556,12 @@ class Handler(BaseHTTPRequestHandler):
                         json_kind=req.json_kind, last_user=req.last_user[:200], system=req.system[:200],
                         chars=len(req.all_text), prompt_tokens=count_tokens(req.all_text),
                         messages=len(req.messages), options=body.get("options"))
-            self.chat_answer(provider, req, rule, nth)
+            self.chat_answer(provider, req, rule, nth, name)
         finally:
             with STATE.lock:
                 STATE.inflight -= 1
 
-    def chat_answer(self, provider, req, rule, nth):
+    def chat_answer(self, provider, req, rule, nth, name="default"):
         faulty = nth <= rule.get("fail_times", 10**9)
         if rule.get("delay"):
             time.sleep(float(rule["delay"]))
@@ -476,10 +577,11 @@ class Handler(BaseHTTPRequestHandler):
             obj = {"error": {"message": msg, "type": "server_error", "code": status}} if provider == "openai" else {"error": msg}
             return self.send_json(status, obj, extra)
         text = answer_text(rule, req, nth)
+        text, finish = misbehave(rule, name, req, text, nth)
         garbage = faulty and rule.get("garbage")
         drop = rule.get("drop") if faulty else None
         if req.stream:
-            return self.stream_answer(provider, req, rule, text, garbage, drop)
+            return self.stream_answer(provider, req, rule, text, garbage, drop, finish)
         if drop is not None:
             return self.drop()
         ptok, ctok = count_tokens(req.all_text), count_tokens(text)
@@ -489,19 +591,21 @@ class Handler(BaseHTTPRequestHandler):
             obj = {"id": "chatcmpl-123", "object": "chat.completion", "created": 1694268190, "model": req.model,
                    "system_fingerprint": "fp_44709d6fcb",
                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "refusal": None},
-                                "logprobs": None, "finish_reason": "stop"}]}
+                                "logprobs": None, "finish_reason": finish}]}
             if rule.get("usage", True):
                 obj["usage"] = {"prompt_tokens": ptok, "completion_tokens": ctok, "total_tokens": ptok + ctok}
         else:
             obj = {"model": req.model, "created_at": "2023-12-12T14:13:43.416799Z",
                    "message": {"role": "assistant", "content": text}, "done": True,
                    "total_duration": 5191566416, "load_duration": 2154458}
+            if finish != "stop":
+                obj["done_reason"] = finish
             if rule.get("usage", True):
                 obj.update(prompt_eval_count=ptok, prompt_eval_duration=383809000, eval_count=ctok,
                            eval_duration=4799921000)
         self.send_json(200, obj)
 
-    def stream_answer(self, provider, req, rule, text, garbage, drop):
+    def stream_answer(self, provider, req, rule, text, garbage, drop, finish="stop"):
         pieces = chunks_of(text, int(rule.get("chunk", 4)))
         slow = float(rule.get("slow", 0))
         stall = float(rule.get("stall", 0))
@@ -532,7 +636,7 @@ class Handler(BaseHTTPRequestHandler):
                     time.sleep(slow)
             if drop is not None:
                 return self.drop()
-            self.chunk(frame(delta({}, "stop")))
+            self.chunk(frame(delta({}, finish)))
             include_usage = (req.body.get("stream_options") or {}).get("include_usage")
             if include_usage and rule.get("usage", True):
                 self.chunk(frame("[]" + ',"usage":' + json.dumps(
@@ -557,7 +661,7 @@ class Handler(BaseHTTPRequestHandler):
             if drop is not None:
                 return self.drop()
             final = {"model": req.model, "created_at": "2023-08-04T19:22:45.499127Z",
-                     "message": {"role": "assistant", "content": ""}, "done_reason": "stop", "done": True,
+                     "message": {"role": "assistant", "content": ""}, "done_reason": finish, "done": True,
                      "total_duration": 4883583458, "load_duration": 1334875}
             if rule.get("usage", True):
                 final.update(prompt_eval_count=ptok, prompt_eval_duration=342546000, eval_count=ctok,

@@ -494,6 +494,36 @@ Test(record, cache_hit_on_repeat_within_mission) {
   llm_response_free(&r3);
 }
 
+/* An answer cut off by the token limit says so in both wire formats,
+ * streamed or not, and still says so when it comes from the cache. */
+static void truncated_answer(const char *provider) {
+  setup_with("{\"rules\":[{\"name\":\"a\",\"text\":\"a long answer cut short\",\"misbehave\":[\"truncate\"]}]}",
+             provider, NULL);
+  char err[512];
+  for (int stream = 0; stream < 2; stream++) {
+    char mission[32];
+    snprintf(mission, sizeof mission, "m-cut-%s-%d", provider, stream);
+    llm_request_t req = {.tier = LLM_TIER_MID, .temperature = -1, .mission_id = mission, .stream = stream};
+    llm_response_t r1, r2;
+    cr_assert_eq(ask("cut me", &req, &r1, err, sizeof err), 0, "%s", err);
+    cr_expect_str_eq(r1.finish_reason, "length", "%s stream=%d", provider, stream);
+    cr_expect_str_eq(r1.text, "a long answ");
+    cr_assert_eq(ask("cut me", &req, &r2, err, sizeof err), 0, "%s", err);
+    cr_assert(r2.cached);
+    cr_expect_str_eq(r2.finish_reason, "length", "the cache forgot the finish reason");
+    llm_response_free(&r1);
+    llm_response_free(&r2);
+  }
+}
+
+Test(record, finish_reason_length_openai) {
+  truncated_answer("openai");
+}
+
+Test(record, finish_reason_length_ollama) {
+  truncated_answer("ollama");
+}
+
 Test(record, replay_with_fake_stopped) {
   setup_with("{\"rules\":[{\"name\":\"a\",\"texts\":[\"one\",\"two\",\"three\"]}]}", "openai", NULL);
   const char *qs[] = {"step A", "step B", "step A"};
