@@ -8,8 +8,12 @@
  * second DNS answer cannot differ from the checked one (DNS rebinding).
  *
  * IPv6 forms that carry an IPv4 address (IPv4-mapped ::ffff:a.b.c.d,
- * IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) are judged
- * by the IPv4 address inside, so [::ffff:127.0.0.1] is loopback.
+ * IPv4-translated ::ffff:0:a.b.c.d, IPv4-compatible ::a.b.c.d, NAT64
+ * 64:ff9b::/96, 6to4 2002::/16) are judged by the IPv4 address inside, so
+ * [::ffff:127.0.0.1] is loopback. The forms that are never routed on the
+ * internet (IPv4-compatible, IPv4-translated, local-use NAT64 64:ff9b:1::/48,
+ * Teredo 2001::/32, whose client address is obfuscated) are refused whatever
+ * they carry.
  *
  * FETCH_ALLOW_HOSTS lists exceptions for intranet use: host names (exact,
  * case-insensitive; every address of an allowed name is accepted), IP
@@ -176,6 +180,8 @@ static const char *v6_forbidden(const uint8_t *ip) {
   static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
   static const uint8_t metadata[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
+  static const uint8_t translated[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+  static const uint8_t nat64_local[6] = {0, 0x64, 0xff, 0x9b, 0, 0x01};
   static const uint8_t p6to4[2] = {0x20, 0x02};
   static const uint8_t teredo[4] = {0x20, 0x01, 0, 0};
   static const uint8_t doc[4] = {0x20, 0x01, 0x0d, 0xb8};
@@ -188,6 +194,18 @@ static const char *v6_forbidden(const uint8_t *ip) {
     /* ::a.b.c.d (IPv4-compatible) is deprecated and never routed. */
     if (memcmp(ip, zero, 12) == 0) return "an IPv4-compatible IPv6 address";
     return NULL;
+  }
+  /* ::ffff:0:a.b.c.d (IPv4-translated, RFC 2765 SIIT) carries an IPv4
+   * address like the mapped form but is never routed on the internet. */
+  if (memcmp(ip, translated, 12) == 0) {
+    const char *why = v4_forbidden(ip + 12);
+    return why ? why : "an IPv4-translated IPv6 address";
+  }
+  /* 64:ff9b:1::/48 is NAT64 for local use (RFC 8215): whatever IPv4 address
+   * it carries, a private translator reaches it. */
+  if (memcmp(ip, nat64_local, 6) == 0) {
+    const char *why = memcmp(ip + 6, zero, 6) == 0 ? v4_forbidden(ip + 12) : NULL; /* /96 layout */
+    return why ? why : "a local-use NAT64 address";
   }
   if (memcmp(ip, p6to4, 2) == 0) return v4_forbidden(ip + 2);
   if (memcmp(ip, metadata, 16) == 0) return "the cloud metadata address";
