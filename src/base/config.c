@@ -62,6 +62,8 @@ static const setting_t SETTINGS[] = {
     {"LLM_TIMEOUT_SECONDS", T_INT, "300", "Total time limit of one model call", 1, 86400, NULL, 0},
     {"LLM_MAX_RETRIES", T_INT, "4", "Retries of a failed model call", 0, 20, NULL, 0},
     {"LLM_STALL_SECONDS", T_INT, "120", "A streamed answer that sends nothing for this long is retried", 1, 86400, NULL, 0},
+    {"LLM_MAX_LINE_KB", T_INT, "1024", "Longest line (SSE event or NDJSON record) of a streamed model answer, in KB; a longer one fails the call", 1, 1048576, NULL, 0},
+    {"LLM_MAX_ANSWER_KB", T_INT, "4096", "Largest model answer text, in KB (a call may ask for less); a longer answer fails the call", 1, 1048576, NULL, 0},
     {"LLM_RETRY_BASE_MS", T_INT, "500", "First retry delay of a failed model call (doubles each retry, with jitter)", 1, 600000, NULL, 0},
     {"LLM_MAX_CONCURRENCY", T_INT, "8", "Model calls in flight at once, process-wide", 1, 1024, NULL, 0},
     {"LLM_MISSION_CONCURRENCY", T_INT, "4", "Model calls in flight at once per mission", 1, 1024, NULL, 0},

@@ -25,7 +25,7 @@
 static int request_json(llm_t *llm, const llm_endpoint_t *ep, const char *url, const char *body, atomic_int *cancel,
                         xfer_result_t *res, long timeout_s, char *err, size_t errlen) {
   for (int tries = 1;; tries++) {
-    xfer_t xf = {body ? "POST" : "GET", url, ep, body, NULL, cancel, timeout_s, 0};
+    xfer_t xf = {body ? "POST" : "GET", url, ep, body, NULL, cancel, timeout_s, 0, 0};
     xfer_result_init(res);
     xfer_perform(&xf, res);
     if (cancel && atomic_load(cancel)) {
@@ -181,7 +181,7 @@ int llm_embed(llm_t *llm, const char *user_id, const char *const *texts, size_t 
     sodium_memzero(&ep, sizeof ep);
     return 0;
   }
-  unsigned char (*hashes)[32] = malloc(n * sizeof *hashes);
+  unsigned char(*hashes)[32] = malloc(n * sizeof *hashes);
   float **cached = calloc(n, sizeof *cached);
   size_t *miss = malloc(n * sizeof *miss);
   if (!hashes || !cached || !miss) abort();
@@ -218,10 +218,10 @@ int llm_embed(llm_t *llm, const char *user_id, const char *const *texts, size_t 
       rc = embed_some(llm, &ep, texts, miss, nmiss, &fresh, &fdim, cancel, err, errlen);
     }
     if (rc == 0 && llm->store) {
-      unsigned char (*mh)[32] = malloc(nmiss * sizeof *mh);
+      unsigned char(*mh)[32] = malloc(nmiss * sizeof *mh);
       if (!mh) abort();
       for (size_t k = 0; k < nmiss; k++) memcpy(mh[k], hashes[miss[k]], 32);
-      store_embed_cache_put(llm->store, ep.model, (const unsigned char (*)[32])mh, fresh, nmiss, fdim);
+      store_embed_cache_put(llm->store, ep.model, (const unsigned char(*)[32])mh, fresh, nmiss, fdim);
       free(mh);
     }
   }
@@ -233,7 +233,8 @@ int llm_embed(llm_t *llm, const char *user_id, const char *const *texts, size_t 
     if (!mat) abort();
     for (size_t i = 0; i < n; i++)
       if (cached[i] && cdim == d) memcpy(mat + i * (size_t)d, cached[i], (size_t)d * sizeof *mat);
-    for (size_t k = 0; k < nmiss; k++) memcpy(mat + miss[k] * (size_t)d, fresh + k * (size_t)d, (size_t)d * sizeof *mat);
+    for (size_t k = 0; k < nmiss; k++)
+      memcpy(mat + miss[k] * (size_t)d, fresh + k * (size_t)d, (size_t)d * sizeof *mat);
     *dim = d;
   }
   for (size_t i = 0; i < n; i++) free(cached[i]);

@@ -148,6 +148,8 @@ llm_t *llm_new(struct app *app, char *err, size_t errlen) {
   llm->max_mission = (int)config_int(app->cfg, "LLM_MISSION_CONCURRENCY");
   llm->timeout_s = (long)config_int(app->cfg, "LLM_TIMEOUT_SECONDS");
   llm->stall_s = (long)config_int(app->cfg, "LLM_STALL_SECONDS");
+  llm->max_line = (size_t)config_int(app->cfg, "LLM_MAX_LINE_KB") * 1024;
+  llm->max_answer = (size_t)config_int(app->cfg, "LLM_MAX_ANSWER_KB") * 1024;
   llm->max_retries = (int)config_int(app->cfg, "LLM_MAX_RETRIES");
   llm->retry_base_ms = (long)config_int(app->cfg, "LLM_RETRY_BASE_MS");
   llm->mask_pii = config_bool(app->cfg, "LLM_MASK_PII");
@@ -602,8 +604,18 @@ static int live_call(llm_t *llm, const exchange_t *x, const llm_endpoint_t *ep, 
       ndjson_init(&parser, ollama_stream_record, acc);
     else
       sse_init(&parser, openai_stream_record, acc);
-    xfer_t xf = {
-        "POST", url, ep, bodys, stream ? &parser : NULL, req->cancel, llm->timeout_s, stream ? llm->stall_s : 0};
+    parser.max_line = llm->max_line;
+    /* A whole (non-streamed) answer body: the text, JSON-escaped (at most
+     * twice as long for anything but control characters), plus one line. */
+    xfer_t xf = {"POST",
+                 url,
+                 ep,
+                 bodys,
+                 stream ? &parser : NULL,
+                 req->cancel,
+                 llm->timeout_s,
+                 stream ? llm->stall_s : 0,
+                 2 * acc->max_text + llm->max_line};
     xfer_result_t r;
     xfer_result_init(&r);
     xfer_perform(&xf, &r);
@@ -618,7 +630,14 @@ static int live_call(llm_t *llm, const exchange_t *x, const llm_endpoint_t *ep, 
       snprintf(err, errlen, "call to %s (model %s) cancelled", ep->base_url, ep->model);
       return LLM_ERR_CANCELLED;
     }
-    if (r.cc != CURLE_OK && !(r.cc == CURLE_WRITE_ERROR && r.parser_stopped)) {
+    if (parser.stopped == STREAM_LINE_TOO_LONG) {
+      snprintf(what, sizeof what,
+               "a line of the streamed answer is longer than the limit of %zu KB (LLM_MAX_LINE_KB); stopped reading",
+               llm->max_line / 1024);
+    } else if (acc->too_long || r.body_too_long) {
+      snprintf(what, sizeof what, "the answer is longer than the limit of %zu KB (%s); stopped reading",
+               acc->max_text / 1024, req->max_answer_bytes ? "set by the caller" : "LLM_MAX_ANSWER_KB");
+    } else if (r.cc != CURLE_OK && !(r.cc == CURLE_WRITE_ERROR && r.parser_stopped)) {
       retry = xfer_retryable(&r);
       snprintf(what, sizeof what, "%s%s",
                r.stalled                          ? "stream stalled: "
@@ -651,6 +670,9 @@ static int live_call(llm_t *llm, const exchange_t *x, const llm_endpoint_t *ep, 
                                                    : openai_parse_body(acc, r.body.data, r.body.len);
       if (pr == 0)
         ok = 1;
+      else if (acc->too_long)
+        snprintf(what, sizeof what, "the answer is longer than the limit of %zu KB (%s)", acc->max_text / 1024,
+                 req->max_answer_bytes ? "set by the caller" : "LLM_MAX_ANSWER_KB");
       else {
         snprintf(what, sizeof what, "%s", acc->error[0] ? acc->error : "malformed answer body");
         retry = !acc->error[0] || strncmp(acc->error, "the model refused", 17) != 0;
@@ -772,6 +794,8 @@ static int exchange(llm_t *llm, const exchange_t *x, llm_response_t *resp, char 
   int64_t t0 = util_mono_ms();
   chat_acc_t acc;
   chat_acc_init(&acc, ep.provider == LLM_PROVIDER_OPENAI, req->on_token, req->token_ud);
+  acc.max_text =
+      req->max_answer_bytes && req->max_answer_bytes < llm->max_answer ? req->max_answer_bytes : llm->max_answer;
   rc = live_call(llm, x, &ep, wire, opts, &acc, &resp->attempts, err, errlen);
   llm_slot_release(llm, req->mission_id);
   resp->latency_ms = util_mono_ms() - t0;

@@ -20,7 +20,9 @@
  *      LLM_MISSION_CONCURRENCY (waiting honours the cancel flag);
  *   5. the HTTP call with retries (429 honouring Retry-After, 5xx, timeouts,
  *      resets; exponential backoff with jitter; never other 4xx), a stall
- *      timeout, cancellation through the cancel flag;
+ *      timeout, cancellation through the cancel flag, and size limits: a
+ *      streamed line over LLM_MAX_LINE_KB or an answer over LLM_MAX_ANSWER_KB
+ *      (or req->max_answer_bytes) fails the call at once, without retry;
  *   6. <think> blocks stripped; structured output extracted and validated
  *      (json_schema -> json_object -> instructions, remembered per endpoint;
  *      one re-ask with the validation error);
@@ -152,6 +154,7 @@ typedef struct {
   const char *agent;       /* label in the record, e.g. "planner" */
   int cache;               /* LLM_CACHE_* (DEFAULT: on inside a mission) */
   const char *replay_from; /* answer only from this mission's record */
+  size_t max_answer_bytes; /* 0: LLM_MAX_ANSWER_KB; a longer answer fails the call (never more than the setting) */
 } llm_request_t;
 
 typedef struct {

@@ -57,6 +57,7 @@ struct llm {
   size_t nrcounters, caprcounters;
 
   long timeout_s, stall_s;
+  size_t max_line, max_answer; /* bytes: LLM_MAX_LINE_KB, LLM_MAX_ANSWER_KB */
   int max_retries;
   long retry_base_ms;
   int mask_pii;
@@ -71,6 +72,7 @@ typedef struct {
   stream_parser_t *parser;  /* non-NULL: 2xx body bytes go to the parser */
   atomic_int *cancel;
   long timeout_s, stall_s;
+  size_t max_body; /* collected (non-streamed or error) body limit; 0: 64 MB */
 } xfer_t;
 
 typedef struct {
@@ -81,6 +83,7 @@ typedef struct {
   size_t streamed;     /* bytes handed to the parser */
   int parser_stopped;  /* the parser callback returned non-zero */
   int stalled;         /* no byte for stall_s seconds */
+  int body_too_long;   /* the collected body passed max_body (transfer aborted) */
   char curl_err[CURL_ERROR_SIZE];
 } xfer_result_t;
 
@@ -105,6 +108,8 @@ typedef struct {
   char finish_reason[32];
   int prompt_tokens, completion_tokens, have_usage;
   int done;        /* saw [DONE] / done:true / finish_reason */
+  size_t max_text; /* answer text limit in bytes; 0: unlimited */
+  int too_long;    /* the answer passed max_text: the record callbacks stop */
   int malformed;   /* unparseable chunk */
   char error[512]; /* error object inside a 200 stream */
   /* streaming fan-out with <think> filtering */

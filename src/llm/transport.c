@@ -48,7 +48,11 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
     }
     return n;
   }
-  if (c->r->body.len + n > (size_t)64 << 20) return 0; /* 64 MB is not an answer */
+  size_t max = c->x->max_body ? c->x->max_body : (size_t)64 << 20;
+  if (c->r->body.len + n > max) {
+    c->r->body_too_long = 1;
+    return 0;
+  }
   buf_append(&c->r->body, ptr, n);
   return n;
 }
@@ -157,7 +161,7 @@ int xfer_perform(const xfer_t *x, xfer_result_t *r) {
 
 int xfer_retryable(const xfer_result_t *r) {
   if (r->cc == CURLE_ABORTED_BY_CALLBACK) return r->stalled; /* stalled, or cancelled */
-  if (r->cc == CURLE_WRITE_ERROR && r->parser_stopped) return 0;
+  if (r->cc == CURLE_WRITE_ERROR && (r->parser_stopped || r->body_too_long)) return 0;
   if (r->cc != CURLE_OK) {
     switch (r->cc) {
       case CURLE_OPERATION_TIMEDOUT:
