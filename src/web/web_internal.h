@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "base/buf.h"
+#include "web/ssrf.h"
 #include "web/web.h"
 
 /* ---- errors ---------------------------------------------------------- */
@@ -49,45 +50,7 @@ void web_error_set(web_error_t *e, web_err_kind_t kind, const char *fmt, ...) __
 /* Prepends "prefix: " to e->msg (cutting the end if needed). */
 void web_error_prefix(web_error_t *e, const char *prefix);
 
-/* ---- address policy (ssrf.c) ----------------------------------------- */
-
-#define WEB_MAX_ALLOW 32
-
-typedef struct {
-  int family; /* AF_INET / AF_INET6 */
-  uint8_t addr[16];
-  int prefix;
-} web_cidr_t;
-
-typedef struct {
-  char *hosts[WEB_MAX_ALLOW]; /* lowercase host names */
-  int nhosts;
-  web_cidr_t cidrs[WEB_MAX_ALLOW];
-  int ncidrs;
-} web_allow_t;
-
-/* Parses a comma-separated list of host names, IPs and CIDRs. */
-int web_allow_parse(web_allow_t *a, const char *spec, char *err, size_t errlen);
-void web_allow_free(web_allow_t *a);
-
-/* Returns NULL when the address is a public unicast address, otherwise a
- * static description of the forbidden range ("a loopback address", ...).
- * IPv4-mapped, IPv4-compatible, NAT64 and 6to4 IPv6 forms are judged by the
- * IPv4 address they embed. */
-const char *web_addr_forbidden(const struct sockaddr *sa);
-/* 1 when the address lies in one of the allow-list CIDRs. */
-int web_allow_addr(const web_allow_t *a, const struct sockaddr *sa);
-/* 1 when the host name is in the allow-list (case-insensitive). */
-int web_allow_host(const web_allow_t *a, const char *host);
-
-#define WEB_MAX_ADDRS 8
-
-/* Result of resolving and checking a host. */
-typedef struct {
-  struct sockaddr_storage addrs[WEB_MAX_ADDRS];
-  int naddrs;
-  char pinned[512]; /* the address text the connection is pinned to */
-} web_resolved_t;
+/* ---- address policy (ssrf.c; the public part is in web/ssrf.h) ---------- */
 
 /* Resolves host (a name or an IP literal in any form getaddrinfo accepts,
  * including "2130706433" and "0x7f.1") and checks every address. Returns 0
@@ -95,6 +58,11 @@ typedef struct {
 int web_resolve_checked(const web_allow_t *allow, const char *host, int port, web_resolved_t *out, web_error_t *e);
 /* Formats a sockaddr's address (no port) into out. */
 void web_addr_text(const struct sockaddr *sa, char *out, size_t n);
+/* Checks url (http/https only, no credentials) and fills the normalised
+ * URL, its host and port (malloc'd). 0, or -1 with a WEB_E_REFUSED error. */
+int web_url_check(const char *url, char **norm, char **host, long *port, web_error_t *e);
+/* web_pin_host() with the error kind kept (WEB_E_REFUSED / WEB_E_NET). */
+int web_pin_host_e(CURL *h, const web_allow_t *allow, const char *host, long port, web_pin_t *pin, web_error_t *e);
 
 /* ---- fetch (fetch.c) ---------------------------------------------------- */
 
