@@ -80,6 +80,7 @@ static const setting_t SETTINGS[] = {
     {"BRAVE_URL", T_URL, "https://api.search.brave.com", "Brave Search API base URL", 0, 0, NULL, 0},
     {"SEARCH_PROVIDERS", T_STR, "", "Order of search providers, e.g. searxng,tavily,brave (default: those configured)", 0, 0, NULL, 0},
     {"FETCH_ALLOW_HOSTS", T_STR, "", "Hosts or CIDRs that fetching may reach even if private (comma-separated)", 0, 0, NULL, 0},
+    {"OUTBOUND_ALLOW_HOSTS", T_STR, "", "Private hosts or CIDRs that model and search endpoints named in a non-admin user's own settings may reach (comma-separated; admins' and environment endpoints are not checked)", 0, 0, NULL, 0},
     {"FETCH_MAX_BYTES", T_INT, "10485760", "Largest fetched page in bytes (after decompression)", 1024, 1073741824, NULL, 0},
     {"FETCH_TIMEOUT_SECONDS", T_INT, "20", "Time limit of one page fetch", 1, 3600, NULL, 0},
     {"WEB_CACHE_TTL_HOURS", T_INT, "48", "How long search results and pages are cached", 0, 87600, NULL, 0},

@@ -153,7 +153,9 @@ llm_t *llm_new(struct app *app, char *err, size_t errlen) {
   llm->max_retries = (int)config_int(app->cfg, "LLM_MAX_RETRIES");
   llm->retry_base_ms = (long)config_int(app->cfg, "LLM_RETRY_BASE_MS");
   llm->mask_pii = config_bool(app->cfg, "LLM_MASK_PII");
-  if (load_prices(llm, err, errlen) != 0 || llm_secrets_load(llm, err, errlen) != 0) {
+  if (load_prices(llm, err, errlen) != 0 || llm_secrets_load(llm, err, errlen) != 0 ||
+      web_allow_parse_named(&llm->outbound, "OUTBOUND_ALLOW_HOSTS", config_get(app->cfg, "OUTBOUND_ALLOW_HOSTS"), err,
+                            errlen) != 0) {
     llm_free(llm);
     return NULL;
   }
@@ -164,6 +166,7 @@ void llm_free(llm_t *llm) {
   if (!llm) return;
   sodium_memzero(llm->secret_key, sizeof llm->secret_key);
   json_decref(llm->prices);
+  web_allow_free(&llm->outbound);
   free(llm->mslots);
   free(llm->levels);
   free(llm->rcounters);
@@ -298,10 +301,16 @@ void llm_endpoint_apply(llm_endpoint_t *ep, const json_t *o) {
   }
 }
 
+void llm_endpoint_mark_user(llm_t *llm, const char *user_id, const char *before_url, llm_endpoint_t *ep) {
+  if (strcmp(before_url, ep->base_url) != 0 && !store_user_is_admin(llm->store, user_id)) ep->untrusted = 1;
+}
+
 int llm_resolve(llm_t *llm, const char *user_id, llm_tier_t tier, llm_endpoint_t *out, char *err, size_t errlen) {
   env_layer(llm->cfg, tier, out);
   if (user_id && *user_id && llm->store) {
     json_t *stored = NULL;
+    char before[sizeof out->base_url];
+    memcpy(before, out->base_url, sizeof before);
     if (store_setting_get(llm->store, user_id, "models", &stored) == STORE_OK && stored) {
       json_t *doc = llm_settings_open(llm, stored);
       json_t *def = json_object_get(doc, "default");
@@ -321,6 +330,7 @@ int llm_resolve(llm_t *llm, const char *user_id, llm_tier_t tier, llm_endpoint_t
       llm_endpoint_apply(out, own);
       json_decref(doc);
       json_decref(stored);
+      llm_endpoint_mark_user(llm, user_id, before, out);
     }
   }
   if (!out->base_url[0]) {
@@ -607,15 +617,16 @@ static int live_call(llm_t *llm, const exchange_t *x, const llm_endpoint_t *ep, 
     parser.max_line = llm->max_line;
     /* A whole (non-streamed) answer body: the text, JSON-escaped (at most
      * twice as long for anything but control characters), plus one line. */
-    xfer_t xf = {"POST",
-                 url,
-                 ep,
-                 bodys,
-                 stream ? &parser : NULL,
-                 req->cancel,
-                 llm->timeout_s,
-                 stream ? llm->stall_s : 0,
-                 2 * acc->max_text + llm->max_line};
+    xfer_t xf = {.method = "POST",
+                 .url = url,
+                 .ep = ep,
+                 .body = bodys,
+                 .parser = stream ? &parser : NULL,
+                 .cancel = req->cancel,
+                 .timeout_s = llm->timeout_s,
+                 .stall_s = stream ? llm->stall_s : 0,
+                 .max_body = 2 * acc->max_text + llm->max_line,
+                 .outbound = &llm->outbound};
     xfer_result_t r;
     xfer_result_init(&r);
     xfer_perform(&xf, &r);
@@ -630,7 +641,9 @@ static int live_call(llm_t *llm, const exchange_t *x, const llm_endpoint_t *ep, 
       snprintf(err, errlen, "call to %s (model %s) cancelled", ep->base_url, ep->model);
       return LLM_ERR_CANCELLED;
     }
-    if (parser.stopped == STREAM_LINE_TOO_LONG) {
+    if (r.refused) {
+      snprintf(what, sizeof what, "%s (OUTBOUND_ALLOW_HOSTS, docs/security.md)", r.curl_err);
+    } else if (parser.stopped == STREAM_LINE_TOO_LONG) {
       snprintf(what, sizeof what,
                "a line of the streamed answer is longer than the limit of %zu KB (LLM_MAX_LINE_KB); stopped reading",
                llm->max_line / 1024);

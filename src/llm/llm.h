@@ -94,6 +94,11 @@ typedef struct {
   int external; /* 1: leaves this machine (costs apply, PII masking applies) */
   int nheaders;
   char headers[LLM_MAX_HEADERS][256]; /* "Name: value" */
+  /* 1: the base URL was named by a non-admin user (their own settings or an
+   * unsaved test): every request to it goes through the outbound address
+   * policy (web/ssrf.h, OUTBOUND_ALLOW_HOSTS). The environment's and admins'
+   * endpoints are trusted (a local Ollama is reached that way). */
+  int untrusted;
 } llm_endpoint_t;
 
 /* ---- Lifetime ---- */
@@ -110,6 +115,9 @@ void llm_free(llm_t *llm); /* accepts NULL */
  * LLM_ERR_NOT_CONFIGURED with a reason in err. out is filled either way.
  */
 int llm_resolve(llm_t *llm, const char *user_id, llm_tier_t tier, llm_endpoint_t *out, char *err, size_t errlen);
+/* Marks ep untrusted when its base URL is not before_url (the URL before a
+ * layer of settings was applied) and user_id is not an admin. */
+void llm_endpoint_mark_user(llm_t *llm, const char *user_id, const char *before_url, llm_endpoint_t *ep);
 /* Applies settings fields (provider, base_url, api_key, model, temperature,
  * max_tokens, context_window, headers, external) over ep. A base_url that
  * differs from ep's drops ep's API key and headers (a key is never sent to a

@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "base/util.h"
 #include "llm/llm_internal.h"
 
 void chat_acc_init(chat_acc_t *a, int openai, llm_token_fn fn, void *ud) {
@@ -90,10 +91,9 @@ static void add_text(chat_acc_t *a, const char *s, size_t n) {
 }
 
 static void error_from(chat_acc_t *a, json_t *e) {
-  if (json_is_string(e))
-    snprintf(a->error, sizeof a->error, "%.400s", json_string_value(e));
-  else if (json_is_object(e) && json_is_string(json_object_get(e, "message")))
-    snprintf(a->error, sizeof a->error, "%.400s", json_string_value(json_object_get(e, "message")));
+  json_t *m = json_is_object(e) ? json_object_get(e, "message") : e;
+  if (json_is_string(m))
+    util_excerpt(json_string_value(m), json_string_length(m), 200, a->error, sizeof a->error);
   else
     snprintf(a->error, sizeof a->error, "error in the stream");
 }

@@ -146,7 +146,12 @@ char *web_json_error_text(const char *body) {
     if (!msg) msg = json_string_value(json_object_get(err, "message"));
   }
   if (!msg) msg = json_string_value(json_object_get(j, "message"));
-  char *r = msg ? util_strndup(msg, strlen(msg) > 300 ? 300 : strlen(msg)) : NULL;
+  char *r = NULL;
+  if (msg) { /* a short, clean excerpt: never a remote service's answer word for word */
+    char ex[256];
+    util_excerpt(msg, strlen(msg), 200, ex, sizeof ex);
+    r = util_strdup(ex);
+  }
   json_decref(j);
   return r;
 }
@@ -320,6 +325,7 @@ static int apply_doc(web_settings_t *s, json_t *doc, char *err, size_t errlen) {
 int web_settings_load(web_t *w, const char *user_id, json_t *override, web_settings_t *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   const config_t *cfg = w->cfg;
+  char *before[WEB_NPROV] = {NULL};
   out->searxng_url = util_strdup(config_get(cfg, "SEARXNG_URL"));
   out->tavily_url = util_strdup(config_get(cfg, "TAVILY_URL"));
   out->tavily_key = util_strdup(config_get(cfg, "TAVILY_API_KEY"));
@@ -332,6 +338,12 @@ int web_settings_load(web_t *w, const char *user_id, json_t *override, web_setti
   } else {
     for (int i = 0; i < WEB_NPROV; i++) out->order[out->norder++] = i;
   }
+  out->outbound = &w->outbound;
+  /* The URLs before the user's own settings (and an unsaved test) apply:
+   * a URL the user changes is theirs, and checked unless they are an admin. */
+  before[WEB_PROV_SEARXNG] = util_strdup(out->searxng_url);
+  before[WEB_PROV_TAVILY] = util_strdup(out->tavily_url);
+  before[WEB_PROV_BRAVE] = util_strdup(out->brave_url);
   if (user_id && w->st) {
     json_t *stored = NULL;
     if (store_setting_get(w->st, user_id, "search", &stored) == STORE_OK && stored) {
@@ -344,10 +356,23 @@ int web_settings_load(web_t *w, const char *user_id, json_t *override, web_setti
     }
   }
   if (override && apply_doc(out, override, err, errlen) != 0) goto fail;
+  const char *after[WEB_NPROV] = {out->searxng_url, out->tavily_url, out->brave_url};
+  int admin = -1; /* asked only when a URL changed */
+  for (int i = 0; i < WEB_NPROV; i++) {
+    if (strcmp(before[i], after[i]) == 0) continue;
+    if (admin < 0) admin = store_user_is_admin(w->st, user_id);
+    if (!admin) out->untrusted |= 1u << i;
+  }
+  for (int i = 0; i < WEB_NPROV; i++) free(before[i]);
   return 0;
 fail:
+  for (int i = 0; i < WEB_NPROV; i++) free(before[i]);
   web_settings_free(out);
   return -1;
+}
+
+const web_allow_t *web_settings_policy(const web_settings_t *s, int id) {
+  return s->untrusted & (1u << id) ? s->outbound : NULL;
 }
 
 /* ---- limiter ---------------------------------------------------------------------- */

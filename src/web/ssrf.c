@@ -406,16 +406,21 @@ int web_pin_host(CURL *h, const web_allow_t *allow, const char *host, long port,
   return -1;
 }
 
-int web_pin_url(CURL *h, const web_allow_t *allow, const char *url, web_pin_t *pin, char *err, size_t errlen) {
+int web_pin_url_e(CURL *h, const web_allow_t *allow, const char *url, web_pin_t *pin, web_error_t *e) {
   char *norm = NULL, *host = NULL;
   long port = 0;
-  web_error_t e = {0};
   memset(pin, 0, sizeof *pin);
-  int rc = web_url_check(url, &norm, &host, &port, &e) == 0 ? web_pin_host_e(h, allow, host, port, pin, &e) : -1;
-  if (rc != 0) snprintf(err, errlen, "%s", e.msg);
+  int rc = web_url_check(url, &norm, &host, &port, e) == 0 ? web_pin_host_e(h, allow, host, port, pin, e) : -1;
   free(norm);
   free(host);
   return rc;
+}
+
+int web_pin_url(CURL *h, const web_allow_t *allow, const char *url, web_pin_t *pin, char *err, size_t errlen) {
+  web_error_t e = {0};
+  if (web_pin_url_e(h, allow, url, pin, &e) == 0) return 0;
+  snprintf(err, errlen, "%s", e.msg);
+  return -1;
 }
 
 void web_pin_free(web_pin_t *pin) {

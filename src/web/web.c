@@ -33,6 +33,13 @@ web_t *web_new(const config_t *cfg, store_t *st, char *err, size_t errlen) {
     free(w);
     return NULL;
   }
+  if (web_allow_parse_named(&w->outbound, "OUTBOUND_ALLOW_HOSTS", config_get(cfg, "OUTBOUND_ALLOW_HOSTS"), err,
+                            errlen) != 0) {
+    web_allow_free(&w->allow);
+    web_allow_free(&w->outbound);
+    free(w);
+    return NULL;
+  }
   w->max_bytes = (size_t)config_int(cfg, "FETCH_MAX_BYTES");
   w->timeout_ms = (int)config_int(cfg, "FETCH_TIMEOUT_SECONDS") * 1000;
   w->cache_ttl_ms = config_int(cfg, "WEB_CACHE_TTL_HOURS") * 3600 * 1000;

@@ -63,6 +63,7 @@ void web_addr_text(const struct sockaddr *sa, char *out, size_t n);
 int web_url_check(const char *url, char **norm, char **host, long *port, web_error_t *e);
 /* web_pin_host() with the error kind kept (WEB_E_REFUSED / WEB_E_NET). */
 int web_pin_host_e(CURL *h, const web_allow_t *allow, const char *host, long port, web_pin_t *pin, web_error_t *e);
+int web_pin_url_e(CURL *h, const web_allow_t *allow, const char *url, web_pin_t *pin, web_error_t *e);
 
 /* ---- fetch (fetch.c) ---------------------------------------------------- */
 
@@ -114,10 +115,12 @@ typedef struct {
 } web_http_resp_t;
 
 /* One request (method "GET" or "POST"; body may be NULL) with extra headers
- * (NULL-terminated array of "Name: value"). Fills resp on any HTTP answer and
- * returns 0; -1 with e set on a transport failure (timeout, refused). */
+ * (NULL-terminated array of "Name: value"). With a policy (a URL from a
+ * non-admin user's settings: web_settings_policy()), the address is checked
+ * and pinned first (web/ssrf.h). Fills resp on any HTTP answer and returns
+ * 0; -1 with e set on a transport failure (timeout, refused). */
 int web_http_call(const char *method, const char *url, const char *const *headers, const char *body, int timeout_ms,
-                  web_http_resp_t *resp, web_error_t *e);
+                  const web_allow_t *policy, web_http_resp_t *resp, web_error_t *e);
 void web_http_resp_free(web_http_resp_t *r);
 /* Sets e for a provider's non-200 answer: "<provider> answered HTTP 401:
  * <detail from the JSON body> (check the <key_name>)". WEB_E_RATE when
@@ -140,7 +143,13 @@ typedef struct {
   char *brave_url;
   char *brave_key;
   int timeout_ms;
+  unsigned untrusted;          /* bit (1 << provider id): its URL came from a non-admin user */
+  const web_allow_t *outbound; /* OUTBOUND_ALLOW_HOSTS, for those URLs */
 } web_settings_t;
+
+/* The address policy for provider `id`'s URL: NULL when the URL is trusted
+ * (environment, admin), else the OUTBOUND_ALLOW_HOSTS allow-list. */
+const web_allow_t *web_settings_policy(const web_settings_t *s, int id);
 
 void web_settings_free(web_settings_t *s);
 
@@ -206,8 +215,9 @@ struct llm;
 struct web {
   const config_t *cfg;
   store_t *st;
-  struct llm *llm; /* optional: opens sealed API keys in user settings */
-  web_allow_t allow;
+  struct llm *llm;      /* optional: opens sealed API keys in user settings */
+  web_allow_t allow;    /* FETCH_ALLOW_HOSTS: pages */
+  web_allow_t outbound; /* OUTBOUND_ALLOW_HOSTS: provider URLs named by non-admin users */
   size_t max_bytes;
   int timeout_ms;
   int64_t cache_ttl_ms;
