@@ -254,3 +254,33 @@ Test(stream_limits, sse_event_of_many_data_lines_is_bounded) {
   stream_free(&p);
   buf_free(&r.all);
 }
+
+/* Issue 11, finding 2: what an endpoint answers in an error body reaches the
+ * caller as a short excerpt without control characters, never word for word. */
+static void expect_clean_excerpt(const char *body, size_t len, const char *starts) {
+  xfer_result_t r;
+  xfer_result_init(&r);
+  buf_append(&r.body, body, len);
+  char out[512];
+  xfer_server_message(&r, out, sizeof out);
+  xfer_result_free(&r);
+  cr_assert_leq(strlen(out), 203, "%zu bytes: %s", strlen(out), out);
+  for (const char *p = out; *p; p++) cr_assert((unsigned char)*p >= 0x20 && *p != 0x7f, "control byte in '%s'", out);
+  cr_assert(util_utf8_valid(out, strlen(out)), "%s", out);
+  cr_assert(strncmp(out, starts, strlen(starts)) == 0, "'%s' does not start with '%s'", out, starts);
+}
+
+Test(xfer, error_bodies_become_short_clean_excerpts) {
+  buf_t b;
+  buf_init(&b);
+  buf_puts(&b, "{\"error\":{\"message\":\"first line\\nsecond\\u0001\\u001b[31m line ");
+  for (int i = 0; i < 200; i++) buf_puts(&b, "secret ");
+  buf_puts(&b, "\"}}");
+  expect_clean_excerpt(b.data, b.len, "first line second [31m line secret");
+  buf_reset(&b);
+  buf_puts(&b, "<html>\r\n<body>\x01\xff\xfe internal admin panel ");
+  for (int i = 0; i < 500; i++) buf_puts(&b, "row ");
+  expect_clean_excerpt(b.data, b.len, "<html> <body> internal admin panel row");
+  expect_clean_excerpt("\xe4\xb8\xad\xe6\x96\x87 ok", 9, "\xe4\xb8\xad\xe6\x96\x87 ok");
+  buf_free(&b);
+}
