@@ -42,7 +42,8 @@ static int request_json(llm_t *llm, const llm_endpoint_t *ep, const char *url, c
     if (res->cc == CURLE_OK && res->status >= 200 && res->status < 300) return 0;
     char what[600];
     if (res->refused) {
-      snprintf(what, sizeof what, "%s (OUTBOUND_ALLOW_HOSTS, docs/security.md)", res->curl_err);
+      snprintf(what, sizeof what, "%s (outbound address policy for endpoints in user settings, docs/security.md)",
+               res->curl_err);
     } else if (res->cc != CURLE_OK) {
       snprintf(what, sizeof what, "connection failed: %s", res->curl_err);
     } else {

@@ -642,7 +642,8 @@ static int live_call(llm_t *llm, const exchange_t *x, const llm_endpoint_t *ep, 
       return LLM_ERR_CANCELLED;
     }
     if (r.refused) {
-      snprintf(what, sizeof what, "%s (OUTBOUND_ALLOW_HOSTS, docs/security.md)", r.curl_err);
+      snprintf(what, sizeof what, "%s (outbound address policy for endpoints in user settings, docs/security.md)",
+               r.curl_err);
     } else if (parser.stopped == STREAM_LINE_TOO_LONG) {
       snprintf(what, sizeof what,
                "a line of the streamed answer is longer than the limit of %zu KB (LLM_MAX_LINE_KB); stopped reading",
