@@ -343,7 +343,9 @@ static int h_report(http_req_t *r) {
     free(data);
   } else if (!strcmp(fmt, "html")) {
     char *html = report_html(json_string_value(json_object_get(row, "title")), md);
-    st = html ? http_reply_raw(r, 200, "text/html; charset=utf-8", html, strlen(html), hdr)
+    char hh[512];
+    snprintf(hh, sizeof hh, "%sContent-Security-Policy: " REPORT_HTML_CSP "\r\n", hdr);
+    st = html ? http_reply_raw(r, 200, "text/html; charset=utf-8", html, strlen(html), hh)
               : http_reply_error(r, 500, "internal", "cannot render the report");
     free(html);
   } else

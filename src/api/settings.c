@@ -283,7 +283,10 @@ static int endpoint_for(http_req_t *r, json_t *body, llm_tier_t tier, llm_endpoi
       json_decref(copy);
       return http_reply_error(r, 422, "invalid_field", "%s", msg);
     }
+    char before[sizeof ep->base_url];
+    memcpy(before, ep->base_url, sizeof before);
     llm_endpoint_apply(ep, copy);
+    llm_endpoint_mark_user(r->app->llm, r->user.id, before, ep); /* a URL a researcher types is checked */
     json_decref(copy);
   }
   if (!ep->base_url[0])

@@ -50,7 +50,9 @@ void util_random_hex(char *out, size_t nbytes) {
   *out = '\0';
 }
 
-void util_new_id(char out[17]) { util_random_hex(out, 8); }
+void util_new_id(char out[17]) {
+  util_random_hex(out, 8);
+}
 
 char *util_strdup(const char *s) {
   if (!s) return NULL;
@@ -86,7 +88,9 @@ char *util_trim(char *s) {
   return s;
 }
 
-int util_ct_equal(const void *a, const void *b, size_t n) { return sodium_memcmp(a, b, n) == 0; }
+int util_ct_equal(const void *a, const void *b, size_t n) {
+  return sodium_memcmp(a, b, n) == 0;
+}
 
 int util_utf8_valid(const char *str, size_t n) {
   const unsigned char *s = (const unsigned char *)str;
@@ -123,6 +127,35 @@ int util_utf8_valid(const char *str, size_t n) {
     i += len;
   }
   return 1;
+}
+
+void util_excerpt(const char *s, size_t len, size_t max, char *out, size_t n) {
+  if (n < 8) {
+    if (n) out[0] = '\0';
+    return;
+  }
+  size_t cut = len > max ? util_utf8_floor(s, max) : len;
+  if (cut > n - 4) cut = util_utf8_floor(s, n > 4 ? n - 4 : 0);
+  size_t o = 0;
+  for (size_t i = 0; i < cut;) {
+    unsigned char c = (unsigned char)s[i];
+    size_t step = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (step > 1 && i + step <= cut && util_utf8_valid(s + i, step)) {
+      memcpy(out + o, s + i, step);
+      o += step;
+      i += step;
+      continue;
+    }
+    int space = c < 0x20 || c == 0x7f || c >= 0x80 || c == ' ';
+    if (!(space && (o == 0 || out[o - 1] == ' '))) out[o++] = space ? ' ' : (char)c;
+    i++;
+  }
+  while (o && out[o - 1] == ' ') o--;
+  if (cut < len) {
+    memcpy(out + o, "...", 3);
+    o += 3;
+  }
+  out[o] = '\0';
 }
 
 size_t util_utf8_floor(const char *str, size_t n) {

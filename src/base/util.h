@@ -38,6 +38,11 @@ int util_ct_equal(const void *a, const void *b, size_t n);
 int util_utf8_valid(const char *s, size_t n);
 /* Length of the longest prefix of s (at most n bytes) that ends on a UTF-8 boundary. */
 size_t util_utf8_floor(const char *s, size_t n);
+/* A short excerpt of text from elsewhere (a remote error body) fit to show a
+ * user: at most max bytes of s (cut on a UTF-8 boundary, "..." appended when
+ * cut), control characters and invalid UTF-8 as spaces, runs of spaces
+ * collapsed. Writes into out (n bytes, always NUL-terminated). */
+void util_excerpt(const char *s, size_t len, size_t max, char *out, size_t n);
 
 /* Reads a whole file; returns malloc'd data (NUL-terminated) or NULL with errno set. */
 char *util_read_file(const char *path, size_t *len);

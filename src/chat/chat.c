@@ -25,8 +25,8 @@
 #define PASSAGE_MAX_CHARS 1500
 #define HISTORY_MAX_CHARS 2000
 #define TITLE_MAX 60
-#define TOKEN_FLUSH_BYTES 48 /* token events coalesce pieces up to this size... */
-#define TOKEN_FLUSH_MS 40    /* ...or this age */
+#define TOKEN_FLUSH_BYTES 4096 /* token events coalesce pieces up to this size... */
+#define TOKEN_FLUSH_MS 100     /* ...or this age (a long answer is a few events a second) */
 #define EXTRACT_PASSAGES 3
 #define EXTRACT_SENTENCES 2
 #define EXTRACT_QUOTE_MAX 600

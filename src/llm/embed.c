@@ -25,7 +25,13 @@
 static int request_json(llm_t *llm, const llm_endpoint_t *ep, const char *url, const char *body, atomic_int *cancel,
                         xfer_result_t *res, long timeout_s, char *err, size_t errlen) {
   for (int tries = 1;; tries++) {
-    xfer_t xf = {body ? "POST" : "GET", url, ep, body, NULL, cancel, timeout_s, 0};
+    xfer_t xf = {.method = body ? "POST" : "GET",
+                 .url = url,
+                 .ep = ep,
+                 .body = body,
+                 .cancel = cancel,
+                 .timeout_s = timeout_s,
+                 .outbound = &llm->outbound};
     xfer_result_init(res);
     xfer_perform(&xf, res);
     if (cancel && atomic_load(cancel)) {
@@ -35,7 +41,10 @@ static int request_json(llm_t *llm, const llm_endpoint_t *ep, const char *url, c
     }
     if (res->cc == CURLE_OK && res->status >= 200 && res->status < 300) return 0;
     char what[600];
-    if (res->cc != CURLE_OK) {
+    if (res->refused) {
+      snprintf(what, sizeof what, "%s (outbound address policy for endpoints in user settings, docs/security.md)",
+               res->curl_err);
+    } else if (res->cc != CURLE_OK) {
       snprintf(what, sizeof what, "connection failed: %s", res->curl_err);
     } else {
       char msg[400];
@@ -353,7 +362,8 @@ int llm_probe_endpoint(llm_t *llm, const llm_endpoint_t *ep, long timeout_s, cha
   pthread_mutex_unlock(&llm->lock);
   char url[700];
   llm_url_join(ep->base_url, ep->provider == LLM_PROVIDER_OLLAMA ? "/api/tags" : "/models", url, sizeof url);
-  xfer_t xf = {"GET", url, ep, NULL, NULL, NULL, timeout_s, 0};
+  xfer_t xf = {.method = "GET", .url = url, .ep = ep, .timeout_s = timeout_s, .max_body = 1 << 20,
+               .outbound = &llm->outbound};
   xfer_result_t res;
   xfer_result_init(&res);
   xfer_perform(&xf, &res);

@@ -148,10 +148,14 @@ llm_t *llm_new(struct app *app, char *err, size_t errlen) {
   llm->max_mission = (int)config_int(app->cfg, "LLM_MISSION_CONCURRENCY");
   llm->timeout_s = (long)config_int(app->cfg, "LLM_TIMEOUT_SECONDS");
   llm->stall_s = (long)config_int(app->cfg, "LLM_STALL_SECONDS");
+  llm->max_line = (size_t)config_int(app->cfg, "LLM_MAX_LINE_KB") * 1024;
+  llm->max_answer = (size_t)config_int(app->cfg, "LLM_MAX_ANSWER_KB") * 1024;
   llm->max_retries = (int)config_int(app->cfg, "LLM_MAX_RETRIES");
   llm->retry_base_ms = (long)config_int(app->cfg, "LLM_RETRY_BASE_MS");
   llm->mask_pii = config_bool(app->cfg, "LLM_MASK_PII");
-  if (load_prices(llm, err, errlen) != 0 || llm_secrets_load(llm, err, errlen) != 0) {
+  if (load_prices(llm, err, errlen) != 0 || llm_secrets_load(llm, err, errlen) != 0 ||
+      web_allow_parse_named(&llm->outbound, "OUTBOUND_ALLOW_HOSTS", config_get(app->cfg, "OUTBOUND_ALLOW_HOSTS"), err,
+                            errlen) != 0) {
     llm_free(llm);
     return NULL;
   }
@@ -162,6 +166,7 @@ void llm_free(llm_t *llm) {
   if (!llm) return;
   sodium_memzero(llm->secret_key, sizeof llm->secret_key);
   json_decref(llm->prices);
+  web_allow_free(&llm->outbound);
   free(llm->mslots);
   free(llm->levels);
   free(llm->rcounters);
@@ -323,6 +328,10 @@ static int embedding_has_own_url(const config_t *cfg, json_t *const *layers) {
   return 0;
 }
 
+void llm_endpoint_mark_user(llm_t *llm, const char *user_id, const char *before_url, llm_endpoint_t *ep) {
+  if (strcmp(before_url, ep->base_url) != 0 && !store_user_is_admin(llm->store, user_id)) ep->untrusted = 1;
+}
+
 int llm_resolve(llm_t *llm, const char *user_id, llm_tier_t tier, llm_endpoint_t *out, char *err, size_t errlen) {
   env_layer(llm->cfg, tier, out);
   if (out->base_url[0] || out->model[0]) snprintf(out->source, sizeof out->source, "env");
@@ -334,6 +343,8 @@ int llm_resolve(llm_t *llm, const char *user_id, llm_tier_t tier, llm_endpoint_t
     if (!doc) continue;
     ep_mark_t before;
     mark_take(&before, out);
+    char before_url[sizeof out->base_url];
+    memcpy(before_url, out->base_url, sizeof before_url);
     json_t *def = json_object_get(doc, "default");
     json_t *own = json_object_get(doc, TIER_NAMES[tier]);
     if (tier <= LLM_TIER_VERIFIER) {
@@ -349,6 +360,9 @@ int llm_resolve(llm_t *llm, const char *user_id, llm_tier_t tier, llm_endpoint_t
     }
     llm_endpoint_apply(out, own);
     mark_source(&before, out, LLM_LAYER_NAMES[l]);
+    /* a URL a non-admin user named is checked by the outbound policy; the
+     * environment's and the server defaults' (set by admins) are trusted */
+    if (l == LLM_LAYER_USER) llm_endpoint_mark_user(llm, user_id, before_url, out);
     json_decref(doc);
   }
   if (!out->base_url[0]) {
@@ -634,8 +648,19 @@ static int live_call(llm_t *llm, const exchange_t *x, const llm_endpoint_t *ep, 
       ndjson_init(&parser, ollama_stream_record, acc);
     else
       sse_init(&parser, openai_stream_record, acc);
-    xfer_t xf = {
-        "POST", url, ep, bodys, stream ? &parser : NULL, req->cancel, llm->timeout_s, stream ? llm->stall_s : 0};
+    parser.max_line = llm->max_line;
+    /* A whole (non-streamed) answer body: the text, JSON-escaped (at most
+     * twice as long for anything but control characters), plus one line. */
+    xfer_t xf = {.method = "POST",
+                 .url = url,
+                 .ep = ep,
+                 .body = bodys,
+                 .parser = stream ? &parser : NULL,
+                 .cancel = req->cancel,
+                 .timeout_s = llm->timeout_s,
+                 .stall_s = stream ? llm->stall_s : 0,
+                 .max_body = 2 * acc->max_text + llm->max_line,
+                 .outbound = &llm->outbound};
     xfer_result_t r;
     xfer_result_init(&r);
     xfer_perform(&xf, &r);
@@ -650,7 +675,17 @@ static int live_call(llm_t *llm, const exchange_t *x, const llm_endpoint_t *ep, 
       snprintf(err, errlen, "call to %s (model %s) cancelled", ep->base_url, ep->model);
       return LLM_ERR_CANCELLED;
     }
-    if (r.cc != CURLE_OK && !(r.cc == CURLE_WRITE_ERROR && r.parser_stopped)) {
+    if (r.refused) {
+      snprintf(what, sizeof what, "%s (outbound address policy for endpoints in user settings, docs/security.md)",
+               r.curl_err);
+    } else if (parser.stopped == STREAM_LINE_TOO_LONG) {
+      snprintf(what, sizeof what,
+               "a line of the streamed answer is longer than the limit of %zu KB (LLM_MAX_LINE_KB); stopped reading",
+               llm->max_line / 1024);
+    } else if (acc->too_long || r.body_too_long) {
+      snprintf(what, sizeof what, "the answer is longer than the limit of %zu KB (%s); stopped reading",
+               acc->max_text / 1024, req->max_answer_bytes ? "set by the caller" : "LLM_MAX_ANSWER_KB");
+    } else if (r.cc != CURLE_OK && !(r.cc == CURLE_WRITE_ERROR && r.parser_stopped)) {
       retry = xfer_retryable(&r);
       snprintf(what, sizeof what, "%s%s",
                r.stalled                          ? "stream stalled: "
@@ -683,6 +718,9 @@ static int live_call(llm_t *llm, const exchange_t *x, const llm_endpoint_t *ep, 
                                                    : openai_parse_body(acc, r.body.data, r.body.len);
       if (pr == 0)
         ok = 1;
+      else if (acc->too_long)
+        snprintf(what, sizeof what, "the answer is longer than the limit of %zu KB (%s)", acc->max_text / 1024,
+                 req->max_answer_bytes ? "set by the caller" : "LLM_MAX_ANSWER_KB");
       else {
         snprintf(what, sizeof what, "%s", acc->error[0] ? acc->error : "malformed answer body");
         retry = !acc->error[0] || strncmp(acc->error, "the model refused", 17) != 0;
@@ -806,6 +844,8 @@ static int exchange(llm_t *llm, const exchange_t *x, llm_response_t *resp, char 
   int64_t t0 = util_mono_ms();
   chat_acc_t acc;
   chat_acc_init(&acc, ep.provider == LLM_PROVIDER_OPENAI, req->on_token, req->token_ud);
+  acc.max_text =
+      req->max_answer_bytes && req->max_answer_bytes < llm->max_answer ? req->max_answer_bytes : llm->max_answer;
   rc = live_call(llm, x, &ep, wire, opts, &acc, &resp->attempts, err, errlen);
   llm_slot_release(llm, req->mission_id);
   resp->latency_ms = util_mono_ms() - t0;

@@ -22,7 +22,9 @@
  *      LLM_MISSION_CONCURRENCY (waiting honours the cancel flag);
  *   5. the HTTP call with retries (429 honouring Retry-After, 5xx, timeouts,
  *      resets; exponential backoff with jitter; never other 4xx), a stall
- *      timeout, cancellation through the cancel flag;
+ *      timeout, cancellation through the cancel flag, and size limits: a
+ *      streamed line over LLM_MAX_LINE_KB or an answer over LLM_MAX_ANSWER_KB
+ *      (or req->max_answer_bytes) fails the call at once, without retry;
  *   6. <think> blocks stripped; structured output extracted and validated
  *      (json_schema -> json_object -> instructions, remembered per endpoint;
  *      one re-ask with the validation error);
@@ -95,6 +97,11 @@ typedef struct {
   int nheaders;
   char headers[LLM_MAX_HEADERS][256]; /* "Name: value" */
   char source[8]; /* layer that last set the URL or model: "env", "server", "user"; "" when none did */
+  /* 1: the base URL was named by a non-admin user (their own settings or an
+   * unsaved test): every request to it goes through the outbound address
+   * policy (web/ssrf.h, OUTBOUND_ALLOW_HOSTS). The environment's and admins'
+   * endpoints are trusted (a local Ollama is reached that way). */
+  int untrusted;
 } llm_endpoint_t;
 
 /* ---- Lifetime ---- */
@@ -114,6 +121,9 @@ void llm_free(llm_t *llm); /* accepts NULL */
  * either way (out->source says which layer set it).
  */
 int llm_resolve(llm_t *llm, const char *user_id, llm_tier_t tier, llm_endpoint_t *out, char *err, size_t errlen);
+/* Marks ep untrusted when its base URL is not before_url (the URL before a
+ * layer of settings was applied) and user_id is not an admin. */
+void llm_endpoint_mark_user(llm_t *llm, const char *user_id, const char *before_url, llm_endpoint_t *ep);
 /* Applies settings fields (provider, base_url, api_key, model, temperature,
  * max_tokens, context_window, headers, external) over ep. A base_url that
  * differs from ep's drops ep's API key and headers (a key is never sent to a
@@ -158,6 +168,7 @@ typedef struct {
   const char *agent;       /* label in the record, e.g. "planner" */
   int cache;               /* LLM_CACHE_* (DEFAULT: on inside a mission) */
   const char *replay_from; /* answer only from this mission's record */
+  size_t max_answer_bytes; /* 0: LLM_MAX_ANSWER_KB; a longer answer fails the call (never more than the setting) */
 } llm_request_t;
 
 typedef struct {

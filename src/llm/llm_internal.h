@@ -19,6 +19,7 @@
 #include "llm/llm.h"
 #include "llm/stream.h"
 #include "store/store.h"
+#include "web/ssrf.h"
 
 /* Structured-output levels, tried in this order per endpoint. */
 enum { JSON_LEVEL_SCHEMA = 0, JSON_LEVEL_OBJECT = 1, JSON_LEVEL_PROMPT = 2 };
@@ -67,9 +68,11 @@ struct llm {
   probe_entry_t probes[LLM_PROBE_SLOTS];
 
   long timeout_s, stall_s;
+  size_t max_line, max_answer; /* bytes: LLM_MAX_LINE_KB, LLM_MAX_ANSWER_KB */
   int max_retries;
   long retry_base_ms;
   int mask_pii;
+  web_allow_t outbound; /* OUTBOUND_ALLOW_HOSTS: for untrusted endpoints */
 };
 
 /* ---- transport.c ---- */
@@ -81,6 +84,8 @@ typedef struct {
   stream_parser_t *parser;  /* non-NULL: 2xx body bytes go to the parser */
   atomic_int *cancel;
   long timeout_s, stall_s;
+  size_t max_body;             /* collected (non-streamed or error) body limit; 0: 64 MB */
+  const web_allow_t *outbound; /* allow-list for an untrusted ep (required then) */
 } xfer_t;
 
 typedef struct {
@@ -91,6 +96,8 @@ typedef struct {
   size_t streamed;     /* bytes handed to the parser */
   int parser_stopped;  /* the parser callback returned non-zero */
   int stalled;         /* no byte for stall_s seconds */
+  int body_too_long;   /* the collected body passed max_body (transfer aborted) */
+  int refused;         /* the address policy refused the endpoint (curl_err says why) */
   char curl_err[CURL_ERROR_SIZE];
 } xfer_result_t;
 
@@ -100,7 +107,9 @@ void xfer_result_free(xfer_result_t *r);
 int xfer_perform(const xfer_t *x, xfer_result_t *r);
 /* 1 when an attempt that failed this way is worth retrying. */
 int xfer_retryable(const xfer_result_t *r);
-/* Extracts the server's error message from an error body into out. */
+/* Extracts the server's error message from an error body into out: a
+ * short excerpt (at most 200 bytes, control characters blanked), never the
+ * whole body. */
 void xfer_server_message(const xfer_result_t *r, char *out, size_t n);
 /* Joins a base URL and a path ("/chat/completions") into out. */
 void llm_url_join(const char *base, const char *path, char *out, size_t n);
@@ -115,6 +124,8 @@ typedef struct {
   char finish_reason[32];
   int prompt_tokens, completion_tokens, have_usage;
   int done;        /* saw [DONE] / done:true / finish_reason */
+  size_t max_text; /* answer text limit in bytes; 0: unlimited */
+  int too_long;    /* the answer passed max_text: the record callbacks stop */
   int malformed;   /* unparseable chunk */
   char error[512]; /* error object inside a 200 stream */
   /* streaming fan-out with <think> filtering */

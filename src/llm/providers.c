@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "base/util.h"
 #include "llm/llm_internal.h"
 
 void chat_acc_init(chat_acc_t *a, int openai, llm_token_fn fn, void *ud) {
@@ -28,8 +29,10 @@ void chat_acc_reset(chat_acc_t *a) {
   llm_token_fn fn = a->on_token;
   void *ud = a->token_ud;
   int openai = a->openai;
+  size_t max_text = a->max_text;
   chat_acc_free(a);
   chat_acc_init(a, openai, fn, ud);
+  a->max_text = max_text;
 }
 
 void chat_acc_free(chat_acc_t *a) {
@@ -78,16 +81,19 @@ void chat_acc_flush(chat_acc_t *a) {
 }
 
 static void add_text(chat_acc_t *a, const char *s, size_t n) {
-  if (!n) return;
+  if (!n || a->too_long) return;
+  if (a->max_text && a->text.len + n > a->max_text) {
+    a->too_long = 1; /* keep what we have; the caller fails the call */
+    return;
+  }
   buf_append(&a->text, s, n);
   think_filter(a, s, n);
 }
 
 static void error_from(chat_acc_t *a, json_t *e) {
-  if (json_is_string(e))
-    snprintf(a->error, sizeof a->error, "%.400s", json_string_value(e));
-  else if (json_is_object(e) && json_is_string(json_object_get(e, "message")))
-    snprintf(a->error, sizeof a->error, "%.400s", json_string_value(json_object_get(e, "message")));
+  json_t *m = json_is_object(e) ? json_object_get(e, "message") : e;
+  if (json_is_string(m))
+    util_excerpt(json_string_value(m), json_string_length(m), 200, a->error, sizeof a->error);
   else
     snprintf(a->error, sizeof a->error, "error in the stream");
 }
@@ -124,7 +130,7 @@ int openai_stream_record(void *ud, const char *data, size_t len) {
     a->have_usage = 1;
   }
   json_decref(j);
-  return a->cb_abort ? 2 : 0;
+  return a->too_long ? 3 : a->cb_abort ? 2 : 0;
 }
 
 int ollama_stream_record(void *ud, const char *data, size_t len) {
@@ -154,7 +160,7 @@ int ollama_stream_record(void *ud, const char *data, size_t len) {
     }
   }
   json_decref(j);
-  return a->cb_abort ? 2 : 0;
+  return a->too_long ? 3 : a->cb_abort ? 2 : 0;
 }
 
 int openai_parse_body(chat_acc_t *a, const char *body, size_t len) {
@@ -178,6 +184,11 @@ int openai_parse_body(chat_acc_t *a, const char *body, size_t len) {
   }
   json_t *c = json_object_get(msg, "content");
   if (json_is_string(c)) {
+    if (a->max_text && json_string_length(c) > a->max_text) {
+      a->too_long = 1;
+      json_decref(j);
+      return -1;
+    }
     buf_append(&a->text, json_string_value(c), json_string_length(c));
   } else if (json_is_string(json_object_get(msg, "refusal"))) {
     snprintf(a->error, sizeof a->error, "the model refused: %.300s",
@@ -205,7 +216,7 @@ int ollama_parse_body(chat_acc_t *a, const char *body, size_t len) {
   stream_feed(&p, body, len);
   stream_finish(&p);
   stream_free(&p);
-  if (a->error[0] || a->malformed) return -1;
+  if (a->error[0] || a->malformed || a->too_long) return -1;
   if (!a->done) {
     a->malformed = 1;
     return -1;

@@ -59,6 +59,7 @@ static int handle_line(stream_parser_t *p, const char *s, size_t n) {
   size_t vlen = colon ? n - flen - 1 : 0;
   if (vlen > 0 && v[0] == ' ') v++, vlen--;
   if (flen == 4 && memcmp(s, "data", 4) == 0) {
+    if (p->max_line && p->data.len + vlen + 1 > p->max_line) return STREAM_LINE_TOO_LONG;
     if (p->has_data) buf_putc(&p->data, '\n');
     buf_append(&p->data, v, vlen);
     p->has_data = 1;
@@ -72,6 +73,11 @@ static int handle_line(stream_parser_t *p, const char *s, size_t n) {
     return p->fn(p->ud, s, n);
   }
   return 0; /* event:, id:, retry:, unknown fields */
+}
+
+/* 1 when a line of `more` further bytes after what is buffered is too long. */
+static int too_long(const stream_parser_t *p, size_t more) {
+  return p->max_line && p->line.len + more > p->max_line;
 }
 
 int stream_feed(stream_parser_t *p, const char *bytes, size_t len) {
@@ -90,7 +96,9 @@ int stream_feed(stream_parser_t *p, const char *bytes, size_t len) {
     }
     p->skip_lf = (c == '\r');
     int r;
-    if (p->line.len) {
+    if (too_long(p, i - start)) {
+      r = STREAM_LINE_TOO_LONG;
+    } else if (p->line.len) {
       buf_append(&p->line, bytes + start, i - start);
       r = handle_line(p, p->line.data, p->line.len);
       buf_reset(&p->line);
@@ -103,7 +111,15 @@ int stream_feed(stream_parser_t *p, const char *bytes, size_t len) {
       return r;
     }
   }
-  if (start < len) buf_append(&p->line, bytes + start, len - start);
+  if (start < len) {
+    if (too_long(p, len - start)) {
+      buf_free(&p->line); /* give the memory back now, not when the stream ends */
+      buf_init(&p->line);
+      p->stopped = STREAM_LINE_TOO_LONG;
+      return p->stopped;
+    }
+    buf_append(&p->line, bytes + start, len - start);
+  }
   return 0;
 }
 

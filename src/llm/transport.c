@@ -48,7 +48,11 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
     }
     return n;
   }
-  if (c->r->body.len + n > (size_t)64 << 20) return 0; /* 64 MB is not an answer */
+  size_t max = c->x->max_body ? c->x->max_body : (size_t)64 << 20;
+  if (c->r->body.len + n > max) {
+    c->r->body_too_long = 1;
+    return 0;
+  }
   buf_append(&c->r->body, ptr, n);
   return n;
 }
@@ -123,6 +127,18 @@ int xfer_perform(const xfer_t *x, xfer_result_t *r) {
   }
   if (x->ep)
     for (int i = 0; i < x->ep->nheaders && i < LLM_MAX_HEADERS; i++) hdrs = curl_slist_append(hdrs, x->ep->headers[i]);
+  web_pin_t pin = {0};
+  if (x->ep && x->ep->untrusted) {
+    /* A URL a user chose: the same address policy as page fetching. */
+    if (!x->outbound || web_pin_url(curl, x->outbound, x->url, &pin, r->curl_err, sizeof r->curl_err) != 0) {
+      if (!x->outbound) snprintf(r->curl_err, sizeof r->curl_err, "refused: no outbound address policy");
+      r->refused = 1;
+      r->cc = CURLE_COULDNT_CONNECT;
+      curl_slist_free_all(hdrs);
+      curl_easy_cleanup(curl);
+      return -1;
+    }
+  }
   curl_easy_setopt(curl, CURLOPT_URL, x->url);
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -147,17 +163,23 @@ int xfer_perform(const xfer_t *x, xfer_result_t *r) {
   }
   r->curl_err[0] = '\0';
   r->cc = curl_easy_perform(curl);
+  if (pin.refused[0]) {
+    snprintf(r->curl_err, sizeof r->curl_err, "refused: connection to unchecked address %s", pin.refused);
+    r->refused = 1;
+  }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
   if (r->stalled) snprintf(r->curl_err, sizeof r->curl_err, "no data for %ld s", x->stall_s);
   if (r->cc != CURLE_OK && !r->curl_err[0]) snprintf(r->curl_err, sizeof r->curl_err, "%s", curl_easy_strerror(r->cc));
   curl_slist_free_all(hdrs);
   curl_easy_cleanup(curl);
+  web_pin_free(&pin);
   return r->cc == CURLE_OK ? 0 : -1;
 }
 
 int xfer_retryable(const xfer_result_t *r) {
+  if (r->refused) return 0;
   if (r->cc == CURLE_ABORTED_BY_CALLBACK) return r->stalled; /* stalled, or cancelled */
-  if (r->cc == CURLE_WRITE_ERROR && r->parser_stopped) return 0;
+  if (r->cc == CURLE_WRITE_ERROR && (r->parser_stopped || r->body_too_long)) return 0;
   if (r->cc != CURLE_OK) {
     switch (r->cc) {
       case CURLE_OPERATION_TIMEDOUT:
@@ -195,13 +217,9 @@ void xfer_server_message(const xfer_result_t *r, char *out, size_t n) {
       msg = json_string_value(json_object_get(j, "detail"));
   }
   if (msg)
-    snprintf(out, n, "%.300s", msg);
-  else {
-    size_t len = util_utf8_floor(r->body.data, r->body.len < 300 ? r->body.len : 300);
-    snprintf(out, n, "%.*s", (int)len, r->body.data);
-    for (char *p = out; *p; p++)
-      if (*p == '\n' || *p == '\r') *p = ' ';
-  }
+    util_excerpt(msg, strlen(msg), 200, out, n);
+  else
+    util_excerpt(r->body.data, r->body.len, 200, out, n);
   json_decref(j);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "report/report.h"
 
 #define MAX_LISTS 32
 
@@ -265,7 +266,9 @@ static int enter_span(MD_SPANTYPE type, void *detail, void *ud) {
       MD_SPAN_A_DETAIL *a = detail;
       p->link++;
       free(p->href);
-      p->href = a->href.size ? xstrndup(a->href.text, a->href.size) : NULL;
+      /* a refused target (javascript:, data:, ...) keeps the text, not the link */
+      p->href =
+          a->href.size && report_url_allowed(a->href.text, a->href.size) ? xstrndup(a->href.text, a->href.size) : NULL;
       break;
     }
     default:

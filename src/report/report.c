@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/util.h"
@@ -239,6 +240,116 @@ static void escape(buf_t *b, const char *s) {
   }
 }
 
+/* Decodes one character reference at s (after '&'); returns the code point
+ * and sets *used to the bytes consumed, or returns -1. */
+static long char_ref(const char *s, size_t n, size_t *used) {
+  static const struct {
+    const char *name;
+    long cp;
+  } NAMED[] = {{"colon;", ':'}, {"tab;", '\t'}, {"newline;", '\n'}, {"amp;", '&'}, {"quot;", '"'},
+               {"apos;", '\''}, {"lt;", '<'},   {"gt;", '>'},       {"sol;", '/'}, {"nbsp;", 0xa0}};
+  if (n && s[0] == '#') {
+    size_t i = 1;
+    int hex = i < n && (s[i] == 'x' || s[i] == 'X');
+    if (hex) i++;
+    long v = 0;
+    size_t digits = 0;
+    for (; i < n && digits < 8; i++, digits++) {
+      char c = s[i];
+      int d = c >= '0' && c <= '9'          ? c - '0'
+              : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                            : -1;
+      if (d < 0) break;
+      v = v * (hex ? 16 : 10) + d;
+    }
+    if (!digits) return -1;
+    if (i < n && s[i] == ';') i++; /* browsers accept a missing ';' */
+    *used = i;
+    return v;
+  }
+  for (size_t k = 0; k < sizeof NAMED / sizeof NAMED[0]; k++) {
+    size_t l = strlen(NAMED[k].name);
+    if (l <= n && strncasecmp(s, NAMED[k].name, l) == 0) {
+      *used = l;
+      return NAMED[k].cp;
+    }
+  }
+  return -1;
+}
+
+/* 1 when a control character other than tab/CR/LF follows the first
+ * non-space, non-control byte (leading ones are stripped by browsers). */
+static int inner_control(const char *url, size_t len) {
+  size_t i = 0;
+  while (i < len && (unsigned char)url[i] <= 0x20) i++;
+  for (; i < len; i++) {
+    unsigned char c = (unsigned char)url[i];
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return 1;
+  }
+  return 0;
+}
+
+int report_url_allowed(const char *url, size_t len) {
+  char scheme[16];
+  size_t sl = 0;
+  int started = 0;
+  if (inner_control(url, len)) return 0;
+  for (size_t i = 0; i < len;) {
+    long c = (unsigned char)url[i];
+    size_t used = 1;
+    if (c == '&') {
+      size_t u;
+      long v = char_ref(url + i + 1, len - i - 1, &u);
+      if (v >= 0) c = v, used = u + 1;
+    }
+    i += used;
+    if (c == '\t' || c == '\n' || c == '\r') continue; /* removed anywhere by URL parsers */
+    if (c < 0x20 || c == 0x7f) {
+      if (!started) continue; /* leading controls are stripped */
+      return 0;               /* one written as a character reference */
+    }
+    if (c == ' ' && !started) continue;
+    started = 1;
+    if (c == ':') {
+      scheme[sl] = '\0';
+      return sl == 0 || !strcasecmp(scheme, "http") || !strcasecmp(scheme, "https") || !strcasecmp(scheme, "mailto");
+    }
+    int scheme_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (sl && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
+    if (!scheme_char) return 1;            /* no scheme: relative (path, query, fragment) */
+    if (sl + 1 >= sizeof scheme) return 0; /* no scheme we allow is that long */
+    scheme[sl++] = (char)c;
+  }
+  return 1; /* only letters: a relative path */
+}
+
+/* Replaces refused targets in md4c's output: every href="..." / src="..."
+ * in it was written by md4c (raw HTML is escaped with MD_FLAG_NOHTML, and
+ * md4c escapes '"' in text), so the attribute values can be found by text. */
+static void neutralise_links(buf_t *html) {
+  buf_t out = BUF_INIT;
+  buf_init(&out);
+  const char *s = html->data, *end = html->data + html->len;
+  while (s < end) {
+    const char *a = strstr(s, "<a href=\""), *im = strstr(s, "<img src=\"");
+    const char *t = a && (!im || a < im) ? a : im;
+    if (!t) break;
+    size_t tag = t == a ? 9 : 10;
+    const char *v = t + tag, *q = strchr(v, '"');
+    if (!q) break;
+    buf_append(&out, s, (size_t)(v - s));
+    if (report_url_allowed(v, (size_t)(q - v)))
+      buf_append(&out, v, (size_t)(q - v));
+    else if (t == a)
+      buf_putc(&out, '#');
+    s = q;
+  }
+  buf_append(&out, s, (size_t)(end - s));
+  buf_free(html);
+  *html = out;
+}
+
 char *report_html(const char *title, const char *markdown) {
   buf_t body = BUF_INIT, b = BUF_INIT;
   buf_init(&body);
@@ -249,6 +360,7 @@ char *report_html(const char *title, const char *markdown) {
     buf_free(&b);
     return NULL;
   }
+  neutralise_links(&body);
   buf_puts(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
   escape(&b, title ? title : "");
   buf_puts(&b,

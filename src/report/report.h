@@ -40,8 +40,26 @@ char *report_markdown(const report_input_t *in, json_t **meta);
 char *report_number_citations(const char *text, json_t *numbers);
 
 /* A complete HTML document (UTF-8) of Markdown text, rendered with md4c.
- * malloc'd, or NULL when rendering fails. */
+ * Raw HTML in the Markdown is escaped, and link and image targets that
+ * report_url_allowed() refuses become "#" (links) and "" (images), so model
+ * text cannot put a script into the report. Serve it with
+ * REPORT_HTML_CSP as well. malloc'd, or NULL when rendering fails. */
 char *report_html(const char *title, const char *markdown);
+
+/* Content-Security-Policy for served HTML reports: no script, no plugin, no
+ * form, no framing by other sites; inline styles (the report's own) and
+ * http(s) images only. */
+#define REPORT_HTML_CSP                                                                                        \
+  "default-src 'none'; img-src http: https:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; " \
+  "frame-ancestors 'self'"
+
+/* 1 when a link target from model text may become a live link: http, https
+ * and mailto URLs, and relative ones (no scheme). Judged the way a browser
+ * reads an attribute: HTML character references decoded (jav&#x61;script:),
+ * tabs and line breaks anywhere and leading/trailing spaces and controls
+ * ignored, scheme case-insensitive. Any other control character, and every
+ * other scheme (javascript:, vbscript:, data:, file:, ...), is refused. */
+int report_url_allowed(const char *url, size_t len);
 
 /* A PDF (A4, 2 cm margins, page numbers in the footer) of Markdown text:
  * headings, paragraphs, lists, block quotes, code, tables; text laid out

@@ -83,6 +83,14 @@ int store_user_get(store_t *st, const char *id, store_user_t **out) {
   return user_get_by(st, "SELECT " USER_COLS " FROM users WHERE id = ?", id, out);
 }
 
+int store_user_is_admin(store_t *st, const char *id) {
+  store_user_t *u = NULL;
+  if (!st || !id || !*id || store_user_get(st, id, &u) != STORE_OK || !u) return 0;
+  int admin = u->active && strcmp(u->role, "admin") == 0;
+  store_user_free(u);
+  return admin;
+}
+
 int store_user_get_by_name(store_t *st, const char *username, store_user_t **out) {
   return user_get_by(st, "SELECT " USER_COLS " FROM users WHERE username = ?", username, out);
 }
@@ -111,7 +119,9 @@ static int count_query(store_t *st, const char *sql) {
   return n;
 }
 
-int store_user_count(store_t *st) { return count_query(st, "SELECT COUNT(*) FROM users"); }
+int store_user_count(store_t *st) {
+  return count_query(st, "SELECT COUNT(*) FROM users");
+}
 
 int store_admin_count(store_t *st) {
   return count_query(st, "SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1");

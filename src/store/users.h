@@ -25,6 +25,8 @@ void store_user_free(store_user_t *u);
 int store_user_insert(store_t *st, store_user_t *u);
 int store_user_get(store_t *st, const char *id, store_user_t **out);
 int store_user_get_by_name(store_t *st, const char *username, store_user_t **out);
+/* 1 when the user exists, is active and is an admin; 0 otherwise (NULL id too). */
+int store_user_is_admin(store_t *st, const char *id);
 /* Users as a JSON array of {id, username, role, active, created_at}. New reference. */
 json_t *store_user_list_json(store_t *st);
 int store_user_count(store_t *st);

@@ -51,7 +51,8 @@ static int brave_search(const web_settings_t *s, const char *query, const web_se
   const char *headers[] = {"Accept: application/json", auth.data, NULL};
   web_http_resp_t r;
   int rc = -1;
-  if (web_http_call("GET", url.data, headers, NULL, s->timeout_ms, &r, e) != 0) {
+  if (web_http_call("GET", url.data, headers, NULL, s->timeout_ms, web_settings_policy(s, WEB_PROV_BRAVE), &r, e) !=
+      0) {
     web_error_prefix(e, "Brave");
     goto done;
   }

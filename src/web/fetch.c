@@ -4,7 +4,7 @@
  * Each hop (the first request and every redirect) goes through the same
  * steps: parse the URL with libcurl's URL parser (http/https only, no
  * credentials), resolve the host ourselves and check every address
- * (ssrf.c), then hand libcurl the checked addresses with CURLOPT_RESOLVE so it
+ * (ssrf.c, web_pin_host_e), then hand libcurl the checked addresses with CURLOPT_RESOLVE so it
  * connects to exactly those, and check again in CURLOPT_OPENSOCKETFUNCTION
  * that the address being connected to is one we checked (so a host name that
  * libcurl spells differently from us can never reach an unchecked address).
@@ -31,12 +31,11 @@
 #include "base/util.h"
 #include "web/web_internal.h"
 
-typedef enum { ABORT_NONE = 0, ABORT_TYPE, ABORT_BOMB, ABORT_PDF_SIZE, ABORT_CUT, ABORT_SOCKET } abort_t;
+typedef enum { ABORT_NONE = 0, ABORT_TYPE, ABORT_BOMB, ABORT_PDF_SIZE, ABORT_CUT } abort_t;
 
 typedef struct {
   const web_fetch_opts_t *o;
   web_fetch_result_t *out;
-  const web_resolved_t *res;
   const char *host;
   CURL *h;
   int encoded;
@@ -147,88 +146,6 @@ static size_t on_header(char *data, size_t sz, size_t nm, void *ud) {
   return n;
 }
 
-static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b) {
-  if (a->sa_family != b->ss_family) return 0;
-  if (a->sa_family == AF_INET)
-    return memcmp(&((const struct sockaddr_in *)a)->sin_addr, &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
-  if (a->sa_family == AF_INET6)
-    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-  return 0;
-}
-
-static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a) {
-  hop_t *hp = ud;
-  (void)purpose;
-  int ok = 0;
-  for (int i = 0; i < hp->res->naddrs; i++)
-    if (same_addr(&a->addr, &hp->res->addrs[i])) ok = 1;
-  if (!ok) {
-    char txt[64];
-    web_addr_text(&a->addr, txt, sizeof txt);
-    snprintf(hp->detail, sizeof hp->detail, "%s", txt);
-    hp->abort = ABORT_SOCKET;
-    return CURL_SOCKET_BAD;
-  }
-  return socket(a->family, a->socktype, a->protocol);
-}
-
-/* Parses and checks one hop's URL; fills the normalised URL, host, port. */
-static int parse_url(const char *url, char **norm, char **host, long *port, web_error_t *e) {
-  CURLU *u = curl_url();
-  char *scheme = NULL, *user = NULL, *h = NULL, *p = NULL, *full = NULL;
-  int rc = -1;
-  if (!u) abort();
-  CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
-  if (uc != CURLUE_OK) {
-    web_error_set(e, WEB_E_REFUSED, "refused: '%.200s' is not a valid URL (%s)", url, curl_url_strerror(uc));
-    goto done;
-  }
-  curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
-  if (!scheme || (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
-    web_error_set(e, WEB_E_REFUSED, "refused: only http and https URLs can be fetched (got %s)",
-                  scheme ? scheme : "no scheme");
-    goto done;
-  }
-  if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK && user) {
-    web_error_set(e, WEB_E_REFUSED, "refused: URLs with credentials (user@host) are not fetched");
-    goto done;
-  }
-#ifdef CURLU_PUNYCODE
-  const unsigned int host_flags = CURLU_PUNYCODE; /* resolve IDN hosts by their ASCII name */
-#else
-  const unsigned int host_flags = 0;
-#endif
-  if (curl_url_get(u, CURLUPART_HOST, &h, host_flags) != CURLUE_OK || !h || !*h) {
-    web_error_set(e, WEB_E_REFUSED, "refused: the URL has no host");
-    goto done;
-  }
-  if (curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK || !p) {
-    web_error_set(e, WEB_E_REFUSED, "refused: the URL has no usable port");
-    goto done;
-  }
-  if (curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK || !full) {
-    web_error_set(e, WEB_E_REFUSED, "refused: cannot normalise the URL");
-    goto done;
-  }
-  *port = atol(p);
-  *host = util_strdup(h);
-  *norm = util_strdup(full);
-  rc = 0;
-done:
-  curl_free(scheme);
-  curl_free(user);
-  curl_free(h);
-  curl_free(p);
-  curl_free(full);
-  curl_url_cleanup(u);
-  return rc;
-}
-
-static int is_ip_literal(const char *host) {
-  unsigned char tmp[16];
-  return host[0] == '[' || inet_pton(AF_INET, host, tmp) == 1;
-}
-
 void web_fetch_result_free(web_fetch_result_t *r) {
   if (!r) return;
   free(r->final_url);
@@ -245,9 +162,12 @@ static int fetch_hop(const char *url, const web_fetch_opts_t *o, int64_t deadlin
   *redirect = NULL;
   char *norm = NULL, *host = NULL;
   long port = 0;
-  if (parse_url(url, &norm, &host, &port, e) != 0) return -1;
-  web_resolved_t res;
-  if (web_resolve_checked(o->allow, host, (int)port, &res, e) != 0) {
+  if (web_url_check(url, &norm, &host, &port, e) != 0) return -1;
+  CURL *h = curl_easy_init();
+  if (!h) abort();
+  web_pin_t pin;
+  if (web_pin_host_e(h, o->allow, host, port, &pin, e) != 0) {
+    curl_easy_cleanup(h);
     free(norm);
     free(host);
     return -1;
@@ -255,32 +175,22 @@ static int fetch_hop(const char *url, const web_fetch_opts_t *o, int64_t deadlin
   int64_t left = deadline - util_mono_ms();
   if (left <= 0) {
     web_error_set(e, WEB_E_TIMEOUT, "timed out after %d s fetching %.200s", o->timeout_ms / 1000, url);
+    curl_easy_cleanup(h);
+    web_pin_free(&pin);
     free(norm);
     free(host);
     return -1;
   }
-  CURL *h = curl_easy_init();
-  if (!h) abort();
-  struct curl_slist *resolve = NULL, *headers = NULL;
-  if (!is_ip_literal(host)) {
-    buf_t entry = BUF_INIT;
-    buf_init(&entry);
-    buf_printf(&entry, "%s:%ld:%s", host, port, res.pinned);
-    resolve = curl_slist_append(resolve, entry.data);
-    buf_free(&entry);
-  }
+  struct curl_slist *headers = NULL;
   headers = curl_slist_append(
       headers, "Accept: text/html,application/xhtml+xml,text/plain;q=0.9,application/pdf;q=0.8,*/*;q=0.1");
   buf_reset(&out->body);
   out->truncated = 0;
-  hop_t hp = {.o = o, .out = out, .res = &res, .host = host, .h = h};
+  hop_t hp = {.o = o, .out = out, .host = host, .h = h};
   char errbuf[CURL_ERROR_SIZE] = "";
   curl_easy_setopt(h, CURLOPT_URL, norm);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_PROXY, "");
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(left < 10000 ? left : 10000));
@@ -290,16 +200,14 @@ static int fetch_hop(const char *url, const web_fetch_opts_t *o, int64_t deadlin
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &hp);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &hp);
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-  curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &hp);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_MAXREDIRS, 0L);
   CURLcode cc = curl_easy_perform(h);
   long code = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
   int rc = 0;
-  if (hp.abort == ABORT_SOCKET) {
-    web_error_set(e, WEB_E_REFUSED, "refused: connection to unchecked address %s", hp.detail);
+  if (pin.refused[0]) {
+    web_error_set(e, WEB_E_REFUSED, "refused: connection to unchecked address %s", pin.refused);
     rc = -1;
   } else if (hp.abort == ABORT_TYPE) {
     web_error_set(e, WEB_E_REFUSED, "refused: content type %s is not supported (HTML, XHTML, plain text and PDF are)",
@@ -349,9 +257,9 @@ static int fetch_hop(const char *url, const web_fetch_opts_t *o, int64_t deadlin
     free(out->final_url);
     out->final_url = util_strdup(norm);
   }
-  curl_slist_free_all(resolve);
   curl_slist_free_all(headers);
   curl_easy_cleanup(h);
+  web_pin_free(&pin);
   free(norm);
   free(host);
   return rc;

@@ -1,10 +1,12 @@
 /*
  * httpc.c - the small HTTP client the search providers use.
  *
- * Provider endpoints are configured by the administrator (environment) or
- * the user (settings), not taken from search results, so they are not put
- * through the fetch SSRF policy: a self-hosted SearXNG on localhost is the
- * common case. Answers are capped at 8 MB; redirects are not followed (an API
+ * Provider endpoints configured by the administrator (environment, server
+ * defaults, an admin's own settings) are trusted: a self-hosted SearXNG on
+ * localhost is the common case. A URL a non-admin user names goes through
+ * the same address policy as page fetching (web/ssrf.h, with the
+ * OUTBOUND_ALLOW_HOSTS allow-list), so settings cannot reach internal
+ * services. Answers are capped at 8 MB; redirects are not followed (an API
  * that redirects is misconfigured, and we say so).
  */
 #include <curl/curl.h>
@@ -49,11 +51,16 @@ static size_t on_header(char *data, size_t sz, size_t nm, void *ud) {
 }
 
 int web_http_call(const char *method, const char *url, const char *const *headers, const char *body, int timeout_ms,
-                  web_http_resp_t *resp, web_error_t *e) {
+                  const web_allow_t *policy, web_http_resp_t *resp, web_error_t *e) {
   memset(resp, 0, sizeof *resp);
   buf_init(&resp->body);
   CURL *h = curl_easy_init();
   if (!h) abort();
+  web_pin_t pin = {0};
+  if (policy && web_pin_url_e(h, policy, url, &pin, e) != 0) {
+    curl_easy_cleanup(h);
+    return -1;
+  }
   struct curl_slist *hl = NULL;
   for (const char *const *p = headers; p && *p; p++) hl = curl_slist_append(hl, *p);
   call_t c = {.resp = resp};
@@ -78,7 +85,10 @@ int web_http_call(const char *method, const char *url, const char *const *header
   CURLcode cc = curl_easy_perform(h);
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
   int rc = 0;
-  if (c.overflow) {
+  if (pin.refused[0]) {
+    web_error_set(e, WEB_E_REFUSED, "refused: connection to unchecked address %s", pin.refused);
+    rc = -1;
+  } else if (c.overflow) {
     web_error_set(e, WEB_E_PARSE, "answer larger than %u bytes", HTTPC_MAX_BODY);
     rc = -1;
   } else if (cc == CURLE_OPERATION_TIMEDOUT) {
@@ -90,6 +100,7 @@ int web_http_call(const char *method, const char *url, const char *const *header
   }
   curl_slist_free_all(hl);
   curl_easy_cleanup(h);
+  web_pin_free(&pin);
   return rc;
 }
 

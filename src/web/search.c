@@ -146,7 +146,12 @@ char *web_json_error_text(const char *body) {
     if (!msg) msg = json_string_value(json_object_get(err, "message"));
   }
   if (!msg) msg = json_string_value(json_object_get(j, "message"));
-  char *r = msg ? util_strndup(msg, strlen(msg) > 300 ? 300 : strlen(msg)) : NULL;
+  char *r = NULL;
+  if (msg) { /* a short, clean excerpt: never a remote service's answer word for word */
+    char ex[256];
+    util_excerpt(msg, strlen(msg), 200, ex, sizeof ex);
+    r = util_strdup(ex);
+  }
   json_decref(j);
   return r;
 }
@@ -317,9 +322,16 @@ static int apply_doc(web_settings_t *s, json_t *doc, char *err, size_t errlen) {
   return 0;
 }
 
+static void snapshot_urls(const web_settings_t *s, char *before[WEB_NPROV]) {
+  before[WEB_PROV_SEARXNG] = util_strdup(s->searxng_url);
+  before[WEB_PROV_TAVILY] = util_strdup(s->tavily_url);
+  before[WEB_PROV_BRAVE] = util_strdup(s->brave_url);
+}
+
 int web_settings_load(web_t *w, const char *user_id, json_t *override, web_settings_t *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   const config_t *cfg = w->cfg;
+  char *before[WEB_NPROV] = {NULL};
   out->searxng_url = util_strdup(config_get(cfg, "SEARXNG_URL"));
   out->tavily_url = util_strdup(config_get(cfg, "TAVILY_URL"));
   out->tavily_key = util_strdup(config_get(cfg, "TAVILY_API_KEY"));
@@ -332,6 +344,7 @@ int web_settings_load(web_t *w, const char *user_id, json_t *override, web_setti
   } else {
     for (int i = 0; i < WEB_NPROV; i++) out->order[out->norder++] = i;
   }
+  out->outbound = &w->outbound;
   snprintf(out->source, sizeof out->source, "env");
   /* Server defaults, then the user's own; API keys in stored settings are
    * sealed by the model layer, which opens them. */
@@ -343,6 +356,10 @@ int web_settings_load(web_t *w, const char *user_id, json_t *override, web_setti
   }
   int rc = 0;
   for (int l = 0; l < LLM_LAYERS; l++) {
+    /* The URLs before the user's own settings (and an unsaved test) apply:
+     * a URL the user changes is theirs, and checked unless they are an
+     * admin; the environment's and the server defaults' are trusted. */
+    if (l == LLM_LAYER_USER) snapshot_urls(out, before);
     if (rc == 0 && json_object_size(layers[l])) {
       rc = apply_doc(out, layers[l], err, errlen);
       snprintf(out->source, sizeof out->source, "%s", LLM_LAYER_NAMES[l]);
@@ -351,10 +368,23 @@ int web_settings_load(web_t *w, const char *user_id, json_t *override, web_setti
   }
   if (rc != 0) goto fail;
   if (override && apply_doc(out, override, err, errlen) != 0) goto fail;
+  const char *after[WEB_NPROV] = {out->searxng_url, out->tavily_url, out->brave_url};
+  int admin = -1; /* asked only when a URL changed */
+  for (int i = 0; i < WEB_NPROV; i++) {
+    if (strcmp(before[i], after[i]) == 0) continue;
+    if (admin < 0) admin = store_user_is_admin(w->st, user_id);
+    if (!admin) out->untrusted |= 1u << i;
+  }
+  for (int i = 0; i < WEB_NPROV; i++) free(before[i]);
   return 0;
 fail:
+  for (int i = 0; i < WEB_NPROV; i++) free(before[i]);
   web_settings_free(out);
   return -1;
+}
+
+const web_allow_t *web_settings_policy(const web_settings_t *s, int id) {
+  return s->untrusted & (1u << id) ? s->outbound : NULL;
 }
 
 /* ---- limiter ---------------------------------------------------------------------- */

@@ -59,7 +59,8 @@ static int searxng_search(const web_settings_t *s, const char *query, const web_
   const char *headers[] = {"Accept: application/json", NULL};
   web_http_resp_t r;
   int rc = -1;
-  if (web_http_call("GET", url.data, headers, NULL, s->timeout_ms, &r, e) != 0) {
+  if (web_http_call("GET", url.data, headers, NULL, s->timeout_ms, web_settings_policy(s, WEB_PROV_SEARXNG), &r, e) !=
+      0) {
     char pre[300];
     snprintf(pre, sizeof pre, "SearXNG at %.200s", s->searxng_url);
     web_error_prefix(e, pre);

@@ -8,21 +8,31 @@
  * second DNS answer cannot differ from the checked one (DNS rebinding).
  *
  * IPv6 forms that carry an IPv4 address (IPv4-mapped ::ffff:a.b.c.d,
- * IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16) are judged
- * by the IPv4 address inside, so [::ffff:127.0.0.1] is loopback.
+ * IPv4-translated ::ffff:0:a.b.c.d, IPv4-compatible ::a.b.c.d, NAT64
+ * 64:ff9b::/96, 6to4 2002::/16) are judged by the IPv4 address inside, so
+ * [::ffff:127.0.0.1] is loopback. The forms that are never routed on the
+ * internet (IPv4-compatible, IPv4-translated, local-use NAT64 64:ff9b:1::/48,
+ * Teredo 2001::/32, whose client address is obfuscated) are refused whatever
+ * they carry.
  *
- * FETCH_ALLOW_HOSTS lists exceptions for intranet use: host names (exact,
+ * The pinning functions at the end apply the policy to a curl handle; page
+ * fetching (fetch.c) and the model and search clients use them.
+ *
+ * FETCH_ALLOW_HOSTS (and OUTBOUND_ALLOW_HOSTS for endpoints named in user
+ * settings) lists exceptions for intranet use: host names (exact,
  * case-insensitive; every address of an allowed name is accepted), IP
  * addresses and CIDR ranges (an address inside is accepted).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <curl/curl.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "base/util.h"
 #include "web/web_internal.h"
@@ -66,7 +76,12 @@ static int parse_ip(const char *s, int *family, uint8_t addr[16]) {
 }
 
 int web_allow_parse(web_allow_t *a, const char *spec, char *err, size_t errlen) {
+  return web_allow_parse_named(a, "FETCH_ALLOW_HOSTS", spec, err, errlen);
+}
+
+int web_allow_parse_named(web_allow_t *a, const char *setting, const char *spec, char *err, size_t errlen) {
   memset(a, 0, sizeof *a);
+  snprintf(a->setting, sizeof a->setting, "%s", setting);
   if (!spec) return 0;
   char *copy = util_strdup(spec);
   char *save = NULL;
@@ -87,12 +102,12 @@ int web_allow_parse(web_allow_t *a, const char *spec, char *err, size_t errlen) 
     if (parse_ip(tok, &family, addr) == 0) {
       long long prefix = family == AF_INET ? 32 : 128;
       if (slash && util_parse_int(slash + 1, 0, prefix, &prefix) != 0) {
-        snprintf(err, errlen, "FETCH_ALLOW_HOSTS: bad prefix length in '%s/%s'", tok, slash + 1);
+        snprintf(err, errlen, "%s: bad prefix length in '%s/%s'", setting, tok, slash + 1);
         rc = -1;
         break;
       }
       if (a->ncidrs >= WEB_MAX_ALLOW) {
-        snprintf(err, errlen, "FETCH_ALLOW_HOSTS: more than %d address entries", WEB_MAX_ALLOW);
+        snprintf(err, errlen, "%s: more than %d address entries", setting, WEB_MAX_ALLOW);
         rc = -1;
         break;
       }
@@ -102,13 +117,13 @@ int web_allow_parse(web_allow_t *a, const char *spec, char *err, size_t errlen) 
       c->prefix = (int)prefix;
     } else {
       if (slash) {
-        snprintf(err, errlen, "FETCH_ALLOW_HOSTS: '%s' is not an IP address, so it cannot have a prefix", tok);
+        snprintf(err, errlen, "%s: '%s' is not an IP address, so it cannot have a prefix", setting, tok);
         rc = -1;
         break;
       }
       for (char *p = tok; *p; p++) {
         if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_')) {
-          snprintf(err, errlen, "FETCH_ALLOW_HOSTS: '%s' is neither a host name, an IP address nor a CIDR", tok);
+          snprintf(err, errlen, "%s: '%s' is neither a host name, an IP address nor a CIDR", setting, tok);
           rc = -1;
           break;
         }
@@ -116,7 +131,7 @@ int web_allow_parse(web_allow_t *a, const char *spec, char *err, size_t errlen) 
       }
       if (rc) break;
       if (a->nhosts >= WEB_MAX_ALLOW) {
-        snprintf(err, errlen, "FETCH_ALLOW_HOSTS: more than %d host names", WEB_MAX_ALLOW);
+        snprintf(err, errlen, "%s: more than %d host names", setting, WEB_MAX_ALLOW);
         rc = -1;
         break;
       }
@@ -133,7 +148,10 @@ int web_allow_parse(web_allow_t *a, const char *spec, char *err, size_t errlen) 
 void web_allow_free(web_allow_t *a) {
   if (!a) return;
   for (int i = 0; i < a->nhosts; i++) free(a->hosts[i]);
+  char setting[sizeof a->setting];
+  memcpy(setting, a->setting, sizeof setting);
   memset(a, 0, sizeof *a);
+  memcpy(a->setting, setting, sizeof setting);
 }
 
 static int v4_in(const uint8_t *ip, uint32_t net, int prefix) {
@@ -176,6 +194,8 @@ static const char *v6_forbidden(const uint8_t *ip) {
   static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
   static const uint8_t nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
   static const uint8_t metadata[16] = {0xfd, 0, 0x0e, 0xc2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02, 0x54};
+  static const uint8_t translated[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0};
+  static const uint8_t nat64_local[6] = {0, 0x64, 0xff, 0x9b, 0, 0x01};
   static const uint8_t p6to4[2] = {0x20, 0x02};
   static const uint8_t teredo[4] = {0x20, 0x01, 0, 0};
   static const uint8_t doc[4] = {0x20, 0x01, 0x0d, 0xb8};
@@ -188,6 +208,18 @@ static const char *v6_forbidden(const uint8_t *ip) {
     /* ::a.b.c.d (IPv4-compatible) is deprecated and never routed. */
     if (memcmp(ip, zero, 12) == 0) return "an IPv4-compatible IPv6 address";
     return NULL;
+  }
+  /* ::ffff:0:a.b.c.d (IPv4-translated, RFC 2765 SIIT) carries an IPv4
+   * address like the mapped form but is never routed on the internet. */
+  if (memcmp(ip, translated, 12) == 0) {
+    const char *why = v4_forbidden(ip + 12);
+    return why ? why : "an IPv4-translated IPv6 address";
+  }
+  /* 64:ff9b:1::/48 is NAT64 for local use (RFC 8215): whatever IPv4 address
+   * it carries, a private translator reaches it. */
+  if (memcmp(ip, nat64_local, 6) == 0) {
+    const char *why = memcmp(ip + 6, zero, 6) == 0 ? v4_forbidden(ip + 12) : NULL; /* /96 layout */
+    return why ? why : "a local-use NAT64 address";
   }
   if (memcmp(ip, p6to4, 2) == 0) return v4_forbidden(ip + 2);
   if (memcmp(ip, metadata, 16) == 0) return "the cloud metadata address";
@@ -280,12 +312,12 @@ int web_resolve_checked(const web_allow_t *allow, const char *host, int port, we
     if (why && !by_name && !web_allow_addr(allow, ai->ai_addr)) {
       char txt[64];
       web_addr_text(ai->ai_addr, txt, sizeof txt);
+      const char *setting = allow->setting[0] ? allow->setting : "FETCH_ALLOW_HOSTS";
       if (strcmp(txt, h) == 0)
-        web_error_set(e, WEB_E_REFUSED, "refused: %s is %s; add it to FETCH_ALLOW_HOSTS to allow it", txt, why);
+        web_error_set(e, WEB_E_REFUSED, "refused: %s is %s; add it to %s to allow it", txt, why, setting);
       else
-        web_error_set(e, WEB_E_REFUSED,
-                      "refused: %s resolves to %s, which is %s; add the host to FETCH_ALLOW_HOSTS to allow it", h, txt,
-                      why);
+        web_error_set(e, WEB_E_REFUSED, "refused: %s resolves to %s, which is %s; add the host to %s to allow it", h,
+                      txt, why, setting);
       rc = -1;
       break;
     }
@@ -318,5 +350,132 @@ int web_resolve_checked(const web_allow_t *allow, const char *host, int port, we
     snprintf(out->pinned, sizeof out->pinned, "%s", b.data);
     buf_free(&b);
   }
+  return rc;
+}
+
+/* ---- pinning a curl handle ---------------------------------------------------- */
+
+static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b) {
+  if (a->sa_family != b->ss_family) return 0;
+  if (a->sa_family == AF_INET)
+    return memcmp(&((const struct sockaddr_in *)a)->sin_addr, &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
+  if (a->sa_family == AF_INET6)
+    return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+  return 0;
+}
+
+/* curl is about to connect: only to an address we checked. */
+static curl_socket_t on_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a) {
+  web_pin_t *pin = ud;
+  (void)purpose;
+  for (int i = 0; i < pin->res.naddrs; i++)
+    if (same_addr(&a->addr, &pin->res.addrs[i])) return socket(a->family, a->socktype, a->protocol);
+  web_addr_text(&a->addr, pin->refused, sizeof pin->refused);
+  if (!pin->refused[0]) snprintf(pin->refused, sizeof pin->refused, "an unchecked address");
+  return CURL_SOCKET_BAD;
+}
+
+static int is_ip_literal(const char *host) {
+  unsigned char tmp[16];
+  return host[0] == '[' || inet_pton(AF_INET, host, tmp) == 1;
+}
+
+int web_pin_host_e(CURL *h, const web_allow_t *allow, const char *host, long port, web_pin_t *pin, web_error_t *e) {
+  memset(pin, 0, sizeof *pin);
+  if (web_resolve_checked(allow, host, (int)port, &pin->res, e) != 0) return -1;
+  if (!is_ip_literal(host)) {
+    buf_t entry = BUF_INIT;
+    buf_init(&entry);
+    buf_printf(&entry, "%s:%ld:%s", host, port, pin->res.pinned);
+    pin->resolve = curl_slist_append(NULL, entry.data);
+    buf_free(&entry);
+  }
+  curl_easy_setopt(h, CURLOPT_RESOLVE, pin->resolve);
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, pin);
+  curl_easy_setopt(h, CURLOPT_PROXY, ""); /* a proxy would resolve the name itself */
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  return 0;
+}
+
+int web_pin_host(CURL *h, const web_allow_t *allow, const char *host, long port, web_pin_t *pin, char *err,
+                 size_t errlen) {
+  web_error_t e = {0};
+  if (web_pin_host_e(h, allow, host, port, pin, &e) == 0) return 0;
+  snprintf(err, errlen, "%s", e.msg);
+  return -1;
+}
+
+int web_pin_url_e(CURL *h, const web_allow_t *allow, const char *url, web_pin_t *pin, web_error_t *e) {
+  char *norm = NULL, *host = NULL;
+  long port = 0;
+  memset(pin, 0, sizeof *pin);
+  int rc = web_url_check(url, &norm, &host, &port, e) == 0 ? web_pin_host_e(h, allow, host, port, pin, e) : -1;
+  free(norm);
+  free(host);
+  return rc;
+}
+
+int web_pin_url(CURL *h, const web_allow_t *allow, const char *url, web_pin_t *pin, char *err, size_t errlen) {
+  web_error_t e = {0};
+  if (web_pin_url_e(h, allow, url, pin, &e) == 0) return 0;
+  snprintf(err, errlen, "%s", e.msg);
+  return -1;
+}
+
+void web_pin_free(web_pin_t *pin) {
+  if (!pin) return;
+  curl_slist_free_all(pin->resolve);
+  pin->resolve = NULL;
+}
+
+int web_url_check(const char *url, char **norm, char **host, long *port, web_error_t *e) {
+  CURLU *u = curl_url();
+  char *scheme = NULL, *user = NULL, *h = NULL, *p = NULL, *full = NULL;
+  int rc = -1;
+  if (!u) abort();
+  CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME);
+  if (uc != CURLUE_OK) {
+    web_error_set(e, WEB_E_REFUSED, "refused: '%.200s' is not a valid URL (%s)", url, curl_url_strerror(uc));
+    goto done;
+  }
+  curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+  if (!scheme || (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)) {
+    web_error_set(e, WEB_E_REFUSED, "refused: only http and https URLs can be fetched (got %s)",
+                  scheme ? scheme : "no scheme");
+    goto done;
+  }
+  if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK && user) {
+    web_error_set(e, WEB_E_REFUSED, "refused: URLs with credentials (user@host) are not fetched");
+    goto done;
+  }
+#ifdef CURLU_PUNYCODE
+  const unsigned int host_flags = CURLU_PUNYCODE; /* resolve IDN hosts by their ASCII name */
+#else
+  const unsigned int host_flags = 0;
+#endif
+  if (curl_url_get(u, CURLUPART_HOST, &h, host_flags) != CURLUE_OK || !h || !*h) {
+    web_error_set(e, WEB_E_REFUSED, "refused: the URL has no host");
+    goto done;
+  }
+  if (curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK || !p) {
+    web_error_set(e, WEB_E_REFUSED, "refused: the URL has no usable port");
+    goto done;
+  }
+  if (curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK || !full) {
+    web_error_set(e, WEB_E_REFUSED, "refused: cannot normalise the URL");
+    goto done;
+  }
+  *port = atol(p);
+  *host = util_strdup(h);
+  *norm = util_strdup(full);
+  rc = 0;
+done:
+  curl_free(scheme);
+  curl_free(user);
+  curl_free(h);
+  curl_free(p);
+  curl_free(full);
+  curl_url_cleanup(u);
   return rc;
 }

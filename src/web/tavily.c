@@ -39,7 +39,8 @@ static int tavily_search(const web_settings_t *s, const char *query, const web_s
   const char *headers[] = {"Content-Type: application/json", "Accept: application/json", auth.data, NULL};
   web_http_resp_t r;
   int rc = -1;
-  if (web_http_call("POST", url.data, headers, body, s->timeout_ms, &r, e) != 0) {
+  if (web_http_call("POST", url.data, headers, body, s->timeout_ms, web_settings_policy(s, WEB_PROV_TAVILY), &r, e) !=
+      0) {
     web_error_prefix(e, "Tavily");
     goto done;
   }

@@ -33,6 +33,13 @@ web_t *web_new(const config_t *cfg, store_t *st, char *err, size_t errlen) {
     free(w);
     return NULL;
   }
+  if (web_allow_parse_named(&w->outbound, "OUTBOUND_ALLOW_HOSTS", config_get(cfg, "OUTBOUND_ALLOW_HOSTS"), err,
+                            errlen) != 0) {
+    web_allow_free(&w->allow);
+    web_allow_free(&w->outbound);
+    free(w);
+    return NULL;
+  }
   w->max_bytes = (size_t)config_int(cfg, "FETCH_MAX_BYTES");
   w->timeout_ms = (int)config_int(cfg, "FETCH_TIMEOUT_SECONDS") * 1000;
   w->cache_ttl_ms = config_int(cfg, "WEB_CACHE_TTL_HOURS") * 3600 * 1000;
@@ -458,11 +465,15 @@ static const char *provider_url(const web_settings_t *s, int id) {
   return id == WEB_PROV_SEARXNG ? s->searxng_url : id == WEB_PROV_TAVILY ? s->tavily_url : s->brave_url;
 }
 
-/* One GET of url, remembered for WEB_PROBE_CACHE_MS. 1 when it answered. */
-static int probe_url(web_t *w, const char *url, int timeout_ms, char *err, size_t errlen) {
+/* One GET of url, remembered for WEB_PROBE_CACHE_MS. 1 when it answered.
+ * policy: the outbound address policy for a URL a non-admin user named
+ * (NULL: trusted); such probes are never answered from the cache, so a
+ * trusted probe's result does not tell about an internal host. */
+static int probe_url(web_t *w, const char *url, const web_allow_t *policy, int timeout_ms, char *err,
+                     size_t errlen) {
   int64_t now = util_mono_ms();
   pthread_mutex_lock(&w->probe_mu);
-  for (size_t i = 0; i < sizeof w->probes / sizeof w->probes[0]; i++) {
+  for (size_t i = 0; !policy && i < sizeof w->probes / sizeof w->probes[0]; i++) {
     if (w->probes[i].at_ms && now - w->probes[i].at_ms < WEB_PROBE_CACHE_MS && strcmp(w->probes[i].url, url) == 0) {
       int ok = w->probes[i].ok;
       snprintf(err, errlen, "%s", w->probes[i].err);
@@ -475,7 +486,7 @@ static int probe_url(web_t *w, const char *url, int timeout_ms, char *err, size_
   web_error_t e = {0};
   int ok = 0;
   char msg[256] = "";
-  if (web_http_call("GET", url, NULL, NULL, timeout_ms, &r, &e) != 0)
+  if (web_http_call("GET", url, NULL, NULL, timeout_ms, policy, &r, &e) != 0)
     snprintf(msg, sizeof msg, "%.250s", e.msg);
   else if (r.status >= 500)
     snprintf(msg, sizeof msg, "%.200s answered HTTP %ld", url, r.status);
@@ -513,7 +524,7 @@ int web_search_status(web_t *w, const char *user_id, int probe_timeout_ms, json_
   *out = json_pack("{s:s?, s:b, s:s}", "provider", id >= 0 ? web_provider_get(id)->name : NULL, "configured", id >= 0,
                    "source", s.source);
   if (id >= 0 && probe_timeout_ms > 0) {
-    int ok = probe_url(w, provider_url(&s, id), probe_timeout_ms, err, sizeof err);
+    int ok = probe_url(w, provider_url(&s, id), web_settings_policy(&s, id), probe_timeout_ms, err, sizeof err);
     json_object_set_new(*out, "reachable", json_boolean(ok));
     if (!ok) json_object_set_new(*out, "error", json_string(err));
   } else {

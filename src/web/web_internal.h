@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "base/buf.h"
+#include "web/ssrf.h"
 #include "web/web.h"
 
 /* ---- errors ---------------------------------------------------------- */
@@ -49,45 +50,7 @@ void web_error_set(web_error_t *e, web_err_kind_t kind, const char *fmt, ...) __
 /* Prepends "prefix: " to e->msg (cutting the end if needed). */
 void web_error_prefix(web_error_t *e, const char *prefix);
 
-/* ---- address policy (ssrf.c) ----------------------------------------- */
-
-#define WEB_MAX_ALLOW 32
-
-typedef struct {
-  int family; /* AF_INET / AF_INET6 */
-  uint8_t addr[16];
-  int prefix;
-} web_cidr_t;
-
-typedef struct {
-  char *hosts[WEB_MAX_ALLOW]; /* lowercase host names */
-  int nhosts;
-  web_cidr_t cidrs[WEB_MAX_ALLOW];
-  int ncidrs;
-} web_allow_t;
-
-/* Parses a comma-separated list of host names, IPs and CIDRs. */
-int web_allow_parse(web_allow_t *a, const char *spec, char *err, size_t errlen);
-void web_allow_free(web_allow_t *a);
-
-/* Returns NULL when the address is a public unicast address, otherwise a
- * static description of the forbidden range ("a loopback address", ...).
- * IPv4-mapped, IPv4-compatible, NAT64 and 6to4 IPv6 forms are judged by the
- * IPv4 address they embed. */
-const char *web_addr_forbidden(const struct sockaddr *sa);
-/* 1 when the address lies in one of the allow-list CIDRs. */
-int web_allow_addr(const web_allow_t *a, const struct sockaddr *sa);
-/* 1 when the host name is in the allow-list (case-insensitive). */
-int web_allow_host(const web_allow_t *a, const char *host);
-
-#define WEB_MAX_ADDRS 8
-
-/* Result of resolving and checking a host. */
-typedef struct {
-  struct sockaddr_storage addrs[WEB_MAX_ADDRS];
-  int naddrs;
-  char pinned[512]; /* the address text the connection is pinned to */
-} web_resolved_t;
+/* ---- address policy (ssrf.c; the public part is in web/ssrf.h) ---------- */
 
 /* Resolves host (a name or an IP literal in any form getaddrinfo accepts,
  * including "2130706433" and "0x7f.1") and checks every address. Returns 0
@@ -95,6 +58,12 @@ typedef struct {
 int web_resolve_checked(const web_allow_t *allow, const char *host, int port, web_resolved_t *out, web_error_t *e);
 /* Formats a sockaddr's address (no port) into out. */
 void web_addr_text(const struct sockaddr *sa, char *out, size_t n);
+/* Checks url (http/https only, no credentials) and fills the normalised
+ * URL, its host and port (malloc'd). 0, or -1 with a WEB_E_REFUSED error. */
+int web_url_check(const char *url, char **norm, char **host, long *port, web_error_t *e);
+/* web_pin_host() with the error kind kept (WEB_E_REFUSED / WEB_E_NET). */
+int web_pin_host_e(CURL *h, const web_allow_t *allow, const char *host, long port, web_pin_t *pin, web_error_t *e);
+int web_pin_url_e(CURL *h, const web_allow_t *allow, const char *url, web_pin_t *pin, web_error_t *e);
 
 /* ---- fetch (fetch.c) ---------------------------------------------------- */
 
@@ -146,10 +115,12 @@ typedef struct {
 } web_http_resp_t;
 
 /* One request (method "GET" or "POST"; body may be NULL) with extra headers
- * (NULL-terminated array of "Name: value"). Fills resp on any HTTP answer and
- * returns 0; -1 with e set on a transport failure (timeout, refused). */
+ * (NULL-terminated array of "Name: value"). With a policy (a URL from a
+ * non-admin user's settings: web_settings_policy()), the address is checked
+ * and pinned first (web/ssrf.h). Fills resp on any HTTP answer and returns
+ * 0; -1 with e set on a transport failure (timeout, refused). */
 int web_http_call(const char *method, const char *url, const char *const *headers, const char *body, int timeout_ms,
-                  web_http_resp_t *resp, web_error_t *e);
+                  const web_allow_t *policy, web_http_resp_t *resp, web_error_t *e);
 void web_http_resp_free(web_http_resp_t *r);
 /* Sets e for a provider's non-200 answer: "<provider> answered HTTP 401:
  * <detail from the JSON body> (check the <key_name>)". WEB_E_RATE when
@@ -173,7 +144,13 @@ typedef struct {
   char *brave_key;
   int timeout_ms;
   char source[8]; /* the last layer that said anything: "env", "server" or "user" */
+  unsigned untrusted;          /* bit (1 << provider id): its URL came from a non-admin user */
+  const web_allow_t *outbound; /* OUTBOUND_ALLOW_HOSTS, for those URLs */
 } web_settings_t;
+
+/* The address policy for provider `id`'s URL: NULL when the URL is trusted
+ * (environment, admin), else the OUTBOUND_ALLOW_HOSTS allow-list. */
+const web_allow_t *web_settings_policy(const web_settings_t *s, int id);
 
 void web_settings_free(web_settings_t *s);
 
@@ -239,8 +216,9 @@ struct llm;
 struct web {
   const config_t *cfg;
   store_t *st;
-  struct llm *llm; /* optional: opens sealed API keys in user settings */
-  web_allow_t allow;
+  struct llm *llm;      /* optional: opens sealed API keys in user settings */
+  web_allow_t allow;    /* FETCH_ALLOW_HOSTS: pages */
+  web_allow_t outbound; /* OUTBOUND_ALLOW_HOSTS: provider URLs named by non-admin users */
   size_t max_bytes;
   int timeout_ms;
   int64_t cache_ttl_ms;

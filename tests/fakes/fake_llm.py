@@ -291,6 +291,8 @@ def answer_text(rule, req, nth):
         else:
             text = "This is a fake answer to: " + req.last_user[:100]
     text = text.replace("{{last_user}}", req.last_user).replace("{{model}}", req.model)
+    if rule.get("repeat"):
+        text = text * int(rule["repeat"])
     faulty = nth <= rule.get("fail_times", 10**9)
     if faulty and rule.get("malformed"):
         # Cut the JSON in half: no parser can fix it, a re-ask must.
@@ -605,7 +607,23 @@ class Handler(BaseHTTPRequestHandler):
                            eval_duration=4799921000)
         self.send_json(200, obj)
 
+    def huge_line(self, provider, n):
+        """One line of n bytes that never ends (a broken or hostile server)."""
+        self.start_chunked("text/event-stream" if provider == "openai" else "application/x-ndjson")
+        head = 'data: {"choices":[{"index":0,"delta":{"content":"' if provider == "openai" else \
+            '{"message":{"role":"assistant","content":"'
+        self.chunk(head)
+        block = b"x" * 65536
+        sent = 0
+        while sent < n:
+            self.chunk(block)
+            sent += len(block)
+        self.chunk('"}}]}\n\n' if provider == "openai" else '"},"done":true}\n')
+        self.end_chunked()
+
     def stream_answer(self, provider, req, rule, text, garbage, drop, finish="stop"):
+        if rule.get("huge_line"):
+            return self.huge_line(provider, int(rule["huge_line"]))
         pieces = chunks_of(text, int(rule.get("chunk", 4)))
         slow = float(rule.get("slow", 0))
         stall = float(rule.get("stall", 0))

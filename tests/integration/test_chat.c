@@ -22,14 +22,14 @@
 #include "base/buf.h"
 #include "base/util.h"
 #include "http/server.h"
+#include "inproc.h"
 #include "llm_support.h"
 #include "rag/rag.h"
 #include "rag_support.h"
-#include "inproc.h"
 #include "server_support.h"
-#include "ws_client.h"
 #include "store/documents.h"
 #include "store/events.h"
+#include "ws_client.h"
 
 static inproc_t env;
 static app_t *app;
@@ -70,6 +70,8 @@ static const char *RULES =
     "\"},"
     "{\"name\":\"dropped\",\"match\":{\"content\":\"Question: Dropped\"},\"drop\":3,\"fail_times\":1,"
     " \"text\":\"After a restart, the answer is complete [1].\"},"
+    "{\"name\":\"long\",\"match\":{\"content\":\"Question: Long\"},\"text\":\"word \",\"repeat\":40000,"
+    " \"chunk\":16},"
     "{\"name\":\"broken\",\"match\":{\"content\":\"Question: Broken\"},\"status\":500}"
     "],\"default\":{\"text\":\"Default answer [2][1].\"}}";
 
@@ -495,6 +497,31 @@ static int has_assistant_message(ws_client_t *c) {
   }
   json_decref(all);
   return found;
+}
+
+/* Issue 11, finding 4: a long answer streamed in small pieces becomes a few
+ * token events (batched by size and time), not one row per piece. */
+Test(chat, long_stream_is_batched_into_few_token_events) {
+  char *chat = new_chat(tok_a, NULL, NULL);
+  long st;
+  int64_t t0 = util_mono_ms();
+  json_t *m = ask(tok_a, chat, "Long: tell me everything about Etna", &st);
+  int64_t ms = util_mono_ms() - t0;
+  cr_assert_eq(st, 200, "status %ld", st);
+  json_decref(m);
+  json_t *ev = events_of(chat);
+  size_t i, ntok = 0, bytes = 0;
+  json_t *e;
+  json_array_foreach(ev, i, e) {
+    if (strcmp(json_string_value(json_object_get(e, "event")), "token")) continue;
+    ntok++;
+    bytes += strlen(json_string_value(json_object_get(json_object_get(e, "data"), "text")));
+  }
+  json_decref(ev);
+  cr_assert_eq(bytes, 200000, "every streamed byte arrives (%zu)", bytes);
+  size_t bound = 200000 / 4096 + (size_t)(ms / 100) + 5;
+  cr_assert_leq(ntok, bound, "%zu token events for 12500 pieces in %lld ms (at most %zu)", ntok, (long long)ms, bound);
+  free(chat);
 }
 
 Test(chat, tokens_arrive_live_on_the_websocket_and_strangers_are_refused) {

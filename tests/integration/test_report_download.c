@@ -151,3 +151,24 @@ Test(report_download, korean_title_file_name, .init = start, .fini = stop, .time
     ts_response_free(&r);
   }
 }
+
+/* Issue 11, finding 7: model text with script links is served as HTML whose
+ * links are dead, under a CSP that forbids scripts, and never sniffed. */
+Test(report_download, html_links_are_safe_and_csp_is_set, .init = start, .fini = stop, .timeout = 60) {
+  const char *mds[] = {"# Links\n\n[click](javascript:alert(document.cookie)) and [ok](https://example.org/x).\n"};
+  char id[17];
+  mission_with_reports("Links", mds, 1, id);
+  ts_response_t r = get(id, "?format=html", tok_a);
+  cr_assert_eq(r.status, 200, "%s", r.body);
+  expect_header(&r, "Content-Type", "text/html; charset=utf-8");
+  expect_header(&r, "X-Content-Type-Options", "nosniff");
+  char *csp = header(&r, "Content-Security-Policy");
+  cr_assert_not_null(csp, "no Content-Security-Policy on the HTML report");
+  cr_expect(strstr(csp, "default-src 'none'"), "%s", csp);
+  cr_expect_null(strstr(csp, "script-src"), "no script source is allowed: %s", csp);
+  free(csp);
+  cr_expect_null(strstr(r.body, "javascript:"), "%s", r.body);
+  cr_expect(strstr(r.body, "<a href=\"#\">click</a>"), "%s", r.body);
+  cr_expect(strstr(r.body, "<a href=\"https://example.org/x\">ok</a>"), "%s", r.body);
+  ts_response_free(&r);
+}

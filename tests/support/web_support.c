@@ -98,6 +98,7 @@ config_t *websup_config(const char *const *env) {
                                       "BRAVE_URL",
                                       "SEARCH_PROVIDERS",
                                       "FETCH_ALLOW_HOSTS",
+                                      "OUTBOUND_ALLOW_HOSTS",
                                       "FETCH_MAX_BYTES",
                                       "FETCH_TIMEOUT_SECONDS",
                                       "WEB_CACHE_TTL_HOURS",

@@ -23,14 +23,19 @@ static int on_rec(void *ud, const char *d, size_t len) {
 
 /* Feeds text cut into pieces of `step` bytes (step 0: cut at every position
  * pair a, b — two cuts) and returns the records. */
+static void parser_start(stream_parser_t *p, rec_t *r, int ndjson) {
+  memset(r, 0, sizeof *r);
+  buf_init(&r->all);
+  if (ndjson)
+    ndjson_init(p, on_rec, r);
+  else
+    sse_init(p, on_rec, r);
+}
+
 static char *parse_split(int ndjson, const char *text, size_t step) {
   stream_parser_t p;
-  rec_t r = {0};
-  buf_init(&r.all);
-  if (ndjson)
-    ndjson_init(&p, on_rec, &r);
-  else
-    sse_init(&p, on_rec, &r);
+  rec_t r;
+  parser_start(&p, &r, ndjson);
   size_t n = strlen(text);
   for (size_t i = 0; i < n; i += step) stream_feed(&p, text + i, i + step <= n ? step : n - i);
   stream_finish(&p);
@@ -198,4 +203,84 @@ Test(think_filter, tags_split_across_chunks_never_reach_the_callback) {
   chat_acc_free(&a);
   buf_free(&out);
   buf_free(&sse);
+}
+
+/* Issue 11, finding 4: an endless line stops the parser at max_line instead
+ * of growing the buffer; lines up to the limit still pass. */
+static int feed_line_of(int ndjson, size_t max_line, size_t line_len, size_t step, int *records) {
+  stream_parser_t p;
+  rec_t r;
+  parser_start(&p, &r, ndjson);
+  p.max_line = max_line;
+  char *chunk = malloc(step);
+  memset(chunk, 'x', step);
+  int rc = ndjson ? 0 : stream_feed(&p, "data: ", 6);
+  for (size_t sent = 0; rc == 0 && sent < line_len; sent += step) rc = stream_feed(&p, chunk, step);
+  if (rc == 0) rc = stream_feed(&p, "\n\n", 2);
+  if (rc == 0) rc = stream_finish(&p);
+  cr_assert(p.line.len <= max_line, "buffered %zu bytes over a limit of %zu", p.line.len, max_line);
+  cr_assert(p.data.len <= max_line);
+  *records = r.n;
+  stream_free(&p);
+  free(chunk);
+  buf_free(&r.all);
+  return rc;
+}
+
+Test(stream_limits, endless_line_stops_at_max_line) {
+  int n;
+  for (int ndjson = 0; ndjson < 2; ndjson++) {
+    cr_assert_eq(feed_line_of(ndjson, 64 * 1024, 8u << 20, 4096, &n), STREAM_LINE_TOO_LONG, "mode %d", ndjson);
+    cr_assert_eq(n, 0);
+    /* one feed holding the whole (too long) line and its end */
+    cr_assert_eq(feed_line_of(ndjson, 1000, 5000, 5000, &n), STREAM_LINE_TOO_LONG, "mode %d", ndjson);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(feed_line_of(ndjson, 64 * 1024, 32 * 1024, 1024, &n), 0, "mode %d", ndjson);
+    cr_assert_eq(n, 1);
+  }
+}
+
+Test(stream_limits, sse_event_of_many_data_lines_is_bounded) {
+  stream_parser_t p;
+  rec_t r;
+  parser_start(&p, &r, 0);
+  p.max_line = 1000;
+  int rc = 0;
+  for (int i = 0; i < 100 && rc == 0; i++) rc = stream_feed(&p, "data: 0123456789012345678901234567890123456789\n", 47);
+  cr_assert_eq(rc, STREAM_LINE_TOO_LONG);
+  cr_assert(p.data.len <= 1000);
+  cr_assert_eq(stream_feed(&p, "\n", 1), STREAM_LINE_TOO_LONG, "stays stopped");
+  cr_assert_eq(r.n, 0);
+  stream_free(&p);
+  buf_free(&r.all);
+}
+
+/* Issue 11, finding 2: what an endpoint answers in an error body reaches the
+ * caller as a short excerpt without control characters, never word for word. */
+static void expect_clean_excerpt(const char *body, size_t len, const char *starts) {
+  xfer_result_t r;
+  xfer_result_init(&r);
+  buf_append(&r.body, body, len);
+  char out[512];
+  xfer_server_message(&r, out, sizeof out);
+  xfer_result_free(&r);
+  cr_assert_leq(strlen(out), 203, "%zu bytes: %s", strlen(out), out);
+  for (const char *p = out; *p; p++) cr_assert((unsigned char)*p >= 0x20 && *p != 0x7f, "control byte in '%s'", out);
+  cr_assert(util_utf8_valid(out, strlen(out)), "%s", out);
+  cr_assert(strncmp(out, starts, strlen(starts)) == 0, "'%s' does not start with '%s'", out, starts);
+}
+
+Test(xfer, error_bodies_become_short_clean_excerpts) {
+  buf_t b;
+  buf_init(&b);
+  buf_puts(&b, "{\"error\":{\"message\":\"first line\\nsecond\\u0001\\u001b[31m line ");
+  for (int i = 0; i < 200; i++) buf_puts(&b, "secret ");
+  buf_puts(&b, "\"}}");
+  expect_clean_excerpt(b.data, b.len, "first line second [31m line secret");
+  buf_reset(&b);
+  buf_puts(&b, "<html>\r\n<body>\x01\xff\xfe internal admin panel ");
+  for (int i = 0; i < 500; i++) buf_puts(&b, "row ");
+  expect_clean_excerpt(b.data, b.len, "<html> <body> internal admin panel row");
+  expect_clean_excerpt("\xe4\xb8\xad\xe6\x96\x87 ok", 9, "\xe4\xb8\xad\xe6\x96\x87 ok");
+  buf_free(&b);
 }

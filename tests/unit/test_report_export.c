@@ -480,3 +480,111 @@ Test(report_export, hostile_text_stays_valid) {
     free(d);
   }
 }
+
+/* ---- issue 11, finding 7: links from model text ---- */
+
+Test(report_links, url_policy) {
+  const char *ok[] = {"https://example.org/a?b=1&c=2",
+                      "http://x.org",
+                      "HTTPS://X.ORG",
+                      "mailto:a@example.org",
+                      "#section",
+                      "other/page.html",
+                      "/abs/path",
+                      "?q=1",
+                      "//example.org/x",
+                      " https://x.org ",
+                      "java%73cript:alert(1)" /* '%' cannot be in a scheme: a relative path */,
+                      "page:1.html" + 5,
+                      ""};
+  for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+    cr_expect(report_url_allowed(ok[i], strlen(ok[i])), "'%s' should be allowed", ok[i]);
+  const char *bad[] = {"javascript:alert(1)",
+                       "JaVaScRiPt:alert(1)",
+                       " javascript:alert(1)",
+                       "\x01\x02javascript:alert(1)",
+                       "java\tscript:alert(1)",
+                       "java\nscript:alert(1)",
+                       "java\rscript:alert(1)",
+                       "jav&#x61;script:alert(1)",
+                       "jav&#97;script:alert(1)",
+                       "jav&#x0061script:alert(1)",
+                       "&#106;avascript:alert(1)",
+                       "javascript&colon;alert(1)",
+                       "java&Tab;script:alert(1)",
+                       "java&#9;script:alert(1)",
+                       "&#x20;javascript:alert(1)",
+                       "vbscript:msgbox(1)",
+                       "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+                       "DATA:image/svg+xml,<svg onload=alert(1)>",
+                       "file:///etc/passwd",
+                       "ftp://example.org/",
+                       "https://example.org/\x01x"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    cr_expect_not(report_url_allowed(bad[i], strlen(bad[i])), "'%s' should be refused", bad[i]);
+}
+
+/* Every href/src value in html is http(s), mailto, a fragment, relative or empty. */
+static void expect_safe_targets(const char *html) {
+  const char *attrs[] = {"href=\"", "src=\""};
+  for (int k = 0; k < 2; k++) {
+    for (const char *p = strstr(html, attrs[k]); p; p = strstr(p + 1, attrs[k])) {
+      const char *v = p + strlen(attrs[k]);
+      size_t n = strcspn(v, "\"");
+      /* a scheme is a letter and letters/digits/+-. up to ':' (WHATWG URL) */
+      size_t sl = strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+      int has_scheme = sl < n && v[sl] == ':' && sl > 0 && strchr("abcdefghijklmnopqrstuvwxyz", v[0] | 0x20);
+      int safe = !has_scheme || !strncmp(v, "https:", 6) || !strncmp(v, "http:", 5) || !strncmp(v, "mailto:", 7);
+      cr_expect(safe, "unsafe target %.*s in %s", (int)n, v, html);
+    }
+  }
+}
+
+static const char HOSTILE_LINKS_MD[] =
+    "# Links\n\n"
+    "[a](javascript:alert(1)) [b](jav&#x61;script:alert(2)) [c](JaVaScRiPt:alert(3)) "
+    "![d](javascript:alert(4)) [e](data:text/html;base64,PHNjcmlwdD4=) [f](vbscript:msgbox(6)) "
+    "<javascript:alert(7)> [g](java&#9;script:alert(8)) [h](javascript&colon;alert(9)) "
+    "[i](<&#x20;javascript:alert(10)>) [j](&#106;avascript:alert(11)) ![k](data:image/svg+xml,x)\n\n"
+    "[ok](https://example.org/a?b=1&c=2) [mail](mailto:x@example.org) [frag](#top) [rel](other/page.html) "
+    "![img](https://example.org/i.png)\n";
+
+Test(report_links, html_keeps_only_safe_targets) {
+  char *html = report_html("Links", HOSTILE_LINKS_MD);
+  cr_assert_not_null(html);
+  expect_safe_targets(html);
+  cr_expect(strstr(html, "href=\"https://example.org/a?b=1&amp;c=2\""), "%s", html);
+  cr_expect(strstr(html, "href=\"mailto:x@example.org\""), "%s", html);
+  cr_expect(strstr(html, "href=\"#top\""), "%s", html);
+  cr_expect(strstr(html, "href=\"other/page.html\""), "%s", html);
+  cr_expect(strstr(html, "src=\"https://example.org/i.png\""), "%s", html);
+  cr_expect(strstr(html, ">a</a>"), "the link text stays: %s", html);
+  free(html);
+}
+
+Test(report_links, docx_hyperlinks_only_for_safe_targets) {
+  char *z = NULL, err[256] = "";
+  size_t zl = 0;
+  cr_assert_eq(report_docx("Links", HOSTILE_LINKS_MD, &z, &zl, err, sizeof err), 0, "%s", err);
+  xmlDocPtr rels = part_xml(z, zl, "word/_rels/document.xml.rels");
+  xmlXPathContextPtr x = xpath_ctx(rels);
+  cr_expect_eq(xp_num(x, "count(//rel:Relationship[@TargetMode='External'])"), 4, "https, mailto, #top, relative: %g",
+               xp_num(x, "count(//rel:Relationship[@TargetMode='External'])"));
+  char *targets = xp_str(x, "string(//rel:Relationship[@TargetMode='External'][1]/@Target)");
+  cr_expect_str_eq(targets, "https://example.org/a?b=1&c=2");
+  free(targets);
+  cr_expect_eq(xp_num(x,
+                      "count(//rel:Relationship[contains(translate(@Target,'SCRIPTAV','scriptav'),'script') or "
+                      "starts-with(translate(@Target,'DATA','data'),'data:')])"),
+               0);
+  xmlXPathFreeContext(x);
+  xmlFreeDoc(rels);
+  xmlDocPtr d = part_xml(z, zl, "word/document.xml");
+  x = xpath_ctx(d);
+  char *body = xp_str(x, "string(//w:body)");
+  cr_expect(strstr(body, "a b c"), "link texts stay: %s", body);
+  free(body);
+  xmlXPathFreeContext(x);
+  xmlFreeDoc(d);
+  free(z);
+}

@@ -202,7 +202,8 @@ Test(web_search, cached_within_ttl) {
 Test(web_search, per_user_settings_choose_provider) {
   char br[128], err[1024];
   snprintf(br, sizeof br, "http://127.0.0.1:%d", start(0, "normal"));
-  const char *env[] = {"WEB_CACHE_TTL_HOURS=0", NULL};
+  /* the fake on loopback stands in for a public provider a researcher names */
+  const char *env[] = {"WEB_CACHE_TTL_HOURS=0", "OUTBOUND_ALLOW_HOSTS=127.0.0.1", NULL};
   store_t *st = temp_store();
   store_user_t u = {.username = "alice", .password_hash = "x", .role = "researcher", .active = 1};
   cr_assert_eq(store_user_insert(st, &u), STORE_OK);
@@ -266,7 +267,8 @@ Test(web_search, provider_rate_limit_spaces_requests) {
 Test(web_search, sealed_api_keys_in_user_settings) {
   char br[128], err[1024];
   snprintf(br, sizeof br, "http://127.0.0.1:%d", start(0, "normal"));
-  const char *env[] = {"WEB_CACHE_TTL_HOURS=0", NULL};
+  /* the fake on loopback stands in for a public provider a researcher names */
+  const char *env[] = {"WEB_CACHE_TTL_HOURS=0", "OUTBOUND_ALLOW_HOSTS=127.0.0.1", NULL};
   llmsup_app_t *a = llmsup_app(env);
   json_t *doc = json_pack("{s:[s], s:s, s:s}", "providers", "brave", "brave_url", br, "brave_api_key", "brave-test");
   json_t *sealed = llm_settings_seal(a->app->llm, doc, NULL);

@@ -51,6 +51,66 @@ Test(web_ssrf, metadata_private_and_special_ranges) {
   expect_refused("255.255.255.255", "broadcast");
 }
 
+/* Issue 11, finding 6: every IPv6 form that carries an IPv4 address is
+ * judged by that address, and the forms never routed on the internet are
+ * refused whatever they carry. One test per range. */
+Test(web_ssrf, ipv4_translated_ffff_0_0_96) {
+  expect_refused("::ffff:0:7f00:1", "loopback");
+  expect_refused("[::ffff:0:127.0.0.1]", "loopback");
+  expect_refused("::ffff:0:a00:1", "private");
+  expect_refused("::ffff:0:c0a8:101", "private");
+  expect_refused("::ffff:0:a9fe:a9fe", "cloud metadata");
+  expect_refused("::ffff:0:808:808", "IPv4-translated");
+}
+
+Test(web_ssrf, nat64_local_use_64_ff9b_1_48) {
+  expect_refused("64:ff9b:1::7f00:1", "loopback");
+  expect_refused("64:ff9b:1::a00:1", "private");
+  expect_refused("64:ff9b:1::a9fe:a9fe", "cloud metadata");
+  expect_refused("64:ff9b:1::808:808", "local-use NAT64");
+  expect_refused("64:ff9b:1:ffff::1", "local-use NAT64");
+}
+
+Test(web_ssrf, nat64_well_known_64_ff9b_96) {
+  expect_refused("64:ff9b::7f00:1", "loopback");
+  expect_refused("64:ff9b::10.1.2.3", "private");
+  expect_refused("64:ff9b::ac10:1", "private");
+  expect_refused("64:ff9b::a9fe:a9fe", "cloud metadata");
+  expect_refused("64:ff9b::6440:1", "carrier-grade NAT");
+}
+
+Test(web_ssrf, sixtofour_2002_16) {
+  expect_refused("2002:7f00:1::1", "loopback");
+  expect_refused("2002:a00:1::1", "private");
+  expect_refused("2002:c0a8:101::1", "private");
+  expect_refused("2002:a9fe:a9fe::1", "cloud metadata");
+}
+
+Test(web_ssrf, teredo_2001_0_32) {
+  expect_refused("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo");
+  expect_refused("2001:0:7f00:1::1", "Teredo");           /* server 127.0.0.1 */
+  expect_refused("2001:0:a00:1:0:0:f5ff:fffe", "Teredo"); /* client 10.0.0.1 (obfuscated) */
+}
+
+Test(web_ssrf, ipv4_compatible_0_96) {
+  expect_refused("::127.0.0.1", "loopback");
+  expect_refused("::a00:1", "private");
+  expect_refused("::c0a8:101", "private");
+  expect_refused("::808:808", "IPv4-compatible");
+}
+
+Test(web_ssrf, embedded_public_ipv4_still_passes) {
+  web_allow_t a;
+  char err[256];
+  cr_assert_eq(web_allow_parse(&a, "", err, sizeof err), 0);
+  web_resolved_t r;
+  web_error_t e = {0};
+  cr_assert_eq(web_resolve_checked(&a, "64:ff9b::808:808", 443, &r, &e), 0, "%s", e.msg);
+  cr_assert_eq(web_resolve_checked(&a, "2002:808:808::1", 443, &r, &e), 0, "%s", e.msg);
+  cr_assert_eq(web_resolve_checked(&a, "::ffff:8.8.8.8", 443, &r, &e), 0, "%s", e.msg);
+  web_allow_free(&a);
+}
+
 Test(web_ssrf, public_addresses_pass_and_are_pinned) {
   web_allow_t a;
   char err[256];
