@@ -25,20 +25,6 @@ static const char *scope(http_req_t *r) {
   return r->user.role == ROLE_ADMIN ? NULL : r->user.id;
 }
 
-static double progress_of(json_t *m) {
-  const char *st = json_string_value(json_object_get(m, "status"));
-  const char *ph = json_string_value(json_object_get(m, "phase"));
-  if (!strcmp(st, "completed")) return 1.0;
-  static const struct {
-    const char *phase;
-    double p;
-  } P[] = {{"analyse", 0.01}, {"plan", 0.05},  {"research", 0.2}, {"reflect", 0.5},   {"write", 0.62},
-           {"review", 0.75},  {"revise", 0.8}, {"verify", 0.9},   {"assemble", 0.97}, {"done", 1.0}};
-  for (size_t i = 0; i < sizeof P / sizeof P[0]; i++)
-    if (!strcmp(P[i].phase, ph)) return P[i].p;
-  return 0;
-}
-
 /* The mission as the API shows it: row + counters from the call record. */
 static json_t *mission_view(app_t *app, json_t *row) {
   store_llm_totals_t t = {0};
@@ -48,7 +34,7 @@ static json_t *mission_view(app_t *app, json_t *row) {
   json_object_set_new(m, "tokens", json_integer(t.prompt_tokens + t.completion_tokens));
   json_object_set_new(m, "cost", json_real(t.cost_usd));
   json_object_set_new(m, "calls", json_integer(t.calls));
-  json_object_set_new(m, "progress", json_real(progress_of(row)));
+  json_object_set_new(m, "progress", json_real(agents_mission_progress(app, row)));
   json_object_set_new(m, "offline", json_boolean(json_integer_value(json_object_get(row, "offline"))));
   json_object_set_new(
       m, "counters",
@@ -199,6 +185,12 @@ static int h_logs(http_req_t *r) {
   json_t *c;
   json_array_foreach(calls, i, c) json_array_append_new(out, log_entry(c));
   json_decref(calls);
+  /* then the calls still waiting for their answer */
+  if (r->app->agents && offset == 0) {
+    json_t *fl = agents_inflight_json(r->app->agents, http_param(r, "id"));
+    json_array_extend(out, fl);
+    json_decref(fl);
+  }
   return http_reply_json(r, 200, json_pack("{s:o}", "logs", out));
 }
 
