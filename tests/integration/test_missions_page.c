@@ -14,18 +14,6 @@
 
 #include "mission_support.h"
 
-static char *create_with(const char *title, json_t *settings) {
-  json_t *body = json_pack("{s:s, s:[s], s:[s], s:o}", "title", title, "research_questions",
-                           "How does Debian keep systems secure?", "sources", "local_documents", "settings", settings);
-  long st = 0;
-  json_t *r = ts_json(&ms_srv, "POST", "/api/missions", ms_token, body, &st);
-  json_decref(body);
-  cr_assert_eq(st, 201, "create: %ld", st);
-  char *id = strdup(json_string_value(json_object_get(r, "id")));
-  json_decref(r);
-  return id;
-}
-
 static json_t *events_of(const char *id) {
   char p[160];
   snprintf(p, sizeof p, "/api/missions/%s/events?after=0&limit=10000", id);
@@ -110,7 +98,7 @@ Test(missions_page, outline_saved_while_paused_stays_paused, .timeout = 180) {
 /* Progress during research, one section at a time; calls in flight. */
 Test(missions_page, progress_moves_during_research_and_calls_are_announced, .timeout = 180) {
   ms_start(0, "\"delay\":1.2,", NULL);
-  char *id = create_with("Progress", json_pack("{s:i, s:i}", "concurrency", 1, "max_rounds", 1));
+  char *id = ms_create_with("Progress", json_pack("{s:i, s:i}", "concurrency", 1, "max_rounds", 1), NULL);
   cr_assert(ms_wait_for(id, "running", "research", 60), "mission did not reach research");
   /* while the first researcher call waits, it is listed as in flight */
   char p[160];
