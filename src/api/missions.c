@@ -171,6 +171,32 @@ static json_t *log_entry(json_t *c) {
   return l;
 }
 
+/* What each call was about, from the mission's agent_log events:
+ * {call id: {action, call_key, section_id, section_title, round, query,
+ * passages, notes}}. New reference. */
+static json_t *call_contexts(app_t *app, const char *id) {
+  static const char *const keys[] = {"action", "call_key", "section_id", "section_title",
+                                     "round",  "query",    "passages",   "notes"};
+  char channel[64];
+  snprintf(channel, sizeof channel, "mission:%s", id);
+  json_t *evs = store_event_list(app->store, channel, 0, 1000000);
+  json_t *out = json_object();
+  size_t i;
+  json_t *e;
+  json_array_foreach(evs, i, e) {
+    const char *name = json_string_value(json_object_get(e, "event"));
+    json_t *d = json_object_get(e, "data");
+    const char *cid = json_string_value(json_object_get(d, "id"));
+    if (!name || strcmp(name, "agent_log") || !cid) continue;
+    json_t *x = json_object();
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+      if (json_object_get(d, keys[k])) json_object_set(x, keys[k], json_object_get(d, keys[k]));
+    json_object_set_new(out, cid, x);
+  }
+  json_decref(evs);
+  return out;
+}
+
 static int h_logs(http_req_t *r) {
   json_t *row = load(r);
   if (!row) return r->status;
@@ -180,11 +206,18 @@ static int h_logs(http_req_t *r) {
     return r->status;
   json_t *calls = store_llm_calls_list_mission(r->app->store, http_param(r, "id"), (int)limit, (int)offset);
   if (!calls) return http_reply_error(r, 500, "internal", "cannot list logs");
+  json_t *ctx = call_contexts(r->app, http_param(r, "id"));
   json_t *out = json_array();
   size_t i;
   json_t *c;
-  json_array_foreach(calls, i, c) json_array_append_new(out, log_entry(c));
+  json_array_foreach(calls, i, c) {
+    json_t *l = log_entry(c);
+    json_t *x = json_object_get(ctx, json_string_value(json_object_get(c, "id")));
+    if (x) json_object_update(l, x);
+    json_array_append_new(out, l);
+  }
   json_decref(calls);
+  json_decref(ctx);
   /* then the calls still waiting for their answer */
   if (r->app->agents && offset == 0) {
     json_t *fl = agents_inflight_json(r->app->agents, http_param(r, "id"));
@@ -204,6 +237,9 @@ static int h_log(http_req_t *r) {
   json_t *c;
   json_array_foreach(calls, i, c) if (!strcmp(json_string_value(json_object_get(c, "id")), lid)) {
     json_t *l = log_entry(c);
+    json_t *ctx = call_contexts(r->app, http_param(r, "id"));
+    if (json_object_get(ctx, lid)) json_object_update(l, json_object_get(ctx, lid));
+    json_decref(ctx);
     json_decref(calls);
     return http_reply_json(r, 200, l);
   }

@@ -175,6 +175,22 @@ Test(missions_page, progress_moves_during_research_and_calls_are_announced, .tim
     }
     if (!strcmp(name, "reflection")) reflection++;
   }
+  /* the call record, read back, keeps the context and the answer */
+  long lst;
+  json_t *lr = ts_json(&ms_srv, "GET", p, ms_token, NULL, &lst);
+  int listed = 0;
+  json_array_foreach(json_object_get(lr, "logs"), i, e) {
+    cr_expect(!json_is_true(json_object_get(e, "in_flight")), "a finished mission has no call in flight");
+    /* (the call cancelled by the pause has no answer) */
+    if (strcmp(json_string_value(json_object_get(e, "agent")), "researcher") ||
+        strcmp(json_string_value(json_object_get(e, "status")), "ok"))
+      continue;
+    cr_expect(json_string_value(json_object_get(e, "section_title")), "a listed call names its section");
+    cr_expect(json_string_length(json_object_get(e, "response")) > 0, "a listed call keeps its response");
+    listed++;
+  }
+  cr_expect_geq(listed, 2);
+  json_decref(lr);
   cr_expect_geq(started, 2);
   cr_expect_geq(logged, 2);
   cr_expect_eq(reflection, 1);
