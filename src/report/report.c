@@ -208,8 +208,9 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
   if (json_array_size(unverified)) {
     buf_printf(&b, "## %s\n\n", L(lang, "Unverified statements", "검증되지 않은 문장"));
     json_array_foreach(unverified, i, n) {
-      buf_printf(&b, "[^%s]: %s\n\n", json_string_value(json_object_get(n, "label")),
-                 json_string_value(json_object_get(n, "reason")));
+      /* the prefix keeps a one-word reason from reading as a link definition */
+      buf_printf(&b, "[^%s]: %s: %s\n\n", json_string_value(json_object_get(n, "label")),
+                 L(lang, "Unverified", "검증되지 않음"), json_string_value(json_object_get(n, "reason")));
     }
   }
   /* references in number order */

@@ -119,7 +119,7 @@ Test(mission_text, unverified_footnote) {
   json_t *meta = NULL;
   char *md = report_markdown(&in, &meta);
   cr_assert(strstr(md, "Bad claim [1]. *(unverified)*[^v1] Next."), "%s", md);
-  cr_assert(strstr(md, "## Unverified statements\n\n[^v1]: the source says nothing of it\n"), "%s", md);
+  cr_assert(strstr(md, "## Unverified statements\n\n[^v1]: Unverified: the source says nothing of it\n"), "%s", md);
   cr_assert_lt(strstr(md, "## Unverified"), strstr(md, "## References"));
   json_t *u = json_array_get(json_object_get(meta, "unverified"), 0);
   cr_assert_str_eq(json_string_value(json_object_get(u, "label")), "v1");

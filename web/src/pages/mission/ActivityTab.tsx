@@ -3,6 +3,20 @@ import { api, ApiError, normLog, pickList, type LogEntry } from '../../lib/api';
 import { useI18n } from '../../lib/i18n';
 import { ErrorBox, fmtCost } from '../../components/ui';
 
+/** What a call is about: section, round, query, how much evidence it read. */
+export function LogContext({ l }: { l: LogEntry }) {
+  const { t } = useI18n();
+  const parts = [
+    l.section_title && !l.action.includes(l.section_title) ? `${t('activity.section')}: ${l.section_title}` : '',
+    l.round ? t('mission.round', { n: l.round }) : '',
+    l.query ? `${t('activity.query')}: “${l.query.length > 80 ? `${l.query.slice(0, 77)}…` : l.query}”` : '',
+    l.passages ? t('activity.passagesN', { n: l.passages }) : '',
+    l.notes ? t('activity.notesN', { n: l.notes }) : '',
+  ].filter(Boolean);
+  if (!parts.length) return null;
+  return <span className="log-context muted small">{parts.join(' · ')}</span>;
+}
+
 export function ActivityTab({ missionId, logs, onDetails }: { missionId: string; logs: LogEntry[]; onDetails: (l: LogEntry[]) => void }) {
   const { t, fmtNum, fmtDate } = useI18n();
   const [open, setOpen] = useState<Set<string>>(new Set());
@@ -22,7 +36,7 @@ export function ActivityTab({ missionId, logs, onDetails }: { missionId: string;
     }
     next.add(l.id);
     setOpen(next);
-    if (l.detailed) return;
+    if (l.detailed || l.in_flight) return;
     setLoading(l.id);
     setError(null);
     try {
@@ -72,8 +86,18 @@ export function ActivityTab({ missionId, logs, onDetails }: { missionId: string;
                   {isOpen ? '▾' : '▸'}
                 </span>
                 <span className={`agent-tag agent-${l.agent}`}>{t(`agent.${l.agent}`)}</span>
-                <span className="log-action">{l.action || '—'}</span>
+                <span className="log-action">
+                  {l.action || '—'}
+                  <LogContext l={l} />
+                </span>
                 <span className="log-meta">
+                  {l.in_flight && (
+                    <span className="log-live" data-testid="log-in-flight">
+                      <span className="conn-dot" aria-hidden="true" />
+                      {t('activity.inFlight')}
+                    </span>
+                  )}
+                  {l.cached && <span>{t('activity.cached')}</span>}
                   {l.model && <span>{l.model}</span>}
                   {l.tokens > 0 && <span>{t('activity.tokensN', { n: fmtNum(l.tokens) })}</span>}
                   {l.duration_ms > 0 && <span>{(l.duration_ms / 1000).toFixed(1)}s</span>}
@@ -109,7 +133,7 @@ export function ActivityTab({ missionId, logs, onDetails }: { missionId: string;
                   <h4>{t('activity.prompt')}</h4>
                   <pre className="code-block">{l.prompt || t('activity.noPrompt')}</pre>
                   <h4>{t('activity.response')}</h4>
-                  <pre className="code-block">{l.response || t('activity.noResponse')}</pre>
+                  <pre className="code-block">{l.response || (l.in_flight ? t('activity.inFlight') : t('activity.noResponse'))}</pre>
                 </div>
               )}
             </li>
