@@ -168,9 +168,10 @@ static void call_begin(mrun_t *m, const char *key, json_t *data) {
   if (m->app->events) events_publish(m->app->events, channel, "call_started", data, NULL);
 }
 
-/* Ends a call in flight; a call that failed is announced (call_ended), one
- * that answered is ended by its agent_log event (call_key). */
-static void call_end(mrun_t *m, const char *key, int rc, const char *err) {
+/* Ends a call in flight; a call that failed is announced (call_ended, with
+ * its context and the call record's id), one that answered is ended by its
+ * agent_log event (call_key). */
+static void call_end(mrun_t *m, const char *key, int rc, const char *err, const char *call_id, json_t *started) {
   pthread_mutex_lock(&m->ag->lock);
   json_t *calls = json_object_get(m->ag->inflight, m->id);
   json_object_del(calls, key);
@@ -181,6 +182,12 @@ static void call_end(mrun_t *m, const char *key, int rc, const char *err) {
   snprintf(channel, sizeof channel, "mission:%s", m->id);
   json_t *d = json_pack("{s:s, s:s, s:b}", "call_key", key, "error", err && err[0] ? err : "failed", "cancelled",
                         rc == LLM_ERR_CANCELLED);
+  json_object_update_missing(d, started);
+  json_object_del(d, "started_at");
+  if (call_id && call_id[0])
+    json_object_set_new(d, "id", json_string(call_id));
+  else
+    json_object_del(d, "id");
   events_publish(m->app->events, channel, "call_ended", d, NULL);
   json_decref(d);
 }
@@ -251,7 +258,7 @@ int agent_call(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, const
   double secs = (double)(util_mono_ms() - t0) / 1000.0;
   free(sys);
   metrics_observe(M_AGENT, M_AGENT_HELP, "agent_type", role, secs);
-  call_end(m, key, rc, err);
+  call_end(m, key, rc, err, r.call_id, started);
   if (rc != LLM_OK) {
     json_decref(started);
     return rc;

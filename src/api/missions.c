@@ -171,7 +171,8 @@ static json_t *log_entry(json_t *c) {
   return l;
 }
 
-/* What each call was about, from the mission's agent_log events:
+/* What each call was about, from the mission's agent_log and call_ended
+ * (a call that failed or was cancelled) events:
  * {call id: {action, call_key, section_id, section_title, round, query,
  * passages, notes}}. New reference. */
 static json_t *call_contexts(app_t *app, const char *id) {
@@ -187,7 +188,7 @@ static json_t *call_contexts(app_t *app, const char *id) {
     const char *name = json_string_value(json_object_get(e, "event"));
     json_t *d = json_object_get(e, "data");
     const char *cid = json_string_value(json_object_get(d, "id"));
-    if (!name || strcmp(name, "agent_log") || !cid) continue;
+    if (!name || (strcmp(name, "agent_log") && strcmp(name, "call_ended")) || !cid) continue;
     json_t *x = json_object();
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
       if (json_object_get(d, keys[k])) json_object_set(x, keys[k], json_object_get(d, keys[k]));

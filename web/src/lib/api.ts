@@ -369,6 +369,8 @@ export interface LogEntry {
   passages: number;
   notes: number;
   cached: boolean;
+  /** why a call gave no answer (failed, cancelled); "" when it answered */
+  error: string;
 }
 function textOf(v: any): string {
   if (v === undefined || v === null) return '';
@@ -403,6 +405,7 @@ export function normLog(r: any): LogEntry {
     passages: num(l.passages),
     notes: num(l.notes),
     cached: !!l.cached,
+    error: l.status && l.status !== 'ok' ? str(l.error, l.status) : str(l.cancelled ? 'cancelled' : '', typeof l.error === 'string' ? l.error : ''),
   };
 }
 

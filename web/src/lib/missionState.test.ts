@@ -63,8 +63,17 @@ describe('mission state reducer', () => {
     expect(s.logs[1]).toMatchObject({ action: 'notes for "Costs"', section_title: 'Costs', response: '{"notes":[]}', detailed: true });
     s = applyEvent(s, ev(5, 'call_ended', { call_key: 'k2', error: 'timeout' }));
     expect(s.logs.map((l) => l.id)).toEqual(['c1']);
-    s = applyEvent(s, ev(6, 'call_started', { call_key: 'k3', agent: 'writer', action: 'write' }));
-    s = applyEvent(s, ev(7, 'status', { status: 'paused' }));
+    // with its call record's id, the failed call stays listed with its context
+    s = applyEvent(s, ev(6, 'call_started', { call_key: 'k4', agent: 'researcher', action: 'notes for "Costs"', section_title: 'Costs', round: 2 }));
+    s = applyEvent(s, ev(7, 'call_ended', { call_key: 'k4', id: 'c4', agent: 'researcher', action: 'notes for "Costs"', section_title: 'Costs', round: 2, cancelled: true }));
+    expect(s.logs.map((l) => [l.id, l.in_flight, l.section_title])).toEqual([
+      ['c1', false, 'Costs'],
+      ['c4', false, 'Costs'],
+    ]);
+    s = { ...s, logs: s.logs.filter((l) => l.id !== 'c4') };
+    s = applyEvent(s, ev(8, 'call_started', { call_key: 'k3', agent: 'writer', action: 'write' }));
+    expect(s.logs.map((l) => l.id)).toEqual(['c1', 'k3']);
+    s = applyEvent(s, ev(9, 'status', { status: 'paused' }));
     expect(s.logs.map((l) => l.id)).toEqual(['c1']);
   });
 

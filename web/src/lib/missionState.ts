@@ -123,9 +123,14 @@ export function applyEvent(s: MissionState, ev: LiveEvent): MissionState {
     case 'call_started':
       if (s.mission.status === 'running' || s.mission.status === 'queued') next.logs = mergeLogs(s.logs, [normLog({ ...d, in_flight: true, id: d.call_key ?? d.id, ts: ev.ts })]);
       break;
-    case 'call_ended':
-      next.logs = s.logs.filter((l) => !(l.in_flight && l.id === String(d.call_key ?? d.id)));
+    case 'call_ended': {
+      // a call that failed or was cancelled: no longer in flight; listed
+      // under its call record's id (when it has one) with its context
+      const key = String(d.call_key ?? '');
+      next.logs = s.logs.filter((l) => !(l.in_flight && l.id === key));
+      if (d.id) next.logs = mergeLogs(next.logs, [{ ...normLog({ ...d, ts: ev.ts }), response: '', in_flight: false }]);
       break;
+    }
     case 'reflection': {
       const an = m.raw?.analysis && typeof m.raw.analysis === 'object' ? m.raw.analysis : {};
       const list = (Array.isArray(an.reflections) ? an.reflections : []).filter((r: any) => Number(r?.round) < Number(d.round));

@@ -196,4 +196,27 @@ describe('MissionPage live', () => {
     expect(screen.queryByTestId('outcome-badge')).toBeNull();
     expect(screen.queryByTestId('mission-warnings')).toBeNull();
   });
+
+  it('lists a call in flight in Activity until its answer arrives', async () => {
+    extra = {};
+    render(
+      <I18nProvider lang="en">
+        <AuthProvider>
+          <MemoryRouter initialEntries={['/missions/m1?tab=activity']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+            <Routes>
+              <Route path="/missions/:id" element={<MissionPage />} />
+            </Routes>
+          </MemoryRouter>
+        </AuthProvider>
+      </I18nProvider>,
+    );
+    await screen.findByText('Solar storage');
+    act(() => live.connect());
+    sock().open();
+    sock().event(8, 'call_started', { call_key: 'k1', agent: 'researcher', action: 'notes for "Intro"', section_title: 'Intro', round: 1, passages: 4 });
+    const item = await screen.findByTestId('log-in-flight');
+    expect(item.closest('li')!.textContent).toContain('passages: 4');
+    sock().event(9, 'agent_log', { id: 'c1', call_key: 'k1', agent: 'researcher', action: 'notes for "Intro"', response: '{}' });
+    await waitFor(() => expect(screen.queryByTestId('log-in-flight')).toBeNull());
+  });
 });

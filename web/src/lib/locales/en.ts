@@ -396,8 +396,8 @@ export const en: Record<string, string> = {
   "outcome.no_evidence.hint": "The report has no verified citation although notes were expected: read it with care.",
   "mission.warnings": "Warnings ({n})",
   "activity.inFlight": "waiting for the model…",
-  "activity.passagesN": "{n} passages",
-  "activity.notesN": "{n} notes",
+  "activity.passagesN": "passages: {n}",
+  "activity.notesN": "notes: {n}",
   "activity.query": "Query",
   "activity.section": "Section",
   "activity.cached": "from cache",
@@ -418,4 +418,7 @@ export const en: Record<string, string> = {
   "cite.citedHere": "Cited here",
   "cite.otherNotes": "Other notes from this source",
   "report.unverifiedWhy": "Unverified: {reason}",
+  "activity.failed": "failed",
+  "activity.cancelled": "cancelled",
+  "activity.noAnswer": "(no answer: {error})",
 };

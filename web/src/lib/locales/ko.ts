@@ -418,4 +418,7 @@ export const ko: Record<string, string> = {
   "cite.citedHere": "이 위치에서 인용",
   "cite.otherNotes": "같은 출처의 다른 노트",
   "report.unverifiedWhy": "검증되지 않음: {reason}",
+  "activity.failed": "실패",
+  "activity.cancelled": "취소됨",
+  "activity.noAnswer": "(응답 없음: {error})",
 };

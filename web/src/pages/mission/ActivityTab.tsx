@@ -80,7 +80,7 @@ export function ActivityTab({ missionId, logs, onDetails }: { missionId: string;
         {shown.map((l) => {
           const isOpen = open.has(l.id);
           return (
-            <li key={l.id} className={`log-item${isOpen ? ' open' : ''}`}>
+            <li key={l.id} className={`log-item${isOpen ? ' open' : ''}${l.in_flight ? ' in-flight' : ''}`}>
               <button type="button" className="log-head" aria-expanded={isOpen} onClick={() => toggle(l)}>
                 <span className="log-caret" aria-hidden="true">
                   {isOpen ? '▾' : '▸'}
@@ -95,6 +95,11 @@ export function ActivityTab({ missionId, logs, onDetails }: { missionId: string;
                     <span className="log-live" data-testid="log-in-flight">
                       <span className="conn-dot" aria-hidden="true" />
                       {t('activity.inFlight')}
+                    </span>
+                  )}
+                  {l.error && !l.in_flight && (
+                    <span className="log-failed" title={l.error}>
+                      {/cancel/i.test(l.error) ? t('activity.cancelled') : t('activity.failed')}
                     </span>
                   )}
                   {l.cached && <span>{t('activity.cached')}</span>}
@@ -133,7 +138,7 @@ export function ActivityTab({ missionId, logs, onDetails }: { missionId: string;
                   <h4>{t('activity.prompt')}</h4>
                   <pre className="code-block">{l.prompt || t('activity.noPrompt')}</pre>
                   <h4>{t('activity.response')}</h4>
-                  <pre className="code-block">{l.response || (l.in_flight ? t('activity.inFlight') : t('activity.noResponse'))}</pre>
+                  <pre className="code-block">{l.response || (l.in_flight ? t('activity.inFlight') : l.error ? t('activity.noAnswer', { error: l.error }) : t('activity.noResponse'))}</pre>
                 </div>
               )}
             </li>
