@@ -82,11 +82,11 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function renderPage() {
+function renderPage(url = '/missions/m1') {
   return render(
     <I18nProvider lang="en">
       <AuthProvider>
-        <MemoryRouter initialEntries={['/missions/m1']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+        <MemoryRouter initialEntries={[url]} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
           <Routes>
             <Route path="/missions/:id" element={<MissionPage />} />
           </Routes>
@@ -199,17 +199,7 @@ describe('MissionPage live', () => {
 
   it('lists a call in flight in Activity until its answer arrives', async () => {
     extra = {};
-    render(
-      <I18nProvider lang="en">
-        <AuthProvider>
-          <MemoryRouter initialEntries={['/missions/m1?tab=activity']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
-            <Routes>
-              <Route path="/missions/:id" element={<MissionPage />} />
-            </Routes>
-          </MemoryRouter>
-        </AuthProvider>
-      </I18nProvider>,
-    );
+    renderPage('/missions/m1?tab=activity');
     await screen.findByText('Solar storage');
     act(() => live.connect());
     sock().open();
