@@ -161,7 +161,7 @@ static void call_begin(mrun_t *m, const char *key, json_t *data) {
     calls = json_object();
     json_object_set_new(m->ag->inflight, m->id, calls);
   }
-  json_object_set(calls, key, data);
+  json_object_set_new(calls, key, json_deep_copy(data)); /* its own copy: other threads read it */
   pthread_mutex_unlock(&m->ag->lock);
   char channel[64];
   snprintf(channel, sizeof channel, "mission:%s", m->id);
