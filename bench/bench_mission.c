@@ -36,6 +36,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "llm/llm.h"
+#include "mission_bench.h"
 #include "rag/rag.h"
 #include "store/llm_calls.h"
 #include "store/missions.h"
@@ -65,11 +66,6 @@ static long rss_kb(void) {
     if (sscanf(line, "VmRSS: %ld kB", &kb) == 1) break;
   if (f) fclose(f);
   return kb;
-}
-
-static void die(const char *what, const char *err) {
-  fprintf(stderr, "bench_mission: %s: %s\n", what, err);
-  exit(1);
 }
 
 /* The fake's rules: SECTIONS sections, 3 quotes found in DOC per section. */
@@ -125,41 +121,6 @@ static char *rules_json(void) {
   return s;
 }
 
-typedef struct {
-  pid_t pid;
-  int port;
-} fake_t;
-
-static void fake_start(fake_t *f, const char *rules_path) {
-  char script[512];
-  snprintf(script, sizeof script, "%s/tests/fakes/fake_llm.py", MAESTRO_SOURCE_DIR);
-  int fds[2];
-  if (pipe(fds) != 0) die("pipe", "failed");
-  f->pid = fork();
-  if (f->pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    close(fds[1]);
-    execlp("python3", "python3", script, "--rules", rules_path, (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
-  char line[32] = "";
-  size_t got = 0;
-  while (got < sizeof line - 1 && read(fds[0], line + got, 1) == 1 && line[got] != '\n') got++;
-  line[got] = '\0';
-  close(fds[0]);
-  f->port = atoi(line);
-  if (f->port <= 0) die("fake model", "did not start (python3 and tests/fakes/fake_llm.py needed)");
-}
-
-static void fake_stop(fake_t *f) {
-  if (f->pid > 0) {
-    kill(f->pid, SIGKILL);
-    waitpid(f->pid, NULL, 0);
-  }
-}
-
 /* Deterministic filler text about package management words. */
 static void filler(buf_t *b, unsigned seed) {
   static const char *words[] = {"package",   "mirror",  "security", "release", "archive", "kernel",  "update",
@@ -176,14 +137,6 @@ static void filler(buf_t *b, unsigned seed) {
     }
     buf_puts(b, "\n\n");
   }
-}
-
-static void ingest(app_t *app, const char *uid, const char *path, const char *name) {
-  rag_add_t req = {.user_id = uid, .filename = name, .src_path = path, .no_job = 1};
-  char id[17], err[512];
-  int dup = 0;
-  if (rag_document_add(app->rag, &req, id, &dup, err, sizeof err) != 0) die("add document", err);
-  if (!dup && rag_ingest_document(app->rag, id, NULL, NULL, err, sizeof err) < 0) die("ingest", err);
 }
 
 typedef struct {
@@ -218,7 +171,7 @@ static double baseline(app_t *app, const char *uid, json_t *calls) {
                          .cache = LLM_CACHE_OFF};
     llm_response_t r;
     char err[512];
-    if (llm_chat(app->llm, &req, &r, err, sizeof err) != 0) die("baseline call", err);
+    if (llm_chat(app->llm, &req, &r, err, sizeof err) != 0) mb_die("baseline call", err);
     llm_response_free(&r);
     free(m);
   }
@@ -233,14 +186,14 @@ static run_t run_mission(app_t *app, const char *uid, int k) {
       json_pack("{s:s, s:[s], s:[s], s:{s:i}}", "title", title, "research_questions",
                 "How does Debian keep systems secure?", "sources", "local_documents", "settings", "concurrency", 1);
   int status = 0;
-  if (agents_mission_create(app->agents, uid, req, 0, mid, &status, err, sizeof err) != 0) die("create", err);
+  if (agents_mission_create(app->agents, uid, req, 0, mid, &status, err, sizeof err, NULL) != 0) mb_die("create", err);
   json_decref(req);
   long rss0 = rss_kb();
   double t0 = now_ms();
   int rc = agents_mission_run(app->agents, mid, NULL, err, sizeof err);
   r.wall_ms = now_ms() - t0;
   r.rss_growth_kb = rss_kb() - rss0;
-  if (rc != MISSION_RUN_DONE) die("mission", err);
+  if (rc != MISSION_RUN_DONE) mb_die("mission", err);
   json_t *calls = store_llm_calls_list_mission(app->store, mid, 0, 0);
   r.by_agent = json_object();
   size_t i;
@@ -279,48 +232,22 @@ static int by_wall(const void *a, const void *b) {
 int main(int argc, char **argv) {
   int runs = argc > 1 ? atoi(argv[1]) : 3;
   if (runs < 1 || runs > 50) runs = 3;
-  char dir[64] = "/tmp/maestro-bench-mission-XXXXXX";
-  if (!mkdtemp(dir)) die("mkdtemp", "failed");
-  char path[300];
-  snprintf(path, sizeof path, "%s/rules.json", dir);
   char *rules = rules_json();
-  if (util_write_file(path, rules, strlen(rules), 0600) != 0) die("rules", path);
+  mb_env_t env;
+  mb_open(&env, "mission", rules);
   free(rules);
-  fake_t fake;
-  fake_start(&fake, path);
-
-  char url[128], db[300];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", fake.port);
-  snprintf(db, sizeof db, "sqlite:///%s/bench.db", dir);
-  setenv("DATABASE_URL", db, 1);
-  setenv("DATA_DIR", dir, 1);
-  setenv("OPENAI_BASE_URL", url, 1);
-  setenv("OPENAI_API_KEY", "bench", 1);
-  setenv("MODEL_NAME", "fake-model", 1);
-  setenv("LOG_LEVEL", "error", 1);
-  log_setup(LOG_ERROR, 0);
-  char err[512];
-  config_t *cfg = config_load("/dev/null", err, sizeof err);
-  if (!cfg) die("config", err);
-  app_t *app = app_open(cfg, err, sizeof err);
-  if (!app) die("app", err);
-  char uid[17];
-  if (accounts_create(app, "bench", "bench-pass-123", "researcher", uid, err, sizeof err) != 0) die("user", err);
-
+  app_t *app = env.app;
+  const char *uid = env.uid;
   /* the library: the fixture + generated documents */
-  snprintf(path, sizeof path, "%s/debian.md", dir);
-  util_write_file(path, DOC, strlen(DOC), 0644);
-  ingest(app, uid, path, "debian.md");
+  mb_add_text(&env, "debian.md", DOC, strlen(DOC));
   for (int d = 0; d < FILLER_DOCS; d++) {
     buf_t b = BUF_INIT;
     buf_init(&b);
     filler(&b, (unsigned)d * 7919u + 1);
     char name[64];
     snprintf(name, sizeof name, "filler-%02d.md", d);
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    util_write_file(path, b.data, b.len, 0644);
+    mb_add_text(&env, name, b.data, b.len);
     buf_free(&b);
-    ingest(app, uid, path, name);
   }
 
   run_t *rs = calloc((size_t)runs, sizeof *rs);
@@ -354,10 +281,6 @@ int main(int argc, char **argv) {
   }
   for (int k = 0; k < runs; k++) json_decref(rs[k].by_agent);
   free(rs);
-  app_close(app);
-  fake_stop(&fake);
-  char cmd[128];
-  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-  if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+  mb_close(&env);
   return 0;
 }

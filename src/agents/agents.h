@@ -33,12 +33,39 @@ agents_t *agents_new(app_t *app, char *err, size_t errlen);
 void agents_free(agents_t *ag); /* accepts NULL */
 
 /*
+ * Preflight (preflight.c): what a mission of this request (the body of POST
+ * /api/missions) will have, for user_id, before it starts. Returns a new
+ * object:
+ *   {"ok": no problems, "empty": the sources can give nothing,
+ *    "mode": "model"|"offline", "offline_requested": bool,
+ *    "models": {"fast"|"mid"|"intelligent"|"verifier": ENDPOINT},
+ *    "embedding": ENDPOINT (only when documents can be searched),
+ *    "documents": {"requested", "group_id", "in_scope", "ready"},
+ *    "web": {"requested", "provider", "configured", "source", "reachable", "error"?},
+ *    "problems": [{"code", "message", "fix"}], "warnings": [same]}
+ * with ENDPOINT = {"configured", "provider", "model", "base_url", "source":
+ * "env"|"server"|"user"|"none", "external", "reachable": bool|null,
+ * "reason"?, "error"?} (never a key). Problem codes: no_model,
+ * model_unreachable, group_not_found, no_documents, documents_not_ready,
+ * no_web_provider, web_settings_invalid, web_unreachable, no_sources.
+ * flags: AGENTS_PREFLIGHT_PROBE checks that the model and search endpoints
+ * answer (one bounded, cached GET each); AGENTS_PREFLIGHT_PROBE_WEB_IF_NEEDED
+ * checks only the search provider, and only when the documents give
+ * nothing (what creating a mission needs). Thread-safe.
+ */
+enum { AGENTS_PREFLIGHT_PROBE = 1, AGENTS_PREFLIGHT_PROBE_WEB_IF_NEEDED = 2 };
+json_t *agents_preflight(agents_t *ag, const char *user_id, json_t *req, int flags);
+
+/*
  * Validates a POST /api/missions body and stores a queued mission for
  * user_id. submit=1 queues its job. Returns 0 with id_out (>= 17 bytes), or
- * -1 with *status (400/422/404) and err.
+ * -1 with *status (400/422/404) and err. A mission whose sources can give
+ * nothing (agents_preflight's "empty") is refused with 422 unless the
+ * request has "allow_empty": true; then *preflight_out (may be NULL) gets
+ * the preflight (new reference) for the caller to show.
  */
 int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int submit, char *id_out, int *status,
-                          char *err, size_t errlen);
+                          char *err, size_t errlen, json_t **preflight_out);
 
 enum { MISSION_RUN_DONE = 0, MISSION_RUN_HALTED = 1, MISSION_RUN_FAILED = -1, MISSION_RUN_REQUEUE = 2 };
 

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 #include "agents/agents.h"
+#include "base/buf.h"
 #include "llm/llm.h"
 #include "store/missions.h"
 
@@ -54,8 +55,17 @@ typedef struct {
   int max_rounds, max_reflections, max_passes, notes_per_section, concurrency;
   double quality_target, max_cost;
   long long max_tokens;
-  atomic_int *cancel;      /* the slot's flag */
-  atomic_int *cancel_user; /* the caller's extra flag (CLI), may be NULL */
+  /* depth (depth.c): the row's values unless a setting overrides them */
+  char depth[12];           /* "quick", "standard", "deep" */
+  int max_sections;         /* top-level sections kept from the planner */
+  int queries_per_question; /* searches per research question */
+  int hits_per_search;      /* library results per search */
+  int passages_per_section; /* passages read per section and round */
+  int web_pages;            /* web pages fetched per section and round */
+  int split_sections;       /* 1: rich sections split into subsections */
+  int words_per_note;       /* writer's length target per note */
+  atomic_int *cancel;       /* the slot's flag */
+  atomic_int *cancel_user;  /* the caller's extra flag (CLI), may be NULL */
   int64_t t0;
   /* what the agent calls made with this mrun_t are about ({section_id,
    * section_title, round, query, passages}, borrowed, may be NULL): shown
@@ -73,6 +83,55 @@ char *schedule_changes(app_t *app, const char *user_id, const char *prev_id, con
 /* 1 when the run should stop now (pause/stop/Ctrl-C/shutdown). */
 int mrun_cancelled(mrun_t *m);
 
+/*
+ * Records that a step had to skip something (no passages for a section, web
+ * search without a provider, a provider failing, a budget reached, a model
+ * answer replaced by the extractive agent): appended to the mission's
+ * warnings, committed and pushed live as a "warning" event at once, listed
+ * in the report's run record. code is a stable identifier ("web_no_provider",
+ * "no_passages", ...); section_id may be NULL; round 0 means none. The same
+ * warning (code, section, message) is recorded once however often a step
+ * re-runs. Thread-safe.
+ */
+void mrun_warn(mrun_t *m, const char *code, const char *section_id, int round, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* ---- depth and prompt budgets (depth.c) ---- */
+
+/* One row of the depth table: the defaults a depth gives a mission. */
+typedef struct {
+  const char *name;
+  int sections, queries, hits, passages, notes, rounds, passes, split, words, web;
+} agent_depth_t;
+
+#define AGENT_DEFAULT_CONTEXT 8192
+
+/* The row of a depth name, NULL when the name is not a depth. */
+const agent_depth_t *agent_depth(const char *name);
+/* Tokens the user message of a call of role to tier may take: the tier's
+ * context_window (AGENT_DEFAULT_CONTEXT when unset) minus the completion
+ * reserve (the endpoint's max_tokens, at most a third of the window) and
+ * the role's system prompt. At least 64. */
+int agent_prompt_budget(mrun_t *m, llm_tier_t tier, const char *role);
+/*
+ * Appends items[from..] (JSON strings) to u while the estimated tokens of u
+ * stay within budget. When even items[from] does not fit, its head is
+ * appended (a call always carries something). Returns the index of the
+ * first item not appended; *dropped (may be NULL) gets how many of the
+ * items from there to the end were left out.
+ */
+size_t agent_fit(buf_t *u, int budget, json_t *items, size_t from, int *dropped);
+/* The notes of a section split among its subsections: an array with one
+ * array per subsection (borrowed notes), each note in the subsection whose
+ * title or questions its quote, summary and source share most words with. */
+json_t *agent_group_notes(json_t *subsections, json_t *notes);
+/* Deep depth: subsections for a section whose evidence is rich (at least
+ * notes_per_section notes from 4 or more sources), one per research
+ * question that at least 3 notes answer (2 to 5); new section rows
+ * {id "<sid>.k", parent_id, title, questions}, or NULL when the section
+ * stays whole (depth without splitting, too few notes or groups). */
+json_t *agent_split_section(mrun_t *m, json_t *section, json_t *notes);
+
 /* A passage read for a section: the evidence notes are taken from. */
 typedef struct {
   char label[8]; /* "P1" */
@@ -87,6 +146,7 @@ typedef struct {
 typedef struct {
   passage_t *v;
   size_t n;
+  int searches; /* library and web searches made to find them */
 } passages_t;
 void passages_free(passages_t *p);
 

@@ -25,6 +25,7 @@
  * and a per-mission cancel flag interrupts a model call in flight.
  */
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@
 #include "http/ws.h"
 #include "report/report.h"
 #include "store/documents.h"
+#include "store/events.h"
 #include "store/llm_calls.h"
 
 #define M_TOTAL "maestro_research_missions_total"
@@ -103,6 +105,22 @@ int mrun_cancelled(mrun_t *m) {
          (m->app->jobs && jobs_should_stop(m->app->jobs));
 }
 
+void mrun_warn(mrun_t *m, const char *code, const char *section_id, int round, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  json_t *w = json_pack("{s:s, s:s, s:I}", "code", code, "message", msg, "ts", (json_int_t)util_now_ms());
+  if (section_id) json_object_set_new(w, "section_id", json_string(section_id));
+  if (round > 0) json_object_set_new(w, "round", json_integer(round));
+  store_mevs_t evs = {0};
+  if (store_mission_add_warning(m->app->store, m->id, w, &evs) == STORE_OK)
+    log_info("agents", "mission %s: warning %s: %s", m->id, code, msg);
+  emit(m->app, m->id, &evs);
+  json_decref(w);
+}
+
 /* ---- settings ---- */
 
 static long long set_int(json_t *s, const char *k, long long d) {
@@ -135,11 +153,21 @@ static void mrun_load(mrun_t *m, json_t *row) {
     if (!strcmp(json_string_value(v), "web_search")) m->use_web = 1;
   }
   m->offline = (int)json_integer_value(json_object_get(row, "offline"));
-  m->max_rounds = (int)set_int(s, "max_rounds", 2);
+  const agent_depth_t *d = agent_depth(set_str(s, "depth", "standard"));
+  if (!d) d = agent_depth("standard");
+  snprintf(m->depth, sizeof m->depth, "%s", d->name);
+  m->max_sections = (int)set_int(s, "max_sections", d->sections);
+  m->queries_per_question = (int)set_int(s, "queries_per_question", d->queries);
+  m->hits_per_search = d->hits;
+  m->passages_per_section = (int)set_int(s, "passages_per_section", d->passages);
+  m->web_pages = d->web;
+  m->split_sections = d->split;
+  m->words_per_note = d->words;
+  m->max_rounds = (int)set_int(s, "max_rounds", d->rounds);
   m->max_reflections = (int)set_int(s, "max_reflections", 5);
-  m->max_passes = (int)set_int(s, "max_passes", 2);
+  m->max_passes = (int)set_int(s, "max_passes", d->passes);
   if (m->max_passes < 1) m->max_passes = 1;
-  m->notes_per_section = (int)set_int(s, "notes_per_section", 8);
+  m->notes_per_section = (int)set_int(s, "notes_per_section", d->notes);
   m->concurrency = (int)set_int(s, "concurrency", 3);
   m->quality_target = set_num(s, "quality_target", 0.8);
   m->max_cost = set_num(s, "max_cost", 0);
@@ -515,10 +543,44 @@ static int step_analyse(mrun_t *m, char *err, size_t errlen) {
   }
   snprintf(m->language, sizeof m->language, "%s", lang);
   m->offline = offline;
+  if (offline && !json_is_true(json_object_get(s, "offline")))
+    mrun_warn(m, "offline_no_model", NULL, 0,
+              "No chat model is configured for you: the report is extractive (verbatim quotes only, no model). "
+              "Ask an admin or open Settings to set one");
   json_t *analysis = json_pack("{s:s, s:s, s:s}", "language", m->language, "tone", m->tone, "length", m->length);
   store_mevs_t evs = {0};
   json_t *f = json_pack("{s:i, s:o}", "offline", offline, "analysis", analysis);
   return commit_phase(m, "plan", 0, 0, f, &evs);
+}
+
+/* The depth's share of a plan: at most max_sections top-level sections
+ * (with their subsections); the search queries the planner proposed per
+ * section move to analysis.queries {section_id: [query]} (sections rows
+ * have no place for them; research_gather reads them there). */
+static void plan_apply_depth(mrun_t *m, json_t *flat, json_t *analysis) {
+  json_t *queries = json_object(), *keep = json_object();
+  int tops = 0;
+  size_t i;
+  json_t *s;
+  json_array_foreach(flat, i, s) if (!json_is_string(json_object_get(s, "parent_id")) && tops++ < m->max_sections)
+      json_object_set_new(keep, json_string_value(json_object_get(s, "id")), json_true());
+  for (i = json_array_size(flat); i-- > 0;) {
+    s = json_array_get(flat, i);
+    const char *p = json_string_value(json_object_get(s, "parent_id"));
+    const char *id = json_string_value(json_object_get(s, "id"));
+    if (!json_object_get(keep, p ? p : id)) {
+      json_array_remove(flat, i);
+      continue;
+    }
+    json_t *q = json_object_get(s, "queries");
+    if (json_array_size(q)) json_object_set(queries, id, q);
+    json_object_del(s, "queries");
+  }
+  if (tops > m->max_sections)
+    log_info("agents", "mission %s: kept %d of the %d planned sections (depth %s)", m->id, m->max_sections, tops,
+             m->depth);
+  json_object_set_new(analysis, "queries", queries);
+  json_decref(keep);
 }
 
 static int step_plan(mrun_t *m, char *err, size_t errlen) {
@@ -539,6 +601,7 @@ static int step_plan(mrun_t *m, char *err, size_t errlen) {
     json_object_set_new(merged, "language", json_string(m->language));
   json_decref(analysis);
   snprintf(m->language, sizeof m->language, "%s", set_str(merged, "language", m->language));
+  plan_apply_depth(m, sections, merged);
   add_plan_event(&evs, sections);
   add_phase(&evs, "research", 1, 0, 0.1);
   add_stats(m, &evs, 0.1);
@@ -554,6 +617,23 @@ static int needs_research(mrun_t *m, json_t *s, int round) {
   return needs_research_at(m->quality_target, m->max_reflections, s, round);
 }
 
+/* What a section read in a round: {section_id, round, searches, passages:
+ * [key]} (key "chunk:N" or the page URL). The run record counts them. */
+static json_t *sources_read(const char *sid, int round, const passages_t *ps) {
+  json_t *keys = json_array();
+  for (size_t i = 0; i < ps->n; i++) {
+    char key[40];
+    if (ps->v[i].web)
+      json_array_append_new(keys, json_string(ps->v[i].url ? ps->v[i].url : ""));
+    else {
+      snprintf(key, sizeof key, "chunk:%lld", ps->v[i].chunk_id);
+      json_array_append_new(keys, json_string(key));
+    }
+  }
+  return json_pack("{s:s, s:i, s:i, s:o}", "section_id", sid, "round", round, "searches", ps->searches, "passages",
+                   keys);
+}
+
 static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
   json_t *section = json_object_get(item, "section");
   int round = (int)json_integer_value(json_object_get(item, "round"));
@@ -563,7 +643,18 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
     passages_free(&ps);
     return 0;
   }
+  const char *sid = json_string_value(json_object_get(section, "id"));
+  const char *stitle = json_string_value(json_object_get(section, "title"));
+  size_t npassages = ps.n;
+  if (!npassages)
+    mrun_warn(m, "no_passages", sid, round, "Section \"%s\": nothing was found to read %s in round %d", stitle,
+              m->use_docs && m->use_web ? "in the library or on the web"
+              : m->use_web              ? "on the web"
+              : m->use_docs             ? "in the library"
+                                        : "(no source was selected)",
+              round);
   store_mevs_t evs = {0};
+  store_mevs_add(&evs, "sources_read", sources_read(sid, round, &ps));
   json_t *notes = NULL;
   int rc = 0;
   if (m->offline)
@@ -584,7 +675,9 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
     store_mevs_clear(&evs);
     return rc;
   }
-  const char *sid = json_string_value(json_object_get(section, "id"));
+  if (npassages && !json_array_size(notes))
+    mrun_warn(m, "no_notes", sid, round, "Section \"%s\": %zu passages were read but no note was verified in round %d",
+              stitle, npassages, round);
   int inserted = 0;
   pthread_mutex_lock(&m->ag->commit_lock); /* progress events in commit order */
   add_stats(m, &evs, progress_of(m, "research", round, sid));
@@ -610,8 +703,10 @@ static int budget_reached(mrun_t *m) {
 static int step_research(mrun_t *m, int round, char *err, size_t errlen) {
   if (budget_reached(m)) {
     store_mevs_t evs = {0};
-    store_mevs_add(&evs, "error",
-                   json_pack("{s:s, s:b}", "message", "budget reached: writing with the notes so far", "warning", 1));
+    mrun_warn(m, "budget_reached", NULL, round,
+              "The mission's budget (tokens or cost) was reached in round %d: the report is written with the notes "
+              "gathered so far",
+              round);
     return commit_phase(m, "write", round, 1, json_pack("{s:i}", "budget_hit", 1), &evs);
   }
   json_t *flat = store_mission_sections(m->app->store, m->id);
@@ -668,6 +763,33 @@ static json_t *reflection_record(mrun_t *m, int round, json_t *assessment, json_
   return analysis;
 }
 
+/* Deep: before writing, sections whose evidence is rich get subsections
+ * (agent_split_section), unless they already have some. */
+static void split_rich_sections(mrun_t *m, json_t *flat, json_t *notes) {
+  if (!m->split_sections) return;
+  size_t n = json_array_size(flat);
+  for (size_t i = 0; i < n; i++) {
+    json_t *s = json_array_get(flat, i);
+    const char *id = json_string_value(json_object_get(s, "id"));
+    if (json_is_string(json_object_get(s, "parent_id"))) continue;
+    json_t *kids = children_of(flat, id);
+    size_t nk = json_array_size(kids);
+    json_decref(kids);
+    if (nk) continue;
+    json_t *sn = agent_section_notes(notes, id);
+    json_t *subs = agent_split_section(m, s, sn);
+    json_decref(sn);
+    if (!subs) continue;
+    log_info("agents", "mission %s: section %s split into %zu subsections", m->id, id, json_array_size(subs));
+    size_t k;
+    json_t *c;
+    json_array_foreach(subs, k, c)
+        json_object_set_new(c, "position", json_integer((json_int_t)(json_array_size(flat) + k)));
+    json_array_extend(flat, subs);
+    json_decref(subs);
+  }
+}
+
 static int step_reflect(mrun_t *m, int round, char *err, size_t errlen) {
   json_t *flat = store_mission_sections(m->app->store, m->id);
   json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
@@ -682,8 +804,8 @@ static int step_reflect(mrun_t *m, int round, char *err, size_t errlen) {
     rc = reflector_run(&mc, flat, notes, &out, &assessment, &evs, err, errlen);
     json_decref(mc.call_context);
   }
-  json_decref(notes);
   if (rc != 0) {
+    json_decref(notes);
     json_decref(flat);
     store_mevs_clear(&evs);
     return rc;
@@ -699,6 +821,8 @@ static int step_reflect(mrun_t *m, int round, char *err, size_t errlen) {
     json_array_foreach(
         out, i, s) if (!json_is_string(json_object_get(s, "parent_id")) && needs_research(m, s, round + 1)) again = 1;
   }
+  if (!again) split_rich_sections(m, out, notes);
+  json_decref(notes);
   char *a = json_dumps(flat, JSON_COMPACT | JSON_SORT_KEYS), *b = json_dumps(out, JSON_COMPACT | JSON_SORT_KEYS);
   json_t *ta = json_pack("{s:o}", "s", tree_of(flat, NULL)), *tb = json_pack("{s:o}", "s", tree_of(out, NULL));
   char *ta_s = json_dumps(ta, JSON_COMPACT | JSON_SORT_KEYS), *tb_s = json_dumps(tb, JSON_COMPACT | JSON_SORT_KEYS);
@@ -730,6 +854,24 @@ typedef struct {
   const char *kind;
 } write_ctx_t;
 
+/* The extractive body of a section with subsections: each subsection's
+ * notes under its ### heading. malloc'd. */
+static char *offline_write_subsections(mrun_t *m, json_t *subs, json_t *notes) {
+  json_t *groups = agent_group_notes(subs, notes), *g;
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  size_t k;
+  json_array_foreach(groups, k, g) {
+    if (!json_array_size(g)) continue;
+    json_t *sub = json_array_get(subs, k);
+    char *t = offline_write(m, sub, g);
+    buf_printf(&b, "%s### %s\n\n%s", b.len ? "\n\n" : "", json_string_value(json_object_get(sub, "title")), t);
+    free(t);
+  }
+  json_decref(groups);
+  return buf_detach(&b, NULL);
+}
+
 static int write_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
   json_t *section = json_object_get(item, "section");
   json_t *notes = json_object_get(item, "notes");
@@ -740,7 +882,9 @@ static int write_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
   store_mevs_t evs = {0};
   char *text = NULL;
   int rc = 0;
-  if (m->offline)
+  if (m->offline && json_array_size(subs))
+    text = offline_write_subsections(m, subs, notes);
+  else if (m->offline)
     text = offline_write(m, section, notes);
   else {
     mrun_t mc = *m; /* this worker's calls are about this section */
@@ -775,6 +919,11 @@ static int step_write(mrun_t *m, int round, char *err, size_t errlen) {
   json_array_foreach(flat, i, s) {
     const char *id = json_string_value(json_object_get(s, "id"));
     if (json_is_string(json_object_get(s, "parent_id")) || json_object_get(drafts, id)) continue;
+    json_t *sn = agent_section_notes(notes, id);
+    if (!json_array_size(sn) && (m->use_docs || m->use_web))
+      mrun_warn(m, "section_without_notes", id, 0, "Section \"%s\" has no verified notes: its text cites nothing",
+                json_string_value(json_object_get(s, "title")));
+    json_decref(sn);
     json_array_append_new(
         items, json_pack("{s:O, s:o, s:o, s:s}", "section", s, "notes", agent_section_notes(notes, id), "subsections",
                          children_of(flat, id), "kind", "write"));
@@ -900,12 +1049,42 @@ static json_t *run_record(mrun_t *m, json_t *row) {
   json_t *st = json_object_get(row, "started_at");
   (void)st;
   dur = (double)(util_now_ms() - m->t0) / 1000.0;
-  return json_pack("{s:o, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:b, s:b}", "models", models, "calls", (json_int_t)t.calls,
-                   "cached_calls", (json_int_t)t.cached, "tokens", (json_int_t)(t.prompt_tokens + t.completion_tokens),
-                   "cost", t.cost_usd, "duration_s", dur, "checked",
-                   json_integer_value(json_object_get(row, "checked")), "supported",
-                   json_integer_value(json_object_get(row, "supported")), "offline", m->offline, "budget_hit",
-                   (int)json_integer_value(json_object_get(row, "budget_hit")));
+  json_t *w = json_object_get(row, "warnings");
+  json_t *warnings = json_is_array(w) ? json_incref(w) : json_array();
+  /* reading: searches made and distinct passages read over every round */
+  char channel[64];
+  snprintf(channel, sizeof channel, "mission:%s", m->id);
+  json_t *evs = store_event_list(m->app->store, channel, 0, 1000000), *read = json_object();
+  long long searches = 0;
+  json_array_foreach(evs, i, c) {
+    const char *name = json_string_value(json_object_get(c, "event"));
+    if (!name || strcmp(name, "sources_read")) continue;
+    json_t *d = json_object_get(c, "data");
+    searches += json_integer_value(json_object_get(d, "searches"));
+    size_t k;
+    json_t *key;
+    json_array_foreach(json_object_get(d, "passages"), k, key)
+        json_object_set(read, json_string_value(key), json_true());
+  }
+  json_decref(evs);
+  json_t *rec = json_pack("{s:o, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:b, s:b, s:o}", "models", models, "calls",
+                          (json_int_t)t.calls, "cached_calls", (json_int_t)t.cached, "tokens",
+                          (json_int_t)(t.prompt_tokens + t.completion_tokens), "cost", t.cost_usd, "duration_s", dur,
+                          "checked", json_integer_value(json_object_get(row, "checked")), "supported",
+                          json_integer_value(json_object_get(row, "supported")), "offline", m->offline, "budget_hit",
+                          (int)json_integer_value(json_object_get(row, "budget_hit")), "warnings", warnings);
+  json_object_set_new(rec, "depth", json_string(m->depth));
+  json_object_set_new(rec, "searches", json_integer(searches));
+  json_object_set_new(rec, "passages_read", json_integer((json_int_t)json_object_size(read)));
+  json_decref(read);
+  return rec;
+}
+
+/* "no_evidence" when the mission asked for sources (notes were expected)
+ * and no cited sentence of its report was verified against them; else "ok". */
+static const char *outcome_of(mrun_t *m, json_t *row) {
+  return (m->use_docs || m->use_web) && json_integer_value(json_object_get(row, "supported")) <= 0 ? "no_evidence"
+                                                                                                   : "ok";
 }
 
 /* {document_id: {filename, title, authors, year}} of the notes' documents,
@@ -934,6 +1113,8 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
   json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
   json_t *review = json_object_get(m->row, "review");
   json_t *record = run_record(m, m->row);
+  const char *outcome = outcome_of(m, m->row);
+  json_object_set_new(record, "outcome", json_string(outcome));
   const char *prev = json_string_value(json_object_get(json_object_get(m->row, "settings"), "previous_run"));
   char *changes = prev ? schedule_changes(m->app, m->user_id, prev, m->language, flat, drafts, notes) : NULL;
   json_t *documents = cited_documents(m, notes);
@@ -957,9 +1138,11 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
   store_mevs_t evs = {0};
   add_phase(&evs, "done", m->max_rounds, 0, 1.0);
   add_stats(m, &evs, 1.0);
-  store_mevs_add(&evs, "status", json_pack("{s:s, s:s, s:f}", "status", "completed", "phase", "done", "progress", 1.0));
-  json_t *f = json_pack("{s:s, s:s, s:I, s:n}", "status", "completed", "phase", "done", "finished_at",
-                        (json_int_t)util_now_ms(), "error");
+  store_mevs_add(
+      &evs, "status",
+      json_pack("{s:s, s:s, s:f, s:s}", "status", "completed", "phase", "done", "progress", 1.0, "outcome", outcome));
+  json_t *f = json_pack("{s:s, s:s, s:I, s:n, s:s}", "status", "completed", "phase", "done", "finished_at",
+                        (json_int_t)util_now_ms(), "error", "outcome", outcome);
   int rc = store_mission_add_report(m->app->store, m->id, md, meta, f, NULL, &evs);
   json_decref(f);
   free(md);
@@ -1015,7 +1198,7 @@ int agents_mission_run(agents_t *ag, const char *mission_id, atomic_int *cancel,
     store_mevs_add(
         &evs, "status",
         json_pack("{s:s, s:s}", "status", "running", "phase", json_string_value(json_object_get(row, "phase"))));
-    json_t *f = json_pack("{s:s, s:n}", "status", "running", "error");
+    json_t *f = json_pack("{s:s, s:n, s:n}", "status", "running", "error", "outcome");
     if (json_is_null(json_object_get(row, "started_at")))
       json_object_set_new(f, "started_at", json_integer(util_now_ms()));
     static const char *const ok[] = {"queued", "running", NULL};
@@ -1166,8 +1349,9 @@ static int check_int_setting(json_t *s, const char *k, long long lo, long long h
 }
 
 int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int submit, char *id_out, int *status,
-                          char *err, size_t errlen) {
+                          char *err, size_t errlen, json_t **preflight_out) {
   app_t *app = ag->app;
+  if (preflight_out) *preflight_out = NULL;
   json_t *jt = json_object_get(req, "title"), *jd = json_object_get(req, "description");
   json_t *jq = json_object_get(req, "research_questions"), *js = json_object_get(req, "sources");
   json_t *jg = json_object_get(req, "group_id"), *jset = json_object_get(req, "settings");
@@ -1238,6 +1422,23 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     json_decref(settings);
     return -1;
   }
+  json_t *jdepth = json_object_get(settings, "depth");
+  if (jdepth && !json_is_null(jdepth) && !agent_depth(json_string_value(jdepth))) {
+    json_decref(questions);
+    json_decref(sources);
+    json_decref(settings);
+    return fail(status, 422, err, errlen, "settings.depth must be quick, standard or deep");
+  }
+  if (!jdepth || json_is_null(jdepth)) json_object_set_new(settings, "depth", json_string("standard"));
+  if (check_int_setting(settings, "max_sections", 1, 40, err, errlen) ||
+      check_int_setting(settings, "queries_per_question", 1, 8, err, errlen) ||
+      check_int_setting(settings, "passages_per_section", 1, 64, err, errlen)) {
+    *status = 422;
+    json_decref(questions);
+    json_decref(sources);
+    json_decref(settings);
+    return -1;
+  }
   json_t *mc = json_object_get(settings, "max_cost");
   const char *sl = json_string_value(json_object_get(settings, "language"));
   if ((mc && !json_is_null(mc) && (!json_is_number(mc) || json_number_value(mc) < 0)) ||
@@ -1271,6 +1472,31 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     *status = 404;
     snprintf(err, errlen, "group %s not found", group);
     return -1;
+  }
+  json_t *ae = json_object_get(req, "allow_empty");
+  if (ae && !json_is_boolean(ae)) {
+    json_decref(questions);
+    json_decref(sources);
+    json_decref(settings);
+    return fail(status, 422, err, errlen, "allow_empty must be true or false");
+  }
+  if (!json_is_true(ae)) {
+    json_t *pfreq = json_pack("{s:O, s:O?}", "sources", sources, "group_id", jg);
+    json_t *pf = agents_preflight(ag, user_id, pfreq, AGENTS_PREFLIGHT_PROBE_WEB_IF_NEEDED);
+    json_decref(pfreq);
+    if (json_is_true(json_object_get(pf, "empty"))) {
+      json_decref(questions);
+      json_decref(sources);
+      json_decref(settings);
+      if (preflight_out)
+        *preflight_out = pf;
+      else
+        json_decref(pf);
+      return fail(status, 422, err, errlen,
+                  "this mission has nothing to research: no documents it can search and no working web search "
+                  "(send \"allow_empty\": true to start it anyway)");
+    }
+    json_decref(pf);
   }
   store_mission_new_t nm = {.user_id = user_id,
                             .title = title,
@@ -1388,7 +1614,9 @@ int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *i
   char owner[17];
   snprintf(owner, sizeof owner, "%s", json_string_value(json_object_get(row, "user_id")));
   int cur = (int)json_integer_value(json_object_get(row, "round"));
-  long long maxr = set_int(json_object_get(row, "settings"), "max_rounds", 2);
+  json_t *rs = json_object_get(row, "settings");
+  const agent_depth_t *rd = agent_depth(set_str(rs, "depth", "standard"));
+  long long maxr = set_int(rs, "max_rounds", rd ? rd->rounds : 2);
   int running = is_running(row);
   int planned = json_integer_value(json_object_get(row, "sections_count")) > 0;
   json_decref(row);

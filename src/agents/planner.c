@@ -17,9 +17,9 @@ static json_t *plan_schema(void) {
   json_t *q = json_pack("{s:s, s:{s:s}}", "type", "array", "items", "type", "string");
   json_t *sub = json_pack("{s:s, s:[s,s], s:{s:{s:s}, s:O}}", "type", "object", "required", "title", "questions",
                           "properties", "title", "type", "string", "questions", q);
-  json_t *sec = json_pack("{s:s, s:[s,s], s:{s:{s:s}, s:O, s:{s:s}, s:{s:s, s:o}}}", "type", "object", "required",
-                          "title", "questions", "properties", "title", "type", "string", "questions", q, "priority",
-                          "type", "integer", "subsections", "type", "array", "items", sub);
+  json_t *sec = json_pack("{s:s, s:[s,s], s:{s:{s:s}, s:O, s:O, s:{s:s}, s:{s:s, s:o}}}", "type", "object", "required",
+                          "title", "questions", "properties", "title", "type", "string", "questions", q, "queries", q,
+                          "priority", "type", "integer", "subsections", "type", "array", "items", sub);
   json_t *an = json_pack("{s:s, s:{s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}", "type", "object", "properties",
                          "type", "type", "string", "audience", "type", "string", "tone", "type", "string", "length",
                          "type", "string", "language", "type", "string");
@@ -39,6 +39,15 @@ static json_t *questions_of(json_t *v, const char *fallback) {
   return out;
 }
 
+/* The depth's numbers for the prompt: how many sections, queries per question. */
+static json_t *planner_vars(mrun_t *m) {
+  char sections[32], queries[32];
+  int lo = m->max_sections > 3 ? m->max_sections / 2 + 1 : 1;
+  snprintf(sections, sizeof sections, "%d to %d", lo < 3 && m->max_sections >= 3 ? 3 : lo, m->max_sections);
+  snprintf(queries, sizeof queries, "%d to %d", m->queries_per_question > 1 ? 2 : 1, m->queries_per_question * 2);
+  return json_pack("{s:s, s:s}", "sections", sections, "queries", queries);
+}
+
 int planner_run(mrun_t *m, json_t **analysis, json_t **sections, store_mevs_t *evs, char *err, size_t errlen) {
   *analysis = NULL;
   *sections = NULL;
@@ -54,8 +63,10 @@ int planner_run(mrun_t *m, json_t **analysis, json_t **sections, store_mevs_t *e
   }
   buf_printf(&u, "Sources: %s%s\n", m->use_docs ? "the user's document library " : "", m->use_web ? "the web" : "");
   json_t *schema = plan_schema(), *out = NULL;
-  int rc = agent_call(m, "planner", LLM_TIER_INTELLIGENT, NULL, u.data, schema, &out, NULL, "analysis and outline", evs,
+  json_t *vars = planner_vars(m);
+  int rc = agent_call(m, "planner", LLM_TIER_INTELLIGENT, vars, u.data, schema, &out, NULL, "analysis and outline", evs,
                       err, errlen);
+  json_decref(vars);
   json_decref(schema);
   buf_free(&u);
   if (rc != LLM_OK) return rc;
@@ -72,6 +83,9 @@ int planner_run(mrun_t *m, json_t **analysis, json_t **sections, store_mevs_t *e
                                           (json_int_t)json_array_size(flat), "title", title, "questions",
                                           questions_of(json_object_get(s, "questions"), title), "priority",
                                           json_is_integer(pr) ? json_integer_value(pr) : (json_int_t)1));
+    json_t *qs = json_object_get(s, "queries"); /* search queries: moved to the analysis by the controller */
+    if (json_array_size(qs))
+      json_object_set_new(json_array_get(flat, json_array_size(flat) - 1), "queries", questions_of(qs, title));
     size_t k;
     json_t *c;
     json_array_foreach(json_object_get(s, "subsections"), k, c) {

@@ -76,22 +76,38 @@ int reflector_run(mrun_t *m, json_t *sections, json_t *notes, json_t **out_secti
   buf_printf(&u, "Mission: %s\n", m->title);
   size_t i, k;
   json_t *s, *n;
+  /* each section gets an equal share of the window for its notes */
+  int tops = 0, trimmed = 0;
+  json_array_foreach(sections, i, s) if (!json_is_string(json_object_get(s, "parent_id"))) tops++;
+  int share = (agent_prompt_budget(m, LLM_TIER_MID, "reflector") - llm_estimate_tokens(u.data)) / (tops ? tops : 1);
   json_array_foreach(sections, i, s) {
     if (json_is_string(json_object_get(s, "parent_id"))) continue;
     const char *sid = json_string_value(json_object_get(s, "id"));
     buf_printf(&u, "\n## [%s] %s\nQuestions:", sid, json_string_value(json_object_get(s, "title")));
     json_array_foreach(json_object_get(s, "questions"), k, n) buf_printf(&u, " %s;", json_string_value(n));
     buf_puts(&u, "\nNotes:\n");
-    int count = 0;
+    json_t *items = json_array();
     json_array_foreach(notes, k, n) {
       if (strcmp(json_string_value(json_object_get(n, "section_id")), sid)) continue;
       const char *q = json_string_value(json_object_get(n, "quote"));
-      buf_printf(&u, "- (%s, credibility %lld) %.300s\n", json_string_value(json_object_get(n, "source_title")),
-                 (long long)json_integer_value(json_object_get(n, "credibility")), q);
-      count++;
+      json_array_append_new(items, json_sprintf("- (%s, credibility %lld) %.300s\n",
+                                                json_string_value(json_object_get(n, "source_title")),
+                                                (long long)json_integer_value(json_object_get(n, "credibility")), q));
     }
-    if (!count) buf_puts(&u, "- (none)\n");
+    int dropped = 0;
+    if (json_array_size(items)) {
+      buf_printf(&u, "(%zu notes)\n", json_array_size(items));
+      agent_fit(&u, llm_estimate_tokens(u.data) + (share > 48 ? share : 48), items, 0, &dropped);
+    } else
+      buf_puts(&u, "- (none)\n");
+    if (dropped) trimmed++;
+    json_decref(items);
   }
+  if (trimmed)
+    mrun_warn(m, "context_trimmed", NULL, 0,
+              "The reflector saw only part of the notes of %d sections (the model's context window is too small for "
+              "all of them)",
+              trimmed);
   json_t *schema = reflect_schema(), *out = NULL;
   json_t *vars = json_pack("{s:f}", "quality_target", m->quality_target);
   int rc = agent_call(m, "reflector", LLM_TIER_MID, vars, u.data, schema, &out, NULL, "reflection on all sections", evs,

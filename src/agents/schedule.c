@@ -183,10 +183,12 @@ int agents_schedule_tick(agents_t *ag) {
                             settings, "schedule", json_object_get(row, "schedule"));
     json_t *g = json_object_get(row, "group_id");
     if (json_is_string(g)) json_object_set(req, "group_id", g);
+    /* The owner accepted these sources when scheduling: a run is not dropped because they are empty now. */
+    json_object_set_new(req, "allow_empty", json_true());
     char nid[17], err[512];
     int status = 0;
     if (agents_mission_create(ag, json_string_value(json_object_get(row, "user_id")), req, 1, nid, &status, err,
-                              sizeof err) == 0) {
+                              sizeof err, NULL) == 0) {
       created++;
       log_info("agents", "scheduled run %s of mission %s (%s)", nid, id,
                json_string_value(json_object_get(row, "schedule")));

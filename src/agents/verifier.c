@@ -77,25 +77,27 @@ int verifier_run(mrun_t *m, json_t *drafts, json_t *notes, json_t **out, json_t 
     }
     json_decref(sents);
   }
-  /* model verdicts, in batches */
+  /* model verdicts, in batches of at most BATCH claims that fit the context window */
   size_t n = json_array_size(items);
-  for (size_t start = 0; !m->offline && start < n; start += BATCH) {
+  int budget = m->offline ? 0 : agent_prompt_budget(m, LLM_TIER_VERIFIER, "verifier");
+  for (size_t start = 0, next = 0; !m->offline && start < n; start = next) {
     buf_t u = BUF_INIT;
     buf_init(&u);
     buf_puts(&u, "Check each claim against its evidence.\n");
+    json_t *claims = json_array();
     for (size_t i = start; i < n && i < start + BATCH; i++) {
       json_t *it = json_array_get(items, i);
       const char *ev = json_string_value(json_object_get(it, "evidence"));
       size_t evlen = strlen(ev);
       if (evlen > 1200) evlen = util_utf8_floor(ev, 1200);
-      buf_printf(&u, "\n### Claim %zu\n%s\nEvidence:\n", i - start + 1,
-                 json_string_value(json_object_get(it, "plain")));
-      buf_append(&u, ev, evlen);
-      buf_putc(&u, '\n');
+      json_array_append_new(claims, json_sprintf("\n### Claim %zu\n%s\nEvidence:\n%.*s\n", i - start + 1,
+                                                 json_string_value(json_object_get(it, "plain")), (int)evlen, ev));
     }
+    next = start + agent_fit(&u, budget, claims, 0, NULL);
+    json_decref(claims);
     json_t *schema = verdict_schema(), *res = NULL;
     char action[64];
-    snprintf(action, sizeof action, "verify claims %zu-%zu", start + 1, start + BATCH < n ? start + BATCH : n);
+    snprintf(action, sizeof action, "verify claims %zu-%zu", start + 1, next);
     int rc = agent_call(m, "verifier", LLM_TIER_VERIFIER, NULL, u.data, schema, &res, NULL, action, evs, err, errlen);
     json_decref(schema);
     buf_free(&u);
@@ -107,7 +109,7 @@ int verifier_run(mrun_t *m, json_t *drafts, json_t *notes, json_t **out, json_t 
     json_t *v;
     json_array_foreach(json_object_get(res, "verdicts"), k, v) {
       json_int_t id = json_integer_value(json_object_get(v, "id"));
-      if (id < 1 || start + (size_t)id - 1 >= n || (size_t)id > BATCH) continue;
+      if (id < 1 || start + (size_t)id - 1 >= next) continue;
       json_t *it = json_array_get(items, start + (size_t)id - 1);
       json_object_set(it, "model", json_object_get(v, "supported"));
       if (json_is_string(json_object_get(v, "reason"))) json_object_set(it, "reason", json_object_get(v, "reason"));

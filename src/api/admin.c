@@ -6,15 +6,14 @@
 #include "auth/accounts.h"
 #include "store/users.h"
 
-
 static json_t *user_out(store_user_t *u) {
   return json_pack("{s:s, s:s, s:s, s:b}", "id", u->id, "username", u->username, "role", u->role, "active", u->active);
 }
 
 static int list_users(http_req_t *r) {
   json_t *users = store_user_list_json(r->app->store);
-  return http_reply_json(r, 200, json_pack("{s:o, s:b}", "users", users, "registration_open",
-                                           api_registration_open(r->app)));
+  return http_reply_json(r, 200,
+                         json_pack("{s:o, s:b}", "users", users, "registration_open", api_registration_open(r->app)));
 }
 
 static int create_user(http_req_t *r) {
@@ -100,17 +99,24 @@ static int delete_user(http_req_t *r) {
   return http_reply_json(r, 200, json_pack("{s:s}", "status", "deleted"));
 }
 
+/* Registration and the server defaults of the settings sections (see
+ * api_settings_save): what every user without settings of their own gets. */
 static int get_server_settings(http_req_t *r) {
-  return http_reply_json(r, 200, json_pack("{s:b}", "registration_open", api_registration_open(r->app)));
+  json_t *out = api_settings_sections(r->app, NULL);
+  json_object_set_new(out, "registration_open", json_boolean(api_registration_open(r->app)));
+  return http_reply_json(r, 200, out);
 }
 
 static int put_server_settings(http_req_t *r) {
   json_t *body = http_read_json(r);
   if (!body) return r->status;
   json_t *reg = json_object_get(body, "registration_open");
+  static const char *const ALSO[] = {"registration_open", NULL};
   int status;
   if (reg && !json_is_boolean(reg)) {
     status = http_reply_error(r, 422, "invalid_field", "registration_open must be a boolean");
+  } else if (api_settings_save(r, body, NULL, ALSO) != 0) {
+    status = r->status;
   } else {
     if (reg) store_server_setting_put(r->app->store, "registration", reg);
     status = get_server_settings(r);

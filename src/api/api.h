@@ -10,14 +10,27 @@
 
 void api_register_all(http_router_t *rt);
 
-void api_system_routes(http_router_t *rt);  /* /health, /metrics, /api/stats */
-void api_auth_routes(http_router_t *rt);    /* /api/auth/... */
-void api_admin_routes(http_router_t *rt);   /* /api/admin/... */
+void api_system_routes(http_router_t *rt);    /* /health, /metrics, /api/stats */
+void api_auth_routes(http_router_t *rt);      /* /api/auth/... */
+void api_admin_routes(http_router_t *rt);     /* /api/admin/... */
 void api_documents_routes(http_router_t *rt); /* /api/documents, /api/groups, /api/search */
 void api_missions_routes(http_router_t *rt);  /* /api/missions/..., /api/stats */
 void api_settings_routes(http_router_t *rt);  /* /api/settings, test-connection, models */
 void api_chats_routes(http_router_t *rt);     /* /api/chats (chat with documents) */
 /* Whether self-registration is open (server setting, else ALLOW_REGISTRATION). */
 int api_registration_open(struct app *app);
+
+/*
+ * Settings sections ("models", "search", "research") of one scope: a user's
+ * own (user_id) or the server defaults (user_id NULL, admins only), which
+ * apply to every user below their own (see llm_settings_layers).
+ * api_settings_sections returns them masked (secrets as "********"), a new
+ * object. api_settings_save validates every member of body (members named
+ * in `also`, NULL-terminated or NULL, and "effective" are skipped; anything
+ * else is a 422) and stores the sections given, sealing secrets; returns 0,
+ * or replies 422/500 and returns -1.
+ */
+json_t *api_settings_sections(struct app *app, const char *user_id);
+int api_settings_save(http_req_t *r, json_t *body, const char *user_id, const char *const *also);
 
 #endif

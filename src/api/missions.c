@@ -36,6 +36,8 @@ static json_t *mission_view(app_t *app, json_t *row) {
   json_object_set_new(m, "calls", json_integer(t.calls));
   json_object_set_new(m, "progress", json_real(agents_mission_progress(app, row)));
   json_object_set_new(m, "offline", json_boolean(json_integer_value(json_object_get(row, "offline"))));
+  const char *depth = json_string_value(json_object_get(json_object_get(row, "settings"), "depth"));
+  json_object_set_new(m, "depth", json_string(depth && depth[0] ? depth : "standard"));
   json_object_set_new(
       m, "counters",
       json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f}", "round",
@@ -65,8 +67,13 @@ static int h_create(http_req_t *r) {
   if (!body) return r->status;
   char id[17], err[512];
   int status = 0;
-  int rc = agents_mission_create(r->app->agents, r->user.id, body, 1, id, &status, err, sizeof err);
+  json_t *pf = NULL;
+  int rc = agents_mission_create(r->app->agents, r->user.id, body, 1, id, &status, err, sizeof err, &pf);
   json_decref(body);
+  if (rc != 0 && pf) /* refused as empty: the error says why, item by item */
+    return http_reply_json(r, status,
+                           json_pack("{s:{s:s, s:s, s:O}, s:o}", "error", "code", "empty_sources", "message", err,
+                                     "problems", json_object_get(pf, "problems"), "preflight", pf));
   if (rc != 0)
     return http_reply_error(r, status,
                             status == 404   ? "not_found"
@@ -74,6 +81,15 @@ static int h_create(http_req_t *r) {
                                             : "error",
                             "%s", err);
   return http_reply_json(r, 201, json_pack("{s:s, s:s}", "id", id, "status", "queued"));
+}
+
+/* POST /api/missions/preflight: what a mission of this body would have. */
+static int h_preflight(http_req_t *r) {
+  json_t *body = http_read_json(r);
+  if (!body) return r->status;
+  json_t *pf = agents_preflight(r->app->agents, r->user.id, body, AGENTS_PREFLIGHT_PROBE);
+  json_decref(body);
+  return http_reply_json(r, 200, pf);
 }
 
 static int h_list(http_req_t *r) {
@@ -431,6 +447,7 @@ static int h_stats(http_req_t *r) {
 
 void api_missions_routes(http_router_t *rt) {
   http_route(rt, "POST", "/api/missions", ROLE_RESEARCHER, h_create);
+  http_route(rt, "POST", "/api/missions/preflight", ROLE_RESEARCHER, h_preflight);
   http_route(rt, "GET", "/api/missions", ROLE_VIEWER, h_list);
   http_route(rt, "GET", "/api/missions/{id}", ROLE_VIEWER, h_get);
   http_route(rt, "DELETE", "/api/missions/{id}", ROLE_RESEARCHER, h_delete);

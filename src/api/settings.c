@@ -8,7 +8,12 @@
  * (llm_settings_seal) and come back as "********" plus "<name>_set": true;
  * sending the mask back keeps the stored secret, "" or null clears it.
  * GET also returns "effective": the endpoint each model tier resolves to
- * (environment + the user's settings), without keys.
+ * (environment < server defaults < the user's settings) and the search
+ * provider, each with the layer it came from, without keys, and the research
+ * defaults (server's, then the user's over them).
+ *
+ * The same sections, validation and sealing serve the server defaults that
+ * admins set through /api/admin/settings (admin.c): scope user_id NULL.
  */
 #include <sodium.h>
 #include <string.h>
@@ -29,31 +34,71 @@ static int in_list(const char *const *list, const char *s) {
   return 0;
 }
 
+static int section_get(app_t *app, const char *user_id, const char *section, json_t **out) {
+  if (user_id) return store_setting_get(app->store, user_id, section, out);
+  char key[64];
+  llm_server_settings_key(section, key, sizeof key);
+  return store_server_setting_get(app->store, key, out);
+}
+
+static int section_put(app_t *app, const char *user_id, const char *section, json_t *value) {
+  if (user_id) return store_setting_put(app->store, user_id, section, value);
+  char key[64];
+  llm_server_settings_key(section, key, sizeof key);
+  return store_server_setting_put(app->store, key, value);
+}
+
 static json_t *effective(app_t *app, const char *user_id) {
   json_t *out = json_object();
   for (int t = 0; t < LLM_TIER_COUNT; t++) {
     llm_endpoint_t ep;
     char err[300];
     int rc = llm_resolve(app->llm, user_id, (llm_tier_t)t, &ep, err, sizeof err);
-    json_t *o = json_pack("{s:b, s:s, s:s, s:s, s:f, s:i, s:i, s:b, s:b}", "configured", rc == 0, "provider",
-                          llm_provider_name(ep.provider), "base_url", ep.base_url, "model", ep.model, "temperature",
-                          ep.temperature, "max_tokens", ep.max_tokens, "context_window", ep.context_window, "external",
-                          ep.external, "api_key_set", ep.api_key[0] != '\0');
+    json_t *o =
+        json_pack("{s:b, s:s, s:s, s:s, s:f, s:i, s:i, s:b, s:b, s:s}", "configured", rc == 0, "provider",
+                  llm_provider_name(ep.provider), "base_url", ep.base_url, "model", ep.model, "temperature",
+                  ep.temperature, "max_tokens", ep.max_tokens, "context_window", ep.context_window, "external",
+                  ep.external, "api_key_set", ep.api_key[0] != '\0', "source", ep.source[0] ? ep.source : "none");
     if (rc != 0) json_object_set_new(o, "reason", json_string(err));
     json_object_set_new(out, llm_tier_name((llm_tier_t)t), o);
     sodium_memzero(&ep, sizeof ep);
+  }
+  /* research defaults (form prefill): the server's, then the user's own over
+   * them; masked like the sections themselves, should one hold a key */
+  json_t *research = json_object();
+  const char *scopes[LLM_LAYERS] = {NULL, user_id};
+  for (int l = 0; l < LLM_LAYERS; l++) {
+    json_t *stored = NULL;
+    if (section_get(app, scopes[l], "research", &stored) == STORE_OK && json_is_object(stored)) {
+      json_t *masked = llm_settings_mask(stored);
+      json_object_update(research, masked);
+      json_decref(masked);
+    }
+    json_decref(stored);
+  }
+  json_object_set_new(out, "research", research);
+  json_t *web = NULL;
+  if (app->web) {
+    web_search_status(app->web, user_id, 0, &web);
+    json_object_del(web, "reachable");
+    json_object_set_new(out, "search", web);
+  }
+  return out;
+}
+
+json_t *api_settings_sections(app_t *app, const char *user_id) {
+  json_t *out = json_object();
+  for (int i = 0; SECTIONS[i]; i++) {
+    json_t *stored = NULL;
+    section_get(app, user_id, SECTIONS[i], &stored);
+    json_object_set_new(out, SECTIONS[i], stored ? llm_settings_mask(stored) : json_object());
+    json_decref(stored);
   }
   return out;
 }
 
 static int get_settings(http_req_t *r) {
-  json_t *out = json_object();
-  for (int i = 0; SECTIONS[i]; i++) {
-    json_t *stored = NULL;
-    store_setting_get(r->app->store, r->user.id, SECTIONS[i], &stored);
-    json_object_set_new(out, SECTIONS[i], stored ? llm_settings_mask(stored) : json_object());
-    json_decref(stored);
-  }
+  json_t *out = api_settings_sections(r->app, r->user.id);
   json_object_set_new(out, "effective", effective(r->app, r->user.id));
   return http_reply_json(r, 200, out);
 }
@@ -181,42 +226,45 @@ static void drop_set_flags(json_t *o) {
   }
 }
 
-static int put_settings(http_req_t *r) {
-  json_t *body = http_read_json(r);
-  if (!body) return r->status;
+int api_settings_save(http_req_t *r, json_t *body, const char *user_id, const char *const *also) {
   const char *k;
   json_t *v;
   char msg[300];
   json_object_foreach(body, k, v) {
-    if (strcmp(k, "effective") == 0) continue; /* read-only, echoed back by clients */
+    if (strcmp(k, "effective") == 0 || (also && in_list(also, k))) continue; /* read-only or the caller's */
     if (!in_list(SECTIONS, k)) {
-      int st =
-          http_reply_error(r, 422, "invalid_field", "unknown settings section \"%.40s\" (models, search, research)", k);
-      json_decref(body); /* k belongs to body */
-      return st;
+      http_reply_error(r, 422, "invalid_field", "unknown settings section \"%.40s\" (models, search, research)", k);
+      return -1;
     }
     drop_set_flags(v);
     if (check_section(k, v, msg, sizeof msg) != 0) {
-      json_decref(body);
-      return http_reply_error(r, 422, "invalid_field", "%s", msg);
+      http_reply_error(r, 422, "invalid_field", "%s", msg);
+      return -1;
     }
   }
   for (int i = 0; SECTIONS[i]; i++) {
     json_t *doc = json_object_get(body, SECTIONS[i]);
     if (!doc) continue;
     json_t *old = NULL;
-    store_setting_get(r->app->store, r->user.id, SECTIONS[i], &old);
+    section_get(r->app, user_id, SECTIONS[i], &old);
     json_t *sealed = llm_settings_seal(r->app->llm, doc, old);
-    int rc = store_setting_put(r->app->store, r->user.id, SECTIONS[i], sealed);
+    int rc = section_put(r->app, user_id, SECTIONS[i], sealed);
     json_decref(sealed);
     json_decref(old);
     if (rc != STORE_OK) {
-      json_decref(body);
-      return http_reply_error(r, 500, "internal", "could not save the %s settings", SECTIONS[i]);
+      http_reply_error(r, 500, "internal", "could not save the %s settings", SECTIONS[i]);
+      return -1;
     }
   }
+  return 0;
+}
+
+static int put_settings(http_req_t *r) {
+  json_t *body = http_read_json(r);
+  if (!body) return r->status;
+  int rc = api_settings_save(r, body, r->user.id, NULL);
   json_decref(body);
-  return get_settings(r);
+  return rc == 0 ? get_settings(r) : r->status;
 }
 
 /* The endpoint to test: the user's tier, with unsaved fields from the request

@@ -32,6 +32,7 @@
 
 /* Exit status after Ctrl-C paused the mission (128 + SIGINT, as shells do). */
 #define EXIT_PAUSED 130
+#define EXIT_NO_EVIDENCE 3 /* report written, but nothing in it is backed by a verified source */
 
 static atomic_int g_interrupt;
 
@@ -51,7 +52,10 @@ static void usage(FILE *f) {
           "  --group NAME        research this document group\n"
           "  --web               also search the web\n"
           "  --offline           no model: extractive agents only\n"
-          "  --rounds N          research rounds (default 2)\n"
+          "  --allow-empty       start even when no documents and no web search can be used\n"
+          "  --depth D           quick, standard (default) or deep: searches, notes, rounds\n"
+          "                      and report length (deep: subsections, many more sources)\n"
+          "  --rounds N          research rounds (default: the depth's, 1 / 2 / 3)\n"
           "  --language L        report language (default: the question's)\n"
           "  --out FILE          write the report to FILE (default stdout)\n"
           "  --format FMT        report format: md (default), html, pdf or docx\n"
@@ -59,7 +63,8 @@ static void usage(FILE *f) {
           "  --resume MISSION    continue a paused or failed mission\n"
           "  --user NAME         owner of the mission (default ADMIN_USERNAME)\n\n"
           "Ctrl-C pauses the mission (exit status 130) and prints how to resume it.\n"
-          "Exit status: 0 report written, 1 failure, 2 usage, 130 paused.\n");
+          "Exit status: 0 report written, 1 failure, 2 usage, 3 report written without any verified\n"
+          "evidence (outcome no_evidence), 130 paused.\n");
 }
 
 typedef struct {
@@ -97,6 +102,8 @@ static void on_event(void *ud, const event_t *ev) {
   } else if (!strcmp(ev->event, "agent_log")) {
     snprintf(line, sizeof line, "%s: %s", json_string_value(json_object_get(ev->data, "agent")),
              json_string_value(json_object_get(ev->data, "action")));
+  } else if (!strcmp(ev->event, "warning")) {
+    snprintf(line, sizeof line, "warning: %s", json_string_value(json_object_get(ev->data, "message")));
   } else if (!strcmp(ev->event, "error")) {
     snprintf(line, sizeof line, "error: %s", json_string_value(json_object_get(ev->data, "message")));
   } else if (!strcmp(ev->event, "plan_updated")) {
@@ -189,6 +196,42 @@ static int write_report(app_t *app, const char *mid, const char *title, const ch
   return rc;
 }
 
+/* The preflight in a few lines: what the mission will have, then problems
+ * and warnings with their fixes. */
+static void print_preflight(const json_t *pf, FILE *f) {
+  const char *mode = json_string_value(json_object_get(pf, "mode"));
+  json_t *mid = json_object_get(json_object_get(pf, "models"), "mid");
+  if (mode && strcmp(mode, "model") == 0)
+    fprintf(f, "model: %s at %s (%s settings)\n", json_string_value(json_object_get(mid, "model")),
+            json_string_value(json_object_get(mid, "base_url")), json_string_value(json_object_get(mid, "source")));
+  else
+    fprintf(f, "model: none, the mission runs offline (extractive)\n");
+  json_t *d = json_object_get(pf, "documents");
+  if (json_is_true(json_object_get(d, "requested")))
+    fprintf(f, "documents: %lld in scope, %lld ready\n", (long long)json_integer_value(json_object_get(d, "in_scope")),
+            (long long)json_integer_value(json_object_get(d, "ready")));
+  else
+    fprintf(f, "documents: not used\n");
+  json_t *w = json_object_get(pf, "web");
+  if (!json_is_true(json_object_get(w, "requested")))
+    fprintf(f, "web search: not used\n");
+  else if (json_is_true(json_object_get(w, "configured")))
+    fprintf(f, "web search: %s%s\n", json_string_value(json_object_get(w, "provider")),
+            json_is_false(json_object_get(w, "reachable")) ? " (does not answer)" : "");
+  else
+    fprintf(f, "web search: no provider configured\n");
+  const char *kinds[2] = {"problems", "warnings"};
+  for (int k = 0; k < 2; k++) {
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(pf, kinds[k]), i, p) {
+      const char *fix = json_string_value(json_object_get(p, "fix"));
+      fprintf(f, "%s: %s%s%s\n", k == 0 ? "problem" : "warning", json_string_value(json_object_get(p, "message")),
+              fix ? " Fix: " : "", fix ? fix : "");
+    }
+  }
+}
+
 int cmd_research(int argc, char **argv) {
   if (cli_wants_help(argc, argv)) {
     usage(stdout);
@@ -196,12 +239,12 @@ int cmd_research(int argc, char **argv) {
   }
   json_t *questions = json_array();
   const char *title = NULL, *desc = NULL, *docs = NULL, *group = NULL, *out = NULL, *format = "md";
-  const char *replay = NULL, *resume = NULL, *user = NULL, *lang = NULL;
-  int web = 0, offline = 0;
+  const char *replay = NULL, *resume = NULL, *user = NULL, *lang = NULL, *depth = NULL;
+  int web = 0, offline = 0, allow_empty = 0;
   long long rounds = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    int flag = !strcmp(a, "--web") || !strcmp(a, "--offline");
+    int flag = !strcmp(a, "--web") || !strcmp(a, "--offline") || !strcmp(a, "--allow-empty");
     if (a[0] != '-' || !strcmp(a, "-")) {
       json_array_append_new(questions, json_string(a));
       continue;
@@ -209,8 +252,10 @@ int cmd_research(int argc, char **argv) {
     if (flag) {
       if (!strcmp(a, "--web"))
         web = 1;
-      else
+      else if (!strcmp(a, "--offline"))
         offline = 1;
+      else
+        allow_empty = 1;
       continue;
     }
     const char *v = i + 1 < argc ? argv[++i] : NULL;
@@ -241,7 +286,14 @@ int cmd_research(int argc, char **argv) {
       user = v;
     else if (!strcmp(a, "--language"))
       lang = v;
-    else if (!strcmp(a, "--rounds")) {
+    else if (!strcmp(a, "--depth")) {
+      if (strcmp(v, "quick") && strcmp(v, "standard") && strcmp(v, "deep")) {
+        fprintf(stderr, "maestro research: --depth is quick, standard or deep\n");
+        json_decref(questions);
+        return 2;
+      }
+      depth = v;
+    } else if (!strcmp(a, "--rounds")) {
       if (util_parse_int(v, 1, 20, &rounds) != 0) {
         fprintf(stderr, "maestro research: --rounds must be 1..20\n");
         json_decref(questions);
@@ -307,6 +359,7 @@ int cmd_research(int argc, char **argv) {
       store_user_get(app->store, owner, &u);
       json_decref(orig);
       llm_set_replay(app->llm, replay);
+      json_object_set_new(req, "allow_empty", json_true()); /* the record answers, as the original did */
     } else {
       char gid[17] = "";
       if (docs || group) {
@@ -332,19 +385,29 @@ int cmd_research(int argc, char **argv) {
       json_t *settings = json_object();
       if (rounds) json_object_set_new(settings, "max_rounds", json_integer(rounds));
       if (lang) json_object_set_new(settings, "language", json_string(lang));
+      if (depth) json_object_set_new(settings, "depth", json_string(depth));
       if (offline) json_object_set_new(settings, "offline", json_true());
       json_t *sources = json_pack("[s]", "local_documents");
       if (web) json_array_append_new(sources, json_string("web_search"));
       req = json_pack("{s:s?, s:s?, s:O, s:o, s:o}", "title", title, "description", desc, "research_questions",
                       questions, "sources", sources, "settings", settings);
       if (gid[0]) json_object_set_new(req, "group_id", json_string(gid));
+      json_t *pf = agents_preflight(app->agents, u->id, req, AGENTS_PREFLIGHT_PROBE);
+      print_preflight(pf, stderr);
+      json_decref(pf);
+      if (allow_empty) json_object_set_new(req, "allow_empty", json_true());
     }
-    int crc = agents_mission_create(app->agents, u->id, req, 0, mid, &status, err, sizeof err);
+    json_t *refused = NULL;
+    int crc = agents_mission_create(app->agents, u->id, req, 0, mid, &status, err, sizeof err, &refused);
     json_decref(req);
-    if (crc != 0) {
+    if (crc != 0 && refused) /* the problems are printed above */
+      fprintf(stderr,
+              "maestro research: nothing to research (give --docs DIR, --group NAME or --web with a search "
+              "provider), or start it anyway with --allow-empty\n");
+    else if (crc != 0)
       fprintf(stderr, "maestro research: %s\n", err);
-      goto out;
-    }
+    json_decref(refused);
+    if (crc != 0) goto out;
   }
   fprintf(stderr, "mission %s\n", mid);
   snprintf(prog.channel, sizeof prog.channel, "mission:%s", mid);
@@ -381,6 +444,12 @@ int cmd_research(int argc, char **argv) {
           (long long)json_integer_value(json_object_get(mrow, "supported")),
           (long long)json_integer_value(json_object_get(mrow, "checked")));
   rc = write_report(app, mid, json_string_value(json_object_get(mrow, "title")), out, format);
+  const char *outcome = json_string_value(json_object_get(mrow, "outcome"));
+  if (rc == 0 && outcome && !strcmp(outcome, "no_evidence")) {
+    fprintf(stderr, "maestro research: no verified evidence: no cited sentence of the report is backed by its "
+                    "sources (see the warnings above and the report's run record)\n");
+    rc = EXIT_NO_EVIDENCE;
+  }
 out:
   json_decref(mrow);
   json_decref(questions);

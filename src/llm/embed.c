@@ -181,7 +181,7 @@ int llm_embed(llm_t *llm, const char *user_id, const char *const *texts, size_t 
     sodium_memzero(&ep, sizeof ep);
     return 0;
   }
-  unsigned char (*hashes)[32] = malloc(n * sizeof *hashes);
+  unsigned char(*hashes)[32] = malloc(n * sizeof *hashes);
   float **cached = calloc(n, sizeof *cached);
   size_t *miss = malloc(n * sizeof *miss);
   if (!hashes || !cached || !miss) abort();
@@ -218,10 +218,10 @@ int llm_embed(llm_t *llm, const char *user_id, const char *const *texts, size_t 
       rc = embed_some(llm, &ep, texts, miss, nmiss, &fresh, &fdim, cancel, err, errlen);
     }
     if (rc == 0 && llm->store) {
-      unsigned char (*mh)[32] = malloc(nmiss * sizeof *mh);
+      unsigned char(*mh)[32] = malloc(nmiss * sizeof *mh);
       if (!mh) abort();
       for (size_t k = 0; k < nmiss; k++) memcpy(mh[k], hashes[miss[k]], 32);
-      store_embed_cache_put(llm->store, ep.model, (const unsigned char (*)[32])mh, fresh, nmiss, fdim);
+      store_embed_cache_put(llm->store, ep.model, (const unsigned char(*)[32])mh, fresh, nmiss, fdim);
       free(mh);
     }
   }
@@ -233,7 +233,8 @@ int llm_embed(llm_t *llm, const char *user_id, const char *const *texts, size_t 
     if (!mat) abort();
     for (size_t i = 0; i < n; i++)
       if (cached[i] && cdim == d) memcpy(mat + i * (size_t)d, cached[i], (size_t)d * sizeof *mat);
-    for (size_t k = 0; k < nmiss; k++) memcpy(mat + miss[k] * (size_t)d, fresh + k * (size_t)d, (size_t)d * sizeof *mat);
+    for (size_t k = 0; k < nmiss; k++)
+      memcpy(mat + miss[k] * (size_t)d, fresh + k * (size_t)d, (size_t)d * sizeof *mat);
     *dim = d;
   }
   for (size_t i = 0; i < n; i++) free(cached[i]);
@@ -323,6 +324,63 @@ int llm_list_models(llm_t *llm, const llm_endpoint_t *ep, json_t **out, char *er
   json_decref(j);
   *out = names;
   return 0;
+}
+
+static void probe_key(const llm_endpoint_t *ep, unsigned char key[16]) {
+  crypto_generichash_state st;
+  crypto_generichash_init(&st, NULL, 0, 16);
+  crypto_generichash_update(&st, (const unsigned char *)llm_provider_name(ep->provider),
+                            strlen(llm_provider_name(ep->provider)) + 1);
+  crypto_generichash_update(&st, (const unsigned char *)ep->base_url, strlen(ep->base_url) + 1);
+  crypto_generichash_update(&st, (const unsigned char *)ep->api_key, strlen(ep->api_key));
+  crypto_generichash_final(&st, key, 16);
+}
+
+int llm_probe_endpoint(llm_t *llm, const llm_endpoint_t *ep, long timeout_s, char *err, size_t errlen) {
+  unsigned char key[16];
+  probe_key(ep, key);
+  int64_t now = util_mono_ms();
+  pthread_mutex_lock(&llm->lock);
+  for (int i = 0; i < LLM_PROBE_SLOTS; i++) {
+    probe_entry_t *p = &llm->probes[i];
+    if (p->at_ms && now - p->at_ms < LLM_PROBE_CACHE_MS && memcmp(p->key, key, sizeof key) == 0) {
+      int ok = p->ok;
+      snprintf(err, errlen, "%s", p->err);
+      pthread_mutex_unlock(&llm->lock);
+      return ok ? 0 : LLM_ERR;
+    }
+  }
+  pthread_mutex_unlock(&llm->lock);
+  char url[700];
+  llm_url_join(ep->base_url, ep->provider == LLM_PROVIDER_OLLAMA ? "/api/tags" : "/models", url, sizeof url);
+  xfer_t xf = {"GET", url, ep, NULL, NULL, NULL, timeout_s, 0};
+  xfer_result_t res;
+  xfer_result_init(&res);
+  xfer_perform(&xf, &res);
+  int ok = res.cc == CURLE_OK && res.status >= 200 && res.status < 300;
+  char msg[300] = "";
+  if (res.cc != CURLE_OK)
+    snprintf(msg, sizeof msg, "%.200s did not answer: %.80s", ep->base_url, res.curl_err);
+  else if (!ok)
+    snprintf(msg, sizeof msg, "%.200s answered HTTP %ld", ep->base_url, res.status);
+  xfer_result_free(&res);
+  pthread_mutex_lock(&llm->lock);
+  probe_entry_t *slot = &llm->probes[0];
+  for (int i = 0; i < LLM_PROBE_SLOTS; i++) { /* the same key, else the oldest */
+    probe_entry_t *p = &llm->probes[i];
+    if (memcmp(p->key, key, sizeof key) == 0) {
+      slot = p;
+      break;
+    }
+    if (p->at_ms < slot->at_ms) slot = p;
+  }
+  memcpy(slot->key, key, sizeof key);
+  slot->at_ms = util_mono_ms();
+  slot->ok = ok;
+  snprintf(slot->err, sizeof slot->err, "%s", msg);
+  pthread_mutex_unlock(&llm->lock);
+  snprintf(err, errlen, "%s", msg);
+  return ok ? 0 : LLM_ERR;
 }
 
 static int model_in(const json_t *names, const char *model) {

@@ -296,30 +296,60 @@ void llm_endpoint_apply(llm_endpoint_t *ep, const json_t *o) {
   }
 }
 
+/* Copies the URL and model before a layer, to tell whether it changed them. */
+typedef struct {
+  char url[sizeof(((llm_endpoint_t *)0)->base_url)];
+  char model[sizeof(((llm_endpoint_t *)0)->model)];
+} ep_mark_t;
+
+static void mark_take(ep_mark_t *m, const llm_endpoint_t *ep) {
+  memcpy(m->url, ep->base_url, sizeof m->url);
+  memcpy(m->model, ep->model, sizeof m->model);
+}
+
+static void mark_source(const ep_mark_t *m, llm_endpoint_t *ep, const char *layer) {
+  if (strcmp(m->url, ep->base_url) != 0 || strcmp(m->model, ep->model) != 0)
+    snprintf(ep->source, sizeof ep->source, "%s", layer);
+}
+
+/* An explicit embedding URL somewhere (environment or any layer's
+ * "embedding" endpoint) keeps embeddings off the chat endpoint. */
+static int embedding_has_own_url(const config_t *cfg, json_t *const *layers) {
+  if (config_get(cfg, "EMBEDDING_BASE_URL")[0]) return 1;
+  for (int l = 0; l < LLM_LAYERS; l++) {
+    const char *u = json_string_value(json_object_get(json_object_get(layers[l], "embedding"), "base_url"));
+    if (u && *u) return 1;
+  }
+  return 0;
+}
+
 int llm_resolve(llm_t *llm, const char *user_id, llm_tier_t tier, llm_endpoint_t *out, char *err, size_t errlen) {
   env_layer(llm->cfg, tier, out);
-  if (user_id && *user_id && llm->store) {
-    json_t *stored = NULL;
-    if (store_setting_get(llm->store, user_id, "models", &stored) == STORE_OK && stored) {
-      json_t *doc = llm_settings_open(llm, stored);
-      json_t *def = json_object_get(doc, "default");
-      json_t *own = json_object_get(doc, TIER_NAMES[tier]);
-      if (tier <= LLM_TIER_VERIFIER) {
-        llm_endpoint_apply(out, def);
-      } else if (tier == LLM_TIER_EMBEDDING && json_is_object(def) && !config_get(llm->cfg, "EMBEDDING_BASE_URL")[0] &&
-                 !(json_is_object(own) && json_object_get(own, "base_url"))) {
-        /* Embeddings follow the chat endpoint unless they have their own. */
-        json_t *ep_only =
-            json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "base_url", json_object_get(def, "base_url"), "provider",
-                      json_object_get(def, "provider"), "api_key", json_object_get(def, "api_key"), "headers",
-                      json_object_get(def, "headers"), "external", json_object_get(def, "external"));
-        llm_endpoint_apply(out, ep_only);
-        json_decref(ep_only);
-      }
-      llm_endpoint_apply(out, own);
-      json_decref(doc);
-      json_decref(stored);
+  if (out->base_url[0] || out->model[0]) snprintf(out->source, sizeof out->source, "env");
+  json_t *layers[LLM_LAYERS];
+  llm_settings_layers(llm, user_id, "models", layers);
+  int own_embedding_url = tier == LLM_TIER_EMBEDDING && embedding_has_own_url(llm->cfg, layers);
+  for (int l = 0; l < LLM_LAYERS; l++) {
+    json_t *doc = layers[l];
+    if (!doc) continue;
+    ep_mark_t before;
+    mark_take(&before, out);
+    json_t *def = json_object_get(doc, "default");
+    json_t *own = json_object_get(doc, TIER_NAMES[tier]);
+    if (tier <= LLM_TIER_VERIFIER) {
+      llm_endpoint_apply(out, def);
+    } else if (tier == LLM_TIER_EMBEDDING && json_is_object(def) && !own_embedding_url) {
+      /* Embeddings follow the chat endpoint unless they have their own. */
+      json_t *ep_only =
+          json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "base_url", json_object_get(def, "base_url"), "provider",
+                    json_object_get(def, "provider"), "api_key", json_object_get(def, "api_key"), "headers",
+                    json_object_get(def, "headers"), "external", json_object_get(def, "external"));
+      llm_endpoint_apply(out, ep_only);
+      json_decref(ep_only);
     }
+    llm_endpoint_apply(out, own);
+    mark_source(&before, out, LLM_LAYER_NAMES[l]);
+    json_decref(doc);
   }
   if (!out->base_url[0]) {
     snprintf(err, errlen,

@@ -4,8 +4,10 @@
  * One context (llm_t, created once per app) serves every caller. A call names
  * a role tier (fast / mid / intelligent / verifier); the tier resolves to an
  * endpoint (provider, base URL, API key, model, temperature, token limits,
- * context window) from the environment, overridden per user by the "models"
- * settings document (see docs/models.md). Two providers sit behind the same
+ * context window) from three layers, each over the one before: the
+ * environment, the server defaults an admin sets (GET|PUT
+ * /api/admin/settings), and the user's own "models" settings document (see
+ * docs/models.md). Two providers sit behind the same
  * call: OpenAI-compatible (/chat/completions, /embeddings, /models under the
  * base URL, which includes /v1) and Ollama native (/api/chat, /api/embed,
  * /api/tags; num_ctx is always sent).
@@ -92,6 +94,7 @@ typedef struct {
   int external; /* 1: leaves this machine (costs apply, PII masking applies) */
   int nheaders;
   char headers[LLM_MAX_HEADERS][256]; /* "Name: value" */
+  char source[8]; /* layer that last set the URL or model: "env", "server", "user"; "" when none did */
 } llm_endpoint_t;
 
 /* ---- Lifetime ---- */
@@ -103,9 +106,12 @@ llm_t *llm_new(struct app *app, char *err, size_t errlen);
 void llm_free(llm_t *llm); /* accepts NULL */
 
 /*
- * Resolves the endpoint of a tier for a user (user_id may be NULL: environment
- * only). Returns 0 when the tier has an endpoint and a model, otherwise
- * LLM_ERR_NOT_CONFIGURED with a reason in err. out is filled either way.
+ * Resolves the endpoint of a tier for a user: environment < server defaults <
+ * the user's own settings (user_id may be NULL: environment and server
+ * defaults). Every caller (chat, missions, embeddings, rerank, the settings
+ * API) resolves through here. Returns 0 when the tier has an endpoint and a
+ * model, otherwise LLM_ERR_NOT_CONFIGURED with a reason in err. out is filled
+ * either way (out->source says which layer set it).
  */
 int llm_resolve(llm_t *llm, const char *user_id, llm_tier_t tier, llm_endpoint_t *out, char *err, size_t errlen);
 /* Applies settings fields (provider, base_url, api_key, model, temperature,
@@ -208,6 +214,12 @@ int llm_list_models(llm_t *llm, const llm_endpoint_t *ep, json_t **out, char *er
  * "chat_ok"/"embedding_ok","dimension","latency_ms","error"}. Returns 0 when
  * everything worked. */
 int llm_test_endpoint(llm_t *llm, const llm_endpoint_t *ep, int embedding, json_t **report);
+/* Whether an endpoint answers: one GET of its model list with a timeout of
+ * timeout_s seconds and no retry. The answer is remembered per endpoint (URL
+ * and key) for LLM_PROBE_CACHE_MS, so a form that asks often costs one
+ * request. Returns 0 when it answered with 2xx, else LLM_ERR with err. */
+#define LLM_PROBE_CACHE_MS 30000
+int llm_probe_endpoint(llm_t *llm, const llm_endpoint_t *ep, long timeout_s, char *err, size_t errlen);
 /* Prints one "OK"/"FAIL" line per configured endpoint (environment config)
  * to out; returns 0 when all configured endpoints answer. */
 int llm_doctor(struct app *app, FILE *out);
@@ -227,6 +239,19 @@ json_t *llm_settings_seal(llm_t *llm, const json_t *doc, const json_t *old);
 json_t *llm_settings_mask(const json_t *stored);
 /* Returns a copy with secrets decrypted (for server-side use only). */
 json_t *llm_settings_open(llm_t *llm, const json_t *stored);
+
+/* The layers of settings section `section` ("models", "search", ...) that
+ * apply to user_id, opened (secrets in clear), lowest first:
+ * layers[LLM_LAYER_SERVER] the server defaults (store key "defaults.<section>"
+ * in server_settings), layers[LLM_LAYER_USER] the user's own (NULL when
+ * user_id is NULL). Either may be NULL; the caller decrefs both. The
+ * environment is the layer below both and is read by each module itself. */
+enum { LLM_LAYER_SERVER = 0, LLM_LAYER_USER = 1, LLM_LAYERS = 2 };
+extern const char *const LLM_LAYER_NAMES[LLM_LAYERS]; /* "server", "user" */
+void llm_settings_layers(llm_t *llm, const char *user_id, const char *section, json_t *layers[LLM_LAYERS]);
+/* The server_settings key of a section's server defaults: "defaults.<section>"
+ * written into out. */
+void llm_server_settings_key(const char *section, char *out, size_t n);
 
 /* ---- Helpers exposed for tests and other modules (pure functions) ---- */
 

@@ -39,6 +39,15 @@ typedef struct {
   int next;
 } replay_counter_t;
 
+/* A remembered llm_probe_endpoint answer. */
+#define LLM_PROBE_SLOTS 16
+typedef struct {
+  unsigned char key[16]; /* hash of provider, URL and API key */
+  int64_t at_ms;         /* 0: empty slot */
+  int ok;
+  char err[300];
+} probe_entry_t;
+
 struct llm {
   config_t *cfg;
   store_t *store;
@@ -55,6 +64,7 @@ struct llm {
   char *replay_mission;
   replay_counter_t *rcounters;
   size_t nrcounters, caprcounters;
+  probe_entry_t probes[LLM_PROBE_SLOTS];
 
   long timeout_s, stall_s;
   int max_retries;

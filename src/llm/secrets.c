@@ -15,6 +15,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "llm/llm_internal.h"
+#include "store/users.h"
 
 static int parse_hex_key(const char *hex, unsigned char *key) {
   size_t bin_len = 0;
@@ -192,4 +193,28 @@ json_t *llm_settings_mask(const json_t *stored) {
 }
 json_t *llm_settings_open(llm_t *llm, const json_t *stored) {
   return transform(llm, stored, 1);
+}
+
+/* ---- layers ---- */
+
+const char *const LLM_LAYER_NAMES[LLM_LAYERS] = {"server", "user"};
+
+void llm_server_settings_key(const char *section, char *out, size_t n) {
+  snprintf(out, n, "defaults.%s", section);
+}
+
+void llm_settings_layers(llm_t *llm, const char *user_id, const char *section, json_t *layers[LLM_LAYERS]) {
+  layers[LLM_LAYER_SERVER] = layers[LLM_LAYER_USER] = NULL;
+  if (!llm->store) return;
+  json_t *stored = NULL;
+  char key[64];
+  llm_server_settings_key(section, key, sizeof key);
+  if (store_server_setting_get(llm->store, key, &stored) == STORE_OK && json_is_object(stored))
+    layers[LLM_LAYER_SERVER] = llm_settings_open(llm, stored);
+  json_decref(stored);
+  stored = NULL;
+  if (user_id && *user_id && store_setting_get(llm->store, user_id, section, &stored) == STORE_OK &&
+      json_is_object(stored))
+    layers[LLM_LAYER_USER] = llm_settings_open(llm, stored);
+  json_decref(stored);
 }

@@ -169,6 +169,14 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
     buf_printf(&b, "> %s\n\n",
                L(lang, "**Offline report**: made without a language model, from verbatim quotes of the sources.",
                  "**오프라인 보고서**: 언어 모델 없이 출처의 원문 인용만으로 작성되었습니다."));
+  const char *outcome = rec ? json_string_value(json_object_get(rec, "outcome")) : NULL;
+  if (outcome && !strcmp(outcome, "no_evidence"))
+    buf_printf(&b, "> %s\n\n",
+               L(lang,
+                 "**No verified evidence**: no sentence of this report is backed by a verified quote from its "
+                 "sources. Read it as unsupported; the run record below says what was missing.",
+                 "**검증된 근거 없음**: 이 보고서의 어떤 문장도 출처의 검증된 인용으로 뒷받침되지 않습니다. "
+                 "아래 실행 기록에서 무엇이 빠졌는지 확인하십시오."));
   if (rec && json_is_true(json_object_get(rec, "budget_hit")))
     buf_printf(&b, "> %s\n\n",
                L(lang, "The research budget was reached; the report was written with the evidence gathered so far.",
@@ -197,7 +205,9 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
       buf_printf(&b, "%s\n\n", t);
       free(t);
       free(l);
-    }
+    } else if (!sub)
+      buf_printf(&b, "*%s*\n\n",
+                 L(lang, "No verified source covered this section.", "이 절을 다루는 검증된 출처가 없습니다."));
   }
   if (in->conclusion && in->conclusion[0]) {
     char *t = report_number_citations(in->conclusion, numbers);
@@ -278,7 +288,23 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
                L(lang, "Cited sentences supported by their sources", "출처로 뒷받침된 인용 문장"),
                (long long)json_integer_value(json_object_get(rec, "supported")),
                (long long)json_integer_value(json_object_get(rec, "checked")));
+    const char *depth = json_string_value(json_object_get(rec, "depth"));
+    if (depth)
+      buf_printf(&b, "- %s: %s (%lld %s, %lld %s)\n", L(lang, "Depth", "깊이"), depth,
+                 (long long)json_integer_value(json_object_get(rec, "searches")), L(lang, "searches", "검색"),
+                 (long long)json_integer_value(json_object_get(rec, "passages_read")),
+                 L(lang, "distinct passages read", "읽은 고유 구절"));
     buf_printf(&b, "- %s: %zu\n", L(lang, "Sources cited", "인용된 출처"), nrefs);
+    json_t *warnings = json_object_get(rec, "warnings");
+    if (json_array_size(warnings)) {
+      buf_printf(&b, "- %s:\n", L(lang, "Skipped or missing", "건너뛰거나 빠진 것"));
+      size_t wi;
+      json_t *w;
+      json_array_foreach(warnings, wi, w) {
+        const char *msg = json_string_value(json_object_get(w, "message"));
+        if (msg) buf_printf(&b, "  - %s\n", msg);
+      }
+    }
   }
   if (meta)
     *meta = json_pack("{s:o, s:I, s:o, s:o}", "references", refs, "citations", (json_int_t)nrefs, "sections", titles,

@@ -1265,6 +1265,29 @@ int store_doc_version(store_t *st, const char *user_id, int64_t *count, int64_t 
   return ret;
 }
 
+int store_doc_scope_counts(store_t *st, const char *user_id, const char *group_id, int64_t *total, int64_t *ready) {
+  *total = *ready = 0;
+  int grouped = group_id && group_id[0];
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(
+      db, grouped ? "SELECT COUNT(*), COALESCE(SUM(d.status = 'ready'), 0) FROM doc_group_members m "
+                    "JOIN doc_groups g ON g.id = m.group_id JOIN documents d ON d.id = m.document_id "
+                    "WHERE m.group_id = ?2 AND g.user_id = ?1 AND d.user_id = ?1"
+                  : "SELECT COUNT(*), COALESCE(SUM(status = 'ready'), 0) FROM documents WHERE user_id = ?1");
+  if (s) {
+    sdb_bind_text(s, 1, user_id);
+    if (grouped) sdb_bind_text(s, 2, group_id);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+      *total = sqlite3_column_int64(s, 0);
+      *ready = sqlite3_column_int64(s, 1);
+      ret = STORE_OK;
+    }
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
 int store_doc_touch(store_t *st, const char *id) {
   sqlite3 *db = sdb_acquire(st);
   int ret = STORE_ERROR;

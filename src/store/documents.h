@@ -75,6 +75,10 @@ int store_doc_get_text(store_t *st, const char *user_id, const char *id, char **
  * latest update among them (changes whenever one is added, re-indexed or
  * deleted). */
 int store_doc_version(store_t *st, const char *user_id, int64_t *count, int64_t *latest);
+/* The documents a mission of user_id reads: all of the user's documents, or
+ * those in group_id when it is not NULL/"" (a group of another user counts
+ * nothing). *total counts every state, *ready the searchable ones. */
+int store_doc_scope_counts(store_t *st, const char *user_id, const char *group_id, int64_t *total, int64_t *ready);
 /* Bumps updated_at of a ready document (its vectors changed). */
 int store_doc_touch(store_t *st, const char *id);
 /* Ids of documents in 'queued' or 'processing' state without an active job (for recovery). */

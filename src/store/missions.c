@@ -73,7 +73,7 @@ static int step_done(sqlite3 *db, sqlite3_stmt *s, const char *what) {
 
 /* A row as JSON: *_at columns become ISO strings, JSON columns are parsed. */
 static int is_json_col(const char *name) {
-  static const char *const cols[] = {"questions", "sources", "settings", "analysis", "review", "meta", NULL};
+  static const char *const cols[] = {"questions", "sources", "settings", "analysis", "review", "meta", "warnings", NULL};
   for (int i = 0; cols[i]; i++)
     if (!strcmp(cols[i], name)) return 1;
   return 0;
@@ -256,6 +256,7 @@ static int apply_fields(sqlite3 *db, const char *id, json_t *fields) {
       {"status", "UPDATE missions SET status = ? WHERE id = ?", 0},
       {"phase", "UPDATE missions SET phase = ? WHERE id = ?", 0},
       {"error", "UPDATE missions SET error = ? WHERE id = ?", 0},
+      {"outcome", "UPDATE missions SET outcome = ? WHERE id = ?", 0},
       {"round", "UPDATE missions SET round = ? WHERE id = ?", 1},
       {"pass", "UPDATE missions SET pass = ? WHERE id = ?", 1},
       {"offline", "UPDATE missions SET offline = ? WHERE id = ?", 1},
@@ -326,6 +327,41 @@ int store_mission_update(store_t *st, const char *id, const char *const *expect,
 
 int store_mission_events(store_t *st, const char *id, store_mevs_t *evs) {
   return store_mission_update(st, id, NULL, NULL, evs);
+}
+
+int store_mission_add_warning(store_t *st, const char *id, json_t *warning, store_mevs_t *evs) {
+  const char *code = json_string_value(json_object_get(warning, "code"));
+  const char *msg = json_string_value(json_object_get(warning, "message"));
+  const char *sec = json_string_value(json_object_get(warning, "section_id"));
+  if (!code || !msg) return STORE_ERROR;
+  char *w = json_dumps(warning, JSON_COMPACT);
+  sqlite3 *db = sdb_acquire(st);
+  int rc = STORE_ERROR;
+  if (sdb_begin(db) == 0) {
+    sqlite3_stmt *s = sdb_prepare(db,
+                                  "UPDATE missions SET warnings = json_insert(warnings, '$[#]', json(?)) "
+                                  "WHERE id = ? AND NOT EXISTS (SELECT 1 FROM json_each(missions.warnings) "
+                                  "WHERE json_extract(value, '$.code') = ? AND json_extract(value, '$.message') = ? "
+                                  "AND COALESCE(json_extract(value, '$.section_id'), '') = ?)");
+    if (s) {
+      sdb_bind_text(s, 1, w);
+      sdb_bind_text(s, 2, id);
+      sdb_bind_text(s, 3, code);
+      sdb_bind_text(s, 4, msg);
+      sdb_bind_text(s, 5, sec ? sec : "");
+      rc = step_done(db, s, "add mission warning");
+    }
+    if (rc == STORE_OK && sqlite3_changes(db) == 0) {
+      rc = STORE_CONFLICT; /* already recorded: no second event */
+      sdb_rollback(db);
+    } else {
+      if (rc == STORE_OK) store_mevs_add(evs, "warning", json_incref(warning));
+      rc = finish(db, id, evs, rc);
+    }
+  }
+  sdb_release(st, db);
+  free(w);
+  return rc;
 }
 
 /* ---- outline ---- */

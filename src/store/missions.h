@@ -65,7 +65,7 @@ int store_mission_owner(store_t *st, const char *id, char *owner);
 
 /*
  * Updates columns of the mission row from `fields` (keys among status,
- * phase, round, pass, offline, budget_hit, checked, supported, error,
+ * phase, round, pass, offline, budget_hit, checked, supported, error, outcome,
  * analysis, review, started_at, finished_at; JSON null clears) with events.
  * When expect (NULL-terminated list of statuses) is given, the update only
  * happens if the current status is one of them: STORE_CONFLICT otherwise.
@@ -73,6 +73,13 @@ int store_mission_owner(store_t *st, const char *id, char *owner);
 int store_mission_update(store_t *st, const char *id, const char *const *expect, json_t *fields, store_mevs_t *evs);
 /* Events alone, in their own transaction. */
 int store_mission_events(store_t *st, const char *id, store_mevs_t *evs);
+/*
+ * Appends warning ({code, message, section_id?, round?, ts}; borrowed) to
+ * the mission's warnings and adds a "warning" event carrying it to evs, in
+ * one transaction. A warning already recorded (same code, message and
+ * section) is not added twice: STORE_CONFLICT, and no event.
+ */
+int store_mission_add_warning(store_t *st, const char *id, json_t *warning, store_mevs_t *evs);
 
 /* ---- Outline ---- */
 

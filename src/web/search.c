@@ -332,17 +332,24 @@ int web_settings_load(web_t *w, const char *user_id, json_t *override, web_setti
   } else {
     for (int i = 0; i < WEB_NPROV; i++) out->order[out->norder++] = i;
   }
-  if (user_id && w->st) {
-    json_t *stored = NULL;
-    if (store_setting_get(w->st, user_id, "search", &stored) == STORE_OK && stored) {
-      /* API keys in stored settings are sealed by the model layer's helper. */
-      json_t *open = w->llm ? llm_settings_open(w->llm, stored) : json_incref(stored);
-      int rc = apply_doc(out, open, err, errlen);
-      json_decref(open);
-      json_decref(stored);
-      if (rc != 0) goto fail;
-    }
+  snprintf(out->source, sizeof out->source, "env");
+  /* Server defaults, then the user's own; API keys in stored settings are
+   * sealed by the model layer, which opens them. */
+  json_t *layers[LLM_LAYERS] = {NULL, NULL};
+  if (w->llm) {
+    llm_settings_layers(w->llm, user_id, "search", layers);
+  } else if (user_id && w->st) {
+    store_setting_get(w->st, user_id, "search", &layers[LLM_LAYER_USER]);
   }
+  int rc = 0;
+  for (int l = 0; l < LLM_LAYERS; l++) {
+    if (rc == 0 && json_object_size(layers[l])) {
+      rc = apply_doc(out, layers[l], err, errlen);
+      snprintf(out->source, sizeof out->source, "%s", LLM_LAYER_NAMES[l]);
+    }
+    json_decref(layers[l]);
+  }
+  if (rc != 0) goto fail;
   if (override && apply_doc(out, override, err, errlen) != 0) goto fail;
   return 0;
 fail:

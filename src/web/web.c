@@ -36,6 +36,7 @@ web_t *web_new(const config_t *cfg, store_t *st, char *err, size_t errlen) {
   w->max_bytes = (size_t)config_int(cfg, "FETCH_MAX_BYTES");
   w->timeout_ms = (int)config_int(cfg, "FETCH_TIMEOUT_SECONDS") * 1000;
   w->cache_ttl_ms = config_int(cfg, "WEB_CACHE_TTL_HOURS") * 3600 * 1000;
+  pthread_mutex_init(&w->probe_mu, NULL);
   for (int i = 0; i < WEB_NPROV; i++) {
     const web_provider_t *p = web_provider_get(i);
     web_limiter_init(&w->lim[i], p->max_concurrency, p->min_interval_ms);
@@ -57,6 +58,7 @@ void web_free(web_t *w) {
   if (!w) return;
   for (int i = 0; i < WEB_NPROV; i++) web_limiter_destroy(&w->lim[i]);
   web_allow_free(&w->allow);
+  pthread_mutex_destroy(&w->probe_mu);
   free(w);
 }
 
@@ -446,6 +448,77 @@ int web_test_search(struct app *app, const char *user_id, json_t *req, json_t **
     *result = json_pack("{s:b, s:s, s:I}", "ok", 0, "error", err, "latency_ms", (json_int_t)ms);
   }
   web_results_free(&r);
+  web_settings_free(&s);
+  return 0;
+}
+
+/* ---- preflight ------------------------------------------------------------------------ */
+
+static const char *provider_url(const web_settings_t *s, int id) {
+  return id == WEB_PROV_SEARXNG ? s->searxng_url : id == WEB_PROV_TAVILY ? s->tavily_url : s->brave_url;
+}
+
+/* One GET of url, remembered for WEB_PROBE_CACHE_MS. 1 when it answered. */
+static int probe_url(web_t *w, const char *url, int timeout_ms, char *err, size_t errlen) {
+  int64_t now = util_mono_ms();
+  pthread_mutex_lock(&w->probe_mu);
+  for (size_t i = 0; i < sizeof w->probes / sizeof w->probes[0]; i++) {
+    if (w->probes[i].at_ms && now - w->probes[i].at_ms < WEB_PROBE_CACHE_MS && strcmp(w->probes[i].url, url) == 0) {
+      int ok = w->probes[i].ok;
+      snprintf(err, errlen, "%s", w->probes[i].err);
+      pthread_mutex_unlock(&w->probe_mu);
+      return ok;
+    }
+  }
+  pthread_mutex_unlock(&w->probe_mu);
+  web_http_resp_t r = {0};
+  web_error_t e = {0};
+  int ok = 0;
+  char msg[256] = "";
+  if (web_http_call("GET", url, NULL, NULL, timeout_ms, &r, &e) != 0)
+    snprintf(msg, sizeof msg, "%.250s", e.msg);
+  else if (r.status >= 500)
+    snprintf(msg, sizeof msg, "%.200s answered HTTP %ld", url, r.status);
+  else
+    ok = 1;
+  web_http_resp_free(&r);
+  pthread_mutex_lock(&w->probe_mu);
+  size_t slot = 0;
+  for (size_t i = 0; i < sizeof w->probes / sizeof w->probes[0]; i++) {
+    if (strcmp(w->probes[i].url, url) == 0) {
+      slot = i;
+      break;
+    }
+    if (w->probes[i].at_ms < w->probes[slot].at_ms) slot = i;
+  }
+  snprintf(w->probes[slot].url, sizeof w->probes[slot].url, "%s", url);
+  w->probes[slot].at_ms = util_mono_ms();
+  w->probes[slot].ok = ok;
+  snprintf(w->probes[slot].err, sizeof w->probes[slot].err, "%s", msg);
+  pthread_mutex_unlock(&w->probe_mu);
+  snprintf(err, errlen, "%s", msg);
+  return ok;
+}
+
+int web_search_status(web_t *w, const char *user_id, int probe_timeout_ms, json_t **out) {
+  web_settings_t s;
+  char err[512] = "";
+  if (web_settings_load(w, user_id, NULL, &s, err, sizeof err) != 0) {
+    *out = json_pack("{s:n, s:b, s:n, s:s}", "provider", "configured", 0, "reachable", "error", err);
+    return -1;
+  }
+  int id = -1;
+  for (int i = 0; i < s.norder && id < 0; i++)
+    if (web_provider_get(s.order[i])->configured(&s)) id = s.order[i];
+  *out = json_pack("{s:s?, s:b, s:s}", "provider", id >= 0 ? web_provider_get(id)->name : NULL, "configured", id >= 0,
+                   "source", s.source);
+  if (id >= 0 && probe_timeout_ms > 0) {
+    int ok = probe_url(w, provider_url(&s, id), probe_timeout_ms, err, sizeof err);
+    json_object_set_new(*out, "reachable", json_boolean(ok));
+    if (!ok) json_object_set_new(*out, "error", json_string(err));
+  } else {
+    json_object_set_new(*out, "reachable", json_null());
+  }
   web_settings_free(&s);
   return 0;
 }

@@ -149,4 +149,20 @@ json_t *web_page_json(const web_page_t *p);
  */
 int web_test_search(struct app *app, const char *user_id, json_t *req, json_t **result);
 
+/* ---- preflight -------------------------------------------------------- */
+
+/*
+ * What web search a user has, for the mission preflight: the first provider
+ * in the user's order that has what it needs (URL/key), where the settings
+ * came from, and - when probe_timeout_ms > 0 - whether that provider's URL
+ * answers at all (one GET without a query or key, so it costs no search
+ * quota; any answer below 500 counts; remembered for WEB_PROBE_CACHE_MS).
+ * *out is a new object {"provider": name|null, "configured": bool,
+ * "source": "env"|"server"|"user", "reachable": bool|null, "error"?: "..."}
+ * (reachable null: not probed). Returns 0, or -1 when the settings are
+ * invalid (out still set, with the error).
+ */
+#define WEB_PROBE_CACHE_MS 30000
+int web_search_status(web_t *w, const char *user_id, int probe_timeout_ms, json_t **out);
+
 #endif

@@ -162,7 +162,7 @@ void web_http_error(web_error_t *e, const char *provider, const web_http_resp_t 
 enum { WEB_PROV_SEARXNG = 0, WEB_PROV_TAVILY, WEB_PROV_BRAVE, WEB_NPROV };
 
 /* Effective search settings of one user: environment defaults overlaid by
- * the user's "search" settings document. */
+ * the server defaults' and then the user's "search" settings documents. */
 typedef struct {
   int order[WEB_NPROV]; /* provider ids in the order to try */
   int norder;
@@ -172,6 +172,7 @@ typedef struct {
   char *brave_url;
   char *brave_key;
   int timeout_ms;
+  char source[8]; /* the last layer that said anything: "env", "server" or "user" */
 } web_settings_t;
 
 void web_settings_free(web_settings_t *s);
@@ -244,6 +245,13 @@ struct web {
   int timeout_ms;
   int64_t cache_ttl_ms;
   web_limiter_t lim[WEB_NPROV];
+  pthread_mutex_t probe_mu; /* the probes below */
+  struct {
+    char url[512];
+    int64_t at_ms; /* 0: empty */
+    int ok;
+    char err[256];
+  } probes[8];
 };
 
 /* Reads the effective settings of user_id (NULL: environment only), then

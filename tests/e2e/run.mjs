@@ -858,6 +858,37 @@ try {
     await page.waitForSelector('#username');
   });
 
+  // ---- preflight (issue 10): a researcher with nothing to research is told so before starting ----
+  await check('new mission: the preflight tells a researcher without documents, web or model what is missing', async () => {
+    if (!(await has('POST', '/api/missions/preflight', {}))) return 'skip';
+    // dave (registered above, researcher) has no documents, no model and no search provider
+    await page.fill('#username', 'dave');
+    await page.fill('#password', 'dave-password-1');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('h1:has-text("Dashboard")');
+    await page.click('nav >> text=New mission');
+    const panel = page.locator('[data-testid=preflight]');
+    await panel.locator('[data-code=no_sources]').waitFor();
+    const text = await panel.textContent();
+    for (const want of ['No model is configured for you', 'Your library is empty', 'no search provider is configured', 'nothing to research'])
+      assert(text.includes(want), `preflight panel lacks "${want}": ${text}`);
+    assert(await page.isVisible('[data-testid=pf-allow-empty]'), 'no "start anyway" box for an empty mission');
+    assert(await panel.locator('a:has-text("Open Settings")').isVisible(), 'no link to Settings');
+    await shot('26-new-mission-preflight');
+    // starting it anyway is refused without the box, and the server says why
+    await page.fill('#m-title', 'Nothing to research');
+    await page.fill('input[aria-label="Research question 1"]', 'What is in my empty library?');
+    await page.click('button:has-text("Start mission")');
+    await page.waitForSelector('.alert-error:has-text("nothing to research")');
+    assert(new URL(page.url()).pathname === '/missions/new', `left the form: ${page.url()}`);
+    // log out from the dashboard, so the next login lands there
+    await page.click('nav >> text=Dashboard');
+    await page.waitForSelector('h1:has-text("Dashboard")');
+    await page.click('[data-testid=logout]');
+    await page.waitForSelector('#username');
+  });
+  // ---- end preflight ----
+
   await check('an expired or invalid token leads back to login with a message', async () => {
     await page.fill('#username', 'admin');
     await page.fill('#password', adminPassword);

@@ -194,9 +194,83 @@ def pick_rule(req):
         return default, "default", n
 
 
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def sentences(text):
+    return [s.strip() for s in SENTENCE_END.split(text or "") if s.strip()]
+
+
+def derive_notes(req, rule):
+    """Researcher: one note per passage of the prompt ([P1] title line, then its
+    text), the quote a verbatim sentence of the passage, the summary the next."""
+    m = re.search(r"At most (\d+) notes", req.system)
+    cap = int(m.group(1)) if m else 8
+    per = int(rule.get("per_passage", 1))
+    notes = []
+    blocks = re.split(r"\n\[(P\d+)\] [^\n]*\n", "\n" + req.last_user)
+    for i in range(1, len(blocks) - 1, 2):
+        label, body = blocks[i], blocks[i + 1]
+        sents = [x.split("\n")[-1].strip() for x in sentences(body)]
+        sents = [x for x in sents if len(x) >= 40 and not x.startswith(("#", "|"))]
+        for k in range(min(per, len(sents))):
+            if len(notes) >= cap:
+                break
+            quote = sents[k]
+            summary = sents[k + 1] if k + 1 < len(sents) else quote
+            notes.append({"passage": label, "quote": quote, "summary": summary.replace("\n", " "), "credibility": 7})
+    return {"notes": notes}
+
+
+def derive_text(req, rule):
+    """Writer: every numbered note of the prompt as its quote and its summary,
+    cited; "### heading" lines of the notes list are kept."""
+    out, para = [], []
+    part = req.last_user.split("Notes (cite them by number):", 1)[-1].split("\nPrevious draft:", 1)[0]
+    for line in part.splitlines():
+        if line.startswith("### "):
+            if para:
+                out.append(" ".join(para))
+                para = []
+            out.append(line.strip())
+            continue
+        m = re.match(r'^\[(\d+)\] "(.*)" \((.*?)\)(?: - (.*))?$', line)
+        if not m:
+            continue
+        n, quote, summary = m.group(1), m.group(2).rstrip(". "), (m.group(4) or "").strip().rstrip(". ")
+        para.append("%s [%s]." % (quote, n))
+        if summary and summary != quote:
+            para.append("%s [%s]." % (summary, n))
+        if len(para) >= 4:
+            out.append(" ".join(para))
+            para = []
+    if para:
+        out.append(" ".join(para))
+    return "\n\n".join(out) or "The sources did not cover this."
+
+
+def derive_reflection(req, rule):
+    """Reflector: every "## [id] title" section at rule quality (default 0.6)
+    with two follow-up questions made from its title."""
+    q = float(rule.get("quality", 0.6))
+    secs = []
+    for sid, title in re.findall(r"^## \[([^\]]+)\] (.*)$", req.last_user, re.M):
+        secs.append({"id": sid, "quality": q, "gaps": ["more evidence on " + title],
+                     "new_questions": ["What figures and trends describe " + title + "?",
+                                       "What risks and limitations affect " + title + "?"]})
+    return {"sections": secs, "outline_changes": []}
+
+
+DERIVE = {"notes": derive_notes, "text": derive_text, "reflection": derive_reflection}
+
+
 def answer_text(rule, req, nth):
     """The answer as text, after content faults (think, fences, prose, malformed)."""
     seq = None
+    if rule.get("derive") in DERIVE:
+        d = DERIVE[rule["derive"]](req, rule)
+        rule = dict(rule, text=d if isinstance(d, str) else json.dumps(d, ensure_ascii=False))
+        rule.pop("json", None)
     for key in ("texts", "jsons"):
         if key in rule:
             seq = rule[key]
@@ -379,6 +453,7 @@ class Handler(BaseHTTPRequestHandler):
         try:
             self.record(kind="chat", provider=provider, model=req.model, stream=req.stream, rule=name,
                         json_kind=req.json_kind, last_user=req.last_user[:200], system=req.system[:200],
+                        chars=len(req.all_text), prompt_tokens=count_tokens(req.all_text),
                         messages=len(req.messages), options=body.get("options"))
             self.chat_answer(provider, req, rule, nth)
         finally:

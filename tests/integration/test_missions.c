@@ -24,6 +24,10 @@ Test(missions, full_mission_via_api, .timeout = 120) {
   ms_check_citations(md);
   cr_assert(strstr(md, "*(unverified)*"), "unsupported sentence not caught:\n%s", md);
   cr_assert(strstr(md, "4 / 6"), "verification figures missing:\n%s", md);
+  cr_assert_null(strstr(md, "No verified evidence"), "a cited report was flagged as without evidence:\n%s", md);
+  json_t *row = ms_get(id, ms_token);
+  cr_assert_str_eq(json_string_value(json_object_get(row, "outcome")), "ok");
+  json_decref(row);
   ms_check_notes(id);
   ms_check_events(id);
   char *html = ms_report(id, "html");

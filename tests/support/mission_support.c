@@ -61,13 +61,14 @@ const char *const *ms_cli_env(void) {
   return cli_env;
 }
 
-void ms_start(int offline, const char *researcher_extra, const char *const *extra_env) {
-  char url[128], r[8192];
+/* Starts the fake with rules (unless NULL: offline) and the server, has
+ * docs(dir) write the library into DIR/docs, ingests it, logs in as admin. */
+static void start_with(const char *rules, const char *const *extra_env, void (*docs)(const char *dir)) {
+  char url[128];
   const char *env[16] = {"LLM_MAX_RETRIES=1", "LLM_RETRY_BASE_MS=20", "MODEL_NAME=fake-model", NULL};
   int n = 3;
-  if (!offline) {
-    ms_rules(r, sizeof r, researcher_extra);
-    cr_assert(llmsup_fake_start(&ms_fake, r) == 0);
+  if (rules) {
+    cr_assert(llmsup_fake_start(&ms_fake, rules) == 0);
     llmsup_url(&ms_fake, "/v1", url, sizeof url);
     snprintf(cli_url, sizeof cli_url, "OPENAI_BASE_URL=%s", url);
     env[n++] = cli_url;
@@ -78,19 +79,43 @@ void ms_start(int offline, const char *researcher_extra, const char *const *extr
   env[n] = NULL;
   memcpy(cli_env, env, sizeof env);
   cr_assert(ts_server_start(&ms_srv, env) == 0, "server did not start");
-  char docs[400];
-  snprintf(docs, sizeof docs, "%s/docs", ms_srv.dir);
-  mkdir(docs, 0755);
-  char path[500];
-  snprintf(path, sizeof path, "%s/debian.md", docs);
-  FILE *f = fopen(path, "w");
-  fputs(MS_DOC, f);
-  fclose(f);
+  char dir[400];
+  snprintf(dir, sizeof dir, "%s/docs", ms_srv.dir);
+  mkdir(dir, 0755);
+  docs(dir);
   char *out = NULL;
   cr_assert_eq(ts_run_cli(ms_srv.dir, env, NULL, &out, "ingest", "--directory", "docs", NULL), 0);
   free(out);
   ms_token = ts_login(&ms_srv, "admin", "admin-pass-123");
   cr_assert(ms_token);
+}
+
+static void write_fixture(const char *dir) {
+  char path[500];
+  snprintf(path, sizeof path, "%s/debian.md", dir);
+  FILE *f = fopen(path, "w");
+  fputs(MS_DOC, f);
+  fclose(f);
+}
+
+void ms_start(int offline, const char *researcher_extra, const char *const *extra_env) {
+  char r[8192];
+  ms_rules(r, sizeof r, researcher_extra);
+  start_with(offline ? NULL : r, extra_env, write_fixture);
+}
+
+void ms_start_team(json_t *sections, void (*docs)(const char *dir)) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/tests/fakes/research_team.json", MAESTRO_SOURCE_DIR);
+  json_t *r = json_load_file(path, 0, NULL);
+  cr_assert(r, "cannot read %s", path);
+  json_array_insert_new(json_object_get(r, "rules"), 0,
+                        json_pack("{s:s, s:{s:s}, s:{s:{s:s}, s:o}}", "name", "planner", "match", "system",
+                                  "role: planner", "json", "analysis", "type", "report", "sections", sections));
+  char *rules = json_dumps(r, JSON_COMPACT);
+  json_decref(r);
+  start_with(rules, NULL, docs);
+  free(rules);
 }
 
 void ms_stop_all(void) {

@@ -29,6 +29,11 @@ void ms_rules(char *out, size_t n, const char *researcher_extra);
  * "NAME=value" strings NULL-ended, or NULL, added to its environment),
  * ingests the fixture. */
 void ms_start(int offline, const char *researcher_extra, const char *const *extra_env);
+/* Starts the fake answering as tests/fakes/research_team.json (agents that
+ * answer from their prompts) with a planner proposing sections (JSON array,
+ * stolen), and the server; docs(dir) writes the library into dir, which is
+ * ingested. */
+void ms_start_team(json_t *sections, void (*docs)(const char *dir));
 void ms_stop_all(void);
 /* Environment for a CLI run against the fake ("NAME=value", NULL-ended,
  * static storage). */

@@ -25,10 +25,13 @@ export interface User {
 export class ApiError extends Error {
   status: number;
   code: string;
-  constructor(status: number, code: string, message: string) {
+  /** the whole JSON error reply, when there was one (e.g. "preflight" of a refused mission) */
+  body: any;
+  constructor(status: number, code: string, message: string, body: any = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.body = body;
   }
 }
 
@@ -67,11 +70,13 @@ function authHeaders(): Record<string, string> {
 async function errorFrom(res: Response): Promise<ApiError> {
   let code = `http_${res.status}`;
   let message = res.statusText || `HTTP ${res.status}`;
+  let body: any = null;
   try {
     const text = await res.text();
     if (text) {
       try {
         const j = JSON.parse(text);
+        body = j;
         const e = j && (j.error ?? j);
         if (typeof e === 'string') message = e;
         else if (e && typeof e === 'object') {
@@ -86,7 +91,7 @@ async function errorFrom(res: Response): Promise<ApiError> {
   } catch {
     /* body unreadable: keep the status text */
   }
-  return new ApiError(res.status, code, message);
+  return new ApiError(res.status, code, message, body);
 }
 
 function handle401(path: string, err: ApiError) {
@@ -263,6 +268,34 @@ export function normMission(r: any): Mission {
     warnings: Array.isArray(m.warnings) ? m.warnings.map(normWarning).reduce(addWarning, [] as MissionWarning[]) : [],
     raw: m,
   };
+}
+
+/** POST /api/missions/preflight: what a mission will have (docs/missions.md). */
+export interface PreflightItem {
+  code: string;
+  message: string;
+  fix?: string;
+}
+export interface PreflightEndpoint {
+  configured: boolean;
+  provider: string;
+  model: string;
+  base_url: string;
+  source: 'env' | 'server' | 'user' | 'none';
+  reachable: boolean | null;
+  error?: string;
+}
+export interface Preflight {
+  ok: boolean;
+  empty: boolean;
+  mode: 'model' | 'offline';
+  offline_requested?: boolean;
+  models: Record<string, PreflightEndpoint>;
+  embedding?: PreflightEndpoint;
+  documents: { requested: boolean; group_id?: string | null; in_scope: number; ready: number };
+  web: { requested: boolean; provider: string | null; configured: boolean; reachable: boolean | null; source?: string; error?: string };
+  problems: PreflightItem[];
+  warnings: PreflightItem[];
 }
 
 export interface Stats {

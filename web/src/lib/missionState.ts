@@ -85,6 +85,7 @@ export function applyEvent(s: MissionState, ev: LiveEvent): MissionState {
       // running again: the old error and warnings of the failed run are history
       if ((m.status === 'queued' || m.status === 'running') && s.mission.status !== m.status) {
         m.error = '';
+        m.outcome = ''; // set anew when it completes
         next.errors = [];
       }
       if (m.status !== 'running') next.logs = settle(s.logs);

@@ -30,7 +30,7 @@ describe('mission form validation', () => {
   });
 
   it('builds the API body from the form', () => {
-    const body = missionPayload({ ...valid(), questions: [' Q1 ', '', 'Q2'], useWeb: false, groupId: 'g1', budget: '3', schedule: 'weekly' });
+    const body = missionPayload({ ...valid(), questions: [' Q1 ', '', 'Q2'], useWeb: false, groupId: 'g1', budget: '3', schedule: 'weekly', maxRounds: '5', maxPasses: '2' });
     expect(body).toMatchObject({
       title: 'LLM evaluation',
       research_questions: ['Q1', 'Q2'],
@@ -39,6 +39,14 @@ describe('mission form validation', () => {
       schedule: 'weekly',
       settings: { max_rounds: 5, max_passes: 2, max_cost: 3 },
     });
+    // rounds and passes left empty are not sent: the depth's own apply (deep: 3 rounds)
+    const plain = missionPayload({ ...valid(), depth: 'deep' }).settings as any;
+    expect(plain.max_rounds).toBeUndefined();
+    expect(plain.max_passes).toBeUndefined();
+    expect(validateMission({ ...valid(), maxRounds: '', maxPasses: '' })).toEqual({});
+    // depth travels in settings, standard unless chosen
+    expect((body.settings as any).depth).toBe('standard');
+    expect((missionPayload({ ...valid(), depth: 'deep' }).settings as any).depth).toBe('deep');
     // the group only applies when documents are used
     expect(missionPayload({ ...valid(), useDocuments: false, groupId: 'g1' }).group_id).toBeUndefined();
   });

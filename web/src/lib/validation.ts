@@ -20,6 +20,8 @@ export interface MissionForm {
   maxPasses: string;
   budget: string;
   schedule: string;
+  /** how far the research goes: settings.depth */
+  depth: 'quick' | 'standard' | 'deep';
 }
 
 export const emptyMissionForm = (): MissionForm => ({
@@ -32,10 +34,12 @@ export const emptyMissionForm = (): MissionForm => ({
   language: 'en',
   tone: 'neutral',
   length: 'medium',
-  maxRounds: '5',
-  maxPasses: '2',
+  // empty: the depth's own number of rounds and review passes
+  maxRounds: '',
+  maxPasses: '',
   budget: '',
   schedule: '',
+  depth: 'standard',
 });
 
 function intIn(v: string, lo: number, hi: number): boolean {
@@ -57,8 +61,8 @@ export function validateMission(f: MissionForm): Errors {
     if (q.length > 1000) e[`questions.${i}`] = 'v.questionLong';
   });
   if (!f.useDocuments && !f.useWeb) e.sources = 'v.sourceNeeded';
-  if (!intIn(f.maxRounds, 1, 20)) e.maxRounds = 'v.rounds';
-  if (!intIn(f.maxPasses, 0, 10)) e.maxPasses = 'v.passes';
+  if (f.maxRounds.trim() !== '' && !intIn(f.maxRounds, 1, 20)) e.maxRounds = 'v.rounds';
+  if (f.maxPasses.trim() !== '' && !intIn(f.maxPasses, 0, 10)) e.maxPasses = 'v.passes';
   if (f.budget.trim() !== '') {
     const b = Number(f.budget);
     if (!Number.isFinite(b) || b <= 0) e.budget = 'v.budget';
@@ -72,12 +76,14 @@ export function missionPayload(f: MissionForm): Record<string, unknown> {
   if (f.useDocuments) sources.push('local_documents');
   if (f.useWeb) sources.push('web_search');
   const settings: Record<string, unknown> = {
-    max_rounds: Number(f.maxRounds),
-    max_passes: Number(f.maxPasses),
     language: f.language,
     tone: f.tone,
     length: f.length,
+    depth: f.depth,
   };
+  // rounds and passes left empty follow the depth (quick 1, standard 2, deep 3 rounds)
+  if (f.maxRounds.trim() !== '') settings.max_rounds = Number(f.maxRounds);
+  if (f.maxPasses.trim() !== '') settings.max_passes = Number(f.maxPasses);
   if (f.budget.trim() !== '') settings.max_cost = Number(f.budget);
   const body: Record<string, unknown> = {
     title: f.title.trim(),

@@ -27,7 +27,7 @@ function reducer(s: MissionState | null, a: Action): MissionState | null {
     case 'mission': {
       // running again after a failure: its error is history
       const rerun = (a.mission.status === 'queued' || a.mission.status === 'running') && s.mission.status !== a.mission.status;
-      return rerun ? { ...s, mission: { ...a.mission, error: '' }, errors: [] } : { ...s, mission: a.mission };
+      return rerun ? { ...s, mission: { ...a.mission, error: '', outcome: '' }, errors: [] } : { ...s, mission: a.mission };
     }
     case 'event':
       return applyEvent(s, a.ev);

@@ -1,10 +1,14 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
-import { api, normGroup, pickList, type Group } from '../lib/api';
+import { api, ApiError, normGroup, pickList, type Group, type Preflight } from '../lib/api';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { emptyMissionForm, missionPayload, validateMission, type Errors, type MissionForm } from '../lib/validation';
 import { ErrorBox, Field, Notice } from '../components/ui';
+import { PreflightPanel } from '../components/PreflightPanel';
+
+/** How long the form must rest before the preflight is asked again. */
+export const PREFLIGHT_DELAY_MS = 400;
 
 export function NewMissionPage() {
   const { t } = useI18n();
@@ -17,6 +21,9 @@ export function NewMissionPage() {
   const [error, setError] = useState<unknown>(null);
   const [groups, setGroups] = useState<Group[]>([]);
   const [advanced, setAdvanced] = useState(false);
+  const [pf, setPf] = useState<Preflight | null>(null);
+  const [checking, setChecking] = useState(false);
+  const [allowEmpty, setAllowEmpty] = useState(false);
 
   useEffect(() => {
     api
@@ -27,7 +34,8 @@ export function NewMissionPage() {
     api
       .get('/api/settings')
       .then((r) => {
-        const d = r?.research_defaults || r?.research || r?.defaults;
+        // effective.research: the server defaults with the user's own over them
+        const d = r?.effective?.research || r?.research_defaults || r?.research || r?.defaults;
         if (!d) return;
         setF((old) => ({
           ...old,
@@ -40,6 +48,31 @@ export function NewMissionPage() {
       })
       .catch(() => {});
   }, []);
+
+  // The preflight depends only on the sources and the group: ask again
+  // (debounced) when they change, and drop answers that arrive out of order.
+  const pfKey = JSON.stringify([f.useDocuments, f.useWeb, f.useDocuments ? f.groupId : '']);
+  useEffect(() => {
+    if (!canWrite) return;
+    const ctl = new AbortController();
+    setChecking(true);
+    const timer = setTimeout(() => {
+      api
+        .post<Preflight>('/api/missions/preflight', missionPayload(f), { signal: ctl.signal })
+        .then((r) => {
+          setPf(r && typeof r === 'object' ? r : null);
+          setChecking(false);
+        })
+        .catch((e) => {
+          if ((e as Error)?.name !== 'AbortError') setChecking(false);
+        });
+    }, PREFLIGHT_DELAY_MS);
+    return () => {
+      clearTimeout(timer);
+      ctl.abort();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [pfKey, canWrite]);
 
   const set = <K extends keyof MissionForm>(k: K, v: MissionForm[K]) => {
     const next = { ...f, [k]: v };
@@ -64,10 +97,14 @@ export function NewMissionPage() {
     setBusy(true);
     setError(null);
     try {
-      const r = await api.post('/api/missions', missionPayload(f));
+      const body = missionPayload(f);
+      if (allowEmpty && pf?.empty) body.allow_empty = true;
+      const r = await api.post('/api/missions', body);
       const id = String(r?.id ?? r?.mission?.id ?? '');
       nav(id ? `/missions/${id}` : '/');
     } catch (err) {
+      // refused as empty: show the server's list where the user looks
+      if (err instanceof ApiError && err.body?.preflight) setPf(err.body.preflight as Preflight);
       setError(err);
     } finally {
       setBusy(false);
@@ -132,13 +169,22 @@ export function NewMissionPage() {
             </div>
           )}
         </fieldset>
-        <div className="grid-2">
+        <div className="grid-3">
           <Field label={t('new.group')} htmlFor="m-group" hint={groups.length ? undefined : t('new.noGroups')}>
             <select id="m-group" value={f.groupId} onChange={(e) => set('groupId', e.target.value)} disabled={!f.useDocuments}>
               <option value="">{t('new.allDocs')}</option>
               {groups.map((g) => (
                 <option key={g.id} value={g.id}>
                   {g.name}
+                </option>
+              ))}
+            </select>
+          </Field>
+          <Field label={t('new.depth')} htmlFor="m-depth" hint={t(`depth.${f.depth}Hint`)}>
+            <select id="m-depth" value={f.depth} onChange={(e) => set('depth', e.target.value as MissionForm['depth'])}>
+              {(['quick', 'standard', 'deep'] as const).map((x) => (
+                <option key={x} value={x}>
+                  {t(`depth.${x}`)}
                 </option>
               ))}
             </select>
@@ -158,10 +204,10 @@ export function NewMissionPage() {
         <details className="advanced" open={advanced} onToggle={(e) => setAdvanced((e.target as HTMLDetailsElement).open)}>
           <summary>{t('new.advanced')}</summary>
           <div className="grid-3">
-            <Field label={t('new.rounds')} error={errors.maxRounds} htmlFor="m-rounds" hint="1–20">
+            <Field label={t('new.rounds')} error={errors.maxRounds} htmlFor="m-rounds" hint={`1–20 · ${t('new.depthDefault')}`}>
               <input id="m-rounds" inputMode="numeric" value={f.maxRounds} onChange={(e) => set('maxRounds', e.target.value)} aria-invalid={!!errors.maxRounds} />
             </Field>
-            <Field label={t('new.passes')} error={errors.maxPasses} htmlFor="m-passes" hint="0–10">
+            <Field label={t('new.passes')} error={errors.maxPasses} htmlFor="m-passes" hint={`0–10 · ${t('new.depthDefault')}`}>
               <input id="m-passes" inputMode="numeric" value={f.maxPasses} onChange={(e) => set('maxPasses', e.target.value)} aria-invalid={!!errors.maxPasses} />
             </Field>
             <Field label={t('new.budget')} error={errors.budget} htmlFor="m-budget" hint={t('new.budgetHint')}>
@@ -197,6 +243,7 @@ export function NewMissionPage() {
             </Field>
           </div>
         </details>
+        <PreflightPanel pf={pf} checking={checking} allowEmpty={allowEmpty} onAllowEmpty={setAllowEmpty} />
         <ErrorBox error={error} />
         <div className="form-actions">
           <button type="button" className="btn btn-ghost" onClick={() => nav(-1)}>

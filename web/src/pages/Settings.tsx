@@ -26,6 +26,8 @@ export interface Effective {
   base_url: string;
   model: string;
   reason: string;
+  /** the layer the value came from: env, server (admin defaults), user, none */
+  source: string;
 }
 export interface SettingsForm {
   models: Record<string, Endpoint>;
@@ -75,7 +77,7 @@ export function settingsToForm(r: any): SettingsForm {
   return {
     models: Object.fromEntries(TIERS.map((t) => [t, endpoint(models[t] ?? x[t] ?? (t === 'embedding' ? x.embeddings : undefined))])),
     effective: Object.fromEntries(
-      Object.entries(eff).map(([k, v]: [string, any]) => [k, { configured: !!v?.configured, provider: s(v?.provider), base_url: s(v?.base_url), model: s(v?.model), reason: s(v?.reason) }]),
+      Object.entries(eff).map(([k, v]: [string, any]) => [k, { configured: !!v?.configured, provider: s(v?.provider), base_url: s(v?.base_url), model: s(v?.model), reason: s(v?.reason), source: s(v?.source) }]),
     ),
     search: { providers, searxng_url: s(searxng_url ?? search.url), tavily_api_key: s(tavily_api_key), brave_api_key: s(brave_api_key) },
     defaults: { max_rounds: s(max_rounds ?? 5), max_passes: s(max_passes ?? 2), language: s(language || 'en'), tone: s(tone || 'neutral'), length: s(length || 'medium') },
@@ -129,9 +131,16 @@ export function formToSettings(f: SettingsForm, orig: SettingsForm): any {
   };
 }
 
+/** Where the page reads and writes: the user's own settings, or (admins) the server defaults. */
+export function settingsPath(scope: 'user' | 'server'): string {
+  return scope === 'server' ? '/api/admin/settings' : '/api/settings';
+}
+
 export function SettingsPage() {
   const { t } = useI18n();
-  const { canWrite } = useAuth();
+  const { canWrite, user } = useAuth();
+  const isAdmin = user?.role === 'admin';
+  const [scope, setScope] = useState<'user' | 'server'>('user');
   const [orig, setOrig] = useState<SettingsForm | null>(null);
   const [f, setF] = useState<SettingsForm | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -139,8 +148,10 @@ export function SettingsPage() {
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
+    setF(null);
+    setSaved(false);
     api
-      .get('/api/settings')
+      .get(settingsPath(scope))
       .then((r) => {
         const form = settingsToForm(r);
         setOrig(form);
@@ -152,7 +163,7 @@ export function SettingsPage() {
         setOrig(form);
         setF(form);
       });
-  }, []);
+  }, [scope]);
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -161,7 +172,7 @@ export function SettingsPage() {
     setError(null);
     setSaved(false);
     try {
-      const r = await api.put('/api/settings', formToSettings(f, orig));
+      const r = await api.put(settingsPath(scope), formToSettings(f, orig));
       const form = r && typeof r === 'object' && Object.keys(r).length ? settingsToForm(r) : f;
       setOrig(form);
       setF(form);
@@ -179,6 +190,16 @@ export function SettingsPage() {
   return (
     <div className="page page-narrow settings-page">
       <h1>{t('settings.title')}</h1>
+      {isAdmin && (
+        <div className="scope-switch" role="group" aria-label={t('settings.title')}>
+          {(['user', 'server'] as const).map((x) => (
+            <button key={x} type="button" className={`btn btn-sm ${scope === x ? 'btn-primary' : 'btn-secondary'}`} aria-pressed={scope === x} onClick={() => setScope(x)} data-testid={`scope-${x}`}>
+              {t(x === 'user' ? 'settings.scopeUser' : 'settings.scopeServer')}
+            </button>
+          ))}
+        </div>
+      )}
+      {scope === 'server' && <Notice kind="info">{t('settings.serverHint')}</Notice>}
       <form onSubmit={save} noValidate>
         <fieldset disabled={!canWrite} className="plain">
           <section className="card">
@@ -373,6 +394,7 @@ function EndpointEditor({
         {eff && (
           <span className={`eff ${eff.configured ? 'eff-ok' : 'eff-off'}`} title={eff.reason || undefined}>
             {eff.configured ? t('settings.inUse', { model: eff.model || '—' }) : t('settings.notConfigured')}
+            {eff.configured && eff.source && <span className="muted"> · {t(`settings.from.${eff.source}`)}</span>}
           </span>
         )}
       </summary>

@@ -145,7 +145,9 @@ export function PlanTab({ missionId, plan, analysis, editable, onSaved }: { miss
   const [saved, setSaved] = useState(false);
 
   useEffect(() => {
-    if (!editable) setEditing(false);
+    if (editable) return;
+    setEditing(false);
+    setSaved(false); // "resume to continue" is no longer news once it runs
   }, [editable]);
 
   if (!plan || plan.sections.length === 0)
