@@ -87,7 +87,9 @@ int agents_mission_stop(agents_t *ag, const char *user_id, const char *id, int *
 int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *id, int round, int submit, int *status,
                                 char *err, size_t errlen);
 /* Replaces the outline ({"sections":[{id?,title,questions,subsections}]})
- * and continues research from it. *plan_out (may be NULL) gets the new plan. */
+ * and continues research from it: a paused mission stays paused (resume
+ * runs it from the new outline), a failed or completed one is queued.
+ * *plan_out (may be NULL) gets the new plan. */
 int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, json_t *plan, int submit,
                             json_t **plan_out, int *status, char *err, size_t errlen);
 
@@ -104,6 +106,24 @@ int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, j
 int agents_schedule_tick(agents_t *ag);
 int agents_scheduler_start(agents_t *ag);
 void agents_scheduler_stop(agents_t *ag);
+
+/*
+ * Progress 0..1, the one computation behind the API's "progress" and the
+ * progress of live events: each phase has its share; research moves with
+ * the top sections researched in the round (sections the round does not
+ * need count as done), write with the sections drafted. settings gives
+ * max_rounds, quality_target, max_reflections; flat the sections (may be
+ * NULL), drafts {section_id: draft} (may be NULL); pending (may be NULL) a
+ * section counted as done though its notes or draft are not committed yet.
+ * Pure, thread-safe.
+ */
+double agents_progress(const char *status, const char *phase, int round, json_t *settings, json_t *flat, json_t *drafts,
+                       const char *pending);
+/* agents_progress() of a mission row, reading its sections and drafts. */
+double agents_mission_progress(app_t *app, json_t *row);
+/* The model calls of mission id in flight now, oldest first, as the
+ * call_started events gave them plus "in_flight": true. New reference. */
+json_t *agents_inflight_json(agents_t *ag, const char *id);
 
 /* The outline as {"sections":[{id,title,questions,priority,quality,subsections}]}. */
 json_t *agents_plan_json(app_t *app, const char *id);

@@ -34,6 +34,12 @@ struct agents {
   pthread_t sched_thread;
   pthread_cond_t sched_cond;
   int sched_running, sched_stop;
+  /* model calls in flight: {mission_id: {call_key: call_started data}},
+   * guarded by lock; listed by agents_inflight_json() */
+  json_t *inflight;
+  /* one section commit (notes, draft) at a time, so that the progress in
+   * its events is computed and emitted in commit order */
+  pthread_mutex_t commit_lock;
 };
 
 typedef struct {
@@ -61,6 +67,10 @@ typedef struct {
   atomic_int *cancel;       /* the slot's flag */
   atomic_int *cancel_user;  /* the caller's extra flag (CLI), may be NULL */
   int64_t t0;
+  /* what the agent calls made with this mrun_t are about ({section_id,
+   * section_title, round, query, passages}, borrowed, may be NULL): shown
+   * with call_started and agent_log. A worker sets it on its own copy. */
+  json_t *call_context;
 } mrun_t;
 
 /* The "What changed since the last run" body (Markdown, no heading) of a
@@ -330,9 +340,11 @@ int planner_run(mrun_t *m, json_t **analysis, json_t **sections, store_mevs_t *e
 int researcher_run(mrun_t *m, json_t *section, const passages_t *ps, json_t **notes, store_mevs_t *evs, char *err,
                    size_t errlen);
 /* Reflector: per-section quality and gaps, outline changes. Returns the new
- * flat outline in *sections (new reference). */
-int reflector_run(mrun_t *m, json_t *sections, json_t *notes, json_t **out_sections, store_mevs_t *evs, char *err,
-                  size_t errlen);
+ * flat outline in *sections (new reference) and, when assessment is not
+ * NULL, the reasoning behind it (new reference): {"sections":[{id, title,
+ * quality, gaps, contradictions, new_questions}], "outline_changes":[...]}. */
+int reflector_run(mrun_t *m, json_t *sections, json_t *notes, json_t **out_sections, json_t **assessment,
+                  store_mevs_t *evs, char *err, size_t errlen);
 /* Writer: a section body with [#NOTEID] markers (malloc'd *text). previous
  * and suggestions may be NULL (first pass). */
 int writer_run(mrun_t *m, json_t *section, json_t *subsections, json_t *notes, const char *previous,

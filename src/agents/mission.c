@@ -180,6 +180,73 @@ static void mrun_load(mrun_t *m, json_t *row) {
 
 /* ---- model calls ---- */
 
+/* A call in flight: listed by agents_inflight_json() and announced live
+ * (call_started), so the activity list shows what the mission waits for. */
+static void call_begin(mrun_t *m, const char *key, json_t *data) {
+  pthread_mutex_lock(&m->ag->lock);
+  json_t *calls = json_object_get(m->ag->inflight, m->id);
+  if (!calls) {
+    calls = json_object();
+    json_object_set_new(m->ag->inflight, m->id, calls);
+  }
+  json_object_set_new(calls, key, json_deep_copy(data)); /* its own copy: other threads read it */
+  pthread_mutex_unlock(&m->ag->lock);
+  char channel[64];
+  snprintf(channel, sizeof channel, "mission:%s", m->id);
+  if (m->app->events) events_publish(m->app->events, channel, "call_started", data, NULL);
+}
+
+/* Ends a call in flight; a call that failed is announced (call_ended, with
+ * its context and the call record's id), one that answered is ended by its
+ * agent_log event (call_key). */
+static void call_end(mrun_t *m, const char *key, int rc, const char *err, const char *call_id, json_t *started) {
+  pthread_mutex_lock(&m->ag->lock);
+  json_t *calls = json_object_get(m->ag->inflight, m->id);
+  json_object_del(calls, key);
+  if (calls && !json_object_size(calls)) json_object_del(m->ag->inflight, m->id);
+  pthread_mutex_unlock(&m->ag->lock);
+  if (rc == LLM_OK || !m->app->events) return;
+  char channel[64];
+  snprintf(channel, sizeof channel, "mission:%s", m->id);
+  json_t *d = json_pack("{s:s, s:s, s:b}", "call_key", key, "error", err && err[0] ? err : "failed", "cancelled",
+                        rc == LLM_ERR_CANCELLED);
+  json_object_update_missing(d, started);
+  json_object_del(d, "started_at");
+  if (call_id && call_id[0])
+    json_object_set_new(d, "id", json_string(call_id));
+  else
+    json_object_del(d, "id");
+  events_publish(m->app->events, channel, "call_ended", d, NULL);
+  json_decref(d);
+}
+
+json_t *agents_inflight_json(agents_t *ag, const char *id) {
+  json_t *out = json_array();
+  pthread_mutex_lock(&ag->lock);
+  const char *key;
+  json_t *v;
+  json_object_foreach(json_object_get(ag->inflight, id), key, v) {
+    json_t *c = json_deep_copy(v);
+    json_object_set_new(c, "in_flight", json_true());
+    json_array_append_new(out, c);
+  }
+  pthread_mutex_unlock(&ag->lock);
+  return out;
+}
+
+/* The answer as the activity list shows it: text or JSON, at most 4000 bytes. */
+static json_t *response_excerpt(const llm_response_t *r) {
+  char *dumped = NULL;
+  const char *t = r->text;
+  if ((!t || !t[0]) && r->json) t = dumped = json_dumps(r->json, JSON_INDENT(1));
+  if (!t) return json_string("");
+  size_t len = strlen(t);
+  if (len > 4000) len = util_utf8_floor(t, 4000);
+  json_t *s = json_stringn(t, len);
+  free(dumped);
+  return s ? s : json_string("");
+}
+
 int agent_call(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, const char *user, json_t *schema,
                json_t **json, char **text, const char *action, store_mevs_t *evs, char *err, size_t errlen) {
   return agent_call_ex(m, role, tier, vars, user, NULL, schema, json, text, action, evs, NULL, err, errlen);
@@ -229,13 +296,21 @@ int agent_call_ex(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, co
                        .user_id = m->user_id,
                        .mission_id = m->id,
                        .agent = role};
+  char key[17];
+  util_new_id(key);
+  json_t *started = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", key, "call_key", key, "agent", role, "action",
+                              action, "tier", llm_tier_name(tier), "started_at", (json_int_t)util_now_ms());
+  if (json_is_object(m->call_context)) json_object_update_missing(started, m->call_context);
+  call_begin(m, key, started);
   llm_response_t r;
   int64_t t0 = util_mono_ms();
   int rc = llm_chat(m->app->llm, &req, &r, err, errlen);
   double secs = (double)(util_mono_ms() - t0) / 1000.0;
   buf_free(&fix);
   metrics_observe(M_AGENT, M_AGENT_HELP, "agent_type", role, secs);
+  call_end(m, key, rc, err, r.call_id, started);
   if (rc != LLM_OK) {
+    json_decref(started);
     if (info)
       info->system = sys;
     else
@@ -250,11 +325,15 @@ int agent_call_ex(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, co
     free(sys);
   if (json) *json = r.json ? json_incref(r.json) : NULL;
   if (text) *text = util_strdup(r.text);
-  json_t *log = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:f, s:I, s:b, s:s}", "id", r.call_id, "agent", role,
-                          "action", action, "model", r.model, "tokens", r.prompt_tokens + r.completion_tokens,
-                          "prompt_tokens", r.prompt_tokens, "completion_tokens", r.completion_tokens, "cost",
-                          r.cost_usd, "duration_ms", (json_int_t)(r.latency_ms ? r.latency_ms : (int64_t)(secs * 1000)),
-                          "cached", r.cached || r.replayed, "tier", llm_tier_name(tier));
+  json_t *log =
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:f, s:I, s:b, s:s, s:o}", "id", r.call_id, "call_key", key,
+                "agent", role, "action", action, "model", r.model, "tokens", r.prompt_tokens + r.completion_tokens,
+                "prompt_tokens", r.prompt_tokens, "completion_tokens", r.completion_tokens, "cost", r.cost_usd,
+                "duration_ms", (json_int_t)(r.latency_ms ? r.latency_ms : (int64_t)(secs * 1000)), "cached",
+                r.cached || r.replayed, "tier", llm_tier_name(tier), "response", response_excerpt(&r));
+  json_object_update_missing(log, started); /* the context: section, round, query, passages */
+  json_object_del(log, "started_at");
+  json_decref(started);
   if (retry) json_object_set_new(log, "reask", json_true());
   store_mevs_add(evs, "agent_log", log);
   llm_response_free(&r);
@@ -274,24 +353,85 @@ static void add_stats(mrun_t *m, store_mevs_t *evs, double progress) {
                 t.cost_usd, "calls", (json_int_t)t.calls, "cached_calls", (json_int_t)t.cached, "progress", progress));
 }
 
-static double progress_of(mrun_t *m, const char *phase, int round) {
-  double rounds = m->max_rounds > 0 ? m->max_rounds : 1;
+/* ---- progress ---- */
+
+static int needs_research_at(double quality_target, int max_reflections, json_t *s, int round) {
+  if (json_integer_value(json_object_get(s, "researched_round")) >= round) return 0;
+  if (round == 1 || json_integer_value(json_object_get(s, "researched_round")) == 0) return 1;
+  return json_number_value(json_object_get(s, "quality")) < quality_target &&
+         json_integer_value(json_object_get(s, "reflections")) < max_reflections;
+}
+
+double agents_progress(const char *status, const char *phase, int round, json_t *settings, json_t *flat, json_t *drafts,
+                       const char *pending) {
+  if (status && !strcmp(status, "completed")) return 1.0;
+  if (!phase) return 0;
+  double rounds = (double)set_int(settings, "max_rounds", 2);
+  if (round > rounds) rounds = round;
+  if (rounds < 1) rounds = 1;
+  if (round < 1) round = 1;
+  /* the sections of this phase already done, and all of them */
+  double done = 0, total = 0;
+  size_t i;
+  json_t *s;
+  json_array_foreach(flat, i, s) {
+    if (json_is_string(json_object_get(s, "parent_id"))) continue;
+    const char *id = json_string_value(json_object_get(s, "id"));
+    int is_pending = pending && id && !strcmp(id, pending);
+    total++;
+    if (!strcmp(phase, "research")) {
+      if (is_pending || json_integer_value(json_object_get(s, "researched_round")) >= round ||
+          !needs_research_at(set_num(settings, "quality_target", 0.8), (int)set_int(settings, "max_reflections", 5), s,
+                             round))
+        done++;
+    } else if (is_pending || (id && json_object_get(drafts, id)))
+      done++;
+  }
+  double f = total > 0 ? done / total : 0;
+  if (f > 1) f = 1;
   if (!strcmp(phase, "analyse")) return 0.01;
   if (!strcmp(phase, "plan")) return 0.05;
-  if (!strcmp(phase, "research")) return 0.1 + 0.5 * ((round - 1) / rounds);
-  if (!strcmp(phase, "reflect")) return 0.1 + 0.5 * ((round - 0.3) / rounds);
-  if (!strcmp(phase, "write")) return 0.62;
+  if (!strcmp(phase, "research")) return 0.1 + 0.5 * ((round - 1) + f) / rounds;
+  if (!strcmp(phase, "reflect")) return 0.1 + 0.5 * round / rounds;
+  if (!strcmp(phase, "write")) return 0.62 + 0.12 * f;
   if (!strcmp(phase, "review")) return 0.75;
   if (!strcmp(phase, "revise")) return 0.8;
   if (!strcmp(phase, "verify")) return 0.9;
   if (!strcmp(phase, "assemble")) return 0.97;
-  return 1.0;
+  if (!strcmp(phase, "done")) return 1.0;
+  return 0;
 }
 
-static void add_phase(mrun_t *m, store_mevs_t *evs, const char *phase, int round, int pass) {
+double agents_mission_progress(app_t *app, json_t *row) {
+  const char *id = json_string_value(json_object_get(row, "id"));
+  const char *phase = json_string_value(json_object_get(row, "phase"));
+  int counted = phase && (!strcmp(phase, "research") || !strcmp(phase, "write"));
+  json_t *flat = counted && id ? store_mission_sections(app->store, id) : NULL;
+  json_t *drafts = counted && id && !strcmp(phase, "write") ? store_mission_drafts(app->store, id) : NULL;
+  double p = agents_progress(json_string_value(json_object_get(row, "status")), phase,
+                             (int)json_integer_value(json_object_get(row, "round")), json_object_get(row, "settings"),
+                             flat, drafts, NULL);
+  json_decref(flat);
+  json_decref(drafts);
+  return p;
+}
+
+/* The progress the mission will have once (phase, round) and, when given,
+ * the pending section's notes or draft are committed: what
+ * agents_mission_progress() reads from the store afterwards. */
+static double progress_of(mrun_t *m, const char *phase, int round, const char *pending) {
+  int counted = !strcmp(phase, "research") || !strcmp(phase, "write");
+  json_t *flat = counted ? store_mission_sections(m->app->store, m->id) : NULL;
+  json_t *drafts = counted && !strcmp(phase, "write") ? store_mission_drafts(m->app->store, m->id) : NULL;
+  double p = agents_progress("running", phase, round, json_object_get(m->row, "settings"), flat, drafts, pending);
+  json_decref(flat);
+  json_decref(drafts);
+  return p;
+}
+
+static void add_phase(store_mevs_t *evs, const char *phase, int round, int pass, double progress) {
   store_mevs_add(evs, "phase",
-                 json_pack("{s:s, s:i, s:i, s:f}", "phase", phase, "round", round, "pass", pass, "progress",
-                           progress_of(m, phase, round)));
+                 json_pack("{s:s, s:i, s:i, s:f}", "phase", phase, "round", round, "pass", pass, "progress", progress));
 }
 
 /* Commits a phase change (and extra fields) with its events. */
@@ -300,8 +440,9 @@ static int commit_phase(mrun_t *m, const char *phase, int round, int pass, json_
   json_object_set_new(f, "phase", json_string(phase));
   json_object_set_new(f, "round", json_integer(round));
   json_object_set_new(f, "pass", json_integer(pass));
-  add_phase(m, evs, phase, round, pass);
-  add_stats(m, evs, progress_of(m, phase, round));
+  double p = progress_of(m, phase, round, NULL);
+  add_phase(evs, phase, round, pass, p);
+  add_stats(m, evs, p);
   int rc = store_mission_update(m->app->store, m->id, NULL, f, evs);
   json_decref(f);
   emit(m->app, m->id, evs);
@@ -495,8 +636,8 @@ static int step_plan(mrun_t *m, char *err, size_t errlen) {
   snprintf(m->language, sizeof m->language, "%s", set_str(merged, "language", m->language));
   plan_apply_depth(m, sections, merged);
   add_plan_event(&evs, sections);
-  add_phase(m, &evs, "research", 1, 0);
-  add_stats(m, &evs, progress_of(m, "research", 1));
+  add_phase(&evs, "research", 1, 0, 0.1);
+  add_stats(m, &evs, 0.1);
   json_t *f = json_pack("{s:s, s:i, s:i, s:o}", "phase", "research", "round", 1, "pass", 0, "analysis", merged);
   rc = store_mission_set_sections(m->app->store, m->id, sections, f, &evs);
   json_decref(f);
@@ -506,10 +647,7 @@ static int step_plan(mrun_t *m, char *err, size_t errlen) {
 }
 
 static int needs_research(mrun_t *m, json_t *s, int round) {
-  if (json_integer_value(json_object_get(s, "researched_round")) >= round) return 0;
-  if (round == 1 || json_integer_value(json_object_get(s, "researched_round")) == 0) return 1;
-  return json_number_value(json_object_get(s, "quality")) < m->quality_target &&
-         json_integer_value(json_object_get(s, "reflections")) < m->max_reflections;
+  return needs_research_at(m->quality_target, m->max_reflections, s, round);
 }
 
 /* What a section read in a round: {section_id, round, searches, passages:
@@ -554,8 +692,16 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
   int rc = 0;
   if (m->offline)
     notes = offline_notes(m, section, &ps);
-  else
-    rc = researcher_run(m, section, &ps, &notes, &evs, err, errlen);
+  else {
+    const char *q = json_string_value(json_array_get(json_object_get(section, "questions"), 0));
+    mrun_t mc = *m; /* this worker's calls are about this section */
+    mc.call_context =
+        json_pack("{s:O, s:O, s:i, s:s, s:I}", "section_id", json_object_get(section, "id"), "section_title",
+                  json_object_get(section, "title"), "round", round, "query",
+                  q ? q : json_string_value(json_object_get(section, "title")), "passages", (json_int_t)ps.n);
+    rc = researcher_run(&mc, section, &ps, &notes, &evs, err, errlen);
+    json_decref(mc.call_context);
+  }
   passages_free(&ps);
   if (rc != 0) {
     json_decref(notes);
@@ -565,11 +711,13 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
   if (npassages && !json_array_size(notes))
     mrun_warn(m, "no_notes", sid, round, "Section \"%s\": %zu passages were read but no note was verified in round %d",
               stitle, npassages, round);
-  add_stats(m, &evs, progress_of(m, "research", round));
   int inserted = 0;
+  pthread_mutex_lock(&m->ag->commit_lock); /* progress events in commit order */
+  add_stats(m, &evs, progress_of(m, "research", round, sid));
   rc = store_mission_add_notes(m->app->store, m->id, sid, round, notes, &inserted, &evs);
-  json_decref(notes);
   emit(m->app, m->id, &evs);
+  pthread_mutex_unlock(&m->ag->commit_lock);
+  json_decref(notes);
   if (rc != STORE_OK) {
     snprintf(err, errlen, "cannot store the notes of section %s", sid);
     return -1;
@@ -616,6 +764,38 @@ static int step_research(mrun_t *m, int round, char *err, size_t errlen) {
   return commit_phase(m, "reflect", round, 0, NULL, &evs);
 }
 
+/* The mission's analysis with this round's reflection in analysis.reflections
+ * (one entry per round, a repeated round replaces its entry), and the
+ * "reflection" event. Offline, the assessment is the sections' scores.
+ * New reference. */
+static json_t *reflection_record(mrun_t *m, int round, json_t *assessment, json_t *flat) {
+  json_t *r = json_is_object(assessment) ? json_deep_copy(assessment) : NULL;
+  if (!r) {
+    json_t *secs = json_array();
+    size_t i;
+    json_t *s;
+    json_array_foreach(flat, i, s) if (!json_is_string(json_object_get(s, "parent_id"))) json_array_append_new(
+        secs, json_pack("{s:O, s:O, s:f, s:[], s:[], s:[]}", "id", json_object_get(s, "id"), "title",
+                        json_object_get(s, "title"), "quality", json_number_value(json_object_get(s, "quality")),
+                        "gaps", "contradictions", "new_questions"));
+    r = json_pack("{s:o, s:[]}", "sections", secs, "outline_changes");
+  }
+  json_object_set_new(r, "round", json_integer(round));
+  json_object_set_new(r, "ts", json_integer(util_now_ms()));
+  json_t *an = json_object_get(m->row, "analysis");
+  json_t *analysis = json_is_object(an) ? json_deep_copy(an) : json_object();
+  json_t *list = json_object_get(analysis, "reflections");
+  if (!json_is_array(list)) {
+    list = json_array();
+    json_object_set_new(analysis, "reflections", list);
+  }
+  for (size_t i = json_array_size(list); i-- > 0;)
+    if (json_integer_value(json_object_get(json_array_get(list, i), "round")) >= round) json_array_remove(list, i);
+  json_array_append(list, r);
+  json_decref(r);
+  return analysis;
+}
+
 /* Deep: before writing, sections whose evidence is rich get subsections
  * (agent_split_section), unless they already have some. */
 static void split_rich_sections(mrun_t *m, json_t *flat, json_t *notes) {
@@ -647,18 +827,26 @@ static int step_reflect(mrun_t *m, int round, char *err, size_t errlen) {
   json_t *flat = store_mission_sections(m->app->store, m->id);
   json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
   store_mevs_t evs = {0};
-  json_t *out = NULL;
+  json_t *out = NULL, *assessment = NULL;
   int rc = 0;
   if (m->offline)
     out = offline_reflect(m, flat, notes);
-  else
-    rc = reflector_run(m, flat, notes, &out, &evs, err, errlen);
+  else {
+    mrun_t mc = *m;
+    mc.call_context = json_pack("{s:i}", "round", round);
+    rc = reflector_run(&mc, flat, notes, &out, &assessment, &evs, err, errlen);
+    json_decref(mc.call_context);
+  }
   if (rc != 0) {
     json_decref(notes);
     json_decref(flat);
     store_mevs_clear(&evs);
     return rc;
   }
+  json_t *analysis = reflection_record(m, round, assessment, out);
+  json_decref(assessment);
+  json_t *refl = json_object_get(analysis, "reflections");
+  store_mevs_add(&evs, "reflection", json_deep_copy(json_array_get(refl, json_array_size(refl) - 1)));
   int again = 0;
   if (!m->offline && round < m->max_rounds && !budget_reached(m)) {
     size_t i;
@@ -680,9 +868,12 @@ static int step_reflect(mrun_t *m, int round, char *err, size_t errlen) {
   json_decref(tb);
   const char *next = again ? "research" : "write";
   int nround = again ? round + 1 : round;
-  add_phase(m, &evs, next, nround, again ? 0 : 1);
-  add_stats(m, &evs, progress_of(m, next, nround));
-  json_t *f = json_pack("{s:s, s:i, s:i}", "phase", next, "round", nround, "pass", again ? 0 : 1);
+  /* the progress as the store will read it: with the reflected sections */
+  double p = agents_progress("running", next, nround, json_object_get(m->row, "settings"), out, NULL, NULL);
+  add_phase(&evs, next, nround, again ? 0 : 1, p);
+  add_stats(m, &evs, p);
+  json_t *f =
+      json_pack("{s:s, s:i, s:i, s:o}", "phase", next, "round", nround, "pass", again ? 0 : 1, "analysis", analysis);
   rc = store_mission_set_sections(m->app->store, m->id, out, f, &evs);
   json_decref(f);
   json_decref(out);
@@ -728,17 +919,26 @@ static int write_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
     text = offline_write_subsections(m, subs, notes);
   else if (m->offline)
     text = offline_write(m, section, notes);
-  else
-    rc = writer_run(m, section, subs, notes, prev, sugg, &text, &evs, err, errlen);
+  else {
+    mrun_t mc = *m; /* this worker's calls are about this section */
+    mc.call_context = json_pack("{s:O, s:O, s:I}", "section_id", json_object_get(section, "id"), "section_title",
+                                json_object_get(section, "title"), "notes", (json_int_t)json_array_size(notes));
+    rc = writer_run(&mc, section, subs, notes, prev, sugg, &text, &evs, err, errlen);
+    json_decref(mc.call_context);
+  }
   if (rc != 0) {
     store_mevs_clear(&evs);
     return rc;
   }
-  add_stats(m, &evs, progress_of(m, "write", 0));
+  pthread_mutex_lock(&m->ag->commit_lock); /* progress events in commit order */
+  add_stats(m, &evs,
+            strcmp(kind, "write") ? progress_of(m, "revise", 0, NULL)
+                                  : progress_of(m, "write", 0, json_string_value(json_object_get(section, "id"))));
   rc = store_mission_put_draft(m->app->store, m->id, json_string_value(json_object_get(section, "id")), kind, text,
                                NULL, &evs);
-  free(text);
   emit(m->app, m->id, &evs);
+  pthread_mutex_unlock(&m->ag->commit_lock);
+  free(text);
   return rc == STORE_OK ? 0 : -1;
 }
 
@@ -924,7 +1124,26 @@ static json_t *run_record(mrun_t *m, json_t *row) {
  * and no cited sentence of its report was verified against them; else "ok". */
 static const char *outcome_of(mrun_t *m, json_t *row) {
   return (m->use_docs || m->use_web) && json_integer_value(json_object_get(row, "supported")) <= 0 ? "no_evidence"
-                                                                                                     : "ok";
+                                                                                                   : "ok";
+}
+
+/* {document_id: {filename, title, authors, year}} of the notes' documents,
+ * for the reference list. */
+static json_t *cited_documents(mrun_t *m, json_t *notes) {
+  json_t *out = json_object();
+  size_t i;
+  json_t *n;
+  json_array_foreach(notes, i, n) {
+    const char *id = json_string_value(json_object_get(n, "document_id"));
+    store_doc_t *d = NULL;
+    if (!id || !id[0] || json_object_get(out, id) || store_doc_get(m->app->store, m->user_id, id, &d) != STORE_OK)
+      continue;
+    json_object_set_new(out, id,
+                        json_pack("{s:s?, s:s?, s:s?, s:s?}", "filename", d->filename, "title", d->title, "authors",
+                                  d->authors, "year", d->year));
+    store_doc_free(d);
+  }
+  return out;
 }
 
 static int step_assemble(mrun_t *m, char *err, size_t errlen) {
@@ -938,6 +1157,7 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
   json_object_set_new(record, "outcome", json_string(outcome));
   const char *prev = json_string_value(json_object_get(json_object_get(m->row, "settings"), "previous_run"));
   char *changes = prev ? schedule_changes(m->app, m->user_id, prev, m->language, flat, drafts, notes) : NULL;
+  json_t *documents = cited_documents(m, notes);
   report_input_t in = {.title = m->title,
                        .changes = changes,
                        .language = m->language,
@@ -947,17 +1167,20 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
                        .introduction = json_string_value(json_object_get(review, "introduction")),
                        .conclusion = json_string_value(json_object_get(review, "conclusion")),
                        .record = record,
-                       .access_ms = util_now_ms()};
+                       .access_ms = util_now_ms(),
+                       .documents = documents,
+                       .verification = json_object_get(review, "verification")};
   json_t *meta = NULL;
   char *md = report_markdown(&in, &meta);
   free(changes);
+  json_decref(documents);
   json_object_set(meta, "record", record);
   store_mevs_t evs = {0};
-  add_phase(m, &evs, "done", m->max_rounds, 0);
+  add_phase(&evs, "done", m->max_rounds, 0, 1.0);
   add_stats(m, &evs, 1.0);
-  store_mevs_add(&evs, "status",
-                 json_pack("{s:s, s:s, s:f, s:s}", "status", "completed", "phase", "done", "progress", 1.0, "outcome",
-                           outcome));
+  store_mevs_add(
+      &evs, "status",
+      json_pack("{s:s, s:s, s:f, s:s}", "status", "completed", "phase", "done", "progress", 1.0, "outcome", outcome));
   json_t *f = json_pack("{s:s, s:s, s:I, s:n, s:s}", "status", "completed", "phase", "done", "finished_at",
                         (json_int_t)util_now_ms(), "error", "outcome", outcome);
   int rc = store_mission_add_report(m->app->store, m->id, md, meta, f, NULL, &evs);
@@ -1121,6 +1344,8 @@ agents_t *agents_new(app_t *app, char *err, size_t errlen) {
   if (!ag) abort();
   ag->app = app;
   pthread_mutex_init(&ag->lock, NULL);
+  pthread_mutex_init(&ag->commit_lock, NULL);
+  ag->inflight = json_object();
   pthread_cond_init(&ag->sched_cond, NULL);
   if (app->jobs) {
     int n = (int)config_int(app->cfg, "MAX_CONCURRENT_MISSIONS");
@@ -1139,7 +1364,9 @@ void agents_free(agents_t *ag) {
   if (!ag) return;
   agents_scheduler_stop(ag);
   pthread_cond_destroy(&ag->sched_cond);
+  pthread_mutex_destroy(&ag->commit_lock);
   pthread_mutex_destroy(&ag->lock);
+  json_decref(ag->inflight);
   free(ag);
 }
 
@@ -1511,6 +1738,7 @@ int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, j
   int round = (int)json_integer_value(json_object_get(row, "round"));
   const char *st = json_string_value(json_object_get(row, "status"));
   int stopped = !strcmp(st, "stopped");
+  int paused = !strcmp(st, "paused"); /* stays paused: the user resumes */
   json_decref(row);
   if (running) return fail(status, 409, err, errlen, "pause the mission before editing its outline");
   if (stopped) return fail(status, 409, err, errlen, "the mission was stopped");
@@ -1541,8 +1769,9 @@ int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, j
   store_mission_delete_drafts(ag->app->store, id);
   store_mevs_t evs = {0};
   add_plan_event(&evs, flat);
-  store_mevs_add(&evs, "status", json_pack("{s:s, s:s, s:i}", "status", "queued", "phase", "research", "round", round));
-  json_t *f = json_pack("{s:s, s:s, s:i, s:i, s:n, s:n, s:n}", "status", "queued", "phase", "research", "round", round,
+  const char *to = paused ? "paused" : "queued";
+  store_mevs_add(&evs, "status", json_pack("{s:s, s:s, s:i}", "status", to, "phase", "research", "round", round));
+  json_t *f = json_pack("{s:s, s:s, s:i, s:i, s:n, s:n, s:n}", "status", to, "phase", "research", "round", round,
                         "pass", 0, "review", "error", "finished_at");
   int rc = store_mission_set_sections(ag->app->store, id, flat, f, &evs);
   json_decref(f);
@@ -1553,7 +1782,7 @@ int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, j
   }
   emit(ag->app, id, &evs);
   if (plan_out) *plan_out = agents_plan_json(ag->app, id);
-  if (submit) submit_job(ag, id, owner);
+  if (submit && !paused) submit_job(ag, id, owner);
   return 0;
 }
 

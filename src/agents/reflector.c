@@ -38,9 +38,39 @@ static json_t *find(json_t *flat, const char *id) {
   return NULL;
 }
 
-int reflector_run(mrun_t *m, json_t *sections, json_t *notes, json_t **out_sections, store_mevs_t *evs, char *err,
-                  size_t errlen) {
+/* The model's per-section critique, kept for the reader: strings only, with
+ * the section titles. */
+static json_t *assessment_of(json_t *out, json_t *sections) {
+  json_t *secs = json_array();
+  size_t i, k;
+  json_t *n, *v;
+  json_array_foreach(json_object_get(out, "sections"), i, n) {
+    json_t *sec = find(sections, json_string_value(json_object_get(n, "id")));
+    if (!sec) continue;
+    json_t *q = json_object_get(n, "quality");
+    double quality = json_is_number(q) ? json_number_value(q) : 0;
+    if (quality > 1 && quality <= 10) quality /= 10;
+    json_t *a = json_pack("{s:O, s:O, s:f}", "id", json_object_get(sec, "id"), "title", json_object_get(sec, "title"),
+                          "quality",
+                          quality < 0   ? 0
+                          : quality > 1 ? 1
+                                        : quality);
+    static const char *const lists[] = {"gaps", "contradictions", "new_questions"};
+    for (size_t l = 0; l < 3; l++) {
+      json_t *arr = json_array();
+      json_array_foreach(json_object_get(n, lists[l]), k, v) if (json_is_string(v)) json_array_append(arr, v);
+      json_object_set_new(a, lists[l], arr);
+    }
+    json_array_append_new(secs, a);
+  }
+  json_t *changes = json_object_get(out, "outline_changes");
+  return json_pack("{s:o, s:O}", "sections", secs, "outline_changes", json_is_array(changes) ? changes : json_array());
+}
+
+int reflector_run(mrun_t *m, json_t *sections, json_t *notes, json_t **out_sections, json_t **assessment,
+                  store_mevs_t *evs, char *err, size_t errlen) {
   *out_sections = NULL;
+  if (assessment) *assessment = NULL;
   buf_t u = BUF_INIT;
   buf_init(&u);
   buf_printf(&u, "Mission: %s\n", m->title);
@@ -85,7 +115,8 @@ int reflector_run(mrun_t *m, json_t *sections, json_t *notes, json_t **out_secti
   json_decref(vars);
   json_decref(schema);
   buf_free(&u);
-  if (rc != LLM_OK || *out_sections) return rc;
+  if (rc != LLM_OK || *out_sections) return rc; /* *out_sections set: the extractive reflector's, no assessment */
+  if (assessment) *assessment = assessment_of(out, sections);
   json_t *flat = json_deep_copy(sections);
   json_array_foreach(flat, i, s)
       json_object_set_new(s, "reflections", json_integer(json_integer_value(json_object_get(s, "reflections")) + 1));

@@ -115,7 +115,9 @@ int verifier_run(mrun_t *m, json_t *drafts, json_t *notes, json_t **out, json_t 
     json_array_foreach(json_object_get(res, "verdicts"), k, v) {
       json_int_t id = json_integer_value(json_object_get(v, "id"));
       if (id < 1 || start + (size_t)id - 1 >= next) continue;
-      json_object_set(json_array_get(items, start + (size_t)id - 1), "model", json_object_get(v, "supported"));
+      json_t *it = json_array_get(items, start + (size_t)id - 1);
+      json_object_set(it, "model", json_object_get(v, "supported"));
+      if (json_is_string(json_object_get(v, "reason"))) json_object_set(it, "reason", json_object_get(v, "reason"));
     }
     json_decref(res);
   }
@@ -147,8 +149,16 @@ int verifier_run(mrun_t *m, json_t *drafts, json_t *notes, json_t **out, json_t 
         buf_free(&b);
       }
     }
-    json_array_append_new(*details, json_pack("{s:s, s:s, s:f, s:b, s:O?}", "section_id", sec, "sentence", sentence,
-                                              "score", score, "supported", ok, "model", mv));
+    /* why a sentence is unverified, for the reader (report footnote) */
+    char why[512] = "";
+    const char *mr = json_string_value(json_object_get(it, "reason"));
+    if (!ok && mv && !json_is_true(mv))
+      snprintf(why, sizeof why, "%s", mr && mr[0] ? mr : "the verifier found no support for it in the cited sources");
+    else if (!ok)
+      snprintf(why, sizeof why, "the cited passages share only %.0f%% of its words", score * 100);
+    json_array_append_new(
+        *details, json_pack("{s:s, s:s, s:f, s:b, s:O?, s:s?}", "section_id", sec, "sentence", sentence, "score", score,
+                            "supported", ok, "model", mv, "reason", ok ? NULL : why));
   }
   json_decref(texts);
   json_decref(items);

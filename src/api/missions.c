@@ -25,20 +25,6 @@ static const char *scope(http_req_t *r) {
   return r->user.role == ROLE_ADMIN ? NULL : r->user.id;
 }
 
-static double progress_of(json_t *m) {
-  const char *st = json_string_value(json_object_get(m, "status"));
-  const char *ph = json_string_value(json_object_get(m, "phase"));
-  if (!strcmp(st, "completed")) return 1.0;
-  static const struct {
-    const char *phase;
-    double p;
-  } P[] = {{"analyse", 0.01}, {"plan", 0.05},  {"research", 0.2}, {"reflect", 0.5},   {"write", 0.62},
-           {"review", 0.75},  {"revise", 0.8}, {"verify", 0.9},   {"assemble", 0.97}, {"done", 1.0}};
-  for (size_t i = 0; i < sizeof P / sizeof P[0]; i++)
-    if (!strcmp(P[i].phase, ph)) return P[i].p;
-  return 0;
-}
-
 /* The mission as the API shows it: row + counters from the call record. */
 static json_t *mission_view(app_t *app, json_t *row) {
   store_llm_totals_t t = {0};
@@ -48,7 +34,7 @@ static json_t *mission_view(app_t *app, json_t *row) {
   json_object_set_new(m, "tokens", json_integer(t.prompt_tokens + t.completion_tokens));
   json_object_set_new(m, "cost", json_real(t.cost_usd));
   json_object_set_new(m, "calls", json_integer(t.calls));
-  json_object_set_new(m, "progress", json_real(progress_of(row)));
+  json_object_set_new(m, "progress", json_real(agents_mission_progress(app, row)));
   json_object_set_new(m, "offline", json_boolean(json_integer_value(json_object_get(row, "offline"))));
   const char *depth = json_string_value(json_object_get(json_object_get(row, "settings"), "depth"));
   json_object_set_new(m, "depth", json_string(depth && depth[0] ? depth : "standard"));
@@ -201,6 +187,33 @@ static json_t *log_entry(json_t *c) {
   return l;
 }
 
+/* What each call was about, from the mission's agent_log and call_ended
+ * (a call that failed or was cancelled) events:
+ * {call id: {action, call_key, section_id, section_title, round, query,
+ * passages, notes}}. New reference. */
+static json_t *call_contexts(app_t *app, const char *id) {
+  static const char *const keys[] = {"action", "call_key", "section_id", "section_title",
+                                     "round",  "query",    "passages",   "notes"};
+  char channel[64];
+  snprintf(channel, sizeof channel, "mission:%s", id);
+  json_t *evs = store_event_list(app->store, channel, 0, 1000000);
+  json_t *out = json_object();
+  size_t i;
+  json_t *e;
+  json_array_foreach(evs, i, e) {
+    const char *name = json_string_value(json_object_get(e, "event"));
+    json_t *d = json_object_get(e, "data");
+    const char *cid = json_string_value(json_object_get(d, "id"));
+    if (!name || (strcmp(name, "agent_log") && strcmp(name, "call_ended")) || !cid) continue;
+    json_t *x = json_object();
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+      if (json_object_get(d, keys[k])) json_object_set(x, keys[k], json_object_get(d, keys[k]));
+    json_object_set_new(out, cid, x);
+  }
+  json_decref(evs);
+  return out;
+}
+
 static int h_logs(http_req_t *r) {
   json_t *row = load(r);
   if (!row) return r->status;
@@ -210,11 +223,24 @@ static int h_logs(http_req_t *r) {
     return r->status;
   json_t *calls = store_llm_calls_list_mission(r->app->store, http_param(r, "id"), (int)limit, (int)offset);
   if (!calls) return http_reply_error(r, 500, "internal", "cannot list logs");
+  json_t *ctx = call_contexts(r->app, http_param(r, "id"));
   json_t *out = json_array();
   size_t i;
   json_t *c;
-  json_array_foreach(calls, i, c) json_array_append_new(out, log_entry(c));
+  json_array_foreach(calls, i, c) {
+    json_t *l = log_entry(c);
+    json_t *x = json_object_get(ctx, json_string_value(json_object_get(c, "id")));
+    if (x) json_object_update(l, x);
+    json_array_append_new(out, l);
+  }
   json_decref(calls);
+  json_decref(ctx);
+  /* then the calls still waiting for their answer */
+  if (r->app->agents && offset == 0) {
+    json_t *fl = agents_inflight_json(r->app->agents, http_param(r, "id"));
+    json_array_extend(out, fl);
+    json_decref(fl);
+  }
   return http_reply_json(r, 200, json_pack("{s:o}", "logs", out));
 }
 
@@ -228,6 +254,9 @@ static int h_log(http_req_t *r) {
   json_t *c;
   json_array_foreach(calls, i, c) if (!strcmp(json_string_value(json_object_get(c, "id")), lid)) {
     json_t *l = log_entry(c);
+    json_t *ctx = call_contexts(r->app, http_param(r, "id"));
+    if (json_object_get(ctx, lid)) json_object_update(l, json_object_get(ctx, lid));
+    json_decref(ctx);
     json_decref(calls);
     return http_reply_json(r, 200, l);
   }

@@ -26,13 +26,23 @@ static void source_key(json_t *note, const char *id, char *key, size_t n) {
     snprintf(key, n, "n:%s", id);
 }
 
+static int has_string(json_t *arr, const char *s) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(arr, i, v) if (!strcmp(json_string_value(v), s)) return 1;
+  return 0;
+}
+
 char *report_number_citations(const char *text, json_t *numbers) {
   buf_t b = BUF_INIT;
   buf_init(&b);
   json_t *known = json_object_get(numbers, "_known");
   if (!json_object_get(numbers, "_keys")) json_object_set_new(numbers, "_keys", json_object());
   if (!json_object_get(numbers, "_rep")) json_object_set_new(numbers, "_rep", json_object());
+  if (!json_object_get(numbers, "_occ")) json_object_set_new(numbers, "_occ", json_object());
+  if (!json_object_get(numbers, "_all")) json_object_set_new(numbers, "_all", json_object());
   json_t *keys = json_object_get(numbers, "_keys"), *rep = json_object_get(numbers, "_rep");
+  json_t *occ = json_object_get(numbers, "_occ"), *all = json_object_get(numbers, "_all");
   const char *p = text ? text : "";
   json_int_t last = -1;
   while (*p) {
@@ -51,8 +61,18 @@ char *report_number_citations(const char *text, json_t *numbers) {
           n = json_integer((json_int_t)json_object_size(keys) + 1);
           json_object_set_new(keys, key, n);
           json_object_set_new(rep, key, note ? json_incref(note) : json_string(id));
+          json_object_set_new(occ, key, json_array());
+          json_object_set_new(all, key, json_array());
         }
-        if (json_integer_value(n) != last) buf_printf(&b, "[%lld]", (long long)json_integer_value(n));
+        /* which notes this [n] cites, and every note of the source */
+        json_t *places = json_object_get(occ, key), *ids = json_object_get(all, key);
+        if (json_integer_value(n) != last) {
+          buf_printf(&b, "[%lld]", (long long)json_integer_value(n));
+          json_array_append_new(places, json_array());
+        }
+        json_t *here = json_array_get(places, json_array_size(places) - 1);
+        if (!has_string(here, id)) json_array_append_new(here, json_string(id));
+        if (!has_string(ids, id)) json_array_append_new(ids, json_string(id));
         last = json_integer_value(n);
         continue;
       }
@@ -65,6 +85,73 @@ char *report_number_citations(const char *text, json_t *numbers) {
 
 static const char *L(const char *lang, const char *en, const char *ko) {
   return !strcmp(lang, "ko") ? ko : en;
+}
+
+#define UNVERIFIED " *(unverified)*" /* the verifier's mark (agents/verifier.c) */
+
+/* content with a footnote label [^vK] after each unverified mark that the
+ * verification details of section_id explain; each label goes to notes as
+ * {label, section_id, sentence, reason}. malloc'd. */
+static char *label_unverified(const char *content, const char *section_id, json_t *verification, json_t *notes) {
+  char *cur = util_strdup(content);
+  size_t i;
+  json_t *d;
+  json_array_foreach(verification, i, d) {
+    const char *sid = json_string_value(json_object_get(d, "section_id"));
+    const char *sentence = json_string_value(json_object_get(d, "sentence"));
+    if (json_is_true(json_object_get(d, "supported")) || !sid || strcmp(sid, section_id) || !sentence || !sentence[0])
+      continue;
+    size_t slen = strlen(sentence), mlen = strlen(UNVERIFIED);
+    int marked = slen >= mlen && !strcmp(sentence + slen - mlen, UNVERIFIED);
+    for (char *at = strstr(cur, sentence); at; at = strstr(at + 1, sentence)) {
+      char *end = at + slen;
+      if (!marked) {
+        if (strncmp(end, UNVERIFIED, mlen)) continue;
+        end += mlen;
+      }
+      if (!strncmp(end, "[^v", 3)) continue; /* labelled already */
+      char label[24];
+      snprintf(label, sizeof label, "v%zu", json_array_size(notes) + 1);
+      const char *reason = json_string_value(json_object_get(d, "reason"));
+      json_array_append_new(
+          notes, json_pack("{s:s, s:s, s:s, s:s}", "label", label, "section_id", sid, "sentence", sentence, "reason",
+                           reason && reason[0] ? reason : "not supported by the cited sources"));
+      buf_t b = BUF_INIT;
+      buf_init(&b);
+      buf_append(&b, cur, (size_t)(end - cur));
+      buf_printf(&b, "[^%s]", label);
+      buf_puts(&b, end);
+      free(cur);
+      cur = buf_detach(&b, NULL);
+      break;
+    }
+  }
+  return cur;
+}
+
+/* One reference entry. A document: title (file name), authors, year, page;
+ * a web page: title, authors, URL and the access date. */
+static void reference_line(buf_t *b, const char *lang, size_t k, json_t *note, json_t *doc, const char *date) {
+  const char *title = json_string_value(json_object_get(note, "source_title"));
+  const char *authors = json_string_value(json_object_get(note, "authors"));
+  const char *url = json_string_value(json_object_get(note, "url"));
+  const char *file = json_string_value(json_object_get(doc, "filename"));
+  const char *year = json_string_value(json_object_get(doc, "year"));
+  json_int_t page = json_integer_value(json_object_get(note, "page"));
+  if (!authors || !authors[0]) authors = json_string_value(json_object_get(doc, "authors"));
+  if (!title || !title[0]) title = json_string_value(json_object_get(doc, "title"));
+  if (!title || !title[0]) title = file;
+  buf_printf(b, "%zu. %s", k, title && title[0] ? title : L(lang, "Untitled", "제목 없음"));
+  if (url && url[0]) {
+    if (authors && authors[0]) buf_printf(b, ", %s", authors);
+    buf_printf(b, ", <%s> (%s %s)\n", url, L(lang, "accessed", "접근"), date);
+    return;
+  }
+  if (file && file[0] && strcmp(file, title)) buf_printf(b, " (%s)", file);
+  if (authors && authors[0]) buf_printf(b, ", %s", authors);
+  if (year && year[0]) buf_printf(b, ", %s", year);
+  if (page > 0) buf_printf(b, !strcmp(lang, "ko") ? ", %lld쪽" : ", p. %lld", (long long)page);
+  buf_putc(b, '\n');
 }
 
 char *report_markdown(const report_input_t *in, json_t **meta) {
@@ -103,7 +190,7 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
   if (in->changes && in->changes[0])
     buf_printf(&b, "## %s\n\n%s\n", L(lang, "What changed since the last run", "지난 실행 이후 변경 사항"),
                in->changes);
-  json_t *titles = json_array();
+  json_t *titles = json_array(), *unverified = json_array();
   json_t *s;
   json_array_foreach(in->sections, i, s) {
     const char *sid = json_string_value(json_object_get(s, "id"));
@@ -114,9 +201,11 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
     json_t *d = json_object_get(in->drafts, sid);
     const char *content = json_string_value(json_object_get(d, "content"));
     if (content && content[0]) {
-      char *t = report_number_citations(content, numbers);
+      char *l = label_unverified(content, sid, in->verification, unverified);
+      char *t = report_number_citations(l, numbers);
       buf_printf(&b, "%s\n\n", t);
       free(t);
+      free(l);
     } else if (!sub)
       buf_printf(&b, "*%s*\n\n",
                  L(lang, "No verified source covered this section.", "이 절을 다루는 검증된 출처가 없습니다."));
@@ -126,8 +215,18 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
     buf_printf(&b, "## %s\n\n%s\n\n", L(lang, "Conclusion", "결론"), t);
     free(t);
   }
+  /* the verifier's reasons, as footnotes of the unverified marks */
+  if (json_array_size(unverified)) {
+    buf_printf(&b, "## %s\n\n", L(lang, "Unverified statements", "검증되지 않은 문장"));
+    json_array_foreach(unverified, i, n) {
+      /* the prefix keeps a one-word reason from reading as a link definition */
+      buf_printf(&b, "[^%s]: %s: %s\n\n", json_string_value(json_object_get(n, "label")),
+                 L(lang, "Unverified", "검증되지 않음"), json_string_value(json_object_get(n, "reason")));
+    }
+  }
   /* references in number order */
   json_t *keys = json_object_get(numbers, "_keys"), *reps = json_object_get(numbers, "_rep");
+  json_t *occ = json_object_get(numbers, "_occ"), *all = json_object_get(numbers, "_all");
   size_t nrefs = json_object_size(keys);
   json_t *refs = json_array();
   char date[40] = "";
@@ -140,21 +239,19 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
     json_object_foreach(keys, key, v) {
       if ((size_t)json_integer_value(v) != k) continue;
       json_t *note = json_object_get(reps, key);
+      const char *docid = json_string_value(json_object_get(note, "document_id"));
+      json_t *doc = docid ? json_object_get(in->documents, docid) : NULL;
+      reference_line(&b, lang, k, note, doc, date);
       const char *title = json_string_value(json_object_get(note, "source_title"));
-      const char *authors = json_string_value(json_object_get(note, "authors"));
       const char *url = json_string_value(json_object_get(note, "url"));
-      json_int_t page = json_integer_value(json_object_get(note, "page"));
-      buf_printf(&b, "%zu. %s", k, title && title[0] ? title : L(lang, "Untitled", "제목 없음"));
-      if (authors && authors[0]) buf_printf(&b, ", %s", authors);
-      if (url && url[0])
-        buf_printf(&b, ", <%s>", url);
-      else if (page > 0)
-        buf_printf(&b, ", %s %lld", L(lang, "page", "쪽"), (long long)page);
-      buf_printf(&b, " (%s %s)\n", L(lang, "accessed", "접근"), date);
       json_array_append_new(
-          refs, json_pack("{s:I, s:O?, s:s, s:O?, s:O?, s:I}", "n", (json_int_t)k, "note_id",
-                          json_object_get(note, "id"), "title", title ? title : "", "url", json_object_get(note, "url"),
-                          "document_id", json_object_get(note, "document_id"), "page", page));
+          refs, json_pack("{s:I, s:O?, s:s, s:O?, s:O?, s:I, s:s, s:O?, s:O?, s:O?, s:O, s:O}", "n", (json_int_t)k,
+                          "note_id", json_object_get(note, "id"), "title", title ? title : "", "url",
+                          json_object_get(note, "url"), "document_id", json_object_get(note, "document_id"), "page",
+                          json_integer_value(json_object_get(note, "page")), "kind", url && url[0] ? "web" : "document",
+                          "filename", json_object_get(doc, "filename"), "authors", json_object_get(note, "authors"),
+                          "year", json_object_get(doc, "year"), "notes", json_object_get(all, key), "cites",
+                          json_object_get(occ, key)));
     }
   }
   if (nrefs) buf_putc(&b, '\n');
@@ -211,10 +308,12 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
     }
   }
   if (meta)
-    *meta = json_pack("{s:o, s:I, s:o}", "references", refs, "citations", (json_int_t)nrefs, "sections", titles);
+    *meta = json_pack("{s:o, s:I, s:o, s:o}", "references", refs, "citations", (json_int_t)nrefs, "sections", titles,
+                      "unverified", unverified);
   else {
     json_decref(refs);
     json_decref(titles);
+    json_decref(unverified);
   }
   json_decref(numbers);
   json_decref(known);

@@ -4,9 +4,13 @@
  *
  * Drafts carry citations as [#NOTEID] markers (16 hex chars). Assembly
  * walks the sections in outline order and numbers the cited notes by first
- * appearance: the first note cited becomes [1], and so on; every reference
- * entry names its source (document title + authors + page, or page title +
- * URL) and the access date. Markers of unknown notes are dropped.
+ * appearance: the first note cited becomes [1], and so on (notes of one
+ * document page or one URL share their number); every reference entry names
+ * its source: a document by title, file name, authors, year and page, a web
+ * page by title, URL and access date. Markers of unknown notes are dropped.
+ * A sentence the verifier marked " *(unverified)*" gets a footnote [^vK]
+ * whose definition (the verifier's reason) is listed under "Unverified
+ * statements" before the references.
  *
  * Pure functions (no store access): thread-safe. Returned strings and JSON
  * are owned by the caller.
@@ -28,15 +32,24 @@ typedef struct {
                                             models, calls, cached_calls, tokens, cost,
                                             duration_s, checked, supported, offline,
                                             budget_hit */
-  long long access_ms;                   /* access date of the sources */
+  long long access_ms;                   /* access date of the web sources */
+  json_t *documents;                     /* {document_id: {filename, title, authors, year}} of the
+                                            cited documents (borrowed, may be NULL) */
+  json_t *verification;                  /* the verifier's details [{section_id, sentence,
+                                            supported, reason}] (borrowed, may be NULL) */
 } report_input_t;
 
 /* Assembles the Markdown report. *meta (may be NULL) gets {references:[{n,
- * note_id,title,url,document_id,page}], citations, sections}. malloc'd. */
+ * note_id, title, url, document_id, page, kind ("document"|"web"), filename,
+ * authors, year, notes: [every cited note id of the source], cites: [per
+ * occurrence of [n] in the text, in order, the note ids cited there]}],
+ * citations, sections, unverified: [{label, section_id, sentence, reason}]}.
+ * malloc'd. */
 char *report_markdown(const report_input_t *in, json_t **meta);
 
 /* Renders [#ID] markers of one text as [n] using (and extending) the number
- * map {note_id: n}. malloc'd. */
+ * map (an object the caller creates empty and frees; its "_keys", "_occ",
+ * "_all" members hold the numbering so far). malloc'd. */
 char *report_number_citations(const char *text, json_t *numbers);
 
 /* A complete HTML document (UTF-8) of Markdown text, rendered with md4c.

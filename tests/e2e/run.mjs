@@ -610,7 +610,7 @@ try {
     await page.click('[role=tab]:has-text("Activity")');
     await page.waitForSelector('.log-item');
     await page.waitForSelector('.log-head:has-text("researcher")', { timeout: 20000 });
-    await page.click('.log-item >> nth=0 >> .log-head');
+    await page.click('.log-item:not(.in-flight) >> nth=0 >> .log-head'); // (a call in flight has no model yet)
     await page.waitForSelector('.log-body pre');
     const body = await page.textContent('.log-body');
     assert(body.includes('fake-model'), `activity entry: ${body.slice(0, 200)}`);
@@ -629,6 +629,125 @@ try {
     const strays = (calls.calls ?? []).filter((c) => /chat/.test(c.path) && (c.rule === 'default' || !c.rule)).map((c) => `${c.path} system="${String(c.system ?? '').slice(0, 80)}" user="${String(c.last_user ?? '').slice(0, 80)}"`);
     assert(strays.length === 0, `calls that fell through to the default answer: ${strays.join(' | ')}`);
   });
+
+  /* ---- BEGIN mission page (issue 10 section 5, wip-ui) ---------------
+   * Resume of a failed mission, an outline edited while paused stays paused,
+   * calls in flight in Activity, the reasoning behind the plan, and a
+   * citation whose source has several notes opening the one cited there.
+   * Runs while the fake model is still the configured model. */
+  const setFakeRules = async (rules) => {
+    const r = await fetch(`http://127.0.0.1:${fakeModelPort}/_rules`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(rules) });
+    assert(r.ok, `fake model /_rules -> ${r.status}`);
+  };
+  const startMission = async (title) => {
+    const r = await api('POST', '/api/missions', { title, research_questions: ['What are alpha particles and what stops them?'], sources: ['local_documents'] });
+    assert(r.status === 201 && r.body?.id, `create mission -> ${r.status}`);
+    return r.body.id;
+  };
+  const waitServer = async (id, ok, ms = 30000) => {
+    const end = Date.now() + ms;
+    let m = null;
+    while (Date.now() < end) {
+      m = (await api('GET', `/api/missions/${id}`)).body;
+      if (m && ok(m)) return m;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`mission ${id} is ${m?.status}/${m?.phase}`);
+  };
+
+  await check('a failed mission resumes from the page and its old error goes away', async () => {
+    if (!fakeModelPort || !(await has('GET', '/api/missions'))) return 'skip';
+    // a planner that never answers JSON for this mission (re-asks included)
+    const doomed = { name: 'planner-doomed', match: { system: 'role: planner', any: 'Doomed alpha' }, text: 'I would rather not plan this.' };
+    await setFakeRules({ ...FAKE_RULES, rules: [doomed, ...FAKE_RULES.rules] });
+    const id = await startMission('Doomed alpha mission');
+    await waitServer(id, (m) => m.status === 'failed');
+    await page.goto(`${base}/missions/${id}`);
+    await page.waitForSelector('.mission-head .badge-failed');
+    const err = (await api('GET', `/api/missions/${id}`)).body.error;
+    await page.waitForSelector(`.mission-head :text("${err.slice(0, 40)}")`);
+    await page.waitForSelector('[data-testid=btn-resume]:not([disabled])');
+    await shot('26-mission-failed');
+    await setFakeRules(FAKE_RULES);
+    await page.click('[data-testid=btn-resume]');
+    await page.waitForSelector('.mission-head .badge-completed', { timeout: 60000 });
+    assert(!(await page.isVisible(`.mission-head :text("${err.slice(0, 40)}")`)), 'the old error is still shown');
+    const done = await api('GET', `/api/missions/${id}`);
+    assert(done.body?.status === 'completed' && !done.body?.error, `server says ${done.body?.status} / ${done.body?.error}`);
+  });
+
+  await check('calls in flight show in Activity; an outline saved while paused stays paused; Plan shows its reasoning', async () => {
+    if (!fakeModelPort || !(await has('GET', '/api/missions'))) return 'skip';
+    // slower researchers, so the calls are still in flight when the page is up
+    const slow = FAKE_RULES.rules.map((r) => (r.name.startsWith('researcher') ? { ...r, delay: 6 } : r));
+    await setFakeRules({ ...FAKE_RULES, rules: slow });
+    const id = await startMission('Alpha outline edit');
+    await page.goto(`${base}/missions/${id}?tab=activity`);
+    // the slow researcher: its call shows while it waits, with its section
+    const live = await page.waitForSelector('.log-item.in-flight', { timeout: 20000 });
+    const liveText = await live.textContent();
+    assert(/researcher/i.test(liveText) && /waiting for the model/.test(liveText), `in-flight entry: ${liveText}`);
+    assert(liveText.includes(SEC1) || liveText.includes(SEC2), `in-flight entry without its section: ${liveText}`);
+    await shot('27-mission-activity-in-flight');
+    await page.click('[data-testid=btn-pause]');
+    await page.waitForSelector('.mission-head .badge-paused');
+    assert(!(await page.isVisible('.log-item.in-flight')), 'a paused mission still shows a call in flight');
+    await setFakeRules(FAKE_RULES);
+    await page.click('[role=tab]:has-text("Plan")');
+    await page.click('[data-testid=plan-edit]');
+    await page.fill('.plan-edit-item >> nth=0 >> input', 'Alpha particles, defined');
+    await page.click('[data-testid=plan-save]');
+    await page.waitForSelector('.plan-tree .plan-title:has-text("Alpha particles, defined")');
+    // the worker had every chance to pick the mission up again: it must not
+    for (let i = 0; i < 6; i++) {
+      await page.waitForTimeout(500);
+      const m = (await api('GET', `/api/missions/${id}`)).body;
+      assert(m.status === 'paused', `after saving the outline the mission is ${m.status}`);
+      assert(await page.isVisible('.mission-head .badge-paused'), 'the page no longer says paused');
+    }
+    await shot('28-mission-outline-saved-paused');
+    await page.click('[data-testid=btn-resume]');
+    await page.waitForSelector('.mission-head .badge-completed', { timeout: 60000 });
+    // the reasoning behind the plan: the planner's analysis, the reflector's assessment
+    await page.waitForSelector('[data-testid=plan-analysis]:has-text("report")');
+    await page.waitForSelector('[data-testid=reflection-1]:has-text("Quality 90%")');
+    await shot('29-mission-plan-reasoning');
+    // completed calls keep their response, and say what they were about
+    await page.click('[role=tab]:has-text("Activity")');
+    // (the call the pause cancelled says so instead of showing a response)
+    assert(await page.isVisible('.log-item:has(.agent-researcher) .log-failed:has-text("cancelled")'), 'the cancelled researcher call is not marked');
+    await page.click('.log-item:has(.agent-researcher):not(:has(.log-failed)) >> nth=0 >> .log-head');
+    await page.waitForSelector('.log-body pre:has-text("notes")');
+    const head = await page.textContent('.log-item.open .log-head');
+    assert(/Round 1/.test(head) && /passages/.test(head), `researcher entry without its context: ${head}`);
+    assert(!(await page.isVisible('.log-item.open :text("(no response recorded)")')), 'a researcher call without its response');
+    await shot('30-mission-activity-done');
+    const rep = await api('GET', `/api/missions/${id}/report?format=json`);
+    assert(rep.body?.markdown?.includes('## Alpha particles, defined'), 'the report does not follow the edited outline');
+  });
+
+  await check('a citation whose source has two notes opens the note cited there first', async () => {
+    if (!fakeModelPort || !(await has('GET', '/api/missions'))) return 'skip';
+    assert(modelMission, 'the model mission did not start');
+    await page.goto(`${base}/missions/${modelMission}?tab=report`);
+    await page.waitForSelector(`[data-testid=report-body] h2:has-text("${SEC1}")`);
+    // "helium nuclei [1]. ... two protons and two neutrons [1]": one source, two notes
+    const ones = page.locator('[data-testid=report-body] a.cite[data-cite="1"]');
+    assert((await ones.count()) >= 2, `${await ones.count()} links to [1]`);
+    await ones.nth(1).click();
+    const first = await page.waitForSelector('[data-testid=cite-notes] .cite-note >> nth=0');
+    const firstText = await first.textContent();
+    assert(firstText.includes(Q_PROTONS) && /Cited here/.test(firstText), `first note in the panel: ${firstText}`);
+    const all = await page.textContent('[data-testid=cite-notes]');
+    assert(all.includes(Q_HELIUM) && /Other notes from this source/.test(all), `the panel does not list the other note: ${all}`);
+    await shot('31-mission-citation-second-note');
+    await ones.nth(0).click();
+    await page.waitForFunction((q) => document.querySelector('[data-testid=cite-notes] .cite-note')?.textContent.includes(q), Q_HELIUM);
+    // the reference names the document by its file, without an access date
+    const refs = await page.textContent('[data-testid=report-body] .references');
+    assert(/alpha\.md/.test(refs) && !/accessed/.test(refs), `references: ${refs}`);
+  });
+  /* ---- END mission page (issue 10 section 5, wip-ui) ---------------- */
 
   await check('report of the model mission: citations open their passage, Markdown and HTML downloads', async () => {
     if (!fakeModelPort || !(await has('GET', '/api/missions'))) return 'skip';

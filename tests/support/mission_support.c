@@ -125,10 +125,10 @@ void ms_stop_all(void) {
   ms_token = NULL;
 }
 
-char *ms_create(const char *title, int offline, const char *schedule) {
+char *ms_create_with(const char *title, json_t *settings, const char *schedule) {
   json_t *body = json_pack("{s:s, s:[s], s:[s]}", "title", title, "research_questions",
                            "How does Debian keep systems secure?", "sources", "local_documents");
-  if (offline) json_object_set_new(body, "settings", json_pack("{s:b}", "offline", 1));
+  if (settings) json_object_set_new(body, "settings", settings);
   if (schedule) json_object_set_new(body, "schedule", json_string(schedule));
   long st = 0;
   json_t *r = ts_json(&ms_srv, "POST", "/api/missions", ms_token, body, &st);
@@ -137,6 +137,10 @@ char *ms_create(const char *title, int offline, const char *schedule) {
   char *id = strdup(json_string_value(json_object_get(r, "id")));
   json_decref(r);
   return id;
+}
+
+char *ms_create(const char *title, int offline, const char *schedule) {
+  return ms_create_with(title, offline ? json_pack("{s:b}", "offline", 1) : NULL, schedule);
 }
 
 json_t *ms_get(const char *id, const char *tok) {

@@ -42,6 +42,8 @@ const char *const *ms_cli_env(void);
 /* POST /api/missions {title, one question, local_documents} (+ offline, +
  * schedule when not NULL); returns the malloc'd id. */
 char *ms_create(const char *title, int offline, const char *schedule);
+/* ms_create with settings (stolen, may be NULL). */
+char *ms_create_with(const char *title, json_t *settings, const char *schedule);
 json_t *ms_get(const char *id, const char *token);
 /* Polls until status (NULL = any) and phase (NULL = any) match; 1 on time. */
 int ms_wait_for(const char *id, const char *status, const char *phase, int seconds);

@@ -48,7 +48,7 @@ Test(mission_text, local_citations_and_numbering) {
   /* numbered by first appearance; two notes of one page share a number */
   cr_assert(strstr(md, "A [1]. B [2]. C ."), "%s", md);
   cr_assert(strstr(md, "1. Web, <https://example.org/x>"), "%s", md);
-  cr_assert(strstr(md, "2. Doc, page 2"), "%s", md);
+  cr_assert(strstr(md, "2. Doc, p. 2\n"), "%s", md);
   cr_assert_eq(json_integer_value(json_object_get(meta, "citations")), 2);
   char *html = report_html("T", md);
   cr_assert(strstr(html, "<h1>T</h1>"));
@@ -59,4 +59,75 @@ Test(mission_text, local_citations_and_numbering) {
   json_decref(secs);
   json_decref(drafts);
   json_decref(notes);
+}
+
+/* References as a reader cites them: a document by title, file name,
+ * authors, year and page, with no access date; a web page with its URL and
+ * access date. Each [n] says which of its source's notes it cites. */
+Test(mission_text, references_and_cited_notes) {
+  json_t *notes =
+      json_pack("[{s:s, s:s, s:s, s:s, s:i}, {s:s, s:s, s:s, s:s, s:i}, {s:s, s:s, s:s}]", "id", "aaaaaaaaaaaaaaaa",
+                "document_id", "d1", "source_title", "Grid Storage", "authors", "Kim, Lee", "page", 4, "id",
+                "bbbbbbbbbbbbbbbb", "document_id", "d1", "source_title", "Grid Storage", "authors", "Kim, Lee", "page",
+                4, "id", "cccccccccccccccc", "url", "https://example.org/x", "source_title", "Web page");
+  json_t *docs = json_pack("{s:{s:s, s:s}}", "d1", "filename", "grid-storage.pdf", "year", "2021");
+  json_t *secs = json_pack("[{s:s, s:s}]", "id", "s1", "title", "One");
+  json_t *drafts = json_pack("{s:{s:s}}", "s1", "content",
+                             "A [#aaaaaaaaaaaaaaaa]. B [#cccccccccccccccc]. C [#bbbbbbbbbbbbbbbb]. "
+                             "D [#aaaaaaaaaaaaaaaa][#bbbbbbbbbbbbbbbb].");
+  report_input_t in = {.title = "T",
+                       .language = "en",
+                       .sections = secs,
+                       .drafts = drafts,
+                       .notes = notes,
+                       .documents = docs,
+                       .access_ms = 1764892800000LL};
+  json_t *meta = NULL;
+  char *md = report_markdown(&in, &meta);
+  cr_assert(strstr(md, "A [1]. B [2]. C [1]. D [1]."), "%s", md);
+  cr_assert(strstr(md, "1. Grid Storage (grid-storage.pdf), Kim, Lee, 2021, p. 4\n"), "%s", md);
+  cr_assert(strstr(md, "2. Web page, <https://example.org/x> (accessed 2025-12-05)\n"), "%s", md);
+  cr_assert_eq(strstr(strstr(md, "1. Grid"), "accessed"), strstr(md, "accessed"), "a document has no access date");
+  json_t *r1 = json_array_get(json_object_get(meta, "references"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(r1, "kind")), "document");
+  cr_assert_str_eq(json_string_value(json_object_get(r1, "filename")), "grid-storage.pdf");
+  char *cites = json_dumps(json_object_get(r1, "cites"), JSON_COMPACT);
+  cr_assert_str_eq(cites,
+                   "[[\"aaaaaaaaaaaaaaaa\"],[\"bbbbbbbbbbbbbbbb\"],[\"aaaaaaaaaaaaaaaa\",\"bbbbbbbbbbbbbbbb\"]]");
+  free(cites);
+  cr_assert_eq(json_array_size(json_object_get(r1, "notes")), 2);
+  free(md);
+  json_decref(meta);
+  json_decref(secs);
+  json_decref(drafts);
+  json_decref(notes);
+  json_decref(docs);
+}
+
+/* An unverified sentence carries a footnote with the verifier's reason. */
+Test(mission_text, unverified_footnote) {
+  json_t *notes =
+      json_pack("[{s:s, s:s, s:s}]", "id", "aaaaaaaaaaaaaaaa", "url", "https://example.org/x", "source_title", "Web");
+  json_t *secs = json_pack("[{s:s, s:s}]", "id", "s1", "title", "One");
+  json_t *drafts = json_pack("{s:{s:s}}", "s1", "content",
+                             "Good [#aaaaaaaaaaaaaaaa]. Bad claim [#aaaaaaaaaaaaaaaa]. *(unverified)* Next.");
+  json_t *ver = json_pack("[{s:s, s:s, s:b}, {s:s, s:s, s:b, s:s}]", "section_id", "s1", "sentence",
+                          "Good [#aaaaaaaaaaaaaaaa].", "supported", 1, "section_id", "s1", "sentence",
+                          "Bad claim [#aaaaaaaaaaaaaaaa].", "supported", 0, "reason", "the source says nothing of it");
+  report_input_t in = {
+      .title = "T", .language = "en", .sections = secs, .drafts = drafts, .notes = notes, .verification = ver};
+  json_t *meta = NULL;
+  char *md = report_markdown(&in, &meta);
+  cr_assert(strstr(md, "Bad claim [1]. *(unverified)*[^v1] Next."), "%s", md);
+  cr_assert(strstr(md, "## Unverified statements\n\n[^v1]: Unverified: the source says nothing of it\n"), "%s", md);
+  cr_assert_lt(strstr(md, "## Unverified"), strstr(md, "## References"));
+  json_t *u = json_array_get(json_object_get(meta, "unverified"), 0);
+  cr_assert_str_eq(json_string_value(json_object_get(u, "label")), "v1");
+  cr_assert_str_eq(json_string_value(json_object_get(u, "reason")), "the source says nothing of it");
+  free(md);
+  json_decref(meta);
+  json_decref(secs);
+  json_decref(drafts);
+  json_decref(notes);
+  json_decref(ver);
 }

@@ -50,6 +50,17 @@ export function StatusBadge({ status }: { status: string }) {
   return <span className={`badge badge-${status || 'unknown'}`}>{t(`status.${status}`)}</span>;
 }
 
+/** A finished mission's outcome: "no_evidence" (no verified citation) stands out; "ok" needs no badge. */
+export function OutcomeBadge({ outcome }: { outcome: string }) {
+  const { t } = useI18n();
+  if (!outcome || outcome === 'ok') return null;
+  return (
+    <span className={`badge badge-outcome-${outcome}`} title={t(`outcome.${outcome}.hint`)} data-testid="outcome-badge">
+      {t(`outcome.${outcome}`)}
+    </span>
+  );
+}
+
 export function Field({ label, error, children, hint, htmlFor }: { label: string; error?: string; children: ReactNode; hint?: string; htmlFor?: string }) {
   const { t } = useI18n();
   return (

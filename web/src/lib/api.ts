@@ -204,7 +204,34 @@ export interface Mission {
   sources: string[];
   last_seq: number;
   error: string;
+  /** "ok", "no_evidence" once finished; "" while not (or from an older server) */
+  outcome: string;
+  warnings: MissionWarning[];
   raw: any;
+}
+
+/** A problem the mission ran into without failing (GET /api/missions/{id} "warnings", live event "warning"). */
+export interface MissionWarning {
+  code: string;
+  message: string;
+  section_id?: string;
+  round?: number;
+  ts: number;
+}
+export function normWarning(w: any): MissionWarning {
+  const o = w && typeof w === 'object' ? w : { message: String(w ?? '') };
+  return {
+    code: str(o.code),
+    message: str(o.message, o.code),
+    ...(o.section_id ? { section_id: String(o.section_id) } : {}),
+    ...(o.round !== undefined && o.round !== null ? { round: num(o.round) } : {}),
+    ts: num(o.ts),
+  };
+}
+/** Adds a warning unless the same one (code, message, section, round) is listed. */
+export function addWarning(list: MissionWarning[], w: MissionWarning): MissionWarning[] {
+  const same = (a: MissionWarning) => a.code === w.code && a.message === w.message && a.section_id === w.section_id && a.round === w.round;
+  return list.some(same) ? list : [...list, w];
 }
 
 /** progress may arrive as 0..1 or 0..100 */
@@ -237,6 +264,8 @@ export function normMission(r: any): Mission {
     sources: Array.isArray(m.sources) ? m.sources.map(String) : [],
     last_seq: num(m.last_seq, m.last_event_seq, m.seq),
     error: str(m.error, m.error_message),
+    outcome: str(m.outcome),
+    warnings: Array.isArray(m.warnings) ? m.warnings.map(normWarning).reduce(addWarning, [] as MissionWarning[]) : [],
     raw: m,
   };
 }
@@ -361,6 +390,20 @@ export interface LogEntry {
   response: string;
   ts: string;
   detailed: boolean;
+  /** a call still waiting for its answer (call_started, or /logs "in_flight") */
+  in_flight: boolean;
+  /** the key that ties call_started, call_ended and agent_log of one call */
+  call_key: string;
+  /** what the call is about */
+  section_id: string;
+  section_title: string;
+  round: number;
+  query: string;
+  passages: number;
+  notes: number;
+  cached: boolean;
+  /** why a call gave no answer (failed, cancelled); "" when it answered */
+  error: string;
 }
 function textOf(v: any): string {
   if (v === undefined || v === null) return '';
@@ -384,8 +427,18 @@ export function normLog(r: any): LogEntry {
     duration_ms: num(l.duration_ms, l.latency_ms, num(l.duration) * 1000),
     prompt,
     response,
-    ts: str(l.ts, l.created_at, l.timestamp),
-    detailed: !!(prompt || response),
+    ts: str(l.ts, l.created_at, l.timestamp, typeof l.started_at === 'number' ? new Date(l.started_at).toISOString() : l.started_at),
+    detailed: !!prompt,
+    in_flight: !!l.in_flight,
+    call_key: str(l.call_key),
+    section_id: str(l.section_id),
+    section_title: str(l.section_title),
+    round: num(l.round),
+    query: str(l.query),
+    passages: num(l.passages),
+    notes: num(l.notes),
+    cached: !!l.cached,
+    error: l.status && l.status !== 'ok' ? str(l.error, l.status) : str(l.cancelled ? 'cancelled' : '', typeof l.error === 'string' ? l.error : ''),
   };
 }
 

@@ -98,6 +98,65 @@ export function hardBreakReferences(md: string): string {
     .join('\n');
 }
 
+/** The verifier's reasons, from the footnote definitions "[^v1]: Unverified: reason" of a report. */
+export function parseFootnotes(md: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of (md || '').matchAll(/^\[\^(v\d+)\]:\s*(.+)$/gm)) out.set(m[1], m[2].trim());
+  return out;
+}
+
+const FN_RE = /\[\^(v\d+)\](:?)/g;
+
+/**
+ * Footnotes of unverified sentences: "*(unverified)*[^v1]" becomes the mark
+ * with the verifier's reason on hover and a superscript link to the note;
+ * the definition "[^v1]: …" gets its anchor.
+ */
+export function linkFootnotesInDom(root: ParentNode, notes: Map<string, string>): void {
+  const doc = (root as Node).ownerDocument ?? (root as Document);
+  const walker = doc.createTreeWalker(root as Node, NodeFilter.SHOW_TEXT);
+  const nodes: Text[] = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) if (/\[\^v\d+\]/.test(n.nodeValue || '')) nodes.push(n as Text);
+  for (const node of nodes) {
+    if (node.parentElement && SKIP.has(node.parentElement.tagName)) continue;
+    const text = node.nodeValue || '';
+    const frag = doc.createDocumentFragment();
+    let last = 0;
+    FN_RE.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = FN_RE.exec(text))) {
+      const label = m[1];
+      const reason = notes.get(label) ?? '';
+      frag.appendChild(doc.createTextNode(text.slice(last, m.index)));
+      if (m[2]) {
+        const def = doc.createElement('span');
+        def.className = 'fn-def';
+        def.id = `fn-${label}`;
+        def.textContent = `†${label.slice(1)}`;
+        frag.appendChild(def);
+        frag.appendChild(doc.createTextNode(' '));
+      } else {
+        const a = doc.createElement('a');
+        a.className = 'fn-ref';
+        a.setAttribute('href', `#fn-${label}`);
+        a.setAttribute('data-footnote', label);
+        if (reason) a.setAttribute('title', reason);
+        a.textContent = `†${label.slice(1)}`;
+        frag.appendChild(a);
+        // the "(unverified)" mark just before says why on hover too
+        const prev = (m.index === 0 ? node.previousSibling : null) as HTMLElement | null;
+        if (prev && prev.nodeType === 1 && /unverified/i.test(prev.textContent || '') && reason) {
+          prev.setAttribute('title', reason);
+          prev.classList.add('unverified-mark');
+        }
+      }
+      last = m.index + m[0].length;
+    }
+    frag.appendChild(doc.createTextNode(text.slice(last)));
+    node.parentNode?.replaceChild(frag, node);
+  }
+}
+
 export function renderMarkdown(md: string, opts: { known?: Set<number>; citations?: boolean } = {}): string {
   const html = marked.parse(hardBreakReferences(md || ''), { gfm: true, breaks: false, async: false }) as string;
   const clean = DOMPurify.sanitize(html, { ADD_ATTR: ['target'] });
@@ -114,6 +173,7 @@ export function renderMarkdown(md: string, opts: { known?: Set<number>; citation
     }
   }
   linkCitationsInDom(root, opts.known);
+  if (/\[\^v\d+\]/.test(md || '')) linkFootnotesInDom(root, parseFootnotes(md));
   root.querySelectorAll('a[href^="http"]').forEach((a) => {
     a.setAttribute('target', '_blank');
     a.setAttribute('rel', 'noopener noreferrer');
@@ -124,6 +184,14 @@ export function renderMarkdown(md: string, opts: { known?: Set<number>; citation
 export interface Reference {
   n: number;
   note_id?: string;
+  /** every note of this source cited in the report */
+  notes?: string[];
+  /** per occurrence of [n] in the text, in order: the notes cited there */
+  cites?: string[][];
+  kind?: string;
+  filename?: string;
+  authors?: string;
+  year?: string;
   text: string;
   url: string;
   quote: string;
@@ -170,6 +238,12 @@ export function referencesFromJson(list: any): Map<number, Reference> {
     out.set(Number.isFinite(n) ? n : i + 1, {
       n,
       note_id: c.note_id !== undefined && c.note_id !== null ? String(c.note_id) : undefined,
+      notes: Array.isArray(c.notes) ? c.notes.map(String) : undefined,
+      cites: Array.isArray(c.cites) ? c.cites.map((x: any) => (Array.isArray(x) ? x.map(String) : [])) : undefined,
+      kind: c.kind ? String(c.kind) : undefined,
+      filename: c.filename ? String(c.filename) : undefined,
+      authors: c.authors ? String(c.authors) : undefined,
+      year: c.year ? String(c.year) : undefined,
       text: String(c.text ?? c.reference ?? c.citation ?? c.title ?? src.title ?? ''),
       url: String(c.url ?? src.url ?? ''),
       quote: String(c.quote ?? c.passage ?? c.excerpt ?? c.snippet ?? ''),

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { applyEvent, initialMissionState } from './missionState';
-import { normMission } from './api';
+import { applyEvent, initialMissionState, mergeLogs } from './missionState';
+import { normLog, normMission } from './api';
 import type { LiveEvent } from './ws';
 
 const ev = (seq: number, event: string, data: any): LiveEvent => ({ type: 'event', channel: 'mission:1', seq, event, data, ts: '2026-01-01T00:00:00Z' });
@@ -44,5 +44,55 @@ describe('mission state reducer', () => {
   it('keeps error messages', () => {
     const s = applyEvent(start(), ev(1, 'error', { message: 'model unreachable' }));
     expect(s.errors).toEqual(['model unreachable']);
+  });
+
+  it('shows a call in flight until its answer (or its failure, or a pause) arrives', () => {
+    let s = applyEvent(start(), ev(1, 'status', { status: 'running' }));
+    s = applyEvent(s, ev(2, 'call_started', { call_key: 'k1', agent: 'researcher', action: 'notes for "Costs"', section_title: 'Costs', round: 2, query: 'How much?', passages: 6 }));
+    expect(s.logs).toHaveLength(1);
+    expect(s.logs[0]).toMatchObject({ id: 'k1', in_flight: true, section_title: 'Costs', round: 2, query: 'How much?', passages: 6 });
+    s = applyEvent(s, ev(3, 'call_started', { call_key: 'k2', agent: 'researcher', action: 'notes' }));
+    s = applyEvent(s, ev(4, 'agent_log', { id: 'c1', call_key: 'k1', agent: 'researcher', action: 'notes for "Costs"', section_title: 'Costs', response: '{"notes":[]}', tokens: 10 }));
+    expect(s.logs.map((l) => [l.id, l.in_flight])).toEqual([
+      ['k2', true],
+      ['c1', false],
+    ]);
+    expect(s.logs[1].response).toBe('{"notes":[]}');
+    // the call record read later keeps what the event said
+    s = { ...s, logs: mergeLogs(s.logs, [normLog({ id: 'c1', agent: 'researcher', action: 'researcher (live)', prompt: [{ role: 'user', content: 'hi' }] })]) };
+    expect(s.logs[1]).toMatchObject({ action: 'notes for "Costs"', section_title: 'Costs', response: '{"notes":[]}', detailed: true });
+    s = applyEvent(s, ev(5, 'call_ended', { call_key: 'k2', error: 'timeout' }));
+    expect(s.logs.map((l) => l.id)).toEqual(['c1']);
+    // with its call record's id, the failed call stays listed with its context
+    s = applyEvent(s, ev(6, 'call_started', { call_key: 'k4', agent: 'researcher', action: 'notes for "Costs"', section_title: 'Costs', round: 2 }));
+    s = applyEvent(s, ev(7, 'call_ended', { call_key: 'k4', id: 'c4', agent: 'researcher', action: 'notes for "Costs"', section_title: 'Costs', round: 2, cancelled: true }));
+    expect(s.logs.map((l) => [l.id, l.in_flight, l.section_title])).toEqual([
+      ['c1', false, 'Costs'],
+      ['c4', false, 'Costs'],
+    ]);
+    s = { ...s, logs: s.logs.filter((l) => l.id !== 'c4') };
+    s = applyEvent(s, ev(8, 'call_started', { call_key: 'k3', agent: 'writer', action: 'write' }));
+    expect(s.logs.map((l) => l.id)).toEqual(['c1', 'k3']);
+    s = applyEvent(s, ev(9, 'status', { status: 'paused' }));
+    expect(s.logs.map((l) => l.id)).toEqual(['c1']);
+  });
+
+  it('forgets the old error when the mission runs again', () => {
+    let s = initialMissionState(normMission({ id: 1, title: 'T', status: 'failed', error: 'research: invalid structured output' }));
+    s = applyEvent(s, ev(1, 'error', { message: 'research: invalid structured output' }));
+    s = applyEvent(s, ev(2, 'status', { status: 'queued' }));
+    expect(s.mission.error).toBe('');
+    expect(s.errors).toEqual([]);
+  });
+
+  it('keeps warnings, the outcome and the reflections', () => {
+    let s = applyEvent(start(), ev(1, 'warning', { code: 'web_search_unavailable', message: 'Web search was requested but no provider is configured', ts: 1 }));
+    s = applyEvent(s, ev(2, 'warning', { code: 'web_search_unavailable', message: 'Web search was requested but no provider is configured', ts: 2 }));
+    expect(s.mission.warnings).toEqual([{ code: 'web_search_unavailable', message: 'Web search was requested but no provider is configured', ts: 1 }]);
+    s = applyEvent(s, ev(3, 'reflection', { round: 1, sections: [{ id: 's1', quality: 0.5 }] }));
+    s = applyEvent(s, ev(4, 'reflection', { round: 2, sections: [] }));
+    expect(s.mission.raw.analysis.reflections.map((r: any) => r.round)).toEqual([1, 2]);
+    s = applyEvent(s, ev(5, 'status', { status: 'completed', outcome: 'no_evidence' }));
+    expect(s.mission.outcome).toBe('no_evidence');
   });
 });

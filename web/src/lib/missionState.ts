@@ -4,7 +4,7 @@
  * reconnect, or an event that repeats what the REST snapshot already showed)
  * leaves the state unchanged, because notes and log entries are keyed by id.
  */
-import { normLog, normMission, normNote, normPlan, normProgress, type LogEntry, type Mission, type Note, type Plan } from './api';
+import { addWarning, normLog, normMission, normNote, normPlan, normProgress, normWarning, type LogEntry, type Mission, type Note, type Plan } from './api';
 import type { LiveEvent } from './ws';
 
 export interface MissionState {
@@ -35,16 +35,38 @@ export function mergeNotes(list: Note[], more: Note[]): Note[] {
   for (const n of more) out = upsert(out, n);
   return out;
 }
+/** Context fields an entry keeps when a later copy of the same call lacks them. */
+const CONTEXT: (keyof LogEntry)[] = ['section_id', 'section_title', 'query', 'response', 'prompt', 'call_key'];
+
 export function mergeLogs(list: LogEntry[], more: LogEntry[]): LogEntry[] {
   let out = list;
   for (const l of more) {
+    // a call that answered replaces its in-flight entry (keyed by call_key)
+    if (!l.in_flight && l.call_key) out = out.filter((x) => !(x.in_flight && x.id === l.call_key));
+    // an in-flight entry for a call already answered stays out
+    if (l.in_flight && out.some((x) => !x.in_flight && x.call_key === l.call_key)) continue;
     const i = out.findIndex((x) => x.id === l.id);
-    // never lose prompt/response we already fetched when a shorter event comes
-    if (i >= 0 && out[i].detailed && !l.detailed) continue;
-    out = upsert(out, l);
+    if (i < 0) {
+      out = [...out, l];
+      continue;
+    }
+    const old = out[i];
+    const merged: any = { ...old, ...l };
+    for (const k of CONTEXT) if (!l[k] && old[k]) merged[k] = old[k];
+    if (!l.round && old.round) merged.round = old.round;
+    if (!l.passages && old.passages) merged.passages = old.passages;
+    if (old.detailed && !l.detailed) merged.detailed = true;
+    // "researcher (live)" from the call record says less than the event's action
+    if (old.action && / \((live|cache|replay)\)$/.test(l.action)) merged.action = old.action;
+    const copy = out.slice();
+    copy[i] = merged;
+    out = copy;
   }
   return out;
 }
+
+/** Drops the in-flight entries: the mission stopped waiting for them. */
+const settle = (logs: LogEntry[]) => (logs.some((l) => l.in_flight) ? logs.filter((l) => !l.in_flight) : logs);
 
 const TERMINAL = new Set(['completed', 'failed', 'stopped', 'cancelled']);
 
@@ -60,6 +82,14 @@ export function applyEvent(s: MissionState, ev: LiveEvent): MissionState {
   switch (ev.event) {
     case 'status':
       if (d.status) m.status = String(d.status);
+      // running again: the old error and warnings of the failed run are history
+      if ((m.status === 'queued' || m.status === 'running') && s.mission.status !== m.status) {
+        m.error = '';
+        m.outcome = ''; // set anew when it completes
+        next.errors = [];
+      }
+      if (m.status !== 'running') next.logs = settle(s.logs);
+      if (d.outcome !== undefined) m.outcome = d.outcome ? String(d.outcome) : '';
       if (d.phase) m.phase = String(d.phase);
       if (d.round !== undefined) m.round = Number(d.round) || m.round;
       if (d.progress !== undefined) m.progress = normProgress(d.progress);
@@ -90,6 +120,28 @@ export function applyEvent(s: MissionState, ev: LiveEvent): MissionState {
       break;
     case 'agent_log':
       next.logs = mergeLogs(s.logs, [normLog(d)]);
+      break;
+    case 'call_started':
+      if (s.mission.status === 'running' || s.mission.status === 'queued') next.logs = mergeLogs(s.logs, [normLog({ ...d, in_flight: true, id: d.call_key ?? d.id, ts: ev.ts })]);
+      break;
+    case 'call_ended': {
+      // a call that failed or was cancelled: no longer in flight; listed
+      // under its call record's id (when it has one) with its context
+      const key = String(d.call_key ?? '');
+      next.logs = s.logs.filter((l) => !(l.in_flight && l.id === key));
+      if (d.id) next.logs = mergeLogs(next.logs, [{ ...normLog({ ...d, ts: ev.ts }), response: '', in_flight: false }]);
+      break;
+    }
+    case 'reflection': {
+      const an = m.raw?.analysis && typeof m.raw.analysis === 'object' ? m.raw.analysis : {};
+      const list = (Array.isArray(an.reflections) ? an.reflections : []).filter((r: any) => Number(r?.round) < Number(d.round));
+      m.raw = { ...m.raw, analysis: { ...an, reflections: [...list, d] } };
+      next.mission = m;
+      break;
+    }
+    case 'warning':
+      m.warnings = addWarning(m.warnings, normWarning(d));
+      next.mission = m;
       break;
     case 'draft_updated':
       next.draftVersion = s.draftVersion + 1;

@@ -3,7 +3,7 @@ import { Link, useNavigate } from 'react-router-dom';
 import { api, normMission, normStats, pickList, type Mission, type Stats } from '../lib/api';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
-import { ErrorBox, ProgressBar, Spinner, StatusBadge, fmtCost, fmtDuration } from '../components/ui';
+import { ErrorBox, OutcomeBadge, ProgressBar, Spinner, StatusBadge, fmtCost, fmtDuration } from '../components/ui';
 import { live } from '../lib/live';
 import { applyEvent, initialMissionState } from '../lib/missionState';
 
@@ -129,7 +129,7 @@ export function DashboardPage() {
                       {m.phase && <div className="muted small">{t(`phase.${m.phase}`)}</div>}
                     </td>
                     <td>
-                      <StatusBadge status={m.status} />
+                      <StatusBadge status={m.status} /> <OutcomeBadge outcome={m.outcome} />
                     </td>
                     <td className="col-progress">
                       <ProgressBar value={m.progress} label={t('mission.progress')} />

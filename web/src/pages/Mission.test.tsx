@@ -45,15 +45,21 @@ const sock = () => FakeWS.all[FakeWS.all.length - 1];
 
 const calls: string[] = [];
 let status = 'running';
+let extra: Record<string, any> = {};
 function fakeFetch(url: string, init?: RequestInit) {
   const method = init?.method ?? 'GET';
   calls.push(`${method} ${url}`);
   const ok = (b: any) => Promise.resolve(new Response(JSON.stringify(b), { status: 200 }));
   if (url === '/api/auth/me') return ok({ id: 'u1', username: 'ann', role: 'researcher' });
-  if (url === '/api/missions/m1') return ok({ id: 'm1', title: 'Solar storage', status, phase: 'research', progress: 0.2, tokens: 100, cost: 0.001, calls: 2, created_at: '2026-01-01T00:00:00Z', last_seq: 7 });
+  if (url === '/api/missions/m1') return ok({ id: 'm1', title: 'Solar storage', status, phase: 'research', progress: 0.2, tokens: 100, cost: 0.001, calls: 2, created_at: '2026-01-01T00:00:00Z', last_seq: 7, ...extra });
   if (url === '/api/missions/m1/plan') return ok({ plan: { sections: [{ id: 's1', title: 'Intro', questions: ['Why?'] }] } });
   if (url.startsWith('/api/missions/m1/notes')) return ok({ notes: [] });
   if (url.startsWith('/api/missions/m1/logs')) return ok({ logs: [] });
+  if (url === '/api/missions/m1/resume' && method === 'POST') {
+    status = 'queued';
+    extra = {};
+    return ok({ id: 'm1', status: 'queued', error: null });
+  }
   if (url === '/api/missions/m1/pause' && method === 'POST') {
     status = 'paused';
     return ok({ id: 'm1', status: 'paused' });
@@ -65,6 +71,7 @@ beforeEach(() => {
   FakeWS.all = [];
   calls.length = 0;
   status = 'running';
+  extra = {};
   vi.stubGlobal('WebSocket', FakeWS);
   vi.stubGlobal('fetch', vi.fn(fakeFetch));
   storeSession('tok', { id: 'u1', username: 'ann', role: 'researcher' });
@@ -75,11 +82,11 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function renderPage() {
+function renderPage(url = '/missions/m1') {
   return render(
     <I18nProvider lang="en">
       <AuthProvider>
-        <MemoryRouter initialEntries={['/missions/m1']} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
+        <MemoryRouter initialEntries={[url]} future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
           <Routes>
             <Route path="/missions/:id" element={<MissionPage />} />
           </Routes>
@@ -141,5 +148,65 @@ describe('MissionPage live', () => {
     sock().event(8, 'status', { status: 'running' });
     expect((screen.getByTestId('btn-pause') as HTMLButtonElement).disabled).toBe(false);
     expect(screen.queryByTestId('plan-edit')).toBeNull();
+  });
+
+  it('a failed mission can be resumed, and its old error goes away', async () => {
+    status = 'failed';
+    extra = { error: 'research: the model gave no structured answer' };
+    renderPage();
+    await screen.findByText('research: the model gave no structured answer');
+    const resume = screen.getByTestId('btn-resume') as HTMLButtonElement;
+    expect(resume.disabled).toBe(false);
+    fireEvent.click(resume);
+    await waitFor(() => expect(calls).toContain('POST /api/missions/m1/resume'));
+    await waitFor(() => expect(screen.queryByText('research: the model gave no structured answer')).toBeNull());
+  });
+
+  it('shows the outcome and the warnings', async () => {
+    status = 'completed';
+    extra = {
+      outcome: 'no_evidence',
+      warnings: [
+        { code: 'web_search_unavailable', message: 'Web search was requested but no provider is configured', ts: 1 },
+        { code: 'no_passages', message: 'No passage matched the section', section_id: 's1', round: 1, ts: 2 },
+      ],
+    };
+    renderPage();
+    const badge = await screen.findByTestId('outcome-badge');
+    expect(badge.textContent).toBe('No evidence');
+    expect(badge.className).not.toContain('completed');
+    const list = screen.getByTestId('mission-warnings');
+    expect(list.textContent).toContain('Warnings (2)');
+    expect(list.textContent).toContain('Web search was requested but no provider is configured');
+    await screen.findByText('Intro');
+    expect(list.textContent).toContain('(Intro, Round 1)');
+    // a warning that arrives live is added once
+    act(() => live.connect());
+    sock().open();
+    sock().event(8, 'warning', { code: 'budget', message: 'Budget reached', ts: 3 });
+    sock().event(9, 'warning', { code: 'budget', message: 'Budget reached', ts: 4 });
+    expect(screen.getByTestId('mission-warnings').textContent).toContain('Warnings (3)');
+  });
+
+  it('an ok outcome shows no extra badge', async () => {
+    status = 'completed';
+    extra = { outcome: 'ok', warnings: [] };
+    renderPage();
+    await screen.findByText('Solar storage');
+    expect(screen.queryByTestId('outcome-badge')).toBeNull();
+    expect(screen.queryByTestId('mission-warnings')).toBeNull();
+  });
+
+  it('lists a call in flight in Activity until its answer arrives', async () => {
+    extra = {};
+    renderPage('/missions/m1?tab=activity');
+    await screen.findByText('Solar storage');
+    act(() => live.connect());
+    sock().open();
+    sock().event(8, 'call_started', { call_key: 'k1', agent: 'researcher', action: 'notes for "Intro"', section_title: 'Intro', round: 1, passages: 4 });
+    const item = await screen.findByTestId('log-in-flight');
+    expect(item.closest('li')!.textContent).toContain('passages: 4');
+    sock().event(9, 'agent_log', { id: 'c1', call_key: 'k1', agent: 'researcher', action: 'notes for "Intro"', response: '{}' });
+    await waitFor(() => expect(screen.queryByTestId('log-in-flight')).toBeNull());
   });
 });

@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useReducer, useRef, useState, type KeyboardEvent } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
-import { api, ApiError, normLog, normMission, normNote, normPlan, pickList, type LogEntry, type Mission, type Note, type Plan } from '../lib/api';
+import { api, ApiError, normLog, normMission, normNote, normPlan, pickList, type LogEntry, type Mission, type Note, type Plan, type PlanSection } from '../lib/api';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { useChannel, useConnState } from '../lib/live';
 import { applyEvent, initialMissionState, isTerminal, mergeLogs, mergeNotes, type MissionState } from '../lib/missionState';
 import type { LiveEvent } from '../lib/ws';
-import { ErrorBox, Notice, ProgressBar, Spinner, StatusBadge, fmtCost, fmtDuration, parseTime } from '../components/ui';
+import { ErrorBox, Notice, OutcomeBadge, ProgressBar, Spinner, StatusBadge, fmtCost, fmtDuration, parseTime } from '../components/ui';
 import { PlanTab } from './mission/PlanTab';
 import { ActivityTab } from './mission/ActivityTab';
 import { NotesTab } from './mission/NotesTab';
@@ -24,8 +24,11 @@ function reducer(s: MissionState | null, a: Action): MissionState | null {
   if (a.type === 'init') return initialMissionState(a.mission);
   if (!s) return s;
   switch (a.type) {
-    case 'mission':
-      return { ...s, mission: a.mission };
+    case 'mission': {
+      // running again after a failure: its error is history
+      const rerun = (a.mission.status === 'queued' || a.mission.status === 'running') && s.mission.status !== a.mission.status;
+      return rerun ? { ...s, mission: { ...a.mission, error: '', outcome: '' }, errors: [] } : { ...s, mission: a.mission };
+    }
     case 'event':
       return applyEvent(s, a.ev);
     case 'plan':
@@ -36,6 +39,16 @@ function reducer(s: MissionState | null, a: Action): MissionState | null {
       return { ...s, logs: mergeLogs(s.logs, a.logs) };
   }
   return s;
+}
+
+/** The title of section `id` anywhere in the outline (the id when unknown). */
+function sectionTitle(list: PlanSection[], id: string): string {
+  for (const s of list) {
+    if (s.id === id) return s.title || id;
+    const sub = sectionTitle(s.subsections, id);
+    if (sub !== id) return sub;
+  }
+  return id;
 }
 
 const TABS = ['plan', 'activity', 'notes', 'report'] as const;
@@ -141,7 +154,7 @@ export function MissionPage() {
         const r = await api.post(path ?? `/api/missions/${id}/${action}`);
         if (r && typeof r === 'object' && (r.status || r.mission)) {
           const m = normMission({ ...state.mission.raw, ...(r.mission ?? r) });
-          dispatch({ type: 'mission', mission: { ...state.mission, status: m.status || state.mission.status } });
+          dispatch({ type: 'mission', mission: { ...state.mission, status: m.status || state.mission.status, error: m.error } });
         }
       } catch (e) {
         setActionError(e);
@@ -178,7 +191,7 @@ export function MissionPage() {
   const end = m.finished_at ? parseTime(m.finished_at) : isTerminal(m.status) ? NaN : Math.max(now, Date.now());
   const elapsed = Number.isFinite(start) && Number.isFinite(end) ? (end - start) / 1000 : NaN;
   const canPause = canWrite && (status === 'running' || status === 'queued');
-  const canResume = canWrite && status === 'paused';
+  const canResume = canWrite && (status === 'paused' || status === 'failed');
   const canStop = canWrite && (status === 'running' || status === 'queued' || status === 'paused');
   const canResumeRound = canWrite && ['paused', 'stopped', 'failed', 'completed'].includes(status);
 
@@ -190,6 +203,7 @@ export function MissionPage() {
             <h1>{m.title}</h1>
             <div className="mission-sub">
               <StatusBadge status={m.status} />
+              <OutcomeBadge outcome={m.outcome} />
               {m.phase && (
                 <span className="phase" data-testid="mission-phase">
                   {t('mission.phase')}: <strong>{t(`phase.${m.phase}`)}</strong>
@@ -276,6 +290,24 @@ export function MissionPage() {
             {state.errors[state.errors.length - 1]}
           </div>
         )}
+        {m.warnings.length > 0 && (
+          <div className="mission-warnings" role="status" data-testid="mission-warnings">
+            <h2>{t('mission.warnings', { n: m.warnings.length })}</h2>
+            <ul>
+              {m.warnings.map((w, i) => (
+                <li key={`${w.code}-${w.section_id ?? ''}-${w.round ?? ''}-${i}`}>
+                  {w.message}
+                  {(w.section_id || w.round) && (
+                    <span className="muted small">
+                      {' '}
+                      ({[w.section_id && sectionTitle(state.plan?.sections ?? [], w.section_id), w.round ? t('mission.round', { n: w.round }) : ''].filter(Boolean).join(', ')})
+                    </span>
+                  )}
+                </li>
+              ))}
+            </ul>
+          </div>
+        )}
       </div>
 
       <div className="tabs" role="tablist" aria-label={t('mission.views')}>
@@ -305,6 +337,7 @@ export function MissionPage() {
           <PlanTab
             missionId={id}
             plan={state.plan}
+            analysis={m.raw?.analysis}
             editable={canWrite && status === 'paused'}
             onSaved={(p) => dispatch({ type: 'plan', plan: p, force: true })}
           />

@@ -3,6 +3,20 @@ import { api, ApiError, normLog, pickList, type LogEntry } from '../../lib/api';
 import { useI18n } from '../../lib/i18n';
 import { ErrorBox, fmtCost } from '../../components/ui';
 
+/** What a call is about: section, round, query, how much evidence it read. */
+export function LogContext({ l }: { l: LogEntry }) {
+  const { t } = useI18n();
+  const parts = [
+    l.section_title && !l.action.includes(l.section_title) ? `${t('activity.section')}: ${l.section_title}` : '',
+    l.round ? t('mission.round', { n: l.round }) : '',
+    l.query ? `${t('activity.query')}: “${l.query.length > 80 ? `${l.query.slice(0, 77)}…` : l.query}”` : '',
+    l.passages ? t('activity.passagesN', { n: l.passages }) : '',
+    l.notes ? t('activity.notesN', { n: l.notes }) : '',
+  ].filter(Boolean);
+  if (!parts.length) return null;
+  return <span className="log-context muted small">{parts.join(' · ')}</span>;
+}
+
 export function ActivityTab({ missionId, logs, onDetails }: { missionId: string; logs: LogEntry[]; onDetails: (l: LogEntry[]) => void }) {
   const { t, fmtNum, fmtDate } = useI18n();
   const [open, setOpen] = useState<Set<string>>(new Set());
@@ -22,7 +36,7 @@ export function ActivityTab({ missionId, logs, onDetails }: { missionId: string;
     }
     next.add(l.id);
     setOpen(next);
-    if (l.detailed) return;
+    if (l.detailed || l.in_flight) return;
     setLoading(l.id);
     setError(null);
     try {
@@ -66,14 +80,29 @@ export function ActivityTab({ missionId, logs, onDetails }: { missionId: string;
         {shown.map((l) => {
           const isOpen = open.has(l.id);
           return (
-            <li key={l.id} className={`log-item${isOpen ? ' open' : ''}`}>
+            <li key={l.id} className={`log-item${isOpen ? ' open' : ''}${l.in_flight ? ' in-flight' : ''}`}>
               <button type="button" className="log-head" aria-expanded={isOpen} onClick={() => toggle(l)}>
                 <span className="log-caret" aria-hidden="true">
                   {isOpen ? '▾' : '▸'}
                 </span>
                 <span className={`agent-tag agent-${l.agent}`}>{t(`agent.${l.agent}`)}</span>
-                <span className="log-action">{l.action || '—'}</span>
+                <span className="log-action">
+                  {l.action || '—'}
+                  <LogContext l={l} />
+                </span>
                 <span className="log-meta">
+                  {l.in_flight && (
+                    <span className="log-live" data-testid="log-in-flight">
+                      <span className="conn-dot" aria-hidden="true" />
+                      {t('activity.inFlight')}
+                    </span>
+                  )}
+                  {l.error && !l.in_flight && (
+                    <span className="log-failed" title={l.error}>
+                      {/cancel/i.test(l.error) ? t('activity.cancelled') : t('activity.failed')}
+                    </span>
+                  )}
+                  {l.cached && <span>{t('activity.cached')}</span>}
                   {l.model && <span>{l.model}</span>}
                   {l.tokens > 0 && <span>{t('activity.tokensN', { n: fmtNum(l.tokens) })}</span>}
                   {l.duration_ms > 0 && <span>{(l.duration_ms / 1000).toFixed(1)}s</span>}
@@ -109,7 +138,7 @@ export function ActivityTab({ missionId, logs, onDetails }: { missionId: string;
                   <h4>{t('activity.prompt')}</h4>
                   <pre className="code-block">{l.prompt || t('activity.noPrompt')}</pre>
                   <h4>{t('activity.response')}</h4>
-                  <pre className="code-block">{l.response || t('activity.noResponse')}</pre>
+                  <pre className="code-block">{l.response || (l.in_flight ? t('activity.inFlight') : l.error ? t('activity.noAnswer', { error: l.error }) : t('activity.noResponse'))}</pre>
                 </div>
               )}
             </li>

@@ -30,7 +30,113 @@ export function moveSection(list: PlanSection[], id: string, dir: -1 | 1): PlanS
   return list.map((s) => ({ ...s, subsections: moveSection(s.subsections, id, dir) }));
 }
 
-export function PlanTab({ missionId, plan, editable, onSaved }: { missionId: string; plan: Plan | null; editable: boolean; onSaved: (p: Plan) => void }) {
+interface Assessment {
+  id: string;
+  title: string;
+  quality: number | null;
+  gaps: string[];
+  contradictions: string[];
+  new_questions: string[];
+}
+export interface Reflection {
+  round: number;
+  sections: Assessment[];
+  outline_changes: string[];
+}
+
+const strings = (v: any): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string' && x.trim()).map(String) : []);
+
+/** An outline change as a line: "add: Costs", "merge s3 into s1". */
+function changeText(c: any): string {
+  if (!c || typeof c !== 'object') return String(c ?? '');
+  const a = String(c.action ?? '');
+  if (a === 'add') return `${a}: ${c.title ?? ''}`;
+  if (a === 'merge') return `${a}: ${c.id ?? ''} → ${c.into ?? ''}`;
+  if (a === 'reorder') return `${a}: ${strings(c.order).join(', ')}`;
+  return `${a}: ${c.id ?? ''}`;
+}
+
+/** The reflector's assessments in analysis.reflections, by round. */
+export function normReflections(analysis: any): Reflection[] {
+  const list = analysis && Array.isArray(analysis.reflections) ? analysis.reflections : [];
+  return list
+    .filter((r: any) => r && typeof r === 'object')
+    .map((r: any) => ({
+      round: Number(r.round) || 0,
+      sections: (Array.isArray(r.sections) ? r.sections : []).map((a: any) => ({
+        id: String(a?.id ?? ''),
+        title: String(a?.title ?? a?.id ?? ''),
+        quality: typeof a?.quality === 'number' ? a.quality : null,
+        gaps: strings(a?.gaps),
+        contradictions: strings(a?.contradictions),
+        new_questions: strings(a?.new_questions),
+      })),
+      outline_changes: (Array.isArray(r.outline_changes) ? r.outline_changes : []).map(changeText).filter(Boolean),
+    }))
+    .sort((a: Reflection, b: Reflection) => a.round - b.round);
+}
+
+const ANALYSIS_KEYS = ['type', 'audience', 'tone', 'length', 'language'];
+
+/** Why the plan is what it is: the planner's analysis and the reflector's assessment per round. */
+export function PlanReasoning({ analysis }: { analysis: any }) {
+  const { t } = useI18n();
+  const an = analysis && typeof analysis === 'object' ? analysis : {};
+  const facts = ANALYSIS_KEYS.filter((k) => typeof an[k] === 'string' && an[k]);
+  const rounds = normReflections(an);
+  if (!facts.length && !rounds.length) return null;
+  const list = (label: string, items: string[]) =>
+    items.length > 0 && (
+      <div>
+        <span className="label">{label}</span>
+        <ul>
+          {items.map((x, i) => (
+            <li key={i}>{x}</li>
+          ))}
+        </ul>
+      </div>
+    );
+  return (
+    <section className="plan-reasoning card" data-testid="plan-reasoning" aria-label={t('plan.reflections')}>
+      {facts.length > 0 && (
+        <>
+          <h3>{t('plan.analysis')}</h3>
+          <dl className="plan-analysis" data-testid="plan-analysis">
+            {facts.map((k) => (
+              <div key={k}>
+                <dt>{t(`plan.an.${k}`)}</dt>
+                <dd>{String(an[k])}</dd>
+              </div>
+            ))}
+          </dl>
+        </>
+      )}
+      {rounds.length > 0 && <h3>{t('plan.reflections')}</h3>}
+      {rounds.map((r) => (
+        <div key={r.round} className="reflection" data-testid={`reflection-${r.round}`}>
+          <h4>{t('plan.reflectionRound', { n: r.round })}</h4>
+          {r.sections.map((a) => (
+            <div key={a.id} className="reflection-section">
+              <strong>{a.title}</strong>
+              {a.quality !== null && (
+                <span className="quality muted">
+                  {t('plan.quality')} {Math.round(a.quality * 100)}%
+                </span>
+              )}
+              {list(t('plan.gaps'), a.gaps)}
+              {list(t('plan.contradictions'), a.contradictions)}
+              {list(t('plan.newQuestions'), a.new_questions)}
+              {!a.gaps.length && !a.contradictions.length && !a.new_questions.length && <p className="muted small">{t('plan.noFindings')}</p>}
+            </div>
+          ))}
+          {list(t('plan.outlineChanges'), r.outline_changes)}
+        </div>
+      ))}
+    </section>
+  );
+}
+
+export function PlanTab({ missionId, plan, analysis, editable, onSaved }: { missionId: string; plan: Plan | null; analysis?: any; editable: boolean; onSaved: (p: Plan) => void }) {
   const { t } = useI18n();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<PlanSection[]>([]);
@@ -168,7 +274,10 @@ export function PlanTab({ missionId, plan, editable, onSaved }: { missionId: str
           </div>
         </div>
       ) : (
-        <div className="card">{renderTree(plan.sections, '')}</div>
+        <>
+          <div className="card">{renderTree(plan.sections, '')}</div>
+          <PlanReasoning analysis={analysis} />
+        </>
       )}
     </div>
   );

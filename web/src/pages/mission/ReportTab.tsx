@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useState, type MouseEvent } from 'reac
 import { api, ApiError, downloadFile, pickList, textFromBody, type Mission, type Note } from '../../lib/api';
 import { useI18n } from '../../lib/i18n';
 import { parseReferences, referencesFromJson, renderMarkdown, type Reference } from '../../lib/markdown';
-import { CitationPanel, type CitationView } from '../../components/CitationPanel';
+import { CitationPanel, type CitationView, type CitedNote } from '../../components/CitationPanel';
 import { ErrorBox, Spinner } from '../../components/ui';
 
 interface Version {
@@ -36,6 +36,23 @@ export function noteForReference(ref: Reference, notes: Note[]): Note | undefine
   }
   const text = ref.text.toLowerCase();
   return notes.find((n) => n.source && n.source.length > 3 && text.includes(n.source.toLowerCase()));
+}
+
+/**
+ * The notes behind the k-th `[n]` of the text (0-based): those cited at that
+ * spot first, in citation order, then the source's other notes.
+ */
+export function citedNotes(ref: Reference | undefined, k: number, notes: Note[]): CitedNote[] {
+  if (!ref) return [];
+  const here = ref.cites?.[k] ?? [];
+  const ids = [...here, ...(ref.notes ?? []).filter((id) => !here.includes(id))];
+  if (!ids.length && ref.note_id) ids.push(ref.note_id);
+  const out: CitedNote[] = [];
+  for (const id of ids) {
+    const n = notes.find((x) => x.id === id);
+    if (n) out.push({ id, quote: n.quote, content: n.content, page: n.page, credibility: n.credibility, cited: here.includes(id) || (!here.length && id === ids[0]) });
+  }
+  return out;
 }
 
 const FORMATS = ['md', 'html', 'pdf', 'docx'];
@@ -128,15 +145,23 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
     e.preventDefault();
     const n = Number(a.getAttribute('data-cite'));
     const ref = refs.get(n);
-    const note = ref ? noteForReference(ref, notes) : undefined;
+    // which [n] of the text this is: the report says which notes each one cites
+    const root = a.closest('[data-testid="report-body"]');
+    const k = root ? Array.from(root.querySelectorAll(`a[data-cite="${n}"]`)).indexOf(a) : -1;
+    const list = citedNotes(ref, k, notes);
+    const first = list.length ? notes.find((x) => x.id === list[0].id) : undefined;
+    const note = first ?? (ref ? noteForReference(ref, notes) : undefined);
+    const details = ref && ref.kind === 'document' ? [ref.filename, ref.authors, ref.year].filter(Boolean).join(', ') : ref?.authors || '';
     setCite({
       n,
       title: ref?.title || note?.source || '',
       text: ref?.text || '',
       quote: ref?.quote || note?.quote || '',
       url: ref?.url || note?.url || '',
-      page: ref?.page || note?.page || '',
-      extra: note && note.credibility ? `${t('notes.credibility')} ${note.credibility}/10` : undefined,
+      page: list.length > 1 ? '' : ref?.page && ref.page !== '0' ? ref.page : note?.page || '',
+      details: details || undefined,
+      notes: list.length ? list : undefined,
+      extra: !list.length && note && note.credibility ? `${t('notes.credibility')} ${note.credibility}/10` : undefined,
     });
   };
 

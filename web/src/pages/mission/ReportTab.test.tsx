@@ -1,0 +1,93 @@
+/*
+ * The citation panel opens the note cited at the clicked spot: when one
+ * source number covers several notes, the panel lists each, the cited one
+ * first. Unverified sentences show the verifier's reason on hover.
+ */
+import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
+import { render, screen, fireEvent, waitFor, within } from '@testing-library/react';
+import { I18nProvider } from '../../lib/i18n';
+import { normMission, normNote, storeSession } from '../../lib/api';
+import { ReportTab, citedNotes } from './ReportTab';
+
+const notes = [
+  normNote({ id: 'na', section_id: 's1', quote: 'Stable releases get three years of support.', document_id: 'd1', page: 4, credibility: 8 }),
+  normNote({ id: 'nb', section_id: 's1', quote: 'Long Term Support extends it to five years.', document_id: 'd1', page: 4, credibility: 7 }),
+];
+const md = [
+  '# Report',
+  '',
+  '## One',
+  '',
+  'Support lasts three years [1]. LTS adds two more [1]. The moon is cheese [1]. *(unverified)*[^v1] End.',
+  '',
+  '## Unverified statements',
+  '',
+  '[^v1]: Unverified: the source says nothing about the moon',
+  '',
+  '## References',
+  '',
+  '1. Debian handbook (handbook.pdf), Kim, 2021, p. 4',
+].join('\n');
+const meta = {
+  references: [
+    { n: 1, note_id: 'na', title: 'Debian handbook', kind: 'document', filename: 'handbook.pdf', authors: 'Kim', year: '2021', page: 4, notes: ['na', 'nb'], cites: [['na'], ['nb'], ['na', 'nb']] },
+  ],
+};
+
+beforeEach(() => {
+  storeSession('tok', { id: 'u1', username: 'ann', role: 'researcher' });
+  vi.stubGlobal(
+    'fetch',
+    vi.fn((url: string) => {
+      const ok = (b: any) => Promise.resolve(new Response(JSON.stringify(b), { status: 200 }));
+      if (url.includes('/report/versions')) return ok({ versions: [{ version: 1 }], formats: ['md'] });
+      if (url.includes('/report?format=json')) return ok({ version: 1, markdown: md, meta });
+      return Promise.resolve(new Response('{}', { status: 404 }));
+    }),
+  );
+});
+afterEach(() => vi.unstubAllGlobals());
+
+const renderReport = () =>
+  render(
+    <I18nProvider lang="en">
+      <ReportTab missionId="m1" mission={normMission({ id: 'm1', title: 'T', status: 'completed' })} notes={notes} reportVersion={0} draftVersion={0} />
+    </I18nProvider>,
+  );
+
+describe('citations', () => {
+  it('orders the notes of a source with the ones cited at the spot first', () => {
+    const ref = { n: 1, text: '', url: '', quote: '', document_id: 'd1', page: '4', title: 'Debian handbook', notes: ['na', 'nb'], cites: [['na'], ['nb'], ['na', 'nb']] };
+    expect(citedNotes(ref, 0, notes).map((n) => [n.id, n.cited])).toEqual([['na', true], ['nb', false]]);
+    expect(citedNotes(ref, 1, notes).map((n) => [n.id, n.cited])).toEqual([['nb', true], ['na', false]]);
+    expect(citedNotes(ref, 2, notes).map((n) => [n.id, n.cited])).toEqual([['na', true], ['nb', true]]);
+    // an older report without per-spot data: its representative note
+    expect(citedNotes({ ...ref, cites: undefined, notes: undefined, note_id: 'nb' }, 0, notes).map((n) => n.id)).toEqual(['nb']);
+  });
+
+  it('the second [1] opens the second note first; the panel lists both', async () => {
+    renderReport();
+    const body = await screen.findByTestId('report-body');
+    await waitFor(() => expect(body.querySelectorAll('a[data-cite="1"]').length).toBe(3));
+    fireEvent.click(body.querySelectorAll('a[data-cite="1"]')[1]);
+    const panel = screen.getByTestId('citation-panel');
+    const items = within(panel).getAllByRole('listitem');
+    expect(items.map((li) => li.getAttribute('data-note'))).toEqual(['nb', 'na']);
+    expect(items[0].textContent).toContain('Cited here');
+    expect(items[0].textContent).toContain('five years');
+    expect(items[1].textContent).toContain('Other notes from this source');
+    expect(panel.textContent).toContain('handbook.pdf, Kim, 2021');
+    fireEvent.click(body.querySelectorAll('a[data-cite="1"]')[0]);
+    expect(within(screen.getByTestId('citation-panel')).getAllByRole('listitem')[0].getAttribute('data-note')).toBe('na');
+  });
+
+  it('an unverified sentence says why on hover', async () => {
+    renderReport();
+    const body = await screen.findByTestId('report-body');
+    await waitFor(() => expect(body.querySelector('a.fn-ref')).toBeTruthy());
+    const ref = body.querySelector('a.fn-ref')!;
+    expect(ref.getAttribute('title')).toBe('Unverified: the source says nothing about the moon');
+    expect(ref.previousElementSibling?.getAttribute('title')).toBe('Unverified: the source says nothing about the moon');
+    expect(body.querySelector('#fn-v1')).toBeTruthy();
+  });
+});
