@@ -657,8 +657,9 @@ try {
 
   await check('a failed mission resumes from the page and its old error goes away', async () => {
     if (!fakeModelPort || !(await has('GET', '/api/missions'))) return 'skip';
-    // a planner that never answers JSON for this mission (re-asks included)
-    const doomed = { name: 'planner-doomed', match: { system: 'role: planner', any: 'Doomed alpha' }, text: 'I would rather not plan this.' };
+    // an endpoint that refuses the planner's requests for this mission (a bad
+    // answer would only make the planner fall back to the extractive agent)
+    const doomed = { name: 'planner-doomed', match: { system: 'role: planner', any: 'Doomed alpha' }, status: 400, fail_times: 1000, text: 'refused' };
     await setFakeRules({ ...FAKE_RULES, rules: [doomed, ...FAKE_RULES.rules] });
     const id = await startMission('Doomed alpha mission');
     await waitServer(id, (m) => m.status === 'failed');
