@@ -49,8 +49,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   static const char *const a[] = {"The quick brown fox jumps over the lazy dog near the river bank.",
                                   "데비안은 자유 운영체제입니다. 検索エンジン 全文检索", NULL};
   static const char *const b[] = {"Bob's secret: the quick brown fox and the lazy dog share a river bank.",
-                                  "데비안은 자유 운영체제입니다. 検索エンジン 全文检索 secret", "AND OR NOT NEAR * ^ : ( ) \"",
-                                  NULL};
+                                  "데비안은 자유 운영체제입니다. 検索エンジン 全文检索 secret",
+                                  "AND OR NOT NEAR * ^ : ( ) \"", NULL};
   add_doc(user_a, "a.txt", a, doc_a);
   for (int i = 0; i < 3; i++) {
     char name[16];

@@ -103,8 +103,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
   }
   buf_t req = BUF_INIT;
   buf_init(&req);
-  buf_printf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: %s\r\n",
-             routes[sel].method, routes[sel].path, routes[sel].type);
+  buf_printf(&req, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: %s\r\n", routes[sel].method,
+             routes[sel].path, routes[sel].type);
   if (routes[sel].auth) buf_printf(&req, "Authorization: Bearer %s\r\n", token);
   buf_printf(&req, "Content-Length: %zu\r\n\r\n", blen);
   buf_append(&req, body, blen);

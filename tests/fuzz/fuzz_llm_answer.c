@@ -19,8 +19,8 @@ static llm_t *openai, *ollama;
 static json_t *schema;
 
 static llm_t *make(const char *const *env) {
-  static const char *vars[] = {"OPENAI_API_KEY", "OPENAI_BASE_URL", "LOCAL_MODEL_URL", "MODEL_NAME",
-                               "EMBEDDING_MODEL", "RERANK_URL", NULL};
+  static const char *vars[] = {
+      "OPENAI_API_KEY", "OPENAI_BASE_URL", "LOCAL_MODEL_URL", "MODEL_NAME", "EMBEDDING_MODEL", "RERANK_URL", NULL};
   for (const char *const *v = vars; *v; v++) unsetenv(*v);
   for (const char *const *e = env; *e; e++) fz_setenv(*e);
   char err[512];
@@ -44,8 +44,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   fz_tmpdir(dir, sizeof dir);
   setenv("DATA_DIR", dir, 1);
   setenv("LOG_LEVEL", "error", 1);
-  const char *o[] = {"OPENAI_API_KEY=sk-fuzz", "OPENAI_BASE_URL=http://127.0.0.1:9/v1", "MODEL_NAME=m",
-                     "EMBEDDING_MODEL=e", "RERANK_URL=http://127.0.0.1:9/v1/rerank", NULL};
+  const char *o[] = {"OPENAI_API_KEY=sk-fuzz", "OPENAI_BASE_URL=http://127.0.0.1:9/v1",   "MODEL_NAME=m",
+                     "EMBEDDING_MODEL=e",      "RERANK_URL=http://127.0.0.1:9/v1/rerank", NULL};
   openai = make(o);
   const char *l[] = {"LOCAL_MODEL_URL=http://127.0.0.1:9", "MODEL_NAME=m", "EMBEDDING_MODEL=e", NULL};
   ollama = make(l);

@@ -11,8 +11,8 @@
 #include "web/web_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
-  static const char *charsets[] = {NULL, "", "utf-8", "windows-1252", "iso-8859-1", "shift_jis", "euc-kr",
-                                   "utf-16", "gb2312", "no-such-charset"};
+  static const char *charsets[] = {NULL,        "",       "utf-8",  "windows-1252", "iso-8859-1",
+                                   "shift_jis", "euc-kr", "utf-16", "gb2312",       "no-such-charset"};
   if (len < 1) return 0;
   const char *cs = charsets[data[0] % (sizeof charsets / sizeof *charsets)];
   int is_html = data[0] & 0x80 ? 0 : 1;

@@ -95,7 +95,7 @@ app_t *fz_app(const char *const *extra) {
   if (app) return app;
   char dir[300];
   fz_tmpdir(dir, sizeof dir);
-  static const char *const fixed[] = {"BACKEND_PORT=0", "FRONTEND_PORT=0", "BIND_ADDRESS=127.0.0.1",
+  static const char *const fixed[] = {"BACKEND_PORT=0",  "FRONTEND_PORT=0",    "BIND_ADDRESS=127.0.0.1",
                                       "LOG_LEVEL=error", "HASH_CONCURRENCY=1", NULL};
   char db[300], data[300];
   snprintf(db, sizeof db, "DATABASE_URL=sqlite:///%s/m.db", dir);

@@ -39,9 +39,9 @@ app_t *fz_app(const char *const *extra);
  * offsets increasing). */
 void fz_check_doc(const rag_doc_t *doc);
 
-#define FZ_ASSERT(cond)                                                                     \
-  do {                                                                                      \
-    if (!(cond)) fz_fail(__FILE__, __LINE__, #cond);                                        \
+#define FZ_ASSERT(cond)                              \
+  do {                                               \
+    if (!(cond)) fz_fail(__FILE__, __LINE__, #cond); \
   } while (0)
 void fz_fail(const char *file, int line, const char *what) __attribute__((noreturn));
 
