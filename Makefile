@@ -1,11 +1,14 @@
 # Front door. The two commands the README promises:
 #   make run     install deps, build server + UI, start the server (SQLite default)
-#   make check   install deps, build (normal + ASan/UBSan), run every test
+#   make check   install deps, build (normal + ASan/UBSan + fuzz), run every test
+#   make fuzz    fuzz every parser of outside input (FUZZ_SECONDS=60 each)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps build ui run check test test-asan test-ui test-e2e bench format clean
+.PHONY: all deps test-deps build ui run check test test-asan test-fuzz fuzz fuzz-build test-ui test-e2e bench format clean
 
 all: build
 
@@ -40,6 +43,21 @@ test-asan: $(ASAN_BUILD)/Makefile
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j2
 
+# libFuzzer harnesses (tests/fuzz, clang): a third build of the core alone.
+$(FUZZ_BUILD)/Makefile: CMakeLists.txt
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMAESTRO_FUZZ=ON >/dev/null
+
+fuzz-build: $(FUZZ_BUILD)/Makefile
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+# CI: every committed corpus input once through its harness (no mutation).
+test-fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) 0
+
+# Fuzzing proper: FUZZ_SECONDS per harness (FUZZERS="fuzz_sse ..." for some).
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 test-ui:
 	@if [ -f web/package.json ]; then cd web && npm test --silent; fi
 
@@ -50,6 +68,7 @@ check: test-deps
 	$(MAKE) build ui
 	$(MAKE) test
 	$(MAKE) test-asan
+	$(MAKE) test-fuzz
 	$(MAKE) test-ui
 	$(MAKE) test-e2e
 
@@ -60,4 +79,4 @@ format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' 'bench/*.c')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

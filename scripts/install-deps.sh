@@ -4,7 +4,7 @@
 # Chromium for the browser tests, and the web UI's npm packages.
 # Idempotent and quiet when everything is already there.
 #   scripts/install-deps.sh          # build + run deps, UI packages
-#   scripts/install-deps.sh --test   # also test/benchmark tools (Chromium, wrk, ...)
+#   scripts/install-deps.sh --test   # also test/benchmark tools (Chromium, wrk, clang + libFuzzer, ...)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +19,7 @@ PKGS=(
 if ! command -v node >/dev/null 2>&1; then PKGS+=(nodejs npm); fi
 TEST_PKGS=(
   libcriterion-dev libcairo2-dev python3 sqlite3 wrk chromium fonts-noto-cjk procps curl
+  clang libclang-rt-dev
 )
 
 want=("${PKGS[@]}")

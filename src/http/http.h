@@ -74,6 +74,10 @@ int http_route(http_router_t *rt, const char *method, const char *pattern, role_
 int http_router_match(http_router_t *rt, const char *method, const char *path, http_req_t *r, http_handler_fn *fn,
                       role_t *min_role);
 void http_req_clear(http_req_t *r);
+/* The i-th registered route (0-based, in registration order): its method,
+ * pattern (owned by the router) and least role. Returns 0, or -1 past the
+ * end. For tests that walk the whole table (the authorization matrix). */
+int http_router_route(const http_router_t *rt, int i, const char **method, const char **pattern, role_t *min_role);
 
 /* Path parameter by name (NULL if absent). */
 const char *http_param(const http_req_t *r, const char *name);

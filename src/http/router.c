@@ -74,6 +74,14 @@ int http_route(http_router_t *rt, const char *method, const char *pattern, role_
   return 0;
 }
 
+int http_router_route(const http_router_t *rt, int i, const char **method, const char **pattern, role_t *min_role) {
+  if (i < 0 || i >= rt->n) return -1;
+  *method = rt->routes[i].method;
+  *pattern = rt->routes[i].pattern;
+  *min_role = rt->routes[i].min_role;
+  return 0;
+}
+
 /* Matches path against pattern; on success fills params (values malloc'd). */
 static int match(const char *pattern, const char *path, http_req_t *r) {
   const char *p = pattern, *s = path;

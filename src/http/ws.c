@@ -757,6 +757,10 @@ int ws_hub_authorize(ws_hub_t *hub, const char *prefix, ws_authorize_fn fn) {
   return 0;
 }
 
+const char *ws_hub_channel_prefix(const ws_hub_t *hub, int i) {
+  return i >= 0 && i < hub->nauthz ? hub->authz[i].prefix : NULL;
+}
+
 void ws_hub_attach(ws_hub_t *hub, struct mg_context *ctx) {
   mg_set_websocket_handler(ctx, "/api/ws", connect_cb, ready_cb, data_cb, close_cb, hub);
 }

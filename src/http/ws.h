@@ -62,6 +62,9 @@ typedef int (*ws_authorize_fn)(app_t *app, const http_user_t *user, const char *
 ws_hub_t *ws_hub_new(app_t *app);
 /* Registers an authoriser for "prefix:ID" channels (before clients connect). */
 int ws_hub_authorize(ws_hub_t *hub, const char *prefix, ws_authorize_fn fn);
+/* The prefix of the i-th registered authoriser ("mission", "chat"), or NULL
+ * past the end. For tests that walk every channel kind. */
+const char *ws_hub_channel_prefix(const ws_hub_t *hub, int i);
 /* Hooks the hub to a civetweb context at /api/ws. */
 void ws_hub_attach(ws_hub_t *hub, struct mg_context *ctx);
 /* Closes every client and stops the sender threads. */

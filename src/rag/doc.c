@@ -37,8 +37,15 @@ static void normalise(buf_t *out, const char *s, size_t len) {
   while (i < len) {
     size_t at = i;
     unsigned cp = rag_utf8_next(s, len, &i);
-    int bad = cp >= 0x80 && i - at == 1;
-    if (bad) cp = 0xFFFD;
+    size_t n = i - at;
+    /* rag_utf8_next decodes any well-formed sequence; overlong forms,
+     * surrogates and code points past U+10FFFF are invalid UTF-8 too. */
+    int bad = (n == 1 && cp >= 0x80) || (n == 2 && cp < 0x80) || (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+              (n == 4 && (cp < 0x10000 || cp > 0x10FFFF));
+    if (bad) {
+      cp = 0xFFFD;
+      i = at + 1;
+    }
     if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0xA0 || cp == 0x3000 ||
         (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029) {
       space = 1;

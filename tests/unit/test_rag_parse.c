@@ -331,3 +331,27 @@ Test(rag_parse, utf16_text_with_bom) {
   cr_expect_str_eq(doc.text.data, "Hi é");
   rag_doc_free(&doc);
 }
+
+/* Found by fuzz_chunk (tests/fuzz/corpus/fuzz_chunk/utf8-out-of-range): a
+ * well-formed sequence of an invalid code point (overlong form, surrogate,
+ * past U+10FFFF) was copied into the text as is, so the stored text was not
+ * UTF-8 (jansson refuses such strings when the text is served). */
+Test(rag_parse, invalid_code_points_become_replacement_characters) {
+  const char *bad[] = {"a\xC1\x81z", "a\xE0\x80\xAFz", "a\xED\xA0\x80z", "a\xF4\x90\x80\x80z", "a\xF6\xB6\xB6\x99z",
+                       "a\xF0\x80\x80\xAFz"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    rag_doc_t doc;
+    rag_doc_init(&doc);
+    rag_doc_para(&doc, bad[i], strlen(bad[i]));
+    rag_doc_heading(&doc, 1, bad[i], strlen(bad[i]));
+    cr_expect(util_utf8_valid(doc.text.data, doc.text.len), "case %zu", i);
+    cr_expect(strstr(doc.text.data, "a\xEF\xBF\xBD") == doc.text.data, "case %zu: %s", i, doc.text.data);
+    cr_expect(util_utf8_valid(doc.headings[0], strlen(doc.headings[0])), "case %zu heading", i);
+    rag_doc_free(&doc);
+  }
+  rag_doc_t doc;
+  rag_doc_init(&doc);
+  rag_doc_para(&doc, "ok \xC3\xA9 \xED\x9F\xBF \xF4\x8F\xBF\xBF", 14); /* é, U+D7FF, U+10FFFF stay */
+  cr_expect_str_eq(doc.text.data, "ok \xC3\xA9 \xED\x9F\xBF \xF4\x8F\xBF\xBF");
+  rag_doc_free(&doc);
+}
