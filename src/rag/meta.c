@@ -361,6 +361,33 @@ static char *split_names(const char *s) {
   return buf_detach(&out, NULL);
 }
 
+/* Author fields that tools fill with the account name: "dlee",
+ * "Administrator", "Microsoft Office User". */
+static int authors_junk(const char *v) {
+  static const char *const JUNK[] = {"administrator",
+                                     "admin",
+                                     "user",
+                                     "owner",
+                                     "author",
+                                     "unknown",
+                                     "windows user",
+                                     "microsoft office user",
+                                     "authorized user",
+                                     "valued customer",
+                                     "root",
+                                     "hp",
+                                     "dell",
+                                     "lenovo",
+                                     "anonymous",
+                                     NULL};
+  for (int i = 0; JUNK[i]; i++)
+    if (!strcasecmp(v, JUNK[i])) return 1;
+  if (strchr(v, ' ') || strchr(v, ';') || strchr(v, ',')) return 0;
+  for (const char *p = v; *p; p++) /* a single lowercase token is a login name */
+    if (!(islower((unsigned char)*p) || is_digit(*p) || *p == '.' || *p == '_' || *p == '-' || *p == '@')) return 0;
+  return 1;
+}
+
 /* "a, b; c" -> "a; b; c" */
 static char *split_keywords(const char *s) {
   buf_t out = BUF_INIT;
@@ -397,7 +424,7 @@ static char *field_value(const char *field, const char *v) {
     if (rag_meta_title_is_junk(v)) return NULL;
     return util_strndup(v, n > META_TITLE_MAX ? util_utf8_floor(v, META_TITLE_MAX) : n);
   }
-  if (!strcmp(field, "authors")) return split_names(v);
+  if (!strcmp(field, "authors")) return authors_junk(v) ? NULL : split_names(v);
   if (!strcmp(field, "keywords")) return split_keywords(v);
   if (!strcmp(field, "year")) {
     int y = find_year(v, n);
