@@ -26,6 +26,17 @@ static void release_font_caches(void) {
   if (fc_fini) fc_fini();
 }
 
+/* Ends a cairo PDF: 0 when it was written. */
+static int finish_pdf(cairo_surface_t *s, cairo_t *cr) {
+  cairo_destroy(cr);
+  cairo_surface_finish(s);
+  int ok = cairo_surface_status(s) == CAIRO_STATUS_SUCCESS;
+  cairo_surface_destroy(s);
+  /* drop cairo's and fontconfig's caches so leak checkers see a clean exit */
+  release_font_caches();
+  return ok ? 0 : -1;
+}
+
 int rs_write_pdf(const char *path, const char *const *pages, int npages, const char *font, const char *title) {
   cairo_surface_t *s = cairo_pdf_surface_create(path, 595, 842);
   if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) return -1;
@@ -49,13 +60,7 @@ int rs_write_pdf(const char *path, const char *const *pages, int npages, const c
     }
     cairo_show_page(cr);
   }
-  cairo_destroy(cr);
-  cairo_surface_finish(s);
-  int ok = cairo_surface_status(s) == CAIRO_STATUS_SUCCESS;
-  cairo_surface_destroy(s);
-  /* drop cairo's and fontconfig's caches so leak checkers see a clean exit */
-  release_font_caches();
-  return ok ? 0 : -1;
+  return finish_pdf(s, cr);
 }
 
 int rs_write_paper_pdf(const char *path, const rs_pdf_line_t *lines, int n, const char *info_title,
@@ -74,12 +79,7 @@ int rs_write_paper_pdf(const char *path, const rs_pdf_line_t *lines, int n, cons
     cairo_show_text(cr, lines[i].text);
   }
   cairo_show_page(cr);
-  cairo_destroy(cr);
-  cairo_surface_finish(s);
-  int ok = cairo_surface_status(s) == CAIRO_STATUS_SUCCESS;
-  cairo_surface_destroy(s);
-  release_font_caches();
-  return ok ? 0 : -1;
+  return finish_pdf(s, cr);
 }
 
 int rs_write_image_pdf(const char *path) {
@@ -91,13 +91,7 @@ int rs_write_image_pdf(const char *path) {
   cairo_arc(cr, 300, 500, 80, 0, 6.28);
   cairo_fill(cr);
   cairo_show_page(cr);
-  cairo_destroy(cr);
-  cairo_surface_finish(s);
-  int ok = cairo_surface_status(s) == CAIRO_STATUS_SUCCESS;
-  cairo_surface_destroy(s);
-  /* drop cairo's and fontconfig's caches so leak checkers see a clean exit */
-  release_font_caches();
-  return ok ? 0 : -1;
+  return finish_pdf(s, cr);
 }
 
 int rs_write_encrypted_pdf(const char *path) {
