@@ -145,6 +145,13 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
       json_int_t page = json_integer_value(json_object_get(note, "page"));
       buf_printf(&b, "%zu. %s", k, title && title[0] ? title : L(lang, "Untitled", "제목 없음"));
       if (authors && authors[0]) buf_printf(&b, ", %s", authors);
+      /* a document's bibliographic fields, when the note carries them */
+      const char *venue = json_string_value(json_object_get(note, "venue"));
+      const char *year = json_string_value(json_object_get(note, "year"));
+      const char *doi = json_string_value(json_object_get(note, "doi"));
+      if (venue && venue[0]) buf_printf(&b, ", %s", venue);
+      if (year && year[0]) buf_printf(&b, " (%s)", year);
+      if (doi && doi[0]) buf_printf(&b, ", doi:%s", doi);
       if (url && url[0])
         buf_printf(&b, ", <%s>", url);
       else if (page > 0)
@@ -154,6 +161,12 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
           refs, json_pack("{s:I, s:O?, s:s, s:O?, s:O?, s:I}", "n", (json_int_t)k, "note_id",
                           json_object_get(note, "id"), "title", title ? title : "", "url", json_object_get(note, "url"),
                           "document_id", json_object_get(note, "document_id"), "page", page));
+      json_t *ref = json_array_get(refs, json_array_size(refs) - 1);
+      const char *const BIB[] = {"authors", "year", "venue", "doi", "arxiv_id"};
+      for (size_t f = 0; f < sizeof BIB / sizeof BIB[0]; f++) {
+        const char *v = json_string_value(json_object_get(note, BIB[f]));
+        if (v && v[0]) json_object_set_new(ref, BIB[f], json_string(v));
+      }
     }
   }
   if (nrefs) buf_putc(&b, '\n');

@@ -21,7 +21,8 @@ typedef struct {
   const char *language;                  /* "en", "ko": headings of the fixed parts */
   json_t *sections;                      /* [{id,title,parent_id}] in order (borrowed) */
   json_t *drafts;                        /* {section_id: {content}} (borrowed) */
-  json_t *notes;                         /* mission notes (borrowed) */
+  json_t *notes;                         /* mission notes (borrowed); a document note may carry
+                                            year, venue, doi, arxiv_id for its reference line */
   const char *introduction, *conclusion; /* may be NULL */
   const char *changes;                   /* "What changed since the last run" body (may be NULL) */
   json_t *record;                        /* run record object (borrowed, may be NULL):
@@ -32,7 +33,10 @@ typedef struct {
 } report_input_t;
 
 /* Assembles the Markdown report. *meta (may be NULL) gets {references:[{n,
- * note_id,title,url,document_id,page}], citations, sections}. malloc'd. */
+ * note_id,title,url,document_id,page, authors?,year?,venue?,doi?,arxiv_id?}],
+ * citations, sections}. A reference line reads "N. Title, Authors, Venue
+ * (Year), doi:DOI, page P (accessed DATE)", parts left out when unknown.
+ * malloc'd. */
 char *report_markdown(const report_input_t *in, json_t **meta);
 
 /* Renders [#ID] markers of one text as [n] using (and extending) the number
