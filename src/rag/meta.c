@@ -655,6 +655,12 @@ void rag_meta_from_first_page(rag_doc_t *d, const char *text, size_t len) {
         rag_doc_set_meta(d, "year", tmp, "first-page");
       }
     }
+    /* venue: a proceedings line */
+    if (!d->venue && (starts_ci(l, "proceedings of") || starts_ci(l, "in proceedings of")) && l->len < 300) {
+      char *v = util_strndup(l->s + (starts_ci(l, "in ") ? 3 : 0), l->len - (starts_ci(l, "in ") ? 3 : 0));
+      rag_doc_set_meta(d, "venue", v, "first-page");
+      free(v);
+    }
     /* keywords */
     static const char *const KW[] = {"keywords", "key words", "index terms", NULL};
     for (int k = 0; KW[k] && !d->keywords; k++) {
@@ -752,6 +758,7 @@ size_t rag_meta_front_matter(rag_doc_t *d, const char *data, size_t len) {
   }
   if (!end) return 0;
   const char *field = NULL;
+  int block = 0;
   buf_t val = BUF_INIT;
   buf_init(&val);
   for (size_t ls = body; ls < end;) {
@@ -759,7 +766,14 @@ size_t rag_meta_front_matter(rag_doc_t *d, const char *data, size_t len) {
     while (le < end && data[le] != '\n') le++;
     char *line = util_strndup(data + ls, le - ls);
     ls = le + 1;
+    int indented = line[0] == ' ' || line[0] == '\t';
     char *t = util_trim(line);
+    if (block && indented) { /* a block scalar ("abstract: |" / ">") goes on while indented */
+      if (field && *t) buf_printf(&val, "%s%s", val.len ? " " : "", t);
+      free(line);
+      continue;
+    }
+    block = 0;
     if (t[0] == '-' && (t[1] == ' ' || t[1] == '\0')) {
       /* a block list item of the current key */
       if (field) {
@@ -770,7 +784,7 @@ size_t rag_meta_front_matter(rag_doc_t *d, const char *data, size_t len) {
       continue;
     }
     char *colon = strchr(t, ':');
-    if (!colon || line[0] == ' ' || line[0] == '\t' || t[0] == '#') {
+    if (!colon || indented || t[0] == '#') {
       free(line);
       continue;
     }
@@ -786,8 +800,10 @@ size_t rag_meta_front_matter(rag_doc_t *d, const char *data, size_t len) {
         if (val.len) buf_puts(&val, "; ");
         buf_puts(&val, unquote(item));
       }
-    } else if (vn && strcmp(v, "|") && strcmp(v, ">")) {
+    } else if (vn && v[0] != '|' && v[0] != '>') {
       buf_puts(&val, v);
+    } else if (vn) {
+      block = 1;
     }
     free(line);
   }

@@ -96,11 +96,12 @@ Test(rag_meta, pdf_untitled_and_file_name_titles_are_rejected_arxiv_found) {
       {"arXiv:2101.01234v2 [cs.CL] 5 Jan 2021", 8},
       {"Sparse Attention for Long Documents", 18},
       {"Dana Lee and Erik Svensson", 11},
+      {"In Proceedings of the 2021 Conference on Long Texts", 9},
       {"Abstract", 10},
       {"Transformers scale quadratically with the input length, which we avoid here.", 10},
       {"Body text continues here with more words about attention and memory use.", 10},
   };
-  cr_assert_eq(rs_write_paper_pdf(path_of("arxiv.pdf"), lines, 6, "untitled", "dlee"), 0);
+  cr_assert_eq(rs_write_paper_pdf(path_of("arxiv.pdf"), lines, 7, "untitled", "dlee"), 0);
   rag_doc_t doc;
   parse_path("arxiv.pdf", &doc);
   cr_expect_str_eq(doc.title, "Sparse Attention for Long Documents");
@@ -108,9 +109,10 @@ Test(rag_meta, pdf_untitled_and_file_name_titles_are_rejected_arxiv_found) {
   cr_expect_str_eq(doc.year, "2021");
   /* "dlee" is a user name, not an author list; the author line is */
   cr_expect_str_eq(doc.authors, "Dana Lee; Erik Svensson");
+  cr_expect_str_eq(doc.venue, "Proceedings of the 2021 Conference on Long Texts");
   rag_doc_free(&doc);
 
-  cr_assert_eq(rs_write_paper_pdf(path_of("fname.pdf"), lines + 1, 5, "paper_final_v2", NULL), 0);
+  cr_assert_eq(rs_write_paper_pdf(path_of("fname.pdf"), lines + 1, 6, "paper_final_v2", NULL), 0);
   parse_path("fname.pdf", &doc);
   cr_expect_str_eq(doc.title, "Sparse Attention for Long Documents");
   rag_doc_free(&doc);
@@ -275,6 +277,10 @@ Test(rag_meta, markdown_front_matter) {
       "date: 2022-04-05\n"
       "tags: [ecology, kelp]\n"
       "doi: https://doi.org/10.7777/kelp.1\n"
+      "abstract: >\n"
+      "  Kelp forests grow along cold coasts\n"
+      "  and shelter many fish.\n"
+      "lang: en\n"
       "---\n"
       "# A heading that is not the title\n\n"
       "Kelp grows fast.\n";
@@ -286,6 +292,8 @@ Test(rag_meta, markdown_front_matter) {
   cr_expect_str_eq(doc.year, "2022");
   cr_expect_str_eq(doc.keywords, "ecology; kelp");
   cr_expect_str_eq(doc.doi, "10.7777/kelp.1");
+  cr_expect_str_eq(doc.abstract, "Kelp forests grow along cold coasts and shelter many fish.");
+  cr_expect_str_eq(doc.language, "en");
   cr_expect(strstr(doc.text.data, "title:") == NULL, "front matter is not text: %s", doc.text.data);
   cr_expect(strstr(doc.text.data, "Kelp grows fast.") != NULL);
   rag_doc_free(&doc);

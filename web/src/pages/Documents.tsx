@@ -587,7 +587,7 @@ type MetaField = (typeof META_FIELDS)[number];
 /** The bibliographic record of a document: every field editable; PATCH validates and names a bad field. */
 export function DocEditModal({ doc, onClose, onSaved }: { doc: Doc; onClose: () => void; onSaved: (d: Doc) => void }) {
   const { t } = useI18n();
-  const [v, setV] = useState<Record<MetaField, string>>({
+  const [initial] = useState<Record<MetaField, string>>(() => ({
     title: doc.title || '',
     authors: doc.author_list.length ? doc.author_list.join('; ') : doc.authors,
     year: doc.year,
@@ -597,7 +597,8 @@ export function DocEditModal({ doc, onClose, onSaved }: { doc: Doc; onClose: () 
     abstract: doc.abstract,
     keywords: doc.keywords.join('; '),
     language: doc.language,
-  });
+  }));
+  const [v, setV] = useState<Record<MetaField, string>>(initial);
   const [error, setError] = useState<unknown>(null);
   const [fieldErr, setFieldErr] = useState<Partial<Record<MetaField, string>>>({});
   const [busy, setBusy] = useState(false);
@@ -617,7 +618,8 @@ export function DocEditModal({ doc, onClose, onSaved }: { doc: Doc; onClose: () 
     setError(null);
     setBusy(true);
     try {
-      const body: Record<string, unknown> = {
+      /* only what changed: a field sent becomes the user's and is kept when the document is processed again */
+      const value: Record<MetaField, unknown> = {
         title: v.title.trim(),
         authors: splitList(v.authors, false),
         year: year ? Number(year) : null,
@@ -628,6 +630,12 @@ export function DocEditModal({ doc, onClose, onSaved }: { doc: Doc; onClose: () 
         keywords: splitList(v.keywords, true),
         language: v.language.trim(),
       };
+      const body: Record<string, unknown> = {};
+      for (const f of META_FIELDS) if (v[f].trim() !== initial[f].trim()) body[f] = value[f];
+      if (Object.keys(body).length === 0) {
+        onClose();
+        return;
+      }
       const r = await api.patch(`/api/documents/${doc.id}`, body);
       onSaved(r && typeof r === 'object' && (r.id || r.document) ? normDoc(r) : { ...doc, title: v.title.trim(), authors: v.authors.trim(), year });
     } catch (err: any) {
