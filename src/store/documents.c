@@ -340,6 +340,18 @@ const char **store_doc_meta_field(store_doc_meta_t *m, const char *name) {
   return NULL;
 }
 
+/* field = the user's value, else the new one (?N) when given, else the old one */
+#define KEEP_USER(f, n) \
+  f " = CASE WHEN json_extract(meta_sources, '$." f "') = 'user' THEN " f " ELSE COALESCE(?" n ", " f ") END"
+/* The nine fields from parameters ?5..?13 and their sources from ?14 (the
+ * new sources over the old, the user's over both). */
+#define META_SET_FROM_5 \
+  KEEP_USER("title", "5") ", " KEEP_USER("authors", "6") ", " KEEP_USER("year", "7") ", " KEEP_USER("venue", "8") \
+  ", " KEEP_USER("doi", "9") ", " KEEP_USER("arxiv_id", "10") ", " KEEP_USER("abstract", "11") ", "                \
+  KEEP_USER("keywords", "12") ", " KEEP_USER("language", "13") ", "                                                 \
+  "meta_sources = json_patch(json_patch(meta_sources, ?14), (SELECT json_group_object(key, value) FROM "          \
+  "json_each(documents.meta_sources) WHERE value = 'user'))"
+
 /* Binds the nine fields of m to parameters first..first+8 (NULL: unbound = NULL). */
 static void bind_meta(sqlite3_stmt *s, int first, const store_doc_meta_t *m) {
   const char *v[] = {m->title,    m->authors,  m->year,     m->venue,   m->doi,
@@ -409,6 +421,48 @@ out:
   if (ret != STORE_OK) sdb_rollback(db);
   sdb_release(st, db);
   free(meta);
+  free(srcs);
+  return ret;
+}
+
+int store_doc_complete_meta(store_t *st, const char *user_id, const char *id, const store_doc_meta_t *m,
+                            const char *source) {
+  json_t *src = json_object();
+  store_doc_meta_t copy = *m;
+  for (int i = 0; STORE_DOC_META_FIELDS[i]; i++)
+    if (*store_doc_meta_field(&copy, STORE_DOC_META_FIELDS[i]))
+      json_object_set_new(src, STORE_DOC_META_FIELDS[i], json_string(source ? source : "outside"));
+  char *srcs = json_dumps(src, JSON_COMPACT);
+  json_decref(src);
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  if (sdb_begin(db) != 0) goto out;
+  /* the field parameters keep their numbers (?5..?14) from mark_ready; ?3, ?4 are unused */
+  sqlite3_stmt *s =
+      sdb_prepare(db, "UPDATE documents SET " META_SET_FROM_5 ", updated_at = ?15 WHERE id = ?1 AND user_id = ?2");
+  if (!s) goto out;
+  sdb_bind_text(s, 1, id);
+  sdb_bind_text(s, 2, user_id);
+  bind_meta(s, 5, m);
+  sdb_bind_text(s, 14, srcs);
+  sqlite3_bind_int64(s, 15, util_now_ms());
+  if (step_done(db, s, "complete document") != 0) goto out;
+  ret = changes_or_missing(db);
+  if (ret == STORE_OK && m->title) {
+    s = sdb_prepare(db,
+                    "UPDATE chunks SET title = (SELECT COALESCE(title, filename) FROM documents WHERE id = ?1) "
+                    "WHERE document_id = ?1");
+    if (!s) {
+      ret = STORE_ERROR;
+      goto out;
+    }
+    sdb_bind_text(s, 1, id);
+    if (step_done(db, s, "retitle chunks") != 0) ret = STORE_ERROR;
+  }
+  if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
+out:
+  if (ret != STORE_OK) sdb_rollback(db);
+  sdb_release(st, db);
   free(srcs);
   return ret;
 }
@@ -542,10 +596,6 @@ int store_doc_mark_ready(store_t *st, const char *id, const char *text, int page
   return store_doc_mark_ready_meta(st, id, text, pages, chunk_count, text_chars, &m, NULL, metadata);
 }
 
-/* field = the user's value, else the extracted one (?N) when found, else the old one */
-#define KEEP_USER(f, n) \
-  f " = CASE WHEN json_extract(meta_sources, '$." f "') = 'user' THEN " f " ELSE COALESCE(?" n ", " f ") END"
-
 int store_doc_mark_ready_meta(store_t *st, const char *id, const char *text, int pages, int chunk_count,
                               int64_t text_chars, const store_doc_meta_t *m, json_t *sources, json_t *metadata) {
   static const store_doc_meta_t none = {0};
@@ -555,13 +605,11 @@ int store_doc_mark_ready_meta(store_t *st, const char *id, const char *text, int
   sqlite3 *db = sdb_acquire(st);
   int ret = STORE_ERROR;
   if (sdb_begin(db) != 0) goto out;
-  sqlite3_stmt *s = sdb_prepare(
-      db, "UPDATE documents SET status = 'ready', error = NULL, pages = ?2, chunk_count = ?3, text_chars = ?4, " KEEP_USER(
-              "title", "5") ", " KEEP_USER("authors", "6") ", " KEEP_USER("year", "7") ", " KEEP_USER("venue", "8") ", " KEEP_USER("doi", "9") ", " KEEP_USER("arxiv_id", "10") ", " KEEP_USER("abstract", "11") ", " KEEP_USER("keywords", "12") ", " KEEP_USER("language", "13") ", "
-          /* sources: the new ones over the old, the user's over both */
-          "meta_sources = json_patch(json_patch(meta_sources, ?14), (SELECT json_group_object(key, value) FROM "
-          "json_each(documents.meta_sources) WHERE value = 'user')), "
-          "metadata = json_patch(?15, metadata), updated_at = ?16 WHERE id = ?1 AND status = 'processing'");
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "UPDATE documents SET status = 'ready', error = NULL, pages = ?2, chunk_count = ?3, "
+                                "text_chars = ?4, " META_SET_FROM_5
+                                ", metadata = json_patch(?15, metadata), "
+                                "updated_at = ?16 WHERE id = ?1 AND status = 'processing'");
   if (!s) goto out;
   sdb_bind_text(s, 1, id);
   sqlite3_bind_int(s, 2, pages);
