@@ -359,6 +359,18 @@ static void bind_meta(sqlite3_stmt *s, int first, const store_doc_meta_t *m) {
   for (int i = 0; i < 9; i++) sdb_bind_text(s, first + i, v[i]);
 }
 
+/* {"field": source} for every field m sets, as JSON text (malloc'd). */
+static char *sources_of(const store_doc_meta_t *m, const char *source) {
+  json_t *src = json_object();
+  store_doc_meta_t copy = *m;
+  for (int i = 0; STORE_DOC_META_FIELDS[i]; i++)
+    if (*store_doc_meta_field(&copy, STORE_DOC_META_FIELDS[i]))
+      json_object_set_new(src, STORE_DOC_META_FIELDS[i], json_string(source));
+  char *text = json_dumps(src, JSON_COMPACT);
+  json_decref(src);
+  return text;
+}
+
 int store_doc_update_meta(store_t *st, const char *user_id, const char *id, const char *title, const char *authors,
                           const char *year, json_t *metadata) {
   store_doc_meta_t m = {.title = title, .authors = authors, .year = year};
@@ -368,14 +380,7 @@ int store_doc_update_meta(store_t *st, const char *user_id, const char *id, cons
 int store_doc_update_fields(store_t *st, const char *user_id, const char *id, const store_doc_meta_t *m,
                             json_t *metadata) {
   char *meta = metadata ? json_dumps(metadata, JSON_COMPACT) : NULL;
-  /* the fields set become the user's: {"title":"user", ...} */
-  json_t *src = json_object();
-  store_doc_meta_t copy = *m;
-  for (int i = 0; STORE_DOC_META_FIELDS[i]; i++)
-    if (*store_doc_meta_field(&copy, STORE_DOC_META_FIELDS[i]))
-      json_object_set_new(src, STORE_DOC_META_FIELDS[i], json_string("user"));
-  char *srcs = json_dumps(src, JSON_COMPACT);
-  json_decref(src);
+  char *srcs = sources_of(m, "user"); /* the fields set become the user's */
   const char *title = m->title && m->title[0] ? m->title : NULL;
   sqlite3 *db = sdb_acquire(st);
   int ret = STORE_ERROR;
@@ -427,13 +432,7 @@ out:
 
 int store_doc_complete_meta(store_t *st, const char *user_id, const char *id, const store_doc_meta_t *m,
                             const char *source) {
-  json_t *src = json_object();
-  store_doc_meta_t copy = *m;
-  for (int i = 0; STORE_DOC_META_FIELDS[i]; i++)
-    if (*store_doc_meta_field(&copy, STORE_DOC_META_FIELDS[i]))
-      json_object_set_new(src, STORE_DOC_META_FIELDS[i], json_string(source ? source : "outside"));
-  char *srcs = json_dumps(src, JSON_COMPACT);
-  json_decref(src);
+  char *srcs = sources_of(m, source ? source : "outside");
   sqlite3 *db = sdb_acquire(st);
   int ret = STORE_ERROR;
   if (sdb_begin(db) != 0) goto out;
