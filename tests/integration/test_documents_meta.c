@@ -69,7 +69,9 @@ Test(documents_meta, paper_pdf_shows_its_real_record_and_reports_cite_it, .timeo
   cr_assert_eq(rs_write_paper_pdf(pdf, PAPER, sizeof PAPER / sizeof PAPER[0], "Microsoft Word - draft_v3.docx", NULL),
                0);
   long st;
-  json_t *g = ts_json(&ms_srv, "POST", "/api/groups", ms_token, json_pack("{s:s}", "name", "papers"), &st);
+  json_t *gb = json_pack("{s:s}", "name", "papers");
+  json_t *g = ts_json(&ms_srv, "POST", "/api/groups", ms_token, gb, &st);
+  json_decref(gb);
   cr_assert(st == 200 || st == 201, "group: %ld", st);
   char *gid = strdup(str(g, "id"));
   json_decref(g);
@@ -122,7 +124,9 @@ Test(documents_meta, paper_pdf_shows_its_real_record_and_reports_cite_it, .timeo
   json_decref(d);
   char rp[128];
   snprintf(rp, sizeof rp, "/api/documents/%s/reprocess", id);
-  d = ts_json(&ms_srv, "POST", rp, ms_token, json_object(), &st);
+  json_t *empty = json_object();
+  d = ts_json(&ms_srv, "POST", rp, ms_token, empty, &st);
+  json_decref(empty);
   cr_expect(st == 200 || st == 202, "reprocess: %ld", st);
   json_decref(d);
   util_sleep_ms(100);
@@ -154,7 +158,7 @@ Test(documents_meta, paper_pdf_shows_its_real_record_and_reports_cite_it, .timeo
                            "sources", "local_documents", "group_id", gid, "settings", "offline", 1);
   json_t *m = ts_json(&ms_srv, "POST", "/api/missions", ms_token, body, &st);
   json_decref(body);
-  cr_assert_eq(st, 201, "create: %ld %s", st, json_dumps(m, 0));
+  cr_assert_eq(st, 201, "create: %ld (%s)", st, str(json_object_get(m, "error"), "message"));
   char *mid = strdup(str(m, "id"));
   json_decref(m);
   cr_assert(ms_wait_for(mid, "completed", NULL, 60));
@@ -168,5 +172,6 @@ Test(documents_meta, paper_pdf_shows_its_real_record_and_reports_cite_it, .timeo
   free(mid);
   free(id);
   free(gid);
+  cr_expect_eq(ts_server_stop(&ms_srv), 0, "the server exits cleanly (and without leaks under ASan)");
   ms_stop_all();
 }
