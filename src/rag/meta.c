@@ -619,6 +619,16 @@ static size_t split_lines(const char *text, size_t len, line_t *out, size_t max)
   return n;
 }
 
+/* "Abstract", "Abstract: ...", "Abstract. ...", "Abstract—...", "ABSTRACT We ..."
+ * but not "Abstract Syntax Notation One". */
+static int abstract_heading(const line_t *l) {
+  if (!starts_ci(l, "abstract")) return 0;
+  if (l->len == 8) return 1;
+  char c = l->s[8];
+  if (c == ':' || c == '.' || c == '-' || (l->len >= 11 && !memcmp(l->s + 8, "\xE2\x80\x94", 3))) return 1;
+  return c == ' ' && !memcmp(l->s, "ABSTRACT", 8);
+}
+
 /* Lines that end the abstract. */
 static int section_start(const line_t *l) {
   static const char *const STARTS[] = {
@@ -674,7 +684,7 @@ void rag_meta_from_first_page(rag_doc_t *d, const char *text, size_t len) {
       free(v);
     }
     /* abstract: the "Abstract" line up to the next section */
-    if (!d->abstract && starts_ci(l, "abstract") && (l->len == 8 || !isalpha((unsigned char)l->s[8]))) {
+    if (!d->abstract && abstract_heading(l)) {
       buf_t b = BUF_INIT;
       buf_init(&b);
       buf_append(&b, l->s, l->len);

@@ -118,6 +118,23 @@ Test(rag_meta, pdf_untitled_and_file_name_titles_are_rejected_arxiv_found) {
   rag_doc_free(&doc);
 }
 
+Test(rag_meta, abstract_needs_an_abstract_heading) {
+  const char *page = "Libtasn1\nAbstract Syntax Notation One (ASN.1) library for the GNU system\nversion 4.19\n";
+  rag_doc_t doc;
+  rag_doc_init(&doc);
+  rag_meta_from_first_page(&doc, page, strlen(page));
+  cr_expect_null(doc.abstract, "\"Abstract Syntax Notation\" is not an abstract: %s", doc.abstract);
+  rag_doc_free(&doc);
+  const char *ieee =
+      "Title\nAbstract—We measure the drag of small drones in gusty wind.\nIndex "
+      "Terms—drones, drag\nI. INTRODUCTION\n";
+  rag_doc_init(&doc);
+  rag_meta_from_first_page(&doc, ieee, strlen(ieee));
+  cr_expect_str_eq(doc.abstract, "We measure the drag of small drones in gusty wind.");
+  cr_expect_str_eq(doc.keywords, "drones; drag");
+  rag_doc_free(&doc);
+}
+
 Test(rag_meta, junk_titles) {
   const char *junk[] = {"Microsoft Word - draft.docx",
                         "untitled",
