@@ -55,8 +55,9 @@ static size_t trim_trailing_punct(const char *s, size_t n) {
   return n;
 }
 
-int rag_meta_find_doi(const char *s, size_t len, char *out, size_t outlen) {
-  for (size_t i = 0; i + 7 < len; i++) {
+/* The first DOI at or after from; its offset in *at. */
+static int find_doi_from(const char *s, size_t len, size_t from, char *out, size_t outlen, size_t *at) {
+  for (size_t i = from; i + 7 < len; i++) {
     if (s[i] != '1' || s[i + 1] != '0' || s[i + 2] != '.') continue;
     if (i > 0 && (is_digit(s[i - 1]) || s[i - 1] == '.')) continue;
     size_t j = i + 3, d0 = j;
@@ -74,7 +75,26 @@ int rag_meta_find_doi(const char *s, size_t len, char *out, size_t outlen) {
     if (n >= outlen || n > 300) continue;
     memcpy(out, s + i, n);
     out[n] = '\0';
+    *at = i;
     return 1;
+  }
+  return 0;
+}
+
+int rag_meta_find_doi(const char *s, size_t len, char *out, size_t outlen) {
+  size_t at;
+  return find_doi_from(s, len, 0, out, outlen, &at);
+}
+
+/* A DOI that the text labels as one ("DOI: 10...", "https://doi.org/10...",
+ * "Digital Object Identifier 10..."): in running text an unlabelled DOI is
+ * more often a cited work than the document itself. */
+static int find_labelled_doi(const char *s, size_t len, char *out, size_t outlen) {
+  size_t at = 0;
+  for (size_t from = 0; find_doi_from(s, len, from, out, outlen, &at); from = at + 1) {
+    size_t b = at > 24 ? at - 24 : 0;
+    for (size_t k = b; k + 3 <= at; k++)
+      if (!strncasecmp(s + k, "doi", 3) || (k + 10 <= at && !strncasecmp(s + k, "identifier", 10))) return 1;
   }
   return 0;
 }
@@ -826,10 +846,10 @@ size_t rag_meta_front_matter(rag_doc_t *d, const char *data, size_t len) {
 
 void rag_meta_finish(rag_doc_t *d) {
   const char *t = d->text.data;
-  size_t n = d->text.len < 8000 ? d->text.len : 8000;
+  size_t n = d->text.len < 4000 ? d->text.len : 4000;
   char tmp[320];
   if (!t || !n) return;
-  if (!d->doi && rag_meta_find_doi(t, n, tmp, sizeof tmp)) rag_doc_set_meta(d, "doi", tmp, "text");
+  if (!d->doi && find_labelled_doi(t, n, tmp, sizeof tmp)) rag_doc_set_meta(d, "doi", tmp, "text");
   if (!d->arxiv_id && rag_meta_find_arxiv(t, n, 0, tmp, sizeof tmp)) rag_doc_set_meta(d, "arxiv_id", tmp, "text");
   if (!d->language) {
     /* only scripts tell a language apart reliably without a model */

@@ -171,6 +171,19 @@ Test(rag_meta, doi_and_arxiv_patterns) {
   s = "(doi:10.1103/PhysRevLett.116.061102)";
   cr_assert(rag_meta_find_doi(s, strlen(s), out, sizeof out));
   cr_expect_str_eq(out, "10.1103/PhysRevLett.116.061102");
+  /* in running text only a DOI labelled as one is the document's */
+  rag_doc_t doc;
+  rag_doc_init(&doc);
+  const char *both = "As shown by Smith (10.1000/cited.1), kelp grows. Our data: doi:10.1000/ours.2";
+  rag_doc_para(&doc, both, strlen(both));
+  rag_meta_finish(&doc);
+  cr_expect_str_eq(doc.doi, "10.1000/ours.2");
+  rag_doc_free(&doc);
+  rag_doc_init(&doc);
+  rag_doc_para(&doc, both, 48);
+  rag_meta_finish(&doc);
+  cr_expect_null(doc.doi, "a cited DOI is not the document's");
+  rag_doc_free(&doc);
   s = "version 10.2 of the code, 110.12345/x";
   cr_expect(!rag_meta_find_doi(s, strlen(s), out, sizeof out));
   s = "preprint arXiv: hep-th/9901001v1 and more";
