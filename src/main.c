@@ -17,6 +17,7 @@ static const command_t COMMANDS[] = {
     {"fetch", cmd_fetch, "fetch a web page safely and print its main text"},
     {"ingest", cmd_ingest, "add a directory of documents to the library (PDF, DOCX, HTML, Markdown, text)"},
     {"search", cmd_search, "search the document library"},
+    {"documents", cmd_documents, "list, show or edit documents' bibliographic fields (title, authors, year, DOI...)"},
     {"research", cmd_research, "run a research mission here and write its report"},
     {"backup", cmd_backup, "back up database, documents and keys into a directory (server may run)"},
     {"restore", cmd_restore, "restore a backup (server stopped)"},

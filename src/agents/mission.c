@@ -1146,6 +1146,29 @@ static json_t *cited_documents(mrun_t *m, json_t *notes) {
   return out;
 }
 
+/* Document notes take their document's bibliographic record as it is now
+ * (title, authors, year, venue, DOI, arXiv id: extracted at ingestion or
+ * edited by the user), so a reference names the work, not a file. */
+static void cite_documents(mrun_t *m, json_t *notes) {
+  json_t *cache = json_object();
+  size_t i;
+  json_t *n;
+  json_array_foreach(notes, i, n) {
+    const char *doc = json_string_value(json_object_get(n, "document_id"));
+    if (!doc || !doc[0]) continue;
+    json_t *cite = json_object_get(cache, doc);
+    if (!cite) {
+      cite = store_doc_cite_json(m->app->store, m->user_id, doc);
+      if (!cite) cite = json_object(); /* deleted since: keep what the note says */
+      json_object_set_new(cache, doc, cite);
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(cite, key, v) json_object_set(n, !strcmp(key, "title") ? "source_title" : key, v);
+  }
+  json_decref(cache);
+}
+
 static int step_assemble(mrun_t *m, char *err, size_t errlen) {
   json_t *flat = store_mission_sections(m->app->store, m->id);
   json_t *top = top_sections(flat);
@@ -1157,6 +1180,7 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
   json_object_set_new(record, "outcome", json_string(outcome));
   const char *prev = json_string_value(json_object_get(json_object_get(m->row, "settings"), "previous_run"));
   char *changes = prev ? schedule_changes(m->app, m->user_id, prev, m->language, flat, drafts, notes) : NULL;
+  cite_documents(m, notes);
   json_t *documents = cited_documents(m, notes);
   report_input_t in = {.title = m->title,
                        .changes = changes,

@@ -280,49 +280,42 @@ static int get_document_text(http_req_t *r) {
   return http_reply_json(r, 200, o);
 }
 
+/* PATCH /api/documents/{id}: any of title, authors, year, venue, doi,
+ * arxiv_id, abstract, keywords, language (validated by
+ * rag_meta_edit_from_json; 422 names the field) and metadata (an object). */
 static int patch_document(http_req_t *r) {
   const char *id = http_param(r, "id");
   json_t *b = http_read_json(r);
   if (!b) return r->status;
   int status;
-  json_t *jt = json_object_get(b, "title"), *ja = json_object_get(b, "authors"), *jy = json_object_get(b, "year");
+  rag_meta_edit_t e;
+  char field[32], err[256];
   json_t *jm = json_object_get(b, "metadata");
-  char year[32] = "";
-  if (json_is_integer(jy))
-    snprintf(year, sizeof year, "%lld", (long long)json_integer_value(jy));
-  else if (json_is_string(jy))
-    snprintf(year, sizeof year, "%s", json_string_value(jy));
-  const char *authors = json_string_value(ja);
-  char *joined = NULL;
-  if (json_is_array(ja)) { /* ["A", "B"] -> "A; B" */
-    buf_t bb = BUF_INIT;
-    buf_init(&bb);
-    size_t i;
-    json_t *v;
-    json_array_foreach(ja, i, v) if (json_is_string(v))
-        buf_printf(&bb, "%s%s", bb.len ? "; " : "", json_string_value(v));
-    joined = buf_detach(&bb, NULL);
-    authors = joined;
+  if (!json_is_object(b)) {
+    json_decref(b);
+    return http_reply_error(r, 422, "invalid_field", "the body must be a JSON object");
   }
-  if ((jt && (!json_is_string(jt) || !json_string_length(jt) || json_string_length(jt) > 500)) || (ja && !authors) ||
-      (jy && !year[0]) || (jm && !json_is_object(jm))) {
-    status = http_reply_error(r, 422, "invalid_field",
-                              "title must be a non-empty string, authors a string or list of strings, year a string "
-                              "or number, metadata an object");
-    goto out;
+  if (rag_meta_edit_from_json(b, &e, field, sizeof field, err, sizeof err) != 0) {
+    json_decref(b);
+    return http_reply_json(
+        r, 422, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "invalid_field", "message", err, "field", field));
   }
-  int rc = store_doc_update_meta(r->app->store, r->user.id, id, json_string_value(jt), authors, jy ? year : NULL, jm);
+  if (jm && !json_is_object(jm)) {
+    rag_meta_edit_free(&e);
+    json_decref(b);
+    return http_reply_json(r, 422,
+                           json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "invalid_field", "message",
+                                     "metadata must be an object", "field", "metadata"));
+  }
+  int rc = store_doc_update_fields(r->app->store, r->user.id, id, &e.m, jm);
+  rag_meta_edit_free(&e);
   if (rc == STORE_NOT_FOUND) {
     status = http_reply_not_found(r, "document", id);
-    goto out;
-  }
-  if (rc != STORE_OK) {
+  } else if (rc != STORE_OK) {
     status = http_reply_error(r, 500, "internal", "cannot update document %s", id);
-    goto out;
+  } else {
+    status = get_document(r);
   }
-  status = get_document(r);
-out:
-  free(joined);
   json_decref(b);
   return status;
 }

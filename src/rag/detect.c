@@ -183,5 +183,6 @@ int rag_parse(const char *data, size_t len, const char *filename, rag_type_t *ty
              t == RAG_TYPE_PDF ? "no extractable text (image-only or scanned PDF?)" : "no extractable text");
     return -1;
   }
+  rag_meta_finish(doc);
   return 0;
 }

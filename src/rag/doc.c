@@ -21,6 +21,13 @@ void rag_doc_free(rag_doc_t *d) {
   free(d->title);
   free(d->authors);
   free(d->year);
+  free(d->venue);
+  free(d->doi);
+  free(d->arxiv_id);
+  free(d->abstract);
+  free(d->keywords);
+  free(d->language);
+  json_decref(d->meta_sources);
   memset(d, 0, sizeof *d);
 }
 
@@ -116,16 +123,21 @@ void rag_doc_heading(rag_doc_t *d, int level, const char *s, size_t len) {
   add_block(d, s, len, level < 1 ? 1 : level > 6 ? 6 : level);
 }
 
-void rag_doc_meta(char **field, const char *s) {
-  if (*field || !s) return;
+char *rag_meta_normalise(const char *s, size_t max) {
+  if (!s) return NULL;
   buf_t b = BUF_INIT;
   buf_init(&b);
   normalise(&b, s, strlen(s));
-  if (b.len == 0 || b.len > 1000) {
+  if (b.len == 0 || b.len > max) {
     buf_free(&b);
-    return;
+    return NULL;
   }
-  *field = buf_detach(&b, NULL);
+  return buf_detach(&b, NULL);
+}
+
+void rag_doc_meta(char **field, const char *s) {
+  if (*field || !s) return;
+  *field = rag_meta_normalise(s, 1000);
 }
 
 size_t rag_doc_chars(const rag_doc_t *d) {

@@ -179,8 +179,19 @@ int rag_ingest_document(rag_t *rag, const char *doc_id, rag_progress_fn progress
     json_object_set_new(meta, "embedding_error", json_string(eerr));
   }
   int64_t chars = (int64_t)rag_doc_chars(&doc);
-  rc = store_doc_mark_ready(rag->store, d->id, doc.text.data, doc.npages, nchunks, chars, doc.title, doc.authors,
-                            doc.year, meta);
+  store_doc_meta_t fields = {.title = doc.title,
+                             .authors = doc.authors,
+                             .year = doc.year,
+                             .venue = doc.venue,
+                             .doi = doc.doi,
+                             .arxiv_id = doc.arxiv_id,
+                             .abstract = doc.abstract,
+                             .keywords = doc.keywords,
+                             .language = doc.language};
+  /* The DOI is stored as found. Completing the record from Crossref is the
+   * scholarly search module's job (when enabled); it reads documents.doi. */
+  rc = store_doc_mark_ready_meta(rag->store, d->id, doc.text.data, doc.npages, nchunks, chars, &fields,
+                                 doc.meta_sources, meta);
   json_decref(meta);
   if (rc == STORE_NOT_FOUND) { /* deleted or reset meanwhile */
     ret = 0;

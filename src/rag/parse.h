@@ -64,6 +64,10 @@ typedef struct {
   int page;       /* current page for new blocks */
   int npages;
   char *title, *authors, *year; /* metadata when the format has it (malloc'd or NULL) */
+  /* More bibliographic fields (malloc'd or NULL), set through rag_doc_set_meta:
+   * authors and keywords are lists joined with "; ", year is four digits. */
+  char *venue, *doi, *arxiv_id, *abstract, *keywords, *language;
+  json_t *meta_sources; /* {field: where it came from}, e.g. {"title":"first-page"}; NULL until set */
 } rag_doc_t;
 
 void rag_doc_init(rag_doc_t *d);
@@ -77,6 +81,61 @@ void rag_doc_para(rag_doc_t *d, const char *s, size_t len);
 void rag_doc_heading(rag_doc_t *d, int level, const char *s, size_t len);
 /* Sets a metadata field if still empty (copies, normalised). */
 void rag_doc_meta(char **field, const char *s);
+/* ---- Bibliographic metadata (meta.c) ----
+ *
+ * Fields: "title", "authors", "year", "venue", "doi", "arxiv_id",
+ * "abstract", "keywords", "language". Extractors try the most trusted
+ * source first (declared metadata, then first-page heuristics, then
+ * patterns in the text); the first accepted value of a field wins. */
+
+/* Sets a field if still empty, from value normalised for that field
+ * (authors/keywords split and joined with "; ", year reduced to four digits,
+ * DOI and arXiv id cut out of URLs and prefixes, junk titles such as
+ * "Microsoft Word - draft.docx" or "untitled" rejected), and records source
+ * in d->meta_sources. 1 when set, 0 when kept or rejected. */
+int rag_doc_set_meta(rag_doc_t *d, const char *field, const char *value, const char *source);
+/* 1 when a title is the kind of placeholder tools write ("untitled",
+ * "Microsoft Word - x.docx", a file name, a bare section heading like
+ * "13.1. Introduction"), not the document's real title. */
+int rag_meta_title_is_junk(const char *title);
+/* Finds the first DOI (10.NNNN/...) in s, trailing punctuation dropped.
+ * 1 and the DOI in out, or 0. */
+int rag_meta_find_doi(const char *s, size_t len, char *out, size_t outlen);
+/* Finds an arXiv id: "arXiv:2101.00001v2" (new style needs the arXiv
+ * prefix unless bare is 1) or an old-style "hep-th/9901001". 1 and the id
+ * (without "arXiv:") in out, or 0. */
+int rag_meta_find_arxiv(const char *s, size_t len, int bare, char *out, size_t outlen);
+/* Reads XMP packet fields (dc:title, dc:creator, dc:description, dc:subject,
+ * dc:language, dc:date, prism:doi, prism:publicationName, prism:coverDate,
+ * pdfx:doi) into d, source "xmp". */
+void rag_meta_from_xmp(rag_doc_t *d, const char *xml, size_t len);
+/* First-page heuristics on plain text lines: DOI, arXiv id, year from a
+ * copyright / publication line, abstract, keywords (source "first-page"). */
+void rag_meta_from_first_page(rag_doc_t *d, const char *text, size_t len);
+/* One text line of a page with its font size (points). */
+typedef struct {
+  const char *s;
+  size_t len;
+  double size;
+} rag_meta_line_t;
+/* Title and authors of a paper's first page from its lines in reading
+ * order: the largest-font line(s) near the top (when they stand out from
+ * the body text) are the title, the lines right below it that read as
+ * person names are the authors (source "first-page"). */
+void rag_meta_from_layout(rag_doc_t *d, const rag_meta_line_t *lines, size_t n);
+/* Fills what is still missing from the parsed text: DOI and arXiv id from
+ * its start, language from its script (source "text"). rag_parse calls it. */
+void rag_meta_finish(rag_doc_t *d);
+/* Splits a Markdown file's YAML front matter (a leading "---" block) off
+ * data: reads title, author(s), date/year, venue/journal, doi, arxiv,
+ * abstract, keywords/tags, lang/language into d (source "front-matter") and
+ * returns the length of the block to skip (0 when there is none). */
+size_t rag_meta_front_matter(rag_doc_t *d, const char *data, size_t len);
+
+/* A copy of s normalised like rag_doc_meta (whitespace runs collapsed,
+ * controls dropped, trimmed), malloc'd; NULL when empty or over max bytes. */
+char *rag_meta_normalise(const char *s, size_t max);
+
 /* Number of code points of text (excluding separators): 0 means nothing to index. */
 size_t rag_doc_chars(const rag_doc_t *d);
 

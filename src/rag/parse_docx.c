@@ -4,7 +4,8 @@
  * Reads word/document.xml (paragraphs in order, headings with their level
  * from the paragraph style or outline level, list items, tables as rows of
  * cells), word/styles.xml (which styles are headings), word/footnotes.xml
- * (appended under "Footnotes") and docProps/core.xml (title, creator, date).
+ * (appended under "Footnotes") and docProps/core.xml (title, creator,
+ * keywords, description, language, created).
  *
  * Untrusted input: the archive may hold at most DOCX_MAX_ENTRIES entries,
  * an XML part at most DOCX_MAX_PART bytes once inflated, all parts together
@@ -225,7 +226,7 @@ static void paragraph(walk_t *w, xmlNodePtr p, buf_t *into) {
     buf_append(into, text.data, text.len);
   } else if (level) {
     rag_doc_heading(w->doc, level > 6 ? 6 : level, text.data, text.len);
-    if (level == 1 && !w->doc->title && text.len) rag_doc_meta(&w->doc->title, text.data);
+    if (level == 1 && text.len) rag_doc_set_meta(w->doc, "title", text.data, "heading");
   } else {
     rag_doc_para(w->doc, text.data, text.len);
   }
@@ -303,23 +304,24 @@ static void footnotes(walk_t *w, xmlDocPtr fx) {
   }
 }
 
+/* docProps/core.xml: read before the body, so the declared title wins over
+ * the first heading (unless it is a placeholder like "Document1"). */
 static void core_props(rag_doc_t *doc, xmlDocPtr cx) {
+  static const struct {
+    const char *name, *field;
+  } MAP[] = {{"title", "title"},
+             {"creator", "authors"},
+             {"keywords", "keywords"},
+             {"description", "abstract"},
+             {"language", "language"},
+             {"created", "year"},
+             {NULL, NULL}};
   xmlNodePtr root = xmlDocGetRootElement(cx);
   for (xmlNodePtr c = root ? root->children : NULL; c; c = c->next) {
     if (c->type != XML_ELEMENT_NODE || !c->children || c->children->type != XML_TEXT_NODE) continue;
     const char *v = (const char *)c->children->content;
-    if (is(c, "title")) {
-      free(doc->title); /* the declared title wins over the first heading */
-      doc->title = NULL;
-      rag_doc_meta(&doc->title, v);
-    } else if (is(c, "creator")) {
-      rag_doc_meta(&doc->authors, v);
-    } else if (is(c, "created") && strlen(v) >= 4) {
-      char y[5];
-      memcpy(y, v, 4);
-      y[4] = '\0';
-      rag_doc_meta(&doc->year, y);
-    }
+    for (int i = 0; MAP[i].name; i++)
+      if (is(c, MAP[i].name)) rag_doc_set_meta(doc, MAP[i].field, v, "docx-core");
   }
 }
 
@@ -358,6 +360,17 @@ int rag_parse_docx(const char *data, size_t len, rag_doc_t *doc, char *err, size
     free(part);
     part = NULL;
   }
+  part = read_part(&dz, "docProps/core.xml", &n, &missing);
+  if (!part && !missing) goto out;
+  if (part) {
+    xmlDocPtr cx = parse_xml(part, n, "core.xml");
+    if (cx) {
+      core_props(doc, cx);
+      xmlFreeDoc(cx);
+    }
+    free(part);
+    part = NULL;
+  }
   main = read_part(&dz, "word/document.xml", &n, &missing);
   if (!main) {
     if (missing) snprintf(err, errlen, "not a DOCX: word/document.xml missing");
@@ -381,15 +394,6 @@ int rag_parse_docx(const char *data, size_t len, rag_doc_t *doc, char *err, size
     }
     free(part);
     part = NULL;
-  }
-  part = read_part(&dz, "docProps/core.xml", &n, &missing);
-  if (!part && !missing) goto out;
-  if (part) {
-    xmlDocPtr cx = parse_xml(part, n, "core.xml");
-    if (cx) {
-      core_props(doc, cx);
-      xmlFreeDoc(cx);
-    }
   }
   ret = 0;
 out:

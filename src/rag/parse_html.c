@@ -6,7 +6,8 @@
  * bytes are valid UTF-8, else Windows-1252). script, style, noscript,
  * template, svg, nav, footer and the like are dropped; headings h1..h6 keep
  * their level; list items get a bullet; table rows become "a | b | c".
- * Title, author and date come from <title> and <meta>.
+ * Bibliographic fields come from <meta> (citation_*, DC.*, OpenGraph),
+ * <html lang> and <title>; see head_meta.
  */
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
@@ -101,34 +102,86 @@ static xmlNodePtr find(xmlNodePtr n, const char *name, int depth) {
   return NULL;
 }
 
+/*
+ * <meta> tags, most trusted first: Highwire citation_* (what Google Scholar
+ * reads), then Dublin Core (DC.*), then OpenGraph / article:* and plain
+ * author/keywords/description, and <title> last. A field takes the first
+ * value offered (rag_doc_set_meta), so the passes run in that order;
+ * repeatable author tags are joined first.
+ */
+static const struct {
+  int pass;
+  const char *name, *field;
+} META_MAP[] = {
+    {0, "citation_title", "title"},
+    {0, "citation_author", "authors"},
+    {0, "citation_authors", "authors"},
+    {0, "citation_publication_date", "year"},
+    {0, "citation_date", "year"},
+    {0, "citation_online_date", "year"},
+    {0, "citation_year", "year"},
+    {0, "citation_journal_title", "venue"},
+    {0, "citation_conference_title", "venue"},
+    {0, "citation_inbook_title", "venue"},
+    {0, "citation_publisher", "venue"},
+    {0, "citation_doi", "doi"},
+    {0, "citation_arxiv_id", "arxiv_id"},
+    {0, "citation_abstract", "abstract"},
+    {0, "citation_keywords", "keywords"},
+    {0, "citation_language", "language"},
+    {1, "dc.title", "title"},
+    {1, "dc.creator", "authors"},
+    {1, "dc.date", "year"},
+    {1, "dc.date.issued", "year"},
+    {1, "dcterms.issued", "year"},
+    {1, "dc.identifier", "doi"},
+    {1, "dc.source", "venue"},
+    {1, "dc.description", "abstract"},
+    {1, "dc.subject", "keywords"},
+    {1, "dc.language", "language"},
+    {2, "og:title", "title"},
+    {2, "author", "authors"},
+    {2, "article:author", "authors"},
+    {2, "article:published_time", "year"},
+    {2, "date", "year"},
+    {2, "keywords", "keywords"},
+    {2, "news_keywords", "keywords"},
+    {2, "og:locale", "language"},
+    {2, "prism.doi", "doi"},
+    {2, "prism.publicationname", "venue"},
+};
+static const char *const PASS_SOURCE[] = {"html-citation", "html-dc", "html-meta"};
+
 static void head_meta(rag_doc_t *doc, xmlNodePtr head) {
-  for (xmlNodePtr c = head ? head->children : NULL; c; c = c->next) {
-    if (c->type != XML_ELEMENT_NODE) continue;
-    if (!strcasecmp((const char *)c->name, "title")) {
-      xmlChar *t = xmlNodeGetContent(c);
-      rag_doc_meta(&doc->title, (const char *)t);
-      xmlFree(t);
-    } else if (!strcasecmp((const char *)c->name, "meta")) {
+  for (int pass = 0; pass < 3; pass++) {
+    buf_t authors = BUF_INIT;
+    buf_init(&authors);
+    for (xmlNodePtr c = head ? head->children : NULL; c; c = c->next) {
+      if (c->type != XML_ELEMENT_NODE || strcasecmp((const char *)c->name, "meta")) continue;
       xmlChar *name = xmlGetProp(c, (const xmlChar *)"name");
       if (!name) name = xmlGetProp(c, (const xmlChar *)"property");
       xmlChar *content = xmlGetProp(c, (const xmlChar *)"content");
-      if (name && content) {
-        const char *nm = (const char *)name, *v = (const char *)content;
-        if (!strcasecmp(nm, "author") || !strcasecmp(nm, "citation_author") || !strcasecmp(nm, "dc.creator"))
-          rag_doc_meta(&doc->authors, v);
-        else if ((!strcasecmp(nm, "date") || !strcasecmp(nm, "citation_publication_date") ||
-                  !strcasecmp(nm, "article:published_time") || !strcasecmp(nm, "dc.date")) &&
-                 strlen(v) >= 4) {
-          char y[5];
-          memcpy(y, v, 4);
-          y[4] = '\0';
-          rag_doc_meta(&doc->year, y);
-        } else if (!strcasecmp(nm, "citation_title") || !strcasecmp(nm, "og:title"))
-          rag_doc_meta(&doc->title, v);
+      for (size_t i = 0; name && content && i < sizeof META_MAP / sizeof META_MAP[0]; i++) {
+        if (META_MAP[i].pass != pass || strcasecmp((const char *)name, META_MAP[i].name)) continue;
+        const char *v = (const char *)content;
+        if (!strcmp(META_MAP[i].field, "authors")) {
+          if (authors.len < 20000 && *v) buf_printf(&authors, "%s%s", authors.len ? "; " : "", v);
+        } else {
+          rag_doc_set_meta(doc, META_MAP[i].field, v, PASS_SOURCE[pass]);
+        }
       }
       xmlFree(name);
       xmlFree(content);
     }
+    if (authors.len) rag_doc_set_meta(doc, "authors", authors.data, PASS_SOURCE[pass]);
+    buf_free(&authors);
+  }
+  for (xmlNodePtr c = head ? head->children : NULL; c; c = c->next) {
+    if (c->type != XML_ELEMENT_NODE || strcasecmp((const char *)c->name, "title")) continue;
+    xmlChar *t = xmlNodeGetContent(c);
+    rag_doc_set_meta(doc, "title", (const char *)t, "html-title");
+    xmlFree(t);
+    break;
   }
 }
 
@@ -158,6 +211,11 @@ int rag_parse_html(const char *data, size_t len, rag_doc_t *doc, char *err, size
   }
   xmlNodePtr root = xmlDocGetRootElement(h);
   head_meta(doc, find((xmlNodePtr)h, "head", 0));
+  if (root) {
+    xmlChar *lang = xmlGetProp(root, (const xmlChar *)"lang");
+    rag_doc_set_meta(doc, "language", (const char *)lang, "html-lang");
+    xmlFree(lang);
+  }
   html_walk_t w = {.doc = doc};
   buf_init(&w.cur);
   if (root) {

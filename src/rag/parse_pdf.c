@@ -71,6 +71,67 @@ static void page_paragraphs(rag_doc_t *doc, const char *text) {
   buf_free(&para);
 }
 
+/* XMP first (publishers fill it properly), then the information dictionary;
+ * junk values ("Microsoft Word - x.docx") are refused by rag_doc_set_meta. */
+static void pdf_declared_meta(PopplerDocument *pd, rag_doc_t *doc) {
+  char *s = poppler_document_get_metadata(pd);
+  if (s) rag_meta_from_xmp(doc, s, strlen(s));
+  g_free(s);
+  s = poppler_document_get_title(pd);
+  rag_doc_set_meta(doc, "title", s, "pdf-info");
+  g_free(s);
+  s = poppler_document_get_author(pd);
+  rag_doc_set_meta(doc, "authors", s, "pdf-info");
+  g_free(s);
+  s = poppler_document_get_keywords(pd);
+  rag_doc_set_meta(doc, "keywords", s, "pdf-info");
+  g_free(s);
+  s = poppler_document_get_subject(pd);
+  /* Subject holds anything from a journal name to the abstract: only a long one is taken, as the abstract */
+  if (s && strlen(s) >= 120) rag_doc_set_meta(doc, "abstract", s, "pdf-info");
+  g_free(s);
+}
+
+/* First-page heuristics: lines with their font sizes for the title and the
+ * author line, then patterns (DOI, arXiv id, year, abstract, keywords). */
+static void first_page_meta(PopplerPage *page, const char *text, rag_doc_t *doc) {
+  GList *attrs = poppler_page_get_text_attributes(page);
+  rag_meta_line_t lines[120];
+  size_t n = 0, len = strlen(text), st = 0;
+  long cp = 0, line_cp = 0; /* attribute ranges count characters, not bytes */
+  for (size_t i = 0; i <= len && n < 120;) {
+    if (i < len && text[i] != '\n') {
+      size_t k = i;
+      rag_utf8_next(text, len, &k);
+      i = k;
+      cp++;
+      continue;
+    }
+    size_t a = st, b = i;
+    long acp = line_cp;
+    while (a < b && (text[a] == ' ' || text[a] == '\t' || text[a] == '\r')) a++, acp++;
+    while (b > a && (text[b - 1] == ' ' || text[b - 1] == '\t' || text[b - 1] == '\r')) b--;
+    if (b > a) {
+      double size = 0;
+      for (GList *l = attrs; l; l = l->next) {
+        PopplerTextAttributes *t = l->data;
+        if (t->start_index <= acp && acp <= t->end_index) {
+          size = t->font_size;
+          break;
+        }
+      }
+      lines[n++] = (rag_meta_line_t){text + a, b - a, size};
+    }
+    i++;
+    cp++;
+    st = i;
+    line_cp = cp;
+  }
+  if (attrs) poppler_page_free_text_attributes(attrs);
+  rag_meta_from_layout(doc, lines, n);
+  rag_meta_from_first_page(doc, text, len);
+}
+
 int rag_parse_pdf(const char *data, size_t len, rag_doc_t *doc, char *err, size_t errlen) {
   GError *gerr = NULL;
   GBytes *bytes = g_bytes_new(data, len);
@@ -95,27 +156,24 @@ int rag_parse_pdf(const char *data, size_t len, rag_doc_t *doc, char *err, size_
     g_object_unref(pd);
     return -1;
   }
-  char *s = poppler_document_get_title(pd);
-  rag_doc_meta(&doc->title, s);
-  g_free(s);
-  s = poppler_document_get_author(pd);
-  rag_doc_meta(&doc->authors, s);
-  g_free(s);
-  GDateTime *dt = poppler_document_get_creation_date_time(pd);
-  if (dt) {
-    char y[16];
-    snprintf(y, sizeof y, "%d", g_date_time_get_year(dt));
-    rag_doc_meta(&doc->year, y);
-    g_date_time_unref(dt);
-  }
+  pdf_declared_meta(pd, doc);
   for (int i = 0; i < npages; i++) {
     PopplerPage *page = poppler_document_get_page(pd, i);
     rag_doc_set_page(doc, i + 1);
     if (!page) continue;
     char *text = poppler_page_get_text(page);
+    if (text && i == 0) first_page_meta(page, text, doc);
     if (text) page_paragraphs(doc, text);
     g_free(text);
     g_object_unref(page);
+  }
+  /* the file's creation date is the last resort for the year */
+  GDateTime *dt = poppler_document_get_creation_date_time(pd);
+  if (dt) {
+    char y[16];
+    snprintf(y, sizeof y, "%d", g_date_time_get_year(dt));
+    rag_doc_set_meta(doc, "year", y, "pdf-info");
+    g_date_time_unref(dt);
   }
   g_object_unref(pd);
   return 0;

@@ -141,7 +141,7 @@ static int md_leave_block(MD_BLOCKTYPE type, void *detail, void *ud) {
   switch (type) {
     case MD_BLOCK_H:
       if (m->cur.len) rag_doc_heading(m->doc, m->heading, m->cur.data, m->cur.len);
-      if (m->heading == 1 && m->cur.len) rag_doc_meta(&m->doc->title, m->cur.data);
+      if (m->heading == 1 && m->cur.len) rag_doc_set_meta(m->doc, "title", m->cur.data, "heading");
       buf_reset(&m->cur);
       m->heading = 0;
       break;
@@ -254,7 +254,9 @@ int rag_parse_markdown(const char *data, size_t len, rag_doc_t *doc, char *err, 
   p.enter_span = md_span;
   p.leave_span = md_span;
   p.text = md_text;
-  int rc = md_parse(t, (MD_SIZE)n, &p, &m);
+  /* YAML front matter is metadata, not text (and would read as a rule and a paragraph) */
+  size_t skip = rag_meta_front_matter(doc, t, n);
+  int rc = md_parse(t + skip, (MD_SIZE)(n - skip), &p, &m);
   md_flush(&m);
   buf_free(&m.cur);
   free(t);

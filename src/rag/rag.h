@@ -83,6 +83,30 @@ int rag_document_reprocess(rag_t *rag, const char *user_id, const char *doc_id, 
 /* Deletes a user's document: row, chunks, index entries, vectors, file. -2 when not found. */
 int rag_document_delete(rag_t *rag, const char *user_id, const char *doc_id);
 
+/* ---- Editing bibliographic fields (meta.c) ---- */
+
+/* A validated edit: m points into own[] (NULL fields unchanged, "" cleared). */
+typedef struct {
+  store_doc_meta_t m;
+  char *own[9];
+  int count; /* fields present */
+} rag_meta_edit_t;
+
+/*
+ * Validates the bibliographic fields present in body (a PATCH body, or the
+ * CLI's flags as JSON): title a non-empty string (at most 500 bytes);
+ * authors and keywords a string ("A; B", "A, B and C") or an array of
+ * strings; year an integer (or digit string) 1000..2100; venue a string;
+ * doi "10.NNNN/..." (a doi.org URL or "doi:" prefix is removed); arxiv_id
+ * "2101.00001v2" or "hep-th/9901001" ("arXiv:" removed); abstract at most
+ * 20000 bytes; language a tag like "en" or "pt-BR". null or "" clears a
+ * field (except title). Other keys are ignored. 0 with e filled (free with
+ * rag_meta_edit_free), or -1 with the offending field's name in field and
+ * the reason in err. Thread-safe.
+ */
+int rag_meta_edit_from_json(json_t *body, rag_meta_edit_t *e, char *field, size_t fieldlen, char *err, size_t errlen);
+void rag_meta_edit_free(rag_meta_edit_t *e); /* accepts NULL */
+
 /* ---- Search ---- */
 
 typedef enum { RAG_MODE_HYBRID = 0, RAG_MODE_LEXICAL, RAG_MODE_VECTOR } rag_mode_t;

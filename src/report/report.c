@@ -136,7 +136,10 @@ static void reference_line(buf_t *b, const char *lang, size_t k, json_t *note, j
   const char *authors = json_string_value(json_object_get(note, "authors"));
   const char *url = json_string_value(json_object_get(note, "url"));
   const char *file = json_string_value(json_object_get(doc, "filename"));
-  const char *year = json_string_value(json_object_get(doc, "year"));
+  const char *year = json_string_value(json_object_get(note, "year"));
+  if (!year || !year[0]) year = json_string_value(json_object_get(doc, "year"));
+  const char *venue = json_string_value(json_object_get(note, "venue"));
+  const char *doi = json_string_value(json_object_get(note, "doi"));
   json_int_t page = json_integer_value(json_object_get(note, "page"));
   if (!authors || !authors[0]) authors = json_string_value(json_object_get(doc, "authors"));
   if (!title || !title[0]) title = json_string_value(json_object_get(doc, "title"));
@@ -149,7 +152,9 @@ static void reference_line(buf_t *b, const char *lang, size_t k, json_t *note, j
   }
   if (file && file[0] && strcmp(file, title)) buf_printf(b, " (%s)", file);
   if (authors && authors[0]) buf_printf(b, ", %s", authors);
+  if (venue && venue[0]) buf_printf(b, ", %s", venue);
   if (year && year[0]) buf_printf(b, ", %s", year);
+  if (doi && doi[0]) buf_printf(b, ", doi:%s", doi);
   if (page > 0) buf_printf(b, !strcmp(lang, "ko") ? ", %lld쪽" : ", p. %lld", (long long)page);
   buf_putc(b, '\n');
 }
@@ -252,6 +257,12 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
                           "filename", json_object_get(doc, "filename"), "authors", json_object_get(note, "authors"),
                           "year", json_object_get(doc, "year"), "notes", json_object_get(all, key), "cites",
                           json_object_get(occ, key)));
+      json_t *ref = json_array_get(refs, json_array_size(refs) - 1);
+      const char *const BIB[] = {"authors", "year", "venue", "doi", "arxiv_id"};
+      for (size_t f = 0; f < sizeof BIB / sizeof BIB[0]; f++) {
+        const char *bv = json_string_value(json_object_get(note, BIB[f]));
+        if (bv && bv[0]) json_object_set_new(ref, BIB[f], json_string(bv));
+      }
     }
   }
   if (nrefs) buf_putc(&b, '\n');

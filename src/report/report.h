@@ -25,7 +25,8 @@ typedef struct {
   const char *language;                  /* "en", "ko": headings of the fixed parts */
   json_t *sections;                      /* [{id,title,parent_id}] in order (borrowed) */
   json_t *drafts;                        /* {section_id: {content}} (borrowed) */
-  json_t *notes;                         /* mission notes (borrowed) */
+  json_t *notes;                         /* mission notes (borrowed); a document note may carry
+                                            year, venue, doi, arxiv_id for its reference line */
   const char *introduction, *conclusion; /* may be NULL */
   const char *changes;                   /* "What changed since the last run" body (may be NULL) */
   json_t *record;                        /* run record object (borrowed, may be NULL):
@@ -41,9 +42,12 @@ typedef struct {
 
 /* Assembles the Markdown report. *meta (may be NULL) gets {references:[{n,
  * note_id, title, url, document_id, page, kind ("document"|"web"), filename,
- * authors, year, notes: [every cited note id of the source], cites: [per
- * occurrence of [n] in the text, in order, the note ids cited there]}],
- * citations, sections, unverified: [{label, section_id, sentence, reason}]}.
+ * authors, year, venue?, doi?, arxiv_id?, notes: [every cited note id of the
+ * source], cites: [per occurrence of [n] in the text, in order, the note ids
+ * cited there]}], citations, sections, unverified: [{label, section_id,
+ * sentence, reason}]}. A document's reference line reads "N. Title (file),
+ * Authors, Venue, Year, doi:DOI, p. P"; a web page's "N. Title, Authors,
+ * <URL> (accessed DATE)"; parts left out when unknown.
  * malloc'd. */
 char *report_markdown(const report_input_t *in, json_t **meta);
 

@@ -24,6 +24,13 @@ void store_doc_free(store_doc_t *d) {
   free(d->title);
   free(d->authors);
   free(d->year);
+  free(d->venue);
+  free(d->doi);
+  free(d->arxiv_id);
+  free(d->abstract);
+  free(d->keywords);
+  free(d->language);
+  json_decref(d->meta_sources);
   json_decref(d->metadata);
   free(d);
 }
@@ -52,9 +59,13 @@ static int step_done(sqlite3 *db, sqlite3_stmt *s, const char *what) {
 
 /* ---------- documents ---------- */
 
+/* The bibliographic columns of migration 014, read after the others. */
+#define DOC_META_COLS(p) \
+  p "venue, " p "doi, " p "arxiv_id, " p "abstract, " p "keywords, " p "language, " p "meta_sources"
+
 #define DOC_COLS                                                                                              \
   "id, user_id, filename, stored_path, mime, size_bytes, content_hash, status, error, title, authors, year, " \
-  "metadata, pages, chunk_count, text_chars, chunk_size, chunk_overlap, created_at, updated_at"
+  "metadata, pages, chunk_count, text_chars, chunk_size, chunk_overlap, created_at, updated_at, " DOC_META_COLS("")
 
 static store_doc_t *doc_from_row(sqlite3_stmt *s) {
   store_doc_t *d = calloc(1, sizeof *d);
@@ -83,6 +94,17 @@ static store_doc_t *doc_from_row(sqlite3_stmt *s) {
   d->chunk_overlap = sqlite3_column_int(s, 17);
   d->created_at = sqlite3_column_int64(s, 18);
   d->updated_at = sqlite3_column_int64(s, 19);
+  d->venue = sdb_col_text(s, 20);
+  d->doi = sdb_col_text(s, 21);
+  d->arxiv_id = sdb_col_text(s, 22);
+  d->abstract = sdb_col_text(s, 23);
+  d->keywords = sdb_col_text(s, 24);
+  d->language = sdb_col_text(s, 25);
+  d->meta_sources = sdb_col_json(s, 26);
+  if (!json_is_object(d->meta_sources)) {
+    json_decref(d->meta_sources);
+    d->meta_sources = json_object();
+  }
   return d;
 }
 
@@ -104,8 +126,8 @@ int store_doc_insert(store_t *st, store_doc_t *d, char *existing_id) {
   sqlite3_reset(s);
   s = sdb_prepare(db,
                   "INSERT INTO documents (id, user_id, filename, stored_path, mime, size_bytes, content_hash, "
-                  "status, title, authors, year, metadata, chunk_size, chunk_overlap, created_at, updated_at) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                  "status, title, authors, year, metadata, chunk_size, chunk_overlap, created_at, updated_at, "
+                  "meta_sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!s) goto out;
   char *meta = d->metadata ? json_dumps(d->metadata, JSON_COMPACT) : NULL;
   sqlite3_bind_text(s, 1, d->id, -1, SQLITE_STATIC);
@@ -124,7 +146,16 @@ int store_doc_insert(store_t *st, store_doc_t *d, char *existing_id) {
   sqlite3_bind_int(s, 14, d->chunk_overlap >= 0 ? d->chunk_overlap : 200);
   sqlite3_bind_int64(s, 15, d->created_at);
   sqlite3_bind_int64(s, 16, d->updated_at);
+  /* fields given when adding the document are the user's */
+  json_t *src = json_object();
+  if (d->title) json_object_set_new(src, "title", json_string("user"));
+  if (d->authors) json_object_set_new(src, "authors", json_string("user"));
+  if (d->year) json_object_set_new(src, "year", json_string("user"));
+  char *srcs = json_dumps(src, JSON_COMPACT);
+  json_decref(src);
+  sdb_bind_text(s, 17, srcs);
   int rc = sqlite3_step(s);
+  free(srcs);
   free(meta);
   if (rc == SQLITE_CONSTRAINT_UNIQUE) {
     ret = STORE_CONFLICT; /* a concurrent upload of the same content */
@@ -182,6 +213,18 @@ static json_t *iso_json(int64_t ms) {
   return json_string(ts);
 }
 
+/* "a; b" -> ["a", "b"] ([] for NULL). */
+static json_t *list_json(const char *s) {
+  json_t *a = json_array();
+  for (const char *p = s; p && *p;) {
+    const char *e = strstr(p, "; ");
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (n) json_array_append_new(a, json_stringn(p, n));
+    p = e ? e + 2 : p + n;
+  }
+  return a;
+}
+
 static json_t *doc_json_db(sqlite3 *db, const store_doc_t *d) {
   json_t *o = json_object();
   json_object_set_new(o, "id", json_string(d->id));
@@ -191,6 +234,14 @@ static json_t *doc_json_db(sqlite3 *db, const store_doc_t *d) {
   json_object_set_new(o, "title", str_or_null(d->title));
   json_object_set_new(o, "authors", str_or_null(d->authors));
   json_object_set_new(o, "year", str_or_null(d->year));
+  json_object_set_new(o, "author_list", list_json(d->authors));
+  json_object_set_new(o, "venue", str_or_null(d->venue));
+  json_object_set_new(o, "doi", str_or_null(d->doi));
+  json_object_set_new(o, "arxiv_id", str_or_null(d->arxiv_id));
+  json_object_set_new(o, "abstract", str_or_null(d->abstract));
+  json_object_set_new(o, "keywords", list_json(d->keywords));
+  json_object_set_new(o, "language", str_or_null(d->language));
+  json_object_set_new(o, "meta_sources", d->meta_sources ? json_incref(d->meta_sources) : json_object());
   json_object_set_new(o, "mime", json_string(d->mime ? d->mime : ""));
   json_object_set_new(o, "size_bytes", json_integer(d->size_bytes));
   json_object_set_new(o, "content_hash", json_string(d->content_hash ? d->content_hash : ""));
@@ -228,7 +279,8 @@ static char *like_pattern(const char *q) {
 
 #define DOC_LIST_WHERE                                                                                   \
   " FROM documents d WHERE d.user_id = ?1 AND (?2 IS NULL OR d.status = ?2)"                             \
-  " AND (?3 IS NULL OR d.filename LIKE ?3 ESCAPE '\\' OR d.title LIKE ?3 ESCAPE '\\')"                   \
+  " AND (?3 IS NULL OR d.filename LIKE ?3 ESCAPE '\\' OR d.title LIKE ?3 ESCAPE '\\'"                    \
+  " OR d.authors LIKE ?3 ESCAPE '\\' OR d.doi LIKE ?3 ESCAPE '\\')"                                      \
   " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM doc_group_members m JOIN doc_groups g ON g.id = m.group_id" \
   " WHERE m.group_id = ?4 AND g.user_id = ?1 AND m.document_id = d.id))"
 
@@ -248,7 +300,7 @@ json_t *store_doc_list_json(store_t *st, const char *user_id, const char *group_
   s = sdb_prepare(db,
                   "SELECT d.id, d.user_id, d.filename, d.stored_path, d.mime, d.size_bytes, d.content_hash, "
                   "d.status, d.error, d.title, d.authors, d.year, d.metadata, d.pages, d.chunk_count, d.text_chars, "
-                  "d.chunk_size, d.chunk_overlap, d.created_at, d.updated_at" DOC_LIST_WHERE
+                  "d.chunk_size, d.chunk_overlap, d.created_at, d.updated_at, " DOC_META_COLS("d.") DOC_LIST_WHERE
                   " ORDER BY d.created_at DESC, d.id LIMIT ?5 OFFSET ?6");
   if (!s) goto out;
   sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
@@ -277,24 +329,83 @@ static int changes_or_missing(sqlite3 *db) {
   return sqlite3_changes(db) > 0 ? STORE_OK : STORE_NOT_FOUND;
 }
 
+const char *const STORE_DOC_META_FIELDS[] = {"title",    "authors",  "year",     "venue",    "doi",
+                                             "arxiv_id", "abstract", "keywords", "language", NULL};
+
+const char **store_doc_meta_field(store_doc_meta_t *m, const char *name) {
+  const char **f[] = {&m->title,    &m->authors,  &m->year,     &m->venue,   &m->doi,
+                      &m->arxiv_id, &m->abstract, &m->keywords, &m->language};
+  for (int i = 0; STORE_DOC_META_FIELDS[i]; i++)
+    if (!strcmp(name, STORE_DOC_META_FIELDS[i])) return f[i];
+  return NULL;
+}
+
+/* field = the user's value, else the new one (?N) when given, else the old one */
+#define KEEP_USER(f, n) \
+  f " = CASE WHEN json_extract(meta_sources, '$." f "') = 'user' THEN " f " ELSE COALESCE(?" n ", " f ") END"
+/* The nine fields from parameters ?5..?13 and their sources from ?14 (the
+ * new sources over the old, the user's over both). */
+#define META_SET_FROM_5 \
+  KEEP_USER("title", "5") ", " KEEP_USER("authors", "6") ", " KEEP_USER("year", "7") ", " KEEP_USER("venue", "8") \
+  ", " KEEP_USER("doi", "9") ", " KEEP_USER("arxiv_id", "10") ", " KEEP_USER("abstract", "11") ", "                \
+  KEEP_USER("keywords", "12") ", " KEEP_USER("language", "13") ", "                                                 \
+  "meta_sources = json_patch(json_patch(meta_sources, ?14), (SELECT json_group_object(key, value) FROM "          \
+  "json_each(documents.meta_sources) WHERE value = 'user'))"
+
+/* Binds the nine fields of m to parameters first..first+8 (NULL: unbound = NULL). */
+static void bind_meta(sqlite3_stmt *s, int first, const store_doc_meta_t *m) {
+  const char *v[] = {m->title,    m->authors,  m->year,     m->venue,   m->doi,
+                     m->arxiv_id, m->abstract, m->keywords, m->language};
+  for (int i = 0; i < 9; i++) sdb_bind_text(s, first + i, v[i]);
+}
+
+/* {"field": source} for every field m sets, as JSON text (malloc'd). */
+static char *sources_of(const store_doc_meta_t *m, const char *source) {
+  json_t *src = json_object();
+  store_doc_meta_t copy = *m;
+  for (int i = 0; STORE_DOC_META_FIELDS[i]; i++)
+    if (*store_doc_meta_field(&copy, STORE_DOC_META_FIELDS[i]))
+      json_object_set_new(src, STORE_DOC_META_FIELDS[i], json_string(source));
+  char *text = json_dumps(src, JSON_COMPACT);
+  json_decref(src);
+  return text;
+}
+
 int store_doc_update_meta(store_t *st, const char *user_id, const char *id, const char *title, const char *authors,
                           const char *year, json_t *metadata) {
+  store_doc_meta_t m = {.title = title, .authors = authors, .year = year};
+  return store_doc_update_fields(st, user_id, id, &m, metadata);
+}
+
+int store_doc_update_fields(store_t *st, const char *user_id, const char *id, const store_doc_meta_t *m,
+                            json_t *metadata) {
   char *meta = metadata ? json_dumps(metadata, JSON_COMPACT) : NULL;
+  char *srcs = sources_of(m, "user"); /* the fields set become the user's */
+  const char *title = m->title && m->title[0] ? m->title : NULL;
   sqlite3 *db = sdb_acquire(st);
   int ret = STORE_ERROR;
   if (sdb_begin(db) != 0) goto out;
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "UPDATE documents SET title = COALESCE(?3, title), authors = COALESCE(?4, authors), "
-                                "year = COALESCE(?5, year), metadata = COALESCE(?6, metadata), updated_at = ?7 "
-                                "WHERE id = ?1 AND user_id = ?2");
+  /* ?3..?11: NULL keeps, '' clears (NULLIF), anything else sets */
+  sqlite3_stmt *s =
+      sdb_prepare(db,
+                  "UPDATE documents SET title = COALESCE(NULLIF(?3, ''), title), "
+                  "authors = CASE WHEN ?4 IS NULL THEN authors ELSE NULLIF(?4, '') END, "
+                  "year = CASE WHEN ?5 IS NULL THEN year ELSE NULLIF(?5, '') END, "
+                  "venue = CASE WHEN ?6 IS NULL THEN venue ELSE NULLIF(?6, '') END, "
+                  "doi = CASE WHEN ?7 IS NULL THEN doi ELSE NULLIF(?7, '') END, "
+                  "arxiv_id = CASE WHEN ?8 IS NULL THEN arxiv_id ELSE NULLIF(?8, '') END, "
+                  "abstract = CASE WHEN ?9 IS NULL THEN abstract ELSE NULLIF(?9, '') END, "
+                  "keywords = CASE WHEN ?10 IS NULL THEN keywords ELSE NULLIF(?10, '') END, "
+                  "language = CASE WHEN ?11 IS NULL THEN language ELSE NULLIF(?11, '') END, "
+                  "meta_sources = json_patch(meta_sources, ?12), metadata = COALESCE(?13, metadata), updated_at = ?14 "
+                  "WHERE id = ?1 AND user_id = ?2");
   if (!s) goto out;
   sdb_bind_text(s, 1, id);
   sdb_bind_text(s, 2, user_id);
-  sdb_bind_text(s, 3, title);
-  sdb_bind_text(s, 4, authors);
-  sdb_bind_text(s, 5, year);
-  sdb_bind_text(s, 6, meta);
-  sqlite3_bind_int64(s, 7, util_now_ms());
+  bind_meta(s, 3, m);
+  sdb_bind_text(s, 12, srcs);
+  sdb_bind_text(s, 13, meta);
+  sqlite3_bind_int64(s, 14, util_now_ms());
   if (step_done(db, s, "update document") != 0) goto out;
   ret = changes_or_missing(db);
   if (ret == STORE_OK && title) {
@@ -312,9 +423,60 @@ int store_doc_update_meta(store_t *st, const char *user_id, const char *id, cons
   }
   if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
 out:
+  if (ret != STORE_OK) sdb_rollback(db);
   sdb_release(st, db);
   free(meta);
+  free(srcs);
   return ret;
+}
+
+int store_doc_complete_meta(store_t *st, const char *user_id, const char *id, const store_doc_meta_t *m,
+                            const char *source) {
+  char *srcs = sources_of(m, source ? source : "outside");
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  if (sdb_begin(db) != 0) goto out;
+  /* the field parameters keep their numbers (?5..?14) from mark_ready; ?3, ?4 are unused */
+  sqlite3_stmt *s =
+      sdb_prepare(db, "UPDATE documents SET " META_SET_FROM_5 ", updated_at = ?15 WHERE id = ?1 AND user_id = ?2");
+  if (!s) goto out;
+  sdb_bind_text(s, 1, id);
+  sdb_bind_text(s, 2, user_id);
+  bind_meta(s, 5, m);
+  sdb_bind_text(s, 14, srcs);
+  sqlite3_bind_int64(s, 15, util_now_ms());
+  if (step_done(db, s, "complete document") != 0) goto out;
+  ret = changes_or_missing(db);
+  if (ret == STORE_OK && m->title) {
+    s = sdb_prepare(db,
+                    "UPDATE chunks SET title = (SELECT COALESCE(title, filename) FROM documents WHERE id = ?1) "
+                    "WHERE document_id = ?1");
+    if (!s) {
+      ret = STORE_ERROR;
+      goto out;
+    }
+    sdb_bind_text(s, 1, id);
+    if (step_done(db, s, "retitle chunks") != 0) ret = STORE_ERROR;
+  }
+  if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
+out:
+  if (ret != STORE_OK) sdb_rollback(db);
+  sdb_release(st, db);
+  free(srcs);
+  return ret;
+}
+
+json_t *store_doc_cite_json(store_t *st, const char *user_id, const char *id) {
+  store_doc_t *d = NULL;
+  if (!user_id || store_doc_get(st, user_id, id, &d) != STORE_OK) return NULL;
+  json_t *o = json_object();
+  json_object_set_new(o, "title", json_string(d->title ? d->title : d->filename ? d->filename : ""));
+  const char *names[] = {"authors", "year", "venue", "doi", "arxiv_id"};
+  const char *vals[] = {d->authors, d->year, d->venue, d->doi, d->arxiv_id};
+  for (int i = 0; i < 5; i++)
+    if (vals[i] && vals[i][0]) json_object_set_new(o, names[i], json_string(vals[i]));
+  store_doc_free(d);
+  return o;
 }
 
 int store_doc_delete(store_t *st, const char *user_id, const char *id, char **path_out) {
@@ -429,25 +591,33 @@ out:
 
 int store_doc_mark_ready(store_t *st, const char *id, const char *text, int pages, int chunk_count, int64_t text_chars,
                          const char *title, const char *authors, const char *year, json_t *metadata) {
+  store_doc_meta_t m = {.title = title, .authors = authors, .year = year};
+  return store_doc_mark_ready_meta(st, id, text, pages, chunk_count, text_chars, &m, NULL, metadata);
+}
+
+int store_doc_mark_ready_meta(store_t *st, const char *id, const char *text, int pages, int chunk_count,
+                              int64_t text_chars, const store_doc_meta_t *m, json_t *sources, json_t *metadata) {
+  static const store_doc_meta_t none = {0};
+  if (!m) m = &none;
   char *meta = metadata ? json_dumps(metadata, JSON_COMPACT) : NULL;
+  char *srcs = sources ? json_dumps(sources, JSON_COMPACT) : NULL;
   sqlite3 *db = sdb_acquire(st);
   int ret = STORE_ERROR;
   if (sdb_begin(db) != 0) goto out;
   sqlite3_stmt *s = sdb_prepare(db,
                                 "UPDATE documents SET status = 'ready', error = NULL, pages = ?2, chunk_count = ?3, "
-                                "text_chars = ?4, title = COALESCE(title, ?5), authors = COALESCE(authors, ?6), "
-                                "year = COALESCE(year, ?7), metadata = json_patch(?8, metadata), updated_at = ?9 "
-                                "WHERE id = ?1 AND status = 'processing'");
+                                "text_chars = ?4, " META_SET_FROM_5
+                                ", metadata = json_patch(?15, metadata), "
+                                "updated_at = ?16 WHERE id = ?1 AND status = 'processing'");
   if (!s) goto out;
   sdb_bind_text(s, 1, id);
   sqlite3_bind_int(s, 2, pages);
   sqlite3_bind_int(s, 3, chunk_count);
   sqlite3_bind_int64(s, 4, text_chars);
-  sdb_bind_text(s, 5, title);
-  sdb_bind_text(s, 6, authors);
-  sdb_bind_text(s, 7, year);
-  sdb_bind_text(s, 8, meta ? meta : "{}");
-  sqlite3_bind_int64(s, 9, util_now_ms());
+  bind_meta(s, 5, m);
+  sdb_bind_text(s, 14, srcs ? srcs : "{}");
+  sdb_bind_text(s, 15, meta ? meta : "{}");
+  sqlite3_bind_int64(s, 16, util_now_ms());
   if (step_done(db, s, "mark document ready") != 0) goto out;
   ret = changes_or_missing(db);
   if (ret != STORE_OK) goto out;
@@ -460,8 +630,10 @@ int store_doc_mark_ready(store_t *st, const char *id, const char *text, int page
   sdb_bind_text(s, 2, text ? text : "");
   if (step_done(db, s, "store text") != 0 || sdb_commit(db) != 0) ret = STORE_ERROR;
 out:
+  if (ret != STORE_OK) sdb_rollback(db);
   sdb_release(st, db);
   free(meta);
+  free(srcs);
   return ret;
 }
 

@@ -34,7 +34,12 @@ typedef struct {
   char status[16];
   char *error;
   char *title, *authors, *year;
-  json_t *metadata; /* object */
+  /* bibliographic fields (NULL when unknown): authors and keywords are lists
+   * joined with "; ", year four digits, doi bare ("10.1234/x"), arxiv_id
+   * without "arXiv:", language a BCP 47 tag */
+  char *venue, *doi, *arxiv_id, *abstract, *keywords, *language;
+  json_t *meta_sources; /* object {field: "xmp" | "pdf-info" | "first-page" | ... | "user"} */
+  json_t *metadata;     /* object */
   int pages, chunk_count, chunk_size, chunk_overlap;
   int64_t text_chars;
   int64_t created_at, updated_at;
@@ -53,10 +58,41 @@ json_t *store_doc_json(store_t *st, const store_doc_t *d);
  * substring; {"documents":[...],"total":N}. New reference or NULL on error. */
 json_t *store_doc_list_json(store_t *st, const char *user_id, const char *group_id, const char *status, const char *q,
                             int limit, int offset);
+/* Bibliographic fields for an update or an ingestion. On updates NULL
+ * leaves a field unchanged and "" clears it; on ingestion NULL means "not
+ * found". Values are stored as given: validate them first
+ * (rag_meta_edit_from_json). */
+typedef struct {
+  const char *title, *authors, *year, *venue, *doi, *arxiv_id, *abstract, *keywords, *language;
+} store_doc_meta_t;
+/* Names of the fields of store_doc_meta_t, in order, NULL-terminated. */
+extern const char *const STORE_DOC_META_FIELDS[];
+/* The field of m called name (one of STORE_DOC_META_FIELDS), or NULL. */
+const char **store_doc_meta_field(store_doc_meta_t *m, const char *name);
+
 /* Updates title/authors/year/metadata (NULL leaves a field unchanged); the
  * title is also re-indexed in the chunks. */
 int store_doc_update_meta(store_t *st, const char *user_id, const char *id, const char *title, const char *authors,
                           const char *year, json_t *metadata);
+/* Updates the bibliographic fields of a user's document (NULL unchanged,
+ * "" cleared; the title cannot be cleared) and metadata when not NULL. Each
+ * field set is marked as the user's in meta_sources, so a later ingestion
+ * keeps it. The title is re-indexed in the chunks. STORE_NOT_FOUND when the
+ * document is not the user's. */
+int store_doc_update_fields(store_t *st, const char *user_id, const char *id, const store_doc_meta_t *m,
+                            json_t *metadata);
+/* Completes a user's document from an outside record (the seam for the
+ * Crossref client of scholarly search: it resolves documents.doi and passes
+ * what it found with source "crossref"): fields the user edited are kept,
+ * any other non-NULL field of m replaces the stored value, and its source
+ * is recorded. The title is re-indexed in the chunks. STORE_NOT_FOUND when
+ * not the user's document. */
+int store_doc_complete_meta(store_t *st, const char *user_id, const char *id, const store_doc_meta_t *m,
+                            const char *source);
+/* The fields a reference to a user's document names: {title, authors,
+ * year, venue, doi, arxiv_id} (absent when unknown; title falls back to the
+ * filename). New reference, or NULL when not the user's document. */
+json_t *store_doc_cite_json(store_t *st, const char *user_id, const char *id);
 /* Deletes the document with its chunks, index entries, vectors and group
  * links. The stored file path is written into path_out (malloc'd) when not
  * NULL, so the caller can remove the file. */
@@ -69,6 +105,12 @@ int store_doc_begin_processing(store_t *st, const char *id);
 int store_doc_mark_failed(store_t *st, const char *id, const char *error);
 int store_doc_mark_ready(store_t *st, const char *id, const char *text, int pages, int chunk_count, int64_t text_chars,
                          const char *title, const char *authors, const char *year, json_t *metadata);
+/* Like store_doc_mark_ready with every extracted field (m may be NULL) and
+ * where each came from (sources {field: source}, may be NULL): a field the
+ * user edited keeps its value, any other takes the extracted value when one
+ * was found and keeps its old one otherwise. */
+int store_doc_mark_ready_meta(store_t *st, const char *id, const char *text, int pages, int chunk_count,
+                              int64_t text_chars, const store_doc_meta_t *m, json_t *sources, json_t *metadata);
 /* Extracted text of a document of user_id (malloc'd). */
 int store_doc_get_text(store_t *st, const char *user_id, const char *id, char **text);
 /* A cheap version of a user's library: number of ready documents and the

@@ -39,46 +39,9 @@ static char *make_user(const char *name) {
   return ts_login(&srv, name, "pass-word-123");
 }
 
-static size_t sink(char *p, size_t s, size_t n, void *ud) {
-  buf_append(ud, p, s * n);
-  return s * n;
-}
-
 /* Multipart upload of files (NULL-terminated paths); returns the JSON reply and status. */
 static json_t *upload(const char *token, const char *const *paths, const char *group_id, long *status) {
-  CURL *c = curl_easy_init();
-  curl_mime *m = curl_mime_init(c);
-  for (const char *const *p = paths; *p; p++) {
-    curl_mimepart *part = curl_mime_addpart(m);
-    curl_mime_name(part, "files");
-    curl_mime_filedata(part, *p);
-  }
-  if (group_id) {
-    curl_mimepart *part = curl_mime_addpart(m);
-    curl_mime_name(part, "group_id");
-    curl_mime_data(part, group_id, CURL_ZERO_TERMINATED);
-  }
-  char url[128], auth[1024];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/api/documents", srv.port);
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-  struct curl_slist *h = curl_slist_append(NULL, auth);
-  buf_t out = BUF_INIT;
-  buf_init(&out);
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_MIMEPOST, m);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-  curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-  CURLcode rc = curl_easy_perform(c);
-  *status = 0;
-  if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-  curl_slist_free_all(h);
-  curl_mime_free(m);
-  curl_easy_cleanup(c);
-  json_t *j = json_loads(out.data, 0, NULL);
-  buf_free(&out);
-  return j;
+  return ts_upload(&srv, token, paths, group_id, status);
 }
 
 /* Uploads one file and returns its document id (malloc'd). */
@@ -96,20 +59,9 @@ static char *upload_one(const char *token, const char *path) {
 
 /* Polls until the document leaves queued/processing; returns its JSON. */
 static json_t *wait_done(const char *token, const char *id) {
-  char path[128];
-  snprintf(path, sizeof path, "/api/documents/%s", id);
-  int64_t deadline = util_mono_ms() + 90000;
-  while (util_mono_ms() < deadline) {
-    long st;
-    json_t *j = ts_json(&srv, "GET", path, token, NULL, &st);
-    cr_assert_eq(st, 200);
-    const char *s = json_string_value(json_object_get(j, "status"));
-    if (s && (!strcmp(s, "ready") || !strcmp(s, "failed"))) return j;
-    json_decref(j);
-    util_sleep_ms(50);
-  }
-  cr_assert_fail("document %s never finished", id);
-  return NULL;
+  json_t *j = ts_wait_document(&srv, token, id, 90);
+  cr_assert_not_null(j, "document %s never finished", id);
+  return j;
 }
 
 static json_t *search(const char *token, const char *query, const char *group, int k, long *st) {

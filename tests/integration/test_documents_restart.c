@@ -14,36 +14,11 @@
 #include "base/util.h"
 #include "server_support.h"
 
-static size_t sink(char *p, size_t s, size_t n, void *ud) {
-  buf_append(ud, p, s * n);
-  return s * n;
-}
-
 static char *upload(ts_server_t *srv, const char *token, const char *path) {
-  CURL *c = curl_easy_init();
-  curl_mime *m = curl_mime_init(c);
-  curl_mimepart *part = curl_mime_addpart(m);
-  curl_mime_name(part, "files");
-  curl_mime_filedata(part, path);
-  char url[128], auth[1024];
-  snprintf(url, sizeof url, "http://127.0.0.1:%d/api/documents", srv->port);
-  snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-  struct curl_slist *h = curl_slist_append(NULL, auth);
-  buf_t out = BUF_INIT;
-  buf_init(&out);
-  curl_easy_setopt(c, CURLOPT_URL, url);
-  curl_easy_setopt(c, CURLOPT_MIMEPOST, m);
-  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+  const char *paths[] = {path, NULL};
   long st = 0;
-  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
-  curl_slist_free_all(h);
-  curl_mime_free(m);
-  curl_easy_cleanup(c);
-  cr_assert_eq(st, 202, "upload: %s", out.data);
-  json_t *j = json_loads(out.data, 0, NULL);
-  buf_free(&out);
+  json_t *j = ts_upload(srv, token, paths, NULL, &st);
+  cr_assert_eq(st, 202, "upload of %s: %ld", path, st);
   char *id = util_strdup(json_string_value(json_object_get(json_array_get(json_object_get(j, "documents"), 0), "id")));
   json_decref(j);
   return id;

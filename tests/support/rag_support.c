@@ -26,6 +26,17 @@ static void release_font_caches(void) {
   if (fc_fini) fc_fini();
 }
 
+/* Ends a cairo PDF: 0 when it was written. */
+static int finish_pdf(cairo_surface_t *s, cairo_t *cr) {
+  cairo_destroy(cr);
+  cairo_surface_finish(s);
+  int ok = cairo_surface_status(s) == CAIRO_STATUS_SUCCESS;
+  cairo_surface_destroy(s);
+  /* drop cairo's and fontconfig's caches so leak checkers see a clean exit */
+  release_font_caches();
+  return ok ? 0 : -1;
+}
+
 int rs_write_pdf(const char *path, const char *const *pages, int npages, const char *font, const char *title) {
   cairo_surface_t *s = cairo_pdf_surface_create(path, 595, 842);
   if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) return -1;
@@ -49,13 +60,26 @@ int rs_write_pdf(const char *path, const char *const *pages, int npages, const c
     }
     cairo_show_page(cr);
   }
-  cairo_destroy(cr);
-  cairo_surface_finish(s);
-  int ok = cairo_surface_status(s) == CAIRO_STATUS_SUCCESS;
-  cairo_surface_destroy(s);
-  /* drop cairo's and fontconfig's caches so leak checkers see a clean exit */
-  release_font_caches();
-  return ok ? 0 : -1;
+  return finish_pdf(s, cr);
+}
+
+int rs_write_paper_pdf(const char *path, const rs_pdf_line_t *lines, int n, const char *info_title,
+                       const char *info_author) {
+  cairo_surface_t *s = cairo_pdf_surface_create(path, 595, 842);
+  if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) return -1;
+  if (info_title) cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, info_title);
+  if (info_author) cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_AUTHOR, info_author);
+  cairo_t *cr = cairo_create(s);
+  cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  double y = 60;
+  for (int i = 0; i < n; i++) {
+    y += lines[i].size * 1.4;
+    cairo_set_font_size(cr, lines[i].size);
+    cairo_move_to(cr, 50, y);
+    cairo_show_text(cr, lines[i].text);
+  }
+  cairo_show_page(cr);
+  return finish_pdf(s, cr);
 }
 
 int rs_write_image_pdf(const char *path) {
@@ -67,13 +91,7 @@ int rs_write_image_pdf(const char *path) {
   cairo_arc(cr, 300, 500, 80, 0, 6.28);
   cairo_fill(cr);
   cairo_show_page(cr);
-  cairo_destroy(cr);
-  cairo_surface_finish(s);
-  int ok = cairo_surface_status(s) == CAIRO_STATUS_SUCCESS;
-  cairo_surface_destroy(s);
-  /* drop cairo's and fontconfig's caches so leak checkers see a clean exit */
-  release_font_caches();
-  return ok ? 0 : -1;
+  return finish_pdf(s, cr);
 }
 
 int rs_write_encrypted_pdf(const char *path) {
@@ -208,4 +226,26 @@ int rs_write_docx_bomb(const char *path, size_t inflated) {
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) {
   return "leak:libcairo.so\nleak:libfontconfig.so\n";
+}
+
+int rs_write_docx_core(const char *path, const char *body, const char *core_inner) {
+  if (rs_write_docx(path, body, NULL, NULL, NULL) != 0) return -1;
+  int err = 0;
+  zip_t *z = zip_open(path, 0, &err);
+  if (!z) return -1;
+  buf_t c = BUF_INIT;
+  buf_init(&c);
+  buf_printf(&c,
+             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><cp:coreProperties "
+             "xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" "
+             "xmlns:dc=\"http://purl.org/dc/elements/1.1/\" xmlns:dcterms=\"http://purl.org/dc/terms/\">%s"
+             "</cp:coreProperties>",
+             core_inner);
+  int rc = add_part(z, "docProps/core.xml", c.data, c.len);
+  buf_free(&c);
+  if (zip_close(z) != 0) {
+    zip_discard(z);
+    return -1;
+  }
+  return rc;
 }

@@ -26,4 +26,18 @@ int rs_write_docx(const char *path, const char *body, const char *footnotes, con
 int rs_write_docx_bomb(const char *path, size_t inflated);
 int rs_write_file(const char *path, const void *data, size_t len);
 
+/* One line of a paper-like first page: text drawn at font size. */
+typedef struct {
+  const char *text;
+  double size;
+} rs_pdf_line_t;
+/* A one-page PDF drawing lines top-down at their sizes, with an information
+ * dictionary title/author (each may be NULL), like a paper exported by a
+ * word processor. */
+int rs_write_paper_pdf(const char *path, const rs_pdf_line_t *lines, int n, const char *info_title,
+                       const char *info_author);
+/* A DOCX like rs_write_docx with docProps/core.xml holding core_inner (the
+ * children of cp:coreProperties; dc, dcterms and cp prefixes declared). */
+int rs_write_docx_core(const char *path, const char *body, const char *core_inner);
+
 #endif

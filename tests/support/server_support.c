@@ -107,8 +107,8 @@ static size_t collect(char *p, size_t size, size_t n, void *ud) {
   return size * n;
 }
 
-ts_response_t ts_http(ts_server_t *s, const char *method, const char *path, const char *token,
-                      const char *content_type, const char *body, size_t body_len) {
+ts_response_t ts_http(ts_server_t *s, const char *method, const char *path, const char *token, const char *content_type,
+                      const char *body, size_t body_len) {
   ts_response_t r = {0};
   CURL *c = curl_easy_init();
   buf_t url = BUF_INIT, out = BUF_INIT, hdrs = BUF_INIT;
@@ -222,4 +222,55 @@ int ts_run_cli(const char *dir, const char *const *env, const char *input, char 
   else
     buf_free(&b);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+json_t *ts_upload(ts_server_t *s, const char *token, const char *const *paths, const char *group_id, long *status) {
+  CURL *c = curl_easy_init();
+  curl_mime *m = curl_mime_init(c);
+  for (const char *const *p = paths; *p; p++) {
+    curl_mimepart *part = curl_mime_addpart(m);
+    curl_mime_name(part, "files");
+    curl_mime_filedata(part, *p);
+  }
+  if (group_id) {
+    curl_mimepart *part = curl_mime_addpart(m);
+    curl_mime_name(part, "group_id");
+    curl_mime_data(part, group_id, CURL_ZERO_TERMINATED);
+  }
+  char url[128], auth[1024];
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/api/documents", s->port);
+  snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+  struct curl_slist *h = curl_slist_append(NULL, auth);
+  buf_t out = BUF_INIT;
+  buf_init(&out);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_MIMEPOST, m);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+  CURLcode rc = curl_easy_perform(c);
+  *status = 0;
+  if (rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+  curl_slist_free_all(h);
+  curl_mime_free(m);
+  curl_easy_cleanup(c);
+  json_t *j = out.data ? json_loads(out.data, 0, NULL) : NULL;
+  buf_free(&out);
+  return j;
+}
+
+json_t *ts_wait_document(ts_server_t *s, const char *token, const char *id, int seconds) {
+  char path[128];
+  snprintf(path, sizeof path, "/api/documents/%s", id);
+  int64_t deadline = util_mono_ms() + (int64_t)seconds * 1000;
+  while (util_mono_ms() < deadline) {
+    long st;
+    json_t *j = ts_json(s, "GET", path, token, NULL, &st);
+    const char *v = st == 200 ? json_string_value(json_object_get(j, "status")) : NULL;
+    if (v && (!strcmp(v, "ready") || !strcmp(v, "failed"))) return j;
+    json_decref(j);
+    util_sleep_ms(50);
+  }
+  return NULL;
 }

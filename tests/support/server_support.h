@@ -12,15 +12,15 @@
 typedef struct {
   pid_t pid;
   int port;
-  char dir[256];   /* working directory (data under dir/data) */
-  char log[300];   /* stderr of the server */
+  char dir[256]; /* working directory (data under dir/data) */
+  char log[300]; /* stderr of the server */
 } ts_server_t;
 
 typedef struct {
   long status;
-  char *body;      /* NUL-terminated, malloc'd */
+  char *body; /* NUL-terminated, malloc'd */
   size_t len;
-  char *headers;   /* raw response headers, malloc'd */
+  char *headers; /* raw response headers, malloc'd */
 } ts_response_t;
 
 /* Makes a fresh temp directory (path written into out, >= 256 bytes). */
@@ -38,11 +38,18 @@ void ts_server_kill(ts_server_t *s);
 
 /* An HTTP request to the server. body may be NULL; content_type NULL means
  * application/json when body is set. token may be NULL. */
-ts_response_t ts_http(ts_server_t *s, const char *method, const char *path, const char *token,
-                      const char *content_type, const char *body, size_t body_len);
+ts_response_t ts_http(ts_server_t *s, const char *method, const char *path, const char *token, const char *content_type,
+                      const char *body, size_t body_len);
 /* ts_http with a JSON body; returns the parsed JSON reply (new reference or NULL) and the status. */
 json_t *ts_json(ts_server_t *s, const char *method, const char *path, const char *token, json_t *body, long *status);
 void ts_response_free(ts_response_t *r);
+/* Multipart upload of files (NULL-terminated paths, field "files") to
+ * POST /api/documents, optionally into group_id; the JSON reply (new
+ * reference or NULL) and the status. */
+json_t *ts_upload(ts_server_t *s, const char *token, const char *const *paths, const char *group_id, long *status);
+/* Polls GET /api/documents/{id} until the document is 'ready' or
+ * 'failed' and returns it (new reference), or NULL after seconds. */
+json_t *ts_wait_document(ts_server_t *s, const char *token, const char *id, int seconds);
 /* Logs in and returns a malloc'd access token (NULL on failure). */
 char *ts_login(ts_server_t *s, const char *user, const char *password);
 /* Runs the maestro binary with args in dir, stdin from `input` (may be NULL);

@@ -131,3 +131,29 @@ Test(mission_text, unverified_footnote) {
   json_decref(notes);
   json_decref(ver);
 }
+
+/* A document's reference names the work from its record: title, authors,
+ * venue, year, DOI and page, with no access date. */
+Test(mission_text, document_reference_names_the_work) {
+  json_t *notes = json_pack("[{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i}]", "id", "aaaaaaaaaaaaaaaa", "document_id",
+                            "d1", "source_title", "Turbulent Mixing in Stratified Shear Flows", "authors",
+                            "Alice Martin; Bob Chen", "year", "2019", "venue", "Journal of Fluid Mechanics", "doi",
+                            "10.1234/jfm.2019.567", "page", 3);
+  json_t *secs = json_pack("[{s:s, s:s}]", "id", "s1", "title", "One");
+  json_t *drafts = json_pack("{s:{s:s}}", "s1", "content", "Mixing is weak [#aaaaaaaaaaaaaaaa].");
+  report_input_t in = {.title = "T", .language = "en", .sections = secs, .drafts = drafts, .notes = notes};
+  json_t *meta = NULL;
+  char *md = report_markdown(&in, &meta);
+  cr_expect(strstr(md, "1. Turbulent Mixing in Stratified Shear Flows, Alice Martin; Bob Chen, Journal of Fluid "
+                       "Mechanics, 2019, doi:10.1234/jfm.2019.567, p. 3\n"),
+            "%s", md);
+  cr_expect_null(strstr(md, "accessed"), "%s", md);
+  json_t *ref = json_array_get(json_object_get(meta, "references"), 0);
+  cr_expect_str_eq(json_string_value(json_object_get(ref, "year")), "2019");
+  cr_expect_str_eq(json_string_value(json_object_get(ref, "doi")), "10.1234/jfm.2019.567");
+  free(md);
+  json_decref(meta);
+  json_decref(secs);
+  json_decref(drafts);
+  json_decref(notes);
+}

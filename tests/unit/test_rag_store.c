@@ -304,3 +304,52 @@ Test(rag_store, cached_lengths_follow_changes, .init = setup_plain, .fini = tear
   free(h);
   buf_free(&lng);
 }
+
+/* Bibliographic fields: the user's edits survive a re-ingestion and an
+ * outside record (the Crossref seam); other fields follow the newest source. */
+Test(rag_store, user_edits_win_over_extraction_and_outside_records, .init = setup_plain, .fini = teardown,
+     .timeout = 60) {
+  char id[17];
+  add_text("paper.md", "---\ntitle: Draft Title\nauthors: [Ann Lee]\ndoi: 10.1000/one\n---\nKelp grows fast.\n", id);
+  store_t *st = A->app->store;
+  store_doc_t *d = NULL;
+  cr_assert_eq(store_doc_get(st, A->user_id, id, &d), STORE_OK);
+  cr_expect_str_eq(d->title, "Draft Title");
+  cr_expect_str_eq(d->doi, "10.1000/one");
+  cr_expect_str_eq(json_string_value(json_object_get(d->meta_sources, "title")), "front-matter");
+  store_doc_free(d);
+  store_doc_meta_t edit = {.title = "Kelp Forests", .venue = ""};
+  cr_assert_eq(store_doc_update_fields(st, A->user_id, id, &edit, NULL), STORE_OK);
+  cr_expect_eq(store_doc_update_fields(st, "0000000000000000", id, &edit, NULL), STORE_NOT_FOUND);
+  /* an outside record completes the rest but not the user's title */
+  store_doc_meta_t cr = {.title = "Crossref Title", .authors = "Ann Lee; Bo Park", .year = "2020", .venue = "Ecology"};
+  cr_assert_eq(store_doc_complete_meta(st, A->user_id, id, &cr, "crossref"), STORE_OK);
+  cr_expect_eq(store_doc_complete_meta(st, "0000000000000000", id, &cr, "crossref"), STORE_NOT_FOUND);
+  cr_assert_eq(store_doc_get(st, A->user_id, id, &d), STORE_OK);
+  cr_expect_str_eq(d->title, "Kelp Forests");
+  cr_expect_null(d->venue, "the user cleared the venue");
+  cr_expect_str_eq(d->authors, "Ann Lee; Bo Park");
+  cr_expect_str_eq(d->year, "2020");
+  cr_expect_str_eq(json_string_value(json_object_get(d->meta_sources, "authors")), "crossref");
+  store_doc_free(d);
+  /* ingested again: the title stays the user's, the DOI is extracted again */
+  cr_assert_eq(rag_document_reprocess(rag, A->user_id, id, 0, -1), 0);
+  char err[256];
+  cr_assert_eq(rag_ingest_document(rag, id, NULL, NULL, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(store_doc_get(st, A->user_id, id, &d), STORE_OK);
+  cr_expect_str_eq(d->status, "ready");
+  cr_expect_str_eq(d->title, "Kelp Forests");
+  cr_expect_str_eq(json_string_value(json_object_get(d->meta_sources, "title")), "user");
+  cr_expect_str_eq(d->doi, "10.1000/one");
+  json_t *cite = store_doc_cite_json(st, A->user_id, id);
+  cr_expect_str_eq(json_string_value(json_object_get(cite, "title")), "Kelp Forests");
+  cr_expect_str_eq(json_string_value(json_object_get(cite, "doi")), "10.1000/one");
+  json_decref(cite);
+  cr_expect_null(store_doc_cite_json(st, "0000000000000000", id), "another user's document has no record for you");
+  store_doc_free(d);
+  rag_results_t r;
+  cr_assert_eq(search("kelp forests", RAG_MODE_LEXICAL, NULL, &r), 0);
+  cr_expect_eq(r.n, 1);
+  if (r.n) cr_expect_str_eq(r.hits[0].title, "Kelp Forests", "the chunks carry the user's title");
+  rag_results_free(&r);
+}

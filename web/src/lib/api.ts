@@ -446,8 +446,18 @@ export interface Doc {
   id: string;
   filename: string;
   title: string;
+  /** "A; B" (author_list joined) */
   authors: string;
+  author_list: string[];
   year: string;
+  venue: string;
+  doi: string;
+  arxiv_id: string;
+  abstract: string;
+  keywords: string[];
+  language: string;
+  /** where each bibliographic field came from: "xmp", "pdf-info", "first-page", "user", ... */
+  meta_sources: Record<string, string>;
   status: string;
   error: string;
   type: string;
@@ -476,12 +486,21 @@ export function normDoc(r: any): Doc {
   const groups = Array.isArray(d.group_ids) ? d.group_ids : Array.isArray(d.groups) ? d.groups.map((g: any) => (typeof g === 'object' ? g.id : g)) : d.group_id ? [d.group_id] : [];
   const filename = str(d.filename, d.name, d.title);
   const authors = d.authors ?? meta.authors;
+  const authorList: string[] = Array.isArray(d.author_list) ? d.author_list.map(String) : Array.isArray(authors) ? authors.map(String) : [];
   return {
     id: str(d.id),
     filename,
     title: str(d.title, meta.title),
-    authors: Array.isArray(authors) ? authors.join(', ') : str(authors),
+    authors: Array.isArray(d.author_list) ? authorList.join('; ') : Array.isArray(authors) ? authors.join(', ') : str(authors),
+    author_list: authorList,
     year: str(d.year, meta.year),
+    venue: str(d.venue),
+    doi: str(d.doi),
+    arxiv_id: str(d.arxiv_id),
+    abstract: str(d.abstract),
+    keywords: Array.isArray(d.keywords) ? d.keywords.map(String) : d.keywords ? String(d.keywords).split(/;\s*/).filter(Boolean) : [],
+    language: str(d.language),
+    meta_sources: d.meta_sources && typeof d.meta_sources === 'object' ? d.meta_sources : {},
     status: str(d.status, 'queued'),
     error: str(d.error, d.error_message),
     type: fileType(filename, str(d.mime, d.content_type, d.type)),
