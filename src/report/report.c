@@ -139,6 +139,7 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
     json_object_foreach(keys, key, v) {
       if ((size_t)json_integer_value(v) != k) continue;
       json_t *note = json_object_get(reps, key);
+      if (report_ref_scholarly(&b, refs, k, note, lang, date)) continue;
       const char *title = json_string_value(json_object_get(note, "source_title"));
       const char *authors = json_string_value(json_object_get(note, "authors"));
       const char *url = json_string_value(json_object_get(note, "url"));

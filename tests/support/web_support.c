@@ -132,3 +132,17 @@ void websup_web_free(struct web *w) {
   config_free(web_cfg);
   web_cfg = NULL;
 }
+
+const char *const *websup_scholar_env(const websup_fake_t *f) {
+  static char buf[6][160];
+  static const char *env[7];
+  static const char *const names[6][2] = {{"ARXIV_URL", "arxiv"},      {"ARXIV_PDF_URL", "pdf"},
+                                          {"OPENALEX_URL", "openalex"}, {"CROSSREF_URL", "crossref"},
+                                          {"SEMANTIC_SCHOLAR_URL", "s2"}, {"PUBMED_URL", "pubmed"}};
+  for (int i = 0; i < 6; i++) {
+    snprintf(buf[i], sizeof buf[i], "%s=http://127.0.0.1:%d/%s", names[i][0], f->port, names[i][1]);
+    env[i] = buf[i];
+  }
+  env[6] = NULL;
+  return env;
+}

@@ -20,31 +20,25 @@ static void stop_all(void) {
 }
 TestSuite(web_scholar, .fini = stop_all, .timeout = 60);
 
-static char envbuf[8][160];
+static char envbuf[2][160];
 
 /* Environment pointing every provider at the fake; providers may be NULL
  * (all five). */
 static web_t *start(const char *mode, const char *fail_count, const char *providers, const char *interval) {
   const char *args[] = {"--mode", mode, "--fail-count", fail_count, "--retry-after", "1", NULL};
   cr_assert_eq(websup_fake_start(&fake, "fake_scholar.py", args), 0);
-  int port = fake.port;
-  snprintf(envbuf[0], sizeof envbuf[0], "ARXIV_URL=http://127.0.0.1:%d/arxiv", port);
-  snprintf(envbuf[1], sizeof envbuf[1], "ARXIV_PDF_URL=http://127.0.0.1:%d/pdf", port);
-  snprintf(envbuf[2], sizeof envbuf[2], "OPENALEX_URL=http://127.0.0.1:%d/openalex", port);
-  snprintf(envbuf[3], sizeof envbuf[3], "CROSSREF_URL=http://127.0.0.1:%d/crossref", port);
-  snprintf(envbuf[4], sizeof envbuf[4], "SEMANTIC_SCHOLAR_URL=http://127.0.0.1:%d/s2", port);
-  snprintf(envbuf[5], sizeof envbuf[5], "PUBMED_URL=http://127.0.0.1:%d/pubmed", port);
-  snprintf(envbuf[6], sizeof envbuf[6], "SCHOLARLY_PROVIDERS=%s",
+  const char *const *urls = websup_scholar_env(&fake);
+  snprintf(envbuf[0], sizeof envbuf[0], "SCHOLARLY_PROVIDERS=%s",
            providers ? providers : "arxiv,openalex,crossref,semantic_scholar,pubmed");
-  snprintf(envbuf[7], sizeof envbuf[7], "SCHOLARLY_MIN_INTERVAL_MS=%s", interval ? interval : "0");
-  const char *env[] = {envbuf[0],
+  snprintf(envbuf[1], sizeof envbuf[1], "SCHOLARLY_MIN_INTERVAL_MS=%s", interval ? interval : "0");
+  const char *env[] = {urls[0],
+                       urls[1],
+                       urls[2],
+                       urls[3],
+                       urls[4],
+                       urls[5],
+                       envbuf[0],
                        envbuf[1],
-                       envbuf[2],
-                       envbuf[3],
-                       envbuf[4],
-                       envbuf[5],
-                       envbuf[6],
-                       envbuf[7],
                        "SCHOLARLY_CONTACT_EMAIL=research@example.org",
                        "WEB_CACHE_TTL_HOURS=0",
                        NULL};

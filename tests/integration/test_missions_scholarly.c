@@ -1,0 +1,144 @@
+/*
+ * test_missions_scholarly.c - a mission with "scholarly" sources, end to end
+ * against tests/fakes/fake_scholar.py (the real captured answers of arXiv,
+ * OpenAlex, Crossref, Semantic Scholar and PubMed on their real paths):
+ * the report cites real papers with authors, year and DOI, a paper that two
+ * providers return is one reference, and an open-access full text (the
+ * fake's arXiv PDF, read through the safe fetcher and the PDF parser) is
+ * quoted, not only the abstract.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mission_support.h"
+#include "web_support.h"
+
+static websup_fake_t fake;
+
+static void start(void) {
+  cr_assert_eq(websup_fake_start(&fake, "fake_scholar.py", NULL), 0);
+  const char *const *urls = websup_scholar_env(&fake);
+  const char *env[] = {urls[0],
+                       urls[1],
+                       urls[2],
+                       urls[3],
+                       urls[4],
+                       urls[5],
+                       "FETCH_ALLOW_HOSTS=127.0.0.1",
+                       "SCHOLARLY_MIN_INTERVAL_MS=0",
+                       "SCHOLARLY_CONTACT_EMAIL=research@example.org",
+                       NULL};
+  ms_start(1, NULL, env);
+}
+
+static void stop(void) {
+  ms_stop_all();
+  websup_fake_stop(&fake);
+}
+
+/* a failed assertion skips stop(): the fake must not outlive the test */
+static void stop_fake(void) {
+  websup_fake_stop(&fake);
+}
+TestSuite(missions_scholarly, .fini = stop_fake);
+
+static char *run_mission(json_t *sources, json_t *settings, char **id_out) {
+  json_t *body =
+      json_pack("{s:s, s:[s], s:o, s:o}", "title", "PaperQA retrieval-augmented generative agent", "research_questions",
+                "How does the PaperQA retrieval-augmented agent answer questions over scientific papers?", "sources",
+                sources, "settings", settings);
+  long st = 0;
+  json_t *r = ts_json(&ms_srv, "POST", "/api/missions", ms_token, body, &st);
+  json_decref(body);
+  cr_assert_eq(st, 201, "create: %ld %s", st, json_string_value(json_object_get(r, "detail")));
+  char *id = strdup(json_string_value(json_object_get(r, "id")));
+  json_decref(r);
+  cr_assert(ms_wait_for(id, "completed", NULL, 90), "mission did not finish");
+  *id_out = id;
+  return ms_report(id, "md");
+}
+
+static int count(const char *hay, const char *needle) {
+  int n = 0;
+  for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle)) n++;
+  return n;
+}
+
+Test(missions_scholarly, report_cites_papers_with_authors_year_and_doi, .timeout = 150) {
+  start();
+  char *id = NULL;
+  char *md = run_mission(json_pack("[s]", "scholarly"), json_pack("{s:b}", "offline", 1), &id);
+  json_t *row = ms_get(id, ms_token);
+  cr_assert_str_eq(json_string_value(json_object_get(row, "outcome")), "ok", "%s", md);
+  const char *refs = strstr(md, "## References");
+  cr_assert(refs, "no references:\n%s", md);
+  /* PaperQA: OpenAlex and Semantic Scholar both return it; one reference,
+   * with the authors, year, venue and DOI of the real paper */
+  cr_assert_eq(count(refs, "https://doi.org/10.48550/arxiv.2312.07559"), 1, "PaperQA cited %d times:\n%s",
+               count(refs, "https://doi.org/10.48550/arxiv.2312.07559"), refs);
+  const char *line = strstr(refs,
+                            "Jakub Lála, Odhran O’Donoghue, Aleksandar Shtedritski, et al. (2023). PaperQA: "
+                            "Retrieval-Augmented Generative Agent for Scientific Research.");
+  cr_assert(line, "the PaperQA reference lacks authors or year:\n%s", refs);
+  const char *eol = strchr(line, '\n');
+  const char *doi = strstr(line, "<https://doi.org/10.48550/arxiv.2312.07559>");
+  cr_assert(doi && (!eol || doi < eol), "the PaperQA reference lacks its DOI:\n%s", refs);
+  ms_check_citations(md);
+
+  /* the notes: from the full text (the fake's PDF), with the paper's data */
+  cr_assert_geq(websup_fake_count(&fake, "/pdf/2312.07559"), 1, "the open-access PDF was not read");
+  json_t *notes = ms_notes(id);
+  int fulltext = 0, papers = 0;
+  size_t i;
+  json_t *n;
+  json_array_foreach(notes, i, n) {
+    const char *d = json_string_value(json_object_get(n, "doi"));
+    if (!d) continue;
+    papers++;
+    cr_assert(json_string_length(json_object_get(n, "year")) == 4, "a paper note without a year");
+    if (!strcmp(d, "10.48550/arxiv.2312.07559") &&
+        (strstr(json_string_value(json_object_get(n, "quote")), "LitQA") ||
+         strstr(json_string_value(json_object_get(n, "quote")), "full-text scientific papers")))
+      fulltext++;
+  }
+  cr_assert_geq(papers, 2, "%d notes from papers", papers);
+  cr_assert_geq(fulltext, 1, "no note quotes the paper's full text");
+  /* every provider was asked, at its real path */
+  cr_assert_geq(websup_fake_count(&fake, "/arxiv/api/query"), 1);
+  cr_assert_geq(websup_fake_count(&fake, "/crossref/works"), 1);
+  cr_assert_geq(websup_fake_count(&fake, "/pubmed/entrez/eutils/efetch.fcgi"), 1);
+  json_decref(notes);
+  json_decref(row);
+  free(md);
+  free(id);
+  stop();
+}
+
+Test(missions_scholarly, sources_and_providers_are_validated, .timeout = 90) {
+  start();
+  long st = 0;
+  json_t *body = json_pack("{s:s, s:[s], s:{s:[s]}}", "title", "x", "sources", "scholarly", "settings",
+                           "scholarly_providers", "google_scholar");
+  json_t *r = ts_json(&ms_srv, "POST", "/api/missions", ms_token, body, &st);
+  cr_assert_eq(st, 422);
+  json_decref(r);
+  json_decref(body);
+  body = json_pack("{s:s, s:[s]}", "title", "x", "sources", "library_of_alexandria");
+  r = ts_json(&ms_srv, "POST", "/api/missions", ms_token, body, &st);
+  cr_assert_eq(st, 422);
+  json_decref(r);
+  json_decref(body);
+  /* one provider chosen for the mission: only it is asked */
+  char *id = NULL;
+  char *md = run_mission(json_pack("[s]", "scholarly"),
+                         json_pack("{s:b, s:[s]}", "offline", 1, "scholarly_providers", "crossref"), &id);
+  cr_assert_geq(websup_fake_count(&fake, "/crossref/works"), 1);
+  cr_assert_eq(websup_fake_count(&fake, "/arxiv/api/query"), 0);
+  cr_assert_eq(websup_fake_count(&fake, "/openalex/works"), 0);
+  free(md);
+  free(id);
+  stop();
+}
