@@ -12,6 +12,8 @@ export interface MissionForm {
   questions: string[];
   useDocuments: boolean;
   useWeb: boolean;
+  /** papers from arXiv, OpenAlex, Crossref, Semantic Scholar, PubMed */
+  useScholarly: boolean;
   groupId: string;
   language: string;
   tone: string;
@@ -30,6 +32,7 @@ export const emptyMissionForm = (): MissionForm => ({
   questions: [''],
   useDocuments: true,
   useWeb: true,
+  useScholarly: false,
   groupId: '',
   language: 'en',
   tone: 'neutral',
@@ -59,7 +62,7 @@ export function validateMission(f: MissionForm): Errors {
   qs.forEach((q, i) => {
     if (q.length > 1000) e[`questions.${i}`] = 'v.questionLong';
   });
-  if (!f.useDocuments && !f.useWeb) e.sources = 'v.sourceNeeded';
+  if (!f.useDocuments && !f.useWeb && !f.useScholarly) e.sources = 'v.sourceNeeded';
   if (!intIn(f.maxRounds, 1, 20)) e.maxRounds = 'v.rounds';
   if (!intIn(f.maxPasses, 0, 10)) e.maxPasses = 'v.passes';
   if (f.budget.trim() !== '') {
@@ -74,6 +77,7 @@ export function missionPayload(f: MissionForm): Record<string, unknown> {
   const sources: string[] = [];
   if (f.useDocuments) sources.push('local_documents');
   if (f.useWeb) sources.push('web_search');
+  if (f.useScholarly) sources.push('scholarly');
   const settings: Record<string, unknown> = {
     max_rounds: Number(f.maxRounds),
     max_passes: Number(f.maxPasses),
