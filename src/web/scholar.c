@@ -270,6 +270,28 @@ static int apply_doc(scholar_settings_t *s, json_t *doc, char *err, size_t errle
   return set_enabled(s, json_object_get(doc, "scholarly_providers"), err, errlen);
 }
 
+int scholar_check_settings(json_t *doc, char *err, size_t errlen) {
+  scholar_settings_t s;
+  memset(&s, 0, sizeof s);
+  json_t *p = json_object_get(doc, "scholarly_providers");
+  int rc = 0;
+  if (p && !json_is_null(p) && !json_is_string(p) && !json_is_array(p)) {
+    snprintf(err, errlen, "search settings: scholarly_providers must be a list of provider names");
+    rc = -1;
+  }
+  const char *const strs[] = {"contact_email", "openalex_api_key", "semantic_scholar_api_key", "pubmed_api_key", NULL};
+  for (const char *const *k = strs; rc == 0 && *k; k++) {
+    json_t *v = json_object_get(doc, *k);
+    if (v && !json_is_null(v) && (!json_is_string(v) || json_string_length(v) > 500)) {
+      snprintf(err, errlen, "search settings: %s must be a string (at most 500 characters)", *k);
+      rc = -1;
+    }
+  }
+  if (rc == 0) rc = apply_doc(&s, doc, err, errlen);
+  settings_free(&s);
+  return rc;
+}
+
 static int settings_load(web_t *w, const char *user_id, json_t *providers, scholar_settings_t *s, char *err,
                          size_t errlen) {
   memset(s, 0, sizeof *s);

@@ -87,6 +87,11 @@ int scholar_provider_id(const char *name);
 int scholar_search(web_t *w, const char *user_id, const char *const *queries, size_t nqueries, json_t *providers,
                    int per_query, scholar_papers_t *out, char *err, size_t errlen);
 
+/* Checks the scholarly members of a "search" settings document (provider
+ * names, contact_email an e-mail address, keys strings) before it is saved.
+ * 0, or -1 with err. */
+int scholar_check_settings(json_t *doc, char *err, size_t errlen);
+
 /* Merges duplicates (same DOI, arXiv id or normalised title) of `in` into
  * out (in is emptied). Scores add up; the first copy's fields win, missing
  * ones are taken from the duplicates. */

@@ -12,6 +12,8 @@ built from them, on each service's real path under a prefix:
   GET /pubmed/entrez/eutils/esearch.fcgi       PubMed ESearch JSON (PUBMED_URL=<base>/pubmed)
   GET /pubmed/entrez/eutils/efetch.fcgi?id=    PubMed EFetch XML
   GET /_stats                                  {"requests": N, "paths": {path: N}, "times": {path: [t...]}}
+                                               (paths also count /_key<path>/<x-api-key> and
+                                               /_mailto|_email|_api_key<path>/<value>)
 
 Query-dependent variants: a query naming PaperQA gets OpenAlex's recorded
 title search (the PaperQA paper) and a Semantic Scholar page whose first item
@@ -133,6 +135,17 @@ class Handler(BaseHTTPRequestHandler):
             STATS["paths"][u.path] = STATS["paths"].get(u.path, 0) + 1
             STATS["times"].setdefault(u.path, []).append(time.monotonic())
             STATS["queries"].append(self.path)
+        # what identifies the caller, counted as pseudo paths for the tests:
+        # /_key/<path>/<x-api-key>, /_mailto/<path>/<mailto or email>
+        with LOCK:
+            marks = []
+            if self.headers.get("x-api-key"):
+                marks.append("/_key%s/%s" % (u.path, self.headers["x-api-key"]))
+            for k in ("mailto", "email", "api_key"):
+                if k in q:
+                    marks.append("/_%s%s/%s" % (k, u.path, q[k]))
+            for m in marks:
+                STATS["paths"][m] = STATS["paths"].get(m, 0) + 1
         text = " ".join(q.get(k, "") for k in ("search_query", "search", "query", "term")).lower()
         errors = ARGS.mode == "errors"
         if u.path == "/arxiv/api/query":

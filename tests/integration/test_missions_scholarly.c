@@ -142,3 +142,42 @@ Test(missions_scholarly, sources_and_providers_are_validated, .timeout = 90) {
   free(id);
   stop();
 }
+
+Test(missions_scholarly, user_settings_choose_providers_and_seal_keys, .timeout = 120) {
+  start();
+  long st = 0;
+  json_t *bad = json_pack("{s:{s:[s]}}", "search", "scholarly_providers", "google_scholar");
+  json_t *r = ts_json(&ms_srv, "PUT", "/api/settings", ms_token, bad, &st);
+  cr_assert_eq(st, 422, "an unknown provider was saved");
+  json_decref(r);
+  json_decref(bad);
+  bad = json_pack("{s:{s:s}}", "search", "contact_email", "me@example.org&x=1");
+  r = ts_json(&ms_srv, "PUT", "/api/settings", ms_token, bad, &st);
+  cr_assert_eq(st, 422, "a contact e-mail that is no address was saved");
+  json_decref(r);
+  json_decref(bad);
+  json_t *put = json_pack("{s:{s:[s], s:s, s:s}}", "search", "scholarly_providers", "crossref", "contact_email",
+                          "me@example.org", "semantic_scholar_api_key", "s2-secret-key");
+  r = ts_json(&ms_srv, "PUT", "/api/settings", ms_token, put, &st);
+  cr_assert_eq(st, 200);
+  json_decref(r);
+  json_decref(put);
+  r = ts_json(&ms_srv, "GET", "/api/settings", ms_token, NULL, &st);
+  json_t *search = json_object_get(r, "search");
+  cr_assert_str_eq(json_string_value(json_object_get(search, "semantic_scholar_api_key")), "********");
+  cr_assert(json_is_true(json_object_get(search, "semantic_scholar_api_key_set")));
+  cr_assert_str_eq(json_string_value(json_object_get(search, "contact_email")), "me@example.org");
+  char *dump = json_dumps(r, 0);
+  cr_assert_null(strstr(dump, "s2-secret-key"), "the key came back in clear");
+  free(dump);
+  json_decref(r);
+  /* the user's providers apply to a mission that does not choose */
+  char *id = NULL;
+  char *md = run_mission(json_pack("[s]", "scholarly"), json_pack("{s:b}", "offline", 1), &id);
+  cr_assert_geq(websup_fake_count(&fake, "/crossref/works"), 1);
+  cr_assert_eq(websup_fake_count(&fake, "/arxiv/api/query"), 0);
+  cr_assert_eq(websup_fake_count(&fake, "/s2/graph/v1/paper/search"), 0);
+  free(md);
+  free(id);
+  stop();
+}

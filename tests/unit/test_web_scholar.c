@@ -41,6 +41,8 @@ static web_t *start(const char *mode, const char *fail_count, const char *provid
                        envbuf[1],
                        "SCHOLARLY_CONTACT_EMAIL=research@example.org",
                        "WEB_CACHE_TTL_HOURS=0",
+                       "SEMANTIC_SCHOLAR_API_KEY=s2-test",
+                       "PUBMED_API_KEY=ncbi-test",
                        NULL};
   return websup_web(env, NULL);
 }
@@ -83,6 +85,12 @@ Test(web_scholar, every_provider_answers_and_duplicates_merge) {
   cr_assert_eq(pubmed, 1, "no PubMed paper (esearch + efetch)");
   cr_assert_eq(websup_fake_count(&fake, "/pubmed/entrez/eutils/esearch.fcgi"), 1);
   cr_assert_eq(websup_fake_count(&fake, "/pubmed/entrez/eutils/efetch.fcgi"), 1);
+  /* polite pools and keys, where each service wants them */
+  cr_assert_eq(websup_fake_count(&fake, "/_mailto/openalex/works/research@example.org"), 1);
+  cr_assert_eq(websup_fake_count(&fake, "/_mailto/crossref/works/research@example.org"), 1);
+  cr_assert_eq(websup_fake_count(&fake, "/_email/pubmed/entrez/eutils/esearch.fcgi/research@example.org"), 1);
+  cr_assert_eq(websup_fake_count(&fake, "/_api_key/pubmed/entrez/eutils/efetch.fcgi/ncbi-test"), 1);
+  cr_assert_eq(websup_fake_count(&fake, "/_key/s2/graph/v1/paper/search/s2-test"), 1);
   json_t *j = scholar_paper_json(pq);
   cr_assert_str_eq(json_string_value(json_object_get(j, "doi")), "10.48550/arxiv.2312.07559");
   json_decref(j);
