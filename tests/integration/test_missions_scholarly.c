@@ -43,7 +43,7 @@ static void stop(void) {
 static void stop_fake(void) {
   websup_fake_stop(&fake);
 }
-TestSuite(missions_scholarly, .fini = stop_fake);
+TestSuite(missions_scholarly, .fini = stop_fake, .timeout = 150);
 
 static char *run_mission(json_t *sources, json_t *settings, char **id_out) {
   json_t *body =
@@ -67,7 +67,7 @@ static int count(const char *hay, const char *needle) {
   return n;
 }
 
-Test(missions_scholarly, report_cites_papers_with_authors_year_and_doi, .timeout = 150) {
+Test(missions_scholarly, report_cites_papers_with_authors_year_and_doi) {
   start();
   char *id = NULL;
   char *md = run_mission(json_pack("[s]", "scholarly"), json_pack("{s:b}", "offline", 1), &id);
@@ -117,7 +117,7 @@ Test(missions_scholarly, report_cites_papers_with_authors_year_and_doi, .timeout
   stop();
 }
 
-Test(missions_scholarly, sources_and_providers_are_validated, .timeout = 90) {
+Test(missions_scholarly, sources_and_providers_are_validated) {
   start();
   long st = 0;
   json_t *body = json_pack("{s:s, s:[s], s:{s:[s]}}", "title", "x", "sources", "scholarly", "settings",
@@ -143,7 +143,7 @@ Test(missions_scholarly, sources_and_providers_are_validated, .timeout = 90) {
   stop();
 }
 
-Test(missions_scholarly, user_settings_choose_providers_and_seal_keys, .timeout = 120) {
+Test(missions_scholarly, user_settings_choose_providers_and_seal_keys) {
   start();
   long st = 0;
   json_t *bad = json_pack("{s:{s:[s]}}", "search", "scholarly_providers", "google_scholar");
