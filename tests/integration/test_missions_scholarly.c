@@ -111,6 +111,50 @@ Test(missions_scholarly, report_cites_papers_with_authors_year_and_doi) {
   cr_assert_geq(websup_fake_count(&fake, "/crossref/works"), 1);
   cr_assert_geq(websup_fake_count(&fake, "/pubmed/entrez/eutils/efetch.fcgi"), 1);
   json_decref(notes);
+
+  /* "Save sources to library": one document per paper, in one group, with
+   * the paper's metadata and the passages the mission read */
+  char path[160];
+  snprintf(path, sizeof path, "/api/missions/%s/save-sources", id);
+  long st = 0;
+  json_t *empty = json_object();
+  json_t *saved = ts_json(&ms_srv, "POST", path, ms_token, empty, &st);
+  cr_assert_eq(st, 200, "save-sources: %ld", st);
+  json_t *docs = json_object_get(saved, "documents");
+  cr_assert_geq(json_array_size(docs), 2);
+  cr_assert_eq(json_array_size(json_object_get(saved, "failed")), 0);
+  const char *pq_doc = NULL;
+  json_array_foreach(docs, i, n) if (!strcmp(json_string_value(json_object_get(n, "url")),
+                                             "https://doi.org/10.48550/arxiv.2312.07559")) pq_doc =
+      json_string_value(json_object_get(n, "id"));
+  cr_assert(pq_doc, "PaperQA was not saved");
+  snprintf(path, sizeof path, "/api/documents/%s", pq_doc);
+  json_t *d = ts_json(&ms_srv, "GET", path, ms_token, NULL, &st);
+  cr_assert_eq(st, 200);
+  cr_assert_str_eq(json_string_value(json_object_get(d, "title")),
+                   "PaperQA: Retrieval-Augmented Generative Agent for Scientific Research");
+  cr_assert(strstr(json_string_value(json_object_get(d, "authors")), "Jakub Lála"));
+  json_decref(d);
+  snprintf(path, sizeof path, "/api/groups/%s", json_string_value(json_object_get(saved, "group_id")));
+  json_t *g = ts_json(&ms_srv, "GET", path, ms_token, NULL, &st);
+  cr_assert_eq(st, 200);
+  cr_assert_eq(json_array_size(json_object_get(g, "document_ids")), json_array_size(docs));
+  cr_assert_str_eq(json_string_value(json_object_get(g, "name")),
+                   "Sources: PaperQA retrieval-augmented generative agent");
+  json_decref(g);
+  /* another user's or no mission: 404; saving again makes no second copy */
+  json_t *again = ts_json(&ms_srv, "POST", "/api/missions/x/save-sources", ms_token, empty, &st);
+  cr_assert_eq(st, 404);
+  json_decref(again);
+  snprintf(path, sizeof path, "/api/missions/%s/save-sources", id);
+  again = ts_json(&ms_srv, "POST", path, ms_token, empty, &st);
+  cr_assert_eq(st, 200);
+  cr_assert(json_is_true(json_object_get(json_array_get(json_object_get(again, "documents"), 0), "duplicate")));
+  cr_assert_str_eq(json_string_value(json_object_get(again, "group_id")),
+                   json_string_value(json_object_get(saved, "group_id")));
+  json_decref(again);
+  json_decref(saved);
+  json_decref(empty);
   json_decref(row);
   free(md);
   free(id);
