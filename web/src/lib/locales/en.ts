@@ -176,6 +176,8 @@ export const en: Record<string, string> = {
 
   'report.version': 'Version',
   'report.download': 'Download',
+  'report.saveSources': "Save sources to library",
+  'report.sourcesSaved': "Saved {n} sources to the group “{group}”",
   'report.draft': 'Draft',
   'report.notReady': 'The report is not ready yet. It appears here when the writers finish.',
   'report.verification': 'Verification',

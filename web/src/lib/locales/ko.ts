@@ -176,6 +176,8 @@ export const ko: Record<string, string> = {
 
   'report.version': '버전',
   'report.download': '다운로드',
+  'report.saveSources': "출처를 라이브러리에 저장",
+  'report.sourcesSaved': "출처 {n}개를 “{group}” 그룹에 저장했습니다",
   'report.draft': '초안',
   'report.notReady': '보고서가 아직 준비되지 않았습니다. 작성이 끝나면 여기에 표시됩니다.',
   'report.verification': '검증',
