@@ -362,7 +362,10 @@ static int limited_get(web_t *w, int id, const scholar_settings_t *s, const char
       return -1;
     }
     web_limiter_release(lim, 0);
-    if (rc != 0) web_error_prefix(e, name);
+    if (rc != 0) {
+      web_error_prefix(e, name);
+      web_http_resp_free(resp);
+    }
     return rc;
   }
 }

@@ -167,3 +167,16 @@ Test(web_scholar, service_errors_are_clear_and_do_not_crash) {
   json_decref(bad);
   websup_web_free(w);
 }
+
+Test(web_scholar, an_unreachable_service_is_a_clear_error) {
+  const char *env[] = {"ARXIV_URL=http://127.0.0.1:1/arxiv", "SCHOLARLY_PROVIDERS=arxiv", "SCHOLARLY_MIN_INTERVAL_MS=0",
+                       "FETCH_TIMEOUT_SECONDS=5", NULL};
+  web_t *w = websup_web(env, NULL);
+  const char *qs[] = {"anything"};
+  scholar_papers_t r;
+  char err[1024];
+  cr_assert_eq(scholar_search(w, NULL, qs, 1, NULL, 5, &r, err, sizeof err), -1);
+  cr_assert(strstr(err, "scholarly search failed: arxiv: "), "%s", err);
+  cr_assert_eq(r.n, 0);
+  websup_web_free(w);
+}
