@@ -22,6 +22,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,6 +31,7 @@
 #include "base/util.h"
 #include "llm/llm.h"
 #include "store/users.h"
+#include "store/webcache.h"
 #include "web/web_internal.h"
 
 #define RATE_COOLDOWN_MS 30000
@@ -112,6 +114,17 @@ json_t *scholar_paper_json(const scholar_paper_t *p) {
   PAPER_FIELDS(SET_FIELD)
 #undef SET_FIELD
   return o;
+}
+
+/* The inverse of scholar_paper_json (cache entries). */
+static void paper_from_json(json_t *o, scholar_paper_t *p) {
+#define GET_FIELD(f)                                           \
+  {                                                            \
+    const char *v = json_string_value(json_object_get(o, #f)); \
+    p->f = v && *v ? util_strdup(v) : NULL;                    \
+  }
+  PAPER_FIELDS(GET_FIELD)
+#undef GET_FIELD
 }
 
 char *scholar_norm_title(const char *title) {
@@ -530,23 +543,68 @@ typedef struct {
   int per_query;
   scholar_papers_t got;
   int answered;
+  int cached; /* answers taken from the cache */
   char err[600];
 } prov_job_t;
+
+/* Cache of one provider's answer to one query: public data, shared by all
+ * users (user_id NULL), keyed by provider, base URL, size and query, kept
+ * WEB_CACHE_TTL_HOURS like web search answers. Mission rounds ask the same
+ * questions again; arXiv would make each repeat cost 3 s. */
+static void answer_key(const prov_job_t *j, const char *q, char out[65]) {
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  buf_printf(&b, "scholar\n%s\n%s\n%d\n%s", PROVIDERS[j->id].name, j->s->base[j->id], j->per_query, q);
+  unsigned char h[32];
+  crypto_generichash(h, sizeof h, (const unsigned char *)b.data, b.len, NULL, 0);
+  sodium_bin2hex(out, 65, h, sizeof h);
+  buf_free(&b);
+}
+
+static int answer_cached(const prov_job_t *j, const char *key, scholar_papers_t *out) {
+  web_t *w = j->w;
+  if (!w->st || w->cache_ttl_ms <= 0) return 0;
+  json_t *a = NULL;
+  char *warn = NULL;
+  char prov[16];
+  int hit = store_webcache_search_get(w->st, key, util_now_ms(), &a, &warn, prov) == STORE_OK && json_is_array(a);
+  size_t i;
+  json_t *o;
+  if (hit) json_array_foreach(a, i, o) paper_from_json(o, scholar_papers_add(out));
+  json_decref(a);
+  free(warn);
+  return hit;
+}
+
+static void answer_store(const prov_job_t *j, const char *key, const char *q, const scholar_papers_t *papers) {
+  web_t *w = j->w;
+  if (!w->st || w->cache_ttl_ms <= 0) return;
+  json_t *a = json_array();
+  for (size_t i = 0; i < papers->n; i++) json_array_append_new(a, scholar_paper_json(&papers->v[i]));
+  int64_t now = util_now_ms();
+  store_webcache_search_put(w->st, key, NULL, q, "scholar", a, NULL, now, now + w->cache_ttl_ms);
+  json_decref(a);
+}
 
 static void *prov_worker(void *arg) {
   prov_job_t *j = arg;
   for (size_t q = 0; q < j->nq; q++) {
     scholar_papers_t one = {0};
     web_error_t e = {0};
-    if (search_provider(j->w, j->id, j->s, j->queries[q], j->per_query, &one, &e) != 0) {
+    char key[65];
+    answer_key(j, j->queries[q], key);
+    int from_cache = answer_cached(j, key, &one);
+    if (!from_cache && search_provider(j->w, j->id, j->s, j->queries[q], j->per_query, &one, &e) != 0) {
       scholar_papers_free(&one);
       snprintf(j->err, sizeof j->err, "%.590s", e.msg);
       if (e.kind == WEB_E_RATE || e.kind == WEB_E_AUTH || e.kind == WEB_E_NET || e.kind == WEB_E_TIMEOUT) break;
       continue;
     }
     j->answered++;
-    for (size_t i = 0; i < one.n && (int)i < j->per_query; i++) one.v[i].score = 1.0 / (double)(i + 1);
+    j->cached += from_cache;
     while (one.n > (size_t)j->per_query) paper_free(&one.v[--one.n]);
+    if (!from_cache) answer_store(j, key, j->queries[q], &one);
+    for (size_t i = 0; i < one.n; i++) one.v[i].score = 1.0 / (double)(i + 1);
     scholar_merge(&one, &j->got);
   }
   return NULL;
@@ -608,6 +666,7 @@ int scholar_search(web_t *w, const char *user_id, const char *const *queries, si
     }
     if (jobs[i].answered) {
       answered++;
+      out->from_cache += jobs[i].cached;
       scholar_merge(&jobs[i].got, out);
     } else {
       scholar_papers_free(&jobs[i].got);

@@ -64,6 +64,7 @@ typedef struct {
   scholar_paper_t *v;
   size_t n;
   char *warnings; /* one line per provider or query that failed; NULL when none */
+  int from_cache; /* provider answers (per query) served from the cache */
 } scholar_papers_t;
 
 void scholar_papers_free(scholar_papers_t *p);
@@ -81,6 +82,8 @@ int scholar_provider_id(const char *name);
  * `providers` is a non-empty JSON array of names, those), per_query results
  * per provider and query (0 -> 5), and merges everything into out (sorted by
  * score; duplicates merged, their metadata completed from each other).
+ * Each provider's answer to each query is cached in the store (shared by
+ * all users: public data) for WEB_CACHE_TTL_HOURS.
  * Returns 0 when at least one provider answered one query (failures of the
  * others are in out->warnings), -1 with err naming each failure.
  */

@@ -36,6 +36,9 @@ struct web;
 struct store;
 /* websup_config(env) + web_new(cfg, st); aborts the test on failure. */
 struct web *websup_web(const char *const *env, struct store *st);
+/* A new store in a fresh /tmp/maestro-web-XXXXXX directory (aborts the
+ * test on failure); close with store_close. */
+struct store *websup_temp_store(void);
 /* Frees the web context and the config websup_web() loaded. */
 void websup_web_free(struct web *w);
 

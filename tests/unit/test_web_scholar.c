@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/util.h"
+#include "store/store.h"
 #include "web/scholar.h"
 #include "web/web.h"
 #include "web_support.h"
@@ -24,7 +25,8 @@ static char envbuf[2][160];
 
 /* Environment pointing every provider at the fake; providers may be NULL
  * (all five). */
-static web_t *start(const char *mode, const char *fail_count, const char *providers, const char *interval) {
+static web_t *start_with(const char *mode, const char *fail_count, const char *providers, const char *interval,
+                         store_t *st) {
   const char *args[] = {"--mode", mode, "--fail-count", fail_count, "--retry-after", "1", NULL};
   cr_assert_eq(websup_fake_start(&fake, "fake_scholar.py", args), 0);
   const char *const *urls = websup_scholar_env(&fake);
@@ -40,11 +42,15 @@ static web_t *start(const char *mode, const char *fail_count, const char *provid
                        envbuf[0],
                        envbuf[1],
                        "SCHOLARLY_CONTACT_EMAIL=research@example.org",
-                       "WEB_CACHE_TTL_HOURS=0",
+                       st ? "WEB_CACHE_TTL_HOURS=48" : "WEB_CACHE_TTL_HOURS=0",
                        "SEMANTIC_SCHOLAR_API_KEY=s2-test",
                        "PUBMED_API_KEY=ncbi-test",
                        NULL};
-  return websup_web(env, NULL);
+  return websup_web(env, st);
+}
+
+static web_t *start(const char *mode, const char *fail_count, const char *providers, const char *interval) {
+  return start_with(mode, fail_count, providers, interval, NULL);
 }
 
 static const scholar_paper_t *find_doi(const scholar_papers_t *r, const char *doi) {
@@ -179,4 +185,29 @@ Test(web_scholar, an_unreachable_service_is_a_clear_error) {
   cr_assert(strstr(err, "scholarly search failed: arxiv: "), "%s", err);
   cr_assert_eq(r.n, 0);
   websup_web_free(w);
+}
+
+Test(web_scholar, answers_are_cached_for_every_user) {
+  char err[1024];
+  store_t *st = websup_temp_store();
+  web_t *w = start_with("normal", "0", NULL, NULL, st);
+  const char *qs[] = {"PaperQA retrieval-augmented generative agent"};
+  scholar_papers_t a, b;
+  cr_assert_eq(scholar_search(w, NULL, qs, 1, NULL, 5, &a, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(a.from_cache, 0);
+  cr_assert_eq(scholar_search(w, NULL, qs, 1, NULL, 5, &b, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(b.from_cache, 5, "%d of 5 answers from the cache", b.from_cache);
+  cr_assert_eq(websup_fake_count(&fake, "/arxiv/api/query"), 1, "arXiv asked again");
+  cr_assert_eq(websup_fake_count(&fake, "/pubmed/entrez/eutils/efetch.fcgi"), 1);
+  cr_assert_eq(a.n, b.n);
+  for (size_t i = 0; i < a.n; i++) {
+    cr_assert_str_eq(a.v[i].title, b.v[i].title);
+    cr_assert_str_eq(a.v[i].provider, b.v[i].provider);
+    cr_assert_eq(a.v[i].doi == NULL, b.v[i].doi == NULL);
+    if (a.v[i].pdf_url) cr_assert_str_eq(a.v[i].pdf_url, b.v[i].pdf_url);
+  }
+  scholar_papers_free(&a);
+  scholar_papers_free(&b);
+  websup_web_free(w);
+  store_close(st);
 }
