@@ -50,6 +50,8 @@ typedef struct {
   const char *title, *description, *group_id;
   json_t *questions; /* borrowed from row */
   int use_docs, use_web, offline;
+  int use_scholarly;             /* "scholarly" in sources (scholarly.c) */
+  json_t *scholarly_providers;   /* settings.scholarly_providers, borrowed; NULL: the user's settings */
   char language[16]; /* "en", "ko", ... */
   char tone[32], length[32];
   int max_rounds, max_reflections, max_passes, notes_per_section, concurrency;
@@ -141,6 +143,7 @@ typedef struct {
   char document_id[17];
   long long chunk_id;
   int page;
+  char *year, *venue, *doi; /* a scholarly paper's (scholarly.c); NULL otherwise */
 } passage_t;
 
 typedef struct {
@@ -330,6 +333,23 @@ int guard_unverified(mrun_t *m, json_t *sections, json_t *drafts, json_t *notes,
 int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size_t errlen);
 /* Builds a note object (see store_mission_add_notes) from a passage. */
 json_t *research_note(const passage_t *p, const char *quote, const char *content, int credibility);
+/* A new passage at the end of ps (labelled, zeroed otherwise). */
+passage_t *research_add_passage(passages_t *ps);
+/* The paragraphs of text that best match query (malloc'd). */
+char *research_best_window(const char *text, const char *query);
+
+/* ---- scholarly sources (scholarly.c) ---- */
+
+/* Papers for a section from the scholarly providers (settings.scholarly_
+ * providers or the user's), merged across providers, each read in full when
+ * an open-access PDF exists (else its abstract), appended to out; problems
+ * become mission warnings. seen holds the keys already used. */
+void scholarly_gather(mrun_t *m, json_t *section, json_t *queries, const char *qall, passages_t *out, json_t *seen);
+/* Adds year, venue and doi of a scholarly passage to its note. */
+void scholarly_note_meta(const passage_t *p, json_t *note);
+/* 0 when v (settings.scholarly_providers) is absent or a list of known
+ * provider names, else -1 with err. */
+int scholarly_check_providers(json_t *v, char *err, size_t errlen);
 
 /* ---- agents ---- */
 

@@ -151,7 +151,9 @@ static void mrun_load(mrun_t *m, json_t *row) {
   json_array_foreach(src, i, v) {
     if (!strcmp(json_string_value(v), "local_documents")) m->use_docs = 1;
     if (!strcmp(json_string_value(v), "web_search")) m->use_web = 1;
+    if (!strcmp(json_string_value(v), "scholarly")) m->use_scholarly = 1;
   }
+  m->scholarly_providers = json_object_get(s, "scholarly_providers");
   m->offline = (int)json_integer_value(json_object_get(row, "offline"));
   const agent_depth_t *d = agent_depth(set_str(s, "depth", "standard"));
   if (!d) d = agent_depth("standard");
@@ -684,6 +686,7 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
               m->use_docs && m->use_web ? "in the library or on the web"
               : m->use_web              ? "on the web"
               : m->use_docs             ? "in the library"
+              : m->use_scholarly        ? "in the scholarly literature"
                                         : "(no source was selected)",
               round);
   store_mevs_t evs = {0};
@@ -953,7 +956,7 @@ static int step_write(mrun_t *m, int round, char *err, size_t errlen) {
     const char *id = json_string_value(json_object_get(s, "id"));
     if (json_is_string(json_object_get(s, "parent_id")) || json_object_get(drafts, id)) continue;
     json_t *sn = agent_section_notes(notes, id);
-    if (!json_array_size(sn) && (m->use_docs || m->use_web))
+    if (!json_array_size(sn) && (m->use_docs || m->use_web || m->use_scholarly))
       mrun_warn(m, "section_without_notes", id, 0, "Section \"%s\" has no verified notes: its text cites nothing",
                 json_string_value(json_object_get(s, "title")));
     json_decref(sn);
@@ -1123,8 +1126,9 @@ static json_t *run_record(mrun_t *m, json_t *row) {
 /* "no_evidence" when the mission asked for sources (notes were expected)
  * and no cited sentence of its report was verified against them; else "ok". */
 static const char *outcome_of(mrun_t *m, json_t *row) {
-  return (m->use_docs || m->use_web) && json_integer_value(json_object_get(row, "supported")) <= 0 ? "no_evidence"
-                                                                                                   : "ok";
+  return (m->use_docs || m->use_web || m->use_scholarly) && json_integer_value(json_object_get(row, "supported")) <= 0
+             ? "no_evidence"
+             : "ok";
 }
 
 /* {document_id: {filename, title, authors, year}} of the notes' documents,
@@ -1456,10 +1460,10 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     }
     json_array_foreach(js, i, v) {
       const char *s = json_string_value(v);
-      if (!s || (strcmp(s, "local_documents") && strcmp(s, "web_search"))) {
+      if (!s || (strcmp(s, "local_documents") && strcmp(s, "web_search") && strcmp(s, "scholarly"))) {
         json_decref(questions);
         json_decref(sources);
-        return fail(status, 422, err, errlen, "sources may contain only local_documents and web_search");
+        return fail(status, 422, err, errlen, "sources may contain only local_documents, web_search and scholarly");
       }
       json_array_append(sources, v);
     }
@@ -1479,7 +1483,8 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
       check_int_setting(settings, "max_passes", 0, 10, err, errlen) ||
       check_int_setting(settings, "notes_per_section", 1, 50, err, errlen) ||
       check_int_setting(settings, "concurrency", 1, 8, err, errlen) ||
-      check_int_setting(settings, "max_tokens", 0, 1000000000LL, err, errlen)) {
+      check_int_setting(settings, "max_tokens", 0, 1000000000LL, err, errlen) ||
+      scholarly_check_providers(json_object_get(settings, "scholarly_providers"), err, errlen)) {
     *status = 422;
     json_decref(questions);
     json_decref(sources);

@@ -205,7 +205,9 @@ json_t *agents_preflight(agents_t *ag, const char *user_id, json_t *req, int fla
   /* Creating a mission probes the web only when the documents give nothing. */
   int web_probe = probe || ((flags & AGENTS_PREFLIGHT_PROBE_WEB_IF_NEEDED) && !docs_ok);
   int web_ok = check_web(app, user_id, web_wanted, web_probe, out, problems);
-  int empty = !docs_ok && !web_ok;
+  /* scholarly providers are public services: wanted means something to read */
+  int scholarly = json_is_array(sources) && has_source(sources, "scholarly");
+  int empty = !docs_ok && !web_ok && !scholarly;
   if (empty)
     add_item(problems, "no_sources",
              "This mission has nothing to research: no documents it can search and no working web search. It would "

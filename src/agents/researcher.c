@@ -269,6 +269,7 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
     web_results_free(&wr);
     free(qs);
   }
+  if (m->use_scholarly && !mrun_cancelled(m)) scholarly_gather(m, section, queries, qall, out, seen);
   json_decref(seen);
   json_decref(queries);
   free(qall);
@@ -288,6 +289,7 @@ json_t *research_note(const passage_t *p, const char *quote, const char *content
                         content ? content : "", "context", p->text, "source_type", p->web ? "web" : "document",
                         "source_key", key, "source_title", p->title ? p->title : "", "authors",
                         p->authors ? p->authors : "", "page", p->page, "credibility", credibility);
+  if (p->year || p->doi) scholarly_note_meta(p, n);
   if (p->web) {
     json_object_set_new(n, "url", json_string(p->url ? p->url : ""));
     /* a URL longer than the key keeps its full text in url; the key only dedups */
@@ -429,4 +431,12 @@ int researcher_run(mrun_t *m, json_t *section, const passages_t *ps, json_t **no
               "not read",
               json_string_value(json_object_get(section, "title")), ps->n - from, ps->n, calls);
   return rc;
+}
+
+passage_t *research_add_passage(passages_t *ps) {
+  return add_passage(ps);
+}
+
+char *research_best_window(const char *text, const char *query) {
+  return best_window(text, query);
 }

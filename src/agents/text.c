@@ -416,6 +416,9 @@ void passages_free(passages_t *p) {
     free(p->v[i].title);
     free(p->v[i].url);
     free(p->v[i].authors);
+    free(p->v[i].year);
+    free(p->v[i].venue);
+    free(p->v[i].doi);
   }
   free(p->v);
   memset(p, 0, sizeof *p);

@@ -14,7 +14,8 @@ void api_system_routes(http_router_t *rt);    /* /health, /metrics, /api/stats *
 void api_auth_routes(http_router_t *rt);      /* /api/auth/... */
 void api_admin_routes(http_router_t *rt);     /* /api/admin/... */
 void api_documents_routes(http_router_t *rt); /* /api/documents, /api/groups, /api/search */
-void api_missions_routes(http_router_t *rt);  /* /api/missions/..., /api/stats */
+void api_missions_routes(http_router_t *rt);
+void api_mission_sources_routes(http_router_t *rt); /* POST /api/missions/{id}/save-sources */  /* /api/missions/..., /api/stats */
 void api_settings_routes(http_router_t *rt);  /* /api/settings, test-connection, models */
 void api_chats_routes(http_router_t *rt);     /* /api/chats (chat with documents) */
 /* Whether self-registration is open (server setting, else ALLOW_REGISTRATION). */

@@ -23,6 +23,7 @@
 #include "base/util.h"
 #include "llm/llm.h"
 #include "store/users.h"
+#include "web/scholar.h"
 #include "web/web.h"
 
 static const char *SECTIONS[] = {"models", "search", "research", NULL};
@@ -197,6 +198,7 @@ static int check_section(const char *section, json_t *v, char *msg, size_t n) {
     snprintf(msg, n, "%s is too large", section);
     return -1;
   }
+  if (strcmp(section, "search") == 0 && scholar_check_settings(v, msg, n) != 0) return -1;
   if (strcmp(section, "models") != 0) return 0;
   const char *k;
   json_t *o;

@@ -244,6 +244,7 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
     json_object_foreach(keys, key, v) {
       if ((size_t)json_integer_value(v) != k) continue;
       json_t *note = json_object_get(reps, key);
+      if (report_ref_scholarly(&b, refs, k, note, lang, date)) continue;
       const char *docid = json_string_value(json_object_get(note, "document_id"));
       json_t *doc = docid ? json_object_get(in->documents, docid) : NULL;
       reference_line(&b, lang, k, note, doc, date);

@@ -508,7 +508,7 @@ int store_mission_section_update(store_t *st, const char *id, const char *sectio
 
 #define NOTE_COLS                                                                                                      \
   "SELECT id, section_id, round, quote, content, context, source_type, source_key, document_id, chunk_id, page, url, " \
-  "source_title, authors, credibility, created_at FROM mission_notes "
+  "source_title, authors, credibility, created_at, year, venue, doi FROM mission_notes "
 
 json_t *store_mission_note_json(json_t *row) {
   json_t *n = json_deep_copy(row);
@@ -534,8 +534,8 @@ int store_mission_add_notes(store_t *st, const char *id, const char *section_id,
       sqlite3_stmt *s = sdb_prepare(db,
                                     "INSERT OR IGNORE INTO mission_notes (id, mission_id, section_id, round, quote, "
                                     "content, context, source_type, source_key, document_id, chunk_id, page, url, "
-                                    "source_title, authors, credibility, created_at) "
-                                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                                    "source_title, authors, credibility, created_at, year, venue, doi) "
+                                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       if (!s) {
         rc = STORE_ERROR;
         break;
@@ -561,6 +561,9 @@ int store_mission_add_notes(store_t *st, const char *id, const char *section_id,
       sdb_bind_text(s, 15, NS("authors") ? NS("authors") : "");
       sqlite3_bind_int64(s, 16, jint(n, "credibility", 5));
       sqlite3_bind_int64(s, 17, now);
+      sdb_bind_text(s, 18, NS("year")); /* scholarly notes only (schema 013) */
+      sdb_bind_text(s, 19, NS("venue"));
+      sdb_bind_text(s, 20, NS("doi"));
 #undef NS
       if ((rc = step_done(db, s, "insert note")) != STORE_OK) break;
       if (sqlite3_changes(db) == 1) {

@@ -442,6 +442,14 @@ static void lim_release(web_limiter_t *l, int64_t cooldown_ms) {
   pthread_mutex_unlock(&l->mu);
 }
 
+int web_limiter_acquire(web_limiter_t *l, const char *name, int64_t deadline, web_error_t *e) {
+  return lim_acquire(l, name, deadline, e);
+}
+
+void web_limiter_release(web_limiter_t *l, int64_t cooldown_ms) {
+  lim_release(l, cooldown_ms);
+}
+
 /* ---- one query with fallback ------------------------------------------------------ */
 
 int web_search_one(web_t *w, const web_settings_t *s, const char *query, const web_search_opts_t *o, web_results_t *out,

@@ -48,6 +48,7 @@ web_t *web_new(const config_t *cfg, store_t *st, char *err, size_t errlen) {
     const web_provider_t *p = web_provider_get(i);
     web_limiter_init(&w->lim[i], p->max_concurrency, p->min_interval_ms);
   }
+  scholar_limiters_init(w);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   rag_parse_init();
   if (st) {
@@ -64,6 +65,7 @@ void web_set_llm(web_t *w, struct llm *llm) {
 void web_free(web_t *w) {
   if (!w) return;
   for (int i = 0; i < WEB_NPROV; i++) web_limiter_destroy(&w->lim[i]);
+  scholar_limiters_destroy(w);
   web_allow_free(&w->allow);
   pthread_mutex_destroy(&w->probe_mu);
   free(w);

@@ -210,6 +210,17 @@ typedef struct {
 
 void web_limiter_init(web_limiter_t *l, int max_inflight, int min_interval_ms);
 void web_limiter_destroy(web_limiter_t *l);
+/* Waits for a slot and the provider's interval (until deadline, monotonic
+ * ms); -1 with e set when the provider is cooling down after a rate limit or
+ * stays busy. Every 0 is paired with one web_limiter_release, which starts a
+ * cooldown of cooldown_ms when > 0. */
+int web_limiter_acquire(web_limiter_t *l, const char *name, int64_t deadline, web_error_t *e);
+void web_limiter_release(web_limiter_t *l, int64_t cooldown_ms);
+
+/* The scholarly providers' limiters (scholar.c), in struct web. */
+#define WEB_NSCHOLAR 5
+void scholar_limiters_init(web_t *w);
+void scholar_limiters_destroy(web_t *w);
 
 struct llm;
 
@@ -223,6 +234,7 @@ struct web {
   int timeout_ms;
   int64_t cache_ttl_ms;
   web_limiter_t lim[WEB_NPROV];
+  web_limiter_t scholar_lim[WEB_NSCHOLAR]; /* scholar.h providers */
   pthread_mutex_t probe_mu; /* the probes below */
   struct {
     char url[512];

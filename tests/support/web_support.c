@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "store/store.h"
 #include "web/web.h"
 
 int websup_fake_start(websup_fake_t *f, const char *script, const char *const *args) {
@@ -132,4 +133,28 @@ void websup_web_free(struct web *w) {
   web_free(w);
   config_free(web_cfg);
   web_cfg = NULL;
+}
+
+const char *const *websup_scholar_env(const websup_fake_t *f) {
+  static char buf[6][160];
+  static const char *env[7];
+  static const char *const names[6][2] = {{"ARXIV_URL", "arxiv"},         {"ARXIV_PDF_URL", "pdf"},
+                                          {"OPENALEX_URL", "openalex"},   {"CROSSREF_URL", "crossref"},
+                                          {"SEMANTIC_SCHOLAR_URL", "s2"}, {"PUBMED_URL", "pubmed"}};
+  for (int i = 0; i < 6; i++) {
+    snprintf(buf[i], sizeof buf[i], "%s=http://127.0.0.1:%d/%s", names[i][0], f->port, names[i][1]);
+    env[i] = buf[i];
+  }
+  env[6] = NULL;
+  return env;
+}
+
+struct store *websup_temp_store(void) {
+  char dir[] = "/tmp/maestro-web-XXXXXX";
+  cr_assert(mkdtemp(dir));
+  char path[256], err[256];
+  snprintf(path, sizeof path, "%s/m.db", dir);
+  store_t *st = store_open_path(path, err, sizeof err);
+  cr_assert(st, "%s", err);
+  return st;
 }

@@ -26,10 +26,19 @@ long websup_fake_count(const websup_fake_t *f, const char *path);
  * loads the config (aborts the test on failure). */
 config_t *websup_config(const char *const *env);
 
+/* "NAME=value" strings pointing ARXIV_URL, ARXIV_PDF_URL, OPENALEX_URL,
+ * CROSSREF_URL, SEMANTIC_SCHOLAR_URL and PUBMED_URL at a running
+ * fake_scholar.py (its path prefixes); 6 entries then NULL, static storage
+ * overwritten by the next call. */
+const char *const *websup_scholar_env(const websup_fake_t *f);
+
 struct web;
 struct store;
 /* websup_config(env) + web_new(cfg, st); aborts the test on failure. */
 struct web *websup_web(const char *const *env, struct store *st);
+/* A new store in a fresh /tmp/maestro-web-XXXXXX directory (aborts the
+ * test on failure); close with store_close. */
+struct store *websup_temp_store(void);
 /* Frees the web context and the config websup_web() loaded. */
 void websup_web_free(struct web *w);
 

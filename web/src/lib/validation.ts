@@ -12,6 +12,8 @@ export interface MissionForm {
   questions: string[];
   useDocuments: boolean;
   useWeb: boolean;
+  /** papers from arXiv, OpenAlex, Crossref, Semantic Scholar, PubMed */
+  useScholarly: boolean;
   groupId: string;
   language: string;
   tone: string;
@@ -30,6 +32,7 @@ export const emptyMissionForm = (): MissionForm => ({
   questions: [''],
   useDocuments: true,
   useWeb: true,
+  useScholarly: false,
   groupId: '',
   language: 'en',
   tone: 'neutral',
@@ -60,7 +63,7 @@ export function validateMission(f: MissionForm): Errors {
   qs.forEach((q, i) => {
     if (q.length > 1000) e[`questions.${i}`] = 'v.questionLong';
   });
-  if (!f.useDocuments && !f.useWeb) e.sources = 'v.sourceNeeded';
+  if (!f.useDocuments && !f.useWeb && !f.useScholarly) e.sources = 'v.sourceNeeded';
   if (f.maxRounds.trim() !== '' && !intIn(f.maxRounds, 1, 20)) e.maxRounds = 'v.rounds';
   if (f.maxPasses.trim() !== '' && !intIn(f.maxPasses, 0, 10)) e.maxPasses = 'v.passes';
   if (f.budget.trim() !== '') {
@@ -75,6 +78,7 @@ export function missionPayload(f: MissionForm): Record<string, unknown> {
   const sources: string[] = [];
   if (f.useDocuments) sources.push('local_documents');
   if (f.useWeb) sources.push('web_search');
+  if (f.useScholarly) sources.push('scholarly');
   const settings: Record<string, unknown> = {
     language: f.language,
     tone: f.tone,

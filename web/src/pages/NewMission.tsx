@@ -51,7 +51,7 @@ export function NewMissionPage() {
 
   // The preflight depends only on the sources and the group: ask again
   // (debounced) when they change, and drop answers that arrive out of order.
-  const pfKey = JSON.stringify([f.useDocuments, f.useWeb, f.useDocuments ? f.groupId : '']);
+  const pfKey = JSON.stringify([f.useDocuments, f.useWeb, f.useScholarly, f.useDocuments ? f.groupId : '']);
   useEffect(() => {
     if (!canWrite) return;
     const ctl = new AbortController();
@@ -162,6 +162,9 @@ export function NewMissionPage() {
           </label>
           <label className="check">
             <input type="checkbox" checked={f.useWeb} onChange={(e) => set('useWeb', e.target.checked)} /> {t('new.srcWeb')}
+          </label>
+          <label className="check">
+            <input type="checkbox" checked={f.useScholarly} onChange={(e) => set('useScholarly', e.target.checked)} /> {t('new.srcScholarly')}
           </label>
           {errors.sources && (
             <div className="field-error" role="alert">

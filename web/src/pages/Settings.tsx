@@ -4,6 +4,7 @@ import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { validatePasswordChange, type Errors } from '../lib/validation';
 import { ErrorBox, Field, Notice, Spinner } from '../components/ui';
+import { ScholarlyEditor } from './ScholarlySettings';
 
 export const ROLES = ['fast', 'mid', 'intelligent', 'verifier'] as const;
 /** Every endpoint section of the "models" settings document, in page order. */
@@ -228,6 +229,7 @@ export function SettingsPage() {
           <section className="card">
             <h2>{t('settings.search')}</h2>
             <SearchEditor value={f.search} orig={orig!.search} onChange={(v) => setF({ ...f, search: v })} />
+            <ScholarlyEditor doc={f.searchExtra} onChange={(d) => setF({ ...f, searchExtra: d })} />
           </section>
           <section className="card">
             <h2>{t('settings.defaults')}</h2>

@@ -4,6 +4,7 @@ import { useI18n } from '../../lib/i18n';
 import { parseReferences, referencesFromJson, renderMarkdown, type Reference } from '../../lib/markdown';
 import { CitationPanel, type CitationView, type CitedNote } from '../../components/CitationPanel';
 import { ErrorBox, Spinner } from '../../components/ui';
+import { SaveSourcesButton } from './SaveSources';
 
 interface Version {
   version: number;
@@ -214,6 +215,7 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
             ))}
           </div>
         )}
+        {md && !isDraft && <SaveSourcesButton missionId={missionId} notes={notes} />}
       </div>
       <ErrorBox error={error} onClose={() => setError(null)} />
       {verification && typeof verification === 'object' && (
