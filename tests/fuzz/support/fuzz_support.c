@@ -38,8 +38,8 @@ void fz_answer(const void *body, size_t len, long status) {
 }
 
 int __wrap_web_http_call(const char *method, const char *url, const char *const *headers, const char *body,
-                         int timeout_ms, web_http_resp_t *resp, web_error_t *e) {
-  (void)method, (void)url, (void)headers, (void)body, (void)timeout_ms;
+                         int timeout_ms, const web_allow_t *policy, web_http_resp_t *resp, web_error_t *e) {
+  (void)method, (void)url, (void)headers, (void)body, (void)timeout_ms, (void)policy;
   memset(resp, 0, sizeof *resp);
   buf_init(&resp->body);
   resp->retry_after_ms = -1;
@@ -151,3 +151,8 @@ void fz_check_doc(const rag_doc_t *doc) {
   check_chunks(doc, RAG_CHUNK_SIZE_DEFAULT, RAG_CHUNK_OVERLAP_DEFAULT);
   check_chunks(doc, RAG_CHUNK_SIZE_MIN, RAG_CHUNK_SIZE_MIN / 2);
 }
+
+/* The wrappers must keep the wrapped functions' signatures (the linker's
+ * --wrap does not check them): a changed signature fails to compile here. */
+static __typeof__(web_http_call) *const fz_check_http_call __attribute__((unused)) = __wrap_web_http_call;
+static __typeof__(xfer_perform) *const fz_check_xfer_perform __attribute__((unused)) = __wrap_xfer_perform;
