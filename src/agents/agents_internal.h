@@ -351,6 +351,12 @@ void scholarly_note_meta(const passage_t *p, json_t *note);
  * provider names, else -1 with err. */
 int scholarly_check_providers(json_t *v, char *err, size_t errlen);
 
+/* Checks a mission's settings against the one table of mission settings
+ * (msettings.c): an unknown key or a value of the wrong type or out of its
+ * range is -1 with err naming the field ("settings.max_rounds must be ...").
+ * JSON null means "the default" and passes. */
+int mission_settings_check(json_t *settings, char *err, size_t errlen);
+
 /* ---- agents ---- */
 
 /* Planner: analysis + outline. *analysis and *sections (flat array with

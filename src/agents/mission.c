@@ -1406,16 +1406,6 @@ static int fail(int *status, int code, char *err, size_t errlen, const char *msg
   return -1;
 }
 
-static int check_int_setting(json_t *s, const char *k, long long lo, long long hi, char *err, size_t errlen) {
-  json_t *v = json_object_get(s, k);
-  if (!v || json_is_null(v)) return 0;
-  if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
-    snprintf(err, errlen, "settings.%s must be an integer from %lld to %lld", k, lo, hi);
-    return -1;
-  }
-  return 0;
-}
-
 int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int submit, char *id_out, int *status,
                           char *err, size_t errlen, json_t **preflight_out) {
   app_t *app = ag->app;
@@ -1424,6 +1414,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
   json_t *jq = json_object_get(req, "research_questions"), *js = json_object_get(req, "sources");
   json_t *jg = json_object_get(req, "group_id"), *jset = json_object_get(req, "settings");
   json_t *jsch = json_object_get(req, "schedule");
+  if (jt && !json_is_null(jt) && !json_is_string(jt)) return fail(status, 422, err, errlen, "title must be a string");
   if (jd && !json_is_null(jd) && !json_is_string(jd))
     return fail(status, 422, err, errlen, "description must be a string");
   if (jq && !json_is_null(jq) && !json_is_array(jq))
@@ -1436,10 +1427,18 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
       json_decref(questions);
       return fail(status, 422, err, errlen, "research_questions must be an array of strings");
     }
+    if (json_string_length(v) > 2000) {
+      json_decref(questions);
+      return fail(status, 422, err, errlen, "research_questions: each question is at most 2000 characters");
+    }
     char *t = util_strdup(json_string_value(v));
     util_trim(t);
     if (t[0]) json_array_append_new(questions, json_string(t));
     free(t);
+  }
+  if (!json_array_size(questions)) {
+    json_decref(questions);
+    return fail(status, 422, err, errlen, "research_questions needs at least one question");
   }
   const char *title = json_string_value(jt);
   if (!title || !title[0]) title = json_array_size(questions) ? json_string_value(json_array_get(questions, 0)) : NULL;
@@ -1478,13 +1477,8 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
   const char *lang = json_string_value(json_object_get(req, "language"));
   if (lang && !json_object_get(settings, "language")) json_object_set_new(settings, "language", json_string(lang));
   if (json_is_true(json_object_get(req, "offline"))) json_object_set_new(settings, "offline", json_true());
-  if (check_int_setting(settings, "max_rounds", 1, 20, err, errlen) ||
-      check_int_setting(settings, "max_reflections", 1, 20, err, errlen) ||
-      check_int_setting(settings, "max_passes", 0, 10, err, errlen) ||
-      check_int_setting(settings, "notes_per_section", 1, 50, err, errlen) ||
-      check_int_setting(settings, "concurrency", 1, 8, err, errlen) ||
-      check_int_setting(settings, "max_tokens", 0, 1000000000LL, err, errlen) ||
-      scholarly_check_providers(json_object_get(settings, "scholarly_providers"), err, errlen)) {
+  /* every key, type and range from the one table (msettings.c) */
+  if (mission_settings_check(settings, err, errlen) != 0) {
     *status = 422;
     json_decref(questions);
     json_decref(sources);
@@ -1492,31 +1486,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     return -1;
   }
   json_t *jdepth = json_object_get(settings, "depth");
-  if (jdepth && !json_is_null(jdepth) && !agent_depth(json_string_value(jdepth))) {
-    json_decref(questions);
-    json_decref(sources);
-    json_decref(settings);
-    return fail(status, 422, err, errlen, "settings.depth must be quick, standard or deep");
-  }
   if (!jdepth || json_is_null(jdepth)) json_object_set_new(settings, "depth", json_string("standard"));
-  if (check_int_setting(settings, "max_sections", 1, 40, err, errlen) ||
-      check_int_setting(settings, "queries_per_question", 1, 8, err, errlen) ||
-      check_int_setting(settings, "passages_per_section", 1, 64, err, errlen)) {
-    *status = 422;
-    json_decref(questions);
-    json_decref(sources);
-    json_decref(settings);
-    return -1;
-  }
-  json_t *mc = json_object_get(settings, "max_cost");
-  const char *sl = json_string_value(json_object_get(settings, "language"));
-  if ((mc && !json_is_null(mc) && (!json_is_number(mc) || json_number_value(mc) < 0)) ||
-      (json_object_get(settings, "language") && (!sl || strlen(sl) > 15))) {
-    json_decref(questions);
-    json_decref(sources);
-    json_decref(settings);
-    return fail(status, 422, err, errlen, "settings.max_cost must be a positive number and language a short code");
-  }
   json_t *prev = json_object_get(settings, "previous_run");
   json_t *prow = NULL;
   if (prev && (!json_is_string(prev) || store_mission_get(app->store, user_id, json_string_value(prev), &prow))) {

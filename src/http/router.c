@@ -158,8 +158,14 @@ const char *http_param(const http_req_t *r, const char *name) {
 }
 
 int http_query(const http_req_t *r, const char *name, char *out, size_t outlen) {
-  if (!r->query) return 0;
-  int n = mg_get_var(r->query, strlen(r->query), name, out, outlen);
+  if (!r->query || !outlen) return 0;
+  /* mg_get_var empties its buffer when the name is absent: read into a
+   * copy so the caller's default stays ("?version=2" keeps format "md") */
+  char *tmp = malloc(outlen);
+  if (!tmp) return 0;
+  int n = mg_get_var(r->query, strlen(r->query), name, tmp, outlen);
+  if (n >= 0) memcpy(out, tmp, strlen(tmp) + 1);
+  free(tmp);
   return n >= 0;
 }
 

@@ -105,3 +105,53 @@ Test(missions_evidence, cli_exits_3_on_a_report_without_evidence, .timeout = 90)
   free(out);
   ms_stop_all();
 }
+
+/* POST /api/missions with each bad field: 422 naming it, nothing created. */
+static void refused(json_t *body, const char *field) {
+  long st = 0;
+  json_t *r = ts_json(&ms_srv, "POST", "/api/missions", ms_token, body, &st);
+  json_decref(body);
+  const char *msg = json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+  cr_expect_eq(st, 422, "%s: status %ld", field, st);
+  cr_expect(msg && strstr(msg, field), "the error does not name %s: %s", field, msg ? msg : "(none)");
+  json_decref(r);
+}
+
+Test(missions_evidence, every_field_is_validated_and_named, .timeout = 90) {
+  ms_start(1, NULL, NULL);
+  refused(json_pack("{s:i, s:[s]}", "title", 5, "research_questions", "Q?"), "title");
+  refused(json_pack("{s:s, s:[]}", "title", "No questions", "research_questions"), "research_questions");
+  char *big = malloc(200 * 1024 + 1);
+  memset(big, 'q', 200 * 1024);
+  big[200 * 1024] = 0;
+  refused(json_pack("{s:s, s:[s]}", "title", "Huge", "research_questions", big), "research_questions");
+  free(big);
+  refused(json_pack("{s:s, s:[s], s:{s:f}}", "title", "T", "research_questions", "Q?", "settings", "quality_target",
+                    1e308),
+          "settings.quality_target");
+  refused(json_pack("{s:s, s:[s], s:{s:i}}", "title", "T", "research_questions", "Q?", "settings", "max_passes", 0),
+          "settings.max_passes");
+  refused(json_pack("{s:s, s:[s], s:{s:s}}", "title", "T", "research_questions", "Q?", "settings", "max_rounds", "3"),
+          "settings.max_rounds");
+  refused(json_pack("{s:s, s:[s], s:{s:b}}", "title", "T", "research_questions", "Q?", "settings", "turbo", 1),
+          "settings.turbo");
+  refused(json_pack("{s:s, s:[s], s:{s:s}}", "title", "T", "research_questions", "Q?", "settings", "depth", "abyss"),
+          "settings.depth");
+  long st;
+  json_t *list = ts_json(&ms_srv, "GET", "/api/missions", ms_token, NULL, &st);
+  cr_expect_eq(json_array_size(json_object_get(list, "missions")), 0, "a refused mission was stored");
+  json_decref(list);
+
+  /* a report version that does not exist is named as such */
+  char *id = ms_create("Versions", 1, NULL);
+  cr_assert(ms_wait_for(id, "completed", NULL, 60));
+  char p[160];
+  snprintf(p, sizeof p, "/api/missions/%s/report?version=999", id);
+  json_t *r = ts_json(&ms_srv, "GET", p, ms_token, NULL, &st);
+  const char *msg = json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+  cr_expect_eq(st, 404);
+  cr_expect(msg && strstr(msg, "version 999"), "%s", msg ? msg : "(none)");
+  json_decref(r);
+  free(id);
+  ms_stop_all();
+}

@@ -21,7 +21,8 @@ describe('mission form validation', () => {
     expect(validateMission({ ...valid(), maxRounds: '0' }).maxRounds).toBe('v.rounds');
     expect(validateMission({ ...valid(), maxRounds: '2.5' }).maxRounds).toBe('v.rounds');
     expect(validateMission({ ...valid(), maxRounds: '21' }).maxRounds).toBe('v.rounds');
-    expect(validateMission({ ...valid(), maxPasses: '0' }).maxPasses).toBeUndefined();
+    expect(validateMission({ ...valid(), maxPasses: '0' }).maxPasses).toBe('v.passes');
+    expect(validateMission({ ...valid(), maxPasses: '1' }).maxPasses).toBeUndefined();
     expect(validateMission({ ...valid(), maxPasses: '11' }).maxPasses).toBe('v.passes');
     expect(validateMission({ ...valid(), budget: '-1' }).budget).toBe('v.budget');
     expect(validateMission({ ...valid(), budget: 'abc' }).budget).toBe('v.budget');

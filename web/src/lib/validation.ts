@@ -65,7 +65,7 @@ export function validateMission(f: MissionForm): Errors {
   });
   if (!f.useDocuments && !f.useWeb && !f.useScholarly) e.sources = 'v.sourceNeeded';
   if (f.maxRounds.trim() !== '' && !intIn(f.maxRounds, 1, 20)) e.maxRounds = 'v.rounds';
-  if (f.maxPasses.trim() !== '' && !intIn(f.maxPasses, 0, 10)) e.maxPasses = 'v.passes';
+  if (f.maxPasses.trim() !== '' && !intIn(f.maxPasses, 1, 10)) e.maxPasses = 'v.passes';
   if (f.budget.trim() !== '') {
     const b = Number(f.budget);
     if (!Number.isFinite(b) || b <= 0) e.budget = 'v.budget';

@@ -210,7 +210,7 @@ export function NewMissionPage() {
             <Field label={t('new.rounds')} error={errors.maxRounds} htmlFor="m-rounds" hint={`1–20 · ${t('new.depthDefault')}`}>
               <input id="m-rounds" inputMode="numeric" value={f.maxRounds} onChange={(e) => set('maxRounds', e.target.value)} aria-invalid={!!errors.maxRounds} />
             </Field>
-            <Field label={t('new.passes')} error={errors.maxPasses} htmlFor="m-passes" hint={`0–10 · ${t('new.depthDefault')}`}>
+            <Field label={t('new.passes')} error={errors.maxPasses} htmlFor="m-passes" hint={`1–10 · ${t('new.depthDefault')}`}>
               <input id="m-passes" inputMode="numeric" value={f.maxPasses} onChange={(e) => set('maxPasses', e.target.value)} aria-invalid={!!errors.maxPasses} />
             </Field>
             <Field label={t('new.budget')} error={errors.budget} htmlFor="m-budget" hint={t('new.budgetHint')}>

@@ -240,7 +240,7 @@ export const en: Record<string, string> = {
   'v.questionLong': 'Use at most 1000 characters.',
   'v.sourceNeeded': 'Choose at least one source.',
   'v.rounds': 'Enter a whole number from 1 to 20.',
-  'v.passes': 'Enter a whole number from 0 to 10.',
+  'v.passes': 'Enter a whole number from 1 to 10.',
   'v.budget': 'Enter a positive amount, or leave it empty.',
   'v.passwordShort': 'Use at least 8 characters.',
   'v.passwordSame': 'The new password must differ from the current one.',

@@ -240,7 +240,7 @@ export const ko: Record<string, string> = {
   'v.questionLong': '1000자 이하로 입력하세요.',
   'v.sourceNeeded': '자료를 하나 이상 선택하세요.',
   'v.rounds': '1에서 20 사이의 정수를 입력하세요.',
-  'v.passes': '0에서 10 사이의 정수를 입력하세요.',
+  'v.passes': '1에서 10 사이의 정수를 입력하세요.',
   'v.budget': '양수를 입력하거나 비워 두세요.',
   'v.passwordShort': '8자 이상 입력하세요.',
   'v.passwordSame': '새 비밀번호는 현재 비밀번호와 달라야 합니다.',
