@@ -41,7 +41,8 @@ static void put_authors(buf_t *b, const char *authors) {
 
 int report_ref_scholarly(buf_t *md, json_t *refs, size_t k, json_t *note, const char *lang, const char *date) {
   const char *year = str(note, "year"), *doi = str(note, "doi");
-  if (!json_is_object(note) || (!year && !doi)) return 0;
+  /* papers found by scholarly search; a library document has its own line (the file it came from, pages) */
+  if (!json_is_object(note) || (!year && !doi) || str(note, "document_id")) return 0;
   const char *title = str(note, "source_title"), *authors = str(note, "authors"), *venue = str(note, "venue");
   const char *url = str(note, "url");
   int ko = lang && strcmp(lang, "ko") == 0;
