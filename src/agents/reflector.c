@@ -64,7 +64,8 @@ static json_t *assessment_of(json_t *out, json_t *sections) {
     json_array_append_new(secs, a);
   }
   json_t *changes = json_object_get(out, "outline_changes");
-  return json_pack("{s:o, s:O}", "sections", secs, "outline_changes", json_is_array(changes) ? changes : json_array());
+  return json_pack("{s:o, s:o}", "sections", secs, "outline_changes",
+                   json_is_array(changes) ? json_incref(changes) : json_array());
 }
 
 int reflector_run(mrun_t *m, json_t *sections, json_t *notes, json_t **out_sections, json_t **assessment,

@@ -439,8 +439,18 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in (extra or {}).items():
             self.send_header(k, v)
         self.end_headers()
+        self.leave()
         self.wfile.write(data)
         self.wfile.flush()
+
+    def leave(self):
+        """Counts a chat call as finished just before its last bytes go out:
+        the client may start its next call as soon as it has them, before
+        this thread runs again (max_inflight would then count one too many)."""
+        if getattr(self, "in_chat", False):
+            self.in_chat = False
+            with STATE.lock:
+                STATE.inflight -= 1
 
     def start_chunked(self, ctype):
         self.send_response(200)
@@ -457,6 +467,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def end_chunked(self):
+        self.leave()
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 
@@ -553,6 +564,7 @@ class Handler(BaseHTTPRequestHandler):
         with STATE.lock:
             STATE.inflight += 1
             STATE.max_inflight = max(STATE.max_inflight, STATE.inflight)
+        self.in_chat = True
         try:
             self.record(kind="chat", provider=provider, model=req.model, stream=req.stream, rule=name,
                         json_kind=req.json_kind, last_user=req.last_user[:200], system=req.system[:200],
@@ -560,8 +572,7 @@ class Handler(BaseHTTPRequestHandler):
                         messages=len(req.messages), options=body.get("options"))
             self.chat_answer(provider, req, rule, nth, name)
         finally:
-            with STATE.lock:
-                STATE.inflight -= 1
+            self.leave()
 
     def chat_answer(self, provider, req, rule, nth, name="default"):
         faulty = nth <= rule.get("fail_times", 10**9)

@@ -52,6 +52,13 @@ static const char *fake_url(char *out, size_t n) {
   return llmsup_url(&ms_fake, "/v1", out, n);
 }
 
+/* ts_json that takes the body (the literal bodies below are not kept). */
+static json_t *req_take(const char *method, const char *path, const char *token, json_t *body, long *st) {
+  json_t *r = ts_json(&ms_srv, method, path, token, body, st);
+  json_decref(body);
+  return r;
+}
+
 /* PUT /api/admin/settings as the admin; returns the reply. */
 static json_t *put_server(json_t *body, long *st) {
   json_t *r = ts_json(&ms_srv, "PUT", "/api/admin/settings", ms_token, body, st);
@@ -120,7 +127,7 @@ Test(preflight, server_defaults_reach_researchers_and_their_own_override) {
   json_decref(s);
 
   /* a researcher cannot write (or read) the server defaults */
-  json_t *r = ts_json(&ms_srv, "PUT", "/api/admin/settings", alice,
+  json_t *r = req_take("PUT", "/api/admin/settings", alice,
                       json_pack("{s:{s:{s:s}}}", "models", "default", "model", "mine"), &st);
   cr_assert_eq(st, 403);
   json_decref(r);
@@ -144,7 +151,7 @@ Test(preflight, server_defaults_reach_researchers_and_their_own_override) {
   free(txt);
   json_decref(s);
   json_t *rep =
-      ts_json(&ms_srv, "POST", "/api/settings/test-connection", alice, json_pack("{s:s}", "kind", "llm"), &st);
+      req_take("POST", "/api/settings/test-connection", alice, json_pack("{s:s}", "kind", "llm"), &st);
   cr_assert_eq(st, 200);
   cr_assert(json_is_true(json_object_get(rep, "ok")), "the server key did not reach alice's call: %s",
             json_string_value(json_object_get(rep, "error")));
@@ -158,7 +165,7 @@ Test(preflight, server_defaults_reach_researchers_and_their_own_override) {
   json_decref(pf);
 
   /* her own model overrides the server's; the server's endpoint stays */
-  json_decref(ts_json(&ms_srv, "PUT", "/api/settings", alice,
+  json_decref(req_take("PUT", "/api/settings", alice,
                       json_pack("{s:{s:{s:s}}}", "models", "default", "model", "her-model"), &st));
   cr_assert_eq(st, 200);
   s = ts_json(&ms_srv, "GET", "/api/settings", alice, NULL, &st);
@@ -180,7 +187,7 @@ Test(preflight, server_defaults_reach_researchers_and_their_own_override) {
                          &st));
   cr_assert_eq(st, 200);
   json_decref(
-      ts_json(&ms_srv, "PUT", "/api/settings", alice, json_pack("{s:{s:s}}", "research", "tone", "casual"), &st));
+      req_take("PUT", "/api/settings", alice, json_pack("{s:{s:s}}", "research", "tone", "casual"), &st));
   s = ts_json(&ms_srv, "GET", "/api/settings", alice, NULL, &st);
   json_t *search = json_object_get(json_object_get(s, "effective"), "search");
   cr_assert_str_eq(json_string_value(json_object_get(search, "provider")), "searxng");
@@ -206,7 +213,7 @@ Test(preflight, lists_what_is_missing_and_create_refuses_an_empty_mission) {
   json_decref(pf);
 
   long st;
-  json_t *r = ts_json(&ms_srv, "POST", "/api/missions", alice, mission_body("Nothing here", 1, 1), &st);
+  json_t *r = req_take("POST", "/api/missions", alice, mission_body("Nothing here", 1, 1), &st);
   cr_assert_eq(st, 422);
   json_t *err = json_object_get(r, "error");
   cr_assert_str_eq(json_string_value(json_object_get(err, "code")), "empty_sources");
@@ -218,11 +225,11 @@ Test(preflight, lists_what_is_missing_and_create_refuses_an_empty_mission) {
 
   json_t *b = mission_body("Nothing here", 1, 1);
   json_object_set_new(b, "allow_empty", json_string("yes"));
-  json_decref(ts_json(&ms_srv, "POST", "/api/missions", alice, b, &st));
+  json_decref(req_take("POST", "/api/missions", alice, b, &st));
   cr_assert_eq(st, 422);
   b = mission_body("Nothing here", 1, 1);
   json_object_set_new(b, "allow_empty", json_true());
-  r = ts_json(&ms_srv, "POST", "/api/missions", alice, b, &st);
+  r = req_take("POST", "/api/missions", alice, b, &st);
   cr_assert_eq(st, 201, "allow_empty: %ld", st);
   json_decref(r);
   cr_assert_eq(mission_count(alice), 1);
@@ -234,12 +241,12 @@ Test(preflight, documents_are_counted_for_their_owner_only) {
   json_t *docs = ts_json(&ms_srv, "GET", "/api/documents", ms_token, NULL, &st);
   const char *doc = json_string_value(json_object_get(json_array_get(json_object_get(docs, "documents"), 0), "id"));
   cr_assert(doc);
-  json_t *g = ts_json(&ms_srv, "POST", "/api/groups", ms_token, json_pack("{s:s}", "name", "debian"), &st);
+  json_t *g = req_take("POST", "/api/groups", ms_token, json_pack("{s:s}", "name", "debian"), &st);
   cr_assert_eq(st, 201);
   const char *gid = json_string_value(json_object_get(g, "id"));
   char p[128];
   snprintf(p, sizeof p, "/api/groups/%s/documents", gid);
-  json_decref(ts_json(&ms_srv, "POST", p, ms_token, json_pack("{s:[s]}", "document_ids", doc), &st));
+  json_decref(req_take("POST", p, ms_token, json_pack("{s:[s]}", "document_ids", doc), &st));
   cr_assert_eq(st, 200);
 
   json_t *b = mission_body("Debian", 1, 0);
@@ -278,7 +285,7 @@ Test(preflight, model_and_documents_is_ok_and_an_endpoint_that_does_not_answer_i
   json_decref(pf);
 
   long st;
-  json_decref(ts_json(&ms_srv, "PUT", "/api/settings", ms_token,
+  json_decref(req_take("PUT", "/api/settings", ms_token,
                       json_pack("{s:{s:{s:s}}}", "models", "default", "base_url", "http://127.0.0.1:9/v1"), &st));
   cr_assert_eq(st, 200);
   pf = preflight(ms_token, mission_body("Debian", 1, 0));
@@ -302,19 +309,19 @@ Test(preflight, web_search_counts_only_when_it_answers) {
   cr_assert(json_is_false(json_object_get(pf, "empty")));
   cr_assert_null(problem(pf, "no_sources"));
   json_decref(pf);
-  json_t *r = ts_json(&ms_srv, "POST", "/api/missions", alice, mission_body("Web only", 0, 1), &st);
+  json_t *r = req_take("POST", "/api/missions", alice, mission_body("Web only", 0, 1), &st);
   cr_assert_eq(st, 201);
   json_decref(r);
 
   /* her own provider, which does not answer, overrides the server's */
-  json_decref(ts_json(&ms_srv, "PUT", "/api/settings", alice,
+  json_decref(req_take("PUT", "/api/settings", alice,
                       json_pack("{s:{s:s}}", "search", "searxng_url", "http://127.0.0.1:9"), &st));
   cr_assert_eq(st, 200);
   pf = preflight(alice, mission_body("Web only", 0, 1));
   cr_assert(problem(pf, "web_unreachable"));
   cr_assert(problem(pf, "no_sources"));
   json_decref(pf);
-  json_decref(ts_json(&ms_srv, "POST", "/api/missions", alice, mission_body("Web only", 0, 1), &st));
+  json_decref(req_take("POST", "/api/missions", alice, mission_body("Web only", 0, 1), &st));
   cr_assert_eq(st, 422);
 }
 

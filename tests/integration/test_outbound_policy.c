@@ -133,7 +133,9 @@ Test(outbound, researcher_settings_cannot_reach_internal_addresses) {
   cr_assert_eq(st, 200);
   cr_assert(json_is_false(json_object_get(rep, "ok")));
   expect_policy_error("test-connection", json_string_value(json_object_get(rep, "error")));
-  cr_assert_null(strstr(json_dumps(rep, 0), "internal-model"), "no model id of the internal service is echoed");
+  char *dump = json_dumps(rep, 0);
+  cr_assert_null(strstr(dump, "internal-model"), "no model id of the internal service is echoed");
+  free(dump);
   json_decref(rep);
   json_decref(body);
 
