@@ -606,6 +606,10 @@ static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *e
   char channel[40];
   snprintf(channel, sizeof channel, "chat:%s", chat_id);
   int ret = CHAT_ERR, rc;
+  /* the event that ends the question goes out after the chat is released,
+   * so a client that hears it can ask the next question at once */
+  const char *end_event = NULL;
+  json_t *end_data = NULL;
   rag_results_t res = {0};
   gen_t gen = {0};
 
@@ -614,7 +618,8 @@ static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *e
   int have_model = llm_resolve(app->llm, user_id, LLM_TIER_MID, &ep, rerr, sizeof rerr) == 0;
   sodium_memzero(&ep, sizeof ep);
   if (retrieve(app, user_id, chat.group_id, question, history, have_model, &res, err, errlen) != 0) {
-    publish(app, channel, "error", json_pack("{s:s}", "message", err));
+    end_event = "error";
+    end_data = json_pack("{s:s}", "message", err);
     goto out;
   }
   size_t nused = res.n;
@@ -638,7 +643,8 @@ static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *e
       publish(app, channel, "token", json_pack("{s:s}", "text", gen.text));
     } else if (rc != LLM_OK) {
       snprintf(err, errlen, "the model could not answer: %s", gerr);
-      publish(app, channel, "error", json_pack("{s:s}", "message", err));
+      end_event = "error";
+      end_data = json_pack("{s:s}", "message", err);
       ret = CHAT_ERR_MODEL;
       goto out;
     }
@@ -670,11 +676,13 @@ static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *e
     ret = rc == STORE_NOT_FOUND ? CHAT_ERR_NOT_FOUND : CHAT_ERR;
     goto out;
   }
-  publish(app, channel, "message", json_incref(amsg));
+  end_event = "message";
+  end_data = json_incref(amsg);
   *answer = amsg;
   ret = CHAT_OK;
 out:
   store_chat_release(app->store, chat_id);
+  if (end_event) publish(app, channel, end_event, end_data);
   free(gen.text);
   rag_results_free(&res);
   return ret;

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "events/events.h"
+#include "store/chats.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
 #include "base/buf.h"
@@ -697,5 +699,41 @@ Test(chat_offline, extractive_answer_quotes_passages_with_citations) {
   cr_assert_eq(json_array_size(json_object_get(m, "citations")), 0);
   cr_assert_not_null(strstr(json_string_value(json_object_get(m, "content")), "No passage"));
   json_decref(m);
+  free(chat);
+}
+
+/* A client that hears the end of an answer may ask again at once: the chat
+ * is free before the answer's event goes out (it once was freed just after,
+ * and a quick client got 409 "still answering"). Listeners run on the
+ * publisher's thread, so this one sees the chat as the client would. */
+static char heard_chat[17];
+static int heard_end = 0, heard_free = 0;
+static void on_event(void *ud, const event_t *e) {
+  (void)ud;
+  char ch[40];
+  snprintf(ch, sizeof ch, "chat:%s", heard_chat);
+  if (strcmp(e->channel, ch) || strcmp(e->event, "message")) return;
+  const char *role = json_string_value(json_object_get(e->data, "role"));
+  if (!role || strcmp(role, "assistant")) return;
+  heard_end++;
+  if (store_chat_claim(app->store, alice, heard_chat, 60000) == STORE_OK) {
+    heard_free++;
+    store_chat_release(app->store, heard_chat);
+  }
+}
+
+Test(chat_offline, the_next_question_can_be_asked_as_soon_as_the_answer_is_heard) {
+  char *chat = new_chat(tok_a, NULL, NULL);
+  snprintf(heard_chat, sizeof heard_chat, "%s", chat);
+  cr_assert_eq(events_listen(app->events, on_event, NULL), 0);
+  for (int i = 0; i < 3; i++) {
+    long st;
+    json_t *m = ask(tok_a, chat, i % 2 ? "Where is Mount Etna?" : "Which roasts keep acidity?", &st);
+    cr_assert_eq(st, 200, "question %d: status %ld", i + 1, st);
+    json_decref(m);
+  }
+  events_unlisten(app->events, on_event, NULL);
+  cr_assert_eq(heard_end, 3);
+  cr_assert_eq(heard_free, 3, "the chat was still answering when its answer went out (%d of 3 free)", heard_free);
   free(chat);
 }
