@@ -302,11 +302,13 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
                (long long)json_integer_value(json_object_get(rec, "supported")),
                (long long)json_integer_value(json_object_get(rec, "checked")));
     const char *depth = json_string_value(json_object_get(rec, "depth"));
-    if (depth)
-      buf_printf(&b, "- %s: %s (%lld %s, %lld %s)\n", L(lang, "Depth", "깊이"), depth,
-                 (long long)json_integer_value(json_object_get(rec, "searches")), L(lang, "searches", "검색"),
-                 (long long)json_integer_value(json_object_get(rec, "passages_read")),
-                 L(lang, "distinct passages read", "읽은 고유 구절"));
+    if (depth) {
+      long long ns = (long long)json_integer_value(json_object_get(rec, "searches"));
+      long long np = (long long)json_integer_value(json_object_get(rec, "passages_read"));
+      buf_printf(&b, "- %s: %s (%lld %s, %lld %s)\n", L(lang, "Depth", "깊이"), depth, ns,
+                 L(lang, ns == 1 ? "search" : "searches", "검색"), np,
+                 L(lang, np == 1 ? "distinct passage read" : "distinct passages read", "읽은 고유 구절"));
+    }
     buf_printf(&b, "- %s: %zu\n", L(lang, "Sources cited", "인용된 출처"), nrefs);
     json_t *warnings = json_object_get(rec, "warnings");
     if (json_array_size(warnings)) {

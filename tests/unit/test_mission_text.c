@@ -157,3 +157,27 @@ Test(mission_text, document_reference_names_the_work) {
   json_decref(drafts);
   json_decref(notes);
 }
+
+/* The run record counts in words a reader expects: "1 search, 1 distinct
+ * passage read", "3 searches, 2 distinct passages read". */
+Test(mission_text, run_record_counts_agree_with_their_nouns) {
+  json_t *notes =
+      json_pack("[{s:s, s:s, s:s}]", "id", "aaaaaaaaaaaaaaaa", "url", "https://example.org/x", "source_title", "Web");
+  json_t *secs = json_pack("[{s:s, s:s}]", "id", "s1", "title", "One");
+  json_t *drafts = json_pack("{s:{s:s}}", "s1", "content", "Claim [#aaaaaaaaaaaaaaaa].");
+  const int counts[2][2] = {{1, 1}, {3, 2}};
+  const char *want[2] = {"(1 search, 1 distinct passage read)", "(3 searches, 2 distinct passages read)"};
+  for (int i = 0; i < 2; i++) {
+    json_t *rec = json_pack("{s:s, s:i, s:i}", "depth", "quick", "searches", counts[i][0], "passages_read",
+                            counts[i][1]);
+    report_input_t in = {
+        .title = "T", .language = "en", .sections = secs, .drafts = drafts, .notes = notes, .record = rec};
+    char *md = report_markdown(&in, NULL);
+    cr_expect(strstr(md, want[i]), "wanted %s in:\n%s", want[i], md);
+    free(md);
+    json_decref(rec);
+  }
+  json_decref(secs);
+  json_decref(drafts);
+  json_decref(notes);
+}
