@@ -23,7 +23,9 @@ import sys
 import threading
 import time
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from fakeserve import serve
 from urllib.parse import parse_qs, urlparse
 
 STATS = {"requests": 0, "paths": {}}
@@ -197,13 +199,7 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--bind", default="127.0.0.1")
     ARGS = p.parse_args()
-    srv = ThreadingHTTPServer((ARGS.bind, ARGS.port), Handler)
-    srv.daemon_threads = True
-    print(srv.server_address[1], flush=True)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    serve(Handler, ARGS.port, ARGS.bind)
 
 
 if __name__ == "__main__":
