@@ -27,6 +27,7 @@
 #include "base/buf.h"
 #include "llm/llm.h"
 #include "store/documents.h"
+#include "web/scholar.h"
 #include "web/web.h"
 
 #define PROBE_TIMEOUT_S 3
@@ -193,6 +194,39 @@ static int check_web(app_t *app, const char *user_id, int wanted, int probe, jso
   return 1;
 }
 
+/* The scholarly part; returns 1 when at least one provider will be asked.
+ * The services are public: no probe, but no provider enabled (or invalid
+ * settings) means nothing to read. */
+static int check_scholarly(app_t *app, const char *user_id, json_t *req, int wanted, json_t *out, json_t *problems,
+                           json_t *warnings) {
+  json_t *sc = NULL;
+  if (app->web)
+    scholar_status(app->web, user_id, json_object_get(json_object_get(req, "settings"), "scholarly_providers"), &sc);
+  else
+    sc = json_pack("{s:[], s:b}", "providers", "contact_email", 0);
+  json_object_set_new(sc, "requested", json_boolean(wanted));
+  json_object_set_new(out, "scholarly", sc);
+  if (!wanted) return 0;
+  const char *err = json_string_value(json_object_get(sc, "error"));
+  if (err) {
+    add_itemf(problems, "scholarly_settings_invalid", "Correct the scholarly settings in Settings > Web search.",
+              "Scholarly sources are ticked but the settings are invalid: %s.", err);
+    return 0;
+  }
+  if (!json_array_size(json_object_get(sc, "providers"))) {
+    add_item(problems, "no_scholarly_provider", "Scholarly sources are ticked but no scholarly service is enabled.",
+             "Enable arXiv, OpenAlex, Crossref, Semantic Scholar or PubMed in Settings > Web search (or ask an "
+             "admin to set SCHOLARLY_PROVIDERS).");
+    return 0;
+  }
+  if (!json_is_true(json_object_get(sc, "contact_email")))
+    add_item(warnings, "no_contact_email",
+             "No contact e-mail is set for the scholarly services: OpenAlex, Crossref and PubMed ask polite clients "
+             "for one and serve those without it more slowly.",
+             "Set a contact e-mail in Settings > Web search (or ask an admin to set SCHOLARLY_CONTACT_EMAIL).");
+  return 1;
+}
+
 json_t *agents_preflight(agents_t *ag, const char *user_id, json_t *req, int flags) {
   app_t *app = ag->app;
   json_t *out = json_object(), *problems = json_array(), *warnings = json_array();
@@ -205,12 +239,13 @@ json_t *agents_preflight(agents_t *ag, const char *user_id, json_t *req, int fla
   /* Creating a mission probes the web only when the documents give nothing. */
   int web_probe = probe || ((flags & AGENTS_PREFLIGHT_PROBE_WEB_IF_NEEDED) && !docs_ok);
   int web_ok = check_web(app, user_id, web_wanted, web_probe, out, problems);
-  /* scholarly providers are public services: wanted means something to read */
-  int scholarly = json_is_array(sources) && has_source(sources, "scholarly");
-  int empty = !docs_ok && !web_ok && !scholarly;
+  int scholarly_ok = check_scholarly(app, user_id, req, json_is_array(sources) && has_source(sources, "scholarly"),
+                                     out, problems, warnings);
+  int empty = !docs_ok && !web_ok && !scholarly_ok;
   if (empty)
     add_item(problems, "no_sources",
-             "This mission has nothing to research: no documents it can search and no working web search. It would "
+             "This mission has nothing to research: no documents it can search, no working web search and no "
+             "scholarly service. It would "
              "finish at once with a report that holds only its title.",
              "Add documents or set up web search (see above). To start it anyway: tick \"Start anyway\" on the New "
              "mission page, send \"allow_empty\": true, or run maestro research --allow-empty.");

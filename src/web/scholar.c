@@ -333,6 +333,20 @@ static int settings_load(web_t *w, const char *user_id, json_t *providers, schol
   return rc;
 }
 
+void scholar_status(web_t *w, const char *user_id, json_t *providers, json_t **out) {
+  scholar_settings_t s;
+  char err[300] = "";
+  json_t *names = json_array();
+  if (settings_load(w, user_id, providers, &s, err, sizeof err) != 0) {
+    *out = json_pack("{s:o, s:b, s:s}", "providers", names, "contact_email", 0, "error", err);
+    return;
+  }
+  for (int i = 0; i < SCHOLAR_NPROV; i++)
+    if (s.enabled[i]) json_array_append_new(names, json_string(PROVIDERS[i].name));
+  *out = json_pack("{s:o, s:b}", "providers", names, "contact_email", s.email && s.email[0]);
+  settings_free(&s);
+}
+
 /* ---- limiters ------------------------------------------------------------------- */
 
 void scholar_limiters_init(web_t *w) {

@@ -90,6 +90,12 @@ int scholar_provider_id(const char *name);
 int scholar_search(web_t *w, const char *user_id, const char *const *queries, size_t nqueries, json_t *providers,
                    int per_query, scholar_papers_t *out, char *err, size_t errlen);
 
+/* What a scholarly search for user_id would ask (the preflight's view):
+ * *out = {"providers": [names enabled, in order], "contact_email": bool,
+ * "error": "..." when the settings are invalid}. `providers` as in
+ * scholar_search. Sends nothing. */
+void scholar_status(web_t *w, const char *user_id, json_t *providers, json_t **out);
+
 /* Checks the scholarly members of a "search" settings document (provider
  * names, contact_email an e-mail address, keys strings) before it is saved.
  * 0, or -1 with err. */

@@ -325,6 +325,52 @@ Test(preflight, web_search_counts_only_when_it_answers) {
   cr_assert_eq(st, 422);
 }
 
+/* Scholarly sources: the preflight names the services a mission will ask
+ * (the environment's list, narrowed by the user's settings), warns when no
+ * contact e-mail is set, and with every service turned off the mission has
+ * nothing to research. */
+Test(preflight, scholarly_names_its_services_and_counts_only_when_one_is_enabled) {
+  json_t *body = json_pack("{s:s, s:[s], s:[s]}", "title", "Papers", "research_questions", "What changed?",
+                           "sources", "scholarly");
+  json_t *pf = preflight(alice, json_incref(body));
+  json_t *sc = json_object_get(pf, "scholarly");
+  cr_assert(json_is_true(json_object_get(sc, "requested")));
+  cr_assert_eq(json_array_size(json_object_get(sc, "providers")), 5, "the five services of SCHOLARLY_PROVIDERS");
+  cr_assert_str_eq(json_string_value(json_array_get(json_object_get(sc, "providers"), 0)), "arxiv");
+  cr_assert(json_is_false(json_object_get(pf, "empty")));
+  size_t i;
+  json_t *w;
+  int warned = 0;
+  json_array_foreach(json_object_get(pf, "warnings"), i, w) warned |=
+      !strcmp(json_string_value(json_object_get(w, "code")), "no_contact_email");
+  cr_assert(warned, "no warning about the missing contact e-mail");
+  json_decref(pf);
+
+  long st;
+  json_decref(req_take("PUT", "/api/settings", alice,
+                       json_pack("{s:{s:[s, s], s:s}}", "search", "scholarly_providers", "crossref", "pubmed",
+                                 "contact_email", "alice@example.org"),
+                       &st));
+  cr_assert_eq(st, 200);
+  pf = preflight(alice, json_incref(body));
+  sc = json_object_get(pf, "scholarly");
+  cr_assert_eq(json_array_size(json_object_get(sc, "providers")), 2);
+  cr_assert_str_eq(json_string_value(json_array_get(json_object_get(sc, "providers"), 1)), "pubmed");
+  cr_assert(json_is_true(json_object_get(sc, "contact_email")));
+  cr_assert_eq(json_array_size(json_object_get(pf, "warnings")), 0);
+  json_decref(pf);
+
+  /* every service off: nothing to read, and creating the mission says so */
+  json_decref(req_take("PUT", "/api/settings", alice, json_pack("{s:{s:[]}}", "search", "scholarly_providers"), &st));
+  cr_assert_eq(st, 200);
+  pf = preflight(alice, json_incref(body));
+  cr_assert(problem(pf, "no_scholarly_provider"));
+  cr_assert(problem(pf, "no_sources"));
+  json_decref(pf);
+  json_decref(req_take("POST", "/api/missions", alice, body, &st));
+  cr_assert_eq(st, 422);
+}
+
 Test(preflight, research_cli_prints_the_preflight_and_refuses_nothing_to_research) {
   char *out = NULL;
   const char *const *env = ms_cli_env();

@@ -3,7 +3,7 @@ import type { Preflight } from '../lib/api';
 import { useI18n } from '../lib/i18n';
 
 /** Problems fixed on the Settings page, and on the Documents page. */
-const SETTINGS_CODES = ['no_model', 'model_unreachable', 'no_web_provider', 'web_settings_invalid', 'web_unreachable'];
+const SETTINGS_CODES = ['no_model', 'model_unreachable', 'no_web_provider', 'web_settings_invalid', 'web_unreachable', 'no_scholarly_provider', 'scholarly_settings_invalid'];
 const DOCUMENT_CODES = ['no_documents', 'documents_not_ready'];
 
 /**
@@ -28,6 +28,7 @@ export function PreflightPanel({
   const mid = pf.models?.mid;
   const d = pf.documents;
   const w = pf.web;
+  const sc = pf.scholarly;
   const problems = pf.problems ?? [];
   const warnings = pf.warnings ?? [];
   const kind = pf.empty ? 'error' : problems.length ? 'warn' : 'success';
@@ -51,6 +52,11 @@ export function PreflightPanel({
                 ? t('pf.webDown', { provider: w.provider ?? '' })
                 : t('pf.web', { provider: w.provider ?? '' })}
         </li>
+        {sc?.requested && (
+          <li data-testid="pf-scholarly">
+            {sc.providers.length ? t('pf.scholarly', { providers: sc.providers.map((n) => t(`pf.scholar.${n}`)).join(', ') }) : t('pf.scholarlyNone')}
+          </li>
+        )}
       </ul>
       {problems.length > 0 && (
         <ul className="preflight-problems" data-testid="pf-problems">

@@ -294,6 +294,7 @@ export interface Preflight {
   embedding?: PreflightEndpoint;
   documents: { requested: boolean; group_id?: string | null; in_scope: number; ready: number };
   web: { requested: boolean; provider: string | null; configured: boolean; reachable: boolean | null; source?: string; error?: string };
+  scholarly?: { requested: boolean; providers: string[]; contact_email: boolean; error?: string };
   problems: PreflightItem[];
   warnings: PreflightItem[];
 }
