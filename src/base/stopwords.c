@@ -38,11 +38,8 @@ static const char *const KO[] = {
 
 /* words that phrase a request in a question, not its subject */
 static const char *const REQUEST[] = {
-    "anything",   "article",   "articles",  "describe",   "described",  "describing", "description", "descriptions",
-    "discuss",    "discussed", "discusses", "discussing", "document",   "documents",  "explain",     "explained",
-    "explaining", "find",      "give",      "interest",   "interested", "know",       "like",        "list",
-    "looking",    "need",      "paper",     "papers",     "please",     "rather",     "see",         "show",
-    "something",  "tell",      "want",      "wish",
+    "anything", "describe", "explain",   "give", "interested", "know",
+    "like",     "please",   "something", "tell", "want",       "wish",
 };
 
 static int in_table(const char *const *t, size_t n, const char *w) {

@@ -15,9 +15,10 @@
  *
  * Request words are a second, separate list: the words that phrase a request
  * in a natural-language question ("please", "explain", "describe", "tell",
- * "interested", "articles"...). They are not stop words of a text (a paper
- * may well be about describing), so only query construction drops them, and
- * only when content words remain.
+ * "interested"). They are not stop words of a text (a paper may well be
+ * about describing), so only the parts that pick a question's key terms
+ * (chat, the arXiv query) drop them. Full-text search keeps them: dropping
+ * them lost on one of the development collections (docs/performance.md).
  *
  * Matching ignores ASCII case; a word is given as (pointer, length) and need
  * not be NUL-terminated. Thread-safe (read-only tables).
@@ -33,7 +34,7 @@
 int stopword_is(const char *lang, const char *word, size_t len);
 
 /* 1 if word only phrases a request in an English question ("please",
- * "explain", "interested", "articles", "find"). */
+ * "explain", "interested"). */
 int stopword_is_request(const char *word, size_t len);
 
 /* 1 when every table is sorted (binary search needs it; for the tests). */
