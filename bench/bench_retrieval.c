@@ -1,22 +1,32 @@
 /*
- * bench/bench_retrieval.c - retrieval quality and latency on the Cranfield and
- * CISI test collections (../shared/eval, see its README for the conventions).
+ * bench/bench_retrieval.c - retrieval quality and latency on the three
+ * development collections of ../shared/eval (Cranfield, CISI, CACM; see its
+ * README for the conventions), all in one run.
  *
  * Each SMART record becomes a document of the project's own pipeline: the
- * title (.T) as the document title, the text (.W) as its body, chunked with
- * the default chunker (1000/200 unless --chunk-size/--overlap), indexed by
- * the "maestro" FTS5 tokenizer and ranked by rag_lexical() (BM25F over the
- * chunks, stop words, safe OR query). A document's score is its best chunk.
+ * title (.T) as the document title, the text (.W) as its body (CACM is
+ * Latin-1, converted to UTF-8), chunked with the default chunker (1000/200
+ * unless --chunk-size/--overlap), indexed by the "maestro" FTS5 tokenizer and
+ * ranked by rag_lexical() as every search ranks passages.
  *
- * Metrics: nDCG@10 (linear graded gains; Cranfield gain = 5 - code, the -1
- * source-document pair not relevant; CISI binary), MAP over the top 1000,
- * R@100, and per-query latency p50/p95 (single thread). The reference rows
- * of the README are printed beside ours.
+ * Beside it, in the same run: plain SQLite FTS5 over the same title + text
+ * (porter unicode61, bm25(), the query's words ORed), and the README's
+ * reference rows. Maestro is scored twice: the passages as search returns
+ * them (a document met again adds nothing, see ir_eval.h) and one result per
+ * document (its best passage: what `group_by: document` returns).
  *
- * Usage: retrieval [--eval DIR] [--k1 X] [--b X] [--wt X] [--wh X]
- *                  [--chunk-size N] [--overlap N] [--only cranfield|cisi]
+ * Metrics (ir_eval.h): nDCG@10 (linear graded gains; Cranfield gain =
+ * 5 - code, the -1 source-document pair not relevant; CISI and CACM binary),
+ * MAP over the top 1000, R@100, and per-query latency p50/p95 (single
+ * thread). Only judged queries are scored.
+ *
+ * Usage: bench_retrieval [--eval DIR] [--k1 X] [--b X] [--wt X] [--wh X] [--wb X]
+ *                        [--chunk-size N] [--overlap N] [--only cranfield|cisi|cacm]
+ *                        [--strict]  (exit 1 when a collection is below its best reference)
  */
+#include <ctype.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +34,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "ir_eval.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -93,37 +104,111 @@ typedef struct {
   int q, d, gain;
 } qrel_t;
 
-static int cmp_double_desc(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? 1 : x > y ? -1 : 0;
-}
-
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
-typedef struct {
-  int doc;
-  double score;
-} ranked_t;
+/* Latin-1 (CACM) to UTF-8; text that is valid UTF-8 already is kept. */
+static char *to_utf8(char *s) {
+  if (!s || util_utf8_valid(s, strlen(s))) return s;
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    if (*p < 0x80) {
+      buf_putc(&b, (char)*p);
+    } else {
+      buf_putc(&b, (char)(0xC0 | (*p >> 6)));
+      buf_putc(&b, (char)(0x80 | (*p & 0x3F)));
+    }
+  }
+  free(s);
+  return buf_detach(&b, NULL);
+}
 
-static int cmp_ranked(const void *a, const void *b) {
-  const ranked_t *x = a, *y = b;
-  if (x->score != y->score) return x->score < y->score ? 1 : -1;
-  return x->doc - y->doc;
+/* Plain SQLite FTS5 over the same title + text: the in-run baseline (porter
+ * unicode61, bm25() with its defaults k1 = 1.2, b = 0.75, the query's words
+ * ORed, no stop words). */
+typedef struct {
+  sqlite3 *db;
+  sqlite3_stmt *ins, *q;
+} fts_ref_t;
+
+static void fts_ref_open(fts_ref_t *r) {
+  if (sqlite3_open(":memory:", &r->db) != SQLITE_OK ||
+      sqlite3_exec(r->db, "CREATE VIRTUAL TABLE t USING fts5(title, body, tokenize = 'porter unicode61')", NULL, NULL,
+                   NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2(r->db, "INSERT INTO t (rowid, title, body) VALUES (?, ?, ?)", -1, &r->ins, NULL) !=
+          SQLITE_OK ||
+      sqlite3_prepare_v2(r->db, "SELECT rowid FROM t WHERE t MATCH ?1 ORDER BY bm25(t) LIMIT ?2", -1, &r->q, NULL) !=
+          SQLITE_OK) {
+    fprintf(stderr, "fts5 reference: %s\n", sqlite3_errmsg(r->db));
+    exit(1);
+  }
+}
+
+static void fts_ref_close(fts_ref_t *r) {
+  sqlite3_finalize(r->ins);
+  sqlite3_finalize(r->q);
+  sqlite3_close(r->db);
+}
+
+/* The FTS5 ranking of text's words (letters and digits, each quoted, ORed). */
+static size_t fts_ref_search(fts_ref_t *r, const char *text, int *out, int limit) {
+  buf_t q = BUF_INIT;
+  buf_init(&q);
+  for (const char *p = text; *p;) {
+    if (!isalnum((unsigned char)*p) && (unsigned char)*p < 0x80) {
+      p++;
+      continue;
+    }
+    const char *s = p;
+    while (*p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)) p++;
+    buf_printf(&q, "%s\"%.*s\"", q.len ? " OR " : "", (int)(p - s), s);
+  }
+  size_t n = 0;
+  if (q.len) {
+    sqlite3_reset(r->q);
+    sqlite3_bind_text(r->q, 1, q.data, -1, SQLITE_STATIC);
+    sqlite3_bind_int(r->q, 2, limit);
+    while (sqlite3_step(r->q) == SQLITE_ROW && n < (size_t)limit) out[n++] = sqlite3_column_int(r->q, 0);
+    sqlite3_reset(r->q);
+  }
+  buf_free(&q);
+  return n;
+}
+
+/* What one ranking scored over a collection's judged queries. */
+typedef struct {
+  double ndcg, map, r100;
+  double *lat;
+  int nlat;
+} score_t;
+
+static void score_add(score_t *s, const int *ranked, size_t n, const double *gain, int maxdoc, double ms) {
+  s->lat[s->nlat++] = ms;
+  ir_measures_t m;
+  if (ir_measure(ranked, n, gain, maxdoc, 10, 1000, 100, &m) != 0) return; /* unjudged query */
+  s->ndcg += m.ndcg10;
+  s->map += m.ap;
+  s->r100 += m.r100;
 }
 
 typedef struct {
   const char *name;
-  double ndcg, map, r100, p50, p95;
   int nq;
+  score_t fts, passages, documents;
 } result_t;
 
-static result_t run_collection(app_t *app, rag_t *rag, const char *name, const char *docs_path, const char *qry_path,
-                               const char *rel_path, int cranfield, int chunk_size, int overlap) {
+static double ms_since(const struct timespec *a) {
+  struct timespec b;
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  return (double)(b.tv_sec - a->tv_sec) * 1e3 + (double)(b.tv_nsec - a->tv_nsec) / 1e6;
+}
+
+static result_t run_collection(app_t *app, rag_t *rag, const char *name, int base, const char *docs_path,
+                               const char *qry_path, const char *rel_path, int cranfield, int chunk_size, int overlap) {
   result_t res = {.name = name};
-  int base = cranfield ? 0 : 100000; /* document ids unique across collections */
   recs_t docs = {0}, qs = {0};
   parse_smart(docs_path, &docs);
   parse_smart(qry_path, &qs);
@@ -136,12 +221,24 @@ static result_t run_collection(app_t *app, rag_t *rag, const char *name, const c
     fprintf(stderr, "cannot create user\n");
     exit(1);
   }
+  fts_ref_t ref;
+  fts_ref_open(&ref);
   int64_t t0 = util_mono_ms();
   int maxdoc = 0;
   size_t bytes = 0;
   for (int i = 0; i < docs.n; i++) {
     rec_t *r = &docs.v[i];
+    r->title = to_utf8(r->title);
+    r->text = to_utf8(r->text);
     if (r->id > maxdoc) maxdoc = r->id;
+    sqlite3_reset(ref.ins);
+    sqlite3_bind_int(ref.ins, 1, r->id);
+    sqlite3_bind_text(ref.ins, 2, r->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ref.ins, 3, r->text, -1, SQLITE_STATIC);
+    if (sqlite3_step(ref.ins) != SQLITE_DONE) {
+      fprintf(stderr, "fts5 reference insert: %s\n", sqlite3_errmsg(ref.db));
+      exit(1);
+    }
     store_doc_t d = {0};
     snprintf(d.id, sizeof d.id, "%016d", base + r->id);
     snprintf(d.user_id, sizeof d.user_id, "%s", u.id);
@@ -167,7 +264,7 @@ static result_t run_collection(app_t *app, rag_t *rag, const char *name, const c
     const char *title = doc.title ? doc.title : "";
     int nch = rag_index_parsed(rag, d.id, u.id, title, &doc, chunk_size, overlap, err, sizeof err);
     if (nch < 0) {
-      /* CISI has a few records without .W: index the title only */
+      /* records without .W (CISI, CACM): index the title only */
       rag_doc_para(&doc, title, strlen(title));
       nch = rag_index_parsed(rag, d.id, u.id, title, &doc, chunk_size, overlap, err, sizeof err);
     }
@@ -175,7 +272,7 @@ static result_t run_collection(app_t *app, rag_t *rag, const char *name, const c
     rag_doc_free(&doc);
   }
   int64_t t_index = util_mono_ms() - t0;
-  /* judgments */
+  /* judgments: "query doc code" (Cranfield), "query doc x y" (CISI, CACM) */
   size_t cap = 4096, nrel = 0;
   qrel_t *rels = malloc(cap * sizeof *rels);
   FILE *f = fopen(rel_path, "r");
@@ -186,84 +283,67 @@ static result_t run_collection(app_t *app, rag_t *rag, const char *name, const c
   char line[256];
   while (fgets(line, sizeof line, f)) {
     int q, d, code = 0;
-    double x;
-    int k = cranfield ? sscanf(line, "%d %d %d", &q, &d, &code) : sscanf(line, "%d %d %d %lf", &q, &d, &code, &x);
-    if (k < 2) continue;
+    if (sscanf(line, "%d %d %d", &q, &d, &code) < 2) continue;
     int gain = cranfield ? (code >= 1 && code <= 4 ? 5 - code : 0) : 1;
     if (nrel == cap) rels = realloc(rels, (cap *= 2) * sizeof *rels);
     rels[nrel++] = (qrel_t){q, d, gain};
   }
   fclose(f);
-  double *lat = calloc((size_t)qs.n, sizeof *lat);
+  score_t *sc[3] = {&res.fts, &res.passages, &res.documents};
+  for (int i = 0; i < 3; i++) sc[i]->lat = calloc((size_t)qs.n + 1, sizeof(double));
   double *gain_of = calloc((size_t)maxdoc + 1, sizeof *gain_of);
-  ranked_t *best = malloc(((size_t)maxdoc + 1) * sizeof *best);
-  int *seen = calloc((size_t)maxdoc + 1, sizeof *seen);
-  double sum_ndcg = 0, sum_ap = 0, sum_r = 0;
-  int nq = 0, nlat = 0;
+  int *ranked = malloc(4000 * sizeof *ranked), *bydoc = malloc(4000 * sizeof *bydoc);
+  unsigned char *seen = calloc((size_t)maxdoc + 1, 1);
   for (int qi = 0; qi < qs.n; qi++) {
-    int qid = cranfield ? qi + 1 : qs.v[qi].id;
-    /* judged relevant documents of this query */
+    int qid = cranfield ? qi + 1 : qs.v[qi].id; /* Cranfield: numbered by position */
     memset(gain_of, 0, ((size_t)maxdoc + 1) * sizeof *gain_of);
-    int nrelevant = 0;
-    double ideal[4096];
-    int nideal = 0;
+    int judged = 0;
     for (size_t i = 0; i < nrel; i++)
-      if (rels[i].q == qid && rels[i].gain > 0 && rels[i].d <= maxdoc && gain_of[rels[i].d] == 0) {
-        gain_of[rels[i].d] = rels[i].gain;
-        if (nideal < 4096) ideal[nideal++] = rels[i].gain;
-        nrelevant++;
+      if (rels[i].q == qid && rels[i].gain > 0 && rels[i].d >= 0 && rels[i].d <= maxdoc) {
+        if (gain_of[rels[i].d] < rels[i].gain) gain_of[rels[i].d] = rels[i].gain;
+        judged = 1;
       }
+    res.nq += judged;
     buf_t qtext = BUF_INIT;
     buf_init(&qtext);
     buf_printf(&qtext, "%s %s", qs.v[qi].title ? qs.v[qi].title : "", qs.v[qi].text ? qs.v[qi].text : "");
-    int64_t q0 = util_mono_ms();
-    struct timespec a, b;
+    char *qs_utf8 = to_utf8(buf_detach(&qtext, NULL));
+    struct timespec a;
+    /* plain FTS5 */
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    size_t nf = fts_ref_search(&ref, qs_utf8, ranked, 1000);
+    score_add(&res.fts, ranked, nf, gain_of, maxdoc, ms_since(&a));
+    /* maestro: passages as search returns them, then one per document */
     clock_gettime(CLOCK_MONOTONIC, &a);
     store_hit_t *hits = NULL;
     size_t nh = 0;
-    rag_lexical(rag, u.id, NULL, qtext.data, 4000, &hits, &nh);
-    /* best chunk per document */
-    int nranked = 0;
+    rag_lexical(rag, u.id, NULL, qs_utf8, 4000, &hits, &nh);
+    double lat = ms_since(&a);
+    size_t np = 0, nd = 0;
+    memset(seen, 0, (size_t)maxdoc + 1);
     for (size_t i = 0; i < nh; i++) {
       int d = atoi(hits[i].document_id) - base;
-      if (d < 0 || d > maxdoc || seen[d] == qi + 1) continue; /* hits come best first */
-      seen[d] = qi + 1;
-      best[nranked++] = (ranked_t){d, hits[i].score};
+      if (np < 4000) ranked[np++] = d;
+      if (d < 0 || d > maxdoc || seen[d]) continue; /* hits come best first */
+      seen[d] = 1;
+      bydoc[nd++] = d;
     }
-    qsort(best, (size_t)nranked, sizeof *best, cmp_ranked);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    (void)q0;
     free(hits);
-    buf_free(&qtext);
-    if (nlat < qs.n) lat[nlat++] = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
-    if (nrelevant == 0) continue; /* unjudged query (CISI) */
-    nq++;
-    double dcg = 0, idcg = 0;
-    qsort(ideal, (size_t)nideal, sizeof(double), cmp_double_desc);
-    for (int i = 0; i < 10 && i < nideal; i++) idcg += ideal[i] / log2((double)i + 2.0);
-    for (int i = 0; i < 10 && i < nranked; i++) dcg += gain_of[best[i].doc] / log2((double)i + 2.0);
-    sum_ndcg += idcg > 0 ? dcg / idcg : 0;
-    double ap = 0;
-    int found = 0, found100 = 0;
-    for (int i = 0; i < nranked && i < 1000; i++) {
-      if (gain_of[best[i].doc] > 0) {
-        found++;
-        ap += (double)found / (double)(i + 1);
-        if (i < 100) found100++;
-      }
-    }
-    sum_ap += ap / nrelevant;
-    sum_r += (double)found100 / nrelevant;
+    free(qs_utf8);
+    score_add(&res.passages, ranked, np, gain_of, maxdoc, lat);
+    score_add(&res.documents, bydoc, nd, gain_of, maxdoc, lat);
   }
-  qsort(lat, (size_t)nlat, sizeof *lat, cmp_double);
-  res.nq = nq;
-  res.ndcg = sum_ndcg / nq;
-  res.map = sum_ap / nq;
-  res.r100 = sum_r / nq;
-  res.p50 = nlat ? lat[nlat / 2] : 0;
-  res.p95 = nlat ? lat[(int)(nlat * 0.95)] : 0;
+  for (int i = 0; i < 3; i++) {
+    if (res.nq) {
+      sc[i]->ndcg /= res.nq;
+      sc[i]->map /= res.nq;
+      sc[i]->r100 /= res.nq;
+    }
+    qsort(sc[i]->lat, (size_t)sc[i]->nlat, sizeof(double), cmp_double);
+  }
   fprintf(stderr, "%s: %d documents (%.1f MB of text) indexed in %lld ms; %d queries, %d judged\n", name, docs.n,
-          bytes / 1e6, (long long)t_index, qs.n, nq);
+          bytes / 1e6, (long long)t_index, qs.n, res.nq);
+  fts_ref_close(&ref);
   for (int i = 0; i < docs.n; i++) {
     free(docs.v[i].title);
     free(docs.v[i].text);
@@ -275,11 +355,21 @@ static result_t run_collection(app_t *app, rag_t *rag, const char *name, const c
   free(docs.v);
   free(qs.v);
   free(rels);
-  free(lat);
   free(gain_of);
-  free(best);
+  free(ranked);
+  free(bydoc);
   free(seen);
   return res;
+}
+
+static double pct(const score_t *s, double p) {
+  return s->nlat ? s->lat[(int)(s->nlat * p)] : 0;
+}
+
+static void print_row(const char *coll, const char *engine, const score_t *s, int bold) {
+  const char *b = bold ? "**" : "";
+  printf("| %s | %s | %s%.3f%s | %.3f | %.3f | %.1f | %.1f |\n", coll, engine, b, s->ndcg, b, s->map, s->r100,
+         pct(s, 0.5), pct(s, 0.95));
 }
 
 int main(int argc, char **argv) {
@@ -290,6 +380,7 @@ int main(int argc, char **argv) {
 #endif
   if (getenv("EVAL_DIR")) eval = getenv("EVAL_DIR");
   const char *only = NULL;
+  int strict = 0;
   int chunk_size = 1000, overlap = 200;
   rag_rank_params_t p = {0};
   int have_p[5] = {0};
@@ -297,10 +388,14 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!strcmp(a, "--strict")) {
+      strict = 1;
+      continue;
+    }
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       printf(
           "usage: %s [--eval DIR] [--k1 X] [--b X] [--wt X] [--wh X] [--chunk-size N] [--overlap N] "
-          "[--only cranfield|cisi]\n",
+          "[--only cranfield|cisi|cacm] [--strict]\n",
           argv[0]);
       return 0;
     }
@@ -366,21 +461,26 @@ int main(int argc, char **argv) {
   if (have_p[3]) p.w_heading = pv[3];
   if (have_p[4]) p.w_body = pv[4];
   rag_set_rank_params(rag, &p);
-  result_t r[2];
+  result_t r[3];
   int nr = 0;
   char a[1024], b[1024], c[1024];
-  if (!only || !strcmp(only, "cranfield")) {
-    snprintf(a, sizeof a, "%s/cranfield/cran.all.1400", eval);
-    snprintf(b, sizeof b, "%s/cranfield/cran.qry", eval);
-    snprintf(c, sizeof c, "%s/cranfield/cranqrel", eval);
-    r[nr++] = run_collection(&app, rag, "cranfield", a, b, c, 1, chunk_size, overlap);
+  static const struct {
+    const char *name, *dir, *docs, *qry, *rel;
+    int base, cranfield;
+  } colls[] = {
+      {"cranfield", "cranfield", "cran.all.1400", "cran.qry", "cranqrel", 0, 1},
+      {"cisi", "cisi", "CISI.ALL", "CISI.QRY", "CISI.REL", 100000, 0},
+      {"cacm", "cacm", "cacm.all", "query.text", "qrels.text", 200000, 0},
+  };
+  for (size_t i = 0; i < sizeof colls / sizeof colls[0]; i++) {
+    if (only && strcmp(only, colls[i].name) != 0) continue;
+    snprintf(a, sizeof a, "%s/%s/%s", eval, colls[i].dir, colls[i].docs);
+    snprintf(b, sizeof b, "%s/%s/%s", eval, colls[i].dir, colls[i].qry);
+    snprintf(c, sizeof c, "%s/%s/%s", eval, colls[i].dir, colls[i].rel);
+    r[nr++] = run_collection(&app, rag, colls[i].name, colls[i].base, a, b, c, colls[i].cranfield, chunk_size,
+                             overlap);
   }
-  if (!only || !strcmp(only, "cisi")) {
-    snprintf(a, sizeof a, "%s/cisi/CISI.ALL", eval);
-    snprintf(b, sizeof b, "%s/cisi/CISI.QRY", eval);
-    snprintf(c, sizeof c, "%s/cisi/CISI.REL", eval);
-    r[nr++] = run_collection(&app, rag, "cisi", a, b, c, 0, chunk_size, overlap);
-  }
+  /* the README's reference rows (measured elsewhere, same conventions) */
   static const struct {
     const char *coll, *engine;
     double ndcg, map, r100, p50;
@@ -393,6 +493,7 @@ int main(int argc, char **argv) {
       {"cisi", "Xapian 1.4", 0.351, 0.203, 0.424, 13.7},
       {"cisi", "Lucene 4.10", 0.367, 0.210, 0.440, 10.7},
       {"cisi", "wink-bm25 (npm)", 0.397, 0.217, 0.451, 4.0},
+      {"cacm", "SQLite FTS5 (porter unicode61, .T + .W)", 0.484, 0.340, 0.649, -1},
   };
   printf(
       "Retrieval benchmark (lexical: BM25F k1=%.2f b=%.2f, weights title %.2f heading %.2f body %.2f; "
@@ -401,24 +502,37 @@ int main(int argc, char **argv) {
   printf("| collection | engine | nDCG@10 | MAP | R@100 | p50 ms | p95 ms |\n|---|---|---|---|---|---|---|\n");
   int ok = 1;
   for (int i = 0; i < nr; i++) {
-    double best = 0;
+    double best = r[i].fts.ndcg;
+    const char *best_name = "SQLite FTS5 bm25(), this run";
     for (size_t k = 0; k < sizeof ref / sizeof ref[0]; k++) {
       if (strcmp(ref[k].coll, r[i].name) != 0) continue;
-      printf("| %s | %s (reference) | %.3f | %.3f | %.3f | %.1f | |\n", ref[k].coll, ref[k].engine, ref[k].ndcg,
-             ref[k].map, ref[k].r100, ref[k].p50);
-      if (ref[k].ndcg > best) best = ref[k].ndcg;
+      printf("| %s | %s (reference) | %.3f | %.3f | %.3f | ", ref[k].coll, ref[k].engine, ref[k].ndcg, ref[k].map,
+             ref[k].r100);
+      if (ref[k].p50 >= 0)
+        printf("%.1f | |\n", ref[k].p50);
+      else
+        printf("– | |\n");
+      if (ref[k].ndcg > best) best = ref[k].ndcg, best_name = ref[k].engine;
     }
-    printf("| %s | **maestro** | **%.3f** | %.3f | %.3f | %.1f | %.1f |\n", r[i].name, r[i].ndcg, r[i].map, r[i].r100,
-           r[i].p50, r[i].p95);
-    printf("%s: nDCG@10 %.3f vs best reference %.3f -> %s\n\n", r[i].name, r[i].ndcg, best,
-           r[i].ndcg > best ? "ABOVE" : "BELOW");
-    if (r[i].ndcg <= best) ok = 0;
+    print_row(r[i].name, "SQLite FTS5 bm25() (this run, same title + text)", &r[i].fts, 0);
+    print_row(r[i].name, "maestro, passages (as search returns them)", &r[i].passages, 0);
+    print_row(r[i].name, "maestro, one result per document", &r[i].documents, 1);
+    printf("\n%s (%d judged queries): nDCG@10 %.3f per document, %.3f per passage; best reference %.3f (%s) -> %s\n\n",
+           r[i].name, r[i].nq, r[i].documents.ndcg, r[i].passages.ndcg, best, best_name,
+           r[i].documents.ndcg >= best ? "AT OR ABOVE" : "BELOW");
+    if (r[i].documents.ndcg < best) ok = 0;
+    free(r[i].fts.lat);
+    free(r[i].passages.lat);
+    free(r[i].documents.lat);
   }
+  printf("%s\n", ok ? "every collection at or above its best reference row"
+                    : "not every collection reaches its best reference row");
   rag_free(rag);
   store_close(app.store);
   config_free(cfg);
   char cmd[300];
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
-  return ok ? 0 : 1;
+  /* a figure below a reference is a finding, not a failure of make bench */
+  return strict && !ok ? 1 : 0;
 }

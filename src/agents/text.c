@@ -15,6 +15,7 @@
 
 #include "agents/agents_internal.h"
 #include "base/buf.h"
+#include "base/stopwords.h"
 #include "base/config.h"
 #include "base/embedded.h"
 #include "base/util.h"
@@ -132,15 +133,8 @@ static int is_word_cp(unsigned cp) {
   return (cp < 0x80 && isalnum((int)cp)) || (cp >= 0xC0 && cp < 0x2000);
 }
 
-static const char *const STOP[] = {
-    "the",  "and",  "for",   "are",   "was",   "were", "with", "that",  "this", "from", "have",  "has",   "its",
-    "not",  "but",  "which", "their", "they",  "been", "also", "into",  "than", "then", "there", "these", "those",
-    "such", "can",  "may",   "will",  "about", "more", "most", "other", "some", "all",  "any",   "each",  "our",
-    "who",  "what", "when",  "where", "how",   "why",  "one",  "two",   "use",  "used", "using", NULL};
-
 static void add_token(json_t *arr, const char *t) {
-  for (int i = 0; STOP[i]; i++)
-    if (!strcmp(STOP[i], t)) return;
+  if (stopword_is(NULL, t, strlen(t))) return;
   json_array_append_new(arr, json_string(t));
 }
 

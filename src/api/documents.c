@@ -474,6 +474,7 @@ static int search(http_req_t *r) {
   int status;
   json_t *jq = json_object_get(b, "query"), *jk = json_object_get(b, "k"), *jg = json_object_get(b, "group_id");
   json_t *jm = json_object_get(b, "mode"), *jr = json_object_get(b, "rerank");
+  json_t *jgb = json_object_get(b, "group_by");
   rag_query_t q;
   rag_query_init(&q);
   q.user_id = r->user.id;
@@ -489,6 +490,13 @@ static int search(http_req_t *r) {
                               "k must be 1..100, mode hybrid|lexical|vector, group_id a string, rerank a boolean");
     goto out;
   }
+  const char *group_by = jgb && !json_is_null(jgb) ? json_string_value(jgb) : "passage";
+  if (!group_by || (strcmp(group_by, "passage") != 0 && strcmp(group_by, "document") != 0)) {
+    status = http_reply_error(r, 422, "invalid_field", "group_by must be \"passage\" or \"document\"");
+    goto out;
+  }
+  /* one result per document: its best passage */
+  if (!strcmp(group_by, "document")) q.per_document = 1;
   if (jk) q.k = (int)json_integer_value(jk);
   q.mode = (rag_mode_t)mode;
   q.group_id = json_string_value(jg);
@@ -524,7 +532,8 @@ static int search(http_req_t *r) {
   }
   status = http_reply_json(
       r, 200,
-      json_pack("{s:o, s:s, s:b}", "results", arr, "mode", rag_mode_name(res.mode_used), "reranked", res.reranked));
+      json_pack("{s:o, s:s, s:b, s:s}", "results", arr, "mode", rag_mode_name(res.mode_used), "reranked", res.reranked,
+                "group_by", group_by));
   rag_results_free(&res);
 out:
   json_decref(b);

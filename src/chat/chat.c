@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "base/buf.h"
+#include "base/stopwords.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "events/events.h"
@@ -153,13 +154,6 @@ char *chat_format_passages(const rag_hit_t *hits, size_t n, size_t max_chars) {
   return buf_detach(&b, NULL);
 }
 
-static const char *STOP[] = {"the",  "and",    "for",     "are",      "was",   "were", "what",  "which", "who",
-                             "whom", "how",    "why",     "when",     "where", "does", "did",   "has",   "have",
-                             "had",  "this",   "that",    "these",    "those", "with", "from",  "into",  "about",
-                             "can",  "could",  "would",   "should",   "will",  "its",  "their", "there", "them",
-                             "they", "you",    "your",    "our",      "not",   "but",  "any",   "all",   "tell",
-                             "give", "please", "explain", "describe", "much",  "many", "is",    NULL};
-
 typedef struct {
   char t[64][48];
   size_t n;
@@ -190,7 +184,7 @@ static void query_terms(const char *q, terms_t *out) {
     for (size_t j = 0; j < len; j++) w[j] = (char)tolower((unsigned char)q[start + j]);
     w[len] = 0;
     int skip = 0;
-    for (int s = 0; STOP[s] && !skip; s++) skip = strcmp(w, STOP[s]) == 0;
+    skip = stopword_is(NULL, w, len) || stopword_is_request(w, len);
     for (size_t s = 0; s < out->n && !skip; s++) skip = strcmp(w, out->t[s]) == 0;
     if (!skip) memcpy(out->t[out->n++], w, len + 1);
   }

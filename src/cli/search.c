@@ -14,8 +14,10 @@
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: maestro search \"query\" [-k 5] [--group NAME] [--mode hybrid|lexical|vector] [--user NAME]\n"
-          "Searches the user's ready documents (default user: ADMIN_USERNAME).\n");
+          "usage: maestro search \"query\" [-k 5] [--group NAME] [--mode hybrid|lexical|vector] [--by-document]\n"
+          "                      [--user NAME]\n"
+          "Searches the user's ready documents (default user: ADMIN_USERNAME). Prints passages, or with\n"
+          "--by-document one result per document (its best passage).\n");
 }
 
 /* Prints at most max code points of s on one line (whitespace folded). */
@@ -44,8 +46,13 @@ int cmd_search(int argc, char **argv) {
   }
   const char *query = NULL, *group = NULL, *user = NULL, *mode = "hybrid";
   long long k = 5;
+  int by_document = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
+    if (!strcmp(a, "--by-document")) {
+      by_document = 1;
+      continue;
+    }
     if (a[0] != '-' || !strcmp(a, "-")) {
       if (query) {
         fprintf(stderr, "maestro search: one query only (quote it)\n");
@@ -103,6 +110,7 @@ int cmd_search(int argc, char **argv) {
   q.query = query;
   q.k = (int)k;
   q.mode = (rag_mode_t)m;
+  q.per_document = by_document;
   rag_results_t res;
   char err[512];
   if (rag_search(app->rag, &q, &res, err, sizeof err) != 0) {

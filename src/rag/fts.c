@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/stopwords.h"
 #include "base/util.h"
 
 /* ---------- UTF-8 and scripts ---------- */
@@ -547,46 +548,6 @@ int rag_fts_register(sqlite3 *db) {
 
 /* ---------- query construction ---------- */
 
-static const char *const STOPWORDS[] = {
-    "a",       "about",   "above",    "after",      "again", "against", "all",       "also",  "am",      "an",
-    "and",     "any",     "are",      "as",         "at",    "be",      "because",   "been",  "before",  "being",
-    "below",   "between", "both",     "but",        "by",    "can",     "could",     "did",   "do",      "does",
-    "doing",   "down",    "during",   "each",       "else",  "etc",     "few",       "for",   "from",    "further",
-    "had",     "has",     "have",     "having",     "he",    "her",     "here",      "hers",  "herself", "him",
-    "himself", "his",     "how",      "however",    "i",     "if",      "in",        "into",  "is",      "it",
-    "its",     "itself",  "just",     "may",        "me",    "might",   "more",      "most",  "must",    "my",
-    "myself",  "no",      "nor",      "not",        "now",   "of",      "off",       "on",    "once",    "one",
-    "only",    "or",      "other",    "ought",      "our",   "ours",    "ourselves", "out",   "over",    "own",
-    "same",    "shall",   "she",      "should",     "so",    "some",    "such",      "than",  "that",    "the",
-    "their",   "theirs",  "them",     "themselves", "then",  "there",   "these",     "they",  "this",    "those",
-    "through", "thus",    "to",       "too",        "under", "until",   "up",        "upon",  "us",      "very",
-    "was",     "we",      "were",     "what",       "when",  "where",   "whether",   "which", "while",   "who",
-    "whom",    "whose",   "why",      "will",       "with",  "within",  "without",   "would", "yet",     "you",
-    "your",    "yours",   "yourself", "yourselves",
-};
-
-int rag_fts_is_stopword(const char *word, size_t len) {
-  char low[32];
-  if (len == 0 || len >= sizeof low) return 0;
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char)word[i];
-    if (c >= 0x80) return 0;
-    low[i] = (char)tolower(c);
-  }
-  low[len] = '\0';
-  size_t lo = 0, hi = sizeof STOPWORDS / sizeof STOPWORDS[0];
-  while (lo < hi) { /* the table is sorted */
-    size_t mid = (lo + hi) / 2;
-    int c = strcmp(low, STOPWORDS[mid]);
-    if (c == 0) return 1;
-    if (c < 0)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  return 0;
-}
-
 /* A word character for query splitting: ASCII letters and digits, and every
  * non-ASCII code point except common punctuation and spaces. */
 static int is_word_cp(unsigned cp) {
@@ -633,7 +594,7 @@ char **rag_fts_words(const char *text, int max_terms, size_t *nout) {
       if (c >= 0x80 && k - before == 1) valid = 0;
     }
     if (!valid) continue;
-    int stop = rag_fts_is_stopword(text + start, len);
+    int stop = stopword_is(NULL, text + start, len);
     if (nall < max_terms) all[nall++] = util_strndup(text + start, len);
     if (!stop) kept[nkept++] = util_strndup(text + start, len);
   }

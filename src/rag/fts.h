@@ -38,7 +38,7 @@
  * rag_fts_query() turns natural-language text into an FTS5 expression that
  * cannot be a syntax error: every word becomes a double-quoted string (so
  * AND, OR, NOT, NEAR, *, ^, :, parentheses and quotes in user text are plain
- * text), English stop words are dropped (unless nothing else remains), and
+ * text), stop words (base/stopwords.h) are dropped (unless nothing else remains), and
  * the words are joined with OR.
  *
  * Thread-safety: all functions are reentrant; a connection's context is used
@@ -74,9 +74,6 @@ int rag_fts_word_tokens(sqlite3 *db, const char *word, size_t len, char *term, s
  * rag_fts_df_put stores one (read by the caller in the current state). */
 int rag_fts_df_get(sqlite3 *db, const char *term, double *df);
 void rag_fts_df_put(sqlite3 *db, const char *term, double df);
-
-/* 1 if word (ASCII, any case) is an English stop word. */
-int rag_fts_is_stopword(const char *word, size_t len);
 
 /* 1 if the code point is Hangul, Han, Hiragana or Katakana. */
 int rag_is_cjk(unsigned cp);

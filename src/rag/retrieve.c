@@ -196,6 +196,9 @@ int rag_search(rag_t *rag, const rag_query_t *q, rag_results_t *out, char *err, 
      * rows (see store_chunks_search). */
     int lex_limit = cand;
     if (!have_vec && q->per_document <= 0 && !rerank_configured(rag, q)) lex_limit = k;
+    /* a cap per document discards a document's further passages: rank
+     * enough of them that k documents remain */
+    if (q->per_document > 0 && lex_limit < k * 10 / q->per_document) lex_limit = k * 10 / q->per_document;
     if (rag_lexical(rag, q->user_id, q->group_id, q->query, lex_limit, &lex, &nlex) != 0) {
       free(vec);
       snprintf(err, errlen, "full-text search failed");

@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "base/log.h"
+#include "base/stopwords.h"
 #include "base/util.h"
 #include "llm/llm.h"
 #include "store/users.h"
@@ -415,8 +416,6 @@ static void add_param(buf_t *b, const char *name, const char *value) {
 /* arXiv's query language ANDs fielded terms; a natural-language question
  * would match nothing as one phrase, so its content words are ANDed. */
 static char *arxiv_query(const char *q) {
-  static const char *const stop[] = {"the",  "and",  "for",  "with", "what", "which", "how", "does", "are",
-                                     "from", "that", "this", "into", "why",  "when",  "who", "its",  NULL};
   buf_t b = BUF_INIT;
   buf_init(&b);
   char *copy = util_strdup(q);
@@ -424,9 +423,7 @@ static char *arxiv_query(const char *q) {
   int n = 0;
   for (char *t = strtok_r(copy, " \t\n,.;:?!()\"'", &save); t && n < 5; t = strtok_r(NULL, " \t\n,.;:?!()\"'", &save)) {
     if (strlen(t) < 3) continue;
-    int skip = 0;
-    for (const char *const *s = stop; *s && !skip; s++) skip = strcasecmp(*s, t) == 0;
-    if (skip) continue;
+    if (stopword_is(NULL, t, strlen(t)) || stopword_is_request(t, strlen(t))) continue;
     buf_printf(&b, "%sall:%s", n ? " AND " : "", t);
     n++;
   }

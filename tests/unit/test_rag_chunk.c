@@ -158,13 +158,3 @@ Test(rag_fts, query_builder_is_safe_and_drops_stop_words) {
   free(q);
 }
 
-Test(rag_fts, stop_word_table_is_sorted) {
-  cr_expect(rag_fts_is_stopword("The", 3));
-  cr_expect(rag_fts_is_stopword("yourselves", 10));
-  cr_expect(rag_fts_is_stopword("a", 1));
-  cr_expect(!rag_fts_is_stopword("wing", 4));
-  const char *all[] = {"about",     "because",    "during",  "further", "himself", "into", "myself",
-                       "ourselves", "themselves", "whether", "within",  "without", "yours"};
-  for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-    cr_expect(rag_fts_is_stopword(all[i], strlen(all[i])), "%s", all[i]);
-}
