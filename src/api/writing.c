@@ -689,6 +689,35 @@ static int export_draft(http_req_t *r) {
   return st;
 }
 
+/* POST .../render {content, style?}: the draft as it reads in a style (the
+ * editor's live preview; the same text the Markdown export has). */
+static int render_draft(http_req_t *r) {
+  store_writing_t w;
+  if (load(r, &w)) return r->status;
+  json_t *b = http_read_json(r);
+  if (!b) return r->status;
+  int status, style = cite_style_parse(w.style);
+  json_t *content = json_object_get(b, "content"), *st = json_object_get(b, "style");
+  if (check_content(r, content) || check_style(r, st)) {
+    status = r->status;
+    goto out;
+  }
+  if (st) style = cite_style_parse(json_string_value(st));
+  json_t *refs = store_writing_refs(r->app->store, r->user.id, w.id);
+  json_t *labels = NULL;
+  char lang[8] = "en";
+  http_query(r, "lang", lang, sizeof lang);
+  char *md = cite_render(json_string_value(content), refs, style < 0 ? CITE_APA : style, lang, 1, &labels);
+  json_decref(refs);
+  status = http_reply_json(r, 200,
+                           json_pack("{s:s, s:s, s:o}", "markdown", md, "style",
+                                     cite_style_name(style < 0 ? CITE_APA : style), "labels", labels));
+  free(md);
+out:
+  json_decref(b);
+  return status;
+}
+
 /* ---------- from a mission report ---------- */
 
 static const char *scope(http_req_t *r) {
@@ -847,6 +876,7 @@ void api_writing_routes(http_router_t *rt) {
   http_route(rt, "PUT", "/api/writing/sessions/{id}/references/{n}", ROLE_RESEARCHER, put_ref);
   http_route(rt, "DELETE", "/api/writing/sessions/{id}/references/{n}", ROLE_RESEARCHER, delete_ref);
   http_route(rt, "GET", "/api/writing/sessions/{id}/export", ROLE_VIEWER, export_draft);
+  http_route(rt, "POST", "/api/writing/sessions/{id}/render", ROLE_VIEWER, render_draft);
   http_route(rt, "POST", "/api/missions/{id}/writing", ROLE_RESEARCHER, continue_in_writing);
   http_route(rt, "PUT", "/api/missions/{id}/report", ROLE_RESEARCHER, put_report);
 }

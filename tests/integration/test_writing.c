@@ -396,6 +396,17 @@ Test(writing, references_are_formatted_edited_and_exported) {
   cr_assert(strstr(html.body, "Works Cited"), "%s", html.body);
   cr_assert(strstr(html.body, "Rossi, Anna. <em>Volcanoes of Italy</em>. Etna Press, 2021."), "%s", html.body);
   ts_response_free(&html);
+  /* the live preview reads the same */
+  j = call("POST", tok_a, json_pack("{s:s, s:s}", "content", "Unsaved [@2].", "style", "mla"), &st,
+           "/api/writing/sessions/%s/render", id);
+  cr_assert_eq(st, 200);
+  cr_assert(
+      strstr(json_string_value(json_object_get(j, "markdown")), "Unsaved (Rossi).\n\n## Works Cited\n\nRossi, Anna."),
+      "%s", json_string_value(json_object_get(j, "markdown")));
+  json_decref(j);
+  j = call("POST", tok_b, json_pack("{s:s}", "content", "x"), &st, "/api/writing/sessions/%s/render", id);
+  cr_assert_eq(st, 404);
+  json_decref(j);
   ts_response_t pdf = get_raw(tok_a, "/api/writing/sessions/%s/export?format=pdf", id);
   cr_assert_eq(pdf.status, 200);
   cr_assert(pdf.len > 1000 && !memcmp(pdf.body, "%PDF", 4));
