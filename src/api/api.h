@@ -15,9 +15,12 @@ void api_auth_routes(http_router_t *rt);      /* /api/auth/... */
 void api_admin_routes(http_router_t *rt);     /* /api/admin/... */
 void api_documents_routes(http_router_t *rt); /* /api/documents, /api/groups, /api/search */
 void api_missions_routes(http_router_t *rt);
-void api_mission_sources_routes(http_router_t *rt); /* POST /api/missions/{id}/save-sources */  /* /api/missions/..., /api/stats */
-void api_settings_routes(http_router_t *rt);  /* /api/settings, test-connection, models */
-void api_chats_routes(http_router_t *rt);     /* /api/chats (chat with documents) */
+void api_mission_sources_routes(http_router_t *rt);
+    /* POST /api/missions/{id}/save-sources */ /* /api/missions/..., /api/stats */
+void api_settings_routes(http_router_t *rt);   /* /api/settings, test-connection, models */
+void api_chats_routes(http_router_t *rt);      /* /api/chats (chat with documents) */
+void api_writing_routes(
+    http_router_t *rt); /* /api/writing/..., PUT /api/missions/{id}/report, POST /api/missions/{id}/writing */
 /* Whether self-registration is open (server setting, else ALLOW_REGISTRATION). */
 int api_registration_open(struct app *app);
 

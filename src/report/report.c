@@ -12,6 +12,7 @@
 
 #include "base/buf.h"
 #include "base/util.h"
+#include "report/cite.h"
 
 /* The citation key of a note: its source (document + page, or URL), so
  * several notes from one page share a number; the note id when unknown. */
@@ -129,36 +130,6 @@ static char *label_unverified(const char *content, const char *section_id, json_
   return cur;
 }
 
-/* One reference entry. A document: title (file name), authors, year, page;
- * a web page: title, authors, URL and the access date. */
-static void reference_line(buf_t *b, const char *lang, size_t k, json_t *note, json_t *doc, const char *date) {
-  const char *title = json_string_value(json_object_get(note, "source_title"));
-  const char *authors = json_string_value(json_object_get(note, "authors"));
-  const char *url = json_string_value(json_object_get(note, "url"));
-  const char *file = json_string_value(json_object_get(doc, "filename"));
-  const char *year = json_string_value(json_object_get(note, "year"));
-  if (!year || !year[0]) year = json_string_value(json_object_get(doc, "year"));
-  const char *venue = json_string_value(json_object_get(note, "venue"));
-  const char *doi = json_string_value(json_object_get(note, "doi"));
-  json_int_t page = json_integer_value(json_object_get(note, "page"));
-  if (!authors || !authors[0]) authors = json_string_value(json_object_get(doc, "authors"));
-  if (!title || !title[0]) title = json_string_value(json_object_get(doc, "title"));
-  if (!title || !title[0]) title = file;
-  buf_printf(b, "%zu. %s", k, title && title[0] ? title : L(lang, "Untitled", "제목 없음"));
-  if (url && url[0]) {
-    if (authors && authors[0]) buf_printf(b, ", %s", authors);
-    buf_printf(b, ", <%s> (%s %s)\n", url, L(lang, "accessed", "접근"), date);
-    return;
-  }
-  if (file && file[0] && strcmp(file, title)) buf_printf(b, " (%s)", file);
-  if (authors && authors[0]) buf_printf(b, ", %s", authors);
-  if (venue && venue[0]) buf_printf(b, ", %s", venue);
-  if (year && year[0]) buf_printf(b, ", %s", year);
-  if (doi && doi[0]) buf_printf(b, ", doi:%s", doi);
-  if (page > 0) buf_printf(b, !strcmp(lang, "ko") ? ", %lld쪽" : ", p. %lld", (long long)page);
-  buf_putc(b, '\n');
-}
-
 char *report_markdown(const report_input_t *in, json_t **meta) {
   const char *lang = in->language ? in->language : "en";
   buf_t b = BUF_INIT;
@@ -244,10 +215,20 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
     json_object_foreach(keys, key, v) {
       if ((size_t)json_integer_value(v) != k) continue;
       json_t *note = json_object_get(reps, key);
-      if (report_ref_scholarly(&b, refs, k, note, lang, date)) continue;
       const char *docid = json_string_value(json_object_get(note, "document_id"));
       json_t *doc = docid ? json_object_get(in->documents, docid) : NULL;
-      reference_line(&b, lang, k, note, doc, date);
+      if (cite_report_line(&b, k, note, doc, lang, date) == 2) { /* a paper found by scholarly search */
+        const char *const F[] = {"authors", "year", "venue", "doi"};
+        const char *title = json_string_value(json_object_get(note, "source_title"));
+        json_t *ref = json_pack("{s:I, s:O?, s:s, s:O?}", "n", (json_int_t)k, "note_id", json_object_get(note, "id"),
+                                "title", title && title[0] ? title : "", "url", json_object_get(note, "url"));
+        for (size_t f = 0; f < sizeof F / sizeof F[0]; f++) {
+          const char *bv = json_string_value(json_object_get(note, F[f]));
+          if (bv && bv[0]) json_object_set_new(ref, F[f], json_string(bv));
+        }
+        json_array_append_new(refs, ref);
+        continue;
+      }
       const char *title = json_string_value(json_object_get(note, "source_title"));
       const char *url = json_string_value(json_object_get(note, "url"));
       json_array_append_new(

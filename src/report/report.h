@@ -58,13 +58,6 @@ char *report_markdown(const report_input_t *in, json_t **meta);
  * "_all" members hold the numbering so far). malloc'd. */
 char *report_number_citations(const char *text, json_t *numbers);
 
-/* The reference line of reference k when its note comes from a scholarly
- * paper (has "year" or "doi"): "k. Authors (Year). Title. *Venue*.
- * https://doi.org/DOI (accessed date)" appended to md, and its
- * entry (with authors, year, venue, doi) to refs. Returns 1 when it wrote
- * the reference, 0 when the note is not a paper (report_scholarly.c). */
-int report_ref_scholarly(buf_t *md, json_t *refs, size_t k, json_t *note, const char *lang, const char *date);
-
 /* A complete HTML document (UTF-8) of Markdown text, rendered with md4c.
  * Raw HTML in the Markdown is escaped, and link and image targets that
  * report_url_allowed() refuses become "#" (links) and "" (images), so model

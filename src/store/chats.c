@@ -149,7 +149,10 @@ out:
 json_t *store_chat_list_json(store_t *st, const char *user_id, int limit, int offset) {
   sqlite3 *db = sdb_acquire(st);
   json_t *res = NULL;
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT COUNT(*) FROM chats WHERE user_id = ?");
+  sqlite3_stmt *s = sdb_prepare(
+      db,
+      "SELECT COUNT(*) FROM chats WHERE user_id = ? AND id NOT IN (SELECT chat_id FROM writing_sessions WHERE "
+      "chat_id IS NOT NULL)");
   if (!s) goto out;
   sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
   if (sqlite3_step(s) != SQLITE_ROW) {
@@ -158,8 +161,9 @@ json_t *store_chat_list_json(store_t *st, const char *user_id, int limit, int of
   }
   json_int_t total = sqlite3_column_int64(s, 0);
   sqlite3_reset(s);
-  s = sdb_prepare(
-      db, "SELECT " CHAT_COLS " FROM chats c WHERE c.user_id = ? ORDER BY c.updated_at DESC, c.id LIMIT ? OFFSET ?");
+  s = sdb_prepare(db, "SELECT " CHAT_COLS
+                      " FROM chats c WHERE c.user_id = ? AND c.id NOT IN (SELECT chat_id FROM "
+                      "writing_sessions WHERE chat_id IS NOT NULL) ORDER BY c.updated_at DESC, c.id LIMIT ? OFFSET ?");
   if (!s) goto out;
   sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
   sqlite3_bind_int(s, 2, limit);

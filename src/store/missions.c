@@ -73,7 +73,8 @@ static int step_done(sqlite3 *db, sqlite3_stmt *s, const char *what) {
 
 /* A row as JSON: *_at columns become ISO strings, JSON columns are parsed. */
 static int is_json_col(const char *name) {
-  static const char *const cols[] = {"questions", "sources", "settings", "analysis", "review", "meta", "warnings", NULL};
+  static const char *const cols[] = {"questions", "sources", "settings", "analysis",
+                                     "review",    "meta",    "warnings", NULL};
   for (int i = 0; cols[i]; i++)
     if (!strcmp(cols[i], name)) return 1;
   return 0;
@@ -771,8 +772,9 @@ int store_mission_report(store_t *st, const char *id, int version, json_t **out)
 json_t *store_mission_report_versions(store_t *st, const char *id) {
   sqlite3 *db = sdb_acquire(st);
   sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT version, created_at, length(markdown) AS chars FROM mission_reports "
-                                "WHERE mission_id = ? ORDER BY version DESC");
+                                "SELECT version, created_at, length(markdown) AS chars, COALESCE(json_extract(meta, "
+                                "'$.author'), 'agent') AS author, json_extract(meta, '$.username') AS edited_by "
+                                "FROM mission_reports WHERE mission_id = ? ORDER BY version DESC");
   json_t *arr = NULL;
   if (s) {
     sdb_bind_text(s, 1, id);

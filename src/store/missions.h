@@ -133,7 +133,8 @@ int store_mission_add_report(store_t *st, const char *id, const char *markdown, 
                              int *version, store_mevs_t *evs);
 /* version 0: latest. *out {version, markdown, meta, created_at}. */
 int store_mission_report(store_t *st, const char *id, int version, json_t **out);
-/* [{version, created_at, words}] newest first. */
+/* [{version, created_at, chars, author ("agent" | "user": meta.author), edited_by
+ * (the user's name, or null)}] newest first. */
 json_t *store_mission_report_versions(store_t *st, const char *id);
 
 /* ---- Statistics ---- */

@@ -9,6 +9,7 @@ import { NewMissionPage } from './pages/NewMission';
 import { MissionPage } from './pages/Mission';
 import { DocumentsPage } from './pages/Documents';
 import { ChatPage } from './pages/Chat';
+import { WritingPage } from './pages/Writing';
 import { SettingsPage } from './pages/Settings';
 import { AdminPage } from './pages/Admin';
 
@@ -41,6 +42,8 @@ function AppRoutes() {
         <Route path="/documents" element={<DocumentsPage />} />
         <Route path="/chat" element={<ChatPage />} />
         <Route path="/chat/:id" element={<ChatPage />} />
+        <Route path="/writing" element={<WritingPage />} />
+        <Route path="/writing/:id" element={<WritingPage />} />
         <Route path="/settings" element={<SettingsPage />} />
         <Route path="/admin" element={user.role === 'admin' ? <AdminPage /> : <Navigate to="/" replace />} />
         <Route path="*" element={<NotFound />} />
@@ -85,6 +88,7 @@ function Shell({ children }: { children: ReactNode }) {
     ['/missions/new', 'nav.newMission'],
     ['/documents', 'nav.documents'],
     ['/chat', 'nav.chat'],
+    ['/writing', 'nav.writing'],
     ['/settings', 'nav.settings'],
   ];
   if (user?.role === 'admin') links.push(['/admin', 'nav.admin']);

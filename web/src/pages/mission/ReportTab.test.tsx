@@ -5,6 +5,7 @@
  */
 import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
 import { render, screen, fireEvent, waitFor, within } from '@testing-library/react';
+import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { I18nProvider } from '../../lib/i18n';
 import { normMission, normNote, storeSession } from '../../lib/api';
 import { ReportTab, citedNotes } from './ReportTab';
@@ -34,13 +35,20 @@ const meta = {
   ],
 };
 
+let puts: any[] = [];
 beforeEach(() => {
+  puts = [];
   storeSession('tok', { id: 'u1', username: 'ann', role: 'researcher' });
   vi.stubGlobal(
     'fetch',
-    vi.fn((url: string) => {
+    vi.fn((url: string, init?: RequestInit) => {
       const ok = (b: any) => Promise.resolve(new Response(JSON.stringify(b), { status: 200 }));
-      if (url.includes('/report/versions')) return ok({ versions: [{ version: 1 }], formats: ['md'] });
+      if (url.includes('/report/versions')) return ok({ versions: [{ version: 1, author: 'agent' }], formats: ['md'] });
+      if (url.endsWith('/api/missions/m1/report') && init?.method === 'PUT') {
+        puts.push(JSON.parse(String(init.body)));
+        return ok({ id: 'm1', version: 2, author: 'user' });
+      }
+      if (url.endsWith('/api/missions/m1/writing') && init?.method === 'POST') return Promise.resolve(new Response(JSON.stringify({ id: 'w9' }), { status: 201 }));
       if (url.includes('/report?format=json')) return ok({ version: 1, markdown: md, meta });
       return Promise.resolve(new Response('{}', { status: 404 }));
     }),
@@ -51,7 +59,12 @@ afterEach(() => vi.unstubAllGlobals());
 const renderReport = () =>
   render(
     <I18nProvider lang="en">
-      <ReportTab missionId="m1" mission={normMission({ id: 'm1', title: 'T', status: 'completed' })} notes={notes} reportVersion={0} draftVersion={0} />
+      <MemoryRouter initialEntries={['/missions/m1']}>
+        <Routes>
+          <Route path="/missions/m1" element={<ReportTab missionId="m1" mission={normMission({ id: 'm1', title: 'T', status: 'completed' })} notes={notes} reportVersion={0} draftVersion={0} />} />
+          <Route path="/writing/:id" element={<p>writing page</p>} />
+        </Routes>
+      </MemoryRouter>
     </I18nProvider>,
   );
 
@@ -89,5 +102,23 @@ describe('citations', () => {
     expect(ref.getAttribute('title')).toBe('Unverified: the source says nothing about the moon');
     expect(ref.previousElementSibling?.getAttribute('title')).toBe('Unverified: the source says nothing about the moon');
     expect(body.querySelector('#fn-v1')).toBeTruthy();
+  });
+});
+
+describe('editing', () => {
+  it('saves an edit of the report as a new version', async () => {
+    renderReport();
+    fireEvent.click(await screen.findByTestId('report-edit'));
+    const ed = screen.getByTestId('report-editor') as HTMLTextAreaElement;
+    expect(ed.value).toContain('Support lasts three years [1].');
+    fireEvent.change(ed, { target: { value: '# Report\n\nMy own words [1].' } });
+    fireEvent.click(screen.getByTestId('report-save'));
+    await waitFor(() => expect(puts).toEqual([{ content: '# Report\n\nMy own words [1].' }]));
+    await waitFor(() => expect(screen.queryByTestId('report-editor')).toBeNull());
+  });
+  it('continues the report in the Writing workspace', async () => {
+    renderReport();
+    fireEvent.click(await screen.findByTestId('report-continue'));
+    expect(await screen.findByText('writing page')).toBeTruthy();
   });
 });

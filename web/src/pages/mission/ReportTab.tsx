@@ -1,5 +1,8 @@
 import { useCallback, useEffect, useMemo, useState, type MouseEvent } from 'react';
-import { api, ApiError, downloadFile, pickList, textFromBody, type Mission, type Note } from '../../lib/api';
+import { useNavigate } from 'react-router-dom';
+import { api, ApiError, downloadFile, getStoredUser, pickList, textFromBody, type Mission, type Note } from '../../lib/api';
+import { diffLines, type DiffOp } from '../../lib/writing';
+import { DiffView } from '../Writing';
 import { useI18n } from '../../lib/i18n';
 import { parseReferences, referencesFromJson, renderMarkdown, type Reference } from '../../lib/markdown';
 import { CitationPanel, type CitationView, type CitedNote } from '../../components/CitationPanel';
@@ -10,13 +13,15 @@ interface Version {
   version: number;
   created_at: string;
   label: string;
+  author?: string;
+  edited_by?: string;
 }
 function normVersions(r: any): Version[] {
   return pickList(r, 'versions')
     .map((v: any, i: number) =>
       typeof v === 'number' || typeof v === 'string'
         ? { version: Number(v), created_at: '', label: '' }
-        : { version: Number(v.version ?? v.n ?? v.id ?? i + 1), created_at: String(v.created_at ?? ''), label: String(v.label ?? v.kind ?? '') },
+        : { version: Number(v.version ?? v.n ?? v.id ?? i + 1), created_at: String(v.created_at ?? ''), label: String(v.label ?? v.kind ?? ''), author: v.author ? String(v.author) : undefined, edited_by: v.edited_by ? String(v.edited_by) : undefined },
     )
     .sort((a, b) => b.version - a.version);
 }
@@ -69,6 +74,13 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
   const [error, setError] = useState<unknown>(null);
   const [cite, setCite] = useState<CitationView | null>(null);
   const [formats, setFormats] = useState<string[]>(FORMATS);
+  const canWrite = getStoredUser()?.role !== 'viewer';
+  const nav = useNavigate();
+  const [editText, setEditText] = useState<string | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [edits, setEdits] = useState(0);
+  const [compare, setCompare] = useState<{ from: number; to: number } | null>(null);
+  const [diffOps, setDiffOps] = useState<DiffOp[] | null>(null);
 
   // versions: reload when a new report is announced
   useEffect(() => {
@@ -81,7 +93,40 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
         setVersion((cur) => (cur === null || reportVersion ? (v[0]?.version ?? null) : cur));
       })
       .catch(() => setVersions([]));
-  }, [missionId, reportVersion]);
+  }, [missionId, reportVersion, edits]);
+
+  useEffect(() => {
+    if (!compare) return;
+    Promise.all([compare.from, compare.to].map((v) => api.get(`/api/missions/${missionId}/report?format=md&version=${v}`)))
+      .then(([a, b]) => setDiffOps(diffLines(textFromBody(a), textFromBody(b))))
+      .catch(setError);
+  }, [missionId, compare]);
+
+  const saveEdit = async () => {
+    if (editText === null) return;
+    setSaving(true);
+    setError(null);
+    try {
+      const r = await api.put(`/api/missions/${missionId}/report`, { content: editText });
+      setEditText(null);
+      setVersion(Number(r.version));
+      setEdits((n) => n + 1);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setSaving(false);
+    }
+  };
+  const continueInWriting = async () => {
+    setError(null);
+    try {
+      const r = await api.post(`/api/missions/${missionId}/writing`, {});
+      nav(`/writing/${r.id}`);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  const byWhom = (v: Version) => (v.author === 'user' ? t('report.by.user', { name: v.edited_by ?? '' }) : v.author ? t('report.by.agent') : '');
 
   const load = useCallback(async () => {
     setLoading(true);
@@ -198,6 +243,7 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
                   v{v.version}
                   {v.created_at ? ` · ${fmtDate(v.created_at)}` : ''}
                   {v.label ? ` · ${v.label}` : ''}
+                  {byWhom(v) ? ` · ${byWhom(v)}` : ''}
                 </option>
               ))}
             </select>
@@ -216,7 +262,55 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
           </div>
         )}
         {md && !isDraft && <SaveSourcesButton missionId={missionId} notes={notes} />}
+        {md && !isDraft && canWrite && editText === null && (
+          <>
+            <button type="button" className="btn btn-secondary btn-sm" onClick={() => setEditText(md)} data-testid="report-edit">
+              {t('report.edit')}
+            </button>
+            <button type="button" className="btn btn-primary btn-sm" onClick={continueInWriting} data-testid="report-continue">
+              {t('report.continue')}
+            </button>
+          </>
+        )}
+        {versions.length > 1 && (
+          <button type="button" className="btn btn-secondary btn-sm" onClick={() => (compare ? setCompare(null) : setCompare({ from: versions[1].version, to: versions[0].version }))} aria-expanded={!!compare} data-testid="report-compare">
+            {t('report.compare')}
+          </button>
+        )}
       </div>
+      {compare && (
+        <section className="card versions-panel" data-testid="report-versions-diff">
+          <div className="toolbar">
+            {(['from', 'to'] as const).map((k) => (
+              <label key={k} className="inline-field">
+                <span>{t(k === 'from' ? 'writing.diffFrom' : 'writing.diffTo')}</span>
+                <select value={compare[k]} onChange={(e) => setCompare({ ...compare, [k]: Number(e.target.value) })}>
+                  {versions.map((v) => (
+                    <option key={v.version} value={v.version}>
+                      v{v.version}
+                      {byWhom(v) ? ` · ${byWhom(v)}` : ''}
+                    </option>
+                  ))}
+                </select>
+              </label>
+            ))}
+          </div>
+          {diffOps && <DiffView ops={diffOps} testid="report-diff" />}
+        </section>
+      )}
+      {editText !== null && (
+        <section className="card report-editor" aria-label={t('report.edit')}>
+          <textarea value={editText} onChange={(e) => setEditText(e.target.value)} aria-label={t('report.edit')} data-testid="report-editor" />
+          <div className="row-actions">
+            <button type="button" className="btn btn-primary btn-sm" onClick={saveEdit} disabled={saving || !editText.trim()} data-testid="report-save">
+              {t('report.saveEdit')}
+            </button>
+            <button type="button" className="btn btn-secondary btn-sm" onClick={() => setEditText(null)}>
+              {t('report.cancelEdit')}
+            </button>
+          </div>
+        </section>
+      )}
       <ErrorBox error={error} onClose={() => setError(null)} />
       {verification && typeof verification === 'object' && (
         <dl className="verification" aria-label={t('report.verification')}>
