@@ -241,24 +241,244 @@ out:
 
 /* ---------- documents ---------- */
 
+/*
+ * Library filters, read from the query string (GET /api/documents) or from
+ * the "filter" object of a bulk action: status, group_id, q (title, file
+ * name, authors or DOI), author, venue, type (pdf, docx, html, md, txt),
+ * language, year_from, year_to. A malformed value answers 422 naming it; a
+ * group that is not the caller's answers 404.
+ */
+typedef struct {
+  char group[64], status[32], q[256], author[256], venue[256], type[32], language[40];
+  int year_from, year_to;
+  store_doc_filter_t f;
+} filter_in_t;
+
+static const char *const FILTER_TEXT[] = {"group_id", "status", "q", "author", "venue", "type", "language", NULL};
+
+static char *filter_slot(filter_in_t *in, int i, size_t *n) {
+  char *slots[] = {in->group, in->status, in->q, in->author, in->venue, in->type, in->language};
+  size_t sizes[] = {sizeof in->group, sizeof in->status, sizeof in->q,       sizeof in->author,
+                    sizeof in->venue, sizeof in->type,   sizeof in->language};
+  *n = sizes[i];
+  return slots[i];
+}
+
+/* 422 naming the field; returns the reply's status. */
+static int bad_filter(http_req_t *r, const char *field, const char *why) {
+  return http_reply_json(
+      r, 422, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "invalid_field", "message", why, "field", field));
+}
+
+/* For read_filter: replies 422 and returns -1. */
+static int filter_refused(http_req_t *r, const char *field, const char *why) {
+  bad_filter(r, field, why);
+  return -1;
+}
+
+/* A year bound: "" none, else 1000..2100. */
+static int parse_year(const char *v, int *out) {
+  long long y;
+  if (!v || !*v) return 0;
+  if (util_parse_int(v, 1000, 2100, &y) != 0) return -1;
+  *out = (int)y;
+  return 0;
+}
+
+static const char *type_mime(const char *type) {
+  static const struct {
+    const char *name;
+    rag_type_t t;
+  } T[] = {{"pdf", RAG_TYPE_PDF},       {"docx", RAG_TYPE_DOCX}, {"html", RAG_TYPE_HTML}, {"md", RAG_TYPE_MARKDOWN},
+           {"markdown", RAG_TYPE_MARKDOWN}, {"txt", RAG_TYPE_TEXT},  {"text", RAG_TYPE_TEXT}};
+  for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
+    if (!strcasecmp(type, T[i].name)) return rag_type_mime(T[i].t);
+  return NULL;
+}
+
+/* Fills in from obj (a JSON object) or, when obj is NULL, the query string.
+ * 0, or -1 after replying. */
+static int read_filter(http_req_t *r, json_t *obj, filter_in_t *in) {
+  memset(in, 0, sizeof *in);
+  char yf[16] = "", yt[16] = "";
+  for (int i = 0; FILTER_TEXT[i]; i++) {
+    size_t n;
+    char *dst = filter_slot(in, i, &n);
+    if (!obj) {
+      http_query(r, FILTER_TEXT[i], dst, n);
+      continue;
+    }
+    json_t *v = json_object_get(obj, FILTER_TEXT[i]);
+    if (!v || json_is_null(v)) continue;
+    if (!json_is_string(v) || json_string_length(v) >= n) {
+      char why[128];
+      snprintf(why, sizeof why, "%s must be a string of at most %zu bytes", FILTER_TEXT[i], n - 1);
+      return filter_refused(r, FILTER_TEXT[i], why);
+    }
+    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+  }
+  const char *yn[2] = {"year_from", "year_to"};
+  char *yv[2] = {yf, yt};
+  for (int i = 0; i < 2; i++) {
+    if (!obj) {
+      http_query(r, yn[i], yv[i], sizeof yf);
+      continue;
+    }
+    json_t *v = json_object_get(obj, yn[i]);
+    if (json_is_integer(v))
+      snprintf(yv[i], sizeof yf, "%lld", (long long)json_integer_value(v));
+    else if (json_is_string(v) && json_string_length(v) < sizeof yf)
+      memcpy(yv[i], json_string_value(v), json_string_length(v) + 1);
+    else if (v && !json_is_null(v))
+      snprintf(yv[i], sizeof yf, "x");
+  }
+  if (parse_year(yf, &in->year_from) != 0) return filter_refused(r, "year_from", "year_from must be a year 1000..2100");
+  if (parse_year(yt, &in->year_to) != 0) return filter_refused(r, "year_to", "year_to must be a year 1000..2100");
+  if (in->year_from && in->year_to && in->year_from > in->year_to)
+    return filter_refused(r, "year_from", "year_from must not be after year_to");
+  if (in->status[0] && strcmp(in->status, "queued") && strcmp(in->status, "processing") &&
+      strcmp(in->status, "ready") && strcmp(in->status, "failed"))
+    return filter_refused(r, "status", "status must be queued, processing, ready or failed");
+  const char *mime = NULL;
+  if (in->type[0] && !(mime = type_mime(in->type)))
+    return filter_refused(r, "type", "type must be pdf, docx, html, md or txt");
+  for (const char *p = in->language; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
+      return filter_refused(r, "language", "language must be a language tag such as en or pt-BR");
+  if (in->group[0] && !store_group_owned(r->app->store, r->user.id, in->group)) {
+    http_reply_not_found(r, "group", in->group);
+    return -1;
+  }
+  in->f = (store_doc_filter_t){.group_id = in->group[0] ? in->group : NULL,
+                               .status = in->status[0] ? in->status : NULL,
+                               .q = in->q[0] ? in->q : NULL,
+                               .author = in->author[0] ? in->author : NULL,
+                               .venue = in->venue[0] ? in->venue : NULL,
+                               .mime = mime,
+                               .language = in->language[0] ? in->language : NULL,
+                               .year_from = in->year_from,
+                               .year_to = in->year_to};
+  return 0;
+}
+
+/* GET /api/documents: one page of the caller's documents matching the
+ * filters, sorted by sort=added|title|year and order=asc|desc (defaults:
+ * newest first, title A..Z, latest year first), limit 1..500 (50),
+ * offset; {"documents":[...],"total":N} where total counts all matches. */
 static int list_documents(http_req_t *r) {
-  char group[64] = "", status[32] = "", q[256] = "";
-  int has_g = http_query(r, "group_id", group, sizeof group);
-  int has_s = http_query(r, "status", status, sizeof status);
-  int has_q = http_query(r, "q", q, sizeof q);
+  filter_in_t in;
+  if (read_filter(r, NULL, &in) != 0) return r->status;
   long long limit, offset;
   if (http_query_int(r, "limit", 50, 1, 500, &limit) != 0) return r->status;
   if (http_query_int(r, "offset", 0, 0, 1000000000, &offset) != 0) return r->status;
-  if (has_s && status[0] && strcmp(status, "queued") && strcmp(status, "processing") && strcmp(status, "ready") &&
-      strcmp(status, "failed"))
-    return http_reply_error(r, 422, "invalid_field", "status must be queued, processing, ready or failed");
-  if (has_g && group[0] && !store_group_owned(r->app->store, r->user.id, group))
-    return http_reply_not_found(r, "group", group);
-  json_t *res =
-      store_doc_list_json(r->app->store, r->user.id, has_g && group[0] ? group : NULL,
-                          has_s && status[0] ? status : NULL, has_q && q[0] ? q : NULL, (int)limit, (int)offset);
+  char sort[32] = "added", order[32] = "";
+  http_query(r, "sort", sort, sizeof sort);
+  http_query(r, "order", order, sizeof order);
+  store_doc_sort_t by = !strcmp(sort, "title") ? STORE_DOC_SORT_TITLE
+                        : !strcmp(sort, "year") ? STORE_DOC_SORT_YEAR
+                                                : STORE_DOC_SORT_ADDED;
+  if (sort[0] && strcmp(sort, "title") && strcmp(sort, "year") && strcmp(sort, "added"))
+    return bad_filter(r, "sort", "sort must be added, title or year");
+  if (order[0] && strcmp(order, "asc") && strcmp(order, "desc"))
+    return bad_filter(r, "order", "order must be asc or desc");
+  int desc = order[0] ? !strcmp(order, "desc") : by != STORE_DOC_SORT_TITLE;
+  json_t *res = store_doc_query_json(r->app->store, r->user.id, &in.f, by, desc, (int)limit, (int)offset);
   if (!res) return http_reply_error(r, 500, "internal", "cannot list documents");
   return http_reply_json(r, 200, res);
+}
+
+#define BULK_MAX 100000
+
+/*
+ * POST /api/documents/bulk {"action", "document_ids": [...] | "filter": {...},
+ * "group_id"}: delete, reprocess, reembed, cancel (queued processing),
+ * add_to_group or remove_from_group on a selection or on every document
+ * matching a filter (the filters of GET /api/documents). A selected id that
+ * is not the caller's answers 404 and nothing is done; "all matching" only
+ * ever matches the caller's documents. Answers rag_bulk's summary.
+ */
+static int bulk_documents(http_req_t *r) {
+  json_t *b = http_read_json(r);
+  if (!b) return r->status;
+  int status = -1;
+  char(*ids)[17] = NULL;
+  size_t n = 0;
+  json_t *ja = json_object_get(b, "action"), *jids = json_object_get(b, "document_ids"),
+         *jf = json_object_get(b, "filter"), *jg = json_object_get(b, "group_id");
+  int action = rag_bulk_action_parse(json_string_value(ja));
+  if (action < 0) {
+    status = bad_filter(r, "action",
+                        "action must be delete, reprocess, reembed, cancel, add_to_group or remove_from_group");
+    goto out;
+  }
+  if ((jids != NULL) == (jf != NULL)) {
+    status = bad_filter(r, "document_ids", "give either document_ids (a selection) or filter (all matching)");
+    goto out;
+  }
+  const char *group_id = json_string_value(jg);
+  int group_action = action == RAG_BULK_GROUP_ADD || action == RAG_BULK_GROUP_REMOVE;
+  if (group_action && (!group_id || !*group_id)) {
+    status = bad_filter(r, "group_id", "group_id is required to add to or remove from a group");
+    goto out;
+  }
+  if (group_action && !store_group_owned(r->app->store, r->user.id, group_id)) {
+    status = http_reply_not_found(r, "group", group_id);
+    goto out;
+  }
+  if (action == RAG_BULK_REEMBED) {
+    char model[256];
+    if (rag_embedding_model(r->app->rag, r->user.id, model, sizeof model) != 0) {
+      status = bad_filter(r, "action", "no embedding model is configured: there is nothing to re-embed with");
+      goto out;
+    }
+  }
+  if (jids) {
+    n = json_array_size(jids);
+    if (!json_is_array(jids) || n == 0 || n > BULK_MAX) {
+      status = bad_filter(r, "document_ids", "document_ids must be a non-empty list of document ids");
+      goto out;
+    }
+    ids = calloc(n, sizeof *ids);
+    if (!ids) abort();
+    for (size_t i = 0; i < n; i++) {
+      json_t *v = json_array_get(jids, i);
+      if (!json_is_string(v) || json_string_length(v) != 16) {
+        status = bad_filter(r, "document_ids", "document_ids must be document ids");
+        goto out;
+      }
+      memcpy(ids[i], json_string_value(v), 17);
+    }
+    long own = store_doc_owned_ids(r->app->store, r->user.id, ids, n);
+    if (own < 0) {
+      status = http_reply_error(r, 500, "internal", "cannot read documents");
+      goto out;
+    }
+    if ((size_t)own != n) {
+      status = http_reply_error(r, 404, "not_found", "%zu of the selected documents were not found; nothing was done",
+                                n - (size_t)own);
+      goto out;
+    }
+  } else {
+    filter_in_t in;
+    if (!json_is_object(jf)) {
+      status = bad_filter(r, "filter", "filter must be an object of library filters");
+      goto out;
+    }
+    if (read_filter(r, jf, &in) != 0) {
+      status = r->status;
+      goto out;
+    }
+    if (store_doc_filter_ids(r->app->store, r->user.id, &in.f, BULK_MAX, &ids, &n) != STORE_OK) {
+      status = http_reply_error(r, 500, "internal", "cannot read documents");
+      goto out;
+    }
+  }
+  json_t *res = rag_bulk(r->app->rag, r->user.id, (rag_bulk_action_t)action, group_id, ids, n);
+  status = http_reply_json(r, 200, res);
+out:
+  free(ids);
+  json_decref(b);
+  return status;
 }
 
 static int get_document(http_req_t *r) {
@@ -534,6 +754,7 @@ out:
 void api_documents_routes(http_router_t *rt) {
   http_route(rt, "POST", "/api/documents", ROLE_RESEARCHER, upload);
   http_route(rt, "GET", "/api/documents", ROLE_VIEWER, list_documents);
+  http_route(rt, "POST", "/api/documents/bulk", ROLE_RESEARCHER, bulk_documents);
   http_route(rt, "GET", "/api/documents/{id}", ROLE_VIEWER, get_document);
   http_route(rt, "GET", "/api/documents/{id}/text", ROLE_VIEWER, get_document_text);
   http_route(rt, "PATCH", "/api/documents/{id}", ROLE_RESEARCHER, patch_document);
