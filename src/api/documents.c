@@ -241,124 +241,37 @@ out:
 
 /* ---------- documents ---------- */
 
-/*
- * Library filters, read from the query string (GET /api/documents) or from
- * the "filter" object of a bulk action: status, group_id, q (title, file
- * name, authors or DOI), author, venue, type (pdf, docx, html, md, txt),
- * language, year_from, year_to. A malformed value answers 422 naming it; a
- * group that is not the caller's answers 404.
- */
-typedef struct {
-  char group[64], status[32], q[256], author[256], venue[256], type[32], language[40];
-  int year_from, year_to;
-  store_doc_filter_t f;
-} filter_in_t;
-
-static const char *const FILTER_TEXT[] = {"group_id", "status", "q", "author", "venue", "type", "language", NULL};
-
-static char *filter_slot(filter_in_t *in, int i, size_t *n) {
-  char *slots[] = {in->group, in->status, in->q, in->author, in->venue, in->type, in->language};
-  size_t sizes[] = {sizeof in->group, sizeof in->status, sizeof in->q,       sizeof in->author,
-                    sizeof in->venue, sizeof in->type,   sizeof in->language};
-  *n = sizes[i];
-  return slots[i];
-}
-
 /* 422 naming the field; returns the reply's status. */
 static int bad_filter(http_req_t *r, const char *field, const char *why) {
   return http_reply_json(
       r, 422, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "invalid_field", "message", why, "field", field));
 }
 
-/* For read_filter: replies 422 and returns -1. */
-static int filter_refused(http_req_t *r, const char *field, const char *why) {
-  bad_filter(r, field, why);
-  return -1;
-}
-
-/* A year bound: "" none, else 1000..2100. */
-static int parse_year(const char *v, int *out) {
-  long long y;
-  if (!v || !*v) return 0;
-  if (util_parse_int(v, 1000, 2100, &y) != 0) return -1;
-  *out = (int)y;
-  return 0;
-}
-
-static const char *type_mime(const char *type) {
-  static const struct {
-    const char *name;
-    rag_type_t t;
-  } T[] = {{"pdf", RAG_TYPE_PDF},       {"docx", RAG_TYPE_DOCX}, {"html", RAG_TYPE_HTML}, {"md", RAG_TYPE_MARKDOWN},
-           {"markdown", RAG_TYPE_MARKDOWN}, {"txt", RAG_TYPE_TEXT},  {"text", RAG_TYPE_TEXT}};
-  for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
-    if (!strcasecmp(type, T[i].name)) return rag_type_mime(T[i].t);
-  return NULL;
-}
-
-/* Fills in from obj (a JSON object) or, when obj is NULL, the query string.
- * 0, or -1 after replying. */
-static int read_filter(http_req_t *r, json_t *obj, filter_in_t *in) {
-  memset(in, 0, sizeof *in);
-  char yf[16] = "", yt[16] = "";
-  for (int i = 0; FILTER_TEXT[i]; i++) {
-    size_t n;
-    char *dst = filter_slot(in, i, &n);
-    if (!obj) {
-      http_query(r, FILTER_TEXT[i], dst, n);
-      continue;
-    }
-    json_t *v = json_object_get(obj, FILTER_TEXT[i]);
-    if (!v || json_is_null(v)) continue;
-    if (!json_is_string(v) || json_string_length(v) >= n) {
-      char why[128];
-      snprintf(why, sizeof why, "%s must be a string of at most %zu bytes", FILTER_TEXT[i], n - 1);
-      return filter_refused(r, FILTER_TEXT[i], why);
-    }
-    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
-  }
-  const char *yn[2] = {"year_from", "year_to"};
-  char *yv[2] = {yf, yt};
-  for (int i = 0; i < 2; i++) {
-    if (!obj) {
-      http_query(r, yn[i], yv[i], sizeof yf);
-      continue;
-    }
-    json_t *v = json_object_get(obj, yn[i]);
-    if (json_is_integer(v))
-      snprintf(yv[i], sizeof yf, "%lld", (long long)json_integer_value(v));
-    else if (json_is_string(v) && json_string_length(v) < sizeof yf)
-      memcpy(yv[i], json_string_value(v), json_string_length(v) + 1);
-    else if (v && !json_is_null(v))
-      snprintf(yv[i], sizeof yf, "x");
-  }
-  if (parse_year(yf, &in->year_from) != 0) return filter_refused(r, "year_from", "year_from must be a year 1000..2100");
-  if (parse_year(yt, &in->year_to) != 0) return filter_refused(r, "year_to", "year_to must be a year 1000..2100");
-  if (in->year_from && in->year_to && in->year_from > in->year_to)
-    return filter_refused(r, "year_from", "year_from must not be after year_to");
-  if (in->status[0] && strcmp(in->status, "queued") && strcmp(in->status, "processing") &&
-      strcmp(in->status, "ready") && strcmp(in->status, "failed"))
-    return filter_refused(r, "status", "status must be queued, processing, ready or failed");
-  const char *mime = NULL;
-  if (in->type[0] && !(mime = type_mime(in->type)))
-    return filter_refused(r, "type", "type must be pdf, docx, html, md or txt");
-  for (const char *p = in->language; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
-      return filter_refused(r, "language", "language must be a language tag such as en or pt-BR");
-  if (in->group[0] && !store_group_owned(r->app->store, r->user.id, in->group)) {
-    http_reply_not_found(r, "group", in->group);
+/* Validates the library filters of obj (rag_filter_from_json) and the
+ * group's owner. 0, or -1 after replying 422 naming the field (404 for a
+ * group that is not the caller's). */
+static int read_filter(http_req_t *r, json_t *obj, rag_filter_t *f) {
+  char field[32], err[256];
+  if (rag_filter_from_json(obj, f, field, sizeof field, err, sizeof err) != 0) {
+    bad_filter(r, field, err);
     return -1;
   }
-  in->f = (store_doc_filter_t){.group_id = in->group[0] ? in->group : NULL,
-                               .status = in->status[0] ? in->status : NULL,
-                               .q = in->q[0] ? in->q : NULL,
-                               .author = in->author[0] ? in->author : NULL,
-                               .venue = in->venue[0] ? in->venue : NULL,
-                               .mime = mime,
-                               .language = in->language[0] ? in->language : NULL,
-                               .year_from = in->year_from,
-                               .year_to = in->year_to};
+  if (f->f.group_id && !store_group_owned(r->app->store, r->user.id, f->f.group_id)) {
+    http_reply_not_found(r, "group", f->f.group_id);
+    return -1;
+  }
   return 0;
+}
+
+/* The filters of the query string as the JSON object rag_filter_from_json reads. */
+static json_t *query_filter(http_req_t *r) {
+  json_t *o = json_object();
+  for (int i = 0; RAG_FILTER_FIELDS[i]; i++) {
+    char v[512];
+    if (http_query(r, RAG_FILTER_FIELDS[i], v, sizeof v) && v[0])
+      json_object_set_new(o, RAG_FILTER_FIELDS[i], json_string(v));
+  }
+  return o;
 }
 
 /* GET /api/documents: one page of the caller's documents matching the
@@ -366,8 +279,11 @@ static int read_filter(http_req_t *r, json_t *obj, filter_in_t *in) {
  * newest first, title A..Z, latest year first), limit 1..500 (50),
  * offset; {"documents":[...],"total":N} where total counts all matches. */
 static int list_documents(http_req_t *r) {
-  filter_in_t in;
-  if (read_filter(r, NULL, &in) != 0) return r->status;
+  rag_filter_t in;
+  json_t *qf = query_filter(r);
+  int bad = read_filter(r, qf, &in);
+  json_decref(qf);
+  if (bad) return r->status;
   long long limit, offset;
   if (http_query_int(r, "limit", 50, 1, 500, &limit) != 0) return r->status;
   if (http_query_int(r, "offset", 0, 0, 1000000000, &offset) != 0) return r->status;
@@ -383,6 +299,7 @@ static int list_documents(http_req_t *r) {
     return bad_filter(r, "order", "order must be asc or desc");
   int desc = order[0] ? !strcmp(order, "desc") : by != STORE_DOC_SORT_TITLE;
   json_t *res = store_doc_query_json(r->app->store, r->user.id, &in.f, by, desc, (int)limit, (int)offset);
+  rag_filter_free(&in);
   if (!res) return http_reply_error(r, 500, "internal", "cannot list documents");
   return http_reply_json(r, 200, res);
 }
@@ -459,7 +376,7 @@ static int bulk_documents(http_req_t *r) {
       goto out;
     }
   } else {
-    filter_in_t in;
+    rag_filter_t in;
     if (!json_is_object(jf)) {
       status = bad_filter(r, "filter", "filter must be an object of library filters");
       goto out;
@@ -468,7 +385,9 @@ static int bulk_documents(http_req_t *r) {
       status = r->status;
       goto out;
     }
-    if (store_doc_filter_ids(r->app->store, r->user.id, &in.f, BULK_MAX, &ids, &n) != STORE_OK) {
+    int rc = store_doc_filter_ids(r->app->store, r->user.id, &in.f, BULK_MAX, &ids, &n);
+    rag_filter_free(&in);
+    if (rc != STORE_OK) {
       status = http_reply_error(r, 500, "internal", "cannot read documents");
       goto out;
     }

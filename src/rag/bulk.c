@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "base/util.h"
 #include "events/events.h"
 #include "rag/rag_internal.h"
 #include "store/documents.h"
@@ -32,6 +34,76 @@ int rag_bulk_action_parse(const char *name) {
 
 const char *rag_bulk_action_name(rag_bulk_action_t a) {
   return (int)a >= 0 && (size_t)a < sizeof NAMES / sizeof NAMES[0] ? NAMES[a] : "unknown";
+}
+
+const char *const RAG_FILTER_FIELDS[] = {"group_id", "status", "q",         "author",  "venue",
+                                         "type",     "language", "year_from", "year_to", NULL};
+
+void rag_filter_free(rag_filter_t *f) {
+  if (!f) return;
+  for (size_t i = 0; i < sizeof f->own / sizeof f->own[0]; i++) free(f->own[i]);
+  memset(f, 0, sizeof *f);
+}
+
+static const char *type_mime(const char *type) {
+  static const struct {
+    const char *name;
+    rag_type_t t;
+  } T[] = {{"pdf", RAG_TYPE_PDF},           {"docx", RAG_TYPE_DOCX}, {"html", RAG_TYPE_HTML}, {"md", RAG_TYPE_MARKDOWN},
+           {"markdown", RAG_TYPE_MARKDOWN}, {"txt", RAG_TYPE_TEXT},  {"text", RAG_TYPE_TEXT}};
+  for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
+    if (!strcasecmp(type, T[i].name)) return rag_type_mime(T[i].t);
+  return NULL;
+}
+
+/* A year bound of obj: 0 none, else 1000..2100; -1 malformed. */
+static int year_of(json_t *v, int *out) {
+  long long y = 0;
+  *out = 0;
+  if (!v || json_is_null(v) || (json_is_string(v) && !json_string_length(v))) return 0;
+  if (json_is_integer(v))
+    y = json_integer_value(v);
+  else if (!json_is_string(v) || util_parse_int(json_string_value(v), 1000, 2100, &y) != 0)
+    return -1;
+  if (y < 1000 || y > 2100) return -1;
+  *out = (int)y;
+  return 0;
+}
+
+#define REFUSE(fl, ...)                         \
+  do {                                          \
+    snprintf(field, fieldlen, "%s", fl);        \
+    snprintf(err, errlen, __VA_ARGS__);         \
+    rag_filter_free(f);                         \
+    return -1;                                  \
+  } while (0)
+
+int rag_filter_from_json(json_t *obj, rag_filter_t *f, char *field, size_t fieldlen, char *err, size_t errlen) {
+  memset(f, 0, sizeof *f);
+  const char **dst[] = {&f->f.group_id, &f->f.status, &f->f.q, &f->f.author, &f->f.venue, NULL, &f->f.language};
+  for (int i = 0; i < 7; i++) {
+    json_t *v = json_object_get(obj, RAG_FILTER_FIELDS[i]);
+    if (!v || json_is_null(v)) continue;
+    if (!json_is_string(v) || json_string_length(v) > 500)
+      REFUSE(RAG_FILTER_FIELDS[i], "%s must be a string of at most 500 bytes", RAG_FILTER_FIELDS[i]);
+    if (!json_string_length(v)) continue;
+    f->own[i] = util_strdup(json_string_value(v));
+    if (dst[i]) *dst[i] = f->own[i];
+  }
+  if (year_of(json_object_get(obj, "year_from"), &f->f.year_from) != 0)
+    REFUSE("year_from", "year_from must be a year 1000..2100");
+  if (year_of(json_object_get(obj, "year_to"), &f->f.year_to) != 0)
+    REFUSE("year_to", "year_to must be a year 1000..2100");
+  if (f->f.year_from && f->f.year_to && f->f.year_from > f->f.year_to)
+    REFUSE("year_from", "year_from must not be after year_to");
+  const char *st = f->f.status;
+  if (st && strcmp(st, "queued") && strcmp(st, "processing") && strcmp(st, "ready") && strcmp(st, "failed"))
+    REFUSE("status", "status must be queued, processing, ready or failed");
+  if (f->own[5] && !(f->f.mime = type_mime(f->own[5]))) REFUSE("type", "type must be pdf, docx, html, md or txt");
+  for (const char *p = f->f.language; p && *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
+      REFUSE("language", "language must be a language tag such as en or pt-BR");
+  return 0;
 }
 
 int rag_document_reembed(rag_t *rag, const char *user_id, const char *doc_id) {

@@ -94,7 +94,27 @@ int rag_document_reembed(rag_t *rag, const char *user_id, const char *doc_id);
  * -3 not queued any more, -1 store error. */
 int rag_document_cancel(rag_t *rag, const char *user_id, const char *doc_id);
 
-/* ---- Bulk actions (bulk.c) ---- */
+/* ---- Library filters and bulk actions (bulk.c) ---- */
+
+/* A validated library filter: f points into own strings (rag_filter_free). */
+typedef struct {
+  store_doc_filter_t f;
+  char *own[7];
+} rag_filter_t;
+/* The filter names, NULL-terminated: group_id, status, q, author, venue,
+ * type, language, year_from, year_to. */
+extern const char *const RAG_FILTER_FIELDS[];
+/*
+ * Reads the library filters of obj (a JSON object; absent, null or ""
+ * values mean no condition): status queued|processing|ready|failed; type
+ * pdf|docx|html|md|txt (mapped to the MIME type); language a tag like "en";
+ * year_from / year_to 1000..2100 (integers or digit strings), from <= to;
+ * the others strings of at most 500 bytes. Does not check the group's
+ * owner. 0 with f filled, or -1 with the offending field and the reason.
+ * Thread-safe.
+ */
+int rag_filter_from_json(json_t *obj, rag_filter_t *f, char *field, size_t fieldlen, char *err, size_t errlen);
+void rag_filter_free(rag_filter_t *f); /* accepts NULL */
 
 typedef enum {
   RAG_BULK_DELETE = 0,

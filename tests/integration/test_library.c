@@ -377,3 +377,62 @@ Test(library, cancel_stops_queued_processing_of_the_selection_only) {
     json_decref(j);
   }
 }
+
+Test(library, cli_lists_with_filters_and_deletes_or_reprocesses_all_matching) {
+  start(200);
+  char dburl[400];
+  snprintf(dburl, sizeof dburl, "DATABASE_URL=sqlite:///%s/m.db", env.dir);
+  const char *const cli_env[] = {dburl, NULL};
+  char *out = NULL;
+  int rc = ts_run_cli(env.dir, cli_env, NULL, &out, "documents", "list", "--author", "hopper", "--year-from", "1960",
+                      "--year-to", "1969", "--sort", "year", "--user", "alice", NULL);
+  cr_assert_eq(rc, 0, "%s", out);
+  int lines = 0;
+  for (char *p = out; (p = strchr(p, '\n')); p++) lines++;
+  int expect = 0;
+  for (int i = 0; i < NDOCS; i++) expect += strstr(author_of(i), "Hopper") && year_of(i) >= 1960 && year_of(i) <= 1969;
+  cr_expect_eq(lines, expect, "%s", out);
+  cr_expect(strstr(out, "(1967)") != NULL && strstr(out, "(1957)") == NULL, "%s", out);
+  cr_expect(strstr(out, "(1967)") < strstr(out, "(1962)"), "latest year first: %s", out);
+  free(out);
+
+  rc = ts_run_cli(env.dir, cli_env, NULL, &out, "documents", "list", "--year-from", "later", "--user", "alice", NULL);
+  cr_expect_eq(rc, 2, "a bad filter is a usage error");
+  free(out);
+  rc = ts_run_cli(env.dir, cli_env, NULL, &out, "documents", "delete", "--all", "--user", "alice", NULL);
+  cr_expect_eq(rc, 2, "--all without a filter needs --yes");
+  free(out);
+  cr_expect_eq(total_of(alice, ""), NDOCS);
+
+  /* one of bob's ids among alice's: nothing deleted */
+  long st;
+  json_t *bl = get(bob, "/api/documents?limit=1", &st);
+  const char *bob_doc = s_of(json_array_get(json_object_get(bl, "documents"), 0), "id");
+  json_t *al = list_ok("/api/documents?limit=1");
+  const char *alice_doc = s_of(json_array_get(json_object_get(al, "documents"), 0), "id");
+  rc = ts_run_cli(env.dir, cli_env, NULL, &out, "documents", "delete", alice_doc, bob_doc, "--user", "alice", NULL);
+  cr_expect_eq(rc, 1, "%s", out);
+  free(out);
+  cr_expect_eq(total_of(alice, ""), NDOCS);
+  cr_expect_eq(total_of(bob, ""), 200);
+  json_decref(bl);
+  json_decref(al);
+
+  int64_t shannon = total_of(alice, "author=shannon");
+  rc = ts_run_cli(env.dir, cli_env, NULL, &out, "documents", "delete", "--all", "--author", "Shannon", "--user", "alice",
+                  NULL);
+  cr_expect_eq(rc, 0, "%s", out);
+  char want[64];
+  snprintf(want, sizeof want, "delete: %lld of %lld documents", (long long)shannon, (long long)shannon);
+  cr_expect(strstr(out, want) != NULL, "%s", out);
+  free(out);
+  cr_expect_eq(total_of(alice, "author=shannon"), 0);
+  cr_expect_eq(total_of(alice, ""), NDOCS - shannon);
+  cr_expect_eq(total_of(bob, "author=shannon"), 40, "bob's documents are untouched");
+
+  rc = ts_run_cli(env.dir, cli_env, NULL, &out, "documents", "reprocess", "--all", "--status", "failed", "--user",
+                  "alice", NULL);
+  cr_expect_eq(rc, 0, "%s", out);
+  cr_expect(strstr(out, "reprocess: ") != NULL, "%s", out);
+  free(out);
+}
