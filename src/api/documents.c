@@ -241,24 +241,163 @@ out:
 
 /* ---------- documents ---------- */
 
+/* 422 naming the field; returns the reply's status. */
+static int bad_filter(http_req_t *r, const char *field, const char *why) {
+  return http_reply_json(
+      r, 422, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "invalid_field", "message", why, "field", field));
+}
+
+/* Validates the library filters of obj (rag_filter_from_json) and the
+ * group's owner. 0, or -1 after replying 422 naming the field (404 for a
+ * group that is not the caller's). */
+static int read_filter(http_req_t *r, json_t *obj, rag_filter_t *f) {
+  char field[32], err[256];
+  if (rag_filter_from_json(obj, f, field, sizeof field, err, sizeof err) != 0) {
+    bad_filter(r, field, err);
+    return -1;
+  }
+  if (f->f.group_id && !store_group_owned(r->app->store, r->user.id, f->f.group_id)) {
+    http_reply_not_found(r, "group", f->f.group_id);
+    return -1;
+  }
+  return 0;
+}
+
+/* The filters of the query string as the JSON object rag_filter_from_json reads. */
+static json_t *query_filter(http_req_t *r) {
+  json_t *o = json_object();
+  for (int i = 0; RAG_FILTER_FIELDS[i]; i++) {
+    char v[512];
+    if (http_query(r, RAG_FILTER_FIELDS[i], v, sizeof v) && v[0])
+      json_object_set_new(o, RAG_FILTER_FIELDS[i], json_string(v));
+  }
+  return o;
+}
+
+/* GET /api/documents: one page of the caller's documents matching the
+ * filters, sorted by sort=added|title|year and order=asc|desc (defaults:
+ * newest first, title A..Z, latest year first), limit 1..500 (50),
+ * offset; {"documents":[...],"total":N} where total counts all matches. */
 static int list_documents(http_req_t *r) {
-  char group[64] = "", status[32] = "", q[256] = "";
-  int has_g = http_query(r, "group_id", group, sizeof group);
-  int has_s = http_query(r, "status", status, sizeof status);
-  int has_q = http_query(r, "q", q, sizeof q);
+  rag_filter_t in;
+  json_t *qf = query_filter(r);
+  int bad = read_filter(r, qf, &in);
+  json_decref(qf);
+  if (bad) return r->status;
   long long limit, offset;
   if (http_query_int(r, "limit", 50, 1, 500, &limit) != 0) return r->status;
   if (http_query_int(r, "offset", 0, 0, 1000000000, &offset) != 0) return r->status;
-  if (has_s && status[0] && strcmp(status, "queued") && strcmp(status, "processing") && strcmp(status, "ready") &&
-      strcmp(status, "failed"))
-    return http_reply_error(r, 422, "invalid_field", "status must be queued, processing, ready or failed");
-  if (has_g && group[0] && !store_group_owned(r->app->store, r->user.id, group))
-    return http_reply_not_found(r, "group", group);
-  json_t *res =
-      store_doc_list_json(r->app->store, r->user.id, has_g && group[0] ? group : NULL,
-                          has_s && status[0] ? status : NULL, has_q && q[0] ? q : NULL, (int)limit, (int)offset);
+  char sort[32] = "added", order[32] = "";
+  http_query(r, "sort", sort, sizeof sort);
+  http_query(r, "order", order, sizeof order);
+  store_doc_sort_t by = !strcmp(sort, "title") ? STORE_DOC_SORT_TITLE
+                        : !strcmp(sort, "year") ? STORE_DOC_SORT_YEAR
+                                                : STORE_DOC_SORT_ADDED;
+  if (sort[0] && strcmp(sort, "title") && strcmp(sort, "year") && strcmp(sort, "added"))
+    return bad_filter(r, "sort", "sort must be added, title or year");
+  if (order[0] && strcmp(order, "asc") && strcmp(order, "desc"))
+    return bad_filter(r, "order", "order must be asc or desc");
+  int desc = order[0] ? !strcmp(order, "desc") : by != STORE_DOC_SORT_TITLE;
+  json_t *res = store_doc_query_json(r->app->store, r->user.id, &in.f, by, desc, (int)limit, (int)offset);
+  rag_filter_free(&in);
   if (!res) return http_reply_error(r, 500, "internal", "cannot list documents");
   return http_reply_json(r, 200, res);
+}
+
+#define BULK_MAX 100000
+
+/*
+ * POST /api/documents/bulk {"action", "document_ids": [...] | "filter": {...},
+ * "group_id"}: delete, reprocess, reembed, cancel (queued processing),
+ * add_to_group or remove_from_group on a selection or on every document
+ * matching a filter (the filters of GET /api/documents). A selected id that
+ * is not the caller's answers 404 and nothing is done; "all matching" only
+ * ever matches the caller's documents. Answers rag_bulk's summary.
+ */
+static int bulk_documents(http_req_t *r) {
+  json_t *b = http_read_json(r);
+  if (!b) return r->status;
+  int status = -1;
+  char(*ids)[17] = NULL;
+  size_t n = 0;
+  json_t *ja = json_object_get(b, "action"), *jids = json_object_get(b, "document_ids"),
+         *jf = json_object_get(b, "filter"), *jg = json_object_get(b, "group_id");
+  int action = rag_bulk_action_parse(json_string_value(ja));
+  if (action < 0) {
+    status = bad_filter(r, "action",
+                        "action must be delete, reprocess, reembed, cancel, add_to_group or remove_from_group");
+    goto out;
+  }
+  if ((jids != NULL) == (jf != NULL)) {
+    status = bad_filter(r, "document_ids", "give either document_ids (a selection) or filter (all matching)");
+    goto out;
+  }
+  const char *group_id = json_string_value(jg);
+  int group_action = action == RAG_BULK_GROUP_ADD || action == RAG_BULK_GROUP_REMOVE;
+  if (group_action && (!group_id || !*group_id)) {
+    status = bad_filter(r, "group_id", "group_id is required to add to or remove from a group");
+    goto out;
+  }
+  if (group_action && !store_group_owned(r->app->store, r->user.id, group_id)) {
+    status = http_reply_not_found(r, "group", group_id);
+    goto out;
+  }
+  if (action == RAG_BULK_REEMBED) {
+    char model[256];
+    if (rag_embedding_model(r->app->rag, r->user.id, model, sizeof model) != 0) {
+      status = bad_filter(r, "action", "no embedding model is configured: there is nothing to re-embed with");
+      goto out;
+    }
+  }
+  if (jids) {
+    n = json_array_size(jids);
+    if (!json_is_array(jids) || n == 0 || n > BULK_MAX) {
+      status = bad_filter(r, "document_ids", "document_ids must be a non-empty list of document ids");
+      goto out;
+    }
+    ids = calloc(n, sizeof *ids);
+    if (!ids) abort();
+    for (size_t i = 0; i < n; i++) {
+      json_t *v = json_array_get(jids, i);
+      if (!json_is_string(v) || json_string_length(v) != 16) {
+        status = bad_filter(r, "document_ids", "document_ids must be document ids");
+        goto out;
+      }
+      memcpy(ids[i], json_string_value(v), 17);
+    }
+    long own = store_doc_owned_ids(r->app->store, r->user.id, ids, n);
+    if (own < 0) {
+      status = http_reply_error(r, 500, "internal", "cannot read documents");
+      goto out;
+    }
+    if ((size_t)own != n) {
+      status = http_reply_error(r, 404, "not_found", "%zu of the selected documents were not found; nothing was done",
+                                n - (size_t)own);
+      goto out;
+    }
+  } else {
+    rag_filter_t in;
+    if (!json_is_object(jf)) {
+      status = bad_filter(r, "filter", "filter must be an object of library filters");
+      goto out;
+    }
+    if (read_filter(r, jf, &in) != 0) {
+      status = r->status;
+      goto out;
+    }
+    int rc = store_doc_filter_ids(r->app->store, r->user.id, &in.f, BULK_MAX, &ids, &n);
+    rag_filter_free(&in);
+    if (rc != STORE_OK) {
+      status = http_reply_error(r, 500, "internal", "cannot read documents");
+      goto out;
+    }
+  }
+  json_t *res = rag_bulk(r->app->rag, r->user.id, (rag_bulk_action_t)action, group_id, ids, n);
+  status = http_reply_json(r, 200, res);
+out:
+  free(ids);
+  json_decref(b);
+  return status;
 }
 
 static int get_document(http_req_t *r) {
@@ -543,6 +682,7 @@ out:
 void api_documents_routes(http_router_t *rt) {
   http_route(rt, "POST", "/api/documents", ROLE_RESEARCHER, upload);
   http_route(rt, "GET", "/api/documents", ROLE_VIEWER, list_documents);
+  http_route(rt, "POST", "/api/documents/bulk", ROLE_RESEARCHER, bulk_documents);
   http_route(rt, "GET", "/api/documents/{id}", ROLE_VIEWER, get_document);
   http_route(rt, "GET", "/api/documents/{id}/text", ROLE_VIEWER, get_document_text);
   http_route(rt, "PATCH", "/api/documents/{id}", ROLE_RESEARCHER, patch_document);

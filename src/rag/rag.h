@@ -83,6 +83,59 @@ int rag_document_reprocess(rag_t *rag, const char *user_id, const char *doc_id, 
 /* Deletes a user's document: row, chunks, index entries, vectors, file. -2 when not found. */
 int rag_document_delete(rag_t *rag, const char *user_id, const char *doc_id);
 
+/* The user's embedding model name into model (""/-1 when none configured). */
+int rag_embedding_model(rag_t *rag, const char *user_id, char *model, size_t n);
+/* Drops a user's ready document's vectors and queues computing them again
+ * (the embed job). -2 not the user's, -3 not ready (its ingestion embeds
+ * it), -1 store error. */
+int rag_document_reembed(rag_t *rag, const char *user_id, const char *doc_id);
+/* Cancels the queued (not yet started) ingestion of a user's document: it
+ * ends 'failed' with "processing cancelled by the user". -2 not the user's,
+ * -3 not queued any more, -1 store error. */
+int rag_document_cancel(rag_t *rag, const char *user_id, const char *doc_id);
+
+/* ---- Library filters and bulk actions (bulk.c) ---- */
+
+/* A validated library filter: f points into own strings (rag_filter_free). */
+typedef struct {
+  store_doc_filter_t f;
+  char *own[7];
+} rag_filter_t;
+/* The filter names, NULL-terminated: group_id, status, q, author, venue,
+ * type, language, year_from, year_to. */
+extern const char *const RAG_FILTER_FIELDS[];
+/*
+ * Reads the library filters of obj (a JSON object; absent, null or ""
+ * values mean no condition): status queued|processing|ready|failed; type
+ * pdf|docx|html|md|txt (mapped to the MIME type); language a tag like "en";
+ * year_from / year_to 1000..2100 (integers or digit strings), from <= to;
+ * the others strings of at most 500 bytes. Does not check the group's
+ * owner. 0 with f filled, or -1 with the offending field and the reason.
+ * Thread-safe.
+ */
+int rag_filter_from_json(json_t *obj, rag_filter_t *f, char *field, size_t fieldlen, char *err, size_t errlen);
+void rag_filter_free(rag_filter_t *f); /* accepts NULL */
+
+typedef enum {
+  RAG_BULK_DELETE = 0,
+  RAG_BULK_REPROCESS,
+  RAG_BULK_REEMBED,
+  RAG_BULK_CANCEL,
+  RAG_BULK_GROUP_ADD,
+  RAG_BULK_GROUP_REMOVE
+} rag_bulk_action_t;
+/* "delete" | "reprocess" | "reembed" | "cancel" | "add_to_group" |
+ * "remove_from_group"; -1 when unknown. */
+int rag_bulk_action_parse(const char *name);
+const char *rag_bulk_action_name(rag_bulk_action_t a);
+/* Applies a to the n documents ids of user_id (checked by the caller to be
+ * the user's; group_id, one of the user's groups, for the group actions),
+ * publishing "bulk" progress events {action, done, total} on the user's
+ * documents channel. Returns {action, matched, done, skipped: [ids gone or
+ * with nothing to do], failed: [{id, error}]}; new reference. */
+json_t *rag_bulk(rag_t *rag, const char *user_id, rag_bulk_action_t a, const char *group_id, char (*ids)[17],
+                 size_t n);
+
 /* ---- Editing bibliographic fields (meta.c) ---- */
 
 /* A validated edit: m points into own[] (NULL fields unchanged, "" cleared). */

@@ -29,8 +29,6 @@ struct rag {
 void rag_publish(rag_t *rag, const char *user_id, const char *doc_id, const char *status, const char *stage,
                  double progress, const char *error, json_t *extra);
 
-/* The user's embedding model name into model (""/-1 when none configured). */
-int rag_embedding_model(rag_t *rag, const char *user_id, char *model, size_t n);
 
 /* Job handlers of kinds "ingest" and "embed" (vectors for a ready document
  * whose chunks lack them for the current model: a model change). */

@@ -286,43 +286,141 @@ static char *like_pattern(const char *q) {
 
 json_t *store_doc_list_json(store_t *st, const char *user_id, const char *group_id, const char *status, const char *q,
                             int limit, int offset) {
-  char *pat = q && *q ? like_pattern(q) : NULL;
+  store_doc_filter_t f = {.group_id = group_id, .status = status, .q = q};
+  return store_doc_query_json(st, user_id, &f, STORE_DOC_SORT_ADDED, 1, limit, offset);
+}
+
+/* The conditions of store_doc_filter_t on parameters ?1..?10 (see bind_filter). */
+#define DOC_FILTER_WHERE                                                                                 \
+  DOC_LIST_WHERE                                                                                         \
+  " AND (?5 IS NULL OR d.authors LIKE ?5 ESCAPE '\\')"                                                   \
+  " AND (?6 IS NULL OR d.venue LIKE ?6 ESCAPE '\\')"                                                     \
+  " AND (?7 IS NULL OR d.mime = ?7)"                                                                     \
+  " AND (?8 IS NULL OR d.language = ?8 COLLATE NOCASE OR d.language LIKE ?8 || '-%' ESCAPE '\\')"        \
+  " AND (?9 IS NULL OR d.year >= ?9) AND (?10 IS NULL OR d.year <= ?10)"
+
+typedef struct {
+  char *q, *author, *venue;
+  char from[16], to[16];
+} filter_binds_t;
+
+static void bind_filter(sqlite3_stmt *s, const char *user_id, const store_doc_filter_t *f, filter_binds_t *b) {
+  memset(b, 0, sizeof *b);
+  b->q = f->q && *f->q ? like_pattern(f->q) : NULL;
+  b->author = f->author && *f->author ? like_pattern(f->author) : NULL;
+  b->venue = f->venue && *f->venue ? like_pattern(f->venue) : NULL;
+  /* years are stored as four digits, so text order is year order */
+  if (f->year_from > 0) snprintf(b->from, sizeof b->from, "%04d", f->year_from);
+  if (f->year_to > 0) snprintf(b->to, sizeof b->to, "%04d", f->year_to);
+  sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
+  sdb_bind_text(s, 2, f->status && *f->status ? f->status : NULL);
+  sdb_bind_text(s, 3, b->q);
+  sdb_bind_text(s, 4, f->group_id && *f->group_id ? f->group_id : NULL);
+  sdb_bind_text(s, 5, b->author);
+  sdb_bind_text(s, 6, b->venue);
+  sdb_bind_text(s, 7, f->mime && *f->mime ? f->mime : NULL);
+  sdb_bind_text(s, 8, f->language && *f->language ? f->language : NULL);
+  sdb_bind_text(s, 9, b->from[0] ? b->from : NULL);
+  sdb_bind_text(s, 10, b->to[0] ? b->to : NULL);
+}
+
+static void filter_binds_free(filter_binds_t *b) {
+  free(b->q);
+  free(b->author);
+  free(b->venue);
+}
+
+#define DOC_SELECT_D                                                                                       \
+  "SELECT d.id, d.user_id, d.filename, d.stored_path, d.mime, d.size_bytes, d.content_hash, "              \
+  "d.status, d.error, d.title, d.authors, d.year, d.metadata, d.pages, d.chunk_count, d.text_chars, "      \
+  "d.chunk_size, d.chunk_overlap, d.created_at, d.updated_at, " DOC_META_COLS("d.")
+
+json_t *store_doc_query_json(store_t *st, const char *user_id, const store_doc_filter_t *f, store_doc_sort_t sort,
+                             int desc, int limit, int offset) {
+  /* ORDER BY cannot be a parameter: one fixed statement per sort and direction */
+  static const char *const ORDER[3][2] = {
+      {" ORDER BY d.created_at, d.id", " ORDER BY d.created_at DESC, d.id DESC"},
+      {" ORDER BY COALESCE(d.title, d.filename) COLLATE NOCASE, d.id",
+       " ORDER BY COALESCE(d.title, d.filename) COLLATE NOCASE DESC, d.id DESC"},
+      {" ORDER BY d.year IS NULL, d.year, d.id", " ORDER BY d.year IS NULL, d.year DESC, d.id"}};
+  if ((int)sort < 0 || sort > STORE_DOC_SORT_YEAR) sort = STORE_DOC_SORT_ADDED;
+  if (limit < 1 || limit > 500) limit = 500;
+  char sql[2048];
+  snprintf(sql, sizeof sql, "%s%s%s LIMIT ?11 OFFSET ?12", DOC_SELECT_D, DOC_FILTER_WHERE, ORDER[sort][desc ? 1 : 0]);
+  filter_binds_t b;
   sqlite3 *db = sdb_acquire(st);
   json_t *res = NULL;
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT COUNT(*)" DOC_LIST_WHERE);
-  if (!s) goto out;
-  sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-  sdb_bind_text(s, 2, status);
-  sdb_bind_text(s, 3, pat);
-  sdb_bind_text(s, 4, group_id);
+  sqlite3_stmt *s = sdb_prepare(db, "SELECT COUNT(*)" DOC_FILTER_WHERE);
+  if (!s) goto out_nob;
+  bind_filter(s, user_id, f, &b);
   int64_t total = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
   sqlite3_reset(s);
-  s = sdb_prepare(db,
-                  "SELECT d.id, d.user_id, d.filename, d.stored_path, d.mime, d.size_bytes, d.content_hash, "
-                  "d.status, d.error, d.title, d.authors, d.year, d.metadata, d.pages, d.chunk_count, d.text_chars, "
-                  "d.chunk_size, d.chunk_overlap, d.created_at, d.updated_at, " DOC_META_COLS("d.") DOC_LIST_WHERE
-                  " ORDER BY d.created_at DESC, d.id LIMIT ?5 OFFSET ?6");
-  if (!s) goto out;
-  sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-  sdb_bind_text(s, 2, status);
-  sdb_bind_text(s, 3, pat);
-  sdb_bind_text(s, 4, group_id);
-  sqlite3_bind_int(s, 5, limit);
-  sqlite3_bind_int(s, 6, offset);
-  json_t *arr = json_array();
-  store_doc_t *rows[512];
+  filter_binds_free(&b);
+  s = sdb_prepare(db, sql);
+  if (!s) goto out_nob;
+  bind_filter(s, user_id, f, &b);
+  sqlite3_bind_int(s, 11, limit);
+  sqlite3_bind_int(s, 12, offset);
+  store_doc_t *rows[500];
   int nrows = 0;
-  while (nrows < 512 && sqlite3_step(s) == SQLITE_ROW) rows[nrows++] = doc_from_row(s);
+  while (nrows < limit && sqlite3_step(s) == SQLITE_ROW) rows[nrows++] = doc_from_row(s);
   sqlite3_reset(s);
+  filter_binds_free(&b);
+  json_t *arr = json_array();
   for (int i = 0; i < nrows; i++) {
     json_array_append_new(arr, doc_json_db(db, rows[i]));
     store_doc_free(rows[i]);
   }
   res = json_pack("{s:o, s:I}", "documents", arr, "total", (json_int_t)total);
+out_nob:
+  sdb_release(st, db);
+  return res;
+}
+
+int store_doc_filter_ids(store_t *st, const char *user_id, const store_doc_filter_t *f, size_t max, char (**ids)[17],
+                         size_t *n) {
+  *ids = NULL;
+  *n = 0;
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s = sdb_prepare(db, "SELECT d.id" DOC_FILTER_WHERE " ORDER BY d.created_at, d.id");
+  if (!s) goto out;
+  filter_binds_t b;
+  bind_filter(s, user_id, f, &b);
+  size_t cap = 0;
+  while (*n < max && sqlite3_step(s) == SQLITE_ROW) {
+    if (*n == cap) {
+      cap = cap ? cap * 2 : 64;
+      char(*grown)[17] = realloc(*ids, cap * sizeof **ids);
+      if (!grown) abort();
+      *ids = grown;
+    }
+    copy_id((*ids)[(*n)++], sqlite3_column_text(s, 0));
+  }
+  sqlite3_reset(s);
+  filter_binds_free(&b);
+  ret = STORE_OK;
 out:
   sdb_release(st, db);
-  free(pat);
-  return res;
+  return ret;
+}
+
+long store_doc_owned_ids(store_t *st, const char *user_id, char (*ids)[17], size_t n) {
+  sqlite3 *db = sdb_acquire(st);
+  long kept = -1;
+  sqlite3_stmt *s = sdb_prepare(db, "SELECT 1 FROM documents WHERE id = ?1 AND user_id = ?2");
+  if (s) {
+    kept = 0;
+    for (size_t i = 0; i < n; i++) {
+      sqlite3_bind_text(s, 1, ids[i], -1, SQLITE_STATIC);
+      sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
+      int own = sqlite3_step(s) == SQLITE_ROW;
+      sqlite3_reset(s);
+      if (own) memmove(ids[kept++], ids[i], 17);
+    }
+  }
+  sdb_release(st, db);
+  return kept;
 }
 
 static int changes_or_missing(sqlite3 *db) {
@@ -1094,6 +1192,19 @@ int store_embeddings_put(store_t *st, const char *model, const int64_t *chunk_id
     if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
   }
   if (ret != STORE_OK) sdb_rollback(db);
+  sdb_release(st, db);
+  return ret;
+}
+
+int store_embeddings_drop_doc(store_t *st, const char *document_id) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s =
+      sdb_prepare(db, "DELETE FROM embeddings WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ?1)");
+  if (s) {
+    sdb_bind_text(s, 1, document_id);
+    if (step_done(db, s, "drop document vectors") == 0) ret = STORE_OK;
+  }
   sdb_release(st, db);
   return ret;
 }

@@ -58,6 +58,38 @@ json_t *store_doc_json(store_t *st, const store_doc_t *d);
  * substring; {"documents":[...],"total":N}. New reference or NULL on error. */
 json_t *store_doc_list_json(store_t *st, const char *user_id, const char *group_id, const char *status, const char *q,
                             int limit, int offset);
+
+/* Which of a user's documents a library view or a bulk action is about.
+ * Every member is optional (NULL / 0: no condition); values are matched as
+ * given (the API validates them). */
+typedef struct {
+  const char *group_id; /* member of this group of the user */
+  const char *status;   /* queued | processing | ready | failed */
+  const char *q;        /* substring of the title, file name, authors or DOI */
+  const char *author;   /* substring of the authors (case-insensitive for ASCII) */
+  const char *venue;    /* substring of the venue */
+  const char *mime;     /* exact MIME type (the API maps "pdf", "docx", ...) */
+  const char *language; /* "en" matches "en" and "en-US" */
+  int year_from, year_to;
+} store_doc_filter_t;
+
+typedef enum { STORE_DOC_SORT_ADDED = 0, STORE_DOC_SORT_TITLE, STORE_DOC_SORT_YEAR } store_doc_sort_t;
+
+/* One page of a user's documents matching f, sorted (desc: newest, Z..A,
+ * latest year first; documents without a year last either way), with the
+ * number of all matches: {"documents":[...],"total":N}. limit <= 500. New
+ * reference or NULL on error. */
+json_t *store_doc_query_json(store_t *st, const char *user_id, const store_doc_filter_t *f, store_doc_sort_t sort,
+                             int desc, int limit, int offset);
+/* Ids of a user's documents matching f (at most max, by date added): *ids
+ * malloc'd array of *n ids (free it). */
+int store_doc_filter_ids(store_t *st, const char *user_id, const store_doc_filter_t *f, size_t max, char (**ids)[17],
+                         size_t *n);
+/* Keeps only the ids (of n) that are documents of user_id, in their order:
+ * returns the number kept (ids is compacted), or -1 on a store error. */
+long store_doc_owned_ids(store_t *st, const char *user_id, char (*ids)[17], size_t n);
+/* Deletes every vector of a document (so the embed job computes them again). */
+int store_embeddings_drop_doc(store_t *st, const char *document_id);
 /* Bibliographic fields for an update or an ingestion. On updates NULL
  * leaves a field unchanged and "" clears it; on ingestion NULL means "not
  * found". Values are stored as given: validate them first

@@ -56,6 +56,7 @@ static const struct {
     {"POST", "/api/missions", "creates a mission owned by the caller", 0},
     {"GET", "/api/documents", "lists the caller's documents", 1},
     {"POST", "/api/documents", "uploads documents owned by the caller", 0},
+    {"POST", "/api/documents/bulk", "acts on the caller's documents only (test_library: another user's id is 404)", 0},
     {"GET", "/api/groups", "lists the caller's groups", 1},
     {"POST", "/api/groups", "creates a group owned by the caller", 0},
     {"GET", "/api/chats", "lists the caller's chats", 1},

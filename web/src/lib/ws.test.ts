@@ -120,6 +120,23 @@ describe('LiveClient', () => {
     expect(got).toEqual([1, 2, 3, 4]);
   });
 
+  it('delivers events the server sends under the resolved name of an alias ("documents" -> "documents:<user>")', () => {
+    const { client } = setup();
+    const got: string[] = [];
+    client.subscribe('documents', 0, (e) => got.push(`${e.seq}:${e.data.status}`));
+    last().serverOpen();
+    expect(last().sent).toEqual([{ type: 'subscribe', channel: 'documents', after: 0 }]);
+    // what the server really sends for a PDF that finished processing
+    last().push('documents:u1abc', 1, 'document', { id: 'd1', status: 'processing' });
+    last().push('documents:u1abc', 2, 'document', { id: 'd1', status: 'ready' });
+    last().push('documents:u1abc', 2, 'document', { id: 'd1', status: 'ready' });
+    // a channel that is not an alias is never matched by its prefix
+    client.subscribe('mission', 0, () => got.push('wrong'));
+    last().push('mission:3', 1);
+    expect(got).toEqual(['1:processing', '2:ready']);
+    expect(client.lastSeq('documents')).toBe(2);
+  });
+
   it('reconnects with exponential backoff and catches up from the last seq', () => {
     const { client, timers, setToken } = setup();
     const states: string[] = [];

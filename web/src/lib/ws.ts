@@ -53,6 +53,9 @@ export interface LiveClientOptions {
 
 type Handler = (ev: LiveEvent) => void;
 
+/* Channels the server accepts by a short name and answers under "name:<user id>". */
+const ALIASES = new Set(['documents']);
+
 interface ChannelState {
   lastSeq: number;
   handlers: Set<Handler>;
@@ -158,6 +161,22 @@ export class LiveClient {
         this.send({ type: 'unsubscribe', channel });
       }
     };
+  }
+
+  /*
+   * The subscription an event belongs to. The server resolves a few aliases
+   * to the user's own channel ("documents" is "documents:<user id>") and
+   * sends events under the resolved name, so an event of "documents:u1" is
+   * delivered to the "documents" subscription when there is no exact one.
+   * (Without this, document status events never reached the library page:
+   * it only caught up on reload.)
+   */
+  private channelFor(name: string): ChannelState | undefined {
+    const exact = this.channels.get(name);
+    if (exact) return exact;
+    const colon = name.indexOf(':');
+    const alias = colon > 0 ? name.slice(0, colon) : '';
+    return ALIASES.has(alias) ? this.channels.get(alias) : undefined;
   }
 
   private sendSubscribe(channel: string) {
@@ -268,7 +287,7 @@ export class LiveClient {
     }
     if (!msg || typeof msg !== 'object') return;
     if (msg.type === 'event') {
-      const ch = this.channels.get(String(msg.channel));
+      const ch = this.channelFor(String(msg.channel));
       if (!ch) return;
       const seq = Number(msg.seq);
       if (Number.isFinite(seq)) {
