@@ -63,6 +63,9 @@ static const struct {
     {"POST", "/api/search", "searches the caller's documents", 1},
     {"POST", "/api/missions/preflight", "what a mission of the caller's would have (their documents, settings)", 0},
     {"GET", "/api/stats", "the caller's own counts", 1},
+    {"POST", "/mcp", "MCP session of the caller; every tool checks the owner (tests/mcp/server.test.mjs)", 0},
+    {"GET", "/mcp", "answers 405 (no server-initiated stream)", 0},
+    {"DELETE", "/mcp", "ends the caller's own MCP session", 0},
 };
 
 static inproc_t env;
