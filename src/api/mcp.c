@@ -15,17 +15,27 @@
  * GET /mcp would open a stream of server-initiated messages; this server
  * sends none, so it answers 405 as the transport allows. DELETE /mcp ends
  * the session.
+ *
+ * The client side: GET /api/mcp/servers connects to every MCP server of the
+ * caller's settings (and the server-wide ones) and lists their tools and
+ * resources; POST /api/mcp/servers/{name}/import adds a resource's text to
+ * the caller's library. A server not in the caller's settings is 404.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "api/api.h"
 #include "app.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/util.h"
+#include "mcp/client.h"
 #include "mcp/mcp.h"
+#include "rag/rag.h"
+#include "store/documents.h"
 
 static int reply_rpc(http_req_t *r, int status, json_t *msg, const char *session) {
   char *text = json_dumps(msg, JSON_COMPACT | JSON_REAL_PRECISION(9));
@@ -143,8 +153,156 @@ static int h_delete(http_req_t *r) {
   return http_reply_json(r, 200, json_pack("{s:b}", "deleted", 1));
 }
 
+
+/* ---------- MCP servers of the caller (the client side) ---------- */
+
+/* GET /api/mcp/servers: every server that applies to the caller, connected
+ * now, with its tools and resources (or the error that stopped it). */
+static int h_servers(http_req_t *r) {
+  json_t *servers = mcp_servers_for_user(r->app, r->user.id);
+  json_t *out = json_array();
+  const char *name;
+  json_t *cfg;
+  json_object_foreach(servers, name, cfg) {
+    json_t *o = json_pack("{s:s, s:O, s:s}", "name", name, "scope", json_object_get(cfg, "scope"), "transport",
+                          json_object_get(cfg, "command") ? "stdio" : "http");
+    char err[600];
+    mcp_client_t *c =
+        mcp_client_connect(r->app, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err, sizeof err);
+    json_t *tools = NULL, *res = NULL;
+    if (c && mcp_client_request(c, "tools/list", NULL, &tools, err, sizeof err) == 0) {
+      json_t *list = json_array();
+      size_t i;
+      json_t *t;
+      json_array_foreach(json_object_get(tools, "tools"), i, t)
+          json_array_append_new(list, json_pack("{s:O, s:O?, s:O?}", "name", json_object_get(t, "name"),
+                                                "description", json_object_get(t, "description"), "input_schema",
+                                                json_object_get(t, "inputSchema")));
+      json_object_set_new(o, "tools", list);
+      /* resources are optional for a server */
+      char rerr[300];
+      json_t *list2 = json_array();
+      if (mcp_client_request(c, "resources/list", NULL, &res, rerr, sizeof rerr) == 0)
+        json_array_foreach(json_object_get(res, "resources"), i, t)
+            json_array_append_new(list2, json_pack("{s:O, s:O?, s:O?}", "uri", json_object_get(t, "uri"), "name",
+                                                   json_object_get(t, "name"), "mime_type",
+                                                   json_object_get(t, "mimeType")));
+      json_object_set_new(o, "resources", list2);
+    } else {
+      json_object_set_new(o, "error", json_string(err));
+    }
+    json_decref(tools);
+    json_decref(res);
+    mcp_client_close(c);
+    json_array_append_new(out, o);
+  }
+  json_decref(servers);
+  return http_reply_json(r, 200, json_pack("{s:o}", "servers", out));
+}
+
+/* The file name a resource is imported as: its name (or the URI's last
+ * segment) made safe, with an extension for its type. */
+static void import_filename(const char *name, const char *uri, const char *mime, char *out, size_t n) {
+  const char *base = name && name[0] ? name : strrchr(uri, '/') ? strrchr(uri, '/') + 1 : uri;
+  size_t k = 0;
+  for (const char *p = base; *p && k + 6 < n && k < 80; p++)
+    out[k++] = (*p == '/' || *p == '\\' || (unsigned char)*p < 0x20) ? '_' : *p;
+  out[k] = '\0';
+  if (!k) snprintf(out, n, "resource");
+  const char *ext = mime && strstr(mime, "markdown") ? ".md" : mime && strstr(mime, "html") ? ".html" : ".txt";
+  if (!util_ends_with(out, ext)) snprintf(out + strlen(out), n - strlen(out), "%s", ext);
+}
+
+/* POST /api/mcp/servers/{name}/import {"uri", "group_id"?}: reads the
+ * resource and adds its text to the caller's library (202, like an upload). */
+static int h_import(http_req_t *r) {
+  const char *name = http_param(r, "name");
+  json_t *b = http_read_json(r);
+  if (!b) return r->status;
+  int st;
+  const char *uri = json_string_value(json_object_get(b, "uri"));
+  json_t *jg = json_object_get(b, "group_id");
+  const char *group = json_string_value(jg);
+  json_t *servers = mcp_servers_for_user(r->app, r->user.id);
+  json_t *cfg = json_object_get(servers, name);
+  mcp_client_t *c = NULL;
+  json_t *res = NULL;
+  char err[600], path[1200] = "";
+  if (!cfg) {
+    st = http_reply_not_found(r, "MCP server", name);
+    goto out;
+  }
+  if (!uri || !uri[0] || json_string_length(json_object_get(b, "uri")) > 2000 || (jg && !json_is_null(jg) && !group)) {
+    st = http_reply_error(r, 422, "invalid_field", "uri must be a resource URI of the server; group_id a string");
+    goto out;
+  }
+  if (group && group[0] && !store_group_owned(r->app->store, r->user.id, group)) {
+    st = http_reply_not_found(r, "group", group);
+    goto out;
+  }
+  c = mcp_client_connect(r->app, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err, sizeof err);
+  json_t *params = json_pack("{s:s}", "uri", uri);
+  if (!c || mcp_client_request(c, "resources/read", params, &res, err, sizeof err) != 0) {
+    json_decref(params);
+    st = http_reply_error(r, 502, "mcp_server_error", "%s", err);
+    goto out;
+  }
+  json_decref(params);
+  json_t *item = json_array_get(json_object_get(res, "contents"), 0);
+  const char *text = json_string_value(json_object_get(item, "text"));
+  if (!text) {
+    st = http_reply_error(r, 422, "unsupported_media_type", "resource %s has no text content to import", uri);
+    goto out;
+  }
+  char fname[128];
+  const char *mime = json_string_value(json_object_get(item, "mimeType"));
+  json_t *listed = NULL; /* the resource's name from resources/list, when it is listed */
+  char lerr[300];
+  const char *rname = NULL;
+  if (mcp_client_request(c, "resources/list", NULL, &listed, lerr, sizeof lerr) == 0) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(listed, "resources"), i, v) if (!strcmp(
+        json_string_value(json_object_get(v, "uri")) ?: "", uri)) rname = json_string_value(json_object_get(v, "name"));
+  }
+  import_filename(rname, uri, mime, fname, sizeof fname);
+  json_decref(listed);
+  snprintf(path, sizeof path, "%s/documents/tmp", config_get(r->app->cfg, "DATA_DIR"));
+  util_mkdirs(path, 0750);
+  snprintf(path + strlen(path), sizeof path - strlen(path), "/mcp-XXXXXX");
+  int fd = mkstemp(path);
+  size_t len = strlen(text);
+  if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+    if (fd >= 0) close(fd);
+    st = http_reply_error(r, 500, "internal", "cannot store the resource");
+    goto out;
+  }
+  close(fd);
+  rag_add_t req = {.user_id = r->user.id, .filename = fname, .src_path = path, .move = 1,
+                   .group_id = group && group[0] ? group : NULL};
+  char id[17], aerr[256];
+  int dup = 0;
+  if (rag_document_add(r->app->rag, &req, id, &dup, aerr, sizeof aerr) != 0) {
+    st = http_reply_error(r, 422, "invalid_document", "%s", aerr);
+    goto out;
+  }
+  path[0] = '\0'; /* moved into the library */
+  log_info("mcp", "user %s imported %s from MCP server %s as document %s", r->user.username, uri, name, id);
+  st = http_reply_json(r, 202, json_pack("{s:{s:s, s:s, s:s, s:b}}", "document", "id", id, "filename", fname,
+                                         "source", uri, "duplicate", dup));
+out:
+  if (path[0] && !util_ends_with(path, "/documents/tmp")) unlink(path);
+  json_decref(res);
+  mcp_client_close(c);
+  json_decref(servers);
+  json_decref(b);
+  return st;
+}
+
 void api_mcp_routes(http_router_t *rt) {
   http_route(rt, "POST", "/mcp", ROLE_VIEWER, h_post);
   http_route(rt, "GET", "/mcp", ROLE_VIEWER, h_get);
   http_route(rt, "DELETE", "/mcp", ROLE_VIEWER, h_delete);
+  http_route(rt, "GET", "/api/mcp/servers", ROLE_VIEWER, h_servers);
+  http_route(rt, "POST", "/api/mcp/servers/{name}/import", ROLE_RESEARCHER, h_import);
 }
