@@ -56,3 +56,10 @@ if [[ "${1:-}" == "--test" && -f tests/e2e/package.json ]]; then
     (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi
+# The official MCP SDK for the MCP tests (ctest mcp_sdk_*; tests/mcp).
+if [[ "${1:-}" == "--test" && -f tests/mcp/package.json ]]; then
+  if [[ ! -d tests/mcp/node_modules ]] || [[ tests/mcp/package-lock.json -nt tests/mcp/node_modules/.package-lock.json ]]; then
+    echo "install-deps: npm ci in tests/mcp/"
+    (cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

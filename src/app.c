@@ -23,6 +23,7 @@
 #include "http/http.h"
 #include "http/ws.h"
 #include "llm/llm.h"
+#include "mcp/mcp.h"
 #include "rag/rag.h"
 #include "web/web.h"
 
@@ -101,6 +102,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   chat_register(app); /* the "chat:ID" WebSocket channel authoriser */
   app->router = http_router_new();
   api_register_all(app->router);
+  app->mcp_sessions = mcp_sessions_new();
   if (!(app->agents = agents_new(app, err, errlen))) return app_close(app), NULL;
   return app;
 }
@@ -120,6 +122,7 @@ void app_close(app_t *app) {
   agents_free(app->agents);
   ws_hub_free(app->hub);
   http_router_free(app->router);
+  mcp_sessions_free(app->mcp_sessions);
   auth_free(app->auth);
   events_free(app->events);
   web_free(app->web);

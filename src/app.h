@@ -33,6 +33,7 @@ typedef struct app {
   void *web;
   void *agents;
   struct chat_pool *chat; /* chat answering workers (app_start_workers), or NULL */
+  struct mcp_sessions *mcp_sessions; /* Streamable HTTP sessions of POST /mcp (src/mcp/sessions.c) */
   int64_t started_at_ms;
 } app_t;
 

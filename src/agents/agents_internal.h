@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 
 #include "agents/agents.h"
+#include "agents/tools.h"
 #include "base/buf.h"
 #include "llm/llm.h"
 #include "store/missions.h"
@@ -40,6 +41,10 @@ struct agents {
   /* one section commit (notes, draft) at a time, so that the progress in
    * its events is computed and emitted in commit order */
   pthread_mutex_t commit_lock;
+  /* providers of the tools research may call (tools.c), set at start */
+  agent_tools_provider_fn tool_providers[8];
+  void *tool_provider_ctx[8];
+  int ntool_providers;
 };
 
 typedef struct {
@@ -51,6 +56,7 @@ typedef struct {
   json_t *questions; /* borrowed from row */
   int use_docs, use_web, offline;
   int use_scholarly;             /* "scholarly" in sources (scholarly.c) */
+  int use_tools;                 /* "tools" in sources: the user's MCP tools (research_tools) */
   json_t *scholarly_providers;   /* settings.scholarly_providers, borrowed; NULL: the user's settings */
   char language[16]; /* "en", "ko", ... */
   char tone[32], length[32];
@@ -144,6 +150,8 @@ typedef struct {
   long long chunk_id;
   int page;
   char *year, *venue, *doi; /* a scholarly paper's (scholarly.c); NULL otherwise */
+  int tool; /* a tool's result (tool_use.c): web is set too and url is the locator "mcp://server/tool?{args}";
+             * its notes are stored as source_type 'web' (the table allows document|web) */
 } passage_t;
 
 typedef struct {
@@ -331,6 +339,14 @@ int guard_unverified(mrun_t *m, json_t *sections, json_t *drafts, json_t *notes,
 /* Reads passages for a section: library search (scoped to the mission's
  * user and group) and, when enabled, web search + fetch. */
 int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size_t errlen);
+/* With "tools" among the sources and a model: asks the tool_user agent
+ * whether one of the user's tools (tools.h) answers a question of the
+ * section better than the passages, calls the one it picks with the
+ * arguments it gives (checked against the tool's schema; a bad choice is
+ * re-asked once) and appends the result to out as a passage whose locator
+ * is the tool and its arguments. Failures become mission warnings.
+ * (tool_use.c) */
+void research_tools(mrun_t *m, json_t *section, passages_t *out, store_mevs_t *evs);
 /* Builds a note object (see store_mission_add_notes) from a passage. */
 json_t *research_note(const passage_t *p, const char *quote, const char *content, int credibility);
 /* A new passage at the end of ps (labelled, zeroed otherwise). */

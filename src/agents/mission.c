@@ -152,6 +152,7 @@ static void mrun_load(mrun_t *m, json_t *row) {
     if (!strcmp(json_string_value(v), "local_documents")) m->use_docs = 1;
     if (!strcmp(json_string_value(v), "web_search")) m->use_web = 1;
     if (!strcmp(json_string_value(v), "scholarly")) m->use_scholarly = 1;
+    if (!strcmp(json_string_value(v), "tools")) m->use_tools = 1;
   }
   m->scholarly_providers = json_object_get(s, "scholarly_providers");
   m->offline = (int)json_integer_value(json_object_get(row, "offline"));
@@ -680,6 +681,8 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
   }
   const char *sid = json_string_value(json_object_get(section, "id"));
   const char *stitle = json_string_value(json_object_get(section, "title"));
+  store_mevs_t evs = {0};
+  if (m->use_tools && !m->offline) research_tools(m, section, &ps, &evs);
   size_t npassages = ps.n;
   if (!npassages)
     mrun_warn(m, "no_passages", sid, round, "Section \"%s\": nothing was found to read %s in round %d", stitle,
@@ -689,7 +692,6 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
               : m->use_scholarly        ? "in the scholarly literature"
                                         : "(no source was selected)",
               round);
-  store_mevs_t evs = {0};
   store_mevs_add(&evs, "sources_read", sources_read(sid, round, &ps));
   json_t *notes = NULL;
   int rc = 0;
@@ -1384,6 +1386,7 @@ agents_t *agents_new(app_t *app, char *err, size_t errlen) {
     }
   }
   if (app->hub) ws_hub_authorize(app->hub, "mission", authorize_mission);
+  agent_tools_register(ag, agent_tools_mcp_provider, NULL);
   metrics_gauge_set(M_ACTIVE, M_ACTIVE_HELP, 0);
   return ag;
 }
@@ -1459,10 +1462,12 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     }
     json_array_foreach(js, i, v) {
       const char *s = json_string_value(v);
-      if (!s || (strcmp(s, "local_documents") && strcmp(s, "web_search") && strcmp(s, "scholarly"))) {
+      if (!s || (strcmp(s, "local_documents") && strcmp(s, "web_search") && strcmp(s, "scholarly") &&
+                 strcmp(s, "tools"))) {
         json_decref(questions);
         json_decref(sources);
-        return fail(status, 422, err, errlen, "sources may contain only local_documents, web_search and scholarly");
+        return fail(status, 422, err, errlen,
+                    "sources may contain only local_documents, web_search, scholarly and tools");
       }
       json_array_append(sources, v);
     }

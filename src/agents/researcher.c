@@ -311,7 +311,10 @@ static json_t *notes_schema(void) {
 static json_t *passage_item(const passage_t *p) {
   buf_t b = BUF_INIT;
   buf_init(&b);
-  buf_printf(&b, "\n[%s] %s (%s", p->label, p->title ? p->title : "", p->web ? "web" : "document");
+  buf_printf(&b, "\n[%s] %s (%s", p->label, p->title ? p->title : "",
+             p->tool  ? "tool result"
+             : p->web ? "web"
+                      : "document");
   if (p->web)
     buf_printf(&b, ", %s)\n", p->url);
   else if (p->page)

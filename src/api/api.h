@@ -15,12 +15,11 @@ void api_auth_routes(http_router_t *rt);      /* /api/auth/... */
 void api_admin_routes(http_router_t *rt);     /* /api/admin/... */
 void api_documents_routes(http_router_t *rt); /* /api/documents, /api/groups, /api/search */
 void api_missions_routes(http_router_t *rt);
-void api_mission_sources_routes(http_router_t *rt);
-    /* POST /api/missions/{id}/save-sources */ /* /api/missions/..., /api/stats */
-void api_settings_routes(http_router_t *rt);   /* /api/settings, test-connection, models */
-void api_chats_routes(http_router_t *rt);      /* /api/chats (chat with documents) */
-void api_writing_routes(
-    http_router_t *rt); /* /api/writing/..., PUT /api/missions/{id}/report, POST /api/missions/{id}/writing */
+void api_mission_sources_routes(http_router_t *rt); /* POST /api/missions/{id}/save-sources */
+void api_settings_routes(http_router_t *rt);        /* /api/settings, test-connection, models */
+void api_chats_routes(http_router_t *rt);           /* /api/chats (chat with documents) */
+void api_writing_routes(http_router_t *rt); /* /api/writing/..., PUT /api/missions/{id}/report, POST /api/missions/{id}/writing */
+void api_mcp_routes(http_router_t *rt);     /* /mcp (Model Context Protocol, Streamable HTTP) */
 /* Whether self-registration is open (server setting, else ALLOW_REGISTRATION). */
 int api_registration_open(struct app *app);
 
@@ -36,5 +35,18 @@ int api_registration_open(struct app *app);
  */
 json_t *api_settings_sections(struct app *app, const char *user_id);
 int api_settings_save(http_req_t *r, json_t *body, const char *user_id, const char *const *also);
+
+/*
+ * The actions the REST API and the MCP server (src/mcp/) share, so both give
+ * the same answers and the same refusals.
+ *
+ * api_search_json runs a POST /api/search body for user_id: the result
+ * object {results, mode, reranked} (new reference), or NULL with *status
+ * (422 bad field, 404 group not found, 500) and err.
+ * api_mission_view is a mission row as the API shows it (counters, progress;
+ * new reference).
+ */
+json_t *api_search_json(struct app *app, const char *user_id, json_t *body, int *status, char *err, size_t errlen);
+json_t *api_mission_view(struct app *app, json_t *row);
 
 #endif

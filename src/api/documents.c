@@ -607,32 +607,29 @@ static int remove_members(http_req_t *r) {
 
 /* ---------- search ---------- */
 
-static int search(http_req_t *r) {
-  json_t *b = http_read_json(r);
-  if (!b) return r->status;
-  int status;
+json_t *api_search_json(app_t *app, const char *user_id, json_t *b, int *status, char *err, size_t errlen) {
   json_t *jq = json_object_get(b, "query"), *jk = json_object_get(b, "k"), *jg = json_object_get(b, "group_id");
   json_t *jm = json_object_get(b, "mode"), *jr = json_object_get(b, "rerank");
   json_t *jgb = json_object_get(b, "group_by");
   rag_query_t q;
   rag_query_init(&q);
-  q.user_id = r->user.id;
+  q.user_id = user_id;
   q.query = json_string_value(jq);
   int mode = jm ? rag_mode_parse(json_string_value(jm)) : RAG_MODE_HYBRID;
+  *status = 422;
   if (!q.query || !*q.query || json_string_length(jq) > 4000) {
-    status = http_reply_error(r, 422, "invalid_field", "query must be a non-empty string (at most 4000 bytes)");
-    goto out;
+    snprintf(err, errlen, "query must be a non-empty string (at most 4000 bytes)");
+    return NULL;
   }
   if ((jk && (!json_is_integer(jk) || json_integer_value(jk) < 1 || json_integer_value(jk) > 100)) || mode < 0 ||
       (jm && !json_is_string(jm)) || (jg && !json_is_null(jg) && !json_is_string(jg)) || (jr && !json_is_boolean(jr))) {
-    status = http_reply_error(r, 422, "invalid_field",
-                              "k must be 1..100, mode hybrid|lexical|vector, group_id a string, rerank a boolean");
-    goto out;
+    snprintf(err, errlen, "k must be 1..100, mode hybrid|lexical|vector, group_id a string, rerank a boolean");
+    return NULL;
   }
   const char *group_by = jgb && !json_is_null(jgb) ? json_string_value(jgb) : "passage";
   if (!group_by || (strcmp(group_by, "passage") != 0 && strcmp(group_by, "document") != 0)) {
-    status = http_reply_error(r, 422, "invalid_field", "group_by must be \"passage\" or \"document\"");
-    goto out;
+    snprintf(err, errlen, "group_by must be \"passage\" or \"document\"");
+    return NULL;
   }
   /* one result per document: its best passage */
   if (!strcmp(group_by, "document")) q.per_document = 1;
@@ -642,16 +639,17 @@ static int search(http_req_t *r) {
   if (q.group_id && !*q.group_id) q.group_id = NULL;
   if (jr) q.rerank = json_is_true(jr);
   rag_results_t res;
-  char err[512] = "";
-  int rc = rag_search(r->app->rag, &q, &res, err, sizeof err);
+  char why[512] = "";
+  int rc = rag_search(app->rag, &q, &res, why, sizeof why);
   if (rc == -2) {
-    status = http_reply_not_found(r, "group", q.group_id);
-    goto out;
+    *status = 404;
+    snprintf(err, errlen, "group %s not found", q.group_id);
+    return NULL;
   }
   if (rc != 0) {
-    status = http_reply_error(r, q.mode == RAG_MODE_VECTOR ? 422 : 500,
-                              q.mode == RAG_MODE_VECTOR ? "invalid_field" : "internal", "%s", err);
-    goto out;
+    *status = q.mode == RAG_MODE_VECTOR ? 422 : 500;
+    snprintf(err, errlen, "%s", why);
+    return NULL;
   }
   json_t *arr = json_array();
   for (size_t i = 0; i < res.n; i++) {
@@ -669,14 +667,23 @@ static int search(http_req_t *r) {
     json_object_set_new(o, "char_end", json_integer(h->char_end));
     json_array_append_new(arr, o);
   }
-  status = http_reply_json(
-      r, 200,
-      json_pack("{s:o, s:s, s:b, s:s}", "results", arr, "mode", rag_mode_name(res.mode_used), "reranked", res.reranked,
-                "group_by", group_by));
+  json_t *out = json_pack("{s:o, s:s, s:b, s:s}", "results", arr, "mode", rag_mode_name(res.mode_used), "reranked",
+                          res.reranked, "group_by", group_by);
   rag_results_free(&res);
-out:
+  *status = 200;
+  return out;
+}
+
+static int search(http_req_t *r) {
+  json_t *b = http_read_json(r);
+  if (!b) return r->status;
+  int status;
+  char err[600];
+  json_t *res = api_search_json(r->app, r->user.id, b, &status, err, sizeof err);
   json_decref(b);
-  return status;
+  if (res) return http_reply_json(r, 200, res);
+  return http_reply_error(r, status, status == 404 ? "not_found" : status == 422 ? "invalid_field" : "internal", "%s",
+                          err);
 }
 
 void api_documents_routes(http_router_t *rt) {

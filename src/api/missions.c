@@ -26,7 +26,7 @@ static const char *scope(http_req_t *r) {
 }
 
 /* The mission as the API shows it: row + counters from the call record. */
-static json_t *mission_view(app_t *app, json_t *row) {
+json_t *api_mission_view(app_t *app, json_t *row) {
   store_llm_totals_t t = {0};
   store_llm_calls_totals(app->store, json_string_value(json_object_get(row, "id")), &t);
   json_t *m = json_deep_copy(row);
@@ -101,7 +101,7 @@ static int h_list(http_req_t *r) {
   json_t *out = json_array();
   size_t i;
   json_t *row;
-  json_array_foreach(rows, i, row) json_array_append_new(out, mission_view(r->app, row));
+  json_array_foreach(rows, i, row) json_array_append_new(out, api_mission_view(r->app, row));
   json_decref(rows);
   return http_reply_json(r, 200, json_pack("{s:o}", "missions", out));
 }
@@ -109,7 +109,7 @@ static int h_list(http_req_t *r) {
 static int h_get(http_req_t *r) {
   json_t *row = load(r);
   if (!row) return r->status;
-  json_t *v = mission_view(r->app, row);
+  json_t *v = api_mission_view(r->app, row);
   json_decref(row);
   return http_reply_json(r, 200, v);
 }
@@ -403,7 +403,7 @@ static int control_reply(http_req_t *r, int rc, int status, const char *err) {
                             "%s", err);
   json_t *row = NULL;
   store_mission_get(r->app->store, NULL, http_param(r, "id"), &row);
-  json_t *v = row ? mission_view(r->app, row) : json_object();
+  json_t *v = row ? api_mission_view(r->app, row) : json_object();
   json_decref(row);
   return http_reply_json(r, 200, v);
 }

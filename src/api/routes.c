@@ -11,4 +11,5 @@ void api_register_all(http_router_t *rt) {
   api_settings_routes(rt);
   api_chats_routes(rt);
   api_writing_routes(rt);
+  api_mcp_routes(rt);
 }

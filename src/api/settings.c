@@ -22,11 +22,12 @@
 #include "app.h"
 #include "base/util.h"
 #include "llm/llm.h"
+#include "mcp/client.h"
 #include "store/users.h"
 #include "web/scholar.h"
 #include "web/web.h"
 
-static const char *SECTIONS[] = {"models", "search", "research", NULL};
+static const char *SECTIONS[] = {"models", "search", "research", "mcp", NULL};
 static const char *MODEL_KEYS[] = {"default", "fast", "mid", "intelligent", "verifier", "embedding", "rerank", NULL};
 
 static int in_list(const char *const *list, const char *s) {
@@ -235,11 +236,14 @@ int api_settings_save(http_req_t *r, json_t *body, const char *user_id, const ch
   json_object_foreach(body, k, v) {
     if (strcmp(k, "effective") == 0 || (also && in_list(also, k))) continue; /* read-only or the caller's */
     if (!in_list(SECTIONS, k)) {
-      http_reply_error(r, 422, "invalid_field", "unknown settings section \"%.40s\" (models, search, research)", k);
+      http_reply_error(r, 422, "invalid_field", "unknown settings section \"%.40s\" (models, search, research, mcp)",
+                       k);
       return -1;
     }
     drop_set_flags(v);
-    if (check_section(k, v, msg, sizeof msg) != 0) {
+    /* MCP servers: a command to run only in the server settings (admins) */
+    if ((strcmp(k, "mcp") == 0 && mcp_settings_check(v, user_id == NULL, msg, sizeof msg) != 0) ||
+        check_section(k, v, msg, sizeof msg) != 0) {
       http_reply_error(r, 422, "invalid_field", "%s", msg);
       return -1;
     }

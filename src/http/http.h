@@ -25,6 +25,8 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "base/buf.h"
+
 struct app;
 
 typedef enum { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_RESEARCHER = 2, ROLE_ADMIN = 3 } role_t;
@@ -95,6 +97,9 @@ const char *http_header(const http_req_t *r, const char *name);
  * replied and returns NULL. The result is a new reference (an object).
  */
 json_t *http_read_json(http_req_t *r);
+/* Reads the raw request body into out (appended; the caller frees it),
+ * checking its size against MAX_BODY_KB. 0, or -1 after replying 413. */
+int http_read_body(http_req_t *r, buf_t *out);
 
 /* Replies with body (reference stolen; NULL -> {}). Returns status. */
 int http_reply_json(http_req_t *r, int status, json_t *body);

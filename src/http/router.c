@@ -227,32 +227,37 @@ int http_reply_not_found(http_req_t *r, const char *what, const char *id) {
   return http_reply_error(r, 404, "not_found", "%s %s not found", what, id ? id : "");
 }
 
+int http_read_body(http_req_t *r, buf_t *out) {
+  long long limit = config_int(r->app->cfg, "MAX_BODY_KB") * 1024;
+  long long clen = r->ri->content_length;
+  if (clen > limit) {
+    http_reply_error(r, 413, "payload_too_large", "request body of %lld bytes exceeds the limit of %lld bytes", clen,
+                     limit);
+    return -1;
+  }
+  char chunk[8192];
+  int n;
+  while ((n = mg_read(r->conn, chunk, sizeof chunk)) > 0) {
+    buf_append(out, chunk, (size_t)n);
+    if ((long long)out->len > limit) {
+      buf_free(out);
+      http_reply_error(r, 413, "payload_too_large", "request body exceeds the limit of %lld bytes", limit);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 json_t *http_read_json(http_req_t *r) {
   const char *ct = http_header(r, "Content-Type");
   if (!ct || strncasecmp(ct, "application/json", 16) != 0) {
     http_reply_error(r, 415, "unsupported_media_type", "expected Content-Type: application/json");
     return NULL;
   }
-  long long limit = config_int(r->app->cfg, "MAX_BODY_KB") * 1024;
-  long long clen = r->ri->content_length;
-  if (clen > limit) {
-    http_reply_error(r, 413, "payload_too_large", "request body of %lld bytes exceeds the limit of %lld bytes", clen,
-                     limit);
-    return NULL;
-  }
   buf_t body = BUF_INIT;
-  char chunk[8192];
-  int n;
-  while ((n = mg_read(r->conn, chunk, sizeof chunk)) > 0) {
-    buf_append(&body, chunk, (size_t)n);
-    if ((long long)body.len > limit) {
-      buf_free(&body);
-      http_reply_error(r, 413, "payload_too_large", "request body exceeds the limit of %lld bytes", limit);
-      return NULL;
-    }
-  }
+  if (http_read_body(r, &body) != 0) return NULL;
   json_error_t jerr;
-  json_t *j = json_loadb(body.data, body.len, JSON_REJECT_DUPLICATES, &jerr);
+  json_t *j = json_loadb(body.data ? body.data : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
   buf_free(&body);
   if (!j) {
     http_reply_error(r, 400, "invalid_json", "request body is not valid JSON: %s (line %d, column %d)", jerr.text,

@@ -74,7 +74,8 @@ static void cors_headers(http_req_t *r, buf_t *out) {
       buf_printf(out,
                  "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\nAccess-Control-Allow-Credentials: true\r\n"
                  "Access-Control-Allow-Methods: GET, POST, PUT, PATCH, DELETE, OPTIONS\r\n"
-                 "Access-Control-Allow-Headers: Authorization, Content-Type\r\nAccess-Control-Max-Age: 600\r\n",
+                 "Access-Control-Allow-Headers: Authorization, Content-Type, Mcp-Session-Id, MCP-Protocol-Version\r\n"
+                 "Access-Control-Expose-Headers: Mcp-Session-Id\r\nAccess-Control-Max-Age: 600\r\n",
                  origin);
       return;
     }
@@ -186,7 +187,8 @@ static int dispatch(struct mg_connection *conn, void *ud) {
 
   buf_t cors = BUF_INIT;
   cors_headers(&r, &cors);
-  int is_api = util_starts_with(r.path, "/api/") || strcmp(r.path, "/health") == 0 || strcmp(r.path, "/metrics") == 0;
+  int is_api = util_starts_with(r.path, "/api/") || strcmp(r.path, "/health") == 0 || strcmp(r.path, "/metrics") == 0 ||
+               strcmp(r.path, "/mcp") == 0;
   if (strcmp(r.method, "OPTIONS") == 0 && is_api) {
     http_reply_raw(&r, 204, "text/plain", "", 0, cors.data);
     buf_free(&cors);

@@ -10,6 +10,7 @@
  * that redirects is misconfigured, and we say so).
  */
 #include <curl/curl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,6 +39,7 @@ static size_t on_body(char *data, size_t sz, size_t nm, void *ud) {
 static size_t on_header(char *data, size_t sz, size_t nm, void *ud) {
   call_t *c = ud;
   size_t n = sz * nm;
+  if (c->resp->headers.len + n <= 16384) buf_append(&c->resp->headers, data, n);
   if (n > 12 && strncasecmp(data, "retry-after:", 12) == 0) {
     char v[32];
     size_t l = n - 12 < sizeof v - 1 ? n - 12 : sizeof v - 1;
@@ -54,6 +56,7 @@ int web_http_call(const char *method, const char *url, const char *const *header
                   const web_allow_t *policy, web_http_resp_t *resp, web_error_t *e) {
   memset(resp, 0, sizeof *resp);
   buf_init(&resp->body);
+  buf_init(&resp->headers);
   CURL *h = curl_easy_init();
   if (!h) abort();
   web_pin_t pin = {0};
@@ -107,6 +110,7 @@ int web_http_call(const char *method, const char *url, const char *const *header
 void web_http_resp_free(web_http_resp_t *r) {
   if (!r) return;
   buf_free(&r->body);
+  buf_free(&r->headers);
   memset(r, 0, sizeof *r);
 }
 
@@ -119,4 +123,20 @@ void web_http_error(web_error_t *e, const char *provider, const web_http_resp_t 
                 auth ? " (check the " : "", auth ? key_name : "", auth ? ")" : "");
   e->retry_after_ms = r->retry_after_ms;
   free(detail);
+}
+
+int web_post(web_t *w, int untrusted, const char *url, const char *const *headers, const char *body, int timeout_ms,
+             long *status, buf_t *body_out, buf_t *headers_out, char *err, size_t errlen) {
+  web_http_resp_t r;
+  web_error_t e = {0};
+  int rc = web_http_call("POST", url, headers, body, timeout_ms, untrusted ? &w->outbound : NULL, &r, &e);
+  if (rc != 0) {
+    snprintf(err, errlen, "%s", e.msg);
+  } else {
+    *status = r.status;
+    buf_append(body_out, r.body.data ? r.body.data : "", r.body.len);
+    if (headers_out) buf_append(headers_out, r.headers.data ? r.headers.data : "", r.headers.len);
+  }
+  web_http_resp_free(&r);
+  return rc;
 }

@@ -39,6 +39,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/config.h"
 #include "store/store.h"
 
@@ -56,6 +57,18 @@ web_t *web_new(const config_t *cfg, store_t *st, char *err, size_t errlen);
 struct llm;
 void web_set_llm(web_t *w, struct llm *llm);
 void web_free(web_t *w);
+
+/*
+ * One POST (an MCP server's Streamable HTTP endpoint) with extra headers
+ * ("Name: value", NULL-terminated). untrusted: the URL was named by a
+ * non-admin user, so the outbound address policy (OUTBOUND_ALLOW_HOSTS,
+ * web/ssrf.h) checks and pins it. On any HTTP answer: 0, *status, the body
+ * appended to body_out and the raw header lines to headers_out (may be
+ * NULL); the caller frees both. -1 with err on a transport failure
+ * (refused, timeout, network). Thread-safe.
+ */
+int web_post(web_t *w, int untrusted, const char *url, const char *const *headers, const char *body, int timeout_ms,
+             long *status, buf_t *body_out, buf_t *headers_out, char *err, size_t errlen);
 
 /* ---- search ---------------------------------------------------------- */
 

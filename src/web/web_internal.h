@@ -112,6 +112,7 @@ typedef struct {
   long status;
   buf_t body;
   int64_t retry_after_ms;
+  buf_t headers; /* the raw response header lines (at most 16 KiB kept) */
 } web_http_resp_t;
 
 /* One request (method "GET" or "POST"; body may be NULL) with extra headers

@@ -64,6 +64,10 @@ static const struct {
     {"POST", "/api/search", "searches the caller's documents", 1},
     {"POST", "/api/missions/preflight", "what a mission of the caller's would have (their documents, settings)", 0},
     {"GET", "/api/stats", "the caller's own counts", 1},
+    {"POST", "/mcp", "MCP session of the caller; every tool checks the owner (tests/mcp/server.test.mjs)", 0},
+    {"GET", "/mcp", "answers 405 (no server-initiated stream)", 0},
+    {"DELETE", "/mcp", "ends the caller's own MCP session", 0},
+    {"GET", "/api/mcp/servers", "the MCP servers of the caller's (and the server's) settings", 1},
 };
 
 static inproc_t env;
@@ -177,6 +181,8 @@ static const char *param_value(const char *pattern, const char *brace) {
     return NULL;
   }
   if (strncmp(brace, "{log}", 5) == 0 || strncmp(brace, "{n}", 3) == 0) return "1"; /* under the owner's mission */
+  if (strncmp(brace, "{name}", 6) == 0 && !strncmp(pattern, "/api/mcp/servers/", 17))
+    return "owners"; /* an MCP server of the owner's settings: others do not have it */
   return NULL;
 }
 
