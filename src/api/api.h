@@ -18,6 +18,7 @@ void api_missions_routes(http_router_t *rt);
 void api_mission_sources_routes(http_router_t *rt); /* POST /api/missions/{id}/save-sources */  /* /api/missions/..., /api/stats */
 void api_settings_routes(http_router_t *rt);  /* /api/settings, test-connection, models */
 void api_chats_routes(http_router_t *rt);     /* /api/chats (chat with documents) */
+void api_plugins_routes(http_router_t *rt);   /* /api/plugins, /api/plugins/{name}/{path} */
 /* Whether self-registration is open (server setting, else ALLOW_REGISTRATION). */
 int api_registration_open(struct app *app);
 

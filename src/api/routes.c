@@ -10,4 +10,5 @@ void api_register_all(http_router_t *rt) {
   api_mission_sources_routes(rt);
   api_settings_routes(rt);
   api_chats_routes(rt);
+  api_plugins_routes(rt);
 }
