@@ -438,7 +438,7 @@ static json_t *analyze_table(const char *name, table_t *t) {
       fig(figs, "Column %s: mean %.4g, median %.4g, standard deviation %.4g, minimum %.4g, maximum %.4g (n = %zu).",
           k->name, k->mean, k->median, k->sd, k->min, k->max, k->count);
       if (k->iqr_out || k->z_out)
-        fig(figs, "Column %s has %zu outliers outside the IQR fences [%.4g, %.4g] and %zu with |z| > 3.", k->name,
+        fig(figs, "Column %s has %zu outliers outside the IQR fences %.4g to %.4g and %zu with |z| > 3.", k->name,
             k->iqr_out, lo, hi, k->z_out);
     } else if (k->type == 0 && k->count) {
       if (first_text == (size_t)-1) first_text = c;
@@ -576,18 +576,79 @@ static json_t *analyze(json_t *in, char *err, size_t errlen) {
   return res;
 }
 
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The .csv/.tsv files of the data directory, in name order. */
 static char *list_files(void) {
-  json_t *files = json_array();
+  char **names = NULL;
+  size_t n = 0;
   DIR *dd = g_path[0] ? opendir(g_path) : NULL;
   struct dirent *de;
   while (dd && (de = readdir(dd))) {
-    size_t n = strlen(de->d_name);
-    if (de->d_name[0] != '.' && n > 4 &&
-        (!strcasecmp(de->d_name + n - 4, ".csv") || !strcasecmp(de->d_name + n - 4, ".tsv")))
-      json_array_append_new(files, json_string(de->d_name));
+    size_t len = strlen(de->d_name);
+    if (de->d_name[0] == '.' || len <= 4 ||
+        (strcasecmp(de->d_name + len - 4, ".csv") && strcasecmp(de->d_name + len - 4, ".tsv")))
+      continue;
+    names = realloc(names, (n + 1) * sizeof *names);
+    if (!names) abort();
+    names[n++] = strdup(de->d_name);
   }
   if (dd) closedir(dd);
+  if (n) qsort(names, n, sizeof *names, cmp_str);
+  json_t *files = json_array();
+  for (size_t i = 0; i < n; i++) {
+    json_array_append_new(files, json_string(names[i]));
+    free(names[i]);
+  }
+  free(names);
   return answer(json_pack("{s:o}", "files", files));
+}
+
+/* The source "tables": one passage per file of the data directory, its
+ * figures as text (the sentences a report cites), locator the file name;
+ * files sharing more words with the query first. */
+static char *search(json_t *req) {
+  const char *q = json_string_value(json_object_get(req, "query"));
+  char *lf = list_files();
+  json_t *root = json_loads(lf, 0, NULL), *files = json_object_get(root, "files"), *out = json_array();
+  free(lf);
+  size_t i;
+  json_t *f;
+  json_array_foreach(files, i, f) {
+    if (i >= 8) break;
+    char err[512];
+    json_t *in = json_pack("{s:O}", "file", f);
+    json_t *a = analyze(in, err, sizeof err);
+    json_decref(in);
+    if (!a) continue;
+    sb_t text = {0}, title = {0};
+    size_t k;
+    json_t *fv;
+    json_array_foreach(json_object_get(a, "figures"), k, fv)
+        sb_printf(&text, "%s%s", k ? " " : "", json_string_value(json_object_get(fv, "text")));
+    sb_printf(&title, "Data analysis of %s", json_string_value(f));
+    int score = 0;
+    json_array_foreach(json_object_get(a, "columns"), k, fv) {
+      const char *cn = json_string_value(json_object_get(fv, "name"));
+      if (q && cn && strlen(cn) >= 3 && strcasestr(q, cn)) score++;
+    }
+    json_t *p = json_pack("{s:s, s:s, s:O, s:{s:I, s:I, s:i}}", "title", title.s, "text", text.s ? text.s : "",
+                          "locator", f, "metadata", "rows", json_integer_value(json_object_get(a, "rows")), "columns",
+                          (json_int_t)json_array_size(json_object_get(a, "columns")), "score", score);
+    free(text.s);
+    free(title.s);
+    json_decref(a);
+    /* insertion by score, stable */
+    size_t at = json_array_size(out);
+    while (at > 0 && json_integer_value(
+                         json_object_get(json_object_get(json_array_get(out, at - 1), "metadata"), "score")) < score)
+      at--;
+    json_array_insert_new(out, at, p);
+  }
+  json_decref(root);
+  return answer(json_pack("{s:o}", "passages", out));
 }
 
 static char *execute(const char *request) {
@@ -595,10 +656,18 @@ static char *execute(const char *request) {
   const char *kind = json_string_value(json_object_get(req, "kind"));
   char err[512] = "";
   char *out = NULL;
-  if (kind && !strcmp(kind, "tool")) {
+  if (kind && !strcmp(kind, "search")) {
+    out = search(req);
+  } else if (kind && !strcmp(kind, "tool")) {
     const char *tool = json_string_value(json_object_get(req, "tool"));
     if (tool && !strcmp(tool, "list")) {
       out = list_files();
+    } else if (tool && !strcmp(tool, "charts")) {
+      json_t *in = json_pack("{s:O}", "file", json_object_get(json_object_get(req, "input"), "locator"));
+      json_t *r = analyze(in, err, sizeof err);
+      json_decref(in);
+      out = answer(r ? json_pack("{s:O}", "charts", json_object_get(r, "charts")) : json_pack("{s:s}", "error", err));
+      json_decref(r);
     } else {
       json_t *r = analyze(json_object_get(req, "input"), err, sizeof err);
       out = answer(r ? r : json_pack("{s:s}", "error", err));
@@ -635,6 +704,12 @@ static int init(const maestro_host_t *host, const char *config, char *err, size_
                           "CSV/TSV table",
                           schema) ||
       host->register_tool(host->ctx, "list", "The CSV/TSV files of the data directory", "{\"type\":\"object\"}") ||
+      host->register_tool(host->ctx, "charts", "The SVG charts of a file the source \"tables\" answered (locator)",
+                          "{\"type\":\"object\",\"required\":[\"locator\"],\"properties\":{\"locator\":{"
+                          "\"type\":\"string\"}}}") ||
+      host->register_source(host->ctx, "tables",
+                            "Computed figures (statistics, outliers, correlations) of the CSV/TSV "
+                            "files of the data directory") ||
       host->register_route(host->ctx, "POST", "analyze", MAESTRO_ROLE_RESEARCHER)) {
     snprintf(err, errlen, "registration refused by the host");
     return -1;

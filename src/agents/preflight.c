@@ -25,6 +25,7 @@
 
 #include "agents/agents_internal.h"
 #include "base/buf.h"
+#include "base/util.h"
 #include "llm/llm.h"
 #include "store/documents.h"
 #include "web/web.h"
@@ -207,7 +208,13 @@ json_t *agents_preflight(agents_t *ag, const char *user_id, json_t *req, int fla
   int web_ok = check_web(app, user_id, web_wanted, web_probe, out, problems);
   /* scholarly providers are public services: wanted means something to read */
   int scholarly = json_is_array(sources) && has_source(sources, "scholarly");
-  int empty = !docs_ok && !web_ok && !scholarly;
+  /* a plugin source (plugin:<name>/<source>) is something to read too */
+  int plugin = 0;
+  size_t pi;
+  json_t *pv;
+  json_array_foreach(json_is_array(sources) ? sources : NULL, pi,
+                     pv) if (util_starts_with(json_string_value(pv), "plugin:")) plugin = 1;
+  int empty = !docs_ok && !web_ok && !scholarly && !plugin;
   if (empty)
     add_item(problems, "no_sources",
              "This mission has nothing to research: no documents it can search and no working web search. It would "
