@@ -240,3 +240,53 @@ Test(plugins, sql_is_read_only, .timeout = 60) {
   plugins_free(pl);
   config_free(cfg);
 }
+
+/* docs/extending.md's minimal plugin compiles as printed and loads. */
+Test(plugins, doc_minimal_plugin_compiles_and_loads, .timeout = 60) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/docs/extending.md", MAESTRO_SOURCE_DIR);
+  char *doc = util_read_file(path, NULL);
+  cr_assert(doc, "docs/extending.md is missing");
+  const char *mark = strstr(doc, "<!-- minimal-plugin -->\n```c\n");
+  cr_assert(mark, "the minimal plugin block is missing from docs/extending.md");
+  const char *code = strchr(mark, '\n') + 1;
+  code = strchr(code, '\n') + 1;
+  const char *end = strstr(code, "\n```");
+  cr_assert(end);
+  char dir[256];
+  ts_tmpdir(dir, sizeof dir);
+  char src[400], cmd[2048];
+  snprintf(src, sizeof src, "%s/hello.c", dir);
+  cr_assert_eq(util_write_file(src, code, (size_t)(end - code) + 1, 0644), 0);
+  free(doc);
+  snprintf(cmd, sizeof cmd, "cc -std=c11 -Wall -Wextra -Werror -shared -fPIC -I%s/include -o %s/hello.so %s",
+           MAESTRO_SOURCE_DIR, dir, src);
+  cr_assert_eq(system(cmd), 0, "the documented plugin does not compile: %s", cmd);
+
+  char env1[400];
+  snprintf(env1, sizeof env1, "PLUGINS_DIR=%s", dir);
+  const char *env[] = {env1, "PLUGIN_HELLO_GREETING=Hi", NULL};
+  config_t *cfg = websup_config(env);
+  setenv("PLUGIN_HELLO_GREETING", "Hi", 1);
+  plugins_t *pl = plugins_load(cfg);
+  json_t *d = plugins_describe(pl);
+  cr_expect_eq(json_array_size(json_object_get(d, "plugins")), 1, "hello loads");
+  cr_expect_eq(json_array_size(json_object_get(d, "refused")), 0);
+  json_decref(d);
+  char err[512];
+  json_t *out = NULL, *in = json_object();
+  cr_assert_eq(plugins_call_tool(pl, "hello", "greet", in, &out, err, sizeof err), 0, "%s", err);
+  cr_expect_str_eq(json_string_value(json_object_get(out, "message")), "Hi from a plugin",
+                   "the configuration came from PLUGIN_HELLO_GREETING");
+  json_decref(out);
+  json_decref(in);
+  int status = 0;
+  cr_expect_eq(plugins_route_role(pl, "hello", "GET", "greet"), 1);
+  cr_assert_eq(plugins_call_route(pl, "hello", "GET", "greet", NULL, "u1", "viewer", &status, &out, err, sizeof err), 0,
+               "%s", err);
+  cr_expect_eq(status, 200);
+  json_decref(out);
+  unsetenv("PLUGIN_HELLO_GREETING");
+  plugins_free(pl);
+  config_free(cfg);
+}
