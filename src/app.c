@@ -15,6 +15,7 @@
 
 #include "api/api.h"
 #include "auth/auth.h"
+#include "plugins/plugins.h"
 #include "agents/agents.h"
 #include "base/buf.h"
 #include "base/log.h"
@@ -98,6 +99,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     app_close(app);
     return NULL;
   }
+  app->plugins = plugins_load(cfg);
   app->hub = ws_hub_new(app);
   chat_register(app); /* the "chat:ID" WebSocket channel authoriser */
   app->router = http_router_new();
@@ -128,6 +130,7 @@ void app_close(app_t *app) {
   web_free(app->web);
   rag_free(app->rag);
   llm_free(app->llm);
+  plugins_free(app->plugins);
   store_close(app->store);
   config_free(app->cfg);
   free(app);

@@ -32,6 +32,7 @@ typedef struct app {
   void *rag;
   void *web;
   void *agents;
+  void *plugins; /* plugins_t (src/plugins/plugins.h): loaded from PLUGINS_DIR */
   struct chat_pool *chat; /* chat answering workers (app_start_workers), or NULL */
   struct mcp_sessions *mcp_sessions; /* Streamable HTTP sessions of POST /mcp (src/mcp/sessions.c) */
   int64_t started_at_ms;

@@ -22,6 +22,7 @@ static const command_t COMMANDS[] = {
     {"backup", cmd_backup, "back up database, documents and keys into a directory (server may run)"},
     {"restore", cmd_restore, "restore a backup (server stopped)"},
     {"mcp", cmd_mcp, "serve the Model Context Protocol on stdin/stdout for an MCP client app"},
+    {"plugins", cmd_plugins, "list the plugins of PLUGINS_DIR and what each provides"},
     {"config", cmd_config, "show the effective settings (or --markdown: the reference table)"},
     {"doctor", cmd_doctor, "check configuration, database and endpoints"},
     {"version", cmd_version, "print the version"},

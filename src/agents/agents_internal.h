@@ -57,6 +57,7 @@ typedef struct {
   int use_docs, use_web, offline;
   int use_scholarly;             /* "scholarly" in sources (scholarly.c) */
   int use_tools;                 /* "tools" in sources: the user's MCP tools (research_tools) */
+  int use_plugins;               /* a "plugin:<name>/<source>" in sources (plugin_gather) */
   json_t *scholarly_providers;   /* settings.scholarly_providers, borrowed; NULL: the user's settings */
   char language[16]; /* "en", "ko", ... */
   char tone[32], length[32];
@@ -152,6 +153,7 @@ typedef struct {
   char *year, *venue, *doi; /* a scholarly paper's (scholarly.c); NULL otherwise */
   int tool; /* a tool's result (tool_use.c): web is set too and url is the locator "mcp://server/tool?{args}";
              * its notes are stored as source_type 'web' (the table allows document|web) */
+  /* a plugin source's passage has web = 1 and url "plugin:<name>/<source>#<locator>" */
 } passage_t;
 
 typedef struct {
@@ -160,6 +162,12 @@ typedef struct {
   int searches; /* library and web searches made to find them */
 } passages_t;
 void passages_free(passages_t *p);
+
+/* Searches the mission's plugin sources (plugin:<name>/<source> in its
+ * sources) with the section's queries: passages whose url is
+ * "plugin:<name>/<source>#<locator>" (researcher.c). A plugin failing is a
+ * warning, not an error. */
+void plugin_gather(mrun_t *m, json_t *section, json_t *queries, passages_t *out, json_t *seen);
 
 /* ---- text helpers (text.c) ---- */
 

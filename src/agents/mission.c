@@ -38,6 +38,7 @@
 #include "base/util.h"
 #include "events/events.h"
 #include "http/ws.h"
+#include "plugins/plugins.h"
 #include "report/report.h"
 #include "store/documents.h"
 #include "store/events.h"
@@ -153,6 +154,7 @@ static void mrun_load(mrun_t *m, json_t *row) {
     if (!strcmp(json_string_value(v), "web_search")) m->use_web = 1;
     if (!strcmp(json_string_value(v), "scholarly")) m->use_scholarly = 1;
     if (!strcmp(json_string_value(v), "tools")) m->use_tools = 1;
+    if (util_starts_with(json_string_value(v), "plugin:")) m->use_plugins = 1;
   }
   m->scholarly_providers = json_object_get(s, "scholarly_providers");
   m->offline = (int)json_integer_value(json_object_get(row, "offline"));
@@ -690,6 +692,7 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
               : m->use_web              ? "on the web"
               : m->use_docs             ? "in the library"
               : m->use_scholarly        ? "in the scholarly literature"
+              : m->use_plugins          ? "in the plugin sources"
                                         : "(no source was selected)",
               round);
   store_mevs_add(&evs, "sources_read", sources_read(sid, round, &ps));
@@ -958,7 +961,7 @@ static int step_write(mrun_t *m, int round, char *err, size_t errlen) {
     const char *id = json_string_value(json_object_get(s, "id"));
     if (json_is_string(json_object_get(s, "parent_id")) || json_object_get(drafts, id)) continue;
     json_t *sn = agent_section_notes(notes, id);
-    if (!json_array_size(sn) && (m->use_docs || m->use_web || m->use_scholarly))
+    if (!json_array_size(sn) && (m->use_docs || m->use_web || m->use_scholarly || m->use_plugins))
       mrun_warn(m, "section_without_notes", id, 0, "Section \"%s\" has no verified notes: its text cites nothing",
                 json_string_value(json_object_get(s, "title")));
     json_decref(sn);
@@ -1128,7 +1131,8 @@ static json_t *run_record(mrun_t *m, json_t *row) {
 /* "no_evidence" when the mission asked for sources (notes were expected)
  * and no cited sentence of its report was verified against them; else "ok". */
 static const char *outcome_of(mrun_t *m, json_t *row) {
-  return (m->use_docs || m->use_web || m->use_scholarly) && json_integer_value(json_object_get(row, "supported")) <= 0
+  return (m->use_docs || m->use_web || m->use_scholarly || m->use_plugins) &&
+                 json_integer_value(json_object_get(row, "supported")) <= 0
              ? "no_evidence"
              : "ok";
 }
@@ -1175,6 +1179,46 @@ static void cite_documents(mrun_t *m, json_t *notes) {
   json_decref(cache);
 }
 
+/* The charts plugins draw for the plugin sources the notes came from: a
+ * plugin with a tool named "charts" is asked once per locator ({locator}
+ * -> {charts:[{title, svg}]}). At most 8 charts; a failure is a warning. */
+static json_t *plugin_charts(mrun_t *m, json_t *notes) {
+  json_t *charts = json_array(), *asked = json_object();
+  size_t i;
+  json_t *n;
+  json_array_foreach(notes, i, n) {
+    const char *url = json_string_value(json_object_get(n, "url"));
+    const char *slash = url && util_starts_with(url, "plugin:") ? strchr(url, '/') : NULL;
+    const char *hash = slash ? strchr(slash, '#') : NULL;
+    if (!hash || json_object_get(asked, url) || json_array_size(charts) >= 8) continue;
+    json_object_set_new(asked, url, json_true());
+    char name[40];
+    snprintf(name, sizeof name, "%.*s", (int)(slash - url - 7 < 39 ? slash - url - 7 : 39), url + 7);
+    json_t *d = plugins_describe(m->app->plugins), *p, *t, *out = NULL;
+    int has = 0;
+    size_t k, j;
+    json_array_foreach(json_object_get(d, "plugins"), k, p) {
+      if (strcmp(json_string_value(json_object_get(p, "name")), name)) continue;
+      json_array_foreach(json_object_get(p, "tools"), j, t) has |=
+          !strcmp(json_string_value(json_object_get(t, "name")), "charts");
+    }
+    json_decref(d);
+    if (!has) continue;
+    json_t *in = json_pack("{s:s}", "locator", hash + 1);
+    char e[512];
+    if (plugins_call_tool(m->app->plugins, name, "charts", in, &out, e, sizeof e) == 0) {
+      json_t *c;
+      json_array_foreach(json_object_get(out, "charts"), j, c) if (json_array_size(charts) < 8)
+          json_array_append(charts, c);
+    } else
+      mrun_warn(m, "plugin_charts_failed", NULL, 0, "Charts of %s could not be drawn: %s", url, e);
+    json_decref(in);
+    json_decref(out);
+  }
+  json_decref(asked);
+  return charts;
+}
+
 static int step_assemble(mrun_t *m, char *err, size_t errlen) {
   json_t *flat = store_mission_sections(m->app->store, m->id);
   json_t *top = top_sections(flat);
@@ -1188,7 +1232,9 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
   char *changes = prev ? schedule_changes(m->app, m->user_id, prev, m->language, flat, drafts, notes) : NULL;
   cite_documents(m, notes);
   json_t *documents = cited_documents(m, notes);
+  json_t *charts = m->use_plugins ? plugin_charts(m, notes) : NULL;
   report_input_t in = {.title = m->title,
+                       .charts = charts,
                        .changes = changes,
                        .language = m->language,
                        .sections = top,
@@ -1202,6 +1248,7 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
                        .verification = json_object_get(review, "verification")};
   json_t *meta = NULL;
   char *md = report_markdown(&in, &meta);
+  json_decref(charts);
   free(changes);
   json_decref(documents);
   json_object_set(meta, "record", record);
@@ -1462,12 +1509,20 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     }
     json_array_foreach(js, i, v) {
       const char *s = json_string_value(v);
+      if (s && util_starts_with(s, "plugin:") && !plugins_has_source(app->plugins, s)) {
+        json_decref(questions);
+        json_decref(sources);
+        *status = 422;
+        snprintf(err, errlen, "sources: %.200s is not a source of a loaded plugin (GET /api/plugins lists them)", s);
+        return -1;
+      }
       if (!s || (strcmp(s, "local_documents") && strcmp(s, "web_search") && strcmp(s, "scholarly") &&
-                 strcmp(s, "tools"))) {
+                 strcmp(s, "tools") && !util_starts_with(s, "plugin:"))) {
         json_decref(questions);
         json_decref(sources);
         return fail(status, 422, err, errlen,
-                    "sources may contain only local_documents, web_search, scholarly and tools");
+                    "sources may contain only local_documents, web_search, scholarly, tools and plugin sources "
+                    "(plugin:<name>/<source>)");
       }
       json_array_append(sources, v);
     }

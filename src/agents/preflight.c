@@ -25,6 +25,7 @@
 
 #include "agents/agents_internal.h"
 #include "base/buf.h"
+#include "base/util.h"
 #include "llm/llm.h"
 #include "store/documents.h"
 #include "web/scholar.h"
@@ -241,7 +242,13 @@ json_t *agents_preflight(agents_t *ag, const char *user_id, json_t *req, int fla
   int web_ok = check_web(app, user_id, web_wanted, web_probe, out, problems);
   int scholarly_ok = check_scholarly(app, user_id, req, json_is_array(sources) && has_source(sources, "scholarly"),
                                      out, problems, warnings);
-  int empty = !docs_ok && !web_ok && !scholarly_ok;
+  /* a plugin source (plugin:<name>/<source>) is something to read too */
+  int plugin = 0;
+  size_t pi;
+  json_t *pv;
+  json_array_foreach(json_is_array(sources) ? sources : NULL, pi,
+                     pv) if (util_starts_with(json_string_value(pv), "plugin:")) plugin = 1;
+  int empty = !docs_ok && !web_ok && !scholarly_ok && !plugin;
   if (empty)
     add_item(problems, "no_sources",
              "This mission has nothing to research: no documents it can search, no working web search and no "

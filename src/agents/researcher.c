@@ -21,6 +21,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "plugins/plugins.h"
 #include "rag/rag.h"
 #include "store/documents.h"
 #include "web/web.h"
@@ -270,10 +271,49 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
     free(qs);
   }
   if (m->use_scholarly && !mrun_cancelled(m)) scholarly_gather(m, section, queries, qall, out, seen);
+  if (m->use_plugins && !mrun_cancelled(m)) plugin_gather(m, section, queries, out, seen);
   json_decref(seen);
   json_decref(queries);
   free(qall);
   return 0;
+}
+
+void plugin_gather(mrun_t *m, json_t *section, json_t *queries, passages_t *out, json_t *seen) {
+  const char *sid = json_string_value(json_object_get(section, "id"));
+  size_t cap = out->n + (m->passages_per_section > 0 ? (size_t)m->passages_per_section : MAX_PASSAGES);
+  size_t i, k, j;
+  json_t *src, *q, *ps, *pv;
+  json_array_foreach(json_object_get(m->row, "sources"), i, src) {
+    const char *id = json_string_value(src);
+    if (!util_starts_with(id, "plugin:")) continue;
+    /* the section's first queries: a plugin source is asked a few times, not dozens */
+    json_array_foreach(queries, k, q) {
+      if (k >= 2 || out->n >= cap || mrun_cancelled(m)) break;
+      char e[512];
+      out->searches++;
+      if (plugins_search(m->app->plugins, id, json_string_value(q), 4, &ps, e, sizeof e) != 0) {
+        mrun_warn(m, "plugin_search_failed", sid, 0, "Plugin source %s failed: %s", id, e);
+        break;
+      }
+      json_array_foreach(ps, j, pv) {
+        if (out->n >= cap) break;
+        buf_t u = BUF_INIT;
+        buf_init(&u);
+        buf_printf(&u, "%s#%s", id, json_string_value(json_object_get(pv, "locator")));
+        if (json_object_get(seen, u.data)) {
+          buf_free(&u);
+          continue;
+        }
+        json_object_set_new(seen, u.data, json_true());
+        passage_t *p = add_passage(out);
+        p->web = 1;
+        p->text = util_strndup(json_string_value(json_object_get(pv, "text")), PASSAGE_MAX_CHARS * 4);
+        p->title = util_strdup(json_string_value(json_object_get(pv, "title")));
+        p->url = buf_detach(&u, NULL);
+      }
+      json_decref(ps);
+    }
+  }
 }
 
 json_t *research_note(const passage_t *p, const char *quote, const char *content, int credibility) {

@@ -20,6 +20,7 @@ void api_settings_routes(http_router_t *rt);        /* /api/settings, test-conne
 void api_chats_routes(http_router_t *rt);           /* /api/chats (chat with documents) */
 void api_writing_routes(http_router_t *rt); /* /api/writing/..., PUT /api/missions/{id}/report, POST /api/missions/{id}/writing */
 void api_mcp_routes(http_router_t *rt);     /* /mcp (Model Context Protocol, Streamable HTTP) */
+void api_plugins_routes(http_router_t *rt); /* /api/plugins, /api/plugins/{name}/{path} */
 /* Whether self-registration is open (server setting, else ALLOW_REGISTRATION). */
 int api_registration_open(struct app *app);
 

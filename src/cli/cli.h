@@ -25,6 +25,7 @@ int cmd_search(int argc, char **argv);
 int cmd_research(int argc, char **argv);
 int cmd_documents(int argc, char **argv);
 int cmd_mcp(int argc, char **argv);
+int cmd_plugins(int argc, char **argv);
 
 /* Shared helpers for commands (cli_common.c). */
 /* Loads configuration and opens the app; prints the error and returns NULL. */

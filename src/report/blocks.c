@@ -3,6 +3,8 @@
  */
 #include "report/blocks.h"
 
+#include <sodium.h>
+
 #include <glib.h>
 #include <md4c.h>
 #include <stdlib.h>
@@ -271,6 +273,27 @@ static int enter_span(MD_SPANTYPE type, void *detail, void *ud) {
           a->href.size && report_url_allowed(a->href.text, a->href.size) ? xstrndup(a->href.text, a->href.size) : NULL;
       break;
     }
+    case MD_SPAN_IMG: {
+      /* a chart drawn by a plugin: kept for the PDF; the alt text follows as text */
+      MD_SPAN_IMG_DETAIL *im = detail;
+      static const char PFX[] = "data:image/svg+xml;base64,";
+      size_t pl = sizeof PFX - 1;
+      if (im->src.size <= pl || strncmp(im->src.text, PFX, pl)) break;
+      if (p->cur < 0) new_block(p, RB_PARA);
+      rb_block_t *b = &p->doc->blocks[p->cur];
+      if (b->svg) break;
+      size_t n = im->src.size - pl, len = 0;
+      char *svg = malloc(n + 1);
+      if (!svg) abort();
+      if (sodium_base642bin((unsigned char *)svg, n, im->src.text + pl, n, NULL, &len, NULL,
+                            sodium_base64_VARIANT_ORIGINAL) != 0) {
+        free(svg);
+        break;
+      }
+      svg[len] = 0;
+      b->svg = svg;
+      break;
+    }
     default:
       break;
   }
@@ -373,6 +396,7 @@ void rb_free(rb_doc_t *doc) {
       free(b->cells[c].runs);
     }
     free(b->cells);
+    free(b->svg);
   }
   free(doc->blocks);
   memset(doc, 0, sizeof *doc);

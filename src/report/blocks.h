@@ -48,6 +48,8 @@ typedef struct {
   int list_start;   /* RB_ITEM: the first number of that list */
   int header;       /* RB_ROW: a header row */
   int table_id;     /* RB_ROW: the table it belongs to (1, 2, ...) */
+  char *svg;        /* RB_PARA: an SVG image (data:image/svg+xml;base64 in the Markdown)
+                       the paragraph shows, decoded, or NULL; its text is the alt text */
   rb_cell_t *cells; /* RB_ROW: one per column; others: exactly one */
   size_t ncells;
 } rb_block_t;
@@ -69,5 +71,13 @@ char *rb_clean(const char *s);
 
 /* The plain text of a cell (runs concatenated). malloc'd. */
 char *rb_cell_text(const rb_cell_t *c);
+
+/* Draws the subset of SVG the shipped plugins write (svg with width and
+ * height; rect, line, circle, polyline, text with fill, stroke,
+ * stroke-width, font-size, text-anchor) at (x, y), scaled to width. Other
+ * elements are skipped. *height gets the drawn height. 0, or -1 when svg
+ * is not such an SVG (nothing drawn). (svg_draw.c) */
+struct _cairo;
+int rb_svg_draw(struct _cairo *cr, const char *svg, double x, double y, double width, double *height);
 
 #endif

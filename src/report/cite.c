@@ -956,6 +956,14 @@ int cite_report_line(buf_t *md, size_t k, json_t *note, json_t *doc, const char 
   if (!title) title = nstr(doc, "title");
   if (!title) title = file && file[0] ? file : NULL;
   buf_printf(md, "%zu. %s", k, title ? title : ko ? "제목 없음" : "Untitled");
+  if (url && !strncmp(url, "plugin:", 7) && strchr(url, '#')) {
+    /* a plugin source: which one, and its locator (a query, a file) as code */
+    const char *hash = strchr(url, '#');
+    buf_printf(md, " (%.*s): `", (int)(hash - url - 7), url + 7);
+    for (const char *c = hash + 1; *c; c++) buf_putc(md, *c == '`' ? '\'' : *c == '\n' ? ' ' : *c);
+    buf_puts(md, "`\n");
+    return 1;
+  }
   if (url) {
     if (authors) buf_printf(md, ", %s", authors);
     buf_printf(md, ", <%s> (%s %s)\n", url, ko ? "접근" : "accessed", date);

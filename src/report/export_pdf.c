@@ -177,6 +177,20 @@ static void space(pdf_t *p, double pts) {
   if (p->y > TOP) p->y += pts;
 }
 
+/* A chart (blocks.h, rb_svg_draw) at most 360 pt wide, kept on one page. */
+static void chart(pdf_t *p, const char *svg) {
+  double w = TEXT_W < 360 ? TEXT_W : 360, h = 0;
+  cairo_surface_t *probe = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, NULL);
+  cairo_t *pc = cairo_create(probe);
+  int ok = rb_svg_draw(pc, svg, 0, 0, w, &h) == 0;
+  cairo_destroy(pc);
+  cairo_surface_destroy(probe);
+  if (!ok) return;
+  if (p->y + h > BOTTOM && p->y > TOP) new_page(p);
+  rb_svg_draw(p->cr, svg, MARGIN, p->y, w, &h);
+  p->y += h + 6;
+}
+
 static void heading(pdf_t *p, const rb_block_t *b) {
   static const struct {
     const char *font;
@@ -334,6 +348,9 @@ int report_pdf(const char *title, const char *markdown, char **out, size_t *len,
         heading(&p, bl);
         break;
       case RB_PARA:
+        if (bl->svg) chart(&p, bl->svg);
+        text_block(&p, bl);
+        break;
       case RB_ITEM:
       case RB_CODEBLOCK:
         text_block(&p, bl);

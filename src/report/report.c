@@ -5,6 +5,7 @@
 #include "report/report.h"
 
 #include <md4c-html.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +186,29 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
     } else if (!sub)
       buf_printf(&b, "*%s*\n\n",
                  L(lang, "No verified source covered this section.", "이 절을 다루는 검증된 출처가 없습니다."));
+  }
+  if (json_array_size(in->charts)) {
+    buf_printf(&b, "## %s\n\n", L(lang, "Charts", "차트"));
+    if (rec && json_is_true(json_object_get(rec, "offline")))
+      buf_printf(&b, "*%s*\n\n",
+                 L(lang, "Computed without a model: the figures and charts alone, no written insights.",
+                   "모델 없이 계산됨: 수치와 차트만 있고 해석은 없습니다."));
+    json_t *c;
+    json_array_foreach(in->charts, i, c) {
+      const char *svg = json_string_value(json_object_get(c, "svg"));
+      const char *ct = json_string_value(json_object_get(c, "title"));
+      if (!svg || !util_starts_with(svg, "<svg")) continue;
+      size_t sl = strlen(svg), bl = sodium_base64_encoded_len(sl, sodium_base64_VARIANT_ORIGINAL);
+      char *b64 = malloc(bl);
+      if (!b64) abort();
+      sodium_bin2base64(b64, bl, (const unsigned char *)svg, sl, sodium_base64_VARIANT_ORIGINAL);
+      char alt[200];
+      snprintf(alt, sizeof alt, "%s", ct ? ct : "chart");
+      for (char *a = alt; *a; a++)
+        if (*a == '[' || *a == ']' || *a == '\n') *a = ' ';
+      buf_printf(&b, "![%s](data:image/svg+xml;base64,%s)\n\n", alt, b64);
+      free(b64);
+    }
   }
   if (in->conclusion && in->conclusion[0]) {
     char *t = report_number_citations(in->conclusion, numbers);
@@ -433,7 +457,8 @@ static void neutralise_links(buf_t *html) {
     const char *v = t + tag, *q = strchr(v, '"');
     if (!q) break;
     buf_append(&out, s, (size_t)(v - s));
-    if (report_url_allowed(v, (size_t)(q - v)))
+    if (report_url_allowed(v, (size_t)(q - v)) ||
+        (t == im && !strncmp(v, "data:image/svg+xml;base64,", 26))) /* an <img> runs no script */
       buf_append(&out, v, (size_t)(q - v));
     else if (t == a)
       buf_putc(&out, '#');

@@ -40,6 +40,9 @@ typedef struct {
                                             cited documents (borrowed, may be NULL) */
   json_t *verification;                  /* the verifier's details [{section_id, sentence,
                                             supported, reason}] (borrowed, may be NULL) */
+  json_t *charts;                        /* [{title, svg}] drawn by plugins for the cited
+                                            plugin sources (borrowed, may be NULL): a
+                                            "Charts" section of data:image/svg+xml images */
 } report_input_t;
 
 /* Assembles the Markdown report. *meta (may be NULL) gets {references:[{n,

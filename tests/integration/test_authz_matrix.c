@@ -68,6 +68,7 @@ static const struct {
     {"GET", "/mcp", "answers 405 (no server-initiated stream)", 0},
     {"DELETE", "/mcp", "ends the caller's own MCP session", 0},
     {"GET", "/api/mcp/servers", "the MCP servers of the caller's (and the server's) settings", 1},
+    {"GET", "/api/plugins", "what the server's plugins provide; no user data", 1},
 };
 
 static inproc_t env;
@@ -180,6 +181,9 @@ static const char *param_value(const char *pattern, const char *brace) {
     }
     return NULL;
   }
+  /* a plugin's own route: the plugin gets the caller's id and role
+   * (test_plugins checks the declared role); none is loaded here */
+  if (strncmp(pattern, "/api/plugins/", 13) == 0) return "absent";
   if (strncmp(brace, "{log}", 5) == 0 || strncmp(brace, "{n}", 3) == 0) return "1"; /* under the owner's mission */
   if (strncmp(brace, "{name}", 6) == 0 && !strncmp(pattern, "/api/mcp/servers/", 17))
     return "owners"; /* an MCP server of the owner's settings: others do not have it */

@@ -105,6 +105,10 @@ void ms_start(int offline, const char *researcher_extra, const char *const *extr
 }
 
 void ms_start_team(json_t *sections, void (*docs)(const char *dir)) {
+  ms_start_team_env(sections, docs, NULL);
+}
+
+void ms_start_team_env(json_t *sections, void (*docs)(const char *dir), const char *const *extra_env) {
   char path[512];
   snprintf(path, sizeof path, "%s/tests/fakes/research_team.json", MAESTRO_SOURCE_DIR);
   json_t *r = json_load_file(path, 0, NULL);
@@ -114,7 +118,7 @@ void ms_start_team(json_t *sections, void (*docs)(const char *dir)) {
                                   "role: planner", "json", "analysis", "type", "report", "sections", sections));
   char *rules = json_dumps(r, JSON_COMPACT);
   json_decref(r);
-  start_with(rules, NULL, docs);
+  start_with(rules, extra_env, docs);
   free(rules);
 }
 

@@ -34,6 +34,8 @@ void ms_start(int offline, const char *researcher_extra, const char *const *extr
  * stolen), and the server; docs(dir) writes the library into dir, which is
  * ingested. */
 void ms_start_team(json_t *sections, void (*docs)(const char *dir));
+/* ms_start_team with extra_env ("NAME=value", NULL-ended, may be NULL). */
+void ms_start_team_env(json_t *sections, void (*docs)(const char *dir), const char *const *extra_env);
 void ms_stop_all(void);
 /* Environment for a CLI run against the fake ("NAME=value", NULL-ended,
  * static storage). */

@@ -14,6 +14,8 @@ export interface MissionForm {
   useWeb: boolean;
   /** papers from arXiv, OpenAlex, Crossref, Semantic Scholar, PubMed */
   useScholarly: boolean;
+  /** plugin sources ("plugin:<name>/<source>", GET /api/plugins) */
+  pluginSources: string[];
   groupId: string;
   language: string;
   tone: string;
@@ -33,6 +35,7 @@ export const emptyMissionForm = (): MissionForm => ({
   useDocuments: true,
   useWeb: true,
   useScholarly: false,
+  pluginSources: [],
   groupId: '',
   language: 'en',
   tone: 'neutral',
@@ -63,7 +66,7 @@ export function validateMission(f: MissionForm): Errors {
   qs.forEach((q, i) => {
     if (q.length > 1000) e[`questions.${i}`] = 'v.questionLong';
   });
-  if (!f.useDocuments && !f.useWeb && !f.useScholarly) e.sources = 'v.sourceNeeded';
+  if (!f.useDocuments && !f.useWeb && !f.useScholarly && !(f.pluginSources ?? []).length) e.sources = 'v.sourceNeeded';
   if (f.maxRounds.trim() !== '' && !intIn(f.maxRounds, 1, 20)) e.maxRounds = 'v.rounds';
   if (f.maxPasses.trim() !== '' && !intIn(f.maxPasses, 1, 10)) e.maxPasses = 'v.passes';
   if (f.budget.trim() !== '') {
@@ -79,6 +82,7 @@ export function missionPayload(f: MissionForm): Record<string, unknown> {
   if (f.useDocuments) sources.push('local_documents');
   if (f.useWeb) sources.push('web_search');
   if (f.useScholarly) sources.push('scholarly');
+  sources.push(...(f.pluginSources ?? []));
   const settings: Record<string, unknown> = {
     language: f.language,
     tone: f.tone,

@@ -6,6 +6,7 @@ import { useAuth } from '../lib/auth';
 import { emptyMissionForm, missionPayload, validateMission, type Errors, type MissionForm } from '../lib/validation';
 import { ErrorBox, Field, Notice } from '../components/ui';
 import { PreflightPanel } from '../components/PreflightPanel';
+import { PluginSourceChoices } from '../components/PluginSources';
 
 /** How long the form must rest before the preflight is asked again. */
 export const PREFLIGHT_DELAY_MS = 400;
@@ -51,7 +52,7 @@ export function NewMissionPage() {
 
   // The preflight depends only on the sources and the group: ask again
   // (debounced) when they change, and drop answers that arrive out of order.
-  const pfKey = JSON.stringify([f.useDocuments, f.useWeb, f.useScholarly, f.useDocuments ? f.groupId : '']);
+  const pfKey = JSON.stringify([f.useDocuments, f.useWeb, f.useScholarly, f.pluginSources, f.useDocuments ? f.groupId : '']);
   useEffect(() => {
     if (!canWrite) return;
     const ctl = new AbortController();
@@ -166,6 +167,7 @@ export function NewMissionPage() {
           <label className="check">
             <input type="checkbox" checked={f.useScholarly} onChange={(e) => set('useScholarly', e.target.checked)} /> {t('new.srcScholarly')}
           </label>
+          <PluginSourceChoices selected={f.pluginSources} onChange={(v) => set('pluginSources', v)} />
           {errors.sources && (
             <div className="field-error" role="alert">
               {t(errors.sources)}

@@ -1,0 +1,118 @@
+/*
+ * svg_draw.c - the charts of a report drawn into the PDF with cairo.
+ *
+ * No SVG library is linked (librsvg is not a dependency): the charts come
+ * from plugins (plugins/data writes them) and use a small subset - rect,
+ * line, circle, polyline and text, colours as #rrggbb - which is drawn here
+ * element by element. libxml2 parses the text without network access or
+ * entity expansion; anything outside the subset is skipped, so a chart
+ * from another plugin degrades to what it shares with the subset.
+ */
+#include <cairo.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/blocks.h"
+
+static double num(xmlNode *n, const char *name, double def) {
+  xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+  double d = v ? strtod((const char *)v, NULL) : def;
+  xmlFree(v);
+  return d;
+}
+
+/* Sets the source to a #rrggbb attribute; 0 when absent or "none". */
+static int paint(cairo_t *cr, xmlNode *n, const char *name, const char *def) {
+  xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+  const char *c = v ? (const char *)v : def;
+  int ok = 0;
+  unsigned rgb;
+  if (c && c[0] == '#' && strlen(c) == 7 && sscanf(c + 1, "%6x", &rgb) == 1) {
+    cairo_set_source_rgb(cr, ((rgb >> 16) & 255) / 255.0, ((rgb >> 8) & 255) / 255.0, (rgb & 255) / 255.0);
+    ok = 1;
+  }
+  xmlFree(v);
+  return ok;
+}
+
+static void element(cairo_t *cr, xmlNode *n) {
+  const char *name = (const char *)n->name;
+  cairo_set_line_width(cr, num(n, "stroke-width", 1));
+  if (!strcmp(name, "rect")) {
+    cairo_rectangle(cr, num(n, "x", 0), num(n, "y", 0), num(n, "width", 0), num(n, "height", 0));
+    if (paint(cr, n, "fill", "#000000")) cairo_fill(cr);
+    cairo_new_path(cr);
+  } else if (!strcmp(name, "line")) {
+    cairo_move_to(cr, num(n, "x1", 0), num(n, "y1", 0));
+    cairo_line_to(cr, num(n, "x2", 0), num(n, "y2", 0));
+    if (paint(cr, n, "stroke", NULL)) cairo_stroke(cr);
+    cairo_new_path(cr);
+  } else if (!strcmp(name, "circle")) {
+    cairo_new_sub_path(cr);
+    cairo_arc(cr, num(n, "cx", 0), num(n, "cy", 0), num(n, "r", 0), 0, 6.283185307);
+    if (paint(cr, n, "fill", "#000000")) cairo_fill(cr);
+    cairo_new_path(cr);
+  } else if (!strcmp(name, "polyline")) {
+    xmlChar *pts = xmlGetProp(n, (const xmlChar *)"points");
+    const char *s = (const char *)pts;
+    int first = 1;
+    while (s && *s) {
+      char *e;
+      double x = strtod(s, &e);
+      if (e == s) break;
+      s = e + strspn(e, ", ");
+      double y = strtod(s, &e);
+      if (e == s) break;
+      s = e + strspn(e, ", ");
+      if (first)
+        cairo_move_to(cr, x, y);
+      else
+        cairo_line_to(cr, x, y);
+      first = 0;
+    }
+    xmlFree(pts);
+    if (paint(cr, n, "stroke", NULL)) cairo_stroke(cr);
+    cairo_new_path(cr);
+  } else if (!strcmp(name, "text")) {
+    xmlChar *t = xmlNodeGetContent(n), *anchor = xmlGetProp(n, (const xmlChar *)"text-anchor");
+    cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, num(n, "font-size", 10));
+    cairo_text_extents_t ex;
+    cairo_text_extents(cr, (const char *)t, &ex);
+    double x = num(n, "x", 0);
+    if (anchor && !strcmp((const char *)anchor, "middle")) x -= ex.x_advance / 2;
+    if (anchor && !strcmp((const char *)anchor, "end")) x -= ex.x_advance;
+    if (!paint(cr, n, "fill", "#000000")) cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_move_to(cr, x, num(n, "y", 0));
+    cairo_show_text(cr, (const char *)t);
+    cairo_new_path(cr);
+    xmlFree(t);
+    xmlFree(anchor);
+  }
+}
+
+int rb_svg_draw(cairo_t *cr, const char *svg, double x, double y, double width, double *height) {
+  *height = 0;
+  xmlDoc *doc = xmlReadMemory(svg, (int)strlen(svg), "chart.svg", NULL,
+                              XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+  double w = root ? num(root, "width", 0) : 0, h = root ? num(root, "height", 0) : 0;
+  if (!root || strcmp((const char *)root->name, "svg") || w <= 0 || h <= 0 || w > 10000 || h > 10000) {
+    xmlFreeDoc(doc);
+    return -1;
+  }
+  double k = width / w;
+  cairo_save(cr);
+  cairo_translate(cr, x, y);
+  cairo_scale(cr, k, k);
+  cairo_rectangle(cr, 0, 0, w, h);
+  cairo_clip(cr);
+  for (xmlNode *n = root->children; n; n = n->next)
+    if (n->type == XML_ELEMENT_NODE) element(cr, n);
+  cairo_restore(cr);
+  xmlFreeDoc(doc);
+  *height = h * k;
+  return 0;
+}

@@ -1,0 +1,151 @@
+/*
+ * test_missions_plugins.c - a mission whose sources are the shipped
+ * plugins: the sql source (a sales database through its allowed query) and
+ * the data agent's source (figures computed from a CSV of the data
+ * directory), against the fake model (tests/fakes/research_team.json: notes
+ * quoted from the passages shown, text written from the notes). The report
+ * cites the rows and the computed figures, names the query and the file as
+ * the references' locators, and shows the data plugin's SVG charts, in
+ * Markdown, in HTML and drawn in the PDF.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <poppler.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mission_support.h"
+
+static char pdir[300];
+
+static void docs(const char *dir) {
+  char path[500];
+  snprintf(path, sizeof path, "%s/notes.md", dir);
+  FILE *f = fopen(path, "w");
+  fputs("# Sales notes\n\nThe regional sales team reports revenue every month.\n", f);
+  fclose(f);
+}
+
+static void plugins_dir(void) {
+  char tmpl[] = "/tmp/maestro-plugins-XXXXXX";
+  cr_assert(mkdtemp(tmpl));
+  snprintf(pdir, sizeof pdir, "%s", tmpl);
+  char *bin = strdup(MAESTRO_BINARY);
+  const char *build = dirname(bin);
+  char from[1024], to[1024], cmd[2048];
+  const char *const names[] = {"sql.so", "data.so"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(from, sizeof from, "%s/plugins/%s", build, names[i]);
+    snprintf(to, sizeof to, "%s/%s", pdir, names[i]);
+    cr_assert_eq(symlink(from, to), 0);
+  }
+  free(bin);
+  snprintf(cmd, sizeof cmd,
+           "sqlite3 %s/sales.db \"CREATE TABLE sales(region TEXT, year INT, revenue REAL);"
+           "INSERT INTO sales VALUES('North',2023,1200),('South',2023,900),('North',2024,1500),('South',2024,700);\"",
+           pdir);
+  cr_assert_eq(system(cmd), 0);
+  snprintf(to, sizeof to, "%s/sql.json", pdir);
+  json_t *cfg = json_pack("{s:{s:s+}, s:[{s:s, s:s, s:s}]}", "databases", "sales", pdir, "/sales.db", "queries", "name",
+                          "revenue_by_region", "description", "Revenue by region and year", "sql",
+                          "SELECT region, year, revenue FROM sales ORDER BY year, region");
+  cr_assert_eq(json_dump_file(cfg, to, 0), 0);
+  json_decref(cfg);
+  snprintf(to, sizeof to, "%s/monthly.csv", pdir);
+  FILE *f = fopen(to, "w");
+  fputs(
+      "month,revenue,orders\n2024-01-01,100,10\n2024-02-01,120,12\n2024-03-01,140,15\n2024-04-01,90,9\n"
+      "2024-05-01,400,20\n",
+      f);
+  fclose(f);
+}
+
+static char *pdf_text(const char *data, size_t len) {
+  GBytes *bytes = g_bytes_new(data, len);
+  GError *e = NULL;
+  PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &e);
+  cr_assert(doc, "poppler cannot open the PDF");
+  GString *s = g_string_new("");
+  for (int i = 0; i < poppler_document_get_n_pages(doc); i++) {
+    PopplerPage *p = poppler_document_get_page(doc, i);
+    char *t = poppler_page_get_text(p);
+    g_string_append(s, t ? t : "");
+    g_free(t);
+    g_object_unref(p);
+  }
+  g_object_unref(doc);
+  g_bytes_unref(bytes);
+  return g_string_free(s, FALSE);
+}
+
+Test(missions_plugins, sql_source_and_data_agent_in_the_report, .timeout = 200) {
+  plugins_dir();
+  char e1[400], e2[400];
+  snprintf(e1, sizeof e1, "PLUGINS_DIR=%s", pdir);
+  snprintf(e2, sizeof e2, "PLUGIN_DATA_PATH=%s", pdir);
+  const char *env[] = {e1, e2, NULL};
+  json_t *sections = json_pack("[{s:s, s:[s]}]", "title", "Revenue by region", "questions",
+                               "What was the revenue by region and year, and how did monthly revenue vary?");
+  ms_start_team_env(sections, docs, env);
+
+  /* a source no plugin provides: 422, nothing created */
+  long st = 0;
+  json_t *bad = json_pack("{s:s, s:[s], s:[s]}", "title", "t", "research_questions", "q?", "sources", "plugin:nope/x");
+  json_t *r = ts_json(&ms_srv, "POST", "/api/missions", ms_token, bad, &st);
+  cr_expect_eq(st, 422);
+  json_decref(r);
+  json_decref(bad);
+
+  json_t *body =
+      json_pack("{s:s, s:[s], s:[s, s]}", "title", "Regional revenue", "research_questions",
+                "What was the revenue by region and year?", "sources", "plugin:sql/sql", "plugin:data/tables");
+  r = ts_json(&ms_srv, "POST", "/api/missions", ms_token, body, &st);
+  json_decref(body);
+  cr_assert_eq(st, 201, "create: %ld", st);
+  char *id = strdup(json_string_value(json_object_get(r, "id")));
+  json_decref(r);
+  cr_assert(ms_wait_for(id, "completed", NULL, 150), "mission did not finish");
+  char *md = ms_report(id, "md");
+
+  if (getenv("SHOW_REPORT")) fprintf(stderr, "%s\n", md);
+  const char *refs = strstr(md, "## References");
+  cr_assert(refs, "no references:\n%s", md);
+  /* the rows of the allowed query, cited, with the query as the locator */
+  cr_expect(strstr(refs,
+                   "Revenue by region and year (sales) (sql/sql): `SELECT region, year, revenue FROM sales "
+                   "ORDER BY year, region`"),
+            "sql reference:\n%s", refs);
+  cr_expect(strstr(refs, "Data analysis of monthly.csv (data/tables): `monthly.csv`"), "data reference:\n%s", refs);
+  /* computed figures, cited in the text: mean of revenue = 170, median 120 */
+  const char *fig = strstr(md, "Column revenue: mean 170, median 120");
+  cr_expect(fig && fig < refs, "the computed figures are in the text:\n%s", md);
+  const char *cite = fig ? strchr(fig, '[') : NULL;
+  cr_expect(cite && cite < refs, "and cited");
+  cr_expect(strstr(md, "region: North; year: 2024; revenue: 1500") != NULL, "the rows are quoted:\n%s", md);
+  /* charts */
+  const char *charts = strstr(md, "## Charts");
+  cr_assert(charts, "no charts section:\n%s", md);
+  cr_expect(strstr(charts, "![Histogram of revenue](data:image/svg+xml;base64,PHN2Zy"), "an SVG chart");
+  cr_expect(strstr(charts, "![revenue over time]"), "a time series of the dated column");
+  ms_check_citations(md);
+
+  char *html = ms_report(id, "html");
+  cr_expect(strstr(html, "<img src=\"data:image/svg+xml;base64,PHN2Zy"), "the HTML shows the chart");
+  free(html);
+
+  char p[160];
+  snprintf(p, sizeof p, "/api/missions/%s/report?format=pdf", id);
+  ts_response_t pdf = ts_http(&ms_srv, "GET", p, ms_token, NULL, NULL, 0);
+  cr_assert_eq(pdf.status, 200);
+  char *text = pdf_text(pdf.body, pdf.len);
+  /* the time series axis labels (in no text of the report) come out of the PDF: the chart was drawn */
+  cr_expect(strstr(text, "2024-01-01") && strstr(text, "2024-05-01"), "PDF text:\n%s", text);
+  g_free(text);
+  ts_response_free(&pdf);
+  free(md);
+  free(id);
+  ms_stop_all();
+}

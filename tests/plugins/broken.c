@@ -1,0 +1,48 @@
+/*
+ * broken.c - plugins the loader must refuse (one per BROKEN_* define,
+ * built by CMakeLists.txt as test fixtures), and `slow`, which answers its
+ * route after 3 s to exercise PLUGIN_TIMEOUT_SECONDS.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "maestro/plugin.h"
+
+static int init_ok(const maestro_host_t *host, const char *config, char *err, size_t errlen) {
+#ifdef BROKEN_INIT
+  snprintf(err, errlen, "the database is not reachable");
+  return -1;
+#else
+  return host->register_route(host->ctx, "GET", "wait", MAESTRO_ROLE_VIEWER);
+#endif
+}
+
+static char *execute(const char *request) {
+  sleep(3);
+  return strdup("{\"status\":200,\"body\":{\"late\":true}}");
+}
+
+#if defined(BROKEN_ABI)
+#define ABI (MAESTRO_PLUGIN_ABI_VERSION + 1)
+#define NAME "wrongabi"
+#elif defined(BROKEN_INIT)
+#define ABI MAESTRO_PLUGIN_ABI_VERSION
+#define NAME "failinit"
+#else
+#define ABI MAESTRO_PLUGIN_ABI_VERSION
+#define NAME "slow"
+#endif
+
+static const maestro_plugin_t PLUGIN = {ABI, NAME, "0.0.1", "test fixture", init_ok, execute, NULL};
+
+#ifndef BROKEN_NOENTRY
+MAESTRO_PLUGIN_EXPORT const maestro_plugin_t *maestro_plugin_entry(void) {
+  return &PLUGIN;
+}
+#else
+MAESTRO_PLUGIN_EXPORT const maestro_plugin_t *maestro_plugin_entrypoint(void) {
+  return &PLUGIN;
+}
+#endif
