@@ -748,7 +748,13 @@ chat_pool_t *chat_pool_start(app_t *app) {
   p->nthreads = (int)config_int(app->cfg, "CHAT_WORKERS");
   p->threads = calloc((size_t)p->nthreads, sizeof *p->threads);
   if (!p->threads) abort();
-  for (int i = 0; i < p->nthreads; i++) pthread_create(&p->threads[i], NULL, worker_main, p);
+  int want = p->nthreads;
+  for (p->nthreads = 0; p->nthreads < want; p->nthreads++)
+    if (pthread_create(&p->threads[p->nthreads], NULL, worker_main, p) != 0) {
+      log_error("chat", "cannot start the chat workers");
+      chat_pool_stop(p);
+      return NULL;
+    }
   return p;
 }
 
