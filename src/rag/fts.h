@@ -78,11 +78,4 @@ void rag_fts_df_put(sqlite3 *db, const char *term, double df);
 /* 1 if word (ASCII, any case) is an English stop word. */
 int rag_fts_is_stopword(const char *word, size_t len);
 
-/* 1 if the code point is Hangul, Han, Hiragana or Katakana. */
-int rag_is_cjk(unsigned cp);
-
-/* Decodes one UTF-8 code point at s[*i] (n bytes total), advancing *i;
- * an invalid byte decodes as itself (one byte). */
-unsigned rag_utf8_next(const char *s, size_t n, size_t *i);
-
 #endif
