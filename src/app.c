@@ -100,7 +100,11 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     return NULL;
   }
   app->plugins = plugins_load(cfg);
-  app->hub = ws_hub_new(app);
+  if (!(app->hub = ws_hub_new(app))) {
+    snprintf(err, errlen, "cannot start the WebSocket threads");
+    app_close(app);
+    return NULL;
+  }
   chat_register(app); /* the "chat:ID" WebSocket channel authoriser */
   app->router = http_router_new();
   api_register_all(app->router);
@@ -111,7 +115,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
 
 int app_start_workers(app_t *app) {
   if (jobs_start(app->jobs) != 0) return -1;
-  if (!app->chat) app->chat = chat_pool_start(app);
+  if (!app->chat && !(app->chat = chat_pool_start(app))) return -1;
   return agents_scheduler_start(app->agents);
 }
 

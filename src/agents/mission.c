@@ -1065,8 +1065,16 @@ static int step_verify(mrun_t *m, int round, int pass, char *err, size_t errlen)
   const char *sid;
   json_t *text;
   json_object_foreach(changed, sid, text) {
-    store_mission_put_draft(m->app->store, m->id, sid, "verified", json_string_value(text), NULL, &evs);
+    rc = store_mission_put_draft(m->app->store, m->id, sid, "verified", json_string_value(text), NULL, &evs);
     emit(m->app, m->id, &evs);
+    if (rc != STORE_OK) {
+      /* the next phase would assemble the drafts the verifier rejected */
+      snprintf(err, errlen, "cannot save the verified draft of section %s", sid);
+      json_decref(changed);
+      json_decref(details);
+      store_mevs_clear(&evs);
+      return -1;
+    }
   }
   json_decref(changed);
   json_t *review = json_object_get(m->row, "review");

@@ -99,6 +99,7 @@ json_t *offline_notes(mrun_t *m, json_t *section, const passages_t *ps) {
   }
   json_t *notes = json_array();
   int *per = calloc(ps->n ? ps->n : 1, sizeof *per);
+  if (!per) abort();
   while ((int)json_array_size(notes) < m->notes_per_section) {
     double best = 0;
     json_t *pick = NULL;

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "agents/agents_internal.h"
 #include "base/buf.h"
 #include "base/log.h"
@@ -228,6 +230,7 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
   if (m->use_web && !mrun_cancelled(m)) {
     size_t nq = json_array_size(queries);
     const char **qs = calloc(nq ? nq : 1, sizeof *qs);
+    if (!qs) abort();
     for (size_t i = 0; i < nq; i++) qs[i] = json_string_value(json_array_get(queries, i));
     web_search_opts_t o = {.max_results = m->web_pages + 2};
     out->searches += (int)nq;
@@ -319,9 +322,16 @@ void plugin_gather(mrun_t *m, json_t *section, json_t *queries, passages_t *out,
 json_t *research_note(const passage_t *p, const char *quote, const char *content, int credibility) {
   char id[17], key[64];
   util_new_id(id);
-  if (p->web)
-    snprintf(key, sizeof key, "url:%.56s", p->url ? p->url : "");
-  else
+  if (p->web) {
+    /* the key identifies the page: a hash of the whole URL, so two URLs that
+     * share a long prefix stay two sources */
+    const char *url = p->url ? p->url : "";
+    unsigned char h[16];
+    char hex[33];
+    crypto_generichash(h, sizeof h, (const unsigned char *)url, strlen(url), NULL, 0);
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    snprintf(key, sizeof key, "url:%s", hex);
+  } else
     snprintf(key, sizeof key, "chunk:%lld", p->chunk_id);
   if (credibility < 1) credibility = 1;
   if (credibility > 10) credibility = 10;
@@ -332,7 +342,6 @@ json_t *research_note(const passage_t *p, const char *quote, const char *content
   if (p->year || p->doi) scholarly_note_meta(p, n);
   if (p->web) {
     json_object_set_new(n, "url", json_string(p->url ? p->url : ""));
-    /* a URL longer than the key keeps its full text in url; the key only dedups */
   } else {
     json_object_set_new(n, "document_id", json_string(p->document_id));
     json_object_set_new(n, "chunk_id", json_integer(p->chunk_id));

@@ -56,6 +56,9 @@ static json_t *sources_of(json_t *notes) {
     const char *key = json_string_value(json_object_get(n, "source_key"));
     const char *doc = json_string_value(json_object_get(n, "document_id"));
     const char *url = json_string_value(json_object_get(n, "url"));
+    /* a web page by its whole address: versions written before the key was a
+     * hash of it compare equal to later ones */
+    if (url && url[0]) key = url;
     if (!key || !key[0]) key = doc && doc[0] ? doc : url;
     if (!key || !key[0]) continue;
     const char *t = json_string_value(json_object_get(n, "source_title"));

@@ -18,52 +18,8 @@
 #include "base/stopwords.h"
 #include "base/config.h"
 #include "base/embedded.h"
+#include "base/text.h"
 #include "base/util.h"
-
-/* Decodes one UTF-8 code point; advances *p. Invalid bytes give U+FFFD. */
-static unsigned next_cp(const unsigned char **p) {
-  const unsigned char *s = *p;
-  unsigned c = s[0];
-  int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-  if (n < 0) {
-    (*p)++;
-    return 0xFFFD;
-  }
-  unsigned cp = n == 0 ? c : n == 1 ? (c & 0x1F) : n == 2 ? (c & 0x0F) : (c & 0x07);
-  for (int i = 1; i <= n; i++) {
-    if ((s[i] & 0xC0) != 0x80) {
-      (*p)++;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (s[i] & 0x3F);
-  }
-  *p += n + 1;
-  return cp;
-}
-
-static void put_cp(buf_t *b, unsigned cp) {
-  char o[4];
-  if (cp < 0x80) {
-    buf_putc(b, (char)cp);
-    return;
-  }
-  if (cp < 0x800) {
-    o[0] = (char)(0xC0 | (cp >> 6));
-    o[1] = (char)(0x80 | (cp & 0x3F));
-    buf_append(b, o, 2);
-  } else if (cp < 0x10000) {
-    o[0] = (char)(0xE0 | (cp >> 12));
-    o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[2] = (char)(0x80 | (cp & 0x3F));
-    buf_append(b, o, 3);
-  } else {
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    buf_append(b, o, 4);
-  }
-}
 
 static int is_space_cp(unsigned cp) {
   return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0xA0 ||
@@ -73,10 +29,11 @@ static int is_space_cp(unsigned cp) {
 char *agent_norm(const char *s) {
   buf_t b = BUF_INIT;
   buf_init(&b);
-  const unsigned char *p = (const unsigned char *)(s ? s : "");
+  if (!s) s = "";
+  size_t n = strlen(s), i = 0;
   int space = 0;
-  while (*p) {
-    unsigned cp = next_cp(&p);
+  while (i < n) {
+    unsigned cp = text_utf8_next(s, n, &i);
     if (is_space_cp(cp)) {
       space = 1;
       continue;
@@ -102,7 +59,7 @@ char *agent_norm(const char *s) {
     else if (cp < 0x80)
       buf_putc(&b, (char)tolower((int)cp));
     else
-      put_cp(&b, cp);
+      text_utf8_put(&b, cp);
   }
   return buf_detach(&b, NULL);
 }
@@ -124,11 +81,6 @@ int agent_quote_in(const char *quote, const char *source) {
   return ok;
 }
 
-static int is_cjk(unsigned cp) {
-  return (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3040 && cp <= 0x30FF) ||
-         (cp >= 0x3400 && cp <= 0x4DBF);
-}
-
 static int is_word_cp(unsigned cp) {
   return (cp < 0x80 && isalnum((int)cp)) || (cp >= 0xC0 && cp < 0x2000);
 }
@@ -140,14 +92,15 @@ static void add_token(json_t *arr, const char *t) {
 
 json_t *agent_tokens(const char *text) {
   json_t *arr = json_array();
-  const unsigned char *p = (const unsigned char *)(text ? text : "");
+  const char *s = text ? text : "";
+  size_t n = strlen(s), i = 0;
   buf_t w = BUF_INIT;
   buf_init(&w);
   unsigned prev_cjk = 0;
   while (1) {
-    const unsigned char *start = p;
-    unsigned cp = *p ? next_cp(&p) : 0;
-    if (cp && is_cjk(cp)) {
+    size_t start = i;
+    unsigned cp = i < n ? text_utf8_next(s, n, &i) : 0;
+    if (cp && text_is_cjk(cp)) {
       if (w.len) {
         if (w.len >= 3 || isdigit((unsigned char)w.data[0])) add_token(arr, w.data);
         buf_reset(&w);
@@ -155,8 +108,8 @@ json_t *agent_tokens(const char *text) {
       if (prev_cjk) {
         buf_t bg = BUF_INIT;
         buf_init(&bg);
-        put_cp(&bg, prev_cjk);
-        put_cp(&bg, cp);
+        text_utf8_put(&bg, prev_cjk);
+        text_utf8_put(&bg, cp);
         json_array_append_new(arr, json_string(bg.data));
         buf_free(&bg);
       }
@@ -168,7 +121,7 @@ json_t *agent_tokens(const char *text) {
       if (cp < 0x80)
         buf_putc(&w, (char)tolower((int)cp));
       else
-        buf_append(&w, start, (size_t)(p - start));
+        buf_append(&w, s + start, i - start);
       continue;
     }
     if (w.len) {
@@ -200,21 +153,8 @@ json_t *agent_sentences(const char *text) {
   const char *s = text ? text : "";
   size_t n = strlen(s), start = 0, i = 0;
   while (i < n) {
-    size_t end = 0;
-    unsigned char c = (unsigned char)s[i];
-    if ((c == '.' || c == '!' || c == '?') && (i + 1 == n || isspace((unsigned char)s[i + 1]))) {
-      /* not after a lone capital or digit ("e.g." stays rare enough) */
-      end = i + 1;
-    } else if (c == '\n') {
-      end = i + 1;
-    } else if (!strncmp(s + i, "\xE3\x80\x82", 3) || !strncmp(s + i, "\xEF\xBC\x81", 3) ||
-               !strncmp(s + i, "\xEF\xBC\x9F", 3)) {
-      end = i + 3;
-    }
-    if (!end) {
-      i++;
-      continue;
-    }
+    size_t end = text_sentence_end(s, n, i, TEXT_SENTENCE_LINES);
+    if (end == n) break;
     /* keep trailing citation markers: "claim. [1][2]" */
     size_t j = end;
     while (1) {
@@ -245,10 +185,11 @@ json_t *agent_sentences(const char *text) {
 }
 
 const char *agent_detect_language(const char *text) {
-  const unsigned char *p = (const unsigned char *)(text ? text : "");
+  const char *s = text ? text : "";
+  size_t n = strlen(s), i = 0;
   long hangul = 0, kana = 0, han = 0, latin = 0;
-  while (*p) {
-    unsigned cp = next_cp(&p);
+  while (i < n) {
+    unsigned cp = text_utf8_next(s, n, &i);
     if (cp >= 0xAC00 && cp <= 0xD7A3)
       hangul++;
     else if (cp >= 0x3040 && cp <= 0x30FF)

@@ -462,7 +462,7 @@ static int patch_document(http_req_t *r) {
 static int delete_document(http_req_t *r) {
   const char *id = http_param(r, "id");
   int rc = rag_document_delete(r->app->rag, r->user.id, id);
-  if (rc == -2) return http_reply_not_found(r, "document", id);
+  if (rc == RAG_NOT_FOUND) return http_reply_not_found(r, "document", id);
   if (rc != 0) return http_reply_error(r, 500, "internal", "cannot delete document %s", id);
   return http_reply_json(r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
 }
@@ -484,7 +484,7 @@ static int reprocess_document(http_req_t *r) {
       return http_reply_error(r, 422, "invalid_field", "chunk_size must be 100..20000 and chunk_overlap 0..size/2");
   }
   int rc = rag_document_reprocess(r->app->rag, r->user.id, id, (int)size, (int)overlap);
-  if (rc == -2) return http_reply_not_found(r, "document", id);
+  if (rc == RAG_NOT_FOUND) return http_reply_not_found(r, "document", id);
   if (rc != 0) return http_reply_error(r, 500, "internal", "cannot reprocess document %s", id);
   return http_reply_json(r, 202, json_pack("{s:s, s:s}", "id", id, "status", "queued"));
 }
@@ -641,7 +641,7 @@ json_t *api_search_json(app_t *app, const char *user_id, json_t *b, int *status,
   rag_results_t res;
   char why[512] = "";
   int rc = rag_search(app->rag, &q, &res, why, sizeof why);
-  if (rc == -2) {
+  if (rc == RAG_NOT_FOUND) {
     *status = 404;
     snprintf(err, errlen, "group %s not found", q.group_id);
     return NULL;

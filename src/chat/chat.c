@@ -13,6 +13,7 @@
 #include "base/buf.h"
 #include "base/stopwords.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "base/util.h"
 #include "events/events.h"
 #include "http/ws.h"
@@ -202,29 +203,17 @@ typedef struct {
   int score;
 } sent_t;
 
-/* Splits text into sentences (., !, ? or a CJK full stop followed by a space,
- * or a blank line); at most max. */
+/* Splits text into sentences (text_sentence_end: a blank line ends one too);
+ * at most max. */
 static size_t split_sentences(const char *t, sent_t *out, size_t max) {
-  size_t n = 0, start = 0, i = 0;
-  while (t[i] && n < max) {
-    size_t end = 0;
-    if ((t[i] == '.' || t[i] == '!' || t[i] == '?') && (t[i + 1] == ' ' || t[i + 1] == '\n' || !t[i + 1]))
-      end = i + 1;
-    else if (t[i] == '\n' && t[i + 1] == '\n')
-      end = i;
-    else if (!strncmp(t + i, "\xe3\x80\x82", 3) || !strncmp(t + i, "\xef\xbc\x81", 3) ||
-             !strncmp(t + i, "\xef\xbc\x9f", 3))
-      end = i + 3;
-    if (end) {
-      if (end > start) out[n++] = (sent_t){start, end, 0};
-      i = end;
-      while (t[i] == ' ' || t[i] == '\n' || t[i] == '\t' || t[i] == '\r') i++;
-      start = i;
-    } else {
-      i++;
-    }
+  size_t n = 0, len = strlen(t), start = 0;
+  while (start < len && isspace((unsigned char)t[start])) start++;
+  while (start < len && n < max) {
+    size_t end = text_sentence_end(t, len, start, 0);
+    out[n++] = (sent_t){start, end, 0};
+    start = end;
+    while (start < len && isspace((unsigned char)t[start])) start++;
   }
-  if (n < max && i > start) out[n++] = (sent_t){start, i, 0};
   return n;
 }
 
@@ -750,7 +739,13 @@ chat_pool_t *chat_pool_start(app_t *app) {
   p->nthreads = (int)config_int(app->cfg, "CHAT_WORKERS");
   p->threads = calloc((size_t)p->nthreads, sizeof *p->threads);
   if (!p->threads) abort();
-  for (int i = 0; i < p->nthreads; i++) pthread_create(&p->threads[i], NULL, worker_main, p);
+  int want = p->nthreads;
+  for (p->nthreads = 0; p->nthreads < want; p->nthreads++)
+    if (pthread_create(&p->threads[p->nthreads], NULL, worker_main, p) != 0) {
+      log_error("chat", "cannot start the chat workers");
+      chat_pool_stop(p);
+      return NULL;
+    }
   return p;
 }
 

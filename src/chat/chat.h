@@ -69,7 +69,8 @@ void chat_register(struct app *app);
 int chat_ask(struct app *app, const char *user_id, const char *chat_id, const char *question, json_t **answer,
              char *err, size_t errlen);
 
-/* Starts CHAT_WORKERS answering threads (app_start_workers). */
+/* Starts CHAT_WORKERS answering threads (app_start_workers); NULL when a
+ * thread cannot be started (those already started are stopped). */
 chat_pool_t *chat_pool_start(struct app *app);
 /* Stops the pool after the answers in progress; questions still waiting get
  * an "error" event and their chats are released. Accepts NULL. */

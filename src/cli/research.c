@@ -411,7 +411,8 @@ int cmd_research(int argc, char **argv) {
   }
   fprintf(stderr, "mission %s\n", mid);
   snprintf(prog.channel, sizeof prog.channel, "mission:%s", mid);
-  events_listen(app->events, on_event, &prog);
+  if (events_listen(app->events, on_event, &prog) != 0)
+    fprintf(stderr, "maestro research: progress cannot be shown (too many event listeners); the mission runs\n");
   struct sigaction sa = {0}, old;
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);

@@ -33,10 +33,12 @@ typedef void (*events_listener_fn)(void *ud, const event_t *ev);
 
 events_t *events_new(store_t *st);
 void events_free(events_t *ev);
-/* Adds a listener; returns 0. At most 8 listeners. */
+/* Adds a listener: 0, or -1 when 8 listeners are registered already (the
+ * listener is then not called). */
 int events_listen(events_t *ev, events_listener_fn fn, void *ud);
 void events_unlisten(events_t *ev, events_listener_fn fn, void *ud);
-/* Stores and pushes an event. data is borrowed (may be NULL = {}). seq_out may be NULL. */
+/* Stores and pushes an event. data is borrowed (may be NULL = {}). seq_out may be NULL.
+ * 0, or -1 when the store refused the row (nothing was pushed then). */
 int events_publish(events_t *ev, const char *channel, const char *event, json_t *data, int64_t *seq_out);
 /* Pushes an event already stored (by a store transaction) to the listeners. */
 void events_notify(events_t *ev, const event_t *e);

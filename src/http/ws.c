@@ -84,6 +84,7 @@ struct ws_hub {
   int stopping;
   pthread_t senders[SENDERS];
   pthread_t heartbeat;
+  int nsenders, heartbeat_started; /* threads running, joined at shutdown */
   int max_per_user, max_per_addr, max_total; /* socket limits (config) */
   struct {
     char prefix[32];
@@ -743,9 +744,20 @@ ws_hub_t *ws_hub_new(app_t *app) {
   hub->max_total = ws_max_total(app->cfg);
   pthread_mutex_init(&hub->lock, NULL);
   pthread_cond_init(&hub->cond, NULL);
-  for (int i = 0; i < SENDERS; i++) pthread_create(&hub->senders[i], NULL, sender_main, hub);
-  pthread_create(&hub->heartbeat, NULL, heartbeat_main, hub);
-  events_listen(app->events, on_event, hub);
+  while (hub->nsenders < SENDERS && pthread_create(&hub->senders[hub->nsenders], NULL, sender_main, hub) == 0)
+    hub->nsenders++;
+  if (hub->nsenders == SENDERS && pthread_create(&hub->heartbeat, NULL, heartbeat_main, hub) == 0)
+    hub->heartbeat_started = 1;
+  if (!hub->heartbeat_started) {
+    log_error("ws", "cannot start the WebSocket threads");
+    ws_hub_free(hub);
+    return NULL;
+  }
+  if (events_listen(app->events, on_event, hub) != 0) {
+    log_error("ws", "cannot listen to events: too many listeners");
+    ws_hub_free(hub);
+    return NULL;
+  }
   return hub;
 }
 
@@ -791,8 +803,8 @@ void ws_hub_shutdown(ws_hub_t *hub) {
   hub->stopping = 1;
   pthread_cond_broadcast(&hub->cond);
   pthread_mutex_unlock(&hub->lock);
-  for (int i = 0; i < SENDERS; i++) pthread_join(hub->senders[i], NULL);
-  pthread_join(hub->heartbeat, NULL);
+  for (int i = 0; i < hub->nsenders; i++) pthread_join(hub->senders[i], NULL);
+  if (hub->heartbeat_started) pthread_join(hub->heartbeat, NULL);
   /* drop what is still on the ready list */
   client_t *c = hub->ready_head;
   while (c) {

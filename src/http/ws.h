@@ -59,6 +59,8 @@ typedef struct ws_hub ws_hub_t;
 /* Returns 1 if `user` may read channel id `id` under this prefix. */
 typedef int (*ws_authorize_fn)(app_t *app, const http_user_t *user, const char *id);
 
+/* A hub with its sender and heartbeat threads, listening to app->events;
+ * NULL when a thread cannot be started or the event listeners are full. Free with ws_hub_free. */
 ws_hub_t *ws_hub_new(app_t *app);
 /* Registers an authoriser for "prefix:ID" channels (before clients connect). */
 int ws_hub_authorize(ws_hub_t *hub, const char *prefix, ws_authorize_fn fn);

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "base/buf.h"
+#include "base/text.h"
 #include "base/util.h"
 #include "llm/llm.h"
 
@@ -297,40 +298,18 @@ int llm_validate_json(const json_t *value, const json_t *schema, char *err, size
 
 /* ---- Tokens ---- */
 
-/* Decodes one UTF-8 code point (input assumed mostly valid; bad bytes count
- * as one code point each). */
-static unsigned decode_cp(const unsigned char *s, size_t *adv) {
-  unsigned c = s[0];
-  int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-  for (int i = 1; i < n; i++)
-    if ((s[i] & 0xC0) != 0x80) n = 1;
-  *adv = (size_t)n;
-  if (n == 1) return c;
-  unsigned cp = c & (0x7F >> n);
-  for (int i = 1; i < n; i++) cp = (cp << 6) | (s[i] & 0x3F);
-  return cp;
-}
-
-static int is_cjk(unsigned cp) {
-  return (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x4E00 && cp <= 0x9FFF) ||
-         (cp >= 0xAC00 && cp <= 0xD7AF) || (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF00 && cp <= 0xFFEF) ||
-         (cp >= 0x20000 && cp <= 0x2FFFF);
-}
-
 int llm_estimate_tokens(const char *text) {
   if (!text) return 0;
-  const unsigned char *s = (const unsigned char *)text;
+  size_t n = strlen(text), i = 0;
   size_t ascii = 0, other = 0, cjk = 0;
-  while (*s) {
-    size_t adv;
-    unsigned cp = decode_cp(s, &adv);
+  while (i < n) {
+    unsigned cp = text_utf8_next(text, n, &i);
     if (cp < 0x80)
       ascii++;
-    else if (is_cjk(cp))
+    else if (text_is_cjk(cp))
       cjk++;
     else
       other++;
-    s += adv;
   }
   /* ~4 ASCII characters per token, ~2 for other alphabets, ~1 per CJK
    * character (BPE vocabularies of current models). */

@@ -16,11 +16,13 @@
 
 #include "base/util.h"
 #include "llm/llm_internal.h"
+#include "web/outbound.h"
 
 typedef struct {
   const xfer_t *x;
   xfer_result_t *r;
   CURL *curl;
+  web_outbound_headers_t hd;
   int64_t last_rx_ms; /* monotonic time of the last byte received */
 } xfer_ctx_t;
 
@@ -57,41 +59,6 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
-static long parse_retry_after(const char *v) {
-  while (*v == ' ') v++;
-  if (isdigit((unsigned char)*v)) {
-    long long s;
-    char tmp[32];
-    size_t i = 0;
-    while (i + 1 < sizeof tmp && isdigit((unsigned char)v[i])) tmp[i] = v[i], i++;
-    tmp[i] = '\0';
-    if (util_parse_int(tmp, 0, 86400, &s) == 0) return (long)s * 1000;
-    return -1;
-  }
-  struct tm tm;
-  memset(&tm, 0, sizeof tm);
-  if (strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm)) {
-    time_t t = timegm(&tm);
-    long d = (long)(t - time(NULL));
-    return d > 0 ? d * 1000 : 0;
-  }
-  return -1;
-}
-
-static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud) {
-  xfer_ctx_t *c = ud;
-  size_t n = size * nmemb;
-  if (n > 12 && strncasecmp(ptr, "retry-after:", 12) == 0) {
-    char v[128];
-    size_t vl = n - 12 < sizeof v - 1 ? n - 12 : sizeof v - 1;
-    memcpy(v, ptr + 12, vl);
-    v[vl] = '\0';
-    util_trim(v);
-    c->r->retry_after_ms = parse_retry_after(v);
-  }
-  return n;
-}
-
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un) {
   xfer_ctx_t *c = ud;
   if (c->x->cancel && atomic_load(c->x->cancel)) return 1;
@@ -112,7 +79,7 @@ int xfer_perform(const xfer_t *x, xfer_result_t *r) {
     snprintf(r->curl_err, sizeof r->curl_err, "cannot create a curl handle");
     return -1;
   }
-  xfer_ctx_t c = {x, r, curl, util_mono_ms()};
+  xfer_ctx_t c = {.x = x, .r = r, .curl = curl, .last_rx_ms = util_mono_ms()};
   struct curl_slist *hdrs = NULL;
   hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
   hdrs = curl_slist_append(hdrs, x->parser ? "Accept: text/event-stream, application/x-ndjson, application/json"
@@ -139,18 +106,11 @@ int xfer_perform(const xfer_t *x, xfer_result_t *r) {
       return -1;
     }
   }
-  curl_easy_setopt(curl, CURLOPT_URL, x->url);
+  web_outbound_setup(curl, x->url, "maestro/" MAESTRO_VERSION, (x->timeout_s > 0 ? x->timeout_s : 300L) * 1000L, &c.hd);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 15L); /* a loaded local model accepts slowly */
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "maestro/" MAESTRO_VERSION);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 15L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT, x->timeout_s > 0 ? x->timeout_s : 300L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_write);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &c);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &c);
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &c);
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
@@ -168,6 +128,7 @@ int xfer_perform(const xfer_t *x, xfer_result_t *r) {
     r->refused = 1;
   }
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
+  r->retry_after_ms = (long)c.hd.retry_after_ms;
   if (r->stalled) snprintf(r->curl_err, sizeof r->curl_err, "no data for %ld s", x->stall_s);
   if (r->cc != CURLE_OK && !r->curl_err[0]) snprintf(r->curl_err, sizeof r->curl_err, "%s", curl_easy_strerror(r->cc));
   curl_slist_free_all(hdrs);

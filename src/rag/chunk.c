@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/text.h"
 #include "rag/fts.h"
 
 int rag_chunk_check(int size, int overlap, char *err, size_t errlen) {
@@ -94,7 +95,7 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
   /* skip leading whitespace */
   while (pos < n) {
     size_t k = pos;
-    if (!is_space(rag_utf8_next(s, n, &k))) break;
+    if (!is_space(text_utf8_next(s, n, &k))) break;
     pos = k;
     cpos++;
   }
@@ -106,11 +107,11 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
     /* a chunk never crosses a page boundary, so its page number is exact */
     size_t lim = page_limit(doc, pos);
     while (i < lim && chars < size) {
-      unsigned cp = rag_utf8_next(s, n, &i);
+      unsigned cp = text_utf8_next(s, n, &i);
       chars++;
       if (chars >= half && i < n) {
         size_t k = i;
-        unsigned next = rag_utf8_next(s, n, &k);
+        unsigned next = text_utf8_next(s, n, &k);
         if (cp == '\n' && next == '\n') {
           /* before the blank line, unless the block ending here is a heading
            * (a heading belongs with the text after it) */
@@ -120,7 +121,7 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
           cut_sent = i;
         else if (is_space(next) || is_cjk_punct(cp))
           cut_word = i;
-        else if (rag_is_cjk(cp) || rag_is_cjk(next))
+        else if (text_is_cjk(cp) || text_is_cjk(next))
           cut_cjk = i;
       }
       prev = cp;
@@ -144,7 +145,7 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
     while (tend > pos) {
       size_t p = prev_boundary(s, tend);
       size_t k = p;
-      if (!is_space(rag_utf8_next(s, n, &k))) break;
+      if (!is_space(text_utf8_next(s, n, &k))) break;
       tend = p;
     }
     int64_t clen = count_cp(s, pos, tend);
@@ -169,7 +170,7 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
       size_t j = end;
       while (j < n) {
         size_t k = j;
-        if (!is_space(rag_utf8_next(s, n, &k))) break;
+        if (!is_space(text_utf8_next(s, n, &k))) break;
         j = k;
         cj++;
       }
@@ -186,20 +187,20 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
       size_t k = j, ws = 0;
       while (k < end) {
         size_t at = k;
-        if (is_space(rag_utf8_next(s, n, &k))) {
+        if (is_space(text_utf8_next(s, n, &k))) {
           ws = at;
           break;
         }
       }
       size_t kk = j;
-      int cjk_here = rag_is_cjk(rag_utf8_next(s, n, &kk));
+      int cjk_here = text_is_cjk(text_utf8_next(s, n, &kk));
       if (ws && !cjk_here && (ws - j) < (size_t)overlap * 2) j = ws;
     }
     if (j <= pos) j = end; /* always make progress */
     int64_t cj = cend - count_cp(s, j, end);
     while (j < n) {
       size_t k = j;
-      if (!is_space(rag_utf8_next(s, n, &k))) break;
+      if (!is_space(text_utf8_next(s, n, &k))) break;
       j = k;
       cj++;
     }

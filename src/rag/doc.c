@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "base/util.h"
 #include "rag/fts.h"
 #include "rag/parse.h"
@@ -43,9 +44,9 @@ static void normalise(buf_t *out, const char *s, size_t len) {
   int space = 0;
   while (i < len) {
     size_t at = i;
-    unsigned cp = rag_utf8_next(s, len, &i);
+    unsigned cp = text_utf8_next(s, len, &i);
     size_t n = i - at;
-    /* rag_utf8_next decodes any well-formed sequence; overlong forms,
+    /* text_utf8_next decodes any well-formed sequence; overlong forms,
      * surrogates and code points past U+10FFFF are invalid UTF-8 too. */
     int bad = (n == 1 && cp >= 0x80) || (n == 2 && cp < 0x80) || (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
               (n == 4 && (cp < 0x10000 || cp > 0x10FFFF));

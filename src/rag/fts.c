@@ -11,49 +11,8 @@
 
 #include "base/buf.h"
 #include "base/stopwords.h"
+#include "base/text.h"
 #include "base/util.h"
-
-/* ---------- UTF-8 and scripts ---------- */
-
-unsigned rag_utf8_next(const char *str, size_t n, size_t *i) {
-  const unsigned char *s = (const unsigned char *)str;
-  unsigned c = s[*i];
-  if (c < 0x80) {
-    (*i)++;
-    return c;
-  }
-  size_t len = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-  if (len == 0 || *i + len > n) {
-    (*i)++;
-    return c;
-  }
-  unsigned cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
-  for (size_t k = 1; k < len; k++) {
-    unsigned cc = s[*i + k];
-    if ((cc & 0xC0) != 0x80) {
-      (*i)++;
-      return c;
-    }
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  *i += len;
-  return cp;
-}
-
-int rag_is_cjk(unsigned cp) {
-  return (cp >= 0x1100 && cp <= 0x11FF) || /* Hangul Jamo */
-         (cp >= 0x3040 && cp <= 0x30FF) || /* Hiragana, Katakana */
-         (cp >= 0x3130 && cp <= 0x318F) || /* Hangul compatibility Jamo */
-         (cp >= 0x31F0 && cp <= 0x31FF) || /* Katakana phonetic extensions */
-         (cp >= 0x3400 && cp <= 0x4DBF) || /* Han extension A */
-         (cp >= 0x4E00 && cp <= 0x9FFF) || /* Han */
-         (cp >= 0xA960 && cp <= 0xA97F) || /* Hangul Jamo extended A */
-         (cp >= 0xAC00 && cp <= 0xD7AF) || /* Hangul syllables */
-         (cp >= 0xD7B0 && cp <= 0xD7FF) || /* Hangul Jamo extended B */
-         (cp >= 0xF900 && cp <= 0xFAFF) || /* Han compatibility */
-         (cp >= 0xFF66 && cp <= 0xFF9F) || /* half-width Katakana */
-         (cp >= 0x20000 && cp <= 0x2FA1F); /* Han extensions B.. */
-}
 
 /* ---------- the tokenizer ---------- */
 
@@ -114,12 +73,12 @@ static int emit_bigrams(const char *text, int start, int end, void *ctx,
                         int (*xToken)(void *, int, const char *, int, int, int)) {
   size_t i = (size_t)start, n = (size_t)end;
   size_t prev = i;
-  rag_utf8_next(text, n, &i);
+  text_utf8_next(text, n, &i);
   size_t mid = i;
   if (mid >= n) return xToken(ctx, 0, text + prev, (int)(mid - prev), (int)prev, (int)mid);
   while (mid < n) {
     size_t j = mid;
-    rag_utf8_next(text, n, &j);
+    text_utf8_next(text, n, &j);
     int rc = xToken(ctx, 0, text + prev, (int)(j - prev), (int)prev, (int)j);
     if (rc != SQLITE_OK) return rc;
     prev = mid;
@@ -137,8 +96,8 @@ static int mtok_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *tex
     size_t at = i;
     int cjk = 0;
     if (i < n) {
-      unsigned cp = rag_utf8_next(text, n, &i);
-      cjk = rag_is_cjk(cp);
+      unsigned cp = text_utf8_next(text, n, &i);
+      cjk = text_is_cjk(cp);
     }
     if (at == n || (run_cjk >= 0 && cjk != run_cjk)) {
       if (run_cjk >= 0 && at > run) {
@@ -574,12 +533,12 @@ char **rag_fts_words(const char *text, int max_terms, size_t *nout) {
   int nall = 0, nkept = 0;
   while (i < n && nkept < max_terms) {
     size_t start = i;
-    unsigned cp = rag_utf8_next(text, n, &i);
+    unsigned cp = text_utf8_next(text, n, &i);
     if (!is_word_cp(cp)) continue;
     size_t end = i;
     while (end < n) {
       size_t j = end;
-      unsigned c2 = rag_utf8_next(text, n, &j);
+      unsigned c2 = text_utf8_next(text, n, &j);
       if (!is_word_cp(c2)) break;
       end = j;
     }
@@ -590,7 +549,7 @@ char **rag_fts_words(const char *text, int max_terms, size_t *nout) {
     int valid = 1;
     for (size_t k = start; k < end;) {
       size_t before = k;
-      unsigned c = rag_utf8_next(text, n, &k);
+      unsigned c = text_utf8_next(text, n, &k);
       if (c >= 0x80 && k - before == 1) valid = 0;
     }
     if (!valid) continue;

@@ -75,11 +75,5 @@ int rag_fts_word_tokens(sqlite3 *db, const char *word, size_t len, char *term, s
 int rag_fts_df_get(sqlite3 *db, const char *term, double *df);
 void rag_fts_df_put(sqlite3 *db, const char *term, double df);
 
-/* 1 if the code point is Hangul, Han, Hiragana or Katakana. */
-int rag_is_cjk(unsigned cp);
-
-/* Decodes one UTF-8 code point at s[*i] (n bytes total), advancing *i;
- * an invalid byte decodes as itself (one byte). */
-unsigned rag_utf8_next(const char *s, size_t n, size_t *i);
 
 #endif

@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "base/buf.h"
+#include "base/text.h"
 #include "base/util.h"
 #include "rag/fts.h"
 #include "rag/parse.h"
@@ -311,7 +312,7 @@ static void put_name(buf_t *out, const char *s, size_t n, int *count) {
     size_t st = n - 1;
     while (st > a && ((unsigned char)s[st] & 0xC0) == 0x80) st--;
     size_t k = st;
-    unsigned cp = rag_utf8_next(s, n, &k);
+    unsigned cp = text_utf8_next(s, n, &k);
     if (!name_char_is_marker(cp)) break;
     n = st;
   }
@@ -855,7 +856,7 @@ void rag_meta_finish(rag_doc_t *d) {
     /* only scripts tell a language apart reliably without a model */
     size_t hangul = 0, kana = 0, han = 0, latin = 0;
     for (size_t i = 0; i < n;) {
-      unsigned cp = rag_utf8_next(t, n, &i);
+      unsigned cp = text_utf8_next(t, n, &i);
       if ((cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0x1100 && cp <= 0x11FF))
         hangul++;
       else if (cp >= 0x3040 && cp <= 0x30FF)

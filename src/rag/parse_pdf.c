@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/text.h"
 #include "rag/fts.h"
 #include "rag/parse.h"
 
@@ -16,7 +17,7 @@ static unsigned last_cp(const char *s, size_t end) {
   size_t i = end - 1;
   while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80) i--;
   size_t k = i;
-  return rag_utf8_next(s, end, &k);
+  return text_utf8_next(s, end, &k);
 }
 
 /*
@@ -51,10 +52,10 @@ static void page_paragraphs(rag_doc_t *doc, const char *text) {
     if (para.len > 0) {
       unsigned prev = last_cp(para.data, para.len);
       size_t k = a;
-      unsigned next = rag_utf8_next(text, b, &k);
+      unsigned next = text_utf8_next(text, b, &k);
       if (prev == '-' && para.len > 1 && next >= 'a' && next <= 'z') {
         buf_truncate(&para, para.len - 1); /* re-join a hyphenated word */
-      } else if (!(rag_is_cjk(prev) && rag_is_cjk(next))) {
+      } else if (!(text_is_cjk(prev) && text_is_cjk(next))) {
         buf_putc(&para, ' ');
       }
     }
@@ -102,7 +103,7 @@ static void first_page_meta(PopplerPage *page, const char *text, rag_doc_t *doc)
   for (size_t i = 0; i <= len && n < 120;) {
     if (i < len && text[i] != '\n') {
       size_t k = i;
-      rag_utf8_next(text, len, &k);
+      text_utf8_next(text, len, &k);
       i = k;
       cp++;
       continue;

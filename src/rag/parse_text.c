@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "base/util.h"
 #include "rag/parse.h"
 
@@ -170,54 +171,14 @@ static int md_span(MD_SPANTYPE type, void *detail, void *ud) {
   return 0;
 }
 
-/* Decodes an HTML entity ("&amp;", "&#233;", "&#x20AC;") into out. */
+/* Decodes an HTML entity ("&amp;", "&#233;", "&#x20AC;") into out; one
+ * not known stays as written. */
 static void put_entity(buf_t *out, const char *s, size_t n) {
-  static const struct {
-    const char *name, *utf8;
-  } named[] = {{"&amp;", "&"},
-               {"&lt;", "<"},
-               {"&gt;", ">"},
-               {"&quot;", "\""},
-               {"&apos;", "'"},
-               {"&nbsp;", " "},
-               {"&copy;", "\xC2\xA9"},
-               {"&mdash;", "\xE2\x80\x94"},
-               {"&ndash;", "\xE2\x80\x93"},
-               {"&hellip;", "\xE2\x80\xA6"},
-               {NULL, NULL}};
-  for (int i = 0; named[i].name; i++)
-    if (strlen(named[i].name) == n && memcmp(named[i].name, s, n) == 0) {
-      buf_puts(out, named[i].utf8);
-      return;
-    }
-  if (n > 3 && s[1] == '#') {
-    unsigned long cp = (s[2] == 'x' || s[2] == 'X') ? strtoul(s + 3, NULL, 16) : strtoul(s + 2, NULL, 10);
-    if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-    char u[4];
-    size_t k;
-    if (cp < 0x80) {
-      u[0] = (char)cp;
-      k = 1;
-    } else if (cp < 0x800) {
-      u[0] = (char)(0xC0 | (cp >> 6));
-      u[1] = (char)(0x80 | (cp & 0x3F));
-      k = 2;
-    } else if (cp < 0x10000) {
-      u[0] = (char)(0xE0 | (cp >> 12));
-      u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-      u[2] = (char)(0x80 | (cp & 0x3F));
-      k = 3;
-    } else {
-      u[0] = (char)(0xF0 | (cp >> 18));
-      u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-      u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-      u[3] = (char)(0x80 | (cp & 0x3F));
-      k = 4;
-    }
-    buf_append(out, u, k);
-    return;
-  }
-  buf_append(out, s, n);
+  char u[8];
+  if (text_entity_decode(s, n, 1, u) == n)
+    buf_puts(out, u);
+  else
+    buf_append(out, s, n);
 }
 
 static int md_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *ud) {

@@ -289,7 +289,7 @@ int rag_document_reprocess(rag_t *rag, const char *user_id, const char *doc_id, 
     store_job_cancel_ref(rag->store, "ingest", doc_id);
   }
   int rc = store_doc_requeue(rag->store, user_id, doc_id, chunk_size, chunk_overlap);
-  if (rc != STORE_OK) return rc == STORE_NOT_FOUND ? -2 : -1;
+  if (rc != STORE_OK) return rc == STORE_NOT_FOUND ? RAG_NOT_FOUND : RAG_ERROR;
   rag_vectors_forget(rag->vectors, user_id);
   rag_publish(rag, user_id, doc_id, "queued", NULL, 0.0, NULL, NULL);
   if (rag->jobs) return jobs_submit(rag->jobs, "ingest", doc_id, user_id, NULL, NULL) == 0 ? 0 : -1;
@@ -299,7 +299,7 @@ int rag_document_reprocess(rag_t *rag, const char *user_id, const char *doc_id, 
 int rag_document_delete(rag_t *rag, const char *user_id, const char *doc_id) {
   char *path = NULL;
   int rc = store_doc_delete(rag->store, user_id, doc_id, &path);
-  if (rc != STORE_OK) return rc == STORE_NOT_FOUND ? -2 : -1;
+  if (rc != STORE_OK) return rc == STORE_NOT_FOUND ? RAG_NOT_FOUND : RAG_ERROR;
   store_job_cancel_ref(rag->store, "ingest", doc_id);
   if (path) {
     /* only files inside the library directory are ever removed */

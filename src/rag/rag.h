@@ -32,6 +32,10 @@
 struct app;
 typedef struct rag rag_t;
 
+/* What the rag_* calls that look up something of a user's return: the user
+ * owns no such document, chunk or group is RAG_NOT_FOUND (the API answers 404). */
+enum { RAG_OK = 0, RAG_ERROR = -1, RAG_NOT_FOUND = -2 };
+
 /* Creates the context from app (cfg, store, events, jobs, llm; jobs, events
  * and llm may be NULL) and registers the "ingest" job kind when app->jobs is
  * set (call before app_start_workers). Documents left queued without a job
@@ -78,9 +82,10 @@ typedef void (*rag_progress_fn)(void *ud, const char *doc_id, const char *stage,
 int rag_ingest_document(rag_t *rag, const char *doc_id, rag_progress_fn progress, void *ud, char *err, size_t errlen);
 
 /* Marks a user's document for re-parsing (new chunk size/overlap when > 0 /
- * >= 0) and queues it. STORE_NOT_FOUND-like -2 when not the user's. */
+ * >= 0) and queues it: RAG_OK, RAG_NOT_FOUND when not the user's, else RAG_ERROR. */
 int rag_document_reprocess(rag_t *rag, const char *user_id, const char *doc_id, int chunk_size, int chunk_overlap);
-/* Deletes a user's document: row, chunks, index entries, vectors, file. -2 when not found. */
+/* Deletes a user's document: row, chunks, index entries, vectors, file.
+ * RAG_OK, RAG_NOT_FOUND when not the user's, else RAG_ERROR. */
 int rag_document_delete(rag_t *rag, const char *user_id, const char *doc_id);
 
 /* The user's embedding model name into model (""/-1 when none configured). */
@@ -198,12 +203,13 @@ typedef struct {
 
 void rag_query_init(rag_query_t *q);
 
-/* Searches; 0 with results (possibly none), -1 with err (bad group, store error). */
+/* Searches: RAG_OK with results (possibly none); RAG_NOT_FOUND with err when
+ * the group is not the user's; RAG_ERROR with err otherwise. */
 int rag_search(rag_t *rag, const rag_query_t *q, rag_results_t *out, char *err, size_t errlen);
 void rag_results_free(rag_results_t *r);
 
-/* Fetches one chunk of a user's ready document (for citations): 0, or -2 when
- * missing / not the user's. Free with rag_hit_clear. */
+/* Fetches one chunk of a user's ready document (for citations): RAG_OK,
+ * RAG_NOT_FOUND when missing / not the user's, else RAG_ERROR. Free with rag_hit_clear. */
 int rag_chunk_fetch(rag_t *rag, const char *user_id, int64_t chunk_id, rag_hit_t *out);
 void rag_hit_clear(rag_hit_t *h);
 

@@ -55,7 +55,7 @@ int rag_chunk_fetch(rag_t *rag, const char *user_id, int64_t chunk_id, rag_hit_t
   memset(out, 0, sizeof *out);
   store_chunk_t *c = NULL;
   int rc = store_chunk_get(rag->store, user_id, chunk_id, &c);
-  if (rc != STORE_OK) return rc == STORE_NOT_FOUND ? -2 : -1;
+  if (rc != STORE_OK) return rc == STORE_NOT_FOUND ? RAG_NOT_FOUND : RAG_ERROR;
   out->chunk_id = c->id;
   memcpy(out->document_id, c->document_id, 17);
   out->title = c->title;
@@ -167,7 +167,7 @@ int rag_search(rag_t *rag, const rag_query_t *q, rag_results_t *out, char *err, 
   int k = q->k < 1 ? 1 : q->k > 100 ? 100 : q->k;
   if (q->group_id && !store_group_owned(rag->store, q->user_id, q->group_id)) {
     snprintf(err, errlen, "group %s not found", q->group_id);
-    return -2;
+    return RAG_NOT_FOUND;
   }
   int cand = k * 4 < 40 ? 40 : k * 4;
   if (cand > 400) cand = 400;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/text.h"
 #include "report/report.h"
 
 #define MAX_LISTS 32
@@ -100,41 +101,11 @@ static void put_text(parse_t *p, const char *s, size_t n) {
 
 /* An entity (&amp;, &#233;, &#x1F600;) as UTF-8; unknown ones stay as written. */
 static void put_entity(parse_t *p, const char *s, size_t n) {
-  static const struct {
-    const char *name, *utf8;
-  } E[] = {{"&amp;", "&"},
-           {"&lt;", "<"},
-           {"&gt;", ">"},
-           {"&quot;", "\""},
-           {"&apos;", "'"},
-           {"&nbsp;", "\xC2\xA0"},
-           {"&copy;", "\xC2\xA9"},
-           {"&mdash;", "\xE2\x80\x94"},
-           {"&ndash;", "\xE2\x80\x93"},
-           {"&hellip;", "\xE2\x80\xA6"}};
-  for (size_t i = 0; i < sizeof E / sizeof E[0]; i++)
-    if (strlen(E[i].name) == n && !memcmp(E[i].name, s, n)) {
-      put_text(p, E[i].utf8, strlen(E[i].utf8));
-      return;
-    }
-  if (n > 3 && s[1] == '#') {
-    char num[16];
-    int hex = s[2] == 'x' || s[2] == 'X';
-    size_t from = hex ? 3 : 2, len = n - from - 1;
-    if (len && len < sizeof num) {
-      memcpy(num, s + from, len);
-      num[len] = 0;
-      char *end;
-      unsigned long cp = strtoul(num, &end, hex ? 16 : 10);
-      if (!*end && cp >= 0x20 && g_unichar_validate((gunichar)cp)) {
-        char u[8];
-        int l = g_unichar_to_utf8((gunichar)cp, u);
-        put_text(p, u, (size_t)l);
-        return;
-      }
-    }
-  }
-  put_text(p, s, n);
+  char u[8];
+  if (text_entity_decode(s, n, 0, u) == n)
+    put_text(p, u, strlen(u));
+  else
+    put_text(p, s, n);
 }
 
 static int enter_block(MD_BLOCKTYPE type, void *detail, void *ud) {

@@ -8,9 +8,10 @@
  * synchronous=NORMAL, foreign_keys=ON, busy timeout 5 s). Each store_*
  * function borrows a connection for its duration, so all functions are safe
  * to call from any thread. Write transactions use BEGIN IMMEDIATE and never
- * span a network call. A caller that needs several statements in one
- * transaction uses store_tx_begin()/store_tx_commit() from store_internal.h
- * (store/ only).
+ * span a network call. Several statements that must commit together live in
+ * one store function, which runs them between sdb_begin() and sdb_commit()
+ * (store_internal.h, store/ only); callers outside store/ never hold a
+ * transaction.
  *
  * Ownership: results returned through pointers are owned by the caller and
  * freed with the matching *_free() function (all accept NULL).

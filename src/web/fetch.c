@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "web/outbound.h"
 #include "web/web_internal.h"
 
 typedef enum { ABORT_NONE = 0, ABORT_TYPE, ABORT_BOMB, ABORT_PDF_SIZE, ABORT_CUT } abort_t;
@@ -38,7 +39,7 @@ typedef struct {
   web_fetch_result_t *out;
   const char *host;
   CURL *h;
-  int encoded;
+  web_outbound_headers_t hd; /* hd.encoded: a compressed body */
   int started;
   int ok_status;
   abort_t abort;
@@ -114,7 +115,7 @@ static size_t on_body(char *data, size_t sz, size_t nm, void *ud) {
   if (!hp->ok_status) return n; /* redirect or error body: discard */
   buf_t *b = &hp->out->body;
   if (b->len + n > hp->o->max_bytes) {
-    if (hp->encoded) {
+    if (hp->hd.encoded) {
       hp->abort = ABORT_BOMB;
       return 0;
     }
@@ -128,21 +129,6 @@ static size_t on_body(char *data, size_t sz, size_t nm, void *ud) {
     return 0;
   }
   buf_append(b, data, n);
-  return n;
-}
-
-static size_t on_header(char *data, size_t sz, size_t nm, void *ud) {
-  hop_t *hp = ud;
-  size_t n = sz * nm;
-  if (n > 17 && strncasecmp(data, "content-encoding:", 17) == 0) {
-    const char *v = data + 17;
-    while (v < data + n && isspace((unsigned char)*v)) v++;
-    size_t vl = (size_t)(data + n - v);
-    while (vl && isspace((unsigned char)v[vl - 1])) vl--;
-    if (vl && !(vl == 8 && strncasecmp(v, "identity", 8) == 0)) hp->encoded = 1;
-  } else if (n >= 5 && strncasecmp(data, "HTTP/", 5) == 0) {
-    hp->encoded = 0; /* a new response (after 1xx) */
-  }
   return n;
 }
 
@@ -188,18 +174,10 @@ static int fetch_hop(const char *url, const web_fetch_opts_t *o, int64_t deadlin
   out->truncated = 0;
   hop_t hp = {.o = o, .out = out, .host = host, .h = h};
   char errbuf[CURL_ERROR_SIZE] = "";
-  curl_easy_setopt(h, CURLOPT_URL, norm);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  web_outbound_setup(h, norm, o->user_agent ? o->user_agent : "Maestro/" MAESTRO_VERSION, (long)left, &hp.hd);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(left < 10000 ? left : 10000));
-  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(h, CURLOPT_USERAGENT, o->user_agent ? o->user_agent : "Maestro/" MAESTRO_VERSION);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &hp);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &hp);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_MAXREDIRS, 0L);
   CURLcode cc = curl_easy_perform(h);

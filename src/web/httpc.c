@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "base/util.h"
+#include "web/outbound.h"
 #include "web/web_internal.h"
 
 #define HTTPC_MAX_BODY (8u << 20)
@@ -36,22 +37,6 @@ static size_t on_body(char *data, size_t sz, size_t nm, void *ud) {
   return n;
 }
 
-static size_t on_header(char *data, size_t sz, size_t nm, void *ud) {
-  call_t *c = ud;
-  size_t n = sz * nm;
-  if (c->resp->headers.len + n <= 16384) buf_append(&c->resp->headers, data, n);
-  if (n > 12 && strncasecmp(data, "retry-after:", 12) == 0) {
-    char v[32];
-    size_t l = n - 12 < sizeof v - 1 ? n - 12 : sizeof v - 1;
-    memcpy(v, data + 12, l);
-    v[l] = '\0';
-    util_trim(v);
-    long long secs;
-    if (util_parse_int(v, 0, 86400, &secs) == 0) c->resp->retry_after_ms = secs * 1000;
-  }
-  return n;
-}
-
 int web_http_call(const char *method, const char *url, const char *const *headers, const char *body, int timeout_ms,
                   const web_allow_t *policy, web_http_resp_t *resp, web_error_t *e) {
   memset(resp, 0, sizeof *resp);
@@ -68,18 +53,12 @@ int web_http_call(const char *method, const char *url, const char *const *header
   for (const char *const *p = headers; p && *p; p++) hl = curl_slist_append(hl, *p);
   call_t c = {.resp = resp};
   char errbuf[CURL_ERROR_SIZE] = "";
-  curl_easy_setopt(h, CURLOPT_URL, url);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 10000 ? timeout_ms : 10000));
-  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "Maestro/" MAESTRO_VERSION);
+  web_outbound_headers_t hd;
+  web_outbound_setup(h, url, "Maestro/" MAESTRO_VERSION, timeout_ms, &hd);
+  hd.raw = &resp->headers;
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-  curl_easy_setopt(h, CURLOPT_HEADERDATA, &c);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   if (strcmp(method, "POST") == 0) {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -87,6 +66,7 @@ int web_http_call(const char *method, const char *url, const char *const *header
   }
   CURLcode cc = curl_easy_perform(h);
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+  resp->retry_after_ms = hd.retry_after_ms > 0 ? hd.retry_after_ms : 0;
   int rc = 0;
   if (pin.refused[0]) {
     web_error_set(e, WEB_E_REFUSED, "refused: connection to unchecked address %s", pin.refused);

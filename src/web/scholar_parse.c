@@ -26,6 +26,7 @@
 #include <strings.h>
 
 #include "base/buf.h"
+#include "base/text.h"
 #include "base/util.h"
 #include "web/scholar.h"
 
@@ -52,46 +53,6 @@ static char *collapse(char *s) {
   return s;
 }
 
-static void put_utf8(buf_t *b, unsigned long cp) {
-  if (cp == 0 || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
-  char u[4];
-  if (cp < 0x80) {
-    buf_putc(b, (char)cp);
-  } else if (cp < 0x800) {
-    u[0] = (char)(0xC0 | (cp >> 6)), u[1] = (char)(0x80 | (cp & 0x3F));
-    buf_append(b, u, 2);
-  } else if (cp < 0x10000) {
-    u[0] = (char)(0xE0 | (cp >> 12)), u[1] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[2] = (char)(0x80 | (cp & 0x3F));
-    buf_append(b, u, 3);
-  } else {
-    u[0] = (char)(0xF0 | (cp >> 18)), u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    u[2] = (char)(0x80 | ((cp >> 6) & 0x3F)), u[3] = (char)(0x80 | (cp & 0x3F));
-    buf_append(b, u, 4);
-  }
-}
-
-/* Decodes one entity at p ("&amp;", "&#x207b;"); returns its length, 0 when
- * it is not one we know (then '&' is kept as is). */
-static size_t entity(const char *p, buf_t *b) {
-  static const struct {
-    const char *name;
-    const char *text;
-  } named[] = {{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&apos;", "'"}, {"&nbsp;", " "}};
-  for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
-    if (strncmp(p, named[i].name, strlen(named[i].name)) == 0) {
-      buf_puts(b, named[i].text);
-      return strlen(named[i].name);
-    }
-  if (p[1] != '#') return 0;
-  int hex = p[2] == 'x' || p[2] == 'X';
-  const char *d = p + (hex ? 3 : 2);
-  char *end = NULL;
-  unsigned long cp = strtoul(d, &end, hex ? 16 : 10);
-  if (end == d || *end != ';' || end - d > 8) return 0;
-  put_utf8(b, cp);
-  return (size_t)(end - p) + 1;
-}
-
 char *scholar_strip_markup(const char *s) {
   if (!s) return NULL;
   buf_t b = BUF_INIT;
@@ -105,8 +66,10 @@ char *scholar_strip_markup(const char *s) {
       p = e + 1;
       continue;
     }
-    size_t n = *p == '&' ? entity(p, &b) : 0;
+    char u[8];
+    size_t n = *p == '&' ? text_entity_decode(p, strlen(p), 1, u) : 0;
     if (n) {
+      buf_puts(&b, u);
       p += n;
       continue;
     }

@@ -181,3 +181,25 @@ Test(mission_text, run_record_counts_agree_with_their_nouns) {
   json_decref(drafts);
   json_decref(notes);
 }
+
+/* Two web pages whose addresses share a long prefix are two sources: notes
+ * are unique per source and the "what changed" diff compares sources. */
+Test(mission_text, web_source_key_covers_whole_url) {
+  const char *base = "https://example.org/reports/2026/annual-review-of-the-research-programme/section-";
+  char u1[256], u2[256];
+  snprintf(u1, sizeof u1, "%sone", base);
+  snprintf(u2, sizeof u2, "%stwo", base);
+  passage_t a = {.web = 1, .url = u1, .text = "text", .title = "A"};
+  passage_t b = {.web = 1, .url = u2, .text = "text", .title = "B"};
+  passage_t c = {.web = 1, .url = u1, .text = "other", .title = "A again"};
+  json_t *na = research_note(&a, "q", "", 5), *nb = research_note(&b, "q", "", 5), *nc = research_note(&c, "q", "", 5);
+  const char *ka = json_string_value(json_object_get(na, "source_key"));
+  const char *kb = json_string_value(json_object_get(nb, "source_key"));
+  const char *kc = json_string_value(json_object_get(nc, "source_key"));
+  cr_assert_str_neq(ka, kb, "pages sharing %zu leading characters must be different sources", strlen(base));
+  cr_assert_str_eq(ka, kc, "the same page is one source");
+  cr_assert_str_eq(json_string_value(json_object_get(nb, "url")), u2, "the note keeps the whole address");
+  json_decref(na);
+  json_decref(nb);
+  json_decref(nc);
+}
