@@ -378,6 +378,10 @@ int main(int argc, char **argv) {
 #else
   const char *eval = "../shared/eval";
 #endif
+#ifdef MAESTRO_SOURCE_DIR
+  /* from a git worktree in a folder beside the main checkout */
+  if (access(eval, F_OK) != 0) eval = MAESTRO_SOURCE_DIR "/../../shared/eval";
+#endif
   if (getenv("EVAL_DIR")) eval = getenv("EVAL_DIR");
   const char *only = NULL;
   int strict = 0;
