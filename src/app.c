@@ -19,6 +19,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "agents/drafts.h"
 #include "chat/chat.h"
 #include "http/http.h"
 #include "http/ws.h"
@@ -99,6 +100,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   }
   app->hub = ws_hub_new(app);
   chat_register(app); /* the "chat:ID" WebSocket channel authoriser */
+  drafts_register(app); /* "draft:ID" and the "draft_turn" job kind */
   app->router = http_router_new();
   api_register_all(app->router);
   if (!(app->agents = agents_new(app, err, errlen))) return app_close(app), NULL;

@@ -18,6 +18,11 @@ void api_missions_routes(http_router_t *rt);
 void api_mission_sources_routes(http_router_t *rt); /* POST /api/missions/{id}/save-sources */  /* /api/missions/..., /api/stats */
 void api_settings_routes(http_router_t *rt);  /* /api/settings, test-connection, models */
 void api_chats_routes(http_router_t *rt);     /* /api/chats (chat with documents) */
+void api_drafts_routes(http_router_t *rt);     /* /api/missions/drafts (research chat) */
+/* The "content" member of body: a non-blank string without NUL bytes of at
+ * most max bytes (what names it in the error). NULL after replying 422. The
+ * string is borrowed from body. */
+const char *api_content(http_req_t *r, json_t *body, size_t max, const char *what);
 /* Whether self-registration is open (server setting, else ALLOW_REGISTRATION). */
 int api_registration_open(struct app *app);
 
