@@ -629,7 +629,7 @@ int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *cur
         prev = util_strdup(resp.text ? resp.text : "");
         llm_response_free(&resp);
       } else if (rc == LLM_ERR_INVALID_JSON) {
-        snprintf(why, sizeof why, "%s", lerr); /* the model layer already asked again */
+        snprintf(why, sizeof why, "%.300s", lerr); /* the model layer already asked again */
         break;
       } else {
         snprintf(err, errlen, "the model could not answer: %s", lerr);
