@@ -60,6 +60,25 @@ async function startFake(work, root) {
   return { proc, port };
 }
 
+/* Uploads a small document so the mission has something to research. */
+async function upload(page, base, assert) {
+  const token = await page.evaluate(() => localStorage.getItem('maestro.token'));
+  const fd = new FormData();
+  const text = '# Heat pumps\n\nA heat pump moves heat instead of making it. In Europe, heat pumps cost between 8,000 and 15,000 euros installed.\n';
+  fd.append('files', new Blob([text], { type: 'text/markdown' }), 'heat-pumps.md');
+  const r = await fetch(`${base}/api/documents`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: fd });
+  assert(r.status === 201 || r.status === 200 || r.status === 202, `upload -> ${r.status}`);
+  const j = await r.json();
+  const id = (j.documents ?? j.items ?? [j])[0]?.id;
+  for (let i = 0; i < 100; i++) {
+    const d = await (await fetch(`${base}/api/documents/${id}`, { headers: { Authorization: `Bearer ${token}` } })).json();
+    if (d.status === 'ready') return;
+    assert(d.status !== 'failed', `ingestion failed: ${d.error}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  assert(false, 'the document never became ready');
+}
+
 export default async function ({ check, assert, page, base, api, shot, work, root }) {
   const { proc, port } = await startFake(work, root);
   const saved = (await api('GET', '/api/settings')).body?.models ?? {};
@@ -69,6 +88,7 @@ export default async function ({ check, assert, page, base, api, shot, work, roo
       // the user's own model settings point at this flow's fake model
       const put = await api('PUT', '/api/settings', { models: { default: { provider: 'openai', base_url: `http://127.0.0.1:${port}/v1`, model: 'fake-model' } } });
       assert(put.status === 200, `PUT /api/settings -> ${put.status} ${JSON.stringify(put.body)}`);
+      await upload(page, base, assert);
 
       await page.click('nav >> text=New mission');
       await page.waitForSelector('[data-testid=rc-input]');
