@@ -76,6 +76,8 @@ static int get_chat(http_req_t *r) {
 
 static int rename_chat(http_req_t *r) {
   const char *id = http_param(r, "id");
+  store_chat_t c;
+  if (store_chat_get(r->app->store, r->user.id, id, &c) != STORE_OK) return http_reply_not_found(r, "chat", id);
   json_t *b = http_read_json(r);
   if (!b) return r->status;
   int status;
