@@ -20,6 +20,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "agents/drafts.h"
 #include "chat/chat.h"
 #include "http/http.h"
 #include "http/ws.h"
@@ -106,6 +107,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     return NULL;
   }
   chat_register(app); /* the "chat:ID" WebSocket channel authoriser */
+  drafts_register(app); /* "draft:ID" and the "draft_turn" job kind */
   app->router = http_router_new();
   api_register_all(app->router);
   app->mcp_sessions = mcp_sessions_new();

@@ -21,6 +21,11 @@ void api_chats_routes(http_router_t *rt);           /* /api/chats (chat with doc
 void api_writing_routes(http_router_t *rt); /* /api/writing/..., PUT /api/missions/{id}/report, POST /api/missions/{id}/writing */
 void api_mcp_routes(http_router_t *rt);     /* /mcp (Model Context Protocol, Streamable HTTP) */
 void api_plugins_routes(http_router_t *rt); /* /api/plugins, /api/plugins/{name}/{path} */
+void api_drafts_routes(http_router_t *rt);  /* /api/missions/drafts (research chat) */
+/* The "content" member of body: a non-blank string without NUL bytes of at
+ * most max bytes (what names it in the error). NULL after replying 422. The
+ * string is borrowed from body. */
+const char *api_content(http_req_t *r, json_t *body, size_t max, const char *what);
 /* Whether self-registration is open (server setting, else ALLOW_REGISTRATION). */
 int api_registration_open(struct app *app);
 

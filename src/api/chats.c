@@ -12,6 +12,7 @@
  * waits for a model.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api.h"
@@ -73,6 +74,36 @@ static int get_chat(http_req_t *r) {
   return http_reply_json(r, 200, c);
 }
 
+static int rename_chat(http_req_t *r) {
+  const char *id = http_param(r, "id");
+  store_chat_t c;
+  if (store_chat_get(r->app->store, r->user.id, id, &c) != STORE_OK) return http_reply_not_found(r, "chat", id);
+  json_t *b = http_read_json(r);
+  if (!b) return r->status;
+  int status;
+  json_t *title = json_object_get(b, "title");
+  char *t = json_is_string(title) && !memchr(json_string_value(title), 0, json_string_length(title))
+                ? util_strdup(json_string_value(title))
+                : NULL;
+  if (t) util_trim(t);
+  if (!t || !t[0] || strlen(t) > TITLE_MAX_BYTES) {
+    status = http_reply_error(r, 422, "invalid_field", "title must be a non-empty string of at most %d bytes",
+                              TITLE_MAX_BYTES);
+    goto out;
+  }
+  int rc = store_chat_rename(r->app->store, r->user.id, id, t);
+  if (rc == STORE_NOT_FOUND)
+    status = http_reply_not_found(r, "chat", id);
+  else if (rc != STORE_OK)
+    status = http_reply_error(r, 500, "internal", "cannot rename chat %s", id);
+  else
+    status = http_reply_json(r, 200, store_chat_json(r->app->store, r->user.id, id, 0));
+out:
+  free(t);
+  json_decref(b);
+  return status;
+}
+
 static int delete_chat(http_req_t *r) {
   const char *id = http_param(r, "id");
   int rc = store_chat_delete(r->app->store, r->user.id, id);
@@ -81,27 +112,35 @@ static int delete_chat(http_req_t *r) {
   return http_reply_json(r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
 }
 
-static int post_message(http_req_t *r) {
-  const char *id = http_param(r, "id");
-  json_t *b = http_read_json(r);
-  if (!b) return r->status;
-  int status;
-  json_t *content = json_object_get(b, "content");
+const char *api_content(http_req_t *r, json_t *body, size_t max, const char *what) {
+  json_t *content = json_object_get(body, "content");
   if (!json_is_string(content)) {
-    status = http_reply_error(r, 422, "invalid_field", "content must be a string (the question)");
-    goto out;
+    http_reply_error(r, 422, "invalid_field", "content must be a string (%s)", what);
+    return NULL;
   }
   const char *q = json_string_value(content);
   size_t len = json_string_length(content);
   int blank = 1;
   for (size_t i = 0; i < len && blank; i++) blank = q[i] == ' ' || q[i] == '\t' || q[i] == '\n' || q[i] == '\r';
   if (blank || memchr(q, 0, len)) {
-    status = http_reply_error(r, 422, "invalid_field", "content must be a non-empty question without NUL bytes");
-    goto out;
+    http_reply_error(r, 422, "invalid_field", "content must be a non-empty text without NUL bytes (%s)", what);
+    return NULL;
   }
-  if (len > CHAT_MAX_QUESTION) {
-    status = http_reply_error(r, 422, "invalid_field", "content is %zu bytes; at most %d are accepted", len,
-                              CHAT_MAX_QUESTION);
+  if (len > max) {
+    http_reply_error(r, 422, "invalid_field", "content is %zu bytes; at most %zu are accepted", len, max);
+    return NULL;
+  }
+  return q;
+}
+
+static int post_message(http_req_t *r) {
+  const char *id = http_param(r, "id");
+  json_t *b = http_read_json(r);
+  if (!b) return r->status;
+  int status;
+  const char *q = api_content(r, b, CHAT_MAX_QUESTION, "the question");
+  if (!q) {
+    status = r->status;
     goto out;
   }
   json_t *qmsg = NULL;
@@ -142,6 +181,7 @@ void api_chats_routes(http_router_t *rt) {
   http_route(rt, "POST", "/api/chats", ROLE_RESEARCHER, create_chat);
   http_route(rt, "GET", "/api/chats", ROLE_VIEWER, list_chats);
   http_route(rt, "GET", "/api/chats/{id}", ROLE_VIEWER, get_chat);
+  http_route(rt, "PATCH", "/api/chats/{id}", ROLE_RESEARCHER, rename_chat);
   http_route(rt, "DELETE", "/api/chats/{id}", ROLE_RESEARCHER, delete_chat);
   http_route(rt, "POST", "/api/chats/{id}/messages", ROLE_RESEARCHER, post_message);
 }

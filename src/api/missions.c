@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/util.h"
 #include "report/report.h"
+#include "store/drafts.h"
 #include "store/events.h"
 #include "store/llm_calls.h"
 #include "store/missions.h"
@@ -110,6 +111,11 @@ static int h_get(http_req_t *r) {
   json_t *row = load(r);
   if (!row) return r->status;
   json_t *v = api_mission_view(r->app, row);
+  /* the research chat that shaped it, when one did (the owner's) */
+  char draft[17];
+  const char *owner = json_string_value(json_object_get(row, "user_id"));
+  if (owner && store_draft_of_mission(r->app->store, owner, http_param(r, "id"), draft) == STORE_OK)
+    json_object_set_new(v, "draft_id", json_string(draft));
   json_decref(row);
   return http_reply_json(r, 200, v);
 }

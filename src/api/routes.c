@@ -6,6 +6,7 @@ void api_register_all(http_router_t *rt) {
   api_auth_routes(rt);
   api_admin_routes(rt);
   api_documents_routes(rt);
+  api_drafts_routes(rt); /* before /api/missions/{id} */
   api_missions_routes(rt);
   api_mission_sources_routes(rt);
   api_settings_routes(rt);

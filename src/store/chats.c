@@ -211,6 +211,22 @@ out:
   return ret;
 }
 
+int store_chat_rename(store_t *st, const char *user_id, const char *id, const char *title) {
+  sqlite3 *db = sdb_acquire(st);
+  int ret = STORE_ERROR;
+  sqlite3_stmt *s =
+      sdb_prepare(db, "UPDATE chats SET title = ?, title_auto = 0, updated_at = ? WHERE id = ? AND user_id = ?");
+  if (s) {
+    sqlite3_bind_text(s, 1, title, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, util_now_ms());
+    sqlite3_bind_text(s, 3, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, user_id, -1, SQLITE_STATIC);
+    if (step_ok(db, s, "rename chat") == 0) ret = sqlite3_changes(db) ? STORE_OK : STORE_NOT_FOUND;
+  }
+  sdb_release(st, db);
+  return ret;
+}
+
 int store_chat_autotitle(store_t *st, const char *user_id, const char *id, const char *title) {
   sqlite3 *db = sdb_acquire(st);
   int ret = STORE_ERROR;

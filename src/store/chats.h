@@ -40,6 +40,9 @@ json_t *store_chat_json(store_t *st, const char *user_id, const char *id, int wi
 json_t *store_chat_list_json(store_t *st, const char *user_id, int limit, int offset);
 /* Deletes the chat, its messages and its event log. */
 int store_chat_delete(store_t *st, const char *user_id, const char *id);
+/* Renames the chat (the title is the user's from then on). STORE_NOT_FOUND
+ * when the chat is not the user's. */
+int store_chat_rename(store_t *st, const char *user_id, const char *id, const char *title);
 /* Sets the title when it is still the default one. */
 int store_chat_autotitle(store_t *st, const char *user_id, const char *id, const char *title);
 

@@ -463,9 +463,11 @@ try {
   await check('chat: answer streams token by token, citation opens its passage', async () => {
     await page.click('nav >> text=Chat');
     await page.click('[data-testid=chat-new]');
-    await page.waitForURL(/\/chat\/c1$/);
+    // the chat is created with its first question (an empty one is not kept)
+    await page.waitForURL(/\/chat\/new$/);
     await page.fill('[data-testid=chat-input]', 'What are alpha particles?');
     await page.press('[data-testid=chat-input]', 'Enter');
+    await page.waitForURL(/\/chat\/c1$/);
     await page.waitForSelector('.msg-assistant .cursor');
     await waitFor(async () => ((await page.textContent('.msg-assistant')) || '').includes('particles are'), 'streamed tokens');
     await shot('09-chat-streaming', false);

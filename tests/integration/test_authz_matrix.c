@@ -61,6 +61,8 @@ static const struct {
     {"POST", "/api/groups", "creates a group owned by the caller", 0},
     {"GET", "/api/chats", "lists the caller's chats", 1},
     {"POST", "/api/chats", "creates a chat owned by the caller", 0},
+    {"GET", "/api/missions/drafts", "lists the caller's research chat drafts", 1},
+    {"POST", "/api/missions/drafts", "creates a research chat draft owned by the caller", 0},
     {"POST", "/api/search", "searches the caller's documents", 1},
     {"POST", "/api/missions/preflight", "what a mission of the caller's would have (their documents, settings)", 0},
     {"GET", "/api/stats", "the caller's own counts", 1},
@@ -75,7 +77,7 @@ static inproc_t env;
 static ts_server_t srv;
 static char owner_id[17], other_id[17], viewer_id[17];
 static char *owner_tok, *other_tok, *viewer_tok;
-static char mission[17], document[17], group[17], chat[17];
+static char mission[17], document[17], group[17], chat[17], draft[17];
 
 static json_t *req(const char *method, const char *path, const char *tok, json_t *body, long *st) {
   return ts_json(&srv, method, path, tok, body, st);
@@ -143,6 +145,7 @@ static void create_owner_resources(void) {
 
   create("/api/groups", json_pack("{s:s}", "name", "owner-group"), group);
   create("/api/chats", json_pack("{s:s}", "title", "owner-chat"), chat);
+  create("/api/missions/drafts", json_pack("{s:s}", "content", "A report on glaciers and valleys"), draft);
 }
 
 static void start(void) {
@@ -172,7 +175,7 @@ static const char *param_value(const char *pattern, const char *brace) {
     const char *value;
   } map[] = {
       {"/api/missions/", mission}, {"/api/documents/", document},   {"/api/groups/", group},
-      {"/api/chats/", chat},       {"/api/admin/users/", owner_id},
+      {"/api/chats/", chat},       {"/api/admin/users/", owner_id}, {"/api/missions/drafts/", draft},
   };
   if (strncmp(brace, "{id}", 4) == 0) {
     for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
@@ -362,6 +365,7 @@ Test(authz, every_route_checks_role_and_owner) {
 static const char *channel_id(const char *prefix) {
   if (!strcmp(prefix, "mission")) return mission;
   if (!strcmp(prefix, "chat")) return chat;
+  if (!strcmp(prefix, "draft")) return draft;
   return NULL;
 }
 

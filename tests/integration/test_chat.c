@@ -737,3 +737,38 @@ Test(chat_offline, the_next_question_can_be_asked_as_soon_as_the_answer_is_heard
   cr_assert_eq(heard_free, 3, "the chat was still answering when its answer went out (%d of 3 free)", heard_free);
   free(chat);
 }
+
+Test(chat, rename_is_the_owners_and_checked) {
+  char *chat = new_chat(tok_a, NULL, NULL);
+  char path[80];
+  snprintf(path, sizeof path, "/api/chats/%s", chat);
+  long st;
+  json_t *b = json_pack("{s:s}", "title", "  Etna questions ");
+  json_t *j = ts_json(&ts, "PATCH", path, tok_a, b, &st);
+  json_decref(b);
+  cr_assert_eq(st, 200, "%ld", st);
+  cr_assert_str_eq(json_string_value(json_object_get(j, "title")), "Etna questions");
+  json_decref(j);
+  b = json_pack("{s:s}", "title", "Bob's");
+  j = ts_json(&ts, "PATCH", path, tok_b, b, &st);
+  json_decref(b);
+  cr_assert_eq(st, 404);
+  json_decref(j);
+  b = json_pack("{s:s}", "title", " ");
+  j = ts_json(&ts, "PATCH", path, tok_a, b, &st);
+  json_decref(b);
+  cr_assert_eq(st, 422);
+  json_decref(j);
+  b = json_pack("{s:i}", "title", 3);
+  j = ts_json(&ts, "PATCH", path, tok_a, b, &st);
+  json_decref(b);
+  cr_assert_eq(st, 422);
+  json_decref(j);
+  /* the first question no longer renames it */
+  long st2;
+  json_decref(ask(tok_a, chat, "Where is Mount Etna?", &st2));
+  j = ts_json(&ts, "GET", path, tok_a, NULL, &st);
+  cr_assert_str_eq(json_string_value(json_object_get(j, "title")), "Etna questions");
+  json_decref(j);
+  free(chat);
+}

@@ -6,6 +6,8 @@ import { live, useConnState } from './lib/live';
 import { LoginPage } from './pages/Login';
 import { DashboardPage } from './pages/Dashboard';
 import { NewMissionPage } from './pages/NewMission';
+import { ResearchChatPage } from './pages/ResearchChat';
+import { routeTitleKey, pageTitle, usePageTitle } from './lib/title';
 import { MissionPage } from './pages/Mission';
 import { DocumentsPage } from './pages/Documents';
 import { ChatPage } from './pages/Chat';
@@ -37,7 +39,9 @@ function AppRoutes() {
       <Routes>
         <Route path="/" element={<DashboardPage />} />
         <Route path="/login" element={<Navigate to={(loc.state as any)?.from || '/'} replace />} />
-        <Route path="/missions/new" element={<NewMissionPage />} />
+        <Route path="/missions/new" element={<ResearchChatPage />} />
+        <Route path="/missions/new/advanced" element={<NewMissionPage />} />
+        <Route path="/missions/drafts/:id" element={<ResearchChatPage />} />
         <Route path="/missions/:id" element={<MissionPage />} />
         <Route path="/documents" element={<DocumentsPage />} />
         <Route path="/chat" element={<ChatPage />} />
@@ -54,6 +58,7 @@ function AppRoutes() {
 
 function NotFound() {
   const { t } = useI18n();
+  usePageTitle(t('title.notFound'));
   return (
     <div className="page">
       <h1>{t('common.notFound')}</h1>
@@ -80,6 +85,11 @@ function Shell({ children }: { children: ReactNode }) {
   const [menuOpen, setMenuOpen] = useState(false);
   const loc = useLocation();
   useEffect(() => setMenuOpen(false), [loc.pathname]);
+  // the tab's title follows the page; pages named by their content set their own
+  useEffect(() => {
+    const key = routeTitleKey(loc.pathname);
+    if (key) document.title = pageTitle(t(key));
+  }, [loc.pathname, t]);
   useEffect(() => {
     if (ready) live.connect();
   }, [ready]);

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type MouseEvent } from 'react';
-import { Link, useNavigate, useParams } from 'react-router-dom';
+import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { api, normChat, normChatMessage, normGroup, pickList, type Chat, type ChatMessage, type Group, type Passage } from '../lib/api';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
@@ -7,6 +7,8 @@ import { useChannel } from '../lib/live';
 import { renderMarkdown } from '../lib/markdown';
 import { CitationPanel, type CitationView } from '../components/CitationPanel';
 import { ErrorBox, Spinner } from '../components/ui';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { usePageTitle } from '../lib/title';
 
 /** Streaming token text out of a chat event, whatever the server calls it. */
 export function tokenText(data: any): string {
@@ -45,19 +47,10 @@ export function ChatPage() {
       .catch(() => {});
   }, []);
 
-  const create = async () => {
+  // an empty "New chat" is not kept: the chat is created with its first question
+  const create = () => {
     setError(null);
-    try {
-      // no title: the server names the chat after its first question
-      const body: Record<string, unknown> = {};
-      if (newGroup) body.group_id = newGroup;
-      const r = await api.post('/api/chats', body);
-      const c = normChat(r);
-      loadChats();
-      if (c.id) nav(`/chat/${c.id}`);
-    } catch (e) {
-      setError(e);
-    }
+    nav('/chat/new', { state: { group: newGroup } });
   };
 
   return (
@@ -99,7 +92,10 @@ export function ChatPage() {
       </aside>
       <section className="chat-main">
         {id ? (
-          <ChatThread key={id} chatId={id} groups={groups} onRenamed={loadChats} listTitle={chats?.find((c) => c.id === id)?.title ?? ''} />
+          <ChatThread key={id} chatId={id} groups={groups} onRenamed={loadChats} listTitle={chats?.find((c) => c.id === id)?.title ?? ''} onDeleted={() => {
+            loadChats();
+            nav('/chat', { replace: true });
+          }} />
         ) : (
           <div className="empty card">
             <p>{t('chat.pick')}</p>
@@ -110,8 +106,14 @@ export function ChatPage() {
   );
 }
 
-function ChatThread({ chatId, groups, onRenamed, listTitle }: { chatId: string; groups: Group[]; onRenamed: () => void; listTitle: string }) {
+function ChatThread({ chatId, groups, onRenamed, onDeleted, listTitle }: { chatId: string; groups: Group[]; onRenamed: () => void; onDeleted: () => void; listTitle: string }) {
   const { t } = useI18n();
+  const isNew = chatId === 'new';
+  const loc = useLocation();
+  const nav = useNavigate();
+  const pendingAsk = useRef<string | null>((loc.state as any)?.ask ?? null);
+  const [renaming, setRenaming] = useState<string | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const { canWrite } = useAuth();
   const [chat, setChat] = useState<Chat | null>(null);
   const [messages, setMessages] = useState<ChatMessage[]>([]);
@@ -124,6 +126,10 @@ function ChatThread({ chatId, groups, onRenamed, listTitle }: { chatId: string; 
   const endRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
+    if (isNew) {
+      setAfter(null);
+      return;
+    }
     api
       .get(`/api/chats/${chatId}`)
       .then((r) => {
@@ -136,9 +142,10 @@ function ChatThread({ chatId, groups, onRenamed, listTitle }: { chatId: string; 
         setError(e);
         setAfter(0);
       });
-  }, [chatId]);
+  }, [chatId, isNew]);
+  usePageTitle(isNew ? t('title.chat') : t('title.chatNamed', { title: listTitle || chat?.title || t('chat.untitled') }));
 
-  useChannel(after === null ? null : `chat:${chatId}`, after, (ev) => {
+  useChannel(after === null || isNew ? null : `chat:${chatId}`, after, (ev) => {
     if (!streamingRef.current) return; // replayed tokens of earlier answers
     if (TOKEN_EVENTS.has(ev.event)) {
       const piece = tokenText(ev.data);
@@ -177,10 +184,25 @@ function ChatThread({ chatId, groups, onRenamed, listTitle }: { chatId: string; 
     endRef.current?.scrollIntoView?.({ block: 'end' });
   }, [messages]);
 
-  const send = async (e: FormEvent) => {
-    e.preventDefault();
-    const content = input.trim();
+  const send = async (e: FormEvent | null, asked?: string) => {
+    e?.preventDefault();
+    const content = (asked ?? input).trim();
     if (!content || busy) return;
+    if (isNew) {
+      // the first question creates the chat; its thread asks it
+      setBusy(true);
+      try {
+        const group = (loc.state as any)?.group;
+        const r = await api.post('/api/chats', group ? { group_id: group } : {});
+        const c = normChat(r);
+        onRenamed();
+        nav(`/chat/${c.id}`, { replace: true, state: { ask: content } });
+      } catch (err) {
+        setError(err);
+        setBusy(false);
+      }
+      return;
+    }
     setInput('');
     setBusy(true);
     setError(null);
@@ -220,6 +242,39 @@ function ChatThread({ chatId, groups, onRenamed, listTitle }: { chatId: string; 
     }
   };
 
+  // a question handed over by the "new chat" composer
+  useEffect(() => {
+    if (isNew || after === null || !pendingAsk.current) return;
+    const q = pendingAsk.current;
+    pendingAsk.current = null;
+    nav('.', { replace: true, state: null });
+    void send(null, q);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [after, isNew]);
+
+  const rename = async (e: FormEvent) => {
+    e.preventDefault();
+    const title = (renaming ?? '').trim();
+    if (!title) return;
+    try {
+      const r = await api.patch(`/api/chats/${chatId}`, { title });
+      setChat(normChat(r));
+      setRenaming(null);
+      onRenamed();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  const remove = async () => {
+    setConfirmDelete(false);
+    try {
+      await api.del(`/api/chats/${chatId}`);
+      onDeleted();
+    } catch (err) {
+      setError(err);
+    }
+  };
+
   const openCite = (m: ChatMessage) => (e: MouseEvent) => {
     const a = (e.target as HTMLElement).closest('a[data-cite]');
     if (!a) return;
@@ -234,14 +289,36 @@ function ChatThread({ chatId, groups, onRenamed, listTitle }: { chatId: string; 
   return (
     <div className={`chat-thread card${cite ? ' with-panel' : ''}`}>
       <div className="chat-head">
-        <h2>{listTitle || chat?.title || t('chat.untitled')}</h2>
+        {renaming !== null ? (
+          <form className="chat-rename row-input" onSubmit={rename}>
+            <input autoFocus value={renaming} onChange={(e) => setRenaming(e.target.value)} aria-label={t('chat.renameLabel')} maxLength={200} data-testid="chat-rename-input" />
+            <button type="submit" className="btn btn-primary" disabled={!renaming.trim()}>
+              {t('common.save')}
+            </button>
+            <button type="button" className="btn btn-ghost" onClick={() => setRenaming(null)}>
+              {t('common.cancel')}
+            </button>
+          </form>
+        ) : (
+          <h2>{isNew ? t('chat.new') : listTitle || chat?.title || t('chat.untitled')}</h2>
+        )}
+        {!isNew && canWrite && renaming === null && (
+          <span className="chat-head-actions">
+            <button type="button" className="btn btn-ghost small" onClick={() => setRenaming(listTitle || chat?.title || '')} data-testid="chat-rename">
+              {t('chat.rename')}
+            </button>
+            <button type="button" className="btn btn-danger small" onClick={() => setConfirmDelete(true)} data-testid="chat-delete">
+              {t('chat.delete')}
+            </button>
+          </span>
+        )}
         <span className="muted small">
           {t('chat.scope')}: {group ? group.name : t('new.allDocs')}
         </span>
       </div>
       <div className="chat-body">
         <div className="messages" aria-live="polite" data-testid="messages">
-          {messages.length === 0 && <p className="muted">{t('chat.emptyThread')}</p>}
+          {messages.length === 0 && <p className="muted">{isNew ? t('chat.newHint') : t('chat.emptyThread')}</p>}
           {messages.map((m) => (
             <div key={m.id} className={`msg msg-${m.role}`}>
               <div className="msg-role">{m.role === 'user' ? t('chat.you') : 'Maestro'}</div>
@@ -280,6 +357,14 @@ function ChatThread({ chatId, groups, onRenamed, listTitle }: { chatId: string; 
         <CitationPanel cite={cite} onClose={() => setCite(null)} />
       </div>
       <ErrorBox error={error} onClose={() => setError(null)} />
+      <ConfirmDialog
+        open={confirmDelete}
+        danger
+        message={t('chat.confirmDelete', { name: listTitle || chat?.title || t('chat.untitled') })}
+        confirmLabel={t('common.delete')}
+        onConfirm={() => void remove()}
+        onCancel={() => setConfirmDelete(false)}
+      />
       {canWrite && (
         <form className="chat-input" onSubmit={send}>
           <textarea

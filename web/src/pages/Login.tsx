@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { usePageTitle } from '../lib/title';
 import { useAuth } from '../lib/auth';
 import { LanguageSwitch, useI18n } from '../lib/i18n';
 import { api, ApiError } from '../lib/api';
@@ -8,6 +9,7 @@ import { errorText } from '../components/ui';
 export function LoginPage() {
   const { login, notice, clearNotice } = useAuth();
   const { t } = useI18n();
+  usePageTitle(t('title.login'));
   const [mode, setMode] = useState<'login' | 'register'>('login');
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');

@@ -4,6 +4,7 @@ import { api, ApiError, normLog, normMission, normNote, normPlan, pickList, type
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { useChannel, useConnState } from '../lib/live';
+import { usePageTitle } from '../lib/title';
 import { applyEvent, initialMissionState, isTerminal, mergeLogs, mergeNotes, type MissionState } from '../lib/missionState';
 import type { LiveEvent } from '../lib/ws';
 import { ErrorBox, Notice, OutcomeBadge, ProgressBar, Spinner, StatusBadge, fmtCost, fmtDuration, parseTime } from '../components/ui';
@@ -70,6 +71,8 @@ export function MissionPage() {
   const [resumeRound, setResumeRound] = useState('');
   const tabRefs = useRef<(HTMLButtonElement | null)[]>([]);
   const navigate = useNavigate();
+  const [draftId, setDraftId] = useState('');
+  usePageTitle(t('title.mission', { title: state?.mission.title || '…' }));
 
   useEffect(() => {
     let alive = true;
@@ -81,6 +84,7 @@ export function MissionPage() {
         if (!alive) return;
         const m = normMission(r);
         if (!m.id) m.id = id;
+        setDraftId(typeof r?.draft_id === 'string' ? r.draft_id : '');
         dispatch({ type: 'init', mission: m });
         // live events replay everything after last_seq; with no seq given we
         // replay from the start, which the reducer absorbs idempotently
@@ -201,6 +205,11 @@ export function MissionPage() {
         <div className="mission-title-row">
           <div className="mission-title">
             <h1>{m.title}</h1>
+            {draftId && (
+              <Link to={`/missions/drafts/${draftId}`} className="small" data-testid="mission-draft-link">
+                {t('rc.backToChat')}
+              </Link>
+            )}
             <div className="mission-sub">
               <StatusBadge status={m.status} />
               <OutcomeBadge outcome={m.outcome} />
