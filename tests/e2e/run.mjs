@@ -390,6 +390,8 @@ try {
 
   await check('new mission form validates its fields', async () => {
     await page.click('nav >> text=New mission');
+    // New mission opens the research chat; the form is its "Advanced" link
+    await page.click('[data-testid=advanced-form]');
     await page.waitForSelector('[data-testid=new-mission-form]');
     await page.click('button:has-text("Start mission")');
     await page.waitForSelector('.field-error');
@@ -542,6 +544,8 @@ try {
   await check('offline mission: runs live to a report that can be downloaded', async () => {
     if (!(await has('GET', '/api/missions'))) return 'skip';
     await page.click('nav >> text=New mission');
+    // New mission opens the research chat; the form is its "Advanced" link
+    await page.click('[data-testid=advanced-form]');
     await page.fill('#m-title', 'Alpha particles offline');
     await page.fill('input[aria-label="Research question 1"]', 'What are alpha particles?');
     await page.click('button:has-text("Start mission")');
@@ -581,6 +585,8 @@ try {
     await page.waitForSelector('[data-testid=endpoint-m-default] [data-testid=test-result]');
     await shot('14-settings-model');
     await page.click('nav >> text=New mission');
+    // New mission opens the research chat; the form is its "Advanced" link
+    await page.click('[data-testid=advanced-form]');
     await page.fill('#m-title', MISSION_TITLE);
     await page.fill('input[aria-label="Research question 1"]', 'What are alpha particles and what stops them?');
     await page.check('label.check:has-text("My documents") input');
@@ -877,6 +883,8 @@ try {
     await page.click('button[type=submit]');
     await page.waitForSelector('h1:has-text("Dashboard")');
     await page.click('nav >> text=New mission');
+    // New mission opens the research chat; the form is its "Advanced" link
+    await page.click('[data-testid=advanced-form]');
     const panel = page.locator('[data-testid=preflight]');
     await panel.locator('[data-code=no_sources]').waitFor();
     const text = await panel.textContent();
@@ -890,7 +898,7 @@ try {
     await page.fill('input[aria-label="Research question 1"]', 'What is in my empty library?');
     await page.click('button:has-text("Start mission")');
     await page.waitForSelector('.alert-error:has-text("nothing to research")');
-    assert(new URL(page.url()).pathname === '/missions/new', `left the form: ${page.url()}`);
+    assert(new URL(page.url()).pathname === '/missions/new/advanced', `left the form: ${page.url()}`);
     // log out from the dashboard, so the next login lands there
     await page.click('nav >> text=Dashboard');
     await page.waitForSelector('h1:has-text("Dashboard")');
