@@ -261,7 +261,8 @@ static int create_session(http_req_t *r) {
   const char *title = json_string_value(json_object_get(b, "title"));
   char id[17];
   if (store_writing_create(r->app->store, r->user.id, title ? title : "Untitled draft", json_string_value(group),
-                           json_string_value(style), NULL, json_string_value(content), "user", id) != STORE_OK) {
+                           json_string_value(style), NULL, content ? json_string_value(content) : "", "user",
+                           id) != STORE_OK) {
     status = http_reply_error(r, 500, "internal", "cannot create the writing session");
     goto out;
   }
@@ -766,7 +767,7 @@ static int continue_in_writing(http_req_t *r) {
   char sid[17];
   int status;
   /* the session first (empty), then its references, then the draft that cites them */
-  if (store_writing_create(r->app->store, r->user.id, title && title[0] ? title : "Report", NULL, "apa", mid, "",
+  if (store_writing_create(r->app->store, r->user.id, title && title[0] ? title : "Report", NULL, "apa", mid, NULL,
                            "report", sid) != STORE_OK) {
     status = http_reply_error(r, 500, "internal", "cannot create the writing session");
     goto out;
@@ -797,7 +798,7 @@ static int continue_in_writing(http_req_t *r) {
   char *draft = report_to_draft(json_string_value(json_object_get(rep, "markdown")), map, nrefs);
   free(map);
   int v = 0;
-  /* version 1 is the empty draft of the creation; the report is version 2, made by "report" */
+  /* the report is version 1, made by "report" */
   if (store_writing_save(r->app->store, r->user.id, sid, draft, "report", 0, &v) != STORE_OK) {
     free(draft);
     store_writing_delete(r->app->store, r->user.id, sid);
