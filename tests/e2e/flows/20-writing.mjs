@@ -102,6 +102,9 @@ export default async function writingFlow({ check, assert, page, base, api, has,
         ...original.rules,
       ],
     });
+    // the run goes on without a model after its model checks: the fake model, for this check only
+    const set = await api('PUT', '/api/settings', { models: { default: { provider: 'openai', base_url: `http://127.0.0.1:${fakeModelPort}/v1`, model: 'fake-model' } } });
+    assert(set.status === 200, `model settings -> ${set.status} ${JSON.stringify(set.body)}`);
     try {
       await page.selectOption('[data-testid=assistant-mode]', 'draft');
       await page.fill('[data-testid=assistant-input]', 'what stops alpha particles');
@@ -146,6 +149,7 @@ export default async function writingFlow({ check, assert, page, base, api, has,
       await page.waitForSelector('[data-testid=save-state]:has-text("Saved · v4")', { timeout: 10000 });
     } finally {
       await setRules(original);
+      await api('PUT', '/api/settings', { models: {} });
     }
     const s = await api('GET', `/api/writing/sessions/${sessionId}`);
     assert(s.body.stats.model_calls >= 2 && s.body.stats.searches >= 2, `stats: ${JSON.stringify(s.body.stats)}`);
