@@ -63,13 +63,15 @@ static const struct {
     {"POST", "/api/search", "searches the caller's documents", 1},
     {"POST", "/api/missions/preflight", "what a mission of the caller's would have (their documents, settings)", 0},
     {"GET", "/api/stats", "the caller's own counts", 1},
+    {"GET", "/api/writing/sessions", "lists the caller's writing sessions", 1},
+    {"POST", "/api/writing/sessions", "creates a writing session owned by the caller", 0},
 };
 
 static inproc_t env;
 static ts_server_t srv;
 static char owner_id[17], other_id[17], viewer_id[17];
 static char *owner_tok, *other_tok, *viewer_tok;
-static char mission[17], document[17], group[17], chat[17];
+static char mission[17], document[17], group[17], chat[17], writing[17];
 
 static json_t *req(const char *method, const char *path, const char *tok, json_t *body, long *st) {
   return ts_json(&srv, method, path, tok, body, st);
@@ -137,6 +139,16 @@ static void create_owner_resources(void) {
 
   create("/api/groups", json_pack("{s:s}", "name", "owner-group"), group);
   create("/api/chats", json_pack("{s:s}", "title", "owner-chat"), chat);
+  create("/api/writing/sessions", json_pack("{s:s, s:s}", "title", "owner-draft", "content", "Owner's words."),
+         writing);
+  /* a reference 1 under the owner's session */
+  char rp[96];
+  snprintf(rp, sizeof rp, "/api/writing/sessions/%s/references", writing);
+  b = json_pack("{s:s}", "title", "Owner's source");
+  j = req("POST", rp, owner_tok, b, &st);
+  cr_assert_eq(st, 201, "the owner's reference: %ld", st);
+  json_decref(j);
+  json_decref(b);
 }
 
 static void start(void) {
@@ -166,7 +178,7 @@ static const char *param_value(const char *pattern, const char *brace) {
     const char *value;
   } map[] = {
       {"/api/missions/", mission}, {"/api/documents/", document},   {"/api/groups/", group},
-      {"/api/chats/", chat},       {"/api/admin/users/", owner_id},
+      {"/api/chats/", chat},       {"/api/admin/users/", owner_id}, {"/api/writing/sessions/", writing},
   };
   if (strncmp(brace, "{id}", 4) == 0) {
     for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
@@ -175,7 +187,8 @@ static const char *param_value(const char *pattern, const char *brace) {
     }
     return NULL;
   }
-  if (strncmp(brace, "{log}", 5) == 0 || strncmp(brace, "{n}", 3) == 0) return "1"; /* under the owner's mission */
+  if (strncmp(brace, "{log}", 5) == 0 || strncmp(brace, "{n}", 3) == 0 || strncmp(brace, "{v}", 3) == 0)
+    return "1"; /* under the owner's mission or writing session */
   return NULL;
 }
 
@@ -233,8 +246,8 @@ static int listed_caller(const char *m, const char *p, int *probe) {
 
 /* The answer must not hold any of the owner's ids. */
 static void expect_no_owner_ids(const char *who, const char *m, const char *path, const ts_response_t *r) {
-  const char *ids[] = {mission, document, group, chat};
-  for (size_t i = 0; i < 4; i++)
+  const char *ids[] = {mission, document, group, chat, writing};
+  for (size_t i = 0; i < 5; i++)
     cr_expect(!r->body || !strstr(r->body, ids[i]), "%s %s as %s shows the owner's id %s: %s", m, path, who, ids[i],
               r->body);
 }
@@ -325,9 +338,10 @@ Test(authz, every_route_checks_role_and_owner) {
   } keep[] = {{"/api/missions/%s", "id", mission},
               {"/api/documents/%s", "filename", "glaciers.txt"},
               {"/api/groups/%s", "name", "owner-group"},
-              {"/api/chats/%s", "title", "owner-chat"}};
-  const char *ids[] = {mission, document, group, chat};
-  for (size_t i = 0; i < 4; i++) {
+              {"/api/chats/%s", "title", "owner-chat"},
+              {"/api/writing/sessions/%s", "content", "Owner's words."}};
+  const char *ids[] = {mission, document, group, chat, writing};
+  for (size_t i = 0; i < 5; i++) {
     char p[128];
     snprintf(p, sizeof p, keep[i].path, ids[i]);
     long st;
