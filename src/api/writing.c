@@ -261,7 +261,8 @@ static int create_session(http_req_t *r) {
   const char *title = json_string_value(json_object_get(b, "title"));
   char id[17];
   if (store_writing_create(r->app->store, r->user.id, title ? title : "Untitled draft", json_string_value(group),
-                           json_string_value(style), NULL, json_string_value(content), "user", id) != STORE_OK) {
+                           json_string_value(style), NULL, content ? json_string_value(content) : "", "user",
+                           id) != STORE_OK) {
     status = http_reply_error(r, 500, "internal", "cannot create the writing session");
     goto out;
   }
@@ -499,6 +500,18 @@ static int get_refs(http_req_t *r) {
   return http_reply_json(r, 200, o);
 }
 
+/* Reference n of the session as refs_view shows it (new reference, {} when gone). */
+static json_t *ref_view_one(http_req_t *r, const store_writing_t *w, int n) {
+  json_t *refs = store_writing_refs(r->app->store, r->user.id, w->id);
+  int st = cite_style_parse(w->style);
+  json_t *view = refs_view(refs, st < 0 ? CITE_APA : st), *mine = NULL, *x;
+  size_t i;
+  json_array_foreach(view, i, x) if (json_integer_value(json_object_get(x, "n")) == n) mine = json_incref(x);
+  json_decref(view);
+  json_decref(refs);
+  return mine ? mine : json_object();
+}
+
 static int post_ref(http_req_t *r) {
   store_writing_t w;
   if (load(r, &w)) return r->status;
@@ -535,18 +548,7 @@ static int post_ref(http_req_t *r) {
     goto out;
   }
   json_decref(ref);
-  json_t *refs = store_writing_refs(r->app->store, r->user.id, w.id);
-  json_t *one = NULL;
-  size_t i;
-  json_t *x;
-  json_array_foreach(refs, i, x) if (json_integer_value(json_object_get(x, "n")) == n) one = x;
-  int st = cite_style_parse(w.style);
-  json_t *view = refs_view(refs, st < 0 ? CITE_APA : st);
-  json_t *mine = NULL;
-  json_array_foreach(view, i, x) if (json_integer_value(json_object_get(x, "n")) == n) mine = json_incref(x);
-  (void)one;
-  json_decref(view);
-  json_decref(refs);
+  json_t *mine = ref_view_one(r, &w, n);
   json_object_set_new(mine, "added", json_boolean(added));
   status = http_reply_json(r, added ? 201 : 200, mine);
 out:
@@ -577,14 +579,7 @@ static int put_ref(http_req_t *r) {
   json_decref(ref);
   if (rc == STORE_NOT_FOUND) return http_reply_error(r, 404, "not_found", "reference %d not found", n);
   if (rc != STORE_OK) return http_reply_error(r, 500, "internal", "cannot save reference %d", n);
-  json_t *refs = store_writing_refs(r->app->store, r->user.id, w.id);
-  int st = cite_style_parse(w.style);
-  json_t *view = refs_view(refs, st < 0 ? CITE_APA : st), *mine = NULL, *x;
-  size_t i;
-  json_array_foreach(view, i, x) if (json_integer_value(json_object_get(x, "n")) == n) mine = json_incref(x);
-  json_decref(view);
-  json_decref(refs);
-  return http_reply_json(r, 200, mine);
+  return http_reply_json(r, 200, ref_view_one(r, &w, n));
 }
 
 static int delete_ref(http_req_t *r) {
@@ -766,7 +761,7 @@ static int continue_in_writing(http_req_t *r) {
   char sid[17];
   int status;
   /* the session first (empty), then its references, then the draft that cites them */
-  if (store_writing_create(r->app->store, r->user.id, title && title[0] ? title : "Report", NULL, "apa", mid, "",
+  if (store_writing_create(r->app->store, r->user.id, title && title[0] ? title : "Report", NULL, "apa", mid, NULL,
                            "report", sid) != STORE_OK) {
     status = http_reply_error(r, 500, "internal", "cannot create the writing session");
     goto out;
@@ -797,7 +792,7 @@ static int continue_in_writing(http_req_t *r) {
   char *draft = report_to_draft(json_string_value(json_object_get(rep, "markdown")), map, nrefs);
   free(map);
   int v = 0;
-  /* version 1 is the empty draft of the creation; the report is version 2, made by "report" */
+  /* the report is version 1, made by "report" */
   if (store_writing_save(r->app->store, r->user.id, sid, draft, "report", 0, &v) != STORE_OK) {
     free(draft);
     store_writing_delete(r->app->store, r->user.id, sid);

@@ -385,7 +385,7 @@ static void mla(buf_t *b, json_t *ref, json_t *au) {
 static void chicago_authors(buf_t *b, json_t *au) {
   size_t n = json_array_size(au), shown = n > 10 ? 7 : n;
   for (size_t i = 0; i < shown; i++) {
-    if (i) buf_puts(b, i == n - 1 && shown == n ? (n == 2 ? " and " : ", and ") : ", ");
+    if (i) buf_puts(b, i == n - 1 && shown == n ? ", and " : ", "); /* "Curie, Marie, and Pierre Curie" */
     full_name(b, json_array_get(au, i), i == 0);
   }
   if (shown < n) buf_puts(b, ", et al");

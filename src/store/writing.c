@@ -104,7 +104,7 @@ int store_writing_create(store_t *st, const char *user_id, const char *title, co
       sqlite3_bind_int64(s, 8, now);
       sqlite3_bind_int64(s, 9, now);
       if (step_done(db, s, "insert writing session") == 0 &&
-          insert_version(db, id, content ? content : "", author ? author : "user", NULL) == 0)
+          (!content || insert_version(db, id, content, author ? author : "user", NULL) == 0))
         ret = STORE_OK;
     }
     if (ret == STORE_OK && sdb_commit(db) == 0)

@@ -35,7 +35,8 @@ typedef struct {
 
 /* Creates a session with its first version (content may be "", author
  * "user" or "report") and the chat its assistant answers in. mission_id
- * and group_id may be NULL. id_out >= 17 bytes. */
+ * and group_id may be NULL. content NULL: no version yet (the session is
+ * not listed or read until its first save). id_out >= 17 bytes. */
 int store_writing_create(store_t *st, const char *user_id, const char *title, const char *group_id, const char *style,
                          const char *mission_id, const char *content, const char *author, char *id_out);
 int store_writing_get(store_t *st, const char *user_id, const char *id, store_writing_t *out);

@@ -71,13 +71,15 @@ static const struct {
     {"DELETE", "/mcp", "ends the caller's own MCP session", 0},
     {"GET", "/api/mcp/servers", "the MCP servers of the caller's (and the server's) settings", 1},
     {"GET", "/api/plugins", "what the server's plugins provide; no user data", 1},
+    {"GET", "/api/writing/sessions", "lists the caller's writing sessions", 1},
+    {"POST", "/api/writing/sessions", "creates a writing session owned by the caller", 0},
 };
 
 static inproc_t env;
 static ts_server_t srv;
 static char owner_id[17], other_id[17], viewer_id[17];
 static char *owner_tok, *other_tok, *viewer_tok;
-static char mission[17], document[17], group[17], chat[17], draft[17];
+static char mission[17], document[17], group[17], chat[17], draft[17], writing[17];
 
 static json_t *req(const char *method, const char *path, const char *tok, json_t *body, long *st) {
   return ts_json(&srv, method, path, tok, body, st);
@@ -146,6 +148,16 @@ static void create_owner_resources(void) {
   create("/api/groups", json_pack("{s:s}", "name", "owner-group"), group);
   create("/api/chats", json_pack("{s:s}", "title", "owner-chat"), chat);
   create("/api/missions/drafts", json_pack("{s:s}", "content", "A report on glaciers and valleys"), draft);
+  create("/api/writing/sessions", json_pack("{s:s, s:s}", "title", "owner-draft", "content", "Owner's words."),
+         writing);
+  /* a reference 1 under the owner's session */
+  char rp[96];
+  snprintf(rp, sizeof rp, "/api/writing/sessions/%s/references", writing);
+  b = json_pack("{s:s}", "title", "Owner's source");
+  j = req("POST", rp, owner_tok, b, &st);
+  cr_assert_eq(st, 201, "the owner's reference: %ld", st);
+  json_decref(j);
+  json_decref(b);
 }
 
 static void start(void) {
@@ -176,6 +188,7 @@ static const char *param_value(const char *pattern, const char *brace) {
   } map[] = {
       {"/api/missions/", mission}, {"/api/documents/", document},   {"/api/groups/", group},
       {"/api/chats/", chat},       {"/api/admin/users/", owner_id}, {"/api/missions/drafts/", draft},
+      {"/api/writing/sessions/", writing},
   };
   if (strncmp(brace, "{id}", 4) == 0) {
     for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
@@ -187,7 +200,8 @@ static const char *param_value(const char *pattern, const char *brace) {
   /* a plugin's own route: the plugin gets the caller's id and role
    * (test_plugins checks the declared role); none is loaded here */
   if (strncmp(pattern, "/api/plugins/", 13) == 0) return "absent";
-  if (strncmp(brace, "{log}", 5) == 0 || strncmp(brace, "{n}", 3) == 0) return "1"; /* under the owner's mission */
+  if (strncmp(brace, "{log}", 5) == 0 || strncmp(brace, "{n}", 3) == 0 || strncmp(brace, "{v}", 3) == 0)
+    return "1"; /* under the owner's mission or writing session */
   if (strncmp(brace, "{name}", 6) == 0 && !strncmp(pattern, "/api/mcp/servers/", 17))
     return "owners"; /* an MCP server of the owner's settings: others do not have it */
   return NULL;
@@ -247,8 +261,8 @@ static int listed_caller(const char *m, const char *p, int *probe) {
 
 /* The answer must not hold any of the owner's ids. */
 static void expect_no_owner_ids(const char *who, const char *m, const char *path, const ts_response_t *r) {
-  const char *ids[] = {mission, document, group, chat};
-  for (size_t i = 0; i < 4; i++)
+  const char *ids[] = {mission, document, group, chat, draft, writing};
+  for (size_t i = 0; i < sizeof ids / sizeof *ids; i++)
     cr_expect(!r->body || !strstr(r->body, ids[i]), "%s %s as %s shows the owner's id %s: %s", m, path, who, ids[i],
               r->body);
 }
@@ -339,9 +353,10 @@ Test(authz, every_route_checks_role_and_owner) {
   } keep[] = {{"/api/missions/%s", "id", mission},
               {"/api/documents/%s", "filename", "glaciers.txt"},
               {"/api/groups/%s", "name", "owner-group"},
-              {"/api/chats/%s", "title", "owner-chat"}};
-  const char *ids[] = {mission, document, group, chat};
-  for (size_t i = 0; i < 4; i++) {
+              {"/api/chats/%s", "title", "owner-chat"},
+              {"/api/writing/sessions/%s", "content", "Owner's words."}};
+  const char *ids[] = {mission, document, group, chat, writing};
+  for (size_t i = 0; i < 5; i++) {
     char p[128];
     snprintf(p, sizeof p, keep[i].path, ids[i]);
     long st;

@@ -597,6 +597,7 @@ Test(writing, continue_in_writing_starts_from_the_report_and_its_sources) {
   cr_assert_null(strstr(content, "## References"), "the list is the references panel's: %s", content);
   cr_assert_str_eq(json_string_value(json_object_get(s, "mission_id")), mid);
   cr_assert_str_eq(json_string_value(json_object_get(s, "author")), "report");
+  cr_assert_eq(json_integer_value(json_object_get(s, "version")), 1, "the report is the first version");
   json_t *refs = json_object_get(s, "references");
   cr_assert_eq(json_array_size(refs), 2);
   cr_assert_str_eq(json_string_value(json_object_get(json_array_get(refs, 0), "title")), "Volcanoes of Italy");

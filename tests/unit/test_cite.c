@@ -66,6 +66,13 @@ Test(cite, book_in_the_four_styles) {
   expect(r, CITE_MLA, "Kahneman, Daniel. *Thinking, fast and slow*. Farrar, Straus and Giroux, 2011.");
   expect(r, CITE_CHICAGO, "Kahneman, Daniel. 2011. *Thinking, fast and slow*. Farrar, Straus and Giroux.");
   expect(r, CITE_IEEE, "D. Kahneman, *Thinking, fast and slow*. Farrar, Straus and Giroux, 2011.");
+  json_object_set_new(r, "authors", json_string("Daniel Kahneman and Amos Tversky"));
+  expect(r, CITE_CHICAGO,
+         "Kahneman, Daniel, and Amos Tversky. 2011. *Thinking, fast and slow*. Farrar, Straus and Giroux.");
+  expect(r, CITE_MLA,
+         "Kahneman, Daniel, and Amos Tversky. *Thinking, fast and slow*. Farrar, Straus and Giroux, 2011.");
+  expect(r, CITE_APA, "Kahneman, D., & Tversky, A. (2011). *Thinking, fast and slow*. Farrar, Straus and Giroux.");
+  expect(r, CITE_IEEE, "D. Kahneman and A. Tversky, *Thinking, fast and slow*. Farrar, Straus and Giroux, 2011.");
   json_decref(r);
 }
 

@@ -458,7 +458,7 @@ function AssistantPanel({ session, editor, draft, setDraft, onRefs }: { session:
   const [error, setError] = useState<unknown>(null);
   const [after, setAfter] = useState<number | null>(null);
   const [decided, setDecided] = useState<Record<string, string>>({});
-  const pending = useRef<Suggestion | null>(null);
+  const pending = useRef<string | null>(null);
 
   useEffect(() => {
     api
@@ -468,21 +468,26 @@ function AssistantPanel({ session, editor, draft, setDraft, onRefs }: { session:
       .finally(() => setAfter(session.last_seq));
   }, [session.id]); // eslint-disable-line react-hooks/exhaustive-deps
 
+  // the answer being streamed is found by its id: several events can arrive
+  // before React runs the state updates they queue
+  const update = (id: string, f: (m: Suggestion) => Suggestion | null) =>
+    setMessages((ms) => ms.flatMap((m) => (m.msg.id === id ? [f(m)].filter((x): x is Suggestion => x !== null) : [m])));
   useChannel(after === null ? null : session.channel, after, (ev) => {
-    if (!pending.current) return;
+    const id = pending.current;
+    if (!id) return;
     if (ev.event === 'token') {
       const piece = tokenText(ev.data);
-      setMessages((ms) => ms.map((m) => (m === pending.current ? (pending.current = { ...m, msg: { ...m.msg, content: m.msg.content + piece } }) : m)));
+      update(id, (m) => ({ ...m, msg: { ...m.msg, content: m.msg.content + piece } }));
     } else if (ev.event === 'reset') {
-      setMessages((ms) => ms.map((m) => (m === pending.current ? (pending.current = { ...m, msg: { ...m.msg, content: '' } }) : m)));
+      update(id, (m) => ({ ...m, msg: { ...m.msg, content: '' } }));
     } else if (ev.event === 'error') {
       setError(new Error(String(ev.data?.message ?? 'error')));
-      setMessages((ms) => ms.filter((m) => m !== pending.current));
+      update(id, () => null);
       pending.current = null;
       setBusy(false);
     } else if (ev.event === 'message' && ev.data?.role === 'assistant') {
       const final = normChatMessage(ev.data);
-      setMessages((ms) => ms.map((m) => (m === pending.current ? { ...m, msg: { ...final, streaming: false } } : m)));
+      update(id, (m) => ({ ...m, msg: { ...final, id, streaming: false } }));
       pending.current = null;
       setBusy(false);
       void onRefs(); // stats
@@ -504,14 +509,14 @@ function AssistantPanel({ session, editor, draft, setDraft, onRefs }: { session:
     const now = new Date().toISOString();
     const q: Suggestion = { msg: { id: `u-${now}`, role: 'user', content, citations: [], created_at: now }, mode };
     const a: Suggestion = { msg: { id: `a-${now}`, role: 'assistant', content: '', citations: [], created_at: now, streaming: true }, mode, selection };
-    pending.current = a;
+    pending.current = a.msg.id;
     setMessages((ms) => [...ms, q, a]);
     setInput('');
     try {
       await api.post(`/api/writing/sessions/${session.id}/assistant`, { content, mode, ...(mode === 'revise' && selection ? { selection: selection.text } : {}) });
     } catch (err) {
       setError(err);
-      setMessages((ms) => ms.filter((m) => m !== a));
+      setMessages((ms) => ms.filter((m) => m.msg.id !== a.msg.id));
       pending.current = null;
       setBusy(false);
       setInput(content);
