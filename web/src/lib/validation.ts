@@ -14,6 +14,8 @@ export interface MissionForm {
   useWeb: boolean;
   /** papers from arXiv, OpenAlex, Crossref, Semantic Scholar, PubMed */
   useScholarly: boolean;
+  /** the tools of the MCP servers in Settings (sources "tools"; with another source) */
+  useTools?: boolean;
   groupId: string;
   language: string;
   tone: string;
@@ -79,6 +81,7 @@ export function missionPayload(f: MissionForm): Record<string, unknown> {
   if (f.useDocuments) sources.push('local_documents');
   if (f.useWeb) sources.push('web_search');
   if (f.useScholarly) sources.push('scholarly');
+  if (f.useTools) sources.push('tools');
   const settings: Record<string, unknown> = {
     language: f.language,
     tone: f.tone,

@@ -166,6 +166,9 @@ export function NewMissionPage() {
           <label className="check">
             <input type="checkbox" checked={f.useScholarly} onChange={(e) => set('useScholarly', e.target.checked)} /> {t('new.srcScholarly')}
           </label>
+          <label className="check">
+            <input type="checkbox" checked={!!f.useTools} onChange={(e) => set('useTools', e.target.checked)} data-testid="src-tools" /> {t('new.srcTools')}
+          </label>
           {errors.sources && (
             <div className="field-error" role="alert">
               {t(errors.sources)}

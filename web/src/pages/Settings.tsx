@@ -5,6 +5,7 @@ import { useAuth } from '../lib/auth';
 import { validatePasswordChange, type Errors } from '../lib/validation';
 import { ErrorBox, Field, Notice, Spinner } from '../components/ui';
 import { ScholarlyEditor } from './ScholarlySettings';
+import { McpServersEditor } from './McpSettings';
 
 export const ROLES = ['fast', 'mid', 'intelligent', 'verifier'] as const;
 /** Every endpoint section of the "models" settings document, in page order. */
@@ -285,6 +286,7 @@ export function SettingsPage() {
           </div>
         )}
       </form>
+      <McpServersEditor scope={scope} canWrite={canWrite} />
       <PasswordForm />
     </div>
   );
