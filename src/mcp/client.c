@@ -108,6 +108,9 @@ static int spawn_child(mcp_client_t *c, json_t *cfg, char *err, size_t errlen) {
     snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
     goto done;
   }
+  /* a server that dies makes our next write fail with EPIPE, not kill us
+   * (`maestro serve` ignores SIGPIPE already; the CLI commands may not) */
+  signal(SIGPIPE, SIG_IGN);
   pid_t pid = fork();
   if (pid < 0) {
     snprintf(err, errlen, "cannot start %s: %s", cmd, strerror(errno));
@@ -120,6 +123,9 @@ static int spawn_child(mcp_client_t *c, json_t *cfg, char *err, size_t errlen) {
     dup2(in[0], 0);
     dup2(out[1], 1);
     if (devnull >= 0) dup2(devnull, 2);
+    /* nothing of ours (listening sockets, the database) reaches the server */
+    if (close_range(3, ~0U, 0) != 0)
+      for (int fd = 3; fd < 4096; fd++) close(fd);
     execvpe(argv[0], argv, envp);
     _exit(127);
   }

@@ -8,7 +8,8 @@
  *            process group, with a minimal environment (PATH, HOME, LANG
  *            and the configured env: never Maestro's own secrets), stdin and
  *            stdout as the message pipes (one JSON message a line), stderr
- *            discarded. Every exchange has a deadline (the server's
+ *            discarded, no other descriptor of ours inherited; SIGPIPE is
+ *            ignored from the first start on. Every exchange has a deadline (the server's
  *            timeout); past it the whole group is killed (SIGKILL).
  *            Closing ends stdin, waits briefly, then kills.
  *   http   - Streamable HTTP: each message is a POST to the URL with the
