@@ -45,8 +45,7 @@ mcp_client_t *mcp_client_connect(struct app *app, const char *name, json_t *cfg,
                                  size_t errlen);
 /* One request; on success 0 and *result (new reference) the response's
  * result. A JSON-RPC error, a timeout or a dead server: -1 with err. */
-int mcp_client_request(mcp_client_t *c, const char *method, json_t *params, json_t **result, char *err,
-                       size_t errlen);
+int mcp_client_request(mcp_client_t *c, const char *method, json_t *params, json_t **result, char *err, size_t errlen);
 /* The text of a tools/call result (its text content items joined); NULL
  * when it has none. *is_error from the result's isError. malloc'd. */
 char *mcp_client_result_text(json_t *result, int *is_error);

@@ -84,8 +84,8 @@ Test(mcp, framing_errors_and_notifications) {
   cr_expect_eq(json_array_size(tools), 4);
   size_t i;
   json_t *t;
-  json_array_foreach(tools, i, t) cr_expect_str_eq(
-      json_string_value(json_object_get(json_object_get(t, "inputSchema"), "type")), "object");
+  json_array_foreach(tools, i, t)
+      cr_expect_str_eq(json_string_value(json_object_get(json_object_get(t, "inputSchema"), "type")), "object");
   json_decref(r);
   json_decref(m);
 }
@@ -118,9 +118,10 @@ static int settings(const char *doc, int admin, char *msg, json_t **out) {
 Test(mcp, settings_check_refuses_commands_for_users_and_wraps_secrets) {
   char msg[300];
   json_t *j = NULL;
-  cr_expect_eq(settings("{\"servers\":{\"w\":{\"url\":\"https://x/mcp\",\"headers\":{\"Authorization\":\"Bearer s\"}}}}", 0,
-                        msg, &j),
-               0, "%s", msg);
+  cr_expect_eq(
+      settings("{\"servers\":{\"w\":{\"url\":\"https://x/mcp\",\"headers\":{\"Authorization\":\"Bearer s\"}}}}", 0, msg,
+               &j),
+      0, "%s", msg);
   cr_expect_str_eq(json_string_value(json_object_get(
                        json_object_get(json_object_get(json_object_get(json_object_get(j, "servers"), "w"), "headers"),
                                        "Authorization"),
