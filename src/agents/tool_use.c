@@ -57,8 +57,7 @@ void research_tools(mrun_t *m, json_t *section, passages_t *out, store_mevs_t *e
   agent_tools_t *set = agent_tools_for_user(m->app, m->user_id);
   size_t i;
   json_t *v;
-  json_array_foreach(set->problems, i, v)
-      mrun_warn(m, "tool_unavailable", NULL, 0, "Tools: %s", json_string_value(v));
+  json_array_foreach(set->problems, i, v) mrun_warn(m, "tool_unavailable", NULL, 0, "Tools: %s", json_string_value(v));
   if (!set->n) {
     if (!json_array_size(set->problems))
       mrun_warn(m, "no_tools", NULL, 0,

@@ -39,7 +39,8 @@ agent_tools_t *agent_tools_for_user(app_t *app, const char *user_id) {
   if (!set) abort();
   set->problems = json_array();
   agents_t *ag = app->agents;
-  for (int i = 0; ag && i < ag->ntool_providers; i++) ag->tool_providers[i](app, user_id, set, ag->tool_provider_ctx[i]);
+  for (int i = 0; ag && i < ag->ntool_providers; i++)
+    ag->tool_providers[i](app, user_id, set, ag->tool_provider_ctx[i]);
   return set;
 }
 
@@ -49,8 +50,8 @@ const agent_tool_t *agent_tools_find(const agent_tools_t *set, const char *name)
   return NULL;
 }
 
-int agent_tools_add(agent_tools_t *set, const char *name, const char *description, json_t *schema,
-                    const char *locator, agent_tool_call_fn call, void *ud, void (*ud_free)(void *)) {
+int agent_tools_add(agent_tools_t *set, const char *name, const char *description, json_t *schema, const char *locator,
+                    agent_tool_call_fn call, void *ud, void (*ud_free)(void *)) {
   if (agent_tools_find(set, name)) {
     if (ud_free) ud_free(ud);
     return -1;
@@ -135,7 +136,9 @@ static void mcp_tool_ud_free(void *p) {
   free(u);
 }
 
-static void client_close(void *c) { mcp_client_close(c); }
+static void client_close(void *c) {
+  mcp_client_close(c);
+}
 
 static int mcp_tool_call(const agent_tool_t *t, json_t *args, char **text, char *err, size_t errlen) {
   mcp_tool_ud_t *u = t->ud;
@@ -164,8 +167,8 @@ void agent_tools_mcp_provider(app_t *app, const char *user_id, agent_tools_t *se
   json_t *cfg;
   json_object_foreach(servers, name, cfg) {
     char err[600];
-    mcp_client_t *c = mcp_client_connect(app, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err,
-                                         sizeof err);
+    mcp_client_t *c =
+        mcp_client_connect(app, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err, sizeof err);
     json_t *res = NULL;
     if (c && mcp_client_request(c, "tools/list", NULL, &res, err, sizeof err) != 0) {
       mcp_client_close(c);

@@ -28,12 +28,12 @@ typedef struct agent_tool agent_tool_t;
 typedef int (*agent_tool_call_fn)(const agent_tool_t *t, json_t *args, char **text, char *err, size_t errlen);
 
 struct agent_tool {
-  char *name;         /* unique in the set: "server.tool" for MCP tools */
-  char *description;  /* for the model */
-  json_t *schema;     /* JSON Schema of the arguments (owned) */
-  char *locator;      /* where a result comes from, before its arguments: "mcp://server/tool" */
+  char *name;        /* unique in the set: "server.tool" for MCP tools */
+  char *description; /* for the model */
+  json_t *schema;    /* JSON Schema of the arguments (owned) */
+  char *locator;     /* where a result comes from, before its arguments: "mcp://server/tool" */
   agent_tool_call_fn call;
-  void *ud;           /* the provider's, freed by ud_free (may be NULL) */
+  void *ud; /* the provider's, freed by ud_free (may be NULL) */
   void (*ud_free)(void *ud);
 };
 
@@ -60,8 +60,8 @@ int agent_tools_register(struct agents *ag, agent_tools_provider_fn fn, void *ct
 agent_tools_t *agent_tools_for_user(struct app *app, const char *user_id);
 /* Adds a tool (strings copied, schema referenced); -1 when the name is
  * taken (ud is then freed with ud_free). */
-int agent_tools_add(agent_tools_t *set, const char *name, const char *description, json_t *schema,
-                    const char *locator, agent_tool_call_fn call, void *ud, void (*ud_free)(void *));
+int agent_tools_add(agent_tools_t *set, const char *name, const char *description, json_t *schema, const char *locator,
+                    agent_tool_call_fn call, void *ud, void (*ud_free)(void *));
 /* Keeps r open while the set lives (closed with fr by agent_tools_free). */
 void agent_tools_keep(agent_tools_t *set, void *r, void (*fr)(void *));
 const agent_tool_t *agent_tools_find(const agent_tools_t *set, const char *name);

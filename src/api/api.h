@@ -30,7 +30,7 @@ const char *api_content(http_req_t *r, json_t *body, size_t max, const char *wha
 int api_registration_open(struct app *app);
 
 /*
- * Settings sections ("models", "search", "research") of one scope: a user's
+ * Settings sections ("models", "search", "research", "mcp") of one scope: a user's
  * own (user_id) or the server defaults (user_id NULL, admins only), which
  * apply to every user below their own (see llm_settings_layers).
  * api_settings_sections returns them masked (secrets as "********"), a new

@@ -64,20 +64,20 @@ static int h_post(http_req_t *r) {
     return reply_rpc(r, 415, mcp_error(NULL, MCP_INVALID_REQUEST, "expected Content-Type: application/json"), NULL);
   const char *accept = http_header(r, "Accept");
   if (accept && !strstr(accept, "application/json") && !strstr(accept, "*/*"))
-    return reply_rpc(r, 406,
-                     mcp_error(NULL, MCP_INVALID_REQUEST,
-                               "this server answers application/json: the Accept header must allow it"),
-                     NULL);
+    return reply_rpc(
+        r, 406,
+        mcp_error(NULL, MCP_INVALID_REQUEST, "this server answers application/json: the Accept header must allow it"),
+        NULL);
   buf_t body = BUF_INIT;
   if (http_read_body(r, &body) != 0) return r->status;
   json_error_t jerr;
   json_t *msg = json_loadb(body.data ? body.data : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
   buf_free(&body);
   if (!msg)
-    return reply_rpc(r, 400,
-                     mcp_error(NULL, MCP_PARSE_ERROR, "parse error: %s (line %d, column %d)", jerr.text, jerr.line,
-                               jerr.column),
-                     NULL);
+    return reply_rpc(
+        r, 400,
+        mcp_error(NULL, MCP_PARSE_ERROR, "parse error: %s (line %d, column %d)", jerr.text, jerr.line, jerr.column),
+        NULL);
   if (!json_is_object(msg) && !(json_is_array(msg) && json_array_size(msg) > 0)) {
     json_decref(msg);
     return reply_rpc(r, 400, mcp_error(NULL, MCP_INVALID_REQUEST, "a JSON-RPC message must be an object"), NULL);
@@ -91,8 +91,8 @@ static int h_post(http_req_t *r) {
     char sid[33];
     json_t *res = json_object_get(resp, "result");
     if (!res) return reply_rpc(r, 400, resp, NULL);
-    if (mcp_session_create(app->mcp_sessions, r->user.id,
-                           json_string_value(json_object_get(res, "protocolVersion")), sid) != 0) {
+    if (mcp_session_create(app->mcp_sessions, r->user.id, json_string_value(json_object_get(res, "protocolVersion")),
+                           sid) != 0) {
       json_t *e = mcp_error(json_object_get(resp, "id"), MCP_INTERNAL_ERROR, "too many open sessions; try later");
       json_decref(resp);
       return reply_rpc(r, 503, e, NULL);
@@ -141,8 +141,9 @@ static int h_post(http_req_t *r) {
 }
 
 static int h_get(http_req_t *r) {
-  static const char body[] = "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"this server sends no "
-                             "server-initiated messages: POST JSON-RPC requests to /mcp\"}}";
+  static const char body[] =
+      "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"this server sends no "
+      "server-initiated messages: POST JSON-RPC requests to /mcp\"}}";
   return http_reply_raw(r, 405, "application/json", body, sizeof body - 1, "Allow: POST, DELETE\r\n");
 }
 
@@ -152,7 +153,6 @@ static int h_delete(http_req_t *r) {
   if (mcp_session_delete(r->app->mcp_sessions, sid, r->user.id) != 0) return http_reply_not_found(r, "session", sid);
   return http_reply_json(r, 200, json_pack("{s:b}", "deleted", 1));
 }
-
 
 /* ---------- MCP servers of the caller (the client side) ---------- */
 
@@ -174,19 +174,17 @@ static int h_servers(http_req_t *r) {
       json_t *list = json_array();
       size_t i;
       json_t *t;
-      json_array_foreach(json_object_get(tools, "tools"), i, t)
-          json_array_append_new(list, json_pack("{s:O, s:O?, s:O?}", "name", json_object_get(t, "name"),
-                                                "description", json_object_get(t, "description"), "input_schema",
-                                                json_object_get(t, "inputSchema")));
+      json_array_foreach(json_object_get(tools, "tools"), i, t) json_array_append_new(
+          list, json_pack("{s:O, s:O?, s:O?}", "name", json_object_get(t, "name"), "description",
+                          json_object_get(t, "description"), "input_schema", json_object_get(t, "inputSchema")));
       json_object_set_new(o, "tools", list);
       /* resources are optional for a server */
       char rerr[300];
       json_t *list2 = json_array();
       if (mcp_client_request(c, "resources/list", NULL, &res, rerr, sizeof rerr) == 0)
-        json_array_foreach(json_object_get(res, "resources"), i, t)
-            json_array_append_new(list2, json_pack("{s:O, s:O?, s:O?}", "uri", json_object_get(t, "uri"), "name",
-                                                   json_object_get(t, "name"), "mime_type",
-                                                   json_object_get(t, "mimeType")));
+        json_array_foreach(json_object_get(res, "resources"), i, t) json_array_append_new(
+            list2, json_pack("{s:O, s:O?, s:O?}", "uri", json_object_get(t, "uri"), "name", json_object_get(t, "name"),
+                             "mime_type", json_object_get(t, "mimeType")));
       json_object_set_new(o, "resources", list2);
     } else {
       json_object_set_new(o, "error", json_string(err));
@@ -262,8 +260,9 @@ static int h_import(http_req_t *r) {
   if (mcp_client_request(c, "resources/list", NULL, &listed, lerr, sizeof lerr) == 0) {
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(listed, "resources"), i, v) if (!strcmp(
-        json_string_value(json_object_get(v, "uri")) ?: "", uri)) rname = json_string_value(json_object_get(v, "name"));
+    json_array_foreach(json_object_get(listed, "resources"), i,
+                       v) if (!strcmp(json_string_value(json_object_get(v, "uri")) ?: "", uri)) rname =
+        json_string_value(json_object_get(v, "name"));
   }
   import_filename(rname, uri, mime, fname, sizeof fname);
   json_decref(listed);
@@ -278,7 +277,10 @@ static int h_import(http_req_t *r) {
     goto out;
   }
   close(fd);
-  rag_add_t req = {.user_id = r->user.id, .filename = fname, .src_path = path, .move = 1,
+  rag_add_t req = {.user_id = r->user.id,
+                   .filename = fname,
+                   .src_path = path,
+                   .move = 1,
                    .group_id = group && group[0] ? group : NULL};
   char id[17], aerr[256];
   int dup = 0;
@@ -288,8 +290,9 @@ static int h_import(http_req_t *r) {
   }
   path[0] = '\0'; /* moved into the library */
   log_info("mcp", "user %s imported %s from MCP server %s as document %s", r->user.username, uri, name, id);
-  st = http_reply_json(r, 202, json_pack("{s:{s:s, s:s, s:s, s:b}}", "document", "id", id, "filename", fname,
-                                         "source", uri, "duplicate", dup));
+  st = http_reply_json(
+      r, 202,
+      json_pack("{s:{s:s, s:s, s:s, s:b}}", "document", "id", id, "filename", fname, "source", uri, "duplicate", dup));
 out:
   if (path[0] && !util_ends_with(path, "/documents/tmp")) unlink(path);
   json_decref(res);

@@ -97,7 +97,7 @@ static const setting_t SETTINGS[] = {
     {"PUBMED_API_KEY", T_STR, "", "NCBI API key (PubMed)", 0, 0, NULL, 1},
     {"SCHOLARLY_MIN_INTERVAL_MS", T_INT, "-1", "Minimum time between requests to one scholarly provider; -1 keeps each service's documented limit (arXiv 3000, Semantic Scholar 1000, PubMed 334, OpenAlex and Crossref 100)", -1, 600000, NULL, 0},
     {"FETCH_ALLOW_HOSTS", T_STR, "", "Hosts or CIDRs that fetching may reach even if private (comma-separated)", 0, 0, NULL, 0},
-    {"OUTBOUND_ALLOW_HOSTS", T_STR, "", "Private hosts or CIDRs that model and search endpoints named in a non-admin user's own settings may reach (comma-separated; admins' and environment endpoints are not checked)", 0, 0, NULL, 0},
+    {"OUTBOUND_ALLOW_HOSTS", T_STR, "", "Private hosts or CIDRs that model and search endpoints and MCP server URLs named in a non-admin user's own settings may reach (comma-separated; admins' and environment endpoints are not checked)", 0, 0, NULL, 0},
     {"FETCH_MAX_BYTES", T_INT, "10485760", "Largest fetched page in bytes (after decompression)", 1024, 1073741824, NULL, 0},
     {"FETCH_TIMEOUT_SECONDS", T_INT, "20", "Time limit of one page fetch", 1, 3600, NULL, 0},
     {"WEB_CACHE_TTL_HOURS", T_INT, "48", "How long search results and pages are cached", 0, 87600, NULL, 0},

@@ -38,12 +38,13 @@ static void send_msg(json_t *m) {
 }
 
 static int usage(FILE *out, int rc) {
-  fprintf(out, "usage: maestro mcp [--token TOKEN | --user NAME] [--workers]\n\n"
-               "Serves the Model Context Protocol on stdin/stdout (newline-delimited JSON-RPC) for an\n"
-               "MCP client application. Acts as the user of TOKEN (or $MAESTRO_TOKEN), as the local\n"
-               "account NAME, or else as the admin. Missions are queued for `maestro serve`; with\n"
-               "--workers this process runs them (only when no server uses the same DATA_DIR).\n"
-               "See docs/mcp.md.\n");
+  fprintf(out,
+          "usage: maestro mcp [--token TOKEN | --user NAME] [--workers]\n\n"
+          "Serves the Model Context Protocol on stdin/stdout (newline-delimited JSON-RPC) for an\n"
+          "MCP client application. Acts as the user of TOKEN (or $MAESTRO_TOKEN), as the local\n"
+          "account NAME, or else as the admin. Missions are queued for `maestro serve`; with\n"
+          "--workers this process runs them (only when no server uses the same DATA_DIR).\n"
+          "See docs/mcp.md.\n");
   return rc;
 }
 

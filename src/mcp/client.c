@@ -13,8 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +55,9 @@ struct mcp_client {
   char version[32];
 };
 
-static int64_t now_ms(void) { return util_mono_ms(); }
+static int64_t now_ms(void) {
+  return util_mono_ms();
+}
 
 /* "fmt" formatted into a new string. */
 static char *dup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -108,6 +110,9 @@ static int spawn_child(mcp_client_t *c, json_t *cfg, char *err, size_t errlen) {
     snprintf(err, errlen, "cannot create a pipe: %s", strerror(errno));
     goto done;
   }
+  /* a server that dies makes our next write fail with EPIPE, not kill us
+   * (`maestro serve` ignores SIGPIPE already; the CLI commands may not) */
+  signal(SIGPIPE, SIG_IGN);
   pid_t pid = fork();
   if (pid < 0) {
     snprintf(err, errlen, "cannot start %s: %s", cmd, strerror(errno));
@@ -120,6 +125,9 @@ static int spawn_child(mcp_client_t *c, json_t *cfg, char *err, size_t errlen) {
     dup2(in[0], 0);
     dup2(out[1], 1);
     if (devnull >= 0) dup2(devnull, 2);
+    /* nothing of ours (listening sockets, the database) reaches the server */
+    if (close_range(3, ~0U, 0) != 0)
+      for (int fd = 3; fd < 4096; fd++) close(fd);
     execvpe(argv[0], argv, envp);
     _exit(127);
   }
@@ -144,8 +152,7 @@ static int stdio_write(mcp_client_t *c, const char *data, size_t len, int64_t de
     int left = (int)(deadline - now_ms());
     struct pollfd p = {c->to_child, POLLOUT, 0};
     if (left <= 0 || poll(&p, 1, left) <= 0) {
-      snprintf(err, errlen, "MCP server %s did not read its input within %d s: stopped", c->name,
-               c->timeout_ms / 1000);
+      snprintf(err, errlen, "MCP server %s did not read its input within %d s: stopped", c->name, c->timeout_ms / 1000);
       kill_child(c);
       return -1;
     }
@@ -346,8 +353,8 @@ static int http_exchange(mcp_client_t *c, json_t *msg, long id, json_t **result,
   long status = 0;
   buf_t body = BUF_INIT, headers = BUF_INIT;
   char why[800] = "";
-  int rc = web_post(c->app->web, c->untrusted, c->url, hdrs, text, c->timeout_ms, &status, &body, &headers, why,
-                    sizeof why);
+  int rc =
+      web_post(c->app->web, c->untrusted, c->url, hdrs, text, c->timeout_ms, &status, &body, &headers, why, sizeof why);
   free(text);
   if (rc != 0) {
     snprintf(err, errlen, "MCP server %s: %s", c->name, why);
@@ -360,7 +367,7 @@ static int http_exchange(mcp_client_t *c, json_t *msg, long id, json_t **result,
   }
   if (status != 200) {
     snprintf(err, errlen, "MCP server %s answered HTTP %ld%s", c->name, status,
-             status == 401 || status == 403 ? " (check its headers in Settings)"
+             status == 401 || status == 403   ? " (check its headers in Settings)"
              : status == 404 && c->session[0] ? " (the session ended)"
                                               : "");
     goto out;
@@ -403,14 +410,13 @@ static int exchange(mcp_client_t *c, const char *method, json_t *params, int not
   json_t *msg = json_pack("{s:s, s:s}", "jsonrpc", "2.0", "method", method);
   if (!notify) json_object_set_new(msg, "id", json_integer(id));
   if (params) json_object_set(msg, "params", params);
-  int rc = c->is_stdio ? stdio_exchange(c, msg, id, result, err, errlen)
-                                          : http_exchange(c, msg, id, result, err, errlen);
+  int rc =
+      c->is_stdio ? stdio_exchange(c, msg, id, result, err, errlen) : http_exchange(c, msg, id, result, err, errlen);
   json_decref(msg);
   return rc;
 }
 
-int mcp_client_request(mcp_client_t *c, const char *method, json_t *params, json_t **result, char *err,
-                       size_t errlen) {
+int mcp_client_request(mcp_client_t *c, const char *method, json_t *params, json_t **result, char *err, size_t errlen) {
   if (result) *result = NULL;
   if (c->is_stdio && c->pid <= 0) {
     snprintf(err, errlen, "MCP server %s is not running", c->name);
@@ -419,8 +425,7 @@ int mcp_client_request(mcp_client_t *c, const char *method, json_t *params, json
   return exchange(c, method, params, 0, result, err, errlen);
 }
 
-mcp_client_t *mcp_client_connect(app_t *app, const char *name, json_t *cfg, int untrusted, char *err,
-                                 size_t errlen) {
+mcp_client_t *mcp_client_connect(app_t *app, const char *name, json_t *cfg, int untrusted, char *err, size_t errlen) {
   mcp_client_t *c = calloc(1, sizeof *c);
   if (!c) abort();
   c->app = app;
@@ -552,8 +557,8 @@ static int valid_name(const char *s) {
   size_t n = strlen(s);
   if (n < 1 || n > 40) return 0;
   for (size_t i = 0; i < n; i++)
-    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
-          s[i] == '_' || s[i] == '-'))
+    if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+          s[i] == '-'))
       return 0;
   return 1;
 }
@@ -612,8 +617,10 @@ int mcp_settings_check(json_t *section, int allow_command, char *msg, size_t n) 
       int known = 0;
       for (int i = 0; ok[i]; i++) known |= !strcmp(k, ok[i]);
       if (!known) {
-        snprintf(msg, n, "mcp.servers.%s: unknown member \"%.40s\" (command, args, env, url, headers, timeout_s, "
-                 "disabled)", name, k);
+        snprintf(msg, n,
+                 "mcp.servers.%s: unknown member \"%.40s\" (command, args, env, url, headers, timeout_s, "
+                 "disabled)",
+                 name, k);
         return -1;
       }
     }

@@ -8,7 +8,8 @@
  *            process group, with a minimal environment (PATH, HOME, LANG
  *            and the configured env: never Maestro's own secrets), stdin and
  *            stdout as the message pipes (one JSON message a line), stderr
- *            discarded. Every exchange has a deadline (the server's
+ *            discarded, no other descriptor of ours inherited; SIGPIPE is
+ *            ignored from the first start on. Every exchange has a deadline (the server's
  *            timeout); past it the whole group is killed (SIGKILL).
  *            Closing ends stdin, waits briefly, then kills.
  *   http   - Streamable HTTP: each message is a POST to the URL with the
@@ -44,8 +45,7 @@ mcp_client_t *mcp_client_connect(struct app *app, const char *name, json_t *cfg,
                                  size_t errlen);
 /* One request; on success 0 and *result (new reference) the response's
  * result. A JSON-RPC error, a timeout or a dead server: -1 with err. */
-int mcp_client_request(mcp_client_t *c, const char *method, json_t *params, json_t **result, char *err,
-                       size_t errlen);
+int mcp_client_request(mcp_client_t *c, const char *method, json_t *params, json_t **result, char *err, size_t errlen);
 /* The text of a tools/call result (its text content items joined); NULL
  * when it has none. *is_error from the result's isError. malloc'd. */
 char *mcp_client_result_text(json_t *result, int *is_error);

@@ -55,8 +55,8 @@ int mcp_schema_check(json_t *schema, json_t *v, const char *path, char *err, siz
   if (!json_is_object(schema)) return 0;
   const char *type = json_string_value(json_object_get(schema, "type"));
   if (type && !type_ok(type, v)) {
-    snprintf(err, errlen, "%s must be %s%s, not %s", path, !strcmp(type, "integer") || !strcmp(type, "array") ? "an " : "a ",
-             type, type_name(v));
+    snprintf(err, errlen, "%s must be %s%s, not %s", path,
+             !strcmp(type, "integer") || !strcmp(type, "array") ? "an " : "a ", type, type_name(v));
     return -1;
   }
   json_t *en = json_object_get(schema, "enum");

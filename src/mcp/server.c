@@ -89,7 +89,9 @@ typedef struct {
 } call_t;
 
 /* Admins see any mission, like the REST API. */
-static const char *scope(const call_t *c) { return c->user->role == ROLE_ADMIN ? NULL : c->user->id; }
+static const char *scope(const call_t *c) {
+  return c->user->role == ROLE_ADMIN ? NULL : c->user->id;
+}
 
 static json_t *fail(call_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static json_t *fail(call_t *c, const char *fmt, ...) {
@@ -184,7 +186,7 @@ static json_t *t_mission_status(call_t *c, json_t *args) {
   if (!row) return NULL;
   json_t *v = api_mission_view(c->app, row);
   json_decref(row);
-  static const char *const keys[] = {"id",       "title", "status",  "phase",    "progress", "error",
+  static const char *const keys[] = {"id",       "title", "status",  "phase",      "progress",   "error",
                                      "counters", "depth", "offline", "created_at", "updated_at", NULL};
   json_t *s = json_object();
   for (int i = 0; keys[i]; i++)
@@ -206,8 +208,8 @@ static json_t *t_get_report(call_t *c, json_t *args) {
       fail(c, "mission %s has no report yet (status: %s)", id, json_string_value(json_object_get(row, "status")));
   } else
     out = tool_ok(json_string_value(json_object_get(rep, "markdown")),
-                  json_pack("{s:s, s:O, s:O}", "mission_id", id, "version", json_object_get(rep, "version"),
-                            "markdown", json_object_get(rep, "markdown")));
+                  json_pack("{s:s, s:O, s:O}", "mission_id", id, "version", json_object_get(rep, "version"), "markdown",
+                            json_object_get(rep, "markdown")));
   json_decref(rep);
   json_decref(row);
   return out;
@@ -243,7 +245,7 @@ static json_t *t_ask_library(call_t *c, json_t *args) {
     buf_printf(&b, "; document %s)", json_string_value(json_object_get(ct, "document_id")));
   }
   json_t *r = tool_ok(b.data, json_pack("{s:s, s:O, s:O}", "chat_id", chat_id, "answer",
-                                         json_object_get(ans, "content"), "citations", cits ? cits : json_null()));
+                                        json_object_get(ans, "content"), "citations", cits ? cits : json_null()));
   buf_free(&b);
   json_decref(ans);
   return r;
@@ -326,8 +328,8 @@ static json_t *m_tools_list(const http_user_t *user) {
   json_t *arr = json_array();
   for (size_t i = 0; i < NTOOLS; i++) {
     if (user->role < TOOLS[i].role) continue;
-    json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "name", TOOLS[i].name, "description",
-                                         TOOLS[i].description, "inputSchema", tool_schema(&TOOLS[i])));
+    json_array_append_new(arr, json_pack("{s:s, s:s, s:o}", "name", TOOLS[i].name, "description", TOOLS[i].description,
+                                         "inputSchema", tool_schema(&TOOLS[i])));
   }
   return json_pack("{s:o}", "tools", arr);
 }
@@ -377,8 +379,11 @@ static json_t *m_resources_list(app_t *app, const http_user_t *user) {
   json_array_foreach(json_object_get(docs, "documents"), i, d) {
     const char *t = json_string_value(json_object_get(d, "title"));
     const char *f = json_string_value(json_object_get(d, "filename"));
-    json_t *r = json_pack("{s:s, s:s, s:s}", "name", t && t[0] ? t : f ? f : "document", "mimeType", "text/plain",
-                          "description", "");
+    json_t *r = json_pack("{s:s, s:s, s:s}", "name",
+                          t && t[0] ? t
+                          : f       ? f
+                                    : "document",
+                          "mimeType", "text/plain", "description", "");
     json_object_set_new(r, "uri", json_sprintf(DOC_URI "%s", json_string_value(json_object_get(d, "id"))));
     json_object_set_new(r, "description", json_sprintf("Document %s (text)", f ? f : ""));
     json_array_append_new(arr, r);
@@ -390,8 +395,8 @@ static json_t *m_resources_list(app_t *app, const http_user_t *user) {
     json_t *rep = NULL;
     if (store_mission_report(app->store, mid, 0, &rep) != STORE_OK) continue;
     json_decref(rep);
-    json_t *r = json_pack("{s:s, s:s}", "name", json_string_value(json_object_get(d, "title")) ?: "report",
-                          "mimeType", "text/markdown");
+    json_t *r = json_pack("{s:s, s:s}", "name", json_string_value(json_object_get(d, "title")) ?: "report", "mimeType",
+                          "text/markdown");
     json_object_set_new(r, "uri", json_sprintf(REPORT_URI "%s", mid));
     json_object_set_new(r, "description", json_string("Research report (Markdown with references)"));
     json_array_append_new(arr, r);
@@ -425,8 +430,8 @@ static json_t *m_resources_read(app_t *app, const http_user_t *user, json_t *id,
     json_decref(row);
     return result(id, r);
   }
-  return mcp_error(id, MCP_RESOURCE_NOT_FOUND, "resource not found: %s (maestro://documents/ID or maestro://reports/ID)",
-                   uri);
+  return mcp_error(id, MCP_RESOURCE_NOT_FOUND,
+                   "resource not found: %s (maestro://documents/ID or maestro://reports/ID)", uri);
 }
 
 static json_t *m_templates(void) {
@@ -457,8 +462,7 @@ json_t *mcp_server_handle(app_t *app, const http_user_t *user, json_t *msg) {
   json_t *jm = json_object_get(msg, "method");
   const char *ver = json_string_value(json_object_get(msg, "jsonrpc"));
   if (!jm && (json_object_get(msg, "result") || json_object_get(msg, "error"))) return NULL; /* a response */
-  if (!ver || strcmp(ver, "2.0") || !json_is_string(jm) ||
-      (id && !json_is_string(id) && !json_is_integer(id)))
+  if (!ver || strcmp(ver, "2.0") || !json_is_string(jm) || (id && !json_is_string(id) && !json_is_integer(id)))
     return mcp_error(id && (json_is_string(id) || json_is_integer(id)) ? id : NULL, MCP_INVALID_REQUEST,
                      "not a JSON-RPC 2.0 request (jsonrpc \"2.0\", a string method, a string or integer id)");
   if (!id) return NULL; /* notifications (initialized, cancelled...) need no answer */

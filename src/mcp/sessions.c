@@ -39,7 +39,9 @@ void mcp_sessions_free(mcp_sessions_t *s) {
   free(s);
 }
 
-static void drop(mcp_sessions_t *s, size_t i) { s->v[i] = s->v[--s->n]; }
+static void drop(mcp_sessions_t *s, size_t i) {
+  s->v[i] = s->v[--s->n];
+}
 
 int mcp_session_create(mcp_sessions_t *s, const char *user_id, const char *version, char *id_out) {
   int64_t now = util_mono_ms();

@@ -16,6 +16,8 @@ export interface MissionForm {
   useScholarly: boolean;
   /** plugin sources ("plugin:<name>/<source>", GET /api/plugins) */
   pluginSources: string[];
+  /** the tools of the MCP servers in Settings (sources "tools"; with another source) */
+  useTools?: boolean;
   groupId: string;
   language: string;
   tone: string;
@@ -83,6 +85,7 @@ export function missionPayload(f: MissionForm): Record<string, unknown> {
   if (f.useWeb) sources.push('web_search');
   if (f.useScholarly) sources.push('scholarly');
   sources.push(...(f.pluginSources ?? []));
+  if (f.useTools) sources.push('tools');
   const settings: Record<string, unknown> = {
     language: f.language,
     tone: f.tone,

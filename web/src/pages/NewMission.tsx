@@ -168,6 +168,9 @@ export function NewMissionPage() {
             <input type="checkbox" checked={f.useScholarly} onChange={(e) => set('useScholarly', e.target.checked)} /> {t('new.srcScholarly')}
           </label>
           <PluginSourceChoices selected={f.pluginSources} onChange={(v) => set('pluginSources', v)} />
+          <label className="check">
+            <input type="checkbox" checked={!!f.useTools} onChange={(e) => set('useTools', e.target.checked)} data-testid="src-tools" /> {t('new.srcTools')}
+          </label>
           {errors.sources && (
             <div className="field-error" role="alert">
               {t(errors.sources)}

@@ -6,6 +6,7 @@ import { validatePasswordChange, type Errors } from '../lib/validation';
 import { ErrorBox, Field, Notice, Spinner } from '../components/ui';
 import { ScholarlyEditor } from './ScholarlySettings';
 import { PluginList } from '../components/PluginSources';
+import { McpServersEditor } from './McpSettings';
 
 export const ROLES = ['fast', 'mid', 'intelligent', 'verifier'] as const;
 /** Every endpoint section of the "models" settings document, in page order. */
@@ -287,6 +288,7 @@ export function SettingsPage() {
         )}
       </form>
       <PluginList />
+      <McpServersEditor scope={scope} canWrite={canWrite} />
       <PasswordForm />
     </div>
   );
