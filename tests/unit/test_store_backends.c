@@ -1,7 +1,8 @@
 /*
  * The store on both backends: the statement layer (db.h), migrations from
  * the one numbered list (same tables and columns on SQLite and PostgreSQL,
- * a newer schema refused), PostgreSQL's full-text index statistics. PostgreSQL runs in a
+ * a newer schema refused), PostgreSQL's full-text index statistics, and
+ * the store modules converted to db.h (webcache). PostgreSQL runs in a
  * throwaway cluster started once for this binary (tests/support/pg.h).
  */
 #include <criterion/criterion.h>
@@ -17,6 +18,7 @@
 #include "pg.h"
 #include "store/db.h"
 #include "store/store.h"
+#include "store/webcache.h"
 
 #include "pg_cluster_hooks.h" /* one PostgreSQL cluster for this binary */
 
@@ -38,9 +40,11 @@ static int collect_text(db_stmt_t *row, void *ctx) {
 static void make_table(store_t *st) {
   db_conn_t *c = db_acquire(st);
   cr_assert_eq(db_exec(c, db_sql(c,
-                                 "CREATE TABLE t (k TEXT PRIMARY KEY, i BIGINT, d DOUBLE PRECISION, b BLOB, "
+                                 "CREATE TABLE t (k TEXT PRIMARY KEY, i "
+                                 "BIGINT, d DOUBLE PRECISION, b BLOB, "
                                  "note TEXT)",
-                                 "CREATE TABLE t (k TEXT PRIMARY KEY, i BIGINT, d DOUBLE PRECISION, b BYTEA, "
+                                 "CREATE TABLE t (k TEXT PRIMARY KEY, i "
+                                 "BIGINT, d DOUBLE PRECISION, b BYTEA, "
                                  "note TEXT)")),
                0, "%s", db_errmsg(c));
   db_release(st, c);
@@ -76,7 +80,9 @@ BOTH_BACKENDS(backends, values_round_trip_with_their_types) {
 
 BOTH_BACKENDS(backends, question_marks_inside_quotes_are_not_parameters) {
   make_table(st);
-  cr_assert_eq(db_run(st, "insert", "INSERT INTO t (k, note) VALUES (?, 'why? -- because') -- a comment?\n",
+  cr_assert_eq(db_run(st, "insert",
+                      "INSERT INTO t (k, note) VALUES (?, 'why? -- because') "
+                      "-- a comment?\n",
                       DB_ARGS(DB_TEXT("a")), NULL),
                STORE_OK);
   json_t *got = json_array();
@@ -183,16 +189,20 @@ static json_t *schema_columns(store_t *st) {
   int n;
   if (store_backend(st) == DB_SQLITE)
     n = db_query(st, "columns",
-                 "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
+                 "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) "
+                 "p "
                  "WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'chunks_fts%' "
                  "AND m.name NOT IN ('sqlite_sequence') ORDER BY 1, 2",
                  DB_NOARGS, collect_pair, arr);
   else
     n = db_query(st, "columns",
-                 "SELECT table_name::text, column_name::text FROM information_schema.columns "
-                 "WHERE table_schema = 'public' AND table_name NOT IN ('chunk_postings', 'chunk_lengths', "
+                 "SELECT table_name::text, column_name::text FROM "
+                 "information_schema.columns "
+                 "WHERE table_schema = 'public' AND table_name NOT IN "
+                 "('chunk_postings', 'chunk_lengths', "
                  "'chunk_index_stats', 'chunks_fts_vocab') "
-                 "AND NOT (table_name = 'llm_calls' AND column_name = 'rowid') ORDER BY 1, 2",
+                 "AND NOT (table_name = 'llm_calls' AND column_name = 'rowid') "
+                 "ORDER BY 1, 2",
                  DB_NOARGS, collect_pair, arr);
   cr_assert(n > 0);
   return arr;
@@ -224,7 +234,9 @@ Test(backends, every_postgresql_migration_overrides_a_numbered_shared_one) {
   int n = 0;
   for (const embedded_file_t *f = embedded_schema_pg; f->name; f++, n++)
     cr_expect_not_null(embedded_find(embedded_schema, f->name),
-                       "schema/pg/%s has no schema/%s: PostgreSQL files only replace shared ones", f->name, f->name);
+                       "schema/pg/%s has no schema/%s: PostgreSQL files only "
+                       "replace shared ones",
+                       f->name, f->name);
   cr_expect(n >= 1);
 }
 
@@ -269,7 +281,8 @@ Test(backends, a_missing_postgresql_server_is_a_clear_error) {
 /* A user row straight in SQL (the users module is not on db.h yet). */
 static int add_user(store_t *st, const char *id, const char *name) {
   return db_run(st, "add user",
-                "INSERT INTO users (id, username, password_hash, role, created_at, updated_at) "
+                "INSERT INTO users (id, username, password_hash, role, "
+                "created_at, updated_at) "
                 "VALUES (?, ?, 'h', 'admin', 0, 0)",
                 DB_ARGS(DB_TEXT(id), DB_TEXT(name)), NULL);
 }
@@ -280,7 +293,9 @@ Test(backends, usernames_are_unique_regardless_of_case_on_postgresql) {
   cr_expect_eq(add_user(st, "b", "aLICE"), STORE_CONFLICT, "COLLATE nocase as on SQLite");
   cr_expect_eq(db_query(st, "find", "SELECT id FROM users WHERE username = ?", DB_ARGS(DB_TEXT("ALICE")), NULL, NULL),
                1);
-  cr_expect_eq(db_run(st, "bad json", "INSERT INTO server_settings (key, value, updated_at) VALUES ('k', ?, 0)",
+  cr_expect_eq(db_run(st, "bad json",
+                      "INSERT INTO server_settings (key, value, updated_at) "
+                      "VALUES ('k', ?, 0)",
                       DB_ARGS(DB_TEXT("{not json")), NULL),
                STORE_ERROR, "json_valid checks hold on PostgreSQL too");
   store_close(st);
@@ -296,24 +311,30 @@ Test(backends, postgresql_index_statistics_follow_inserts_and_cascaded_deletes) 
   store_t *st = backend_open_pg();
   cr_assert_eq(add_user(st, "u", "u"), STORE_OK);
   cr_assert_eq(db_run(st, "doc",
-                      "INSERT INTO documents (id, user_id, filename, stored_path, content_hash, created_at, "
+                      "INSERT INTO documents (id, user_id, filename, "
+                      "stored_path, content_hash, created_at, "
                       "updated_at) VALUES ('d', 'u', 'f', 'p', 'h', 0, 0)",
                       DB_NOARGS, NULL),
                STORE_OK);
   for (int i = 1; i <= 3; i++) {
     cr_assert_eq(db_run(st, "chunk",
-                        "INSERT INTO chunks (id, document_id, user_id, seq, char_start, char_end, body) "
+                        "INSERT INTO chunks (id, document_id, user_id, seq, "
+                        "char_start, char_end, body) "
                         "VALUES (?, 'd', 'u', ?, 0, 1, 'x')",
                         DB_ARGS(DB_INT(i), DB_INT(i)), NULL),
                  STORE_OK);
     cr_assert_eq(db_run(st, "lengths", "INSERT INTO chunk_lengths VALUES (?, 'u', ?, 2, 10, 1)",
                         DB_ARGS(DB_INT(i), DB_INT(i)), NULL),
                  STORE_OK);
-    cr_assert_eq(db_run(st, "posting", "INSERT INTO chunk_postings VALUES ('word', 'u', ?, NULL, NULL, '{0,4}')",
+    cr_assert_eq(db_run(st, "posting",
+                        "INSERT INTO chunk_postings VALUES ('word', 'u', ?, "
+                        "NULL, NULL, '{0,4}')",
                         DB_ARGS(DB_INT(i)), NULL),
                  STORE_OK);
   }
-  const char *stats = "SELECT sum(chunks), sum(len_title), sum(len_heading), sum(len_body) FROM chunk_index_stats";
+  const char *stats =
+      "SELECT sum(chunks), sum(len_title), sum(len_heading), "
+      "sum(len_body) FROM chunk_index_stats";
   int64_t v[4] = {0};
   cr_assert_eq(db_query(st, "stats", stats, DB_NOARGS, read_stats, v), 1);
   cr_expect(v[0] == 3 && v[1] == 6 && v[2] == 6 && v[3] == 30, "N=%lld title=%lld heading=%lld body=%lld",
@@ -323,10 +344,60 @@ Test(backends, postgresql_index_statistics_follow_inserts_and_cascaded_deletes) 
            collect_pair, doc);
   cr_expect_str_eq(json_string_value(json_array_get(doc, 0)), "3.6", "3 chunks, 6 occurrences");
   json_decref(doc);
-  /* deleting the user cascades to chunks, postings and lengths: totals back to 0 */
+  /* deleting the user cascades to chunks, postings and lengths: totals back to
+   * 0 */
   cr_assert_eq(db_run(st, "del", "DELETE FROM users WHERE id = 'u'", DB_NOARGS, NULL), STORE_OK);
   cr_assert_eq(db_query(st, "stats", stats, DB_NOARGS, read_stats, v), 1);
   cr_expect(v[0] == 0 && v[1] == 0 && v[3] == 0, "N=%lld after the delete", (long long)v[0]);
   cr_expect_eq(db_query(st, "postings", "SELECT term FROM chunk_postings", DB_NOARGS, NULL, NULL), 0);
   store_close(st);
+}
+
+/* ---- webcache (src/store/webcache.c, converted to db.h) ---- */
+
+BOTH_BACKENDS(backends, web_search_cache_answers_until_expiry_and_is_replaced) {
+  json_t *results = json_pack("[{s:s, s:s}]", "url", "https://example.org/a", "title", "검색 결과");
+  cr_assert_eq(store_webcache_search_put(st, "k1", NULL, "query", "searxng", results, "slow provider", 1000, 5000),
+               STORE_OK);
+  json_t *got = NULL;
+  char *warnings = NULL;
+  char provider[16];
+  cr_assert_eq(store_webcache_search_get(st, "k1", 4999, &got, &warnings, provider), STORE_OK);
+  cr_expect(json_equal(got, results));
+  cr_expect_str_eq(warnings, "slow provider");
+  cr_expect_str_eq(provider, "searxng");
+  json_decref(got);
+  free(warnings);
+  cr_expect_eq(store_webcache_search_get(st, "k1", 5000, &got, &warnings, provider), STORE_NOT_FOUND, "expired");
+  cr_expect_null(got);
+  cr_expect_eq(store_webcache_search_get(st, "other", 0, &got, &warnings, provider), STORE_NOT_FOUND);
+  /* the same key again replaces the answer */
+  json_t *fresh = json_pack("[]");
+  cr_assert_eq(store_webcache_search_put(st, "k1", NULL, "query", "brave", fresh, NULL, 6000, 9000), STORE_OK);
+  cr_assert_eq(store_webcache_search_get(st, "k1", 7000, &got, &warnings, provider), STORE_OK);
+  cr_expect(json_equal(got, fresh));
+  cr_expect_null(warnings);
+  cr_expect_str_eq(provider, "brave");
+  json_decref(got);
+  json_decref(fresh);
+  json_decref(results);
+}
+
+BOTH_BACKENDS(backends, web_page_cache_and_purge) {
+  json_t *page = json_pack("{s:s, s:s, s:i}", "final_url", "https://example.org/", "text", "본문 text", "status", 200);
+  cr_assert_eq(store_webcache_page_put(st, "https://example.org/", page, 0, 100), STORE_OK);
+  cr_assert_eq(store_webcache_page_put(st, "https://example.org/later", page, 0, 300), STORE_OK);
+  json_t *r = json_pack("[]");
+  cr_assert_eq(store_webcache_search_put(st, "s", NULL, "q", "searxng", r, NULL, 0, 100), STORE_OK);
+  json_t *got = NULL;
+  cr_assert_eq(store_webcache_page_get(st, "https://example.org/", 50, &got), STORE_OK);
+  cr_expect(json_equal(got, page));
+  json_decref(got);
+  cr_expect_eq(store_webcache_purge(st, 200), 2, "one page and one search expired by 200");
+  cr_expect_eq(store_webcache_page_get(st, "https://example.org/", 50, &got), STORE_NOT_FOUND, "purged");
+  cr_expect_eq(store_webcache_page_get(st, "https://example.org/later", 250, &got), STORE_OK);
+  json_decref(got);
+  cr_expect_eq(store_webcache_purge(st, 200), 0);
+  json_decref(page);
+  json_decref(r);
 }
