@@ -2,7 +2,7 @@
  * The store on both backends: the statement layer (db.h), migrations from
  * the one numbered list (same tables and columns on SQLite and PostgreSQL,
  * a newer schema refused), PostgreSQL's full-text index statistics, and
- * the store modules converted to db.h (webcache). PostgreSQL runs in a
+ * the store modules converted to db.h (webcache, embedcache). PostgreSQL runs in a
  * throwaway cluster started once for this binary (tests/support/pg.h).
  */
 #include <criterion/criterion.h>
@@ -17,6 +17,7 @@
 #include "base/util.h"
 #include "pg.h"
 #include "store/db.h"
+#include "store/embedcache.h"
 #include "store/store.h"
 #include "store/webcache.h"
 
@@ -400,4 +401,30 @@ BOTH_BACKENDS(backends, web_page_cache_and_purge) {
   cr_expect_eq(store_webcache_purge(st, 200), 0);
   json_decref(page);
   json_decref(r);
+}
+
+/* ---- embedcache (src/store/embedcache.c, converted to db.h) ---- */
+
+BOTH_BACKENDS(backends, embedding_cache_keeps_vectors_by_model_and_hash) {
+  unsigned char hashes[2][32];
+  memset(hashes, 0, sizeof hashes);
+  hashes[0][0] = 1;
+  hashes[1][0] = 2;
+  hashes[1][31] = 0xff;
+  float vecs[6] = {0.25f, -0.5f, 1e-7f, 0.0f, 3.5f, -0.0f};
+  cr_assert_eq(store_embed_cache_put(st, "model-a", (const unsigned char(*)[32])hashes, vecs, 2, 3), STORE_OK);
+  float *v = NULL;
+  int dim = 0;
+  cr_assert_eq(store_embed_cache_get(st, "model-a", hashes[1], &v, &dim), STORE_OK);
+  cr_expect_eq(dim, 3);
+  cr_expect_eq(memcmp(v, vecs + 3, sizeof(float) * 3), 0, "the bytes come back as stored");
+  free(v);
+  cr_expect_eq(store_embed_cache_get(st, "model-b", hashes[1], &v, &dim), STORE_NOT_FOUND, "per model");
+  cr_expect_null(v);
+  /* storing the same hash again replaces the vector */
+  float again[3] = {9, 8, 7};
+  cr_assert_eq(store_embed_cache_put(st, "model-a", (const unsigned char(*)[32])hashes, again, 1, 3), STORE_OK);
+  cr_assert_eq(store_embed_cache_get(st, "model-a", hashes[0], &v, &dim), STORE_OK);
+  cr_expect_eq(v[0], 9.0f);
+  free(v);
 }
