@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # Installs everything Maestro needs to build, test and benchmark on Debian 12:
 # the C libraries (-dev packages), test tools, Python 3 for the fake servers,
-# Chromium for the browser tests, and the web UI's npm packages.
+# Chromium for the browser tests, PostgreSQL 15 for the tests of the
+# PostgreSQL store backend, and the web UI's npm packages.
 # Idempotent and quiet when everything is already there.
 #   scripts/install-deps.sh          # build + run deps, UI packages
-#   scripts/install-deps.sh --test   # also test/benchmark tools (Chromium, wrk, clang + libFuzzer, ...)
+#   scripts/install-deps.sh --test   # also test/benchmark tools (Chromium, wrk, clang + libFuzzer,
+#                                    # PostgreSQL 15 server for the store tests, ...)
+# The PostgreSQL client library (libpq) is a build dependency: the binary
+# always links it, whether DATABASE_URL names SQLite or PostgreSQL. The
+# PostgreSQL server is only needed by the tests (they start throwaway
+# clusters, tests/support/pg.c) or by an operator who chooses it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,14 +18,14 @@ PKGS=(
   build-essential cmake pkg-config git ca-certificates
   libcivetweb-dev libjansson-dev libsqlite3-dev libsodium-dev libcurl4-openssl-dev
   libpoppler-glib-dev libzip-dev libxml2-dev libmd4c-dev libmd4c-html0-dev libopenblas-dev
-  libpango1.0-dev libcairo2-dev fonts-dejavu-core fonts-noto-cjk
+  libpango1.0-dev libcairo2-dev libpq-dev fonts-dejavu-core fonts-noto-cjk
 )
 # Node.js builds the UI. Vite 7 needs Node >= 20.19; Debian 12's own nodejs is
 # 18, so a machine with a newer nodejs (e.g. from NodeSource) keeps it.
 if ! command -v node >/dev/null 2>&1; then PKGS+=(nodejs npm); fi
 TEST_PKGS=(
   libcriterion-dev libcairo2-dev python3 sqlite3 wrk chromium fonts-noto-cjk procps curl
-  clang libclang-rt-dev
+  clang libclang-rt-dev postgresql-15
 )
 
 want=("${PKGS[@]}")

@@ -1,65 +1,72 @@
-/* embedcache.c - computed embeddings by model and text hash. */
+/* embedcache.c - computed embeddings by model and text hash, on either
+ * backend through db.h. */
 #include "store/embedcache.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/util.h"
-#include "store/store_internal.h"
+#include "store/db.h"
+
+typedef struct {
+  float **vec;
+  int *dim;
+  int found;
+} embed_hit_t;
+
+static int read_vec(db_stmt_t *row, void *p) {
+  embed_hit_t *h = p;
+  int64_t d = db_col_int64(row, 0);
+  size_t bytes = 0;
+  const void *blob = db_col_blob(row, 1, &bytes);
+  /* a damaged row counts as missing */
+  if (d > 0 && d <= 1 << 20 && blob && bytes == (size_t)d * sizeof(float)) {
+    *h->vec = malloc(bytes);
+    if (!*h->vec) abort();
+    memcpy(*h->vec, blob, bytes);
+    *h->dim = (int)d;
+    h->found = 1;
+  }
+  return 1;
+}
 
 int store_embed_cache_get(store_t *st, const char *model, const unsigned char hash[32], float **vec, int *dim) {
   *vec = NULL;
   *dim = 0;
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT dim, vec FROM embedding_cache WHERE model = ? AND hash = ?");
-  int rc = STORE_ERROR;
-  if (s) {
-    sdb_bind_text(s, 1, model);
-    sqlite3_bind_blob(s, 2, hash, 32, SQLITE_TRANSIENT);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
-      int d = sqlite3_column_int(s, 0);
-      int bytes = sqlite3_column_bytes(s, 1);
-      if (d > 0 && bytes == d * (int)sizeof(float)) {
-        *vec = malloc((size_t)bytes);
-        if (!*vec) abort();
-        memcpy(*vec, sqlite3_column_blob(s, 1), (size_t)bytes);
-        *dim = d;
-        rc = STORE_OK;
-      } else {
-        rc = STORE_NOT_FOUND; /* a damaged row counts as missing */
-      }
-    } else if (r == SQLITE_DONE) {
-      rc = STORE_NOT_FOUND;
-    }
+  embed_hit_t h = {vec, dim, 0};
+  int n = db_query(st, "get cached embedding", "SELECT dim, vec FROM embedding_cache WHERE model = ? AND hash = ?",
+                   DB_ARGS(DB_TEXT(model), DB_BLOB(hash, 32)), read_vec, &h);
+  if (n < 0) return STORE_ERROR;
+  return h.found ? STORE_OK : STORE_NOT_FOUND;
+}
+
+typedef struct {
+  const char *model;
+  const unsigned char (*hashes)[32];
+  const float *vecs;
+  size_t n;
+  int dim;
+} embed_put_t;
+
+static int put_all(db_conn_t *c, void *p) {
+  embed_put_t *e = p;
+  int64_t now = util_now_ms();
+  for (size_t i = 0; i < e->n; i++) {
+    int rc = db_conn_run(c, "cache embeddings",
+                         "INSERT INTO embedding_cache (model, hash, dim, vec, created_at) VALUES (?, ?, ?, ?, ?) "
+                         "ON CONFLICT (model, hash) DO UPDATE SET dim = excluded.dim, vec = excluded.vec, "
+                         "created_at = excluded.created_at",
+                         DB_ARGS(DB_TEXT(e->model), DB_BLOB(e->hashes[i], 32), DB_INT(e->dim),
+                                 DB_BLOB(e->vecs + i * (size_t)e->dim, (size_t)e->dim * sizeof(float)), DB_INT(now)),
+                         NULL);
+    if (rc != STORE_OK) return STORE_ERROR;
   }
-  sdb_release(st, db);
-  return rc;
+  return STORE_OK;
 }
 
 int store_embed_cache_put(store_t *st, const char *model, const unsigned char (*hashes)[32], const float *vecs,
                           size_t n, int dim) {
   if (n == 0) return STORE_OK;
-  sqlite3 *db = sdb_acquire(st);
-  int rc = STORE_ERROR;
-  if (sdb_begin(db) == 0) {
-    sqlite3_stmt *s = sdb_prepare(db,
-                                  "INSERT OR REPLACE INTO embedding_cache (model, hash, dim, vec, created_at) "
-                                  "VALUES (?, ?, ?, ?, ?)");
-    int64_t now = util_now_ms();
-    rc = s ? STORE_OK : STORE_ERROR;
-    for (size_t i = 0; s && i < n && rc == STORE_OK; i++) {
-      sqlite3_reset(s);
-      sdb_bind_text(s, 1, model);
-      sqlite3_bind_blob(s, 2, hashes[i], 32, SQLITE_TRANSIENT);
-      sqlite3_bind_int(s, 3, dim);
-      sqlite3_bind_blob(s, 4, vecs + i * (size_t)dim, dim * (int)sizeof(float), SQLITE_TRANSIENT);
-      sqlite3_bind_int64(s, 5, now);
-      if (sqlite3_step(s) != SQLITE_DONE) rc = STORE_ERROR;
-    }
-    if (rc == STORE_OK && sdb_commit(db) != 0) rc = STORE_ERROR;
-    if (rc != STORE_OK) sdb_log_error(db, "cache embeddings");
-  }
-  sdb_release(st, db);
-  return rc;
+  embed_put_t e = {model, hashes, vecs, n, dim};
+  return db_tx(st, "cache embeddings", put_all, &e) == STORE_OK ? STORE_OK : STORE_ERROR;
 }

@@ -1,15 +1,17 @@
 /*
- * store.c - connection pool, migrations, backup.
+ * store.c - connection pool, migrations, backup; the SQLite-only sdb_* API.
  *
- * The pool: POOL_SIZE connections opened up front, handed out under a mutex
- * with a condition variable for waiters. SQLite in WAL mode lets all of them
- * read at once while one writes; writers queue on the busy timeout. Each
- * connection keeps a small cache of prepared statements keyed by SQL text.
+ * The pool: POOL_SIZE connections (SQLite or PostgreSQL, see db.h) opened up
+ * front, handed out under a mutex with a condition variable for waiters.
+ * SQLite in WAL mode lets all of them read at once while one writes; writers
+ * queue on the busy timeout. Each connection keeps a small cache of prepared
+ * statements keyed by SQL text (db.c).
  *
  * Migrations: schema/NNN_*.sql are embedded (cmake/embed.cmake) and applied in
  * order, all pending ones in one transaction, each recorded in
- * schema_migrations. PRAGMA user_version mirrors the latest applied number so
- * that an older binary can tell the database is newer than it knows.
+ * schema_migrations. On PostgreSQL schema/pg/NNN_*.sql, when it exists,
+ * replaces the shared file of the same name (the dialects differ there).
+ * On SQLite PRAGMA user_version mirrors the latest applied number.
  */
 #include "store/store.h"
 
@@ -21,28 +23,15 @@
 #include "base/embedded.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "rag/fts.h"
+#include "store/db_backend.h"
 #include "store/store_internal.h"
 
 #define POOL_SIZE 8
-#define STMT_CACHE 96
-
-typedef struct {
-  const char *key; /* the SQL pointer as given (usually a literal) */
-  char *sql;
-  sqlite3_stmt *stmt;
-} stmt_entry_t;
-
-typedef struct {
-  sqlite3 *db;
-  int busy;
-  stmt_entry_t stmts[STMT_CACHE];
-  int nstmts;
-} pool_conn_t;
 
 struct store {
-  char *path;
-  pool_conn_t conns[POOL_SIZE];
+  db_backend_t backend;
+  char *path; /* SQLite file, or a password-free description of the PostgreSQL server */
+  db_conn_t *conns[POOL_SIZE];
   int nconns;
   pthread_mutex_t lock;
   pthread_cond_t cond;
@@ -52,6 +41,79 @@ const char *embedded_find(const embedded_file_t *files, const char *name) {
   for (const embedded_file_t *f = files; f->name; f++)
     if (strcmp(f->name, name) == 0) return f->data;
   return NULL;
+}
+
+db_backend_t store_backend(const store_t *st) {
+  return st->backend;
+}
+
+/* ---- the pool ---- */
+
+db_conn_t *db_acquire(store_t *st) {
+  pthread_mutex_lock(&st->lock);
+  for (;;) {
+    for (int i = 0; i < st->nconns; i++) {
+      if (!st->conns[i]->busy) {
+        st->conns[i]->busy = 1;
+        pthread_mutex_unlock(&st->lock);
+        return st->conns[i];
+      }
+    }
+    pthread_cond_wait(&st->cond, &st->lock);
+  }
+}
+
+void db_release(store_t *st, db_conn_t *c) {
+  if (!c) return;
+  if (c->backend == DB_SQLITE) {
+    /* A statement left stepping would pin a read snapshot and block checkpoints. */
+    for (int i = 0; i < c->nstmts; i++)
+      if (sqlite3_stmt_busy(c->stmts[i]->sq)) sqlite3_reset(c->stmts[i]->sq);
+    db_rollback(c); /* a transaction left open by a failed path */
+  } else {
+    dbpg_clean(c);
+  }
+  pthread_mutex_lock(&st->lock);
+  c->busy = 0;
+  pthread_cond_signal(&st->cond);
+  pthread_mutex_unlock(&st->lock);
+}
+
+/* ---- the SQLite-only interface of the modules not converted to db.h ----
+ *
+ * The statement cache lives with the connection; to find it from a bare
+ * sqlite3* (SQLite 3.40 has no client data) a small registry maps each pooled
+ * connection to its entry. */
+#define REGISTRY_MAX 1024
+static struct {
+  sqlite3 *db;
+  db_conn_t *c;
+} g_registry[REGISTRY_MAX];
+static pthread_mutex_t g_registry_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void registry_set(sqlite3 *db, db_conn_t *c) {
+  pthread_mutex_lock(&g_registry_lock);
+  for (int i = 0; i < REGISTRY_MAX; i++) {
+    if (c ? g_registry[i].db == NULL : g_registry[i].db == db) {
+      g_registry[i].db = c ? db : NULL;
+      g_registry[i].c = c;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&g_registry_lock);
+}
+
+static db_conn_t *registry_get(sqlite3 *db) {
+  db_conn_t *c = NULL;
+  pthread_mutex_lock(&g_registry_lock);
+  for (int i = 0; i < REGISTRY_MAX; i++) {
+    if (g_registry[i].db == db) {
+      c = g_registry[i].c;
+      break;
+    }
+  }
+  pthread_mutex_unlock(&g_registry_lock);
+  return c;
 }
 
 void sdb_log_error(sqlite3 *db, const char *what) {
@@ -68,88 +130,25 @@ int sdb_exec(sqlite3 *db, const char *sql) {
   return 0;
 }
 
-int sdb_begin(sqlite3 *db) { return sdb_exec(db, "BEGIN IMMEDIATE"); }
-int sdb_commit(sqlite3 *db) { return sdb_exec(db, "COMMIT"); }
+int sdb_begin(sqlite3 *db) {
+  return sdb_exec(db, "BEGIN IMMEDIATE");
+}
+int sdb_commit(sqlite3 *db) {
+  return sdb_exec(db, "COMMIT");
+}
 void sdb_rollback(sqlite3 *db) {
   if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static pool_conn_t *conn_of(store_t *st, sqlite3 *db) {
-  for (int i = 0; i < st->nconns; i++)
-    if (st->conns[i].db == db) return &st->conns[i];
-  return NULL;
-}
-
-/* The statement cache lives with the connection; to find it from a bare
- * sqlite3* (SQLite 3.40 has no client data) a small registry maps each pooled
- * connection to its entry. */
-#define REGISTRY_MAX 1024
-static struct {
-  sqlite3 *db;
-  pool_conn_t *pc;
-} g_registry[REGISTRY_MAX];
-static pthread_mutex_t g_registry_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void registry_set(sqlite3 *db, pool_conn_t *pc) {
-  pthread_mutex_lock(&g_registry_lock);
-  for (int i = 0; i < REGISTRY_MAX; i++) {
-    if (pc ? g_registry[i].db == NULL : g_registry[i].db == db) {
-      g_registry[i].db = pc ? db : NULL;
-      g_registry[i].pc = pc;
-      break;
-    }
-  }
-  pthread_mutex_unlock(&g_registry_lock);
-}
-
-static pool_conn_t *registry_get(sqlite3 *db) {
-  pool_conn_t *pc = NULL;
-  pthread_mutex_lock(&g_registry_lock);
-  for (int i = 0; i < REGISTRY_MAX; i++) {
-    if (g_registry[i].db == db) {
-      pc = g_registry[i].pc;
-      break;
-    }
-  }
-  pthread_mutex_unlock(&g_registry_lock);
-  return pc;
-}
-
 sqlite3_stmt *sdb_prepare(sqlite3 *db, const char *sql) {
-  pool_conn_t *pc = registry_get(db);
-  if (pc) {
-    for (int i = 0; i < pc->nstmts; i++) {
-      stmt_entry_t *e = &pc->stmts[i];
-      if (e->key == sql || strcmp(e->sql, sql) == 0) {
-        sqlite3_reset(e->stmt);
-        sqlite3_clear_bindings(e->stmt);
-        return e->stmt;
-      }
-    }
+  db_conn_t *c = registry_get(db);
+  if (c) {
+    db_stmt_t *s = db_prepare(c, sql);
+    return s ? s->sq : NULL;
   }
-  sqlite3_stmt *s = NULL;
-  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) != SQLITE_OK) {
-    log_error("store", "prepare failed: %s (sql: %.200s)", sqlite3_errmsg(db), sql);
-    return NULL;
-  }
-  if (pc && pc->nstmts < STMT_CACHE) {
-    stmt_entry_t *e = &pc->stmts[pc->nstmts++];
-    e->key = sql;
-    e->sql = util_strdup(sql);
-    e->stmt = s;
-  } else {
-    /* Cache full: keep the statement on an overflow slot by evicting the oldest. */
-    if (pc) {
-      sqlite3_finalize(pc->stmts[0].stmt);
-      free(pc->stmts[0].sql);
-      memmove(&pc->stmts[0], &pc->stmts[1], sizeof(stmt_entry_t) * (STMT_CACHE - 1));
-      stmt_entry_t *e = &pc->stmts[STMT_CACHE - 1];
-      e->key = sql;
-      e->sql = util_strdup(sql);
-      e->stmt = s;
-    }
-  }
-  return s;
+  /* Not a pooled connection: never happens in the store; refuse loudly. */
+  log_error("store", "sdb_prepare on a connection outside the pool (sql: %.200s)", sql);
+  return NULL;
 }
 
 void sdb_bind_text(sqlite3_stmt *s, int i, const char *v) {
@@ -172,60 +171,18 @@ json_t *sdb_col_json(sqlite3_stmt *s, int i) {
 }
 
 sqlite3 *sdb_acquire(store_t *st) {
-  pthread_mutex_lock(&st->lock);
-  for (;;) {
-    for (int i = 0; i < st->nconns; i++) {
-      if (!st->conns[i].busy) {
-        st->conns[i].busy = 1;
-        pthread_mutex_unlock(&st->lock);
-        return st->conns[i].db;
-      }
-    }
-    pthread_cond_wait(&st->cond, &st->lock);
+  if (st->backend != DB_SQLITE) {
+    /* store_open() refuses PostgreSQL while modules remain on this API
+     * (STORE_PG_PENDING); reaching here is a programming error. */
+    log_error("store", "a store module still on the SQLite-only API was called on PostgreSQL");
+    abort();
   }
+  return db_acquire(st)->sq;
 }
 
 void sdb_release(store_t *st, sqlite3 *db) {
   if (!db) return;
-  pool_conn_t *pc = conn_of(st, db);
-  /* A statement left stepping would pin a read snapshot and block checkpoints. */
-  for (int i = 0; pc && i < pc->nstmts; i++)
-    if (sqlite3_stmt_busy(pc->stmts[i].stmt)) sqlite3_reset(pc->stmts[i].stmt);
-  sdb_rollback(db); /* a transaction left open by a failed path */
-  pthread_mutex_lock(&st->lock);
-  if (pc) pc->busy = 0;
-  pthread_cond_signal(&st->cond);
-  pthread_mutex_unlock(&st->lock);
-}
-
-static int open_conn(const char *path, sqlite3 **out, char *err, size_t errlen) {
-  sqlite3 *db = NULL;
-  int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
-  if (rc != SQLITE_OK) {
-    snprintf(err, errlen, "cannot open database %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    sqlite3_close(db);
-    return -1;
-  }
-  sqlite3_busy_timeout(db, 5000);
-  sqlite3_extended_result_codes(db, 1);
-  const char *pragmas =
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8000;";
-  char *msg = NULL;
-  if (sqlite3_exec(db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
-    snprintf(err, errlen, "cannot configure database %s: %s", path, msg ? msg : "?");
-    sqlite3_free(msg);
-    sqlite3_close(db);
-    return -1;
-  }
-  /* The document index (chunks_fts) needs the project's tokenizer on every connection. */
-  if (rag_fts_register(db) != 0) {
-    snprintf(err, errlen, "cannot register the full-text tokenizer on %s", path);
-    sqlite3_close(db);
-    return -1;
-  }
-  *out = db;
-  return 0;
+  db_release(st, registry_get(db));
 }
 
 int store_schema_latest(void) {
@@ -237,79 +194,115 @@ int store_schema_latest(void) {
   return latest;
 }
 
-static int migrate(sqlite3 *db, const char *path, char *err, size_t errlen) {
-  if (sdb_exec(db,
-               "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-               "applied_at INTEGER NOT NULL)") != 0) {
-    snprintf(err, errlen, "cannot create schema_migrations in %s: %s", path, sqlite3_errmsg(db));
+/* The text of migration f for this backend: schema/pg/NAME overrides
+ * schema/NAME on PostgreSQL. */
+static const char *migration_text(db_backend_t b, const embedded_file_t *f) {
+  if (b == DB_PG) {
+    const char *pg = embedded_find(embedded_schema_pg, f->name);
+    if (pg) return pg;
+  }
+  return f->data;
+}
+
+/* Applies every embedded migration not recorded yet (not only those above
+ * the highest recorded: a migration numbered in between, added by a later
+ * build, still runs), all in one transaction. On PostgreSQL an advisory lock
+ * makes processes starting together migrate one after the other. */
+static int migrate(db_conn_t *c, const char *where, char *err, size_t errlen) {
+  if (db_begin(c) != 0) {
+    snprintf(err, errlen, "cannot start migration of %s: %s", where, db_errmsg(c));
+    return -1;
+  }
+  if (c->backend == DB_PG && db_exec(c, "SELECT pg_advisory_xact_lock(7305811)") != 0) {
+    snprintf(err, errlen, "cannot lock %s for migration: %s", where, db_errmsg(c));
+    db_rollback(c);
+    return -1;
+  }
+  if (db_exec(c,
+              "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+              "applied_at BIGINT NOT NULL)") != 0) {
+    snprintf(err, errlen, "cannot create schema_migrations in %s: %s", where, db_errmsg(c));
+    db_rollback(c);
     return -1;
   }
   int current = 0;
-  sqlite3_stmt *s;
-  if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", -1, &s, NULL) == SQLITE_OK) {
-    if (sqlite3_step(s) == SQLITE_ROW) current = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
-  }
+  db_stmt_t *s = db_prepare(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (s && db_step(s) == DB_ROW) current = (int)db_col_int64(s, 0);
   int latest = store_schema_latest();
   if (current > latest) {
     snprintf(err, errlen,
              "database %s has schema version %d but this maestro knows only up to %d: "
              "upgrade maestro (or restore a backup made by this version)",
-             path, current, latest);
+             where, current, latest);
+    db_rollback(c);
     return -1;
   }
-  /* Apply every embedded migration not recorded yet (not only those above
-   * the highest recorded: a migration numbered in between, added by a later
-   * build, still runs). */
   int pending = 0;
   for (const embedded_file_t *f = embedded_schema; f->name; f++) {
     int n = atoi(f->name);
     int applied = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version = ?", -1, &s, NULL) == SQLITE_OK) {
-      sqlite3_bind_int(s, 1, n);
-      applied = sqlite3_step(s) == SQLITE_ROW;
-      sqlite3_finalize(s);
+    s = db_prepare(c, "SELECT 1 FROM schema_migrations WHERE version = ?");
+    if (s) {
+      db_bind_int64(s, 1, n);
+      applied = db_step(s) == DB_ROW;
     }
     if (applied) continue;
-    if (!pending && sdb_begin(db) != 0) {
-      snprintf(err, errlen, "cannot start migration of %s: %s", path, sqlite3_errmsg(db));
-      return -1;
-    }
     pending = 1;
-    char *msg = NULL;
-    if (sqlite3_exec(db, f->data, NULL, NULL, &msg) != SQLITE_OK) {
-      snprintf(err, errlen, "migration %s failed: %s", f->name, msg ? msg : "?");
-      sqlite3_free(msg);
-      sdb_rollback(db);
+    if (db_exec(c, migration_text(c->backend, f)) != 0) {
+      snprintf(err, errlen, "migration %s failed: %s", f->name, db_errmsg(c));
+      db_rollback(c);
       return -1;
     }
-    if (sqlite3_prepare_v2(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", -1, &s,
-                           NULL) != SQLITE_OK) {
-      snprintf(err, errlen, "migration bookkeeping failed: %s", sqlite3_errmsg(db));
-      sdb_rollback(db);
-      return -1;
-    }
-    sqlite3_bind_int(s, 1, n);
-    sqlite3_bind_text(s, 2, f->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, util_now_ms());
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE) {
-      snprintf(err, errlen, "migration bookkeeping failed: %s", sqlite3_errmsg(db));
-      sdb_rollback(db);
+    if (db_conn_run(c, "record migration", "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    DB_ARGS(DB_INT(n), DB_TEXT(f->name), DB_INT(util_now_ms())), NULL) != STORE_OK) {
+      snprintf(err, errlen, "migration bookkeeping failed: %s", db_errmsg(c));
+      db_rollback(c);
       return -1;
     }
     log_info("store", "applied migration %s", f->name);
   }
-  if (!pending) return 0;
+  /* PRAGMA user_version mirrors the version for SQLite tools. */
   char pragma[64];
   snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", latest);
-  if (sdb_exec(db, pragma) != 0 || sdb_commit(db) != 0) {
-    snprintf(err, errlen, "cannot commit migrations of %s: %s", path, sqlite3_errmsg(db));
-    sdb_rollback(db);
+  if ((pending && c->backend == DB_SQLITE && db_exec(c, pragma) != 0) || db_commit(c) != 0) {
+    snprintf(err, errlen, "cannot commit migrations of %s: %s", where, db_errmsg(c));
+    db_rollback(c);
     return -1;
   }
   return 0;
+}
+
+static void conn_close(db_conn_t *c) {
+  if (!c) return;
+  if (c->backend == DB_SQLITE)
+    dbsq_close(c);
+  else
+    dbpg_close(c);
+}
+
+/* Opens the pool: the first connection migrates, then the rest join. */
+static store_t *open_pool(db_backend_t b, const char *target, const char *where, char *err, size_t errlen) {
+  store_t *st = calloc(1, sizeof *st);
+  if (!st) abort();
+  st->backend = b;
+  st->path = util_strdup(where);
+  pthread_mutex_init(&st->lock, NULL);
+  pthread_cond_init(&st->cond, NULL);
+  for (int i = 0; i < POOL_SIZE; i++) {
+    db_conn_t *c = NULL;
+    int rc = b == DB_SQLITE ? dbsq_open(target, &c, err, errlen) : dbpg_open(target, &c, err, errlen);
+    if (rc != 0) {
+      store_close(st);
+      return NULL;
+    }
+    st->conns[st->nconns++] = c;
+    if (b == DB_SQLITE) registry_set(c->sq, c);
+    if (i == 0 && migrate(c, where, err, errlen) != 0) {
+      store_close(st);
+      return NULL;
+    }
+  }
+  return st;
 }
 
 store_t *store_open_path(const char *path, char *err, size_t errlen) {
@@ -324,37 +317,40 @@ store_t *store_open_path(const char *path, char *err, size_t errlen) {
     }
   }
   free(dir);
-  store_t *st = calloc(1, sizeof *st);
-  if (!st) abort();
-  st->path = util_strdup(path);
-  pthread_mutex_init(&st->lock, NULL);
-  pthread_cond_init(&st->cond, NULL);
-  sqlite3 *first;
-  if (open_conn(path, &first, err, errlen) != 0) {
-    store_close(st);
-    return NULL;
+  return open_pool(DB_SQLITE, path, path, err, errlen);
+}
+
+/* "postgresql host=... port=... dbname=... user=..." without the password. */
+static char *describe_pg(const char *conninfo) {
+  char *errmsg = NULL;
+  PQconninfoOption *opts = PQconninfoParse(conninfo, &errmsg);
+  PQfreemem(errmsg);
+  char buf[512];
+  size_t n = (size_t)snprintf(buf, sizeof buf, "postgresql");
+  for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+    static const char *const shown[] = {"host", "hostaddr", "port", "dbname", "user"};
+    for (size_t k = 0; k < sizeof shown / sizeof *shown; k++)
+      if (o->val && *o->val && strcmp(o->keyword, shown[k]) == 0 && n < sizeof buf)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, " %s=%s", o->keyword, o->val);
   }
-  st->conns[0].db = first;
-  st->nconns = 1;
-  if (migrate(first, path, err, errlen) != 0) {
-    store_close(st);
-    return NULL;
-  }
-  for (int i = 1; i < POOL_SIZE; i++) {
-    if (open_conn(path, &st->conns[i].db, err, errlen) != 0) {
-      store_close(st);
-      return NULL;
-    }
-    st->nconns++;
-  }
-  for (int i = 0; i < st->nconns; i++) registry_set(st->conns[i].db, &st->conns[i]);
+  PQconninfoFree(opts);
+  return util_strdup(buf);
+}
+
+store_t *store_open_postgres(const char *conninfo, char *err, size_t errlen) {
+  char *where = describe_pg(conninfo);
+  store_t *st = open_pool(DB_PG, conninfo, where, err, errlen);
+  free(where);
   return st;
 }
 
 store_t *store_open(const config_t *cfg, char *err, size_t errlen) {
   const char *path = config_sqlite_path(cfg);
   if (!path) {
-    snprintf(err, errlen, "DATABASE_URL: PostgreSQL is not supported by this build yet; use sqlite:///PATH");
+    snprintf(err, errlen,
+             "DATABASE_URL: PostgreSQL is not supported by this build yet (the store modules %s still run on "
+             "SQLite only); use sqlite:///PATH",
+             STORE_PG_PENDING);
     return NULL;
   }
   return store_open_path(path, err, errlen);
@@ -363,14 +359,15 @@ store_t *store_open(const config_t *cfg, char *err, size_t errlen) {
 void store_close(store_t *st) {
   if (!st) return;
   for (int i = st->nconns - 1; i >= 0; i--) {
-    pool_conn_t *pc = &st->conns[i];
-    for (int k = 0; k < pc->nstmts; k++) {
-      sqlite3_finalize(pc->stmts[k].stmt);
-      free(pc->stmts[k].sql);
+    db_conn_t *c = st->conns[i];
+    if (c->backend == DB_SQLITE) {
+      registry_set(c->sq, NULL);
+      if (i == 0) {
+        db_stmts_free(c);
+        sqlite3_exec(c->sq, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+      }
     }
-    registry_set(pc->db, NULL);
-    if (i == 0) sqlite3_exec(pc->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-    sqlite3_close_v2(pc->db);
+    conn_close(c);
   }
   pthread_mutex_destroy(&st->lock);
   pthread_cond_destroy(&st->cond);
@@ -379,33 +376,39 @@ void store_close(store_t *st) {
 }
 
 int store_schema_version(store_t *st) {
-  sqlite3 *db = sdb_acquire(st);
+  db_conn_t *c = db_acquire(st);
   int v = -1;
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  if (s && sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int(s, 0);
-  sdb_release(st, db);
+  db_stmt_t *s = db_prepare(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+  if (s && db_step(s) == DB_ROW) v = (int)db_col_int64(s, 0);
+  db_release(st, c);
   return v;
 }
 
 int store_ping(store_t *st) {
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT 1");
-  int ok = s && sqlite3_step(s) == SQLITE_ROW;
-  sdb_release(st, db);
+  db_conn_t *c = db_acquire(st);
+  db_stmt_t *s = db_prepare(c, "SELECT 1");
+  int ok = s && db_step(s) == DB_ROW;
+  db_release(st, c);
   return ok ? 0 : -1;
 }
 
-const char *store_path(store_t *st) { return st->path; }
+const char *store_path(store_t *st) {
+  return st->path;
+}
 
 int store_backup(store_t *st, const char *dest_path, char *err, size_t errlen) {
+  if (st->backend != DB_SQLITE) {
+    snprintf(err, errlen, "maestro backup does not support PostgreSQL yet: use pg_dump");
+    return -1;
+  }
   sqlite3 *dest = NULL;
   if (sqlite3_open(dest_path, &dest) != SQLITE_OK) {
     snprintf(err, errlen, "cannot create %s: %s", dest_path, sqlite3_errmsg(dest));
     sqlite3_close(dest);
     return -1;
   }
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_backup *b = sqlite3_backup_init(dest, "main", db, "main");
+  db_conn_t *c = db_acquire(st);
+  sqlite3_backup *b = sqlite3_backup_init(dest, "main", c->sq, "main");
   int rc = SQLITE_ERROR;
   if (b) {
     do {
@@ -414,7 +417,7 @@ int store_backup(store_t *st, const char *dest_path, char *err, size_t errlen) {
     } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
     sqlite3_backup_finish(b);
   }
-  sdb_release(st, db);
+  db_release(st, c);
   if (rc != SQLITE_DONE) {
     snprintf(err, errlen, "backup to %s failed: %s", dest_path, sqlite3_errmsg(dest));
     sqlite3_close(dest);

@@ -1,0 +1,430 @@
+/*
+ * The store on both backends: the statement layer (db.h), migrations from
+ * the one numbered list (same tables and columns on SQLite and PostgreSQL,
+ * a newer schema refused), PostgreSQL's full-text index statistics, and
+ * the store modules converted to db.h (webcache, embedcache). PostgreSQL runs in a
+ * throwaway cluster started once for this binary (tests/support/pg.h).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends.h"
+#include "base/config.h"
+#include "base/embedded.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "pg.h"
+#include "store/db.h"
+#include "store/embedcache.h"
+#include "store/store.h"
+#include "store/webcache.h"
+
+#include "pg_cluster_hooks.h" /* one PostgreSQL cluster for this binary */
+
+static void quiet(void) {
+  log_setup(LOG_WARNING, 1);
+}
+
+TestSuite(backends, .init = quiet);
+
+/* ---- the statement layer ---- */
+
+static int collect_text(db_stmt_t *row, void *ctx) {
+  json_t *arr = ctx;
+  const char *t = db_col_text_ref(row, 0);
+  json_array_append_new(arr, t ? json_string(t) : json_null());
+  return 0;
+}
+
+static void make_table(store_t *st) {
+  db_conn_t *c = db_acquire(st);
+  cr_assert_eq(db_exec(c, db_sql(c,
+                                 "CREATE TABLE t (k TEXT PRIMARY KEY, i "
+                                 "BIGINT, d DOUBLE PRECISION, b BLOB, "
+                                 "note TEXT)",
+                                 "CREATE TABLE t (k TEXT PRIMARY KEY, i "
+                                 "BIGINT, d DOUBLE PRECISION, b BYTEA, "
+                                 "note TEXT)")),
+               0, "%s", db_errmsg(c));
+  db_release(st, c);
+}
+
+BOTH_BACKENDS(backends, values_round_trip_with_their_types) {
+  make_table(st);
+  static const unsigned char blob[] = {0, 1, 2, 0xff, 0, '\\', 'x'};
+  cr_assert_eq(db_run(st, "insert", "INSERT INTO t (k, i, d, b, note) VALUES (?, ?, ?, ?, ?)",
+                      DB_ARGS(DB_TEXT("ключ 키"), DB_INT(INT64_C(9007199254740993)), DB_REAL(0.1 + 0.2),
+                              DB_BLOB(blob, sizeof blob), DB_NULL),
+                      NULL),
+               STORE_OK);
+  db_conn_t *c = db_acquire(st);
+  db_stmt_t *s = db_prepare(c, "SELECT k, i, d, b, note FROM t WHERE k = ?");
+  cr_assert_not_null(s, "%s", db_errmsg(c));
+  db_bind_text(s, 1, "ключ 키");
+  cr_assert_eq(db_step(s), DB_ROW, "%s", db_errmsg(c));
+  char *k = db_col_text(s, 0);
+  cr_expect_str_eq(k, "ключ 키");
+  free(k);
+  cr_expect_eq(db_col_int64(s, 1), INT64_C(9007199254740993));
+  cr_expect_eq(db_col_double(s, 2), 0.1 + 0.2, "doubles keep every bit");
+  size_t n = 0;
+  const void *b = db_col_blob(s, 3, &n);
+  cr_assert_eq(n, sizeof blob);
+  cr_expect_eq(memcmp(b, blob, n), 0);
+  cr_expect(db_col_is_null(s, 4));
+  cr_expect_null(db_col_text(s, 4));
+  cr_expect_eq(db_step(s), DB_DONE);
+  db_release(st, c);
+}
+
+BOTH_BACKENDS(backends, question_marks_inside_quotes_are_not_parameters) {
+  make_table(st);
+  cr_assert_eq(db_run(st, "insert",
+                      "INSERT INTO t (k, note) VALUES (?, 'why? -- because') "
+                      "-- a comment?\n",
+                      DB_ARGS(DB_TEXT("a")), NULL),
+               STORE_OK);
+  json_t *got = json_array();
+  cr_assert_eq(
+      db_query(st, "read", "SELECT note FROM t WHERE k = ? AND note <> '?'", DB_ARGS(DB_TEXT("a")), collect_text, got),
+      1);
+  cr_expect_str_eq(json_string_value(json_array_get(got, 0)), "why? -- because");
+  json_decref(got);
+}
+
+BOTH_BACKENDS(backends, changes_conflicts_and_limits) {
+  make_table(st);
+  for (int i = 0; i < 5; i++) {
+    char k[8];
+    snprintf(k, sizeof k, "k%d", i);
+    cr_assert_eq(db_run(st, "insert", "INSERT INTO t (k, i) VALUES (?, ?)", DB_ARGS(DB_TEXT(k), DB_INT(i)), NULL),
+                 STORE_OK);
+  }
+  cr_expect_eq(db_run(st, "dup", "INSERT INTO t (k, i) VALUES (?, ?)", DB_ARGS(DB_TEXT("k1"), DB_INT(9)), NULL),
+               STORE_CONFLICT, "a duplicate key is a conflict, not an error");
+  int64_t changed = -1;
+  cr_assert_eq(db_run(st, "update", "UPDATE t SET note = ? WHERE i >= ?", DB_ARGS(DB_TEXT("big"), DB_INT(3)), &changed),
+               STORE_OK);
+  cr_expect_eq(changed, 2);
+  json_t *got = json_array();
+  cr_expect_eq(db_query(st, "list", "SELECT k FROM t ORDER BY i LIMIT ? OFFSET ?",
+                        DB_ARGS(DB_INT(DB_NO_LIMIT), DB_INT(1)), collect_text, got),
+               4, "no limit, offset 1");
+  cr_expect_str_eq(json_string_value(json_array_get(got, 0)), "k1");
+  json_decref(got);
+  /* a statement that fails is an error with the server's message */
+  db_conn_t *c = db_acquire(st);
+  cr_expect_eq(db_conn_run(c, "bad", "INSERT INTO missing_table (x) VALUES (?)", DB_ARGS(DB_INT(1)), NULL),
+               STORE_ERROR);
+  cr_expect(strstr(db_errmsg(c), "missing_table") != NULL, "message: %s", db_errmsg(c));
+  db_release(st, c);
+  /* the connection is usable again after the failure */
+  cr_expect_eq(db_query(st, "count", "SELECT k FROM t", DB_NOARGS, NULL, NULL), 5);
+}
+
+typedef struct {
+  int fail;
+} tx_ctx_t;
+
+static int two_inserts(db_conn_t *c, void *p) {
+  tx_ctx_t *ctx = p;
+  if (db_conn_run(c, "one", "INSERT INTO t (k) VALUES (?)", DB_ARGS(DB_TEXT("one")), NULL) != STORE_OK)
+    return STORE_ERROR;
+  if (ctx->fail) return STORE_ERROR;
+  return db_conn_run(c, "two", "INSERT INTO t (k) VALUES (?)", DB_ARGS(DB_TEXT("two")), NULL);
+}
+
+BOTH_BACKENDS(backends, a_transaction_commits_all_or_nothing) {
+  make_table(st);
+  tx_ctx_t ctx = {1};
+  cr_expect_eq(db_tx(st, "failing", two_inserts, &ctx), STORE_ERROR);
+  cr_expect_eq(db_query(st, "count", "SELECT k FROM t", DB_NOARGS, NULL, NULL), 0, "rolled back");
+  ctx.fail = 0;
+  cr_expect_eq(db_tx(st, "ok", two_inserts, &ctx), STORE_OK);
+  cr_expect_eq(db_query(st, "count", "SELECT k FROM t", DB_NOARGS, NULL, NULL), 2, "committed");
+  /* a transaction left open by a failed path is rolled back at release */
+  db_conn_t *c = db_acquire(st);
+  cr_assert_eq(db_begin(c), 0);
+  cr_assert_eq(db_conn_run(c, "three", "INSERT INTO t (k) VALUES (?)", DB_ARGS(DB_TEXT("three")), NULL), STORE_OK);
+  db_release(st, c);
+  cr_expect_eq(db_query(st, "count", "SELECT k FROM t", DB_NOARGS, NULL, NULL), 2);
+}
+
+BOTH_BACKENDS(backends, statements_are_cached_per_connection_and_survive_eviction) {
+  make_table(st);
+  /* more distinct statements than the cache holds, then the first again */
+  char sql[130][64];
+  for (int i = 0; i < 130; i++) {
+    snprintf(sql[i], sizeof sql[i], "SELECT %d + ?", i);
+    db_conn_t *c = db_acquire(st);
+    db_stmt_t *s = db_prepare(c, sql[i]);
+    cr_assert_not_null(s, "%s", db_errmsg(c));
+    db_bind_int64(s, 1, 1);
+    cr_assert_eq(db_step(s), DB_ROW, "%s", db_errmsg(c));
+    cr_expect_eq(db_col_int64(s, 0), i + 1);
+    db_release(st, c);
+  }
+  db_conn_t *c = db_acquire(st);
+  db_stmt_t *a = db_prepare(c, sql[129]);
+  db_stmt_t *b = db_prepare(c, sql[129]);
+  cr_expect_eq(a, b, "the same SQL is prepared once per connection");
+  db_release(st, c);
+}
+
+/* ---- migrations ---- */
+
+static int collect_pair(db_stmt_t *row, void *ctx) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s.%s", db_col_text_ref(row, 0), db_col_text_ref(row, 1));
+  json_array_append_new(ctx, json_string(buf));
+  return 0;
+}
+
+/* "table.column" of every table and view, sorted, minus what only this
+ * backend has (FTS5's tables on SQLite; the plain-table index and the
+ * insertion-order column on PostgreSQL). */
+static json_t *schema_columns(store_t *st) {
+  json_t *arr = json_array();
+  int n;
+  if (store_backend(st) == DB_SQLITE)
+    n = db_query(st, "columns",
+                 "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) "
+                 "p "
+                 "WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'chunks_fts%' "
+                 "AND m.name NOT IN ('sqlite_sequence') ORDER BY 1, 2",
+                 DB_NOARGS, collect_pair, arr);
+  else
+    n = db_query(st, "columns",
+                 "SELECT table_name::text, column_name::text FROM "
+                 "information_schema.columns "
+                 "WHERE table_schema = 'public' AND table_name NOT IN "
+                 "('chunk_postings', 'chunk_lengths', "
+                 "'chunk_index_stats', 'chunks_fts_vocab') "
+                 "AND NOT (table_name = 'llm_calls' AND column_name = 'rowid') "
+                 "ORDER BY 1, 2",
+                 DB_NOARGS, collect_pair, arr);
+  cr_assert(n > 0);
+  return arr;
+}
+
+Test(backends, both_backends_migrate_to_the_same_version_tables_and_columns) {
+  store_t *lite = backend_open_sqlite();
+  store_t *pg = backend_open_pg();
+  cr_expect_eq(store_schema_version(lite), store_schema_latest());
+  cr_expect_eq(store_schema_version(pg), store_schema_latest());
+  json_t *a = schema_columns(lite), *b = schema_columns(pg);
+  char *sa = json_dumps(a, 0), *sb = json_dumps(b, 0);
+  cr_expect(json_equal(a, b), "SQLite and PostgreSQL schemas differ:\nsqlite: %s\npg:     %s", sa, sb);
+  cr_expect(strstr(sa, "\"users.tokens_valid_after\"") && strstr(sa, "\"documents.meta_sources\""));
+  free(sa);
+  free(sb);
+  json_decref(a);
+  json_decref(b);
+  /* The same vocabulary query answers on both (fts5vocab / view). */
+  cr_expect_eq(
+      db_query(lite, "vocab", "SELECT doc FROM chunks_fts_vocab WHERE term = ?", DB_ARGS(DB_TEXT("x")), NULL, NULL), 0);
+  cr_expect_eq(
+      db_query(pg, "vocab", "SELECT doc FROM chunks_fts_vocab WHERE term = ?", DB_ARGS(DB_TEXT("x")), NULL, NULL), 0);
+  store_close(lite);
+  store_close(pg);
+}
+
+Test(backends, every_postgresql_migration_overrides_a_numbered_shared_one) {
+  int n = 0;
+  for (const embedded_file_t *f = embedded_schema_pg; f->name; f++, n++)
+    cr_expect_not_null(embedded_find(embedded_schema, f->name),
+                       "schema/pg/%s has no schema/%s: PostgreSQL files only "
+                       "replace shared ones",
+                       f->name, f->name);
+  cr_expect(n >= 1);
+}
+
+Test(backends, a_postgresql_database_newer_than_the_binary_is_refused) {
+  char conninfo[512], err[512], sql[160];
+  pg_test_new_db(conninfo, sizeof conninfo);
+  store_t *st = store_open_postgres(conninfo, err, sizeof err);
+  cr_assert_not_null(st, "%s", err);
+  store_close(st);
+  /* reopening applies nothing */
+  st = store_open_postgres(conninfo, err, sizeof err);
+  cr_assert_not_null(st, "%s", err);
+  cr_expect_eq(store_schema_version(st), store_schema_latest());
+  store_close(st);
+  snprintf(sql, sizeof sql, "INSERT INTO schema_migrations VALUES (%d, '999_future.sql', 0)",
+           store_schema_latest() + 1);
+  cr_assert_eq(pg_test_exec(conninfo, sql, err, sizeof err), 0, "%s", err);
+  err[0] = '\0';
+  cr_expect_null(store_open_postgres(conninfo, err, sizeof err));
+  cr_expect(strstr(err, "schema version") && strstr(err, "upgrade maestro"), "message: %s", err);
+  cr_expect(strstr(err, "password") == NULL);
+}
+
+Test(backends, a_postgresql_url_is_refused_at_start_naming_the_modules_left) {
+  char err[512] = "";
+  setenv("DATABASE_URL", "postgresql://maestro@db.example/maestro", 1);
+  config_t *cfg = config_load("/dev/null", err, sizeof err);
+  cr_assert_not_null(cfg, "%s", err);
+  cr_expect_null(store_open(cfg, err, sizeof err));
+  cr_expect(strstr(err, "PostgreSQL is not supported by this build yet") && strstr(err, STORE_PG_PENDING),
+            "message: %s", err);
+  cr_expect(strstr(err, "documents") != NULL);
+  config_free(cfg);
+}
+
+Test(backends, a_missing_postgresql_server_is_a_clear_error) {
+  char err[512] = "";
+  cr_expect_null(store_open_postgres("host=/nonexistent-maestro dbname=x connect_timeout=2", err, sizeof err));
+  cr_expect(strstr(err, "cannot connect to PostgreSQL") != NULL, "message: %s", err);
+}
+
+/* A user row straight in SQL (the users module is not on db.h yet). */
+static int add_user(store_t *st, const char *id, const char *name) {
+  return db_run(st, "add user",
+                "INSERT INTO users (id, username, password_hash, role, "
+                "created_at, updated_at) "
+                "VALUES (?, ?, 'h', 'admin', 0, 0)",
+                DB_ARGS(DB_TEXT(id), DB_TEXT(name)), NULL);
+}
+
+Test(backends, usernames_are_unique_regardless_of_case_on_postgresql) {
+  store_t *st = backend_open_pg();
+  cr_expect_eq(add_user(st, "a", "Alice"), STORE_OK);
+  cr_expect_eq(add_user(st, "b", "aLICE"), STORE_CONFLICT, "COLLATE nocase as on SQLite");
+  cr_expect_eq(db_query(st, "find", "SELECT id FROM users WHERE username = ?", DB_ARGS(DB_TEXT("ALICE")), NULL, NULL),
+               1);
+  cr_expect_eq(db_run(st, "bad json",
+                      "INSERT INTO server_settings (key, value, updated_at) "
+                      "VALUES ('k', ?, 0)",
+                      DB_ARGS(DB_TEXT("{not json")), NULL),
+               STORE_ERROR, "json_valid checks hold on PostgreSQL too");
+  store_close(st);
+}
+
+static int read_stats(db_stmt_t *row, void *ctx) {
+  int64_t *v = ctx;
+  for (int i = 0; i < 4; i++) v[i] = db_col_int64(row, i);
+  return 0;
+}
+
+Test(backends, postgresql_index_statistics_follow_inserts_and_cascaded_deletes) {
+  store_t *st = backend_open_pg();
+  cr_assert_eq(add_user(st, "u", "u"), STORE_OK);
+  cr_assert_eq(db_run(st, "doc",
+                      "INSERT INTO documents (id, user_id, filename, "
+                      "stored_path, content_hash, created_at, "
+                      "updated_at) VALUES ('d', 'u', 'f', 'p', 'h', 0, 0)",
+                      DB_NOARGS, NULL),
+               STORE_OK);
+  for (int i = 1; i <= 3; i++) {
+    cr_assert_eq(db_run(st, "chunk",
+                        "INSERT INTO chunks (id, document_id, user_id, seq, "
+                        "char_start, char_end, body) "
+                        "VALUES (?, 'd', 'u', ?, 0, 1, 'x')",
+                        DB_ARGS(DB_INT(i), DB_INT(i)), NULL),
+                 STORE_OK);
+    cr_assert_eq(db_run(st, "lengths", "INSERT INTO chunk_lengths VALUES (?, 'u', ?, 2, 10, 1)",
+                        DB_ARGS(DB_INT(i), DB_INT(i)), NULL),
+                 STORE_OK);
+    cr_assert_eq(db_run(st, "posting",
+                        "INSERT INTO chunk_postings VALUES ('word', 'u', ?, "
+                        "NULL, NULL, '{0,4}')",
+                        DB_ARGS(DB_INT(i)), NULL),
+                 STORE_OK);
+  }
+  const char *stats =
+      "SELECT sum(chunks), sum(len_title), sum(len_heading), "
+      "sum(len_body) FROM chunk_index_stats";
+  int64_t v[4] = {0};
+  cr_assert_eq(db_query(st, "stats", stats, DB_NOARGS, read_stats, v), 1);
+  cr_expect(v[0] == 3 && v[1] == 6 && v[2] == 6 && v[3] == 30, "N=%lld title=%lld heading=%lld body=%lld",
+            (long long)v[0], (long long)v[1], (long long)v[2], (long long)v[3]);
+  json_t *doc = json_array();
+  db_query(st, "vocab", "SELECT doc::text, cnt::text FROM chunks_fts_vocab WHERE term = ?", DB_ARGS(DB_TEXT("word")),
+           collect_pair, doc);
+  cr_expect_str_eq(json_string_value(json_array_get(doc, 0)), "3.6", "3 chunks, 6 occurrences");
+  json_decref(doc);
+  /* deleting the user cascades to chunks, postings and lengths: totals back to
+   * 0 */
+  cr_assert_eq(db_run(st, "del", "DELETE FROM users WHERE id = 'u'", DB_NOARGS, NULL), STORE_OK);
+  cr_assert_eq(db_query(st, "stats", stats, DB_NOARGS, read_stats, v), 1);
+  cr_expect(v[0] == 0 && v[1] == 0 && v[3] == 0, "N=%lld after the delete", (long long)v[0]);
+  cr_expect_eq(db_query(st, "postings", "SELECT term FROM chunk_postings", DB_NOARGS, NULL, NULL), 0);
+  store_close(st);
+}
+
+/* ---- webcache (src/store/webcache.c, converted to db.h) ---- */
+
+BOTH_BACKENDS(backends, web_search_cache_answers_until_expiry_and_is_replaced) {
+  json_t *results = json_pack("[{s:s, s:s}]", "url", "https://example.org/a", "title", "검색 결과");
+  cr_assert_eq(store_webcache_search_put(st, "k1", NULL, "query", "searxng", results, "slow provider", 1000, 5000),
+               STORE_OK);
+  json_t *got = NULL;
+  char *warnings = NULL;
+  char provider[16];
+  cr_assert_eq(store_webcache_search_get(st, "k1", 4999, &got, &warnings, provider), STORE_OK);
+  cr_expect(json_equal(got, results));
+  cr_expect_str_eq(warnings, "slow provider");
+  cr_expect_str_eq(provider, "searxng");
+  json_decref(got);
+  free(warnings);
+  cr_expect_eq(store_webcache_search_get(st, "k1", 5000, &got, &warnings, provider), STORE_NOT_FOUND, "expired");
+  cr_expect_null(got);
+  cr_expect_eq(store_webcache_search_get(st, "other", 0, &got, &warnings, provider), STORE_NOT_FOUND);
+  /* the same key again replaces the answer */
+  json_t *fresh = json_pack("[]");
+  cr_assert_eq(store_webcache_search_put(st, "k1", NULL, "query", "brave", fresh, NULL, 6000, 9000), STORE_OK);
+  cr_assert_eq(store_webcache_search_get(st, "k1", 7000, &got, &warnings, provider), STORE_OK);
+  cr_expect(json_equal(got, fresh));
+  cr_expect_null(warnings);
+  cr_expect_str_eq(provider, "brave");
+  json_decref(got);
+  json_decref(fresh);
+  json_decref(results);
+}
+
+BOTH_BACKENDS(backends, web_page_cache_and_purge) {
+  json_t *page = json_pack("{s:s, s:s, s:i}", "final_url", "https://example.org/", "text", "본문 text", "status", 200);
+  cr_assert_eq(store_webcache_page_put(st, "https://example.org/", page, 0, 100), STORE_OK);
+  cr_assert_eq(store_webcache_page_put(st, "https://example.org/later", page, 0, 300), STORE_OK);
+  json_t *r = json_pack("[]");
+  cr_assert_eq(store_webcache_search_put(st, "s", NULL, "q", "searxng", r, NULL, 0, 100), STORE_OK);
+  json_t *got = NULL;
+  cr_assert_eq(store_webcache_page_get(st, "https://example.org/", 50, &got), STORE_OK);
+  cr_expect(json_equal(got, page));
+  json_decref(got);
+  cr_expect_eq(store_webcache_purge(st, 200), 2, "one page and one search expired by 200");
+  cr_expect_eq(store_webcache_page_get(st, "https://example.org/", 50, &got), STORE_NOT_FOUND, "purged");
+  cr_expect_eq(store_webcache_page_get(st, "https://example.org/later", 250, &got), STORE_OK);
+  json_decref(got);
+  cr_expect_eq(store_webcache_purge(st, 200), 0);
+  json_decref(page);
+  json_decref(r);
+}
+
+/* ---- embedcache (src/store/embedcache.c, converted to db.h) ---- */
+
+BOTH_BACKENDS(backends, embedding_cache_keeps_vectors_by_model_and_hash) {
+  unsigned char hashes[2][32];
+  memset(hashes, 0, sizeof hashes);
+  hashes[0][0] = 1;
+  hashes[1][0] = 2;
+  hashes[1][31] = 0xff;
+  float vecs[6] = {0.25f, -0.5f, 1e-7f, 0.0f, 3.5f, -0.0f};
+  cr_assert_eq(store_embed_cache_put(st, "model-a", (const unsigned char(*)[32])hashes, vecs, 2, 3), STORE_OK);
+  float *v = NULL;
+  int dim = 0;
+  cr_assert_eq(store_embed_cache_get(st, "model-a", hashes[1], &v, &dim), STORE_OK);
+  cr_expect_eq(dim, 3);
+  cr_expect_eq(memcmp(v, vecs + 3, sizeof(float) * 3), 0, "the bytes come back as stored");
+  free(v);
+  cr_expect_eq(store_embed_cache_get(st, "model-b", hashes[1], &v, &dim), STORE_NOT_FOUND, "per model");
+  cr_expect_null(v);
+  /* storing the same hash again replaces the vector */
+  float again[3] = {9, 8, 7};
+  cr_assert_eq(store_embed_cache_put(st, "model-a", (const unsigned char(*)[32])hashes, again, 1, 3), STORE_OK);
+  cr_assert_eq(store_embed_cache_get(st, "model-a", hashes[0], &v, &dim), STORE_OK);
+  cr_expect_eq(v[0], 9.0f);
+  free(v);
+}
