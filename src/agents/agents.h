@@ -67,6 +67,16 @@ json_t *agents_preflight(agents_t *ag, const char *user_id, json_t *req, int fla
 int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int submit, char *id_out, int *status,
                           char *err, size_t errlen, json_t **preflight_out);
 
+/*
+ * The POST /api/missions body that asks again for the mission of row (as
+ * store_mission_get gives it): title, description, research_questions,
+ * sources, group_id (when set) and a copy of settings (an object), with
+ * "allow_empty": true (the owner accepted these sources before; a run is
+ * not dropped because they are empty now). The scheduler's next run and the
+ * CLI's --replay both start from it. New reference.
+ */
+json_t *agents_mission_request_from_row(json_t *row);
+
 enum { MISSION_RUN_DONE = 0, MISSION_RUN_HALTED = 1, MISSION_RUN_FAILED = -1, MISSION_RUN_REQUEUE = 2 };
 
 /*

@@ -348,10 +348,7 @@ int cmd_research(int argc, char **argv) {
         fprintf(stderr, "maestro research: mission %s not found\n", replay);
         goto out;
       }
-      req = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "title", json_object_get(orig, "title"), "description",
-                      json_object_get(orig, "description"), "research_questions", json_object_get(orig, "questions"),
-                      "sources", json_object_get(orig, "sources"), "group_id", json_object_get(orig, "group_id"),
-                      "settings", json_object_get(orig, "settings"));
+      req = agents_mission_request_from_row(orig); /* with allow_empty: the record answers, as the original did */
       char owner[17];
       snprintf(owner, sizeof owner, "%s", json_string_value(json_object_get(orig, "user_id")));
       store_user_free(u);
@@ -359,7 +356,6 @@ int cmd_research(int argc, char **argv) {
       store_user_get(app->store, owner, &u);
       json_decref(orig);
       llm_set_replay(app->llm, replay);
-      json_object_set_new(req, "allow_empty", json_true()); /* the record answers, as the original did */
     } else {
       char gid[17] = "";
       if (docs || group) {
