@@ -159,43 +159,6 @@ static int ingest_dir(app_t *app, const char *uid, const char *gid, const char *
   return rc;
 }
 
-static int write_report(app_t *app, const char *mid, const char *title, const char *out, const char *format) {
-  json_t *rep = NULL;
-  if (store_mission_report(app->store, mid, 0, &rep) != STORE_OK) {
-    fprintf(stderr, "maestro research: mission %s has no report\n", mid);
-    return 1;
-  }
-  const char *md = json_string_value(json_object_get(rep, "markdown"));
-  char *text = NULL;
-  size_t len = 0;
-  char err[512] = "";
-  int rc = 0;
-  if (!strcmp(format, "pdf") || !strcmp(format, "docx")) {
-    int (*render)(const char *, const char *, char **, size_t *, char *, size_t) =
-        !strcmp(format, "pdf") ? report_pdf : report_docx;
-    if (render(title, md, &text, &len, err, sizeof err) != 0) {
-      fprintf(stderr, "maestro research: cannot render the %s: %s\n", format, err);
-      rc = 1;
-    }
-  } else {
-    text = !strcmp(format, "html") ? report_html(title, md) : util_strdup(md);
-    len = text ? strlen(text) : 0;
-    if (!text) rc = 1;
-  }
-  if (rc == 0 && out) {
-    if (util_write_file(out, text, len, 0644) != 0) {
-      fprintf(stderr, "maestro research: cannot write %s\n", out);
-      rc = 1;
-    } else
-      fprintf(stderr, "report written to %s\n", out);
-  } else if (rc == 0) {
-    if (fwrite(text, 1, len, stdout) != len) rc = 1;
-  }
-  free(text);
-  json_decref(rep);
-  return rc;
-}
-
 /* The preflight in a few lines: what the mission will have, then problems
  * and warnings with their fixes. */
 static void print_preflight(const json_t *pf, FILE *f) {
@@ -440,7 +403,7 @@ int cmd_research(int argc, char **argv) {
           (long long)t.calls, (long long)t.cached, (long long)(t.prompt_tokens + t.completion_tokens),
           (long long)json_integer_value(json_object_get(mrow, "supported")),
           (long long)json_integer_value(json_object_get(mrow, "checked")));
-  rc = write_report(app, mid, json_string_value(json_object_get(mrow, "title")), out, format);
+  rc = cli_write_report(app, "research", mid, 0, json_string_value(json_object_get(mrow, "title")), out, format);
   const char *outcome = json_string_value(json_object_get(mrow, "outcome"));
   if (rc == 0 && outcome && !strcmp(outcome, "no_evidence")) {
     fprintf(stderr, "maestro research: no verified evidence: no cited sentence of the report is backed by its "
