@@ -178,8 +178,8 @@ int agents_schedule_tick(agents_t *ag) {
     json_object_set_new(json_object_get(req, "settings"), "previous_run", json_string(id));
     json_object_set(req, "schedule", json_object_get(row, "schedule"));
     char nid[17], err[512];
-    int status = 0;
-    if (agents_mission_create(ag, json_string_value(json_object_get(row, "user_id")), req, 1, nid, &status, err,
+    agents_err_t why = AGENTS_OK;
+    if (agents_mission_create(ag, json_string_value(json_object_get(row, "user_id")), req, 1, nid, &why, err,
                               sizeof err, NULL) == 0) {
       created++;
       log_info("agents", "scheduled run %s of mission %s (%s)", nid, id,

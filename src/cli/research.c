@@ -291,14 +291,14 @@ int cmd_research(int argc, char **argv) {
   }
   int rc = 1;
   char mid[17] = "", err[1024];
-  int status = 0;
+  agents_err_t why = AGENTS_OK;
   store_user_t *u = NULL;
   json_t *mrow = NULL;
   progress_t prog = {.tty = isatty(2)};
   snprintf(prog.phase, sizeof prog.phase, "starting");
   if (cli_user(app, user, "research", &u) != 0) goto out;
   if (resume) {
-    if (agents_mission_resume(app->agents, NULL, resume, 0, &status, err, sizeof err) != 0 && status != 409) {
+    if (agents_mission_resume(app->agents, NULL, resume, 0, &why, err, sizeof err) != 0 && why != AGENTS_E_CONFLICT) {
       fprintf(stderr, "maestro research: %s\n", err);
       goto out;
     }
@@ -357,7 +357,7 @@ int cmd_research(int argc, char **argv) {
       if (allow_empty) json_object_set_new(req, "allow_empty", json_true());
     }
     json_t *refused = NULL;
-    int crc = agents_mission_create(app->agents, u->id, req, 0, mid, &status, err, sizeof err, &refused);
+    int crc = agents_mission_create(app->agents, u->id, req, 0, mid, &why, err, sizeof err, &refused);
     json_decref(req);
     if (crc != 0 && refused) /* the problems are printed above */
       fprintf(stderr,
@@ -381,7 +381,7 @@ int cmd_research(int argc, char **argv) {
   events_unlisten(app->events, on_event, &prog);
   if (prog.tty) fputc('\n', stderr);
   if (atomic_load(&g_interrupt)) {
-    agents_mission_pause(app->agents, NULL, mid, &status, err, sizeof err);
+    agents_mission_pause(app->agents, NULL, mid, &why, err, sizeof err);
     fprintf(stderr, "paused mission %s; resume with: maestro research --resume %s\n", mid, mid);
     rc = EXIT_PAUSED;
     goto out;
