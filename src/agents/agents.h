@@ -70,7 +70,7 @@ typedef enum {
  * Validates a POST /api/missions body and stores a queued mission for
  * user_id. submit=1 queues its job. Returns 0 with id_out (>= 17 bytes), or
  * -1 with *why and err. A mission whose sources can give
- * nothing (agents_preflight's "empty") is refused with 422 unless the
+ * nothing (agents_preflight's "empty") is refused (AGENTS_E_INVALID) unless the
  * request has "allow_empty": true; then *preflight_out (may be NULL) gets
  * the preflight (new reference) for the caller to show.
  */
