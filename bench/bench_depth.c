@@ -145,8 +145,8 @@ static row_t run_depth(app_t *app, const char *uid, const char *depth) {
       json_pack("{s:s, s:[s], s:[s], s:{s:s, s:i}}", "title", "The energy transition, technology by technology",
                 "research_questions", "How is the energy transition progressing across technologies?", "sources",
                 "local_documents", "settings", "depth", depth, "concurrency", 2);
-  int status = 0;
-  if (agents_mission_create(app->agents, uid, req, 0, mid, &status, err, sizeof err, NULL) != 0) mb_die("create", err);
+  agents_err_t why = AGENTS_OK;
+  if (agents_mission_create(app->agents, uid, req, 0, mid, &why, err, sizeof err, NULL) != 0) mb_die("create", err);
   json_decref(req);
   struct timespec t0, t1;
   clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -185,8 +185,8 @@ static run_t run_mission(app_t *app, const char *uid, int k) {
   json_t *req =
       json_pack("{s:s, s:[s], s:[s], s:{s:i}}", "title", title, "research_questions",
                 "How does Debian keep systems secure?", "sources", "local_documents", "settings", "concurrency", 1);
-  int status = 0;
-  if (agents_mission_create(app->agents, uid, req, 0, mid, &status, err, sizeof err, NULL) != 0) mb_die("create", err);
+  agents_err_t why = AGENTS_OK;
+  if (agents_mission_create(app->agents, uid, req, 0, mid, &why, err, sizeof err, NULL) != 0) mb_die("create", err);
   json_decref(req);
   long rss0 = rss_kb();
   double t0 = now_ms();

@@ -18,6 +18,8 @@ static const command_t COMMANDS[] = {
     {"ingest", cmd_ingest, "add a directory of documents to the library (PDF, DOCX, HTML, Markdown, text)"},
     {"search", cmd_search, "search the document library"},
     {"documents", cmd_documents, "list, show or edit documents' bibliographic fields (title, authors, year, DOI...)"},
+    {"groups", cmd_groups, "list, add or remove document groups"},
+    {"missions", cmd_missions, "list missions, show one, export its report (md, html, pdf, docx)"},
     {"research", cmd_research, "run a research mission here and write its report"},
     {"backup", cmd_backup, "back up database, documents and keys into a directory (server may run)"},
     {"restore", cmd_restore, "restore a backup (server stopped)"},

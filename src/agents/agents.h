@@ -56,16 +56,36 @@ void agents_free(agents_t *ag); /* accepts NULL */
 enum { AGENTS_PREFLIGHT_PROBE = 1, AGENTS_PREFLIGHT_PROBE_WEB_IF_NEEDED = 2 };
 json_t *agents_preflight(agents_t *ag, const char *user_id, json_t *req, int flags);
 
+/* Why an agents_mission_* call refused. The agents know nothing of HTTP:
+ * the API maps these to statuses (api/missions.c), the CLI to messages. */
+typedef enum {
+  AGENTS_OK = 0,
+  AGENTS_E_NOT_FOUND, /* no such mission (or group) of this user */
+  AGENTS_E_CONFLICT,  /* not possible in the mission's current state */
+  AGENTS_E_INVALID,   /* a field of the request is wrong; err names it */
+  AGENTS_E_INTERNAL   /* the store failed */
+} agents_err_t;
+
 /*
  * Validates a POST /api/missions body and stores a queued mission for
  * user_id. submit=1 queues its job. Returns 0 with id_out (>= 17 bytes), or
- * -1 with *status (400/422/404) and err. A mission whose sources can give
- * nothing (agents_preflight's "empty") is refused with 422 unless the
+ * -1 with *why and err. A mission whose sources can give
+ * nothing (agents_preflight's "empty") is refused (AGENTS_E_INVALID) unless the
  * request has "allow_empty": true; then *preflight_out (may be NULL) gets
  * the preflight (new reference) for the caller to show.
  */
-int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int submit, char *id_out, int *status,
+int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int submit, char *id_out, agents_err_t *why,
                           char *err, size_t errlen, json_t **preflight_out);
+
+/*
+ * The POST /api/missions body that asks again for the mission of row (as
+ * store_mission_get gives it): title, description, research_questions,
+ * sources, group_id (when set) and a copy of settings (an object), with
+ * "allow_empty": true (the owner accepted these sources before; a run is
+ * not dropped because they are empty now). The scheduler's next run and the
+ * CLI's --replay both start from it. New reference.
+ */
+json_t *agents_mission_request_from_row(json_t *row);
 
 enum { MISSION_RUN_DONE = 0, MISSION_RUN_HALTED = 1, MISSION_RUN_FAILED = -1, MISSION_RUN_REQUEUE = 2 };
 
@@ -79,19 +99,19 @@ enum { MISSION_RUN_DONE = 0, MISSION_RUN_HALTED = 1, MISSION_RUN_FAILED = -1, MI
 int agents_mission_run(agents_t *ag, const char *mission_id, atomic_int *cancel, char *err, size_t errlen);
 
 /* Controls (state transitions with events). user_id NULL = any owner
- * (admin). Return 0, or -1 with *status (404 / 409 / 422) and err. */
-int agents_mission_pause(agents_t *ag, const char *user_id, const char *id, int *status, char *err, size_t errlen);
-int agents_mission_resume(agents_t *ag, const char *user_id, const char *id, int submit, int *status, char *err,
+ * (admin). Return 0, or -1 with *why and err. */
+int agents_mission_pause(agents_t *ag, const char *user_id, const char *id, agents_err_t *why, char *err, size_t errlen);
+int agents_mission_resume(agents_t *ag, const char *user_id, const char *id, int submit, agents_err_t *why, char *err,
                           size_t errlen);
-int agents_mission_stop(agents_t *ag, const char *user_id, const char *id, int *status, char *err, size_t errlen);
-int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *id, int round, int submit, int *status,
+int agents_mission_stop(agents_t *ag, const char *user_id, const char *id, agents_err_t *why, char *err, size_t errlen);
+int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *id, int round, int submit, agents_err_t *why,
                                 char *err, size_t errlen);
 /* Replaces the outline ({"sections":[{id?,title,questions,subsections}]})
  * and continues research from it: a paused mission stays paused (resume
  * runs it from the new outline), a failed or completed one is queued.
  * *plan_out (may be NULL) gets the new plan. */
 int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, json_t *plan, int submit,
-                            json_t **plan_out, int *status, char *err, size_t errlen);
+                            json_t **plan_out, agents_err_t *why, char *err, size_t errlen);
 
 /*
  * Scheduled missions (schedule.c). A completed mission with a schedule

@@ -837,7 +837,9 @@ int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mi
       json_string_value(json_object_get(m, "content"));
   json_t *proposal = json_object_get(d, "proposal");
   json_t *req = drafts_mission_request(proposal, request);
-  if (agents_mission_create(app->agents, user_id, req, 1, mission_id, status, err, errlen, preflight) != 0) {
+  agents_err_t why = AGENTS_E_INTERNAL;
+  if (agents_mission_create(app->agents, user_id, req, 1, mission_id, &why, err, errlen, preflight) != 0) {
+    *status = why == AGENTS_E_NOT_FOUND ? 404 : why == AGENTS_E_CONFLICT ? 409 : why == AGENTS_E_INVALID ? 422 : 500;
     json_decref(req);
     goto out;
   }

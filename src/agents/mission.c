@@ -1458,13 +1458,13 @@ void agents_free(agents_t *ag) {
 
 /* ---- creation and controls ---- */
 
-static int fail(int *status, int code, char *err, size_t errlen, const char *msg) {
-  *status = code;
+static int fail(agents_err_t *why, agents_err_t code, char *err, size_t errlen, const char *msg) {
+  *why = code;
   snprintf(err, errlen, "%s", msg);
   return -1;
 }
 
-int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int submit, char *id_out, int *status,
+int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int submit, char *id_out, agents_err_t *why,
                           char *err, size_t errlen, json_t **preflight_out) {
   app_t *app = ag->app;
   if (preflight_out) *preflight_out = NULL;
@@ -1472,22 +1472,22 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
   json_t *jq = json_object_get(req, "research_questions"), *js = json_object_get(req, "sources");
   json_t *jg = json_object_get(req, "group_id"), *jset = json_object_get(req, "settings");
   json_t *jsch = json_object_get(req, "schedule");
-  if (jt && !json_is_null(jt) && !json_is_string(jt)) return fail(status, 422, err, errlen, "title must be a string");
+  if (jt && !json_is_null(jt) && !json_is_string(jt)) return fail(why, AGENTS_E_INVALID, err, errlen, "title must be a string");
   if (jd && !json_is_null(jd) && !json_is_string(jd))
-    return fail(status, 422, err, errlen, "description must be a string");
+    return fail(why, AGENTS_E_INVALID, err, errlen, "description must be a string");
   if (jq && !json_is_null(jq) && !json_is_array(jq))
-    return fail(status, 422, err, errlen, "research_questions must be an array of strings");
+    return fail(why, AGENTS_E_INVALID, err, errlen, "research_questions must be an array of strings");
   json_t *questions = json_array();
   size_t i;
   json_t *v;
   json_array_foreach(jq, i, v) {
     if (!json_is_string(v)) {
       json_decref(questions);
-      return fail(status, 422, err, errlen, "research_questions must be an array of strings");
+      return fail(why, AGENTS_E_INVALID, err, errlen, "research_questions must be an array of strings");
     }
     if (json_string_length(v) > 2000) {
       json_decref(questions);
-      return fail(status, 422, err, errlen, "research_questions: each question is at most 2000 characters");
+      return fail(why, AGENTS_E_INVALID, err, errlen, "research_questions: each question is at most 2000 characters");
     }
     char *t = util_strdup(json_string_value(v));
     util_trim(t);
@@ -1496,31 +1496,31 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
   }
   if (!json_array_size(questions)) {
     json_decref(questions);
-    return fail(status, 422, err, errlen, "research_questions needs at least one question");
+    return fail(why, AGENTS_E_INVALID, err, errlen, "research_questions needs at least one question");
   }
   const char *title = json_string_value(jt);
   if (!title || !title[0]) title = json_array_size(questions) ? json_string_value(json_array_get(questions, 0)) : NULL;
   if (!title || !title[0] || strlen(title) > 500) {
     json_decref(questions);
-    return fail(status, 422, err, errlen, "title is required (1-500 characters)");
+    return fail(why, AGENTS_E_INVALID, err, errlen, "title is required (1-500 characters)");
   }
   if (json_array_size(questions) > 30 || (jd && json_string_length(jd) > 20000)) {
     json_decref(questions);
-    return fail(status, 422, err, errlen, "too many questions (30) or description too long (20000)");
+    return fail(why, AGENTS_E_INVALID, err, errlen, "too many questions (30) or description too long (20000)");
   }
   json_t *sources = json_array();
   if (js && !json_is_null(js)) {
     if (!json_is_array(js)) {
       json_decref(questions);
       json_decref(sources);
-      return fail(status, 422, err, errlen, "sources must be an array");
+      return fail(why, AGENTS_E_INVALID, err, errlen, "sources must be an array");
     }
     json_array_foreach(js, i, v) {
       const char *s = json_string_value(v);
       if (s && util_starts_with(s, "plugin:") && !plugins_has_source(app->plugins, s)) {
         json_decref(questions);
         json_decref(sources);
-        *status = 422;
+        *why = AGENTS_E_INVALID;
         snprintf(err, errlen, "sources: %.200s is not a source of a loaded plugin (GET /api/plugins lists them)", s);
         return -1;
       }
@@ -1528,7 +1528,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
                  strcmp(s, "tools") && !util_starts_with(s, "plugin:"))) {
         json_decref(questions);
         json_decref(sources);
-        return fail(status, 422, err, errlen,
+        return fail(why, AGENTS_E_INVALID, err, errlen,
                     "sources may contain only local_documents, web_search, scholarly, tools and plugin sources "
                     "(plugin:<name>/<source>)");
       }
@@ -1539,7 +1539,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
   if (jset && !json_is_null(jset) && !json_is_object(jset)) {
     json_decref(questions);
     json_decref(sources);
-    return fail(status, 422, err, errlen, "settings must be an object");
+    return fail(why, AGENTS_E_INVALID, err, errlen, "settings must be an object");
   }
   json_t *settings = json_is_object(jset) ? json_deep_copy(jset) : json_object();
   const char *lang = json_string_value(json_object_get(req, "language"));
@@ -1547,7 +1547,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
   if (json_is_true(json_object_get(req, "offline"))) json_object_set_new(settings, "offline", json_true());
   /* every key, type and range from the one table (msettings.c) */
   if (mission_settings_check(settings, err, errlen) != 0) {
-    *status = 422;
+    *why = AGENTS_E_INVALID;
     json_decref(questions);
     json_decref(sources);
     json_decref(settings);
@@ -1561,7 +1561,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     json_decref(questions);
     json_decref(sources);
     json_decref(settings);
-    return fail(status, 422, err, errlen, "settings.previous_run must be the id of one of your missions");
+    return fail(why, AGENTS_E_INVALID, err, errlen, "settings.previous_run must be the id of one of your missions");
   }
   json_decref(prow);
   const char *group = json_string_value(jg);
@@ -1570,13 +1570,13 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     json_decref(questions);
     json_decref(sources);
     json_decref(settings);
-    return fail(status, 422, err, errlen, "schedule must be weekly, monthly or quarterly");
+    return fail(why, AGENTS_E_INVALID, err, errlen, "schedule must be weekly, monthly or quarterly");
   }
   if (group && group[0] && store_group_owned(app->store, user_id, group) != 1) {
     json_decref(questions);
     json_decref(sources);
     json_decref(settings);
-    *status = 404;
+    *why = AGENTS_E_NOT_FOUND;
     snprintf(err, errlen, "group %s not found", group);
     return -1;
   }
@@ -1585,7 +1585,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     json_decref(questions);
     json_decref(sources);
     json_decref(settings);
-    return fail(status, 422, err, errlen, "allow_empty must be true or false");
+    return fail(why, AGENTS_E_INVALID, err, errlen, "allow_empty must be true or false");
   }
   if (!json_is_true(ae)) {
     json_t *pfreq = json_pack("{s:O, s:O?}", "sources", sources, "group_id", jg);
@@ -1599,7 +1599,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
         *preflight_out = pf;
       else
         json_decref(pf);
-      return fail(status, 422, err, errlen,
+      return fail(why, AGENTS_E_INVALID, err, errlen,
                   "this mission has nothing to research: no documents it can search and no working web search "
                   "(send \"allow_empty\": true to start it anyway)");
     }
@@ -1621,17 +1621,17 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
   json_decref(settings);
   if (rc != STORE_OK) {
     store_mevs_clear(&evs);
-    return fail(status, 500, err, errlen, "cannot store the mission");
+    return fail(why, AGENTS_E_INTERNAL, err, errlen, "cannot store the mission");
   }
   emit(app, id_out, &evs);
   if (submit && app->jobs) jobs_submit(app->jobs, "mission", id_out, user_id, NULL, NULL);
   return 0;
 }
 
-static int owned(agents_t *ag, const char *user_id, const char *id, json_t **row, int *status, char *err,
+static int owned(agents_t *ag, const char *user_id, const char *id, json_t **row, agents_err_t *why, char *err,
                  size_t errlen) {
   if (store_mission_get(ag->app->store, user_id, id, row) != STORE_OK) {
-    *status = 404;
+    *why = AGENTS_E_NOT_FOUND;
     snprintf(err, errlen, "mission %s not found", id);
     return -1;
   }
@@ -1639,7 +1639,7 @@ static int owned(agents_t *ag, const char *user_id, const char *id, json_t **row
 }
 
 static int transition(agents_t *ag, const char *id, const char *const *expect, const char *to, json_t *extra,
-                      int *status, char *err, size_t errlen) {
+                      agents_err_t *why, char *err, size_t errlen) {
   store_mevs_t evs = {0};
   json_t *f = extra ? extra : json_object();
   json_object_set_new(f, "status", json_string(to));
@@ -1648,13 +1648,13 @@ static int transition(agents_t *ag, const char *id, const char *const *expect, c
   json_decref(f);
   if (rc == STORE_CONFLICT) {
     store_mevs_clear(&evs);
-    *status = 409;
+    *why = AGENTS_E_CONFLICT;
     snprintf(err, errlen, "mission %s cannot go to %s from its current status", id, to);
     return -1;
   }
   if (rc != STORE_OK) {
     store_mevs_clear(&evs);
-    *status = 500;
+    *why = AGENTS_E_INTERNAL;
     snprintf(err, errlen, "cannot update mission %s", id);
     return -1;
   }
@@ -1662,23 +1662,23 @@ static int transition(agents_t *ag, const char *id, const char *const *expect, c
   return 0;
 }
 
-int agents_mission_pause(agents_t *ag, const char *user_id, const char *id, int *status, char *err, size_t errlen) {
+int agents_mission_pause(agents_t *ag, const char *user_id, const char *id, agents_err_t *why, char *err, size_t errlen) {
   json_t *row = NULL;
-  if (owned(ag, user_id, id, &row, status, err, errlen)) return -1;
+  if (owned(ag, user_id, id, &row, why, err, errlen)) return -1;
   json_decref(row);
   static const char *const from[] = {"queued", "running", NULL};
-  if (transition(ag, id, from, "paused", NULL, status, err, errlen)) return -1;
+  if (transition(ag, id, from, "paused", NULL, why, err, errlen)) return -1;
   slot_cancel(ag, id);
   store_job_cancel_ref(ag->app->store, "mission", id);
   return 0;
 }
 
-int agents_mission_stop(agents_t *ag, const char *user_id, const char *id, int *status, char *err, size_t errlen) {
+int agents_mission_stop(agents_t *ag, const char *user_id, const char *id, agents_err_t *why, char *err, size_t errlen) {
   json_t *row = NULL;
-  if (owned(ag, user_id, id, &row, status, err, errlen)) return -1;
+  if (owned(ag, user_id, id, &row, why, err, errlen)) return -1;
   json_decref(row);
   static const char *const from[] = {"queued", "running", "paused", "failed", NULL};
-  if (transition(ag, id, from, "stopped", json_pack("{s:I}", "finished_at", (json_int_t)util_now_ms()), status, err,
+  if (transition(ag, id, from, "stopped", json_pack("{s:I}", "finished_at", (json_int_t)util_now_ms()), why, err,
                  errlen))
     return -1;
   slot_cancel(ag, id);
@@ -1695,15 +1695,15 @@ static void submit_job(agents_t *ag, const char *id, const char *user_id) {
     jobs_submit(ag->app->jobs, "mission", id, user_id, NULL, NULL);
 }
 
-int agents_mission_resume(agents_t *ag, const char *user_id, const char *id, int submit, int *status, char *err,
+int agents_mission_resume(agents_t *ag, const char *user_id, const char *id, int submit, agents_err_t *why, char *err,
                           size_t errlen) {
   json_t *row = NULL;
-  if (owned(ag, user_id, id, &row, status, err, errlen)) return -1;
+  if (owned(ag, user_id, id, &row, why, err, errlen)) return -1;
   char owner[17];
   snprintf(owner, sizeof owner, "%s", json_string_value(json_object_get(row, "user_id")));
   json_decref(row);
   static const char *const from[] = {"paused", "failed", NULL};
-  if (transition(ag, id, from, "queued", json_pack("{s:n, s:n}", "error", "finished_at"), status, err, errlen))
+  if (transition(ag, id, from, "queued", json_pack("{s:n, s:n}", "error", "finished_at"), why, err, errlen))
     return -1;
   if (submit) submit_job(ag, id, owner);
   return 0;
@@ -1714,10 +1714,10 @@ static int is_running(json_t *row) {
   return !strcmp(s, "running") || !strcmp(s, "queued");
 }
 
-int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *id, int round, int submit, int *status,
+int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *id, int round, int submit, agents_err_t *why,
                                 char *err, size_t errlen) {
   json_t *row = NULL;
-  if (owned(ag, user_id, id, &row, status, err, errlen)) return -1;
+  if (owned(ag, user_id, id, &row, why, err, errlen)) return -1;
   char owner[17];
   snprintf(owner, sizeof owner, "%s", json_string_value(json_object_get(row, "user_id")));
   int cur = (int)json_integer_value(json_object_get(row, "round"));
@@ -1727,10 +1727,10 @@ int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *i
   int running = is_running(row);
   int planned = json_integer_value(json_object_get(row, "sections_count")) > 0;
   json_decref(row);
-  if (running) return fail(status, 409, err, errlen, "pause the mission before resuming from a round");
-  if (!planned) return fail(status, 409, err, errlen, "the mission has no outline yet; resume it instead");
+  if (running) return fail(why, AGENTS_E_CONFLICT, err, errlen, "pause the mission before resuming from a round");
+  if (!planned) return fail(why, AGENTS_E_CONFLICT, err, errlen, "the mission has no outline yet; resume it instead");
   if (round < 1 || round > (cur > maxr ? cur : maxr)) {
-    *status = 422;
+    *why = AGENTS_E_INVALID;
     snprintf(err, errlen, "round must be from 1 to %lld", (long long)(cur > maxr ? cur : maxr));
     return -1;
   }
@@ -1742,7 +1742,7 @@ int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *i
   json_decref(f);
   if (rc != STORE_OK) {
     store_mevs_clear(&evs);
-    return fail(status, 500, err, errlen, "cannot rewind the mission");
+    return fail(why, AGENTS_E_INTERNAL, err, errlen, "cannot rewind the mission");
   }
   emit(ag->app, id, &evs);
   if (submit) submit_job(ag, id, owner);
@@ -1795,10 +1795,10 @@ static int flatten_plan(json_t *secs, const char *parent, json_t *known, json_t 
 }
 
 int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, json_t *plan, int submit,
-                            json_t **plan_out, int *status, char *err, size_t errlen) {
+                            json_t **plan_out, agents_err_t *why, char *err, size_t errlen) {
   if (plan_out) *plan_out = NULL;
   json_t *row = NULL;
-  if (owned(ag, user_id, id, &row, status, err, errlen)) return -1;
+  if (owned(ag, user_id, id, &row, why, err, errlen)) return -1;
   char owner[17];
   snprintf(owner, sizeof owner, "%s", json_string_value(json_object_get(row, "user_id")));
   int running = is_running(row);
@@ -1807,11 +1807,11 @@ int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, j
   int stopped = !strcmp(st, "stopped");
   int paused = !strcmp(st, "paused"); /* stays paused: the user resumes */
   json_decref(row);
-  if (running) return fail(status, 409, err, errlen, "pause the mission before editing its outline");
-  if (stopped) return fail(status, 409, err, errlen, "the mission was stopped");
+  if (running) return fail(why, AGENTS_E_CONFLICT, err, errlen, "pause the mission before editing its outline");
+  if (stopped) return fail(why, AGENTS_E_CONFLICT, err, errlen, "the mission was stopped");
   json_t *secs = json_object_get(plan, "sections");
   if (!secs && json_is_array(plan)) secs = plan;
-  if (!json_array_size(secs)) return fail(status, 422, err, errlen, "the plan needs at least one section");
+  if (!json_array_size(secs)) return fail(why, AGENTS_E_INVALID, err, errlen, "the plan needs at least one section");
   json_t *old = store_mission_sections(ag->app->store, id);
   json_t *known = json_object();
   json_object_set_new(known, "_used", json_object());
@@ -1827,7 +1827,7 @@ int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, j
     json_decref(flat);
     json_decref(known);
     json_decref(old);
-    *status = 422;
+    *why = AGENTS_E_INVALID;
     return -1;
   }
   json_decref(known);
@@ -1845,7 +1845,7 @@ int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, j
   json_decref(flat);
   if (rc != STORE_OK) {
     store_mevs_clear(&evs);
-    return fail(status, 500, err, errlen, "cannot store the outline");
+    return fail(why, AGENTS_E_INTERNAL, err, errlen, "cannot store the outline");
   }
   emit(ag->app, id, &evs);
   if (plan_out) *plan_out = agents_plan_json(ag->app, id);

@@ -89,3 +89,21 @@ int mission_settings_check(json_t *settings, char *err, size_t errlen) {
   }
   return 0;
 }
+
+json_t *agents_mission_request_from_row(json_t *row) {
+  json_t *req = json_object();
+  static const char *const COPY[][2] = {{"title", "title"},
+                                        {"description", "description"},
+                                        {"questions", "research_questions"},
+                                        {"sources", "sources"}};
+  for (size_t i = 0; i < sizeof COPY / sizeof COPY[0]; i++) {
+    json_t *v = json_object_get(row, COPY[i][0]);
+    if (v && !json_is_null(v)) json_object_set_new(req, COPY[i][1], json_deep_copy(v));
+  }
+  json_t *g = json_object_get(row, "group_id");
+  if (json_is_string(g)) json_object_set(req, "group_id", g);
+  json_t *settings = json_object_get(row, "settings");
+  json_object_set_new(req, "settings", json_is_object(settings) ? json_deep_copy(settings) : json_object());
+  json_object_set_new(req, "allow_empty", json_true());
+  return req;
+}

@@ -174,23 +174,12 @@ int agents_schedule_tick(agents_t *ag) {
     const char *id = json_string_value(v);
     json_t *row = NULL;
     if (store_mission_get(app->store, NULL, id, &row) != STORE_OK) continue;
-    json_t *settings = json_deep_copy(json_object_get(row, "settings"));
-    if (!json_is_object(settings)) {
-      json_decref(settings);
-      settings = json_object();
-    }
-    json_object_set_new(settings, "previous_run", json_string(id));
-    json_t *req = json_pack("{s:O, s:O, s:O, s:O, s:o, s:O}", "title", json_object_get(row, "title"), "description",
-                            json_object_get(row, "description"), "research_questions",
-                            json_object_get(row, "questions"), "sources", json_object_get(row, "sources"), "settings",
-                            settings, "schedule", json_object_get(row, "schedule"));
-    json_t *g = json_object_get(row, "group_id");
-    if (json_is_string(g)) json_object_set(req, "group_id", g);
-    /* The owner accepted these sources when scheduling: a run is not dropped because they are empty now. */
-    json_object_set_new(req, "allow_empty", json_true());
+    json_t *req = agents_mission_request_from_row(row);
+    json_object_set_new(json_object_get(req, "settings"), "previous_run", json_string(id));
+    json_object_set(req, "schedule", json_object_get(row, "schedule"));
     char nid[17], err[512];
-    int status = 0;
-    if (agents_mission_create(ag, json_string_value(json_object_get(row, "user_id")), req, 1, nid, &status, err,
+    agents_err_t why = AGENTS_OK;
+    if (agents_mission_create(ag, json_string_value(json_object_get(row, "user_id")), req, 1, nid, &why, err,
                               sizeof err, NULL) == 0) {
       created++;
       log_info("agents", "scheduled run %s of mission %s (%s)", nid, id,

@@ -6,6 +6,7 @@
 #ifndef MAESTRO_API_H
 #define MAESTRO_API_H
 
+#include "agents/agents.h"
 #include "http/http.h"
 
 void api_register_all(http_router_t *rt);
@@ -39,6 +40,11 @@ int api_registration_open(struct app *app);
  * else is a 422) and stores the sections given, sealing secrets; returns 0,
  * or replies 422/500 and returns -1.
  */
+/* Replies to a refused agents_mission_* call: the agents' reason as its HTTP
+ * status (not found 404, conflict 409, invalid 422, else 500) with err as
+ * the message. Returns the status. */
+int api_agents_error(http_req_t *r, agents_err_t why, const char *err);
+
 json_t *api_settings_sections(struct app *app, const char *user_id);
 int api_settings_save(http_req_t *r, json_t *body, const char *user_id, const char *const *also);
 

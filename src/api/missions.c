@@ -63,24 +63,32 @@ static json_t *load(http_req_t *r) {
   return row;
 }
 
+int api_agents_error(http_req_t *r, agents_err_t why, const char *err) {
+  switch (why) {
+    case AGENTS_E_NOT_FOUND:
+      return http_reply_error(r, 404, "not_found", "%s", err);
+    case AGENTS_E_CONFLICT:
+      return http_reply_error(r, 409, "conflict", "%s", err);
+    case AGENTS_E_INVALID:
+      return http_reply_error(r, 422, "invalid_field", "%s", err);
+    default:
+      return http_reply_error(r, 500, "internal", "%s", err);
+  }
+}
+
 static int h_create(http_req_t *r) {
   json_t *body = http_read_json(r);
   if (!body) return r->status;
   char id[17], err[512];
-  int status = 0;
+  agents_err_t why = AGENTS_OK;
   json_t *pf = NULL;
-  int rc = agents_mission_create(r->app->agents, r->user.id, body, 1, id, &status, err, sizeof err, &pf);
+  int rc = agents_mission_create(r->app->agents, r->user.id, body, 1, id, &why, err, sizeof err, &pf);
   json_decref(body);
   if (rc != 0 && pf) /* refused as empty: the error says why, item by item */
-    return http_reply_json(r, status,
+    return http_reply_json(r, 422,
                            json_pack("{s:{s:s, s:s, s:O}, s:o}", "error", "code", "empty_sources", "message", err,
                                      "problems", json_object_get(pf, "problems"), "preflight", pf));
-  if (rc != 0)
-    return http_reply_error(r, status,
-                            status == 404   ? "not_found"
-                            : status == 422 ? "invalid_field"
-                                            : "error",
-                            "%s", err);
+  if (rc != 0) return api_agents_error(r, why, err);
   return http_reply_json(r, 201, json_pack("{s:s, s:s}", "id", id, "status", "queued"));
 }
 
@@ -125,9 +133,9 @@ static int h_delete(http_req_t *r) {
   if (!row) return r->status;
   json_decref(row);
   const char *id = http_param(r, "id");
-  int status;
+  agents_err_t why;
   char err[256];
-  agents_mission_stop(r->app->agents, scope(r), id, &status, err, sizeof err); /* no-op when finished */
+  agents_mission_stop(r->app->agents, scope(r), id, &why, err, sizeof err); /* no-op when finished */
   if (store_mission_delete(r->app->store, scope(r), id) != STORE_OK)
     return http_reply_error(r, 500, "internal", "cannot delete mission %s", id);
   store_llm_calls_delete_mission(r->app->store, id);
@@ -146,17 +154,11 @@ static int h_put_plan(http_req_t *r) {
   json_t *body = http_read_json(r);
   if (!body) return r->status;
   char err[512];
-  int status = 0;
+  agents_err_t why = AGENTS_OK;
   json_t *plan = NULL;
-  int rc =
-      agents_mission_set_plan(r->app->agents, scope(r), http_param(r, "id"), body, 1, &plan, &status, err, sizeof err);
+  int rc = agents_mission_set_plan(r->app->agents, scope(r), http_param(r, "id"), body, 1, &plan, &why, err, sizeof err);
   json_decref(body);
-  if (rc != 0)
-    return http_reply_error(r, status,
-                            status == 404   ? "not_found"
-                            : status == 409 ? "conflict"
-                                            : "invalid_field",
-                            "%s", err);
+  if (rc != 0) return api_agents_error(r, why, err);
   return http_reply_json(r, 200, plan);
 }
 
@@ -400,13 +402,8 @@ static int h_versions(http_req_t *r) {
                          json_pack("{s:o, s:[s,s,s,s]}", "versions", v, "formats", "md", "html", "pdf", "docx"));
 }
 
-static int control_reply(http_req_t *r, int rc, int status, const char *err) {
-  if (rc != 0)
-    return http_reply_error(r, status,
-                            status == 404   ? "not_found"
-                            : status == 409 ? "conflict"
-                                            : "invalid_field",
-                            "%s", err);
+static int control_reply(http_req_t *r, int rc, agents_err_t why, const char *err) {
+  if (rc != 0) return api_agents_error(r, why, err);
   json_t *row = NULL;
   store_mission_get(r->app->store, NULL, http_param(r, "id"), &row);
   json_t *v = row ? api_mission_view(r->app, row) : json_object();
@@ -416,36 +413,36 @@ static int control_reply(http_req_t *r, int rc, int status, const char *err) {
 
 static int h_pause(http_req_t *r) {
   char err[256];
-  int status = 0;
-  int rc = agents_mission_pause(r->app->agents, scope(r), http_param(r, "id"), &status, err, sizeof err);
-  return control_reply(r, rc, status, err);
+  agents_err_t why = AGENTS_OK;
+  int rc = agents_mission_pause(r->app->agents, scope(r), http_param(r, "id"), &why, err, sizeof err);
+  return control_reply(r, rc, why, err);
 }
 
 static int h_resume(http_req_t *r) {
   char err[256];
-  int status = 0;
-  int rc = agents_mission_resume(r->app->agents, scope(r), http_param(r, "id"), 1, &status, err, sizeof err);
-  return control_reply(r, rc, status, err);
+  agents_err_t why = AGENTS_OK;
+  int rc = agents_mission_resume(r->app->agents, scope(r), http_param(r, "id"), 1, &why, err, sizeof err);
+  return control_reply(r, rc, why, err);
 }
 
 static int h_stop(http_req_t *r) {
   char err[256];
-  int status = 0;
-  int rc = agents_mission_stop(r->app->agents, scope(r), http_param(r, "id"), &status, err, sizeof err);
-  return control_reply(r, rc, status, err);
+  agents_err_t why = AGENTS_OK;
+  int rc = agents_mission_stop(r->app->agents, scope(r), http_param(r, "id"), &why, err, sizeof err);
+  return control_reply(r, rc, why, err);
 }
 
 static int h_resume_round(http_req_t *r) {
   char err[256];
-  int status = 0;
+  agents_err_t why = AGENTS_OK;
   const char *n = http_param(r, "n");
   char *end = NULL;
   long round = strtol(n, &end, 10);
   if (!end || *end || round < 1 || round > 100)
     return http_reply_error(r, 422, "invalid_field", "round must be a positive integer");
-  int rc = agents_mission_resume_round(r->app->agents, scope(r), http_param(r, "id"), (int)round, 1, &status, err,
+  int rc = agents_mission_resume_round(r->app->agents, scope(r), http_param(r, "id"), (int)round, 1, &why, err,
                                        sizeof err);
-  return control_reply(r, rc, status, err);
+  return control_reply(r, rc, why, err);
 }
 
 static int h_stats(http_req_t *r) {

@@ -26,6 +26,8 @@ int cmd_research(int argc, char **argv);
 int cmd_documents(int argc, char **argv);
 int cmd_mcp(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
+int cmd_groups(int argc, char **argv);
+int cmd_missions(int argc, char **argv);
 
 /* Shared helpers for commands (cli_common.c). */
 /* Loads configuration and opens the app; prints the error and returns NULL. */
@@ -37,6 +39,11 @@ int cli_first_admin(app_t *app);
  * first start). Prints why and returns -1 when there is none. *out is the
  * caller's (store_user_free). */
 int cli_user(app_t *app, const char *name, const char *cmd, store_user_t **out);
+/* Writes version (0: the latest) of mission mid's report as format (md,
+ * html, pdf or docx) to the file out, or stdout when NULL; messages name
+ * `maestro cmd`. 0, or 1 when there is no report or it cannot be written. */
+int cli_write_report(app_t *app, const char *cmd, const char *mid, int version, const char *title, const char *out,
+                     const char *format);
 /* 1 if argv has --help or -h. */
 int cli_wants_help(int argc, char **argv);
 

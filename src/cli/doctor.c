@@ -73,8 +73,10 @@ int cmd_doctor(int argc, char **argv) {
 }
 
 int cmd_version(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
+  if (cli_wants_help(argc, argv)) {
+    printf("usage: maestro version\nPrints the version of this binary.\n");
+    return 0;
+  }
   printf("maestro %s\n", MAESTRO_VERSION);
   return 0;
 }

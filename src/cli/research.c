@@ -159,43 +159,6 @@ static int ingest_dir(app_t *app, const char *uid, const char *gid, const char *
   return rc;
 }
 
-static int write_report(app_t *app, const char *mid, const char *title, const char *out, const char *format) {
-  json_t *rep = NULL;
-  if (store_mission_report(app->store, mid, 0, &rep) != STORE_OK) {
-    fprintf(stderr, "maestro research: mission %s has no report\n", mid);
-    return 1;
-  }
-  const char *md = json_string_value(json_object_get(rep, "markdown"));
-  char *text = NULL;
-  size_t len = 0;
-  char err[512] = "";
-  int rc = 0;
-  if (!strcmp(format, "pdf") || !strcmp(format, "docx")) {
-    int (*render)(const char *, const char *, char **, size_t *, char *, size_t) =
-        !strcmp(format, "pdf") ? report_pdf : report_docx;
-    if (render(title, md, &text, &len, err, sizeof err) != 0) {
-      fprintf(stderr, "maestro research: cannot render the %s: %s\n", format, err);
-      rc = 1;
-    }
-  } else {
-    text = !strcmp(format, "html") ? report_html(title, md) : util_strdup(md);
-    len = text ? strlen(text) : 0;
-    if (!text) rc = 1;
-  }
-  if (rc == 0 && out) {
-    if (util_write_file(out, text, len, 0644) != 0) {
-      fprintf(stderr, "maestro research: cannot write %s\n", out);
-      rc = 1;
-    } else
-      fprintf(stderr, "report written to %s\n", out);
-  } else if (rc == 0) {
-    if (fwrite(text, 1, len, stdout) != len) rc = 1;
-  }
-  free(text);
-  json_decref(rep);
-  return rc;
-}
-
 /* The preflight in a few lines: what the mission will have, then problems
  * and warnings with their fixes. */
 static void print_preflight(const json_t *pf, FILE *f) {
@@ -328,14 +291,14 @@ int cmd_research(int argc, char **argv) {
   }
   int rc = 1;
   char mid[17] = "", err[1024];
-  int status = 0;
+  agents_err_t why = AGENTS_OK;
   store_user_t *u = NULL;
   json_t *mrow = NULL;
   progress_t prog = {.tty = isatty(2)};
   snprintf(prog.phase, sizeof prog.phase, "starting");
   if (cli_user(app, user, "research", &u) != 0) goto out;
   if (resume) {
-    if (agents_mission_resume(app->agents, NULL, resume, 0, &status, err, sizeof err) != 0 && status != 409) {
+    if (agents_mission_resume(app->agents, NULL, resume, 0, &why, err, sizeof err) != 0 && why != AGENTS_E_CONFLICT) {
       fprintf(stderr, "maestro research: %s\n", err);
       goto out;
     }
@@ -348,10 +311,7 @@ int cmd_research(int argc, char **argv) {
         fprintf(stderr, "maestro research: mission %s not found\n", replay);
         goto out;
       }
-      req = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O}", "title", json_object_get(orig, "title"), "description",
-                      json_object_get(orig, "description"), "research_questions", json_object_get(orig, "questions"),
-                      "sources", json_object_get(orig, "sources"), "group_id", json_object_get(orig, "group_id"),
-                      "settings", json_object_get(orig, "settings"));
+      req = agents_mission_request_from_row(orig); /* with allow_empty: the record answers, as the original did */
       char owner[17];
       snprintf(owner, sizeof owner, "%s", json_string_value(json_object_get(orig, "user_id")));
       store_user_free(u);
@@ -359,7 +319,6 @@ int cmd_research(int argc, char **argv) {
       store_user_get(app->store, owner, &u);
       json_decref(orig);
       llm_set_replay(app->llm, replay);
-      json_object_set_new(req, "allow_empty", json_true()); /* the record answers, as the original did */
     } else {
       char gid[17] = "";
       if (docs || group) {
@@ -398,7 +357,7 @@ int cmd_research(int argc, char **argv) {
       if (allow_empty) json_object_set_new(req, "allow_empty", json_true());
     }
     json_t *refused = NULL;
-    int crc = agents_mission_create(app->agents, u->id, req, 0, mid, &status, err, sizeof err, &refused);
+    int crc = agents_mission_create(app->agents, u->id, req, 0, mid, &why, err, sizeof err, &refused);
     json_decref(req);
     if (crc != 0 && refused) /* the problems are printed above */
       fprintf(stderr,
@@ -422,7 +381,7 @@ int cmd_research(int argc, char **argv) {
   events_unlisten(app->events, on_event, &prog);
   if (prog.tty) fputc('\n', stderr);
   if (atomic_load(&g_interrupt)) {
-    agents_mission_pause(app->agents, NULL, mid, &status, err, sizeof err);
+    agents_mission_pause(app->agents, NULL, mid, &why, err, sizeof err);
     fprintf(stderr, "paused mission %s; resume with: maestro research --resume %s\n", mid, mid);
     rc = EXIT_PAUSED;
     goto out;
@@ -444,7 +403,7 @@ int cmd_research(int argc, char **argv) {
           (long long)t.calls, (long long)t.cached, (long long)(t.prompt_tokens + t.completion_tokens),
           (long long)json_integer_value(json_object_get(mrow, "supported")),
           (long long)json_integer_value(json_object_get(mrow, "checked")));
-  rc = write_report(app, mid, json_string_value(json_object_get(mrow, "title")), out, format);
+  rc = cli_write_report(app, "research", mid, 0, json_string_value(json_object_get(mrow, "title")), out, format);
   const char *outcome = json_string_value(json_object_get(mrow, "outcome"));
   if (rc == 0 && outcome && !strcmp(outcome, "no_evidence")) {
     fprintf(stderr, "maestro research: no verified evidence: no cited sentence of the report is backed by its "

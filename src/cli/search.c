@@ -14,10 +14,11 @@
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: maestro search \"query\" [-k 5] [--group NAME] [--mode hybrid|lexical|vector] [--by-document]\n"
+          "usage: maestro search \"query\" [--limit 5] [--group NAME] [--mode hybrid|lexical|vector] [--by-document]\n"
           "                      [--user NAME]\n"
           "Searches the user's ready documents (default user: ADMIN_USERNAME). Prints passages, or with\n"
-          "--by-document one result per document (its best passage).\n");
+          "--by-document one result per document (its best passage).\n"
+          "--limit N (or -k N): how many results, 1..100.\n");
 }
 
 /* Prints at most max code points of s on one line (whitespace folded). */
@@ -66,9 +67,9 @@ int cmd_search(int argc, char **argv) {
       fprintf(stderr, "maestro search: %s needs a value\n", a);
       return 2;
     }
-    if (!strcmp(a, "-k") || !strcmp(a, "--k")) {
+    if (!strcmp(a, "-k") || !strcmp(a, "--k") || !strcmp(a, "--limit")) {
       if (util_parse_int(v, 1, 100, &k) != 0) {
-        fprintf(stderr, "maestro search: -k must be 1..100\n");
+        fprintf(stderr, "maestro search: %s must be 1..100\n", a);
         return 2;
       }
     } else if (!strcmp(a, "--group"))

@@ -157,9 +157,9 @@ static json_t *t_start_research(call_t *c, json_t *args) {
   if (json_object_get(args, "depth"))
     json_object_set_new(body, "settings", json_pack("{s:O}", "depth", json_object_get(args, "depth")));
   char id[17];
-  int status = 0;
+  agents_err_t why = AGENTS_E_INTERNAL;
   json_t *pf = NULL;
-  int rc = agents_mission_create(c->app->agents, c->user->id, body, 1, id, &status, c->err, c->errlen, &pf);
+  int rc = agents_mission_create(c->app->agents, c->user->id, body, 1, id, &why, c->err, c->errlen, &pf);
   json_decref(body);
   json_decref(pf);
   if (rc != 0) return NULL;
