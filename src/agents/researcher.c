@@ -13,6 +13,7 @@
  * against the other passages of the section, since models mislabel); a
  * quote found nowhere is rejected and counted in the agent's log entry.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,7 +320,13 @@ void plugin_gather(mrun_t *m, json_t *section, json_t *queries, passages_t *out,
 json_t *research_note(const passage_t *p, const char *quote, const char *content, int credibility) {
   char id[17], key[64];
   util_new_id(id);
-  if (p->web)
+  if (p->web && p->url && util_starts_with(p->url, "plugin:")) {
+    /* locators (queries) share long prefixes: the key is a digest of all of it */
+    unsigned char h[16];
+    crypto_generichash(h, sizeof h, (const unsigned char *)p->url, strlen(p->url), NULL, 0);
+    size_t kl = (size_t)snprintf(key, sizeof key, "plugin:");
+    sodium_bin2hex(key + kl, sizeof key - kl, h, sizeof h);
+  } else if (p->web)
     snprintf(key, sizeof key, "url:%.56s", p->url ? p->url : "");
   else
     snprintf(key, sizeof key, "chunk:%lld", p->chunk_id);
