@@ -12,6 +12,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <pango/pangocairo.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,8 +82,10 @@ static void element(cairo_t *cr, PangoContext *ctx, xmlNode *n) {
      * text API would keep fontconfig's for the process) */
     xmlChar *t = xmlNodeGetContent(n), *anchor = xmlGetProp(n, (const xmlChar *)"text-anchor");
     PangoLayout *l = pango_layout_new(ctx);
-    PangoFontDescription *fd = pango_font_description_from_string("Sans");
-    pango_font_description_set_absolute_size(fd, num(n, "font-size", 10) * PANGO_SCALE);
+    /* the context draws at 72 dpi: points are the SVG's pixels */
+    char font[32];
+    snprintf(font, sizeof font, "Sans %.1f", num(n, "font-size", 10));
+    PangoFontDescription *fd = pango_font_description_from_string(font);
     pango_layout_set_font_description(l, fd);
     pango_font_description_free(fd);
     pango_layout_set_text(l, t ? (const char *)t : "", -1);
