@@ -13,6 +13,7 @@
  * against the other passages of the section, since models mislabel); a
  * quote found nowhere is rejected and counted in the agent's log entry.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,7 +311,10 @@ void plugin_gather(mrun_t *m, json_t *section, json_t *queries, passages_t *out,
         json_object_set_new(seen, u.data, json_true());
         passage_t *p = add_passage(out);
         p->web = 1;
-        p->text = util_strndup(json_string_value(json_object_get(pv, "text")), PASSAGE_MAX_CHARS * 4);
+        const char *text = json_string_value(json_object_get(pv, "text"));
+        size_t tl = strlen(text);
+        /* long answers are cut at a character boundary */
+        p->text = util_strndup(text, util_utf8_floor(text, tl < PASSAGE_MAX_CHARS * 4 ? tl : PASSAGE_MAX_CHARS * 4));
         p->title = util_strdup(json_string_value(json_object_get(pv, "title")));
         p->url = buf_detach(&u, NULL);
       }

@@ -75,9 +75,12 @@ char *rb_cell_text(const rb_cell_t *c);
 /* Draws the subset of SVG the shipped plugins write (svg with width and
  * height; rect, line, circle, polyline, text with fill, stroke,
  * stroke-width, font-size, text-anchor) at (x, y), scaled to width. Other
- * elements are skipped. *height gets the drawn height. 0, or -1 when svg
- * is not such an SVG (nothing drawn). (svg_draw.c) */
+ * elements are skipped; text is laid out with pango_context (a
+ * PangoContext for cr). *height gets the drawn height; cr NULL only
+ * measures. 0, or -1 when svg is not such an SVG (nothing drawn).
+ * (svg_draw.c) */
 struct _cairo;
-int rb_svg_draw(struct _cairo *cr, const char *svg, double x, double y, double width, double *height);
+int rb_svg_draw(struct _cairo *cr, void *pango_context, const char *svg, double x, double y, double width,
+                double *height);
 
 #endif

@@ -180,14 +180,9 @@ static void space(pdf_t *p, double pts) {
 /* A chart (blocks.h, rb_svg_draw) at most 360 pt wide, kept on one page. */
 static void chart(pdf_t *p, const char *svg) {
   double w = TEXT_W < 360 ? TEXT_W : 360, h = 0;
-  cairo_surface_t *probe = cairo_recording_surface_create(CAIRO_CONTENT_COLOR_ALPHA, NULL);
-  cairo_t *pc = cairo_create(probe);
-  int ok = rb_svg_draw(pc, svg, 0, 0, w, &h) == 0;
-  cairo_destroy(pc);
-  cairo_surface_destroy(probe);
-  if (!ok) return;
+  if (rb_svg_draw(NULL, NULL, svg, 0, 0, w, &h) != 0) return;
   if (p->y + h > BOTTOM && p->y > TOP) new_page(p);
-  rb_svg_draw(p->cr, svg, MARGIN, p->y, w, &h);
+  rb_svg_draw(p->cr, p->ctx, svg, MARGIN, p->y, w, &h);
   p->y += h + 6;
 }
 

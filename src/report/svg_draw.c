@@ -11,6 +11,8 @@
 #include <cairo.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <pango/pangocairo.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +39,7 @@ static int paint(cairo_t *cr, xmlNode *n, const char *name, const char *def) {
   return ok;
 }
 
-static void element(cairo_t *cr, xmlNode *n) {
+static void element(cairo_t *cr, PangoContext *ctx, xmlNode *n) {
   const char *name = (const char *)n->name;
   cairo_set_line_width(cr, num(n, "stroke-width", 1));
   if (!strcmp(name, "rect")) {
@@ -75,25 +77,34 @@ static void element(cairo_t *cr, xmlNode *n) {
     xmlFree(pts);
     if (paint(cr, n, "stroke", NULL)) cairo_stroke(cr);
     cairo_new_path(cr);
-  } else if (!strcmp(name, "text")) {
+  } else if (!strcmp(name, "text") && ctx) {
+    /* through the caller's Pango context: no global font state (cairo's toy
+     * text API would keep fontconfig's for the process) */
     xmlChar *t = xmlNodeGetContent(n), *anchor = xmlGetProp(n, (const xmlChar *)"text-anchor");
-    cairo_select_font_face(cr, "Sans", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
-    cairo_set_font_size(cr, num(n, "font-size", 10));
-    cairo_text_extents_t ex;
-    cairo_text_extents(cr, (const char *)t, &ex);
-    double x = num(n, "x", 0);
-    if (anchor && !strcmp((const char *)anchor, "middle")) x -= ex.x_advance / 2;
-    if (anchor && !strcmp((const char *)anchor, "end")) x -= ex.x_advance;
+    PangoLayout *l = pango_layout_new(ctx);
+    /* the context draws at 72 dpi: points are the SVG's pixels */
+    char font[32];
+    snprintf(font, sizeof font, "Sans %.1f", num(n, "font-size", 10));
+    PangoFontDescription *fd = pango_font_description_from_string(font);
+    pango_layout_set_font_description(l, fd);
+    pango_font_description_free(fd);
+    pango_layout_set_text(l, t ? (const char *)t : "", -1);
+    int w = 0, h = 0;
+    pango_layout_get_size(l, &w, &h);
+    double x = num(n, "x", 0), adv = (double)w / PANGO_SCALE;
+    if (anchor && !strcmp((const char *)anchor, "middle")) x -= adv / 2;
+    if (anchor && !strcmp((const char *)anchor, "end")) x -= adv;
     if (!paint(cr, n, "fill", "#000000")) cairo_set_source_rgb(cr, 0, 0, 0);
-    cairo_move_to(cr, x, num(n, "y", 0));
-    cairo_show_text(cr, (const char *)t);
+    cairo_move_to(cr, x, num(n, "y", 0) - (double)pango_layout_get_baseline(l) / PANGO_SCALE);
+    pango_cairo_show_layout(cr, l);
     cairo_new_path(cr);
+    g_object_unref(l);
     xmlFree(t);
     xmlFree(anchor);
   }
 }
 
-int rb_svg_draw(cairo_t *cr, const char *svg, double x, double y, double width, double *height) {
+int rb_svg_draw(cairo_t *cr, void *pango_context, const char *svg, double x, double y, double width, double *height) {
   *height = 0;
   xmlDoc *doc = xmlReadMemory(svg, (int)strlen(svg), "chart.svg", NULL,
                               XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
@@ -104,15 +115,19 @@ int rb_svg_draw(cairo_t *cr, const char *svg, double x, double y, double width, 
     return -1;
   }
   double k = width / w;
+  *height = h * k;
+  if (!cr) {
+    xmlFreeDoc(doc);
+    return 0;
+  }
   cairo_save(cr);
   cairo_translate(cr, x, y);
   cairo_scale(cr, k, k);
   cairo_rectangle(cr, 0, 0, w, h);
   cairo_clip(cr);
   for (xmlNode *n = root->children; n; n = n->next)
-    if (n->type == XML_ELEMENT_NODE) element(cr, n);
+    if (n->type == XML_ELEMENT_NODE) element(cr, pango_context, n);
   cairo_restore(cr);
   xmlFreeDoc(doc);
-  *height = h * k;
   return 0;
 }

@@ -49,9 +49,12 @@ static void plugins_dir(void) {
            pdir);
   cr_assert_eq(system(cmd), 0);
   snprintf(to, sizeof to, "%s/sql.json", pdir);
-  json_t *cfg = json_pack("{s:{s:s+}, s:[{s:s, s:s, s:s}]}", "databases", "sales", pdir, "/sales.db", "queries", "name",
-                          "revenue_by_region", "description", "Revenue by region and year", "sql",
-                          "SELECT region, year, revenue FROM sales ORDER BY year, region");
+  /* two allowed queries whose text shares a long prefix: two sources */
+  json_t *cfg = json_pack("{s:{s:s+}, s:[{s:s, s:s, s:s}, {s:s, s:s, s:s}]}", "databases", "sales", pdir, "/sales.db",
+                          "queries", "name", "revenue_by_region", "description", "Revenue by region and year", "sql",
+                          "SELECT region, year, revenue FROM sales ORDER BY year, region", "name", "revenue_first",
+                          "description", "Revenue by region, first rows", "sql",
+                          "SELECT region, year, revenue FROM sales ORDER BY year, region LIMIT 2");
   cr_assert_eq(json_dump_file(cfg, to, 0), 0);
   json_decref(cfg);
   snprintf(to, sizeof to, "%s/monthly.csv", pdir);
@@ -118,6 +121,10 @@ Test(missions_plugins, sql_source_and_data_agent_in_the_report, .timeout = 200) 
                    "Revenue by region and year (sales) (sql/sql): `SELECT region, year, revenue FROM sales "
                    "ORDER BY year, region`"),
             "sql reference:\n%s", refs);
+  cr_expect(strstr(refs,
+                   "Revenue by region, first rows (sales) (sql/sql): `SELECT region, year, revenue FROM sales "
+                   "ORDER BY year, region LIMIT 2`"),
+            "the second query is a source of its own:\n%s", refs);
   cr_expect(strstr(refs, "Data analysis of monthly.csv (data/tables): `monthly.csv`"), "data reference:\n%s", refs);
   /* computed figures, cited in the text: mean of revenue = 170, median 120 */
   const char *fig = strstr(md, "Column revenue: mean 170, median 120");
