@@ -419,7 +419,7 @@ export function DocumentsPage() {
               </thead>
               <tbody>
                 {shown.map((d) => (
-                  <tr key={d.id} data-testid="doc-row">
+                  <tr key={d.id} data-testid="doc-row" data-status={d.status}>
                     {canWrite && (
                       <td className="col-check">
                         <input type="checkbox" aria-label={t('docs.select', { name: d.filename })} checked={selected.has(d.id)} onChange={() => toggleSel(d.id)} />
