@@ -414,7 +414,8 @@ static int get_document_text(http_req_t *r) {
   char *text = NULL;
   if (store_doc_get_text(r->app->store, r->user.id, id, &text) != STORE_OK)
     return http_reply_not_found(r, "document", id);
-  json_t *o = json_pack("{s:s, s:s}", "id", id, "text", text);
+  json_t *o = json_pack("{s:s, s:s, s:o}", "id", id, "text", text, "sections",
+                        store_doc_sections_json(r->app->store, r->user.id, id));
   free(text);
   return http_reply_json(r, 200, o);
 }

@@ -178,6 +178,7 @@ int rag_parse(const char *data, size_t len, const char *filename, rag_type_t *ty
       break;
   }
   if (rc != 0) return -1;
+  rag_doc_drop_furniture(doc);
   if (rag_doc_chars(doc) == 0) {
     snprintf(err, errlen,
              t == RAG_TYPE_PDF ? "no extractable text (image-only or scanned PDF?)" : "no extractable text");

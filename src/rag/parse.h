@@ -79,6 +79,12 @@ void rag_doc_set_page(rag_doc_t *d, int n);
 void rag_doc_para(rag_doc_t *d, const char *s, size_t len);
 /* Appends a heading of level 1..6 and makes it the current heading path. */
 void rag_doc_heading(rag_doc_t *d, int level, const char *s, size_t len);
+/* Drops page furniture (running headers and footers repeated across pages,
+ * navigation lines such as "Prev | Up | Next", table-of-contents and index
+ * paragraphs of dot leaders) from d's paragraphs, keeping headings and
+ * never emptying a document; rag_parse calls it. Returns how many blocks
+ * were dropped. See furniture.c for the rules. */
+size_t rag_doc_drop_furniture(rag_doc_t *d);
 /* Sets a metadata field if still empty (copies, normalised). */
 void rag_doc_meta(char **field, const char *s);
 /* ---- Bibliographic metadata (meta.c) ----

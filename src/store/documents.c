@@ -735,6 +735,34 @@ out:
   return ret;
 }
 
+json_t *store_doc_sections_json(store_t *st, const char *user_id, const char *id) {
+  sqlite3 *db = sdb_acquire(st);
+  json_t *arr = json_array();
+  sqlite3_stmt *s = sdb_prepare(db,
+                                "SELECT c.page, c.heading, c.char_start FROM chunks c JOIN documents d "
+                                "ON d.id = c.document_id WHERE c.document_id = ?1 AND d.user_id = ?2 ORDER BY c.seq");
+  if (s) {
+    sdb_bind_text(s, 1, id);
+    sdb_bind_text(s, 2, user_id);
+    int page = -1;
+    char *heading = NULL;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+      int p = sqlite3_column_int(s, 0);
+      const char *h = (const char *)sqlite3_column_text(s, 1);
+      if (p == page && heading && h && !strcmp(h, heading)) continue;
+      page = p;
+      free(heading);
+      heading = util_strdup(h ? h : "");
+      json_array_append_new(arr, json_pack("{s:i, s:s, s:I}", "page", p, "heading", heading, "char_start",
+                                           (json_int_t)sqlite3_column_int64(s, 2)));
+    }
+    free(heading);
+    sqlite3_reset(s);
+  }
+  sdb_release(st, db);
+  return arr;
+}
+
 int store_doc_get_text(store_t *st, const char *user_id, const char *id, char **text) {
   *text = NULL;
   sqlite3 *db = sdb_acquire(st);

@@ -143,6 +143,10 @@ int store_doc_mark_ready(store_t *st, const char *id, const char *text, int page
  * was found and keeps its old one otherwise. */
 int store_doc_mark_ready_meta(store_t *st, const char *id, const char *text, int pages, int chunk_count,
                               int64_t text_chars, const store_doc_meta_t *m, json_t *sources, json_t *metadata);
+/* Where the pages and headings of a user's document start in its text:
+ * [{page, heading, char_start}] in order (a new entry when either changes;
+ * from the chunks, so empty until the document is indexed). New reference. */
+json_t *store_doc_sections_json(store_t *st, const char *user_id, const char *id);
 /* Extracted text of a document of user_id (malloc'd). */
 int store_doc_get_text(store_t *st, const char *user_id, const char *id, char **text);
 /* A cheap version of a user's library: number of ready documents and the

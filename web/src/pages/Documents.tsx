@@ -34,6 +34,14 @@ export function DocumentsPage() {
   const [type, setType] = useState('');
   const [groupFilter, setGroupFilter] = useState('');
   const [text, setText] = useState('');
+  const [author, setAuthor] = useState('');
+  const [venue, setVenue] = useState('');
+  const [yearFrom, setYearFrom] = useState('');
+  const [yearTo, setYearTo] = useState('');
+  const [sort, setSort] = useState('added');
+  const [allMatching, setAllMatching] = useState(false);
+  const [bulkNote, setBulkNote] = useState('');
+  const [lastQuery, setLastQuery] = useState('');
   const [uploads, setUploads] = useState<UploadItem[]>([]);
   const [uploadGroup, setUploadGroup] = useState('');
   const [dragging, setDragging] = useState(false);
@@ -44,9 +52,25 @@ export function DocumentsPage() {
   const fileInput = useRef<HTMLInputElement>(null);
 
   const [total, setTotal] = useState<number | null>(null);
+  /* the filters as the server reads them (GET /api/documents and the "filter" of a bulk action) */
+  const filter = useMemo(() => {
+    const f: Record<string, string> = {};
+    const put = (k: string, v: string) => {
+      if (v.trim()) f[k] = v.trim();
+    };
+    put('group_id', groupFilter);
+    put('status', status);
+    put('type', type);
+    put('q', text);
+    put('author', author);
+    put('venue', venue);
+    if (/^\d{4}$/.test(yearFrom.trim())) put('year_from', yearFrom);
+    if (/^\d{4}$/.test(yearTo.trim())) put('year_to', yearTo);
+    return f;
+  }, [groupFilter, status, type, text, author, venue, yearFrom, yearTo]);
   const fetchPage = useCallback(
-    (offset: number) => api.get(`/api/documents${qs({ group_id: groupFilter, status, q: text.trim(), limit: PAGE, offset })}`),
-    [groupFilter, status, text],
+    (offset: number) => api.get(`/api/documents${qs({ ...filter, sort, limit: PAGE, offset })}`),
+    [filter, sort],
   );
   // The newest status each document reached according to the live channel.
   // A list fetched before an event but answered after it would otherwise put
@@ -90,10 +114,15 @@ export function DocumentsPage() {
       .catch(() => {});
   }, []);
 
+  const typing = !!(text || author || venue || yearFrom || yearTo);
   useEffect(() => {
-    const h = setTimeout(() => void reload(), text ? 250 : 0);
+    const h = setTimeout(() => void reload(), typing ? 250 : 0);
     return () => clearTimeout(h);
-  }, [reload, text]);
+  }, [reload, typing]);
+  useEffect(() => {
+    setSelected(new Set());
+    setAllMatching(false);
+  }, [filter]);
   useEffect(reloadGroups, [reloadGroups]);
 
   // Ingestion progress arrives on the `documents` channel. The subscription
@@ -168,8 +197,8 @@ export function DocumentsPage() {
     startUploads(Array.from(e.dataTransfer.files || []));
   };
 
-  const shown = useMemo(() => (docs ?? []).filter((d) => !type || d.type === type), [docs, type]);
-  const types = useMemo(() => [...new Set((docs ?? []).map((d) => d.type))].sort(), [docs]);
+  const shown = docs ?? [];
+  const types = ['pdf', 'docx', 'html', 'md', 'txt'];
   const groupName = (id: string) => groups.find((g) => g.id === id)?.name ?? id;
 
   const toggleSel = (id: string) => {
@@ -198,11 +227,18 @@ export function DocumentsPage() {
       setError(e);
     }
   };
-  const bulkGroup = async (gid: string, add: boolean) => {
-    if (!gid || selected.size === 0) return;
+  /* one action on the selection, or on every document matching the filters */
+  const bulk = async (action: string, gid = '') => {
+    const n = allMatching ? total ?? shown.length : selected.size;
+    if (n === 0) return;
+    if (action === 'delete' && !window.confirm(t('docs.confirmBulkDelete', { n }))) return;
     try {
-      await api[add ? 'post' : 'del'](`/api/groups/${gid}/documents`, { document_ids: [...selected] });
+      const body: Record<string, unknown> = { action, ...(allMatching ? { filter } : { document_ids: [...selected] }) };
+      if (gid) body.group_id = gid;
+      const r = await api.post('/api/documents/bulk', body);
+      setBulkNote(t('docs.bulkDone', { done: Number(r?.done ?? 0), n: Number(r?.matched ?? n) }));
       setSelected(new Set());
+      setAllMatching(false);
       reloadGroups();
       void reload();
     } catch (e) {
@@ -219,7 +255,7 @@ export function DocumentsPage() {
         </button>
       </div>
 
-      <SearchBox groups={groups} />
+      <SearchBox groups={groups} onSearched={setLastQuery} onOpen={(id) => setViewing(shown.find((d) => d.id === id) ?? normDoc({ id, filename: id, status: 'ready' }))} />
 
       {canWrite && (
         <section
@@ -299,13 +335,29 @@ export function DocumentsPage() {
           </label>
           <label className="inline-field">
             <span>{t('docs.type')}</span>
-            <select value={type} onChange={(e) => setType(e.target.value)}>
+            <select value={type} onChange={(e) => setType(e.target.value)} data-testid="docs-type-filter">
               <option value="">{t('common.all')}</option>
               {types.map((x) => (
                 <option key={x} value={x}>
                   {x.toUpperCase()}
                 </option>
               ))}
+            </select>
+          </label>
+          <input type="search" placeholder={t('docs.filterAuthor')} aria-label={t('docs.filterAuthor')} value={author} onChange={(e) => setAuthor(e.target.value)} data-testid="docs-author-filter" />
+          <input type="search" placeholder={t('docs.filterVenue')} aria-label={t('docs.filterVenue')} value={venue} onChange={(e) => setVenue(e.target.value)} />
+          <label className="inline-field">
+            <span>{t('docs.years')}</span>
+            <input className="year-input" inputMode="numeric" placeholder="1990" aria-label={t('docs.yearFrom')} value={yearFrom} onChange={(e) => setYearFrom(e.target.value)} data-testid="docs-year-from" />
+            <span>–</span>
+            <input className="year-input" inputMode="numeric" placeholder="2025" aria-label={t('docs.yearTo')} value={yearTo} onChange={(e) => setYearTo(e.target.value)} data-testid="docs-year-to" />
+          </label>
+          <label className="inline-field">
+            <span>{t('docs.sort')}</span>
+            <select value={sort} onChange={(e) => setSort(e.target.value)} data-testid="docs-sort">
+              <option value="added">{t('docs.sortAdded')}</option>
+              <option value="title">{t('docs.sortTitle')}</option>
+              <option value="year">{t('docs.sortYear')}</option>
             </select>
           </label>
           <label className="inline-field">
@@ -320,13 +372,32 @@ export function DocumentsPage() {
             </select>
           </label>
         </div>
-        {selected.size > 0 && canWrite && <BulkBar count={selected.size} groups={groups} onApply={bulkGroup} onClear={() => setSelected(new Set())} />}
+        {selected.size > 0 && canWrite && (
+          <BulkBar
+            count={allMatching ? total ?? shown.length : selected.size}
+            canAll={allSelected && (total ?? 0) > shown.length}
+            allMatching={allMatching}
+            total={total ?? shown.length}
+            onAll={setAllMatching}
+            groups={groups}
+            onAction={bulk}
+            onClear={() => {
+              setSelected(new Set());
+              setAllMatching(false);
+            }}
+          />
+        )}
+        {bulkNote && (
+          <p className="muted small" role="status" data-testid="bulk-note">
+            {bulkNote}
+          </p>
+        )}
         <ErrorBox error={error} onClose={() => setError(null)} />
         {docs === null ? (
           <Spinner />
         ) : shown.length === 0 ? (
           <div className="empty" data-testid="docs-empty">
-            <p>{docs.length === 0 && !text && !status && !groupFilter ? t('docs.empty') : t('docs.noMatch')}</p>
+            <p>{docs.length === 0 && Object.keys(filter).length === 0 ? t('docs.empty') : t('docs.noMatch')}</p>
           </div>
         ) : (
           <div className="table-wrap">
@@ -348,7 +419,7 @@ export function DocumentsPage() {
               </thead>
               <tbody>
                 {shown.map((d) => (
-                  <tr key={d.id} data-testid="doc-row">
+                  <tr key={d.id} data-testid="doc-row" data-status={d.status}>
                     {canWrite && (
                       <td className="col-check">
                         <input type="checkbox" aria-label={t('docs.select', { name: d.filename })} checked={selected.has(d.id)} onChange={() => toggleSel(d.id)} />
@@ -416,7 +487,7 @@ export function DocumentsPage() {
           </div>
         )}
       </section>
-      {viewing && <DocTextModal doc={viewing} onClose={() => setViewing(null)} />}
+      {viewing && <DocTextModal doc={viewing} query={lastQuery} onClose={() => setViewing(null)} />}
       {editing && (
         <DocEditModal
           doc={editing}
@@ -441,12 +512,35 @@ export function DocumentsPage() {
   );
 }
 
-function BulkBar({ count, groups, onApply, onClear }: { count: number; groups: Group[]; onApply: (gid: string, add: boolean) => void; onClear: () => void }) {
+function BulkBar({
+  count,
+  canAll,
+  allMatching,
+  total,
+  onAll,
+  groups,
+  onAction,
+  onClear,
+}: {
+  count: number;
+  canAll: boolean;
+  allMatching: boolean;
+  total: number;
+  onAll: (on: boolean) => void;
+  groups: Group[];
+  onAction: (action: string, gid?: string) => void;
+  onClear: () => void;
+}) {
   const { t } = useI18n();
   const [gid, setGid] = useState('');
   return (
-    <div className="bulk-bar" role="region" aria-label={t('docs.bulk')}>
+    <div className="bulk-bar" role="region" aria-label={t('docs.bulk')} data-testid="bulk-bar">
       <span>{t('docs.selectedN', { n: count })}</span>
+      {(canAll || allMatching) && (
+        <button type="button" className="btn-link small" onClick={() => onAll(!allMatching)} data-testid="bulk-all">
+          {allMatching ? t('docs.onlyPage') : t('docs.allMatching', { n: total })}
+        </button>
+      )}
       <select value={gid} onChange={(e) => setGid(e.target.value)} aria-label={t('docs.group')}>
         <option value="">{t('docs.pickGroup')}</option>
         {groups.map((g) => (
@@ -455,11 +549,23 @@ function BulkBar({ count, groups, onApply, onClear }: { count: number; groups: G
           </option>
         ))}
       </select>
-      <button type="button" className="btn btn-secondary btn-sm" disabled={!gid} onClick={() => onApply(gid, true)}>
+      <button type="button" className="btn btn-secondary btn-sm" disabled={!gid} onClick={() => onAction('add_to_group', gid)}>
         {t('docs.addToGroup')}
       </button>
-      <button type="button" className="btn btn-secondary btn-sm" disabled={!gid} onClick={() => onApply(gid, false)}>
+      <button type="button" className="btn btn-secondary btn-sm" disabled={!gid} onClick={() => onAction('remove_from_group', gid)}>
         {t('docs.removeFromGroup')}
+      </button>
+      <button type="button" className="btn btn-secondary btn-sm" onClick={() => onAction('reprocess')} data-testid="bulk-reprocess">
+        {t('docs.bulkReprocess')}
+      </button>
+      <button type="button" className="btn btn-secondary btn-sm" onClick={() => onAction('reembed')}>
+        {t('docs.reembed')}
+      </button>
+      <button type="button" className="btn btn-secondary btn-sm" onClick={() => onAction('cancel')}>
+        {t('docs.cancelQueued')}
+      </button>
+      <button type="button" className="btn btn-secondary btn-sm danger" onClick={() => onAction('delete')} data-testid="bulk-delete">
+        {t('common.delete')}
       </button>
       <button type="button" className="btn-link small" onClick={onClear}>
         {t('common.clear')}
@@ -468,7 +574,7 @@ function BulkBar({ count, groups, onApply, onClear }: { count: number; groups: G
   );
 }
 
-function SearchBox({ groups }: { groups: Group[] }) {
+function SearchBox({ groups, onSearched, onOpen }: { groups: Group[]; onSearched: (q: string) => void; onOpen: (docId: string) => void }) {
   const { t } = useI18n();
   const [q, setQ] = useState('');
   const [k, setK] = useState(5);
@@ -487,6 +593,7 @@ function SearchBox({ groups }: { groups: Group[] }) {
       if (gid) body.group_id = gid;
       const r = await api.post('/api/search', body);
       setResults(pickList(r, 'results').map(normPassage));
+      onSearched(q.trim());
     } catch (err) {
       setError(err);
     } finally {
@@ -531,7 +638,9 @@ function SearchBox({ groups }: { groups: Group[] }) {
               {results.map((r, i) => (
                 <li key={`${r.chunk_id}-${i}`} className="passage">
                   <div className="passage-head">
-                    <strong>{r.title || r.filename || r.document_id}</strong>
+                    <button type="button" className="btn-link" onClick={() => onOpen(r.document_id)} title={t('docs.view')}>
+                      <strong>{r.title || r.filename || r.document_id}</strong>
+                    </button>
                     {r.page && <span className="muted small"> · p. {r.page}</span>}
                     <span className="score" title={t('search.score')}>
                       {r.score.toFixed(3)}
@@ -551,24 +660,76 @@ function SearchBox({ groups }: { groups: Group[] }) {
   );
 }
 
-function DocTextModal({ doc, onClose }: { doc: Doc; onClose: () => void }) {
+/** Text split into pieces, the words of query marked (case-insensitive; words of 2+ characters). */
+export function highlight(text: string, query: string): { text: string; hit: boolean }[] {
+  const words = query
+    .split(/\s+/)
+    .map((w) => w.replace(/[^\p{L}\p{N}_-]/gu, ''))
+    .filter((w) => w.length >= 2);
+  if (!words.length) return [{ text, hit: false }];
+  const re = new RegExp(`(${words.map((w) => w.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('|')})`, 'giu');
+  return text
+    .split(re)
+    .filter((p) => p !== '')
+    .map((p) => ({ text: p, hit: words.some((w) => w.toLowerCase() === p.toLowerCase()) }));
+}
+
+interface Section {
+  page: number;
+  heading: string;
+  char_start: number;
+}
+
+/** The reader: the extracted text by page and heading, with the words of a search marked. */
+function DocTextModal({ doc, query, onClose }: { doc: Doc; query: string; onClose: () => void }) {
   const { t } = useI18n();
   const [text, setText] = useState<string | null>(null);
+  const [sections, setSections] = useState<Section[]>([]);
+  const [find, setFind] = useState(query);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     api
       .get(`/api/documents/${doc.id}/text`)
       .then((r) => {
-        if (typeof r === 'string') setText(r);
-        else if (r && Array.isArray(r.pages)) setText(r.pages.map((p: any, i: number) => `— ${t('cite.page')} ${p.page ?? i + 1} —\n${p.text ?? p}`).join('\n\n'));
-        else setText(String(r?.text ?? r?.content ?? ''));
+        setText(typeof r === 'string' ? r : String(r?.text ?? r?.content ?? ''));
+        setSections(Array.isArray(r?.sections) ? r.sections : []);
       })
       .catch(setError);
-  }, [doc.id, t]);
+  }, [doc.id]);
+  /* offsets are in code points: split on them with Array.from */
+  const parts = useMemo(() => {
+    if (text === null) return [];
+    const cps = Array.from(text);
+    const starts = sections.length ? sections : [{ page: 0, heading: '', char_start: 0 }];
+    return starts.map((s, i) => ({
+      ...s,
+      body: cps.slice(i === 0 ? 0 : s.char_start, i + 1 < starts.length ? starts[i + 1].char_start : cps.length).join(''),
+    }));
+  }, [text, sections]);
+  const hits = useMemo(() => parts.reduce((n, p) => n + highlight(p.body, find).filter((x) => x.hit).length, 0), [parts, find]);
   return (
     <Modal title={doc.title || doc.filename} onClose={onClose} wide>
       <ErrorBox error={error} />
-      {text === null && !error ? <Spinner /> : <pre className="doc-text" tabIndex={0}>{text}</pre>}
+      <div className="toolbar">
+        <input type="search" value={find} onChange={(e) => setFind(e.target.value)} placeholder={t('docs.findInText')} aria-label={t('docs.findInText')} data-testid="reader-find" />
+        {find.trim() && <span className="muted small" data-testid="reader-hits">{t('docs.hitsN', { n: hits })}</span>}
+      </div>
+      {text === null && !error ? (
+        <Spinner />
+      ) : (
+        <div className="doc-text reader" tabIndex={0} data-testid="reader">
+          {parts.map((p, i) => (
+            <section key={i}>
+              {(p.page > 0 || p.heading) && (i === 0 || p.page !== parts[i - 1].page || p.heading !== parts[i - 1].heading) && (
+                <h3 className="reader-head small muted">{[p.page > 0 ? `${t('cite.page')} ${p.page}` : '', p.heading].filter(Boolean).join(' · ')}</h3>
+              )}
+              <pre className="doc-text">
+                {highlight(p.body, find).map((x, k) => (x.hit ? <mark key={k}>{x.text}</mark> : <span key={k}>{x.text}</span>))}
+              </pre>
+            </section>
+          ))}
+        </div>
+      )}
     </Modal>
   );
 }
