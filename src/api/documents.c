@@ -258,6 +258,7 @@ static int read_filter(http_req_t *r, json_t *obj, rag_filter_t *f) {
   }
   if (f->f.group_id && !store_group_owned(r->app->store, r->user.id, f->f.group_id)) {
     http_reply_not_found(r, "group", f->f.group_id);
+    rag_filter_free(f);
     return -1;
   }
   return 0;

@@ -219,7 +219,9 @@ Test(library, bulk_actions_touch_only_the_callers_documents) {
   start(1000);
   long st;
   /* a group of alice, filled with "all matching" */
-  json_t *g = ts_json(&srv, "POST", "/api/groups", alice, json_pack("{s:s}", "name", "hopper"), &st);
+  json_t *gb = json_pack("{s:s}", "name", "hopper");
+  json_t *g = ts_json(&srv, "POST", "/api/groups", alice, gb, &st);
+  json_decref(gb);
   cr_assert_eq(st, 201);
   char gid[64];
   snprintf(gid, sizeof gid, "%s", s_of(g, "id"));
