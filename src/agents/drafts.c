@@ -237,6 +237,57 @@ static int has_word(const char *text, const char *const *words) {
   return 0;
 }
 
+/* Past the kind of text asked for at p: an optional article, at most two
+ * adjectives ("short", "in-depth") and a noun ("report", "overview"), or
+ * "research" / "information" alone; p itself when it names none. */
+static const char *skip_kind_of_text(const char *p) {
+  static const char *const ART[] = {"a ", "an ", "the ", "some ", NULL};
+  static const char *const ADJ[] = {"short ",    "brief ",    "quick ",   "concise ",   "detailed ", "long ",
+                                    "in-depth ", "thorough ", "full ",    "complete ",  "comprehensive ",
+                                    "written ",  "simple ",   "clear ",   "technical ", NULL};
+  static const char *const NOUN[] = {"report ",   "overview ", "review ",  "summary ", "analysis ", "study ",
+                                     "brief ",    "briefing ", "paper ",   "memo ",    "note ",     "explainer ",
+                                     "survey ",   "article ",  "essay ",   "research ", "information ", NULL};
+  const char *q = p;
+  for (size_t i = 0; ART[i]; i++)
+    if (!strncasecmp(q, ART[i], strlen(ART[i]))) {
+      q += strlen(ART[i]);
+      break;
+    }
+  for (int k = 0; k < 2; k++)
+    for (size_t i = 0; ADJ[i]; i++)
+      if (!strncasecmp(q, ADJ[i], strlen(ADJ[i]))) {
+        q += strlen(ADJ[i]);
+        break;
+      }
+  for (size_t i = 0; NOUN[i]; i++)
+    if (!strncasecmp(q, NOUN[i], strlen(NOUN[i]))) return q + strlen(NOUN[i]);
+  return p;
+}
+
+/* "for high-school teachers", "for executives": the audience a clause
+ * names, malloc'd; NULL when the clause is not one. */
+static char *audience_of(const char *clause) {
+  static const char *const WHO[] = {
+      "teachers",   "students",  "executives", "managers",   "researchers", "engineers",    "policymakers",
+      "makers",     "developers", "clinicians", "doctors",   "nurses",      "investors",    "journalists",
+      "public",     "beginners", "experts",    "children",   "parents",     "board",        "team",
+      "customers",  "readers",   "lawyers",    "scientists", "officials",   "staff",        "colleagues",
+      "audience",   "employees", "leaders",    "analysts",   "practitioners", "undergraduates", NULL};
+  while (*clause == ' ') clause++;
+  if (strncasecmp(clause, "for ", 4)) return NULL;
+  const char *rest = clause + 4;
+  size_t n = strlen(rest);
+  while (n && strchr(" .!", rest[n - 1])) n--;
+  if (!n || n > 60) return NULL;
+  const char *last = rest + n;
+  while (last > rest && last[-1] != ' ') last--;
+  for (size_t i = 0; WHO[i]; i++)
+    if ((size_t)(rest + n - last) == strlen(WHO[i]) && !strncasecmp(last, WHO[i], strlen(WHO[i])))
+      return util_strndup(rest, n);
+  return NULL;
+}
+
 /* The clause without the request's lead-in ("I need a report on", "please
  * give me an overview of"): the topic it names. malloc'd. */
 static char *topic_of(const char *clause) {
@@ -244,13 +295,15 @@ static char *topic_of(const char *clause) {
                                       "please ",  "can you ", "could you ",    "write ",    "give me ",
                                       "prepare ", "make ",    "research ",     "find out ", "and ",
                                       "also ",    "or ",      "then ",         NULL};
-  static const char *const WHAT[] = {"a report ",    "an overview ", "a review ", "a summary ",
-                                     "an analysis ", "a study ",     "a brief ",  "a briefing ",
-                                     "research ",    "information ", NULL};
   static const char *const PREP[] = {"on ", "of ", "about ", "regarding ", "covering ", "into ", "for ", NULL};
   const char *p = clause;
   for (int pass = 0; pass < 3; pass++) {
-    const char *const *list = pass == 0 ? LEADS : pass == 1 ? WHAT : PREP;
+    const char *const *list = pass == 0 ? LEADS : PREP;
+    if (pass == 1) { /* "a (short) report", "an in-depth overview", "research" */
+      while (*p == ' ') p++;
+      p = skip_kind_of_text(p);
+      continue;
+    }
     for (int again = 1; again;) {
       again = 0;
       while (*p == ' ') p++;
@@ -300,11 +353,95 @@ static void add_question(json_t *qs, const char *q) {
   json_array_append_new(qs, json_string(q));
 }
 
-/* The clause as a research question. malloc'd. */
-static char *question_of(const char *clause, int first, const char *lang) {
+static const char *const WH[] = {"why", "how", "what", "when", "where", "which", "who", "whether", NULL};
+
+static int is_wh(const char *w, size_t n) {
+  for (size_t i = 0; WH[i]; i++)
+    if (n == strlen(WH[i]) && !strncasecmp(w, WH[i], n)) return 1;
+  return 0;
+}
+
+/* An embedded wh-clause as a question: "why glaciers are retreating" ->
+ * "Why are glaciers retreating?" (the auxiliary moved before the subject);
+ * without an auxiliary to move, "What is known about what landforms they
+ * leave behind?". malloc'd. */
+static char *wh_question(const char *clause) {
+  static const char *const AUX[] = {"are", "is", "was", "were", "can", "could", "will", "would", "has", "have",
+                                    "had", "do",  "does", "did", "should", "may", "might", "must", NULL};
+  char *copy = util_strdup(clause);
+  char *w[40];
+  int n = 0;
+  char *save = NULL;
+  char *t = strtok_r(copy, " ", &save);
+  for (; t && n < 40; t = strtok_r(NULL, " ", &save)) w[n++] = t;
+  if (n == 0 || t) { /* nothing, or too long to rephrase: asked as it is */
+    free(copy);
+    buf_t q = BUF_INIT;
+    buf_init(&q);
+    buf_printf(&q, "What is known about %s?", n ? clause : "this");
+    return buf_detach(&q, NULL);
+  }
+  int aux = -1;
+  if (strcasecmp(w[0], "whether"))
+    for (int j = 2; j < n && j < 9 && aux < 0; j++)
+      for (size_t i = 0; AUX[i]; i++)
+        if (!strcasecmp(w[j], AUX[i])) {
+          aux = j;
+          break;
+        }
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  if (aux > 0 && aux < n - 1) {
+    buf_printf(&b, "%c%s %s", toupper((unsigned char)w[0][0]), w[0] + 1, w[aux]);
+    for (int j = 1; j < n; j++)
+      if (j != aux) buf_printf(&b, " %s", w[j]);
+    buf_putc(&b, '?');
+  } else {
+    buf_puts(&b, "What is known about ");
+    for (int j = 0; j < n; j++) buf_printf(&b, "%s%s", j ? " " : "", w[j]);
+    buf_putc(&b, '?');
+  }
+  free(copy);
+  return buf_detach(&b, NULL);
+}
+
+/* The clause as research questions added to qs: a question as written; an
+ * audience ("for teachers") sets *audience instead (when not NULL); a topic
+ * made of wh-clauses ("why X and what Y") gives one question each; any
+ * other topic the first clause's or a later clause's template. */
+static void questions_of(json_t *qs, const char *clause, int first, const char *lang, char **audience) {
   size_t n = strlen(clause);
-  if (n && (clause[n - 1] == '?' || (n >= 3 && !strcmp(clause + n - 3, "\xEF\xBC\x9F")))) return util_strdup(clause);
+  if (n && (clause[n - 1] == '?' || (n >= 3 && !strcmp(clause + n - 3, "\xEF\xBC\x9F")))) {
+    add_question(qs, clause);
+    return;
+  }
+  char *who = audience_of(clause);
+  if (who) {
+    if (audience && !*audience)
+      *audience = who;
+    else
+      free(who);
+    return;
+  }
   char *topic = topic_of(clause);
+  size_t wl = strcspn(topic, " ");
+  if (strcmp(lang, "ko") && is_wh(topic, wl)) {
+    /* "why A and what B": cut before each "and <wh-word>" */
+    char *part = topic;
+    for (;;) {
+      char *cut = NULL;
+      for (char *a = strcasestr(part, " and "); a && !cut; a = strcasestr(a + 1, " and "))
+        if (is_wh(a + 5, strcspn(a + 5, " "))) cut = a;
+      if (cut) *cut = 0;
+      char *q = wh_question(part);
+      add_question(qs, q);
+      free(q);
+      if (!cut) break;
+      part = cut + 5;
+    }
+    free(topic);
+    return;
+  }
   buf_t b = BUF_INIT;
   buf_init(&b);
   if (!strcmp(lang, "ko"))
@@ -312,7 +449,8 @@ static char *question_of(const char *clause, int first, const char *lang) {
   else
     buf_printf(&b, first ? "What is the current state of %s?" : "What does the evidence say about %s?", topic);
   free(topic);
-  return buf_detach(&b, NULL);
+  add_question(qs, b.data);
+  buf_free(&b);
 }
 
 /* Questions that every topic has, to reach DRAFT_MIN_QUESTIONS. */
@@ -322,10 +460,19 @@ static void pad_questions(json_t *qs, const char *topic, const char *lang) {
                                    "What do the sources conclude or recommend about %s?"};
   static const char *const KO[] = {"%s의 주요 동향과 변화는 무엇인가?", "%s에 관한 쟁점과 위험은 무엇인가?",
                                    "%s에 대해 자료는 어떤 결론이나 권고를 내리는가?"};
+  /* a topic that is itself a question ("why A and what B") reads badly
+   * inside these: the questions then stand on the mission's title */
+  static const char *const EN_WH[] = {"What are the main developments and trends?",
+                                      "What are the open issues, risks or disagreements?",
+                                      "What do the sources conclude or recommend?"};
+  int wh = strcmp(lang, "ko") && is_wh(topic, strcspn(topic, " "));
   for (size_t i = 0; i < 3 && json_array_size(qs) < DRAFT_MIN_QUESTIONS; i++) {
     buf_t b = BUF_INIT;
     buf_init(&b);
-    buf_printf(&b, strcmp(lang, "ko") ? EN[i] : KO[i], topic);
+    if (wh)
+      buf_puts(&b, EN_WH[i]);
+    else
+      buf_printf(&b, strcmp(lang, "ko") ? EN[i] : KO[i], topic);
     add_question(qs, b.data);
     buf_free(&b);
   }
@@ -425,11 +572,8 @@ json_t *drafts_offline_proposal(app_t *app, const char *user_id, const char *tex
       json_t *cl = clauses_of(text);
       size_t i;
       json_t *c;
-      json_array_foreach(cl, i, c) {
-        char *q = question_of(json_string_value(c), 0, lang ? lang : "en");
-        add_question(json_object_get(card, "questions"), q);
-        free(q);
-      }
+      json_array_foreach(cl, i, c) questions_of(json_object_get(card, "questions"), json_string_value(c), 0,
+                                                lang ? lang : "en", NULL);
       json_decref(cl);
     }
     pad_questions(json_object_get(card, "questions"), json_string_value(json_object_get(card, "title")),
@@ -443,11 +587,8 @@ json_t *drafts_offline_proposal(app_t *app, const char *user_id, const char *tex
     }
     size_t i;
     json_t *c;
-    json_array_foreach(cl, i, c) {
-      char *q = question_of(json_string_value(c), i == 0, lang);
-      add_question(qs, q);
-      free(q);
-    }
+    char *audience = NULL;
+    json_array_foreach(cl, i, c) questions_of(qs, json_string_value(c), i == 0, lang, &audience);
     pad_questions(qs, topic, lang);
     json_t *docs = matching_documents(app, user_id, NULL, text);
     int web = has_word(text, WEB) || !json_array_size(docs);
@@ -455,8 +596,10 @@ json_t *drafts_offline_proposal(app_t *app, const char *user_id, const char *tex
     card =
         json_pack("{s:s, s:o, s:{s:b, s:n, s:b, s:b}, s:s, s:s, s:s, s:s, s:o}", "title", topic, "questions", qs,
                   "sources", "documents", json_array_size(docs) > 0 || !web, "group_id", "web", web, "scholarly", 0,
-                  "depth", "standard", "language", lang, "tone", "formal", "audience", "", "matched_documents", docs);
+                  "depth", "standard", "language", lang, "tone", "formal", "audience", audience ? audience : "",
+                  "matched_documents", docs);
     free(topic);
+    free(audience);
     json_decref(cl);
     refine(card, text, lang); /* "shorter, for executives" in the first message too */
   }
@@ -558,11 +701,11 @@ static char *offline_reply(json_t *card, int fallback) {
                fallback ? "모델의 답을 쓸 수 없어 오프라인 제안입니다:" : "오프라인 제안입니다(모델 없음):", nd);
   else
     buf_printf(&b,
-               "%s the research questions come from the clauses of your request, and %zu matching document%s of "
-               "your library.",
+               "%s the research questions come from the clauses of your request, and %zu matching document%s "
+               "found in your library.",
                fallback ? "Offline proposal, because the model's answer could not be used:"
                         : "Offline proposal (no model configured):",
-               nd, nd == 1 ? " was found in" : "s were found in");
+               nd, nd == 1 ? " was" : "s were");
   return buf_detach(&b, NULL);
 }
 

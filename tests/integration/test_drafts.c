@@ -217,6 +217,36 @@ Test(drafts_offline, proposal_from_the_request_and_the_library) {
   json_decref(d);
 }
 
+/* A request phrased as people write it: the lead-in ("I need a short
+ * report on") is not the topic, the audience is not a question, and two
+ * wh-clauses are two questions. */
+Test(drafts_offline, a_natural_request_gives_its_own_questions_and_audience) {
+  long st;
+  json_t *d = create(tok_a,
+                     "I need a short report on why alpine glaciers are retreating and what landforms they leave "
+                     "behind, for high-school teachers.",
+                     &st);
+  cr_assert_eq(st, 201, "create: %ld", st);
+  json_t *p = json_object_get(d, "proposal");
+  cr_assert_str_eq(str(p, "title"), "Why alpine glaciers are retreating and what landforms they leave behind");
+  json_t *qs = json_object_get(p, "questions");
+  cr_assert(all_questions(qs));
+  cr_assert_str_eq(json_string_value(json_array_get(qs, 0)), "Why are alpine glaciers retreating?");
+  cr_assert_str_eq(json_string_value(json_array_get(qs, 1)), "What is known about what landforms they leave behind?");
+  size_t i;
+  json_t *q;
+  json_array_foreach(qs, i, q) {
+    cr_assert_null(strcasestr(json_string_value(q), "report"), "the lead-in in a question: %s", json_string_value(q));
+    cr_assert_null(strcasestr(json_string_value(q), "teachers"), "the audience as a question: %s",
+                   json_string_value(q));
+  }
+  cr_assert_str_eq(str(p, "audience"), "high-school teachers");
+  cr_assert_str_eq(str(p, "depth"), "quick", "a short report is a quick mission");
+  json_t *a = json_array_get(json_object_get(d, "messages"), 1);
+  cr_assert_null(strstr(str(a, "content"), "in of"), "%s", str(a, "content"));
+  json_decref(d);
+}
+
 Test(drafts_offline, refinement_turn_and_card_edit) {
   long st;
   json_t *d = create(tok_a, "A report on volcanoes of Italy", &st);
