@@ -80,7 +80,9 @@ void db_stmts_free(db_conn_t *c) {
 db_stmt_t *db_prepare(db_conn_t *c, const char *sql) {
   for (int i = 0; i < c->nstmts; i++) {
     db_stmt_t *e = c->stmts[i];
-    if (e->key == sql || strcmp(e->sql, sql) == 0) {
+    /* by text, never by address alone: SQL built in a buffer (the library's
+     * filters) may come at the address of an earlier, different text */
+    if (strcmp(e->sql, sql) == 0) {
       stmt_reset(e);
       return e;
     }
@@ -88,7 +90,6 @@ db_stmt_t *db_prepare(db_conn_t *c, const char *sql) {
   db_stmt_t *s = calloc(1, sizeof *s);
   if (!s) abort();
   s->conn = c;
-  s->key = sql;
   s->sql = util_strdup(sql);
   int rc = c->backend == DB_SQLITE ? dbsq_compile(s) : dbpg_compile(s);
   if (rc != 0) {

@@ -19,7 +19,6 @@
 
 struct db_stmt {
   db_conn_t *conn;
-  const char *key; /* the SQL pointer as given */
   char *sql;       /* its text (owned) */
   int64_t changes;
   /* SQLite */
