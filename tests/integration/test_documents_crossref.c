@@ -1,0 +1,197 @@
+/*
+ * test_documents_crossref.c - completing a document's record after
+ * ingestion (issue 14 §2): a DOI found in an uploaded document is resolved
+ * through Crossref (tests/fakes/fake_scholar.py answers
+ * /crossref/works?filter=doi:X with the captured items of that DOI) when
+ * Crossref is among the owner's scholarly providers, and not when it is
+ * not; a field the document declared (front matter) or the user edited is
+ * never replaced; Crossref being down leaves the document ready and as
+ * extracted.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "mission_support.h"
+#include "web_support.h"
+
+static websup_fake_t fake;
+
+static void start(void) {
+  cr_assert_eq(websup_fake_start(&fake, "fake_scholar.py", NULL), 0);
+  const char *extra[] = {"SCHOLARLY_MIN_INTERVAL_MS=0", "SCHOLARLY_CONTACT_EMAIL=research@example.org", NULL};
+  ms_start(1, NULL, websup_scholar_env_plus(&fake, extra));
+}
+
+static void stop_fake(void) {
+  websup_fake_stop(&fake);
+}
+TestSuite(documents_crossref, .fini = stop_fake, .timeout = 180);
+
+static const char *str(json_t *o, const char *k) {
+  const char *v = json_string_value(json_object_get(o, k));
+  return v ? v : "(null)";
+}
+
+static const char *source(json_t *d, const char *field) {
+  return str(json_object_get(d, "meta_sources"), field);
+}
+
+/* Writes name into the server's directory, uploads it, waits until it is
+ * ready; returns its id (malloc'd). */
+static char *upload(const char *name, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", ms_srv.dir, name);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs(text, f);
+  fclose(f);
+  const char *paths[] = {path, NULL};
+  long st;
+  json_t *up = ts_upload(&ms_srv, ms_token, paths, NULL, &st);
+  cr_assert_eq(st, 202);
+  char *id = strdup(str(json_array_get(json_object_get(up, "documents"), 0), "id"));
+  json_decref(up);
+  json_t *d = ts_wait_document(&ms_srv, ms_token, id, 90);
+  cr_assert_not_null(d, "document %s never finished", id);
+  cr_assert_str_eq(str(d, "status"), "ready", "%s", str(d, "error"));
+  json_decref(d);
+  return id;
+}
+
+static json_t *get_doc(const char *id) {
+  char p[128];
+  snprintf(p, sizeof p, "/api/documents/%s", id);
+  long st;
+  json_t *d = ts_json(&ms_srv, "GET", p, ms_token, NULL, &st);
+  cr_assert_eq(st, 200);
+  return d;
+}
+
+/* The document once `field` has source src (the completion runs after the
+ * "ready" event), or as it is after `seconds` otherwise. */
+static json_t *doc_when(const char *id, const char *field, const char *src, int seconds) {
+  for (int i = 0;; i++) {
+    json_t *d = get_doc(id);
+    if (!strcmp(source(d, field), src) || i >= seconds * 10) return d;
+    json_decref(d);
+    util_sleep_ms(100);
+  }
+}
+
+static void set_providers(json_t *names) {
+  long st;
+  json_t *r = ts_json(&ms_srv, "PUT", "/api/settings", ms_token, json_pack("{s:{s:o}}", "search",
+                                                                           "scholarly_providers", names),
+                      &st);
+  cr_assert_eq(st, 200, "settings: %ld", st);
+  json_decref(r);
+}
+
+static const char PAPER_TXT[] =
+    "Notes on ecological forecasting\n\n"
+    "DOI: 10.1111/ele.14024\n\n"
+    "Forecasts of ecological systems are judged by their skill, but a forecast that is accurate\n"
+    "may still lead managers to a poor decision. These notes summarise the argument.\n";
+
+static const char PAPER_MD[] =
+    "---\n"
+    "title: My reading of the noise paper\n"
+    "doi: 10.1111/ele.13085\n"
+    "---\n\n"
+    "Randomness generates novel phenomena and reveals information about ecological systems.\n";
+
+Test(documents_crossref, doi_completes_the_record_from_crossref) {
+  start();
+  char *id = upload("forecast.txt", PAPER_TXT);
+  json_t *d = doc_when(id, "title", "crossref", 20);
+  cr_expect_str_eq(str(d, "title"), "The forecast trap");
+  cr_expect_str_eq(str(d, "authors"), "Carl Boettiger");
+  cr_expect_str_eq(str(d, "year"), "2022");
+  cr_expect_str_eq(str(d, "venue"), "Ecology Letters");
+  cr_expect_str_eq(str(d, "doi"), "10.1111/ele.14024");
+  const char *completed[] = {"title", "authors", "year", "venue"};
+  for (int i = 0; i < 4; i++) cr_expect_str_eq(source(d, completed[i]), "crossref", "%s", completed[i]);
+  json_decref(d);
+  /* the documented query, with the polite contact address */
+  cr_expect_geq(websup_fake_count(&fake, "/crossref/works"), 1);
+  cr_expect_geq(websup_fake_count(&fake, "/_mailto/crossref/works/research@example.org"), 1);
+
+  /* a title the document declares (front matter) is kept; the gaps are filled */
+  char *md = upload("noise.md", PAPER_MD);
+  d = doc_when(md, "authors", "crossref", 20);
+  cr_expect_str_eq(str(d, "title"), "My reading of the noise paper");
+  cr_expect_str_eq(source(d, "title"), "front-matter");
+  cr_expect_str_eq(str(d, "authors"), "Carl Boettiger");
+  cr_expect_str_eq(str(d, "year"), "2018");
+  json_decref(d);
+
+  /* the search index knows the completed title */
+  long st;
+  json_t *r = ts_json(&ms_srv, "GET", "/api/documents?q=forecast%20trap", ms_token, NULL, &st);
+  cr_expect_eq(json_integer_value(json_object_get(r, "total")), 1);
+  json_decref(r);
+  free(md);
+  free(id);
+  cr_expect_eq(ts_server_stop(&ms_srv), 0, "the server exits cleanly (and without leaks under ASan)");
+  ms_stop_all();
+}
+
+Test(documents_crossref, disabled_then_user_edits_are_never_overwritten) {
+  start();
+  /* Crossref not among the owner's providers: nothing is asked */
+  set_providers(json_pack("[s]", "arxiv"));
+  char *id = upload("forecast.txt", PAPER_TXT);
+  util_sleep_ms(1500);
+  json_t *d = get_doc(id);
+  cr_expect_str_neq(str(d, "title"), "The forecast trap");
+  cr_expect_str_eq(str(d, "authors"), "(null)");
+  cr_expect_str_eq(str(d, "year"), "(null)");
+  cr_expect_eq(websup_fake_count(&fake, "/crossref/works"), 0, "Crossref was asked although disabled");
+  json_decref(d);
+
+  /* the user names the title and year, then enables Crossref and reprocesses */
+  char p[128];
+  snprintf(p, sizeof p, "/api/documents/%s", id);
+  long st;
+  d = ts_json(&ms_srv, "PATCH", p, ms_token, json_pack("{s:s, s:i}", "title", "Forecast trap notes", "year", 2023),
+              &st);
+  cr_expect_eq(st, 200);
+  json_decref(d);
+  set_providers(json_pack("[s, s]", "arxiv", "crossref"));
+  snprintf(p, sizeof p, "/api/documents/%s/reprocess", id);
+  d = ts_json(&ms_srv, "POST", p, ms_token, json_object(), &st);
+  cr_expect(st == 200 || st == 202, "reprocess: %ld", st);
+  json_decref(d);
+  d = doc_when(id, "authors", "crossref", 30);
+  cr_expect_str_eq(str(d, "authors"), "Carl Boettiger", "the gap is completed");
+  cr_expect_str_eq(str(d, "venue"), "Ecology Letters");
+  cr_expect_str_eq(str(d, "title"), "Forecast trap notes", "the user's title is kept");
+  cr_expect_str_eq(str(d, "year"), "2023", "the user's year is kept");
+  cr_expect_str_eq(source(d, "title"), "user");
+  cr_expect_str_eq(source(d, "year"), "user");
+  json_decref(d);
+  free(id);
+  cr_expect_eq(ts_server_stop(&ms_srv), 0);
+  ms_stop_all();
+}
+
+Test(documents_crossref, crossref_down_leaves_the_document_ready_and_unchanged) {
+  start();
+  websup_fake_stop(&fake); /* nothing answers at CROSSREF_URL any more */
+  char *id = upload("forecast.txt", PAPER_TXT);
+  util_sleep_ms(1500);
+  json_t *d = get_doc(id);
+  cr_expect_str_eq(str(d, "status"), "ready");
+  cr_expect_str_eq(str(d, "doi"), "10.1111/ele.14024");
+  cr_expect_str_eq(str(d, "authors"), "(null)");
+  cr_expect_str_eq(str(d, "venue"), "(null)");
+  cr_expect_str_neq(source(d, "title"), "crossref");
+  json_decref(d);
+  free(id);
+  cr_expect_eq(ts_server_stop(&ms_srv), 0);
+  ms_stop_all();
+}
