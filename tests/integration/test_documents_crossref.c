@@ -6,7 +6,9 @@
  * Crossref is among the owner's scholarly providers, and not when it is
  * not; a field the document declared (front matter) or the user edited is
  * never replaced; Crossref being down leaves the document ready and as
- * extracted.
+ * extracted. With a model configured (tests/fakes/fake_llm.py), it fills a
+ * missing title, authors and year from the first page, marked "model", and
+ * an answer the text does not support is ignored.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -191,6 +193,78 @@ Test(documents_crossref, crossref_down_leaves_the_document_ready_and_unchanged) 
   cr_expect_str_eq(str(d, "venue"), "(null)");
   cr_expect_str_neq(source(d, "title"), "crossref");
   json_decref(d);
+  free(id);
+  cr_expect_eq(ts_server_stop(&ms_srv), 0);
+  ms_stop_all();
+}
+
+static const char NOTES_TXT[] =
+    "Notes on ecological forecasting\n"
+    "Jane Doe and John Roe\n"
+    "Field station report, 2021\n\n"
+    "Forecasts of ecological systems are judged by their skill. These notes summarise a season of work.\n";
+
+static const char DRAFT_TXT[] =
+    "hallucinated draft without a heading\n\n"
+    "Some words about a field season, with no title, no authors and no year.\n";
+
+/* The model's reading of a first page: it fills a missing title, authors
+ * and year (marked "model"), an answer the text does not support is
+ * ignored, and a record Crossref completed is not touched. */
+Test(documents_crossref, model_fills_gaps_from_the_first_page) {
+  cr_assert_eq(websup_fake_start(&fake, "fake_scholar.py", NULL), 0);
+  const char *extra[] = {"SCHOLARLY_MIN_INTERVAL_MS=0", NULL};
+  ms_start(0, NULL, websup_scholar_env_plus(&fake, extra));
+  cr_assert_eq(llmsup_fake_rules(&ms_fake,
+                                 "{\"rules\":["
+                                 "{\"name\":\"meta-bad\",\"match\":{\"system\":\"role: document metadata\","
+                                 "\"content\":\"hallucinated\"},\"json\":{\"title\":\"A Study Nobody Wrote\","
+                                 "\"authors\":[\"Nobody Here\"],\"year\":\"1999\"}},"
+                                 "{\"name\":\"meta\",\"match\":{\"system\":\"role: document metadata\"},"
+                                 "\"json\":{\"title\":\"Notes on ecological forecasting\","
+                                 "\"authors\":[\"Jane Doe\",\"John Roe\"],\"year\":\"2021\"}}]}"),
+               0);
+  char *id = upload("notes.txt", NOTES_TXT);
+  json_t *d = doc_when(id, "title", "model", 20);
+  cr_expect_str_eq(str(d, "title"), "Notes on ecological forecasting");
+  cr_expect_str_eq(str(d, "authors"), "Jane Doe; John Roe");
+  cr_expect_str_eq(str(d, "year"), "2021");
+  cr_expect_str_eq(source(d, "title"), "model");
+  cr_expect_str_eq(source(d, "authors"), "model");
+  json_decref(d);
+
+  /* an answer the text does not support is ignored */
+  char *bad = upload("draft.txt", DRAFT_TXT);
+  json_t *calls = NULL;
+  for (int i = 0; i < 100; i++) {
+    json_decref(calls);
+    calls = llmsup_fake_calls(&ms_fake);
+    if (json_integer_value(json_object_get(json_object_get(calls, "by_rule"), "meta-bad")) >= 1) break;
+    util_sleep_ms(100);
+  }
+  cr_expect_geq(json_integer_value(json_object_get(json_object_get(calls, "by_rule"), "meta-bad")), 1,
+                "the model was asked about the draft");
+  json_decref(calls);
+  util_sleep_ms(500);
+  d = get_doc(bad);
+  cr_expect_str_neq(str(d, "title"), "A Study Nobody Wrote");
+  cr_expect_str_eq(str(d, "authors"), "(null)");
+  cr_expect_str_eq(str(d, "year"), "(null)");
+  cr_expect_str_neq(source(d, "title"), "model");
+  json_decref(d);
+
+  /* Crossref's record stays Crossref's */
+  char *cr = upload("forecast.txt", PAPER_TXT);
+  d = doc_when(cr, "title", "crossref", 20);
+  util_sleep_ms(500);
+  json_decref(d);
+  d = get_doc(cr);
+  cr_expect_str_eq(str(d, "title"), "The forecast trap");
+  cr_expect_str_eq(source(d, "title"), "crossref");
+  cr_expect_str_eq(source(d, "year"), "crossref");
+  json_decref(d);
+  free(cr);
+  free(bad);
   free(id);
   cr_expect_eq(ts_server_stop(&ms_srv), 0);
   ms_stop_all();
