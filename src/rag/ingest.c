@@ -208,8 +208,15 @@ int rag_ingest_document(rag_t *rag, const char *doc_id, rag_progress_fn progress
                         "ms", (json_int_t)(util_mono_ms() - t0)));
   log_info("rag", "document %s ready: %d chunks, %d pages, %lld ms", d->id, nchunks, doc.npages,
            (long long)(util_mono_ms() - t0));
-  if (rag->ready_hook && rag->ready_hook(rag->ready_ud, d->user_id, d->id) > 0)
-    rag_publish(rag, d->user_id, d->id, "ready", "metadata", 1.0, NULL, NULL);
+  if (rag->ready_hook && rag->ready_hook(rag->ready_ud, d->user_id, d->id) > 0) {
+    /* the completed record rides along, so an open library shows it */
+    store_doc_t *now = NULL;
+    json_t *rec = NULL;
+    if (store_doc_get(rag->store, d->user_id, d->id, &now) == STORE_OK) rec = store_doc_json(rag->store, now);
+    store_doc_free(now);
+    if (rec) json_object_del(rec, "status");
+    rag_publish(rag, d->user_id, d->id, "ready", "metadata", 1.0, NULL, rec);
+  }
   ret = 0;
 out:
   free(data);

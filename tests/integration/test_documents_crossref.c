@@ -18,6 +18,7 @@
 
 #include "base/util.h"
 #include "mission_support.h"
+#include "ws_client.h"
 #include "web_support.h"
 
 static websup_fake_t fake;
@@ -118,6 +119,27 @@ Test(documents_crossref, doi_completes_the_record_from_crossref) {
   const char *completed[] = {"title", "authors", "year", "venue"};
   for (int i = 0; i < 4; i++) cr_expect_str_eq(source(d, completed[i]), "crossref", "%s", completed[i]);
   json_decref(d);
+  /* the documents channel told an open library, with the new record */
+  ws_client_t *ws = wsc_connect(ms_srv.port, ms_token);
+  cr_assert_not_null(ws);
+  wsc_send(ws, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 0));
+  json_t *told = NULL;
+  for (int64_t until = util_mono_ms() + 10000; !told && util_mono_ms() < until;) {
+    json_t *all = wsc_messages(ws);
+    size_t i;
+    json_t *m;
+    json_array_foreach(all, i, m) {
+      json_t *ev = json_object_get(m, "data");
+      if (!strcmp(str(ev, "id"), id) && !strcmp(str(ev, "stage"), "metadata")) told = json_incref(ev);
+    }
+    json_decref(all);
+    if (!told) util_sleep_ms(50);
+  }
+  cr_assert_not_null(told, "no metadata event");
+  cr_expect_str_eq(str(told, "status"), "ready");
+  cr_expect_str_eq(str(told, "title"), "The forecast trap");
+  json_decref(told);
+  wsc_close(ws);
   /* the documented query, with the polite contact address */
   cr_expect_geq(websup_fake_count(&fake, "/crossref/works"), 1);
   cr_expect_geq(websup_fake_count(&fake, "/_mailto/crossref/works/research@example.org"), 1);
