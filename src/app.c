@@ -27,6 +27,7 @@
 #include "llm/llm.h"
 #include "mcp/mcp.h"
 #include "rag/rag.h"
+#include "web/scholar.h"
 #include "web/web.h"
 
 /* The JWT key: JWT_SECRET_KEY, or DATA_DIR/jwt_secret (created 0600 with 32
@@ -86,6 +87,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     app_close(app);
     return NULL;
   }
+  rag_set_ready_hook(app->rag, scholar_doc_complete, app->web);
   char *key = load_jwt_key(cfg, err, errlen);
   if (!key) {
     app_close(app);

@@ -188,8 +188,8 @@ int rag_ingest_document(rag_t *rag, const char *doc_id, rag_progress_fn progress
                              .abstract = doc.abstract,
                              .keywords = doc.keywords,
                              .language = doc.language};
-  /* The DOI is stored as found. Completing the record from Crossref is the
-   * scholarly search module's job (when enabled); it reads documents.doi. */
+  /* The DOI is stored as found; the ready hook completes the record from
+   * Crossref (when the owner's scholarly search has it) and a model. */
   rc = store_doc_mark_ready_meta(rag->store, d->id, doc.text.data, doc.npages, nchunks, chars, &fields,
                                  doc.meta_sources, meta);
   json_decref(meta);
@@ -208,6 +208,15 @@ int rag_ingest_document(rag_t *rag, const char *doc_id, rag_progress_fn progress
                         "ms", (json_int_t)(util_mono_ms() - t0)));
   log_info("rag", "document %s ready: %d chunks, %d pages, %lld ms", d->id, nchunks, doc.npages,
            (long long)(util_mono_ms() - t0));
+  if (rag->ready_hook && rag->ready_hook(rag->ready_ud, d->user_id, d->id) > 0) {
+    /* the completed record rides along, so an open library shows it */
+    store_doc_t *now = NULL;
+    json_t *rec = NULL;
+    if (store_doc_get(rag->store, d->user_id, d->id, &now) == STORE_OK) rec = store_doc_json(rag->store, now);
+    store_doc_free(now);
+    if (rec) json_object_del(rec, "status");
+    rag_publish(rag, d->user_id, d->id, "ready", "metadata", 1.0, NULL, rec);
+  }
   ret = 0;
 out:
   free(data);

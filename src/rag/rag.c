@@ -95,6 +95,11 @@ void rag_get_rank_params(rag_t *rag, rag_rank_params_t *p) {
   pthread_mutex_unlock(&rag->lock);
 }
 
+void rag_set_ready_hook(rag_t *rag, rag_ready_hook_fn fn, void *ud) {
+  rag->ready_hook = fn;
+  rag->ready_ud = ud;
+}
+
 void rag_publish(rag_t *rag, const char *user_id, const char *doc_id, const char *status, const char *stage,
                  double progress, const char *error, json_t *extra) {
   if (!rag->events || !user_id) {

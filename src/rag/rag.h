@@ -42,6 +42,14 @@ enum { RAG_OK = 0, RAG_ERROR = -1, RAG_NOT_FOUND = -2 };
  * are queued again. NULL with err on failure. */
 rag_t *rag_new(struct app *app, char *err, size_t errlen);
 void rag_free(rag_t *rag); /* accepts NULL */
+/* Called on the ingestion job's thread after a document became ready (the
+ * "ready" event is out), to complete its record from outside sources
+ * (Crossref by DOI, a model; src/web/docmeta.c). Returns > 0 when it changed
+ * the record: a second "ready" event with stage "metadata" tells the
+ * documents channel. Failures are the hook's to log; the document stays
+ * ready. Set once by app_open before workers start. */
+typedef int (*rag_ready_hook_fn)(void *ud, const char *user_id, const char *doc_id);
+void rag_set_ready_hook(rag_t *rag, rag_ready_hook_fn fn, void *ud);
 
 /* ---- Adding documents ---- */
 

@@ -23,6 +23,8 @@ struct rag {
   rag_vectors_t *vectors;
   pthread_mutex_t lock;
   rag_rank_params_t rank;
+  rag_ready_hook_fn ready_hook; /* may be NULL */
+  void *ready_ud;
 };
 
 /* Publishes a "document" event on documents:USERID (no-op without events). */

@@ -113,9 +113,9 @@ int store_doc_update_meta(store_t *st, const char *user_id, const char *id, cons
  * document is not the user's. */
 int store_doc_update_fields(store_t *st, const char *user_id, const char *id, const store_doc_meta_t *m,
                             json_t *metadata);
-/* Completes a user's document from an outside record (the seam for the
- * Crossref client of scholarly search: it resolves documents.doi and passes
- * what it found with source "crossref"): fields the user edited are kept,
+/* Completes a user's document from an outside record (src/web/docmeta.c
+ * passes the fields it may take, with source "crossref" or "model"):
+ * fields the user edited are kept,
  * any other non-NULL field of m replaces the stored value, and its source
  * is recorded. The title is re-indexed in the chunks. STORE_NOT_FOUND when
  * not the user's document. */

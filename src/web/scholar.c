@@ -637,6 +637,66 @@ static void arxiv_pdf_links(const scholar_settings_t *s, scholar_papers_t *out) 
   }
 }
 
+int scholar_crossref_doi(web_t *w, const char *user_id, const char *doi, scholar_papers_t *out, char *err,
+                         size_t errlen) {
+  memset(out, 0, sizeof *out);
+  char *bare = scholar_doi_canonical(doi);
+  if (!bare) {
+    snprintf(err, errlen, "not a DOI: %.80s", doi ? doi : "");
+    return -1;
+  }
+  scholar_settings_t s;
+  if (settings_load(w, user_id, NULL, &s, err, errlen) != 0) {
+    free(bare);
+    return -1;
+  }
+  const int id = SCHOLAR_CROSSREF;
+  int rc = 0;
+  if (!s.enabled[id] || !s.base[id] || !s.base[id][0]) goto out;
+  /* per_query 0 keys DOI look-ups apart from searches (those ask >= 1) */
+  prov_job_t j = {.w = w, .s = &s, .id = id, .per_query = 0};
+  buf_t q = BUF_INIT;
+  buf_init(&q);
+  buf_printf(&q, "doi:%s", bare);
+  char key[65];
+  answer_key(&j, q.data, key);
+  scholar_papers_t got = {0};
+  if (!answer_cached(&j, key, &got)) {
+    buf_t url = BUF_INIT;
+    buf_init(&url);
+    base_url(&url, s.base[id]);
+    char *ed = web_url_escape(bare);
+    buf_printf(&url, "/works?filter=doi:%s&rows=1", ed);
+    free(ed);
+    add_param(&url, "mailto", s.email);
+    const char *hdr[] = {"Accept: application/json", NULL};
+    web_error_t e = {0};
+    if (get_and_parse(w, id, &s, url.data, hdr, scholar_parse_crossref, &got, &e) != 0) {
+      snprintf(err, errlen, "%s", e.msg[0] ? e.msg : "Crossref did not answer");
+      rc = -1;
+    } else {
+      answer_store(&j, key, q.data, &got);
+    }
+    buf_free(&url);
+  }
+  buf_free(&q);
+  if (rc == 0) {
+    rc = 1;
+    /* the filter answers that DOI only; anything else is not its record */
+    for (size_t i = 0; i < got.n; i++) {
+      scholar_paper_t *p = &got.v[i];
+      if (out->n || !p->doi || strcmp(p->doi, bare) != 0) continue;
+      *scholar_papers_add(out) = *p;
+      memset(p, 0, sizeof *p);
+    }
+  }
+  scholar_papers_free(&got);
+out:
+  settings_free(&s);
+  free(bare);
+  return rc;
+}
+
 int scholar_search(web_t *w, const char *user_id, const char *const *queries, size_t nqueries, json_t *providers,
                    int per_query, scholar_papers_t *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);

@@ -90,6 +90,21 @@ int scholar_provider_id(const char *name);
 int scholar_search(web_t *w, const char *user_id, const char *const *queries, size_t nqueries, json_t *providers,
                    int per_query, scholar_papers_t *out, char *err, size_t errlen);
 
+/* Crossref's record of one DOI, for user_id's document metadata: asks
+ * `GET {CROSSREF_URL}/works?filter=doi:<doi>&rows=1` (under Crossref's
+ * limiter, with the contact e-mail as mailto, answer cached like searches).
+ * Returns 1 with out holding the record (out->n 0 when Crossref has none),
+ * 0 when Crossref is not among user_id's enabled scholarly providers
+ * (nothing sent), -1 with err on a failure or a bad DOI. */
+int scholar_crossref_doi(web_t *w, const char *user_id, const char *doi, scholar_papers_t *out, char *err,
+                         size_t errlen);
+/* The rag ready hook (rag_set_ready_hook, docmeta.c): completes the record
+ * of user_id's ready document doc_id from Crossref when it has a DOI and
+ * the owner's scholarly search includes Crossref, then from the configured
+ * chat model (title, authors, year still missing). ud is the web_t. > 0
+ * when the record changed; failures are logged and change nothing. */
+int scholar_doc_complete(void *ud, const char *user_id, const char *doc_id);
+
 /* What a scholarly search for user_id would ask (the preflight's view):
  * *out = {"providers": [names enabled, in order], "contact_email": bool,
  * "error": "..." when the settings are invalid}. `providers` as in

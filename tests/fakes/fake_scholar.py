@@ -8,6 +8,7 @@ built from them, on each service's real path under a prefix:
   GET /pdf/<arxiv id>                          a small PDF  (ARXIV_PDF_URL=<base>/pdf)
   GET /openalex/works?search=...               OpenAlex     (OPENALEX_URL=<base>/openalex)
   GET /crossref/works?query=...                Crossref     (CROSSREF_URL=<base>/crossref)
+  GET /crossref/works?filter=doi:X             the captured items whose DOI is X (none: empty list)
   GET /s2/graph/v1/paper/search?query=...      Semantic Scholar (SEMANTIC_SCHOLAR_URL=<base>/s2)
   GET /pubmed/entrez/eutils/esearch.fcgi       PubMed ESearch JSON (PUBMED_URL=<base>/pubmed)
   GET /pubmed/entrez/eutils/efetch.fcgi?id=    PubMed EFetch XML
@@ -97,6 +98,22 @@ PAPERQA_LINES = [
 ]
 
 
+def crossref_by_doi(doi):
+    """Crossref's answer to /works?filter=doi:X: the captured list with only
+    the items (of both captured lists) whose DOI is X, as the real API
+    answers a filter (an empty items list when none)."""
+    res = json.loads(fixture("crossref_works_query_author.json"))
+    items = []
+    for name in ("crossref_works_query_author.json", "crossref_works_query.json"):
+        for it in json.loads(fixture(name))["message"]["items"]:
+            if it.get("DOI", "").lower() == doi.lower() and not items:
+                items.append(it)
+    res["message"]["items"] = items
+    res["message"]["total-results"] = len(items)
+    res["message"]["query"] = {"start-index": 0, "search-terms": None}
+    return json.dumps(res).encode()
+
+
 def efetch_articles(ids):
     arts = []
     for name in ("pubmed_efetch.xml", "pubmed_efetch_unstructured_abstract.xml"):
@@ -167,6 +184,9 @@ class Handler(BaseHTTPRequestHandler):
         if u.path == "/crossref/works":
             if errors:
                 return self.reply(400, fixture("crossref_error_invalid_cursor.json"))
+            flt = q.get("filter", "")
+            if flt.startswith("doi:"):
+                return self.reply(200, crossref_by_doi(flt[4:]))
             return self.reply(200, fixture("crossref_works_query_author.json"))
         if u.path == "/s2/graph/v1/paper/search":
             if ARGS.mode == "s2_429":

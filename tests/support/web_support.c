@@ -158,3 +158,13 @@ struct store *websup_temp_store(void) {
   cr_assert(st, "%s", err);
   return st;
 }
+
+const char *const *websup_scholar_env_plus(const websup_fake_t *f, const char *const *extra) {
+  static const char *env[17];
+  const char *const *urls = websup_scholar_env(f);
+  size_t n = 0;
+  for (; urls[n]; n++) env[n] = urls[n];
+  for (size_t i = 0; extra && extra[i] && n < 16; i++) env[n++] = extra[i];
+  env[n] = NULL;
+  return env;
+}

@@ -31,6 +31,9 @@ config_t *websup_config(const char *const *env);
  * fake_scholar.py (its path prefixes); 6 entries then NULL, static storage
  * overwritten by the next call. */
 const char *const *websup_scholar_env(const websup_fake_t *f);
+/* websup_scholar_env followed by extra ("NAME=value", NULL-ended, at most
+ * 10), NULL-ended; static storage overwritten by the next call. */
+const char *const *websup_scholar_env_plus(const websup_fake_t *f, const char *const *extra);
 
 struct web;
 struct store;
