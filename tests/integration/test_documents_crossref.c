@@ -85,13 +85,17 @@ static json_t *doc_when(const char *id, const char *field, const char *src, int 
   }
 }
 
+/* ts_json with a body it does not take: body is freed here. */
+static json_t *call(const char *method, const char *path, json_t *body, long *st) {
+  json_t *r = ts_json(&ms_srv, method, path, ms_token, body, st);
+  json_decref(body);
+  return r;
+}
+
 static void set_providers(json_t *names) {
   long st;
-  json_t *r = ts_json(&ms_srv, "PUT", "/api/settings", ms_token, json_pack("{s:{s:o}}", "search",
-                                                                           "scholarly_providers", names),
-                      &st);
+  json_decref(call("PUT", "/api/settings", json_pack("{s:{s:o}}", "search", "scholarly_providers", names), &st));
   cr_assert_eq(st, 200, "settings: %ld", st);
-  json_decref(r);
 }
 
 static const char PAPER_TXT[] =
@@ -181,13 +185,12 @@ Test(documents_crossref, disabled_then_user_edits_are_never_overwritten) {
   char p[128];
   snprintf(p, sizeof p, "/api/documents/%s", id);
   long st;
-  d = ts_json(&ms_srv, "PATCH", p, ms_token, json_pack("{s:s, s:i}", "title", "Forecast trap notes", "year", 2023),
-              &st);
+  d = call("PATCH", p, json_pack("{s:s, s:i}", "title", "Forecast trap notes", "year", 2023), &st);
   cr_expect_eq(st, 200);
   json_decref(d);
   set_providers(json_pack("[s, s]", "arxiv", "crossref"));
   snprintf(p, sizeof p, "/api/documents/%s/reprocess", id);
-  d = ts_json(&ms_srv, "POST", p, ms_token, json_object(), &st);
+  d = call("POST", p, json_object(), &st);
   cr_expect(st == 200 || st == 202, "reprocess: %ld", st);
   json_decref(d);
   d = doc_when(id, "authors", "crossref", 30);
