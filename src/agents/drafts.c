@@ -941,18 +941,18 @@ int drafts_submit_turn(app_t *app, const char *user_id, const char *draft_id, co
   return DRAFT_OK;
 }
 
-int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mission_id, int *status, char *err,
+int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mission_id, agents_err_t *why, char *err,
                  size_t errlen, json_t **preflight) {
   *preflight = NULL;
-  *status = 500;
+  *why = AGENTS_E_INTERNAL;
   int rc = store_draft_claim(app->store, user_id, draft_id, stale_ms(app));
   if (rc == STORE_NOT_FOUND) {
-    *status = 404;
+    *why = AGENTS_E_NOT_FOUND;
     snprintf(err, errlen, "mission draft %s not found", draft_id);
     return DRAFT_ERR_NOT_FOUND;
   }
   if (rc == STORE_CONFLICT) {
-    *status = 409;
+    *why = AGENTS_E_CONFLICT;
     snprintf(err, errlen, "the planner is still answering a message of this draft; start it when the card is ready");
     return DRAFT_ERR_BUSY;
   }
@@ -967,7 +967,7 @@ int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mi
     goto out;
   }
   if (json_is_string(json_object_get(d, "mission_id"))) {
-    *status = 409;
+    *why = AGENTS_E_CONFLICT;
     snprintf(err, errlen, "this draft already started mission %s", json_string_value(json_object_get(d, "mission_id")));
     ret = DRAFT_ERR_STARTED;
     goto out;
@@ -980,9 +980,7 @@ int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mi
       json_string_value(json_object_get(m, "content"));
   json_t *proposal = json_object_get(d, "proposal");
   json_t *req = drafts_mission_request(proposal, request);
-  agents_err_t why = AGENTS_E_INTERNAL;
-  if (agents_mission_create(app->agents, user_id, req, 1, mission_id, &why, err, errlen, preflight) != 0) {
-    *status = why == AGENTS_E_NOT_FOUND ? 404 : why == AGENTS_E_CONFLICT ? 409 : why == AGENTS_E_INVALID ? 422 : 500;
+  if (agents_mission_create(app->agents, user_id, req, 1, mission_id, why, err, errlen, preflight) != 0) {
     json_decref(req);
     goto out;
   }
@@ -999,7 +997,6 @@ int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mi
     log_warn("drafts", "draft %s: could not record mission %s", draft_id, mission_id);
   publish(app, draft_id, "started",
           json_pack("{s:s, s:s?}", "mission_id", mission_id, "chat_id", chat_id[0] ? chat_id : NULL), NULL);
-  *status = 201;
   ret = DRAFT_OK;
 out:
   store_draft_release(app->store, draft_id);

@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agents/agents.h"
 #include "app.h"
 
 #define DRAFT_MAX_CONTENT 8000
@@ -90,10 +91,10 @@ int drafts_submit_turn(app_t *app, const char *user_id, const char *draft_id, co
  * Creates the mission of the draft's card through agents_mission_create
  * (the same checks as POST /api/missions) and a chat to continue the
  * conversation next to it. DRAFT_OK with mission_id (>= 17 bytes). On a
- * refusal of agents_mission_create: DRAFT_ERR with *status and err, and
+ * refusal: DRAFT_ERR* with *why (agents_err_t, as agents_mission_create) and err, and
  * *preflight (new reference) when the sources are empty.
  */
-int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mission_id, int *status, char *err,
+int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mission_id, agents_err_t *why, char *err,
                  size_t errlen, json_t **preflight);
 
 /* The mission request (the body of POST /api/missions) a card makes. New reference. */

@@ -44,6 +44,10 @@ int api_registration_open(struct app *app);
  * status (not found 404, conflict 409, invalid 422, else 500) with err as
  * the message. Returns the status. */
 int api_agents_error(http_req_t *r, agents_err_t why, const char *err);
+/* Replies to a refused mission creation (POST /api/missions, a research
+ * chat's start): with pf (the preflight, taken) 422 empty_sources listing
+ * its problems, else api_agents_error. Returns the status. */
+int api_mission_refused(http_req_t *r, agents_err_t why, const char *err, json_t *pf);
 
 json_t *api_settings_sections(struct app *app, const char *user_id);
 int api_settings_save(http_req_t *r, json_t *body, const char *user_id, const char *const *also);

@@ -178,9 +178,9 @@ out:
 static int h_start(http_req_t *r) {
   const char *id = http_param(r, "id");
   char mission[17] = "", err[1024] = "";
-  int status = 500;
+  agents_err_t why = AGENTS_E_INTERNAL;
   json_t *pf = NULL;
-  int rc = drafts_start(r->app, r->user.id, id, mission, &status, err, sizeof err, &pf);
+  int rc = drafts_start(r->app, r->user.id, id, mission, &why, err, sizeof err, &pf);
   if (rc == DRAFT_OK) {
     json_t *d = store_draft_json(r->app->store, r->user.id, id, 0);
     json_t *out = json_pack("{s:s, s:s, s:s, s:O?}", "id", mission, "mission_id", mission, "status", "queued",
@@ -189,16 +189,8 @@ static int h_start(http_req_t *r) {
     return http_reply_json(r, 201, out);
   }
   if (rc == DRAFT_ERR_NOT_FOUND) return http_reply_not_found(r, "mission draft", id);
-  if (pf) /* the card's sources can give nothing: the same answer as POST /api/missions */
-    return http_reply_json(r, status,
-                           json_pack("{s:{s:s, s:s, s:O}, s:o}", "error", "code", "empty_sources", "message", err,
-                                     "problems", json_object_get(pf, "problems"), "preflight", pf));
-  return http_reply_error(r, status,
-                          status == 404   ? "not_found"
-                          : status == 409 ? "conflict"
-                          : status == 422 ? "invalid_field"
-                                          : "error",
-                          "%s", err);
+  /* the card's refusal is POST /api/missions' */
+  return api_mission_refused(r, why, err, pf);
 }
 
 void api_drafts_routes(http_router_t *rt) {

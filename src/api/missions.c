@@ -63,6 +63,14 @@ static json_t *load(http_req_t *r) {
   return row;
 }
 
+int api_mission_refused(http_req_t *r, agents_err_t why, const char *err, json_t *pf) {
+  if (pf) /* refused as empty: the error says why, item by item */
+    return http_reply_json(r, 422,
+                           json_pack("{s:{s:s, s:s, s:O}, s:o}", "error", "code", "empty_sources", "message", err,
+                                     "problems", json_object_get(pf, "problems"), "preflight", pf));
+  return api_agents_error(r, why, err);
+}
+
 int api_agents_error(http_req_t *r, agents_err_t why, const char *err) {
   switch (why) {
     case AGENTS_E_NOT_FOUND:
@@ -84,11 +92,7 @@ static int h_create(http_req_t *r) {
   json_t *pf = NULL;
   int rc = agents_mission_create(r->app->agents, r->user.id, body, 1, id, &why, err, sizeof err, &pf);
   json_decref(body);
-  if (rc != 0 && pf) /* refused as empty: the error says why, item by item */
-    return http_reply_json(r, 422,
-                           json_pack("{s:{s:s, s:s, s:O}, s:o}", "error", "code", "empty_sources", "message", err,
-                                     "problems", json_object_get(pf, "problems"), "preflight", pf));
-  if (rc != 0) return api_agents_error(r, why, err);
+  if (rc != 0) return api_mission_refused(r, why, err, pf);
   return http_reply_json(r, 201, json_pack("{s:s, s:s}", "id", id, "status", "queued"));
 }
 
