@@ -72,6 +72,10 @@ static void stmt_free(db_stmt_t *s) {
   free(s);
 }
 
+void db_reset(db_stmt_t *s) {
+  if (s) stmt_reset(s);
+}
+
 void db_stmts_free(db_conn_t *c) {
   for (int i = 0; i < c->nstmts; i++) stmt_free(c->stmts[i]);
   c->nstmts = 0;
@@ -261,7 +265,10 @@ int db_conn_query(db_conn_t *c, const char *what, const char *sql, const db_para
   int rows = 0, r;
   while ((r = db_step(s)) == DB_ROW) {
     rows++;
-    if (fn && fn(s, ctx) != 0) return rows;
+    if (fn && fn(s, ctx) != 0) {
+      stmt_reset(s); /* not left in progress: SQLite refuses to commit over one */
+      return rows;
+    }
   }
   if (r == DB_DONE) return rows;
   log_error("store", "%s: %s", what, db_errmsg(c));
@@ -299,4 +306,16 @@ int db_tx(store_t *st, const char *what, int (*fn)(db_conn_t *c, void *ctx), voi
   }
   db_release(st, c);
   return rc;
+}
+
+int db_row_int64(db_stmt_t *row, void *ctx) {
+  *(int64_t *)ctx = db_col_int64(row, 0);
+  return 1;
+}
+
+int db_row_text(db_stmt_t *row, void *ctx) {
+  char **out = ctx;
+  free(*out);
+  *out = db_col_text(row, 0);
+  return 1;
 }

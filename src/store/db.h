@@ -72,6 +72,9 @@ void db_bind_double(db_stmt_t *s, int i, double v);
 void db_bind_blob(db_stmt_t *s, int i, const void *p, size_t n); /* NULL p binds SQL NULL */
 void db_bind_null(db_stmt_t *s, int i);
 int db_step(db_stmt_t *s);
+/* Ends a statement before its DB_DONE (after reading the one row wanted):
+ * SQLite refuses to commit while a statement is in progress. */
+void db_reset(db_stmt_t *s);
 /* Rows changed by the statement's last DB_DONE (INSERT/UPDATE/DELETE). */
 int64_t db_changes(db_stmt_t *s);
 
@@ -115,6 +118,12 @@ void db_bind_params(db_stmt_t *s, const db_param_t *p, int n);
 
 /* Called for each result row; return 0 to go on, anything else to stop. */
 typedef int (*db_row_fn)(db_stmt_t *row, void *ctx);
+
+/* Ready-made row callbacks for a single value: column 0 of the first row
+ * into *(int64_t *)ctx, or as a malloc'd copy into *(char **)ctx (the
+ * caller frees it; NULL for SQL NULL); both stop after that row. */
+int db_row_int64(db_stmt_t *row, void *ctx);
+int db_row_text(db_stmt_t *row, void *ctx);
 
 /* On a borrowed connection: runs one statement to completion.
  * STORE_OK (changes in *changes when not NULL), STORE_CONFLICT, STORE_ERROR (logged with `what`). */

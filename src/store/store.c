@@ -116,6 +116,10 @@ static db_conn_t *registry_get(sqlite3 *db) {
   return c;
 }
 
+db_conn_t *sdb_conn(sqlite3 *db) {
+  return registry_get(db);
+}
+
 void sdb_log_error(sqlite3 *db, const char *what) {
   log_error("store", "%s: %s", what, sqlite3_errmsg(db));
 }

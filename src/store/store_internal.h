@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "store/db.h"
 #include "store/store.h"
 
 sqlite3 *sdb_acquire(store_t *st);
@@ -32,8 +33,14 @@ char *sdb_col_text(sqlite3_stmt *s, int i);
 /* Column JSON text parsed (NULL for SQL NULL / invalid). New reference. */
 json_t *sdb_col_json(sqlite3_stmt *s, int i);
 
+/* The pooled connection behind a SQLite handle from sdb_acquire(), for a
+ * module half-way to db.h that calls a converted module's db_* function. */
+db_conn_t *sdb_conn(sqlite3 *db);
+
 /* Appends an event inside the caller's write transaction (store/events.c),
- * so a state change and its event commit together. */
+ * so a state change and its event commit together. db_event_append is the
+ * same on a db.h connection (either backend). */
+int db_event_append(db_conn_t *c, const char *channel, const char *event, json_t *data, int64_t *seq, int64_t *ts);
 int sdb_event_append(sqlite3 *db, const char *channel, const char *event, json_t *data, int64_t *seq,
                      int64_t *ts);
 

@@ -2,10 +2,11 @@
  * The store on both backends: the statement layer (db.h), migrations from
  * the one numbered list (same tables and columns on SQLite and PostgreSQL,
  * a newer schema refused), PostgreSQL's full-text index statistics, and
- * the store modules converted to db.h (webcache, embedcache). PostgreSQL runs in a
+ * the store modules converted to db.h (webcache, embedcache, events). PostgreSQL runs in a
  * throwaway cluster started once for this binary (tests/support/pg.h).
  */
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "pg.h"
 #include "store/db.h"
 #include "store/embedcache.h"
+#include "store/events.h"
 #include "store/store.h"
 #include "store/webcache.h"
 
@@ -445,4 +447,54 @@ BOTH_BACKENDS(backends, embedding_cache_keeps_vectors_by_model_and_hash) {
   cr_assert_eq(store_embed_cache_get(st, "model-a", hashes[0], &v, &dim), STORE_OK);
   cr_expect_eq(v[0], 9.0f);
   free(v);
+}
+
+/* ---- events (src/store/events.c, converted to db.h) ---- */
+
+typedef struct {
+  store_t *st;
+  int failures;
+} appender_t;
+
+static void *append_many(void *arg) {
+  appender_t *a = arg;
+  for (int i = 0; i < 40; i++) {
+    json_t *d = json_pack("{s:i}", "i", i);
+    int64_t seq = 0;
+    if (store_event_append(a->st, "mission:shared", "note", d, &seq, NULL) != STORE_OK || seq < 1) a->failures++;
+    json_decref(d);
+  }
+  return NULL;
+}
+
+/* Four writers on one channel (on PostgreSQL: four pooled connections, as
+ * four processes would be): every event gets its own number, 1..160 with
+ * no gap and no repeat, and a reader resumes after any of them. */
+BOTH_BACKENDS(backends, event_numbers_stay_gap_free_with_concurrent_writers) {
+  appender_t a[4];
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) {
+    a[i] = (appender_t){st, 0};
+    cr_assert_eq(pthread_create(&th[i], NULL, append_many, &a[i]), 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(th[i], NULL);
+    cr_expect_eq(a[i].failures, 0, "writer %d had failed appends", i);
+  }
+  cr_expect_eq(store_event_last_seq(st, "mission:shared"), 160);
+  cr_expect_eq(store_event_last_seq(st, "mission:other"), 0, "channels are numbered apart");
+  json_t *all = store_event_list(st, "mission:shared", 0, 1000);
+  cr_assert_not_null(all);
+  cr_assert_eq(json_array_size(all), 160);
+  for (size_t i = 0; i < 160; i++) {
+    json_t *e = json_array_get(all, i);
+    cr_expect_eq(json_integer_value(json_object_get(e, "seq")), (json_int_t)i + 1);
+    cr_expect_str_eq(json_string_value(json_object_get(e, "event")), "note");
+    cr_expect_not_null(json_object_get(json_object_get(e, "data"), "i"));
+  }
+  json_decref(all);
+  json_t *tail = store_event_list(st, "mission:shared", 155, 10);
+  cr_assert_eq(json_array_size(tail), 5, "catch-up after seq 155");
+  cr_expect_eq(json_integer_value(json_object_get(json_array_get(tail, 0), "seq")), 156);
+  json_decref(tail);
 }
