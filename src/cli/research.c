@@ -86,7 +86,7 @@ static void progress_draw(progress_t *p, const char *line) {
 
 static void on_event(void *ud, const event_t *ev) {
   progress_t *p = ud;
-  if (strcmp(ev->channel, p->channel) != 0) return;
+  if (!ev->event || strcmp(ev->channel, p->channel) != 0) return; /* not another process's */
   char line[300] = "";
   if (!strcmp(ev->event, "phase")) {
     snprintf(p->phase, sizeof p->phase, "%s", json_string_value(json_object_get(ev->data, "phase")));

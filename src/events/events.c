@@ -11,6 +11,7 @@
 
 struct events {
   store_t *st;
+  store_follower_t *follower; /* PostgreSQL: other processes' events */
   pthread_rwlock_t lock;
   struct {
     events_listener_fn fn;
@@ -19,16 +20,25 @@ struct events {
   int nlisteners;
 };
 
+/* Another process stored an event (or, channel NULL, some may have been
+ * missed): listeners read it from the log themselves, only if they care. */
+static void on_remote(void *ud, const char *channel, int64_t seq) {
+  event_t e = {channel, seq, NULL, NULL, 0};
+  events_notify(ud, &e);
+}
+
 events_t *events_new(store_t *st) {
   events_t *ev = calloc(1, sizeof *ev);
   if (!ev) abort();
   ev->st = st;
   pthread_rwlock_init(&ev->lock, NULL);
+  ev->follower = store_events_follow(st, on_remote, ev);
   return ev;
 }
 
 void events_free(events_t *ev) {
   if (!ev) return;
+  store_events_unfollow(ev->follower);
   pthread_rwlock_destroy(&ev->lock);
   free(ev);
 }

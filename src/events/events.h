@@ -21,6 +21,14 @@
 
 typedef struct events events_t;
 
+/*
+ * An event for listeners. With several processes on one PostgreSQL store,
+ * events stored by another process arrive with event == NULL and data NULL
+ * (channel and seq set): the listener reads them from the log if it follows
+ * that channel (store_event_list). channel == NULL as well means events may
+ * have been missed (the notification connection was lost): catch up every
+ * followed channel from the log.
+ */
 typedef struct {
   const char *channel;
   int64_t seq;
@@ -30,6 +38,9 @@ typedef struct {
 } event_t;
 
 typedef void (*events_listener_fn)(void *ud, const event_t *ev);
+
+/* On PostgreSQL, events_new() also starts following the events other
+ * processes store (store_events_follow), delivered as described above. */
 
 events_t *events_new(store_t *st);
 void events_free(events_t *ev);

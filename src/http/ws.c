@@ -472,8 +472,49 @@ static void *heartbeat_main(void *arg) {
 /* Event listener: runs on the publisher's thread; only queues. The
  * subscribed clients are collected under the hub lock and queued after it is
  * released (queueing takes the hub lock to mark a client ready). */
+/* An event another process stored (see events.h): each client following the
+ * channel (every channel when channel is NULL) reads the log from its last
+ * sequence number, coalesced with a catch-up already queued. */
+static void on_remote_event(ws_hub_t *hub, const event_t *ev) {
+  pthread_mutex_lock(&hub->lock);
+  int n = hub->nclients;
+  client_t **all = n ? calloc((size_t)n, sizeof *all) : NULL;
+  if (n && !all) abort();
+  for (int i = 0; i < n; i++) {
+    all[i] = hub->clients[i];
+    atomic_fetch_add(&all[i]->refs, 1);
+  }
+  pthread_mutex_unlock(&hub->lock);
+  for (int i = 0; i < n; i++) {
+    client_t *c = all[i];
+    int idx[MAX_SUBS], m = 0;
+    pthread_mutex_lock(&c->lock);
+    for (int k = 0; k < MAX_SUBS; k++) {
+      sub_t *s = &c->subs[k];
+      if (!s->active || s->catchup_pending) continue;
+      if (ev->channel && (strcmp(s->channel, ev->channel) != 0 || ev->seq <= s->last_seq)) continue;
+      idx[m++] = k;
+    }
+    msg_t *msgs[MAX_SUBS];
+    for (int k = 0; k < m; k++) {
+      msgs[k] = calloc(1, sizeof *msgs[k]);
+      if (!msgs[k]) abort();
+      msgs[k]->kind = MSG_CATCHUP;
+      memcpy(msgs[k]->channel, c->subs[idx[k]].channel, sizeof msgs[k]->channel);
+    }
+    pthread_mutex_unlock(&c->lock);
+    for (int k = 0; k < m; k++) enqueue(c, msgs[k]);
+    client_unref(c);
+  }
+  free(all);
+}
+
 static void on_event(void *ud, const event_t *ev) {
   ws_hub_t *hub = ud;
+  if (!ev->event) {
+    on_remote_event(hub, ev);
+    return;
+  }
   pthread_mutex_lock(&hub->lock);
   client_t **targets = NULL;
   int n = 0;

@@ -1,6 +1,7 @@
 /* events.c - the append-only event log. */
 #include "store/events.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/log.h"
@@ -14,10 +15,15 @@
  * On SQLite the write transaction (BEGIN IMMEDIATE) already serialises
  * writers; on PostgreSQL two transactions could read the same MAX, so the
  * channel's advisory lock is taken first (held to the end of the caller's
- * transaction): numbers stay gap-free and unique across processes. */
+ * transaction): numbers stay gap-free and unique across processes, and
+ * the NOTIFY that tells the other processes (store_events_follow) is sent in
+ * the same transaction: delivered at commit, so a listener never hears of
+ * an event it cannot read yet, and never of one that was rolled back. */
 int db_event_append(db_conn_t *c, const char *channel, const char *event, json_t *data, int64_t *seq, int64_t *ts) {
   char *text = data ? json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY) : util_strdup("{}");
   if (!text) return STORE_ERROR;
+  int64_t myseq = 0;
+  if (!seq) seq = &myseq;
   int rc = STORE_OK;
   if (db_backend(c) == DB_PG)
     rc = db_conn_query(c, "lock event channel", "SELECT pg_advisory_xact_lock(hashtext(?))",
@@ -42,6 +48,14 @@ int db_event_append(db_conn_t *c, const char *channel, const char *event, json_t
         log_error("store", "append event: %s", db_errmsg(c));
       }
     }
+  }
+  if (rc == STORE_OK && db_backend(c) == DB_PG) {
+    /* "ORIGIN SEQ CHANNEL": channels are short ids, far below NOTIFY's 8000 bytes */
+    char payload[256];
+    snprintf(payload, sizeof payload, "%s %lld %s", db_origin(c), (long long)*seq, channel);
+    if (db_conn_query(c, "notify event", "SELECT pg_notify('" STORE_EVENTS_NOTIFY "', ?)", DB_ARGS(DB_TEXT(payload)),
+                      NULL, NULL) != 1)
+      rc = STORE_ERROR;
   }
   free(text);
   return rc;

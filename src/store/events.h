@@ -22,4 +22,22 @@ json_t *store_event_list(store_t *st, const char *channel, int64_t after, int li
 /* Highest seq of the channel (0 when empty). */
 int64_t store_event_last_seq(store_t *st, const char *channel);
 
+/*
+ * Events appended by other processes (PostgreSQL). Every append sends
+ * NOTIFY STORE_EVENTS_NOTIFY "ORIGIN SEQ CHANNEL" in its transaction;
+ * store_events_follow() starts a thread that holds one connection outside
+ * the pool, LISTENs, and calls fn(ud, channel, seq) for each event whose
+ * origin is another store (on that thread: fn must not block long). After a
+ * lost connection it reconnects (backing off up to 5 s) and calls
+ * fn(ud, NULL, 0): events may have been missed, readers should catch up
+ * from the log. On SQLite (one process) there is nothing to follow: NULL.
+ * NULL also when the first connection fails (logged).
+ */
+#define STORE_EVENTS_NOTIFY "maestro_events"
+typedef void (*store_follow_fn)(void *ud, const char *channel, int64_t seq);
+typedef struct store_follower store_follower_t;
+store_follower_t *store_events_follow(store_t *st, store_follow_fn fn, void *ud);
+/* Stops the thread and closes its connection; accepts NULL. */
+void store_events_unfollow(store_follower_t *f);
+
 #endif

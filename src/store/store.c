@@ -31,6 +31,8 @@
 struct store {
   db_backend_t backend;
   char *path; /* SQLite file, or a password-free description of the PostgreSQL server */
+  char *conninfo; /* PostgreSQL: what the pool connected with (for listeners) */
+  char origin[17]; /* names this store (process) in cross-process notifications */
   db_conn_t *conns[POOL_SIZE];
   int nconns;
   pthread_mutex_t lock;
@@ -45,6 +47,18 @@ const char *embedded_find(const embedded_file_t *files, const char *name) {
 
 db_backend_t store_backend(const store_t *st) {
   return st->backend;
+}
+
+const char *store_origin(const store_t *st) {
+  return st->origin;
+}
+
+const char *db_origin(const db_conn_t *c) {
+  return c->origin;
+}
+
+const char *store_pg_conninfo(const store_t *st) {
+  return st->conninfo;
 }
 
 /* ---- the pool ---- */
@@ -290,6 +304,8 @@ static store_t *open_pool(db_backend_t b, const char *target, const char *where,
   if (!st) abort();
   st->backend = b;
   st->path = util_strdup(where);
+  if (b == DB_PG) st->conninfo = util_strdup(target);
+  util_new_id(st->origin);
   pthread_mutex_init(&st->lock, NULL);
   pthread_cond_init(&st->cond, NULL);
   for (int i = 0; i < POOL_SIZE; i++) {
@@ -299,6 +315,7 @@ static store_t *open_pool(db_backend_t b, const char *target, const char *where,
       store_close(st);
       return NULL;
     }
+    c->origin = st->origin;
     st->conns[st->nconns++] = c;
     if (b == DB_SQLITE) registry_set(c->sq, c);
     if (i == 0 && migrate(c, where, err, errlen) != 0) {
@@ -376,6 +393,7 @@ void store_close(store_t *st) {
   pthread_mutex_destroy(&st->lock);
   pthread_cond_destroy(&st->cond);
   free(st->path);
+  free(st->conninfo);
   free(st);
 }
 

@@ -33,6 +33,10 @@ char *sdb_col_text(sqlite3_stmt *s, int i);
 /* Column JSON text parsed (NULL for SQL NULL / invalid). New reference. */
 json_t *sdb_col_json(sqlite3_stmt *s, int i);
 
+/* PostgreSQL: the conninfo the pool connected with (NULL on SQLite), for a
+ * connection outside the pool (the event follower). */
+const char *store_pg_conninfo(const store_t *st);
+
 /* The pooled connection behind a SQLite handle from sdb_acquire(), for a
  * module half-way to db.h that calls a converted module's db_* function. */
 db_conn_t *sdb_conn(sqlite3 *db);

@@ -20,6 +20,7 @@
 #include "auth/auth.h"
 #include "base/util.h"
 #include "events/events.h"
+#include "store/events.h"
 #include "http/server.h"
 #include "http/ws.h"
 #include "inproc.h"
@@ -153,6 +154,52 @@ Test(ws, reconnect_with_last_seq_has_no_gap_and_no_duplicate) {
   int n = seqs_of(c, ch, seqs, 16);
   cr_expect_eq(n, 5);
   for (int i = 0; i < n; i++) cr_expect_eq(seqs[i], 6 + i);
+  wsc_close(c);
+}
+
+/* Another process stored the events (PostgreSQL): this process only hears
+ * "channel, seq" (events.h: event NULL). A client following the channel
+ * reads them from the log, in order, once; a client following something
+ * else gets nothing; a "may have missed" notice (channel NULL) makes every
+ * client catch up. */
+Test(ws, events_stored_by_another_process_reach_followers_from_the_log) {
+  char ch[64];
+  snprintf(ch, sizeof ch, "documents:%s", alice_id);
+  ws_client_t *c = wsc_connect(port, alice_tok);
+  ws_client_t *b = wsc_connect(port, bob_tok);
+  cr_assert(c && b);
+  wsc_send(c, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 0));
+  wsc_send(b, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", "documents", "after", 0));
+  wsc_send(c, json_pack("{s:s}", "type", "ping"));
+  cr_assert_eq(wsc_wait(c, "pong", NULL, 1, 5000), 1);
+  int64_t seq = 0;
+  for (int i = 1; i <= 3; i++) {
+    json_t *d = json_pack("{s:i}", "i", i);
+    cr_assert_eq(store_event_append(app->store, ch, "progress", d, &seq, NULL), STORE_OK); /* not pushed */
+    json_decref(d);
+  }
+  cr_expect_eq(wsc_wait(c, "event", ch, 1, 300), 0, "stored, not yet heard of");
+  events_notify(app->events, &(event_t){.channel = ch, .seq = 2}); /* notifications may coalesce */
+  events_notify(app->events, &(event_t){.channel = ch, .seq = 3});
+  cr_assert_eq(wsc_wait(c, "event", ch, 3, 5000), 3);
+  json_t *first = first_event(c, ch);
+  cr_expect_eq(json_integer_value(json_object_get(json_object_get(first, "data"), "i")), 1, "read from the log");
+  json_decref(first);
+  json_t *d = json_pack("{s:i}", "i", 4);
+  cr_assert_eq(store_event_append(app->store, ch, "progress", d, NULL, NULL), STORE_OK);
+  json_decref(d);
+  events_notify(app->events, &(event_t){.channel = NULL}); /* the follower reconnected */
+  cr_assert_eq(wsc_wait(c, "event", ch, 4, 5000), 4);
+  publish(ch, 5); /* and this process's own events still go live */
+  cr_assert_eq(wsc_wait(c, "event", ch, 5, 5000), 5);
+  int64_t seqs[16];
+  int n = seqs_of(c, ch, seqs, 16);
+  cr_expect_eq(n, 5, "each number exactly once");
+  for (int i = 0; i < n; i++) cr_expect_eq(seqs[i], i + 1);
+  char bch[64];
+  snprintf(bch, sizeof bch, "documents:%s", alice_id);
+  cr_expect_eq(wsc_wait(b, "event", bch, 1, 200), 0, "bob follows his own documents, not alice's");
+  wsc_close(b);
   wsc_close(c);
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backends.h"
 #include "base/config.h"
@@ -19,6 +20,7 @@
 #include "pg.h"
 #include "store/db.h"
 #include "store/embedcache.h"
+#include "store/store_internal.h"
 #include "store/events.h"
 #include "store/store.h"
 #include "store/webcache.h"
@@ -497,4 +499,104 @@ BOTH_BACKENDS(backends, event_numbers_stay_gap_free_with_concurrent_writers) {
   cr_assert_eq(json_array_size(tail), 5, "catch-up after seq 155");
   cr_expect_eq(json_integer_value(json_object_get(json_array_get(tail, 0), "seq")), 156);
   json_decref(tail);
+}
+
+/* ---- events between processes (PostgreSQL LISTEN/NOTIFY, store/follow.c) ---- */
+
+typedef struct {
+  pthread_mutex_t lock;
+  char channels[64][64];
+  int64_t seqs[64];
+  int n, resyncs;
+} heard_t;
+
+static void hear(void *ud, const char *channel, int64_t seq) {
+  heard_t *h = ud;
+  pthread_mutex_lock(&h->lock);
+  if (!channel) {
+    h->resyncs++;
+  } else if (h->n < 64) {
+    snprintf(h->channels[h->n], sizeof h->channels[0], "%s", channel);
+    h->seqs[h->n++] = seq;
+  }
+  pthread_mutex_unlock(&h->lock);
+}
+
+static int heard_count(heard_t *h, int want) {
+  for (int i = 0; i < 100; i++) { /* up to 5 s */
+    pthread_mutex_lock(&h->lock);
+    int n = h->n;
+    pthread_mutex_unlock(&h->lock);
+    if (n >= want) return n;
+    usleep(50 * 1000);
+  }
+  return h->n;
+}
+
+/* Two stores on one database stand for two processes: what B appends, A
+ * hears (channel and number, in order, after the commit); what A appends
+ * itself, A does not hear back; a rolled-back append is never heard. */
+Test(backends, other_processes_hear_each_event_once_in_order_pg) {
+  char conninfo[512], err[512];
+  pg_test_new_db(conninfo, sizeof conninfo);
+  store_t *a = store_open_postgres(conninfo, err, sizeof err);
+  cr_assert_not_null(a, "%s", err);
+  store_t *b = store_open_postgres(conninfo, err, sizeof err);
+  cr_assert_not_null(b, "%s", err);
+  cr_expect_str_neq(store_origin(a), store_origin(b));
+  heard_t h = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  store_follower_t *f = store_events_follow(a, hear, &h);
+  cr_assert_not_null(f, "the follower connects and LISTENs");
+
+  cr_assert_eq(store_event_append(a, "mission:m1", "phase", NULL, NULL, NULL), STORE_OK);
+  for (int i = 0; i < 5; i++)
+    cr_assert_eq(store_event_append(b, "mission:m1", "note", NULL, NULL, NULL), STORE_OK);
+  cr_assert_eq(store_event_append(b, "chat:c1", "token", NULL, NULL, NULL), STORE_OK);
+  /* a change that rolls back takes its event and its notification with it */
+  db_conn_t *c = db_acquire(b);
+  cr_assert_eq(db_begin(c), 0);
+  cr_assert_eq(db_event_append(c, "mission:m1", "lost", NULL, NULL, NULL), STORE_OK);
+  db_rollback(c);
+  db_release(b, c);
+
+  cr_assert_eq(heard_count(&h, 6), 6);
+  usleep(300 * 1000); /* nothing more arrives */
+  cr_expect_eq(h.n, 6, "A's own event and the rolled-back one are not heard");
+  for (int i = 0; i < 5; i++) {
+    cr_expect_str_eq(h.channels[i], "mission:m1");
+    cr_expect_eq(h.seqs[i], i + 2, "B's notes are numbers 2..6 after A's phase, heard in order");
+  }
+  cr_expect_str_eq(h.channels[5], "chat:c1");
+  cr_expect_eq(h.seqs[5], 1);
+  cr_expect_eq(store_event_last_seq(a, "mission:m1"), 6);
+
+  /* the follower's connection is cut by the server: it reconnects and says
+   * that readers must catch up, then hears again */
+  char *killed = pg_test_scalar(conninfo,
+                                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query LIKE "
+                                "'LISTEN%' AND pid <> pg_backend_pid()");
+  cr_expect_str_eq(killed, "1");
+  free(killed);
+  for (int i = 0; i < 100; i++) {
+    pthread_mutex_lock(&h.lock);
+    int r = h.resyncs;
+    pthread_mutex_unlock(&h.lock);
+    if (r) break;
+    usleep(50 * 1000);
+  }
+  cr_expect_eq(h.resyncs, 1, "a lost connection is reported as a catch-up");
+  cr_assert_eq(store_event_append(b, "mission:m1", "note", NULL, NULL, NULL), STORE_OK);
+  cr_expect_eq(heard_count(&h, 7), 7);
+  cr_expect_eq(h.seqs[6], 7);
+
+  store_events_unfollow(f);
+  store_close(b);
+  store_close(a);
+}
+
+Test(backends, sqlite_has_no_other_processes_to_follow) {
+  store_t *st = backend_open_sqlite();
+  heard_t h = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  cr_expect_null(store_events_follow(st, hear, &h));
+  store_close(st);
 }
