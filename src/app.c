@@ -117,10 +117,22 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   return app;
 }
 
-int app_start_workers(app_t *app) {
-  if (jobs_start(app->jobs) != 0) return -1;
-  if (!app->chat && !(app->chat = chat_pool_start(app))) return -1;
-  return agents_scheduler_start(app->agents);
+static const char *const role_names[] = {"all", "api", "worker"};
+
+int app_role_parse(const char *s) {
+  for (int i = 0; i < 3; i++)
+    if (s && strcmp(s, role_names[i]) == 0) return i;
+  return -1;
+}
+
+const char *app_role_name(app_role_t role) {
+  return role_names[role];
+}
+
+int app_start_workers(app_t *app, app_role_t role) {
+  if (role != APP_ROLE_API && jobs_start(app->jobs) != 0) return -1;
+  if (role != APP_ROLE_WORKER && !app->chat && !(app->chat = chat_pool_start(app))) return -1;
+  return role == APP_ROLE_API ? 0 : agents_scheduler_start(app->agents);
 }
 
 void app_close(app_t *app) {

@@ -41,8 +41,23 @@ typedef struct app {
 /* Opens the store (migrating it) and creates every part; starts no threads.
  * NULL with err filled on failure. */
 app_t *app_open(config_t *cfg, char *err, size_t errlen);
-/* Starts background workers (jobs). */
-int app_start_workers(app_t *app);
+/*
+ * What a process runs (`maestro serve --role`). Several processes share one
+ * PostgreSQL store; each runs one role:
+ *   APP_ROLE_ALL    - everything below (the default, and the only sensible
+ *                     role on SQLite);
+ *   APP_ROLE_API    - the HTTP API, WebSocket and UI, and the chat answering
+ *                     threads (a chat question is answered by the process
+ *                     that took it); no durable jobs, no scheduler;
+ *   APP_ROLE_WORKER - the durable job workers (ingestion, embedding,
+ *                     missions, draft turns) and the scheduler; no HTTP.
+ */
+typedef enum { APP_ROLE_ALL = 0, APP_ROLE_API, APP_ROLE_WORKER } app_role_t;
+/* "all" | "api" | "worker" → role; -1 for anything else. */
+int app_role_parse(const char *s);
+const char *app_role_name(app_role_t role);
+/* Starts the background threads of role. */
+int app_start_workers(app_t *app, app_role_t role);
 /* Stops workers and frees everything (cfg too). Accepts NULL. */
 void app_close(app_t *app);
 

@@ -98,7 +98,7 @@ int cmd_mcp(int argc, char **argv) {
     user.role = role_parse(u->role);
     store_user_free(u);
   }
-  if (workers && app_start_workers(app) != 0) {
+  if (workers && app_start_workers(app, APP_ROLE_ALL) != 0) {
     fprintf(stderr, "maestro mcp: cannot start background workers\n");
     app_close(app);
     return 1;

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "auth/accounts.h"
 #include "base/log.h"
@@ -18,14 +19,32 @@
 
 int cmd_serve(int argc, char **argv) {
   if (cli_wants_help(argc, argv)) {
-    printf("usage: maestro serve\n\nRuns the API, WebSocket and web UI server on BACKEND_PORT (and FRONTEND_PORT),\n"
+    printf("usage: maestro serve [--role all|api|worker]\n\nRuns the API, WebSocket and web UI server on BACKEND_PORT (and FRONTEND_PORT),\n"
            "plus the background workers. Configuration comes from the environment and .env\n"
-           "(see docs/configuration.md). Stops cleanly on Ctrl-C or SIGTERM.\n");
+           "(see docs/configuration.md). Stops cleanly on Ctrl-C or SIGTERM.\n\n"
+           "  --role all     everything (default)\n"
+           "  --role api     the API, WebSocket, UI and chat answers; no background jobs\n"
+           "  --role worker  the background jobs (documents, missions) and the scheduler; no HTTP\n"
+           "Several processes can share one PostgreSQL DATABASE_URL, each with its role\n"
+           "(docs/operations.md).\n");
     return 0;
   }
-  if (argc > 1) {
-    fprintf(stderr, "maestro serve: unexpected argument %s (see maestro serve --help)\n", argv[1]);
-    return 2;
+  app_role_t role = APP_ROLE_ALL;
+  for (int i = 1; i < argc; i++) {
+    const char *v = NULL;
+    if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+      v = argv[++i];
+    else if (strncmp(argv[i], "--role=", 7) == 0)
+      v = argv[i] + 7;
+    int r = v ? app_role_parse(v) : -1;
+    if (r < 0) {
+      if (v)
+        fprintf(stderr, "maestro serve: --role must be all, api or worker (got %s)\n", v);
+      else
+        fprintf(stderr, "maestro serve: unexpected argument %s (see maestro serve --help)\n", argv[i]);
+      return 2;
+    }
+    role = (app_role_t)r;
   }
   sigset_t set;
   sigemptyset(&set);
@@ -41,24 +60,30 @@ int cmd_serve(int argc, char **argv) {
     app_close(app);
     return 1;
   }
-  if (app_start_workers(app) != 0) {
+  if (app_start_workers(app, role) != 0) {
     fprintf(stderr, "maestro: cannot start background workers\n");
     app_close(app);
     return 1;
   }
-  http_server_t *srv = http_server_start(app, err, sizeof err);
-  if (!srv) {
-    fprintf(stderr, "maestro: %s\n", err);
-    app_close(app);
-    return 1;
+  http_server_t *srv = NULL;
+  if (role != APP_ROLE_WORKER) {
+    srv = http_server_start(app, err, sizeof err);
+    if (!srv) {
+      fprintf(stderr, "maestro: %s\n", err);
+      app_close(app);
+      return 1;
+    }
+    /* A line tests and scripts can wait for. */
+    printf("maestro: listening on port %d\n", http_server_port(srv, 0));
+  } else {
+    printf("maestro: worker running (no HTTP)\n");
   }
-  /* A line tests and scripts can wait for. */
-  printf("maestro: listening on port %d\n", http_server_port(srv, 0));
+  log_info("serve", "role %s on %s", app_role_name(role), store_path(app->store));
   fflush(stdout);
   int sig = 0;
   sigwait(&set, &sig);
   log_info("serve", "received %s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  http_server_stop(srv);
+  if (srv) http_server_stop(srv);
   app_close(app);
   log_info("serve", "stopped cleanly");
   return 0;

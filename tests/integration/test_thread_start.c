@@ -52,7 +52,7 @@ Test(thread_start, chat_pool_reports_a_worker_it_cannot_start) {
   cr_assert_null(chat_pool_start(p.app), "a pool missing a worker is an error");
   cr_assert_eq(atomic_load(&fail_after), -1);
   atomic_store(&fail_after, 0);
-  cr_assert_neq(app_start_workers(p.app), 0, "the server does not start without its chat workers");
+  cr_assert_neq(app_start_workers(p.app, APP_ROLE_ALL), 0, "the server does not start without its chat workers");
   inproc_close(&p);
 }
 

@@ -33,7 +33,7 @@ void inproc_open(inproc_t *p, const char *const *extra) {
 
 void inproc_serve(inproc_t *p) {
   char err[512];
-  cr_assert_eq(app_start_workers(p->app), 0);
+  cr_assert_eq(app_start_workers(p->app, APP_ROLE_ALL), 0);
   p->srv = http_server_start(p->app, err, sizeof err);
   cr_assert_not_null(p->srv, "%s", err);
   p->port = http_server_port(p->srv, 0);

@@ -38,7 +38,7 @@ static void child_env(const char *const *env) {
   for (const char *const *e = env; e && *e; e++) putenv(strdup(*e));
 }
 
-int ts_server_start_in(ts_server_t *s, const char *dir, const char *const *env) {
+int ts_server_start_role(ts_server_t *s, const char *dir, const char *const *env, const char *role) {
   char d[256];
   snprintf(d, sizeof d, "%s", dir); /* dir may point into *s */
   memset(s, 0, sizeof *s);
@@ -56,7 +56,10 @@ int ts_server_start_in(ts_server_t *s, const char *dir, const char *const *env) 
     close(pipefd[0]);
     close(pipefd[1]);
     child_env(env);
-    execl(MAESTRO_BINARY, "maestro", "serve", (char *)NULL);
+    if (role)
+      execl(MAESTRO_BINARY, "maestro", "serve", "--role", role, (char *)NULL);
+    else
+      execl(MAESTRO_BINARY, "maestro", "serve", (char *)NULL);
     _exit(127);
   }
   close(pipefd[1]);
@@ -66,9 +69,13 @@ int ts_server_start_in(ts_server_t *s, const char *dir, const char *const *env) 
   int port = -1;
   while (fgets(line, sizeof line, f)) {
     if (sscanf(line, "maestro: listening on port %d", &port) == 1) break;
+    if (strncmp(line, "maestro: worker running", 23) == 0) {
+      port = 0; /* a worker has no HTTP */
+      break;
+    }
   }
   fclose(f); /* the server's later stdout writes go nowhere (SIGPIPE is ignored there) */
-  if (port <= 0) {
+  if (port < 0) {
     int st;
     waitpid(pid, &st, 0);
     s->pid = 0;
@@ -76,6 +83,10 @@ int ts_server_start_in(ts_server_t *s, const char *dir, const char *const *env) 
   }
   s->port = port;
   return 0;
+}
+
+int ts_server_start_in(ts_server_t *s, const char *dir, const char *const *env) {
+  return ts_server_start_role(s, dir, env, NULL);
 }
 
 int ts_server_start(ts_server_t *s, const char *const *env) {

@@ -31,6 +31,9 @@ void ts_tmpdir(char *out, size_t n);
 int ts_server_start(ts_server_t *s, const char *const *env);
 /* Same, reusing an existing directory (restart tests). */
 int ts_server_start_in(ts_server_t *s, const char *dir, const char *const *env);
+/* Same with `--role ROLE` (NULL: no flag); a worker has no port (0): it is
+ * started when it says "maestro: worker running". */
+int ts_server_start_role(ts_server_t *s, const char *dir, const char *const *env, const char *role);
 /* SIGTERM and wait; returns the exit status (or -1). */
 int ts_server_stop(ts_server_t *s);
 /* SIGKILL and wait. */
