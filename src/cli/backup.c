@@ -3,10 +3,13 @@
  *
  * Backup works while the server runs: the database is copied with SQLite's
  * online backup API (a consistent snapshot, writers are not blocked for
- * long), then the documents directory and the key files are copied, and a
+ * long) into maestro.db, or on PostgreSQL dumped with pg_dump (custom
+ * format, one consistent snapshot) into maestro.pgdump, then the documents directory and the key files are copied, and a
  * manifest.json records what was taken. Restore refuses to run while a
  * server holds the database (it would be overwritten under a live process),
- * checks the manifest and the copy's integrity, and swaps the files in.
+ * checks the manifest and the copy's integrity, and swaps the files in; on
+ * PostgreSQL it refuses while any maestro process is connected to the
+ * database and restores with pg_restore in one transaction (all or nothing).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -112,8 +115,10 @@ static int do_backup(const char *dir) {
     goto out;
   }
   buf_reset(&p);
-  buf_printf(&p, "%s/maestro.db", dir);
-  if (store_backup(app->store, p.data, err, sizeof err) != 0) {
+  int pg = config_sqlite_path(app->cfg) == NULL;
+  buf_printf(&p, "%s/%s", dir, pg ? "maestro.pgdump" : "maestro.db");
+  if ((pg ? store_pg_dump(app->store, p.data, err, sizeof err) : store_backup(app->store, p.data, err, sizeof err)) !=
+      0) {
     fprintf(stderr, "maestro backup: %s\n", err);
     goto out;
   }
@@ -138,7 +143,8 @@ static int do_backup(const char *dir) {
   }
   char ts[40];
   util_iso_time(util_now_ms(), ts, sizeof ts);
-  json_t *manifest = json_pack("{s:s, s:s, s:i, s:I, s:o}", "created_at", ts, "maestro_version", MAESTRO_VERSION,
+  json_t *manifest = json_pack("{s:s, s:s, s:s, s:i, s:I, s:o}", "created_at", ts, "maestro_version", MAESTRO_VERSION,
+                               "database", pg ? "postgresql" : "sqlite",
                                "schema_version", store_schema_version(app->store), "document_files", (json_int_t)files,
                                "key_files", keys);
   char *text = json_dumps(manifest, JSON_INDENT(2));
@@ -173,6 +179,9 @@ static int database_in_use(const char *db_path) {
   return busy;
 }
 
+static int restore_sqlite(const char *db_path, const char *dir, int force);
+static int restore_pg(const config_t *cfg, const char *dir, int force);
+
 static int do_restore(const char *dir, int force) {
   char err[512];
   config_t *cfg = config_load(NULL, err, sizeof err);
@@ -190,11 +199,52 @@ static int do_restore(const char *dir, int force) {
     fprintf(stderr, "maestro restore: %s is not a maestro backup (no readable manifest.json)\n", dir);
     goto out;
   }
+  const char *kind = json_string_value(json_object_get(manifest, "database"));
+  int pg_backup = kind && strcmp(kind, "postgresql") == 0;
+  if (pg_backup != !db_path) {
+    fprintf(stderr, "maestro restore: %s holds a %s backup but DATABASE_URL names a %s database\n", dir,
+            pg_backup ? "PostgreSQL" : "SQLite", db_path ? "SQLite" : "PostgreSQL");
+    goto out;
+  }
   if (!db_path) {
-    fprintf(stderr, "maestro restore: DATABASE_URL is not a SQLite database\n");
+    if (restore_pg(cfg, dir, force) != 0) goto out;
+  } else if (restore_sqlite(db_path, dir, force) != 0) {
     goto out;
   }
   buf_reset(&p);
+  buf_reset(&q);
+  buf_printf(&p, "%s/documents", dir);
+  buf_printf(&q, "%s/documents", data);
+  long files = copy_tree(p.data, q.data);
+  if (files < 0) {
+    fprintf(stderr, "maestro restore: cannot copy documents: %s\n", strerror(errno));
+    goto out;
+  }
+  struct stat sb;
+  for (const char **k = KEY_FILES; *k; k++) {
+    buf_t a = BUF_INIT, b = BUF_INIT;
+    buf_printf(&a, "%s/%s", dir, *k);
+    buf_printf(&b, "%s/%s", data, *k);
+    if (stat(a.data, &sb) == 0) copy_file(a.data, b.data);
+    buf_free(&a);
+    buf_free(&b);
+  }
+  printf("restored %s (schema version %lld, %ld document files) from %s\n",
+         db_path ? db_path : "the PostgreSQL database",
+         (long long)json_integer_value(json_object_get(manifest, "schema_version")), files, dir);
+  rc = 0;
+out:
+  json_decref(manifest);
+  buf_free(&p);
+  buf_free(&q);
+  config_free(cfg);
+  return rc;
+}
+
+/* The SQLite file: checked, the old one moved aside, the copy put in place. */
+static int restore_sqlite(const char *db_path, const char *dir, int force) {
+  int rc = -1;
+  buf_t p = BUF_INIT, q = BUF_INIT;
   buf_printf(&p, "%s/maestro.db", dir);
   sqlite3 *copy = NULL;
   int ok = sqlite3_open_v2(p.data, &copy, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK;
@@ -241,31 +291,39 @@ static int do_restore(const char *dir, int force) {
     fprintf(stderr, "maestro restore: cannot write %s: %s\n", db_path, strerror(errno));
     goto out;
   }
-  buf_reset(&p);
-  buf_reset(&q);
-  buf_printf(&p, "%s/documents", dir);
-  buf_printf(&q, "%s/documents", data);
-  long files = copy_tree(p.data, q.data);
-  if (files < 0) {
-    fprintf(stderr, "maestro restore: cannot copy documents: %s\n", strerror(errno));
-    goto out;
-  }
-  for (const char **k = KEY_FILES; *k; k++) {
-    buf_t a = BUF_INIT, b = BUF_INIT;
-    buf_printf(&a, "%s/%s", dir, *k);
-    buf_printf(&b, "%s/%s", data, *k);
-    if (stat(a.data, &sb) == 0) copy_file(a.data, b.data);
-    buf_free(&a);
-    buf_free(&b);
-  }
-  printf("restored %s (schema version %lld, %ld document files) from %s\n", db_path,
-         (long long)json_integer_value(json_object_get(manifest, "schema_version")), files, dir);
   rc = 0;
 out:
-  json_decref(manifest);
   buf_free(&p);
   buf_free(&q);
-  config_free(cfg);
+  return rc;
+}
+
+/* PostgreSQL: refused while a maestro process is connected (a running
+ * server would work on under a replaced database) or, without --force, over
+ * a database that holds a schema; then pg_restore in one transaction. */
+static int restore_pg(const config_t *cfg, const char *dir, int force) {
+  const char *url = config_get(cfg, "DATABASE_URL");
+  char err[512];
+  int has_schema = 0;
+  int others = store_pg_other_sessions(url, &has_schema, err, sizeof err);
+  if (others < 0) {
+    fprintf(stderr, "maestro restore: %s\n", err);
+    return -1;
+  }
+  if (others > 0) {
+    fprintf(stderr, "maestro restore: %d maestro connection(s) use the database (stop every maestro process first)\n",
+            others);
+    return -1;
+  }
+  if (has_schema && !force) {
+    fprintf(stderr, "maestro restore: the PostgreSQL database holds data; pass --force to replace it\n");
+    return -1;
+  }
+  buf_t p = BUF_INIT;
+  buf_printf(&p, "%s/maestro.pgdump", dir);
+  int rc = store_pg_restore(url, p.data, err, sizeof err);
+  if (rc != 0) fprintf(stderr, "maestro restore: %s (the database is unchanged)\n", err);
+  buf_free(&p);
   return rc;
 }
 

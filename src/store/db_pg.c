@@ -35,7 +35,7 @@ int dbpg_open(const char *conninfo, db_conn_t **out, char *err, size_t errlen) {
     return -1;
   }
   PQsetNoticeReceiver(pg, notice_quiet, NULL);
-  PGresult *r = PQexec(pg, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'");
+  PGresult *r = PQexec(pg, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET application_name = 'maestro'");
   int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   if (!ok) snprintf(err, errlen, "cannot configure the PostgreSQL session: %s", PQresultErrorMessage(r));
   PQclear(r);
@@ -239,7 +239,7 @@ void dbpg_clean(db_conn_t *c) {
     PQreset(c->pg);
     if (PQstatus(c->pg) == CONNECTION_OK) {
       PQsetNoticeReceiver(c->pg, notice_quiet, NULL);
-      PQclear(PQexec(c->pg, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'"));
+      PQclear(PQexec(c->pg, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET application_name = 'maestro'"));
     }
     return;
   }

@@ -58,6 +58,18 @@ int store_schema_latest(void);
 int store_ping(store_t *st);
 /* Online backup of the database into dest_path (SQLite backup API). */
 int store_backup(store_t *st, const char *dest_path, char *err, size_t errlen);
+/* PostgreSQL: a custom-format dump of the store's database into dest
+ * (pg_dump on PATH; the connection settings reach it through PG*
+ * environment variables, never its command line). 0, or -1 with the reason
+ * (also "pg_dump is not installed ..."). */
+int store_pg_dump(store_t *st, const char *dest, char *err, size_t errlen);
+/* Restores such a dump into the database of conninfo (pg_restore --clean
+ * --if-exists, one transaction: all or nothing). */
+int store_pg_restore(const char *conninfo, const char *src, char *err, size_t errlen);
+/* Number of other maestro sessions (application_name 'maestro') on the
+ * database of conninfo: a running server; -1 with err when unreachable.
+ * *has_schema (may be NULL): 1 when the database holds a maestro schema. */
+int store_pg_other_sessions(const char *conninfo, int *has_schema, char *err, size_t errlen);
 /* Path of the database file (SQLite), or "postgresql host=... dbname=..."
  * without the password. Owned by st. */
 const char *store_path(store_t *st);

@@ -600,3 +600,55 @@ Test(backends, sqlite_has_no_other_processes_to_follow) {
   cr_expect_null(store_events_follow(st, hear, &h));
   store_close(st);
 }
+
+/* ---- backup and restore of a PostgreSQL store (store/pgdump.c) ---- */
+
+Test(backends, a_postgres_store_dumps_and_restores_through_the_client_programs_pg) {
+  char src[512], dst[512], err[512];
+  pg_test_new_db(src, sizeof src);
+  pg_test_new_db(dst, sizeof dst);
+  store_t *st = store_open_postgres(src, err, sizeof err);
+  cr_assert_not_null(st, "%s", err);
+  for (int i = 0; i < 3; i++) cr_assert_eq(store_event_append(st, "mission:kept", "note", NULL, NULL, NULL), STORE_OK);
+  char dir[] = "/tmp/maestro-pgdump-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char file[600];
+  snprintf(file, sizeof file, "%s/maestro.pgdump", dir);
+  cr_assert_eq(store_pg_dump(st, file, err, sizeof err), 0, "%s", err);
+  int schema = -1;
+  cr_expect_eq(store_pg_other_sessions(dst, &schema, err, sizeof err), 0, "nobody uses the target yet");
+  cr_expect_eq(schema, 0, "and it is empty");
+  cr_expect_gt(store_pg_other_sessions(src, &schema, err, sizeof err), 0, "the open store is seen as a running maestro");
+  cr_expect_eq(schema, 1);
+  store_close(st);
+
+  /* into another (empty) database: the same schema version and rows */
+  cr_assert_eq(store_pg_restore(dst, file, err, sizeof err), 0, "%s", err);
+  store_t *back = store_open_postgres(dst, err, sizeof err);
+  cr_assert_not_null(back, "%s", err);
+  cr_expect_eq(store_schema_version(back), store_schema_latest());
+  cr_expect_eq(store_event_last_seq(back, "mission:kept"), 3);
+  cr_assert_eq(store_event_append(back, "mission:kept", "note", NULL, NULL, NULL), STORE_OK);
+  store_close(back);
+  /* again over a database that has rows: replaced, not merged */
+  cr_assert_eq(store_pg_restore(dst, file, err, sizeof err), 0, "%s", err);
+  back = store_open_postgres(dst, err, sizeof err);
+  cr_assert_not_null(back, "%s", err);
+  cr_expect_eq(store_event_last_seq(back, "mission:kept"), 3, "the restore replaced the newer rows");
+  store_close(back);
+
+  /* a file that is not a dump: a clear error, the database untouched */
+  snprintf(file, sizeof file, "%s/garbage", dir);
+  FILE *f = fopen(file, "w");
+  fputs("not a dump", f);
+  fclose(f);
+  cr_expect_eq(store_pg_restore(dst, file, err, sizeof err), -1);
+  cr_expect_not_null(strstr(err, "pg_restore failed"), "%s", err);
+  back = store_open_postgres(dst, err, sizeof err);
+  cr_assert_not_null(back, "%s", err);
+  cr_expect_eq(store_event_last_seq(back, "mission:kept"), 3);
+  store_close(back);
+  char cmd[700];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  cr_expect_eq(system(cmd), 0);
+}
