@@ -1,5 +1,7 @@
 -- 005 (PostgreSQL): research missions, as ../005_missions.sql (BIGINT
--- times, DOUBLE PRECISION quality, no WITHOUT ROWID).
+-- times, DOUBLE PRECISION quality, no WITHOUT ROWID). Two additions:
+-- mission_notes.rowid (notes list in insertion order, ORDER BY rowid as on
+-- SQLite) and missions_next_run (below).
 CREATE TABLE missions (
   id           TEXT PRIMARY KEY,
   user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -28,6 +30,10 @@ CREATE TABLE missions (
   updated_at   BIGINT NOT NULL
 );
 CREATE INDEX missions_user ON missions (user_id, created_at);
+-- A scheduled mission's next run names it in settings.previous_run: one
+-- next run per mission, even when several processes run the scheduler at
+-- the same time (on SQLite the store checks it inside BEGIN IMMEDIATE).
+CREATE UNIQUE INDEX missions_next_run ON missions ((settings::json ->> 'previous_run')) WHERE schedule IS NOT NULL;
 
 CREATE TABLE mission_sections (
   mission_id       TEXT NOT NULL REFERENCES missions (id) ON DELETE CASCADE,
@@ -44,6 +50,7 @@ CREATE TABLE mission_sections (
 );
 
 CREATE TABLE mission_notes (
+  rowid        BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
   id           TEXT PRIMARY KEY,
   mission_id   TEXT NOT NULL REFERENCES missions (id) ON DELETE CASCADE,
   section_id   TEXT NOT NULL,

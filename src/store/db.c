@@ -319,3 +319,42 @@ int db_row_text(db_stmt_t *row, void *ctx) {
   *out = db_col_text(row, 0);
   return 1;
 }
+
+int db_col_count(db_stmt_t *s) {
+  return s->conn->backend == DB_SQLITE ? sqlite3_column_count(s->sq) : PQnfields(s->res);
+}
+
+const char *db_col_name(db_stmt_t *s, int i) {
+  return s->conn->backend == DB_SQLITE ? sqlite3_column_name(s->sq, i) : PQfname(s->res, i);
+}
+
+db_param_kind_t db_col_kind(db_stmt_t *s, int i) {
+  if (db_col_is_null(s, i)) return DB_P_NULL;
+  if (s->conn->backend == DB_SQLITE) {
+    switch (sqlite3_column_type(s->sq, i)) {
+      case SQLITE_INTEGER:
+        return DB_P_INT;
+      case SQLITE_FLOAT:
+        return DB_P_REAL;
+      case SQLITE_BLOB:
+        return DB_P_BLOB;
+      default:
+        return DB_P_TEXT;
+    }
+  }
+  switch (PQftype(s->res, i)) { /* OIDs of pg_type.h */
+    case 16:
+    case 20:
+    case 21:
+    case 23:
+      return DB_P_INT; /* bool, int8, int2, int4 */
+    case 700:
+    case 701:
+    case 1700:
+      return DB_P_REAL; /* float4, float8, numeric */
+    case 17:
+      return DB_P_BLOB; /* bytea */
+    default:
+      return DB_P_TEXT;
+  }
+}

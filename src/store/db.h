@@ -144,4 +144,11 @@ int db_query(store_t *st, const char *what, const char *sql, const db_param_t *p
  * STORE_ERROR when begin or commit fails. */
 int db_tx(store_t *st, const char *what, int (*fn)(db_conn_t *c, void *ctx), void *ctx);
 
+/* The current row's shape, for a module that maps rows generically (a
+ * column's name and the kind of its value: DB_P_NULL, DB_P_INT (PostgreSQL
+ * booleans too), DB_P_REAL (also numeric), DB_P_TEXT or DB_P_BLOB). */
+int db_col_count(db_stmt_t *s);
+const char *db_col_name(db_stmt_t *s, int i);
+db_param_kind_t db_col_kind(db_stmt_t *s, int i);
+
 #endif

@@ -1,18 +1,24 @@
 /*
- * missions.c - missions, outline, notes, drafts and reports (schema 005).
+ * missions.c - missions, outline, notes, drafts and reports (schema 005), on
+ * either backend through db.h.
  *
- * Every write runs in one BEGIN IMMEDIATE transaction that also appends the
- * caller's events to "mission:ID" (sdb_event_append), so the log of events
- * never disagrees with the rows. Column updates use one fixed statement per
+ * Every write runs in one transaction (mission_tx) that also appends the
+ * caller's events to "mission:ID" (db_event_append), so the log of events
+ * never disagrees with the rows. On PostgreSQL the transaction first takes
+ * the mission's advisory lock (the one its event channel uses), so the writes
+ * of one mission queue up across processes as SQLite's BEGIN IMMEDIATE
+ * makes them queue: versions numbered MAX + 1 and the warnings list read and
+ * written back stay consistent. Column updates use one fixed statement per
  * column (a whitelist), never SQL assembled from input.
  */
 #include "store/missions.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/buf.h"
 #include "base/util.h"
+#include "store/db.h"
 #include "store/store_internal.h"
 
 /* ---- event lists ---- */
@@ -35,26 +41,43 @@ void store_mevs_clear(store_mevs_t *l) {
   memset(l, 0, sizeof *l);
 }
 
-static int append_events(sqlite3 *db, const char *mid, store_mevs_t *evs) {
-  if (!evs) return STORE_OK;
-  char channel[64];
-  snprintf(channel, sizeof channel, "mission:%s", mid);
-  for (size_t i = 0; i < evs->n; i++)
-    if (!evs->v[i].seq &&
-        sdb_event_append(db, channel, evs->v[i].name, evs->v[i].data, &evs->v[i].seq, &evs->v[i].ts) != STORE_OK)
-      return STORE_ERROR;
-  return STORE_OK;
+/* ---- the write transaction ---- */
+
+static void channel_of(const char *mid, char channel[64]) {
+  snprintf(channel, 64, "mission:%s", mid);
 }
 
-/* Appends the events and commits, or rolls back; returns rc. */
-static int finish(sqlite3 *db, const char *mid, store_mevs_t *evs, int rc) {
-  if (rc == STORE_OK) rc = append_events(db, mid, evs);
-  if (rc == STORE_OK && sdb_commit(db) != 0) rc = STORE_ERROR;
-  if (rc != STORE_OK) {
-    sdb_rollback(db);
-    if (evs)
-      for (size_t i = 0; i < evs->n; i++) evs->v[i].seq = 0;
+typedef struct {
+  const char *id;
+  store_mevs_t *evs;
+  int (*body)(db_conn_t *c, void *ctx);
+  void *ctx;
+} mtx_t;
+
+static int mtx_run(db_conn_t *c, void *p) {
+  mtx_t *t = p;
+  char channel[64];
+  channel_of(t->id, channel);
+  int rc = STORE_OK;
+  if (db_backend(c) == DB_PG && db_conn_query(c, "lock mission", "SELECT pg_advisory_xact_lock(hashtext(?))",
+                                              DB_ARGS(DB_TEXT(channel)), NULL, NULL) != 1)
+    rc = STORE_ERROR;
+  if (rc == STORE_OK && t->body) rc = t->body(c, t->ctx);
+  for (size_t i = 0; rc == STORE_OK && t->evs && i < t->evs->n; i++) {
+    store_mev_t *e = &t->evs->v[i];
+    if (!e->seq) rc = db_event_append(c, channel, e->name, e->data, &e->seq, &e->ts);
   }
+  return rc;
+}
+
+/* Runs body (may be NULL) and appends the events in one transaction; on
+ * failure nothing is kept and the events' numbers are cleared. */
+static int mission_tx(store_t *st, const char *what, const char *id, store_mevs_t *evs,
+                      int (*body)(db_conn_t *c, void *ctx), void *ctx) {
+  mtx_t t = {id, evs, body, ctx};
+  int rc = db_tx(st, what, mtx_run, &t);
+  if (rc != STORE_OK && evs)
+    for (size_t i = 0; i < evs->n; i++) evs->v[i].seq = 0;
   return rc;
 }
 
@@ -62,16 +85,12 @@ static char *dump(const json_t *j, const char *dflt) {
   return j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : util_strdup(dflt);
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *s, const char *what) {
-  int r = sqlite3_step(s);
-  if (r != SQLITE_DONE && r != SQLITE_ROW) {
-    sdb_log_error(db, what);
-    return STORE_ERROR;
-  }
-  return STORE_OK;
+static const char *dialect(store_t *st, const char *sqlite_sql, const char *pg_sql) {
+  return store_backend(st) == DB_PG ? pg_sql : sqlite_sql;
 }
 
-/* A row as JSON: *_at columns become ISO strings, JSON columns are parsed. */
+/* ---- rows as JSON: *_at integers become ISO strings, JSON columns are parsed ---- */
+
 static int is_json_col(const char *name) {
   static const char *const cols[] = {"questions", "sources", "settings", "analysis",
                                      "review",    "meta",    "warnings", NULL};
@@ -80,78 +99,99 @@ static int is_json_col(const char *name) {
   return 0;
 }
 
-static json_t *row_json(sqlite3_stmt *s) {
+static json_t *col_json(db_stmt_t *s, int i) {
+  const char *name = db_col_name(s, i);
+  db_param_kind_t kind = db_col_kind(s, i);
+  if (kind == DB_P_NULL) return json_null();
+  if (kind == DB_P_INT && util_ends_with(name, "_at")) {
+    char ts[40];
+    util_iso_time(db_col_int64(s, i), ts, sizeof ts);
+    return json_string(ts);
+  }
+  if (is_json_col(name)) return db_col_json(s, i);
+  if (kind == DB_P_INT) return json_integer(db_col_int64(s, i));
+  if (kind == DB_P_REAL) return json_real(db_col_double(s, i));
+  return json_string(db_col_text_ref(s, i));
+}
+
+static json_t *row_json(db_stmt_t *s) {
   json_t *o = json_object();
-  int n = sqlite3_column_count(s);
-  for (int i = 0; i < n; i++) {
-    const char *name = sqlite3_column_name(s, i);
-    int t = sqlite3_column_type(s, i);
-    json_t *v;
-    if (t == SQLITE_NULL)
-      v = json_null();
-    else if (util_ends_with(name, "_at") && t == SQLITE_INTEGER) {
-      char ts[40];
-      util_iso_time(sqlite3_column_int64(s, i), ts, sizeof ts);
-      v = json_string(ts);
-    } else if (is_json_col(name)) {
-      v = sdb_col_json(s, i);
-      if (!v) v = json_null();
-    } else if (t == SQLITE_INTEGER)
-      v = json_integer(sqlite3_column_int64(s, i));
-    else if (t == SQLITE_FLOAT)
-      v = json_real(sqlite3_column_double(s, i));
-    else
-      v = json_string((const char *)sqlite3_column_text(s, i));
-    json_object_set_new(o, name, v ? v : json_null());
+  for (int i = 0, n = db_col_count(s); i < n; i++) {
+    json_t *v = col_json(s, i);
+    json_object_set_new(o, db_col_name(s, i), v ? v : json_null());
   }
   return o;
 }
 
-static json_t *rows_json(sqlite3 *db, sqlite3_stmt *s, const char *what) {
+static int row_append(db_stmt_t *s, void *arr) {
+  json_array_append_new(arr, row_json(s));
+  return 0;
+}
+
+static int row_first(db_stmt_t *s, void *out) {
+  *(json_t **)out = row_json(s);
+  return 1;
+}
+
+/* Every row as an array (NULL on error). */
+static json_t *query_rows(store_t *st, const char *what, const char *sql, const db_param_t *p, int n) {
   json_t *arr = json_array();
-  int r;
-  while ((r = sqlite3_step(s)) == SQLITE_ROW) json_array_append_new(arr, row_json(s));
-  if (r != SQLITE_DONE) {
-    sdb_log_error(db, what);
+  if (db_query(st, what, sql, p, n, row_append, arr) < 0) {
     json_decref(arr);
     return NULL;
   }
   return arr;
 }
 
+/* The first row into *out: STORE_OK, STORE_NOT_FOUND or STORE_ERROR. */
+static int query_row(store_t *st, const char *what, const char *sql, const db_param_t *p, int n, json_t **out) {
+  *out = NULL;
+  if (db_query(st, what, sql, p, n, row_first, out) < 0) return STORE_ERROR;
+  return *out ? STORE_OK : STORE_NOT_FOUND;
+}
+
 /* ---- missions ---- */
+
+/* settings.previous_run of a missions row, per dialect (a scheduled run names
+ * the run it follows; schema/pg/005 keeps it unique among scheduled missions). */
+#define PREV_RUN_SQLITE(t) "json_extract(" t "settings, '$.previous_run')"
+#define PREV_RUN_PG(t) "(" t "settings::json ->> 'previous_run')"
+#define NEXT_RUN_EXISTS(prev) "SELECT COUNT(*) FROM missions WHERE schedule IS NOT NULL AND " prev " = ?"
+
+typedef struct {
+  const store_mission_new_t *m;
+  const char *id, *questions, *sources, *settings;
+} insert_t;
+
+static int insert_body(db_conn_t *c, void *p) {
+  insert_t *a = p;
+  const store_mission_new_t *m = a->m;
+  const char *prev = json_string_value(json_object_get(m->settings, "previous_run"));
+  if (m->schedule && prev) { /* the next run of a scheduled mission is created once */
+    int64_t runs = 0;
+    if (db_conn_query(c, "next run exists",
+                      db_sql(c, NEXT_RUN_EXISTS(PREV_RUN_SQLITE("")), NEXT_RUN_EXISTS(PREV_RUN_PG(""))),
+                      DB_ARGS(DB_TEXT(prev)), db_row_int64, &runs) < 0)
+      return STORE_ERROR;
+    if (runs > 0) return STORE_CONFLICT;
+  }
+  int64_t now = util_now_ms();
+  return db_conn_run(
+      c, "insert mission",
+      "INSERT INTO missions (id, user_id, title, description, questions, sources, group_id, "
+      "settings, schedule, offline, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+      DB_ARGS(DB_TEXT(a->id), DB_TEXT(m->user_id), DB_TEXT(m->title), DB_TEXT(m->description ? m->description : ""),
+              DB_TEXT(a->questions), DB_TEXT(a->sources), DB_TEXT(m->group_id), DB_TEXT(a->settings),
+              DB_TEXT(m->schedule), DB_INT(m->offline), DB_INT(now), DB_INT(now)),
+      NULL);
+}
 
 int store_mission_insert(store_t *st, const store_mission_new_t *m, char *id_out, store_mevs_t *evs) {
   char id[17];
   util_new_id(id);
   char *q = dump(m->questions, "[]"), *src = dump(m->sources, "[]"), *set = dump(m->settings, "{}");
-  int64_t now = util_now_ms();
-  sqlite3 *db = sdb_acquire(st);
-  int rc = STORE_ERROR;
-  if (sdb_begin(db) == 0) {
-    sqlite3_stmt *s =
-        sdb_prepare(db,
-                    "INSERT INTO missions (id, user_id, title, description, questions, sources, group_id, "
-                    "settings, schedule, offline, created_at, updated_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-    if (s) {
-      sdb_bind_text(s, 1, id);
-      sdb_bind_text(s, 2, m->user_id);
-      sdb_bind_text(s, 3, m->title);
-      sdb_bind_text(s, 4, m->description ? m->description : "");
-      sdb_bind_text(s, 5, q);
-      sdb_bind_text(s, 6, src);
-      sdb_bind_text(s, 7, m->group_id);
-      sdb_bind_text(s, 8, set);
-      sdb_bind_text(s, 9, m->schedule);
-      sqlite3_bind_int(s, 10, m->offline);
-      sqlite3_bind_int64(s, 11, now);
-      sqlite3_bind_int64(s, 12, now);
-      rc = step_done(db, s, "insert mission");
-    }
-    rc = finish(db, id, evs, rc);
-  }
-  sdb_release(st, db);
+  insert_t a = {m, id, q, src, set};
+  int rc = mission_tx(st, "insert mission", id, evs, insert_body, &a);
   free(q);
   free(src);
   free(set);
@@ -163,93 +203,56 @@ int store_mission_insert(store_t *st, const store_mission_new_t *m, char *id_out
   "SELECT m.*, (SELECT COUNT(*) FROM mission_notes n WHERE n.mission_id = m.id) AS notes_count, " \
   "(SELECT COUNT(*) FROM mission_sections x WHERE x.mission_id = m.id) AS sections_count, "       \
   "(SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.channel = 'mission:' || m.id) AS last_seq FROM missions m "
+/* col = ?, or any when the value is NULL (user_id NULL: any user's) */
+#define ANY_OR(col) "(CAST(? AS TEXT) IS NULL OR " col " = ?)"
 
 int store_mission_get(store_t *st, const char *user_id, const char *id, json_t **out) {
-  *out = NULL;
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db, MISSION_COLS "WHERE m.id = ?1 AND (?2 IS NULL OR m.user_id = ?2)");
-  int rc = STORE_ERROR;
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, user_id);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
-      *out = row_json(s);
-      rc = STORE_OK;
-    } else if (r == SQLITE_DONE)
-      rc = STORE_NOT_FOUND;
-    else
-      sdb_log_error(db, "get mission");
-  }
-  sdb_release(st, db);
-  return rc;
+  return query_row(st, "get mission", MISSION_COLS "WHERE m.id = ? AND " ANY_OR("m.user_id"),
+                   DB_ARGS(DB_TEXT(id), DB_TEXT(user_id), DB_TEXT(user_id)), out);
 }
 
 json_t *store_mission_list(store_t *st, const char *user_id, int limit, int offset) {
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(
-      db, MISSION_COLS "WHERE (?1 IS NULL OR m.user_id = ?1) ORDER BY m.created_at DESC, m.id LIMIT ?2 OFFSET ?3");
-  json_t *arr = NULL;
-  if (s) {
-    sdb_bind_text(s, 1, user_id);
-    sqlite3_bind_int(s, 2, limit);
-    sqlite3_bind_int(s, 3, offset);
-    arr = rows_json(db, s, "list missions");
-  }
-  sdb_release(st, db);
-  return arr;
+  return query_rows(
+      st, "list missions",
+      MISSION_COLS "WHERE " ANY_OR("m.user_id") " ORDER BY m.created_at DESC, m.id LIMIT ? OFFSET ?",
+      DB_ARGS(DB_TEXT(user_id), DB_TEXT(user_id), DB_INT(limit < 0 ? DB_NO_LIMIT : limit), DB_INT(offset)));
 }
 
 int store_mission_owner(store_t *st, const char *id, char *owner) {
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT user_id FROM missions WHERE id = ?");
-  int rc = STORE_ERROR;
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
-      snprintf(owner, 17, "%s", (const char *)sqlite3_column_text(s, 0));
-      rc = STORE_OK;
-    } else
-      rc = r == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
-  }
-  sdb_release(st, db);
-  return rc;
+  char *u = NULL;
+  if (db_query(st, "mission owner", "SELECT user_id FROM missions WHERE id = ?", DB_ARGS(DB_TEXT(id)), db_row_text,
+               &u) < 0)
+    return STORE_ERROR;
+  if (!u) return STORE_NOT_FOUND;
+  snprintf(owner, 17, "%s", u);
+  free(u);
+  return STORE_OK;
+}
+
+typedef struct {
+  const char *user_id, *id;
+} delete_t;
+
+static int delete_body(db_conn_t *c, void *p) {
+  delete_t *d = p;
+  int64_t n = 0;
+  char channel[64];
+  channel_of(d->id, channel);
+  if (db_conn_run(c, "delete mission", "DELETE FROM missions WHERE id = ? AND " ANY_OR("user_id"),
+                  DB_ARGS(DB_TEXT(d->id), DB_TEXT(d->user_id), DB_TEXT(d->user_id)), &n) != STORE_OK)
+    return STORE_ERROR;
+  if (n == 0) return STORE_NOT_FOUND;
+  return db_conn_run(c, "delete mission events", "DELETE FROM events WHERE channel = ?", DB_ARGS(DB_TEXT(channel)),
+                     NULL);
 }
 
 int store_mission_delete(store_t *st, const char *user_id, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  int rc = STORE_ERROR;
-  if (sdb_begin(db) == 0) {
-    sqlite3_stmt *s = sdb_prepare(db, "DELETE FROM missions WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)");
-    if (s) {
-      sdb_bind_text(s, 1, id);
-      sdb_bind_text(s, 2, user_id);
-      rc = step_done(db, s, "delete mission");
-      if (rc == STORE_OK && sqlite3_changes(db) == 0) rc = STORE_NOT_FOUND;
-    }
-    if (rc == STORE_OK) {
-      char channel[64];
-      snprintf(channel, sizeof channel, "mission:%s", id);
-      sqlite3_stmt *e = sdb_prepare(db, "DELETE FROM events WHERE channel = ?");
-      if (e) {
-        sdb_bind_text(e, 1, channel);
-        rc = step_done(db, e, "delete mission events");
-      }
-    }
-    if (rc == STORE_OK && sdb_commit(db) == 0)
-      ;
-    else {
-      sdb_rollback(db);
-      if (rc == STORE_OK) rc = STORE_ERROR;
-    }
-  }
-  sdb_release(st, db);
-  return rc;
+  delete_t d = {user_id, id};
+  return mission_tx(st, "delete mission", id, NULL, delete_body, &d);
 }
 
 /* Applies the whitelisted fields to the mission row inside a transaction. */
-static int apply_fields(sqlite3 *db, const char *id, json_t *fields) {
+static int apply_fields(db_conn_t *c, const char *id, json_t *fields) {
   static const struct {
     const char *key, *sql;
     int kind; /* 0 text, 1 int, 2 json */
@@ -274,111 +277,109 @@ static int apply_fields(sqlite3 *db, const char *id, json_t *fields) {
   const char *key;
   json_t *v;
   json_object_foreach(fields, key, v) {
-    size_t i;
-    for (i = 0; i < sizeof cols / sizeof cols[0]; i++)
-      if (!strcmp(cols[i].key, key)) break;
+    size_t i = 0;
+    while (i < sizeof cols / sizeof cols[0] && strcmp(cols[i].key, key)) i++;
     if (i == sizeof cols / sizeof cols[0]) return STORE_ERROR;
-    sqlite3_stmt *s = sdb_prepare(db, cols[i].sql);
-    if (!s) return STORE_ERROR;
-    if (json_is_null(v))
-      sqlite3_bind_null(s, 1);
-    else if (cols[i].kind == 0)
-      sdb_bind_text(s, 1, json_string_value(v));
-    else if (cols[i].kind == 1)
-      sqlite3_bind_int64(s, 1, json_integer_value(v));
-    else {
-      char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-      sqlite3_bind_text(s, 1, t, -1, free);
-    }
-    sdb_bind_text(s, 2, id);
-    if (step_done(db, s, "update mission") != STORE_OK) return STORE_ERROR;
+    char *text = NULL;
+    db_param_t val = json_is_null(v)     ? DB_NULL
+                     : cols[i].kind == 0 ? DB_TEXT(json_string_value(v))
+                     : cols[i].kind == 1 ? DB_INT(json_integer_value(v))
+                                         : DB_TEXT(text = dump(v, NULL));
+    int rc = db_conn_run(c, "update mission", cols[i].sql, DB_ARGS(val, DB_TEXT(id)), NULL);
+    free(text);
+    if (rc != STORE_OK) return STORE_ERROR;
   }
-  sqlite3_stmt *s = sdb_prepare(db, "UPDATE missions SET updated_at = ? WHERE id = ?");
-  if (!s) return STORE_ERROR;
-  sqlite3_bind_int64(s, 1, util_now_ms());
-  sdb_bind_text(s, 2, id);
-  return step_done(db, s, "touch mission");
+  return db_conn_run(c, "touch mission", "UPDATE missions SET updated_at = ? WHERE id = ?",
+                     DB_ARGS(DB_INT(util_now_ms()), DB_TEXT(id)), NULL);
 }
 
-static int check_status(sqlite3 *db, const char *id, const char *const *expect) {
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT status FROM missions WHERE id = ?");
-  if (!s) return STORE_ERROR;
-  sdb_bind_text(s, 1, id);
-  int r = sqlite3_step(s);
-  if (r == SQLITE_DONE) return STORE_NOT_FOUND;
-  if (r != SQLITE_ROW) return STORE_ERROR;
-  if (!expect) return STORE_OK;
-  const char *cur = (const char *)sqlite3_column_text(s, 0);
-  for (int i = 0; expect[i]; i++)
-    if (!strcmp(expect[i], cur)) return STORE_OK;
-  return STORE_CONFLICT;
+typedef struct {
+  const char *id;
+  const char *const *expect;
+  json_t *fields;
+} update_t;
+
+static int update_body(db_conn_t *c, void *p) {
+  update_t *u = p;
+  char *cur = NULL;
+  int n = db_conn_query(c, "mission status", "SELECT status FROM missions WHERE id = ?", DB_ARGS(DB_TEXT(u->id)),
+                        db_row_text, &cur);
+  int rc = n < 0 ? STORE_ERROR : n == 0 ? STORE_NOT_FOUND : u->expect ? STORE_CONFLICT : STORE_OK;
+  for (int i = 0; rc == STORE_CONFLICT && cur && u->expect[i]; i++)
+    if (!strcmp(u->expect[i], cur)) rc = STORE_OK;
+  free(cur);
+  return rc == STORE_OK ? apply_fields(c, u->id, u->fields) : rc;
 }
 
 int store_mission_update(store_t *st, const char *id, const char *const *expect, json_t *fields, store_mevs_t *evs) {
-  sqlite3 *db = sdb_acquire(st);
-  int rc = STORE_ERROR;
-  if (sdb_begin(db) == 0) {
-    rc = check_status(db, id, expect);
-    if (rc == STORE_OK) rc = apply_fields(db, id, fields);
-    rc = finish(db, id, evs, rc);
-  }
-  sdb_release(st, db);
-  return rc;
+  update_t u = {id, expect, fields};
+  return mission_tx(st, "update mission", id, evs, update_body, &u);
 }
 
 int store_mission_events(store_t *st, const char *id, store_mevs_t *evs) {
   return store_mission_update(st, id, NULL, NULL, evs);
 }
 
-int store_mission_add_warning(store_t *st, const char *id, json_t *warning, store_mevs_t *evs) {
-  const char *code = json_string_value(json_object_get(warning, "code"));
-  const char *msg = json_string_value(json_object_get(warning, "message"));
-  const char *sec = json_string_value(json_object_get(warning, "section_id"));
-  if (!code || !msg) return STORE_ERROR;
-  char *w = json_dumps(warning, JSON_COMPACT);
-  sqlite3 *db = sdb_acquire(st);
-  int rc = STORE_ERROR;
-  if (sdb_begin(db) == 0) {
-    sqlite3_stmt *s = sdb_prepare(db,
-                                  "UPDATE missions SET warnings = json_insert(warnings, '$[#]', json(?)) "
-                                  "WHERE id = ? AND NOT EXISTS (SELECT 1 FROM json_each(missions.warnings) "
-                                  "WHERE json_extract(value, '$.code') = ? AND json_extract(value, '$.message') = ? "
-                                  "AND COALESCE(json_extract(value, '$.section_id'), '') = ?)");
-    if (s) {
-      sdb_bind_text(s, 1, w);
-      sdb_bind_text(s, 2, id);
-      sdb_bind_text(s, 3, code);
-      sdb_bind_text(s, 4, msg);
-      sdb_bind_text(s, 5, sec ? sec : "");
-      rc = step_done(db, s, "add mission warning");
-    }
-    if (rc == STORE_OK && sqlite3_changes(db) == 0) {
-      rc = STORE_CONFLICT; /* already recorded: no second event */
-      sdb_rollback(db);
-    } else {
-      if (rc == STORE_OK) store_mevs_add(evs, "warning", json_incref(warning));
-      rc = finish(db, id, evs, rc);
-    }
+typedef struct {
+  const char *id;
+  json_t *warning;
+  store_mevs_t *evs;
+} warning_t;
+
+static int same_warning(json_t *a, json_t *b) {
+  static const char *const keys[] = {"code", "message", "section_id"};
+  for (int i = 0; i < 3; i++) {
+    const char *x = json_string_value(json_object_get(a, keys[i]));
+    const char *y = json_string_value(json_object_get(b, keys[i]));
+    if (strcmp(x ? x : "", y ? y : "")) return 0;
   }
-  sdb_release(st, db);
-  free(w);
+  return 1;
+}
+
+/* Reads the list, appends the warning unless recorded, writes it back (the
+ * transaction holds the mission: see the header). */
+static int warning_body(db_conn_t *c, void *p) {
+  warning_t *w = p;
+  char *cur = NULL;
+  int n = db_conn_query(c, "mission warnings", "SELECT warnings FROM missions WHERE id = ?", DB_ARGS(DB_TEXT(w->id)),
+                        db_row_text, &cur);
+  json_t *list = cur ? json_loads(cur, 0, NULL) : NULL;
+  free(cur);
+  int rc = n < 0 ? STORE_ERROR : n == 0 ? STORE_NOT_FOUND : STORE_OK;
+  if (rc == STORE_OK && !json_is_array(list)) {
+    json_decref(list);
+    list = json_array();
+  }
+  size_t i;
+  json_t *old;
+  json_array_foreach(list, i, old) if (rc == STORE_OK && same_warning(old, w->warning)) rc = STORE_CONFLICT;
+  char *text = NULL;
+  if (rc == STORE_OK) {
+    json_array_append(list, w->warning);
+    text = dump(list, NULL);
+    rc = db_conn_run(c, "add mission warning", "UPDATE missions SET warnings = ? WHERE id = ?",
+                     DB_ARGS(DB_TEXT(text), DB_TEXT(w->id)), NULL);
+  }
+  if (rc == STORE_OK && w->evs) store_mevs_add(w->evs, "warning", json_incref(w->warning));
+  free(text);
+  json_decref(list);
   return rc;
+}
+
+int store_mission_add_warning(store_t *st, const char *id, json_t *warning, store_mevs_t *evs) {
+  if (!json_string_value(json_object_get(warning, "code")) || !json_string_value(json_object_get(warning, "message")))
+    return STORE_ERROR;
+  warning_t w = {id, warning, evs};
+  return mission_tx(st, "add mission warning", id, evs, warning_body, &w);
 }
 
 /* ---- outline ---- */
 
 json_t *store_mission_sections(store_t *st, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT id, parent_id, position, title, questions, priority, quality, reflections, "
-                                "researched_round FROM mission_sections WHERE mission_id = ? ORDER BY position, id");
-  json_t *arr = NULL;
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    arr = rows_json(db, s, "list sections");
-  }
-  sdb_release(st, db);
-  return arr;
+  return query_rows(st, "list sections",
+                    "SELECT id, parent_id, position, title, questions, priority, quality, reflections, "
+                    "researched_round FROM mission_sections WHERE mission_id = ? ORDER BY position, id",
+                    DB_ARGS(DB_TEXT(id)));
 }
 
 static json_int_t jint(json_t *o, const char *k, json_int_t d) {
@@ -386,123 +387,107 @@ static json_int_t jint(json_t *o, const char *k, json_int_t d) {
   return json_is_integer(v) ? json_integer_value(v) : json_is_real(v) ? (json_int_t)json_real_value(v) : d;
 }
 
-int store_mission_set_sections(store_t *st, const char *id, json_t *sections, json_t *fields, store_mevs_t *evs) {
-  sqlite3 *db = sdb_acquire(st);
-  int rc = STORE_ERROR;
-  if (sdb_begin(db) == 0) {
-    rc = apply_fields(db, id, fields);
-    /* Mark all, upsert the given ones, then drop the rest with their notes. */
-    sqlite3_stmt *s = rc == STORE_OK ? sdb_prepare(db,
-                                                   "UPDATE mission_sections SET position = -1 - position "
-                                                   "WHERE mission_id = ?")
-                                     : NULL;
-    if (s) {
-      sdb_bind_text(s, 1, id);
-      rc = step_done(db, s, "mark sections");
-    } else
-      rc = STORE_ERROR;
-    size_t i;
-    json_t *sec;
-    json_array_foreach(sections, i, sec) {
-      if (rc != STORE_OK) break;
-      json_t *jq = json_object_get(sec, "questions");
-      char *q = dump(json_is_array(jq) ? jq : NULL, "[]");
-      s = sdb_prepare(db,
-                      "INSERT INTO mission_sections (mission_id, id, parent_id, position, title, questions, priority, "
-                      "quality, reflections, researched_round) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) "
-                      "ON CONFLICT (mission_id, id) DO UPDATE SET parent_id = excluded.parent_id, position = "
-                      "excluded.position, title = excluded.title, questions = excluded.questions, priority = "
-                      "excluded.priority, quality = CASE WHEN ?11 THEN excluded.quality ELSE quality END, "
-                      "reflections = CASE WHEN ?11 THEN excluded.reflections ELSE reflections END, "
-                      "researched_round = CASE WHEN ?11 THEN excluded.researched_round ELSE researched_round END");
-      if (!s) {
-        free(q);
-        rc = STORE_ERROR;
-        break;
-      }
-      json_t *jp = json_object_get(sec, "parent_id");
-      json_t *jqual = json_object_get(sec, "quality");
-      sdb_bind_text(s, 1, id);
-      sdb_bind_text(s, 2, json_string_value(json_object_get(sec, "id")));
-      sdb_bind_text(s, 3, json_is_string(jp) ? json_string_value(jp) : NULL);
-      sqlite3_bind_int64(s, 4, jint(sec, "position", (json_int_t)i));
-      sdb_bind_text(
-          s, 5,
-          json_string_value(json_object_get(sec, "title")) ? json_string_value(json_object_get(sec, "title")) : "");
-      sdb_bind_text(s, 6, q);
-      sqlite3_bind_int64(s, 7, jint(sec, "priority", 1));
-      sqlite3_bind_double(s, 8, json_is_number(jqual) ? json_number_value(jqual) : 0);
-      sqlite3_bind_int64(s, 9, jint(sec, "reflections", 0));
-      sqlite3_bind_int64(s, 10, jint(sec, "researched_round", 0));
-      sqlite3_bind_int(s, 11, json_object_get(sec, "researched_round") != NULL);
-      rc = step_done(db, s, "upsert section");
-      free(q);
-    }
-    static const char *const drops[] = {
-        "DELETE FROM mission_notes WHERE mission_id = ?1 AND section_id IN "
-        "(SELECT id FROM mission_sections WHERE mission_id = ?1 AND position < 0)",
-        "DELETE FROM mission_drafts WHERE mission_id = ?1 AND section_id IN "
-        "(SELECT id FROM mission_sections WHERE mission_id = ?1 AND position < 0)",
-        "DELETE FROM mission_sections WHERE mission_id = ?1 AND position < 0"};
-    for (int k = 0; k < 3 && rc == STORE_OK; k++) {
-      s = sdb_prepare(db, drops[k]);
-      if (!s) {
-        rc = STORE_ERROR;
-        break;
-      }
-      sdb_bind_text(s, 1, id);
-      rc = step_done(db, s, "drop sections");
-    }
-    rc = finish(db, id, evs, rc);
-  }
-  sdb_release(st, db);
+/* Inserts or updates one section; kept sections keep their counters unless
+ * sec sets researched_round. */
+static int upsert_section(db_conn_t *c, const char *id, json_t *sec, size_t i) {
+  json_t *jq = json_object_get(sec, "questions"), *jqual = json_object_get(sec, "quality");
+  const char *title = json_string_value(json_object_get(sec, "title"));
+  int counters = json_object_get(sec, "researched_round") != NULL;
+  char *q = dump(json_is_array(jq) ? jq : NULL, "[]");
+  int rc = db_conn_run(
+      c, "upsert section",
+      "INSERT INTO mission_sections (mission_id, id, parent_id, position, title, questions, priority, quality, "
+      "reflections, researched_round) VALUES (?,?,?,?,?,?,?,?,?,?) "
+      "ON CONFLICT (mission_id, id) DO UPDATE SET parent_id = excluded.parent_id, position = excluded.position, "
+      "title = excluded.title, questions = excluded.questions, priority = excluded.priority, "
+      "quality = CASE WHEN ? = 1 THEN excluded.quality ELSE mission_sections.quality END, "
+      "reflections = CASE WHEN ? = 1 THEN excluded.reflections ELSE mission_sections.reflections END, "
+      "researched_round = CASE WHEN ? = 1 THEN excluded.researched_round ELSE mission_sections.researched_round END",
+      DB_ARGS(DB_TEXT(id), DB_TEXT(json_string_value(json_object_get(sec, "id"))),
+              DB_TEXT(json_string_value(json_object_get(sec, "parent_id"))),
+              DB_INT(jint(sec, "position", (json_int_t)i)), DB_TEXT(title ? title : ""), DB_TEXT(q),
+              DB_INT(jint(sec, "priority", 1)), DB_REAL(json_is_number(jqual) ? json_number_value(jqual) : 0),
+              DB_INT(jint(sec, "reflections", 0)), DB_INT(jint(sec, "researched_round", 0)), DB_INT(counters),
+              DB_INT(counters), DB_INT(counters)),
+      NULL);
+  free(q);
   return rc;
+}
+
+typedef struct {
+  const char *id;
+  json_t *sections, *fields;
+} outline_t;
+
+static int outline_body(db_conn_t *c, void *p) {
+  outline_t *o = p;
+  /* Mark all, upsert the given ones, then drop the rest with their notes. */
+  int rc = apply_fields(c, o->id, o->fields);
+  if (rc == STORE_OK)
+    rc = db_conn_run(c, "mark sections", "UPDATE mission_sections SET position = -1 - position WHERE mission_id = ?",
+                     DB_ARGS(DB_TEXT(o->id)), NULL);
+  size_t i;
+  json_t *sec;
+  json_array_foreach(o->sections, i, sec) if (rc == STORE_OK) rc = upsert_section(c, o->id, sec, i);
+  if (rc == STORE_OK)
+    rc = db_conn_run(c, "drop notes of sections",
+                     "DELETE FROM mission_notes WHERE mission_id = ? AND section_id IN "
+                     "(SELECT id FROM mission_sections WHERE mission_id = ? AND position < 0)",
+                     DB_ARGS(DB_TEXT(o->id), DB_TEXT(o->id)), NULL);
+  if (rc == STORE_OK)
+    rc = db_conn_run(c, "drop drafts of sections",
+                     "DELETE FROM mission_drafts WHERE mission_id = ? AND section_id IN "
+                     "(SELECT id FROM mission_sections WHERE mission_id = ? AND position < 0)",
+                     DB_ARGS(DB_TEXT(o->id), DB_TEXT(o->id)), NULL);
+  if (rc == STORE_OK)
+    rc = db_conn_run(c, "drop sections", "DELETE FROM mission_sections WHERE mission_id = ? AND position < 0",
+                     DB_ARGS(DB_TEXT(o->id)), NULL);
+  return rc;
+}
+
+int store_mission_set_sections(store_t *st, const char *id, json_t *sections, json_t *fields, store_mevs_t *evs) {
+  outline_t o = {id, sections, fields};
+  return mission_tx(st, "set sections", id, evs, outline_body, &o);
+}
+
+typedef struct {
+  const char *id, *section_id;
+  json_t *fields;
+} section_t;
+
+static int section_body(db_conn_t *c, void *p) {
+  static const struct {
+    const char *key, *sql;
+  } cols[] = {
+      {"quality", "UPDATE mission_sections SET quality = ? WHERE mission_id = ? AND id = ?"},
+      {"reflections", "UPDATE mission_sections SET reflections = ? WHERE mission_id = ? AND id = ?"},
+      {"researched_round", "UPDATE mission_sections SET researched_round = ? WHERE mission_id = ? AND id = ?"},
+      {"title", "UPDATE mission_sections SET title = ? WHERE mission_id = ? AND id = ?"},
+      {"questions", "UPDATE mission_sections SET questions = ? WHERE mission_id = ? AND id = ?"},
+  };
+  section_t *s = p;
+  const char *key;
+  json_t *v;
+  json_object_foreach(s->fields, key, v) {
+    size_t i = 0;
+    while (i < sizeof cols / sizeof cols[0] && strcmp(cols[i].key, key)) i++;
+    if (i == sizeof cols / sizeof cols[0]) return STORE_ERROR;
+    char *text = NULL;
+    db_param_t val = json_is_string(v)    ? DB_TEXT(json_string_value(v))
+                     : json_is_integer(v) ? DB_INT(json_integer_value(v))
+                     : json_is_real(v)    ? DB_REAL(json_real_value(v))
+                                          : DB_TEXT(text = dump(v, NULL));
+    int rc = db_conn_run(c, "update section", cols[i].sql, DB_ARGS(val, DB_TEXT(s->id), DB_TEXT(s->section_id)), NULL);
+    free(text);
+    if (rc != STORE_OK) return STORE_ERROR;
+  }
+  return STORE_OK;
 }
 
 int store_mission_section_update(store_t *st, const char *id, const char *section_id, json_t *fields,
                                  store_mevs_t *evs) {
-  static const struct {
-    const char *key, *sql;
-  } cols[] = {
-      {"quality", "UPDATE mission_sections SET quality = ?1 WHERE mission_id = ?2 AND id = ?3"},
-      {"reflections", "UPDATE mission_sections SET reflections = ?1 WHERE mission_id = ?2 AND id = ?3"},
-      {"researched_round", "UPDATE mission_sections SET researched_round = ?1 WHERE mission_id = ?2 AND id = ?3"},
-      {"title", "UPDATE mission_sections SET title = ?1 WHERE mission_id = ?2 AND id = ?3"},
-      {"questions", "UPDATE mission_sections SET questions = ?1 WHERE mission_id = ?2 AND id = ?3"},
-  };
-  sqlite3 *db = sdb_acquire(st);
-  int rc = STORE_ERROR;
-  if (sdb_begin(db) == 0) {
-    rc = STORE_OK;
-    const char *key;
-    json_t *v;
-    json_object_foreach(fields, key, v) {
-      size_t i;
-      for (i = 0; i < sizeof cols / sizeof cols[0]; i++)
-        if (!strcmp(cols[i].key, key)) break;
-      sqlite3_stmt *s = i < sizeof cols / sizeof cols[0] ? sdb_prepare(db, cols[i].sql) : NULL;
-      if (!s) {
-        rc = STORE_ERROR;
-        break;
-      }
-      if (json_is_string(v))
-        sdb_bind_text(s, 1, json_string_value(v));
-      else if (json_is_integer(v))
-        sqlite3_bind_int64(s, 1, json_integer_value(v));
-      else if (json_is_real(v))
-        sqlite3_bind_double(s, 1, json_real_value(v));
-      else {
-        char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-        sqlite3_bind_text(s, 1, t, -1, free);
-      }
-      sdb_bind_text(s, 2, id);
-      sdb_bind_text(s, 3, section_id);
-      if ((rc = step_done(db, s, "update section")) != STORE_OK) break;
-    }
-    rc = finish(db, id, evs, rc);
-  }
-  sdb_release(st, db);
-  return rc;
+  section_t s = {id, section_id, fields};
+  return mission_tx(st, "update section", id, evs, section_body, &s);
 }
 
 /* ---- notes ---- */
@@ -522,322 +507,265 @@ json_t *store_mission_note_json(json_t *row) {
   return n;
 }
 
+typedef struct {
+  const char *id, *section_id;
+  int round, count;
+  json_t *notes;
+  store_mevs_t *evs;
+} notes_t;
+
+static int note_added(db_stmt_t *s, void *evs) {
+  json_t *row = row_json(s);
+  store_mevs_add(evs, "note_added", json_pack("{s:o}", "note", store_mission_note_json(row)));
+  json_decref(row);
+  return 1;
+}
+
+/* A note the table accepts: id, quote and source key, a known source type
+ * (others are skipped, as the duplicates are). */
+static int note_valid(json_t *n) {
+  const char *type = json_string_value(json_object_get(n, "source_type"));
+  return json_is_string(json_object_get(n, "id")) && json_is_string(json_object_get(n, "quote")) &&
+         json_is_string(json_object_get(n, "source_key")) && type &&
+         (!strcmp(type, "document") || !strcmp(type, "web"));
+}
+
+/* Inserts n unless the same note (section, source, quote) exists. */
+static int insert_note(db_conn_t *c, notes_t *a, json_t *n, int64_t now) {
+#define NS(k) json_string_value(json_object_get(n, k))
+#define NS_OR(k, d) (NS(k) ? NS(k) : (d))
+  json_t *chunk = json_object_get(n, "chunk_id");
+  int64_t added = 0;
+  int rc = db_conn_run(
+      c, "insert note",
+      "INSERT INTO mission_notes (id, mission_id, section_id, round, quote, content, context, source_type, "
+      "source_key, document_id, chunk_id, page, url, source_title, authors, credibility, created_at, year, venue, "
+      "doi) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+      DB_ARGS(DB_TEXT(NS("id")), DB_TEXT(a->id), DB_TEXT(a->section_id), DB_INT(a->round), DB_TEXT(NS("quote")),
+              DB_TEXT(NS_OR("content", "")), DB_TEXT(NS_OR("context", "")), DB_TEXT(NS("source_type")),
+              DB_TEXT(NS("source_key")), DB_TEXT(NS("document_id")),
+              json_is_integer(chunk) ? DB_INT(json_integer_value(chunk)) : DB_NULL, DB_INT(jint(n, "page", 0)),
+              DB_TEXT(NS("url")), DB_TEXT(NS_OR("source_title", "")), DB_TEXT(NS_OR("authors", "")),
+              DB_INT(jint(n, "credibility", 5)), DB_INT(now), DB_TEXT(NS("year")), /* scholarly notes (013) */
+              DB_TEXT(NS("venue")), DB_TEXT(NS("doi"))),
+      &added);
+  if (rc != STORE_OK || added != 1) return rc;
+  a->count++;
+  if (a->evs &&
+      db_conn_query(c, "read note", NOTE_COLS "WHERE id = ?", DB_ARGS(DB_TEXT(NS("id"))), note_added, a->evs) < 0)
+    return STORE_ERROR;
+  return STORE_OK;
+#undef NS_OR
+#undef NS
+}
+
+static int notes_body(db_conn_t *c, void *p) {
+  notes_t *a = p;
+  int64_t now = util_now_ms();
+  int rc = STORE_OK;
+  size_t i;
+  json_t *n;
+  json_array_foreach(a->notes, i, n) if (rc == STORE_OK && note_valid(n)) rc = insert_note(c, a, n, now);
+  if (rc != STORE_OK) return rc;
+  return db_conn_run(c, "section researched",
+                     "UPDATE mission_sections SET researched_round = CASE WHEN researched_round > ? THEN "
+                     "researched_round ELSE ? END WHERE mission_id = ? AND id = ?",
+                     DB_ARGS(DB_INT(a->round), DB_INT(a->round), DB_TEXT(a->id), DB_TEXT(a->section_id)), NULL);
+}
+
 int store_mission_add_notes(store_t *st, const char *id, const char *section_id, int round, json_t *notes,
                             int *inserted, store_mevs_t *evs) {
-  sqlite3 *db = sdb_acquire(st);
-  int rc = STORE_ERROR, count = 0;
-  int64_t now = util_now_ms();
-  if (sdb_begin(db) == 0) {
-    rc = STORE_OK;
-    size_t i;
-    json_t *n;
-    json_array_foreach(notes, i, n) {
-      sqlite3_stmt *s = sdb_prepare(db,
-                                    "INSERT OR IGNORE INTO mission_notes (id, mission_id, section_id, round, quote, "
-                                    "content, context, source_type, source_key, document_id, chunk_id, page, url, "
-                                    "source_title, authors, credibility, created_at, year, venue, doi) "
-                                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-      if (!s) {
-        rc = STORE_ERROR;
-        break;
-      }
-#define NS(k) json_string_value(json_object_get(n, k))
-      sdb_bind_text(s, 1, NS("id"));
-      sdb_bind_text(s, 2, id);
-      sdb_bind_text(s, 3, section_id);
-      sqlite3_bind_int(s, 4, round);
-      sdb_bind_text(s, 5, NS("quote"));
-      sdb_bind_text(s, 6, NS("content") ? NS("content") : "");
-      sdb_bind_text(s, 7, NS("context") ? NS("context") : "");
-      sdb_bind_text(s, 8, NS("source_type"));
-      sdb_bind_text(s, 9, NS("source_key"));
-      sdb_bind_text(s, 10, NS("document_id"));
-      if (json_is_integer(json_object_get(n, "chunk_id")))
-        sqlite3_bind_int64(s, 11, json_integer_value(json_object_get(n, "chunk_id")));
-      else
-        sqlite3_bind_null(s, 11);
-      sqlite3_bind_int64(s, 12, jint(n, "page", 0));
-      sdb_bind_text(s, 13, NS("url"));
-      sdb_bind_text(s, 14, NS("source_title") ? NS("source_title") : "");
-      sdb_bind_text(s, 15, NS("authors") ? NS("authors") : "");
-      sqlite3_bind_int64(s, 16, jint(n, "credibility", 5));
-      sqlite3_bind_int64(s, 17, now);
-      sdb_bind_text(s, 18, NS("year")); /* scholarly notes only (schema 013) */
-      sdb_bind_text(s, 19, NS("venue"));
-      sdb_bind_text(s, 20, NS("doi"));
-#undef NS
-      if ((rc = step_done(db, s, "insert note")) != STORE_OK) break;
-      if (sqlite3_changes(db) == 1) {
-        count++;
-        if (evs) {
-          sqlite3_stmt *g = sdb_prepare(db, NOTE_COLS "WHERE id = ?");
-          if (g) {
-            sdb_bind_text(g, 1, json_string_value(json_object_get(n, "id")));
-            if (sqlite3_step(g) == SQLITE_ROW) {
-              json_t *row = row_json(g);
-              store_mevs_add(evs, "note_added", json_pack("{s:o}", "note", store_mission_note_json(row)));
-              json_decref(row);
-            }
-            sqlite3_reset(g);
-          }
-        }
-      }
-    }
-    if (rc == STORE_OK) {
-      sqlite3_stmt *s = sdb_prepare(db,
-                                    "UPDATE mission_sections SET researched_round = MAX(researched_round, ?1) "
-                                    "WHERE mission_id = ?2 AND id = ?3");
-      if (s) {
-        sqlite3_bind_int(s, 1, round);
-        sdb_bind_text(s, 2, id);
-        sdb_bind_text(s, 3, section_id);
-        rc = step_done(db, s, "section researched");
-      } else
-        rc = STORE_ERROR;
-    }
-    rc = finish(db, id, evs, rc);
-  }
-  sdb_release(st, db);
-  if (inserted) *inserted = rc == STORE_OK ? count : 0;
+  notes_t a = {id, section_id, round, 0, notes, evs};
+  int rc = mission_tx(st, "add notes", id, evs, notes_body, &a);
+  if (inserted) *inserted = rc == STORE_OK ? a.count : 0;
   return rc;
 }
 
 json_t *store_mission_notes(store_t *st, const char *id, const char *section_id) {
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db, NOTE_COLS
-                                "WHERE mission_id = ?1 AND (?2 IS NULL OR section_id = ?2) "
-                                "ORDER BY created_at, rowid");
-  json_t *arr = NULL;
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, section_id);
-    arr = rows_json(db, s, "list notes");
-  }
-  sdb_release(st, db);
-  return arr;
+  return query_rows(st, "list notes",
+                    NOTE_COLS "WHERE mission_id = ? AND " ANY_OR("section_id") " ORDER BY created_at, rowid",
+                    DB_ARGS(DB_TEXT(id), DB_TEXT(section_id), DB_TEXT(section_id)));
 }
 
-static int exec_mid(sqlite3 *db, const char *sql, const char *id, int round) {
-  sqlite3_stmt *s = sdb_prepare(db, sql);
-  if (!s) return STORE_ERROR;
-  sdb_bind_text(s, 1, id);
-  if (sqlite3_bind_parameter_count(s) >= 2) sqlite3_bind_int(s, 2, round);
-  return step_done(db, s, sql);
+typedef struct {
+  const char *id;
+  int round;
+  json_t *fields;
+} rewind_t;
+
+static int rewind_body(db_conn_t *c, void *p) {
+  rewind_t *r = p;
+  int64_t before = r->round - 1;
+  int rc = apply_fields(c, r->id, r->fields);
+  if (rc == STORE_OK)
+    rc = db_conn_run(c, "rewind notes", "DELETE FROM mission_notes WHERE mission_id = ? AND round >= ?",
+                     DB_ARGS(DB_TEXT(r->id), DB_INT(r->round)), NULL);
+  if (rc == STORE_OK)
+    rc = db_conn_run(c, "rewind sections",
+                     "UPDATE mission_sections SET researched_round = CASE WHEN researched_round < ? THEN "
+                     "researched_round ELSE ? END, quality = 0, reflections = 0 WHERE mission_id = ?",
+                     DB_ARGS(DB_INT(before), DB_INT(before), DB_TEXT(r->id)), NULL);
+  if (rc == STORE_OK)
+    rc = db_conn_run(c, "rewind drafts", "DELETE FROM mission_drafts WHERE mission_id = ?", DB_ARGS(DB_TEXT(r->id)),
+                     NULL);
+  return rc;
 }
 
 int store_mission_rewind(store_t *st, const char *id, int round, json_t *fields, store_mevs_t *evs) {
-  sqlite3 *db = sdb_acquire(st);
-  int rc = STORE_ERROR;
-  if (sdb_begin(db) == 0) {
-    rc = apply_fields(db, id, fields);
-    if (rc == STORE_OK) rc = exec_mid(db, "DELETE FROM mission_notes WHERE mission_id = ?1 AND round >= ?2", id, round);
-    if (rc == STORE_OK)
-      rc = exec_mid(db,
-                    "UPDATE mission_sections SET researched_round = MIN(researched_round, ?2 - 1), quality = 0, "
-                    "reflections = 0 WHERE mission_id = ?1",
-                    id, round);
-    if (rc == STORE_OK) rc = exec_mid(db, "DELETE FROM mission_drafts WHERE mission_id = ?1", id, 0);
-    rc = finish(db, id, evs, rc);
-  }
-  sdb_release(st, db);
-  return rc;
+  rewind_t r = {id, round, fields};
+  return mission_tx(st, "rewind mission", id, evs, rewind_body, &r);
 }
 
 /* ---- drafts ---- */
 
+typedef struct {
+  const char *id, *section_id, *kind, *content, *markdown, *meta;
+  json_t *fields;
+  int64_t version;
+  store_mevs_t *evs;
+} version_t;
+
+static int draft_body(db_conn_t *c, void *p) {
+  version_t *d = p;
+  if (db_conn_query(c, "insert draft",
+                    "INSERT INTO mission_drafts (mission_id, section_id, version, kind, content, created_at) "
+                    "VALUES (?, ?, (SELECT COALESCE(MAX(version), 0) + 1 FROM mission_drafts WHERE mission_id = ? "
+                    "AND section_id = ?), ?, ?, ?) RETURNING version",
+                    DB_ARGS(DB_TEXT(d->id), DB_TEXT(d->section_id), DB_TEXT(d->id), DB_TEXT(d->section_id),
+                            DB_TEXT(d->kind), DB_TEXT(d->content), DB_INT(util_now_ms())),
+                    db_row_int64, &d->version) != 1)
+    return STORE_ERROR;
+  if (d->evs)
+    store_mevs_add(
+        d->evs, "draft_updated",
+        json_pack("{s:s, s:I, s:s}", "section_id", d->section_id, "version", (json_int_t)d->version, "kind", d->kind));
+  return STORE_OK;
+}
+
 int store_mission_put_draft(store_t *st, const char *id, const char *section_id, const char *kind, const char *content,
                             int *version, store_mevs_t *evs) {
-  sqlite3 *db = sdb_acquire(st);
-  int rc = STORE_ERROR, v = 0;
-  if (sdb_begin(db) == 0) {
-    sqlite3_stmt *s =
-        sdb_prepare(db,
-                    "INSERT INTO mission_drafts (mission_id, section_id, version, kind, content, created_at) "
-                    "VALUES (?1, ?2, (SELECT COALESCE(MAX(version), 0) + 1 FROM mission_drafts WHERE "
-                    "mission_id = ?1 AND section_id = ?2), ?3, ?4, ?5) RETURNING version");
-    if (s) {
-      sdb_bind_text(s, 1, id);
-      sdb_bind_text(s, 2, section_id);
-      sdb_bind_text(s, 3, kind);
-      sdb_bind_text(s, 4, content);
-      sqlite3_bind_int64(s, 5, util_now_ms());
-      if (sqlite3_step(s) == SQLITE_ROW) {
-        v = sqlite3_column_int(s, 0);
-        rc = STORE_OK;
-      } else
-        sdb_log_error(db, "insert draft");
-      sqlite3_reset(s);
-    }
-    if (rc == STORE_OK && evs)
-      store_mevs_add(evs, "draft_updated",
-                     json_pack("{s:s, s:i, s:s}", "section_id", section_id, "version", v, "kind", kind));
-    rc = finish(db, id, evs, rc);
-  }
-  sdb_release(st, db);
-  if (version) *version = v;
+  version_t d = {.id = id, .section_id = section_id, .kind = kind, .content = content, .evs = evs};
+  int rc = mission_tx(st, "put draft", id, evs, draft_body, &d);
+  if (version) *version = rc == STORE_OK ? (int)d.version : 0;
   return rc;
 }
 
 json_t *store_mission_drafts(store_t *st, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT section_id, version, kind, content FROM mission_drafts d WHERE mission_id = ?1 "
-                                "AND version = (SELECT MAX(version) FROM mission_drafts x WHERE x.mission_id = ?1 AND "
-                                "x.section_id = d.section_id)");
-  json_t *o = NULL;
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    json_t *rows = rows_json(db, s, "drafts");
-    if (rows) {
-      o = json_object();
-      size_t i;
-      json_t *r;
-      json_array_foreach(rows, i, r) json_object_set(o, json_string_value(json_object_get(r, "section_id")), r);
-      json_decref(rows);
-    }
-  }
-  sdb_release(st, db);
+  json_t *rows = query_rows(st, "drafts",
+                            "SELECT section_id, version, kind, content FROM mission_drafts d WHERE mission_id = ? "
+                            "AND version = (SELECT MAX(version) FROM mission_drafts x WHERE x.mission_id = ? AND "
+                            "x.section_id = d.section_id)",
+                            DB_ARGS(DB_TEXT(id), DB_TEXT(id)));
+  if (!rows) return NULL;
+  json_t *o = json_object();
+  size_t i;
+  json_t *r;
+  json_array_foreach(rows, i, r) json_object_set(o, json_string_value(json_object_get(r, "section_id")), r);
+  json_decref(rows);
   return o;
 }
 
+static int drop_drafts_body(db_conn_t *c, void *id) {
+  return db_conn_run(c, "delete drafts", "DELETE FROM mission_drafts WHERE mission_id = ?", DB_ARGS(DB_TEXT(id)), NULL);
+}
+
 int store_mission_delete_drafts(store_t *st, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  int rc = STORE_ERROR;
-  if (sdb_begin(db) == 0) {
-    rc = exec_mid(db, "DELETE FROM mission_drafts WHERE mission_id = ?1", id, 0);
-    rc = finish(db, id, NULL, rc);
-  }
-  sdb_release(st, db);
-  return rc;
+  return mission_tx(st, "delete drafts", id, NULL, drop_drafts_body, (void *)id);
 }
 
 /* ---- reports ---- */
 
+static int report_body(db_conn_t *c, void *p) {
+  version_t *r = p;
+  int rc = apply_fields(c, r->id, r->fields);
+  if (rc != STORE_OK) return rc;
+  if (db_conn_query(
+          c, "insert report",
+          "INSERT INTO mission_reports (mission_id, version, markdown, meta, created_at) VALUES (?, "
+          "(SELECT COALESCE(MAX(version), 0) + 1 FROM mission_reports WHERE mission_id = ?), ?, ?, ?) "
+          "RETURNING version",
+          DB_ARGS(DB_TEXT(r->id), DB_TEXT(r->id), DB_TEXT(r->markdown), DB_TEXT(r->meta), DB_INT(util_now_ms())),
+          db_row_int64, &r->version) != 1)
+    return STORE_ERROR;
+  if (r->evs) store_mevs_add(r->evs, "report_ready", json_pack("{s:I}", "version", (json_int_t)r->version));
+  return STORE_OK;
+}
+
 int store_mission_add_report(store_t *st, const char *id, const char *markdown, json_t *meta, json_t *fields,
                              int *version, store_mevs_t *evs) {
   char *m = dump(meta, "{}");
-  sqlite3 *db = sdb_acquire(st);
-  int rc = STORE_ERROR, v = 0;
-  if (sdb_begin(db) == 0) {
-    rc = apply_fields(db, id, fields);
-    sqlite3_stmt *s = rc == STORE_OK ? sdb_prepare(db,
-                                                   "INSERT INTO mission_reports (mission_id, version, markdown, "
-                                                   "meta, created_at) VALUES (?1, (SELECT COALESCE(MAX(version), "
-                                                   "0) + 1 FROM mission_reports WHERE mission_id = ?1), ?2, ?3, ?4) "
-                                                   "RETURNING version")
-                                     : NULL;
-    rc = STORE_ERROR;
-    if (s) {
-      sdb_bind_text(s, 1, id);
-      sdb_bind_text(s, 2, markdown);
-      sdb_bind_text(s, 3, m);
-      sqlite3_bind_int64(s, 4, util_now_ms());
-      if (sqlite3_step(s) == SQLITE_ROW) {
-        v = sqlite3_column_int(s, 0);
-        rc = STORE_OK;
-      } else
-        sdb_log_error(db, "insert report");
-      sqlite3_reset(s);
-    }
-    if (rc == STORE_OK && evs) store_mevs_add(evs, "report_ready", json_pack("{s:i}", "version", v));
-    rc = finish(db, id, evs, rc);
-  }
-  sdb_release(st, db);
+  version_t r = {.id = id, .markdown = markdown, .meta = m, .fields = fields, .evs = evs};
+  int rc = mission_tx(st, "add report", id, evs, report_body, &r);
   free(m);
-  if (version) *version = v;
+  if (version) *version = rc == STORE_OK ? (int)r.version : 0;
   return rc;
 }
 
 int store_mission_report(store_t *st, const char *id, int version, json_t **out) {
-  *out = NULL;
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT version, markdown, meta, created_at FROM mission_reports WHERE mission_id "
-                                "= ?1 AND (?2 = 0 OR version = ?2) ORDER BY version DESC LIMIT 1");
-  int rc = STORE_ERROR;
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sqlite3_bind_int(s, 2, version);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
-      *out = row_json(s);
-      rc = STORE_OK;
-    } else
-      rc = r == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
-  }
-  sdb_release(st, db);
-  return rc;
+  return query_row(st, "get report",
+                   "SELECT version, markdown, meta, created_at FROM mission_reports WHERE mission_id = ? AND "
+                   "(? = 0 OR version = ?) ORDER BY version DESC LIMIT 1",
+                   DB_ARGS(DB_TEXT(id), DB_INT(version), DB_INT(version)), out);
 }
 
+#define REPORT_VERSIONS(author, username)                                                                     \
+  "SELECT version, created_at, length(markdown) AS chars, COALESCE(" author ", 'agent') AS author, " username \
+  " AS edited_by FROM mission_reports WHERE mission_id = ? ORDER BY version DESC"
+
 json_t *store_mission_report_versions(store_t *st, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT version, created_at, length(markdown) AS chars, COALESCE(json_extract(meta, "
-                                "'$.author'), 'agent') AS author, json_extract(meta, '$.username') AS edited_by "
-                                "FROM mission_reports WHERE mission_id = ? ORDER BY version DESC");
-  json_t *arr = NULL;
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    arr = rows_json(db, s, "report versions");
-  }
-  sdb_release(st, db);
-  return arr;
+  return query_rows(st, "report versions",
+                    dialect(st, REPORT_VERSIONS("json_extract(meta, '$.author')", "json_extract(meta, '$.username')"),
+                            REPORT_VERSIONS("meta::json ->> 'author'", "meta::json ->> 'username'")),
+                    DB_ARGS(DB_TEXT(id)));
 }
 
 /* ---- statistics ---- */
 
+static int stats_row(db_stmt_t *s, void *out) {
+  *(json_t **)out = json_pack("{s:I, s:I, s:I, s:f}", "total_missions", (json_int_t)db_col_int64(s, 0),
+                              "active_missions", (json_int_t)db_col_int64(s, 1), "completed_missions",
+                              (json_int_t)db_col_int64(s, 2), "avg_completion_time", db_col_double(s, 3));
+  return 1;
+}
+
 json_t *store_mission_stats(store_t *st, const char *user_id) {
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT COUNT(*), SUM(status IN ('queued','running')), SUM(status = 'completed'), "
-                                "AVG(CASE WHEN status = 'completed' AND started_at IS NOT NULL AND finished_at IS NOT "
-                                "NULL THEN (finished_at - started_at) / 1000.0 END) FROM missions WHERE ?1 IS NULL OR "
-                                "user_id = ?1");
   json_t *o = NULL;
-  if (s) {
-    sdb_bind_text(s, 1, user_id);
-    if (sqlite3_step(s) == SQLITE_ROW)
-      o = json_pack("{s:I, s:I, s:I, s:f}", "total_missions", (json_int_t)sqlite3_column_int64(s, 0), "active_missions",
-                    (json_int_t)sqlite3_column_int64(s, 1), "completed_missions",
-                    (json_int_t)sqlite3_column_int64(s, 2), "avg_completion_time", sqlite3_column_double(s, 3));
-    else
-      sdb_log_error(db, "mission stats");
-  }
-  sdb_release(st, db);
+  db_query(st, "mission stats",
+           "SELECT COUNT(*), SUM(CASE WHEN status IN ('queued', 'running') THEN 1 ELSE 0 END), "
+           "SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), AVG(CASE WHEN status = 'completed' AND started_at "
+           "IS NOT NULL AND finished_at IS NOT NULL THEN (finished_at - started_at) / 1000.0 END) FROM missions "
+           "WHERE " ANY_OR("user_id"),
+           DB_ARGS(DB_TEXT(user_id), DB_TEXT(user_id)), stats_row, &o);
   return o;
 }
 
 int store_mission_count_active(store_t *st) {
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT COUNT(*) FROM missions WHERE status IN ('queued', 'running')");
-  int n = -1;
-  if (s && sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
-  sdb_release(st, db);
-  return n;
+  int64_t n = -1;
+  if (db_query(st, "count active missions", "SELECT COUNT(*) FROM missions WHERE status IN ('queued', 'running')",
+               DB_NOARGS, db_row_int64, &n) < 0)
+    return -1;
+  return (int)n;
 }
 
+/* ---- schedules ---- */
+
+static int id_append(db_stmt_t *s, void *arr) {
+  json_array_append_new(arr, json_string(db_col_text_ref(s, 0)));
+  return 0;
+}
+
+#define MISSIONS_DUE(prev)                                                                                        \
+  "SELECT m.id FROM missions m WHERE m.schedule IS NOT NULL AND m.status = 'completed' AND m.finished_at IS NOT " \
+  "NULL AND m.finished_at + CASE WHEN CAST(? AS BIGINT) > 0 THEN CAST(? AS BIGINT) WHEN m.schedule = 'weekly' "   \
+  "THEN 604800000 WHEN m.schedule = 'monthly' THEN 2592000000 ELSE 7862400000 END <= ? AND NOT EXISTS (SELECT 1 " \
+  "FROM missions n WHERE n.user_id = m.user_id AND " prev " = m.id) ORDER BY m.finished_at LIMIT ?"
+
 json_t *store_missions_due(store_t *st, int64_t now_ms, int64_t period_ms, int limit) {
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(
-      db,
-      "SELECT m.id FROM missions m WHERE m.schedule IS NOT NULL AND m.status = 'completed' AND m.finished_at IS NOT "
-      "NULL AND m.finished_at + CASE WHEN ?2 > 0 THEN ?2 WHEN m.schedule = 'weekly' THEN 604800000 WHEN m.schedule "
-      "= 'monthly' THEN 2592000000 ELSE 7862400000 END <= ?1 AND NOT EXISTS (SELECT 1 FROM missions n WHERE "
-      "n.user_id = m.user_id AND json_extract(n.settings, '$.previous_run') = m.id) ORDER BY m.finished_at LIMIT ?3");
-  json_t *out = NULL;
-  if (s) {
-    sqlite3_bind_int64(s, 1, now_ms);
-    sqlite3_bind_int64(s, 2, period_ms);
-    sqlite3_bind_int(s, 3, limit);
-    out = json_array();
-    int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW)
-      json_array_append_new(out, json_string((const char *)sqlite3_column_text(s, 0)));
-    if (r != SQLITE_DONE) {
-      json_decref(out);
-      out = NULL;
-    }
+  json_t *out = json_array();
+  if (db_query(st, "missions due", dialect(st, MISSIONS_DUE(PREV_RUN_SQLITE("n.")), MISSIONS_DUE(PREV_RUN_PG("n."))),
+               DB_ARGS(DB_INT(period_ms), DB_INT(period_ms), DB_INT(now_ms), DB_INT(limit)), id_append, out) < 0) {
+    json_decref(out);
+    return NULL;
   }
-  sdb_release(st, db);
   return out;
 }
