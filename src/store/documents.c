@@ -354,25 +354,25 @@ json_t *store_doc_query_json(store_t *st, const char *user_id, const store_doc_f
    * direction. Titles sort without case (ASCII, as SQLite's NOCASE: the
    * expression of the title index on each backend); documents without a
    * year come last either way. */
-  static const char *const ORDER[3][2][2] = {
-      {{" ORDER BY d.created_at, d.id", " ORDER BY d.created_at, d.id"},
-       {" ORDER BY d.created_at DESC, d.id DESC", " ORDER BY d.created_at DESC, d.id DESC"}},
-      {{" ORDER BY COALESCE(d.title, d.filename) COLLATE NOCASE, d.id",
-        " ORDER BY lower(COALESCE(d.title, d.filename) COLLATE \"C\"), d.id"},
-       {" ORDER BY COALESCE(d.title, d.filename) COLLATE NOCASE DESC, d.id DESC",
-        " ORDER BY lower(COALESCE(d.title, d.filename) COLLATE \"C\") DESC, d.id DESC"}},
-      {{" ORDER BY d.year IS NULL, d.year, d.id", " ORDER BY d.year IS NULL, d.year, d.id"},
-       {" ORDER BY d.year IS NULL, d.year DESC, d.id", " ORDER BY d.year IS NULL, d.year DESC, d.id"}}};
+#define PAGE(order) "SELECT " DOC_COLS DOC_FILTER_WHERE " ORDER BY " order " LIMIT ? OFFSET ?"
+  static const char *const PAGE_SQL[3][2][2] = {
+      {{PAGE("d.created_at, d.id"), PAGE("d.created_at, d.id")},
+       {PAGE("d.created_at DESC, d.id DESC"), PAGE("d.created_at DESC, d.id DESC")}},
+      {{PAGE("COALESCE(d.title, d.filename) COLLATE NOCASE, d.id"),
+        PAGE("lower(COALESCE(d.title, d.filename) COLLATE \"C\"), d.id")},
+       {PAGE("COALESCE(d.title, d.filename) COLLATE NOCASE DESC, d.id DESC"),
+        PAGE("lower(COALESCE(d.title, d.filename) COLLATE \"C\") DESC, d.id DESC")}},
+      {{PAGE("d.year IS NULL, d.year, d.id"), PAGE("d.year IS NULL, d.year, d.id")},
+       {PAGE("d.year IS NULL, d.year DESC, d.id"), PAGE("d.year IS NULL, d.year DESC, d.id")}}};
+#undef PAGE
   if ((int)sort < 0 || sort > STORE_DOC_SORT_YEAR) sort = STORE_DOC_SORT_ADDED;
   if (limit < 1 || limit > 500) limit = 500;
   if (offset < 0) offset = 0;
   filter_params_t b;
   filter_params(&b, user_id, f);
   db_conn_t *c = db_acquire(st);
-  const char *const *order = ORDER[sort][desc ? 1 : 0];
-  char sql[2560];
-  snprintf(sql, sizeof sql, "%s%s LIMIT ? OFFSET ?", "SELECT " DOC_COLS DOC_FILTER_WHERE,
-           db_sql(c, order[0], order[1]));
+  const char *const *sqls = PAGE_SQL[sort][desc ? 1 : 0];
+  const char *sql = db_sql(c, sqls[0], sqls[1]);
   int64_t total = 0;
   doc_page_t *page = calloc(1, sizeof *page);
   if (!page) abort();
