@@ -7,6 +7,38 @@
 --   chunk_postings    a term's positions in one chunk, per field;
 --   chunk_lengths     each chunk's field lengths in tokens;
 --   chunk_index_stats row count and summed field lengths, as deltas.
+-- json_patch(target, patch): SQLite's JSON merge (RFC 7396: objects merge
+-- key by key, recursively; a null in the patch removes the key; a patch
+-- that is not an object replaces the target), so the store's
+-- `json_patch(metadata, ?)` is the same SQL on both backends. Text in, text
+-- out (our JSON columns are TEXT); NULL in, NULL out.
+CREATE OR REPLACE FUNCTION json_merge_patch(target jsonb, patch jsonb) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+  k text;
+  v jsonb;
+BEGIN
+  IF jsonb_typeof(patch) IS DISTINCT FROM 'object' THEN
+    RETURN patch;
+  END IF;
+  IF jsonb_typeof(target) IS DISTINCT FROM 'object' THEN
+    target := '{}';
+  END IF;
+  FOR k, v IN SELECT key, value FROM jsonb_each(patch) LOOP
+    IF jsonb_typeof(v) = 'null' THEN
+      target := target - k;
+    ELSE
+      target := jsonb_set(target, ARRAY[k], json_merge_patch(target -> k, v));
+    END IF;
+  END LOOP;
+  RETURN target;
+END
+$$;
+CREATE OR REPLACE FUNCTION json_patch(target text, patch text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT json_merge_patch(target::jsonb, patch::jsonb)::text
+$$;
+
 CREATE TABLE documents (
   id            TEXT PRIMARY KEY,
   user_id       TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,

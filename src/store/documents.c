@@ -1,16 +1,21 @@
 /* documents.c - documents and groups; see documents.h (chunks, full-text
- * search and embeddings are in chunks.c). */
+ * search and embeddings are in chunks.c). On either backend through db.h.
+ *
+ * Text filters are `lower(column) LIKE lower(pattern)`: case-insensitive for
+ * ASCII on both backends (SQLite's lower() and LIKE fold ASCII only; the
+ * title sort folds the same way on PostgreSQL with lower(... COLLATE "C")).
+ * JSON merges use json_patch(), SQLite's built-in and a function of the
+ * same name and semantics (RFC 7396) on PostgreSQL (schema/pg/002). */
 #include "store/documents.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
-#include "base/log.h"
 #include "base/util.h"
-#include "rag/fts.h"
-#include "store/store_internal.h"
+#include "store/db.h"
 
 void store_doc_free(store_doc_t *d) {
   if (!d) return;
@@ -42,108 +47,107 @@ void store_chunk_free(store_chunk_t *c) {
   free(c);
 }
 
-static void copy_id(char *dst, const unsigned char *src) {
-  snprintf(dst, 17, "%s", src ? (const char *)src : "");
+static void copy_id(char *dst, const char *src) {
+  snprintf(dst, 17, "%s", src ? src : "");
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *s, const char *what) {
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    sdb_log_error(db, what);
-    return -1;
-  }
-  return 0;
+/* Row callback: column 0 as an id into (char *)ctx (17 bytes); stops. */
+static int read_id(db_stmt_t *row, void *ctx) {
+  copy_id(ctx, db_col_text_ref(row, 0));
+  return 1;
+}
+
+/* STORE_OK when the statement changed a row, STORE_NOT_FOUND when none. */
+static int changed(int rc, int64_t n) {
+  return rc != STORE_OK ? rc : n > 0 ? STORE_OK : STORE_NOT_FOUND;
+}
+
+static int run_changed(store_t *st, const char *what, const char *sql, const db_param_t *p, int n) {
+  int64_t k = 0;
+  int rc = db_run(st, what, sql, p, n, &k);
+  return changed(rc, k);
+}
+
+static int conn_run_changed(db_conn_t *c, const char *what, const char *sql, const db_param_t *p, int n) {
+  int64_t k = 0;
+  int rc = db_conn_run(c, what, sql, p, n, &k);
+  return changed(rc, k);
+}
+
+/* NULL for NULL or "" (an absent filter). */
+static const char *given(const char *s) {
+  return s && *s ? s : NULL;
 }
 
 /* ---------- documents ---------- */
 
-/* The bibliographic columns of migration 014, read after the others. */
-#define DOC_META_COLS(p) \
-  p "venue, " p "doi, " p "arxiv_id, " p "abstract, " p "keywords, " p "language, " p "meta_sources"
+/* Every column, in the order doc_from_row reads them (documents d). */
+#define DOC_COLS                                                                                          \
+  "d.id, d.user_id, d.filename, d.stored_path, d.mime, d.size_bytes, d.content_hash, d.status, d.error, " \
+  "d.title, d.authors, d.year, d.metadata, d.pages, d.chunk_count, d.text_chars, d.chunk_size, "          \
+  "d.chunk_overlap, d.created_at, d.updated_at, d.venue, d.doi, d.arxiv_id, d.abstract, d.keywords, "     \
+  "d.language, d.meta_sources"
 
-#define DOC_COLS                                                                                              \
-  "id, user_id, filename, stored_path, mime, size_bytes, content_hash, status, error, title, authors, year, " \
-  "metadata, pages, chunk_count, text_chars, chunk_size, chunk_overlap, created_at, updated_at, " DOC_META_COLS("")
+static json_t *col_object(db_stmt_t *s, int i) {
+  json_t *o = db_col_json(s, i);
+  if (json_is_object(o)) return o;
+  json_decref(o);
+  return json_object();
+}
 
-static store_doc_t *doc_from_row(sqlite3_stmt *s) {
+static store_doc_t *doc_from_row(db_stmt_t *s) {
   store_doc_t *d = calloc(1, sizeof *d);
   if (!d) abort();
-  copy_id(d->id, sqlite3_column_text(s, 0));
-  copy_id(d->user_id, sqlite3_column_text(s, 1));
-  d->filename = sdb_col_text(s, 2);
-  d->stored_path = sdb_col_text(s, 3);
-  d->mime = sdb_col_text(s, 4);
-  d->size_bytes = sqlite3_column_int64(s, 5);
-  d->content_hash = sdb_col_text(s, 6);
-  snprintf(d->status, sizeof d->status, "%s", (const char *)sqlite3_column_text(s, 7));
-  d->error = sdb_col_text(s, 8);
-  d->title = sdb_col_text(s, 9);
-  d->authors = sdb_col_text(s, 10);
-  d->year = sdb_col_text(s, 11);
-  d->metadata = sdb_col_json(s, 12);
-  if (!json_is_object(d->metadata)) {
-    json_decref(d->metadata);
-    d->metadata = json_object();
-  }
-  d->pages = sqlite3_column_int(s, 13);
-  d->chunk_count = sqlite3_column_int(s, 14);
-  d->text_chars = sqlite3_column_int64(s, 15);
-  d->chunk_size = sqlite3_column_int(s, 16);
-  d->chunk_overlap = sqlite3_column_int(s, 17);
-  d->created_at = sqlite3_column_int64(s, 18);
-  d->updated_at = sqlite3_column_int64(s, 19);
-  d->venue = sdb_col_text(s, 20);
-  d->doi = sdb_col_text(s, 21);
-  d->arxiv_id = sdb_col_text(s, 22);
-  d->abstract = sdb_col_text(s, 23);
-  d->keywords = sdb_col_text(s, 24);
-  d->language = sdb_col_text(s, 25);
-  d->meta_sources = sdb_col_json(s, 26);
-  if (!json_is_object(d->meta_sources)) {
-    json_decref(d->meta_sources);
-    d->meta_sources = json_object();
-  }
+  copy_id(d->id, db_col_text_ref(s, 0));
+  copy_id(d->user_id, db_col_text_ref(s, 1));
+  d->filename = db_col_text(s, 2);
+  d->stored_path = db_col_text(s, 3);
+  d->mime = db_col_text(s, 4);
+  d->size_bytes = db_col_int64(s, 5);
+  d->content_hash = db_col_text(s, 6);
+  const char *status = db_col_text_ref(s, 7);
+  snprintf(d->status, sizeof d->status, "%s", status ? status : "");
+  d->error = db_col_text(s, 8);
+  d->title = db_col_text(s, 9);
+  d->authors = db_col_text(s, 10);
+  d->year = db_col_text(s, 11);
+  d->metadata = col_object(s, 12);
+  d->pages = (int)db_col_int64(s, 13);
+  d->chunk_count = (int)db_col_int64(s, 14);
+  d->text_chars = db_col_int64(s, 15);
+  d->chunk_size = (int)db_col_int64(s, 16);
+  d->chunk_overlap = (int)db_col_int64(s, 17);
+  d->created_at = db_col_int64(s, 18);
+  d->updated_at = db_col_int64(s, 19);
+  d->venue = db_col_text(s, 20);
+  d->doi = db_col_text(s, 21);
+  d->arxiv_id = db_col_text(s, 22);
+  d->abstract = db_col_text(s, 23);
+  d->keywords = db_col_text(s, 24);
+  d->language = db_col_text(s, 25);
+  d->meta_sources = col_object(s, 26);
   return d;
+}
+
+/* Row callback: the row as a document into *(store_doc_t **)ctx; stops. */
+static int read_doc(db_stmt_t *row, void *ctx) {
+  *(store_doc_t **)ctx = doc_from_row(row);
+  return 1;
 }
 
 int store_doc_insert(store_t *st, store_doc_t *d, char *existing_id) {
   if (!d->id[0]) util_new_id(d->id);
   d->created_at = d->updated_at = util_now_ms();
   if (!d->status[0]) snprintf(d->status, sizeof d->status, "queued");
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT id FROM documents WHERE user_id = ? AND content_hash = ?");
-  if (!s) goto out;
-  sqlite3_bind_text(s, 1, d->user_id, -1, SQLITE_STATIC);
-  sdb_bind_text(s, 2, d->content_hash);
-  if (sqlite3_step(s) == SQLITE_ROW) {
-    if (existing_id) copy_id(existing_id, sqlite3_column_text(s, 0));
-    ret = STORE_CONFLICT;
-    goto out;
+  char found[17] = "";
+  int n = db_query(st, "find document by hash", "SELECT id FROM documents WHERE user_id = ? AND content_hash = ?",
+                   DB_ARGS(DB_TEXT(d->user_id), DB_TEXT(d->content_hash)), read_id, found);
+  if (n < 0) return STORE_ERROR;
+  if (n > 0) {
+    if (existing_id) copy_id(existing_id, found);
+    return STORE_CONFLICT;
   }
-  sqlite3_reset(s);
-  s = sdb_prepare(db,
-                  "INSERT INTO documents (id, user_id, filename, stored_path, mime, size_bytes, content_hash, "
-                  "status, title, authors, year, metadata, chunk_size, chunk_overlap, created_at, updated_at, "
-                  "meta_sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!s) goto out;
   char *meta = d->metadata ? json_dumps(d->metadata, JSON_COMPACT) : NULL;
-  sqlite3_bind_text(s, 1, d->id, -1, SQLITE_STATIC);
-  sqlite3_bind_text(s, 2, d->user_id, -1, SQLITE_STATIC);
-  sdb_bind_text(s, 3, d->filename);
-  sdb_bind_text(s, 4, d->stored_path);
-  sdb_bind_text(s, 5, d->mime ? d->mime : "application/octet-stream");
-  sqlite3_bind_int64(s, 6, d->size_bytes);
-  sdb_bind_text(s, 7, d->content_hash);
-  sqlite3_bind_text(s, 8, d->status, -1, SQLITE_STATIC);
-  sdb_bind_text(s, 9, d->title);
-  sdb_bind_text(s, 10, d->authors);
-  sdb_bind_text(s, 11, d->year);
-  sdb_bind_text(s, 12, meta ? meta : "{}");
-  sqlite3_bind_int(s, 13, d->chunk_size > 0 ? d->chunk_size : 1000);
-  sqlite3_bind_int(s, 14, d->chunk_overlap >= 0 ? d->chunk_overlap : 200);
-  sqlite3_bind_int64(s, 15, d->created_at);
-  sqlite3_bind_int64(s, 16, d->updated_at);
   /* fields given when adding the document are the user's */
   json_t *src = json_object();
   if (d->title) json_object_set_new(src, "title", json_string("user"));
@@ -151,53 +155,45 @@ int store_doc_insert(store_t *st, store_doc_t *d, char *existing_id) {
   if (d->year) json_object_set_new(src, "year", json_string("user"));
   char *srcs = json_dumps(src, JSON_COMPACT);
   json_decref(src);
-  sdb_bind_text(s, 17, srcs);
-  int rc = sqlite3_step(s);
+  int rc = db_run(
+      st, "insert document",
+      "INSERT INTO documents (id, user_id, filename, stored_path, mime, size_bytes, content_hash, "
+      "status, title, authors, year, metadata, chunk_size, chunk_overlap, created_at, updated_at, "
+      "meta_sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      DB_ARGS(DB_TEXT(d->id), DB_TEXT(d->user_id), DB_TEXT(d->filename), DB_TEXT(d->stored_path),
+              DB_TEXT(d->mime ? d->mime : "application/octet-stream"), DB_INT(d->size_bytes), DB_TEXT(d->content_hash),
+              DB_TEXT(d->status), DB_TEXT(d->title), DB_TEXT(d->authors), DB_TEXT(d->year), DB_TEXT(meta ? meta : "{}"),
+              DB_INT(d->chunk_size > 0 ? d->chunk_size : 1000), DB_INT(d->chunk_overlap >= 0 ? d->chunk_overlap : 200),
+              DB_INT(d->created_at), DB_INT(d->updated_at), DB_TEXT(srcs)),
+      NULL);
   free(srcs);
   free(meta);
-  if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-    ret = STORE_CONFLICT; /* a concurrent upload of the same content */
-    if (existing_id) existing_id[0] = '\0';
-  } else if (rc != SQLITE_DONE) {
-    sdb_log_error(db, "insert document");
-  } else {
-    ret = STORE_OK;
-  }
-out:
-  sdb_release(st, db);
-  return ret;
+  /* a conflict here is a concurrent upload of the same content */
+  if (rc == STORE_CONFLICT && existing_id) existing_id[0] = '\0';
+  return rc;
 }
 
 int store_doc_get(store_t *st, const char *user_id, const char *id, store_doc_t **out) {
   *out = NULL;
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s =
-      sdb_prepare(db, "SELECT " DOC_COLS " FROM documents WHERE id = ?1 AND (?2 IS NULL OR user_id = ?2)");
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, user_id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-      *out = doc_from_row(s);
-      ret = STORE_OK;
-    } else if (rc == SQLITE_DONE) {
-      ret = STORE_NOT_FOUND;
-    } else {
-      sdb_log_error(db, "get document");
-    }
-  }
-  sdb_release(st, db);
-  return ret;
+  int n = db_query(st, "get document",
+                   "SELECT " DOC_COLS " FROM documents d WHERE d.id = ? AND (CAST(? AS TEXT) IS NULL OR d.user_id = ?)",
+                   DB_ARGS(DB_TEXT(id), DB_TEXT(user_id), DB_TEXT(user_id)), read_doc, out);
+  if (n < 0) return STORE_ERROR;
+  return n ? STORE_OK : STORE_NOT_FOUND;
 }
 
-static json_t *doc_groups_json(sqlite3 *db, const char *doc_id) {
+/* Row callback: column 0 appended as a string to the array ctx. */
+static int append_text(db_stmt_t *row, void *ctx) {
+  const char *t = db_col_text_ref(row, 0);
+  json_array_append_new(ctx, json_string(t ? t : ""));
+  return 0;
+}
+
+static json_t *doc_groups_json(db_conn_t *c, const char *doc_id) {
   json_t *arr = json_array();
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT group_id FROM doc_group_members WHERE document_id = ? ORDER BY added_at");
-  if (!s) return arr;
-  sqlite3_bind_text(s, 1, doc_id, -1, SQLITE_STATIC);
-  while (sqlite3_step(s) == SQLITE_ROW)
-    json_array_append_new(arr, json_string((const char *)sqlite3_column_text(s, 0)));
+  db_conn_query(c, "list document groups",
+                "SELECT group_id FROM doc_group_members WHERE document_id = ? ORDER BY added_at, group_id",
+                DB_ARGS(DB_TEXT(doc_id)), append_text, arr);
   return arr;
 }
 
@@ -223,7 +219,7 @@ static json_t *list_json(const char *s) {
   return a;
 }
 
-static json_t *doc_json_db(sqlite3 *db, const store_doc_t *d) {
+static json_t *doc_json_conn(db_conn_t *c, const store_doc_t *d) {
   json_t *o = json_object();
   json_object_set_new(o, "id", json_string(d->id));
   json_object_set_new(o, "filename", json_string(d->filename ? d->filename : ""));
@@ -249,16 +245,16 @@ static json_t *doc_json_db(sqlite3 *db, const store_doc_t *d) {
   json_object_set_new(o, "chunk_size", json_integer(d->chunk_size));
   json_object_set_new(o, "chunk_overlap", json_integer(d->chunk_overlap));
   json_object_set(o, "metadata", d->metadata ? d->metadata : json_object());
-  json_object_set_new(o, "group_ids", doc_groups_json(db, d->id));
+  json_object_set_new(o, "group_ids", doc_groups_json(c, d->id));
   json_object_set_new(o, "created_at", iso_json(d->created_at));
   json_object_set_new(o, "updated_at", iso_json(d->updated_at));
   return o;
 }
 
 json_t *store_doc_json(store_t *st, const store_doc_t *d) {
-  sqlite3 *db = sdb_acquire(st);
-  json_t *o = doc_json_db(db, d);
-  sdb_release(st, db);
+  db_conn_t *c = db_acquire(st);
+  json_t *o = doc_json_conn(c, d);
+  db_release(st, c);
   return o;
 }
 
@@ -275,154 +271,179 @@ static char *like_pattern(const char *q) {
   return buf_detach(&b, NULL);
 }
 
-#define DOC_LIST_WHERE                                                                                   \
-  " FROM documents d WHERE d.user_id = ?1 AND (?2 IS NULL OR d.status = ?2)"                             \
-  " AND (?3 IS NULL OR d.filename LIKE ?3 ESCAPE '\\' OR d.title LIKE ?3 ESCAPE '\\'"                    \
-  " OR d.authors LIKE ?3 ESCAPE '\\' OR d.doi LIKE ?3 ESCAPE '\\')"                                      \
-  " AND (?4 IS NULL OR EXISTS (SELECT 1 FROM doc_group_members m JOIN doc_groups g ON g.id = m.group_id" \
-  " WHERE m.group_id = ?4 AND g.user_id = ?1 AND m.document_id = d.id))"
-
 json_t *store_doc_list_json(store_t *st, const char *user_id, const char *group_id, const char *status, const char *q,
                             int limit, int offset) {
   store_doc_filter_t f = {.group_id = group_id, .status = status, .q = q};
   return store_doc_query_json(st, user_id, &f, STORE_DOC_SORT_ADDED, 1, limit, offset);
 }
 
-/* The conditions of store_doc_filter_t on parameters ?1..?10 (see bind_filter). */
-#define DOC_FILTER_WHERE                                                                                 \
-  DOC_LIST_WHERE                                                                                         \
-  " AND (?5 IS NULL OR d.authors LIKE ?5 ESCAPE '\\')"                                                   \
-  " AND (?6 IS NULL OR d.venue LIKE ?6 ESCAPE '\\')"                                                     \
-  " AND (?7 IS NULL OR d.mime = ?7)"                                                                     \
-  " AND (?8 IS NULL OR d.language = ?8 COLLATE NOCASE OR d.language LIKE ?8 || '-%' ESCAPE '\\')"        \
-  " AND (?9 IS NULL OR d.year >= ?9) AND (?10 IS NULL OR d.year <= ?10)"
+/* `column matches the escaped pattern ?`, without case */
+#define LIKE_Q(col) "lower(" col ") LIKE lower(?) ESCAPE '\\'"
+
+/* The conditions of store_doc_filter_t; parameters as filter_params binds
+ * them. A condition whose value is NULL is off (CAST: PostgreSQL needs the
+ * type of a parameter that is only tested for NULL). */
+#define DOC_FILTER_WHERE \
+  " FROM documents d WHERE d.user_id = ? AND (CAST(? AS TEXT) IS NULL OR d.status = ?)"                         \
+  " AND (CAST(? AS TEXT) IS NULL OR " LIKE_Q("d.filename") " OR " LIKE_Q("d.title") " OR " LIKE_Q(              \
+      "d.authors") " OR " LIKE_Q("d.doi") ")"                                                                   \
+  " AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM doc_group_members m JOIN doc_groups g"                \
+  " ON g.id = m.group_id WHERE m.group_id = ? AND g.user_id = ? AND m.document_id = d.id))"                     \
+  " AND (CAST(? AS TEXT) IS NULL OR " LIKE_Q("d.authors") ")"                                                   \
+  " AND (CAST(? AS TEXT) IS NULL OR " LIKE_Q("d.venue") ")"                                                     \
+  " AND (CAST(? AS TEXT) IS NULL OR d.mime = ?)"                                                                \
+  " AND (CAST(? AS TEXT) IS NULL OR lower(d.language) = lower(?) OR lower(d.language) LIKE lower(?) || '-%'" \
+  " ESCAPE '\\')"                                                                                               \
+  " AND (CAST(? AS TEXT) IS NULL OR d.year >= ?) AND (CAST(? AS TEXT) IS NULL OR d.year <= ?)"
+
+#define FILTER_NPARAMS 24
 
 typedef struct {
   char *q, *author, *venue;
   char from[16], to[16];
-} filter_binds_t;
+  db_param_t p[FILTER_NPARAMS + 2]; /* room for LIMIT and OFFSET */
+  int n;
+} filter_params_t;
 
-static void bind_filter(sqlite3_stmt *s, const char *user_id, const store_doc_filter_t *f, filter_binds_t *b) {
+static void put(filter_params_t *b, const char *v, int times) {
+  for (int i = 0; i < times; i++) b->p[b->n++] = DB_TEXT(v);
+}
+
+static void filter_params(filter_params_t *b, const char *user_id, const store_doc_filter_t *f) {
   memset(b, 0, sizeof *b);
-  b->q = f->q && *f->q ? like_pattern(f->q) : NULL;
-  b->author = f->author && *f->author ? like_pattern(f->author) : NULL;
-  b->venue = f->venue && *f->venue ? like_pattern(f->venue) : NULL;
+  b->q = given(f->q) ? like_pattern(f->q) : NULL;
+  b->author = given(f->author) ? like_pattern(f->author) : NULL;
+  b->venue = given(f->venue) ? like_pattern(f->venue) : NULL;
   /* years are stored as four digits, so text order is year order */
   if (f->year_from > 0) snprintf(b->from, sizeof b->from, "%04d", f->year_from);
   if (f->year_to > 0) snprintf(b->to, sizeof b->to, "%04d", f->year_to);
-  sqlite3_bind_text(s, 1, user_id, -1, SQLITE_STATIC);
-  sdb_bind_text(s, 2, f->status && *f->status ? f->status : NULL);
-  sdb_bind_text(s, 3, b->q);
-  sdb_bind_text(s, 4, f->group_id && *f->group_id ? f->group_id : NULL);
-  sdb_bind_text(s, 5, b->author);
-  sdb_bind_text(s, 6, b->venue);
-  sdb_bind_text(s, 7, f->mime && *f->mime ? f->mime : NULL);
-  sdb_bind_text(s, 8, f->language && *f->language ? f->language : NULL);
-  sdb_bind_text(s, 9, b->from[0] ? b->from : NULL);
-  sdb_bind_text(s, 10, b->to[0] ? b->to : NULL);
+  const char *group = given(f->group_id);
+  put(b, user_id, 1);
+  put(b, given(f->status), 2);
+  put(b, b->q, 5);
+  put(b, group, 2);
+  put(b, group ? user_id : NULL, 1);
+  put(b, b->author, 2);
+  put(b, b->venue, 2);
+  put(b, given(f->mime), 2);
+  put(b, given(f->language), 3);
+  put(b, b->from[0] ? b->from : NULL, 2);
+  put(b, b->to[0] ? b->to : NULL, 2);
 }
 
-static void filter_binds_free(filter_binds_t *b) {
+static void filter_params_free(filter_params_t *b) {
   free(b->q);
   free(b->author);
   free(b->venue);
 }
 
-#define DOC_SELECT_D                                                                                       \
-  "SELECT d.id, d.user_id, d.filename, d.stored_path, d.mime, d.size_bytes, d.content_hash, "              \
-  "d.status, d.error, d.title, d.authors, d.year, d.metadata, d.pages, d.chunk_count, d.text_chars, "      \
-  "d.chunk_size, d.chunk_overlap, d.created_at, d.updated_at, " DOC_META_COLS("d.")
+typedef struct {
+  store_doc_t *rows[500];
+  int n;
+} doc_page_t;
+
+static int collect_doc(db_stmt_t *row, void *ctx) {
+  doc_page_t *pg = ctx;
+  pg->rows[pg->n++] = doc_from_row(row);
+  return pg->n == (int)(sizeof pg->rows / sizeof pg->rows[0]);
+}
 
 json_t *store_doc_query_json(store_t *st, const char *user_id, const store_doc_filter_t *f, store_doc_sort_t sort,
                              int desc, int limit, int offset) {
-  /* ORDER BY cannot be a parameter: one fixed statement per sort and direction */
-  static const char *const ORDER[3][2] = {
-      {" ORDER BY d.created_at, d.id", " ORDER BY d.created_at DESC, d.id DESC"},
-      {" ORDER BY COALESCE(d.title, d.filename) COLLATE NOCASE, d.id",
-       " ORDER BY COALESCE(d.title, d.filename) COLLATE NOCASE DESC, d.id DESC"},
-      {" ORDER BY d.year IS NULL, d.year, d.id", " ORDER BY d.year IS NULL, d.year DESC, d.id"}};
+  /* ORDER BY cannot be a parameter: one fixed statement per sort and
+   * direction. Titles sort without case (ASCII, as SQLite's NOCASE: the
+   * expression of the title index on each backend); documents without a
+   * year come last either way. */
+#define PAGE(order) "SELECT " DOC_COLS DOC_FILTER_WHERE " ORDER BY " order " LIMIT ? OFFSET ?"
+  static const char *const PAGE_SQL[3][2][2] = {
+      {{PAGE("d.created_at, d.id"), PAGE("d.created_at, d.id")},
+       {PAGE("d.created_at DESC, d.id DESC"), PAGE("d.created_at DESC, d.id DESC")}},
+      {{PAGE("COALESCE(d.title, d.filename) COLLATE NOCASE, d.id"),
+        PAGE("lower(COALESCE(d.title, d.filename) COLLATE \"C\"), d.id")},
+       {PAGE("COALESCE(d.title, d.filename) COLLATE NOCASE DESC, d.id DESC"),
+        PAGE("lower(COALESCE(d.title, d.filename) COLLATE \"C\") DESC, d.id DESC")}},
+      {{PAGE("d.year IS NULL, d.year, d.id"), PAGE("d.year IS NULL, d.year, d.id")},
+       {PAGE("d.year IS NULL, d.year DESC, d.id"), PAGE("d.year IS NULL, d.year DESC, d.id")}}};
+#undef PAGE
   if ((int)sort < 0 || sort > STORE_DOC_SORT_YEAR) sort = STORE_DOC_SORT_ADDED;
   if (limit < 1 || limit > 500) limit = 500;
-  char sql[2048];
-  snprintf(sql, sizeof sql, "%s%s%s LIMIT ?11 OFFSET ?12", DOC_SELECT_D, DOC_FILTER_WHERE, ORDER[sort][desc ? 1 : 0]);
-  filter_binds_t b;
-  sqlite3 *db = sdb_acquire(st);
+  if (offset < 0) offset = 0;
+  filter_params_t b;
+  filter_params(&b, user_id, f);
+  db_conn_t *c = db_acquire(st);
+  const char *const *sqls = PAGE_SQL[sort][desc ? 1 : 0];
+  const char *sql = db_sql(c, sqls[0], sqls[1]);
+  int64_t total = 0;
+  doc_page_t *page = calloc(1, sizeof *page);
+  if (!page) abort();
   json_t *res = NULL;
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT COUNT(*)" DOC_FILTER_WHERE);
-  if (!s) goto out_nob;
-  bind_filter(s, user_id, f, &b);
-  int64_t total = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-  sqlite3_reset(s);
-  filter_binds_free(&b);
-  s = sdb_prepare(db, sql);
-  if (!s) goto out_nob;
-  bind_filter(s, user_id, f, &b);
-  sqlite3_bind_int(s, 11, limit);
-  sqlite3_bind_int(s, 12, offset);
-  store_doc_t *rows[500];
-  int nrows = 0;
-  while (nrows < limit && sqlite3_step(s) == SQLITE_ROW) rows[nrows++] = doc_from_row(s);
-  sqlite3_reset(s);
-  filter_binds_free(&b);
+  if (db_conn_query(c, "count documents", "SELECT COUNT(*)" DOC_FILTER_WHERE, b.p, b.n, db_row_int64, &total) < 0)
+    goto out;
+  b.p[b.n++] = DB_INT(limit);
+  b.p[b.n++] = DB_INT(offset);
+  if (db_conn_query(c, "list documents", sql, b.p, b.n, collect_doc, page) < 0) goto out;
   json_t *arr = json_array();
-  for (int i = 0; i < nrows; i++) {
-    json_array_append_new(arr, doc_json_db(db, rows[i]));
-    store_doc_free(rows[i]);
-  }
+  for (int i = 0; i < page->n; i++) json_array_append_new(arr, doc_json_conn(c, page->rows[i]));
   res = json_pack("{s:o, s:I}", "documents", arr, "total", (json_int_t)total);
-out_nob:
-  sdb_release(st, db);
+out:
+  db_release(st, c);
+  for (int i = 0; i < page->n; i++) store_doc_free(page->rows[i]);
+  free(page);
+  filter_params_free(&b);
   return res;
+}
+
+typedef struct {
+  char (*v)[17];
+  size_t n, cap;
+} id_list_t;
+
+/* Row callback: column 0 appended to the id_list_t ctx. */
+static int append_id(db_stmt_t *row, void *ctx) {
+  id_list_t *l = ctx;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    char(*grown)[17] = realloc(l->v, l->cap * sizeof *l->v);
+    if (!grown) abort();
+    l->v = grown;
+  }
+  copy_id(l->v[l->n++], db_col_text_ref(row, 0));
+  return 0;
 }
 
 int store_doc_filter_ids(store_t *st, const char *user_id, const store_doc_filter_t *f, size_t max, char (**ids)[17],
                          size_t *n) {
   *ids = NULL;
   *n = 0;
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT d.id" DOC_FILTER_WHERE " ORDER BY d.created_at, d.id");
-  if (!s) goto out;
-  filter_binds_t b;
-  bind_filter(s, user_id, f, &b);
-  size_t cap = 0;
-  while (*n < max && sqlite3_step(s) == SQLITE_ROW) {
-    if (*n == cap) {
-      cap = cap ? cap * 2 : 64;
-      char(*grown)[17] = realloc(*ids, cap * sizeof **ids);
-      if (!grown) abort();
-      *ids = grown;
-    }
-    copy_id((*ids)[(*n)++], sqlite3_column_text(s, 0));
+  filter_params_t b;
+  filter_params(&b, user_id, f);
+  b.p[b.n++] = DB_INT(max > (size_t)INT64_MAX ? DB_NO_LIMIT : (int64_t)max);
+  id_list_t l = {0};
+  int rc = db_query(st, "filter document ids", "SELECT d.id" DOC_FILTER_WHERE " ORDER BY d.created_at, d.id LIMIT ?",
+                    b.p, b.n, append_id, &l);
+  filter_params_free(&b);
+  if (rc < 0) {
+    free(l.v);
+    return STORE_ERROR;
   }
-  sqlite3_reset(s);
-  filter_binds_free(&b);
-  ret = STORE_OK;
-out:
-  sdb_release(st, db);
-  return ret;
+  *ids = l.v;
+  *n = l.n;
+  return STORE_OK;
 }
 
 long store_doc_owned_ids(store_t *st, const char *user_id, char (*ids)[17], size_t n) {
-  sqlite3 *db = sdb_acquire(st);
-  long kept = -1;
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT 1 FROM documents WHERE id = ?1 AND user_id = ?2");
-  if (s) {
-    kept = 0;
-    for (size_t i = 0; i < n; i++) {
-      sqlite3_bind_text(s, 1, ids[i], -1, SQLITE_STATIC);
-      sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
-      int own = sqlite3_step(s) == SQLITE_ROW;
-      sqlite3_reset(s);
-      if (own) memmove(ids[kept++], ids[i], 17);
-    }
+  db_conn_t *c = db_acquire(st);
+  long kept = 0;
+  for (size_t i = 0; i < n && kept >= 0; i++) {
+    int own = db_conn_query(c, "check document owner", "SELECT 1 FROM documents WHERE id = ? AND user_id = ?",
+                            DB_ARGS(DB_TEXT(ids[i]), DB_TEXT(user_id)), NULL, NULL);
+    if (own < 0)
+      kept = -1;
+    else if (own)
+      memmove(ids[kept++], ids[i], 17);
   }
-  sdb_release(st, db);
+  db_release(st, c);
   return kept;
-}
-
-static int changes_or_missing(sqlite3 *db) {
-  return sqlite3_changes(db) > 0 ? STORE_OK : STORE_NOT_FOUND;
 }
 
 const char *const STORE_DOC_META_FIELDS[] = {"title",    "authors",  "year",     "venue",    "doi",
@@ -436,23 +457,33 @@ const char **store_doc_meta_field(store_doc_meta_t *m, const char *name) {
   return NULL;
 }
 
-/* field = the user's value, else the new one (?N) when given, else the old one */
-#define KEEP_USER(f, n) \
-  f " = CASE WHEN json_extract(meta_sources, '$." f "') = 'user' THEN " f " ELSE COALESCE(?" n ", " f ") END"
-/* The nine fields from parameters ?5..?13 and their sources from ?14 (the
- * new sources over the old, the user's over both). */
-#define META_SET_FROM_5 \
-  KEEP_USER("title", "5") ", " KEEP_USER("authors", "6") ", " KEEP_USER("year", "7") ", " KEEP_USER("venue", "8") \
-  ", " KEEP_USER("doi", "9") ", " KEEP_USER("arxiv_id", "10") ", " KEEP_USER("abstract", "11") ", "                \
-  KEEP_USER("keywords", "12") ", " KEEP_USER("language", "13") ", "                                                 \
-  "meta_sources = json_patch(json_patch(meta_sources, ?14), (SELECT json_group_object(key, value) FROM "          \
-  "json_each(documents.meta_sources) WHERE value = 'user'))"
+/* meta_sources' entry for field f, on each backend */
+#define SOURCE_SQLITE(f) "json_extract(meta_sources, '$." f "')"
+#define SOURCE_PG(f) "(meta_sources::json ->> '" f "')"
+/* field = the user's value, else the new one (?) when given, else the old one */
+#define KEEP_USER(SRC, f) f " = CASE WHEN " SRC(f) " = 'user' THEN " f " ELSE COALESCE(?, " f ") END"
+/* The nine fields from nine parameters (meta_params) and their sources from
+ * the next one: the new sources over the old, the user's over both. */
+#define META_SET(SRC, USER_SOURCES) \
+  KEEP_USER(SRC, "title") ", " KEEP_USER(SRC, "authors") ", " KEEP_USER(SRC, "year") ", " KEEP_USER(         \
+      SRC, "venue") ", " KEEP_USER(SRC, "doi") ", " KEEP_USER(SRC, "arxiv_id") ", " KEEP_USER(SRC, "abstract") \
+      ", " KEEP_USER(SRC, "keywords") ", " KEEP_USER(SRC, "language") ", "                                   \
+                                                                      "meta_sources = json_patch(json_patch(" \
+                                                                      "meta_sources, ?), " USER_SOURCES ")"
+/* {field: "user"} of the row's sources */
+#define USER_SOURCES_SQLITE \
+  "(SELECT json_group_object(key, value) FROM json_each(documents.meta_sources) WHERE value = 'user')"
+#define USER_SOURCES_PG                                              \
+  "(SELECT COALESCE(jsonb_object_agg(key, value), '{}')::text FROM " \
+  "jsonb_each(documents.meta_sources::jsonb) WHERE value = '\"user\"')"
+#define META_SET_SQLITE META_SET(SOURCE_SQLITE, USER_SOURCES_SQLITE)
+#define META_SET_PG META_SET(SOURCE_PG, USER_SOURCES_PG)
 
-/* Binds the nine fields of m to parameters first..first+8 (NULL: unbound = NULL). */
-static void bind_meta(sqlite3_stmt *s, int first, const store_doc_meta_t *m) {
+/* The nine fields of m into p[0..8] (NULL binds NULL). */
+static void meta_params(db_param_t *p, const store_doc_meta_t *m) {
   const char *v[] = {m->title,    m->authors,  m->year,     m->venue,   m->doi,
                      m->arxiv_id, m->abstract, m->keywords, m->language};
-  for (int i = 0; i < 9; i++) sdb_bind_text(s, first + i, v[i]);
+  for (int i = 0; i < 9; i++) p[i] = DB_TEXT(v[i]);
 }
 
 /* {"field": source} for every field m sets, as JSON text (malloc'd). */
@@ -473,93 +504,86 @@ int store_doc_update_meta(store_t *st, const char *user_id, const char *id, cons
   return store_doc_update_fields(st, user_id, id, &m, metadata);
 }
 
+typedef struct {
+  const char *user_id, *id;
+  const store_doc_meta_t *m;
+  const char *meta, *srcs, *title;
+} update_t;
+
+/* field = NULL keeps, '' clears (NULLIF), anything else sets */
+#define SET_OR_CLEAR(f) f " = CASE WHEN CAST(? AS TEXT) IS NULL THEN " f " ELSE NULLIF(?, '') END, "
+
+static int update_fields_tx(db_conn_t *c, void *ctx) {
+  update_t *u = ctx;
+  db_param_t p[22];
+  db_param_t v[9];
+  meta_params(v, u->m);
+  int n = 0;
+  p[n++] = v[0]; /* the title cannot be cleared */
+  for (int i = 1; i < 9; i++) p[n++] = v[i], p[n++] = v[i];
+  p[n++] = DB_TEXT(u->srcs);
+  p[n++] = DB_TEXT(u->meta);
+  p[n++] = DB_INT(util_now_ms());
+  p[n++] = DB_TEXT(u->id);
+  p[n++] = DB_TEXT(u->user_id);
+  int rc = conn_run_changed(c, "update document",
+                            "UPDATE documents SET title = COALESCE(NULLIF(?, ''), title), " SET_OR_CLEAR("authors")
+                                SET_OR_CLEAR("year") SET_OR_CLEAR("venue") SET_OR_CLEAR("doi") SET_OR_CLEAR("arxiv_id")
+                                    SET_OR_CLEAR("abstract") SET_OR_CLEAR("keywords") SET_OR_CLEAR("language")
+                            "meta_sources = json_patch(meta_sources, ?), metadata = COALESCE(?, metadata), "
+                            "updated_at = ? WHERE id = ? AND user_id = ?",
+                            p, n);
+  if (rc == STORE_OK && u->title)
+    rc = db_conn_run(c, "retitle chunks", "UPDATE chunks SET title = ? WHERE document_id = ? AND title <> ?",
+                     DB_ARGS(DB_TEXT(u->title), DB_TEXT(u->id), DB_TEXT(u->title)), NULL);
+  return rc;
+}
+
 int store_doc_update_fields(store_t *st, const char *user_id, const char *id, const store_doc_meta_t *m,
                             json_t *metadata) {
   char *meta = metadata ? json_dumps(metadata, JSON_COMPACT) : NULL;
   char *srcs = sources_of(m, "user"); /* the fields set become the user's */
-  const char *title = m->title && m->title[0] ? m->title : NULL;
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  if (sdb_begin(db) != 0) goto out;
-  /* ?3..?11: NULL keeps, '' clears (NULLIF), anything else sets */
-  sqlite3_stmt *s =
-      sdb_prepare(db,
-                  "UPDATE documents SET title = COALESCE(NULLIF(?3, ''), title), "
-                  "authors = CASE WHEN ?4 IS NULL THEN authors ELSE NULLIF(?4, '') END, "
-                  "year = CASE WHEN ?5 IS NULL THEN year ELSE NULLIF(?5, '') END, "
-                  "venue = CASE WHEN ?6 IS NULL THEN venue ELSE NULLIF(?6, '') END, "
-                  "doi = CASE WHEN ?7 IS NULL THEN doi ELSE NULLIF(?7, '') END, "
-                  "arxiv_id = CASE WHEN ?8 IS NULL THEN arxiv_id ELSE NULLIF(?8, '') END, "
-                  "abstract = CASE WHEN ?9 IS NULL THEN abstract ELSE NULLIF(?9, '') END, "
-                  "keywords = CASE WHEN ?10 IS NULL THEN keywords ELSE NULLIF(?10, '') END, "
-                  "language = CASE WHEN ?11 IS NULL THEN language ELSE NULLIF(?11, '') END, "
-                  "meta_sources = json_patch(meta_sources, ?12), metadata = COALESCE(?13, metadata), updated_at = ?14 "
-                  "WHERE id = ?1 AND user_id = ?2");
-  if (!s) goto out;
-  sdb_bind_text(s, 1, id);
-  sdb_bind_text(s, 2, user_id);
-  bind_meta(s, 3, m);
-  sdb_bind_text(s, 12, srcs);
-  sdb_bind_text(s, 13, meta);
-  sqlite3_bind_int64(s, 14, util_now_ms());
-  if (step_done(db, s, "update document") != 0) goto out;
-  ret = changes_or_missing(db);
-  if (ret == STORE_OK && title) {
-    s = sdb_prepare(db, "UPDATE chunks SET title = ?2 WHERE document_id = ?1 AND title <> ?2");
-    if (!s) {
-      ret = STORE_ERROR;
-      goto out;
-    }
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, title);
-    if (step_done(db, s, "retitle chunks") != 0) {
-      ret = STORE_ERROR;
-      goto out;
-    }
-  }
-  if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
-out:
-  if (ret != STORE_OK) sdb_rollback(db);
-  sdb_release(st, db);
+  update_t u = {user_id, id, m, meta, srcs, given(m->title)};
+  int rc = db_tx(st, "update document", update_fields_tx, &u);
   free(meta);
   free(srcs);
-  return ret;
+  return rc;
+}
+
+typedef struct {
+  const char *user_id, *id;
+  const store_doc_meta_t *m;
+  const char *srcs;
+} complete_t;
+
+static int complete_meta_tx(db_conn_t *c, void *ctx) {
+  complete_t *u = ctx;
+  db_param_t p[13];
+  meta_params(p, u->m);
+  p[9] = DB_TEXT(u->srcs);
+  p[10] = DB_INT(util_now_ms());
+  p[11] = DB_TEXT(u->id);
+  p[12] = DB_TEXT(u->user_id);
+  int rc = conn_run_changed(
+      c, "complete document",
+      db_sql(c, "UPDATE documents SET " META_SET_SQLITE ", updated_at = ? WHERE id = ? AND user_id = ?",
+             "UPDATE documents SET " META_SET_PG ", updated_at = ? WHERE id = ? AND user_id = ?"),
+      p, 13);
+  if (rc == STORE_OK && u->m->title)
+    rc = db_conn_run(c, "retitle chunks",
+                     "UPDATE chunks SET title = (SELECT COALESCE(title, filename) FROM documents WHERE id = ?) "
+                     "WHERE document_id = ?",
+                     DB_ARGS(DB_TEXT(u->id), DB_TEXT(u->id)), NULL);
+  return rc;
 }
 
 int store_doc_complete_meta(store_t *st, const char *user_id, const char *id, const store_doc_meta_t *m,
                             const char *source) {
   char *srcs = sources_of(m, source ? source : "outside");
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  if (sdb_begin(db) != 0) goto out;
-  /* the field parameters keep their numbers (?5..?14) from mark_ready; ?3, ?4 are unused */
-  sqlite3_stmt *s =
-      sdb_prepare(db, "UPDATE documents SET " META_SET_FROM_5 ", updated_at = ?15 WHERE id = ?1 AND user_id = ?2");
-  if (!s) goto out;
-  sdb_bind_text(s, 1, id);
-  sdb_bind_text(s, 2, user_id);
-  bind_meta(s, 5, m);
-  sdb_bind_text(s, 14, srcs);
-  sqlite3_bind_int64(s, 15, util_now_ms());
-  if (step_done(db, s, "complete document") != 0) goto out;
-  ret = changes_or_missing(db);
-  if (ret == STORE_OK && m->title) {
-    s = sdb_prepare(db,
-                    "UPDATE chunks SET title = (SELECT COALESCE(title, filename) FROM documents WHERE id = ?1) "
-                    "WHERE document_id = ?1");
-    if (!s) {
-      ret = STORE_ERROR;
-      goto out;
-    }
-    sdb_bind_text(s, 1, id);
-    if (step_done(db, s, "retitle chunks") != 0) ret = STORE_ERROR;
-  }
-  if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
-out:
-  if (ret != STORE_OK) sdb_rollback(db);
-  sdb_release(st, db);
+  complete_t u = {user_id, id, m, srcs};
+  int rc = db_tx(st, "complete document", complete_meta_tx, &u);
   free(srcs);
-  return ret;
+  return rc;
 }
 
 json_t *store_doc_cite_json(store_t *st, const char *user_id, const char *id) {
@@ -575,114 +599,86 @@ json_t *store_doc_cite_json(store_t *st, const char *user_id, const char *id) {
   return o;
 }
 
+typedef struct {
+  const char *user_id, *id;
+  char *path;
+} delete_t;
+
+static int delete_tx(db_conn_t *c, void *ctx) {
+  delete_t *x = ctx;
+  int n = db_conn_query(c, "find document", "SELECT stored_path FROM documents WHERE id = ? AND user_id = ?",
+                        DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->user_id)), db_row_text, &x->path);
+  if (n <= 0) return n < 0 ? STORE_ERROR : STORE_NOT_FOUND;
+  /* chunks first: on SQLite their trigger removes the index entries; on
+   * PostgreSQL the postings and lengths cascade; vectors cascade on both */
+  if (db_conn_run(c, "delete chunks", "DELETE FROM chunks WHERE document_id = ?", DB_ARGS(DB_TEXT(x->id)), NULL) !=
+      STORE_OK)
+    return STORE_ERROR;
+  return db_conn_run(c, "delete document", "DELETE FROM documents WHERE id = ? AND user_id = ?",
+                     DB_ARGS(DB_TEXT(x->id), DB_TEXT(x->user_id)), NULL);
+}
+
 int store_doc_delete(store_t *st, const char *user_id, const char *id, char **path_out) {
   if (path_out) *path_out = NULL;
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  if (sdb_begin(db) != 0) goto out;
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT stored_path FROM documents WHERE id = ? AND user_id = ?");
-  if (!s) goto out;
-  sdb_bind_text(s, 1, id);
-  sdb_bind_text(s, 2, user_id);
-  if (sqlite3_step(s) != SQLITE_ROW) {
-    ret = STORE_NOT_FOUND;
-    goto out;
-  }
-  if (path_out) *path_out = sdb_col_text(s, 0);
-  sqlite3_reset(s);
-  /* chunks first (their trigger removes index entries; vectors cascade) */
-  s = sdb_prepare(db, "DELETE FROM chunks WHERE document_id = ?");
-  if (!s) goto out;
-  sdb_bind_text(s, 1, id);
-  if (step_done(db, s, "delete chunks") != 0) goto out;
-  s = sdb_prepare(db, "DELETE FROM documents WHERE id = ? AND user_id = ?");
-  if (!s) goto out;
-  sdb_bind_text(s, 1, id);
-  sdb_bind_text(s, 2, user_id);
-  if (step_done(db, s, "delete document") != 0) goto out;
-  ret = sdb_commit(db) == 0 ? STORE_OK : STORE_ERROR;
-out:
-  if (ret != STORE_OK && path_out) {
-    free(*path_out);
-    *path_out = NULL;
-  }
-  sdb_release(st, db);
-  return ret;
+  delete_t x = {user_id, id, NULL};
+  int rc = db_tx(st, "delete document", delete_tx, &x);
+  if (rc == STORE_OK && path_out)
+    *path_out = x.path;
+  else
+    free(x.path);
+  return rc;
 }
 
 int store_doc_requeue(store_t *st, const char *user_id, const char *id, int chunk_size, int chunk_overlap) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "UPDATE documents SET status = 'queued', error = NULL, "
-                                "chunk_size = COALESCE(?3, chunk_size), chunk_overlap = COALESCE(?4, chunk_overlap), "
-                                "updated_at = ?5 WHERE id = ?1 AND user_id = ?2");
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, user_id);
-    if (chunk_size > 0)
-      sqlite3_bind_int(s, 3, chunk_size);
-    else
-      sqlite3_bind_null(s, 3);
-    if (chunk_overlap >= 0)
-      sqlite3_bind_int(s, 4, chunk_overlap);
-    else
-      sqlite3_bind_null(s, 4);
-    sqlite3_bind_int64(s, 5, util_now_ms());
-    if (step_done(db, s, "requeue document") == 0) ret = changes_or_missing(db);
-  }
-  sdb_release(st, db);
-  return ret;
+  return run_changed(
+      st, "requeue document",
+      "UPDATE documents SET status = 'queued', error = NULL, chunk_size = COALESCE(?, chunk_size), "
+      "chunk_overlap = COALESCE(?, chunk_overlap), updated_at = ? WHERE id = ? AND user_id = ?",
+      DB_ARGS(chunk_size > 0 ? DB_INT(chunk_size) : DB_NULL, chunk_overlap >= 0 ? DB_INT(chunk_overlap) : DB_NULL,
+              DB_INT(util_now_ms()), DB_TEXT(id), DB_TEXT(user_id)));
 }
 
-static int delete_doc_chunks(sqlite3 *db, const char *id) {
-  sqlite3_stmt *s = sdb_prepare(db, "DELETE FROM chunks WHERE document_id = ?");
-  if (!s) return -1;
-  sdb_bind_text(s, 1, id);
-  if (step_done(db, s, "delete chunks") != 0) return -1;
-  s = sdb_prepare(db, "DELETE FROM document_texts WHERE document_id = ?");
-  if (!s) return -1;
-  sdb_bind_text(s, 1, id);
-  return step_done(db, s, "delete text");
+/* A document's chunks (with their index entries and vectors) and text. */
+static int delete_doc_chunks(db_conn_t *c, const char *id) {
+  if (db_conn_run(c, "delete chunks", "DELETE FROM chunks WHERE document_id = ?", DB_ARGS(DB_TEXT(id)), NULL) !=
+      STORE_OK)
+    return STORE_ERROR;
+  return db_conn_run(c, "delete text", "DELETE FROM document_texts WHERE document_id = ?", DB_ARGS(DB_TEXT(id)), NULL);
 }
 
-static int set_status(sqlite3 *db, const char *id, const char *status, const char *error) {
-  sqlite3_stmt *s = sdb_prepare(db, "UPDATE documents SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1");
-  if (!s) return STORE_ERROR;
-  sdb_bind_text(s, 1, id);
-  sdb_bind_text(s, 2, status);
-  sdb_bind_text(s, 3, error);
-  sqlite3_bind_int64(s, 4, util_now_ms());
-  if (step_done(db, s, "set document status") != 0) return STORE_ERROR;
-  return changes_or_missing(db);
+typedef struct {
+  const char *id, *error;
+} status_t;
+
+static int set_status(db_conn_t *c, const char *id, const char *status, const char *error) {
+  return conn_run_changed(c, "set document status",
+                          "UPDATE documents SET status = ?, error = ?, updated_at = ? WHERE id = ?",
+                          DB_ARGS(DB_TEXT(status), DB_TEXT(error), DB_INT(util_now_ms()), DB_TEXT(id)));
+}
+
+static int begin_processing_tx(db_conn_t *c, void *ctx) {
+  status_t *s = ctx;
+  if (delete_doc_chunks(c, s->id) != STORE_OK) return STORE_ERROR;
+  return set_status(c, s->id, "processing", NULL);
 }
 
 int store_doc_begin_processing(store_t *st, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  if (sdb_begin(db) != 0) goto out;
-  if (delete_doc_chunks(db, id) != 0) goto out;
-  ret = set_status(db, id, "processing", NULL);
-  if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
-out:
-  sdb_release(st, db);
-  return ret;
+  status_t s = {id, NULL};
+  return db_tx(st, "begin processing document", begin_processing_tx, &s);
+}
+
+static int mark_failed_tx(db_conn_t *c, void *ctx) {
+  status_t *s = ctx;
+  if (delete_doc_chunks(c, s->id) != STORE_OK ||
+      db_conn_run(c, "reset chunk count", "UPDATE documents SET chunk_count = 0 WHERE id = ?", DB_ARGS(DB_TEXT(s->id)),
+                  NULL) != STORE_OK)
+    return STORE_ERROR;
+  return set_status(c, s->id, "failed", s->error);
 }
 
 int store_doc_mark_failed(store_t *st, const char *id, const char *error) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  if (sdb_begin(db) != 0) goto out;
-  if (delete_doc_chunks(db, id) != 0) goto out;
-  sqlite3_stmt *s = sdb_prepare(db, "UPDATE documents SET chunk_count = 0 WHERE id = ?");
-  if (!s) goto out;
-  sdb_bind_text(s, 1, id);
-  if (step_done(db, s, "reset chunk count") != 0) goto out;
-  ret = set_status(db, id, "failed", error ? error : "failed");
-  if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
-out:
-  sdb_release(st, db);
-  return ret;
+  status_t s = {id, error ? error : "failed"};
+  return db_tx(st, "mark document failed", mark_failed_tx, &s);
 }
 
 int store_doc_mark_ready(store_t *st, const char *id, const char *text, int pages, int chunk_count, int64_t text_chars,
@@ -691,110 +687,106 @@ int store_doc_mark_ready(store_t *st, const char *id, const char *text, int page
   return store_doc_mark_ready_meta(st, id, text, pages, chunk_count, text_chars, &m, NULL, metadata);
 }
 
+typedef struct {
+  const char *id, *text;
+  int pages, chunk_count;
+  int64_t text_chars;
+  const store_doc_meta_t *m;
+  const char *srcs, *meta;
+} ready_t;
+
+static int mark_ready_tx(db_conn_t *c, void *ctx) {
+  ready_t *r = ctx;
+  db_param_t p[17];
+  p[0] = DB_INT(r->pages);
+  p[1] = DB_INT(r->chunk_count);
+  p[2] = DB_INT(r->text_chars);
+  meta_params(p + 3, r->m);
+  p[12] = DB_TEXT(r->srcs ? r->srcs : "{}");
+  p[13] = DB_TEXT(r->meta ? r->meta : "{}");
+  p[14] = DB_INT(util_now_ms());
+  p[15] = DB_TEXT(r->id);
+#define READY_SQL(META_SET_X)                                                                                    \
+  "UPDATE documents SET status = 'ready', error = NULL, pages = ?, chunk_count = ?, text_chars = ?, " META_SET_X \
+  ", metadata = json_patch(?, metadata), updated_at = ? WHERE id = ? AND status = 'processing'"
+  int rc =
+      conn_run_changed(c, "mark document ready", db_sql(c, READY_SQL(META_SET_SQLITE), READY_SQL(META_SET_PG)), p, 16);
+#undef READY_SQL
+  if (rc != STORE_OK) return rc;
+  return db_conn_run(c, "store text",
+                     "INSERT INTO document_texts (document_id, text) VALUES (?, ?) "
+                     "ON CONFLICT (document_id) DO UPDATE SET text = excluded.text",
+                     DB_ARGS(DB_TEXT(r->id), DB_TEXT(r->text ? r->text : "")), NULL);
+}
+
 int store_doc_mark_ready_meta(store_t *st, const char *id, const char *text, int pages, int chunk_count,
                               int64_t text_chars, const store_doc_meta_t *m, json_t *sources, json_t *metadata) {
   static const store_doc_meta_t none = {0};
-  if (!m) m = &none;
+  ready_t r = {id, text, pages, chunk_count, text_chars, m ? m : &none, NULL, NULL};
   char *meta = metadata ? json_dumps(metadata, JSON_COMPACT) : NULL;
   char *srcs = sources ? json_dumps(sources, JSON_COMPACT) : NULL;
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  if (sdb_begin(db) != 0) goto out;
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "UPDATE documents SET status = 'ready', error = NULL, pages = ?2, chunk_count = ?3, "
-                                "text_chars = ?4, " META_SET_FROM_5
-                                ", metadata = json_patch(?15, metadata), "
-                                "updated_at = ?16 WHERE id = ?1 AND status = 'processing'");
-  if (!s) goto out;
-  sdb_bind_text(s, 1, id);
-  sqlite3_bind_int(s, 2, pages);
-  sqlite3_bind_int(s, 3, chunk_count);
-  sqlite3_bind_int64(s, 4, text_chars);
-  bind_meta(s, 5, m);
-  sdb_bind_text(s, 14, srcs ? srcs : "{}");
-  sdb_bind_text(s, 15, meta ? meta : "{}");
-  sqlite3_bind_int64(s, 16, util_now_ms());
-  if (step_done(db, s, "mark document ready") != 0) goto out;
-  ret = changes_or_missing(db);
-  if (ret != STORE_OK) goto out;
-  s = sdb_prepare(db, "INSERT OR REPLACE INTO document_texts (document_id, text) VALUES (?, ?)");
-  if (!s) {
-    ret = STORE_ERROR;
-    goto out;
-  }
-  sdb_bind_text(s, 1, id);
-  sdb_bind_text(s, 2, text ? text : "");
-  if (step_done(db, s, "store text") != 0 || sdb_commit(db) != 0) ret = STORE_ERROR;
-out:
-  if (ret != STORE_OK) sdb_rollback(db);
-  sdb_release(st, db);
+  r.meta = meta;
+  r.srcs = srcs;
+  int rc = db_tx(st, "mark document ready", mark_ready_tx, &r);
   free(meta);
   free(srcs);
-  return ret;
+  return rc;
+}
+
+typedef struct {
+  json_t *arr;
+  int page;
+  char *heading;
+} sections_t;
+
+static int add_section(db_stmt_t *row, void *ctx) {
+  sections_t *s = ctx;
+  int p = (int)db_col_int64(row, 0);
+  const char *h = db_col_text_ref(row, 1);
+  if (p == s->page && s->heading && h && !strcmp(h, s->heading)) return 0;
+  s->page = p;
+  free(s->heading);
+  s->heading = util_strdup(h ? h : "");
+  json_array_append_new(s->arr, json_pack("{s:i, s:s, s:I}", "page", p, "heading", s->heading, "char_start",
+                                          (json_int_t)db_col_int64(row, 2)));
+  return 0;
 }
 
 json_t *store_doc_sections_json(store_t *st, const char *user_id, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  json_t *arr = json_array();
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT c.page, c.heading, c.char_start FROM chunks c JOIN documents d "
-                                "ON d.id = c.document_id WHERE c.document_id = ?1 AND d.user_id = ?2 ORDER BY c.seq");
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, user_id);
-    int page = -1;
-    char *heading = NULL;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      int p = sqlite3_column_int(s, 0);
-      const char *h = (const char *)sqlite3_column_text(s, 1);
-      if (p == page && heading && h && !strcmp(h, heading)) continue;
-      page = p;
-      free(heading);
-      heading = util_strdup(h ? h : "");
-      json_array_append_new(arr, json_pack("{s:i, s:s, s:I}", "page", p, "heading", heading, "char_start",
-                                           (json_int_t)sqlite3_column_int64(s, 2)));
-    }
-    free(heading);
-    sqlite3_reset(s);
-  }
-  sdb_release(st, db);
-  return arr;
+  sections_t s = {json_array(), -1, NULL};
+  db_query(st, "document sections",
+           "SELECT c.page, c.heading, c.char_start FROM chunks c JOIN documents d ON d.id = c.document_id "
+           "WHERE c.document_id = ? AND d.user_id = ? ORDER BY c.seq",
+           DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)), add_section, &s);
+  free(s.heading);
+  return s.arr;
 }
 
 int store_doc_get_text(store_t *st, const char *user_id, const char *id, char **text) {
   *text = NULL;
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT t.text FROM documents d LEFT JOIN document_texts t ON t.document_id = d.id "
-                                "WHERE d.id = ? AND d.user_id = ?");
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, user_id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-      *text = sdb_col_text(s, 0);
-      if (!*text) *text = util_strdup("");
-      ret = STORE_OK;
-    } else if (rc == SQLITE_DONE) {
-      ret = STORE_NOT_FOUND;
-    }
-  }
-  sdb_release(st, db);
-  return ret;
+  int n = db_query(st, "get document text",
+                   "SELECT t.text FROM documents d LEFT JOIN document_texts t ON t.document_id = d.id "
+                   "WHERE d.id = ? AND d.user_id = ?",
+                   DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)), db_row_text, text);
+  if (n < 0) return STORE_ERROR;
+  if (!n) return STORE_NOT_FOUND;
+  if (!*text) *text = util_strdup("");
+  return STORE_OK;
+}
+
+static int add_orphan(db_stmt_t *row, void *ctx) {
+  json_array_append_new(ctx,
+                        json_pack("{s:s, s:s}", "id", db_col_text_ref(row, 0), "user_id", db_col_text_ref(row, 1)));
+  return 0;
 }
 
 json_t *store_doc_orphans(store_t *st) {
   json_t *arr = json_array();
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT d.id, d.user_id FROM documents d WHERE d.status IN ('queued', 'processing') "
-                                "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'ingest' AND j.ref_id = d.id "
-                                "AND j.status IN ('queued', 'running'))");
-  while (s && sqlite3_step(s) == SQLITE_ROW)
-    json_array_append_new(arr, json_pack("{s:s, s:s}", "id", (const char *)sqlite3_column_text(s, 0), "user_id",
-                                         (const char *)sqlite3_column_text(s, 1)));
-  sdb_release(st, db);
+  db_query(st, "orphan documents",
+           "SELECT d.id, d.user_id FROM documents d WHERE d.status IN ('queued', 'processing') "
+           "AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.kind = 'ingest' AND j.ref_id = d.id "
+           "AND j.status IN ('queued', 'running')) ORDER BY d.created_at, d.id",
+           DB_NOARGS, add_orphan, arr);
   return arr;
 }
 
@@ -804,41 +796,26 @@ int store_group_create(store_t *st, const char *user_id, const char *name, const
   char id[17];
   util_new_id(id);
   int64_t now = util_now_ms();
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "INSERT INTO doc_groups (id, user_id, name, description, created_at, updated_at) "
-                                "VALUES (?, ?, ?, ?, ?, ?)");
-  if (s) {
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
-    sdb_bind_text(s, 2, user_id);
-    sdb_bind_text(s, 3, name);
-    sdb_bind_text(s, 4, description ? description : "");
-    sqlite3_bind_int64(s, 5, now);
-    sqlite3_bind_int64(s, 6, now);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) {
-      ret = STORE_OK;
-      if (id_out) memcpy(id_out, id, 17);
-    } else if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-      ret = STORE_CONFLICT;
-    } else {
-      sdb_log_error(db, "create group");
-    }
-  }
-  sdb_release(st, db);
-  return ret;
+  int rc = db_run(st, "create group",
+                  "INSERT INTO doc_groups (id, user_id, name, description, created_at, updated_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?)",
+                  DB_ARGS(DB_TEXT(id), DB_TEXT(user_id), DB_TEXT(name), DB_TEXT(description ? description : ""),
+                          DB_INT(now), DB_INT(now)),
+                  NULL);
+  if (rc == STORE_OK && id_out) memcpy(id_out, id, 17);
+  return rc;
 }
 
-static json_t *group_row_json(sqlite3_stmt *s) {
+static int add_group(db_stmt_t *s, void *ctx) {
   json_t *o = json_object();
-  json_object_set_new(o, "id", json_string((const char *)sqlite3_column_text(s, 0)));
-  json_object_set_new(o, "name", json_string((const char *)sqlite3_column_text(s, 1)));
-  json_object_set_new(o, "description", json_string((const char *)sqlite3_column_text(s, 2)));
-  json_object_set_new(o, "document_count", json_integer(sqlite3_column_int(s, 3)));
-  json_object_set_new(o, "created_at", iso_json(sqlite3_column_int64(s, 4)));
-  json_object_set_new(o, "updated_at", iso_json(sqlite3_column_int64(s, 5)));
-  return o;
+  json_object_set_new(o, "id", json_string(db_col_text_ref(s, 0)));
+  json_object_set_new(o, "name", json_string(db_col_text_ref(s, 1)));
+  json_object_set_new(o, "description", json_string(db_col_text_ref(s, 2)));
+  json_object_set_new(o, "document_count", json_integer(db_col_int64(s, 3)));
+  json_object_set_new(o, "created_at", iso_json(db_col_int64(s, 4)));
+  json_object_set_new(o, "updated_at", iso_json(db_col_int64(s, 5)));
+  json_array_append_new(ctx, o);
+  return 0;
 }
 
 #define GROUP_SELECT                                                                                         \
@@ -846,245 +823,161 @@ static json_t *group_row_json(sqlite3_stmt *s) {
   "g.created_at, g.updated_at FROM doc_groups g "
 
 json_t *store_group_get_json(store_t *st, const char *user_id, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
+  db_conn_t *c = db_acquire(st);
+  json_t *one = json_array();
   json_t *o = NULL;
-  sqlite3_stmt *s = sdb_prepare(db, GROUP_SELECT "WHERE g.id = ? AND g.user_id = ?");
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, user_id);
-    if (sqlite3_step(s) == SQLITE_ROW) o = group_row_json(s);
-    sqlite3_reset(s);
-  }
-  if (o) {
+  if (db_conn_query(c, "get group", GROUP_SELECT "WHERE g.id = ? AND g.user_id = ?",
+                    DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)), add_group, one) == 1) {
+    o = json_incref(json_array_get(one, 0));
     json_t *ids = json_array();
-    s = sdb_prepare(db, "SELECT document_id FROM doc_group_members WHERE group_id = ? ORDER BY added_at, document_id");
-    if (s) {
-      sdb_bind_text(s, 1, id);
-      while (sqlite3_step(s) == SQLITE_ROW)
-        json_array_append_new(ids, json_string((const char *)sqlite3_column_text(s, 0)));
-    }
+    db_conn_query(c, "list group documents",
+                  "SELECT document_id FROM doc_group_members WHERE group_id = ? ORDER BY added_at, document_id",
+                  DB_ARGS(DB_TEXT(id)), append_text, ids);
     json_object_set_new(o, "document_ids", ids);
   }
-  sdb_release(st, db);
+  json_decref(one);
+  db_release(st, c);
   return o;
 }
 
 json_t *store_group_list_json(store_t *st, const char *user_id) {
-  sqlite3 *db = sdb_acquire(st);
+  db_conn_t *c = db_acquire(st);
   json_t *arr = json_array();
-  sqlite3_stmt *s = sdb_prepare(db, GROUP_SELECT "WHERE g.user_id = ? ORDER BY g.name COLLATE NOCASE");
-  if (s) {
-    sdb_bind_text(s, 1, user_id);
-    while (sqlite3_step(s) == SQLITE_ROW) json_array_append_new(arr, group_row_json(s));
-  }
-  sdb_release(st, db);
+  db_conn_query(c, "list groups",
+                db_sql(c, GROUP_SELECT "WHERE g.user_id = ? ORDER BY g.name COLLATE NOCASE, g.id",
+                       GROUP_SELECT "WHERE g.user_id = ? ORDER BY lower(g.name COLLATE \"C\"), g.id"),
+                DB_ARGS(DB_TEXT(user_id)), add_group, arr);
+  db_release(st, c);
   return arr;
 }
 
 int store_group_update(store_t *st, const char *user_id, const char *id, const char *name, const char *description) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "UPDATE doc_groups SET name = COALESCE(?3, name), description = COALESCE(?4, "
-                                "description), updated_at = ?5 WHERE id = ?1 AND user_id = ?2");
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, user_id);
-    sdb_bind_text(s, 3, name);
-    sdb_bind_text(s, 4, description);
-    sqlite3_bind_int64(s, 5, util_now_ms());
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE)
-      ret = changes_or_missing(db);
-    else if (rc == SQLITE_CONSTRAINT_UNIQUE)
-      ret = STORE_CONFLICT;
-    else
-      sdb_log_error(db, "update group");
-  }
-  sdb_release(st, db);
-  return ret;
+  return run_changed(
+      st, "update group",
+      "UPDATE doc_groups SET name = COALESCE(?, name), description = COALESCE(?, description), "
+      "updated_at = ? WHERE id = ? AND user_id = ?",
+      DB_ARGS(DB_TEXT(name), DB_TEXT(description), DB_INT(util_now_ms()), DB_TEXT(id), DB_TEXT(user_id)));
 }
 
 int store_group_delete(store_t *st, const char *user_id, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db, "DELETE FROM doc_groups WHERE id = ? AND user_id = ?");
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, user_id);
-    if (step_done(db, s, "delete group") == 0) ret = changes_or_missing(db);
-  }
-  sdb_release(st, db);
-  return ret;
+  return run_changed(st, "delete group", "DELETE FROM doc_groups WHERE id = ? AND user_id = ?",
+                     DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)));
 }
 
 int store_group_find(store_t *st, const char *user_id, const char *name, char *id_out) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT id FROM doc_groups WHERE user_id = ? AND name = ?");
-  if (s) {
-    sdb_bind_text(s, 1, user_id);
-    sdb_bind_text(s, 2, name);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-      copy_id(id_out, sqlite3_column_text(s, 0));
-      ret = STORE_OK;
-    } else if (rc == SQLITE_DONE) {
-      ret = STORE_NOT_FOUND;
-    }
-  }
-  sdb_release(st, db);
-  return ret;
+  int n = db_query(st, "find group", "SELECT id FROM doc_groups WHERE user_id = ? AND name = ?",
+                   DB_ARGS(DB_TEXT(user_id), DB_TEXT(name)), read_id, id_out);
+  return n < 0 ? STORE_ERROR : n ? STORE_OK : STORE_NOT_FOUND;
 }
 
 int store_group_owned(store_t *st, const char *user_id, const char *group_id) {
-  sqlite3 *db = sdb_acquire(st);
-  int owned = 0;
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT 1 FROM doc_groups WHERE id = ? AND user_id = ?");
-  if (s) {
-    sdb_bind_text(s, 1, group_id);
-    sdb_bind_text(s, 2, user_id);
-    owned = sqlite3_step(s) == SQLITE_ROW;
-  }
-  sdb_release(st, db);
-  return owned;
+  return db_query(st, "check group owner", "SELECT 1 FROM doc_groups WHERE id = ? AND user_id = ?",
+                  DB_ARGS(DB_TEXT(group_id), DB_TEXT(user_id)), NULL, NULL) > 0;
 }
 
-static int group_change_docs(store_t *st, const char *user_id, const char *group_id, const char *const *doc_ids,
-                             size_t n, int add) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  if (sdb_begin(db) != 0) goto out;
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT 1 FROM doc_groups WHERE id = ? AND user_id = ?");
-  if (!s) goto out;
-  sdb_bind_text(s, 1, group_id);
-  sdb_bind_text(s, 2, user_id);
-  if (sqlite3_step(s) != SQLITE_ROW) {
-    ret = STORE_NOT_FOUND;
-    goto out;
-  }
-  sqlite3_reset(s);
+typedef struct {
+  const char *user_id, *group_id;
+  const char *const *doc_ids;
+  size_t n;
+  int add;
+} members_t;
+
+static int change_members_tx(db_conn_t *c, void *ctx) {
+  members_t *m = ctx;
+  int n = db_conn_query(c, "check group owner", "SELECT 1 FROM doc_groups WHERE id = ? AND user_id = ?",
+                        DB_ARGS(DB_TEXT(m->group_id), DB_TEXT(m->user_id)), NULL, NULL);
+  if (n <= 0) return n < 0 ? STORE_ERROR : STORE_NOT_FOUND;
   int64_t now = util_now_ms();
-  for (size_t i = 0; i < n; i++) {
-    s = sdb_prepare(db, "SELECT 1 FROM documents WHERE id = ? AND user_id = ?");
-    if (!s) goto out;
-    sdb_bind_text(s, 1, doc_ids[i]);
-    sdb_bind_text(s, 2, user_id);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-      ret = STORE_NOT_FOUND;
-      goto out;
-    }
-    sqlite3_reset(s);
-    s = sdb_prepare(db,
-                    add ? "INSERT OR IGNORE INTO doc_group_members (group_id, document_id, added_at) VALUES (?, ?, ?)"
-                        : "DELETE FROM doc_group_members WHERE group_id = ? AND document_id = ?");
-    if (!s) goto out;
-    sdb_bind_text(s, 1, group_id);
-    sdb_bind_text(s, 2, doc_ids[i]);
-    if (add) sqlite3_bind_int64(s, 3, now);
-    if (step_done(db, s, "change group members") != 0) goto out;
+  for (size_t i = 0; i < m->n; i++) {
+    n = db_conn_query(c, "check document owner", "SELECT 1 FROM documents WHERE id = ? AND user_id = ?",
+                      DB_ARGS(DB_TEXT(m->doc_ids[i]), DB_TEXT(m->user_id)), NULL, NULL);
+    if (n <= 0) return n < 0 ? STORE_ERROR : STORE_NOT_FOUND;
+    int rc = m->add ? db_conn_run(c, "add group member",
+                                  "INSERT INTO doc_group_members (group_id, document_id, added_at) VALUES (?, ?, ?) "
+                                  "ON CONFLICT DO NOTHING",
+                                  DB_ARGS(DB_TEXT(m->group_id), DB_TEXT(m->doc_ids[i]), DB_INT(now)), NULL)
+                    : db_conn_run(c, "remove group member",
+                                  "DELETE FROM doc_group_members WHERE group_id = ? AND document_id = ?",
+                                  DB_ARGS(DB_TEXT(m->group_id), DB_TEXT(m->doc_ids[i])), NULL);
+    if (rc != STORE_OK) return STORE_ERROR;
   }
-  s = sdb_prepare(db, "UPDATE doc_groups SET updated_at = ? WHERE id = ?");
-  if (!s) goto out;
-  sqlite3_bind_int64(s, 1, now);
-  sdb_bind_text(s, 2, group_id);
-  if (step_done(db, s, "touch group") != 0) goto out;
-  ret = sdb_commit(db) == 0 ? STORE_OK : STORE_ERROR;
-out:
-  sdb_release(st, db);
-  return ret;
+  return db_conn_run(c, "touch group", "UPDATE doc_groups SET updated_at = ? WHERE id = ?",
+                     DB_ARGS(DB_INT(now), DB_TEXT(m->group_id)), NULL);
 }
 
 int store_group_add_docs(store_t *st, const char *user_id, const char *group_id, const char *const *doc_ids, size_t n) {
-  return group_change_docs(st, user_id, group_id, doc_ids, n, 1);
+  members_t m = {user_id, group_id, doc_ids, n, 1};
+  return db_tx(st, "add group documents", change_members_tx, &m);
 }
 
 int store_group_remove_docs(store_t *st, const char *user_id, const char *group_id, const char *const *doc_ids,
                             size_t n) {
-  return group_change_docs(st, user_id, group_id, doc_ids, n, 0);
+  members_t m = {user_id, group_id, doc_ids, n, 0};
+  return db_tx(st, "remove group documents", change_members_tx, &m);
 }
 
 int store_group_doc_ids(store_t *st, const char *user_id, const char *group_id, char (**ids)[17], size_t *n) {
   *ids = NULL;
   *n = 0;
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT m.document_id FROM doc_group_members m JOIN doc_groups g ON g.id = m.group_id "
-                                "WHERE m.group_id = ? AND g.user_id = ? ORDER BY m.document_id");
-  if (s) {
-    sdb_bind_text(s, 1, group_id);
-    sdb_bind_text(s, 2, user_id);
-    size_t cap = 16, k = 0;
-    char(*v)[17] = malloc(cap * sizeof *v);
-    if (!v) abort();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      if (k == cap) {
-        cap *= 2;
-        v = realloc(v, cap * sizeof *v);
-        if (!v) abort();
-      }
-      copy_id(v[k++], sqlite3_column_text(s, 0));
-    }
-    *ids = v;
-    *n = k;
-    ret = STORE_OK;
+  id_list_t l = {0};
+  int rc = db_query(st, "list group document ids",
+                    "SELECT m.document_id FROM doc_group_members m JOIN doc_groups g ON g.id = m.group_id "
+                    "WHERE m.group_id = ? AND g.user_id = ? ORDER BY m.document_id",
+                    DB_ARGS(DB_TEXT(group_id), DB_TEXT(user_id)), append_id, &l);
+  if (rc < 0) {
+    free(l.v);
+    return STORE_ERROR;
   }
-  sdb_release(st, db);
-  return ret;
+  /* an empty group still answers an array (callers free it) */
+  *ids = l.v ? l.v : malloc(sizeof *l.v);
+  if (!*ids) abort();
+  *n = l.n;
+  return STORE_OK;
+}
+
+/* Row callback: columns 0 and 1 into ((int64_t *)ctx)[0..1]. */
+static int read_pair(db_stmt_t *row, void *ctx) {
+  int64_t *v = ctx;
+  v[0] = db_col_int64(row, 0);
+  v[1] = db_col_int64(row, 1);
+  return 1;
+}
+
+static int query_pair(store_t *st, const char *what, const char *sql, const db_param_t *p, int n, int64_t *a,
+                      int64_t *b) {
+  int64_t v[2] = {0, 0};
+  int rows = db_query(st, what, sql, p, n, read_pair, v);
+  *a = v[0];
+  *b = v[1];
+  return rows == 1 ? STORE_OK : STORE_ERROR;
 }
 
 int store_doc_version(store_t *st, const char *user_id, int64_t *count, int64_t *latest) {
-  *count = *latest = 0;
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM documents WHERE user_id = ? "
-                                "AND status = 'ready'");
-  if (s) {
-    sdb_bind_text(s, 1, user_id);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-      *count = sqlite3_column_int64(s, 0);
-      *latest = sqlite3_column_int64(s, 1);
-      ret = STORE_OK;
-    }
-  }
-  sdb_release(st, db);
-  return ret;
+  return query_pair(st, "document version",
+                    "SELECT COUNT(*), COALESCE(MAX(updated_at), 0) FROM documents WHERE user_id = ? "
+                    "AND status = 'ready'",
+                    DB_ARGS(DB_TEXT(user_id)), count, latest);
 }
 
 int store_doc_scope_counts(store_t *st, const char *user_id, const char *group_id, int64_t *total, int64_t *ready) {
-  *total = *ready = 0;
-  int grouped = group_id && group_id[0];
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(
-      db, grouped ? "SELECT COUNT(*), COALESCE(SUM(d.status = 'ready'), 0) FROM doc_group_members m "
-                    "JOIN doc_groups g ON g.id = m.group_id JOIN documents d ON d.id = m.document_id "
-                    "WHERE m.group_id = ?2 AND g.user_id = ?1 AND d.user_id = ?1"
-                  : "SELECT COUNT(*), COALESCE(SUM(status = 'ready'), 0) FROM documents WHERE user_id = ?1");
-  if (s) {
-    sdb_bind_text(s, 1, user_id);
-    if (grouped) sdb_bind_text(s, 2, group_id);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-      *total = sqlite3_column_int64(s, 0);
-      *ready = sqlite3_column_int64(s, 1);
-      ret = STORE_OK;
-    }
-  }
-  sdb_release(st, db);
-  return ret;
+  if (given(group_id))
+    return query_pair(
+        st, "count group documents",
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN d.status = 'ready' THEN 1 ELSE 0 END), 0) "
+        "FROM doc_group_members m JOIN doc_groups g ON g.id = m.group_id "
+        "JOIN documents d ON d.id = m.document_id WHERE m.group_id = ? AND g.user_id = ? AND d.user_id = ?",
+        DB_ARGS(DB_TEXT(group_id), DB_TEXT(user_id), DB_TEXT(user_id)), total, ready);
+  return query_pair(st, "count documents",
+                    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'ready' THEN 1 ELSE 0 END), 0) FROM documents "
+                    "WHERE user_id = ?",
+                    DB_ARGS(DB_TEXT(user_id)), total, ready);
 }
 
 int store_doc_touch(store_t *st, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db, "UPDATE documents SET updated_at = MAX(updated_at + 1, ?2) WHERE id = ?1");
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sqlite3_bind_int64(s, 2, util_now_ms());
-    if (step_done(db, s, "touch document") == 0) ret = changes_or_missing(db);
-  }
-  sdb_release(st, db);
-  return ret;
+  int64_t now = util_now_ms();
+  /* later than before even within the same millisecond */
+  return run_changed(st, "touch document",
+                     "UPDATE documents SET updated_at = CASE WHEN updated_at + 1 > ? THEN updated_at + 1 ELSE ? END "
+                     "WHERE id = ?",
+                     DB_ARGS(DB_INT(now), DB_INT(now), DB_TEXT(id)));
 }
