@@ -449,6 +449,7 @@ export const en: Record<string, string> = {
   'mcp.tools': "Tools: {list}",
   'mcp.import': "Import into library",
   'mcp.imported': "{name} was added to your library.",
+  "new.srcToolsNone": "No MCP server is configured, so missions have no tools to call. An admin adds one for everyone, or you add your own under Settings > MCP servers.",
   'new.srcTools': "Tools (MCP servers)",
   'settings.saved': 'Settings saved.',
   'settings.changePassword': 'Change password',

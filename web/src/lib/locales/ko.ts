@@ -449,6 +449,7 @@ export const ko: Record<string, string> = {
   'mcp.tools': "도구: {list}",
   'mcp.import': "라이브러리로 가져오기",
   'mcp.imported': "{name}을(를) 라이브러리에 추가했습니다.",
+  "new.srcToolsNone": "설정된 MCP 서버가 없어 미션이 호출할 도구가 없습니다. 관리자가 모두를 위해 추가하거나, 설정 > MCP 서버에서 직접 추가하세요.",
   'new.srcTools': "도구 (MCP 서버)",
   'settings.saved': '설정을 저장했습니다.',
   'settings.changePassword': '비밀번호 변경',
