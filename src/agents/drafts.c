@@ -744,10 +744,14 @@ static int hexval(const char *h, unsigned *v) {
   for (int i = 0; i < 4; i++) {
     char c = h[i];
     *v <<= 4;
-    if (c >= '0' && c <= '9') *v |= (unsigned)(c - '0');
-    else if (c >= 'a' && c <= 'f') *v |= (unsigned)(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') *v |= (unsigned)(c - 'A' + 10);
-    else return -1;
+    if (c >= '0' && c <= '9')
+      *v |= (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      *v |= (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      *v |= (unsigned)(c - 'A' + 10);
+    else
+      return -1;
   }
   return 0;
 }
@@ -774,29 +778,23 @@ static void tap_reply(reply_tap_t *t) {
     if (t->pos + 1 >= n) return;
     char e = r[t->pos + 1], one[8];
     size_t len = 1, used = 2;
-    switch (e) {
-      case 'n': one[0] = '\n'; break;
-      case 't': one[0] = '\t'; break;
-      case 'r': one[0] = '\r'; break;
-      case 'b': one[0] = '\b'; break;
-      case 'f': one[0] = '\f'; break;
-      case 'u': {
-        unsigned cp, lo;
-        if (t->pos + 6 > n) return;
-        if (hexval(r + t->pos + 2, &cp) != 0) cp = 0xFFFD;
-        used = 6;
-        if (cp >= 0xD800 && cp < 0xDC00) {
-          if (t->pos + 12 > n) return;
-          if (r[t->pos + 6] == '\\' && r[t->pos + 7] == 'u' && hexval(r + t->pos + 8, &lo) == 0 && lo >= 0xDC00 &&
-              lo < 0xE000) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            used = 12;
-          }
+    static const char FROM[] = "nbfrt", TO[] = "\n\b\f\r\t";
+    const char *k = e ? strchr(FROM, e) : NULL;
+    one[0] = k ? TO[k - FROM] : e; /* else \" \\ \/ */
+    if (e == 'u') {
+      unsigned cp, lo;
+      if (t->pos + 6 > n) return;
+      if (hexval(r + t->pos + 2, &cp) != 0) cp = 0xFFFD;
+      used = 6;
+      if (cp >= 0xD800 && cp < 0xDC00) {
+        if (t->pos + 12 > n) return;
+        if (r[t->pos + 6] == '\\' && r[t->pos + 7] == 'u' && hexval(r + t->pos + 8, &lo) == 0 && lo >= 0xDC00 &&
+            lo < 0xE000) {
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          used = 12;
         }
-        len = text_utf8_encode(cp, one);
-        break;
       }
-      default: one[0] = e; /* \" \\ \/ */
+      len = text_utf8_encode(cp, one);
     }
     chat_stream_token(t->out, one, len);
     t->emitted = 1;

@@ -258,7 +258,7 @@ json_t *agents_preflight(agents_t *ag, const char *user_id, json_t *req, int fla
              docs_wanted ? "no documents it can search" : "documents are not among its sources",
              web_wanted ? "no working web search" : "web search is not ticked",
              json_is_array(sources) && has_source(sources, "scholarly") ? "no scholarly service enabled"
-                                                                         : "scholarly sources are not ticked");
+                                                                        : "scholarly sources are not ticked");
     add_item(problems, "no_sources", why,
              "Add documents, tick another source or set up the one that failed (see above). To start it anyway: tick "
              "\"Start anyway\" on the New mission page, send \"allow_empty\": true, or run maestro research "

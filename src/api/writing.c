@@ -450,10 +450,9 @@ static int post_assistant(http_req_t *r) {
   json_t *qmsg = NULL;
   int64_t seq = 0;
   char err[1200] = "";
-  int rc = r->app->chat && w.chat_id[0]
-               ? chat_submit_with(r->app->chat, r->user.id, w.chat_id, q.data, &(chat_opts_t){.web = w.web}, &qmsg, &seq,
-                                  err, sizeof err)
-               : CHAT_ERR_FULL;
+  int rc = r->app->chat && w.chat_id[0] ? chat_submit_with(r->app->chat, r->user.id, w.chat_id, q.data,
+                                                           &(chat_opts_t){.web = w.web}, &qmsg, &seq, err, sizeof err)
+                                        : CHAT_ERR_FULL;
   buf_free(&q);
   char channel[40];
   snprintf(channel, sizeof channel, "chat:%s", w.chat_id);

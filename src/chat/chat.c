@@ -12,8 +12,8 @@
 #include "agents/agents_internal.h"
 #include "app.h"
 #include "base/buf.h"
-#include "base/stopwords.h"
 #include "base/log.h"
+#include "base/stopwords.h"
 #include "base/text.h"
 #include "base/util.h"
 #include "events/events.h"
@@ -368,8 +368,8 @@ static int hit_is_web(const rag_hit_t *h) {
 
 static json_t *passage_json(const rag_hit_t *h, int n, int with_text) {
   if (hit_is_web(h)) {
-    json_t *o = json_pack("{s:i, s:s, s:s, s:s}", "n", n, "type", "web", "url", h->filename ? h->filename : "",
-                          "title", h->title ? h->title : "");
+    json_t *o = json_pack("{s:i, s:s, s:s, s:s}", "n", n, "type", "web", "url", h->filename ? h->filename : "", "title",
+                          h->title ? h->title : "");
     if (with_text) json_object_set_new(o, "text", json_string(h->text ? h->text : ""));
     return o;
   }
@@ -818,8 +818,7 @@ static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *e
                        : nnotes         ? "the mission's notes and the user's documents"
                        : t->web         ? "the user's documents and the web"
                                         : "the user's documents";
-    rc = generate(app, user_id, chat_id, channel, question, history, from, res.hits, &nused, &gen, gerr,
-                  sizeof gerr);
+    rc = generate(app, user_id, chat_id, channel, question, history, from, res.hits, &nused, &gen, gerr, sizeof gerr);
     if (rc == LLM_ERR_NOT_CONFIGURED) {
       mode = "extractive";
       nused = res.n;

@@ -41,10 +41,10 @@ static char *tok_a, *tok_b, *tok_v;
 #define BOB_TEXT "Bob's private notes on volcanoes: Etna is secretly made of chocolate.\n"
 
 /* A reply long enough to stream in several pieces, with characters JSON escapes. */
-#define STREAMED_REPLY_JSON                                                                                  \
+#define STREAMED_REPLY_JSON                                                                                     \
   "I kept the \\\"solar\\\" questions, dropped policies and wrote for executives: \\u00e9tape by \\u00e9tape, " \
   "each answer short.\\nStart when the card suits you."
-#define STREAMED_REPLY                                                                                      \
+#define STREAMED_REPLY                                                                                         \
   "I kept the \"solar\" questions, dropped policies and wrote for executives: \u00e9tape by \u00e9tape, each " \
   "answer short.\nStart when the card suits you."
 
@@ -66,7 +66,8 @@ static const char *RULES =
     " \"tone\":\"concise\",\"audience\":\"executives\"}},"
     "{\"name\":\"streamed\",\"match\":{\"system\":\"role: mission_draft\",\"content\":\"latest message: write "
     "as you think\"},\"chunk\":4,\"slow\":0.03,"
-    " \"json\":{\"reply\":\"" STREAMED_REPLY_JSON "\",\"title\":\"Solar power in Korea\","
+    " \"json\":{\"reply\":\"" STREAMED_REPLY_JSON
+    "\",\"title\":\"Solar power in Korea\","
     " \"questions\":[\"How much solar capacity does Korea have?\",\"What does solar power cost in Korea?\","
     " \"What limits its growth?\"],"
     " \"sources\":{\"documents\":true,\"web\":false,\"scholarly\":false},\"depth\":\"quick\",\"language\":\"en\","
@@ -475,12 +476,11 @@ Test(drafts_offline, start_creates_the_mission_and_the_chat_continues) {
   json_decref(end);
   /* the conversation answers over the mission's notes: what the researchers
    * recorded, cited through the note's own source */
-  json_t *notes = json_pack(
-      "[{s:s, s:s, s:s, s:s, s:s, s:s, s:s}]", "id", "note-obsidian-1", "quote",
-      "Obsidian from Lipari travelled across the Mediterranean.", "content",
-      "Obsidian blades from the Aeolian islands were traded as far as France.", "source_type", "web", "source_key",
-      "https://archaeology.example/obsidian", "url", "https://archaeology.example/obsidian", "source_title",
-      "Obsidian trade routes");
+  json_t *notes = json_pack("[{s:s, s:s, s:s, s:s, s:s, s:s, s:s}]", "id", "note-obsidian-1", "quote",
+                            "Obsidian from Lipari travelled across the Mediterranean.", "content",
+                            "Obsidian blades from the Aeolian islands were traded as far as France.", "source_type",
+                            "web", "source_key", "https://archaeology.example/obsidian", "url",
+                            "https://archaeology.example/obsidian", "source_title", "Obsidian trade routes");
   cr_assert_eq(store_mission_add_notes(app->store, mid, "s-notes", 1, notes, NULL, NULL), STORE_OK);
   json_decref(notes);
   j = call(tok_a, "POST", id, "/messages", json_pack("{s:s}", "content", "Where were obsidian blades traded?"), &st);

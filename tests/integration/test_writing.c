@@ -596,8 +596,8 @@ static json_t *events_after(const char *channel, json_int_t after) {
 /* Asks with the session's web flag on; *web_ev the "web" event's data. */
 static json_t *assist_web(const char *id, const char *question, json_t **web_ev) {
   long st;
-  json_t *j = call("POST", tok_a, json_pack("{s:s}", "content", question), &st, "/api/writing/sessions/%s/assistant",
-                   id);
+  json_t *j =
+      call("POST", tok_a, json_pack("{s:s}", "content", question), &st, "/api/writing/sessions/%s/assistant", id);
   cr_assert_eq(st, 202, "%ld %s", st, msg(j));
   const char *channel = json_string_value(json_object_get(j, "channel"));
   json_int_t seq = json_integer_value(json_object_get(j, "seq"));
