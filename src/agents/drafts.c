@@ -25,7 +25,9 @@
 #include "agents/agents_internal.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "base/util.h"
+#include "chat/chat.h"
 #include "http/ws.h"
 #include "rag/rag.h"
 #include "store/chats.h"
@@ -709,8 +711,149 @@ static char *offline_reply(json_t *card, int fallback) {
   return buf_detach(&b, NULL);
 }
 
+/* ---------- streaming the planner's reply ---------- */
+
+/*
+ * The planner answers one JSON object; what the user reads as it is written
+ * is its top-level "reply" string. reply_tap follows the object as it
+ * streams (depth, strings, escapes, which string is a key) and passes the
+ * decoded characters of that string to the chat streaming helper, so the
+ * research chat's tokens are the chat's "token" events. An escape cut by
+ * the network waits for its next piece.
+ */
+typedef struct {
+  chat_stream_t *out;
+  buf_t raw;
+  size_t pos, str_start;
+  int depth, in_str, esc, expect_key, is_key;
+  int after_key; /* 1: the key "reply" just closed, 2: and its ':' */
+  int in_reply, done, emitted;
+} reply_tap_t;
+
+static void tap_reset(reply_tap_t *t) {
+  chat_stream_t *out = t->out;
+  buf_t raw = t->raw;
+  buf_reset(&raw);
+  memset(t, 0, sizeof *t);
+  t->out = out;
+  t->raw = raw;
+}
+
+static int hexval(const char *h, unsigned *v) {
+  *v = 0;
+  for (int i = 0; i < 4; i++) {
+    char c = h[i];
+    *v <<= 4;
+    if (c >= '0' && c <= '9')
+      *v |= (unsigned)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      *v |= (unsigned)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      *v |= (unsigned)(c - 'A' + 10);
+    else
+      return -1;
+  }
+  return 0;
+}
+
+/* Decodes the reply string from t->pos; returns when the input ends (or in
+ * the middle of an escape) or the string closes. */
+static void tap_reply(reply_tap_t *t) {
+  const char *r = t->raw.data;
+  size_t n = t->raw.len;
+  while (t->pos < n && !t->done) {
+    char c = r[t->pos];
+    if (c == '"') {
+      t->done = 1;
+      break;
+    }
+    if (c != '\\') {
+      size_t e = t->pos;
+      while (e < n && r[e] != '"' && r[e] != '\\') e++;
+      chat_stream_token(t->out, r + t->pos, e - t->pos);
+      t->emitted = 1;
+      t->pos = e;
+      continue;
+    }
+    if (t->pos + 1 >= n) return;
+    char e = r[t->pos + 1], one[8];
+    size_t len = 1, used = 2;
+    static const char FROM[] = "nbfrt", TO[] = "\n\b\f\r\t";
+    const char *k = e ? strchr(FROM, e) : NULL;
+    one[0] = k ? TO[k - FROM] : e; /* else \" \\ \/ */
+    if (e == 'u') {
+      unsigned cp, lo;
+      if (t->pos + 6 > n) return;
+      if (hexval(r + t->pos + 2, &cp) != 0) cp = 0xFFFD;
+      used = 6;
+      if (cp >= 0xD800 && cp < 0xDC00) {
+        if (t->pos + 12 > n) return;
+        if (r[t->pos + 6] == '\\' && r[t->pos + 7] == 'u' && hexval(r + t->pos + 8, &lo) == 0 && lo >= 0xDC00 &&
+            lo < 0xE000) {
+          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          used = 12;
+        }
+      }
+      len = text_utf8_encode(cp, one);
+    }
+    chat_stream_token(t->out, one, len);
+    t->emitted = 1;
+    t->pos += used;
+  }
+}
+
+static int tap_token(void *ud, const char *text, size_t len) {
+  reply_tap_t *t = ud;
+  if (!text) { /* the model's answer restarts */
+    tap_reset(t);
+    return chat_stream_token(t->out, NULL, 0);
+  }
+  buf_append(&t->raw, text, len);
+  if (t->in_reply) {
+    tap_reply(t);
+    return 0;
+  }
+  const char *r = t->raw.data;
+  for (; t->pos < t->raw.len && !t->in_reply && !t->done; t->pos++) {
+    char c = r[t->pos];
+    if (t->in_str) {
+      if (t->esc)
+        t->esc = 0;
+      else if (c == '\\')
+        t->esc = 1;
+      else if (c == '"') {
+        t->in_str = 0;
+        t->after_key = t->is_key && t->pos - t->str_start == 5 && !memcmp(r + t->str_start, "reply", 5);
+      }
+      continue;
+    }
+    if (isspace((unsigned char)c)) continue;
+    if (c == '"' && t->after_key == 2) {
+      t->in_reply = 1;
+      t->pos++;
+      tap_reply(t);
+      return 0;
+    }
+    if (c == '"') {
+      t->in_str = 1;
+      t->str_start = t->pos + 1;
+      t->is_key = t->expect_key && t->depth == 1;
+      t->expect_key = 0;
+      t->after_key = 0;
+    } else if (c == ':' && t->after_key == 1)
+      t->after_key = 2;
+    else {
+      t->after_key = 0;
+      if (c == '{' || c == '[') t->depth++;
+      if (c == '}' || c == ']') t->depth--;
+      t->expect_key = (c == '{' && t->depth == 1) || (c == ',' && t->depth == 1);
+    }
+  }
+  return 0;
+}
+
 int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *current, json_t **proposal, char **reply,
-                   json_t **meta, char *err, size_t errlen) {
+                   json_t **meta, const char *channel, char *err, size_t errlen) {
   *proposal = NULL;
   *reply = NULL;
   *meta = NULL;
@@ -735,7 +878,15 @@ int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *cur
     json_t *schema = answer_schema();
     char *prev = NULL;
     int rc = LLM_OK;
+    chat_stream_t cs;
+    reply_tap_t tap = {0};
+    if (channel) {
+      chat_stream_init(&cs, app, channel);
+      tap.out = &cs;
+      buf_init(&tap.raw);
+    }
     for (int attempt = 0; attempt < 2 && !*proposal; attempt++) {
+      if (channel && tap.emitted) tap_token(&tap, NULL, 0); /* the second answer replaces the first */
       buf_t again = BUF_INIT;
       buf_init(&again);
       llm_message_t msgs[4] = {{"system", sys ? sys : ""}, {"user", user}};
@@ -758,6 +909,10 @@ int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *cur
       req.user_id = user_id;
       req.agent = "mission_draft";
       req.cache = LLM_CACHE_OFF;
+      if (channel) {
+        req.on_token = tap_token;
+        req.token_ud = &tap;
+      }
       llm_response_t resp;
       char lerr[600] = "";
       rc = llm_chat(app->llm, &req, &resp, lerr, sizeof lerr);
@@ -784,6 +939,11 @@ int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *cur
     free(sys);
     free(user);
     json_decref(schema);
+    if (channel) {
+      if (!*proposal && tap.emitted) tap_token(&tap, NULL, 0); /* the fallback's reply replaces it */
+      chat_stream_finish(&cs);
+      buf_free(&tap.raw);
+    }
     if (!*proposal && rc != LLM_OK && rc != LLM_ERR_INVALID_JSON) {
       json_decref(docs);
       return DRAFT_ERR_MODEL;
@@ -848,8 +1008,10 @@ static int answer_turn(app_t *app, const char *user_id, const char *draft_id, js
   json_t *current = json_object_get(d, "proposal");
   json_t *proposal = NULL, *meta = NULL;
   char *reply = NULL;
-  rc = drafts_propose(app, user_id, history, json_object_size(current) ? current : NULL, &proposal, &reply, &meta, err,
-                      errlen);
+  char channel[40];
+  channel_of(draft_id, channel, sizeof channel);
+  rc = drafts_propose(app, user_id, history, json_object_size(current) ? current : NULL, &proposal, &reply, &meta,
+                      channel, err, errlen);
   if (rc == DRAFT_OK) {
     if (store_draft_add_message(app->store, user_id, draft_id, "assistant", reply, proposal, meta, amsg) != STORE_OK) {
       snprintf(err, errlen, "could not store the answer of mission draft %s", draft_id);
@@ -895,7 +1057,7 @@ int drafts_create(app_t *app, const char *user_id, const char *content, json_t *
   json_t *history = json_pack("[{s:s, s:s}]", "role", "user", "content", content);
   json_t *proposal = NULL, *meta = NULL;
   char *reply = NULL;
-  int rc = drafts_propose(app, user_id, history, NULL, &proposal, &reply, &meta, err, errlen);
+  int rc = drafts_propose(app, user_id, history, NULL, &proposal, &reply, &meta, NULL, err, errlen);
   json_decref(history);
   char id[17];
   if (rc == DRAFT_OK &&

@@ -18,8 +18,10 @@
  * {"mode": "offline"}.
  *
  * A turn posted through the API runs on a "draft_turn" job worker; its
- * events go to channel "draft:ID": "message" (the user's turn, then the
- * answer with its proposal) or "error" {message}. Once started, the draft's
+ * events go to channel "draft:ID": "message" (the user's turn), the
+ * planner's reply as "token" events {text} while the model writes it
+ * ("reset" {} when it starts over), then "message" (the answer with its
+ * proposal) or "error" {message}. Once started, the draft's
  * conversation continues as a chat with documents (src/chat/).
  *
  * Threads: every function is thread-safe; drafts_propose blocks for the
@@ -72,10 +74,12 @@ json_t *drafts_offline_proposal(app_t *app, const char *user_id, const char *tex
  * card (NULL for the first turn). *proposal (new reference), *reply
  * (malloc'd) and *meta ({"mode", "model"?, "reason"?}, new reference) are
  * set on DRAFT_OK. With a model that fails (endpoint down after its
- * retries): DRAFT_ERR_MODEL with err.
+ * retries): DRAFT_ERR_MODEL with err. channel (NULL: none): the model's
+ * reply is streamed there as it is written, as the chat's "token" events
+ * (chat_stream_*; "reset" when an answer is replaced by another).
  */
 int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *current, json_t **proposal, char **reply,
-                   json_t **meta, char *err, size_t errlen);
+                   json_t **meta, const char *channel, char *err, size_t errlen);
 
 /* Creates a draft from the user's first message and answers it now: *draft
  * (new reference) is the draft with its messages. */

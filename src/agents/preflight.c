@@ -249,13 +249,21 @@ json_t *agents_preflight(agents_t *ag, const char *user_id, json_t *req, int fla
   json_array_foreach(json_is_array(sources) ? sources : NULL, pi,
                      pv) if (util_starts_with(json_string_value(pv), "plugin:")) plugin = 1;
   int empty = !docs_ok && !web_ok && !scholarly_ok && !plugin;
-  if (empty)
-    add_item(problems, "no_sources",
-             "This mission has nothing to research: no documents it can search, no working web search and no "
-             "scholarly service. It would "
-             "finish at once with a report that holds only its title.",
-             "Add documents or set up web search (see above). To start it anyway: tick \"Start anyway\" on the New "
-             "mission page, send \"allow_empty\": true, or run maestro research --allow-empty.");
+  if (empty) {
+    /* say what happened to each source: not ticked is not the same as broken */
+    char why[512];
+    snprintf(why, sizeof why,
+             "This mission has nothing to research: %s, %s and %s. It would finish at once with a report that holds "
+             "only its title.",
+             docs_wanted ? "no documents it can search" : "documents are not among its sources",
+             web_wanted ? "no working web search" : "web search is not ticked",
+             json_is_array(sources) && has_source(sources, "scholarly") ? "no scholarly service enabled"
+                                                                        : "scholarly sources are not ticked");
+    add_item(problems, "no_sources", why,
+             "Add documents, tick another source or set up the one that failed (see above). To start it anyway: tick "
+             "\"Start anyway\" on the New mission page, send \"allow_empty\": true, or run maestro research "
+             "--allow-empty.");
+  }
   json_object_set_new(out, "empty", json_boolean(empty));
   json_object_set_new(out, "ok", json_boolean(json_array_size(problems) == 0));
   json_object_set_new(out, "problems", problems);

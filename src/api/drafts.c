@@ -147,9 +147,10 @@ static int h_message(http_req_t *r) {
   char err[1200] = "", channel[40];
   const char *chat = json_string_value(json_object_get(d, "chat_id"));
   int rc;
-  if (chat) { /* started: the chat with documents answers over the mission's sources */
+  if (chat) { /* started: the chat with documents answers over the mission's notes and sources */
     snprintf(channel, sizeof channel, "chat:%s", chat);
-    rc = r->app->chat ? chat_submit(r->app->chat, r->user.id, chat, content, &qmsg, &seq, err, sizeof err)
+    chat_opts_t o = {.mission_id = json_string_value(json_object_get(d, "mission_id"))};
+    rc = r->app->chat ? chat_submit_with(r->app->chat, r->user.id, chat, content, &o, &qmsg, &seq, err, sizeof err)
                       : CHAT_ERR_FULL;
     rc = rc == CHAT_OK              ? DRAFT_OK
          : rc == CHAT_ERR_NOT_FOUND ? DRAFT_ERR_NOT_FOUND

@@ -157,15 +157,23 @@ static int h_delete(http_req_t *r) {
 /* ---------- MCP servers of the caller (the client side) ---------- */
 
 /* GET /api/mcp/servers: every server that applies to the caller, connected
- * now, with its tools and resources (or the error that stopped it). */
+ * now, with its tools and resources (or the error that stopped it).
+ * ?connect=0: the servers' names only, without connecting (the New mission
+ * form asks whether there is any). */
 static int h_servers(http_req_t *r) {
   json_t *servers = mcp_servers_for_user(r->app, r->user.id);
   json_t *out = json_array();
+  char q[8] = "";
+  int connect = !(http_query(r, "connect", q, sizeof q) && !strcmp(q, "0"));
   const char *name;
   json_t *cfg;
   json_object_foreach(servers, name, cfg) {
     json_t *o = json_pack("{s:s, s:O, s:s}", "name", name, "scope", json_object_get(cfg, "scope"), "transport",
                           json_object_get(cfg, "command") ? "stdio" : "http");
+    if (!connect) {
+      json_array_append_new(out, o);
+      continue;
+    }
     char err[600];
     mcp_client_t *c =
         mcp_client_connect(r->app, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err, sizeof err);

@@ -10,7 +10,10 @@
  * chat list) scoped to the session's group; POST .../assistant hands the
  * request to chat_submit and answers 202, and the tokens and the answer
  * with its citations arrive on "chat:CHATID", which only the owner may
- * subscribe to. The assistant never writes the draft: the client inserts
+ * subscribe to. With the session's web flag on, the chat engine also searches
+ * the web (chat_opts_t.web): web passages are cited like the library's and
+ * a "web" event says what the search gave, or why it could not run
+ * (docs/writing.md). The assistant never writes the draft: the client inserts
  * or accepts a passage and saves the draft itself.
  *
  * References are formatted by src/report/cite.c, the one formatter; a
@@ -242,20 +245,26 @@ static int create_session(http_req_t *r) {
   int status = r->status;
   json_t *content = json_object_get(b, "content"), *group = json_object_get(b, "group_id");
   json_t *style = json_object_get(b, "style");
-  const char *const KNOWN[] = {"title", "content", "group_id", "style", NULL};
+  json_t *web = json_object_get(b, "web");
+  const char *const KNOWN[] = {"title", "content", "group_id", "style", "web", NULL};
   const char *k;
   json_t *v;
   json_object_foreach(b, k, v) {
     int ok = 0;
     for (int i = 0; KNOWN[i]; i++) ok |= !strcmp(k, KNOWN[i]);
     if (!ok) {
-      status = http_reply_error(r, 422, "invalid_field", "unknown field %.60s (title, content, group_id, style)", k);
+      status =
+          http_reply_error(r, 422, "invalid_field", "unknown field %.60s (title, content, group_id, style, web)", k);
       goto out;
     }
   }
   if (check_title(r, b, 0) || (content && check_content(r, content)) || check_style(r, style) ||
       check_group(r, group)) {
     status = r->status;
+    goto out;
+  }
+  if (web && !json_is_boolean(web)) {
+    status = http_reply_error(r, 422, "invalid_field", "web must be true or false");
     goto out;
   }
   const char *title = json_string_value(json_object_get(b, "title"));
@@ -265,6 +274,15 @@ static int create_session(http_req_t *r) {
                            id) != STORE_OK) {
     status = http_reply_error(r, 500, "internal", "cannot create the writing session");
     goto out;
+  }
+  if (json_is_true(web)) {
+    json_t *f = json_pack("{s:b}", "web", 1);
+    int rc = store_writing_update(r->app->store, r->user.id, id, f);
+    json_decref(f);
+    if (rc != STORE_OK) {
+      status = http_reply_error(r, 500, "internal", "cannot create the writing session");
+      goto out;
+    }
   }
   status = http_reply_json(r, 201, session_view(r, id));
 out:
@@ -432,9 +450,9 @@ static int post_assistant(http_req_t *r) {
   json_t *qmsg = NULL;
   int64_t seq = 0;
   char err[1200] = "";
-  int rc = r->app->chat && w.chat_id[0]
-               ? chat_submit(r->app->chat, r->user.id, w.chat_id, q.data, &qmsg, &seq, err, sizeof err)
-               : CHAT_ERR_FULL;
+  int rc = r->app->chat && w.chat_id[0] ? chat_submit_with(r->app->chat, r->user.id, w.chat_id, q.data,
+                                                           &(chat_opts_t){.web = w.web}, &qmsg, &seq, err, sizeof err)
+                                        : CHAT_ERR_FULL;
   buf_free(&q);
   char channel[40];
   snprintf(channel, sizeof channel, "chat:%s", w.chat_id);

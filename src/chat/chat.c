@@ -9,10 +9,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agents/agents_internal.h"
 #include "app.h"
 #include "base/buf.h"
-#include "base/stopwords.h"
 #include "base/log.h"
+#include "base/stopwords.h"
 #include "base/text.h"
 #include "base/util.h"
 #include "events/events.h"
@@ -20,6 +21,8 @@
 #include "llm/llm.h"
 #include "store/chats.h"
 #include "store/documents.h"
+#include "store/missions.h"
+#include "web/web.h"
 
 #define CHAT_PASSAGES 6     /* passages retrieved per question */
 #define CHAT_PER_DOCUMENT 3 /* at most this many from one document */
@@ -296,14 +299,7 @@ static void publish(app_t *app, const char *channel, const char *event, json_t *
   json_decref(data);
 }
 
-typedef struct {
-  app_t *app;
-  const char *channel;
-  buf_t pending;
-  int64_t last_ms;
-} streamer_t;
-
-static void stream_flush(streamer_t *s, int all) {
+static void stream_flush(chat_stream_t *s, int all) {
   if (!s->pending.len) return;
   size_t n = all ? s->pending.len : util_utf8_floor(s->pending.data, s->pending.len);
   if (!n) return;
@@ -314,8 +310,16 @@ static void stream_flush(streamer_t *s, int all) {
   s->last_ms = util_mono_ms();
 }
 
-static int on_token(void *ud, const char *text, size_t len) {
-  streamer_t *s = ud;
+void chat_stream_init(chat_stream_t *s, app_t *app, const char *channel) {
+  memset(s, 0, sizeof *s);
+  s->app = app;
+  snprintf(s->channel, sizeof s->channel, "%s", channel);
+  buf_init(&s->pending);
+  s->last_ms = util_mono_ms();
+}
+
+int chat_stream_token(void *ud, const char *text, size_t len) {
+  chat_stream_t *s = ud;
   if (!text) { /* the model's answer restarts: clients drop what they have */
     buf_reset(&s->pending);
     publish(s->app, s->channel, "reset", json_object());
@@ -324,6 +328,12 @@ static int on_token(void *ud, const char *text, size_t len) {
   buf_append(&s->pending, text, len);
   if (s->pending.len >= TOKEN_FLUSH_BYTES || util_mono_ms() - s->last_ms >= TOKEN_FLUSH_MS) stream_flush(s, 0);
   return 0;
+}
+
+void chat_stream_finish(chat_stream_t *s) {
+  if (!s) return;
+  stream_flush(s, 1);
+  buf_free(&s->pending);
 }
 
 /* ---------- the channel authoriser ---------- */
@@ -351,7 +361,18 @@ static char *title_from(const char *q) {
   return buf_detach(&b, NULL);
 }
 
+/* A web passage (web_gather, a web note) has no document: its URL is in filename. */
+static int hit_is_web(const rag_hit_t *h) {
+  return !h->document_id[0];
+}
+
 static json_t *passage_json(const rag_hit_t *h, int n, int with_text) {
+  if (hit_is_web(h)) {
+    json_t *o = json_pack("{s:i, s:s, s:s, s:s}", "n", n, "type", "web", "url", h->filename ? h->filename : "", "title",
+                          h->title ? h->title : "");
+    if (with_text) json_object_set_new(o, "text", json_string(h->text ? h->text : ""));
+    return o;
+  }
   char cid[32];
   snprintf(cid, sizeof cid, "%lld", (long long)h->chunk_id);
   json_t *o =
@@ -392,6 +413,163 @@ static int retrieve(app_t *app, const char *user_id, const char *group_id, const
   return rc;
 }
 
+/* Moves src's hits to the end of dst while dst has fewer than max, skipping
+ * chunks dst already has; src is left empty. */
+static void hits_append(rag_results_t *dst, rag_results_t *src, size_t max) {
+  for (size_t i = 0; i < src->n; i++) {
+    int dup = 0;
+    for (size_t j = 0; j < dst->n && src->hits[i].chunk_id; j++) dup |= dst->hits[j].chunk_id == src->hits[i].chunk_id;
+    if (dup || dst->n >= max) {
+      rag_hit_clear(&src->hits[i]);
+      continue;
+    }
+    rag_hit_t *h = realloc(dst->hits, (dst->n + 1) * sizeof *h);
+    if (!h) abort();
+    dst->hits = h;
+    dst->hits[dst->n++] = src->hits[i];
+    memset(&src->hits[i], 0, sizeof src->hits[i]);
+  }
+  free(src->hits);
+  src->hits = NULL;
+  src->n = 0;
+}
+
+/* A new hit at the end of res (zeroed). */
+static rag_hit_t *hit_add(rag_results_t *res) {
+  rag_hit_t *h = realloc(res->hits, (res->n + 1) * sizeof *h);
+  if (!h) abort();
+  res->hits = h;
+  h = &res->hits[res->n++];
+  memset(h, 0, sizeof *h);
+  return h;
+}
+
+/* The mission's notes that match the question, best first, at most
+ * CHAT_PASSAGES (chat.h, "mission_id"): a note's passage is what the
+ * researcher recorded and the quote it rests on, under its source. */
+static size_t notes_retrieve(app_t *app, const char *user_id, const char *mission_id, const char *question,
+                             rag_results_t *out) {
+  json_t *m = NULL;
+  if (store_mission_get(app->store, user_id, mission_id, &m) != STORE_OK) return 0;
+  json_decref(m);
+  json_t *notes = store_mission_notes(app->store, mission_id, NULL);
+  terms_t terms;
+  query_terms(question, &terms);
+  size_t nn = json_array_size(notes);
+  int *score = calloc(nn + 1, sizeof *score);
+  if (!score) abort();
+  size_t i;
+  json_t *n;
+  json_array_foreach(notes, i, n) {
+    const char *f[] = {"content", "quote", "source_title"};
+    for (size_t w = 0; w < terms.n; w++)
+      for (int k = 0; k < 3; k++) {
+        const char *v = json_string_value(json_object_get(n, f[k]));
+        if (v && contains_ci(v, strlen(v), terms.t[w])) {
+          score[i]++;
+          break;
+        }
+      }
+  }
+  size_t got = 0;
+  while (got < CHAT_PASSAGES) {
+    size_t best = nn;
+    for (i = 0; i < nn; i++)
+      if (score[i] > 0 && (best == nn || score[i] > score[best])) best = i;
+    if (best == nn) break;
+    score[best] = 0;
+    n = json_array_get(notes, best);
+    const char *doc = json_string_value(json_object_get(n, "document_id"));
+    const char *url = json_string_value(json_object_get(n, "url"));
+    const char *title = json_string_value(json_object_get(n, "source_title"));
+    const char *content = json_string_value(json_object_get(n, "content"));
+    const char *quote = json_string_value(json_object_get(n, "quote"));
+    rag_hit_t *h = hit_add(out);
+    if (doc && doc[0]) {
+      snprintf(h->document_id, sizeof h->document_id, "%s", doc);
+      h->chunk_id = json_integer_value(json_object_get(n, "chunk_id"));
+      h->page = (int)json_integer_value(json_object_get(n, "page"));
+    } else
+      h->filename = util_strdup(url ? url : "");
+    h->title = util_strdup(title && title[0] ? title : url ? url : "");
+    h->heading = util_strdup("");
+    buf_t t = BUF_INIT;
+    buf_init(&t);
+    buf_printf(&t, "Note: %s", content ? content : "");
+    if (quote && quote[0]) buf_printf(&t, "\nQuote: \"%s\"", quote);
+    h->text = buf_detach(&t, NULL);
+    got++;
+  }
+  free(score);
+  json_decref(notes);
+  return got;
+}
+
+/* Web passages for the question (chat.h, "web"), appended to res: the
+ * pages of the first results, read through the address policy; a page that
+ * cannot be read counts with its search snippet. Returns the status object
+ * {status, message, sources} (new reference). */
+static json_t *web_gather(app_t *app, const char *user_id, const char *question, rag_results_t *res) {
+  json_t *ws = NULL;
+  int configured = 0;
+  if (app->web) {
+    web_search_status(app->web, user_id, 0, &ws);
+    configured = json_is_true(json_object_get(ws, "configured"));
+    json_decref(ws);
+  }
+  if (!configured)
+    return json_pack("{s:s, s:s, s:i}", "status", "no_provider", "message",
+                     "Web search is on, but no search endpoint is configured (an admin sets one, or you do in "
+                     "Settings): this answer comes from your library only.",
+                     "sources", 0);
+  const char *qs[1] = {question};
+  web_search_opts_t o = {.max_results = CHAT_WEB_SOURCES + 2};
+  web_results_t wr = {0};
+  char e[512] = "";
+  if (web_search(app->web, user_id, qs, 1, &o, &wr, e, sizeof e) != 0) {
+    web_results_free(&wr);
+    log_info("chat", "web search failed: %s", e);
+    char m[700];
+    snprintf(m, sizeof m, "The web search failed (%s): this answer comes from your library only.", e);
+    return json_pack("{s:s, s:s, s:i}", "status", "failed", "message", m, "sources", 0);
+  }
+  size_t added = 0;
+  for (size_t k = 0; k < wr.n && added < CHAT_WEB_SOURCES; k++) {
+    const web_result_t *r = &wr.items[k];
+    web_page_t pg = {0};
+    char fe[512] = "";
+    char *text = NULL;
+    if (web_fetch_page(app->web, r->url, &pg, fe, sizeof fe) == 0 && pg.text && pg.text[0]) {
+      text = research_best_window(pg.text, question);
+      if (!text[0]) { /* a short page: no paragraph long enough to rank */
+        free(text);
+        size_t len = strlen(pg.text);
+        text = util_strndup(pg.text, len > PASSAGE_MAX_CHARS ? util_utf8_floor(pg.text, PASSAGE_MAX_CHARS) : len);
+      }
+    } else if (r->snippet && r->snippet[0]) {
+      log_info("chat", "web page not read (%s); its search snippet is used", fe);
+      text = util_strdup(r->snippet);
+    }
+    if (text && text[0]) {
+      rag_hit_t *h = hit_add(res);
+      h->filename = util_strdup(pg.final_url && pg.final_url[0] ? pg.final_url : r->url);
+      h->title = util_strdup(pg.title && pg.title[0] ? pg.title : r->title && r->title[0] ? r->title : h->filename);
+      h->heading = util_strdup("");
+      h->text = text;
+      added++;
+    } else
+      free(text);
+    web_page_free(&pg);
+  }
+  web_results_free(&wr);
+  char m[200];
+  if (added)
+    snprintf(m, sizeof m, "%zu web page%s read for this answer.", added, added == 1 ? "" : "s");
+  else
+    snprintf(m, sizeof m, "The web search found nothing usable for this question.");
+  return json_pack("{s:s, s:s, s:i}", "status", added ? "ok" : "no_results", "message", m, "sources", (int)added);
+}
+
 typedef struct {
   char *text;
   char model[256];
@@ -402,7 +580,8 @@ typedef struct {
 /* Builds the prompt and calls the model. Returns 0, LLM_ERR_NOT_CONFIGURED
  * (answer extractively) or another LLM_ERR_* with err. */
 static int generate(app_t *app, const char *user_id, const char *chat_id, const char *channel, const char *question,
-                    json_t *history, const rag_hit_t *hits, size_t *nhits, gen_t *out, char *err, size_t errlen) {
+                    json_t *history, const char *from, const rag_hit_t *hits, size_t *nhits, gen_t *out, char *err,
+                    size_t errlen) {
   llm_endpoint_t ep;
   int rc = llm_resolve(app->llm, user_id, LLM_TIER_MID, &ep, err, errlen);
   int ctx = ep.context_window > 0 ? ep.context_window : 8192, maxtok = ep.max_tokens > 0 ? ep.max_tokens : 1024;
@@ -450,7 +629,7 @@ static int generate(app_t *app, const char *user_id, const char *chat_id, const 
   }
   buf_t user = BUF_INIT;
   buf_init(&user);
-  buf_printf(&user, "Passages from the user's documents:\n\n%s\n\nQuestion: %s", passages, question);
+  buf_printf(&user, "Passages from %s:\n\n%s\n\nQuestion: %s", from, passages, question);
   free(passages);
 
   llm_message_t *msgs = calloc(k + 2, sizeof *msgs);
@@ -460,15 +639,15 @@ static int generate(app_t *app, const char *user_id, const char *chat_id, const 
   for (size_t i = 0; i < k; i++) msgs[nm++] = (llm_message_t){roles[i], hist[i]};
   msgs[nm++] = (llm_message_t){"user", user.data};
 
-  streamer_t st = {.app = app, .channel = channel, .last_ms = util_mono_ms()};
-  buf_init(&st.pending);
+  chat_stream_t st;
+  chat_stream_init(&st, app, channel);
   llm_request_t req = {0};
   req.tier = LLM_TIER_MID;
   req.messages = msgs;
   req.nmessages = nm;
   req.temperature = -1;
   req.stream = 1;
-  req.on_token = on_token;
+  req.on_token = chat_stream_token;
   req.token_ud = &st;
   req.user_id = user_id;
   req.chat_id = chat_id;
@@ -476,8 +655,7 @@ static int generate(app_t *app, const char *user_id, const char *chat_id, const 
   req.cache = LLM_CACHE_OFF;
   llm_response_t resp;
   rc = llm_chat(app->llm, &req, &resp, err, errlen);
-  stream_flush(&st, 1);
-  buf_free(&st.pending);
+  chat_stream_finish(&st);
   if (rc == LLM_OK) {
     out->text = resp.text;
     resp.text = NULL;
@@ -508,6 +686,8 @@ struct chat_task {
   char *question;
   store_chat_t chat;
   json_t *history; /* the turns before the question */
+  int web;
+  char mission_id[17]; /* "" when none */
 };
 
 static void task_free(chat_task_t *t) {
@@ -518,8 +698,9 @@ static void task_free(chat_task_t *t) {
 }
 
 /* Steps 1-3 of chat.h: checks, claim, the question stored and published. */
-static int ask_begin(app_t *app, const char *user_id, const char *chat_id, const char *question, chat_task_t **task,
-                     json_t **qmsg_out, int64_t *seq_out, char *err, size_t errlen) {
+static int ask_begin(app_t *app, const char *user_id, const char *chat_id, const char *question,
+                     const chat_opts_t *opts, chat_task_t **task, json_t **qmsg_out, int64_t *seq_out, char *err,
+                     size_t errlen) {
   *task = NULL;
   store_chat_t chat;
   int rc = store_chat_get(app->store, user_id, chat_id, &chat);
@@ -576,6 +757,10 @@ static int ask_begin(app_t *app, const char *user_id, const char *chat_id, const
   t->question = util_strdup(question);
   t->chat = chat;
   t->history = history;
+  if (opts) {
+    t->web = opts->web;
+    snprintf(t->mission_id, sizeof t->mission_id, "%s", opts->mission_id ? opts->mission_id : "");
+  }
   *task = t;
   return CHAT_OK;
 }
@@ -595,30 +780,45 @@ static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *e
   json_t *end_data = NULL;
   rag_results_t res = {0};
   gen_t gen = {0};
+  json_t *web_status = NULL;
 
   llm_endpoint_t ep;
   char rerr[256];
   int have_model = llm_resolve(app->llm, user_id, LLM_TIER_MID, &ep, rerr, sizeof rerr) == 0;
   sodium_memzero(&ep, sizeof ep);
-  if (retrieve(app, user_id, chat.group_id, question, history, have_model, &res, err, errlen) != 0) {
+  /* a continued mission's notes first, then the library, then the web */
+  size_t nnotes = t->mission_id[0] ? notes_retrieve(app, user_id, t->mission_id, question, &res) : 0;
+  rag_results_t lib = {0};
+  if (retrieve(app, user_id, chat.group_id, question, history, have_model, &lib, err, errlen) != 0) {
+    rag_results_free(&lib);
     end_event = "error";
     end_data = json_pack("{s:s}", "message", err);
     goto out;
+  }
+  hits_append(&res, &lib, CHAT_PASSAGES);
+  if (t->web) {
+    web_status = web_gather(app, user_id, question, &res);
+    publish(app, channel, "web", json_incref(web_status));
   }
   size_t nused = res.n;
   const char *mode = "model";
   if (res.n == 0) {
     mode = "no_passages";
-    gen.text = util_strdup(
-        "No passage of your library matches this question, so it cannot be answered from "
-        "your documents.");
+    gen.text = util_strdup(t->web ? "No passage of your library or of the web matches this question, so it cannot be "
+                                    "answered from your sources."
+                                  : "No passage of your library matches this question, so it cannot be answered from "
+                                    "your documents.");
     publish(app, channel, "token", json_pack("{s:s}", "text", gen.text));
   } else {
     json_t *plist = json_array();
     for (size_t i = 0; i < res.n; i++) json_array_append_new(plist, passage_json(&res.hits[i], (int)i + 1, 0));
     publish(app, channel, "passages", json_pack("{s:o}", "passages", plist));
     char gerr[1024] = "";
-    rc = generate(app, user_id, chat_id, channel, question, history, res.hits, &nused, &gen, gerr, sizeof gerr);
+    const char *from = nnotes && t->web ? "the mission's notes, the user's documents and the web"
+                       : nnotes         ? "the mission's notes and the user's documents"
+                       : t->web         ? "the user's documents and the web"
+                                        : "the user's documents";
+    rc = generate(app, user_id, chat_id, channel, question, history, from, res.hits, &nused, &gen, gerr, sizeof gerr);
     if (rc == LLM_ERR_NOT_CONFIGURED) {
       mode = "extractive";
       nused = res.n;
@@ -642,6 +842,11 @@ static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *e
   for (size_t i = 0; i < ncited; i++) json_array_append_new(cits, passage_json(&res.hits[cited[i] - 1], (int)i + 1, 1));
   free(cited);
   json_t *meta = json_pack("{s:s, s:i}", "mode", mode, "passages", (int)nused);
+  if (web_status) json_object_set(meta, "web", web_status);
+  if (t->mission_id[0]) {
+    json_object_set_new(meta, "mission_id", json_string(t->mission_id));
+    json_object_set_new(meta, "notes", json_integer((json_int_t)(nnotes < nused ? nnotes : nused)));
+  }
   if (!strcmp(mode, "model")) {
     json_object_set_new(meta, "model", json_string(gen.model));
     json_object_set_new(meta, "prompt_tokens", json_integer(gen.prompt_tokens));
@@ -668,6 +873,7 @@ out:
   if (end_event) publish(app, channel, end_event, end_data);
   free(gen.text);
   rag_results_free(&res);
+  json_decref(web_status);
   return ret;
 }
 
@@ -675,7 +881,7 @@ int chat_ask(app_t *app, const char *user_id, const char *chat_id, const char *q
              size_t errlen) {
   *answer = NULL;
   chat_task_t *t;
-  int rc = ask_begin(app, user_id, chat_id, question, &t, NULL, NULL, err, errlen);
+  int rc = ask_begin(app, user_id, chat_id, question, NULL, &t, NULL, NULL, err, errlen);
   if (rc != CHAT_OK) return rc;
   rc = ask_answer(app, t, answer, err, errlen);
   task_free(t);
@@ -777,6 +983,11 @@ void chat_pool_stop(chat_pool_t *p) {
 
 int chat_submit(chat_pool_t *p, const char *user_id, const char *chat_id, const char *question, json_t **qmsg,
                 int64_t *seq, char *err, size_t errlen) {
+  return chat_submit_with(p, user_id, chat_id, question, NULL, qmsg, seq, err, errlen);
+}
+
+int chat_submit_with(chat_pool_t *p, const char *user_id, const char *chat_id, const char *question,
+                     const chat_opts_t *opts, json_t **qmsg, int64_t *seq, char *err, size_t errlen) {
   *qmsg = NULL;
   pthread_mutex_lock(&p->lock);
   int full = p->stopping || p->queued >= CHAT_QUEUE_MAX;
@@ -786,7 +997,7 @@ int chat_submit(chat_pool_t *p, const char *user_id, const char *chat_id, const 
     return CHAT_ERR_FULL;
   }
   chat_task_t *t;
-  int rc = ask_begin(p->app, user_id, chat_id, question, &t, qmsg, seq, err, errlen);
+  int rc = ask_begin(p->app, user_id, chat_id, question, opts, &t, qmsg, seq, err, errlen);
   if (rc != CHAT_OK) return rc;
   pthread_mutex_lock(&p->lock);
   t->next = NULL;

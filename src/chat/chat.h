@@ -24,6 +24,24 @@
  *      instead and CHAT_ERR_MODEL returned (the question stays stored).
  * Events go to channel "chat:ID" (events_publish: stored, then pushed live).
  *
+ * Options of one question (chat_opts_t, chat_submit_with):
+ *   - web: after step 4, the user's web search providers (web_search) are
+ *     asked the question and up to CHAT_WEB_SOURCES result pages are read
+ *     (web_fetch_page: the outbound address policy, web/ssrf.h, applies to
+ *     every page and redirect; a page that cannot be read counts with its
+ *     search snippet). Web passages follow the library's, are numbered and
+ *     cited like them and carry {type: "web", url} instead of a document.
+ *     A "web" event {status, message, sources} says what happened before the
+ *     "passages" event: status "ok", "no_results", "no_provider" (no search
+ *     endpoint configured) or "failed" (the providers failed); the same
+ *     object is kept in the answer's meta.web, so a web search asked for is
+ *     never silently skipped.
+ *   - mission_id: the chat continues a mission (the research chat after
+ *     "Start research"): the passages are the mission's notes that match
+ *     the question (each note with its quote, cited through the note's own
+ *     source: the library document or the web page), then the mission's
+ *     documents (the chat's group) fill the remaining places.
+ *
  * Threads: chat_ask blocks the calling thread for the model call; any number
  * of threads may call it for different chats. The API does not use it: a
  * request thread must not wait for a model (it is one of the server's
@@ -38,6 +56,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "rag/rag.h"
 
 struct app;
@@ -54,6 +73,15 @@ enum {
 
 typedef struct chat_task chat_task_t;
 typedef struct chat_pool chat_pool_t;
+
+/* Options of one question (see the top); a zeroed struct is the default. */
+typedef struct {
+  int web;                /* 1: also search the web */
+  const char *mission_id; /* NULL, or the caller's mission whose notes answer */
+} chat_opts_t;
+
+/* Web pages read for one question. */
+#define CHAT_WEB_SOURCES 3
 
 /* Longest accepted question, in bytes. */
 #define CHAT_MAX_QUESTION 8000
@@ -85,6 +113,31 @@ void chat_pool_stop(chat_pool_t *p);
  */
 int chat_submit(chat_pool_t *p, const char *user_id, const char *chat_id, const char *question, json_t **qmsg,
                 int64_t *seq, char *err, size_t errlen);
+/* chat_submit with options (opts may be NULL; strings are copied). */
+int chat_submit_with(chat_pool_t *p, const char *user_id, const char *chat_id, const char *question,
+                     const chat_opts_t *opts, json_t **qmsg, int64_t *seq, char *err, size_t errlen);
+
+/* ---- Streaming a model's answer as "token" events ---- */
+
+/*
+ * The one way an answer is streamed to a channel (the chat's and the
+ * research chat's): pieces of text coalesce into "token" events {text} of
+ * up to 4 KiB or 100 ms, cut on UTF-8 boundaries; a restart of the model's
+ * stream (text NULL) drops what is pending and publishes "reset" {}.
+ * chat_stream_init, then chat_stream_token as the llm_request_t on_token
+ * (token_ud: the chat_stream_t), then chat_stream_finish, which publishes
+ * what is left and frees the buffer. One stream per thread.
+ */
+typedef struct {
+  struct app *app;
+  char channel[48];
+  buf_t pending;
+  int64_t last_ms;
+} chat_stream_t;
+
+void chat_stream_init(chat_stream_t *s, struct app *app, const char *channel);
+int chat_stream_token(void *ud, const char *text, size_t len);
+void chat_stream_finish(chat_stream_t *s);
 
 /* ---- Pure helpers (exposed for tests) ---- */
 

@@ -123,7 +123,7 @@ int store_writing_get(store_t *st, const char *user_id, const char *id, store_wr
   memset(out, 0, sizeof *out);
   sqlite3 *db = sdb_acquire(st);
   sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT id, COALESCE(chat_id, ''), COALESCE(group_id, ''), style, title FROM "
+                                "SELECT id, COALESCE(chat_id, ''), COALESCE(group_id, ''), style, title, web FROM "
                                 "writing_sessions WHERE id = ? AND user_id = ?");
   int ret = STORE_ERROR;
   if (s) {
@@ -136,6 +136,7 @@ int store_writing_get(store_t *st, const char *user_id, const char *id, store_wr
       snprintf(out->group_id, sizeof out->group_id, "%s", sqlite3_column_text(s, 2));
       snprintf(out->style, sizeof out->style, "%s", sqlite3_column_text(s, 3));
       snprintf(out->title, sizeof out->title, "%s", sqlite3_column_text(s, 4));
+      out->web = sqlite3_column_int(s, 5) != 0;
       ret = STORE_OK;
     } else
       ret = r == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;

@@ -16,6 +16,9 @@ printed on the first line of stdout):
   slow       every answer waits --delay seconds first
   error      every answer is HTTP 500
   ratelimit  every answer is HTTP 429 with Retry-After: 60
+--site URL: the results point to pages of that site (a running fake_site.py):
+  URL/article (a page to read), URL/image.png (not readable: its snippet
+  counts) and URL/plain, instead of example.org addresses.
 Python 3 standard library only.
 """
 import argparse
@@ -35,6 +38,17 @@ ARGS = None
 
 def results_for(query):
     slug = "-".join(query.lower().split())[:60] or "empty"
+    if ARGS is not None and ARGS.site:
+        site = ARGS.site.rstrip("/")
+        return [
+            {"url": site + "/article", "title": "Article about %s" % query, "content": "News about %s." % query,
+             "engine": "duckduckgo", "score": 3.0, "publishedDate": "2021-03-04T00:00:00"},
+            {"url": site + "/image.png", "title": "Picture of %s" % query,
+             "content": "Snippet only: a picture about %s." % query, "engine": "bing", "score": 2.0,
+             "publishedDate": None},
+            {"url": site + "/plain", "title": "Plain page", "content": "A plain page.", "engine": "wikipedia",
+             "score": 1.0, "publishedDate": None},
+        ]
     return [
         {"url": "https://example.org/%s/1" % slug, "title": "First result for %s" % query,
          "content": "About %s, first." % query, "engine": "duckduckgo", "score": 3.0,
@@ -159,6 +173,7 @@ def main():
                    choices=["normal", "forbidden", "empty", "slow", "error", "ratelimit"])
     p.add_argument("--delay", type=float, default=5.0)
     p.add_argument("--port", type=int, default=0)
+    p.add_argument("--site", default="")
     ARGS = p.parse_args()
     serve(Handler, ARGS.port)
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "base/buf.h"
 #include "base/util.h"
 #include "inproc.h"
 #include "llm_support.h"
@@ -23,6 +24,7 @@
 #include "server_support.h"
 #include "store/documents.h"
 #include "store/events.h"
+#include "store/missions.h"
 #include "ws_client.h"
 
 static inproc_t env;
@@ -38,6 +40,14 @@ static char *tok_a, *tok_b, *tok_v;
   "are frequent. Vesuvius destroyed Pompeii in the year 79 and threatens Naples today.\n"
 #define BOB_TEXT "Bob's private notes on volcanoes: Etna is secretly made of chocolate.\n"
 
+/* A reply long enough to stream in several pieces, with characters JSON escapes. */
+#define STREAMED_REPLY_JSON                                                                                     \
+  "I kept the \\\"solar\\\" questions, dropped policies and wrote for executives: \\u00e9tape by \\u00e9tape, " \
+  "each answer short.\\nStart when the card suits you."
+#define STREAMED_REPLY                                                                                         \
+  "I kept the \"solar\" questions, dropped policies and wrote for executives: \u00e9tape by \u00e9tape, each " \
+  "answer short.\nStart when the card suits you."
+
 static const char *RULES =
     "{\"rules\":["
     "{\"name\":\"solar\",\"match\":{\"system\":\"role: mission_draft\",\"content\":\"The user's latest message: I "
@@ -50,6 +60,14 @@ static const char *RULES =
     "{\"name\":\"refine\",\"match\":{\"system\":\"role: mission_draft\",\"content\":\"latest message: drop the "
     "third question\"},"
     " \"json\":{\"reply\":\"I dropped the question on policies.\",\"title\":\"Solar power in Korea\","
+    " \"questions\":[\"How much solar capacity does Korea have?\",\"What does solar power cost in Korea?\","
+    " \"What limits its growth?\"],"
+    " \"sources\":{\"documents\":true,\"web\":false,\"scholarly\":false},\"depth\":\"quick\",\"language\":\"en\","
+    " \"tone\":\"concise\",\"audience\":\"executives\"}},"
+    "{\"name\":\"streamed\",\"match\":{\"system\":\"role: mission_draft\",\"content\":\"latest message: write "
+    "as you think\"},\"chunk\":4,\"slow\":0.03,"
+    " \"json\":{\"reply\":\"" STREAMED_REPLY_JSON
+    "\",\"title\":\"Solar power in Korea\","
     " \"questions\":[\"How much solar capacity does Korea have?\",\"What does solar power cost in Korea?\","
     " \"What limits its growth?\"],"
     " \"sources\":{\"documents\":true,\"web\":false,\"scholarly\":false},\"depth\":\"quick\",\"language\":\"en\","
@@ -456,6 +474,33 @@ Test(drafts_offline, start_creates_the_mission_and_the_chat_continues) {
   cr_assert_str_eq(str(ans, "mode"), "extractive");
   cr_assert_not_null(strstr(str(ans, "content"), "Pompeii"), "%s", str(ans, "content"));
   json_decref(end);
+  /* the conversation answers over the mission's notes: what the researchers
+   * recorded, cited through the note's own source */
+  json_t *notes = json_pack("[{s:s, s:s, s:s, s:s, s:s, s:s, s:s}]", "id", "note-obsidian-1", "quote",
+                            "Obsidian from Lipari travelled across the Mediterranean.", "content",
+                            "Obsidian blades from the Aeolian islands were traded as far as France.", "source_type",
+                            "web", "source_key", "https://archaeology.example/obsidian", "url",
+                            "https://archaeology.example/obsidian", "source_title", "Obsidian trade routes");
+  cr_assert_eq(store_mission_add_notes(app->store, mid, "s-notes", 1, notes, NULL, NULL), STORE_OK);
+  json_decref(notes);
+  j = call(tok_a, "POST", id, "/messages", json_pack("{s:s}", "content", "Where were obsidian blades traded?"), &st);
+  cr_assert_eq(st, 202);
+  end = end_of_turn(str(j, "channel"), json_integer_value(json_object_get(j, "seq")));
+  json_decref(j);
+  ans = json_object_get(end, "data");
+  cr_assert_str_eq(str(end, "event"), "message");
+  cr_assert_not_null(strstr(str(ans, "content"), "traded as far as France"), "the note answers: %s",
+                     str(ans, "content"));
+  cr_assert_eq(json_integer_value(json_object_get(ans, "notes")), 1, "one note was given");
+  cr_assert_str_eq(str(ans, "mission_id"), mid);
+  json_t *c1 = json_array_get(json_object_get(ans, "citations"), 0);
+  cr_assert_str_eq(str(c1, "url"), "https://archaeology.example/obsidian", "cited through the note's source");
+  cr_assert_str_eq(str(c1, "title"), "Obsidian trade routes");
+  json_decref(end);
+  /* Bob cannot reach the mission's notes through the conversation */
+  j = call(tok_b, "POST", id, "/messages", json_pack("{s:s}", "content", "Where were obsidian blades traded?"), &st);
+  cr_assert_eq(st, 404);
+  json_decref(j);
   json_decref(card);
 }
 
@@ -550,4 +595,55 @@ Test(drafts, a_misbehaving_answer_is_asked_again_then_falls_back) {
   json_t *lastc = json_array_get(arr, json_array_size(arr) - 1);
   cr_assert_not_null(strstr(str(lastc, "last_user"), "could not be used"));
   json_decref(calls);
+}
+
+/* The planner's reply arrives as the chat's "token" events on draft:ID while
+ * the model writes it (the fake streams it in small slow pieces), decoded
+ * from the JSON answer, before the answer's "message". */
+Test(drafts, a_turn_streams_the_reply_token_by_token) {
+  long st;
+  json_t *d = create(tok_a, "I need a report on solar power", &st);
+  cr_assert_eq(st, 201);
+  char id[17], channel[40];
+  snprintf(id, sizeof id, "%s", str(d, "id"));
+  snprintf(channel, sizeof channel, "draft:%s", id);
+  json_decref(d);
+  ws_client_t *a = wsc_connect(ts.port, tok_a);
+  wsc_send(a, json_pack("{s:s, s:s, s:i}", "type", "subscribe", "channel", channel, "after", 0));
+  cr_assert_eq(wsc_wait(a, "subscribed", NULL, 1, 20000), 1);
+  json_t *t = turn(tok_a, id, "write as you think");
+  cr_assert_str_eq(str(t, "content"), STREAMED_REPLY);
+  json_decref(t);
+  /* live: tokens, then the message; their text is the reply */
+  int64_t deadline = util_mono_ms() + 10000;
+  int ntok = 0, after_final = 0, final = 0;
+  buf_t toks = BUF_INIT;
+  buf_init(&toks);
+  while (!final && util_mono_ms() < deadline) {
+    util_sleep_ms(20);
+    json_t *all = wsc_messages(a);
+    size_t i;
+    json_t *e;
+    ntok = 0;
+    buf_reset(&toks);
+    json_array_foreach(all, i, e) {
+      const char *ev = str(e, "event");
+      if (!ev) continue;
+      if (!strcmp(ev, "token")) {
+        ntok++;
+        after_final |= final;
+        buf_puts(&toks, str(json_object_get(e, "data"), "text"));
+      } else if (!strcmp(ev, "reset"))
+        buf_reset(&toks);
+      else if (!strcmp(ev, "message") && !strcmp(str(json_object_get(e, "data"), "role"), "assistant"))
+        final = 1;
+    }
+    json_decref(all);
+  }
+  cr_assert(final, "the answer's message arrived");
+  cr_assert_geq(ntok, 3, "the reply arrives in pieces as the model writes it (%d token events)", ntok);
+  cr_assert_not(after_final, "every token comes before the answer's message");
+  cr_assert_str_eq(toks.data, STREAMED_REPLY, "the tokens are the reply, decoded");
+  buf_free(&toks);
+  wsc_close(a);
 }

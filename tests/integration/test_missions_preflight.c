@@ -208,7 +208,13 @@ Test(preflight, lists_what_is_missing_and_create_refuses_an_empty_mission) {
   cr_assert(strstr(json_string_value(json_object_get(p, "fix")), "Settings"));
   cr_assert(problem(pf, "no_documents"));
   cr_assert(problem(pf, "no_web_provider"));
-  cr_assert(problem(pf, "no_sources"));
+  p = problem(pf, "no_sources");
+  cr_assert(p);
+  /* it names what happened: scholarly sources were simply not ticked */
+  const char *why = json_string_value(json_object_get(p, "message"));
+  cr_assert(strstr(why, "no documents it can search") && strstr(why, "no working web search"), "%s", why);
+  cr_assert(strstr(why, "scholarly sources are not ticked"), "%s", why);
+  cr_assert_null(strstr(why, "no scholarly service"), "%s", why);
   cr_assert_eq(json_integer_value(json_object_get(json_object_get(pf, "documents"), "in_scope")), 0);
   json_decref(pf);
 

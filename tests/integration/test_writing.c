@@ -29,6 +29,7 @@
 #include "store/documents.h"
 #include "store/events.h"
 #include "store/missions.h"
+#include "web_support.h"
 #include "ws_client.h"
 
 static inproc_t env;
@@ -52,7 +53,9 @@ static const char *RULES =
     "{\"name\":\"draft\",\"match\":{\"content\":\"Question: Draft a passage\"},"
     " \"text\":\"Etna erupts often, mostly effusively [1].\"},"
     "{\"name\":\"revise\",\"match\":{\"content_regex\":\"Question: Revise the following passage.*Etna erupts a lot\"},"
-    " \"text\":\"Etna, on Sicily's east coast, erupts often [1].\"}"
+    " \"text\":\"Etna, on Sicily's east coast, erupts often [1].\"},"
+    "{\"name\":\"tidal\",\"match\":{\"content\":\"Question: What is new in tidal power\"},"
+    " \"text\":\"A tidal plant opened [1][2][3][4][5][6].\"}"
     "],\"default\":{\"text\":\"Roasting burns the sugars [1].\"}}";
 
 static void add_doc(const char *user, const char *name, const char *text, char *id_out) {
@@ -65,12 +68,17 @@ static void add_doc(const char *user, const char *name, const char *text, char *
   cr_assert_eq(rag_ingest_document(app->rag, id_out, NULL, NULL, err, sizeof err), 0, "%s", err);
 }
 
-static void start(void) {
+/* web: NULL (no search endpoint), or the extra settings of a server with one. */
+static void start_with(const char *const *web) {
   llmsup_clear_env();
+  unsetenv("SEARXNG_URL");
+  unsetenv("TAVILY_API_KEY");
+  unsetenv("BRAVE_API_KEY");
   char url[128], e_url[200];
   cr_assert_eq(llmsup_fake_start(&fake, RULES), 0, "fake model did not start");
   snprintf(e_url, sizeof e_url, "LOCAL_MODEL_URL=%s", llmsup_url(&fake, "", url, sizeof url));
-  const char *extra[] = {"LLM_MAX_RETRIES=1", "LLM_RETRY_BASE_MS=1", e_url, "MODEL_NAME=fake-model", NULL};
+  const char *extra[8] = {"LLM_MAX_RETRIES=1", "LLM_RETRY_BASE_MS=1", e_url, "MODEL_NAME=fake-model", NULL};
+  for (size_t i = 0; web && web[i] && i < 3; i++) extra[4 + i] = web[i];
   inproc_open(&env, extra);
   app = env.app;
   inproc_user(&env, "alice", "researcher", alice, &tok_a);
@@ -85,14 +93,36 @@ static void start(void) {
   cr_assert_eq(store_group_add_docs(app->store, alice, coffee_group, ids, 1), STORE_OK);
 }
 
+static void start(void) {
+  start_with(NULL);
+}
+
+/* A search endpoint (the fake SearXNG) whose results are pages of the fake
+ * site, which the address policy lets the server read (FETCH_ALLOW_HOSTS). */
+static websup_fake_t searx, site;
+static void start_web(void) {
+  cr_assert_eq(websup_fake_start(&site, "fake_site.py", NULL), 0);
+  char site_url[64];
+  snprintf(site_url, sizeof site_url, "http://127.0.0.1:%d", site.port);
+  const char *args[] = {"--site", site_url, NULL};
+  cr_assert_eq(websup_fake_start(&searx, "fake_searxng.py", args), 0);
+  static char e_sx[80];
+  snprintf(e_sx, sizeof e_sx, "SEARXNG_URL=http://127.0.0.1:%d", searx.port);
+  const char *web[] = {e_sx, "FETCH_ALLOW_HOSTS=127.0.0.1", "WEB_CACHE_TTL_HOURS=0", NULL};
+  start_with(web);
+}
+
 static void stop(void) {
   inproc_close(&env);
   free(tok_a);
   free(tok_b);
   llmsup_fake_stop(&fake);
+  websup_fake_stop(&searx);
+  websup_fake_stop(&site);
 }
 
 TestSuite(writing, .init = start, .fini = stop, .timeout = 120);
+TestSuite(writing_web, .init = start_web, .fini = stop, .timeout = 120);
 
 /* ---------- helpers ---------- */
 
@@ -549,6 +579,107 @@ Test(writing, the_assistant_answers_from_the_library_with_citations_and_never_ed
   json_t *cits = json_object_get(m, "citations");
   cr_assert_geq(json_array_size(cits), 1);
   json_array_foreach(cits, i, e) cr_assert_str_eq(json_string_value(json_object_get(e, "document_id")), doc_coffee);
+  json_decref(m);
+  free(id);
+}
+
+/* The events of channel after seq (new reference). */
+static json_t *events_after(const char *channel, json_int_t after) {
+  json_t *ev = store_event_list(app->store, channel, 0, 10000), *out = json_array();
+  size_t i;
+  json_t *e;
+  json_array_foreach(ev, i, e) if (json_integer_value(json_object_get(e, "seq")) > after) json_array_append(out, e);
+  json_decref(ev);
+  return out;
+}
+
+/* Asks with the session's web flag on; *web_ev the "web" event's data. */
+static json_t *assist_web(const char *id, const char *question, json_t **web_ev) {
+  long st;
+  json_t *j =
+      call("POST", tok_a, json_pack("{s:s}", "content", question), &st, "/api/writing/sessions/%s/assistant", id);
+  cr_assert_eq(st, 202, "%ld %s", st, msg(j));
+  const char *channel = json_string_value(json_object_get(j, "channel"));
+  json_int_t seq = json_integer_value(json_object_get(j, "seq"));
+  json_t *end = end_of_answer(channel, seq);
+  cr_assert_str_eq(json_string_value(json_object_get(end, "event")), "message");
+  json_t *ev = events_after(channel, seq);
+  *web_ev = NULL;
+  size_t i;
+  json_t *e;
+  json_array_foreach(ev, i, e) if (!strcmp(json_string_value(json_object_get(e, "event")), "web")) *web_ev =
+      json_incref(json_object_get(e, "data"));
+  json_decref(ev);
+  json_decref(j);
+  json_t *m = json_incref(json_object_get(end, "data"));
+  json_decref(end);
+  return m;
+}
+
+Test(writing, web_on_without_a_search_endpoint_is_said_not_skipped) {
+  char *id = new_session(tok_a, json_pack("{s:s}", "content", "Draft."));
+  long st;
+  json_t *p = call("PATCH", tok_a, json_pack("{s:b}", "web", 1), &st, "/api/writing/sessions/%s", id);
+  cr_assert_eq(st, 200);
+  cr_assert(json_is_true(json_object_get(p, "web")));
+  json_decref(p);
+  json_t *web = NULL, *m = assist_web(id, "Where is Mount Etna?", &web);
+  cr_assert_not_null(web, "a web event tells the user what happened to the web search");
+  cr_assert_str_eq(json_string_value(json_object_get(web, "status")), "no_provider");
+  cr_assert(strstr(json_string_value(json_object_get(web, "message")), "no search endpoint is configured"), "%s",
+            json_string_value(json_object_get(web, "message")));
+  /* the answer still comes from the library, and keeps the web status */
+  cr_assert_str_eq(json_string_value(json_object_get(m, "content")),
+                   "Mount Etna stands on the east coast of Sicily [1].");
+  cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "web"), "status")), "no_provider");
+  json_decref(web);
+  json_decref(m);
+  /* web off: no web event, no web status */
+  json_decref(call("PATCH", tok_a, json_pack("{s:b}", "web", 0), &st, "/api/writing/sessions/%s", id));
+  m = assist_web(id, "Where is Mount Etna?", &web);
+  cr_assert_null(web);
+  cr_assert_null(json_object_get(m, "web"));
+  json_decref(m);
+  free(id);
+}
+
+Test(writing_web, web_on_the_answer_cites_web_pages_read_through_the_policy) {
+  char *id = new_session(tok_a, json_pack("{s:s, s:b}", "content", "Draft.", "web", 1));
+  json_t *web = NULL, *m = assist_web(id, "What is new in tidal power?", &web);
+  cr_assert_not_null(web);
+  cr_assert_str_eq(json_string_value(json_object_get(web, "status")), "ok", "%s",
+                   json_string_value(json_object_get(web, "message")));
+  cr_assert_eq(json_integer_value(json_object_get(web, "sources")), 3, "three web pages (or their snippets)");
+  cr_assert_geq(websup_fake_count(&site, "/article"), 1, "the page was read");
+  /* the web passages are cited like the library's, with their address */
+  json_t *cits = json_object_get(m, "citations"), *article = NULL, *snippet = NULL, *c;
+  size_t i;
+  json_array_foreach(cits, i, c) {
+    cr_assert_eq(json_integer_value(json_object_get(c, "n")), (json_int_t)i + 1, "renumbered 1..k");
+    const char *url = json_string_value(json_object_get(c, "url"));
+    if (url && strstr(url, "/article")) article = c;
+    if (url && strstr(url, "/image.png")) snippet = c;
+  }
+  cr_assert_not_null(article, "the article is cited: %s", json_dumps(cits, 0));
+  cr_assert_str_eq(json_string_value(json_object_get(article, "type")), "web");
+  cr_assert_str_eq(json_string_value(json_object_get(article, "title")), "Tidal power plant opens in Brittany");
+  cr_assert(strstr(json_string_value(json_object_get(article, "text")), "tidal power plant"), "the page's text");
+  cr_assert_null(strstr(json_string_value(json_object_get(article, "text")), "MENU-ITEM"), "its main text only");
+  cr_assert_not_null(snippet, "an image the server cannot read counts with its search snippet");
+  cr_assert(strstr(json_string_value(json_object_get(snippet, "text")), "Snippet only"));
+  cr_assert_str_eq(json_string_value(json_object_get(json_object_get(m, "web"), "status")), "ok");
+  /* "insert into draft" adds a web source to the references as the UI does */
+  long st;
+  json_t *ref = call("POST", tok_a,
+                     json_pack("{s:s, s:s, s:O}", "type", "web", "title", "Tidal power plant opens in Brittany", "url",
+                               json_object_get(article, "url")),
+                     &st, "/api/writing/sessions/%s/references", id);
+  cr_assert_eq(st, 201, "%ld %s", st, msg(ref));
+  json_decref(ref);
+  json_t *refs = call("GET", tok_a, NULL, &st, "/api/writing/sessions/%s/references", id);
+  cr_assert(strstr(json_string_value(json_object_get(refs, "list")), "Tidal power plant opens in Brittany"));
+  json_decref(refs);
+  json_decref(web);
   json_decref(m);
   free(id);
 }

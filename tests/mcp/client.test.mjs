@@ -138,6 +138,11 @@ test("the user's own HTTP server on a loopback address is refused by the address
   assert.equal(byName.hfacts.transport, 'http');
   assert.deepEqual(byName.facts.resources.map((x) => x.uri), ['facts://maestrium']);
   assert.equal(byName.facts.tools[0].input_schema.required[0], 'topic');
+  // ?connect=0: the names only (the New mission form asks whether there is any), nothing connected
+  r = await srv.api('GET', '/api/mcp/servers?connect=0', userTok);
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.json.servers.map((s) => s.name).sort(), ['facts', 'hfacts', 'myfacts']);
+  assert.ok(r.json.servers.every((s) => s.tools === undefined && s.error === undefined), r.text);
   // remove the user's server again (the mission below uses the admin's)
   r = await srv.api('PUT', '/api/settings', userTok, { mcp: { servers: {} } });
   assert.equal(r.status, 200);

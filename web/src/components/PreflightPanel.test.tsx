@@ -54,3 +54,33 @@ describe('PreflightPanel: scholarly sources', () => {
     expect(screen.queryByTestId('pf-scholarly')).toBeNull();
   });
 });
+
+describe('PreflightPanel: an empty mission', () => {
+  const noSources = { code: 'no_sources', message: 'server text', fix: 'Add documents or tick another source.' };
+  it('says scholarly sources were not ticked rather than that no service exists', () => {
+    show({
+      ...base,
+      ok: false,
+      empty: true,
+      documents: { requested: true, in_scope: 0, ready: 0 },
+      web: { requested: true, provider: null, configured: false, reachable: null },
+      scholarly: { requested: false, providers: ['arxiv'], contact_email: false },
+      problems: [noSources],
+    });
+    const li = screen.getByTestId('pf-problems').querySelector('[data-code="no_sources"]')!;
+    expect(li.textContent).toContain('no documents it can search, no web search is configured and scholarly sources are not ticked');
+    expect(li.textContent).not.toMatch(/no scholarly service/);
+  });
+
+  it('names the scholarly service problem when scholarly sources were ticked', () => {
+    show({
+      ...base,
+      ok: false,
+      empty: true,
+      scholarly: { requested: true, providers: [], contact_email: false },
+      problems: [noSources],
+    });
+    const li = screen.getByTestId('pf-problems').querySelector('[data-code="no_sources"]')!;
+    expect(li.textContent).toContain('documents are not among its sources, web search is not ticked and no scholarly service is enabled');
+  });
+});

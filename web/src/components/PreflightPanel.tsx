@@ -32,6 +32,13 @@ export function PreflightPanel({
   const problems = pf.problems ?? [];
   const warnings = pf.warnings ?? [];
   const kind = pf.empty ? 'error' : problems.length ? 'warn' : 'success';
+  // an empty mission: what happened to each source (not ticked is not broken)
+  const emptyWhy = () =>
+    t('pf.noSources', {
+      docs: t(d?.requested ? 'pf.empty.docs' : 'pf.empty.docsOff'),
+      web: t(!w?.requested ? 'pf.empty.webOff' : w.configured ? 'pf.empty.webDown' : 'pf.empty.webNone'),
+      scholarly: t(sc?.requested ? 'pf.empty.scholarly' : 'pf.empty.scholarlyOff'),
+    });
   return (
     <section className={`preflight alert alert-${kind}`} data-testid="preflight" aria-live="polite">
       <strong>{t('pf.title')}</strong>
@@ -62,7 +69,7 @@ export function PreflightPanel({
         <ul className="preflight-problems" data-testid="pf-problems">
           {problems.map((p) => (
             <li key={p.code} data-code={p.code}>
-              {p.message}
+              {p.code === 'no_sources' ? emptyWhy() : p.message}
               {p.fix && (
                 <span className="preflight-fix">
                   {' '}

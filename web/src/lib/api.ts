@@ -570,6 +570,17 @@ export interface ChatMessage {
   citations: Passage[];
   created_at: string;
   streaming?: boolean;
+  /** what the web search gave when it was asked for (Writing assistant) */
+  web?: WebStatus;
+}
+export interface WebStatus {
+  status: string; // ok | no_results | no_provider | failed
+  message: string;
+  sources: number;
+}
+export function normWebStatus(w: any): WebStatus | undefined {
+  if (!w || typeof w !== 'object' || typeof w.status !== 'string') return undefined;
+  return { status: w.status, message: str(w.message), sources: num(w.sources) };
 }
 export function normChatMessage(r: any): ChatMessage {
   const m = r?.message && typeof r.message === 'object' ? r.message : r || {};
@@ -581,6 +592,7 @@ export function normChatMessage(r: any): ChatMessage {
     content: str(m.content, m.answer, m.text),
     citations: cites.map(normPassage),
     created_at: str(m.created_at),
+    ...(normWebStatus(m.web) ? { web: normWebStatus(m.web) } : {}),
   };
 }
 export interface Chat {

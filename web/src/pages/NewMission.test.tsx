@@ -41,6 +41,7 @@ const READY: Preflight = {
 let answer: Preflight = EMPTY;
 const preflights: any[] = [];
 const creates: any[] = [];
+let mcp: { name: string }[] = [];
 
 function reply(status: number, body: unknown) {
   return Promise.resolve(new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } }));
@@ -51,6 +52,7 @@ function fakeFetch(url: string, init?: RequestInit) {
   const body = init?.body ? JSON.parse(String(init.body)) : undefined;
   if (url === '/api/groups') return reply(200, { groups: [] });
   if (url === '/api/settings') return reply(200, {});
+  if (url === '/api/mcp/servers?connect=0') return reply(200, { servers: mcp });
   if (url === '/api/auth/me') return reply(200, { id: 'u1', username: 'ann', role: 'researcher' });
   if (url === '/api/missions/preflight' && method === 'POST') {
     preflights.push(body);
@@ -67,6 +69,7 @@ function fakeFetch(url: string, init?: RequestInit) {
 
 beforeEach(() => {
   answer = EMPTY;
+  mcp = [];
   preflights.length = 0;
   creates.length = 0;
   vi.stubGlobal('fetch', vi.fn(fakeFetch));
@@ -135,5 +138,24 @@ describe('New mission preflight', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Start mission' }));
     await screen.findByText('mission page');
     expect(creates[1].allow_empty).toBe(true);
+  });
+
+  it('offers Tools only when an MCP server is configured, and says why not', async () => {
+    renderPage();
+    await waitFor(() => expect(screen.getByTestId('src-tools-why').textContent).toContain('No MCP server is configured'));
+    const box = screen.getByTestId('src-tools') as HTMLInputElement;
+    expect(box.disabled).toBe(true);
+    expect(box.checked).toBe(false);
+  });
+
+  it('offers Tools when a server is configured', async () => {
+    mcp = [{ name: 'facts' }];
+    renderPage();
+    await screen.findByTestId('preflight');
+    const box = screen.getByTestId('src-tools') as HTMLInputElement;
+    await waitFor(() => expect(box.disabled).toBe(false));
+    expect(screen.queryByTestId('src-tools-why')).toBeNull();
+    fireEvent.click(box);
+    expect(box.checked).toBe(true);
   });
 });

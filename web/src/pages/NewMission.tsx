@@ -25,8 +25,19 @@ export function NewMissionPage() {
   const [pf, setPf] = useState<Preflight | null>(null);
   const [checking, setChecking] = useState(false);
   const [allowEmpty, setAllowEmpty] = useState(false);
+  // MCP servers the caller may use (names only, not connected); null: not known yet
+  const [mcpServers, setMcpServers] = useState<number | null>(null);
+  const noMcp = mcpServers === 0;
 
   useEffect(() => {
+    api
+      .get('/api/mcp/servers?connect=0')
+      .then((r) => {
+        const n = Array.isArray(r?.servers) ? r.servers.length : 0;
+        setMcpServers(n);
+        if (!n) setF((old) => ({ ...old, useTools: false }));
+      })
+      .catch(() => setMcpServers(null));
     api
       .get('/api/groups')
       .then((r) => setGroups(pickList(r, 'groups').map(normGroup)))
@@ -168,9 +179,15 @@ export function NewMissionPage() {
             <input type="checkbox" checked={f.useScholarly} onChange={(e) => set('useScholarly', e.target.checked)} /> {t('new.srcScholarly')}
           </label>
           <PluginSourceChoices selected={f.pluginSources} onChange={(v) => set('pluginSources', v)} />
-          <label className="check">
-            <input type="checkbox" checked={!!f.useTools} onChange={(e) => set('useTools', e.target.checked)} data-testid="src-tools" /> {t('new.srcTools')}
+          <label className={`check${noMcp ? ' muted' : ''}`}>
+            <input type="checkbox" checked={!!f.useTools && !noMcp} disabled={noMcp} onChange={(e) => set('useTools', e.target.checked)} data-testid="src-tools" aria-describedby={noMcp ? 'src-tools-why' : undefined} />{' '}
+            {t('new.srcTools')}
           </label>
+          {noMcp && (
+            <div id="src-tools-why" className="muted small" data-testid="src-tools-why">
+              {t('new.srcToolsNone')}
+            </div>
+          )}
           {errors.sources && (
             <div className="field-error" role="alert">
               {t(errors.sources)}

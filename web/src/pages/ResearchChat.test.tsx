@@ -5,11 +5,12 @@
  * research" opens the created mission; the Advanced link keeps the form.
  */
 import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
-import { render, screen, fireEvent, waitFor } from '@testing-library/react';
+import { act, render, screen, fireEvent, waitFor } from '@testing-library/react';
 import { MemoryRouter, Route, Routes, useParams } from 'react-router-dom';
 import { I18nProvider } from '../lib/i18n';
 import { AuthProvider } from '../lib/auth';
 import { storeSession } from '../lib/api';
+import { live } from '../lib/live';
 import { ResearchChatPage } from './ResearchChat';
 
 const CARD = {
@@ -56,6 +57,8 @@ function fakeFetch(url: string, init?: RequestInit) {
       return reply(422, { error: { code: 'invalid_field', field: 'questions', message: 'questions must hold 3 to 8 research questions (it has 2)' } });
     return reply(200, { ...DRAFT, title: body.title, proposal: { ...CARD, ...body, origin: 'edit' } });
   }
+  if (url === '/api/missions/drafts/dr1/messages' && method === 'POST')
+    return reply(202, { status: 'answering', channel: 'draft:dr1', seq: 3, message: { id: 3, role: 'user', content: body.content } });
   if (url === '/api/missions/drafts/dr1/start' && method === 'POST') return reply(201, { id: 'm7', mission_id: 'm7', status: 'queued' });
   return reply(404, { error: { code: 'not_found', message: url } });
 }
@@ -135,5 +138,31 @@ describe('research chat', () => {
     await screen.findByTestId('proposal-card');
     fireEvent.click(screen.getByTestId('rc-start'));
     await screen.findByText('mission page m7');
+  });
+
+  it("shows the planner's reply as it streams, then the answer with its card", async () => {
+    const subs = new Map<string, (e: any) => void>();
+    vi.spyOn(live, 'subscribe').mockImplementation((channel: string, _after: number, fn: (e: any) => void) => {
+      subs.set(channel, fn);
+      return () => subs.delete(channel);
+    });
+    renderAt('/missions/drafts/dr1');
+    await screen.findByTestId('proposal-card');
+    await waitFor(() => expect(subs.has('draft:dr1')).toBe(true));
+    fireEvent.change(screen.getByTestId('rc-turn'), { target: { value: 'shorter, for executives' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Send' }));
+    await waitFor(() => expect(calls.some((c) => c.url.endsWith('/messages'))).toBe(true));
+    const emit = (event: string, data: any) => act(() => subs.get('draft:dr1')!({ channel: 'draft:dr1', seq: 0, event, data }));
+    emit('token', { text: 'I made it ' });
+    emit('token', { text: 'shorter' });
+    expect(screen.getByTestId('rc-streaming').textContent).toContain('I made it shorter');
+    emit('reset', {});
+    expect(screen.queryByTestId('rc-streaming')).toBeNull();
+    emit('token', { text: 'Shorter, for executives.' });
+    expect(screen.getByTestId('rc-streaming').textContent).toContain('Shorter, for executives.');
+    emit('message', { id: 4, role: 'assistant', content: 'Shorter, for executives.', proposal: { ...CARD, audience: 'executives', depth: 'quick' }, meta: { mode: 'model' } });
+    expect(screen.queryByTestId('rc-streaming')).toBeNull();
+    expect(screen.getByTestId('rc-messages').textContent).toContain('Shorter, for executives.');
+    expect((screen.getByTestId('card-audience') as HTMLInputElement).value).toBe('executives');
   });
 });

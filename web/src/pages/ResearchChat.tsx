@@ -9,6 +9,7 @@ import { api, normGroup, pickList, type Group } from '../lib/api';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { useChannel } from '../lib/live';
+import { tokenText } from './Chat';
 import { usePageTitle } from '../lib/title';
 import { renderMarkdown } from '../lib/markdown';
 import { ErrorBox, Spinner } from '../components/ui';
@@ -127,6 +128,7 @@ function DraftView({ id }: { id: string }) {
   const [groups, setGroups] = useState<Group[]>([]);
   const [input, setInput] = useState('');
   const [waiting, setWaiting] = useState(false);
+  const [streamed, setStreamed] = useState(''); // the answer as the model writes it
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const endRef = useRef<HTMLDivElement>(null);
@@ -154,9 +156,19 @@ function DraftView({ id }: { id: string }) {
   }, [draft?.messages.length, waiting]);
 
   const onEvent = (ev: { event: string; data: any }) => {
+    if (ev.event === 'token') {
+      const piece = tokenText(ev.data);
+      setStreamed((x) => x + piece);
+      return;
+    }
+    if (ev.event === 'reset') {
+      setStreamed('');
+      return;
+    }
     if (ev.event === 'error') {
       setError(new Error(String(ev.data?.message ?? 'error')));
       setWaiting(false);
+      setStreamed('');
       return;
     }
     if (ev.event !== 'message') return;
@@ -170,7 +182,10 @@ function DraftView({ id }: { id: string }) {
       }
       return next;
     });
-    if (m.role === 'assistant') setWaiting(false);
+    if (m.role === 'assistant') {
+      setWaiting(false);
+      setStreamed('');
+    }
   };
   useChannel(draft ? `draft:${id}` : null, draft ? draft.last_seq : null, onEvent);
   useChannel(draft?.chat_id ? `chat:${draft.chat_id}` : null, draft?.chat_id ? draft.chat_last_seq : null, onEvent);
@@ -242,7 +257,13 @@ function DraftView({ id }: { id: string }) {
                 )}
               </div>
             ))}
-            {waiting && (
+            {waiting && streamed && (
+              <div className="msg msg-assistant" data-testid="rc-streaming">
+                <div className="msg-role">{t('rc.planner')}</div>
+                <div className="markdown msg-content" dangerouslySetInnerHTML={{ __html: renderMarkdown(streamed) }} />
+              </div>
+            )}
+            {waiting && !streamed && (
               <div className="msg msg-assistant">
                 <span className="typing" aria-label={t('rc.thinking')}>
                   <span />

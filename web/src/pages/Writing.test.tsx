@@ -14,6 +14,7 @@ import { WritingPage } from './Writing';
 
 let calls: { method: string; url: string; body: any }[] = [];
 let conflict = false;
+let history: any[] = [];
 const session = {
   id: 's1',
   title: 'Etna essay',
@@ -31,6 +32,7 @@ const session = {
 beforeEach(() => {
   calls = [];
   conflict = false;
+  history = [];
   storeSession('tok', { id: 'u1', username: 'ann', role: 'researcher' });
   vi.stubGlobal(
     'fetch',
@@ -45,7 +47,9 @@ beforeEach(() => {
       if (url.endsWith('/api/writing/sessions/s1') && method === 'PATCH') return ok({ ...session, ...body });
       if (url.endsWith('/api/writing/sessions/s1')) return ok(session);
       if (url.endsWith('/api/writing/sessions')) return ok({ sessions: [session] });
-      if (url.endsWith('/assistant')) return ok({ messages: [] });
+      if (url.endsWith('/assistant')) return ok({ messages: history });
+      if (url.endsWith('/references') && method === 'POST') return ok({ n: 2, ...body }, 201);
+      if (url.includes('/references')) return ok({ style: 'apa', references: session.references, list: '' });
       if (url.includes('/api/groups')) return ok({ groups: [] });
       if (url.includes('/api/auth/me')) return ok({ id: 'u1', username: 'ann', role: 'researcher' });
       return ok({}, 404);
@@ -103,5 +107,43 @@ describe('Writing page', () => {
     fireEvent.change(sel, { target: { value: 'mla' } });
     await waitFor(() => expect(calls.some((c) => c.method === 'PATCH' && c.body?.style === 'mla')).toBe(true));
     await waitFor(() => expect(screen.getByTestId('draft-preview').textContent).toContain('Etna is on Sicily (Rossi).'));
+  });
+
+  it('turns web search on, shows web sources and says when the web could not be searched', async () => {
+    history = [
+      { id: 'm1', role: 'user', content: 'What is new in tidal power?' },
+      {
+        id: 'm2',
+        role: 'assistant',
+        content: 'A tidal plant opened [1].',
+        citations: [{ n: 1, type: 'web', url: 'https://news.example/tidal', title: 'Tidal plant opens', text: 'The plant...' }],
+        web: { status: 'ok', message: '1 web page read for this answer.', sources: 1 },
+      },
+      { id: 'm3', role: 'user', content: 'And Etna?' },
+      {
+        id: 'm4',
+        role: 'assistant',
+        content: 'On Sicily [1].',
+        citations: [{ n: 1, document_id: 'd1', title: 'Volcanoes of Italy', page: 2 }],
+        web: { status: 'no_provider', message: 'no search endpoint is configured', sources: 0 },
+      },
+    ];
+    renderPage();
+    const box = (await screen.findByTestId('writing-web')) as HTMLInputElement;
+    expect(box.checked).toBe(false);
+    fireEvent.click(box);
+    await waitFor(() => expect(calls.some((c) => c.method === 'PATCH' && c.body?.web === true)).toBe(true));
+    const link = (await screen.findByRole('link', { name: 'Tidal plant opens' })) as HTMLAnchorElement;
+    expect(link.href).toBe('https://news.example/tidal');
+    const status = screen.getAllByTestId('assistant-web-status');
+    expect(status[0].textContent).toContain('Web pages read for this answer: 1.');
+    expect(status[1].textContent).toContain('no search endpoint is configured');
+    // inserting the web answer adds the page to the references, as a web source
+    fireEvent.click(screen.getAllByTestId('assistant-insert')[0]);
+    await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.url.endsWith('/references'))).toBe(true));
+    const post = calls.find((c) => c.method === 'POST' && c.url.endsWith('/references'))!;
+    expect(post.body).toMatchObject({ type: 'web', url: 'https://news.example/tidal', title: 'Tidal plant opens' });
+    expect(post.body.accessed).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    await waitFor(() => expect((screen.getByTestId('draft-editor') as HTMLTextAreaElement).value).toContain('A tidal plant opened [@2].'));
   });
 });

@@ -9,7 +9,7 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import { api, ApiError, downloadFile, normChatMessage, normGroup, pickList, type ChatMessage, type Group } from '../lib/api';
+import { api, ApiError, downloadFile, normChatMessage, normGroup, normWebStatus, pickList, type ChatMessage, type Group } from '../lib/api';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { useChannel } from '../lib/live';
@@ -33,6 +33,7 @@ interface SessionInfo {
   title: string;
   style: string;
   group_id: string | null;
+  web: boolean;
   version: number;
   content: string;
   chat_id: string;
@@ -149,6 +150,7 @@ function normSession(r: any): SessionInfo {
     title: String(r.title ?? ''),
     style: String(r.style ?? 'apa'),
     group_id: r.group_id ?? null,
+    web: r.web === true,
     version: Number(r.version ?? 0),
     content: String(r.content ?? ''),
     chat_id: String(r.chat_id ?? ''),
@@ -315,6 +317,10 @@ function WritingSession({ sessionId, onChanged }: { sessionId: string; onChanged
             ))}
           </select>
         </label>
+        <label className="inline-field">
+          <input type="checkbox" checked={s.web} onChange={(e) => void patch({ web: e.target.checked })} disabled={!canWrite} data-testid="writing-web" />
+          <span>{t('writing.web')}</span>
+        </label>
         <span className={`save-state save-${save}`} role="status" data-testid="save-state">
           {t(`writing.save.${save}`)} · v{version}
         </span>
@@ -480,6 +486,9 @@ function AssistantPanel({ session, editor, draft, setDraft, onRefs }: { session:
       update(id, (m) => ({ ...m, msg: { ...m.msg, content: m.msg.content + piece } }));
     } else if (ev.event === 'reset') {
       update(id, (m) => ({ ...m, msg: { ...m.msg, content: '' } }));
+    } else if (ev.event === 'web') {
+      const web = normWebStatus(ev.data);
+      if (web) update(id, (m) => ({ ...m, msg: { ...m.msg, web } }));
     } else if (ev.event === 'error') {
       setError(new Error(String(ev.data?.message ?? 'error')));
       update(id, () => null);
@@ -527,7 +536,10 @@ function AssistantPanel({ session, editor, draft, setDraft, onRefs }: { session:
   const asDraftText = async (m: ChatMessage) => {
     const map = new Map<number, number>();
     for (const c of m.citations) {
-      const r = await api.post(`/api/writing/sessions/${session.id}/references`, { document_id: c.document_id, ...(Number(c.page) > 0 ? { page: Number(c.page) } : {}) });
+      const body = c.url && !c.document_id
+        ? { type: 'web', title: c.title || c.url, url: c.url, accessed: new Date().toISOString().slice(0, 10) }
+        : { document_id: c.document_id, ...(Number(c.page) > 0 ? { page: Number(c.page) } : {}) };
+      const r = await api.post(`/api/writing/sessions/${session.id}/references`, body);
       map.set(c.n, Number(r.n));
     }
     await onRefs();
@@ -582,12 +594,29 @@ function AssistantPanel({ session, editor, draft, setDraft, onRefs }: { session:
                 {sg.msg.citations.length > 0 && (
                   <ol className="msg-cites small">
                     {sg.msg.citations.map((c) => (
-                      <li key={c.n}>
-                        [{c.n}] {c.title || c.filename}
-                        {c.page ? ` · p. ${c.page}` : ''}
+                      <li key={c.n} data-testid={c.url && !c.document_id ? 'assistant-web-cite' : 'assistant-cite'}>
+                        [{c.n}]{' '}
+                        {c.url && !c.document_id ? (
+                          <>
+                            <span className="badge">{t('writing.webSource')}</span>{' '}
+                            <a href={c.url} target="_blank" rel="noopener noreferrer">
+                              {c.title || c.url}
+                            </a>
+                          </>
+                        ) : (
+                          <>
+                            {c.title || c.filename}
+                            {c.page ? ` · p. ${c.page}` : ''}
+                          </>
+                        )}
                       </li>
                     ))}
                   </ol>
+                )}
+                {sg.msg.web && (
+                  <p className={sg.msg.web.status === 'ok' ? 'small muted' : 'alert alert-warn small'} role="status" title={sg.msg.web.message} data-testid="assistant-web-status">
+                    {t(`writing.web.${['ok', 'no_results', 'no_provider', 'failed'].includes(sg.msg.web.status) ? sg.msg.web.status : 'failed'}`, { n: sg.msg.web.sources })}
+                  </p>
                 )}
                 {!sg.msg.streaming && sg.msg.content && (
                   <div className="row-actions">
