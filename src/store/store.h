@@ -43,7 +43,7 @@ store_t *store_open_path(const char *path, char *err, size_t errlen);
  * aborts. store_open() still refuses PostgreSQL for that reason. */
 store_t *store_open_postgres(const char *conninfo, char *err, size_t errlen);
 /* The store modules not yet running on PostgreSQL. */
-#define STORE_PG_PENDING "users, jobs, documents, missions, chats, drafts, writing, llm_calls"
+#define STORE_PG_PENDING "users, jobs, chunks, chats, drafts, writing, llm_calls"
 /* A random id naming this open store (one per process in practice) in what
  * it tells other processes, so that a process skips its own notifications.
  * Owned by st. */

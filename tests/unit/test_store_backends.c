@@ -224,7 +224,7 @@ static json_t *schema_columns(store_t *st) {
                  "WHERE table_schema = 'public' AND table_name NOT IN "
                  "('chunk_postings', 'chunk_lengths', "
                  "'chunk_index_stats', 'chunks_fts_vocab') "
-                 "AND NOT (table_name = 'llm_calls' AND column_name = 'rowid') "
+                 "AND column_name <> 'rowid' "
                  "ORDER BY 1, 2",
                  DB_NOARGS, collect_pair, arr);
   cr_assert(n > 0);
