@@ -57,5 +57,10 @@ int store_backup(store_t *st, const char *dest_path, char *err, size_t errlen);
 /* Path of the database file (SQLite), or "postgresql host=... dbname=..."
  * without the password. Owned by st. */
 const char *store_path(store_t *st);
+/* Who this store is among the processes sharing the database, for job
+ * leases and logs: "HOST:PID:RANDOM.N", RANDOM drawn once per process and N
+ * counting the stores the process opened (1 in a server; tests open several
+ * to play several processes). Fixed for the store's life; owned by st. */
+const char *store_identity(store_t *st);
 
 #endif
