@@ -27,12 +27,12 @@ int store_job_enqueue(store_t *st, const char *kind, const char *ref_id, const c
   char *text = payload ? json_dumps(payload, JSON_COMPACT) : util_strdup("{}");
   if (!text) return STORE_ERROR;
   int64_t now = util_now_ms();
-  int rc = db_run(st, "enqueue job",
-                  "INSERT INTO jobs (id, kind, ref_id, user_id, payload, status, created_at, updated_at) "
-                  "VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
-                  DB_ARGS(DB_TEXT(id), DB_TEXT(kind), DB_TEXT(ref_id), DB_TEXT(user_id), DB_TEXT(text), DB_INT(now),
-                          DB_INT(now)),
-                  NULL);
+  int rc = db_run(
+      st, "enqueue job",
+      "INSERT INTO jobs (id, kind, ref_id, user_id, payload, status, created_at, updated_at) "
+      "VALUES (?, ?, ?, ?, ?, 'queued', ?, ?)",
+      DB_ARGS(DB_TEXT(id), DB_TEXT(kind), DB_TEXT(ref_id), DB_TEXT(user_id), DB_TEXT(text), DB_INT(now), DB_INT(now)),
+      NULL);
   free(text);
   if (rc != STORE_OK) return STORE_ERROR;
   if (id_out) memcpy(id_out, id, sizeof id);
@@ -65,22 +65,22 @@ int store_job_claim_leased(store_t *st, const char *kind, int64_t lease_ms, stor
    * claim the same job. SQLite serialises writers; on PostgreSQL the row is
    * locked by the inner SELECT and a concurrent claimer skips it for the
    * next queued one instead of waiting (and finding it taken). */
-  int n = db_conn_query(
-      c, "claim job",
-      db_sql(c,
-             "UPDATE jobs SET status = 'running', attempts = attempts + 1, owner = ?, lease_until = ?, "
-             "heartbeat_at = ?, updated_at = ? "
-             "WHERE id = (SELECT id FROM jobs WHERE kind = ? AND status = 'queued' AND run_after <= ? "
-             "ORDER BY created_at, rowid LIMIT 1) AND status = 'queued' "
-             "RETURNING id, kind, ref_id, user_id, payload, attempts",
-             "UPDATE jobs SET status = 'running', attempts = attempts + 1, owner = ?, lease_until = ?, "
-             "heartbeat_at = ?, updated_at = ? "
-             "WHERE id = (SELECT id FROM jobs WHERE kind = ? AND status = 'queued' AND run_after <= ? "
-             "ORDER BY created_at, id FOR UPDATE SKIP LOCKED LIMIT 1) AND status = 'queued' "
-             "RETURNING id, kind, ref_id, user_id, payload, attempts"),
-      DB_ARGS(DB_TEXT(store_identity(st)), DB_INT(now + lease_ms), DB_INT(now), DB_INT(now), DB_TEXT(kind),
-              DB_INT(now)),
-      job_row, out);
+  int n =
+      db_conn_query(c, "claim job",
+                    db_sql(c,
+                           "UPDATE jobs SET status = 'running', attempts = attempts + 1, owner = ?, lease_until = ?, "
+                           "heartbeat_at = ?, updated_at = ? "
+                           "WHERE id = (SELECT id FROM jobs WHERE kind = ? AND status = 'queued' AND run_after <= ? "
+                           "ORDER BY created_at, rowid LIMIT 1) AND status = 'queued' "
+                           "RETURNING id, kind, ref_id, user_id, payload, attempts",
+                           "UPDATE jobs SET status = 'running', attempts = attempts + 1, owner = ?, lease_until = ?, "
+                           "heartbeat_at = ?, updated_at = ? "
+                           "WHERE id = (SELECT id FROM jobs WHERE kind = ? AND status = 'queued' AND run_after <= ? "
+                           "ORDER BY created_at, id FOR UPDATE SKIP LOCKED LIMIT 1) AND status = 'queued' "
+                           "RETURNING id, kind, ref_id, user_id, payload, attempts"),
+                    DB_ARGS(DB_TEXT(store_identity(st)), DB_INT(now + lease_ms), DB_INT(now), DB_INT(now),
+                            DB_TEXT(kind), DB_INT(now)),
+                    job_row, out);
   db_release(st, c);
   if (n < 0) return STORE_ERROR;
   return *out ? STORE_OK : STORE_NOT_FOUND;
@@ -115,8 +115,7 @@ int store_job_requeue(store_t *st, const char *id, int64_t delay_ms) {
 
 int store_job_heartbeat(store_t *st, int64_t lease_ms) {
   int64_t now = util_now_ms();
-  return update_jobs(st,
-                     "UPDATE jobs SET lease_until = ?, heartbeat_at = ? WHERE status = 'running' AND owner = ?",
+  return update_jobs(st, "UPDATE jobs SET lease_until = ?, heartbeat_at = ? WHERE status = 'running' AND owner = ?",
                      DB_ARGS(DB_INT(now + lease_ms), DB_INT(now), DB_TEXT(store_identity(st))));
 }
 
@@ -132,7 +131,7 @@ typedef struct {
   long pid;        /* this process */
   const char *tag; /* this process's random part, "RANDOM." */
   size_t taglen;
-  json_t *stale;   /* [[id, owner], ...] */
+  json_t *stale; /* [[id, owner], ...] */
 } stale_scan_t;
 
 /* A running job's owner names a process of this host that is gone: its pid

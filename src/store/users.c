@@ -71,9 +71,9 @@ int store_user_get_by_name(store_t *st, const char *username, store_user_t **out
 static int list_row(db_stmt_t *s, void *ctx) {
   char ts[40];
   util_iso_time(db_col_int64(s, 4), ts, sizeof ts);
-  json_array_append_new(ctx, json_pack("{s:s, s:s, s:s, s:b, s:s}", "id", db_col_text_ref(s, 0), "username",
-                                       db_col_text_ref(s, 1), "role", db_col_text_ref(s, 2), "active",
-                                       (int)db_col_int64(s, 3), "created_at", ts));
+  json_array_append_new(
+      ctx, json_pack("{s:s, s:s, s:s, s:b, s:s}", "id", db_col_text_ref(s, 0), "username", db_col_text_ref(s, 1),
+                     "role", db_col_text_ref(s, 2), "active", (int)db_col_int64(s, 3), "created_at", ts));
   return 0;
 }
 
@@ -125,21 +125,21 @@ int store_user_delete(store_t *st, const char *id) {
 }
 
 int store_token_revoke(store_t *st, const char *jti, int64_t expires_at) {
-  int rc = db_run(st, "revoke token",
-                  "INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                  DB_ARGS(DB_TEXT(jti), DB_INT(expires_at)), NULL);
+  int rc =
+      db_run(st, "revoke token", "INSERT INTO revoked_tokens (jti, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+             DB_ARGS(DB_TEXT(jti), DB_INT(expires_at)), NULL);
   return rc == STORE_OK ? STORE_OK : STORE_ERROR;
 }
 
 int store_token_is_revoked(store_t *st, const char *jti) {
-  int n = db_query(st, "check revoked token", "SELECT 1 FROM revoked_tokens WHERE jti = ?", DB_ARGS(DB_TEXT(jti)),
-                   NULL, NULL);
+  int n = db_query(st, "check revoked token", "SELECT 1 FROM revoked_tokens WHERE jti = ?", DB_ARGS(DB_TEXT(jti)), NULL,
+                   NULL);
   return n < 0 ? -1 : n > 0;
 }
 
 int store_token_purge(store_t *st, int64_t now) {
-  int rc = db_run(st, "purge revoked tokens", "DELETE FROM revoked_tokens WHERE expires_at < ?", DB_ARGS(DB_INT(now)),
-                  NULL);
+  int rc =
+      db_run(st, "purge revoked tokens", "DELETE FROM revoked_tokens WHERE expires_at < ?", DB_ARGS(DB_INT(now)), NULL);
   return rc == STORE_OK ? STORE_OK : STORE_ERROR;
 }
 
