@@ -375,10 +375,10 @@ BOTH_BACKENDS(pgsmall, jobs_expired_lease_is_taken_over_and_the_old_owner_loses_
   char id[17];
   cr_assert_eq(store_job_enqueue(st, "mission", "m1", "u1", NULL, id), STORE_OK);
   store_job_t *ja = NULL, *jb = NULL;
-  cr_assert_eq(store_job_claim_leased(st, "mission", 300, &ja), STORE_OK);
+  cr_assert_eq(store_job_claim_leased(st, "mission", 800, &ja), STORE_OK);
   cr_expect_eq(store_job_requeue_expired(b), 0, "a live lease stays");
   cr_expect_eq(store_job_claim(b, "mission", &jb), STORE_NOT_FOUND);
-  util_sleep_ms(400); /* A stops heartbeating: it hung or died */
+  util_sleep_ms(900); /* A stops heartbeating: it hung or died */
   cr_expect_eq(store_job_requeue_expired(b), 1, "the expired lease goes back to the queue");
   cr_assert_eq(store_job_claim(b, "mission", &jb), STORE_OK, "and another process takes the job over");
   cr_expect_str_eq(jb->id, id);
@@ -401,12 +401,12 @@ BOTH_BACKENDS(pgsmall, jobs_heartbeat_keeps_a_live_job) {
   cr_assert_eq(store_job_enqueue(st, "ingest", "d1", NULL, NULL, NULL), STORE_OK);
   cr_assert_eq(store_job_enqueue(st, "ingest", "d2", NULL, NULL, NULL), STORE_OK);
   store_job_t *j1 = NULL, *j2 = NULL;
-  cr_assert_eq(store_job_claim_leased(st, "ingest", 300, &j1), STORE_OK);
-  cr_assert_eq(store_job_claim_leased(st, "ingest", 300, &j2), STORE_OK);
-  for (int i = 0; i < 6; i++) { /* 0.9 s: three leases long */
-    util_sleep_ms(150);
-    cr_expect_eq(store_job_heartbeat(st, 300), 2, "both running jobs extended");
-    cr_expect_eq(store_job_heartbeat(b, 300), 0, "B holds nothing");
+  cr_assert_eq(store_job_claim_leased(st, "ingest", 1000, &j1), STORE_OK);
+  cr_assert_eq(store_job_claim_leased(st, "ingest", 1000, &j2), STORE_OK);
+  for (int i = 0; i < 8; i++) { /* 1.6 s: past the first lease */
+    util_sleep_ms(200);
+    cr_expect_eq(store_job_heartbeat(st, 1000), 2, "both running jobs extended");
+    cr_expect_eq(store_job_heartbeat(b, 1000), 0, "B holds nothing");
     cr_expect_eq(store_job_requeue_expired(b), 0, "round %d: nothing expired", i);
   }
   store_job_t *jb = NULL;
@@ -471,18 +471,18 @@ static job_result_t slow_job(void *ud, jobs_t *jobs, const store_job_t *job, cha
   (void)job;
   (void)err;
   (void)errlen;
-  util_sleep_ms(1500);
+  util_sleep_ms(3000);
   return JOB_DONE;
 }
 
 BOTH_BACKENDS(pgsmall, jobs_runner_renews_the_lease_of_a_long_job) {
   store_t *b = second_store(st);
   jobs_t *jobs = jobs_new(st);
-  jobs_set_lease_ms(jobs, 450);
+  jobs_set_lease_ms(jobs, 900);
   cr_assert_eq(jobs_register(jobs, "slow", 1, slow_job, NULL), 0);
   cr_assert_eq(jobs_start(jobs), 0);
   cr_assert_eq(jobs_submit(jobs, "slow", "r1", NULL, NULL, NULL), 0);
-  int64_t until = util_mono_ms() + 1300;
+  int64_t until = util_mono_ms() + 2700;
   int expired = 0;
   while (util_mono_ms() < until) {
     util_sleep_ms(50);
