@@ -74,6 +74,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   }
   app->events = events_new(app->store);
   app->jobs = jobs_new(app->store);
+  jobs_set_lease_ms(app->jobs, config_int(cfg, "JOB_LEASE_SECONDS") * 1000);
   if (!(app->llm = llm_new(app, err, errlen))) {
     app_close(app);
     return NULL;

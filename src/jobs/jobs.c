@@ -4,6 +4,11 @@
  * One condition variable wakes idle workers when a job is submitted; a
  * one-second timed wait covers jobs queued by another process or requeued
  * with a delay.
+ *
+ * Leases (store/jobs.h): a job is claimed for lease_ms; the keeper thread
+ * extends the leases of this process's running jobs every lease_ms / 3 and,
+ * in the same round, re-queues the jobs of any process whose lease passed,
+ * so a job of a process that died is taken over within about a lease.
  */
 #include "jobs/jobs.h"
 
@@ -43,12 +48,17 @@ struct jobs {
   pthread_mutex_t lock;
   pthread_cond_t cond;
   unsigned long wake_gen;
+  int64_t lease_ms;
+  pthread_t keeper;
+  int keeper_started;
+  atomic_int keeper_stop;
 };
 
 jobs_t *jobs_new(store_t *st) {
   jobs_t *j = calloc(1, sizeof *j);
   if (!j) abort();
   j->st = st;
+  j->lease_ms = STORE_JOB_LEASE_MS;
   pthread_mutex_init(&j->lock, NULL);
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
@@ -68,6 +78,10 @@ int jobs_register(jobs_t *jobs, const char *kind, int nworkers, job_handler_fn f
   k->fn = fn;
   k->ud = ud;
   return 0;
+}
+
+void jobs_set_lease_ms(jobs_t *jobs, int64_t lease_ms) {
+  if (lease_ms >= 300) jobs->lease_ms = lease_ms;
 }
 
 int jobs_should_stop(jobs_t *jobs) { return atomic_load(&jobs->stopping); }
@@ -98,7 +112,7 @@ static void *worker_main(void *arg) {
     unsigned long seen = jobs->wake_gen;
     pthread_mutex_unlock(&jobs->lock);
     store_job_t *job = NULL;
-    int rc = store_job_claim(jobs->st, w->kind->kind, &job);
+    int rc = store_job_claim_leased(jobs->st, w->kind->kind, jobs->lease_ms, &job);
     if (rc != STORE_OK) {
       wait_for_work(jobs, seen);
       continue;
@@ -106,29 +120,56 @@ static void *worker_main(void *arg) {
     char err[1024] = "";
     log_debug("jobs", "running %s job %s (%s)", job->kind, job->id, job->ref_id ? job->ref_id : "-");
     job_result_t res = w->kind->fn(w->kind->ud, jobs, job, err, sizeof err);
+    int out = STORE_OK;
     switch (res) {
       case JOB_DONE:
-        store_job_finish(jobs->st, job->id, "done", NULL);
+        out = store_job_finish(jobs->st, job->id, "done", NULL);
         break;
       case JOB_FAILED:
         log_warn("jobs", "%s job %s failed: %s", job->kind, job->id, err);
-        store_job_finish(jobs->st, job->id, "failed", err);
+        out = store_job_finish(jobs->st, job->id, "failed", err);
         break;
       case JOB_CANCELLED:
-        store_job_finish(jobs->st, job->id, "cancelled", err[0] ? err : NULL);
+        out = store_job_finish(jobs->st, job->id, "cancelled", err[0] ? err : NULL);
         break;
       case JOB_REQUEUE:
-        store_job_requeue(jobs->st, job->id, atomic_load(&jobs->stopping) ? 0 : 1000);
+        out = store_job_requeue(jobs->st, job->id, atomic_load(&jobs->stopping) ? 0 : 1000);
         break;
     }
+    if (out == STORE_NOT_FOUND)
+      log_warn("jobs", "%s job %s: lease lost (another process took it over); this outcome is dropped", job->kind,
+               job->id);
     store_job_free(job);
+  }
+  return NULL;
+}
+
+/* Extends this process's leases and re-queues expired ones, every lease / 3. */
+static void *keeper_main(void *arg) {
+  jobs_t *jobs = arg;
+  int64_t next = util_mono_ms() + jobs->lease_ms / 3;
+  while (!atomic_load(&jobs->keeper_stop)) {
+    if (util_mono_ms() < next) {
+      util_sleep_ms(50);
+      continue;
+    }
+    next = util_mono_ms() + jobs->lease_ms / 3;
+    if (store_job_heartbeat(jobs->st, jobs->lease_ms) < 0) log_warn("jobs", "could not extend job leases");
+    int n = store_job_requeue_expired(jobs->st);
+    if (n > 0) {
+      log_info("jobs", "requeued %d job(s) whose lease expired", n);
+      jobs_wake(jobs);
+    }
   }
   return NULL;
 }
 
 int jobs_start(jobs_t *jobs) {
   int n = store_job_requeue_running(jobs->st);
-  if (n > 0) log_info("jobs", "requeued %d job(s) interrupted by the last shutdown", n);
+  if (n > 0) log_info("jobs", "requeued %d job(s) interrupted by the last shutdown or whose lease expired", n);
+  log_info("jobs", "job worker %s (lease %lld ms)", store_identity(jobs->st), (long long)jobs->lease_ms);
+  if (pthread_create(&jobs->keeper, NULL, keeper_main, jobs) != 0) return -1;
+  jobs->keeper_started = 1;
   for (int k = 0; k < jobs->nkinds; k++) {
     for (int i = 0; i < jobs->kinds[k].nworkers && jobs->nworkers < MAX_WORKERS; i++) {
       worker_t *w = &jobs->workers[jobs->nworkers];
@@ -146,6 +187,9 @@ void jobs_free(jobs_t *jobs) {
   atomic_store(&jobs->stopping, 1);
   jobs_wake(jobs);
   for (int i = 0; i < jobs->nworkers; i++) pthread_join(jobs->workers[i].thread, NULL);
+  /* The keeper holds the leases until the workers have recorded their outcomes. */
+  atomic_store(&jobs->keeper_stop, 1);
+  if (jobs->keeper_started) pthread_join(jobs->keeper, NULL);
   pthread_mutex_destroy(&jobs->lock);
   pthread_cond_destroy(&jobs->cond);
   free(jobs);

@@ -4,9 +4,12 @@
  * Each job kind ("ingest", "mission", ...) is registered with a handler and
  * its own number of worker threads. A worker claims the oldest queued job of
  * its kind, runs the handler, and records the outcome the handler returns.
- * Jobs survive restarts: at start, jobs left running by a crashed process are
- * queued again, so handlers must be able to resume (they read their committed
- * state from the store and continue from there).
+ * Jobs survive restarts and dead processes: a claimed job is leased to this
+ * process (store/jobs.h), a keeper thread extends the leases every lease / 3
+ * and re-queues jobs whose lease expired (any process's); at start, jobs left
+ * running by this process's previous run are queued again at once. Handlers
+ * must be able to resume (they read their committed state from the store and
+ * continue from there).
  *
  * jobs_wake() after enqueueing makes a worker look at once; otherwise workers
  * poll every second. jobs_stop() asks handlers to stop (jobs_should_stop())
@@ -33,7 +36,9 @@ typedef job_result_t (*job_handler_fn)(void *ud, jobs_t *jobs, const store_job_t
 jobs_t *jobs_new(store_t *st);
 /* Registers a kind before jobs_start(). */
 int jobs_register(jobs_t *jobs, const char *kind, int nworkers, job_handler_fn fn, void *ud);
-/* Requeues jobs left running by a previous process, then starts the workers. */
+/* Lease of the jobs this runner claims (default STORE_JOB_LEASE_MS); before jobs_start(). */
+void jobs_set_lease_ms(jobs_t *jobs, int64_t lease_ms);
+/* Requeues jobs left running by a previous process, then starts the workers and the lease keeper. */
 int jobs_start(jobs_t *jobs);
 /* Stops and joins the workers, then frees; accepts NULL. */
 void jobs_free(jobs_t *jobs);

@@ -52,7 +52,7 @@ db_conn_t *db_acquire(store_t *st);
 void db_release(store_t *st, db_conn_t *c); /* accepts NULL */
 db_backend_t db_backend(const db_conn_t *c);
 db_backend_t store_backend(const store_t *st);
-/* The origin of the connection's store (see store_origin in store.h). */
+/* The identity of the connection's store (store_identity in store.h). */
 const char *db_origin(const db_conn_t *c);
 /* Write transaction: BEGIN IMMEDIATE on SQLite, BEGIN on PostgreSQL. 0 on success. */
 int db_begin(db_conn_t *c);

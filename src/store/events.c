@@ -50,8 +50,8 @@ int db_event_append(db_conn_t *c, const char *channel, const char *event, json_t
     }
   }
   if (rc == STORE_OK && db_backend(c) == DB_PG) {
-    /* "ORIGIN SEQ CHANNEL": channels are short ids, far below NOTIFY's 8000 bytes */
-    char payload[256];
+    /* "IDENTITY SEQ CHANNEL": short, far below NOTIFY's 8000 bytes */
+    char payload[400];
     snprintf(payload, sizeof payload, "%s %lld %s", db_origin(c), (long long)*seq, channel);
     if (db_conn_query(c, "notify event", "SELECT pg_notify('" STORE_EVENTS_NOTIFY "', ?)", DB_ARGS(DB_TEXT(payload)),
                       NULL, NULL) != 1)

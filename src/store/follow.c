@@ -25,7 +25,7 @@
 
 struct store_follower {
   char *conninfo;
-  char origin[17];
+  char origin[128];
   store_follow_fn fn;
   void *ud;
   pthread_t thread;
@@ -105,7 +105,7 @@ store_follower_t *store_events_follow(store_t *st, store_follow_fn fn, void *ud)
   store_follower_t *f = calloc(1, sizeof *f);
   if (!f) abort();
   f->conninfo = util_strdup(conninfo);
-  snprintf(f->origin, sizeof f->origin, "%s", store_origin(st));
+  snprintf(f->origin, sizeof f->origin, "%s", store_identity(st));
   f->fn = fn;
   f->ud = ud;
   f->conn = c;

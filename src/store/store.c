@@ -16,9 +16,11 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/embedded.h"
 #include "base/log.h"
@@ -32,11 +34,11 @@ struct store {
   db_backend_t backend;
   char *path; /* SQLite file, or a password-free description of the PostgreSQL server */
   char *conninfo; /* PostgreSQL: what the pool connected with (for listeners) */
-  char origin[17]; /* names this store (process) in cross-process notifications */
   db_conn_t *conns[POOL_SIZE];
   int nconns;
   pthread_mutex_t lock;
   pthread_cond_t cond;
+  char identity[128]; /* store_identity(), made on first use */
 };
 
 const char *embedded_find(const embedded_file_t *files, const char *name) {
@@ -49,16 +51,36 @@ db_backend_t store_backend(const store_t *st) {
   return st->backend;
 }
 
-const char *store_origin(const store_t *st) {
-  return st->origin;
-}
-
 const char *db_origin(const db_conn_t *c) {
   return c->origin;
 }
 
 const char *store_pg_conninfo(const store_t *st) {
   return st->conninfo;
+}
+
+/* ---- the store's identity (job leases) ---- */
+
+static pthread_once_t process_once = PTHREAD_ONCE_INIT;
+static char process_tag[17]; /* random, once per process */
+static atomic_int store_serial;
+
+static void make_process_tag(void) {
+  util_random_hex(process_tag, 8);
+}
+
+const char *store_identity(store_t *st) {
+  pthread_once(&process_once, make_process_tag);
+  pthread_mutex_lock(&st->lock);
+  if (!st->identity[0]) {
+    char host[64] = "";
+    if (gethostname(host, sizeof host - 1) != 0 || !host[0]) snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    snprintf(st->identity, sizeof st->identity, "%s:%ld:%s.%d", host, (long)getpid(), process_tag,
+             atomic_fetch_add(&store_serial, 1) + 1);
+  }
+  pthread_mutex_unlock(&st->lock);
+  return st->identity;
 }
 
 /* ---- the pool ---- */
@@ -246,6 +268,11 @@ static int migrate(db_conn_t *c, const char *where, char *err, size_t errlen) {
   int current = 0;
   db_stmt_t *s = db_prepare(c, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
   if (s && db_step(s) == DB_ROW) current = (int)db_col_int64(s, 0);
+  /* Statements stepped to a row are reset: on SQLite one left in progress
+   * keeps this connection's read snapshot open past the commit, and its
+   * first write then fails at once (SQLITE_BUSY_SNAPSHOT) when another
+   * process has written the file since. */
+  if (s) db_reset(s);
   int latest = store_schema_latest();
   if (current > latest) {
     snprintf(err, errlen,
@@ -263,6 +290,7 @@ static int migrate(db_conn_t *c, const char *where, char *err, size_t errlen) {
     if (s) {
       db_bind_int64(s, 1, n);
       applied = db_step(s) == DB_ROW;
+      db_reset(s);
     }
     if (applied) continue;
     pending = 1;
@@ -305,9 +333,9 @@ static store_t *open_pool(db_backend_t b, const char *target, const char *where,
   st->backend = b;
   st->path = util_strdup(where);
   if (b == DB_PG) st->conninfo = util_strdup(target);
-  util_new_id(st->origin);
   pthread_mutex_init(&st->lock, NULL);
   pthread_cond_init(&st->cond, NULL);
+  store_identity(st); /* fixed now: connections carry it (db_origin) */
   for (int i = 0; i < POOL_SIZE; i++) {
     db_conn_t *c = NULL;
     int rc = b == DB_SQLITE ? dbsq_open(target, &c, err, errlen) : dbpg_open(target, &c, err, errlen);
@@ -315,7 +343,7 @@ static store_t *open_pool(db_backend_t b, const char *target, const char *where,
       store_close(st);
       return NULL;
     }
-    c->origin = st->origin;
+    c->origin = st->identity;
     st->conns[st->nconns++] = c;
     if (b == DB_SQLITE) registry_set(c->sq, c);
     if (i == 0 && migrate(c, where, err, errlen) != 0) {

@@ -44,10 +44,6 @@ store_t *store_open_path(const char *path, char *err, size_t errlen);
 store_t *store_open_postgres(const char *conninfo, char *err, size_t errlen);
 /* The store modules not yet running on PostgreSQL. */
 #define STORE_PG_PENDING "users, jobs, chunks, chats, drafts, writing, llm_calls"
-/* A random id naming this open store (one per process in practice) in what
- * it tells other processes, so that a process skips its own notifications.
- * Owned by st. */
-const char *store_origin(const store_t *st);
 /* Closes every connection (after a WAL checkpoint); accepts NULL. */
 void store_close(store_t *st);
 
@@ -73,5 +69,12 @@ int store_pg_other_sessions(const char *conninfo, int *has_schema, char *err, si
 /* Path of the database file (SQLite), or "postgresql host=... dbname=..."
  * without the password. Owned by st. */
 const char *store_path(store_t *st);
+/* Who this store is among the processes sharing the database, for job
+ * leases and logs: "HOST:PID:RANDOM.N", RANDOM drawn once per process and N
+ * counting the stores the process opened (1 in a server; tests open several
+ * to play several processes). Fixed for the store's life; owned by st.
+ * Also names the store in event notifications, so that a process skips its
+ * own (store/events.h). */
+const char *store_identity(store_t *st);
 
 #endif
