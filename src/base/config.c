@@ -107,6 +107,7 @@ static const setting_t SETTINGS[] = {
     {"CHAT_WORKERS", T_INT, "4", "Chat questions answered at the same time (the others wait in line)", 1, 256, NULL, 0},
     {"INGEST_WORKERS", T_INT, "1", "Document ingestion worker threads", 1, 64, NULL, 0},
     {"PROMPTS_DIR", T_STR, "", "Directory of prompt templates overriding the built-in ones", 0, 0, NULL, 0},
+    {"AGENTS_DIR", T_STR, "", "Directory of custom agent definitions (*.json, docs/extending.md) read at start; empty: none", 0, 0, NULL, 0},
     {"PLUGINS_DIR", T_STR, "", "Directory of plugins (*.so, ABI in include/maestro/plugin.h) loaded at start; empty: none", 0, 0, NULL, 0},
     {"PLUGIN_TIMEOUT_SECONDS", T_INT, "30", "Time limit of one plugin call (search, tool, route); past it the caller gets an error", 1, 3600, NULL, 0},
 };

@@ -42,12 +42,12 @@ static int put_tx(db_conn_t *c, void *ctx) {
   json_decref(cur);
   char *text = json_dumps(p->def, JSON_COMPACT | JSON_SORT_KEYS);
   if (!text) return STORE_ERROR;
-  int rc = db_conn_run(c, "upsert custom agent",
-                       "INSERT INTO custom_agents (name, version, disabled, origin, created_at, updated_at) "
-                       "VALUES (?, ?, 0, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version, "
-                       "origin = excluded.origin, updated_at = excluded.updated_at",
-                       DB_ARGS(DB_TEXT(p->name), DB_INT(p->version), DB_TEXT(p->origin), DB_INT(now), DB_INT(now)),
-                       NULL);
+  int rc =
+      db_conn_run(c, "upsert custom agent",
+                  "INSERT INTO custom_agents (name, version, disabled, origin, created_at, updated_at) "
+                  "VALUES (?, ?, 0, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET version = excluded.version, "
+                  "origin = excluded.origin, updated_at = excluded.updated_at",
+                  DB_ARGS(DB_TEXT(p->name), DB_INT(p->version), DB_TEXT(p->origin), DB_INT(now), DB_INT(now)), NULL);
   if (rc == STORE_OK)
     rc = db_conn_run(c, "add custom agent version",
                      "INSERT INTO custom_agent_versions (name, version, definition, author, created_at) "
@@ -60,8 +60,8 @@ static int put_tx(db_conn_t *c, void *ctx) {
   return STORE_OK;
 }
 
-int store_cagent_put(store_t *st, const char *name, json_t *def, const char *origin, const char *author, int64_t *version,
-                     int *changed) {
+int store_cagent_put(store_t *st, const char *name, json_t *def, const char *origin, const char *author,
+                     int64_t *version, int *changed) {
   put_t p = {.name = name, .origin = origin, .author = author, .def = def};
   int rc = db_tx(st, "put custom agent", put_tx, &p);
   if (version) *version = rc == STORE_OK ? p.version : 0;
@@ -69,24 +69,24 @@ int store_cagent_put(store_t *st, const char *name, json_t *def, const char *ori
   return rc == STORE_OK ? STORE_OK : STORE_ERROR;
 }
 
-#define AGENT_COLS                                                                                                   \
+#define AGENT_COLS                                                                                                 \
   "SELECT a.name, v.version, a.disabled, a.origin, a.created_at, a.updated_at, v.definition FROM custom_agents a " \
   "JOIN custom_agent_versions v ON v.name = a.name "
 
 static int read_agent(db_stmt_t *row, void *ctx) {
   json_t *def = db_col_json(row, 6);
-  json_array_append_new(
-      ctx, json_pack("{s:s, s:I, s:b, s:s, s:I, s:I, s:o}", "name", db_col_text_ref(row, 0), "version",
-                     (json_int_t)db_col_int64(row, 1), "disabled", db_col_int64(row, 2) != 0, "origin",
-                     db_col_text_ref(row, 3), "created_at", (json_int_t)db_col_int64(row, 4), "updated_at",
-                     (json_int_t)db_col_int64(row, 5), "definition", def ? def : json_object()));
+  json_array_append_new(ctx,
+                        json_pack("{s:s, s:I, s:b, s:s, s:I, s:I, s:o}", "name", db_col_text_ref(row, 0), "version",
+                                  (json_int_t)db_col_int64(row, 1), "disabled", db_col_int64(row, 2) != 0, "origin",
+                                  db_col_text_ref(row, 3), "created_at", (json_int_t)db_col_int64(row, 4), "updated_at",
+                                  (json_int_t)db_col_int64(row, 5), "definition", def ? def : json_object()));
   return 0;
 }
 
 json_t *store_cagent_list(store_t *st) {
   json_t *out = json_array();
-  if (db_query(st, "list custom agents", AGENT_COLS "AND v.version = a.version ORDER BY a.name", DB_NOARGS,
-               read_agent, out) < 0) {
+  if (db_query(st, "list custom agents", AGENT_COLS "AND v.version = a.version ORDER BY a.name", DB_NOARGS, read_agent,
+               out) < 0) {
     json_decref(out);
     return NULL;
   }
@@ -116,9 +116,9 @@ int store_cagent_get(store_t *st, const char *name, int64_t version, json_t **ou
 static int read_version(db_stmt_t *row, void *ctx) {
   json_t *def = db_col_json(row, 1);
   const char *author = db_col_text_ref(row, 2);
-  json_array_append_new(ctx, json_pack("{s:I, s:o, s:s?, s:I}", "version", (json_int_t)db_col_int64(row, 0),
-                                       "definition", def ? def : json_object(), "author", author, "created_at",
-                                       (json_int_t)db_col_int64(row, 3)));
+  json_array_append_new(
+      ctx, json_pack("{s:I, s:o, s:s?, s:I}", "version", (json_int_t)db_col_int64(row, 0), "definition",
+                     def ? def : json_object(), "author", author, "created_at", (json_int_t)db_col_int64(row, 3)));
   return 0;
 }
 

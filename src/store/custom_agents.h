@@ -27,8 +27,8 @@
  * stays disabled. STORE_OK with *version (may be NULL) the current version
  * afterwards, or STORE_ERROR.
  */
-int store_cagent_put(store_t *st, const char *name, json_t *def, const char *origin, const char *author, int64_t *version,
-                     int *changed);
+int store_cagent_put(store_t *st, const char *name, json_t *def, const char *origin, const char *author,
+                     int64_t *version, int *changed);
 /* Every agent, by name: [{name, version, disabled, origin, created_at,
  * updated_at, definition}] (definition the current version's). */
 json_t *store_cagent_list(store_t *st);
