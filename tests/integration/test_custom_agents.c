@@ -186,11 +186,15 @@ Test(custom_agents, definitions_api_and_missions, .timeout = 240) {
   }
 
   /* the admin creates, changes (a new version), and the history has both */
-  r = ts_json(&ms_srv, "POST", "/api/agents", ms_token, checker("You check notes (role: checker)."), &st);
+  json_t *body = checker("You check notes (role: checker).");
+  r = ts_json(&ms_srv, "POST", "/api/agents", ms_token, body, &st);
+  json_decref(body);
   cr_assert_eq(st, 201, "create: %ld %s", st, json_dumps(r, 0));
   cr_expect_eq(json_integer_value(json_object_get(r, "version")), 1);
   json_decref(r);
-  json_decref(ts_json(&ms_srv, "POST", "/api/agents", ms_token, checker("again (role: checker)"), &st));
+  body = checker("again (role: checker)");
+  json_decref(ts_json(&ms_srv, "POST", "/api/agents", ms_token, body, &st));
+  json_decref(body);
   cr_expect_eq(st, 409, "the name is taken");
   json_t *change = json_pack("{s:s}", "prompt", "You check the notes of a section (role: checker). Be strict.");
   r = ts_json(&ms_srv, "PUT", "/api/agents/checker", ms_token, change, &st);
@@ -300,5 +304,15 @@ Test(custom_agents, definitions_api_and_missions, .timeout = 240) {
   json_decref(mb);
   free(viewer);
   free(researcher);
+  /* a clean exit: under ASan a leak or an error in the server fails here */
+  char logpath[sizeof ms_srv.log];
+  snprintf(logpath, sizeof logpath, "%s", ms_srv.log);
+  int rc = ts_server_stop(&ms_srv);
+  if (rc != 0) {
+    char *tail = util_read_file(logpath, NULL);
+    size_t n = tail ? strlen(tail) : 0;
+    cr_expect_eq(rc, 0, "the server did not exit cleanly: %s", tail ? tail + (n > 4000 ? n - 4000 : 0) : "");
+    free(tail);
+  }
   ms_stop_all();
 }

@@ -94,7 +94,7 @@ describe('Settings → Agents', () => {
     fireEvent.change(screen.getByLabelText('Tools'), { target: { value: '' } });
     fireEvent.click(screen.getByTestId('agent-save'));
     expect(await screen.findByText('Saved fact-checker (version 1).')).toBeTruthy();
-    expect(post.mock.calls[1][1].tools).toEqual([]);
+    expect((post.mock.calls[1][1] as any).tools).toEqual([]);
   });
 
   it('an admin edits (PUT, the name fixed), disables, enables and reads the versions', async () => {
@@ -118,7 +118,7 @@ describe('Settings → Agents', () => {
     fireEvent.click(screen.getByTestId('agent-save'));
     await waitFor(() => expect(put).toHaveBeenCalled());
     expect(put.mock.calls[0][0]).toBe('/api/agents/checker');
-    expect(put.mock.calls[0][1].prompt).toBe('Stricter (role: checker).');
+    expect((put.mock.calls[0][1] as any).prompt).toBe('Stricter (role: checker).');
     expect(await screen.findByText('Saved checker (version 3).')).toBeTruthy();
 
     fireEvent.click(screen.getByTestId('agent-toggle-checker'));

@@ -144,7 +144,7 @@ export function AgentsSettings({ isAdmin }: { isAdmin: boolean }) {
             <div>
               <strong>{a.name}</strong> <span className="muted small">{t('agents.version', { n: a.version })}</span>{' '}
               <span className="badge">{t(`agents.position.${a.position}`)}</span>
-              {a.disabled && <span className="badge badge-muted"> {t('agents.disabled')}</span>}
+              {a.disabled && <span className="badge badge-stopped"> {t('agents.disabled')}</span>}
               {a.origin === 'file' && <span className="muted small"> {t('agents.fromFile')}</span>}
             </div>
             {a.description && <p className="small">{a.description}</p>}
@@ -175,7 +175,7 @@ export function AgentsSettings({ isAdmin }: { isAdmin: boolean }) {
                   {new Date(Number(v.created_at)).toLocaleString()} · {String(v.author ?? '')} ·{' '}
                   {t(`agents.position.${v.definition?.position ?? 'after_research'}`)}
                 </span>
-                <p className="small pre-wrap">{String(v.definition?.prompt ?? '').slice(0, 300)}</p>
+                <p className="small" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>{String(v.definition?.prompt ?? '').slice(0, 300)}</p>
               </li>
             ))}
           </ol>
@@ -210,7 +210,7 @@ export function AgentsSettings({ isAdmin }: { isAdmin: boolean }) {
           <fieldset>
             <legend>{t('agents.sources')}</legend>
             {AGENT_SOURCES.map((s) => (
-              <label key={s} className="checkbox">
+              <label key={s} className="check">
                 <input
                   type="checkbox"
                   checked={form.sources.includes(s)}
