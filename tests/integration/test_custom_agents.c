@@ -10,6 +10,7 @@
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -314,5 +315,80 @@ Test(custom_agents, definitions_api_and_missions, .timeout = 240) {
     cr_expect_eq(rc, 0, "the server did not exit cleanly: %s", tail ? tail + (n > 4000 ? n - 4000 : 0) : "");
     free(tail);
   }
+  ms_stop_all();
+}
+
+/* An agent with a tool: the data plugin's "list" (the files of its data
+ * directory). The tool choice and the agent's answer are both calls in the
+ * agent's name, and the tool's result reaches the agent: the fake answers
+ * "saw monthly.csv" only when the file name is in the agent's message. */
+Test(custom_agents, an_agent_calls_its_plugin_tool, .timeout = 200) {
+  ts_tmpdir(adir, sizeof adir);
+  char *bin = strdup(MAESTRO_BINARY), from[1024], to[1024];
+  snprintf(from, sizeof from, "%s/plugins/data.so", dirname(bin));
+  snprintf(to, sizeof to, "%s/data.so", adir);
+  free(bin);
+  cr_assert_eq(symlink(from, to), 0);
+  write_file("monthly.csv", "month,revenue\n2024-01-01,100\n2024-02-01,120\n");
+  char e1[400], e2[400];
+  snprintf(e1, sizeof e1, "PLUGINS_DIR=%s", adir);
+  snprintf(e2, sizeof e2, "PLUGIN_DATA_PATH=%s", adir);
+  const char *env[] = {e1, e2, NULL};
+  ms_start(0, NULL, env);
+  long st = 0;
+  json_t *body =
+      json_pack("{s:s, s:s, s:[s], s:s}", "name", "tooler", "prompt", "You look at the data files (role: tooler).",
+                "tools", "data.list", "position", "after_research");
+  json_t *r = ts_json(&ms_srv, "POST", "/api/agents", ms_token, body, &st);
+  cr_assert_eq(st, 201, "a plugin's tool is a known tool: %ld %s", st,
+               json_string_value(json_object_get(json_object_get(r, "error"), "message")));
+  json_decref(r);
+  json_decref(body);
+
+  char rt[8192];
+  ms_rules(rt, sizeof rt, NULL);
+  json_t *rules = json_loads(rt, 0, NULL);
+  json_t *list = json_object_get(rules, "rules");
+  json_array_insert_new(list, 0,
+                        json_pack("{s:s, s:{s:s}, s:{s:s}}", "name", "tooler", "match", "system", "role: tooler",
+                                  "json", "critique", "Tooler saw no file."));
+  json_array_insert_new(list, 0,
+                        json_pack("{s:s, s:{s:s, s:s}, s:{s:s}}", "name", "tooler_saw", "match", "system",
+                                  "role: tooler", "any", "monthly.csv", "json", "critique", "Tooler saw monthly.csv."));
+  json_array_insert_new(list, 0,
+                        json_pack("{s:s, s:{s:s}, s:{s:s, s:{}}}", "name", "tool_user", "match", "system",
+                                  "role: tool_user", "json", "tool", "data.list", "arguments"));
+  char *text = json_dumps(rules, JSON_COMPACT);
+  cr_assert_eq(llmsup_fake_rules(&ms_fake, text), 0);
+  free(text);
+  json_decref(rules);
+  llmsup_fake_reset(&ms_fake);
+
+  char *id = ms_create_with("Agent with a tool", json_pack("{s:[s]}", "custom_agents", "tooler"), NULL);
+  wait_completed(id);
+  cr_expect_eq(count_rule("tool_user"), 2, "one tool choice per section");
+  cr_expect_eq(count_rule("tooler_saw"), 2, "the tool's result reached the agent in both sections");
+  cr_expect_eq(count_rule("tooler"), 0);
+  char p[200];
+  snprintf(p, sizeof p, "/api/missions/%s/events?after=0&limit=10000", id);
+  r = ts_json(&ms_srv, "GET", p, ms_token, NULL, &st);
+  int logs = 0, called = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(json_object_get(r, "events"), i, e) {
+    const char *name = json_string_value(json_object_get(e, "event"));
+    json_t *d = json_object_get(e, "data");
+    const char *agent = json_string_value(json_object_get(d, "agent"));
+    if (!strcmp(name, "agent_log") && agent && !strcmp(agent, "tooler")) logs++;
+    if (!strcmp(name, "custom_agent"))
+      called += (int)json_integer_value(json_object_get(json_object_get(d, "output"), "tools_called"));
+  }
+  json_decref(r);
+  cr_expect_eq(logs, 4, "the tool choice and the answer, per section, in the agent's name (%d)", logs);
+  cr_expect_eq(called, 2, "one tool result per section");
+  char *md = ms_report(id, "md");
+  cr_expect(strstr(md, "tooler v1 (after research") && strstr(md, "Tooler saw monthly.csv."), "%s", md);
+  free(md);
+  free(id);
   ms_stop_all();
 }
