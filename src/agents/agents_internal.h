@@ -80,6 +80,13 @@ typedef struct {
    * section_title, round, query, passages}, borrowed, may be NULL): shown
    * with call_started and agent_log. A worker sets it on its own copy. */
   json_t *call_context;
+  /* a custom agent's call (custom.c), set on a copy: role_prompt replaces
+   * the role's template, agent_label names the agent on the call, its
+   * events and metrics (both borrowed, NULL for the built-in agents) */
+  const char *role_prompt, *agent_label;
+  /* settings.custom_agents resolved when the run started: [{name, version,
+   * definition, ...}] (owned by agents_mission_run; never NULL there) */
+  json_t *custom_agents;
 } mrun_t;
 
 /* The "What changed since the last run" body (Markdown, no heading) of a
@@ -104,6 +111,9 @@ int mrun_cancelled(mrun_t *m);
  */
 void mrun_warn(mrun_t *m, const char *code, const char *section_id, int round, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* Commits evs (store_mission_events) and publishes them live. */
+void mrun_commit_events(mrun_t *m, store_mevs_t *evs);
 
 /* ---- depth and prompt budgets (depth.c) ---- */
 
@@ -168,6 +178,20 @@ void passages_free(passages_t *p);
  * "plugin:<name>/<source>#<locator>" (researcher.c). A plugin failing is a
  * warning, not an error. */
 void plugin_gather(mrun_t *m, json_t *section, json_t *queries, passages_t *out, json_t *seen);
+
+/* ---- custom agents (custom.c; custom.h) ---- */
+
+/* The agents of settings.custom_agents at their current versions (store
+ * rows, see store_cagent_get); a name disabled or deleted since the
+ * mission was created is a warning. New reference, never NULL. */
+json_t *custom_agents_resolve(mrun_t *m);
+/* Runs the after_research agents on one section: ps the passages it read
+ * (a tool an agent calls adds none to ps), notes the researcher's new notes,
+ * to which verified agent notes are appended (stored with them by the
+ * caller). Runs and skips are recorded; their events go to evs. */
+void custom_after_research(mrun_t *m, json_t *section, int round, passages_t *ps, json_t *notes, store_mevs_t *evs);
+/* Runs the before_writing agents over every note; records and emits. */
+void custom_before_writing(mrun_t *m, int round);
 
 /* ---- text helpers (text.c) ---- */
 
@@ -355,6 +379,10 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
  * is the tool and its arguments. Failures become mission warnings.
  * (tool_use.c) */
 void research_tools(mrun_t *m, json_t *section, passages_t *out, store_mevs_t *evs);
+/* research_tools for a custom agent: only the tools named in allowed (MCP
+ * tools "server.tool" and plugin tools "plugin.tool"), the call made in the
+ * name of m->agent_label. */
+void research_tools_for(mrun_t *m, json_t *section, passages_t *out, store_mevs_t *evs, json_t *allowed);
 /* Builds a note object (see store_mission_add_notes) from a passage. */
 json_t *research_note(const passage_t *p, const char *quote, const char *content, int credibility);
 /* A new passage at the end of ps (labelled, zeroed otherwise). */

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "agents/agents_internal.h"
+#include "agents/custom.h"
 #include "base/buf.h"
 #include "base/config.h"
 #include "base/log.h"
@@ -41,6 +42,7 @@
 #include "plugins/plugins.h"
 #include "report/report.h"
 #include "store/documents.h"
+#include "store/custom_agents.h"
 #include "store/events.h"
 #include "store/llm_calls.h"
 
@@ -99,6 +101,12 @@ static void emit(app_t *app, const char *id, store_mevs_t *evs) {
     events_notify(app->events, &e);
   }
   store_mevs_clear(evs);
+}
+
+void mrun_commit_events(mrun_t *m, store_mevs_t *evs) {
+  if (evs->n && store_mission_events(m->app->store, m->id, evs) != STORE_OK)
+    log_warn("agents", "mission %s: events could not be stored", m->id);
+  emit(m->app, m->id, evs);
 }
 
 int mrun_cancelled(mrun_t *m) {
@@ -263,11 +271,12 @@ int agent_call_ex(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, co
   if (json) *json = NULL;
   if (text) *text = NULL;
   if (info) memset(info, 0, sizeof *info);
-  char *tmpl = agent_prompt(m->app, role);
+  char *tmpl = m->role_prompt ? util_strdup(m->role_prompt) : agent_prompt(m->app, role);
   if (!tmpl) {
     snprintf(err, errlen, "no prompt template for agent %s", role);
     return LLM_ERR;
   }
+  const char *agent = m->agent_label ? m->agent_label : role; /* a custom agent's name */
   json_t *v = vars ? json_deep_copy(vars) : json_object();
   json_object_set_new(v, "language", json_string(m->language));
   json_object_set_new(v, "tone", json_string(m->tone));
@@ -300,10 +309,10 @@ int agent_call_ex(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, co
                        .cancel = m->cancel_user ? m->cancel_user : m->cancel,
                        .user_id = m->user_id,
                        .mission_id = m->id,
-                       .agent = role};
+                       .agent = agent};
   char key[17];
   util_new_id(key);
-  json_t *started = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", key, "call_key", key, "agent", role, "action",
+  json_t *started = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "id", key, "call_key", key, "agent", agent, "action",
                               action, "tier", llm_tier_name(tier), "started_at", (json_int_t)util_now_ms());
   if (json_is_object(m->call_context)) json_object_update_missing(started, m->call_context);
   call_begin(m, key, started);
@@ -312,7 +321,7 @@ int agent_call_ex(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, co
   int rc = llm_chat(m->app->llm, &req, &r, err, errlen);
   double secs = (double)(util_mono_ms() - t0) / 1000.0;
   buf_free(&fix);
-  metrics_observe(M_AGENT, M_AGENT_HELP, "agent_type", role, secs);
+  metrics_observe(M_AGENT, M_AGENT_HELP, "agent_type", agent, secs);
   call_end(m, key, rc, err, r.call_id, started);
   if (rc != LLM_OK) {
     json_decref(started);
@@ -332,7 +341,7 @@ int agent_call_ex(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, co
   if (text) *text = util_strdup(r.text);
   json_t *log =
       json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:i, s:f, s:I, s:b, s:s, s:o}", "id", r.call_id, "call_key", key,
-                "agent", role, "action", action, "model", r.model, "tokens", r.prompt_tokens + r.completion_tokens,
+                "agent", agent, "action", action, "model", r.model, "tokens", r.prompt_tokens + r.completion_tokens,
                 "prompt_tokens", r.prompt_tokens, "completion_tokens", r.completion_tokens, "cost", r.cost_usd,
                 "duration_ms", (json_int_t)(r.latency_ms ? r.latency_ms : (int64_t)(secs * 1000)), "cached",
                 r.cached || r.replayed, "tier", llm_tier_name(tier), "response", response_excerpt(&r));
@@ -710,6 +719,10 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
     rc = researcher_run(&mc, section, &ps, &notes, &evs, err, errlen);
     json_decref(mc.call_context);
   }
+  if (rc == 0 && json_array_size(m->custom_agents)) {
+    if (!notes) notes = json_array();
+    custom_after_research(m, section, round, &ps, notes, &evs);
+  }
   passages_free(&ps);
   if (rc != 0) {
     json_decref(notes);
@@ -951,6 +964,8 @@ static int write_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
 }
 
 static int step_write(mrun_t *m, int round, char *err, size_t errlen) {
+  if (json_array_size(m->custom_agents)) custom_before_writing(m, round);
+  if (mrun_cancelled(m)) return 0;
   json_t *flat = store_mission_sections(m->app->store, m->id);
   json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
   json_t *drafts = store_mission_drafts(m->app->store, m->id);
@@ -1132,6 +1147,8 @@ static json_t *run_record(mrun_t *m, json_t *row) {
   json_object_set_new(rec, "depth", json_string(m->depth));
   json_object_set_new(rec, "searches", json_integer(searches));
   json_object_set_new(rec, "passages_read", json_integer((json_int_t)json_object_size(read)));
+  json_t *runs = store_cagent_runs(m->app->store, m->id);
+  json_object_set_new(rec, "custom_agents", runs ? runs : json_array());
   json_decref(read);
   return rec;
 }
@@ -1318,6 +1335,7 @@ int agents_mission_run(agents_t *ag, const char *mission_id, atomic_int *cancel,
   }
   mrun_t m = {.ag = ag, .app = app, .cancel = &slot->cancel, .cancel_user = cancel, .t0 = util_now_ms()};
   mrun_load(&m, row);
+  m.custom_agents = custom_agents_resolve(&m);
   {
     store_mevs_t evs = {0};
     store_mevs_add(
@@ -1333,6 +1351,7 @@ int agents_mission_run(agents_t *ag, const char *mission_id, atomic_int *cancel,
     if (rc != STORE_OK) {
       slot_give(ag, slot);
       json_decref(row);
+      json_decref(m.custom_agents);
       return MISSION_RUN_HALTED;
     }
   }
@@ -1403,6 +1422,7 @@ int agents_mission_run(agents_t *ag, const char *mission_id, atomic_int *cancel,
   }
   metrics_gauge_add(M_ACTIVE, M_ACTIVE_HELP, -1);
   json_decref(m.row);
+  json_decref(m.custom_agents);
   slot_give(ag, slot);
   return result;
 }
@@ -1442,6 +1462,7 @@ agents_t *agents_new(app_t *app, char *err, size_t errlen) {
   }
   if (app->hub) ws_hub_authorize(app->hub, "mission", authorize_mission);
   agent_tools_register(ag, agent_tools_mcp_provider, NULL);
+  custom_agents_load_dir(app);
   metrics_gauge_set(M_ACTIVE, M_ACTIVE_HELP, 0);
   return ag;
 }
@@ -1546,7 +1567,8 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
   if (lang && !json_object_get(settings, "language")) json_object_set_new(settings, "language", json_string(lang));
   if (json_is_true(json_object_get(req, "offline"))) json_object_set_new(settings, "offline", json_true());
   /* every key, type and range from the one table (msettings.c) */
-  if (mission_settings_check(settings, err, errlen) != 0) {
+  if (mission_settings_check(settings, err, errlen) != 0 ||
+      custom_agents_check_exist(app, json_object_get(settings, "custom_agents"), err, errlen) != 0) {
     *why = AGENTS_E_INVALID;
     json_decref(questions);
     json_decref(sources);

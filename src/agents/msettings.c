@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agents/agents_internal.h"
+#include "agents/custom.h"
 
 typedef enum { MS_INT, MS_NUM, MS_BOOL, MS_STR, MS_CUSTOM } ms_kind_t;
 
@@ -47,6 +48,7 @@ static const msetting_t MSETTINGS[] = {
     {"keep_language", MS_BOOL, 0, 0, NULL},
     {"previous_run", MS_STR, 16, 16, NULL},
     {"scholarly_providers", MS_CUSTOM, 0, 0, scholarly_check_providers},
+    {"custom_agents", MS_CUSTOM, 0, 0, custom_agents_check_setting}, /* names; custom.c checks they exist */
 };
 
 static int check_one(const msetting_t *d, json_t *v, char *err, size_t errlen) {

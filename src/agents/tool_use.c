@@ -53,13 +53,24 @@ static int check_choice(mrun_t *m, const char *instructions, json_t *answer, voi
 }
 
 void research_tools(mrun_t *m, json_t *section, passages_t *out, store_mevs_t *evs) {
+  research_tools_for(m, section, out, evs, NULL);
+}
+
+void research_tools_for(mrun_t *m, json_t *section, passages_t *out, store_mevs_t *evs, json_t *allowed) {
   const char *sid = json_string_value(json_object_get(section, "id"));
   agent_tools_t *set = agent_tools_for_user(m->app, m->user_id);
+  if (allowed) {
+    agent_tools_plugin_provider(m->app, m->user_id, set, NULL);
+    agent_tools_only(set, allowed);
+  }
   size_t i;
   json_t *v;
   json_array_foreach(set->problems, i, v) mrun_warn(m, "tool_unavailable", NULL, 0, "Tools: %s", json_string_value(v));
   if (!set->n) {
-    if (!json_array_size(set->problems))
+    if (allowed)
+      mrun_warn(m, "no_tools", NULL, 0, "Custom agent %s: none of its tools is available now: it used no tools",
+                m->agent_label ? m->agent_label : "?");
+    else if (!json_array_size(set->problems))
       mrun_warn(m, "no_tools", NULL, 0,
                 "Tools were requested but no MCP server is configured in Settings: the mission used no tools");
     agent_tools_free(set);

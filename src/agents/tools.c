@@ -22,6 +22,7 @@
 #include "base/util.h"
 #include "mcp/client.h"
 #include "mcp/mcp.h"
+#include "plugins/plugins.h"
 
 #define MAX_PROVIDERS 8
 #define MAX_TOOLS_PER_SERVER 64
@@ -105,15 +106,17 @@ json_t *agent_tools_json(const agent_tools_t *set) {
   return arr;
 }
 
+static void tool_clear(agent_tool_t *t) {
+  free(t->name);
+  free(t->description);
+  free(t->locator);
+  json_decref(t->schema);
+  if (t->ud_free) t->ud_free(t->ud);
+}
+
 void agent_tools_free(agent_tools_t *set) {
   if (!set) return;
-  for (size_t i = 0; i < set->n; i++) {
-    free(set->v[i].name);
-    free(set->v[i].description);
-    free(set->v[i].locator);
-    json_decref(set->v[i].schema);
-    if (set->v[i].ud_free) set->v[i].ud_free(set->v[i].ud);
-  }
+  for (size_t i = 0; i < set->n; i++) tool_clear(&set->v[i]);
   free(set->v);
   for (size_t i = 0; i < set->nkeep; i++) set->keep_free[i](set->keep[i]);
   free(set->keep);
@@ -198,4 +201,73 @@ void agent_tools_mcp_provider(app_t *app, const char *user_id, agent_tools_t *se
     json_decref(res);
   }
   json_decref(servers);
+}
+
+/* ---------- plugin tools ---------- */
+
+typedef struct {
+  plugins_t *pl; /* borrowed: the app's */
+  char *plugin, *tool;
+} plugin_tool_ud_t;
+
+static void plugin_tool_ud_free(void *p) {
+  plugin_tool_ud_t *u = p;
+  if (!u) return;
+  free(u->plugin);
+  free(u->tool);
+  free(u);
+}
+
+static int plugin_tool_call(const agent_tool_t *t, json_t *args, char **text, char *err, size_t errlen) {
+  plugin_tool_ud_t *u = t->ud;
+  json_t *out = NULL;
+  if (plugins_call_tool(u->pl, u->plugin, u->tool, args, &out, err, errlen) != 0) return -1;
+  *text = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS);
+  json_decref(out);
+  if (!*text) {
+    snprintf(err, errlen, "tool %s gave no answer", t->name);
+    return -1;
+  }
+  return 0;
+}
+
+void agent_tools_plugin_provider(app_t *app, const char *user_id, agent_tools_t *set, void *ctx) {
+  (void)user_id;
+  (void)ctx;
+  json_t *d = plugins_describe(app->plugins), *p, *t;
+  size_t i, k;
+  json_array_foreach(json_object_get(d, "plugins"), i, p) {
+    const char *pn = json_string_value(json_object_get(p, "name"));
+    json_array_foreach(json_object_get(p, "tools"), k, t) {
+      const char *tn = json_string_value(json_object_get(t, "name"));
+      if (!pn || !tn) continue;
+      char full[200], loc[240];
+      snprintf(full, sizeof full, "%s.%s", pn, tn);
+      snprintf(loc, sizeof loc, "plugin://%s/%s", pn, tn);
+      plugin_tool_ud_t *u = calloc(1, sizeof *u);
+      if (!u) abort();
+      u->pl = app->plugins;
+      u->plugin = util_strdup(pn);
+      u->tool = util_strdup(tn);
+      agent_tools_add(set, full, json_string_value(json_object_get(t, "description")),
+                      json_object_get(t, "input_schema"), loc, plugin_tool_call, u, plugin_tool_ud_free);
+    }
+  }
+  json_decref(d);
+}
+
+void agent_tools_only(agent_tools_t *set, json_t *names) {
+  size_t kept = 0;
+  for (size_t i = 0; i < set->n; i++) {
+    int want = 0;
+    size_t k;
+    json_t *n;
+    json_array_foreach(names, k, n) want |= json_is_string(n) && !strcmp(json_string_value(n), set->v[i].name);
+    if (want) {
+      set->v[kept++] = set->v[i];
+      continue;
+    }
+    tool_clear(&set->v[i]);
+  }
+  set->n = kept;
 }

@@ -78,4 +78,11 @@ void agent_tools_free(agent_tools_t *set); /* accepts NULL */
  * connection per server, kept while the set lives). */
 void agent_tools_mcp_provider(struct app *app, const char *user_id, agent_tools_t *set, void *ctx);
 
+/* The tools of the loaded plugins, as "plugin.tool" (locator
+ * "plugin://plugin/tool"); the answer's JSON is the text. Not registered
+ * by default: custom agents ask for it (custom.c). */
+void agent_tools_plugin_provider(struct app *app, const char *user_id, agent_tools_t *set, void *ctx);
+/* Drops from set every tool whose name is not in names (JSON strings). */
+void agent_tools_only(agent_tools_t *set, json_t *names);
+
 #endif

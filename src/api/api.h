@@ -23,6 +23,7 @@ void api_writing_routes(http_router_t *rt); /* /api/writing/..., PUT /api/missio
 void api_mcp_routes(http_router_t *rt);     /* /mcp (Model Context Protocol, Streamable HTTP) */
 void api_plugins_routes(http_router_t *rt); /* /api/plugins, /api/plugins/{name}/{path} */
 void api_drafts_routes(http_router_t *rt);  /* /api/missions/drafts (research chat) */
+void api_agents_routes(http_router_t *rt);  /* /api/agents (custom agents, src/agents/custom.h) */
 /* The "content" member of body: a non-blank string without NUL bytes of at
  * most max bytes (what names it in the error). NULL after replying 422. The
  * string is borrowed from body. */

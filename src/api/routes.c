@@ -14,4 +14,5 @@ void api_register_all(http_router_t *rt) {
   api_writing_routes(rt);
   api_mcp_routes(rt);
   api_plugins_routes(rt);
+  api_agents_routes(rt);
 }

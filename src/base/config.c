@@ -108,6 +108,7 @@ static const setting_t SETTINGS[] = {
     {"INGEST_WORKERS", T_INT, "1", "Document ingestion worker threads", 1, 64, NULL, 0},
     {"JOB_LEASE_SECONDS", T_INT, "30", "Lease of a running job: renewed every third of it while its process lives; past it, another process takes the job over", 3, 3600, NULL, 0},
     {"PROMPTS_DIR", T_STR, "", "Directory of prompt templates overriding the built-in ones", 0, 0, NULL, 0},
+    {"AGENTS_DIR", T_STR, "", "Directory of custom agent definitions (*.json, docs/extending.md) read at start; empty: none", 0, 0, NULL, 0},
     {"PLUGINS_DIR", T_STR, "", "Directory of plugins (*.so, ABI in include/maestro/plugin.h) loaded at start; empty: none", 0, 0, NULL, 0},
     {"PLUGIN_TIMEOUT_SECONDS", T_INT, "30", "Time limit of one plugin call (search, tool, route); past it the caller gets an error", 1, 3600, NULL, 0},
 };

@@ -131,6 +131,35 @@ static char *label_unverified(const char *content, const char *section_id, json_
   return cur;
 }
 
+/* The run record's custom agents: what each run said (its critique, the
+ * notes it added) or why it was skipped, in the order they ran. */
+static void custom_agents_trail(buf_t *b, const char *lang, json_t *runs) {
+  if (!json_array_size(runs)) return;
+  buf_printf(b, "- %s:\n", L(lang, "Custom agents", "사용자 정의 에이전트"));
+  size_t i;
+  json_t *r;
+  json_array_foreach(runs, i, r) {
+    json_t *out = json_object_get(r, "output");
+    const char *pos = json_string_value(json_object_get(r, "position"));
+    const char *title = json_string_value(json_object_get(out, "section_title"));
+    int after = pos && !strcmp(pos, "after_research");
+    buf_printf(b, "  - %s v%lld (%s", json_string_value(json_object_get(r, "agent")),
+               (long long)json_integer_value(json_object_get(r, "version")),
+               after ? L(lang, "after research", "조사 후") : L(lang, "before writing", "작성 전"));
+    if (title) buf_printf(b, ", \"%s\"", title);
+    buf_puts(b, "): ");
+    if (!strcmp(json_string_value(json_object_get(r, "status")), "skipped")) {
+      buf_printf(b, "%s: %s\n", L(lang, "skipped", "건너뜀"), json_string_value(json_object_get(r, "reason")));
+      continue;
+    }
+    const char *critique = json_string_value(json_object_get(out, "critique"));
+    long long added = (long long)json_integer_value(json_object_get(out, "notes_added"));
+    buf_printf(b, "%s", critique && critique[0] ? critique : L(lang, "(no critique)", "(평가 없음)"));
+    if (added) buf_printf(b, " (%s: %lld)", L(lang, "notes added", "추가한 노트"), added);
+    buf_puts(b, "\n");
+  }
+}
+
 char *report_markdown(const report_input_t *in, json_t **meta) {
   const char *lang = in->language ? in->language : "en";
   buf_t b = BUF_INIT;
@@ -325,6 +354,7 @@ char *report_markdown(const report_input_t *in, json_t **meta) {
         if (msg) buf_printf(&b, "  - %s\n", msg);
       }
     }
+    custom_agents_trail(&b, lang, json_object_get(rec, "custom_agents"));
   }
   if (meta)
     *meta = json_pack("{s:o, s:I, s:o, s:o}", "references", refs, "citations", (json_int_t)nrefs, "sections", titles,

@@ -44,7 +44,7 @@ struct db_conn {
   db_stmt_t *stmts[DB_STMT_CACHE];
   int nstmts;
   unsigned next_name;
-  const char *origin; /* the store's origin (store_origin), for notifications */
+  const char *origin; /* the store's identity (store_identity), for notifications */
   char err[512];
 };
 

@@ -71,6 +71,7 @@ static const struct {
     {"DELETE", "/mcp", "ends the caller's own MCP session", 0},
     {"GET", "/api/mcp/servers", "the MCP servers of the caller's (and the server's) settings", 1},
     {"GET", "/api/plugins", "what the server's plugins provide; no user data", 1},
+    {"GET", "/api/agents", "the server's custom agents (defined by admins for every user); no user data", 1},
     {"GET", "/api/writing/sessions", "lists the caller's writing sessions", 1},
     {"POST", "/api/writing/sessions", "creates a writing session owned by the caller", 0},
 };
@@ -200,6 +201,9 @@ static const char *param_value(const char *pattern, const char *brace) {
   /* a plugin's own route: the plugin gets the caller's id and role
    * (test_plugins checks the declared role); none is loaded here */
   if (strncmp(pattern, "/api/plugins/", 13) == 0) return "absent";
+  /* custom agents are server-wide, defined by admins: none has this name
+   * (writes are admin routes; test_custom_agents checks the roles) */
+  if (strncmp(pattern, "/api/agents/", 12) == 0) return "absent";
   if (strncmp(brace, "{log}", 5) == 0 || strncmp(brace, "{n}", 3) == 0 || strncmp(brace, "{v}", 3) == 0)
     return "1"; /* under the owner's mission or writing session */
   if (strncmp(brace, "{name}", 6) == 0 && !strncmp(pattern, "/api/mcp/servers/", 17))

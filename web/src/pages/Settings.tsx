@@ -7,6 +7,7 @@ import { ErrorBox, Field, Notice, Spinner } from '../components/ui';
 import { ScholarlyEditor } from './ScholarlySettings';
 import { PluginList } from '../components/PluginSources';
 import { McpServersEditor } from './McpSettings';
+import { AgentsSettings } from './AgentsSettings';
 
 export const ROLES = ['fast', 'mid', 'intelligent', 'verifier'] as const;
 /** Every endpoint section of the "models" settings document, in page order. */
@@ -289,6 +290,7 @@ export function SettingsPage() {
       </form>
       <PluginList />
       <McpServersEditor scope={scope} canWrite={canWrite} />
+      <AgentsSettings isAdmin={isAdmin} />
       <PasswordForm />
     </div>
   );
