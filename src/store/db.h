@@ -142,4 +142,10 @@ int db_query(store_t *st, const char *what, const char *sql, const db_param_t *p
  * STORE_ERROR when begin or commit fails. */
 int db_tx(store_t *st, const char *what, int (*fn)(db_conn_t *c, void *ctx), void *ctx);
 
+/* The full-text document-frequency cache of a SQLite connection (rag/fts.h
+ * rag_fts_df_get/put: emptied when the database changes): 1 and *df on a
+ * hit. On PostgreSQL there is none (get answers 0, put does nothing). */
+int db_fts_df_get(db_conn_t *c, const char *term, double *df);
+void db_fts_df_put(db_conn_t *c, const char *term, double df);
+
 #endif
