@@ -103,5 +103,4 @@ double rag_bm25f_score(const rag_bm25f_t *p, const int *sz, int nphrase, const d
 int rag_fts_df_get(sqlite3 *db, const char *term, double *df);
 void rag_fts_df_put(sqlite3 *db, const char *term, double df);
 
-
 #endif

@@ -102,12 +102,11 @@ static int pg_index_chunk(db_conn_t *c, int64_t id, const char *user_id, const c
     while (j < l.n && strcmp(l.v[j].term, l.v[i].term) == 0) j++;
     char *p[3];
     for (int f = 0; f < 3; f++) p[f] = pos_array(l.v, i, j, f);
-    ret = db_conn_run(c, "index chunk term",
-                      "INSERT INTO chunk_postings (term, user_id, chunk_id, title_pos, heading_pos, body_pos) "
-                      "VALUES (?, ?, ?, CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]))",
-                      DB_ARGS(DB_TEXT(l.v[i].term), DB_TEXT(user_id), DB_INT(id), DB_TEXT(p[0]), DB_TEXT(p[1]),
-                              DB_TEXT(p[2])),
-                      NULL);
+    ret = db_conn_run(
+        c, "index chunk term",
+        "INSERT INTO chunk_postings (term, user_id, chunk_id, title_pos, heading_pos, body_pos) "
+        "VALUES (?, ?, ?, CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]))",
+        DB_ARGS(DB_TEXT(l.v[i].term), DB_TEXT(user_id), DB_INT(id), DB_TEXT(p[0]), DB_TEXT(p[1]), DB_TEXT(p[2])), NULL);
     for (int f = 0; f < 3; f++) free(p[f]);
     i = j;
   }
@@ -136,13 +135,13 @@ static int add_batch(db_conn_t *c, void *ctx) {
     store_chunk_t *ch = &a->chunks[i];
     const char *heading = ch->heading ? ch->heading : "", *body = ch->body ? ch->body : "";
     int64_t id = 0;
-    if (db_conn_query(c, "insert chunk",
-                      "INSERT INTO chunks (document_id, user_id, seq, page, char_start, char_end, title, heading, "
-                      "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                      DB_ARGS(DB_TEXT(a->document_id), DB_TEXT(a->user_id), DB_INT(ch->seq), DB_INT(ch->page),
-                              DB_INT(ch->char_start), DB_INT(ch->char_end), DB_TEXT(title), DB_TEXT(heading),
-                              DB_TEXT(body)),
-                      db_row_int64, &id) != 1)
+    if (db_conn_query(
+            c, "insert chunk",
+            "INSERT INTO chunks (document_id, user_id, seq, page, char_start, char_end, title, heading, "
+            "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            DB_ARGS(DB_TEXT(a->document_id), DB_TEXT(a->user_id), DB_INT(ch->seq), DB_INT(ch->page),
+                    DB_INT(ch->char_start), DB_INT(ch->char_end), DB_TEXT(title), DB_TEXT(heading), DB_TEXT(body)),
+            db_row_int64, &id) != 1)
       return STORE_ERROR;
     if (db_backend(c) == DB_PG) {
       const char *fields[NFIELDS] = {title, heading, body, a->user_id};
@@ -323,9 +322,8 @@ static int pass_sqlite(search_t *q, const uint64_t *sel, size_t nsel, store_hit_
   /* a group search may discard many rows, so it ranks without an inner limit */
   db_bind_params(s, DB_ARGS(DB_REAL(rank->k1), DB_REAL(rank->b), DB_REAL(rank->w_title), DB_REAL(rank->w_heading),
                             DB_REAL(rank->w_body), DB_BLOB(df, np * sizeof(double)), DB_TEXT(expr.data),
-                            DB_INT(q->group_id ? -1 : q->limit * 2 + 100), DB_TEXT(q->user_id),
-                            DB_TEXT(q->user_id), DB_TEXT(q->group_id), DB_TEXT(q->group_id), DB_TEXT(q->user_id),
-                            DB_INT(q->limit)));
+                            DB_INT(q->group_id ? -1 : q->limit * 2 + 100), DB_TEXT(q->user_id), DB_TEXT(q->user_id),
+                            DB_TEXT(q->group_id), DB_TEXT(q->group_id), DB_TEXT(q->user_id), DB_INT(q->limit)));
   size_t cap = 16, n = 0;
   store_hit_t *h = malloc(cap * sizeof *h);
   if (!h) abort();
@@ -696,8 +694,8 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   begun = 1;
   /* rows in the index (an estimate is enough: it only steers the split) */
   int64_t maxid = 0;
-  if (db_conn_query(c, "full-text search", "SELECT COALESCE(MAX(id), 0) FROM chunks", DB_NOARGS, db_row_int64,
-                    &maxid) < 0)
+  if (db_conn_query(c, "full-text search", "SELECT COALESCE(MAX(id), 0) FROM chunks", DB_NOARGS, db_row_int64, &maxid) <
+      0)
     goto out;
   double nrows = (double)maxid;
   if (nrows < 1) {
@@ -843,8 +841,7 @@ static int put_batch(db_conn_t *c, void *ctx) {
   for (size_t i = e->at; i < e->end; i++)
     if (db_conn_run(c, "insert embedding", sql,
                     DB_ARGS(DB_INT(e->ids[i]), DB_TEXT(e->model), DB_INT(e->dim),
-                            DB_BLOB(e->vecs + i * (size_t)e->dim, sizeof(float) * (size_t)e->dim),
-                            DB_INT(e->ids[i])),
+                            DB_BLOB(e->vecs + i * (size_t)e->dim, sizeof(float) * (size_t)e->dim), DB_INT(e->ids[i])),
                     NULL) != STORE_OK)
       return STORE_ERROR;
   return STORE_OK;

@@ -188,10 +188,10 @@ BOTH_BACKENDS(pgfts, another_owner_never_comes_back) {
 
 BOTH_BACKENDS(pgfts, a_group_search_keeps_to_the_group) {
   corpus(st);
-  cr_assert_eq(db_run(st, "group",
-                      "INSERT INTO doc_groups (id, user_id, name, created_at, updated_at) VALUES (?, ?, 'g', 1, 1)",
-                      DB_ARGS(DB_TEXT("9000000000000001"), DB_TEXT(ALICE)), NULL),
-               STORE_OK);
+  cr_assert_eq(
+      db_run(st, "group", "INSERT INTO doc_groups (id, user_id, name, created_at, updated_at) VALUES (?, ?, 'g', 1, 1)",
+             DB_ARGS(DB_TEXT("9000000000000001"), DB_TEXT(ALICE)), NULL),
+      STORE_OK);
   cr_assert_eq(db_run(st, "member", "INSERT INTO doc_group_members (group_id, document_id, added_at) VALUES (?, ?, 1)",
                       DB_ARGS(DB_TEXT("9000000000000001"), DB_TEXT("d500000000000005")), NULL),
                STORE_OK);
@@ -233,9 +233,10 @@ BOTH_BACKENDS(pgfts, deleting_a_document_removes_its_hits) {
   free(r.h);
   if (store_backend(st) == DB_PG) {
     int64_t n = -1;
-    cr_assert_geq(db_query(st, "left", "SELECT count(*) FROM chunk_postings WHERE chunk_id NOT IN (SELECT id FROM chunks)",
-                           DB_NOARGS, db_row_int64, &n),
-                  0);
+    cr_assert_geq(
+        db_query(st, "left", "SELECT count(*) FROM chunk_postings WHERE chunk_id NOT IN (SELECT id FROM chunks)",
+                 DB_NOARGS, db_row_int64, &n),
+        0);
     cr_assert_eq(n, 0);
     int64_t chunks = -1;
     cr_assert_geq(db_query(st, "stats", "SELECT SUM(chunks) FROM chunk_index_stats WHERE user_id = ?",
