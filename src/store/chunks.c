@@ -60,25 +60,36 @@ static int cmp_tokpos(const void *a, const void *b) {
   return x->pos - y->pos;
 }
 
-/* "{1,2,3}" (an INTEGER[] literal) of the positions v[from..to) in field f, or NULL. */
-static char *pos_array(const tokpos_t *v, size_t from, size_t to, int f) {
-  buf_t b = BUF_INIT;
-  buf_init(&b);
-  int any = 0;
-  for (size_t i = from; i < to; i++)
-    if (v[i].field == f) {
-      buf_printf(&b, "%s%d", any ? "," : "{", v[i].pos);
-      any = 1;
-    }
-  if (!any) {
-    buf_free(&b);
-    return NULL;
+/* Appends one element to a TEXT[] literal under construction ("{" first):
+ * v double-quoted (quotes and backslashes escaped), or NULL. */
+static void array_add(buf_t *b, const char *v) {
+  buf_puts(b, b->len > 1 ? "," : "");
+  if (!v) {
+    buf_puts(b, "NULL");
+    return;
   }
-  buf_puts(&b, "}");
-  return buf_detach(&b, NULL);
+  buf_putc(b, '"');
+  for (; *v; v++) {
+    if (*v == '"' || *v == '\\') buf_putc(b, '\\');
+    buf_putc(b, *v);
+  }
+  buf_putc(b, '"');
 }
 
-/* Writes one chunk's postings and field lengths (PostgreSQL). */
+/* The INTEGER[] literal ("{1,2,3}") of the positions v[from..to) in field f
+ * as an element of the TEXT[] literal b (NULL when there is none). */
+static void pos_array_add(buf_t *b, const tokpos_t *v, size_t from, size_t to, int f) {
+  buf_t p = BUF_INIT;
+  buf_init(&p);
+  for (size_t i = from; i < to; i++)
+    if (v[i].field == f) buf_printf(&p, "%s%d", p.len ? "," : "{", v[i].pos);
+  if (p.len) buf_puts(&p, "}");
+  array_add(b, p.len ? p.data : NULL);
+  buf_free(&p);
+}
+
+/* Writes one chunk's postings (one statement: arrays of terms and of their
+ * positions per field, unnested) and field lengths (PostgreSQL). */
 static int pg_index_chunk(db_conn_t *c, int64_t id, const char *user_id, const char *const fields[NFIELDS]) {
   toklist_t l = {0};
   int len[NFIELDS];
@@ -97,19 +108,33 @@ static int pg_index_chunk(db_conn_t *c, int64_t id, const char *user_id, const c
                               DB_INT(len[F_BODY]), DB_INT(len[F_USER])),
                       NULL);
   if (l.n) qsort(l.v, l.n, sizeof *l.v, cmp_tokpos);
-  for (size_t i = 0; i < l.n && ret == STORE_OK;) {
+  buf_t terms = BUF_INIT, pos[3] = {BUF_INIT, BUF_INIT, BUF_INIT};
+  buf_init(&terms);
+  buf_putc(&terms, '{');
+  for (int f = 0; f < 3; f++) {
+    buf_init(&pos[f]);
+    buf_putc(&pos[f], '{');
+  }
+  for (size_t i = 0; i < l.n;) {
     size_t j = i + 1;
     while (j < l.n && strcmp(l.v[j].term, l.v[i].term) == 0) j++;
-    char *p[3];
-    for (int f = 0; f < 3; f++) p[f] = pos_array(l.v, i, j, f);
-    ret = db_conn_run(
-        c, "index chunk term",
-        "INSERT INTO chunk_postings (term, user_id, chunk_id, title_pos, heading_pos, body_pos) "
-        "VALUES (?, ?, ?, CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]))",
-        DB_ARGS(DB_TEXT(l.v[i].term), DB_TEXT(user_id), DB_INT(id), DB_TEXT(p[0]), DB_TEXT(p[1]), DB_TEXT(p[2])), NULL);
-    for (int f = 0; f < 3; f++) free(p[f]);
+    array_add(&terms, l.v[i].term);
+    for (int f = 0; f < 3; f++) pos_array_add(&pos[f], l.v, i, j, f);
     i = j;
   }
+  buf_putc(&terms, '}');
+  for (int f = 0; f < 3; f++) buf_putc(&pos[f], '}');
+  if (ret == STORE_OK && l.n)
+    ret = db_conn_run(c, "index chunk terms",
+                      "INSERT INTO chunk_postings (term, user_id, chunk_id, title_pos, heading_pos, body_pos) "
+                      "SELECT u.term, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(u.t AS INTEGER[]), "
+                      "CAST(u.h AS INTEGER[]), CAST(u.b AS INTEGER[]) FROM unnest(CAST(? AS TEXT[]), "
+                      "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u (term, t, h, b)",
+                      DB_ARGS(DB_TEXT(user_id), DB_INT(id), DB_TEXT(terms.data), DB_TEXT(pos[0].data),
+                              DB_TEXT(pos[1].data), DB_TEXT(pos[2].data)),
+                      NULL);
+  buf_free(&terms);
+  for (int f = 0; f < 3; f++) buf_free(&pos[f]);
   for (size_t i = 0; i < l.n; i++) free(l.v[i].term);
   free(l.v);
   return ret;
