@@ -22,9 +22,17 @@
  * MAP over the top 1000, R@100, and per-query latency p50/p95 (single
  * thread). Only judged queries are scored.
  *
+ * PostgreSQL: when a throwaway cluster starts (tests/support/pg.c: Debian's
+ * postgresql-15), every collection is also copied, chunk for chunk, into a
+ * PostgreSQL store (indexed there by store_chunks_add from the same
+ * tokenizer) and every query runs on both; the run prints both nDCG@10
+ * figures and fails (exit 1) when they differ by more than 0.005. Without
+ * PostgreSQL the run says so and goes on with SQLite; --no-pg skips it.
+ *
  * Usage: bench_retrieval [--eval DIR] [--k1 X] [--b X] [--wt X] [--wh X] [--wb X]
  *                        [--chunk-size N] [--overlap N] [--only cranfield|cisi|cacm]
  *                        [--strict]  (exit 1 when a collection is below its best reference)
+ *                        [--no-pg]   (SQLite only)
  */
 #include <ctype.h>
 #include <math.h>
@@ -36,12 +44,15 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "ir_eval.h"
-#include "rag_bench.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "ir_eval.h"
+#include "pg.h"
+#include "rag/fts.h"
 #include "rag/rag.h"
+#include "rag_bench.h"
+#include "store/db.h"
 #include "store/documents.h"
 #include "store/users.h"
 
@@ -201,6 +212,8 @@ typedef struct {
   const char *name;
   int nq;
   score_t fts, passages, documents;
+  int pg;                            /* ran on PostgreSQL too */
+  score_t pg_passages, pg_documents; /* the same search on PostgreSQL */
 } result_t;
 
 static double ms_since(const struct timespec *a) {
@@ -209,9 +222,82 @@ static double ms_since(const struct timespec *a) {
   return (double)(b.tv_sec - a->tv_sec) * 1e3 + (double)(b.tv_nsec - a->tv_nsec) / 1e6;
 }
 
-static result_t run_collection(app_t *app, rag_t *rag, const char *name, int base, const char *docs_path,
+/* ---- the same collection on PostgreSQL ----
+ * The chunks the pipeline wrote into the SQLite store are copied, document by
+ * document in the same order, into a PostgreSQL store (a database of the
+ * throwaway cluster of tests/support/pg.c) through store_chunks_add, which
+ * indexes them there from the same tokenizer; the queries then run on both
+ * and the figures are compared. */
+
+typedef struct {
+  store_chunk_t *v;
+  size_t n, cap;
+  char *title;
+} chunk_copy_t;
+
+static int copy_chunk_row(db_stmt_t *s, void *ctx) {
+  chunk_copy_t *c = ctx;
+  if (c->n == c->cap) {
+    c->cap = c->cap ? c->cap * 2 : 16;
+    c->v = realloc(c->v, c->cap * sizeof *c->v);
+    if (!c->v) abort();
+  }
+  store_chunk_t *ch = &c->v[c->n++];
+  memset(ch, 0, sizeof *ch);
+  ch->seq = (int)db_col_int64(s, 0);
+  ch->page = (int)db_col_int64(s, 1);
+  ch->char_start = db_col_int64(s, 2);
+  ch->char_end = db_col_int64(s, 3);
+  if (!c->title) c->title = db_col_text(s, 4);
+  ch->heading = db_col_text(s, 5);
+  ch->body = db_col_text(s, 6);
+  return 0;
+}
+
+static void pg_copy_doc(store_t *from, store_t *pg, const char *doc_id, const char *user_id) {
+  chunk_copy_t c = {0};
+  if (db_query(from, "read chunks",
+               "SELECT seq, page, char_start, char_end, title, heading, body FROM chunks WHERE document_id = ? "
+               "ORDER BY id",
+               DB_ARGS(DB_TEXT(doc_id)), copy_chunk_row, &c) < 0 ||
+      db_run(pg, "document",
+             "INSERT INTO documents (id, user_id, filename, stored_path, content_hash, status, created_at, "
+             "updated_at) VALUES (?, ?, ?, ?, ?, 'processing', 0, 0)",
+             DB_ARGS(DB_TEXT(doc_id), DB_TEXT(user_id), DB_TEXT(doc_id), DB_TEXT(doc_id), DB_TEXT(doc_id)),
+             NULL) != STORE_OK ||
+      (c.n && store_chunks_add(pg, doc_id, user_id, c.title, c.v, c.n) != STORE_OK) ||
+      db_run(pg, "ready", "UPDATE documents SET status = 'ready' WHERE id = ?", DB_ARGS(DB_TEXT(doc_id)), NULL) !=
+          STORE_OK) {
+    fprintf(stderr, "PostgreSQL: cannot copy document %s\n", doc_id);
+    exit(1);
+  }
+  for (size_t i = 0; i < c.n; i++) {
+    free(c.v[i].heading);
+    free(c.v[i].body);
+  }
+  free(c.v);
+  free(c.title);
+}
+
+/* Passages and one-per-document rankings of hits (document ids are base + record id). */
+static void score_hits(score_t *passages, score_t *documents, const store_hit_t *hits, size_t nh, int base, int maxdoc,
+                       const double *gain_of, int *ranked, int *bydoc, unsigned char *seen, double lat) {
+  size_t np = 0, nd = 0;
+  memset(seen, 0, (size_t)maxdoc + 1);
+  for (size_t i = 0; i < nh; i++) {
+    int d = atoi(hits[i].document_id) - base;
+    if (np < 4000) ranked[np++] = d;
+    if (d < 0 || d > maxdoc || seen[d]) continue; /* hits come best first */
+    seen[d] = 1;
+    bydoc[nd++] = d;
+  }
+  score_add(passages, ranked, np, gain_of, maxdoc, lat);
+  score_add(documents, bydoc, nd, gain_of, maxdoc, lat);
+}
+
+static result_t run_collection(app_t *app, rag_t *rag, store_t *pg, const char *name, int base, const char *docs_path,
                                const char *qry_path, const char *rel_path, int cranfield, int chunk_size, int overlap) {
-  result_t res = {.name = name};
+  result_t res = {.name = name, .pg = pg != NULL};
   recs_t docs = {0}, qs = {0};
   parse_smart(docs_path, &docs);
   parse_smart(qry_path, &qs);
@@ -222,6 +308,13 @@ static result_t run_collection(app_t *app, rag_t *rag, const char *name, int bas
   snprintf(u.role, sizeof u.role, "researcher");
   if (store_user_insert(app->store, &u) != STORE_OK) {
     fprintf(stderr, "cannot create user\n");
+    exit(1);
+  }
+  if (pg && db_run(pg, "user",
+                   "INSERT INTO users (id, username, password_hash, role, created_at, updated_at) "
+                   "VALUES (?, ?, 'x', 'researcher', 0, 0)",
+                   DB_ARGS(DB_TEXT(u.id), DB_TEXT(name)), NULL) != STORE_OK) {
+    fprintf(stderr, "PostgreSQL: cannot create user\n");
     exit(1);
   }
   fts_ref_t ref;
@@ -273,6 +366,7 @@ static result_t run_collection(app_t *app, rag_t *rag, const char *name, int bas
     }
     store_doc_mark_ready(app->store, d.id, doc.text.data, 0, nch > 0 ? nch : 0, 0, doc.title, NULL, NULL, NULL);
     rag_doc_free(&doc);
+    if (pg) pg_copy_doc(app->store, pg, d.id, u.id);
   }
   int64_t t_index = util_mono_ms() - t0;
   /* judgments: "query doc code" (Cranfield), "query doc x y" (CISI, CACM) */
@@ -292,8 +386,9 @@ static result_t run_collection(app_t *app, rag_t *rag, const char *name, int bas
     rels[nrel++] = (qrel_t){q, d, gain};
   }
   fclose(f);
-  score_t *sc[3] = {&res.fts, &res.passages, &res.documents};
-  for (int i = 0; i < 3; i++) sc[i]->lat = calloc((size_t)qs.n + 1, sizeof(double));
+  score_t *sc[5] = {&res.fts, &res.passages, &res.documents, &res.pg_passages, &res.pg_documents};
+  int nsc = pg ? 5 : 3;
+  for (int i = 0; i < nsc; i++) sc[i]->lat = calloc((size_t)qs.n + 1, sizeof(double));
   double *gain_of = calloc((size_t)maxdoc + 1, sizeof *gain_of);
   int *ranked = malloc(4000 * sizeof *ranked), *bydoc = malloc(4000 * sizeof *bydoc);
   unsigned char *seen = calloc((size_t)maxdoc + 1, 1);
@@ -322,21 +417,30 @@ static result_t run_collection(app_t *app, rag_t *rag, const char *name, int bas
     size_t nh = 0;
     rag_lexical(rag, u.id, NULL, qs_utf8, 4000, &hits, &nh);
     double lat = ms_since(&a);
-    size_t np = 0, nd = 0;
-    memset(seen, 0, (size_t)maxdoc + 1);
-    for (size_t i = 0; i < nh; i++) {
-      int d = atoi(hits[i].document_id) - base;
-      if (np < 4000) ranked[np++] = d;
-      if (d < 0 || d > maxdoc || seen[d]) continue; /* hits come best first */
-      seen[d] = 1;
-      bydoc[nd++] = d;
-    }
+    score_hits(&res.passages, &res.documents, hits, nh, base, maxdoc, gain_of, ranked, bydoc, seen, lat);
     free(hits);
+    if (pg) {
+      /* rag_lexical's search, on the PostgreSQL store */
+      rag_rank_params_t p;
+      rag_get_rank_params(rag, &p);
+      store_rank_t rank = {p.k1, p.b, p.w_title, p.w_heading, p.w_body};
+      size_t nw = 0;
+      char **words = rag_fts_words(qs_utf8, 64, &nw);
+      hits = NULL;
+      nh = 0;
+      clock_gettime(CLOCK_MONOTONIC, &a);
+      if (words && store_chunks_search(pg, u.id, NULL, words, nw, &rank, 4000, &hits, &nh, NULL) != STORE_OK) {
+        fprintf(stderr, "PostgreSQL search failed\n");
+        exit(1);
+      }
+      lat = ms_since(&a);
+      rag_fts_words_free(words);
+      score_hits(&res.pg_passages, &res.pg_documents, hits, nh, base, maxdoc, gain_of, ranked, bydoc, seen, lat);
+      free(hits);
+    }
     free(qs_utf8);
-    score_add(&res.passages, ranked, np, gain_of, maxdoc, lat);
-    score_add(&res.documents, bydoc, nd, gain_of, maxdoc, lat);
   }
-  for (int i = 0; i < 3; i++) {
+  for (int i = 0; i < nsc; i++) {
     if (res.nq) {
       sc[i]->ndcg /= res.nq;
       sc[i]->map /= res.nq;
@@ -387,7 +491,7 @@ int main(int argc, char **argv) {
 #endif
   if (getenv("EVAL_DIR")) eval = getenv("EVAL_DIR");
   const char *only = NULL;
-  int strict = 0;
+  int strict = 0, no_pg = 0;
   int chunk_size = 1000, overlap = 200;
   rag_rank_params_t p = {0};
   int have_p[5] = {0};
@@ -399,10 +503,14 @@ int main(int argc, char **argv) {
       strict = 1;
       continue;
     }
+    if (!strcmp(a, "--no-pg")) {
+      no_pg = 1;
+      continue;
+    }
     if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
       printf(
           "usage: %s [--eval DIR] [--k1 X] [--b X] [--wt X] [--wh X] [--chunk-size N] [--overlap N] "
-          "[--only cranfield|cisi|cacm] [--strict]\n",
+          "[--only cranfield|cisi|cacm] [--strict] [--no-pg]\n",
           argv[0]);
       return 0;
     }
@@ -436,6 +544,15 @@ int main(int argc, char **argv) {
   }
   result_t r[3];
   int nr = 0;
+  /* PostgreSQL beside SQLite when a throwaway cluster starts (--no-pg: SQLite only) */
+  int use_pg = !no_pg;
+  if (use_pg) {
+    pg_test_cluster_up();
+    if (!getenv("MAESTRO_TEST_PG")) {
+      fprintf(stderr, "PostgreSQL run skipped: %s\n", getenv("MAESTRO_TEST_PG_ERROR"));
+      use_pg = 0;
+    }
+  }
   char a[1024], b[1024], c[1024];
   static const struct {
     const char *name, *dir, *docs, *qry, *rel;
@@ -461,8 +578,18 @@ int main(int argc, char **argv) {
     if (have_p[3]) p.w_heading = pv[3];
     if (have_p[4]) p.w_body = pv[4];
     rag_set_rank_params(env.rag, &p);
-    r[nr++] = run_collection(&env.app, env.rag, colls[i].name, colls[i].base, a, b, c, colls[i].cranfield, chunk_size,
-                             overlap);
+    store_t *pg = NULL;
+    if (use_pg) {
+      char conninfo[512], err[768];
+      if (pg_cluster_new_db(conninfo, sizeof conninfo, err, sizeof err) != 0 ||
+          !(pg = store_open_postgres(conninfo, err, sizeof err))) {
+        fprintf(stderr, "PostgreSQL: %s\n", err);
+        return 1;
+      }
+    }
+    r[nr++] = run_collection(&env.app, env.rag, pg, colls[i].name, colls[i].base, a, b, c, colls[i].cranfield,
+                             chunk_size, overlap);
+    store_close(pg);
     bench_close(&env);
   }
   /* the README's reference rows (measured elsewhere, same conventions) */
@@ -510,6 +637,32 @@ int main(int argc, char **argv) {
     free(r[i].passages.lat);
     free(r[i].documents.lat);
   }
+  /* the same search on PostgreSQL (postings from the same tokenizer, the
+   * same BM25F): within 0.005 nDCG@10 of SQLite or the run fails */
+  int same = 1, any_pg = 0;
+  for (int i = 0; i < nr; i++) {
+    if (!r[i].pg) continue;
+    if (!any_pg)
+      printf(
+          "\n| collection | nDCG@10 SQLite | nDCG@10 PostgreSQL | diff | p50 ms PostgreSQL | p95 ms PostgreSQL |\n"
+          "|---|---|---|---|---|---|\n");
+    any_pg = 1;
+    const score_t *v[2][2] = {{&r[i].passages, &r[i].pg_passages}, {&r[i].documents, &r[i].pg_documents}};
+    const char *what[2] = {"passages", "one per document"};
+    for (int k = 0; k < 2; k++) {
+      double diff = v[k][1]->ndcg - v[k][0]->ndcg;
+      printf("| %s, %s | %.4f | %.4f | %+.4f | %.1f | %.1f |\n", r[i].name, what[k], v[k][0]->ndcg, v[k][1]->ndcg, diff,
+             pct(v[k][1], 0.5), pct(v[k][1], 0.95));
+      if (fabs(diff) > 0.005) same = 0;
+    }
+    free(r[i].pg_passages.lat);
+    free(r[i].pg_documents.lat);
+  }
+  if (any_pg)
+    printf("\n%s\n", same ? "PostgreSQL within 0.005 nDCG@10 of SQLite on every collection"
+                          : "PostgreSQL DIFFERS from SQLite by more than 0.005 nDCG@10");
+  if (use_pg) pg_test_cluster_down();
+  if (!same) return 1;
   printf("%s\n", ok ? "every collection at or above its best reference row"
                     : "not every collection reaches its best reference row");
   /* a figure below a reference is a finding, not a failure of make bench */

@@ -6,7 +6,7 @@
 -- docs/architecture.md, "Full-text search on PostgreSQL"):
 --   chunk_postings    a term's positions in one chunk, per field;
 --   chunk_lengths     each chunk's field lengths in tokens;
---   chunk_index_stats row count and summed field lengths, as deltas.
+--   chunk_index_stats row count and summed field lengths per owner, as deltas.
 -- json_patch(target, patch): SQLite's JSON merge (RFC 7396: objects merge
 -- key by key, recursively; a null in the patch removes the key; a patch
 -- that is not an object replaces the target), so the store's
@@ -135,35 +135,38 @@ CREATE TABLE chunk_lengths (
 );
 CREATE INDEX chunk_lengths_user ON chunk_lengths (user_id);
 
--- Index totals (FTS5's %_data averages record): N = SUM(chunks) and each
--- field's summed length, over every owner, as FTS5 counts them. Written as
--- insert-only deltas by statement triggers on chunk_lengths (so cascaded
--- deletes count too, and concurrent ingestions never wait on one hot row);
--- a maintenance step may fold them into one row.
+-- Index totals per owner (FTS5's %_data averages record, which SQLite
+-- keeps over every owner): N = SUM(chunks) and each field's summed length
+-- for one user_id, as FTS5 counts them. Written as insert-only deltas by
+-- statement triggers on chunk_lengths (so cascaded deletes count too, and
+-- concurrent ingestions never wait on one hot row); a maintenance step may
+-- fold them into one row per owner.
 CREATE TABLE chunk_index_stats (
   id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  user_id     TEXT NOT NULL,
   chunks      BIGINT NOT NULL,
   len_title   BIGINT NOT NULL,
   len_heading BIGINT NOT NULL,
   len_body    BIGINT NOT NULL,
   len_user    BIGINT NOT NULL
 );
+CREATE INDEX chunk_index_stats_user ON chunk_index_stats (user_id);
 
 CREATE FUNCTION chunk_lengths_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO chunk_index_stats (chunks, len_title, len_heading, len_body, len_user)
-  SELECT count(*), COALESCE(sum(len_title), 0), COALESCE(sum(len_heading), 0), COALESCE(sum(len_body), 0),
-         COALESCE(sum(len_user), 0)
-  FROM added HAVING count(*) > 0;
+  INSERT INTO chunk_index_stats (user_id, chunks, len_title, len_heading, len_body, len_user)
+  SELECT user_id, count(*), COALESCE(sum(len_title), 0), COALESCE(sum(len_heading), 0),
+         COALESCE(sum(len_body), 0), COALESCE(sum(len_user), 0)
+  FROM added GROUP BY user_id;
   RETURN NULL;
 END
 $$;
 CREATE FUNCTION chunk_lengths_removed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO chunk_index_stats (chunks, len_title, len_heading, len_body, len_user)
-  SELECT -count(*), -COALESCE(sum(len_title), 0), -COALESCE(sum(len_heading), 0), -COALESCE(sum(len_body), 0),
-         -COALESCE(sum(len_user), 0)
-  FROM removed HAVING count(*) > 0;
+  INSERT INTO chunk_index_stats (user_id, chunks, len_title, len_heading, len_body, len_user)
+  SELECT user_id, -count(*), -COALESCE(sum(len_title), 0), -COALESCE(sum(len_heading), 0),
+         -COALESCE(sum(len_body), 0), -COALESCE(sum(len_user), 0)
+  FROM removed GROUP BY user_id;
   RETURN NULL;
 END
 $$;

@@ -148,9 +148,6 @@ typedef struct mconn {
   /* document frequency by index term */
   df_slot_t *df;
   size_t ndf, capdf;
-  /* the query tokenizer */
-  fts5_tokenizer tk;
-  Fts5Tokenizer *tok;
 } mconn_t;
 
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -181,7 +178,6 @@ static void mconn_free(void *p) {
       break;
     }
   pthread_mutex_unlock(&conns_lock);
-  if (m->tok) m->tk.xDelete(m->tok);
   df_clear(m);
   free(m->len);
   free(m);
@@ -293,7 +289,7 @@ static int row_sizes(mconn_t *m, const Fts5ExtensionApi *api, Fts5Context *ctx, 
 
 /* ---------- the rank function (BM25F) ---------- */
 
-#define MRANK_MAXCOL 8
+#define MRANK_MAXCOL RAG_BM25F_MAXCOL
 
 typedef struct {
   int nphrase, ncol;
@@ -355,8 +351,7 @@ static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, c
   for (int c = 0; *rc == SQLITE_OK && c < d->ncol; c++) {
     sqlite3_int64 tot = 0;
     *rc = api->xColumnTotalSize(ctx, c, &tot);
-    d->avg[c] = (double)tot / (double)nrow;
-    if (d->avg[c] <= 0) d->avg[c] = 1;
+    d->avg[c] = rag_bm25f_avg((double)tot, (double)nrow);
   }
   for (int i = 0; *rc == SQLITE_OK && i < d->nphrase; i++) {
     sqlite3_int64 hits = 0;
@@ -368,7 +363,7 @@ static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, c
       hits = (sqlite3_int64)df[i];
     else
       *rc = api->xQueryPhrase(ctx, i, &hits, count_rows);
-    d->idf[i] = log(1.0 + ((double)nrow - (double)hits + 0.5) / ((double)hits + 0.5));
+    d->idf[i] = rag_bm25f_idf((double)nrow, (double)hits);
   }
   if (*rc == SQLITE_OK)
     *rc = api->xSetAuxdata(ctx, d, mrank_data_free);
@@ -392,10 +387,10 @@ static void mrank_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_cont
     sqlite3_result_error_code(out, rc);
     return;
   }
-  double k1 = nval > 0 ? sqlite3_value_double(val[0]) : 1.2;
-  double b = nval > 1 ? sqlite3_value_double(val[1]) : 0.75;
-  double w[MRANK_MAXCOL];
-  double len[MRANK_MAXCOL];
+  rag_bm25f_t p;
+  p.k1 = nval > 0 ? sqlite3_value_double(val[0]) : 1.2;
+  p.b = nval > 1 ? sqlite3_value_double(val[1]) : 0.75;
+  p.ncol = d->ncol;
   int sz[MRANK_MAXCOL];
   rc = row_sizes(d->m, api, ctx, d->ncol, sz);
   if (rc != SQLITE_OK) {
@@ -403,17 +398,17 @@ static void mrank_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_cont
     return;
   }
   for (int c = 0; c < d->ncol; c++) {
-    w[c] = nval > 2 + c && c < 4 ? sqlite3_value_double(val[2 + c]) : 1.0;
-    len[c] = 1.0 - b + b * (double)sz[c] / d->avg[c];
-    if (len[c] <= 0) len[c] = 1e-6;
+    p.w[c] = nval > 2 + c && c < 4 ? sqlite3_value_double(val[2 + c]) : 1.0;
+    p.avg[c] = d->avg[c];
   }
-  double tfw_stack[64];
-  double *tfw = d->nphrase <= 64 ? tfw_stack : calloc((size_t)d->nphrase, sizeof(double));
-  if (!tfw) {
+  int tf_stack[64 * MRANK_MAXCOL];
+  size_t ntf = (size_t)d->nphrase * (size_t)d->ncol;
+  int *tf = ntf <= 64 * MRANK_MAXCOL ? tf_stack : calloc(ntf, sizeof(int));
+  if (!tf) {
     sqlite3_result_error_nomem(out);
     return;
   }
-  memset(tfw, 0, sizeof(double) * (size_t)d->nphrase);
+  memset(tf, 0, sizeof(int) * ntf);
   /* each phrase's own position list (xPhraseFirst/Next read it in place;
    * xInst would first merge every phrase's instances into one sorted array) */
   for (int i = 0; rc == SQLITE_OK && i < d->nphrase; i++) {
@@ -422,66 +417,14 @@ static void mrank_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_cont
     int ic = -1, io = -1;
     rc = api->xPhraseFirst(ctx, i, &it, &ic, &io);
     for (; rc == SQLITE_OK && ic >= 0; api->xPhraseNext(ctx, &it, &ic, &io))
-      if (ic < d->ncol) tfw[i] += w[ic] / len[ic];
+      if (ic < d->ncol) tf[(size_t)i * (size_t)d->ncol + (size_t)ic]++;
   }
-  double score = 0;
-  for (int i = 0; i < d->nphrase; i++)
-    if (tfw[i] > 0) score += d->idf[i] * tfw[i] * (k1 + 1.0) / (k1 + tfw[i]);
-  if (tfw != tfw_stack) free(tfw);
+  double score = rc == SQLITE_OK ? rag_bm25f_score(&p, sz, d->nphrase, d->idf, tf) : 0;
+  if (tf != tf_stack) free(tf);
   if (rc != SQLITE_OK)
     sqlite3_result_error_code(out, rc);
   else
     sqlite3_result_double(out, score);
-}
-
-typedef struct {
-  char *term;
-  size_t termlen;
-  int n;
-} term_ctx_t;
-
-static int collect_token(void *p, int tflags, const char *tok, int ntok, int start, int end) {
-  (void)start;
-  (void)end;
-  term_ctx_t *t = p;
-  if (tflags & FTS5_TOKEN_COLOCATED) return SQLITE_OK;
-  if (t->n++ == 0 && (size_t)ntok < t->termlen) {
-    memcpy(t->term, tok, (size_t)ntok);
-    t->term[ntok] = '\0';
-  }
-  return SQLITE_OK;
-}
-
-int rag_fts_word_tokens(sqlite3 *db, const char *word, size_t len, char *term, size_t termlen) {
-  term[0] = '\0';
-  term_ctx_t t = {term, termlen, 0};
-  int rc;
-  mconn_t *m = mconn_of(db);
-  if (m) {
-    /* the connection's own tokenizer instance, created once */
-    sqlite3_mutex_enter(sqlite3_db_mutex(db));
-    if (!m->tok) {
-      void *ud = NULL;
-      if (m->api->xFindTokenizer(m->api, "maestro", &ud, &m->tk) != SQLITE_OK ||
-          m->tk.xCreate(ud, NULL, 0, &m->tok) != SQLITE_OK)
-        m->tok = NULL;
-    }
-    rc = m->tok ? m->tk.xTokenize(m->tok, &t, FTS5_TOKENIZE_QUERY, word, (int)len, collect_token) : SQLITE_ERROR;
-    sqlite3_mutex_leave(sqlite3_db_mutex(db));
-  } else {
-    fts5_api *api = fts5_api_of(db);
-    if (!api) return -1;
-    void *ud = NULL;
-    fts5_tokenizer tk;
-    if (api->xFindTokenizer(api, "maestro", &ud, &tk) != SQLITE_OK) return -1;
-    Fts5Tokenizer *inst = NULL;
-    if (tk.xCreate(ud, NULL, 0, &inst) != SQLITE_OK) return -1;
-    rc = tk.xTokenize(inst, &t, FTS5_TOKENIZE_QUERY, word, (int)len, collect_token);
-    tk.xDelete(inst);
-  }
-  if (rc != SQLITE_OK) return -1;
-  if (t.n == 1 && term[0] == '\0') return -1; /* token longer than termlen */
-  return t.n;
 }
 
 int rag_fts_register(sqlite3 *db) {
@@ -503,6 +446,84 @@ int rag_fts_register(sqlite3 *db) {
   conns = m;
   pthread_mutex_unlock(&conns_lock);
   return 0;
+}
+
+/* ---------- the tokenizer without a database ---------- */
+
+/* One process-wide instance of the "maestro" tokenizer, made on a private
+ * in-memory connection (the FTS5 porter and unicode61 code lives in SQLite);
+ * the porter instance keeps a buffer, so calls are serialised. */
+static pthread_once_t tok_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t tok_lock = PTHREAD_MUTEX_INITIALIZER;
+static sqlite3 *tok_db;
+static fts5_tokenizer tok_tk;
+static Fts5Tokenizer *tok_inst;
+
+static void tok_init(void) {
+  if (sqlite3_open_v2(":memory:", &tok_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL) != SQLITE_OK ||
+      rag_fts_register(tok_db) != 0)
+    return;
+  fts5_api *api = fts5_api_of(tok_db);
+  void *ud = NULL;
+  if (!api || api->xFindTokenizer(api, "maestro", &ud, &tok_tk) != SQLITE_OK ||
+      tok_tk.xCreate(ud, NULL, 0, &tok_inst) != SQLITE_OK)
+    tok_inst = NULL;
+}
+
+typedef struct {
+  rag_fts_token_fn fn;
+  void *ctx;
+  int pos;
+} tok_ctx_t;
+
+static int tok_emit(void *p, int tflags, const char *tok, int ntok, int start, int end) {
+  (void)start;
+  (void)end;
+  tok_ctx_t *t = p;
+  if (tflags & FTS5_TOKEN_COLOCATED) return SQLITE_OK; /* FTS5 gives it the previous position */
+  int pos = t->pos++;
+  return t->fn && t->fn(t->ctx, tok, (size_t)ntok, pos) != 0 ? SQLITE_DONE : SQLITE_OK;
+}
+
+int rag_fts_tokenize(const char *text, size_t len, int query, rag_fts_token_fn fn, void *ctx) {
+  pthread_once(&tok_once, tok_init);
+  if (!tok_inst) return -1;
+  tok_ctx_t t = {fn, ctx, 0};
+  pthread_mutex_lock(&tok_lock);
+  int rc = tok_tk.xTokenize(tok_inst, &t, query ? FTS5_TOKENIZE_QUERY : FTS5_TOKENIZE_DOCUMENT, text ? text : "",
+                            text ? (int)len : 0, tok_emit);
+  pthread_mutex_unlock(&tok_lock);
+  return rc == SQLITE_OK || rc == SQLITE_DONE ? t.pos : -1;
+}
+
+/* ---------- BM25F ---------- */
+
+double rag_bm25f_idf(double nrow, double df) {
+  return log(1.0 + (nrow - df + 0.5) / (df + 0.5));
+}
+
+double rag_bm25f_avg(double total, double nrow) {
+  double avg = total / nrow;
+  return avg <= 0 ? 1 : avg;
+}
+
+double rag_bm25f_score(const rag_bm25f_t *p, const int *sz, int nphrase, const double *idf, const int *tf) {
+  double len[RAG_BM25F_MAXCOL];
+  int ncol = p->ncol < RAG_BM25F_MAXCOL ? p->ncol : RAG_BM25F_MAXCOL;
+  for (int c = 0; c < ncol; c++) {
+    len[c] = 1.0 - p->b + p->b * (double)sz[c] / p->avg[c];
+    if (len[c] <= 0) len[c] = 1e-6;
+  }
+  double score = 0;
+  for (int i = 0; i < nphrase; i++) {
+    if (idf[i] == 0) continue; /* selects rows only */
+    /* one addition per instance, in column order (FTS5's position lists) */
+    double tfw = 0;
+    for (int c = 0; c < ncol; c++)
+      for (int k = tf[(size_t)i * (size_t)p->ncol + (size_t)c]; k > 0; k--) tfw += p->w[c] / len[c];
+    if (tfw > 0) score += idf[i] * tfw * (p->k1 + 1.0) / (p->k1 + tfw);
+  }
+  return score;
 }
 
 /* ---------- query construction ---------- */

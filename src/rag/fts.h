@@ -64,16 +64,43 @@ char *rag_fts_query(const char *text, int max_terms);
 char **rag_fts_words(const char *text, int max_terms, size_t *n);
 void rag_fts_words_free(char **words);
 
-/* Runs the "maestro" tokenizer (query mode) over one word: returns the number
- * of tokens (a CJK word gives several bigrams), with the first token copied
- * into term (termlen bytes); -1 on error. */
-int rag_fts_word_tokens(sqlite3 *db, const char *word, size_t len, char *term, size_t termlen);
+/* The "maestro" tokenizer without a database (a process-wide instance): the
+ * terms of text as the index holds them (query 0: a chunk's field) or as a
+ * query word is matched (query 1), each with its position (0, 1, ...: FTS5's
+ * token offset in the column). fn (may be NULL) returns non-zero to stop.
+ * Returns the number of tokens seen, -1 on error. The SQLite index (FTS5)
+ * and the PostgreSQL postings (store/chunks.c) get their terms from this one
+ * tokenizer. */
+typedef int (*rag_fts_token_fn)(void *ctx, const char *term, size_t len, int pos);
+int rag_fts_tokenize(const char *text, size_t len, int query, rag_fts_token_fn fn, void *ctx);
+
+/*
+ * BM25F, the one formula behind mrank (SQLite) and the PostgreSQL ranking
+ * (store/chunks.c): per field c a weight w[c] and a length normalisation
+ * len[c] = 1 - b + b * size[c] / avg[c]; a phrase's weighted frequency is
+ * tfw = sum over its instances of w[c] / len[c] (added one instance at a
+ * time, in column order); the score is the sum over phrases of
+ * idf * tfw * (k1 + 1) / (k1 + tfw), idf = ln(1 + (N - df + 0.5) / (df + 0.5)).
+ */
+#define RAG_BM25F_MAXCOL 8
+typedef struct {
+  double k1, b;
+  int ncol;
+  double w[RAG_BM25F_MAXCOL];
+  double avg[RAG_BM25F_MAXCOL]; /* rag_bm25f_avg of each field */
+} rag_bm25f_t;
+double rag_bm25f_idf(double nrow, double df);
+/* A field's average length (total / nrow; 1 when that is not positive). */
+double rag_bm25f_avg(double total, double nrow);
+/* One row's score: sz[ncol] its field lengths, tf[i * ncol + c] the
+ * instances of phrase i in field c; a phrase whose idf[i] is 0 only selects
+ * rows and adds nothing. */
+double rag_bm25f_score(const rag_bm25f_t *p, const int *sz, int nphrase, const double *idf, const int *tf);
 
 /* The cached number of rows holding the index term (a token as returned by
- * rag_fts_word_tokens) on this connection: 1 and *df on a hit, 0 otherwise.
+ * rag_fts_tokenize) on this connection: 1 and *df on a hit, 0 otherwise.
  * rag_fts_df_put stores one (read by the caller in the current state). */
 int rag_fts_df_get(sqlite3 *db, const char *term, double *df);
 void rag_fts_df_put(sqlite3 *db, const char *term, double df);
-
 
 #endif

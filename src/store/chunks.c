@@ -1,5 +1,12 @@
-/* chunks.c - a document's chunks, full-text search over them (BM25F through
- * rag/fts.c's SQLite extension) and their embeddings; see documents.h. */
+/* chunks.c - a document's chunks, full-text search over them and their
+ * embeddings; see documents.h.
+ *
+ * Full-text search: on SQLite the index is FTS5 (chunks_fts, ranked by
+ * rag/fts.c's mrank); on PostgreSQL the chunk transaction writes the terms
+ * of the same tokenizer into chunk_postings / chunk_lengths (the deltas of
+ * chunk_index_stats follow by trigger), and ranking computes the same BM25F
+ * (rag_bm25f_score) in the process over the owner's postings of the query
+ * terms. Both share the word analysis and the MaxScore split below. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,122 +21,210 @@
 
 #define CHUNK_BATCH 256
 
-static void copy_id(char *dst, const unsigned char *src) {
-  snprintf(dst, 17, "%s", src ? (const char *)src : "");
+static void copy_id(char *dst, const char *src) {
+  snprintf(dst, 17, "%s", src ? src : "");
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *s, const char *what) {
-  int rc = sqlite3_step(s);
-  if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    sdb_log_error(db, what);
-    return -1;
+/* ---------- the PostgreSQL index: postings from the tokenizer ---------- */
+
+/* FTS5's columns, in its order (schema/002_documents.sql). */
+enum { F_TITLE, F_HEADING, F_BODY, F_USER, NFIELDS };
+
+typedef struct {
+  char *term;
+  int field, pos;
+} tokpos_t;
+
+typedef struct {
+  tokpos_t *v;
+  size_t n, cap;
+  int field;
+} toklist_t;
+
+static int collect_tok(void *ctx, const char *term, size_t len, int pos) {
+  toklist_t *l = ctx;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    l->v = realloc(l->v, l->cap * sizeof *l->v);
+    if (!l->v) abort();
   }
+  l->v[l->n++] = (tokpos_t){util_strndup(term, len), l->field, pos};
   return 0;
+}
+
+static int cmp_tokpos(const void *a, const void *b) {
+  const tokpos_t *x = a, *y = b;
+  int c = strcmp(x->term, y->term);
+  if (c) return c;
+  if (x->field != y->field) return x->field - y->field;
+  return x->pos - y->pos;
+}
+
+/* Appends one element to a TEXT[] literal under construction ("{" first):
+ * v double-quoted (quotes and backslashes escaped), or NULL. */
+static void array_add(buf_t *b, const char *v) {
+  buf_puts(b, b->len > 1 ? "," : "");
+  if (!v) {
+    buf_puts(b, "NULL");
+    return;
+  }
+  buf_putc(b, '"');
+  for (; *v; v++) {
+    if (*v == '"' || *v == '\\') buf_putc(b, '\\');
+    buf_putc(b, *v);
+  }
+  buf_putc(b, '"');
+}
+
+/* The INTEGER[] literal ("{1,2,3}") of the positions v[from..to) in field f
+ * as an element of the TEXT[] literal b (NULL when there is none). */
+static void pos_array_add(buf_t *b, const tokpos_t *v, size_t from, size_t to, int f) {
+  buf_t p = BUF_INIT;
+  buf_init(&p);
+  for (size_t i = from; i < to; i++)
+    if (v[i].field == f) buf_printf(&p, "%s%d", p.len ? "," : "{", v[i].pos);
+  if (p.len) buf_puts(&p, "}");
+  array_add(b, p.len ? p.data : NULL);
+  buf_free(&p);
+}
+
+/* Writes one chunk's postings (one statement: arrays of terms and of their
+ * positions per field, unnested) and field lengths (PostgreSQL). */
+static int pg_index_chunk(db_conn_t *c, int64_t id, const char *user_id, const char *const fields[NFIELDS]) {
+  toklist_t l = {0};
+  int len[NFIELDS];
+  int ret = STORE_OK;
+  for (int f = 0; f < NFIELDS && ret == STORE_OK; f++) {
+    l.field = f;
+    /* the user id is counted (FTS5 indexes the column) but is no posting */
+    len[f] = rag_fts_tokenize(fields[f], strlen(fields[f]), 0, f == F_USER ? NULL : collect_tok, &l);
+    if (len[f] < 0) ret = STORE_ERROR;
+  }
+  if (ret == STORE_OK)
+    ret = db_conn_run(c, "index chunk lengths",
+                      "INSERT INTO chunk_lengths (chunk_id, user_id, len_title, len_heading, len_body, len_user) "
+                      "VALUES (?, ?, ?, ?, ?, ?)",
+                      DB_ARGS(DB_INT(id), DB_TEXT(user_id), DB_INT(len[F_TITLE]), DB_INT(len[F_HEADING]),
+                              DB_INT(len[F_BODY]), DB_INT(len[F_USER])),
+                      NULL);
+  if (l.n) qsort(l.v, l.n, sizeof *l.v, cmp_tokpos);
+  buf_t terms = BUF_INIT, pos[3] = {BUF_INIT, BUF_INIT, BUF_INIT};
+  buf_init(&terms);
+  buf_putc(&terms, '{');
+  for (int f = 0; f < 3; f++) {
+    buf_init(&pos[f]);
+    buf_putc(&pos[f], '{');
+  }
+  for (size_t i = 0; i < l.n;) {
+    size_t j = i + 1;
+    while (j < l.n && strcmp(l.v[j].term, l.v[i].term) == 0) j++;
+    array_add(&terms, l.v[i].term);
+    for (int f = 0; f < 3; f++) pos_array_add(&pos[f], l.v, i, j, f);
+    i = j;
+  }
+  buf_putc(&terms, '}');
+  for (int f = 0; f < 3; f++) buf_putc(&pos[f], '}');
+  if (ret == STORE_OK && l.n)
+    ret = db_conn_run(c, "index chunk terms",
+                      "INSERT INTO chunk_postings (term, user_id, chunk_id, title_pos, heading_pos, body_pos) "
+                      "SELECT u.term, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(u.t AS INTEGER[]), "
+                      "CAST(u.h AS INTEGER[]), CAST(u.b AS INTEGER[]) FROM unnest(CAST(? AS TEXT[]), "
+                      "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u (term, t, h, b)",
+                      DB_ARGS(DB_TEXT(user_id), DB_INT(id), DB_TEXT(terms.data), DB_TEXT(pos[0].data),
+                              DB_TEXT(pos[1].data), DB_TEXT(pos[2].data)),
+                      NULL);
+  buf_free(&terms);
+  for (int f = 0; f < 3; f++) buf_free(&pos[f]);
+  for (size_t i = 0; i < l.n; i++) free(l.v[i].term);
+  free(l.v);
+  return ret;
 }
 
 /* ---------- chunks ---------- */
 
+typedef struct {
+  const char *document_id, *user_id, *title;
+  store_chunk_t *chunks;
+  size_t at, end;
+} add_ctx_t;
+
+static int add_batch(db_conn_t *c, void *ctx) {
+  add_ctx_t *a = ctx;
+  /* the document must still be processing (a concurrent delete wins) */
+  int rows = db_conn_query(c, "add chunks", "SELECT 1 FROM documents WHERE id = ? AND status = 'processing'",
+                           DB_ARGS(DB_TEXT(a->document_id)), NULL, NULL);
+  if (rows < 0) return STORE_ERROR;
+  if (rows == 0) return STORE_NOT_FOUND;
+  const char *title = a->title ? a->title : "";
+  for (size_t i = a->at; i < a->end; i++) {
+    store_chunk_t *ch = &a->chunks[i];
+    const char *heading = ch->heading ? ch->heading : "", *body = ch->body ? ch->body : "";
+    int64_t id = 0;
+    if (db_conn_query(
+            c, "insert chunk",
+            "INSERT INTO chunks (document_id, user_id, seq, page, char_start, char_end, title, heading, "
+            "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            DB_ARGS(DB_TEXT(a->document_id), DB_TEXT(a->user_id), DB_INT(ch->seq), DB_INT(ch->page),
+                    DB_INT(ch->char_start), DB_INT(ch->char_end), DB_TEXT(title), DB_TEXT(heading), DB_TEXT(body)),
+            db_row_int64, &id) != 1)
+      return STORE_ERROR;
+    if (db_backend(c) == DB_PG) {
+      const char *fields[NFIELDS] = {title, heading, body, a->user_id};
+      if (pg_index_chunk(c, id, a->user_id, fields) != STORE_OK) return STORE_ERROR;
+    }
+    ch->id = id;
+    snprintf(ch->document_id, sizeof ch->document_id, "%s", a->document_id);
+  }
+  return STORE_OK;
+}
+
 int store_chunks_add(store_t *st, const char *document_id, const char *user_id, const char *title,
                      store_chunk_t *chunks, size_t n) {
-  sqlite3 *db = sdb_acquire(st);
   int ret = STORE_OK;
   for (size_t at = 0; at < n && ret == STORE_OK; at += CHUNK_BATCH) {
-    size_t end = at + CHUNK_BATCH < n ? at + CHUNK_BATCH : n;
-    if (sdb_begin(db) != 0) {
-      ret = STORE_ERROR;
-      break;
-    }
-    /* the document must still be processing (a concurrent delete wins) */
-    sqlite3_stmt *s = sdb_prepare(db, "SELECT 1 FROM documents WHERE id = ? AND status = 'processing'");
-    if (!s) {
-      ret = STORE_ERROR;
-      break;
-    }
-    sdb_bind_text(s, 1, document_id);
-    if (sqlite3_step(s) != SQLITE_ROW) {
-      ret = STORE_NOT_FOUND;
-      break;
-    }
-    sqlite3_reset(s);
-    s = sdb_prepare(db,
-                    "INSERT INTO chunks (document_id, user_id, seq, page, char_start, char_end, title, heading, body) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!s) {
-      ret = STORE_ERROR;
-      break;
-    }
-    for (size_t i = at; i < end; i++) {
-      store_chunk_t *c = &chunks[i];
-      sqlite3_reset(s);
-      sqlite3_bind_text(s, 1, document_id, -1, SQLITE_STATIC);
-      sqlite3_bind_text(s, 2, user_id, -1, SQLITE_STATIC);
-      sqlite3_bind_int(s, 3, c->seq);
-      sqlite3_bind_int(s, 4, c->page);
-      sqlite3_bind_int64(s, 5, c->char_start);
-      sqlite3_bind_int64(s, 6, c->char_end);
-      sqlite3_bind_text(s, 7, title ? title : "", -1, SQLITE_STATIC);
-      sqlite3_bind_text(s, 8, c->heading ? c->heading : "", -1, SQLITE_STATIC);
-      sqlite3_bind_text(s, 9, c->body ? c->body : "", -1, SQLITE_STATIC);
-      if (sqlite3_step(s) != SQLITE_DONE) {
-        sdb_log_error(db, "insert chunk");
-        ret = STORE_ERROR;
-        break;
-      }
-      c->id = sqlite3_last_insert_rowid(db);
-      snprintf(c->document_id, sizeof c->document_id, "%s", document_id);
-    }
-    sqlite3_reset(s);
-    if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
+    add_ctx_t a = {document_id, user_id, title, chunks, at, at + CHUNK_BATCH < n ? at + CHUNK_BATCH : n};
+    ret = db_tx(st, "add chunks", add_batch, &a);
   }
-  if (ret != STORE_OK) sdb_rollback(db);
-  sdb_release(st, db);
   return ret;
+}
+
+static int chunk_row(db_stmt_t *s, void *ctx) {
+  store_chunk_t *c = calloc(1, sizeof *c);
+  if (!c) abort();
+  c->id = db_col_int64(s, 0);
+  copy_id(c->document_id, db_col_text_ref(s, 1));
+  c->seq = (int)db_col_int64(s, 2);
+  c->page = (int)db_col_int64(s, 3);
+  c->char_start = db_col_int64(s, 4);
+  c->char_end = db_col_int64(s, 5);
+  c->heading = db_col_text(s, 6);
+  c->body = db_col_text(s, 7);
+  c->title = db_col_text(s, 8);
+  c->filename = db_col_text(s, 9);
+  *(store_chunk_t **)ctx = c;
+  return 1;
 }
 
 int store_chunk_get(store_t *st, const char *user_id, int64_t chunk_id, store_chunk_t **out) {
   *out = NULL;
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s =
-      sdb_prepare(db,
-                  "SELECT c.id, c.document_id, c.seq, c.page, c.char_start, c.char_end, c.heading, c.body, "
-                  "COALESCE(d.title, d.filename), d.filename FROM chunks c JOIN documents d ON d.id = "
-                  "c.document_id WHERE c.id = ? AND c.user_id = ? AND d.user_id = c.user_id "
-                  "AND d.status = 'ready'");
-  if (s) {
-    sqlite3_bind_int64(s, 1, chunk_id);
-    sdb_bind_text(s, 2, user_id);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-      store_chunk_t *c = calloc(1, sizeof *c);
-      if (!c) abort();
-      c->id = sqlite3_column_int64(s, 0);
-      copy_id(c->document_id, sqlite3_column_text(s, 1));
-      c->seq = sqlite3_column_int(s, 2);
-      c->page = sqlite3_column_int(s, 3);
-      c->char_start = sqlite3_column_int64(s, 4);
-      c->char_end = sqlite3_column_int64(s, 5);
-      c->heading = sdb_col_text(s, 6);
-      c->body = sdb_col_text(s, 7);
-      c->title = sdb_col_text(s, 8);
-      c->filename = sdb_col_text(s, 9);
-      *out = c;
-      ret = STORE_OK;
-    } else if (rc == SQLITE_DONE) {
-      ret = STORE_NOT_FOUND;
-    } else {
-      sdb_log_error(db, "get chunk");
-    }
-  }
-  sdb_release(st, db);
-  return ret;
+  int rows = db_query(st, "get chunk",
+                      "SELECT c.id, c.document_id, c.seq, c.page, c.char_start, c.char_end, c.heading, c.body, "
+                      "COALESCE(d.title, d.filename), d.filename FROM chunks c JOIN documents d ON d.id = "
+                      "c.document_id WHERE c.id = ? AND c.user_id = ? AND d.user_id = c.user_id "
+                      "AND d.status = 'ready'",
+                      DB_ARGS(DB_INT(chunk_id), DB_TEXT(user_id)), chunk_row, out);
+  return rows < 0 ? STORE_ERROR : rows == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
+
+/* ---------- full-text search ---------- */
 
 /* One query word of a lexical search. */
 typedef struct {
   const char *word;
-  double df;  /* chunks holding it (fts5vocab); -1 when unknown (a CJK phrase) */
+  double df;  /* chunks holding it (vocabulary); -1 when unknown (several terms: a phrase) */
   double idf; /* HUGE_VAL when df is unknown: always essential */
+  char **tok; /* its terms, as the tokenizer gives them in query mode */
+  int ntok;
 } qterm_t;
 
 static int cmp_qterm(const void *a, const void *b) {
@@ -137,18 +232,64 @@ static int cmp_qterm(const void *a, const void *b) {
   return x->idf < y->idf ? 1 : x->idf > y->idf ? -1 : 0;
 }
 
+static int collect_word_tok(void *ctx, const char *term, size_t len, int pos) {
+  (void)pos;
+  qterm_t *q = ctx;
+  q->tok = realloc(q->tok, (size_t)(q->ntok + 1) * sizeof *q->tok);
+  if (!q->tok) abort();
+  q->tok[q->ntok++] = util_strndup(term, len);
+  return 0;
+}
+
 #define MAX_CLAUSES 64      /* word sets of one pass */
 #define MAX_CLAUSE_WORDS 12 /* words the sets are made of (else MaxScore's split) */
 
-/* One ranking pass over the rows that hold, for one of the clauses sel[0..nsel)
- * (bit i of a clause = word t[i]), every word of the clause, and (when
- * others: the index holds other users' rows) the owner's id. The selecting
- * phrases are marked for mrank to ignore (df -2); every word is scored once
- * through an OR of all words, which every selected row satisfies. When the
- * clauses are every word alone, that OR is the whole selection. */
-static int search_pass(sqlite3 *db, const char *user_id, int others, const char *group_id, const qterm_t *t, size_t nt,
-                       const uint64_t *sel, size_t nsel, const store_rank_t *rank, int limit, store_hit_t **hits,
-                       size_t *nhits) {
+/* The owner's postings of the query's words (PostgreSQL), read once per
+ * search: every chunk holding a word, with each word's instances per field
+ * (a word of several terms counts where its terms follow each other, as an
+ * FTS5 phrase) and the chunk's field lengths. */
+typedef struct {
+  int64_t chunk;
+  int sz[NFIELDS];
+  int *pos[3]; /* sorted positions per field */
+  int npos[3];
+} posting_t;
+
+typedef struct {
+  posting_t *v;
+  size_t n, cap;
+} postings_t;
+
+typedef struct {
+  double nrow, tot[NFIELDS]; /* the owner's chunks and summed field lengths */
+  int64_t *ids;              /* chunks holding a word, ascending */
+  size_t nc;
+  int *sz; /* nc * NFIELDS */
+  int *tf; /* nc * nt * NFIELDS: instances of word i in field f */
+  double *idf;
+} pgidx_t;
+
+typedef struct {
+  db_conn_t *c;
+  const char *user_id, *group_id;
+  int others; /* SQLite: another user's rows are in the index */
+  qterm_t *t;
+  size_t nt;
+  const store_rank_t *rank;
+  int limit;
+  pgidx_t *pg;
+} search_t;
+
+/* One ranking pass (SQLite) over the rows that hold, for one of the clauses
+ * sel[0..nsel) (bit i of a clause = word t[i]), every word of the clause,
+ * and (when others: the index holds other users' rows) the owner's id. The
+ * selecting phrases are marked for mrank to ignore (df -2); every word is
+ * scored once through an OR of all words, which every selected row
+ * satisfies. When the clauses are every word alone, that OR is the whole
+ * selection. */
+static int pass_sqlite(search_t *q, const uint64_t *sel, size_t nsel, store_hit_t **hits, size_t *nhits) {
+  const qterm_t *t = q->t;
+  size_t nt = q->nt;
   buf_t expr = BUF_INIT;
   buf_init(&expr);
   /* phrase numbers follow the expression: the owner (when needed), the
@@ -161,8 +302,8 @@ static int search_pass(sqlite3 *db, const char *user_id, int others, const char 
     if (sel[c] & (sel[c] - 1)) singles = 0;
     selected |= sel[c];
   }
-  if (others) {
-    buf_printf(&expr, "{user_id} : \"%s\" AND ", user_id);
+  if (q->others) {
+    buf_printf(&expr, "{user_id} : \"%s\" AND ", q->user_id);
     df[np++] = 1;
   }
   if (!singles || selected != all) {
@@ -191,47 +332,40 @@ static int search_pass(sqlite3 *db, const char *user_id, int others, const char 
   }
   buf_puts(&expr, ")");
   int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(
-      db,
-      "SELECT c.id, c.document_id, f.score FROM (SELECT rowid AS rid, mrank(chunks_fts, ?3, ?4, ?5, ?6, ?7, 0.0, ?11, "
+  db_stmt_t *s = db_prepare(
+      q->c,
+      "SELECT c.id, c.document_id, f.score FROM (SELECT rowid AS rid, mrank(chunks_fts, ?, ?, ?, ?, ?, 0.0, ?, "
       "'chunks_fts') "
-      "AS score FROM chunks_fts WHERE chunks_fts MATCH ?1 ORDER BY score DESC LIMIT ?10) f "
+      "AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score DESC LIMIT ?) f "
       "JOIN chunks c ON c.id = f.rid JOIN documents d ON d.id = c.document_id "
-      "WHERE c.user_id = ?2 AND d.user_id = ?2 AND d.status = 'ready' "
-      "AND (?8 IS NULL OR EXISTS (SELECT 1 FROM doc_group_members m JOIN doc_groups g ON g.id = m.group_id "
-      "WHERE m.group_id = ?8 AND g.user_id = ?2 AND m.document_id = c.document_id)) "
-      "ORDER BY f.score DESC LIMIT ?9");
+      "WHERE c.user_id = ? AND d.user_id = ? AND d.status = 'ready' "
+      "AND (? IS NULL OR EXISTS (SELECT 1 FROM doc_group_members m JOIN doc_groups g ON g.id = m.group_id "
+      "WHERE m.group_id = ? AND g.user_id = ? AND m.document_id = c.document_id)) "
+      "ORDER BY f.score DESC LIMIT ?");
   if (!s) goto out;
-  sdb_bind_text(s, 1, expr.data);
-  sdb_bind_text(s, 2, user_id);
-  sqlite3_bind_double(s, 3, rank->k1);
-  sqlite3_bind_double(s, 4, rank->b);
-  sqlite3_bind_double(s, 5, rank->w_title);
-  sqlite3_bind_double(s, 6, rank->w_heading);
-  sqlite3_bind_double(s, 7, rank->w_body);
-  sdb_bind_text(s, 8, group_id);
-  sqlite3_bind_int(s, 9, limit);
+  const store_rank_t *rank = q->rank;
   /* a group search may discard many rows, so it ranks without an inner limit */
-  sqlite3_bind_int(s, 10, group_id ? -1 : limit * 2 + 100);
-  sqlite3_bind_blob(s, 11, df, (int)(np * sizeof(double)), SQLITE_TRANSIENT);
+  db_bind_params(s, DB_ARGS(DB_REAL(rank->k1), DB_REAL(rank->b), DB_REAL(rank->w_title), DB_REAL(rank->w_heading),
+                            DB_REAL(rank->w_body), DB_BLOB(df, np * sizeof(double)), DB_TEXT(expr.data),
+                            DB_INT(q->group_id ? -1 : q->limit * 2 + 100), DB_TEXT(q->user_id), DB_TEXT(q->user_id),
+                            DB_TEXT(q->group_id), DB_TEXT(q->group_id), DB_TEXT(q->user_id), DB_INT(q->limit)));
   size_t cap = 16, n = 0;
   store_hit_t *h = malloc(cap * sizeof *h);
   if (!h) abort();
   int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+  while ((rc = db_step(s)) == DB_ROW) {
     if (n == cap) {
       cap *= 2;
       h = realloc(h, cap * sizeof *h);
       if (!h) abort();
     }
-    h[n].chunk_id = sqlite3_column_int64(s, 0);
-    copy_id(h[n].document_id, sqlite3_column_text(s, 1));
-    h[n].score = sqlite3_column_double(s, 2);
+    h[n].chunk_id = db_col_int64(s, 0);
+    copy_id(h[n].document_id, db_col_text_ref(s, 1));
+    h[n].score = db_col_double(s, 2);
     n++;
   }
-  sqlite3_reset(s);
-  if (rc != SQLITE_DONE) {
-    sdb_log_error(db, "full-text search");
+  if (rc != DB_DONE) {
+    log_error("store", "full-text search: %s", db_errmsg(q->c));
     free(h);
     goto out;
   }
@@ -241,6 +375,285 @@ static int search_pass(sqlite3 *db, const char *user_id, int others, const char 
 out:
   buf_free(&expr);
   return ret;
+}
+
+/* Parses an INTEGER[] literal ("{1,2}") into a malloc'd array (NULL, 0 for SQL NULL). */
+static int *parse_int_array(const char *s, int *n) {
+  *n = 0;
+  if (!s) return NULL;
+  size_t cap = 0;
+  for (const char *p = s; *p; p++) cap += *p == ',';
+  int *v = malloc((cap + 1) * sizeof *v);
+  if (!v) abort();
+  for (const char *p = s; *p;) {
+    if ((*p >= '0' && *p <= '9') || *p == '-') {
+      char *end;
+      v[(*n)++] = (int)strtol(p, &end, 10);
+      p = end;
+    } else {
+      p++;
+    }
+  }
+  return v;
+}
+
+static int posting_row(db_stmt_t *s, void *ctx) {
+  postings_t *l = ctx;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    l->v = realloc(l->v, l->cap * sizeof *l->v);
+    if (!l->v) abort();
+  }
+  posting_t *p = &l->v[l->n++];
+  p->chunk = db_col_int64(s, 0);
+  for (int f = 0; f < 3; f++) p->pos[f] = parse_int_array(db_col_text_ref(s, 1 + f), &p->npos[f]);
+  for (int f = 0; f < NFIELDS; f++) p->sz[f] = (int)db_col_int64(s, 4 + f);
+  return 0;
+}
+
+static void postings_free(postings_t *l) {
+  for (size_t i = 0; i < l->n; i++)
+    for (int f = 0; f < 3; f++) free(l->v[i].pos[f]);
+  free(l->v);
+}
+
+static const posting_t *posting_find(const postings_t *l, int64_t chunk) {
+  size_t lo = 0, hi = l->n;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (l->v[mid].chunk < chunk)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < l->n && l->v[lo].chunk == chunk ? &l->v[lo] : NULL;
+}
+
+static int has_pos(const int *v, int n, int pos) {
+  int lo = 0, hi = n;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (v[mid] < pos)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && v[lo] == pos;
+}
+
+static int cmp_i64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static size_t chunk_index(const pgidx_t *x, int64_t chunk) {
+  int64_t *p = bsearch(&chunk, x->ids, x->nc, sizeof *x->ids, cmp_i64);
+  return (size_t)(p - x->ids);
+}
+
+/* The instances of word w in each field of the chunk of p0 (its first
+ * term's posting): every position where all its terms follow each other. */
+static int word_tf(const postings_t *pl, int ntok, const posting_t *p0, int tf[3]) {
+  const posting_t *ps[64];
+  int k = ntok < 64 ? ntok : 64;
+  ps[0] = p0;
+  for (int j = 1; j < k; j++)
+    if (!(ps[j] = posting_find(&pl[j], p0->chunk))) return 0;
+  int any = 0;
+  for (int f = 0; f < 3; f++) {
+    tf[f] = 0;
+    for (int a = 0; a < p0->npos[f]; a++) {
+      int ok = 1;
+      for (int j = 1; j < k && ok; j++) ok = has_pos(ps[j]->pos[f], ps[j]->npos[f], p0->pos[f][a] + j);
+      tf[f] += ok;
+    }
+    any |= tf[f] > 0;
+  }
+  return any;
+}
+
+static int stats_row(db_stmt_t *s, void *ctx) {
+  pgidx_t *x = ctx;
+  x->nrow = db_col_double(s, 0);
+  for (int f = 0; f < NFIELDS; f++) x->tot[f] = db_col_double(s, 1 + f);
+  return 1;
+}
+
+static void pgidx_free(pgidx_t *x) {
+  if (!x) return;
+  free(x->ids);
+  free(x->sz);
+  free(x->tf);
+  free(x->idf);
+  free(x);
+}
+
+/* Reads the owner's statistics and postings of every query word. */
+static int pgidx_load(search_t *q, pgidx_t **out) {
+  pgidx_t *x = calloc(1, sizeof *x);
+  if (!x) abort();
+  size_t nt = q->nt;
+  if (db_conn_query(q->c, "full-text statistics",
+                    "SELECT COALESCE(SUM(chunks), 0), COALESCE(SUM(len_title), 0), COALESCE(SUM(len_heading), 0), "
+                    "COALESCE(SUM(len_body), 0), COALESCE(SUM(len_user), 0) FROM chunk_index_stats WHERE user_id = ?",
+                    DB_ARGS(DB_TEXT(q->user_id)), stats_row, x) < 0) {
+    pgidx_free(x);
+    return STORE_ERROR;
+  }
+  postings_t *pl[64] = {0};
+  int ret = STORE_OK;
+  size_t nall = 0;
+  for (size_t i = 0; i < nt && ret == STORE_OK; i++) {
+    pl[i] = calloc((size_t)q->t[i].ntok, sizeof *pl[i]);
+    if (!pl[i]) abort();
+    for (int j = 0; j < q->t[i].ntok && ret == STORE_OK; j++)
+      if (db_conn_query(q->c, "full-text postings",
+                        "SELECT p.chunk_id, p.title_pos, p.heading_pos, p.body_pos, l.len_title, l.len_heading, "
+                        "l.len_body, l.len_user FROM chunk_postings p JOIN chunk_lengths l ON l.chunk_id = p.chunk_id "
+                        "WHERE p.term = ? AND p.user_id = ? ORDER BY p.chunk_id",
+                        DB_ARGS(DB_TEXT(q->t[i].tok[j]), DB_TEXT(q->user_id)), posting_row, &pl[i][j]) < 0)
+        ret = STORE_ERROR;
+    if (ret == STORE_OK) nall += pl[i][0].n;
+  }
+  if (ret == STORE_OK) {
+    /* the chunks holding a word's first term, then each word's instances in them */
+    x->ids = malloc((nall + 1) * sizeof *x->ids);
+    if (!x->ids) abort();
+    for (size_t i = 0; i < nt; i++)
+      for (size_t k = 0; k < pl[i][0].n; k++) x->ids[x->nc++] = pl[i][0].v[k].chunk;
+    qsort(x->ids, x->nc, sizeof *x->ids, cmp_i64);
+    size_t u = 0;
+    for (size_t k = 0; k < x->nc; k++)
+      if (u == 0 || x->ids[u - 1] != x->ids[k]) x->ids[u++] = x->ids[k];
+    x->nc = u;
+    x->sz = calloc(u * NFIELDS + 1, sizeof *x->sz);
+    x->tf = calloc(u * nt * NFIELDS + 1, sizeof *x->tf);
+    x->idf = calloc(nt + 1, sizeof *x->idf);
+    if (!x->sz || !x->tf || !x->idf) abort();
+    double nrow = x->nrow < 1 ? 1 : x->nrow;
+    for (size_t i = 0; i < nt; i++) {
+      double df = 0;
+      for (size_t k = 0; k < pl[i][0].n; k++) {
+        const posting_t *p0 = &pl[i][0].v[k];
+        int tf[3];
+        if (!word_tf(pl[i], q->t[i].ntok, p0, tf)) continue;
+        size_t ci = chunk_index(x, p0->chunk);
+        memcpy(x->sz + ci * NFIELDS, p0->sz, sizeof p0->sz);
+        for (int f = 0; f < 3; f++) x->tf[(ci * nt + i) * NFIELDS + (size_t)f] = tf[f];
+        df++;
+      }
+      x->idf[i] = rag_bm25f_idf(nrow, df);
+    }
+  }
+  for (size_t i = 0; i < nt; i++) {
+    if (!pl[i]) continue;
+    for (int j = 0; j < q->t[i].ntok; j++) postings_free(&pl[i][j]);
+    free(pl[i]);
+  }
+  if (ret != STORE_OK) {
+    pgidx_free(x);
+    return ret;
+  }
+  *out = x;
+  return STORE_OK;
+}
+
+typedef struct {
+  int64_t chunk;
+  double score;
+  char document_id[17];
+} cand_t;
+
+static int cmp_cand(const void *a, const void *b) {
+  const cand_t *x = a, *y = b;
+  if (x->score != y->score) return x->score < y->score ? 1 : -1;
+  return x->chunk < y->chunk ? -1 : x->chunk > y->chunk;
+}
+
+typedef struct {
+  cand_t *v;
+  size_t n;
+} cands_t;
+
+static int ready_row(db_stmt_t *s, void *ctx) {
+  cands_t *c = ctx;
+  int64_t id = db_col_int64(s, 0);
+  for (size_t i = 0; i < c->n; i++)
+    if (c->v[i].chunk == id) copy_id(c->v[i].document_id, db_col_text_ref(s, 1));
+  return 0;
+}
+
+/* The same pass on PostgreSQL: the rows selected by the clauses among the
+ * owner's postings, scored by rag_bm25f_score with the owner's statistics,
+ * the best limit * 2 + 100 (all for a group) kept, then owner, status and
+ * group checked on those, as the SQLite pass does. */
+static int pass_pg(search_t *q, const uint64_t *sel, size_t nsel, store_hit_t **hits, size_t *nhits) {
+  if (!q->pg && pgidx_load(q, &q->pg) != STORE_OK) return STORE_ERROR;
+  pgidx_t *x = q->pg;
+  size_t nt = q->nt;
+  rag_bm25f_t p = {.k1 = q->rank->k1, .b = q->rank->b, .ncol = NFIELDS};
+  double w[NFIELDS] = {q->rank->w_title, q->rank->w_heading, q->rank->w_body, 0.0};
+  double nrow = x->nrow < 1 ? 1 : x->nrow;
+  for (int f = 0; f < NFIELDS; f++) {
+    p.w[f] = w[f];
+    p.avg[f] = rag_bm25f_avg(x->tot[f], nrow);
+  }
+  cand_t *v = malloc((x->nc + 1) * sizeof *v);
+  if (!v) abort();
+  size_t n = 0;
+  for (size_t ci = 0; ci < x->nc; ci++) {
+    const int *tf = x->tf + ci * nt * NFIELDS;
+    uint64_t held = 0;
+    for (size_t i = 0; i < nt; i++)
+      if (tf[i * NFIELDS] + tf[i * NFIELDS + 1] + tf[i * NFIELDS + 2] > 0) held |= 1ull << i;
+    int in = 0;
+    for (size_t c = 0; c < nsel && !in; c++) in = (held & sel[c]) == sel[c];
+    if (!in) continue;
+    v[n].chunk = x->ids[ci];
+    v[n].score = rag_bm25f_score(&p, x->sz + ci * NFIELDS, (int)nt, x->idf, tf);
+    v[n].document_id[0] = '\0';
+    n++;
+  }
+  qsort(v, n, sizeof *v, cmp_cand);
+  size_t inner = q->group_id ? n : (size_t)q->limit * 2 + 100;
+  if (n > inner) n = inner;
+  int ret = STORE_OK;
+  if (n) {
+    buf_t ids = BUF_INIT;
+    buf_init(&ids);
+    for (size_t i = 0; i < n; i++) buf_printf(&ids, "%s%lld", i ? "," : "{", (long long)v[i].chunk);
+    buf_puts(&ids, "}");
+    cands_t cs = {v, n};
+    if (db_conn_query(q->c, "full-text search",
+                      "SELECT c.id, c.document_id FROM chunks c JOIN documents d ON d.id = c.document_id "
+                      "WHERE c.id = ANY (CAST(? AS BIGINT[])) AND c.user_id = ? AND d.user_id = ? "
+                      "AND d.status = 'ready' AND (CAST(? AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM "
+                      "doc_group_members m JOIN doc_groups g ON g.id = m.group_id WHERE m.group_id = ? "
+                      "AND g.user_id = ? AND m.document_id = c.document_id))",
+                      DB_ARGS(DB_TEXT(ids.data), DB_TEXT(q->user_id), DB_TEXT(q->user_id), DB_TEXT(q->group_id),
+                              DB_TEXT(q->group_id), DB_TEXT(q->user_id)),
+                      ready_row, &cs) < 0)
+      ret = STORE_ERROR;
+    buf_free(&ids);
+  }
+  store_hit_t *h = malloc((n + 1) * sizeof *h);
+  if (!h) abort();
+  size_t k = 0;
+  for (size_t i = 0; i < n && ret == STORE_OK && k < (size_t)q->limit; i++) {
+    if (!v[i].document_id[0]) continue;
+    h[k].chunk_id = v[i].chunk;
+    memcpy(h[k].document_id, v[i].document_id, sizeof h[k].document_id);
+    h[k].score = v[i].score;
+    k++;
+  }
+  free(v);
+  if (ret != STORE_OK) {
+    free(h);
+    return ret;
+  }
+  *hits = h;
+  *nhits = k;
+  return STORE_OK;
 }
 
 /*
@@ -294,61 +707,74 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
    * status and group on those only. */
   for (const char *p = user_id; *p; p++)
     if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return STORE_NOT_FOUND;
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
+  db_conn_t *c = db_acquire(st);
+  int pg = db_backend(c) == DB_PG, ret = STORE_ERROR, begun = 0;
   qterm_t t[64];
   size_t nt = 0;
+  search_t q = {c, user_id, group_id, 1, t, 0, rank, limit, NULL};
   /* one read transaction: the document frequencies, both passes and the
-   * connection's caches (rag_fts_df_get, mrank's column lengths) see one
+   * connection's caches (the df cache, mrank's column lengths) see one
    * snapshot */
-  if (sdb_exec(db, "BEGIN") != 0) goto out;
+  if (db_exec(c, db_sql(c, "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) != 0) goto out;
+  begun = 1;
   /* rows in the index (an estimate is enough: it only steers the split) */
-  double nrows = 0;
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT COALESCE(MAX(id), 0) FROM chunks");
-  if (!s) goto out;
-  if (sqlite3_step(s) == SQLITE_ROW) nrows = sqlite3_column_double(s, 0);
-  sqlite3_reset(s);
+  int64_t maxid = 0;
+  if (db_conn_query(c, "full-text search", "SELECT COALESCE(MAX(id), 0) FROM chunks", DB_NOARGS, db_row_int64, &maxid) <
+      0)
+    goto out;
+  double nrows = (double)maxid;
   if (nrows < 1) {
     ret = STORE_OK;
     goto out;
   }
-  /* Another user's rows in the index? (two seeks in chunks_user) Without
-   * any, the owner's id need not be part of the FTS expression: every
-   * matching row is the owner's, and the join still checks it. */
-  int others = 1;
-  s = sdb_prepare(db,
-                  "SELECT EXISTS (SELECT 1 FROM chunks WHERE user_id < ?1) OR "
-                  "EXISTS (SELECT 1 FROM chunks WHERE user_id > ?1)");
-  if (!s) goto out;
-  sdb_bind_text(s, 1, user_id);
-  if (sqlite3_step(s) == SQLITE_ROW) others = sqlite3_column_int(s, 0);
-  sqlite3_reset(s);
-  s = sdb_prepare(db, "SELECT doc FROM chunks_fts_vocab WHERE term = ?1");
-  if (!s) goto out;
+  /* SQLite: another user's rows in the index? (two seeks in chunks_user)
+   * Without any, the owner's id need not be part of the FTS expression:
+   * every matching row is the owner's, and the join still checks it. On
+   * PostgreSQL the postings are read by owner. */
+  if (!pg) {
+    int64_t others = 1;
+    if (db_conn_query(c, "full-text search",
+                      "SELECT EXISTS (SELECT 1 FROM chunks WHERE user_id < ?) OR "
+                      "EXISTS (SELECT 1 FROM chunks WHERE user_id > ?)",
+                      DB_ARGS(DB_TEXT(user_id), DB_TEXT(user_id)), db_row_int64, &others) < 0)
+      goto out;
+    q.others = others != 0;
+  }
   for (size_t i = 0; i < nwords; i++) {
-    char term[512];
-    int ntok = rag_fts_word_tokens(db, words[i], strlen(words[i]), term, sizeof term);
+    qterm_t w = {.word = words[i], .df = -1};
+    int ntok = rag_fts_tokenize(words[i], strlen(words[i]), 1, collect_word_tok, &w);
     if (ntok == 0) continue; /* nothing searchable in it */
-    double df = -1;
     if (ntok == 1) {
-      /* fts5vocab counts a term's rows by walking them: cached per connection
-       * until the database changes */
-      if (!rag_fts_df_get(db, term, &df)) {
-        sqlite3_reset(s);
-        sqlite3_bind_text(s, 1, term, -1, SQLITE_STATIC);
-        df = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_double(s, 0) : 0;
-        sqlite3_reset(s);
-        rag_fts_df_put(db, term, df);
+      /* SQLite: fts5vocab counts a term's rows by walking them: cached per
+       * connection until the database changes. PostgreSQL: the owner's
+       * postings of the term (one index range). */
+      int64_t n = 0;
+      if (pg || !db_fts_df_get(c, w.tok[0], &w.df)) {
+        int rows = pg ? db_conn_query(c, "full-text search",
+                                      "SELECT count(*) FROM chunk_postings WHERE term = ? AND user_id = ?",
+                                      DB_ARGS(DB_TEXT(w.tok[0]), DB_TEXT(user_id)), db_row_int64, &n)
+                      : db_conn_query(c, "full-text search", "SELECT doc FROM chunks_fts_vocab WHERE term = ?",
+                                      DB_ARGS(DB_TEXT(w.tok[0])), db_row_int64, &n);
+        if (rows < 0) {
+          for (int k = 0; k < w.ntok; k++) free(w.tok[k]);
+          free(w.tok);
+          goto out;
+        }
+        w.df = (double)n;
+        if (!pg) db_fts_df_put(c, w.tok[0], w.df);
       }
-      if (df == 0) continue; /* in no chunk: matches nothing, adds nothing */
+      if (w.df == 0) { /* in no chunk: matches nothing, adds nothing */
+        for (int k = 0; k < w.ntok; k++) free(w.tok[k]);
+        free(w.tok);
+        continue;
+      }
     }
     /* a repeated word stays repeated: it counts once per occurrence (query
      * term frequency), as in the full expression */
-    t[nt].word = words[i];
-    t[nt].df = df;
-    t[nt].idf = df < 0 ? HUGE_VAL : log(1.0 + (nrows - df + 0.5) / (df + 0.5));
-    nt++;
+    w.idf = w.df < 0 ? HUGE_VAL : rag_bm25f_idf(nrows, w.df);
+    t[nt++] = w;
   }
+  q.nt = nt;
   if (nt == 0) {
     ret = STORE_OK;
     goto out;
@@ -376,16 +802,16 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   for (int pass = 0;; pass++) {
     store_hit_t *h = NULL;
     size_t n = 0;
-    if (search_pass(db, user_id, others, group_id, t, nt, sel, nsel, rank, limit, &h, &n) != STORE_OK) goto out;
+    if ((pg ? pass_pg : pass_sqlite)(&q, sel, nsel, &h, &n) != STORE_OK) goto out;
     if (stats) {
       uint64_t used = 0;
       stats->rows = 0;
-      for (size_t c = 0; c < nsel; c++) {
+      for (size_t k = 0; k < nsel; k++) {
         double least = HUGE_VAL; /* the rows of a clause: at most its rarest word's */
         for (size_t i = 0; i < nt; i++)
-          if (sel[c] >> i & 1 && t[i].df >= 0 && t[i].df < least) least = t[i].df;
+          if (sel[k] >> i & 1 && t[i].df >= 0 && t[i].df < least) least = t[i].df;
         stats->rows += least < HUGE_VAL ? least : 0;
-        used |= sel[c];
+        used |= sel[k];
       }
       stats->passes = pass + 1;
       stats->essential = __builtin_popcountll(used);
@@ -407,61 +833,85 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   }
   ret = STORE_OK;
 out:
-  if (!sqlite3_get_autocommit(db)) sdb_exec(db, "COMMIT");
-  sdb_release(st, db);
+  if (begun && db_exec(c, "COMMIT") != 0) db_rollback(c);
+  db_release(st, c);
+  for (size_t i = 0; i < nt; i++) {
+    for (int k = 0; k < t[i].ntok; k++) free(t[i].tok[k]);
+    free(t[i].tok);
+  }
+  pgidx_free(q.pg);
   return ret;
 }
 
 /* ---------- embeddings ---------- */
 
+typedef struct {
+  const char *model;
+  const int64_t *ids;
+  const float *vecs;
+  size_t at, end;
+  int dim;
+} emb_ctx_t;
+
+static int put_batch(db_conn_t *c, void *ctx) {
+  emb_ctx_t *e = ctx;
+  /* a chunk deleted meanwhile (its document went) takes no vector */
+  const char *sql = db_sql(c,
+                           "INSERT INTO embeddings (chunk_id, model, dim, vec) SELECT ?, ?, ?, ? "
+                           "WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?) "
+                           "ON CONFLICT (chunk_id, model) DO UPDATE SET dim = excluded.dim, vec = excluded.vec",
+                           "INSERT INTO embeddings (chunk_id, model, dim, vec) SELECT ?::bigint, ?, ?::integer, "
+                           "?::bytea WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?::bigint) "
+                           "ON CONFLICT (chunk_id, model) DO UPDATE SET dim = excluded.dim, vec = excluded.vec");
+  for (size_t i = e->at; i < e->end; i++)
+    if (db_conn_run(c, "insert embedding", sql,
+                    DB_ARGS(DB_INT(e->ids[i]), DB_TEXT(e->model), DB_INT(e->dim),
+                            DB_BLOB(e->vecs + i * (size_t)e->dim, sizeof(float) * (size_t)e->dim), DB_INT(e->ids[i])),
+                    NULL) != STORE_OK)
+      return STORE_ERROR;
+  return STORE_OK;
+}
+
 int store_embeddings_put(store_t *st, const char *model, const int64_t *chunk_ids, const float *vecs, size_t n,
                          int dim) {
-  sqlite3 *db = sdb_acquire(st);
   int ret = STORE_OK;
   for (size_t at = 0; at < n && ret == STORE_OK; at += CHUNK_BATCH) {
-    size_t end = at + CHUNK_BATCH < n ? at + CHUNK_BATCH : n;
-    if (sdb_begin(db) != 0) {
-      ret = STORE_ERROR;
-      break;
-    }
-    sqlite3_stmt *s = sdb_prepare(db,
-                                  "INSERT OR REPLACE INTO embeddings (chunk_id, model, dim, vec) "
-                                  "SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?1)");
-    if (!s) {
-      ret = STORE_ERROR;
-      break;
-    }
-    for (size_t i = at; i < end; i++) {
-      sqlite3_reset(s);
-      sqlite3_bind_int64(s, 1, chunk_ids[i]);
-      sqlite3_bind_text(s, 2, model, -1, SQLITE_STATIC);
-      sqlite3_bind_int(s, 3, dim);
-      sqlite3_bind_blob(s, 4, vecs + i * (size_t)dim, (int)(sizeof(float) * (size_t)dim), SQLITE_STATIC);
-      if (sqlite3_step(s) != SQLITE_DONE) {
-        sdb_log_error(db, "insert embedding");
-        ret = STORE_ERROR;
-        break;
-      }
-    }
-    sqlite3_reset(s);
-    if (ret == STORE_OK && sdb_commit(db) != 0) ret = STORE_ERROR;
+    emb_ctx_t e = {model, chunk_ids, vecs, at, at + CHUNK_BATCH < n ? at + CHUNK_BATCH : n, dim};
+    ret = db_tx(st, "store vectors", put_batch, &e);
   }
-  if (ret != STORE_OK) sdb_rollback(db);
-  sdb_release(st, db);
   return ret;
 }
 
 int store_embeddings_drop_doc(store_t *st, const char *document_id) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s =
-      sdb_prepare(db, "DELETE FROM embeddings WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ?1)");
-  if (s) {
-    sdb_bind_text(s, 1, document_id);
-    if (step_done(db, s, "drop document vectors") == 0) ret = STORE_OK;
+  return db_run(st, "drop document vectors",
+                "DELETE FROM embeddings WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ?)",
+                DB_ARGS(DB_TEXT(document_id)), NULL);
+}
+
+typedef struct {
+  int64_t *ids;
+  char **bodies;
+  size_t n, cap;
+} missing_t;
+
+static int missing_row(db_stmt_t *s, void *ctx) {
+  missing_t *m = ctx;
+  if (m->n == m->cap) {
+    m->cap = m->cap ? m->cap * 2 : 16;
+    m->ids = realloc(m->ids, m->cap * sizeof *m->ids);
+    m->bodies = realloc(m->bodies, m->cap * sizeof *m->bodies);
+    if (!m->ids || !m->bodies) abort();
   }
-  sdb_release(st, db);
-  return ret;
+  m->ids[m->n] = db_col_int64(s, 0);
+  /* the embedded text carries the title and heading path for context */
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  const char *t = db_col_text_ref(s, 1), *h = db_col_text_ref(s, 2), *body = db_col_text_ref(s, 3);
+  if (t && *t) buf_printf(&b, "%s\n", t);
+  if (h && *h) buf_printf(&b, "%s\n", h);
+  buf_puts(&b, body ? body : "");
+  m->bodies[m->n++] = buf_detach(&b, NULL);
+  return 0;
 }
 
 int store_embeddings_missing(store_t *st, const char *document_id, const char *model, int64_t **ids, char ***bodies,
@@ -469,81 +919,63 @@ int store_embeddings_missing(store_t *st, const char *document_id, const char *m
   *ids = NULL;
   *bodies = NULL;
   *n = 0;
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT c.id, c.title, c.heading, c.body FROM chunks c WHERE c.document_id = ?1 "
-                                "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.chunk_id = c.id AND e.model = ?2) "
-                                "ORDER BY c.seq");
-  if (s) {
-    sdb_bind_text(s, 1, document_id);
-    sdb_bind_text(s, 2, model);
-    size_t cap = 16, k = 0;
-    int64_t *iv = malloc(cap * sizeof *iv);
-    char **bv = malloc(cap * sizeof *bv);
-    if (!iv || !bv) abort();
-    while (sqlite3_step(s) == SQLITE_ROW) {
-      if (k == cap) {
-        cap *= 2;
-        iv = realloc(iv, cap * sizeof *iv);
-        bv = realloc(bv, cap * sizeof *bv);
-        if (!iv || !bv) abort();
-      }
-      iv[k] = sqlite3_column_int64(s, 0);
-      /* the embedded text carries the title and heading path for context */
-      buf_t b = BUF_INIT;
-      buf_init(&b);
-      const char *t = (const char *)sqlite3_column_text(s, 1), *h = (const char *)sqlite3_column_text(s, 2);
-      if (t && *t) buf_printf(&b, "%s\n", t);
-      if (h && *h) buf_printf(&b, "%s\n", h);
-      buf_puts(&b, (const char *)sqlite3_column_text(s, 3));
-      bv[k++] = buf_detach(&b, NULL);
-    }
-    *ids = iv;
-    *bodies = bv;
-    *n = k;
-    ret = STORE_OK;
+  missing_t m = {0};
+  m.ids = malloc(16 * sizeof *m.ids);
+  m.bodies = malloc(16 * sizeof *m.bodies);
+  if (!m.ids || !m.bodies) abort();
+  m.cap = 16;
+  int rows = db_query(st, "chunks without vectors",
+                      "SELECT c.id, c.title, c.heading, c.body FROM chunks c WHERE c.document_id = ? "
+                      "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.chunk_id = c.id AND e.model = ?) "
+                      "ORDER BY c.seq",
+                      DB_ARGS(DB_TEXT(document_id), DB_TEXT(model)), missing_row, &m);
+  if (rows < 0) {
+    for (size_t i = 0; i < m.n; i++) free(m.bodies[i]);
+    free(m.ids);
+    free(m.bodies);
+    return STORE_ERROR;
   }
-  sdb_release(st, db);
-  return ret;
+  *ids = m.ids;
+  *bodies = m.bodies;
+  *n = m.n;
+  return STORE_OK;
+}
+
+typedef struct {
+  store_vec_fn fn;
+  void *ud;
+} scan_ctx_t;
+
+static int scan_row(db_stmt_t *s, void *ctx) {
+  scan_ctx_t *sc = ctx;
+  int dim = (int)db_col_int64(s, 2);
+  size_t len = 0;
+  const void *blob = db_col_blob(s, 3, &len);
+  if (blob && len == dim * sizeof(float)) sc->fn(sc->ud, db_col_int64(s, 0), db_col_text_ref(s, 1), blob, dim);
+  return 0;
 }
 
 int store_embeddings_scan(store_t *st, const char *user_id, const char *model, store_vec_fn fn, void *ud) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT e.chunk_id, c.document_id, e.dim, e.vec FROM embeddings e JOIN chunks c ON "
-                                "c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE c.user_id = ?1 AND "
-                                "d.user_id = ?1 AND d.status = 'ready' AND e.model = ?2 ORDER BY e.chunk_id");
-  if (s) {
-    sdb_bind_text(s, 1, user_id);
-    sdb_bind_text(s, 2, model);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      int dim = sqlite3_column_int(s, 2);
-      const void *blob = sqlite3_column_blob(s, 3);
-      if (!blob || sqlite3_column_bytes(s, 3) != (int)(dim * sizeof(float))) continue;
-      fn(ud, sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1), blob, dim);
-    }
-    ret = rc == SQLITE_DONE ? STORE_OK : STORE_ERROR;
-  }
-  sdb_release(st, db);
-  return ret;
+  scan_ctx_t sc = {fn, ud};
+  int rows = db_query(st, "scan vectors",
+                      "SELECT e.chunk_id, c.document_id, e.dim, e.vec FROM embeddings e JOIN chunks c ON "
+                      "c.id = e.chunk_id JOIN documents d ON d.id = c.document_id WHERE c.user_id = ? AND "
+                      "d.user_id = ? AND d.status = 'ready' AND e.model = ? ORDER BY e.chunk_id",
+                      DB_ARGS(DB_TEXT(user_id), DB_TEXT(user_id), DB_TEXT(model)), scan_row, &sc);
+  return rows < 0 ? STORE_ERROR : STORE_OK;
+}
+
+static int stale_row(db_stmt_t *s, void *ctx) {
+  json_array_append_new(ctx, json_pack("{s:s, s:s}", "id", db_col_text_ref(s, 0), "user_id", db_col_text_ref(s, 1)));
+  return 0;
 }
 
 json_t *store_embeddings_stale_docs(store_t *st, const char *model) {
   json_t *arr = json_array();
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT d.id, d.user_id FROM documents d WHERE d.status = 'ready' AND EXISTS (SELECT 1 "
-                                "FROM chunks c WHERE c.document_id = d.id AND NOT EXISTS (SELECT 1 FROM embeddings e "
-                                "WHERE e.chunk_id = c.id AND e.model = ?1))");
-  if (s) {
-    sdb_bind_text(s, 1, model);
-    while (sqlite3_step(s) == SQLITE_ROW)
-      json_array_append_new(arr, json_pack("{s:s, s:s}", "id", (const char *)sqlite3_column_text(s, 0), "user_id",
-                                           (const char *)sqlite3_column_text(s, 1)));
-  }
-  sdb_release(st, db);
+  db_query(st, "documents without vectors",
+           "SELECT d.id, d.user_id FROM documents d WHERE d.status = 'ready' AND EXISTS (SELECT 1 "
+           "FROM chunks c WHERE c.document_id = d.id AND NOT EXISTS (SELECT 1 FROM embeddings e "
+           "WHERE e.chunk_id = c.id AND e.model = ?))",
+           DB_ARGS(DB_TEXT(model)), stale_row, arr);
   return arr;
 }

@@ -75,3 +75,11 @@ int dbsq_step(db_stmt_t *s) {
   if (r == SQLITE_CONSTRAINT_UNIQUE || r == SQLITE_CONSTRAINT_PRIMARYKEY) return DB_CONFLICT;
   return DB_ERROR;
 }
+
+int db_fts_df_get(db_conn_t *c, const char *term, double *df) {
+  return c->backend == DB_SQLITE ? rag_fts_df_get(c->sq, term, df) : 0;
+}
+
+void db_fts_df_put(db_conn_t *c, const char *term, double df) {
+  if (c->backend == DB_SQLITE) rag_fts_df_put(c->sq, term, df);
+}

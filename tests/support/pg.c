@@ -12,7 +12,6 @@
  */
 #include "pg.h"
 
-#include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -158,16 +157,23 @@ char *pg_test_scalar(const char *conninfo, const char *sql) {
   return out;
 }
 
-void pg_test_new_db(char *out, size_t outlen) {
+int pg_cluster_new_db(char *out, size_t outlen, char *err, size_t errlen) {
   const char *base = getenv("MAESTRO_TEST_PG");
   const char *why = getenv("MAESTRO_TEST_PG_ERROR");
-  cr_assert_not_null(base, "no PostgreSQL test cluster: %s",
-                     why ? why : "the test binary does not start one (#include \"pg_cluster_hooks.h\" missing)");
+  if (!base) {
+    snprintf(err, errlen, "no PostgreSQL test cluster: %s",
+             why ? why : "the test binary does not start one (#include \"pg_cluster_hooks.h\" missing)");
+    return -1;
+  }
   static int counter;
-  char name[64], sql[128], err[512], admin[512];
+  char name[64], sql[128], msg[512], admin[512];
   snprintf(name, sizeof name, "t%ld_%d", (long)getpid(), ++counter);
   snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
   snprintf(admin, sizeof admin, "%s dbname=postgres", base);
-  cr_assert_eq(pg_test_exec(admin, sql, err, sizeof err), 0, "cannot create a test database: %s", err);
+  if (pg_test_exec(admin, sql, msg, sizeof msg) != 0) {
+    snprintf(err, errlen, "cannot create a test database: %s", msg);
+    return -1;
+  }
   snprintf(out, outlen, "%s dbname=%s", base, name);
+  return 0;
 }

@@ -36,6 +36,10 @@ void pg_test_cluster_down(void);
  * current test (cr_assert) with the reason when there is no cluster. */
 void pg_test_new_db(char *out, size_t outlen);
 
+/* The same without Criterion (pg.c, which the benchmarks link too): 0, or
+ * -1 with the reason in err. */
+int pg_cluster_new_db(char *out, size_t outlen, char *err, size_t errlen);
+
 /* Runs one SQL command without parameters on conninfo; 0 on success, else
  * -1 with the server's message in err. For test set-up only. */
 int pg_test_exec(const char *conninfo, const char *sql, char *err, size_t errlen);

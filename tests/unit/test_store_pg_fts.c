@@ -1,0 +1,334 @@
+/*
+ * Full-text search and embeddings (store/chunks.c) on both backends: the
+ * same corpus indexed on SQLite (FTS5) and PostgreSQL (postings from the same
+ * tokenizer) ranks the same chunks with the same BM25F scores; owners, groups
+ * and deletions; vectors round-trip. PostgreSQL runs in a throwaway cluster
+ * started once for this binary (tests/support/pg.h).
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends.h"
+#include "base/log.h"
+#include "pg.h"
+#include "store/db.h"
+#include "store/documents.h"
+#include "store/store.h"
+
+#include "pg_cluster_hooks.h" /* one PostgreSQL cluster for this binary */
+
+static void quiet(void) {
+  log_setup(LOG_WARNING, 1);
+}
+
+TestSuite(pgfts, .init = quiet);
+
+#define ALICE "a11ce00000000001"
+#define BOB "b0b0000000000002"
+
+static void add_user(store_t *st, const char *id, const char *name) {
+  cr_assert_eq(db_run(st, "user",
+                      "INSERT INTO users (id, username, password_hash, role, created_at, updated_at) "
+                      "VALUES (?, ?, 'x', 'researcher', 1, 1)",
+                      DB_ARGS(DB_TEXT(id), DB_TEXT(name)), NULL),
+               STORE_OK);
+}
+
+/* A ready document of user with the given chunk bodies (headings "h<seq>"). */
+static void add_doc(store_t *st, const char *user, const char *doc, const char *title, const char *const *bodies,
+                    int n) {
+  cr_assert_eq(db_run(st, "doc",
+                      "INSERT INTO documents (id, user_id, filename, stored_path, content_hash, status, created_at, "
+                      "updated_at) VALUES (?, ?, ?, '/dev/null', ?, 'processing', 1, 1)",
+                      DB_ARGS(DB_TEXT(doc), DB_TEXT(user), DB_TEXT(title), DB_TEXT(doc)), NULL),
+               STORE_OK);
+  store_chunk_t ch[8];
+  char heads[8][16];
+  memset(ch, 0, sizeof ch);
+  for (int i = 0; i < n; i++) {
+    snprintf(heads[i], sizeof heads[i], i ? "Part %d" : "", i);
+    ch[i].seq = i;
+    ch[i].heading = heads[i];
+    ch[i].body = (char *)bodies[i];
+    ch[i].char_end = (int64_t)strlen(bodies[i]);
+  }
+  cr_assert_eq(store_chunks_add(st, doc, user, title, ch, (size_t)n), STORE_OK);
+  for (int i = 0; i < n; i++) cr_assert_gt(ch[i].id, 0);
+  cr_assert_eq(db_run(st, "ready", "UPDATE documents SET status = 'ready', title = ? WHERE id = ?",
+                      DB_ARGS(DB_TEXT(title), DB_TEXT(doc)), NULL),
+               STORE_OK);
+}
+
+static void corpus(store_t *st) {
+  add_user(st, ALICE, "alice");
+  static const char *d1[] = {"The jet engine runs hot. Engines running at high speed need cooling.",
+                             "Compressor blades and turbine blades in jet engines wear at high temperature."};
+  static const char *d2[] = {"Laminar boundary layer flow over a flat plate at high speed.",
+                             "Turbulent flow and transition in the boundary layer of a swept wing.",
+                             "The layer of boundary flow thickens downstream."};
+  static const char *d3[] = {"한국어 문서에서 데이터베이스 검색을 합니다. 검색 엔진은 빠릅니다.",
+                             "데이터 분석과 베이스 캠프 이야기."};
+  static const char *d4[] = {"Heat transfer in hypersonic flow; the engine wall heat flux is high."};
+  static const char *d5[] = {"Cooling of turbine blades by film cooling at high temperature and heat load."};
+  add_doc(st, ALICE, "d100000000000001", "Jet engines", d1, 2);
+  add_doc(st, ALICE, "d200000000000002", "Boundary layers", d2, 3);
+  add_doc(st, ALICE, "d300000000000003", "데이터베이스 검색", d3, 2);
+  add_doc(st, ALICE, "d400000000000004", "Heat transfer", d4, 1);
+  add_doc(st, ALICE, "d500000000000005", "Turbine cooling", d5, 1);
+}
+
+static const store_rank_t RANK = {1.5, 0.75, 2.0, 1.5, 1.0};
+
+typedef struct {
+  store_hit_t *h;
+  size_t n;
+} res_t;
+
+static res_t search(store_t *st, const char *user, const char *group, const char *q) {
+  char *words[16];
+  size_t nw = 0;
+  char *copy = strdup(q);
+  for (char *tok = strtok(copy, " "); tok && nw < 16; tok = strtok(NULL, " ")) words[nw++] = tok;
+  res_t r = {0};
+  store_search_stats_t stats;
+  cr_assert_eq(store_chunks_search(st, user, group, words, nw, &RANK, 10, &r.h, &r.n, &stats), STORE_OK, "%s", q);
+  free(copy);
+  return r;
+}
+
+static const char *QUERIES[] = {
+    "engine cooling",           /* English words */
+    "running",                  /* a stemmed form: run, runs, running */
+    "검색",                     /* a CJK bigram */
+    "데이터베이스",             /* a CJK word of several bigrams: a phrase */
+    "boundary layer flow",      /* several words, one of them in many chunks */
+    "turbine zzyzxunknownword", /* an unknown word adds nothing */
+    "high heat blades speed temperature flow jet",
+};
+#define NQUERIES (sizeof QUERIES / sizeof *QUERIES)
+
+static int has_doc(res_t r, const char *doc) {
+  for (size_t i = 0; i < r.n; i++)
+    if (strcmp(r.h[i].document_id, doc) == 0) return 1;
+  return 0;
+}
+
+Test(pgfts, both_backends_rank_the_same_chunks_with_the_same_scores) {
+  store_t *sq = backend_open_sqlite(), *pg = backend_open_pg();
+  corpus(sq);
+  corpus(pg);
+  for (size_t q = 0; q < NQUERIES; q++) {
+    res_t a = search(sq, ALICE, NULL, QUERIES[q]), b = search(pg, ALICE, NULL, QUERIES[q]);
+    cr_assert_gt(a.n, 0, "no hit for %s", QUERIES[q]);
+    cr_assert_eq(a.n, b.n, "%s: %zu hits on SQLite, %zu on PostgreSQL", QUERIES[q], a.n, b.n);
+    for (size_t i = 0; i < a.n; i++) {
+      cr_assert_eq(a.h[i].chunk_id, b.h[i].chunk_id, "%s: rank %zu: chunk %lld vs %lld", QUERIES[q], i,
+                   (long long)a.h[i].chunk_id, (long long)b.h[i].chunk_id);
+      cr_assert_str_eq(a.h[i].document_id, b.h[i].document_id);
+      cr_assert(fabs(a.h[i].score - b.h[i].score) < 1e-9, "%s: rank %zu: score %.12f vs %.12f", QUERIES[q], i,
+                a.h[i].score, b.h[i].score);
+      cr_assert_gt(a.h[i].score, 0);
+    }
+    free(a.h);
+    free(b.h);
+  }
+  /* what a reader expects of the rankings */
+  res_t r = search(pg, ALICE, NULL, "running");
+  cr_assert_eq(r.n, 1);
+  cr_assert_str_eq(r.h[0].document_id, "d100000000000001");
+  free(r.h);
+  /* the phrase is in both chunks' title and in the first one's body, not in
+   * the second body's "데이터 ... 베이스" */
+  r = search(pg, ALICE, NULL, "데이터베이스");
+  cr_assert_eq(r.n, 2);
+  cr_assert_str_eq(r.h[0].document_id, "d300000000000003");
+  cr_assert_str_eq(r.h[1].document_id, "d300000000000003");
+  cr_assert_lt(r.h[0].chunk_id, r.h[1].chunk_id);
+  cr_assert_gt(r.h[0].score, r.h[1].score);
+  free(r.h);
+  r = search(pg, ALICE, NULL, "zzyzxunknownword");
+  cr_assert_eq(r.n, 0);
+  free(r.h);
+  store_close(sq);
+  store_close(pg);
+}
+
+BOTH_BACKENDS(pgfts, another_owner_never_comes_back) {
+  corpus(st);
+  res_t before[NQUERIES];
+  for (size_t q = 0; q < NQUERIES; q++) before[q] = search(st, ALICE, NULL, QUERIES[q]);
+  add_user(st, BOB, "bob");
+  static const char *b1[] = {"Engine cooling of a jet engine: boundary layer flow and heat, 검색 데이터베이스.",
+                             "running running running turbine blades"};
+  add_doc(st, BOB, "e100000000000001", "Bob's jet engine", b1, 2);
+  for (size_t q = 0; q < NQUERIES; q++) {
+    res_t a = search(st, ALICE, NULL, QUERIES[q]);
+    cr_assert(!has_doc(a, "e100000000000001"), "%s: another user's chunk came back", QUERIES[q]);
+    if (store_backend(st) == DB_PG) { /* statistics are per owner: nothing moves */
+      cr_assert_eq(a.n, before[q].n);
+      for (size_t i = 0; i < a.n; i++) {
+        cr_assert_eq(a.h[i].chunk_id, before[q].h[i].chunk_id);
+        cr_assert_eq(a.h[i].score, before[q].h[i].score, "%s: %.12f became %.12f", QUERIES[q], before[q].h[i].score,
+                     a.h[i].score);
+      }
+    }
+    free(a.h);
+    res_t b = search(st, BOB, NULL, QUERIES[q]);
+    for (size_t i = 0; i < b.n; i++) cr_assert_str_eq(b.h[i].document_id, "e100000000000001");
+    free(b.h);
+    free(before[q].h);
+  }
+  res_t b = search(st, BOB, NULL, "running");
+  cr_assert_eq(b.n, 1);
+  free(b.h);
+}
+
+BOTH_BACKENDS(pgfts, a_group_search_keeps_to_the_group) {
+  corpus(st);
+  cr_assert_eq(
+      db_run(st, "group", "INSERT INTO doc_groups (id, user_id, name, created_at, updated_at) VALUES (?, ?, 'g', 1, 1)",
+             DB_ARGS(DB_TEXT("9000000000000001"), DB_TEXT(ALICE)), NULL),
+      STORE_OK);
+  cr_assert_eq(db_run(st, "member", "INSERT INTO doc_group_members (group_id, document_id, added_at) VALUES (?, ?, 1)",
+                      DB_ARGS(DB_TEXT("9000000000000001"), DB_TEXT("d500000000000005")), NULL),
+               STORE_OK);
+  res_t all = search(st, ALICE, NULL, "turbine cooling heat");
+  cr_assert_gt(all.n, 1);
+  res_t g = search(st, ALICE, "9000000000000001", "turbine cooling heat");
+  cr_assert_eq(g.n, 1);
+  cr_assert_str_eq(g.h[0].document_id, "d500000000000005");
+  /* the same score as in the whole library */
+  int found = 0;
+  for (size_t i = 0; i < all.n; i++)
+    if (all.h[i].chunk_id == g.h[0].chunk_id) {
+      cr_assert_float_eq(all.h[i].score, g.h[0].score, 1e-12);
+      found = 1;
+    }
+  cr_assert(found);
+  free(all.h);
+  free(g.h);
+  /* another user's group id finds nothing */
+  add_user(st, BOB, "bob");
+  res_t none = search(st, BOB, "9000000000000001", "turbine");
+  cr_assert_eq(none.n, 0);
+  free(none.h);
+}
+
+BOTH_BACKENDS(pgfts, deleting_a_document_removes_its_hits) {
+  corpus(st);
+  res_t r = search(st, ALICE, NULL, "engine");
+  cr_assert(has_doc(r, "d100000000000001"));
+  free(r.h);
+  cr_assert_eq(db_run(st, "delete", "DELETE FROM documents WHERE id = ?", DB_ARGS(DB_TEXT("d100000000000001")), NULL),
+               STORE_OK);
+  r = search(st, ALICE, NULL, "engine");
+  cr_assert(!has_doc(r, "d100000000000001"));
+  cr_assert_gt(r.n, 0); /* the heat transfer chunk still has it */
+  free(r.h);
+  r = search(st, ALICE, NULL, "running");
+  cr_assert_eq(r.n, 0);
+  free(r.h);
+  if (store_backend(st) == DB_PG) {
+    int64_t n = -1;
+    cr_assert_geq(
+        db_query(st, "left", "SELECT count(*) FROM chunk_postings WHERE chunk_id NOT IN (SELECT id FROM chunks)",
+                 DB_NOARGS, db_row_int64, &n),
+        0);
+    cr_assert_eq(n, 0);
+    int64_t chunks = -1;
+    cr_assert_geq(db_query(st, "stats", "SELECT SUM(chunks) FROM chunk_index_stats WHERE user_id = ?",
+                           DB_ARGS(DB_TEXT(ALICE)), db_row_int64, &chunks),
+                  0);
+    cr_assert_eq(chunks, 7);
+  }
+}
+
+BOTH_BACKENDS(pgfts, chunks_come_back_to_their_owner_only) {
+  corpus(st);
+  add_user(st, BOB, "bob");
+  res_t r = search(st, ALICE, NULL, "compressor");
+  cr_assert_eq(r.n, 1);
+  store_chunk_t *c = NULL;
+  cr_assert_eq(store_chunk_get(st, ALICE, r.h[0].chunk_id, &c), STORE_OK);
+  cr_assert_str_eq(c->title, "Jet engines");
+  cr_assert_str_eq(c->heading, "Part 1");
+  cr_assert(strstr(c->body, "Compressor blades") != NULL);
+  cr_assert_eq(c->seq, 1);
+  store_chunk_free(c);
+  cr_assert_eq(store_chunk_get(st, BOB, r.h[0].chunk_id, &c), STORE_NOT_FOUND);
+  cr_assert_eq(store_chunk_get(st, ALICE, 999999, &c), STORE_NOT_FOUND);
+  free(r.h);
+}
+
+typedef struct {
+  int n;
+  int64_t ids[16];
+  float first[16];
+  int dim;
+} seen_t;
+
+static void on_vec(void *ud, int64_t chunk_id, const char *document_id, const float *vec, int dim) {
+  seen_t *s = ud;
+  cr_assert_not_null(document_id);
+  s->ids[s->n] = chunk_id;
+  s->first[s->n] = vec[dim - 1];
+  s->dim = dim;
+  s->n++;
+}
+
+BOTH_BACKENDS(pgfts, vectors_round_trip) {
+  corpus(st);
+  json_t *stale = store_embeddings_stale_docs(st, "m1");
+  cr_assert_eq(json_array_size(stale), 5);
+  json_decref(stale);
+  int64_t *ids = NULL;
+  char **bodies = NULL;
+  size_t n = 0;
+  cr_assert_eq(store_embeddings_missing(st, "d100000000000001", "m1", &ids, &bodies, &n), STORE_OK);
+  cr_assert_eq(n, 2);
+  cr_assert_str_eq(bodies[0], "Jet engines\nThe jet engine runs hot. Engines running at high speed need cooling.");
+  cr_assert(strncmp(bodies[1], "Jet engines\nPart 1\n", 19) == 0);
+  int64_t put_ids[3] = {ids[0], ids[1], 999999};
+  float vecs3[3 * 3] = {0.5f, -0.25f, 1e-7f, 1.0f, 0.0f, -3.5f, 9, 9, 9};
+  cr_assert_eq(store_embeddings_put(st, "m1", put_ids, vecs3, 3, 3), STORE_OK);
+  seen_t s = {0};
+  cr_assert_eq(store_embeddings_scan(st, ALICE, "m1", on_vec, &s), STORE_OK);
+  cr_assert_eq(s.n, 2); /* the vanished chunk took none */
+  cr_assert_eq(s.dim, 3);
+  cr_assert_eq(s.ids[0], ids[0]);
+  cr_assert_eq(s.first[0], 1e-7f);
+  cr_assert_eq(s.first[1], -3.5f);
+  /* a second put replaces */
+  float again[3] = {2, 2, 2};
+  cr_assert_eq(store_embeddings_put(st, "m1", ids, again, 1, 3), STORE_OK);
+  s = (seen_t){0};
+  cr_assert_eq(store_embeddings_scan(st, ALICE, "m1", on_vec, &s), STORE_OK);
+  cr_assert_eq(s.n, 2);
+  cr_assert_eq(s.first[0], 2.0f);
+  /* other owners and models see nothing */
+  s = (seen_t){0};
+  cr_assert_eq(store_embeddings_scan(st, BOB, "m1", on_vec, &s), STORE_OK);
+  cr_assert_eq(s.n, 0);
+  cr_assert_eq(store_embeddings_scan(st, ALICE, "m2", on_vec, &s), STORE_OK);
+  cr_assert_eq(s.n, 0);
+  for (size_t i = 0; i < n; i++) free(bodies[i]);
+  free(ids);
+  free(bodies);
+  stale = store_embeddings_stale_docs(st, "m1");
+  cr_assert_eq(json_array_size(stale), 4);
+  json_decref(stale);
+  cr_assert_eq(store_embeddings_missing(st, "d100000000000001", "m1", &ids, &bodies, &n), STORE_OK);
+  cr_assert_eq(n, 0);
+  free(ids);
+  free(bodies);
+  cr_assert_eq(store_embeddings_drop_doc(st, "d100000000000001"), STORE_OK);
+  s = (seen_t){0};
+  cr_assert_eq(store_embeddings_scan(st, ALICE, "m1", on_vec, &s), STORE_OK);
+  cr_assert_eq(s.n, 0);
+  stale = store_embeddings_stale_docs(st, "m1");
+  cr_assert_eq(json_array_size(stale), 5);
+  json_decref(stale);
+}
