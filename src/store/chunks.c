@@ -140,6 +140,52 @@ static int pg_index_chunk(db_conn_t *c, int64_t id, const char *user_id, const c
   return ret;
 }
 
+typedef struct {
+  int64_t *ids;
+  char **text; /* 4 per chunk: title, heading, body, user id */
+  size_t n, cap;
+} reindex_t;
+
+static int reindex_row(db_stmt_t *s, void *ctx) {
+  reindex_t *r = ctx;
+  if (r->n == r->cap) {
+    r->cap = r->cap ? r->cap * 2 : 16;
+    r->ids = realloc(r->ids, r->cap * sizeof *r->ids);
+    r->text = realloc(r->text, r->cap * 4 * sizeof *r->text);
+    if (!r->ids || !r->text) abort();
+  }
+  r->ids[r->n] = db_col_int64(s, 0);
+  for (int f = 0; f < 4; f++) {
+    char *t = db_col_text(s, f + 1);
+    r->text[r->n * 4 + f] = t ? t : util_strdup("");
+  }
+  r->n++;
+  return 0;
+}
+
+int db_chunks_reindex(db_conn_t *c, const char *document_id) {
+  if (db_backend(c) != DB_PG) return STORE_OK; /* FTS5 follows by trigger */
+  reindex_t r = {0};
+  int ret = db_conn_query(c, "reindex chunks", "SELECT id, title, heading, body, user_id FROM chunks WHERE document_id = ?",
+                          DB_ARGS(DB_TEXT(document_id)), reindex_row, &r) < 0
+                ? STORE_ERROR
+                : STORE_OK;
+  for (size_t i = 0; i < r.n && ret == STORE_OK; i++) {
+    const char *const fields[NFIELDS] = {r.text[i * 4], r.text[i * 4 + 1], r.text[i * 4 + 2], r.text[i * 4 + 3]};
+    if (db_conn_run(c, "reindex chunk", "DELETE FROM chunk_postings WHERE chunk_id = ?", DB_ARGS(DB_INT(r.ids[i])),
+                    NULL) != STORE_OK ||
+        db_conn_run(c, "reindex chunk", "DELETE FROM chunk_lengths WHERE chunk_id = ?", DB_ARGS(DB_INT(r.ids[i])),
+                    NULL) != STORE_OK)
+      ret = STORE_ERROR;
+    else
+      ret = pg_index_chunk(c, r.ids[i], fields[3], fields);
+  }
+  for (size_t i = 0; i < r.n * 4; i++) free(r.text[i]);
+  free(r.text);
+  free(r.ids);
+  return ret;
+}
+
 /* ---------- chunks ---------- */
 
 typedef struct {

@@ -16,6 +16,7 @@
 #include "base/buf.h"
 #include "base/util.h"
 #include "store/db.h"
+#include "store/store_internal.h"
 
 void store_doc_free(store_doc_t *d) {
   if (!d) return;
@@ -536,6 +537,7 @@ static int update_fields_tx(db_conn_t *c, void *ctx) {
   if (rc == STORE_OK && u->title)
     rc = db_conn_run(c, "retitle chunks", "UPDATE chunks SET title = ? WHERE document_id = ? AND title <> ?",
                      DB_ARGS(DB_TEXT(u->title), DB_TEXT(u->id), DB_TEXT(u->title)), NULL);
+  if (rc == STORE_OK && u->title) rc = db_chunks_reindex(c, u->id);
   return rc;
 }
 
@@ -574,6 +576,7 @@ static int complete_meta_tx(db_conn_t *c, void *ctx) {
                      "UPDATE chunks SET title = (SELECT COALESCE(title, filename) FROM documents WHERE id = ?) "
                      "WHERE document_id = ?",
                      DB_ARGS(DB_TEXT(u->id), DB_TEXT(u->id)), NULL);
+  if (rc == STORE_OK && u->m->title) rc = db_chunks_reindex(c, u->id);
   return rc;
 }
 

@@ -48,6 +48,12 @@ int db_event_append(db_conn_t *c, const char *channel, const char *event, json_t
 int sdb_event_append(sqlite3 *db, const char *channel, const char *event, json_t *data, int64_t *seq,
                      int64_t *ts);
 
+/* After a change to a document's chunks' text (a new title) inside the
+ * caller's transaction: PostgreSQL's full-text postings and lengths of
+ * those chunks are written again (store/chunks.c); SQLite's FTS5 follows by
+ * trigger, nothing to do. */
+int db_chunks_reindex(db_conn_t *c, const char *document_id);
+
 /* Logs the connection's last error with context. */
 void sdb_log_error(sqlite3 *db, const char *what);
 
