@@ -30,10 +30,10 @@ int store_chat_create(store_t *st, const char *user_id, const char *title, const
 
 static int read_chat(db_stmt_t *row, void *ctx) {
   store_chat_t *out = ctx;
-  snprintf(out->id, sizeof out->id, "%s", db_col_text_ref(row, 0));
-  snprintf(out->user_id, sizeof out->user_id, "%s", db_col_text_ref(row, 1));
-  snprintf(out->group_id, sizeof out->group_id, "%s", db_col_text_ref(row, 2));
   out->title_auto = (int)db_col_int64(row, 3);
+  db_col_copy(row, 0, out->id, sizeof out->id);
+  db_col_copy(row, 1, out->user_id, sizeof out->user_id);
+  db_col_copy(row, 2, out->group_id, sizeof out->group_id);
   return 1;
 }
 
@@ -42,7 +42,7 @@ int store_chat_get(store_t *st, const char *user_id, const char *id, store_chat_
   int n = db_query(st, "get chat",
                    "SELECT id, user_id, COALESCE(group_id, ''), title_auto FROM chats WHERE id = ? AND user_id = ?",
                    DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)), read_chat, out);
-  return n < 0 ? STORE_ERROR : n ? STORE_OK : STORE_NOT_FOUND;
+  return db_found(n);
 }
 
 #define MSG_COLS "id, chat_id, role, content, citations, meta, created_at"

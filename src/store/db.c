@@ -333,6 +333,15 @@ json_t *db_col_json_time(db_stmt_t *s, int i) {
   return json_string(ts);
 }
 
+void db_col_copy(db_stmt_t *s, int i, char *buf, size_t size) {
+  const char *t = db_col_text_ref(s, i);
+  snprintf(buf, size, "%s", t ? t : "");
+}
+
+int db_found(int rows) {
+  return rows < 0 ? STORE_ERROR : rows ? STORE_OK : STORE_NOT_FOUND;
+}
+
 typedef struct {
   db_row_json_fn fn;
   json_t *arr; /* every row, or */

@@ -156,6 +156,11 @@ typedef json_t *(*db_row_json_fn)(db_stmt_t *row);
  * util_iso_time). New references. */
 json_t *db_col_json_text(db_stmt_t *s, int i);
 json_t *db_col_json_time(db_stmt_t *s, int i);
+/* Copies column i's text into buf of size bytes (cut to fit; "" for SQL NULL). */
+void db_col_copy(db_stmt_t *s, int i, char *buf, size_t size);
+/* A db_query / db_conn_query result as a status: STORE_OK when it saw a
+ * row, STORE_NOT_FOUND when none, STORE_ERROR on an error. */
+int db_found(int rows);
 
 /* Runs a query and returns fn's JSON of every row as a new array, in row
  * order (owned by the caller); NULL on a store error (logged). */

@@ -152,11 +152,14 @@ int store_draft_set_started(store_t *st, const char *user_id, const char *id, co
   return rc == STORE_NOT_FOUND ? STORE_CONFLICT : rc;
 }
 
+/* Column 0 into the caller's 17-byte id buffer. */
+static int read_id(db_stmt_t *row, void *id_out) {
+  db_col_copy(row, 0, id_out, 17);
+  return 1;
+}
+
 int store_draft_of_mission(store_t *st, const char *user_id, const char *mission_id, char *id_out) {
-  char *id = NULL;
-  int n = db_query(st, "draft of mission", "SELECT id FROM research_drafts WHERE mission_id = ? AND user_id = ?",
-                   DB_ARGS(DB_TEXT(mission_id), DB_TEXT(user_id)), db_row_text, &id);
-  if (n > 0) snprintf(id_out, 17, "%s", id ? id : "");
-  free(id);
-  return n < 0 ? STORE_ERROR : n ? STORE_OK : STORE_NOT_FOUND;
+  return db_found(db_query(st, "draft of mission",
+                           "SELECT id FROM research_drafts WHERE mission_id = ? AND user_id = ?",
+                           DB_ARGS(DB_TEXT(mission_id), DB_TEXT(user_id)), read_id, id_out));
 }

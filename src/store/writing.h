@@ -31,6 +31,7 @@ typedef struct {
   char group_id[17]; /* "" when the assistant reads the whole library */
   char style[16];
   char title[256];
+  int web; /* 1: the assistant also searches the web */
 } store_writing_t;
 
 /* Creates a session with its first version (content may be "", author

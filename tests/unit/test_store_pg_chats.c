@@ -17,6 +17,7 @@
 #include "store/drafts.h"
 #include "store/events.h"
 #include "store/store.h"
+#include "store/writing.h"
 
 #include "pg_cluster_hooks.h" /* one PostgreSQL cluster for this binary */
 
@@ -174,7 +175,7 @@ BOTH_BACKENDS(pgchats, chat_messages_keep_their_order_citations_and_meta) {
   json_decref(recent);
 
   /* bob cannot write into it; a refused message leaves nothing behind */
-  json_t *none = json_string("x");
+  json_t *none = json_true(); /* a singleton: overwriting it leaks nothing */
   cr_expect_eq(store_chat_add_message(st, "bob", id, "user", "hi", NULL, NULL, &none), STORE_NOT_FOUND);
   cr_expect_null(none);
   set_updated(st, "UPDATE chats SET updated_at = ? WHERE id = ?", id, 5000);
@@ -316,7 +317,7 @@ BOTH_BACKENDS(pgchats, a_draft_keeps_its_card_and_history_of_turns_and_edits) {
 
   /* bob sees and changes none of it */
   cr_expect_null(store_draft_json(st, "bob", id, 1));
-  m = json_string("x");
+  m = json_true();
   cr_expect_eq(store_draft_add_message(st, "bob", id, "user", "hi", card, NULL, &m), STORE_NOT_FOUND);
   cr_expect_null(m);
   recent = store_draft_recent(st, "bob", id, 10);
@@ -368,4 +369,236 @@ BOTH_BACKENDS(pgchats, a_draft_answers_one_turn_at_a_time_and_starts_once) {
   cr_expect_str_eq(found, id);
   cr_expect_eq(store_draft_of_mission(st, "bob", "m1", found), STORE_NOT_FOUND);
   cr_expect_eq(store_draft_of_mission(st, "alice", "m2", found), STORE_NOT_FOUND);
+}
+
+/* ---- writing sessions ---- */
+
+BOTH_BACKENDS(pgchats, writing_sessions_are_listed_updated_and_deleted_with_their_chat) {
+  add_users(st);
+  char first[17], empty[17], second[17];
+  cr_assert_eq(store_writing_create(st, "alice", "Essay", NULL, NULL, NULL, "# Draft", NULL, first), STORE_OK);
+  cr_assert_eq(store_writing_create(st, "alice", "Not yet", "g1", "ieee", "m1", NULL, NULL, empty), STORE_OK);
+  cr_assert_eq(store_writing_create(st, "alice", "보고서", "g2", "mla", "m2", "From a report", "report", second),
+               STORE_OK);
+  set_updated(st, "UPDATE writing_sessions SET updated_at = ? WHERE id = ?", first, 2000);
+  set_updated(st, "UPDATE writing_sessions SET updated_at = ? WHERE id = ?", second, 1000);
+
+  json_t *j = store_writing_json(st, "alice", first);
+  cr_assert_not_null(j);
+  cr_expect_str_eq(str(j, "title"), "Essay");
+  cr_expect_str_eq(str(j, "content"), "# Draft");
+  cr_expect_str_eq(str(j, "author"), "user");
+  cr_expect_str_eq(str(j, "style"), "apa", "the default style");
+  cr_expect(json_is_false(json_object_get(j, "web")));
+  cr_expect(json_is_null(json_object_get(j, "group_id")));
+  cr_expect(json_is_null(json_object_get(j, "mission_id")));
+  cr_expect_eq(num(j, "version"), 1);
+  cr_expect_str_eq(str(j, "updated_at"), "1970-01-01T00:00:02.000Z");
+  json_decref(j);
+  cr_expect_null(store_writing_json(st, "alice", empty), "no version yet: not read");
+
+  json_t *list = store_writing_list_json(st, "alice");
+  cr_assert_not_null(list);
+  json_t *sessions = json_object_get(list, "sessions");
+  cr_assert_eq(json_array_size(sessions), 2, "a session without a version is not listed");
+  cr_expect_str_eq(str(json_array_get(sessions, 0), "id"), first, "newest first");
+  cr_expect_eq(num(json_array_get(sessions, 0), "chars"), 7);
+  cr_expect_str_eq(str(json_array_get(sessions, 1), "author"), "report");
+  cr_expect_str_eq(str(json_array_get(sessions, 1), "mission_id"), "m2");
+  cr_expect_str_eq(str(json_array_get(sessions, 1), "style"), "mla");
+  cr_expect_null(json_object_get(json_array_get(sessions, 1), "content"), "the list has no drafts' text");
+  json_decref(list);
+
+  /* the assistant's chat exists but is not one of the user's chats */
+  store_writing_t w;
+  cr_assert_eq(store_writing_get(st, "alice", second, &w), STORE_OK);
+  cr_expect_str_eq(w.title, "보고서");
+  cr_expect_str_eq(w.group_id, "g2");
+  cr_expect_str_eq(w.style, "mla");
+  cr_expect_eq(w.web, 0);
+  store_chat_t chat;
+  cr_assert_eq(store_chat_get(st, "alice", w.chat_id, &chat), STORE_OK);
+  cr_expect_str_eq(chat.group_id, "g2", "the assistant reads the session's group");
+  char own[17];
+  cr_assert_eq(store_chat_create(st, "alice", "My chat", NULL, own), STORE_OK);
+  json_t *chats = store_chat_list_json(st, "alice", 10, 0);
+  cr_expect_eq(num(chats, "total"), 1);
+  cr_expect_str_eq(str(json_array_get(json_object_get(chats, "chats"), 0), "id"), own);
+  json_decref(chats);
+
+  json_t *fields = json_pack("{s:s, s:n, s:s, s:b}", "title", "Renamed", "group_id", "style", "chicago", "web", 1);
+  cr_assert_eq(store_writing_update(st, "alice", second, fields), STORE_OK);
+  j = store_writing_json(st, "alice", second);
+  cr_expect_str_eq(str(j, "title"), "Renamed");
+  cr_expect(json_is_null(json_object_get(j, "group_id")));
+  cr_expect_str_eq(str(j, "style"), "chicago");
+  cr_expect(json_is_true(json_object_get(j, "web")));
+  cr_expect_str_eq(str(j, "content"), "From a report", "the draft is untouched");
+  json_decref(j);
+  cr_assert_eq(store_chat_get(st, "alice", w.chat_id, &chat), STORE_OK);
+  cr_expect_str_eq(chat.group_id, "", "the chat follows to the whole library");
+  cr_assert_eq(store_writing_get(st, "alice", second, &w), STORE_OK);
+  cr_expect_eq(w.web, 1, "the assistant also searches the web");
+  json_t *bad = json_pack("{s:s}", "style", "harvard");
+  cr_expect_eq(store_writing_update(st, "alice", second, bad), STORE_ERROR, "the schema refuses an unknown style");
+  j = store_writing_json(st, "alice", second);
+  cr_expect_str_eq(str(j, "style"), "chicago");
+  json_decref(j);
+  json_decref(bad);
+
+  /* bob: not found, and nothing changes */
+  cr_expect_eq(store_writing_get(st, "bob", second, &w), STORE_NOT_FOUND);
+  cr_expect_null(store_writing_json(st, "bob", second));
+  cr_expect_eq(store_writing_update(st, "bob", second, fields), STORE_NOT_FOUND);
+  cr_expect_eq(store_writing_delete(st, "bob", second), STORE_NOT_FOUND);
+  list = store_writing_list_json(st, "bob");
+  cr_expect_eq(json_array_size(json_object_get(list, "sessions")), 0);
+  json_decref(list);
+  json_decref(fields);
+
+  cr_assert_eq(store_writing_get(st, "alice", second, &w), STORE_OK);
+  cr_assert_eq(store_writing_delete(st, "alice", second), STORE_OK);
+  cr_expect_eq(store_writing_get(st, "alice", second, &w), STORE_NOT_FOUND);
+  cr_expect_eq(store_chat_get(st, "alice", w.chat_id, &chat), STORE_NOT_FOUND, "its chat goes with it");
+  cr_expect_eq(store_writing_delete(st, "alice", second), STORE_NOT_FOUND);
+}
+
+BOTH_BACKENDS(pgchats, every_changed_save_is_a_version_and_stale_saves_conflict) {
+  add_users(st);
+  char id[17];
+  cr_assert_eq(store_writing_create(st, "alice", "Essay", NULL, NULL, NULL, NULL, NULL, id), STORE_OK);
+  int v = -1;
+  cr_assert_eq(store_writing_save(st, "alice", id, "첫 문장.", "user", 0, &v), STORE_OK);
+  cr_expect_eq(v, 1);
+  cr_assert_eq(store_writing_save(st, "alice", id, "첫 문장. Second.", "assistant", 1, &v), STORE_OK);
+  cr_expect_eq(v, 2);
+  cr_assert_eq(store_writing_save(st, "alice", id, "첫 문장. Second.", "user", 2, &v), STORE_OK);
+  cr_expect_eq(v, 2, "the same text again is no new version");
+  v = -1;
+  cr_expect_eq(store_writing_save(st, "alice", id, "an old tab", "user", 1, &v), STORE_CONFLICT);
+  cr_expect_eq(v, 2, "the conflict names the latest version");
+  cr_expect_eq(store_writing_save(st, "bob", id, "x", "user", 0, &v), STORE_NOT_FOUND);
+
+  json_t *vs = store_writing_versions(st, "alice", id);
+  cr_assert_eq(json_array_size(vs), 2);
+  cr_expect_eq(num(json_array_get(vs, 0), "version"), 2, "newest first");
+  cr_expect_str_eq(str(json_array_get(vs, 0), "author"), "assistant");
+  cr_expect_eq(num(json_array_get(vs, 0), "chars"), 13, "characters, not bytes");
+  cr_expect_eq(num(json_array_get(vs, 1), "chars"), 5);
+  cr_expect_not_null(str(json_array_get(vs, 1), "created_at"));
+  json_decref(vs);
+
+  /* the two sides of a diff */
+  json_t *a = store_writing_version(st, "alice", id, 1), *b = store_writing_version(st, "alice", id, 2);
+  cr_assert_not_null(a);
+  cr_assert_not_null(b);
+  cr_expect_str_eq(str(a, "content"), "첫 문장.");
+  cr_expect_str_eq(str(b, "content"), "첫 문장. Second.");
+  cr_expect_str_eq(str(a, "author"), "user");
+  json_decref(a);
+  json_decref(b);
+  cr_expect_null(store_writing_version(st, "alice", id, 3));
+  cr_expect_null(store_writing_version(st, "bob", id, 1));
+  cr_expect_null(store_writing_versions(st, "bob", id));
+
+  json_t *j = store_writing_json(st, "alice", id);
+  cr_expect_eq(num(j, "version"), 2);
+  cr_expect_str_eq(str(j, "content"), "첫 문장. Second.");
+  json_decref(j);
+}
+
+static json_t *ref(const char *doc, int page, const char *doi, const char *url, const char *title) {
+  json_t *r = json_pack("{s:s}", "title", title);
+  if (doc) json_object_set_new(r, "document_id", json_string(doc));
+  if (page) json_object_set_new(r, "page", json_integer(page));
+  if (doi) json_object_set_new(r, "doi", json_string(doi));
+  if (url) json_object_set_new(r, "url", json_string(url));
+  return r;
+}
+
+static int add_ref(store_t *st, const char *user, const char *id, json_t *r, int *added) {
+  int n = 0;
+  int rc = store_writing_ref_add(st, user, id, r, &n, added);
+  json_decref(r);
+  return rc == STORE_OK ? n : rc;
+}
+
+BOTH_BACKENDS(pgchats, references_are_numbered_once_per_source_and_never_reused) {
+  add_users(st);
+  char id[17];
+  cr_assert_eq(store_writing_create(st, "alice", "Essay", NULL, NULL, NULL, "", NULL, id), STORE_OK);
+  int added = -1;
+  cr_expect_eq(add_ref(st, "alice", id, ref("d1", 3, NULL, NULL, "Doc p3"), &added), 1);
+  cr_expect_eq(added, 1);
+  cr_expect_eq(add_ref(st, "alice", id, ref("d1", 3, NULL, NULL, "again"), &added), 1, "the same page of a document");
+  cr_expect_eq(added, 0);
+  cr_expect_eq(add_ref(st, "alice", id, ref("d1", 4, NULL, NULL, "Doc p4"), &added), 2, "another page");
+  cr_expect_eq(add_ref(st, "alice", id, ref(NULL, 0, "10.1000/ABC", NULL, "Paper"), &added), 3);
+  cr_expect_eq(add_ref(st, "alice", id, ref(NULL, 0, "10.1000/abc", "https://x.org/a", "Same DOI"), &added), 3,
+               "a DOI in another case");
+  cr_expect_eq(added, 0);
+  cr_expect_eq(add_ref(st, "alice", id, ref(NULL, 0, NULL, "https://example.org/page", "Web"), &added), 4);
+  cr_expect_eq(add_ref(st, "alice", id, ref(NULL, 0, NULL, "https://example.org/page", "Web again"), &added), 4);
+  cr_expect_eq(add_ref(st, "alice", id, ref("d2", 0, NULL, "https://example.org/page", "Doc with URL"), &added), 5,
+               "a library document is matched by document, not URL");
+  cr_expect_eq(add_ref(st, "bob", id, ref("d9", 0, NULL, NULL, "Bob's"), &added), STORE_NOT_FOUND);
+
+  json_t *refs = store_writing_refs(st, "alice", id);
+  cr_assert_eq(json_array_size(refs), 5);
+  for (size_t i = 0; i < 5; i++) cr_expect_eq(num(json_array_get(refs, i), "n"), (json_int_t)i + 1, "in n order");
+  cr_expect_str_eq(str(json_array_get(refs, 0), "title"), "Doc p3", "the first one kept");
+  cr_expect_eq(num(json_array_get(refs, 1), "page"), 4);
+  json_decref(refs);
+
+  json_t *fixed = json_pack("{s:s, s:s, s:i}", "title", "Fixed title", "doi", "10.1000/xyz", "n", 99);
+  cr_expect_eq(store_writing_ref_put(st, "alice", id, 3, fixed), STORE_OK);
+  cr_expect_eq(store_writing_ref_put(st, "alice", id, 42, fixed), STORE_NOT_FOUND);
+  cr_expect_eq(store_writing_ref_put(st, "bob", id, 3, fixed), STORE_NOT_FOUND);
+  json_decref(fixed);
+  cr_expect_eq(store_writing_ref_delete(st, "bob", id, 1), STORE_NOT_FOUND);
+  cr_expect_eq(store_writing_ref_delete(st, "alice", id, 5), STORE_OK);
+  cr_expect_eq(store_writing_ref_delete(st, "alice", id, 5), STORE_NOT_FOUND);
+  cr_expect_eq(add_ref(st, "alice", id, ref("d3", 0, NULL, NULL, "New"), &added), 6, "5 is not reused");
+
+  refs = store_writing_refs(st, "alice", id);
+  cr_assert_eq(json_array_size(refs), 5);
+  json_t *third = json_array_get(refs, 2);
+  cr_expect_eq(num(third, "n"), 3, "the number is the row's, not the data's");
+  cr_expect_str_eq(str(third, "title"), "Fixed title");
+  cr_expect_eq(num(json_array_get(refs, 4), "n"), 6);
+  json_decref(refs);
+  cr_expect_null(store_writing_refs(st, "bob", id));
+}
+
+BOTH_BACKENDS(pgchats, writing_stats_count_the_assistants_calls_and_questions) {
+  add_users(st);
+  char id[17];
+  cr_assert_eq(store_writing_create(st, "alice", "Essay", NULL, NULL, NULL, "", NULL, id), STORE_OK);
+  store_writing_t w;
+  cr_assert_eq(store_writing_get(st, "alice", id, &w), STORE_OK);
+  json_t *s = store_writing_stats(st, "alice", id);
+  cr_assert_not_null(s);
+  cr_expect_eq(num(s, "model_calls"), 0);
+  cr_expect_eq(json_real_value(json_object_get(s, "cost_usd")), 0.0);
+  json_decref(s);
+  static const char *ids[] = {"c1", "c2", "c3"};
+  for (int i = 0; i < 3; i++)
+    cr_assert_eq(db_run(st, "llm call",
+                        "INSERT INTO llm_calls (id, user_id, chat_id, role, provider, endpoint, model, request, "
+                        "prompt_tokens, completion_tokens, cost_usd, status, request_hash, created_at) VALUES (?, "
+                        "'alice', ?, 'chat', 'fake', 'chat', 'm', '{}', ?, ?, ?, 'ok', 'h', 0)",
+                        DB_ARGS(DB_TEXT(ids[i]), DB_TEXT(i < 2 ? w.chat_id : "elsewhere"), DB_INT(100 * (i + 1)),
+                                DB_INT(10), DB_REAL(0.25)),
+                        NULL),
+                 STORE_OK);
+  cr_assert_eq(store_chat_add_message(st, "alice", w.chat_id, "user", "Suggest a title", NULL, NULL, NULL), STORE_OK);
+  cr_assert_eq(store_chat_add_message(st, "alice", w.chat_id, "assistant", "Try this", NULL, NULL, NULL), STORE_OK);
+  s = store_writing_stats(st, "alice", id);
+  cr_assert_not_null(s);
+  cr_expect_eq(num(s, "model_calls"), 2);
+  cr_expect_eq(num(s, "tokens"), 320);
+  cr_expect_eq(json_real_value(json_object_get(s, "cost_usd")), 0.5);
+  cr_expect_eq(num(s, "searches"), 1, "one question asked");
+  json_decref(s);
+  cr_expect_null(store_writing_stats(st, "bob", id));
 }
