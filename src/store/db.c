@@ -358,3 +358,145 @@ db_param_kind_t db_col_kind(db_stmt_t *s, int i) {
       return DB_P_TEXT;
   }
 }
+
+/* ---- rows as JSON, statements that must find their row, short batches ---- */
+
+json_t *db_col_json_text(db_stmt_t *s, int i) {
+  const char *t = db_col_text_ref(s, i);
+  return t ? json_string(t) : json_null();
+}
+
+json_t *db_col_json_time(db_stmt_t *s, int i) {
+  char ts[40];
+  util_iso_time(db_col_int64(s, i), ts, sizeof ts);
+  return json_string(ts);
+}
+
+void db_col_copy(db_stmt_t *s, int i, char *buf, size_t size) {
+  const char *t = db_col_text_ref(s, i);
+  snprintf(buf, size, "%s", t ? t : "");
+}
+
+int db_found(int rows) {
+  return rows < 0 ? STORE_ERROR : rows ? STORE_OK : STORE_NOT_FOUND;
+}
+
+typedef struct {
+  db_row_json_fn fn;
+  json_t *arr; /* every row, or */
+  json_t **first;
+} json_rows_t;
+
+static int json_row(db_stmt_t *row, void *ctx) {
+  json_rows_t *r = ctx;
+  json_t *v = r->fn(row);
+  if (r->first) {
+    *r->first = v;
+    return 1;
+  }
+  if (v) json_array_append_new(r->arr, v);
+  return 0;
+}
+
+json_t *db_conn_query_array(db_conn_t *c, const char *what, const char *sql, const db_param_t *p, int n,
+                            db_row_json_fn fn) {
+  json_rows_t r = {fn, json_array(), NULL};
+  if (db_conn_query(c, what, sql, p, n, json_row, &r) < 0) {
+    json_decref(r.arr);
+    return NULL;
+  }
+  return r.arr;
+}
+
+json_t *db_query_array(store_t *st, const char *what, const char *sql, const db_param_t *p, int n, db_row_json_fn fn) {
+  db_conn_t *c = db_acquire(st);
+  json_t *arr = db_conn_query_array(c, what, sql, p, n, fn);
+  db_release(st, c);
+  return arr;
+}
+
+json_t *db_query_first(store_t *st, const char *what, const char *sql, const db_param_t *p, int n, db_row_json_fn fn) {
+  json_t *v = NULL;
+  json_rows_t r = {fn, NULL, &v};
+  if (db_query(st, what, sql, p, n, json_row, &r) < 0) {
+    json_decref(v);
+    return NULL;
+  }
+  return v;
+}
+
+json_t *db_query_page(store_t *st, const char *what, const char *key, const char *count_sql, const char *list_sql,
+                      const db_param_t *p, int n, int64_t limit, int64_t offset, db_row_json_fn fn) {
+  db_param_t all[10];
+  if (n < 0 || n > 8) return NULL;
+  for (int i = 0; i < n; i++) all[i] = p[i];
+  all[n] = DB_INT(limit);
+  all[n + 1] = DB_INT(offset);
+  int64_t total = -1;
+  json_t *arr = NULL;
+  db_conn_t *c = db_acquire(st);
+  if (db_conn_query(c, what, count_sql, p, n, db_row_int64, &total) == 1)
+    arr = db_conn_query_array(c, what, list_sql, all, n + 2, fn);
+  db_release(st, c);
+  return arr ? json_pack("{s:o, s:I}", key, arr, "total", (json_int_t)total) : NULL;
+}
+
+int db_run_one(store_t *st, const char *what, const char *sql, const db_param_t *p, int n, const char *why_sql,
+               const db_param_t *wp, int wn) {
+  int64_t changed = 0;
+  db_conn_t *c = db_acquire(st);
+  int rc = db_conn_run(c, what, sql, p, n, &changed);
+  if (rc == STORE_OK && changed == 0) {
+    int found = why_sql ? db_conn_query(c, what, why_sql, wp, wn, NULL, NULL) : 0;
+    rc = found < 0 ? STORE_ERROR : found ? STORE_CONFLICT : STORE_NOT_FOUND;
+  }
+  db_release(st, c);
+  return rc;
+}
+
+/* One batch statement: rows to b->fn (the first into *b->out), and
+ * STORE_NOT_FOUND when required and it neither changed nor returned a row. */
+static int batch_step(db_conn_t *c, const char *what, const db_batch_t *b) {
+  db_stmt_t *s = db_prepare(c, b->sql);
+  if (!s) return STORE_ERROR;
+  db_bind_params(s, b->p, b->n);
+  int rows = 0, r;
+  while ((r = db_step(s)) == DB_ROW) {
+    if (rows++ == 0 && b->out) *b->out = b->fn(s);
+  }
+  if (r == DB_CONFLICT) return STORE_CONFLICT;
+  if (r != DB_DONE) {
+    log_error("store", "%s: %s", what, db_errmsg(c));
+    return STORE_ERROR;
+  }
+  return b->required && rows == 0 && db_changes(s) == 0 ? STORE_NOT_FOUND : STORE_OK;
+}
+
+typedef struct {
+  const char *what;
+  const db_batch_t *b;
+  int count;
+} batch_t;
+
+static int batch_tx(db_conn_t *c, void *ctx) {
+  batch_t *t = ctx;
+  for (int i = 0; i < t->count; i++) {
+    int rc = batch_step(c, t->what, &t->b[i]);
+    if (rc != STORE_OK) return rc;
+  }
+  return STORE_OK;
+}
+
+int db_tx_batch(store_t *st, const char *what, const db_batch_t *b, int count) {
+  for (int i = 0; i < count; i++)
+    if (b[i].out) *b[i].out = NULL;
+  batch_t t = {what, b, count};
+  int rc = db_tx(st, what, batch_tx, &t);
+  if (rc != STORE_OK)
+    for (int i = 0; i < count; i++)
+      if (b[i].out) {
+        json_decref(*b[i].out);
+        *b[i].out = NULL;
+      }
+  return rc;
+}

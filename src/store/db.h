@@ -155,5 +155,65 @@ db_param_kind_t db_col_kind(db_stmt_t *s, int i);
  * hit. On PostgreSQL there is none (get answers 0, put does nothing). */
 int db_fts_df_get(db_conn_t *c, const char *term, double *df);
 void db_fts_df_put(db_conn_t *c, const char *term, double df);
+/* ---- rows as JSON, statements that must find their row, short batches ----
+ *
+ * For the modules whose functions answer API JSON (chats, drafts, writing):
+ * a row builder turns the current row into JSON, and these run the common
+ * shapes around it. */
+
+/* Builds the JSON of the current row; new reference (NULL leaves the row out). */
+typedef json_t *(*db_row_json_fn)(db_stmt_t *row);
+
+/* Column helpers for row builders: text as a JSON string (SQL NULL as JSON
+ * null); epoch milliseconds as an ISO 8601 string ("2026-01-02T03:04:05.678Z",
+ * util_iso_time). New references. */
+json_t *db_col_json_text(db_stmt_t *s, int i);
+json_t *db_col_json_time(db_stmt_t *s, int i);
+/* Copies column i's text into buf of size bytes (cut to fit; "" for SQL NULL). */
+void db_col_copy(db_stmt_t *s, int i, char *buf, size_t size);
+/* A db_query / db_conn_query result as a status: STORE_OK when it saw a
+ * row, STORE_NOT_FOUND when none, STORE_ERROR on an error. */
+int db_found(int rows);
+
+/* Runs a query and returns fn's JSON of every row as a new array, in row
+ * order (owned by the caller); NULL on a store error (logged). */
+json_t *db_conn_query_array(db_conn_t *c, const char *what, const char *sql, const db_param_t *p, int n,
+                            db_row_json_fn fn);
+json_t *db_query_array(store_t *st, const char *what, const char *sql, const db_param_t *p, int n, db_row_json_fn fn);
+/* fn's JSON of the first row (owned by the caller); NULL when there is no
+ * row or on a store error. */
+json_t *db_query_first(store_t *st, const char *what, const char *sql, const db_param_t *p, int n, db_row_json_fn fn);
+/* One page of a listing as {key: [fn's JSON of each row], "total": N}
+ * (owned by the caller): count_sql counts every row with the params p;
+ * list_sql takes the same params followed by the LIMIT and OFFSET values
+ * (n at most 8). NULL on a store error. */
+json_t *db_query_page(store_t *st, const char *what, const char *key, const char *count_sql, const char *list_sql,
+                      const db_param_t *p, int n, int64_t limit, int64_t offset, db_row_json_fn fn);
+
+/* Runs an UPDATE or DELETE meant to change one of the caller's rows (its
+ * WHERE holds the owner check): STORE_OK when it changed a row. When it
+ * changed none: STORE_NOT_FOUND, or with why_sql (params wp/wn) given,
+ * STORE_CONFLICT when why_sql finds the row (it is there, in a state the
+ * statement refused: already claimed...) and STORE_NOT_FOUND when not. */
+int db_run_one(store_t *st, const char *what, const char *sql, const db_param_t *p, int n, const char *why_sql,
+               const db_param_t *wp, int wn);
+
+/* One statement of db_tx_batch. With `required`, a statement that changes
+ * and returns no row ends the batch as STORE_NOT_FOUND (all rolled back):
+ * the owner check of a parent row, say. With out, *out receives fn's JSON of
+ * the statement's first row (an INSERT ... RETURNING). */
+typedef struct {
+  const char *sql;
+  const db_param_t *p;
+  int n;
+  int required;
+  db_row_json_fn fn;
+  json_t **out;
+} db_batch_t;
+
+/* Runs the statements in order in one write transaction: STORE_OK when all
+ * ran and committed; otherwise STORE_NOT_FOUND / STORE_CONFLICT /
+ * STORE_ERROR with nothing kept and every *out set to NULL. */
+int db_tx_batch(store_t *st, const char *what, const db_batch_t *b, int count);
 
 #endif

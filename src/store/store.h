@@ -43,7 +43,7 @@ store_t *store_open_path(const char *path, char *err, size_t errlen);
  * aborts. store_open() still refuses PostgreSQL for that reason. */
 store_t *store_open_postgres(const char *conninfo, char *err, size_t errlen);
 /* The store modules not yet running on PostgreSQL. */
-#define STORE_PG_PENDING "chats, drafts, writing"
+#define STORE_PG_PENDING ""
 /* Closes every connection (after a WAL checkpoint); accepts NULL. */
 void store_close(store_t *st);
 

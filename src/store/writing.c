@@ -1,83 +1,128 @@
 /*
- * store/writing.c - writing sessions (schema 016); see writing.h.
+ * store/writing.c - writing sessions (schema 016), on either backend through
+ * db.h; see writing.h.
  *
- * Queries that answer JSON build it in SQL (json_object), so each row is
- * one text column parsed here; timestamps are ISO 8601 like the rest of
- * the API.
+ * Rows become API JSON in the row builders below (timestamps ISO 8601 like
+ * the rest of the API). Writes that read before they write (a save checks
+ * the latest version, a new reference looks for the same source first) run
+ * in one transaction that starts by checking the owner; on PostgreSQL that
+ * check also locks the session row, so two saves of one session go one
+ * after the other as SQLite's write transactions do.
  */
 #include "store/writing.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/util.h"
 #include "store/chats.h"
-#include "store/store_internal.h"
+#include "store/db.h"
 
-#define ISO(col) "strftime('%Y-%m-%dT%H:%M:%SZ', " col " / 1000, 'unixepoch')"
+#define SESSION_COLS                                                                                            \
+  "w.id, w.title, w.group_id, w.style, w.web, w.chat_id, w.mission_id, w.created_at, w.updated_at, v.version, " \
+  "v.author"
 
-/* Rows of one JSON text column: the first (many 0) or all of them as an
- * array (many 1). NULL on error, or when many is 0 and there is no row. */
-static json_t *json_rows(sqlite3 *db, sqlite3_stmt *s, int many, const char *what) {
-  json_t *arr = many ? json_array() : NULL;
-  int r;
-  while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-    json_t *v = sdb_col_json(s, 0);
-    if (!v) continue;
-    if (!many) return v;
-    json_array_append_new(arr, v);
-  }
-  if (r != SQLITE_DONE) {
-    sdb_log_error(db, what);
-    json_decref(arr);
-    return NULL;
-  }
+/* A session row (SESSION_COLS) as API JSON. */
+static json_t *session_from_row(db_stmt_t *s) {
+  static const char *keys[] = {"id", "title", "group_id", "style"};
+  json_t *o = json_object();
+  for (int i = 0; i < 4; i++) json_object_set_new(o, keys[i], db_col_json_text(s, i));
+  json_object_set_new(o, "web", json_boolean(db_col_int64(s, 4)));
+  json_object_set_new(o, "chat_id", db_col_json_text(s, 5));
+  json_object_set_new(o, "mission_id", db_col_json_text(s, 6));
+  json_object_set_new(o, "created_at", db_col_json_time(s, 7));
+  json_object_set_new(o, "updated_at", db_col_json_time(s, 8));
+  json_object_set_new(o, "version", json_integer(db_col_int64(s, 9)));
+  json_object_set_new(o, "author", db_col_json_text(s, 10));
+  return o;
+}
+
+static json_t *session_with_content(db_stmt_t *s) {
+  json_t *o = session_from_row(s);
+  json_object_set_new(o, "content", db_col_json_text(s, 11));
+  return o;
+}
+
+static json_t *session_with_chars(db_stmt_t *s) {
+  json_t *o = session_from_row(s);
+  json_object_set_new(o, "chars", json_integer(db_col_int64(s, 11)));
+  return o;
+}
+
+static int read_session(db_stmt_t *row, void *ctx) {
+  store_writing_t *out = ctx;
+  db_col_copy(row, 0, out->id, sizeof out->id);
+  db_col_copy(row, 1, out->chat_id, sizeof out->chat_id);
+  db_col_copy(row, 2, out->group_id, sizeof out->group_id);
+  db_col_copy(row, 3, out->style, sizeof out->style);
+  db_col_copy(row, 4, out->title, sizeof out->title);
+  out->web = db_col_int64(row, 5) != 0;
+  return 1;
+}
+
+int store_writing_get(store_t *st, const char *user_id, const char *id, store_writing_t *out) {
+  memset(out, 0, sizeof *out);
+  int n = db_query(st, "get writing session",
+                   "SELECT id, COALESCE(chat_id, ''), COALESCE(group_id, ''), style, title, web FROM writing_sessions "
+                   "WHERE id = ? AND user_id = ?",
+                   DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)), read_session, out);
+  return db_found(n);
+}
+
+/* Session id owned by user_id? Locks its row on PostgreSQL inside a transaction. */
+static int owned(db_conn_t *c, const char *user_id, const char *id) {
+  int n = db_conn_query(c, "writing session owner",
+                        db_sql(c, "SELECT 1 FROM writing_sessions WHERE id = ? AND user_id = ?",
+                               "SELECT 1 FROM writing_sessions WHERE id = ? AND user_id = ? FOR UPDATE"),
+                        DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)), NULL, NULL);
+  return db_found(n);
+}
+
+/* fn's JSON of sql's rows when session id is user_id's; NULL when not. */
+static json_t *owned_rows(store_t *st, const char *user_id, const char *id, const char *what, const char *sql,
+                          const db_param_t *p, int n, db_row_json_fn fn) {
+  db_conn_t *c = db_acquire(st);
+  json_t *arr = owned(c, user_id, id) == STORE_OK ? db_conn_query_array(c, what, sql, p, n, fn) : NULL;
+  db_release(st, c);
   return arr;
 }
 
-static int step_done(sqlite3 *db, sqlite3_stmt *s, const char *what) {
-  if (sqlite3_step(s) == SQLITE_DONE) return 0;
-  sdb_log_error(db, what);
-  return -1;
-}
-
-/* Session id owned by user_id? */
-static int owned(sqlite3 *db, const char *user_id, const char *id) {
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT 1 FROM writing_sessions WHERE id = ? AND user_id = ?");
-  if (!s) return STORE_ERROR;
-  sdb_bind_text(s, 1, id);
-  sdb_bind_text(s, 2, user_id);
-  int r = sqlite3_step(s);
-  return r == SQLITE_ROW ? STORE_OK : r == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
-}
-
-static int touch(sqlite3 *db, const char *id) {
-  sqlite3_stmt *s = sdb_prepare(db, "UPDATE writing_sessions SET updated_at = ? WHERE id = ?");
-  if (!s) return -1;
-  sqlite3_bind_int64(s, 1, util_now_ms());
-  sdb_bind_text(s, 2, id);
-  return step_done(db, s, "touch writing session");
+static int touch(db_conn_t *c, const char *id) {
+  return db_conn_run(c, "touch writing session", "UPDATE writing_sessions SET updated_at = ? WHERE id = ?",
+                     DB_ARGS(DB_INT(util_now_ms()), DB_TEXT(id)), NULL);
 }
 
 /* Inserts the next version inside the caller's transaction. */
-static int insert_version(sqlite3 *db, const char *id, const char *content, const char *author, int *version) {
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "INSERT INTO writing_versions (session_id, version, content, author, created_at) "
-                                "VALUES (?1, (SELECT COALESCE(MAX(version), 0) + 1 FROM writing_versions WHERE "
-                                "session_id = ?1), ?2, ?3, ?4) RETURNING version");
-  if (!s) return -1;
-  sdb_bind_text(s, 1, id);
-  sdb_bind_text(s, 2, content);
-  sdb_bind_text(s, 3, author);
-  sqlite3_bind_int64(s, 4, util_now_ms());
-  if (sqlite3_step(s) != SQLITE_ROW) {
-    sdb_log_error(db, "insert writing version");
-    return -1;
-  }
-  if (version) *version = sqlite3_column_int(s, 0);
-  sqlite3_reset(s);
-  return touch(db, id);
+static int insert_version(db_conn_t *c, const char *id, const char *content, const char *author, int *version) {
+  int64_t v = 0;
+  if (db_conn_query(c, "insert writing version",
+                    "INSERT INTO writing_versions (session_id, version, content, author, created_at) VALUES (?, "
+                    "(SELECT COALESCE(MAX(version), 0) + 1 FROM writing_versions WHERE session_id = ?), ?, ?, ?) "
+                    "RETURNING version",
+                    DB_ARGS(DB_TEXT(id), DB_TEXT(id), DB_TEXT(content), DB_TEXT(author), DB_INT(util_now_ms())),
+                    db_row_int64, &v) != 1)
+    return STORE_ERROR;
+  if (version) *version = (int)v;
+  return touch(c, id);
+}
+
+typedef struct {
+  const char *id, *user_id, *title, *group_id, *style, *chat, *mission_id, *content, *author;
+} create_t;
+
+static int create_tx(db_conn_t *c, void *ctx) {
+  create_t *w = ctx;
+  int64_t now = util_now_ms();
+  int rc = db_conn_run(c, "insert writing session",
+                       "INSERT INTO writing_sessions (id, user_id, title, group_id, style, chat_id, mission_id, "
+                       "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       DB_ARGS(DB_TEXT(w->id), DB_TEXT(w->user_id), DB_TEXT(w->title), DB_TEXT(w->group_id),
+                               DB_TEXT(w->style), DB_TEXT(w->chat), DB_TEXT(w->mission_id), DB_INT(now), DB_INT(now)),
+                       NULL);
+  if (rc == STORE_OK && w->content) rc = insert_version(c, w->id, w->content, w->author, NULL);
+  return rc;
 }
 
 int store_writing_create(store_t *st, const char *user_id, const char *title, const char *group_id, const char *style,
@@ -86,273 +131,238 @@ int store_writing_create(store_t *st, const char *user_id, const char *title, co
   if (store_chat_create(st, user_id, title, group_id, chat) != STORE_OK) return STORE_ERROR;
   char id[17];
   util_new_id(id);
-  int64_t now = util_now_ms();
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  if (sdb_begin(db) == 0) {
-    sqlite3_stmt *s = sdb_prepare(db,
-                                  "INSERT INTO writing_sessions (id, user_id, title, group_id, style, chat_id, "
-                                  "mission_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    if (s) {
-      sdb_bind_text(s, 1, id);
-      sdb_bind_text(s, 2, user_id);
-      sdb_bind_text(s, 3, title);
-      sdb_bind_text(s, 4, group_id && group_id[0] ? group_id : NULL);
-      sdb_bind_text(s, 5, style ? style : "apa");
-      sdb_bind_text(s, 6, chat);
-      sdb_bind_text(s, 7, mission_id);
-      sqlite3_bind_int64(s, 8, now);
-      sqlite3_bind_int64(s, 9, now);
-      if (step_done(db, s, "insert writing session") == 0 &&
-          (!content || insert_version(db, id, content, author ? author : "user", NULL) == 0))
-        ret = STORE_OK;
-    }
-    if (ret == STORE_OK && sdb_commit(db) == 0)
-      snprintf(id_out, 17, "%s", id);
-    else {
-      sdb_rollback(db);
-      ret = STORE_ERROR;
-    }
+  create_t w = {id,
+                user_id,
+                title,
+                group_id && group_id[0] ? group_id : NULL,
+                style ? style : "apa",
+                chat,
+                mission_id,
+                content,
+                author ? author : "user"};
+  if (db_tx(st, "create writing session", create_tx, &w) != STORE_OK) {
+    store_chat_delete(st, user_id, chat);
+    return STORE_ERROR;
   }
-  sdb_release(st, db);
-  if (ret != STORE_OK) store_chat_delete(st, user_id, chat);
-  return ret;
+  snprintf(id_out, 17, "%s", id);
+  return STORE_OK;
 }
-
-int store_writing_get(store_t *st, const char *user_id, const char *id, store_writing_t *out) {
-  memset(out, 0, sizeof *out);
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db,
-                                "SELECT id, COALESCE(chat_id, ''), COALESCE(group_id, ''), style, title, web FROM "
-                                "writing_sessions WHERE id = ? AND user_id = ?");
-  int ret = STORE_ERROR;
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, user_id);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
-      snprintf(out->id, sizeof out->id, "%s", sqlite3_column_text(s, 0));
-      snprintf(out->chat_id, sizeof out->chat_id, "%s", sqlite3_column_text(s, 1));
-      snprintf(out->group_id, sizeof out->group_id, "%s", sqlite3_column_text(s, 2));
-      snprintf(out->style, sizeof out->style, "%s", sqlite3_column_text(s, 3));
-      snprintf(out->title, sizeof out->title, "%s", sqlite3_column_text(s, 4));
-      out->web = sqlite3_column_int(s, 5) != 0;
-      ret = STORE_OK;
-    } else
-      ret = r == SQLITE_DONE ? STORE_NOT_FOUND : STORE_ERROR;
-  }
-  sdb_release(st, db);
-  return ret;
-}
-
-#define SESSION_JSON                                                                                            \
-  "json_object('id', w.id, 'title', w.title, 'group_id', w.group_id, 'style', w.style, 'web', json(CASE w.web " \
-  "WHEN 1 THEN 'true' ELSE 'false' END), 'chat_id', w.chat_id, 'mission_id', w.mission_id, 'created_at', " ISO( \
-      "w.created_at") ", 'updated_at', " ISO("w.updated_at") ", 'version', v.version, 'author', v.author"
 
 json_t *store_writing_json(store_t *st, const char *user_id, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT " SESSION_JSON
-                                    ", 'content', v.content) FROM writing_sessions w JOIN writing_versions v ON "
-                                    "v.session_id = w.id WHERE w.id = ? AND w.user_id = ? ORDER BY v.version DESC "
-                                    "LIMIT 1");
-  json_t *o = NULL;
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, user_id);
-    o = json_rows(db, s, 0, "writing session");
-  }
-  sdb_release(st, db);
-  return o;
+  return db_query_first(st, "writing session",
+                        "SELECT " SESSION_COLS
+                        ", v.content FROM writing_sessions w JOIN writing_versions v ON "
+                        "v.session_id = w.id WHERE w.id = ? AND w.user_id = ? ORDER BY v.version DESC LIMIT 1",
+                        DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)), session_with_content);
 }
 
 json_t *store_writing_list_json(store_t *st, const char *user_id) {
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db, "SELECT " SESSION_JSON
-                                    ", 'chars', length(v.content)) FROM writing_sessions w JOIN writing_versions v ON "
-                                    "v.session_id = w.id AND v.version = (SELECT MAX(version) FROM writing_versions "
-                                    "WHERE session_id = w.id) WHERE w.user_id = ? ORDER BY w.updated_at DESC, w.id");
-  json_t *arr = NULL;
-  if (s) {
-    sdb_bind_text(s, 1, user_id);
-    arr = json_rows(db, s, 1, "writing sessions");
-  }
-  sdb_release(st, db);
+  json_t *arr = db_query_array(st, "writing sessions",
+                               "SELECT " SESSION_COLS
+                               ", length(v.content) FROM writing_sessions w JOIN "
+                               "writing_versions v ON v.session_id = w.id AND v.version = (SELECT MAX(version) FROM "
+                               "writing_versions WHERE session_id = w.id) WHERE w.user_id = ? "
+                               "ORDER BY w.updated_at DESC, w.id",
+                               DB_ARGS(DB_TEXT(user_id)), session_with_chars);
   return arr ? json_pack("{s:o}", "sessions", arr) : NULL;
 }
 
-int store_writing_update(store_t *st, const char *user_id, const char *id, json_t *fields) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  if (sdb_begin(db) != 0) goto out;
-  ret = owned(db, user_id, id);
+typedef struct {
+  const char *user_id, *id;
+  json_t *fields;
+} update_t;
+
+/* A string member as a bound value, "" as NULL. */
+static db_param_t text_or_null(json_t *v) {
+  const char *s = json_string_value(v);
+  return DB_TEXT(s && s[0] ? s : NULL);
+}
+
+static int update_tx(db_conn_t *c, void *ctx) {
+  update_t *u = ctx;
   static const struct {
-    const char *key, *sql; /* literal SQL: statements are cached by their text's address */
+    const char *key, *sql;
   } COLS[] = {{"title", "UPDATE writing_sessions SET title = ? WHERE id = ?"},
               {"group_id", "UPDATE writing_sessions SET group_id = ? WHERE id = ?"},
               {"style", "UPDATE writing_sessions SET style = ? WHERE id = ?"},
               {"web", "UPDATE writing_sessions SET web = ? WHERE id = ?"}};
-  for (size_t i = 0; ret == STORE_OK && i < sizeof COLS / sizeof COLS[0]; i++) {
-    json_t *v = json_object_get(fields, COLS[i].key);
+  int rc = owned(c, u->user_id, u->id);
+  for (size_t i = 0; rc == STORE_OK && i < sizeof COLS / sizeof COLS[0]; i++) {
+    json_t *v = json_object_get(u->fields, COLS[i].key);
     if (!v) continue;
-    sqlite3_stmt *s = sdb_prepare(db, COLS[i].sql);
-    if (!s) {
-      ret = STORE_ERROR;
-      break;
-    }
-    if (json_is_boolean(v))
-      sqlite3_bind_int(s, 1, json_is_true(v));
-    else
-      sdb_bind_text(s, 1, json_string_value(v) && json_string_value(v)[0] ? json_string_value(v) : NULL);
-    sdb_bind_text(s, 2, id);
-    if (step_done(db, s, "update writing session") != 0) ret = STORE_ERROR;
+    db_param_t val = json_is_boolean(v) ? DB_INT(json_is_true(v)) : text_or_null(v);
+    rc = db_conn_run(c, "update writing session", COLS[i].sql, DB_ARGS(val, DB_TEXT(u->id)), NULL);
   }
   /* the assistant's chat follows the session's group */
-  json_t *g = json_object_get(fields, "group_id");
-  if (ret == STORE_OK && g) {
-    sqlite3_stmt *s = sdb_prepare(db,
-                                  "UPDATE chats SET group_id = ? WHERE user_id = ? AND id = (SELECT chat_id FROM "
-                                  "writing_sessions WHERE id = ?)");
-    if (!s)
-      ret = STORE_ERROR;
-    else {
-      sdb_bind_text(s, 1, json_string_value(g) && json_string_value(g)[0] ? json_string_value(g) : NULL);
-      sdb_bind_text(s, 2, user_id);
-      sdb_bind_text(s, 3, id);
-      if (step_done(db, s, "writing chat scope") != 0) ret = STORE_ERROR;
-    }
-  }
-  if (ret == STORE_OK && touch(db, id) != 0) ret = STORE_ERROR;
-  if (ret == STORE_OK && sdb_commit(db) == 0) goto out;
-  sdb_rollback(db);
-  if (ret == STORE_OK) ret = STORE_ERROR;
-out:
-  sdb_release(st, db);
-  return ret;
+  json_t *g = json_object_get(u->fields, "group_id");
+  if (rc == STORE_OK && g)
+    rc = db_conn_run(c, "writing chat scope",
+                     "UPDATE chats SET group_id = ? WHERE user_id = ? AND id = (SELECT chat_id FROM writing_sessions "
+                     "WHERE id = ?)",
+                     DB_ARGS(text_or_null(g), DB_TEXT(u->user_id), DB_TEXT(u->id)), NULL);
+  return rc == STORE_OK ? touch(c, u->id) : rc;
+}
+
+int store_writing_update(store_t *st, const char *user_id, const char *id, json_t *fields) {
+  update_t u = {user_id, id, fields};
+  int rc = db_tx(st, "update writing session", update_tx, &u);
+  return rc == STORE_CONFLICT ? STORE_ERROR : rc;
 }
 
 int store_writing_delete(store_t *st, const char *user_id, const char *id) {
-  store_writing_t w;
-  int rc = store_writing_get(st, user_id, id, &w);
+  char *chat = NULL;
+  int n = db_query(st, "delete writing session",
+                   "DELETE FROM writing_sessions WHERE id = ? AND user_id = ? RETURNING COALESCE(chat_id, '')",
+                   DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)), db_row_text, &chat);
+  if (n > 0 && chat && chat[0]) store_chat_delete(st, user_id, chat);
+  free(chat);
+  return db_found(n);
+}
+
+typedef struct {
+  const char *user_id, *id, *content, *author;
+  int base, latest, same, saved;
+} save_t;
+
+static int read_latest(db_stmt_t *row, void *ctx) {
+  save_t *s = ctx;
+  s->latest = (int)db_col_int64(row, 0);
+  s->same = (int)db_col_int64(row, 1);
+  return 1;
+}
+
+static int save_tx(db_conn_t *c, void *ctx) {
+  save_t *s = ctx;
+  int rc = owned(c, s->user_id, s->id);
   if (rc != STORE_OK) return rc;
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_stmt *s = sdb_prepare(db, "DELETE FROM writing_sessions WHERE id = ? AND user_id = ?");
-  int ret = STORE_ERROR;
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, user_id);
-    if (step_done(db, s, "delete writing session") == 0) ret = sqlite3_changes(db) ? STORE_OK : STORE_NOT_FOUND;
+  if (db_conn_query(c, "latest writing version",
+                    "SELECT version, content = ? FROM writing_versions WHERE session_id = ? ORDER BY version DESC "
+                    "LIMIT 1",
+                    DB_ARGS(DB_TEXT(s->content), DB_TEXT(s->id)), read_latest, s) < 0)
+    return STORE_ERROR;
+  if (s->base > 0 && s->base != s->latest) return STORE_CONFLICT;
+  if (s->same) {
+    s->saved = s->latest; /* the same text again: nothing new */
+    return STORE_OK;
   }
-  sdb_release(st, db);
-  if (ret == STORE_OK && w.chat_id[0]) store_chat_delete(st, user_id, w.chat_id);
-  return ret;
+  return insert_version(c, s->id, s->content, s->author, &s->saved);
 }
 
 int store_writing_save(store_t *st, const char *user_id, const char *id, const char *content, const char *author,
                        int base_version, int *version) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  if (sdb_begin(db) != 0) goto out;
-  ret = owned(db, user_id, id);
-  int latest = 0, same = 0;
-  if (ret == STORE_OK) {
-    sqlite3_stmt *s = sdb_prepare(db,
-                                  "SELECT version, content = ? FROM writing_versions WHERE session_id = ? ORDER BY "
-                                  "version DESC LIMIT 1");
-    if (!s)
-      ret = STORE_ERROR;
-    else {
-      sdb_bind_text(s, 1, content);
-      sdb_bind_text(s, 2, id);
-      if (sqlite3_step(s) == SQLITE_ROW) {
-        latest = sqlite3_column_int(s, 0);
-        same = sqlite3_column_int(s, 1);
-      }
-      sqlite3_reset(s);
-    }
-  }
-  if (ret == STORE_OK && base_version > 0 && base_version != latest) ret = STORE_CONFLICT;
-  if (ret == STORE_OK && same) {
-    if (version) *version = latest;
-  } else if (ret == STORE_OK && insert_version(db, id, content, author, version) != 0)
-    ret = STORE_ERROR;
-  if (ret == STORE_OK && sdb_commit(db) == 0) goto out;
-  sdb_rollback(db);
-  if (ret == STORE_OK) ret = STORE_ERROR;
-  if (ret == STORE_CONFLICT && version) *version = latest;
-out:
-  sdb_release(st, db);
-  return ret;
+  save_t s = {user_id, id, content, author, base_version, 0, 0, 0};
+  int rc = db_tx(st, "save writing version", save_tx, &s);
+  if (version && rc == STORE_OK) *version = s.saved;
+  if (version && rc == STORE_CONFLICT) *version = s.latest;
+  return rc;
+}
+
+static json_t *version_summary(db_stmt_t *s) {
+  return json_pack("{s:I, s:o, s:o, s:I}", "version", (json_int_t)db_col_int64(s, 0), "author", db_col_json_text(s, 1),
+                   "created_at", db_col_json_time(s, 2), "chars", (json_int_t)db_col_int64(s, 3));
 }
 
 json_t *store_writing_versions(store_t *st, const char *user_id, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  json_t *arr = NULL;
-  if (owned(db, user_id, id) == STORE_OK) {
-    sqlite3_stmt *s = sdb_prepare(db, "SELECT json_object('version', version, 'author', author, 'created_at', " ISO(
-                                          "created_at") ", 'chars', length(content)) FROM writing_versions WHERE "
-                                                        "session_id = ? ORDER BY version DESC");
-    if (s) {
-      sdb_bind_text(s, 1, id);
-      arr = json_rows(db, s, 1, "writing versions");
-    }
-  }
-  sdb_release(st, db);
-  return arr;
+  return owned_rows(st, user_id, id, "writing versions",
+                    "SELECT version, author, created_at, length(content) FROM writing_versions WHERE session_id = ? "
+                    "ORDER BY version DESC",
+                    DB_ARGS(DB_TEXT(id)), version_summary);
+}
+
+static json_t *version_full(db_stmt_t *s) {
+  return json_pack("{s:I, s:o, s:o, s:o}", "version", (json_int_t)db_col_int64(s, 0), "content", db_col_json_text(s, 1),
+                   "author", db_col_json_text(s, 2), "created_at", db_col_json_time(s, 3));
 }
 
 json_t *store_writing_version(store_t *st, const char *user_id, const char *id, int version) {
-  sqlite3 *db = sdb_acquire(st);
-  json_t *o = NULL;
-  if (owned(db, user_id, id) == STORE_OK) {
-    sqlite3_stmt *s = sdb_prepare(db, "SELECT json_object('version', version, 'content', content, 'author', author, "
-                                      "'created_at', " ISO("created_at") ") FROM writing_versions WHERE session_id = "
-                                                                         "? AND version = ?");
-    if (s) {
-      sdb_bind_text(s, 1, id);
-      sqlite3_bind_int(s, 2, version);
-      o = json_rows(db, s, 0, "writing version");
-    }
+  json_t *arr = owned_rows(st, user_id, id, "writing version",
+                           "SELECT version, content, author, created_at FROM writing_versions WHERE session_id = ? "
+                           "AND version = ?",
+                           DB_ARGS(DB_TEXT(id), DB_INT(version)), version_full);
+  json_t *v = json_incref(json_array_get(arr, 0));
+  json_decref(arr);
+  return v;
+}
+
+/* A reference row (n, data) as {...data, "n"}. */
+static json_t *ref_from_row(db_stmt_t *s) {
+  json_t *o = db_col_json(s, 1);
+  if (!json_is_object(o)) {
+    json_decref(o);
+    o = json_object();
   }
-  sdb_release(st, db);
+  json_object_set_new(o, "n", json_integer(db_col_int64(s, 0)));
   return o;
 }
 
 json_t *store_writing_refs(store_t *st, const char *user_id, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  json_t *arr = NULL;
-  if (owned(db, user_id, id) == STORE_OK) {
-    sqlite3_stmt *s = sdb_prepare(db,
-                                  "SELECT json_patch(data, json_object('n', n)) FROM writing_references WHERE "
-                                  "session_id = ? ORDER BY n");
-    if (s) {
-      sdb_bind_text(s, 1, id);
-      arr = json_rows(db, s, 1, "writing references");
-    }
-  }
-  sdb_release(st, db);
-  return arr;
+  return owned_rows(st, user_id, id, "writing references",
+                    "SELECT n, data FROM writing_references WHERE session_id = ? ORDER BY n", DB_ARGS(DB_TEXT(id)),
+                    ref_from_row);
 }
 
-/* The number of an existing reference to the same source, or 0. */
-static int same_source(sqlite3 *db, const char *id, json_t *data) {
-  sqlite3_stmt *s = sdb_prepare(
-      db,
-      "SELECT n FROM writing_references WHERE session_id = ?1 AND ((?2 IS NOT NULL AND json_extract(data, "
-      "'$.document_id') = ?2 AND COALESCE(json_extract(data, '$.page'), 0) = ?3) OR (?4 IS NOT NULL AND "
-      "lower(json_extract(data, '$.doi')) = lower(?4)) OR (?2 IS NULL AND ?5 IS NOT NULL AND json_extract(data, "
-      "'$.url') = ?5)) ORDER BY n LIMIT 1");
-  if (!s) return 0;
-  sdb_bind_text(s, 1, id);
-  sdb_bind_text(s, 2, json_string_value(json_object_get(data, "document_id")));
-  sqlite3_bind_int64(s, 3, json_integer_value(json_object_get(data, "page")));
-  sdb_bind_text(s, 4, json_string_value(json_object_get(data, "doi")));
-  sdb_bind_text(s, 5, json_string_value(json_object_get(data, "url")));
-  int n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
-  sqlite3_reset(s);
-  return n;
+typedef struct {
+  const char *user_id, *id;
+  json_t *data;
+  const char *text;
+  int n, added;
+} ref_add_t;
+
+static double page_of(json_t *ref) {
+  json_t *p = json_object_get(ref, "page");
+  return json_is_number(p) ? json_number_value(p) : 0;
 }
 
+/* Do two references name the same source: the same library document (and
+ * page), the same DOI (in any case), or, for a reference outside the
+ * library, the same URL? */
+static int same_source(json_t *a, json_t *b) {
+  const char *doc = json_string_value(json_object_get(a, "document_id"));
+  const char *other = json_string_value(json_object_get(b, "document_id"));
+  if (doc && other && strcmp(doc, other) == 0 && page_of(a) == page_of(b)) return 1;
+  const char *doi = json_string_value(json_object_get(a, "doi"));
+  other = json_string_value(json_object_get(b, "doi"));
+  if (doi && other && strcasecmp(doi, other) == 0) return 1;
+  const char *url = json_string_value(json_object_get(a, "url"));
+  other = json_string_value(json_object_get(b, "url"));
+  return !doc && url && other && strcmp(url, other) == 0;
+}
+
+/* Stops at the first existing reference (in n order) to the new one's source. */
+static int find_same(db_stmt_t *row, void *ctx) {
+  ref_add_t *r = ctx;
+  json_t *data = db_col_json(row, 1);
+  if (same_source(r->data, data)) r->n = (int)db_col_int64(row, 0);
+  json_decref(data);
+  return r->n != 0;
+}
+
+static int ref_add_tx(db_conn_t *c, void *ctx) {
+  ref_add_t *r = ctx;
+  int rc = owned(c, r->user_id, r->id);
+  if (rc != STORE_OK) return rc;
+  if (db_conn_query(c, "writing references", "SELECT n, data FROM writing_references WHERE session_id = ? ORDER BY n",
+                    DB_ARGS(DB_TEXT(r->id)), find_same, r) < 0)
+    return STORE_ERROR;
+  if (r->n) return STORE_OK;
+  int64_t num = 0;
+  if (db_conn_query(c, "number writing reference",
+                    "UPDATE writing_sessions SET next_ref = next_ref + 1 WHERE id = ? RETURNING next_ref - 1",
+                    DB_ARGS(DB_TEXT(r->id)), db_row_int64, &num) != 1)
+    return STORE_ERROR;
+  int64_t now = util_now_ms();
+  rc =
+      db_conn_run(c, "insert writing reference",
+                  "INSERT INTO writing_references (session_id, n, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                  DB_ARGS(DB_TEXT(r->id), DB_INT(num), DB_TEXT(r->text), DB_INT(now), DB_INT(now)), NULL);
+  if (rc == STORE_OK) rc = touch(c, r->id);
+  if (rc != STORE_OK) return STORE_ERROR;
+  r->n = (int)num;
+  r->added = 1;
+  return STORE_OK;
+}
+
+/* The reference's data as stored: without its number. Caller frees. */
 static char *dump_data(json_t *data) {
   json_t *copy = json_deep_copy(data);
   json_object_del(copy, "n");
@@ -365,106 +375,46 @@ int store_writing_ref_add(store_t *st, const char *user_id, const char *id, json
   *n = 0;
   if (added) *added = 0;
   char *d = dump_data(data);
-  sqlite3 *db = sdb_acquire(st);
-  int ret = STORE_ERROR;
-  if (!d || sdb_begin(db) != 0) goto out;
-  ret = owned(db, user_id, id);
-  int existing = ret == STORE_OK ? same_source(db, id, data) : 0;
-  if (existing)
-    *n = existing;
-  else if (ret == STORE_OK) {
-    sqlite3_stmt *s = sdb_prepare(db,
-                                  "UPDATE writing_sessions SET next_ref = next_ref + 1 WHERE id = ? RETURNING "
-                                  "next_ref - 1");
-    int num = 0;
-    if (s) {
-      sdb_bind_text(s, 1, id);
-      if (sqlite3_step(s) == SQLITE_ROW) num = sqlite3_column_int(s, 0);
-      sqlite3_reset(s);
-    }
-    s = num ? sdb_prepare(db,
-                          "INSERT INTO writing_references (session_id, n, data, created_at, updated_at) VALUES (?, ?, "
-                          "?, ?, ?)")
-            : NULL;
-    if (!s)
-      ret = STORE_ERROR;
-    else {
-      int64_t now = util_now_ms();
-      sdb_bind_text(s, 1, id);
-      sqlite3_bind_int(s, 2, num);
-      sdb_bind_text(s, 3, d);
-      sqlite3_bind_int64(s, 4, now);
-      sqlite3_bind_int64(s, 5, now);
-      if (step_done(db, s, "insert writing reference") != 0 || touch(db, id) != 0)
-        ret = STORE_ERROR;
-      else {
-        *n = num;
-        if (added) *added = 1;
-      }
-    }
-  }
-  if (ret == STORE_OK && sdb_commit(db) == 0) goto out;
-  sdb_rollback(db);
-  if (ret == STORE_OK) ret = STORE_ERROR;
-out:
-  sdb_release(st, db);
+  ref_add_t r = {user_id, id, data, d, 0, 0};
+  int rc = d ? db_tx(st, "add writing reference", ref_add_tx, &r) : STORE_ERROR;
   free(d);
-  return ret;
+  if (rc != STORE_OK) return rc == STORE_NOT_FOUND ? rc : STORE_ERROR;
+  *n = r.n;
+  if (added) *added = r.added;
+  return STORE_OK;
 }
 
 int store_writing_ref_put(store_t *st, const char *user_id, const char *id, int n, json_t *data) {
   char *d = dump_data(data);
-  sqlite3 *db = sdb_acquire(st);
-  int ret = owned(db, user_id, id);
-  if (ret == STORE_OK) {
-    sqlite3_stmt *s = sdb_prepare(db,
-                                  "UPDATE writing_references SET data = ?, updated_at = ? WHERE session_id = ? AND "
-                                  "n = ?");
-    ret = STORE_ERROR;
-    if (s && d) {
-      sdb_bind_text(s, 1, d);
-      sqlite3_bind_int64(s, 2, util_now_ms());
-      sdb_bind_text(s, 3, id);
-      sqlite3_bind_int(s, 4, n);
-      if (step_done(db, s, "update writing reference") == 0) ret = sqlite3_changes(db) ? STORE_OK : STORE_NOT_FOUND;
-    }
-  }
-  sdb_release(st, db);
+  int rc = d ? db_run_one(st, "update writing reference",
+                          "UPDATE writing_references SET data = ?, updated_at = ? WHERE session_id = (SELECT id FROM "
+                          "writing_sessions WHERE id = ? AND user_id = ?) AND n = ?",
+                          DB_ARGS(DB_TEXT(d), DB_INT(util_now_ms()), DB_TEXT(id), DB_TEXT(user_id), DB_INT(n)), NULL,
+                          DB_NOARGS)
+             : STORE_ERROR;
   free(d);
-  return ret;
+  return rc;
 }
 
 int store_writing_ref_delete(store_t *st, const char *user_id, const char *id, int n) {
-  sqlite3 *db = sdb_acquire(st);
-  int ret = owned(db, user_id, id);
-  if (ret == STORE_OK) {
-    sqlite3_stmt *s = sdb_prepare(db, "DELETE FROM writing_references WHERE session_id = ? AND n = ?");
-    ret = STORE_ERROR;
-    if (s) {
-      sdb_bind_text(s, 1, id);
-      sqlite3_bind_int(s, 2, n);
-      if (step_done(db, s, "delete writing reference") == 0) ret = sqlite3_changes(db) ? STORE_OK : STORE_NOT_FOUND;
-    }
-  }
-  sdb_release(st, db);
-  return ret;
+  return db_run_one(st, "delete writing reference",
+                    "DELETE FROM writing_references WHERE session_id = (SELECT id FROM writing_sessions WHERE id = ? "
+                    "AND user_id = ?) AND n = ?",
+                    DB_ARGS(DB_TEXT(id), DB_TEXT(user_id), DB_INT(n)), NULL, DB_NOARGS);
+}
+
+static json_t *stats_from_row(db_stmt_t *s) {
+  return json_pack("{s:I, s:I, s:f, s:I}", "model_calls", (json_int_t)db_col_int64(s, 0), "tokens",
+                   (json_int_t)db_col_int64(s, 1), "cost_usd", db_col_double(s, 2), "searches",
+                   (json_int_t)db_col_int64(s, 3));
 }
 
 json_t *store_writing_stats(store_t *st, const char *user_id, const char *id) {
-  sqlite3 *db = sdb_acquire(st);
-  json_t *o = NULL;
-  sqlite3_stmt *s = sdb_prepare(
-      db,
-      "SELECT json_object('model_calls', (SELECT COUNT(*) FROM llm_calls WHERE chat_id = w.chat_id), 'tokens', "
-      "(SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0) FROM llm_calls WHERE chat_id = w.chat_id), "
-      "'cost_usd', (SELECT COALESCE(SUM(cost_usd), 0.0) FROM llm_calls WHERE chat_id = w.chat_id), 'searches', "
-      "(SELECT COUNT(*) FROM chat_messages WHERE chat_id = w.chat_id AND role = 'user')) FROM writing_sessions w "
-      "WHERE w.id = ? AND w.user_id = ?");
-  if (s) {
-    sdb_bind_text(s, 1, id);
-    sdb_bind_text(s, 2, user_id);
-    o = json_rows(db, s, 0, "writing stats");
-  }
-  sdb_release(st, db);
-  return o;
+  return db_query_first(
+      st, "writing stats",
+      "SELECT (SELECT COUNT(*) FROM llm_calls WHERE chat_id = w.chat_id), (SELECT COALESCE(SUM(prompt_tokens + "
+      "completion_tokens), 0) FROM llm_calls WHERE chat_id = w.chat_id), (SELECT COALESCE(SUM(cost_usd), 0.0) FROM "
+      "llm_calls WHERE chat_id = w.chat_id), (SELECT COUNT(*) FROM chat_messages WHERE chat_id = w.chat_id AND "
+      "role = 'user') FROM writing_sessions w WHERE w.id = ? AND w.user_id = ?",
+      DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)), stats_from_row);
 }
