@@ -12,7 +12,7 @@
 
 #include "base/util.h"
 #include "store/documents.h"
-#include "store/store_internal.h"
+#include "store/db.h"
 
 #define NDOCS 10000
 #define ROUNDS 50
@@ -35,12 +35,11 @@ int main(void) {
     return 1;
   }
   const char *user = "u000000000000001", *other = "u000000000000002";
-  sqlite3 *db = sdb_acquire(st);
-  sqlite3_exec(db,
-               "INSERT INTO users (id, username, password_hash, role, created_at, updated_at) VALUES "
-               "('u000000000000001','a','x','researcher',0,0), ('u000000000000002','b','x','researcher',0,0)",
-               NULL, NULL, NULL);
-  sdb_release(st, db);
+  db_conn_t *db = db_acquire(st);
+  db_exec(db,
+          "INSERT INTO users (id, username, password_hash, role, created_at, updated_at) VALUES "
+          "('u000000000000001','a','x','researcher',0,0), ('u000000000000002','b','x','researcher',0,0)");
+  db_release(st, db);
   for (int u = 0; u < 2; u++)
     for (int i = 0; i < NDOCS; i++) {
       store_doc_t d = {0};
@@ -70,11 +69,9 @@ int main(void) {
     t[3] = run(st, user, &none, STORE_DOC_SORT_YEAR, 0);
     t[4] = run(st, user, &turing, STORE_DOC_SORT_YEAR, 0);
     if (!pass) {
-      db = sdb_acquire(st);
-      sqlite3_exec(db,
-                   "DROP INDEX documents_user_added; DROP INDEX documents_user_title; DROP INDEX documents_user_year",
-                   NULL, NULL, NULL);
-      sdb_release(st, db);
+      db = db_acquire(st);
+      db_exec(db, "DROP INDEX documents_user_added; DROP INDEX documents_user_title; DROP INDEX documents_user_year");
+      db_release(st, db);
     }
   }
   printf("library list, %d documents of one user (+%d of another), 50 per page, ms per request\n", NDOCS, NDOCS);

@@ -61,11 +61,6 @@ int db_event_append(db_conn_t *c, const char *channel, const char *event, json_t
   return rc;
 }
 
-int sdb_event_append(sqlite3 *db, const char *channel, const char *event, json_t *data, int64_t *seq,
-                     int64_t *ts) {
-  return db_event_append(sdb_conn(db), channel, event, data, seq, ts);
-}
-
 typedef struct {
   const char *channel, *event;
   json_t *data;

@@ -1,5 +1,5 @@
 /*
- * store.c - connection pool, migrations, backup; the SQLite-only sdb_* API.
+ * store.c - connection pool, migrations, backup.
  *
  * The pool: POOL_SIZE connections (SQLite or PostgreSQL, see db.h) opened up
  * front, handed out under a mutex with a condition variable for waiters.
@@ -113,116 +113,6 @@ void db_release(store_t *st, db_conn_t *c) {
   c->busy = 0;
   pthread_cond_signal(&st->cond);
   pthread_mutex_unlock(&st->lock);
-}
-
-/* ---- the SQLite-only interface of the modules not converted to db.h ----
- *
- * The statement cache lives with the connection; to find it from a bare
- * sqlite3* (SQLite 3.40 has no client data) a small registry maps each pooled
- * connection to its entry. */
-#define REGISTRY_MAX 1024
-static struct {
-  sqlite3 *db;
-  db_conn_t *c;
-} g_registry[REGISTRY_MAX];
-static pthread_mutex_t g_registry_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void registry_set(sqlite3 *db, db_conn_t *c) {
-  pthread_mutex_lock(&g_registry_lock);
-  for (int i = 0; i < REGISTRY_MAX; i++) {
-    if (c ? g_registry[i].db == NULL : g_registry[i].db == db) {
-      g_registry[i].db = c ? db : NULL;
-      g_registry[i].c = c;
-      break;
-    }
-  }
-  pthread_mutex_unlock(&g_registry_lock);
-}
-
-static db_conn_t *registry_get(sqlite3 *db) {
-  db_conn_t *c = NULL;
-  pthread_mutex_lock(&g_registry_lock);
-  for (int i = 0; i < REGISTRY_MAX; i++) {
-    if (g_registry[i].db == db) {
-      c = g_registry[i].c;
-      break;
-    }
-  }
-  pthread_mutex_unlock(&g_registry_lock);
-  return c;
-}
-
-db_conn_t *sdb_conn(sqlite3 *db) {
-  return registry_get(db);
-}
-
-void sdb_log_error(sqlite3 *db, const char *what) {
-  log_error("store", "%s: %s", what, sqlite3_errmsg(db));
-}
-
-int sdb_exec(sqlite3 *db, const char *sql) {
-  char *msg = NULL;
-  if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-    log_error("store", "exec failed: %s", msg ? msg : "?");
-    sqlite3_free(msg);
-    return -1;
-  }
-  return 0;
-}
-
-int sdb_begin(sqlite3 *db) {
-  return sdb_exec(db, "BEGIN IMMEDIATE");
-}
-int sdb_commit(sqlite3 *db) {
-  return sdb_exec(db, "COMMIT");
-}
-void sdb_rollback(sqlite3 *db) {
-  if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-}
-
-sqlite3_stmt *sdb_prepare(sqlite3 *db, const char *sql) {
-  db_conn_t *c = registry_get(db);
-  if (c) {
-    db_stmt_t *s = db_prepare(c, sql);
-    return s ? s->sq : NULL;
-  }
-  /* Not a pooled connection: never happens in the store; refuse loudly. */
-  log_error("store", "sdb_prepare on a connection outside the pool (sql: %.200s)", sql);
-  return NULL;
-}
-
-void sdb_bind_text(sqlite3_stmt *s, int i, const char *v) {
-  if (v)
-    sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null(s, i);
-}
-
-char *sdb_col_text(sqlite3_stmt *s, int i) {
-  const unsigned char *t = sqlite3_column_text(s, i);
-  if (!t) return NULL;
-  return util_strndup((const char *)t, (size_t)sqlite3_column_bytes(s, i));
-}
-
-json_t *sdb_col_json(sqlite3_stmt *s, int i) {
-  const char *t = (const char *)sqlite3_column_text(s, i);
-  if (!t) return NULL;
-  return json_loadb(t, (size_t)sqlite3_column_bytes(s, i), JSON_DECODE_ANY, NULL);
-}
-
-sqlite3 *sdb_acquire(store_t *st) {
-  if (st->backend != DB_SQLITE) {
-    /* store_open() refuses PostgreSQL while modules remain on this API
-     * (STORE_PG_PENDING); reaching here is a programming error. */
-    log_error("store", "a store module still on the SQLite-only API was called on PostgreSQL");
-    abort();
-  }
-  return db_acquire(st)->sq;
-}
-
-void sdb_release(store_t *st, sqlite3 *db) {
-  if (!db) return;
-  db_release(st, registry_get(db));
 }
 
 int store_schema_latest(void) {
@@ -345,7 +235,6 @@ static store_t *open_pool(db_backend_t b, const char *target, const char *where,
     }
     c->origin = st->identity;
     st->conns[st->nconns++] = c;
-    if (b == DB_SQLITE) registry_set(c->sq, c);
     if (i == 0 && migrate(c, where, err, errlen) != 0) {
       store_close(st);
       return NULL;
@@ -395,13 +284,7 @@ store_t *store_open_postgres(const char *conninfo, char *err, size_t errlen) {
 
 store_t *store_open(const config_t *cfg, char *err, size_t errlen) {
   const char *path = config_sqlite_path(cfg);
-  if (!path) {
-    snprintf(err, errlen,
-             "DATABASE_URL: PostgreSQL is not supported by this build yet (the store modules %s still run on "
-             "SQLite only); use sqlite:///PATH",
-             STORE_PG_PENDING);
-    return NULL;
-  }
+  if (!path) return store_open_postgres(config_get(cfg, "DATABASE_URL"), err, errlen);
   return store_open_path(path, err, errlen);
 }
 
@@ -410,7 +293,6 @@ void store_close(store_t *st) {
   for (int i = st->nconns - 1; i >= 0; i--) {
     db_conn_t *c = st->conns[i];
     if (c->backend == DB_SQLITE) {
-      registry_set(c->sq, NULL);
       if (i == 0) {
         db_stmts_free(c);
         sqlite3_exec(c->sq, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);

@@ -1,5 +1,6 @@
 /*
- * store.h - the database behind everything (SQLite by default).
+ * store.h - the database behind everything: SQLite (the embedded default)
+ * or PostgreSQL (several processes sharing one database, docs/operations.md).
  *
  * The rest of the program uses only the functions declared in the store headers; no
  * SQL lives outside src/store/. Every statement binds its parameters.
@@ -38,12 +39,8 @@ store_t *store_open(const config_t *cfg, char *err, size_t errlen);
 /* Opens a SQLite file directly (tests, tools). */
 store_t *store_open_path(const char *path, char *err, size_t errlen);
 /* Opens a PostgreSQL database (libpq conninfo or postgresql:// URL) and
- * migrates it. For tests and tools while some store modules remain on the
- * SQLite-only API (STORE_PG_PENDING): calling one of those on this store
- * aborts. store_open() still refuses PostgreSQL for that reason. */
+ * migrates it; store_open() does this for a postgresql:// DATABASE_URL. */
 store_t *store_open_postgres(const char *conninfo, char *err, size_t errlen);
-/* The store modules not yet running on PostgreSQL. */
-#define STORE_PG_PENDING ""
 /* Closes every connection (after a WAL checkpoint); accepts NULL. */
 void store_close(store_t *st);
 

@@ -283,16 +283,24 @@ Test(backends, a_postgresql_database_newer_than_the_binary_is_refused) {
   cr_expect(strstr(err, "password") == NULL);
 }
 
-Test(backends, a_postgresql_url_is_refused_at_start_naming_the_modules_left) {
-  char err[512] = "";
-  setenv("DATABASE_URL", "postgresql://maestro@db.example/maestro", 1);
+Test(backends, a_postgresql_url_opens_a_working_store) {
+  char conninfo[512], err[512] = "", url[700];
+  pg_test_new_db(conninfo, sizeof conninfo);
+  /* "host=DIR user=postgres dbname=NAME" as a URL: postgresql://user@/NAME?host=DIR */
+  char host[300] = "", user[64] = "", db[64] = "";
+  cr_assert_eq(sscanf(conninfo, "host=%299s user=%63s dbname=%63s", host, user, db), 3, "%s", conninfo);
+  snprintf(url, sizeof url, "postgresql://%s@/%s?host=%s", user, db, host);
+  setenv("DATABASE_URL", url, 1);
   config_t *cfg = config_load("/dev/null", err, sizeof err);
   cr_assert_not_null(cfg, "%s", err);
-  cr_expect_null(store_open(cfg, err, sizeof err));
-  cr_expect(strstr(err, "PostgreSQL is not supported by this build yet") && strstr(err, STORE_PG_PENDING),
-            "message: %s", err);
-  cr_expect(strstr(err, "documents") != NULL);
+  store_t *st = store_open(cfg, err, sizeof err);
+  cr_assert_not_null(st, "%s", err);
+  cr_expect_eq(store_schema_version(st), store_schema_latest());
+  cr_expect_not_null(strstr(store_path(st), "postgresql"), "%s", store_path(st));
+  cr_expect_eq(store_event_append(st, "mission:x", "phase", NULL, NULL, NULL), STORE_OK);
+  store_close(st);
   config_free(cfg);
+  unsetenv("DATABASE_URL");
 }
 
 Test(backends, a_missing_postgresql_server_is_a_clear_error) {
@@ -543,7 +551,7 @@ Test(backends, other_processes_hear_each_event_once_in_order_pg) {
   cr_assert_not_null(a, "%s", err);
   store_t *b = store_open_postgres(conninfo, err, sizeof err);
   cr_assert_not_null(b, "%s", err);
-  cr_expect_str_neq(store_origin(a), store_origin(b));
+  cr_expect_str_neq(store_identity(a), store_identity(b));
   heard_t h = {.lock = PTHREAD_MUTEX_INITIALIZER};
   store_follower_t *f = store_events_follow(a, hear, &h);
   cr_assert_not_null(f, "the follower connects and LISTENs");
