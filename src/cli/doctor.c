@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "llm/llm.h"
+#include "store/events.h"
 #include "store/store.h"
 #include "web/web.h"
 
@@ -34,10 +35,19 @@ int cmd_doctor(int argc, char **argv) {
     printf("FAIL database: %s\n", err);
     return 1;
   }
-  if (store_ping(app->store) == 0)
+  if (store_ping(app->store) == 0) {
     printf("OK   database %s (schema version %d of %d)\n", store_path(app->store), store_schema_version(app->store),
            store_schema_latest());
-  else {
+    if (!config_sqlite_path(app->cfg)) {
+      /* several processes hear each other's events through LISTEN/NOTIFY */
+      if (store_events_check(app->store, 3000, err, sizeof err) == 0)
+        printf("OK   events between processes (LISTEN/NOTIFY round trip)\n");
+      else {
+        printf("FAIL events between processes: %s\n", err);
+        failed = 1;
+      }
+    }
+  } else {
     printf("FAIL database %s: does not answer\n", store_path(app->store));
     failed = 1;
   }

@@ -39,5 +39,9 @@ typedef struct store_follower store_follower_t;
 store_follower_t *store_events_follow(store_t *st, store_follow_fn fn, void *ud);
 /* Stops the thread and closes its connection; accepts NULL. */
 void store_events_unfollow(store_follower_t *f);
+/* PostgreSQL: a LISTEN/NOTIFY round trip through the server (maestro
+ * doctor); 0 when the notification arrived within timeout_ms, else -1 with
+ * the reason. 0 on SQLite (nothing to carry). */
+int store_events_check(store_t *st, int timeout_ms, char *err, size_t errlen);
 
 #endif

@@ -127,3 +127,41 @@ void store_events_unfollow(store_follower_t *f) {
   free(f->conninfo);
   free(f);
 }
+
+int store_events_check(store_t *st, int timeout_ms, char *err, size_t errlen) {
+  const char *conninfo = store_pg_conninfo(st);
+  if (!conninfo) return 0; /* SQLite: one process, nothing to carry */
+  PGconn *l = PQconnectdb(conninfo);
+  int ok = PQstatus(l) == CONNECTION_OK;
+  if (ok) {
+    PGresult *r = PQexec(l, "LISTEN maestro_doctor");
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+  }
+  if (!ok) {
+    snprintf(err, errlen, "cannot LISTEN: %s", PQerrorMessage(l));
+    PQfinish(l);
+    return -1;
+  }
+  char token[17];
+  util_new_id(token);
+  if (db_query(st, "notify check", "SELECT pg_notify('maestro_doctor', ?)", DB_ARGS(DB_TEXT(token)), NULL, NULL) != 1) {
+    snprintf(err, errlen, "cannot NOTIFY");
+    PQfinish(l);
+    return -1;
+  }
+  int64_t end = util_now_ms() + timeout_ms;
+  int heard = 0;
+  while (!heard && util_now_ms() < end) {
+    struct pollfd p = {.fd = PQsocket(l), .events = POLLIN};
+    if (poll(&p, 1, 100) > 0 && !PQconsumeInput(l)) break;
+    PGnotify *nt;
+    while ((nt = PQnotifies(l)) != NULL) {
+      if (strcmp(nt->extra, token) == 0) heard = 1;
+      PQfreemem(nt);
+    }
+  }
+  PQfinish(l);
+  if (!heard) snprintf(err, errlen, "a NOTIFY did not arrive within %d ms", timeout_ms);
+  return heard ? 0 : -1;
+}
