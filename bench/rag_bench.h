@@ -142,4 +142,59 @@ static inline void bench_percentiles(double *v, size_t n, double *p50, double *p
   *p95 = n ? v[(size_t)((double)n * 0.95)] : 0;
 }
 
+/* Writes a plain text PDF of `pages` pages of generated words (seeded): one
+ * Helvetica line per text operator, uncompressed. */
+static inline void bench_write_pdf(const char *path, unsigned seed, int pages) {
+  buf_t pdf = BUF_INIT, line = BUF_INIT;
+  buf_init(&pdf);
+  buf_init(&line);
+  int nobj = 3 + 2 * pages;
+  long *off = calloc((size_t)nobj + 1, sizeof *off);
+  buf_puts(&pdf, "%PDF-1.4\n");
+  off[1] = (long)pdf.len;
+  buf_puts(&pdf, "1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
+  off[2] = (long)pdf.len;
+  buf_puts(&pdf, "2 0 obj\n<< /Type /Pages /Kids [");
+  for (int p = 0; p < pages; p++) buf_printf(&pdf, "%d 0 R ", 4 + 2 * p);
+  buf_printf(&pdf, "] /Count %d >>\nendobj\n", pages);
+  off[3] = (long)pdf.len;
+  buf_puts(&pdf, "3 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>\nendobj\n");
+  for (int p = 0; p < pages; p++) {
+    buf_t content = BUF_INIT;
+    buf_init(&content);
+    buf_puts(&content, "BT /F1 10 Tf 14 TL 40 800 Td\n");
+    for (int l = 0; l < 50; l++) {
+      buf_reset(&line);
+      for (int w = 0; w < 11; w++) {
+        bench_word(&seed, &line);
+        buf_putc(&line, ' ');
+      }
+      if (l % 6 == 5) buf_puts(&line, "end.");
+      buf_printf(&content, "(%s) Tj T*\n", line.data);
+    }
+    buf_puts(&content, "ET\n");
+    off[4 + 2 * p] = (long)pdf.len;
+    buf_printf(&pdf,
+               "%d 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> "
+               ">> /Contents %d 0 R >>\nendobj\n",
+               4 + 2 * p, 5 + 2 * p);
+    off[5 + 2 * p] = (long)pdf.len;
+    buf_printf(&pdf, "%d 0 obj\n<< /Length %zu >>\nstream\n%s\nendstream\nendobj\n", 5 + 2 * p, content.len,
+               content.data);
+    buf_free(&content);
+  }
+  long xref = (long)pdf.len;
+  buf_printf(&pdf, "xref\n0 %d\n0000000000 65535 f \n", nobj + 1);
+  for (int i = 1; i <= nobj; i++) buf_printf(&pdf, "%010ld 00000 n \n", off[i]);
+  buf_printf(&pdf, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%ld\n%%%%EOF\n", nobj + 1, xref);
+  FILE *f = fopen(path, "wb");
+  if (f) {
+    fwrite(pdf.data, 1, pdf.len, f);
+    fclose(f);
+  }
+  free(off);
+  buf_free(&pdf);
+  buf_free(&line);
+}
+
 #endif
