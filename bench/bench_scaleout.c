@@ -38,6 +38,8 @@ typedef struct {
   int workers; /* 0: SQLite, one process with role all */
   double pages_per_s, missions_per_min;
   int pages;
+  double calls_per_mission; /* chat calls the fake model answered, per mission */
+  int max_inflight;         /* the most chat calls the fake had in flight at once */
 } scale_config_t;
 
 /* The fake model's rules: research_team.json with a 3-section planner, every
@@ -82,6 +84,26 @@ static int sum_pages(ts_server_t *s, const char *tok) {
       (int)json_integer_value(json_object_get(d, "pages"));
   json_decref(r);
   return pages;
+}
+
+/* The fake model's chat calls since its last reset (and the most in flight
+ * at once); resets it. Chat calls only: ingestion makes none. */
+static int fake_calls(int port, int *max_inflight) {
+  ts_server_t f = {.port = port};
+  long st;
+  json_t *r = ts_json(&f, "GET", "/_calls", NULL, NULL, &st);
+  int n = 0;
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(r, "calls"), i, c) {
+    const char *kind = json_string_value(json_object_get(c, "kind"));
+    n += kind && !strcmp(kind, "chat");
+  }
+  *max_inflight = (int)json_integer_value(json_object_get(r, "max_inflight"));
+  json_decref(r);
+  ts_response_t z = ts_http(&f, "POST", "/_reset", NULL, NULL, "{}", 2);
+  ts_response_free(&z);
+  return n;
 }
 
 /* Uploads the PDFs, waits until all are ready; pages per second. */
@@ -146,7 +168,8 @@ static double missions(ts_server_t *api, const char *tok, int n) {
   return n / mins;
 }
 
-static void run_config(scale_config_t *c, const char *fake_url, const char *const *paths, int npdfs, int nmissions) {
+static void run_config(scale_config_t *c, int fake_port, const char *fake_url, const char *const *paths, int npdfs,
+                       int nmissions) {
   char dir[256], url[600] = "DATABASE_URL=";
   ts_tmpdir(dir, sizeof dir);
   if (c->workers) {
@@ -168,6 +191,9 @@ static void run_config(scale_config_t *c, const char *fake_url, const char *cons
   if (!tok) mb_die(c->name, "login failed");
   c->pages_per_s = ingest(&api, tok, paths, npdfs, &c->pages);
   c->missions_per_min = missions(&api, tok, nmissions);
+  c->calls_per_mission = (double)fake_calls(fake_port, &c->max_inflight) / nmissions;
+  /* a mission that completed without the model (offline fallback) would be no measure */
+  if (c->calls_per_mission < 5) mb_die(c->name, "the missions made fewer than 5 model calls each");
   free(tok);
   for (int w = 0; w < c->workers; w++) ts_server_stop(&workers[w]);
   ts_server_stop(&api);
@@ -222,21 +248,24 @@ int main(int argc, char **argv) {
     paths[i] = strdup(p);
   }
 
-  scale_config_t cfgs[] = {{"SQLite, 1 process (all)", 0, 0, 0, 0},
-                      {"PostgreSQL, api + 1 worker", 1, 0, 0, 0},
-                      {"PostgreSQL, api + 2 workers", 2, 0, 0, 0},
-                      {"PostgreSQL, api + 3 workers", 3, 0, 0, 0}};
+  scale_config_t cfgs[] = {{.name = "SQLite, 1 process (all)", .workers = 0},
+                           {.name = "PostgreSQL, api + 1 worker", .workers = 1},
+                           {.name = "PostgreSQL, api + 2 workers", .workers = 2},
+                           {.name = "PostgreSQL, api + 3 workers", .workers = 3}};
   int ncfg = use_pg ? 4 : 1;
-  for (int i = 0; i < ncfg; i++) run_config(&cfgs[i], fake_url, (const char *const *)paths, npdfs, nmissions);
+  for (int i = 0; i < ncfg; i++)
+    run_config(&cfgs[i], fake.port, fake_url, (const char *const *)paths, npdfs, nmissions);
 
   printf("\n== scale-out: processes on PostgreSQL vs one process on SQLite (same run) ==\n");
   printf("(%d PDFs x %d pages uploaded at once; %d quick missions, fake model %d ms per call)\n", npdfs, PAGES,
          nmissions, latency_ms);
-  printf("%-30s %12s %8s %14s %8s\n", "configuration", "pages/s", "ratio", "missions/min", "ratio");
+  printf("%-30s %10s %7s %13s %7s %11s %10s\n", "configuration", "pages/s", "ratio", "missions/min", "ratio",
+         "calls/msn", "in flight");
   for (int i = 0; i < ncfg; i++)
-    printf("%-30s %12.1f %8.2f %14.1f %8.2f\n", cfgs[i].name, cfgs[i].pages_per_s,
+    printf("%-30s %10.1f %7.2f %13.1f %7.2f %11.1f %10d\n", cfgs[i].name, cfgs[i].pages_per_s,
            cfgs[i].pages_per_s / cfgs[0].pages_per_s, cfgs[i].missions_per_min,
-           cfgs[i].missions_per_min / cfgs[0].missions_per_min);
+           cfgs[i].missions_per_min / cfgs[0].missions_per_min, cfgs[i].calls_per_mission, cfgs[i].max_inflight);
+  printf("(calls/msn: model calls per mission; in flight: the most model calls at once)\n");
   for (int i = 0; i < ncfg; i++)
     if (cfgs[i].pages != npdfs * PAGES)
       fprintf(stderr, "bench_scaleout: %s counted %d pages\n", cfgs[i].name, cfgs[i].pages);
