@@ -34,8 +34,8 @@ static int login(http_req_t *r) {
   char ukey[160], ipkey[80];
   snprintf(ukey, sizeof ukey, "u:%s", username);
   snprintf(ipkey, sizeof ipkey, "ip:%s", r->client_ip);
-  int wait_u = auth_throttle_check(r->app->auth, ukey, now);
-  int wait_ip = auth_throttle_check(r->app->auth, ipkey, now);
+  int wait_u = auth_throttle_check(r->app->auth, r->app->store, ukey, now);
+  int wait_ip = auth_throttle_check(r->app->auth, r->app->store, ipkey, now);
   int wait = wait_u > wait_ip ? wait_u : wait_ip;
   if (wait > 0) {
     json_decref(body);
@@ -57,14 +57,14 @@ static int login(http_req_t *r) {
   int ok = auth_password_verify(r->app->auth, u ? u->password_hash : dummy, password);
   json_decref(body);
   if (!u || !ok || !u->active) {
-    auth_throttle_fail(r->app->auth, ukey, now);
-    auth_throttle_fail(r->app->auth, ipkey, now);
+    auth_throttle_fail(r->app->auth, r->app->store, ukey, now);
+    auth_throttle_fail(r->app->auth, r->app->store, ipkey, now);
     log_info("auth", "failed login for a user from %s", r->client_ip);
     store_user_free(u);
     return http_reply_error(r, 401, "invalid_credentials",
                             u && ok && !u->active ? "account disabled" : "wrong username or password");
   }
-  auth_throttle_clear(r->app->auth, ukey);
+  auth_throttle_clear(r->app->auth, r->app->store, ukey);
   auth_claims_t claims;
   char *token = auth_token_issue(r->app->auth, u->id, u->username, u->role, &claims);
   json_t *resp = json_pack("{s:s, s:s, s:I, s:o}", "access_token", token, "token_type", "bearer", "expires_in",

@@ -5,11 +5,13 @@
  * with libjwt, whose Debian version accepts alg "none" with a NULL key and
  * ignores exp. The header is compared byte for byte with the one we emit, so
  * no other algorithm can ever be selected by a token.
+ *
+ * Login throttling keeps its failures in the store (store/throttle.h), so
+ * every process sharing the database counts the same ones.
  */
 #include "auth/auth.h"
 
 #include <jansson.h>
-#include <pthread.h>
 #include <semaphore.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -18,15 +20,7 @@
 
 #include "base/buf.h"
 #include "base/util.h"
-
-#define THROTTLE_SLOTS 1024
-
-typedef struct {
-  char key[160];
-  int failures;
-  int64_t window_start;
-  int64_t last_use;
-} throttle_t;
+#include "store/throttle.h"
 
 struct auth {
   unsigned char key[crypto_auth_hmacsha256_KEYBYTES];
@@ -34,8 +28,6 @@ struct auth {
   sem_t hash_slots;
   int max_failures;
   int window_s;
-  pthread_mutex_t lock;
-  throttle_t slots[THROTTLE_SLOTS];
 };
 
 static const char JWT_HEADER[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
@@ -51,7 +43,6 @@ auth_t *auth_new(const char *key, size_t keylen, int64_t ttl_s, int hash_concurr
   sem_init(&a->hash_slots, 0, (unsigned)(hash_concurrency > 0 ? hash_concurrency : 1));
   a->max_failures = max_failures;
   a->window_s = window_s;
-  pthread_mutex_init(&a->lock, NULL);
   return a;
 }
 
@@ -59,7 +50,6 @@ void auth_free(auth_t *a) {
   if (!a) return;
   sodium_memzero(a->key, sizeof a->key);
   sem_destroy(&a->hash_slots);
-  pthread_mutex_destroy(&a->lock);
   free(a);
 }
 
@@ -207,57 +197,15 @@ int auth_token_verify(auth_t *a, const char *token, int64_t now, auth_claims_t *
   return 0;
 }
 
-/* Throttle table: fixed slots, least-recently-used eviction. */
-static throttle_t *slot_for(auth_t *a, const char *key, int64_t now, int create) {
-  throttle_t *lru = &a->slots[0];
-  for (int i = 0; i < THROTTLE_SLOTS; i++) {
-    throttle_t *t = &a->slots[i];
-    if (t->key[0] && strcmp(t->key, key) == 0) {
-      t->last_use = now;
-      return t;
-    }
-    if (t->last_use < lru->last_use) lru = t;
-  }
-  if (!create) return NULL;
-  memset(lru, 0, sizeof *lru);
-  snprintf(lru->key, sizeof lru->key, "%s", key);
-  lru->window_start = now;
-  lru->last_use = now;
-  return lru;
+int auth_throttle_check(auth_t *a, store_t *st, const char *key, int64_t now) {
+  return store_login_wait(st, key, now, a->max_failures, a->window_s);
 }
 
-int auth_throttle_check(auth_t *a, const char *key, int64_t now) {
-  pthread_mutex_lock(&a->lock);
-  int wait = 0;
-  throttle_t *t = slot_for(a, key, now, 0);
-  if (t) {
-    int64_t until = t->window_start + a->window_s;
-    if (now >= until) {
-      t->failures = 0;
-      t->window_start = now;
-    } else if (t->failures >= a->max_failures) {
-      wait = (int)(until - now);
-      if (wait < 1) wait = 1;
-    }
-  }
-  pthread_mutex_unlock(&a->lock);
-  return wait;
+void auth_throttle_fail(auth_t *a, store_t *st, const char *key, int64_t now) {
+  store_login_failure_add(st, key, now, a->window_s);
 }
 
-void auth_throttle_fail(auth_t *a, const char *key, int64_t now) {
-  pthread_mutex_lock(&a->lock);
-  throttle_t *t = slot_for(a, key, now, 1);
-  if (now >= t->window_start + a->window_s) {
-    t->failures = 0;
-    t->window_start = now;
-  }
-  t->failures++;
-  pthread_mutex_unlock(&a->lock);
-}
-
-void auth_throttle_clear(auth_t *a, const char *key) {
-  pthread_mutex_lock(&a->lock);
-  for (int i = 0; i < THROTTLE_SLOTS; i++)
-    if (a->slots[i].key[0] && strcmp(a->slots[i].key, key) == 0) memset(&a->slots[i], 0, sizeof a->slots[i]);
-  pthread_mutex_unlock(&a->lock);
+void auth_throttle_clear(auth_t *a, store_t *st, const char *key) {
+  (void)a;
+  store_login_failures_clear(st, key);
 }

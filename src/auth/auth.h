@@ -17,7 +17,9 @@
  * Login throttling: failures are counted per username and per client address
  * in a sliding window (LOGIN_THROTTLE_SECONDS); past LOGIN_MAX_FAILURES the
  * key is refused until the window has passed, so the real user is never
- * locked out for longer than one window after the attack stops.
+ * locked out for longer than one window after the attack stops. The
+ * failures live in the store (store/throttle.h): every process sharing the
+ * database counts the same ones.
  *
  * All functions are thread-safe.
  */
@@ -26,6 +28,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "store/store.h"
 
 typedef struct auth auth_t;
 
@@ -58,8 +62,8 @@ char *auth_token_issue(auth_t *a, const char *user_id, const char *username, con
 int auth_token_verify(auth_t *a, const char *token, int64_t now, auth_claims_t *out, const char **why);
 
 /* Throttling. key is "u:<name>" or "ip:<addr>". Returns seconds to wait (0 = allowed). */
-int auth_throttle_check(auth_t *a, const char *key, int64_t now);
-void auth_throttle_fail(auth_t *a, const char *key, int64_t now);
-void auth_throttle_clear(auth_t *a, const char *key);
+int auth_throttle_check(auth_t *a, store_t *st, const char *key, int64_t now);
+void auth_throttle_fail(auth_t *a, store_t *st, const char *key, int64_t now);
+void auth_throttle_clear(auth_t *a, store_t *st, const char *key);
 
 #endif
