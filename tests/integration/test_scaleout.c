@@ -338,9 +338,9 @@ Test(scaleout, two_hundred_documents_survive_the_death_of_a_worker) {
                0, "a document's chunk_count is wrong");
   char *bad = pg_test_scalar(conninfo,
                              "SELECT string_agg(id || ' x' || n, ', ') FROM (SELECT data::json->>'id' AS id, count(*) AS n "
-                             "FROM events WHERE channel LIKE 'documents:%' AND data::json->>'status' = 'ready' GROUP BY 1 "
+                             "FROM events WHERE channel LIKE 'documents:%' AND data::json->>'stage' = 'ready' GROUP BY 1 "
                              "HAVING count(*) <> 1) x");
-  cr_expect_null(bad, "documents announced ready more than once: %s", bad ? bad : "");
+  cr_expect_null(bad, "documents ingested to ready more than once: %s", bad ? bad : "");
   free(bad);
   cr_expect_eq(sql_long(conninfo,
                         "SELECT count(DISTINCT data::json->>'id') FROM events WHERE channel LIKE 'documents:%%' AND "
