@@ -86,8 +86,15 @@ Test(scaleout, a_mission_survives_the_death_of_its_worker) {
   free(rtext);
   llmsup_url(&ms_fake, "/v1", fake_url, sizeof fake_url);
   snprintf(furl, sizeof furl, "OPENAI_BASE_URL=%s", fake_url);
-  const char *env[] = {dburl,           furl, "OPENAI_API_KEY=test", "MODEL_NAME=fake-model", "LLM_MAX_RETRIES=1",
-                       "LLM_RETRY_BASE_MS=20", "JOB_LEASE_SECONDS=3", "LOG_LEVEL=info", NULL};
+  const char *env[] = {dburl,
+                       furl,
+                       "OPENAI_API_KEY=test",
+                       "MODEL_NAME=fake-model",
+                       "LLM_MAX_RETRIES=1",
+                       "LLM_RETRY_BASE_MS=20",
+                       "JOB_LEASE_SECONDS=3",
+                       "LOG_LEVEL=info",
+                       NULL};
   char dir[256];
   ts_tmpdir(dir, sizeof dir);
 
@@ -166,7 +173,8 @@ Test(scaleout, a_mission_survives_the_death_of_its_worker) {
   snprintf(p, sizeof p, "/api/missions/%s/events?after=0&limit=10000", id);
   json_t *evs = ts_json(&ms_srv, "GET", p, ms_token, NULL, &st);
   size_t n_events = json_array_size(json_object_get(evs, "events"));
-  json_int_t last = json_integer_value(json_object_get(json_array_get(json_object_get(evs, "events"), n_events - 1), "seq"));
+  json_int_t last =
+      json_integer_value(json_object_get(json_array_get(json_object_get(evs, "events"), n_events - 1), "seq"));
   json_decref(evs);
   cr_assert_eq((json_int_t)n_events, last);
   cr_expect_eq(wsc_wait(ws, "event", channel, (int)n_events, 15000), (int)n_events, "the client on C missed events");
@@ -210,8 +218,8 @@ Test(scaleout, a_mission_survives_the_death_of_its_worker) {
     if (strcmp(json_string_value(json_object_get(e, "kind")), "chat")) continue;
     char key[700];
     snprintf(key, sizeof key, "%s|%lld|%s|%s", json_string_value(json_object_get(e, "rule")),
-             (long long)json_integer_value(json_object_get(e, "chars")), json_string_value(json_object_get(e, "system")),
-             json_string_value(json_object_get(e, "last_user")));
+             (long long)json_integer_value(json_object_get(e, "chars")),
+             json_string_value(json_object_get(e, "system")), json_string_value(json_object_get(e, "last_user")));
     double ts = json_real_value(json_object_get(e, "ts"));
     json_t *prev = json_object_get(seen, key);
     if (prev) {
@@ -251,11 +259,18 @@ Test(scaleout, two_hundred_documents_survive_the_death_of_a_worker) {
   char conninfo[512], dburl[800], fake_url[200], furl[256];
   new_db(conninfo, sizeof conninfo, dburl, sizeof dburl);
   /* embeddings with some latency: a worker is killed inside a job */
-  cr_assert_eq(llmsup_fake_start(&ms_fake, "{\"rules\":[],\"embedding\":{\"delay\":0.05}}"), 0, "the fake model starts");
+  cr_assert_eq(llmsup_fake_start(&ms_fake, "{\"rules\":[],\"embedding\":{\"delay\":0.05}}"), 0,
+               "the fake model starts");
   llmsup_url(&ms_fake, "/v1", fake_url, sizeof fake_url);
   snprintf(furl, sizeof furl, "OPENAI_BASE_URL=%s", fake_url);
-  const char *env[] = {dburl, furl, "OPENAI_API_KEY=test", "MODEL_NAME=fake-model", "EMBEDDING_MODEL=fake-model", "JOB_LEASE_SECONDS=3",
-                       "LOG_LEVEL=warning", NULL};
+  const char *env[] = {dburl,
+                       furl,
+                       "OPENAI_API_KEY=test",
+                       "MODEL_NAME=fake-model",
+                       "EMBEDDING_MODEL=fake-model",
+                       "JOB_LEASE_SECONDS=3",
+                       "LOG_LEVEL=warning",
+                       NULL};
   char dir[256];
   ts_tmpdir(dir, sizeof dir);
   ts_server_t w[3];
@@ -274,8 +289,10 @@ Test(scaleout, two_hundred_documents_survive_the_death_of_a_worker) {
     snprintf(paths[i], sizeof paths[i], "%s/note-%03d.txt", docs, i);
     FILE *f = fopen(paths[i], "w");
     cr_assert_not_null(f);
-    fprintf(f, "Field note %d. The marker word of this note is %s. Rivers carry sediment to the sea, and deltas "
-               "grow where the current slows.\n", i, word);
+    fprintf(f,
+            "Field note %d. The marker word of this note is %s. Rivers carry sediment to the sea, and deltas "
+            "grow where the current slows.\n",
+            i, word);
     fclose(f);
   }
   /* Upload in batches; halfway, kill the worker that holds an ingestion job. */
@@ -295,8 +312,9 @@ Test(scaleout, two_hundred_documents_survive_the_death_of_a_worker) {
     if (b != NDOCS / BATCH / 2) continue;
     time_t end = time(NULL) + 30;
     while (victim < 0 && time(NULL) < end) {
-      char *o = pg_test_scalar(conninfo, "SELECT string_agg(owner, ' ') FROM jobs WHERE kind = 'ingest' AND "
-                                         "status = 'running'");
+      char *o = pg_test_scalar(conninfo,
+                               "SELECT string_agg(owner, ' ') FROM jobs WHERE kind = 'ingest' AND "
+                               "status = 'running'");
       for (int k = 0; k < 3 && o && victim < 0; k++) {
         char needle[32];
         snprintf(needle, sizeof needle, ":%d:", (int)w[k].pid);
@@ -307,7 +325,8 @@ Test(scaleout, two_hundred_documents_survive_the_death_of_a_worker) {
     }
     cr_assert_geq(victim, 0, "no worker was caught mid-ingestion");
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT id FROM jobs WHERE kind = 'ingest' AND status = 'running' AND owner LIKE '%%:%d:%%'",
+    snprintf(sql, sizeof sql,
+             "SELECT id FROM jobs WHERE kind = 'ingest' AND status = 'running' AND owner LIKE '%%:%d:%%'",
              (int)w[victim].pid);
     ts_server_kill(&w[victim]);
     held = pg_test_scalar(conninfo, sql); /* the dead process can no longer change it */
@@ -319,7 +338,8 @@ Test(scaleout, two_hundred_documents_survive_the_death_of_a_worker) {
 
   time_t end = time(NULL) + 90;
   while (time(NULL) < end &&
-         sql_long(conninfo, "SELECT count(*) FROM documents WHERE status IN ('ready', 'failed') AND %s", "true") < NDOCS)
+         sql_long(conninfo, "SELECT count(*) FROM documents WHERE status IN ('ready', 'failed') AND %s", "true") <
+             NDOCS)
     usleep(100000);
   double took = now_s() - t0;
   cr_log_info("%d documents ingested in %.1f s by three workers, one killed", NDOCS, took);
@@ -336,10 +356,11 @@ Test(scaleout, two_hundred_documents_survive_the_death_of_a_worker) {
                         "c.document_id = d.id) OR chunk_count <> %s",
                         "1"),
                0, "a document's chunk_count is wrong");
-  char *bad = pg_test_scalar(conninfo,
-                             "SELECT string_agg(id || ' x' || n, ', ') FROM (SELECT data::json->>'id' AS id, count(*) AS n "
-                             "FROM events WHERE channel LIKE 'documents:%' AND data::json->>'stage' = 'ready' GROUP BY 1 "
-                             "HAVING count(*) <> 1) x");
+  char *bad =
+      pg_test_scalar(conninfo,
+                     "SELECT string_agg(id || ' x' || n, ', ') FROM (SELECT data::json->>'id' AS id, count(*) AS n "
+                     "FROM events WHERE channel LIKE 'documents:%' AND data::json->>'stage' = 'ready' GROUP BY 1 "
+                     "HAVING count(*) <> 1) x");
   cr_expect_null(bad, "documents ingested to ready more than once: %s", bad ? bad : "");
   free(bad);
   cr_expect_eq(sql_long(conninfo,
