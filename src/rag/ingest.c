@@ -232,6 +232,19 @@ job_result_t rag_ingest_job(void *ud, jobs_t *jobs, const store_job_t *job, char
     snprintf(err, errlen, "ingest job without a document id");
     return JOB_FAILED;
   }
+  if (job->attempts > 1) {
+    /* A process that died between marking the document ready and finishing
+     * this job left it running; a reprocess sets 'queued' before it queues a
+     * job, so 'ready' here means the earlier attempt completed it: starting
+     * over would hide it from searches and pay its embeddings again. */
+    store_doc_t *d = NULL;
+    int done = store_doc_get(rag->store, NULL, job->ref_id, &d) == STORE_OK && !strcmp(d->status, "ready");
+    store_doc_free(d);
+    if (done) {
+      log_info("rag", "document %s: already ingested by attempt %d", job->ref_id, job->attempts - 1);
+      return JOB_DONE;
+    }
+  }
   int rc = rag_ingest_document(rag, job->ref_id, NULL, NULL, err, errlen);
   if (rc == 1) return JOB_REQUEUE;
   if (rc < 0) {
