@@ -19,9 +19,9 @@
 TestSuite(cli_pg, .timeout = 180);
 
 static void url_of(const char *conninfo, char *url, size_t n) {
-  char host[300] = "", user[64] = "", db[64] = "";
-  cr_assert_eq(sscanf(conninfo, "host=%299s user=%63s dbname=%63s", host, user, db), 3, "%s", conninfo);
-  snprintf(url, n, "DATABASE_URL=postgresql://%s@/%s?host=%s", user, db, host);
+  char u[700];
+  cr_assert_eq(pg_conninfo_url(conninfo, u, sizeof u), 0, "%s", conninfo);
+  snprintf(url, n, "DATABASE_URL=%s", u);
 }
 
 Test(cli_pg, doctor_backup_and_restore_on_postgresql) {

@@ -382,8 +382,11 @@ Test(library, cancel_stops_queued_processing_of_the_selection_only) {
 
 Test(library, cli_lists_with_filters_and_deletes_or_reprocesses_all_matching) {
   start(200);
-  char dburl[400];
-  snprintf(dburl, sizeof dburl, "DATABASE_URL=sqlite:///%s/m.db", env.dir);
+  char dburl[900];
+  if (ts_backend_is_pg())
+    cr_assert_eq(ts_database_env(env.dir, dburl, sizeof dburl), 0);
+  else
+    snprintf(dburl, sizeof dburl, "DATABASE_URL=sqlite:///%s/m.db", env.dir);
   const char *const cli_env[] = {dburl, NULL};
   char *out = NULL;
   int rc = ts_run_cli(env.dir, cli_env, NULL, &out, "documents", "list", "--author", "hopper", "--year-from", "1960",

@@ -13,10 +13,15 @@
 void inproc_open(inproc_t *p, const char *const *extra) {
   memset(p, 0, sizeof *p);
   ts_tmpdir(p->dir, sizeof p->dir);
-  char db[300], data[300];
-  snprintf(db, sizeof db, "sqlite:///%s/m.db", p->dir);
+  char db[900], data[300];
+  cr_assert_eq(ts_database_env(p->dir, db, sizeof db), 0, "no PostgreSQL database for the test");
+  if (*db)
+    setenv("DATABASE_URL", db + strlen("DATABASE_URL="), 1);
+  else {
+    snprintf(db, sizeof db, "sqlite:///%s/m.db", p->dir);
+    setenv("DATABASE_URL", db, 1);
+  }
   snprintf(data, sizeof data, "%s/data", p->dir);
-  setenv("DATABASE_URL", db, 1);
   setenv("DATA_DIR", data, 1);
   setenv("BACKEND_PORT", "0", 1);
   setenv("FRONTEND_PORT", "0", 1);

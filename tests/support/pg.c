@@ -177,3 +177,10 @@ int pg_cluster_new_db(char *out, size_t outlen, char *err, size_t errlen) {
   snprintf(out, outlen, "%s dbname=%s", base, name);
   return 0;
 }
+
+int pg_conninfo_url(const char *conninfo, char *url, size_t n) {
+  char host[300] = "", user[64] = "", db[64] = "";
+  if (sscanf(conninfo, "host=%299s user=%63s dbname=%63s", host, user, db) != 3) return -1;
+  snprintf(url, n, "postgresql://%s@/%s?host=%s", user, db, host);
+  return 0;
+}

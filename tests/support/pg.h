@@ -40,6 +40,11 @@ void pg_test_new_db(char *out, size_t outlen);
  * -1 with the reason in err. */
 int pg_cluster_new_db(char *out, size_t outlen, char *err, size_t errlen);
 
+/* The conninfo "host=DIR user=U dbname=D" as the URL maestro takes in
+ * DATABASE_URL (postgresql://U@/D?host=DIR); 0, or -1 when it is not of
+ * that form. */
+int pg_conninfo_url(const char *conninfo, char *url, size_t n);
+
 /* Runs one SQL command without parameters on conninfo; 0 on success, else
  * -1 with the server's message in err. For test set-up only. */
 int pg_test_exec(const char *conninfo, const char *sql, char *err, size_t errlen);

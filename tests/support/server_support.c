@@ -26,7 +26,7 @@ void ts_tmpdir(char *out, size_t n) {
   if (!mkdtemp(out)) abort();
 }
 
-static void child_env(const char *const *env) {
+static void child_env(const char *db_env, const char *const *env) {
   setenv("BACKEND_PORT", "0", 1);
   setenv("FRONTEND_PORT", "0", 1);
   setenv("BIND_ADDRESS", "127.0.0.1", 1);
@@ -35,6 +35,7 @@ static void child_env(const char *const *env) {
   setenv("HASH_CONCURRENCY", "2", 1);
   unsetenv("DATABASE_URL");
   unsetenv("JWT_SECRET_KEY");
+  if (*db_env) putenv((char *)db_env);
   for (const char *const *e = env; e && *e; e++) putenv(strdup(*e));
 }
 
@@ -44,6 +45,8 @@ int ts_server_start_role(ts_server_t *s, const char *dir, const char *const *env
   memset(s, 0, sizeof *s);
   snprintf(s->dir, sizeof s->dir, "%s", d);
   snprintf(s->log, sizeof s->log, "%s/server.log", dir);
+  char db_env[900];
+  if (ts_database_env(d, db_env, sizeof db_env) != 0) return -1;
   int pipefd[2];
   if (pipe(pipefd) != 0) return -1;
   pid_t pid = fork();
@@ -55,7 +58,7 @@ int ts_server_start_role(ts_server_t *s, const char *dir, const char *const *env
     if (fd >= 0) dup2(fd, STDERR_FILENO);
     close(pipefd[0]);
     close(pipefd[1]);
-    child_env(env);
+    child_env(db_env, env);
     if (role)
       execl(MAESTRO_BINARY, "maestro", "serve", "--role", role, (char *)NULL);
     else
@@ -196,6 +199,8 @@ int ts_run_cli(const char *dir, const char *const *env, const char *input, char 
   for (const char *a = arg0; a && argc < 31; a = va_arg(ap, const char *)) argv[argc++] = a;
   va_end(ap);
   argv[argc] = NULL;
+  char db_env[900];
+  if (ts_database_env(dir, db_env, sizeof db_env) != 0) return -1;
   int inpipe[2], outpipe[2];
   if (pipe(inpipe) != 0 || pipe(outpipe) != 0) return -1;
   pid_t pid = fork();
@@ -210,7 +215,7 @@ int ts_run_cli(const char *dir, const char *const *env, const char *input, char 
     dup2(fd >= 0 ? fd : devnull, STDERR_FILENO);
     close(inpipe[1]);
     close(outpipe[0]);
-    child_env(env);
+    child_env(db_env, env);
     execv(MAESTRO_BINARY, (char *const *)argv);
     _exit(127);
   }

@@ -58,6 +58,15 @@ char *ts_login(ts_server_t *s, const char *user, const char *password);
 /* Runs the maestro binary with args in dir, stdin from `input` (may be NULL);
  * captures stdout into *out (malloc'd). Returns the exit status. */
 int ts_run_cli(const char *dir, const char *const *env, const char *input, char **out, const char *arg0, ...);
+/* 1 when MAESTRO_TEST_BACKEND=pg: the servers, CLI runs and in-process
+ * apps of the tests use PostgreSQL instead of SQLite. */
+int ts_backend_is_pg(void);
+/* "DATABASE_URL=..." for the server directory dir into out: "" on SQLite
+ * (the server's default file in dir), on PostgreSQL the database of dir
+ * (created on first use in the binary's cluster, the same one afterwards).
+ * 0, or -1 with the reason on stderr. ts_server_start* and ts_run_cli
+ * apply it; an env entry DATABASE_URL=... given to them overrides it. */
+int ts_database_env(const char *dir, char *out, size_t n);
 /* The error code string of an API error reply ("" if none). */
 const char *ts_error_code(json_t *reply);
 

@@ -286,10 +286,7 @@ Test(backends, a_postgresql_database_newer_than_the_binary_is_refused) {
 Test(backends, a_postgresql_url_opens_a_working_store) {
   char conninfo[512], err[512] = "", url[700];
   pg_test_new_db(conninfo, sizeof conninfo);
-  /* "host=DIR user=postgres dbname=NAME" as a URL: postgresql://user@/NAME?host=DIR */
-  char host[300] = "", user[64] = "", db[64] = "";
-  cr_assert_eq(sscanf(conninfo, "host=%299s user=%63s dbname=%63s", host, user, db), 3, "%s", conninfo);
-  snprintf(url, sizeof url, "postgresql://%s@/%s?host=%s", user, db, host);
+  cr_assert_eq(pg_conninfo_url(conninfo, url, sizeof url), 0, "%s", conninfo);
   setenv("DATABASE_URL", url, 1);
   config_t *cfg = config_load("/dev/null", err, sizeof err);
   cr_assert_not_null(cfg, "%s", err);
