@@ -404,17 +404,37 @@ int store_writing_ref_delete(store_t *st, const char *user_id, const char *id, i
 }
 
 static json_t *stats_from_row(db_stmt_t *s) {
-  return json_pack("{s:I, s:I, s:f, s:I}", "model_calls", (json_int_t)db_col_int64(s, 0), "tokens",
+  return json_pack("{s:I, s:I, s:f, s:I, s:I}", "model_calls", (json_int_t)db_col_int64(s, 0), "tokens",
                    (json_int_t)db_col_int64(s, 1), "cost_usd", db_col_double(s, 2), "searches",
-                   (json_int_t)db_col_int64(s, 3));
+                   (json_int_t)db_col_int64(s, 3), "web_searches", (json_int_t)0);
+}
+
+/* An answer's web search (meta.web, chat.c) that was sent to a provider:
+ * answered with results, without, or failed; not "no_provider". */
+static int count_web_search(db_stmt_t *s, void *ctx) {
+  json_t *meta = db_col_json(s, 0);
+  const char *st = json_string_value(json_object_get(json_object_get(meta, "web"), "status"));
+  if (st && (!strcmp(st, "ok") || !strcmp(st, "no_results") || !strcmp(st, "failed"))) (*(int64_t *)ctx)++;
+  json_decref(meta);
+  return 0;
 }
 
 json_t *store_writing_stats(store_t *st, const char *user_id, const char *id) {
-  return db_query_first(
+  /* searches: one library search per question, plus the web searches made */
+  json_t *stats = db_query_first(
       st, "writing stats",
       "SELECT (SELECT COUNT(*) FROM llm_calls WHERE chat_id = w.chat_id), (SELECT COALESCE(SUM(prompt_tokens + "
       "completion_tokens), 0) FROM llm_calls WHERE chat_id = w.chat_id), (SELECT COALESCE(SUM(cost_usd), 0.0) FROM "
       "llm_calls WHERE chat_id = w.chat_id), (SELECT COUNT(*) FROM chat_messages WHERE chat_id = w.chat_id AND "
       "role = 'user') FROM writing_sessions w WHERE w.id = ? AND w.user_id = ?",
       DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)), stats_from_row);
+  int64_t web = 0;
+  if (stats && db_query(st, "writing web searches",
+                        "SELECT m.meta FROM chat_messages m JOIN writing_sessions w ON w.chat_id = m.chat_id WHERE "
+                        "w.id = ? AND w.user_id = ? AND m.role = 'assistant'",
+                        DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)), count_web_search, &web) >= 0) {
+    json_object_set_new(stats, "web_searches", json_integer(web));
+    json_object_set_new(stats, "searches", json_integer(json_integer_value(json_object_get(stats, "searches")) + web));
+  }
+  return stats;
 }

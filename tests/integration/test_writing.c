@@ -679,6 +679,12 @@ Test(writing_web, web_on_the_answer_cites_web_pages_read_through_the_policy) {
   json_t *refs = call("GET", tok_a, NULL, &st, "/api/writing/sessions/%s/references", id);
   cr_assert(strstr(json_string_value(json_object_get(refs, "list")), "Tidal power plant opens in Brittany"));
   json_decref(refs);
+  /* the session's stats count the web search beside the library's */
+  json_t *s = call("GET", tok_a, NULL, &st, "/api/writing/sessions/%s", id);
+  json_t *stats = json_object_get(s, "stats");
+  cr_expect_eq(json_integer_value(json_object_get(stats, "web_searches")), 1);
+  cr_expect_eq(json_integer_value(json_object_get(stats, "searches")), 2, "one library and one web search");
+  json_decref(s);
   json_decref(web);
   json_decref(m);
   free(id);
