@@ -1,6 +1,8 @@
 /*
  * backend_env.c - the Criterion hooks behind MAESTRO_TEST_BACKEND=pg (the
  * databases themselves: backend_db.c, which the benchmarks link too).
+ * CMake compiles this file into every test binary (an archive member that
+ * nothing refers to would not be linked, and the hooks with it).
  *
  * MAESTRO_TEST_BACKEND=pg: the binary's throwaway PostgreSQL cluster
  * (pg.c) is started once, in Criterion's runner before the first test, and
