@@ -97,9 +97,7 @@ int store_pg_dump(store_t *st, const char *dest, char *err, size_t errlen) {
 }
 
 int store_pg_restore(const char *conninfo, const char *src, char *err, size_t errlen) {
-  char *argv[] = {"pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges",
-                  "--single-transaction", "--exit-on-error", (char *)src, NULL};
-  /* pg_restore reads PGDATABASE only through -d */
+  /* pg_restore connects only to the database named by --dbname */
   char *perr = NULL;
   PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
   PQfreemem(perr);
@@ -108,8 +106,9 @@ int store_pg_restore(const char *conninfo, const char *src, char *err, size_t er
     if (strcmp(o->keyword, "dbname") == 0 && o->val && *o->val) db = o->val;
   char dbarg[300];
   snprintf(dbarg, sizeof dbarg, "--dbname=%s", db ? db : "postgres");
-  char *argv2[] = {argv[0], argv[1], argv[2], argv[3], argv[4], argv[5], argv[6], dbarg, argv[7], NULL};
-  int rc = run_pg_program(conninfo, argv2, err, errlen);
+  char *argv[] = {"pg_restore",     "--clean",         "--if-exists", "--no-owner", "--no-privileges",
+                  "--single-transaction", "--exit-on-error", dbarg,         (char *)src, NULL};
+  int rc = run_pg_program(conninfo, argv, err, errlen);
   PQconninfoFree(opts);
   return rc;
 }
