@@ -1,8 +1,11 @@
 /*
- * sql.c - the `sql` plugin: SQLite databases as a research source.
+ * sql.c - the `sql` plugin: SQLite and PostgreSQL databases as a research
+ * source.
  *
  * Configuration (PLUGINS_DIR/sql.json, or PLUGIN_SQL_* variables):
- *   databases  {"name": "/path/file.db", ...}, or "name=/path,name2=/path2"
+ *   databases  {"name": "/path/file.db", ...}, or "name=/path,name2=/path2";
+ *              a value that is a postgresql:// URL or a libpq conninfo
+ *              ("host=... dbname=...") names a PostgreSQL database
  *   queries    the allow-list: [{"name", "database", "sql", "description"}]
  *              (or the same as JSON text); a query may use :q, bound to
  *              the search text
@@ -20,11 +23,20 @@
  * Provides: the source "sql" (a search runs the allowed queries ranked by
  * the words they share with the question; each result is one passage whose
  * locator is the query), and the tools "query" ({database, sql}: any single
- * SELECT, checked as above) and "schema" ({database}). PostgreSQL is not
- * supported yet.
+ * SELECT, checked as above) and "schema" ({database}).
+ *
+ * PostgreSQL (libpq, a connection per call): read-only is enforced by the
+ * server: the session starts with default_transaction_read_only on and a
+ * statement_timeout of 5 s, and every query runs inside BEGIN READ ONLY
+ * ... ROLLBACK. The statement must start with SELECT or WITH; it is
+ * prepared wrapped as SELECT * FROM (sql) AS q LIMIT row_limit+1, so a
+ * second statement, a data-modifying WITH or anything but a query is a
+ * syntax error, and at most row_limit+1 rows ever leave the server. :q is
+ * bound as $1. The schema tool reads information_schema (schema public).
  */
 #include <ctype.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,12 +77,29 @@ static int progress(void *ud) {
   return time(NULL) > *(time_t *)ud;
 }
 
+/* The configured path or conninfo of a database; NULL with err if unknown. */
+static const char *db_target(const char *name, char *err, size_t errlen) {
+  const char *t = json_string_value(json_object_get(g_dbs, name ? name : ""));
+  if (!t) snprintf(err, errlen, "unknown database \"%s\"", name ? name : "");
+  return t;
+}
+
+/* A postgres[ql]:// URL or a conninfo ("keyword=value ...") rather than a
+ * SQLite path. */
+static int is_pg(const char *t) {
+  if (!strncmp(t, "postgresql://", 13) || !strncmp(t, "postgres://", 11)) return 1;
+  const char *p = t;
+  while (isspace((unsigned char)*p)) p++;
+  const char *k = p;
+  while (isalpha((unsigned char)*p) || *p == '_') p++;
+  if (p == k) return 0;
+  while (isspace((unsigned char)*p)) p++;
+  return *p == '=';
+}
+
 static sqlite3 *open_db(const char *name, char *err, size_t errlen) {
-  const char *path = json_string_value(json_object_get(g_dbs, name ? name : ""));
-  if (!path) {
-    snprintf(err, errlen, "unknown database \"%s\"", name ? name : "");
-    return NULL;
-  }
+  const char *path = db_target(name, err, errlen);
+  if (!path) return NULL;
   sqlite3 *db = NULL;
   if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
     snprintf(err, errlen, "cannot open database %s: %s", name, db ? sqlite3_errmsg(db) : "out of memory");
@@ -83,13 +112,18 @@ static sqlite3 *open_db(const char *name, char *err, size_t errlen) {
 }
 
 /* Prepares sql if it is one read-only SELECT; NULL with err otherwise. */
-static sqlite3_stmt *prepare_select(sqlite3 *db, const char *sql, char *err, size_t errlen) {
+static int starts_select(const char *sql, char *err, size_t errlen) {
   const char *p = sql;
   while (*p && isspace((unsigned char)*p)) p++;
   if (strncasecmp(p, "select", 6) && strncasecmp(p, "with", 4)) {
     snprintf(err, errlen, "only a SELECT is allowed");
-    return NULL;
+    return 0;
   }
+  return 1;
+}
+
+static sqlite3_stmt *prepare_select(sqlite3 *db, const char *sql, char *err, size_t errlen) {
+  if (!starts_select(sql, err, errlen)) return NULL;
   sqlite3_stmt *st = NULL;
   const char *tail = NULL;
   if (sqlite3_prepare_v2(db, sql, -1, &st, &tail) != SQLITE_OK || !st) {
@@ -153,7 +187,150 @@ static json_t *run(sqlite3 *db, sqlite3_stmt *st, int limit, char *err, size_t e
   return json_pack("{s:o, s:o, s:b}", "columns", cols, "rows", rows, "truncated", truncated);
 }
 
+/* ---- PostgreSQL ---- */
+
+/* The server's message, one line. */
+static void pg_err(char *err, size_t errlen, const char *what, const char *msg) {
+  if (msg && !strncmp(msg, "ERROR:", 6)) msg += 6;
+  while (msg && *msg == ' ') msg++;
+  snprintf(err, errlen, "%s: %s", what, msg && msg[0] ? msg : "no answer from the server");
+  err[strcspn(err, "\n")] = 0;
+}
+
+/* A connection whose session is read-only with a 5 s statement timeout. */
+static PGconn *pg_open(const char *name, const char *conninfo, char *err, size_t errlen) {
+  const char *const keys[] = {"dbname", "connect_timeout", "options", "application_name", NULL};
+  const char *const vals[] = {conninfo, "5", "-c default_transaction_read_only=on -c statement_timeout=5000",
+                              "maestro-sql-plugin", NULL};
+  PGconn *c = PQconnectdbParams(keys, vals, 1);
+  if (!c || PQstatus(c) != CONNECTION_OK) {
+    char what[128];
+    snprintf(what, sizeof what, "cannot open database %s", name);
+    pg_err(err, errlen, what, c ? PQerrorMessage(c) : "out of memory");
+    PQfinish(c);
+    return NULL;
+  }
+  /* the same again in SQL, should a pooler drop the startup options */
+  PGresult *r = PQexec(c,
+                       "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY; SET statement_timeout = 5000; "
+                       "BEGIN READ ONLY");
+  int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  PQclear(r);
+  if (!ok) {
+    pg_err(err, errlen, "cannot open a read-only transaction", PQerrorMessage(c));
+    PQfinish(c);
+    return NULL;
+  }
+  return c;
+}
+
+/* sql with :q (outside literals, quoted names and comments, not a ::cast)
+ * as $1, wrapped as a subquery with a LIMIT; *uses_q says whether :q
+ * occurs, *several whether a ';' separates statements. */
+static char *pg_wrap(const char *sql, int limit, int *uses_q, int *several) {
+  size_t n = strlen(sql);
+  while (n && (isspace((unsigned char)sql[n - 1]) || sql[n - 1] == ';')) n--;
+  char *out = malloc(n + 64);
+  if (!out) return NULL;
+  size_t o = (size_t)sprintf(out, "SELECT * FROM (\n");
+  *uses_q = *several = 0;
+  char quote = 0; /* ' " - (a line comment) or * (a block comment) */
+  for (size_t i = 0; i < n; i++) {
+    char ch = sql[i];
+    if (quote == '-' || quote == '*') {
+      if ((quote == '-' && ch == '\n') || (quote == '*' && ch == '/' && i && sql[i - 1] == '*')) quote = 0;
+    } else if (quote) {
+      if (ch == quote) quote = 0;
+    } else if (ch == '\'' || ch == '"') {
+      quote = ch;
+    } else if ((ch == '-' || ch == '/') && i + 1 < n && sql[i + 1] == (ch == '-' ? '-' : '*')) {
+      quote = ch == '-' ? '-' : '*';
+      out[o++] = ch;
+      ch = sql[++i];
+    } else if (ch == ';') {
+      *several = 1;
+    } else if (ch == ':' && i + 1 < n && sql[i + 1] == 'q' && (i == 0 || sql[i - 1] != ':') &&
+               (i + 2 >= n || !(isalnum((unsigned char)sql[i + 2]) || sql[i + 2] == '_'))) {
+      out[o++] = '$';
+      out[o++] = '1';
+      i++;
+      *uses_q = 1;
+      continue;
+    }
+    out[o++] = ch;
+  }
+  sprintf(out + o, "\n) AS q LIMIT %d", limit + 1);
+  return out;
+}
+
+static json_t *pg_value(PGresult *r, int row, int col) {
+  if (PQgetisnull(r, row, col)) return json_null();
+  const char *v = PQgetvalue(r, row, col);
+  switch (PQftype(r, col)) {
+    case 20: /* int8 */
+    case 21: /* int2 */
+    case 23: /* int4 */
+      return json_integer(strtoll(v, NULL, 10));
+    case 700:  /* float4 */
+    case 701:  /* float8 */
+    case 1700: /* numeric */
+      return json_real(strtod(v, NULL));
+    case 16: /* bool */
+      return json_string(v[0] == 't' ? "true" : "false");
+    default: {
+      json_t *s = json_string(v);
+      return s ? s : json_string("(binary)");
+    }
+  }
+}
+
+/* Prepares (and, unless check_only, runs) one SELECT on a PostgreSQL
+ * database: {columns, rows, truncated}, or json_null() for a check. */
+static json_t *pg_query(const char *name, const char *conninfo, const char *sql, const char *q, int limit,
+                        int check_only, char *err, size_t errlen) {
+  if (!starts_select(sql, err, errlen)) return NULL;
+  int uses_q = 0, several = 0;
+  char *wrapped = pg_wrap(sql, limit, &uses_q, &several);
+  if (!wrapped || several) {
+    snprintf(err, errlen, several ? "only a single statement is allowed" : "out of memory");
+    free(wrapped);
+    return NULL;
+  }
+  PGconn *c = pg_open(name, conninfo, err, errlen);
+  json_t *res = NULL;
+  PGresult *r = c ? PQprepare(c, "", wrapped, uses_q, NULL) : NULL;
+  if (c && PQresultStatus(r) != PGRES_COMMAND_OK) {
+    pg_err(err, errlen, "refused", PQerrorMessage(c));
+  } else if (c && check_only) {
+    res = json_null();
+  } else if (c) {
+    PQclear(r);
+    const char *params[1] = {q ? q : ""};
+    r = PQexecPrepared(c, "", uses_q, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      pg_err(err, errlen, "query failed", PQerrorMessage(c));
+    } else {
+      json_t *cols = json_array(), *rows = json_array();
+      int nc = PQnfields(r), nr = PQntuples(r);
+      for (int i = 0; i < nc; i++) json_array_append_new(cols, json_string(PQfname(r, i)));
+      for (int i = 0; i < nr && i < limit; i++) {
+        json_t *row = json_array();
+        for (int j = 0; j < nc; j++) json_array_append_new(row, pg_value(r, i, j));
+        json_array_append_new(rows, row);
+      }
+      res = json_pack("{s:o, s:o, s:b}", "columns", cols, "rows", rows, "truncated", nr > limit);
+    }
+  }
+  PQclear(r);
+  PQfinish(c); /* the transaction was never committed */
+  free(wrapped);
+  return res;
+}
+
 static json_t *query(const char *dbname, const char *sql, const char *q, int limit, char *err, size_t errlen) {
+  const char *target = db_target(dbname, err, errlen);
+  if (!target) return NULL;
+  if (is_pg(target)) return pg_query(dbname, target, sql, q, limit, 0, err, errlen);
   sqlite3 *db = open_db(dbname, err, errlen);
   if (!db) return NULL;
   sqlite3_stmt *st = prepare_select(db, sql, err, errlen);
@@ -275,9 +452,14 @@ static char *search(json_t *req) {
 
 static char *schema(const char *dbname) {
   char err[512];
+  const char *target = db_target(dbname, err, sizeof err);
+  if (!target) return fail("%s", err);
   json_t *res = query(dbname,
-                      "SELECT m.name AS tbl, p.name AS col, p.type AS type FROM sqlite_schema AS m, "
-                      "pragma_table_info(m.name) AS p WHERE m.type = 'table' ORDER BY m.name, p.cid",
+                      is_pg(target) ? "SELECT table_name AS tbl, column_name AS col, data_type AS type "
+                                      "FROM information_schema.columns WHERE table_schema = 'public' "
+                                      "ORDER BY table_name, ordinal_position"
+                                    : "SELECT m.name AS tbl, p.name AS col, p.type AS type FROM sqlite_schema AS m, "
+                                      "pragma_table_info(m.name) AS p WHERE m.type = 'table' ORDER BY m.name, p.cid",
                       NULL, 10000, err, sizeof err);
   if (!res) return fail("%s", err);
   json_t *tables = json_object(), *row;
@@ -377,16 +559,26 @@ static int init(const maestro_host_t *host, const char *config, char *err, size_
     }
     if (!json_object_get(qd, "description")) json_object_set_new(qd, "description", json_string(name));
     char e[400];
-    sqlite3 *db = open_db(dbn, e, sizeof e);
-    sqlite3_stmt *st = db ? prepare_select(db, sql, e, sizeof e) : NULL;
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    if (!st) {
+    const char *target = db_target(dbn, e, sizeof e);
+    int ok = 0;
+    if (target && is_pg(target)) {
+      json_t *checked = pg_query(dbn, target, sql, NULL, g_row_limit, 1, e, sizeof e);
+      ok = checked != NULL;
+      json_decref(checked);
+    } else if (target) {
+      sqlite3 *db = open_db(dbn, e, sizeof e);
+      sqlite3_stmt *st = db ? prepare_select(db, sql, e, sizeof e) : NULL;
+      ok = st != NULL;
+      sqlite3_finalize(st);
+      sqlite3_close(db);
+    }
+    if (!ok) {
       snprintf(err, errlen, "query %s: %s", name, e);
       return -1;
     }
   }
-  if (host->register_source(host->ctx, "sql", "Rows of the configured SQLite databases, through the allowed queries") ||
+  if (host->register_source(host->ctx, "sql",
+                            "Rows of the configured SQLite and PostgreSQL databases, through the allowed queries") ||
       host->register_tool(host->ctx, "query", "Run one read-only SELECT on a configured database (row limit applies)",
                           "{\"type\":\"object\",\"required\":[\"database\",\"sql\"],\"properties\":{\"database\":{"
                           "\"type\":\"string\"},\"sql\":{\"type\":\"string\"}}}") ||
@@ -402,7 +594,7 @@ static int init(const maestro_host_t *host, const char *config, char *err, size_
 static const maestro_plugin_t PLUGIN = {MAESTRO_PLUGIN_ABI_VERSION,
                                         "sql",
                                         "1.0.0",
-                                        "SQLite databases as a read-only research source",
+                                        "SQLite and PostgreSQL databases as a read-only research source",
                                         init,
                                         execute,
                                         cleanup};
