@@ -20,6 +20,7 @@
 #ifndef MAESTRO_REPORT_BLOCKS_H
 #define MAESTRO_REPORT_BLOCKS_H
 
+#include <cairo.h>
 #include <stddef.h>
 
 enum { RB_BOLD = 1, RB_ITALIC = 2, RB_CODE = 4, RB_LINK = 8, RB_STRIKE = 16 };
@@ -82,5 +83,13 @@ char *rb_cell_text(const rb_cell_t *c);
 struct _cairo;
 int rb_svg_draw(struct _cairo *cr, void *pango_context, const char *svg, double x, double y, double width,
                 double *height);
+
+/* The chart svg drawn by rb_svg_draw onto a white image width * scale
+ * pixels wide, as PNG: *png (malloc'd, *len bytes) and *height (the height
+ * at width, in the same units). 0, or -1 when svg cannot be drawn. */
+int rb_svg_png(const char *svg, double width, double scale, char **png, size_t *len, double *height);
+
+/* A cairo write function appending to a buf_t (closure). */
+cairo_status_t rb_cairo_write_buf(void *closure, const unsigned char *data, unsigned int length);
 
 #endif

@@ -10,7 +10,11 @@
  * Mapping: "#" -> Title, "##" -> Heading1, "###" -> Heading2, deeper ->
  * Heading3; list items -> ListParagraph with numbering (numId 1: bullets;
  * every ordered list gets its own numId so it restarts at its first number);
- * block quotes -> Quote; code blocks -> Code; tables -> w:tbl.
+ * block quotes -> Quote; code blocks -> Code; tables -> w:tbl; a chart
+ * (an SVG image paragraph, blocks.h) -> a PNG drawn by rb_svg_png
+ * (svg_draw.c, the PDF's renderer) in word/media/chartN.png, placed inline
+ * and followed by its title as a Caption; one that cannot be drawn keeps
+ * its title with a note.
  */
 #include <libxml/xmlwriter.h>
 #include <stdio.h>
@@ -25,6 +29,12 @@
 #define NS_W "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 #define NS_R "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 #define NS_REL "http://schemas.openxmlformats.org/package/2006/relationships"
+#define NS_WP "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+#define NS_A "http://schemas.openxmlformats.org/drawingml/2006/main"
+#define NS_PIC "http://schemas.openxmlformats.org/drawingml/2006/picture"
+#define CHART_PT 360.0  /* a chart's width, as in the PDF */
+#define CHART_SCALE 2.0 /* PNG pixels per point */
+#define EMU_PER_PT 12700
 #define TEXT_WIDTH 9638 /* A4 (11906 twips) less two 2 cm margins (1134 each) */
 
 /* ---- an xmlTextWriter into memory, errors latched ---- */
@@ -94,6 +104,8 @@ typedef struct {
   xw_t x;
   char **links; /* hyperlink targets; relationship id rIdL<index+1> */
   size_t nlinks;
+  char **pngs; /* charts as PNG: word/media/chart<index+1>.png, relationship id rIdImg<index+1> */
+  size_t *png_lens, npngs;
 } docx_t;
 
 static size_t link_rel(docx_t *d, const char *href) {
@@ -225,12 +237,113 @@ static void table(docx_t *d, const rb_block_t *rows, size_t n) {
   E(x);
 }
 
+/* A chart paragraph: the drawing, then its title as a caption; the title
+ * and a note when the SVG cannot be drawn. */
+static void chart(docx_t *d, const rb_block_t *b) {
+  xw_t *x = &d->x;
+  char *png = NULL;
+  size_t plen = 0;
+  double h = 0;
+  if (rb_svg_png(b->svg, CHART_PT, CHART_SCALE, &png, &plen, &h) != 0) {
+    para_start(x, "Caption", 0);
+    cell_runs(d, &b->cells[0], 0);
+    S(x, "w:r");
+    T(x, " (chart not shown: it could not be drawn)");
+    E(x);
+    E(x);
+    return;
+  }
+  char **p = realloc(d->pngs, (d->npngs + 1) * sizeof *p);
+  if (!p) abort();
+  d->pngs = p;
+  size_t *pl = realloc(d->png_lens, (d->npngs + 1) * sizeof *pl);
+  if (!pl) abort();
+  d->png_lens = pl;
+  d->pngs[d->npngs] = png;
+  d->png_lens[d->npngs++] = plen;
+  long n = (long)d->npngs, cx = (long)(CHART_PT * EMU_PER_PT), cy = (long)(h * EMU_PER_PT);
+  char rid[32], name[32];
+  snprintf(rid, sizeof rid, "rIdImg%ld", n);
+  snprintf(name, sizeof name, "chart%ld.png", n);
+  char *alt = rb_cell_text(&b->cells[0]);
+  S(x, "w:p");
+  S(x, "w:pPr");
+  S(x, "w:keepNext");
+  E(x);
+  V(x, "w:jc", "center");
+  E(x);
+  S(x, "w:r");
+  S(x, "w:drawing");
+  S(x, "wp:inline");
+  S(x, "wp:extent");
+  AI(x, "cx", cx);
+  AI(x, "cy", cy);
+  E(x);
+  S(x, "wp:docPr");
+  AI(x, "id", n);
+  A(x, "name", name);
+  A(x, "descr", alt);
+  E(x);
+  S(x, "a:graphic");
+  S(x, "a:graphicData");
+  A(x, "uri", NS_PIC);
+  S(x, "pic:pic");
+  S(x, "pic:nvPicPr");
+  S(x, "pic:cNvPr");
+  AI(x, "id", n);
+  A(x, "name", name);
+  E(x);
+  S(x, "pic:cNvPicPr");
+  E(x);
+  E(x); /* nvPicPr */
+  S(x, "pic:blipFill");
+  S(x, "a:blip");
+  A(x, "r:embed", rid);
+  E(x);
+  S(x, "a:stretch");
+  S(x, "a:fillRect");
+  E(x);
+  E(x);
+  E(x); /* blipFill */
+  S(x, "pic:spPr");
+  S(x, "a:xfrm");
+  S(x, "a:off");
+  A(x, "x", "0");
+  A(x, "y", "0");
+  E(x);
+  S(x, "a:ext");
+  AI(x, "cx", cx);
+  AI(x, "cy", cy);
+  E(x);
+  E(x); /* xfrm */
+  S(x, "a:prstGeom");
+  A(x, "prst", "rect");
+  S(x, "a:avLst");
+  E(x);
+  E(x);
+  E(x); /* spPr */
+  E(x); /* pic */
+  E(x); /* graphicData */
+  E(x); /* graphic */
+  E(x); /* inline */
+  E(x); /* drawing */
+  E(x); /* r */
+  E(x); /* p */
+  free(alt);
+  para_start(x, "Caption", 0);
+  cell_runs(d, &b->cells[0], 0);
+  E(x);
+}
+
 static char *document_xml(docx_t *d, const rb_doc_t *doc, size_t *len) {
   xw_t *x = &d->x;
   xw_open(x);
   S(x, "w:document");
   A(x, "xmlns:w", NS_W);
   A(x, "xmlns:r", NS_R);
+  A(x, "xmlns:wp", NS_WP);
+  A(x, "xmlns:a", NS_A);
+  A(x, "xmlns:pic", NS_PIC);
   S(x, "w:body");
   for (size_t i = 0; i < doc->n; i++) {
     const rb_block_t *b = &doc->blocks[i];
@@ -244,6 +357,10 @@ static char *document_xml(docx_t *d, const rb_doc_t *doc, size_t *len) {
         break;
       }
       case RB_PARA:
+        if (b->svg) {
+          chart(d, b);
+          break;
+        }
         para_start(x, b->quote ? "Quote" : NULL, b->quote ? qind + 720 * b->depth : 720 * b->depth);
         cell_runs(d, &b->cells[0], 0);
         E(x);
@@ -345,6 +462,16 @@ static char *document_rels(const docx_t *d, size_t *len) {
     A(&x, "TargetMode", "External");
     E(&x);
   }
+  for (size_t i = 0; i < d->npngs; i++) {
+    char rid[32], target[48];
+    snprintf(rid, sizeof rid, "rIdImg%zu", i + 1);
+    snprintf(target, sizeof target, "media/chart%zu.png", i + 1);
+    S(&x, "Relationship");
+    A(&x, "Id", rid);
+    A(&x, "Type", NS_R "/image");
+    A(&x, "Target", target);
+    E(&x);
+  }
   E(&x);
   return xw_close(&x, len);
 }
@@ -414,6 +541,7 @@ static const char CONTENT_TYPES[] =
     "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
     "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
     "<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
+    "<Default Extension=\"png\" ContentType=\"image/png\"/>"
     "<Override PartName=\"/word/document.xml\" "
     "ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/>"
     "<Override PartName=\"/word/styles.xml\" "
@@ -477,6 +605,9 @@ static const char STYLES[] =
     "w:cs=\"Courier New\"/><w:sz w:val=\"19\"/><w:szCs w:val=\"19\"/></w:rPr></w:style>"
     "<w:style w:type=\"paragraph\" w:styleId=\"TableText\"><w:name w:val=\"Table Text\"/>"
     "<w:basedOn w:val=\"Normal\"/><w:pPr><w:spacing w:before=\"40\" w:after=\"40\"/></w:pPr></w:style>"
+    "<w:style w:type=\"paragraph\" w:styleId=\"Caption\"><w:name w:val=\"caption\"/>"
+    "<w:basedOn w:val=\"Normal\"/><w:next w:val=\"Normal\"/><w:qFormat/><w:pPr><w:jc w:val=\"center\"/>"
+    "<w:spacing w:after=\"240\"/></w:pPr><w:rPr><w:i/><w:sz w:val=\"20\"/><w:szCs w:val=\"20\"/></w:rPr></w:style>"
     "<w:style w:type=\"character\" w:styleId=\"Hyperlink\"><w:name w:val=\"Hyperlink\"/>"
     "<w:rPr><w:color w:val=\"0563C1\"/><w:u w:val=\"single\"/></w:rPr></w:style>"
     "<w:style w:type=\"table\" w:styleId=\"TableGrid\"><w:name w:val=\"Table Grid\"/><w:tblPr><w:tblBorders>"
@@ -573,6 +704,15 @@ int report_docx(const char *title, const char *markdown, char **out, size_t *len
     zip_discard(z);
     goto done;
   }
+  for (size_t i = 0; i < d.npngs; i++) {
+    char name[48];
+    snprintf(name, sizeof name, "word/media/chart%zu.png", i + 1);
+    if (add_part(z, name, d.pngs[i], d.png_lens[i])) {
+      snprintf(err, errlen, "cannot add a chart to the package: %s", zip_strerror(z));
+      zip_discard(z);
+      goto done;
+    }
+  }
   if (zip_close(z) != 0) {
     snprintf(err, errlen, "cannot write the package: %s", zip_strerror(z));
     zip_discard(z);
@@ -590,5 +730,8 @@ done:
   free(xrels);
   free(xcore);
   free(xnum);
+  for (size_t i = 0; i < d.npngs; i++) free(d.pngs[i]);
+  free(d.pngs);
+  free(d.png_lens);
   return rc;
 }

@@ -47,11 +47,6 @@ typedef struct {
   int page;
 } pdf_t;
 
-static cairo_status_t write_out(void *closure, const unsigned char *data, unsigned int length) {
-  buf_append((buf_t *)closure, data, length);
-  return CAIRO_STATUS_SUCCESS;
-}
-
 static void footer(pdf_t *p) {
   cairo_t *cr = p->cr;
   PangoLayout *l = pango_layout_new(p->ctx);
@@ -320,7 +315,7 @@ int report_pdf(const char *title, const char *markdown, char **out, size_t *len,
   buf_init(&b);
   char *vtitle = rb_clean(title);
   pdf_t p = {.title = vtitle, .y = TOP, .page = 1};
-  p.surface = cairo_pdf_surface_create_for_stream(write_out, &b, PAGE_W, PAGE_H);
+  p.surface = cairo_pdf_surface_create_for_stream(rb_cairo_write_buf, &b, PAGE_W, PAGE_H);
   cairo_pdf_surface_set_metadata(p.surface, CAIRO_PDF_METADATA_TITLE, vtitle);
   cairo_pdf_surface_set_metadata(p.surface, CAIRO_PDF_METADATA_CREATOR, "Maestro");
   p.cr = cairo_create(p.surface);

@@ -1,5 +1,6 @@
 /*
- * svg_draw.c - the charts of a report drawn into the PDF with cairo.
+ * svg_draw.c - the charts of a report drawn with cairo: into the PDF, and
+ * as PNG images for the DOCX (rb_svg_png).
  *
  * No SVG library is linked (librsvg is not a dependency): the charts come
  * from plugins (plugins/data writes them) and use a small subset - rect,
@@ -16,7 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "report/blocks.h"
+
+cairo_status_t rb_cairo_write_buf(void *closure, const unsigned char *data, unsigned int length) {
+  buf_append((buf_t *)closure, data, length);
+  return CAIRO_STATUS_SUCCESS;
+}
 
 static double num(xmlNode *n, const char *name, double def) {
   xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
@@ -129,5 +136,38 @@ int rb_svg_draw(cairo_t *cr, void *pango_context, const char *svg, double x, dou
     if (n->type == XML_ELEMENT_NODE) element(cr, pango_context, n);
   cairo_restore(cr);
   xmlFreeDoc(doc);
+  return 0;
+}
+
+int rb_svg_png(const char *svg, double width, double scale, char **png, size_t *len, double *height) {
+  *png = NULL;
+  *len = 0;
+  if (rb_svg_draw(NULL, NULL, svg, 0, 0, width, height) != 0) return -1;
+  int pw = (int)(width * scale + 0.5), ph = (int)(*height * scale + 0.5);
+  if (pw < 1 || ph < 1 || pw > 8000 || ph > 8000) return -1;
+  cairo_surface_t *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, pw, ph);
+  cairo_t *cr = cairo_create(s);
+  PangoFontMap *fm = pango_cairo_font_map_new();
+  PangoContext *ctx = pango_font_map_create_context(fm);
+  pango_cairo_context_set_resolution(ctx, 72); /* points are the SVG's pixels, as in the PDF */
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_paint(cr);
+  cairo_scale(cr, scale, scale);
+  pango_cairo_update_context(cr, ctx);
+  double h = 0;
+  rb_svg_draw(cr, ctx, svg, 0, 0, width, &h);
+  cairo_status_t st = cairo_status(cr);
+  cairo_destroy(cr);
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  if (st == CAIRO_STATUS_SUCCESS) st = cairo_surface_write_to_png_stream(s, rb_cairo_write_buf, &b);
+  cairo_surface_destroy(s);
+  g_object_unref(ctx);
+  g_object_unref(fm);
+  if (st != CAIRO_STATUS_SUCCESS || !b.len) {
+    buf_free(&b);
+    return -1;
+  }
+  *png = buf_detach(&b, len);
   return 0;
 }

@@ -6,7 +6,7 @@
  * quoted from the passages shown, text written from the notes). The report
  * cites the rows and the computed figures, names the query and the file as
  * the references' locators, and shows the data plugin's SVG charts, in
- * Markdown, in HTML and drawn in the PDF.
+ * Markdown, in HTML, drawn in the PDF and as PNG pictures in the DOCX.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zip.h>
 
 #include "mission_support.h"
 
@@ -152,6 +153,34 @@ Test(missions_plugins, sql_source_and_data_agent_in_the_report, .timeout = 200) 
   cr_expect(strstr(text, "2024-01-01") && strstr(text, "2024-05-01"), "PDF text:\n%s", text);
   g_free(text);
   ts_response_free(&pdf);
+
+  /* the DOCX embeds both charts as PNG pictures, drawn (none fell back to its title) */
+  snprintf(p, sizeof p, "/api/missions/%s/report?format=docx", id);
+  ts_response_t docx = ts_http(&ms_srv, "GET", p, ms_token, NULL, NULL, 0);
+  cr_assert_eq(docx.status, 200);
+  zip_error_t ze;
+  zip_error_init(&ze);
+  zip_source_t *zs = zip_source_buffer_create(docx.body, docx.len, 0, &ze);
+  zip_t *z = zs ? zip_open_from_source(zs, ZIP_RDONLY, &ze) : NULL;
+  cr_assert(z, "not a zip: %s", zip_error_strerror(&ze));
+  int pngs = 0;
+  for (zip_int64_t i = 0; i < zip_get_num_entries(z, 0); i++) {
+    zip_stat_t st;
+    char sig[8];
+    if (zip_stat_index(z, (zip_uint64_t)i, 0, &st) || strncmp(st.name, "word/media/chart", 16)) continue;
+    zip_file_t *f = zip_fopen_index(z, (zip_uint64_t)i, 0);
+    cr_assert(f);
+    cr_expect(st.size > 1000 && zip_fread(f, sig, 8) == 8 && !memcmp(sig, "\x89PNG\r\n\x1a\n", 8), "%s is a PNG",
+              st.name);
+    zip_fclose(f);
+    pngs++;
+  }
+  int svgs = 0;
+  for (const char *c = charts; (c = strstr(c, "](data:image/svg+xml;base64,")); c++) svgs++;
+  cr_expect(svgs >= 2 && pngs == svgs, "one picture per chart of the report: %d of %d", pngs, svgs);
+  zip_close(z);
+  zip_error_fini(&ze);
+  ts_response_free(&docx);
   free(md);
   free(id);
   ms_stop_all();

@@ -8,8 +8,10 @@
  * hyperlinks); Maestro's own DOCX parser reads it back. PDF: poppler opens
  * it, and the title, headings, citation markers and the Korean sentence come
  * back out as text; the Korean one is drawn with a CJK font; a long report
- * breaks over pages without losing a line and numbers its pages.
+ * breaks over pages without losing a line and numbers its pages. A chart
+ * (an SVG data image) becomes a PNG in the DOCX that cairo reads back.
  */
+#include <cairo.h>
 #include <criterion/criterion.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
@@ -116,6 +118,10 @@ static xmlXPathContextPtr xpath_ctx(xmlDocPtr d) {
   xmlXPathRegisterNs(x, BAD_CAST "rel", BAD_CAST "http://schemas.openxmlformats.org/package/2006/relationships");
   xmlXPathRegisterNs(x, BAD_CAST "ct", BAD_CAST "http://schemas.openxmlformats.org/package/2006/content-types");
   xmlXPathRegisterNs(x, BAD_CAST "dc", BAD_CAST "http://purl.org/dc/elements/1.1/");
+  xmlXPathRegisterNs(x, BAD_CAST "wp",
+                     BAD_CAST "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing");
+  xmlXPathRegisterNs(x, BAD_CAST "a", BAD_CAST "http://schemas.openxmlformats.org/drawingml/2006/main");
+  xmlXPathRegisterNs(x, BAD_CAST "pic", BAD_CAST "http://schemas.openxmlformats.org/drawingml/2006/picture");
   return x;
 }
 
@@ -586,5 +592,110 @@ Test(report_links, docx_hyperlinks_only_for_safe_targets) {
   free(body);
   xmlXPathFreeContext(x);
   xmlFreeDoc(d);
+  free(z);
+}
+
+/* Two charts as report.c writes them: a drawable one, 400x200 with a white
+ * background, two bars and a "Revenue" label, and one without a size. */
+static const char CHART_MD[] =
+    "## Charts\n\n"
+    "![Revenue by year](data:image/svg+xml;base64,"
+    "PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciIHdpZHRoPSI0MDAiIGhlaWdodD0iMjAwIj48cmVjdCB4PSIwIiB5PSIwIiB3"
+    "aWR0aD0iNDAwIiBoZWlnaHQ9IjIwMCIgZmlsbD0iI2ZmZmZmZiIvPjxyZWN0IHg9IjQwIiB5PSI1MCIgd2lkdGg9IjYwIiBoZWlnaHQ9IjEzMCIg"
+    "ZmlsbD0iIzMzNjZjYyIvPjxyZWN0IHg9IjE0MCIgeT0iOTAiIHdpZHRoPSI2MCIgaGVpZ2h0PSI5MCIgZmlsbD0iI2RjMzkxMiIvPjx0ZXh0IHg9"
+    "IjIwMCIgeT0iMjAiIGZvbnQtc2l6ZT0iMTQiIHRleHQtYW5jaG9yPSJtaWRkbGUiPlJldmVudWU8L3RleHQ+PC9zdmc+)\n\n"
+    "![Broken chart](data:image/svg+xml;base64,"
+    "PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciPjxyZWN0IHdpZHRoPSIxMCIgaGVpZ2h0PSIxMCIvPjwvc3ZnPg==)\n\n"
+    "After the charts.\n";
+
+typedef struct {
+  const unsigned char *p;
+  size_t left;
+} png_in_t;
+
+static cairo_status_t png_read(void *closure, unsigned char *data, unsigned int length) {
+  png_in_t *in = closure;
+  if (length > in->left) return CAIRO_STATUS_READ_ERROR;
+  memcpy(data, in->p, length);
+  in->p += length;
+  in->left -= length;
+  return CAIRO_STATUS_SUCCESS;
+}
+
+Test(report_export, docx_chart_is_a_png_drawing) {
+  char *z = NULL, err[256] = "";
+  size_t zl = 0;
+  cr_assert_eq(report_docx("Charts", CHART_MD, &z, &zl, err, sizeof err), 0, "%s", err);
+  check_docx_common(z, zl, "Charts");
+
+  /* the drawing: a PNG that cairo decodes, 2x the 360 pt width, not blank */
+  size_t plen = 0;
+  char *png = zip_part(z, zl, "word/media/chart1.png", &plen);
+  cr_assert(png, "word/media/chart1.png missing");
+  cr_assert(plen > 8 && !memcmp(png, "\x89PNG\r\n\x1a\n", 8), "not a PNG signature");
+  png_in_t in = {(const unsigned char *)png, plen};
+  cairo_surface_t *s = cairo_image_surface_create_from_png_stream(png_read, &in);
+  cr_assert_eq(cairo_surface_status(s), CAIRO_STATUS_SUCCESS, "cairo cannot read the PNG: %s",
+               cairo_status_to_string(cairo_surface_status(s)));
+  int w = cairo_image_surface_get_width(s), h = cairo_image_surface_get_height(s);
+  cr_expect_eq(w, 720, "width %d", w);
+  cr_expect_eq(h, 360, "height %d (the chart's 2:1 aspect)", h);
+  cairo_surface_flush(s);
+  const unsigned char *px = cairo_image_surface_get_data(s);
+  int stride = cairo_image_surface_get_stride(s);
+  uint32_t bg = *(const uint32_t *)px & 0xffffff;
+  /* the blue bar (x 40..100, y 50..180 at 400x200) is at (140, 240) */
+  uint32_t bar = *(const uint32_t *)(px + 240 * stride + 140 * 4) & 0xffffff;
+  cr_expect_eq(bg, 0xffffff, "white background: %06x", bg);
+  cr_expect_eq(bar, 0x3366cc, "the blue bar: %06x", bar);
+  long differ = 0;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if ((*(const uint32_t *)(px + y * stride + x * 4) & 0xffffff) != bg) differ++;
+  cr_expect(differ > 1000, "not a blank image: %ld pixels differ", differ);
+  cairo_surface_destroy(s);
+  free(png);
+  cr_expect_null(zip_part(z, zl, "word/media/chart2.png", &plen), "the broken chart has no image");
+
+  /* the document places it inline, sized in EMU, with its title as the caption */
+  xmlDocPtr d = part_xml(z, zl, "word/document.xml");
+  xmlXPathContextPtr x = xpath_ctx(d);
+  cr_expect_eq(xp_num(x, "count(//w:drawing/wp:inline/a:graphic/a:graphicData/pic:pic/pic:blipFill/a:blip)"), 1);
+  cr_expect_eq(xp_num(x, "number(//wp:inline/wp:extent/@cx)"), 360 * 12700);
+  cr_expect_eq(xp_num(x, "number(//wp:inline/wp:extent/@cy)"), 180 * 12700);
+  char *rid = xp_str(x, "string(//a:blip/@r:embed)");
+  cr_expect(rid[0], "an r:embed id");
+  expect_str(x, "string(//w:p[w:pPr/w:pStyle/@w:val='Caption'][1])", "Revenue by year");
+  char *broken = xp_str(x, "string(//w:p[w:pPr/w:pStyle/@w:val='Caption'][2])");
+  cr_expect(strstr(broken, "Broken chart") && strstr(broken, "could not be drawn"), "fallback: %s", broken);
+  free(broken);
+  char *body = xp_str(x, "string(//w:body)");
+  cr_expect(strstr(body, "After the charts."), "%s", body);
+  free(body);
+  xmlXPathFreeContext(x);
+  xmlFreeDoc(d);
+
+  /* the relationship of that id points at the PNG; the content types list png */
+  xmlDocPtr rels = part_xml(z, zl, "word/_rels/document.xml.rels");
+  x = xpath_ctx(rels);
+  char q[200];
+  snprintf(q, sizeof q, "string(//rel:Relationship[@Id='%s' and contains(@Type,'/image')]/@Target)", rid);
+  expect_str(x, q, "media/chart1.png");
+  xmlXPathFreeContext(x);
+  xmlFreeDoc(rels);
+  free(rid);
+  xmlDocPtr ct = part_xml(z, zl, "[Content_Types].xml");
+  x = xpath_ctx(ct);
+  cr_expect_eq(xp_num(x, "count(//ct:Default[@Extension='png' and @ContentType='image/png'])"), 1);
+  xmlXPathFreeContext(x);
+  xmlFreeDoc(ct);
+
+  /* Maestro's own DOCX reader still gets the text, caption included */
+  rag_parse_init();
+  rag_doc_t rd;
+  rag_doc_init(&rd);
+  cr_assert_eq(rag_parse_docx(z, zl, &rd, err, sizeof err), 0, "%s", err);
+  cr_expect(strstr(rd.text.data, "Revenue by year") && strstr(rd.text.data, "After the charts."), "%s", rd.text.data);
+  rag_doc_free(&rd);
   free(z);
 }
