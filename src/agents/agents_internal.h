@@ -272,7 +272,8 @@ typedef struct {
  * Normalises a prose answer and checks it. Returns 0 with *out (malloc'd,
  * the caller frees) the usable text: reasoning blocks stripped, a JSON
  * wrapper unwrapped, code fences removed, citations as local [n] with the
- * numbers of notes that do not exist dropped (counted in *dropped).
+ * numbers of notes that do not exist dropped (counted in *dropped),
+ * sentences said twice dropped (guard_repeats).
  * Returns -1 with *out NULL and what was wrong in why (one phrase, for the
  * re-ask and the warning).
  */
@@ -290,6 +291,14 @@ char *guard_unwrap_json(const char *text, int *was_json);
  * dropped and counted in *dropped (bare (n) and ^n outside the range are
  * left as written: years, list numbers, exponents). malloc'd. */
 char *guard_citations(const char *text, size_t nnotes, int *valid, int *dropped);
+/* Sentences said twice: a sentence of five words or more whose words (case,
+ * punctuation and [n] markers aside) are those of an earlier sentence is
+ * dropped, and the [n] markers it had that the first lacks are added to the
+ * first. Headings and table rows are left alone. *removed counts the
+ * dropped sentences, *considered the sentences compared. guard_prose
+ * rejects an answer when three or more sentences and at least half of them
+ * were repeats (a model stuck in a loop). malloc'd. */
+char *guard_repeats(const char *text, int *removed, int *considered);
 /* 1 when answer shares a verbatim run of about ten words with instructions
  * (word 8-grams). */
 int guard_echo(const char *answer, const char *instructions);

@@ -12,10 +12,12 @@
  *                prose unwrapped, code fences removed, citations in other
  *                common forms ([note 3], (1), [P2], 【1】, ^1, [^1]) turned
  *                into local [n], numbers of notes that do not exist dropped
- *                and counted;
+ *                and counted, a sentence said twice kept once (with both
+ *                sentences' citations);
  *   checks       what cannot be repaired rejects the answer with a reason:
  *                empty, truncated, JSON without prose, an echo of the
- *                instructions (shared word 8-grams), the wrong script for the
+ *                instructions (shared word 8-grams), a loop (half the
+ *                sentences or more repeats), the wrong script for the
  *                mission's language, no citation where notes exist; and, for
  *                structured answers, the step's own semantic check (section
  *                ids that exist, quality 0..1, questions that are questions).
@@ -37,6 +39,7 @@
 #include "agents/agents_internal.h"
 #include "base/buf.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "base/util.h"
 
 #define ECHO_N 8      /* words per shingle */
@@ -244,6 +247,131 @@ char *guard_citations(const char *text, size_t nnotes, int *valid, int *dropped)
   return buf_detach(&b, NULL);
 }
 
+/* ---- repeated sentences ---- */
+
+#define REPEAT_MIN_WORDS 5 /* shorter sentences ("Yes.", table cells) may repeat */
+#define REPEAT_MAX 512     /* sentences looked at; a longer text keeps the rest as is */
+#define REPEAT_LOOP_MIN 3  /* this many repeats, half the sentences or more: a loop, rejected */
+
+typedef struct {
+  size_t start, end; /* the sentence's bytes, leading white space included */
+  uint64_t key;      /* hash of its lowercase words, citation markers left out */
+  int words;
+  int dropped;
+  buf_t extra; /* "[n]" markers a dropped repeat had and this one lacks */
+} sentence_t;
+
+/* Hash and word count of s[a..b): letters and digits, lowercased, one space
+ * between words; "[n]" markers skipped. */
+static uint64_t sentence_key(const char *s, size_t a, size_t b, int *words) {
+  uint64_t h = 1469598103934665603ULL;
+  int in_word = 0;
+  *words = 0;
+  for (size_t i = a; i < b; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '[') {
+      size_t j = i + 1;
+      while (j < b && isdigit((unsigned char)s[j])) j++;
+      if (j > i + 1 && j < b && s[j] == ']') {
+        i = j;
+        continue;
+      }
+    }
+    if (isalnum(c) || c >= 0x80) {
+      if (!in_word && *words) h = (h ^ ' ') * 1099511628211ULL;
+      if (!in_word) (*words)++;
+      in_word = 1;
+      h = (h ^ (uint64_t)tolower(c)) * 1099511628211ULL;
+    } else
+      in_word = 0;
+  }
+  return h;
+}
+
+/* 1 when sentence s[a..b) carries the marker "[n]". */
+static int has_marker(const char *s, size_t a, size_t b, const char *marker, size_t ml) {
+  for (size_t i = a; i + ml <= b; i++)
+    if (!memcmp(s + i, marker, ml)) return 1;
+  return 0;
+}
+
+char *guard_repeats(const char *text, int *removed, int *considered) {
+  *removed = *considered = 0;
+  size_t n = strlen(text), ns = 0;
+  sentence_t *sv = calloc(REPEAT_MAX, sizeof *sv);
+  if (!sv) return util_strdup(text);
+  size_t pos = 0;
+  while (pos < n && ns < REPEAT_MAX) {
+    size_t end = text_sentence_end(text, n, pos, 0);
+    if (end <= pos) end = n;
+    sentence_t *x = &sv[ns++];
+    x->start = pos, x->end = end;
+    x->key = sentence_key(text, pos, end, &x->words);
+    buf_init(&x->extra);
+    pos = end;
+  }
+  for (size_t i = 0; i < ns; i++) {
+    sentence_t *x = &sv[i];
+    const char *first = text + x->start + strspn(text + x->start, " \t\r\n");
+    if (x->words < REPEAT_MIN_WORDS || *first == '#' || *first == '|' || memchr(first, '|', x->end - (size_t)(first - text)))
+      continue;
+    (*considered)++;
+    for (size_t j = 0; j < i; j++) {
+      sentence_t *o = &sv[j];
+      if (o->dropped || o->key != x->key || o->words != x->words) continue;
+      /* the repeat's citations the first lacks move to the first */
+      for (size_t k = x->start; k < x->end; k++) {
+        if (text[k] != '[') continue;
+        size_t e = k + 1;
+        while (e < x->end && isdigit((unsigned char)text[e])) e++;
+        if (e == k + 1 || e >= x->end || text[e] != ']') continue;
+        size_t ml = e + 1 - k;
+        if (!has_marker(text, o->start, o->end, text + k, ml) &&
+            !(o->extra.len && has_marker(o->extra.data, 0, o->extra.len, text + k, ml)))
+          buf_append(&o->extra, text + k, ml);
+      }
+      x->dropped = 1;
+      (*removed)++;
+      break;
+    }
+  }
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  int trim_lead = 0; /* a dropped sentence left its paragraph break: the next one's spaces go */
+  for (size_t i = 0; i < ns; i++) {
+    sentence_t *x = &sv[i];
+    size_t lead = strspn(text + x->start, " \t\r\n"), start = x->start;
+    if (lead > x->end - x->start) lead = x->end - x->start;
+    if (x->dropped) {
+      /* keep the paragraph breaks around the dropped sentence */
+      if (memchr(text + x->start, '\n', lead)) buf_append(&b, text + x->start, lead), trim_lead = 1;
+      size_t e = x->end;
+      while (e > x->start + lead && (text[e - 1] == '\n' || text[e - 1] == '\r')) e--;
+      if (e < x->end) buf_append(&b, text + e, x->end - e), trim_lead = 1;
+      buf_free(&x->extra);
+      continue;
+    }
+    if (trim_lead)
+      while (start < x->end && (text[start] == ' ' || text[start] == '\t')) start++;
+    trim_lead = 0;
+    if (x->extra.len) {
+      /* "claim [1]." + "[2]" -> "claim [1][2]." */
+      size_t e = x->end;
+      while (e > start && isspace((unsigned char)text[e - 1])) e--;
+      size_t p = e;
+      while (p > start && strchr(".!?", text[p - 1])) p--;
+      buf_append(&b, text + start, p - start);
+      buf_append(&b, x->extra.data, x->extra.len);
+      buf_append(&b, text + p, x->end - p);
+    } else
+      buf_append(&b, text + start, x->end - start);
+    buf_free(&x->extra);
+  }
+  if (pos < n) buf_append(&b, text + pos, n - pos);
+  free(sv);
+  return buf_detach(&b, NULL);
+}
+
 /* ---- checks ---- */
 
 /* FNV-1a hashes of the lowercase word 8-grams of a text. */
@@ -386,7 +514,17 @@ int guard_prose(const char *answer, const guard_prose_t *g, char **out, int *dro
     snprintf(why, whylen, "it cites none of the numbered notes; cite them by number in square brackets, e.g. [1]");
     return -1;
   }
-  *out = c;
+  int removed = 0, considered = 0;
+  char *r = guard_repeats(c, &removed, &considered);
+  free(c);
+  if (removed >= REPEAT_LOOP_MIN && removed * 2 >= considered) {
+    free(r);
+    snprintf(why, whylen, "it said the same sentences over and over (%d of %d sentences were repeats); state each point once",
+             removed, considered);
+    return -1;
+  }
+  if (removed) log_info("guard", "%d repeated sentence(s) dropped from an answer", removed);
+  *out = r;
   return 0;
 }
 

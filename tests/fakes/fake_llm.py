@@ -379,6 +379,9 @@ def misbehave(rule, name, req, text, nth):
         return (foreign_cites(text, rng) if prose else text), "stop"
     if mode == "think":
         return "<think>The user wants {\"json\": true}. Let me plan [1] carefully.</think>\n" + text, "stop"
+    if mode == "loop":
+        # a small model stuck in a loop: the same sentences over and over
+        return ((" ".join([text.strip()] * 3)) if prose else text), "stop"
     if mode == "truncate":
         return text[: max(1, len(text) // 2)], "length"
     if mode == "empty":

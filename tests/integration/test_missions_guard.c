@@ -314,3 +314,25 @@ Test(missions_guard, unsupported_sections_are_rewritten_from_the_notes, .timeout
   free(codes);
   ms_stop_all();
 }
+
+/* A small model stuck in a loop writes its sentences over and over: the
+ * guard rejects the loop, the re-ask loops again, and the extractive agent
+ * writes the sections; no sentence of the report's sections is said twice. */
+Test(missions_guard, a_writer_stuck_in_a_loop_falls_back, .timeout = 300) {
+  ms_start(0, NULL, NULL);
+  char rules[12000];
+  rules_for(rules, sizeof rules, "writer", "\"misbehave\":[\"loop\"],");
+  cr_assert_eq(llmsup_fake_rules(&ms_fake, rules), 0);
+  char *codes = run_and_check("looping writer");
+  cr_expect(strstr(codes, "fallback"), "a looping writer was not replaced by the extractive agent (%s)", codes);
+  free(codes);
+  char *id = ms_create("looping writer, the report", 0, NULL);
+  cr_assert(ms_wait_for(id, "completed", NULL, 90));
+  char *md = ms_report(id, "md");
+  const char *loop = "security team [1]. Before installing anything";
+  const char *first = strstr(md, loop);
+  cr_expect(first == NULL || strstr(first + 1, loop) == NULL, "the looping writer's text reached the report:\n%s", md);
+  free(md);
+  free(id);
+  ms_stop_all();
+}
