@@ -89,7 +89,11 @@ int accounts_ensure_admin(app_t *app, char **generated, char *err, size_t errlen
     util_random_hex(fresh, 12);
     pw = fresh;
   }
-  if (accounts_create(app, name, pw, "admin", NULL, err, errlen) != 0) return -1;
+  if (accounts_create(app, name, pw, "admin", NULL, err, errlen) != 0) {
+    /* another process on the same database created the first user meanwhile */
+    if (store_user_count(app->store) > 0) return 0;
+    return -1;
+  }
   if (pw == fresh) *generated = util_strdup(fresh);
   return 1;
 }

@@ -22,7 +22,8 @@ int accounts_set_password(app_t *app, const char *user_id, const char *password,
  * First start: when there is no user at all, creates the admin from
  * ADMIN_USERNAME / ADMIN_PASSWORD. When ADMIN_PASSWORD is empty a password is
  * generated and written to *generated (malloc'd; the caller prints it once and
- * frees it). Returns 1 if an admin was created, 0 if users existed, -1 on error.
+ * frees it). Returns 1 if an admin was created, 0 if users existed (or another
+ * process sharing the database created them meanwhile), -1 on error.
  */
 int accounts_ensure_admin(app_t *app, char **generated, char *err, size_t errlen);
 

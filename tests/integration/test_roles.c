@@ -67,6 +67,26 @@ Test(roles, an_api_node_queues_and_a_worker_node_ingests) {
   cr_expect_eq(ts_server_stop(&api), 0, "the API node stops cleanly");
 }
 
+/* Nodes started at the same moment on an empty database: one of them
+ * creates the first admin, the others find it there and start too (they
+ * used to stop with "user admin already exists"). */
+Test(roles, nodes_started_together_on_an_empty_database_all_come_up) {
+  curl_global_init(CURL_GLOBAL_ALL);
+  const char *env[] = {"LOG_LEVEL=warning", NULL};
+  char dir[256];
+  ts_tmpdir(dir, sizeof dir);
+  enum { N = 4 };
+  ts_server_t node[N];
+  for (int i = 0; i < N; i++)
+    cr_assert_eq(ts_server_spawn_role(&node[i], dir, env, i == 0 ? "api" : "worker"), 0, "node %d forks", i);
+  for (int i = 0; i < N; i++) cr_expect_eq(ts_server_ready(&node[i]), 0, "node %d did not come up", i);
+  char *tok = node[0].pid ? ts_login(&node[0], "admin", "admin-pass-123") : NULL;
+  cr_expect_not_null(tok, "the first admin logs in on the API node");
+  free(tok);
+  for (int i = 0; i < N; i++)
+    if (node[i].pid) cr_expect_eq(ts_server_stop(&node[i]), 0, "node %d stops cleanly", i);
+}
+
 Test(roles, an_unknown_role_is_refused) {
   char dir[256], *out = NULL;
   ts_tmpdir(dir, sizeof dir);

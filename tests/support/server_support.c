@@ -39,10 +39,11 @@ static void child_env(const char *db_env, const char *const *env) {
   for (const char *const *e = env; e && *e; e++) putenv(strdup(*e));
 }
 
-int ts_server_start_role(ts_server_t *s, const char *dir, const char *const *env, const char *role) {
+int ts_server_spawn_role(ts_server_t *s, const char *dir, const char *const *env, const char *role) {
   char d[256];
   snprintf(d, sizeof d, "%s", dir); /* dir may point into *s */
   memset(s, 0, sizeof *s);
+  s->ready_fd = -1;
   snprintf(s->dir, sizeof s->dir, "%s", d);
   snprintf(s->log, sizeof s->log, "%s/server.log", dir);
   char db_env[900];
@@ -67,7 +68,15 @@ int ts_server_start_role(ts_server_t *s, const char *dir, const char *const *env
   }
   close(pipefd[1]);
   s->pid = pid;
-  FILE *f = fdopen(pipefd[0], "r");
+  s->ready_fd = pipefd[0];
+  return 0;
+}
+
+int ts_server_ready(ts_server_t *s) {
+  if (s->ready_fd < 0) return -1;
+  FILE *f = fdopen(s->ready_fd, "r");
+  s->ready_fd = -1;
+  if (!f) return -1;
   char line[256];
   int port = -1;
   while (fgets(line, sizeof line, f)) {
@@ -80,12 +89,17 @@ int ts_server_start_role(ts_server_t *s, const char *dir, const char *const *env
   fclose(f); /* the server's later stdout writes go nowhere (SIGPIPE is ignored there) */
   if (port < 0) {
     int st;
-    waitpid(pid, &st, 0);
+    waitpid(s->pid, &st, 0);
     s->pid = 0;
     return -1;
   }
   s->port = port;
   return 0;
+}
+
+int ts_server_start_role(ts_server_t *s, const char *dir, const char *const *env, const char *role) {
+  if (ts_server_spawn_role(s, dir, env, role) != 0) return -1;
+  return ts_server_ready(s);
 }
 
 int ts_server_start_in(ts_server_t *s, const char *dir, const char *const *env) {

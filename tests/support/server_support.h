@@ -14,6 +14,7 @@ typedef struct {
   int port;
   char dir[256]; /* working directory (data under dir/data) */
   char log[300]; /* stderr of the server */
+  int ready_fd;  /* between ts_server_spawn_role and ts_server_ready: the server's stdout */
 } ts_server_t;
 
 typedef struct {
@@ -34,6 +35,11 @@ int ts_server_start_in(ts_server_t *s, const char *dir, const char *const *env);
 /* Same with `--role ROLE` (NULL: no flag); a worker has no port (0): it is
  * started when it says "maestro: worker running". */
 int ts_server_start_role(ts_server_t *s, const char *dir, const char *const *env, const char *role);
+/* ts_server_start_role in two halves, to start several processes at once:
+ * spawn forks and execs; ready waits for the "listening" / "worker running"
+ * line (0), or returns -1 when the process ended first (it is reaped). */
+int ts_server_spawn_role(ts_server_t *s, const char *dir, const char *const *env, const char *role);
+int ts_server_ready(ts_server_t *s);
 /* SIGTERM and wait; returns the exit status (or -1). */
 int ts_server_stop(ts_server_t *s);
 /* SIGKILL and wait. */
