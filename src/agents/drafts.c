@@ -293,10 +293,14 @@ static char *audience_of(const char *clause) {
 /* The clause without the request's lead-in ("I need a report on", "please
  * give me an overview of"): the topic it names. malloc'd. */
 static char *topic_of(const char *clause) {
-  static const char *const LEADS[] = {"i need ",  "i want ",  "i would like ", "i'd like ", "we need ",
-                                      "please ",  "can you ", "could you ",    "write ",    "give me ",
-                                      "prepare ", "make ",    "research ",     "find out ", "and ",
-                                      "also ",    "or ",      "then ",         NULL};
+  static const char *const LEADS[] = {
+      "i need ",  "i want ",       "i would like ",   "i'd like ",      "we need ",      "we want ",
+      "please ",  "can you ",      "could you ",      "write ",         "give me ",      "prepare ",
+      "make ",    "research ",     "find out ",       "and ",           "also ",         "or ",
+      "then ",    "help me ",      "tell me ",        "explain ",       "understand ",   "to understand ",
+      "know ",    "to know ",      "learn about ",    "to learn about ", "learn ",       "to learn ",
+      "explore ", "to explore ",   "investigate ",    "to investigate ", "to find out ", "look into ",
+      "i am interested in ",       "i'm interested in ",                "we are interested in ", NULL};
   static const char *const PREP[] = {"on ", "of ", "about ", "regarding ", "covering ", "into ", "for ", NULL};
   const char *p = clause;
   for (int pass = 0; pass < 3; pass++) {

@@ -313,7 +313,8 @@ char *guard_repeats(const char *text, int *removed, int *considered) {
   for (size_t i = 0; i < ns; i++) {
     sentence_t *x = &sv[i];
     const char *first = text + x->start + strspn(text + x->start, " \t\r\n");
-    if (x->words < REPEAT_MIN_WORDS || *first == '#' || *first == '|' || memchr(first, '|', x->end - (size_t)(first - text)))
+    if (x->words < REPEAT_MIN_WORDS || *first == '#' || *first == '|' ||
+        memchr(first, '|', x->end - (size_t)(first - text)))
       continue;
     (*considered)++;
     for (size_t j = 0; j < i; j++) {
@@ -519,7 +520,8 @@ int guard_prose(const char *answer, const guard_prose_t *g, char **out, int *dro
   free(c);
   if (removed >= REPEAT_LOOP_MIN && removed * 2 >= considered) {
     free(r);
-    snprintf(why, whylen, "it said the same sentences over and over (%d of %d sentences were repeats); state each point once",
+    snprintf(why, whylen,
+             "it said the same sentences over and over (%d of %d sentences were repeats); state each point once",
              removed, considered);
     return -1;
   }

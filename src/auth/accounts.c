@@ -22,8 +22,8 @@ const char *accounts_username_invalid(const char *u) {
   return NULL;
 }
 
-int accounts_create(app_t *app, const char *username, const char *password, const char *role, char *id_out,
-                    char *err, size_t errlen) {
+int accounts_create(app_t *app, const char *username, const char *password, const char *role, char *id_out, char *err,
+                    size_t errlen) {
   const char *why = accounts_username_invalid(username);
   if (!why && !password) why = "password is required";
   if (!why) why = auth_password_weak(password);

@@ -265,6 +265,34 @@ Test(drafts_offline, a_natural_request_gives_its_own_questions_and_audience) {
   json_decref(d);
 }
 
+/* "I want to understand how ..." is a wish, not the topic: the title and
+ * the questions start at what the person wants to understand. */
+Test(drafts_offline, a_wish_to_understand_is_not_the_topic) {
+  long st;
+  json_t *d = create(tok_a,
+                     "I want to understand how libraries evaluate the value of their reference services, for "
+                     "library managers.",
+                     &st);
+  cr_assert_eq(st, 201, "create: %ld", st);
+  json_t *p = json_object_get(d, "proposal");
+  cr_assert_str_eq(str(p, "title"), "How libraries evaluate the value of their reference services");
+  cr_assert_str_eq(str(p, "audience"), "library managers");
+  json_t *qs = json_object_get(p, "questions");
+  cr_assert(all_questions(qs));
+  size_t i;
+  json_t *q;
+  json_array_foreach(qs, i, q) {
+    cr_assert_null(strcasestr(json_string_value(q), "understand"), "the wish in a question: %s", json_string_value(q));
+    cr_assert_null(strstr(json_string_value(q), " of to "), "%s", json_string_value(q));
+  }
+  json_decref(d);
+  d = create(tok_a, "Can you help me learn about the history of Italian volcanoes?", &st);
+  cr_assert_eq(st, 201);
+  p = json_object_get(d, "proposal");
+  cr_assert_null(strcasestr(str(p, "title"), "help me"), "%s", str(p, "title"));
+  json_decref(d);
+}
+
 Test(drafts_offline, refinement_turn_and_card_edit) {
   long st;
   json_t *d = create(tok_a, "A report on volcanoes of Italy", &st);

@@ -158,9 +158,10 @@ Test(guard, reasoning_tags_are_stripped_by_the_model_layer) {
 
 Test(guard, a_sentence_said_twice_is_kept_once_with_both_citations) {
   int removed = 0, considered = 0;
-  char *t = guard_repeats("Debian is supported for three years [1]. Apt checks the archive signatures [2]. "
-                          "Debian is supported for three years [1].",
-                          &removed, &considered);
+  char *t = guard_repeats(
+      "Debian is supported for three years [1]. Apt checks the archive signatures [2]. "
+      "Debian is supported for three years [1].",
+      &removed, &considered);
   cr_expect_str_eq(t, "Debian is supported for three years [1]. Apt checks the archive signatures [2].");
   cr_expect_eq(removed, 1);
   free(t);
@@ -170,14 +171,17 @@ Test(guard, a_sentence_said_twice_is_kept_once_with_both_citations) {
   cr_expect_str_eq(t, "Debian is supported for three years [1][3]. It is stable.");
   free(t);
   /* paragraphs stay paragraphs */
-  t = guard_repeats("First paragraph opens with this claim [1]. Then a second claim follows it [2].\n\n"
-                    "Then a second claim follows it [2]. A new point of the next paragraph [3].",
-                    &removed, &considered);
-  cr_expect_str_eq(t, "First paragraph opens with this claim [1]. Then a second claim follows it [2].\n\n"
-                      "A new point of the next paragraph [3].");
+  t = guard_repeats(
+      "First paragraph opens with this claim [1]. Then a second claim follows it [2].\n\n"
+      "Then a second claim follows it [2]. A new point of the next paragraph [3].",
+      &removed, &considered);
+  cr_expect_str_eq(t,
+                   "First paragraph opens with this claim [1]. Then a second claim follows it [2].\n\n"
+                   "A new point of the next paragraph [3].");
   free(t);
   /* short sentences, headings and table rows may repeat */
-  const char *same = "### Results\n\nYes. Yes. It was so [1].\n\n### Results\n\n| a | b c d e f g |\n| a | b c d e f g |\n";
+  const char *same =
+      "### Results\n\nYes. Yes. It was so [1].\n\n### Results\n\n| a | b c d e f g |\n| a | b c d e f g |\n";
   t = guard_repeats(same, &removed, &considered);
   cr_expect_str_eq(t, same);
   cr_expect_eq(removed, 0);
@@ -186,8 +190,9 @@ Test(guard, a_sentence_said_twice_is_kept_once_with_both_citations) {
 
 Test(guard, a_model_stuck_in_a_loop_is_rejected) {
   char *out = NULL, why[300];
-  const char *once = "Debian stable releases are supported for about three years [1]. Apt verifies the signatures "
-                     "with the keys of the archive [2]. Security updates reach every stable user [1].";
+  const char *once =
+      "Debian stable releases are supported for about three years [1]. Apt verifies the signatures "
+      "with the keys of the archive [2]. Security updates reach every stable user [1].";
   char loop[1000];
   snprintf(loop, sizeof loop, "%s %s %s", once, once, once);
   cr_expect_eq(prose(loop, 2, "en", "stop", &out, why), -1);
