@@ -1,8 +1,8 @@
 /*
  * Uploads of many files at once: a few at a time (PARALLEL), each with its
  * progress, and the server's word on each (done, a duplicate, or why it was
- * refused). Finished items stay listed until cleared; errors stay until the
- * next batch is done with them.
+ * refused). Items stay listed until cleared; a new batch drops the files
+ * that went through and keeps the failures in view.
  */
 import { useState } from 'react';
 import { uploadFile, type Doc } from '../../lib/api';
