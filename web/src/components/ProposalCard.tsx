@@ -4,6 +4,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, type Group } from '../lib/api';
 import { useI18n } from '../lib/i18n';
+import { GroupSelect } from './GroupSelect';
 
 export interface Proposal {
   title: string;
@@ -132,14 +133,7 @@ export function ProposalCard({
         {groups.length > 0 && (
           <label className="field">
             <span>{t('rc.group')}</span>
-            <select value={card.sources.group_id ?? ''} disabled={dis} onChange={(e) => change({ sources: { ...card.sources, group_id: e.target.value || null } })}>
-              <option value="">{t('new.allDocs')}</option>
-              {groups.map((g) => (
-                <option key={g.id} value={g.id}>
-                  {g.name}
-                </option>
-              ))}
-            </select>
+            <GroupSelect groups={groups} value={card.sources.group_id ?? ''} disabled={dis} onChange={(g) => change({ sources: { ...card.sources, group_id: g || null } })} emptyLabel={t('new.allDocs')} />
           </label>
         )}
         {errFor('sources')}

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type MouseEvent } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
-import { api, normChat, normChatMessage, normGroup, pickList, type Chat, type ChatMessage, type Group, type Passage } from '../lib/api';
+import { api, normChat, normChatMessage, pickList, type Chat, type ChatMessage, type Group, type Passage } from '../lib/api';
+import { useGroups } from '../lib/groups';
+import { GroupSelect } from '../components/GroupSelect';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { useChannel } from '../lib/live';
@@ -26,7 +28,7 @@ export function ChatPage() {
   const { canWrite } = useAuth();
   const nav = useNavigate();
   const [chats, setChats] = useState<Chat[] | null>(null);
-  const [groups, setGroups] = useState<Group[]>([]);
+  const { groups } = useGroups();
   const [newGroup, setNewGroup] = useState('');
   const [error, setError] = useState<unknown>(null);
 
@@ -40,12 +42,6 @@ export function ChatPage() {
       });
   }, []);
   useEffect(loadChats, [loadChats]);
-  useEffect(() => {
-    api
-      .get('/api/groups')
-      .then((r) => setGroups(pickList(r, 'groups').map(normGroup)))
-      .catch(() => {});
-  }, []);
 
   // an empty "New chat" is not kept: the chat is created with its first question
   const create = () => {
@@ -59,14 +55,7 @@ export function ChatPage() {
         <h1 className="h2">{t('chat.title')}</h1>
         {canWrite && (
           <div className="chat-new">
-            <select value={newGroup} onChange={(e) => setNewGroup(e.target.value)} aria-label={t('docs.group')}>
-              <option value="">{t('new.allDocs')}</option>
-              {groups.map((g) => (
-                <option key={g.id} value={g.id}>
-                  {g.name}
-                </option>
-              ))}
-            </select>
+            <GroupSelect groups={groups} value={newGroup} onChange={setNewGroup} emptyLabel={t('new.allDocs')} aria-label={t('docs.group')} />
             <button type="button" className="btn btn-primary" onClick={create} data-testid="chat-new">
               + {t('chat.new')}
             </button>

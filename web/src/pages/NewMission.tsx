@@ -1,6 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
-import { api, ApiError, normGroup, pickList, type Group, type Preflight } from '../lib/api';
+import { api, ApiError, type Preflight } from '../lib/api';
+import { useGroups } from '../lib/groups';
+import { GroupSelect } from '../components/GroupSelect';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { emptyMissionForm, missionPayload, validateMission, type Errors, type MissionForm } from '../lib/validation';
@@ -20,7 +22,7 @@ export function NewMissionPage() {
   const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  const [groups, setGroups] = useState<Group[]>([]);
+  const { groups } = useGroups();
   const [advanced, setAdvanced] = useState(false);
   const [pf, setPf] = useState<Preflight | null>(null);
   const [checking, setChecking] = useState(false);
@@ -38,10 +40,6 @@ export function NewMissionPage() {
         if (!n) setF((old) => ({ ...old, useTools: false }));
       })
       .catch(() => setMcpServers(null));
-    api
-      .get('/api/groups')
-      .then((r) => setGroups(pickList(r, 'groups').map(normGroup)))
-      .catch(() => {});
     // research defaults from the user's settings
     api
       .get('/api/settings')
@@ -196,14 +194,7 @@ export function NewMissionPage() {
         </fieldset>
         <div className="grid-3">
           <Field label={t('new.group')} htmlFor="m-group" hint={groups.length ? undefined : t('new.noGroups')}>
-            <select id="m-group" value={f.groupId} onChange={(e) => set('groupId', e.target.value)} disabled={!f.useDocuments}>
-              <option value="">{t('new.allDocs')}</option>
-              {groups.map((g) => (
-                <option key={g.id} value={g.id}>
-                  {g.name}
-                </option>
-              ))}
-            </select>
+            <GroupSelect id="m-group" groups={groups} value={f.groupId} onChange={(g) => set('groupId', g)} emptyLabel={t('new.allDocs')} disabled={!f.useDocuments} />
           </Field>
           <Field label={t('new.depth')} htmlFor="m-depth" hint={t(`depth.${f.depth}Hint`)}>
             <select id="m-depth" value={f.depth} onChange={(e) => set('depth', e.target.value as MissionForm['depth'])}>

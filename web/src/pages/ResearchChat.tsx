@@ -5,7 +5,8 @@
  * conversation continues as a chat with documents (chat:ID). */
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import { api, normGroup, pickList, type Group } from '../lib/api';
+import { api, pickList } from '../lib/api';
+import { useGroups } from '../lib/groups';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { useChannel } from '../lib/live';
@@ -125,7 +126,7 @@ function DraftView({ id }: { id: string }) {
   const { canWrite } = useAuth();
   const nav = useNavigate();
   const [draft, setDraft] = useState<Draft | null>(null);
-  const [groups, setGroups] = useState<Group[]>([]);
+  const { groups } = useGroups();
   const [input, setInput] = useState('');
   const [waiting, setWaiting] = useState(false);
   const [streamed, setStreamed] = useState(''); // the answer as the model writes it
@@ -145,12 +146,6 @@ function DraftView({ id }: { id: string }) {
       .catch(setError);
   }, [id]);
   useEffect(load, [load]);
-  useEffect(() => {
-    api
-      .get('/api/groups')
-      .then((r) => setGroups(pickList(r, 'groups').map(normGroup)))
-      .catch(() => {});
-  }, []);
   useEffect(() => {
     endRef.current?.scrollIntoView?.({ block: 'end' });
   }, [draft?.messages.length, waiting]);

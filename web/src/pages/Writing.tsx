@@ -9,7 +9,9 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import { api, ApiError, downloadFile, normChatMessage, normGroup, normWebStatus, pickList, type ChatMessage, type Group } from '../lib/api';
+import { api, ApiError, downloadFile, normChatMessage, normWebStatus, pickList, type ChatMessage } from '../lib/api';
+import { useGroups } from '../lib/groups';
+import { GroupSelect } from '../components/GroupSelect';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { useChannel } from '../lib/live';
@@ -188,7 +190,7 @@ function WritingSession({ sessionId, onChanged }: { sessionId: string; onChanged
   const [version, setVersion] = useState(0);
   const [save, setSave] = useState<SaveState>('saved');
   const [preview, setPreview] = useState('');
-  const [groups, setGroups] = useState<Group[]>([]);
+  const { groups } = useGroups();
   const [error, setError] = useState<unknown>(null);
   const [showVersions, setShowVersions] = useState(false);
   const editor = useRef<HTMLTextAreaElement>(null);
@@ -212,10 +214,6 @@ function WritingSession({ sessionId, onChanged }: { sessionId: string; onChanged
         setSave('saved');
       })
       .catch(setError);
-    api
-      .get('/api/groups')
-      .then((r) => setGroups(pickList(r, 'groups').map(normGroup)))
-      .catch(() => {});
   }, [reload]);
 
   // autosave: every pause in typing saves a version (based on the one shown)
@@ -308,14 +306,7 @@ function WritingSession({ sessionId, onChanged }: { sessionId: string; onChanged
         </label>
         <label className="inline-field">
           <span>{t('chat.scope')}</span>
-          <select value={s.group_id ?? ''} onChange={(e) => void patch({ group_id: e.target.value || null })} disabled={!canWrite} data-testid="writing-group">
-            <option value="">{t('new.allDocs')}</option>
-            {groups.map((g) => (
-              <option key={g.id} value={g.id}>
-                {g.name}
-              </option>
-            ))}
-          </select>
+          <GroupSelect groups={groups} value={s.group_id ?? ''} onChange={(g) => void patch({ group_id: g || null })} emptyLabel={t('new.allDocs')} disabled={!canWrite} data-testid="writing-group" />
         </label>
         <label className="inline-field">
           <input type="checkbox" checked={s.web} onChange={(e) => void patch({ web: e.target.checked })} disabled={!canWrite} data-testid="writing-web" />
