@@ -27,6 +27,7 @@
 #include "llm/llm.h"
 #include "mcp/mcp.h"
 #include "rag/rag.h"
+#include "store/chats.h"
 #include "web/scholar.h"
 #include "web/web.h"
 
@@ -57,6 +58,12 @@ static char *load_jwt_key(const config_t *cfg, char *err, size_t errlen) {
   return util_strdup(fresh);
 }
 
+/* A user may subscribe to "chat:ID" only for their own chats. */
+static int authorize_chat(app_t *app, const http_user_t *user, const char *id) {
+  store_chat_t c;
+  return store_chat_get(app->store, user->id, id, &c) == STORE_OK;
+}
+
 app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   app_t *app = calloc(1, sizeof *app);
   if (!app) abort();
@@ -75,7 +82,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   app->events = events_new(app->store);
   app->jobs = jobs_new(app->store);
   jobs_set_lease_ms(app->jobs, config_int(cfg, "JOB_LEASE_SECONDS") * 1000);
-  if (!(app->llm = llm_new(app, err, errlen))) {
+  if (!(app->llm = llm_new(cfg, app->store, err, errlen))) {
     app_close(app);
     return NULL;
   }
@@ -84,7 +91,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     return NULL;
   }
   web_set_llm(app->web, app->llm);
-  if (!(app->rag = rag_new(app, err, errlen))) {
+  if (!(app->rag = rag_new(cfg, app->store, app->events, app->jobs, app->llm, err, errlen))) {
     app_close(app);
     return NULL;
   }
@@ -109,7 +116,9 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     app_close(app);
     return NULL;
   }
-  chat_register(app); /* the "chat:ID" WebSocket channel authoriser */
+  ws_hub_authorize(app->hub, "chat", authorize_chat); /* the "chat:ID" channel */
+  app->chat_deps = (chat_deps_t){.cfg = cfg, .store = app->store, .events = app->events, .llm = app->llm,
+                                 .rag = app->rag, .web = app->web};
   drafts_register(app); /* "draft:ID" and the "draft_turn" job kind */
   app->router = http_router_new();
   api_register_all(app->router);
@@ -132,7 +141,7 @@ const char *app_role_name(app_role_t role) {
 
 int app_start_workers(app_t *app, app_role_t role) {
   if (role != APP_ROLE_API && jobs_start(app->jobs) != 0) return -1;
-  if (role != APP_ROLE_WORKER && !app->chat && !(app->chat = chat_pool_start(app))) return -1;
+  if (role != APP_ROLE_WORKER && !app->chat && !(app->chat = chat_pool_start(&app->chat_deps))) return -1;
   return role == APP_ROLE_API ? 0 : agents_scheduler_start(app->agents);
 }
 

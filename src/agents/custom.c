@@ -83,7 +83,7 @@ static int tool_known(app_t *app, const char *user_id, const char *tool) {
   }
   json_decref(d);
   if (found) return 1;
-  json_t *servers = mcp_servers_for_user(app, user_id);
+  json_t *servers = mcp_servers_for_user(app->llm, app->store, user_id);
   found = json_object_get(servers, prefix) != NULL;
   json_decref(servers);
   return found;

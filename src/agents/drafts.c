@@ -881,7 +881,7 @@ int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *cur
     chat_stream_t cs;
     reply_tap_t tap = {0};
     if (channel) {
-      chat_stream_init(&cs, app, channel);
+      chat_stream_init(&cs, app->events, channel);
       tap.out = &cs;
       buf_init(&tap.raw);
     }

@@ -165,13 +165,13 @@ static int mcp_tool_call(const agent_tool_t *t, json_t *args, char **text, char 
 
 void agent_tools_mcp_provider(app_t *app, const char *user_id, agent_tools_t *set, void *ctx) {
   (void)ctx;
-  json_t *servers = mcp_servers_for_user(app, user_id);
+  json_t *servers = mcp_servers_for_user(app->llm, app->store, user_id);
   const char *name;
   json_t *cfg;
   json_object_foreach(servers, name, cfg) {
     char err[600];
     mcp_client_t *c =
-        mcp_client_connect(app, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err, sizeof err);
+        mcp_client_connect(app->web, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err, sizeof err);
     json_t *res = NULL;
     if (c && mcp_client_request(c, "tools/list", NULL, &res, err, sizeof err) != 0) {
       mcp_client_close(c);

@@ -307,7 +307,7 @@ static int test_connection(http_req_t *r) {
   if (!kind) kind = "llm";
   if (strcmp(kind, "search") == 0) {
     json_t *result = NULL;
-    web_test_search(r->app, r->user.id, body, &result);
+    web_test_search(r->app->web, r->user.id, body, &result);
     json_decref(body);
     return http_reply_json(r, 200, result);
   }

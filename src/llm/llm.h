@@ -49,7 +49,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct app;
+#include "base/config.h"
+#include "store/store.h"
+
 typedef struct llm llm_t;
 
 /* ---- Return codes ---- */
@@ -106,10 +108,11 @@ typedef struct {
 
 /* ---- Lifetime ---- */
 
-/* Creates the context from app->cfg and app->store (loads the price table and
- * the secrets key, creating DATA_DIR/secret.key when needed). NULL with err on
- * failure. */
-llm_t *llm_new(struct app *app, char *err, size_t errlen);
+/* Creates the context over cfg and store (both borrowed: they outlive the
+ * context; store may be NULL, then no call is recorded). Loads the price table
+ * and the secrets key, creating DATA_DIR/secret.key when needed. NULL with err
+ * on failure. */
+llm_t *llm_new(const config_t *cfg, store_t *store, char *err, size_t errlen);
 void llm_free(llm_t *llm); /* accepts NULL */
 
 /*
@@ -235,7 +238,7 @@ int llm_test_endpoint(llm_t *llm, const llm_endpoint_t *ep, int embedding, json_
 int llm_probe_endpoint(llm_t *llm, const llm_endpoint_t *ep, long timeout_s, char *err, size_t errlen);
 /* Prints one "OK"/"FAIL" line per configured endpoint (environment config)
  * to out; returns 0 when all configured endpoints answer. */
-int llm_doctor(struct app *app, FILE *out);
+int llm_doctor(llm_t *llm, FILE *out);
 
 /* ---- Per-user settings with secrets ---- */
 

@@ -50,7 +50,7 @@ typedef struct {
 } probe_entry_t;
 
 struct llm {
-  config_t *cfg;
+  const config_t *cfg;
   store_t *store;
   unsigned char secret_key[crypto_secretbox_KEYBYTES];
   json_t *prices; /* {"model": {"input": usd/1M, "output": usd/1M}} */

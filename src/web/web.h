@@ -43,8 +43,6 @@
 #include "base/config.h"
 #include "store/store.h"
 
-struct app;
-
 typedef struct web web_t;
 
 /* Creates the web context. `st` may be NULL (no cache, no per-user
@@ -160,7 +158,7 @@ json_t *web_page_json(const web_page_t *p);
  * "latency_ms":N, "error":"...", "sample":[...]}; returns 0, or -1 when the
  * request itself is malformed (then result has ok=false and the error).
  */
-int web_test_search(struct app *app, const char *user_id, json_t *req, json_t **result);
+int web_test_search(web_t *w, const char *user_id, json_t *req, json_t **result);
 
 /* ---- preflight -------------------------------------------------------- */
 

@@ -167,7 +167,7 @@ llmsup_app_t *llmsup_app(const char *const *env) {
   util_mkdirs(v, 0700);
   a->app->store = store_open(a->app->cfg, err, sizeof err);
   cr_assert(a->app->store, "store: %s", err);
-  a->app->llm = llm_new(a->app, err, sizeof err);
+  a->app->llm = llm_new(a->app->cfg, a->app->store, err, sizeof err);
   cr_assert(a->app->llm, "llm: %s", err);
   store_user_t u = {0};
   u.username = "tester";

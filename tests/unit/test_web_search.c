@@ -219,26 +219,25 @@ Test(web_search, per_user_settings_choose_provider) {
   web_results_free(&r);
 
   /* the settings check: saved settings, then an override that breaks them */
-  app_t app = {.store = st, .web = w};
   json_t *res = NULL;
-  cr_assert_eq(web_test_search(&app, u.id, NULL, &res), 0);
+  cr_assert_eq(web_test_search(w, u.id, NULL, &res), 0);
   cr_assert(json_is_true(json_object_get(res, "ok")), "%s", json_dumps(res, 0));
   cr_assert_str_eq(json_string_value(json_object_get(res, "provider")), "brave");
   cr_assert_eq(json_integer_value(json_object_get(res, "results")), 3);
   json_decref(res);
   json_t *req = json_pack("{s:s}", "brave_api_key", "bad-key");
-  cr_assert_eq(web_test_search(&app, u.id, req, &res), 0);
+  cr_assert_eq(web_test_search(w, u.id, req, &res), 0);
   cr_assert(json_is_false(json_object_get(res, "ok")));
   cr_assert(strstr(json_string_value(json_object_get(res, "error")), "401"));
   json_decref(res);
   json_decref(req);
   req = json_pack("{s:s, s:{s:s}}", "kind", "search", "settings", "brave_api_key", "bad-key");
-  cr_assert_eq(web_test_search(&app, u.id, req, &res), 0);
+  cr_assert_eq(web_test_search(w, u.id, req, &res), 0);
   cr_assert(json_is_false(json_object_get(res, "ok")), "nested settings are read too");
   json_decref(res);
   json_decref(req);
   req = json_pack("{s:s}", "provider", "nope");
-  cr_assert_eq(web_test_search(&app, u.id, req, &res), -1);
+  cr_assert_eq(web_test_search(w, u.id, req, &res), -1);
   json_decref(res);
   json_decref(req);
   websup_web_free(w);
