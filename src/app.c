@@ -1,9 +1,10 @@
 /*
  * app.c - assembling the application from its parts, and taking it apart.
  *
- * Order matters: store (migrated) -> events -> jobs -> auth -> hub -> router
- * -> module contexts. Closing runs in reverse, after the HTTP server has
- * stopped, so no handler can see a half-freed app.
+ * Order matters: store (migrated) -> events -> jobs -> secrets -> llm -> web
+ * -> rag -> auth -> plugins -> hub -> router -> agents. Each part gets the
+ * parts it uses here and nowhere else. Closing runs in reverse, after the
+ * HTTP server has stopped, so no handler can see a half-freed app.
  */
 #include "app.h"
 
@@ -13,21 +14,24 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agents/agents.h"
+#include "agents/drafts.h"
 #include "api/api.h"
 #include "auth/auth.h"
-#include "plugins/plugins.h"
-#include "agents/agents.h"
+#include "auth/secrets.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "agents/drafts.h"
 #include "chat/chat.h"
 #include "http/http.h"
 #include "http/ws.h"
 #include "llm/llm.h"
 #include "mcp/mcp.h"
+#include "plugins/plugins.h"
 #include "rag/rag.h"
 #include "store/chats.h"
+#include "store/drafts.h"
+#include "store/missions.h"
 #include "web/scholar.h"
 #include "web/web.h"
 
@@ -64,6 +68,20 @@ static int authorize_chat(app_t *app, const http_user_t *user, const char *id) {
   return store_chat_get(app->store, user->id, id, &c) == STORE_OK;
 }
 
+/* "draft:ID": the user's own mission drafts. */
+static int authorize_draft(app_t *app, const http_user_t *user, const char *id) {
+  json_t *d = store_draft_json(app->store, user->id, id, 0);
+  json_decref(d);
+  return d != NULL;
+}
+
+/* "mission:ID": the owner's, or any for an admin. */
+static int authorize_mission(app_t *app, const http_user_t *user, const char *id) {
+  char owner[17];
+  if (store_mission_owner(app->store, id, owner) != STORE_OK) return 0;
+  return user->role == ROLE_ADMIN || !strcmp(owner, user->id);
+}
+
 app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   app_t *app = calloc(1, sizeof *app);
   if (!app) abort();
@@ -82,7 +100,11 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   app->events = events_new(app->store);
   app->jobs = jobs_new(app->store);
   jobs_set_lease_ms(app->jobs, config_int(cfg, "JOB_LEASE_SECONDS") * 1000);
-  if (!(app->llm = llm_new(cfg, app->store, err, errlen))) {
+  if (!(app->secrets = secrets_new(cfg, err, errlen))) {
+    app_close(app);
+    return NULL;
+  }
+  if (!(app->llm = llm_new(cfg, app->store, app->secrets, err, errlen))) {
     app_close(app);
     return NULL;
   }
@@ -119,11 +141,21 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   ws_hub_authorize(app->hub, "chat", authorize_chat); /* the "chat:ID" channel */
   app->chat_deps = (chat_deps_t){.cfg = cfg, .store = app->store, .events = app->events, .llm = app->llm,
                                  .rag = app->rag, .web = app->web};
-  drafts_register(app); /* "draft:ID" and the "draft_turn" job kind */
+  ws_hub_authorize(app->hub, "draft", authorize_draft);
+  ws_hub_authorize(app->hub, "mission", authorize_mission);
   app->router = http_router_new();
   api_register_all(app->router);
   app->mcp_sessions = mcp_sessions_new();
-  if (!(app->agents = agents_new(app, err, errlen))) return app_close(app), NULL;
+  agents_deps_t deps = {.cfg = cfg,
+                        .store = app->store,
+                        .events = app->events,
+                        .jobs = app->jobs,
+                        .llm = app->llm,
+                        .rag = app->rag,
+                        .web = app->web,
+                        .plugins = app->plugins};
+  if (!(app->agents = agents_new(&deps, err, errlen))) return app_close(app), NULL;
+  drafts_register(app->agents); /* the "draft_turn" job kind */
   return app;
 }
 
@@ -160,6 +192,7 @@ void app_close(app_t *app) {
   web_free(app->web);
   rag_free(app->rag);
   llm_free(app->llm);
+  secrets_free(app->secrets);
   plugins_free(app->plugins);
   store_close(app->store);
   config_free(app->cfg);

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 
+#include "auth/secrets.h"
 #include "base/config.h"
 #include "chat/chat.h"
 #include "events/events.h"
@@ -32,6 +33,7 @@ typedef struct app {
   events_t *events;
   jobs_t *jobs;
   struct auth *auth;
+  secrets_t *secrets; /* the API keys in settings, sealed at rest */
   struct http_router *router;
   struct ws_hub *hub;
   /* Module contexts, owned by the app (created in app_open, freed in app_close). */

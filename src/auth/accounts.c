@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "auth/role.h"
 #include "base/util.h"
-#include "http/http.h"
 #include "store/users.h"
 
 const char *accounts_username_invalid(const char *u) {

@@ -135,12 +135,13 @@ double llm_price(llm_t *llm, const char *model, int prompt_tokens, int completio
 
 /* ---- lifetime ---- */
 
-llm_t *llm_new(const config_t *cfg, store_t *store, char *err, size_t errlen) {
+llm_t *llm_new(const config_t *cfg, store_t *store, const secrets_t *secrets, char *err, size_t errlen) {
   pthread_once(&curl_once, curl_init_once);
   llm_t *llm = calloc(1, sizeof *llm);
   if (!llm) abort();
   llm->cfg = cfg;
   llm->store = store;
+  llm->secrets = secrets;
   pthread_mutex_init(&llm->lock, NULL);
   pthread_cond_init(&llm->slot_cond, NULL);
   llm->max_global = (int)config_int(cfg, "LLM_MAX_CONCURRENCY");
@@ -152,7 +153,7 @@ llm_t *llm_new(const config_t *cfg, store_t *store, char *err, size_t errlen) {
   llm->max_retries = (int)config_int(cfg, "LLM_MAX_RETRIES");
   llm->retry_base_ms = (long)config_int(cfg, "LLM_RETRY_BASE_MS");
   llm->mask_pii = config_bool(cfg, "LLM_MASK_PII");
-  if (load_prices(llm, err, errlen) != 0 || llm_secrets_load(llm, err, errlen) != 0 ||
+  if (load_prices(llm, err, errlen) != 0 ||
       web_allow_parse_named(&llm->outbound, "OUTBOUND_ALLOW_HOSTS", config_get(cfg, "OUTBOUND_ALLOW_HOSTS"), err,
                             errlen) != 0) {
     llm_free(llm);
@@ -163,7 +164,6 @@ llm_t *llm_new(const config_t *cfg, store_t *store, char *err, size_t errlen) {
 
 void llm_free(llm_t *llm) {
   if (!llm) return;
-  sodium_memzero(llm->secret_key, sizeof llm->secret_key);
   json_decref(llm->prices);
   web_allow_free(&llm->outbound);
   free(llm->mslots);

@@ -39,16 +39,6 @@ struct app;
 json_t *mcp_server_handle(struct app *app, const http_user_t *user, json_t *msg);
 
 /*
- * Checks value against a JSON Schema of the subset the tools use: "type"
- * (object, string, integer, number, boolean, array), "properties",
- * "required", "additionalProperties": false, "enum", "minLength",
- * "maxLength", "minimum", "maximum", "items", "maxItems". 0, or -1 with a
- * message naming the argument (e.g. "k must be an integer between 1 and
- * 50"). path is the name shown for value ("arguments" at the top).
- */
-int mcp_schema_check(json_t *schema, json_t *value, const char *path, char *err, size_t errlen);
-
-/*
  * Sessions of the Streamable HTTP transport: an initialize creates one (its
  * id goes back in the Mcp-Session-Id header) bound to the user and the
  * negotiated version; later requests name it. Kept in memory (a restart

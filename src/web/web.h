@@ -49,8 +49,8 @@ typedef struct web web_t;
  * settings). Both cfg and st must outlive the web_t. Returns NULL with a
  * message in err when a setting is invalid (e.g. a bad FETCH_ALLOW_HOSTS). */
 web_t *web_new(const config_t *cfg, store_t *st, char *err, size_t errlen);
-/* Lets the web module open API keys that the model layer sealed in the
- * user's "search" settings (llm_settings_open). Optional; call once after
+/* Lets the web module read the user's "search" settings with their API keys
+ * opened (llm_settings_layers, auth/secrets.h). Optional; call once after
  * web_new, before use. */
 struct llm;
 void web_set_llm(web_t *w, struct llm *llm);

@@ -12,9 +12,9 @@
 
 #include "auth/accounts.h"
 #include "fuzz_support.h"
-#include "rag/fts.h"
 #include "rag/rag.h"
 #include "store/documents.h"
+#include "store/fts.h"
 
 static app_t *app;
 static char user_a[17], user_b[17], doc_a[17];

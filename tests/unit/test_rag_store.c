@@ -15,10 +15,10 @@
 #include "base/buf.h"
 #include "base/util.h"
 #include "llm_support.h"
-#include "rag/fts.h"
 #include "rag/rag.h"
 #include "rag_support.h"
 #include "store/documents.h"
+#include "store/fts.h"
 
 static llmsup_fake_t fake;
 static llmsup_app_t *A;

@@ -270,7 +270,7 @@ Test(web_search, sealed_api_keys_in_user_settings) {
   const char *env[] = {"WEB_CACHE_TTL_HOURS=0", "OUTBOUND_ALLOW_HOSTS=127.0.0.1", NULL};
   llmsup_app_t *a = llmsup_app(env);
   json_t *doc = json_pack("{s:[s], s:s, s:s}", "providers", "brave", "brave_url", br, "brave_api_key", "brave-test");
-  json_t *sealed = llm_settings_seal(a->app->llm, doc, NULL);
+  json_t *sealed = secrets_seal_doc(a->app->secrets, doc, NULL);
   char *text = json_dumps(sealed, 0);
   cr_assert_null(strstr(text, "brave-test"), "the key is stored encrypted: %s", text);
   free(text);
