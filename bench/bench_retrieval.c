@@ -49,11 +49,11 @@
 #include "base/util.h"
 #include "ir_eval.h"
 #include "pg.h"
-#include "rag/fts.h"
 #include "rag/rag.h"
 #include "rag_bench.h"
 #include "store/db.h"
 #include "store/documents.h"
+#include "store/fts.h"
 #include "store/users.h"
 
 typedef struct {

@@ -12,10 +12,10 @@
  */
 #include <math.h>
 
-#include "rag/fts.h"
 #include "rag/vectors.h"
 #include "rag_bench.h"
 #include "store/documents.h"
+#include "store/fts.h"
 
 /* Query q: 2-6 generated words. */
 static void gen_query(unsigned *seed, int q, buf_t *out) {

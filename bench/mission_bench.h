@@ -118,7 +118,7 @@ static inline void mb_open(mb_env_t *e, const char *name, const char *rules) {
   if (!e->cfg) mb_die("config", err);
   e->app = app_open(e->cfg, err, sizeof err);
   if (!e->app) mb_die("app", err);
-  if (accounts_create(e->app, "bench", "bench-pass-123", "researcher", e->uid, err, sizeof err) != 0)
+  if (accounts_create(e->app->store, e->app->auth, "bench", "bench-pass-123", "researcher", e->uid, err, sizeof err) != 0)
     mb_die("user", err);
 }
 

@@ -64,7 +64,7 @@ static inline int bench_open_at(bench_env_t *b, const char *dir) {
     fprintf(stderr, "store: %s\n", err);
     exit(1);
   }
-  b->rag = rag_new(&b->app, err, sizeof err);
+  b->rag = rag_new(b->app.cfg, b->app.store, b->app.events, b->app.jobs, b->app.llm, err, sizeof err);
   if (!b->rag) {
     fprintf(stderr, "rag: %s\n", err);
     exit(1);

@@ -1,9 +1,10 @@
 /*
  * app.c - assembling the application from its parts, and taking it apart.
  *
- * Order matters: store (migrated) -> events -> jobs -> auth -> hub -> router
- * -> module contexts. Closing runs in reverse, after the HTTP server has
- * stopped, so no handler can see a half-freed app.
+ * Order matters: store (migrated) -> events -> jobs -> secrets -> llm -> web
+ * -> rag -> auth -> plugins -> hub -> router -> agents. Each part gets the
+ * parts it uses here and nowhere else. Closing runs in reverse, after the
+ * HTTP server has stopped, so no handler can see a half-freed app.
  */
 #include "app.h"
 
@@ -13,20 +14,24 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "agents/agents.h"
+#include "agents/drafts.h"
 #include "api/api.h"
 #include "auth/auth.h"
-#include "plugins/plugins.h"
-#include "agents/agents.h"
+#include "auth/secrets.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "agents/drafts.h"
 #include "chat/chat.h"
 #include "http/http.h"
 #include "http/ws.h"
 #include "llm/llm.h"
 #include "mcp/mcp.h"
+#include "plugins/plugins.h"
 #include "rag/rag.h"
+#include "store/chats.h"
+#include "store/drafts.h"
+#include "store/missions.h"
 #include "web/scholar.h"
 #include "web/web.h"
 
@@ -57,6 +62,26 @@ static char *load_jwt_key(const config_t *cfg, char *err, size_t errlen) {
   return util_strdup(fresh);
 }
 
+/* A user may subscribe to "chat:ID" only for their own chats. */
+static int authorize_chat(app_t *app, const http_user_t *user, const char *id) {
+  store_chat_t c;
+  return store_chat_get(app->store, user->id, id, &c) == STORE_OK;
+}
+
+/* "draft:ID": the user's own mission drafts. */
+static int authorize_draft(app_t *app, const http_user_t *user, const char *id) {
+  json_t *d = store_draft_json(app->store, user->id, id, 0);
+  json_decref(d);
+  return d != NULL;
+}
+
+/* "mission:ID": the owner's, or any for an admin. */
+static int authorize_mission(app_t *app, const http_user_t *user, const char *id) {
+  char owner[17];
+  if (store_mission_owner(app->store, id, owner) != STORE_OK) return 0;
+  return user->role == ROLE_ADMIN || !strcmp(owner, user->id);
+}
+
 app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   app_t *app = calloc(1, sizeof *app);
   if (!app) abort();
@@ -75,7 +100,11 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
   app->events = events_new(app->store);
   app->jobs = jobs_new(app->store);
   jobs_set_lease_ms(app->jobs, config_int(cfg, "JOB_LEASE_SECONDS") * 1000);
-  if (!(app->llm = llm_new(app, err, errlen))) {
+  if (!(app->secrets = secrets_new(cfg, err, errlen))) {
+    app_close(app);
+    return NULL;
+  }
+  if (!(app->llm = llm_new(cfg, app->store, app->secrets, err, errlen))) {
     app_close(app);
     return NULL;
   }
@@ -84,7 +113,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     return NULL;
   }
   web_set_llm(app->web, app->llm);
-  if (!(app->rag = rag_new(app, err, errlen))) {
+  if (!(app->rag = rag_new(cfg, app->store, app->events, app->jobs, app->llm, err, errlen))) {
     app_close(app);
     return NULL;
   }
@@ -109,12 +138,24 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     app_close(app);
     return NULL;
   }
-  chat_register(app); /* the "chat:ID" WebSocket channel authoriser */
-  drafts_register(app); /* "draft:ID" and the "draft_turn" job kind */
+  ws_hub_authorize(app->hub, "chat", authorize_chat); /* the "chat:ID" channel */
+  app->chat_deps = (chat_deps_t){.cfg = cfg, .store = app->store, .events = app->events, .llm = app->llm,
+                                 .rag = app->rag, .web = app->web};
+  ws_hub_authorize(app->hub, "draft", authorize_draft);
+  ws_hub_authorize(app->hub, "mission", authorize_mission);
   app->router = http_router_new();
   api_register_all(app->router);
   app->mcp_sessions = mcp_sessions_new();
-  if (!(app->agents = agents_new(app, err, errlen))) return app_close(app), NULL;
+  agents_deps_t deps = {.cfg = cfg,
+                        .store = app->store,
+                        .events = app->events,
+                        .jobs = app->jobs,
+                        .llm = app->llm,
+                        .rag = app->rag,
+                        .web = app->web,
+                        .plugins = app->plugins};
+  if (!(app->agents = agents_new(&deps, err, errlen))) return app_close(app), NULL;
+  drafts_register(app->agents); /* the "draft_turn" job kind */
   return app;
 }
 
@@ -132,7 +173,7 @@ const char *app_role_name(app_role_t role) {
 
 int app_start_workers(app_t *app, app_role_t role) {
   if (role != APP_ROLE_API && jobs_start(app->jobs) != 0) return -1;
-  if (role != APP_ROLE_WORKER && !app->chat && !(app->chat = chat_pool_start(app))) return -1;
+  if (role != APP_ROLE_WORKER && !app->chat && !(app->chat = chat_pool_start(&app->chat_deps))) return -1;
   return role == APP_ROLE_API ? 0 : agents_scheduler_start(app->agents);
 }
 
@@ -151,6 +192,7 @@ void app_close(app_t *app) {
   web_free(app->web);
   rag_free(app->rag);
   llm_free(app->llm);
+  secrets_free(app->secrets);
   plugins_free(app->plugins);
   store_close(app->store);
   config_free(app->cfg);

@@ -2,22 +2,30 @@
  * app.h - the running application: every long-lived part, created once by
  * app_open() and shared (read-only pointers) by handlers and workers.
  *
- * Modules that need their own context (llm, rag, web, agents) hang it here as
- * an opaque pointer set up in app.c; nothing else is global.
+ * Each module gets the parts it needs from app_open (src/app.c), the only
+ * place that wires them; no module below the API layer includes this header.
+ * Nothing else is global.
  */
 #ifndef MAESTRO_APP_H
 #define MAESTRO_APP_H
 
 #include <stddef.h>
 
+#include "auth/secrets.h"
 #include "base/config.h"
+#include "chat/chat.h"
 #include "events/events.h"
 #include "jobs/jobs.h"
+#include "llm/llm.h"
+#include "plugins/plugins.h"
+#include "rag/rag.h"
 #include "store/store.h"
+#include "web/web.h"
 
 struct http_router;
 struct ws_hub;
 struct auth;
+struct agents;
 
 typedef struct app {
   config_t *cfg;
@@ -25,15 +33,17 @@ typedef struct app {
   events_t *events;
   jobs_t *jobs;
   struct auth *auth;
+  secrets_t *secrets; /* the API keys in settings, sealed at rest */
   struct http_router *router;
   struct ws_hub *hub;
   /* Module contexts, owned by the app (created in app_open, freed in app_close). */
-  void *llm;
-  void *rag;
-  void *web;
-  void *agents;
-  void *plugins; /* plugins_t (src/plugins/plugins.h): loaded from PLUGINS_DIR */
-  struct chat_pool *chat; /* chat answering workers (app_start_workers), or NULL */
+  llm_t *llm;
+  rag_t *rag;
+  web_t *web;
+  struct agents *agents;
+  plugins_t *plugins; /* loaded from PLUGINS_DIR */
+  chat_deps_t chat_deps; /* what chat_ask and the chat pool use */
+  chat_pool_t *chat; /* chat answering workers (app_start_workers), or NULL */
   struct mcp_sessions *mcp_sessions; /* Streamable HTTP sessions of POST /mcp (src/mcp/sessions.c) */
   int64_t started_at_ms;
 } app_t;

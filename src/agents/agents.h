@@ -23,13 +23,34 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
-#include "app.h"
+#include "base/config.h"
+#include "events/events.h"
+#include "jobs/jobs.h"
+#include "llm/llm.h"
+#include "plugins/plugins.h"
+#include "rag/rag.h"
+#include "store/store.h"
+#include "web/web.h"
 
 typedef struct agents agents_t;
 
-/* Creates the context, registers the "mission" job kind (call before
- * app_start_workers) and the WebSocket authoriser of "mission:ID". */
-agents_t *agents_new(app_t *app, char *err, size_t errlen);
+/* What the agents use, all borrowed (created before agents_new, freed after
+ * agents_free, by app.c). jobs may be NULL: no "mission" job kind is
+ * registered. */
+typedef struct {
+  const config_t *cfg;
+  store_t *store;
+  events_t *events;
+  jobs_t *jobs;
+  llm_t *llm;
+  rag_t *rag;
+  web_t *web;
+  plugins_t *plugins;
+} agents_deps_t;
+
+/* Creates the context over a copy of deps and registers the "mission" job
+ * kind (call before app_start_workers). */
+agents_t *agents_new(const agents_deps_t *deps, char *err, size_t errlen);
 void agents_free(agents_t *ag); /* accepts NULL */
 
 /*
@@ -140,15 +161,15 @@ void agents_scheduler_stop(agents_t *ag);
 double agents_progress(const char *status, const char *phase, int round, json_t *settings, json_t *flat, json_t *drafts,
                        const char *pending);
 /* agents_progress() of a mission row, reading its sections and drafts. */
-double agents_mission_progress(app_t *app, json_t *row);
+double agents_mission_progress(agents_t *ag, json_t *row);
 /* The model calls of mission id in flight now, oldest first, as the
  * call_started events gave them plus "in_flight": true. New reference. */
 json_t *agents_inflight_json(agents_t *ag, const char *id);
 
 /* The outline as {"sections":[{id,title,questions,priority,quality,subsections}]}. */
-json_t *agents_plan_json(app_t *app, const char *id);
+json_t *agents_plan_json(agents_t *ag, const char *id);
 /* Current drafts as {"sections":[{id,title,content,version}],"markdown"} with
  * [n] citations. */
-json_t *agents_draft_json(app_t *app, const char *id);
+json_t *agents_draft_json(agents_t *ag, const char *id);
 
 #endif

@@ -28,7 +28,7 @@ typedef struct {
 } agents_slot_t;
 
 struct agents {
-  app_t *app;
+  agents_deps_t deps; /* copied by agents_new */
   pthread_mutex_t lock;
   agents_slot_t slots[AGENTS_MAX_RUNNING];
   /* scheduler thread (schedule.c), guarded by lock */
@@ -49,7 +49,7 @@ struct agents {
 
 typedef struct {
   agents_t *ag;
-  app_t *app;
+  const agents_deps_t *deps; /* &ag->deps */
   char id[17], user_id[17];
   json_t *row; /* the mission row at start (owned) */
   const char *title, *description, *group_id;
@@ -93,8 +93,8 @@ typedef struct {
  * run compared with prev_id (must belong to user_id, else NULL): new and
  * removed sources, new/removed sections, sections whose content changed.
  * sections/drafts/notes are the current run's. malloc'd (schedule.c). */
-char *schedule_changes(app_t *app, const char *user_id, const char *prev_id, const char *lang, json_t *sections,
-                       json_t *drafts, json_t *notes);
+char *schedule_changes(const agents_deps_t *deps, const char *user_id, const char *prev_id, const char *lang,
+                       json_t *sections, json_t *drafts, json_t *notes);
 
 /* 1 when the run should stop now (pause/stop/Ctrl-C/shutdown). */
 int mrun_cancelled(mrun_t *m);
@@ -215,7 +215,7 @@ const char *agent_detect_language(const char *text);
 char *agent_fill(const char *tmpl, json_t *vars);
 /* The template of a role: PROMPTS_DIR/<role>.md, else the embedded one.
  * malloc'd, or NULL when neither exists. */
-char *agent_prompt(app_t *app, const char *role);
+char *agent_prompt(const agents_deps_t *deps, const char *role);
 
 /* ---- calls (mission.c) ---- */
 

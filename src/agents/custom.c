@@ -68,13 +68,13 @@ static int bad(char *field, const char *name, char *err, size_t errlen, const ch
 
 /* 1 when tool "x.y" is tool y of loaded plugin x, or x is an MCP server
  * user_id may use (its tools are listed only when connected: any y). */
-static int tool_known(app_t *app, const char *user_id, const char *tool) {
+static int tool_known(const agents_deps_t *deps, const char *user_id, const char *tool) {
   const char *dot = strchr(tool, '.');
   if (!dot || dot == tool || !dot[1]) return 0;
   char prefix[64];
   snprintf(prefix, sizeof prefix, "%.*s", (int)(dot - tool < 63 ? dot - tool : 63), tool);
   int found = 0;
-  json_t *d = plugins_describe(app->plugins), *p, *t;
+  json_t *d = plugins_describe(deps->plugins), *p, *t;
   size_t i, k;
   json_array_foreach(json_object_get(d, "plugins"), i, p) {
     if (strcmp(json_string_value(json_object_get(p, "name")), prefix)) continue;
@@ -83,15 +83,15 @@ static int tool_known(app_t *app, const char *user_id, const char *tool) {
   }
   json_decref(d);
   if (found) return 1;
-  json_t *servers = mcp_servers_for_user(app, user_id);
+  json_t *servers = mcp_servers_for_user(deps->llm, deps->store, user_id);
   found = json_object_get(servers, prefix) != NULL;
   json_decref(servers);
   return found;
 }
 
-static int source_known(app_t *app, const char *s) {
+static int source_known(const agents_deps_t *deps, const char *s) {
   if (!strcmp(s, "local_documents") || !strcmp(s, "web_search") || !strcmp(s, "scholarly")) return 1;
-  return util_starts_with(s, "plugin:") && plugins_has_source(app->plugins, s);
+  return util_starts_with(s, "plugin:") && plugins_has_source(deps->plugins, s);
 }
 
 /* A list of distinct strings, each accepted by ok; NULL member: []. */
@@ -122,8 +122,9 @@ static int string_list(json_t *v, const char *name, json_t **out, char *field, c
   return 0;
 }
 
-int custom_agent_validate(app_t *app, const char *name, json_t *body, const char *user_id, json_t **def, char *name_out,
-                          char *field, char *err, size_t errlen) {
+int custom_agent_validate(agents_t *ag, const char *name, json_t *body, const char *user_id, json_t **def,
+                          char *name_out, char *field, char *err, size_t errlen) {
+  const agents_deps_t *deps = &ag->deps;
   *def = NULL;
   name_out[0] = '\0';
   if (!json_is_object(body)) return bad(field, "body", err, errlen, "the definition must be a JSON object%s", "");
@@ -173,7 +174,7 @@ int custom_agent_validate(app_t *app, const char *name, json_t *body, const char
     return -1;
   }
   size_t i;
-  json_array_foreach(tools, i, v) if (!tool_known(app, user_id, json_string_value(v))) {
+  json_array_foreach(tools, i, v) if (!tool_known(deps, user_id, json_string_value(v))) {
     snprintf(field, 32, "tools");
     snprintf(err, errlen,
              "tools: %.200s is not a known tool (plugin.tool of a loaded plugin, or server.tool of an MCP server in "
@@ -184,7 +185,7 @@ int custom_agent_validate(app_t *app, const char *name, json_t *body, const char
     json_decref(sources);
     return -1;
   }
-  json_array_foreach(sources, i, v) if (!source_known(app, json_string_value(v))) {
+  json_array_foreach(sources, i, v) if (!source_known(deps, json_string_value(v))) {
     snprintf(field, 32, "sources");
     snprintf(err, errlen,
              "sources: %.200s is not a source (local_documents, web_search, scholarly or a loaded plugin's "
@@ -204,8 +205,9 @@ int custom_agent_validate(app_t *app, const char *name, json_t *body, const char
 
 /* ---- AGENTS_DIR ---- */
 
-int custom_agents_load_dir(app_t *app) {
-  const char *dir = config_get(app->cfg, "AGENTS_DIR");
+int custom_agents_load_dir(agents_t *ag) {
+  const agents_deps_t *deps = &ag->deps;
+  const char *dir = config_get(deps->cfg, "AGENTS_DIR");
   if (!dir || !dir[0]) return 0;
   DIR *d = opendir(dir);
   if (!d) {
@@ -226,7 +228,7 @@ int custom_agents_load_dir(app_t *app) {
       continue;
     }
     const char *own = json_string_value(json_object_get(body, "name"));
-    if (custom_agent_validate(app, own ? NULL : stem, body, NULL, &def, name, field, err, sizeof err) != 0) {
+    if (custom_agent_validate(ag, own ? NULL : stem, body, NULL, &def, name, field, err, sizeof err) != 0) {
       log_warn("agents", "custom agent file %s refused: %s: %s", path, field, err);
       json_decref(body);
       continue;
@@ -235,9 +237,9 @@ int custom_agents_load_dir(app_t *app) {
     snprintf(author, sizeof author, "file:%s", e->d_name);
     int64_t version = 0;
     int changed = 0;
-    if (store_cagent_put(app->store, name, def, "file", author, &version, &changed) == STORE_OK) {
+    if (store_cagent_put(deps->store, name, def, "file", author, &version, &changed) == STORE_OK) {
       loaded++;
-      if (json_is_true(json_object_get(body, "disabled"))) store_cagent_set_disabled(app->store, name, 1);
+      if (json_is_true(json_object_get(body, "disabled"))) store_cagent_set_disabled(deps->store, name, 1);
       if (changed) log_info("agents", "custom agent %s (version %lld) loaded from %s", name, (long long)version, path);
     } else
       log_warn("agents", "custom agent file %s: the store refused it", path);
@@ -264,12 +266,13 @@ int custom_agents_check_setting(json_t *v, char *err, size_t errlen) {
   return -1;
 }
 
-int custom_agents_check_exist(app_t *app, json_t *names, char *err, size_t errlen) {
+int custom_agents_check_exist(agents_t *ag, json_t *names, char *err, size_t errlen) {
+  const agents_deps_t *deps = &ag->deps;
   size_t i;
   json_t *s;
   json_array_foreach(names, i, s) {
     json_t *a = NULL;
-    int rc = store_cagent_get(app->store, json_string_value(s), 0, &a);
+    int rc = store_cagent_get(deps->store, json_string_value(s), 0, &a);
     int disabled = a && json_is_true(json_object_get(a, "disabled"));
     json_decref(a);
     if (rc == STORE_OK && !disabled) continue;
@@ -289,7 +292,7 @@ json_t *custom_agents_resolve(mrun_t *m) {
   json_array_foreach(json_object_get(json_object_get(m->row, "settings"), "custom_agents"), i, s) {
     const char *name = json_string_value(s);
     json_t *a = NULL;
-    if (!name || store_cagent_get(m->app->store, name, 0, &a) != STORE_OK ||
+    if (!name || store_cagent_get(m->deps->store, name, 0, &a) != STORE_OK ||
         json_is_true(json_object_get(a, "disabled"))) {
       mrun_warn(m, "custom_agent_unavailable", NULL, 0,
                 "Custom agent %s was not run: it was disabled or deleted after the mission was created",
@@ -374,7 +377,7 @@ static void record(mrun_t *m, json_t *agent, const char *section_id, const char 
   json_t *out = output ? json_deep_copy(output) : json_object();
   if (section_title) json_object_set_new(out, "section_title", json_string(section_title));
   json_object_set_new(run, "output", out);
-  if (store_cagent_run_put(m->app->store, m->id, run) != STORE_OK)
+  if (store_cagent_run_put(m->deps->store, m->id, run) != STORE_OK)
     log_warn("agents", "mission %s: the run of custom agent %s could not be recorded", m->id, name);
   if (evs)
     store_mevs_add(evs, "custom_agent", run);
@@ -449,7 +452,7 @@ void custom_after_research(mrun_t *m, json_t *section, int round, passages_t *ps
       tools_called = (int)(view.n - before);
     }
     /* the section's notes of earlier rounds, then this round's (not stored yet) */
-    json_t *mine = store_mission_notes(m->app->store, m->id, sid);
+    json_t *mine = store_mission_notes(m->deps->store, m->id, sid);
     if (!mine) mine = json_array();
     json_array_extend(mine, notes);
     buf_t u = BUF_INIT;
@@ -535,8 +538,8 @@ void custom_before_writing(mrun_t *m, int round) {
       mrun_commit_events(m, &evs);
       continue;
     }
-    if (!notes) notes = store_mission_notes(m->app->store, m->id, NULL);
-    json_t *flat = store_mission_sections(m->app->store, m->id);
+    if (!notes) notes = store_mission_notes(m->deps->store, m->id, NULL);
+    json_t *flat = store_mission_sections(m->deps->store, m->id);
     buf_t u = BUF_INIT;
     buf_init(&u);
     buf_printf(&u, "Mission: %s\nSections:\n", m->title);

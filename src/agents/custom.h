@@ -29,7 +29,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#include "app.h"
+#include "agents/agents.h"
 
 #define CUSTOM_AGENTS_MAX_PER_MISSION 8
 
@@ -42,8 +42,8 @@
  * without the name) and name_out (>= 41 bytes), or -1 with field (the
  * member at fault, >= 32 bytes) and err.
  */
-int custom_agent_validate(app_t *app, const char *name, json_t *body, const char *user_id, json_t **def, char *name_out,
-                          char *field, char *err, size_t errlen);
+int custom_agent_validate(agents_t *ag, const char *name, json_t *body, const char *user_id, json_t **def,
+                          char *name_out, char *field, char *err, size_t errlen);
 
 /* 1 when s is a valid agent name (slug). */
 int custom_agent_name_ok(const char *s);
@@ -55,12 +55,12 @@ int custom_agent_name_ok(const char *s);
  * a warning naming the file, the field and why; the server still starts.
  * Returns the number of agents read.
  */
-int custom_agents_load_dir(app_t *app);
+int custom_agents_load_dir(agents_t *ag);
 
 /* settings.custom_agents in the mission settings table (msettings.c): a
  * list of at most CUSTOM_AGENTS_MAX_PER_MISSION distinct names. 0 or -1 with err. */
 int custom_agents_check_setting(json_t *v, char *err, size_t errlen);
 /* Each name of settings.custom_agents is an enabled agent: 0, or -1 with err. */
-int custom_agents_check_exist(app_t *app, json_t *names, char *err, size_t errlen);
+int custom_agents_check_exist(agents_t *ag, json_t *names, char *err, size_t errlen);
 
 #endif

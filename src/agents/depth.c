@@ -37,14 +37,14 @@ const agent_depth_t *agent_depth(const char *name) {
 
 int agent_prompt_budget(mrun_t *m, llm_tier_t tier, const char *role) {
   int system = 0;
-  char *tmpl = agent_prompt(m->app, role);
+  char *tmpl = agent_prompt(m->deps, role);
   if (tmpl) {
     system = llm_estimate_tokens(tmpl);
     free(tmpl);
   }
   llm_endpoint_t ep;
   char err[256];
-  llm_resolve(m->app->llm, m->user_id, tier, &ep, err, sizeof err);
+  llm_resolve(m->deps->llm, m->user_id, tier, &ep, err, sizeof err);
   int window = ep.context_window > 0 ? ep.context_window : AGENT_DEFAULT_CONTEXT;
   int reserve = ep.max_tokens > 0 ? ep.max_tokens : 1024;
   memset(&ep, 0, sizeof ep); /* the endpoint holds the API key */

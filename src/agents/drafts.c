@@ -28,7 +28,6 @@
 #include "base/text.h"
 #include "base/util.h"
 #include "chat/chat.h"
-#include "http/ws.h"
 #include "rag/rag.h"
 #include "store/chats.h"
 #include "store/documents.h"
@@ -485,7 +484,8 @@ static void pad_questions(json_t *qs, const char *topic, const char *lang) {
 }
 
 /* Up to MATCHED_MAX of the user's documents that share words with text. */
-static json_t *matching_documents(app_t *app, const char *user_id, const char *group_id, const char *text) {
+static json_t *matching_documents(const agents_deps_t *deps, const char *user_id, const char *group_id,
+                                  const char *text) {
   json_t *out = json_array();
   rag_query_t q;
   rag_query_init(&q);
@@ -498,7 +498,7 @@ static json_t *matching_documents(app_t *app, const char *user_id, const char *g
   q.per_document = 1;
   rag_results_t res = {0};
   char err[256];
-  if (app->rag && rag_search(app->rag, &q, &res, err, sizeof err) == 0)
+  if (deps->rag && rag_search(deps->rag, &q, &res, err, sizeof err) == 0)
     for (size_t i = 0; i < res.n && json_array_size(out) < MATCHED_MAX; i++)
       json_array_append_new(out, json_pack("{s:s, s:s}", "id", res.hits[i].document_id, "title",
                                            res.hits[i].title ? res.hits[i].title : res.hits[i].filename));
@@ -568,7 +568,8 @@ static int refine(json_t *card, const char *text, const char *lang) {
   return understood;
 }
 
-json_t *drafts_offline_proposal(app_t *app, const char *user_id, const char *text, json_t *current) {
+json_t *drafts_offline_proposal(agents_t *ag, const char *user_id, const char *text, json_t *current) {
+  const agents_deps_t *deps = &ag->deps;
   static const char *const WEB[] = {"web", "online", "internet", "news", "latest", "인터넷", "웹", "최신", NULL};
   json_t *card;
   if (current) {
@@ -596,7 +597,7 @@ json_t *drafts_offline_proposal(app_t *app, const char *user_id, const char *tex
     char *audience = NULL;
     json_array_foreach(cl, i, c) questions_of(qs, json_string_value(c), i == 0, lang, &audience);
     pad_questions(qs, topic, lang);
-    json_t *docs = matching_documents(app, user_id, NULL, text);
+    json_t *docs = matching_documents(deps, user_id, NULL, text);
     int web = has_word(text, WEB) || !json_array_size(docs);
     if (topic[0]) topic[0] = (char)toupper((unsigned char)topic[0]);
     card =
@@ -856,8 +857,9 @@ static int tap_token(void *ud, const char *text, size_t len) {
   return 0;
 }
 
-int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *current, json_t **proposal, char **reply,
+int drafts_propose(agents_t *ag, const char *user_id, json_t *history, json_t *current, json_t **proposal, char **reply,
                    json_t **meta, const char *channel, char *err, size_t errlen) {
+  const agents_deps_t *deps = &ag->deps;
   *proposal = NULL;
   *reply = NULL;
   *meta = NULL;
@@ -869,15 +871,15 @@ int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *cur
     last = json_string_value(json_object_get(m, "content"));
   }
   const char *gid = json_string_value(json_object_get(json_object_get(current, "sources"), "group_id"));
-  json_t *docs = matching_documents(app, user_id, gid, first ? first : "");
+  json_t *docs = matching_documents(deps, user_id, gid, first ? first : "");
 
   llm_endpoint_t ep;
   char rerr[256];
-  int have_model = llm_resolve(app->llm, user_id, LLM_TIER_MID, &ep, rerr, sizeof rerr) == 0;
+  int have_model = llm_resolve(deps->llm, user_id, LLM_TIER_MID, &ep, rerr, sizeof rerr) == 0;
   sodium_memzero(&ep, sizeof ep);
   char why[400] = "";
   if (have_model) {
-    char *sys = agent_prompt(app, "mission_draft");
+    char *sys = agent_prompt(deps, "mission_draft");
     char *user = turn_prompt(history, current, docs);
     json_t *schema = answer_schema();
     char *prev = NULL;
@@ -885,7 +887,7 @@ int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *cur
     chat_stream_t cs;
     reply_tap_t tap = {0};
     if (channel) {
-      chat_stream_init(&cs, app, channel);
+      chat_stream_init(&cs, deps->events, channel);
       tap.out = &cs;
       buf_init(&tap.raw);
     }
@@ -919,7 +921,7 @@ int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *cur
       }
       llm_response_t resp;
       char lerr[600] = "";
-      rc = llm_chat(app->llm, &req, &resp, lerr, sizeof lerr);
+      rc = llm_chat(deps->llm, &req, &resp, lerr, sizeof lerr);
       buf_free(&again);
       if (rc == LLM_OK) {
         if (!strcmp(resp.finish_reason, "length"))
@@ -955,7 +957,7 @@ int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *cur
   }
   if (!*proposal) {
     int fallback = have_model;
-    json_t *card = drafts_offline_proposal(app, user_id, current ? last : (first ? first : ""), current);
+    json_t *card = drafts_offline_proposal(ag, user_id, current ? last : (first ? first : ""), current);
     if (fallback) json_object_set_new(card, "origin", json_string("fallback"));
     if (!current) json_object_set(card, "matched_documents", docs);
     char field[64];
@@ -987,23 +989,26 @@ static void channel_of(const char *id, char *out, size_t n) {
   snprintf(out, n, "draft:%s", id);
 }
 
-static void publish(app_t *app, const char *draft_id, const char *event, json_t *data, int64_t *seq) {
+static void publish(const agents_deps_t *deps, const char *draft_id, const char *event, json_t *data, int64_t *seq) {
   char channel[40];
   channel_of(draft_id, channel, sizeof channel);
-  if (events_publish(app->events, channel, event, data, seq) != 0)
+  if (events_publish(deps->events, channel, event, data, seq) != 0)
     log_warn("drafts", "could not publish on %s", channel);
   json_decref(data);
 }
 
-static int64_t stale_ms(app_t *app) {
-  return (config_int(app->cfg, "LLM_TIMEOUT_SECONDS") * 2 * (config_int(app->cfg, "LLM_MAX_RETRIES") + 1) + 60) * 1000;
+static int64_t stale_ms(const agents_deps_t *deps) {
+  return (config_int(deps->cfg, "LLM_TIMEOUT_SECONDS") * 2 * (config_int(deps->cfg, "LLM_MAX_RETRIES") + 1) + 60) *
+         1000;
 }
 
 /* Answers the draft's last user turn and stores the answer; releases the draft. */
-static int answer_turn(app_t *app, const char *user_id, const char *draft_id, json_t **amsg, char *err, size_t errlen) {
+static int answer_turn(agents_t *ag, const char *user_id, const char *draft_id, json_t **amsg, char *err,
+                       size_t errlen) {
+  const agents_deps_t *deps = &ag->deps;
   *amsg = NULL;
-  json_t *d = store_draft_json(app->store, user_id, draft_id, 0);
-  json_t *history = d ? store_draft_recent(app->store, user_id, draft_id, HISTORY_TURNS) : NULL;
+  json_t *d = store_draft_json(deps->store, user_id, draft_id, 0);
+  json_t *history = d ? store_draft_recent(deps->store, user_id, draft_id, HISTORY_TURNS) : NULL;
   int rc = DRAFT_ERR_NOT_FOUND;
   if (!d || !history) {
     snprintf(err, errlen, "mission draft %s not found", draft_id);
@@ -1014,10 +1019,10 @@ static int answer_turn(app_t *app, const char *user_id, const char *draft_id, js
   char *reply = NULL;
   char channel[40];
   channel_of(draft_id, channel, sizeof channel);
-  rc = drafts_propose(app, user_id, history, json_object_size(current) ? current : NULL, &proposal, &reply, &meta,
+  rc = drafts_propose(ag, user_id, history, json_object_size(current) ? current : NULL, &proposal, &reply, &meta,
                       channel, err, errlen);
   if (rc == DRAFT_OK) {
-    if (store_draft_add_message(app->store, user_id, draft_id, "assistant", reply, proposal, meta, amsg) != STORE_OK) {
+    if (store_draft_add_message(deps->store, user_id, draft_id, "assistant", reply, proposal, meta, amsg) != STORE_OK) {
       snprintf(err, errlen, "could not store the answer of mission draft %s", draft_id);
       rc = DRAFT_ERR;
     }
@@ -1026,7 +1031,7 @@ static int answer_turn(app_t *app, const char *user_id, const char *draft_id, js
   json_decref(proposal);
   json_decref(meta);
 out:
-  store_draft_release(app->store, draft_id);
+  store_draft_release(deps->store, draft_id);
   json_decref(history);
   json_decref(d);
   return rc;
@@ -1034,54 +1039,50 @@ out:
 
 static job_result_t turn_job(void *ud, jobs_t *jobs, const store_job_t *job, char *err, size_t errlen) {
   (void)jobs;
-  app_t *app = ud;
+  agents_t *ag = ud;
+  const agents_deps_t *deps = &ag->deps;
   json_t *amsg = NULL;
-  int rc = answer_turn(app, job->user_id, job->ref_id, &amsg, err, errlen);
+  int rc = answer_turn(ag, job->user_id, job->ref_id, &amsg, err, errlen);
   if (rc == DRAFT_OK) {
-    publish(app, job->ref_id, "message", amsg, NULL);
+    publish(deps, job->ref_id, "message", amsg, NULL);
     return JOB_DONE;
   }
-  if (rc != DRAFT_ERR_NOT_FOUND) publish(app, job->ref_id, "error", json_pack("{s:s}", "message", err), NULL);
+  if (rc != DRAFT_ERR_NOT_FOUND) publish(deps, job->ref_id, "error", json_pack("{s:s}", "message", err), NULL);
   return JOB_FAILED;
 }
 
-static int authorize_draft(app_t *app, const http_user_t *user, const char *id) {
-  json_t *d = store_draft_json(app->store, user->id, id, 0);
-  json_decref(d);
-  return d != NULL;
+void drafts_register(agents_t *ag) {
+  if (ag->deps.jobs) jobs_register(ag->deps.jobs, "draft_turn", 2, turn_job, ag);
 }
 
-void drafts_register(app_t *app) {
-  if (app->hub) ws_hub_authorize(app->hub, "draft", authorize_draft);
-  if (app->jobs) jobs_register(app->jobs, "draft_turn", 2, turn_job, app);
-}
-
-int drafts_create(app_t *app, const char *user_id, const char *content, json_t **draft, char *err, size_t errlen) {
+int drafts_create(agents_t *ag, const char *user_id, const char *content, json_t **draft, char *err, size_t errlen) {
+  const agents_deps_t *deps = &ag->deps;
   *draft = NULL;
   json_t *history = json_pack("[{s:s, s:s}]", "role", "user", "content", content);
   json_t *proposal = NULL, *meta = NULL;
   char *reply = NULL;
-  int rc = drafts_propose(app, user_id, history, NULL, &proposal, &reply, &meta, NULL, err, errlen);
+  int rc = drafts_propose(ag, user_id, history, NULL, &proposal, &reply, &meta, NULL, err, errlen);
   json_decref(history);
   char id[17];
   if (rc == DRAFT_OK &&
-      (store_draft_create(app->store, user_id, proposal, id) != STORE_OK ||
-       store_draft_add_message(app->store, user_id, id, "user", content, NULL, NULL, NULL) != STORE_OK ||
-       store_draft_add_message(app->store, user_id, id, "assistant", reply, proposal, meta, NULL) != STORE_OK)) {
+      (store_draft_create(deps->store, user_id, proposal, id) != STORE_OK ||
+       store_draft_add_message(deps->store, user_id, id, "user", content, NULL, NULL, NULL) != STORE_OK ||
+       store_draft_add_message(deps->store, user_id, id, "assistant", reply, proposal, meta, NULL) != STORE_OK)) {
     snprintf(err, errlen, "could not store the mission draft");
     rc = DRAFT_ERR;
   }
-  if (rc == DRAFT_OK) *draft = store_draft_json(app->store, user_id, id, 1);
+  if (rc == DRAFT_OK) *draft = store_draft_json(deps->store, user_id, id, 1);
   free(reply);
   json_decref(proposal);
   json_decref(meta);
   return rc;
 }
 
-int drafts_submit_turn(app_t *app, const char *user_id, const char *draft_id, const char *content, json_t **qmsg,
+int drafts_submit_turn(agents_t *ag, const char *user_id, const char *draft_id, const char *content, json_t **qmsg,
                        int64_t *seq, char *err, size_t errlen) {
+  const agents_deps_t *deps = &ag->deps;
   *qmsg = NULL;
-  int rc = store_draft_claim(app->store, user_id, draft_id, stale_ms(app));
+  int rc = store_draft_claim(deps->store, user_id, draft_id, stale_ms(deps));
   if (rc == STORE_NOT_FOUND) {
     snprintf(err, errlen, "mission draft %s not found", draft_id);
     return DRAFT_ERR_NOT_FOUND;
@@ -1091,15 +1092,15 @@ int drafts_submit_turn(app_t *app, const char *user_id, const char *draft_id, co
     return DRAFT_ERR_BUSY;
   }
   if (rc != STORE_OK ||
-      store_draft_add_message(app->store, user_id, draft_id, "user", content, NULL, NULL, qmsg) != STORE_OK) {
-    store_draft_release(app->store, draft_id);
+      store_draft_add_message(deps->store, user_id, draft_id, "user", content, NULL, NULL, qmsg) != STORE_OK) {
+    store_draft_release(deps->store, draft_id);
     snprintf(err, errlen, "could not store the message");
     return DRAFT_ERR;
   }
-  publish(app, draft_id, "message", json_incref(*qmsg), seq);
-  if (jobs_submit(app->jobs, "draft_turn", draft_id, user_id, NULL, NULL) != 0) {
-    store_draft_release(app->store, draft_id);
-    publish(app, draft_id, "error", json_pack("{s:s}", "message", "the answer could not be queued; send it again"),
+  publish(deps, draft_id, "message", json_incref(*qmsg), seq);
+  if (jobs_submit(deps->jobs, "draft_turn", draft_id, user_id, NULL, NULL) != 0) {
+    store_draft_release(deps->store, draft_id);
+    publish(deps, draft_id, "error", json_pack("{s:s}", "message", "the answer could not be queued; send it again"),
             NULL);
     snprintf(err, errlen, "could not queue the answer");
     return DRAFT_ERR;
@@ -1107,11 +1108,12 @@ int drafts_submit_turn(app_t *app, const char *user_id, const char *draft_id, co
   return DRAFT_OK;
 }
 
-int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mission_id, agents_err_t *why, char *err,
-                 size_t errlen, json_t **preflight) {
+int drafts_start(agents_t *ag, const char *user_id, const char *draft_id, char *mission_id, agents_err_t *why,
+                 char *err, size_t errlen, json_t **preflight) {
+  const agents_deps_t *deps = &ag->deps;
   *preflight = NULL;
   *why = AGENTS_E_INTERNAL;
-  int rc = store_draft_claim(app->store, user_id, draft_id, stale_ms(app));
+  int rc = store_draft_claim(deps->store, user_id, draft_id, stale_ms(deps));
   if (rc == STORE_NOT_FOUND) {
     *why = AGENTS_E_NOT_FOUND;
     snprintf(err, errlen, "mission draft %s not found", draft_id);
@@ -1126,7 +1128,7 @@ int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mi
     snprintf(err, errlen, "could not read mission draft %s", draft_id);
     return DRAFT_ERR;
   }
-  json_t *d = store_draft_json(app->store, user_id, draft_id, 1);
+  json_t *d = store_draft_json(deps->store, user_id, draft_id, 1);
   int ret = DRAFT_ERR;
   if (!d) {
     snprintf(err, errlen, "could not read mission draft %s", draft_id);
@@ -1146,7 +1148,7 @@ int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mi
       json_string_value(json_object_get(m, "content"));
   json_t *proposal = json_object_get(d, "proposal");
   json_t *req = drafts_mission_request(proposal, request);
-  if (agents_mission_create(app->agents, user_id, req, 1, mission_id, why, err, errlen, preflight) != 0) {
+  if (agents_mission_create(ag, user_id, req, 1, mission_id, why, err, errlen, preflight) != 0) {
     json_decref(req);
     goto out;
   }
@@ -1157,15 +1159,15 @@ int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mi
   buf_init(&t);
   buf_printf(&t, "%.190s", json_string_value(json_object_get(proposal, "title")));
   const char *gid = json_string_value(json_object_get(json_object_get(proposal, "sources"), "group_id"));
-  if (store_chat_create(app->store, user_id, t.data, gid, chat_id) != STORE_OK) chat_id[0] = 0;
+  if (store_chat_create(deps->store, user_id, t.data, gid, chat_id) != STORE_OK) chat_id[0] = 0;
   buf_free(&t);
-  if (store_draft_set_started(app->store, user_id, draft_id, mission_id, chat_id[0] ? chat_id : NULL) != STORE_OK)
+  if (store_draft_set_started(deps->store, user_id, draft_id, mission_id, chat_id[0] ? chat_id : NULL) != STORE_OK)
     log_warn("drafts", "draft %s: could not record mission %s", draft_id, mission_id);
-  publish(app, draft_id, "started",
+  publish(deps, draft_id, "started",
           json_pack("{s:s, s:s?}", "mission_id", mission_id, "chat_id", chat_id[0] ? chat_id : NULL), NULL);
   ret = DRAFT_OK;
 out:
-  store_draft_release(app->store, draft_id);
+  store_draft_release(deps->store, draft_id);
   json_decref(d);
   return ret;
 }

@@ -35,7 +35,6 @@
 #include <stdint.h>
 
 #include "agents/agents.h"
-#include "app.h"
 
 #define DRAFT_MAX_CONTENT 8000
 #define DRAFT_MIN_QUESTIONS 3
@@ -52,7 +51,7 @@ enum {
 
 /* Registers the "draft" WebSocket authoriser and the "draft_turn" job kind
  * (call from app_open, before app_start_workers). */
-void drafts_register(app_t *app);
+void drafts_register(agents_t *ag);
 
 /*
  * Checks a card (a PUT body or a model answer) and writes the normalised card
@@ -66,7 +65,7 @@ int drafts_proposal_check(json_t *in, json_t **out, char *field, size_t fieldlen
 /* The offline proposal for text (see the top): a new card. current (may be
  * NULL) is the card being refined: its questions are kept and changed by
  * the text ("drop the 3rd question", "shorter", "for executives"). */
-json_t *drafts_offline_proposal(app_t *app, const char *user_id, const char *text, json_t *current);
+json_t *drafts_offline_proposal(agents_t *ag, const char *user_id, const char *text, json_t *current);
 
 /*
  * One planner turn: a new card for the conversation history (the draft's
@@ -78,17 +77,17 @@ json_t *drafts_offline_proposal(app_t *app, const char *user_id, const char *tex
  * reply is streamed there as it is written, as the chat's "token" events
  * (chat_stream_*; "reset" when an answer is replaced by another).
  */
-int drafts_propose(app_t *app, const char *user_id, json_t *history, json_t *current, json_t **proposal, char **reply,
+int drafts_propose(agents_t *ag, const char *user_id, json_t *history, json_t *current, json_t **proposal, char **reply,
                    json_t **meta, const char *channel, char *err, size_t errlen);
 
 /* Creates a draft from the user's first message and answers it now: *draft
  * (new reference) is the draft with its messages. */
-int drafts_create(app_t *app, const char *user_id, const char *content, json_t **draft, char *err, size_t errlen);
+int drafts_create(agents_t *ag, const char *user_id, const char *content, json_t **draft, char *err, size_t errlen);
 
 /* Stores the user's turn, publishes it, and queues the answer (the job
  * publishes it on "draft:ID"). *qmsg (new reference) the stored turn, *seq
  * its event's sequence number. */
-int drafts_submit_turn(app_t *app, const char *user_id, const char *draft_id, const char *content, json_t **qmsg,
+int drafts_submit_turn(agents_t *ag, const char *user_id, const char *draft_id, const char *content, json_t **qmsg,
                        int64_t *seq, char *err, size_t errlen);
 
 /*
@@ -98,8 +97,8 @@ int drafts_submit_turn(app_t *app, const char *user_id, const char *draft_id, co
  * refusal: DRAFT_ERR* with *why (agents_err_t, as agents_mission_create) and err, and
  * *preflight (new reference) when the sources are empty.
  */
-int drafts_start(app_t *app, const char *user_id, const char *draft_id, char *mission_id, agents_err_t *why, char *err,
-                 size_t errlen, json_t **preflight);
+int drafts_start(agents_t *ag, const char *user_id, const char *draft_id, char *mission_id, agents_err_t *why,
+                 char *err, size_t errlen, json_t **preflight);
 
 /* The mission request (the body of POST /api/missions) a card makes. New reference. */
 json_t *drafts_mission_request(json_t *proposal, const char *request_text);

@@ -38,11 +38,10 @@
 #include "base/metrics.h"
 #include "base/util.h"
 #include "events/events.h"
-#include "http/ws.h"
 #include "plugins/plugins.h"
 #include "report/report.h"
-#include "store/documents.h"
 #include "store/custom_agents.h"
+#include "store/documents.h"
 #include "store/events.h"
 #include "store/llm_calls.h"
 
@@ -92,26 +91,26 @@ static void slot_cancel(agents_t *ag, const char *id) {
   pthread_mutex_unlock(&ag->lock);
 }
 
-static void emit(app_t *app, const char *id, store_mevs_t *evs) {
+static void emit(const agents_deps_t *deps, const char *id, store_mevs_t *evs) {
   char channel[64];
   snprintf(channel, sizeof channel, "mission:%s", id);
   for (size_t i = 0; i < evs->n; i++) {
     if (!evs->v[i].seq) continue;
     event_t e = {channel, evs->v[i].seq, evs->v[i].name, evs->v[i].data, evs->v[i].ts};
-    events_notify(app->events, &e);
+    events_notify(deps->events, &e);
   }
   store_mevs_clear(evs);
 }
 
 void mrun_commit_events(mrun_t *m, store_mevs_t *evs) {
-  if (evs->n && store_mission_events(m->app->store, m->id, evs) != STORE_OK)
+  if (evs->n && store_mission_events(m->deps->store, m->id, evs) != STORE_OK)
     log_warn("agents", "mission %s: events could not be stored", m->id);
-  emit(m->app, m->id, evs);
+  emit(m->deps, m->id, evs);
 }
 
 int mrun_cancelled(mrun_t *m) {
   return atomic_load(m->cancel) || (m->cancel_user && atomic_load(m->cancel_user)) ||
-         (m->app->jobs && jobs_should_stop(m->app->jobs));
+         (m->deps->jobs && jobs_should_stop(m->deps->jobs));
 }
 
 void mrun_warn(mrun_t *m, const char *code, const char *section_id, int round, const char *fmt, ...) {
@@ -124,9 +123,9 @@ void mrun_warn(mrun_t *m, const char *code, const char *section_id, int round, c
   if (section_id) json_object_set_new(w, "section_id", json_string(section_id));
   if (round > 0) json_object_set_new(w, "round", json_integer(round));
   store_mevs_t evs = {0};
-  if (store_mission_add_warning(m->app->store, m->id, w, &evs) == STORE_OK)
+  if (store_mission_add_warning(m->deps->store, m->id, w, &evs) == STORE_OK)
     log_info("agents", "mission %s: warning %s: %s", m->id, code, msg);
-  emit(m->app, m->id, &evs);
+  emit(m->deps, m->id, &evs);
   json_decref(w);
 }
 
@@ -206,7 +205,7 @@ static void call_begin(mrun_t *m, const char *key, json_t *data) {
   pthread_mutex_unlock(&m->ag->lock);
   char channel[64];
   snprintf(channel, sizeof channel, "mission:%s", m->id);
-  if (m->app->events) events_publish(m->app->events, channel, "call_started", data, NULL);
+  if (m->deps->events) events_publish(m->deps->events, channel, "call_started", data, NULL);
 }
 
 /* Ends a call in flight; a call that failed is announced (call_ended, with
@@ -218,7 +217,7 @@ static void call_end(mrun_t *m, const char *key, int rc, const char *err, const 
   json_object_del(calls, key);
   if (calls && !json_object_size(calls)) json_object_del(m->ag->inflight, m->id);
   pthread_mutex_unlock(&m->ag->lock);
-  if (rc == LLM_OK || !m->app->events) return;
+  if (rc == LLM_OK || !m->deps->events) return;
   char channel[64];
   snprintf(channel, sizeof channel, "mission:%s", m->id);
   json_t *d = json_pack("{s:s, s:s, s:b}", "call_key", key, "error", err && err[0] ? err : "failed", "cancelled",
@@ -229,7 +228,7 @@ static void call_end(mrun_t *m, const char *key, int rc, const char *err, const 
     json_object_set_new(d, "id", json_string(call_id));
   else
     json_object_del(d, "id");
-  events_publish(m->app->events, channel, "call_ended", d, NULL);
+  events_publish(m->deps->events, channel, "call_ended", d, NULL);
   json_decref(d);
 }
 
@@ -271,7 +270,7 @@ int agent_call_ex(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, co
   if (json) *json = NULL;
   if (text) *text = NULL;
   if (info) memset(info, 0, sizeof *info);
-  char *tmpl = m->role_prompt ? util_strdup(m->role_prompt) : agent_prompt(m->app, role);
+  char *tmpl = m->role_prompt ? util_strdup(m->role_prompt) : agent_prompt(m->deps, role);
   if (!tmpl) {
     snprintf(err, errlen, "no prompt template for agent %s", role);
     return LLM_ERR;
@@ -318,7 +317,7 @@ int agent_call_ex(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, co
   call_begin(m, key, started);
   llm_response_t r;
   int64_t t0 = util_mono_ms();
-  int rc = llm_chat(m->app->llm, &req, &r, err, errlen);
+  int rc = llm_chat(m->deps->llm, &req, &r, err, errlen);
   double secs = (double)(util_mono_ms() - t0) / 1000.0;
   buf_free(&fix);
   metrics_observe(M_AGENT, M_AGENT_HELP, "agent_type", agent, secs);
@@ -360,7 +359,7 @@ int agent_call_ex(mrun_t *m, const char *role, llm_tier_t tier, json_t *vars, co
 
 static void add_stats(mrun_t *m, store_mevs_t *evs, double progress) {
   store_llm_totals_t t = {0};
-  store_llm_calls_totals(m->app->store, m->id, &t);
+  store_llm_calls_totals(m->deps->store, m->id, &t);
   store_mevs_add(
       evs, "stats",
       json_pack("{s:I, s:f, s:I, s:I, s:f}", "tokens", (json_int_t)(t.prompt_tokens + t.completion_tokens), "cost",
@@ -416,12 +415,13 @@ double agents_progress(const char *status, const char *phase, int round, json_t 
   return 0;
 }
 
-double agents_mission_progress(app_t *app, json_t *row) {
+double agents_mission_progress(agents_t *ag, json_t *row) {
+  const agents_deps_t *deps = &ag->deps;
   const char *id = json_string_value(json_object_get(row, "id"));
   const char *phase = json_string_value(json_object_get(row, "phase"));
   int counted = phase && (!strcmp(phase, "research") || !strcmp(phase, "write"));
-  json_t *flat = counted && id ? store_mission_sections(app->store, id) : NULL;
-  json_t *drafts = counted && id && !strcmp(phase, "write") ? store_mission_drafts(app->store, id) : NULL;
+  json_t *flat = counted && id ? store_mission_sections(deps->store, id) : NULL;
+  json_t *drafts = counted && id && !strcmp(phase, "write") ? store_mission_drafts(deps->store, id) : NULL;
   double p = agents_progress(json_string_value(json_object_get(row, "status")), phase,
                              (int)json_integer_value(json_object_get(row, "round")), json_object_get(row, "settings"),
                              flat, drafts, NULL);
@@ -435,8 +435,8 @@ double agents_mission_progress(app_t *app, json_t *row) {
  * agents_mission_progress() reads from the store afterwards. */
 static double progress_of(mrun_t *m, const char *phase, int round, const char *pending) {
   int counted = !strcmp(phase, "research") || !strcmp(phase, "write");
-  json_t *flat = counted ? store_mission_sections(m->app->store, m->id) : NULL;
-  json_t *drafts = counted && !strcmp(phase, "write") ? store_mission_drafts(m->app->store, m->id) : NULL;
+  json_t *flat = counted ? store_mission_sections(m->deps->store, m->id) : NULL;
+  json_t *drafts = counted && !strcmp(phase, "write") ? store_mission_drafts(m->deps->store, m->id) : NULL;
   double p = agents_progress("running", phase, round, json_object_get(m->row, "settings"), flat, drafts, pending);
   json_decref(flat);
   json_decref(drafts);
@@ -457,9 +457,9 @@ static int commit_phase(mrun_t *m, const char *phase, int round, int pass, json_
   double p = progress_of(m, phase, round, NULL);
   add_phase(evs, phase, round, pass, p);
   add_stats(m, evs, p);
-  int rc = store_mission_update(m->app->store, m->id, NULL, f, evs);
+  int rc = store_mission_update(m->deps->store, m->id, NULL, f, evs);
   json_decref(f);
-  emit(m->app, m->id, evs);
+  emit(m->deps, m->id, evs);
   return rc == STORE_OK ? 0 : -1;
 }
 
@@ -502,8 +502,9 @@ static json_t *tree_of(json_t *flat, const char *parent) {
   return out;
 }
 
-json_t *agents_plan_json(app_t *app, const char *id) {
-  json_t *flat = store_mission_sections(app->store, id);
+json_t *agents_plan_json(agents_t *ag, const char *id) {
+  const agents_deps_t *deps = &ag->deps;
+  json_t *flat = store_mission_sections(deps->store, id);
   if (!flat) return NULL;
   json_t *p = json_pack("{s:o}", "sections", tree_of(flat, NULL));
   json_decref(flat);
@@ -576,7 +577,7 @@ static int step_analyse(mrun_t *m, char *err, size_t errlen) {
   (void)err;
   (void)errlen;
   json_t *s = json_object_get(m->row, "settings");
-  int offline = json_is_true(json_object_get(s, "offline")) || !llm_available(m->app->llm, m->user_id);
+  int offline = json_is_true(json_object_get(s, "offline")) || !llm_available(m->deps->llm, m->user_id);
   const char *lang = set_str(s, "language", "auto");
   if (!strcmp(lang, "auto")) {
     buf_t b = BUF_INIT;
@@ -653,10 +654,10 @@ static int step_plan(mrun_t *m, char *err, size_t errlen) {
   add_phase(&evs, "research", 1, 0, 0.1);
   add_stats(m, &evs, 0.1);
   json_t *f = json_pack("{s:s, s:i, s:i, s:o}", "phase", "research", "round", 1, "pass", 0, "analysis", merged);
-  rc = store_mission_set_sections(m->app->store, m->id, sections, f, &evs);
+  rc = store_mission_set_sections(m->deps->store, m->id, sections, f, &evs);
   json_decref(f);
   json_decref(sections);
-  emit(m->app, m->id, &evs);
+  emit(m->deps, m->id, &evs);
   return rc == STORE_OK ? 0 : -1;
 }
 
@@ -735,8 +736,8 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
   int inserted = 0;
   pthread_mutex_lock(&m->ag->commit_lock); /* progress events in commit order */
   add_stats(m, &evs, progress_of(m, "research", round, sid));
-  rc = store_mission_add_notes(m->app->store, m->id, sid, round, notes, &inserted, &evs);
-  emit(m->app, m->id, &evs);
+  rc = store_mission_add_notes(m->deps->store, m->id, sid, round, notes, &inserted, &evs);
+  emit(m->deps, m->id, &evs);
   pthread_mutex_unlock(&m->ag->commit_lock);
   json_decref(notes);
   if (rc != STORE_OK) {
@@ -749,7 +750,7 @@ static int research_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
 static int budget_reached(mrun_t *m) {
   if (m->max_cost <= 0 && m->max_tokens <= 0) return 0;
   store_llm_totals_t t = {0};
-  store_llm_calls_totals(m->app->store, m->id, &t);
+  store_llm_calls_totals(m->deps->store, m->id, &t);
   return (m->max_cost > 0 && t.cost_usd >= m->max_cost) ||
          (m->max_tokens > 0 && t.prompt_tokens + t.completion_tokens >= m->max_tokens);
 }
@@ -763,7 +764,7 @@ static int step_research(mrun_t *m, int round, char *err, size_t errlen) {
               round);
     return commit_phase(m, "write", round, 1, json_pack("{s:i}", "budget_hit", 1), &evs);
   }
-  json_t *flat = store_mission_sections(m->app->store, m->id);
+  json_t *flat = store_mission_sections(m->deps->store, m->id);
   json_t *items = json_array();
   size_t i;
   json_t *s;
@@ -845,8 +846,8 @@ static void split_rich_sections(mrun_t *m, json_t *flat, json_t *notes) {
 }
 
 static int step_reflect(mrun_t *m, int round, char *err, size_t errlen) {
-  json_t *flat = store_mission_sections(m->app->store, m->id);
-  json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
+  json_t *flat = store_mission_sections(m->deps->store, m->id);
+  json_t *notes = store_mission_notes(m->deps->store, m->id, NULL);
   store_mevs_t evs = {0};
   json_t *out = NULL, *assessment = NULL;
   int rc = 0;
@@ -895,11 +896,11 @@ static int step_reflect(mrun_t *m, int round, char *err, size_t errlen) {
   add_stats(m, &evs, p);
   json_t *f =
       json_pack("{s:s, s:i, s:i, s:o}", "phase", next, "round", nround, "pass", again ? 0 : 1, "analysis", analysis);
-  rc = store_mission_set_sections(m->app->store, m->id, out, f, &evs);
+  rc = store_mission_set_sections(m->deps->store, m->id, out, f, &evs);
   json_decref(f);
   json_decref(out);
   json_decref(flat);
-  emit(m->app, m->id, &evs);
+  emit(m->deps, m->id, &evs);
   return rc == STORE_OK ? 0 : -1;
 }
 
@@ -955,9 +956,9 @@ static int write_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
   add_stats(m, &evs,
             strcmp(kind, "write") ? progress_of(m, "revise", 0, NULL)
                                   : progress_of(m, "write", 0, json_string_value(json_object_get(section, "id"))));
-  rc = store_mission_put_draft(m->app->store, m->id, json_string_value(json_object_get(section, "id")), kind, text,
+  rc = store_mission_put_draft(m->deps->store, m->id, json_string_value(json_object_get(section, "id")), kind, text,
                                NULL, &evs);
-  emit(m->app, m->id, &evs);
+  emit(m->deps, m->id, &evs);
   pthread_mutex_unlock(&m->ag->commit_lock);
   free(text);
   return rc == STORE_OK ? 0 : -1;
@@ -966,9 +967,9 @@ static int write_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
 static int step_write(mrun_t *m, int round, char *err, size_t errlen) {
   if (json_array_size(m->custom_agents)) custom_before_writing(m, round);
   if (mrun_cancelled(m)) return 0;
-  json_t *flat = store_mission_sections(m->app->store, m->id);
-  json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
-  json_t *drafts = store_mission_drafts(m->app->store, m->id);
+  json_t *flat = store_mission_sections(m->deps->store, m->id);
+  json_t *notes = store_mission_notes(m->deps->store, m->id, NULL);
+  json_t *drafts = store_mission_drafts(m->deps->store, m->id);
   json_t *items = json_array();
   size_t i;
   json_t *s;
@@ -995,9 +996,9 @@ static int step_write(mrun_t *m, int round, char *err, size_t errlen) {
 }
 
 static int step_review(mrun_t *m, int round, int pass, char *err, size_t errlen) {
-  json_t *flat = store_mission_sections(m->app->store, m->id);
+  json_t *flat = store_mission_sections(m->deps->store, m->id);
   json_t *top = top_sections(flat);
-  json_t *drafts = store_mission_drafts(m->app->store, m->id);
+  json_t *drafts = store_mission_drafts(m->deps->store, m->id);
   store_mevs_t evs = {0};
   json_t *review = NULL;
   int rc = 0;
@@ -1023,9 +1024,9 @@ static int step_review(mrun_t *m, int round, int pass, char *err, size_t errlen)
 }
 
 static int step_revise(mrun_t *m, int round, int pass, char *err, size_t errlen) {
-  json_t *flat = store_mission_sections(m->app->store, m->id);
-  json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
-  json_t *drafts = store_mission_drafts(m->app->store, m->id);
+  json_t *flat = store_mission_sections(m->deps->store, m->id);
+  json_t *notes = store_mission_notes(m->deps->store, m->id, NULL);
+  json_t *drafts = store_mission_drafts(m->deps->store, m->id);
   json_t *review = json_object_get(m->row, "review");
   json_t *items = json_array();
   char kind[32];
@@ -1058,14 +1059,14 @@ static int step_revise(mrun_t *m, int round, int pass, char *err, size_t errlen)
 }
 
 static int step_verify(mrun_t *m, int round, int pass, char *err, size_t errlen) {
-  json_t *drafts = store_mission_drafts(m->app->store, m->id);
-  json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
+  json_t *drafts = store_mission_drafts(m->deps->store, m->id);
+  json_t *notes = store_mission_notes(m->deps->store, m->id, NULL);
   store_mevs_t evs = {0};
   json_t *changed = NULL, *details = NULL;
   int checked = 0, supported = 0;
   int rc = verifier_run(m, drafts, notes, &changed, &details, &checked, &supported, &evs, err, errlen);
   if (rc == 0) {
-    json_t *flat = store_mission_sections(m->app->store, m->id);
+    json_t *flat = store_mission_sections(m->deps->store, m->id);
     rc = guard_unverified(m, flat, drafts, notes, changed, details, &checked, &supported, &evs, err, errlen);
     json_decref(flat);
   }
@@ -1080,8 +1081,8 @@ static int step_verify(mrun_t *m, int round, int pass, char *err, size_t errlen)
   const char *sid;
   json_t *text;
   json_object_foreach(changed, sid, text) {
-    rc = store_mission_put_draft(m->app->store, m->id, sid, "verified", json_string_value(text), NULL, &evs);
-    emit(m->app, m->id, &evs);
+    rc = store_mission_put_draft(m->deps->store, m->id, sid, "verified", json_string_value(text), NULL, &evs);
+    emit(m->deps, m->id, &evs);
     if (rc != STORE_OK) {
       /* the next phase would assemble the drafts the verifier rejected */
       snprintf(err, errlen, "cannot save the verified draft of section %s", sid);
@@ -1102,8 +1103,8 @@ static int step_verify(mrun_t *m, int round, int pass, char *err, size_t errlen)
 
 static json_t *run_record(mrun_t *m, json_t *row) {
   store_llm_totals_t t = {0};
-  store_llm_calls_totals(m->app->store, m->id, &t);
-  json_t *calls = store_llm_calls_list_mission(m->app->store, m->id, 0, 0);
+  store_llm_calls_totals(m->deps->store, m->id, &t);
+  json_t *calls = store_llm_calls_list_mission(m->deps->store, m->id, 0, 0);
   json_t *models = json_array(), *seen = json_object();
   size_t i;
   json_t *c;
@@ -1125,7 +1126,7 @@ static json_t *run_record(mrun_t *m, json_t *row) {
   /* reading: searches made and distinct passages read over every round */
   char channel[64];
   snprintf(channel, sizeof channel, "mission:%s", m->id);
-  json_t *evs = store_event_list(m->app->store, channel, 0, 1000000), *read = json_object();
+  json_t *evs = store_event_list(m->deps->store, channel, 0, 1000000), *read = json_object();
   long long searches = 0;
   json_array_foreach(evs, i, c) {
     const char *name = json_string_value(json_object_get(c, "event"));
@@ -1147,7 +1148,7 @@ static json_t *run_record(mrun_t *m, json_t *row) {
   json_object_set_new(rec, "depth", json_string(m->depth));
   json_object_set_new(rec, "searches", json_integer(searches));
   json_object_set_new(rec, "passages_read", json_integer((json_int_t)json_object_size(read)));
-  json_t *runs = store_cagent_runs(m->app->store, m->id);
+  json_t *runs = store_cagent_runs(m->deps->store, m->id);
   json_object_set_new(rec, "custom_agents", runs ? runs : json_array());
   json_decref(read);
   return rec;
@@ -1171,7 +1172,7 @@ static json_t *cited_documents(mrun_t *m, json_t *notes) {
   json_array_foreach(notes, i, n) {
     const char *id = json_string_value(json_object_get(n, "document_id"));
     store_doc_t *d = NULL;
-    if (!id || !id[0] || json_object_get(out, id) || store_doc_get(m->app->store, m->user_id, id, &d) != STORE_OK)
+    if (!id || !id[0] || json_object_get(out, id) || store_doc_get(m->deps->store, m->user_id, id, &d) != STORE_OK)
       continue;
     json_object_set_new(out, id,
                         json_pack("{s:s?, s:s?, s:s?, s:s?}", "filename", d->filename, "title", d->title, "authors",
@@ -1193,7 +1194,7 @@ static void cite_documents(mrun_t *m, json_t *notes) {
     if (!doc || !doc[0]) continue;
     json_t *cite = json_object_get(cache, doc);
     if (!cite) {
-      cite = store_doc_cite_json(m->app->store, m->user_id, doc);
+      cite = store_doc_cite_json(m->deps->store, m->user_id, doc);
       if (!cite) cite = json_object(); /* deleted since: keep what the note says */
       json_object_set_new(cache, doc, cite);
     }
@@ -1219,7 +1220,7 @@ static json_t *plugin_charts(mrun_t *m, json_t *notes) {
     json_object_set_new(asked, url, json_true());
     char name[40];
     snprintf(name, sizeof name, "%.*s", (int)(slash - url - 7 < 39 ? slash - url - 7 : 39), url + 7);
-    json_t *d = plugins_describe(m->app->plugins), *p, *t, *out = NULL;
+    json_t *d = plugins_describe(m->deps->plugins), *p, *t, *out = NULL;
     int has = 0;
     size_t k, j;
     json_array_foreach(json_object_get(d, "plugins"), k, p) {
@@ -1231,7 +1232,7 @@ static json_t *plugin_charts(mrun_t *m, json_t *notes) {
     if (!has) continue;
     json_t *in = json_pack("{s:s}", "locator", hash + 1);
     char e[512];
-    if (plugins_call_tool(m->app->plugins, name, "charts", in, &out, e, sizeof e) == 0) {
+    if (plugins_call_tool(m->deps->plugins, name, "charts", in, &out, e, sizeof e) == 0) {
       json_t *c;
       json_array_foreach(json_object_get(out, "charts"), j, c) if (json_array_size(charts) < 8)
           json_array_append(charts, c);
@@ -1245,16 +1246,16 @@ static json_t *plugin_charts(mrun_t *m, json_t *notes) {
 }
 
 static int step_assemble(mrun_t *m, char *err, size_t errlen) {
-  json_t *flat = store_mission_sections(m->app->store, m->id);
+  json_t *flat = store_mission_sections(m->deps->store, m->id);
   json_t *top = top_sections(flat);
-  json_t *drafts = store_mission_drafts(m->app->store, m->id);
-  json_t *notes = store_mission_notes(m->app->store, m->id, NULL);
+  json_t *drafts = store_mission_drafts(m->deps->store, m->id);
+  json_t *notes = store_mission_notes(m->deps->store, m->id, NULL);
   json_t *review = json_object_get(m->row, "review");
   json_t *record = run_record(m, m->row);
   const char *outcome = outcome_of(m, m->row);
   json_object_set_new(record, "outcome", json_string(outcome));
   const char *prev = json_string_value(json_object_get(json_object_get(m->row, "settings"), "previous_run"));
-  char *changes = prev ? schedule_changes(m->app, m->user_id, prev, m->language, flat, drafts, notes) : NULL;
+  char *changes = prev ? schedule_changes(m->deps, m->user_id, prev, m->language, flat, drafts, notes) : NULL;
   cite_documents(m, notes);
   json_t *documents = cited_documents(m, notes);
   json_t *charts = m->use_plugins ? plugin_charts(m, notes) : NULL;
@@ -1285,7 +1286,7 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
       json_pack("{s:s, s:s, s:f, s:s}", "status", "completed", "phase", "done", "progress", 1.0, "outcome", outcome));
   json_t *f = json_pack("{s:s, s:s, s:I, s:n, s:s}", "status", "completed", "phase", "done", "finished_at",
                         (json_int_t)util_now_ms(), "error", "outcome", outcome);
-  int rc = store_mission_add_report(m->app->store, m->id, md, meta, f, NULL, &evs);
+  int rc = store_mission_add_report(m->deps->store, m->id, md, meta, f, NULL, &evs);
   json_decref(f);
   free(md);
   json_decref(meta);
@@ -1294,7 +1295,7 @@ static int step_assemble(mrun_t *m, char *err, size_t errlen) {
   json_decref(top);
   json_decref(drafts);
   json_decref(notes);
-  emit(m->app, m->id, &evs);
+  emit(m->deps, m->id, &evs);
   if (rc != STORE_OK) {
     snprintf(err, errlen, "cannot store the report");
     return -1;
@@ -1310,16 +1311,16 @@ static void fail_mission(mrun_t *m, const char *msg) {
   store_mevs_add(&evs, "status", json_pack("{s:s, s:s}", "status", "failed", "error", msg));
   static const char *const running[] = {"running", NULL};
   json_t *f = json_pack("{s:s, s:s}", "status", "failed", "error", msg);
-  store_mission_update(m->app->store, m->id, running, f, &evs);
+  store_mission_update(m->deps->store, m->id, running, f, &evs);
   json_decref(f);
-  emit(m->app, m->id, &evs);
+  emit(m->deps, m->id, &evs);
   metrics_counter_add(M_TOTAL, M_TOTAL_HELP, "status", "failed", 1);
 }
 
 int agents_mission_run(agents_t *ag, const char *mission_id, atomic_int *cancel, char *err, size_t errlen) {
-  app_t *app = ag->app;
+  const agents_deps_t *deps = &ag->deps;
   json_t *row = NULL;
-  if (store_mission_get(app->store, NULL, mission_id, &row) != STORE_OK) {
+  if (store_mission_get(deps->store, NULL, mission_id, &row) != STORE_OK) {
     snprintf(err, errlen, "mission %s not found", mission_id);
     return MISSION_RUN_FAILED;
   }
@@ -1333,7 +1334,7 @@ int agents_mission_run(agents_t *ag, const char *mission_id, atomic_int *cancel,
     json_decref(row);
     return MISSION_RUN_REQUEUE;
   }
-  mrun_t m = {.ag = ag, .app = app, .cancel = &slot->cancel, .cancel_user = cancel, .t0 = util_now_ms()};
+  mrun_t m = {.ag = ag, .deps = deps, .cancel = &slot->cancel, .cancel_user = cancel, .t0 = util_now_ms()};
   mrun_load(&m, row);
   m.custom_agents = custom_agents_resolve(&m);
   {
@@ -1345,9 +1346,9 @@ int agents_mission_run(agents_t *ag, const char *mission_id, atomic_int *cancel,
     if (json_is_null(json_object_get(row, "started_at")))
       json_object_set_new(f, "started_at", json_integer(util_now_ms()));
     static const char *const ok[] = {"queued", "running", NULL};
-    int rc = store_mission_update(app->store, m.id, ok, f, &evs);
+    int rc = store_mission_update(deps->store, m.id, ok, f, &evs);
     json_decref(f);
-    emit(app, m.id, &evs);
+    emit(deps, m.id, &evs);
     if (rc != STORE_OK) {
       slot_give(ag, slot);
       json_decref(row);
@@ -1361,7 +1362,7 @@ int agents_mission_run(agents_t *ag, const char *mission_id, atomic_int *cancel,
   for (;;) {
     /* re-read the committed state: the source of truth between steps */
     json_t *cur = NULL;
-    if (store_mission_get(app->store, NULL, m.id, &cur) != STORE_OK) {
+    if (store_mission_get(deps->store, NULL, m.id, &cur) != STORE_OK) {
       snprintf(err, errlen, "mission %s disappeared", m.id);
       result = MISSION_RUN_HALTED;
       break;
@@ -1438,31 +1439,24 @@ static job_result_t mission_job(void *ud, jobs_t *jobs, const store_job_t *job, 
   return JOB_DONE;
 }
 
-static int authorize_mission(app_t *app, const http_user_t *user, const char *id) {
-  char owner[17];
-  if (store_mission_owner(app->store, id, owner) != STORE_OK) return 0;
-  return user->role == ROLE_ADMIN || !strcmp(owner, user->id);
-}
-
-agents_t *agents_new(app_t *app, char *err, size_t errlen) {
+agents_t *agents_new(const agents_deps_t *deps, char *err, size_t errlen) {
   agents_t *ag = calloc(1, sizeof *ag);
   if (!ag) abort();
-  ag->app = app;
+  ag->deps = *deps;
   pthread_mutex_init(&ag->lock, NULL);
   pthread_mutex_init(&ag->commit_lock, NULL);
   ag->inflight = json_object();
   pthread_cond_init(&ag->sched_cond, NULL);
-  if (app->jobs) {
-    int n = (int)config_int(app->cfg, "MAX_CONCURRENT_MISSIONS");
-    if (jobs_register(app->jobs, "mission", n < 1 ? 1 : n, mission_job, ag) != 0) {
+  if (deps->jobs) {
+    int n = (int)config_int(deps->cfg, "MAX_CONCURRENT_MISSIONS");
+    if (jobs_register(deps->jobs, "mission", n < 1 ? 1 : n, mission_job, ag) != 0) {
       snprintf(err, errlen, "cannot register the mission job kind");
       agents_free(ag);
       return NULL;
     }
   }
-  if (app->hub) ws_hub_authorize(app->hub, "mission", authorize_mission);
   agent_tools_register(ag, agent_tools_mcp_provider, NULL);
-  custom_agents_load_dir(app);
+  custom_agents_load_dir(ag);
   metrics_gauge_set(M_ACTIVE, M_ACTIVE_HELP, 0);
   return ag;
 }
@@ -1487,7 +1481,7 @@ static int fail(agents_err_t *why, agents_err_t code, char *err, size_t errlen, 
 
 int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int submit, char *id_out, agents_err_t *why,
                           char *err, size_t errlen, json_t **preflight_out) {
-  app_t *app = ag->app;
+  const agents_deps_t *deps = &ag->deps;
   if (preflight_out) *preflight_out = NULL;
   json_t *jt = json_object_get(req, "title"), *jd = json_object_get(req, "description");
   json_t *jq = json_object_get(req, "research_questions"), *js = json_object_get(req, "sources");
@@ -1538,7 +1532,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     }
     json_array_foreach(js, i, v) {
       const char *s = json_string_value(v);
-      if (s && util_starts_with(s, "plugin:") && !plugins_has_source(app->plugins, s)) {
+      if (s && util_starts_with(s, "plugin:") && !plugins_has_source(deps->plugins, s)) {
         json_decref(questions);
         json_decref(sources);
         *why = AGENTS_E_INVALID;
@@ -1568,7 +1562,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
   if (json_is_true(json_object_get(req, "offline"))) json_object_set_new(settings, "offline", json_true());
   /* every key, type and range from the one table (msettings.c) */
   if (mission_settings_check(settings, err, errlen) != 0 ||
-      custom_agents_check_exist(app, json_object_get(settings, "custom_agents"), err, errlen) != 0) {
+      custom_agents_check_exist(ag, json_object_get(settings, "custom_agents"), err, errlen) != 0) {
     *why = AGENTS_E_INVALID;
     json_decref(questions);
     json_decref(sources);
@@ -1579,7 +1573,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
   if (!jdepth || json_is_null(jdepth)) json_object_set_new(settings, "depth", json_string("standard"));
   json_t *prev = json_object_get(settings, "previous_run");
   json_t *prow = NULL;
-  if (prev && (!json_is_string(prev) || store_mission_get(app->store, user_id, json_string_value(prev), &prow))) {
+  if (prev && (!json_is_string(prev) || store_mission_get(deps->store, user_id, json_string_value(prev), &prow))) {
     json_decref(questions);
     json_decref(sources);
     json_decref(settings);
@@ -1594,7 +1588,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     json_decref(settings);
     return fail(why, AGENTS_E_INVALID, err, errlen, "schedule must be weekly, monthly or quarterly");
   }
-  if (group && group[0] && store_group_owned(app->store, user_id, group) != 1) {
+  if (group && group[0] && store_group_owned(deps->store, user_id, group) != 1) {
     json_decref(questions);
     json_decref(sources);
     json_decref(settings);
@@ -1637,7 +1631,7 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
                             .settings = settings};
   store_mevs_t evs = {0};
   store_mevs_add(&evs, "status", json_pack("{s:s, s:s}", "status", "queued", "phase", "analyse"));
-  int rc = store_mission_insert(app->store, &nm, id_out, &evs);
+  int rc = store_mission_insert(deps->store, &nm, id_out, &evs);
   json_decref(questions);
   json_decref(sources);
   json_decref(settings);
@@ -1645,14 +1639,14 @@ int agents_mission_create(agents_t *ag, const char *user_id, json_t *req, int su
     store_mevs_clear(&evs);
     return fail(why, AGENTS_E_INTERNAL, err, errlen, "cannot store the mission");
   }
-  emit(app, id_out, &evs);
-  if (submit && app->jobs) jobs_submit(app->jobs, "mission", id_out, user_id, NULL, NULL);
+  emit(deps, id_out, &evs);
+  if (submit && deps->jobs) jobs_submit(deps->jobs, "mission", id_out, user_id, NULL, NULL);
   return 0;
 }
 
 static int owned(agents_t *ag, const char *user_id, const char *id, json_t **row, agents_err_t *why, char *err,
                  size_t errlen) {
-  if (store_mission_get(ag->app->store, user_id, id, row) != STORE_OK) {
+  if (store_mission_get(ag->deps.store, user_id, id, row) != STORE_OK) {
     *why = AGENTS_E_NOT_FOUND;
     snprintf(err, errlen, "mission %s not found", id);
     return -1;
@@ -1666,7 +1660,7 @@ static int transition(agents_t *ag, const char *id, const char *const *expect, c
   json_t *f = extra ? extra : json_object();
   json_object_set_new(f, "status", json_string(to));
   store_mevs_add(&evs, "status", json_pack("{s:s}", "status", to));
-  int rc = store_mission_update(ag->app->store, id, expect, f, &evs);
+  int rc = store_mission_update(ag->deps.store, id, expect, f, &evs);
   json_decref(f);
   if (rc == STORE_CONFLICT) {
     store_mevs_clear(&evs);
@@ -1680,7 +1674,7 @@ static int transition(agents_t *ag, const char *id, const char *const *expect, c
     snprintf(err, errlen, "cannot update mission %s", id);
     return -1;
   }
-  emit(ag->app, id, &evs);
+  emit(&ag->deps, id, &evs);
   return 0;
 }
 
@@ -1691,7 +1685,7 @@ int agents_mission_pause(agents_t *ag, const char *user_id, const char *id, agen
   static const char *const from[] = {"queued", "running", NULL};
   if (transition(ag, id, from, "paused", NULL, why, err, errlen)) return -1;
   slot_cancel(ag, id);
-  store_job_cancel_ref(ag->app->store, "mission", id);
+  store_job_cancel_ref(ag->deps.store, "mission", id);
   return 0;
 }
 
@@ -1704,7 +1698,7 @@ int agents_mission_stop(agents_t *ag, const char *user_id, const char *id, agent
                  errlen))
     return -1;
   slot_cancel(ag, id);
-  store_job_cancel_ref(ag->app->store, "mission", id);
+  store_job_cancel_ref(ag->deps.store, "mission", id);
   metrics_counter_add(M_TOTAL, M_TOTAL_HELP, "status", "stopped", 1);
   return 0;
 }
@@ -1713,8 +1707,8 @@ int agents_mission_stop(agents_t *ag, const char *user_id, const char *id, agent
  * its model call not yet returned) does not count: it sees the new status and
  * ends, and the queued run waits for its slot (slot_take). */
 static void submit_job(agents_t *ag, const char *id, const char *user_id) {
-  if (ag->app->jobs && !store_job_queued_for(ag->app->store, "mission", id))
-    jobs_submit(ag->app->jobs, "mission", id, user_id, NULL, NULL);
+  if (ag->deps.jobs && !store_job_queued_for(ag->deps.store, "mission", id))
+    jobs_submit(ag->deps.jobs, "mission", id, user_id, NULL, NULL);
 }
 
 int agents_mission_resume(agents_t *ag, const char *user_id, const char *id, int submit, agents_err_t *why, char *err,
@@ -1760,13 +1754,13 @@ int agents_mission_resume_round(agents_t *ag, const char *user_id, const char *i
   store_mevs_add(&evs, "status", json_pack("{s:s, s:s, s:i}", "status", "queued", "phase", "research", "round", round));
   json_t *f = json_pack("{s:s, s:s, s:i, s:i, s:n, s:n, s:n, s:i, s:i}", "status", "queued", "phase", "research",
                         "round", round, "pass", 0, "review", "error", "finished_at", "checked", 0, "supported", 0);
-  int rc = store_mission_rewind(ag->app->store, id, round, f, &evs);
+  int rc = store_mission_rewind(ag->deps.store, id, round, f, &evs);
   json_decref(f);
   if (rc != STORE_OK) {
     store_mevs_clear(&evs);
     return fail(why, AGENTS_E_INTERNAL, err, errlen, "cannot rewind the mission");
   }
-  emit(ag->app, id, &evs);
+  emit(&ag->deps, id, &evs);
   if (submit) submit_job(ag, id, owner);
   return 0;
 }
@@ -1834,7 +1828,7 @@ int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, j
   json_t *secs = json_object_get(plan, "sections");
   if (!secs && json_is_array(plan)) secs = plan;
   if (!json_array_size(secs)) return fail(why, AGENTS_E_INVALID, err, errlen, "the plan needs at least one section");
-  json_t *old = store_mission_sections(ag->app->store, id);
+  json_t *old = store_mission_sections(ag->deps.store, id);
   json_t *known = json_object();
   json_object_set_new(known, "_used", json_object());
   size_t i;
@@ -1855,29 +1849,30 @@ int agents_mission_set_plan(agents_t *ag, const char *user_id, const char *id, j
   json_decref(known);
   json_decref(old);
   if (round < 1) round = 1;
-  store_mission_delete_drafts(ag->app->store, id);
+  store_mission_delete_drafts(ag->deps.store, id);
   store_mevs_t evs = {0};
   add_plan_event(&evs, flat);
   const char *to = paused ? "paused" : "queued";
   store_mevs_add(&evs, "status", json_pack("{s:s, s:s, s:i}", "status", to, "phase", "research", "round", round));
   json_t *f = json_pack("{s:s, s:s, s:i, s:i, s:n, s:n, s:n}", "status", to, "phase", "research", "round", round,
                         "pass", 0, "review", "error", "finished_at");
-  int rc = store_mission_set_sections(ag->app->store, id, flat, f, &evs);
+  int rc = store_mission_set_sections(ag->deps.store, id, flat, f, &evs);
   json_decref(f);
   json_decref(flat);
   if (rc != STORE_OK) {
     store_mevs_clear(&evs);
     return fail(why, AGENTS_E_INTERNAL, err, errlen, "cannot store the outline");
   }
-  emit(ag->app, id, &evs);
-  if (plan_out) *plan_out = agents_plan_json(ag->app, id);
+  emit(&ag->deps, id, &evs);
+  if (plan_out) *plan_out = agents_plan_json(ag, id);
   if (submit && !paused) submit_job(ag, id, owner);
   return 0;
 }
 
-json_t *agents_draft_json(app_t *app, const char *id) {
-  json_t *flat = store_mission_sections(app->store, id);
-  json_t *drafts = store_mission_drafts(app->store, id);
+json_t *agents_draft_json(agents_t *ag, const char *id) {
+  const agents_deps_t *deps = &ag->deps;
+  json_t *flat = store_mission_sections(deps->store, id);
+  json_t *drafts = store_mission_drafts(deps->store, id);
   if (!flat || !drafts) {
     json_decref(flat);
     json_decref(drafts);

@@ -55,7 +55,7 @@ int offline_plan(mrun_t *m, json_t **analysis, json_t **sections, char *err, siz
   rq.k = 20;
   rag_results_t r = {0};
   char e[256];
-  if (m->use_docs && rag_search(m->app->rag, &rq, &r, e, sizeof e) == 0) {
+  if (m->use_docs && rag_search(m->deps->rag, &rq, &r, e, sizeof e) == 0) {
     json_t *seen = json_object();
     for (size_t k = 0; k < r.n && json_array_size(*sections) < 5; k++) {
       const char *t = r.hits[k].heading && r.hits[k].heading[0] ? r.hits[k].heading : r.hits[k].title;

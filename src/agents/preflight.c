@@ -80,14 +80,15 @@ static int has_source(json_t *sources, const char *name) {
 }
 
 /* The models part: mode, the four chat tiers, problems about them. */
-static void check_models(app_t *app, const char *user_id, json_t *req, int probe, json_t *out, json_t *problems) {
+static void check_models(const agents_deps_t *deps, const char *user_id, json_t *req, int probe, json_t *out,
+                         json_t *problems) {
   json_t *settings = json_object_get(req, "settings");
   int offline_asked =
       json_is_true(json_object_get(req, "offline")) || json_is_true(json_object_get(settings, "offline"));
   json_t *models = json_object();
   int all = 1;
   for (int t = LLM_TIER_FAST; t <= LLM_TIER_VERIFIER; t++) {
-    json_t *o = endpoint_json(app->llm, user_id, (llm_tier_t)t, probe && !offline_asked);
+    json_t *o = endpoint_json(deps->llm, user_id, (llm_tier_t)t, probe && !offline_asked);
     all &= json_is_true(json_object_get(o, "configured"));
     json_object_set_new(models, llm_tier_name((llm_tier_t)t), o);
   }
@@ -121,13 +122,13 @@ static void check_models(app_t *app, const char *user_id, json_t *req, int probe
 }
 
 /* The documents part; returns 1 when documents can give something. */
-static int check_documents(app_t *app, const char *user_id, json_t *req, int wanted, int probe, json_t *out,
-                           json_t *problems, json_t *warnings) {
+static int check_documents(const agents_deps_t *deps, const char *user_id, json_t *req, int wanted, int probe,
+                           json_t *out, json_t *problems, json_t *warnings) {
   const char *group = json_string_value(json_object_get(req, "group_id"));
   if (group && !group[0]) group = NULL;
   int64_t total = 0, ready = 0;
-  int group_ok = !group || store_group_owned(app->store, user_id, group) == 1;
-  if (wanted && group_ok) store_doc_scope_counts(app->store, user_id, group, &total, &ready);
+  int group_ok = !group || store_group_owned(deps->store, user_id, group) == 1;
+  if (wanted && group_ok) store_doc_scope_counts(deps->store, user_id, group, &total, &ready);
   json_t *d = json_pack("{s:b, s:s?, s:I, s:I}", "requested", wanted, "group_id", group, "in_scope", (json_int_t)total,
                         "ready", (json_int_t)ready);
   json_object_set_new(out, "documents", d);
@@ -157,7 +158,7 @@ static int check_documents(app_t *app, const char *user_id, json_t *req, int wan
     add_itemf(warnings, "documents_not_all_ready", "Wait for processing to finish if they matter.",
               "%lld of %lld documents in scope are not ready yet; the mission reads only the ready ones.",
               (long long)(total - ready), (long long)total);
-  json_t *emb = endpoint_json(app->llm, user_id, LLM_TIER_EMBEDDING, probe);
+  json_t *emb = endpoint_json(deps->llm, user_id, LLM_TIER_EMBEDDING, probe);
   if (!json_is_true(json_object_get(emb, "configured")))
     add_item(warnings, "no_embedding", "No embedding model is configured: documents are searched by their words only.",
              "Set an embedding model in Settings > Models (or ask an admin) for search by meaning.");
@@ -166,10 +167,11 @@ static int check_documents(app_t *app, const char *user_id, json_t *req, int wan
 }
 
 /* The web part; returns 1 when web search can give something. */
-static int check_web(app_t *app, const char *user_id, int wanted, int probe, json_t *out, json_t *problems) {
+static int check_web(const agents_deps_t *deps, const char *user_id, int wanted, int probe, json_t *out,
+                     json_t *problems) {
   json_t *w = NULL;
-  if (app->web)
-    web_search_status(app->web, user_id, wanted && probe ? PROBE_TIMEOUT_S * 1000 : 0, &w);
+  if (deps->web)
+    web_search_status(deps->web, user_id, wanted && probe ? PROBE_TIMEOUT_S * 1000 : 0, &w);
   else
     w = json_pack("{s:n, s:b, s:n}", "provider", "configured", 0, "reachable");
   json_object_set_new(w, "requested", json_boolean(wanted));
@@ -198,11 +200,11 @@ static int check_web(app_t *app, const char *user_id, int wanted, int probe, jso
 /* The scholarly part; returns 1 when at least one provider will be asked.
  * The services are public: no probe, but no provider enabled (or invalid
  * settings) means nothing to read. */
-static int check_scholarly(app_t *app, const char *user_id, json_t *req, int wanted, json_t *out, json_t *problems,
-                           json_t *warnings) {
+static int check_scholarly(const agents_deps_t *deps, const char *user_id, json_t *req, int wanted, json_t *out,
+                           json_t *problems, json_t *warnings) {
   json_t *sc = NULL;
-  if (app->web)
-    scholar_status(app->web, user_id, json_object_get(json_object_get(req, "settings"), "scholarly_providers"), &sc);
+  if (deps->web)
+    scholar_status(deps->web, user_id, json_object_get(json_object_get(req, "settings"), "scholarly_providers"), &sc);
   else
     sc = json_pack("{s:[], s:b}", "providers", "contact_email", 0);
   json_object_set_new(sc, "requested", json_boolean(wanted));
@@ -229,18 +231,18 @@ static int check_scholarly(app_t *app, const char *user_id, json_t *req, int wan
 }
 
 json_t *agents_preflight(agents_t *ag, const char *user_id, json_t *req, int flags) {
-  app_t *app = ag->app;
+  const agents_deps_t *deps = &ag->deps;
   json_t *out = json_object(), *problems = json_array(), *warnings = json_array();
   json_t *sources = json_object_get(req, "sources");
   int docs_wanted = !json_is_array(sources) || has_source(sources, "local_documents");
   int web_wanted = json_is_array(sources) && has_source(sources, "web_search");
   int probe = flags & AGENTS_PREFLIGHT_PROBE;
-  check_models(app, user_id, req, probe, out, problems);
-  int docs_ok = check_documents(app, user_id, req, docs_wanted, probe, out, problems, warnings);
+  check_models(deps, user_id, req, probe, out, problems);
+  int docs_ok = check_documents(deps, user_id, req, docs_wanted, probe, out, problems, warnings);
   /* Creating a mission probes the web only when the documents give nothing. */
   int web_probe = probe || ((flags & AGENTS_PREFLIGHT_PROBE_WEB_IF_NEEDED) && !docs_ok);
-  int web_ok = check_web(app, user_id, web_wanted, web_probe, out, problems);
-  int scholarly_ok = check_scholarly(app, user_id, req, json_is_array(sources) && has_source(sources, "scholarly"),
+  int web_ok = check_web(deps, user_id, web_wanted, web_probe, out, problems);
+  int scholarly_ok = check_scholarly(deps, user_id, req, json_is_array(sources) && has_source(sources, "scholarly"),
                                      out, problems, warnings);
   /* a plugin source (plugin:<name>/<source>) is something to read too */
   int plugin = 0;

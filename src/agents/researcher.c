@@ -166,7 +166,7 @@ static void library_read(mrun_t *m, json_t *section, json_t *queries, json_t *se
     q.per_document = 2;
     char e[256];
     out->searches++;
-    if (rag_search(m->app->rag, &q, &rs[i], e, sizeof e) != 0) {
+    if (rag_search(m->deps->rag, &q, &rs[i], e, sizeof e) != 0) {
       snprintf(err, errlen, "library search failed: %s", e);
       mrun_warn(m, "library_search_failed", json_string_value(json_object_get(section, "id")), 0,
                 "Library search failed: %s", e);
@@ -191,7 +191,7 @@ static void library_read(mrun_t *m, json_t *section, json_t *queries, json_t *se
       p->chunk_id = h->chunk_id;
       p->page = h->page;
       store_doc_t *d = NULL;
-      if (store_doc_get(m->app->store, m->user_id, p->document_id, &d) == STORE_OK && d->authors)
+      if (store_doc_get(m->deps->store, m->user_id, p->document_id, &d) == STORE_OK && d->authors)
         p->authors = util_strdup(d->authors);
       store_doc_free(d);
     }
@@ -217,7 +217,7 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
   json_t *seen = json_object();
   /* passages that already gave this section notes are not read again: a
    * later round's searches bring new evidence */
-  json_t *had = store_mission_notes(m->app->store, m->id, json_string_value(json_object_get(section, "id")));
+  json_t *had = store_mission_notes(m->deps->store, m->id, json_string_value(json_object_get(section, "id")));
   size_t i;
   json_t *v;
   json_array_foreach(had, i, v) {
@@ -238,7 +238,7 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
     web_results_t wr = {0};
     char e[512];
     const char *sid = json_string_value(json_object_get(section, "id"));
-    if (web_search(m->app->web, m->user_id, qs, nq, &o, &wr, e, sizeof e) == 0) {
+    if (web_search(m->deps->web, m->user_id, qs, nq, &o, &wr, e, sizeof e) == 0) {
       if (wr.warnings && wr.warnings[0]) mrun_warn(m, "web_search_degraded", NULL, 0, "Web search: %s", wr.warnings);
       int fetched = 0, failed = 0;
       for (size_t k = 0; k < wr.n && fetched < m->web_pages; k++) {
@@ -246,7 +246,7 @@ int research_gather(mrun_t *m, json_t *section, passages_t *out, char *err, size
         json_object_set_new(seen, wr.items[k].url, json_true());
         web_page_t pg = {0};
         char fe[512];
-        if (web_fetch_page(m->app->web, wr.items[k].url, &pg, fe, sizeof fe) != 0 || !pg.text || !pg.text[0]) {
+        if (web_fetch_page(m->deps->web, wr.items[k].url, &pg, fe, sizeof fe) != 0 || !pg.text || !pg.text[0]) {
           log_info("agents", "mission %s: skipped %s: %s", m->id, wr.items[k].url, fe);
           failed++;
           web_page_free(&pg);
@@ -295,7 +295,7 @@ void plugin_gather(mrun_t *m, json_t *section, json_t *queries, passages_t *out,
       if (k >= 2 || out->n >= cap || mrun_cancelled(m)) break;
       char e[512];
       out->searches++;
-      if (plugins_search(m->app->plugins, id, json_string_value(q), 4, &ps, e, sizeof e) != 0) {
+      if (plugins_search(m->deps->plugins, id, json_string_value(q), 4, &ps, e, sizeof e) != 0) {
         mrun_warn(m, "plugin_search_failed", sid, 0, "Plugin source %s failed: %s", id, e);
         break;
       }

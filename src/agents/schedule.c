@@ -97,13 +97,13 @@ static void list_line(buf_t *b, const char *label, json_t *names) {
   buf_puts(b, "\n");
 }
 
-char *schedule_changes(app_t *app, const char *user_id, const char *prev_id, const char *lang, json_t *sections,
-                       json_t *drafts, json_t *notes) {
+char *schedule_changes(const agents_deps_t *deps, const char *user_id, const char *prev_id, const char *lang,
+                       json_t *sections, json_t *drafts, json_t *notes) {
   json_t *prev = NULL;
-  if (store_mission_get(app->store, user_id, prev_id, &prev) != STORE_OK) return NULL; /* owner checked */
-  json_t *psecs = store_mission_sections(app->store, prev_id);
-  json_t *pdrafts = store_mission_drafts(app->store, prev_id);
-  json_t *pnotes = store_mission_notes(app->store, prev_id, NULL);
+  if (store_mission_get(deps->store, user_id, prev_id, &prev) != STORE_OK) return NULL; /* owner checked */
+  json_t *psecs = store_mission_sections(deps->store, prev_id);
+  json_t *pdrafts = store_mission_drafts(deps->store, prev_id);
+  json_t *pnotes = store_mission_notes(deps->store, prev_id, NULL);
   json_t *a = sources_of(pnotes), *b = sources_of(notes);
   json_t *sa = sections_of(psecs, pdrafts), *sb = sections_of(sections, drafts);
   json_t *new_src = json_array(), *gone_src = json_array(), *new_sec = json_array(), *gone_sec = json_array();
@@ -164,16 +164,16 @@ char *schedule_changes(app_t *app, const char *user_id, const char *prev_id, con
 }
 
 int agents_schedule_tick(agents_t *ag) {
-  app_t *app = ag->app;
-  int64_t period = (int64_t)config_int(app->cfg, "SCHEDULE_PERIOD_SECONDS") * 1000;
-  json_t *due = store_missions_due(app->store, util_now_ms(), period, 20);
+  const agents_deps_t *deps = &ag->deps;
+  int64_t period = (int64_t)config_int(deps->cfg, "SCHEDULE_PERIOD_SECONDS") * 1000;
+  json_t *due = store_missions_due(deps->store, util_now_ms(), period, 20);
   int created = 0;
   size_t i;
   json_t *v;
   json_array_foreach(due, i, v) {
     const char *id = json_string_value(v);
     json_t *row = NULL;
-    if (store_mission_get(app->store, NULL, id, &row) != STORE_OK) continue;
+    if (store_mission_get(deps->store, NULL, id, &row) != STORE_OK) continue;
     json_t *req = agents_mission_request_from_row(row);
     json_object_set_new(json_object_get(req, "settings"), "previous_run", json_string(id));
     json_object_set(req, "schedule", json_object_get(row, "schedule"));
@@ -187,7 +187,7 @@ int agents_schedule_tick(agents_t *ag) {
       char ch[64];
       snprintf(ch, sizeof ch, "mission:%s", id);
       json_t *d = json_pack("{s:s}", "id", nid);
-      events_publish(app->events, ch, "next_run", d, NULL);
+      events_publish(deps->events, ch, "next_run", d, NULL);
       json_decref(d);
     } else
       log_warn("agents", "cannot create the next run of mission %s: %s", id, err);
@@ -200,7 +200,7 @@ int agents_schedule_tick(agents_t *ag) {
 
 static void *scheduler_main(void *arg) {
   agents_t *ag = arg;
-  long long every = config_int(ag->app->cfg, "SCHEDULE_CHECK_SECONDS");
+  long long every = config_int(ag->deps.cfg, "SCHEDULE_CHECK_SECONDS");
   pthread_mutex_lock(&ag->lock);
   while (!ag->sched_stop) {
     pthread_mutex_unlock(&ag->lock);

@@ -74,7 +74,7 @@ static char *paper_text(mrun_t *m, const scholar_paper_t *p, const char *qall, i
     web_page_t pg = {0};
     char fe[512] = "";
     char *text = NULL;
-    if (web_fetch_page(m->app->web, p->pdf_url, &pg, fe, sizeof fe) == 0 && pg.text && pg.text[0]) {
+    if (web_fetch_page(m->deps->web, p->pdf_url, &pg, fe, sizeof fe) == 0 && pg.text && pg.text[0]) {
       text = research_best_window(pg.text, qall);
       (*fulltexts)++;
     } else {
@@ -99,10 +99,10 @@ void scholarly_gather(mrun_t *m, json_t *section, json_t *queries, const char *q
     const char *q = json_string_value(json_array_get(queries, i));
     if (q && q[0]) qs[nq++] = q;
   }
-  if (!nq || !m->app->web) return;
+  if (!nq || !m->deps->web) return;
   scholar_papers_t papers = {0};
   char e[1024];
-  if (scholar_search(m->app->web, m->user_id, qs, nq, m->scholarly_providers, SCHOLARLY_PER_QUERY, &papers, e,
+  if (scholar_search(m->deps->web, m->user_id, qs, nq, m->scholarly_providers, SCHOLARLY_PER_QUERY, &papers, e,
                      sizeof e) != 0) {
     if (strstr(e, "no scholarly provider is enabled"))
       mrun_warn(m, "scholarly_no_provider", NULL, 0, "Scholarly sources were requested but %s", e);

@@ -242,8 +242,8 @@ char *agent_fill(const char *tmpl, json_t *vars) {
   return buf_detach(&b, NULL);
 }
 
-char *agent_prompt(app_t *app, const char *role) {
-  const char *dir = config_get(app->cfg, "PROMPTS_DIR");
+char *agent_prompt(const agents_deps_t *deps, const char *role) {
+  const char *dir = config_get(deps->cfg, "PROMPTS_DIR");
   if (dir && dir[0]) {
     buf_t path = BUF_INIT;
     buf_init(&path);

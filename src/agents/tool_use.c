@@ -19,7 +19,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "mcp/mcp.h"
+#include "mcp/protocol.h"
 
 /* Longest tool result kept as a passage (the researcher sees less). */
 #define TOOL_TEXT_MAX (64u << 10)
@@ -58,9 +58,9 @@ void research_tools(mrun_t *m, json_t *section, passages_t *out, store_mevs_t *e
 
 void research_tools_for(mrun_t *m, json_t *section, passages_t *out, store_mevs_t *evs, json_t *allowed) {
   const char *sid = json_string_value(json_object_get(section, "id"));
-  agent_tools_t *set = agent_tools_for_user(m->app, m->user_id);
+  agent_tools_t *set = agent_tools_for_user(m->ag, m->user_id);
   if (allowed) {
-    agent_tools_plugin_provider(m->app, m->user_id, set, NULL);
+    agent_tools_plugin_provider(m->deps, m->user_id, set, NULL);
     agent_tools_only(set, allowed);
   }
   size_t i;

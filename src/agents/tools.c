@@ -16,12 +16,11 @@
 #include <string.h>
 
 #include "agents/agents_internal.h"
-#include "app.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "mcp/client.h"
-#include "mcp/mcp.h"
+#include "mcp/protocol.h"
 #include "plugins/plugins.h"
 
 #define MAX_PROVIDERS 8
@@ -35,13 +34,12 @@ int agent_tools_register(agents_t *ag, agent_tools_provider_fn fn, void *ctx) {
   return 0;
 }
 
-agent_tools_t *agent_tools_for_user(app_t *app, const char *user_id) {
+agent_tools_t *agent_tools_for_user(agents_t *ag, const char *user_id) {
   agent_tools_t *set = calloc(1, sizeof *set);
   if (!set) abort();
   set->problems = json_array();
-  agents_t *ag = app->agents;
   for (int i = 0; ag && i < ag->ntool_providers; i++)
-    ag->tool_providers[i](app, user_id, set, ag->tool_provider_ctx[i]);
+    ag->tool_providers[i](&ag->deps, user_id, set, ag->tool_provider_ctx[i]);
   return set;
 }
 
@@ -163,15 +161,15 @@ static int mcp_tool_call(const agent_tool_t *t, json_t *args, char **text, char 
   return 0;
 }
 
-void agent_tools_mcp_provider(app_t *app, const char *user_id, agent_tools_t *set, void *ctx) {
+void agent_tools_mcp_provider(const agents_deps_t *deps, const char *user_id, agent_tools_t *set, void *ctx) {
   (void)ctx;
-  json_t *servers = mcp_servers_for_user(app, user_id);
+  json_t *servers = mcp_servers_for_user(deps->llm, deps->store, user_id);
   const char *name;
   json_t *cfg;
   json_object_foreach(servers, name, cfg) {
     char err[600];
     mcp_client_t *c =
-        mcp_client_connect(app, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err, sizeof err);
+        mcp_client_connect(deps->web, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err, sizeof err);
     json_t *res = NULL;
     if (c && mcp_client_request(c, "tools/list", NULL, &res, err, sizeof err) != 0) {
       mcp_client_close(c);
@@ -231,10 +229,10 @@ static int plugin_tool_call(const agent_tool_t *t, json_t *args, char **text, ch
   return 0;
 }
 
-void agent_tools_plugin_provider(app_t *app, const char *user_id, agent_tools_t *set, void *ctx) {
+void agent_tools_plugin_provider(const agents_deps_t *deps, const char *user_id, agent_tools_t *set, void *ctx) {
   (void)user_id;
   (void)ctx;
-  json_t *d = plugins_describe(app->plugins), *p, *t;
+  json_t *d = plugins_describe(deps->plugins), *p, *t;
   size_t i, k;
   json_array_foreach(json_object_get(d, "plugins"), i, p) {
     const char *pn = json_string_value(json_object_get(p, "name"));
@@ -246,7 +244,7 @@ void agent_tools_plugin_provider(app_t *app, const char *user_id, agent_tools_t 
       snprintf(loc, sizeof loc, "plugin://%s/%s", pn, tn);
       plugin_tool_ud_t *u = calloc(1, sizeof *u);
       if (!u) abort();
-      u->pl = app->plugins;
+      u->pl = deps->plugins;
       u->plugin = util_strdup(pn);
       u->tool = util_strdup(tn);
       agent_tools_add(set, full, json_string_value(json_object_get(t, "description")),

@@ -18,8 +18,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-struct app;
-struct agents;
+#include "agents/agents.h"
 
 typedef struct agent_tool agent_tool_t;
 
@@ -49,7 +48,7 @@ typedef struct agent_tools {
 
 /* A provider adds the tools user_id may use to set; problems go to
  * set->problems (a provider failing does not stop the others). */
-typedef void (*agent_tools_provider_fn)(struct app *app, const char *user_id, agent_tools_t *set, void *ctx);
+typedef void (*agent_tools_provider_fn)(const agents_deps_t *deps, const char *user_id, agent_tools_t *set, void *ctx);
 
 /* Registers a provider (at most 8). 0, or -1 when full. Not thread-safe:
  * call at start, before missions run. */
@@ -57,7 +56,7 @@ int agent_tools_register(struct agents *ag, agent_tools_provider_fn fn, void *ct
 
 /* The tools user_id may use now (every provider asked). New set; free with
  * agent_tools_free. */
-agent_tools_t *agent_tools_for_user(struct app *app, const char *user_id);
+agent_tools_t *agent_tools_for_user(agents_t *ag, const char *user_id);
 /* Adds a tool (strings copied, schema referenced); -1 when the name is
  * taken (ud is then freed with ud_free). */
 int agent_tools_add(agent_tools_t *set, const char *name, const char *description, json_t *schema, const char *locator,
@@ -76,12 +75,12 @@ void agent_tools_free(agent_tools_t *set); /* accepts NULL */
 
 /* The built-in provider: the MCP servers of mcp_servers_for_user (one
  * connection per server, kept while the set lives). */
-void agent_tools_mcp_provider(struct app *app, const char *user_id, agent_tools_t *set, void *ctx);
+void agent_tools_mcp_provider(const agents_deps_t *deps, const char *user_id, agent_tools_t *set, void *ctx);
 
 /* The tools of the loaded plugins, as "plugin.tool" (locator
  * "plugin://plugin/tool"); the answer's JSON is the text. Not registered
  * by default: custom agents ask for it (custom.c). */
-void agent_tools_plugin_provider(struct app *app, const char *user_id, agent_tools_t *set, void *ctx);
+void agent_tools_plugin_provider(const agents_deps_t *deps, const char *user_id, agent_tools_t *set, void *ctx);
 /* Drops from set every tool whose name is not in names (JSON strings). */
 void agent_tools_only(agent_tools_t *set, json_t *names);
 

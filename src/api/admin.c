@@ -25,7 +25,7 @@ static int create_user(http_req_t *r) {
   const char *role = json_string_value(json_object_get(body, "role"));
   if (!role) role = "researcher";
   char err[256], id[17];
-  int rc = accounts_create(r->app, username, password, role, id, err, sizeof err);
+  int rc = accounts_create(r->app->store, r->app->auth, username, password, role, id, err, sizeof err);
   int status;
   if (rc == STORE_CONFLICT) {
     status = http_reply_error(r, 409, "conflict", "%s", err);
@@ -69,10 +69,11 @@ static int update_user(http_req_t *r) {
   }
   if (jpw) {
     char err[256];
-    if (accounts_set_password(r->app, id, json_string_value(jpw), err, sizeof err) != 0) {
+    if (accounts_set_password(r->app->store, r->app->auth, id, json_string_value(jpw), err, sizeof err) != 0) {
       status = http_reply_error(r, 422, "invalid_field", "%s", err);
       goto done;
     }
+    ws_hub_recheck_user(r->app->hub, id); /* older tokens now fail: close their sockets */
   }
   if (store_user_update(r->app->store, id, role, jactive ? json_is_true(jactive) : -1, NULL) != STORE_OK) {
     status = http_reply_error(r, 500, "internal", "cannot update user %s", id);

@@ -76,7 +76,7 @@ static int get_one(http_req_t *r) {
 static int save(http_req_t *r, const char *name, json_t *body, int status) {
   json_t *def = NULL;
   char n[41], field[32] = "", err[600] = "";
-  if (custom_agent_validate(r->app, name, body, r->user.id, &def, n, field, err, sizeof err) != 0)
+  if (custom_agent_validate(r->app->agents, name, body, r->user.id, &def, n, field, err, sizeof err) != 0)
     return invalid(r, field, err);
   json_t *dis = json_object_get(body, "disabled");
   if (dis && !json_is_boolean(dis)) {

@@ -101,9 +101,10 @@ static int change_password(http_req_t *r) {
     rc = http_reply_error(r, 403, "wrong_password", "current password is wrong");
   } else {
     char err[256];
-    if (accounts_set_password(r->app, r->user.id, next, err, sizeof err) != 0) {
+    if (accounts_set_password(r->app->store, r->app->auth, r->user.id, next, err, sizeof err) != 0) {
       rc = http_reply_error(r, 422, "invalid_field", "%s", err);
     } else {
+      ws_hub_recheck_user(r->app->hub, r->user.id); /* older tokens now fail: close their sockets */
       /* every earlier token (this one too) is refused from now on: the
        * caller continues with a fresh one */
       char *token = auth_token_issue(r->app->auth, u->id, u->username, u->role, NULL);
@@ -138,7 +139,7 @@ static int do_register(http_req_t *r) {
   const char *username = json_string_value(json_object_get(body, "username"));
   const char *password = json_string_value(json_object_get(body, "password"));
   char err[256], id[17];
-  int rc = accounts_create(r->app, username, password, "researcher", id, err, sizeof err);
+  int rc = accounts_create(r->app->store, r->app->auth, username, password, "researcher", id, err, sizeof err);
   int status;
   if (rc == STORE_CONFLICT)
     status = http_reply_error(r, 409, "conflict", "%s", err);

@@ -44,7 +44,7 @@ static int h_create(http_req_t *r) {
   }
   json_t *d = NULL;
   char err[1200] = "";
-  int rc = drafts_create(r->app, r->user.id, content, &d, err, sizeof err);
+  int rc = drafts_create(r->app->agents, r->user.id, content, &d, err, sizeof err);
   if (rc == DRAFT_ERR_MODEL)
     status = http_reply_error(r, 503, "model_unavailable", "%s", err);
   else if (rc != DRAFT_OK || !d)
@@ -158,7 +158,7 @@ static int h_message(http_req_t *r) {
                                     : DRAFT_ERR;
   } else {
     snprintf(channel, sizeof channel, "draft:%s", id);
-    rc = drafts_submit_turn(r->app, r->user.id, id, content, &qmsg, &seq, err, sizeof err);
+    rc = drafts_submit_turn(r->app->agents, r->user.id, id, content, &qmsg, &seq, err, sizeof err);
   }
   if (rc == DRAFT_OK)
     status = http_reply_json(r, 202,
@@ -181,7 +181,7 @@ static int h_start(http_req_t *r) {
   char mission[17] = "", err[1024] = "";
   agents_err_t why = AGENTS_E_INTERNAL;
   json_t *pf = NULL;
-  int rc = drafts_start(r->app, r->user.id, id, mission, &why, err, sizeof err, &pf);
+  int rc = drafts_start(r->app->agents, r->user.id, id, mission, &why, err, sizeof err, &pf);
   if (rc == DRAFT_OK) {
     json_t *d = store_draft_json(r->app->store, r->user.id, id, 0);
     json_t *out = json_pack("{s:s, s:s, s:s, s:O?}", "id", mission, "mission_id", mission, "status", "queued",

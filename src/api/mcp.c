@@ -161,7 +161,7 @@ static int h_delete(http_req_t *r) {
  * ?connect=0: the servers' names only, without connecting (the New mission
  * form asks whether there is any). */
 static int h_servers(http_req_t *r) {
-  json_t *servers = mcp_servers_for_user(r->app, r->user.id);
+  json_t *servers = mcp_servers_for_user(r->app->llm, r->app->store, r->user.id);
   json_t *out = json_array();
   char q[8] = "";
   int connect = !(http_query(r, "connect", q, sizeof q) && !strcmp(q, "0"));
@@ -176,7 +176,7 @@ static int h_servers(http_req_t *r) {
     }
     char err[600];
     mcp_client_t *c =
-        mcp_client_connect(r->app, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err, sizeof err);
+        mcp_client_connect(r->app->web, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err, sizeof err);
     json_t *tools = NULL, *res = NULL;
     if (c && mcp_client_request(c, "tools/list", NULL, &tools, err, sizeof err) == 0) {
       json_t *list = json_array();
@@ -229,7 +229,7 @@ static int h_import(http_req_t *r) {
   const char *uri = json_string_value(json_object_get(b, "uri"));
   json_t *jg = json_object_get(b, "group_id");
   const char *group = json_string_value(jg);
-  json_t *servers = mcp_servers_for_user(r->app, r->user.id);
+  json_t *servers = mcp_servers_for_user(r->app->llm, r->app->store, r->user.id);
   json_t *cfg = json_object_get(servers, name);
   mcp_client_t *c = NULL;
   json_t *res = NULL;
@@ -246,7 +246,7 @@ static int h_import(http_req_t *r) {
     st = http_reply_not_found(r, "group", group);
     goto out;
   }
-  c = mcp_client_connect(r->app, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err, sizeof err);
+  c = mcp_client_connect(r->app->web, name, cfg, json_is_true(json_object_get(cfg, "untrusted")), err, sizeof err);
   json_t *params = json_pack("{s:s}", "uri", uri);
   if (!c || mcp_client_request(c, "resources/read", params, &res, err, sizeof err) != 0) {
     json_decref(params);

@@ -35,7 +35,7 @@ json_t *api_mission_view(app_t *app, json_t *row) {
   json_object_set_new(m, "tokens", json_integer(t.prompt_tokens + t.completion_tokens));
   json_object_set_new(m, "cost", json_real(t.cost_usd));
   json_object_set_new(m, "calls", json_integer(t.calls));
-  json_object_set_new(m, "progress", json_real(agents_mission_progress(app, row)));
+  json_object_set_new(m, "progress", json_real(agents_mission_progress(app->agents, row)));
   json_object_set_new(m, "offline", json_boolean(json_integer_value(json_object_get(row, "offline"))));
   const char *depth = json_string_value(json_object_get(json_object_get(row, "settings"), "depth"));
   json_object_set_new(m, "depth", json_string(depth && depth[0] ? depth : "standard"));
@@ -150,7 +150,7 @@ static int h_plan(http_req_t *r) {
   json_t *row = load(r);
   if (!row) return r->status;
   json_decref(row);
-  json_t *p = agents_plan_json(r->app, http_param(r, "id"));
+  json_t *p = agents_plan_json(r->app->agents, http_param(r, "id"));
   return p ? http_reply_json(r, 200, p) : http_reply_error(r, 500, "internal", "cannot read the plan");
 }
 
@@ -280,7 +280,7 @@ static int h_draft(http_req_t *r) {
   json_t *row = load(r);
   if (!row) return r->status;
   json_decref(row);
-  json_t *d = agents_draft_json(r->app, http_param(r, "id"));
+  json_t *d = agents_draft_json(r->app->agents, http_param(r, "id"));
   return d ? http_reply_json(r, 200, d) : http_reply_error(r, 500, "internal", "cannot read drafts");
 }
 

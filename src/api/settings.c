@@ -5,7 +5,7 @@
  * The caller's settings are JSON documents per section ("models", "search",
  * "research") in the settings table. Secrets (members named api_key or
  * *_api_key) are sealed with libsodium secretbox on the way in
- * (llm_settings_seal) and come back as "********" plus "<name>_set": true;
+ * (secrets_seal_doc, auth/secrets.h) and come back as "********" plus "<name>_set": true;
  * sending the mask back keeps the stored secret, "" or null clears it.
  * GET also returns "effective": the endpoint each model tier resolves to
  * (environment < server defaults < the user's settings) and the search
@@ -20,6 +20,7 @@
 
 #include "api/api.h"
 #include "app.h"
+#include "auth/secrets.h"
 #include "base/util.h"
 #include "llm/llm.h"
 #include "mcp/client.h"
@@ -72,7 +73,7 @@ static json_t *effective(app_t *app, const char *user_id) {
   for (int l = 0; l < LLM_LAYERS; l++) {
     json_t *stored = NULL;
     if (section_get(app, scopes[l], "research", &stored) == STORE_OK && json_is_object(stored)) {
-      json_t *masked = llm_settings_mask(stored);
+      json_t *masked = secrets_mask_doc(stored);
       json_object_update(research, masked);
       json_decref(masked);
     }
@@ -93,7 +94,7 @@ json_t *api_settings_sections(app_t *app, const char *user_id) {
   for (int i = 0; SECTIONS[i]; i++) {
     json_t *stored = NULL;
     section_get(app, user_id, SECTIONS[i], &stored);
-    json_object_set_new(out, SECTIONS[i], stored ? llm_settings_mask(stored) : json_object());
+    json_object_set_new(out, SECTIONS[i], stored ? secrets_mask_doc(stored) : json_object());
     json_decref(stored);
   }
   return out;
@@ -253,7 +254,7 @@ int api_settings_save(http_req_t *r, json_t *body, const char *user_id, const ch
     if (!doc) continue;
     json_t *old = NULL;
     section_get(r->app, user_id, SECTIONS[i], &old);
-    json_t *sealed = llm_settings_seal(r->app->llm, doc, old);
+    json_t *sealed = secrets_seal_doc(r->app->secrets, doc, old);
     int rc = section_put(r->app, user_id, SECTIONS[i], sealed);
     json_decref(sealed);
     json_decref(old);
@@ -307,7 +308,7 @@ static int test_connection(http_req_t *r) {
   if (!kind) kind = "llm";
   if (strcmp(kind, "search") == 0) {
     json_t *result = NULL;
-    web_test_search(r->app, r->user.id, body, &result);
+    web_test_search(r->app->web, r->user.id, body, &result);
     json_decref(body);
     return http_reply_json(r, 200, result);
   }

@@ -5,9 +5,8 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "auth/role.h"
 #include "base/util.h"
-#include "http/http.h"
-#include "http/ws.h"
 #include "store/users.h"
 
 const char *accounts_username_invalid(const char *u) {
@@ -22,8 +21,8 @@ const char *accounts_username_invalid(const char *u) {
   return NULL;
 }
 
-int accounts_create(app_t *app, const char *username, const char *password, const char *role, char *id_out, char *err,
-                    size_t errlen) {
+int accounts_create(store_t *store, auth_t *auth, const char *username, const char *password, const char *role, char *id_out,
+                    char *err, size_t errlen) {
   const char *why = accounts_username_invalid(username);
   if (!why && !password) why = "password is required";
   if (!why) why = auth_password_weak(password);
@@ -33,7 +32,7 @@ int accounts_create(app_t *app, const char *username, const char *password, cons
     return -1;
   }
   char hash[256];
-  if (auth_password_hash(app->auth, password, hash, sizeof hash) != 0) {
+  if (auth_password_hash(auth, password, hash, sizeof hash) != 0) {
     snprintf(err, errlen, "cannot hash the password (out of memory?)");
     return -1;
   }
@@ -43,7 +42,7 @@ int accounts_create(app_t *app, const char *username, const char *password, cons
   u.password_hash = hash;
   snprintf(u.role, sizeof u.role, "%s", role);
   u.active = 1;
-  int rc = store_user_insert(app->store, &u);
+  int rc = store_user_insert(store, &u);
   if (rc == STORE_CONFLICT) {
     snprintf(err, errlen, "user %s already exists", username);
     return STORE_CONFLICT;
@@ -56,42 +55,41 @@ int accounts_create(app_t *app, const char *username, const char *password, cons
   return 0;
 }
 
-int accounts_set_password(app_t *app, const char *user_id, const char *password, char *err, size_t errlen) {
+int accounts_set_password(store_t *store, auth_t *auth, const char *user_id, const char *password, char *err, size_t errlen) {
   const char *why = password ? auth_password_weak(password) : "password is required";
   if (why) {
     snprintf(err, errlen, "%s", why);
     return -1;
   }
   char hash[256];
-  if (auth_password_hash(app->auth, password, hash, sizeof hash) != 0) {
+  if (auth_password_hash(auth, password, hash, sizeof hash) != 0) {
     snprintf(err, errlen, "cannot hash the password");
     return -1;
   }
-  int rc = store_user_update(app->store, user_id, NULL, -1, hash);
+  int rc = store_user_update(store, user_id, NULL, -1, hash);
   if (rc == STORE_NOT_FOUND) snprintf(err, errlen, "user %s not found", user_id);
   if (rc == STORE_ERROR) snprintf(err, errlen, "cannot store the password");
-  if (rc == STORE_OK) ws_hub_recheck_user(app->hub, user_id); /* older tokens now fail: close their sockets */
   return rc;
 }
 
-int accounts_ensure_admin(app_t *app, char **generated, char *err, size_t errlen) {
+int accounts_ensure_admin(const config_t *cfg, store_t *store, auth_t *auth, char **generated, char *err, size_t errlen) {
   *generated = NULL;
-  int n = store_user_count(app->store);
+  int n = store_user_count(store);
   if (n < 0) {
     snprintf(err, errlen, "cannot count users");
     return -1;
   }
   if (n > 0) return 0;
-  const char *name = config_get(app->cfg, "ADMIN_USERNAME");
-  const char *pw = config_get(app->cfg, "ADMIN_PASSWORD");
+  const char *name = config_get(cfg, "ADMIN_USERNAME");
+  const char *pw = config_get(cfg, "ADMIN_PASSWORD");
   char fresh[25];
   if (!pw[0]) {
     util_random_hex(fresh, 12);
     pw = fresh;
   }
-  if (accounts_create(app, name, pw, "admin", NULL, err, errlen) != 0) {
+  if (accounts_create(store, auth, name, pw, "admin", NULL, err, errlen) != 0) {
     /* another process on the same database created the first user meanwhile */
-    if (store_user_count(app->store) > 0) return 0;
+    if (store_user_count(store) > 0) return 0;
     return -1;
   }
   if (pw == fresh) *generated = util_strdup(fresh);

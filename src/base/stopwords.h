@@ -2,7 +2,7 @@
  * stopwords.h - the one list of stop words, per language: function words
  * that say nothing about a text's subject ("the", "which", "그리고", "대한").
  * Every part that picks the content words of a text uses it: query
- * construction for full-text search (rag/fts.c), the agents' key terms and
+ * construction for full-text search (store/fts.c), the agents' key terms and
  * support check (agents/text.c), chat's passage terms (chat/chat.c) and the
  * arXiv query (web/scholar.c).
  *

@@ -10,14 +10,12 @@
 #include <strings.h>
 
 #include "agents/agents_internal.h"
-#include "app.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/stopwords.h"
 #include "base/text.h"
 #include "base/util.h"
 #include "events/events.h"
-#include "http/ws.h"
 #include "llm/llm.h"
 #include "store/chats.h"
 #include "store/documents.h"
@@ -293,8 +291,8 @@ char *chat_extractive_answer(const char *question, const rag_hit_t *hits, size_t
 
 /* ---------- events ---------- */
 
-static void publish(app_t *app, const char *channel, const char *event, json_t *data) {
-  if (events_publish(app->events, channel, event, data, NULL) != 0)
+static void publish(events_t *events, const char *channel, const char *event, json_t *data) {
+  if (events_publish(events, channel, event, data, NULL) != 0)
     log_warn("chat", "could not publish %s on %s", event, channel);
   json_decref(data);
 }
@@ -304,15 +302,15 @@ static void stream_flush(chat_stream_t *s, int all) {
   size_t n = all ? s->pending.len : util_utf8_floor(s->pending.data, s->pending.len);
   if (!n) return;
   if (util_utf8_valid(s->pending.data, n))
-    publish(s->app, s->channel, "token", json_pack("{s:s%}", "text", s->pending.data, n));
+    publish(s->events, s->channel, "token", json_pack("{s:s%}", "text", s->pending.data, n));
   memmove(s->pending.data, s->pending.data + n, s->pending.len - n);
   buf_truncate(&s->pending, s->pending.len - n);
   s->last_ms = util_mono_ms();
 }
 
-void chat_stream_init(chat_stream_t *s, app_t *app, const char *channel) {
+void chat_stream_init(chat_stream_t *s, events_t *events, const char *channel) {
   memset(s, 0, sizeof *s);
-  s->app = app;
+  s->events = events;
   snprintf(s->channel, sizeof s->channel, "%s", channel);
   buf_init(&s->pending);
   s->last_ms = util_mono_ms();
@@ -322,7 +320,7 @@ int chat_stream_token(void *ud, const char *text, size_t len) {
   chat_stream_t *s = ud;
   if (!text) { /* the model's answer restarts: clients drop what they have */
     buf_reset(&s->pending);
-    publish(s->app, s->channel, "reset", json_object());
+    publish(s->events, s->channel, "reset", json_object());
     return 0;
   }
   buf_append(&s->pending, text, len);
@@ -334,17 +332,6 @@ void chat_stream_finish(chat_stream_t *s) {
   if (!s) return;
   stream_flush(s, 1);
   buf_free(&s->pending);
-}
-
-/* ---------- the channel authoriser ---------- */
-
-static int authorize_chat(app_t *app, const http_user_t *user, const char *id) {
-  store_chat_t c;
-  return store_chat_get(app->store, user->id, id, &c) == STORE_OK;
-}
-
-void chat_register(app_t *app) {
-  if (app->hub) ws_hub_authorize(app->hub, "chat", authorize_chat);
 }
 
 /* ---------- answering ---------- */
@@ -386,7 +373,7 @@ static json_t *passage_json(const rag_hit_t *h, int n, int with_text) {
 /* Retrieval: the question, and when it finds nothing and follow_up is set,
  * the question with the previous one (follow-ups like "and its cost?"; only
  * with a model, which can tell that the passages do not answer). */
-static int retrieve(app_t *app, const char *user_id, const char *group_id, const char *question, json_t *history,
+static int retrieve(const chat_deps_t *d, const char *user_id, const char *group_id, const char *question, json_t *history,
                     int follow_up, rag_results_t *res, char *err, size_t errlen) {
   rag_query_t q;
   rag_query_init(&q);
@@ -395,7 +382,7 @@ static int retrieve(app_t *app, const char *user_id, const char *group_id, const
   q.query = question;
   q.k = CHAT_PASSAGES;
   q.per_document = CHAT_PER_DOCUMENT;
-  if (rag_search(app->rag, &q, res, err, errlen) != 0) return -1;
+  if (rag_search(d->rag, &q, res, err, errlen) != 0) return -1;
   if (res->n || !follow_up) return 0;
   const char *prev = NULL;
   size_t i;
@@ -408,7 +395,7 @@ static int retrieve(app_t *app, const char *user_id, const char *group_id, const
   buf_printf(&both, "%s %s", prev, question);
   rag_results_free(res);
   q.query = both.data;
-  int rc = rag_search(app->rag, &q, res, err, errlen);
+  int rc = rag_search(d->rag, &q, res, err, errlen);
   buf_free(&both);
   return rc;
 }
@@ -447,12 +434,12 @@ static rag_hit_t *hit_add(rag_results_t *res) {
 /* The mission's notes that match the question, best first, at most
  * CHAT_PASSAGES (chat.h, "mission_id"): a note's passage is what the
  * researcher recorded and the quote it rests on, under its source. */
-static size_t notes_retrieve(app_t *app, const char *user_id, const char *mission_id, const char *question,
+static size_t notes_retrieve(const chat_deps_t *d, const char *user_id, const char *mission_id, const char *question,
                              rag_results_t *out) {
   json_t *m = NULL;
-  if (store_mission_get(app->store, user_id, mission_id, &m) != STORE_OK) return 0;
+  if (store_mission_get(d->store, user_id, mission_id, &m) != STORE_OK) return 0;
   json_decref(m);
-  json_t *notes = store_mission_notes(app->store, mission_id, NULL);
+  json_t *notes = store_mission_notes(d->store, mission_id, NULL);
   terms_t terms;
   query_terms(question, &terms);
   size_t nn = json_array_size(notes);
@@ -509,11 +496,11 @@ static size_t notes_retrieve(app_t *app, const char *user_id, const char *missio
  * pages of the first results, read through the address policy; a page that
  * cannot be read counts with its search snippet. Returns the status object
  * {status, message, sources} (new reference). */
-static json_t *web_gather(app_t *app, const char *user_id, const char *question, rag_results_t *res) {
+static json_t *web_gather(const chat_deps_t *d, const char *user_id, const char *question, rag_results_t *res) {
   json_t *ws = NULL;
   int configured = 0;
-  if (app->web) {
-    web_search_status(app->web, user_id, 0, &ws);
+  if (d->web) {
+    web_search_status(d->web, user_id, 0, &ws);
     configured = json_is_true(json_object_get(ws, "configured"));
     json_decref(ws);
   }
@@ -526,7 +513,7 @@ static json_t *web_gather(app_t *app, const char *user_id, const char *question,
   web_search_opts_t o = {.max_results = CHAT_WEB_SOURCES + 2};
   web_results_t wr = {0};
   char e[512] = "";
-  if (web_search(app->web, user_id, qs, 1, &o, &wr, e, sizeof e) != 0) {
+  if (web_search(d->web, user_id, qs, 1, &o, &wr, e, sizeof e) != 0) {
     web_results_free(&wr);
     log_info("chat", "web search failed: %s", e);
     char m[700];
@@ -539,7 +526,7 @@ static json_t *web_gather(app_t *app, const char *user_id, const char *question,
     web_page_t pg = {0};
     char fe[512] = "";
     char *text = NULL;
-    if (web_fetch_page(app->web, r->url, &pg, fe, sizeof fe) == 0 && pg.text && pg.text[0]) {
+    if (web_fetch_page(d->web, r->url, &pg, fe, sizeof fe) == 0 && pg.text && pg.text[0]) {
       text = research_best_window(pg.text, question);
       if (!text[0]) { /* a short page: no paragraph long enough to rank */
         free(text);
@@ -579,11 +566,11 @@ typedef struct {
 
 /* Builds the prompt and calls the model. Returns 0, LLM_ERR_NOT_CONFIGURED
  * (answer extractively) or another LLM_ERR_* with err. */
-static int generate(app_t *app, const char *user_id, const char *chat_id, const char *channel, const char *question,
+static int generate(const chat_deps_t *d, const char *user_id, const char *chat_id, const char *channel, const char *question,
                     json_t *history, const char *from, const rag_hit_t *hits, size_t *nhits, gen_t *out, char *err,
                     size_t errlen) {
   llm_endpoint_t ep;
-  int rc = llm_resolve(app->llm, user_id, LLM_TIER_MID, &ep, err, errlen);
+  int rc = llm_resolve(d->llm, user_id, LLM_TIER_MID, &ep, err, errlen);
   int ctx = ep.context_window > 0 ? ep.context_window : 8192, maxtok = ep.max_tokens > 0 ? ep.max_tokens : 1024;
   sodium_memzero(&ep, sizeof ep);
   if (rc != 0) return LLM_ERR_NOT_CONFIGURED;
@@ -640,7 +627,7 @@ static int generate(app_t *app, const char *user_id, const char *chat_id, const 
   msgs[nm++] = (llm_message_t){"user", user.data};
 
   chat_stream_t st;
-  chat_stream_init(&st, app, channel);
+  chat_stream_init(&st, d->events, channel);
   llm_request_t req = {0};
   req.tier = LLM_TIER_MID;
   req.messages = msgs;
@@ -654,7 +641,7 @@ static int generate(app_t *app, const char *user_id, const char *chat_id, const 
   req.agent = "chat";
   req.cache = LLM_CACHE_OFF;
   llm_response_t resp;
-  rc = llm_chat(app->llm, &req, &resp, err, errlen);
+  rc = llm_chat(d->llm, &req, &resp, err, errlen);
   chat_stream_finish(&st);
   if (rc == LLM_OK) {
     out->text = resp.text;
@@ -698,12 +685,12 @@ static void task_free(chat_task_t *t) {
 }
 
 /* Steps 1-3 of chat.h: checks, claim, the question stored and published. */
-static int ask_begin(app_t *app, const char *user_id, const char *chat_id, const char *question,
+static int ask_begin(const chat_deps_t *d, const char *user_id, const char *chat_id, const char *question,
                      const chat_opts_t *opts, chat_task_t **task, json_t **qmsg_out, int64_t *seq_out, char *err,
                      size_t errlen) {
   *task = NULL;
   store_chat_t chat;
-  int rc = store_chat_get(app->store, user_id, chat_id, &chat);
+  int rc = store_chat_get(d->store, user_id, chat_id, &chat);
   if (rc == STORE_NOT_FOUND) {
     snprintf(err, errlen, "chat %s not found", chat_id);
     return CHAT_ERR_NOT_FOUND;
@@ -712,13 +699,13 @@ static int ask_begin(app_t *app, const char *user_id, const char *chat_id, const
     snprintf(err, errlen, "could not read chat %s", chat_id);
     return CHAT_ERR;
   }
-  if (chat.group_id[0] && !store_group_owned(app->store, user_id, chat.group_id)) {
+  if (chat.group_id[0] && !store_group_owned(d->store, user_id, chat.group_id)) {
     snprintf(err, errlen, "the group %s of this chat no longer exists; start a new chat", chat.group_id);
     return CHAT_ERR_GROUP;
   }
   int64_t stale =
-      (config_int(app->cfg, "LLM_TIMEOUT_SECONDS") * (config_int(app->cfg, "LLM_MAX_RETRIES") + 1) + 60) * 1000;
-  rc = store_chat_claim(app->store, user_id, chat_id, stale);
+      (config_int(d->cfg, "LLM_TIMEOUT_SECONDS") * (config_int(d->cfg, "LLM_MAX_RETRIES") + 1) + 60) * 1000;
+  rc = store_chat_claim(d->store, user_id, chat_id, stale);
   if (rc == STORE_CONFLICT) {
     snprintf(err, errlen, "chat %s is still answering the previous question", chat_id);
     return CHAT_ERR_BUSY;
@@ -729,16 +716,16 @@ static int ask_begin(app_t *app, const char *user_id, const char *chat_id, const
   }
   char channel[40];
   snprintf(channel, sizeof channel, "chat:%s", chat_id);
-  json_t *history = store_chat_recent(app->store, user_id, chat_id, CHAT_HISTORY);
+  json_t *history = store_chat_recent(d->store, user_id, chat_id, CHAT_HISTORY);
   json_t *qmsg = NULL;
-  if (!history || store_chat_add_message(app->store, user_id, chat_id, "user", question, NULL, NULL, &qmsg) != 0) {
+  if (!history || store_chat_add_message(d->store, user_id, chat_id, "user", question, NULL, NULL, &qmsg) != 0) {
     snprintf(err, errlen, "could not store the question");
     json_decref(history);
-    store_chat_release(app->store, chat_id);
+    store_chat_release(d->store, chat_id);
     return CHAT_ERR;
   }
   int64_t seq = 0;
-  if (events_publish(app->events, channel, "message", qmsg, &seq) != 0)
+  if (events_publish(d->events, channel, "message", qmsg, &seq) != 0)
     log_warn("chat", "could not publish message on %s", channel);
   if (seq_out) *seq_out = seq;
   if (qmsg_out)
@@ -747,7 +734,7 @@ static int ask_begin(app_t *app, const char *user_id, const char *chat_id, const
     json_decref(qmsg);
   if (chat.title_auto) {
     char *t = title_from(question);
-    store_chat_autotitle(app->store, user_id, chat_id, t);
+    store_chat_autotitle(d->store, user_id, chat_id, t);
     free(t);
   }
   chat_task_t *t = calloc(1, sizeof *t);
@@ -766,7 +753,7 @@ static int ask_begin(app_t *app, const char *user_id, const char *chat_id, const
 }
 
 /* Steps 4-7 of chat.h; releases the chat. The task stays the caller's. */
-static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *err, size_t errlen) {
+static int ask_answer(const chat_deps_t *d, const chat_task_t *t, json_t **answer, char *err, size_t errlen) {
   *answer = NULL;
   const char *user_id = t->user_id, *chat_id = t->chat_id, *question = t->question;
   const store_chat_t chat = t->chat;
@@ -784,12 +771,12 @@ static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *e
 
   llm_endpoint_t ep;
   char rerr[256];
-  int have_model = llm_resolve(app->llm, user_id, LLM_TIER_MID, &ep, rerr, sizeof rerr) == 0;
+  int have_model = llm_resolve(d->llm, user_id, LLM_TIER_MID, &ep, rerr, sizeof rerr) == 0;
   sodium_memzero(&ep, sizeof ep);
   /* a continued mission's notes first, then the library, then the web */
-  size_t nnotes = t->mission_id[0] ? notes_retrieve(app, user_id, t->mission_id, question, &res) : 0;
+  size_t nnotes = t->mission_id[0] ? notes_retrieve(d, user_id, t->mission_id, question, &res) : 0;
   rag_results_t lib = {0};
-  if (retrieve(app, user_id, chat.group_id, question, history, have_model, &lib, err, errlen) != 0) {
+  if (retrieve(d, user_id, chat.group_id, question, history, have_model, &lib, err, errlen) != 0) {
     rag_results_free(&lib);
     end_event = "error";
     end_data = json_pack("{s:s}", "message", err);
@@ -797,8 +784,8 @@ static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *e
   }
   hits_append(&res, &lib, CHAT_PASSAGES);
   if (t->web) {
-    web_status = web_gather(app, user_id, question, &res);
-    publish(app, channel, "web", json_incref(web_status));
+    web_status = web_gather(d, user_id, question, &res);
+    publish(d->events, channel, "web", json_incref(web_status));
   }
   size_t nused = res.n;
   const char *mode = "model";
@@ -808,22 +795,22 @@ static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *e
                                     "answered from your sources."
                                   : "No passage of your library matches this question, so it cannot be answered from "
                                     "your documents.");
-    publish(app, channel, "token", json_pack("{s:s}", "text", gen.text));
+    publish(d->events, channel, "token", json_pack("{s:s}", "text", gen.text));
   } else {
     json_t *plist = json_array();
     for (size_t i = 0; i < res.n; i++) json_array_append_new(plist, passage_json(&res.hits[i], (int)i + 1, 0));
-    publish(app, channel, "passages", json_pack("{s:o}", "passages", plist));
+    publish(d->events, channel, "passages", json_pack("{s:o}", "passages", plist));
     char gerr[1024] = "";
     const char *from = nnotes && t->web ? "the mission's notes, the user's documents and the web"
                        : nnotes         ? "the mission's notes and the user's documents"
                        : t->web         ? "the user's documents and the web"
                                         : "the user's documents";
-    rc = generate(app, user_id, chat_id, channel, question, history, from, res.hits, &nused, &gen, gerr, sizeof gerr);
+    rc = generate(d, user_id, chat_id, channel, question, history, from, res.hits, &nused, &gen, gerr, sizeof gerr);
     if (rc == LLM_ERR_NOT_CONFIGURED) {
       mode = "extractive";
       nused = res.n;
       gen.text = chat_extractive_answer(question, res.hits, res.n);
-      publish(app, channel, "token", json_pack("{s:s}", "text", gen.text));
+      publish(d->events, channel, "token", json_pack("{s:s}", "text", gen.text));
     } else if (rc != LLM_OK) {
       snprintf(err, errlen, "the model could not answer: %s", gerr);
       end_event = "error";
@@ -854,7 +841,7 @@ static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *e
     json_object_set_new(meta, "cost_usd", json_real(gen.cost_usd));
   }
   json_t *amsg = NULL;
-  rc = store_chat_add_message(app->store, user_id, chat_id, "assistant", content, cits, meta, &amsg);
+  rc = store_chat_add_message(d->store, user_id, chat_id, "assistant", content, cits, meta, &amsg);
   free(content);
   json_decref(cits);
   json_decref(meta);
@@ -869,21 +856,21 @@ static int ask_answer(app_t *app, const chat_task_t *t, json_t **answer, char *e
   *answer = amsg;
   ret = CHAT_OK;
 out:
-  store_chat_release(app->store, chat_id);
-  if (end_event) publish(app, channel, end_event, end_data);
+  store_chat_release(d->store, chat_id);
+  if (end_event) publish(d->events, channel, end_event, end_data);
   free(gen.text);
   rag_results_free(&res);
   json_decref(web_status);
   return ret;
 }
 
-int chat_ask(app_t *app, const char *user_id, const char *chat_id, const char *question, json_t **answer, char *err,
+int chat_ask(const chat_deps_t *d, const char *user_id, const char *chat_id, const char *question, json_t **answer, char *err,
              size_t errlen) {
   *answer = NULL;
   chat_task_t *t;
-  int rc = ask_begin(app, user_id, chat_id, question, NULL, &t, NULL, NULL, err, errlen);
+  int rc = ask_begin(d, user_id, chat_id, question, NULL, &t, NULL, NULL, err, errlen);
   if (rc != CHAT_OK) return rc;
-  rc = ask_answer(app, t, answer, err, errlen);
+  rc = ask_answer(d, t, answer, err, errlen);
   task_free(t);
   return rc;
 }
@@ -891,7 +878,7 @@ int chat_ask(app_t *app, const char *user_id, const char *chat_id, const char *q
 /* ---------- the answering workers ---------- */
 
 struct chat_pool {
-  app_t *app;
+  chat_deps_t deps;
   pthread_mutex_t lock;
   pthread_cond_t cond;
   chat_task_t *head, *tail;
@@ -902,17 +889,17 @@ struct chat_pool {
 /* Runs one queued question. The model failure and retrieval paths publish
  * their own "error" event; any other failure is published here, so that a
  * client waiting on the channel always hears the end of its question. */
-static void answer_task(app_t *app, chat_task_t *t) {
+static void answer_task(const chat_deps_t *d, chat_task_t *t) {
   json_t *answer = NULL;
   char err[1200] = "";
-  int rc = ask_answer(app, t, &answer, err, sizeof err);
+  int rc = ask_answer(d, t, &answer, err, sizeof err);
   json_decref(answer);
   if (rc != CHAT_OK && rc != CHAT_ERR_MODEL && rc != CHAT_ERR_NOT_FOUND) {
     char channel[40];
     snprintf(channel, sizeof channel, "chat:%s", t->chat_id);
     if (err[0]) log_warn("chat", "chat %s: %s", t->chat_id, err);
     json_t *ev = json_pack("{s:s}", "message", err[0] ? err : "the question could not be answered");
-    if (events_publish(app->events, channel, "error", ev, NULL) != 0) log_warn("chat", "could not publish an error");
+    if (events_publish(d->events, channel, "error", ev, NULL) != 0) log_warn("chat", "could not publish an error");
     json_decref(ev);
   }
 }
@@ -931,18 +918,18 @@ static void *worker_main(void *arg) {
     if (!p->head) p->tail = NULL;
     p->queued--;
     pthread_mutex_unlock(&p->lock);
-    answer_task(p->app, t);
+    answer_task(&p->deps, t);
     task_free(t);
   }
 }
 
-chat_pool_t *chat_pool_start(app_t *app) {
+chat_pool_t *chat_pool_start(const chat_deps_t *deps) {
   chat_pool_t *p = calloc(1, sizeof *p);
   if (!p) abort();
-  p->app = app;
+  p->deps = *deps;
   pthread_mutex_init(&p->lock, NULL);
   pthread_cond_init(&p->cond, NULL);
-  p->nthreads = (int)config_int(app->cfg, "CHAT_WORKERS");
+  p->nthreads = (int)config_int(deps->cfg, "CHAT_WORKERS");
   p->threads = calloc((size_t)p->nthreads, sizeof *p->threads);
   if (!p->threads) abort();
   int want = p->nthreads;
@@ -969,9 +956,9 @@ void chat_pool_stop(chat_pool_t *p) {
     char channel[40];
     snprintf(channel, sizeof channel, "chat:%s", t->chat_id);
     json_t *ev = json_pack("{s:s}", "message", "the server stopped before answering; ask again");
-    events_publish(p->app->events, channel, "error", ev, NULL);
+    events_publish(p->deps.events, channel, "error", ev, NULL);
     json_decref(ev);
-    store_chat_release(p->app->store, t->chat_id);
+    store_chat_release(p->deps.store, t->chat_id);
     task_free(t);
     t = n;
   }
@@ -997,7 +984,7 @@ int chat_submit_with(chat_pool_t *p, const char *user_id, const char *chat_id, c
     return CHAT_ERR_FULL;
   }
   chat_task_t *t;
-  int rc = ask_begin(p->app, user_id, chat_id, question, opts, &t, qmsg, seq, err, errlen);
+  int rc = ask_begin(&p->deps, user_id, chat_id, question, opts, &t, qmsg, seq, err, errlen);
   if (rc != CHAT_OK) return rc;
   pthread_mutex_lock(&p->lock);
   t->next = NULL;

@@ -57,9 +57,12 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/config.h"
+#include "events/events.h"
+#include "llm/llm.h"
 #include "rag/rag.h"
-
-struct app;
+#include "store/store.h"
+#include "web/web.h"
 
 enum {
   CHAT_OK = 0,
@@ -86,20 +89,26 @@ typedef struct {
 /* Longest accepted question, in bytes. */
 #define CHAT_MAX_QUESTION 8000
 
-/* Registers the "chat" WebSocket channel authoriser (a user may subscribe to
- * chat:ID only for their own chats). Call once from app_open after the hub
- * exists. */
-void chat_register(struct app *app);
+/* What answering needs, all borrowed (they outlive every call and pool);
+ * web may be NULL (no web search in this process). Filled by app_open. */
+typedef struct {
+  const config_t *cfg;
+  store_t *store;
+  events_t *events;
+  llm_t *llm;
+  rag_t *rag;
+  web_t *web;
+} chat_deps_t;
 
 /* Answers question in the user's chat (see the top of this file). On success
  * *answer is the stored assistant message (new reference). On failure a
  * CHAT_ERR_* code with a message for the user in err. */
-int chat_ask(struct app *app, const char *user_id, const char *chat_id, const char *question, json_t **answer,
+int chat_ask(const chat_deps_t *deps, const char *user_id, const char *chat_id, const char *question, json_t **answer,
              char *err, size_t errlen);
 
 /* Starts CHAT_WORKERS answering threads (app_start_workers); NULL when a
  * thread cannot be started (those already started are stopped). */
-chat_pool_t *chat_pool_start(struct app *app);
+chat_pool_t *chat_pool_start(const chat_deps_t *deps); /* deps is copied */
 /* Stops the pool after the answers in progress; questions still waiting get
  * an "error" event and their chats are released. Accepts NULL. */
 void chat_pool_stop(chat_pool_t *p);
@@ -129,13 +138,13 @@ int chat_submit_with(chat_pool_t *p, const char *user_id, const char *chat_id, c
  * what is left and frees the buffer. One stream per thread.
  */
 typedef struct {
-  struct app *app;
+  events_t *events;
   char channel[48];
   buf_t pending;
   int64_t last_ms;
 } chat_stream_t;
 
-void chat_stream_init(chat_stream_t *s, struct app *app, const char *channel);
+void chat_stream_init(chat_stream_t *s, events_t *events, const char *channel);
 int chat_stream_token(void *ud, const char *text, size_t len);
 void chat_stream_finish(chat_stream_t *s);
 

@@ -33,7 +33,7 @@ app_t *cli_open_app(void) {
 int cli_first_admin(app_t *app) {
   char err[256];
   char *generated = NULL;
-  int created = accounts_ensure_admin(app, &generated, err, sizeof err);
+  int created = accounts_ensure_admin(app->cfg, app->store, app->auth, &generated, err, sizeof err);
   if (created < 0) {
     fprintf(stderr, "maestro: cannot create the first admin: %s\n", err);
     return -1;

@@ -60,12 +60,12 @@ int cmd_doctor(int argc, char **argv) {
     printf("WARN web UI not built (%s missing): run make ui\n", index);
   /* Model endpoints (each configured tier, embeddings, rerank). */
   fflush(stdout);
-  if (llm_doctor(app, stdout) != 0) failed = 1;
+  if (llm_doctor(app->llm, stdout) != 0) failed = 1;
   /* Search: only when a provider is configured in the environment. */
   if (config_get(app->cfg, "SEARXNG_URL")[0] || config_get(app->cfg, "TAVILY_API_KEY")[0] ||
       config_get(app->cfg, "BRAVE_API_KEY")[0]) {
     json_t *res = NULL;
-    web_test_search(app, NULL, NULL, &res);
+    web_test_search(app->web, NULL, NULL, &res);
     if (json_is_true(json_object_get(res, "ok")))
       printf("OK   web search (%s, %lld results in %lld ms)\n", json_string_value(json_object_get(res, "provider")),
              (long long)json_integer_value(json_object_get(res, "results")),

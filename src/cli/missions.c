@@ -76,7 +76,7 @@ static void show(app_t *app, json_t *row) {
   printf("%s  %s\n", str(row, "id"), str(row, "title"));
   printf("  status    %s", str(row, "status"));
   if (str(row, "phase")[0]) printf(" (%s)", str(row, "phase"));
-  printf(", %.0f%%\n", agents_mission_progress(app, row) * 100.0);
+  printf(", %.0f%%\n", agents_mission_progress(app->agents, row) * 100.0);
   if (str(row, "outcome")[0]) printf("  outcome   %s\n", str(row, "outcome"));
   if (str(row, "error")[0]) printf("  error     %s\n", str(row, "error"));
   if (str(row, "description")[0]) printf("  about     %s\n", str(row, "description"));
@@ -163,7 +163,7 @@ int cmd_missions(int argc, char **argv) {
     size_t i;
     json_t *r;
     json_array_foreach(rows, i, r) printf("%s  %-9s %3.0f%%  %s\n", str(r, "id"), str(r, "status"),
-                                          agents_mission_progress(app, r) * 100.0, str(r, "title"));
+                                          agents_mission_progress(app->agents, r) * 100.0, str(r, "title"));
     if (!json_array_size(rows)) fprintf(stderr, "no missions (start one with: maestro research \"question\")\n");
     json_decref(rows);
     rc = 0;

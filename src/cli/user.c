@@ -109,7 +109,7 @@ int cmd_user(int argc, char **argv) {
   } else if (strcmp(sub, "add") == 0) {
     if (read_password(pw_stdin, pw, sizeof pw) != 0) {
       fprintf(stderr, "maestro user: no password given\n");
-    } else if (accounts_create(app, name, pw, role, NULL, err, sizeof err) != 0) {
+    } else if (accounts_create(app->store, app->auth, name, pw, role, NULL, err, sizeof err) != 0) {
       fprintf(stderr, "maestro user add: %s\n", err);
     } else {
       printf("created user %s (%s)\n", name, role);
@@ -119,7 +119,7 @@ int cmd_user(int argc, char **argv) {
     if (strcmp(sub, "passwd") == 0) {
       if (read_password(pw_stdin, pw, sizeof pw) != 0)
         fprintf(stderr, "maestro user: no password given\n");
-      else if (accounts_set_password(app, u->id, pw, err, sizeof err) != 0)
+      else if (accounts_set_password(app->store, app->auth, u->id, pw, err, sizeof err) != 0)
         fprintf(stderr, "maestro user passwd: %s\n", err);
       else {
         printf("password of %s changed\n", name);

@@ -25,15 +25,10 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "auth/role.h"
 #include "base/buf.h"
 
 struct app;
-
-typedef enum { ROLE_NONE = 0, ROLE_VIEWER = 1, ROLE_RESEARCHER = 2, ROLE_ADMIN = 3 } role_t;
-
-/* Parses "admin"/"researcher"/"viewer"; ROLE_NONE when unknown. */
-role_t role_parse(const char *s);
-const char *role_name(role_t r);
 
 typedef struct {
   char id[17];

@@ -31,27 +31,6 @@ struct http_router {
   int n;
 };
 
-role_t role_parse(const char *s) {
-  if (!s) return ROLE_NONE;
-  if (strcmp(s, "admin") == 0) return ROLE_ADMIN;
-  if (strcmp(s, "researcher") == 0) return ROLE_RESEARCHER;
-  if (strcmp(s, "viewer") == 0) return ROLE_VIEWER;
-  return ROLE_NONE;
-}
-
-const char *role_name(role_t r) {
-  switch (r) {
-    case ROLE_ADMIN:
-      return "admin";
-    case ROLE_RESEARCHER:
-      return "researcher";
-    case ROLE_VIEWER:
-      return "viewer";
-    default:
-      return "none";
-  }
-}
-
 http_router_t *http_router_new(void) {
   http_router_t *rt = calloc(1, sizeof *rt);
   if (!rt) abort();

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "llm/llm_internal.h"
@@ -476,18 +475,8 @@ int llm_test_endpoint(llm_t *llm, const llm_endpoint_t *ep, int embedding, json_
   return ok ? 0 : -1;
 }
 
-int llm_doctor(struct app *app, FILE *out) {
-  llm_t *llm = app->llm;
+int llm_doctor(llm_t *llm, FILE *out) {
   char err[512];
-  int owned = 0;
-  if (!llm) {
-    llm = llm_new(app, err, sizeof err);
-    if (!llm) {
-      fprintf(out, "FAIL  models: %s\n", err);
-      return 1;
-    }
-    owned = 1;
-  }
   int failures = 0, configured = 0;
   for (int t = 0; t < LLM_TIER_COUNT; t++) {
     llm_endpoint_t ep;
@@ -520,6 +509,5 @@ int llm_doctor(struct app *app, FILE *out) {
     json_decref(rep);
     sodium_memzero(&ep, sizeof ep);
   }
-  if (owned) llm_free(llm);
   return failures ? 1 : 0;
 }

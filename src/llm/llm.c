@@ -19,7 +19,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "app.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "llm/llm_internal.h"
@@ -136,25 +135,26 @@ double llm_price(llm_t *llm, const char *model, int prompt_tokens, int completio
 
 /* ---- lifetime ---- */
 
-llm_t *llm_new(struct app *app, char *err, size_t errlen) {
+llm_t *llm_new(const config_t *cfg, store_t *store, const secrets_t *secrets, char *err, size_t errlen) {
   pthread_once(&curl_once, curl_init_once);
   llm_t *llm = calloc(1, sizeof *llm);
   if (!llm) abort();
-  llm->cfg = app->cfg;
-  llm->store = app->store;
+  llm->cfg = cfg;
+  llm->store = store;
+  llm->secrets = secrets;
   pthread_mutex_init(&llm->lock, NULL);
   pthread_cond_init(&llm->slot_cond, NULL);
-  llm->max_global = (int)config_int(app->cfg, "LLM_MAX_CONCURRENCY");
-  llm->max_mission = (int)config_int(app->cfg, "LLM_MISSION_CONCURRENCY");
-  llm->timeout_s = (long)config_int(app->cfg, "LLM_TIMEOUT_SECONDS");
-  llm->stall_s = (long)config_int(app->cfg, "LLM_STALL_SECONDS");
-  llm->max_line = (size_t)config_int(app->cfg, "LLM_MAX_LINE_KB") * 1024;
-  llm->max_answer = (size_t)config_int(app->cfg, "LLM_MAX_ANSWER_KB") * 1024;
-  llm->max_retries = (int)config_int(app->cfg, "LLM_MAX_RETRIES");
-  llm->retry_base_ms = (long)config_int(app->cfg, "LLM_RETRY_BASE_MS");
-  llm->mask_pii = config_bool(app->cfg, "LLM_MASK_PII");
-  if (load_prices(llm, err, errlen) != 0 || llm_secrets_load(llm, err, errlen) != 0 ||
-      web_allow_parse_named(&llm->outbound, "OUTBOUND_ALLOW_HOSTS", config_get(app->cfg, "OUTBOUND_ALLOW_HOSTS"), err,
+  llm->max_global = (int)config_int(cfg, "LLM_MAX_CONCURRENCY");
+  llm->max_mission = (int)config_int(cfg, "LLM_MISSION_CONCURRENCY");
+  llm->timeout_s = (long)config_int(cfg, "LLM_TIMEOUT_SECONDS");
+  llm->stall_s = (long)config_int(cfg, "LLM_STALL_SECONDS");
+  llm->max_line = (size_t)config_int(cfg, "LLM_MAX_LINE_KB") * 1024;
+  llm->max_answer = (size_t)config_int(cfg, "LLM_MAX_ANSWER_KB") * 1024;
+  llm->max_retries = (int)config_int(cfg, "LLM_MAX_RETRIES");
+  llm->retry_base_ms = (long)config_int(cfg, "LLM_RETRY_BASE_MS");
+  llm->mask_pii = config_bool(cfg, "LLM_MASK_PII");
+  if (load_prices(llm, err, errlen) != 0 ||
+      web_allow_parse_named(&llm->outbound, "OUTBOUND_ALLOW_HOSTS", config_get(cfg, "OUTBOUND_ALLOW_HOSTS"), err,
                             errlen) != 0) {
     llm_free(llm);
     return NULL;
@@ -164,7 +164,6 @@ llm_t *llm_new(struct app *app, char *err, size_t errlen) {
 
 void llm_free(llm_t *llm) {
   if (!llm) return;
-  sodium_memzero(llm->secret_key, sizeof llm->secret_key);
   json_decref(llm->prices);
   web_allow_free(&llm->outbound);
   free(llm->mslots);

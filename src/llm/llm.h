@@ -49,7 +49,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct app;
+#include "auth/secrets.h"
+#include "base/config.h"
+#include "store/store.h"
+
 typedef struct llm llm_t;
 
 /* ---- Return codes ---- */
@@ -106,10 +109,11 @@ typedef struct {
 
 /* ---- Lifetime ---- */
 
-/* Creates the context from app->cfg and app->store (loads the price table and
- * the secrets key, creating DATA_DIR/secret.key when needed). NULL with err on
- * failure. */
-llm_t *llm_new(struct app *app, char *err, size_t errlen);
+/* Creates the context over cfg, store and secrets (all borrowed: they outlive
+ * the context; store may be NULL, then no call is recorded; secrets may be
+ * NULL, then the API keys stored in settings are not opened). Loads the price
+ * table. NULL with err on failure. */
+llm_t *llm_new(const config_t *cfg, store_t *store, const secrets_t *secrets, char *err, size_t errlen);
 void llm_free(llm_t *llm); /* accepts NULL */
 
 /*
@@ -235,23 +239,13 @@ int llm_test_endpoint(llm_t *llm, const llm_endpoint_t *ep, int embedding, json_
 int llm_probe_endpoint(llm_t *llm, const llm_endpoint_t *ep, long timeout_s, char *err, size_t errlen);
 /* Prints one "OK"/"FAIL" line per configured endpoint (environment config)
  * to out; returns 0 when all configured endpoints answer. */
-int llm_doctor(struct app *app, FILE *out);
+int llm_doctor(llm_t *llm, FILE *out);
 
 /* ---- Per-user settings with secrets ---- */
 
-/*
- * Secrets in settings documents: every member named "api_key" or ending in
- * "_api_key" is stored encrypted ("<name>_enc", libsodium secretbox) and
- * returned masked. These helpers are for src/api/settings.c and for modules
- * that need a user's secret (search providers).
- */
-/* Returns a copy of doc with secrets encrypted; members of `old` (the stored
- * document) are kept when the new value is absent or a mask. New reference. */
-json_t *llm_settings_seal(llm_t *llm, const json_t *doc, const json_t *old);
-/* Returns a copy with secrets replaced by "********" plus "<name>_set": true. */
-json_t *llm_settings_mask(const json_t *stored);
-/* Returns a copy with secrets decrypted (for server-side use only). */
-json_t *llm_settings_open(llm_t *llm, const json_t *stored);
+/* Secrets in settings documents are sealed, masked and opened by
+ * src/auth/secrets.h; the layers below are opened with the context's
+ * secrets (the search providers and MCP servers read their keys here). */
 
 /* The layers of settings section `section` ("models", "search", ...) that
  * apply to user_id, opened (secrets in clear), lowest first:

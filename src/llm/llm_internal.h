@@ -3,7 +3,7 @@
  *
  * transport.c  one HTTP attempt with libcurl (streaming sink, cancel, stall)
  * providers.c  request bodies and answer parsing for OpenAI-compatible/Ollama
- * secrets.c    the secretbox key and sealing of settings documents
+ * settings.c   the layers of a settings section, opened with auth/secrets.h
  * llm.c        the context, endpoint resolution, llm_chat orchestration
  * embed.c      embeddings, rerank, model lists, endpoint tests, doctor
  */
@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <sodium.h>
 
+#include "auth/secrets.h"
 #include "base/buf.h"
 #include "base/config.h"
 #include "llm/llm.h"
@@ -50,9 +51,9 @@ typedef struct {
 } probe_entry_t;
 
 struct llm {
-  config_t *cfg;
+  const config_t *cfg;
   store_t *store;
-  unsigned char secret_key[crypto_secretbox_KEYBYTES];
+  const secrets_t *secrets; /* may be NULL: stored secrets are not opened */
   json_t *prices; /* {"model": {"input": usd/1M, "output": usd/1M}} */
 
   pthread_mutex_t lock; /* everything below */
@@ -152,13 +153,6 @@ void chat_acc_flush(chat_acc_t *a);
 /* Request body for a chat call (new reference). json_level < 0: no JSON ask. */
 json_t *chat_body(const llm_endpoint_t *ep, json_t *messages, double temperature, int max_tokens, int stream,
                   const json_t *schema, const char *schema_name, int json_level);
-
-/* ---- secrets.c ---- */
-int llm_secrets_load(llm_t *llm, char *err, size_t errlen);
-/* base64 of nonce||box of the plaintext; malloc'd. */
-char *llm_secret_seal(llm_t *llm, const char *plain);
-/* Decrypts; malloc'd plaintext or NULL when the ciphertext is not ours. */
-char *llm_secret_open(llm_t *llm, const char *sealed);
 
 /* ---- llm.c ---- */
 int llm_is_local_url(const char *url);

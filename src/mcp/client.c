@@ -22,12 +22,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "app.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "llm/llm.h"
-#include "mcp/mcp.h"
+#include "mcp/protocol.h"
 #include "store/users.h"
 #include "web/web.h"
 
@@ -37,7 +36,7 @@
 #define MCP_STARTUP_MS 30000 /* least time a server has to answer initialize */
 
 struct mcp_client {
-  app_t *app;
+  web_t *web;
   char name[64];
   int timeout_ms;
   long next_id;
@@ -354,7 +353,7 @@ static int http_exchange(mcp_client_t *c, json_t *msg, long id, json_t **result,
   buf_t body = BUF_INIT, headers = BUF_INIT;
   char why[800] = "";
   int rc =
-      web_post(c->app->web, c->untrusted, c->url, hdrs, text, c->timeout_ms, &status, &body, &headers, why, sizeof why);
+      web_post(c->web, c->untrusted, c->url, hdrs, text, c->timeout_ms, &status, &body, &headers, why, sizeof why);
   free(text);
   if (rc != 0) {
     snprintf(err, errlen, "MCP server %s: %s", c->name, why);
@@ -425,10 +424,10 @@ int mcp_client_request(mcp_client_t *c, const char *method, json_t *params, json
   return exchange(c, method, params, 0, result, err, errlen);
 }
 
-mcp_client_t *mcp_client_connect(app_t *app, const char *name, json_t *cfg, int untrusted, char *err, size_t errlen) {
+mcp_client_t *mcp_client_connect(web_t *web, const char *name, json_t *cfg, int untrusted, char *err, size_t errlen) {
   mcp_client_t *c = calloc(1, sizeof *c);
   if (!c) abort();
-  c->app = app;
+  c->web = web;
   c->to_child = c->from_child = -1;
   snprintf(c->name, sizeof c->name, "%s", name);
   json_t *jt = json_object_get(cfg, "timeout_s");
@@ -531,11 +530,11 @@ static json_t *unwrap_secrets(json_t *map) {
   return out;
 }
 
-json_t *mcp_servers_for_user(app_t *app, const char *user_id) {
+json_t *mcp_servers_for_user(llm_t *llm, store_t *store, const char *user_id) {
   json_t *layers[LLM_LAYERS] = {NULL, NULL};
-  llm_settings_layers(app->llm, user_id, "mcp", layers);
+  llm_settings_layers(llm, user_id, "mcp", layers);
   json_t *out = json_object();
-  int admin = user_id ? store_user_is_admin(app->store, user_id) : 1;
+  int admin = user_id ? store_user_is_admin(store, user_id) : 1;
   for (int l = 0; l < LLM_LAYERS; l++) {
     const char *name;
     json_t *s;

@@ -27,7 +27,9 @@
 #include <jansson.h>
 #include <stddef.h>
 
-struct app;
+#include "llm/llm.h"
+#include "store/store.h"
+#include "web/web.h"
 
 typedef struct mcp_client mcp_client_t;
 
@@ -39,9 +41,10 @@ typedef struct mcp_client mcp_client_t;
  *   either with "timeout_s" (1-300, default 30).
  * name is used in messages. untrusted: the URL comes from a non-admin
  * user's settings (address policy applies; a command is refused). Sends
- * initialize and the initialized notification. NULL with err on failure.
+ * initialize and the initialized notification. web (borrowed, outlives the
+ * client) carries an HTTP server's requests. NULL with err on failure.
  */
-mcp_client_t *mcp_client_connect(struct app *app, const char *name, json_t *cfg, int untrusted, char *err,
+mcp_client_t *mcp_client_connect(web_t *web, const char *name, json_t *cfg, int untrusted, char *err,
                                  size_t errlen);
 /* One request; on success 0 and *result (new reference) the response's
  * result. A JSON-RPC error, a timeout or a dead server: -1 with err. */
@@ -59,7 +62,7 @@ void mcp_client_close(mcp_client_t *c);
  * the same name replacing the server's. Returns an object name ->
  * {config..., "scope": "server"|"user", "untrusted": bool}. New reference.
  */
-json_t *mcp_servers_for_user(struct app *app, const char *user_id);
+json_t *mcp_servers_for_user(llm_t *llm, store_t *store, const char *user_id);
 
 /*
  * Checks and normalises a "mcp" settings section before it is sealed:

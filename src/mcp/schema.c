@@ -1,5 +1,5 @@
 /*
- * schema.c - a JSON Schema check for tool arguments (mcp.h).
+ * schema.c - a JSON Schema check for tool arguments (protocol.h).
  *
  * Only the keywords tool input schemas use here are understood; an unknown
  * keyword is ignored, as JSON Schema says. The first violation found is
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mcp/mcp.h"
+#include "mcp/protocol.h"
 
 static const char *type_name(json_t *v) {
   switch (json_typeof(v)) {

@@ -32,32 +32,6 @@
 #include "store/documents.h"
 #include "store/missions.h"
 
-static const char *const VERSIONS[] = {MCP_PROTOCOL_LATEST, "2025-06-18", "2025-03-26", "2024-11-05", NULL};
-
-int mcp_version_supported(const char *v) {
-  for (int i = 0; v && VERSIONS[i]; i++)
-    if (!strcmp(v, VERSIONS[i])) return 1;
-  return 0;
-}
-
-const char *mcp_version_negotiate(const char *requested) {
-  for (int i = 0; requested && VERSIONS[i]; i++)
-    if (!strcmp(requested, VERSIONS[i])) return VERSIONS[i];
-  return MCP_PROTOCOL_LATEST;
-}
-
-json_t *mcp_error(json_t *id, int code, const char *fmt, ...) {
-  buf_t msg = BUF_INIT;
-  va_list ap;
-  va_start(ap, fmt);
-  buf_vprintf(&msg, fmt, ap);
-  va_end(ap);
-  json_t *e = json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0", "id", id ? id : json_null(), "error", "code",
-                        code, "message", msg.data ? msg.data : "");
-  buf_free(&msg);
-  return e;
-}
-
 static json_t *result(json_t *id, json_t *res) {
   return json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id, "result", res);
 }
@@ -228,7 +202,7 @@ static json_t *t_ask_library(call_t *c, json_t *args) {
   if (store_chat_create(c->app->store, c->user->id, title, g && g[0] ? g : NULL, chat_id) != STORE_OK)
     return fail(c, "cannot create the chat");
   json_t *ans = NULL;
-  if (chat_ask(c->app, c->user->id, chat_id, q, &ans, c->err, c->errlen) != CHAT_OK) return NULL;
+  if (chat_ask(&c->app->chat_deps, c->user->id, chat_id, q, &ans, c->err, c->errlen) != CHAT_OK) return NULL;
   buf_t b = BUF_INIT;
   buf_puts(&b, json_string_value(json_object_get(ans, "content")));
   json_t *cits = json_object_get(ans, "citations");

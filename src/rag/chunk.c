@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "base/text.h"
-#include "rag/fts.h"
+#include "store/fts.h"
 
 int rag_chunk_check(int size, int overlap, char *err, size_t errlen) {
   if (size < RAG_CHUNK_SIZE_MIN || size > RAG_CHUNK_SIZE_MAX) {

@@ -4,8 +4,8 @@
 
 #include "base/text.h"
 #include "base/util.h"
-#include "rag/fts.h"
 #include "rag/parse.h"
+#include "store/fts.h"
 
 void rag_doc_init(rag_doc_t *d) {
   memset(d, 0, sizeof *d);

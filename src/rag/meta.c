@@ -21,9 +21,9 @@
 #include "base/buf.h"
 #include "base/text.h"
 #include "base/util.h"
-#include "rag/fts.h"
 #include "rag/parse.h"
 #include "rag/rag.h"
+#include "store/fts.h"
 
 #define META_TITLE_MAX 500
 #define META_ABSTRACT_MAX 5000

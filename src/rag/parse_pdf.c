@@ -6,8 +6,8 @@
 
 #include "base/buf.h"
 #include "base/text.h"
-#include "rag/fts.h"
 #include "rag/parse.h"
+#include "store/fts.h"
 
 #define PDF_MAX_PAGES 20000
 

@@ -15,19 +15,19 @@
 #include "rag/rag_internal.h"
 #include "store/documents.h"
 
-rag_t *rag_new(struct app *app, char *err, size_t errlen) {
+rag_t *rag_new(const config_t *cfg, store_t *store, events_t *events, jobs_t *jobs, llm_t *llm, char *err,
+               size_t errlen) {
   rag_parse_init();
   rag_t *rag = calloc(1, sizeof *rag);
   if (!rag) abort();
-  rag->app = app;
-  rag->cfg = app->cfg;
-  rag->store = app->store;
-  rag->events = app->events;
-  rag->jobs = app->jobs;
-  rag->llm = app->llm;
+  rag->cfg = cfg;
+  rag->store = store;
+  rag->events = events;
+  rag->jobs = jobs;
+  rag->llm = llm;
   pthread_mutex_init(&rag->lock, NULL);
   rag->rank = (rag_rank_params_t){.k1 = 1.5, .b = 0.75, .w_title = 2.0, .w_heading = 1.5, .w_body = 1.0};
-  const char *data = app->cfg ? config_get(app->cfg, "DATA_DIR") : "./data";
+  const char *data = cfg ? config_get(cfg, "DATA_DIR") : "./data";
   snprintf(rag->docs_dir, sizeof rag->docs_dir, "%s/documents", data);
   if (util_mkdirs(rag->docs_dir, 0750) != 0) {
     snprintf(err, errlen, "cannot create %s: %s", rag->docs_dir, strerror(errno));
@@ -36,7 +36,7 @@ rag_t *rag_new(struct app *app, char *err, size_t errlen) {
   }
   rag->vectors = rag_vectors_new(rag->store);
   if (rag->jobs) {
-    int workers = app->cfg ? (int)config_int(app->cfg, "INGEST_WORKERS") : 1;
+    int workers = cfg ? (int)config_int(cfg, "INGEST_WORKERS") : 1;
     if (jobs_register(rag->jobs, "ingest", workers, rag_ingest_job, rag) != 0) {
       snprintf(err, errlen, "cannot register the ingest job kind");
       rag_free(rag);
@@ -60,7 +60,7 @@ rag_t *rag_new(struct app *app, char *err, size_t errlen) {
       return NULL;
     }
     /* re-embedding after a change of the embedding model (environment setting) */
-    const char *model = app->cfg ? config_get(app->cfg, "EMBEDDING_MODEL") : "";
+    const char *model = cfg ? config_get(cfg, "EMBEDDING_MODEL") : "";
     if (rag->llm && model[0]) {
       json_t *stale = store_embeddings_stale_docs(rag->store, model);
       json_array_foreach(stale, i, o) {

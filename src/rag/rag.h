@@ -29,18 +29,24 @@
 #include "rag/parse.h"
 #include "store/documents.h"
 
-struct app;
+#include "base/config.h"
+#include "events/events.h"
+#include "llm/llm.h"
+#include "store/store.h"
+
 typedef struct rag rag_t;
 
 /* What the rag_* calls that look up something of a user's return: the user
  * owns no such document, chunk or group is RAG_NOT_FOUND (the API answers 404). */
 enum { RAG_OK = 0, RAG_ERROR = -1, RAG_NOT_FOUND = -2 };
 
-/* Creates the context from app (cfg, store, events, jobs, llm; jobs, events
- * and llm may be NULL) and registers the "ingest" job kind when app->jobs is
- * set (call before app_start_workers). Documents left queued without a job
- * are queued again. NULL with err on failure. */
-rag_t *rag_new(struct app *app, char *err, size_t errlen);
+/* Creates the context over its parts, all borrowed (they outlive it): cfg
+ * (may be NULL: defaults), store, events, jobs and llm (these three may be
+ * NULL), and registers the "ingest" job kind when jobs is set (call before
+ * app_start_workers). Documents left queued without a job are queued again.
+ * NULL with err on failure. */
+rag_t *rag_new(const config_t *cfg, store_t *store, events_t *events, jobs_t *jobs, llm_t *llm, char *err,
+               size_t errlen);
 void rag_free(rag_t *rag); /* accepts NULL */
 /* Called on the ingestion job's thread after a document became ready (the
  * "ready" event is out), to complete its record from outside sources

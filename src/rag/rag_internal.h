@@ -6,15 +6,15 @@
 
 #include <pthread.h>
 
-#include "app.h"
+#include "events/events.h"
+#include "jobs/jobs.h"
 #include "rag/rag.h"
 #include "rag/vectors.h"
 
 struct llm;
 
 struct rag {
-  struct app *app;
-  config_t *cfg;
+  const config_t *cfg;
   store_t *store;
   events_t *events; /* may be NULL (benchmarks) */
   jobs_t *jobs;     /* may be NULL (CLI ingests inline) */

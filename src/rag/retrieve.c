@@ -9,9 +9,9 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "llm/llm.h"
-#include "rag/fts.h"
 #include "rag/rag_internal.h"
 #include "store/documents.h"
+#include "store/fts.h"
 
 #define RRF_K 60.0
 #define MAX_QUERY_TERMS 64

@@ -2,7 +2,7 @@
  * embeddings; see documents.h.
  *
  * Full-text search: on SQLite the index is FTS5 (chunks_fts, ranked by
- * rag/fts.c's mrank); on PostgreSQL the chunk transaction writes the terms
+ * store/fts.c's mrank); on PostgreSQL the chunk transaction writes the terms
  * of the same tokenizer into chunk_postings / chunk_lengths (the deltas of
  * chunk_index_stats follow by trigger), and ranking computes the same BM25F
  * (rag_bm25f_score) in the process over the owner's postings of the query
@@ -15,8 +15,8 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "rag/fts.h"
 #include "store/documents.h"
+#include "store/fts.h"
 #include "store/store_internal.h"
 
 #define CHUNK_BATCH 256

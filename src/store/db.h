@@ -150,7 +150,7 @@ int db_tx(store_t *st, const char *what, int (*fn)(db_conn_t *c, void *ctx), voi
 int db_col_count(db_stmt_t *s);
 const char *db_col_name(db_stmt_t *s, int i);
 db_param_kind_t db_col_kind(db_stmt_t *s, int i);
-/* The full-text document-frequency cache of a SQLite connection (rag/fts.h
+/* The full-text document-frequency cache of a SQLite connection (store/fts.h
  * rag_fts_df_get/put: emptied when the database changes): 1 and *df on a
  * hit. On PostgreSQL there is none (get answers 0, put does nothing). */
 int db_fts_df_get(db_conn_t *c, const char *term, double *df);

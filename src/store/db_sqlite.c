@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "rag/fts.h"
 #include "store/db_backend.h"
+#include "store/fts.h"
 
 int dbsq_open(const char *path, db_conn_t **out, char *err, size_t errlen) {
   sqlite3 *db = NULL;

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "rag/parse.h"
@@ -411,8 +410,7 @@ int web_fetch_page(web_t *w, const char *url, web_page_t *out, char *err, size_t
 
 /* ---- settings check -------------------------------------------------------------------- */
 
-int web_test_search(struct app *app, const char *user_id, json_t *req, json_t **result) {
-  web_t *w = app ? app->web : NULL;
+int web_test_search(web_t *w, const char *user_id, json_t *req, json_t **result) {
   char err[1024] = "";
   *result = NULL;
   if (!w) {

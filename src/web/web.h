@@ -43,16 +43,14 @@
 #include "base/config.h"
 #include "store/store.h"
 
-struct app;
-
 typedef struct web web_t;
 
 /* Creates the web context. `st` may be NULL (no cache, no per-user
  * settings). Both cfg and st must outlive the web_t. Returns NULL with a
  * message in err when a setting is invalid (e.g. a bad FETCH_ALLOW_HOSTS). */
 web_t *web_new(const config_t *cfg, store_t *st, char *err, size_t errlen);
-/* Lets the web module open API keys that the model layer sealed in the
- * user's "search" settings (llm_settings_open). Optional; call once after
+/* Lets the web module read the user's "search" settings with their API keys
+ * opened (llm_settings_layers, auth/secrets.h). Optional; call once after
  * web_new, before use. */
 struct llm;
 void web_set_llm(web_t *w, struct llm *llm);
@@ -160,7 +158,7 @@ json_t *web_page_json(const web_page_t *p);
  * "latency_ms":N, "error":"...", "sample":[...]}; returns 0, or -1 when the
  * request itself is malformed (then result has ok=false and the error).
  */
-int web_test_search(struct app *app, const char *user_id, json_t *req, json_t **result);
+int web_test_search(web_t *w, const char *user_id, json_t *req, json_t **result);
 
 /* ---- preflight -------------------------------------------------------- */
 

@@ -12,9 +12,9 @@
 
 #include "auth/accounts.h"
 #include "fuzz_support.h"
-#include "rag/fts.h"
 #include "rag/rag.h"
 #include "store/documents.h"
+#include "store/fts.h"
 
 static app_t *app;
 static char user_a[17], user_b[17], doc_a[17];
@@ -43,8 +43,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc, (void)argv;
   app = fz_app(NULL);
   char err[256];
-  if (accounts_create(app, "alice", "password-123", "researcher", user_a, err, sizeof err) != 0 ||
-      accounts_create(app, "bob", "password-123", "researcher", user_b, err, sizeof err) != 0)
+  if (accounts_create(app->store, app->auth, "alice", "password-123", "researcher", user_a, err, sizeof err) != 0 ||
+      accounts_create(app->store, app->auth, "bob", "password-123", "researcher", user_b, err, sizeof err) != 0)
     abort();
   static const char *const a[] = {"The quick brown fox jumps over the lazy dog near the river bank.",
                                   "데비안은 자유 운영체제입니다. 検索エンジン 全文检索", NULL};

@@ -30,7 +30,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   const char *extra[] = {"HTTP_THREADS=16", "LOGIN_MAX_FAILURES=1000", NULL};
   app_t *app = fz_app(extra);
   char id[17], err[256];
-  if (accounts_create(app, "rita", "password-123", "researcher", id, err, sizeof err) != 0) abort();
+  if (accounts_create(app->store, app->auth, "rita", "password-123", "researcher", id, err, sizeof err) != 0) abort();
   token = auth_token_issue(app->auth, id, "rita", "researcher", NULL);
   if (!token || app_start_workers(app, APP_ROLE_ALL) != 0) abort();
   http_server_t *srv = http_server_start(app, err, sizeof err);

@@ -26,9 +26,7 @@ static llm_t *make(const char *const *env) {
   char err[512];
   config_t *cfg = config_load("/dev/null", err, sizeof err);
   if (!cfg) abort();
-  static app_t app; /* llm_new reads cfg and store; no store: no call records */
-  app.cfg = cfg;
-  llm_t *l = llm_new(&app, err, sizeof err);
+  llm_t *l = llm_new(cfg, NULL, NULL, err, sizeof err); /* no store: no call records */
   if (!l) {
     fprintf(stderr, "fuzz: llm_new: %s\n", err);
     abort();

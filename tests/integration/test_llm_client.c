@@ -646,11 +646,11 @@ Test(secrets, api_key_sent_but_never_stored_logged_or_returned) {
   char url[128];
   json_t *doc = json_pack("{s:{s:s, s:s, s:s}}", "default", "base_url", llmsup_url(&fake, "/v1", url, sizeof url),
                           "api_key", KEY, "provider", "openai");
-  json_t *sealed = llm_settings_seal(A->app->llm, doc, NULL);
+  json_t *sealed = secrets_seal_doc(A->app->secrets, doc, NULL);
   char *sealed_s = json_dumps(sealed, 0);
   cr_assert_null(strstr(sealed_s, "SECRET"), "stored form leaks the key: %s", sealed_s);
   cr_assert_eq(store_setting_put(A->app->store, A->user_id, "models", sealed), 0);
-  json_t *masked = llm_settings_mask(sealed);
+  json_t *masked = secrets_mask_doc(sealed);
   char *masked_s = json_dumps(masked, 0);
   cr_assert_null(strstr(masked_s, "SECRET"), "%s", masked_s);
   cr_assert(strstr(masked_s, "\"api_key_set\": true"), "%s", masked_s);
@@ -673,8 +673,8 @@ Test(secrets, api_key_sent_but_never_stored_logged_or_returned) {
   cr_assert(strstr(logged, "retry"), "the failing call should have logged its retries: %s", logged);
   cr_assert_null(strstr(logged, "SECRET"));
   /* A masked value sent back keeps the stored key. */
-  json_t *again = llm_settings_seal(A->app->llm, masked, sealed);
-  json_t *opened = llm_settings_open(A->app->llm, again);
+  json_t *again = secrets_seal_doc(A->app->secrets, masked, sealed);
+  json_t *opened = secrets_open_doc(A->app->secrets, again);
   cr_assert_str_eq(json_string_value(json_object_get(json_object_get(opened, "default"), "api_key")), KEY);
   free(logged);
   free(logs_s);

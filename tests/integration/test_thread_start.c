@@ -49,7 +49,7 @@ Test(thread_start, chat_pool_reports_a_worker_it_cannot_start) {
   inproc_t p;
   inproc_open(&p, (const char *const[]){"CHAT_WORKERS=3", NULL});
   atomic_store(&fail_after, 1);
-  cr_assert_null(chat_pool_start(p.app), "a pool missing a worker is an error");
+  cr_assert_null(chat_pool_start(&p.app->chat_deps), "a pool missing a worker is an error");
   cr_assert_eq(atomic_load(&fail_after), -1);
   atomic_store(&fail_after, 0);
   cr_assert_neq(app_start_workers(p.app, APP_ROLE_ALL), 0, "the server does not start without its chat workers");

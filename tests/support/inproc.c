@@ -46,7 +46,7 @@ void inproc_serve(inproc_t *p) {
 
 void inproc_user(inproc_t *p, const char *name, const char *role, char *id_out, char **token) {
   char err[256];
-  cr_assert_eq(accounts_create(p->app, name, "password-123", role, id_out, err, sizeof err), 0, "%s", err);
+  cr_assert_eq(accounts_create(p->app->store, p->app->auth, name, "password-123", role, id_out, err, sizeof err), 0, "%s", err);
   *token = auth_token_issue(p->app->auth, id_out, name, role, NULL);
 }
 

@@ -167,7 +167,9 @@ llmsup_app_t *llmsup_app(const char *const *env) {
   util_mkdirs(v, 0700);
   a->app->store = store_open(a->app->cfg, err, sizeof err);
   cr_assert(a->app->store, "store: %s", err);
-  a->app->llm = llm_new(a->app, err, sizeof err);
+  a->app->secrets = secrets_new(a->app->cfg, err, sizeof err);
+  cr_assert(a->app->secrets, "secrets: %s", err);
+  a->app->llm = llm_new(a->app->cfg, a->app->store, a->app->secrets, err, sizeof err);
   cr_assert(a->app->llm, "llm: %s", err);
   store_user_t u = {0};
   u.username = "tester";
@@ -182,6 +184,7 @@ llmsup_app_t *llmsup_app(const char *const *env) {
 void llmsup_app_free(llmsup_app_t *a) {
   if (!a) return;
   llm_free(a->app->llm);
+  secrets_free(a->app->secrets);
   store_close(a->app->store);
   config_free(a->app->cfg);
   free(a->app);

@@ -11,7 +11,7 @@
 #include "base/buf.h"
 #include "base/util.h"
 #include "rag/chunk.h"
-#include "rag/fts.h"
+#include "store/fts.h"
 
 static int64_t cps(const char *s, size_t n) {
   int64_t k = 0;

@@ -15,10 +15,10 @@
 #include "base/buf.h"
 #include "base/util.h"
 #include "llm_support.h"
-#include "rag/fts.h"
 #include "rag/rag.h"
 #include "rag_support.h"
 #include "store/documents.h"
+#include "store/fts.h"
 
 static llmsup_fake_t fake;
 static llmsup_app_t *A;
@@ -27,7 +27,7 @@ static rag_t *rag;
 static void start_with(const char *const *env) {
   A = llmsup_app(env);
   char err[256];
-  rag = rag_new(A->app, err, sizeof err);
+  rag = rag_new(A->app->cfg, A->app->store, A->app->events, A->app->jobs, A->app->llm, err, sizeof err);
   cr_assert_not_null(rag, "%s", err);
 }
 

@@ -219,26 +219,25 @@ Test(web_search, per_user_settings_choose_provider) {
   web_results_free(&r);
 
   /* the settings check: saved settings, then an override that breaks them */
-  app_t app = {.store = st, .web = w};
   json_t *res = NULL;
-  cr_assert_eq(web_test_search(&app, u.id, NULL, &res), 0);
+  cr_assert_eq(web_test_search(w, u.id, NULL, &res), 0);
   cr_assert(json_is_true(json_object_get(res, "ok")), "%s", json_dumps(res, 0));
   cr_assert_str_eq(json_string_value(json_object_get(res, "provider")), "brave");
   cr_assert_eq(json_integer_value(json_object_get(res, "results")), 3);
   json_decref(res);
   json_t *req = json_pack("{s:s}", "brave_api_key", "bad-key");
-  cr_assert_eq(web_test_search(&app, u.id, req, &res), 0);
+  cr_assert_eq(web_test_search(w, u.id, req, &res), 0);
   cr_assert(json_is_false(json_object_get(res, "ok")));
   cr_assert(strstr(json_string_value(json_object_get(res, "error")), "401"));
   json_decref(res);
   json_decref(req);
   req = json_pack("{s:s, s:{s:s}}", "kind", "search", "settings", "brave_api_key", "bad-key");
-  cr_assert_eq(web_test_search(&app, u.id, req, &res), 0);
+  cr_assert_eq(web_test_search(w, u.id, req, &res), 0);
   cr_assert(json_is_false(json_object_get(res, "ok")), "nested settings are read too");
   json_decref(res);
   json_decref(req);
   req = json_pack("{s:s}", "provider", "nope");
-  cr_assert_eq(web_test_search(&app, u.id, req, &res), -1);
+  cr_assert_eq(web_test_search(w, u.id, req, &res), -1);
   json_decref(res);
   json_decref(req);
   websup_web_free(w);
@@ -271,7 +270,7 @@ Test(web_search, sealed_api_keys_in_user_settings) {
   const char *env[] = {"WEB_CACHE_TTL_HOURS=0", "OUTBOUND_ALLOW_HOSTS=127.0.0.1", NULL};
   llmsup_app_t *a = llmsup_app(env);
   json_t *doc = json_pack("{s:[s], s:s, s:s}", "providers", "brave", "brave_url", br, "brave_api_key", "brave-test");
-  json_t *sealed = llm_settings_seal(a->app->llm, doc, NULL);
+  json_t *sealed = secrets_seal_doc(a->app->secrets, doc, NULL);
   char *text = json_dumps(sealed, 0);
   cr_assert_null(strstr(text, "brave-test"), "the key is stored encrypted: %s", text);
   free(text);

@@ -1,5 +1,5 @@
 /* fts.c - FTS5 tokenizer "maestro", rank function "mrank", query building; see fts.h. */
-#include "rag/fts.h"
+#include "store/fts.h"
 
 #include <ctype.h>
 #include <math.h>

@@ -1,21 +1,28 @@
 /*
  * secrets.c - API keys at rest: libsodium secretbox, and the sealing of
- * settings documents.
+ * settings documents; see secrets.h.
  *
  * Key: SECRETS_KEY (64 hex chars) or DATA_DIR/secret.key (64 hex chars,
  * created with mode 0600 on first use). Sealed form: "v1:" + base64(nonce ||
  * box). A settings member named "api_key" or "*_api_key" is stored as
  * "<name>_enc" and never leaves the server in clear: GET returns a mask.
  */
+#include "auth/secrets.h"
+
 #include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
-#include "llm/llm_internal.h"
-#include "store/users.h"
+
+struct secrets {
+  unsigned char key[crypto_secretbox_KEYBYTES];
+};
 
 static int parse_hex_key(const char *hex, unsigned char *key) {
   size_t bin_len = 0;
@@ -24,16 +31,16 @@ static int parse_hex_key(const char *hex, unsigned char *key) {
   return bin_len == crypto_secretbox_KEYBYTES ? 0 : -1;
 }
 
-int llm_secrets_load(llm_t *llm, char *err, size_t errlen) {
-  const char *hex = config_get(llm->cfg, "SECRETS_KEY");
+static int secrets_load(secrets_t *sec, const config_t *cfg, char *err, size_t errlen) {
+  const char *hex = config_get(cfg, "SECRETS_KEY");
   if (hex[0]) {
-    if (parse_hex_key(hex, llm->secret_key) != 0) {
+    if (parse_hex_key(hex, sec->key) != 0) {
       snprintf(err, errlen, "SECRETS_KEY must be 64 hexadecimal characters");
       return -1;
     }
     return 0;
   }
-  const char *dir = config_get(llm->cfg, "DATA_DIR");
+  const char *dir = config_get(cfg, "DATA_DIR");
   buf_t path;
   buf_init(&path);
   buf_printf(&path, "%s/secret.key", dir[0] ? dir : ".");
@@ -42,7 +49,7 @@ int llm_secrets_load(llm_t *llm, char *err, size_t errlen) {
   int rc = 0;
   if (data) {
     util_trim(data);
-    if (parse_hex_key(data, llm->secret_key) != 0) {
+    if (parse_hex_key(data, sec->key) != 0) {
       snprintf(err, errlen, "%s is not a 64-hex-character key", path.data);
       rc = -1;
     }
@@ -50,8 +57,8 @@ int llm_secrets_load(llm_t *llm, char *err, size_t errlen) {
     free(data);
   } else {
     char fresh[2 * crypto_secretbox_KEYBYTES + 2];
-    crypto_secretbox_keygen(llm->secret_key);
-    sodium_bin2hex(fresh, sizeof fresh - 1, llm->secret_key, crypto_secretbox_KEYBYTES);
+    crypto_secretbox_keygen(sec->key);
+    sodium_bin2hex(fresh, sizeof fresh - 1, sec->key, crypto_secretbox_KEYBYTES);
     fresh[2 * crypto_secretbox_KEYBYTES] = '\n';
     fresh[2 * crypto_secretbox_KEYBYTES + 1] = '\0';
     if (dir[0]) util_mkdirs(dir, 0700);
@@ -59,7 +66,7 @@ int llm_secrets_load(llm_t *llm, char *err, size_t errlen) {
       snprintf(err, errlen, "cannot create %s: %s", path.data, strerror(errno));
       rc = -1;
     } else {
-      log_info("llm", "created the secrets key file %s", path.data);
+      log_info("secrets", "created the secrets key file %s", path.data);
     }
     sodium_memzero(fresh, sizeof fresh);
   }
@@ -67,13 +74,33 @@ int llm_secrets_load(llm_t *llm, char *err, size_t errlen) {
   return rc;
 }
 
-char *llm_secret_seal(llm_t *llm, const char *plain) {
+secrets_t *secrets_new(const config_t *cfg, char *err, size_t errlen) {
+  if (sodium_init() < 0) {
+    snprintf(err, errlen, "cannot initialise libsodium");
+    return NULL;
+  }
+  secrets_t *sec = calloc(1, sizeof *sec);
+  if (!sec) abort();
+  if (secrets_load(sec, cfg, err, errlen) != 0) {
+    secrets_free(sec);
+    return NULL;
+  }
+  return sec;
+}
+
+void secrets_free(secrets_t *sec) {
+  if (!sec) return;
+  sodium_memzero(sec->key, sizeof sec->key);
+  free(sec);
+}
+
+char *secrets_seal(const secrets_t *sec, const char *plain) {
   size_t pl = strlen(plain);
   size_t total = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + pl;
   unsigned char *bin = malloc(total);
   if (!bin) abort();
   randombytes_buf(bin, crypto_secretbox_NONCEBYTES);
-  crypto_secretbox_easy(bin + crypto_secretbox_NONCEBYTES, (const unsigned char *)plain, pl, bin, llm->secret_key);
+  crypto_secretbox_easy(bin + crypto_secretbox_NONCEBYTES, (const unsigned char *)plain, pl, bin, sec->key);
   size_t b64len = sodium_base64_ENCODED_LEN(total, sodium_base64_VARIANT_ORIGINAL);
   char *out = malloc(b64len + 3);
   if (!out) abort();
@@ -83,7 +110,7 @@ char *llm_secret_seal(llm_t *llm, const char *plain) {
   return out;
 }
 
-char *llm_secret_open(llm_t *llm, const char *sealed) {
+char *secrets_open(const secrets_t *sec, const char *sealed) {
   if (!sealed || strncmp(sealed, "v1:", 3) != 0) return NULL;
   const char *b64 = sealed + 3;
   size_t maxbin = strlen(b64);
@@ -97,7 +124,7 @@ char *llm_secret_open(llm_t *llm, const char *sealed) {
     out = malloc(pl + 1);
     if (!out) abort();
     if (crypto_secretbox_open_easy((unsigned char *)out, bin + crypto_secretbox_NONCEBYTES,
-                                   bl - crypto_secretbox_NONCEBYTES, bin, llm->secret_key) == 0) {
+                                   bl - crypto_secretbox_NONCEBYTES, bin, sec->key) == 0) {
       out[pl] = '\0';
     } else {
       free(out);
@@ -116,7 +143,7 @@ static int is_mask(const char *v) {
   return strncmp(v, "********", 8) == 0;
 }
 
-static json_t *seal_obj(llm_t *llm, const json_t *doc, const json_t *old) {
+static json_t *seal_obj(const secrets_t *sec, const json_t *doc, const json_t *old) {
   if (!json_is_object(doc)) return json_deep_copy(doc);
   json_t *out = json_object();
   const char *k;
@@ -128,7 +155,7 @@ static json_t *seal_obj(llm_t *llm, const json_t *doc, const json_t *old) {
       buf_init(&enc);
       buf_printf(&enc, "%s_enc", k);
       if (json_is_string(v) && json_string_length(v) > 0 && !is_mask(json_string_value(v))) {
-        char *s = llm_secret_seal(llm, json_string_value(v));
+        char *s = secrets_seal(sec, json_string_value(v));
         json_object_set_new(out, enc.data, json_string(s));
         free(s);
       } else if (json_is_string(v) && is_mask(json_string_value(v))) {
@@ -138,7 +165,7 @@ static json_t *seal_obj(llm_t *llm, const json_t *doc, const json_t *old) {
       buf_free(&enc);
       continue;
     }
-    json_object_set_new(out, k, seal_obj(llm, v, json_object_get(old, k)));
+    json_object_set_new(out, k, seal_obj(sec, v, json_object_get(old, k)));
   }
   /* Secrets not mentioned at all are kept. */
   json_object_foreach((json_t *)old, k, v) {
@@ -150,11 +177,11 @@ static json_t *seal_obj(llm_t *llm, const json_t *doc, const json_t *old) {
   return out;
 }
 
-json_t *llm_settings_seal(llm_t *llm, const json_t *doc, const json_t *old) {
-  return seal_obj(llm, doc, old);
+json_t *secrets_seal_doc(const secrets_t *sec, const json_t *doc, const json_t *old) {
+  return seal_obj(sec, doc, old);
 }
 
-static json_t *transform(llm_t *llm, const json_t *stored, int open) {
+static json_t *transform(const secrets_t *sec, const json_t *stored, int open) {
   if (!json_is_object(stored)) return json_deep_copy(stored);
   json_t *out = json_object();
   const char *k;
@@ -165,13 +192,13 @@ static json_t *transform(llm_t *llm, const json_t *stored, int open) {
       snprintf(name, sizeof name, "%.*s", (int)(strlen(k) - 4), k);
       if (!is_secret_name(name)) continue;
       if (open) {
-        char *plain = llm ? llm_secret_open(llm, json_string_value(v)) : NULL;
+        char *plain = sec ? secrets_open(sec, json_string_value(v)) : NULL;
         if (plain) {
           json_object_set_new(out, name, json_string(plain));
           sodium_memzero(plain, strlen(plain));
           free(plain);
         } else {
-          log_warn("llm", "a stored %s cannot be decrypted (was SECRETS_KEY changed?)", name);
+          log_warn("secrets", "a stored %s cannot be decrypted (was SECRETS_KEY changed?)", name);
         }
       } else {
         /* The mask carries no part of the key: the ciphertext's length would
@@ -183,38 +210,14 @@ static json_t *transform(llm_t *llm, const json_t *stored, int open) {
       }
       continue;
     }
-    json_object_set_new(out, k, transform(llm, v, open));
+    json_object_set_new(out, k, transform(sec, v, open));
   }
   return out;
 }
 
-json_t *llm_settings_mask(const json_t *stored) {
+json_t *secrets_mask_doc(const json_t *stored) {
   return transform(NULL, stored, 0);
 }
-json_t *llm_settings_open(llm_t *llm, const json_t *stored) {
-  return transform(llm, stored, 1);
-}
-
-/* ---- layers ---- */
-
-const char *const LLM_LAYER_NAMES[LLM_LAYERS] = {"server", "user"};
-
-void llm_server_settings_key(const char *section, char *out, size_t n) {
-  snprintf(out, n, "defaults.%s", section);
-}
-
-void llm_settings_layers(llm_t *llm, const char *user_id, const char *section, json_t *layers[LLM_LAYERS]) {
-  layers[LLM_LAYER_SERVER] = layers[LLM_LAYER_USER] = NULL;
-  if (!llm->store) return;
-  json_t *stored = NULL;
-  char key[64];
-  llm_server_settings_key(section, key, sizeof key);
-  if (store_server_setting_get(llm->store, key, &stored) == STORE_OK && json_is_object(stored))
-    layers[LLM_LAYER_SERVER] = llm_settings_open(llm, stored);
-  json_decref(stored);
-  stored = NULL;
-  if (user_id && *user_id && store_setting_get(llm->store, user_id, section, &stored) == STORE_OK &&
-      json_is_object(stored))
-    layers[LLM_LAYER_USER] = llm_settings_open(llm, stored);
-  json_decref(stored);
+json_t *secrets_open_doc(const secrets_t *sec, const json_t *stored) {
+  return transform(sec, stored, 1);
 }
