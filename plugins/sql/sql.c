@@ -506,24 +506,49 @@ static int authorize_known(void *ud, int action, const char *a, const char *b, c
   }
 }
 
-/* "SELECT * FROM (\n<sql>\n) AS q LIMIT n", malloc()'d: the newlines end a
- * trailing line comment before the wrapper goes on. */
+/* sql on one line, in place: runs of white space outside literals become
+ * one space, so the query reads as one line in a report's references. A
+ * line comment (--) outside literals is refused: on one line it would
+ * swallow the row limit. 0, or -1 with err. */
+static int flatten_sql(char *sql, char *err, size_t errlen) {
+  char quote = 0, *o = sql;
+  for (const char *p = sql; *p; p++) {
+    if (quote) {
+      if (*p == quote) quote = 0;
+    } else if (*p == '\'' || *p == '"') {
+      quote = *p;
+    } else if (p[0] == '-' && p[1] == '-') {
+      snprintf(err, errlen, "comments (--) are not allowed");
+      return -1;
+    } else if (isspace((unsigned char)*p)) {
+      if (o > sql && o[-1] != ' ') *o++ = ' ';
+      continue;
+    }
+    *o++ = *p;
+  }
+  while (o > sql && o[-1] == ' ') o--;
+  *o = 0;
+  return 0;
+}
+
+/* "SELECT * FROM (<sql>) AS q LIMIT n", malloc()'d. */
 static char *wrap_limit(const char *sql, int limit) {
   char *w = NULL;
-  if (asprintf(&w, "SELECT * FROM (\n%s\n) AS q LIMIT %d", sql, limit) < 0) return NULL;
+  if (asprintf(&w, "SELECT * FROM (%s) AS q LIMIT %d", sql, limit) < 0) return NULL;
   return w;
 }
 
 /* Checks a model-written query and runs it with the row limit: {columns,
  * rows, truncated}, or NULL with the reason in err. *ran is the SQL that
  * ran (malloc()'d) when it ran. */
-static json_t *run_generated(const char *dbn, const char *target, json_t *tables, const char *sql, char **ran,
-                             char *err, size_t errlen) {
+static json_t *run_generated(const char *dbn, const char *target, json_t *tables, char *sql, char **ran, char *err,
+                             size_t errlen) {
   *ran = NULL;
   if (!sql[0]) {
     snprintf(err, errlen, "the answer holds no SQL");
     return NULL;
   }
+  if (flatten_sql(sql, err, errlen)) return NULL;
   char *wrapped = wrap_limit(sql, g_row_limit);
   if (!wrapped) {
     snprintf(err, errlen, "out of memory");

@@ -126,8 +126,8 @@ Test(plugin_sqlgen, question_becomes_a_checked_select, .timeout = 60) {
                json_string_value(json_array_get(warns, 0)));
   json_t *p = json_array_get(ps, 0);
   cr_expect_str_eq(json_string_value(json_object_get(p, "locator")),
-                   "SELECT * FROM (\nSELECT region, SUM(revenue) AS total FROM sales GROUP BY region ORDER BY "
-                   "region\n) AS q LIMIT 50",
+                   "SELECT * FROM (SELECT region, SUM(revenue) AS total FROM sales GROUP BY region ORDER BY "
+                   "region) AS q LIMIT 50",
                    "the locator is the SQL that ran");
   cr_expect(
       strstr(json_string_value(json_object_get(p, "text")), "region: North; total: 2700.\nregion: South; total: 1600."),
@@ -172,6 +172,7 @@ Test(plugin_sqlgen, writes_and_strangers_are_refused, .timeout = 90) {
       {"SELECT name FROM customers", "no such table: customers"},
       {"SELECT region, profit FROM sales", "no such column: profit"},
       {"SELECT name, sql FROM sqlite_schema", "prohibited"},
+      {"SELECT region FROM sales -- the regions", "comments (--) are not allowed"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char *r = rules(bad[i].answer, bad[i].answer);
@@ -217,7 +218,7 @@ Test(plugin_sqlgen, prose_and_fences_are_dropped, .timeout = 60) {
     cr_assert_eq(sqlgen_search(&t, q, &ps, &warns, err, sizeof err), 0, "%s", err);
     json_t *p = json_array_get(ps, 0);
     cr_expect_str_eq(json_string_value(json_object_get(p, "locator")),
-                     "SELECT * FROM (\nSELECT region, revenue FROM sales WHERE year = 2024 ORDER BY region\n) AS q "
+                     "SELECT * FROM (SELECT region, revenue FROM sales WHERE year = 2024 ORDER BY region) AS q "
                      "LIMIT 50");
     cr_expect(strstr(json_string_value(json_object_get(p, "text")), "region: North; revenue: 1500."));
     cr_expect_eq(nchats(&t), 1, "no re-ask was needed");
@@ -259,7 +260,7 @@ Test(plugin_sqlgen, row_limit_holds, .timeout = 60) {
   cr_assert_eq(sqlgen_search(&t, "List every counted value", &ps, &warns, err, sizeof err), 0, "%s", err);
   json_t *p = json_array_get(ps, 0);
   cr_expect_str_eq(json_string_value(json_object_get(p, "locator")),
-                   "SELECT * FROM (\nSELECT n FROM numbers ORDER BY n LIMIT 1000\n) AS q LIMIT 3");
+                   "SELECT * FROM (SELECT n FROM numbers ORDER BY n LIMIT 1000) AS q LIMIT 3");
   cr_expect_str_eq(json_string_value(json_object_get(p, "text")), "n: 1.\nn: 2.\nn: 3.\n");
   json_t *meta = json_object_get(p, "metadata");
   cr_expect_eq(json_integer_value(json_object_get(meta, "rows")), 3);
