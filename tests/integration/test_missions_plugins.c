@@ -185,3 +185,59 @@ Test(missions_plugins, sql_source_and_data_agent_in_the_report, .timeout = 200) 
   free(id);
   ms_stop_all();
 }
+
+/* The sql source answering through a query the model wrote: sql.json names
+ * the sales database with "generate" on and no allowed query; the fake
+ * model writes the SELECT (a rule before the team's), the rows are quoted
+ * and cited, the reference's locator is the SQL that ran, and the plugin's
+ * model call is in the mission's log under the agent "plugin:sql". */
+Test(missions_plugins, sql_source_answers_through_a_generated_query, .timeout = 200) {
+  plugins_dir();
+  char path[400];
+  snprintf(path, sizeof path, "%s/sql.json", pdir);
+  json_t *cfg = json_pack("{s:{s:{s:s+, s:b}}}", "databases", "sales", "path", pdir, "/sales.db", "generate", 1);
+  cr_assert_eq(json_dump_file(cfg, path, 0), 0);
+  json_decref(cfg);
+  char e1[400];
+  snprintf(e1, sizeof e1, "PLUGINS_DIR=%s", pdir);
+  const char *env[] = {e1, NULL};
+  json_t *sections =
+      json_pack("[{s:s, s:[s]}]", "title", "Regional totals", "questions", "Which region earned the most in total?");
+  json_t *sqlrule =
+      json_pack("[{s:s, s:{s:s}, s:s}]", "name", "sqlgen", "match", "system", "SELECT statement that answers", "text",
+                "```sql\nSELECT region, SUM(revenue) AS total_revenue, COUNT(*) AS years_reported\nFROM sales GROUP BY "
+                "region ORDER BY total_revenue DESC;\n```");
+  ms_start_team_rules(sections, docs, env, sqlrule);
+
+  long st = 0;
+  json_t *body = json_pack("{s:s, s:[s], s:[s]}", "title", "Regional totals", "research_questions",
+                           "Which region earned the most in total?", "sources", "plugin:sql/sql");
+  json_t *r = ts_json(&ms_srv, "POST", "/api/missions", ms_token, body, &st);
+  json_decref(body);
+  cr_assert_eq(st, 201, "create: %ld", st);
+  char *id = strdup(json_string_value(json_object_get(r, "id")));
+  json_decref(r);
+  cr_assert(ms_wait_for(id, "completed", NULL, 150), "mission did not finish");
+  char *md = ms_report(id, "md");
+  if (getenv("SHOW_REPORT")) fprintf(stderr, "%s\n", md);
+  const char *refs = strstr(md, "## References");
+  cr_assert(refs, "no references:\n%s", md);
+  cr_expect(strstr(refs, "1. Model-written query: ") &&
+                strstr(refs,
+                       "(sales) (sql/sql): `SELECT * FROM (SELECT region, SUM(revenue) AS total_revenue, COUNT(*) "
+                       "AS years_reported FROM sales GROUP BY region ORDER BY total_revenue DESC) AS q LIMIT 50`"),
+            "the reference names the SQL that ran:\n%s", refs);
+  const char *row = strstr(md, "region: North; total_revenue: 2700; years_reported: 2 [1]");
+  cr_expect(row && row < refs, "the generated query's rows are quoted in the text:\n%s", md);
+  ms_check_citations(md);
+
+  char p[160];
+  snprintf(p, sizeof p, "/api/missions/%s/logs", id);
+  ts_response_t logs = ts_http(&ms_srv, "GET", p, ms_token, NULL, NULL, 0);
+  cr_assert_eq(logs.status, 200);
+  cr_expect(strstr(logs.body, "\"plugin:sql\""), "the plugin's model call is in the mission's log");
+  ts_response_free(&logs);
+  free(md);
+  free(id);
+  ms_stop_all();
+}
