@@ -429,7 +429,8 @@ static json_t *passage(json_t *qd, json_t *res) {
  * and more: on SQLite the authorizer lets it read only the tables of the
  * schema (not sqlite_schema); on PostgreSQL the server prepares it inside a
  * READ ONLY transaction with a statement timeout, and what PREPARE rejects
- * (an unknown table or column, a second statement, a write) is refused. A
+ * (an unknown table or column, a second statement, a write) is refused, as
+ * is a plan (EXPLAIN, not run) that scans anything but the schema's tables. A
  * refused answer gets one re-ask saying what was wrong, then the search
  * gives up with the reason. What runs is the answer wrapped as
  * SELECT * FROM (...) AS q LIMIT row_limit: that text is the passage's
@@ -531,6 +532,58 @@ static int flatten_sql(char *sql, char *err, size_t errlen) {
   return 0;
 }
 
+/* 0 when every relation the plan v reads is a table of the schema
+ * (tables, schema public); -1 with err naming the first that is not. */
+static int plan_reads_known(json_t *v, json_t *tables, char *err, size_t errlen) {
+  const char *k;
+  size_t i;
+  json_t *x;
+  if (json_is_object(v)) {
+    const char *rel = json_string_value(json_object_get(v, "Relation Name"));
+    const char *sch = json_string_value(json_object_get(v, "Schema"));
+    if (rel && (!sch || strcmp(sch, "public") || !json_object_get(tables, rel))) {
+      snprintf(err, errlen, "it reads %s%s%s, which is not a table of the schema", sch ? sch : "", sch ? "." : "", rel);
+      return -1;
+    }
+    json_object_foreach(v, k, x) if (plan_reads_known(x, tables, err, errlen)) return -1;
+  } else if (json_is_array(v)) {
+    json_array_foreach(v, i, x) if (plan_reads_known(x, tables, err, errlen)) return -1;
+  }
+  return 0;
+}
+
+/* On PostgreSQL the tables a query reads come from its plan: EXPLAIN
+ * (VERBOSE) names every relation scanned, views expanded, without running
+ * the query. 0, or -1 with err (a catalog or another schema's table). */
+static int pg_check_relations(const char *dbn, const char *conninfo, const char *sql, json_t *tables, char *err,
+                              size_t errlen) {
+  PGconn *c = pg_open(dbn, conninfo, err, errlen);
+  if (!c) return -1;
+  char *ex = NULL;
+  int rc = -1;
+  if (asprintf(&ex, "EXPLAIN (VERBOSE, FORMAT JSON) %s", sql) < 0) {
+    snprintf(err, errlen, "out of memory");
+    PQfinish(c);
+    return -1;
+  }
+  /* the extended protocol runs one statement at most */
+  PGresult *r = PQexecParams(c, ex, 0, NULL, NULL, NULL, NULL, 0);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1) {
+    pg_err(err, errlen, "refused", PQerrorMessage(c));
+  } else {
+    json_t *plan = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    if (!plan)
+      snprintf(err, errlen, "refused: its plan cannot be read");
+    else
+      rc = plan_reads_known(plan, tables, err, errlen);
+    json_decref(plan);
+  }
+  PQclear(r);
+  PQfinish(c);
+  free(ex);
+  return rc;
+}
+
 /* "SELECT * FROM (<sql>) AS q LIMIT n", malloc()'d. */
 static char *wrap_limit(const char *sql, int limit) {
   char *w = NULL;
@@ -558,7 +611,8 @@ static json_t *run_generated(const char *dbn, const char *target, json_t *tables
   if (is_pg(target)) {
     /* prepared first, so what PREPARE rejects is refused before anything runs */
     json_t *checked = pg_query(dbn, target, sql, NULL, g_row_limit, 1, err, errlen);
-    if (checked) res = pg_query(dbn, target, wrapped, NULL, g_row_limit, 0, err, errlen);
+    if (checked && !pg_check_relations(dbn, target, sql, tables, err, errlen))
+      res = pg_query(dbn, target, wrapped, NULL, g_row_limit, 0, err, errlen);
     json_decref(checked);
   } else {
     sqlite3 *db = open_db(dbn, err, errlen);

@@ -265,6 +265,7 @@ Test(plugin_sql_pg, model_written_select, .timeout = 180) {
       {"SELECT 1; DROP TABLE sales", "single statement"},
       {"SELECT name FROM customers", "does not exist"},
       {"WITH d AS (DELETE FROM sales RETURNING *) SELECT * FROM d", "refused"},
+      {"SELECT tablename FROM pg_catalog.pg_tables", "not a table of the schema"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     r = gen_rules(bad[i].answer, bad[i].answer);
