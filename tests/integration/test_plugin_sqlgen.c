@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "sqlgen_support.h"
 
 static char db_path[300];
@@ -320,6 +321,40 @@ Test(plugin_sqlgen, nothing_is_never_success, .timeout = 60) {
   const char *why = json_string_value(json_object_get(json_array_get(json_object_get(d, "refused"), 0), "reason"));
   cr_expect(why && strstr(why, "crm"), "%s", why ? why : "(loaded)");
   json_decref(d);
+  sqlgen_close(&t);
+  unlink(db_path);
+}
+
+/* A model slower than PLUGIN_TIMEOUT_SECONDS: the search fails with the
+ * timeout, and the plugin's model call is cancelled (recorded so) rather
+ * than left running. */
+Test(plugin_sqlgen, slow_model_is_cut_off, .timeout = 60) {
+  make_db();
+  setenv("PLUGIN_TIMEOUT_SECONDS", "1", 1);
+  sqlgen_t t;
+  sqlgen_open(&t, config(1, 50),
+              "{\"rules\":[{\"name\":\"slow\",\"match\":{\"content\":\"Question:\"},\"delay\":4,\"text\":\"SELECT "
+              "region FROM sales\"}]}");
+  unsetenv("PLUGIN_TIMEOUT_SECONDS");
+  char err[1024] = "";
+  json_t *ps = NULL, *warns = NULL;
+  cr_expect_eq(sqlgen_search(&t, "Which territory earned the most overall?", &ps, &warns, err, sizeof err), -1);
+  cr_expect(strstr(err, "did not answer within 1 s"), "%s", err);
+  json_decref(ps);
+  json_decref(warns);
+  /* the worker's model call stops on the caller's cancel, well before the fake answers */
+  int64_t until = util_mono_ms() + 2500;
+  const char *status = NULL;
+  json_t *rec = NULL;
+  while (util_mono_ms() < until) {
+    json_decref(rec);
+    rec = sqlgen_calls(&t);
+    status = json_string_value(json_object_get(json_array_get(rec, 0), "status"));
+    if (status) break;
+    util_sleep_ms(50);
+  }
+  cr_expect(status && !strcmp(status, "cancelled"), "the call was %s", status ? status : "not recorded");
+  json_decref(rec);
   sqlgen_close(&t);
   unlink(db_path);
 }
