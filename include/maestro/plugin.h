@@ -108,7 +108,8 @@ typedef struct maestro_host {
    * On MAESTRO_COMPLETE_OK, *answer is the model's text, malloc()'d: the
    * plugin free()s it. Otherwise *answer is NULL and err says why:
    * MAESTRO_COMPLETE_OFFLINE when no model is configured (or the call has
-   * no user, e.g. a tool called by the server itself), MAESTRO_COMPLETE_FAILED
+   * no user, e.g. a tool called by the server itself, or its mission runs
+   * offline), MAESTRO_COMPLETE_FAILED
    * for anything else (outside execute, a bad request, the model failed, the
    * caller stopped waiting). Thread-safe; blocks the calling thread, and
    * counts against the execute's time limit (PLUGIN_TIMEOUT_SECONDS).

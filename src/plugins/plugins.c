@@ -372,6 +372,7 @@ typedef struct {
   char *request, *answer;
   plugin_t *p;
   char *user_id, *mission_id; /* owned copies, NULL when the caller gave none */
+  int offline;                /* the caller runs without a model */
   atomic_int cancel;          /* set when the caller stops waiting */
 } pcall_t;
 
@@ -430,6 +431,7 @@ static int plugin_execute(plugins_t *pl, plugin_t *p, const plugins_caller_t *ca
   atomic_init(&c->cancel, 0);
   if (caller && caller->user_id) c->user_id = util_strdup(caller->user_id);
   if (caller && caller->mission_id) c->mission_id = util_strdup(caller->mission_id);
+  c->offline = caller && caller->offline;
   c->request = json_dumps(req, JSON_COMPACT);
   pthread_t th;
   pthread_attr_t at;
@@ -596,9 +598,11 @@ static int host_complete(void *ctx, const char *request_json, char **answer, cha
     snprintf(err, errlen, "complete is only available inside execute, on the thread that runs it");
     return MAESTRO_COMPLETE_FAILED;
   }
-  if (!p->owner->llm || !c->user_id) {
+  if (!p->owner->llm || !c->user_id || c->offline) {
     snprintf(err, errlen, "no model is available for this call (%s)",
-             !p->owner->llm ? "the server has no model layer here" : "it was not made on behalf of a user");
+             !p->owner->llm ? "the server has no model layer here"
+             : c->offline   ? "it runs offline"
+                            : "it was not made on behalf of a user");
     return MAESTRO_COMPLETE_OFFLINE;
   }
   json_t *req = request_json ? json_loads(request_json, 0, NULL) : NULL;

@@ -70,6 +70,7 @@ int plugins_search(plugins_t *pl, const char *id, const char *query, int limit, 
 typedef struct {
   const char *user_id;    /* whose model settings complete() uses; NULL: none */
   const char *mission_id; /* the mission the model calls are recorded under, or NULL */
+  int offline;            /* 1: the caller runs without a model (complete answers offline) */
 } plugins_caller_t;
 
 /*

@@ -190,8 +190,9 @@ Test(missions_plugins, sql_source_and_data_agent_in_the_report, .timeout = 200) 
  * by sqlcfg (stolen) and the fake model answering sql_answer to the
  * plugin's request for a SELECT (a rule before the team's); runs a mission
  * on question with the sql source to its end. The mission's id (free it).
- * Call plugins_dir() first (sqlcfg names pdir's database). */
-static char *run_sql_mission(json_t *sqlcfg, const char *sql_answer, const char *question) {
+ * Call plugins_dir() first (sqlcfg names pdir's database). settings (the
+ * mission's, stolen) may be NULL. */
+static char *run_sql_mission(json_t *sqlcfg, const char *sql_answer, const char *question, json_t *settings) {
   char path[400];
   snprintf(path, sizeof path, "%s/sql.json", pdir);
   cr_assert_eq(json_dump_file(sqlcfg, path, 0), 0);
@@ -206,6 +207,7 @@ static char *run_sql_mission(json_t *sqlcfg, const char *sql_answer, const char 
   long st = 0;
   json_t *body = json_pack("{s:s, s:[s], s:[s]}", "title", "Regional totals", "research_questions", question, "sources",
                            "plugin:sql/sql");
+  if (settings) json_object_set_new(body, "settings", settings);
   json_t *r = ts_json(&ms_srv, "POST", "/api/missions", ms_token, body, &st);
   json_decref(body);
   cr_assert_eq(st, 201, "create: %ld", st);
@@ -226,7 +228,7 @@ Test(missions_plugins, sql_source_answers_through_a_generated_query, .timeout = 
       json_pack("{s:{s:{s:s+, s:b}}}", "databases", "sales", "path", pdir, "/sales.db", "generate", 1),
       "```sql\nSELECT region, SUM(revenue) AS total_revenue, COUNT(*) AS years_reported\nFROM sales GROUP BY region "
       "ORDER BY total_revenue DESC;\n```",
-      "Which region earned the most in total?");
+      "Which region earned the most in total?", NULL);
   char *md = ms_report(id, "md");
   if (getenv("SHOW_REPORT")) fprintf(stderr, "%s\n", md);
   const char *refs = strstr(md, "## References");
@@ -260,7 +262,7 @@ Test(missions_plugins, refused_generated_query_is_a_warning, .timeout = 200) {
       json_pack("{s:{s:{s:s+, s:b}}, s:[{s:s, s:s, s:s}]}", "databases", "sales", "path", pdir, "/sales.db", "generate",
                 1, "queries", "name", "revenue_by_region", "description", "Revenue by region and year", "sql",
                 "SELECT region, year, revenue FROM sales ORDER BY year, region"),
-      "DROP TABLE sales", "Which territory earned the most overall?");
+      "DROP TABLE sales", "Which territory earned the most overall?", NULL);
   json_t *m = ms_get(id, ms_token);
   size_t i;
   json_t *w;
@@ -283,6 +285,33 @@ Test(missions_plugins, refused_generated_query_is_a_warning, .timeout = 200) {
            "sqlite3 %s/sales.db 'SELECT count(*) || \" \" || sum(revenue) FROM sales' | grep -qx '4 4300.0'", pdir);
   cr_expect_eq(system(cmd), 0, "the table is unchanged");
   free(md);
+  free(id);
+  ms_stop_all();
+}
+
+/* A mission run offline never lets the plugin reach the model, even when
+ * the user has one: the generation is skipped with that reason (a
+ * warning), and no model call is logged for the plugin. */
+Test(missions_plugins, offline_mission_skips_generation, .timeout = 200) {
+  plugins_dir();
+  char *id = run_sql_mission(
+      json_pack("{s:{s:{s:s+, s:b}}, s:[{s:s, s:s, s:s}]}", "databases", "sales", "path", pdir, "/sales.db", "generate",
+                1, "queries", "name", "revenue_by_region", "description", "Revenue by region and year", "sql",
+                "SELECT region, year, revenue FROM sales ORDER BY year, region"),
+      "SELECT region FROM sales", "Which territory earned the most overall?", json_pack("{s:b}", "offline", 1));
+  json_t *m = ms_get(id, ms_token);
+  char *ws = json_dumps(json_object_get(m, "warnings"), 0);
+  cr_expect(
+      strstr(ws, "plugin_search_failed") && strstr(ws, "SQL generation on sales skipped") && strstr(ws, "runs offline"),
+      "%s", ws);
+  free(ws);
+  json_decref(m);
+  char p[160];
+  snprintf(p, sizeof p, "/api/missions/%s/logs", id);
+  ts_response_t logs = ts_http(&ms_srv, "GET", p, ms_token, NULL, NULL, 0);
+  cr_assert_eq(logs.status, 200);
+  cr_expect(!strstr(logs.body, "plugin:sql"), "no model call for the plugin");
+  ts_response_free(&logs);
   free(id);
   ms_stop_all();
 }
