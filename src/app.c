@@ -13,19 +13,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "agents/agents.h"
-#include "agents/drafts.h"
 #include "api/api.h"
 #include "auth/auth.h"
+#include "plugins/plugins.h"
+#include "agents/agents.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "agents/drafts.h"
 #include "chat/chat.h"
 #include "http/http.h"
 #include "http/ws.h"
 #include "llm/llm.h"
 #include "mcp/mcp.h"
-#include "plugins/plugins.h"
 #include "rag/rag.h"
 #include "web/scholar.h"
 #include "web/web.h"
@@ -94,9 +94,9 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     app_close(app);
     return NULL;
   }
-  app->auth =
-      auth_new(key, strlen(key), config_int(cfg, "JWT_EXPIRE_MINUTES") * 60, (int)config_int(cfg, "HASH_CONCURRENCY"),
-               (int)config_int(cfg, "LOGIN_MAX_FAILURES"), (int)config_int(cfg, "LOGIN_THROTTLE_SECONDS"));
+  app->auth = auth_new(key, strlen(key), config_int(cfg, "JWT_EXPIRE_MINUTES") * 60,
+                       (int)config_int(cfg, "HASH_CONCURRENCY"), (int)config_int(cfg, "LOGIN_MAX_FAILURES"),
+                       (int)config_int(cfg, "LOGIN_THROTTLE_SECONDS"));
   free(key);
   if (!app->auth) {
     snprintf(err, errlen, "cannot initialise libsodium");
@@ -110,7 +110,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     app_close(app);
     return NULL;
   }
-  chat_register(app);   /* the "chat:ID" WebSocket channel authoriser */
+  chat_register(app); /* the "chat:ID" WebSocket channel authoriser */
   drafts_register(app); /* "draft:ID" and the "draft_turn" job kind */
   app->router = http_router_new();
   api_register_all(app->router);
