@@ -133,6 +133,7 @@ app_t *app_open(config_t *cfg, char *err, size_t errlen) {
     return NULL;
   }
   app->plugins = plugins_load(cfg);
+  plugins_attach_llm(app->plugins, app->llm);
   if (!(app->hub = ws_hub_new(app))) {
     snprintf(err, errlen, "cannot start the WebSocket threads");
     app_close(app);
@@ -191,9 +192,9 @@ void app_close(app_t *app) {
   events_free(app->events);
   web_free(app->web);
   rag_free(app->rag);
+  plugins_free(app->plugins); /* its calls in flight may use the model layer */
   llm_free(app->llm);
   secrets_free(app->secrets);
-  plugins_free(app->plugins);
   store_close(app->store);
   config_free(app->cfg);
   free(app);

@@ -295,10 +295,17 @@ void plugin_gather(mrun_t *m, json_t *section, json_t *queries, passages_t *out,
       if (k >= 2 || out->n >= cap || mrun_cancelled(m)) break;
       char e[512];
       out->searches++;
-      if (plugins_search(m->deps->plugins, id, json_string_value(q), 4, &ps, e, sizeof e) != 0) {
+      /* the plugin may ask the model (host->complete) on the mission owner's behalf */
+      plugins_caller_t who = {.user_id = m->user_id, .mission_id = m->id, .offline = m->offline};
+      json_t *warns = NULL, *w;
+      if (plugins_search_as(m->deps->plugins, &who, id, json_string_value(q), 4, &ps, &warns, e, sizeof e) != 0) {
         mrun_warn(m, "plugin_search_failed", sid, 0, "Plugin source %s failed: %s", id, e);
+        json_decref(warns);
         break;
       }
+      json_array_foreach(warns, j, w)
+          mrun_warn(m, "plugin_search_failed", sid, 0, "Plugin source %s: %s", id, json_string_value(w));
+      json_decref(warns);
       json_array_foreach(ps, j, pv) {
         if (out->n >= cap) break;
         buf_t u = BUF_INIT;

@@ -13,6 +13,14 @@
  * a caller that gave up never touches an answer that arrives later. The
  * per-plugin in-flight counter bounds the workers a slow plugin can pile up
  * and tells plugins_free when cleanup() is safe.
+ *
+ * The model: a worker sets a thread-local to its call record before
+ * execute, so host->complete (called by the plugin on that thread) knows
+ * the user, the mission and the cancel flag of the call without the ABI
+ * carrying them. The record owns copies of those strings and outlives
+ * execute (it is refcounted), so a caller that gave up leaves nothing
+ * dangling; giving up also sets the record's cancel flag, which aborts a
+ * model call in progress.
  */
 #include "plugins/plugins.h"
 
@@ -29,6 +37,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
+#include "llm/llm.h"
 #include "maestro/plugin.h"
 
 typedef struct {
@@ -37,13 +46,16 @@ typedef struct {
   const maestro_plugin_t *desc;
   json_t *sources, *tools, *routes;
   atomic_int inflight;
+  maestro_host_t host; /* what init got; stays valid while the plugin is loaded */
+  plugins_t *owner;
 } plugin_t;
 
 struct plugins {
-  plugin_t *v;
+  plugin_t **v; /* heap records: host.ctx points at them, so they never move */
   size_t n;
   json_t *refused; /* [{file, reason}] */
   int timeout_s;
+  llm_t *llm; /* borrowed; NULL: complete() answers offline */
 };
 
 /* ---- registration (during init) ---- */
@@ -108,6 +120,17 @@ static void host_log(void *ctx, int level, const char *message) {
   log_level_t l = level <= 0 ? LOG_DEBUG : level == 1 ? LOG_INFO : level == 2 ? LOG_WARNING : LOG_ERROR;
   LOG_AT(l, "plugins", "plugin %s: %s", p->name, message ? message : "");
 }
+
+static void plugin_release(plugin_t *p) {
+  json_decref(p->sources);
+  json_decref(p->tools);
+  json_decref(p->routes);
+  free(p->file);
+  free(p->name);
+  free(p);
+}
+
+static int host_complete(void *ctx, const char *request_json, char **answer, char *err, size_t errlen);
 
 /* ---- configuration ---- */
 
@@ -190,54 +213,54 @@ static void load_one(plugins_t *pl, const char *dir, const char *file, int abi_h
   const maestro_plugin_t *d = entry();
   if (!d) {
     refuse(pl, file, "%s returned no descriptor", MAESTRO_PLUGIN_ENTRY);
-  } else if (d->abi_version != abi_host) {
-    refuse(pl, file, "ABI version %d, this server speaks %d", d->abi_version, abi_host);
+  } else if (d->abi_version < MAESTRO_PLUGIN_ABI_MIN || d->abi_version > abi_host) {
+    refuse(pl, file, "ABI version %d, this server speaks %d to %d", d->abi_version, MAESTRO_PLUGIN_ABI_MIN, abi_host);
   } else if (!valid_name(d->name)) {
     refuse(pl, file, "invalid name (want [a-z0-9_-]{1,32})");
   } else if (!d->init || !d->execute) {
     refuse(pl, file, "descriptor without %s", !d->init ? "init" : "execute");
   } else {
     for (size_t i = 0; i < pl->n; i++)
-      if (!strcmp(pl->v[i].name, d->name)) {
-        refuse(pl, file, "a plugin named %s is already loaded (%s)", d->name, pl->v[i].file);
+      if (!strcmp(pl->v[i]->name, d->name)) {
+        refuse(pl, file, "a plugin named %s is already loaded (%s)", d->name, pl->v[i]->file);
         dlclose(h);
         return;
       }
-    plugin_t p = {.file = util_strdup(file),
-                  .name = util_strdup(d->name),
-                  .handle = h,
-                  .desc = d,
-                  .sources = json_array(),
-                  .tools = json_array(),
-                  .routes = json_array()};
-    atomic_init(&p.inflight, 0);
-    maestro_host_t host = {.abi_version = abi_host,
-                           .ctx = &p,
-                           .register_source = host_source,
-                           .register_tool = host_tool,
-                           .register_route = host_route,
-                           .log = host_log};
+    plugin_t *p = calloc(1, sizeof *p);
+    if (!p) abort();
+    p->file = util_strdup(file);
+    p->name = util_strdup(d->name);
+    p->handle = h;
+    p->desc = d;
+    p->sources = json_array();
+    p->tools = json_array();
+    p->routes = json_array();
+    p->owner = pl;
+    atomic_init(&p->inflight, 0);
+    p->host = (maestro_host_t){.abi_version = abi_host,
+                               .ctx = p,
+                               .register_source = host_source,
+                               .register_tool = host_tool,
+                               .register_route = host_route,
+                               .log = host_log,
+                               .complete = host_complete};
     char e[512] = "", ce[512] = "";
     char *cfg = plugin_config(dir, d->name, ce, sizeof ce);
-    int rc = cfg ? d->init(&host, cfg, e, sizeof e) : -1;
+    int rc = cfg ? d->init(&p->host, cfg, e, sizeof e) : -1;
     free(cfg);
     if (rc != 0) {
       refuse(pl, file, "init failed: %s", ce[0] ? ce : e[0] ? e : "(no message)");
       if (cfg && d->cleanup) d->cleanup();
-      json_decref(p.sources);
-      json_decref(p.tools);
-      json_decref(p.routes);
-      free(p.file);
-      free(p.name);
+      plugin_release(p);
       dlclose(h);
       return;
     }
     pl->v = realloc(pl->v, (pl->n + 1) * sizeof *pl->v);
     if (!pl->v) abort();
     pl->v[pl->n++] = p;
-    log_info("plugins", "plugin %s %s loaded from %s: %zu sources, %zu tools, %zu routes", d->name,
-             d->version ? d->version : "", file, json_array_size(p.sources), json_array_size(p.tools),
-             json_array_size(p.routes));
+    log_info("plugins", "plugin %s %s (ABI %d) loaded from %s: %zu sources, %zu tools, %zu routes", d->name,
+             d->version ? d->version : "", d->abi_version, file, json_array_size(p->sources), json_array_size(p->tools),
+             json_array_size(p->routes));
     return;
   }
   dlclose(h);
@@ -273,6 +296,10 @@ static plugins_t *load_dir(const char *dir, int timeout_s, int abi_host) {
   return pl;
 }
 
+void plugins_attach_llm(plugins_t *pl, llm_t *llm) {
+  if (pl) pl->llm = llm;
+}
+
 plugins_t *plugins_load(const config_t *cfg) {
   return load_dir(config_get(cfg, "PLUGINS_DIR"), (int)config_int(cfg, "PLUGIN_TIMEOUT_SECONDS"),
                   MAESTRO_PLUGIN_ABI_VERSION);
@@ -281,7 +308,7 @@ plugins_t *plugins_load(const config_t *cfg) {
 void plugins_free(plugins_t *pl) {
   if (!pl) return;
   for (size_t i = 0; i < pl->n; i++) {
-    plugin_t *p = &pl->v[i];
+    plugin_t *p = pl->v[i];
     int64_t until = util_mono_ms() + 5000;
     while (atomic_load(&p->inflight) > 0 && util_mono_ms() < until) util_sleep_ms(20);
     if (atomic_load(&p->inflight) > 0) {
@@ -289,12 +316,9 @@ void plugins_free(plugins_t *pl) {
     } else {
       if (p->desc->cleanup) p->desc->cleanup();
       dlclose(p->handle);
+      plugin_release(p);
     }
-    json_decref(p->sources);
-    json_decref(p->tools);
-    json_decref(p->routes);
-    free(p->file);
-    free(p->name);
+    /* a plugin still busy keeps its record: its worker may still read it */
   }
   free(pl->v);
   json_decref(pl->refused);
@@ -306,7 +330,7 @@ void plugins_free(plugins_t *pl) {
 json_t *plugins_describe(const plugins_t *pl) {
   json_t *arr = json_array();
   for (size_t i = 0; pl && i < pl->n; i++) {
-    const plugin_t *p = &pl->v[i];
+    const plugin_t *p = pl->v[i];
     json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:O, s:O, s:O}", "name", p->name, "version",
                                          p->desc->version ? p->desc->version : "", "description",
                                          p->desc->description ? p->desc->description : "", "file", p->file, "sources",
@@ -317,7 +341,7 @@ json_t *plugins_describe(const plugins_t *pl) {
 
 static plugin_t *find(const plugins_t *pl, const char *name) {
   for (size_t i = 0; pl && name && i < pl->n; i++)
-    if (!strcmp(pl->v[i].name, name)) return &pl->v[i];
+    if (!strcmp(pl->v[i]->name, name)) return pl->v[i];
   return NULL;
 }
 
@@ -347,7 +371,13 @@ typedef struct {
   int refs, done;
   char *request, *answer;
   plugin_t *p;
+  char *user_id, *mission_id; /* owned copies, NULL when the caller gave none */
+  int offline;                /* the caller runs without a model */
+  atomic_int cancel;          /* set when the caller stops waiting */
 } pcall_t;
+
+/* The call the current worker thread runs (complete() reads it). */
+static _Thread_local pcall_t *tl_call;
 
 static void pcall_release(pcall_t *c) {
   pthread_mutex_lock(&c->lock);
@@ -358,12 +388,16 @@ static void pcall_release(pcall_t *c) {
   pthread_cond_destroy(&c->cond);
   free(c->request);
   free(c->answer);
+  free(c->user_id);
+  free(c->mission_id);
   free(c);
 }
 
 static void *pcall_worker(void *arg) {
   pcall_t *c = arg;
+  tl_call = c;
   char *answer = c->p->desc->execute(c->request);
+  tl_call = NULL;
   pthread_mutex_lock(&c->lock);
   c->answer = answer;
   c->done = 1;
@@ -376,7 +410,8 @@ static void *pcall_worker(void *arg) {
 
 /* Runs execute(req) on a worker with the deadline: *out is the parsed
  * answer. 0, or -1 with err. */
-static int plugin_execute(plugins_t *pl, plugin_t *p, json_t *req, json_t **out, char *err, size_t errlen) {
+static int plugin_execute(plugins_t *pl, plugin_t *p, const plugins_caller_t *caller, json_t *req, json_t **out,
+                          char *err, size_t errlen) {
   *out = NULL;
   if (atomic_fetch_add(&p->inflight, 1) >= PLUGIN_MAX_INFLIGHT) {
     atomic_fetch_sub(&p->inflight, 1);
@@ -393,6 +428,10 @@ static int plugin_execute(plugins_t *pl, plugin_t *p, json_t *req, json_t **out,
   pthread_condattr_destroy(&ca);
   c->refs = 2;
   c->p = p;
+  atomic_init(&c->cancel, 0);
+  if (caller && caller->user_id) c->user_id = util_strdup(caller->user_id);
+  if (caller && caller->mission_id) c->mission_id = util_strdup(caller->mission_id);
+  c->offline = caller && caller->offline;
   c->request = json_dumps(req, JSON_COMPACT);
   pthread_t th;
   pthread_attr_t at;
@@ -416,6 +455,7 @@ static int plugin_execute(plugins_t *pl, plugin_t *p, json_t *req, json_t **out,
   int done = c->done;
   char *answer = c->answer;
   c->answer = NULL;
+  if (!done) atomic_store(&c->cancel, 1); /* a model call in progress stops */
   pthread_mutex_unlock(&c->lock);
   pcall_release(c);
   if (!done) {
@@ -446,7 +486,13 @@ static int plugin_execute(plugins_t *pl, plugin_t *p, json_t *req, json_t **out,
 
 int plugins_search(plugins_t *pl, const char *id, const char *query, int limit, json_t **passages, char *err,
                    size_t errlen) {
+  return plugins_search_as(pl, NULL, id, query, limit, passages, NULL, err, errlen);
+}
+
+int plugins_search_as(plugins_t *pl, const plugins_caller_t *caller, const char *id, const char *query, int limit,
+                      json_t **passages, json_t **warnings, char *err, size_t errlen) {
   *passages = NULL;
+  if (warnings) *warnings = json_array();
   const char *source = NULL;
   plugin_t *p = find_source(pl, id, &source);
   if (!p) {
@@ -456,18 +502,22 @@ int plugins_search(plugins_t *pl, const char *id, const char *query, int limit, 
   json_t *req = json_pack("{s:s, s:s, s:s, s:i}", "kind", "search", "source", source, "query", query ? query : "",
                           "limit", limit);
   json_t *ans = NULL;
-  int rc = plugin_execute(pl, p, req, &ans, err, errlen);
+  int rc = plugin_execute(pl, p, caller, req, &ans, err, errlen);
   json_decref(req);
   if (rc) return -1;
   json_t *in = json_object_get(ans, "passages");
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(ans, "warnings"), i, v) {
+    const char *w = json_string_value(v);
+    if (warnings && w && w[0] && util_utf8_valid(w, strlen(w))) json_array_append(*warnings, v);
+  }
   if (!json_is_array(in)) {
     json_decref(ans);
     snprintf(err, errlen, "plugin %s: a search answer needs \"passages\": [...]", p->name);
     return -1;
   }
   json_t *outv = json_array();
-  size_t i;
-  json_t *v;
   json_array_foreach(in, i, v) {
     const char *text = json_string_value(json_object_get(v, "text"));
     if (!text || !text[0] || !util_utf8_valid(text, strlen(text))) continue;
@@ -493,7 +543,7 @@ int plugins_call_tool(plugins_t *pl, const char *plugin, const char *tool, json_
     return -1;
   }
   json_t *req = json_pack("{s:s, s:s, s:O}", "kind", "tool", "tool", tool, "input", input ? input : json_null());
-  int rc = plugin_execute(pl, p, req, out, err, errlen);
+  int rc = plugin_execute(pl, p, NULL, req, out, err, errlen);
   json_decref(req);
   return rc;
 }
@@ -522,7 +572,7 @@ int plugins_call_route(plugins_t *pl, const char *plugin, const char *method, co
   json_t *req = json_pack("{s:s, s:s, s:s, s:O?, s:{s:s, s:s}}", "kind", "route", "method", method, "path", path,
                           "body", body, "user", "id", user_id, "role", role);
   json_t *ans = NULL;
-  int rc = plugin_execute(pl, p, req, &ans, err, errlen);
+  int rc = plugin_execute(pl, p, NULL, req, &ans, err, errlen);
   json_decref(req);
   if (rc) return -1;
   json_int_t st = json_integer_value(json_object_get(ans, "status"));
@@ -536,4 +586,74 @@ int plugins_call_route(plugins_t *pl, const char *plugin, const char *method, co
   *out = json_incref(b);
   json_decref(ans);
   return 0;
+}
+
+/* ---- the model (host->complete, ABI 2) ---- */
+
+static int host_complete(void *ctx, const char *request_json, char **answer, char *err, size_t errlen) {
+  plugin_t *p = ctx;
+  pcall_t *c = tl_call;
+  if (answer) *answer = NULL;
+  if (!answer || !c || c->p != p) {
+    snprintf(err, errlen, "complete is only available inside execute, on the thread that runs it");
+    return MAESTRO_COMPLETE_FAILED;
+  }
+  if (!p->owner->llm || !c->user_id || c->offline) {
+    snprintf(err, errlen, "no model is available for this call (%s)",
+             !p->owner->llm ? "the server has no model layer here"
+             : c->offline   ? "it runs offline"
+                            : "it was not made on behalf of a user");
+    return MAESTRO_COMPLETE_OFFLINE;
+  }
+  json_t *req = request_json ? json_loads(request_json, 0, NULL) : NULL;
+  json_t *msgs = json_object_get(req, "messages");
+  size_t n = json_array_size(msgs), i;
+  const char *tname = json_string_value(json_object_get(req, "tier"));
+  int tier = tname ? llm_tier_parse(tname) : LLM_TIER_MID;
+  if (!n || n > 32 || tier < 0 || tier > LLM_TIER_VERIFIER) {
+    json_decref(req);
+    snprintf(err, errlen, "complete: the request needs \"messages\" (1 to 32) and a chat tier");
+    return MAESTRO_COMPLETE_FAILED;
+  }
+  llm_message_t m[32];
+  json_t *v;
+  json_array_foreach(msgs, i, v) {
+    m[i].role = json_string_value(json_object_get(v, "role"));
+    m[i].content = json_string_value(json_object_get(v, "content"));
+    if (!m[i].role || !m[i].content ||
+        (strcmp(m[i].role, "system") && strcmp(m[i].role, "user") && strcmp(m[i].role, "assistant"))) {
+      json_decref(req);
+      snprintf(err, errlen, "complete: messages[%zu] needs a role (system, user, assistant) and a content", i);
+      return MAESTRO_COMPLETE_FAILED;
+    }
+  }
+  json_int_t mt = json_integer_value(json_object_get(req, "max_tokens"));
+  int max_tokens = mt > 0 && mt <= 1000000 ? (int)mt : 0;
+  char agent[48];
+  snprintf(agent, sizeof agent, "plugin:%s", p->name);
+  llm_request_t lr = {.tier = (llm_tier_t)tier,
+                      .messages = m,
+                      .nmessages = n,
+                      .temperature = -1,
+                      .max_tokens = max_tokens,
+                      .cancel = &c->cancel,
+                      .user_id = c->user_id,
+                      .mission_id = c->mission_id,
+                      .agent = agent};
+  llm_response_t resp;
+  char e[512] = "";
+  int rc = llm_chat(p->owner->llm, &lr, &resp, e, sizeof e);
+  json_decref(req);
+  if (rc == LLM_ERR_NOT_CONFIGURED) {
+    snprintf(err, errlen, "no model is configured: %s", e);
+    return MAESTRO_COMPLETE_OFFLINE;
+  }
+  if (rc != LLM_OK) {
+    snprintf(err, errlen, "the model call failed: %s", e[0] ? e : "no answer");
+    return MAESTRO_COMPLETE_FAILED;
+  }
+  *answer = resp.text;
+  resp.text = NULL;
+  llm_response_free(&resp);
+  return MAESTRO_COMPLETE_OK;
 }

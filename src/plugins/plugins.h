@@ -15,8 +15,16 @@
  * flight (a few seconds) before cleanup() and dlclose(); a plugin still
  * busy then is neither cleaned up nor unloaded.
  *
- * A loaded plugins_t is read-only after plugins_load: every function here
- * is thread-safe.
+ * A plugin reaches the model through host->complete (ABI 2) during execute:
+ * the worker thread knows the call it runs (a thread-local), so complete
+ * answers for the call's user, records the model call under the agent
+ * "plugin:<name>" (with the mission when a mission searched), and is
+ * cancelled when the caller stops waiting. Calls made without a caller
+ * (plugins_search, plugins_call_tool) have no user: complete answers
+ * MAESTRO_COMPLETE_OFFLINE.
+ *
+ * A loaded plugins_t is read-only after plugins_load (and
+ * plugins_attach_llm): every function here is thread-safe.
  */
 #ifndef MAESTRO_PLUGINS_H
 #define MAESTRO_PLUGINS_H
@@ -25,6 +33,7 @@
 #include <stddef.h>
 
 #include "base/config.h"
+#include "llm/llm.h"
 
 #define PLUGIN_MAX_INFLIGHT 8
 
@@ -33,6 +42,9 @@ typedef struct plugins plugins_t;
 /* Loads the plugins of PLUGINS_DIR (none when it is empty). Never NULL.
  * The caller owns the result: plugins_free(). */
 plugins_t *plugins_load(const config_t *cfg);
+/* Gives the plugins' complete() the model layer (borrowed: it must outlive
+ * pl; call before any search). Without it complete answers offline. */
+void plugins_attach_llm(plugins_t *pl, llm_t *llm);
 /* Waits for calls in flight, runs cleanup(), unloads. Accepts NULL. */
 void plugins_free(plugins_t *pl);
 
@@ -53,6 +65,22 @@ int plugins_has_source(const plugins_t *pl, const char *id);
  */
 int plugins_search(plugins_t *pl, const char *id, const char *query, int limit, json_t **passages, char *err,
                    size_t errlen);
+
+/* On whose behalf a call runs (strings borrowed for the call). */
+typedef struct {
+  const char *user_id;    /* whose model settings complete() uses; NULL: none */
+  const char *mission_id; /* the mission the model calls are recorded under, or NULL */
+  int offline;            /* 1: the caller runs without a model (complete answers offline) */
+} plugins_caller_t;
+
+/*
+ * plugins_search for a caller (may be NULL: as plugins_search). A plugin's
+ * answer may carry "warnings": [text] next to its passages (a generated
+ * query refused, a search that found nothing on one database); *warnings
+ * (when not NULL) gets them as a new array of strings, empty when none.
+ */
+int plugins_search_as(plugins_t *pl, const plugins_caller_t *caller, const char *id, const char *query, int limit,
+                      json_t **passages, json_t **warnings, char *err, size_t errlen);
 
 /* Calls tool `tool` of plugin `plugin` with input (borrowed): *out is the
  * answer (new reference). 0 or -1 with err, as plugins_search. */

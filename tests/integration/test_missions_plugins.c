@@ -185,3 +185,133 @@ Test(missions_plugins, sql_source_and_data_agent_in_the_report, .timeout = 200) 
   free(id);
   ms_stop_all();
 }
+
+/* Starts the team with the sql plugin over the sales database configured
+ * by sqlcfg (stolen) and the fake model answering sql_answer to the
+ * plugin's request for a SELECT (a rule before the team's); runs a mission
+ * on question with the sql source to its end. The mission's id (free it).
+ * Call plugins_dir() first (sqlcfg names pdir's database). settings (the
+ * mission's, stolen) may be NULL. */
+static char *run_sql_mission(json_t *sqlcfg, const char *sql_answer, const char *question, json_t *settings) {
+  char path[400];
+  snprintf(path, sizeof path, "%s/sql.json", pdir);
+  cr_assert_eq(json_dump_file(sqlcfg, path, 0), 0);
+  json_decref(sqlcfg);
+  char e1[400];
+  snprintf(e1, sizeof e1, "PLUGINS_DIR=%s", pdir);
+  const char *env[] = {e1, NULL};
+  json_t *sections = json_pack("[{s:s, s:[s]}]", "title", "Regional totals", "questions", question);
+  json_t *sqlrule = json_pack("[{s:s, s:{s:s}, s:s}]", "name", "sqlgen", "match", "system",
+                              "SELECT statement that answers", "text", sql_answer);
+  ms_start_team_rules(sections, docs, env, sqlrule);
+  long st = 0;
+  json_t *body = json_pack("{s:s, s:[s], s:[s]}", "title", "Regional totals", "research_questions", question, "sources",
+                           "plugin:sql/sql");
+  if (settings) json_object_set_new(body, "settings", settings);
+  json_t *r = ts_json(&ms_srv, "POST", "/api/missions", ms_token, body, &st);
+  json_decref(body);
+  cr_assert_eq(st, 201, "create: %ld", st);
+  char *id = strdup(json_string_value(json_object_get(r, "id")));
+  json_decref(r);
+  cr_assert(ms_wait_for(id, "completed", NULL, 150), "mission did not finish");
+  return id;
+}
+
+/* The sql source answering through a query the model wrote: sql.json names
+ * the sales database with "generate" on and no allowed query; the fake
+ * model writes the SELECT, the rows are quoted and cited, the reference's
+ * locator is the SQL that ran, and the plugin's model call is in the
+ * mission's log under the agent "plugin:sql". */
+Test(missions_plugins, sql_source_answers_through_a_generated_query, .timeout = 200) {
+  plugins_dir();
+  char *id = run_sql_mission(
+      json_pack("{s:{s:{s:s+, s:b}}}", "databases", "sales", "path", pdir, "/sales.db", "generate", 1),
+      "```sql\nSELECT region, SUM(revenue) AS total_revenue, COUNT(*) AS years_reported\nFROM sales GROUP BY region "
+      "ORDER BY total_revenue DESC;\n```",
+      "Which region earned the most in total?", NULL);
+  char *md = ms_report(id, "md");
+  if (getenv("SHOW_REPORT")) fprintf(stderr, "%s\n", md);
+  const char *refs = strstr(md, "## References");
+  cr_assert(refs, "no references:\n%s", md);
+  cr_expect(strstr(refs, "1. Model-written query: ") &&
+                strstr(refs,
+                       "(sales) (sql/sql): `SELECT * FROM (SELECT region, SUM(revenue) AS total_revenue, COUNT(*) "
+                       "AS years_reported FROM sales GROUP BY region ORDER BY total_revenue DESC) AS q LIMIT 50`"),
+            "the reference names the SQL that ran:\n%s", refs);
+  const char *row = strstr(md, "region: North; total_revenue: 2700; years_reported: 2 [1]");
+  cr_expect(row && row < refs, "the generated query's rows are quoted in the text:\n%s", md);
+  ms_check_citations(md);
+
+  char p[160];
+  snprintf(p, sizeof p, "/api/missions/%s/logs", id);
+  ts_response_t logs = ts_http(&ms_srv, "GET", p, ms_token, NULL, NULL, 0);
+  cr_assert_eq(logs.status, 200);
+  cr_expect(strstr(logs.body, "\"plugin:sql\""), "the plugin's model call is in the mission's log");
+  ts_response_free(&logs);
+  free(md);
+  free(id);
+  ms_stop_all();
+}
+
+/* A model-written query refused twice, next to an allowed query's rows:
+ * the mission goes on with the allowed rows and records a
+ * plugin_search_failed warning saying why; the database is unchanged. */
+Test(missions_plugins, refused_generated_query_is_a_warning, .timeout = 200) {
+  plugins_dir();
+  char *id = run_sql_mission(
+      json_pack("{s:{s:{s:s+, s:b}}, s:[{s:s, s:s, s:s}]}", "databases", "sales", "path", pdir, "/sales.db", "generate",
+                1, "queries", "name", "revenue_by_region", "description", "Revenue by region and year", "sql",
+                "SELECT region, year, revenue FROM sales ORDER BY year, region"),
+      "DROP TABLE sales", "Which territory earned the most overall?", NULL);
+  json_t *m = ms_get(id, ms_token);
+  size_t i;
+  json_t *w;
+  int found = 0;
+  json_array_foreach(json_object_get(m, "warnings"), i, w) {
+    const char *code = json_string_value(json_object_get(w, "code"));
+    const char *msg = json_string_value(json_object_get(w, "message"));
+    if (code && !strcmp(code, "plugin_search_failed") && msg && strstr(msg, "gave up") && strstr(msg, "only a SELECT"))
+      found = 1;
+  }
+  char *ws = json_dumps(json_object_get(m, "warnings"), 0);
+  cr_expect(found, "the refusal is a warning of the mission: %s", ws);
+  free(ws);
+  json_decref(m);
+  char *md = ms_report(id, "md");
+  cr_expect(strstr(md, "Revenue by region and year (sales) (sql/sql)"), "the allowed query still answers:\n%s", md);
+  cr_expect(!strstr(md, "Model-written query"), "nothing model-written is cited");
+  char cmd[600];
+  snprintf(cmd, sizeof cmd,
+           "sqlite3 %s/sales.db 'SELECT count(*) || \" \" || sum(revenue) FROM sales' | grep -qx '4 4300.0'", pdir);
+  cr_expect_eq(system(cmd), 0, "the table is unchanged");
+  free(md);
+  free(id);
+  ms_stop_all();
+}
+
+/* A mission run offline never lets the plugin reach the model, even when
+ * the user has one: the generation is skipped with that reason (a
+ * warning), and no model call is logged for the plugin. */
+Test(missions_plugins, offline_mission_skips_generation, .timeout = 200) {
+  plugins_dir();
+  char *id = run_sql_mission(
+      json_pack("{s:{s:{s:s+, s:b}}, s:[{s:s, s:s, s:s}]}", "databases", "sales", "path", pdir, "/sales.db", "generate",
+                1, "queries", "name", "revenue_by_region", "description", "Revenue by region and year", "sql",
+                "SELECT region, year, revenue FROM sales ORDER BY year, region"),
+      "SELECT region FROM sales", "Which territory earned the most overall?", json_pack("{s:b}", "offline", 1));
+  json_t *m = ms_get(id, ms_token);
+  char *ws = json_dumps(json_object_get(m, "warnings"), 0);
+  cr_expect(
+      strstr(ws, "plugin_search_failed") && strstr(ws, "SQL generation on sales skipped") && strstr(ws, "runs offline"),
+      "%s", ws);
+  free(ws);
+  json_decref(m);
+  char p[160];
+  snprintf(p, sizeof p, "/api/missions/%s/logs", id);
+  ts_response_t logs = ts_http(&ms_srv, "GET", p, ms_token, NULL, NULL, 0);
+  cr_assert_eq(logs.status, 200);
+  cr_expect(!strstr(logs.body, "plugin:sql"), "no model call for the plugin");
+  ts_response_free(&logs);
+  free(id);
+  ms_stop_all();
+}

@@ -18,6 +18,7 @@
 #include "pg_cluster_hooks.h"
 #include "plugins/plugins.h"
 #include "server_support.h"
+#include "sqlgen_support.h"
 #include "web_support.h"
 
 static const char SALES_SQL[] = "SELECT region, year, revenue FROM sales ORDER BY year, region";
@@ -204,4 +205,83 @@ Test(plugin_sql_pg, bad_allowed_query_refuses_plugin, .timeout = 60) {
   json_decref(d);
   plugins_free(pl);
   config_free(cfg);
+}
+
+/* Fake model rules: every question gets `first`, a re-ask gets `again`. */
+static char *gen_rules(const char *first, const char *again) {
+  json_t *r = json_pack("{s:[{s:s, s:{s:s}, s:s}, {s:s, s:{s:s}, s:s}]}", "rules", "name", "reask", "match", "content",
+                        "That query was refused", "text", again, "name", "question", "match", "content",
+                        "Question:", "text", first);
+  cr_assert(r);
+  char *s = json_dumps(r, JSON_COMPACT);
+  json_decref(r);
+  return s;
+}
+
+/* A question turned into a SELECT by the (fake) model on PostgreSQL: the
+ * schema comes from information_schema, the query is prepared in a READ
+ * ONLY transaction (what PREPARE rejects is refused, re-asked once, then
+ * given up) and runs with the row limit; the table is unchanged. */
+Test(plugin_sql_pg, model_written_select, .timeout = 180) {
+  char ci[512];
+  make_db(ci, sizeof ci);
+  sqlgen_t t;
+  char *r = gen_rules(
+      "Here you go:\n```sql\nSELECT region, SUM(revenue) AS total\n  FROM sales\n  GROUP BY region ORDER "
+      "BY region;\n```",
+      "unused");
+  sqlgen_open(&t, json_pack("{s:{s:{s:s, s:b}}, s:i}", "databases", "crm", "url", ci, "generate", 1, "row_limit", 3),
+              r);
+  free(r);
+  char err[1024];
+  json_t *ps = NULL, *warns = NULL;
+  cr_assert_eq(sqlgen_search(&t, "Which territory earned the most overall?", &ps, &warns, err, sizeof err), 0, "%s",
+               err);
+  cr_assert_eq(json_array_size(ps), 1);
+  json_t *p = json_array_get(ps, 0);
+  cr_expect_str_eq(json_string_value(json_object_get(p, "locator")),
+                   "SELECT * FROM (SELECT region, SUM(revenue) AS total FROM sales GROUP BY region ORDER BY "
+                   "region) AS q LIMIT 3");
+  cr_expect(
+      strstr(json_string_value(json_object_get(p, "text")), "region: North; total: 2700.\nregion: South; total: 1600."),
+      "%s", json_string_value(json_object_get(p, "text")));
+  cr_expect(json_is_true(json_object_get(json_object_get(p, "metadata"), "model_written")));
+  json_decref(ps);
+  json_decref(warns);
+
+  /* the row limit holds whatever the model wrote */
+  r = gen_rules("SELECT n FROM numbers ORDER BY n LIMIT 100", "unused");
+  cr_assert_eq(llmsup_fake_rules(&t.fake, r), 0);
+  free(r);
+  cr_assert_eq(sqlgen_search(&t, "List every counted value", &ps, &warns, err, sizeof err), 0, "%s", err);
+  cr_expect_str_eq(json_string_value(json_object_get(json_array_get(ps, 0), "text")), "n: 1.\nn: 2.\nn: 3.\n");
+  json_decref(ps);
+  json_decref(warns);
+
+  const struct {
+    const char *answer, *reason;
+  } bad[] = {
+      {"UPDATE sales SET revenue = 0", "only a SELECT"},
+      {"SELECT 1; DROP TABLE sales", "single statement"},
+      {"SELECT name FROM customers", "does not exist"},
+      {"WITH d AS (DELETE FROM sales RETURNING *) SELECT * FROM d", "refused"},
+      {"SELECT tablename FROM pg_catalog.pg_tables", "not a table of the schema"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    r = gen_rules(bad[i].answer, bad[i].answer);
+    cr_assert_eq(llmsup_fake_rules(&t.fake, r), 0);
+    free(r);
+    char q[128];
+    snprintf(q, sizeof q, "Which territory earned the most overall, case %zu?", i);
+    err[0] = 0;
+    cr_expect_eq(sqlgen_search(&t, q, &ps, &warns, err, sizeof err), -1, "%s", bad[i].answer);
+    cr_expect(strstr(err, "refused twice") && strstr(err, bad[i].reason), "%s: %s", bad[i].answer, err);
+    json_decref(ps);
+    json_decref(warns);
+    char *total = pg_test_scalar(ci, "SELECT sum(revenue) FROM sales");
+    cr_expect(total && !strcmp(total, "4300"), "%s: the table is unchanged (%s)", bad[i].answer,
+              total ? total : "gone");
+    free(total);
+  }
+  sqlgen_close(&t);
 }

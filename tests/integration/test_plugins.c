@@ -93,7 +93,7 @@ Test(plugins, server_loads_shipped_refuses_broken, .timeout = 120) {
   char *r = json_dumps(refused, 0);
   cr_expect(strstr(r, "failinit.so") && strstr(r, "the database is not reachable"), "%s", r);
   cr_expect(strstr(r, "noentry.so") && strstr(r, "missing symbol maestro_plugin_entry"), "%s", r);
-  cr_expect(strstr(r, "wrongabi.so") && strstr(r, "ABI version 2"), "%s", r);
+  cr_expect(strstr(r, "wrongabi.so") && strstr(r, "ABI version 3, this server speaks 1 to 2"), "%s", r);
   free(r);
   json_decref(list);
   size_t loglen = 0;
@@ -287,6 +287,35 @@ Test(plugins, doc_minimal_plugin_compiles_and_loads, .timeout = 60) {
   cr_expect_eq(status, 200);
   json_decref(out);
   unsetenv("PLUGIN_HELLO_GREETING");
+  plugins_free(pl);
+  config_free(cfg);
+}
+
+/* A plugin built for ABI version 1 (before host->complete) still loads and
+ * answers: the server accepts descriptors of versions 1 and 2. */
+Test(plugins, abi_1_plugin_still_loads, .timeout = 60) {
+  char dir[256], from[1024], to[1024];
+  ts_tmpdir(dir, sizeof dir);
+  char *bin = util_strdup(MAESTRO_BINARY);
+  snprintf(from, sizeof from, "%s/test-plugins/oldabi.so", dirname(bin));
+  free(bin);
+  snprintf(to, sizeof to, "%s/oldabi.so", dir);
+  cr_assert_eq(symlink(from, to), 0, "symlink %s", from);
+  char env1[400];
+  snprintf(env1, sizeof env1, "PLUGINS_DIR=%s", dir);
+  const char *env[] = {env1, NULL};
+  config_t *cfg = websup_config(env);
+  plugins_t *pl = plugins_load(cfg);
+  json_t *d = plugins_describe(pl);
+  cr_expect_eq(json_array_size(json_object_get(d, "refused")), 0);
+  cr_assert_eq(json_array_size(json_object_get(d, "plugins")), 1, "the ABI-1 plugin loads");
+  json_decref(d);
+  char err[512];
+  json_t *out = NULL, *in = json_object();
+  cr_assert_eq(plugins_call_tool(pl, "oldabi", "hello", in, &out, err, sizeof err), 0, "%s", err);
+  cr_expect(json_is_true(json_object_get(out, "v1")));
+  json_decref(out);
+  json_decref(in);
   plugins_free(pl);
   config_free(cfg);
 }

@@ -109,6 +109,11 @@ void ms_start_team(json_t *sections, void (*docs)(const char *dir)) {
 }
 
 void ms_start_team_env(json_t *sections, void (*docs)(const char *dir), const char *const *extra_env) {
+  ms_start_team_rules(sections, docs, extra_env, NULL);
+}
+
+void ms_start_team_rules(json_t *sections, void (*docs)(const char *dir), const char *const *extra_env,
+                         json_t *first_rules) {
   char path[512];
   snprintf(path, sizeof path, "%s/tests/fakes/research_team.json", MAESTRO_SOURCE_DIR);
   json_t *r = json_load_file(path, 0, NULL);
@@ -116,6 +121,10 @@ void ms_start_team_env(json_t *sections, void (*docs)(const char *dir), const ch
   json_array_insert_new(json_object_get(r, "rules"), 0,
                         json_pack("{s:s, s:{s:s}, s:{s:{s:s}, s:o}}", "name", "planner", "match", "system",
                                   "role: planner", "json", "analysis", "type", "report", "sections", sections));
+  size_t i;
+  json_t *fr;
+  json_array_foreach(first_rules, i, fr) json_array_insert(json_object_get(r, "rules"), i, fr);
+  json_decref(first_rules);
   char *rules = json_dumps(r, JSON_COMPACT);
   json_decref(r);
   start_with(rules, extra_env, docs);

@@ -36,6 +36,10 @@ void ms_start(int offline, const char *researcher_extra, const char *const *extr
 void ms_start_team(json_t *sections, void (*docs)(const char *dir));
 /* ms_start_team with extra_env ("NAME=value", NULL-ended, may be NULL). */
 void ms_start_team_env(json_t *sections, void (*docs)(const char *dir), const char *const *extra_env);
+/* ms_start_team_env with first_rules (a JSON array of fake rules, stolen,
+ * may be NULL) tried before the team's. */
+void ms_start_team_rules(json_t *sections, void (*docs)(const char *dir), const char *const *extra_env,
+                         json_t *first_rules);
 void ms_stop_all(void);
 /* Environment for a CLI run against the fake ("NAME=value", NULL-ended,
  * static storage). */
