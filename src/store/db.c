@@ -454,6 +454,17 @@ int db_run_one(store_t *st, const char *what, const char *sql, const db_param_t 
   return rc;
 }
 
+int db_claim(store_t *st, const char *what, const char *claim_sql, const char *owned_sql, const char *user_id,
+             const char *id, int64_t stale_ms) {
+  int64_t now = util_now_ms();
+  return db_run_one(st, what, claim_sql, DB_ARGS(DB_INT(now), DB_TEXT(id), DB_TEXT(user_id), DB_INT(now - stale_ms)),
+                    owned_sql, DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)));
+}
+
+int db_release_claim(store_t *st, const char *what, const char *release_sql, const char *id) {
+  return db_run(st, what, release_sql, DB_ARGS(DB_TEXT(id)), NULL) == STORE_OK ? STORE_OK : STORE_ERROR;
+}
+
 /* One batch statement: rows to b->fn (the first into *b->out), and
  * STORE_NOT_FOUND when required and it neither changed nor returned a row. */
 static int batch_step(db_conn_t *c, const char *what, const db_batch_t *b) {

@@ -118,27 +118,16 @@ int store_draft_add_message(store_t *st, const char *user_id, const char *draft_
 
 json_t *store_draft_recent(store_t *st, const char *user_id, const char *draft_id, int max) {
   return db_query_array(st, "recent draft messages",
-                        "SELECT " DMSG_COLS
-                        " FROM (SELECT m.* FROM research_draft_messages m JOIN research_drafts d "
-                        "ON d.id = m.draft_id WHERE m.draft_id = ? AND d.user_id = ? ORDER BY m.id DESC LIMIT ?) AS r "
-                        "ORDER BY id",
+                        DB_RECENT_SQL(DMSG_COLS, "research_draft_messages", "research_drafts", "draft_id"),
                         DB_ARGS(DB_TEXT(draft_id), DB_TEXT(user_id), DB_INT(max)), message_from_row);
 }
 
 int store_draft_claim(store_t *st, const char *user_id, const char *id, int64_t stale_ms) {
-  int64_t now = util_now_ms();
-  return db_run_one(st, "claim draft",
-                    "UPDATE research_drafts SET answering_since = ? WHERE id = ? AND user_id = ? "
-                    "AND (answering_since IS NULL OR answering_since < ?)",
-                    DB_ARGS(DB_INT(now), DB_TEXT(id), DB_TEXT(user_id), DB_INT(now - stale_ms)),
-                    "SELECT 1 FROM research_drafts WHERE id = ? AND user_id = ?",
-                    DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)));
+  return DB_CLAIM(st, "claim draft", "research_drafts", user_id, id, stale_ms);
 }
 
 int store_draft_release(store_t *st, const char *id) {
-  int rc = db_run(st, "release draft", "UPDATE research_drafts SET answering_since = NULL WHERE id = ?",
-                  DB_ARGS(DB_TEXT(id)), NULL);
-  return rc == STORE_OK ? STORE_OK : STORE_ERROR;
+  return DB_RELEASE(st, "release draft", "research_drafts", id);
 }
 
 int store_draft_set_started(store_t *st, const char *user_id, const char *id, const char *mission_id,
