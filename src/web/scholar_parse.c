@@ -388,18 +388,24 @@ static void json_error_msg(json_t *j, const char *svc, long status, char *err, s
            e && m ? ": " : "", m ? m : "");
 }
 
+/* The papers of list (an array of j, the answer of svc) added to out with
+ * fn, or with list NULL the answer's error in err and -1. Takes j. */
+static int add_list(json_t *j, json_t *list, const char *svc, long status, void (*fn)(json_t *, scholar_paper_t *),
+                    scholar_papers_t *out, char *err, size_t errlen) {
+  if (list)
+    add_each(list, fn, out);
+  else
+    json_error_msg(j, svc, status, err, errlen);
+  json_decref(j);
+  return list ? 0 : -1;
+}
+
 int scholar_parse_openalex(const char *body, size_t len, long status, scholar_papers_t *out, char *err, size_t errlen) {
   json_t *j = load_json(body, len, "OpenAlex", err, errlen);
   if (!j) return -1;
   json_t *results = json_object_get(j, "results");
-  if (status != 200 || json_object_get(j, "error") || !json_is_array(results)) {
-    json_error_msg(j, "OpenAlex", status, err, errlen);
-    json_decref(j);
-    return -1;
-  }
-  add_each(results, openalex_work, out);
-  json_decref(j);
-  return 0;
+  int ok = status == 200 && !json_object_get(j, "error") && json_is_array(results);
+  return add_list(j, ok ? results : NULL, "OpenAlex", status, openalex_work, out, err, errlen);
 }
 
 /* ---- Crossref ------------------------------------------------------------------- */
@@ -498,14 +504,8 @@ int scholar_parse_semantic_scholar(const char *body, size_t len, long status, sc
   json_t *j = load_json(body, len, "Semantic Scholar", err, errlen);
   if (!j) return -1;
   json_t *data = json_object_get(j, "data");
-  if (status != 200 || !json_is_array(data)) {
-    json_error_msg(j, "Semantic Scholar", status, err, errlen);
-    json_decref(j);
-    return -1;
-  }
-  add_each(data, s2_paper, out);
-  json_decref(j);
-  return 0;
+  return add_list(j, status == 200 && json_is_array(data) ? data : NULL, "Semantic Scholar", status, s2_paper, out,
+                  err, errlen);
 }
 
 /* ---- PubMed ------------------------------------------------------------------- */
