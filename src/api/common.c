@@ -11,7 +11,8 @@
 #include "rag/rag.h"
 #include "store/store.h"
 
-_Static_assert((int)RAG_NOT_FOUND == (int)STORE_NOT_FOUND && (int)RAG_OK == (int)STORE_OK, "api_reply_deleted reads both");
+_Static_assert((int)RAG_NOT_FOUND == (int)STORE_NOT_FOUND && (int)RAG_OK == (int)STORE_OK,
+               "api_reply_deleted reads both");
 
 const char *api_content(http_req_t *r, json_t *body, size_t max, const char *what) {
   json_t *content = json_object_get(body, "content");

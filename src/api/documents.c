@@ -319,7 +319,7 @@ static int bulk_documents(http_req_t *r) {
   int action = rag_bulk_action_parse(json_string_value(ja));
   if (action < 0) {
     status = api_reply_invalid(r, "action",
-                        "action must be delete, reprocess, reembed, cancel, add_to_group or remove_from_group");
+                               "action must be delete, reprocess, reembed, cancel, add_to_group or remove_from_group");
     goto out;
   }
   if ((jids != NULL) == (jf != NULL)) {

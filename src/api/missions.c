@@ -406,11 +406,16 @@ static int control_reply(http_req_t *r, int rc, agents_err_t why, const char *er
   return http_reply_json(r, 200, v);
 }
 
-static int h_pause(http_req_t *r) {
+/* Pause and stop: the mission the path names, as the user may. */
+static int control(http_req_t *r, int (*fn)(agents_t *, const char *, const char *, agents_err_t *, char *, size_t)) {
   char err[256];
   agents_err_t why = AGENTS_OK;
-  int rc = agents_mission_pause(r->app->agents, scope(r), http_param(r, "id"), &why, err, sizeof err);
+  int rc = fn(r->app->agents, scope(r), http_param(r, "id"), &why, err, sizeof err);
   return control_reply(r, rc, why, err);
+}
+
+static int h_pause(http_req_t *r) {
+  return control(r, agents_mission_pause);
 }
 
 static int h_resume(http_req_t *r) {
@@ -421,10 +426,7 @@ static int h_resume(http_req_t *r) {
 }
 
 static int h_stop(http_req_t *r) {
-  char err[256];
-  agents_err_t why = AGENTS_OK;
-  int rc = agents_mission_stop(r->app->agents, scope(r), http_param(r, "id"), &why, err, sizeof err);
-  return control_reply(r, rc, why, err);
+  return control(r, agents_mission_stop);
 }
 
 static int h_resume_round(http_req_t *r) {

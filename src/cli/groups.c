@@ -36,7 +36,8 @@ int cmd_groups(int argc, char **argv) {
   }
   int first = 2;
   if (!list) {
-    name = cli_target(argc, argv, del ? "which group? (a name or an ID from `maestro groups list`)" : "which group? (a name)");
+    name = cli_target(argc, argv,
+                      del ? "which group? (a name or an ID from `maestro groups list`)" : "which group? (a name)");
     if (!name) return 2;
     first = 3;
   }

@@ -121,8 +121,8 @@ int cmd_ingest(int argc, char **argv) {
   }
   const char *dir = NULL, *formats = "pdf,docx,txt,md,html", *group = NULL, *user = NULL;
   long long size = RAG_CHUNK_SIZE_DEFAULT, overlap = RAG_CHUNK_OVERLAP_DEFAULT;
-  const cli_opt_t strs[] = {{"--directory", &dir}, {"-d", &dir},         {"--format", &formats},
-                            {"--group", &group},   {"--user", &user},    {NULL, NULL}};
+  const cli_opt_t strs[] = {{"--directory", &dir}, {"-d", &dir},      {"--format", &formats},
+                            {"--group", &group},   {"--user", &user}, {NULL, NULL}};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = cli_value(argc, argv, i, "ingest");
     if (!v) return 2;

@@ -205,10 +205,9 @@ int cmd_research(int argc, char **argv) {
   const char *replay = NULL, *resume = NULL, *user = NULL, *lang = NULL, *depth = NULL;
   int web = 0, offline = 0, allow_empty = 0;
   long long rounds = 0;
-  const cli_opt_t strs[] = {{"--title", &title},   {"--description", &desc}, {"--docs", &docs},
-                            {"--group", &group},   {"--out", &out},          {"--format", &format},
-                            {"--replay", &replay}, {"--resume", &resume},    {"--user", &user},
-                            {"--language", &lang}, {NULL, NULL}};
+  const cli_opt_t strs[] = {{"--title", &title}, {"--description", &desc}, {"--docs", &docs},     {"--group", &group},
+                            {"--out", &out},     {"--format", &format},    {"--replay", &replay}, {"--resume", &resume},
+                            {"--user", &user},   {"--language", &lang},    {NULL, NULL}};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int flag = !strcmp(a, "--web") || !strcmp(a, "--offline") || !strcmp(a, "--allow-empty");

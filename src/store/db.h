@@ -209,17 +209,18 @@ int db_run_one(store_t *st, const char *what, const char *sql, const db_param_t 
 int db_claim(store_t *st, const char *what, const char *claim_sql, const char *owned_sql, const char *user_id,
              const char *id, int64_t stale_ms);
 int db_release_claim(store_t *st, const char *what, const char *release_sql, const char *id);
-#define DB_CLAIM(st, what, table, user_id, id, stale_ms)                                                    \
-  db_claim(st, what,                                                                                        \
-           "UPDATE " table " SET answering_since = ? WHERE id = ? AND user_id = ? "                         \
-           "AND (answering_since IS NULL OR answering_since < ?)",                                          \
+#define DB_CLAIM(st, what, table, user_id, id, stale_ms)            \
+  db_claim(st, what,                                                \
+           "UPDATE " table                                          \
+           " SET answering_since = ? WHERE id = ? AND user_id = ? " \
+           "AND (answering_since IS NULL OR answering_since < ?)",  \
            "SELECT 1 FROM " table " WHERE id = ? AND user_id = ?", user_id, id, stale_ms)
 #define DB_RELEASE(st, what, table, id) \
   db_release_claim(st, what, "UPDATE " table " SET answering_since = NULL WHERE id = ?", id)
 /* The SQL of a conversation's last messages, oldest first: cols of the
  * messages table msgs whose column fk names a row of parents; parameters
  * (conversation id, owner, how many). */
-#define DB_RECENT_SQL(cols, msgs, parents, fk)                                                             \
+#define DB_RECENT_SQL(cols, msgs, parents, fk)                                                         \
   "SELECT " cols " FROM (SELECT m.* FROM " msgs " m JOIN " parents " p ON p.id = m." fk " WHERE m." fk \
   " = ? AND p.user_id = ? ORDER BY m.id DESC LIMIT ?) AS r ORDER BY id"
 

@@ -504,8 +504,8 @@ int scholar_parse_semantic_scholar(const char *body, size_t len, long status, sc
   json_t *j = load_json(body, len, "Semantic Scholar", err, errlen);
   if (!j) return -1;
   json_t *data = json_object_get(j, "data");
-  return add_list(j, status == 200 && json_is_array(data) ? data : NULL, "Semantic Scholar", status, s2_paper, out,
-                  err, errlen);
+  return add_list(j, status == 200 && json_is_array(data) ? data : NULL, "Semantic Scholar", status, s2_paper, out, err,
+                  errlen);
 }
 
 /* ---- PubMed ------------------------------------------------------------------- */

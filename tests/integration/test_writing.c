@@ -18,9 +18,9 @@
 #include <string.h>
 
 #include "app.h"
-#include "chat_support.h"
 #include "base/buf.h"
 #include "base/util.h"
+#include "chat_support.h"
 #include "inproc.h"
 #include "llm_support.h"
 #include "rag/rag.h"
