@@ -361,6 +361,13 @@ db_param_kind_t db_col_kind(db_stmt_t *s, int i) {
 
 /* ---- rows as JSON, statements that must find their row, short batches ---- */
 
+json_t *db_col_object(db_stmt_t *s, int i) {
+  json_t *o = db_col_json(s, i);
+  if (json_is_object(o)) return o;
+  json_decref(o);
+  return json_object();
+}
+
 json_t *db_col_json_text(db_stmt_t *s, int i) {
   const char *t = db_col_text_ref(s, i);
   return t ? json_string(t) : json_null();

@@ -91,6 +91,8 @@ double db_col_double(db_stmt_t *s, int i);
 const void *db_col_blob(db_stmt_t *s, int i, size_t *n);
 /* Column JSON text parsed; new reference (NULL for SQL NULL / invalid). */
 json_t *db_col_json(db_stmt_t *s, int i);
+/* Column JSON text parsed as an object, or {} when it is not one; new reference. */
+json_t *db_col_object(db_stmt_t *s, int i);
 
 /* ---- inline parameters ---- */
 

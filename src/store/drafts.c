@@ -14,19 +14,11 @@
   "d.updated_at, (SELECT COUNT(*) FROM research_draft_messages m WHERE m.draft_id = d.id)"
 #define DMSG_COLS "id, role, content, proposal, meta, created_at"
 
-/* Column i parsed as a JSON object, or {} when it is not one. */
-static json_t *col_object(db_stmt_t *s, int i) {
-  json_t *o = db_col_json(s, i);
-  if (json_is_object(o)) return o;
-  json_decref(o);
-  return json_object();
-}
-
 static json_t *draft_from_row(db_stmt_t *s) {
   json_t *d = json_object();
   json_object_set_new(d, "id", db_col_json_text(s, 0));
   json_object_set_new(d, "title", db_col_json_text(s, 1));
-  json_object_set_new(d, "proposal", col_object(s, 2));
+  json_object_set_new(d, "proposal", db_col_object(s, 2));
   json_object_set_new(d, "mission_id", db_col_json_text(s, 3));
   json_object_set_new(d, "chat_id", db_col_json_text(s, 4));
   json_object_set_new(d, "answering", json_boolean(!db_col_is_null(s, 5)));
@@ -43,7 +35,7 @@ static json_t *message_from_row(db_stmt_t *s) {
   json_object_set_new(m, "content", db_col_json_text(s, 2));
   json_t *p = db_col_json(s, 3);
   json_object_set_new(m, "proposal", p ? p : json_null());
-  json_object_set_new(m, "meta", col_object(s, 4));
+  json_object_set_new(m, "meta", db_col_object(s, 4));
   json_object_set_new(m, "created_at", db_col_json_time(s, 5));
   return m;
 }
