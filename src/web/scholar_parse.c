@@ -140,6 +140,18 @@ static void join(buf_t *b, const char *s) {
   buf_puts(b, s);
 }
 
+/* An author joined to b: "given family" when the family name is known,
+ * else other (a collective or whole name; nothing when NULL). */
+static void join_person(buf_t *b, const char *given, const char *family, const char *other) {
+  if (!family) {
+    join(b, other);
+    return;
+  }
+  char t[512];
+  snprintf(t, sizeof t, "%s%s%s", given ? given : "", given ? " " : "", family);
+  join(b, t);
+}
+
 static char *detach_or_null(buf_t *b) {
   if (!b->len) {
     buf_free(b);
@@ -428,13 +440,7 @@ static void crossref_item(json_t *it, scholar_paper_t *p) {
     const char *g = json_string_value(json_object_get(a, "given"));
     const char *f = json_string_value(json_object_get(a, "family"));
     const char *n = json_string_value(json_object_get(a, "name"));
-    if (f) {
-      char t[512];
-      snprintf(t, sizeof t, "%s%s%s", g ? g : "", g ? " " : "", f);
-      join(&au, t);
-    } else {
-      join(&au, n);
-    }
+    join_person(&au, g, f, n);
   }
   p->authors = detach_or_null(&au);
   static const char *const dates[] = {"issued", "published", "published-print", "published-online", "created", NULL};
@@ -603,13 +609,7 @@ static void pubmed_article(xmlNodePtr art, scholar_paper_t *p) {
     if (!is_name(t, "Author")) continue;
     char *last = node_text(child(t, "LastName")), *fore = node_text(child(t, "ForeName"));
     char *coll = node_text(child(t, "CollectiveName"));
-    if (last) {
-      char n[512];
-      snprintf(n, sizeof n, "%s%s%s", fore ? fore : "", fore ? " " : "", last);
-      join(&au, n);
-    } else {
-      join(&au, coll);
-    }
+    join_person(&au, fore, last, coll);
     free(last);
     free(fore);
     free(coll);
