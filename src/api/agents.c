@@ -28,11 +28,6 @@ static json_t *view(json_t *row) {
   return v;
 }
 
-static int invalid(http_req_t *r, const char *field, const char *err) {
-  return http_reply_json(
-      r, 422, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "invalid_field", "message", err, "field", field));
-}
-
 /* Replies with agent name as it is now. */
 static int reply_agent(http_req_t *r, const char *name, int status) {
   json_t *a = NULL;
@@ -77,11 +72,11 @@ static int save(http_req_t *r, const char *name, json_t *body, int status) {
   json_t *def = NULL;
   char n[41], field[32] = "", err[600] = "";
   if (custom_agent_validate(r->app->agents, name, body, r->user.id, &def, n, field, err, sizeof err) != 0)
-    return invalid(r, field, err);
+    return api_reply_invalid(r, field, err);
   json_t *dis = json_object_get(body, "disabled");
   if (dis && !json_is_boolean(dis)) {
     json_decref(def);
-    return invalid(r, "disabled", "disabled must be true or false");
+    return api_reply_invalid(r, "disabled", "disabled must be true or false");
   }
   int64_t version = 0;
   int rc = store_cagent_put(r->app->store, n, def, "ui", r->user.id, &version, NULL);

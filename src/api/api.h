@@ -24,10 +24,29 @@ void api_mcp_routes(http_router_t *rt);     /* /mcp (Model Context Protocol, Str
 void api_plugins_routes(http_router_t *rt); /* /api/plugins, /api/plugins/{name}/{path} */
 void api_drafts_routes(http_router_t *rt);  /* /api/missions/drafts (research chat) */
 void api_agents_routes(http_router_t *rt);  /* /api/agents (custom agents, src/agents/custom.h) */
-/* The "content" member of body: a non-blank string without NUL bytes of at
- * most max bytes (what names it in the error). NULL after replying 422. The
- * string is borrowed from body. */
+/*
+ * Shared request and reply pieces (src/api/common.c).
+ *
+ * api_content: the "content" member of body: a non-blank string without NUL
+ * bytes of at most max bytes (what names it in the error). NULL after
+ * replying 422. The string is borrowed from body.
+ * api_read_content: the request body (*body, new reference, NULL on failure)
+ * and its api_content; NULL after replying 400/422.
+ * api_page: the ?limit= (1..500, 50) and ?offset= (0.., 0) of a list; 0, or
+ * -1 after replying 422.
+ * api_reply_list: 200 with list (taken), or 500 "cannot list <what>" when
+ * list is NULL. Returns the status.
+ * api_reply_invalid: 422 invalid_field naming field, with message. Returns 422.
+ * api_reply_deleted: the answer to a DELETE of <what> {id} (the path's id)
+ * given the store's (or rag's) code rc: STORE_NOT_FOUND 404, another failure
+ * 500, STORE_OK 200 {"id","deleted":true}. Returns the status.
+ */
 const char *api_content(http_req_t *r, json_t *body, size_t max, const char *what);
+const char *api_read_content(http_req_t *r, json_t **body, size_t max, const char *what);
+int api_page(http_req_t *r, long long *limit, long long *offset);
+int api_reply_list(http_req_t *r, json_t *list, const char *what);
+int api_reply_invalid(http_req_t *r, const char *field, const char *message);
+int api_reply_deleted(http_req_t *r, int rc, const char *what);
 /* Whether self-registration is open (server setting, else ALLOW_REGISTRATION). */
 int api_registration_open(struct app *app);
 

@@ -56,11 +56,8 @@ out:
 
 static int list_chats(http_req_t *r) {
   long long limit, offset;
-  if (http_query_int(r, "limit", 50, 1, 500, &limit) != 0) return r->status;
-  if (http_query_int(r, "offset", 0, 0, 1000000000, &offset) != 0) return r->status;
-  json_t *res = store_chat_list_json(r->app->store, r->user.id, (int)limit, (int)offset);
-  if (!res) return http_reply_error(r, 500, "internal", "cannot list chats");
-  return http_reply_json(r, 200, res);
+  if (api_page(r, &limit, &offset) != 0) return r->status;
+  return api_reply_list(r, store_chat_list_json(r->app->store, r->user.id, (int)limit, (int)offset), "chats");
 }
 
 static int get_chat(http_req_t *r) {
@@ -105,44 +102,15 @@ out:
 }
 
 static int delete_chat(http_req_t *r) {
-  const char *id = http_param(r, "id");
-  int rc = store_chat_delete(r->app->store, r->user.id, id);
-  if (rc == STORE_NOT_FOUND) return http_reply_not_found(r, "chat", id);
-  if (rc != STORE_OK) return http_reply_error(r, 500, "internal", "cannot delete chat %s", id);
-  return http_reply_json(r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
-}
-
-const char *api_content(http_req_t *r, json_t *body, size_t max, const char *what) {
-  json_t *content = json_object_get(body, "content");
-  if (!json_is_string(content)) {
-    http_reply_error(r, 422, "invalid_field", "content must be a string (%s)", what);
-    return NULL;
-  }
-  const char *q = json_string_value(content);
-  size_t len = json_string_length(content);
-  int blank = 1;
-  for (size_t i = 0; i < len && blank; i++) blank = q[i] == ' ' || q[i] == '\t' || q[i] == '\n' || q[i] == '\r';
-  if (blank || memchr(q, 0, len)) {
-    http_reply_error(r, 422, "invalid_field", "content must be a non-empty text without NUL bytes (%s)", what);
-    return NULL;
-  }
-  if (len > max) {
-    http_reply_error(r, 422, "invalid_field", "content is %zu bytes; at most %zu are accepted", len, max);
-    return NULL;
-  }
-  return q;
+  return api_reply_deleted(r, store_chat_delete(r->app->store, r->user.id, http_param(r, "id")), "chat");
 }
 
 static int post_message(http_req_t *r) {
   const char *id = http_param(r, "id");
-  json_t *b = http_read_json(r);
-  if (!b) return r->status;
+  json_t *b;
+  const char *q = api_read_content(r, &b, CHAT_MAX_QUESTION, "the question");
+  if (!q) return r->status;
   int status;
-  const char *q = api_content(r, b, CHAT_MAX_QUESTION, "the question");
-  if (!q) {
-    status = r->status;
-    goto out;
-  }
   json_t *qmsg = NULL;
   int64_t seq = 0;
   char err[1200] = "";
@@ -172,7 +140,6 @@ static int post_message(http_req_t *r) {
     default:
       status = http_reply_error(r, 500, "internal", "%s", err[0] ? err : "cannot answer");
   }
-out:
   json_decref(b);
   return status;
 }

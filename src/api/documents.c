@@ -241,19 +241,13 @@ out:
 
 /* ---------- documents ---------- */
 
-/* 422 naming the field; returns the reply's status. */
-static int bad_filter(http_req_t *r, const char *field, const char *why) {
-  return http_reply_json(
-      r, 422, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "invalid_field", "message", why, "field", field));
-}
-
 /* Validates the library filters of obj (rag_filter_from_json) and the
  * group's owner. 0, or -1 after replying 422 naming the field (404 for a
  * group that is not the caller's). */
 static int read_filter(http_req_t *r, json_t *obj, rag_filter_t *f) {
   char field[32], err[256];
   if (rag_filter_from_json(obj, f, field, sizeof field, err, sizeof err) != 0) {
-    bad_filter(r, field, err);
+    api_reply_invalid(r, field, err);
     return -1;
   }
   if (f->f.group_id && !store_group_owned(r->app->store, r->user.id, f->f.group_id)) {
@@ -286,8 +280,7 @@ static int list_documents(http_req_t *r) {
   json_decref(qf);
   if (bad) return r->status;
   long long limit, offset;
-  if (http_query_int(r, "limit", 50, 1, 500, &limit) != 0) return r->status;
-  if (http_query_int(r, "offset", 0, 0, 1000000000, &offset) != 0) return r->status;
+  if (api_page(r, &limit, &offset) != 0) return r->status;
   char sort[32] = "added", order[32] = "";
   http_query(r, "sort", sort, sizeof sort);
   http_query(r, "order", order, sizeof order);
@@ -295,9 +288,9 @@ static int list_documents(http_req_t *r) {
                         : !strcmp(sort, "year") ? STORE_DOC_SORT_YEAR
                                                 : STORE_DOC_SORT_ADDED;
   if (sort[0] && strcmp(sort, "title") && strcmp(sort, "year") && strcmp(sort, "added"))
-    return bad_filter(r, "sort", "sort must be added, title or year");
+    return api_reply_invalid(r, "sort", "sort must be added, title or year");
   if (order[0] && strcmp(order, "asc") && strcmp(order, "desc"))
-    return bad_filter(r, "order", "order must be asc or desc");
+    return api_reply_invalid(r, "order", "order must be asc or desc");
   int desc = order[0] ? !strcmp(order, "desc") : by != STORE_DOC_SORT_TITLE;
   json_t *res = store_doc_query_json(r->app->store, r->user.id, &in.f, by, desc, (int)limit, (int)offset);
   rag_filter_free(&in);
@@ -325,18 +318,18 @@ static int bulk_documents(http_req_t *r) {
          *jf = json_object_get(b, "filter"), *jg = json_object_get(b, "group_id");
   int action = rag_bulk_action_parse(json_string_value(ja));
   if (action < 0) {
-    status = bad_filter(r, "action",
-                        "action must be delete, reprocess, reembed, cancel, add_to_group or remove_from_group");
+    status = api_reply_invalid(r, "action",
+                               "action must be delete, reprocess, reembed, cancel, add_to_group or remove_from_group");
     goto out;
   }
   if ((jids != NULL) == (jf != NULL)) {
-    status = bad_filter(r, "document_ids", "give either document_ids (a selection) or filter (all matching)");
+    status = api_reply_invalid(r, "document_ids", "give either document_ids (a selection) or filter (all matching)");
     goto out;
   }
   const char *group_id = json_string_value(jg);
   int group_action = action == RAG_BULK_GROUP_ADD || action == RAG_BULK_GROUP_REMOVE;
   if (group_action && (!group_id || !*group_id)) {
-    status = bad_filter(r, "group_id", "group_id is required to add to or remove from a group");
+    status = api_reply_invalid(r, "group_id", "group_id is required to add to or remove from a group");
     goto out;
   }
   if (group_action && !store_group_owned(r->app->store, r->user.id, group_id)) {
@@ -346,14 +339,14 @@ static int bulk_documents(http_req_t *r) {
   if (action == RAG_BULK_REEMBED) {
     char model[256];
     if (rag_embedding_model(r->app->rag, r->user.id, model, sizeof model) != 0) {
-      status = bad_filter(r, "action", "no embedding model is configured: there is nothing to re-embed with");
+      status = api_reply_invalid(r, "action", "no embedding model is configured: there is nothing to re-embed with");
       goto out;
     }
   }
   if (jids) {
     n = json_array_size(jids);
     if (!json_is_array(jids) || n == 0 || n > BULK_MAX) {
-      status = bad_filter(r, "document_ids", "document_ids must be a non-empty list of document ids");
+      status = api_reply_invalid(r, "document_ids", "document_ids must be a non-empty list of document ids");
       goto out;
     }
     ids = calloc(n, sizeof *ids);
@@ -361,7 +354,7 @@ static int bulk_documents(http_req_t *r) {
     for (size_t i = 0; i < n; i++) {
       json_t *v = json_array_get(jids, i);
       if (!json_is_string(v) || json_string_length(v) != 16) {
-        status = bad_filter(r, "document_ids", "document_ids must be document ids");
+        status = api_reply_invalid(r, "document_ids", "document_ids must be document ids");
         goto out;
       }
       memcpy(ids[i], json_string_value(v), 17);
@@ -379,7 +372,7 @@ static int bulk_documents(http_req_t *r) {
   } else {
     rag_filter_t in;
     if (!json_is_object(jf)) {
-      status = bad_filter(r, "filter", "filter must be an object of library filters");
+      status = api_reply_invalid(r, "filter", "filter must be an object of library filters");
       goto out;
     }
     if (read_filter(r, jf, &in) != 0) {
@@ -438,15 +431,12 @@ static int patch_document(http_req_t *r) {
   }
   if (rag_meta_edit_from_json(b, &e, field, sizeof field, err, sizeof err) != 0) {
     json_decref(b);
-    return http_reply_json(
-        r, 422, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "invalid_field", "message", err, "field", field));
+    return api_reply_invalid(r, field, err);
   }
   if (jm && !json_is_object(jm)) {
     rag_meta_edit_free(&e);
     json_decref(b);
-    return http_reply_json(r, 422,
-                           json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "invalid_field", "message",
-                                     "metadata must be an object", "field", "metadata"));
+    return api_reply_invalid(r, "metadata", "metadata must be an object");
   }
   int rc = store_doc_update_fields(r->app->store, r->user.id, id, &e.m, jm);
   rag_meta_edit_free(&e);
@@ -462,11 +452,7 @@ static int patch_document(http_req_t *r) {
 }
 
 static int delete_document(http_req_t *r) {
-  const char *id = http_param(r, "id");
-  int rc = rag_document_delete(r->app->rag, r->user.id, id);
-  if (rc == RAG_NOT_FOUND) return http_reply_not_found(r, "document", id);
-  if (rc != 0) return http_reply_error(r, 500, "internal", "cannot delete document %s", id);
-  return http_reply_json(r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
+  return api_reply_deleted(r, rag_document_delete(r->app->rag, r->user.id, http_param(r, "id")), "document");
 }
 
 static int reprocess_document(http_req_t *r) {
@@ -558,11 +544,7 @@ static int patch_group(http_req_t *r) {
 }
 
 static int delete_group(http_req_t *r) {
-  const char *id = http_param(r, "id");
-  int rc = store_group_delete(r->app->store, r->user.id, id);
-  if (rc == STORE_NOT_FOUND) return http_reply_not_found(r, "group", id);
-  if (rc != STORE_OK) return http_reply_error(r, 500, "internal", "cannot delete group");
-  return http_reply_json(r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
+  return api_reply_deleted(r, store_group_delete(r->app->store, r->user.id, http_param(r, "id")), "group");
 }
 
 static int change_members(http_req_t *r, int add) {

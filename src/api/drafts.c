@@ -33,15 +33,28 @@ static int reply_draft(http_req_t *r, int status, json_t *d) {
   return http_reply_json(r, status, d);
 }
 
-static int h_create(http_req_t *r) {
-  json_t *b = http_read_json(r);
-  if (!b) return r->status;
-  int status;
-  const char *content = api_content(r, b, DRAFT_MAX_CONTENT, "what you need researched");
-  if (!content) {
-    status = r->status;
-    goto out;
+/* The draft the path names (*d; another user's: 404) and the request body
+ * (*b); 0, or -1 after replying. Both are new references. */
+static int load_with_body(http_req_t *r, json_t **d, json_t **b) {
+  const char *id = http_param(r, "id");
+  *d = store_draft_json(r->app->store, r->user.id, id, 0);
+  if (!*d) {
+    http_reply_not_found(r, "mission draft", id);
+    return -1;
   }
+  *b = http_read_json(r);
+  if (!*b) {
+    json_decref(*d);
+    return -1;
+  }
+  return 0;
+}
+
+static int h_create(http_req_t *r) {
+  json_t *b;
+  const char *content = api_read_content(r, &b, DRAFT_MAX_CONTENT, "what you need researched");
+  if (!content) return r->status;
+  int status;
   json_t *d = NULL;
   char err[1200] = "";
   int rc = drafts_create(r->app->agents, r->user.id, content, &d, err, sizeof err);
@@ -51,18 +64,14 @@ static int h_create(http_req_t *r) {
     status = http_reply_error(r, 500, "internal", "%s", err[0] ? err : "cannot create the mission draft");
   else
     status = reply_draft(r, 201, d);
-out:
   json_decref(b);
   return status;
 }
 
 static int h_list(http_req_t *r) {
   long long limit, offset;
-  if (http_query_int(r, "limit", 50, 1, 500, &limit) != 0) return r->status;
-  if (http_query_int(r, "offset", 0, 0, 1000000000, &offset) != 0) return r->status;
-  json_t *res = store_draft_list_json(r->app->store, r->user.id, (int)limit, (int)offset);
-  if (!res) return http_reply_error(r, 500, "internal", "cannot list mission drafts");
-  return http_reply_json(r, 200, res);
+  if (api_page(r, &limit, &offset) != 0) return r->status;
+  return api_reply_list(r, store_draft_list_json(r->app->store, r->user.id, (int)limit, (int)offset), "mission drafts");
 }
 
 static int h_get(http_req_t *r) {
@@ -75,13 +84,8 @@ static int h_get(http_req_t *r) {
 /* PUT: the card edited by the user (members given replace the current ones). */
 static int h_put(http_req_t *r) {
   const char *id = http_param(r, "id");
-  json_t *d = store_draft_json(r->app->store, r->user.id, id, 0);
-  if (!d) return http_reply_not_found(r, "mission draft", id);
-  json_t *b = http_read_json(r);
-  if (!b) {
-    json_decref(d);
-    return r->status;
-  }
+  json_t *d, *b;
+  if (load_with_body(r, &d, &b) != 0) return r->status;
   int status;
   json_t *card = NULL;
   if (!json_is_object(b)) {
@@ -100,15 +104,12 @@ static int h_put(http_req_t *r) {
   int rc = drafts_proposal_check(merged, &card, field, sizeof field, err, sizeof err);
   json_decref(merged);
   if (rc != 0) {
-    status = http_reply_json(
-        r, 422, json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "invalid_field", "message", err, "field", field));
+    status = api_reply_invalid(r, field, err);
     goto out;
   }
   const char *gid = json_string_value(json_object_get(json_object_get(card, "sources"), "group_id"));
   if (gid && !store_group_owned(r->app->store, r->user.id, gid)) {
-    status = http_reply_json(r, 422,
-                             json_pack("{s:{s:s, s:s, s:s}}", "error", "code", "invalid_field", "message",
-                                       "sources.group_id is not one of your groups", "field", "sources.group_id"));
+    status = api_reply_invalid(r, "sources.group_id", "sources.group_id is not one of your groups");
     goto out;
   }
   rc = store_draft_add_message(r->app->store, r->user.id, id, "edit", "The card was edited.", card, NULL, NULL);
@@ -129,13 +130,8 @@ out:
 
 static int h_message(http_req_t *r) {
   const char *id = http_param(r, "id");
-  json_t *d = store_draft_json(r->app->store, r->user.id, id, 0);
-  if (!d) return http_reply_not_found(r, "mission draft", id);
-  json_t *b = http_read_json(r);
-  if (!b) {
-    json_decref(d);
-    return r->status;
-  }
+  json_t *d, *b;
+  if (load_with_body(r, &d, &b) != 0) return r->status;
   int status;
   const char *content = api_content(r, b, DRAFT_MAX_CONTENT, "your message");
   if (!content) {

@@ -63,6 +63,13 @@ static json_t *load(http_req_t *r) {
   return row;
 }
 
+/* Whether the mission the path names is the user's to see (else replied 404). */
+static int owned(http_req_t *r) {
+  json_t *row = load(r);
+  json_decref(row);
+  return row != NULL;
+}
+
 int api_mission_refused(http_req_t *r, agents_err_t why, const char *err, json_t *pf) {
   if (pf) /* refused as empty: the error says why, item by item */
     return http_reply_json(r, 422,
@@ -133,9 +140,7 @@ static int h_get(http_req_t *r) {
 }
 
 static int h_delete(http_req_t *r) {
-  json_t *row = load(r);
-  if (!row) return r->status;
-  json_decref(row);
+  if (!owned(r)) return r->status;
   const char *id = http_param(r, "id");
   agents_err_t why;
   char err[256];
@@ -147,9 +152,7 @@ static int h_delete(http_req_t *r) {
 }
 
 static int h_plan(http_req_t *r) {
-  json_t *row = load(r);
-  if (!row) return r->status;
-  json_decref(row);
+  if (!owned(r)) return r->status;
   json_t *p = agents_plan_json(r->app->agents, http_param(r, "id"));
   return p ? http_reply_json(r, 200, p) : http_reply_error(r, 500, "internal", "cannot read the plan");
 }
@@ -167,9 +170,7 @@ static int h_put_plan(http_req_t *r) {
 }
 
 static int h_notes(http_req_t *r) {
-  json_t *row = load(r);
-  if (!row) return r->status;
-  json_decref(row);
+  if (!owned(r)) return r->status;
   char section[64] = "";
   http_query(r, "section_id", section, sizeof section);
   json_t *rows = store_mission_notes(r->app->store, http_param(r, "id"), section[0] ? section : NULL);
@@ -227,9 +228,7 @@ static json_t *call_contexts(app_t *app, const char *id) {
 }
 
 static int h_logs(http_req_t *r) {
-  json_t *row = load(r);
-  if (!row) return r->status;
-  json_decref(row);
+  if (!owned(r)) return r->status;
   long long limit, offset;
   if (http_query_int(r, "limit", 500, 1, 10000, &limit) < 0 || http_query_int(r, "offset", 0, 0, 10000000, &offset) < 0)
     return r->status;
@@ -257,9 +256,7 @@ static int h_logs(http_req_t *r) {
 }
 
 static int h_log(http_req_t *r) {
-  json_t *row = load(r);
-  if (!row) return r->status;
-  json_decref(row);
+  if (!owned(r)) return r->status;
   const char *lid = http_param(r, "log");
   json_t *calls = store_llm_calls_list_mission(r->app->store, http_param(r, "id"), 0, 0);
   size_t i;
@@ -277,17 +274,13 @@ static int h_log(http_req_t *r) {
 }
 
 static int h_draft(http_req_t *r) {
-  json_t *row = load(r);
-  if (!row) return r->status;
-  json_decref(row);
+  if (!owned(r)) return r->status;
   json_t *d = agents_draft_json(r->app->agents, http_param(r, "id"));
   return d ? http_reply_json(r, 200, d) : http_reply_error(r, 500, "internal", "cannot read drafts");
 }
 
 static int h_events(http_req_t *r) {
-  json_t *row = load(r);
-  if (!row) return r->status;
-  json_decref(row);
+  if (!owned(r)) return r->status;
   long long after, limit;
   if (http_query_int(r, "after", 0, 0, 1LL << 62, &after) < 0 || http_query_int(r, "limit", 1000, 1, 10000, &limit) < 0)
     return r->status;
@@ -397,9 +390,7 @@ static int h_report(http_req_t *r) {
 }
 
 static int h_versions(http_req_t *r) {
-  json_t *row = load(r);
-  if (!row) return r->status;
-  json_decref(row);
+  if (!owned(r)) return r->status;
   json_t *v = store_mission_report_versions(r->app->store, http_param(r, "id"));
   if (!v) return http_reply_error(r, 500, "internal", "cannot list versions");
   return http_reply_json(r, 200,
@@ -415,11 +406,16 @@ static int control_reply(http_req_t *r, int rc, agents_err_t why, const char *er
   return http_reply_json(r, 200, v);
 }
 
-static int h_pause(http_req_t *r) {
+/* Pause and stop: the mission the path names, as the user may. */
+static int control(http_req_t *r, int (*fn)(agents_t *, const char *, const char *, agents_err_t *, char *, size_t)) {
   char err[256];
   agents_err_t why = AGENTS_OK;
-  int rc = agents_mission_pause(r->app->agents, scope(r), http_param(r, "id"), &why, err, sizeof err);
+  int rc = fn(r->app->agents, scope(r), http_param(r, "id"), &why, err, sizeof err);
   return control_reply(r, rc, why, err);
+}
+
+static int h_pause(http_req_t *r) {
+  return control(r, agents_mission_pause);
 }
 
 static int h_resume(http_req_t *r) {
@@ -430,10 +426,7 @@ static int h_resume(http_req_t *r) {
 }
 
 static int h_stop(http_req_t *r) {
-  char err[256];
-  agents_err_t why = AGENTS_OK;
-  int rc = agents_mission_stop(r->app->agents, scope(r), http_param(r, "id"), &why, err, sizeof err);
-  return control_reply(r, rc, why, err);
+  return control(r, agents_mission_stop);
 }
 
 static int h_resume_round(http_req_t *r) {

@@ -111,6 +111,14 @@ static int valid_url(const char *s) {
          !strpbrk(s, " \t\r\n");
 }
 
+/* 0 when v is a whole number in lo..hi; else -1 with msg naming
+ * models.<name>.<k>. */
+static int whole_number(json_t *v, json_int_t lo, json_int_t hi, const char *name, const char *k, char *msg, size_t n) {
+  if (json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi) return 0;
+  snprintf(msg, n, "models.%s.%s must be a whole number between %lld and %lld", name, k, (long long)lo, (long long)hi);
+  return -1;
+}
+
 /* Checks one endpoint object of the "models" section; 0 or -1 with msg. */
 static int check_endpoint(const char *name, json_t *o, char *msg, size_t n) {
   if (!json_is_object(o)) {
@@ -151,15 +159,9 @@ static int check_endpoint(const char *name, json_t *o, char *msg, size_t n) {
         return -1;
       }
     } else if (strcmp(k, "max_tokens") == 0) {
-      if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000000) {
-        snprintf(msg, n, "models.%s.max_tokens must be a whole number between 1 and 1000000", name);
-        return -1;
-      }
+      if (whole_number(v, 1, 1000000, name, k, msg, n)) return -1;
     } else if (strcmp(k, "context_window") == 0) {
-      if (!json_is_integer(v) || json_integer_value(v) < 512 || json_integer_value(v) > 2000000) {
-        snprintf(msg, n, "models.%s.context_window must be a whole number between 512 and 2000000", name);
-        return -1;
-      }
+      if (whole_number(v, 512, 2000000, name, k, msg, n)) return -1;
     } else if (strcmp(k, "external") == 0) {
       if (!json_is_boolean(v)) {
         snprintf(msg, n, "models.%s.external must be true or false", name);

@@ -335,11 +335,7 @@ out:
 }
 
 static int delete_session(http_req_t *r) {
-  const char *id = http_param(r, "id");
-  int rc = store_writing_delete(r->app->store, r->user.id, id);
-  if (rc == STORE_NOT_FOUND) return http_reply_not_found(r, "writing session", id);
-  if (rc != STORE_OK) return http_reply_error(r, 500, "internal", "cannot delete writing session %s", id);
-  return http_reply_json(r, 200, json_pack("{s:s, s:b}", "id", id, "deleted", 1));
+  return api_reply_deleted(r, store_writing_delete(r->app->store, r->user.id, http_param(r, "id")), "writing session");
 }
 
 /* ---------- the draft and its versions ---------- */

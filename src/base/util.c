@@ -278,3 +278,18 @@ int util_parse_bool(const char *s, int *out) {
   }
   return -1;
 }
+
+static void swap_bytes(unsigned char *a, unsigned char *b, size_t size) {
+  for (size_t k = 0; k < size; k++) {
+    unsigned char t = a[k];
+    a[k] = b[k];
+    b[k] = t;
+  }
+}
+
+void util_sort_stable(void *base, size_t n, size_t size, int (*before)(const void *a, const void *b)) {
+  unsigned char *v = base;
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = i; j > 0 && before(v + j * size, v + (j - 1) * size); j--)
+      swap_bytes(v + j * size, v + (j - 1) * size, size);
+}

@@ -34,6 +34,11 @@ char *util_trim(char *s);
 /* Constant-time comparison of two buffers of equal length n. */
 int util_ct_equal(const void *a, const void *b, size_t n);
 
+/* Sorts n elements of size bytes at base in place, stably (equal elements
+ * keep their order): an element moves before another only when
+ * before(element, other) is nonzero. An insertion sort, for short lists. */
+void util_sort_stable(void *base, size_t n, size_t size, int (*before)(const void *a, const void *b));
+
 /* Returns 1 if [s, s+n) is valid UTF-8 (no overlongs, no surrogates). */
 int util_utf8_valid(const char *s, size_t n);
 /* Length of the longest prefix of s (at most n bytes) that ends on a UTF-8 boundary. */

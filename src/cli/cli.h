@@ -46,5 +46,20 @@ int cli_write_report(app_t *app, const char *cmd, const char *mid, int version, 
                      const char *format);
 /* 1 if argv has --help or -h. */
 int cli_wants_help(int argc, char **argv);
+/* The thing a subcommand acts on: argv[2] when it is there and not an
+ * option; else prints "maestro <argv[0]> <argv[1]>: <question>" and returns
+ * NULL. */
+const char *cli_target(int argc, char **argv, const char *question);
+/* The value of option argv[i] (argv[i + 1]); NULL after printing
+ * "maestro <cmd>: <option> needs a value" when there is none. */
+const char *cli_value(int argc, char **argv, int i, const char *cmd);
+/* A command's options that take a string: the option's name and where its
+ * value goes. A list of them ends with {NULL, NULL}. */
+typedef struct {
+  const char *name;
+  const char **value;
+} cli_opt_t;
+/* When a names one of opts, stores v in its place and returns 1; else 0. */
+int cli_set_opt(const cli_opt_t *opts, const char *a, const char *v);
 
 #endif

@@ -14,6 +14,29 @@ int cli_wants_help(int argc, char **argv) {
   return 0;
 }
 
+const char *cli_target(int argc, char **argv, const char *question) {
+  if (argc < 3 || argv[2][0] == '-' || !argv[2][0]) {
+    fprintf(stderr, "maestro %s %s: %s\n", argv[0], argv[1], question);
+    return NULL;
+  }
+  return argv[2];
+}
+
+const char *cli_value(int argc, char **argv, int i, const char *cmd) {
+  if (i + 1 < argc) return argv[i + 1];
+  fprintf(stderr, "maestro %s: %s needs a value\n", cmd, argv[i]);
+  return NULL;
+}
+
+int cli_set_opt(const cli_opt_t *opts, const char *a, const char *v) {
+  for (; opts->name; opts++)
+    if (!strcmp(a, opts->name)) {
+      *opts->value = v;
+      return 1;
+    }
+  return 0;
+}
+
 app_t *cli_open_app(void) {
   char err[512];
   config_t *cfg = config_load(NULL, err, sizeof err);

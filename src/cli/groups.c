@@ -36,19 +36,14 @@ int cmd_groups(int argc, char **argv) {
   }
   int first = 2;
   if (!list) {
-    if (argc < 3 || argv[2][0] == '-' || !argv[2][0]) {
-      fprintf(stderr, "maestro groups %s: which group? (a name%s)\n", sub, del ? " or an ID from `maestro groups list`" : "");
-      return 2;
-    }
-    name = argv[2];
+    name = cli_target(argc, argv,
+                      del ? "which group? (a name or an ID from `maestro groups list`)" : "which group? (a name)");
+    if (!name) return 2;
     first = 3;
   }
   for (int i = first; i < argc; i += 2) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!v) {
-      fprintf(stderr, "maestro groups: %s needs a value\n", a);
-      return 2;
-    }
+    const char *a = argv[i], *v = cli_value(argc, argv, i, "groups");
+    if (!v) return 2;
     if (!strcmp(a, "--user"))
       user = v;
     else if (!strcmp(a, "--description") && add)

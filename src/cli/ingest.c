@@ -121,20 +121,13 @@ int cmd_ingest(int argc, char **argv) {
   }
   const char *dir = NULL, *formats = "pdf,docx,txt,md,html", *group = NULL, *user = NULL;
   long long size = RAG_CHUNK_SIZE_DEFAULT, overlap = RAG_CHUNK_OVERLAP_DEFAULT;
+  const cli_opt_t strs[] = {{"--directory", &dir}, {"-d", &dir},      {"--format", &formats},
+                            {"--group", &group},   {"--user", &user}, {NULL, NULL}};
   for (int i = 1; i < argc; i++) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!v) {
-      fprintf(stderr, "maestro ingest: %s needs a value\n", a);
-      return 2;
-    }
-    if (!strcmp(a, "--directory") || !strcmp(a, "-d"))
-      dir = v;
-    else if (!strcmp(a, "--format"))
-      formats = v;
-    else if (!strcmp(a, "--group"))
-      group = v;
-    else if (!strcmp(a, "--user"))
-      user = v;
+    const char *a = argv[i], *v = cli_value(argc, argv, i, "ingest");
+    if (!v) return 2;
+    if (cli_set_opt(strs, a, v))
+      ;
     else if (!strcmp(a, "--chunk-size")) {
       if (util_parse_int(v, RAG_CHUNK_SIZE_MIN, RAG_CHUNK_SIZE_MAX, &size) != 0) {
         fprintf(stderr, "maestro ingest: --chunk-size must be %d..%d\n", RAG_CHUNK_SIZE_MIN, RAG_CHUNK_SIZE_MAX);

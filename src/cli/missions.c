@@ -109,19 +109,13 @@ int cmd_missions(int argc, char **argv) {
   }
   int first = 2;
   if (!list) {
-    if (argc < 3 || argv[2][0] == '-') {
-      fprintf(stderr, "maestro missions %s: which mission? (an ID from `maestro missions list`)\n", sub);
-      return 2;
-    }
-    id = argv[2];
+    id = cli_target(argc, argv, "which mission? (an ID from `maestro missions list`)");
+    if (!id) return 2;
     first = 3;
   }
   for (int i = first; i < argc; i += 2) {
-    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-    if (!v) {
-      fprintf(stderr, "maestro missions: %s needs a value\n", a);
-      return 2;
-    }
+    const char *a = argv[i], *v = cli_value(argc, argv, i, "missions");
+    if (!v) return 2;
     if (!strcmp(a, "--user"))
       user = v;
     else if (!strcmp(a, "--limit") && list) {

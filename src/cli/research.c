@@ -205,6 +205,9 @@ int cmd_research(int argc, char **argv) {
   const char *replay = NULL, *resume = NULL, *user = NULL, *lang = NULL, *depth = NULL;
   int web = 0, offline = 0, allow_empty = 0;
   long long rounds = 0;
+  const cli_opt_t strs[] = {{"--title", &title}, {"--description", &desc}, {"--docs", &docs},     {"--group", &group},
+                            {"--out", &out},     {"--format", &format},    {"--replay", &replay}, {"--resume", &resume},
+                            {"--user", &user},   {"--language", &lang},    {NULL, NULL}};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int flag = !strcmp(a, "--web") || !strcmp(a, "--offline") || !strcmp(a, "--allow-empty");
@@ -221,34 +224,15 @@ int cmd_research(int argc, char **argv) {
         allow_empty = 1;
       continue;
     }
-    const char *v = i + 1 < argc ? argv[++i] : NULL;
+    const char *v = cli_value(argc, argv, i++, "research");
     if (!v) {
-      fprintf(stderr, "maestro research: %s needs a value\n", a);
       json_decref(questions);
       return 2;
     }
     if (!strcmp(a, "--question"))
       json_array_append_new(questions, json_string(v));
-    else if (!strcmp(a, "--title"))
-      title = v;
-    else if (!strcmp(a, "--description"))
-      desc = v;
-    else if (!strcmp(a, "--docs"))
-      docs = v;
-    else if (!strcmp(a, "--group"))
-      group = v;
-    else if (!strcmp(a, "--out"))
-      out = v;
-    else if (!strcmp(a, "--format"))
-      format = v;
-    else if (!strcmp(a, "--replay"))
-      replay = v;
-    else if (!strcmp(a, "--resume"))
-      resume = v;
-    else if (!strcmp(a, "--user"))
-      user = v;
-    else if (!strcmp(a, "--language"))
-      lang = v;
+    else if (cli_set_opt(strs, a, v))
+      ;
     else if (!strcmp(a, "--depth")) {
       if (strcmp(v, "quick") && strcmp(v, "standard") && strcmp(v, "deep")) {
         fprintf(stderr, "maestro research: --depth is quick, standard or deep\n");

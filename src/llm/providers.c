@@ -98,54 +98,59 @@ static void error_from(chat_acc_t *a, json_t *e) {
     snprintf(a->error, sizeof a->error, "error in the stream");
 }
 
-int openai_stream_record(void *ud, const char *data, size_t len) {
-  chat_acc_t *a = ud;
-  if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
-    a->done = 1;
-    return 0;
-  }
-  json_t *j = json_loadb(data, len, 0, NULL);
-  if (!j) {
-    a->malformed = 1;
-    return 1;
-  }
-  json_t *e = json_object_get(j, "error");
-  if (e && !json_is_null(e)) {
-    error_from(a, e);
-    json_decref(j);
-    return 1;
-  }
-  json_t *ch = json_array_get(json_object_get(j, "choices"), 0);
-  if (ch) {
-    json_t *delta = json_object_get(ch, "delta");
-    json_t *c = json_object_get(delta, "content");
-    if (json_is_string(c)) add_text(a, json_string_value(c), json_string_length(c));
-    json_t *fr = json_object_get(ch, "finish_reason");
-    if (json_is_string(fr)) snprintf(a->finish_reason, sizeof a->finish_reason, "%s", json_string_value(fr));
-  }
+/* An OpenAI answer's (or stream record's) finish_reason of choice ch (when
+ * given) and usage of root j (when given). */
+static void finish_and_usage(chat_acc_t *a, json_t *ch, json_t *j) {
+  json_t *fr = json_object_get(ch, "finish_reason");
+  if (json_is_string(fr)) snprintf(a->finish_reason, sizeof a->finish_reason, "%s", json_string_value(fr));
   json_t *u = json_object_get(j, "usage");
   if (json_is_object(u)) {
     a->prompt_tokens = (int)json_integer_value(json_object_get(u, "prompt_tokens"));
     a->completion_tokens = (int)json_integer_value(json_object_get(u, "completion_tokens"));
     a->have_usage = 1;
   }
+}
+
+/* A stream record as JSON (new reference), or NULL when it is not JSON
+ * (a->malformed) or carries an error (a->error): the stream stops there. */
+static json_t *record_json(chat_acc_t *a, const char *data, size_t len) {
+  json_t *j = json_loadb(data, len, 0, NULL);
+  if (!j) {
+    a->malformed = 1;
+    return NULL;
+  }
+  json_t *e = json_object_get(j, "error");
+  if (e && !json_is_null(e)) {
+    error_from(a, e);
+    json_decref(j);
+    return NULL;
+  }
+  return j;
+}
+
+int openai_stream_record(void *ud, const char *data, size_t len) {
+  chat_acc_t *a = ud;
+  if (len == 6 && memcmp(data, "[DONE]", 6) == 0) {
+    a->done = 1;
+    return 0;
+  }
+  json_t *j = record_json(a, data, len);
+  if (!j) return 1;
+  json_t *ch = json_array_get(json_object_get(j, "choices"), 0);
+  if (ch) {
+    json_t *delta = json_object_get(ch, "delta");
+    json_t *c = json_object_get(delta, "content");
+    if (json_is_string(c)) add_text(a, json_string_value(c), json_string_length(c));
+  }
+  finish_and_usage(a, ch, j);
   json_decref(j);
   return a->too_long ? 3 : a->cb_abort ? 2 : 0;
 }
 
 int ollama_stream_record(void *ud, const char *data, size_t len) {
   chat_acc_t *a = ud;
-  json_t *j = json_loadb(data, len, 0, NULL);
-  if (!j) {
-    a->malformed = 1;
-    return 1;
-  }
-  json_t *e = json_object_get(j, "error");
-  if (e && !json_is_null(e)) {
-    error_from(a, e);
-    json_decref(j);
-    return 1;
-  }
+  json_t *j = record_json(a, data, len);
+  if (!j) return 1;
   json_t *c = json_object_get(json_object_get(j, "message"), "content");
   if (json_is_string(c)) add_text(a, json_string_value(c), json_string_length(c));
   if (json_is_true(json_object_get(j, "done"))) {
@@ -196,14 +201,7 @@ int openai_parse_body(chat_acc_t *a, const char *body, size_t len) {
     json_decref(j);
     return -1;
   }
-  json_t *fr = json_object_get(ch, "finish_reason");
-  if (json_is_string(fr)) snprintf(a->finish_reason, sizeof a->finish_reason, "%s", json_string_value(fr));
-  json_t *u = json_object_get(j, "usage");
-  if (json_is_object(u)) {
-    a->prompt_tokens = (int)json_integer_value(json_object_get(u, "prompt_tokens"));
-    a->completion_tokens = (int)json_integer_value(json_object_get(u, "completion_tokens"));
-    a->have_usage = 1;
-  }
+  finish_and_usage(a, ch, j);
   a->done = 1;
   json_decref(j);
   return 0;

@@ -84,6 +84,22 @@ char *llm_strip_think(const char *s) {
 
 /* ---- JSON extraction ---- */
 
+/* One character of a scan over JSON text: 1 when c is inside a string (its
+ * text or its closing quote), else 0 (an opening quote starts a string). */
+static int string_step(char c, int *in_str, int *esc) {
+  if (!*in_str) {
+    if (c == '"') *in_str = 1;
+    return 0;
+  }
+  if (*esc)
+    *esc = 0;
+  else if (c == '\\')
+    *esc = 1;
+  else if (c == '"')
+    *in_str = 0;
+  return 1;
+}
+
 /* Copy of [s, s+n) without trailing commas before } or ] (outside strings). */
 static char *remove_trailing_commas(const char *s, size_t n) {
   buf_t b;
@@ -91,17 +107,10 @@ static char *remove_trailing_commas(const char *s, size_t n) {
   int in_str = 0, esc = 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
-    if (in_str) {
+    if (string_step(c, &in_str, &esc)) {
       buf_putc(&b, c);
-      if (esc)
-        esc = 0;
-      else if (c == '\\')
-        esc = 1;
-      else if (c == '"')
-        in_str = 0;
       continue;
     }
-    if (c == '"') in_str = 1;
     if (c == ',') {
       size_t j = i + 1;
       while (j < n && isspace((unsigned char)s[j])) j++;
@@ -130,18 +139,8 @@ static size_t balanced_span(const char *s) {
   int depth = 0, in_str = 0, esc = 0;
   for (size_t i = 0; s[i]; i++) {
     char c = s[i];
-    if (in_str) {
-      if (esc)
-        esc = 0;
-      else if (c == '\\')
-        esc = 1;
-      else if (c == '"')
-        in_str = 0;
-      continue;
-    }
-    if (c == '"')
-      in_str = 1;
-    else if (c == '{' || c == '[')
+    if (string_step(c, &in_str, &esc)) continue;
+    if (c == '{' || c == '[')
       depth++;
     else if (c == '}' || c == ']') {
       if (--depth == 0) return i + 1;

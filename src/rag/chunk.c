@@ -45,9 +45,21 @@ static int64_t count_cp(const char *s, size_t a, size_t b) {
   return n;
 }
 
-/* The block containing byte offset off (or the next one after a separator). */
-static const rag_block_t *block_at(const rag_doc_t *doc, size_t off) {
-  if (doc->nblocks == 0) return NULL;
+/* The offset of the first non-space character at or after byte j, counting
+ * the characters skipped into *cp. */
+static size_t skip_spaces(const char *s, size_t n, size_t j, int64_t *cp) {
+  while (j < n) {
+    size_t k = j;
+    if (!is_space(text_utf8_next(s, n, &k))) break;
+    j = k;
+    (*cp)++;
+  }
+  return j;
+}
+
+/* The index of the last block that starts at or before byte off (0 when
+ * none does); doc has blocks. */
+static size_t block_index(const rag_doc_t *doc, size_t off) {
   size_t lo = 0, hi = doc->nblocks;
   while (hi - lo > 1) {
     size_t mid = (lo + hi) / 2;
@@ -56,6 +68,13 @@ static const rag_block_t *block_at(const rag_doc_t *doc, size_t off) {
     else
       hi = mid;
   }
+  return lo;
+}
+
+/* The block containing byte offset off (or the next one after a separator). */
+static const rag_block_t *block_at(const rag_doc_t *doc, size_t off) {
+  if (doc->nblocks == 0) return NULL;
+  size_t lo = block_index(doc, off);
   const rag_block_t *b = &doc->blocks[lo];
   if (off >= b->off + b->len && lo + 1 < doc->nblocks) b = &doc->blocks[lo + 1];
   return b;
@@ -65,14 +84,7 @@ static const rag_block_t *block_at(const rag_doc_t *doc, size_t off) {
 static size_t page_limit(const rag_doc_t *doc, size_t pos) {
   size_t n = doc->text.len;
   if (doc->nblocks == 0) return n;
-  size_t lo = 0, hi = doc->nblocks;
-  while (hi - lo > 1) {
-    size_t mid = (lo + hi) / 2;
-    if (doc->blocks[mid].off <= pos)
-      lo = mid;
-    else
-      hi = mid;
-  }
+  size_t lo = block_index(doc, pos);
   int page = doc->blocks[lo].page;
   if (page <= 0) return n;
   size_t k = lo;
@@ -166,16 +178,8 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
     }
     if (end >= n) break;
     if (end == lim) { /* next page: start fresh, no overlap across pages */
-      int64_t cj = cpos + count_cp(s, pos, end);
-      size_t j = end;
-      while (j < n) {
-        size_t k = j;
-        if (!is_space(text_utf8_next(s, n, &k))) break;
-        j = k;
-        cj++;
-      }
-      pos = j;
-      cpos = cj;
+      cpos += count_cp(s, pos, end);
+      pos = skip_spaces(s, n, end, &cpos);
       continue;
     }
     int64_t cend = cpos + count_cp(s, pos, end);
@@ -197,15 +201,8 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
       if (ws && !cjk_here && (ws - j) < (size_t)overlap * 2) j = ws;
     }
     if (j <= pos) j = end; /* always make progress */
-    int64_t cj = cend - count_cp(s, j, end);
-    while (j < n) {
-      size_t k = j;
-      if (!is_space(text_utf8_next(s, n, &k))) break;
-      j = k;
-      cj++;
-    }
-    pos = j;
-    cpos = cj;
+    cpos = cend - count_cp(s, j, end);
+    pos = skip_spaces(s, n, j, &cpos);
   }
   *out = v;
   *nout = count;

@@ -91,6 +91,20 @@ typedef struct {
   double score;
 } cand_t;
 
+/* Room for n candidates (*cap set); aborts when out of memory. */
+static cand_t *cands_new(size_t n, size_t *cap) {
+  *cap = n ? n : 1;
+  cand_t *cv = malloc(*cap * sizeof *cv);
+  if (!cv) abort();
+  return cv;
+}
+
+static void cand_set(cand_t *c, int64_t chunk_id, const char *document_id, double score) {
+  c->chunk_id = chunk_id;
+  memcpy(c->document_id, document_id, 17);
+  c->score = score;
+}
+
 static int cmp_cand(const void *a, const void *b) {
   const cand_t *x = a, *y = b;
   if (x->score != y->score) return x->score < y->score ? 1 : -1;
@@ -211,23 +225,11 @@ int rag_search(rag_t *rag, const rag_query_t *q, rag_results_t *out, char *err, 
     for (size_t i = 0; i < nlex; i++) rrf_add(&cv, &ncv, &cap, lex[i].chunk_id, lex[i].document_id, i);
     for (size_t i = 0; i < nvec; i++) rrf_add(&cv, &ncv, &cap, vec[i].chunk_id, vec[i].document_id, i);
   } else if (have_vec) {
-    cap = nvec ? nvec : 1;
-    cv = malloc(cap * sizeof *cv);
-    if (!cv) abort();
-    for (size_t i = 0; i < nvec; i++) {
-      cv[ncv].chunk_id = vec[i].chunk_id;
-      memcpy(cv[ncv].document_id, vec[i].document_id, 17);
-      cv[ncv++].score = vec[i].score;
-    }
+    cv = cands_new(nvec, &cap);
+    for (size_t i = 0; i < nvec; i++) cand_set(&cv[ncv++], vec[i].chunk_id, vec[i].document_id, vec[i].score);
   } else {
-    cap = nlex ? nlex : 1;
-    cv = malloc(cap * sizeof *cv);
-    if (!cv) abort();
-    for (size_t i = 0; i < nlex; i++) {
-      cv[ncv].chunk_id = lex[i].chunk_id;
-      memcpy(cv[ncv].document_id, lex[i].document_id, 17);
-      cv[ncv++].score = lex[i].score;
-    }
+    cv = cands_new(nlex, &cap);
+    for (size_t i = 0; i < nlex; i++) cand_set(&cv[ncv++], lex[i].chunk_id, lex[i].document_id, lex[i].score);
   }
   free(lex);
   free(vec);

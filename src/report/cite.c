@@ -249,6 +249,18 @@ static void put_pages(buf_t *b, const char *pages, int abbr, int chicago) {
   buf_printf(b, "%ld\xE2\x80\x93%s", a, show); /* en dash */
 }
 
+/* A title as MLA and Chicago set it: a book's in italics, anything else
+ * quoted; either ends with a period and a space. */
+static void put_title(buf_t *b, const char *title, kind_t k) {
+  if (!title) return;
+  if (k == T_BOOK) {
+    buf_printf(b, "*%s*", title);
+    end_with(b, '.');
+  } else
+    quoted(b, title, '.');
+  buf_putc(b, ' ');
+}
+
 static void put_doi_url(buf_t *b, json_t *ref) {
   const char *doi = fld(ref, "doi"), *url = fld(ref, "url");
   if (doi)
@@ -271,6 +283,22 @@ static int parse_date(const char *d, int *y, int *m, int *day) {
   return d && sscanf(d, "%4d-%2d-%2d", y, m, day) == 3 && *m >= 1 && *m <= 12 && *day >= 1 && *day <= 31;
 }
 
+/* What every style reads first: the year ("" when unknown), the kind, and
+ * the title, venue and publisher (NULL when absent; borrowed from ref). */
+typedef struct {
+  char year[32];
+  kind_t kind;
+  const char *title, *venue, *pub;
+} parts_t;
+
+static void parts_of(json_t *ref, parts_t *p) {
+  year_of(ref, p->year, sizeof p->year);
+  p->kind = kind_of(ref);
+  p->title = fld(ref, "title");
+  p->venue = fld(ref, "venue");
+  p->pub = fld(ref, "publisher");
+}
+
 /* ---------- APA 7 ---------- */
 
 static void apa_authors(buf_t *b, json_t *au) {
@@ -286,29 +314,25 @@ static void apa_authors(buf_t *b, json_t *au) {
   }
 }
 
-static void apa(buf_t *b, json_t *ref, json_t *au) {
-  char year[32];
-  year_of(ref, year, sizeof year);
-  kind_t k = kind_of(ref);
-  const char *title = fld(ref, "title"), *venue = fld(ref, "venue");
-  const char *date = year[0] ? year : "n.d.";
+static void apa(buf_t *b, const parts_t *p, json_t *ref, json_t *au) {
+  const char *date = p->year[0] ? p->year : "n.d.";
   if (json_array_size(au)) {
     apa_authors(b, au);
     end_with(b, '.');
     buf_printf(b, " (%s). ", date);
-    if (title) {
-      buf_printf(b, k == T_ARTICLE ? "%s" : "*%s*", title);
+    if (p->title) {
+      buf_printf(b, p->kind == T_ARTICLE ? "%s" : "*%s*", p->title);
       end_with(b, '.');
       buf_putc(b, ' ');
     }
-  } else if (title) { /* the title takes the author's place */
-    buf_printf(b, k == T_ARTICLE ? "%s" : "*%s*", title);
+  } else if (p->title) { /* the title takes the author's place */
+    buf_printf(b, p->kind == T_ARTICLE ? "%s" : "*%s*", p->title);
     end_with(b, '.');
     buf_printf(b, " (%s). ", date);
   } else
     buf_printf(b, "(%s). ", date);
-  if (k == T_ARTICLE && venue) {
-    buf_printf(b, "*%s*", venue);
+  if (p->kind == T_ARTICLE && p->venue) {
+    buf_printf(b, "*%s*", p->venue);
     if (fld(ref, "volume")) {
       buf_printf(b, ", *%s*", fld(ref, "volume"));
       if (fld(ref, "issue")) buf_printf(b, "(%s)", fld(ref, "issue"));
@@ -318,13 +342,11 @@ static void apa(buf_t *b, json_t *ref, json_t *au) {
       put_pages(b, fld(ref, "pages"), 0, 0);
     }
     buf_puts(b, ". ");
-  } else if (k != T_ARTICLE) {
-    const char *pub = fld(ref, "publisher") ? fld(ref, "publisher") : venue;
+  } else if (p->kind != T_ARTICLE) {
+    const char *pub = p->pub ? p->pub : p->venue;
     if (pub) buf_printf(b, "%s. ", pub);
   }
   put_doi_url(b, ref);
-  while (b->len && b->data[b->len - 1] == ' ') b->len--;
-  b->data[b->len] = 0;
 }
 
 /* ---------- MLA 9 ---------- */
@@ -342,28 +364,17 @@ static void mla_authors(buf_t *b, json_t *au) {
   buf_putc(b, ' ');
 }
 
-static void mla(buf_t *b, json_t *ref, json_t *au) {
-  char year[32];
-  year_of(ref, year, sizeof year);
-  kind_t k = kind_of(ref);
-  const char *title = fld(ref, "title"), *venue = fld(ref, "venue"), *pub = fld(ref, "publisher");
+static void mla(buf_t *b, const parts_t *p, json_t *ref, json_t *au) {
   mla_authors(b, au);
-  if (title) {
-    if (k == T_BOOK) {
-      buf_printf(b, "*%s*", title);
-      end_with(b, '.');
-    } else
-      quoted(b, title, '.');
-    buf_putc(b, ' ');
-  }
+  put_title(b, p->title, p->kind);
   /* the container and its elements, separated by commas, ending with a period */
   int any = 0;
 #define SEP() (any ? buf_puts(b, ", ") : (void)0, any = 1)
-  if (k != T_BOOK && venue) SEP(), buf_printf(b, "*%s*", venue);
-  if (k == T_BOOK && (pub || venue)) SEP(), buf_puts(b, pub ? pub : venue);
-  if (k == T_ARTICLE && fld(ref, "volume")) SEP(), buf_printf(b, "vol. %s", fld(ref, "volume"));
-  if (k == T_ARTICLE && fld(ref, "issue")) SEP(), buf_printf(b, "no. %s", fld(ref, "issue"));
-  if (year[0]) SEP(), buf_puts(b, year);
+  if (p->kind != T_BOOK && p->venue) SEP(), buf_printf(b, "*%s*", p->venue);
+  if (p->kind == T_BOOK && (p->pub || p->venue)) SEP(), buf_puts(b, p->pub ? p->pub : p->venue);
+  if (p->kind == T_ARTICLE && fld(ref, "volume")) SEP(), buf_printf(b, "vol. %s", fld(ref, "volume"));
+  if (p->kind == T_ARTICLE && fld(ref, "issue")) SEP(), buf_printf(b, "no. %s", fld(ref, "issue"));
+  if (p->year[0]) SEP(), buf_puts(b, p->year);
   if (fld(ref, "pages")) {
     SEP();
     buf_puts(b, strpbrk(fld(ref, "pages"), "-\xE2") ? "pp. " : "p. ");
@@ -373,11 +384,9 @@ static void mla(buf_t *b, json_t *ref, json_t *au) {
 #undef SEP
   if (any) end_with(b, '.');
   int y, m, d;
-  if (k == T_WEB && !year[0] && parse_date(fld(ref, "accessed"), &y, &m, &d)) {
+  if (p->kind == T_WEB && !p->year[0] && parse_date(fld(ref, "accessed"), &y, &m, &d)) {
     buf_printf(b, " Accessed %d %s %d.", d, MLA_MONTHS[m - 1], y);
   }
-  while (b->len && b->data[b->len - 1] == ' ') b->len--;
-  b->data[b->len] = 0;
 }
 
 /* ---------- Chicago author-date (17th ed.) ---------- */
@@ -391,41 +400,23 @@ static void chicago_authors(buf_t *b, json_t *au) {
   if (shown < n) buf_puts(b, ", et al");
 }
 
-static void chicago(buf_t *b, json_t *ref, json_t *au) {
-  char year[32];
-  year_of(ref, year, sizeof year);
-  kind_t k = kind_of(ref);
-  const char *title = fld(ref, "title"), *venue = fld(ref, "venue"), *pub = fld(ref, "publisher");
-  const char *date = year[0] ? year : "n.d.";
+static void chicago(buf_t *b, const parts_t *p, json_t *ref, json_t *au) {
+  const char *date = p->year[0] ? p->year : "n.d.";
   if (json_array_size(au)) {
     chicago_authors(b, au);
     end_with(b, '.');
     buf_printf(b, " %s", date);
     end_with(b, '.');
     buf_putc(b, ' ');
-    if (title) {
-      if (k == T_BOOK) {
-        buf_printf(b, "*%s*", title);
-        end_with(b, '.');
-      } else
-        quoted(b, title, '.');
-      buf_putc(b, ' ');
-    }
+    put_title(b, p->title, p->kind);
   } else {
-    if (title) {
-      if (k == T_BOOK) {
-        buf_printf(b, "*%s*", title);
-        end_with(b, '.');
-      } else
-        quoted(b, title, '.');
-      buf_putc(b, ' ');
-    }
+    put_title(b, p->title, p->kind);
     buf_puts(b, date);
     end_with(b, '.');
     buf_putc(b, ' ');
   }
-  if (k == T_ARTICLE && venue) {
-    buf_printf(b, "*%s*", venue);
+  if (p->kind == T_ARTICLE && p->venue) {
+    buf_printf(b, "*%s*", p->venue);
     if (fld(ref, "volume")) buf_printf(b, " %s", fld(ref, "volume"));
     if (fld(ref, "issue")) buf_printf(b, " (%s)", fld(ref, "issue"));
     if (fld(ref, "pages")) {
@@ -433,19 +424,17 @@ static void chicago(buf_t *b, json_t *ref, json_t *au) {
       put_pages(b, fld(ref, "pages"), 1, 1);
     }
     buf_puts(b, ". ");
-  } else if (k == T_WEB && venue)
-    buf_printf(b, "%s. ", venue);
-  else if (k == T_BOOK && (pub || venue))
-    buf_printf(b, "%s. ", pub ? pub : venue);
+  } else if (p->kind == T_WEB && p->venue)
+    buf_printf(b, "%s. ", p->venue);
+  else if (p->kind == T_BOOK && (p->pub || p->venue))
+    buf_printf(b, "%s. ", p->pub ? p->pub : p->venue);
   int y, m, d;
-  if (k == T_WEB && !year[0] && parse_date(fld(ref, "accessed"), &y, &m, &d))
+  if (p->kind == T_WEB && !p->year[0] && parse_date(fld(ref, "accessed"), &y, &m, &d))
     buf_printf(b, "Accessed %s %d, %d. ", MONTHS[m - 1], d, y);
   if (fld(ref, "doi") || fld(ref, "url")) {
     put_doi_url(b, ref);
     buf_putc(b, '.');
   }
-  while (b->len && b->data[b->len - 1] == ' ') b->len--;
-  b->data[b->len] = 0;
 }
 
 /* ---------- IEEE ---------- */
@@ -463,38 +452,34 @@ static void ieee_authors(buf_t *b, json_t *au) {
   }
 }
 
-static void ieee(buf_t *b, json_t *ref, json_t *au) {
-  char year[32];
-  year_of(ref, year, sizeof year);
-  kind_t k = kind_of(ref);
-  const char *title = fld(ref, "title"), *venue = fld(ref, "venue"), *pub = fld(ref, "publisher");
+static void ieee(buf_t *b, const parts_t *p, json_t *ref, json_t *au) {
   if (json_array_size(au)) {
     ieee_authors(b, au);
     buf_puts(b, ", ");
   }
-  if (k == T_BOOK) {
-    if (title) buf_printf(b, "*%s*", title);
-    if (pub || venue) buf_printf(b, ". %s", pub ? pub : venue);
-    if (year[0]) buf_printf(b, ", %s", year);
+  if (p->kind == T_BOOK) {
+    if (p->title) buf_printf(b, "*%s*", p->title);
+    if (p->pub || p->venue) buf_printf(b, ". %s", p->pub ? p->pub : p->venue);
+    if (p->year[0]) buf_printf(b, ", %s", p->year);
     if (fld(ref, "doi")) buf_printf(b, ", doi: %s", fld(ref, "doi"));
     buf_putc(b, '.');
     if (!fld(ref, "doi") && fld(ref, "url")) buf_printf(b, " [Online]. Available: %s", fld(ref, "url"));
-  } else if (k == T_WEB) {
-    if (title) quoted(b, title, ',');
-    if (venue)
-      buf_printf(b, " %s.", venue);
+  } else if (p->kind == T_WEB) {
+    if (p->title) quoted(b, p->title, ',');
+    if (p->venue)
+      buf_printf(b, " %s.", p->venue);
     else if (b->len >= 2 && b->data[b->len - 2] == ',') { /* "Title," -> "Title." */
       b->data[b->len - 2] = '.';
     }
     int y, m, d;
     if (parse_date(fld(ref, "accessed"), &y, &m, &d)) {
       buf_printf(b, " Accessed: %s %d, %d.", IEEE_MONTHS[m - 1], d, y);
-    } else if (year[0])
-      buf_printf(b, " %s.", year);
+    } else if (p->year[0])
+      buf_printf(b, " %s.", p->year);
     if (fld(ref, "url")) buf_printf(b, " [Online]. Available: %s", fld(ref, "url"));
   } else {
-    if (title) quoted(b, title, ',');
-    if (venue) buf_printf(b, " *%s*,", venue);
+    if (p->title) quoted(b, p->title, ',');
+    if (p->venue) buf_printf(b, " *%s*,", p->venue);
     if (fld(ref, "volume")) buf_printf(b, " vol. %s,", fld(ref, "volume"));
     if (fld(ref, "issue")) buf_printf(b, " no. %s,", fld(ref, "issue"));
     if (fld(ref, "pages")) {
@@ -502,7 +487,7 @@ static void ieee(buf_t *b, json_t *ref, json_t *au) {
       put_pages(b, fld(ref, "pages"), 0, 0);
       buf_putc(b, ',');
     }
-    if (year[0]) buf_printf(b, " %s,", year);
+    if (p->year[0]) buf_printf(b, " %s,", p->year);
     if (fld(ref, "doi"))
       buf_printf(b, " doi: %s.", fld(ref, "doi"));
     else {
@@ -510,27 +495,30 @@ static void ieee(buf_t *b, json_t *ref, json_t *au) {
       if (fld(ref, "url")) buf_printf(b, " [Online]. Available: %s", fld(ref, "url"));
     }
   }
-  while (b->len && b->data[b->len - 1] == ' ') b->len--;
-  b->data[b->len] = 0;
 }
 
 char *cite_reference(json_t *ref, cite_style_t style) {
   buf_t b = BUF_INIT;
   buf_init(&b);
   json_t *au = cite_authors(ref);
+  parts_t p;
+  parts_of(ref, &p);
   switch (style) {
     case CITE_MLA:
-      mla(&b, ref, au);
+      mla(&b, &p, ref, au);
       break;
     case CITE_CHICAGO:
-      chicago(&b, ref, au);
+      chicago(&b, &p, ref, au);
       break;
     case CITE_IEEE:
-      ieee(&b, ref, au);
+      ieee(&b, &p, ref, au);
       break;
     default:
-      apa(&b, ref, au);
+      apa(&b, &p, ref, au);
   }
+  /* every style's pieces end with a space: the entry does not */
+  while (b.len && b.data[b.len - 1] == ' ') b.len--;
+  b.data[b.len] = 0;
   json_decref(au);
   return buf_detach(&b, NULL);
 }

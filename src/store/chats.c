@@ -133,19 +133,11 @@ int store_chat_autotitle(store_t *st, const char *user_id, const char *id, const
 }
 
 int store_chat_claim(store_t *st, const char *user_id, const char *id, int64_t stale_ms) {
-  int64_t now = util_now_ms();
-  return db_run_one(st, "claim chat",
-                    "UPDATE chats SET answering_since = ? WHERE id = ? AND user_id = ? "
-                    "AND (answering_since IS NULL OR answering_since < ?)",
-                    DB_ARGS(DB_INT(now), DB_TEXT(id), DB_TEXT(user_id), DB_INT(now - stale_ms)),
-                    "SELECT 1 FROM chats WHERE id = ? AND user_id = ?", DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)));
+  return DB_CLAIM(st, "claim chat", "chats", user_id, id, stale_ms);
 }
 
 int store_chat_release(store_t *st, const char *id) {
-  return db_run(st, "release chat", "UPDATE chats SET answering_since = NULL WHERE id = ?", DB_ARGS(DB_TEXT(id)),
-                NULL) == STORE_OK
-             ? STORE_OK
-             : STORE_ERROR;
+  return DB_RELEASE(st, "release chat", "chats", id);
 }
 
 int store_chat_add_message(store_t *st, const char *user_id, const char *chat_id, const char *role, const char *content,
@@ -167,9 +159,6 @@ int store_chat_add_message(store_t *st, const char *user_id, const char *chat_id
 }
 
 json_t *store_chat_recent(store_t *st, const char *user_id, const char *chat_id, int max) {
-  return db_query_array(st, "recent chat messages",
-                        "SELECT " MSG_COLS
-                        " FROM (SELECT m.* FROM chat_messages m JOIN chats c ON c.id = m.chat_id "
-                        "WHERE m.chat_id = ? AND c.user_id = ? ORDER BY m.id DESC LIMIT ?) AS r ORDER BY id",
+  return db_query_array(st, "recent chat messages", DB_RECENT_SQL(MSG_COLS, "chat_messages", "chats", "chat_id"),
                         DB_ARGS(DB_TEXT(chat_id), DB_TEXT(user_id), DB_INT(max)), message_from_row);
 }

@@ -113,25 +113,18 @@ int store_cagent_get(store_t *st, const char *name, int64_t version, json_t **ou
   return STORE_OK;
 }
 
-static int read_version(db_stmt_t *row, void *ctx) {
+static json_t *version_from_row(db_stmt_t *row) {
   json_t *def = db_col_json(row, 1);
   const char *author = db_col_text_ref(row, 2);
-  json_array_append_new(
-      ctx, json_pack("{s:I, s:o, s:s?, s:I}", "version", (json_int_t)db_col_int64(row, 0), "definition",
-                     def ? def : json_object(), "author", author, "created_at", (json_int_t)db_col_int64(row, 3)));
-  return 0;
+  return json_pack("{s:I, s:o, s:s?, s:I}", "version", (json_int_t)db_col_int64(row, 0), "definition",
+                   def ? def : json_object(), "author", author, "created_at", (json_int_t)db_col_int64(row, 3));
 }
 
 json_t *store_cagent_versions(store_t *st, const char *name) {
-  json_t *out = json_array();
-  if (db_query(st, "list custom agent versions",
-               "SELECT version, definition, author, created_at FROM custom_agent_versions WHERE name = ? "
-               "ORDER BY version DESC",
-               DB_ARGS(DB_TEXT(name)), read_version, out) < 0) {
-    json_decref(out);
-    return NULL;
-  }
-  return out;
+  return db_query_array(st, "list custom agent versions",
+                        "SELECT version, definition, author, created_at FROM custom_agent_versions WHERE name = ? "
+                        "ORDER BY version DESC",
+                        DB_ARGS(DB_TEXT(name)), version_from_row);
 }
 
 int store_cagent_set_disabled(store_t *st, const char *name, int disabled) {
@@ -163,7 +156,7 @@ int store_cagent_run_put(store_t *st, const char *mission_id, json_t *run) {
   return rc == STORE_OK ? STORE_OK : STORE_ERROR;
 }
 
-static int read_run(db_stmt_t *row, void *ctx) {
+static json_t *run_from_row(db_stmt_t *row) {
   json_t *r = json_pack("{s:s, s:I, s:s, s:I, s:s, s:I}", "agent", db_col_text_ref(row, 0), "version",
                         (json_int_t)db_col_int64(row, 1), "position", db_col_text_ref(row, 2), "round",
                         (json_int_t)db_col_int64(row, 4), "status", db_col_text_ref(row, 5), "created_at",
@@ -173,18 +166,12 @@ static int read_run(db_stmt_t *row, void *ctx) {
   if (!db_col_is_null(row, 6)) json_object_set_new(r, "reason", json_string(db_col_text_ref(row, 6)));
   json_t *out = db_col_json(row, 7);
   if (out) json_object_set_new(r, "output", out);
-  json_array_append_new(ctx, r);
-  return 0;
+  return r;
 }
 
 json_t *store_cagent_runs(store_t *st, const char *mission_id) {
-  json_t *out = json_array();
-  if (db_query(st, "list custom agent runs",
-               "SELECT agent, version, position, section_id, round, status, reason, output, created_at "
-               "FROM custom_agent_runs WHERE mission_id = ? ORDER BY created_at, round, section_id, agent",
-               DB_ARGS(DB_TEXT(mission_id)), read_run, out) < 0) {
-    json_decref(out);
-    return NULL;
-  }
-  return out;
+  return db_query_array(st, "list custom agent runs",
+                        "SELECT agent, version, position, section_id, round, status, reason, output, created_at "
+                        "FROM custom_agent_runs WHERE mission_id = ? ORDER BY created_at, round, section_id, agent",
+                        DB_ARGS(DB_TEXT(mission_id)), run_from_row);
 }

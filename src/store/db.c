@@ -361,6 +361,13 @@ db_param_kind_t db_col_kind(db_stmt_t *s, int i) {
 
 /* ---- rows as JSON, statements that must find their row, short batches ---- */
 
+json_t *db_col_object(db_stmt_t *s, int i) {
+  json_t *o = db_col_json(s, i);
+  if (json_is_object(o)) return o;
+  json_decref(o);
+  return json_object();
+}
+
 json_t *db_col_json_text(db_stmt_t *s, int i) {
   const char *t = db_col_text_ref(s, i);
   return t ? json_string(t) : json_null();
@@ -452,6 +459,17 @@ int db_run_one(store_t *st, const char *what, const char *sql, const db_param_t 
   }
   db_release(st, c);
   return rc;
+}
+
+int db_claim(store_t *st, const char *what, const char *claim_sql, const char *owned_sql, const char *user_id,
+             const char *id, int64_t stale_ms) {
+  int64_t now = util_now_ms();
+  return db_run_one(st, what, claim_sql, DB_ARGS(DB_INT(now), DB_TEXT(id), DB_TEXT(user_id), DB_INT(now - stale_ms)),
+                    owned_sql, DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)));
+}
+
+int db_release_claim(store_t *st, const char *what, const char *release_sql, const char *id) {
+  return db_run(st, what, release_sql, DB_ARGS(DB_TEXT(id)), NULL) == STORE_OK ? STORE_OK : STORE_ERROR;
 }
 
 /* One batch statement: rows to b->fn (the first into *b->out), and

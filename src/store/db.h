@@ -91,6 +91,8 @@ double db_col_double(db_stmt_t *s, int i);
 const void *db_col_blob(db_stmt_t *s, int i, size_t *n);
 /* Column JSON text parsed; new reference (NULL for SQL NULL / invalid). */
 json_t *db_col_json(db_stmt_t *s, int i);
+/* Column JSON text parsed as an object, or {} when it is not one; new reference. */
+json_t *db_col_object(db_stmt_t *s, int i);
 
 /* ---- inline parameters ---- */
 
@@ -197,6 +199,32 @@ json_t *db_query_page(store_t *st, const char *what, const char *key, const char
  * statement refused: already claimed...) and STORE_NOT_FOUND when not. */
 int db_run_one(store_t *st, const char *what, const char *sql, const db_param_t *p, int n, const char *why_sql,
                const db_param_t *wp, int wn);
+
+/*
+ * One answer at a time for a conversation (a chat, a research draft): its
+ * row's answering_since marks the answer in progress. db_claim marks it for
+ * the owner unless a mark younger than stale_ms stands: STORE_OK, else
+ * STORE_CONFLICT (claimed) or STORE_NOT_FOUND (not the user's).
+ * db_release clears it: STORE_OK or STORE_ERROR. Use them through
+ * DB_CLAIM / DB_RELEASE with the table's name as a string literal.
+ */
+int db_claim(store_t *st, const char *what, const char *claim_sql, const char *owned_sql, const char *user_id,
+             const char *id, int64_t stale_ms);
+int db_release_claim(store_t *st, const char *what, const char *release_sql, const char *id);
+#define DB_CLAIM(st, what, table, user_id, id, stale_ms)            \
+  db_claim(st, what,                                                \
+           "UPDATE " table                                          \
+           " SET answering_since = ? WHERE id = ? AND user_id = ? " \
+           "AND (answering_since IS NULL OR answering_since < ?)",  \
+           "SELECT 1 FROM " table " WHERE id = ? AND user_id = ?", user_id, id, stale_ms)
+#define DB_RELEASE(st, what, table, id) \
+  db_release_claim(st, what, "UPDATE " table " SET answering_since = NULL WHERE id = ?", id)
+/* The SQL of a conversation's last messages, oldest first: cols of the
+ * messages table msgs whose column fk names a row of parents; parameters
+ * (conversation id, owner, how many). */
+#define DB_RECENT_SQL(cols, msgs, parents, fk)                                                         \
+  "SELECT " cols " FROM (SELECT m.* FROM " msgs " m JOIN " parents " p ON p.id = m." fk " WHERE m." fk \
+  " = ? AND p.user_id = ? ORDER BY m.id DESC LIMIT ?) AS r ORDER BY id"
 
 /* One statement of db_tx_batch. With `required`, a statement that changes
  * and returns no row ends the batch as STORE_NOT_FOUND (all rolled back):

@@ -89,13 +89,6 @@ static const char *given(const char *s) {
   "d.chunk_overlap, d.created_at, d.updated_at, d.venue, d.doi, d.arxiv_id, d.abstract, d.keywords, "     \
   "d.language, d.meta_sources"
 
-static json_t *col_object(db_stmt_t *s, int i) {
-  json_t *o = db_col_json(s, i);
-  if (json_is_object(o)) return o;
-  json_decref(o);
-  return json_object();
-}
-
 static store_doc_t *doc_from_row(db_stmt_t *s) {
   store_doc_t *d = calloc(1, sizeof *d);
   if (!d) abort();
@@ -112,7 +105,7 @@ static store_doc_t *doc_from_row(db_stmt_t *s) {
   d->title = db_col_text(s, 9);
   d->authors = db_col_text(s, 10);
   d->year = db_col_text(s, 11);
-  d->metadata = col_object(s, 12);
+  d->metadata = db_col_object(s, 12);
   d->pages = (int)db_col_int64(s, 13);
   d->chunk_count = (int)db_col_int64(s, 14);
   d->text_chars = db_col_int64(s, 15);
@@ -126,7 +119,7 @@ static store_doc_t *doc_from_row(db_stmt_t *s) {
   d->abstract = db_col_text(s, 23);
   d->keywords = db_col_text(s, 24);
   d->language = db_col_text(s, 25);
-  d->meta_sources = col_object(s, 26);
+  d->meta_sources = db_col_object(s, 26);
   return d;
 }
 

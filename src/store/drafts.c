@@ -14,19 +14,11 @@
   "d.updated_at, (SELECT COUNT(*) FROM research_draft_messages m WHERE m.draft_id = d.id)"
 #define DMSG_COLS "id, role, content, proposal, meta, created_at"
 
-/* Column i parsed as a JSON object, or {} when it is not one. */
-static json_t *col_object(db_stmt_t *s, int i) {
-  json_t *o = db_col_json(s, i);
-  if (json_is_object(o)) return o;
-  json_decref(o);
-  return json_object();
-}
-
 static json_t *draft_from_row(db_stmt_t *s) {
   json_t *d = json_object();
   json_object_set_new(d, "id", db_col_json_text(s, 0));
   json_object_set_new(d, "title", db_col_json_text(s, 1));
-  json_object_set_new(d, "proposal", col_object(s, 2));
+  json_object_set_new(d, "proposal", db_col_object(s, 2));
   json_object_set_new(d, "mission_id", db_col_json_text(s, 3));
   json_object_set_new(d, "chat_id", db_col_json_text(s, 4));
   json_object_set_new(d, "answering", json_boolean(!db_col_is_null(s, 5)));
@@ -43,7 +35,7 @@ static json_t *message_from_row(db_stmt_t *s) {
   json_object_set_new(m, "content", db_col_json_text(s, 2));
   json_t *p = db_col_json(s, 3);
   json_object_set_new(m, "proposal", p ? p : json_null());
-  json_object_set_new(m, "meta", col_object(s, 4));
+  json_object_set_new(m, "meta", db_col_object(s, 4));
   json_object_set_new(m, "created_at", db_col_json_time(s, 5));
   return m;
 }
@@ -118,27 +110,16 @@ int store_draft_add_message(store_t *st, const char *user_id, const char *draft_
 
 json_t *store_draft_recent(store_t *st, const char *user_id, const char *draft_id, int max) {
   return db_query_array(st, "recent draft messages",
-                        "SELECT " DMSG_COLS
-                        " FROM (SELECT m.* FROM research_draft_messages m JOIN research_drafts d "
-                        "ON d.id = m.draft_id WHERE m.draft_id = ? AND d.user_id = ? ORDER BY m.id DESC LIMIT ?) AS r "
-                        "ORDER BY id",
+                        DB_RECENT_SQL(DMSG_COLS, "research_draft_messages", "research_drafts", "draft_id"),
                         DB_ARGS(DB_TEXT(draft_id), DB_TEXT(user_id), DB_INT(max)), message_from_row);
 }
 
 int store_draft_claim(store_t *st, const char *user_id, const char *id, int64_t stale_ms) {
-  int64_t now = util_now_ms();
-  return db_run_one(st, "claim draft",
-                    "UPDATE research_drafts SET answering_since = ? WHERE id = ? AND user_id = ? "
-                    "AND (answering_since IS NULL OR answering_since < ?)",
-                    DB_ARGS(DB_INT(now), DB_TEXT(id), DB_TEXT(user_id), DB_INT(now - stale_ms)),
-                    "SELECT 1 FROM research_drafts WHERE id = ? AND user_id = ?",
-                    DB_ARGS(DB_TEXT(id), DB_TEXT(user_id)));
+  return DB_CLAIM(st, "claim draft", "research_drafts", user_id, id, stale_ms);
 }
 
 int store_draft_release(store_t *st, const char *id) {
-  int rc = db_run(st, "release draft", "UPDATE research_drafts SET answering_since = NULL WHERE id = ?",
-                  DB_ARGS(DB_TEXT(id)), NULL);
-  return rc == STORE_OK ? STORE_OK : STORE_ERROR;
+  return DB_RELEASE(st, "release draft", "research_drafts", id);
 }
 
 int store_draft_set_started(store_t *st, const char *user_id, const char *id, const char *mission_id,

@@ -25,8 +25,7 @@ static int brave_search(const web_settings_t *s, const char *query, const web_se
   buf_t url = BUF_INIT, auth = BUF_INIT;
   buf_init(&url);
   buf_init(&auth);
-  buf_puts(&url, s->brave_url);
-  while (url.len && url.data[url.len - 1] == '/') buf_truncate(&url, url.len - 1);
+  web_base_url(&url, s->brave_url);
   char *q = web_url_escape(query);
   buf_printf(&url, "/res/v1/web/search?q=%s&count=%d", q, o->max_results > 20 ? 20 : o->max_results);
   free(q);
@@ -49,33 +48,22 @@ static int brave_search(const web_settings_t *s, const char *query, const web_se
   }
   buf_printf(&auth, "X-Subscription-Token: %s", s->brave_key);
   const char *headers[] = {"Accept: application/json", auth.data, NULL};
-  web_http_resp_t r;
-  int rc = -1;
-  if (web_http_call("GET", url.data, headers, NULL, s->timeout_ms, web_settings_policy(s, WEB_PROV_BRAVE), &r, e) !=
-      0) {
-    web_error_prefix(e, "Brave");
-    goto done;
-  }
-  if (r.status != 200) {
-    web_http_error(e, "Brave", &r, r.status == 429, "Brave Search API key");
-    goto done;
-  }
-  json_t *root = json_loadb(r.body.data, r.body.len, 0, NULL);
+  json_t *root;
+  int rc = web_provider_json("Brave", "GET", url.data, headers, NULL, s->timeout_ms,
+                             web_settings_policy(s, WEB_PROV_BRAVE), "Brave Search API key", NULL, &root, e);
+  buf_free(&url);
+  buf_free(&auth);
+  if (rc != 0) return -1;
   if (!json_is_object(root)) {
     web_error_set(e, WEB_E_PARSE, "Brave's answer is not JSON");
     json_decref(root);
-    goto done;
+    return -1;
   }
   /* no "web" section means no web results (e.g. a query with none) */
-  json_t *results = json_object_get(json_object_get(root, "web"), "results");
-  web_results_add_json(out, results, "brave", NULL, "description", "page_age");
+  web_results_add_json(out, json_object_get(json_object_get(root, "web"), "results"), "brave", NULL, "description",
+                       "page_age");
   json_decref(root);
-  rc = 0;
-done:
-  web_http_resp_free(&r);
-  buf_free(&url);
-  buf_free(&auth);
-  return rc;
+  return 0;
 }
 
 const web_provider_t web_provider_brave = {

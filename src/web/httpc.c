@@ -105,6 +105,40 @@ void web_http_error(web_error_t *e, const char *provider, const web_http_resp_t 
   free(detail);
 }
 
+void web_base_url(buf_t *b, const char *base) {
+  buf_puts(b, base);
+  while (b->len && b->data[b->len - 1] == '/') buf_truncate(b, b->len - 1);
+}
+
+void web_url_param(buf_t *b, const char *name, const char *value) {
+  if (!value || !*value) return;
+  char *v = web_url_escape(value);
+  buf_printf(b, "&%s=%s", name, v);
+  free(v);
+}
+
+int web_provider_json(const char *who, const char *method, const char *url, const char *const *headers,
+                      const char *body, int timeout_ms, const web_allow_t *policy, const char *key_name,
+                      const long *rate, json_t **root, web_error_t *e) {
+  web_http_resp_t r;
+  *root = NULL;
+  if (web_http_call(method, url, headers, body, timeout_ms, policy, &r, e) != 0) {
+    web_error_prefix(e, who);
+    web_http_resp_free(&r);
+    return -1;
+  }
+  int rc = 0;
+  if (r.status != 200) {
+    int limited = r.status == 429;
+    for (const long *x = rate; x && *x && !limited; x++) limited = r.status == *x;
+    web_http_error(e, who, &r, limited, key_name);
+    rc = -1;
+  } else
+    *root = json_loadb(r.body.data, r.body.len, 0, NULL);
+  web_http_resp_free(&r);
+  return rc;
+}
+
 int web_post(web_t *w, int untrusted, const char *url, const char *const *headers, const char *body, int timeout_ms,
              long *status, buf_t *body_out, buf_t *headers_out, char *err, size_t errlen) {
   web_http_resp_t r;

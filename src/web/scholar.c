@@ -144,6 +144,10 @@ char *scholar_norm_title(const char *title) {
   return buf_detach(&b, NULL);
 }
 
+static int higher_score(const void *a, const void *b) {
+  return ((const scholar_paper_t *)a)->score > ((const scholar_paper_t *)b)->score;
+}
+
 static int same_paper(const scholar_paper_t *a, const scholar_paper_t *b, const char *ta, const char *tb) {
   if (a->doi && b->doi) return strcmp(a->doi, b->doi) == 0;
   if (a->arxiv_id && b->arxiv_id) return strcasecmp(a->arxiv_id, b->arxiv_id) == 0;
@@ -200,15 +204,7 @@ void scholar_merge(scholar_papers_t *in, scholar_papers_t *out) {
   if (in->warnings) papers_warn(out, in->warnings);
   scholar_papers_free(in);
   /* stable by score, descending */
-  for (size_t i = 1; i < out->n; i++) {
-    scholar_paper_t t = out->v[i];
-    size_t j = i;
-    while (j > 0 && out->v[j - 1].score < t.score) {
-      out->v[j] = out->v[j - 1];
-      j--;
-    }
-    out->v[j] = t;
-  }
+  util_sort_stable(out->v, out->n, sizeof out->v[0], higher_score);
 }
 
 /* ---- settings -------------------------------------------------------------------- */
@@ -401,18 +397,6 @@ static int limited_get(web_t *w, int id, const scholar_settings_t *s, const char
 
 /* ---- the providers ------------------------------------------------------------------ */
 
-static void base_url(buf_t *b, const char *base) {
-  buf_puts(b, base);
-  while (b->len && b->data[b->len - 1] == '/') buf_truncate(b, b->len - 1);
-}
-
-static void add_param(buf_t *b, const char *name, const char *value) {
-  if (!value || !*value) return;
-  char *v = web_url_escape(value);
-  buf_printf(b, "&%s=%s", name, v);
-  free(v);
-}
-
 /* arXiv's query language ANDs fielded terms; a natural-language question
  * would match nothing as one phrase, so its content words are ANDed. */
 static char *arxiv_query(const char *q) {
@@ -452,7 +436,7 @@ static int search_provider(web_t *w, int id, const scholar_settings_t *s, const 
                            web_error_t *e) {
   buf_t url = BUF_INIT;
   buf_init(&url);
-  base_url(&url, s->base[id]);
+  web_base_url(&url, s->base[id]);
   char *eq = web_url_escape(q);
   const char *json_hdr[] = {"Accept: application/json", NULL, NULL};
   char keyhdr[600];
@@ -471,13 +455,13 @@ static int search_provider(web_t *w, int id, const scholar_settings_t *s, const 
     }
     case SCHOLAR_OPENALEX:
       buf_printf(&url, "/works?search=%s&per_page=%d", eq, n);
-      add_param(&url, "mailto", s->email);
-      add_param(&url, "api_key", s->openalex_key);
+      web_url_param(&url, "mailto", s->email);
+      web_url_param(&url, "api_key", s->openalex_key);
       rc = get_and_parse(w, id, s, url.data, json_hdr, scholar_parse_openalex, out, e);
       break;
     case SCHOLAR_CROSSREF:
       buf_printf(&url, "/works?query=%s&rows=%d", eq, n);
-      add_param(&url, "mailto", s->email);
+      web_url_param(&url, "mailto", s->email);
       rc = get_and_parse(w, id, s, url.data, json_hdr, scholar_parse_crossref, out, e);
       break;
     case SCHOLAR_SEMANTIC_SCHOLAR:
@@ -495,8 +479,8 @@ static int search_provider(web_t *w, int id, const scholar_settings_t *s, const 
       buf_t common = BUF_INIT;
       buf_init(&common);
       buf_puts(&common, "&tool=maestro");
-      add_param(&common, "email", s->email);
-      add_param(&common, "api_key", s->pubmed_key);
+      web_url_param(&common, "email", s->email);
+      web_url_param(&common, "api_key", s->pubmed_key);
       buf_printf(&url, "/entrez/eutils/esearch.fcgi?db=pubmed&retmode=json&retmax=%d&term=%s%s", n, eq, common.data);
       web_http_resp_t r = {0};
       if (limited_get(w, id, s, url.data, json_hdr, &r, e) != 0) {
@@ -525,7 +509,7 @@ static int search_provider(web_t *w, int id, const scholar_settings_t *s, const 
           if (strspn(pm, "0123456789") == strlen(pm)) buf_printf(&list, "%s%s", list.len ? "," : "", pm);
         }
         buf_truncate(&url, 0);
-        base_url(&url, s->base[id]);
+        web_base_url(&url, s->base[id]);
         buf_printf(&url, "/entrez/eutils/efetch.fcgi?db=pubmed&retmode=xml&id=%s%s", list.data ? list.data : "",
                    common.data);
         buf_free(&list);
@@ -630,7 +614,7 @@ static void arxiv_pdf_links(const scholar_settings_t *s, scholar_papers_t *out) 
     if (p->pdf_url && !strstr(p->pdf_url, "arxiv.org/pdf/")) continue;
     buf_t b = BUF_INIT;
     buf_init(&b);
-    base_url(&b, s->arxiv_pdf);
+    web_base_url(&b, s->arxiv_pdf);
     buf_printf(&b, "/%s", p->arxiv_id);
     free(p->pdf_url);
     p->pdf_url = buf_detach(&b, NULL);
@@ -664,11 +648,11 @@ int scholar_crossref_doi(web_t *w, const char *user_id, const char *doi, scholar
   if (!answer_cached(&j, key, &got)) {
     buf_t url = BUF_INIT;
     buf_init(&url);
-    base_url(&url, s.base[id]);
+    web_base_url(&url, s.base[id]);
     char *ed = web_url_escape(bare);
     buf_printf(&url, "/works?filter=doi:%s&rows=1", ed);
     free(ed);
-    add_param(&url, "mailto", s.email);
+    web_url_param(&url, "mailto", s.email);
     const char *hdr[] = {"Accept: application/json", NULL};
     web_error_t e = {0};
     if (get_and_parse(w, id, &s, url.data, hdr, scholar_parse_crossref, &got, &e) != 0) {

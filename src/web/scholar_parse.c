@@ -140,6 +140,18 @@ static void join(buf_t *b, const char *s) {
   buf_puts(b, s);
 }
 
+/* An author joined to b: "given family" when the family name is known,
+ * else other (a collective or whole name; nothing when NULL). */
+static void join_person(buf_t *b, const char *given, const char *family, const char *other) {
+  if (!family) {
+    join(b, other);
+    return;
+  }
+  char t[512];
+  snprintf(t, sizeof t, "%s%s%s", given ? given : "", given ? " " : "", family);
+  join(b, t);
+}
+
 static char *detach_or_null(buf_t *b) {
   if (!b->len) {
     buf_free(b);
@@ -388,18 +400,24 @@ static void json_error_msg(json_t *j, const char *svc, long status, char *err, s
            e && m ? ": " : "", m ? m : "");
 }
 
+/* The papers of list (an array of j, the answer of svc) added to out with
+ * fn, or with list NULL the answer's error in err and -1. Takes j. */
+static int add_list(json_t *j, json_t *list, const char *svc, long status, void (*fn)(json_t *, scholar_paper_t *),
+                    scholar_papers_t *out, char *err, size_t errlen) {
+  if (list)
+    add_each(list, fn, out);
+  else
+    json_error_msg(j, svc, status, err, errlen);
+  json_decref(j);
+  return list ? 0 : -1;
+}
+
 int scholar_parse_openalex(const char *body, size_t len, long status, scholar_papers_t *out, char *err, size_t errlen) {
   json_t *j = load_json(body, len, "OpenAlex", err, errlen);
   if (!j) return -1;
   json_t *results = json_object_get(j, "results");
-  if (status != 200 || json_object_get(j, "error") || !json_is_array(results)) {
-    json_error_msg(j, "OpenAlex", status, err, errlen);
-    json_decref(j);
-    return -1;
-  }
-  add_each(results, openalex_work, out);
-  json_decref(j);
-  return 0;
+  int ok = status == 200 && !json_object_get(j, "error") && json_is_array(results);
+  return add_list(j, ok ? results : NULL, "OpenAlex", status, openalex_work, out, err, errlen);
 }
 
 /* ---- Crossref ------------------------------------------------------------------- */
@@ -422,13 +440,7 @@ static void crossref_item(json_t *it, scholar_paper_t *p) {
     const char *g = json_string_value(json_object_get(a, "given"));
     const char *f = json_string_value(json_object_get(a, "family"));
     const char *n = json_string_value(json_object_get(a, "name"));
-    if (f) {
-      char t[512];
-      snprintf(t, sizeof t, "%s%s%s", g ? g : "", g ? " " : "", f);
-      join(&au, t);
-    } else {
-      join(&au, n);
-    }
+    join_person(&au, g, f, n);
   }
   p->authors = detach_or_null(&au);
   static const char *const dates[] = {"issued", "published", "published-print", "published-online", "created", NULL};
@@ -498,14 +510,8 @@ int scholar_parse_semantic_scholar(const char *body, size_t len, long status, sc
   json_t *j = load_json(body, len, "Semantic Scholar", err, errlen);
   if (!j) return -1;
   json_t *data = json_object_get(j, "data");
-  if (status != 200 || !json_is_array(data)) {
-    json_error_msg(j, "Semantic Scholar", status, err, errlen);
-    json_decref(j);
-    return -1;
-  }
-  add_each(data, s2_paper, out);
-  json_decref(j);
-  return 0;
+  return add_list(j, status == 200 && json_is_array(data) ? data : NULL, "Semantic Scholar", status, s2_paper, out, err,
+                  errlen);
 }
 
 /* ---- PubMed ------------------------------------------------------------------- */
@@ -603,13 +609,7 @@ static void pubmed_article(xmlNodePtr art, scholar_paper_t *p) {
     if (!is_name(t, "Author")) continue;
     char *last = node_text(child(t, "LastName")), *fore = node_text(child(t, "ForeName"));
     char *coll = node_text(child(t, "CollectiveName"));
-    if (last) {
-      char n[512];
-      snprintf(n, sizeof n, "%s%s%s", fore ? fore : "", fore ? " " : "", last);
-      join(&au, n);
-    } else {
-      join(&au, coll);
-    }
+    join_person(&au, fore, last, coll);
     free(last);
     free(fore);
     free(coll);

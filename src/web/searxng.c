@@ -23,13 +23,6 @@ static int searxng_configured(const web_settings_t *s) {
   return s->searxng_url && s->searxng_url[0];
 }
 
-static void add_param(buf_t *b, const char *name, const char *value) {
-  if (!value || !*value) return;
-  char *v = web_url_escape(value);
-  buf_printf(b, "&%s=%s", name, v);
-  free(v);
-}
-
 static void engines_text(json_t *unresp, buf_t *b) {
   size_t i;
   json_t *pair;
@@ -45,16 +38,15 @@ static int searxng_search(const web_settings_t *s, const char *query, const web_
                           web_error_t *e) {
   buf_t url = BUF_INIT;
   buf_init(&url);
-  buf_puts(&url, s->searxng_url);
-  while (url.len && url.data[url.len - 1] == '/') buf_truncate(&url, url.len - 1);
+  web_base_url(&url, s->searxng_url);
   char *q = web_url_escape(query);
   buf_printf(&url, "/search?q=%s&format=json", q);
   free(q);
   if (o->page > 1) buf_printf(&url, "&pageno=%d", o->page);
-  add_param(&url, "language", o->language);
-  add_param(&url, "time_range", o->time_range);
-  add_param(&url, "categories", o->categories);
-  add_param(&url, "engines", o->engines);
+  web_url_param(&url, "language", o->language);
+  web_url_param(&url, "time_range", o->time_range);
+  web_url_param(&url, "categories", o->categories);
+  web_url_param(&url, "engines", o->engines);
   if (o->safesearch >= 0 && o->safesearch <= 2) buf_printf(&url, "&safesearch=%d", o->safesearch);
   const char *headers[] = {"Accept: application/json", NULL};
   web_http_resp_t r;

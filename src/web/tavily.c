@@ -32,38 +32,27 @@ static int tavily_search(const web_settings_t *s, const char *query, const web_s
   buf_t url = BUF_INIT, auth = BUF_INIT;
   buf_init(&url);
   buf_init(&auth);
-  buf_puts(&url, s->tavily_url);
-  while (url.len && url.data[url.len - 1] == '/') buf_truncate(&url, url.len - 1);
+  web_base_url(&url, s->tavily_url);
   buf_puts(&url, "/search");
   buf_printf(&auth, "Authorization: Bearer %s", s->tavily_key);
   const char *headers[] = {"Content-Type: application/json", "Accept: application/json", auth.data, NULL};
-  web_http_resp_t r;
-  int rc = -1;
-  if (web_http_call("POST", url.data, headers, body, s->timeout_ms, web_settings_policy(s, WEB_PROV_TAVILY), &r, e) !=
-      0) {
-    web_error_prefix(e, "Tavily");
-    goto done;
-  }
-  if (r.status != 200) {
-    web_http_error(e, "Tavily", &r, r.status == 429 || r.status == 432 || r.status == 433, "Tavily API key");
-    goto done;
-  }
-  json_t *root = json_loadb(r.body.data, r.body.len, 0, NULL);
+  static const long plan_limits[] = {432, 433, 0}; /* the plan's or pay-as-you-go limits */
+  json_t *root;
+  int rc = web_provider_json("Tavily", "POST", url.data, headers, body, s->timeout_ms,
+                             web_settings_policy(s, WEB_PROV_TAVILY), "Tavily API key", plan_limits, &root, e);
+  buf_free(&url);
+  buf_free(&auth);
+  free(body);
+  if (rc != 0) return -1;
   json_t *results = json_object_get(root, "results");
   if (!json_is_array(results)) {
     web_error_set(e, WEB_E_PARSE, "Tavily's answer has no results list");
     json_decref(root);
-    goto done;
+    return -1;
   }
   web_results_add_json(out, results, "tavily", NULL, "content", "published_date");
   json_decref(root);
-  rc = 0;
-done:
-  web_http_resp_free(&r);
-  buf_free(&url);
-  buf_free(&auth);
-  free(body);
-  return rc;
+  return 0;
 }
 
 const web_provider_t web_provider_tavily = {

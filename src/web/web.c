@@ -171,6 +171,10 @@ static void *search_worker(void *arg) {
 }
 
 /* Merges per-query answers by normalised URL with reciprocal-rank scores. */
+static int higher_score(const void *a, const void *b) {
+  return ((const web_result_t *)a)->score > ((const web_result_t *)b)->score;
+}
+
 static void merge(web_results_t *per, size_t nq, const int *ok, web_results_t *out) {
   char **keys = NULL;
   size_t nkeys = 0;
@@ -205,16 +209,8 @@ static void merge(web_results_t *per, size_t nq, const int *ok, web_results_t *o
   }
   for (size_t m = 0; m < nkeys; m++) free(keys[m]);
   free(keys);
-  /* stable sort by score, descending (insertion sort keeps first-seen order on ties) */
-  for (size_t i = 1; i < out->n; i++) {
-    web_result_t t = out->items[i];
-    size_t j = i;
-    while (j > 0 && out->items[j - 1].score < t.score) {
-      out->items[j] = out->items[j - 1];
-      j--;
-    }
-    out->items[j] = t;
-  }
+  /* by score, descending (stable: first-seen order on ties) */
+  util_sort_stable(out->items, out->n, sizeof out->items[0], higher_score);
 }
 
 int web_search(web_t *w, const char *user_id, const char *const *queries, size_t nqueries,

@@ -129,6 +129,19 @@ void web_http_resp_free(web_http_resp_t *r);
 void web_http_error(web_error_t *e, const char *provider, const web_http_resp_t *r, int rate_limited,
                     const char *key_name);
 
+/* A provider's base URL into b without its trailing slashes. */
+void web_base_url(buf_t *b, const char *base);
+/* Appends "&name=<value escaped>" to b; nothing for a NULL or empty value. */
+void web_url_param(buf_t *b, const char *name, const char *value);
+/* A search provider's JSON request (web_http_call with policy): who names
+ * it in errors. A transport failure, or an answer other than 200
+ * (web_http_error; WEB_E_RATE for 429 and for the statuses in rate, a
+ * 0-terminated list or NULL), is -1 with e set; else 0 with *root the parsed
+ * answer (new reference; NULL when it is not JSON). */
+int web_provider_json(const char *who, const char *method, const char *url, const char *const *headers,
+                      const char *body, int timeout_ms, const web_allow_t *policy, const char *key_name,
+                      const long *rate, json_t **root, web_error_t *e);
+
 /* ---- providers --------------------------------------------------------- */
 
 enum { WEB_PROV_SEARXNG = 0, WEB_PROV_TAVILY, WEB_PROV_BRAVE, WEB_NPROV };

@@ -17,18 +17,19 @@
 #include <unistd.h>
 
 #include "app.h"
-#include "events/events.h"
-#include "store/chats.h"
 #include "auth/accounts.h"
 #include "auth/auth.h"
 #include "base/buf.h"
 #include "base/util.h"
+#include "chat_support.h"
+#include "events/events.h"
 #include "http/server.h"
 #include "inproc.h"
 #include "llm_support.h"
 #include "rag/rag.h"
 #include "rag_support.h"
 #include "server_support.h"
+#include "store/chats.h"
 #include "store/documents.h"
 #include "store/events.h"
 #include "ws_client.h"
@@ -42,7 +43,6 @@ static int have_fake;
 static char alice[17], bob[17], vera[17];
 static char *tok_a, *tok_b, *tok_v;
 static char doc_volcano[17], doc_coffee[17], doc_bees[17], doc_bob[17], coffee_group[17];
-static char dir[256];
 
 #define VOLCANO_TEXT                                                                                           \
   "# Volcanoes of Italy\n\nMount Etna is an active stratovolcano on the east coast of Sicily. Its eruptions "  \
@@ -77,44 +77,20 @@ static const char *RULES =
     "{\"name\":\"broken\",\"match\":{\"content\":\"Question: Broken\"},\"status\":500}"
     "],\"default\":{\"text\":\"Default answer [2][1].\"}}";
 
-static void add_doc(const char *user, const char *name, const char *text, char *id_out) {
-  char path[400], err[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  cr_assert_eq(rs_write_file(path, text, strlen(text)), 0);
-  rag_add_t req = {.user_id = user, .filename = name, .src_path = path, .chunk_overlap = -1, .no_job = 1};
-  int dup = 0;
-  cr_assert_eq(rag_document_add(app->rag, &req, id_out, &dup, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(rag_ingest_document(app->rag, id_out, NULL, NULL, err, sizeof err), 0, "%s", err);
-  store_doc_t *d = NULL;
-  cr_assert_eq(store_doc_get(app->store, user, id_out, &d), STORE_OK);
-  cr_assert_str_eq(d->status, "ready", "%s: %s", name, d->error ? d->error : "");
-  store_doc_free(d);
-}
-
 static void start(int with_model) {
-  llmsup_clear_env();
-  char url[128], e_url[200];
-  const char *extra[] = {"LLM_MAX_RETRIES=1", "LLM_RETRY_BASE_MS=1", NULL, NULL, NULL};
   have_fake = with_model;
-  if (with_model) {
-    cr_assert_eq(llmsup_fake_start(&fake, RULES), 0, "fake model did not start");
-    snprintf(e_url, sizeof e_url, "LOCAL_MODEL_URL=%s", llmsup_url(&fake, "", url, sizeof url));
-    extra[2] = e_url;
-    extra[3] = "MODEL_NAME=fake-model";
-  }
-  inproc_open(&env, extra);
+  chatsup_open(&env, with_model ? &fake : NULL, RULES, NULL);
   app = env.app;
-  snprintf(dir, sizeof dir, "%s", env.dir);
   inproc_user(&env, "alice", "researcher", alice, &tok_a);
   inproc_user(&env, "bob", "researcher", bob, &tok_b);
   inproc_user(&env, "vera", "viewer", vera, &tok_v);
   inproc_serve(&env);
   srv = env.srv;
   ts.port = env.port;
-  add_doc(alice, "volcanoes.md", VOLCANO_TEXT, doc_volcano);
-  add_doc(alice, "coffee.md", COFFEE_TEXT, doc_coffee);
-  add_doc(alice, "bees.txt", BEES_TEXT, doc_bees);
-  add_doc(bob, "bob.txt", BOB_TEXT, doc_bob);
+  chatsup_add_doc(&env, alice, "volcanoes.md", VOLCANO_TEXT, doc_volcano);
+  chatsup_add_doc(&env, alice, "coffee.md", COFFEE_TEXT, doc_coffee);
+  chatsup_add_doc(&env, alice, "bees.txt", BEES_TEXT, doc_bees);
+  chatsup_add_doc(&env, bob, "bob.txt", BOB_TEXT, doc_bob);
   cr_assert_eq(store_group_create(app->store, alice, "coffee", "", coffee_group), STORE_OK);
   const char *ids[] = {doc_coffee};
   cr_assert_eq(store_group_add_docs(app->store, alice, coffee_group, ids, 1), STORE_OK);
@@ -171,28 +147,6 @@ static json_t *events_of(const char *chat) {
   return ev;
 }
 
-/* The event that ends the question whose "message" event is `after`: the
- * assistant's "message" or an "error" (new reference); waits up to 30 s. */
-static json_t *end_of_answer(const char *chat, json_int_t after) {
-  int64_t deadline = util_mono_ms() + 30000;
-  for (;;) {
-    json_t *ev = events_of(chat), *end = NULL;
-    size_t i;
-    json_t *e;
-    json_array_foreach(ev, i, e) {
-      if (end || json_integer_value(json_object_get(e, "seq")) <= after) continue;
-      const char *name = json_string_value(json_object_get(e, "event"));
-      const char *role = json_string_value(json_object_get(json_object_get(e, "data"), "role"));
-      if (!strcmp(name, "error") || (!strcmp(name, "message") && role && !strcmp(role, "assistant")))
-        end = json_incref(e);
-    }
-    json_decref(ev);
-    if (end) return end;
-    cr_assert_lt(util_mono_ms(), deadline, "the answer of chat %s never ended", chat);
-    util_sleep_ms(20);
-  }
-}
-
 /*
  * Asks and waits for the answer, as a client does: the POST answers 202 with
  * the question's event seq, the answer ends on the chat's channel. Returns
@@ -205,7 +159,9 @@ static json_t *ask(const char *tok, const char *chat, const char *q, long *st) {
   json_int_t seq = json_integer_value(json_object_get(j, "seq"));
   cr_assert_gt(seq, 0, "the 202 names the question's event");
   json_decref(j);
-  json_t *end = end_of_answer(chat, seq);
+  char ch[40];
+  snprintf(ch, sizeof ch, "chat:%s", chat);
+  json_t *end = chatsup_end_of_answer(&env, ch, seq);
   *st = strcmp(json_string_value(json_object_get(end, "event")), "error") ? 200 : 503;
   json_t *data = json_incref(json_object_get(end, "data"));
   json_decref(end);
@@ -470,7 +426,9 @@ Test(chat, a_question_is_handed_off_and_no_request_thread_waits_for_the_model) {
   ts_response_t h = ts_http(&ts, "GET", "/health", NULL, NULL, NULL, 0);
   cr_expect_eq(h.status, 200);
   ts_response_free(&h);
-  json_t *end = end_of_answer(chat, seq);
+  char ch[40];
+  snprintf(ch, sizeof ch, "chat:%s", chat);
+  json_t *end = chatsup_end_of_answer(&env, ch, seq);
   cr_assert_str_eq(json_string_value(json_object_get(end, "event")), "message");
   cr_expect_str_eq(json_string_value(json_object_get(json_object_get(end, "data"), "content")), "Slow [1].");
   json_decref(end);

@@ -17,6 +17,7 @@
 #include "app.h"
 #include "base/buf.h"
 #include "base/util.h"
+#include "chat_support.h"
 #include "inproc.h"
 #include "llm_support.h"
 #include "rag/rag.h"
@@ -79,36 +80,17 @@ static const char *RULES =
     "\"audience\":\"\"}}"
     "],\"default\":{\"text\":\"Default answer [1].\"}}";
 
-static void add_doc(const char *user, const char *name, const char *text, char *id_out) {
-  char path[400], err[512];
-  snprintf(path, sizeof path, "%s/%s", env.dir, name);
-  cr_assert_eq(rs_write_file(path, text, strlen(text)), 0);
-  rag_add_t req = {.user_id = user, .filename = name, .src_path = path, .chunk_overlap = -1, .no_job = 1};
-  int dup = 0;
-  cr_assert_eq(rag_document_add(app->rag, &req, id_out, &dup, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(rag_ingest_document(app->rag, id_out, NULL, NULL, err, sizeof err), 0, "%s", err);
-}
-
 static void start(int with_model) {
-  llmsup_clear_env();
-  char url[128], e_url[200];
-  const char *extra[] = {"LLM_MAX_RETRIES=1", "LLM_RETRY_BASE_MS=1", NULL, NULL, NULL};
   have_fake = with_model;
-  if (with_model) {
-    cr_assert_eq(llmsup_fake_start(&fake, RULES), 0, "fake model did not start");
-    snprintf(e_url, sizeof e_url, "LOCAL_MODEL_URL=%s", llmsup_url(&fake, "", url, sizeof url));
-    extra[2] = e_url;
-    extra[3] = "MODEL_NAME=fake-model";
-  }
-  inproc_open(&env, extra);
+  chatsup_open(&env, with_model ? &fake : NULL, RULES, NULL);
   app = env.app;
   inproc_user(&env, "alice", "researcher", alice, &tok_a);
   inproc_user(&env, "bob", "researcher", bob, &tok_b);
   inproc_user(&env, "vera", "viewer", vera, &tok_v);
   inproc_serve(&env);
   ts.port = env.port;
-  add_doc(alice, "volcanoes.md", VOLCANO_TEXT, doc_volcano);
-  add_doc(bob, "bob.txt", BOB_TEXT, doc_bob);
+  chatsup_add_doc(&env, alice, "volcanoes.md", VOLCANO_TEXT, doc_volcano);
+  chatsup_add_doc(&env, bob, "bob.txt", BOB_TEXT, doc_bob);
 }
 
 static void start_model(void) {
@@ -150,34 +132,12 @@ static const char *str(json_t *o, const char *k) {
   return json_string_value(json_object_get(o, k));
 }
 
-/* The event that ends the turn whose event is `after` on channel: an
- * assistant "message" or an "error" (new reference); waits up to 30 s. */
-static json_t *end_of_turn(const char *channel, json_int_t after) {
-  int64_t deadline = util_mono_ms() + 30000;
-  for (;;) {
-    json_t *ev = store_event_list(app->store, channel, 0, 10000), *end = NULL;
-    size_t i;
-    json_t *e;
-    json_array_foreach(ev, i, e) {
-      if (end || json_integer_value(json_object_get(e, "seq")) <= after) continue;
-      const char *name = str(e, "event");
-      const char *role = str(json_object_get(e, "data"), "role");
-      if (!strcmp(name, "error") || (!strcmp(name, "message") && role && !strcmp(role, "assistant")))
-        end = json_incref(e);
-    }
-    json_decref(ev);
-    if (end) return end;
-    cr_assert_lt(util_mono_ms(), deadline, "the turn on %s never ended", channel);
-    util_sleep_ms(20);
-  }
-}
-
 /* Posts a turn and returns the answer's event data (the assistant message). */
 static json_t *turn(const char *tok, const char *id, const char *content) {
   long st;
   json_t *j = call(tok, "POST", id, "/messages", json_pack("{s:s}", "content", content), &st);
   cr_assert_eq(st, 202, "turn: %ld %s", st, j ? json_dumps(j, 0) : "");
-  json_t *end = end_of_turn(str(j, "channel"), json_integer_value(json_object_get(j, "seq")));
+  json_t *end = chatsup_end_of_answer(&env, str(j, "channel"), json_integer_value(json_object_get(j, "seq")));
   json_decref(j);
   cr_assert_str_eq(str(end, "event"), "message", "the turn failed: %s", json_dumps(end, 0));
   json_t *data = json_incref(json_object_get(end, "data"));
@@ -496,7 +456,7 @@ Test(drafts_offline, start_creates_the_mission_and_the_chat_continues) {
       call(tok_a, "POST", id, "/messages", json_pack("{s:s}", "content", "Which city did Vesuvius destroy?"), &st);
   cr_assert_eq(st, 202);
   cr_assert_eq(strncmp(str(j, "channel"), "chat:", 5), 0, "%s", str(j, "channel"));
-  json_t *end = end_of_turn(str(j, "channel"), json_integer_value(json_object_get(j, "seq")));
+  json_t *end = chatsup_end_of_answer(&env, str(j, "channel"), json_integer_value(json_object_get(j, "seq")));
   json_decref(j);
   json_t *ans = json_object_get(end, "data");
   cr_assert_str_eq(str(ans, "mode"), "extractive");
@@ -513,7 +473,7 @@ Test(drafts_offline, start_creates_the_mission_and_the_chat_continues) {
   json_decref(notes);
   j = call(tok_a, "POST", id, "/messages", json_pack("{s:s}", "content", "Where were obsidian blades traded?"), &st);
   cr_assert_eq(st, 202);
-  end = end_of_turn(str(j, "channel"), json_integer_value(json_object_get(j, "seq")));
+  end = chatsup_end_of_answer(&env, str(j, "channel"), json_integer_value(json_object_get(j, "seq")));
   json_decref(j);
   ans = json_object_get(end, "data");
   cr_assert_str_eq(str(end, "event"), "message");

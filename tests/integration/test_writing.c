@@ -20,6 +20,7 @@
 #include "app.h"
 #include "base/buf.h"
 #include "base/util.h"
+#include "chat_support.h"
 #include "inproc.h"
 #include "llm_support.h"
 #include "rag/rag.h"
@@ -58,36 +59,20 @@ static const char *RULES =
     " \"text\":\"A tidal plant opened [1][2][3][4][5][6].\"}"
     "],\"default\":{\"text\":\"Roasting burns the sugars [1].\"}}";
 
-static void add_doc(const char *user, const char *name, const char *text, char *id_out) {
-  char path[400], err[512];
-  snprintf(path, sizeof path, "%s/%s", env.dir, name);
-  cr_assert_eq(rs_write_file(path, text, strlen(text)), 0);
-  rag_add_t req = {.user_id = user, .filename = name, .src_path = path, .chunk_overlap = -1, .no_job = 1};
-  int dup = 0;
-  cr_assert_eq(rag_document_add(app->rag, &req, id_out, &dup, err, sizeof err), 0, "%s", err);
-  cr_assert_eq(rag_ingest_document(app->rag, id_out, NULL, NULL, err, sizeof err), 0, "%s", err);
-}
-
 /* web: NULL (no search endpoint), or the extra settings of a server with one. */
 static void start_with(const char *const *web) {
-  llmsup_clear_env();
   unsetenv("SEARXNG_URL");
   unsetenv("TAVILY_API_KEY");
   unsetenv("BRAVE_API_KEY");
-  char url[128], e_url[200];
-  cr_assert_eq(llmsup_fake_start(&fake, RULES), 0, "fake model did not start");
-  snprintf(e_url, sizeof e_url, "LOCAL_MODEL_URL=%s", llmsup_url(&fake, "", url, sizeof url));
-  const char *extra[8] = {"LLM_MAX_RETRIES=1", "LLM_RETRY_BASE_MS=1", e_url, "MODEL_NAME=fake-model", NULL};
-  for (size_t i = 0; web && web[i] && i < 3; i++) extra[4 + i] = web[i];
-  inproc_open(&env, extra);
+  chatsup_open(&env, &fake, RULES, web);
   app = env.app;
   inproc_user(&env, "alice", "researcher", alice, &tok_a);
   inproc_user(&env, "bob", "researcher", bob, &tok_b);
   inproc_serve(&env);
   ts.port = env.port;
-  add_doc(alice, "volcanoes.md", VOLCANO_TEXT, doc_volcano);
-  add_doc(alice, "coffee.md", COFFEE_TEXT, doc_coffee);
-  add_doc(bob, "bob.txt", BOB_TEXT, doc_bob);
+  chatsup_add_doc(&env, alice, "volcanoes.md", VOLCANO_TEXT, doc_volcano);
+  chatsup_add_doc(&env, alice, "coffee.md", COFFEE_TEXT, doc_coffee);
+  chatsup_add_doc(&env, bob, "bob.txt", BOB_TEXT, doc_bob);
   cr_assert_eq(store_group_create(app->store, alice, "coffee", "", coffee_group), STORE_OK);
   const char *ids[] = {doc_coffee};
   cr_assert_eq(store_group_add_docs(app->store, alice, coffee_group, ids, 1), STORE_OK);
@@ -475,33 +460,13 @@ Test(writing, references_are_formatted_edited_and_exported) {
 
 /* ---------- the assistant ---------- */
 
-static json_t *end_of_answer(const char *channel, json_int_t after) {
-  int64_t deadline = util_mono_ms() + 30000;
-  for (;;) {
-    json_t *ev = store_event_list(app->store, channel, 0, 10000), *end = NULL;
-    size_t i;
-    json_t *e;
-    json_array_foreach(ev, i, e) {
-      if (end || json_integer_value(json_object_get(e, "seq")) <= after) continue;
-      const char *name = json_string_value(json_object_get(e, "event"));
-      const char *role = json_string_value(json_object_get(json_object_get(e, "data"), "role"));
-      if (!strcmp(name, "error") || (!strcmp(name, "message") && role && !strcmp(role, "assistant")))
-        end = json_incref(e);
-    }
-    json_decref(ev);
-    if (end) return end;
-    cr_assert_lt(util_mono_ms(), deadline, "the assistant never finished on %s", channel);
-    util_sleep_ms(20);
-  }
-}
-
 static json_t *assist(const char *id, json_t *body) {
   long st;
   json_t *j = call("POST", tok_a, body, &st, "/api/writing/sessions/%s/assistant", id);
   cr_assert_eq(st, 202, "%ld %s", st, msg(j));
   char channel[64];
   snprintf(channel, sizeof channel, "%s", json_string_value(json_object_get(j, "channel")));
-  json_t *end = end_of_answer(channel, json_integer_value(json_object_get(j, "seq")));
+  json_t *end = chatsup_end_of_answer(&env, channel, json_integer_value(json_object_get(j, "seq")));
   json_decref(j);
   cr_assert_str_eq(json_string_value(json_object_get(end, "event")), "message");
   json_t *m = json_incref(json_object_get(end, "data"));
@@ -601,7 +566,7 @@ static json_t *assist_web(const char *id, const char *question, json_t **web_ev)
   cr_assert_eq(st, 202, "%ld %s", st, msg(j));
   const char *channel = json_string_value(json_object_get(j, "channel"));
   json_int_t seq = json_integer_value(json_object_get(j, "seq"));
-  json_t *end = end_of_answer(channel, seq);
+  json_t *end = chatsup_end_of_answer(&env, channel, seq);
   cr_assert_str_eq(json_string_value(json_object_get(end, "event")), "message");
   json_t *ev = events_after(channel, seq);
   *web_ev = NULL;
