@@ -51,12 +51,26 @@ export const Endpoint = obj({
   reason: opt(str),
 });
 export type Endpoint = Infer<typeof Endpoint>;
+/** research defaults (settings "research"); members left out take the server's defaults */
+export const ResearchDefaults = obj({ max_rounds: opt(int), max_passes: opt(int), language: opt(str), tone: opt(str), length: opt(str) });
+export type ResearchDefaults = Infer<typeof ResearchDefaults>;
+/** the "mcp" settings section: MCP servers by name (a header value comes back masked as {api_key:"********"}) */
+export const McpServerSetting = obj({
+  url: opt(str),
+  command: opt(str),
+  args: opt(arr(str)),
+  headers: opt(record(union(str, obj({ api_key: str, api_key_set: opt(bool) })))),
+  timeout_s: opt(num),
+});
+export type McpServerSetting = Infer<typeof McpServerSetting>;
+export const McpSection = obj({ servers: opt(record(McpServerSetting)) });
+export type McpSection = Infer<typeof McpSection>;
 export const SearchEffective = obj({ provider: nullable(str), configured: bool, source: str });
 export const Settings = obj({
   models: record(anyObj),
   search: anyObj,
   research: anyObj,
-  mcp: anyObj,
+  mcp: McpSection,
   effective: obj({
     fast: Endpoint,
     mid: Endpoint,
@@ -65,11 +79,11 @@ export const Settings = obj({
     embedding: Endpoint,
     rerank: Endpoint,
     search: SearchEffective,
-    research: anyObj,
+    research: ResearchDefaults,
   }),
 });
 export type Settings = Infer<typeof Settings>;
-export const AdminSettings = obj({ registration_open: bool, models: record(anyObj), search: anyObj, research: anyObj, mcp: anyObj });
+export const AdminSettings = obj({ registration_open: bool, models: record(anyObj), search: anyObj, research: anyObj, mcp: McpSection });
 export const TestConnection = obj({
   ok: bool,
   kind: opt(str),
@@ -90,10 +104,11 @@ export const ModelList = obj({ endpoint: str, models: arr(str) });
 
 /* ------------------------------------------------------ documents, groups */
 
+export const DocStatus = oneOf('queued', 'processing', 'ready', 'failed', 'cancelled');
 export const Document = obj({
   id: str,
   filename: str,
-  status: oneOf('queued', 'processing', 'ready', 'failed', 'cancelled'),
+  status: DocStatus,
   error: nullable(str),
   title: nullable(str),
   authors: nullable(str),
@@ -117,11 +132,11 @@ export const Document = obj({
 });
 export type Document = Infer<typeof Document>;
 export const DocumentList = obj({ documents: arr(Document), total: int });
-export const Uploaded = obj({ id: str, filename: str, status: str, duplicate: opt(bool) });
+export const Uploaded = obj({ id: str, filename: str, status: DocStatus, duplicate: opt(bool) });
 export const UploadReply = obj({ documents: arr(Uploaded) });
 export const DocumentText = obj({ id: str, text: str, sections: arr(obj({ page: int, heading: str, char_start: int })) });
 export const Queued = obj({ id: str, status: str });
-export const BulkReply = obj({ action: str, done: int });
+export const BulkReply = obj({ action: str, matched: int, done: int, skipped: arr(str), failed: arr(obj({ id: str, error: str })) });
 export const Group = obj({ id: str, name: str, description: str, document_count: int, created_at: str, updated_at: str, document_ids: opt(arr(str)) });
 export type Group = Infer<typeof Group>;
 export const GroupList = obj({ groups: arr(Group) });
@@ -288,13 +303,30 @@ export const LogList = obj({ logs: arr(LogRecord) });
 export const MissionDraft = obj({ sections: arr(obj({ id: str, title: str, content: str, version: int, kind: str })), markdown: str });
 export const StoredEvent = obj({ channel: str, seq: int, event: str, data: anyObj, ts: str });
 export const EventList = obj({ events: arr(StoredEvent) });
-export const ReportReference = obj({ n: int, title: nullable(str), url: nullable(str), document_id: opt(nullable(str)), page: opt(nullable(int)), kind: opt(str), notes: opt(arr(unknown)) });
+/** a reference of a report; `notes` the ids of its notes, `cites[k]` those the k-th [n] in the text cites */
+export const ReportReference = obj({
+  n: int,
+  title: nullable(str),
+  url: nullable(str),
+  document_id: opt(nullable(str)),
+  page: opt(nullable(int)),
+  kind: opt(str),
+  note_id: opt(nullable(str)),
+  filename: opt(nullable(str)),
+  authors: opt(nullable(str)),
+  year: opt(nullable(union(str, int))),
+  venue: opt(nullable(str)),
+  doi: opt(nullable(str)),
+  notes: opt(arr(str)),
+  cites: opt(arr(arr(str))),
+});
+export const RunRecord = obj({ calls: int, tokens: int, cost: num, checked: int, supported: int, offline: bool, outcome: opt(str) });
 export const ReportJson = obj({
   version: int,
   markdown: str,
   created_at: str,
   formats: arr(str),
-  meta: obj({ references: arr(ReportReference), citations: int, sections: arr(str), unverified: arr(unknown), record: anyObj }),
+  meta: obj({ references: arr(ReportReference), citations: int, sections: arr(str), unverified: arr(unknown), record: RunRecord }),
 });
 export type ReportJson = Infer<typeof ReportJson>;
 export const ReportVersions = obj({ versions: arr(obj({ version: int, created_at: str, chars: int, author: str, edited_by: nullable(str) })), formats: arr(str) });
@@ -313,6 +345,8 @@ export const ChatMessage = obj({
   citations: arr(Passage),
   created_at: str,
   web: opt(WebStatus),
+  /** an answer's: "model", "offline", ... */
+  mode: opt(str),
 });
 export type ChatMessage = Infer<typeof ChatMessage>;
 export const Chat = obj({ id: str, title: str, group_id: nullable(str), created_at: str, updated_at: str, message_count: int, answering: bool });
@@ -424,13 +458,32 @@ const Phase = obj({ phase: str, round: opt(int), pass: opt(int), progress: opt(n
 export const MissionEvents = {
   status: obj({ status: MissionStatus, phase: opt(nullable(str)), outcome: opt(nullable(str)), error: opt(nullable(str)), progress: opt(num), round: opt(int) }),
   phase: Phase,
-  progress: obj({ progress: num }),
   stats: obj({ tokens: int, cost: num, calls: int, cached_calls: opt(int), progress: opt(num) }),
   plan_updated: obj({ plan: Plan }),
   note_added: obj({ note: Note }),
   call_started: obj({ id: str, call_key: str, agent: str, action: str, tier: opt(str), started_at: num, section_id: opt(str), section_title: opt(str), round: opt(int), query: opt(str), passages: opt(int) }),
-  agent_log: obj({ id: str, call_key: opt(str), agent: str, action: str, model: str, tokens: int, prompt_tokens: int, completion_tokens: int, cost: num, duration_ms: num, cached: opt(bool), response: opt(str) }),
-  call_ended: obj({ call_key: str, id: opt(str), status: opt(str), error: opt(nullable(str)) }),
+  /** a call that failed or was cancelled, with its call_started context; `id` its call record's */
+  /** a model call that answered, with its call_started context */
+  agent_log: obj({
+    id: str,
+    call_key: opt(str),
+    agent: str,
+    action: str,
+    model: str,
+    tokens: int,
+    prompt_tokens: int,
+    completion_tokens: int,
+    cost: num,
+    duration_ms: num,
+    cached: opt(bool),
+    response: opt(str),
+    section_id: opt(str),
+    section_title: opt(str),
+    round: opt(int),
+    query: opt(str),
+    passages: opt(int),
+  }),
+  call_ended: obj({ call_key: str, error: str, cancelled: bool, id: opt(str), agent: opt(str), action: opt(str), tier: opt(str), section_id: opt(str), section_title: opt(str), round: opt(int), query: opt(str), passages: opt(int) }),
   sources_read: obj({ section_id: str, round: int, searches: int, passages: arr(str) }),
   reflection: Reflection,
   warning: Warning,
@@ -458,7 +511,7 @@ export const DraftEvents = {
 };
 export const DocumentEvents = {
   document: obj({ id: str, status: str, filename: opt(str), progress: opt(num), stage: opt(str), error: opt(nullable(str)) }),
-  bulk: anyObj,
+  bulk: obj({ action: str, done: int, total: int }),
 };
 export const EVENTS: Record<string, Record<string, Schema<unknown>>> = {
   mission: MissionEvents,
@@ -467,6 +520,75 @@ export const EVENTS: Record<string, Record<string, Schema<unknown>>> = {
   documents: DocumentEvents,
 };
 export type MissionEventData<E extends keyof typeof MissionEvents> = Infer<(typeof MissionEvents)[E]>;
+
+/* ------------------------------------------------------------ reply types */
+
+export type PreflightItem = Infer<typeof PreflightItem>;
+export type Role = Infer<typeof Role>;
+export type Health = Infer<typeof Health>;
+export type Login = Infer<typeof Login>;
+export type PasswordChanged = Infer<typeof PasswordChanged>;
+export type UserList = Infer<typeof UserList>;
+export type Status = Infer<typeof Status>;
+export type SearchEffective = Infer<typeof SearchEffective>;
+export type AdminSettings = Infer<typeof AdminSettings>;
+export type ModelList = Infer<typeof ModelList>;
+export type DocStatus = Infer<typeof DocStatus>;
+export type DocumentList = Infer<typeof DocumentList>;
+export type Uploaded = Infer<typeof Uploaded>;
+export type UploadReply = Infer<typeof UploadReply>;
+export type DocumentText = Infer<typeof DocumentText>;
+export type Queued = Infer<typeof Queued>;
+export type BulkReply = Infer<typeof BulkReply>;
+export type GroupList = Infer<typeof GroupList>;
+export type Deleted = Infer<typeof Deleted>;
+export type SearchReply = Infer<typeof SearchReply>;
+export type Reflection = Infer<typeof Reflection>;
+export type Analysis = Infer<typeof Analysis>;
+export type Counters = Infer<typeof Counters>;
+export type MissionStatus = Infer<typeof MissionStatus>;
+export type MissionList = Infer<typeof MissionList>;
+export type MissionCreated = Infer<typeof MissionCreated>;
+export type PreflightEndpoint = Infer<typeof PreflightEndpoint>;
+export type EmptySources = Infer<typeof EmptySources>;
+export type NoteSource = Infer<typeof NoteSource>;
+export type NoteList = Infer<typeof NoteList>;
+export type PromptMessage = Infer<typeof PromptMessage>;
+export type LogList = Infer<typeof LogList>;
+export type MissionDraft = Infer<typeof MissionDraft>;
+export type StoredEvent = Infer<typeof StoredEvent>;
+export type EventList = Infer<typeof EventList>;
+export type ReportReference = Infer<typeof ReportReference>;
+export type ReportVersions = Infer<typeof ReportVersions>;
+export type ReportSaved = Infer<typeof ReportSaved>;
+export type MissionDeleted = Infer<typeof MissionDeleted>;
+export type ChatList = Infer<typeof ChatList>;
+export type ChatWithMessages = Infer<typeof ChatWithMessages>;
+export type Answering = Infer<typeof Answering>;
+export type DraftSummary = Infer<typeof DraftSummary>;
+export type DraftList = Infer<typeof DraftList>;
+export type DraftAnswering = Infer<typeof DraftAnswering>;
+export type DraftStarted = Infer<typeof DraftStarted>;
+export type WritingStats = Infer<typeof WritingStats>;
+export type SessionSummary = Infer<typeof SessionSummary>;
+export type SessionList = Infer<typeof SessionList>;
+export type DraftSaved = Infer<typeof DraftSaved>;
+export type VersionList = Infer<typeof VersionList>;
+export type Version = Infer<typeof Version>;
+export type ReferenceAdded = Infer<typeof ReferenceAdded>;
+export type ReferenceList = Infer<typeof ReferenceList>;
+export type ReferenceDeleted = Infer<typeof ReferenceDeleted>;
+export type Rendered = Infer<typeof Rendered>;
+export type MessageList = Infer<typeof MessageList>;
+export type McpServer = Infer<typeof McpServer>;
+export type McpServers = Infer<typeof McpServers>;
+export type McpImported = Infer<typeof McpImported>;
+export type JsonRpcReply = Infer<typeof JsonRpcReply>;
+export type JsonRpcError = Infer<typeof JsonRpcError>;
+export type Plugin = Infer<typeof Plugin>;
+export type PluginList = Infer<typeof PluginList>;
+export type AgentDefinition = Infer<typeof AgentDefinition>;
+export type AgentList = Infer<typeof AgentList>;
 
 /* ----------------------------------------------------------------- routes */
 
@@ -504,7 +626,7 @@ export const CONTRACT: Record<string, RouteContract> = {
   'GET /api/settings/models': J(ModelList),
   'POST /api/documents': J(UploadReply),
   'GET /api/documents': J(DocumentList),
-  'POST /api/documents/bulk': J(anyObj),
+  'POST /api/documents/bulk': J(BulkReply),
   'GET /api/documents/{id}': J(Document),
   'GET /api/documents/{id}/text': J(DocumentText),
   'PATCH /api/documents/{id}': J(Document),
@@ -585,3 +707,10 @@ export const CONTRACT: Record<string, RouteContract> = {
   'PUT /api/agents/{name}': J(Agent),
   'DELETE /api/agents/{name}': J(Agent),
 };
+
+/** the `data` of a chat event (chat:ID) */
+export type ChatEventData<E extends keyof typeof ChatEvents> = Infer<(typeof ChatEvents)[E]>;
+/** the `data` of a research-chat event (draft:ID) */
+export type DraftEventData<E extends keyof typeof DraftEvents> = Infer<(typeof DraftEvents)[E]>;
+/** the `data` of a documents event */
+export type DocumentEventData<E extends keyof typeof DocumentEvents> = Infer<(typeof DocumentEvents)[E]>;

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type FormEvent } from 'react';
-import { api, normDoc, normGroup, normPassage, pickList, qs, uploadFile, type Doc, type Group, type Passage } from '../lib/api';
+import { api, ApiError, normDoc, normGroup, normPassage, qs, uploadFile, type Doc, type Group, type Passage } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { useChannel } from '../lib/live';
@@ -69,7 +70,7 @@ export function DocumentsPage() {
     return f;
   }, [groupFilter, status, type, text, author, venue, yearFrom, yearTo]);
   const fetchPage = useCallback(
-    (offset: number) => api.get(`/api/documents${qs({ ...filter, sort, limit: PAGE, offset })}`),
+    (offset: number) => api.get<C.DocumentList>(`/api/documents${qs({ ...filter, sort, limit: PAGE, offset })}`),
     [filter, sort],
   );
   // The newest status each document reached according to the live channel.
@@ -79,14 +80,14 @@ export function DocumentsPage() {
   const reload = useCallback(async () => {
     try {
       const r = await fetchPage(0);
-      const list = pickList(r, 'documents')
+      const list = r.documents
         .map(normDoc)
         .map((d) => {
           const live = liveStatus.current.get(d.id);
           return live && statusRank(live) > statusRank(d.status) ? { ...d, status: live } : d;
         });
       setDocs(list);
-      setTotal(typeof r?.total === 'number' ? r.total : list.length === PAGE ? null : list.length);
+      setTotal(r.total);
       setError(null);
     } catch (e) {
       setError(e);
@@ -96,21 +97,20 @@ export function DocumentsPage() {
   const loadMore = async () => {
     try {
       const r = await fetchPage(docs?.length ?? 0);
-      const more = pickList(r, 'documents').map(normDoc);
+      const more = r.documents.map(normDoc);
       setDocs((cur) => {
         const have = new Set((cur ?? []).map((d) => d.id));
         return [...(cur ?? []), ...more.filter((d) => !have.has(d.id))];
       });
-      if (typeof r?.total === 'number') setTotal(r.total);
-      else if (more.length < PAGE) setTotal((docs?.length ?? 0) + more.length);
+      setTotal(r.total);
     } catch (e) {
       setError(e);
     }
   };
   const reloadGroups = useCallback(() => {
     api
-      .get('/api/groups')
-      .then((r) => setGroups(pickList(r, 'groups').map(normGroup)))
+      .get<C.GroupList>('/api/groups')
+      .then((r) => setGroups(r.groups.map(normGroup)))
       .catch(() => {});
   }, []);
 
@@ -135,10 +135,10 @@ export function DocumentsPage() {
     if (reloadTimer.current) clearTimeout(reloadTimer.current);
   }, []);
   useChannel('documents', 0, (ev) => {
-    const d = ev.data?.document ?? ev.data ?? {};
-    const id = String(d.id ?? d.document_id ?? '');
-    if (!id) return;
-    if (typeof d.status === 'string') liveStatus.current.set(id, d.status);
+    if (ev.event !== 'document') return;
+    const d = ev.data as C.DocumentEventData<'document'>;
+    const id = d.id;
+    liveStatus.current.set(id, d.status);
     const ts = Number(ev.ts);
     const recent = !Number.isFinite(ts) || ts >= mountedAt.current - 5000;
     setDocs((list) => {
@@ -154,7 +154,7 @@ export function DocumentsPage() {
         return list;
       }
       const cur = list[i];
-      const merged = normDoc({ ...cur.raw, ...d, id, status: d.status ?? cur.status, filename: d.filename ?? cur.filename });
+      const merged = normDoc({ ...cur.raw, ...d, status: d.status as C.DocStatus, filename: d.filename ?? cur.filename, error: d.error ?? cur.raw.error });
       const copy = list.slice();
       copy[i] = merged;
       return copy;
@@ -235,8 +235,8 @@ export function DocumentsPage() {
     try {
       const body: Record<string, unknown> = { action, ...(allMatching ? { filter } : { document_ids: [...selected] }) };
       if (gid) body.group_id = gid;
-      const r = await api.post('/api/documents/bulk', body);
-      setBulkNote(t('docs.bulkDone', { done: Number(r?.done ?? 0), n: Number(r?.matched ?? n) }));
+      const r = await api.post<C.BulkReply>('/api/documents/bulk', body);
+      setBulkNote(t('docs.bulkDone', { done: r.done, n: r.matched }));
       setSelected(new Set());
       setAllMatching(false);
       reloadGroups();
@@ -591,8 +591,8 @@ function SearchBox({ groups, onSearched, onOpen }: { groups: Group[]; onSearched
     try {
       const body: Record<string, unknown> = { query: q.trim(), k, mode };
       if (gid) body.group_id = gid;
-      const r = await api.post('/api/search', body);
-      setResults(pickList(r, 'results').map(normPassage));
+      const r = await api.post<C.SearchReply>('/api/search', body);
+      setResults(r.results.map(normPassage));
       onSearched(q.trim());
     } catch (err) {
       setError(err);
@@ -689,10 +689,10 @@ function DocTextModal({ doc, query, onClose }: { doc: Doc; query: string; onClos
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     api
-      .get(`/api/documents/${doc.id}/text`)
+      .get<C.DocumentText>(`/api/documents/${doc.id}/text`)
       .then((r) => {
-        setText(typeof r === 'string' ? r : String(r?.text ?? r?.content ?? ''));
-        setSections(Array.isArray(r?.sections) ? r.sections : []);
+        setText(r.text);
+        setSections(r.sections);
       })
       .catch(setError);
   }, [doc.id]);
@@ -797,11 +797,10 @@ export function DocEditModal({ doc, onClose, onSaved }: { doc: Doc; onClose: () 
         onClose();
         return;
       }
-      const r = await api.patch(`/api/documents/${doc.id}`, body);
-      onSaved(r && typeof r === 'object' && (r.id || r.document) ? normDoc(r) : { ...doc, title: v.title.trim(), authors: v.authors.trim(), year });
-    } catch (err: any) {
-      const field = err?.body?.error?.field as MetaField | undefined;
-      if (field && (META_FIELDS as readonly string[]).includes(field)) setFieldErr({ [field]: String(err.message || err.body.error.message) });
+      onSaved(normDoc(await api.patch<C.Document>(`/api/documents/${doc.id}`, body)));
+    } catch (err) {
+      const field = (err instanceof ApiError ? err.body?.error?.field : undefined) as MetaField | undefined;
+      if (err instanceof ApiError && field && (META_FIELDS as readonly string[]).includes(field)) setFieldErr({ [field]: err.message });
       else setError(err);
     } finally {
       setBusy(false);

@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, pickList, qs } from '../lib/api';
+import { api, qs } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { validatePasswordChange, type Errors } from '../lib/validation';
@@ -381,8 +382,7 @@ function EndpointEditor({
   const listModels = async () => {
     setBusy('models');
     try {
-      const r = await api.get(`/api/settings/models${qs({ endpoint: tier === 'default' ? 'mid' : tier })}`);
-      const list = pickList(r, 'models').map((m: any) => (typeof m === 'string' ? m : String(m.id ?? m.name ?? m.model)));
+      const list = (await api.get<C.ModelList>(`/api/settings/models${qs({ endpoint: tier === 'default' ? 'mid' : tier })}`)).models;
       setModels(list);
       if (!list.length) setResult({ ok: false, message: t('settings.noModels') });
     } catch (e) {

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { api, normPlan, type Plan, type PlanSection } from '../../lib/api';
+import { api, type Plan, type PlanSection } from '../../lib/api';
+import type * as C from '../../lib/contract';
 import { useI18n } from '../../lib/i18n';
 import { ErrorBox, Notice } from '../../components/ui';
 
@@ -165,7 +166,8 @@ export function PlanTab({ missionId, plan, analysis, editable, onSaved }: { miss
   const save = async () => {
     setBusy(true);
     setError(null);
-    const clean = (l: PlanSection[]): any[] =>
+    type SectionBody = { id?: string; title: string; questions: string[]; subsections: SectionBody[] };
+    const clean = (l: PlanSection[]): SectionBody[] =>
       l.map((s) => ({
         ...(s.id.startsWith('new-') ? {} : { id: s.id }),
         title: s.title.trim(),
@@ -174,8 +176,7 @@ export function PlanTab({ missionId, plan, analysis, editable, onSaved }: { miss
       }));
     const body = { sections: clean(draft) };
     try {
-      const r = await api.put(`/api/missions/${missionId}/plan`, body);
-      onSaved(normPlan(r) ?? normPlan(body)!);
+      onSaved(await api.put<C.Plan>(`/api/missions/${missionId}/plan`, body));
       setEditing(false);
       setSaved(true);
     } catch (e) {
