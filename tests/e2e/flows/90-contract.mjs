@@ -71,7 +71,8 @@ const RULES = {
       match: { system: 'role: planner' },
       json: { analysis: { type: 'report', language: 'en' }, sections: [{ title: 'What alpha particles are', questions: ['What are alpha particles made of?'], priority: 1 }] },
     },
-    { name: 'researcher', match: { system: 'role: researcher' }, json: { notes: [{ passage: 'P1', quote: Q1, summary: 'Alpha particles are helium nuclei.', credibility: 8 }] } },
+    // slow enough for the research-chat mission to be paused, resumed and stopped while it runs
+    { name: 'researcher', match: { system: 'role: researcher' }, delay: 1.5, json: { notes: [{ passage: 'P1', quote: Q1, summary: 'Alpha particles are helium nuclei.', credibility: 8 }] } },
     { name: 'reflector', match: { system: 'role: reflector' }, json: { sections: [{ id: 's1', quality: 0.9 }] } },
     { name: 'writer', match: { system: 'role: writer' }, text: 'Alpha particles are helium nuclei [1].' },
     { name: 'reviewer', match: { system: 'role: reviewer' }, json: { introduction: 'About alpha particles.', conclusion: 'They are helium nuclei.', sections: [{ id: 's1', needs_revision: false, suggestions: [] }] } },
@@ -199,6 +200,7 @@ export default async function contract(ctx) {
   let fromMission = '';
   let draftMission = '';
   let uid = '';
+  let regOpen = false;
 
   await check('contract: every route is called and its replies match web/src/lib/contract.ts', async () => {
     // auth (a login of its own: the page's token stays the page's)
@@ -209,15 +211,15 @@ export default async function contract(ctx) {
     await get('/api/auth/me');
     await get('/health');
     await get('/metrics');
+    // registration as an earlier flow left it, restored at the end
+    regOpen = (await get('/api/admin/settings')).body?.registration_open ?? false;
+    await call('PUT', '/api/admin/settings', { registration_open: false }, 200);
     await call('POST', '/api/auth/register', { username: 'contract-user', password: 'Contract-pass-1' }, 403);
     const created = await call('POST', '/api/admin/users', { username: `contract-${Date.now()}`, password: 'Contract-pass-1', role: 'researcher' }, 201);
     uid = created.body?.id;
     await call('POST', '/api/admin/users', { username: '' }, 422);
     await get('/api/admin/users');
     await call('PATCH', `/api/admin/users/${uid}`, { role: 'viewer' }, 200);
-    await get('/api/admin/settings');
-    const adm = await get('/api/admin/settings');
-    await call('PUT', '/api/admin/settings', { registration_open: adm.body?.registration_open ?? false }, 200);
 
     // settings: the fake model as the default endpoint
     const fr = await fetch(`http://127.0.0.1:${fakeModelPort}/_rules`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(RULES) });
@@ -316,6 +318,10 @@ export default async function contract(ctx) {
     }
     const started = await call('POST', `/api/missions/drafts/${draftId}/start`, {}, 201);
     draftMission = started.body?.mission_id;
+    // the controls of a running mission answer the mission
+    await call('POST', `/api/missions/${draftMission}/pause`, {}, 200);
+    await call('POST', `/api/missions/${draftMission}/resume`, {}, 200);
+    await call('POST', `/api/missions/${draftMission}/stop`, {}, 200);
 
     // writing
     const s = await call('POST', '/api/writing/sessions', { title: 'Contract draft', content: 'Alpha.', group_id: groupId }, 201);
@@ -366,7 +372,8 @@ export default async function contract(ctx) {
     checkFrames(`mission:${missionId}`, await channelEvents(`mission:${missionId}`, ['report_ready'], 10000));
     checkFrames(`chat:${chatId}`, await channelEvents(`chat:${chatId}`, [], 1500));
     checkFrames(`draft:${draftId}`, await channelEvents(`draft:${draftId}`, ['started'], 5000));
-    const want = ['mission:status', 'mission:phase', 'mission:note_added', 'mission:agent_log', 'mission:report_ready', 'chat:token', 'chat:message', 'chat:passages', 'draft:message', 'draft:started'];
+    checkFrames('documents', await channelEvents('documents', [], 1500));
+    const want = ['mission:status', 'mission:phase', 'mission:note_added', 'mission:agent_log', 'mission:report_ready', 'chat:token', 'chat:message', 'chat:passages', 'draft:message', 'draft:started', 'documents:document'];
     const missing = want.filter((e) => !wsSeen.has(e));
     const all = [...missing.map((e) => `${e}: never seen`), ...wsBad];
     assert(all.length === 0, `${all.length} event problems:\n  ${all.join('\n  ')}`);
@@ -392,7 +399,7 @@ export default async function contract(ctx) {
     await call('PUT', '/api/admin/settings', { registration_open: true }, 200);
     const uname = `reader-${Date.now()}`;
     await call('POST', '/api/auth/register', { username: uname, password: 'Reader-pass-1' }, 201);
-    await call('PUT', '/api/admin/settings', { registration_open: false }, 200);
+    await call('PUT', '/api/admin/settings', { registration_open: regOpen }, 200);
     token = (await call('POST', '/api/auth/login', { username: uname, password: 'Reader-pass-1' }, 200)).body?.access_token;
     token = (await call('POST', '/api/auth/change-password', { current_password: 'Reader-pass-1', new_password: 'Reader-pass-2!' }, 200)).body?.access_token;
     await call('POST', '/api/auth/logout', {}, 200);

@@ -98,6 +98,9 @@ export const TestConnection = obj({
   reply: opt(str),
   latency_ms: opt(num),
   error: opt(str),
+  /** kind "search": how many results the test query gave */
+  results: opt(int),
+  query: opt(str),
 });
 export type TestConnection = Infer<typeof TestConnection>;
 export const ModelList = obj({ endpoint: str, models: arr(str) });
@@ -163,8 +166,14 @@ export const SearchReply = obj({ results: arr(Passage), mode: str, reranked: boo
 
 export const Warning = obj({ code: str, message: str, section_id: opt(str), round: opt(int), ts: opt(num) });
 export type Warning = Infer<typeof Warning>;
-export const Reflection = obj({ round: int, sections: arr(obj({ id: str, title: opt(str), quality: nullable(num) })), outline_changes: opt(arr(unknown)), ts: opt(num) });
-export const Analysis = obj({ language: opt(str), tone: opt(str), length: opt(str), type: opt(str), reflections: opt(arr(Reflection)) });
+/** the reflector's assessment of a round (an outline change is the reflector's own object: {action, id?, title?, into?, order?}) */
+export const Reflection = obj({
+  round: int,
+  sections: arr(obj({ id: str, title: opt(str), quality: nullable(num), gaps: opt(arr(str)), contradictions: opt(arr(str)), new_questions: opt(arr(str)) })),
+  outline_changes: opt(arr(unknown)),
+  ts: opt(num),
+});
+export const Analysis = obj({ language: opt(str), tone: opt(str), length: opt(str), type: opt(str), audience: opt(str), reflections: opt(arr(Reflection)) });
 export const Counters = obj({ round: int, pass: int, notes: int, sections: int, calls: int, cached_calls: int, checked: int, supported: int, cost: num });
 export const MissionStatus = oneOf('queued', 'running', 'paused', 'completed', 'failed', 'stopped', 'cancelled');
 export const Mission = obj({

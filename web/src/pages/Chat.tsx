@@ -103,7 +103,7 @@ function ChatThread({ chatId, groups, onRenamed, onDeleted, listTitle }: { chatI
   const isNew = chatId === 'new';
   const loc = useLocation();
   const nav = useNavigate();
-  const pendingAsk = useRef<string | null>((loc.state as any)?.ask ?? null);
+  const pendingAsk = useRef<string | null>((loc.state as { ask?: string } | null)?.ask ?? null);
   const [renaming, setRenaming] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const { canWrite } = useAuth();
@@ -184,7 +184,7 @@ function ChatThread({ chatId, groups, onRenamed, onDeleted, listTitle }: { chatI
       // the first question creates the chat; its thread asks it
       setBusy(true);
       try {
-        const group = (loc.state as any)?.group;
+        const group = (loc.state as { group?: string } | null)?.group;
         const r = await api.post<C.Chat>('/api/chats', group ? { group_id: group } : {});
         const c = normChat(r);
         onRenamed();

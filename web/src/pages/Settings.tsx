@@ -297,16 +297,18 @@ export function SettingsPage() {
   );
 }
 
-const CHECK_FLAGS = ['models_ok', 'model_found', 'chat_ok', 'embedding_ok'];
+const CHECK_FLAGS = ['models_ok', 'model_found', 'chat_ok', 'embedding_ok'] as const;
 
-function TestResult({ result }: { result: any }) {
+/** what a "Test connection" shows: the server's answer, a message of the page, or the request's error */
+type Shown = (C.TestConnection & { message?: string }) | Error | null;
+
+function TestResult({ result }: { result: Shown }) {
   const { t } = useI18n();
   if (!result) return null;
   if (result instanceof Error) return <div className="alert alert-error small" role="alert">{result.message}</div>;
-  const ok = result.ok ?? result.success ?? (Array.isArray(result.results) ? result.results.every((x: any) => x.ok) : undefined);
-  const parts: any[] = Array.isArray(result.results) ? result.results : Array.isArray(result.checks) ? result.checks : [];
+  const ok = result.ok;
   const flags = CHECK_FLAGS.filter((k) => typeof result[k] === 'boolean');
-  const err = result.error ? (typeof result.error === 'string' ? result.error : result.error.message) : '';
+  const err = result.error ?? '';
   return (
     <div className={`alert ${ok ? 'alert-success' : 'alert-error'} small`} role="status" data-testid="test-result">
       <strong>{ok ? t('settings.testOk') : t('settings.testFailed')}</strong>
@@ -324,15 +326,6 @@ function TestResult({ result }: { result: any }) {
         </ul>
       )}
       {typeof result.results === 'number' && <div>{t('settings.searchResults', { n: result.results })}</div>}
-      {parts.length > 0 && (
-        <ul>
-          {parts.map((p, i) => (
-            <li key={i}>
-              {p.ok ? '✓' : '✗'} {p.name ?? p.check ?? p.kind} {p.message ? `— ${p.message}` : ''}
-            </li>
-          ))}
-        </ul>
-      )}
     </div>
   );
 }
@@ -361,7 +354,7 @@ function EndpointEditor({
   noProvider?: boolean;
 }) {
   const { t } = useI18n();
-  const [result, setResult] = useState<any>(null);
+  const [result, setResult] = useState<Shown>(null);
   const [models, setModels] = useState<string[]>([]);
   const [busy, setBusy] = useState('');
   const set = (k: keyof Endpoint, v: string) => onChange({ ...value, [k]: v });
@@ -372,7 +365,7 @@ function EndpointEditor({
     try {
       const body: Record<string, unknown> = { kind, endpoint: endpointBody(value, orig, true) ?? {} };
       if (kind === 'llm' && tier !== 'default') body.tier = tier;
-      setResult(await api.post('/api/settings/test-connection', body));
+      setResult(await api.post<C.TestConnection>('/api/settings/test-connection', body));
     } catch (e) {
       setResult(e instanceof Error ? e : new Error(String(e)));
     } finally {
@@ -462,7 +455,7 @@ function EndpointEditor({
 
 function SearchEditor({ value, orig, onChange }: { value: SettingsForm['search']; orig: SettingsForm['search']; onChange: (v: SettingsForm['search']) => void }) {
   const { t } = useI18n();
-  const [result, setResult] = useState<any>(null);
+  const [result, setResult] = useState<Shown>(null);
   const [busy, setBusy] = useState(false);
   const toggle = (p: string, on: boolean) => onChange({ ...value, providers: on ? [...value.providers.filter((x) => x !== p), p] : value.providers.filter((x) => x !== p) });
   const test = async () => {
@@ -473,7 +466,7 @@ function SearchEditor({ value, orig, onChange }: { value: SettingsForm['search']
       if (value.providers.length) search.providers = value.providers;
       if (value.searxng_url.trim()) search.searxng_url = value.searxng_url.trim();
       for (const k of ['tavily_api_key', 'brave_api_key'] as const) if (value[k] && !value[k].startsWith(MASK)) search[k] = value[k];
-      setResult(await api.post('/api/settings/test-connection', { kind: 'search', search }));
+      setResult(await api.post<C.TestConnection>('/api/settings/test-connection', { kind: 'search', search }));
     } catch (e) {
       setResult(e instanceof Error ? e : new Error(String(e)));
     } finally {
