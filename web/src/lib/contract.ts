@@ -65,11 +65,29 @@ export const McpServerSetting = obj({
 export type McpServerSetting = Infer<typeof McpServerSetting>;
 export const McpSection = obj({ servers: opt(record(McpServerSetting)) });
 export type McpSection = Infer<typeof McpSection>;
+/** an endpoint as stored in the "models" section (keys come back as "********") */
+export const StoredEndpoint = obj({
+  provider: opt(str),
+  base_url: opt(str),
+  api_key: opt(str),
+  api_key_set: opt(bool),
+  model: opt(str),
+  temperature: opt(num),
+  max_tokens: opt(int),
+  context_window: opt(int),
+  headers: opt(anyObj),
+  external: opt(bool),
+});
+export type StoredEndpoint = Infer<typeof StoredEndpoint>;
+/** the "search" section (more members: docs/web.md) */
+export const SearchSection = obj({ providers: opt(arr(str)), searxng_url: opt(str), tavily_api_key: opt(str), brave_api_key: opt(str) });
+/** the "research" section: the research defaults and PII masking (more members: docs/missions.md) */
+export const ResearchSection = extend(ResearchDefaults, { mask_pii: opt(bool) });
 export const SearchEffective = obj({ provider: nullable(str), configured: bool, source: str });
 export const Settings = obj({
-  models: record(anyObj),
-  search: anyObj,
-  research: anyObj,
+  models: record(StoredEndpoint),
+  search: SearchSection,
+  research: ResearchSection,
   mcp: McpSection,
   effective: obj({
     fast: Endpoint,
@@ -83,7 +101,7 @@ export const Settings = obj({
   }),
 });
 export type Settings = Infer<typeof Settings>;
-export const AdminSettings = obj({ registration_open: bool, models: record(anyObj), search: anyObj, research: anyObj, mcp: McpSection });
+export const AdminSettings = obj({ registration_open: bool, models: record(StoredEndpoint), search: SearchSection, research: ResearchSection, mcp: McpSection });
 export const TestConnection = obj({
   ok: bool,
   kind: opt(str),

@@ -45,19 +45,23 @@ export interface SettingsForm {
   searchExtra: Record<string, unknown>;
 }
 
-const s = (v: any) => (v === undefined || v === null ? '' : String(v));
-function endpoint(r: any): Endpoint {
-  const e = r || {};
+const s = (v: string | number | null | undefined) => (v === undefined || v === null ? '' : String(v));
+function endpoint(e: C.StoredEndpoint = {}): Endpoint {
   return {
     provider: s(e.provider),
-    base_url: s(e.base_url ?? e.url ?? e.endpoint),
+    base_url: s(e.base_url),
     api_key: s(e.api_key),
-    model: s(e.model ?? e.name),
+    model: s(e.model),
     temperature: s(e.temperature),
     max_tokens: s(e.max_tokens),
     context_window: s(e.context_window),
   };
 }
+
+/** GET/PUT /api/settings or /api/admin/settings (the admin's has no "effective") */
+export type SettingsReply = Partial<Pick<C.Settings, 'models' | 'search' | 'research'>> & {
+  effective?: Partial<Record<(typeof TIERS)[number], Partial<C.Endpoint>>>;
+};
 
 /**
  * GET /api/settings → form state. The server keeps three documents,
@@ -65,28 +69,21 @@ function endpoint(r: any): Endpoint {
  * as "********", and adds "effective" (what each tier resolves to, with the
  * environment) which the page shows as placeholders.
  */
-export function settingsToForm(r: any): SettingsForm {
-  const x = r?.settings && typeof r.settings === 'object' ? r.settings : r || {};
-  const models = x.models ?? x.llm ?? {};
-  const research = x.research ?? x.research_defaults ?? {};
+export function settingsToForm(x: SettingsReply): SettingsForm {
+  const models = x.models ?? {};
+  const research = x.research ?? {};
   const search = x.search ?? {};
   const eff = x.effective ?? {};
-  const providers = Array.isArray(search.providers)
-    ? search.providers.map(String)
-    : typeof search.providers === 'string' && search.providers
-      ? search.providers.split(',').map((p: string) => p.trim())
-      : [];
   const { max_rounds, max_passes, language, tone, length, mask_pii, ...researchExtra } = research;
-  const { providers: _p, searxng_url, tavily_api_key, brave_api_key, ...searchExtra } = search;
-  void _p;
+  const { providers, searxng_url, tavily_api_key, brave_api_key, ...searchExtra } = search;
   return {
-    models: Object.fromEntries(TIERS.map((t) => [t, endpoint(models[t] ?? x[t] ?? (t === 'embedding' ? x.embeddings : undefined))])),
+    models: Object.fromEntries(TIERS.map((t) => [t, endpoint(models[t])])),
     effective: Object.fromEntries(
-      Object.entries(eff).map(([k, v]: [string, any]) => [k, { configured: !!v?.configured, provider: s(v?.provider), base_url: s(v?.base_url), model: s(v?.model), reason: s(v?.reason), source: s(v?.source) }]),
+      Object.entries(eff).map(([k, v]) => [k, { configured: !!v.configured, provider: s(v.provider), base_url: s(v.base_url), model: s(v.model), reason: s(v.reason), source: s(v.source) }]),
     ),
-    search: { providers, searxng_url: s(searxng_url ?? search.url), tavily_api_key: s(tavily_api_key), brave_api_key: s(brave_api_key) },
+    search: { providers: providers ?? [], searxng_url: s(searxng_url), tavily_api_key: s(tavily_api_key), brave_api_key: s(brave_api_key) },
     defaults: { max_rounds: s(max_rounds ?? 5), max_passes: s(max_passes ?? 2), language: s(language || 'en'), tone: s(tone || 'neutral'), length: s(length || 'medium') },
-    mask_pii: !!(mask_pii ?? x.mask_pii),
+    mask_pii: !!mask_pii,
     researchExtra,
     searchExtra,
   };
@@ -110,8 +107,8 @@ export function endpointBody(e: Endpoint, o: Endpoint, forTest = false): Record<
 }
 
 /** Form state → PUT /api/settings body (sections models, search, research). */
-export function formToSettings(f: SettingsForm, orig: SettingsForm): any {
-  const models: Record<string, unknown> = {};
+export function formToSettings(f: SettingsForm, orig: SettingsForm): { models: Record<string, Record<string, unknown>>; search: Record<string, unknown>; research: Record<string, unknown> } {
+  const models: Record<string, Record<string, unknown>> = {};
   for (const t of TIERS) {
     const b = endpointBody(f.models[t], orig.models[t]);
     if (b) models[t] = b;
@@ -156,7 +153,7 @@ export function SettingsPage() {
     setF(null);
     setSaved(false);
     api
-      .get(settingsPath(scope))
+      .get<SettingsReply>(settingsPath(scope))
       .then((r) => {
         const form = settingsToForm(r);
         setOrig(form);
@@ -177,8 +174,7 @@ export function SettingsPage() {
     setError(null);
     setSaved(false);
     try {
-      const r = await api.put(settingsPath(scope), formToSettings(f, orig));
-      const form = r && typeof r === 'object' && Object.keys(r).length ? settingsToForm(r) : f;
+      const form = settingsToForm(await api.put<SettingsReply>(settingsPath(scope), formToSettings(f, orig)));
       setOrig(form);
       setF(form);
       setSaved(true);
