@@ -26,7 +26,7 @@ export interface WritingRef {
   n: number;
   formatted: string;
   label: string;
-  [k: string]: any;
+  [k: string]: unknown;
 }
 interface SessionInfo {
   id: string;
@@ -662,7 +662,7 @@ function ReferencesPanel({ session, onChange, canWrite }: { session: SessionInfo
       const v = r?.[k];
       f[k] = Array.isArray(v) ? v.join('; ') : v == null ? '' : String(v);
     }
-    f.type = r?.type ?? '';
+    f.type = typeof r?.type === 'string' ? r.type : '';
     setForm(f);
   };
   const submit = async (e: FormEvent) => {
