@@ -18,6 +18,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadContract, serverRoutes, routeOf } from './contract-lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -50,22 +51,43 @@ await new Promise((r) => http.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${http.address().port}`;
 
 /* ---------------- scripted backend ---------------- */
+// it answers in the shapes of web/src/lib/contract.ts, checked on every
+// reply and event (a check below fails on any mismatch), like the server
+const C = await loadContract(root);
+const routes = serverRoutes(root);
+const shapeProblems = [];
 const now = Date.now();
 const iso = (ms) => new Date(ms).toISOString();
+const counters = (o = {}) => ({ round: 1, pass: 0, notes: 0, sections: 0, calls: 0, cached_calls: 0, checked: 0, supported: 0, cost: 0, ...o });
+const mission = (o) => ({
+  user_id: 'u1', description: '', questions: ['Why?'], research_questions: ['Why?'], sources: ['local_documents'], group_id: null, settings: {}, analysis: null, schedule: null,
+  phase: null, round: 1, pass: 0, offline: false, error: null, started_at: null, finished_at: null, updated_at: o.created_at, outcome: null, warnings: [],
+  notes_count: 0, sections_count: 0, last_seq: 0, tokens: 0, cost: 0, calls: 0, progress: 0, counters: counters(), ...o,
+});
+const doc = (o) => ({
+  error: null, title: null, authors: null, author_list: [], year: null, venue: null, doi: null, arxiv_id: null, abstract: null, keywords: [], language: null,
+  meta_sources: {}, mime: 'text/plain', size_bytes: 10, pages: 0, chunk_count: 0, metadata: {}, group_ids: [], updated_at: o.created_at, ...o,
+});
+const note = (o) => ({
+  round: 1, content: o.quote, source_type: o.url ? 'web' : 'document', source_key: o.url ?? `doc:${o.id}`, document_id: null, page: null, url: null, authors: null,
+  credibility: null, created_at: iso(now), year: null, venue: null, doi: null, ...o,
+  source: { type: o.url ? 'web' : 'document', title: o.source_title, document_id: o.document_id ?? null, url: o.url ?? null, page: o.page ?? null, credibility: o.credibility ?? null },
+});
+const group = (o) => ({ description: '', document_count: 0, created_at: iso(now), updated_at: iso(now), ...o });
 const TOKEN = 'tok-123';
 const state = {
   missions: [
-    { id: 'm1', title: 'Few-shot learning in 2024 NLP papers', status: 'running', phase: 'planning', progress: 0.1, tokens: 1200, cost: 0.012, calls: 3, created_at: iso(now - 600_000), started_at: iso(now - 590_000), last_seq: 3 },
-    { id: 'm2', title: 'Battery recycling market 2025', status: 'completed', phase: 'done', progress: 1, tokens: 84200, cost: 0.61, calls: 57, created_at: iso(now - 86_400_000), started_at: iso(now - 86_300_000), finished_at: iso(now - 84_000_000), last_seq: 0, verification: { checked: 24, supported: 22, unsupported: 2 } },
+    mission({ id: 'm1', title: 'Few-shot learning in 2024 NLP papers', status: 'running', phase: 'planning', progress: 0.1, tokens: 1200, cost: 0.012, calls: 3, created_at: iso(now - 600_000), started_at: iso(now - 590_000), last_seq: 3 }),
+    mission({ id: 'm2', title: 'Battery recycling market 2025', status: 'completed', phase: 'done', progress: 1, tokens: 84200, cost: 0.61, calls: 57, created_at: iso(now - 86_400_000), started_at: iso(now - 86_300_000), finished_at: iso(now - 84_000_000), outcome: 'ok', counters: counters({ calls: 57, checked: 24, supported: 22, cost: 0.61 }) }),
   ],
   plan: {
     sections: [
       { id: 's1', title: 'Background', questions: ['What is few-shot learning?'], subsections: [] },
-      { id: 's2', title: 'Methods in 2024', questions: ['Which prompting methods dominate?'], subsections: [{ id: 's2a', title: 'In-context learning', questions: [] }] },
+      { id: 's2', title: 'Methods in 2024', questions: ['Which prompting methods dominate?'], subsections: [{ id: 's2a', title: 'In-context learning', questions: [], subsections: [] }] },
     ],
   },
   docs: [],
-  groups: [{ id: 'g1', name: 'ACL 2024', document_count: 0 }],
+  groups: [group({ id: 'g1', name: 'ACL 2024' })],
   chats: [],
   users: [
     { id: 'u1', username: 'admin', role: 'admin', active: true, created_at: iso(now - 1e9) },
@@ -99,7 +121,10 @@ const log = new Map();
 const conns = [];
 function logEvent(channel, event, data) {
   const list = log.get(channel) ?? [];
-  const ev = { type: 'event', channel, seq: list.length + 1, event, data, ts: Date.now() };
+  const schema = C.EVENTS[channel.split(':')[0]]?.[event];
+  const bad = schema ? C.problems(schema, data) : ['no schema in contract.ts EVENTS'];
+  for (const b of bad) shapeProblems.push(`${channel} event "${event}": ${b}`);
+  const ev = { type: 'event', channel, seq: list.length + 1, event, data, ts: iso(Date.now()) };
   list.push(ev);
   log.set(channel, list);
   return ev;
@@ -137,7 +162,13 @@ async function setupRoutes(page) {
     const url = new URL(req.url());
     const p = url.pathname;
     const m = req.method();
-    const json = (status, body) => route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
+    const json = (status, body) => {
+      const r = routeOf(routes, m, p);
+      const spec = r && C.CONTRACT[r];
+      const bad = !spec ? ['no such route in the server'] : C.problems(status >= 400 ? (spec.error ?? C.ErrorBody) : spec.body, body);
+      for (const b of bad) shapeProblems.push(`${m} ${p} -> ${status}: ${b}`);
+      return route.fulfill({ status, contentType: 'application/json', body: JSON.stringify(body) });
+    };
     const body = () => {
       try {
         return JSON.parse(req.postData() || '{}');
@@ -157,7 +188,7 @@ async function setupRoutes(page) {
     if (p === '/api/missions' && m === 'POST') {
       const b = body();
       const id = `m${state.missions.length + 1}`;
-      state.missions.unshift({ id, title: b.title, status: 'queued', phase: '', progress: 0, tokens: 0, cost: 0, calls: 0, created_at: iso(Date.now()), last_seq: 0 });
+      state.missions.unshift(mission({ id, title: b.title, status: 'queued', created_at: iso(Date.now()) }));
       return json(201, { id, status: 'queued' });
     }
     let mm = p.match(/^\/api\/missions\/([^/]+)(\/.*)?$/);
@@ -166,16 +197,17 @@ async function setupRoutes(page) {
       if (!mis) return json(404, { error: { code: 'not_found', message: `mission ${mm[1]} not found` } });
       const sub = mm[2] || '';
       if (sub === '') return json(200, mis);
-      if (sub === '/plan' && m === 'GET') return mis.id === 'm1' ? json(200, { plan: state.plan }) : json(200, { plan: { sections: [{ id: 'x', title: 'Summary', questions: [] }] } });
+      if (sub === '/plan' && m === 'GET') return mis.id === 'm1' ? json(200, state.plan) : json(200, { sections: [{ id: 'x', title: 'Summary', questions: [], subsections: [] }] });
       if (sub === '/plan' && m === 'PUT') {
         state.putPlan = body();
-        return json(200, { plan: state.putPlan });
+        const withIds = (l, pre) => l.map((x, i) => ({ id: x.id ?? `${pre}${i + 1}`, title: x.title, questions: x.questions ?? [], subsections: withIds(x.subsections ?? [], `${pre}${i + 1}.`) }));
+        return json(200, { sections: withIds(state.putPlan.sections, 'n') });
       }
-      if (sub === '/notes') return json(200, { notes: mis.id === 'm2' ? [{ id: 'n9', section_id: 'x', quote: 'Global battery recycling capacity grew 18 percent in 2025', source: 'IEA', url: 'https://iea.example/report', credibility: 9 }] : [] });
+      if (sub === '/notes') return json(200, { notes: mis.id === 'm2' ? [{ id: 'n9', section_id: 'x', round: 1, quote: 'Global battery recycling capacity grew 18 percent in 2025', content: 'Capacity grew 18% in 2025.', source_type: 'web', source_key: 'url:iea', document_id: null, page: null, url: 'https://iea.example/report', source_title: 'IEA', authors: null, credibility: 9, created_at: iso(now - 85_000_000), year: null, venue: null, doi: null, source: { type: 'web', title: 'IEA', url: 'https://iea.example/report', credibility: 9 } }] : [] });
       if (sub === '/logs') return json(200, { logs: [] });
       const lm = sub.match(/^\/logs\/(.+)$/);
-      if (lm) return json(200, { id: lm[1], agent: 'planner', action: 'outline', model: 'qwen2.5:7b', tokens: 900, prompt_tokens: 700, completion_tokens: 200, cost: 0.002, duration_ms: 2100, prompt: [{ role: 'system', content: 'You plan research.' }, { role: 'user', content: 'Plan: few-shot learning' }], response: '{"sections":[...]}' });
-      if (sub === '/report/versions') return json(200, mis.status === 'completed' ? { versions: [{ version: 2, created_at: iso(now - 84_000_000) }, { version: 1, created_at: iso(now - 85_000_000) }], formats: ['md', 'html', 'pdf', 'docx'] } : { versions: [] });
+      if (lm) return json(200, { id: lm[1], agent: 'planner', action: 'outline', model: 'qwen2.5:7b', tokens: 900, prompt_tokens: 700, completion_tokens: 200, cost: 0.002, duration_ms: 2100, status: 'ok', error: null, created_at: now - 500_000, prompt: [{ role: 'system', content: 'You plan research.' }, { role: 'user', content: 'Plan: few-shot learning' }], response: '{"sections":[...]}' });
+      if (sub === '/report/versions') return json(200, mis.status === 'completed' ? { versions: [{ version: 2, created_at: iso(now - 84_000_000), chars: 400, author: 'agent', edited_by: null }, { version: 1, created_at: iso(now - 85_000_000), chars: 380, author: 'agent', edited_by: null }], formats: ['md', 'html', 'pdf', 'docx'] } : { versions: [] });
       if (sub === '/report') {
         if (mis.status !== 'completed') return json(404, { error: { code: 'not_found', message: 'no report yet' } });
         const fmt = url.searchParams.get('format');
@@ -184,8 +216,16 @@ async function setupRoutes(page) {
             version: 2,
             markdown: REPORT,
             created_at: iso(now - 84_000_000),
-            // the server stores meta as JSON text; the UI accepts both
-            meta: JSON.stringify({ references: [{ n: 1, note_id: 'n9', title: 'IEA', url: 'https://iea.example/report' }, { n: 2, title: 'EU Battery Regulation 2023/1542', document_id: 'd7', page: 12 }] }),
+            meta: {
+              references: [
+                { n: 1, note_id: 'n9', title: 'IEA', url: 'https://iea.example/report', kind: 'web', notes: ['n9'] },
+                { n: 2, title: 'EU Battery Regulation 2023/1542', url: null, document_id: 'd7', page: 12, kind: 'document' },
+              ],
+              citations: 4,
+              sections: ['Summary'],
+              unverified: [],
+              record: { calls: 57, tokens: 84200, cost: 0.61, checked: 24, supported: 22, offline: false, outcome: 'ok' },
+            },
             formats: ['md', 'html', 'pdf', 'docx'],
           });
         if (fmt === 'md') return route.fulfill({ status: 200, contentType: 'text/markdown', body: REPORT });
@@ -198,81 +238,96 @@ async function setupRoutes(page) {
         const st = { pause: 'paused', resume: 'running', stop: 'stopped' }[cm[1]];
         mis.status = st;
         setTimeout(() => push(`mission:${mis.id}`, 'status', { status: st }), 50);
-        return json(200, { id: mis.id, status: st });
+        return json(200, mis);
       }
       return json(404, { error: { code: 'not_found', message: p } });
     }
     if (p === '/api/groups' && m === 'GET') return json(200, { groups: state.groups });
     if (p === '/api/groups' && m === 'POST') {
-      const g = { id: `g${state.groups.length + 1}`, name: body().name, document_count: 0 };
+      const g = group({ id: `g${state.groups.length + 1}`, name: body().name });
       state.groups.push(g);
       return json(201, g);
     }
     if (p === '/api/documents' && m === 'GET') {
       const st = url.searchParams.get('status');
-      return json(200, { documents: state.docs.filter((d) => !st || d.status === st) });
+      const list = state.docs.filter((d) => !st || d.status === st);
+      return json(200, { documents: list, total: list.length });
     }
     if (p === '/api/documents' && m === 'POST') {
       const raw = req.postDataBuffer()?.toString('latin1') ?? '';
       const names = [...raw.matchAll(/filename="([^"]+)"/g)].map((x) => x[1]);
-      const added = names.map((n) => ({ id: `d${state.docs.length + 1 + names.indexOf(n)}`, filename: n, status: 'queued', created_at: iso(Date.now()) }));
+      const added = names.map((n) => doc({ id: `d${state.docs.length + 1 + names.indexOf(n)}`, filename: n, status: 'queued', created_at: iso(Date.now()) }));
       state.docs.push(...added);
       for (const d of added) {
         setTimeout(() => {
           d.status = 'processing';
-          push('documents', 'document_status', { id: d.id, status: 'processing' });
+          push('documents', 'document', { id: d.id, status: 'processing', stage: 'parse', progress: 0.3 });
         }, 150);
         setTimeout(() => {
           d.status = 'ready';
-          push('documents', 'document_status', { id: d.id, status: 'ready', pages: 1, chunks: 2 });
+          d.chunk_count = 2;
+          push('documents', 'document', { id: d.id, status: 'ready', progress: 1 });
         }, 400);
       }
-      return json(202, { documents: added });
+      return json(202, { documents: added.map((d) => ({ id: d.id, filename: d.filename, status: d.status })) });
     }
-    if (p === '/api/search') return json(200, { results: [{ document_id: 'd1', title: 'alpha.md', page: 1, chunk_id: 'c1', score: 0.873, text: 'Alpha particles are helium nuclei.' }] });
-    if (p === '/api/chats' && m === 'GET') return json(200, { chats: state.chats });
+    if (p === '/api/search') return json(200, { results: [{ document_id: 'd1', title: 'alpha.md', filename: 'alpha.md', page: 1, chunk_id: 'c1', score: 0.873, text: 'Alpha particles are helium nuclei.', heading: null }], mode: 'lexical', reranked: false, group_by: 'passage' });
+    const chatView = ({ messages: _m, ...c }) => ({ ...c, message_count: _m.length });
+    if (p === '/api/chats' && m === 'GET') return json(200, { chats: state.chats.map(chatView), total: state.chats.length });
     if (p === '/api/chats' && m === 'POST') {
-      const c = { id: `c${state.chats.length + 1}`, title: 'New conversation', created_at: iso(Date.now()), messages: [] };
+      const c = { id: `c${state.chats.length + 1}`, title: 'New conversation', group_id: null, created_at: iso(Date.now()), updated_at: iso(Date.now()), answering: false, messages: [] };
       state.chats.push(c);
-      return json(201, c);
+      return json(201, chatView(c));
     }
     mm = p.match(/^\/api\/chats\/([^/]+)(\/messages)?$/);
     if (mm) {
       const c = state.chats.find((x) => x.id === mm[1]);
       if (!c) return json(404, { error: { code: 'not_found', message: 'chat' } });
-      if (!mm[2]) return json(200, c);
-      const q = body().content;
-      c.messages.push({ role: 'user', content: q });
+      if (!mm[2]) return json(200, { ...chatView(c), messages: c.messages, last_seq: (log.get(`chat:${c.id}`) ?? []).length });
+      // 202 at once; the answer streams on chat:ID, its message ends it
+      const q = { id: `q${c.messages.length + 1}`, chat_id: c.id, role: 'user', content: body().content, citations: [], created_at: iso(Date.now()) };
+      c.messages.push(q);
+      const seq = push(`chat:${c.id}`, 'message', q).seq;
       const answer = 'Alpha particles are helium nuclei [1].';
       const pieces = ['Alpha ', 'particles ', 'are ', 'helium ', 'nuclei ', '[1].'];
-      pieces.forEach((t, i) => setTimeout(() => push(`chat:${c.id}`, 'token', { token: t }), 100 + i * 120));
-      await new Promise((r) => setTimeout(r, 100 + pieces.length * 120 + 300));
-      const msg = { id: 'a1', role: 'assistant', content: answer, citations: [{ document_id: 'd1', title: 'alpha.md', page: 1, score: 0.87, text: 'Alpha particles are helium nuclei.' }] };
-      c.messages.push(msg);
-      return json(200, msg);
+      pieces.forEach((t, i) => setTimeout(() => push(`chat:${c.id}`, 'token', { text: t }), 100 + i * 120));
+      setTimeout(() => {
+        const msg = { id: `a${c.messages.length + 1}`, chat_id: c.id, role: 'assistant', content: answer, citations: [{ n: 1, document_id: 'd1', title: 'alpha.md', page: 1, chunk_id: 'c1', text: 'Alpha particles are helium nuclei.' }], created_at: iso(Date.now()) };
+        c.messages.push(msg);
+        push(`chat:${c.id}`, 'message', msg);
+      }, 100 + pieces.length * 120 + 300);
+      return json(202, { status: 'answering', channel: `chat:${c.id}`, seq, message: q });
     }
-    if (p === '/api/settings' && m === 'GET')
-      return json(200, {
-        models: { fast: { provider: 'ollama', base_url: 'http://127.0.0.1:11434', model: 'qwen2.5:3b', api_key: '********', api_key_set: true } },
-        search: { providers: ['searxng'], searxng_url: 'http://127.0.0.1:8888' },
+    const ep = (o) => ({ configured: true, provider: 'ollama', base_url: 'http://127.0.0.1:11434', model: '', source: 'user', ...o });
+    const settings = (over = {}) => ({
+      models: { fast: { provider: 'ollama', base_url: 'http://127.0.0.1:11434', model: 'qwen2.5:3b', api_key: '********', api_key_set: true } },
+      search: { providers: ['searxng'], searxng_url: 'http://127.0.0.1:8888' },
+      research: { max_rounds: 3, max_passes: 1, language: 'en' },
+      mcp: {},
+      ...over,
+      effective: {
+        fast: ep({ model: 'qwen2.5:3b' }),
+        mid: ep({ model: 'qwen2.5:7b' }),
+        intelligent: ep({ model: 'qwen2.5:7b' }),
+        verifier: ep({ model: 'qwen2.5:7b' }),
+        embedding: ep({ configured: false, provider: 'openai', base_url: '', reason: 'no embedding model' }),
+        rerank: ep({ configured: false, provider: 'openai', base_url: '', source: 'none', reason: 'no rerank endpoint' }),
+        search: { provider: 'searxng', configured: true, source: 'user' },
         research: { max_rounds: 3, max_passes: 1, language: 'en' },
-        effective: {
-          fast: { configured: true, provider: 'ollama', base_url: 'http://127.0.0.1:11434', model: 'qwen2.5:3b' },
-          mid: { configured: true, provider: 'ollama', base_url: 'http://127.0.0.1:11434', model: 'qwen2.5:7b' },
-          embedding: { configured: false, provider: 'openai', base_url: '', model: '', reason: 'no embedding model' },
-        },
-      });
+      },
+    });
+    if (p === '/api/settings' && m === 'GET') return json(200, settings());
     if (p === '/api/settings' && m === 'PUT') {
       state.settingsPut = body();
-      return json(200, state.settingsPut);
+      return json(200, settings(state.settingsPut));
     }
     if (p === '/api/settings/test-connection') {
       state.testBody = body();
       return json(200, { ok: true, models_ok: true, model_found: true, chat_ok: true, latency_ms: 42, kind: 'llm', tier: 'fast' });
     }
-    if (p === '/api/settings/models') return json(200, { models: ['qwen2.5:3b', 'qwen2.5:7b', 'llama3.1:8b'] });
+    if (p === '/api/settings/models') return json(200, { endpoint: url.searchParams.get('endpoint') ?? 'mid', models: ['qwen2.5:3b', 'qwen2.5:7b', 'llama3.1:8b'] });
     if (p === '/api/admin/users') return json(200, { users: state.users, registration_open: false });
-    if (p === '/api/admin/settings') return json(200, { registration_open: false });
+    if (p === '/api/admin/settings') return json(200, { registration_open: false, models: {}, search: {}, research: {}, mcp: {} });
     return json(404, { error: { code: 'not_found', message: `no such endpoint: ${p}` } });
   });
 }
@@ -352,11 +407,11 @@ try {
     const s = subscribeLog.find((x) => x.channel === 'mission:m1');
     assert(s.after === 3, `subscribed with after=${s.after}`);
     push('mission:m1', 'phase', { phase: 'research', progress: 0.35 });
-    push('mission:m1', 'plan_updated', { plan: { sections: [...state.plan.sections, { id: 's3', title: 'Open problems', questions: ['What remains unsolved?'] }] } });
-    push('mission:m1', 'note_added', { note: { id: 'n1', section_id: 's1', quote: 'Few-shot learning adapts a model from a handful of examples.', source: 'survey.pdf', document_id: 'd1', page: 2, credibility: 8 } });
-    push('mission:m1', 'note_added', { note: { id: 'n2', section_id: 's2', quote: 'Chain-of-thought prompting improved accuracy on 9 of 12 tasks.', source: 'ACL 2024 paper', url: 'https://aclanthology.example/2024.acl-long.1', credibility: 7 } });
-    push('mission:m1', 'agent_log', { id: 'l1', agent: 'planner', action: 'outline created', model: 'qwen2.5:7b', tokens: 900, cost: 0.002, duration_ms: 2100 });
-    push('mission:m1', 'agent_log', { id: 'l2', agent: 'researcher', action: 'searched documents: few-shot', model: 'qwen2.5:3b', tokens: 400, cost: 0.0004, duration_ms: 800 });
+    push('mission:m1', 'plan_updated', { plan: { sections: [...state.plan.sections, { id: 's3', title: 'Open problems', questions: ['What remains unsolved?'], subsections: [] }] } });
+    push('mission:m1', 'note_added', { note: note({ id: 'n1', section_id: 's1', quote: 'Few-shot learning adapts a model from a handful of examples.', source_title: 'survey.pdf', document_id: 'd1', page: 2, credibility: 8 }) });
+    push('mission:m1', 'note_added', { note: note({ id: 'n2', section_id: 's2', quote: 'Chain-of-thought prompting improved accuracy on 9 of 12 tasks.', source_title: 'ACL 2024 paper', url: 'https://aclanthology.example/2024.acl-long.1', credibility: 7 }) });
+    push('mission:m1', 'agent_log', { id: 'l1', agent: 'planner', action: 'outline created', model: 'qwen2.5:7b', tokens: 900, prompt_tokens: 700, completion_tokens: 200, cost: 0.002, duration_ms: 2100 });
+    push('mission:m1', 'agent_log', { id: 'l2', agent: 'researcher', action: 'searched documents: few-shot', model: 'qwen2.5:3b', tokens: 400, prompt_tokens: 300, completion_tokens: 100, cost: 0.0004, duration_ms: 800 });
     push('mission:m1', 'stats', { tokens: 2500, cost: 0.0144, calls: 5 });
     await page.waitForSelector('.plan-title:has-text("Open problems")');
     await page.waitForSelector('[data-testid=metric-tokens]:has-text("2,500")');
@@ -372,7 +427,7 @@ try {
     first[0].open = false;
     await page.waitForSelector('[data-testid=mission-reconnecting]', { timeout: 3000 });
     await shot('03-mission-reconnecting', false);
-    logEvent('mission:m1', 'note_added', { note: { id: 'n3', section_id: 's3', quote: 'Evaluation on low-resource languages remains sparse.', source: 'workshop.pdf', credibility: 5 } });
+    logEvent('mission:m1', 'note_added', { note: note({ id: 'n3', section_id: 's3', quote: 'Evaluation on low-resource languages remains sparse.', source_title: 'workshop.pdf', credibility: 5 }) });
     await waitFor(() => conns.filter((c) => c.open).length === 1, 'the reconnect', 8000);
     await waitFor(() => subscribeLog.filter((x) => x.channel === 'mission:m1').length === 2, 'the second subscribe');
     const again = subscribeLog.filter((x) => x.channel === 'mission:m1')[1];
@@ -524,6 +579,11 @@ try {
       await shot(name);
     }
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  await check('the scripted backend answered in the shapes of web/src/lib/contract.ts', async () => {
+    const seen = [...new Set(shapeProblems)];
+    assert(seen.length === 0, `${seen.length} replies or events the server would not send:\n  ${seen.join('\n  ')}`);
   });
 
   await check('no JavaScript errors', async () => {

@@ -38,7 +38,7 @@ function AppRoutes() {
     <Shell>
       <Routes>
         <Route path="/" element={<DashboardPage />} />
-        <Route path="/login" element={<Navigate to={(loc.state as any)?.from || '/'} replace />} />
+        <Route path="/login" element={<Navigate to={(loc.state as { from?: string } | null)?.from || '/'} replace />} />
         <Route path="/missions/new" element={<ResearchChatPage />} />
         <Route path="/missions/new/advanced" element={<NewMissionPage />} />
         <Route path="/missions/drafts/:id" element={<ResearchChatPage />} />

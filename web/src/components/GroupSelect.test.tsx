@@ -6,9 +6,10 @@
 import { describe, it, expect, vi } from 'vitest';
 import { render, screen, fireEvent } from '@testing-library/react';
 import { normGroup } from '../lib/api';
+import { group } from '../test/fixtures';
 import { GroupSelect } from './GroupSelect';
 
-const GROUPS = [normGroup({ id: 'g1', name: 'Physics', document_count: 2 }), normGroup({ id: 'g2', name: 'Biology', document_count: 0 })];
+const GROUPS = [normGroup(group({ id: 'g1', name: 'Physics', document_count: 2 })), normGroup(group({ id: 'g2', name: 'Biology', document_count: 0 }))];
 
 describe('GroupSelect', () => {
   it('lists the groups after the empty choice and reports the one picked', () => {

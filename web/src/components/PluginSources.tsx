@@ -5,6 +5,7 @@
  * its sources, tools and routes, plus the refused files (admins only).
  */
 import { useEffect, useState } from 'react';
+import type * as C from '../lib/contract';
 import { api } from '../lib/api';
 import { useI18n } from '../lib/i18n';
 
@@ -26,20 +27,9 @@ export interface PluginsReply {
   refused: { file: string; reason: string }[];
 }
 
-/** Normalises GET /api/plugins (missing members become empty lists). */
-export function normPlugins(r: any): PluginsReply {
-  const list = Array.isArray(r?.plugins) ? r.plugins : [];
-  return {
-    plugins: list.map((p: any) => ({
-      name: String(p?.name ?? ''),
-      version: String(p?.version ?? ''),
-      description: String(p?.description ?? ''),
-      sources: Array.isArray(p?.sources) ? p.sources.map((s: any) => ({ id: String(s.id), name: String(s.name ?? ''), description: String(s.description ?? '') })) : [],
-      tools: Array.isArray(p?.tools) ? p.tools.map((x: any) => ({ name: String(x.name), description: String(x.description ?? '') })) : [],
-      routes: Array.isArray(p?.routes) ? p.routes.map((x: any) => ({ method: String(x.method), path: String(x.path), role: String(x.role ?? '') })) : [],
-    })),
-    refused: Array.isArray(r?.refused) ? r.refused.map((x: any) => ({ file: String(x.file), reason: String(x.reason) })) : [],
-  };
+/** GET /api/plugins as the page shows it (`refused` is only sent to admins). */
+export function normPlugins(r: C.PluginList): PluginsReply {
+  return { plugins: r.plugins, refused: r.refused ?? [] };
 }
 
 function usePlugins(): PluginsReply | null {
@@ -47,7 +37,7 @@ function usePlugins(): PluginsReply | null {
   useEffect(() => {
     let live = true;
     api
-      .get('/api/plugins')
+      .get<C.PluginList>('/api/plugins')
       .then((x) => live && setR(normPlugins(x)))
       .catch(() => live && setR({ plugins: [], refused: [] }));
     return () => {

@@ -3,6 +3,7 @@
  * field, shown next to it. */
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, type Group } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useI18n } from '../lib/i18n';
 import { GroupSelect } from './GroupSelect';
 
@@ -18,18 +19,14 @@ export interface Proposal {
   matched_documents: { id: string; title: string }[];
 }
 
-export function normProposal(p: any): Proposal {
-  const s = p?.sources ?? {};
+/** The card of a draft; a draft without a proposal yet shows an empty one. */
+export function normProposal(p: C.Proposal | null): Proposal {
+  if (!p) return { title: '', questions: [], sources: { documents: false, web: false, scholarly: false, group_id: null }, depth: 'standard', language: 'en', tone: '', audience: '', origin: '', matched_documents: [] };
   return {
-    title: String(p?.title ?? ''),
-    questions: Array.isArray(p?.questions) ? p.questions.map(String) : [],
-    sources: { documents: !!s.documents, web: !!s.web, scholarly: !!s.scholarly, group_id: s.group_id ?? null },
-    depth: String(p?.depth ?? 'standard'),
-    language: String(p?.language ?? 'en'),
-    tone: String(p?.tone ?? ''),
-    audience: String(p?.audience ?? ''),
-    origin: String(p?.origin ?? ''),
-    matched_documents: Array.isArray(p?.matched_documents) ? p.matched_documents : [],
+    ...p,
+    sources: { ...p.sources, group_id: p.sources.group_id ?? null },
+    origin: p.origin ?? '',
+    matched_documents: (p.matched_documents ?? []).map((d) => ({ id: d.id, title: d.title ?? '' })),
   };
 }
 

@@ -1,5 +1,6 @@
 import { describe, it, expect, vi, afterEach } from 'vitest';
-import { api, ApiError, getToken, login, normDoc, normMission, normPlan, pickList, setUnauthorizedHandler, storeSession } from './api';
+import { api, ApiError, getToken, login, normDoc, normMission, setUnauthorizedHandler, storeSession } from './api';
+import { mission } from '../test/fixtures';
 
 function mockFetch(status: number, body: unknown) {
   const fn = vi.fn(async (_url: string, _init?: RequestInit) => new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } }));
@@ -12,25 +13,16 @@ afterEach(() => {
   setUnauthorizedHandler(null);
 });
 
-describe('adapters', () => {
-  it('finds lists under any key', () => {
-    expect(pickList([1, 2])).toEqual([1, 2]);
-    expect(pickList({ missions: [1] }, 'missions')).toEqual([1]);
-    expect(pickList({ items: [2], next_cursor: 'x' })).toEqual([2]);
-    expect(pickList({ whatever: [3] })).toEqual([3]);
-    expect(pickList(null)).toEqual([]);
+describe('views of the server replies', () => {
+  it('a mission shows the server members: progress 0..1, counters, warnings once', () => {
+    const w = { code: 'budget', message: 'Budget reached', ts: 1 };
+    const m = normMission(mission({ id: '5', title: 'X', progress: 0.4, tokens: 10, calls: 2, cost: 0.5, finished_at: null, error: null, warnings: [w, { ...w, ts: 2 }] }));
+    expect(m).toMatchObject({ id: '5', title: 'X', progress: 0.4, tokens: 10, calls: 2, cost: 0.5, finished_at: '', error: '' });
+    expect(m.warnings).toHaveLength(1);
   });
-  it('normalises missions with counters and percent progress', () => {
-    const m = normMission({ id: 5, title: 'X', status: 'running', progress: 40, counters: { tokens: 10, calls: 2 }, total_cost: '0.5' });
-    expect(m).toMatchObject({ id: '5', progress: 0.4, tokens: 10, calls: 2, cost: 0.5 });
-    expect(normMission({ mission: { id: 6, progress: 0.25 } }).progress).toBe(0.25);
-  });
-  it('normalises plans and documents', () => {
-    expect(normPlan({ plan: { sections: [{ title: 'A', children: [{ title: 'B' }] }] } })!.sections[0].subsections[0].title).toBe('B');
-    expect(normPlan([{ title: 'A' }])!.sections).toHaveLength(1);
-    expect(normPlan({})).toBeNull();
-    const d = normDoc({ id: 1, filename: 'paper.PDF', status: 'ready', metadata: { authors: ['A', 'B'], year: 2024 } });
-    expect(d).toMatchObject({ id: '1', type: 'pdf', authors: 'A, B', year: '2024' });
+  it('a document shows its record; a PDF is a pdf whatever the case of its name', () => {
+    const d = normDoc({ id: '1', filename: 'paper.PDF', status: 'ready', author_list: ['A', 'B'], year: '2024', mime: 'application/pdf', size_bytes: 10, chunk_count: 3 });
+    expect(d).toMatchObject({ id: '1', type: 'pdf', authors: 'A; B', year: '2024', size: 10, chunks: 3 });
   });
 });
 
@@ -41,7 +33,7 @@ describe('requests', () => {
     const err = await api.get('/api/missions/42').catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ status: 404, code: 'not_found', message: 'mission 42 not found' });
-    expect((f.mock.calls[0][1]!.headers as any).Authorization).toBe('Bearer tok');
+    expect((f.mock.calls[0][1]!.headers as Record<string, string>).Authorization).toBe('Bearer tok');
     expect(getToken()).toBe('tok');
   });
 
@@ -58,7 +50,7 @@ describe('requests', () => {
   it('logs in and stores the session; a wrong password is not a session expiry', async () => {
     const seen: string[] = [];
     setUnauthorizedHandler((m) => seen.push(m));
-    mockFetch(200, { access_token: 'abc', token_type: 'bearer', expires_in: 3600, user: { id: 1, username: 'admin', role: 'admin' } });
+    mockFetch(200, { access_token: 'abc', token_type: 'bearer', expires_in: 3600, user: { id: '1', username: 'admin', role: 'admin' } });
     const r = await login('admin', 'pw');
     expect(r.user).toMatchObject({ id: '1', username: 'admin', role: 'admin' });
     expect(getToken()).toBe('abc');

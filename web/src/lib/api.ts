@@ -4,30 +4,27 @@
  * Every request goes through `request()`, which adds the bearer token, turns
  * the server's `{"error":{"code","message"}}` bodies into ApiError, and on a
  * 401 forgets the token and tells the app (which goes back to the login page
- * with a message). Where the contract (shared/design/API.md) is silent on a
- * response shape, the small `norm*` adapters below accept the likely
- * variants (`{"missions":[…]}`, `{"items":[…]}`, a bare array, …) so the
- * pages only ever see one shape.
+ * with a message). The replies' shapes are those of ./contract.ts (the one
+ * description of the API, checked against the real server by
+ * tests/e2e/flows/90-contract.mjs); the small `norm*` functions below turn
+ * them into the views the pages show, reading only members the server sends.
  */
+import * as C from './contract';
 
 const TOKEN_KEY = 'maestro.token';
 const USER_KEY = 'maestro.user';
 
-export type Role = 'admin' | 'researcher' | 'viewer';
-export interface User {
-  id: string;
-  username: string;
-  role: Role;
-  active?: boolean;
-  created_at?: string;
-}
+export type Role = C.Infer<typeof C.Role>;
+export type User = C.User;
+/** an error reply: {"error":{"code","message","field"?}} (+ "preflight" of a refused mission) */
+export type ErrorReply = Partial<C.Infer<typeof C.EmptySources>>;
 
 export class ApiError extends Error {
   status: number;
   code: string;
   /** the whole JSON error reply, when there was one (e.g. "preflight" of a refused mission) */
-  body: any;
-  constructor(status: number, code: string, message: string, body: any = null) {
+  body: ErrorReply | null;
+  constructor(status: number, code: string, message: string, body: ErrorReply | null = null) {
     super(message);
     this.status = status;
     this.code = code;
@@ -70,20 +67,15 @@ function authHeaders(): Record<string, string> {
 async function errorFrom(res: Response): Promise<ApiError> {
   let code = `http_${res.status}`;
   let message = res.statusText || `HTTP ${res.status}`;
-  let body: any = null;
+  let body: ErrorReply | null = null;
   try {
     const text = await res.text();
     if (text) {
       try {
-        const j = JSON.parse(text);
+        const j = JSON.parse(text) as ErrorReply;
         body = j;
-        const e = j && (j.error ?? j);
-        if (typeof e === 'string') message = e;
-        else if (e && typeof e === 'object') {
-          if (e.code) code = String(e.code);
-          if (e.message) message = String(e.message);
-          else if (j.detail) message = String(j.detail);
-        }
+        if (j?.error?.code) code = j.error.code;
+        if (j?.error?.message) message = j.error.message;
       } catch {
         message = text.slice(0, 300);
       }
@@ -107,7 +99,7 @@ export interface RequestOptions {
   raw?: boolean; // return the Response itself (for blobs / text)
 }
 
-export async function request<T = any>(
+export async function request<T = unknown>(
   method: string,
   path: string,
   body?: unknown,
@@ -144,11 +136,11 @@ export async function request<T = any>(
 }
 
 export const api = {
-  get: <T = any>(p: string, o?: RequestOptions) => request<T>('GET', p, undefined, o),
-  post: <T = any>(p: string, b?: unknown, o?: RequestOptions) => request<T>('POST', p, b ?? {}, o),
-  put: <T = any>(p: string, b?: unknown) => request<T>('PUT', p, b ?? {}),
-  patch: <T = any>(p: string, b?: unknown) => request<T>('PATCH', p, b ?? {}),
-  del: <T = any>(p: string, b?: unknown) => request<T>('DELETE', p, b),
+  get: <T = unknown>(p: string, o?: RequestOptions) => request<T>('GET', p, undefined, o),
+  post: <T = unknown>(p: string, b?: unknown, o?: RequestOptions) => request<T>('POST', p, b ?? {}, o),
+  put: <T = unknown>(p: string, b?: unknown) => request<T>('PUT', p, b ?? {}),
+  patch: <T = unknown>(p: string, b?: unknown) => request<T>('PATCH', p, b ?? {}),
+  del: <T = unknown>(p: string, b?: unknown) => request<T>('DELETE', p, b),
 };
 
 export function qs(params: Record<string, string | number | undefined | null>): string {
@@ -159,30 +151,13 @@ export function qs(params: Record<string, string | number | undefined | null>): 
 }
 
 /* ------------------------------------------------------------------ */
-/* Adapters                                                            */
+/* Views: the server's shapes (contract.ts) as the pages show them     */
 /* ------------------------------------------------------------------ */
 
-/** Find the list inside a list response, whatever it is called. */
-export function pickList<T = any>(raw: any, ...keys: string[]): T[] {
-  if (Array.isArray(raw)) return raw as T[];
-  if (!raw || typeof raw !== 'object') return [];
-  for (const k of [...keys, 'items', 'data', 'results']) if (Array.isArray(raw[k])) return raw[k];
-  for (const v of Object.values(raw)) if (Array.isArray(v)) return v as T[];
-  return [];
-}
+const clamp01 = (n: number | null | undefined) => Math.min(1, Math.max(0, Number(n) || 0));
 
-const num = (...vals: any[]): number => {
-  for (const v of vals) {
-    if (v === undefined || v === null || v === '') continue;
-    const n = Number(v);
-    if (Number.isFinite(n)) return n;
-  }
-  return 0;
-};
-const str = (...vals: any[]): string => {
-  for (const v of vals) if (v !== undefined && v !== null && v !== '') return String(v);
-  return '';
-};
+/** The mission as the server sent it (REST reply merged with live events). */
+export type MissionRaw = Partial<C.Mission> & { verification?: { checked: number; supported: number } };
 
 export interface Mission {
   id: string;
@@ -204,28 +179,21 @@ export interface Mission {
   sources: string[];
   last_seq: number;
   error: string;
-  /** "ok", "no_evidence" once finished; "" while not (or from an older server) */
+  /** "ok", "no_evidence" once finished; "" while not */
   outcome: string;
   warnings: MissionWarning[];
-  raw: any;
+  raw: MissionRaw;
 }
 
 /** A problem the mission ran into without failing (GET /api/missions/{id} "warnings", live event "warning"). */
-export interface MissionWarning {
-  code: string;
-  message: string;
-  section_id?: string;
-  round?: number;
-  ts: number;
-}
-export function normWarning(w: any): MissionWarning {
-  const o = w && typeof w === 'object' ? w : { message: String(w ?? '') };
+export type MissionWarning = C.Warning;
+export function normWarning(w: C.Warning): MissionWarning {
   return {
-    code: str(o.code),
-    message: str(o.message, o.code),
-    ...(o.section_id ? { section_id: String(o.section_id) } : {}),
-    ...(o.round !== undefined && o.round !== null ? { round: num(o.round) } : {}),
-    ts: num(o.ts),
+    code: w.code,
+    message: w.message,
+    ...(w.section_id ? { section_id: w.section_id } : {}),
+    ...(w.round !== undefined && w.round !== null ? { round: w.round } : {}),
+    ts: w.ts ?? 0,
   };
 }
 /** Adds a warning unless the same one (code, message, section, round) is listed. */
@@ -234,119 +202,51 @@ export function addWarning(list: MissionWarning[], w: MissionWarning): MissionWa
   return list.some(same) ? list : [...list, w];
 }
 
-/** progress may arrive as 0..1 or 0..100 */
-export function normProgress(p: any): number {
-  const n = num(p);
-  if (n > 1) return Math.min(1, n / 100);
-  return Math.max(0, n);
-}
+/** progress is 0..1 (missions, documents); anything else is clamped */
+export const normProgress = clamp01;
 
-export function normMission(r: any): Mission {
-  const m = r && r.mission && typeof r.mission === 'object' ? r.mission : r || {};
-  const c = m.counters || m.stats || {};
+export function normMission(m: MissionRaw): Mission {
   return {
-    id: str(m.id),
-    title: str(m.title, m.name, `#${m.id}`),
-    description: str(m.description),
-    status: str(m.status, 'queued'),
-    phase: str(m.phase),
-    progress: normProgress(m.progress),
-    round: num(m.round, c.round),
+    id: m.id ?? '',
+    title: m.title ?? '',
+    description: m.description ?? '',
+    status: m.status ?? 'queued',
+    phase: m.phase ?? '',
+    progress: clamp01(m.progress),
+    round: m.round ?? 0,
     offline: !!m.offline,
-    tokens: num(m.tokens, m.total_tokens, c.tokens, c.total_tokens),
-    cost: num(m.cost, m.total_cost, c.cost, c.total_cost),
-    calls: num(m.calls, m.llm_calls, c.calls, c.llm_calls),
-    notes_count: num(m.notes_count, c.notes),
-    created_at: str(m.created_at),
-    started_at: str(m.started_at),
-    finished_at: str(m.finished_at, m.completed_at),
-    research_questions: Array.isArray(m.research_questions) ? m.research_questions.map(String) : [],
-    sources: Array.isArray(m.sources) ? m.sources.map(String) : [],
-    last_seq: num(m.last_seq, m.last_event_seq, m.seq),
-    error: str(m.error, m.error_message),
-    outcome: str(m.outcome),
-    warnings: Array.isArray(m.warnings) ? m.warnings.map(normWarning).reduce(addWarning, [] as MissionWarning[]) : [],
+    tokens: m.tokens ?? 0,
+    cost: m.cost ?? 0,
+    calls: m.calls ?? 0,
+    notes_count: m.notes_count ?? 0,
+    created_at: m.created_at ?? '',
+    started_at: m.started_at ?? '',
+    finished_at: m.finished_at ?? '',
+    research_questions: m.research_questions ?? [],
+    sources: m.sources ?? [],
+    last_seq: m.last_seq ?? 0,
+    error: m.error ?? '',
+    outcome: m.outcome ?? '',
+    warnings: (m.warnings ?? []).map(normWarning).reduce(addWarning, [] as MissionWarning[]),
     raw: m,
   };
 }
 
 /** POST /api/missions/preflight: what a mission will have (docs/missions.md). */
-export interface PreflightItem {
-  code: string;
-  message: string;
-  fix?: string;
-}
-export interface PreflightEndpoint {
-  configured: boolean;
-  provider: string;
-  model: string;
-  base_url: string;
-  source: 'env' | 'server' | 'user' | 'none';
-  reachable: boolean | null;
-  error?: string;
-}
-export interface Preflight {
-  ok: boolean;
-  empty: boolean;
-  mode: 'model' | 'offline';
-  offline_requested?: boolean;
-  models: Record<string, PreflightEndpoint>;
-  embedding?: PreflightEndpoint;
-  documents: { requested: boolean; group_id?: string | null; in_scope: number; ready: number };
-  web: { requested: boolean; provider: string | null; configured: boolean; reachable: boolean | null; source?: string; error?: string };
-  scholarly?: { requested: boolean; providers: string[]; contact_email: boolean; error?: string };
-  problems: PreflightItem[];
-  warnings: PreflightItem[];
-}
+export type PreflightItem = C.Infer<typeof C.PreflightItem>;
+export type PreflightEndpoint = C.Infer<typeof C.PreflightEndpoint>;
+export type Preflight = C.Preflight;
+export type Stats = C.Stats;
 
-export interface Stats {
-  total_missions: number;
-  active_missions: number;
-  completed_missions: number;
-  avg_completion_time: number;
-}
-export function normStats(r: any): Stats {
-  const s = r || {};
-  return {
-    total_missions: num(s.total_missions, s.total),
-    active_missions: num(s.active_missions, s.active),
-    completed_missions: num(s.completed_missions, s.completed),
-    avg_completion_time: num(s.avg_completion_time, s.average_completion_time),
-  };
-}
-
-export interface PlanSection {
-  id: string;
-  title: string;
-  questions: string[];
-  subsections: PlanSection[];
-}
-export interface Plan {
-  sections: PlanSection[];
-}
-export function normSection(s: any, path = ''): PlanSection {
-  const id = str(s?.id, path || Math.random().toString(36).slice(2));
-  const subs = Array.isArray(s?.subsections) ? s.subsections : Array.isArray(s?.children) ? s.children : [];
-  return {
-    id,
-    title: str(s?.title, s?.name),
-    questions: Array.isArray(s?.questions) ? s.questions.map((q: any) => (typeof q === 'string' ? q : str(q?.text, q?.question))) : [],
-    subsections: subs.map((c: any, i: number) => normSection(c, `${id}.${i + 1}`)),
-  };
-}
-export function normPlan(r: any): Plan | null {
-  if (!r) return null;
-  const p = r.plan && typeof r.plan === 'object' ? r.plan : r;
-  const secs = Array.isArray(p) ? p : Array.isArray(p.sections) ? p.sections : Array.isArray(p.outline) ? p.outline : null;
-  if (!secs) return null;
-  return { sections: secs.map((s: any, i: number) => normSection(s, String(i + 1))) };
-}
+export type PlanSection = C.PlanSection;
+export type Plan = C.Plan;
 
 export interface Note {
   id: string;
   section_id: string;
   quote: string;
   content: string;
+  /** what to show as the source: its title, else its URL */
   source: string;
   source_title: string;
   url: string;
@@ -356,24 +256,22 @@ export interface Note {
   credibility: number;
   created_at: string;
 }
-export function normNote(r: any): Note {
-  const n = r?.note && typeof r.note === 'object' ? r.note : r || {};
-  const src = n.source && typeof n.source === 'object' ? n.source : null;
-  const url = str(n.url, src?.url);
-  const docId = str(n.document_id, src?.document_id);
+export function normNote(n: C.Note): Note {
+  const url = n.url ?? '';
+  const title = n.source_title ?? n.source?.title ?? '';
   return {
-    id: str(n.id, `${n.section_id}-${n.quote}`.slice(0, 80)),
-    section_id: str(n.section_id, n.section),
-    quote: str(n.quote, n.text),
-    content: str(n.content, n.summary, n.note),
-    source: src ? str(src.title, src.url, src.filename, src.name) : str(n.source, n.source_title, url),
-    source_title: str(n.source_title, src?.title, typeof n.source === 'string' ? n.source : '', url),
+    id: n.id,
+    section_id: n.section_id,
+    quote: n.quote,
+    content: n.content,
+    source: title || url,
+    source_title: title || url,
     url,
-    document_id: docId,
-    page: n.page || src?.page ? String(n.page || src?.page) : '',
-    source_type: str(n.source_type, src?.type, url ? 'web' : docId ? 'document' : ''),
-    credibility: num(n.credibility, src?.credibility),
-    created_at: str(n.created_at, n.ts),
+    document_id: n.document_id ?? '',
+    page: n.page ? String(n.page) : '',
+    source_type: n.source_type,
+    credibility: n.credibility ?? 0,
+    created_at: n.created_at,
   };
 }
 
@@ -406,43 +304,44 @@ export interface LogEntry {
   /** why a call gave no answer (failed, cancelled); "" when it answered */
   error: string;
 }
-function textOf(v: any): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v === 'string') return v;
-  if (Array.isArray(v)) return v.map((m) => (m && m.role ? `[${m.role}]\n${textOf(m.content)}` : textOf(m))).join('\n\n');
-  return JSON.stringify(v, null, 2);
+/** A model call: a /logs record, or the data of call_started / agent_log / call_ended (ts: the event's time). */
+export type LogInput = Partial<C.LogRecord> & Partial<C.MissionEventData<'call_started'>> & { cancelled?: boolean; ts?: string };
+function promptText(p: C.LogRecord['prompt']): string {
+  if (!p) return '';
+  return p.map((m) => `[${m.role}]\n${typeof m.content === 'string' ? m.content : JSON.stringify(m.content, null, 2)}`).join('\n\n');
 }
-export function normLog(r: any): LogEntry {
-  const l = r?.log && typeof r.log === 'object' ? r.log : r || {};
-  const prompt = textOf(l.prompt ?? l.request ?? l.messages);
-  const response = textOf(l.response ?? l.output ?? l.answer);
+export function normLog(l: LogInput): LogEntry {
+  const prompt = promptText(l.prompt);
+  const when = l.ts ?? (l.created_at ?? l.started_at ? new Date((l.created_at ?? l.started_at) as number).toISOString() : '');
   return {
-    id: str(l.id, l.call_id, `${l.agent}-${l.ts ?? l.created_at}`),
-    agent: str(l.agent, l.agent_type, l.role),
-    action: str(l.action, l.step, l.message),
-    model: str(l.model),
-    tokens: num(l.tokens, l.total_tokens, num(l.prompt_tokens) + num(l.completion_tokens)),
-    prompt_tokens: num(l.prompt_tokens, l.input_tokens),
-    completion_tokens: num(l.completion_tokens, l.output_tokens),
-    cost: num(l.cost),
-    duration_ms: num(l.duration_ms, l.latency_ms, num(l.duration) * 1000),
+    id: l.id ?? l.call_key ?? '',
+    agent: l.agent ?? '',
+    action: l.action ?? '',
+    model: l.model ?? '',
+    tokens: l.tokens ?? (l.prompt_tokens ?? 0) + (l.completion_tokens ?? 0),
+    prompt_tokens: l.prompt_tokens ?? 0,
+    completion_tokens: l.completion_tokens ?? 0,
+    cost: l.cost ?? 0,
+    duration_ms: l.duration_ms ?? 0,
     prompt,
-    response,
-    ts: str(l.ts, l.created_at, l.timestamp, typeof l.started_at === 'number' ? new Date(l.started_at).toISOString() : l.started_at),
+    response: l.response ?? '',
+    ts: when,
     detailed: !!prompt,
     in_flight: !!l.in_flight,
-    call_key: str(l.call_key),
-    section_id: str(l.section_id),
-    section_title: str(l.section_title),
-    round: num(l.round),
-    query: str(l.query),
-    passages: num(l.passages),
-    notes: num(l.notes),
+    call_key: l.call_key ?? '',
+    section_id: l.section_id ?? '',
+    section_title: l.section_title ?? '',
+    round: l.round ?? 0,
+    query: l.query ?? '',
+    passages: l.passages ?? 0,
+    notes: l.notes ?? 0,
     cached: !!l.cached,
-    error: l.status && l.status !== 'ok' ? str(l.error, l.status) : str(l.cancelled ? 'cancelled' : '', typeof l.error === 'string' ? l.error : ''),
+    error: l.cancelled ? 'cancelled' : l.status === undefined || l.status !== 'ok' ? (l.error ?? l.status ?? '') : '',
   };
 }
 
+/** A document as the server sent it, with what live events and uploads add. */
+export type DocRaw = Partial<C.Document> & { duplicate?: boolean; progress?: number; stage?: string };
 export interface Doc {
   id: string;
   filename: string;
@@ -470,7 +369,7 @@ export interface Doc {
   /** ingestion progress 0..1 and stage, from live events */
   progress?: number;
   stage?: string;
-  raw: any;
+  raw: DocRaw;
 }
 export function fileType(filename: string, mime = ''): string {
   const ext = (filename.split('.').pop() || '').toLowerCase();
@@ -481,37 +380,33 @@ export function fileType(filename: string, mime = ''): string {
   if (mime.startsWith('text/')) return 'txt';
   return ext || 'other';
 }
-export function normDoc(r: any): Doc {
-  const d = r?.document && typeof r.document === 'object' ? r.document : r || {};
-  const meta = d.metadata && typeof d.metadata === 'object' ? d.metadata : {};
-  const groups = Array.isArray(d.group_ids) ? d.group_ids : Array.isArray(d.groups) ? d.groups.map((g: any) => (typeof g === 'object' ? g.id : g)) : d.group_id ? [d.group_id] : [];
-  const filename = str(d.filename, d.name, d.title);
-  const authors = d.authors ?? meta.authors;
-  const authorList: string[] = Array.isArray(d.author_list) ? d.author_list.map(String) : Array.isArray(authors) ? authors.map(String) : [];
+export function normDoc(d: DocRaw): Doc {
+  const filename = d.filename ?? '';
+  const authorList = d.author_list ?? [];
   return {
-    id: str(d.id),
+    id: d.id ?? '',
     filename,
-    title: str(d.title, meta.title),
-    authors: Array.isArray(d.author_list) ? authorList.join('; ') : Array.isArray(authors) ? authors.join(', ') : str(authors),
+    title: d.title ?? '',
+    authors: authorList.join('; '),
     author_list: authorList,
-    year: str(d.year, meta.year),
-    venue: str(d.venue),
-    doi: str(d.doi),
-    arxiv_id: str(d.arxiv_id),
-    abstract: str(d.abstract),
-    keywords: Array.isArray(d.keywords) ? d.keywords.map(String) : d.keywords ? String(d.keywords).split(/;\s*/).filter(Boolean) : [],
-    language: str(d.language),
-    meta_sources: d.meta_sources && typeof d.meta_sources === 'object' ? d.meta_sources : {},
-    status: str(d.status, 'queued'),
-    error: str(d.error, d.error_message),
-    type: fileType(filename, str(d.mime, d.content_type, d.type)),
-    size: num(d.size, d.size_bytes, d.bytes),
-    pages: num(d.pages, d.page_count),
-    chunks: num(d.chunks, d.chunk_count),
-    progress: d.progress !== undefined && d.progress !== null ? normProgress(d.progress) : undefined,
-    stage: d.stage ? String(d.stage) : undefined,
-    group_ids: groups.map(String),
-    created_at: str(d.created_at, d.uploaded_at),
+    year: d.year ?? '',
+    venue: d.venue ?? '',
+    doi: d.doi ?? '',
+    arxiv_id: d.arxiv_id ?? '',
+    abstract: d.abstract ?? '',
+    keywords: d.keywords ?? [],
+    language: d.language ?? '',
+    meta_sources: d.meta_sources ?? {},
+    status: d.status ?? 'queued',
+    error: d.error ?? '',
+    type: fileType(filename, d.mime ?? ''),
+    size: d.size_bytes ?? 0,
+    pages: d.pages ?? 0,
+    chunks: d.chunk_count ?? 0,
+    progress: d.progress !== undefined && d.progress !== null ? clamp01(d.progress) : undefined,
+    stage: d.stage || undefined,
+    group_ids: d.group_ids ?? [],
+    created_at: d.created_at ?? '',
     raw: d,
   };
 }
@@ -523,16 +418,9 @@ export interface Group {
   document_count: number;
   document_ids: string[];
 }
-export function normGroup(r: any): Group {
-  const g = r?.group && typeof r.group === 'object' ? r.group : r || {};
-  const ids = Array.isArray(g.document_ids) ? g.document_ids : Array.isArray(g.documents) ? g.documents.map((d: any) => (typeof d === 'object' ? d.id : d)) : [];
-  return {
-    id: str(g.id),
-    name: str(g.name, g.title, `#${g.id}`),
-    description: str(g.description),
-    document_count: num(g.document_count, g.documents_count, ids.length),
-    document_ids: ids.map(String),
-  };
+export function normGroup(g: C.Group): Group {
+  const ids = g.document_ids ?? [];
+  return { id: g.id, name: g.name, description: g.description, document_count: g.document_count, document_ids: ids };
 }
 
 export interface Passage {
@@ -547,19 +435,18 @@ export interface Passage {
   text: string;
   url: string;
 }
-export function normPassage(r: any): Passage {
-  const p = r || {};
+export function normPassage(p: C.Passage): Passage {
   return {
-    n: num(p.n, p.number),
-    heading: str(p.heading, p.section),
-    document_id: str(p.document_id, p.doc_id),
-    title: str(p.title, p.document_title),
-    filename: str(p.filename),
+    n: p.n ?? 0,
+    heading: p.heading ?? '',
+    document_id: p.document_id ?? '',
+    title: p.title ?? '',
+    filename: p.filename ?? '',
     page: p.page ? String(p.page) : '',
-    chunk_id: str(p.chunk_id, p.id),
-    score: num(p.score),
-    text: str(p.text, p.content, p.quote, p.passage),
-    url: str(p.url),
+    chunk_id: p.chunk_id ?? '',
+    score: p.score ?? 0,
+    text: p.text,
+    url: p.url ?? '',
   };
 }
 
@@ -573,26 +460,15 @@ export interface ChatMessage {
   /** what the web search gave when it was asked for (Writing assistant) */
   web?: WebStatus;
 }
-export interface WebStatus {
-  status: string; // ok | no_results | no_provider | failed
-  message: string;
-  sources: number;
-}
-export function normWebStatus(w: any): WebStatus | undefined {
-  if (!w || typeof w !== 'object' || typeof w.status !== 'string') return undefined;
-  return { status: w.status, message: str(w.message), sources: num(w.sources) };
-}
-export function normChatMessage(r: any): ChatMessage {
-  const m = r?.message && typeof r.message === 'object' ? r.message : r || {};
-  const cites = Array.isArray(m.citations) ? m.citations : Array.isArray(m.sources) ? m.sources : [];
-  const role = str(m.role, 'assistant');
+export type WebStatus = C.WebStatus;
+export function normChatMessage(m: C.ChatMessage): ChatMessage {
   return {
-    id: str(m.id, Math.random().toString(36).slice(2)),
-    role: role === 'user' || role === 'system' ? role : 'assistant',
-    content: str(m.content, m.answer, m.text),
-    citations: cites.map(normPassage),
-    created_at: str(m.created_at),
-    ...(normWebStatus(m.web) ? { web: normWebStatus(m.web) } : {}),
+    id: m.id,
+    role: m.role,
+    content: m.content,
+    citations: m.citations.map(normPassage),
+    created_at: m.created_at,
+    ...(m.web ? { web: m.web } : {}),
   };
 }
 export interface Chat {
@@ -602,21 +478,18 @@ export interface Chat {
   created_at: string;
   messages: ChatMessage[];
 }
-export function normChat(r: any): Chat {
-  const c = r?.chat && typeof r.chat === 'object' ? { ...r.chat, messages: r.messages ?? r.chat.messages } : r || {};
+export function normChat(c: C.Chat & { messages?: C.ChatMessage[] }): Chat {
   return {
-    id: str(c.id),
-    title: str(c.title, c.name),
-    group_id: str(c.group_id),
-    created_at: str(c.created_at),
-    messages: Array.isArray(c.messages) ? c.messages.map(normChatMessage) : [],
+    id: c.id,
+    title: c.title,
+    group_id: c.group_id ?? '',
+    created_at: c.created_at,
+    messages: (c.messages ?? []).map(normChatMessage),
   };
 }
 
-export function normUser(r: any): User {
-  const u = r?.user && typeof r.user === 'object' ? r.user : r || {};
-  const active = u.active ?? u.is_active ?? (u.disabled !== undefined ? !u.disabled : true);
-  return { id: str(u.id), username: str(u.username, u.name), role: (str(u.role, 'viewer') as Role), active: !!active, created_at: str(u.created_at) };
+export function normUser(u: C.User): User {
+  return { id: u.id, username: u.username, role: u.role, active: u.active ?? true, created_at: u.created_at ?? '' };
 }
 
 /* ------------------------------------------------------------------ */
@@ -624,16 +497,10 @@ export function normUser(r: any): User {
 /* ------------------------------------------------------------------ */
 
 export async function login(username: string, password: string): Promise<{ token: string; user: User }> {
-  const r = await request<any>('POST', '/api/auth/login', { username, password });
-  const token = str(r?.access_token, r?.token);
-  if (!token) throw new ApiError(500, 'bad_response', 'no token in login response');
-  let user = r?.user ? normUser(r.user) : null;
-  storeSession(token, user);
-  if (!user) {
-    user = normUser(await api.get('/api/auth/me'));
-    storeSession(token, user);
-  }
-  return { token, user };
+  const r = await request<C.Infer<typeof C.Login>>('POST', '/api/auth/login', { username, password });
+  const user = normUser(r.user);
+  storeSession(r.access_token, user);
+  return { token: r.access_token, user };
 }
 
 export async function logout(): Promise<void> {
@@ -665,7 +532,7 @@ export function uploadFile(
       if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
     };
     xhr.onload = () => {
-      let body: any = null;
+      let body: (C.Infer<typeof C.UploadReply> & ErrorReply) | null = null;
       try {
         body = xhr.responseText ? JSON.parse(xhr.responseText) : null;
       } catch {
@@ -673,10 +540,10 @@ export function uploadFile(
       }
       if (xhr.status >= 200 && xhr.status < 300) {
         onProgress(1);
-        resolve(pickList(body, 'documents').map(normDoc));
+        resolve((body?.documents ?? []).map(normDoc));
       } else {
         const e = body?.error;
-        const err = new ApiError(xhr.status, e?.code || `http_${xhr.status}`, e?.message || (typeof e === 'string' ? e : `HTTP ${xhr.status}`));
+        const err = new ApiError(xhr.status, e?.code || `http_${xhr.status}`, e?.message || `HTTP ${xhr.status}`, body);
         handle401('/api/documents', err);
         reject(err);
       }
@@ -703,14 +570,6 @@ export async function downloadFile(path: string, filename: string): Promise<void
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-/** Text body of a response that may be plain text or JSON with a text field. */
-export function textFromBody(body: any, ...keys: string[]): string {
-  if (typeof body === 'string') return body;
-  if (!body || typeof body !== 'object') return '';
-  for (const k of [...keys, 'content', 'markdown', 'text', 'report', 'body']) if (typeof body[k] === 'string') return body[k];
-  return '';
 }
 
 export function wsUrl(): string {

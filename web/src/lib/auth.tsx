@@ -39,7 +39,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     if (!getToken()) return;
     api
-      .get('/api/auth/me')
+      .get<User>('/api/auth/me')
       .then((r) => {
         const u = normUser(r);
         if (u.username) {

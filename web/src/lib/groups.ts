@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
-import { api, normGroup, pickList, type Group } from './api';
+import { api, normGroup, type Group } from './api';
+import type * as C from './contract';
 
 /**
  * The user's document groups, loaded once on mount; `reload` asks again
@@ -11,8 +12,8 @@ export function useGroups(): { groups: Group[]; reload: () => void } {
   const [groups, setGroups] = useState<Group[]>([]);
   const reload = useCallback(() => {
     api
-      .get('/api/groups')
-      .then((r) => setGroups(pickList(r, 'groups').map(normGroup)))
+      .get<C.GroupList>('/api/groups')
+      .then((r) => setGroups(r.groups.map(normGroup)))
       .catch(() => {});
   }, []);
   useEffect(reload, [reload]);

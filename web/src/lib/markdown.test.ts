@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest';
+import { note } from '../test/fixtures';
 import { parseCiteList, parseReferences, referencesFromJson, renderMarkdown } from './markdown';
 import { noteForReference } from '../pages/mission/ReportTab';
 import { normNote } from './api';
@@ -82,15 +83,15 @@ Body text [1] [2].
     expect(refs.get(2)!.text).toContain('Korean NLP survey');
   });
 
-  it('reads server citations in JSON form', () => {
-    const refs = referencesFromJson([{ n: 2, title: 'Doc', quote: 'exact words', document_id: 7, page: 3 }]);
-    expect(refs.get(2)).toMatchObject({ title: 'Doc', quote: 'exact words', document_id: '7', page: '3' });
+  it('reads the references of a report in JSON form', () => {
+    const refs = referencesFromJson([{ n: 2, title: 'Doc', url: null, document_id: '7', page: 3, kind: 'document', notes: ['a'], cites: [['a']] }]);
+    expect(refs.get(2)).toMatchObject({ title: 'Doc', document_id: '7', page: '3', kind: 'document', notes: ['a'], cites: [['a']] });
   });
 
   it('finds the note behind a reference by URL, document or title', () => {
     const notes = [
-      normNote({ id: 'a', quote: 'web quote', url: 'https://arxiv.org/abs/2001.08361', source: 'arxiv' }),
-      normNote({ id: 'b', quote: 'doc quote', document_id: '7', page: 3, source: 'Korean NLP survey' }),
+      normNote(note({ id: 'a', quote: 'web quote', source_type: 'web', url: 'https://arxiv.org/abs/2001.08361', source_title: 'arxiv' })),
+      normNote(note({ id: 'b', quote: 'doc quote', document_id: '7', page: 3, source_title: 'Korean NLP survey' })),
     ];
     const refs = parseReferences(report);
     expect(noteForReference(refs.get(1)!, notes)!.id).toBe('a');

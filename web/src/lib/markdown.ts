@@ -7,6 +7,7 @@
  * `[3]`, `[3, 5]`, `[3-5]` in <a class="cite" data-cite="3" href="#ref-3">.
  * Clicks are handled by the page through event delegation on `data-cite`.
  */
+import type * as C from './contract';
 import { marked } from 'marked';
 import DOMPurify from 'dompurify';
 
@@ -227,30 +228,26 @@ export function parseReferences(md: string): Map<number, Reference> {
   return out;
 }
 
-/** Citations given by the server as JSON, in whatever shape, by number. */
-export function referencesFromJson(list: any): Map<number, Reference> {
+/** The references of a report's JSON (meta.references), by number. */
+export function referencesFromJson(list: C.ReportReference[]): Map<number, Reference> {
   const out = new Map<number, Reference>();
-  if (!Array.isArray(list)) return out;
-  list.forEach((c: any, i: number) => {
-    if (!c || typeof c !== 'object') return;
-    const n = Number(c.n ?? c.number ?? c.index ?? c.id ?? i + 1);
-    const src = c.source && typeof c.source === 'object' ? c.source : {};
-    out.set(Number.isFinite(n) ? n : i + 1, {
-      n,
-      note_id: c.note_id !== undefined && c.note_id !== null ? String(c.note_id) : undefined,
-      notes: Array.isArray(c.notes) ? c.notes.map(String) : undefined,
-      cites: Array.isArray(c.cites) ? c.cites.map((x: any) => (Array.isArray(x) ? x.map(String) : [])) : undefined,
-      kind: c.kind ? String(c.kind) : undefined,
-      filename: c.filename ? String(c.filename) : undefined,
-      authors: c.authors ? String(c.authors) : undefined,
+  for (const c of list) {
+    out.set(c.n, {
+      n: c.n,
+      note_id: c.note_id ?? undefined,
+      notes: c.notes,
+      cites: c.cites,
+      kind: c.kind,
+      filename: c.filename || undefined,
+      authors: c.authors || undefined,
       year: c.year ? String(c.year) : undefined,
-      text: String(c.text ?? c.reference ?? c.citation ?? c.title ?? src.title ?? ''),
-      url: String(c.url ?? src.url ?? ''),
-      quote: String(c.quote ?? c.passage ?? c.excerpt ?? c.snippet ?? ''),
-      document_id: String(c.document_id ?? src.document_id ?? ''),
+      text: c.title ?? '',
+      url: c.url ?? '',
+      quote: '',
+      document_id: c.document_id ?? '',
       page: c.page ? String(c.page) : '',
-      title: String(c.title ?? src.title ?? c.filename ?? ''),
+      title: c.title ?? c.filename ?? '',
     });
-  });
+  }
   return out;
 }

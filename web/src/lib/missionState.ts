@@ -4,7 +4,8 @@
  * reconnect, or an event that repeats what the REST snapshot already showed)
  * leaves the state unchanged, because notes and log entries are keyed by id.
  */
-import { addWarning, normLog, normMission, normNote, normPlan, normProgress, normWarning, type LogEntry, type Mission, type Note, type Plan } from './api';
+import { addWarning, normLog, normNote, normProgress, normWarning, type LogEntry, type Mission, type Note, type Plan } from './api';
+import type * as C from './contract';
 import type { LiveEvent } from './ws';
 
 export interface MissionState {
@@ -36,7 +37,7 @@ export function mergeNotes(list: Note[], more: Note[]): Note[] {
   return out;
 }
 /** Context fields an entry keeps when a later copy of the same call lacks them. */
-const CONTEXT: (keyof LogEntry)[] = ['section_id', 'section_title', 'query', 'response', 'prompt', 'call_key'];
+const CONTEXT = ['section_id', 'section_title', 'query', 'response', 'prompt', 'call_key'] as const;
 
 export function mergeLogs(list: LogEntry[], more: LogEntry[]): LogEntry[] {
   let out = list;
@@ -51,7 +52,7 @@ export function mergeLogs(list: LogEntry[], more: LogEntry[]): LogEntry[] {
       continue;
     }
     const old = out[i];
-    const merged: any = { ...old, ...l };
+    const merged: LogEntry = { ...old, ...l };
     for (const k of CONTEXT) if (!l[k] && old[k]) merged[k] = old[k];
     if (!l.round && old.round) merged.round = old.round;
     if (!l.passages && old.passages) merged.passages = old.passages;
@@ -74,14 +75,16 @@ const TERMINAL = new Set(['completed', 'failed', 'stopped', 'cancelled']);
 const PHASE_PROGRESS: Record<string, number> = { analyse: 0.01, plan: 0.05, planning: 0.05, research: 0.2, reflect: 0.5, write: 0.62, review: 0.75, revise: 0.8, verify: 0.9, assemble: 0.97, done: 1 };
 export const isTerminal = (s: string) => TERMINAL.has(s);
 
+type Data<E extends keyof typeof C.MissionEvents> = C.MissionEventData<E>;
+
 export function applyEvent(s: MissionState, ev: LiveEvent): MissionState {
   if (ev.seq && ev.seq <= s.lastSeq) return s;
-  const d = ev.data || {};
   const next: MissionState = { ...s, lastSeq: ev.seq || s.lastSeq };
   const m = { ...s.mission };
   switch (ev.event) {
-    case 'status':
-      if (d.status) m.status = String(d.status);
+    case 'status': {
+      const d = ev.data as Data<'status'>;
+      m.status = d.status;
       // running again: the old error and warnings of the failed run are history
       if ((m.status === 'queued' || m.status === 'running') && s.mission.status !== m.status) {
         m.error = '';
@@ -89,83 +92,83 @@ export function applyEvent(s: MissionState, ev: LiveEvent): MissionState {
         next.errors = [];
       }
       if (m.status !== 'running') next.logs = settle(s.logs);
-      if (d.outcome !== undefined) m.outcome = d.outcome ? String(d.outcome) : '';
-      if (d.phase) m.phase = String(d.phase);
-      if (d.round !== undefined) m.round = Number(d.round) || m.round;
+      if (d.outcome !== undefined) m.outcome = d.outcome ?? '';
+      if (d.phase) m.phase = d.phase;
+      if (d.round) m.round = d.round;
       if (d.progress !== undefined) m.progress = normProgress(d.progress);
-      if (d.error) m.error = String(d.error);
+      if (d.error) m.error = d.error;
       if (m.status === 'running' && !m.started_at) m.started_at = ev.ts || new Date().toISOString();
       if (isTerminal(m.status) && !m.finished_at) m.finished_at = ev.ts || new Date().toISOString();
       if (m.status === 'completed') m.progress = 1;
       next.mission = m;
       break;
-    case 'phase':
-      if (d.phase) m.phase = String(d.phase);
+    }
+    case 'phase': {
+      const d = ev.data as Data<'phase'>;
+      m.phase = d.phase;
       if (d.progress !== undefined) m.progress = normProgress(d.progress);
-      else if (d.phase && PHASE_PROGRESS[d.phase] !== undefined) m.progress = Math.max(m.progress, PHASE_PROGRESS[d.phase]);
-      if (d.round !== undefined) m.round = Number(d.round) || m.round;
+      else if (PHASE_PROGRESS[d.phase] !== undefined) m.progress = Math.max(m.progress, PHASE_PROGRESS[d.phase]);
+      if (d.round) m.round = d.round;
       next.mission = m;
-      break;
-    case 'progress':
-      if (d.progress !== undefined) m.progress = normProgress(d.progress);
-      next.mission = m;
-      break;
-    case 'plan_updated': {
-      const p = normPlan(d.plan ?? d);
-      if (p) next.plan = p;
       break;
     }
+    case 'plan_updated':
+      next.plan = (ev.data as Data<'plan_updated'>).plan;
+      break;
     case 'note_added':
-      next.notes = mergeNotes(s.notes, [normNote(d.note ?? d)]);
+      next.notes = mergeNotes(s.notes, [normNote((ev.data as Data<'note_added'>).note)]);
       break;
     case 'agent_log':
-      next.logs = mergeLogs(s.logs, [normLog(d)]);
+      next.logs = mergeLogs(s.logs, [normLog(ev.data as Data<'agent_log'>)]);
       break;
-    case 'call_started':
-      if (s.mission.status === 'running' || s.mission.status === 'queued') next.logs = mergeLogs(s.logs, [normLog({ ...d, in_flight: true, id: d.call_key ?? d.id, ts: ev.ts })]);
+    case 'call_started': {
+      const d = ev.data as Data<'call_started'>;
+      if (s.mission.status === 'running' || s.mission.status === 'queued') next.logs = mergeLogs(s.logs, [normLog({ ...d, in_flight: true, id: d.call_key, ts: ev.ts })]);
       break;
+    }
     case 'call_ended': {
       // a call that failed or was cancelled: no longer in flight; listed
       // under its call record's id (when it has one) with its context
-      const key = String(d.call_key ?? '');
-      next.logs = s.logs.filter((l) => !(l.in_flight && l.id === key));
+      const d = ev.data as Data<'call_ended'>;
+      next.logs = s.logs.filter((l) => !(l.in_flight && l.id === d.call_key));
       if (d.id) next.logs = mergeLogs(next.logs, [{ ...normLog({ ...d, ts: ev.ts }), response: '', in_flight: false }]);
       break;
     }
     case 'reflection': {
-      const an = m.raw?.analysis && typeof m.raw.analysis === 'object' ? m.raw.analysis : {};
-      const list = (Array.isArray(an.reflections) ? an.reflections : []).filter((r: any) => Number(r?.round) < Number(d.round));
+      const d = ev.data as Data<'reflection'>;
+      const an = m.raw.analysis ?? {};
+      const list = (an.reflections ?? []).filter((r) => r.round < d.round);
       m.raw = { ...m.raw, analysis: { ...an, reflections: [...list, d] } };
       next.mission = m;
       break;
     }
     case 'warning':
-      m.warnings = addWarning(m.warnings, normWarning(d));
+      m.warnings = addWarning(m.warnings, normWarning(ev.data as Data<'warning'>));
       next.mission = m;
       break;
     case 'draft_updated':
       next.draftVersion = s.draftVersion + 1;
       break;
-    case 'stats':
-      if (d.tokens !== undefined) m.tokens = Number(d.tokens) || 0;
-      if (d.cost !== undefined) m.cost = Number(d.cost) || 0;
-      if (d.calls !== undefined) m.calls = Number(d.calls) || 0;
+    case 'stats': {
+      const d = ev.data as Data<'stats'>;
+      m.tokens = d.tokens;
+      m.cost = d.cost;
+      m.calls = d.calls;
       if (d.progress !== undefined) m.progress = normProgress(d.progress);
       next.mission = m;
       break;
+    }
     case 'report_ready':
-      next.reportVersion = Number(d.version) || s.reportVersion + 1;
+      next.reportVersion = (ev.data as Data<'report_ready'>).version || s.reportVersion + 1;
       break;
-    case 'verification':
-      m.raw = { ...m.raw, verification: { checked: Number(d.checked) || 0, supported: Number(d.supported) || 0 } };
+    case 'verification': {
+      const d = ev.data as Data<'verification'>;
+      m.raw = { ...m.raw, verification: { checked: d.checked, supported: d.supported } };
       next.mission = m;
       break;
+    }
     case 'error':
-      next.errors = [...s.errors, String(d.message ?? d.error ?? 'error')].slice(-20);
-      break;
-    case 'mission':
-    case 'mission_updated':
-      next.mission = { ...normMission({ ...s.mission.raw, ...d }), raw: { ...s.mission.raw, ...d } };
+      next.errors = [...s.errors, (ev.data as Data<'error'>).message].slice(-20);
       break;
     default:
       return next;

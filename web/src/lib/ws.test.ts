@@ -48,7 +48,8 @@ class FakeTimers {
     this.timers.set(id, { at: this.now + ms, fn, ms });
     return id;
   };
-  clear = (id: number) => {
+  clear = (h: unknown) => {
+    const id = h as number;
     this.timers.delete(id);
   };
   /** Delays of pending timers, for asserting the backoff. */

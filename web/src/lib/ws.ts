@@ -16,12 +16,15 @@
  * with a fake WebSocket and fake time.
  */
 
+import type * as C from './contract';
+
 export interface LiveEvent {
   type: 'event';
   channel: string;
   seq: number;
   event: string;
-  data: any;
+  /** the event's data: its shape per channel and event is in contract.ts (EVENTS) */
+  data: Record<string, unknown>;
   ts?: string;
 }
 
@@ -31,10 +34,10 @@ export interface SocketLike {
   readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((ev: any) => void) | null;
-  onclose: ((ev: any) => void) | null;
-  onerror: ((ev: any) => void) | null;
-  onmessage: ((ev: { data: any }) => void) | null;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: { code?: number; reason?: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
 }
 
 export type SocketFactory = (url: string) => SocketLike;
@@ -47,8 +50,8 @@ export interface LiveClientOptions {
   jitter?: number; // fraction of the delay, 0..1
   pingInterval?: number; // ms, 0 = off
   random?: () => number;
-  setTimer?: (fn: () => void, ms: number) => any;
-  clearTimer?: (h: any) => void;
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (h: unknown) => void;
 }
 
 type Handler = (ev: LiveEvent) => void;
@@ -70,8 +73,8 @@ export class LiveClient {
   private stateListeners = new Set<(s: ConnState) => void>();
   private errorListeners = new Set<(msg: string, channel?: string) => void>();
   private closeListeners = new Set<(code: number, reason: string) => void>();
-  private reconnectTimer: any = null;
-  private pingTimer: any = null;
+  private reconnectTimer: unknown = null;
+  private pingTimer: unknown = null;
   private attempt = 0;
   private stopped = true;
   state: ConnState = 'idle';
@@ -85,7 +88,7 @@ export class LiveClient {
       pingInterval: 25_000,
       random: Math.random,
       setTimer: (fn, ms) => setTimeout(fn, ms),
-      clearTimer: (h) => clearTimeout(h),
+      clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
       ...opts,
     } as Required<LiveClientOptions>;
   }
@@ -233,7 +236,7 @@ export class LiveClient {
     sock.onerror = () => {
       /* onclose follows and does the work */
     };
-    sock.onclose = (ev: any) => {
+    sock.onclose = (ev) => {
       if (this.sock !== sock) return;
       this.sock = null;
       const code = Number(ev?.code);
@@ -278,10 +281,10 @@ export class LiveClient {
     }, Math.round(base + jitter));
   }
 
-  private handleMessage(raw: any) {
-    let msg: any;
+  private handleMessage(raw: unknown) {
+    let msg: C.WsFrame;
     try {
-      msg = typeof raw === 'string' ? JSON.parse(raw) : raw;
+      msg = (typeof raw === 'string' ? JSON.parse(raw) : raw) as C.WsFrame;
     } catch {
       return;
     }
@@ -294,7 +297,7 @@ export class LiveClient {
         if (seq <= ch.lastSeq) return; // duplicate from a replay
         ch.lastSeq = seq;
       }
-      const ev: LiveEvent = { type: 'event', channel: String(msg.channel), seq, event: String(msg.event), data: msg.data ?? {}, ts: msg.ts === undefined || msg.ts === null ? undefined : String(msg.ts) };
+      const ev: LiveEvent = { type: 'event', channel: msg.channel, seq, event: msg.event, data: msg.data ?? {}, ts: msg.ts ?? undefined };
       for (const h of [...ch.handlers]) {
         try {
           h(ev);
@@ -304,8 +307,7 @@ export class LiveClient {
         }
       }
     } else if (msg.type === 'error') {
-      const m = typeof msg.error === 'object' ? msg.error?.message : msg.message ?? msg.error;
-      for (const fn of [...this.errorListeners]) fn(String(m ?? 'error'), msg.channel);
+      for (const fn of [...this.errorListeners]) fn(msg.message || 'error', msg.channel);
     }
   }
 }

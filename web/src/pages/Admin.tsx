@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { api, normUser, pickList, type Role, type User } from '../lib/api';
+import { api, normUser, type Role, type User } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { validateNewUser, type Errors } from '../lib/validation';
@@ -19,8 +20,8 @@ export function AdminPage() {
 
   const load = useCallback(() => {
     api
-      .get('/api/admin/users')
-      .then((r) => setUsers(pickList(r, 'users').map(normUser)))
+      .get<C.UserList>('/api/admin/users')
+      .then((r) => setUsers(r.users.map(normUser)))
       .catch((e) => {
         setError(e);
         setUsers([]);
@@ -29,11 +30,8 @@ export function AdminPage() {
   useEffect(load, [load]);
   useEffect(() => {
     api
-      .get('/api/admin/settings')
-      .then((r) => {
-        const v = r?.registration_open ?? r?.registration_enabled ?? r?.allow_registration;
-        if (typeof v === 'boolean') setRegistration(v);
-      })
+      .get<C.AdminSettings>('/api/admin/settings')
+      .then((r) => setRegistration(r.registration_open))
       .catch(() => setRegistration(null));
   }, []);
 
@@ -41,8 +39,7 @@ export function AdminPage() {
     setError(null);
     setNotice('');
     try {
-      const r = await api.patch(`/api/admin/users/${u.id}`, body);
-      const updated = r && typeof r === 'object' && (r.id || r.user) ? normUser(r) : { ...u, ...body };
+      const updated = normUser(await api.patch<C.User>(`/api/admin/users/${u.id}`, body));
       // keep fields the reply leaves out (created_at, ...) instead of blanking them
       const known = Object.fromEntries(Object.entries(updated).filter(([, v]) => v !== '' && v !== undefined));
       setUsers((l) => (l ?? []).map((x) => (x.id === u.id ? { ...x, ...known } : x)));
@@ -64,8 +61,8 @@ export function AdminPage() {
   };
   const toggleRegistration = async (v: boolean) => {
     try {
-      const r = await api.put('/api/admin/settings', { registration_open: v });
-      setRegistration(typeof r?.registration_open === 'boolean' ? r.registration_open : v);
+      const r = await api.put<C.AdminSettings>('/api/admin/settings', { registration_open: v });
+      setRegistration(r.registration_open);
     } catch (e) {
       setError(e);
     }

@@ -5,20 +5,23 @@ import { api, ApiError } from '../lib/api';
 import { AgentsSettings, agentBody, agentToForm, fieldError } from './AgentsSettings';
 
 // what GET /api/agents returns (an admin sees disabled ones too)
-const listed = {
+import type * as C from '../lib/contract';
+const listed: C.AgentList = {
   agents: [
     {
       name: 'checker',
       version: 2,
       disabled: false,
       origin: 'ui',
+      created_at: 1,
+      updated_at: 1,
       description: 'Checks the figures of each section',
       prompt: 'You check figures (role: checker).',
       position: 'after_research',
       sources: ['local_documents'],
       tools: ['data.describe'],
     },
-    { name: 'editor', version: 1, disabled: true, origin: 'file', description: '', prompt: 'Edit.', position: 'before_writing', sources: [], tools: [] },
+    { name: 'editor', version: 1, disabled: true, origin: 'file', created_at: 1, updated_at: 1, description: '', prompt: 'Edit.', position: 'before_writing', sources: [], tools: [] },
   ],
 };
 
@@ -45,7 +48,7 @@ describe('Settings → Agents', () => {
       sources: ['local_documents'],
       tools: ['data.describe', 'srv.lookup'],
     });
-    expect(fieldError(new ApiError(422, 'invalid_field', 'prompt is empty', { error: { field: 'prompt' } }))).toEqual({ field: 'prompt', message: 'prompt is empty' });
+    expect(fieldError(new ApiError(422, 'invalid_field', 'prompt is empty', { error: { code: 'invalid_field', message: 'prompt is empty', field: 'prompt' } }))).toEqual({ field: 'prompt', message: 'prompt is empty' });
     expect(fieldError(new ApiError(500, 'internal', 'x'))).toBeNull();
   });
 
@@ -72,7 +75,7 @@ describe('Settings → Agents', () => {
     vi.spyOn(api, 'get').mockResolvedValue(listed);
     const post = vi
       .spyOn(api, 'post')
-      .mockRejectedValueOnce(new ApiError(422, 'invalid_field', 'position must be after_research or before_writing', { error: { field: 'tools', message: 'tools: nosuch.tool is not a known tool' } }))
+      .mockRejectedValueOnce(new ApiError(422, 'invalid_field', 'position must be after_research or before_writing', { error: { code: 'invalid_field', field: 'tools', message: 'tools: nosuch.tool is not a known tool' } }))
       .mockResolvedValueOnce({ name: 'fact-checker', version: 1 });
     show(true);
     fireEvent.click(await screen.findByTestId('agent-new'));

@@ -9,6 +9,7 @@
  */
 import { useEffect, useState } from 'react';
 import { api, ApiError } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useI18n } from '../lib/i18n';
 import { ErrorBox, Field, Notice } from '../components/ui';
 
@@ -28,19 +29,12 @@ export interface AgentForm {
 export const emptyAgent = (): AgentForm => ({ name: '', description: '', prompt: '', position: 'after_research', sources: [], tools: '' });
 
 /** An agent as the API shows it → the form. */
-export function agentToForm(a: any): AgentForm {
-  return {
-    name: String(a?.name ?? ''),
-    description: String(a?.description ?? ''),
-    prompt: String(a?.prompt ?? ''),
-    position: a?.position === 'before_writing' ? 'before_writing' : 'after_research',
-    sources: Array.isArray(a?.sources) ? a.sources.map(String) : [],
-    tools: Array.isArray(a?.tools) ? a.tools.join('\n') : '',
-  };
+export function agentToForm(a: C.Agent): AgentForm {
+  return { name: a.name, description: a.description, prompt: a.prompt, position: a.position, sources: a.sources, tools: a.tools.join('\n') };
 }
 
 /** The form → the body of POST/PUT /api/agents. */
-export function agentBody(f: AgentForm): any {
+export function agentBody(f: AgentForm): Omit<C.AgentDefinition, 'position'> & { name: string; position: string } {
   return {
     name: f.name.trim(),
     description: f.description,
@@ -63,25 +57,25 @@ export function fieldError(e: unknown): { field: string; message: string } | nul
 
 export function AgentsSettings({ isAdmin }: { isAdmin: boolean }) {
   const { t } = useI18n();
-  const [agents, setAgents] = useState<any[] | null>(null);
+  const [agents, setAgents] = useState<C.Agent[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [form, setForm] = useState<AgentForm | null>(null);
   const [editing, setEditing] = useState<string | null>(null); // the name when editing, null when creating
   const [bad, setBad] = useState<{ field: string; message: string } | null>(null);
-  const [history, setHistory] = useState<{ name: string; versions: any[] } | null>(null);
+  const [history, setHistory] = useState<{ name: string; versions: C.AgentWithVersions['versions'] } | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   const load = () =>
     api
-      .get('/api/agents')
-      .then((r) => setAgents(Array.isArray(r?.agents) ? r.agents : []))
+      .get<C.AgentList>('/api/agents')
+      .then((r) => setAgents(r.agents))
       .catch(setError);
   useEffect(() => {
     load();
   }, []);
 
-  const open = (a: any | null) => {
+  const open = (a: C.Agent | null) => {
     setForm(a ? agentToForm(a) : emptyAgent());
     setEditing(a ? a.name : null);
     setBad(null);
@@ -95,9 +89,9 @@ export function AgentsSettings({ isAdmin }: { isAdmin: boolean }) {
     setError(null);
     try {
       const r = editing
-        ? await api.put(`/api/agents/${encodeURIComponent(editing)}`, agentBody(form))
-        : await api.post('/api/agents', agentBody(form));
-      setSaved(t('agents.saved', { name: r?.name ?? form.name, version: r?.version ?? 1 }));
+        ? await api.put<C.Agent>(`/api/agents/${encodeURIComponent(editing)}`, agentBody(form))
+        : await api.post<C.Agent>('/api/agents', agentBody(form));
+      setSaved(t('agents.saved', { name: r.name, version: r.version }));
       setForm(null);
       setEditing(null);
       await load();
@@ -109,7 +103,7 @@ export function AgentsSettings({ isAdmin }: { isAdmin: boolean }) {
       setBusy(false);
     }
   };
-  const toggle = async (a: any) => {
+  const toggle = async (a: C.Agent) => {
     setError(null);
     try {
       if (a.disabled) await api.put(`/api/agents/${encodeURIComponent(a.name)}`, { disabled: false });
@@ -122,8 +116,8 @@ export function AgentsSettings({ isAdmin }: { isAdmin: boolean }) {
   const showHistory = async (name: string) => {
     setError(null);
     try {
-      const r = await api.get(`/api/agents/${encodeURIComponent(name)}`);
-      setHistory({ name, versions: Array.isArray(r?.versions) ? r.versions : [] });
+      const r = await api.get<C.AgentWithVersions>(`/api/agents/${encodeURIComponent(name)}`);
+      setHistory({ name, versions: r.versions });
     } catch (e) {
       setError(e);
     }
@@ -172,10 +166,9 @@ export function AgentsSettings({ isAdmin }: { isAdmin: boolean }) {
               <li key={v.version}>
                 <strong>{t('agents.version', { n: v.version })}</strong>{' '}
                 <span className="muted small">
-                  {new Date(Number(v.created_at)).toLocaleString()} · {String(v.author ?? '')} ·{' '}
-                  {t(`agents.position.${v.definition?.position ?? 'after_research'}`)}
+                  {new Date(v.created_at).toLocaleString()} · {v.author} · {t(`agents.position.${v.definition.position}`)}
                 </span>
-                <p className="small" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>{String(v.definition?.prompt ?? '').slice(0, 300)}</p>
+                <p className="small" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>{v.definition.prompt.slice(0, 300)}</p>
               </li>
             ))}
           </ol>

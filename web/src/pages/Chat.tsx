@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type MouseEvent } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router-dom';
-import { api, normChat, normChatMessage, pickList, type Chat, type ChatMessage, type Group, type Passage } from '../lib/api';
+import { api, normChat, normChatMessage, type Chat, type ChatMessage, type Group, type Passage } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useGroups } from '../lib/groups';
 import { GroupSelect } from '../components/GroupSelect';
 import { useI18n } from '../lib/i18n';
@@ -12,15 +13,6 @@ import { ErrorBox, Spinner } from '../components/ui';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { usePageTitle } from '../lib/title';
 
-/** Streaming token text out of a chat event, whatever the server calls it. */
-export function tokenText(data: any): string {
-  if (typeof data === 'string') return data;
-  const v = data?.token ?? data?.delta ?? data?.content ?? data?.text ?? data?.chunk;
-  return typeof v === 'string' ? v : '';
-}
-
-const TOKEN_EVENTS = new Set(['token', 'delta', 'chunk', 'message_delta', 'answer_delta', 'stream']);
-const DONE_EVENTS = new Set(['message', 'done', 'message_done', 'answer', 'message_complete', 'complete']);
 
 export function ChatPage() {
   const { id } = useParams();
@@ -34,8 +26,8 @@ export function ChatPage() {
 
   const loadChats = useCallback(() => {
     api
-      .get('/api/chats')
-      .then((r) => setChats(pickList(r, 'chats').map(normChat)))
+      .get<C.ChatList>('/api/chats')
+      .then((r) => setChats(r.chats.map(normChat)))
       .catch((e) => {
         setError(e);
         setChats([]);
@@ -100,7 +92,7 @@ function ChatThread({ chatId, groups, onRenamed, onDeleted, listTitle }: { chatI
   const isNew = chatId === 'new';
   const loc = useLocation();
   const nav = useNavigate();
-  const pendingAsk = useRef<string | null>((loc.state as any)?.ask ?? null);
+  const pendingAsk = useRef<string | null>((loc.state as { ask?: string } | null)?.ask ?? null);
   const [renaming, setRenaming] = useState<string | null>(null);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const { canWrite } = useAuth();
@@ -120,12 +112,12 @@ function ChatThread({ chatId, groups, onRenamed, onDeleted, listTitle }: { chatI
       return;
     }
     api
-      .get(`/api/chats/${chatId}`)
+      .get<C.ChatWithMessages>(`/api/chats/${chatId}`)
       .then((r) => {
         const c = normChat(r);
         setChat(c);
         setMessages(c.messages);
-        setAfter(Number(r?.last_seq ?? r?.chat?.last_seq ?? 0) || 0);
+        setAfter(r.last_seq);
       })
       .catch((e) => {
         setError(e);
@@ -136,8 +128,8 @@ function ChatThread({ chatId, groups, onRenamed, onDeleted, listTitle }: { chatI
 
   useChannel(after === null || isNew ? null : `chat:${chatId}`, after, (ev) => {
     if (!streamingRef.current) return; // replayed tokens of earlier answers
-    if (TOKEN_EVENTS.has(ev.event)) {
-      const piece = tokenText(ev.data);
+    if (ev.event === 'token') {
+      const piece = (ev.data as C.ChatEventData<'token'>).text;
       if (!piece) return;
       setMessages((ms) => {
         const last = ms[ms.length - 1];
@@ -151,12 +143,12 @@ function ChatThread({ chatId, groups, onRenamed, onDeleted, listTitle }: { chatI
         return last && last.streaming ? [...ms.slice(0, -1), { ...last, content: '' }] : ms;
       });
     } else if (ev.event === 'error') {
-      setError(new Error(String(ev.data?.message ?? ev.data?.error ?? 'error')));
+      setError(new Error((ev.data as C.ChatEventData<'error'>).message));
       setMessages((ms) => ms.filter((m) => !(m.streaming && !m.content)));
       streamingRef.current = false;
       setBusy(false);
-    } else if (DONE_EVENTS.has(ev.event) && (ev.data?.role ?? ev.data?.message?.role ?? 'assistant') === 'assistant') {
-      const final = normChatMessage(ev.data);
+    } else if (ev.event === 'message' && (ev.data as C.ChatEventData<'message'>).role === 'assistant') {
+      const final = normChatMessage(ev.data as C.ChatEventData<'message'>);
       // a handed-off question (202) ends here
       streamingRef.current = false;
       setBusy(false);
@@ -181,8 +173,8 @@ function ChatThread({ chatId, groups, onRenamed, onDeleted, listTitle }: { chatI
       // the first question creates the chat; its thread asks it
       setBusy(true);
       try {
-        const group = (loc.state as any)?.group;
-        const r = await api.post('/api/chats', group ? { group_id: group } : {});
+        const group = (loc.state as { group?: string } | null)?.group;
+        const r = await api.post<C.Chat>('/api/chats', group ? { group_id: group } : {});
         const c = normChat(r);
         onRenamed();
         nav(`/chat/${c.id}`, { replace: true, state: { ask: content } });
@@ -204,21 +196,9 @@ function ChatThread({ chatId, groups, onRenamed, onDeleted, listTitle }: { chatI
     streamingRef.current = true;
     let handedOff = false;
     try {
-      const r = await api.post(`/api/chats/${chatId}/messages`, { content });
-      if (r?.status === 'answering') {
-        // 202: the answer streams in on chat:ID and its final message ends it
-        handedOff = true;
-        return;
-      }
-      const ans = normChatMessage(r?.answer && typeof r.answer === 'object' ? r.answer : r?.assistant ?? r?.message ?? r);
-      setMessages((ms) => {
-        const i = ms.findIndex((m) => m.id === `local-a-${now}`);
-        if (i < 0) return ms;
-        const copy = ms.slice();
-        copy[i] = { ...ans, role: 'assistant', content: ans.content || ms[i].content, streaming: false };
-        return copy;
-      });
-      onRenamed(); // the server may have named the chat after its first question
+      // 202: the answer streams in on chat:ID and its final message ends it
+      await api.post<C.Answering>(`/api/chats/${chatId}/messages`, { content });
+      handedOff = true;
     } catch (err) {
       setError(err);
       setMessages((ms) => ms.filter((m) => m.id !== `local-a-${now}`));
@@ -246,7 +226,7 @@ function ChatThread({ chatId, groups, onRenamed, onDeleted, listTitle }: { chatI
     const title = (renaming ?? '').trim();
     if (!title) return;
     try {
-      const r = await api.patch(`/api/chats/${chatId}`, { title });
+      const r = await api.patch<C.Chat>(`/api/chats/${chatId}`, { title });
       setChat(normChat(r));
       setRenaming(null);
       onRenamed();

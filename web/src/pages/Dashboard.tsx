@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
-import { api, normMission, normStats, pickList, type Mission, type Stats } from '../lib/api';
+import { api, normMission, type Mission, type Stats } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { ErrorBox, OutcomeBadge, ProgressBar, Spinner, StatusBadge, fmtCost, fmtDuration } from '../components/ui';
@@ -21,12 +22,12 @@ export function DashboardPage() {
   useEffect(() => {
     let alive = true;
     api
-      .get('/api/missions?limit=100')
-      .then((r) => alive && setMissions(pickList(r, 'missions').map(normMission)))
+      .get<C.MissionList>('/api/missions?limit=100')
+      .then((r) => alive && setMissions(r.missions.map(normMission)))
       .catch((e) => alive && (setError(e), setMissions([])));
     api
-      .get('/api/stats')
-      .then((r) => alive && setStats(normStats(r)))
+      .get<C.Stats>('/api/stats')
+      .then((r) => alive && setStats(r))
       .catch(() => {});
     return () => {
       alive = false;

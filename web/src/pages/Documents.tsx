@@ -7,6 +7,7 @@
  */
 import { useEffect, useState } from 'react';
 import { api, normDoc, type Doc } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { useGroups } from '../lib/groups';
@@ -74,8 +75,8 @@ export function DocumentsPage() {
     try {
       const body: Record<string, unknown> = { action, ...(allMatching ? { filter } : { document_ids: [...selected] }) };
       if (gid) body.group_id = gid;
-      const r = await api.post('/api/documents/bulk', body);
-      setBulkNote(t('docs.bulkDone', { done: Number(r?.done ?? 0), n: Number(r?.matched ?? n) }));
+      const r = await api.post<C.BulkReply>('/api/documents/bulk', body);
+      setBulkNote(t('docs.bulkDone', { done: r.done, n: r.matched }));
       clearSelection();
       reloadGroups();
       void reload();

@@ -3,10 +3,11 @@ import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { I18nProvider } from '../lib/i18n';
 import { api } from '../lib/api';
 import { McpServersEditor, mcpRows, mcpSection } from './McpSettings';
+import type * as C from '../lib/contract';
 import { emptyMissionForm, missionPayload } from '../lib/validation';
 
 // what GET /api/admin/settings returns for server-wide MCP servers
-const stored = {
+const stored: C.McpSection = {
   servers: {
     facts: { command: 'node', args: ['server.mjs', '--log', 'x'], timeout_s: 20 },
     wiki: { url: 'https://mcp.example.org/mcp', headers: { Authorization: { api_key: '********', api_key_set: true } } },
@@ -22,15 +23,15 @@ describe('MCP servers settings', () => {
     expect(rows[0].args).toBe('server.mjs\n--log\nx');
     expect(rows[1].headers).toEqual([{ name: 'Authorization', value: '********' }]);
     const body = mcpSection(rows);
-    expect(body.servers.facts).toEqual({ command: 'node', args: ['server.mjs', '--log', 'x'], timeout_s: 20 });
-    expect(body.servers.wiki).toEqual({ url: 'https://mcp.example.org/mcp', headers: { Authorization: { api_key: '********' } } });
+    expect(body.servers?.facts).toEqual({ command: 'node', args: ['server.mjs', '--log', 'x'], timeout_s: 20 });
+    expect(body.servers?.wiki).toEqual({ url: 'https://mcp.example.org/mcp', headers: { Authorization: { api_key: '********' } } });
     rows[1].headers[0].value = 'Bearer new';
-    expect(mcpSection(rows).servers.wiki.headers.Authorization).toBe('Bearer new');
+    expect(mcpSection(rows).servers?.wiki.headers?.Authorization).toBe('Bearer new');
   });
 
   it('a user sees no command transport; saving sends only the mcp section of the user scope', async () => {
     const get = vi.spyOn(api, 'get').mockResolvedValue({ mcp: {} });
-    const put = vi.spyOn(api, 'put').mockResolvedValue({});
+    const put = vi.spyOn(api, 'put').mockResolvedValue({ mcp: {} });
     render(
       <I18nProvider>
         <McpServersEditor scope="user" canWrite />

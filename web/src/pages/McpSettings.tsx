@@ -10,6 +10,7 @@
  */
 import { useEffect, useState } from 'react';
 import { api } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useI18n } from '../lib/i18n';
 import { ErrorBox, Field, Notice } from '../components/ui';
 
@@ -25,37 +26,35 @@ export interface McpRow {
   timeout_s: string;
 }
 
-const secret = (v: unknown): string =>
-  typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as any).api_key === 'string' ? (v as any).api_key : '';
+const secret = (v: string | { api_key: string; api_key_set?: boolean }): string => (typeof v === 'string' ? v : v.api_key);
 
 /** The rows of an "mcp" settings section as GET returns it. */
-export function mcpRows(section: any): McpRow[] {
-  const servers = section?.servers && typeof section.servers === 'object' ? section.servers : {};
-  return Object.entries(servers).map(([name, s]: [string, any]) => ({
+export function mcpRows(section: C.McpSection): McpRow[] {
+  return Object.entries(section.servers ?? {}).map(([name, s]) => ({
     name,
-    kind: s?.command ? 'stdio' : 'http',
-    url: typeof s?.url === 'string' ? s.url : '',
-    command: typeof s?.command === 'string' ? s.command : '',
-    args: Array.isArray(s?.args) ? s.args.join('\n') : '',
-    headers: Object.entries(s?.headers ?? {}).map(([k, v]) => ({ name: k, value: secret(v) })),
-    timeout_s: s?.timeout_s ? String(s.timeout_s) : '',
+    kind: s.command ? 'stdio' : 'http',
+    url: s.url ?? '',
+    command: s.command ?? '',
+    args: (s.args ?? []).join('\n'),
+    headers: Object.entries(s.headers ?? {}).map(([k, v]) => ({ name: k, value: secret(v) })),
+    timeout_s: s.timeout_s ? String(s.timeout_s) : '',
   }));
 }
 
 /** Rows → the "mcp" section to PUT (a masked header goes back as the mask). */
-export function mcpSection(rows: McpRow[]): any {
-  const servers: Record<string, any> = {};
+export function mcpSection(rows: McpRow[]): C.McpSection {
+  const servers: Record<string, C.McpServerSetting> = {};
   for (const r of rows) {
     const name = r.name.trim();
     if (!name) continue;
-    const s: any = {};
+    const s: C.McpServerSetting = {};
     if (r.kind === 'stdio') {
       s.command = r.command.trim();
       const args = r.args.split('\n').map((a) => a.trim()).filter(Boolean);
       if (args.length) s.args = args;
     } else {
       s.url = r.url.trim();
-      const h: Record<string, any> = {};
+      const h: Record<string, string | { api_key: string }> = {};
       for (const x of r.headers) if (x.name.trim()) h[x.name.trim()] = x.value === MASK ? { api_key: MASK } : x.value;
       if (Object.keys(h).length) s.headers = h;
     }
@@ -73,7 +72,7 @@ export function McpServersEditor({ scope, canWrite }: { scope: 'user' | 'server'
   const [rows, setRows] = useState<McpRow[]>([]);
   const [error, setError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
-  const [status, setStatus] = useState<any[] | null>(null);
+  const [status, setStatus] = useState<C.McpServer[] | null>(null);
   const [imported, setImported] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -81,8 +80,8 @@ export function McpServersEditor({ scope, canWrite }: { scope: 'user' | 'server'
     setSaved(false);
     setStatus(null);
     api
-      .get(path)
-      .then((r) => setRows(mcpRows(r?.mcp)))
+      .get<C.Settings | C.AdminSettings>(path)
+      .then((r) => setRows(mcpRows(r.mcp)))
       .catch(setError);
   }, [path]);
 
@@ -92,8 +91,8 @@ export function McpServersEditor({ scope, canWrite }: { scope: 'user' | 'server'
     setError(null);
     setSaved(false);
     try {
-      const r = await api.put(path, { mcp: mcpSection(rows) });
-      if (r?.mcp) setRows(mcpRows(r.mcp));
+      const r = await api.put<C.Settings | C.AdminSettings>(path, { mcp: mcpSection(rows) });
+      setRows(mcpRows(r.mcp));
       setSaved(true);
     } catch (e) {
       setError(e);
@@ -105,7 +104,7 @@ export function McpServersEditor({ scope, canWrite }: { scope: 'user' | 'server'
     setBusy(true);
     setError(null);
     try {
-      setStatus((await api.get('/api/mcp/servers'))?.servers ?? []);
+      setStatus((await api.get<C.McpServers>('/api/mcp/servers')).servers);
     } catch (e) {
       setError(e);
     } finally {
@@ -116,8 +115,8 @@ export function McpServersEditor({ scope, canWrite }: { scope: 'user' | 'server'
     setError(null);
     setImported(null);
     try {
-      const r = await api.post(`/api/mcp/servers/${encodeURIComponent(server)}/import`, { uri });
-      setImported(r?.document?.filename ?? uri);
+      const r = await api.post<C.McpImported>(`/api/mcp/servers/${encodeURIComponent(server)}/import`, { uri });
+      setImported(r.document.filename);
     } catch (e) {
       setError(e);
     }
@@ -206,8 +205,8 @@ export function McpServersEditor({ scope, canWrite }: { scope: 'user' | 'server'
                 <span className="error-text">{s.error}</span>
               ) : (
                 <>
-                  <span>{t('mcp.tools').replace('{list}', (s.tools ?? []).map((x: any) => x.name).join(', ') || '—')}</span>
-                  {(s.resources ?? []).map((x: any) => (
+                  <span>{t('mcp.tools').replace('{list}', (s.tools ?? []).map((x) => x.name).join(', ') || '—')}</span>
+                  {(s.resources ?? []).map((x) => (
                     <div key={x.uri} className="small">
                       {x.name ?? x.uri}{' '}
                       <button type="button" className="btn btn-sm btn-secondary" onClick={() => importResource(s.name, x.uri)}>

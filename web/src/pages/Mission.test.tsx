@@ -11,6 +11,8 @@ import { AuthProvider } from '../lib/auth';
 import { storeSession } from '../lib/api';
 import { live } from '../lib/live';
 import { MissionPage } from './Mission';
+import type * as C from '../lib/contract';
+import { expectEvent, mission, section } from '../test/fixtures';
 
 class FakeWS {
   static all: FakeWS[] = [];
@@ -37,32 +39,33 @@ class FakeWS {
     this.readyState = 3;
     act(() => this.onclose?.({ code: 1006 }));
   }
-  event(seq: number, event: string, data: any) {
-    act(() => this.onmessage?.({ data: JSON.stringify({ type: 'event', channel: 'mission:m1', seq, event, data, ts: Date.now() }) }));
+  event(seq: number, event: string, data: unknown) {
+    expectEvent('mission', event, data);
+    act(() => this.onmessage?.({ data: JSON.stringify({ type: 'event', channel: 'mission:m1', seq, event, data, ts: new Date().toISOString() }) }));
   }
 }
 const sock = () => FakeWS.all[FakeWS.all.length - 1];
 
 const calls: string[] = [];
-let status = 'running';
-let extra: Record<string, any> = {};
+let status: C.Mission['status'] = 'running';
+let extra: Partial<C.Mission> = {};
 function fakeFetch(url: string, init?: RequestInit) {
   const method = init?.method ?? 'GET';
   calls.push(`${method} ${url}`);
-  const ok = (b: any) => Promise.resolve(new Response(JSON.stringify(b), { status: 200 }));
+  const ok = (b: unknown) => Promise.resolve(new Response(JSON.stringify(b), { status: 200 }));
   if (url === '/api/auth/me') return ok({ id: 'u1', username: 'ann', role: 'researcher' });
-  if (url === '/api/missions/m1') return ok({ id: 'm1', title: 'Solar storage', status, phase: 'research', progress: 0.2, tokens: 100, cost: 0.001, calls: 2, created_at: '2026-01-01T00:00:00Z', last_seq: 7, ...extra });
-  if (url === '/api/missions/m1/plan') return ok({ plan: { sections: [{ id: 's1', title: 'Intro', questions: ['Why?'] }] } });
+  if (url === '/api/missions/m1') return ok(mission({ id: 'm1', title: 'Solar storage', status, phase: 'research', progress: 0.2, tokens: 100, cost: 0.001, calls: 2, last_seq: 7, ...extra }));
+  if (url === '/api/missions/m1/plan') return ok({ sections: [section({ id: 's1', title: 'Intro', questions: ['Why?'] })] });
   if (url.startsWith('/api/missions/m1/notes')) return ok({ notes: [] });
   if (url.startsWith('/api/missions/m1/logs')) return ok({ logs: [] });
   if (url === '/api/missions/m1/resume' && method === 'POST') {
     status = 'queued';
     extra = {};
-    return ok({ id: 'm1', status: 'queued', error: null });
+    return ok(mission({ id: 'm1', title: 'Solar storage', status: 'queued' }));
   }
   if (url === '/api/missions/m1/pause' && method === 'POST') {
     status = 'paused';
-    return ok({ id: 'm1', status: 'paused' });
+    return ok(mission({ id: 'm1', title: 'Solar storage', status: 'paused' }));
   }
   return Promise.resolve(new Response(JSON.stringify({ error: { code: 'not_found', message: url } }), { status: 404 }));
 }
@@ -106,7 +109,7 @@ describe('MissionPage live', () => {
     sock().open();
     expect(sock().sent).toContainEqual({ type: 'subscribe', channel: 'mission:m1', after: 7 });
 
-    sock().event(8, 'plan_updated', { plan: { sections: [{ id: 's1', title: 'Intro' }, { id: 's2', title: 'Costs' }] } });
+    sock().event(8, 'plan_updated', { plan: { sections: [section({ id: 's1', title: 'Intro' }), section({ id: 's2', title: 'Costs' })] } });
     sock().event(9, 'stats', { tokens: 4321, cost: 0.05, calls: 9 });
     expect(screen.getByText('Costs')).toBeTruthy();
     expect(screen.getByTestId('metric-tokens').textContent).toBe('4,321');
@@ -203,10 +206,10 @@ describe('MissionPage live', () => {
     await screen.findByText('Solar storage');
     act(() => live.connect());
     sock().open();
-    sock().event(8, 'call_started', { call_key: 'k1', agent: 'researcher', action: 'notes for "Intro"', section_title: 'Intro', round: 1, passages: 4 });
+    sock().event(8, 'call_started', { id: 'k1', started_at: 1, call_key: 'k1', agent: 'researcher', action: 'notes for "Intro"', section_title: 'Intro', round: 1, passages: 4 });
     const item = await screen.findByTestId('log-in-flight');
     expect(item.closest('li')!.textContent).toContain('passages: 4');
-    sock().event(9, 'agent_log', { id: 'c1', call_key: 'k1', agent: 'researcher', action: 'notes for "Intro"', response: '{}' });
+    sock().event(9, 'agent_log', { id: 'c1', call_key: 'k1', agent: 'researcher', action: 'notes for "Intro"', model: 'm', tokens: 2, prompt_tokens: 1, completion_tokens: 1, cost: 0, duration_ms: 5, response: '{}' });
     await waitFor(() => expect(screen.queryByTestId('log-in-flight')).toBeNull());
   });
 });

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useReducer, useRef, useState, type KeyboardEvent } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
-import { api, ApiError, normLog, normMission, normNote, normPlan, pickList, type LogEntry, type Mission, type Note, type Plan, type PlanSection } from '../lib/api';
+import { api, ApiError, normLog, normMission, normNote, type LogEntry, type Mission, type Note, type Plan, type PlanSection } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { useChannel, useConnState } from '../lib/live';
@@ -79,20 +80,19 @@ export function MissionPage() {
     setAfter(null);
     setLoadError(null);
     api
-      .get(`/api/missions/${encodeURIComponent(id)}`)
+      .get<C.Mission>(`/api/missions/${encodeURIComponent(id)}`)
       .then((r) => {
         if (!alive) return;
         const m = normMission(r);
-        if (!m.id) m.id = id;
-        setDraftId(typeof r?.draft_id === 'string' ? r.draft_id : '');
+        setDraftId(r.draft_id ?? '');
         dispatch({ type: 'init', mission: m });
         // live events replay everything after last_seq; with no seq given we
         // replay from the start, which the reducer absorbs idempotently
         setAfter(m.last_seq || 0);
-        const optional = (p: Promise<any>) => p.catch((e) => (e instanceof ApiError && e.status !== 401 ? null : Promise.reject(e)));
-        optional(api.get(`/api/missions/${id}/plan`)).then((p) => alive && p && dispatch({ type: 'plan', plan: normPlan(p) }));
-        optional(api.get(`/api/missions/${id}/notes?limit=1000`)).then((n) => alive && n && dispatch({ type: 'notes', notes: pickList(n, 'notes').map(normNote) }));
-        optional(api.get(`/api/missions/${id}/logs?limit=500`)).then((l) => alive && l && dispatch({ type: 'logs', logs: pickList(l, 'logs').map(normLog) }));
+        const optional = <T,>(p: Promise<T>) => p.catch((e) => (e instanceof ApiError && e.status !== 401 ? null : Promise.reject(e)));
+        optional(api.get<C.Plan>(`/api/missions/${id}/plan`)).then((p) => alive && p && dispatch({ type: 'plan', plan: p }));
+        optional(api.get<C.NoteList>(`/api/missions/${id}/notes?limit=1000`)).then((n) => alive && n && dispatch({ type: 'notes', notes: n.notes.map(normNote) }));
+        optional(api.get<C.LogList>(`/api/missions/${id}/logs?limit=500`)).then((l) => alive && l && dispatch({ type: 'logs', logs: l.logs.map(normLog) }));
       })
       .catch((e) => alive && setLoadError(e));
     return () => {
@@ -111,8 +111,8 @@ export function MissionPage() {
     if (!loaded || (tab !== 'activity' && !ended)) return;
     let alive = true;
     api
-      .get(`/api/missions/${id}/logs?limit=500`)
-      .then((l) => alive && dispatch({ type: 'logs', logs: pickList(l, 'logs').map(normLog) }))
+      .get<C.LogList>(`/api/missions/${id}/logs?limit=500`)
+      .then((l) => alive && dispatch({ type: 'logs', logs: l.logs.map(normLog) }))
       .catch(() => {});
     return () => {
       alive = false;
@@ -122,10 +122,10 @@ export function MissionPage() {
   useEffect(() => {
     if (!loaded || !ended) return;
     api
-      .get(`/api/missions/${encodeURIComponent(id)}`)
+      .get<C.Mission>(`/api/missions/${encodeURIComponent(id)}`)
       .then((r) => {
         const fresh = normMission(r);
-        if (fresh.id && isTerminal(fresh.status)) dispatch({ type: 'mission', mission: fresh });
+        if (isTerminal(fresh.status)) dispatch({ type: 'mission', mission: fresh });
       })
       .catch(() => {});
   }, [id, loaded, ended]);
@@ -155,11 +155,8 @@ export function MissionPage() {
       setPending(action);
       setActionError(null);
       try {
-        const r = await api.post(path ?? `/api/missions/${id}/${action}`);
-        if (r && typeof r === 'object' && (r.status || r.mission)) {
-          const m = normMission({ ...state.mission.raw, ...(r.mission ?? r) });
-          dispatch({ type: 'mission', mission: { ...state.mission, status: m.status || state.mission.status, error: m.error } });
-        }
+        const m = await api.post<C.Mission>(path ?? `/api/missions/${id}/${action}`);
+        dispatch({ type: 'mission', mission: { ...state.mission, status: m.status, error: m.error ?? '' } });
       } catch (e) {
         setActionError(e);
       } finally {

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { api, ApiError, type Preflight } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useGroups } from '../lib/groups';
 import { GroupSelect } from '../components/GroupSelect';
 import { useI18n } from '../lib/i18n';
@@ -33,20 +34,19 @@ export function NewMissionPage() {
 
   useEffect(() => {
     api
-      .get('/api/mcp/servers?connect=0')
+      .get<C.McpServers>('/api/mcp/servers?connect=0')
       .then((r) => {
-        const n = Array.isArray(r?.servers) ? r.servers.length : 0;
+        const n = r.servers.length;
         setMcpServers(n);
         if (!n) setF((old) => ({ ...old, useTools: false }));
       })
       .catch(() => setMcpServers(null));
     // research defaults from the user's settings
     api
-      .get('/api/settings')
+      .get<C.Settings>('/api/settings')
       .then((r) => {
         // effective.research: the server defaults with the user's own over them
-        const d = r?.effective?.research || r?.research_defaults || r?.research || r?.defaults;
-        if (!d) return;
+        const d = r.effective.research;
         setF((old) => ({
           ...old,
           maxRounds: d.max_rounds !== undefined ? String(d.max_rounds) : old.maxRounds,
@@ -109,12 +109,11 @@ export function NewMissionPage() {
     try {
       const body = missionPayload(f);
       if (allowEmpty && pf?.empty) body.allow_empty = true;
-      const r = await api.post('/api/missions', body);
-      const id = String(r?.id ?? r?.mission?.id ?? '');
-      nav(id ? `/missions/${id}` : '/');
+      const r = await api.post<C.MissionCreated>('/api/missions', body);
+      nav(`/missions/${r.id}`);
     } catch (err) {
       // refused as empty: show the server's list where the user looks
-      if (err instanceof ApiError && err.body?.preflight) setPf(err.body.preflight as Preflight);
+      if (err instanceof ApiError && err.body?.preflight) setPf(err.body.preflight);
       setError(err);
     } finally {
       setBusy(false);

@@ -5,12 +5,13 @@
  * conversation continues as a chat with documents (chat:ID). */
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import { api, pickList } from '../lib/api';
+import { api } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useGroups } from '../lib/groups';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { useChannel } from '../lib/live';
-import { tokenText } from './Chat';
+import type { LiveEvent } from '../lib/ws';
 import { usePageTitle } from '../lib/title';
 import { renderMarkdown } from '../lib/markdown';
 import { ErrorBox, Spinner } from '../components/ui';
@@ -23,8 +24,10 @@ interface DraftMessage {
   mode?: string;
 }
 
-function normMessage(m: any): DraftMessage {
-  return { id: String(m?.id ?? Math.random()), role: m?.role ?? 'assistant', content: String(m?.content ?? ''), mode: m?.meta?.mode ?? m?.mode };
+/** A turn of the draft (draft:ID), or after the start a message of its chat (chat:ID). */
+function normMessage(m: C.DraftMessage | C.ChatMessage): DraftMessage {
+  const mode = 'meta' in m ? m.meta.mode : m.mode;
+  return { id: String(m.id), role: m.role === 'system' ? 'assistant' : m.role, content: m.content, mode: typeof mode === 'string' ? mode : undefined };
 }
 
 interface Draft {
@@ -39,17 +42,17 @@ interface Draft {
   chat_last_seq: number;
 }
 
-function normDraft(r: any): Draft {
+function normDraft(r: C.Draft): Draft {
   return {
-    id: String(r?.id ?? ''),
-    title: String(r?.title ?? ''),
-    proposal: normProposal(r?.proposal),
-    mission_id: r?.mission_id ?? null,
-    chat_id: r?.chat_id ?? null,
-    answering: !!r?.answering,
-    messages: Array.isArray(r?.messages) ? r.messages.map(normMessage) : [],
-    last_seq: Number(r?.last_seq ?? 0) || 0,
-    chat_last_seq: Number(r?.chat_last_seq ?? 0) || 0,
+    id: r.id,
+    title: r.title,
+    proposal: normProposal(r.proposal),
+    mission_id: r.mission_id,
+    chat_id: r.chat_id,
+    answering: r.answering,
+    messages: r.messages.map(normMessage),
+    last_seq: r.last_seq ?? 0,
+    chat_last_seq: r.chat_last_seq ?? 0,
   };
 }
 
@@ -68,8 +71,8 @@ function StartView() {
   const [drafts, setDrafts] = useState<{ id: string; title: string; updated_at: string; mission_id: string | null }[]>([]);
   useEffect(() => {
     api
-      .get('/api/missions/drafts?limit=10')
-      .then((r) => setDrafts(pickList(r, 'drafts')))
+      .get<C.DraftList>('/api/missions/drafts?limit=10')
+      .then((r) => setDrafts(r.drafts))
       .catch(() => {});
   }, []);
   const send = async (e: FormEvent) => {
@@ -79,7 +82,7 @@ function StartView() {
     setBusy(true);
     setError(null);
     try {
-      const r = await api.post('/api/missions/drafts', { content });
+      const r = await api.post<C.Draft>('/api/missions/drafts', { content });
       nav(`/missions/drafts/${r.id}`);
     } catch (err) {
       setError(err);
@@ -137,7 +140,7 @@ function DraftView({ id }: { id: string }) {
 
   const load = useCallback(() => {
     api
-      .get(`/api/missions/drafts/${id}`)
+      .get<C.Draft>(`/api/missions/drafts/${id}`)
       .then((r) => {
         const d = normDraft(r);
         setDraft(d);
@@ -150,9 +153,9 @@ function DraftView({ id }: { id: string }) {
     endRef.current?.scrollIntoView?.({ block: 'end' });
   }, [draft?.messages.length, waiting]);
 
-  const onEvent = (ev: { event: string; data: any }) => {
+  const onEvent = (ev: LiveEvent) => {
     if (ev.event === 'token') {
-      const piece = tokenText(ev.data);
+      const piece = (ev.data as C.DraftEventData<'token'>).text;
       setStreamed((x) => x + piece);
       return;
     }
@@ -161,18 +164,19 @@ function DraftView({ id }: { id: string }) {
       return;
     }
     if (ev.event === 'error') {
-      setError(new Error(String(ev.data?.message ?? 'error')));
+      setError(new Error((ev.data as C.DraftEventData<'error'>).message));
       setWaiting(false);
       setStreamed('');
       return;
     }
     if (ev.event !== 'message') return;
-    const m = normMessage(ev.data);
+    const data = ev.data as C.DraftEventData<'message'> | C.ChatEventData<'message'>;
+    const m = normMessage(data);
     setDraft((d) => {
       if (!d || d.messages.some((x) => x.id === m.id)) return d;
       const next = { ...d, messages: [...d.messages.filter((x) => !x.id.startsWith('local-')), m] };
-      if (ev.data?.proposal) {
-        next.proposal = normProposal(ev.data.proposal);
+      if ('proposal' in data && data.proposal) {
+        next.proposal = normProposal(data.proposal);
         next.title = next.proposal.title;
       }
       return next;
@@ -204,7 +208,7 @@ function DraftView({ id }: { id: string }) {
   };
 
   const saveCard = async (card: Omit<Proposal, 'origin' | 'matched_documents'>) => {
-    const r = await api.put(`/api/missions/drafts/${id}`, card);
+    const r = await api.put<C.Draft>(`/api/missions/drafts/${id}`, card);
     const d = normDraft(r);
     setDraft((old) => (old ? { ...d, last_seq: old.last_seq, chat_last_seq: old.chat_last_seq } : d));
   };
@@ -213,8 +217,8 @@ function DraftView({ id }: { id: string }) {
     setStarting(true);
     setError(null);
     try {
-      const r = await api.post(`/api/missions/drafts/${id}/start`, {});
-      nav(`/missions/${r.mission_id ?? r.id}`);
+      const r = await api.post<C.DraftStarted>(`/api/missions/drafts/${id}/start`, {});
+      nav(`/missions/${r.mission_id}`);
     } catch (err) {
       setError(err);
       setStarting(false);

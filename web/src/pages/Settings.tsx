@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { api, pickList, qs } from '../lib/api';
+import { api, qs } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useI18n } from '../lib/i18n';
 import { useAuth } from '../lib/auth';
 import { validatePasswordChange, type Errors } from '../lib/validation';
@@ -44,19 +45,23 @@ export interface SettingsForm {
   searchExtra: Record<string, unknown>;
 }
 
-const s = (v: any) => (v === undefined || v === null ? '' : String(v));
-function endpoint(r: any): Endpoint {
-  const e = r || {};
+const s = (v: string | number | null | undefined) => (v === undefined || v === null ? '' : String(v));
+function endpoint(e: C.StoredEndpoint = {}): Endpoint {
   return {
     provider: s(e.provider),
-    base_url: s(e.base_url ?? e.url ?? e.endpoint),
+    base_url: s(e.base_url),
     api_key: s(e.api_key),
-    model: s(e.model ?? e.name),
+    model: s(e.model),
     temperature: s(e.temperature),
     max_tokens: s(e.max_tokens),
     context_window: s(e.context_window),
   };
 }
+
+/** GET/PUT /api/settings or /api/admin/settings (the admin's has no "effective") */
+export type SettingsReply = Partial<Pick<C.Settings, 'models' | 'search' | 'research'>> & {
+  effective?: Partial<Record<(typeof TIERS)[number], Partial<C.Endpoint>>>;
+};
 
 /**
  * GET /api/settings → form state. The server keeps three documents,
@@ -64,28 +69,21 @@ function endpoint(r: any): Endpoint {
  * as "********", and adds "effective" (what each tier resolves to, with the
  * environment) which the page shows as placeholders.
  */
-export function settingsToForm(r: any): SettingsForm {
-  const x = r?.settings && typeof r.settings === 'object' ? r.settings : r || {};
-  const models = x.models ?? x.llm ?? {};
-  const research = x.research ?? x.research_defaults ?? {};
+export function settingsToForm(x: SettingsReply): SettingsForm {
+  const models = x.models ?? {};
+  const research = x.research ?? {};
   const search = x.search ?? {};
   const eff = x.effective ?? {};
-  const providers = Array.isArray(search.providers)
-    ? search.providers.map(String)
-    : typeof search.providers === 'string' && search.providers
-      ? search.providers.split(',').map((p: string) => p.trim())
-      : [];
   const { max_rounds, max_passes, language, tone, length, mask_pii, ...researchExtra } = research;
-  const { providers: _p, searxng_url, tavily_api_key, brave_api_key, ...searchExtra } = search;
-  void _p;
+  const { providers, searxng_url, tavily_api_key, brave_api_key, ...searchExtra } = search;
   return {
-    models: Object.fromEntries(TIERS.map((t) => [t, endpoint(models[t] ?? x[t] ?? (t === 'embedding' ? x.embeddings : undefined))])),
+    models: Object.fromEntries(TIERS.map((t) => [t, endpoint(models[t])])),
     effective: Object.fromEntries(
-      Object.entries(eff).map(([k, v]: [string, any]) => [k, { configured: !!v?.configured, provider: s(v?.provider), base_url: s(v?.base_url), model: s(v?.model), reason: s(v?.reason), source: s(v?.source) }]),
+      Object.entries(eff).map(([k, v]) => [k, { configured: !!v.configured, provider: s(v.provider), base_url: s(v.base_url), model: s(v.model), reason: s(v.reason), source: s(v.source) }]),
     ),
-    search: { providers, searxng_url: s(searxng_url ?? search.url), tavily_api_key: s(tavily_api_key), brave_api_key: s(brave_api_key) },
+    search: { providers: providers ?? [], searxng_url: s(searxng_url), tavily_api_key: s(tavily_api_key), brave_api_key: s(brave_api_key) },
     defaults: { max_rounds: s(max_rounds ?? 5), max_passes: s(max_passes ?? 2), language: s(language || 'en'), tone: s(tone || 'neutral'), length: s(length || 'medium') },
-    mask_pii: !!(mask_pii ?? x.mask_pii),
+    mask_pii: !!mask_pii,
     researchExtra,
     searchExtra,
   };
@@ -109,8 +107,8 @@ export function endpointBody(e: Endpoint, o: Endpoint, forTest = false): Record<
 }
 
 /** Form state → PUT /api/settings body (sections models, search, research). */
-export function formToSettings(f: SettingsForm, orig: SettingsForm): any {
-  const models: Record<string, unknown> = {};
+export function formToSettings(f: SettingsForm, orig: SettingsForm): { models: Record<string, Record<string, unknown>>; search: Record<string, unknown>; research: Record<string, unknown> } {
+  const models: Record<string, Record<string, unknown>> = {};
   for (const t of TIERS) {
     const b = endpointBody(f.models[t], orig.models[t]);
     if (b) models[t] = b;
@@ -155,7 +153,7 @@ export function SettingsPage() {
     setF(null);
     setSaved(false);
     api
-      .get(settingsPath(scope))
+      .get<SettingsReply>(settingsPath(scope))
       .then((r) => {
         const form = settingsToForm(r);
         setOrig(form);
@@ -176,8 +174,7 @@ export function SettingsPage() {
     setError(null);
     setSaved(false);
     try {
-      const r = await api.put(settingsPath(scope), formToSettings(f, orig));
-      const form = r && typeof r === 'object' && Object.keys(r).length ? settingsToForm(r) : f;
+      const form = settingsToForm(await api.put<SettingsReply>(settingsPath(scope), formToSettings(f, orig)));
       setOrig(form);
       setF(form);
       setSaved(true);
@@ -296,16 +293,18 @@ export function SettingsPage() {
   );
 }
 
-const CHECK_FLAGS = ['models_ok', 'model_found', 'chat_ok', 'embedding_ok'];
+const CHECK_FLAGS = ['models_ok', 'model_found', 'chat_ok', 'embedding_ok'] as const;
 
-function TestResult({ result }: { result: any }) {
+/** what a "Test connection" shows: the server's answer, a message of the page, or the request's error */
+type Shown = (C.TestConnection & { message?: string }) | Error | null;
+
+function TestResult({ result }: { result: Shown }) {
   const { t } = useI18n();
   if (!result) return null;
   if (result instanceof Error) return <div className="alert alert-error small" role="alert">{result.message}</div>;
-  const ok = result.ok ?? result.success ?? (Array.isArray(result.results) ? result.results.every((x: any) => x.ok) : undefined);
-  const parts: any[] = Array.isArray(result.results) ? result.results : Array.isArray(result.checks) ? result.checks : [];
+  const ok = result.ok;
   const flags = CHECK_FLAGS.filter((k) => typeof result[k] === 'boolean');
-  const err = result.error ? (typeof result.error === 'string' ? result.error : result.error.message) : '';
+  const err = result.error ?? '';
   return (
     <div className={`alert ${ok ? 'alert-success' : 'alert-error'} small`} role="status" data-testid="test-result">
       <strong>{ok ? t('settings.testOk') : t('settings.testFailed')}</strong>
@@ -323,15 +322,6 @@ function TestResult({ result }: { result: any }) {
         </ul>
       )}
       {typeof result.results === 'number' && <div>{t('settings.searchResults', { n: result.results })}</div>}
-      {parts.length > 0 && (
-        <ul>
-          {parts.map((p, i) => (
-            <li key={i}>
-              {p.ok ? '✓' : '✗'} {p.name ?? p.check ?? p.kind} {p.message ? `— ${p.message}` : ''}
-            </li>
-          ))}
-        </ul>
-      )}
     </div>
   );
 }
@@ -360,7 +350,7 @@ function EndpointEditor({
   noProvider?: boolean;
 }) {
   const { t } = useI18n();
-  const [result, setResult] = useState<any>(null);
+  const [result, setResult] = useState<Shown>(null);
   const [models, setModels] = useState<string[]>([]);
   const [busy, setBusy] = useState('');
   const set = (k: keyof Endpoint, v: string) => onChange({ ...value, [k]: v });
@@ -371,7 +361,7 @@ function EndpointEditor({
     try {
       const body: Record<string, unknown> = { kind, endpoint: endpointBody(value, orig, true) ?? {} };
       if (kind === 'llm' && tier !== 'default') body.tier = tier;
-      setResult(await api.post('/api/settings/test-connection', body));
+      setResult(await api.post<C.TestConnection>('/api/settings/test-connection', body));
     } catch (e) {
       setResult(e instanceof Error ? e : new Error(String(e)));
     } finally {
@@ -381,8 +371,7 @@ function EndpointEditor({
   const listModels = async () => {
     setBusy('models');
     try {
-      const r = await api.get(`/api/settings/models${qs({ endpoint: tier === 'default' ? 'mid' : tier })}`);
-      const list = pickList(r, 'models').map((m: any) => (typeof m === 'string' ? m : String(m.id ?? m.name ?? m.model)));
+      const list = (await api.get<C.ModelList>(`/api/settings/models${qs({ endpoint: tier === 'default' ? 'mid' : tier })}`)).models;
       setModels(list);
       if (!list.length) setResult({ ok: false, message: t('settings.noModels') });
     } catch (e) {
@@ -462,7 +451,7 @@ function EndpointEditor({
 
 function SearchEditor({ value, orig, onChange }: { value: SettingsForm['search']; orig: SettingsForm['search']; onChange: (v: SettingsForm['search']) => void }) {
   const { t } = useI18n();
-  const [result, setResult] = useState<any>(null);
+  const [result, setResult] = useState<Shown>(null);
   const [busy, setBusy] = useState(false);
   const toggle = (p: string, on: boolean) => onChange({ ...value, providers: on ? [...value.providers.filter((x) => x !== p), p] : value.providers.filter((x) => x !== p) });
   const test = async () => {
@@ -473,7 +462,7 @@ function SearchEditor({ value, orig, onChange }: { value: SettingsForm['search']
       if (value.providers.length) search.providers = value.providers;
       if (value.searxng_url.trim()) search.searxng_url = value.searxng_url.trim();
       for (const k of ['tavily_api_key', 'brave_api_key'] as const) if (value[k] && !value[k].startsWith(MASK)) search[k] = value[k];
-      setResult(await api.post('/api/settings/test-connection', { kind: 'search', search }));
+      setResult(await api.post<C.TestConnection>('/api/settings/test-connection', { kind: 'search', search }));
     } catch (e) {
       setResult(e instanceof Error ? e : new Error(String(e)));
     } finally {

@@ -11,23 +11,23 @@ import { I18nProvider } from '../lib/i18n';
 import { AuthProvider } from '../lib/auth';
 import { storeSession } from '../lib/api';
 import { WritingPage } from './Writing';
+import type * as C from '../lib/contract';
+import { chatMessage, session as sessionOf } from '../test/fixtures';
 
 let calls: { method: string; url: string; body: any }[] = [];
 let conflict = false;
-let history: any[] = [];
-const session = {
+let history: C.ChatMessage[] = [];
+const session = sessionOf({
   id: 's1',
   title: 'Etna essay',
   style: 'apa',
-  group_id: null,
   version: 3,
   content: 'Etna is on Sicily [@1].',
   chat_id: 'c1',
   channel: 'chat:c1',
-  last_seq: 0,
-  references: [{ n: 1, title: 'Volcanoes of Italy', authors: ['Anna Rossi'], year: '2021', formatted: 'Rossi, A. (2021). *Volcanoes of Italy*.', label: '(Rossi, 2021)' }],
-  stats: { model_calls: 2, tokens: 120, cost_usd: 0, searches: 2 },
-};
+  references: [{ n: 1, title: 'Volcanoes of Italy', authors: ['Anna Rossi'], year: '2021', formatted: 'Rossi, A. (2021). *Volcanoes of Italy*.', label: '(Rossi, 2021)' } as C.Reference],
+  stats: { model_calls: 2, tokens: 120, cost_usd: 0, searches: 2, web_searches: 0 },
+});
 
 beforeEach(() => {
   calls = [];
@@ -111,22 +111,22 @@ describe('Writing page', () => {
 
   it('turns web search on, shows web sources and says when the web could not be searched', async () => {
     history = [
-      { id: 'm1', role: 'user', content: 'What is new in tidal power?' },
-      {
+      chatMessage({ id: 'm1', role: 'user', content: 'What is new in tidal power?' }),
+      chatMessage({
         id: 'm2',
         role: 'assistant',
         content: 'A tidal plant opened [1].',
         citations: [{ n: 1, type: 'web', url: 'https://news.example/tidal', title: 'Tidal plant opens', text: 'The plant...' }],
         web: { status: 'ok', message: '1 web page read for this answer.', sources: 1 },
-      },
-      { id: 'm3', role: 'user', content: 'And Etna?' },
-      {
+      }),
+      chatMessage({ id: 'm3', role: 'user', content: 'And Etna?' }),
+      chatMessage({
         id: 'm4',
         role: 'assistant',
         content: 'On Sicily [1].',
-        citations: [{ n: 1, document_id: 'd1', title: 'Volcanoes of Italy', page: 2 }],
+        citations: [{ n: 1, document_id: 'd1', title: 'Volcanoes of Italy', page: 2, text: 'Etna is on Sicily.' }],
         web: { status: 'no_provider', message: 'no search endpoint is configured', sources: 0 },
-      },
+      }),
     ];
     renderPage();
     const box = (await screen.findByTestId('writing-web')) as HTMLInputElement;

@@ -9,7 +9,8 @@
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import { api, ApiError, downloadFile, normChatMessage, normWebStatus, pickList, type ChatMessage } from '../lib/api';
+import { api, ApiError, downloadFile, normChatMessage, type ChatMessage } from '../lib/api';
+import type * as C from '../lib/contract';
 import { useGroups } from '../lib/groups';
 import { GroupSelect } from '../components/GroupSelect';
 import { useI18n } from '../lib/i18n';
@@ -18,7 +19,6 @@ import { useChannel } from '../lib/live';
 import { renderMarkdown } from '../lib/markdown';
 import { answerToDraft, diffLines, diffWords, insertAt, renderDraft, type DiffOp } from '../lib/writing';
 import { ErrorBox, Spinner } from '../components/ui';
-import { tokenText } from './Chat';
 
 export const STYLES = ['apa', 'mla', 'chicago', 'ieee'] as const;
 const FIELDS = ['title', 'authors', 'year', 'venue', 'volume', 'issue', 'pages', 'publisher', 'doi', 'url'] as const;
@@ -28,7 +28,7 @@ export interface WritingRef {
   n: number;
   formatted: string;
   label: string;
-  [k: string]: any;
+  [k: string]: unknown;
 }
 interface SessionInfo {
   id: string;
@@ -51,14 +51,14 @@ export function WritingPage() {
   const { t, fmtDate } = useI18n();
   const { canWrite } = useAuth();
   const nav = useNavigate();
-  const [sessions, setSessions] = useState<any[] | null>(null);
+  const [sessions, setSessions] = useState<C.SessionSummary[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [confirmDelete, setConfirmDelete] = useState<string | null>(null);
 
   const load = useCallback(() => {
     api
-      .get('/api/writing/sessions')
-      .then((r) => setSessions(pickList(r, 'sessions')))
+      .get<C.SessionList>('/api/writing/sessions')
+      .then((r) => setSessions(r.sessions))
       .catch((e) => {
         setError(e);
         setSessions([]);
@@ -72,7 +72,7 @@ export function WritingPage() {
   const create = async () => {
     setError(null);
     try {
-      const r = await api.post('/api/writing/sessions', { title: t('writing.untitled') });
+      const r = await api.post<C.Session>('/api/writing/sessions', { title: t('writing.untitled') });
       load();
       nav(`/writing/${r.id}`);
     } catch (e) {
@@ -146,22 +146,9 @@ export function WritingPage() {
   );
 }
 
-function normSession(r: any): SessionInfo {
-  return {
-    id: String(r.id),
-    title: String(r.title ?? ''),
-    style: String(r.style ?? 'apa'),
-    group_id: r.group_id ?? null,
-    web: r.web === true,
-    version: Number(r.version ?? 0),
-    content: String(r.content ?? ''),
-    chat_id: String(r.chat_id ?? ''),
-    channel: String(r.channel ?? (r.chat_id ? `chat:${r.chat_id}` : '')),
-    last_seq: Number(r.last_seq ?? 0),
-    mission_id: r.mission_id ?? null,
-    references: Array.isArray(r.references) ? r.references : [],
-    stats: r.stats ?? {},
-  };
+function normSession(r: C.Session): SessionInfo {
+  const { id, title, style, group_id, web, version, content, chat_id, channel, last_seq, mission_id, references, stats } = r;
+  return { id, title, style, group_id, web, version, content, chat_id, channel, last_seq, mission_id, references, stats };
 }
 
 type SaveState = 'saved' | 'unsaved' | 'saving' | 'conflict';
@@ -200,7 +187,7 @@ function WritingSession({ sessionId, onChanged }: { sessionId: string; onChanged
   versionRef.current = version;
 
   const reload = useCallback(async () => {
-    const r = await api.get(`/api/writing/sessions/${sessionId}`);
+    const r = await api.get<C.Session>(`/api/writing/sessions/${sessionId}`);
     const n = normSession(r);
     setS(n);
     return n;
@@ -220,8 +207,8 @@ function WritingSession({ sessionId, onChanged }: { sessionId: string; onChanged
   const saveNow = useCallback(async () => {
     setSave('saving');
     try {
-      const r = await api.put(`/api/writing/sessions/${sessionId}/draft`, { content: draftRef.current, base_version: versionRef.current });
-      setVersion(Number(r.version));
+      const r = await api.put<C.DraftSaved>(`/api/writing/sessions/${sessionId}/draft`, { content: draftRef.current, base_version: versionRef.current });
+      setVersion(r.version);
       setSave('saved');
       onChanged();
     } catch (e) {
@@ -244,8 +231,8 @@ function WritingSession({ sessionId, onChanged }: { sessionId: string; onChanged
     if (!s) return;
     const h = setTimeout(() => {
       api
-        .post(`/api/writing/sessions/${sessionId}/render?lang=${lang}`, { content: draft, style: s.style })
-        .then((r) => setPreview(String(r.markdown ?? '')))
+        .post<C.Rendered>(`/api/writing/sessions/${sessionId}/render?lang=${lang}`, { content: draft, style: s.style })
+        .then((r) => setPreview(r.markdown))
         .catch(() => setPreview(draft));
     }, 300);
     return () => clearTimeout(h);
@@ -259,7 +246,7 @@ function WritingSession({ sessionId, onChanged }: { sessionId: string; onChanged
 
   const patch = async (fields: Record<string, unknown>) => {
     try {
-      const r = await api.patch(`/api/writing/sessions/${sessionId}`, fields);
+      const r = await api.patch<C.Session>(`/api/writing/sessions/${sessionId}`, fields);
       setS((cur) => (cur ? { ...normSession(r), content: cur.content } : cur));
       onChanged();
     } catch (e) {
@@ -399,22 +386,22 @@ function WritingSession({ sessionId, onChanged }: { sessionId: string; onChanged
 
 function VersionsPanel({ sessionId, current }: { sessionId: string; current: number }) {
   const { t, fmtDate } = useI18n();
-  const [versions, setVersions] = useState<any[]>([]);
+  const [versions, setVersions] = useState<C.VersionList['versions']>([]);
   const [from, setFrom] = useState(0);
   const [to, setTo] = useState(0);
   const [ops, setOps] = useState<DiffOp[] | null>(null);
   useEffect(() => {
-    api.get(`/api/writing/sessions/${sessionId}/versions`).then((r) => {
-      const v = pickList(r, 'versions');
+    api.get<C.VersionList>(`/api/writing/sessions/${sessionId}/versions`).then((r) => {
+      const v = r.versions;
       setVersions(v);
-      setTo(Number(v[0]?.version ?? 0));
-      setFrom(Number(v[1]?.version ?? v[0]?.version ?? 0));
+      setTo(v[0]?.version ?? 0);
+      setFrom(v[1]?.version ?? v[0]?.version ?? 0);
     });
   }, [sessionId, current]);
   useEffect(() => {
     if (!from || !to) return;
-    Promise.all([api.get(`/api/writing/sessions/${sessionId}/versions/${from}`), api.get(`/api/writing/sessions/${sessionId}/versions/${to}`)])
-      .then(([a, b]) => setOps(diffLines(String(a.content ?? ''), String(b.content ?? ''))))
+    Promise.all([api.get<C.Version>(`/api/writing/sessions/${sessionId}/versions/${from}`), api.get<C.Version>(`/api/writing/sessions/${sessionId}/versions/${to}`)])
+      .then(([a, b]) => setOps(diffLines(a.content, b.content)))
       .catch(() => setOps(null));
   }, [sessionId, from, to]);
   const pick = (value: number, set: (n: number) => void, label: string) => (
@@ -459,8 +446,8 @@ function AssistantPanel({ session, editor, draft, setDraft, onRefs }: { session:
 
   useEffect(() => {
     api
-      .get(`/api/writing/sessions/${session.id}/assistant`)
-      .then((r) => setMessages(pickList(r, 'messages').map((m: any) => ({ msg: normChatMessage(m), mode: 'ask' }))))
+      .get<C.MessageList>(`/api/writing/sessions/${session.id}/assistant`)
+      .then((r) => setMessages(r.messages.map((m) => ({ msg: normChatMessage(m), mode: 'ask' }))))
       .catch(() => {})
       .finally(() => setAfter(session.last_seq));
   }, [session.id]); // eslint-disable-line react-hooks/exhaustive-deps
@@ -473,20 +460,20 @@ function AssistantPanel({ session, editor, draft, setDraft, onRefs }: { session:
     const id = pending.current;
     if (!id) return;
     if (ev.event === 'token') {
-      const piece = tokenText(ev.data);
+      const piece = (ev.data as C.ChatEventData<'token'>).text;
       update(id, (m) => ({ ...m, msg: { ...m.msg, content: m.msg.content + piece } }));
     } else if (ev.event === 'reset') {
       update(id, (m) => ({ ...m, msg: { ...m.msg, content: '' } }));
     } else if (ev.event === 'web') {
-      const web = normWebStatus(ev.data);
-      if (web) update(id, (m) => ({ ...m, msg: { ...m.msg, web } }));
+      const web = ev.data as C.ChatEventData<'web'>;
+      update(id, (m) => ({ ...m, msg: { ...m.msg, web } }));
     } else if (ev.event === 'error') {
-      setError(new Error(String(ev.data?.message ?? 'error')));
+      setError(new Error((ev.data as C.ChatEventData<'error'>).message));
       update(id, () => null);
       pending.current = null;
       setBusy(false);
-    } else if (ev.event === 'message' && ev.data?.role === 'assistant') {
-      const final = normChatMessage(ev.data);
+    } else if (ev.event === 'message' && (ev.data as C.ChatEventData<'message'>).role === 'assistant') {
+      const final = normChatMessage(ev.data as C.ChatEventData<'message'>);
       update(id, (m) => ({ ...m, msg: { ...final, id, streaming: false } }));
       pending.current = null;
       setBusy(false);
@@ -530,8 +517,8 @@ function AssistantPanel({ session, editor, draft, setDraft, onRefs }: { session:
       const body = c.url && !c.document_id
         ? { type: 'web', title: c.title || c.url, url: c.url, accessed: new Date().toISOString().slice(0, 10) }
         : { document_id: c.document_id, ...(Number(c.page) > 0 ? { page: Number(c.page) } : {}) };
-      const r = await api.post(`/api/writing/sessions/${session.id}/references`, body);
-      map.set(c.n, Number(r.n));
+      const r = await api.post<C.ReferenceAdded>(`/api/writing/sessions/${session.id}/references`, body);
+      map.set(c.n, r.n);
     }
     await onRefs();
     return answerToDraft(m.content, map);
@@ -666,7 +653,7 @@ function ReferencesPanel({ session, onChange, canWrite }: { session: SessionInfo
       const v = r?.[k];
       f[k] = Array.isArray(v) ? v.join('; ') : v == null ? '' : String(v);
     }
-    f.type = r?.type ?? '';
+    f.type = typeof r?.type === 'string' ? r.type : '';
     setForm(f);
   };
   const submit = async (e: FormEvent) => {

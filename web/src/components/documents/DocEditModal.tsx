@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api, normDoc, type Doc } from '../../lib/api';
+import { api, ApiError, normDoc, type Doc } from '../../lib/api';
+import type * as C from '../../lib/contract';
 import { useI18n } from '../../lib/i18n';
 import { ErrorBox, Field, Modal } from '../ui';
 
@@ -66,11 +67,10 @@ export function DocEditModal({ doc, onClose, onSaved }: { doc: Doc; onClose: () 
         onClose();
         return;
       }
-      const r = await api.patch(`/api/documents/${doc.id}`, body);
-      onSaved(r && typeof r === 'object' && (r.id || r.document) ? normDoc(r) : { ...doc, title: v.title.trim(), authors: v.authors.trim(), year });
-    } catch (err: any) {
-      const field = err?.body?.error?.field as MetaField | undefined;
-      if (field && (META_FIELDS as readonly string[]).includes(field)) setFieldErr({ [field]: String(err.message || err.body.error.message) });
+      onSaved(normDoc(await api.patch<C.Document>(`/api/documents/${doc.id}`, body)));
+    } catch (err) {
+      const field = (err instanceof ApiError ? err.body?.error?.field : undefined) as MetaField | undefined;
+      if (err instanceof ApiError && field && (META_FIELDS as readonly string[]).includes(field)) setFieldErr({ [field]: err.message });
       else setError(err);
     } finally {
       setBusy(false);

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { api, type Doc } from '../../lib/api';
+import type * as C from '../../lib/contract';
 import { useI18n } from '../../lib/i18n';
 import { ErrorBox, Modal, Spinner } from '../ui';
 
@@ -32,10 +33,10 @@ export function DocTextModal({ doc, query, onClose }: { doc: Doc; query: string;
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
     api
-      .get(`/api/documents/${doc.id}/text`)
+      .get<C.DocumentText>(`/api/documents/${doc.id}/text`)
       .then((r) => {
-        setText(typeof r === 'string' ? r : String(r?.text ?? r?.content ?? ''));
-        setSections(Array.isArray(r?.sections) ? r.sections : []);
+        setText(r.text);
+        setSections(r.sections);
       })
       .catch(setError);
   }, [doc.id]);

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { api, normPassage, pickList, type Group, type Passage } from '../../lib/api';
+import { api, normPassage, type Group, type Passage } from '../../lib/api';
+import type * as C from '../../lib/contract';
 import { useI18n } from '../../lib/i18n';
 import { ErrorBox } from '../ui';
 import { GroupSelect } from '../GroupSelect';
@@ -22,8 +23,8 @@ export function SearchBox({ groups, onSearched, onOpen }: { groups: Group[]; onS
     try {
       const body: Record<string, unknown> = { query: q.trim(), k, mode };
       if (gid) body.group_id = gid;
-      const r = await api.post('/api/search', body);
-      setResults(pickList(r, 'results').map(normPassage));
+      const r = await api.post<C.SearchReply>('/api/search', body);
+      setResults(r.results.map(normPassage));
       onSearched(q.trim());
     } catch (err) {
       setError(err);

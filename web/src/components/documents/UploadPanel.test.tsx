@@ -7,6 +7,7 @@ import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
 import { render, screen, fireEvent, waitFor, within } from '@testing-library/react';
 import { I18nProvider } from '../../lib/i18n';
 import { normGroup, storeSession } from '../../lib/api';
+import { group } from '../../test/fixtures';
 import { UploadPanel } from './UploadPanel';
 
 /* what the fake server answers for a file name */
@@ -36,7 +37,7 @@ class FakeXHR {
   }
 }
 
-const GROUPS = [normGroup({ id: 'g1', name: 'Physics' }), normGroup({ id: 'g2', name: 'Biology' })];
+const GROUPS = [normGroup(group({ id: 'g1', name: 'Physics' })), normGroup(group({ id: 'g2', name: 'Biology' }))];
 
 beforeEach(() => {
   sent.length = 0;

@@ -9,6 +9,7 @@ import { act, renderHook, waitFor } from '@testing-library/react';
 import { storeSession } from '../../lib/api';
 import type { LiveEvent } from '../../lib/ws';
 import { NO_FILTERS, PAGE, serverFilter, useDocuments } from './useDocuments';
+import { expectEvent } from '../../test/fixtures';
 
 let push: (e: LiveEvent) => void = () => {};
 vi.mock('../../lib/live', () => ({
@@ -44,7 +45,7 @@ afterEach(() => vi.unstubAllGlobals());
 const BY_CURIE = { author: 'curie' };
 const NONE = {};
 
-const ev = (data: unknown): LiveEvent => ({ type: 'event', channel: 'documents', seq: 1, event: 'document', data, ts: new Date().toISOString() });
+const ev = (data: Record<string, unknown>): LiveEvent => (expectEvent('documents', 'document', data), { type: 'event', channel: 'documents', seq: 1, event: 'document', data, ts: new Date().toISOString() });
 
 describe('serverFilter', () => {
   it('sends only the filled fields, trimmed, and a year only once it has four digits', () => {
@@ -78,14 +79,14 @@ describe('useDocuments', () => {
     const { result } = renderHook(() => useDocuments(NONE, 'added', false));
     await waitFor(() => expect(result.current.docs).toHaveLength(2));
     expect(result.current.hasMore).toBe(false);
-    act(() => push(ev({ document: { id: 'd1', status: 'processing', progress: 0.5, stage: 'embedding' } })));
+    act(() => push(ev({ id: 'd1', status: 'processing', progress: 0.5, stage: 'embedding' })));
     expect(result.current.docs![0].status).toBe('processing');
     expect(result.current.docs![0].progress).toBe(0.5);
-    act(() => push(ev({ document: { id: 'd1', status: 'ready' } })));
+    act(() => push(ev({ id: 'd1', status: 'ready' })));
     /* the server's list still says "queued" (it was read before the event) */
     await act(() => result.current.reload());
     expect(result.current.docs!.find((d) => d.id === 'd1')!.status).toBe('ready');
-    act(() => push(ev({ document: { id: 'd2', status: 'deleted' } })));
+    act(() => push(ev({ id: 'd2', status: 'deleted' })));
     expect(result.current.docs!.map((d) => d.id)).toEqual(['d1']);
   });
 });

@@ -4,7 +4,8 @@
  * ingestion progress the live `documents` channel reports in between.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, type Dispatch, type SetStateAction } from 'react';
-import { api, normDoc, pickList, qs, type Doc } from '../../lib/api';
+import { api, normDoc, qs, type Doc } from '../../lib/api';
+import type * as C from '../../lib/contract';
 import { useChannel } from '../../lib/live';
 
 /** Documents asked for at a time. */
@@ -66,7 +67,7 @@ export function useDocuments(filter: Record<string, string>, sort: string, typin
   const [docs, setDocs] = useState<Doc[] | null>(null);
   const [total, setTotal] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
-  const fetchPage = useCallback((offset: number) => api.get(`/api/documents${qs({ ...filter, sort, limit: PAGE, offset })}`), [filter, sort]);
+  const fetchPage = useCallback((offset: number) => api.get<C.DocumentList>(`/api/documents${qs({ ...filter, sort, limit: PAGE, offset })}`), [filter, sort]);
   // The newest status each document reached according to the live channel.
   // A list fetched before an event but answered after it would otherwise put
   // an older status ("queued") back over a newer one ("ready").
@@ -74,14 +75,14 @@ export function useDocuments(filter: Record<string, string>, sort: string, typin
   const reload = useCallback(async () => {
     try {
       const r = await fetchPage(0);
-      const list = pickList(r, 'documents')
+      const list = r.documents
         .map(normDoc)
         .map((d) => {
           const live = liveStatus.current.get(d.id);
           return live && statusRank(live) > statusRank(d.status) ? { ...d, status: live } : d;
         });
       setDocs(list);
-      setTotal(typeof r?.total === 'number' ? r.total : list.length === PAGE ? null : list.length);
+      setTotal(r.total);
       setError(null);
     } catch (e) {
       setError(e);
@@ -91,13 +92,12 @@ export function useDocuments(filter: Record<string, string>, sort: string, typin
   const loadMore = async () => {
     try {
       const r = await fetchPage(docs?.length ?? 0);
-      const more = pickList(r, 'documents').map(normDoc);
+      const more = r.documents.map(normDoc);
       setDocs((cur) => {
         const have = new Set((cur ?? []).map((d) => d.id));
         return [...(cur ?? []), ...more.filter((d) => !have.has(d.id))];
       });
-      if (typeof r?.total === 'number') setTotal(r.total);
-      else if (more.length < PAGE) setTotal((docs?.length ?? 0) + more.length);
+      setTotal(r.total);
     } catch (e) {
       setError(e);
     }
@@ -118,10 +118,10 @@ export function useDocuments(filter: Record<string, string>, sort: string, typin
     if (reloadTimer.current) clearTimeout(reloadTimer.current);
   }, []);
   useChannel('documents', 0, (ev) => {
-    const d = ev.data?.document ?? ev.data ?? {};
-    const id = String(d.id ?? d.document_id ?? '');
-    if (!id) return;
-    if (typeof d.status === 'string') liveStatus.current.set(id, d.status);
+    if (ev.event !== 'document') return;
+    const d = ev.data as C.DocumentEventData<'document'>;
+    const id = d.id;
+    liveStatus.current.set(id, d.status);
     const ts = Number(ev.ts);
     const recent = !Number.isFinite(ts) || ts >= mountedAt.current - 5000;
     setDocs((list) => {
@@ -137,7 +137,7 @@ export function useDocuments(filter: Record<string, string>, sort: string, typin
         return list;
       }
       const cur = list[i];
-      const merged = normDoc({ ...cur.raw, ...d, id, status: d.status ?? cur.status, filename: d.filename ?? cur.filename });
+      const merged = normDoc({ ...cur.raw, ...d, status: d.status as C.DocStatus, filename: d.filename ?? cur.filename, error: d.error ?? cur.raw.error });
       const copy = list.slice();
       copy[i] = merged;
       return copy;

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
-import { api, ApiError, normLog, pickList, type LogEntry } from '../../lib/api';
+import { api, normLog, type LogEntry } from '../../lib/api';
+import type * as C from '../../lib/contract';
 import { useI18n } from '../../lib/i18n';
 import { ErrorBox, fmtCost } from '../../components/ui';
 
@@ -40,16 +41,8 @@ export function ActivityTab({ missionId, logs, onDetails }: { missionId: string;
     setLoading(l.id);
     setError(null);
     try {
-      let detail: LogEntry | null = null;
-      try {
-        detail = normLog(await api.get(`/api/missions/${missionId}/logs/${encodeURIComponent(l.id)}`));
-      } catch (e) {
-        if (!(e instanceof ApiError) || e.status === 401) throw e;
-        const all = pickList(await api.get(`/api/missions/${missionId}/logs?limit=1000`), 'logs').map(normLog);
-        onDetails(all);
-        detail = all.find((x) => x.id === l.id) ?? null;
-      }
-      if (detail) onDetails([{ ...detail, id: l.id }]);
+      const detail = normLog(await api.get<C.LogRecord>(`/api/missions/${missionId}/logs/${encodeURIComponent(l.id)}`));
+      onDetails([{ ...detail, id: l.id }]);
     } catch (e) {
       setError(e);
     } finally {

@@ -48,8 +48,8 @@ describe('plan reasoning', () => {
     expect(order).toEqual(["Round 1: the reflector's assessment", "Round 2: the reflector's assessment"]);
   });
 
-  it('ignores malformed entries', () => {
-    expect(normReflections({ reflections: [null, 'x', { round: 1, sections: [{ id: 's1', gaps: [1, 'gap'] }] }] })).toEqual([
+  it('a section without a title shows its id; a round without changes lists none', () => {
+    expect(normReflections({ reflections: [{ round: 1, sections: [{ id: 's1', quality: null, gaps: ['gap', ' '] }] }] })).toEqual([
       { round: 1, sections: [{ id: 's1', title: 's1', quality: null, gaps: ['gap'], contradictions: [], new_questions: [] }], outline_changes: [] },
     ]);
     expect(normReflections(undefined)).toEqual([]);

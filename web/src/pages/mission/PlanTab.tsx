@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { api, normPlan, type Plan, type PlanSection } from '../../lib/api';
+import { api, type Plan, type PlanSection } from '../../lib/api';
+import type * as C from '../../lib/contract';
 import { useI18n } from '../../lib/i18n';
 import { ErrorBox, Notice } from '../../components/ui';
 
@@ -44,11 +45,12 @@ export interface Reflection {
   outline_changes: string[];
 }
 
-const strings = (v: any): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string' && x.trim()).map(String) : []);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && !!x.trim()) : []);
 
 /** An outline change as a line: "add: Costs", "merge s3 into s1". */
-function changeText(c: any): string {
-  if (!c || typeof c !== 'object') return String(c ?? '');
+function changeText(change: unknown): string {
+  if (!change || typeof change !== 'object') return String(change ?? '');
+  const c = change as { action?: string; title?: string; id?: string; into?: string; order?: unknown };
   const a = String(c.action ?? '');
   if (a === 'add') return `${a}: ${c.title ?? ''}`;
   if (a === 'merge') return `${a}: ${c.id ?? ''} → ${c.into ?? ''}`;
@@ -57,32 +59,30 @@ function changeText(c: any): string {
 }
 
 /** The reflector's assessments in analysis.reflections, by round. */
-export function normReflections(analysis: any): Reflection[] {
-  const list = analysis && Array.isArray(analysis.reflections) ? analysis.reflections : [];
-  return list
-    .filter((r: any) => r && typeof r === 'object')
-    .map((r: any) => ({
-      round: Number(r.round) || 0,
-      sections: (Array.isArray(r.sections) ? r.sections : []).map((a: any) => ({
-        id: String(a?.id ?? ''),
-        title: String(a?.title ?? a?.id ?? ''),
-        quality: typeof a?.quality === 'number' ? a.quality : null,
-        gaps: strings(a?.gaps),
-        contradictions: strings(a?.contradictions),
-        new_questions: strings(a?.new_questions),
+export function normReflections(analysis: C.Analysis | null | undefined): Reflection[] {
+  return (analysis?.reflections ?? [])
+    .map((r) => ({
+      round: r.round,
+      sections: r.sections.map((a) => ({
+        id: a.id,
+        title: a.title || a.id,
+        quality: a.quality,
+        gaps: strings(a.gaps),
+        contradictions: strings(a.contradictions),
+        new_questions: strings(a.new_questions),
       })),
-      outline_changes: (Array.isArray(r.outline_changes) ? r.outline_changes : []).map(changeText).filter(Boolean),
+      outline_changes: (r.outline_changes ?? []).map(changeText).filter(Boolean),
     }))
-    .sort((a: Reflection, b: Reflection) => a.round - b.round);
+    .sort((a, b) => a.round - b.round);
 }
 
-const ANALYSIS_KEYS = ['type', 'audience', 'tone', 'length', 'language'];
+const ANALYSIS_KEYS = ['type', 'audience', 'tone', 'length', 'language'] as const;
 
 /** Why the plan is what it is: the planner's analysis and the reflector's assessment per round. */
-export function PlanReasoning({ analysis }: { analysis: any }) {
+export function PlanReasoning({ analysis }: { analysis: C.Analysis | null | undefined }) {
   const { t } = useI18n();
-  const an = analysis && typeof analysis === 'object' ? analysis : {};
-  const facts = ANALYSIS_KEYS.filter((k) => typeof an[k] === 'string' && an[k]);
+  const an = analysis ?? {};
+  const facts = ANALYSIS_KEYS.filter((k) => an[k]);
   const rounds = normReflections(an);
   if (!facts.length && !rounds.length) return null;
   const list = (label: string, items: string[]) =>
@@ -136,7 +136,7 @@ export function PlanReasoning({ analysis }: { analysis: any }) {
   );
 }
 
-export function PlanTab({ missionId, plan, analysis, editable, onSaved }: { missionId: string; plan: Plan | null; analysis?: any; editable: boolean; onSaved: (p: Plan) => void }) {
+export function PlanTab({ missionId, plan, analysis, editable, onSaved }: { missionId: string; plan: Plan | null; analysis?: C.Analysis | null; editable: boolean; onSaved: (p: Plan) => void }) {
   const { t } = useI18n();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState<PlanSection[]>([]);
@@ -165,7 +165,8 @@ export function PlanTab({ missionId, plan, analysis, editable, onSaved }: { miss
   const save = async () => {
     setBusy(true);
     setError(null);
-    const clean = (l: PlanSection[]): any[] =>
+    type SectionBody = { id?: string; title: string; questions: string[]; subsections: SectionBody[] };
+    const clean = (l: PlanSection[]): SectionBody[] =>
       l.map((s) => ({
         ...(s.id.startsWith('new-') ? {} : { id: s.id }),
         title: s.title.trim(),
@@ -174,8 +175,7 @@ export function PlanTab({ missionId, plan, analysis, editable, onSaved }: { miss
       }));
     const body = { sections: clean(draft) };
     try {
-      const r = await api.put(`/api/missions/${missionId}/plan`, body);
-      onSaved(normPlan(r) ?? normPlan(body)!);
+      onSaved(await api.put<C.Plan>(`/api/missions/${missionId}/plan`, body));
       setEditing(false);
       setSaved(true);
     } catch (e) {

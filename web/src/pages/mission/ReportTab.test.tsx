@@ -9,10 +9,11 @@ import { MemoryRouter, Route, Routes } from 'react-router-dom';
 import { I18nProvider } from '../../lib/i18n';
 import { normMission, normNote, storeSession } from '../../lib/api';
 import { ReportTab, citedNotes } from './ReportTab';
+import { mission, note, reportJson, reportVersions, session } from '../../test/fixtures';
 
 const notes = [
-  normNote({ id: 'na', section_id: 's1', quote: 'Stable releases get three years of support.', document_id: 'd1', page: 4, credibility: 8 }),
-  normNote({ id: 'nb', section_id: 's1', quote: 'Long Term Support extends it to five years.', document_id: 'd1', page: 4, credibility: 7 }),
+  normNote(note({ id: 'na', section_id: 's1', quote: 'Stable releases get three years of support.', document_id: 'd1', page: 4, credibility: 8 })),
+  normNote(note({ id: 'nb', section_id: 's1', quote: 'Long Term Support extends it to five years.', document_id: 'd1', page: 4, credibility: 7 })),
 ];
 const md = [
   '# Report',
@@ -29,27 +30,25 @@ const md = [
   '',
   '1. Debian handbook (handbook.pdf), Kim, 2021, p. 4',
 ].join('\n');
-const meta = {
-  references: [
-    { n: 1, note_id: 'na', title: 'Debian handbook', kind: 'document', filename: 'handbook.pdf', authors: 'Kim', year: '2021', page: 4, notes: ['na', 'nb'], cites: [['na'], ['nb'], ['na', 'nb']] },
-  ],
-};
+const references = [
+  { n: 1, note_id: 'na', title: 'Debian handbook', url: null, kind: 'document', filename: 'handbook.pdf', authors: 'Kim', year: '2021', page: 4, notes: ['na', 'nb'], cites: [['na'], ['nb'], ['na', 'nb']] },
+];
 
-let puts: any[] = [];
+let puts: unknown[] = [];
 beforeEach(() => {
   puts = [];
   storeSession('tok', { id: 'u1', username: 'ann', role: 'researcher' });
   vi.stubGlobal(
     'fetch',
     vi.fn((url: string, init?: RequestInit) => {
-      const ok = (b: any) => Promise.resolve(new Response(JSON.stringify(b), { status: 200 }));
-      if (url.includes('/report/versions')) return ok({ versions: [{ version: 1, author: 'agent' }], formats: ['md'] });
+      const ok = (b: unknown) => Promise.resolve(new Response(JSON.stringify(b), { status: 200 }));
+      if (url.includes('/report/versions')) return ok(reportVersions([{ version: 1, author: 'agent' }]));
       if (url.endsWith('/api/missions/m1/report') && init?.method === 'PUT') {
         puts.push(JSON.parse(String(init.body)));
         return ok({ id: 'm1', version: 2, author: 'user' });
       }
-      if (url.endsWith('/api/missions/m1/writing') && init?.method === 'POST') return Promise.resolve(new Response(JSON.stringify({ id: 'w9' }), { status: 201 }));
-      if (url.includes('/report?format=json')) return ok({ version: 1, markdown: md, meta });
+      if (url.endsWith('/api/missions/m1/writing') && init?.method === 'POST') return Promise.resolve(new Response(JSON.stringify(session({ id: 'w9' })), { status: 201 }));
+      if (url.includes('/report?format=json')) return ok(reportJson({ markdown: md, meta: { ...reportJson({ markdown: md }).meta, references } }));
       return Promise.resolve(new Response('{}', { status: 404 }));
     }),
   );
@@ -61,7 +60,7 @@ const renderReport = () =>
     <I18nProvider lang="en">
       <MemoryRouter initialEntries={['/missions/m1']}>
         <Routes>
-          <Route path="/missions/m1" element={<ReportTab missionId="m1" mission={normMission({ id: 'm1', title: 'T', status: 'completed' })} notes={notes} reportVersion={0} draftVersion={0} />} />
+          <Route path="/missions/m1" element={<ReportTab missionId="m1" mission={normMission(mission({ id: 'm1', title: 'T', status: 'completed' }))} notes={notes} reportVersion={0} draftVersion={0} />} />
           <Route path="/writing/:id" element={<p>writing page</p>} />
         </Routes>
       </MemoryRouter>

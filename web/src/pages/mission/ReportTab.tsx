@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState, type MouseEvent } from 'react';
 import { useNavigate } from 'react-router-dom';
-import { api, ApiError, downloadFile, getStoredUser, pickList, textFromBody, type Mission, type Note } from '../../lib/api';
+import { api, ApiError, downloadFile, getStoredUser, type Mission, type Note } from '../../lib/api';
+import type * as C from '../../lib/contract';
 import { diffLines, type DiffOp } from '../../lib/writing';
 import { DiffView } from '../Writing';
 import { useI18n } from '../../lib/i18n';
@@ -16,13 +17,9 @@ interface Version {
   author?: string;
   edited_by?: string;
 }
-function normVersions(r: any): Version[] {
-  return pickList(r, 'versions')
-    .map((v: any, i: number) =>
-      typeof v === 'number' || typeof v === 'string'
-        ? { version: Number(v), created_at: '', label: '' }
-        : { version: Number(v.version ?? v.n ?? v.id ?? i + 1), created_at: String(v.created_at ?? ''), label: String(v.label ?? v.kind ?? ''), author: v.author ? String(v.author) : undefined, edited_by: v.edited_by ? String(v.edited_by) : undefined },
-    )
+function normVersions(r: C.ReportVersions): Version[] {
+  return r.versions
+    .map((v) => ({ version: v.version, created_at: v.created_at, label: '', author: v.author || undefined, edited_by: v.edited_by ?? undefined }))
     .sort((a, b) => b.version - a.version);
 }
 
@@ -68,7 +65,7 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
   const [versions, setVersions] = useState<Version[]>([]);
   const [version, setVersion] = useState<number | null>(null);
   const [md, setMd] = useState<string | null>(null);
-  const [json, setJson] = useState<any>(null);
+  const [json, setJson] = useState<C.ReportJson | null>(null);
   const [isDraft, setIsDraft] = useState(false);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<unknown>(null);
@@ -85,11 +82,11 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
   // versions: reload when a new report is announced
   useEffect(() => {
     api
-      .get(`/api/missions/${missionId}/report/versions`)
+      .get<C.ReportVersions>(`/api/missions/${missionId}/report/versions`)
       .then((r) => {
         const v = normVersions(r);
         setVersions(v);
-        if (Array.isArray(r?.formats)) setFormats(r.formats.map(String));
+        setFormats(r.formats);
         setVersion((cur) => (cur === null || reportVersion ? (v[0]?.version ?? null) : cur));
       })
       .catch(() => setVersions([]));
@@ -97,8 +94,8 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
 
   useEffect(() => {
     if (!compare) return;
-    Promise.all([compare.from, compare.to].map((v) => api.get(`/api/missions/${missionId}/report?format=md&version=${v}`)))
-      .then(([a, b]) => setDiffOps(diffLines(textFromBody(a), textFromBody(b))))
+    Promise.all([compare.from, compare.to].map((v) => api.get<C.ReportJson>(`/api/missions/${missionId}/report?format=json&version=${v}`)))
+      .then(([a, b]) => setDiffOps(diffLines(a.markdown, b.markdown)))
       .catch(setError);
   }, [missionId, compare]);
 
@@ -107,9 +104,9 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
     setSaving(true);
     setError(null);
     try {
-      const r = await api.put(`/api/missions/${missionId}/report`, { content: editText });
+      const r = await api.put<C.ReportSaved>(`/api/missions/${missionId}/report`, { content: editText });
       setEditText(null);
-      setVersion(Number(r.version));
+      setVersion(r.version);
       setEdits((n) => n + 1);
     } catch (e) {
       setError(e);
@@ -120,7 +117,7 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
   const continueInWriting = async () => {
     setError(null);
     try {
-      const r = await api.post(`/api/missions/${missionId}/writing`, {});
+      const r = await api.post<C.Session>(`/api/missions/${missionId}/writing`, {});
       nav(`/writing/${r.id}`);
     } catch (e) {
       setError(e);
@@ -133,33 +130,17 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
     setError(null);
     try {
       const v = version ? `&version=${version}` : '';
-      // JSON carries the reference list with note ids; older servers only have md
-      let body: any;
-      try {
-        body = await api.get(`/api/missions/${missionId}/report?format=json${v}`);
-      } catch (e) {
-        if (e instanceof ApiError && (e.status === 422 || e.status === 400 || e.status === 415)) body = await api.get(`/api/missions/${missionId}/report?format=md${v}`);
-        else throw e;
-      }
-      if (body && typeof body === 'object' && typeof body.meta === 'string') {
-        try {
-          body = { ...body, meta: JSON.parse(body.meta) };
-        } catch {
-          /* leave it */
-        }
-      }
-      setMd(textFromBody(body, 'markdown', 'content'));
-      setJson(typeof body === 'object' ? body : null);
-      if (body && typeof body === 'object' && Array.isArray(body.formats)) setFormats(body.formats.map(String));
+      // JSON carries the reference list with note ids
+      const body = await api.get<C.ReportJson>(`/api/missions/${missionId}/report?format=json${v}`);
+      setMd(body.markdown);
+      setJson(body);
+      setFormats(body.formats);
       setIsDraft(false);
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 409)) {
         // no report yet: show the current draft if there is one
         try {
-          const d = await api.get(`/api/missions/${missionId}/draft`);
-          let text = textFromBody(d, 'markdown', 'content', 'draft');
-          if (!text && d && Array.isArray(d.sections))
-            text = d.sections.map((s: any) => `## ${s.title ?? ''}\n\n${s.content ?? s.text ?? s.draft ?? ''}`).join('\n\n');
+          const text = (await api.get<C.MissionDraft>(`/api/missions/${missionId}/draft`)).markdown;
           setMd(text || null);
           setIsDraft(!!text);
         } catch {
@@ -177,7 +158,7 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
   }, [load, reportVersion, draftVersion]);
 
   const refs = useMemo(() => {
-    const fromJson = referencesFromJson(json?.meta?.references ?? json?.citations ?? json?.references ?? json?.sources);
+    const fromJson = referencesFromJson(json?.meta.references ?? []);
     const parsed = parseReferences(md ?? '');
     for (const [n, r] of parsed) if (!fromJson.has(n)) fromJson.set(n, r);
     return fromJson;
@@ -211,12 +192,11 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
     });
   };
 
-  const record = json?.meta?.record;
-  const counters = mission.raw?.counters;
+  const record = json?.meta.record;
+  const counters = mission.raw.counters;
   const verification =
-    json?.verification ??
-    (record && typeof record.checked === 'number' ? { checked: record.checked, supported: record.supported } : undefined) ??
-    mission.raw?.verification ??
+    (record ? { checked: record.checked, supported: record.supported } : undefined) ??
+    mission.raw.verification ??
     (counters && counters.checked > 0 ? { checked: counters.checked, supported: counters.supported } : undefined);
   const slug = (mission.title || 'report').replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-|-$/g, '').slice(0, 60) || 'report';
 

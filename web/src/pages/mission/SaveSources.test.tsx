@@ -2,6 +2,7 @@ import { describe, it, expect, vi, afterEach } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { I18nProvider } from '../../lib/i18n';
 import { normNote } from '../../lib/api';
+import { note } from '../../test/fixtures';
 import { SaveSourcesButton } from './SaveSources';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -18,7 +19,7 @@ describe('Save sources to library', () => {
         }),
       );
     });
-    const notes = [normNote({ id: 'n1', quote: 'q', url: 'https://doi.org/10.48550/arxiv.2312.07559', source_type: 'web' })];
+    const notes = [normNote(note({ id: 'n1', quote: 'q', url: 'https://doi.org/10.48550/arxiv.2312.07559', source_type: 'web' }))];
     render(
       <I18nProvider>
         <SaveSourcesButton missionId="m1" notes={notes} />
@@ -32,7 +33,7 @@ describe('Save sources to library', () => {
   it('is not shown when no note has a URL', () => {
     render(
       <I18nProvider>
-        <SaveSourcesButton missionId="m1" notes={[normNote({ id: 'n1', quote: 'q', document_id: 'd1', source_type: 'document' })]} />
+        <SaveSourcesButton missionId="m1" notes={[normNote(note({ id: 'n1', quote: 'q', document_id: 'd1', source_type: 'document' }))]} />
       </I18nProvider>,
     );
     expect(screen.queryByTestId('save-sources')).toBeNull();
