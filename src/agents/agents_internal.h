@@ -465,5 +465,8 @@ char *agent_localize_citations(const char *text, json_t *notes);
 json_t *agent_cited_ids(const char *text);
 /* Text with [#ID] markers removed (for prompts and scoring). malloc'd. */
 char *agent_strip_markers(const char *text);
+/* text with each [#NOTEID] marker replaced by what put appends for its id
+ * (put NULL: removed). malloc'd. */
+char *agent_rewrite_markers(const char *text, void (*put)(buf_t *b, const char *id, void *ud), void *ud);
 
 #endif

@@ -1078,21 +1078,36 @@ int drafts_create(agents_t *ag, const char *user_id, const char *content, json_t
   return rc;
 }
 
-int drafts_submit_turn(agents_t *ag, const char *user_id, const char *draft_id, const char *content, json_t **qmsg,
-                       int64_t *seq, char *err, size_t errlen) {
-  const agents_deps_t *deps = &ag->deps;
-  *qmsg = NULL;
+/* Takes the draft for one turn or the start: DRAFT_OK, or the refusal with
+ * *why and err (busy says what the planner is doing meanwhile). */
+static int claim(const agents_deps_t *deps, const char *user_id, const char *draft_id, const char *busy,
+                 agents_err_t *why, char *err, size_t errlen) {
   int rc = store_draft_claim(deps->store, user_id, draft_id, stale_ms(deps));
+  if (rc == STORE_OK) return DRAFT_OK;
   if (rc == STORE_NOT_FOUND) {
+    *why = AGENTS_E_NOT_FOUND;
     snprintf(err, errlen, "mission draft %s not found", draft_id);
     return DRAFT_ERR_NOT_FOUND;
   }
   if (rc == STORE_CONFLICT) {
-    snprintf(err, errlen, "the planner is still answering the previous message of this draft");
+    *why = AGENTS_E_CONFLICT;
+    snprintf(err, errlen, "%s", busy);
     return DRAFT_ERR_BUSY;
   }
-  if (rc != STORE_OK ||
-      store_draft_add_message(deps->store, user_id, draft_id, "user", content, NULL, NULL, qmsg) != STORE_OK) {
+  *why = AGENTS_E_INTERNAL;
+  snprintf(err, errlen, "could not read mission draft %s", draft_id);
+  return DRAFT_ERR;
+}
+
+int drafts_submit_turn(agents_t *ag, const char *user_id, const char *draft_id, const char *content, json_t **qmsg,
+                       int64_t *seq, char *err, size_t errlen) {
+  const agents_deps_t *deps = &ag->deps;
+  *qmsg = NULL;
+  agents_err_t why;
+  int rc = claim(deps, user_id, draft_id, "the planner is still answering the previous message of this draft", &why,
+                 err, errlen);
+  if (rc != DRAFT_OK) return rc;
+  if (store_draft_add_message(deps->store, user_id, draft_id, "user", content, NULL, NULL, qmsg) != STORE_OK) {
     store_draft_release(deps->store, draft_id);
     snprintf(err, errlen, "could not store the message");
     return DRAFT_ERR;
@@ -1113,21 +1128,10 @@ int drafts_start(agents_t *ag, const char *user_id, const char *draft_id, char *
   const agents_deps_t *deps = &ag->deps;
   *preflight = NULL;
   *why = AGENTS_E_INTERNAL;
-  int rc = store_draft_claim(deps->store, user_id, draft_id, stale_ms(deps));
-  if (rc == STORE_NOT_FOUND) {
-    *why = AGENTS_E_NOT_FOUND;
-    snprintf(err, errlen, "mission draft %s not found", draft_id);
-    return DRAFT_ERR_NOT_FOUND;
-  }
-  if (rc == STORE_CONFLICT) {
-    *why = AGENTS_E_CONFLICT;
-    snprintf(err, errlen, "the planner is still answering a message of this draft; start it when the card is ready");
-    return DRAFT_ERR_BUSY;
-  }
-  if (rc != STORE_OK) {
-    snprintf(err, errlen, "could not read mission draft %s", draft_id);
-    return DRAFT_ERR;
-  }
+  int rc = claim(deps, user_id, draft_id,
+                 "the planner is still answering a message of this draft; start it when the card is ready", why, err,
+                 errlen);
+  if (rc != DRAFT_OK) return rc;
   json_t *d = store_draft_json(deps->store, user_id, draft_id, 1);
   int ret = DRAFT_ERR;
   if (!d) {

@@ -465,21 +465,14 @@ static int commit_phase(mrun_t *m, const char *phase, int round, int pass, json_
 
 /* ---- the outline as a tree ---- */
 
-static json_t *top_sections(json_t *flat) {
-  json_t *out = json_array();
-  size_t i;
-  json_t *s;
-  json_array_foreach(flat, i, s) if (!json_is_string(json_object_get(s, "parent_id"))) json_array_append(out, s);
-  return out;
-}
-
+/* The sections whose parent is id; id NULL: the top-level sections. */
 static json_t *children_of(json_t *flat, const char *id) {
   json_t *out = json_array();
   size_t i;
   json_t *s;
   json_array_foreach(flat, i, s) {
     const char *p = json_string_value(json_object_get(s, "parent_id"));
-    if (p && !strcmp(p, id)) json_array_append(out, s);
+    if (id ? p && !strcmp(p, id) : !p) json_array_append(out, s);
   }
   return out;
 }
@@ -997,7 +990,7 @@ static int step_write(mrun_t *m, int round, char *err, size_t errlen) {
 
 static int step_review(mrun_t *m, int round, int pass, char *err, size_t errlen) {
   json_t *flat = store_mission_sections(m->deps->store, m->id);
-  json_t *top = top_sections(flat);
+  json_t *top = children_of(flat, NULL);
   json_t *drafts = store_mission_drafts(m->deps->store, m->id);
   store_mevs_t evs = {0};
   json_t *review = NULL;
@@ -1247,7 +1240,7 @@ static json_t *plugin_charts(mrun_t *m, json_t *notes) {
 
 static int step_assemble(mrun_t *m, char *err, size_t errlen) {
   json_t *flat = store_mission_sections(m->deps->store, m->id);
-  json_t *top = top_sections(flat);
+  json_t *top = children_of(flat, NULL);
   json_t *drafts = store_mission_drafts(m->deps->store, m->id);
   json_t *notes = store_mission_notes(m->deps->store, m->id, NULL);
   json_t *review = json_object_get(m->row, "review");

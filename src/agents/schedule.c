@@ -30,20 +30,9 @@ static const char *L(const char *lang, const char *en, const char *ko) {
 
 /* Draft text without [#NOTEID] markers, normalised: the comparable content. */
 static char *plain(const char *content) {
-  buf_t b = BUF_INIT;
-  buf_init(&b);
-  for (const char *p = content ? content : ""; *p; p++) {
-    if (p[0] == '[' && p[1] == '#') {
-      const char *e = strchr(p, ']');
-      if (e && e - p <= 20) {
-        p = e;
-        continue;
-      }
-    }
-    buf_putc(&b, *p);
-  }
-  char *n = agent_norm(b.data ? b.data : "");
-  buf_free(&b);
+  char *bare = agent_strip_markers(content);
+  char *n = agent_norm(bare);
+  free(bare);
   return n;
 }
 

@@ -328,14 +328,18 @@ json_t *agent_cited_ids(const char *text) {
   return arr;
 }
 
-char *agent_strip_markers(const char *text) {
+char *agent_rewrite_markers(const char *text, void (*put)(buf_t *b, const char *id, void *ud), void *ud) {
   buf_t b = BUF_INIT;
   buf_init(&b);
-  const char *p = text;
+  const char *p = text ? text : "";
   while (*p) {
     if (p[0] == '[' && p[1] == '#') {
       const char *c = strchr(p, ']');
       if (c && c - p == 18) {
+        char id[17];
+        memcpy(id, p + 2, 16);
+        id[16] = 0;
+        if (put) put(&b, id, ud);
         p = c + 1;
         continue;
       }
@@ -343,6 +347,10 @@ char *agent_strip_markers(const char *text) {
     buf_putc(&b, *p++);
   }
   return buf_detach(&b, NULL);
+}
+
+char *agent_strip_markers(const char *text) {
+  return agent_rewrite_markers(text, NULL, NULL);
 }
 
 void passages_free(passages_t *p) {

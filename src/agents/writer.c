@@ -20,27 +20,17 @@
 #include "base/util.h"
 
 /* [#ID] markers of a previous draft back to local numbers for the prompt. */
-static char *to_local(const char *text, json_t *notes) {
-  buf_t b = BUF_INIT;
-  buf_init(&b);
-  const char *p = text;
-  while (*p) {
-    if (p[0] == '[' && p[1] == '#') {
-      const char *c = strchr(p, ']');
-      if (c && c - p == 18) {
-        size_t i;
-        json_t *n;
-        json_array_foreach(notes, i, n) if (!strncmp(json_string_value(json_object_get(n, "id")), p + 2, 16)) {
-          buf_printf(&b, "[%zu]", i + 1);
-          break;
-        }
-        p = c + 1;
-        continue;
-      }
-    }
-    buf_putc(&b, *p++);
+static void put_local(buf_t *b, const char *id, void *notes) {
+  size_t i;
+  json_t *n;
+  json_array_foreach((json_t *)notes, i, n) if (!strcmp(json_string_value(json_object_get(n, "id")), id)) {
+    buf_printf(b, "[%zu]", i + 1);
+    return;
   }
-  return buf_detach(&b, NULL);
+}
+
+static char *to_local(const char *text, json_t *notes) {
+  return agent_rewrite_markers(text, put_local, notes);
 }
 
 /* One note as the writer's prompt lists it (local number n). */

@@ -293,3 +293,34 @@ void util_sort_stable(void *base, size_t n, size_t size, int (*before)(const voi
     for (size_t j = i; j > 0 && before(v + j * size, v + (j - 1) * size); j--)
       swap_bytes(v + j * size, v + (j - 1) * size, size);
 }
+
+int util_copy_file(const char *from, const char *to, int flags) {
+  int in = open(from, O_RDONLY | O_CLOEXEC);
+  if (in < 0) return -1;
+  struct stat sb;
+  if (fstat(in, &sb) != 0) {
+    close(in);
+    return -1;
+  }
+  int out = (flags & UTIL_COPY_EXCL) ? open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)
+                                     : open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, sb.st_mode & 0777);
+  if (out < 0) {
+    close(in);
+    return -1;
+  }
+  char buf[65536];
+  ssize_t k;
+  int rc = 0;
+  while ((k = read(in, buf, sizeof buf)) > 0) {
+    if (write(out, buf, (size_t)k) != k) {
+      rc = -1;
+      break;
+    }
+  }
+  if (k < 0) rc = -1;
+  if ((flags & UTIL_COPY_SYNC) && fsync(out) != 0) rc = -1;
+  close(in);
+  if (close(out) != 0) rc = -1;
+  if (rc != 0) unlink(to);
+  return rc;
+}

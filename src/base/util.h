@@ -61,4 +61,11 @@ int util_parse_int(const char *s, long long min, long long max, long long *out);
 /* Parses true/false/1/0/yes/no/on/off; returns 0 on success. */
 int util_parse_bool(const char *s, int *out);
 
+/* util_copy_file flags: UTIL_COPY_EXCL creates `to` only when it does not
+ * exist yet (mode 0640); otherwise `to` is replaced and takes the source's
+ * permission bits. UTIL_COPY_SYNC fsyncs the copy before returning. */
+enum { UTIL_COPY_EXCL = 1, UTIL_COPY_SYNC = 2 };
+/* Copies a file; 0, or -1 with nothing left at `to`. */
+int util_copy_file(const char *from, const char *to, int flags);
+
 #endif

@@ -29,33 +29,6 @@
 #include "cli/cli.h"
 #include "store/store.h"
 
-/* Copies a file (mode kept). */
-static int copy_file(const char *from, const char *to) {
-  int in = open(from, O_RDONLY);
-  if (in < 0) return -1;
-  struct stat sb;
-  fstat(in, &sb);
-  int out = open(to, O_WRONLY | O_CREAT | O_TRUNC, sb.st_mode & 0777);
-  if (out < 0) {
-    close(in);
-    return -1;
-  }
-  char buf[65536];
-  ssize_t n;
-  int rc = 0;
-  while ((n = read(in, buf, sizeof buf)) > 0) {
-    if (write(out, buf, (size_t)n) != n) {
-      rc = -1;
-      break;
-    }
-  }
-  if (n < 0) rc = -1;
-  if (fsync(out) != 0) rc = -1;
-  close(in);
-  close(out);
-  return rc;
-}
-
 /* Copies a directory tree; returns the number of files or -1. */
 static long copy_tree(const char *from, const char *to) {
   DIR *d = opendir(from);
@@ -77,7 +50,7 @@ static long copy_tree(const char *from, const char *to) {
       if (S_ISDIR(sb.st_mode))
         n = copy_tree(a.data, b.data);
       else if (S_ISREG(sb.st_mode))
-        n = copy_file(a.data, b.data) == 0 ? 1 : -1;
+        n = util_copy_file(a.data, b.data, UTIL_COPY_SYNC) == 0 ? 1 : -1;
       else
         n = 0; /* symlinks and specials are not part of the data */
     }
@@ -137,7 +110,7 @@ static int do_backup(const char *dir) {
     buf_t a = BUF_INIT, b = BUF_INIT;
     buf_printf(&a, "%s/%s", data, *k);
     buf_printf(&b, "%s/%s", dir, *k);
-    if (stat(a.data, &sb) == 0 && copy_file(a.data, b.data) == 0) json_array_append_new(keys, json_string(*k));
+    if (stat(a.data, &sb) == 0 && util_copy_file(a.data, b.data, UTIL_COPY_SYNC) == 0) json_array_append_new(keys, json_string(*k));
     buf_free(&a);
     buf_free(&b);
   }
@@ -225,7 +198,7 @@ static int do_restore(const char *dir, int force) {
     buf_t a = BUF_INIT, b = BUF_INIT;
     buf_printf(&a, "%s/%s", dir, *k);
     buf_printf(&b, "%s/%s", data, *k);
-    if (stat(a.data, &sb) == 0) copy_file(a.data, b.data);
+    if (stat(a.data, &sb) == 0) util_copy_file(a.data, b.data, UTIL_COPY_SYNC);
     buf_free(&a);
     buf_free(&b);
   }
@@ -287,7 +260,7 @@ static int restore_sqlite(const char *db_path, const char *dir, int force) {
     util_mkdirs(dbdir, 0750);
   }
   free(dbdir);
-  if (copy_file(p.data, db_path) != 0) {
+  if (util_copy_file(p.data, db_path, UTIL_COPY_SYNC) != 0) {
     fprintf(stderr, "maestro restore: cannot write %s: %s\n", db_path, strerror(errno));
     goto out;
   }

@@ -175,30 +175,6 @@ static int hash_file(const char *path, char *hex, int64_t *size) {
   return 0;
 }
 
-static int copy_file(const char *from, const char *to) {
-  int in = open(from, O_RDONLY | O_CLOEXEC);
-  if (in < 0) return -1;
-  int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-  if (out < 0) {
-    close(in);
-    return -1;
-  }
-  char buf[65536];
-  ssize_t k;
-  int rc = 0;
-  while ((k = read(in, buf, sizeof buf)) > 0) {
-    if (write(out, buf, (size_t)k) != k) {
-      rc = -1;
-      break;
-    }
-  }
-  if (k < 0) rc = -1;
-  close(in);
-  if (close(out) != 0) rc = -1;
-  if (rc != 0) unlink(to);
-  return rc;
-}
-
 /* Keeps a short safe extension of the original name for the stored file. */
 static const char *safe_ext(const char *filename) {
   const char *dot = filename ? strrchr(filename, '.') : NULL;
@@ -265,7 +241,7 @@ int rag_document_add(rag_t *rag, const rag_add_t *req, char *id_out, int *duplic
     return -1;
   }
   int moved = req->move && rename(req->src_path, path.data) == 0;
-  if (!moved && copy_file(req->src_path, path.data) != 0) {
+  if (!moved && util_copy_file(req->src_path, path.data, UTIL_COPY_EXCL) != 0) {
     snprintf(err, errlen, "cannot store %s: %s", req->filename, strerror(errno));
     store_doc_delete(rag->store, req->user_id, d.id, NULL);
     buf_free(&path);
