@@ -16,6 +16,7 @@
 #include "agents/agents.h"
 #include "agents/tools.h"
 #include "base/buf.h"
+#include "base/text.h"
 #include "llm/llm.h"
 #include "store/missions.h"
 
@@ -200,12 +201,8 @@ void custom_before_writing(mrun_t *m, int round);
 char *agent_norm(const char *s);
 /* 1 when quote (>= 12 chars after normalisation) occurs in source. */
 int agent_quote_in(const char *quote, const char *source);
-/* Content tokens (lowercase words >= 3 letters minus stop words, CJK
- * bigrams) as a JSON array of strings (new reference). */
-json_t *agent_tokens(const char *text);
-/* Share of the sentence's tokens found in evidence, 0..1 (1 when the
- * sentence has no tokens). */
-double agent_support(const char *sentence, const char *evidence);
+/* Content tokens and a sentence's support by a passage: text_tokens and
+ * text_support (base/text.h), shared with the chat. */
 /* Sentences of a text (JSON array of strings); citation markers after a
  * sentence end stay with the sentence. */
 json_t *agent_sentences(const char *text);

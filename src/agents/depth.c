@@ -105,11 +105,11 @@ json_t *agent_group_notes(json_t *subsections, json_t *notes) {
     double bs = 0;
     for (k = 0; k < ns; k++) {
       json_t *sub = json_array_get(subsections, k);
-      double sc = agent_support(json_string_value(json_object_get(sub, "title")), ev);
+      double sc = text_support(json_string_value(json_object_get(sub, "title")), ev);
       size_t j;
       json_t *q;
       json_array_foreach(json_object_get(sub, "questions"), j, q) {
-        double x = agent_support(json_string_value(q), ev);
+        double x = text_support(json_string_value(q), ev);
         if (x > sc) sc = x;
       }
       if (sc > bs) bs = sc, best = k;

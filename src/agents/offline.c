@@ -90,7 +90,7 @@ json_t *offline_notes(mrun_t *m, json_t *section, const passages_t *ps) {
       const char *s = json_string_value(v);
       size_t len = strlen(s);
       if (len < 40 || len > 600 || s[0] == '#' || s[0] == '|') continue;
-      double score = agent_support(q.data, s);
+      double score = text_support(q.data, s);
       if (score <= 0) continue;
       json_array_append_new(cands, json_pack("{s:f, s:i, s:O, s:i}", "score", score, "p", (int)k, "s", v, "order",
                                              (int)json_array_size(cands)));
@@ -134,7 +134,7 @@ json_t *offline_reflect(mrun_t *m, json_t *sections, json_t *notes) {
       size_t j;
       json_t *n;
       json_array_foreach(
-          sn, j, n) if (agent_support(json_string_value(q), json_string_value(json_object_get(n, "quote"))) >= 0.3) {
+          sn, j, n) if (text_support(json_string_value(q), json_string_value(json_object_get(n, "quote"))) >= 0.3) {
         answered++;
         break;
       }

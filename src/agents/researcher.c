@@ -56,7 +56,7 @@ static void add_query(json_t *qs, json_t *seen, const char *q, size_t cap) {
 
 /* A question's key terms as a keyword query ("" when it has none). */
 static char *keyword_variant(const char *question) {
-  json_t *t = agent_tokens(question);
+  json_t *t = text_tokens(question);
   buf_t b = BUF_INIT;
   buf_init(&b);
   size_t i;
@@ -111,32 +111,7 @@ static json_t *section_queries(mrun_t *m, json_t *section) {
 
 /* The window of a page's text that best matches the section (paragraphs). */
 static char *best_window(const char *text, const char *query) {
-  json_t *paras = json_array();
-  const char *p = text;
-  while (*p) {
-    const char *e = strstr(p, "\n\n");
-    size_t len = e ? (size_t)(e - p) : strlen(p);
-    if (len > 40) json_array_append_new(paras, json_stringn(p, len));
-    p += len;
-    while (*p == '\n') p++;
-  }
-  size_t best = 0;
-  double bs = -1;
-  size_t i;
-  json_t *v;
-  json_array_foreach(paras, i, v) {
-    double s = agent_support(query, json_string_value(v));
-    if (s > bs) bs = s, best = i;
-  }
-  buf_t b = BUF_INIT;
-  buf_init(&b);
-  for (i = best; i < json_array_size(paras) && b.len < PASSAGE_MAX_CHARS; i++) {
-    if (b.len) buf_puts(&b, "\n\n");
-    buf_puts(&b, json_string_value(json_array_get(paras, i)));
-  }
-  json_decref(paras);
-  if (b.len > PASSAGE_MAX_CHARS * 2) buf_truncate(&b, util_utf8_floor(b.data, PASSAGE_MAX_CHARS * 2));
-  return buf_detach(&b, NULL);
+  return text_best_window(text, query, PASSAGE_MAX_CHARS);
 }
 
 /* Library passages: every query searched, the result lists merged rank by

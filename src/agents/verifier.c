@@ -68,7 +68,7 @@ int verifier_run(mrun_t *m, json_t *drafts, json_t *notes, json_t **out, json_t 
                    json_string_value(json_object_get(n, "context")));
       }
       char *plain = agent_strip_markers(text);
-      double score = ev.len ? agent_support(plain, ev.data) : 0;
+      double score = ev.len ? text_support(plain, ev.data) : 0;
       json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:f, s:s}", "section_id", sid, "sentence", text, "plain",
                                              plain, "score", score, "evidence", ev.len ? ev.data : ""));
       free(plain);

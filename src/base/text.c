@@ -6,6 +6,9 @@
  * re-indexing every document.
  */
 #include "base/text.h"
+#include "base/util.h"
+#include "base/stopwords.h"
+#include "base/buf.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -134,4 +137,102 @@ size_t text_entity_decode(const char *s, size_t n, int nbsp_space, char out[8]) 
   size_t l = text_utf8_encode(cp, out);
   out[l] = 0;
   return k + 1;
+}
+
+/* ---- Content tokens and overlap ---- */
+
+static int is_word_cp(unsigned cp) {
+  return (cp < 0x80 && isalnum((int)cp)) || (cp >= 0xC0 && cp < 0x2000);
+}
+
+static void add_token(json_t *arr, const char *t) {
+  if (stopword_is(NULL, t, strlen(t))) return;
+  json_array_append_new(arr, json_string(t));
+}
+
+json_t *text_tokens(const char *text) {
+  json_t *arr = json_array();
+  const char *s = text ? text : "";
+  size_t n = strlen(s), i = 0;
+  buf_t w = BUF_INIT;
+  buf_init(&w);
+  unsigned prev_cjk = 0;
+  while (1) {
+    size_t start = i;
+    unsigned cp = i < n ? text_utf8_next(s, n, &i) : 0;
+    if (cp && text_is_cjk(cp)) {
+      if (w.len) {
+        if (w.len >= 3 || isdigit((unsigned char)w.data[0])) add_token(arr, w.data);
+        buf_reset(&w);
+      }
+      if (prev_cjk) {
+        buf_t bg = BUF_INIT;
+        buf_init(&bg);
+        text_utf8_put(&bg, prev_cjk);
+        text_utf8_put(&bg, cp);
+        json_array_append_new(arr, json_string(bg.data));
+        buf_free(&bg);
+      }
+      prev_cjk = cp;
+      continue;
+    }
+    prev_cjk = 0;
+    if (cp && is_word_cp(cp)) {
+      if (cp < 0x80)
+        buf_putc(&w, (char)tolower((int)cp));
+      else
+        buf_append(&w, s + start, i - start);
+      continue;
+    }
+    if (w.len) {
+      if (w.len >= 3 || (w.len >= 2 && isdigit((unsigned char)w.data[0]))) add_token(arr, w.data);
+      buf_reset(&w);
+    }
+    if (!cp) break;
+  }
+  buf_free(&w);
+  return arr;
+}
+
+double text_support(const char *sentence, const char *evidence) {
+  json_t *st = text_tokens(sentence), *et = text_tokens(evidence);
+  json_t *set = json_object();
+  size_t i;
+  json_t *t;
+  json_array_foreach(et, i, t) json_object_set_new(set, json_string_value(t), json_true());
+  size_t n = json_array_size(st), hit = 0;
+  json_array_foreach(st, i, t) if (json_object_get(set, json_string_value(t))) hit++;
+  json_decref(st);
+  json_decref(et);
+  json_decref(set);
+  return n ? (double)hit / (double)n : 1.0;
+}
+
+char *text_best_window(const char *text, const char *query, size_t max_chars) {
+  json_t *paras = json_array();
+  const char *p = text;
+  while (*p) {
+    const char *e = strstr(p, "\n\n");
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (len > 40) json_array_append_new(paras, json_stringn(p, len));
+    p += len;
+    while (*p == '\n') p++;
+  }
+  size_t best = 0;
+  double bs = -1;
+  size_t i;
+  json_t *v;
+  json_array_foreach(paras, i, v) {
+    double s = text_support(query, json_string_value(v));
+    if (s > bs) bs = s, best = i;
+  }
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  for (i = best; i < json_array_size(paras) && b.len < max_chars; i++) {
+    if (b.len) buf_puts(&b, "\n\n");
+    buf_puts(&b, json_string_value(json_array_get(paras, i)));
+  }
+  json_decref(paras);
+  if (b.len > max_chars * 2) buf_truncate(&b, util_utf8_floor(b.data, max_chars * 2));
+  return buf_detach(&b, NULL);
 }

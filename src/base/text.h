@@ -10,6 +10,7 @@
 #ifndef MAESTRO_TEXT_H
 #define MAESTRO_TEXT_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "base/buf.h"
@@ -59,5 +60,18 @@ size_t text_sentence_end(const char *s, size_t n, size_t from, int flags);
  * nbsp_space, &nbsp; gives a plain space (text for search), otherwise
  * U+00A0 (text shown as written). */
 size_t text_entity_decode(const char *s, size_t n, int nbsp_space, char out[8]);
+
+/* ---- Content tokens and overlap ---- */
+
+/* Content tokens (lowercase words >= 3 letters minus stop words, CJK
+ * bigrams) as a JSON array of strings (new reference). */
+json_t *text_tokens(const char *text);
+/* Share of the sentence's tokens found in evidence, 0..1 (1 when the
+ * sentence has no tokens): how well a passage supports a claim. */
+double text_support(const char *sentence, const char *evidence);
+/* The paragraphs of a page's text ("\n\n"-separated, over 40 bytes) from
+ * the one that best supports query, joined up to about max_chars (at most
+ * twice that). "" when no paragraph is long enough. malloc'd. */
+char *text_best_window(const char *text, const char *query, size_t max_chars);
 
 #endif

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agents/agents_internal.h"
 #include "base/buf.h"
 #include "base/log.h"
 #include "base/stopwords.h"
@@ -527,7 +526,7 @@ static json_t *web_gather(const chat_deps_t *d, const char *user_id, const char 
     char fe[512] = "";
     char *text = NULL;
     if (web_fetch_page(d->web, r->url, &pg, fe, sizeof fe) == 0 && pg.text && pg.text[0]) {
-      text = research_best_window(pg.text, question);
+      text = text_best_window(pg.text, question, PASSAGE_MAX_CHARS);
       if (!text[0]) { /* a short page: no paragraph long enough to rank */
         free(text);
         size_t len = strlen(pg.text);

@@ -45,8 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len) {
   free(report_number_citations(local, numbers));
   json_decref(numbers);
   json_decref(agent_sentences(s));
-  json_decref(agent_tokens(s));
-  agent_support(plain, s);
+  json_decref(text_tokens(s));
+  text_support(plain, s);
   agent_quote_in(s, plain);
   agent_detect_language(s);
   free(agent_norm(s));

@@ -16,12 +16,12 @@ Test(mission_text, quote_found_after_normalisation) {
 }
 
 Test(mission_text, support_score) {
-  cr_assert_gt(agent_support("Debian stable is supported for three years",
+  cr_assert_gt(text_support("Debian stable is supported for three years",
                              "Debian stable releases are supported for about three years"),
                0.7);
-  cr_assert_lt(agent_support("The moon is made of green cheese", "Debian stable releases are supported"), 0.2);
+  cr_assert_lt(text_support("The moon is made of green cheese", "Debian stable releases are supported"), 0.2);
   cr_assert_gt(
-      agent_support("데비안 안정판은 3년 동안 지원됩니다", "데비안 안정판은 보안 팀이 약 3년 동안 지원합니다."), 0.5);
+      text_support("데비안 안정판은 3년 동안 지원됩니다", "데비안 안정판은 보안 팀이 약 3년 동안 지원합니다."), 0.5);
 }
 
 Test(mission_text, sentences_keep_markers) {
