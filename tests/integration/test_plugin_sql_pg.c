@@ -207,17 +207,6 @@ Test(plugin_sql_pg, bad_allowed_query_refuses_plugin, .timeout = 60) {
   config_free(cfg);
 }
 
-/* Fake model rules: every question gets `first`, a re-ask gets `again`. */
-static char *gen_rules(const char *first, const char *again) {
-  json_t *r = json_pack("{s:[{s:s, s:{s:s}, s:s}, {s:s, s:{s:s}, s:s}]}", "rules", "name", "reask", "match", "content",
-                        "That query was refused", "text", again, "name", "question", "match", "content",
-                        "Question:", "text", first);
-  cr_assert(r);
-  char *s = json_dumps(r, JSON_COMPACT);
-  json_decref(r);
-  return s;
-}
-
 /* A question turned into a SELECT by the (fake) model on PostgreSQL: the
  * schema comes from information_schema, the query is prepared in a READ
  * ONLY transaction (what PREPARE rejects is refused, re-asked once, then
@@ -226,7 +215,7 @@ Test(plugin_sql_pg, model_written_select, .timeout = 180) {
   char ci[512];
   make_db(ci, sizeof ci);
   sqlgen_t t;
-  char *r = gen_rules(
+  char *r = sqlgen_rules(
       "Here you go:\n```sql\nSELECT region, SUM(revenue) AS total\n  FROM sales\n  GROUP BY region ORDER "
       "BY region;\n```",
       "unused");
@@ -250,7 +239,7 @@ Test(plugin_sql_pg, model_written_select, .timeout = 180) {
   json_decref(warns);
 
   /* the row limit holds whatever the model wrote */
-  r = gen_rules("SELECT n FROM numbers ORDER BY n LIMIT 100", "unused");
+  r = sqlgen_rules("SELECT n FROM numbers ORDER BY n LIMIT 100", "unused");
   cr_assert_eq(llmsup_fake_rules(&t.fake, r), 0);
   free(r);
   cr_assert_eq(sqlgen_search(&t, "List every counted value", &ps, &warns, err, sizeof err), 0, "%s", err);
@@ -268,7 +257,7 @@ Test(plugin_sql_pg, model_written_select, .timeout = 180) {
       {"SELECT tablename FROM pg_catalog.pg_tables", "not a table of the schema"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    r = gen_rules(bad[i].answer, bad[i].answer);
+    r = sqlgen_rules(bad[i].answer, bad[i].answer);
     cr_assert_eq(llmsup_fake_rules(&t.fake, r), 0);
     free(r);
     char q[128];

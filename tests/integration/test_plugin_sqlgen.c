@@ -65,20 +65,9 @@ static json_t *config(int generate, int row_limit) {
                    "SELECT region, year, revenue FROM sales ORDER BY year, region", "row_limit", row_limit);
 }
 
-/* Fake rules: the first answer to a question, and the answer to the re-ask. */
-static char *rules(const char *first, const char *again) {
-  json_t *r = json_pack("{s:[{s:s, s:{s:s}, s:s}, {s:s, s:{s:s}, s:s}]}", "rules", "name", "reask", "match", "content",
-                        "That query was refused", "text", again, "name", "question", "match", "content",
-                        "Question:", "text", first);
-  cr_assert(r);
-  char *s = json_dumps(r, JSON_COMPACT);
-  json_decref(r);
-  return s;
-}
-
 /* The plugin over the sales database (config) and the fake answering first, then again. */
 static void start(sqlgen_t *t, const char *first, const char *again, int generate, int row_limit) {
-  char *r = rules(first, again);
+  char *r = sqlgen_rules(first, again);
   sqlgen_open(t, config(generate, row_limit), r);
   free(r);
 }
@@ -176,7 +165,7 @@ Test(plugin_sqlgen, writes_and_strangers_are_refused, .timeout = 90) {
       {"SELECT region FROM sales -- the regions", "comments (--) are not allowed"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    char *r = rules(bad[i].answer, bad[i].answer);
+    char *r = sqlgen_rules(bad[i].answer, bad[i].answer);
     cr_assert_eq(llmsup_fake_rules(&t.fake, r), 0);
     free(r);
     llmsup_fake_reset(&t.fake);
@@ -209,7 +198,7 @@ Test(plugin_sqlgen, prose_and_fences_are_dropped, .timeout = 60) {
       "Sure.\nSELECT region, revenue FROM sales WHERE year = 2024 ORDER BY region;\nThis returns one row per region.",
   };
   for (size_t i = 0; i < 2; i++) {
-    char *r = rules(answers[i], "unused");
+    char *r = sqlgen_rules(answers[i], "unused");
     cr_assert_eq(llmsup_fake_rules(&t.fake, r), 0);
     free(r);
     llmsup_fake_reset(&t.fake);
@@ -278,7 +267,7 @@ Test(plugin_sqlgen, nothing_is_never_success, .timeout = 60) {
   /* only the generated query could answer, and it finds no row: an error */
   json_t *cfg = json_pack("{s:{s:{s:s, s:b}}}", "databases", "sales", "path", db_path, "generate", 1);
   sqlgen_t t;
-  char *r = rules("SELECT region FROM sales WHERE year = 1990", "unused");
+  char *r = sqlgen_rules("SELECT region FROM sales WHERE year = 1990", "unused");
   sqlgen_open(&t, cfg, r);
   free(r);
   char err[1024] = "";
@@ -302,7 +291,7 @@ Test(plugin_sqlgen, nothing_is_never_success, .timeout = 60) {
   sqlgen_close(&t);
 
   /* generation off (the default): the allow-list only, the model never asked */
-  r = rules("SELECT region FROM sales", "unused");
+  r = sqlgen_rules("SELECT region FROM sales", "unused");
   sqlgen_open(&t, config(0, 50), r);
   free(r);
   cr_assert_eq(sqlgen_search(&t, "Which territory earned the most overall?", &ps, &warns, err, sizeof err), 0, "%s",

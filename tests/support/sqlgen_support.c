@@ -56,3 +56,13 @@ void sqlgen_close(sqlgen_t *t) {
   snprintf(cmd, sizeof cmd, "rm -rf %s", t->dir);
   if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", t->dir);
 }
+
+char *sqlgen_rules(const char *first, const char *again) {
+  json_t *r = json_pack("{s:[{s:s, s:{s:s}, s:s}, {s:s, s:{s:s}, s:s}]}", "rules", "name", "reask", "match", "content",
+                        "That query was refused", "text", again, "name", "question", "match", "content",
+                        "Question:", "text", first);
+  cr_assert(r);
+  char *s = json_dumps(r, JSON_COMPACT);
+  json_decref(r);
+  return s;
+}

@@ -35,5 +35,8 @@ int sqlgen_search(sqlgen_t *t, const char *q, json_t **ps, json_t **warns, char 
 /* The model calls recorded for SQLGEN_MISSION (new reference). */
 json_t *sqlgen_calls(sqlgen_t *t);
 void sqlgen_close(sqlgen_t *t);
+/* Fake model rules: a question gets `first`, the re-ask after a refused
+ * query gets `again` (malloc'd JSON text). */
+char *sqlgen_rules(const char *first, const char *again);
 
 #endif
