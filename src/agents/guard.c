@@ -313,7 +313,7 @@ char *guard_repeats(const char *text, int *removed, int *considered) {
   for (size_t i = 0; i < ns; i++) {
     sentence_t *x = &sv[i];
     const char *first = text + x->start + strspn(text + x->start, " \t\r\n");
-    if (x->words < REPEAT_MIN_WORDS || *first == '#' || *first == '|' ||
+    if (x->words < REPEAT_MIN_WORDS || *first == '#' ||
         memchr(first, '|', x->end - (size_t)(first - text)))
       continue;
     (*considered)++;
