@@ -1168,8 +1168,8 @@ static json_t *cited_documents(mrun_t *m, json_t *notes) {
     if (!id || !id[0] || json_object_get(out, id) || store_doc_get(m->deps->store, m->user_id, id, &d) != STORE_OK)
       continue;
     json_object_set_new(out, id,
-                        json_pack("{s:s?, s:s?, s:s?, s:s?}", "filename", d->filename, "title", d->title, "authors",
-                                  d->authors, "year", d->year));
+                        json_pack("{s:s?, s:s?, s:s?, s:s?}", "filename", d->filename, "title", d->bib.title, "authors",
+                                  d->bib.authors, "year", d->bib.year));
     store_doc_free(d);
   }
   return out;
