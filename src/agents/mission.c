@@ -478,20 +478,18 @@ static json_t *children_of(json_t *flat, const char *id) {
 }
 
 static json_t *tree_of(json_t *flat, const char *parent) {
-  json_t *out = json_array();
+  json_t *out = json_array(), *kids = children_of(flat, parent);
   size_t i;
   json_t *s;
-  json_array_foreach(flat, i, s) {
-    const char *p = json_string_value(json_object_get(s, "parent_id"));
-    if ((parent && p && !strcmp(p, parent)) || (!parent && !p)) {
-      const char *id = json_string_value(json_object_get(s, "id"));
-      json_array_append_new(
-          out, json_pack("{s:s, s:O, s:O, s:O?, s:O?, s:O?, s:o}", "id", id, "title", json_object_get(s, "title"),
-                         "questions", json_object_get(s, "questions"), "priority", json_object_get(s, "priority"),
-                         "quality", json_object_get(s, "quality"), "researched_round",
-                         json_object_get(s, "researched_round"), "subsections", tree_of(flat, id)));
-    }
+  json_array_foreach(kids, i, s) {
+    const char *id = json_string_value(json_object_get(s, "id"));
+    json_array_append_new(
+        out, json_pack("{s:s, s:O, s:O, s:O?, s:O?, s:O?, s:o}", "id", id, "title", json_object_get(s, "title"),
+                       "questions", json_object_get(s, "questions"), "priority", json_object_get(s, "priority"),
+                       "quality", json_object_get(s, "quality"), "researched_round",
+                       json_object_get(s, "researched_round"), "subsections", tree_of(flat, id)));
   }
+  json_decref(kids);
   return out;
 }
 

@@ -527,33 +527,34 @@ static char *xmp_value(xmlNodePtr prop, int all) {
   return r;
 }
 
+/* The XMP properties read (namespace, property) and the field each sets;
+ * pdfx's property names are matched in any case. */
+static const struct {
+  const char *ns, *name, *field;
+} XMP_PROPS[] = {
+    {"dc", "title", "title"},
+    {"dc", "creator", "authors"},
+    {"dc", "description", "abstract"},
+    {"dc", "subject", "keywords"},
+    {"dc", "language", "language"},
+    {"dc", "date", "year"},
+    {"dc", "identifier", "doi"},
+    {"prism", "doi", "doi"},
+    {"prism", "publicationName", "venue"},
+    {"prism", "coverDate", "year"},
+    {"prism", "publicationDate", "year"},
+    {"prism", "coverDisplayDate", "year"},
+    {"pdfx", "doi", "doi"},
+};
+
 static void xmp_prop(rag_doc_t *d, const char *ns, const char *name, const char *v) {
   if (!v) return;
-  if (!strcmp(ns, "dc")) {
-    if (!strcmp(name, "title"))
-      rag_doc_set_meta(d, "title", v, "xmp");
-    else if (!strcmp(name, "creator"))
-      rag_doc_set_meta(d, "authors", v, "xmp");
-    else if (!strcmp(name, "description"))
-      rag_doc_set_meta(d, "abstract", v, "xmp");
-    else if (!strcmp(name, "subject"))
-      rag_doc_set_meta(d, "keywords", v, "xmp");
-    else if (!strcmp(name, "language"))
-      rag_doc_set_meta(d, "language", v, "xmp");
-    else if (!strcmp(name, "date"))
-      rag_doc_set_meta(d, "year", v, "xmp");
-    else if (!strcmp(name, "identifier"))
-      rag_doc_set_meta(d, "doi", v, "xmp");
-  } else if (!strcmp(ns, "prism")) {
-    if (!strcmp(name, "doi"))
-      rag_doc_set_meta(d, "doi", v, "xmp");
-    else if (!strcmp(name, "publicationName"))
-      rag_doc_set_meta(d, "venue", v, "xmp");
-    else if (!strcmp(name, "coverDate") || !strcmp(name, "publicationDate") || !strcmp(name, "coverDisplayDate"))
-      rag_doc_set_meta(d, "year", v, "xmp");
-  } else if (!strcmp(ns, "pdfx")) {
-    if (!strcasecmp(name, "doi")) rag_doc_set_meta(d, "doi", v, "xmp");
-  }
+  int any_case = !strcmp(ns, "pdfx");
+  for (size_t i = 0; i < sizeof XMP_PROPS / sizeof XMP_PROPS[0]; i++)
+    if (!strcmp(ns, XMP_PROPS[i].ns) && !(any_case ? strcasecmp : strcmp)(name, XMP_PROPS[i].name)) {
+      rag_doc_set_meta(d, XMP_PROPS[i].field, v, "xmp");
+      return;
+    }
 }
 
 static const char *xmp_ns(xmlNsPtr ns) {
