@@ -51,9 +51,9 @@ int main(void) {
       snprintf(year, sizeof year, "%d", 1950 + i % 70);
       d.filename = d.stored_path = fn;
       d.content_hash = hash;
-      d.title = title;
-      d.authors = (char *)AUTHORS[i % 5];
-      d.year = year;
+      d.bib.title = title;
+      d.bib.authors = (char *)AUTHORS[i % 5];
+      d.bib.year = year;
       snprintf(d.status, sizeof d.status, "ready");
       if (store_doc_insert(st, &d, NULL) != STORE_OK) return 1;
     }

@@ -353,18 +353,18 @@ static result_t run_collection(app_t *app, rag_t *rag, store_t *pg, const char *
     }
     rag_doc_t doc;
     rag_doc_init(&doc);
-    rag_doc_meta(&doc.title, r->title);
+    rag_doc_meta(&doc.bib.title, r->title);
     rag_doc_para(&doc, r->text, strlen(r->text));
     bytes += strlen(r->text);
     char err[256];
-    const char *title = doc.title ? doc.title : "";
+    const char *title = doc.bib.title ? doc.bib.title : "";
     int nch = rag_index_parsed(rag, d.id, u.id, title, &doc, chunk_size, overlap, err, sizeof err);
     if (nch < 0) {
       /* records without .W (CISI, CACM): index the title only */
       rag_doc_para(&doc, title, strlen(title));
       nch = rag_index_parsed(rag, d.id, u.id, title, &doc, chunk_size, overlap, err, sizeof err);
     }
-    store_doc_mark_ready(app->store, d.id, doc.text.data, 0, nch > 0 ? nch : 0, 0, doc.title, NULL, NULL, NULL);
+    store_doc_mark_ready(app->store, d.id, doc.text.data, 0, nch > 0 ? nch : 0, 0, doc.bib.title, NULL, NULL, NULL);
     rag_doc_free(&doc);
     if (pg) pg_copy_doc(app->store, pg, d.id, u.id);
   }

@@ -478,20 +478,18 @@ static json_t *children_of(json_t *flat, const char *id) {
 }
 
 static json_t *tree_of(json_t *flat, const char *parent) {
-  json_t *out = json_array();
+  json_t *out = json_array(), *kids = children_of(flat, parent);
   size_t i;
   json_t *s;
-  json_array_foreach(flat, i, s) {
-    const char *p = json_string_value(json_object_get(s, "parent_id"));
-    if ((parent && p && !strcmp(p, parent)) || (!parent && !p)) {
-      const char *id = json_string_value(json_object_get(s, "id"));
-      json_array_append_new(
-          out, json_pack("{s:s, s:O, s:O, s:O?, s:O?, s:O?, s:o}", "id", id, "title", json_object_get(s, "title"),
-                         "questions", json_object_get(s, "questions"), "priority", json_object_get(s, "priority"),
-                         "quality", json_object_get(s, "quality"), "researched_round",
-                         json_object_get(s, "researched_round"), "subsections", tree_of(flat, id)));
-    }
+  json_array_foreach(kids, i, s) {
+    const char *id = json_string_value(json_object_get(s, "id"));
+    json_array_append_new(
+        out, json_pack("{s:s, s:O, s:O, s:O?, s:O?, s:O?, s:o}", "id", id, "title", json_object_get(s, "title"),
+                       "questions", json_object_get(s, "questions"), "priority", json_object_get(s, "priority"),
+                       "quality", json_object_get(s, "quality"), "researched_round",
+                       json_object_get(s, "researched_round"), "subsections", tree_of(flat, id)));
   }
+  json_decref(kids);
   return out;
 }
 
@@ -957,6 +955,16 @@ static int write_one(mrun_t *m, json_t *item, char *err, size_t errlen) {
   return rc == STORE_OK ? 0 : -1;
 }
 
+/* Writes items (write_one's jobs, each holding its own references) in
+ * parallel, then moves to phase next at pass; takes items. */
+static int write_sections(mrun_t *m, json_t *items, const char *next, int round, int pass, char *err, size_t errlen) {
+  int rc = run_parallel(m, items, write_one, err, errlen);
+  json_decref(items);
+  if (rc != 0 || mrun_cancelled(m)) return rc;
+  store_mevs_t evs = {0};
+  return commit_phase(m, next, round, pass, NULL, &evs);
+}
+
 static int step_write(mrun_t *m, int round, char *err, size_t errlen) {
   if (json_array_size(m->custom_agents)) custom_before_writing(m, round);
   if (mrun_cancelled(m)) return 0;
@@ -978,14 +986,10 @@ static int step_write(mrun_t *m, int round, char *err, size_t errlen) {
         items, json_pack("{s:O, s:o, s:o, s:s}", "section", s, "notes", agent_section_notes(notes, id), "subsections",
                          children_of(flat, id), "kind", "write"));
   }
-  int rc = run_parallel(m, items, write_one, err, errlen);
-  json_decref(items);
   json_decref(flat);
   json_decref(notes);
   json_decref(drafts);
-  if (rc != 0 || mrun_cancelled(m)) return rc;
-  store_mevs_t evs = {0};
-  return commit_phase(m, "review", round, 1, NULL, &evs);
+  return write_sections(m, items, "review", round, 1, err, errlen);
 }
 
 static int step_review(mrun_t *m, int round, int pass, char *err, size_t errlen) {
@@ -1041,14 +1045,10 @@ static int step_revise(mrun_t *m, int round, int pass, char *err, size_t errlen)
                          "subsections", children_of(flat, id), "previous", json_object_get(d, "content"), "suggestions",
                          json_object_get(v, "suggestions"), "kind", kind));
   }
-  int rc = run_parallel(m, items, write_one, err, errlen);
-  json_decref(items);
   json_decref(flat);
   json_decref(notes);
   json_decref(drafts);
-  if (rc != 0 || mrun_cancelled(m)) return rc;
-  store_mevs_t evs = {0};
-  return commit_phase(m, pass + 1 < m->max_passes ? "review" : "verify", round, pass + 1, NULL, &evs);
+  return write_sections(m, items, pass + 1 < m->max_passes ? "review" : "verify", round, pass + 1, err, errlen);
 }
 
 static int step_verify(mrun_t *m, int round, int pass, char *err, size_t errlen) {
@@ -1168,8 +1168,8 @@ static json_t *cited_documents(mrun_t *m, json_t *notes) {
     if (!id || !id[0] || json_object_get(out, id) || store_doc_get(m->deps->store, m->user_id, id, &d) != STORE_OK)
       continue;
     json_object_set_new(out, id,
-                        json_pack("{s:s?, s:s?, s:s?, s:s?}", "filename", d->filename, "title", d->title, "authors",
-                                  d->authors, "year", d->year));
+                        json_pack("{s:s?, s:s?, s:s?, s:s?}", "filename", d->filename, "title", d->bib.title, "authors",
+                                  d->bib.authors, "year", d->bib.year));
     store_doc_free(d);
   }
   return out;

@@ -166,8 +166,8 @@ static void library_read(mrun_t *m, json_t *section, json_t *queries, json_t *se
       p->chunk_id = h->chunk_id;
       p->page = h->page;
       store_doc_t *d = NULL;
-      if (store_doc_get(m->deps->store, m->user_id, p->document_id, &d) == STORE_OK && d->authors)
-        p->authors = util_strdup(d->authors);
+      if (store_doc_get(m->deps->store, m->user_id, p->document_id, &d) == STORE_OK && d->bib.authors)
+        p->authors = util_strdup(d->bib.authors);
       store_doc_free(d);
     }
   for (i = 0; i < nq; i++) rag_results_free(&rs[i]);

@@ -606,8 +606,10 @@ static int delete_ref(http_req_t *r) {
   return http_reply_json(r, 200, json_pack("{s:i, s:b}", "n", n, "deleted", 1));
 }
 
-/* "Content-Disposition: attachment; filename=..." of an ASCII slug of title. */
-static void attachment(buf_t *h, const char *title, const char *ext) {
+/* Replies 200 with data as a download: "Content-Disposition: attachment;
+ * filename=..." of an ASCII slug of title ("draft" without one) and ext. */
+static int reply_download(http_req_t *r, const char *title, const char *ext, const char *type, const char *data,
+                          size_t len) {
   char slug[64];
   size_t n = 0;
   for (const char *p = title; *p && n < 48; p++) {
@@ -619,7 +621,12 @@ static void attachment(buf_t *h, const char *title, const char *ext) {
   }
   while (n && slug[n - 1] == '-') n--;
   slug[n] = 0;
-  buf_printf(h, "Content-Disposition: attachment; filename=\"%s.%s\"\r\n", n ? slug : "draft", ext);
+  buf_t h = BUF_INIT;
+  buf_init(&h);
+  buf_printf(&h, "Content-Disposition: attachment; filename=\"%s.%s\"\r\n", n ? slug : "draft", ext);
+  int st = http_reply_raw(r, 200, type, data, len, h.data);
+  buf_free(&h);
+  return st;
 }
 
 static int export_refs(http_req_t *r) {
@@ -634,12 +641,9 @@ static int export_refs(http_req_t *r) {
   if (!refs) return http_reply_error(r, 500, "internal", "cannot read references");
   char *out = bib ? cite_bibtex(refs) : cite_ris(refs);
   json_decref(refs);
-  buf_t h = BUF_INIT;
-  buf_init(&h);
-  attachment(&h, w.title, bib ? "bib" : "ris");
-  int st = http_reply_raw(r, 200, bib ? "application/x-bibtex; charset=utf-8" : "application/x-research-info-systems",
-                          out, strlen(out), h.data);
-  buf_free(&h);
+  int st = reply_download(r, w.title, bib ? "bib" : "ris",
+                          bib ? "application/x-bibtex; charset=utf-8" : "application/x-research-info-systems", out,
+                          strlen(out));
   free(out);
   return st;
 }
@@ -667,16 +671,13 @@ static int export_draft(http_req_t *r) {
   char *md = cite_render(json_string_value(json_object_get(s, "content")), refs, style, lang, 1, NULL);
   json_decref(refs);
   json_decref(s);
-  buf_t h = BUF_INIT;
-  buf_init(&h);
   int st;
   if (!strcmp(fmt, "md")) {
-    attachment(&h, w.title, "md");
-    st = http_reply_raw(r, 200, "text/markdown; charset=utf-8", md, strlen(md), h.data);
+    st = reply_download(r, w.title, "md", "text/markdown; charset=utf-8", md, strlen(md));
   } else if (!strcmp(fmt, "html")) {
     char *html = report_html(w.title, md);
-    buf_puts(&h, "Content-Security-Policy: " REPORT_HTML_CSP "\r\n");
-    st = html ? http_reply_raw(r, 200, "text/html; charset=utf-8", html, strlen(html), h.data)
+    st = html ? http_reply_raw(r, 200, "text/html; charset=utf-8", html, strlen(html),
+                               "Content-Security-Policy: " REPORT_HTML_CSP "\r\n")
               : http_reply_error(r, 500, "internal", "cannot render the draft");
     free(html);
   } else {
@@ -685,15 +686,13 @@ static int export_draft(http_req_t *r) {
     int pdf = !strcmp(fmt, "pdf");
     int rc = pdf ? report_pdf(w.title, md, &data, &len, err, sizeof err)
                  : report_docx(w.title, md, &data, &len, err, sizeof err);
-    attachment(&h, w.title, fmt);
-    st = rc == 0 ? http_reply_raw(r, 200,
+    st = rc == 0 ? reply_download(r, w.title, fmt,
                                   pdf ? "application/pdf"
                                       : "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                                  data, len, h.data)
+                                  data, len)
                  : http_reply_error(r, 500, "internal", "cannot render the draft: %s", err);
     free(data);
   }
-  buf_free(&h);
   free(md);
   return st;
 }

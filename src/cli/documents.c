@@ -78,13 +78,13 @@ static int add_filter_flag(json_t *filter, const char *flag, const char *v) {
 }
 
 static void print_doc(const store_doc_t *d) {
-  printf("%s  %s\n", d->id, d->title ? d->title : d->filename);
+  printf("%s  %s\n", d->id, d->bib.title ? d->bib.title : d->filename);
   const char *names[] = {"file", "status", "authors", "year", "venue", "doi", "arxiv", "keywords", "language"};
-  const char *vals[] = {d->filename, d->status,   d->authors,  d->year,    d->venue,
-                        d->doi,      d->arxiv_id, d->keywords, d->language};
+  const char *vals[] = {d->filename, d->status,       d->bib.authors,  d->bib.year,    d->bib.venue,
+                        d->bib.doi,  d->bib.arxiv_id, d->bib.keywords, d->bib.language};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (vals[i] && vals[i][0]) printf("  %-9s %s\n", names[i], vals[i]);
-  if (d->abstract) printf("  abstract  %.300s%s\n", d->abstract, strlen(d->abstract) > 300 ? "..." : "");
+  if (d->bib.abstract) printf("  abstract  %.300s%s\n", d->bib.abstract, strlen(d->bib.abstract) > 300 ? "..." : "");
   const char *key;
   json_t *v;
   buf_t src = BUF_INIT;

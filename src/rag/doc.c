@@ -19,15 +19,7 @@ void rag_doc_free(rag_doc_t *d) {
   for (size_t i = 0; i < d->nheadings; i++) free(d->headings[i]);
   free(d->headings);
   for (int i = 0; i < 6; i++) free(d->stack[i]);
-  free(d->title);
-  free(d->authors);
-  free(d->year);
-  free(d->venue);
-  free(d->doi);
-  free(d->arxiv_id);
-  free(d->abstract);
-  free(d->keywords);
-  free(d->language);
+  doc_biblio_clear(&d->bib);
   json_decref(d->meta_sources);
   memset(d, 0, sizeof *d);
 }

@@ -148,7 +148,7 @@ int rag_ingest_document(rag_t *rag, const char *doc_id, rag_progress_fn progress
     ret = 1;
     goto out;
   }
-  const char *title = d->title ? d->title : doc.title ? doc.title : d->filename;
+  const char *title = d->bib.title ? d->bib.title : doc.bib.title ? doc.bib.title : d->filename;
   if (progress) progress(ud, d->id, "indexing", 0.3);
   rag_publish(rag, d->user_id, d->id, "processing", "indexing", 0.3, NULL, json_pack("{s:i}", "pages", doc.npages));
   int nchunks =
@@ -179,15 +179,15 @@ int rag_ingest_document(rag_t *rag, const char *doc_id, rag_progress_fn progress
     json_object_set_new(meta, "embedding_error", json_string(eerr));
   }
   int64_t chars = (int64_t)rag_doc_chars(&doc);
-  store_doc_meta_t fields = {.title = doc.title,
-                             .authors = doc.authors,
-                             .year = doc.year,
-                             .venue = doc.venue,
-                             .doi = doc.doi,
-                             .arxiv_id = doc.arxiv_id,
-                             .abstract = doc.abstract,
-                             .keywords = doc.keywords,
-                             .language = doc.language};
+  store_doc_meta_t fields = {.title = doc.bib.title,
+                             .authors = doc.bib.authors,
+                             .year = doc.bib.year,
+                             .venue = doc.bib.venue,
+                             .doi = doc.bib.doi,
+                             .arxiv_id = doc.bib.arxiv_id,
+                             .abstract = doc.bib.abstract,
+                             .keywords = doc.bib.keywords,
+                             .language = doc.bib.language};
   /* The DOI is stored as found; the ready hook completes the record from
    * Crossref (when the owner's scholarly search has it) and a model. */
   rc = store_doc_mark_ready_meta(rag->store, d->id, doc.text.data, doc.npages, nchunks, chars, &fields,

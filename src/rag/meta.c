@@ -29,19 +29,6 @@
 #define META_ABSTRACT_MAX 5000
 #define META_LIST_MAX 100
 
-static char **field_slot(rag_doc_t *d, const char *field) {
-  if (!strcmp(field, "title")) return &d->title;
-  if (!strcmp(field, "authors")) return &d->authors;
-  if (!strcmp(field, "year")) return &d->year;
-  if (!strcmp(field, "venue")) return &d->venue;
-  if (!strcmp(field, "doi")) return &d->doi;
-  if (!strcmp(field, "arxiv_id")) return &d->arxiv_id;
-  if (!strcmp(field, "abstract")) return &d->abstract;
-  if (!strcmp(field, "keywords")) return &d->keywords;
-  if (!strcmp(field, "language")) return &d->language;
-  return NULL;
-}
-
 /* ---------- patterns ---------- */
 
 static int is_digit(char c) {
@@ -486,7 +473,7 @@ static char *field_value(const char *field, const char *v) {
 }
 
 int rag_doc_set_meta(rag_doc_t *d, const char *field, const char *value, const char *source) {
-  char **slot = field_slot(d, field);
+  char **slot = doc_biblio_field(&d->bib, field);
   if (!slot || *slot || !value) return 0;
   size_t vl = strlen(value);
   if (vl > 100000) return 0;
@@ -540,33 +527,34 @@ static char *xmp_value(xmlNodePtr prop, int all) {
   return r;
 }
 
+/* The XMP properties read (namespace, property) and the field each sets;
+ * pdfx's property names are matched in any case. */
+static const struct {
+  const char *ns, *name, *field;
+} XMP_PROPS[] = {
+    {"dc", "title", "title"},
+    {"dc", "creator", "authors"},
+    {"dc", "description", "abstract"},
+    {"dc", "subject", "keywords"},
+    {"dc", "language", "language"},
+    {"dc", "date", "year"},
+    {"dc", "identifier", "doi"},
+    {"prism", "doi", "doi"},
+    {"prism", "publicationName", "venue"},
+    {"prism", "coverDate", "year"},
+    {"prism", "publicationDate", "year"},
+    {"prism", "coverDisplayDate", "year"},
+    {"pdfx", "doi", "doi"},
+};
+
 static void xmp_prop(rag_doc_t *d, const char *ns, const char *name, const char *v) {
   if (!v) return;
-  if (!strcmp(ns, "dc")) {
-    if (!strcmp(name, "title"))
-      rag_doc_set_meta(d, "title", v, "xmp");
-    else if (!strcmp(name, "creator"))
-      rag_doc_set_meta(d, "authors", v, "xmp");
-    else if (!strcmp(name, "description"))
-      rag_doc_set_meta(d, "abstract", v, "xmp");
-    else if (!strcmp(name, "subject"))
-      rag_doc_set_meta(d, "keywords", v, "xmp");
-    else if (!strcmp(name, "language"))
-      rag_doc_set_meta(d, "language", v, "xmp");
-    else if (!strcmp(name, "date"))
-      rag_doc_set_meta(d, "year", v, "xmp");
-    else if (!strcmp(name, "identifier"))
-      rag_doc_set_meta(d, "doi", v, "xmp");
-  } else if (!strcmp(ns, "prism")) {
-    if (!strcmp(name, "doi"))
-      rag_doc_set_meta(d, "doi", v, "xmp");
-    else if (!strcmp(name, "publicationName"))
-      rag_doc_set_meta(d, "venue", v, "xmp");
-    else if (!strcmp(name, "coverDate") || !strcmp(name, "publicationDate") || !strcmp(name, "coverDisplayDate"))
-      rag_doc_set_meta(d, "year", v, "xmp");
-  } else if (!strcmp(ns, "pdfx")) {
-    if (!strcasecmp(name, "doi")) rag_doc_set_meta(d, "doi", v, "xmp");
-  }
+  int any_case = !strcmp(ns, "pdfx");
+  for (size_t i = 0; i < sizeof XMP_PROPS / sizeof XMP_PROPS[0]; i++)
+    if (!strcmp(ns, XMP_PROPS[i].ns) && !(any_case ? strcasecmp : strcmp)(name, XMP_PROPS[i].name)) {
+      rag_doc_set_meta(d, XMP_PROPS[i].field, v, "xmp");
+      return;
+    }
 }
 
 static const char *xmp_ns(xmlNsPtr ns) {
@@ -677,9 +665,9 @@ void rag_meta_from_first_page(rag_doc_t *d, const char *text, size_t len) {
   for (size_t i = 0; i < n; i++) {
     const line_t *l = &lines[i];
     /* year from the lines that state publication */
-    if (!d->year && (memmem(l->s, l->len, "\xC2\xA9", 2) || starts_ci(l, "copyright") || starts_ci(l, "published") ||
-                     starts_ci(l, "accepted") || starts_ci(l, "received") || starts_ci(l, "proceedings of") ||
-                     memmem(l->s, l->len, "(c) ", 4))) {
+    if (!d->bib.year && (memmem(l->s, l->len, "\xC2\xA9", 2) || starts_ci(l, "copyright") ||
+                         starts_ci(l, "published") || starts_ci(l, "accepted") || starts_ci(l, "received") ||
+                         starts_ci(l, "proceedings of") || memmem(l->s, l->len, "(c) ", 4))) {
       int y = find_year(l->s, l->len);
       if (y) {
         snprintf(tmp, sizeof tmp, "%d", y);
@@ -687,14 +675,14 @@ void rag_meta_from_first_page(rag_doc_t *d, const char *text, size_t len) {
       }
     }
     /* venue: a proceedings line */
-    if (!d->venue && (starts_ci(l, "proceedings of") || starts_ci(l, "in proceedings of")) && l->len < 300) {
+    if (!d->bib.venue && (starts_ci(l, "proceedings of") || starts_ci(l, "in proceedings of")) && l->len < 300) {
       char *v = util_strndup(l->s + (starts_ci(l, "in ") ? 3 : 0), l->len - (starts_ci(l, "in ") ? 3 : 0));
       rag_doc_set_meta(d, "venue", v, "first-page");
       free(v);
     }
     /* keywords */
     static const char *const KW[] = {"keywords", "key words", "index terms", NULL};
-    for (int k = 0; KW[k] && !d->keywords; k++) {
+    for (int k = 0; KW[k] && !d->bib.keywords; k++) {
       if (!starts_ci(l, KW[k])) continue;
       size_t skip = strlen(KW[k]);
       while (skip < l->len && (l->s[skip] == ':' || l->s[skip] == ' ' || l->s[skip] == '-' || l->s[skip] == '.'))
@@ -705,7 +693,7 @@ void rag_meta_from_first_page(rag_doc_t *d, const char *text, size_t len) {
       free(v);
     }
     /* abstract: the "Abstract" line up to the next section */
-    if (!d->abstract && abstract_heading(l)) {
+    if (!d->bib.abstract && abstract_heading(l)) {
       buf_t b = BUF_INIT;
       buf_init(&b);
       buf_append(&b, l->s, l->len);
@@ -850,9 +838,9 @@ void rag_meta_finish(rag_doc_t *d) {
   size_t n = d->text.len < 4000 ? d->text.len : 4000;
   char tmp[320];
   if (!t || !n) return;
-  if (!d->doi && find_labelled_doi(t, n, tmp, sizeof tmp)) rag_doc_set_meta(d, "doi", tmp, "text");
-  if (!d->arxiv_id && rag_meta_find_arxiv(t, n, 0, tmp, sizeof tmp)) rag_doc_set_meta(d, "arxiv_id", tmp, "text");
-  if (!d->language) {
+  if (!d->bib.doi && find_labelled_doi(t, n, tmp, sizeof tmp)) rag_doc_set_meta(d, "doi", tmp, "text");
+  if (!d->bib.arxiv_id && rag_meta_find_arxiv(t, n, 0, tmp, sizeof tmp)) rag_doc_set_meta(d, "arxiv_id", tmp, "text");
+  if (!d->bib.language) {
     /* only scripts tell a language apart reliably without a model */
     size_t hangul = 0, kana = 0, han = 0, latin = 0;
     for (size_t i = 0; i < n;) {

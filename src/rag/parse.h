@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "base/biblio.h"
 #include "base/buf.h"
 
 typedef enum {
@@ -63,10 +64,7 @@ typedef struct {
   char *stack[6]; /* current heading text per level */
   int page;       /* current page for new blocks */
   int npages;
-  char *title, *authors, *year; /* metadata when the format has it (malloc'd or NULL) */
-  /* More bibliographic fields (malloc'd or NULL), set through rag_doc_set_meta:
-   * authors and keywords are lists joined with "; ", year is four digits. */
-  char *venue, *doi, *arxiv_id, *abstract, *keywords, *language;
+  doc_biblio_t bib;     /* what the document says of itself, set through rag_doc_set_meta */
   json_t *meta_sources; /* {field: where it came from}, e.g. {"title":"first-page"}; NULL until set */
 } rag_doc_t;
 

@@ -220,21 +220,30 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *ud) {
   return 0;
 }
 
-static int enter_span(MD_SPANTYPE type, void *detail, void *ud) {
-  parse_t *p = ud;
+/* The depth counter of a styling span (emphasis, strong, code, strikethrough), or NULL. */
+static int *style_depth(parse_t *p, MD_SPANTYPE type) {
   switch (type) {
     case MD_SPAN_EM:
-      p->italic++;
-      break;
+      return &p->italic;
     case MD_SPAN_STRONG:
-      p->bold++;
-      break;
+      return &p->bold;
     case MD_SPAN_CODE:
-      p->code++;
-      break;
+      return &p->code;
     case MD_SPAN_DEL:
-      p->strike++;
-      break;
+      return &p->strike;
+    default:
+      return NULL;
+  }
+}
+
+static int enter_span(MD_SPANTYPE type, void *detail, void *ud) {
+  parse_t *p = ud;
+  int *depth = style_depth(p, type);
+  if (depth) {
+    (*depth)++;
+    return 0;
+  }
+  switch (type) {
     case MD_SPAN_A: {
       MD_SPAN_A_DETAIL *a = detail;
       p->link++;
@@ -274,27 +283,12 @@ static int enter_span(MD_SPANTYPE type, void *detail, void *ud) {
 static int leave_span(MD_SPANTYPE type, void *detail, void *ud) {
   parse_t *p = ud;
   (void)detail;
-  switch (type) {
-    case MD_SPAN_EM:
-      p->italic--;
-      break;
-    case MD_SPAN_STRONG:
-      p->bold--;
-      break;
-    case MD_SPAN_CODE:
-      p->code--;
-      break;
-    case MD_SPAN_DEL:
-      p->strike--;
-      break;
-    case MD_SPAN_A:
-      if (--p->link == 0) {
-        free(p->href);
-        p->href = NULL;
-      }
-      break;
-    default:
-      break;
+  int *depth = style_depth(p, type);
+  if (depth)
+    (*depth)--;
+  else if (type == MD_SPAN_A && --p->link == 0) {
+    free(p->href);
+    p->href = NULL;
   }
   return 0;
 }

@@ -81,6 +81,21 @@ static void V(xw_t *x, const char *name, const char *value) {
   E(x);
 }
 
+/* <name cx="cx" cy="cy"/>: a drawing's size in EMU. */
+static void XY(xw_t *x, const char *name, long cx, long cy) {
+  S(x, name);
+  AI(x, "cx", cx);
+  AI(x, "cy", cy);
+  E(x);
+}
+
+/* Starts <name id="id" name="n">: a drawing object's properties. */
+static void S_ID(xw_t *x, const char *name, long id, const char *n) {
+  S(x, name);
+  AI(x, "id", id);
+  A(x, "name", n);
+}
+
 /* Ends the document; the XML (malloc'd) or NULL on a writer error. */
 static char *xw_close(xw_t *x, size_t *len) {
   if (x->w && !x->bad && xmlTextWriterEndDocument(x->w) < 0) x->bad = 1;
@@ -275,13 +290,8 @@ static void chart(docx_t *d, const rb_block_t *b) {
   S(x, "w:r");
   S(x, "w:drawing");
   S(x, "wp:inline");
-  S(x, "wp:extent");
-  AI(x, "cx", cx);
-  AI(x, "cy", cy);
-  E(x);
-  S(x, "wp:docPr");
-  AI(x, "id", n);
-  A(x, "name", name);
+  XY(x, "wp:extent", cx, cy);
+  S_ID(x, "wp:docPr", n, name);
   A(x, "descr", alt);
   E(x);
   S(x, "a:graphic");
@@ -289,9 +299,7 @@ static void chart(docx_t *d, const rb_block_t *b) {
   A(x, "uri", NS_PIC);
   S(x, "pic:pic");
   S(x, "pic:nvPicPr");
-  S(x, "pic:cNvPr");
-  AI(x, "id", n);
-  A(x, "name", name);
+  S_ID(x, "pic:cNvPr", n, name);
   E(x);
   S(x, "pic:cNvPicPr");
   E(x);
@@ -311,10 +319,7 @@ static void chart(docx_t *d, const rb_block_t *b) {
   A(x, "x", "0");
   A(x, "y", "0");
   E(x);
-  S(x, "a:ext");
-  AI(x, "cx", cx);
-  AI(x, "cy", cy);
-  E(x);
+  XY(x, "a:ext", cx, cy);
   E(x); /* xfrm */
   S(x, "a:prstGeom");
   A(x, "prst", "rect");

@@ -25,15 +25,7 @@ void store_doc_free(store_doc_t *d) {
   free(d->mime);
   free(d->content_hash);
   free(d->error);
-  free(d->title);
-  free(d->authors);
-  free(d->year);
-  free(d->venue);
-  free(d->doi);
-  free(d->arxiv_id);
-  free(d->abstract);
-  free(d->keywords);
-  free(d->language);
+  doc_biblio_clear(&d->bib);
   json_decref(d->meta_sources);
   json_decref(d->metadata);
   free(d);
@@ -85,9 +77,11 @@ static const char *given(const char *s) {
 /* Every column, in the order doc_from_row reads them (documents d). */
 #define DOC_COLS                                                                                          \
   "d.id, d.user_id, d.filename, d.stored_path, d.mime, d.size_bytes, d.content_hash, d.status, d.error, " \
-  "d.title, d.authors, d.year, d.metadata, d.pages, d.chunk_count, d.text_chars, d.chunk_size, "          \
-  "d.chunk_overlap, d.created_at, d.updated_at, d.venue, d.doi, d.arxiv_id, d.abstract, d.keywords, "     \
-  "d.language, d.meta_sources"
+  "d.title, d.authors, d.year, d.venue, d.doi, d.arxiv_id, d.abstract, d.keywords, d.language, "          \
+  "d.meta_sources, d.metadata, d.pages, d.chunk_count, d.text_chars, d.chunk_size, d.chunk_overlap, "     \
+  "d.created_at, d.updated_at"
+/* DOC_COLS' first bibliographic column; the nine follow in DOC_BIBLIO_FIELDS order. */
+#define DOC_COL_BIBLIO 9
 
 static store_doc_t *doc_from_row(db_stmt_t *s) {
   store_doc_t *d = calloc(1, sizeof *d);
@@ -102,24 +96,17 @@ static store_doc_t *doc_from_row(db_stmt_t *s) {
   const char *status = db_col_text_ref(s, 7);
   snprintf(d->status, sizeof d->status, "%s", status ? status : "");
   d->error = db_col_text(s, 8);
-  d->title = db_col_text(s, 9);
-  d->authors = db_col_text(s, 10);
-  d->year = db_col_text(s, 11);
-  d->metadata = db_col_object(s, 12);
-  d->pages = (int)db_col_int64(s, 13);
-  d->chunk_count = (int)db_col_int64(s, 14);
-  d->text_chars = db_col_int64(s, 15);
-  d->chunk_size = (int)db_col_int64(s, 16);
-  d->chunk_overlap = (int)db_col_int64(s, 17);
-  d->created_at = db_col_int64(s, 18);
-  d->updated_at = db_col_int64(s, 19);
-  d->venue = db_col_text(s, 20);
-  d->doi = db_col_text(s, 21);
-  d->arxiv_id = db_col_text(s, 22);
-  d->abstract = db_col_text(s, 23);
-  d->keywords = db_col_text(s, 24);
-  d->language = db_col_text(s, 25);
-  d->meta_sources = db_col_object(s, 26);
+  int c = DOC_COL_BIBLIO;
+  for (int i = 0; DOC_BIBLIO_FIELDS[i]; i++) *doc_biblio_field(&d->bib, DOC_BIBLIO_FIELDS[i]) = db_col_text(s, c++);
+  d->meta_sources = db_col_object(s, c++);
+  d->metadata = db_col_object(s, c++);
+  d->pages = (int)db_col_int64(s, c++);
+  d->chunk_count = (int)db_col_int64(s, c++);
+  d->text_chars = db_col_int64(s, c++);
+  d->chunk_size = (int)db_col_int64(s, c++);
+  d->chunk_overlap = (int)db_col_int64(s, c++);
+  d->created_at = db_col_int64(s, c++);
+  d->updated_at = db_col_int64(s, c);
   return d;
 }
 
@@ -144,9 +131,9 @@ int store_doc_insert(store_t *st, store_doc_t *d, char *existing_id) {
   char *meta = d->metadata ? json_dumps(d->metadata, JSON_COMPACT) : NULL;
   /* fields given when adding the document are the user's */
   json_t *src = json_object();
-  if (d->title) json_object_set_new(src, "title", json_string("user"));
-  if (d->authors) json_object_set_new(src, "authors", json_string("user"));
-  if (d->year) json_object_set_new(src, "year", json_string("user"));
+  if (d->bib.title) json_object_set_new(src, "title", json_string("user"));
+  if (d->bib.authors) json_object_set_new(src, "authors", json_string("user"));
+  if (d->bib.year) json_object_set_new(src, "year", json_string("user"));
   char *srcs = json_dumps(src, JSON_COMPACT);
   json_decref(src);
   int rc = db_run(
@@ -156,9 +143,10 @@ int store_doc_insert(store_t *st, store_doc_t *d, char *existing_id) {
       "meta_sources) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       DB_ARGS(DB_TEXT(d->id), DB_TEXT(d->user_id), DB_TEXT(d->filename), DB_TEXT(d->stored_path),
               DB_TEXT(d->mime ? d->mime : "application/octet-stream"), DB_INT(d->size_bytes), DB_TEXT(d->content_hash),
-              DB_TEXT(d->status), DB_TEXT(d->title), DB_TEXT(d->authors), DB_TEXT(d->year), DB_TEXT(meta ? meta : "{}"),
-              DB_INT(d->chunk_size > 0 ? d->chunk_size : 1000), DB_INT(d->chunk_overlap >= 0 ? d->chunk_overlap : 200),
-              DB_INT(d->created_at), DB_INT(d->updated_at), DB_TEXT(srcs)),
+              DB_TEXT(d->status), DB_TEXT(d->bib.title), DB_TEXT(d->bib.authors), DB_TEXT(d->bib.year),
+              DB_TEXT(meta ? meta : "{}"), DB_INT(d->chunk_size > 0 ? d->chunk_size : 1000),
+              DB_INT(d->chunk_overlap >= 0 ? d->chunk_overlap : 200), DB_INT(d->created_at), DB_INT(d->updated_at),
+              DB_TEXT(srcs)),
       NULL);
   free(srcs);
   free(meta);
@@ -219,16 +207,16 @@ static json_t *doc_json_conn(db_conn_t *c, const store_doc_t *d) {
   json_object_set_new(o, "filename", json_string(d->filename ? d->filename : ""));
   json_object_set_new(o, "status", json_string(d->status));
   json_object_set_new(o, "error", str_or_null(d->error));
-  json_object_set_new(o, "title", str_or_null(d->title));
-  json_object_set_new(o, "authors", str_or_null(d->authors));
-  json_object_set_new(o, "year", str_or_null(d->year));
-  json_object_set_new(o, "author_list", list_json(d->authors));
-  json_object_set_new(o, "venue", str_or_null(d->venue));
-  json_object_set_new(o, "doi", str_or_null(d->doi));
-  json_object_set_new(o, "arxiv_id", str_or_null(d->arxiv_id));
-  json_object_set_new(o, "abstract", str_or_null(d->abstract));
-  json_object_set_new(o, "keywords", list_json(d->keywords));
-  json_object_set_new(o, "language", str_or_null(d->language));
+  json_object_set_new(o, "title", str_or_null(d->bib.title));
+  json_object_set_new(o, "authors", str_or_null(d->bib.authors));
+  json_object_set_new(o, "year", str_or_null(d->bib.year));
+  json_object_set_new(o, "author_list", list_json(d->bib.authors));
+  json_object_set_new(o, "venue", str_or_null(d->bib.venue));
+  json_object_set_new(o, "doi", str_or_null(d->bib.doi));
+  json_object_set_new(o, "arxiv_id", str_or_null(d->bib.arxiv_id));
+  json_object_set_new(o, "abstract", str_or_null(d->bib.abstract));
+  json_object_set_new(o, "keywords", list_json(d->bib.keywords));
+  json_object_set_new(o, "language", str_or_null(d->bib.language));
   json_object_set_new(o, "meta_sources", d->meta_sources ? json_incref(d->meta_sources) : json_object());
   json_object_set_new(o, "mime", json_string(d->mime ? d->mime : ""));
   json_object_set_new(o, "size_bytes", json_integer(d->size_bytes));
@@ -440,9 +428,6 @@ long store_doc_owned_ids(store_t *st, const char *user_id, char (*ids)[17], size
   return kept;
 }
 
-const char *const STORE_DOC_META_FIELDS[] = {"title",    "authors",  "year",     "venue",    "doi",
-                                             "arxiv_id", "abstract", "keywords", "language", NULL};
-
 const char **store_doc_meta_field(store_doc_meta_t *m, const char *name) {
   const char **f[] = {&m->title,    &m->authors,  &m->year,     &m->venue,   &m->doi,
                       &m->arxiv_id, &m->abstract, &m->keywords, &m->language};
@@ -586,9 +571,9 @@ json_t *store_doc_cite_json(store_t *st, const char *user_id, const char *id) {
   store_doc_t *d = NULL;
   if (!user_id || store_doc_get(st, user_id, id, &d) != STORE_OK) return NULL;
   json_t *o = json_object();
-  json_object_set_new(o, "title", json_string(d->title ? d->title : d->filename ? d->filename : ""));
+  json_object_set_new(o, "title", json_string(d->bib.title ? d->bib.title : d->filename ? d->filename : ""));
   const char *names[] = {"authors", "year", "venue", "doi", "arxiv_id"};
-  const char *vals[] = {d->authors, d->year, d->venue, d->doi, d->arxiv_id};
+  const char *vals[] = {d->bib.authors, d->bib.year, d->bib.venue, d->bib.doi, d->bib.arxiv_id};
   for (int i = 0; i < 5; i++)
     if (vals[i] && vals[i][0]) json_object_set_new(o, names[i], json_string(vals[i]));
   store_doc_free(d);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/biblio.h"
 #include "store/store.h"
 
 typedef struct {
@@ -33,11 +34,7 @@ typedef struct {
   char *content_hash;
   char status[16];
   char *error;
-  char *title, *authors, *year;
-  /* bibliographic fields (NULL when unknown): authors and keywords are lists
-   * joined with "; ", year four digits, doi bare ("10.1234/x"), arxiv_id
-   * without "arXiv:", language a BCP 47 tag */
-  char *venue, *doi, *arxiv_id, *abstract, *keywords, *language;
+  doc_biblio_t bib;
   json_t *meta_sources; /* object {field: "xmp" | "pdf-info" | "first-page" | ... | "user"} */
   json_t *metadata;     /* object */
   int pages, chunk_count, chunk_size, chunk_overlap;
@@ -97,8 +94,9 @@ int store_embeddings_drop_doc(store_t *st, const char *document_id);
 typedef struct {
   const char *title, *authors, *year, *venue, *doi, *arxiv_id, *abstract, *keywords, *language;
 } store_doc_meta_t;
-/* Names of the fields of store_doc_meta_t, in order, NULL-terminated. */
-extern const char *const STORE_DOC_META_FIELDS[];
+/* Names of the fields of store_doc_meta_t, in order, NULL-terminated (the
+ * same as doc_biblio_t's). */
+#define STORE_DOC_META_FIELDS DOC_BIBLIO_FIELDS
 /* The field of m called name (one of STORE_DOC_META_FIELDS), or NULL. */
 const char **store_doc_meta_field(store_doc_meta_t *m, const char *name);
 

@@ -42,7 +42,7 @@ static const char *const FIELDS[] = {"title", "authors", "year", "venue"};
 #define NFIELDS 4
 
 static const char *doc_field(const store_doc_t *d, int i) {
-  const char *v[] = {d->title, d->authors, d->year, d->venue};
+  const char *v[] = {d->bib.title, d->bib.authors, d->bib.year, d->bib.venue};
   return v[i];
 }
 
@@ -100,7 +100,7 @@ static int complete_from(web_t *w, const store_doc_t *d, json_t *rec, const char
 static int from_crossref(web_t *w, const store_doc_t *d) {
   scholar_papers_t p;
   char err[600] = "";
-  int rc = scholar_crossref_doi(w, d->user_id, d->doi, &p, err, sizeof err);
+  int rc = scholar_crossref_doi(w, d->user_id, d->bib.doi, &p, err, sizeof err);
   if (rc < 0) {
     log_warn("web", "document %s: Crossref look-up of its DOI failed, record left as extracted: %s", d->id, err);
     return 0;
@@ -174,7 +174,8 @@ static int from_model(web_t *w, const store_doc_t *d) {
   /* asked when the title is missing, or when a paper (DOI, arXiv id or an
    * abstract known) lacks its authors or year: notes and web pages without
    * authors cost no call */
-  int paper = (d->doi && *d->doi) || (d->arxiv_id && *d->arxiv_id) || (d->abstract && *d->abstract);
+  int paper =
+      (d->bib.doi && *d->bib.doi) || (d->bib.arxiv_id && *d->bib.arxiv_id) || (d->bib.abstract && *d->bib.abstract);
   int gaps = may_fill(d, 0, "model") || (paper && (may_fill(d, 1, "model") || may_fill(d, 2, "model")));
   if (!gaps || !w->llm || !llm_available(w->llm, d->user_id)) return 0;
   char *text = NULL;
@@ -223,7 +224,7 @@ int scholar_doc_complete(void *ud, const char *user_id, const char *doc_id) {
   store_doc_t *d = NULL;
   if (!w || !w->st || !user_id || store_doc_get(w->st, user_id, doc_id, &d) != STORE_OK) return 0;
   int changed = 0;
-  if (!strcmp(d->status, "ready") && d->doi && *d->doi) changed |= from_crossref(w, d);
+  if (!strcmp(d->status, "ready") && d->bib.doi && *d->bib.doi) changed |= from_crossref(w, d);
   if (changed) { /* the model sees what Crossref left empty */
     store_doc_free(d);
     d = NULL;

@@ -222,25 +222,8 @@ static void settings_free(scholar_settings_t *s) {
 /* Enables the providers named in list (JSON array or comma string). */
 static int set_enabled(scholar_settings_t *s, json_t *list, char *err, size_t errlen) {
   char *joined = NULL;
-  if (json_is_string(list)) {
-    joined = util_strdup(json_string_value(list));
-  } else if (json_is_array(list)) {
-    buf_t b = BUF_INIT;
-    buf_init(&b);
-    size_t i;
-    json_t *v;
-    json_array_foreach(list, i, v) {
-      if (!json_is_string(v)) {
-        buf_free(&b);
-        snprintf(err, errlen, "scholarly providers must be a list of names");
-        return -1;
-      }
-      buf_printf(&b, "%s,", json_string_value(v));
-    }
-    joined = buf_detach(&b, NULL);
-  } else {
-    return 0;
-  }
+  if (web_names_list(list, "scholarly providers", &joined, err, errlen)) return -1;
+  if (!joined) return 0;
   int on[SCHOLAR_NPROV] = {0};
   char *save = NULL;
   int rc = 0;

@@ -160,6 +160,17 @@ static char *detach_or_null(buf_t *b) {
   return buf_detach(b, NULL);
 }
 
+/* The "name" of each object of authors joined with ", ", or NULL when none
+ * has one (Semantic Scholar's and PubMed summary's author lists). */
+static char *names_of(json_t *authors) {
+  buf_t au = BUF_INIT;
+  buf_init(&au);
+  size_t i;
+  json_t *a;
+  json_array_foreach(authors, i, a) join(&au, json_string_value(json_object_get(a, "name")));
+  return detach_or_null(&au);
+}
+
 /* Calls fn for each object of a result array, each with a new paper. */
 static void add_each(json_t *arr, void (*fn)(json_t *, scholar_paper_t *), scholar_papers_t *out) {
   size_t i;
@@ -488,12 +499,7 @@ static void s2_paper(json_t *d, scholar_paper_t *p) {
   json_t *y = json_object_get(d, "year");
   p->year = json_is_integer(y) ? year_text(json_integer_value(y))
                                : year_of(json_string_value(json_object_get(d, "publicationDate")));
-  buf_t au = BUF_INIT;
-  buf_init(&au);
-  size_t i;
-  json_t *a;
-  json_array_foreach(json_object_get(d, "authors"), i, a) join(&au, json_string_value(json_object_get(a, "name")));
-  p->authors = detach_or_null(&au);
+  p->authors = names_of(json_object_get(d, "authors"));
   json_t *ids = json_object_get(d, "externalIds");
   p->doi = scholar_doi_canonical(json_string_value(json_object_get(ids, "DOI")));
   p->arxiv_id = jstr(ids, "ArXiv");
@@ -689,12 +695,9 @@ int scholar_parse_pubmed_esummary(const char *body, size_t len, long status, sch
     if (!p->venue) p->venue = jstr(r, "source");
     p->year = year_of(json_string_value(json_object_get(r, "sortpubdate")));
     if (!p->year) p->year = year_of(json_string_value(json_object_get(r, "pubdate")));
-    buf_t au = BUF_INIT;
-    buf_init(&au);
+    p->authors = names_of(json_object_get(r, "authors"));
     size_t k;
     json_t *a;
-    json_array_foreach(json_object_get(r, "authors"), k, a) join(&au, json_string_value(json_object_get(a, "name")));
-    p->authors = detach_or_null(&au);
     json_array_foreach(json_object_get(r, "articleids"), k, a) {
       const char *t = json_string_value(json_object_get(a, "idtype"));
       if (t && strcmp(t, "doi") == 0 && !p->doi)

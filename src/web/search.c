@@ -221,6 +221,29 @@ done:
 
 /* ---- settings -------------------------------------------------------------------- */
 
+int web_names_list(json_t *v, const char *what, char **out, char *err, size_t errlen) {
+  *out = NULL;
+  if (json_is_string(v)) {
+    *out = util_strdup(json_string_value(v));
+    return 0;
+  }
+  if (!json_is_array(v)) return 0;
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  size_t i;
+  json_t *name;
+  json_array_foreach(v, i, name) {
+    if (!json_is_string(name)) {
+      snprintf(err, errlen, "%s must be a list of names", what);
+      buf_free(&b);
+      return -1;
+    }
+    buf_printf(&b, "%s,", json_string_value(name));
+  }
+  *out = buf_detach(&b, NULL);
+  return 0;
+}
+
 void web_settings_free(web_settings_t *s) {
   if (!s) return;
   free(s->searxng_url);
@@ -301,25 +324,11 @@ static int apply_doc(web_settings_t *s, json_t *doc, char *err, size_t errlen) {
   if (json_is_integer(t) && json_integer_value(t) >= 1 && json_integer_value(t) <= 300)
     s->timeout_ms = (int)json_integer_value(t) * 1000;
   json_t *p = json_object_get(doc, "providers");
-  if (json_is_string(p)) return set_order(s, json_string_value(p), err, errlen);
-  if (json_is_array(p)) {
-    buf_t b = BUF_INIT;
-    buf_init(&b);
-    size_t i;
-    json_t *v;
-    json_array_foreach(p, i, v) {
-      if (!json_is_string(v)) {
-        snprintf(err, errlen, "search settings: providers must be a list of names");
-        buf_free(&b);
-        return -1;
-      }
-      buf_printf(&b, "%s,", json_string_value(v));
-    }
-    int rc = set_order(s, b.data, err, errlen);
-    buf_free(&b);
-    return rc;
-  }
-  return 0;
+  char *names = NULL;
+  if (web_names_list(p, "search settings: providers", &names, err, errlen)) return -1;
+  int rc = names ? set_order(s, names, err, errlen) : 0;
+  free(names);
+  return rc;
 }
 
 static void snapshot_urls(const web_settings_t *s, char *before[WEB_NPROV]) {

@@ -333,8 +333,8 @@ static int pdf_to_text(const web_fetch_result_t *r, web_page_t *p, char *err, si
     return -1;
   }
   p->text = util_strdup(doc.text.data);
-  p->title = util_strdup(doc.title ? doc.title : "");
-  p->published = doc.year ? util_strdup(doc.year) : NULL;
+  p->title = util_strdup(doc.bib.title ? doc.bib.title : "");
+  p->published = doc.bib.year ? util_strdup(doc.bib.year) : NULL;
   rag_doc_free(&doc);
   return 0;
 }

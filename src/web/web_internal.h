@@ -167,6 +167,11 @@ typedef struct {
 const web_allow_t *web_settings_policy(const web_settings_t *s, int id);
 
 void web_settings_free(web_settings_t *s);
+/* A settings' list of names, given as a JSON array of strings or as a comma
+ * string, as one comma-separated string into *out (malloc'd; NULL when v is
+ * neither). Returns 0, or -1 with err "<what> must be a list of names" when
+ * an element is not a string. */
+int web_names_list(json_t *v, const char *what, char **out, char *err, size_t errlen);
 
 typedef struct {
   const char *name;

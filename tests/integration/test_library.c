@@ -54,9 +54,9 @@ static void seed(const char *user, const char *prefix, int n) {
     d.stored_path = fn;
     d.mime = (char *)mime_of(i);
     d.content_hash = hash;
-    d.title = title;
-    d.authors = (char *)author_of(i);
-    d.year = year;
+    d.bib.title = title;
+    d.bib.authors = (char *)author_of(i);
+    d.bib.year = year;
     snprintf(d.status, sizeof d.status, "%s", status_of(i));
     cr_assert_eq(store_doc_insert(env.app->store, &d, NULL), STORE_OK, "insert %d", i);
     if (has_venue(i)) {

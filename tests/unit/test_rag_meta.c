@@ -67,15 +67,15 @@ Test(rag_meta, pdf_junk_info_title_falls_back_to_the_first_page) {
                0);
   rag_doc_t doc;
   parse_path("paper.pdf", &doc);
-  cr_expect_str_eq(doc.title, "Turbulent Mixing in Stratified Shear Flows");
+  cr_expect_str_eq(doc.bib.title, "Turbulent Mixing in Stratified Shear Flows");
   cr_expect_str_eq(src_of(&doc, "title"), "first-page");
-  cr_expect_str_eq(doc.authors, "Alice Martin; Bob Chen; Carol Díaz");
-  cr_expect_str_eq(doc.doi, "10.1234/jfm.2019.567");
-  cr_expect_str_eq(doc.year, "2019", "year from the copyright line, not the file date");
-  cr_expect_str_eq(doc.keywords, "turbulence; mixing; stratification");
-  cr_assert_not_null(doc.abstract);
-  cr_expect(!strncmp(doc.abstract, "We study how stratification", 27), "abstract: %s", doc.abstract);
-  cr_expect(strstr(doc.abstract, "Keywords") == NULL);
+  cr_expect_str_eq(doc.bib.authors, "Alice Martin; Bob Chen; Carol Díaz");
+  cr_expect_str_eq(doc.bib.doi, "10.1234/jfm.2019.567");
+  cr_expect_str_eq(doc.bib.year, "2019", "year from the copyright line, not the file date");
+  cr_expect_str_eq(doc.bib.keywords, "turbulence; mixing; stratification");
+  cr_assert_not_null(doc.bib.abstract);
+  cr_expect(!strncmp(doc.bib.abstract, "We study how stratification", 27), "abstract: %s", doc.bib.abstract);
+  cr_expect(strstr(doc.bib.abstract, "Keywords") == NULL);
   rag_doc_free(&doc);
 }
 
@@ -85,9 +85,9 @@ Test(rag_meta, pdf_declared_title_and_author_win_when_they_are_real) {
                0);
   rag_doc_t doc;
   parse_path("decl.pdf", &doc);
-  cr_expect_str_eq(doc.title, "Mixing in Stratified Shear Flows");
+  cr_expect_str_eq(doc.bib.title, "Mixing in Stratified Shear Flows");
   cr_expect_str_eq(src_of(&doc, "title"), "pdf-info");
-  cr_expect_str_eq(doc.authors, "A. Martin; B. Chen");
+  cr_expect_str_eq(doc.bib.authors, "A. Martin; B. Chen");
   rag_doc_free(&doc);
 }
 
@@ -104,17 +104,17 @@ Test(rag_meta, pdf_untitled_and_file_name_titles_are_rejected_arxiv_found) {
   cr_assert_eq(rs_write_paper_pdf(path_of("arxiv.pdf"), lines, 7, "untitled", "dlee"), 0);
   rag_doc_t doc;
   parse_path("arxiv.pdf", &doc);
-  cr_expect_str_eq(doc.title, "Sparse Attention for Long Documents");
-  cr_expect_str_eq(doc.arxiv_id, "2101.01234v2");
-  cr_expect_str_eq(doc.year, "2021");
+  cr_expect_str_eq(doc.bib.title, "Sparse Attention for Long Documents");
+  cr_expect_str_eq(doc.bib.arxiv_id, "2101.01234v2");
+  cr_expect_str_eq(doc.bib.year, "2021");
   /* "dlee" is a user name, not an author list; the author line is */
-  cr_expect_str_eq(doc.authors, "Dana Lee; Erik Svensson");
-  cr_expect_str_eq(doc.venue, "Proceedings of the 2021 Conference on Long Texts");
+  cr_expect_str_eq(doc.bib.authors, "Dana Lee; Erik Svensson");
+  cr_expect_str_eq(doc.bib.venue, "Proceedings of the 2021 Conference on Long Texts");
   rag_doc_free(&doc);
 
   cr_assert_eq(rs_write_paper_pdf(path_of("fname.pdf"), lines + 1, 6, "paper_final_v2", NULL), 0);
   parse_path("fname.pdf", &doc);
-  cr_expect_str_eq(doc.title, "Sparse Attention for Long Documents");
+  cr_expect_str_eq(doc.bib.title, "Sparse Attention for Long Documents");
   rag_doc_free(&doc);
 }
 
@@ -123,15 +123,15 @@ Test(rag_meta, abstract_needs_an_abstract_heading) {
   rag_doc_t doc;
   rag_doc_init(&doc);
   rag_meta_from_first_page(&doc, page, strlen(page));
-  cr_expect_null(doc.abstract, "\"Abstract Syntax Notation\" is not an abstract: %s", doc.abstract);
+  cr_expect_null(doc.bib.abstract, "\"Abstract Syntax Notation\" is not an abstract: %s", doc.bib.abstract);
   rag_doc_free(&doc);
   const char *ieee =
       "Title\nAbstract—We measure the drag of small drones in gusty wind.\nIndex "
       "Terms—drones, drag\nI. INTRODUCTION\n";
   rag_doc_init(&doc);
   rag_meta_from_first_page(&doc, ieee, strlen(ieee));
-  cr_expect_str_eq(doc.abstract, "We measure the drag of small drones in gusty wind.");
-  cr_expect_str_eq(doc.keywords, "drones; drag");
+  cr_expect_str_eq(doc.bib.abstract, "We measure the drag of small drones in gusty wind.");
+  cr_expect_str_eq(doc.bib.keywords, "drones; drag");
   rag_doc_free(&doc);
 }
 
@@ -177,12 +177,12 @@ Test(rag_meta, doi_and_arxiv_patterns) {
   const char *both = "As shown by Smith (10.1000/cited.1), kelp grows. Our data: doi:10.1000/ours.2";
   rag_doc_para(&doc, both, strlen(both));
   rag_meta_finish(&doc);
-  cr_expect_str_eq(doc.doi, "10.1000/ours.2");
+  cr_expect_str_eq(doc.bib.doi, "10.1000/ours.2");
   rag_doc_free(&doc);
   rag_doc_init(&doc);
   rag_doc_para(&doc, both, 48);
   rag_meta_finish(&doc);
-  cr_expect_null(doc.doi, "a cited DOI is not the document's");
+  cr_expect_null(doc.bib.doi, "a cited DOI is not the document's");
   rag_doc_free(&doc);
   s = "version 10.2 of the code, 110.12345/x";
   cr_expect(!rag_meta_find_doi(s, strlen(s), out, sizeof out));
@@ -211,12 +211,12 @@ Test(rag_meta, xmp_packet) {
   rag_doc_t doc;
   rag_doc_init(&doc);
   rag_meta_from_xmp(&doc, xmp, strlen(xmp));
-  cr_expect_str_eq(doc.title, "Deep Tests of XMP");
-  cr_expect_str_eq(doc.authors, "Ann Smith; Bo Kim");
-  cr_expect_str_eq(doc.doi, "10.5555/abc.2020.1");
-  cr_expect_str_eq(doc.venue, "Journal of Tests");
-  cr_expect_str_eq(doc.keywords, "xmp; metadata");
-  cr_expect_str_eq(doc.year, "2020");
+  cr_expect_str_eq(doc.bib.title, "Deep Tests of XMP");
+  cr_expect_str_eq(doc.bib.authors, "Ann Smith; Bo Kim");
+  cr_expect_str_eq(doc.bib.doi, "10.5555/abc.2020.1");
+  cr_expect_str_eq(doc.bib.venue, "Journal of Tests");
+  cr_expect_str_eq(doc.bib.keywords, "xmp; metadata");
+  cr_expect_str_eq(doc.bib.year, "2020");
   cr_expect_str_eq(src_of(&doc, "doi"), "xmp");
   rag_doc_free(&doc);
 }
@@ -234,19 +234,19 @@ Test(rag_meta, docx_core_properties) {
                0);
   rag_doc_t doc;
   parse_path("core.docx", &doc);
-  cr_expect_str_eq(doc.title, "Pump Performance Study");
-  cr_expect_str_eq(doc.authors, "Ann Lee; Bo Park");
-  cr_expect_str_eq(doc.keywords, "pumps; hydraulics");
-  cr_expect_str_eq(doc.abstract, "A study of how small pumps perform under load.");
-  cr_expect_str_eq(doc.language, "en-GB");
-  cr_expect_str_eq(doc.year, "2018");
-  cr_expect_str_eq(doc.doi, "10.4321/pump.7", "DOI found in the text");
+  cr_expect_str_eq(doc.bib.title, "Pump Performance Study");
+  cr_expect_str_eq(doc.bib.authors, "Ann Lee; Bo Park");
+  cr_expect_str_eq(doc.bib.keywords, "pumps; hydraulics");
+  cr_expect_str_eq(doc.bib.abstract, "A study of how small pumps perform under load.");
+  cr_expect_str_eq(doc.bib.language, "en-GB");
+  cr_expect_str_eq(doc.bib.year, "2018");
+  cr_expect_str_eq(doc.bib.doi, "10.4321/pump.7", "DOI found in the text");
   rag_doc_free(&doc);
 
   /* a placeholder core title gives way to the first heading */
   cr_assert_eq(rs_write_docx_core(path_of("doc1.docx"), body, "<dc:title>Document1</dc:title>"), 0);
   parse_path("doc1.docx", &doc);
-  cr_expect_str_eq(doc.title, "Pump Results");
+  cr_expect_str_eq(doc.bib.title, "Pump Results");
   cr_expect_str_eq(src_of(&doc, "title"), "heading");
   rag_doc_free(&doc);
 }
@@ -268,13 +268,13 @@ Test(rag_meta, html_citation_dc_and_opengraph) {
   rs_write_file(path_of("c.html"), html, strlen(html));
   rag_doc_t doc;
   parse_path("c.html", &doc);
-  cr_expect_str_eq(doc.title, "Grain Boundaries in Copper");
-  cr_expect_str_eq(doc.authors, "Lee, Ann; Park, Bo", "repeated citation_author tags, comma names kept whole");
-  cr_expect_str_eq(doc.year, "2017");
-  cr_expect_str_eq(doc.venue, "Acta Materialia");
-  cr_expect_str_eq(doc.doi, "10.1016/j.actamat.2017.01.001");
-  cr_expect_str_eq(doc.keywords, "copper; grain boundaries");
-  cr_expect_str_eq(doc.language, "en");
+  cr_expect_str_eq(doc.bib.title, "Grain Boundaries in Copper");
+  cr_expect_str_eq(doc.bib.authors, "Lee, Ann; Park, Bo", "repeated citation_author tags, comma names kept whole");
+  cr_expect_str_eq(doc.bib.year, "2017");
+  cr_expect_str_eq(doc.bib.venue, "Acta Materialia");
+  cr_expect_str_eq(doc.bib.doi, "10.1016/j.actamat.2017.01.001");
+  cr_expect_str_eq(doc.bib.keywords, "copper; grain boundaries");
+  cr_expect_str_eq(doc.bib.language, "en");
   cr_expect_str_eq(src_of(&doc, "title"), "html-citation");
   rag_doc_free(&doc);
 
@@ -284,8 +284,8 @@ Test(rag_meta, html_citation_dc_and_opengraph) {
       "</head><body><p>Text.</p></body></html>";
   rs_write_file(path_of("dc.html"), dc, strlen(dc));
   parse_path("dc.html", &doc);
-  cr_expect_str_eq(doc.title, "The Dublin Core Title");
-  cr_expect_str_eq(doc.authors, "Mia Wong");
+  cr_expect_str_eq(doc.bib.title, "The Dublin Core Title");
+  cr_expect_str_eq(doc.bib.authors, "Mia Wong");
   rag_doc_free(&doc);
 
   const char *og =
@@ -293,7 +293,7 @@ Test(rag_meta, html_citation_dc_and_opengraph) {
       "</head><body><p>Text.</p></body></html>";
   rs_write_file(path_of("og.html"), og, strlen(og));
   parse_path("og.html", &doc);
-  cr_expect_str_eq(doc.title, "Open Graph Title");
+  cr_expect_str_eq(doc.bib.title, "Open Graph Title");
   rag_doc_free(&doc);
 }
 
@@ -317,13 +317,13 @@ Test(rag_meta, markdown_front_matter) {
   rs_write_file(path_of("k.md"), md, strlen(md));
   rag_doc_t doc;
   parse_path("k.md", &doc);
-  cr_expect_str_eq(doc.title, "Notes on Kelp Forests");
-  cr_expect_str_eq(doc.authors, "Ann Lee; Bo Park");
-  cr_expect_str_eq(doc.year, "2022");
-  cr_expect_str_eq(doc.keywords, "ecology; kelp");
-  cr_expect_str_eq(doc.doi, "10.7777/kelp.1");
-  cr_expect_str_eq(doc.abstract, "Kelp forests grow along cold coasts and shelter many fish.");
-  cr_expect_str_eq(doc.language, "en");
+  cr_expect_str_eq(doc.bib.title, "Notes on Kelp Forests");
+  cr_expect_str_eq(doc.bib.authors, "Ann Lee; Bo Park");
+  cr_expect_str_eq(doc.bib.year, "2022");
+  cr_expect_str_eq(doc.bib.keywords, "ecology; kelp");
+  cr_expect_str_eq(doc.bib.doi, "10.7777/kelp.1");
+  cr_expect_str_eq(doc.bib.abstract, "Kelp forests grow along cold coasts and shelter many fish.");
+  cr_expect_str_eq(doc.bib.language, "en");
   cr_expect(strstr(doc.text.data, "title:") == NULL, "front matter is not text: %s", doc.text.data);
   cr_expect(strstr(doc.text.data, "Kelp grows fast.") != NULL);
   rag_doc_free(&doc);
@@ -331,7 +331,7 @@ Test(rag_meta, markdown_front_matter) {
   const char *plain = "# Only a Heading\n\nBody.\n";
   rs_write_file(path_of("h.md"), plain, strlen(plain));
   parse_path("h.md", &doc);
-  cr_expect_str_eq(doc.title, "Only a Heading");
+  cr_expect_str_eq(doc.bib.title, "Only a Heading");
   rag_doc_free(&doc);
 }
 

@@ -54,7 +54,7 @@ Test(rag_parse, multi_page_pdf_keeps_pages_and_title) {
   cr_assert_eq(parse_file("multi.pdf", &doc, &t, err, sizeof err), 0, "%s", err);
   cr_expect_eq(t, RAG_TYPE_PDF);
   cr_expect_eq(doc.npages, 3);
-  cr_expect_str_eq(doc.title, "Flow Studies");
+  cr_expect_str_eq(doc.bib.title, "Flow Studies");
   int found2 = 0, found3 = 0;
   for (size_t i = 0; i < doc.nblocks; i++) {
     const char *b = doc.text.data + doc.blocks[i].off;
@@ -140,9 +140,9 @@ Test(rag_parse, docx_headings_tables_lists_footnotes) {
   char err[256];
   cr_assert_eq(parse_file("a.docx", &doc, &t, err, sizeof err), 0, "%s", err);
   cr_expect_eq(t, RAG_TYPE_DOCX);
-  cr_expect_str_eq(doc.title, "Pump Report");
-  cr_expect_str_eq(doc.authors, "Test Author");
-  cr_expect_str_eq(doc.year, "2021");
+  cr_expect_str_eq(doc.bib.title, "Pump Report");
+  cr_expect_str_eq(doc.bib.authors, "Test Author");
+  cr_expect_str_eq(doc.bib.year, "2021");
   const char *x = doc.text.data;
   cr_expect(strstr(x, "Results\n\nThe pump works.[1]") != NULL, "got: %s", x);
   cr_expect(strstr(x, "Speed | Pressure\n\n12 | 3.4") != NULL, "table rows: %s", x);
@@ -223,8 +223,8 @@ Test(rag_parse, html_drops_scripts_keeps_headings_and_decodes) {
   cr_assert_eq(parse_file("p.html", &doc, &t, err, sizeof err), 0, "%s", err);
   cr_expect_eq(t, RAG_TYPE_HTML);
   const char *x = doc.text.data;
-  cr_expect_str_eq(doc.title, "Café guide");
-  cr_expect_str_eq(doc.authors, "Ann Smith");
+  cr_expect_str_eq(doc.bib.title, "Café guide");
+  cr_expect_str_eq(doc.bib.authors, "Ann Smith");
   cr_expect(strstr(x, "SCRIPTTEXT") == NULL && strstr(x, "MORESCRIPT") == NULL && strstr(x, "color:red") == NULL);
   cr_expect(strstr(x, "NAVTEXT") == NULL && strstr(x, "FOOTERTEXT") == NULL);
   cr_expect(strstr(x, "Coffee & Tea") != NULL, "%s", x);
@@ -262,7 +262,7 @@ Test(rag_parse, markdown_structure) {
   char err[256];
   cr_assert_eq(parse_file("g.md", &doc, &t, err, sizeof err), 0, "%s", err);
   cr_expect_eq(t, RAG_TYPE_MARKDOWN);
-  cr_expect_str_eq(doc.title, "Guide");
+  cr_expect_str_eq(doc.bib.title, "Guide");
   const char *x = doc.text.data;
   cr_expect(strstr(x, "Intro text with emphasis and code.") != NULL, "%s", x);
   cr_expect(strstr(x, "- step one\n\n- step two") != NULL, "%s", x);

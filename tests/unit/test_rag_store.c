@@ -314,8 +314,8 @@ Test(rag_store, user_edits_win_over_extraction_and_outside_records, .init = setu
   store_t *st = A->app->store;
   store_doc_t *d = NULL;
   cr_assert_eq(store_doc_get(st, A->user_id, id, &d), STORE_OK);
-  cr_expect_str_eq(d->title, "Draft Title");
-  cr_expect_str_eq(d->doi, "10.1000/one");
+  cr_expect_str_eq(d->bib.title, "Draft Title");
+  cr_expect_str_eq(d->bib.doi, "10.1000/one");
   cr_expect_str_eq(json_string_value(json_object_get(d->meta_sources, "title")), "front-matter");
   store_doc_free(d);
   store_doc_meta_t edit = {.title = "Kelp Forests", .venue = ""};
@@ -326,10 +326,10 @@ Test(rag_store, user_edits_win_over_extraction_and_outside_records, .init = setu
   cr_assert_eq(store_doc_complete_meta(st, A->user_id, id, &cr, "crossref"), STORE_OK);
   cr_expect_eq(store_doc_complete_meta(st, "0000000000000000", id, &cr, "crossref"), STORE_NOT_FOUND);
   cr_assert_eq(store_doc_get(st, A->user_id, id, &d), STORE_OK);
-  cr_expect_str_eq(d->title, "Kelp Forests");
-  cr_expect_null(d->venue, "the user cleared the venue");
-  cr_expect_str_eq(d->authors, "Ann Lee; Bo Park");
-  cr_expect_str_eq(d->year, "2020");
+  cr_expect_str_eq(d->bib.title, "Kelp Forests");
+  cr_expect_null(d->bib.venue, "the user cleared the venue");
+  cr_expect_str_eq(d->bib.authors, "Ann Lee; Bo Park");
+  cr_expect_str_eq(d->bib.year, "2020");
   cr_expect_str_eq(json_string_value(json_object_get(d->meta_sources, "authors")), "crossref");
   store_doc_free(d);
   /* ingested again: the title stays the user's, the DOI is extracted again */
@@ -338,9 +338,9 @@ Test(rag_store, user_edits_win_over_extraction_and_outside_records, .init = setu
   cr_assert_eq(rag_ingest_document(rag, id, NULL, NULL, err, sizeof err), 0, "%s", err);
   cr_assert_eq(store_doc_get(st, A->user_id, id, &d), STORE_OK);
   cr_expect_str_eq(d->status, "ready");
-  cr_expect_str_eq(d->title, "Kelp Forests");
+  cr_expect_str_eq(d->bib.title, "Kelp Forests");
   cr_expect_str_eq(json_string_value(json_object_get(d->meta_sources, "title")), "user");
-  cr_expect_str_eq(d->doi, "10.1000/one");
+  cr_expect_str_eq(d->bib.doi, "10.1000/one");
   json_t *cite = store_doc_cite_json(st, A->user_id, id);
   cr_expect_str_eq(json_string_value(json_object_get(cite, "title")), "Kelp Forests");
   cr_expect_str_eq(json_string_value(json_object_get(cite, "doi")), "10.1000/one");

@@ -45,8 +45,8 @@ static void add_doc(store_t *st, const char *user, const char *filename, const c
   char hash[64];
   snprintf(hash, sizeof hash, "hash-%s-%s", user, filename);
   d.content_hash = hash;
-  d.title = (char *)title;
-  d.year = (char *)year;
+  d.bib.title = (char *)title;
+  d.bib.year = (char *)year;
   d.chunk_overlap = -1;
   cr_assert_eq(store_doc_insert(st, &d, NULL), STORE_OK);
   cr_assert_eq(db_run(st, "date", "UPDATE documents SET created_at = ? WHERE id = ?",
@@ -252,9 +252,9 @@ BOTH_BACKENDS(pgdocs, metadata_edits_survive_ingestion_and_outside_records) {
   store_doc_t *d = NULL;
   cr_assert_eq(store_doc_get(st, "alice", a, &d), STORE_OK);
   cr_expect_str_eq(d->status, "ready");
-  cr_expect_str_eq(d->title, "Found Title");
-  cr_expect_str_eq(d->authors, "Me, I", "the user's edit is kept");
-  cr_expect_str_eq(d->doi, "10.1/x");
+  cr_expect_str_eq(d->bib.title, "Found Title");
+  cr_expect_str_eq(d->bib.authors, "Me, I", "the user's edit is kept");
+  cr_expect_str_eq(d->bib.doi, "10.1/x");
   cr_expect_eq(d->pages, 3);
   cr_expect_eq(d->chunk_count, 2);
   cr_expect_str_eq(json_string_value(json_object_get(d->meta_sources, "authors")), "user");
@@ -274,9 +274,9 @@ BOTH_BACKENDS(pgdocs, metadata_edits_survive_ingestion_and_outside_records) {
   cr_assert_eq(store_doc_complete_meta(st, "alice", a, &rec, "crossref"), STORE_OK);
   cr_expect_eq(store_doc_complete_meta(st, "bob", a, &rec, "crossref"), STORE_NOT_FOUND);
   cr_assert_eq(store_doc_get(st, "alice", a, &d), STORE_OK);
-  cr_expect_str_eq(d->authors, "Me, I");
-  cr_expect_str_eq(d->venue, "Journal");
-  cr_expect_str_eq(d->year, "2023");
+  cr_expect_str_eq(d->bib.authors, "Me, I");
+  cr_expect_str_eq(d->bib.venue, "Journal");
+  cr_expect_str_eq(d->bib.year, "2023");
   cr_expect_str_eq(json_string_value(json_object_get(d->meta_sources, "venue")), "crossref");
   cr_expect_str_eq(json_string_value(json_object_get(d->meta_sources, "authors")), "user");
   store_doc_free(d);
@@ -286,9 +286,9 @@ BOTH_BACKENDS(pgdocs, metadata_edits_survive_ingestion_and_outside_records) {
   cr_assert_eq(store_doc_update_fields(st, "alice", a, &clear, NULL), STORE_OK);
   cr_assert_eq(store_doc_update_meta(st, "alice", a, NULL, NULL, "1999", NULL), STORE_OK);
   cr_assert_eq(store_doc_get(st, "alice", a, &d), STORE_OK);
-  cr_expect_str_eq(d->title, "Found Title");
-  cr_expect_null(d->venue);
-  cr_expect_str_eq(d->year, "1999");
+  cr_expect_str_eq(d->bib.title, "Found Title");
+  cr_expect_null(d->bib.venue);
+  cr_expect_str_eq(d->bib.year, "1999");
   store_doc_free(d);
 }
 
