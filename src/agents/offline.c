@@ -72,6 +72,20 @@ int offline_plan(mrun_t *m, json_t **analysis, json_t **sections, char *err, siz
   return 0;
 }
 
+/* Whether sentence s is the title of its source (a title line ending in a
+ * full stop, "... at M.I.T.", still reads as a sentence). */
+static int is_title(const char *s, const char *title) {
+  if (!title || !title[0]) return 0;
+  char *a = agent_norm(s), *b = agent_norm(title);
+  size_t la = strlen(a), lb = strlen(b);
+  if (la && a[la - 1] == '.') a[--la] = 0;
+  if (lb && b[lb - 1] == '.') b[--lb] = 0;
+  int same = !strcmp(a, b);
+  free(a);
+  free(b);
+  return same;
+}
+
 json_t *offline_notes(mrun_t *m, json_t *section, const passages_t *ps) {
   buf_t q = BUF_INIT;
   buf_init(&q);
@@ -89,7 +103,9 @@ json_t *offline_notes(mrun_t *m, json_t *section, const passages_t *ps) {
     json_array_foreach(sents, i, v) {
       const char *s = json_string_value(v);
       size_t len = strlen(s);
-      if (len < 40 || len > 600 || s[0] == '#' || s[0] == '|') continue;
+      /* a sentence, not a heading, the document's title or a cut-off piece */
+      if (len < 40 || len > 600 || s[0] == '#' || s[0] == '|' || !text_ends_sentence(s) || is_title(s, ps->v[k].title))
+        continue;
       double score = text_support(q.data, s);
       if (score <= 0) continue;
       json_array_append_new(cands, json_pack("{s:f, s:i, s:O, s:i}", "score", score, "p", (int)k, "s", v, "order",

@@ -100,6 +100,29 @@ size_t text_sentence_end(const char *s, size_t n, size_t from, int flags) {
   return n;
 }
 
+int text_ends_sentence(const char *s) {
+  size_t n = s ? strlen(s) : 0;
+  for (;;) {
+    while (n && (isspace((unsigned char)s[n - 1]) || strchr("\")'", s[n - 1]))) n--;
+    if (n >= 3 && (!memcmp(s + n - 3, "\xE2\x80\x9D", 3) || !memcmp(s + n - 3, "\xE2\x80\x99", 3))) {
+      n -= 3; /* a closing curly quote */
+      continue;
+    }
+    if (n && s[n - 1] == ']') { /* a citation marker */
+      const char *open = memrchr(s, '[', n);
+      if (open && s + n - open <= 40) {
+        n = (size_t)(open - s);
+        continue;
+      }
+    }
+    break;
+  }
+  if (!n) return 0;
+  if (s[n - 1] == '.' || s[n - 1] == '!' || s[n - 1] == '?') return 1;
+  return n >= 3 && (!memcmp(s + n - 3, "\xE3\x80\x82", 3) || !memcmp(s + n - 3, "\xEF\xBC\x81", 3) ||
+                    !memcmp(s + n - 3, "\xEF\xBC\x9F", 3));
+}
+
 size_t text_entity_decode(const char *s, size_t n, int nbsp_space, char out[8]) {
   static const struct {
     const char *name, *utf8;

@@ -48,6 +48,12 @@ int text_is_cjk(unsigned cp);
 enum { TEXT_SENTENCE_LINES = 1 };
 size_t text_sentence_end(const char *s, size_t n, size_t from, int flags);
 
+/* Whether s reads as a finished sentence: its last character, past trailing
+ * white space, closing quotes and brackets and citation markers ("[3]"), is
+ * '.', '!', '?', an ideographic full stop or a full-width '!' / '?'. A
+ * heading, a title line or a passage cut mid-sentence is not. */
+int text_ends_sentence(const char *s);
+
 /* ---- HTML character references ---- */
 
 /* Decodes the character reference at the start of s (n bytes available):

@@ -108,28 +108,28 @@ int rag_filter_from_json(json_t *obj, rag_filter_t *f, char *field, size_t field
 
 int rag_document_reembed(rag_t *rag, const char *user_id, const char *doc_id) {
   store_doc_t *d = NULL;
-  if (store_doc_get(rag->store, user_id, doc_id, &d) != STORE_OK) return -2;
+  if (store_doc_get(rag->store, user_id, doc_id, &d) != STORE_OK) return RAG_NOT_FOUND;
   int ready = !strcmp(d->status, "ready");
   store_doc_free(d);
-  if (!ready) return -3; /* its ingestion embeds it */
-  if (store_embeddings_drop_doc(rag->store, doc_id) != STORE_OK) return -1;
+  if (!ready) return RAG_WRONG_STATE; /* its ingestion embeds it */
+  if (store_embeddings_drop_doc(rag->store, doc_id) != STORE_OK) return RAG_ERROR;
   rag_vectors_forget(rag->vectors, user_id);
-  if (store_job_active_for(rag->store, "embed", doc_id) == 1) return 0;
-  if (rag->jobs) return jobs_submit(rag->jobs, "embed", doc_id, user_id, NULL, NULL) == 0 ? 0 : -1;
-  return store_job_enqueue(rag->store, "embed", doc_id, user_id, NULL, NULL) == STORE_OK ? 0 : -1;
+  if (store_job_active_for(rag->store, "embed", doc_id) == 1) return RAG_OK;
+  return rag_queue(rag, "embed", doc_id, user_id);
 }
 
 int rag_document_cancel(rag_t *rag, const char *user_id, const char *doc_id) {
   store_doc_t *d = NULL;
-  if (store_doc_get(rag->store, user_id, doc_id, &d) != STORE_OK) return -2;
+  if (store_doc_get(rag->store, user_id, doc_id, &d) != STORE_OK) return RAG_NOT_FOUND;
   int queued = !strcmp(d->status, "queued");
   store_doc_free(d);
-  if (!queued || store_job_cancel_ref(rag->store, "ingest", doc_id) <= 0) return -3; /* already started or done */
+  if (!queued || store_job_cancel_ref(rag->store, "ingest", doc_id) <= 0)
+    return RAG_WRONG_STATE; /* already started or done */
   if (store_doc_mark_failed(rag->store, doc_id, "processing cancelled by the user (reprocess to start it again)") !=
       STORE_OK)
-    return -1;
+    return RAG_ERROR;
   rag_publish(rag, user_id, doc_id, "failed", "failed", 1.0, "processing cancelled by the user", NULL);
-  return 0;
+  return RAG_OK;
 }
 
 static void publish_progress(rag_t *rag, const char *user_id, rag_bulk_action_t a, size_t done, size_t total) {
@@ -164,9 +164,9 @@ json_t *rag_bulk(rag_t *rag, const char *user_id, rag_bulk_action_t a, const cha
                : a == RAG_BULK_REPROCESS ? rag_document_reprocess(rag, user_id, ids[i], 0, -1)
                : a == RAG_BULK_REEMBED   ? rag_document_reembed(rag, user_id, ids[i])
                                          : rag_document_cancel(rag, user_id, ids[i]);
-      if (rc == 0)
+      if (rc == RAG_OK)
         done++;
-      else if (rc == -2 || rc == -3)
+      else if (rc == RAG_NOT_FOUND || rc == RAG_WRONG_STATE)
         json_array_append_new(skipped, json_string(ids[i])); /* gone meanwhile, or nothing to do */
       else
         json_array_append_new(failed, json_pack("{s:s, s:s}", "id", ids[i], "error", "store error"));

@@ -255,13 +255,14 @@ int rag_document_add(rag_t *rag, const rag_add_t *req, char *id_out, int *duplic
   }
   memcpy(id_out, d.id, 17);
   rag_publish(rag, req->user_id, d.id, "queued", NULL, 0.0, NULL, json_pack("{s:s}", "filename", req->filename));
-  if (!req->no_job && rag->jobs) {
-    if (jobs_submit(rag->jobs, "ingest", d.id, req->user_id, NULL, NULL) != 0)
-      log_warn("rag", "cannot queue ingestion of %s; it will be requeued at the next start", d.id);
-  } else if (!req->no_job) {
-    store_job_enqueue(rag->store, "ingest", d.id, req->user_id, NULL, NULL);
-  }
+  if (!req->no_job && rag_queue(rag, "ingest", d.id, req->user_id) != RAG_OK)
+    log_warn("rag", "cannot queue ingestion of %s; it will be requeued at the next start", d.id);
   return 0;
+}
+
+int rag_queue(rag_t *rag, const char *kind, const char *doc_id, const char *user_id) {
+  if (rag->jobs) return jobs_submit(rag->jobs, kind, doc_id, user_id, NULL, NULL) == 0 ? RAG_OK : RAG_ERROR;
+  return store_job_enqueue(rag->store, kind, doc_id, user_id, NULL, NULL) == STORE_OK ? RAG_OK : RAG_ERROR;
 }
 
 int rag_document_reprocess(rag_t *rag, const char *user_id, const char *doc_id, int chunk_size, int chunk_overlap) {
@@ -273,8 +274,7 @@ int rag_document_reprocess(rag_t *rag, const char *user_id, const char *doc_id, 
   if (rc != STORE_OK) return rc == STORE_NOT_FOUND ? RAG_NOT_FOUND : RAG_ERROR;
   rag_vectors_forget(rag->vectors, user_id);
   rag_publish(rag, user_id, doc_id, "queued", NULL, 0.0, NULL, NULL);
-  if (rag->jobs) return jobs_submit(rag->jobs, "ingest", doc_id, user_id, NULL, NULL) == 0 ? 0 : -1;
-  return store_job_enqueue(rag->store, "ingest", doc_id, user_id, NULL, NULL) == STORE_OK ? 0 : -1;
+  return rag_queue(rag, "ingest", doc_id, user_id);
 }
 
 int rag_document_delete(rag_t *rag, const char *user_id, const char *doc_id) {

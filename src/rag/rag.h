@@ -37,8 +37,10 @@
 typedef struct rag rag_t;
 
 /* What the rag_* calls that look up something of a user's return: the user
- * owns no such document, chunk or group is RAG_NOT_FOUND (the API answers 404). */
-enum { RAG_OK = 0, RAG_ERROR = -1, RAG_NOT_FOUND = -2 };
+ * owns no such document, chunk or group is RAG_NOT_FOUND (the API answers 404);
+ * a document whose state leaves nothing to do (re-embedding one that is not
+ * ready, cancelling one that already started) is RAG_WRONG_STATE. */
+enum { RAG_OK = 0, RAG_ERROR = -1, RAG_NOT_FOUND = -2, RAG_WRONG_STATE = -3 };
 
 /* Creates the context over its parts, all borrowed (they outlive it): cfg
  * (may be NULL: defaults), store, events, jobs and llm (these three may be
@@ -105,12 +107,12 @@ int rag_document_delete(rag_t *rag, const char *user_id, const char *doc_id);
 /* The user's embedding model name into model (""/-1 when none configured). */
 int rag_embedding_model(rag_t *rag, const char *user_id, char *model, size_t n);
 /* Drops a user's ready document's vectors and queues computing them again
- * (the embed job). -2 not the user's, -3 not ready (its ingestion embeds
- * it), -1 store error. */
+ * (the embed job). RAG_NOT_FOUND not the user's, RAG_WRONG_STATE not ready
+ * (its ingestion embeds it), RAG_ERROR store error. */
 int rag_document_reembed(rag_t *rag, const char *user_id, const char *doc_id);
 /* Cancels the queued (not yet started) ingestion of a user's document: it
- * ends 'failed' with "processing cancelled by the user". -2 not the user's,
- * -3 not queued any more, -1 store error. */
+ * ends 'failed' with "processing cancelled by the user". RAG_NOT_FOUND not
+ * the user's, RAG_WRONG_STATE not queued any more, RAG_ERROR store error. */
 int rag_document_cancel(rag_t *rag, const char *user_id, const char *doc_id);
 
 /* ---- Library filters and bulk actions (bulk.c) ---- */

@@ -31,6 +31,10 @@ struct rag {
 void rag_publish(rag_t *rag, const char *user_id, const char *doc_id, const char *status, const char *stage,
                  double progress, const char *error, json_t *extra);
 
+/* Queues a document job ("ingest" or "embed") on the job system, or in the
+ * store when there is none (the CLI: the next server start runs it).
+ * RAG_OK or RAG_ERROR. */
+int rag_queue(rag_t *rag, const char *kind, const char *doc_id, const char *user_id);
 
 /* Job handlers of kinds "ingest" and "embed" (vectors for a ready document
  * whose chunks lack them for the current model: a model change). */

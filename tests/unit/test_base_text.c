@@ -78,6 +78,19 @@ Test(base_text, line_breaks_end_sentences_as_asked) {
   cr_assert_eq(text_sentence_end(s, n, 0, 0), strlen("a heading\nits text\n"), "only a blank line ends it");
 }
 
+Test(base_text, a_finished_sentence_is_told_from_a_heading_or_a_cut_off_piece) {
+  cr_assert(text_ends_sentence("Circulation counts measure use."));
+  cr_assert(text_ends_sentence("Does it? "));
+  cr_assert(text_ends_sentence("He called it \"the stack problem.\""), "a closing quote after the stop");
+  cr_assert(text_ends_sentence("Loans fell by a third (Smith, 1970).) [3][4]"), "markers and brackets after the stop");
+  cr_assert(text_ends_sentence("\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4\xE3\x80\x82"), "an ideographic full stop");
+  cr_assert_not(text_ends_sentence("A Quantitative Measure of User Circulation Requirements"), "a title line");
+  cr_assert_not(text_ends_sentence("the library's holdings at a reasonable level and, in"), "a piece cut mid-sentence");
+  cr_assert_not(text_ends_sentence("[3]"));
+  cr_assert_not(text_ends_sentence(""));
+  cr_assert_not(text_ends_sentence(NULL));
+}
+
 static const char *entity(const char *s, int nbsp_space, size_t *took) {
   static char out[8];
   *took = text_entity_decode(s, strlen(s), nbsp_space, out);

@@ -113,3 +113,24 @@ Test(mission_depth, only_deep_rich_sections_split) {
   json_decref(sec);
   json_decref(notes);
 }
+
+Test(mission_depth, offline_notes_quote_sentences_not_titles_or_cut_off_pieces) {
+  /* a Markdown document's chunk: its title line, a byline, then the text, cut
+   * mid-sentence at the chunk's end */
+  passage_t p = {.label = "P1", .title = "Attendance and Use of the Science Library at M.I.T.", .chunk_id = 7};
+  p.text =
+      "Attendance and Use of the Science Library at M.I.T.\n"
+      "A Quantitative Measure of Library Attendance and Circulation Use\n"
+      "Library attendance was counted at the turnstiles every hour for a whole term.\n"
+      "Circulation use of the science library rose by a third while attendance stayed flat, and the";
+  passages_t ps = {.v = &p, .n = 1};
+  mrun_t m = {.notes_per_section = 6};
+  json_t *section = json_pack("{s:s, s:[s]}", "title", "Library attendance and circulation use", "questions",
+                              "How were library attendance and circulation use measured?");
+  json_t *notes = offline_notes(&m, section, &ps);
+  cr_assert_eq(json_array_size(notes), 1, "only the one finished sentence is a quote");
+  cr_assert_str_eq(json_string_value(json_object_get(json_array_get(notes, 0), "quote")),
+                   "Library attendance was counted at the turnstiles every hour for a whole term.");
+  json_decref(notes);
+  json_decref(section);
+}
