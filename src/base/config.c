@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/log.h"
 #include "base/util.h"
 
 typedef enum { T_STR, T_INT, T_BOOL, T_URL, T_ENUM, T_PORT } ctype_t;
@@ -30,7 +32,7 @@ static const setting_t SETTINGS[] = {
     {"BACKEND_PORT", T_PORT, "8000", "Port of the API, WebSocket and UI server", 0, 0, NULL, 0},
     {"FRONTEND_PORT", T_PORT, "3030", "Second port serving the same UI and API (0 disables)", 0, 0, NULL, 0},
     {"BIND_ADDRESS", T_STR, "0.0.0.0", "Address the server listens on", 0, 0, NULL, 0},
-    {"DATABASE_URL", T_STR, "sqlite:///./data/maestro.db", "Store: sqlite:///PATH (default) or postgresql://...", 0, 0, NULL, 1},
+    {"DATABASE_URL", T_STR, "sqlite:///./data/maestro.db", "Store: sqlite:///PATH or postgresql://...; unset: DATA_DIR/maestro.db", 0, 0, NULL, 1},
     {"DATA_DIR", T_STR, "./data", "Directory for uploaded documents, keys and backups", 0, 0, NULL, 0},
     {"WEB_DIST", T_STR, "./web/dist", "Directory with the built web UI", 0, 0, NULL, 0},
     {"JWT_SECRET_KEY", T_STR, "", "Secret for signing tokens (>= 32 chars); generated into DATA_DIR/jwt_secret when empty", 0, 0, NULL, 1},
@@ -247,6 +249,26 @@ config_t *config_load(const char *env_file, char *err, size_t errlen) {
     if (validate(&SETTINGS[i], cfg->values[i], err, errlen) != 0) {
       config_free(cfg);
       return NULL;
+    }
+  }
+  int iurl = find_setting("DATABASE_URL");
+  if (!cfg->given[iurl]) {
+    /* the database lives with the documents and keys: DATA_DIR/maestro.db */
+    const char *dir = config_get(cfg, "DATA_DIR");
+    size_t n = strlen(dir) + 32;
+    free(cfg->values[iurl]);
+    cfg->values[iurl] = malloc(n);
+    if (!cfg->values[iurl]) abort();
+    snprintf(cfg->values[iurl], n, "sqlite:///%s%s/maestro.db", dir[0] == '/' || dir[0] == '.' ? "" : "./", dir);
+    /* before this rule the database stayed in ./data whatever DATA_DIR said:
+     * an installation made then keeps its database there */
+    const char *legacy = "./data/maestro.db";
+    if (access(cfg->values[iurl] + strlen("sqlite:///"), F_OK) != 0 && access(legacy, F_OK) == 0) {
+      log_warn("config",
+               "the database stays at %s (DATA_DIR is %s): move it to DATA_DIR or set DATABASE_URL to silence this",
+               legacy, dir);
+      free(cfg->values[iurl]);
+      cfg->values[iurl] = util_strdup("sqlite:///./data/maestro.db");
     }
   }
   const char *url = config_get(cfg, "DATABASE_URL");

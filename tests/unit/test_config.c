@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/config.h"
@@ -23,6 +24,7 @@ static void clear_env(void) {
   unsetenv("JWT_SECRET_KEY");
   unsetenv("ALLOW_REGISTRATION");
   unsetenv("SEARXNG_URL");
+  unsetenv("DATA_DIR");
 }
 
 TestSuite(config, .init = clear_env);
@@ -38,6 +40,47 @@ Test(config, defaults_match_the_documented_values) {
   cr_expect_eq(config_bool(c, "ALLOW_REGISTRATION"), 0);
   cr_expect_eq(config_is_set(c, "BACKEND_PORT"), 0);
   config_free(c);
+}
+
+Test(config, the_database_lives_in_data_dir_unless_named) {
+  char err[256];
+  const struct {
+    const char *dir, *path;
+  } cases[] = {{"/srv/maestro", "/srv/maestro/maestro.db"}, {"state", "./state/maestro.db"}, {"../m", "../m/maestro.db"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    setenv("DATA_DIR", cases[i].dir, 1);
+    config_t *c = config_load("/dev/null", err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_expect_str_eq(config_sqlite_path(c), cases[i].path, "DATA_DIR=%s", cases[i].dir);
+    cr_expect_eq(config_is_set(c, "DATABASE_URL"), 0);
+    config_free(c);
+  }
+  setenv("DATABASE_URL", "sqlite:////var/lib/other.db", 1);
+  config_t *c = config_load("/dev/null", err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  cr_expect_str_eq(config_sqlite_path(c), "/var/lib/other.db", "a named database stays where it is named");
+  config_free(c);
+}
+
+Test(config, an_installation_with_its_database_in_data_keeps_it_there) {
+  /* made before the database followed DATA_DIR: ./data/maestro.db exists,
+   * DATA_DIR names another directory without a database */
+  char dir[] = "/tmp/maestro-cfg-legacy-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  cr_assert_eq(chdir(dir), 0);
+  cr_assert_eq(mkdir("data", 0700), 0);
+  FILE *f = fopen("data/maestro.db", "w");
+  cr_assert_not_null(f);
+  fclose(f);
+  setenv("DATA_DIR", "/srv/elsewhere", 1);
+  char err[256];
+  config_t *c = config_load("/dev/null", err, sizeof err);
+  cr_assert_not_null(c, "%s", err);
+  cr_expect_str_eq(config_sqlite_path(c), "./data/maestro.db", "the existing database is not left behind");
+  config_free(c);
+  unlink("data/maestro.db");
+  rmdir("data");
+  rmdir(dir);
 }
 
 Test(config, env_file_is_read_and_environment_wins) {
