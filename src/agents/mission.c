@@ -1439,7 +1439,7 @@ agents_t *agents_new(const agents_deps_t *deps, char *err, size_t errlen) {
   pthread_mutex_init(&ag->lock, NULL);
   pthread_mutex_init(&ag->commit_lock, NULL);
   ag->inflight = json_object();
-  pthread_cond_init(&ag->sched_cond, NULL);
+  util_cond_init_monotonic(&ag->sched_cond);
   if (deps->jobs) {
     int n = (int)config_int(deps->cfg, "MAX_CONCURRENT_MISSIONS");
     if (jobs_register(deps->jobs, "mission", n < 1 ? 1 : n, mission_job, ag) != 0) {

@@ -196,9 +196,7 @@ static void *scheduler_main(void *arg) {
     agents_schedule_tick(ag);
     pthread_mutex_lock(&ag->lock);
     if (ag->sched_stop) break;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += every < 1 ? 1 : (time_t)every;
+    struct timespec ts = util_mono_deadline(every < 1 ? 1000 : (int64_t)every * 1000);
     pthread_cond_timedwait(&ag->sched_cond, &ag->lock, &ts);
   }
   pthread_mutex_unlock(&ag->lock);

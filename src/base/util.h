@@ -6,8 +6,10 @@
 #ifndef MAESTRO_UTIL_H
 #define MAESTRO_UTIL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Wall-clock milliseconds since the epoch. */
 int64_t util_now_ms(void);
@@ -17,6 +19,11 @@ int64_t util_mono_ms(void);
 void util_iso_time(int64_t ms, char *out, size_t n);
 /* Sleeps for `ms` milliseconds. */
 void util_sleep_ms(int64_t ms);
+/* Initialises a condition variable whose timed waits take deadlines on the
+ * monotonic clock (a wall-clock change neither shortens nor stretches them),
+ * and such a deadline `ms` milliseconds from now. */
+void util_cond_init_monotonic(pthread_cond_t *cond);
+struct timespec util_mono_deadline(int64_t ms);
 
 /* Writes `nbytes` random bytes as lowercase hex (2*nbytes chars + NUL) into out. */
 void util_random_hex(char *out, size_t nbytes);

@@ -60,11 +60,7 @@ jobs_t *jobs_new(store_t *st) {
   j->st = st;
   j->lease_ms = STORE_JOB_LEASE_MS;
   pthread_mutex_init(&j->lock, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&j->cond, &ca);
-  pthread_condattr_destroy(&ca);
+  util_cond_init_monotonic(&j->cond);
   return j;
 }
 
@@ -94,9 +90,7 @@ void jobs_wake(jobs_t *jobs) {
 }
 
 static void wait_for_work(jobs_t *jobs, unsigned long seen) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  ts.tv_sec += 1;
+  struct timespec ts = util_mono_deadline(1000);
   pthread_mutex_lock(&jobs->lock);
   while (!atomic_load(&jobs->stopping) && jobs->wake_gen == seen) {
     if (pthread_cond_timedwait(&jobs->cond, &jobs->lock, &ts) == ETIMEDOUT) break;

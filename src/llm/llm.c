@@ -143,7 +143,7 @@ llm_t *llm_new(const config_t *cfg, store_t *store, const secrets_t *secrets, ch
   llm->store = store;
   llm->secrets = secrets;
   pthread_mutex_init(&llm->lock, NULL);
-  pthread_cond_init(&llm->slot_cond, NULL);
+  util_cond_init_monotonic(&llm->slot_cond);
   llm->max_global = (int)config_int(cfg, "LLM_MAX_CONCURRENCY");
   llm->max_mission = (int)config_int(cfg, "LLM_MISSION_CONCURRENCY");
   llm->timeout_s = (long)config_int(cfg, "LLM_TIMEOUT_SECONDS");
@@ -417,10 +417,7 @@ int llm_slot_acquire(llm_t *llm, const char *mission, atomic_int *cancel) {
       pthread_mutex_unlock(&llm->lock);
       return 0;
     }
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += 100 * 1000000L; /* wake up to look at the cancel flag */
-    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    struct timespec ts = util_mono_deadline(100); /* wake up to look at the cancel flag */
     pthread_cond_timedwait(&llm->slot_cond, &llm->lock, &ts);
   }
 }

@@ -421,11 +421,7 @@ static int plugin_execute(plugins_t *pl, plugin_t *p, const plugins_caller_t *ca
   pcall_t *c = calloc(1, sizeof *c);
   if (!c) abort();
   pthread_mutex_init(&c->lock, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&c->cond, &ca);
-  pthread_condattr_destroy(&ca);
+  util_cond_init_monotonic(&c->cond);
   c->refs = 2;
   c->p = p;
   atomic_init(&c->cancel, 0);
@@ -446,9 +442,7 @@ static int plugin_execute(plugins_t *pl, plugin_t *p, const plugins_caller_t *ca
     return -1;
   }
   pthread_attr_destroy(&at);
-  struct timespec dl;
-  clock_gettime(CLOCK_MONOTONIC, &dl);
-  dl.tv_sec += pl->timeout_s;
+  struct timespec dl = util_mono_deadline((int64_t)pl->timeout_s * 1000);
   pthread_mutex_lock(&c->lock);
   while (!c->done)
     if (pthread_cond_timedwait(&c->cond, &c->lock, &dl) == ETIMEDOUT) break;

@@ -400,11 +400,7 @@ const web_allow_t *web_settings_policy(const web_settings_t *s, int id) {
 
 void web_limiter_init(web_limiter_t *l, int max_inflight, int min_interval_ms) {
   pthread_mutex_init(&l->mu, NULL);
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_cond_init(&l->cv, &ca);
-  pthread_condattr_destroy(&ca);
+  util_cond_init_monotonic(&l->cv);
   l->max_inflight = max_inflight;
   l->min_interval_ms = min_interval_ms;
   l->inflight = 0;
