@@ -1,9 +1,10 @@
 /*
  * jobs.c - worker threads over the durable job table.
  *
- * One condition variable wakes idle workers when a job is submitted; a
- * one-second timed wait covers jobs queued by another process or requeued
- * with a delay.
+ * One condition variable wakes idle workers when a job is submitted; on
+ * PostgreSQL a listener wakes them when another process queues one
+ * (STORE_JOBS_NOTIFY); a one-second timed wait covers jobs requeued with a
+ * delay and a listener that is reconnecting.
  *
  * Leases (store/jobs.h): a job is claimed for lease_ms; the keeper thread
  * extends the leases of this process's running jobs every lease_ms / 3 and,
@@ -21,6 +22,7 @@
 
 #include "base/log.h"
 #include "base/util.h"
+#include "store/events.h"
 
 #define MAX_KINDS 8
 #define MAX_WORKERS 64
@@ -52,6 +54,7 @@ struct jobs {
   pthread_t keeper;
   int keeper_started;
   atomic_int keeper_stop;
+  store_listener_t *listener; /* PostgreSQL: jobs queued by other processes */
 };
 
 jobs_t *jobs_new(store_t *st) {
@@ -158,12 +161,18 @@ static void *keeper_main(void *arg) {
   return NULL;
 }
 
+static void on_queued_elsewhere(void *ud, const char *kind) {
+  (void)kind; /* NULL after a reconnection: look anyway */
+  jobs_wake(ud);
+}
+
 int jobs_start(jobs_t *jobs) {
   int n = store_job_requeue_running(jobs->st);
   if (n > 0) log_info("jobs", "requeued %d job(s) interrupted by the last shutdown or whose lease expired", n);
   log_info("jobs", "job worker %s (lease %lld ms)", store_identity(jobs->st), (long long)jobs->lease_ms);
   if (pthread_create(&jobs->keeper, NULL, keeper_main, jobs) != 0) return -1;
   jobs->keeper_started = 1;
+  jobs->listener = store_listen(jobs->st, STORE_JOBS_NOTIFY, on_queued_elsewhere, jobs);
   for (int k = 0; k < jobs->nkinds; k++) {
     for (int i = 0; i < jobs->kinds[k].nworkers && jobs->nworkers < MAX_WORKERS; i++) {
       worker_t *w = &jobs->workers[jobs->nworkers];
@@ -178,6 +187,7 @@ int jobs_start(jobs_t *jobs) {
 
 void jobs_free(jobs_t *jobs) {
   if (!jobs) return;
+  store_unlisten(jobs->listener);
   atomic_store(&jobs->stopping, 1);
   jobs_wake(jobs);
   for (int i = 0; i < jobs->nworkers; i++) pthread_join(jobs->workers[i].thread, NULL);

@@ -34,6 +34,18 @@ int64_t store_event_last_seq(store_t *st, const char *channel);
  * NULL also when the first connection fails (logged).
  */
 #define STORE_EVENTS_NOTIFY "maestro_events"
+
+/* The listener under it, for any notification channel: a thread holding one
+ * connection outside the pool that LISTENs to `channel` and calls fn(ud,
+ * payload) for each notification (on that thread: fn must not block long),
+ * fn(ud, NULL) after a lost connection came back (notifications may have
+ * been missed). NULL on SQLite or when the first connection fails (logged).
+ * store_unlisten stops it and accepts NULL. */
+typedef void (*store_notify_fn)(void *ud, const char *payload);
+typedef struct store_listener store_listener_t;
+store_listener_t *store_listen(store_t *st, const char *channel, store_notify_fn fn, void *ud);
+void store_unlisten(store_listener_t *l);
+
 typedef void (*store_follow_fn)(void *ud, const char *channel, int64_t seq);
 typedef struct store_follower store_follower_t;
 store_follower_t *store_events_follow(store_t *st, store_follow_fn fn, void *ud);

@@ -8,8 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "base/util.h"
 #include "store/db.h"
+#include "store/store_internal.h"
 
 void store_job_free(store_job_t *j) {
   if (!j) return;
@@ -18,6 +20,15 @@ void store_job_free(store_job_t *j) {
   free(j->user_id);
   json_decref(j->payload);
   free(j);
+}
+
+/* Tells idle workers of every process that a job of `kind` (NULL: any) is
+ * queued. PostgreSQL only: on SQLite the one process wakes its own workers. */
+static void announce(store_t *st, const char *kind) {
+  if (!store_pg_conninfo(st)) return;
+  if (db_query(st, "announce job", "SELECT pg_notify('" STORE_JOBS_NOTIFY "', ?)", DB_ARGS(DB_TEXT(kind ? kind : "")),
+               NULL, NULL) != 1)
+    log_warn("store", "cannot announce a queued job (workers find it at their next poll)");
 }
 
 int store_job_enqueue(store_t *st, const char *kind, const char *ref_id, const char *user_id, json_t *payload,
@@ -36,6 +47,7 @@ int store_job_enqueue(store_t *st, const char *kind, const char *ref_id, const c
   free(text);
   if (rc != STORE_OK) return STORE_ERROR;
   if (id_out) memcpy(id_out, id, sizeof id);
+  announce(st, kind);
   return STORE_OK;
 }
 
@@ -110,6 +122,7 @@ int store_job_requeue(store_t *st, const char *id, int64_t delay_ms) {
                       "UPDATE jobs SET status = 'queued', owner = NULL, lease_until = 0, run_after = ?, "
                       "updated_at = ? WHERE id = ? AND status = 'running' AND owner = ?",
                       DB_ARGS(DB_INT(now + delay_ms), DB_INT(now), DB_TEXT(id), DB_TEXT(store_identity(st))));
+  if (n > 0 && delay_ms <= 0) announce(st, NULL); /* e.g. handed back at shutdown: another process takes it */
   return n < 0 ? STORE_ERROR : n == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
 
@@ -123,7 +136,10 @@ int store_job_heartbeat(store_t *st, int64_t lease_ms) {
 
 int store_job_requeue_expired(store_t *st) {
   int64_t now = util_now_ms();
-  return update_jobs(st, REQUEUE_SET "WHERE status = 'running' AND lease_until < ?", DB_ARGS(DB_INT(now), DB_INT(now)));
+  int n =
+      update_jobs(st, REQUEUE_SET "WHERE status = 'running' AND lease_until < ?", DB_ARGS(DB_INT(now), DB_INT(now)));
+  if (n > 0) announce(st, NULL);
+  return n;
 }
 
 typedef struct {

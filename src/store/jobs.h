@@ -10,6 +10,11 @@
  * handler resumes from its last commit. Finish and requeue change a job only
  * while its caller still owns it, so a process that lost its lease (hung,
  * cut off) cannot overwrite the new owner's work.
+ * On PostgreSQL, a job queued (enqueue, requeue without delay,
+ * requeue_expired) is
+ * announced on the notification channel STORE_JOBS_NOTIFY (payload: its
+ * kind), so idle workers of every process wake at once (jobs/jobs.c listens
+ * with store_listen, store/events.h) instead of at their next poll.
  * Thread-safe.
  */
 #ifndef MAESTRO_STORE_JOBS_H
@@ -19,6 +24,8 @@
 #include <stdint.h>
 
 #include "store/store.h"
+
+#define STORE_JOBS_NOTIFY "maestro_jobs"
 
 typedef struct {
   char id[17];

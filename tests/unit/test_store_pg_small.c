@@ -19,6 +19,7 @@
 #include "jobs/jobs.h"
 #include "pg.h"
 #include "store/db.h"
+#include "store/events.h"
 #include "store/jobs.h"
 #include "store/llm_calls.h"
 #include "store/store.h"
@@ -493,5 +494,42 @@ BOTH_BACKENDS(pgsmall, jobs_runner_renews_the_lease_of_a_long_job) {
   jobs_free(jobs);
   store_job_t *j = NULL;
   cr_expect_eq(store_job_claim(b, "slow", &j), STORE_NOT_FOUND, "ran once");
+  store_close(b);
+}
+
+/* ---- jobs across processes: the announcement that wakes idle workers ---- */
+
+typedef struct {
+  pthread_mutex_t lock;
+  char heard[64];
+} heard_t;
+
+static void on_job_announced(void *ud, const char *kind) {
+  heard_t *h = ud;
+  pthread_mutex_lock(&h->lock);
+  if (kind) snprintf(h->heard, sizeof h->heard, "%s", kind);
+  pthread_mutex_unlock(&h->lock);
+}
+
+BOTH_BACKENDS(pgsmall, jobs_queued_by_another_process_are_announced) {
+  heard_t h = {.lock = PTHREAD_MUTEX_INITIALIZER};
+  store_listener_t *l = store_listen(st, STORE_JOBS_NOTIFY, on_job_announced, &h);
+  if (store_backend(st) != DB_PG) {
+    cr_expect_null(l, "SQLite: one process wakes its own workers, nothing to listen to");
+    return;
+  }
+  cr_assert_not_null(l);
+  store_t *b = second_store(st);
+  cr_assert_eq(store_job_enqueue(b, "embed", "doc1", NULL, NULL, NULL), STORE_OK);
+  int64_t until = util_mono_ms() + 5000;
+  int got = 0;
+  while (!got && util_mono_ms() < until) {
+    util_sleep_ms(20);
+    pthread_mutex_lock(&h.lock);
+    got = !strcmp(h.heard, "embed");
+    pthread_mutex_unlock(&h.lock);
+  }
+  cr_expect(got, "the listener heard the other process queue an embed job");
+  store_unlisten(l);
   store_close(b);
 }
