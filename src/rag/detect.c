@@ -10,51 +10,40 @@
 #include "base/util.h"
 #include "rag/parse.h"
 
+/* Each detected type's name, the MIME type stored for it and the --format
+ * words that name it; EMPTY and BINARY are outcomes of detection, not
+ * formats: no MIME of their own and no word. */
+static const struct {
+  rag_type_t type;
+  const char *name, *mime, *alias;
+} TYPES[] = {
+    {RAG_TYPE_PDF, "pdf", "application/pdf", NULL},
+    {RAG_TYPE_DOCX, "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", NULL},
+    {RAG_TYPE_HTML, "html", "text/html", "htm"},
+    {RAG_TYPE_MARKDOWN, "md", "text/markdown", "markdown"},
+    {RAG_TYPE_TEXT, "txt", "text/plain", "text"},
+    {RAG_TYPE_EMPTY, "empty", NULL, NULL},
+    {RAG_TYPE_BINARY, "binary", NULL, NULL},
+};
+#define NTYPES (sizeof TYPES / sizeof TYPES[0])
+
 const char *rag_type_name(rag_type_t t) {
-  switch (t) {
-    case RAG_TYPE_PDF:
-      return "pdf";
-    case RAG_TYPE_DOCX:
-      return "docx";
-    case RAG_TYPE_HTML:
-      return "html";
-    case RAG_TYPE_MARKDOWN:
-      return "md";
-    case RAG_TYPE_TEXT:
-      return "txt";
-    case RAG_TYPE_EMPTY:
-      return "empty";
-    case RAG_TYPE_BINARY:
-      return "binary";
-    default:
-      return "unknown";
-  }
+  for (size_t i = 0; i < NTYPES; i++)
+    if (TYPES[i].type == t) return TYPES[i].name;
+  return "unknown";
 }
 
 const char *rag_type_mime(rag_type_t t) {
-  switch (t) {
-    case RAG_TYPE_PDF:
-      return "application/pdf";
-    case RAG_TYPE_DOCX:
-      return "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-    case RAG_TYPE_HTML:
-      return "text/html";
-    case RAG_TYPE_MARKDOWN:
-      return "text/markdown";
-    case RAG_TYPE_TEXT:
-      return "text/plain";
-    default:
-      return "application/octet-stream";
-  }
+  for (size_t i = 0; i < NTYPES; i++)
+    if (TYPES[i].type == t && TYPES[i].mime) return TYPES[i].mime;
+  return "application/octet-stream";
 }
 
 rag_type_t rag_type_parse(const char *name) {
   if (!name) return RAG_TYPE_UNKNOWN;
-  if (!strcasecmp(name, "pdf")) return RAG_TYPE_PDF;
-  if (!strcasecmp(name, "docx")) return RAG_TYPE_DOCX;
-  if (!strcasecmp(name, "html") || !strcasecmp(name, "htm")) return RAG_TYPE_HTML;
-  if (!strcasecmp(name, "md") || !strcasecmp(name, "markdown")) return RAG_TYPE_MARKDOWN;
-  if (!strcasecmp(name, "txt") || !strcasecmp(name, "text")) return RAG_TYPE_TEXT;
+  for (size_t i = 0; i < NTYPES; i++)
+    if (TYPES[i].mime && (!strcasecmp(name, TYPES[i].name) || (TYPES[i].alias && !strcasecmp(name, TYPES[i].alias))))
+      return TYPES[i].type;
   return RAG_TYPE_UNKNOWN;
 }
 
