@@ -10,20 +10,23 @@
 #include "base/util.h"
 #include "rag/parse.h"
 
-/* Each detected type's name, the MIME type stored for it and the --format
- * words that name it; EMPTY and BINARY are outcomes of detection, not
- * formats: no MIME of their own and no word. */
+/* Each detected type's name, the MIME type stored for it, the --format
+ * words that name it and its parser; EMPTY and BINARY are outcomes of
+ * detection, not formats: no MIME of their own, no word, no parser. */
+typedef int (*parse_fn_t)(const char *data, size_t len, rag_doc_t *doc, char *err, size_t errlen);
 static const struct {
   rag_type_t type;
   const char *name, *mime, *alias;
+  parse_fn_t parse;
 } TYPES[] = {
-    {RAG_TYPE_PDF, "pdf", "application/pdf", NULL},
-    {RAG_TYPE_DOCX, "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", NULL},
-    {RAG_TYPE_HTML, "html", "text/html", "htm"},
-    {RAG_TYPE_MARKDOWN, "md", "text/markdown", "markdown"},
-    {RAG_TYPE_TEXT, "txt", "text/plain", "text"},
-    {RAG_TYPE_EMPTY, "empty", NULL, NULL},
-    {RAG_TYPE_BINARY, "binary", NULL, NULL},
+    {RAG_TYPE_PDF, "pdf", "application/pdf", NULL, rag_parse_pdf},
+    {RAG_TYPE_DOCX, "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", NULL,
+     rag_parse_docx},
+    {RAG_TYPE_HTML, "html", "text/html", "htm", rag_parse_html},
+    {RAG_TYPE_MARKDOWN, "md", "text/markdown", "markdown", rag_parse_markdown},
+    {RAG_TYPE_TEXT, "txt", "text/plain", "text", rag_parse_text},
+    {RAG_TYPE_EMPTY, "empty", NULL, NULL, NULL},
+    {RAG_TYPE_BINARY, "binary", NULL, NULL, NULL},
 };
 #define NTYPES (sizeof TYPES / sizeof TYPES[0])
 
@@ -142,31 +145,18 @@ int rag_parse(const char *data, size_t len, const char *filename, rag_type_t *ty
   rag_parse_init();
   rag_type_t t = rag_detect(data, len, filename);
   if (type_out) *type_out = t;
-  int rc;
-  switch (t) {
-    case RAG_TYPE_EMPTY:
-      snprintf(err, errlen, "empty file");
-      return -1;
-    case RAG_TYPE_BINARY:
-      snprintf(err, errlen, "unsupported file type: binary content, not a PDF, DOCX, HTML, Markdown or text file");
-      return -1;
-    case RAG_TYPE_PDF:
-      rc = rag_parse_pdf(data, len, doc, err, errlen);
-      break;
-    case RAG_TYPE_DOCX:
-      rc = rag_parse_docx(data, len, doc, err, errlen);
-      break;
-    case RAG_TYPE_HTML:
-      rc = rag_parse_html(data, len, doc, err, errlen);
-      break;
-    case RAG_TYPE_MARKDOWN:
-      rc = rag_parse_markdown(data, len, doc, err, errlen);
-      break;
-    default:
-      rc = rag_parse_text(data, len, doc, err, errlen);
-      break;
+  if (t == RAG_TYPE_EMPTY) {
+    snprintf(err, errlen, "empty file");
+    return -1;
   }
-  if (rc != 0) return -1;
+  if (t == RAG_TYPE_BINARY) {
+    snprintf(err, errlen, "unsupported file type: binary content, not a PDF, DOCX, HTML, Markdown or text file");
+    return -1;
+  }
+  parse_fn_t parse = rag_parse_text;
+  for (size_t i = 0; i < NTYPES; i++)
+    if (TYPES[i].type == t && TYPES[i].parse) parse = TYPES[i].parse;
+  if (parse(data, len, doc, err, errlen) != 0) return -1;
   rag_doc_drop_furniture(doc);
   if (rag_doc_chars(doc) == 0) {
     snprintf(err, errlen,
