@@ -10,51 +10,43 @@
 #include "base/util.h"
 #include "rag/parse.h"
 
+/* Each detected type's name, the MIME type stored for it, the --format
+ * words that name it and its parser; EMPTY and BINARY are outcomes of
+ * detection, not formats: no MIME of their own, no word, no parser. */
+typedef int (*parse_fn_t)(const char *data, size_t len, rag_doc_t *doc, char *err, size_t errlen);
+static const struct {
+  rag_type_t type;
+  const char *name, *mime, *alias;
+  parse_fn_t parse;
+} TYPES[] = {
+    {RAG_TYPE_PDF, "pdf", "application/pdf", NULL, rag_parse_pdf},
+    {RAG_TYPE_DOCX, "docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", NULL,
+     rag_parse_docx},
+    {RAG_TYPE_HTML, "html", "text/html", "htm", rag_parse_html},
+    {RAG_TYPE_MARKDOWN, "md", "text/markdown", "markdown", rag_parse_markdown},
+    {RAG_TYPE_TEXT, "txt", "text/plain", "text", rag_parse_text},
+    {RAG_TYPE_EMPTY, "empty", NULL, NULL, NULL},
+    {RAG_TYPE_BINARY, "binary", NULL, NULL, NULL},
+};
+#define NTYPES (sizeof TYPES / sizeof TYPES[0])
+
 const char *rag_type_name(rag_type_t t) {
-  switch (t) {
-    case RAG_TYPE_PDF:
-      return "pdf";
-    case RAG_TYPE_DOCX:
-      return "docx";
-    case RAG_TYPE_HTML:
-      return "html";
-    case RAG_TYPE_MARKDOWN:
-      return "md";
-    case RAG_TYPE_TEXT:
-      return "txt";
-    case RAG_TYPE_EMPTY:
-      return "empty";
-    case RAG_TYPE_BINARY:
-      return "binary";
-    default:
-      return "unknown";
-  }
+  for (size_t i = 0; i < NTYPES; i++)
+    if (TYPES[i].type == t) return TYPES[i].name;
+  return "unknown";
 }
 
 const char *rag_type_mime(rag_type_t t) {
-  switch (t) {
-    case RAG_TYPE_PDF:
-      return "application/pdf";
-    case RAG_TYPE_DOCX:
-      return "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-    case RAG_TYPE_HTML:
-      return "text/html";
-    case RAG_TYPE_MARKDOWN:
-      return "text/markdown";
-    case RAG_TYPE_TEXT:
-      return "text/plain";
-    default:
-      return "application/octet-stream";
-  }
+  for (size_t i = 0; i < NTYPES; i++)
+    if (TYPES[i].type == t && TYPES[i].mime) return TYPES[i].mime;
+  return "application/octet-stream";
 }
 
 rag_type_t rag_type_parse(const char *name) {
   if (!name) return RAG_TYPE_UNKNOWN;
-  if (!strcasecmp(name, "pdf")) return RAG_TYPE_PDF;
-  if (!strcasecmp(name, "docx")) return RAG_TYPE_DOCX;
-  if (!strcasecmp(name, "html") || !strcasecmp(name, "htm")) return RAG_TYPE_HTML;
-  if (!strcasecmp(name, "md") || !strcasecmp(name, "markdown")) return RAG_TYPE_MARKDOWN;
-  if (!strcasecmp(name, "txt") || !strcasecmp(name, "text")) return RAG_TYPE_TEXT;
+  for (size_t i = 0; i < NTYPES; i++)
+    if (TYPES[i].mime && (!strcasecmp(name, TYPES[i].name) || (TYPES[i].alias && !strcasecmp(name, TYPES[i].alias))))
+      return TYPES[i].type;
   return RAG_TYPE_UNKNOWN;
 }
 
@@ -153,31 +145,18 @@ int rag_parse(const char *data, size_t len, const char *filename, rag_type_t *ty
   rag_parse_init();
   rag_type_t t = rag_detect(data, len, filename);
   if (type_out) *type_out = t;
-  int rc;
-  switch (t) {
-    case RAG_TYPE_EMPTY:
-      snprintf(err, errlen, "empty file");
-      return -1;
-    case RAG_TYPE_BINARY:
-      snprintf(err, errlen, "unsupported file type: binary content, not a PDF, DOCX, HTML, Markdown or text file");
-      return -1;
-    case RAG_TYPE_PDF:
-      rc = rag_parse_pdf(data, len, doc, err, errlen);
-      break;
-    case RAG_TYPE_DOCX:
-      rc = rag_parse_docx(data, len, doc, err, errlen);
-      break;
-    case RAG_TYPE_HTML:
-      rc = rag_parse_html(data, len, doc, err, errlen);
-      break;
-    case RAG_TYPE_MARKDOWN:
-      rc = rag_parse_markdown(data, len, doc, err, errlen);
-      break;
-    default:
-      rc = rag_parse_text(data, len, doc, err, errlen);
-      break;
+  if (t == RAG_TYPE_EMPTY) {
+    snprintf(err, errlen, "empty file");
+    return -1;
   }
-  if (rc != 0) return -1;
+  if (t == RAG_TYPE_BINARY) {
+    snprintf(err, errlen, "unsupported file type: binary content, not a PDF, DOCX, HTML, Markdown or text file");
+    return -1;
+  }
+  parse_fn_t parse = rag_parse_text;
+  for (size_t i = 0; i < NTYPES; i++)
+    if (TYPES[i].type == t && TYPES[i].parse) parse = TYPES[i].parse;
+  if (parse(data, len, doc, err, errlen) != 0) return -1;
   rag_doc_drop_furniture(doc);
   if (rag_doc_chars(doc) == 0) {
     snprintf(err, errlen,

@@ -49,16 +49,18 @@ struct db_conn {
 };
 
 /* SQLite (db_sqlite.c). */
-int dbsq_open(const char *path, db_conn_t **out, char *err, size_t errlen);
-void dbsq_close(db_conn_t *c);
+/* Opens and sets up the database at path (the caller wraps it in a
+ * db_conn_t and closes it with sqlite3_close_v2); 0, or -1 with err filled. */
+int dbsq_open(const char *path, sqlite3 **out, char *err, size_t errlen);
 int dbsq_compile(db_stmt_t *s);
 void dbsq_reset(db_stmt_t *s);
 void dbsq_finalize(db_stmt_t *s);
 int dbsq_step(db_stmt_t *s);
 
 /* PostgreSQL (db_pg.c). */
-int dbpg_open(const char *conninfo, db_conn_t **out, char *err, size_t errlen);
-void dbpg_close(db_conn_t *c);
+/* Connects and sets up the session (the caller wraps it in a db_conn_t and
+ * closes it with PQfinish); 0, or -1 with err filled. */
+int dbpg_open(const char *conninfo, PGconn **out, char *err, size_t errlen);
 int dbpg_compile(db_stmt_t *s);
 void dbpg_reset(db_stmt_t *s);
 void dbpg_finalize(db_stmt_t *s);

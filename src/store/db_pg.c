@@ -25,7 +25,13 @@ static void notice_quiet(void *arg, const PGresult *res) {
   (void)res; /* "relation already exists, skipping" and the like */
 }
 
-int dbpg_open(const char *conninfo, db_conn_t **out, char *err, size_t errlen) {
+/* The session every connection runs in; a PGRES_COMMAND_OK result when set. */
+static PGresult *session_setup(PGconn *pg) {
+  PQsetNoticeReceiver(pg, notice_quiet, NULL);
+  return PQexec(pg, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET application_name = 'maestro'");
+}
+
+int dbpg_open(const char *conninfo, PGconn **out, char *err, size_t errlen) {
   PGconn *pg = PQconnectdb(conninfo);
   if (!pg || PQstatus(pg) != CONNECTION_OK) {
     snprintf(err, errlen, "cannot connect to PostgreSQL: %s", pg ? PQerrorMessage(pg) : "out of memory");
@@ -34,8 +40,7 @@ int dbpg_open(const char *conninfo, db_conn_t **out, char *err, size_t errlen) {
     PQfinish(pg);
     return -1;
   }
-  PQsetNoticeReceiver(pg, notice_quiet, NULL);
-  PGresult *r = PQexec(pg, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET application_name = 'maestro'");
+  PGresult *r = session_setup(pg);
   int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   if (!ok) snprintf(err, errlen, "cannot configure the PostgreSQL session: %s", PQresultErrorMessage(r));
   PQclear(r);
@@ -43,19 +48,8 @@ int dbpg_open(const char *conninfo, db_conn_t **out, char *err, size_t errlen) {
     PQfinish(pg);
     return -1;
   }
-  db_conn_t *c = calloc(1, sizeof *c);
-  if (!c) abort();
-  c->backend = DB_PG;
-  c->pg = pg;
-  *out = c;
+  *out = pg;
   return 0;
-}
-
-void dbpg_close(db_conn_t *c) {
-  if (!c) return;
-  db_stmts_free(c);
-  PQfinish(c->pg);
-  free(c);
 }
 
 char *dbpg_translate(const char *sql, int *nparams) {
@@ -237,10 +231,7 @@ void dbpg_clean(db_conn_t *c) {
     for (int i = 0; i < c->nstmts; i++) c->stmts[i]->name[0] = '\0';
     db_stmts_free(c);
     PQreset(c->pg);
-    if (PQstatus(c->pg) == CONNECTION_OK) {
-      PQsetNoticeReceiver(c->pg, notice_quiet, NULL);
-      PQclear(PQexec(c->pg, "SET client_encoding = 'UTF8'; SET TIME ZONE 'UTC'; SET application_name = 'maestro'"));
-    }
+    if (PQstatus(c->pg) == CONNECTION_OK) PQclear(session_setup(c->pg));
     return;
   }
   if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) PQclear(PQexec(c->pg, "ROLLBACK"));

@@ -7,12 +7,11 @@
  * SQLITE_PREPARE_PERSISTENT since the connection keeps them.
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "store/db_backend.h"
 #include "store/fts.h"
 
-int dbsq_open(const char *path, db_conn_t **out, char *err, size_t errlen) {
+int dbsq_open(const char *path, sqlite3 **out, char *err, size_t errlen) {
   sqlite3 *db = NULL;
   int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
   if (rc != SQLITE_OK) {
@@ -37,19 +36,8 @@ int dbsq_open(const char *path, db_conn_t **out, char *err, size_t errlen) {
     sqlite3_close(db);
     return -1;
   }
-  db_conn_t *c = calloc(1, sizeof *c);
-  if (!c) abort();
-  c->backend = DB_SQLITE;
-  c->sq = db;
-  *out = c;
+  *out = db;
   return 0;
-}
-
-void dbsq_close(db_conn_t *c) {
-  if (!c) return;
-  db_stmts_free(c);
-  sqlite3_close_v2(c->sq);
-  free(c);
 }
 
 int dbsq_compile(db_stmt_t *s) {

@@ -208,12 +208,28 @@ static int migrate(db_conn_t *c, const char *where, char *err, size_t errlen) {
   return 0;
 }
 
+/* A pool connection to target on backend b (a database path or a
+ * conninfo); NULL with err filled when the backend cannot open it. */
+static db_conn_t *conn_open(db_backend_t b, const char *target, char *err, size_t errlen) {
+  db_conn_t *c = calloc(1, sizeof *c);
+  if (!c) abort();
+  c->backend = b;
+  int rc = b == DB_SQLITE ? dbsq_open(target, &c->sq, err, errlen) : dbpg_open(target, &c->pg, err, errlen);
+  if (rc != 0) {
+    free(c);
+    return NULL;
+  }
+  return c;
+}
+
 static void conn_close(db_conn_t *c) {
   if (!c) return;
+  db_stmts_free(c);
   if (c->backend == DB_SQLITE)
-    dbsq_close(c);
+    sqlite3_close_v2(c->sq);
   else
-    dbpg_close(c);
+    PQfinish(c->pg);
+  free(c);
 }
 
 /* Opens the pool: the first connection migrates, then the rest join. */
@@ -227,9 +243,8 @@ static store_t *open_pool(db_backend_t b, const char *target, const char *where,
   pthread_cond_init(&st->cond, NULL);
   store_identity(st); /* fixed now: connections carry it (db_origin) */
   for (int i = 0; i < POOL_SIZE; i++) {
-    db_conn_t *c = NULL;
-    int rc = b == DB_SQLITE ? dbsq_open(target, &c, err, errlen) : dbpg_open(target, &c, err, errlen);
-    if (rc != 0) {
+    db_conn_t *c = conn_open(b, target, err, errlen);
+    if (!c) {
       store_close(st);
       return NULL;
     }

@@ -355,3 +355,25 @@ Test(rag_parse, invalid_code_points_become_replacement_characters) {
   cr_expect_str_eq(doc.text.data, "ok \xC3\xA9 \xED\x9F\xBF \xF4\x8F\xBF\xBF");
   rag_doc_free(&doc);
 }
+
+/* The names a document's format shows as, the MIME type stored with it and
+ * the --format words the CLI accepts. */
+Test(rag_parse, type_names_mimes_and_format_words) {
+  cr_expect_str_eq(rag_type_name(RAG_TYPE_MARKDOWN), "md");
+  cr_expect_str_eq(rag_type_name(RAG_TYPE_EMPTY), "empty");
+  cr_expect_str_eq(rag_type_name(RAG_TYPE_BINARY), "binary");
+  cr_expect_str_eq(rag_type_name(RAG_TYPE_UNKNOWN), "unknown");
+  cr_expect_str_eq(rag_type_mime(RAG_TYPE_DOCX),
+                   "application/vnd.openxmlformats-officedocument.wordprocessingml.document");
+  cr_expect_str_eq(rag_type_mime(RAG_TYPE_TEXT), "text/plain");
+  cr_expect_str_eq(rag_type_mime(RAG_TYPE_BINARY), "application/octet-stream");
+  cr_expect_str_eq(rag_type_mime(RAG_TYPE_UNKNOWN), "application/octet-stream");
+  cr_expect_eq(rag_type_parse("PDF"), RAG_TYPE_PDF);
+  cr_expect_eq(rag_type_parse("htm"), RAG_TYPE_HTML);
+  cr_expect_eq(rag_type_parse("Markdown"), RAG_TYPE_MARKDOWN);
+  cr_expect_eq(rag_type_parse("text"), RAG_TYPE_TEXT);
+  cr_expect_eq(rag_type_parse("binary"), RAG_TYPE_UNKNOWN); /* a detection outcome, not a format */
+  cr_expect_eq(rag_type_parse("empty"), RAG_TYPE_UNKNOWN);
+  cr_expect_eq(rag_type_parse("doc"), RAG_TYPE_UNKNOWN);
+  cr_expect_eq(rag_type_parse(NULL), RAG_TYPE_UNKNOWN);
+}
