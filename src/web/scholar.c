@@ -669,16 +669,7 @@ int scholar_search(web_t *w, const char *user_id, const char *const *queries, si
   memset(out, 0, sizeof *out);
   if (per_query <= 0) per_query = 5;
   if (per_query > 50) per_query = 50;
-  if (!nqueries) {
-    snprintf(err, errlen, "no search query given");
-    return -1;
-  }
-  for (size_t i = 0; i < nqueries; i++)
-    if (!queries[i] || !queries[i][0] || strlen(queries[i]) > 1000 ||
-        !util_utf8_valid(queries[i], strlen(queries[i]))) {
-      snprintf(err, errlen, "search query %zu is empty, longer than 1000 bytes or not UTF-8", i + 1);
-      return -1;
-    }
+  if (web_queries_check(queries, nqueries, err, errlen) != 0) return -1;
   scholar_settings_t s;
   if (settings_load(w, user_id, providers, &s, err, errlen) != 0) return -1;
   prov_job_t jobs[SCHOLAR_NPROV];

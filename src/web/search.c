@@ -244,6 +244,21 @@ int web_names_list(json_t *v, const char *what, char **out, char *err, size_t er
   return 0;
 }
 
+int web_queries_check(const char *const *queries, size_t nqueries, char *err, size_t errlen) {
+  if (nqueries == 0) {
+    snprintf(err, errlen, "no search query given");
+    return -1;
+  }
+  for (size_t i = 0; i < nqueries; i++) {
+    if (!queries[i] || !queries[i][0] || strlen(queries[i]) > 1000 ||
+        !util_utf8_valid(queries[i], strlen(queries[i]))) {
+      snprintf(err, errlen, "search query %zu is empty, longer than 1000 bytes or not UTF-8", i + 1);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 void web_settings_free(web_settings_t *s) {
   if (!s) return;
   free(s->searxng_url);

@@ -172,6 +172,10 @@ void web_settings_free(web_settings_t *s);
  * neither). Returns 0, or -1 with err "<what> must be a list of names" when
  * an element is not a string. */
 int web_names_list(json_t *v, const char *what, char **out, char *err, size_t errlen);
+/* The search queries of one call, web or scholarly: at least one, each
+ * non-empty UTF-8 of at most 1000 bytes. Returns 0, or -1 with err naming
+ * the first bad one. */
+int web_queries_check(const char *const *queries, size_t nqueries, char *err, size_t errlen);
 
 typedef struct {
   const char *name;
