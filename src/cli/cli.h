@@ -39,6 +39,10 @@ int cli_first_admin(app_t *app);
  * first start). Prints why and returns -1 when there is none. *out is the
  * caller's (store_user_free). */
 int cli_user(app_t *app, const char *name, const char *cmd, store_user_t **out);
+/* cli_open_app, then cli_user: the app a command acts in as `name` (the
+ * admin when NULL). NULL, with the app closed, when either fails; *out is
+ * the caller's (store_user_free), NULL on failure. */
+app_t *cli_open_as(const char *name, const char *cmd, store_user_t **out);
 /* Writes version (0: the latest) of mission mid's report as format (md,
  * html, pdf or docx) to the file out, or stdout when NULL; messages name
  * `maestro cmd`. 0, or 1 when there is no report or it cannot be written. */

@@ -85,3 +85,13 @@ int cli_user(app_t *app, const char *name, const char *cmd, store_user_t **out) 
   }
   return 0;
 }
+
+app_t *cli_open_as(const char *name, const char *cmd, store_user_t **out) {
+  *out = NULL;
+  app_t *app = cli_open_app();
+  if (app && cli_user(app, name, cmd, out) != 0) {
+    app_close(app);
+    app = NULL;
+  }
+  return app;
+}

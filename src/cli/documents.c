@@ -190,16 +190,15 @@ int cmd_documents(int argc, char **argv) {
     }
   }
   rc = 1;
-  app_t *app = cli_open_app();
+  store_user_t *u;
+  app_t *app = cli_open_as(user, "documents", &u);
   if (!app) {
     rag_meta_edit_free(&e);
     rag_filter_free(&f);
     goto done;
   }
-  store_user_t *u = NULL;
   store_doc_t *d = NULL;
   char gid[17] = "";
-  if (cli_user(app, user, "documents", &u) != 0) goto out;
   if (group_name) {
     if (store_group_find(app->store, u->id, group_name, gid) != STORE_OK) {
       fprintf(stderr, "maestro documents %s: %s has no group named %s\n", sub, u->username, group_name);

@@ -62,11 +62,10 @@ int cmd_groups(int argc, char **argv) {
     fprintf(stderr, "maestro groups add: a description is at most 4000 bytes\n");
     return 2;
   }
-  app_t *app = cli_open_app();
+  store_user_t *u;
+  app_t *app = cli_open_as(user, "groups", &u);
   if (!app) return 1;
   int rc = 1;
-  store_user_t *u = NULL;
-  if (cli_user(app, user, "groups", &u) != 0) goto out;
   if (list) {
     json_t *groups = store_group_list_json(app->store, u->id);
     if (!groups) {

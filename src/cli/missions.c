@@ -142,12 +142,11 @@ int cmd_missions(int argc, char **argv) {
       return 2;
     }
   }
-  app_t *app = cli_open_app();
+  store_user_t *u;
+  app_t *app = cli_open_as(user, "missions", &u);
   if (!app) return 1;
   int rc = 1;
-  store_user_t *u = NULL;
   json_t *row = NULL;
-  if (cli_user(app, user, "missions", &u) != 0) goto done;
   if (list) {
     json_t *rows = store_mission_list(app->store, u->id, (int)limit, 0);
     if (!rows) {
