@@ -50,10 +50,12 @@ int cli_write_report(app_t *app, const char *cmd, const char *mid, int version, 
                      const char *format);
 /* 1 if argv has --help or -h. */
 int cli_wants_help(int argc, char **argv);
-/* The thing a subcommand acts on: argv[2] when it is there and not an
- * option; else prints "maestro <argv[0]> <argv[1]>: <question>" and returns
- * NULL. */
-const char *cli_target(int argc, char **argv, const char *question);
+/* The thing a subcommand acts on and where its options start. With a
+ * question (the subcommand takes a target): *target = argv[2] when it is there
+ * and not an option, and 3; else prints "maestro <argv[0]> <argv[1]>:
+ * <question>" and returns -1. Without one (question NULL): *target = NULL,
+ * and 2. */
+int cli_target(int argc, char **argv, const char *question, const char **target);
 /* The value of option argv[i] (argv[i + 1]); NULL after printing
  * "maestro <cmd>: <option> needs a value" when there is none. */
 const char *cli_value(int argc, char **argv, int i, const char *cmd);

@@ -14,12 +14,15 @@ int cli_wants_help(int argc, char **argv) {
   return 0;
 }
 
-const char *cli_target(int argc, char **argv, const char *question) {
+int cli_target(int argc, char **argv, const char *question, const char **target) {
+  *target = NULL;
+  if (!question) return 2;
   if (argc < 3 || argv[2][0] == '-' || !argv[2][0]) {
     fprintf(stderr, "maestro %s %s: %s\n", argv[0], argv[1], question);
-    return NULL;
+    return -1;
   }
-  return argv[2];
+  *target = argv[2];
+  return 3;
 }
 
 const char *cli_value(int argc, char **argv, int i, const char *cmd) {

@@ -107,12 +107,8 @@ int cmd_missions(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  int first = 2;
-  if (!list) {
-    id = cli_target(argc, argv, "which mission? (an ID from `maestro missions list`)");
-    if (!id) return 2;
-    first = 3;
-  }
+  int first = cli_target(argc, argv, list ? NULL : "which mission? (an ID from `maestro missions list`)", &id);
+  if (first < 0) return 2;
   for (int i = first; i < argc; i += 2) {
     const char *a = argv[i], *v = cli_value(argc, argv, i, "missions");
     if (!v) return 2;
