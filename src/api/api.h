@@ -36,6 +36,8 @@ void api_agents_routes(http_router_t *rt);  /* /api/agents (custom agents, src/a
  * -1 after replying 422.
  * api_reply_list: 200 with list (taken), or 500 "cannot list <what>" when
  * list is NULL. Returns the status.
+ * api_reply_page: a page (api_page) of the user's own list from
+ * list(store, user_id, limit, offset), answered as api_reply_list.
  * api_reply_invalid: 422 invalid_field naming field, with message. Returns 422.
  * api_reply_deleted: the answer to a DELETE of <what> {id} (the path's id)
  * given the store's (or rag's) code rc: STORE_NOT_FOUND 404, another failure
@@ -45,6 +47,7 @@ const char *api_content(http_req_t *r, json_t *body, size_t max, const char *wha
 const char *api_read_content(http_req_t *r, json_t **body, size_t max, const char *what);
 int api_page(http_req_t *r, long long *limit, long long *offset);
 int api_reply_list(http_req_t *r, json_t *list, const char *what);
+int api_reply_page(http_req_t *r, json_t *(*list)(store_t *, const char *, int, int), const char *what);
 int api_reply_invalid(http_req_t *r, const char *field, const char *message);
 int api_reply_deleted(http_req_t *r, int rc, const char *what);
 /* Whether self-registration is open (server setting, else ALLOW_REGISTRATION). */

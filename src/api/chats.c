@@ -55,9 +55,7 @@ out:
 }
 
 static int list_chats(http_req_t *r) {
-  long long limit, offset;
-  if (api_page(r, &limit, &offset) != 0) return r->status;
-  return api_reply_list(r, store_chat_list_json(r->app->store, r->user.id, (int)limit, (int)offset), "chats");
+  return api_reply_page(r, store_chat_list_json, "chats");
 }
 
 static int get_chat(http_req_t *r) {

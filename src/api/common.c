@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "app.h"
 #include "rag/rag.h"
 #include "store/store.h"
 
@@ -55,6 +56,12 @@ int api_page(http_req_t *r, long long *limit, long long *offset) {
 int api_reply_list(http_req_t *r, json_t *list, const char *what) {
   if (!list) return http_reply_error(r, 500, "internal", "cannot list %s", what);
   return http_reply_json(r, 200, list);
+}
+
+int api_reply_page(http_req_t *r, json_t *(*list)(store_t *, const char *, int, int), const char *what) {
+  long long limit, offset;
+  if (api_page(r, &limit, &offset) != 0) return r->status;
+  return api_reply_list(r, list(r->app->store, r->user.id, (int)limit, (int)offset), what);
 }
 
 int api_reply_invalid(http_req_t *r, const char *field, const char *message) {

@@ -69,9 +69,7 @@ static int h_create(http_req_t *r) {
 }
 
 static int h_list(http_req_t *r) {
-  long long limit, offset;
-  if (api_page(r, &limit, &offset) != 0) return r->status;
-  return api_reply_list(r, store_draft_list_json(r->app->store, r->user.id, (int)limit, (int)offset), "mission drafts");
+  return api_reply_page(r, store_draft_list_json, "mission drafts");
 }
 
 static int h_get(http_req_t *r) {

@@ -406,7 +406,7 @@ static int control_reply(http_req_t *r, int rc, agents_err_t why, const char *er
   return http_reply_json(r, 200, v);
 }
 
-/* Pause and stop: the mission the path names, as the user may. */
+/* Pause, resume and stop: the mission the path names, as the user may. */
 static int control(http_req_t *r, int (*fn)(agents_t *, const char *, const char *, agents_err_t *, char *, size_t)) {
   char err[256];
   agents_err_t why = AGENTS_OK;
@@ -418,11 +418,14 @@ static int h_pause(http_req_t *r) {
   return control(r, agents_mission_pause);
 }
 
+/* A resume from the API submits the mission's job at once. */
+static int resume_submit(agents_t *ag, const char *user_id, const char *id, agents_err_t *why, char *err,
+                         size_t errlen) {
+  return agents_mission_resume(ag, user_id, id, 1, why, err, errlen);
+}
+
 static int h_resume(http_req_t *r) {
-  char err[256];
-  agents_err_t why = AGENTS_OK;
-  int rc = agents_mission_resume(r->app->agents, scope(r), http_param(r, "id"), 1, &why, err, sizeof err);
-  return control_reply(r, rc, why, err);
+  return control(r, resume_submit);
 }
 
 static int h_stop(http_req_t *r) {

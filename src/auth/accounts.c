@@ -21,19 +21,31 @@ const char *accounts_username_invalid(const char *u) {
   return NULL;
 }
 
-int accounts_create(store_t *store, auth_t *auth, const char *username, const char *password, const char *role, char *id_out,
-                    char *err, size_t errlen) {
-  const char *why = accounts_username_invalid(username);
+/* The hash of a new password, once the checks before it passed (why is
+ * their complaint, NULL when none) and the password keeps the password rules.
+ * 0, or -1 with err: the first complaint. */
+static int password_hash(auth_t *auth, const char *why, const char *password, char *hash, size_t hashlen, char *err,
+                         size_t errlen) {
   if (!why && !password) why = "password is required";
   if (!why) why = auth_password_weak(password);
-  if (!why && role_parse(role) == ROLE_NONE) why = "role must be admin, researcher or viewer";
   if (why) {
     snprintf(err, errlen, "%s", why);
     return -1;
   }
-  char hash[256];
-  if (auth_password_hash(auth, password, hash, sizeof hash) != 0) {
+  if (auth_password_hash(auth, password, hash, hashlen) != 0) {
     snprintf(err, errlen, "cannot hash the password (out of memory?)");
+    return -1;
+  }
+  return 0;
+}
+
+int accounts_create(store_t *store, auth_t *auth, const char *username, const char *password, const char *role, char *id_out,
+                    char *err, size_t errlen) {
+  char hash[256];
+  if (password_hash(auth, accounts_username_invalid(username), password, hash, sizeof hash, err, errlen) != 0)
+    return -1;
+  if (role_parse(role) == ROLE_NONE) {
+    snprintf(err, errlen, "role must be admin, researcher or viewer");
     return -1;
   }
   store_user_t u;
@@ -56,16 +68,8 @@ int accounts_create(store_t *store, auth_t *auth, const char *username, const ch
 }
 
 int accounts_set_password(store_t *store, auth_t *auth, const char *user_id, const char *password, char *err, size_t errlen) {
-  const char *why = password ? auth_password_weak(password) : "password is required";
-  if (why) {
-    snprintf(err, errlen, "%s", why);
-    return -1;
-  }
   char hash[256];
-  if (auth_password_hash(auth, password, hash, sizeof hash) != 0) {
-    snprintf(err, errlen, "cannot hash the password");
-    return -1;
-  }
+  if (password_hash(auth, NULL, password, hash, sizeof hash, err, errlen) != 0) return -1;
   int rc = store_user_update(store, user_id, NULL, -1, hash);
   if (rc == STORE_NOT_FOUND) snprintf(err, errlen, "user %s not found", user_id);
   if (rc == STORE_ERROR) snprintf(err, errlen, "cannot store the password");

@@ -3,23 +3,16 @@
 
 #include <string.h>
 
+/* Each role's name, by its value: the one table both directions read. */
+static const char *const NAMES[] = {
+    [ROLE_NONE] = "none", [ROLE_VIEWER] = "viewer", [ROLE_RESEARCHER] = "researcher", [ROLE_ADMIN] = "admin"};
+
 role_t role_parse(const char *s) {
-  if (!s) return ROLE_NONE;
-  if (strcmp(s, "admin") == 0) return ROLE_ADMIN;
-  if (strcmp(s, "researcher") == 0) return ROLE_RESEARCHER;
-  if (strcmp(s, "viewer") == 0) return ROLE_VIEWER;
+  for (int r = ROLE_VIEWER; s && r <= ROLE_ADMIN; r++)
+    if (strcmp(s, NAMES[r]) == 0) return (role_t)r;
   return ROLE_NONE;
 }
 
 const char *role_name(role_t r) {
-  switch (r) {
-    case ROLE_ADMIN:
-      return "admin";
-    case ROLE_RESEARCHER:
-      return "researcher";
-    case ROLE_VIEWER:
-      return "viewer";
-    default:
-      return "none";
-  }
+  return r >= ROLE_VIEWER && r <= ROLE_ADMIN ? NAMES[r] : NAMES[ROLE_NONE];
 }

@@ -39,6 +39,10 @@ int cli_first_admin(app_t *app);
  * first start). Prints why and returns -1 when there is none. *out is the
  * caller's (store_user_free). */
 int cli_user(app_t *app, const char *name, const char *cmd, store_user_t **out);
+/* cli_open_app, then cli_user: the app a command acts in as `name` (the
+ * admin when NULL). NULL, with the app closed, when either fails; *out is
+ * the caller's (store_user_free), NULL on failure. */
+app_t *cli_open_as(const char *name, const char *cmd, store_user_t **out);
 /* Writes version (0: the latest) of mission mid's report as format (md,
  * html, pdf or docx) to the file out, or stdout when NULL; messages name
  * `maestro cmd`. 0, or 1 when there is no report or it cannot be written. */
@@ -46,10 +50,12 @@ int cli_write_report(app_t *app, const char *cmd, const char *mid, int version, 
                      const char *format);
 /* 1 if argv has --help or -h. */
 int cli_wants_help(int argc, char **argv);
-/* The thing a subcommand acts on: argv[2] when it is there and not an
- * option; else prints "maestro <argv[0]> <argv[1]>: <question>" and returns
- * NULL. */
-const char *cli_target(int argc, char **argv, const char *question);
+/* The thing a subcommand acts on and where its options start. With a
+ * question (the subcommand takes a target): *target = argv[2] when it is there
+ * and not an option, and 3; else prints "maestro <argv[0]> <argv[1]>:
+ * <question>" and returns -1. Without one (question NULL): *target = NULL,
+ * and 2. */
+int cli_target(int argc, char **argv, const char *question, const char **target);
 /* The value of option argv[i] (argv[i + 1]); NULL after printing
  * "maestro <cmd>: <option> needs a value" when there is none. */
 const char *cli_value(int argc, char **argv, int i, const char *cmd);

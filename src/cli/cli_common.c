@@ -14,12 +14,15 @@ int cli_wants_help(int argc, char **argv) {
   return 0;
 }
 
-const char *cli_target(int argc, char **argv, const char *question) {
+int cli_target(int argc, char **argv, const char *question, const char **target) {
+  *target = NULL;
+  if (!question) return 2;
   if (argc < 3 || argv[2][0] == '-' || !argv[2][0]) {
     fprintf(stderr, "maestro %s %s: %s\n", argv[0], argv[1], question);
-    return NULL;
+    return -1;
   }
-  return argv[2];
+  *target = argv[2];
+  return 3;
 }
 
 const char *cli_value(int argc, char **argv, int i, const char *cmd) {
@@ -84,4 +87,14 @@ int cli_user(app_t *app, const char *name, const char *cmd, store_user_t **out) 
     return -1;
   }
   return 0;
+}
+
+app_t *cli_open_as(const char *name, const char *cmd, store_user_t **out) {
+  *out = NULL;
+  app_t *app = cli_open_app();
+  if (app && cli_user(app, name, cmd, out) != 0) {
+    app_close(app);
+    app = NULL;
+  }
+  return app;
 }

@@ -101,7 +101,7 @@ int cmd_documents(int argc, char **argv) {
     return argc < 2 ? 2 : 0;
   }
   const char *sub = argv[1], *id = NULL, *user = NULL, *sort = "added";
-  int first = 2, bulk = rag_bulk_action_parse(sub), all = 0, yes = 0;
+  int bulk = rag_bulk_action_parse(sub), all = 0, yes = 0;
   long long limit = 500;
   if (strcmp(sub, "list") && strcmp(sub, "show") && strcmp(sub, "edit") &&
       (bulk < 0 || bulk == RAG_BULK_GROUP_ADD || bulk == RAG_BULK_GROUP_REMOVE)) {
@@ -110,14 +110,9 @@ int cmd_documents(int argc, char **argv) {
     return 2;
   }
   if (!strcmp(sub, "list")) bulk = -1;
-  if (!strcmp(sub, "show") || !strcmp(sub, "edit")) {
-    if (argc < 3 || argv[2][0] == '-') {
-      fprintf(stderr, "maestro documents %s: which document? (an ID from `maestro documents list`)\n", sub);
-      return 2;
-    }
-    id = argv[2];
-    first = 3;
-  }
+  int one = !strcmp(sub, "show") || !strcmp(sub, "edit"); /* acts on one document */
+  int first = cli_target(argc, argv, one ? "which document? (an ID from `maestro documents list`)" : NULL, &id);
+  if (first < 0) return 2;
   json_t *edit = json_object(), *filter = json_object(), *sel = json_array(), *jgroup = NULL;
   int rc = 2;
   for (int i = first; i < argc; i++) {
@@ -190,16 +185,15 @@ int cmd_documents(int argc, char **argv) {
     }
   }
   rc = 1;
-  app_t *app = cli_open_app();
+  store_user_t *u;
+  app_t *app = cli_open_as(user, "documents", &u);
   if (!app) {
     rag_meta_edit_free(&e);
     rag_filter_free(&f);
     goto done;
   }
-  store_user_t *u = NULL;
   store_doc_t *d = NULL;
   char gid[17] = "";
-  if (cli_user(app, user, "documents", &u) != 0) goto out;
   if (group_name) {
     if (store_group_find(app->store, u->id, group_name, gid) != STORE_OK) {
       fprintf(stderr, "maestro documents %s: %s has no group named %s\n", sub, u->username, group_name);

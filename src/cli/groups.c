@@ -34,13 +34,12 @@ int cmd_groups(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  int first = 2;
-  if (!list) {
-    name = cli_target(argc, argv,
-                      del ? "which group? (a name or an ID from `maestro groups list`)" : "which group? (a name)");
-    if (!name) return 2;
-    first = 3;
-  }
+  int first = cli_target(argc, argv,
+                         list  ? NULL
+                         : del ? "which group? (a name or an ID from `maestro groups list`)"
+                               : "which group? (a name)",
+                         &name);
+  if (first < 0) return 2;
   for (int i = first; i < argc; i += 2) {
     const char *a = argv[i], *v = cli_value(argc, argv, i, "groups");
     if (!v) return 2;
@@ -62,11 +61,10 @@ int cmd_groups(int argc, char **argv) {
     fprintf(stderr, "maestro groups add: a description is at most 4000 bytes\n");
     return 2;
   }
-  app_t *app = cli_open_app();
+  store_user_t *u;
+  app_t *app = cli_open_as(user, "groups", &u);
   if (!app) return 1;
   int rc = 1;
-  store_user_t *u = NULL;
-  if (cli_user(app, user, "groups", &u) != 0) goto out;
   if (list) {
     json_t *groups = store_group_list_json(app->store, u->id);
     if (!groups) {

@@ -164,12 +164,11 @@ int cmd_ingest(int argc, char **argv) {
     fprintf(stderr, "maestro ingest: %s is not a directory\n", dir);
     return 2;
   }
-  app_t *app = cli_open_app();
+  store_user_t *u;
+  app_t *app = cli_open_as(user, "ingest", &u);
   if (!app) return 1;
   int rc = 1;
-  store_user_t *u = NULL;
   paths_t files = {0};
-  if (cli_user(app, user, "ingest", &u) != 0) goto out;
   char gid[17] = "";
   if (group) {
     int g = store_group_find(app->store, u->id, group, gid);

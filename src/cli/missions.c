@@ -107,12 +107,8 @@ int cmd_missions(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  int first = 2;
-  if (!list) {
-    id = cli_target(argc, argv, "which mission? (an ID from `maestro missions list`)");
-    if (!id) return 2;
-    first = 3;
-  }
+  int first = cli_target(argc, argv, list ? NULL : "which mission? (an ID from `maestro missions list`)", &id);
+  if (first < 0) return 2;
   for (int i = first; i < argc; i += 2) {
     const char *a = argv[i], *v = cli_value(argc, argv, i, "missions");
     if (!v) return 2;
@@ -142,12 +138,11 @@ int cmd_missions(int argc, char **argv) {
       return 2;
     }
   }
-  app_t *app = cli_open_app();
+  store_user_t *u;
+  app_t *app = cli_open_as(user, "missions", &u);
   if (!app) return 1;
   int rc = 1;
-  store_user_t *u = NULL;
   json_t *row = NULL;
-  if (cli_user(app, user, "missions", &u) != 0) goto done;
   if (list) {
     json_t *rows = store_mission_list(app->store, u->id, (int)limit, 0);
     if (!rows) {

@@ -268,7 +268,8 @@ int cmd_research(int argc, char **argv) {
     json_decref(questions);
     return 2;
   }
-  app_t *app = cli_open_app();
+  store_user_t *u;
+  app_t *app = cli_open_as(user, "research", &u);
   if (!app) {
     json_decref(questions);
     return 1;
@@ -276,11 +277,9 @@ int cmd_research(int argc, char **argv) {
   int rc = 1;
   char mid[17] = "", err[1024];
   agents_err_t why = AGENTS_OK;
-  store_user_t *u = NULL;
   json_t *mrow = NULL;
   progress_t prog = {.tty = isatty(2)};
   snprintf(prog.phase, sizeof prog.phase, "starting");
-  if (cli_user(app, user, "research", &u) != 0) goto out;
   if (resume) {
     if (agents_mission_resume(app->agents, NULL, resume, 0, &why, err, sizeof err) != 0 && why != AGENTS_E_CONFLICT) {
       fprintf(stderr, "maestro research: %s\n", err);

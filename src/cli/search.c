@@ -94,11 +94,10 @@ int cmd_search(int argc, char **argv) {
     fprintf(stderr, "maestro search: --mode must be hybrid, lexical or vector\n");
     return 2;
   }
-  app_t *app = cli_open_app();
+  store_user_t *u;
+  app_t *app = cli_open_as(user, "search", &u);
   if (!app) return 1;
   int rc = 1;
-  store_user_t *u = NULL;
-  if (cli_user(app, user, "search", &u) != 0) goto out;
   char gid[17] = "";
   if (group && store_group_find(app->store, u->id, group, gid) != STORE_OK) {
     fprintf(stderr, "maestro search: no group named %s\n", group);

@@ -242,19 +242,12 @@ static int set_enabled(scholar_settings_t *s, json_t *list, char *err, size_t er
   return rc;
 }
 
-static void take_str(char **field, json_t *doc, const char *name) {
-  const char *v = json_string_value(json_object_get(doc, name));
-  if (!v || strcmp(v, "********") == 0) return;
-  free(*field);
-  *field = util_strdup(v);
-}
-
 static int apply_doc(scholar_settings_t *s, json_t *doc, char *err, size_t errlen) {
   if (!json_is_object(doc)) return 0;
-  take_str(&s->email, doc, "contact_email");
-  take_str(&s->openalex_key, doc, "openalex_api_key");
-  take_str(&s->s2_key, doc, "semantic_scholar_api_key");
-  take_str(&s->pubmed_key, doc, "pubmed_api_key");
+  web_take_key(&s->email, doc, "contact_email");
+  web_take_key(&s->openalex_key, doc, "openalex_api_key");
+  web_take_key(&s->s2_key, doc, "semantic_scholar_api_key");
+  web_take_key(&s->pubmed_key, doc, "pubmed_api_key");
   if (s->email &&
       (strlen(s->email) > 200 || strpbrk(s->email, " \t\r\n&?#") || (*s->email && !strchr(s->email, '@')))) {
     snprintf(err, errlen, "search settings: contact_email must be an e-mail address");
@@ -299,11 +292,8 @@ static int settings_load(web_t *w, const char *user_id, json_t *providers, schol
   json_t *env = json_string(config_get(cfg, "SCHOLARLY_PROVIDERS"));
   int rc = set_enabled(s, env, err, errlen);
   json_decref(env);
-  json_t *layers[LLM_LAYERS] = {NULL, NULL};
-  if (w->llm)
-    llm_settings_layers(w->llm, user_id, "search", layers);
-  else if (user_id && w->st)
-    store_setting_get(w->st, user_id, "search", &layers[LLM_LAYER_USER]);
+  json_t *layers[LLM_LAYERS];
+  web_search_layers(w, user_id, layers);
   for (int l = 0; l < LLM_LAYERS; l++) {
     if (rc == 0) rc = apply_doc(s, layers[l], err, errlen);
     json_decref(layers[l]);
@@ -669,16 +659,7 @@ int scholar_search(web_t *w, const char *user_id, const char *const *queries, si
   memset(out, 0, sizeof *out);
   if (per_query <= 0) per_query = 5;
   if (per_query > 50) per_query = 50;
-  if (!nqueries) {
-    snprintf(err, errlen, "no search query given");
-    return -1;
-  }
-  for (size_t i = 0; i < nqueries; i++)
-    if (!queries[i] || !queries[i][0] || strlen(queries[i]) > 1000 ||
-        !util_utf8_valid(queries[i], strlen(queries[i]))) {
-      snprintf(err, errlen, "search query %zu is empty, longer than 1000 bytes or not UTF-8", i + 1);
-      return -1;
-    }
+  if (web_queries_check(queries, nqueries, err, errlen) != 0) return -1;
   scholar_settings_t s;
   if (settings_load(w, user_id, providers, &s, err, errlen) != 0) return -1;
   prov_job_t jobs[SCHOLAR_NPROV];

@@ -244,6 +244,21 @@ int web_names_list(json_t *v, const char *what, char **out, char *err, size_t er
   return 0;
 }
 
+int web_queries_check(const char *const *queries, size_t nqueries, char *err, size_t errlen) {
+  if (nqueries == 0) {
+    snprintf(err, errlen, "no search query given");
+    return -1;
+  }
+  for (size_t i = 0; i < nqueries; i++) {
+    if (!queries[i] || !queries[i][0] || strlen(queries[i]) > 1000 ||
+        !util_utf8_valid(queries[i], strlen(queries[i]))) {
+      snprintf(err, errlen, "search query %zu is empty, longer than 1000 bytes or not UTF-8", i + 1);
+      return -1;
+    }
+  }
+  return 0;
+}
+
 void web_settings_free(web_settings_t *s) {
   if (!s) return;
   free(s->searxng_url);
@@ -304,11 +319,19 @@ static int take_url(char **field, json_t *doc, const char *name, char *err, size
   return 0;
 }
 
-static void take_key(char **field, json_t *doc, const char *name) {
+void web_take_key(char **field, json_t *doc, const char *name) {
   const char *s = json_string_value(json_object_get(doc, name));
   if (!s || strcmp(s, "********") == 0) return; /* absent or a mask: keep what we have */
   free(*field);
   *field = util_strdup(s);
+}
+
+void web_search_layers(web_t *w, const char *user_id, json_t *layers[]) {
+  for (int l = 0; l < LLM_LAYERS; l++) layers[l] = NULL;
+  if (w->llm)
+    llm_settings_layers(w->llm, user_id, "search", layers);
+  else if (user_id && w->st)
+    store_setting_get(w->st, user_id, "search", &layers[LLM_LAYER_USER]);
 }
 
 /* Applies one settings document (user's stored one, or a test override). */
@@ -318,8 +341,8 @@ static int apply_doc(web_settings_t *s, json_t *doc, char *err, size_t errlen) {
       take_url(&s->tavily_url, doc, "tavily_url", err, errlen) ||
       take_url(&s->brave_url, doc, "brave_url", err, errlen))
     return -1;
-  take_key(&s->tavily_key, doc, "tavily_api_key");
-  take_key(&s->brave_key, doc, "brave_api_key");
+  web_take_key(&s->tavily_key, doc, "tavily_api_key");
+  web_take_key(&s->brave_key, doc, "brave_api_key");
   json_t *t = json_object_get(doc, "timeout_seconds");
   if (json_is_integer(t) && json_integer_value(t) >= 1 && json_integer_value(t) <= 300)
     s->timeout_ms = (int)json_integer_value(t) * 1000;
@@ -357,12 +380,8 @@ int web_settings_load(web_t *w, const char *user_id, json_t *override, web_setti
   snprintf(out->source, sizeof out->source, "env");
   /* Server defaults, then the user's own; API keys in stored settings are
    * sealed by the model layer, which opens them. */
-  json_t *layers[LLM_LAYERS] = {NULL, NULL};
-  if (w->llm) {
-    llm_settings_layers(w->llm, user_id, "search", layers);
-  } else if (user_id && w->st) {
-    store_setting_get(w->st, user_id, "search", &layers[LLM_LAYER_USER]);
-  }
+  json_t *layers[LLM_LAYERS];
+  web_search_layers(w, user_id, layers);
   int rc = 0;
   for (int l = 0; l < LLM_LAYERS; l++) {
     /* The URLs before the user's own settings (and an unsaved test) apply:

@@ -222,17 +222,7 @@ int web_search(web_t *w, const char *user_id, const char *const *queries, size_t
   if (o.max_results > 50) o.max_results = 50;
   if (o.page <= 0) o.page = 1;
   if (o.safesearch < 0 || o.safesearch > 2) o.safesearch = 0;
-  if (nqueries == 0) {
-    snprintf(err, errlen, "no search query given");
-    return -1;
-  }
-  for (size_t i = 0; i < nqueries; i++) {
-    if (!queries[i] || !queries[i][0] || strlen(queries[i]) > 1000 ||
-        !util_utf8_valid(queries[i], strlen(queries[i]))) {
-      snprintf(err, errlen, "search query %zu is empty, longer than 1000 bytes or not UTF-8", i + 1);
-      return -1;
-    }
-  }
+  if (web_queries_check(queries, nqueries, err, errlen) != 0) return -1;
   web_settings_t s;
   if (web_settings_load(w, user_id, NULL, &s, err, errlen) != 0) return -1;
   search_job_t j = {.w = w, .user_id = user_id, .s = &s, .o = &o, .queries = queries, .nq = nqueries};

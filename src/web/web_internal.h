@@ -172,6 +172,17 @@ void web_settings_free(web_settings_t *s);
  * neither). Returns 0, or -1 with err "<what> must be a list of names" when
  * an element is not a string. */
 int web_names_list(json_t *v, const char *what, char **out, char *err, size_t errlen);
+/* The search queries of one call, web or scholarly: at least one, each
+ * non-empty UTF-8 of at most 1000 bytes. Returns 0, or -1 with err naming
+ * the first bad one. */
+int web_queries_check(const char *const *queries, size_t nqueries, char *err, size_t errlen);
+/* The stored "search" settings layers, server defaults then the user's own
+ * (layers has LLM_LAYERS entries, each a new reference or NULL): through the
+ * model layer, which opens sealed keys, or without one the user's as stored. */
+void web_search_layers(web_t *w, const char *user_id, json_t *layers[]);
+/* Replaces *field with doc's string member name, unless it is absent or the
+ * mask "********" that a masked read gave back (the key stays as it is). */
+void web_take_key(char **field, json_t *doc, const char *name);
 
 typedef struct {
   const char *name;
