@@ -45,15 +45,10 @@ void rag_filter_free(rag_filter_t *f) {
   memset(f, 0, sizeof *f);
 }
 
+/* The MIME type of a --format word ("pdf", "md", "markdown", ...), NULL when none. */
 static const char *type_mime(const char *type) {
-  static const struct {
-    const char *name;
-    rag_type_t t;
-  } T[] = {{"pdf", RAG_TYPE_PDF},           {"docx", RAG_TYPE_DOCX}, {"html", RAG_TYPE_HTML}, {"md", RAG_TYPE_MARKDOWN},
-           {"markdown", RAG_TYPE_MARKDOWN}, {"txt", RAG_TYPE_TEXT},  {"text", RAG_TYPE_TEXT}};
-  for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
-    if (!strcasecmp(type, T[i].name)) return rag_type_mime(T[i].t);
-  return NULL;
+  rag_type_t t = rag_type_parse(type);
+  return t == RAG_TYPE_UNKNOWN ? NULL : rag_type_mime(t);
 }
 
 /* A year bound of obj: 0 none, else 1000..2100; -1 malformed. */
