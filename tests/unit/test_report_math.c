@@ -1,0 +1,327 @@
+/*
+ * test_report_math.c - TeX math in report exports (src/report/math.c):
+ * MathML in the HTML export, Office Math in the DOCX, Pango text in the
+ * PDF; the preview's rule for finding math ($5 and $10 stays text, code
+ * stays code); a formula outside the subset shown as its source; hostile
+ * text escaped in every writer.
+ */
+#include <criterion/criterion.h>
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <poppler.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+#include "base/buf.h"
+#include "report/math.h"
+#include "report/report.h"
+
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void) {
+  return "leak:libcairo.so\nleak:libfontconfig.so\n";
+}
+
+#define HALF_LIFE "$t_{1/2} = \\frac{\\ln 2}{\\lambda}$"
+#define POISSON "$$ P(k) = \\frac{\\lambda^k e^{-\\lambda}}{k!} $$"
+static const char DOC[] =
+    "# Decay\n\nThe half-life " HALF_LIFE " of a nucleus.\n\n" POISSON "\n\nIt costs $5 and $10. Code: `$x^2$`.\n";
+
+static char *mathml(const char *src) {
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  int rc = rm_mathml(&b, src);
+  if (rc < 0) {
+    buf_free(&b);
+    return NULL;
+  }
+  return buf_detach(&b, NULL);
+}
+
+/* ---- finding math ---- */
+
+static char *marked_sources(const char *md) {
+  rm_marks_t m;
+  rm_mark(md, &m);
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  for (size_t i = 0; i < m.n; i++) buf_printf(&b, "[%s]", m.src[i]);
+  rm_marks_free(&m);
+  return buf_detach(&b, NULL);
+}
+
+Test(report_math, finds_math_with_the_preview_rule) {
+  struct {
+    const char *md, *want;
+  } cases[] = {
+      {"It costs $5 and $10.", ""},
+      {"between $5-$10 a day", ""},
+      {"US$5 and US$10", ""},
+      {"a $x$ b", "[$x$]"},
+      {"a $ x$ b", ""},
+      {"a $x $ b", ""},
+      {"a $x$b", ""},
+      {"a\\$x$ b", ""},
+      {"$$a$$ and \\[b\\]", "[$$a$$][\\[b\\]]"},
+      {"$$\nP(k)\n$$", "[$$\nP(k)\n$$]"},
+      {"`$x$` and ```\n$$y$$\n``` but $z$", "[$z$]"},
+      {"two $a$, $b$.", "[$a$][$b$]"},
+      {"no\n$x\ny$", ""},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char *got = marked_sources(cases[i].md);
+    cr_expect_str_eq(got, cases[i].want, "%s", cases[i].md);
+    free(got);
+  }
+}
+
+/* ---- MathML ---- */
+
+Test(report_math, mathml_of_the_examples) {
+  char *m = mathml(HALF_LIFE);
+  cr_assert(m);
+  cr_expect_str_eq(m,
+                   "<math><msub><mi>t</mi><mrow><mn>1</mn><mo>/</mo><mn>2</mn></mrow></msub><mo>=</mo>"
+                   "<mfrac><mrow><mi>ln</mi><mn>2</mn></mrow><mi>λ</mi></mfrac></math>");
+  free(m);
+  m = mathml(POISSON);
+  cr_assert(m);
+  cr_expect_str_eq(m,
+                   "<math display=\"block\"><mi>P</mi><mo>(</mo><mi>k</mi><mo>)</mo><mo>=</mo><mfrac><mrow>"
+                   "<msup><mi>λ</mi><mi>k</mi></msup><msup><mi>e</mi><mrow><mo>−</mo><mi>λ</mi></mrow></msup></mrow>"
+                   "<mrow><mi>k</mi><mo>!</mo></mrow></mfrac></math>");
+  free(m);
+  m = mathml("$\\sqrt{x^2+1} + \\sqrt[3]{y} \\leq \\sum_{i=1}^{n} x_i^2 \\text{ if } \\Gamma$");
+  cr_assert(m);
+  cr_expect(strstr(m, "<msqrt><msup><mi>x</mi><mn>2</mn></msup><mo>+</mo><mn>1</mn></msqrt>"), "%s", m);
+  cr_expect(strstr(m, "<mroot><mi>y</mi><mn>3</mn></mroot>"), "%s", m);
+  cr_expect(strstr(m, "<mo>≤</mo>"), "%s", m);
+  cr_expect(strstr(m,
+                   "<munderover><mo largeop=\"true\">∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow>"
+                   "<mi>n</mi></munderover>"),
+            "%s", m);
+  cr_expect(strstr(m, "<msubsup><mi>x</mi><mi>i</mi><mn>2</mn></msubsup>"), "%s", m);
+  cr_expect(strstr(m, "<mtext> if </mtext>"), "%s", m);
+  cr_expect(strstr(m, "<mi mathvariant=\"normal\">Γ</mi>"), "%s", m);
+  free(m);
+  m = mathml("$\\left( \\frac{a}{b} \\right) \\hat{x}\\,\\mathbf{v} \\to \\infty$");
+  cr_assert(m);
+  cr_expect(strstr(m,
+                   "<mo fence=\"true\" form=\"prefix\">(</mo><mfrac><mi>a</mi><mi>b</mi></mfrac>"
+                   "<mo fence=\"true\" form=\"postfix\">)</mo>"),
+            "%s", m);
+  cr_expect(strstr(m, "<mover accent=\"true\"><mi>x</mi>"), "%s", m);
+  cr_expect(strstr(m, "<mi>𝐯</mi>"), "%s", m);
+  cr_expect(strstr(m, "<mo>→</mo><mi mathvariant=\"normal\">∞</mi>"), "%s", m);
+  free(m);
+}
+
+Test(report_math, unknown_input_is_not_converted) {
+  const char *bad[] = {"$\\foo{x}$", "$\\frac{a}{b$", "$a}$", "$x^$", "$\\left( x$", "$a & b$", "$x^a^b$"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char *m = mathml(bad[i]);
+    cr_expect_null(m, "%s -> %s", bad[i], m);
+    free(m);
+    buf_t b = BUF_INIT;
+    cr_expect_eq(rm_pango(&b, bad[i]), -1);
+    cr_expect_eq(rm_omml(&b, bad[i]), -1);
+    cr_expect_eq(b.len, 0);
+    buf_free(&b);
+  }
+  /* deep nesting is refused, not a stack overflow */
+  buf_t deep = BUF_INIT;
+  buf_puts(&deep, "$");
+  for (int i = 0; i < 5000; i++) buf_puts(&deep, "{");
+  buf_puts(&deep, "x");
+  for (int i = 0; i < 5000; i++) buf_puts(&deep, "}");
+  buf_puts(&deep, "$");
+  char *m = mathml(deep.data);
+  cr_expect_null(m);
+  free(m);
+  buf_free(&deep);
+}
+
+/* ---- HTML export ---- */
+
+Test(report_math, html_export_has_mathml_and_keeps_the_rest) {
+  char *h = report_html("Decay", DOC);
+  cr_assert(h);
+  cr_expect(strstr(h, "<p>The half-life <math><msub>"), "%s", h);
+  cr_expect(strstr(h, "<math display=\"block\">"), "%s", h);
+  cr_expect(strstr(h, "<mfrac>"), "%s", h);
+  cr_expect(!strstr(h, "\\frac"), "%s", h);
+  cr_expect(strstr(h, "It costs $5 and $10."), "%s", h);
+  cr_expect(strstr(h, "<code>$x^2$</code>"), "%s", h);
+  free(h);
+  /* outside the subset: the source as code, the rest of the page as before */
+  h = report_html("x", "Before $\\unknown{x}$ after $y^2$ and *more*.\n");
+  cr_assert(h);
+  cr_expect(strstr(h, "<p>Before <code class=\"math-tex\">$\\unknown{x}$</code> after <math><msup>"), "%s", h);
+  cr_expect(strstr(h, "and <em>more</em>.</p>"), "%s", h);
+  free(h);
+}
+
+Test(report_math, html_escapes_hostile_math) {
+  char *h = report_html("x", "a $<script>$ b $\\text{</mtext><script>alert(1)</script>}$ c $\\foo<b>$\n");
+  cr_assert(h);
+  cr_expect(!strstr(h, "<script"), "%s", h);
+  cr_expect(!strstr(h, "<b>"), "%s", h);
+  cr_expect(strstr(h, "<mo>&lt;</mo><mi>s</mi>"), "%s", h);
+  cr_expect(strstr(h, "<mtext>&lt;/mtext&gt;&lt;script&gt;alert(1)&lt;/script&gt;</mtext>"), "%s", h);
+  cr_expect(strstr(h, "<code class=\"math-tex\">$\\foo&lt;b&gt;$</code>"), "%s", h);
+  free(h);
+  /* a marker character typed by the user is text, not a formula */
+  h = report_html("x",
+                  "odd \xEE\x80\x80"
+                  "0\xEE\x80\x81 and $x$\n");
+  cr_assert(h);
+  cr_expect(strstr(h,
+                   "odd \xEE\x80\x80"
+                   "0\xEE\x80\x81 and $x$"),
+            "%s", h);
+  free(h);
+}
+
+/* ---- DOCX ---- */
+
+static char *document_xml(const char *md) {
+  char *z = NULL, err[256] = "";
+  size_t zl = 0;
+  cr_assert_eq(report_docx("Decay", md, &z, &zl, err, sizeof err), 0, "%s", err);
+  zip_error_t ze;
+  zip_error_init(&ze);
+  zip_source_t *src = zip_source_buffer_create(z, zl, 0, &ze);
+  zip_t *zip = zip_open_from_source(src, ZIP_RDONLY, &ze);
+  cr_assert(zip);
+  zip_stat_t st;
+  cr_assert_eq(zip_stat(zip, "word/document.xml", 0, &st), 0);
+  zip_file_t *f = zip_fopen(zip, "word/document.xml", 0);
+  char *x = malloc(st.size + 1);
+  cr_assert_eq(zip_fread(f, x, st.size), (zip_int64_t)st.size);
+  x[st.size] = 0;
+  zip_fclose(f);
+  zip_close(zip);
+  zip_error_fini(&ze);
+  free(z);
+  return x;
+}
+
+static double count(xmlXPathContextPtr c, const char *expr) {
+  xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST expr, c);
+  cr_assert(o, "%s", expr);
+  double v = xmlXPathCastToNumber(o);
+  xmlXPathFreeObject(o);
+  return v;
+}
+
+static char *str(xmlXPathContextPtr c, const char *expr) {
+  xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST expr, c);
+  cr_assert(o, "%s", expr);
+  xmlChar *s = xmlXPathCastToString(o);
+  char *r = strdup((char *)s);
+  xmlFree(s);
+  xmlXPathFreeObject(o);
+  return r;
+}
+
+Test(report_math, docx_has_office_math) {
+  char *x = document_xml(DOC);
+  xmlDocPtr d = xmlReadMemory(x, (int)strlen(x), "document.xml", "UTF-8", XML_PARSE_NONET);
+  cr_assert(d, "not well-formed:\n%s", x);
+  xmlXPathContextPtr c = xmlXPathNewContext(d);
+  xmlXPathRegisterNs(c, BAD_CAST "w", BAD_CAST "http://schemas.openxmlformats.org/wordprocessingml/2006/main");
+  xmlXPathRegisterNs(c, BAD_CAST "m", BAD_CAST RM_NS);
+  /* inline: in the paragraph with its text */
+  cr_expect_eq(count(c, "count(//w:p[contains(., 'The half-life')]/m:oMath)"), 1, "%s", x);
+  cr_expect_eq(count(c, "count(//w:p/m:oMath/m:sSub[m:e/m:r/m:t='t']/m:sub/m:r)"), 3, "%s", x);
+  cr_expect_eq(count(c, "count(//w:p/m:oMath/m:f[m:num/m:r/m:t='ln'][m:den/m:r/m:t='λ'])"), 1, "%s", x);
+  /* display: an m:oMathPara paragraph of its own */
+  cr_expect_eq(count(c, "count(//w:p[m:oMathPara][not(w:r)])"), 1, "%s", x);
+  cr_expect_eq(count(c, "count(//m:oMathPara/m:oMath/m:f/m:num/m:sSup[m:e/m:r/m:t='λ'][m:sup/m:r/m:t='k'])"), 1, "%s",
+               x);
+  cr_expect_eq(count(c, "count(//m:oMathPara/m:oMath/m:f/m:den/m:r)"), 2, "%s", x);
+  char *rest = str(c, "//w:p[contains(., 'It costs')]");
+  cr_expect_str_eq(rest, "It costs $5 and $10. Code: $x^2$.");
+  free(rest);
+  cr_expect(!strstr(x, "\\frac"), "%s", x);
+  xmlXPathFreeContext(c);
+  xmlFreeDoc(d);
+  free(x);
+
+  /* sums, roots, fences; hostile text; a formula outside the subset */
+  x = document_xml("S $\\sum_{i=1}^{n} x_i = \\sqrt{\\left(a\\right)}$ T $\\text{</m:t><w:r>}$ U $\\nope$ V\n");
+  d = xmlReadMemory(x, (int)strlen(x), "document.xml", "UTF-8", XML_PARSE_NONET);
+  cr_assert(d, "not well-formed:\n%s", x);
+  c = xmlXPathNewContext(d);
+  xmlXPathRegisterNs(c, BAD_CAST "w", BAD_CAST "http://schemas.openxmlformats.org/wordprocessingml/2006/main");
+  xmlXPathRegisterNs(c, BAD_CAST "m", BAD_CAST RM_NS);
+  cr_expect_eq(count(c, "count(//m:nary[m:naryPr/m:chr/@m:val='∑'][m:e/m:sSub])"), 1, "%s", x);
+  cr_expect_eq(count(c, "count(//m:rad[m:e/m:d[m:dPr/m:begChr/@m:val='(']])"), 1, "%s", x);
+  char *t = str(c, "//m:r[m:rPr/m:nor]/m:t");
+  cr_expect_str_eq(t, "</m:t><w:r>");
+  free(t);
+  t = str(c, "//w:r[w:rPr/w:rFonts/@w:ascii='Courier New']/w:t");
+  cr_expect_str_eq(t, "$\\nope$");
+  free(t);
+  t = str(c, "//w:p");
+  cr_expect(strstr(t, " V"), "%s", t);
+  free(t);
+  xmlXPathFreeContext(c);
+  xmlFreeDoc(d);
+  free(x);
+}
+
+/* ---- PDF ---- */
+
+static char *pdf_text(const char *md) {
+  char *pdf = NULL, err[256] = "";
+  size_t len = 0;
+  cr_assert_eq(report_pdf("Decay", md, &pdf, &len, err, sizeof err), 0, "%s", err);
+  GBytes *bytes = g_bytes_new(pdf, len);
+  GError *e = NULL;
+  PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &e);
+  cr_assert(doc, "%s", e ? e->message : "?");
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  for (int i = 0; i < poppler_document_get_n_pages(doc); i++) {
+    PopplerPage *p = poppler_document_get_page(doc, i);
+    char *s = poppler_page_get_text(p);
+    buf_puts(&b, s ? s : "");
+    g_free(s);
+    g_object_unref(p);
+  }
+  g_object_unref(doc);
+  g_bytes_unref(bytes);
+  free(pdf);
+  return buf_detach(&b, NULL);
+}
+
+Test(report_math, pdf_lays_out_math_as_text) {
+  char *t = pdf_text(DOC);
+  cr_expect(strstr(t, "λ"), "%s", t);
+  cr_expect(strstr(t, "ln 2"), "%s", t);
+  cr_expect(!strstr(t, "\\frac") && !strstr(t, "\\lambda"), "%s", t);
+  cr_expect(strstr(t, "P(k) = "), "%s", t);
+  cr_expect(strstr(t, "It costs $5 and $10."), "%s", t);
+  cr_expect(strstr(t, "$x^2$"), "code keeps its source: %s", t);
+  free(t);
+  t = pdf_text("A $\\nope{x}$ and $<b>$ B\n");
+  cr_expect(strstr(t, "$\\nope{x}$"), "%s", t);
+  cr_expect(strstr(t, "< b >"), "%s", t);
+  cr_expect(strstr(t, " B"), "%s", t);
+  free(t);
+}
+
+Test(report_math, pango_markup_of_the_examples) {
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  cr_assert_eq(rm_pango(&b, HALF_LIFE), 0);
+  cr_expect_str_eq(b.data,
+                   "<i>t</i><sub>1/2</sub> = (ln\xE2\x80\x89"
+                   "2)/<i>λ</i>");
+  buf_reset(&b);
+  cr_assert_eq(rm_pango(&b, "$\\frac{1}{2} + \\sqrt{x+1}$"), 0);
+  cr_expect_str_eq(b.data, "1⁄2 + √(<i>x</i> + 1)");
+  buf_free(&b);
+}
