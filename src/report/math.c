@@ -810,7 +810,11 @@ static void pg_group(buf_t *o, const node_t *x, int st) {
   if (paren) buf_putc(o, ')');
 }
 
-static void pg(buf_t *o, const node_t *x, int st) {
+/* st: the style, plus TIGHT inside scripts (no spaces around operators). */
+#define TIGHT 0x100
+
+static void pg(buf_t *o, const node_t *x, int st_tight) {
+  int st = st_tight & ~TIGHT, tight = st_tight & TIGHT;
   switch (x->kind) {
     case N_ROW:
       for (size_t i = 0; i < x->n; i++) {
@@ -820,7 +824,7 @@ static void pg(buf_t *o, const node_t *x, int st) {
              (prev->kind == N_MO && strchr("([", prev->text[0]))))
           esc(o, x->kids[i]->text); /* a sign, not an operation: no spaces */
         else
-          pg(o, x->kids[i], st);
+          pg(o, x->kids[i], st_tight);
         /* a function name is followed by a thin space unless a bracket follows */
         const node_t *k = unwrap(x->kids[i]);
         if (k && k->kind == N_SCRIPT) k = unwrap(k->a);
@@ -847,44 +851,44 @@ static void pg(buf_t *o, const node_t *x, int st) {
       if (st == ST_BOLD) buf_puts(o, "</b>");
       break;
     case N_MO:
-      if (x->cls == OP_REL || x->cls == OP_BIN) buf_putc(o, ' ');
+      if (!tight && (x->cls == OP_REL || x->cls == OP_BIN)) buf_putc(o, ' ');
       esc(o, x->text);
-      if (x->cls == OP_REL || x->cls == OP_BIN || x->cls == OP_PUNCT) buf_putc(o, ' ');
+      if (!tight && (x->cls == OP_REL || x->cls == OP_BIN || x->cls == OP_PUNCT)) buf_putc(o, ' ');
       break;
     case N_FRAC:
-      pg_group(o, x->a, st);
+      pg_group(o, x->a, st_tight);
       buf_puts(o, single(x->a) && single(x->b) ? "\xE2\x81\x84" : "/");
-      pg_group(o, x->b, st);
+      pg_group(o, x->b, st_tight);
       break;
     case N_SQRT:
       if (x->b) {
         buf_puts(o, "<sup>");
-        pg(o, x->b, st);
+        pg(o, x->b, st_tight);
         buf_puts(o, "</sup>");
       }
       buf_puts(o, "√");
-      pg_group(o, x->a, st);
+      pg_group(o, x->a, st_tight);
       break;
     case N_SCRIPT:
-      pg(o, x->a, st);
+      pg(o, x->a, st_tight);
       if (x->sub) {
         buf_puts(o, "<sub>");
-        pg(o, x->sub, st);
+        pg(o, x->sub, st | TIGHT);
         buf_puts(o, "</sub>");
       }
       if (x->sup) {
         buf_puts(o, "<sup>");
-        pg(o, x->sup, st);
+        pg(o, x->sup, st | TIGHT);
         buf_puts(o, "</sup>");
       }
       break;
     case N_FENCE:
       esc(o, x->text);
-      pg(o, x->a, st);
+      pg(o, x->a, st_tight);
       esc(o, x->close);
       break;
     case N_ACCENT:
-      pg(o, x->a, st);
+      pg(o, x->a, st_tight);
       buf_puts(o, ACCENTS[x->cls].combining);
       break;
     case N_SPACE:
@@ -895,7 +899,7 @@ static void pg(buf_t *o, const node_t *x, int st) {
                                  : "");
       break;
     case N_STYLE:
-      pg(o, x->a, x->cls);
+      pg(o, x->a, x->cls | tight);
       break;
   }
 }
@@ -1337,7 +1341,14 @@ static void split_para(rb_block_t *b, rb_doc_t *out) {
       nb->ncells = 1;
       first = 0;
       for (size_t k = i; k < j; k++) {
-        cell_push(nb->cells, c->runs[k].text, c->runs[k].flags, c->runs[k].href);
+        char *t = c->runs[k].text;
+        if (!(c->runs[k].flags & RB_MATH)) { /* the soft breaks around display math */
+          size_t a = k == i ? strspn(t, " ") : 0, e = strlen(t);
+          while (k + 1 == j && e > a && t[e - 1] == ' ') e--;
+          memmove(t, t + a, e - a);
+          t[e - a] = 0;
+        }
+        cell_push(nb->cells, t, c->runs[k].flags, c->runs[k].href);
         free(c->runs[k].href);
       }
     } else

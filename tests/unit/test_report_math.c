@@ -272,6 +272,26 @@ Test(report_math, docx_has_office_math) {
   free(x);
 }
 
+Test(report_math, display_math_inside_a_paragraph_gets_its_own) {
+  char *x = document_xml("The distribution is\n$$ P(k) = k^2 $$\nwhere $k$ counts.\n");
+  xmlDocPtr d = xmlReadMemory(x, (int)strlen(x), "document.xml", "UTF-8", XML_PARSE_NONET);
+  cr_assert(d, "not well-formed:\n%s", x);
+  xmlXPathContextPtr c = xmlXPathNewContext(d);
+  xmlXPathRegisterNs(c, BAD_CAST "w", BAD_CAST "http://schemas.openxmlformats.org/wordprocessingml/2006/main");
+  xmlXPathRegisterNs(c, BAD_CAST "m", BAD_CAST RM_NS);
+  char *t = str(c, "//w:body/w:p[1]");
+  cr_expect_str_eq(t, "The distribution is");
+  free(t);
+  cr_expect_eq(count(c, "count(//w:body/w:p[2]/m:oMathPara/m:oMath/m:sSup)"), 1, "%s", x);
+  t = str(c, "//w:body/w:p[3]/w:r[1]");
+  cr_expect_str_eq(t, "where ");
+  free(t);
+  cr_expect_eq(count(c, "count(//w:body/w:p[3]/m:oMath)"), 1, "%s", x);
+  xmlXPathFreeContext(c);
+  xmlFreeDoc(d);
+  free(x);
+}
+
 /* ---- PDF ---- */
 
 static char *pdf_text(const char *md) {
