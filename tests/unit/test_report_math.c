@@ -160,6 +160,14 @@ Test(report_math, html_export_has_mathml_and_keeps_the_rest) {
   cr_expect(strstr(h, "<p>Before <code class=\"math-tex\">$\\unknown{x}$</code> after <math><msup>"), "%s", h);
   cr_expect(strstr(h, "and <em>more</em>.</p>"), "%s", h);
   free(h);
+  /* md4c's code the preview does not split out (indented, ~~~): still code, in every export */
+  static const char CODE[] = "Text $a$.\n\n    indented $x^2$\n\n~~~\n$$y$$\n~~~\n";
+  h = report_html("x", CODE);
+  cr_assert(h);
+  cr_expect(strstr(h, "<pre><code>indented $x^2$\n</code></pre>"), "%s", h);
+  cr_expect(strstr(h, "<pre><code>$$y$$\n</code></pre>"), "%s", h);
+  cr_expect(strstr(h, "Text <math><mi>a</mi></math>."), "%s", h);
+  free(h);
 }
 
 Test(report_math, html_escapes_hostile_math) {
@@ -325,6 +333,9 @@ Test(report_math, pdf_lays_out_math_as_text) {
   cr_expect(strstr(t, "P(k) = "), "%s", t);
   cr_expect(strstr(t, "It costs $5 and $10."), "%s", t);
   cr_expect(strstr(t, "$x^2$"), "code keeps its source: %s", t);
+  free(t);
+  t = pdf_text("Text $a$.\n\n    indented $x^2$\n\n~~~\n$$y$$\n~~~\n");
+  cr_expect(strstr(t, "indented $x^2$") && strstr(t, "$$y$$"), "%s", t);
   free(t);
   t = pdf_text("A $\\nope{x}$ and $<b>$ B\n");
   cr_expect(strstr(t, "$\\nope{x}$"), "%s", t);
