@@ -9,6 +9,7 @@
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
+#include <pango/pango.h>
 #include <poppler.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,4 +356,49 @@ Test(report_math, pango_markup_of_the_examples) {
   cr_assert_eq(rm_pango(&b, "$\\frac{1}{2} + \\sqrt{x+1}$"), 0);
   cr_expect_str_eq(b.data, "1⁄2 + √(<i>x</i> + 1)");
   buf_free(&b);
+}
+
+/* ---- random formulas: every writer converts all or nothing, and what it
+ * writes is well-formed ---- */
+
+static int well_formed_xml(const char *frag, const char *ns) {
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  buf_printf(&b, "<root %s>%s</root>", ns, frag);
+  xmlDocPtr d = xmlReadMemory(b.data, (int)b.len, "f.xml", "UTF-8", XML_PARSE_NONET | XML_PARSE_NOERROR);
+  buf_free(&b);
+  xmlFreeDoc(d);
+  return d != NULL;
+}
+
+Test(report_math, random_formulas_convert_whole_or_not_at_all) {
+  static const char *TOK[] = {
+      "\\frac",   "{",     "}", "^",       "_",           "\\sqrt",   "[",     "]",        "\\left(",
+      "\\right)", "x",     "2", "\\alpha", "\\text{a<&}", "\\hat",    "+",     "=",        "\\sum",
+      "\\int",    "\\",    "&", "<",       ">",           "\"",       "'",     "\\mathbf", "\\,",
+      "\\quad",   "\\lim", " ", "\\left.", "\\right|",    "\\mathbb", "\\foo", "\xCE\xBB", "%"};
+  unsigned seed = 12345;
+  int converted = 0;
+  for (int n = 0; n < 3000; n++) {
+    buf_t f = BUF_INIT;
+    buf_init(&f);
+    buf_puts(&f, n % 2 ? "$$" : "$");
+    int len = 1 + (int)((seed = seed * 1103515245 + 12345) >> 16) % 12;
+    for (int k = 0; k < len; k++)
+      buf_puts(&f, TOK[((seed = seed * 1103515245 + 12345) >> 16) % (sizeof TOK / sizeof *TOK)]);
+    buf_puts(&f, n % 2 ? "$$" : "$");
+    buf_t a = BUF_INIT, b = BUF_INIT, c = BUF_INIT;
+    buf_init(&a), buf_init(&b), buf_init(&c);
+    int ra = rm_mathml(&a, f.data), rb = rm_pango(&b, f.data), rc = rm_omml(&c, f.data);
+    cr_assert(ra == rb && rb == rc, "%s: %d %d %d", f.data, ra, rb, rc);
+    if (ra == 0) {
+      converted++;
+      cr_assert(well_formed_xml(a.data, ""), "%s -> %s", f.data, a.data);
+      cr_assert(well_formed_xml(c.data, "xmlns:m=\"" RM_NS "\""), "%s -> %s", f.data, c.data);
+      cr_assert(pango_parse_markup(b.data, -1, 0, NULL, NULL, NULL, NULL), "%s -> %s", f.data, b.data);
+    } else
+      cr_assert(a.len == 0 && b.len == 0 && c.len == 0);
+    buf_free(&a), buf_free(&b), buf_free(&c), buf_free(&f);
+  }
+  cr_expect(converted > 100 && converted < 2900, "%d of 3000 converted", converted);
 }
