@@ -6,6 +6,7 @@
  * text escaped in every writer.
  */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
@@ -52,29 +53,27 @@ static char *marked_sources(const char *md) {
   return buf_detach(&b, NULL);
 }
 
+/* The cases the preview's test reads too (web/src/lib/writing.test.ts). */
 Test(report_math, finds_math_with_the_preview_rule) {
-  struct {
-    const char *md, *want;
-  } cases[] = {
-      {"It costs $5 and $10.", ""},
-      {"between $5-$10 a day", ""},
-      {"US$5 and US$10", ""},
-      {"a $x$ b", "[$x$]"},
-      {"a $ x$ b", ""},
-      {"a $x $ b", ""},
-      {"a $x$b", ""},
-      {"a\\$x$ b", ""},
-      {"$$a$$ and \\[b\\]", "[$$a$$][\\[b\\]]"},
-      {"$$\nP(k)\n$$", "[$$\nP(k)\n$$]"},
-      {"`$x$` and ```\n$$y$$\n``` but $z$", "[$z$]"},
-      {"two $a$, $b$.", "[$a$][$b$]"},
-      {"no\n$x\ny$", ""},
-  };
-  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-    char *got = marked_sources(cases[i].md);
-    cr_expect_str_eq(got, cases[i].want, "%s", cases[i].md);
+  json_error_t e;
+  json_t *f = json_load_file(MAESTRO_SOURCE_DIR "/tests/fixtures/math_find.json", 0, &e);
+  cr_assert(f, "%s", e.text);
+  json_t *cases = json_object_get(f, "cases"), *c;
+  size_t i;
+  cr_assert(json_array_size(cases) > 10);
+  json_array_foreach(cases, i, c) {
+    buf_t want = BUF_INIT;
+    buf_init(&want);
+    size_t k;
+    json_t *m;
+    json_array_foreach(json_object_get(c, "math"), k, m) buf_printf(&want, "[%s]", json_string_value(m));
+    const char *md = json_string_value(json_object_get(c, "markdown"));
+    char *got = marked_sources(md);
+    cr_expect_str_eq(got, want.data, "%s", md);
     free(got);
+    buf_free(&want);
   }
+  json_decref(f);
 }
 
 /* ---- MathML ---- */
