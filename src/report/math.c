@@ -29,7 +29,9 @@ typedef enum { N_ROW, N_MI, N_MN, N_MO, N_TEXT, N_FRAC, N_SQRT, N_SCRIPT, N_FENC
 /* Operator classes (N_MO): spacing in Pango, n-ary handling in OMML. */
 enum { OP_ORD, OP_BIN, OP_REL, OP_LARGE, OP_PUNCT, OP_LIMIT };
 /* Styles (N_STYLE, and the variant a writer passes down). */
-enum { ST_NONE, ST_ROMAN, ST_BOLD, ST_ITALIC, ST_BB };
+enum { ST_NONE, ST_ROMAN, ST_BOLD, ST_ITALIC, ST_BB, ST_CAL };
+/* N_FRAC cls: a plain fraction, \\dfrac, \\tfrac, \\binom. */
+enum { FR_PLAIN, FR_D, FR_T, FR_BINOM };
 
 typedef struct node {
   kind_t kind;
@@ -124,6 +126,9 @@ static const sym_t OPS[] = {{"sum", "∑", OP_LARGE},
                             {"cong", "≅", OP_REL},
                             {"equiv", "≡", OP_REL},
                             {"propto", "∝", OP_REL},
+                            {"lt", "<", OP_REL},
+                            {"gt", ">", OP_REL},
+                            {"colon", ":", OP_PUNCT},
                             {"ll", "≪", OP_REL},
                             {"gg", "≫", OP_REL},
                             {"to", "→", OP_REL},
@@ -355,8 +360,8 @@ static node_t *parse_command(parser_t *p) {
   } SPACES[] = {{",", 3}, {":", 4}, {">", 4}, {";", 5}, {" ", 4}, {"quad", 18}, {"qquad", 36}, {"!", 0}, {NULL, 0}};
   for (int i = 0; SPACES[i].name; i++)
     if (!strcmp(SPACES[i].name, name)) return mk(N_SPACE, NULL, SPACES[i].w);
-  if (!strcmp(name, "frac") || !strcmp(name, "dfrac") || !strcmp(name, "tfrac")) {
-    node_t *x = mk(N_FRAC, NULL, name[0] == 'd' ? 1 : name[0] == 't' ? 2 : 0);
+  if (!strcmp(name, "frac") || !strcmp(name, "dfrac") || !strcmp(name, "tfrac") || !strcmp(name, "binom")) {
+    node_t *x = mk(N_FRAC, NULL, name[0] == 'd' ? FR_D : name[0] == 't' ? FR_T : name[0] == 'b' ? FR_BINOM : FR_PLAIN);
     x->a = parse_arg(p);
     x->b = x->a ? parse_arg(p) : NULL;
     if (!x->b) {
@@ -392,9 +397,10 @@ static node_t *parse_command(parser_t *p) {
     return t;
   }
   if (!strcmp(name, "mathrm") || !strcmp(name, "mathbf") || !strcmp(name, "mathit") || !strcmp(name, "textbf") ||
-      !strcmp(name, "textit") || !strcmp(name, "boldsymbol") || !strcmp(name, "mathbb")) {
+      !strcmp(name, "textit") || !strcmp(name, "boldsymbol") || !strcmp(name, "mathbb") || !strcmp(name, "mathcal")) {
     int st = !strcmp(name, "mathrm")                              ? ST_ROMAN
              : !strcmp(name, "mathbb")                            ? ST_BB
+             : !strcmp(name, "mathcal")                           ? ST_CAL
              : !strcmp(name, "mathit") || !strcmp(name, "textit") ? ST_ITALIC
                                                                   : ST_BOLD;
     node_t *body = name[0] == 't' ? parse_text_arg(p) : parse_arg(p);
@@ -625,7 +631,7 @@ static void esc(buf_t *out, const char *s) {
 }
 
 /* A letter or digit in a style (bold: the mathematical bold letters; bb:
- * double-struck). Other characters as they are. */
+ * double-struck; cal: script capitals). Other characters as they are. */
 static void put_styled(buf_t *out, const char *s, int st, int escape) {
   for (; *s; s++) {
     unsigned char c = (unsigned char)*s;
@@ -644,6 +650,14 @@ static void put_styled(buf_t *out, const char *s, int st, int escape) {
         cp = 0x1D538 + (c - 'A');
       else if (c >= '0' && c <= '9')
         cp = 0x1D7D8 + (c - '0');
+    } else if (st == ST_CAL) {
+      static const char *const SPECIAL = "BEFHILMR";
+      static const unsigned long SPECIAL_CP[] = {0x212C, 0x2130, 0x2131, 0x210B, 0x2110, 0x2112, 0x2133, 0x211B};
+      const char *k = c ? strchr(SPECIAL, c) : NULL;
+      if (k)
+        cp = SPECIAL_CP[k - SPECIAL];
+      else if (c >= 'A' && c <= 'Z')
+        cp = 0x1D49C + (c - 'A');
     }
     if (cp)
       text_utf8_put(out, cp);
@@ -721,12 +735,15 @@ static void ml(buf_t *o, const node_t *x, int st) {
       buf_puts(o, "</mtext>");
       break;
     case N_FRAC:
-      if (x->cls) buf_printf(o, "<mstyle displaystyle=\"%s\">", x->cls == 1 ? "true" : "false");
-      buf_puts(o, "<mfrac>");
+      if (x->cls == FR_D || x->cls == FR_T)
+        buf_printf(o, "<mstyle displaystyle=\"%s\">", x->cls == FR_D ? "true" : "false");
+      if (x->cls == FR_BINOM) buf_puts(o, "<mrow><mo>(</mo>");
+      buf_puts(o, x->cls == FR_BINOM ? "<mfrac linethickness=\"0\">" : "<mfrac>");
       ml_one(o, x->a, st);
       ml_one(o, x->b, st);
       buf_puts(o, "</mfrac>");
-      if (x->cls) buf_puts(o, "</mstyle>");
+      if (x->cls == FR_BINOM) buf_puts(o, "<mo>)</mo></mrow>");
+      if (x->cls == FR_D || x->cls == FR_T) buf_puts(o, "</mstyle>");
       break;
     case N_SQRT:
       if (x->b) {
@@ -837,7 +854,7 @@ static void pg(buf_t *o, const node_t *x, int st_tight) {
       int italic = (st == ST_NONE && !x->cls && one_char(x->text)) || st == ST_ITALIC;
       if (italic) buf_puts(o, "<i>");
       if (st == ST_BOLD) buf_puts(o, "<b>");
-      put_styled(o, x->text, st == ST_BB ? ST_BB : ST_NONE, 1);
+      put_styled(o, x->text, (st == ST_BB || st == ST_CAL) ? st : ST_NONE, 1);
       if (st == ST_BOLD) buf_puts(o, "</b>");
       if (italic) buf_puts(o, "</i>");
       break;
@@ -846,7 +863,7 @@ static void pg(buf_t *o, const node_t *x, int st_tight) {
     case N_TEXT:
       if (st == ST_BOLD) buf_puts(o, "<b>");
       if (st == ST_ITALIC) buf_puts(o, "<i>");
-      put_styled(o, x->text, st == ST_BB ? ST_BB : ST_NONE, 1);
+      put_styled(o, x->text, (st == ST_BB || st == ST_CAL) ? st : ST_NONE, 1);
       if (st == ST_ITALIC) buf_puts(o, "</i>");
       if (st == ST_BOLD) buf_puts(o, "</b>");
       break;
@@ -856,6 +873,14 @@ static void pg(buf_t *o, const node_t *x, int st_tight) {
       if (!tight && (x->cls == OP_REL || x->cls == OP_BIN || x->cls == OP_PUNCT)) buf_putc(o, ' ');
       break;
     case N_FRAC:
+      if (x->cls == FR_BINOM) { /* (n over k) as stacked scripts */
+        buf_puts(o, "(<sup>");
+        pg(o, x->a, st | TIGHT);
+        buf_puts(o, "</sup><sub>");
+        pg(o, x->b, st | TIGHT);
+        buf_puts(o, "</sub>)");
+        break;
+      }
       pg_group(o, x->a, st_tight);
       buf_puts(o, single(x->a) && single(x->b) ? "\xE2\x81\x84" : "/");
       pg_group(o, x->b, st_tight);
@@ -989,7 +1014,7 @@ static void om(buf_t *o, const node_t *x, int st) {
     case N_MI: {
       buf_t t = BUF_INIT;
       buf_init(&t);
-      put_styled(&t, x->text, st == ST_BB ? ST_BB : ST_NONE, 0);
+      put_styled(&t, x->text, (st == ST_BB || st == ST_CAL) ? st : ST_NONE, 0);
       om_run(o, t.data ? t.data : "", st == ST_BOLD ? ST_BOLD : (x->cls || st == ST_ROMAN) ? ST_ROMAN : st, 0);
       buf_free(&t);
       break;
@@ -1002,6 +1027,15 @@ static void om(buf_t *o, const node_t *x, int st) {
       om_run(o, x->text, 0, 1);
       break;
     case N_FRAC:
+      if (x->cls == FR_BINOM) {
+        buf_puts(o,
+                 "<m:d><m:dPr><m:begChr m:val=\"(\"/><m:endChr m:val=\")\"/></m:dPr><m:e><m:f>"
+                 "<m:fPr><m:type m:val=\"noBar\"/></m:fPr>");
+        om_in(o, "num", x->a, st);
+        om_in(o, "den", x->b, st);
+        buf_puts(o, "</m:f></m:e></m:d>");
+        break;
+      }
       buf_puts(o, "<m:f>");
       om_in(o, "num", x->a, st);
       om_in(o, "den", x->b, st);

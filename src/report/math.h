@@ -14,10 +14,10 @@
  * leaves alone; the exporters put the formula back after md4c has run
  * (rm_html_fill, rm_blocks_expand).
  *
- * The subset understood: groups, ^ and _, \frac \dfrac \tfrac, \sqrt and
+ * The subset understood: groups, ^ and _, \frac \dfrac \tfrac \binom, \sqrt and
  * \sqrt[n], Greek letters, the common operators, relations and arrows,
  * functions (\sin, \log, \lim, ...), \text \mathrm \mathbf \mathit
- * \mathbb \operatorname, \left...\right, spacing, accents (\hat \bar \vec
+ * \mathbb \mathcal \operatorname, \left...\right, spacing, accents (\hat \bar \vec
  * \tilde \dot \ddot \overline). A formula with anything else (an unknown
  * command, unbalanced braces) is not converted: the writers return -1 and
  * the exporter shows its TeX source as code, so no text is ever lost.

@@ -117,6 +117,23 @@ Test(report_math, mathml_of_the_examples) {
   free(m);
 }
 
+Test(report_math, binomials_script_letters_and_escaped_relations) {
+  char *m = mathml("$\\binom{n}{k} \\lt \\mathcal{L} \\colon \\mathbb{R}$");
+  cr_assert(m);
+  cr_expect_str_eq(m,
+                   "<math><mrow><mo>(</mo><mfrac linethickness=\"0\"><mi>n</mi><mi>k</mi></mfrac><mo>)</mo></mrow>"
+                   "<mo>&lt;</mo><mi>ℒ</mi><mo>:</mo><mi>ℝ</mi></math>");
+  free(m);
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  cr_assert_eq(rm_omml(&b, "$\\binom{n}{2}$"), 0);
+  cr_expect(strstr(b.data,
+                   "<m:d><m:dPr><m:begChr m:val=\"(\"/><m:endChr m:val=\")\"/></m:dPr><m:e><m:f><m:fPr>"
+                   "<m:type m:val=\"noBar\"/></m:fPr><m:num><m:r><m:t xml:space=\"preserve\">n</m:t></m:r>"),
+            "%s", b.data);
+  buf_free(&b);
+}
+
 Test(report_math, unknown_input_is_not_converted) {
   const char *bad[] = {"$\\foo{x}$", "$\\frac{a}{b$", "$a}$", "$x^$", "$\\left( x$", "$a & b$", "$x^a^b$"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
