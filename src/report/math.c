@@ -1008,6 +1008,16 @@ static void om(buf_t *o, const node_t *x, int st) {
           i = j - 1;
           continue;
         }
+        const node_t *f = unwrap(k->kind == N_SCRIPT ? k->a : k);
+        if (f && f->kind == N_MI && f->cls && !one_char(f->text) && i + 1 < x->n) {
+          /* a function name and its argument: Word spaces them (ln 2, sin x) */
+          buf_puts(o, "<m:func><m:fName>");
+          om(o, k, st);
+          buf_puts(o, "</m:fName><m:e>");
+          om(o, x->kids[++i], st);
+          buf_puts(o, "</m:e></m:func>");
+          continue;
+        }
         om(o, k, st);
       }
       break;
