@@ -19,6 +19,7 @@
 #include "base/buf.h"
 #include "report/math.h"
 #include "report/report.h"
+#include "xml_support.h"
 
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void) {
@@ -92,29 +93,27 @@ Test(report_math, mathml_of_the_examples) {
                    "<msup><mi>λ</mi><mi>k</mi></msup><msup><mi>e</mi><mrow><mo>−</mo><mi>λ</mi></mrow></msup></mrow>"
                    "<mrow><mi>k</mi><mo>!</mo></mrow></mfrac></math>");
   free(m);
-  m = mathml("$\\sqrt{x^2+1} + \\sqrt[3]{y} \\leq \\sum_{i=1}^{n} x_i^2 \\text{ if } \\Gamma$");
-  cr_assert(m);
-  cr_expect(strstr(m, "<msqrt><msup><mi>x</mi><mn>2</mn></msup><mo>+</mo><mn>1</mn></msqrt>"), "%s", m);
-  cr_expect(strstr(m, "<mroot><mi>y</mi><mn>3</mn></mroot>"), "%s", m);
-  cr_expect(strstr(m, "<mo>≤</mo>"), "%s", m);
-  cr_expect(strstr(m,
-                   "<munderover><mo largeop=\"true\">∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow>"
-                   "<mi>n</mi></munderover>"),
-            "%s", m);
-  cr_expect(strstr(m, "<msubsup><mi>x</mi><mi>i</mi><mn>2</mn></msubsup>"), "%s", m);
-  cr_expect(strstr(m, "<mtext> if </mtext>"), "%s", m);
-  cr_expect(strstr(m, "<mi mathvariant=\"normal\">Γ</mi>"), "%s", m);
-  free(m);
-  m = mathml("$\\left( \\frac{a}{b} \\right) \\hat{x}\\,\\mathbf{v} \\to \\infty$");
-  cr_assert(m);
-  cr_expect(strstr(m,
-                   "<mo fence=\"true\" form=\"prefix\">(</mo><mfrac><mi>a</mi><mi>b</mi></mfrac>"
-                   "<mo fence=\"true\" form=\"postfix\">)</mo>"),
-            "%s", m);
-  cr_expect(strstr(m, "<mover accent=\"true\"><mi>x</mi>"), "%s", m);
-  cr_expect(strstr(m, "<mi>𝐯</mi>"), "%s", m);
-  cr_expect(strstr(m, "<mo>→</mo><mi mathvariant=\"normal\">∞</mi>"), "%s", m);
-  free(m);
+  /* formula -> parts its MathML must hold */
+  static const char *const PARTS[][5] = {
+      {"$\\sqrt{x^2+1} + \\sqrt[3]{y}$", "<msqrt><msup><mi>x</mi><mn>2</mn></msup><mo>+</mo><mn>1</mn></msqrt>",
+       "<mroot><mi>y</mi><mn>3</mn></mroot>", NULL},
+      {"$a \\leq \\sum_{i=1}^{n} x_i^2$", "<mo>≤</mo>",
+       "<munderover><mo largeop=\"true\">∑</mo><mrow><mi>i</mi><mo>=</mo><mn>1</mn></mrow><mi>n</mi></munderover>",
+       "<msubsup><mi>x</mi><mi>i</mi><mn>2</mn></msubsup>", NULL},
+      {"$x \\text{ if } \\Gamma$", "<mtext> if </mtext>", "<mi mathvariant=\"normal\">Γ</mi>", NULL},
+      {"$\\left( \\frac{a}{b} \\right)$",
+       "<mo fence=\"true\" form=\"prefix\">(</mo><mfrac><mi>a</mi><mi>b</mi></mfrac><mo fence=\"true\" "
+       "form=\"postfix\">)</mo>",
+       NULL},
+      {"$\\hat{x}\\,\\mathbf{v} \\to \\infty$", "<mover accent=\"true\"><mi>x</mi>", "<mi>𝐯</mi>",
+       "<mo>→</mo><mi mathvariant=\"normal\">∞</mi>", NULL},
+  };
+  for (size_t i = 0; i < sizeof PARTS / sizeof *PARTS; i++) {
+    m = mathml(PARTS[i][0]);
+    cr_assert(m, "%s", PARTS[i][0]);
+    for (int k = 1; PARTS[i][k]; k++) cr_expect(strstr(m, PARTS[i][k]), "%s: no %s in %s", PARTS[i][0], PARTS[i][k], m);
+    free(m);
+  }
 }
 
 Test(report_math, binomials_script_letters_and_escaped_relations) {
@@ -232,24 +231,6 @@ static char *document_xml(const char *md) {
   return x;
 }
 
-static double count(xmlXPathContextPtr c, const char *expr) {
-  xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST expr, c);
-  cr_assert(o, "%s", expr);
-  double v = xmlXPathCastToNumber(o);
-  xmlXPathFreeObject(o);
-  return v;
-}
-
-static char *str(xmlXPathContextPtr c, const char *expr) {
-  xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST expr, c);
-  cr_assert(o, "%s", expr);
-  xmlChar *s = xmlXPathCastToString(o);
-  char *r = strdup((char *)s);
-  xmlFree(s);
-  xmlXPathFreeObject(o);
-  return r;
-}
-
 Test(report_math, docx_has_office_math) {
   char *x = document_xml(DOC);
   xmlDocPtr d = xmlReadMemory(x, (int)strlen(x), "document.xml", "UTF-8", XML_PARSE_NONET);
@@ -258,18 +239,18 @@ Test(report_math, docx_has_office_math) {
   xmlXPathRegisterNs(c, BAD_CAST "w", BAD_CAST "http://schemas.openxmlformats.org/wordprocessingml/2006/main");
   xmlXPathRegisterNs(c, BAD_CAST "m", BAD_CAST RM_NS);
   /* inline: in the paragraph with its text */
-  cr_expect_eq(count(c, "count(//w:p[contains(., 'The half-life')]/m:oMath)"), 1, "%s", x);
-  cr_expect_eq(count(c, "count(//w:p/m:oMath/m:sSub[m:e/m:r/m:t='t']/m:sub/m:r)"), 3, "%s", x);
-  cr_expect_eq(count(c,
-                     "count(//w:p/m:oMath/m:f[m:num/m:func[m:fName/m:r/m:t='ln'][m:e/m:r/m:t='2']]"
-                     "[m:den/m:r/m:t='λ'])"),
+  cr_expect_eq(xs_num(c, "count(//w:p[contains(., 'The half-life')]/m:oMath)"), 1, "%s", x);
+  cr_expect_eq(xs_num(c, "count(//w:p/m:oMath/m:sSub[m:e/m:r/m:t='t']/m:sub/m:r)"), 3, "%s", x);
+  cr_expect_eq(xs_num(c,
+                      "count(//w:p/m:oMath/m:f[m:num/m:func[m:fName/m:r/m:t='ln'][m:e/m:r/m:t='2']]"
+                      "[m:den/m:r/m:t='λ'])"),
                1, "%s", x);
   /* display: an m:oMathPara paragraph of its own */
-  cr_expect_eq(count(c, "count(//w:p[m:oMathPara][not(w:r)])"), 1, "%s", x);
-  cr_expect_eq(count(c, "count(//m:oMathPara/m:oMath/m:f/m:num/m:sSup[m:e/m:r/m:t='λ'][m:sup/m:r/m:t='k'])"), 1, "%s",
+  cr_expect_eq(xs_num(c, "count(//w:p[m:oMathPara][not(w:r)])"), 1, "%s", x);
+  cr_expect_eq(xs_num(c, "count(//m:oMathPara/m:oMath/m:f/m:num/m:sSup[m:e/m:r/m:t='λ'][m:sup/m:r/m:t='k'])"), 1, "%s",
                x);
-  cr_expect_eq(count(c, "count(//m:oMathPara/m:oMath/m:f/m:den/m:r)"), 2, "%s", x);
-  char *rest = str(c, "//w:p[contains(., 'It costs')]");
+  cr_expect_eq(xs_num(c, "count(//m:oMathPara/m:oMath/m:f/m:den/m:r)"), 2, "%s", x);
+  char *rest = xs_str(c, "//w:p[contains(., 'It costs')]");
   cr_expect_str_eq(rest, "It costs $5 and $10. Code: $x^2$.");
   free(rest);
   cr_expect(!strstr(x, "\\frac"), "%s", x);
@@ -284,15 +265,15 @@ Test(report_math, docx_has_office_math) {
   c = xmlXPathNewContext(d);
   xmlXPathRegisterNs(c, BAD_CAST "w", BAD_CAST "http://schemas.openxmlformats.org/wordprocessingml/2006/main");
   xmlXPathRegisterNs(c, BAD_CAST "m", BAD_CAST RM_NS);
-  cr_expect_eq(count(c, "count(//m:nary[m:naryPr/m:chr/@m:val='∑'][m:e/m:sSub])"), 1, "%s", x);
-  cr_expect_eq(count(c, "count(//m:rad[m:e/m:d[m:dPr/m:begChr/@m:val='(']])"), 1, "%s", x);
-  char *t = str(c, "//m:r[m:rPr/m:nor]/m:t");
+  cr_expect_eq(xs_num(c, "count(//m:nary[m:naryPr/m:chr/@m:val='∑'][m:e/m:sSub])"), 1, "%s", x);
+  cr_expect_eq(xs_num(c, "count(//m:rad[m:e/m:d[m:dPr/m:begChr/@m:val='(']])"), 1, "%s", x);
+  char *t = xs_str(c, "//m:r[m:rPr/m:nor]/m:t");
   cr_expect_str_eq(t, "</m:t><w:r>");
   free(t);
-  t = str(c, "//w:r[w:rPr/w:rFonts/@w:ascii='Courier New']/w:t");
+  t = xs_str(c, "//w:r[w:rPr/w:rFonts/@w:ascii='Courier New']/w:t");
   cr_expect_str_eq(t, "$\\nope$");
   free(t);
-  t = str(c, "//w:p");
+  t = xs_str(c, "//w:p");
   cr_expect(strstr(t, " V"), "%s", t);
   free(t);
   xmlXPathFreeContext(c);
@@ -307,14 +288,14 @@ Test(report_math, display_math_inside_a_paragraph_gets_its_own) {
   xmlXPathContextPtr c = xmlXPathNewContext(d);
   xmlXPathRegisterNs(c, BAD_CAST "w", BAD_CAST "http://schemas.openxmlformats.org/wordprocessingml/2006/main");
   xmlXPathRegisterNs(c, BAD_CAST "m", BAD_CAST RM_NS);
-  char *t = str(c, "//w:body/w:p[1]");
+  char *t = xs_str(c, "//w:body/w:p[1]");
   cr_expect_str_eq(t, "The distribution is");
   free(t);
-  cr_expect_eq(count(c, "count(//w:body/w:p[2]/m:oMathPara/m:oMath/m:sSup)"), 1, "%s", x);
-  t = str(c, "//w:body/w:p[3]/w:r[1]");
+  cr_expect_eq(xs_num(c, "count(//w:body/w:p[2]/m:oMathPara/m:oMath/m:sSup)"), 1, "%s", x);
+  t = xs_str(c, "//w:body/w:p[3]/w:r[1]");
   cr_expect_str_eq(t, "where ");
   free(t);
-  cr_expect_eq(count(c, "count(//w:body/w:p[3]/m:oMath)"), 1, "%s", x);
+  cr_expect_eq(xs_num(c, "count(//w:body/w:p[3]/m:oMath)"), 1, "%s", x);
   xmlXPathFreeContext(c);
   xmlFreeDoc(d);
   free(x);
