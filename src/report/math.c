@@ -21,6 +21,9 @@
 /* The marker: U+E000, the formula's number in decimal, U+E001. */
 #define MARK_OPEN "\xEE\x80\x80"
 #define MARK_CLOSE "\xEE\x80\x81"
+/* The same in a URL, as md4c writes it in HTML. */
+#define URL_OPEN "%EE%80%80"
+#define URL_CLOSE "%EE%80%81"
 
 /* ---- the tree ---- */
 
@@ -1206,7 +1209,7 @@ void rm_mark(const char *markdown, rm_marks_t *m) {
   size_t n = strlen(s);
   buf_t md = BUF_INIT;
   buf_init(&md);
-  if (strstr(s, MARK_OPEN) || strstr(s, MARK_CLOSE)) {
+  if (strstr(s, MARK_OPEN) || strstr(s, MARK_CLOSE) || strstr(s, URL_OPEN)) {
     buf_append(&md, s, n);
     m->md = buf_detach(&md, NULL);
     return;
@@ -1244,17 +1247,38 @@ void rm_marks_free(rm_marks_t *m) {
   memset(m, 0, sizeof *m);
 }
 
-size_t rm_find_mark(const char *s, size_t n, size_t nmarks, size_t *idx, size_t *len) {
-  for (size_t i = 0; i + 6 < n + 1 && nmarks; i++) {
-    if (strncmp(s + i, MARK_OPEN, 3)) continue;
-    size_t j = i + 3, v = 0;
-    while (j < n && s[j] >= '0' && s[j] <= '9' && j - i < 16) v = v * 10 + (size_t)(s[j++] - '0');
-    if (j == i + 3 || j + 3 > n || strncmp(s + j, MARK_CLOSE, 3) || v >= nmarks) continue;
+/* The next open-number-close in s[0..n), as rm_find_mark (open and close
+ * of the same length). */
+static size_t find_mark(const char *s, size_t n, size_t nmarks, const char *open, const char *close, size_t *idx,
+                        size_t *len) {
+  size_t ml = strlen(open);
+  for (size_t i = 0; i + 2 * ml < n && nmarks; i++) {
+    if (strncmp(s + i, open, ml)) continue;
+    size_t j = i + ml, v = 0;
+    while (j < n && s[j] >= '0' && s[j] <= '9' && j - i < ml + 12) v = v * 10 + (size_t)(s[j++] - '0');
+    if (j == i + ml || j + ml > n || strncmp(s + j, close, ml) || v >= nmarks) continue;
     *idx = v;
-    *len = j + 3 - i;
+    *len = j + ml - i;
     return i;
   }
   return n;
+}
+
+size_t rm_find_mark(const char *s, size_t n, size_t nmarks, size_t *idx, size_t *len) {
+  return find_mark(s, n, nmarks, MARK_OPEN, MARK_CLOSE, idx, len);
+}
+
+/* A source in a URL attribute, escaped as md4c escapes URLs. */
+static void put_url(buf_t *o, const char *s) {
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (is_alpha((char)c) || (c >= '0' && c <= '9') || strchr("-_.+!*(),%#@?=;:/,+$", c))
+      buf_putc(o, (char)c);
+    else if (c == '&')
+      buf_puts(o, "&amp;");
+    else
+      buf_printf(o, "%%%02X", c);
+  }
 }
 
 /* ---- putting the math back ---- */
@@ -1269,6 +1293,10 @@ void rm_html_fill(buf_t *html, const rm_marks_t *m) {
   size_t scanned = 0;
   while (pos < n) {
     size_t idx, len, at = rm_find_mark(s + pos, n - pos, m->n, &idx, &len) + pos;
+    /* md4c percent-encodes a marker in a link or image target */
+    size_t uidx, ulen, uat = find_mark(s + pos, n - pos, m->n, URL_OPEN, URL_CLOSE, &uidx, &ulen) + pos;
+    int url = uat < at;
+    if (url) at = uat, idx = uidx, len = ulen;
     /* the context at the marker: inside a tag, inside <code>/<pre> */
     for (; scanned < at; scanned++) {
       if (s[scanned] == '<') {
@@ -1281,7 +1309,9 @@ void rm_html_fill(buf_t *html, const rm_marks_t *m) {
     buf_append(&out, s + pos, at - pos);
     if (at >= n) break;
     const char *src = m->src[idx];
-    if (in_tag || code || rm_mathml(&out, src) < 0) {
+    if (url)
+      put_url(&out, src);
+    else if (in_tag || code || rm_mathml(&out, src) < 0) {
       if (!in_tag && !code) buf_puts(&out, "<code class=\"math-tex\">");
       esc(&out, src);
       if (!in_tag && !code) buf_puts(&out, "</code>");

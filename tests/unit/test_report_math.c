@@ -176,6 +176,12 @@ Test(report_math, html_export_has_mathml_and_keeps_the_rest) {
   cr_expect(strstr(h, "<p>Before <code class=\"math-tex\">$\\unknown{x}$</code> after <math><msup>"), "%s", h);
   cr_expect(strstr(h, "and <em>more</em>.</p>"), "%s", h);
   free(h);
+  /* a formula in a link or image target is put back as it was written */
+  h = report_html("x", "[see $a$](https://x.org/$a$/p?q=1&r=2) ![$b$](https://x.org/$b$.png)\n");
+  cr_assert(h);
+  cr_expect(strstr(h, "<a href=\"https://x.org/$a$/p?q=1&amp;r=2\">see <math><mi>a</mi></math></a>"), "%s", h);
+  cr_expect(strstr(h, "<img src=\"https://x.org/$b$.png\" alt=\"$b$\""), "%s", h);
+  free(h);
   /* md4c's code the preview does not split out (indented, ~~~): still code, in every export */
   static const char CODE[] = "Text $a$.\n\n    indented $x^2$\n\n~~~\n$$y$$\n~~~\n";
   h = report_html("x", CODE);
