@@ -707,6 +707,17 @@ static int one_char(const char *s) {
   return i == n;
 }
 
+/* 1 when the item i of a row is a function name (\sin, \log_2) that wants
+ * a thin space before its argument: something follows that is not a
+ * bracket. */
+static int fn_space(const node_t *row, size_t i) {
+  const node_t *k = unwrap(row->kids[i]);
+  if (k && k->kind == N_SCRIPT) k = unwrap(k->a);
+  if (!k || k->kind != N_MI || !k->cls || one_char(k->text) || i + 1 >= row->n) return 0;
+  const node_t *next = row->kids[i + 1];
+  return !(next->kind == N_MO && (!strcmp(next->text, "(") || !strcmp(next->text, "["))) && next->kind != N_FENCE;
+}
+
 static void ml_leaf(buf_t *o, const char *tag, const node_t *x, int st) {
   buf_printf(o, "<%s", tag);
   if (!strcmp(tag, "mi") && one_char(x->text) && (st == ST_ROMAN || (x->cls && st != ST_ITALIC)))
@@ -719,7 +730,10 @@ static void ml_leaf(buf_t *o, const char *tag, const node_t *x, int st) {
 static void ml(buf_t *o, const node_t *x, int st) {
   switch (x->kind) {
     case N_ROW:
-      for (size_t i = 0; i < x->n; i++) ml(o, x->kids[i], st);
+      for (size_t i = 0; i < x->n; i++) {
+        ml(o, x->kids[i], st);
+        if (fn_space(x, i)) buf_puts(o, "<mspace width=\"0.1667em\"></mspace>");
+      }
       break;
     case N_MI:
       ml_leaf(o, "mi", x, st);
@@ -728,7 +742,11 @@ static void ml(buf_t *o, const node_t *x, int st) {
       ml_leaf(o, "mn", x, st);
       break;
     case N_MO:
-      buf_puts(o, x->cls == OP_LARGE ? "<mo largeop=\"true\">" : "<mo>");
+      /* a bracket or slash typed as a character does not stretch or space
+       * (only \left...\right fences do), as in TeX */
+      buf_puts(o, x->cls == OP_LARGE ? "<mo largeop=\"true\">"
+                  : x->cls == OP_ORD ? "<mo stretchy=\"false\" lspace=\"0em\" rspace=\"0em\">"
+                                     : "<mo>");
       esc(o, x->text);
       buf_puts(o, "</mo>");
       break;
@@ -845,12 +863,7 @@ static void pg(buf_t *o, const node_t *x, int st_tight) {
           esc(o, x->kids[i]->text); /* a sign, not an operation: no spaces */
         else
           pg(o, x->kids[i], st_tight);
-        /* a function name is followed by a thin space unless a bracket follows */
-        const node_t *k = unwrap(x->kids[i]);
-        if (k && k->kind == N_SCRIPT) k = unwrap(k->a);
-        if (k && k->kind == N_MI && k->cls && strlen(k->text) > 1 && i + 1 < x->n &&
-            !(x->kids[i + 1]->kind == N_MO && !strcmp(x->kids[i + 1]->text, "(")) && x->kids[i + 1]->kind != N_FENCE)
-          buf_puts(o, "\xE2\x80\x89");
+        if (fn_space(x, i)) buf_puts(o, "\xE2\x80\x89");
       }
       break;
     case N_MI: {
