@@ -12,6 +12,7 @@
 
 #include "base/buf.h"
 #include "base/text.h"
+#include "report/math.h"
 #include "report/report.h"
 
 #define MAX_LISTS 32
@@ -332,6 +333,11 @@ char *rb_clean(const char *s) {
 int rb_parse(const char *markdown, rb_doc_t *doc) {
   memset(doc, 0, sizeof *doc);
   char *md = rb_clean(markdown);
+  rm_marks_t marks; /* TeX math: markers now, runs after md4c (math.h) */
+  rm_mark(md, &marks);
+  free(md);
+  md = marks.md;
+  marks.md = NULL;
   parse_t p = {.doc = doc, .cur = -1};
   MD_PARSER parser = {0};
   parser.flags = MD_FLAG_TABLES | MD_FLAG_PERMISSIVEAUTOLINKS | MD_FLAG_NOHTML | MD_FLAG_STRIKETHROUGH;
@@ -343,6 +349,8 @@ int rb_parse(const char *markdown, rb_doc_t *doc) {
   int rc = md_parse(md, (MD_SIZE)strlen(md), &parser, &p);
   free(p.href);
   free(md);
+  if (rc == 0) rm_blocks_expand(doc, &marks);
+  rm_marks_free(&marks);
   if (rc != 0) {
     rb_free(doc);
     return -1;

@@ -23,7 +23,9 @@
 #include <cairo.h>
 #include <stddef.h>
 
-enum { RB_BOLD = 1, RB_ITALIC = 2, RB_CODE = 4, RB_LINK = 8, RB_STRIKE = 16 };
+/* RB_MATH: the run is a TeX formula, its text the source with delimiters
+ * (math.h); RB_DISPLAY: display math. */
+enum { RB_BOLD = 1, RB_ITALIC = 2, RB_CODE = 4, RB_LINK = 8, RB_STRIKE = 16, RB_MATH = 32, RB_DISPLAY = 64 };
 
 typedef struct {
   char *text; /* NUL-terminated, never empty */

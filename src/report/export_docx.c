@@ -14,7 +14,10 @@
  * (an SVG image paragraph, blocks.h) -> a PNG drawn by rb_svg_png
  * (svg_draw.c, the PDF's renderer) in word/media/chartN.png, placed inline
  * and followed by its title as a Caption; one that cannot be drawn keeps
- * its title with a note.
+ * its title with a note. TeX math (math.h) becomes Office Math (m:oMath
+ * inline, m:oMathPara for display math), written by rm_omml and inserted
+ * as raw XML (it escapes its text); a formula outside the subset keeps its
+ * source as a Courier New run.
  */
 #include <libxml/xmlwriter.h>
 #include <stdio.h>
@@ -24,6 +27,7 @@
 
 #include "base/buf.h"
 #include "report/blocks.h"
+#include "report/math.h"
 #include "report/report.h"
 
 #define NS_W "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -159,6 +163,15 @@ static void cell_runs(docx_t *d, const rb_cell_t *c, int extra) {
   for (size_t i = 0; i < c->nruns; i++) {
     const rb_run_t *r = &c->runs[i];
     int f = r->flags | extra;
+    if (f & RB_MATH) {
+      buf_t m = BUF_INIT;
+      buf_init(&m);
+      int ok = rm_omml(&m, r->text) == 0;
+      if (ok && !x->bad && xmlTextWriterWriteRaw(x->w, BAD_CAST m.data) < 0) x->bad = 1;
+      buf_free(&m);
+      if (ok) continue;
+      f |= RB_CODE;
+    }
     int link = (f & RB_LINK) && r->href && r->href[0];
     if (link) {
       char rid[32];
@@ -349,6 +362,7 @@ static char *document_xml(docx_t *d, const rb_doc_t *doc, size_t *len) {
   A(x, "xmlns:wp", NS_WP);
   A(x, "xmlns:a", NS_A);
   A(x, "xmlns:pic", NS_PIC);
+  A(x, "xmlns:m", RM_NS);
   S(x, "w:body");
   for (size_t i = 0; i < doc->n; i++) {
     const rb_block_t *b = &doc->blocks[i];

@@ -7,7 +7,10 @@
  * a page break can fall between any two lines; headings move to the next
  * page when fewer than three body lines would follow them. A4, 2 cm
  * margins, 1 pt = 1 user unit (Pango resolution 72 dpi). The footer has the
- * title (shortened to fit) and the page number.
+ * title (shortened to fit) and the page number. TeX math (math.h) is laid
+ * out inline from its Pango markup (Unicode symbols, <sup>/<sub> scripts);
+ * a paragraph of display math is centred; a formula outside the subset
+ * shows its source in monospace.
  *
  * Fonts come from fontconfig through Pango's fallback ("Sans", "Monospace"),
  * so Hangul and other CJK text is drawn with an installed CJK font (Debian:
@@ -23,6 +26,7 @@
 
 #include "base/buf.h"
 #include "report/blocks.h"
+#include "report/math.h"
 #include "report/report.h"
 
 #define PAGE_W 595.276
@@ -89,6 +93,32 @@ static void add_attr(PangoAttrList *al, PangoAttribute *a, guint start, guint en
   pango_attr_list_insert(al, a);
 }
 
+/* Appends a formula's text to t and its attributes (from its Pango markup)
+ * to al. -1 (nothing appended) when the formula is outside the subset. */
+static int put_math(buf_t *t, PangoAttrList *al, const char *src) {
+  buf_t m = BUF_INIT;
+  buf_init(&m);
+  PangoAttrList *ml = NULL;
+  char *text = NULL;
+  if (rm_pango(&m, src) < 0 || !pango_parse_markup(m.data, (int)m.len, 0, &ml, &text, NULL, NULL)) {
+    buf_free(&m);
+    return -1;
+  }
+  buf_free(&m);
+  guint s = (guint)t->len;
+  buf_puts(t, text);
+  GSList *list = pango_attr_list_get_attributes(ml);
+  for (GSList *i = list; i; i = i->next) {
+    PangoAttribute *a = i->data;
+    guint e = a->end_index > strlen(text) ? (guint)strlen(text) : a->end_index;
+    add_attr(al, a, s + a->start_index, s + e);
+  }
+  g_slist_free(list);
+  pango_attr_list_unref(ml);
+  g_free(text);
+  return 0;
+}
+
 /* A layout of a cell's runs, wrapped to width points; extra: flags for all runs. */
 static PangoLayout *make_layout(pdf_t *p, const rb_cell_t *c, const char *font, double width, int extra) {
   PangoLayout *l = pango_layout_new(p->ctx);
@@ -102,10 +132,15 @@ static PangoLayout *make_layout(pdf_t *p, const rb_cell_t *c, const char *font, 
   PangoAttrList *al = pango_attr_list_new();
   for (size_t i = 0; c && i < c->nruns; i++) {
     const rb_run_t *r = &c->runs[i];
-    guint s = (guint)t.len;
-    buf_puts(&t, r->text);
-    guint e = (guint)t.len;
     int f = r->flags | extra;
+    if ((f & RB_DISPLAY) && i) buf_putc(&t, '\n'); /* display math on its own line */
+    guint s = (guint)t.len;
+    if (!(f & RB_MATH) || put_math(&t, al, r->text) < 0) {
+      buf_puts(&t, r->text);
+      if (f & RB_MATH) f |= RB_CODE;
+    }
+    guint e = (guint)t.len;
+    if ((f & RB_DISPLAY) && i + 1 < c->nruns) buf_putc(&t, '\n');
     if (f & RB_BOLD) add_attr(al, pango_attr_weight_new(PANGO_WEIGHT_BOLD), s, e);
     if (f & RB_ITALIC) add_attr(al, pango_attr_style_new(PANGO_STYLE_ITALIC), s, e);
     if (f & RB_CODE) add_attr(al, pango_attr_family_new("Monospace"), s, e);
@@ -234,8 +269,11 @@ static void text_block(pdf_t *p, const rb_block_t *b) {
     d.bg_w = TEXT_W - indent;
     x += 6;
     space(p, 2);
-  } else
+  } else {
     l = make_layout(p, &b->cells[0], BODY_FONT, MARGIN + TEXT_W - x, extra);
+    if (b->kind == RB_PARA && b->cells[0].nruns == 1 && (b->cells[0].runs[0].flags & RB_DISPLAY))
+      pango_layout_set_alignment(l, PANGO_ALIGN_CENTER);
+  }
   flow(p, l, x, &d);
   p->y += b->kind == RB_ITEM ? 2 : 6;
   g_object_unref(l);

@@ -14,6 +14,7 @@
 #include "base/buf.h"
 #include "base/util.h"
 #include "report/cite.h"
+#include "report/math.h"
 
 /* The citation key of a note: its source (document + page, or URL), so
  * several notes from one page share a number; the note id when unknown. */
@@ -503,13 +504,18 @@ char *report_html(const char *title, const char *markdown) {
   buf_t body = BUF_INIT, b = BUF_INIT;
   buf_init(&body);
   buf_init(&b);
-  if (md_html(markdown, (MD_SIZE)strlen(markdown), html_out, &body,
+  rm_marks_t marks; /* TeX math as MathML (math.h) */
+  rm_mark(markdown, &marks);
+  if (md_html(marks.md, (MD_SIZE)strlen(marks.md), html_out, &body,
               MD_FLAG_TABLES | MD_FLAG_PERMISSIVEAUTOLINKS | MD_FLAG_NOHTML, 0) != 0) {
+    rm_marks_free(&marks);
     buf_free(&body);
     buf_free(&b);
     return NULL;
   }
   neutralise_links(&body);
+  rm_html_fill(&body, &marks);
+  rm_marks_free(&marks);
   buf_puts(&b, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
   escape(&b, title ? title : "");
   buf_puts(&b,

@@ -760,3 +760,25 @@ Test(writing, a_report_edit_is_a_new_version_that_says_who_made_it) {
   cr_assert(strstr(json_string_value(json_object_get(s, "content")), "Edited by hand [@1]."));
   json_decref(s);
 }
+
+/* ---------- math in exports ---------- */
+
+Test(writing, html_export_renders_math_as_mathml) {
+  char *id = new_session(
+      tok_a, json_pack("{s:s, s:s}", "title", "Decay", "content",
+                       "# Decay\n\nThe half-life $t_{1/2} = \\frac{\\ln 2}{\\lambda}$ costs $5 and $10.\n\n"
+                       "$$ P(k) = \\frac{\\lambda^k e^{-\\lambda}}{k!} $$\n\nCode stays: `$\\frac{a}{b}$`.\n"));
+  ts_response_t html = get_raw(tok_a, "/api/writing/sessions/%s/export?format=html", id);
+  cr_assert_eq(html.status, 200);
+  cr_assert(strstr(html.body, "<math><msub><mi>t</mi>"), "%s", html.body);
+  cr_assert(strstr(html.body, "<math display=\"block\">"), "%s", html.body);
+  cr_assert(strstr(html.body, "<mi>λ</mi>"), "%s", html.body);
+  cr_assert(strstr(html.body, "costs $5 and $10."), "dollar amounts stay text: %s", html.body);
+  cr_assert(strstr(html.body, "<code>$\\frac{a}{b}$</code>"), "math in code stays code: %s", html.body);
+  /* the one \frac left is the code span's */
+  const char *f = strstr(html.body, "\\frac");
+  cr_assert(f && !strstr(f + 1, "\\frac") && f > strstr(html.body, "<code>"), "%s", html.body);
+  cr_assert(strstr(html.headers, "Content-Security-Policy: default-src 'none'"), "%s", html.headers);
+  ts_response_free(&html);
+  free(id);
+}

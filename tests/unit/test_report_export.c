@@ -25,6 +25,7 @@
 #include "base/buf.h"
 #include "rag/parse.h"
 #include "report/report.h"
+#include "xml_support.h"
 
 static const char EN_TITLE[] = "Heat pumps in cold climates";
 static const char EN_MD[] =
@@ -125,26 +126,8 @@ static xmlXPathContextPtr xpath_ctx(xmlDocPtr d) {
   return x;
 }
 
-static double xp_num(xmlXPathContextPtr x, const char *expr) {
-  xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST expr, x);
-  cr_assert(o, "bad XPath %s", expr);
-  double v = xmlXPathCastToNumber(o);
-  xmlXPathFreeObject(o);
-  return v;
-}
-
-static char *xp_str(xmlXPathContextPtr x, const char *expr) {
-  xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST expr, x);
-  cr_assert(o, "bad XPath %s", expr);
-  xmlChar *s = xmlXPathCastToString(o);
-  char *r = strdup((const char *)s);
-  xmlFree(s);
-  xmlXPathFreeObject(o);
-  return r;
-}
-
 static void expect_str(xmlXPathContextPtr x, const char *expr, const char *want) {
-  char *s = xp_str(x, expr);
+  char *s = xs_str(x, expr);
   cr_expect_str_eq(s, want, "%s", expr);
   free(s);
 }
@@ -158,7 +141,7 @@ static void check_docx_common(const char *z, size_t zl, const char *title) {
 
   xmlDocPtr ct = part_xml(z, zl, "[Content_Types].xml");
   xmlXPathContextPtr x = xpath_ctx(ct);
-  cr_expect_eq(xp_num(x,
+  cr_expect_eq(xs_num(x,
                       "count(//ct:Override[@PartName='/word/document.xml' and @ContentType='application/"
                       "vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml'])"),
                1);
@@ -177,7 +160,7 @@ static void check_docx_common(const char *z, size_t zl, const char *title) {
   for (size_t i = 0; i < sizeof styles / sizeof styles[0]; i++) {
     char q[200];
     snprintf(q, sizeof q, "count(//w:style[@w:styleId='%s'])", styles[i]);
-    cr_expect_eq(xp_num(x, q), 1, "style %s", styles[i]);
+    cr_expect_eq(xs_num(x, q), 1, "style %s", styles[i]);
   }
   xmlXPathFreeContext(x);
   xmlFreeDoc(st);
@@ -200,7 +183,7 @@ static int check_numbering(const char *z, size_t zl, xmlXPathContextPtr dx) {
     xmlChar *id = xmlNodeGetContent(o->nodesetval->nodeTab[i]);
     char q[300];
     snprintf(q, sizeof q, "count(//w:num[@w:numId='%s'])", (const char *)id);
-    cr_expect_eq(xp_num(nx, q), 1, "numId %s is not defined", (const char *)id);
+    cr_expect_eq(xs_num(nx, q), 1, "numId %s is not defined", (const char *)id);
     if (strcmp((const char *)id, "1")) {
       snprintf(q, sizeof q,
                "string(//w:abstractNum[@w:abstractNumId=//w:num[@w:numId='%s']/w:abstractNumId/@w:val]"
@@ -225,34 +208,34 @@ Test(report_export, docx_english) {
   xmlDocPtr d = part_xml(z, zl, "word/document.xml");
   xmlXPathContextPtr x = xpath_ctx(d);
   expect_str(x, "string(//w:p[w:pPr/w:pStyle/@w:val='Title'])", EN_TITLE);
-  cr_expect_eq(xp_num(x, "count(//w:p[w:pPr/w:pStyle/@w:val='Heading1'])"), 3); /* Introduction, Field, References */
+  cr_expect_eq(xs_num(x, "count(//w:p[w:pPr/w:pStyle/@w:val='Heading1'])"), 3); /* Introduction, Field, References */
   expect_str(x, "string(//w:p[w:pPr/w:pStyle/@w:val='Heading1'][1])", "Introduction");
   expect_str(x, "string(//w:p[w:pPr/w:pStyle/@w:val='Heading2'])", "Installation notes");
   /* the quote keeps its bold run */
-  cr_expect_eq(xp_num(x, "count(//w:p[w:pPr/w:pStyle/@w:val='Quote']//w:r[w:rPr/w:b][.='Offline report'])"), 1);
+  cr_expect_eq(xs_num(x, "count(//w:p[w:pPr/w:pStyle/@w:val='Quote']//w:r[w:rPr/w:b][.='Offline report'])"), 1);
   /* escaping: the text comes back exactly */
-  char *body = xp_str(x, "string(//w:body)");
+  char *body = xs_str(x, "string(//w:body)");
   cr_expect(strstr(body, "compare A < B & \"C\"."), "%s", body);
   cr_expect(strstr(body, "freezing [1]."), "citation lost: %s", body);
   cr_expect(strstr(body, "sizing [2][1]."), "%s", body);
   free(body);
-  cr_expect_eq(xp_num(x, "count(//w:r[w:rPr/w:i][.='drops'])"), 1);
-  cr_expect_eq(xp_num(x, "count(//w:r[w:rPr/w:rFonts/@w:ascii='Courier New'][.='COP'])"), 1);
+  cr_expect_eq(xs_num(x, "count(//w:r[w:rPr/w:i][.='drops'])"), 1);
+  cr_expect_eq(xs_num(x, "count(//w:r[w:rPr/w:rFonts/@w:ascii='Courier New'][.='COP'])"), 1);
   /* lists: 3 bullets (one nested at level 1) and 2 numbered references */
-  cr_expect_eq(xp_num(x, "count(//w:p[w:pPr/w:pStyle/@w:val='ListParagraph'][w:pPr/w:numPr/w:numId/@w:val='1'])"), 3);
-  cr_expect_eq(xp_num(x, "count(//w:p[w:pPr/w:numPr/w:ilvl/@w:val='1'])"), 1);
-  cr_expect_eq(xp_num(x, "count(//w:p[w:pPr/w:pStyle/@w:val='ListParagraph'][w:pPr/w:numPr/w:numId/@w:val!='1'])"), 2);
+  cr_expect_eq(xs_num(x, "count(//w:p[w:pPr/w:pStyle/@w:val='ListParagraph'][w:pPr/w:numPr/w:numId/@w:val='1'])"), 3);
+  cr_expect_eq(xs_num(x, "count(//w:p[w:pPr/w:numPr/w:ilvl/@w:val='1'])"), 1);
+  cr_expect_eq(xs_num(x, "count(//w:p[w:pPr/w:pStyle/@w:val='ListParagraph'][w:pPr/w:numPr/w:numId/@w:val!='1'])"), 2);
   expect_str(x, "string(//w:p[w:pPr/w:numPr/w:numId/@w:val!='1'][2])",
              "Defrost handbook, page 4 (accessed 2025-01-01)");
   cr_expect_eq(check_numbering(z, zl, x), 5);
   /* table: header + 2 rows of 2 cells, header bold */
-  cr_expect_eq(xp_num(x, "count(//w:tbl)"), 1);
-  cr_expect_eq(xp_num(x, "count(//w:tbl/w:tr)"), 3);
-  cr_expect_eq(xp_num(x, "count(//w:tbl/w:tr[1]/w:tc[w:p/w:r/w:rPr/w:b])"), 2);
+  cr_expect_eq(xs_num(x, "count(//w:tbl)"), 1);
+  cr_expect_eq(xs_num(x, "count(//w:tbl/w:tr)"), 3);
+  cr_expect_eq(xs_num(x, "count(//w:tbl/w:tr[1]/w:tc[w:p/w:r/w:rPr/w:b])"), 2);
   expect_str(x, "string(//w:tbl/w:tr[3]/w:tc[1])", "Bergen");
   expect_str(x, "string(//w:p[w:pPr/w:pStyle/@w:val='Code'])", "config: heat_pump=true");
   /* the reference URL is a hyperlink with an external relationship */
-  char *rid = xp_str(x, "string(//w:hyperlink/@r:id)");
+  char *rid = xs_str(x, "string(//w:hyperlink/@r:id)");
   cr_assert(rid[0], "no hyperlink");
   expect_str(x, "string(//w:hyperlink)", "https://example.org/hp?a=1&b=2");
   xmlXPathFreeContext(x);
@@ -293,7 +276,7 @@ Test(report_export, docx_korean) {
   expect_str(x, "string(//w:p[w:pPr/w:pStyle/@w:val='Title'])", KO_TITLE);
   expect_str(x, "string(//w:p[w:pPr/w:pStyle/@w:val='Heading1'][1])", "서론");
   expect_str(x, "string(//w:p[w:pPr/w:pStyle/@w:val='Heading1'][3])", "참고 문헌");
-  char *body = xp_str(x, "string(//w:body)");
+  char *body = xs_str(x, "string(//w:body)");
   cr_expect(strstr(body, KO_SENTENCE) && strstr(body, "늘었다 [1]."), "%s", body);
   free(body);
   cr_expect_eq(check_numbering(z, zl, x), 4);
@@ -464,7 +447,7 @@ Test(report_export, hostile_text_stays_valid) {
   check_docx_common(d, l, "T<>&\"");
   xmlDocPtr doc = part_xml(d, l, "word/document.xml");
   xmlXPathContextPtr x = xpath_ctx(doc);
-  char *body = xp_str(x, "string(//w:body)");
+  char *body = xs_str(x, "string(//w:body)");
   cr_expect(strstr(body, "<w:p>& ok") && strstr(body, "]]> and <script>x</script>"), "%s", body);
   free(body);
   xmlXPathFreeContext(x);
@@ -574,12 +557,12 @@ Test(report_links, docx_hyperlinks_only_for_safe_targets) {
   cr_assert_eq(report_docx("Links", HOSTILE_LINKS_MD, &z, &zl, err, sizeof err), 0, "%s", err);
   xmlDocPtr rels = part_xml(z, zl, "word/_rels/document.xml.rels");
   xmlXPathContextPtr x = xpath_ctx(rels);
-  cr_expect_eq(xp_num(x, "count(//rel:Relationship[@TargetMode='External'])"), 4, "https, mailto, #top, relative: %g",
-               xp_num(x, "count(//rel:Relationship[@TargetMode='External'])"));
-  char *targets = xp_str(x, "string(//rel:Relationship[@TargetMode='External'][1]/@Target)");
+  cr_expect_eq(xs_num(x, "count(//rel:Relationship[@TargetMode='External'])"), 4, "https, mailto, #top, relative: %g",
+               xs_num(x, "count(//rel:Relationship[@TargetMode='External'])"));
+  char *targets = xs_str(x, "string(//rel:Relationship[@TargetMode='External'][1]/@Target)");
   cr_expect_str_eq(targets, "https://example.org/a?b=1&c=2");
   free(targets);
-  cr_expect_eq(xp_num(x,
+  cr_expect_eq(xs_num(x,
                       "count(//rel:Relationship[contains(translate(@Target,'SCRIPTAV','scriptav'),'script') or "
                       "starts-with(translate(@Target,'DATA','data'),'data:')])"),
                0);
@@ -587,7 +570,7 @@ Test(report_links, docx_hyperlinks_only_for_safe_targets) {
   xmlFreeDoc(rels);
   xmlDocPtr d = part_xml(z, zl, "word/document.xml");
   x = xpath_ctx(d);
-  char *body = xp_str(x, "string(//w:body)");
+  char *body = xs_str(x, "string(//w:body)");
   cr_expect(strstr(body, "a b c"), "link texts stay: %s", body);
   free(body);
   xmlXPathFreeContext(x);
@@ -660,16 +643,16 @@ Test(report_export, docx_chart_is_a_png_drawing) {
   /* the document places it inline, sized in EMU, with its title as the caption */
   xmlDocPtr d = part_xml(z, zl, "word/document.xml");
   xmlXPathContextPtr x = xpath_ctx(d);
-  cr_expect_eq(xp_num(x, "count(//w:drawing/wp:inline/a:graphic/a:graphicData/pic:pic/pic:blipFill/a:blip)"), 1);
-  cr_expect_eq(xp_num(x, "number(//wp:inline/wp:extent/@cx)"), 360 * 12700);
-  cr_expect_eq(xp_num(x, "number(//wp:inline/wp:extent/@cy)"), 180 * 12700);
-  char *rid = xp_str(x, "string(//a:blip/@r:embed)");
+  cr_expect_eq(xs_num(x, "count(//w:drawing/wp:inline/a:graphic/a:graphicData/pic:pic/pic:blipFill/a:blip)"), 1);
+  cr_expect_eq(xs_num(x, "number(//wp:inline/wp:extent/@cx)"), 360 * 12700);
+  cr_expect_eq(xs_num(x, "number(//wp:inline/wp:extent/@cy)"), 180 * 12700);
+  char *rid = xs_str(x, "string(//a:blip/@r:embed)");
   cr_expect(rid[0], "an r:embed id");
   expect_str(x, "string(//w:p[w:pPr/w:pStyle/@w:val='Caption'][1])", "Revenue by year");
-  char *broken = xp_str(x, "string(//w:p[w:pPr/w:pStyle/@w:val='Caption'][2])");
+  char *broken = xs_str(x, "string(//w:p[w:pPr/w:pStyle/@w:val='Caption'][2])");
   cr_expect(strstr(broken, "Broken chart") && strstr(broken, "could not be drawn"), "fallback: %s", broken);
   free(broken);
-  char *body = xp_str(x, "string(//w:body)");
+  char *body = xs_str(x, "string(//w:body)");
   cr_expect(strstr(body, "After the charts."), "%s", body);
   free(body);
   xmlXPathFreeContext(x);
@@ -686,7 +669,7 @@ Test(report_export, docx_chart_is_a_png_drawing) {
   free(rid);
   xmlDocPtr ct = part_xml(z, zl, "[Content_Types].xml");
   x = xpath_ctx(ct);
-  cr_expect_eq(xp_num(x, "count(//ct:Default[@Extension='png' and @ContentType='image/png'])"), 1);
+  cr_expect_eq(xs_num(x, "count(//ct:Default[@Extension='png' and @ContentType='image/png'])"), 1);
   xmlXPathFreeContext(x);
   xmlFreeDoc(ct);
 

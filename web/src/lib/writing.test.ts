@@ -4,6 +4,7 @@
  * draft's [@N], and the preview's math.
  */
 import { describe, it, expect } from 'vitest';
+import mathCases from '../../../tests/fixtures/math_find.json';
 import { answerToDraft, diffLines, diffWords, insertAt, renderDraft } from './writing';
 
 describe('diff', () => {
@@ -60,5 +61,14 @@ describe('renderDraft', () => {
   it('does not let the draft inject script', () => {
     const html = renderDraft('<img src=x onerror="alert(1)"> $x$');
     expect(html).not.toContain('onerror');
+  });
+});
+
+describe('math in the preview is found as in the exports', () => {
+  // tests/fixtures/math_find.json is read by the C exporters' tests as well
+  // (tests/unit/test_report_math.c): both find the same formulas.
+  it.each(mathCases.cases.map((c) => [c.markdown, c.math] as const))('%j', (md, math) => {
+    const html = renderDraft(md);
+    expect(html.split('class="katex"').length - 1).toBe(math.length);
   });
 });
