@@ -140,10 +140,13 @@ typedef struct mconn {
   fts5_api *api;
   struct mconn *next;
   /* what the caches describe: the data version of the file and this
-   * connection's own change count; any difference empties them */
+   * connection's own change count, and the structure record of lentag's
+   * index (NULL: not read); see mconn_sync */
   int synced;
   unsigned dv;
   sqlite3_int64 changes;
+  void *ver;
+  int nver;
   /* column lengths by rowid (LEN_COLS per row) of the table named lentag */
   char lentag[64];
   uint16_t *len;
@@ -184,21 +187,67 @@ static void mconn_free(void *p) {
   pthread_mutex_unlock(&conns_lock);
   df_clear(m);
   free(m->len);
+  free(m->ver);
   free(m);
 }
 
-/* Empties the caches when the database changed since they were filled:
- * another connection committed (the file's data version moved) or this
- * connection wrote (its change count moved; a rolled-back write counts too). */
+/* The structure record of lentag's FTS5 index (its %_data row 10: the list
+ * of segments, with a counter of segments written) into a malloc'd *v.
+ * Every write to the index adds a segment at commit (FTS5 flushes its
+ * pending terms then), so an unchanged record is an unchanged index.
+ * 0 on success, -1 when there is no tag yet or it cannot be read. */
+static int index_version(mconn_t *m, void **v, int *n) {
+  *v = NULL;
+  *n = 0;
+  if (!m->lentag[0]) return -1;
+  char *sql = sqlite3_mprintf("SELECT block FROM \"%w_data\" WHERE id = 10", m->lentag);
+  sqlite3_stmt *st = NULL;
+  int ret = -1;
+  if (sql && sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    int len = sqlite3_column_bytes(st, 0);
+    const void *b = sqlite3_column_blob(st, 0);
+    if (b && len > 0 && (*v = malloc((size_t)len))) {
+      memcpy(*v, b, (size_t)len);
+      *n = len;
+      ret = 0;
+    }
+  }
+  sqlite3_finalize(st);
+  sqlite3_free(sql);
+  return ret;
+}
+
+/* Empties the caches when the index changed since they were filled. Cheap
+ * first: when neither the file's data version (another connection
+ * committed) nor this connection's change count (it wrote, even if rolled
+ * back) moved, nothing changed. When one did, the index may still be the
+ * same (the write was a chat message, a job's heartbeat): outside a write
+ * transaction of this connection (whose terms FTS5 may still hold in
+ * memory), the same structure record means the same index, and the caches
+ * stay. */
 static void mconn_sync(mconn_t *m) {
   unsigned dv = 0;
   sqlite3_file_control(m->db, "main", SQLITE_FCNTL_DATA_VERSION, &dv);
   sqlite3_int64 changes = sqlite3_total_changes64(m->db);
   if (m->synced && dv == m->dv && changes == m->changes) return;
+  void *ver = NULL;
+  int nver = 0;
+  if (sqlite3_txn_state(m->db, "main") == SQLITE_TXN_WRITE || index_version(m, &ver, &nver) != 0) {
+    free(ver);
+    ver = NULL;
+  } else if (m->synced && m->ver && nver == m->nver && memcmp(ver, m->ver, (size_t)nver) == 0) {
+    free(ver);
+    m->dv = dv;
+    m->changes = changes;
+    return;
+  }
   df_clear(m);
   free(m->len);
   m->len = NULL;
   m->nlen = 0;
+  free(m->ver);
+  m->ver = ver;
+  m->nver = nver;
   m->dv = dv;
   m->changes = changes;
   m->synced = 1;
@@ -333,10 +382,14 @@ static mconn_t *len_cache(const Fts5ExtensionApi *api, Fts5Context *ctx, const c
   mconn_t *m = api->xUserData(ctx);
   if (!m || !tag || !*tag || strlen(tag) >= sizeof m->lentag) return NULL;
   mconn_sync(m);
-  if (strcmp(m->lentag, tag)) {
+  if (strcmp(m->lentag, tag)) { /* another table: no cache describes it */
+    df_clear(m);
     free(m->len);
     m->len = NULL;
     m->nlen = 0;
+    free(m->ver);
+    m->ver = NULL;
+    m->nver = 0;
     snprintf(m->lentag, sizeof m->lentag, "%s", tag);
   }
   return m;

@@ -40,10 +40,14 @@
  * holding the query tokenizer instance, the column-length cache above and a
  * document-frequency cache (rag_fts_df_get/put; rag_fts_figs_get/put for
  * per-owner figures). Both caches describe one
- * state of the database: they are emptied whenever the file's data version
+ * state of the index, checked at every use: when the file's data version
  * moved (another connection committed) or this connection changed rows
- * (sqlite3_total_changes64), checked at every use. The context is freed
- * when the connection closes.
+ * (sqlite3_total_changes64), the index's structure record (its list of
+ * segments, which every index write changes at commit) is read again, and
+ * the caches are emptied unless it is the one they were filled under (and
+ * always inside a write transaction of this connection). So a chat message
+ * or a job's heartbeat leaves them, a chunk written or deleted empties them.
+ * The context is freed when the connection closes.
  *
  * rag_fts_query() turns natural-language text into an FTS5 expression that
  * cannot be a syntax error: every word becomes a double-quoted string (so
