@@ -166,11 +166,10 @@ static int reindex_row(db_stmt_t *s, void *ctx) {
 int db_chunks_reindex(db_conn_t *c, const char *document_id) {
   if (db_backend(c) != DB_PG) return STORE_OK; /* FTS5 follows by trigger */
   reindex_t r = {0};
-  int ret =
-      db_conn_query(c, "reindex chunks", "SELECT id, title, heading, body, user_id FROM chunks WHERE document_id = ?",
-                    DB_ARGS(DB_TEXT(document_id)), reindex_row, &r) < 0
-          ? STORE_ERROR
-          : STORE_OK;
+  int ret = db_conn_query(c, "reindex chunks", "SELECT id, title, heading, body, user_id FROM chunks WHERE document_id = ?",
+                          DB_ARGS(DB_TEXT(document_id)), reindex_row, &r) < 0
+                ? STORE_ERROR
+                : STORE_OK;
   for (size_t i = 0; i < r.n && ret == STORE_OK; i++) {
     const char *const fields[NFIELDS] = {r.text[i * 4], r.text[i * 4 + 1], r.text[i * 4 + 2], r.text[i * 4 + 3]};
     if (db_conn_run(c, "reindex chunk", "DELETE FROM chunk_postings WHERE chunk_id = ?", DB_ARGS(DB_INT(r.ids[i])),
@@ -746,7 +745,7 @@ static size_t select_clauses(const qterm_t *t, size_t nt, double k1p, double flo
 
 /* A count among the owner's rows (SQLite, others): the rows matching
  * '{user_id} : "OWNER" AND sub', cached per connection under the owner and
- * sub until the database changes. */
+ * sub until the index changes. */
 static int owner_count(search_t *q, const char *sub, double *n) {
   buf_t key = BUF_INIT, expr = BUF_INIT;
   buf_init(&key);
@@ -776,7 +775,7 @@ static int figs_row(db_stmt_t *s, void *ctx) {
 /* The owner's figures (SQLite, others): chunks and each field's total length
  * (what FTS5 keeps for the whole table), summed over the owner's rows of the
  * index (which also fills mrank's length cache with them), cached per
- * connection until the database changes. */
+ * connection until the index changes. */
 static int owner_figures(search_t *q) {
   buf_t key = BUF_INIT, expr = BUF_INIT;
   buf_init(&key);
