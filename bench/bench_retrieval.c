@@ -9,9 +9,9 @@
  * unless --chunk-size/--overlap), indexed by the "maestro" FTS5 tokenizer and
  * ranked by rag_lexical() as every search ranks passages.
  *
- * Each collection gets a database of its own (lexical statistics are taken
- * over every user's chunks, so collections sharing one would move each
- * other's figures). Beside it, in the same run: plain SQLite FTS5 over the same title + text
+ * Each collection gets a database of its own (one user; lexical statistics
+ * are each user's own, so the figures are those of a user with just that
+ * collection). Beside it, in the same run: plain SQLite FTS5 over the same title + text
  * (porter unicode61, bm25(), the query's words ORed), and the README's
  * reference rows. Maestro is scored twice: the passages as search returns
  * them (a document met again adds nothing, see ir_eval.h) and one result per

@@ -267,7 +267,8 @@ int store_chunk_get(store_t *st, const char *user_id, int64_t chunk_id, store_ch
 /* One query word of a lexical search. */
 typedef struct {
   const char *word;
-  double df;  /* chunks holding it (vocabulary); -1 when unknown (several terms: a phrase) */
+  double df;  /* the owner's chunks holding it; -1 when unknown (several terms: a phrase) */
+  double sdf; /* what mrank scores it with: df, or the owner's count of a phrase (-1: mrank counts) */
   double idf; /* HUGE_VAL when df is unknown: always essential */
   char **tok; /* its terms, as the tokenizer gives them in query mode */
   int ntok;
@@ -318,7 +319,8 @@ typedef struct {
 typedef struct {
   db_conn_t *c;
   const char *user_id, *group_id;
-  int others; /* SQLite: another user's rows are in the index */
+  int others;              /* SQLite: another user's rows are in the index */
+  double own[1 + NFIELDS]; /* SQLite, when others: the owner's chunks and field totals */
   qterm_t *t;
   size_t nt;
   const store_rank_t *rank;
@@ -328,7 +330,8 @@ typedef struct {
 
 /* One ranking pass (SQLite) over the rows that hold, for one of the clauses
  * sel[0..nsel) (bit i of a clause = word t[i]), every word of the clause,
- * and (when others: the index holds other users' rows) the owner's id. The
+ * and (when others: the index holds other users' rows) the owner's id, then
+ * scored with the owner's figures (q->own and the owner's df). The
  * selecting phrases are marked for mrank to ignore (df -2); every word is
  * scored once through an OR of all words, which every selected row
  * satisfies. When the clauses are every word alone, that OR is the whole
@@ -374,14 +377,14 @@ static int pass_sqlite(search_t *q, const uint64_t *sel, size_t nsel, store_hit_
   buf_puts(&expr, "{title heading body} : (");
   for (size_t i = 0; i < nt; i++) {
     buf_printf(&expr, "%s\"%s\"", i ? " OR " : "", t[i].word);
-    df[np++] = t[i].df;
+    df[np++] = t[i].sdf;
   }
   buf_puts(&expr, ")");
   int ret = STORE_ERROR;
   db_stmt_t *s = db_prepare(
       q->c,
       "SELECT c.id, c.document_id, f.score FROM (SELECT rowid AS rid, mrank(chunks_fts, ?, ?, ?, ?, ?, 0.0, ?, "
-      "'chunks_fts') "
+      "'chunks_fts', ?) "
       "AS score FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY score DESC LIMIT ?) f "
       "JOIN chunks c ON c.id = f.rid JOIN documents d ON d.id = c.document_id "
       "WHERE c.user_id = ? AND d.user_id = ? AND d.status = 'ready' "
@@ -392,7 +395,8 @@ static int pass_sqlite(search_t *q, const uint64_t *sel, size_t nsel, store_hit_
   const store_rank_t *rank = q->rank;
   /* a group search may discard many rows, so it ranks without an inner limit */
   db_bind_params(s, DB_ARGS(DB_REAL(rank->k1), DB_REAL(rank->b), DB_REAL(rank->w_title), DB_REAL(rank->w_heading),
-                            DB_REAL(rank->w_body), DB_BLOB(df, np * sizeof(double)), DB_TEXT(expr.data),
+                            DB_REAL(rank->w_body), DB_BLOB(df, np * sizeof(double)),
+                            q->others ? DB_BLOB(q->own, sizeof q->own) : DB_NULL, DB_TEXT(expr.data),
                             DB_INT(q->group_id ? -1 : q->limit * 2 + 100), DB_TEXT(q->user_id), DB_TEXT(q->user_id),
                             DB_TEXT(q->group_id), DB_TEXT(q->group_id), DB_TEXT(q->user_id), DB_INT(q->limit)));
   size_t cap = 16, n = 0;
@@ -739,6 +743,65 @@ static size_t select_clauses(const qterm_t *t, size_t nt, double k1p, double flo
   return nsel;
 }
 
+/* A count among the owner's rows (SQLite, others): the rows matching
+ * '{user_id} : "OWNER" AND sub', cached per connection under the owner and
+ * sub until the index changes. */
+static int owner_count(search_t *q, const char *sub, double *n) {
+  buf_t key = BUF_INIT, expr = BUF_INIT;
+  buf_init(&key);
+  buf_init(&expr);
+  buf_printf(&key, "%s\x1f%s", q->user_id, sub);
+  buf_printf(&expr, "{user_id} : \"%s\" AND %s", q->user_id, sub);
+  int ret = STORE_OK;
+  if (!db_fts_figs_get(q->c, key.data, n, 1)) {
+    int64_t k = 0;
+    if (db_conn_query(q->c, "full-text search", "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
+                      DB_ARGS(DB_TEXT(expr.data)), db_row_int64, &k) < 0)
+      ret = STORE_ERROR;
+    *n = (double)k;
+    if (ret == STORE_OK) db_fts_figs_put(q->c, key.data, n, 1);
+  }
+  buf_free(&key);
+  buf_free(&expr);
+  return ret;
+}
+
+static int figs_row(db_stmt_t *s, void *ctx) {
+  double *v = ctx;
+  for (int i = 0; i <= NFIELDS; i++) v[i] = db_col_double(s, i);
+  return 1;
+}
+
+/* The owner's figures (SQLite, others): chunks and each field's total length
+ * (what FTS5 keeps for the whole table), summed over the owner's rows of the
+ * index (which also fills mrank's length cache with them), cached per
+ * connection until the index changes. */
+static int owner_figures(search_t *q) {
+  buf_t key = BUF_INIT, expr = BUF_INIT;
+  buf_init(&key);
+  buf_init(&expr);
+  buf_printf(&key, "\x1f%s", q->user_id);
+  buf_printf(&expr, "{user_id} : \"%s\"", q->user_id);
+  int ret = STORE_OK;
+  if (!db_fts_figs_get(q->c, key.data, q->own, 1 + NFIELDS)) {
+    memset(q->own, 0, sizeof q->own);
+    if (db_conn_query(q->c, "full-text statistics",
+                      /* an FTS5 function cannot be an aggregate's argument: the
+                       * lengths come from a subquery kept apart (LIMIT) */
+                      "SELECT count(*), COALESCE(SUM(t), 0), COALESCE(SUM(h), 0), COALESCE(SUM(b), 0), "
+                      "COALESCE(SUM(u), 0) FROM (SELECT mlen(chunks_fts, 0, 'chunks_fts') AS t, "
+                      "mlen(chunks_fts, 1, 'chunks_fts') AS h, mlen(chunks_fts, 2, 'chunks_fts') AS b, "
+                      "mlen(chunks_fts, 3, 'chunks_fts') AS u FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT -1)",
+                      DB_ARGS(DB_TEXT(expr.data)), figs_row, q->own) < 0)
+      ret = STORE_ERROR;
+    else
+      db_fts_figs_put(q->c, key.data, q->own, 1 + NFIELDS);
+  }
+  buf_free(&key);
+  buf_free(&expr);
+  return ret;
+}
+
 int store_chunks_search(store_t *st, const char *user_id, const char *group_id, char *const *words, size_t nwords,
                         const store_rank_t *rank, int limit, store_hit_t **hits, size_t *nhits,
                         store_search_stats_t *stats) {
@@ -757,7 +820,8 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
   int pg = db_backend(c) == DB_PG, ret = STORE_ERROR, begun = 0;
   qterm_t t[64];
   size_t nt = 0;
-  search_t q = {c, user_id, group_id, 1, t, 0, rank, limit, NULL};
+  /* others: SQLite only (PostgreSQL reads the owner's postings and figures) */
+  search_t q = {.c = c, .user_id = user_id, .group_id = group_id, .others = !pg, .t = t, .rank = rank, .limit = limit};
   /* one read transaction: the document frequencies, both passes and the
    * connection's caches (the df cache, mrank's column lengths) see one
    * snapshot */
@@ -785,12 +849,38 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
                       DB_ARGS(DB_TEXT(user_id), DB_TEXT(user_id)), db_row_int64, &others) < 0)
       goto out;
     q.others = others != 0;
+    /* the owner's figures, not the whole index's: one user's scores must
+     * neither depend on nor reveal other users' words. Alone in the index,
+     * the index's own figures are the owner's (mrank reads them). */
+    if (q.others) {
+      if (owner_figures(&q) != STORE_OK) goto out;
+      nrows = q.own[0];
+      if (nrows < 1) {
+        ret = STORE_OK;
+        goto out;
+      }
+    }
   }
   for (size_t i = 0; i < nwords; i++) {
     qterm_t w = {.word = words[i], .df = -1};
     int ntok = rag_fts_tokenize(words[i], strlen(words[i]), 1, collect_word_tok, &w);
     if (ntok == 0) continue; /* nothing searchable in it */
-    if (ntok == 1) {
+    if (q.others) {
+      /* among the owner's rows: a term in any field (as fts5vocab counts
+       * it), a phrase in the searched fields (as mrank would count it) */
+      buf_t sub = BUF_INIT;
+      buf_init(&sub);
+      buf_printf(&sub, ntok == 1 ? "\"%s\"" : "{title heading body} : \"%s\"", words[i]);
+      int rc = owner_count(&q, sub.data, &w.sdf);
+      buf_free(&sub);
+      if (rc != STORE_OK || w.sdf == 0) { /* an error, or in none of the owner's chunks */
+        for (int k = 0; k < w.ntok; k++) free(w.tok[k]);
+        free(w.tok);
+        if (rc != STORE_OK) goto out;
+        continue;
+      }
+      if (ntok == 1) w.df = w.sdf;
+    } else if (ntok == 1) {
       /* SQLite: fts5vocab counts a term's rows by walking them: cached per
        * connection until the database changes. PostgreSQL: the owner's
        * postings of the term (one index range). */
@@ -815,6 +905,7 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
         continue;
       }
     }
+    if (!q.others) w.sdf = w.df;
     /* a repeated word stays repeated: it counts once per occurrence (query
      * term frequency), as in the full expression */
     w.idf = w.df < 0 ? HUGE_VAL : rag_bm25f_idf(nrows, w.df);

@@ -157,6 +157,9 @@ db_param_kind_t db_col_kind(db_stmt_t *s, int i);
  * hit. On PostgreSQL there is none (get answers 0, put does nothing). */
 int db_fts_df_get(db_conn_t *c, const char *term, double *df);
 void db_fts_df_put(db_conn_t *c, const char *term, double df);
+/* The same cache for n (<= 5) figures under the caller's key (rag_fts_figs_get/put). */
+int db_fts_figs_get(db_conn_t *c, const char *key, double *v, int n);
+void db_fts_figs_put(db_conn_t *c, const char *key, const double *v, int n);
 /* ---- rows as JSON, statements that must find their row, short batches ----
  *
  * For the modules whose functions answer API JSON (chats, drafts, writing):

@@ -71,3 +71,11 @@ int db_fts_df_get(db_conn_t *c, const char *term, double *df) {
 void db_fts_df_put(db_conn_t *c, const char *term, double df) {
   if (c->backend == DB_SQLITE) rag_fts_df_put(c->sq, term, df);
 }
+
+int db_fts_figs_get(db_conn_t *c, const char *key, double *v, int n) {
+  return c->backend == DB_SQLITE ? rag_fts_figs_get(c->sq, key, v, n) : 0;
+}
+
+void db_fts_figs_put(db_conn_t *c, const char *key, const double *v, int n) {
+  if (c->backend == DB_SQLITE) rag_fts_figs_put(c->sq, key, v, n);
+}

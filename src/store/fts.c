@@ -124,9 +124,12 @@ static int mtok_tokenize(Fts5Tokenizer *p, void *ctx, int flags, const char *tex
 #define LEN_UNKNOWN 0xFFFFu     /* a row not cached (or a length that does not fit) */
 #define LEN_MAX_ROWID (1 << 24) /* rows above this are never cached */
 
+#define FIG_MAX (1 + LEN_COLS) /* figures kept per key: an owner's rows and column totals */
+
 typedef struct {
   char *term; /* NULL: free slot */
-  double df;
+  int n;      /* figures in v */
+  double v[FIG_MAX];
 } df_slot_t;
 
 /* One per connection (created by rag_fts_register, freed when the connection
@@ -137,15 +140,19 @@ typedef struct mconn {
   fts5_api *api;
   struct mconn *next;
   /* what the caches describe: the data version of the file and this
-   * connection's own change count; any difference empties them */
+   * connection's own change count, and the structure record of lentag's
+   * index (NULL: not read); see mconn_sync */
   int synced;
   unsigned dv;
   sqlite3_int64 changes;
+  void *ver;
+  int nver;
   /* column lengths by rowid (LEN_COLS per row) of the table named lentag */
   char lentag[64];
   uint16_t *len;
   size_t nlen; /* rows allocated */
-  /* document frequency by index term */
+  /* figures by key: a document frequency by index term, or whatever the
+   * caller keys (rag_fts_figs_get/put) */
   df_slot_t *df;
   size_t ndf, capdf;
 } mconn_t;
@@ -180,21 +187,67 @@ static void mconn_free(void *p) {
   pthread_mutex_unlock(&conns_lock);
   df_clear(m);
   free(m->len);
+  free(m->ver);
   free(m);
 }
 
-/* Empties the caches when the database changed since they were filled:
- * another connection committed (the file's data version moved) or this
- * connection wrote (its change count moved; a rolled-back write counts too). */
+/* The structure record of lentag's FTS5 index (its %_data row 10: the list
+ * of segments, with a counter of segments written) into a malloc'd *v.
+ * Every write to the index adds a segment at commit (FTS5 flushes its
+ * pending terms then), so an unchanged record is an unchanged index.
+ * 0 on success, -1 when there is no tag yet or it cannot be read. */
+static int index_version(mconn_t *m, void **v, int *n) {
+  *v = NULL;
+  *n = 0;
+  if (!m->lentag[0]) return -1;
+  char *sql = sqlite3_mprintf("SELECT block FROM \"%w_data\" WHERE id = 10", m->lentag);
+  sqlite3_stmt *st = NULL;
+  int ret = -1;
+  if (sql && sqlite3_prepare_v2(m->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    int len = sqlite3_column_bytes(st, 0);
+    const void *b = sqlite3_column_blob(st, 0);
+    if (b && len > 0 && (*v = malloc((size_t)len))) {
+      memcpy(*v, b, (size_t)len);
+      *n = len;
+      ret = 0;
+    }
+  }
+  sqlite3_finalize(st);
+  sqlite3_free(sql);
+  return ret;
+}
+
+/* Empties the caches when the index changed since they were filled. Cheap
+ * first: when neither the file's data version (another connection
+ * committed) nor this connection's change count (it wrote, even if rolled
+ * back) moved, nothing changed. When one did, the index may still be the
+ * same (the write was a chat message, a job's heartbeat): outside a write
+ * transaction of this connection (whose terms FTS5 may still hold in
+ * memory), the same structure record means the same index, and the caches
+ * stay. */
 static void mconn_sync(mconn_t *m) {
   unsigned dv = 0;
   sqlite3_file_control(m->db, "main", SQLITE_FCNTL_DATA_VERSION, &dv);
   sqlite3_int64 changes = sqlite3_total_changes64(m->db);
   if (m->synced && dv == m->dv && changes == m->changes) return;
+  void *ver = NULL;
+  int nver = 0;
+  if (sqlite3_txn_state(m->db, "main") == SQLITE_TXN_WRITE || index_version(m, &ver, &nver) != 0) {
+    free(ver);
+    ver = NULL;
+  } else if (m->synced && m->ver && nver == m->nver && memcmp(ver, m->ver, (size_t)nver) == 0) {
+    free(ver);
+    m->dv = dv;
+    m->changes = changes;
+    return;
+  }
   df_clear(m);
   free(m->len);
   m->len = NULL;
   m->nlen = 0;
+  free(m->ver);
+  m->ver = ver;
+  m->nver = nver;
   m->dv = dv;
   m->changes = changes;
   m->synced = 1;
@@ -212,16 +265,16 @@ static df_slot_t *df_slot(df_slot_t *v, size_t cap, const char *term) {
   return &v[i];
 }
 
-int rag_fts_df_get(sqlite3 *db, const char *term, double *df) {
+int rag_fts_figs_get(sqlite3 *db, const char *key, double *v, int n) {
   mconn_t *m = mconn_of(db);
-  if (!m) return 0;
+  if (!m || n < 1 || n > FIG_MAX) return 0;
   sqlite3_mutex_enter(sqlite3_db_mutex(db));
   mconn_sync(m);
   int hit = 0;
   if (m->capdf) {
-    df_slot_t *s = df_slot(m->df, m->capdf, term);
-    if (s->term) {
-      *df = s->df;
+    df_slot_t *s = df_slot(m->df, m->capdf, key);
+    if (s->term && s->n == n) {
+      memcpy(v, s->v, (size_t)n * sizeof *v);
       hit = 1;
     }
   }
@@ -229,28 +282,37 @@ int rag_fts_df_get(sqlite3 *db, const char *term, double *df) {
   return hit;
 }
 
-void rag_fts_df_put(sqlite3 *db, const char *term, double df) {
+void rag_fts_figs_put(sqlite3 *db, const char *key, const double *v, int n) {
   mconn_t *m = mconn_of(db);
-  if (!m) return;
+  if (!m || n < 1 || n > FIG_MAX) return;
   sqlite3_mutex_enter(sqlite3_db_mutex(db));
   mconn_sync(m);
   if ((m->ndf + 1) * 2 > m->capdf) { /* keep the table at most half full */
     size_t cap = m->capdf ? m->capdf * 2 : 256;
-    df_slot_t *v = calloc(cap, sizeof *v);
-    if (!v) abort();
+    df_slot_t *nv = calloc(cap, sizeof *nv);
+    if (!nv) abort();
     for (size_t i = 0; i < m->capdf; i++)
-      if (m->df[i].term) *df_slot(v, cap, m->df[i].term) = m->df[i];
+      if (m->df[i].term) *df_slot(nv, cap, m->df[i].term) = m->df[i];
     free(m->df);
-    m->df = v;
+    m->df = nv;
     m->capdf = cap;
   }
-  df_slot_t *s = df_slot(m->df, m->capdf, term);
+  df_slot_t *s = df_slot(m->df, m->capdf, key);
   if (!s->term) {
-    s->term = util_strdup(term);
+    s->term = util_strdup(key);
     m->ndf++;
   }
-  s->df = df;
+  s->n = n;
+  memcpy(s->v, v, (size_t)n * sizeof *v);
   sqlite3_mutex_leave(sqlite3_db_mutex(db));
+}
+
+int rag_fts_df_get(sqlite3 *db, const char *term, double *df) {
+  return rag_fts_figs_get(db, term, df, 1);
+}
+
+void rag_fts_df_put(sqlite3 *db, const char *term, double df) {
+  rag_fts_figs_put(db, term, &df, 1);
 }
 
 /* The column lengths of the current row into sz[0..ncol): from the
@@ -312,10 +374,33 @@ static void mrank_data_free(void *p) {
   free(d);
 }
 
+/* The connection's length cache for the FTS table named tag (NULL when
+ * there is none or no tag), emptied when the database changed or the tag is
+ * another table's. Runs inside the statement's read transaction: the cache
+ * is checked against the very snapshot the rows come from. */
+static mconn_t *len_cache(const Fts5ExtensionApi *api, Fts5Context *ctx, const char *tag) {
+  mconn_t *m = api->xUserData(ctx);
+  if (!m || !tag || !*tag || strlen(tag) >= sizeof m->lentag) return NULL;
+  mconn_sync(m);
+  if (strcmp(m->lentag, tag)) { /* another table: no cache describes it */
+    df_clear(m);
+    free(m->len);
+    m->len = NULL;
+    m->nlen = 0;
+    free(m->ver);
+    m->ver = NULL;
+    m->nver = 0;
+    snprintf(m->lentag, sizeof m->lentag, "%s", tag);
+  }
+  return m;
+}
+
 /* df: optional document frequency per phrase (NULL, or ndf doubles; a
- * negative entry is counted here with xQueryPhrase). */
+ * negative entry is counted here with xQueryPhrase). own: optional figures
+ * of the rows to rank among (NULL, or nown doubles: the number of rows, then
+ * each column's total length), used instead of the whole table's. */
 static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, const double *df, int ndf,
-                                const char *tag, int *rc) {
+                                const double *own, int nown, const char *tag, int *rc) {
   mrank_data_t *d = api->xGetAuxdata(ctx, 0);
   if (d) return d;
   d = calloc(1, sizeof *d);
@@ -332,25 +417,20 @@ static mrank_data_t *mrank_data(const Fts5ExtensionApi *api, Fts5Context *ctx, c
     *rc = SQLITE_NOMEM;
     return NULL;
   }
-  mconn_t *m = api->xUserData(ctx);
-  if (m && tag && *tag && strlen(tag) < sizeof m->lentag) {
-    /* runs inside the statement's read transaction: the cache is checked
-     * against the very snapshot the rows come from */
-    mconn_sync(m);
-    if (strcmp(m->lentag, tag)) {
-      free(m->len);
-      m->len = NULL;
-      m->nlen = 0;
-      snprintf(m->lentag, sizeof m->lentag, "%s", tag);
-    }
-    d->m = m;
-  }
+  d->m = len_cache(api, ctx, tag);
+  if (own && nown < 1 + d->ncol) own = NULL;
   sqlite3_int64 nrow = 0;
-  *rc = api->xRowCount(ctx, &nrow);
+  if (own)
+    nrow = (sqlite3_int64)own[0];
+  else
+    *rc = api->xRowCount(ctx, &nrow);
   if (nrow < 1) nrow = 1;
   for (int c = 0; *rc == SQLITE_OK && c < d->ncol; c++) {
     sqlite3_int64 tot = 0;
-    *rc = api->xColumnTotalSize(ctx, c, &tot);
+    if (own)
+      tot = (sqlite3_int64)own[1 + c];
+    else
+      *rc = api->xColumnTotalSize(ctx, c, &tot);
     d->avg[c] = rag_bm25f_avg((double)tot, (double)nrow);
   }
   for (int i = 0; *rc == SQLITE_OK && i < d->nphrase; i++) {
@@ -382,7 +462,13 @@ static void mrank_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_cont
     ndf = sqlite3_value_bytes(val[6]) / (int)sizeof(double);
   }
   const char *tag = nval > 7 ? (const char *)sqlite3_value_text(val[7]) : NULL;
-  mrank_data_t *d = mrank_data(api, ctx, df, ndf, tag, &rc);
+  const double *own = NULL;
+  int nown = 0;
+  if (nval > 8 && sqlite3_value_type(val[8]) == SQLITE_BLOB) {
+    own = sqlite3_value_blob(val[8]);
+    nown = sqlite3_value_bytes(val[8]) / (int)sizeof(double);
+  }
+  mrank_data_t *d = mrank_data(api, ctx, df, ndf, own, nown, tag, &rc);
   if (!d) {
     sqlite3_result_error_code(out, rc);
     return;
@@ -427,6 +513,25 @@ static void mrank_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_cont
     sqlite3_result_double(out, score);
 }
 
+/* mlen(table, col [, tag]): the length of column col of the current row
+ * (0 for a column that does not exist), through the length cache of tag. */
+static void mlen_fn(const Fts5ExtensionApi *api, Fts5Context *ctx, sqlite3_context *out, int nval,
+                    sqlite3_value **val) {
+  int col = nval > 0 ? sqlite3_value_int(val[0]) : 0;
+  int ncol = api->xColumnCount(ctx);
+  if (col < 0 || col >= ncol || ncol > MRANK_MAXCOL) {
+    sqlite3_result_int(out, 0);
+    return;
+  }
+  const char *tag = nval > 1 ? (const char *)sqlite3_value_text(val[1]) : NULL;
+  int sz[MRANK_MAXCOL];
+  int rc = row_sizes(len_cache(api, ctx, tag), api, ctx, ncol, sz);
+  if (rc != SQLITE_OK)
+    sqlite3_result_error_code(out, rc);
+  else
+    sqlite3_result_int(out, sz[col]);
+}
+
 int rag_fts_register(sqlite3 *db) {
   fts5_api *api = fts5_api_of(db);
   if (!api || api->iVersion < 2) return -1;
@@ -441,6 +546,8 @@ int rag_fts_register(sqlite3 *db) {
     free(m);
     return -1;
   }
+  /* m is freed with "mrank" (when the connection closes); "mlen" only borrows it */
+  if (api->xCreateFunction(api, "mlen", m, mlen_fn, NULL) != SQLITE_OK) return -1;
   pthread_mutex_lock(&conns_lock);
   m->next = conns;
   conns = m;

@@ -15,25 +15,39 @@
  * statement touches chunks_fts (store.c calls it when it opens a connection).
  *
  * Rank function mrank(chunks_fts, k1, b, w_title, w_heading, w_body, w_user
- * [, df [, tag]]): BM25F with tunable k1/b and per-column weights (field-weighted
+ * [, df [, tag [, own]]]): BM25F with tunable k1/b and per-column weights (field-weighted
  * term frequency, per-field length normalisation). It returns a score where
  * larger is better. df, when given, is a blob of one double per phrase of
  * the MATCH expression: the number of rows holding the phrase (the caller
- * read it from the fts5vocab table); -1 is counted by mrank itself (a full
- * pass over the phrase's rows, once per query), and -2 marks a phrase that
- * only selects rows (it adds nothing to the score). tag, when
+ * read it from the fts5vocab table, or counted it among one owner's rows);
+ * -1 is counted by mrank itself (a full pass over the phrase's rows in the
+ * whole table, once per query), and -2 marks a phrase that only selects rows
+ * (it adds nothing to the score). tag, when
  * given (the FTS table's name, e.g. 'chunks_fts'), lets mrank keep every
  * ranked row's column lengths in the connection's cache under that name, so
  * a row met again costs no %_docsize lookup; only pass it for one FTS table
- * per connection (another name empties the cache).
+ * per connection (another name empties the cache). own, when given, is a
+ * blob of 1 + ncol doubles: the number of rows and each column's total
+ * length of the collection the score is relative to (one owner's rows),
+ * used instead of the whole table's (xRowCount, xColumnTotalSize); the df
+ * then must count within that collection too.
+ *
+ * Function mlen(chunks_fts, col [, tag]): the length (tokens) of column col
+ * of the current row, through the same length cache when tag is given; so
+ * SUM(mlen(...)) over one owner's rows gives that owner's column total.
  *
  * Per-connection caches: rag_fts_register() gives each connection a context
  * holding the query tokenizer instance, the column-length cache above and a
- * document-frequency cache (rag_fts_df_get/put). Both caches describe one
- * state of the database: they are emptied whenever the file's data version
+ * document-frequency cache (rag_fts_df_get/put; rag_fts_figs_get/put for
+ * per-owner figures). Both caches describe one
+ * state of the index, checked at every use: when the file's data version
  * moved (another connection committed) or this connection changed rows
- * (sqlite3_total_changes64), checked at every use. The context is freed
- * when the connection closes.
+ * (sqlite3_total_changes64), the index's structure record (its list of
+ * segments, which every index write changes at commit) is read again, and
+ * the caches are emptied unless it is the one they were filled under (and
+ * always inside a write transaction of this connection). So a chat message
+ * or a job's heartbeat leaves them, a chunk written or deleted empties them.
+ * The context is freed when the connection closes.
  *
  * rag_fts_query() turns natural-language text into an FTS5 expression that
  * cannot be a syntax error: every word becomes a double-quoted string (so
@@ -51,7 +65,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 
-/* Registers the tokenizer "maestro" and the function "mrank" on db. 0 on success. */
+/* Registers the tokenizer "maestro" and the functions "mrank" and "mlen" on db. 0 on success. */
 int rag_fts_register(sqlite3 *db);
 
 /* A safe FTS5 MATCH expression for text (malloc'd), or NULL when the text
@@ -102,5 +116,10 @@ double rag_bm25f_score(const rag_bm25f_t *p, const int *sz, int nphrase, const d
  * rag_fts_df_put stores one (read by the caller in the current state). */
 int rag_fts_df_get(sqlite3 *db, const char *term, double *df);
 void rag_fts_df_put(sqlite3 *db, const char *term, double df);
+/* The same cache for up to 5 figures under a key of the caller's (one that
+ * can be no index term, e.g. holding a '\x1f'): 1 and v[0..n) on a hit of
+ * n figures, 0 otherwise. Emptied with the document frequencies. */
+int rag_fts_figs_get(sqlite3 *db, const char *key, double *v, int n);
+void rag_fts_figs_put(sqlite3 *db, const char *key, const double *v, int n);
 
 #endif

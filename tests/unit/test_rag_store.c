@@ -4,7 +4,8 @@
  * entries and vectors, the vector path and hybrid fusion against the fake
  * model server's deterministic /v1/embeddings and /v1/rerank, lexical-only
  * fallback, an embedding failure that still leaves a searchable document,
- * and the pruned (MaxScore) lexical top equal to the full ranking.
+ * and the pruned (MaxScore) lexical top equal to the full ranking, also
+ * beside another user's library.
  */
 #include <criterion/criterion.h>
 #include <sqlite3.h>
@@ -17,6 +18,7 @@
 #include "llm_support.h"
 #include "rag/rag.h"
 #include "rag_support.h"
+#include "store/db.h"
 #include "store/documents.h"
 #include "store/fts.h"
 
@@ -199,7 +201,7 @@ Test(rag_store, embedding_failure_keeps_document_searchable, .init = setup_vecto
 /* The MaxScore search ranks only rows holding a selective word yet returns
  * exactly the top of ranking every matching row (which a limit above the
  * number of matches forces). */
-Test(rag_store, pruned_lexical_top_equals_full_ranking, .init = setup_plain, .fini = teardown, .timeout = 60) {
+static void expect_pruned_top_equals_full_ranking(void) {
   buf_t text = BUF_INIT;
   buf_init(&text);
   for (int p = 0; p < 200; p++) {
@@ -237,6 +239,38 @@ Test(rag_store, pruned_lexical_top_equals_full_ranking, .init = setup_plain, .fi
     free(top);
     rag_fts_words_free(w);
   }
+}
+
+Test(rag_store, pruned_lexical_top_equals_full_ranking, .init = setup_plain, .fini = teardown, .timeout = 60) {
+  expect_pruned_top_equals_full_ranking();
+}
+
+/* The same with another user's chunks in the index, where the user's own
+ * figures (rows, lengths, df) rank and bound the search: the other user's
+ * many "delta" rows must not make the rare word look common. */
+Test(rag_store, pruned_top_equals_full_ranking_beside_another_library, .init = setup_plain, .fini = teardown,
+     .timeout = 60) {
+  store_t *st = A->app->store;
+  const char *other = "b0b0000000000002", *doc = "e000000000000001";
+  cr_assert_eq(db_run(st, "user",
+                      "INSERT INTO users (id, username, password_hash, role, created_at, updated_at) "
+                      "VALUES (?, 'bob', 'x', 'researcher', 1, 1)",
+                      DB_ARGS(DB_TEXT(other)), NULL),
+               STORE_OK);
+  cr_assert_eq(db_run(st, "doc",
+                      "INSERT INTO documents (id, user_id, filename, stored_path, content_hash, status, created_at, "
+                      "updated_at) VALUES (?, ?, 'b.txt', '/dev/null', 'b', 'processing', 1, 1)",
+                      DB_ARGS(DB_TEXT(doc), DB_TEXT(other)), NULL),
+               STORE_OK);
+  store_chunk_t ch[300];
+  memset(ch, 0, sizeof ch);
+  for (int i = 0; i < 300; i++) {
+    ch[i].seq = i;
+    ch[i].body = "delta delta gamma delta";
+    ch[i].char_end = 23;
+  }
+  cr_assert_eq(store_chunks_add(st, doc, other, "delta", ch, 300), STORE_OK);
+  expect_pruned_top_equals_full_ranking();
 }
 
 /* The score of document doc's hit among hits, or -1. */

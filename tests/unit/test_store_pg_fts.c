@@ -1,8 +1,9 @@
 /*
  * Full-text search and embeddings (store/chunks.c) on both backends: the
  * same corpus indexed on SQLite (FTS5) and PostgreSQL (postings from the same
- * tokenizer) ranks the same chunks with the same BM25F scores; owners, groups
- * and deletions; vectors round-trip. PostgreSQL runs in a throwaway cluster
+ * tokenizer) ranks the same chunks with the same BM25F scores; owners (whose
+ * scores come from their own chunks only), groups and deletions; vectors
+ * round-trip. PostgreSQL runs in a throwaway cluster
  * started once for this binary (tests/support/pg.h).
  */
 #include <criterion/criterion.h>
@@ -87,16 +88,20 @@ typedef struct {
   size_t n;
 } res_t;
 
-static res_t search(store_t *st, const char *user, const char *group, const char *q) {
+static res_t search_limit(store_t *st, const char *user, const char *group, const char *q, int limit) {
   char *words[16];
   size_t nw = 0;
   char *copy = strdup(q);
   for (char *tok = strtok(copy, " "); tok && nw < 16; tok = strtok(NULL, " ")) words[nw++] = tok;
   res_t r = {0};
   store_search_stats_t stats;
-  cr_assert_eq(store_chunks_search(st, user, group, words, nw, &RANK, 10, &r.h, &r.n, &stats), STORE_OK, "%s", q);
+  cr_assert_eq(store_chunks_search(st, user, group, words, nw, &RANK, limit, &r.h, &r.n, &stats), STORE_OK, "%s", q);
   free(copy);
   return r;
+}
+
+static res_t search(store_t *st, const char *user, const char *group, const char *q) {
+  return search_limit(st, user, group, q, 10);
 }
 
 static const char *QUERIES[] = {
@@ -167,13 +172,12 @@ BOTH_BACKENDS(pgfts, another_owner_never_comes_back) {
   for (size_t q = 0; q < NQUERIES; q++) {
     res_t a = search(st, ALICE, NULL, QUERIES[q]);
     cr_assert(!has_doc(a, "e100000000000001"), "%s: another user's chunk came back", QUERIES[q]);
-    if (store_backend(st) == DB_PG) { /* statistics are per owner: nothing moves */
-      cr_assert_eq(a.n, before[q].n);
-      for (size_t i = 0; i < a.n; i++) {
-        cr_assert_eq(a.h[i].chunk_id, before[q].h[i].chunk_id);
-        cr_assert_eq(a.h[i].score, before[q].h[i].score, "%s: %.12f became %.12f", QUERIES[q], before[q].h[i].score,
-                     a.h[i].score);
-      }
+    /* statistics are per owner on both backends: nothing moves */
+    cr_assert_eq(a.n, before[q].n);
+    for (size_t i = 0; i < a.n; i++) {
+      cr_assert_eq(a.h[i].chunk_id, before[q].h[i].chunk_id);
+      cr_assert_eq(a.h[i].score, before[q].h[i].score, "%s: %.12f became %.12f", QUERIES[q], before[q].h[i].score,
+                   a.h[i].score);
     }
     free(a.h);
     res_t b = search(st, BOB, NULL, QUERIES[q]);
@@ -184,6 +188,84 @@ BOTH_BACKENDS(pgfts, another_owner_never_comes_back) {
   res_t b = search(st, BOB, NULL, "running");
   cr_assert_eq(b.n, 1);
   free(b.h);
+}
+
+/* Alice's rankings of these queries at these limits: every match, and a
+ * cut the pruned search has to reach exactly. */
+static const char *TQ[] = {"engine cooling", "boundary layer flow", "high heat blades speed temperature flow jet",
+                           "데이터베이스 검색", "running turbine"};
+#define NTQ (sizeof TQ / sizeof *TQ)
+static const int TL[2] = {1000, 3};
+
+static void rank_all(store_t *st, res_t out[NTQ][2]) {
+  for (size_t q = 0; q < NTQ; q++)
+    for (int l = 0; l < 2; l++) {
+      out[q][l] = search_limit(st, ALICE, NULL, TQ[q], TL[l]);
+      cr_assert_gt(out[q][l].n, 0, "%s", TQ[q]);
+    }
+}
+
+/* Ranks again and expects exactly ref (the same chunks, the same scores);
+ * frees ref. */
+static void expect_all_same(store_t *st, res_t ref[NTQ][2], const char *what) {
+  res_t now[NTQ][2];
+  rank_all(st, now);
+  for (size_t q = 0; q < NTQ; q++)
+    for (int l = 0; l < 2; l++) {
+      res_t a = ref[q][l], b = now[q][l];
+      cr_assert_eq(a.n, b.n, "%s: %s (limit %d): %zu hits, then %zu", what, TQ[q], TL[l], a.n, b.n);
+      for (size_t i = 0; i < a.n; i++) {
+        cr_assert_eq(a.h[i].chunk_id, b.h[i].chunk_id, "%s: %s (limit %d): rank %zu: chunk %lld, then %lld", what,
+                     TQ[q], TL[l], i, (long long)a.h[i].chunk_id, (long long)b.h[i].chunk_id);
+        cr_assert_eq(a.h[i].score, b.h[i].score, "%s: %s (limit %d): rank %zu: score %.12f, then %.12f", what, TQ[q],
+                     TL[l], i, a.h[i].score, b.h[i].score);
+      }
+      free(a.h);
+      free(b.h);
+    }
+}
+
+/* A user's scores and ranking depend on their own library only: another
+ * user's many chunks full of the query words (which would lower every idf
+ * and move the average lengths) change nothing. */
+BOTH_BACKENDS(pgfts, another_users_library_moves_no_score) {
+  corpus(st);
+  /* more of Alice's chunks, of distinct lengths (no ties at a cut) */
+  static const char *words[] = {"engine", "cooling", "flow", "heat", "boundary", "layer", "blades", "high"};
+  char bodies[32][400];
+  const char *ptr[8];
+  for (int d = 0; d < 4; d++) {
+    for (int i = 0; i < 8; i++) {
+      int k = d * 8 + i, at = 0;
+      at += snprintf(bodies[k] + at, sizeof bodies[k] - (size_t)at, "%s", words[k % 8]);
+      for (int j = 0; j < k % 5; j++)
+        at += snprintf(bodies[k] + at, sizeof bodies[k] - (size_t)at, " %s", words[(k + j * 3) % 8]);
+      for (int j = 0; j < k; j++) at += snprintf(bodies[k] + at, sizeof bodies[k] - (size_t)at, " filler%d", j);
+      ptr[i] = bodies[k];
+    }
+    char doc[17];
+    snprintf(doc, sizeof doc, "d6000000000000%02d", d);
+    add_doc(st, ALICE, doc, "Notes", ptr, 8);
+  }
+  res_t ref[NTQ][2];
+  rank_all(st, ref);
+  /* Bob: 200 short chunks full of the query words (in every field) */
+  add_user(st, BOB, "bob");
+  static const char *full[] = {
+      "engine cooling boundary layer flow heat high blades speed temperature jet running turbine 데이터베이스 검색"};
+  for (int d = 0; d < 200; d++) {
+    char doc[17];
+    snprintf(doc, sizeof doc, "e2%014d", d);
+    add_doc(st, BOB, doc, "engine cooling flow", full, 1);
+  }
+  expect_all_same(st, ref, "with Bob's library");
+  /* Alice's own new chunk moves her figures (none kept from before it) to
+   * what they are once she is alone in the index again */
+  static const char *late[] = {"engine cooling flow 검색 running, late notes on heat and jet blades"};
+  add_doc(st, ALICE, "d700000000000001", "Late", late, 1);
+  rank_all(st, ref);
+  cr_assert_eq(db_run(st, "delete", "DELETE FROM documents WHERE user_id = ?", DB_ARGS(DB_TEXT(BOB)), NULL), STORE_OK);
+  expect_all_same(st, ref, "Bob's library deleted");
 }
 
 BOTH_BACKENDS(pgfts, a_group_search_keeps_to_the_group) {
