@@ -175,6 +175,18 @@ static void df_clear(mconn_t *m) {
   m->ndf = m->capdf = 0;
 }
 
+/* Empties every cache; ver (may be NULL) becomes the index version they
+ * will describe. */
+static void mconn_clear(mconn_t *m, void *ver, int nver) {
+  df_clear(m);
+  free(m->len);
+  m->len = NULL;
+  m->nlen = 0;
+  free(m->ver);
+  m->ver = ver;
+  m->nver = nver;
+}
+
 static void mconn_free(void *p) {
   mconn_t *m = p;
   if (!m) return;
@@ -241,13 +253,7 @@ static void mconn_sync(mconn_t *m) {
     m->changes = changes;
     return;
   }
-  df_clear(m);
-  free(m->len);
-  m->len = NULL;
-  m->nlen = 0;
-  free(m->ver);
-  m->ver = ver;
-  m->nver = nver;
+  mconn_clear(m, ver, nver);
   m->dv = dv;
   m->changes = changes;
   m->synced = 1;
@@ -383,13 +389,7 @@ static mconn_t *len_cache(const Fts5ExtensionApi *api, Fts5Context *ctx, const c
   if (!m || !tag || !*tag || strlen(tag) >= sizeof m->lentag) return NULL;
   mconn_sync(m);
   if (strcmp(m->lentag, tag)) { /* another table: no cache describes it */
-    df_clear(m);
-    free(m->len);
-    m->len = NULL;
-    m->nlen = 0;
-    free(m->ver);
-    m->ver = NULL;
-    m->nver = 0;
+    mconn_clear(m, NULL, 0);
     snprintf(m->lentag, sizeof m->lentag, "%s", tag);
   }
   return m;
