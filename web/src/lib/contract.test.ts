@@ -7,7 +7,7 @@
 import { describe, it, expect } from 'vitest';
 import { arr, int, nullable, obj, oneOf, opt, problems, record, str, union } from './schema';
 import * as C from './contract';
-import { chatMessage, mission, note, reportJson, reportVersions, section, session } from '../test/fixtures';
+import { apiError, bulkReply, chatMessage, doc, documentList, documentText, group, mission, note, passage, reportJson, reportVersions, searchReply, section, session, uploaded, uploadReply, user } from '../test/fixtures';
 
 describe('schema', () => {
   const S = obj({ id: str, n: int, kind: oneOf('a', 'b'), tags: arr(str), parent: nullable(str), note: opt(str), meta: record(int), v: union(str, int) });
@@ -41,6 +41,24 @@ describe('the tests answer what the server answers', () => {
     expect(problems(C.ReportJson, reportJson({ markdown: '# R' }))).toEqual([]);
     expect(problems(C.ReportVersions, reportVersions())).toEqual([]);
     expect(problems(C.Session, session())).toEqual([]);
+  });
+  it('library fixtures match the contract: documents, uploads, bulk actions, search, the reader, errors', () => {
+    const d = doc({ id: 'd1', filename: 'a.pdf', author_list: ['Ann Lee', 'Bo Park'], group_ids: ['g1'] });
+    expect(d.authors).toBe('Ann Lee; Bo Park');
+    expect(doc({ id: 'd2', filename: 'b.md', authors: 'Marie Curie' }).author_list).toEqual(['Marie Curie']);
+    expect(problems(C.User, user())).toEqual([]);
+    expect(problems(C.Group, group({ id: 'g1', name: 'Physics' }))).toEqual([]);
+    expect(problems(C.GroupList, { groups: [group({ id: 'g1', name: 'Physics' })] })).toEqual([]);
+    expect(problems(C.Document, d)).toEqual([]);
+    expect(problems(C.DocumentList, documentList([d], 120))).toEqual([]);
+    const reply = uploadReply(uploaded({ filename: 'a.txt' }), uploaded({ filename: 'b.txt', status: 'ready', duplicate: true }), uploaded({ filename: 'c.pdf', status: 'failed' }));
+    expect(problems(C.UploadReply, reply)).toEqual([]);
+    expect(reply.documents[2].id).toBeUndefined(); /* a refused file has no id, and says why */
+    expect(reply.documents[2].error).toBeTruthy();
+    expect(problems(C.BulkReply, bulkReply({ action: 'reprocess', matched: 3 }))).toEqual([]);
+    expect(problems(C.SearchReply, searchReply([passage({ document_id: 'd1', text: 'x', page: 2 })]))).toEqual([]);
+    expect(problems(C.DocumentText, documentText({ id: 'd1', text: 'x', sections: [{ page: 1, heading: '', char_start: 0 }] }))).toEqual([]);
+    expect(problems(C.ErrorBody, apiError('invalid_field', 'doi must look like 10.1234/abc', 'doi'))).toEqual([]);
   });
   it('every route has a contract, and an error reply is {"error":{"code","message"}}', () => {
     for (const [route, spec] of Object.entries(C.CONTRACT)) expect(spec.body || spec.type, route).toBeTruthy();

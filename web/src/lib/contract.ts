@@ -153,7 +153,8 @@ export const Document = obj({
 });
 export type Document = Infer<typeof Document>;
 export const DocumentList = obj({ documents: arr(Document), total: int });
-export const Uploaded = obj({ id: str, filename: str, status: DocStatus, duplicate: opt(bool) });
+/** one file of an upload: created (`duplicate` when the library had it), or refused: status "failed", the reason in `error`, no id */
+export const Uploaded = obj({ id: opt(str), filename: str, status: DocStatus, duplicate: opt(bool), error: opt(str) });
 export const UploadReply = obj({ documents: arr(Uploaded) });
 export const DocumentText = obj({ id: str, text: str, sections: arr(obj({ page: int, heading: str, char_start: int })) });
 export const Queued = obj({ id: str, status: str });

@@ -6,29 +6,32 @@
  */
 import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
 import { render, screen, fireEvent, waitFor } from '@testing-library/react';
+import type * as C from '../lib/contract';
 import { I18nProvider } from '../lib/i18n';
 import { normDoc, storeSession } from '../lib/api';
+import { apiError, doc, user } from '../test/fixtures';
 import { DocEditModal, splitList } from './Documents';
 
-const DOC = normDoc({
+/* the document as the server has it */
+const SERVER_DOC = doc({
   id: 'd1',
   filename: 'draft_v3.pdf',
-  status: 'ready',
   title: 'Turbulent Mixing in Stratified Shear Flows',
-  authors: 'Alice Martin; Bob Chen',
   author_list: ['Alice Martin', 'Bob Chen'],
   year: '2019',
-  venue: null,
   doi: '10.1234/jfm.2019.567',
-  arxiv_id: null,
   abstract: 'We study how stratification suppresses mixing.',
   keywords: ['turbulence', 'mixing'],
   language: 'en',
   meta_sources: { title: 'first-page', doi: 'first-page', year: 'user' },
 });
+const DOC = normDoc(SERVER_DOC);
 
-const patches: any[] = [];
-let patchReply: { status: number; body: unknown } = { status: 200, body: {} };
+/* the members a PATCH sends: the lists as arrays */
+type Patch = Partial<Omit<C.Document, 'authors'>> & { authors?: string[] };
+const patches: Patch[] = [];
+/* what the server answers a PATCH: the document with the changes, each changed field marked the user's; or a refusal */
+let refusal: { status: number; body: C.ErrorBody } | null = null;
 
 function reply(status: number, body: unknown) {
   return Promise.resolve(new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } }));
@@ -36,18 +39,22 @@ function reply(status: number, body: unknown) {
 
 beforeEach(() => {
   patches.length = 0;
+  refusal = null;
   vi.stubGlobal(
     'fetch',
     vi.fn((url: string, init?: RequestInit) => {
       if (url === '/api/documents/d1' && init?.method === 'PATCH') {
-        const body = JSON.parse(String(init.body));
-        patches.push(body);
-        return reply(patchReply.status, patchReply.status === 200 ? { ...DOC.raw, ...body, author_list: body.authors, authors: body.authors.join('; '), meta_sources: { authors: 'user' } } : patchReply.body);
+        const patch: Patch = JSON.parse(String(init.body));
+        patches.push(patch);
+        if (refusal) return reply(refusal.status, refusal.body);
+        const { authors = SERVER_DOC.author_list, ...rest } = patch;
+        const marked = Object.fromEntries(Object.keys(patch).map((k) => [k, 'user']));
+        return reply(200, doc({ ...SERVER_DOC, ...rest, authors: authors.join('; '), author_list: authors, meta_sources: { ...SERVER_DOC.meta_sources, ...marked } }));
       }
-      return reply(404, { error: { code: 'not_found', message: url } });
+      return reply(404, apiError('not_found', `${url} not found`));
     }),
   );
-  storeSession('tok', { id: 'u1', username: 'ann', role: 'researcher' });
+  storeSession('tok', user());
 });
 afterEach(() => vi.unstubAllGlobals());
 
@@ -62,7 +69,6 @@ function renderForm(onSaved = vi.fn()) {
 
 describe('document metadata form', () => {
   it('shows every field with where it came from, and sends the changed ones, lists as arrays', async () => {
-    patchReply = { status: 200, body: {} };
     const onSaved = renderForm();
     expect((screen.getByLabelText('Title') as HTMLInputElement).value).toBe('Turbulent Mixing in Stratified Shear Flows');
     expect((screen.getByLabelText('Authors') as HTMLInputElement).value).toBe('Alice Martin; Bob Chen');
@@ -87,7 +93,7 @@ describe('document metadata form', () => {
   });
 
   it('shows the server refusal under the field it names', async () => {
-    patchReply = { status: 422, body: { error: { code: 'invalid_field', field: 'doi', message: 'doi must look like 10.1234/abc (a DOI, optionally as a doi.org URL)' } } };
+    refusal = { status: 422, body: apiError('invalid_field', 'doi must look like 10.1234/abc (a DOI, optionally as a doi.org URL)', 'doi') };
     const onSaved = renderForm();
     fireEvent.change(screen.getByLabelText('DOI'), { target: { value: 'not a doi' } });
     fireEvent.click(screen.getByRole('button', { name: 'Save' }));

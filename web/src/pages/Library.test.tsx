@@ -1,75 +1,33 @@
 /*
  * The library page against a fake API: filters and the sort go to the server
  * (GET /api/documents?author=...&year_from=...), a bulk action on "all
- * matching" sends the filter and not the ids of the page, and the reader
- * marks the words of a search.
+ * matching" sends the filter and not the ids of the page, and a search hit
+ * opens the reader with the words of the search marked. The fake server is
+ * test/library.tsx's.
  */
 import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
-import { render, screen, fireEvent, waitFor } from '@testing-library/react';
-import { MemoryRouter } from 'react-router-dom';
-import { I18nProvider } from '../lib/i18n';
-import { AuthProvider } from '../lib/auth';
-import { storeSession } from '../lib/api';
-import { DocumentsPage, highlight } from './Documents';
+import { screen, fireEvent, waitFor, within } from '@testing-library/react';
+import { doc, documentText, passage } from '../test/fixtures';
+import { fakeLibrary, renderLibrary, type LibraryRequests } from '../test/library';
+import { highlight } from './Documents';
 
-const gets: string[] = [];
-const posts: { url: string; body: any }[] = [];
+const paper = (i: number) => doc({ id: `d${i}`.padEnd(16, '0'), filename: `paper${i}.pdf`, title: `Paper ${i}`, authors: 'Marie Curie', year: '1995' });
+const TEXT = 'Turbine blades crack under heat.\nCooling the BLADES helps.';
 
-function ok(body: unknown) {
-  return Promise.resolve(new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } }));
-}
-
-function doc(i: number) {
-  return { id: `d${i}`.padEnd(16, '0'), filename: `paper${i}.pdf`, status: 'ready', title: `Paper ${i}`, authors: 'Marie Curie', year: '1995', mime: 'application/pdf', group_ids: [] };
-}
-
+let seen: LibraryRequests;
 beforeEach(() => {
-  gets.length = 0;
-  posts.length = 0;
-  vi.stubGlobal('WebSocket', class {
-    readyState = 0;
-    send() {}
-    close() {}
+  seen = fakeLibrary({
+    docs: [paper(1), paper(2), paper(3)],
+    total: 120,
+    hits: [passage({ document_id: paper(2).id, title: 'Paper 2', filename: 'paper2.pdf', page: 3, text: 'Cooling the blades helps.', score: 0.812 })],
+    texts: { [paper(2).id]: documentText({ id: paper(2).id, text: TEXT, sections: [{ page: 1, heading: '', char_start: 0 }, { page: 3, heading: 'Cooling', char_start: 33 }] }) },
   });
-  vi.stubGlobal(
-    'fetch',
-    vi.fn((url: string, init?: RequestInit) => {
-      const method = init?.method ?? 'GET';
-      if (url === '/api/auth/me') return ok({ id: 'u1', username: 'ann', role: 'researcher' });
-      if (url === '/api/groups') return ok({ groups: [] });
-      if (method === 'POST' && url === '/api/documents/bulk') {
-        posts.push({ url, body: JSON.parse(String(init?.body)) });
-        return ok({ action: 'reprocess', matched: 120, done: 120, skipped: [], failed: [] });
-      }
-      if (url.startsWith('/api/documents?')) {
-        gets.push(url);
-        return ok({ documents: [doc(1), doc(2), doc(3)], total: 120 });
-      }
-      return ok({});
-    }),
-  );
-  storeSession('tok', { id: 'u1', username: 'ann', role: 'researcher' });
 });
-
-afterEach(() => {
-  vi.unstubAllGlobals();
-});
-
-function renderPage() {
-  return render(
-    <I18nProvider>
-      <AuthProvider>
-        <MemoryRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
-          <DocumentsPage />
-        </MemoryRouter>
-      </AuthProvider>
-    </I18nProvider>,
-  );
-}
+afterEach(() => vi.unstubAllGlobals());
 
 describe('library page', () => {
   it('asks the server for the filtered, sorted page', async () => {
-    renderPage();
+    renderLibrary();
     await screen.findAllByTestId('doc-row');
     fireEvent.change(screen.getByTestId('docs-author-filter'), { target: { value: 'curie' } });
     fireEvent.change(screen.getByTestId('docs-year-from'), { target: { value: '1990' } });
@@ -77,7 +35,7 @@ describe('library page', () => {
     fireEvent.change(screen.getByTestId('docs-sort'), { target: { value: 'year' } });
     fireEvent.change(screen.getByTestId('docs-type-filter'), { target: { value: 'pdf' } });
     await waitFor(() => {
-      const last = new URL(gets[gets.length - 1], 'http://x');
+      const last = seen.lists[seen.lists.length - 1];
       expect(last.searchParams.get('author')).toBe('curie');
       expect(last.searchParams.get('year_from')).toBe('1990');
       expect(last.searchParams.get('year_to')).toBe('1999');
@@ -87,18 +45,41 @@ describe('library page', () => {
   });
 
   it('a bulk action on all matching documents sends the filter, not the ids of the page', async () => {
-    renderPage();
+    renderLibrary();
     await screen.findAllByTestId('doc-row');
     fireEvent.change(screen.getByTestId('docs-author-filter'), { target: { value: 'curie' } });
-    await waitFor(() => expect(gets.some((u) => u.includes('author=curie'))).toBe(true));
+    await waitFor(() => expect(seen.lists.some((u) => u.searchParams.get('author') === 'curie')).toBe(true));
     await screen.findAllByTestId('doc-row');
     fireEvent.click(screen.getByLabelText('Select all'));
     fireEvent.click(await screen.findByTestId('bulk-all'));
     expect(screen.getByTestId('bulk-bar').textContent).toContain('120');
     fireEvent.click(screen.getByTestId('bulk-reprocess'));
-    await waitFor(() => expect(posts).toHaveLength(1));
-    expect(posts[0].body).toEqual({ action: 'reprocess', filter: { author: 'curie' } });
+    await waitFor(() => expect(seen.bulk).toHaveLength(1));
+    expect(seen.bulk[0]).toEqual({ action: 'reprocess', filter: { author: 'curie' } });
     expect((await screen.findByTestId('bulk-note')).textContent).toContain('120 of 120');
+  });
+});
+
+describe('library page: search and the reader', () => {
+  it('searches the library, and opening a hit shows its text by page with the words of the search marked', async () => {
+    renderLibrary();
+    await screen.findAllByTestId('doc-row');
+    fireEvent.change(screen.getByTestId('search-input'), { target: { value: ' blades cooling ' } });
+    fireEvent.click(within(screen.getByRole('search')).getByRole('button', { name: 'Search' }));
+    const results = await screen.findByTestId('search-results');
+    expect(seen.searches).toEqual([{ query: 'blades cooling', k: 5, mode: 'hybrid' }]);
+    expect(results.textContent).toContain('p. 3');
+    expect(results.textContent).toContain('0.812');
+    expect(within(results).getByText('Cooling the blades helps.')).toBeTruthy();
+    fireEvent.click(within(results).getByRole('button', { name: 'Paper 2' }));
+    const reader = await screen.findByTestId('reader');
+    await waitFor(() => expect(reader.querySelectorAll('mark')).toHaveLength(3));
+    expect([...reader.querySelectorAll('mark')].map((m) => m.textContent)).toEqual(['blades', 'Cooling', 'BLADES']);
+    expect([...reader.querySelectorAll('h3')].map((h) => h.textContent)).toEqual(['Page 1', 'Page 3 · Cooling']);
+    expect(screen.getByTestId('reader-hits').textContent).toBe('3 matches');
+    /* the reader's own search box starts from the library search and marks what it says */
+    fireEvent.change(screen.getByTestId('reader-find'), { target: { value: 'heat' } });
+    expect([...reader.querySelectorAll('mark')].map((m) => m.textContent)).toEqual(['heat']);
   });
 });
 

@@ -13,6 +13,79 @@ export function group(over: Partial<C.Group> & { id: string; name: string }): C.
   return { description: '', document_count: 0, created_at: T0, updated_at: T0, ...over };
 }
 
+export function user(over: Partial<C.User> = {}): C.User {
+  return { id: 'u1', username: 'ann', role: 'researcher', active: true, created_at: T0, ...over };
+}
+
+/** an error reply: {"error":{"code","message"}} (+ "field" naming the member a 422 refuses) */
+export function apiError(code: string, message: string, field?: string): C.ErrorBody {
+  return { error: { code, message, ...(field ? { field } : {}) } };
+}
+
+const MIME: Record<string, string> = { pdf: 'application/pdf', md: 'text/markdown', txt: 'text/plain', html: 'text/html', docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document' };
+
+/** a document as GET /api/documents lists it; `authors` and `author_list` follow each other as the server's do ("A; B") */
+export function doc(over: Partial<C.Document> & { id: string; filename: string }): C.Document {
+  const authors = over.authors ?? (over.author_list?.length ? over.author_list.join('; ') : null);
+  return {
+    status: 'ready',
+    error: null,
+    title: null,
+    year: null,
+    venue: null,
+    doi: null,
+    arxiv_id: null,
+    abstract: null,
+    keywords: [],
+    language: null,
+    meta_sources: {},
+    mime: MIME[over.filename.split('.').pop() ?? ''] ?? 'application/octet-stream',
+    size_bytes: 1024,
+    pages: 1,
+    chunk_count: 1,
+    metadata: {},
+    group_ids: [],
+    created_at: T0,
+    updated_at: T0,
+    ...over,
+    authors,
+    author_list: over.author_list ?? (authors ? authors.split('; ') : []),
+  };
+}
+
+/** a page of GET /api/documents; `total` counts every match (more than the page when there are further pages) */
+export function documentList(documents: C.Document[], total = documents.length): C.DocumentList {
+  return { documents, total };
+}
+
+/** one file of a POST /api/documents reply: created (or a duplicate), or refused with the reason and no id */
+export function uploaded(over: Partial<C.Uploaded> & { filename: string }): C.Uploaded {
+  return over.status === 'failed' ? { error: 'cannot record the document', ...over, status: 'failed' } : { id: 'd1', status: 'queued', ...over };
+}
+
+export function uploadReply(...documents: C.Uploaded[]): C.UploadReply {
+  return { documents };
+}
+
+/** POST /api/documents/bulk: `done` of the `matched` documents (all of them unless said) */
+export function bulkReply(over: Partial<C.BulkReply> & { action: string; matched: number }): C.BulkReply {
+  return { done: over.matched, skipped: [], failed: [], ...over };
+}
+
+/** a passage of POST /api/search as the server sends it */
+export function passage(over: Partial<C.Passage> & { document_id: string; text: string }): C.Passage {
+  return { title: '', filename: '', page: null, chunk_id: '1', score: 0.5, heading: '', ...over };
+}
+
+export function searchReply(results: C.Passage[], over: Partial<C.SearchReply> = {}): C.SearchReply {
+  return { results, mode: 'hybrid', reranked: false, group_by: 'passage', ...over };
+}
+
+/** GET /api/documents/{id}/text: the text, and where each page and heading starts (in code points) */
+export function documentText(over: Partial<C.DocumentText> & { id: string; text: string }): C.DocumentText {
+  return { sections: [], ...over };
+}
+
 export function mission(over: Partial<C.Mission> = {}): C.Mission {
   return {
     id: 'm1',

@@ -7,9 +7,10 @@
 import { describe, it, expect, vi, beforeEach, afterEach } from 'vitest';
 import { act, renderHook, waitFor } from '@testing-library/react';
 import { storeSession } from '../../lib/api';
+import type * as C from '../../lib/contract';
 import type { LiveEvent } from '../../lib/ws';
 import { NO_FILTERS, PAGE, serverFilter, useDocuments } from './useDocuments';
-import { expectEvent } from '../../test/fixtures';
+import { doc, documentList, expectEvent, user } from '../../test/fixtures';
 
 let push: (e: LiveEvent) => void = () => {};
 vi.mock('../../lib/live', () => ({
@@ -20,12 +21,10 @@ vi.mock('../../lib/live', () => ({
 
 const gets: URL[] = [];
 /* the documents the fake server has, and their status as it reports them */
-let serverDocs: { id: string; filename: string; status: string }[] = [];
-let serverTotal: number | undefined;
+let serverDocs: C.Document[] = [];
 
 beforeEach(() => {
   gets.length = 0;
-  serverTotal = undefined;
   vi.stubGlobal(
     'fetch',
     vi.fn((url: string) => {
@@ -33,11 +32,11 @@ beforeEach(() => {
       gets.push(u);
       const off = Number(u.searchParams.get('offset') ?? 0);
       const lim = Number(u.searchParams.get('limit') ?? PAGE);
-      const body = { documents: serverDocs.slice(off, off + lim), ...(serverTotal !== undefined ? { total: serverTotal } : {}) };
+      const body = documentList(serverDocs.slice(off, off + lim), serverDocs.length);
       return Promise.resolve(new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } }));
     }),
   );
-  storeSession('tok', { id: 'u1', username: 'ann', role: 'researcher' });
+  storeSession('tok', user());
 });
 afterEach(() => vi.unstubAllGlobals());
 
@@ -56,12 +55,12 @@ describe('serverFilter', () => {
 
 describe('useDocuments', () => {
   it('lists the filtered page, and loads the next one on demand without repeating a document', async () => {
-    serverDocs = Array.from({ length: 250 }, (_, i) => ({ id: `d${i}`, filename: `f${i}.pdf`, status: 'ready' }));
-    serverTotal = 250;
+    serverDocs = Array.from({ length: 250 }, (_, i) => doc({ id: `d${i}`, filename: `f${i}.pdf` }));
     const { result } = renderHook(() => useDocuments(BY_CURIE, 'year', false));
     await waitFor(() => expect(result.current.docs).toHaveLength(PAGE));
     expect(gets[0].searchParams.get('author')).toBe('curie');
     expect(gets[0].searchParams.get('sort')).toBe('year');
+    expect(result.current.total).toBe(250);
     expect(result.current.hasMore).toBe(true);
     await act(() => result.current.loadMore());
     expect(gets).toHaveLength(2);
@@ -72,10 +71,7 @@ describe('useDocuments', () => {
   });
 
   it('follows ingestion on the live channel, and a slower list answer does not undo it', async () => {
-    serverDocs = [
-      { id: 'd1', filename: 'a.pdf', status: 'queued' },
-      { id: 'd2', filename: 'b.pdf', status: 'ready' },
-    ];
+    serverDocs = [doc({ id: 'd1', filename: 'a.pdf', status: 'queued' }), doc({ id: 'd2', filename: 'b.pdf' })];
     const { result } = renderHook(() => useDocuments(NONE, 'added', false));
     await waitFor(() => expect(result.current.docs).toHaveLength(2));
     expect(result.current.hasMore).toBe(false);
