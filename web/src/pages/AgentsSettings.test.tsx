@@ -65,7 +65,8 @@ describe('Settings → Agents', () => {
     vi.spyOn(api, 'get').mockResolvedValue(listed);
     show(true, 'ko');
     expect(await screen.findByRole('heading', { name: '에이전트' })).toBeTruthy();
-    expect(screen.getByText('조사 후 (섹션마다)')).toBeTruthy();
+    // the heading is drawn before the list arrives: wait for the list
+    expect(await screen.findByText('조사 후 (섹션마다)')).toBeTruthy();
     expect(screen.getByText('작성 전 (한 번)')).toBeTruthy();
     expect(screen.getByText('비활성')).toBeTruthy();
     expect(screen.getByTestId('agent-new').textContent).toBe('새 에이전트');
