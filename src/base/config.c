@@ -52,7 +52,7 @@ static const setting_t SETTINGS[] = {
     {"HASH_CONCURRENCY", T_INT, "2", "Password hashes computed at the same time", 1, 64, NULL, 0},
     {"LOGIN_MAX_FAILURES", T_INT, "5", "Failed logins per user or address before throttling", 1, 1000, NULL, 0},
     {"LOGIN_THROTTLE_SECONDS", T_INT, "60", "Window and base delay of login throttling", 1, 86400, NULL, 0},
-    {"LOG_LEVEL", T_ENUM, "info", "Log level", 0, 0, "debug|info|warning|error|off", 0},
+    {"LOG_LEVEL", T_ENUM, "info", "Log level (unset: info for serve and mcp, warning for the other commands)", 0, 0, "debug|info|warning|error|off", 0},
     {"LOG_FORMAT", T_ENUM, "auto", "json, text, or auto (text on a terminal)", 0, 0, "auto|json|text", 0},
     {"SECRETS_KEY", T_STR, "", "64 hex chars encrypting API keys at rest; DATA_DIR/secret.key (0600) is created when empty", 0, 0, NULL, 1},
     {"OPENAI_API_KEY", T_STR, "", "API key of the OpenAI-compatible endpoint", 0, 0, NULL, 1},

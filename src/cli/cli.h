@@ -30,8 +30,11 @@ int cmd_groups(int argc, char **argv);
 int cmd_missions(int argc, char **argv);
 
 /* Shared helpers for commands (cli_common.c). */
-/* Loads configuration and opens the app; prints the error and returns NULL. */
+/* Loads configuration and opens the app; prints the error and returns NULL.
+ * Unless LOG_LEVEL is set, a command logs warnings and errors only (its
+ * progress is its own output) and a server (serve, mcp) logs at info. */
 app_t *cli_open_app(void);
+app_t *cli_open_server(void);
 /* First start: creates the admin from ADMIN_USERNAME/ADMIN_PASSWORD when
  * there is no user yet, printing a generated password once. 0 or -1. */
 int cli_first_admin(app_t *app);

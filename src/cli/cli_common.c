@@ -40,20 +40,28 @@ int cli_set_opt(const cli_opt_t *opts, const char *a, const char *v) {
   return 0;
 }
 
-app_t *cli_open_app(void) {
+/* The app with its logs at LOG_LEVEL, or at `level` when it is not set. */
+static app_t *open_app(log_level_t level) {
   char err[512];
   config_t *cfg = config_load(NULL, err, sizeof err);
   if (!cfg) {
     fprintf(stderr, "maestro: configuration error: %s\n", err);
     return NULL;
   }
-  log_level_t level = LOG_INFO;
-  log_level_parse(config_get(cfg, "LOG_LEVEL"), &level);
+  if (config_is_set(cfg, "LOG_LEVEL")) log_level_parse(config_get(cfg, "LOG_LEVEL"), &level);
   const char *fmt = config_get(cfg, "LOG_FORMAT");
   log_setup(level, strcmp(fmt, "json") == 0 ? 1 : strcmp(fmt, "text") == 0 ? 0 : -1);
   app_t *app = app_open(cfg, err, sizeof err);
   if (!app) fprintf(stderr, "maestro: %s\n", err);
   return app;
+}
+
+app_t *cli_open_app(void) {
+  return open_app(LOG_WARNING); /* a command's own lines, not the log's */
+}
+
+app_t *cli_open_server(void) {
+  return open_app(LOG_INFO);
 }
 
 int cli_first_admin(app_t *app) {

@@ -70,7 +70,7 @@ int cmd_mcp(int argc, char **argv) {
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
-  app_t *app = cli_open_app();
+  app_t *app = cli_open_server();
   if (!app) return 1;
   http_user_t user;
   memset(&user, 0, sizeof user);

@@ -53,7 +53,7 @@ int cmd_serve(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  app_t *app = cli_open_app();
+  app_t *app = cli_open_server();
   if (!app) return 1;
   char err[512];
   if (cli_first_admin(app) != 0) {

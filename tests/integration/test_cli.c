@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/util.h"
 #include "server_support.h"
@@ -76,4 +77,27 @@ Test(cli, config_masks_secrets) {
   cr_expect(strstr(out, "0123456789abcdef0123") == NULL, "secret printed");
   cr_expect(strstr(out, "OPENAI_API_KEY") != NULL);
   free(out);
+}
+
+/* A command's stderr carries its own lines; the server's log lines (the
+ * migrations of a first start, the first admin) only when LOG_LEVEL asks. */
+Test(cli, a_command_is_quiet_unless_log_level_is_set) {
+  char *out = NULL, path[400];
+  snprintf(path, sizeof path, "%s/cli.log", dir);
+  cr_assert_eq(ts_run_cli(dir, NULL, NULL, &out, "groups", "list", NULL), 0);
+  free(out);
+  char *log = util_read_file(path, NULL);
+  cr_expect(!log || !strstr(log, "applied migration"), "a first start logged its migrations: %s", log);
+  cr_expect(!log || !strstr(log, "INFO"), "info lines without LOG_LEVEL: %s", log);
+  free(log);
+  unlink(path);
+  char fresh[256];
+  ts_tmpdir(fresh, sizeof fresh);
+  snprintf(path, sizeof path, "%s/cli.log", fresh);
+  const char *env[] = {"LOG_LEVEL=info", NULL};
+  cr_assert_eq(ts_run_cli(fresh, env, NULL, &out, "groups", "list", NULL), 0);
+  free(out);
+  log = util_read_file(path, NULL);
+  cr_expect(log && strstr(log, "created admin user"), "LOG_LEVEL=info logs the first start: %s", log ? log : "");
+  free(log);
 }
