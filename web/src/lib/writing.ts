@@ -80,6 +80,12 @@ const MATH = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|(?<![\\$\w])\$(?!\s)([^$\n]+
  * after sanitising, as KaTeX's own escaped output.
  */
 export function renderDraft(md: string): string {
+  return renderWithMath(md, { citations: false });
+}
+
+/* renderDraft's math rule over renderMarkdown with its options: a mission
+ * report typesets the formulas its exports typeset, citations kept. */
+export function renderWithMath(md: string, opts: Parameters<typeof renderMarkdown>[1]): string {
   const math: string[] = [];
   // keep code out of the math pass
   const parts = (md || '').split(/(```[\s\S]*?```|`[^`\n]*`)/g);
@@ -95,6 +101,6 @@ export function renderDraft(md: string): string {
           }),
     )
     .join('');
-  const html = renderMarkdown(withTokens, { citations: false });
+  const html = renderMarkdown(withTokens, opts);
   return html.replace(/KATEXMATH(\d+)X/g, (_, i) => math[Number(i)] ?? '');
 }

@@ -22,6 +22,8 @@ const md = [
   '',
   'Support lasts three years [1]. LTS adds two more [1]. The moon is cheese [1]. *(unverified)*[^v1] End.',
   '',
+  'Half of them go in $t_{1/2} = \\frac{\\ln 2}{\\lambda}$; a licence costs between $5 and $10.',
+  '',
   '## Unverified statements',
   '',
   '[^v1]: Unverified: the source says nothing about the moon',
@@ -101,6 +103,17 @@ describe('citations', () => {
     expect(ref.getAttribute('title')).toBe('Unverified: the source says nothing about the moon');
     expect(ref.previousElementSibling?.getAttribute('title')).toBe('Unverified: the source says nothing about the moon');
     expect(body.querySelector('#fn-v1')).toBeTruthy();
+  });
+});
+
+describe('math', () => {
+  it('a formula is typeset like in Writing and its exports; dollar amounts stay text', async () => {
+    renderReport();
+    const body = await screen.findByTestId('report-body');
+    await waitFor(() => expect(body.querySelector('.katex')).toBeTruthy());
+    expect(body.textContent).not.toContain('\\frac');
+    expect(body.textContent).toContain('between $5 and $10');
+    expect(body.querySelectorAll('a[data-cite="1"]').length).toBe(3);
   });
 });
 

@@ -5,7 +5,8 @@ import type * as C from '../../lib/contract';
 import { diffLines, type DiffOp } from '../../lib/writing';
 import { DiffView } from '../Writing';
 import { useI18n } from '../../lib/i18n';
-import { parseReferences, referencesFromJson, renderMarkdown, type Reference } from '../../lib/markdown';
+import { parseReferences, referencesFromJson, type Reference } from '../../lib/markdown';
+import { renderWithMath } from '../../lib/writing';
 import { CitationPanel, type CitationView, type CitedNote } from '../../components/CitationPanel';
 import { ErrorBox, Spinner } from '../../components/ui';
 import { SaveSourcesButton } from './SaveSources';
@@ -164,7 +165,7 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
     return fromJson;
   }, [md, json]);
 
-  const html = useMemo(() => (md ? renderMarkdown(md, { known: refs.size ? new Set(refs.keys()) : undefined }) : ''), [md, refs]);
+  const html = useMemo(() => (md ? renderWithMath(md, { known: refs.size ? new Set(refs.keys()) : undefined }) : ''), [md, refs]);
 
   const onClick = (e: MouseEvent) => {
     const a = (e.target as HTMLElement).closest('a[data-cite]');
