@@ -186,8 +186,23 @@ int rag_chunk_doc(const rag_doc_t *doc, int size, int overlap, rag_chunk_t **out
     /* the next chunk starts `overlap` characters before the end ... */
     size_t j = end;
     for (int back = 0; back < overlap && j > pos; back++) j = prev_boundary(s, j);
-    /* ... moved forward to the start of a word when a space is near */
-    if (j > pos && j < end) {
+    /* ... moved forward to the start of a sentence inside the overlap, so
+     * that a passage (and a quote taken from it) does not begin mid-sentence;
+     * without one there, to the start of a word when a space is near */
+    size_t sent = 0;
+    for (size_t k = j; j > pos && k < end && !sent;) {
+      unsigned cp = text_utf8_next(s, n, &k);
+      size_t at = k;
+      unsigned next = k < end ? text_utf8_next(s, n, &at) : 0;
+      if (cp == '\n' || (cp >= 0x3000 && is_sentence_end(cp)) || (is_sentence_end(cp) && is_space(next))) {
+        int64_t ignored = 0;
+        size_t start = skip_spaces(s, n, k, &ignored);
+        if (start < end) sent = start;
+      }
+    }
+    if (sent)
+      j = sent;
+    else if (j > pos && j < end) {
       size_t k = j, ws = 0;
       while (k < end) {
         size_t at = k;

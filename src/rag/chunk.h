@@ -7,7 +7,10 @@
  * (text without any of these) a plain code point boundary, looking for a cut
  * in the second half of the window. A UTF-8 sequence is never split. The
  * next chunk starts `overlap` characters before the end of the previous one,
- * moved forward to a word start when one is near. Every chunk records its
+ * moved forward to the first sentence start (after . ! ? and a space, a CJK
+ * full stop, or a line break) in that overlap, else to a word start when
+ * one is near: a passage begins with a whole sentence whenever the overlap
+ * holds one. Every chunk records its
  * byte range and character offsets in the document text, its page and its
  * heading path (of the block where it starts).
  *

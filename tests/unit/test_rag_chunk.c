@@ -73,9 +73,12 @@ Test(rag_chunk, english_paragraphs_sentences_and_overlap) {
     size_t len = c[i].byte_end - c[i].byte_start;
     /* ends at a sentence end (paragraph ends are sentence ends here) */
     cr_expect(b[len - 1] == '.', "chunk %zu ends at a sentence: ...%.20s", i, b + len - 20);
-    /* next starts at a word start and overlaps the previous */
+    /* next starts at a sentence start (the overlap always holds one here)
+     * and overlaps the previous */
     const char *nb = doc.text.data + c[i + 1].byte_start;
     cr_expect(nb[-1] == ' ' || nb[-1] == '\n', "chunk %zu starts at a word", i + 1);
+    cr_expect(!strncmp(nb, "Sentence ", 9) || !strncmp(nb, "Part ", 5), "chunk %zu starts mid-sentence: %.30s", i + 1,
+              nb);
     if (c[i + 1].page == c[i].page) {
       cr_expect(c[i + 1].char_start < c[i].char_end, "overlap");
       cr_expect(c[i].char_end - c[i + 1].char_start <= 400, "overlap near 200");
@@ -87,6 +90,29 @@ Test(rag_chunk, english_paragraphs_sentences_and_overlap) {
   cr_expect_str_eq(c[0].heading, "Part 1");
   cr_expect_eq(c[n - 1].page, 3);
   cr_expect_str_eq(c[n - 1].heading, "Part 3");
+  free(c);
+  rag_doc_free(&doc);
+}
+
+Test(rag_chunk, an_overlap_inside_one_long_sentence_starts_at_a_word) {
+  rag_doc_t doc;
+  rag_doc_init(&doc);
+  buf_t p = BUF_INIT;
+  buf_init(&p);
+  for (int w = 0; w < 400; w++) buf_printf(&p, "%sword%d", w ? " " : "", w);
+  buf_puts(&p, ".");
+  rag_doc_para(&doc, p.data, p.len);
+  buf_free(&p);
+  rag_chunk_t *c = NULL;
+  size_t n = 0;
+  cr_assert_eq(rag_chunk_doc(&doc, 500, 100, &c, &n), 0);
+  cr_assert(n > 2, "n=%zu", n);
+  check_invariants(&doc, c, n, 500);
+  for (size_t i = 0; i + 1 < n; i++) {
+    const char *nb = doc.text.data + c[i + 1].byte_start;
+    cr_expect(!strncmp(nb, "word", 4), "chunk %zu starts inside a word: %.12s", i + 1, nb);
+    cr_expect(c[i + 1].char_start < c[i].char_end, "chunk %zu overlaps the previous one", i + 1);
+  }
   free(c);
   rag_doc_free(&doc);
 }
