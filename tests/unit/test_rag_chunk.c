@@ -46,6 +46,15 @@ static void check_invariants(const rag_doc_t *doc, rag_chunk_t *c, size_t n, int
   }
 }
 
+/* Cuts doc, expecting more than `min` chunks that keep the invariants. */
+static rag_chunk_t *cut(const rag_doc_t *doc, int size, int overlap, size_t min, size_t *n) {
+  rag_chunk_t *c = NULL;
+  cr_assert_eq(rag_chunk_doc(doc, size, overlap, &c, n), 0);
+  cr_assert(*n > min, "n=%zu", *n);
+  check_invariants(doc, c, *n, size);
+  return c;
+}
+
 Test(rag_chunk, english_paragraphs_sentences_and_overlap) {
   rag_doc_t doc;
   rag_doc_init(&doc);
@@ -63,11 +72,8 @@ Test(rag_chunk, english_paragraphs_sentences_and_overlap) {
     rag_doc_para(&doc, p.data, p.len);
   }
   buf_free(&p);
-  rag_chunk_t *c = NULL;
   size_t n = 0;
-  cr_assert_eq(rag_chunk_doc(&doc, 1000, 200, &c, &n), 0);
-  cr_assert(n > 5, "n=%zu", n);
-  check_invariants(&doc, c, n, 1000);
+  rag_chunk_t *c = cut(&doc, 1000, 200, 5, &n);
   for (size_t i = 0; i + 1 < n; i++) {
     const char *b = doc.text.data + c[i].byte_start;
     size_t len = c[i].byte_end - c[i].byte_start;
@@ -103,11 +109,8 @@ Test(rag_chunk, an_overlap_inside_one_long_sentence_starts_at_a_word) {
   buf_puts(&p, ".");
   rag_doc_para(&doc, p.data, p.len);
   buf_free(&p);
-  rag_chunk_t *c = NULL;
   size_t n = 0;
-  cr_assert_eq(rag_chunk_doc(&doc, 500, 100, &c, &n), 0);
-  cr_assert(n > 2, "n=%zu", n);
-  check_invariants(&doc, c, n, 500);
+  rag_chunk_t *c = cut(&doc, 500, 100, 2, &n);
   for (size_t i = 0; i + 1 < n; i++) {
     const char *nb = doc.text.data + c[i + 1].byte_start;
     cr_expect(!strncmp(nb, "word", 4), "chunk %zu starts inside a word: %.12s", i + 1, nb);
