@@ -743,63 +743,58 @@ static size_t select_clauses(const qterm_t *t, size_t nt, double k1p, double flo
   return nsel;
 }
 
-/* A count among the owner's rows (SQLite, others): the rows matching
- * '{user_id} : "OWNER" AND sub', cached per connection under the owner and
- * sub until the index changes. */
-static int owner_count(search_t *q, const char *sub, double *n) {
-  buf_t key = BUF_INIT, expr = BUF_INIT;
-  buf_init(&key);
-  buf_init(&expr);
-  buf_printf(&key, "%s\x1f%s", q->user_id, sub);
-  buf_printf(&expr, "{user_id} : \"%s\" AND %s", q->user_id, sub);
-  int ret = STORE_OK;
-  if (!db_fts_figs_get(q->c, key.data, n, 1)) {
-    int64_t k = 0;
-    if (db_conn_query(q->c, "full-text search", "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
-                      DB_ARGS(DB_TEXT(expr.data)), db_row_int64, &k) < 0)
-      ret = STORE_ERROR;
-    *n = (double)k;
-    if (ret == STORE_OK) db_fts_figs_put(q->c, key.data, n, 1);
-  }
-  buf_free(&key);
-  buf_free(&expr);
-  return ret;
-}
+typedef struct {
+  double *v;
+  int n;
+} figs_t;
 
 static int figs_row(db_stmt_t *s, void *ctx) {
-  double *v = ctx;
-  for (int i = 0; i <= NFIELDS; i++) v[i] = db_col_double(s, i);
+  figs_t *f = ctx;
+  for (int i = 0; i < f->n; i++) f->v[i] = db_col_double(s, i);
   return 1;
 }
 
-/* The owner's figures (SQLite, others): chunks and each field's total length
- * (what FTS5 keeps for the whole table), summed over the owner's rows of the
- * index (which also fills mrank's length cache with them), cached per
- * connection until the index changes. */
-static int owner_figures(search_t *q) {
+/* Figures v[0..n) of the owner's rows of the index (SQLite, others) that
+ * also match sub (NULL: all of them), read by sql (one column a figure, the
+ * match expression its one parameter), cached per connection under the
+ * owner and sub until the index changes. */
+static int owner_figs(search_t *q, const char *sub, const char *sql, double *v, int n) {
   buf_t key = BUF_INIT, expr = BUF_INIT;
   buf_init(&key);
   buf_init(&expr);
-  buf_printf(&key, "\x1f%s", q->user_id);
-  buf_printf(&expr, "{user_id} : \"%s\"", q->user_id);
+  buf_printf(&key, "%s\x1f%s", sub ? q->user_id : "", sub ? sub : q->user_id);
+  buf_printf(&expr, "{user_id} : \"%s\"%s%s", q->user_id, sub ? " AND " : "", sub ? sub : "");
   int ret = STORE_OK;
-  if (!db_fts_figs_get(q->c, key.data, q->own, 1 + NFIELDS)) {
-    memset(q->own, 0, sizeof q->own);
-    if (db_conn_query(q->c, "full-text statistics",
-                      /* an FTS5 function cannot be an aggregate's argument: the
-                       * lengths come from a subquery kept apart (LIMIT) */
-                      "SELECT count(*), COALESCE(SUM(t), 0), COALESCE(SUM(h), 0), COALESCE(SUM(b), 0), "
-                      "COALESCE(SUM(u), 0) FROM (SELECT mlen(chunks_fts, 0, 'chunks_fts') AS t, "
-                      "mlen(chunks_fts, 1, 'chunks_fts') AS h, mlen(chunks_fts, 2, 'chunks_fts') AS b, "
-                      "mlen(chunks_fts, 3, 'chunks_fts') AS u FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT -1)",
-                      DB_ARGS(DB_TEXT(expr.data)), figs_row, q->own) < 0)
+  if (!db_fts_figs_get(q->c, key.data, v, n)) {
+    memset(v, 0, (size_t)n * sizeof *v);
+    figs_t f = {v, n};
+    if (db_conn_query(q->c, "full-text statistics", sql, DB_ARGS(DB_TEXT(expr.data)), figs_row, &f) < 0)
       ret = STORE_ERROR;
     else
-      db_fts_figs_put(q->c, key.data, q->own, 1 + NFIELDS);
+      db_fts_figs_put(q->c, key.data, v, n);
   }
   buf_free(&key);
   buf_free(&expr);
   return ret;
+}
+
+/* A count among the owner's rows: those matching sub. */
+static int owner_count(search_t *q, const char *sub, double *n) {
+  return owner_figs(q, sub, "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", n, 1);
+}
+
+/* The owner's figures: chunks and each field's total length (what FTS5
+ * keeps for the whole table), summed over the owner's rows of the index
+ * (which also fills mrank's length cache with them). */
+static int owner_figures(search_t *q) {
+  return owner_figs(q, NULL,
+                    /* an FTS5 function cannot be an aggregate's argument: the
+                     * lengths come from a subquery kept apart (LIMIT) */
+                    "SELECT count(*), COALESCE(SUM(t), 0), COALESCE(SUM(h), 0), COALESCE(SUM(b), 0), "
+                    "COALESCE(SUM(u), 0) FROM (SELECT mlen(chunks_fts, 0, 'chunks_fts') AS t, "
+                    "mlen(chunks_fts, 1, 'chunks_fts') AS h, mlen(chunks_fts, 2, 'chunks_fts') AS b, "
+                    "mlen(chunks_fts, 3, 'chunks_fts') AS u FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT -1)",
+                    q->own, 1 + NFIELDS);
 }
 
 int store_chunks_search(store_t *st, const char *user_id, const char *group_id, char *const *words, size_t nwords,
