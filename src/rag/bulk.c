@@ -119,10 +119,9 @@ int rag_document_cancel(rag_t *rag, const char *user_id, const char *doc_id) {
   store_doc_free(d);
   if (!queued || store_job_cancel_ref(rag->store, "ingest", doc_id) <= 0)
     return RAG_WRONG_STATE; /* already started or done */
-  if (store_doc_mark_failed(rag->store, doc_id, "processing cancelled by the user (reprocess to start it again)") !=
+  if (rag_mark_failed(rag, user_id, doc_id, "processing cancelled by the user (reprocess to start it again)") !=
       STORE_OK)
     return RAG_ERROR;
-  rag_publish(rag, user_id, doc_id, "failed", "failed", 1.0, "processing cancelled by the user", NULL);
   return RAG_OK;
 }
 

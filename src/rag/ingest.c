@@ -102,9 +102,8 @@ static int embed_document(rag_t *rag, const char *doc_id, const char *user_id, r
 
 static int fail(rag_t *rag, const store_doc_t *d, const char *reason, rag_progress_fn progress, void *ud) {
   log_info("rag", "document %s failed: %s", d->id, reason);
-  if (store_doc_mark_failed(rag->store, d->id, reason) != STORE_OK) return -1;
+  if (rag_mark_failed(rag, d->user_id, d->id, reason) != STORE_OK) return -1;
   if (progress) progress(ud, d->id, "failed", 1.0);
-  rag_publish(rag, d->user_id, d->id, "failed", "failed", 1.0, reason, NULL);
   return 0;
 }
 
@@ -190,22 +189,31 @@ int rag_ingest_document(rag_t *rag, const char *doc_id, rag_progress_fn progress
                              .language = doc.bib.language};
   /* The DOI is stored as found; the ready hook completes the record from
    * Crossref (when the owner's scholarly search has it) and a model. */
+  /* ready and its announcement commit together: a worker killed in between
+   * leaves neither, and a reader never sees a ready document unannounced */
+  char channel[64];
+  rag_channel(d->user_id, channel);
+  json_t *ann = rag_event_data(d->id, "ready", "ready", 1.0, NULL,
+                               json_pack("{s:i, s:i, s:I, s:I}", "chunks", nchunks, "pages", doc.npages, "chars",
+                                         (json_int_t)chars, "ms", (json_int_t)(util_mono_ms() - t0)));
+  store_event_t ready = {channel, "document", ann, 0, 0};
   rc = store_doc_mark_ready_meta(rag->store, d->id, doc.text.data, doc.npages, nchunks, chars, &fields,
-                                 doc.meta_sources, meta);
+                                 doc.meta_sources, meta, rag->events ? &ready : NULL);
   json_decref(meta);
   if (rc == STORE_NOT_FOUND) { /* deleted or reset meanwhile */
+    json_decref(ann);
     ret = 0;
     goto out;
   }
   if (rc != STORE_OK) {
+    json_decref(ann);
     snprintf(err, errlen, "cannot mark %s ready", doc_id);
     goto out;
   }
   rag_vectors_forget(rag->vectors, d->user_id);
   if (progress) progress(ud, d->id, "ready", 1.0);
-  rag_publish(rag, d->user_id, d->id, "ready", "ready", 1.0, NULL,
-              json_pack("{s:i, s:i, s:I, s:I}", "chunks", nchunks, "pages", doc.npages, "chars", (json_int_t)chars,
-                        "ms", (json_int_t)(util_mono_ms() - t0)));
+  rag_announce(rag, &ready);
+  json_decref(ann);
   log_info("rag", "document %s ready: %d chunks, %d pages, %lld ms", d->id, nchunks, doc.npages,
            (long long)(util_mono_ms() - t0));
   if (rag->ready_hook && rag->ready_hook(rag->ready_ud, d->user_id, d->id) > 0) {
@@ -250,7 +258,7 @@ job_result_t rag_ingest_job(void *ud, jobs_t *jobs, const store_job_t *job, char
   if (rc < 0) {
     /* a store error: the document must not stay 'processing' forever */
     if (job->attempts >= 3) {
-      store_doc_mark_failed(rag->store, job->ref_id, err[0] ? err : "ingestion failed");
+      rag_mark_failed(rag, job->user_id, job->ref_id, err[0] ? err : "ingestion failed");
       return JOB_FAILED;
     }
     return JOB_REQUEUE;

@@ -100,12 +100,8 @@ void rag_set_ready_hook(rag_t *rag, rag_ready_hook_fn fn, void *ud) {
   rag->ready_ud = ud;
 }
 
-void rag_publish(rag_t *rag, const char *user_id, const char *doc_id, const char *status, const char *stage,
-                 double progress, const char *error, json_t *extra) {
-  if (!rag->events || !user_id) {
-    json_decref(extra);
-    return;
-  }
+json_t *rag_event_data(const char *doc_id, const char *status, const char *stage, double progress, const char *error,
+                       json_t *extra) {
   json_t *d = json_object();
   json_object_set_new(d, "id", json_string(doc_id));
   json_object_set_new(d, "status", json_string(status));
@@ -114,8 +110,37 @@ void rag_publish(rag_t *rag, const char *user_id, const char *doc_id, const char
   if (error) json_object_set_new(d, "error", json_string(error));
   if (extra) json_object_update(d, extra);
   json_decref(extra);
+  return d;
+}
+
+void rag_channel(const char *user_id, char channel[64]) {
+  snprintf(channel, 64, "documents:%s", user_id);
+}
+
+void rag_announce(rag_t *rag, const store_event_t *ev) {
+  if (ev->seq) events_notify(rag->events, &(event_t){ev->channel, ev->seq, ev->event, ev->data, ev->ts});
+}
+
+int rag_mark_failed(rag_t *rag, const char *user_id, const char *doc_id, const char *reason) {
   char channel[64];
-  snprintf(channel, sizeof channel, "documents:%s", user_id);
+  rag_channel(user_id ? user_id : "", channel);
+  json_t *data = rag_event_data(doc_id, "failed", "failed", 1.0, reason, NULL);
+  store_event_t ev = {channel, "document", data, 0, 0};
+  int rc = store_doc_mark_failed(rag->store, doc_id, reason, rag->events && user_id ? &ev : NULL);
+  rag_announce(rag, &ev);
+  json_decref(data);
+  return rc;
+}
+
+void rag_publish(rag_t *rag, const char *user_id, const char *doc_id, const char *status, const char *stage,
+                 double progress, const char *error, json_t *extra) {
+  if (!rag->events || !user_id) {
+    json_decref(extra);
+    return;
+  }
+  json_t *d = rag_event_data(doc_id, status, stage, progress, error, extra);
+  char channel[64];
+  rag_channel(user_id, channel);
   events_publish(rag->events, channel, "document", d, NULL);
   json_decref(d);
 }

@@ -10,6 +10,7 @@
 #include "jobs/jobs.h"
 #include "rag/rag.h"
 #include "rag/vectors.h"
+#include "store/events.h"
 
 struct llm;
 
@@ -27,6 +28,18 @@ struct rag {
   void *ready_ud;
 };
 
+/* A "document" event's data: {id, status, stage?, progress, error?} and
+ * the fields of extra (stolen, may be NULL). New reference. */
+json_t *rag_event_data(const char *doc_id, const char *status, const char *stage, double progress, const char *error,
+                       json_t *extra);
+/* A user's document channel: "documents:USERID". */
+void rag_channel(const char *user_id, char channel[64]);
+/* Pushes an event a store write committed (seq set) to this process's
+ * listeners; nothing when it was not committed (seq 0). */
+void rag_announce(rag_t *rag, const store_event_t *ev);
+/* Marks a document failed with the reason and announces it on the owner's
+ * channel in the same transaction (store_doc_mark_failed). A store code. */
+int rag_mark_failed(rag_t *rag, const char *user_id, const char *doc_id, const char *reason);
 /* Publishes a "document" event on documents:USERID (no-op without events). */
 void rag_publish(rag_t *rag, const char *user_id, const char *doc_id, const char *status, const char *stage,
                  double progress, const char *error, json_t *extra);

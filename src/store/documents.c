@@ -629,7 +629,14 @@ static int delete_doc_chunks(db_conn_t *c, const char *id) {
 
 typedef struct {
   const char *id, *error;
+  store_event_t *ev;
 } status_t;
+
+/* Appends the event announcing a change inside the change's transaction
+ * (none when ev is NULL). */
+static int announce(db_conn_t *c, store_event_t *ev) {
+  return ev ? db_event_append(c, ev->channel, ev->event, ev->data, &ev->seq, &ev->ts) : STORE_OK;
+}
 
 static int set_status(db_conn_t *c, const char *id, const char *status, const char *error) {
   return conn_run_changed(c, "set document status",
@@ -644,7 +651,7 @@ static int begin_processing_tx(db_conn_t *c, void *ctx) {
 }
 
 int store_doc_begin_processing(store_t *st, const char *id) {
-  status_t s = {id, NULL};
+  status_t s = {id, NULL, NULL};
   return db_tx(st, "begin processing document", begin_processing_tx, &s);
 }
 
@@ -654,18 +661,21 @@ static int mark_failed_tx(db_conn_t *c, void *ctx) {
       db_conn_run(c, "reset chunk count", "UPDATE documents SET chunk_count = 0 WHERE id = ?", DB_ARGS(DB_TEXT(s->id)),
                   NULL) != STORE_OK)
     return STORE_ERROR;
-  return set_status(c, s->id, "failed", s->error);
+  int rc = set_status(c, s->id, "failed", s->error);
+  return rc == STORE_OK ? announce(c, s->ev) : rc;
 }
 
-int store_doc_mark_failed(store_t *st, const char *id, const char *error) {
-  status_t s = {id, error ? error : "failed"};
-  return db_tx(st, "mark document failed", mark_failed_tx, &s);
+int store_doc_mark_failed(store_t *st, const char *id, const char *error, store_event_t *failed) {
+  status_t s = {id, error ? error : "failed", failed};
+  int rc = db_tx(st, "mark document failed", mark_failed_tx, &s);
+  if (rc != STORE_OK && failed) failed->seq = 0;
+  return rc;
 }
 
 int store_doc_mark_ready(store_t *st, const char *id, const char *text, int pages, int chunk_count, int64_t text_chars,
                          const char *title, const char *authors, const char *year, json_t *metadata) {
   store_doc_meta_t m = {.title = title, .authors = authors, .year = year};
-  return store_doc_mark_ready_meta(st, id, text, pages, chunk_count, text_chars, &m, NULL, metadata);
+  return store_doc_mark_ready_meta(st, id, text, pages, chunk_count, text_chars, &m, NULL, metadata, NULL);
 }
 
 typedef struct {
@@ -674,6 +684,7 @@ typedef struct {
   int64_t text_chars;
   const store_doc_meta_t *m;
   const char *srcs, *meta;
+  store_event_t *ev;
 } ready_t;
 
 static int mark_ready_tx(db_conn_t *c, void *ctx) {
@@ -694,21 +705,24 @@ static int mark_ready_tx(db_conn_t *c, void *ctx) {
       conn_run_changed(c, "mark document ready", db_sql(c, READY_SQL(META_SET_SQLITE), READY_SQL(META_SET_PG)), p, 16);
 #undef READY_SQL
   if (rc != STORE_OK) return rc;
-  return db_conn_run(c, "store text",
-                     "INSERT INTO document_texts (document_id, text) VALUES (?, ?) "
-                     "ON CONFLICT (document_id) DO UPDATE SET text = excluded.text",
-                     DB_ARGS(DB_TEXT(r->id), DB_TEXT(r->text ? r->text : "")), NULL);
+  rc = db_conn_run(c, "store text",
+                   "INSERT INTO document_texts (document_id, text) VALUES (?, ?) "
+                   "ON CONFLICT (document_id) DO UPDATE SET text = excluded.text",
+                   DB_ARGS(DB_TEXT(r->id), DB_TEXT(r->text ? r->text : "")), NULL);
+  return rc == STORE_OK ? announce(c, r->ev) : rc;
 }
 
 int store_doc_mark_ready_meta(store_t *st, const char *id, const char *text, int pages, int chunk_count,
-                              int64_t text_chars, const store_doc_meta_t *m, json_t *sources, json_t *metadata) {
+                              int64_t text_chars, const store_doc_meta_t *m, json_t *sources, json_t *metadata,
+                              store_event_t *ready) {
   static const store_doc_meta_t none = {0};
-  ready_t r = {id, text, pages, chunk_count, text_chars, m ? m : &none, NULL, NULL};
+  ready_t r = {id, text, pages, chunk_count, text_chars, m ? m : &none, NULL, NULL, ready};
   char *meta = metadata ? json_dumps(metadata, JSON_COMPACT) : NULL;
   char *srcs = sources ? json_dumps(sources, JSON_COMPACT) : NULL;
   r.meta = meta;
   r.srcs = srcs;
   int rc = db_tx(st, "mark document ready", mark_ready_tx, &r);
+  if (rc != STORE_OK && ready) ready->seq = 0;
   free(meta);
   free(srcs);
   return rc;

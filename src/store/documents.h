@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "base/biblio.h"
+#include "store/events.h"
 #include "store/store.h"
 
 typedef struct {
@@ -132,15 +133,20 @@ int store_doc_requeue(store_t *st, const char *user_id, const char *id, int chun
 
 /* Ingestion steps. */
 int store_doc_begin_processing(store_t *st, const char *id);
-int store_doc_mark_failed(store_t *st, const char *id, const char *error);
+/* Sets 'failed' with the reason and drops the chunks; the event `failed`
+ * (may be NULL) is appended in the same transaction. */
+int store_doc_mark_failed(store_t *st, const char *id, const char *error, store_event_t *failed);
 int store_doc_mark_ready(store_t *st, const char *id, const char *text, int pages, int chunk_count, int64_t text_chars,
                          const char *title, const char *authors, const char *year, json_t *metadata);
 /* Like store_doc_mark_ready with every extracted field (m may be NULL) and
  * where each came from (sources {field: source}, may be NULL): a field the
  * user edited keeps its value, any other takes the extracted value when one
- * was found and keeps its old one otherwise. */
+ * was found and keeps its old one otherwise. The event `ready` (may be
+ * NULL) is appended in the same transaction: a document is never ready
+ * without its announcement. */
 int store_doc_mark_ready_meta(store_t *st, const char *id, const char *text, int pages, int chunk_count,
-                              int64_t text_chars, const store_doc_meta_t *m, json_t *sources, json_t *metadata);
+                              int64_t text_chars, const store_doc_meta_t *m, json_t *sources, json_t *metadata,
+                              store_event_t *ready);
 /* Where the pages and headings of a user's document start in its text:
  * [{page, heading, char_start}] in order (a new entry when either changes;
  * from the chunks, so empty until the document is indexed). New reference. */

@@ -10,6 +10,16 @@
 
 #include "store/store.h"
 
+/* An event written in the same transaction as the change it announces, so
+ * the two commit together or not at all (a process killed in between leaves
+ * neither). seq and ts are filled at commit (seq stays 0 on failure); the
+ * caller then pushes it to live listeners (events_notify). */
+typedef struct {
+  const char *channel, *event;
+  json_t *data; /* borrowed */
+  int64_t seq, ts;
+} store_event_t;
+
 /* Appends an event in its own transaction; fills *seq and *ts (epoch ms). */
 int store_event_append(store_t *st, const char *channel, const char *event, json_t *data, int64_t *seq,
                        int64_t *ts);

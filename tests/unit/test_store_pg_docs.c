@@ -16,6 +16,7 @@
 #include "pg.h"
 #include "store/db.h"
 #include "store/documents.h"
+#include "store/events.h"
 #include "store/store.h"
 
 #include "pg_cluster_hooks.h" /* one PostgreSQL cluster for this binary */
@@ -244,10 +245,10 @@ BOTH_BACKENDS(pgdocs, metadata_edits_survive_ingestion_and_outside_records) {
   json_t *srcs =
       json_pack("{s:s, s:s, s:s, s:s}", "title", "xmp", "authors", "xmp", "doi", "first-page", "year", "xmp");
   json_t *newmeta = json_pack("{s:{s:i}, s:s, s:i}", "extra", "y", 2, "keep", "new", "pages_seen", 3);
-  cr_assert_eq(store_doc_mark_ready_meta(st, a, "the text", 3, 2, 8, &found, srcs, newmeta), STORE_OK);
+  cr_assert_eq(store_doc_mark_ready_meta(st, a, "the text", 3, 2, 8, &found, srcs, newmeta, NULL), STORE_OK);
   json_decref(srcs);
   json_decref(newmeta);
-  cr_expect_eq(store_doc_mark_ready_meta(st, a, "again", 1, 1, 5, &found, NULL, NULL), STORE_NOT_FOUND,
+  cr_expect_eq(store_doc_mark_ready_meta(st, a, "again", 1, 1, 5, &found, NULL, NULL, NULL), STORE_NOT_FOUND,
                "only a document being processed becomes ready");
   store_doc_t *d = NULL;
   cr_assert_eq(store_doc_get(st, "alice", a, &d), STORE_OK);
@@ -331,6 +332,54 @@ static int64_t count(store_t *st, const char *sql, const char *id) {
   return n;
 }
 
+/* A worker killed between "ready" and its announcement left a document the
+ * user's library never heard of (the retry saw it ready and stopped): the
+ * two are one transaction now. */
+BOTH_BACKENDS(pgdocs, a_document_becomes_ready_and_is_announced_together_or_not_at_all) {
+  add_user(st, "alice");
+  char a[17];
+  add_doc(st, "alice", "r.txt", NULL, NULL, 1, a);
+  json_t *data = json_pack("{s:s, s:s}", "id", a, "status", "ready");
+  store_event_t ev = {"documents:alice", "document", data, 0, 0};
+  cr_expect_eq(store_doc_mark_ready_meta(st, a, "t", 1, 1, 1, NULL, NULL, NULL, &ev), STORE_NOT_FOUND,
+               "a queued document cannot become ready");
+  cr_expect_eq(ev.seq, 0);
+  cr_expect_eq(store_event_last_seq(st, "documents:alice"), 0, "nothing announced for a refused change");
+
+  cr_assert_eq(store_doc_begin_processing(st, a), STORE_OK);
+  cr_assert_eq(store_doc_mark_ready_meta(st, a, "t", 1, 1, 1, NULL, NULL, NULL, &ev), STORE_OK);
+  cr_expect_eq(ev.seq, 1);
+  cr_expect_gt(ev.ts, 0);
+  json_t *log = store_event_list(st, "documents:alice", 0, 10);
+  cr_assert_eq(json_array_size(log), 1);
+  cr_expect_str_eq(json_string_value(json_object_get(json_object_get(json_array_get(log, 0), "data"), "status")),
+                   "ready");
+  json_decref(log);
+
+  /* a failing append takes the change back with it */
+  char b[17];
+  add_doc(st, "alice", "s.txt", NULL, NULL, 2, b);
+  cr_assert_eq(store_doc_begin_processing(st, b), STORE_OK);
+  store_event_t bad = {NULL, "document", data, 0, 0}; /* no channel: the log refuses the row */
+  cr_expect_neq(store_doc_mark_ready_meta(st, b, "t", 1, 1, 1, NULL, NULL, NULL, &bad), STORE_OK);
+  cr_expect_eq(bad.seq, 0);
+  store_doc_t *d = NULL;
+  cr_assert_eq(store_doc_get(st, "alice", b, &d), STORE_OK);
+  cr_expect_str_eq(d->status, "processing", "not ready without its announcement");
+  store_doc_free(d);
+
+  /* failing is announced the same way */
+  store_event_t failed = {"documents:alice", "document", data, 0, 0};
+  cr_assert_eq(store_doc_mark_failed(st, b, "unreadable", &failed), STORE_OK);
+  cr_expect_eq(failed.seq, 2);
+  cr_expect_eq(store_event_last_seq(st, "documents:alice"), 2);
+  cr_expect_neq(store_doc_mark_failed(st, b, "another reason", &bad), STORE_OK);
+  cr_assert_eq(store_doc_get(st, "alice", b, &d), STORE_OK);
+  cr_expect_str_eq(d->error, "unreadable", "a refused announcement leaves the document as it was");
+  store_doc_free(d);
+  json_decref(data);
+}
+
 BOTH_BACKENDS(pgdocs, reprocessing_failing_and_deleting_leave_no_index_entries) {
   add_user(st, "alice");
   add_user(st, "bob");
@@ -380,7 +429,7 @@ BOTH_BACKENDS(pgdocs, reprocessing_failing_and_deleting_leave_no_index_entries) 
   cr_expect_eq(index_rows(st), kept, "only the other document's entries remain");
   cr_expect_eq(count(st, "SELECT COUNT(*) FROM document_texts WHERE document_id = ?", a), 0);
   add_chunks(st, a, "alice");
-  cr_assert_eq(store_doc_mark_failed(st, a, "parse error"), STORE_OK);
+  cr_assert_eq(store_doc_mark_failed(st, a, "parse error", NULL), STORE_OK);
   cr_assert_eq(store_doc_get(st, "alice", a, &d), STORE_OK);
   cr_expect_str_eq(d->status, "failed");
   cr_expect_str_eq(d->error, "parse error");
