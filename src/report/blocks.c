@@ -12,6 +12,7 @@
 
 #include "base/buf.h"
 #include "base/text.h"
+#include "report/footnotes.h"
 #include "report/math.h"
 #include "report/report.h"
 
@@ -316,6 +317,19 @@ static int on_text(MD_TEXTTYPE type, const MD_CHAR *text, MD_SIZE size, void *ud
   return 0;
 }
 
+size_t rb_code_end(const char *s, size_t n, size_t i) {
+  if (i + 3 <= n && !strncmp(s + i, "```", 3)) {
+    const char *q = strstr(s + i + 3, "```");
+    if (q) return (size_t)(q - s) + 3;
+  }
+  if (i < n && s[i] == '`') {
+    size_t k = i + 1;
+    while (k < n && s[k] != '`' && s[k] != '\n') k++;
+    if (k < n && s[k] == '`') return k + 1;
+  }
+  return 0;
+}
+
 char *rb_clean(const char *s) {
   gchar *v = g_utf8_make_valid(s ? s : "", -1);
   buf_t b = BUF_INIT;
@@ -332,7 +346,9 @@ char *rb_clean(const char *s) {
 
 int rb_parse(const char *markdown, rb_doc_t *doc) {
   memset(doc, 0, sizeof *doc);
-  char *md = rb_clean(markdown);
+  char *clean = rb_clean(markdown);
+  char *md = rf_resolve(clean); /* footnotes: numbers and a list of notes (footnotes.h) */
+  free(clean);
   rm_marks_t marks; /* TeX math: markers now, runs after md4c (math.h) */
   rm_mark(md, &marks);
   free(md);

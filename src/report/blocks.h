@@ -68,6 +68,11 @@ typedef struct {
 int rb_parse(const char *markdown, rb_doc_t *doc);
 void rb_free(rb_doc_t *doc);
 
+/* Code as the Writing preview splits it (web/src/lib/writing.ts): at s[i]
+ * a fenced block ```...``` (closed anywhere later) or a code span `...` on
+ * one line. The offset just past it, or 0 when no code starts at i. */
+size_t rb_code_end(const char *s, size_t n, size_t i);
+
 /* s as valid UTF-8 without control characters other than '\n' and '\t'
  * (the rule for all block text). malloc'd; NULL is taken as "". */
 char *rb_clean(const char *s);

@@ -1230,16 +1230,7 @@ void rm_mark(const char *markdown, rm_marks_t *m) {
   /* code as the preview splits it: ```...``` or `...` on one line */
   size_t i = 0, part = 0;
   while (i < n) {
-    size_t end = 0;
-    if (!strncmp(s + i, "```", 3)) {
-      const char *q = strstr(s + i + 3, "```");
-      if (q) end = (size_t)(q - s) + 3;
-    }
-    if (!end && s[i] == '`') {
-      size_t k = i + 1;
-      while (k < n && s[k] != '`' && s[k] != '\n') k++;
-      if (k < n && s[k] == '`') end = k + 1;
-    }
+    size_t end = rb_code_end(s, n, i);
     if (!end) {
       i++;
       continue;

@@ -14,6 +14,7 @@
 #include "base/buf.h"
 #include "base/util.h"
 #include "report/cite.h"
+#include "report/footnotes.h"
 #include "report/math.h"
 
 /* The citation key of a note: its source (document + page, or URL), so
@@ -504,8 +505,10 @@ char *report_html(const char *title, const char *markdown) {
   buf_t body = BUF_INIT, b = BUF_INIT;
   buf_init(&body);
   buf_init(&b);
-  rm_marks_t marks; /* TeX math as MathML (math.h) */
-  rm_mark(markdown, &marks);
+  char *md = rf_resolve(markdown); /* footnotes: numbers and a list of notes (footnotes.h) */
+  rm_marks_t marks;                /* TeX math as MathML (math.h) */
+  rm_mark(md, &marks);
+  free(md);
   if (md_html(marks.md, (MD_SIZE)strlen(marks.md), html_out, &body,
               MD_FLAG_TABLES | MD_FLAG_PERMISSIVEAUTOLINKS | MD_FLAG_NOHTML, 0) != 0) {
     rm_marks_free(&marks);
@@ -521,6 +524,11 @@ char *report_html(const char *title, const char *markdown) {
   buf_puts(&b,
            "</title><style>body{max-width:48rem;margin:2rem auto;padding:0 1rem;font-family:sans-serif;"
            "line-height:1.55}blockquote{color:#555;border-left:3px solid #ccc;margin-left:0;padding-left:1rem}"
+           "table{border-collapse:collapse;margin:1rem 0;display:block;overflow-x:auto}"
+           "th,td{border:1px solid #ccc;padding:.3rem .6rem;vertical-align:top}th{background:#f3f3f3}"
+           "code{font-family:monospace;background:#f3f3f3;padding:0 .2rem}"
+           "pre{background:#f3f3f3;padding:.6rem;overflow-x:auto}pre code{padding:0}"
+           "hr{border:0;border-top:1px solid #ccc}math[display=block]{margin:.8rem 0}"
            "</style></head><body>\n");
   buf_append(&b, body.data, body.len);
   buf_puts(&b, "</body></html>\n");

@@ -13,6 +13,7 @@
  */
 #include <cairo.h>
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
@@ -24,6 +25,7 @@
 
 #include "base/buf.h"
 #include "rag/parse.h"
+#include "report/footnotes.h"
 #include "report/report.h"
 #include "xml_support.h"
 
@@ -680,5 +682,69 @@ Test(report_export, docx_chart_is_a_png_drawing) {
   cr_assert_eq(rag_parse_docx(z, zl, &rd, err, sizeof err), 0, "%s", err);
   cr_expect(strstr(rd.text.data, "Revenue by year") && strstr(rd.text.data, "After the charts."), "%s", rd.text.data);
   rag_doc_free(&rd);
+  free(z);
+}
+
+/* ---- footnotes (footnotes.h) ---- */
+
+/* The cases the preview's test reads too (web/src/lib/writing.test.ts). */
+Test(report_footnotes, resolved_by_the_preview_rule) {
+  json_error_t e;
+  json_t *f = json_load_file(MAESTRO_SOURCE_DIR "/tests/fixtures/footnotes.json", 0, &e);
+  cr_assert(f, "%s", e.text);
+  json_t *cases = json_object_get(f, "cases"), *c;
+  size_t i;
+  cr_assert(json_array_size(cases) > 8);
+  json_array_foreach(cases, i, c) {
+    char *got = rf_resolve(json_string_value(json_object_get(c, "markdown")));
+    cr_expect_str_eq(got, json_string_value(json_object_get(c, "resolved")), "%s",
+                     json_string_value(json_object_get(c, "name")));
+    free(got);
+  }
+  json_decref(f);
+}
+
+/* A report's unverified marks reached the reader as "[^v1]" and a
+ * paragraph "[^v1]: Unverified: ...": every export shows a number and the
+ * note under a rule. */
+#define NOTES_MD                                                                                            \
+  "# Trial\n\nThe drug halved deaths *(unverified)*[^v1] in two trials[^t].\n\n## Sources\n\n[1] A paper.\n\n" \
+  "[^v1]: Unverified: no source states a figure\n[^t]: Both from 2019.\n"
+
+Test(report_footnotes, every_export_shows_numbers_and_the_notes) {
+  char *html = report_html("Trial", NOTES_MD);
+  cr_assert(strstr(html, "deaths <em>(unverified)</em>\u2060\u00b9 in two trials\u00b2."), "%s", html);
+  cr_assert(strstr(html, "<hr"), "%s", html);
+  cr_assert(strstr(html, "<li>Unverified: no source states a figure</li>"), "%s", html);
+  cr_assert(strstr(html, "<li>Both from 2019.</li>"), "%s", html);
+  cr_assert(!strstr(html, "[^"), "%s", html);
+  free(html);
+
+  char *data = NULL, err[256] = "";
+  size_t len = 0;
+  cr_assert_eq(report_pdf("Trial", NOTES_MD, &data, &len, err, sizeof err), 0, "%s", err);
+  GBytes *keep;
+  PopplerDocument *doc = open_pdf(data, len, &keep);
+  char *text = pdf_text(doc);
+  cr_expect(strstr(text, "(unverified)\u00b9intwotrials\u00b2."), "%s", text);
+  cr_expect(strstr(text, "Unverified:nosourcestatesafigure"), "%s", text);
+  cr_expect(strstr(text, "Bothfrom2019."), "%s", text);
+  cr_expect(!strstr(text, "[^"), "%s", text);
+  free(text);
+  g_object_unref(doc);
+  g_bytes_unref(keep);
+  free(data);
+
+  char *z = NULL;
+  size_t zl = 0;
+  cr_assert_eq(report_docx("Trial", NOTES_MD, &z, &zl, err, sizeof err), 0, "%s", err);
+  rag_parse_init();
+  rag_doc_t back;
+  rag_doc_init(&back);
+  cr_assert_eq(rag_parse_docx(z, zl, &back, err, sizeof err), 0, "%s", err);
+  cr_expect(strstr(back.text.data, "\u00b9 in two trials\u00b2."), "%s", back.text.data);
+  cr_expect(strstr(back.text.data, "Unverified: no source states a figure"), "%s", back.text.data);
+  cr_expect(!strstr(back.text.data, "[^"), "%s", back.text.data);
+  rag_doc_free(&back);
   free(z);
 }

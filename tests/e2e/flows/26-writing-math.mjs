@@ -6,11 +6,13 @@
  * draws the MathML natively: the fraction is stacked (taller than a line),
  * the display formula is centred on its own line, "$5 and $10" stays text,
  * the unknown command shows its source in monospace, and no script or style
- * is blocked by the policy.
+ * is blocked by the policy. A table is drawn with rules and padded cells
+ * (the export once drew a bare grid of words).
  */
 const DRAFT =
   '# Decay\n\nThe half-life $t_{1/2} = \\frac{\\ln 2}{\\lambda}$ of a nucleus; a sample costs $5 and $10.\n\n' +
-  '$$ P(k) = \\frac{\\lambda^k e^{-\\lambda}}{k!} $$\n\nUnknown: $\\weird{x}$.\n';
+  '$$ P(k) = \\frac{\\lambda^k e^{-\\lambda}}{k!} $$\n\nUnknown: $\\weird{x}$.\n\n' +
+  '| Isotope | Half-life |\n| --- | --- |\n| C-14 | 5730 y |\n';
 
 export default async function writingMathFlow({ check, assert, page, base, api, has, shot }) {
   await check('writing: an HTML export shows math as MathML that Chromium lays out under the report CSP', async () => {
@@ -60,6 +62,11 @@ export default async function writingMathFlow({ check, assert, page, base, api, 
           mathDisplay: getComputedStyle(display).display,
           tex: tex && tex.textContent,
           texFont: tex && getComputedStyle(tex).fontFamily,
+          cell: (() => {
+            const td = document.querySelector('td');
+            const cs = td && getComputedStyle(td);
+            return cs && { border: parseFloat(cs.borderTopWidth), style: cs.borderTopStyle, pad: parseFloat(cs.paddingLeft) };
+          })(),
           text: document.body.innerText,
         };
       });
@@ -78,6 +85,8 @@ export default async function writingMathFlow({ check, assert, page, base, api, 
       assert(Math.abs((children.left + children.right) / 2 - mid) < 4 && Math.abs(centre - mid) < 4, 'the display formula is centred');
       assert(m.text.includes('costs $5 and $10.'), 'dollar amounts stay text');
       assert(m.tex === '$\\weird{x}$' && /mono/i.test(m.texFont), `unknown math as code: ${m.tex} ${m.texFont}`);
+      assert(m.cell && m.cell.border >= 1 && m.cell.style !== 'none' && m.cell.pad >= 4,
+        `table cells have rules and padding: ${JSON.stringify(m.cell)}`);
       assert(blocked.length === 0, `blocked by the CSP: ${blocked.join(' | ')}`);
       await shot('46-writing-math-export');
     } finally {

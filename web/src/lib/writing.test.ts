@@ -5,7 +5,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import mathCases from '../../../tests/fixtures/math_find.json';
-import { answerToDraft, diffLines, diffWords, insertAt, renderDraft } from './writing';
+import footnoteCases from '../../../tests/fixtures/footnotes.json';
+import { answerToDraft, diffLines, diffWords, insertAt, renderDraft, resolveFootnotes } from './writing';
 
 describe('diff', () => {
   it('shows the lines removed and added between two versions', () => {
@@ -70,5 +71,22 @@ describe('math in the preview is found as in the exports', () => {
   it.each(mathCases.cases.map((c) => [c.markdown, c.math] as const))('%j', (md, math) => {
     const html = renderDraft(md);
     expect(html.split('class="katex"').length - 1).toBe(math.length);
+  });
+});
+
+describe('footnotes in the preview are resolved as in the exports', () => {
+  // tests/fixtures/footnotes.json is read by the C exporters' tests as well
+  // (tests/unit/test_report_export.c): both give the same Markdown.
+  it.each(footnoteCases.cases.map((c) => [c.name, c.markdown, c.resolved] as const))('%s', (_, md, resolved) => {
+    expect(resolveFootnotes(md)).toBe(resolved);
+  });
+  it('shows numbers and the notes, not the [^1] source, and emphasis still closes', () => {
+    const host = document.createElement('div');
+    host.innerHTML = renderDraft('Deaths halved *(unverified)*[^v1] in trials[^t].\n\n[^v1]: Unverified: no source\n[^t]: Both from 2019.\n');
+    expect(host.textContent).not.toContain('[^');
+    expect(host.querySelector('p em')?.textContent).toBe('(unverified)');
+    expect(host.querySelector('p')?.textContent).toContain('in trials²');
+    expect(host.querySelector('hr')).not.toBeNull();
+    expect([...host.querySelectorAll('ol li')].map((li) => li.textContent)).toEqual(['Unverified: no source', 'Both from 2019.']);
   });
 });

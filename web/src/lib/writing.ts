@@ -70,6 +70,79 @@ export function answerToDraft(text: string, map: Map<number, number>): string {
     .replace(/ +([.,;:!?])/g, '$1');
 }
 
+const SUPERSCRIPT = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+const CODE = /(```[\s\S]*?```|`[^`\n]*`)/g;
+
+/**
+ * Footnotes, resolved as the report exports resolve them (one rule:
+ * src/report/footnotes.h, both tested on tests/fixtures/footnotes.json):
+ * definitions "[^label]: text" (a line outside fenced code, at most 3
+ * spaces in, continued by lines indented 4 spaces or a tab) are taken out;
+ * each reference outside code becomes its note's number in superscript
+ * digits (numbered in order of first reference; "¹ ²" for adjacent ones,
+ * a word joiner after emphasis so it still closes); the notes are listed
+ * as "N. text" where the first definition stood (after a rule unless a
+ * heading is just before), uncited ones last. Unchanged without a
+ * definition.
+ */
+export function resolveFootnotes(md: string): string {
+  type Note = { label: string; text: string; num: number };
+  const notes: Note[] = [];
+  const lines = (md || '').split('\n');
+  const body: string[] = [];
+  let slot = -1; // the body line where the first definition stood
+  let fence = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const rest = line.slice(/^ {0,3}/.exec(line)![0].length);
+    const def = /^\[\^([^\]\s]{1,64})\]:(.*)$/.exec(rest);
+    if (rest.startsWith('```')) fence = !fence;
+    else if (!fence && def) {
+      const parts = [def[2].trim()].filter(Boolean);
+      while (i + 1 < lines.length && /^( {4}|\t)/.test(lines[i + 1]) && lines[i + 1].trim() !== '') parts.push(lines[++i].trim());
+      if (slot < 0) slot = body.length;
+      notes.push({ label: def[1], text: parts.join(' '), num: 0 });
+      continue;
+    }
+    body.push(line);
+  }
+  if (!notes.length) return md || '';
+  let next = 1;
+  const resolve = (text: string): string => {
+    let out = '';
+    for (const [i, part] of text.split(CODE).entries()) {
+      if (i % 2 === 1) {
+        out += part;
+        continue;
+      }
+      let at = 0;
+      let afterRef = -1;
+      for (const m of part.matchAll(/\[\^([^\]\s]{1,64})\]/g)) {
+        const note = notes.find((n) => n.label === m[1]);
+        if (!note) continue;
+        out += part.slice(at, m.index);
+        if (!note.num) note.num = next++;
+        if (out.length === afterRef) out += '\u202f';
+        else if (/[*_~]$/.test(out)) out += '&#8288;';
+        out += String(note.num).replace(/\d/g, (d) => SUPERSCRIPT[Number(d)]);
+        afterRef = out.length;
+        at = m.index! + m[0].length;
+      }
+      out += part.slice(at);
+    }
+    return out;
+  };
+  // the body lines before the slot keep their newlines, as the C side cuts the text
+  const beforeText = body.slice(0, slot).map((l) => `${l}\n`).join('');
+  const before = resolve(beforeText).replace(/\s+$/, '');
+  const after = resolve(body.slice(slot).join('\n'));
+  for (const n of notes) if (!n.num) n.num = next++;
+  const list = [...notes].sort((a, b) => a.num - b.num).map((n) => `${n.num}. ${n.text}\n`);
+  const heading = /(^|\n) {0,3}#{1,6}([ \t][^\n]*)?$/.test(before);
+  const rest = after.replace(/^(?:[ \t]*\n)+/, '');
+  return `${before ? `${before}\n\n` : ''}${heading ? '' : '---\n\n'}${list.join('')}${/\S/.test(rest) ? `\n${rest}` : ''}`;
+}
+
 const MATH = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|(?<![\\$\w])\$(?!\s)([^$\n]+?)(?<!\s)\$(?![\w$])/g;
 
 /**
@@ -80,7 +153,7 @@ const MATH = /\$\$([\s\S]+?)\$\$|\\\[([\s\S]+?)\\\]|(?<![\\$\w])\$(?!\s)([^$\n]+
  * after sanitising, as KaTeX's own escaped output.
  */
 export function renderDraft(md: string): string {
-  return renderWithMath(md, { citations: false });
+  return renderWithMath(resolveFootnotes(md), { citations: false });
 }
 
 /* renderDraft's math rule over renderMarkdown with its options: a mission
@@ -88,7 +161,7 @@ export function renderDraft(md: string): string {
 export function renderWithMath(md: string, opts: Parameters<typeof renderMarkdown>[1]): string {
   const math: string[] = [];
   // keep code out of the math pass
-  const parts = (md || '').split(/(```[\s\S]*?```|`[^`\n]*`)/g);
+  const parts = (md || '').split(CODE);
   const withTokens = parts
     .map((p, i) =>
       i % 2 === 1
