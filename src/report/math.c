@@ -27,7 +27,21 @@
 
 /* ---- the tree ---- */
 
-typedef enum { N_ROW, N_MI, N_MN, N_MO, N_TEXT, N_FRAC, N_SQRT, N_SCRIPT, N_FENCE, N_ACCENT, N_SPACE, N_STYLE } kind_t;
+typedef enum {
+  N_ROW,
+  N_MI,
+  N_MN,
+  N_MO,
+  N_TEXT,
+  N_FRAC,
+  N_SQRT,
+  N_SCRIPT,
+  N_FENCE,
+  N_ACCENT,
+  N_SPACE,
+  N_STYLE,
+  N_TABLE
+} kind_t;
 
 /* Operator classes (N_MO): spacing in Pango, n-ary handling in OMML. */
 enum { OP_ORD, OP_BIN, OP_REL, OP_LARGE, OP_PUNCT, OP_LIMIT };
@@ -35,16 +49,19 @@ enum { OP_ORD, OP_BIN, OP_REL, OP_LARGE, OP_PUNCT, OP_LIMIT };
 enum { ST_NONE, ST_ROMAN, ST_BOLD, ST_ITALIC, ST_BB, ST_CAL };
 /* N_FRAC cls: a plain fraction, \\dfrac, \\tfrac, \\binom. */
 enum { FR_PLAIN, FR_D, FR_T, FR_BINOM };
+/* N_TABLE cls: a matrix (cells centred), cases (left), aligned (right,
+ * left, right, ...: one equation a line), gathered (one centred cell a line). */
+enum { TB_MATRIX, TB_CASES, TB_ALIGNED, TB_GATHERED };
 
 typedef struct node {
   kind_t kind;
-  char *text;         /* MI MN MO TEXT: the characters; ACCENT: the accent; FENCE: open */
-  char *close;        /* FENCE: the closing delimiter ("" for none) */
+  char *text;         /* MI MN MO TEXT: the characters; ACCENT: the accent; FENCE, TABLE: open */
+  char *close;        /* FENCE, TABLE: the closing delimiter ("" for none) */
   int cls;            /* MO: OP_*; MI: 1 upright (function name, upper-case Greek); SPACE: width in
                          1/18 em; STYLE: ST_*; FRAC: 1 \dfrac, 2 \tfrac */
   struct node *a, *b; /* FRAC: num, den; SQRT: body, index; SCRIPT: base; ACCENT, FENCE, STYLE: body */
   struct node *sub, *sup;
-  struct node **kids; /* ROW */
+  struct node **kids; /* ROW: its items; TABLE: its lines, each a ROW of cells (ROWs) */
   size_t n;
 } node_t;
 
@@ -341,6 +358,8 @@ static char *parse_delim(parser_t *p) {
   return strdup(s->utf8);
 }
 
+static node_t *parse_env(parser_t *p);
+
 static node_t *parse_command(parser_t *p) {
   char name[32];
   if (read_cmd(p, name, sizeof name) < 0) return NULL;
@@ -438,6 +457,7 @@ static node_t *parse_command(parser_t *p) {
     free(d);
     return x;
   }
+  if (!strcmp(name, "begin")) return parse_env(p);
   if (!strcmp(name, "displaystyle") || !strcmp(name, "textstyle") || !strcmp(name, "limits") ||
       !strcmp(name, "nolimits"))
     return mk(N_SPACE, NULL, 0);
@@ -528,7 +548,16 @@ static node_t *parse_atom(parser_t *p) {
   return NULL; /* & # % ^ _ } \0 ...: outside the subset */
 }
 
-/* Items until the end, or the stop character ('}' or ']'), or \right (stop 'R'). */
+/* At the end of a table cell: '&', a line break \\ or \end. */
+static int cell_end(const parser_t *p) {
+  const char *s = p->s + p->i;
+  size_t left = p->n - p->i;
+  return s[0] == '&' || (left >= 2 && !strncmp(s, "\\\\", 2)) ||
+         (left >= 4 && !strncmp(s, "\\end", 4) && (left == 4 || !is_alpha(s[4])));
+}
+
+/* Items until the end, or the stop character ('}' or ']'), or \right (stop
+ * 'R'), or the end of a table cell (stop '&'). */
 static node_t *parse_row(parser_t *p, int stop) {
   if (++p->depth > MAX_DEPTH) return NULL;
   node_t *row = mk(N_ROW, NULL, 0);
@@ -544,6 +573,7 @@ static node_t *parse_row(parser_t *p, int stop) {
     if (stop == 'R' && p->i + 6 <= p->n && !strncmp(p->s + p->i, "\\right", 6) &&
         (p->i + 6 == p->n || !is_alpha(p->s[p->i + 6])))
       break;
+    if (stop == '&' && cell_end(p)) break;
     node_t *atom;
     if (c == '^' || c == '_')
       atom = mk(N_ROW, NULL, 0); /* a script with nothing before it */
@@ -575,6 +605,87 @@ static node_t *parse_row(parser_t *p, int stop) {
   return row;
 fail:
   node_free(row);
+  return NULL;
+}
+
+/* The environments understood, with their delimiters. */
+static const struct {
+  const char *name, *open, *close;
+  int cls;
+} ENVS[] = {{"matrix", "", "", TB_MATRIX},   {"smallmatrix", "", "", TB_MATRIX}, {"pmatrix", "(", ")", TB_MATRIX},
+            {"bmatrix", "[", "]", TB_MATRIX}, {"Bmatrix", "{", "}", TB_MATRIX},   {"vmatrix", "|", "|", TB_MATRIX},
+            {"Vmatrix", "‖", "‖", TB_MATRIX}, {"cases", "{", "", TB_CASES},       {"dcases", "{", "", TB_CASES},
+            {"aligned", "", "", TB_ALIGNED},  {"align", "", "", TB_ALIGNED},      {"align*", "", "", TB_ALIGNED},
+            {"split", "", "", TB_ALIGNED},    {"gathered", "", "", TB_GATHERED},  {"gather", "", "", TB_GATHERED},
+            {"gather*", "", "", TB_GATHERED}, {NULL, NULL, NULL, 0}};
+
+#define MAX_LINES 200
+#define MAX_CELLS 40
+
+/* The {name} after \begin or \end: letters and '*'. */
+static int read_env_name(parser_t *p, char *name, size_t cap) {
+  skip_ws(p);
+  if (p->i >= p->n || p->s[p->i] != '{') return -1;
+  size_t k = 0, i = p->i + 1;
+  while (i < p->n && (is_alpha(p->s[i]) || p->s[i] == '*')) {
+    if (k + 1 >= cap) return -1;
+    name[k++] = p->s[i++];
+  }
+  if (i >= p->n || p->s[i] != '}') return -1;
+  name[k] = 0;
+  p->i = i + 1;
+  return 0;
+}
+
+/* \begin{env} a & b \\ c & d \end{env} (after "\begin"): lines of cells; a
+ * trailing \\ adds no empty line, the spacing of \\[2pt] is skipped. */
+static node_t *parse_env(parser_t *p) {
+  char name[24], end[24];
+  if (read_env_name(p, name, sizeof name) < 0) return NULL;
+  int e = 0;
+  while (ENVS[e].name && strcmp(ENVS[e].name, name)) e++;
+  if (!ENVS[e].name) return NULL;
+  node_t *t = mk(N_TABLE, ENVS[e].open, ENVS[e].cls);
+  t->close = xstrndup(ENVS[e].close, strlen(ENVS[e].close));
+  node_t *line = mk(N_ROW, NULL, 0);
+  for (;;) {
+    node_t *cell = parse_row(p, '&');
+    if (!cell || p->i >= p->n || line->n >= MAX_CELLS) {
+      node_free(cell);
+      goto fail;
+    }
+    row_add(line, cell);
+    if (p->s[p->i] == '&') {
+      p->i++;
+      continue;
+    }
+    int last = p->s[p->i + 1] == 'e'; /* \end, else \\ */
+    p->i += last ? 4 : 2;
+    if (!last) {
+      skip_ws(p);
+      if (p->i < p->n && p->s[p->i] == '[') { /* \\[2pt] */
+        while (p->i < p->n && p->s[p->i] != ']') p->i++;
+        if (p->i++ >= p->n) goto fail;
+      }
+    }
+    int empty = line->n == 1 && line->kids[0]->n == 0;
+    if (!(last && empty && t->n)) { /* "a \\ b \\ \end": two lines, not three */
+      if (t->n >= MAX_LINES) goto fail;
+      row_add(t, line);
+      line = NULL;
+    }
+    if (last) break;
+    line = mk(N_ROW, NULL, 0);
+  }
+  node_free(line);
+  if (read_env_name(p, end, sizeof end) < 0 || strcmp(end, name)) {
+    node_free(t);
+    return NULL;
+  }
+  return t;
+fail:
+  node_free(line);
+  node_free(t);
   return NULL;
 }
 
@@ -818,6 +929,40 @@ static void ml(buf_t *o, const node_t *x, int st) {
     case N_SPACE:
       if (x->cls) buf_printf(o, "<mspace width=\"%.4fem\"></mspace>", x->cls / 18.0);
       break;
+    case N_TABLE: {
+      size_t cols = 0;
+      for (size_t i = 0; i < x->n; i++)
+        if (x->kids[i]->n > cols) cols = x->kids[i]->n;
+      buf_puts(o, "<mrow>");
+      if (*x->text) {
+        buf_puts(o, "<mo fence=\"true\" form=\"prefix\">");
+        esc(o, x->text);
+        buf_puts(o, "</mo>");
+      }
+      buf_puts(o, "<mtable>");
+      for (size_t i = 0; i < x->n; i++) {
+        buf_puts(o, "<mtr>");
+        for (size_t j = 0; j < cols; j++) {
+          /* aligned: right, left, ... joined at the & (no padding between) */
+          const char *align = x->cls == TB_CASES     ? "left"
+                              : x->cls == TB_ALIGNED ? (j % 2 ? "left" : "right")
+                                                     : "center";
+          buf_printf(o, "<mtd columnalign=\"%s\" style=\"text-align:%s%s\">", align, align,
+                     x->cls == TB_ALIGNED ? (j % 2 ? ";padding-left:0" : ";padding-right:0") : "");
+          if (j < x->kids[i]->n) ml(o, x->kids[i]->kids[j], st);
+          buf_puts(o, "</mtd>");
+        }
+        buf_puts(o, "</mtr>");
+      }
+      buf_puts(o, "</mtable>");
+      if (*x->close) {
+        buf_puts(o, "<mo fence=\"true\" form=\"postfix\">");
+        esc(o, x->close);
+        buf_puts(o, "</mo>");
+      }
+      buf_puts(o, "</mrow>");
+      break;
+    }
     case N_STYLE:
       ml_one(o, x->a, x->cls);
       break;
@@ -848,11 +993,13 @@ static void pg_group(buf_t *o, const node_t *x, int st) {
   if (paren) buf_putc(o, ')');
 }
 
-/* st: the style, plus TIGHT inside scripts (no spaces around operators). */
+/* st: the style, plus TIGHT inside scripts (no spaces around operators)
+ * and DISPLAY outside them in display math. */
 #define TIGHT 0x100
+#define DISPLAY 0x200
 
 static void pg(buf_t *o, const node_t *x, int st_tight) {
-  int st = st_tight & ~TIGHT, tight = st_tight & TIGHT;
+  int st = st_tight & ~(TIGHT | DISPLAY), tight = st_tight & TIGHT;
   switch (x->kind) {
     case N_ROW:
       for (size_t i = 0; i < x->n; i++) {
@@ -939,6 +1086,22 @@ static void pg(buf_t *o, const node_t *x, int st_tight) {
                   : x->cls       ? "\xE2\x80\x89"
                                  : "");
       break;
+    case N_TABLE: {
+      /* linear: a matrix as (a b; c d); in display math the lines of cases
+       * and aligned equations one under the other */
+      int lines = (st_tight & DISPLAY) && x->cls != TB_MATRIX;
+      esc(o, x->text);
+      if (lines && *x->text) buf_putc(o, ' ');
+      for (size_t i = 0; i < x->n; i++) {
+        if (i) buf_puts(o, lines ? "\n" : "; ");
+        for (size_t j = 0; j < x->kids[i]->n; j++) {
+          if (j && x->cls != TB_ALIGNED) buf_puts(o, "\xE2\x80\x82"); /* an en space between cells */
+          pg(o, x->kids[i]->kids[j], st);
+        }
+      }
+      esc(o, x->close);
+      break;
+    }
     case N_STYLE:
       pg(o, x->a, x->cls | tight);
       break;
@@ -950,7 +1113,7 @@ int rm_pango(buf_t *out, const char *src) {
   if (!t) return -1;
   buf_t b = BUF_INIT;
   buf_init(&b);
-  pg(&b, t, ST_NONE);
+  pg(&b, t, rm_is_display(src) ? DISPLAY : ST_NONE);
   node_free(t);
   /* operators at the edges need no space */
   size_t s = 0, e = b.len;
@@ -958,7 +1121,8 @@ int rm_pango(buf_t *out, const char *src) {
   while (e > s && b.data[e - 1] == ' ') e--;
   /* nor twice in a row */
   for (size_t i = s; i < e; i++)
-    if (!(b.data[i] == ' ' && i > s && b.data[i - 1] == ' ')) buf_putc(out, b.data[i]);
+    if (!(b.data[i] == ' ' && ((i > s && (b.data[i - 1] == ' ' || b.data[i - 1] == '\n')) || b.data[i + 1] == '\n')))
+      buf_putc(out, b.data[i]);
   buf_free(&b);
   return 0;
 }
@@ -1122,6 +1286,40 @@ static void om(buf_t *o, const node_t *x, int st) {
                               : "\xE2\x80\x89",
                0, 0);
       break;
+    case N_TABLE: {
+      if (*x->text || *x->close) {
+        buf_puts(o, "<m:d><m:dPr><m:begChr m:val=\"");
+        esc(o, x->text);
+        buf_puts(o, "\"/><m:endChr m:val=\"");
+        esc(o, x->close);
+        buf_puts(o, "\"/></m:dPr><m:e>");
+      }
+      if (x->cls == TB_ALIGNED || x->cls == TB_GATHERED) { /* one equation a line */
+        buf_puts(o, "<m:eqArr>");
+        for (size_t i = 0; i < x->n; i++) {
+          buf_puts(o, "<m:e>");
+          for (size_t j = 0; j < x->kids[i]->n; j++) om(o, x->kids[i]->kids[j], st);
+          buf_puts(o, "</m:e>");
+        }
+        buf_puts(o, "</m:eqArr>");
+      } else {
+        size_t cols = 0;
+        for (size_t i = 0; i < x->n; i++)
+          if (x->kids[i]->n > cols) cols = x->kids[i]->n;
+        buf_printf(o,
+                   "<m:m><m:mPr><m:mcs><m:mc><m:mcPr><m:count m:val=\"%zu\"/><m:mcJc m:val=\"%s\"/></m:mcPr></m:mc>"
+                   "</m:mcs></m:mPr>",
+                   cols, x->cls == TB_CASES ? "left" : "center");
+        for (size_t i = 0; i < x->n; i++) {
+          buf_puts(o, "<m:mr>");
+          for (size_t j = 0; j < cols; j++) om_in(o, "e", j < x->kids[i]->n ? x->kids[i]->kids[j] : NULL, st);
+          buf_puts(o, "</m:mr>");
+        }
+        buf_puts(o, "</m:m>");
+      }
+      if (*x->text || *x->close) buf_puts(o, "</m:e></m:d>");
+      break;
+    }
     case N_STYLE:
       om(o, x->a, x->cls);
       break;

@@ -18,7 +18,12 @@
  * \sqrt[n], Greek letters, the common operators, relations and arrows,
  * functions (\sin, \log, \lim, ...), \text \mathrm \mathbf \mathit
  * \mathbb \mathcal \operatorname, \left...\right, spacing, accents (\hat \bar \vec
- * \tilde \dot \ddot \overline). A formula with anything else (an unknown
+ * \tilde \dot \ddot \overline), and the environments matrix, pmatrix, bmatrix,
+ * Bmatrix, vmatrix, Vmatrix, smallmatrix, cases, dcases, aligned, align(*),
+ * split, gathered, gather(*) (cells split by &, lines by \\; MathML
+ * <mtable>, Office Math m:m / m:eqArr, and in the PDF a matrix as
+ * "(a b; c d)" with the lines of cases and aligned equations one under the
+ * other in display math). A formula with anything else (an unknown
  * command, unbalanced braces) is not converted: the writers return -1 and
  * the exporter shows its TeX source as code, so no text is ever lost.
  *

@@ -413,3 +413,81 @@ Test(report_math, random_formulas_convert_whole_or_not_at_all) {
   }
   cr_expect(converted > 100 && converted < 2900, "%d of 3000 converted", converted);
 }
+
+/* ---- environments: matrices, cases, aligned equations ---- */
+
+#define MATRIX "$$ A = \\begin{pmatrix} 1 & 0 \\\\ 0 & 1 \\end{pmatrix} $$"
+#define CASES "$$ |x| = \\begin{cases} x & \\text{if } x \\geq 0 \\\\ -x & \\text{otherwise} \\end{cases} $$"
+#define ALIGNED "$$\\begin{aligned} a &= b + c \\\\[2pt] &= d \\\\ \\end{aligned}$$"
+
+static int count(const char *s, const char *what) {
+  int n = 0;
+  for (const char *q = s; (q = strstr(q, what)); q += strlen(what)) n++;
+  return n;
+}
+
+/* Written in Writing, shown by KaTeX in the preview, they were exported as
+ * their TeX source. */
+Test(report_math, environments_become_tables_in_mathml) {
+  char *m = mathml(MATRIX);
+  cr_assert(m);
+  cr_expect(strstr(m, "<mo fence=\"true\" form=\"prefix\">(</mo><mtable><mtr><mtd"), "%s", m);
+  cr_expect_eq(count(m, "<mtr>"), 2, "%s", m);
+  cr_expect_eq(count(m, "<mtd"), 4, "%s", m);
+  cr_expect(strstr(m, "</mtable><mo fence=\"true\" form=\"postfix\">)</mo>"), "%s", m);
+  free(m);
+  m = mathml(CASES);
+  cr_assert(m);
+  cr_expect(strstr(m, "form=\"prefix\">{</mo><mtable>") && !strstr(m, "postfix"), "a brace on the left only: %s", m);
+  cr_expect(strstr(m, "<mtext>otherwise</mtext>") && strstr(m, "text-align:left"), "%s", m);
+  free(m);
+  m = mathml(ALIGNED);
+  cr_assert(m);
+  cr_expect_eq(count(m, "<mtr>"), 2, "a trailing \\\\ adds no line: %s", m);
+  cr_expect(strstr(m, "text-align:right;padding-right:0\"><mi>a</mi></mtd><mtd columnalign=\"left\""), "%s", m);
+  free(m);
+  /* every writer refuses what it cannot show whole: the source is kept */
+  const char *bad[] = {"$\\begin{pmatrix} 1 & 2 \\end{bmatrix}$", "$\\begin{array}{cc} 1 \\end{array}$",
+                       "$\\begin{pmatrix} 1 & 2$", "$\\begin{pmatrix} {1 & 2} \\end{pmatrix}$", "$a \\\\ b$"};
+  buf_t b = BUF_INIT;
+  buf_init(&b);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    cr_expect_eq(rm_mathml(&b, bad[i]), -1, "%s", bad[i]);
+    cr_expect_eq(rm_pango(&b, bad[i]), -1, "%s", bad[i]);
+    cr_expect_eq(rm_omml(&b, bad[i]), -1, "%s", bad[i]);
+  }
+  cr_expect_eq(b.len, 0);
+  buf_free(&b);
+}
+
+Test(report_math, environments_in_the_docx_are_word_matrices_and_equation_arrays) {
+  char *x = document_xml("Matrix:\n\n" MATRIX "\n\nCases:\n\n" CASES "\n\nAligned:\n\n" ALIGNED "\n");
+  xmlDocPtr d = xmlReadMemory(x, (int)strlen(x), "document.xml", "UTF-8", XML_PARSE_NONET);
+  cr_assert(d, "not well-formed:\n%s", x);
+  xmlXPathContextPtr c = xmlXPathNewContext(d);
+  xmlXPathRegisterNs(c, BAD_CAST "m", BAD_CAST RM_NS);
+  cr_expect_eq(xs_num(c, "count(//m:d[m:dPr/m:begChr/@m:val='('][m:dPr/m:endChr/@m:val=')']/m:e/m:m/m:mr)"), 2,
+               "%s", x);
+  cr_expect_eq(xs_num(c, "count(//m:m/m:mr[1]/m:e)"), 4, "two columns in each matrix: %s", x);
+  cr_expect_eq(xs_num(c, "count(//m:d[m:dPr/m:begChr/@m:val='{'][m:dPr/m:endChr/@m:val='']//m:mcJc[@m:val='left'])"), 1,
+               "%s", x);
+  cr_expect_eq(xs_num(c, "count(//m:eqArr/m:e)"), 2, "%s", x);
+  cr_expect(!strstr(x, "\\begin"), "%s", x);
+  xmlXPathFreeContext(c);
+  xmlFreeDoc(d);
+  free(x);
+}
+
+Test(report_math, environments_in_the_pdf_read_line_by_line) {
+  char *t = pdf_text("Matrix:\n\n" MATRIX "\n\nCases:\n\n" CASES "\n\nAligned:\n\n" ALIGNED "\n\nInline $\\begin{bmatrix} a & b \\end{bmatrix}$.\n");
+  cr_expect(strstr(t, "A = (1 0; 0 1)") || strstr(t, "A = (1\xE2\x80\x83" "0; 0\xE2\x80\x83" "1)"), "%s", t);
+  cr_expect(strstr(t, "otherwise"), "%s", t);
+  char *sq = strdup(t), *w = sq; /* poppler spaces the operators as it likes */
+  for (const char *r = t; *r; r++)
+    if (*r != ' ') *w++ = *r;
+  *w = 0;
+  cr_expect(strstr(sq, "a=b+c\n=d"), "each equation on its line: %s", t);
+  free(sq);
+  cr_expect(strstr(t, "Inline [a") && !strstr(t, "\\begin"), "%s", t);
+  free(t);
+}

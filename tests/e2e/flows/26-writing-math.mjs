@@ -7,12 +7,14 @@
  * the display formula is centred on its own line, "$5 and $10" stays text,
  * the unknown command shows its source in monospace, and no script or style
  * is blocked by the policy. A table is drawn with rules and padded cells
- * (the export once drew a bare grid of words).
+ * (the export once drew a bare grid of words), and a pmatrix is a 2x2 grid
+ * (environments were once exported as their TeX source).
  */
 const DRAFT =
   '# Decay\n\nThe half-life $t_{1/2} = \\frac{\\ln 2}{\\lambda}$ of a nucleus; a sample costs $5 and $10.\n\n' +
   '$$ P(k) = \\frac{\\lambda^k e^{-\\lambda}}{k!} $$\n\nUnknown: $\\weird{x}$.\n\n' +
-  '| Isotope | Half-life |\n| --- | --- |\n| C-14 | 5730 y |\n';
+  '| Isotope | Half-life |\n| --- | --- |\n| C-14 | 5730 y |\n\n' +
+  '$$ A = \\begin{pmatrix} 1 & 0 \\\\ 0 & 1 \\end{pmatrix} $$\n';
 
 export default async function writingMathFlow({ check, assert, page, base, api, has, shot }) {
   await check('writing: an HTML export shows math as MathML that Chromium lays out under the report CSP', async () => {
@@ -62,6 +64,12 @@ export default async function writingMathFlow({ check, assert, page, base, api, 
           mathDisplay: getComputedStyle(display).display,
           tex: tex && tex.textContent,
           texFont: tex && getComputedStyle(tex).fontFamily,
+          matrix: (() => {
+            const t = document.querySelector('mtable');
+            if (!t) return null;
+            const cells = [...t.querySelectorAll('mtd')].map((c) => c.getBoundingClientRect());
+            return cells.map((b) => ({ x: Math.round(b.x), y: Math.round(b.y) }));
+          })(),
           cell: (() => {
             const td = document.querySelector('td');
             const cs = td && getComputedStyle(td);
@@ -85,6 +93,10 @@ export default async function writingMathFlow({ check, assert, page, base, api, 
       assert(Math.abs((children.left + children.right) / 2 - mid) < 4 && Math.abs(centre - mid) < 4, 'the display formula is centred');
       assert(m.text.includes('costs $5 and $10.'), 'dollar amounts stay text');
       assert(m.tex === '$\\weird{x}$' && /mono/i.test(m.texFont), `unknown math as code: ${m.tex} ${m.texFont}`);
+      // a 2x2 matrix: two rows one under the other, two columns side by side
+      const mx = m.matrix;
+      assert(mx && mx.length === 4 && mx[0].y === mx[1].y && mx[2].y > mx[0].y && mx[1].x > mx[0].x && mx[2].x === mx[0].x,
+        `the matrix is laid out as a table: ${JSON.stringify(mx)}`);
       assert(m.cell && m.cell.border >= 1 && m.cell.style !== 'none' && m.cell.pad >= 4,
         `table cells have rules and padding: ${JSON.stringify(m.cell)}`);
       assert(blocked.length === 0, `blocked by the CSP: ${blocked.join(' | ')}`);
