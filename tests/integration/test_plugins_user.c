@@ -11,19 +11,17 @@
  * is never called. (test_plugins.c checks the same route through HTTP.)
  */
 #include <criterion/criterion.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agents/tools.h"
 #include "base/buf.h"
 #include "base/util.h"
 #include "llm_support.h"
-#include "server_support.h"
 #include "maestro/plugin.h"
 #include "plugins/plugins.h"
+#include "server_support.h"
 #include "store/llm_calls.h"
 #include "store/users.h"
 
@@ -42,17 +40,15 @@ static void settings_model(const char *user_id, const char *model) {
 }
 
 static void open_all(void) {
-  const char *rules = "{\"rules\": ["
-                      "{\"name\": \"a\", \"match\": {\"model\": \"model-a\"}, \"text\": \"" A_ANSWER "\"},"
-                      "{\"name\": \"b\", \"match\": {\"model\": \"model-b\"}, \"text\": \"" B_ANSWER "\"}],"
-                      " \"default\": {\"text\": \"Answer from the server's model\"}}";
+  json_t *rj = json_pack("{s:[{s:s, s:{s:s}, s:s}, {s:s, s:{s:s}, s:s}], s:{s:s}}", "rules", "name", "a", "match",
+                         "model", "model-a", "text", A_ANSWER, "name", "b", "match", "model", "model-b", "text",
+                         B_ANSWER, "default", "text", "Answer from the server's model");
+  char *rules = json_dumps(rj, JSON_COMPACT);
+  json_decref(rj);
   cr_assert_eq(llmsup_fake_start(&fake, rules), 0, "the fake model did not start");
+  free(rules);
   ts_tmpdir(pdir, sizeof pdir);
-  char *bin = util_strdup(MAESTRO_BINARY), from[1024], to[1024];
-  snprintf(from, sizeof from, "%s/test-plugins/asker.so", dirname(bin));
-  free(bin);
-  snprintf(to, sizeof to, "%s/asker.so", pdir);
-  cr_assert_eq(symlink(from, to), 0, "symlink %s", from);
+  cr_assert_eq(ts_link_build_file(pdir, "test-plugins/asker.so"), 0, "asker.so");
   char e_dir[400], url[128], e_url[200];
   snprintf(e_dir, sizeof e_dir, "PLUGINS_DIR=%s", pdir);
   snprintf(e_url, sizeof e_url, "LOCAL_MODEL_URL=%s", llmsup_url(&fake, "", url, sizeof url));
@@ -118,8 +114,9 @@ static json_t *route_as(const char *user_id, json_t *body) {
   int status = 0;
   json_t *out = NULL;
   char err[512] = "";
-  cr_assert_eq(plugins_call_route(pl, "asker", "POST", "ask", body, user_id, "researcher", &status, &out, err, sizeof err),
-               0, "%s", err);
+  cr_assert_eq(
+      plugins_call_route(pl, "asker", "POST", "ask", body, user_id, "researcher", &status, &out, err, sizeof err), 0,
+      "%s", err);
   json_decref(body);
   cr_assert_eq(status, 200);
   return out;

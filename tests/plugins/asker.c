@@ -47,8 +47,8 @@ static char *execute(const char *request) {
   return s;
 }
 
-static const maestro_plugin_t PLUGIN = {MAESTRO_PLUGIN_ABI_VERSION, "asker", "0.0.1", "test fixture: asks the model",
-                                        init, execute, NULL};
+static const maestro_plugin_t PLUGIN = {
+    MAESTRO_PLUGIN_ABI_VERSION, "asker", "0.0.1", "test fixture: asks the model", init, execute, NULL};
 
 MAESTRO_PLUGIN_EXPORT const maestro_plugin_t *maestro_plugin_entry(void) {
   return &PLUGIN;
