@@ -99,19 +99,22 @@ typedef struct maestro_host {
   /*
    * One answer of the server's model, valid only inside execute (on the
    * thread the server called execute on), on behalf of the user the call is
-   * for: that user's model settings, recorded in the model-call log (and in
-   * the mission's activity when a mission made the call) with the agent
-   * "plugin:<name>". request_json is
+   * for (the signed-in user of a route, the owner of the mission that
+   * searched or called a tool): that user's model settings, recorded for
+   * that user in the model-call log (and in the mission's activity when a
+   * mission made the call) with the agent "plugin:<name>". request_json is
    *     {"messages":[{"role":"system"|"user"|"assistant","content":"..."}],
    *      "tier":"fast"|"mid"|"intelligent" (default "mid"),
    *      "max_tokens":N (optional)}
+   * and cannot choose the user: a request naming "user", "user_id",
+   * "mission" or "mission_id" is refused (MAESTRO_COMPLETE_FAILED).
    * On MAESTRO_COMPLETE_OK, *answer is the model's text, malloc()'d: the
    * plugin free()s it. Otherwise *answer is NULL and err says why:
-   * MAESTRO_COMPLETE_OFFLINE when no model is configured (or the call has
-   * no user, e.g. a tool called by the server itself, or its mission runs
-   * offline), MAESTRO_COMPLETE_FAILED
-   * for anything else (outside execute, a bad request, the model failed, the
-   * caller stopped waiting). Thread-safe; blocks the calling thread, and
+   * MAESTRO_COMPLETE_OFFLINE when no model is configured for the user (or
+   * the call has no user, e.g. a tool called by the server itself, or its
+   * mission runs offline), MAESTRO_COMPLETE_FAILED for anything else
+   * (outside execute, a bad request, the model failed, the caller stopped
+   * waiting). Thread-safe; blocks the calling thread, and
    * counts against the execute's time limit (PLUGIN_TIMEOUT_SECONDS).
    */
   int (*complete)(void *ctx, const char *request_json, char **answer, char *err, size_t errlen);

@@ -18,6 +18,7 @@
 #include "base/buf.h"
 #include "base/text.h"
 #include "llm/llm.h"
+#include "plugins/plugins.h"
 #include "store/missions.h"
 
 #define AGENTS_MAX_RUNNING 64
@@ -112,6 +113,11 @@ int mrun_cancelled(mrun_t *m);
  */
 void mrun_warn(mrun_t *m, const char *code, const char *section_id, int round, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* On whose behalf the mission calls a plugin (search, tool): its owner, the
+ * mission (the record of the plugin's model calls) and whether it runs
+ * offline. The strings are m's: valid while the run lives. */
+plugins_caller_t mrun_plugins_caller(const mrun_t *m);
 
 /* Commits evs (store_mission_events) and publishes them live. */
 void mrun_commit_events(mrun_t *m, store_mevs_t *evs);

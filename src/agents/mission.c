@@ -113,6 +113,10 @@ int mrun_cancelled(mrun_t *m) {
          (m->deps->jobs && jobs_should_stop(m->deps->jobs));
 }
 
+plugins_caller_t mrun_plugins_caller(const mrun_t *m) {
+  return (plugins_caller_t){.user_id = m->user_id, .mission_id = m->id, .offline = m->offline};
+}
+
 void mrun_warn(mrun_t *m, const char *code, const char *section_id, int round, const char *fmt, ...) {
   char msg[512];
   va_list ap;
@@ -1225,7 +1229,8 @@ static json_t *plugin_charts(mrun_t *m, json_t *notes) {
     if (!has) continue;
     json_t *in = json_pack("{s:s}", "locator", hash + 1);
     char e[512];
-    if (plugins_call_tool(m->deps->plugins, name, "charts", in, &out, e, sizeof e) == 0) {
+    plugins_caller_t who = mrun_plugins_caller(m);
+    if (plugins_call_tool_as(m->deps->plugins, &who, name, "charts", in, &out, e, sizeof e) == 0) {
       json_t *c;
       json_array_foreach(json_object_get(out, "charts"), j, c) if (json_array_size(charts) < 8)
           json_array_append(charts, c);

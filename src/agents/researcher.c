@@ -271,7 +271,7 @@ void plugin_gather(mrun_t *m, json_t *section, json_t *queries, passages_t *out,
       char e[512];
       out->searches++;
       /* the plugin may ask the model (host->complete) on the mission owner's behalf */
-      plugins_caller_t who = {.user_id = m->user_id, .mission_id = m->id, .offline = m->offline};
+      plugins_caller_t who = mrun_plugins_caller(m);
       json_t *warns = NULL, *w;
       if (plugins_search_as(m->deps->plugins, &who, id, json_string_value(q), 4, &ps, &warns, e, sizeof e) != 0) {
         mrun_warn(m, "plugin_search_failed", sid, 0, "Plugin source %s failed: %s", id, e);

@@ -60,7 +60,8 @@ void research_tools_for(mrun_t *m, json_t *section, passages_t *out, store_mevs_
   const char *sid = json_string_value(json_object_get(section, "id"));
   agent_tools_t *set = agent_tools_for_user(m->ag, m->user_id);
   if (allowed) {
-    agent_tools_plugin_provider(m->deps, m->user_id, set, NULL);
+    plugins_caller_t who = mrun_plugins_caller(m);
+    agent_tools_plugin_provider(m->deps, m->user_id, set, &who);
     agent_tools_only(set, allowed);
   }
   size_t i;

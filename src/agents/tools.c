@@ -206,6 +206,8 @@ void agent_tools_mcp_provider(const agents_deps_t *deps, const char *user_id, ag
 typedef struct {
   plugins_t *pl; /* borrowed: the app's */
   char *plugin, *tool;
+  char *user_id, *mission_id; /* on whose behalf the tool runs (the set's user) */
+  int offline;
 } plugin_tool_ud_t;
 
 static void plugin_tool_ud_free(void *p) {
@@ -213,13 +215,16 @@ static void plugin_tool_ud_free(void *p) {
   if (!u) return;
   free(u->plugin);
   free(u->tool);
+  free(u->user_id);
+  free(u->mission_id);
   free(u);
 }
 
 static int plugin_tool_call(const agent_tool_t *t, json_t *args, char **text, char *err, size_t errlen) {
   plugin_tool_ud_t *u = t->ud;
   json_t *out = NULL;
-  if (plugins_call_tool(u->pl, u->plugin, u->tool, args, &out, err, errlen) != 0) return -1;
+  plugins_caller_t who = {.user_id = u->user_id, .mission_id = u->mission_id, .offline = u->offline};
+  if (plugins_call_tool_as(u->pl, &who, u->plugin, u->tool, args, &out, err, errlen) != 0) return -1;
   *text = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS);
   json_decref(out);
   if (!*text) {
@@ -230,8 +235,7 @@ static int plugin_tool_call(const agent_tool_t *t, json_t *args, char **text, ch
 }
 
 void agent_tools_plugin_provider(const agents_deps_t *deps, const char *user_id, agent_tools_t *set, void *ctx) {
-  (void)user_id;
-  (void)ctx;
+  const plugins_caller_t *mission = ctx;
   json_t *d = plugins_describe(deps->plugins), *p, *t;
   size_t i, k;
   json_array_foreach(json_object_get(d, "plugins"), i, p) {
@@ -247,6 +251,9 @@ void agent_tools_plugin_provider(const agents_deps_t *deps, const char *user_id,
       u->pl = deps->plugins;
       u->plugin = util_strdup(pn);
       u->tool = util_strdup(tn);
+      if (user_id) u->user_id = util_strdup(user_id);
+      if (mission && mission->mission_id) u->mission_id = util_strdup(mission->mission_id);
+      u->offline = mission && mission->offline;
       agent_tools_add(set, full, json_string_value(json_object_get(t, "description")),
                       json_object_get(t, "input_schema"), loc, plugin_tool_call, u, plugin_tool_ud_free);
     }

@@ -79,7 +79,11 @@ void agent_tools_mcp_provider(const agents_deps_t *deps, const char *user_id, ag
 
 /* The tools of the loaded plugins, as "plugin.tool" (locator
  * "plugin://plugin/tool"); the answer's JSON is the text. Not registered
- * by default: custom agents ask for it (custom.c). */
+ * by default: custom agents ask for it (custom.c). Each call runs on behalf
+ * of user_id (the plugin's host->complete uses that user's model); ctx may
+ * be a plugins_caller_t (borrowed, copied) giving the mission the model
+ * calls are recorded under and whether it runs offline (its user_id is not
+ * read: user_id is the set's), or NULL. */
 void agent_tools_plugin_provider(const agents_deps_t *deps, const char *user_id, agent_tools_t *set, void *ctx);
 /* Drops from set every tool whose name is not in names (JSON strings). */
 void agent_tools_only(agent_tools_t *set, json_t *names);

@@ -17,7 +17,10 @@
  * The model: a worker sets a thread-local to its call record before
  * execute, so host->complete (called by the plugin on that thread) knows
  * the user, the mission and the cancel flag of the call without the ABI
- * carrying them. The record owns copies of those strings and outlives
+ * carrying them. The user is the one the server gave the call (the
+ * authenticated request of a route, the mission's owner of a search or a
+ * tool): a request to complete that names a user or a mission is refused,
+ * so a plugin cannot spend another user's model. The record owns copies of those strings and outlives
  * execute (it is refcounted), so a caller that gave up leaves nothing
  * dangling; giving up also sets the record's cancel flag, which aborts a
  * model call in progress.
@@ -530,6 +533,11 @@ int plugins_search_as(plugins_t *pl, const plugins_caller_t *caller, const char 
 
 int plugins_call_tool(plugins_t *pl, const char *plugin, const char *tool, json_t *input, json_t **out, char *err,
                       size_t errlen) {
+  return plugins_call_tool_as(pl, NULL, plugin, tool, input, out, err, errlen);
+}
+
+int plugins_call_tool_as(plugins_t *pl, const plugins_caller_t *caller, const char *plugin, const char *tool,
+                         json_t *input, json_t **out, char *err, size_t errlen) {
   *out = NULL;
   plugin_t *p = find(pl, plugin);
   if (!p || !tool || !has_named(p->tools, "name", tool)) {
@@ -537,7 +545,7 @@ int plugins_call_tool(plugins_t *pl, const char *plugin, const char *tool, json_
     return -1;
   }
   json_t *req = json_pack("{s:s, s:s, s:O}", "kind", "tool", "tool", tool, "input", input ? input : json_null());
-  int rc = plugin_execute(pl, p, NULL, req, out, err, errlen);
+  int rc = plugin_execute(pl, p, caller, req, out, err, errlen);
   json_decref(req);
   return rc;
 }
@@ -566,7 +574,9 @@ int plugins_call_route(plugins_t *pl, const char *plugin, const char *method, co
   json_t *req = json_pack("{s:s, s:s, s:s, s:O?, s:{s:s, s:s}}", "kind", "route", "method", method, "path", path,
                           "body", body, "user", "id", user_id, "role", role);
   json_t *ans = NULL;
-  int rc = plugin_execute(pl, p, NULL, req, &ans, err, errlen);
+  /* the route runs for the signed-in user the HTTP handler authenticated */
+  plugins_caller_t who = {.user_id = user_id};
+  int rc = plugin_execute(pl, p, &who, req, &ans, err, errlen);
   json_decref(req);
   if (rc) return -1;
   json_int_t st = json_integer_value(json_object_get(ans, "status"));
@@ -592,14 +602,25 @@ static int host_complete(void *ctx, const char *request_json, char **answer, cha
     snprintf(err, errlen, "complete is only available inside execute, on the thread that runs it");
     return MAESTRO_COMPLETE_FAILED;
   }
+  json_t *req = request_json ? json_loads(request_json, 0, NULL) : NULL;
+  /* whose model answers is the call's, never the plugin's choice */
+  static const char *const WHO[] = {"user", "user_id", "mission", "mission_id", NULL};
+  for (const char *const *k = WHO; *k; k++)
+    if (json_object_get(req, *k)) {
+      json_decref(req);
+      snprintf(err, errlen,
+               "complete: the request cannot name \"%s\": the model answers for the user of the call the plugin runs",
+               *k);
+      return MAESTRO_COMPLETE_FAILED;
+    }
   if (!p->owner->llm || !c->user_id || c->offline) {
+    json_decref(req);
     snprintf(err, errlen, "no model is available for this call (%s)",
              !p->owner->llm ? "the server has no model layer here"
              : c->offline   ? "it runs offline"
-                            : "it was not made on behalf of a user");
+                            : "it has no user: the server called the plugin itself, not on a user's behalf");
     return MAESTRO_COMPLETE_OFFLINE;
   }
-  json_t *req = request_json ? json_loads(request_json, 0, NULL) : NULL;
   json_t *msgs = json_object_get(req, "messages");
   size_t n = json_array_size(msgs), i;
   const char *tname = json_string_value(json_object_get(req, "tier"));

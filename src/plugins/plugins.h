@@ -17,11 +17,17 @@
  *
  * A plugin reaches the model through host->complete (ABI 2) during execute:
  * the worker thread knows the call it runs (a thread-local), so complete
- * answers for the call's user, records the model call under the agent
- * "plugin:<name>" (with the mission when a mission searched), and is
- * cancelled when the caller stops waiting. Calls made without a caller
- * (plugins_search, plugins_call_tool) have no user: complete answers
- * MAESTRO_COMPLETE_OFFLINE.
+ * answers with the model settings of the call's user, records the model
+ * call for that user under the agent "plugin:<name>" (with the mission when
+ * a mission searched or called a tool), and is cancelled when the caller
+ * stops waiting. The user always comes from the server: a route call runs
+ * for the authenticated user of the request (plugins_call_route), a search
+ * or tool call for the plugins_caller_t the caller gives (a mission's
+ * owner); a complete request that names a user or mission is refused
+ * (MAESTRO_COMPLETE_FAILED), so a plugin cannot act as another user. Calls
+ * the server makes itself (plugins_search, plugins_call_tool, or a NULL
+ * caller) have no user: complete answers MAESTRO_COMPLETE_OFFLINE and its
+ * err says so.
  *
  * A loaded plugins_t is read-only after plugins_load (and
  * plugins_attach_llm): every function here is thread-safe.
@@ -83,9 +89,14 @@ int plugins_search_as(plugins_t *pl, const plugins_caller_t *caller, const char 
                       json_t **passages, json_t **warnings, char *err, size_t errlen);
 
 /* Calls tool `tool` of plugin `plugin` with input (borrowed): *out is the
- * answer (new reference). 0 or -1 with err, as plugins_search. */
+ * answer (new reference). 0 or -1 with err, as plugins_search. The server's
+ * own call: no user (complete answers offline). */
 int plugins_call_tool(plugins_t *pl, const char *plugin, const char *tool, json_t *input, json_t **out, char *err,
                       size_t errlen);
+/* plugins_call_tool on behalf of caller (a mission's owner, a user's agent;
+ * NULL: as plugins_call_tool): the plugin's complete() uses caller's user. */
+int plugins_call_tool_as(plugins_t *pl, const plugins_caller_t *caller, const char *plugin, const char *tool,
+                         json_t *input, json_t **out, char *err, size_t errlen);
 
 /*
  * A route of plugin `plugin`: *min_role is the role it declared (1 viewer
@@ -93,7 +104,9 @@ int plugins_call_tool(plugins_t *pl, const char *plugin, const char *tool, json_
  * HTTP handler before plugins_call_route.
  */
 int plugins_route_role(const plugins_t *pl, const char *plugin, const char *method, const char *path);
-/* Runs the route: *status and *body (new reference) are the plugin's
+/* Runs the route for user_id (the authenticated user of the request, never
+ * one the request names; it is also the user the plugin's complete() runs
+ * as, NULL: none): *status and *body (new reference) are the plugin's
  * answer. 0, or -1 with err (timeout, busy, a malformed answer). */
 int plugins_call_route(plugins_t *pl, const char *plugin, const char *method, const char *path, json_t *body,
                        const char *user_id, const char *role, int *status, json_t **out, char *err, size_t errlen);

@@ -101,6 +101,11 @@ json_t *store_llm_calls_list_chat(store_t *st, const char *chat_id, int limit, i
                  limit, offset);
 }
 
+json_t *store_llm_calls_list_user(store_t *st, const char *user_id, int limit, int offset) {
+  return list_by(st, "SELECT " CALL_COLS " FROM llm_calls WHERE user_id = ? ORDER BY rowid LIMIT ? OFFSET ?", user_id,
+                 limit, offset);
+}
+
 static int totals_row(db_stmt_t *s, void *ctx) {
   store_llm_totals_t *out = ctx;
   out->calls = db_col_int64(s, 0);

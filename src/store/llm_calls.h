@@ -56,6 +56,9 @@ int store_llm_call_find(store_t *st, const char *mission_id, const char *hash, i
 json_t *store_llm_calls_list_mission(store_t *st, const char *mission_id, int limit, int offset);
 /* Same for a chat. */
 json_t *store_llm_calls_list_chat(store_t *st, const char *chat_id, int limit, int offset);
+/* Same for the calls made for a user (missions, chats, plugins' routes and
+ * tools alike). */
+json_t *store_llm_calls_list_user(store_t *st, const char *user_id, int limit, int offset);
 
 typedef struct {
   int64_t calls;  /* live calls (ok or not) */

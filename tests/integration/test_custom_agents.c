@@ -7,15 +7,17 @@
  * and one before_writing agent: their calls are counted by the fake, appear
  * in the events under the agents' names, their notes and critiques in the
  * report, and an offline mission reports them skipped with the reason.
+ * Agents with plugin tools: the data plugin's list, and a plugin that asks
+ * the model, answered by the mission owner's model.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/buf.h"
 #include "base/util.h"
 #include "mission_support.h"
 
@@ -318,17 +320,41 @@ Test(custom_agents, definitions_api_and_missions, .timeout = 240) {
   ms_stop_all();
 }
 
+/* The fake's rules for an agent `name` with one tool: the tool choice picks
+ * tool, the agent's answer is `saw` (rule "<name>_saw") when heard is in
+ * its messages, else "<name> saw nothing." (rule name); extra (stolen, may
+ * be NULL) is tried first. Counters reset. */
+static void tool_rules(const char *name, const char *tool, const char *heard, const char *saw, json_t *extra) {
+  char rt[8192], role[80], seen[80];
+  snprintf(role, sizeof role, "role: %s", name);
+  snprintf(seen, sizeof seen, "%s_saw", name);
+  ms_rules(rt, sizeof rt, NULL);
+  json_t *rules = json_loads(rt, 0, NULL);
+  json_t *list = json_object_get(rules, "rules");
+  json_array_insert_new(list, 0,
+                        json_pack("{s:s, s:{s:s}, s:{s:s+}}", "name", name, "match", "system", role, "json", "critique",
+                                  name, " saw nothing."));
+  json_array_insert_new(list, 0,
+                        json_pack("{s:s, s:{s:s, s:s}, s:{s:s}}", "name", seen, "match", "system", role, "any", heard,
+                                  "json", "critique", saw));
+  json_array_insert_new(list, 0,
+                        json_pack("{s:s, s:{s:s}, s:{s:s, s:{}}}", "name", "tool_user", "match", "system",
+                                  "role: tool_user", "json", "tool", tool, "arguments"));
+  if (extra) json_array_insert_new(list, 0, extra);
+  char *text = json_dumps(rules, JSON_COMPACT);
+  cr_assert_eq(llmsup_fake_rules(&ms_fake, text), 0);
+  free(text);
+  json_decref(rules);
+  llmsup_fake_reset(&ms_fake);
+}
+
 /* An agent with a tool: the data plugin's "list" (the files of its data
  * directory). The tool choice and the agent's answer are both calls in the
  * agent's name, and the tool's result reaches the agent: the fake answers
  * "saw monthly.csv" only when the file name is in the agent's message. */
 Test(custom_agents, an_agent_calls_its_plugin_tool, .timeout = 200) {
   ts_tmpdir(adir, sizeof adir);
-  char *bin = strdup(MAESTRO_BINARY), from[1024], to[1024];
-  snprintf(from, sizeof from, "%s/plugins/data.so", dirname(bin));
-  snprintf(to, sizeof to, "%s/data.so", adir);
-  free(bin);
-  cr_assert_eq(symlink(from, to), 0);
+  cr_assert_eq(ts_link_build_file(adir, "plugins/data.so"), 0);
   write_file("monthly.csv", "month,revenue\n2024-01-01,100\n2024-02-01,120\n");
   char e1[400], e2[400];
   snprintf(e1, sizeof e1, "PLUGINS_DIR=%s", adir);
@@ -345,24 +371,7 @@ Test(custom_agents, an_agent_calls_its_plugin_tool, .timeout = 200) {
   json_decref(r);
   json_decref(body);
 
-  char rt[8192];
-  ms_rules(rt, sizeof rt, NULL);
-  json_t *rules = json_loads(rt, 0, NULL);
-  json_t *list = json_object_get(rules, "rules");
-  json_array_insert_new(list, 0,
-                        json_pack("{s:s, s:{s:s}, s:{s:s}}", "name", "tooler", "match", "system", "role: tooler",
-                                  "json", "critique", "Tooler saw no file."));
-  json_array_insert_new(list, 0,
-                        json_pack("{s:s, s:{s:s, s:s}, s:{s:s}}", "name", "tooler_saw", "match", "system",
-                                  "role: tooler", "any", "monthly.csv", "json", "critique", "Tooler saw monthly.csv."));
-  json_array_insert_new(list, 0,
-                        json_pack("{s:s, s:{s:s}, s:{s:s, s:{}}}", "name", "tool_user", "match", "system",
-                                  "role: tool_user", "json", "tool", "data.list", "arguments"));
-  char *text = json_dumps(rules, JSON_COMPACT);
-  cr_assert_eq(llmsup_fake_rules(&ms_fake, text), 0);
-  free(text);
-  json_decref(rules);
-  llmsup_fake_reset(&ms_fake);
+  tool_rules("tooler", "data.list", "monthly.csv", "Tooler saw monthly.csv.", NULL);
 
   char *id = ms_create_with("Agent with a tool", json_pack("{s:[s]}", "custom_agents", "tooler"), NULL);
   wait_completed(id);
@@ -389,6 +398,61 @@ Test(custom_agents, an_agent_calls_its_plugin_tool, .timeout = 200) {
   char *md = ms_report(id, "md");
   cr_expect(strstr(md, "tooler v1 (after research") && strstr(md, "Tooler saw monthly.csv."), "%s", md);
   free(md);
+  free(id);
+  ms_stop_all();
+}
+
+/* An agent whose tool is a plugin's that asks the model (tests/plugins/
+ * asker.c): the tool call runs for the mission's owner, so the plugin's
+ * model call uses the owner's model (their settings name "owner-model"; the
+ * fake answers the plugin only from that model), is in the mission's log
+ * under "plugin:asker", and its answer reaches the agent. */
+Test(custom_agents, a_plugin_tool_asks_the_owners_model, .timeout = 200) {
+  ts_tmpdir(adir, sizeof adir);
+  cr_assert_eq(ts_link_build_file(adir, "test-plugins/asker.so"), 0);
+  char e1[400];
+  snprintf(e1, sizeof e1, "PLUGINS_DIR=%s", adir);
+  const char *env[] = {e1, NULL};
+  ms_start(0, NULL, env);
+  long st = 0;
+  json_t *put = json_pack("{s:{s:{s:s}}}", "models", "default", "model", "owner-model");
+  json_decref(ts_json(&ms_srv, "PUT", "/api/settings", ms_token, put, &st));
+  json_decref(put);
+  cr_assert_eq(st, 200, "the owner's model is saved");
+  json_t *body = json_pack("{s:s, s:s, s:[s], s:s}", "name", "listener", "prompt",
+                           "You ask the plugin (role: listener).", "tools", "asker.ask", "position", "after_research");
+  json_decref(ts_json(&ms_srv, "POST", "/api/agents", ms_token, body, &st));
+  json_decref(body);
+  cr_assert_eq(st, 201);
+
+  /* the fake answers the plugin only from the owner's model */
+  tool_rules("listener", "asker.ask", "the owner's model answered", "Listener heard the owner's model.",
+             json_pack("{s:s, s:{s:s, s:s}, s:s}", "name", "plugin_asked", "match", "content", "Plugin question",
+                       "model", "owner-model", "text", "the owner's model answered"));
+
+  char *id = ms_create_with("Agent with a plugin that asks", json_pack("{s:[s]}", "custom_agents", "listener"), NULL);
+  wait_completed(id);
+  /* one question per section; the second may be the mission's cached answer */
+  long asked = count_rule("plugin_asked");
+  cr_expect(asked == 1 || asked == 2, "the plugin asked the owner's model (%ld)", asked);
+  cr_expect_eq(count_rule("listener_saw"), 2, "the plugin's answer reached the agent in both sections");
+  /* the plugin's model calls, one per section, in the mission's log with the owner's model */
+  char p[200];
+  snprintf(p, sizeof p, "/api/missions/%s/logs", id);
+  json_t *logs = ts_json(&ms_srv, "GET", p, ms_token, NULL, &st);
+  cr_assert_eq(st, 200);
+  buf_t models = BUF_INIT;
+  size_t i;
+  json_t *c;
+  json_array_foreach(json_object_get(logs, "logs"), i, c) {
+    const char *agent = json_string_value(json_object_get(c, "agent"));
+    if (agent && !strcmp(agent, "plugin:asker"))
+      buf_printf(&models, "%s;", json_string_value(json_object_get(c, "model")));
+  }
+  json_decref(logs);
+  char *got = buf_detach(&models, NULL);
+  cr_expect_str_eq(got, "owner-model;owner-model;");
+  free(got);
   free(id);
   ms_stop_all();
 }

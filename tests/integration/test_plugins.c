@@ -5,8 +5,9 @@
  * while the server starts; GET /api/plugins; the data plugin's route
  * (the guide's analyze-data endpoint) with figures checked against a known
  * CSV; role checks; a slow plugin cut off by PLUGIN_TIMEOUT_SECONDS;
- * `maestro plugins list`; and the sql plugin's read-only enforcement
- * through the loader in process.
+ * `maestro plugins list`; the sql plugin's read-only enforcement
+ * through the loader in process; and a route whose plugin asks the model
+ * (host->complete) answered with the signed-in user's model.
  */
 #include <criterion/criterion.h>
 #include <libgen.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "llm_support.h"
 #include "plugins/plugins.h"
 #include "server_support.h"
 #include "web_support.h"
@@ -294,13 +296,9 @@ Test(plugins, doc_minimal_plugin_compiles_and_loads, .timeout = 60) {
 /* A plugin built for ABI version 1 (before host->complete) still loads and
  * answers: the server accepts descriptors of versions 1 and 2. */
 Test(plugins, abi_1_plugin_still_loads, .timeout = 60) {
-  char dir[256], from[1024], to[1024];
+  char dir[256];
   ts_tmpdir(dir, sizeof dir);
-  char *bin = util_strdup(MAESTRO_BINARY);
-  snprintf(from, sizeof from, "%s/test-plugins/oldabi.so", dirname(bin));
-  free(bin);
-  snprintf(to, sizeof to, "%s/oldabi.so", dir);
-  cr_assert_eq(symlink(from, to), 0, "symlink %s", from);
+  cr_assert_eq(ts_link_build_file(dir, "test-plugins/oldabi.so"), 0, "oldabi.so");
   char env1[400];
   snprintf(env1, sizeof env1, "PLUGINS_DIR=%s", dir);
   const char *env[] = {env1, NULL};
@@ -318,4 +316,83 @@ Test(plugins, abi_1_plugin_still_loads, .timeout = 60) {
   json_decref(in);
   plugins_free(pl);
   config_free(cfg);
+}
+
+/* A researcher's account and model (PUT /api/settings: the default model
+ * of their own settings is `model`): *token (malloc'd) and *id. */
+static void researcher_with_model(ts_server_t *srv, const char *admin, const char *name, const char *model,
+                                  char **token, char id[17]) {
+  long st = 0;
+  json_t *u = json_pack("{s:s, s:s, s:s}", "username", name, "password", "secret-pass-123", "role", "researcher");
+  json_t *r = ts_json(srv, "POST", "/api/admin/users", admin, u, &st);
+  json_decref(u);
+  cr_assert(st == 200 || st == 201, "user %s created (%ld)", name, st);
+  snprintf(id, 17, "%s", json_string_value(json_object_get(r, "id")));
+  json_decref(r);
+  *token = ts_login(srv, name, "secret-pass-123");
+  cr_assert(*token);
+  json_t *put = json_pack("{s:{s:{s:s}}}", "models", "default", "model", model);
+  json_decref(ts_json(srv, "PUT", "/api/settings", *token, put, &st));
+  json_decref(put);
+  cr_assert_eq(st, 200, "%s's model saved", name);
+}
+
+/* POST /api/plugins/asker/ask as token with body (stolen): the 200 body. */
+static json_t *ask_route(ts_server_t *srv, const char *token, json_t *body) {
+  long st = 0;
+  json_t *r = ts_json(srv, "POST", "/api/plugins/asker/ask", token, body, &st);
+  json_decref(body);
+  cr_assert_eq(st, 200, "the route answers (%ld)", st);
+  return r;
+}
+
+/* Through HTTP: a plugin's route that asks the model (tests/plugins/
+ * asker.c) gets the model of the signed-in user, whoever the request body
+ * names; the fake answers by model name, and the model of the user the
+ * body named is never asked. */
+Test(plugins, route_complete_answers_for_the_signed_in_user, .timeout = 120) {
+  llmsup_fake_t fake;
+  cr_assert_eq(llmsup_fake_start(&fake,
+                                 "{\"rules\": ["
+                                 "{\"name\": \"a\", \"match\": {\"model\": \"model-a\"}, \"text\": \"Alice's model\"},"
+                                 "{\"name\": \"b\", \"match\": {\"model\": \"model-b\"}, \"text\": \"Bob's model\"}]}"),
+               0);
+  char dir[256], url[128], e_url[200], e_dir[400];
+  ts_tmpdir(dir, sizeof dir);
+  cr_assert_eq(ts_link_build_file(dir, "test-plugins/asker.so"), 0, "asker.so");
+  snprintf(e_dir, sizeof e_dir, "PLUGINS_DIR=%s", dir);
+  snprintf(e_url, sizeof e_url, "LOCAL_MODEL_URL=%s", llmsup_url(&fake, "", url, sizeof url));
+  const char *env[] = {e_dir, e_url, "MODEL_NAME=fake-model", "LLM_MAX_RETRIES=0", NULL};
+  ts_server_t srv;
+  cr_assert_eq(ts_server_start(&srv, env), 0);
+  char *admin = ts_login(&srv, "admin", "admin-pass-123");
+  char *alice, *bob, alice_id[17], bob_id[17];
+  researcher_with_model(&srv, admin, "alice", "model-a", &alice, alice_id);
+  researcher_with_model(&srv, admin, "bob", "model-b", &bob, bob_id);
+
+  json_t *r = ask_route(&srv, alice, json_object());
+  cr_expect_eq(json_integer_value(json_object_get(r, "rc")), 0, "%s", json_string_value(json_object_get(r, "err")));
+  cr_expect_str_eq(json_string_value(json_object_get(r, "answer")), "Alice's model");
+  json_decref(r);
+  r = ask_route(&srv, bob, json_object());
+  cr_expect_str_eq(json_string_value(json_object_get(r, "answer")), "Bob's model");
+  json_decref(r);
+
+  /* Alice's request names Bob: the plugin passes the id on, and is refused */
+  r = ask_route(&srv, alice, json_pack("{s:s}", "as", bob_id));
+  cr_expect_eq(json_integer_value(json_object_get(r, "rc")), -1);
+  const char *why = json_string_value(json_object_get(r, "err"));
+  cr_expect(why && strstr(why, "cannot name \"user_id\""), "%s", why ? why : "(none)");
+  json_decref(r);
+  json_t *calls = llmsup_fake_calls(&fake);
+  json_t *by = json_object_get(calls, "by_rule");
+  cr_expect_eq(json_integer_value(json_object_get(by, "a")), 1, "Alice's model answered once");
+  cr_expect_eq(json_integer_value(json_object_get(by, "b")), 1, "Bob's model answered only Bob");
+  cr_expect_eq(json_integer_value(json_object_get(calls, "total")), 2);
+  json_decref(calls);
+  free(alice);
+  free(bob);
+  free(admin);
+  cr_expect_eq(ts_server_stop(&srv), 0);
+  llmsup_fake_stop(&fake);
 }

@@ -26,6 +26,17 @@ void ts_tmpdir(char *out, size_t n) {
   if (!mkdtemp(out)) abort();
 }
 
+int ts_link_build_file(const char *dir, const char *rel) {
+  char bin[1024], from[2048], to[1024];
+  snprintf(bin, sizeof bin, "%s", MAESTRO_BINARY);
+  char *slash = strrchr(bin, '/');
+  if (slash) *slash = '\0';
+  snprintf(from, sizeof from, "%s/%s", slash ? bin : ".", rel);
+  const char *base = strrchr(rel, '/');
+  snprintf(to, sizeof to, "%s/%s", dir, base ? base + 1 : rel);
+  return symlink(from, to);
+}
+
 static void child_env(const char *db_env, const char *const *env) {
   setenv("BACKEND_PORT", "0", 1);
   setenv("FRONTEND_PORT", "0", 1);

@@ -26,6 +26,10 @@ typedef struct {
 
 /* Makes a fresh temp directory (path written into out, >= 256 bytes). */
 void ts_tmpdir(char *out, size_t n);
+/* Symlinks rel, a file of the build directory (next to the binary, e.g.
+ * "test-plugins/asker.so"), into dir under its base name: a PLUGINS_DIR.
+ * 0, or -1 (errno set). */
+int ts_link_build_file(const char *dir, const char *rel);
 /* Starts `maestro serve` in a fresh temp dir with the given extra environment
  * ("NAME=value" strings, NULL-terminated; may be NULL). Waits until it
  * listens. Returns 0 or -1. ADMIN_PASSWORD defaults to "admin-pass-123". */
