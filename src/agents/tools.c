@@ -206,7 +206,7 @@ void agent_tools_mcp_provider(const agents_deps_t *deps, const char *user_id, ag
 typedef struct {
   plugins_t *pl; /* borrowed: the app's */
   char *plugin, *tool;
-  char *user_id, *mission_id; /* on whose behalf the tool runs (the set's user) */
+  char user_id[64], mission_id[64]; /* on whose behalf the tool runs (the set's user; "" none) */
   int offline;
 } plugin_tool_ud_t;
 
@@ -215,15 +215,15 @@ static void plugin_tool_ud_free(void *p) {
   if (!u) return;
   free(u->plugin);
   free(u->tool);
-  free(u->user_id);
-  free(u->mission_id);
   free(u);
 }
 
 static int plugin_tool_call(const agent_tool_t *t, json_t *args, char **text, char *err, size_t errlen) {
   plugin_tool_ud_t *u = t->ud;
   json_t *out = NULL;
-  plugins_caller_t who = {.user_id = u->user_id, .mission_id = u->mission_id, .offline = u->offline};
+  plugins_caller_t who = {.user_id = u->user_id[0] ? u->user_id : NULL,
+                          .mission_id = u->mission_id[0] ? u->mission_id : NULL,
+                          .offline = u->offline};
   if (plugins_call_tool_as(u->pl, &who, u->plugin, u->tool, args, &out, err, errlen) != 0) return -1;
   *text = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS);
   json_decref(out);
@@ -251,8 +251,8 @@ void agent_tools_plugin_provider(const agents_deps_t *deps, const char *user_id,
       u->pl = deps->plugins;
       u->plugin = util_strdup(pn);
       u->tool = util_strdup(tn);
-      if (user_id) u->user_id = util_strdup(user_id);
-      if (mission && mission->mission_id) u->mission_id = util_strdup(mission->mission_id);
+      if (user_id) snprintf(u->user_id, sizeof u->user_id, "%s", user_id);
+      if (mission && mission->mission_id) snprintf(u->mission_id, sizeof u->mission_id, "%s", mission->mission_id);
       u->offline = mission && mission->offline;
       agent_tools_add(set, full, json_string_value(json_object_get(t, "description")),
                       json_object_get(t, "input_schema"), loc, plugin_tool_call, u, plugin_tool_ud_free);

@@ -838,6 +838,46 @@ static void ml_leaf(buf_t *o, const char *tag, const node_t *x, int st) {
   buf_printf(o, "</%s>", tag);
 }
 
+/* A fence of a \\left...\\right or of an environment ("" for none). */
+static void ml_fence(buf_t *o, const char *delim, const char *form) {
+  if (!*delim) return;
+  buf_printf(o, "<mo fence=\"true\" form=\"%s\">", form);
+  esc(o, delim);
+  buf_puts(o, "</mo>");
+}
+
+/* The number of columns of a table: its longest line. */
+static size_t table_cols(const node_t *x) {
+  size_t cols = 0;
+  for (size_t i = 0; i < x->n; i++)
+    if (x->kids[i]->n > cols) cols = x->kids[i]->n;
+  return cols;
+}
+
+static void ml_table(buf_t *o, const node_t *x, int st) {
+  size_t cols = table_cols(x);
+  buf_puts(o, "<mrow>");
+  ml_fence(o, x->text, "prefix");
+  buf_puts(o, "<mtable>");
+  for (size_t i = 0; i < x->n; i++) {
+    buf_puts(o, "<mtr>");
+    for (size_t j = 0; j < cols; j++) {
+      /* aligned: right, left, ... joined at the & (no padding between) */
+      const char *align = x->cls == TB_CASES     ? "left"
+                          : x->cls == TB_ALIGNED ? (j % 2 ? "left" : "right")
+                                                 : "center";
+      buf_printf(o, "<mtd columnalign=\"%s\" style=\"text-align:%s%s\">", align, align,
+                 x->cls == TB_ALIGNED ? (j % 2 ? ";padding-left:0" : ";padding-right:0") : "");
+      if (j < x->kids[i]->n) ml(o, x->kids[i]->kids[j], st);
+      buf_puts(o, "</mtd>");
+    }
+    buf_puts(o, "</mtr>");
+  }
+  buf_puts(o, "</mtable>");
+  ml_fence(o, x->close, "postfix");
+  buf_puts(o, "</mrow>");
+}
+
 static void ml(buf_t *o, const node_t *x, int st) {
   switch (x->kind) {
     case N_ROW:
@@ -906,17 +946,9 @@ static void ml(buf_t *o, const node_t *x, int st) {
     }
     case N_FENCE:
       buf_puts(o, "<mrow>");
-      if (*x->text) {
-        buf_puts(o, "<mo fence=\"true\" form=\"prefix\">");
-        esc(o, x->text);
-        buf_puts(o, "</mo>");
-      }
+      ml_fence(o, x->text, "prefix");
       ml(o, x->a, st);
-      if (*x->close) {
-        buf_puts(o, "<mo fence=\"true\" form=\"postfix\">");
-        esc(o, x->close);
-        buf_puts(o, "</mo>");
-      }
+      ml_fence(o, x->close, "postfix");
       buf_puts(o, "</mrow>");
       break;
     case N_ACCENT:
@@ -929,42 +961,11 @@ static void ml(buf_t *o, const node_t *x, int st) {
     case N_SPACE:
       if (x->cls) buf_printf(o, "<mspace width=\"%.4fem\"></mspace>", x->cls / 18.0);
       break;
-    case N_TABLE: {
-      size_t cols = 0;
-      for (size_t i = 0; i < x->n; i++)
-        if (x->kids[i]->n > cols) cols = x->kids[i]->n;
-      buf_puts(o, "<mrow>");
-      if (*x->text) {
-        buf_puts(o, "<mo fence=\"true\" form=\"prefix\">");
-        esc(o, x->text);
-        buf_puts(o, "</mo>");
-      }
-      buf_puts(o, "<mtable>");
-      for (size_t i = 0; i < x->n; i++) {
-        buf_puts(o, "<mtr>");
-        for (size_t j = 0; j < cols; j++) {
-          /* aligned: right, left, ... joined at the & (no padding between) */
-          const char *align = x->cls == TB_CASES     ? "left"
-                              : x->cls == TB_ALIGNED ? (j % 2 ? "left" : "right")
-                                                     : "center";
-          buf_printf(o, "<mtd columnalign=\"%s\" style=\"text-align:%s%s\">", align, align,
-                     x->cls == TB_ALIGNED ? (j % 2 ? ";padding-left:0" : ";padding-right:0") : "");
-          if (j < x->kids[i]->n) ml(o, x->kids[i]->kids[j], st);
-          buf_puts(o, "</mtd>");
-        }
-        buf_puts(o, "</mtr>");
-      }
-      buf_puts(o, "</mtable>");
-      if (*x->close) {
-        buf_puts(o, "<mo fence=\"true\" form=\"postfix\">");
-        esc(o, x->close);
-        buf_puts(o, "</mo>");
-      }
-      buf_puts(o, "</mrow>");
-      break;
-    }
     case N_STYLE:
       ml_one(o, x->a, x->cls);
+      break;
+    case N_TABLE:
+      ml_table(o, x, st);
       break;
   }
 }
@@ -997,6 +998,22 @@ static void pg_group(buf_t *o, const node_t *x, int st) {
  * and DISPLAY outside them in display math. */
 #define TIGHT 0x100
 #define DISPLAY 0x200
+
+/* Linear: a matrix as (a b; c d); in display math the lines of cases and
+ * aligned equations one under the other. */
+static void pg_table(buf_t *o, const node_t *x, int display, int st) {
+  int lines = display && x->cls != TB_MATRIX;
+  esc(o, x->text);
+  if (lines && *x->text) buf_putc(o, ' ');
+  for (size_t i = 0; i < x->n; i++) {
+    if (i) buf_puts(o, lines ? "\n" : "; ");
+    for (size_t j = 0; j < x->kids[i]->n; j++) {
+      if (j && x->cls != TB_ALIGNED) buf_puts(o, "\xE2\x80\x82"); /* an en space between cells */
+      pg(o, x->kids[i]->kids[j], st);
+    }
+  }
+  esc(o, x->close);
+}
 
 static void pg(buf_t *o, const node_t *x, int st_tight) {
   int st = st_tight & ~(TIGHT | DISPLAY), tight = st_tight & TIGHT;
@@ -1086,24 +1103,11 @@ static void pg(buf_t *o, const node_t *x, int st_tight) {
                   : x->cls       ? "\xE2\x80\x89"
                                  : "");
       break;
-    case N_TABLE: {
-      /* linear: a matrix as (a b; c d); in display math the lines of cases
-       * and aligned equations one under the other */
-      int lines = (st_tight & DISPLAY) && x->cls != TB_MATRIX;
-      esc(o, x->text);
-      if (lines && *x->text) buf_putc(o, ' ');
-      for (size_t i = 0; i < x->n; i++) {
-        if (i) buf_puts(o, lines ? "\n" : "; ");
-        for (size_t j = 0; j < x->kids[i]->n; j++) {
-          if (j && x->cls != TB_ALIGNED) buf_puts(o, "\xE2\x80\x82"); /* an en space between cells */
-          pg(o, x->kids[i]->kids[j], st);
-        }
-      }
-      esc(o, x->close);
-      break;
-    }
     case N_STYLE:
       pg(o, x->a, x->cls | tight);
+      break;
+    case N_TABLE:
+      pg_table(o, x, st_tight & DISPLAY, st);
       break;
   }
 }
@@ -1173,6 +1177,40 @@ static void om_nary(buf_t *o, const node_t *x, node_t **kids, size_t from, size_
   buf_puts(o, "<m:e>");
   for (size_t i = from; i < to; i++) om(o, kids[i], st);
   buf_puts(o, "</m:e></m:nary>");
+}
+
+/* A matrix or cases as a Word matrix (m:m) between its delimiters; aligned
+ * and gathered lines as an equation array. */
+static void om_table(buf_t *o, const node_t *x, int st) {
+  if (*x->text || *x->close) {
+    buf_puts(o, "<m:d><m:dPr><m:begChr m:val=\"");
+    esc(o, x->text);
+    buf_puts(o, "\"/><m:endChr m:val=\"");
+    esc(o, x->close);
+    buf_puts(o, "\"/></m:dPr><m:e>");
+  }
+  if (x->cls == TB_ALIGNED || x->cls == TB_GATHERED) {
+    buf_puts(o, "<m:eqArr>");
+    for (size_t i = 0; i < x->n; i++) {
+      buf_puts(o, "<m:e>");
+      for (size_t j = 0; j < x->kids[i]->n; j++) om(o, x->kids[i]->kids[j], st);
+      buf_puts(o, "</m:e>");
+    }
+    buf_puts(o, "</m:eqArr>");
+  } else {
+    size_t cols = table_cols(x);
+    buf_printf(o,
+               "<m:m><m:mPr><m:mcs><m:mc><m:mcPr><m:count m:val=\"%zu\"/><m:mcJc m:val=\"%s\"/></m:mcPr></m:mc>"
+               "</m:mcs></m:mPr>",
+               cols, x->cls == TB_CASES ? "left" : "center");
+    for (size_t i = 0; i < x->n; i++) {
+      buf_puts(o, "<m:mr>");
+      for (size_t j = 0; j < cols; j++) om_in(o, "e", j < x->kids[i]->n ? x->kids[i]->kids[j] : NULL, st);
+      buf_puts(o, "</m:mr>");
+    }
+    buf_puts(o, "</m:m>");
+  }
+  if (*x->text || *x->close) buf_puts(o, "</m:e></m:d>");
 }
 
 static void om(buf_t *o, const node_t *x, int st) {
@@ -1286,42 +1324,11 @@ static void om(buf_t *o, const node_t *x, int st) {
                               : "\xE2\x80\x89",
                0, 0);
       break;
-    case N_TABLE: {
-      if (*x->text || *x->close) {
-        buf_puts(o, "<m:d><m:dPr><m:begChr m:val=\"");
-        esc(o, x->text);
-        buf_puts(o, "\"/><m:endChr m:val=\"");
-        esc(o, x->close);
-        buf_puts(o, "\"/></m:dPr><m:e>");
-      }
-      if (x->cls == TB_ALIGNED || x->cls == TB_GATHERED) { /* one equation a line */
-        buf_puts(o, "<m:eqArr>");
-        for (size_t i = 0; i < x->n; i++) {
-          buf_puts(o, "<m:e>");
-          for (size_t j = 0; j < x->kids[i]->n; j++) om(o, x->kids[i]->kids[j], st);
-          buf_puts(o, "</m:e>");
-        }
-        buf_puts(o, "</m:eqArr>");
-      } else {
-        size_t cols = 0;
-        for (size_t i = 0; i < x->n; i++)
-          if (x->kids[i]->n > cols) cols = x->kids[i]->n;
-        buf_printf(o,
-                   "<m:m><m:mPr><m:mcs><m:mc><m:mcPr><m:count m:val=\"%zu\"/><m:mcJc m:val=\"%s\"/></m:mcPr></m:mc>"
-                   "</m:mcs></m:mPr>",
-                   cols, x->cls == TB_CASES ? "left" : "center");
-        for (size_t i = 0; i < x->n; i++) {
-          buf_puts(o, "<m:mr>");
-          for (size_t j = 0; j < cols; j++) om_in(o, "e", j < x->kids[i]->n ? x->kids[i]->kids[j] : NULL, st);
-          buf_puts(o, "</m:mr>");
-        }
-        buf_puts(o, "</m:m>");
-      }
-      if (*x->text || *x->close) buf_puts(o, "</m:e></m:d>");
-      break;
-    }
     case N_STYLE:
       om(o, x->a, x->cls);
+      break;
+    case N_TABLE:
+      om_table(o, x, st);
       break;
   }
 }
