@@ -83,9 +83,10 @@ const CODE = /(```[\s\S]*?```|`[^`\n]*`)/g;
  * a word joiner after emphasis so it still closes); the notes are listed
  * as "N. text" where the first definition stood (after a rule unless a
  * heading is just before), uncited ones last. Unchanged without a
- * definition.
+ * definition. Labels `keep` accepts are left as written (the report tab
+ * shows the verifier's [^vN] notes itself).
  */
-export function resolveFootnotes(md: string): string {
+export function resolveFootnotes(md: string, keep?: (label: string) => boolean): string {
   type Note = { label: string; text: string; num: number };
   const notes: Note[] = [];
   const lines = (md || '').split('\n');
@@ -97,7 +98,7 @@ export function resolveFootnotes(md: string): string {
     const rest = line.slice(/^ {0,3}/.exec(line)![0].length);
     const def = /^\[\^([^\]\s]{1,64})\]:(.*)$/.exec(rest);
     if (rest.startsWith('```')) fence = !fence;
-    else if (!fence && def) {
+    else if (!fence && def && !keep?.(def[1])) {
       const parts = [def[2].trim()].filter(Boolean);
       while (i + 1 < lines.length && /^( {4}|\t)/.test(lines[i + 1]) && lines[i + 1].trim() !== '') parts.push(lines[++i].trim());
       if (slot < 0) slot = body.length;

@@ -22,7 +22,9 @@ const md = [
   '',
   'Support lasts three years [1]. LTS adds two more [1]. The moon is cheese [1]. *(unverified)*[^v1] End.',
   '',
-  'Half of them go in $t_{1/2} = \\frac{\\ln 2}{\\lambda}$; a licence costs between $5 and $10.',
+  'Half of them go in $t_{1/2} = \\frac{\\ln 2}{\\lambda}$[^own]; a licence costs between $5 and $10.',
+  '',
+  '[^own]: A note the user added in an edit.',
   '',
   '## Unverified statements',
   '',
@@ -114,6 +116,19 @@ describe('math', () => {
     expect(body.textContent).not.toContain('\\frac');
     expect(body.textContent).toContain('between $5 and $10');
     expect(body.querySelectorAll('a[data-cite="1"]').length).toBe(3);
+  });
+});
+
+describe('footnotes', () => {
+  it('a note added in an edit is numbered and listed as in the exports', async () => {
+    renderReport();
+    const body = await screen.findByTestId('report-body');
+    await waitFor(() => expect(body.querySelector('a.fn-ref')).toBeTruthy());
+    expect(body.textContent).not.toContain('[^own]');
+    expect(body.textContent).toContain('¹; a licence costs');
+    expect([...body.querySelectorAll('ol li')].map((li) => li.textContent)).toContain('A note the user added in an edit.');
+    // the verifier's note keeps its own mark and anchor
+    expect(body.querySelector('#fn-v1')).toBeTruthy();
   });
 });
 

@@ -6,7 +6,7 @@ import { diffLines, type DiffOp } from '../../lib/writing';
 import { DiffView } from '../Writing';
 import { useI18n } from '../../lib/i18n';
 import { parseReferences, referencesFromJson, type Reference } from '../../lib/markdown';
-import { renderWithMath } from '../../lib/writing';
+import { renderWithMath, resolveFootnotes } from '../../lib/writing';
 import { CitationPanel, type CitationView, type CitedNote } from '../../components/CitationPanel';
 import { ErrorBox, Spinner } from '../../components/ui';
 import { SaveSourcesButton } from './SaveSources';
@@ -165,7 +165,18 @@ export function ReportTab({ missionId, mission, notes, reportVersion, draftVersi
     return fromJson;
   }, [md, json]);
 
-  const html = useMemo(() => (md ? renderWithMath(md, { known: refs.size ? new Set(refs.keys()) : undefined }) : ''), [md, refs]);
+  // footnotes a user added in an edit are numbered as the exports number
+  // them; the verifier's [^vN] keep their marks with the reason on hover
+  const html = useMemo(
+    () =>
+      md
+        ? renderWithMath(
+            resolveFootnotes(md, (label) => /^v\d+$/.test(label)),
+            { known: refs.size ? new Set(refs.keys()) : undefined },
+          )
+        : '',
+    [md, refs],
+  );
 
   const onClick = (e: MouseEvent) => {
     const a = (e.target as HTMLElement).closest('a[data-cite]');
