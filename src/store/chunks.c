@@ -32,12 +32,14 @@ enum { F_TITLE, F_HEADING, F_BODY, F_USER, NFIELDS };
 
 typedef struct {
   char *term;
+  int64_t chunk;
   int field, pos;
 } tokpos_t;
 
 typedef struct {
   tokpos_t *v;
   size_t n, cap;
+  int64_t chunk;
   int field;
 } toklist_t;
 
@@ -48,7 +50,7 @@ static int collect_tok(void *ctx, const char *term, size_t len, int pos) {
     l->v = realloc(l->v, l->cap * sizeof *l->v);
     if (!l->v) abort();
   }
-  l->v[l->n++] = (tokpos_t){util_strndup(term, len), l->field, pos};
+  l->v[l->n++] = (tokpos_t){util_strndup(term, len), l->chunk, l->field, pos};
   return 0;
 }
 
@@ -56,6 +58,7 @@ static int cmp_tokpos(const void *a, const void *b) {
   const tokpos_t *x = a, *y = b;
   int c = strcmp(x->term, y->term);
   if (c) return c;
+  if (x->chunk != y->chunk) return x->chunk < y->chunk ? -1 : 1;
   if (x->field != y->field) return x->field - y->field;
   return x->pos - y->pos;
 }
@@ -88,55 +91,101 @@ static void pos_array_add(buf_t *b, const tokpos_t *v, size_t from, size_t to, i
   buf_free(&p);
 }
 
-/* Writes one chunk's postings (one statement: arrays of terms and of their
- * positions per field, unnested) and field lengths (PostgreSQL). */
-static int pg_index_chunk(db_conn_t *c, int64_t id, const char *user_id, const char *const fields[NFIELDS]) {
-  toklist_t l = {0};
+/* Appends an integer to an INTEGER[] / BIGINT[] literal under construction ("{" first). */
+static void int_array_add(buf_t *b, int64_t v) {
+  buf_printf(b, "%s%lld", b->len > 1 ? "," : "", (long long)v);
+}
+
+/*
+ * The PostgreSQL index rows of a batch of chunks (one owner): each chunk's
+ * field lengths (chunk_lengths, as array literals) and the tokens of all of
+ * them, which become the postings (chunk_postings: a term, its chunk and
+ * its positions per field) in the key's order, term first, so the index
+ * takes them page after page. A batch is written with one statement per
+ * table (pgbatch_flush), whatever its number of chunks and terms: per-chunk
+ * statements were most of the time of an ingestion on PostgreSQL (three
+ * round trips a chunk, and a firing of the chunk_index_stats trigger each).
+ */
+typedef struct {
+  const char *user_id;
+  buf_t ids, len[NFIELDS];    /* chunk_lengths */
+  buf_t terms, chunk, pos[3]; /* chunk_postings, built at the flush */
+  toklist_t toks;
+  size_t nchunks;
+} pgbatch_t;
+
+static void pgbatch_init(pgbatch_t *b, const char *user_id) {
+  memset(b, 0, sizeof *b);
+  b->user_id = user_id;
+  buf_t *all[] = {&b->ids,   &b->len[0], &b->len[1], &b->len[2], &b->len[3],
+                  &b->terms, &b->chunk,  &b->pos[0], &b->pos[1], &b->pos[2]};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+    buf_init(all[i]);
+    buf_putc(all[i], '{');
+  }
+}
+
+static void pgbatch_free(pgbatch_t *b) {
+  buf_t *all[] = {&b->ids,   &b->len[0], &b->len[1], &b->len[2], &b->len[3],
+                  &b->terms, &b->chunk,  &b->pos[0], &b->pos[1], &b->pos[2]};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) buf_free(all[i]);
+  for (size_t i = 0; i < b->toks.n; i++) free(b->toks.v[i].term);
+  free(b->toks.v);
+  b->toks = (toklist_t){0};
+}
+
+/* Tokenizes one chunk's fields (title, heading, body, user id) into the batch. */
+static int pgbatch_add(pgbatch_t *b, int64_t id, const char *const fields[NFIELDS]) {
   int len[NFIELDS];
-  int ret = STORE_OK;
-  for (int f = 0; f < NFIELDS && ret == STORE_OK; f++) {
-    l.field = f;
+  b->toks.chunk = id;
+  for (int f = 0; f < NFIELDS; f++) {
+    b->toks.field = f;
     /* the user id is counted (FTS5 indexes the column) but is no posting */
-    len[f] = rag_fts_tokenize(fields[f], strlen(fields[f]), 0, f == F_USER ? NULL : collect_tok, &l);
-    if (len[f] < 0) ret = STORE_ERROR;
+    len[f] = rag_fts_tokenize(fields[f], strlen(fields[f]), 0, f == F_USER ? NULL : collect_tok, &b->toks);
+    if (len[f] < 0) return STORE_ERROR;
   }
-  if (ret == STORE_OK)
-    ret = db_conn_run(c, "index chunk lengths",
-                      "INSERT INTO chunk_lengths (chunk_id, user_id, len_title, len_heading, len_body, len_user) "
-                      "VALUES (?, ?, ?, ?, ?, ?)",
-                      DB_ARGS(DB_INT(id), DB_TEXT(user_id), DB_INT(len[F_TITLE]), DB_INT(len[F_HEADING]),
-                              DB_INT(len[F_BODY]), DB_INT(len[F_USER])),
-                      NULL);
-  if (l.n) qsort(l.v, l.n, sizeof *l.v, cmp_tokpos);
-  buf_t terms = BUF_INIT, pos[3] = {BUF_INIT, BUF_INIT, BUF_INIT};
-  buf_init(&terms);
-  buf_putc(&terms, '{');
-  for (int f = 0; f < 3; f++) {
-    buf_init(&pos[f]);
-    buf_putc(&pos[f], '{');
-  }
-  for (size_t i = 0; i < l.n;) {
+  int_array_add(&b->ids, id);
+  for (int f = 0; f < NFIELDS; f++) int_array_add(&b->len[f], len[f]);
+  b->nchunks++;
+  return STORE_OK;
+}
+
+/* Writes the batch's lengths and postings (two statements, arrays unnested). */
+static int pgbatch_flush(db_conn_t *c, pgbatch_t *b) {
+  if (!b->nchunks) return STORE_OK;
+  toklist_t *l = &b->toks;
+  if (l->n) qsort(l->v, l->n, sizeof *l->v, cmp_tokpos);
+  for (size_t i = 0; i < l->n;) { /* a posting per term and chunk */
     size_t j = i + 1;
-    while (j < l.n && strcmp(l.v[j].term, l.v[i].term) == 0) j++;
-    array_add(&terms, l.v[i].term);
-    for (int f = 0; f < 3; f++) pos_array_add(&pos[f], l.v, i, j, f);
+    while (j < l->n && l->v[j].chunk == l->v[i].chunk && strcmp(l->v[j].term, l->v[i].term) == 0) j++;
+    array_add(&b->terms, l->v[i].term);
+    int_array_add(&b->chunk, l->v[i].chunk);
+    for (int f = 0; f < 3; f++) pos_array_add(&b->pos[f], l->v, i, j, f);
     i = j;
   }
-  buf_putc(&terms, '}');
-  for (int f = 0; f < 3; f++) buf_putc(&pos[f], '}');
-  if (ret == STORE_OK && l.n)
+  buf_t *all[] = {&b->ids,   &b->len[0], &b->len[1], &b->len[2], &b->len[3],
+                  &b->terms, &b->chunk,  &b->pos[0], &b->pos[1], &b->pos[2]};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) buf_putc(all[i], '}');
+  int ret =
+      db_conn_run(c, "index chunk lengths",
+                  "INSERT INTO chunk_lengths (chunk_id, user_id, len_title, len_heading, len_body, len_user) "
+                  "SELECT u.id, CAST(? AS TEXT), u.t, u.h, u.b, u.u FROM unnest(CAST(? AS BIGINT[]), "
+                  "CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) "
+                  "AS u (id, t, h, b, u)",
+                  DB_ARGS(DB_TEXT(b->user_id), DB_TEXT(b->ids.data), DB_TEXT(b->len[F_TITLE].data),
+                          DB_TEXT(b->len[F_HEADING].data), DB_TEXT(b->len[F_BODY].data), DB_TEXT(b->len[F_USER].data)),
+                  NULL);
+  if (ret == STORE_OK && l->n)
     ret = db_conn_run(c, "index chunk terms",
                       "INSERT INTO chunk_postings (term, user_id, chunk_id, title_pos, heading_pos, body_pos) "
-                      "SELECT u.term, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(u.t AS INTEGER[]), "
-                      "CAST(u.h AS INTEGER[]), CAST(u.b AS INTEGER[]) FROM unnest(CAST(? AS TEXT[]), "
-                      "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u (term, t, h, b)",
-                      DB_ARGS(DB_TEXT(user_id), DB_INT(id), DB_TEXT(terms.data), DB_TEXT(pos[0].data),
-                              DB_TEXT(pos[1].data), DB_TEXT(pos[2].data)),
+                      "SELECT u.term, CAST(? AS TEXT), u.id, CAST(u.t AS INTEGER[]), CAST(u.h AS INTEGER[]), "
+                      "CAST(u.b AS INTEGER[]) FROM unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]), "
+                      "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u (term, id, t, h, b)",
+                      DB_ARGS(DB_TEXT(b->user_id), DB_TEXT(b->terms.data), DB_TEXT(b->chunk.data),
+                              DB_TEXT(b->pos[0].data), DB_TEXT(b->pos[1].data), DB_TEXT(b->pos[2].data)),
                       NULL);
-  buf_free(&terms);
-  for (int f = 0; f < 3; f++) buf_free(&pos[f]);
-  for (size_t i = 0; i < l.n; i++) free(l.v[i].term);
-  free(l.v);
+  pgbatch_free(b);
+  pgbatch_init(b, b->user_id);
   return ret;
 }
 
@@ -166,20 +215,34 @@ static int reindex_row(db_stmt_t *s, void *ctx) {
 int db_chunks_reindex(db_conn_t *c, const char *document_id) {
   if (db_backend(c) != DB_PG) return STORE_OK; /* FTS5 follows by trigger */
   reindex_t r = {0};
-  int ret = db_conn_query(c, "reindex chunks", "SELECT id, title, heading, body, user_id FROM chunks WHERE document_id = ?",
+  int ret = db_conn_query(c, "reindex chunks",
+                          "SELECT id, title, heading, body, user_id FROM chunks WHERE document_id = ? ORDER BY id",
                           DB_ARGS(DB_TEXT(document_id)), reindex_row, &r) < 0
                 ? STORE_ERROR
                 : STORE_OK;
+  /* the document's chunks are one owner's: their old rows go in two
+   * statements, the new ones in two per CHUNK_BATCH chunks */
+  if (ret == STORE_OK && r.n &&
+      (db_conn_run(c, "reindex chunks",
+                   "DELETE FROM chunk_postings WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ?)",
+                   DB_ARGS(DB_TEXT(document_id)), NULL) != STORE_OK ||
+       db_conn_run(c, "reindex chunks",
+                   "DELETE FROM chunk_lengths WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ?)",
+                   DB_ARGS(DB_TEXT(document_id)), NULL) != STORE_OK))
+    ret = STORE_ERROR;
+  pgbatch_t b;
+  pgbatch_init(&b, r.n ? r.text[3] : "");
   for (size_t i = 0; i < r.n && ret == STORE_OK; i++) {
     const char *const fields[NFIELDS] = {r.text[i * 4], r.text[i * 4 + 1], r.text[i * 4 + 2], r.text[i * 4 + 3]};
-    if (db_conn_run(c, "reindex chunk", "DELETE FROM chunk_postings WHERE chunk_id = ?", DB_ARGS(DB_INT(r.ids[i])),
-                    NULL) != STORE_OK ||
-        db_conn_run(c, "reindex chunk", "DELETE FROM chunk_lengths WHERE chunk_id = ?", DB_ARGS(DB_INT(r.ids[i])),
-                    NULL) != STORE_OK)
-      ret = STORE_ERROR;
-    else
-      ret = pg_index_chunk(c, r.ids[i], fields[3], fields);
+    if (strcmp(fields[F_USER], b.user_id) != 0) { /* never in practice: one document, one owner */
+      ret = pgbatch_flush(c, &b);
+      b.user_id = fields[F_USER];
+    }
+    if (ret == STORE_OK) ret = pgbatch_add(&b, r.ids[i], fields);
+    if (ret == STORE_OK && b.nchunks == CHUNK_BATCH) ret = pgbatch_flush(c, &b);
   }
+  if (ret == STORE_OK) ret = pgbatch_flush(c, &b);
+  pgbatch_free(&b);
   for (size_t i = 0; i < r.n * 4; i++) free(r.text[i]);
   free(r.text);
   free(r.ids);
@@ -194,6 +257,80 @@ typedef struct {
   size_t at, end;
 } add_ctx_t;
 
+/* PostgreSQL: the batch's ids drawn from the chunks' identity in one
+ * statement, then its chunks, lengths and postings written with one
+ * statement each (arrays unnested), so a batch costs the same few round
+ * trips whatever its size. */
+static int add_batch_pg(db_conn_t *c, add_ctx_t *a, const char *title) {
+  size_t n = a->end - a->at;
+  /* ascending, as SQLite hands them out in the chunks' order */
+  char *list = NULL;
+  if (db_conn_query(c, "add chunks",
+                    "SELECT array_to_string(ARRAY(SELECT nextval(pg_get_serial_sequence('chunks', 'id')) AS id "
+                    "FROM generate_series(1, ?) ORDER BY id), ',')",
+                    DB_ARGS(DB_INT(n)), db_row_text, &list) != 1 ||
+      !list) {
+    free(list);
+    return STORE_ERROR;
+  }
+  int64_t *got = malloc(n * sizeof *got);
+  if (!got) abort();
+  const char *p = list;
+  int ret = STORE_OK;
+  for (size_t i = 0; i < n; i++) {
+    char *end;
+    got[i] = strtoll(p, &end, 10);
+    if (got[i] <= 0) ret = STORE_ERROR;
+    p = *end == ',' ? end + 1 : end;
+  }
+  free(list);
+  buf_t ids = BUF_INIT, seq = BUF_INIT, page = BUF_INIT, cs = BUF_INIT, ce = BUF_INIT, heading = BUF_INIT,
+        body = BUF_INIT;
+  buf_t *all[] = {&ids, &seq, &page, &cs, &ce, &heading, &body};
+  for (size_t k = 0; k < sizeof all / sizeof *all; k++) {
+    buf_init(all[k]);
+    buf_putc(all[k], '{');
+  }
+  pgbatch_t b;
+  pgbatch_init(&b, a->user_id);
+  for (size_t i = 0; i < n && ret == STORE_OK; i++) {
+    store_chunk_t *ch = &a->chunks[a->at + i];
+    const char *h = ch->heading ? ch->heading : "", *bd = ch->body ? ch->body : "";
+    int_array_add(&ids, got[i]);
+    int_array_add(&seq, ch->seq);
+    int_array_add(&page, ch->page);
+    int_array_add(&cs, ch->char_start);
+    int_array_add(&ce, ch->char_end);
+    array_add(&heading, h);
+    array_add(&body, bd);
+    const char *fields[NFIELDS] = {title, h, bd, a->user_id};
+    ret = pgbatch_add(&b, got[i], fields);
+  }
+  for (size_t k = 0; k < sizeof all / sizeof *all; k++) buf_putc(all[k], '}');
+  if (ret == STORE_OK)
+    ret = db_conn_run(
+        c, "insert chunks",
+        "INSERT INTO chunks (id, document_id, user_id, seq, page, char_start, char_end, title, heading, "
+        "body) SELECT u.id, CAST(? AS TEXT), CAST(? AS TEXT), u.seq, u.page, u.cs, u.ce, "
+        "CAST(? AS TEXT), u.heading, u.body FROM unnest(CAST(? AS BIGINT[]), CAST(? AS INTEGER[]), "
+        "CAST(? AS INTEGER[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), "
+        "CAST(? AS TEXT[])) AS u (id, seq, page, cs, ce, heading, body)",
+        DB_ARGS(DB_TEXT(a->document_id), DB_TEXT(a->user_id), DB_TEXT(title), DB_TEXT(ids.data), DB_TEXT(seq.data),
+                DB_TEXT(page.data), DB_TEXT(cs.data), DB_TEXT(ce.data), DB_TEXT(heading.data), DB_TEXT(body.data)),
+        NULL);
+  if (ret == STORE_OK) ret = pgbatch_flush(c, &b);
+  pgbatch_free(&b);
+  for (size_t k = 0; k < sizeof all / sizeof *all; k++) buf_free(all[k]);
+  if (ret == STORE_OK)
+    for (size_t i = 0; i < n; i++) {
+      store_chunk_t *ch = &a->chunks[a->at + i];
+      ch->id = got[i];
+      snprintf(ch->document_id, sizeof ch->document_id, "%s", a->document_id);
+    }
+  free(got);
+  return ret == STORE_OK ? STORE_OK : STORE_ERROR;
+}
+
 static int add_batch(db_conn_t *c, void *ctx) {
   add_ctx_t *a = ctx;
   /* the document must still be processing (a concurrent delete wins) */
@@ -202,6 +339,7 @@ static int add_batch(db_conn_t *c, void *ctx) {
   if (rows < 0) return STORE_ERROR;
   if (rows == 0) return STORE_NOT_FOUND;
   const char *title = a->title ? a->title : "";
+  if (db_backend(c) == DB_PG) return add_batch_pg(c, a, title);
   for (size_t i = a->at; i < a->end; i++) {
     store_chunk_t *ch = &a->chunks[i];
     const char *heading = ch->heading ? ch->heading : "", *body = ch->body ? ch->body : "";
@@ -214,10 +352,6 @@ static int add_batch(db_conn_t *c, void *ctx) {
                     DB_INT(ch->char_start), DB_INT(ch->char_end), DB_TEXT(title), DB_TEXT(heading), DB_TEXT(body)),
             db_row_int64, &id) != 1)
       return STORE_ERROR;
-    if (db_backend(c) == DB_PG) {
-      const char *fields[NFIELDS] = {title, heading, body, a->user_id};
-      if (pg_index_chunk(c, id, a->user_id, fields) != STORE_OK) return STORE_ERROR;
-    }
     ch->id = id;
     snprintf(ch->document_id, sizeof ch->document_id, "%s", a->document_id);
   }
@@ -987,14 +1121,35 @@ typedef struct {
 
 static int put_batch(db_conn_t *c, void *ctx) {
   emb_ctx_t *e = ctx;
+  if (db_backend(c) == DB_PG) {
+    /* one statement for the batch: the ids as an array, the vectors as one
+     * bytea cut per row; a chunk given twice keeps its last vector, as
+     * statement after statement would (DISTINCT ON) */
+    size_t vlen = sizeof(float) * (size_t)e->dim;
+    buf_t ids = BUF_INIT;
+    buf_init(&ids);
+    buf_putc(&ids, '{');
+    for (size_t i = e->at; i < e->end; i++) int_array_add(&ids, e->ids[i]);
+    buf_putc(&ids, '}');
+    int ret = db_conn_run(
+        c, "insert embeddings",
+        "INSERT INTO embeddings (chunk_id, model, dim, vec) SELECT DISTINCT ON (u.id) u.id, CAST(? AS TEXT), "
+        "CAST(? AS INTEGER), substring(CAST(? AS BYTEA) FROM CAST((u.k - 1) * ? + 1 AS INTEGER) FOR CAST(? AS "
+        "INTEGER)) "
+        "FROM unnest(CAST(? AS BIGINT[])) WITH ORDINALITY AS u (id, k) "
+        "WHERE EXISTS (SELECT 1 FROM chunks WHERE id = u.id) ORDER BY u.id, u.k DESC "
+        "ON CONFLICT (chunk_id, model) DO UPDATE SET dim = excluded.dim, vec = excluded.vec",
+        DB_ARGS(DB_TEXT(e->model), DB_INT(e->dim), DB_BLOB(e->vecs + e->at * (size_t)e->dim, vlen * (e->end - e->at)),
+                DB_INT(vlen), DB_INT(vlen), DB_TEXT(ids.data)),
+        NULL);
+    buf_free(&ids);
+    return ret;
+  }
   /* a chunk deleted meanwhile (its document went) takes no vector */
-  const char *sql = db_sql(c,
-                           "INSERT INTO embeddings (chunk_id, model, dim, vec) SELECT ?, ?, ?, ? "
-                           "WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?) "
-                           "ON CONFLICT (chunk_id, model) DO UPDATE SET dim = excluded.dim, vec = excluded.vec",
-                           "INSERT INTO embeddings (chunk_id, model, dim, vec) SELECT ?::bigint, ?, ?::integer, "
-                           "?::bytea WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?::bigint) "
-                           "ON CONFLICT (chunk_id, model) DO UPDATE SET dim = excluded.dim, vec = excluded.vec");
+  const char *sql =
+      "INSERT INTO embeddings (chunk_id, model, dim, vec) SELECT ?, ?, ?, ? "
+      "WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?) "
+      "ON CONFLICT (chunk_id, model) DO UPDATE SET dim = excluded.dim, vec = excluded.vec";
   for (size_t i = e->at; i < e->end; i++)
     if (db_conn_run(c, "insert embedding", sql,
                     DB_ARGS(DB_INT(e->ids[i]), DB_TEXT(e->model), DB_INT(e->dim),
