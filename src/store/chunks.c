@@ -151,11 +151,12 @@ static int pgbatch_add(pgbatch_t *b, int64_t id, const char *const fields[NFIELD
 }
 
 /* Writes the batch's lengths and postings (two statements, arrays unnested). */
-static int pgbatch_flush(db_conn_t *c, pgbatch_t *b) {
-  if (!b->nchunks) return STORE_OK;
+/* Ends the batch's array literals: the postings are built from the tokens,
+ * one per term and chunk, in the order of the key (term, chunk). */
+static void pgbatch_close(pgbatch_t *b) {
   toklist_t *l = &b->toks;
   if (l->n) qsort(l->v, l->n, sizeof *l->v, cmp_tokpos);
-  for (size_t i = 0; i < l->n;) { /* a posting per term and chunk */
+  for (size_t i = 0; i < l->n;) {
     size_t j = i + 1;
     while (j < l->n && l->v[j].chunk == l->v[i].chunk && strcmp(l->v[j].term, l->v[i].term) == 0) j++;
     array_add(&b->terms, l->v[i].term);
@@ -166,6 +167,14 @@ static int pgbatch_flush(db_conn_t *c, pgbatch_t *b) {
   buf_t *all[] = {&b->ids,   &b->len[0], &b->len[1], &b->len[2], &b->len[3],
                   &b->terms, &b->chunk,  &b->pos[0], &b->pos[1], &b->pos[2]};
   for (size_t i = 0; i < sizeof all / sizeof *all; i++) buf_putc(all[i], '}');
+}
+
+/* Writes the lengths and postings of a batch keyed by chunk id (two
+ * statements, arrays unnested) and empties it. */
+static int pgbatch_flush(db_conn_t *c, pgbatch_t *b) {
+  if (!b->nchunks) return STORE_OK;
+  toklist_t *l = &b->toks;
+  pgbatch_close(b);
   int ret =
       db_conn_run(c, "index chunk lengths",
                   "INSERT INTO chunk_lengths (chunk_id, user_id, len_title, len_heading, len_body, len_user) "
@@ -257,46 +266,50 @@ typedef struct {
   size_t at, end;
 } add_ctx_t;
 
-/* PostgreSQL: the batch's ids drawn from the chunks' identity in one
- * statement, then its chunks, lengths and postings written with one
- * statement each (arrays unnested), so a batch costs the same few round
- * trips whatever its size. */
-static int add_batch_pg(db_conn_t *c, add_ctx_t *a, const char *title) {
+typedef struct {
+  int64_t *v;
+  size_t n, cap;
+} ids_t;
+
+static int ids_row(db_stmt_t *s, void *ctx) {
+  ids_t *l = ctx;
+  if (l->n == l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 64;
+    l->v = realloc(l->v, l->cap * sizeof *l->v);
+    if (!l->v) abort();
+  }
+  l->v[l->n++] = db_col_int64(s, 0);
+  return 0;
+}
+
+static int cmp_int64(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* PostgreSQL: a batch is one statement, so its own transaction: the
+ * document must still be processing (else nothing is written and
+ * STORE_NOT_FOUND), the batch's ids are drawn from the chunks' identity,
+ * and the chunks, their lengths and their postings are written from arrays
+ * that refer to a chunk by its place k in the batch (the k-th smallest id
+ * drawn, ascending with the chunks as SQLite hands them out). One round
+ * trip whatever the batch's size; per-chunk statements (three a chunk, in a
+ * transaction of their own) were most of an ingestion's time. */
+static int add_batch_pg(db_conn_t *c, add_ctx_t *a) {
   size_t n = a->end - a->at;
-  /* ascending, as SQLite hands them out in the chunks' order */
-  char *list = NULL;
-  if (db_conn_query(c, "add chunks",
-                    "SELECT array_to_string(ARRAY(SELECT nextval(pg_get_serial_sequence('chunks', 'id')) AS id "
-                    "FROM generate_series(1, ?) ORDER BY id), ',')",
-                    DB_ARGS(DB_INT(n)), db_row_text, &list) != 1 ||
-      !list) {
-    free(list);
-    return STORE_ERROR;
-  }
-  int64_t *got = malloc(n * sizeof *got);
-  if (!got) abort();
-  const char *p = list;
-  int ret = STORE_OK;
-  for (size_t i = 0; i < n; i++) {
-    char *end;
-    got[i] = strtoll(p, &end, 10);
-    if (got[i] <= 0) ret = STORE_ERROR;
-    p = *end == ',' ? end + 1 : end;
-  }
-  free(list);
-  buf_t ids = BUF_INIT, seq = BUF_INIT, page = BUF_INIT, cs = BUF_INIT, ce = BUF_INIT, heading = BUF_INIT,
-        body = BUF_INIT;
-  buf_t *all[] = {&ids, &seq, &page, &cs, &ce, &heading, &body};
+  const char *title = a->title ? a->title : "";
+  buf_t seq = BUF_INIT, page = BUF_INIT, cs = BUF_INIT, ce = BUF_INIT, heading = BUF_INIT, body = BUF_INIT;
+  buf_t *all[] = {&seq, &page, &cs, &ce, &heading, &body};
   for (size_t k = 0; k < sizeof all / sizeof *all; k++) {
     buf_init(all[k]);
     buf_putc(all[k], '{');
   }
   pgbatch_t b;
   pgbatch_init(&b, a->user_id);
+  int ret = STORE_OK;
   for (size_t i = 0; i < n && ret == STORE_OK; i++) {
     store_chunk_t *ch = &a->chunks[a->at + i];
     const char *h = ch->heading ? ch->heading : "", *bd = ch->body ? ch->body : "";
-    int_array_add(&ids, got[i]);
     int_array_add(&seq, ch->seq);
     int_array_add(&page, ch->page);
     int_array_add(&cs, ch->char_start);
@@ -304,31 +317,52 @@ static int add_batch_pg(db_conn_t *c, add_ctx_t *a, const char *title) {
     array_add(&heading, h);
     array_add(&body, bd);
     const char *fields[NFIELDS] = {title, h, bd, a->user_id};
-    ret = pgbatch_add(&b, got[i], fields);
+    ret = pgbatch_add(&b, (int64_t)i + 1, fields);
   }
   for (size_t k = 0; k < sizeof all / sizeof *all; k++) buf_putc(all[k], '}');
-  if (ret == STORE_OK)
-    ret = db_conn_run(
-        c, "insert chunks",
-        "INSERT INTO chunks (id, document_id, user_id, seq, page, char_start, char_end, title, heading, "
-        "body) SELECT u.id, CAST(? AS TEXT), CAST(? AS TEXT), u.seq, u.page, u.cs, u.ce, "
-        "CAST(? AS TEXT), u.heading, u.body FROM unnest(CAST(? AS BIGINT[]), CAST(? AS INTEGER[]), "
-        "CAST(? AS INTEGER[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), "
-        "CAST(? AS TEXT[])) AS u (id, seq, page, cs, ce, heading, body)",
-        DB_ARGS(DB_TEXT(a->document_id), DB_TEXT(a->user_id), DB_TEXT(title), DB_TEXT(ids.data), DB_TEXT(seq.data),
-                DB_TEXT(page.data), DB_TEXT(cs.data), DB_TEXT(ce.data), DB_TEXT(heading.data), DB_TEXT(body.data)),
-        NULL);
-  if (ret == STORE_OK) ret = pgbatch_flush(c, &b);
+  pgbatch_close(&b);
+  ids_t got = {0};
+  if (ret == STORE_OK) {
+    int rows = db_conn_query(
+        c, "add chunks",
+        "WITH ids AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('chunks', 'id')) AS id "
+        "FROM generate_series(1, ?) WHERE EXISTS (SELECT 1 FROM documents WHERE id = ? AND status = 'processing')), "
+        "n AS MATERIALIZED (SELECT array_agg(id ORDER BY id) AS a FROM ids HAVING count(*) > 0), "
+        "c AS (INSERT INTO chunks (id, document_id, user_id, seq, page, char_start, char_end, title, heading, body) "
+        "SELECT n.a[u.k], CAST(? AS TEXT), CAST(? AS TEXT), u.seq, u.page, u.cs, u.ce, CAST(? AS TEXT), u.heading, "
+        "u.body FROM n, unnest(CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), "
+        "CAST(? AS TEXT[]), CAST(? AS TEXT[])) WITH ORDINALITY AS u (seq, page, cs, ce, heading, body, k) "
+        "RETURNING id), "
+        "l AS (INSERT INTO chunk_lengths (chunk_id, user_id, len_title, len_heading, len_body, len_user) "
+        "SELECT n.a[u.k], CAST(? AS TEXT), u.t, u.h, u.b, u.u FROM n, unnest(CAST(? AS BIGINT[]), "
+        "CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) "
+        "AS u (k, t, h, b, u)), "
+        "p AS (INSERT INTO chunk_postings (term, user_id, chunk_id, title_pos, heading_pos, body_pos) "
+        "SELECT u.term, CAST(? AS TEXT), n.a[u.k], CAST(u.t AS INTEGER[]), CAST(u.h AS INTEGER[]), "
+        "CAST(u.b AS INTEGER[]) FROM n, unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), "
+        "CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u (term, k, t, h, b)) "
+        "SELECT id FROM c",
+        DB_ARGS(DB_INT(n), DB_TEXT(a->document_id), DB_TEXT(a->document_id), DB_TEXT(a->user_id), DB_TEXT(title),
+                DB_TEXT(seq.data), DB_TEXT(page.data), DB_TEXT(cs.data), DB_TEXT(ce.data), DB_TEXT(heading.data),
+                DB_TEXT(body.data), DB_TEXT(a->user_id), DB_TEXT(b.ids.data), DB_TEXT(b.len[F_TITLE].data),
+                DB_TEXT(b.len[F_HEADING].data), DB_TEXT(b.len[F_BODY].data), DB_TEXT(b.len[F_USER].data),
+                DB_TEXT(a->user_id), DB_TEXT(b.terms.data), DB_TEXT(b.chunk.data), DB_TEXT(b.pos[0].data),
+                DB_TEXT(b.pos[1].data), DB_TEXT(b.pos[2].data)),
+        ids_row, &got);
+    ret = rows < 0 ? STORE_ERROR : rows == 0 ? STORE_NOT_FOUND : (size_t)rows == n ? STORE_OK : STORE_ERROR;
+  }
   pgbatch_free(&b);
   for (size_t k = 0; k < sizeof all / sizeof *all; k++) buf_free(all[k]);
-  if (ret == STORE_OK)
+  if (ret == STORE_OK) {
+    qsort(got.v, n, sizeof *got.v, cmp_int64);
     for (size_t i = 0; i < n; i++) {
       store_chunk_t *ch = &a->chunks[a->at + i];
-      ch->id = got[i];
+      ch->id = got.v[i];
       snprintf(ch->document_id, sizeof ch->document_id, "%s", a->document_id);
     }
-  free(got);
-  return ret == STORE_OK ? STORE_OK : STORE_ERROR;
+  }
+  free(got.v);
+  return ret;
 }
 
 static int add_batch(db_conn_t *c, void *ctx) {
@@ -339,7 +373,6 @@ static int add_batch(db_conn_t *c, void *ctx) {
   if (rows < 0) return STORE_ERROR;
   if (rows == 0) return STORE_NOT_FOUND;
   const char *title = a->title ? a->title : "";
-  if (db_backend(c) == DB_PG) return add_batch_pg(c, a, title);
   for (size_t i = a->at; i < a->end; i++) {
     store_chunk_t *ch = &a->chunks[i];
     const char *heading = ch->heading ? ch->heading : "", *body = ch->body ? ch->body : "";
@@ -361,10 +394,12 @@ static int add_batch(db_conn_t *c, void *ctx) {
 int store_chunks_add(store_t *st, const char *document_id, const char *user_id, const char *title,
                      store_chunk_t *chunks, size_t n) {
   int ret = STORE_OK;
+  db_conn_t *c = n && store_backend(st) == DB_PG ? db_acquire(st) : NULL;
   for (size_t at = 0; at < n && ret == STORE_OK; at += CHUNK_BATCH) {
     add_ctx_t a = {document_id, user_id, title, chunks, at, at + CHUNK_BATCH < n ? at + CHUNK_BATCH : n};
-    ret = db_tx(st, "add chunks", add_batch, &a);
+    ret = c ? add_batch_pg(c, &a) : db_tx(st, "add chunks", add_batch, &a);
   }
+  db_release(st, c);
   return ret;
 }
 

@@ -245,6 +245,33 @@ Test(pgfts, a_long_document_is_stored_and_ranked_the_same_on_both) {
   store_close(pg);
 }
 
+BOTH_BACKENDS(pgfts, chunks_of_a_document_no_longer_processing_are_refused) {
+  corpus(st);
+  store_chunk_t ch[2];
+  memset(ch, 0, sizeof ch);
+  ch[0].body = (char *)"late words arrive";
+  ch[1].seq = 1;
+  ch[1].body = (char *)"more late words";
+  /* ready (corpus) and missing documents take no chunk, and nothing is indexed */
+  cr_assert_eq(store_chunks_add(st, "d100000000000001", ALICE, "Jet engines", ch, 2), STORE_NOT_FOUND);
+  cr_assert_eq(store_chunks_add(st, "dffffffffffffff9", ALICE, "Gone", ch, 2), STORE_NOT_FOUND);
+  cr_assert_eq(ch[0].id, 0);
+  int64_t n = -1;
+  cr_assert_eq(db_query(st, "chunks", "SELECT count(*) FROM chunks", DB_NOARGS, db_row_int64, &n), 1);
+  cr_assert_eq(n, 9);
+  res_t r = search(st, ALICE, NULL, "late");
+  cr_assert_eq(r.n, 0);
+  free(r.h);
+  if (store_backend(st) == DB_PG) {
+    cr_assert_eq(db_query(st, "stats", "SELECT SUM(chunks) FROM chunk_index_stats", DB_NOARGS, db_row_int64, &n), 1);
+    cr_assert_eq(n, 9);
+    cr_assert_eq(db_query(st, "postings", "SELECT count(*) FROM chunk_postings WHERE term = 'late'", DB_NOARGS,
+                          db_row_int64, &n),
+                 1);
+    cr_assert_eq(n, 0);
+  }
+}
+
 BOTH_BACKENDS(pgfts, another_owner_never_comes_back) {
   corpus(st);
   res_t before[NQUERIES];
