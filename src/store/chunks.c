@@ -266,27 +266,6 @@ typedef struct {
   size_t at, end;
 } add_ctx_t;
 
-typedef struct {
-  int64_t *v;
-  size_t n, cap;
-} ids_t;
-
-static int ids_row(db_stmt_t *s, void *ctx) {
-  ids_t *l = ctx;
-  if (l->n == l->cap) {
-    l->cap = l->cap ? l->cap * 2 : 64;
-    l->v = realloc(l->v, l->cap * sizeof *l->v);
-    if (!l->v) abort();
-  }
-  l->v[l->n++] = db_col_int64(s, 0);
-  return 0;
-}
-
-static int cmp_int64(const void *a, const void *b) {
-  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
 /* PostgreSQL: a batch is one statement, so its own transaction: the
  * document must still be processing (else nothing is written and
  * STORE_NOT_FOUND), the batch's ids are drawn from the chunks' identity,
@@ -321,7 +300,7 @@ static int add_batch_pg(db_conn_t *c, add_ctx_t *a) {
   }
   for (size_t k = 0; k < sizeof all / sizeof *all; k++) buf_putc(all[k], '}');
   pgbatch_close(&b);
-  ids_t got = {0};
+  char *list = NULL; /* the ids drawn, ascending: "12,13,14" */
   if (ret == STORE_OK) {
     int rows = db_conn_query(
         c, "add chunks",
@@ -341,27 +320,28 @@ static int add_batch_pg(db_conn_t *c, add_ctx_t *a) {
         "SELECT u.term, CAST(? AS TEXT), n.a[u.k], CAST(u.t AS INTEGER[]), CAST(u.h AS INTEGER[]), "
         "CAST(u.b AS INTEGER[]) FROM n, unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), "
         "CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u (term, k, t, h, b)) "
-        "SELECT id FROM c",
+        "SELECT string_agg(CAST(id AS TEXT), ',' ORDER BY id) FROM c",
         DB_ARGS(DB_INT(n), DB_TEXT(a->document_id), DB_TEXT(a->document_id), DB_TEXT(a->user_id), DB_TEXT(title),
                 DB_TEXT(seq.data), DB_TEXT(page.data), DB_TEXT(cs.data), DB_TEXT(ce.data), DB_TEXT(heading.data),
                 DB_TEXT(body.data), DB_TEXT(a->user_id), DB_TEXT(b.ids.data), DB_TEXT(b.len[F_TITLE].data),
                 DB_TEXT(b.len[F_HEADING].data), DB_TEXT(b.len[F_BODY].data), DB_TEXT(b.len[F_USER].data),
                 DB_TEXT(a->user_id), DB_TEXT(b.terms.data), DB_TEXT(b.chunk.data), DB_TEXT(b.pos[0].data),
                 DB_TEXT(b.pos[1].data), DB_TEXT(b.pos[2].data)),
-        ids_row, &got);
-    ret = rows < 0 ? STORE_ERROR : rows == 0 ? STORE_NOT_FOUND : (size_t)rows == n ? STORE_OK : STORE_ERROR;
+        db_row_text, &list);
+    ret = rows != 1 ? STORE_ERROR : !list ? STORE_NOT_FOUND : STORE_OK;
   }
   pgbatch_free(&b);
   for (size_t k = 0; k < sizeof all / sizeof *all; k++) buf_free(all[k]);
-  if (ret == STORE_OK) {
-    qsort(got.v, n, sizeof *got.v, cmp_int64);
-    for (size_t i = 0; i < n; i++) {
-      store_chunk_t *ch = &a->chunks[a->at + i];
-      ch->id = got.v[i];
-      snprintf(ch->document_id, sizeof ch->document_id, "%s", a->document_id);
-    }
+  const char *p = list;
+  for (size_t i = 0; i < n && ret == STORE_OK; i++) {
+    char *end;
+    store_chunk_t *ch = &a->chunks[a->at + i];
+    ch->id = strtoll(p, &end, 10);
+    if (ch->id <= 0 || (*end != ',' && i + 1 < n)) ret = STORE_ERROR; /* never: n ids come back */
+    p = end + (*end == ',');
+    snprintf(ch->document_id, sizeof ch->document_id, "%s", a->document_id);
   }
-  free(got.v);
+  free(list);
   return ret;
 }
 
