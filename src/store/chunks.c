@@ -2,9 +2,10 @@
  * embeddings; see documents.h.
  *
  * Full-text search: on SQLite the index is FTS5 (chunks_fts, ranked by
- * store/fts.c's mrank); on PostgreSQL the chunk transaction writes the terms
- * of the same tokenizer into chunk_postings / chunk_lengths (the deltas of
- * chunk_index_stats follow by trigger), and ranking computes the same BM25F
+ * store/fts.c's mrank); on PostgreSQL the statement that writes a batch of
+ * chunks writes the terms of the same tokenizer into chunk_postings /
+ * chunk_lengths (the deltas of chunk_index_stats follow by trigger, once per
+ * batch), and ranking computes the same BM25F
  * (rag_bm25f_score) in the process over the owner's postings of the query
  * terms. Both share the word analysis and the MaxScore split below. */
 #include <math.h>
