@@ -5,8 +5,12 @@
  *   - PDFs (5 pages of Helvetica text each, written by this program): pages/s;
  *   - text documents (~20 KB each): MB/s of text for chunk + index;
  * and the peak RSS of the process.
- * Usage: ingest [--pdfs N] [--texts N]
+ * With --pg the store is a database of a throwaway PostgreSQL cluster
+ * (tests/support/pg.c) instead of SQLite: the same pipeline, timed the same
+ * way, so the two backends compare run against run.
+ * Usage: bench_ingest [--pdfs N] [--texts N] [--pg]
  */
+#include "pg.h"
 #include "rag_bench.h"
 #include "store/documents.h"
 
@@ -26,15 +30,32 @@ static int ingest_file(bench_env_t *b, const char *path, const char *name, int *
 }
 
 int main(int argc, char **argv) {
-  int npdf = 200, ntxt = 1000;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--pdfs"))
-      npdf = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "--texts"))
-      ntxt = atoi(argv[i + 1]);
+  int npdf = 200, ntxt = 1000, pg = 0;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--pg"))
+      pg = 1;
+    else if (!strcmp(argv[i], "--pdfs") && i + 1 < argc)
+      npdf = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--texts") && i + 1 < argc)
+      ntxt = atoi(argv[++i]);
+  }
+  char url[512] = "";
+  if (pg) {
+    char conninfo[256], err[256];
+    pg_test_cluster_up();
+    if (!getenv("MAESTRO_TEST_PG")) {
+      fprintf(stderr, "PostgreSQL: %s\n", getenv("MAESTRO_TEST_PG_ERROR"));
+      return 1;
+    }
+    if (pg_cluster_new_db(conninfo, sizeof conninfo, err, sizeof err) != 0 ||
+        pg_conninfo_url(conninfo, url, sizeof url) != 0) {
+      fprintf(stderr, "PostgreSQL: %s\n", err);
+      pg_test_cluster_down();
+      return 1;
+    }
   }
   bench_env_t b;
-  bench_open(&b);
+  bench_open_url(&b, NULL, pg ? url : NULL);
   char src[128];
   snprintf(src, sizeof src, "%s/src", b.dir);
   mkdir(src, 0700);
@@ -83,6 +104,7 @@ int main(int argc, char **argv) {
     if (ingest_file(&b, path, name, &tpages, &tchunks) != 0) failed++;
   }
   double txt_ms = bench_now_ms() - t0;
+  printf("store: %s\n", pg ? "PostgreSQL" : "SQLite");
   printf("corpus: %d PDFs (%d pages), %d text documents (%.1f MB); generated in %.1f s\n", npdf, pages, ntxt,
          (double)text_bytes / 1e6, gen / 1000);
   printf("| workload | documents | time s | throughput | chunks |\n|---|---|---|---|---|\n");
@@ -92,5 +114,6 @@ int main(int argc, char **argv) {
          (double)text_bytes / 1e6 / (txt_ms / 1000), tchunks);
   printf("peak RSS: %ld MB; failed documents: %d\n", bench_peak_rss_mb(), failed);
   bench_close(&b);
+  if (pg) pg_test_cluster_down();
   return failed ? 1 : 0;
 }

@@ -31,9 +31,11 @@ typedef struct {
 } bench_env_t;
 
 /* Opens the bench environment in dir (created when missing, kept at close),
- * or in a fresh temp directory when dir is NULL. Returns 1 when dir already
- * held a database (with its user "bench"), else 0. */
-static inline int bench_open_at(bench_env_t *b, const char *dir) {
+ * or in a fresh temp directory when dir is NULL, with its database at
+ * database_url (an empty PostgreSQL database, say) or, when that is NULL,
+ * SQLite in dir. Returns 1 when dir already held a SQLite database (with its
+ * user "bench"), else 0. */
+static inline int bench_open_url(bench_env_t *b, const char *dir, const char *database_url) {
   log_setup(LOG_WARNING, 0);
   int existed = 0;
   b->keep = dir != NULL;
@@ -49,7 +51,8 @@ static inline int bench_open_at(bench_env_t *b, const char *dir) {
   }
   char url[320];
   snprintf(url, sizeof url, "sqlite:///%s/bench.db", b->dir);
-  setenv("DATABASE_URL", url, 1);
+  if (database_url) existed = 0;
+  setenv("DATABASE_URL", database_url ? database_url : url, 1);
   setenv("DATA_DIR", b->dir, 1);
   char err[512];
   b->cfg = config_load("/dev/null", err, sizeof err);
@@ -83,6 +86,10 @@ static inline int bench_open_at(bench_env_t *b, const char *dir) {
   if (store_user_insert(b->app.store, &u) != STORE_OK) exit(1);
   memcpy(b->user_id, u.id, 17);
   return 0;
+}
+
+static inline int bench_open_at(bench_env_t *b, const char *dir) {
+  return bench_open_url(b, dir, NULL);
 }
 
 static inline void bench_open(bench_env_t *b) {

@@ -2,9 +2,10 @@
  * embeddings; see documents.h.
  *
  * Full-text search: on SQLite the index is FTS5 (chunks_fts, ranked by
- * store/fts.c's mrank); on PostgreSQL the chunk transaction writes the terms
- * of the same tokenizer into chunk_postings / chunk_lengths (the deltas of
- * chunk_index_stats follow by trigger), and ranking computes the same BM25F
+ * store/fts.c's mrank); on PostgreSQL the statement that writes a batch of
+ * chunks writes the terms of the same tokenizer into chunk_postings /
+ * chunk_lengths (the deltas of chunk_index_stats follow by trigger, once per
+ * batch), and ranking computes the same BM25F
  * (rag_bm25f_score) in the process over the owner's postings of the query
  * terms. Both share the word analysis and the MaxScore split below. */
 #include <math.h>
@@ -32,12 +33,14 @@ enum { F_TITLE, F_HEADING, F_BODY, F_USER, NFIELDS };
 
 typedef struct {
   char *term;
+  int64_t chunk;
   int field, pos;
 } tokpos_t;
 
 typedef struct {
   tokpos_t *v;
   size_t n, cap;
+  int64_t chunk;
   int field;
 } toklist_t;
 
@@ -48,7 +51,7 @@ static int collect_tok(void *ctx, const char *term, size_t len, int pos) {
     l->v = realloc(l->v, l->cap * sizeof *l->v);
     if (!l->v) abort();
   }
-  l->v[l->n++] = (tokpos_t){util_strndup(term, len), l->field, pos};
+  l->v[l->n++] = (tokpos_t){util_strndup(term, len), l->chunk, l->field, pos};
   return 0;
 }
 
@@ -56,6 +59,7 @@ static int cmp_tokpos(const void *a, const void *b) {
   const tokpos_t *x = a, *y = b;
   int c = strcmp(x->term, y->term);
   if (c) return c;
+  if (x->chunk != y->chunk) return x->chunk < y->chunk ? -1 : 1;
   if (x->field != y->field) return x->field - y->field;
   return x->pos - y->pos;
 }
@@ -88,55 +92,110 @@ static void pos_array_add(buf_t *b, const tokpos_t *v, size_t from, size_t to, i
   buf_free(&p);
 }
 
-/* Writes one chunk's postings (one statement: arrays of terms and of their
- * positions per field, unnested) and field lengths (PostgreSQL). */
-static int pg_index_chunk(db_conn_t *c, int64_t id, const char *user_id, const char *const fields[NFIELDS]) {
-  toklist_t l = {0};
+/* Appends an integer to an INTEGER[] / BIGINT[] literal under construction ("{" first). */
+static void int_array_add(buf_t *b, int64_t v) {
+  buf_printf(b, "%s%lld", b->len > 1 ? "," : "", (long long)v);
+}
+
+/*
+ * The PostgreSQL index rows of a batch of chunks (one owner): each chunk's
+ * field lengths (chunk_lengths, as array literals) and the tokens of all of
+ * them, which become the postings (chunk_postings: a term, its chunk and
+ * its positions per field) in the key's order, term first, so the index
+ * takes them page after page. A batch is written with one statement per
+ * table (pgbatch_flush), whatever its number of chunks and terms: per-chunk
+ * statements were most of the time of an ingestion on PostgreSQL (three
+ * round trips a chunk, and a firing of the chunk_index_stats trigger each).
+ */
+typedef struct {
+  const char *user_id;
+  buf_t ids, len[NFIELDS];    /* chunk_lengths */
+  buf_t terms, chunk, pos[3]; /* chunk_postings, built at the flush */
+  toklist_t toks;
+  size_t nchunks;
+} pgbatch_t;
+
+static void pgbatch_init(pgbatch_t *b, const char *user_id) {
+  memset(b, 0, sizeof *b);
+  b->user_id = user_id;
+  buf_t *all[] = {&b->ids,   &b->len[0], &b->len[1], &b->len[2], &b->len[3],
+                  &b->terms, &b->chunk,  &b->pos[0], &b->pos[1], &b->pos[2]};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
+    buf_init(all[i]);
+    buf_putc(all[i], '{');
+  }
+}
+
+static void pgbatch_free(pgbatch_t *b) {
+  buf_t *all[] = {&b->ids,   &b->len[0], &b->len[1], &b->len[2], &b->len[3],
+                  &b->terms, &b->chunk,  &b->pos[0], &b->pos[1], &b->pos[2]};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) buf_free(all[i]);
+  for (size_t i = 0; i < b->toks.n; i++) free(b->toks.v[i].term);
+  free(b->toks.v);
+  b->toks = (toklist_t){0};
+}
+
+/* Tokenizes one chunk's fields (title, heading, body, user id) into the batch. */
+static int pgbatch_add(pgbatch_t *b, int64_t id, const char *const fields[NFIELDS]) {
   int len[NFIELDS];
-  int ret = STORE_OK;
-  for (int f = 0; f < NFIELDS && ret == STORE_OK; f++) {
-    l.field = f;
+  b->toks.chunk = id;
+  for (int f = 0; f < NFIELDS; f++) {
+    b->toks.field = f;
     /* the user id is counted (FTS5 indexes the column) but is no posting */
-    len[f] = rag_fts_tokenize(fields[f], strlen(fields[f]), 0, f == F_USER ? NULL : collect_tok, &l);
-    if (len[f] < 0) ret = STORE_ERROR;
+    len[f] = rag_fts_tokenize(fields[f], strlen(fields[f]), 0, f == F_USER ? NULL : collect_tok, &b->toks);
+    if (len[f] < 0) return STORE_ERROR;
   }
-  if (ret == STORE_OK)
-    ret = db_conn_run(c, "index chunk lengths",
-                      "INSERT INTO chunk_lengths (chunk_id, user_id, len_title, len_heading, len_body, len_user) "
-                      "VALUES (?, ?, ?, ?, ?, ?)",
-                      DB_ARGS(DB_INT(id), DB_TEXT(user_id), DB_INT(len[F_TITLE]), DB_INT(len[F_HEADING]),
-                              DB_INT(len[F_BODY]), DB_INT(len[F_USER])),
-                      NULL);
-  if (l.n) qsort(l.v, l.n, sizeof *l.v, cmp_tokpos);
-  buf_t terms = BUF_INIT, pos[3] = {BUF_INIT, BUF_INIT, BUF_INIT};
-  buf_init(&terms);
-  buf_putc(&terms, '{');
-  for (int f = 0; f < 3; f++) {
-    buf_init(&pos[f]);
-    buf_putc(&pos[f], '{');
-  }
-  for (size_t i = 0; i < l.n;) {
+  int_array_add(&b->ids, id);
+  for (int f = 0; f < NFIELDS; f++) int_array_add(&b->len[f], len[f]);
+  b->nchunks++;
+  return STORE_OK;
+}
+
+/* Writes the batch's lengths and postings (two statements, arrays unnested). */
+/* Ends the batch's array literals: the postings are built from the tokens,
+ * one per term and chunk, in the order of the key (term, chunk). */
+static void pgbatch_close(pgbatch_t *b) {
+  toklist_t *l = &b->toks;
+  if (l->n) qsort(l->v, l->n, sizeof *l->v, cmp_tokpos);
+  for (size_t i = 0; i < l->n;) {
     size_t j = i + 1;
-    while (j < l.n && strcmp(l.v[j].term, l.v[i].term) == 0) j++;
-    array_add(&terms, l.v[i].term);
-    for (int f = 0; f < 3; f++) pos_array_add(&pos[f], l.v, i, j, f);
+    while (j < l->n && l->v[j].chunk == l->v[i].chunk && strcmp(l->v[j].term, l->v[i].term) == 0) j++;
+    array_add(&b->terms, l->v[i].term);
+    int_array_add(&b->chunk, l->v[i].chunk);
+    for (int f = 0; f < 3; f++) pos_array_add(&b->pos[f], l->v, i, j, f);
     i = j;
   }
-  buf_putc(&terms, '}');
-  for (int f = 0; f < 3; f++) buf_putc(&pos[f], '}');
-  if (ret == STORE_OK && l.n)
+  buf_t *all[] = {&b->ids,   &b->len[0], &b->len[1], &b->len[2], &b->len[3],
+                  &b->terms, &b->chunk,  &b->pos[0], &b->pos[1], &b->pos[2]};
+  for (size_t i = 0; i < sizeof all / sizeof *all; i++) buf_putc(all[i], '}');
+}
+
+/* Writes the lengths and postings of a batch keyed by chunk id (two
+ * statements, arrays unnested) and empties it. */
+static int pgbatch_flush(db_conn_t *c, pgbatch_t *b) {
+  if (!b->nchunks) return STORE_OK;
+  toklist_t *l = &b->toks;
+  pgbatch_close(b);
+  int ret =
+      db_conn_run(c, "index chunk lengths",
+                  "INSERT INTO chunk_lengths (chunk_id, user_id, len_title, len_heading, len_body, len_user) "
+                  "SELECT u.id, CAST(? AS TEXT), u.t, u.h, u.b, u.u FROM unnest(CAST(? AS BIGINT[]), "
+                  "CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) "
+                  "AS u (id, t, h, b, u)",
+                  DB_ARGS(DB_TEXT(b->user_id), DB_TEXT(b->ids.data), DB_TEXT(b->len[F_TITLE].data),
+                          DB_TEXT(b->len[F_HEADING].data), DB_TEXT(b->len[F_BODY].data), DB_TEXT(b->len[F_USER].data)),
+                  NULL);
+  if (ret == STORE_OK && l->n)
     ret = db_conn_run(c, "index chunk terms",
                       "INSERT INTO chunk_postings (term, user_id, chunk_id, title_pos, heading_pos, body_pos) "
-                      "SELECT u.term, CAST(? AS TEXT), CAST(? AS BIGINT), CAST(u.t AS INTEGER[]), "
-                      "CAST(u.h AS INTEGER[]), CAST(u.b AS INTEGER[]) FROM unnest(CAST(? AS TEXT[]), "
-                      "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u (term, t, h, b)",
-                      DB_ARGS(DB_TEXT(user_id), DB_INT(id), DB_TEXT(terms.data), DB_TEXT(pos[0].data),
-                              DB_TEXT(pos[1].data), DB_TEXT(pos[2].data)),
+                      "SELECT u.term, CAST(? AS TEXT), u.id, CAST(u.t AS INTEGER[]), CAST(u.h AS INTEGER[]), "
+                      "CAST(u.b AS INTEGER[]) FROM unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]), "
+                      "CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u (term, id, t, h, b)",
+                      DB_ARGS(DB_TEXT(b->user_id), DB_TEXT(b->terms.data), DB_TEXT(b->chunk.data),
+                              DB_TEXT(b->pos[0].data), DB_TEXT(b->pos[1].data), DB_TEXT(b->pos[2].data)),
                       NULL);
-  buf_free(&terms);
-  for (int f = 0; f < 3; f++) buf_free(&pos[f]);
-  for (size_t i = 0; i < l.n; i++) free(l.v[i].term);
-  free(l.v);
+  pgbatch_free(b);
+  pgbatch_init(b, b->user_id);
   return ret;
 }
 
@@ -166,20 +225,34 @@ static int reindex_row(db_stmt_t *s, void *ctx) {
 int db_chunks_reindex(db_conn_t *c, const char *document_id) {
   if (db_backend(c) != DB_PG) return STORE_OK; /* FTS5 follows by trigger */
   reindex_t r = {0};
-  int ret = db_conn_query(c, "reindex chunks", "SELECT id, title, heading, body, user_id FROM chunks WHERE document_id = ?",
+  int ret = db_conn_query(c, "reindex chunks",
+                          "SELECT id, title, heading, body, user_id FROM chunks WHERE document_id = ? ORDER BY id",
                           DB_ARGS(DB_TEXT(document_id)), reindex_row, &r) < 0
                 ? STORE_ERROR
                 : STORE_OK;
+  /* the document's chunks are one owner's: their old rows go in two
+   * statements, the new ones in two per CHUNK_BATCH chunks */
+  if (ret == STORE_OK && r.n &&
+      (db_conn_run(c, "reindex chunks",
+                   "DELETE FROM chunk_postings WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ?)",
+                   DB_ARGS(DB_TEXT(document_id)), NULL) != STORE_OK ||
+       db_conn_run(c, "reindex chunks",
+                   "DELETE FROM chunk_lengths WHERE chunk_id IN (SELECT id FROM chunks WHERE document_id = ?)",
+                   DB_ARGS(DB_TEXT(document_id)), NULL) != STORE_OK))
+    ret = STORE_ERROR;
+  pgbatch_t b;
+  pgbatch_init(&b, r.n ? r.text[3] : "");
   for (size_t i = 0; i < r.n && ret == STORE_OK; i++) {
     const char *const fields[NFIELDS] = {r.text[i * 4], r.text[i * 4 + 1], r.text[i * 4 + 2], r.text[i * 4 + 3]};
-    if (db_conn_run(c, "reindex chunk", "DELETE FROM chunk_postings WHERE chunk_id = ?", DB_ARGS(DB_INT(r.ids[i])),
-                    NULL) != STORE_OK ||
-        db_conn_run(c, "reindex chunk", "DELETE FROM chunk_lengths WHERE chunk_id = ?", DB_ARGS(DB_INT(r.ids[i])),
-                    NULL) != STORE_OK)
-      ret = STORE_ERROR;
-    else
-      ret = pg_index_chunk(c, r.ids[i], fields[3], fields);
+    if (strcmp(fields[F_USER], b.user_id) != 0) { /* never in practice: one document, one owner */
+      ret = pgbatch_flush(c, &b);
+      b.user_id = fields[F_USER];
+    }
+    if (ret == STORE_OK) ret = pgbatch_add(&b, r.ids[i], fields);
+    if (ret == STORE_OK && b.nchunks == CHUNK_BATCH) ret = pgbatch_flush(c, &b);
   }
+  if (ret == STORE_OK) ret = pgbatch_flush(c, &b);
+  pgbatch_free(&b);
   for (size_t i = 0; i < r.n * 4; i++) free(r.text[i]);
   free(r.text);
   free(r.ids);
@@ -193,6 +266,85 @@ typedef struct {
   store_chunk_t *chunks;
   size_t at, end;
 } add_ctx_t;
+
+/* PostgreSQL: a batch is one statement, so its own transaction: the
+ * document must still be processing (else nothing is written and
+ * STORE_NOT_FOUND), the batch's ids are drawn from the chunks' identity,
+ * and the chunks, their lengths and their postings are written from arrays
+ * that refer to a chunk by its place k in the batch (the k-th smallest id
+ * drawn, ascending with the chunks as SQLite hands them out). One round
+ * trip whatever the batch's size; per-chunk statements (three a chunk, in a
+ * transaction of their own) were most of an ingestion's time. */
+static int add_batch_pg(db_conn_t *c, add_ctx_t *a) {
+  size_t n = a->end - a->at;
+  const char *title = a->title ? a->title : "";
+  buf_t seq = BUF_INIT, page = BUF_INIT, cs = BUF_INIT, ce = BUF_INIT, heading = BUF_INIT, body = BUF_INIT;
+  buf_t *all[] = {&seq, &page, &cs, &ce, &heading, &body};
+  for (size_t k = 0; k < sizeof all / sizeof *all; k++) {
+    buf_init(all[k]);
+    buf_putc(all[k], '{');
+  }
+  pgbatch_t b;
+  pgbatch_init(&b, a->user_id);
+  int ret = STORE_OK;
+  for (size_t i = 0; i < n && ret == STORE_OK; i++) {
+    store_chunk_t *ch = &a->chunks[a->at + i];
+    const char *h = ch->heading ? ch->heading : "", *bd = ch->body ? ch->body : "";
+    int_array_add(&seq, ch->seq);
+    int_array_add(&page, ch->page);
+    int_array_add(&cs, ch->char_start);
+    int_array_add(&ce, ch->char_end);
+    array_add(&heading, h);
+    array_add(&body, bd);
+    const char *fields[NFIELDS] = {title, h, bd, a->user_id};
+    ret = pgbatch_add(&b, (int64_t)i + 1, fields);
+  }
+  for (size_t k = 0; k < sizeof all / sizeof *all; k++) buf_putc(all[k], '}');
+  pgbatch_close(&b);
+  char *list = NULL; /* the ids drawn, ascending: "12,13,14" */
+  if (ret == STORE_OK) {
+    int rows = db_conn_query(
+        c, "add chunks",
+        "WITH ids AS MATERIALIZED (SELECT nextval(pg_get_serial_sequence('chunks', 'id')) AS id "
+        "FROM generate_series(1, ?) WHERE EXISTS (SELECT 1 FROM documents WHERE id = ? AND status = 'processing')), "
+        "n AS MATERIALIZED (SELECT array_agg(id ORDER BY id) AS a FROM ids HAVING count(*) > 0), "
+        "c AS (INSERT INTO chunks (id, document_id, user_id, seq, page, char_start, char_end, title, heading, body) "
+        "SELECT n.a[u.k], CAST(? AS TEXT), CAST(? AS TEXT), u.seq, u.page, u.cs, u.ce, CAST(? AS TEXT), u.heading, "
+        "u.body FROM n, unnest(CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), "
+        "CAST(? AS TEXT[]), CAST(? AS TEXT[])) WITH ORDINALITY AS u (seq, page, cs, ce, heading, body, k) "
+        "RETURNING id), "
+        "l AS (INSERT INTO chunk_lengths (chunk_id, user_id, len_title, len_heading, len_body, len_user) "
+        "SELECT n.a[u.k], CAST(? AS TEXT), u.t, u.h, u.b, u.u FROM n, unnest(CAST(? AS BIGINT[]), "
+        "CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[]), CAST(? AS INTEGER[])) "
+        "AS u (k, t, h, b, u)), "
+        "p AS (INSERT INTO chunk_postings (term, user_id, chunk_id, title_pos, heading_pos, body_pos) "
+        "SELECT u.term, CAST(? AS TEXT), n.a[u.k], CAST(u.t AS INTEGER[]), CAST(u.h AS INTEGER[]), "
+        "CAST(u.b AS INTEGER[]) FROM n, unnest(CAST(? AS TEXT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[]), "
+        "CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS u (term, k, t, h, b)) "
+        "SELECT string_agg(CAST(id AS TEXT), ',' ORDER BY id) FROM c",
+        DB_ARGS(DB_INT(n), DB_TEXT(a->document_id), DB_TEXT(a->document_id), DB_TEXT(a->user_id), DB_TEXT(title),
+                DB_TEXT(seq.data), DB_TEXT(page.data), DB_TEXT(cs.data), DB_TEXT(ce.data), DB_TEXT(heading.data),
+                DB_TEXT(body.data), DB_TEXT(a->user_id), DB_TEXT(b.ids.data), DB_TEXT(b.len[F_TITLE].data),
+                DB_TEXT(b.len[F_HEADING].data), DB_TEXT(b.len[F_BODY].data), DB_TEXT(b.len[F_USER].data),
+                DB_TEXT(a->user_id), DB_TEXT(b.terms.data), DB_TEXT(b.chunk.data), DB_TEXT(b.pos[0].data),
+                DB_TEXT(b.pos[1].data), DB_TEXT(b.pos[2].data)),
+        db_row_text, &list);
+    ret = rows != 1 ? STORE_ERROR : !list ? STORE_NOT_FOUND : STORE_OK;
+  }
+  pgbatch_free(&b);
+  for (size_t k = 0; k < sizeof all / sizeof *all; k++) buf_free(all[k]);
+  const char *p = list;
+  for (size_t i = 0; i < n && ret == STORE_OK; i++) {
+    char *end;
+    store_chunk_t *ch = &a->chunks[a->at + i];
+    ch->id = strtoll(p, &end, 10);
+    if (ch->id <= 0 || (*end != ',' && i + 1 < n)) ret = STORE_ERROR; /* never: n ids come back */
+    p = end + (*end == ',');
+    snprintf(ch->document_id, sizeof ch->document_id, "%s", a->document_id);
+  }
+  free(list);
+  return ret;
+}
 
 static int add_batch(db_conn_t *c, void *ctx) {
   add_ctx_t *a = ctx;
@@ -214,10 +366,6 @@ static int add_batch(db_conn_t *c, void *ctx) {
                     DB_INT(ch->char_start), DB_INT(ch->char_end), DB_TEXT(title), DB_TEXT(heading), DB_TEXT(body)),
             db_row_int64, &id) != 1)
       return STORE_ERROR;
-    if (db_backend(c) == DB_PG) {
-      const char *fields[NFIELDS] = {title, heading, body, a->user_id};
-      if (pg_index_chunk(c, id, a->user_id, fields) != STORE_OK) return STORE_ERROR;
-    }
     ch->id = id;
     snprintf(ch->document_id, sizeof ch->document_id, "%s", a->document_id);
   }
@@ -227,10 +375,12 @@ static int add_batch(db_conn_t *c, void *ctx) {
 int store_chunks_add(store_t *st, const char *document_id, const char *user_id, const char *title,
                      store_chunk_t *chunks, size_t n) {
   int ret = STORE_OK;
+  db_conn_t *c = n && store_backend(st) == DB_PG ? db_acquire(st) : NULL;
   for (size_t at = 0; at < n && ret == STORE_OK; at += CHUNK_BATCH) {
     add_ctx_t a = {document_id, user_id, title, chunks, at, at + CHUNK_BATCH < n ? at + CHUNK_BATCH : n};
-    ret = db_tx(st, "add chunks", add_batch, &a);
+    ret = c ? add_batch_pg(c, &a) : db_tx(st, "add chunks", add_batch, &a);
   }
+  db_release(st, c);
   return ret;
 }
 
@@ -987,14 +1137,35 @@ typedef struct {
 
 static int put_batch(db_conn_t *c, void *ctx) {
   emb_ctx_t *e = ctx;
+  if (db_backend(c) == DB_PG) {
+    /* one statement for the batch: the ids as an array, the vectors as one
+     * bytea cut per row; a chunk given twice keeps its last vector, as
+     * statement after statement would (DISTINCT ON) */
+    size_t vlen = sizeof(float) * (size_t)e->dim;
+    buf_t ids = BUF_INIT;
+    buf_init(&ids);
+    buf_putc(&ids, '{');
+    for (size_t i = e->at; i < e->end; i++) int_array_add(&ids, e->ids[i]);
+    buf_putc(&ids, '}');
+    int ret = db_conn_run(
+        c, "insert embeddings",
+        "INSERT INTO embeddings (chunk_id, model, dim, vec) SELECT DISTINCT ON (u.id) u.id, CAST(? AS TEXT), "
+        "CAST(? AS INTEGER), substring(CAST(? AS BYTEA) FROM CAST((u.k - 1) * ? + 1 AS INTEGER) FOR CAST(? AS "
+        "INTEGER)) "
+        "FROM unnest(CAST(? AS BIGINT[])) WITH ORDINALITY AS u (id, k) "
+        "WHERE EXISTS (SELECT 1 FROM chunks WHERE id = u.id) ORDER BY u.id, u.k DESC "
+        "ON CONFLICT (chunk_id, model) DO UPDATE SET dim = excluded.dim, vec = excluded.vec",
+        DB_ARGS(DB_TEXT(e->model), DB_INT(e->dim), DB_BLOB(e->vecs + e->at * (size_t)e->dim, vlen * (e->end - e->at)),
+                DB_INT(vlen), DB_INT(vlen), DB_TEXT(ids.data)),
+        NULL);
+    buf_free(&ids);
+    return ret;
+  }
   /* a chunk deleted meanwhile (its document went) takes no vector */
-  const char *sql = db_sql(c,
-                           "INSERT INTO embeddings (chunk_id, model, dim, vec) SELECT ?, ?, ?, ? "
-                           "WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?) "
-                           "ON CONFLICT (chunk_id, model) DO UPDATE SET dim = excluded.dim, vec = excluded.vec",
-                           "INSERT INTO embeddings (chunk_id, model, dim, vec) SELECT ?::bigint, ?, ?::integer, "
-                           "?::bytea WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?::bigint) "
-                           "ON CONFLICT (chunk_id, model) DO UPDATE SET dim = excluded.dim, vec = excluded.vec");
+  const char *sql =
+      "INSERT INTO embeddings (chunk_id, model, dim, vec) SELECT ?, ?, ?, ? "
+      "WHERE EXISTS (SELECT 1 FROM chunks WHERE id = ?) "
+      "ON CONFLICT (chunk_id, model) DO UPDATE SET dim = excluded.dim, vec = excluded.vec";
   for (size_t i = e->at; i < e->end; i++)
     if (db_conn_run(c, "insert embedding", sql,
                     DB_ARGS(DB_INT(e->ids[i]), DB_TEXT(e->model), DB_INT(e->dim),

@@ -179,8 +179,10 @@ typedef struct {
 } store_chunk_t;
 
 void store_chunk_free(store_chunk_t *c);
-/* Inserts n chunks of a document (in transactions of a few hundred rows),
- * indexing title/heading/body; ids are written into chunks[i].id. */
+/* Inserts n chunks of a document (in transactions of a few hundred rows;
+ * on PostgreSQL one statement each), indexing title/heading/body; ids are
+ * written into chunks[i].id, ascending with i. STORE_NOT_FOUND when the
+ * document is gone or no longer 'processing'. */
 int store_chunks_add(store_t *st, const char *document_id, const char *user_id, const char *title,
                      store_chunk_t *chunks, size_t n);
 /* One chunk of a user's ready document, with document title and filename. */
@@ -217,7 +219,9 @@ int store_chunks_search(store_t *st, const char *user_id, const char *group_id, 
                         store_search_stats_t *stats);
 
 /* Embeddings. */
-/* Stores vectors (dim floats each) for chunk ids under model. */
+/* Stores vectors (dim floats each) for chunk ids under model, replacing
+ * any; a chunk that no longer exists takes none, a chunk given twice keeps
+ * its last vector. */
 int store_embeddings_put(store_t *st, const char *model, const int64_t *chunk_ids, const float *vecs, size_t n,
                          int dim);
 /* Chunks of a document lacking a vector for model: ids and bodies (malloc'd

@@ -161,6 +161,117 @@ Test(pgfts, both_backends_rank_the_same_chunks_with_the_same_scores) {
   store_close(pg);
 }
 
+/* A document of n chunks (several of store_chunks_add's batches): chunk i
+ * holds "uniq<i>", a word every chunk has and text that array literals must
+ * escape (quotes, backslashes, braces, commas, "NULL"). */
+#define LONG_DOC 600
+static void long_doc(store_t *st, store_chunk_t *ch, char (*bodies)[160], char (*heads)[48]) {
+  add_user(st, ALICE, "alice");
+  cr_assert_eq(db_run(st, "doc",
+                      "INSERT INTO documents (id, user_id, filename, stored_path, content_hash, status, created_at, "
+                      "updated_at) VALUES ('d600000000000006', ?, 'long', '/dev/null', 'h', 'processing', 1, 1)",
+                      DB_ARGS(DB_TEXT(ALICE)), NULL),
+               STORE_OK);
+  memset(ch, 0, LONG_DOC * sizeof *ch);
+  for (int i = 0; i < LONG_DOC; i++) {
+    snprintf(bodies[i], 160, "uniq%d wing %s \"quoted\" back\\slash {brace} a,b NULL 'single' 날개 %s", i,
+             i % 3 ? "flutter" : "", i % 7 ? "" : "flutter flutter");
+    snprintf(heads[i], 48, i % 2 ? "Part {%d}, \"h\"" : "", i);
+    ch[i].seq = i;
+    ch[i].page = i / 10;
+    ch[i].char_start = i * 100;
+    ch[i].char_end = i * 100 + 99;
+    ch[i].heading = heads[i];
+    ch[i].body = bodies[i];
+  }
+  cr_assert_eq(store_chunks_add(st, "d600000000000006", ALICE, "A \"long\" one", ch, LONG_DOC), STORE_OK);
+  cr_assert_eq(
+      db_run(st, "ready", "UPDATE documents SET status = 'ready' WHERE id = 'd600000000000006'", DB_NOARGS, NULL),
+      STORE_OK);
+}
+
+Test(pgfts, a_long_document_is_stored_and_ranked_the_same_on_both) {
+  store_t *sq = backend_open_sqlite(), *pg = backend_open_pg();
+  static store_chunk_t a[LONG_DOC], b[LONG_DOC];
+  static char bodies[LONG_DOC][160], heads[LONG_DOC][48];
+  long_doc(sq, a, bodies, heads);
+  long_doc(pg, b, bodies, heads);
+  for (int i = 0; i < LONG_DOC; i++) {
+    /* ids in the order of the chunks, the same on both */
+    cr_assert_eq(a[i].id, b[i].id, "chunk %d: %lld vs %lld", i, (long long)a[i].id, (long long)b[i].id);
+    if (i) cr_assert_gt(b[i].id, b[i - 1].id);
+    cr_assert_str_eq(b[i].document_id, "d600000000000006");
+  }
+  for (int i = 0; i < LONG_DOC; i += 37) {
+    store_chunk_t *c = NULL;
+    cr_assert_eq(store_chunk_get(pg, ALICE, b[i].id, &c), STORE_OK);
+    cr_assert_str_eq(c->body, bodies[i]);
+    cr_assert_str_eq(c->heading, heads[i]);
+    char *title = NULL;
+    cr_assert_eq(
+        db_query(pg, "title", "SELECT title FROM chunks WHERE id = ?", DB_ARGS(DB_INT(b[i].id)), db_row_text, &title),
+        1);
+    cr_assert_str_eq(title, "A \"long\" one");
+    free(title);
+    cr_assert_eq(c->seq, i);
+    cr_assert_eq(c->page, i / 10);
+    cr_assert_eq(c->char_start, i * 100);
+    cr_assert_eq(c->char_end, i * 100 + 99);
+    store_chunk_free(c);
+  }
+  static const char *queries[] = {"uniq537", "flutter", "wing flutter", "brace quoted", "날개", "long"};
+  for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+    res_t x = search_limit(sq, ALICE, NULL, queries[q], 50), y = search_limit(pg, ALICE, NULL, queries[q], 50);
+    cr_assert_gt(x.n, 0, "no hit for %s", queries[q]);
+    cr_assert_eq(x.n, y.n, "%s: %zu hits on SQLite, %zu on PostgreSQL", queries[q], x.n, y.n);
+    for (size_t i = 0; i < x.n; i++) {
+      cr_assert_eq(x.h[i].chunk_id, y.h[i].chunk_id, "%s: rank %zu", queries[q], i);
+      cr_assert(fabs(x.h[i].score - y.h[i].score) < 1e-9, "%s: rank %zu: score %.12f vs %.12f", queries[q], i,
+                x.h[i].score, y.h[i].score);
+    }
+    free(x.h);
+    free(y.h);
+  }
+  res_t r = search(pg, ALICE, NULL, "uniq537");
+  cr_assert_eq(r.n, 1);
+  cr_assert_eq(r.h[0].chunk_id, b[537].id);
+  free(r.h);
+  int64_t n = -1;
+  cr_assert_geq(db_query(pg, "stats", "SELECT SUM(chunks) FROM chunk_index_stats WHERE user_id = ?",
+                         DB_ARGS(DB_TEXT(ALICE)), db_row_int64, &n),
+                0);
+  cr_assert_eq(n, LONG_DOC);
+  store_close(sq);
+  store_close(pg);
+}
+
+BOTH_BACKENDS(pgfts, chunks_of_a_document_no_longer_processing_are_refused) {
+  corpus(st);
+  store_chunk_t ch[2];
+  memset(ch, 0, sizeof ch);
+  ch[0].body = (char *)"late words arrive";
+  ch[1].seq = 1;
+  ch[1].body = (char *)"more late words";
+  /* ready (corpus) and missing documents take no chunk, and nothing is indexed */
+  cr_assert_eq(store_chunks_add(st, "d100000000000001", ALICE, "Jet engines", ch, 2), STORE_NOT_FOUND);
+  cr_assert_eq(store_chunks_add(st, "dffffffffffffff9", ALICE, "Gone", ch, 2), STORE_NOT_FOUND);
+  cr_assert_eq(ch[0].id, 0);
+  int64_t n = -1;
+  cr_assert_eq(db_query(st, "chunks", "SELECT count(*) FROM chunks", DB_NOARGS, db_row_int64, &n), 1);
+  cr_assert_eq(n, 9);
+  res_t r = search(st, ALICE, NULL, "late");
+  cr_assert_eq(r.n, 0);
+  free(r.h);
+  if (store_backend(st) == DB_PG) {
+    cr_assert_eq(db_query(st, "stats", "SELECT SUM(chunks) FROM chunk_index_stats", DB_NOARGS, db_row_int64, &n), 1);
+    cr_assert_eq(n, 9);
+    cr_assert_eq(db_query(st, "postings", "SELECT count(*) FROM chunk_postings WHERE term = 'late'", DB_NOARGS,
+                          db_row_int64, &n),
+                 1);
+    cr_assert_eq(n, 0);
+  }
+}
+
 BOTH_BACKENDS(pgfts, another_owner_never_comes_back) {
   corpus(st);
   res_t before[NQUERIES];
@@ -390,6 +501,16 @@ BOTH_BACKENDS(pgfts, vectors_round_trip) {
   cr_assert_eq(store_embeddings_scan(st, ALICE, "m1", on_vec, &s), STORE_OK);
   cr_assert_eq(s.n, 2);
   cr_assert_eq(s.first[0], 2.0f);
+  /* a chunk given twice in one put keeps the last vector, as one put after another */
+  int64_t twice[2] = {ids[0], ids[0]};
+  float two[2 * 3] = {7, 7, 7, 4, 4, 4};
+  cr_assert_eq(store_embeddings_put(st, "m1", twice, two, 2, 3), STORE_OK);
+  s = (seen_t){0};
+  cr_assert_eq(store_embeddings_scan(st, ALICE, "m1", on_vec, &s), STORE_OK);
+  cr_assert_eq(s.n, 2);
+  cr_assert_eq(s.ids[0], ids[0]);
+  cr_assert_eq(s.first[0], 4.0f);
+  cr_assert_eq(s.first[1], -3.5f);
   /* other owners and models see nothing */
   s = (seen_t){0};
   cr_assert_eq(store_embeddings_scan(st, BOB, "m1", on_vec, &s), STORE_OK);
