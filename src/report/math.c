@@ -1179,15 +1179,22 @@ static void om_nary(buf_t *o, const node_t *x, node_t **kids, size_t from, size_
   buf_puts(o, "</m:e></m:nary>");
 }
 
+/* Opens an m:d between the delimiters open and close ("" for none); the
+ * caller writes its m:e and "</m:d>". */
+static void om_delims(buf_t *o, const char *open, const char *close) {
+  buf_puts(o, "<m:d><m:dPr><m:begChr m:val=\"");
+  esc(o, open);
+  buf_puts(o, "\"/><m:endChr m:val=\"");
+  esc(o, close);
+  buf_puts(o, "\"/></m:dPr>");
+}
+
 /* A matrix or cases as a Word matrix (m:m) between its delimiters; aligned
  * and gathered lines as an equation array. */
 static void om_table(buf_t *o, const node_t *x, int st) {
   if (*x->text || *x->close) {
-    buf_puts(o, "<m:d><m:dPr><m:begChr m:val=\"");
-    esc(o, x->text);
-    buf_puts(o, "\"/><m:endChr m:val=\"");
-    esc(o, x->close);
-    buf_puts(o, "\"/></m:dPr><m:e>");
+    om_delims(o, x->text, x->close);
+    buf_puts(o, "<m:e>");
   }
   if (x->cls == TB_ALIGNED || x->cls == TB_GATHERED) {
     buf_puts(o, "<m:eqArr>");
@@ -1256,9 +1263,8 @@ static void om(buf_t *o, const node_t *x, int st) {
       break;
     case N_FRAC:
       if (x->cls == FR_BINOM) {
-        buf_puts(o,
-                 "<m:d><m:dPr><m:begChr m:val=\"(\"/><m:endChr m:val=\")\"/></m:dPr><m:e><m:f>"
-                 "<m:fPr><m:type m:val=\"noBar\"/></m:fPr>");
+        om_delims(o, "(", ")");
+        buf_puts(o, "<m:e><m:f><m:fPr><m:type m:val=\"noBar\"/></m:fPr>");
         om_in(o, "num", x->a, st);
         om_in(o, "den", x->b, st);
         buf_puts(o, "</m:f></m:e></m:d>");
@@ -1294,11 +1300,7 @@ static void om(buf_t *o, const node_t *x, int st) {
       break;
     }
     case N_FENCE:
-      buf_puts(o, "<m:d><m:dPr><m:begChr m:val=\"");
-      esc(o, x->text);
-      buf_puts(o, "\"/><m:endChr m:val=\"");
-      esc(o, x->close);
-      buf_puts(o, "\"/></m:dPr>");
+      om_delims(o, x->text, x->close);
       om_in(o, "e", x->a, st);
       buf_puts(o, "</m:d>");
       break;

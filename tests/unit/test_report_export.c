@@ -25,6 +25,7 @@
 
 #include "base/buf.h"
 #include "rag/parse.h"
+#include "fixture_support.h"
 #include "report/footnotes.h"
 #include "report/report.h"
 #include "xml_support.h"
@@ -689,12 +690,9 @@ Test(report_export, docx_chart_is_a_png_drawing) {
 
 /* The cases the preview's test reads too (web/src/lib/writing.test.ts). */
 Test(report_footnotes, resolved_by_the_preview_rule) {
-  json_error_t e;
-  json_t *f = json_load_file(MAESTRO_SOURCE_DIR "/tests/fixtures/footnotes.json", 0, &e);
-  cr_assert(f, "%s", e.text);
-  json_t *cases = json_object_get(f, "cases"), *c;
+  json_t *f, *c;
+  json_t *cases = fixture_cases("footnotes.json", 9, &f);
   size_t i;
-  cr_assert(json_array_size(cases) > 8);
   json_array_foreach(cases, i, c) {
     char *got = rf_resolve(json_string_value(json_object_get(c, "markdown")));
     cr_expect_str_eq(got, json_string_value(json_object_get(c, "resolved")), "%s",

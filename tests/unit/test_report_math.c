@@ -17,6 +17,7 @@
 #include <zip.h>
 
 #include "base/buf.h"
+#include "fixture_support.h"
 #include "report/math.h"
 #include "report/report.h"
 #include "xml_support.h"
@@ -56,12 +57,9 @@ static char *marked_sources(const char *md) {
 
 /* The cases the preview's test reads too (web/src/lib/writing.test.ts). */
 Test(report_math, finds_math_with_the_preview_rule) {
-  json_error_t e;
-  json_t *f = json_load_file(MAESTRO_SOURCE_DIR "/tests/fixtures/math_find.json", 0, &e);
-  cr_assert(f, "%s", e.text);
-  json_t *cases = json_object_get(f, "cases"), *c;
+  json_t *f, *c;
+  json_t *cases = fixture_cases("math_find.json", 11, &f);
   size_t i;
-  cr_assert(json_array_size(cases) > 10);
   json_array_foreach(cases, i, c) {
     buf_t want = BUF_INIT;
     buf_init(&want);

@@ -71,6 +71,14 @@ const renderReport = () =>
     </I18nProvider>,
   );
 
+/* The report body once it shows an element matching `selector`. */
+const reportShowing = async (selector: string) => {
+  renderReport();
+  const body = await screen.findByTestId('report-body');
+  await waitFor(() => expect(body.querySelector(selector)).toBeTruthy());
+  return body;
+};
+
 describe('citations', () => {
   it('orders the notes of a source with the ones cited at the spot first', () => {
     const ref = { n: 1, text: '', url: '', quote: '', document_id: 'd1', page: '4', title: 'Debian handbook', notes: ['na', 'nb'], cites: [['na'], ['nb'], ['na', 'nb']] };
@@ -98,9 +106,7 @@ describe('citations', () => {
   });
 
   it('an unverified sentence says why on hover', async () => {
-    renderReport();
-    const body = await screen.findByTestId('report-body');
-    await waitFor(() => expect(body.querySelector('a.fn-ref')).toBeTruthy());
+    const body = await reportShowing('a.fn-ref');
     const ref = body.querySelector('a.fn-ref')!;
     expect(ref.getAttribute('title')).toBe('Unverified: the source says nothing about the moon');
     expect(ref.previousElementSibling?.getAttribute('title')).toBe('Unverified: the source says nothing about the moon');
@@ -110,9 +116,7 @@ describe('citations', () => {
 
 describe('math', () => {
   it('a formula is typeset like in Writing and its exports; dollar amounts stay text', async () => {
-    renderReport();
-    const body = await screen.findByTestId('report-body');
-    await waitFor(() => expect(body.querySelector('.katex')).toBeTruthy());
+    const body = await reportShowing('.katex');
     expect(body.textContent).not.toContain('\\frac');
     expect(body.textContent).toContain('between $5 and $10');
     expect(body.querySelectorAll('a[data-cite="1"]').length).toBe(3);
@@ -121,9 +125,7 @@ describe('math', () => {
 
 describe('footnotes', () => {
   it('a note added in an edit is numbered and listed as in the exports', async () => {
-    renderReport();
-    const body = await screen.findByTestId('report-body');
-    await waitFor(() => expect(body.querySelector('a.fn-ref')).toBeTruthy());
+    const body = await reportShowing('a.fn-ref');
     expect(body.textContent).not.toContain('[^own]');
     expect(body.textContent).toContain('¹; a licence costs');
     expect([...body.querySelectorAll('ol li')].map((li) => li.textContent)).toContain('A note the user added in an edit.');
