@@ -151,7 +151,6 @@ static int pgbatch_add(pgbatch_t *b, int64_t id, const char *const fields[NFIELD
   return STORE_OK;
 }
 
-/* Writes the batch's lengths and postings (two statements, arrays unnested). */
 /* Ends the batch's array literals: the postings are built from the tokens,
  * one per term and chunk, in the order of the key (term, chunk). */
 static void pgbatch_close(pgbatch_t *b) {
